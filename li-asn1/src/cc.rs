@@ -1,0 +1,248 @@
+//! The hot-path CC encoder: everything fixed per (LIID, CIN, destination) is encoded once;
+//! per record only the sequence number, the timestamp and the direction are written, and the
+//! packet is copied once.
+
+use li_core::{Cin, Timestamp};
+
+use li_core::CcRecord;
+
+use crate::ber::{Tag, Writer, int_octets, length_len, write_length};
+use crate::etsi::{HeaderSettings, TimestampForm};
+use crate::ipaccess;
+use crate::pdu::PayloadDirection;
+use crate::types::write_canonical;
+
+/// Encodes IPCC PS-PDUs for one (LIID, CIN, destination), byte-identical to
+/// [`HeaderSettings::ip_cc_pdu`] followed by [`crate::PsPdu::encode`].
+///
+/// ```
+/// use li_asn1::{CcEncoder, HeaderSettings, PsPdu, PayloadDirection};
+/// use li_core::{Cin, Liid, Timestamp};
+///
+/// let settings = HeaderSettings::new(Liid::new(b"LIID-1")?, b"OPERATOR".to_vec());
+/// let encoder = CcEncoder::new(&settings, Cin::new(7));
+/// let mut out = Vec::new();
+/// let time = Timestamp::from_secs_micros(1_704_164_645, 678_000)?;
+/// encoder.encode(42, time, PayloadDirection::FromTarget, &[0x45, 0, 0, 20], &mut out);
+/// let pdu = PsPdu::decode(&out)?;
+/// assert_eq!(pdu.header.sequence_number, 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct CcEncoder {
+    /// PSHeader fields [0] to [3], encoded.
+    header_head: Vec<u8>,
+    /// PSHeader field [6] (between the two timestamps), encoded.
+    header_mid: Vec<u8>,
+    timestamp_form: TimestampForm,
+    /// `iPCCObjId [0]`, encoded.
+    obj_id: Vec<u8>,
+}
+
+impl CcEncoder {
+    /// Pre-encodes the fixed parts for `cin` under `settings`.
+    pub fn new(settings: &HeaderSettings, cin: Cin) -> Self {
+        // Encode a header with placeholders and keep the fixed fields.
+        let header = settings.header(Some(cin), 0, Timestamp::UNIX_EPOCH);
+        let mut w = Writer::new();
+        header.li_ps_domain_id.encode(&mut w, Tag::context(0));
+        w.primitive(
+            Tag::context(1),
+            header.lawful_interception_identifier.as_bytes(),
+        );
+        if let Some(cc) = &header.authorization_country_code {
+            w.primitive(Tag::context(2), cc.as_bytes());
+        }
+        header
+            .communication_identifier
+            .encode(&mut w, Tag::context_constructed(3));
+        let header_head = w.into_vec();
+        let mut w = Writer::new();
+        if let Some(id) = &header.interception_point_id {
+            w.primitive(Tag::context(6), id.as_bytes());
+        }
+        let header_mid = w.into_vec();
+        let mut w = Writer::new();
+        ipaccess::ipcc_obj_id(settings.ip_access_version).encode(&mut w, Tag::context(0));
+        Self {
+            header_head,
+            header_mid,
+            timestamp_form: settings.timestamp_form,
+            obj_id: w.into_vec(),
+        }
+    }
+
+    /// Appends one PS-PDU carrying `packet` to `out`.
+    pub fn encode(
+        &self,
+        sequence_number: u32,
+        time: Timestamp,
+        direction: PayloadDirection,
+        packet: &[u8],
+        out: &mut Vec<u8>,
+    ) {
+        // Per-record variable fields.
+        let seq_len = uint_len(u64::from(sequence_number));
+        let mut gt = [0u8; 22];
+        let (gt_len, usec) = match self.timestamp_form {
+            TimestampForm::GeneralizedTime => (write_canonical(time, &mut gt), None),
+            TimestampForm::MicroSecond => (0, Some(time.to_micro_second_time_stamp())),
+            TimestampForm::Both => (
+                write_canonical(time, &mut gt),
+                Some(time.to_micro_second_time_stamp()),
+            ),
+        };
+        let gt = gt.get(..gt_len).unwrap_or(&[]);
+        let usec_lens = usec.map(|(s, us)| (uint_len(s), uint_len(u64::from(us))));
+        let usec_content = usec_lens.map_or(0, |(a, b)| 2 + a + 2 + b);
+
+        // Sizes, inside out.
+        let header_content = self.header_head.len()
+            + 2
+            + seq_len
+            + if gt_len > 0 { 2 + gt_len } else { 0 }
+            + self.header_mid.len()
+            + if usec.is_some() { 2 + usec_content } else { 0 };
+        let l_packet = packet.len();
+        let l_contents = tlv(l_packet); // [1] iPCCContents holds [0] iPPackets
+        let l_ipcc = self.obj_id.len() + tlv(l_contents);
+        let l_cc_contents = tlv(l_ipcc); // [2] cCContents holds [2] iPCC
+        let (dir_octets, dir_len) = int_octets(direction.value());
+        let dir_octets = dir_octets.get(8 - dir_len..).unwrap_or(&[0]);
+        let l_cc_payload = 2 + dir_len + tlv(l_cc_contents);
+        let l_sequence = tlv(l_cc_payload); // [1] cCPayloadSequence holds one CCPayload
+        let l_payload = tlv(l_sequence); // [2] payload holds the choice
+        let l_pdu = tlv(header_content) + tlv(l_payload);
+        out.reserve(tlv(l_pdu));
+
+        // PS-PDU and PSHeader.
+        head(out, 0x30, l_pdu);
+        head(out, 0xa1, header_content);
+        out.extend_from_slice(&self.header_head);
+        uint(out, 0x84, u64::from(sequence_number), seq_len);
+        if gt_len > 0 {
+            out.push(0x85);
+            out.push(gt_len as u8);
+            out.extend_from_slice(gt);
+        }
+        out.extend_from_slice(&self.header_mid);
+        if let (Some((s, us)), Some((ls, lus))) = (usec, usec_lens) {
+            head(out, 0xa7, usec_content);
+            uint(out, 0x80, s, ls);
+            uint(out, 0x81, u64::from(us), lus);
+        }
+        // Payload.
+        head(out, 0xa2, l_payload);
+        head(out, 0xa1, l_sequence);
+        head(out, 0x30, l_cc_payload);
+        out.extend_from_slice(&[0x80, dir_len as u8]);
+        out.extend_from_slice(dir_octets);
+        head(out, 0xa2, l_cc_contents);
+        head(out, 0xa2, l_ipcc);
+        out.extend_from_slice(&self.obj_id);
+        head(out, 0xa1, l_contents);
+        head(out, 0x80, l_packet);
+        out.extend_from_slice(packet);
+    }
+}
+
+impl CcEncoder {
+    /// Appends the PS-PDU of a neutral CC record.
+    pub fn encode_record(&self, sequence_number: u32, record: &CcRecord, out: &mut Vec<u8>) {
+        self.encode(
+            sequence_number,
+            record.timestamp,
+            record.direction.into(),
+            &record.payload,
+            out,
+        );
+    }
+}
+
+/// Size of a low-tag element with `len` content octets.
+fn tlv(len: usize) -> usize {
+    1 + length_len(len) + len
+}
+
+fn head(out: &mut Vec<u8>, tag: u8, len: usize) {
+    out.push(tag);
+    write_length(out, len);
+}
+
+/// Content octets of a non-negative INTEGER.
+fn uint_len(v: u64) -> usize {
+    // Minimal two's complement: one more octet when the top bit of the leading octet is set.
+    (64 - v.leading_zeros() as usize) / 8 + 1
+}
+
+fn uint(out: &mut Vec<u8>, tag: u8, v: u64, len: usize) {
+    out.push(tag);
+    out.push(len as u8);
+    let be = v.to_be_bytes();
+    if len > 8 {
+        out.push(0);
+        out.extend_from_slice(&be);
+    } else {
+        out.extend_from_slice(be.get(8 - len..).unwrap_or(&[]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use li_core::Liid;
+
+    #[test]
+    fn uint_len_matches_writer() {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            255,
+            256,
+            32767,
+            32768,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
+            let mut w = Writer::new();
+            w.u64(Tag::context(4), v);
+            assert_eq!(w.as_slice().len(), 2 + uint_len(v), "{v}");
+            let mut out = Vec::new();
+            uint(&mut out, 0x84, v, uint_len(v));
+            assert_eq!(out, w.as_slice(), "{v}");
+        }
+    }
+
+    #[test]
+    fn identical_to_the_typed_encoder() {
+        let mut s = HeaderSettings::new(Liid::new(b"LIID-0001").unwrap(), b"OPERATOR".to_vec());
+        s.network_element_identifier = Some(b"NE-1".to_vec());
+        s.authorization_country_code = Some("DE".into());
+        s.delivery_country_code = Some("DE".into());
+        let t = Timestamp::from_secs_micros(1_704_164_645, 678_000).unwrap();
+        for form in [
+            TimestampForm::GeneralizedTime,
+            TimestampForm::MicroSecond,
+            TimestampForm::Both,
+        ] {
+            for ipid in [None, Some("IP-1".to_string())] {
+                s.timestamp_form = form;
+                s.interception_point_id = ipid.clone();
+                let enc = CcEncoder::new(&s, Cin::new(42));
+                for len in [0usize, 1, 64, 100, 127, 128, 1400, 70_000] {
+                    let packet: Vec<u8> = (0..len).map(|i| i as u8).collect();
+                    for seq in [0u32, 7, 128, u32::MAX] {
+                        let mut out = Vec::new();
+                        enc.encode(seq, t, PayloadDirection::ToTarget, &packet, &mut out);
+                        let typed = s
+                            .ip_cc_pdu(Cin::new(42), seq, t, PayloadDirection::ToTarget, &packet)
+                            .encode();
+                        assert_eq!(out, typed, "form {form:?} len {len} seq {seq}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! Building TS 102 232 PS-PDUs from the handover-neutral records of `li-core`, with the
+//! per-destination settings (module versions, identifiers, timestamp form).
+
+use std::net::IpAddr;
+
+use li_core::{
+    AccessEvent, Cin, Destination, HandoverFormat, IriEvent, IriRecord, Liid, NetworkElementId,
+    OperatorId, Task, Timestamp,
+};
+
+use crate::ipaccess::{
+    self, AccessEventType, AuthenticationType, EndReason, IP_ACCESS_VERSION, InternetAccessType,
+    IpCc, IpCcContents, IpIri, IpIriContents, IpIriIdType, IpVersion, OtherTargetIdentifier,
+};
+use crate::pdu::{
+    CcContents, CcPayload, CommunicationIdentifier, IpAddress, IriContents, IriPayload, IriType,
+    LI_PS_PDU_VERSION, MicroSecondTimeStamp, NetworkIdentifier, Payload, PayloadDirection,
+    PsHeader, PsPdu, TriPayload,
+};
+use crate::types::{GeneralizedTime, ObjectIdentifier};
+
+/// Which PSHeader timestamp fields to send (TS 102 232-1 clause 5.2.6).
+///
+/// `timeStamp` (GeneralizedTime) is understood by every module version;
+/// `microSecondTimeStamp` was added as an extension, so older agencies skip it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TimestampForm {
+    /// `timeStamp` only.
+    GeneralizedTime,
+    /// `microSecondTimeStamp` only.
+    MicroSecond,
+    /// Both (the default: every version finds a time it knows).
+    #[default]
+    Both,
+}
+
+/// The per-destination settings from which every PSHeader of one LIID is built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderSettings {
+    /// The LIID the agency knows the warrant by.
+    pub liid: Liid,
+    /// `operatorIdentifier`: 1..16 octets.
+    pub operator_identifier: Vec<u8>,
+    /// `networkElementIdentifier`: 1..16 octets.
+    pub network_element_identifier: Option<Vec<u8>>,
+    /// `authorizationCountryCode`.
+    pub authorization_country_code: Option<String>,
+    /// `deliveryCountryCode`.
+    pub delivery_country_code: Option<String>,
+    /// `interceptionPointID`: 1..8 PrintableString characters.
+    pub interception_point_id: Option<String>,
+    /// LI-PS-PDU module version put in `li-psDomainId` (43 by default; agencies may run older).
+    pub ps_pdu_version: u16,
+    /// IPAccessPDU module version put in the payload object identifiers (18 by default).
+    pub ip_access_version: u16,
+    /// Which timestamp fields to send.
+    pub timestamp_form: TimestampForm,
+}
+
+impl HeaderSettings {
+    /// Settings with the current module versions and no optional identifier.
+    pub fn new(liid: Liid, operator_identifier: Vec<u8>) -> Self {
+        Self {
+            liid,
+            operator_identifier,
+            network_element_identifier: None,
+            authorization_country_code: None,
+            delivery_country_code: None,
+            interception_point_id: None,
+            ps_pdu_version: LI_PS_PDU_VERSION,
+            ip_access_version: IP_ACCESS_VERSION,
+            timestamp_form: TimestampForm::default(),
+        }
+    }
+
+    /// The settings for delivering `task` to `destination`, which must use the ETSI
+    /// TS 102 232 format (`None` otherwise): its module versions, the task's LIID and
+    /// country codes, and the operator's identifiers.
+    pub fn for_destination(
+        task: &Task,
+        destination: &Destination,
+        operator: OperatorId,
+        network_element: Option<NetworkElementId>,
+    ) -> Option<Self> {
+        let HandoverFormat::Etsi102232 {
+            ps_pdu_version,
+            ip_access_version,
+        } = destination.format
+        else {
+            return None;
+        };
+        let mut s = Self::new(task.liid(), operator.as_bytes().to_vec());
+        s.network_element_identifier = network_element.map(|ne| ne.as_bytes().to_vec());
+        s.authorization_country_code = task
+            .authorization_country_code()
+            .map(|c| c.as_str().to_owned());
+        s.delivery_country_code = task.delivery_country_code().map(|c| c.as_str().to_owned());
+        s.ps_pdu_version = ps_pdu_version;
+        s.ip_access_version = ip_access_version;
+        Some(s)
+    }
+
+    /// The PSHeader of one PDU.
+    pub fn header(&self, cin: Option<Cin>, sequence_number: u32, time: Timestamp) -> PsHeader {
+        let (time_stamp, micro) = match self.timestamp_form {
+            TimestampForm::GeneralizedTime => (Some(GeneralizedTime::from_timestamp(time)), None),
+            TimestampForm::MicroSecond => (None, Some(MicroSecondTimeStamp::from_timestamp(time))),
+            TimestampForm::Both => (
+                Some(GeneralizedTime::from_timestamp(time)),
+                Some(MicroSecondTimeStamp::from_timestamp(time)),
+            ),
+        };
+        PsHeader {
+            li_ps_domain_id: ObjectIdentifier::li_ps_domain_id(self.ps_pdu_version),
+            lawful_interception_identifier: self.liid,
+            authorization_country_code: self.authorization_country_code.clone(),
+            communication_identifier: CommunicationIdentifier {
+                network_identifier: NetworkIdentifier {
+                    operator_identifier: self.operator_identifier.clone(),
+                    network_element_identifier: self.network_element_identifier.clone(),
+                    etsi671_neid: None,
+                },
+                communication_identity_number: cin.map(|c| c.value()),
+                delivery_country_code: self.delivery_country_code.clone(),
+                cin_extension: None,
+            },
+            sequence_number,
+            time_stamp,
+            interception_point_id: self.interception_point_id.clone(),
+            micro_second_time_stamp: micro,
+            time_stamp_qualifier: None,
+            extended_interception_point_id: None,
+            network_function_identifier: None,
+        }
+    }
+
+    /// A CC PDU carrying one IP packet (TS 102 232-3 IPCC), as the typed model.
+    ///
+    /// [`crate::CcEncoder`] produces the same octets without building the model.
+    pub fn ip_cc_pdu(
+        &self,
+        cin: Cin,
+        sequence_number: u32,
+        time: Timestamp,
+        direction: PayloadDirection,
+        packet: &[u8],
+    ) -> PsPdu {
+        PsPdu {
+            header: self.header(Some(cin), sequence_number, time),
+            payload: Payload::CcPayloadSequence(vec![CcPayload {
+                payload_direction: Some(direction),
+                time_stamp: None,
+                cc_contents: CcContents::IpCc(IpCc {
+                    obj_id: ipaccess::ipcc_obj_id(self.ip_access_version),
+                    contents: IpCcContents::IpPackets(packet.to_vec()),
+                }),
+                micro_second_time_stamp: None,
+                time_stamp_qualifier: None,
+            }]),
+        }
+    }
+
+    /// An IRI PDU (HI2) from a neutral IRI record.
+    ///
+    /// The event's time goes in the PSHeader; the access event becomes a TS 102 232-3
+    /// `IPIRI` (see [`ip_iri_contents`]). `None` for an event kind this version cannot
+    /// encode in TS 102 232 (a later `li-core` may define events before this crate encodes
+    /// them); the caller must report it, not drop it silently.
+    pub fn iri_pdu(&self, sequence_number: u32, record: &IriRecord) -> Option<PsPdu> {
+        let iri_contents = match &record.event {
+            IriEvent::Access(event) => IriContents::IpIri(Box::new(IpIri {
+                obj_id: ipaccess::ipiri_obj_id(self.ip_access_version),
+                contents: ip_iri_contents(event),
+            })),
+            _ => return None,
+        };
+        Some(PsPdu {
+            header: self.header(Some(record.cin), sequence_number, record.timestamp),
+            payload: Payload::IriPayloadSequence(vec![IriPayload {
+                iri_type: Some(record.iri_type.into()),
+                time_stamp: None,
+                iri_contents,
+                micro_second_time_stamp: None,
+                time_stamp_qualifier: None,
+                session_direction: None,
+                payload_direction: None,
+            }]),
+        })
+    }
+
+    /// A TRI PDU (keep-alive, keep-alive response, ...).
+    pub fn tri_pdu(&self, sequence_number: u32, time: Timestamp, tri: TriPayload) -> PsPdu {
+        PsPdu {
+            header: self.header(None, sequence_number, time),
+            payload: Payload::TriPayload(tri),
+        }
+    }
+}
+
+/// The TS 102 232-3 `IPIRIContents` of a neutral access event.
+///
+/// Addresses follow clause 6.2.1: the first IPv4 address goes in `targetIPAddress`, the first
+/// IPv6 one in `targetIPAddress` or, when there is an IPv4 one too, in
+/// `additionalIPAddress`; the others in `otherTargetIdentifiers`. Prefixes carry
+/// `iPv4SubnetMask` / `iPv6PrefixLength`. Strings longer than their SIZE constraint
+/// (`targetNetworkID` 20, `targetCPEID` 128, `pOPIdentifier` 128 characters) are cut at the
+/// limit rather than dropping the event. An unknown IP version is sent as `iPV4`, the
+/// field being mandatory.
+pub fn ip_iri_contents(event: &AccessEvent) -> IpIriContents {
+    let mut c = IpIriContents::new(
+        event.event_type.into(),
+        event.username.clone(),
+        event.access_type.into(),
+        event
+            .effective_ip_version()
+            .map_or(IpVersion::Ipv4, Into::into),
+    );
+    let mut v4 = event.addresses.iter().filter(|p| p.addr().is_ipv4());
+    let mut v6 = event.addresses.iter().filter(|p| p.addr().is_ipv6());
+    let first_v4 = v4.next();
+    let first_v6 = v6.next();
+    let others: Vec<_> = v4
+        .chain(v6)
+        .map(|p| OtherTargetIdentifier::IpAddress(prefix_address(p.addr(), p.prefix_len())))
+        .collect();
+    match (first_v4, first_v6) {
+        (Some(a), Some(b)) => {
+            c.target_ip_address = Some(prefix_address(a.addr(), a.prefix_len()));
+            c.additional_ip_address = Some(prefix_address(b.addr(), b.prefix_len()));
+        }
+        (Some(a), None) | (None, Some(a)) => {
+            c.target_ip_address = Some(prefix_address(a.addr(), a.prefix_len()));
+        }
+        (None, None) => {}
+    }
+    if !others.is_empty() {
+        c.other_target_identifiers = Some(others);
+    }
+    c.target_network_id = event.network_id.as_deref().map(|s| truncate(s, 20));
+    c.target_cpe_id = event.cpe_id.as_deref().map(|s| truncate(s, 128));
+    c.pop_identifier = event
+        .pop_identifier
+        .as_deref()
+        .map(|s| IpIriIdType::Printable(truncate(s, 128)));
+    c.pop_ip_address = event.pop_ip_address.map(IpAddress::from_ip);
+    c.pop_port_id = event.nas_port_id.clone();
+    c.start_time = event.start_time.map(GeneralizedTime::from_timestamp);
+    c.end_time = event.end_time.map(GeneralizedTime::from_timestamp);
+    c.expected_end_time = event.expected_end_time.map(GeneralizedTime::from_timestamp);
+    c.end_reason = event.end_reason.map(Into::into);
+    c.octets_received = event.octets_received;
+    c.octets_transmitted = event.octets_transmitted;
+    c.authentication_type = event.authentication_type.map(Into::into);
+    c.raw_aaa_data = event.raw_aaa.clone();
+    c
+}
+
+fn prefix_address(addr: IpAddr, prefix_len: u8) -> IpAddress {
+    let mut a = IpAddress::from_ip(addr);
+    match addr {
+        IpAddr::V4(_) if prefix_len < 32 => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(prefix_len))
+                .unwrap_or(0);
+            a.ipv4_subnet_mask = Some(mask.to_be_bytes());
+        }
+        IpAddr::V6(_) if (1..=128).contains(&prefix_len) => a.ipv6_prefix_length = Some(prefix_len),
+        _ => {}
+    }
+    a
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+impl From<li_core::PayloadDirection> for PayloadDirection {
+    fn from(d: li_core::PayloadDirection) -> Self {
+        use li_core::PayloadDirection as D;
+        match d {
+            D::FromTarget => Self::FromTarget,
+            D::ToTarget => Self::ToTarget,
+            D::Indeterminate => Self::Indeterminate,
+            D::Combined => Self::Combined,
+            D::NotApplicable => Self::NotApplicable,
+        }
+    }
+}
+
+impl From<li_core::IriType> for IriType {
+    fn from(t: li_core::IriType) -> Self {
+        use li_core::IriType as T;
+        match t {
+            T::Begin => Self::Begin,
+            T::Continue => Self::Continue,
+            T::End => Self::End,
+            T::Report => Self::Report,
+        }
+    }
+}
+
+impl From<li_core::AccessEventType> for AccessEventType {
+    fn from(t: li_core::AccessEventType) -> Self {
+        use li_core::AccessEventType as T;
+        match t {
+            T::AccessAttempt => Self::AccessAttempt,
+            T::AccessAccept => Self::AccessAccept,
+            T::AccessReject => Self::AccessReject,
+            T::AccessFailed => Self::AccessFailed,
+            T::SessionStart => Self::SessionStart,
+            T::SessionEnd => Self::SessionEnd,
+            T::InterimUpdate => Self::InterimUpdate,
+            T::StartOfInterceptionWithSessionActive => Self::StartOfInterceptionWithSessionActive,
+            T::AccessEnd => Self::AccessEnd,
+            T::EndOfInterceptionWithSessionActive => Self::EndOfInterceptionWithSessionActive,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+impl From<li_core::InternetAccessType> for InternetAccessType {
+    fn from(t: li_core::InternetAccessType) -> Self {
+        use li_core::InternetAccessType as T;
+        match t {
+            T::DialUp => Self::DialUp,
+            T::Xdsl => Self::Xdsl,
+            T::CableModem => Self::CableModem,
+            T::Lan => Self::Lan,
+            T::WirelessLan => Self::WirelessLan,
+            T::Fttx => Self::Fttx,
+            T::Wimax => Self::WimaxHiperman,
+            T::Satellite => Self::Satellite,
+            T::WirelessOther => Self::WirelessOther,
+            _ => Self::Undefined,
+        }
+    }
+}
+
+impl From<li_core::IpVersion> for IpVersion {
+    fn from(v: li_core::IpVersion) -> Self {
+        match v {
+            li_core::IpVersion::Ipv4 => Self::Ipv4,
+            li_core::IpVersion::Ipv6 => Self::Ipv6,
+            li_core::IpVersion::Ipv4AndV6 => Self::Ipv4AndV6,
+        }
+    }
+}
+
+impl From<li_core::EndReason> for EndReason {
+    fn from(r: li_core::EndReason) -> Self {
+        use li_core::EndReason as R;
+        match r {
+            R::RegularLogoff => Self::RegularLogoff,
+            R::ConnectionLoss => Self::ConnectionLoss,
+            R::ConnectionTimeout => Self::ConnectionTimeout,
+            R::LeaseExpired => Self::LeaseExpired,
+            _ => Self::Undefined,
+        }
+    }
+}
+
+impl From<li_core::AuthenticationType> for AuthenticationType {
+    fn from(t: li_core::AuthenticationType) -> Self {
+        use li_core::AuthenticationType as T;
+        match t {
+            T::Static => Self::Static,
+            T::RadiusAaa => Self::RadiusAaa,
+            T::DhcpAaa => Self::DhcpAaa,
+            T::DiameterAaa => Self::DiameterAaa,
+            _ => Self::Unknown,
+        }
+    }
+}

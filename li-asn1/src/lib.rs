@@ -1,0 +1,47 @@
+//! BER codecs for lawful-interception handover.
+//!
+//! - [`ber`]: a small BER core — a definite-length minimal [`ber::Writer`] and a tolerant,
+//!   bounded [`ber::Reader`] that accepts indefinite and long-form lengths, constructed
+//!   strings and unknown extension fields, limits nesting depth and never panics;
+//! - [`PsPdu`]: ETSI TS 102 232-1 (LI-PS-PDU version 43) with every PSHeader field, IRI, CC
+//!   and TRI payloads, and TS 102 232-3 (IPAccessPDU version 18) IPCC and IPIRI, typed
+//!   encode and decode;
+//! - [`HeaderSettings`]: the per-destination settings (module versions, identifiers,
+//!   timestamp form) PDUs are built from, and [`CcEncoder`], the hot-path CC encoder.
+//!
+//! ```
+//! use li_asn1::{HeaderSettings, Payload, PayloadDirection, PsPdu, TriPayload};
+//! use li_core::{Cin, Liid, Timestamp};
+//!
+//! let mut settings = HeaderSettings::new(Liid::new(b"LIID-0001")?, b"OPERATOR".to_vec());
+//! settings.ps_pdu_version = 38; // this agency runs an older LI-PS-PDU module
+//! let time = Timestamp::from_secs_micros(1_704_164_645, 678_000)?;
+//!
+//! let pdu = settings.ip_cc_pdu(Cin::new(1), 0, time, PayloadDirection::FromTarget, b"\x45...");
+//! let octets = pdu.encode();
+//! assert_eq!(PsPdu::decode(&octets)?, pdu);
+//!
+//! let keepalive = settings.tri_pdu(1, time, TriPayload::KeepAlive).encode();
+//! assert_eq!(PsPdu::decode(&keepalive)?.payload, Payload::TriPayload(TriPayload::KeepAlive));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod ber;
+mod cc;
+mod error;
+mod etsi;
+pub mod ipaccess;
+pub mod pdu;
+mod types;
+
+pub use cc::CcEncoder;
+pub use error::{Error, Result};
+pub use etsi::{HeaderSettings, TimestampForm, ip_iri_contents};
+pub use ipaccess::{IpCc, IpCcContents, IpIri, IpIriContents};
+pub use pdu::{
+    CcContents, CcPayload, IriContents, IriPayload, IriType, Payload, PayloadDirection, PsHeader,
+    PsPdu, TriPayload,
+};
+pub use types::{GeneralizedTime, ObjectIdentifier, Opaque, RelativeOid, UnknownAlternative};
