@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Conformance suite: our codec against an independent one (pycrate, compiled from the official
+# ETSI ASN.1 modules by shared/tools/etsi-asn1/etsi_asn1.py). See conformance/README.md.
+#
+# usage: conformance/run.sh [STEP...]      (default: every step in STEPS, in order)
+#
+# Environment:
+#   ETSI_SCHEMAS     ETSI schema directory (default: ../shared/standards/etsi beside the repo root)
+#   SHARED_DIR       shared/ directory holding tools/etsi-asn1 (default: ETSI_SCHEMAS/../..)
+#   CONFORMANCE_OUT  output directory, emptied first (default: conformance/out, git-ignored)
+#
+# Each step is a function step_NAME; add one and list it in STEPS to extend the suite (X1 XSD
+# validation, tshark dissection of X2/X3 come later). A step returns non-zero to fail; the
+# suite goes on with the next step unless the step sets FATAL=1, and exits 1 at the end if any
+# step failed. Steps that compare values call compare.py, whose 'WORD: N passed, M failed'
+# lines are summed into the closing 'conformance: N passed, M failed' line.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CONF="$ROOT/conformance"
+cd "$ROOT"
+
+STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction)
+
+if [ -z "${ETSI_SCHEMAS:-}" ]; then
+    ETSI_SCHEMAS="$(realpath -m "$ROOT/../shared/standards/etsi")"
+fi
+export ETSI_SCHEMAS
+export SHARED_DIR="${SHARED_DIR:-$(realpath -m "$ETSI_SCHEMAS/../..")}"
+OUT="${CONFORMANCE_OUT:-$CONF/out}"
+PY="$CONF/.venv/bin/python"
+TOOL="$SHARED_DIR/tools/etsi-asn1/etsi_asn1.py"
+HARNESS=(cargo run --quiet --release --manifest-path "$CONF/Cargo.toml" --)
+# compile the ASN.1 modules afresh on every run: etsi_asn1.py's cache is not keyed by the schemas
+export ETSI_ASN1_CACHE="$OUT/asn1-cache"
+# no __pycache__ beside etsi_asn1.py in shared/
+export PYTHONDONTWRITEBYTECODE=1
+
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+FAILED_STEPS=()
+FATAL=0
+
+log() { printf 'conformance: %s\n' "$*"; }
+
+# run compare.py, echo its output, and add its closing counts to the totals
+compare() {
+    local rc=0 summary
+    "$PY" "$CONF/py/compare.py" "$@" | tee "$OUT/compare.last" || rc=$?
+    summary="$(tail -n 1 "$OUT/compare.last")"
+    if [[ "$summary" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        TOTAL_PASSED=$((TOTAL_PASSED + BASH_REMATCH[1]))
+        TOTAL_FAILED=$((TOTAL_FAILED + BASH_REMATCH[2]))
+    else
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    fi
+    return "$rc"
+}
+
+# decode each FILE with etsi_asn1.py (one run per file: the tool stops at the first bad PDU),
+# appending its JSON lines to OUTFILE; a file it cannot decode gets an error record
+pycrate_decode() {
+    local outfile="$1" f
+    shift
+    : >"$outfile"
+    for f in "$@"; do
+        if ! "$PY" "$TOOL" decode "$f" >>"$outfile" 2>"$OUT/pycrate-decode.err"; then
+            if ! tail -n 1 "$outfile" | grep -q '"error"'; then
+                # crashed without an error record: make one so compare.py reports the file
+                "$PY" -c 'import json,sys; e=open(sys.argv[2]).read().strip().splitlines() or ["no output"]; print(json.dumps({"file": sys.argv[1], "error": "etsi_asn1.py crashed: " + e[-1]}))' \
+                    "$f" "$OUT/pycrate-decode.err" >>"$outfile"
+            fi
+        fi
+    done
+}
+
+step_setup_venv() {
+    [ -d "$ETSI_SCHEMAS" ] || { log "ETSI_SCHEMAS=$ETSI_SCHEMAS is not a directory"; FATAL=1; return 1; }
+    [ -f "$TOOL" ] || { log "$TOOL not found (set SHARED_DIR)"; FATAL=1; return 1; }
+    "$CONF/setup-venv.sh" || { FATAL=1; return 1; }
+}
+
+# pycrate encodes the vectors and every BER variant of them (conformance/py/gen_vectors.py)
+step_pycrate_vectors() {
+    "$PY" "$CONF/py/gen_vectors.py" "$OUT/pycrate" || { FATAL=1; return 1; }
+}
+
+step_rust_harness() {
+    if [ ! -f "$CONF/Cargo.toml" ]; then
+        log "the Rust side is missing: conformance/Cargo.toml (the harness with 'encode DIR' and"
+        log "'decode FILE...', see conformance/README.md) does not exist yet"
+        FATAL=1
+        return 1
+    fi
+    cargo build --quiet --release --manifest-path "$CONF/Cargo.toml" || { FATAL=1; return 1; }
+}
+
+# our encoder -> pycrate decoder: every OUT/ours/NAME.ber must decode to OUT/ours/NAME.json
+step_encode_direction() {
+    rm -rf "$OUT/ours"
+    mkdir -p "$OUT/ours"
+    "${HARNESS[@]}" encode "$OUT/ours" || { log "harness 'encode' failed"; return 1; }
+    local files=("$OUT"/ours/*.ber)
+    if [ ! -e "${files[0]}" ]; then
+        log "harness 'encode' wrote no .ber file into $OUT/ours"
+        return 1
+    fi
+    pycrate_decode "$OUT/ours.pycrate.jsonl" "${files[@]}"
+    compare --label encode "$OUT/ours" "$OUT/ours.pycrate.jsonl"
+}
+
+# pycrate encoder (+ BER variants) -> our decoder: every OUT/pycrate/NAME[.VARIANT].ber must
+# decode to OUT/pycrate/NAME.json
+step_decode_direction() {
+    local files=("$OUT"/pycrate/*.ber) rc=0
+    "${HARNESS[@]}" decode "${files[@]}" >"$OUT/pycrate.ours.jsonl" || rc=$?
+    [ "$rc" = 0 ] || log "harness 'decode' exited $rc (its error records are compared below)"
+    compare --label decode "$OUT/pycrate" "$OUT/pycrate.ours.jsonl"
+}
+
+main() {
+    local steps=("$@") s t0 rc
+    [ ${#steps[@]} -gt 0 ] || steps=("${STEPS[@]}")
+    rm -rf "$OUT"
+    mkdir -p "$OUT"
+    log "ETSI_SCHEMAS=$ETSI_SCHEMAS SHARED_DIR=$SHARED_DIR OUT=$OUT"
+    for s in "${steps[@]}"; do
+        declare -F "step_$s" >/dev/null || { log "unknown step '$s' (steps: ${STEPS[*]})"; exit 2; }
+        log "--- step $s"
+        t0=$SECONDS
+        rc=0
+        "step_$s" || rc=$?
+        if [ "$rc" != 0 ]; then
+            FAILED_STEPS+=("$s")
+            log "--- step $s FAILED ($((SECONDS - t0)) s)"
+            if [ "$FATAL" = 1 ]; then
+                log "stopping: later steps need this one"
+                break
+            fi
+        else
+            log "--- step $s ok ($((SECONDS - t0)) s)"
+        fi
+    done
+    if [ ${#FAILED_STEPS[@]} -gt 0 ]; then
+        log "failed steps: ${FAILED_STEPS[*]}"
+        # a failed step that compared nothing still counts as a failure
+        [ "$TOTAL_FAILED" -gt 0 ] || TOTAL_FAILED=${#FAILED_STEPS[@]}
+    fi
+    echo "conformance: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
+    [ ${#FAILED_STEPS[@]} -eq 0 ] && [ "$TOTAL_FAILED" -eq 0 ]
+}
+
+main "$@"
