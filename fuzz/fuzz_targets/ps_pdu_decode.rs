@@ -2,9 +2,9 @@
 //! offset inside the input.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use li_asn1::PsPdu;
 use li_asn1::ber::frame_len;
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut rest = data;

@@ -2,8 +2,8 @@
 //! encoding is a fixed point.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use li_asn1::PsPdu;
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(pdu) = PsPdu::decode(data) {
