@@ -135,8 +135,8 @@ fn main() -> Result<()> {
     );
     println!();
     println!(
-        "{:<6} {:<16} {:>4} {:>5} {:>8}  {:<16} {}",
-        "iface", "LIID", "CIN", "PDUs", "octets", "sequence", "first event"
+        "{:<6} {:<16} {:>4} {:>5} {:>8}  {:<16} first event",
+        "iface", "LIID", "CIN", "PDUs", "octets", "sequence"
     );
     for (iface, path) in [("HI2", &hi2_path), ("HI3", &hi3_path)] {
         let stream = std::fs::read(path)?;
