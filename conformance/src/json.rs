@@ -167,6 +167,7 @@ fn payload(p: &Payload) -> Value {
         }
         Payload::TriPayload(t) => json!(["tRIPayload", tri(t)]),
         Payload::Other(u) => unknown(u),
+        _ => json!("unmodelled"),
     }
 }
 
@@ -192,6 +193,7 @@ fn cc_payload(c: &CcPayload) -> Value {
                     json!(["iPTruncatedPacket", t])
                 }
                 IpCcContents::Other(u) => unknown(u),
+                _ => json!("unmodelled"),
             };
             json!(["iPCC", { "iPCCObjId": ipcc.obj_id.arcs(), "iPCCContents": inner }])
         }
@@ -254,6 +256,7 @@ fn ip_address(a: &IpAddress) -> Value {
         IpValue::Binary(b) => json!(["iPBinaryAddress", hex(b)]),
         IpValue::Text(t) => json!(["iPTextAddress", t]),
         IpValue::Other(u) => unknown(u),
+        _ => json!("unmodelled"),
     };
     m.insert("iP-value".into(), v);
     opt(&mut m, "iP-assignment", a.ip_assignment.map(|x| name!(x)));
@@ -320,6 +323,7 @@ fn ipiri(c: &IpIriContents) -> Value {
             IpIriIdType::MacAddress(mac) => json!(["macAddressType", hex(mac)]),
             IpIriIdType::IpAddress(a) => json!(["ipAddressType", ip_address(a)]),
             IpIriIdType::Other(u) => unknown(u),
+            _ => json!("unmodelled"),
         }),
     );
     opt(
@@ -352,6 +356,7 @@ fn ipiri(c: &IpIriContents) -> Value {
                 .map(|id| match id {
                     OtherTargetIdentifier::IpAddress(a) => json!(["iPAddress", ip_address(a)]),
                     OtherTargetIdentifier::Other(u) => unknown(u),
+                    _ => json!("unmodelled"),
                 })
                 .collect::<Vec<_>>()
                 .into()
@@ -367,6 +372,7 @@ fn ipiri(c: &IpIriContents) -> Value {
                 .map(|r| match r {
                     FramedRoute::FramedRoute(b) => json!(["framedRoute", hex(b)]),
                     FramedRoute::Other(u) => unknown(u),
+                    _ => json!("unmodelled"),
                 })
                 .collect::<Vec<_>>()
                 .into()
@@ -380,6 +386,7 @@ fn options(opts: &[PduOption]) -> Value {
         .map(|o| match o {
             PduOption::PduAcknowledgement => json!(["pDUAcknowledgement", 0]),
             PduOption::Other(u) => unknown(u),
+            _ => json!("unmodelled"),
         })
         .collect::<Vec<_>>()
         .into()
@@ -428,5 +435,6 @@ fn tri(t: &TriPayload) -> Value {
         TriPayload::PduAcknowledgementRequest => json!(["pDUAcknowledgementRequest", 0]),
         TriPayload::PduAcknowledgementResponse => json!(["pDUAcknowledgementResponse", 0]),
         TriPayload::Other(u) => unknown(u),
+        _ => json!("unmodelled"),
     }
 }

@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::process::ExitCode;
 
+use li_asn1::InterceptionPointId;
 use li_asn1::ipaccess::{
     AccessEventType, AuthenticationType, EndReason, FramedRoute, InternetAccessType, IpIriIdType,
     IpVersion, NationalIpIriParameters, OtherTargetIdentifier, ipiri_obj_id,
@@ -24,7 +25,10 @@ use li_asn1::{
     CcEncoder, GeneralizedTime, HeaderSettings, IpIri, IpIriContents, IriContents, IriPayload,
     IriType, Payload, PayloadDirection, PsPdu, TimestampForm, TriPayload,
 };
-use li_core::{AccessEvent, Cin, IpPrefix, IriEvent, IriRecord, Liid, Timestamp, Xid};
+use li_core::{
+    AccessEvent, Cin, IpPrefix, IriEvent, IriRecord, Liid, NetworkElementId, OperatorId, Timestamp,
+    Xid,
+};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -120,12 +124,12 @@ fn time(s: u64, us: u32) -> Timestamp {
 fn settings() -> HeaderSettings {
     let mut s = HeaderSettings::new(
         Liid::new(b"LIID-CONF-01").expect("liid"),
-        b"OPERATOR-1".to_vec(),
+        OperatorId::new(b"OPERATOR-1").expect("operator"),
     );
-    s.network_element_identifier = Some(b"NE-BRAS-0001".to_vec());
-    s.authorization_country_code = Some("DE".into());
-    s.delivery_country_code = Some("FR".into());
-    s.interception_point_id = Some("IPT-01".into());
+    s.network_element_identifier = Some(NetworkElementId::new(b"NE-BRAS-0001").expect("ne"));
+    s.authorization_country_code = Some("DE".parse().unwrap());
+    s.delivery_country_code = Some("FR".parse().unwrap());
+    s.interception_point_id = InterceptionPointId::new("IPT-01");
     s
 }
 

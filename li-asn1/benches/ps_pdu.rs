@@ -8,13 +8,16 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use li_asn1::{CcEncoder, HeaderSettings, PayloadDirection, PsPdu};
-use li_core::{Cin, Liid, Timestamp};
+use li_core::{Cin, Liid, NetworkElementId, OperatorId, Timestamp};
 
 fn settings() -> HeaderSettings {
-    let mut s = HeaderSettings::new(Liid::new(b"LIID-0001").unwrap(), b"OPERATOR".to_vec());
-    s.network_element_identifier = Some(b"NE-1".to_vec());
-    s.authorization_country_code = Some("DE".into());
-    s.delivery_country_code = Some("DE".into());
+    let mut s = HeaderSettings::new(
+        Liid::new(b"LIID-0001").unwrap(),
+        OperatorId::new(b"OPERATOR").unwrap(),
+    );
+    s.network_element_identifier = Some(NetworkElementId::new(b"NE-1").unwrap());
+    s.authorization_country_code = Some("DE".parse().unwrap());
+    s.delivery_country_code = Some("DE".parse().unwrap());
     s
 }
 

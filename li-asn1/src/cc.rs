@@ -17,9 +17,9 @@ use crate::types::write_canonical;
 ///
 /// ```
 /// use li_asn1::{CcEncoder, HeaderSettings, PsPdu, PayloadDirection};
-/// use li_core::{Cin, Liid, Timestamp};
+/// use li_core::{Cin, Liid, OperatorId, Timestamp};
 ///
-/// let settings = HeaderSettings::new(Liid::new(b"LIID-1")?, b"OPERATOR".to_vec());
+/// let settings = HeaderSettings::new(Liid::new(b"LIID-1")?, OperatorId::new(b"OPERATOR")?);
 /// let encoder = CcEncoder::new(&settings, Cin::new(7));
 /// let mut out = Vec::new();
 /// let time = Timestamp::from_secs_micros(1_704_164_645, 678_000)?;
@@ -190,7 +190,9 @@ fn uint(out: &mut Vec<u8>, tag: u8, v: u64, len: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use li_core::Liid;
+    use li_core::{Liid, NetworkElementId, OperatorId};
+
+    use crate::InterceptionPointId;
 
     #[test]
     fn uint_len_matches_writer() {
@@ -217,10 +219,13 @@ mod tests {
 
     #[test]
     fn identical_to_the_typed_encoder() {
-        let mut s = HeaderSettings::new(Liid::new(b"LIID-0001").unwrap(), b"OPERATOR".to_vec());
-        s.network_element_identifier = Some(b"NE-1".to_vec());
-        s.authorization_country_code = Some("DE".into());
-        s.delivery_country_code = Some("DE".into());
+        let mut s = HeaderSettings::new(
+            Liid::new(b"LIID-0001").unwrap(),
+            OperatorId::new(b"OPERATOR").unwrap(),
+        );
+        s.network_element_identifier = Some(NetworkElementId::new(b"NE-1").unwrap());
+        s.authorization_country_code = Some("DE".parse().unwrap());
+        s.delivery_country_code = Some("DE".parse().unwrap());
         let t = Timestamp::from_secs_micros(1_704_164_645, 678_000).unwrap();
         for form in [
             TimestampForm::GeneralizedTime,
@@ -229,7 +234,7 @@ mod tests {
         ] {
             for ipid in [None, Some("IP-1".to_string())] {
                 s.timestamp_form = form;
-                s.interception_point_id = ipid.clone();
+                s.interception_point_id = ipid.as_deref().and_then(InterceptionPointId::new);
                 let enc = CcEncoder::new(&s, Cin::new(42));
                 for len in [0usize, 1, 64, 100, 127, 128, 1400, 70_000] {
                     let packet: Vec<u8> = (0..len).map(|i| i as u8).collect();

@@ -20,8 +20,9 @@ pub enum Error {
         /// How many more octets the element claims (at least).
         needed: usize,
     },
-    /// A length field is malformed: reserved 0xFF, more than 8 length octets, or an
-    /// indefinite length on a primitive element.
+    /// A length field is malformed: reserved 0xFF, more than 8 length octets (lengths this
+    /// reader cannot represent), an indefinite length on a primitive element, or an element
+    /// running past the end of the element that contains it.
     #[error("invalid BER length at offset {offset}: {reason}")]
     InvalidLength {
         /// Offset of the length octets.
@@ -29,7 +30,7 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// A tag number does not fit 32 bits, or its octets are not minimal.
+    /// A tag number does not fit 32 bits, or its first subsequent octet is 0x80.
     #[error("invalid BER tag at offset {offset}")]
     InvalidTag {
         /// Offset of the identifier octets.
@@ -86,7 +87,7 @@ pub enum Error {
     TooLarge {
         /// Offset of the element.
         offset: usize,
-        /// The length it claims (content only, for a definite length).
+        /// The size it claims or has reached (identifier, length and content octets).
         len: usize,
         /// The limit in force.
         limit: usize,

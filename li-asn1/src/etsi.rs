@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 
 use li_core::{
-    AccessEvent, Cin, Destination, HandoverFormat, IriEvent, IriRecord, Liid, NetworkElementId,
-    OperatorId, Task, Timestamp,
+    AccessEvent, Cin, CountryCode, Destination, HandoverFormat, IriEvent, IriRecord, Liid,
+    NetworkElementId, OperatorId, Task, Timestamp,
 };
 
 use crate::ipaccess::{
@@ -35,20 +35,23 @@ pub enum TimestampForm {
 }
 
 /// The per-destination settings from which every PSHeader of one LIID is built.
+///
+/// Every field is a checked value, so a PDU built from these settings always satisfies the
+/// module's constraints.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeaderSettings {
     /// The LIID the agency knows the warrant by.
     pub liid: Liid,
-    /// `operatorIdentifier`: 1..16 octets.
-    pub operator_identifier: Vec<u8>,
-    /// `networkElementIdentifier`: 1..16 octets.
-    pub network_element_identifier: Option<Vec<u8>>,
+    /// `operatorIdentifier`.
+    pub operator_identifier: OperatorId,
+    /// `networkElementIdentifier`.
+    pub network_element_identifier: Option<NetworkElementId>,
     /// `authorizationCountryCode`.
-    pub authorization_country_code: Option<String>,
+    pub authorization_country_code: Option<CountryCode>,
     /// `deliveryCountryCode`.
-    pub delivery_country_code: Option<String>,
-    /// `interceptionPointID`: 1..8 PrintableString characters.
-    pub interception_point_id: Option<String>,
+    pub delivery_country_code: Option<CountryCode>,
+    /// `interceptionPointID`.
+    pub interception_point_id: Option<InterceptionPointId>,
     /// LI-PS-PDU module version put in `li-psDomainId` (43 by default; agencies may run older).
     pub ps_pdu_version: u16,
     /// IPAccessPDU module version put in the payload object identifiers (18 by default).
@@ -57,9 +60,26 @@ pub struct HeaderSettings {
     pub timestamp_form: TimestampForm,
 }
 
+/// `interceptionPointID` (TS 102 232-1 clause 5.2.11): a PrintableString of 1..8 characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InterceptionPointId(String);
+
+impl InterceptionPointId {
+    /// Checks size and character set; `None` when the text does not fit.
+    pub fn new(text: &str) -> Option<Self> {
+        let ok = (1..=8).contains(&text.len()) && text.bytes().all(crate::ber::is_printable_char);
+        ok.then(|| Self(text.to_owned()))
+    }
+
+    /// The identifier.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl HeaderSettings {
     /// Settings with the current module versions and no optional identifier.
-    pub fn new(liid: Liid, operator_identifier: Vec<u8>) -> Self {
+    pub fn new(liid: Liid, operator_identifier: OperatorId) -> Self {
         Self {
             liid,
             operator_identifier,
@@ -89,12 +109,10 @@ impl HeaderSettings {
         else {
             return None;
         };
-        let mut s = Self::new(task.liid(), operator.as_bytes().to_vec());
-        s.network_element_identifier = network_element.map(|ne| ne.as_bytes().to_vec());
-        s.authorization_country_code = task
-            .authorization_country_code()
-            .map(|c| c.as_str().to_owned());
-        s.delivery_country_code = task.delivery_country_code().map(|c| c.as_str().to_owned());
+        let mut s = Self::new(task.liid(), operator);
+        s.network_element_identifier = network_element;
+        s.authorization_country_code = task.authorization_country_code();
+        s.delivery_country_code = task.delivery_country_code();
         s.ps_pdu_version = ps_pdu_version;
         s.ip_access_version = ip_access_version;
         Some(s)
@@ -113,20 +131,27 @@ impl HeaderSettings {
         PsHeader {
             li_ps_domain_id: ObjectIdentifier::li_ps_domain_id(self.ps_pdu_version),
             lawful_interception_identifier: self.liid,
-            authorization_country_code: self.authorization_country_code.clone(),
+            authorization_country_code: self
+                .authorization_country_code
+                .map(|c| c.as_str().to_owned()),
             communication_identifier: CommunicationIdentifier {
                 network_identifier: NetworkIdentifier {
-                    operator_identifier: self.operator_identifier.clone(),
-                    network_element_identifier: self.network_element_identifier.clone(),
+                    operator_identifier: self.operator_identifier.as_bytes().to_vec(),
+                    network_element_identifier: self
+                        .network_element_identifier
+                        .map(|ne| ne.as_bytes().to_vec()),
                     etsi671_neid: None,
                 },
                 communication_identity_number: cin.map(|c| c.value()),
-                delivery_country_code: self.delivery_country_code.clone(),
+                delivery_country_code: self.delivery_country_code.map(|c| c.as_str().to_owned()),
                 cin_extension: None,
             },
             sequence_number,
             time_stamp,
-            interception_point_id: self.interception_point_id.clone(),
+            interception_point_id: self
+                .interception_point_id
+                .as_ref()
+                .map(|id| id.as_str().to_owned()),
             micro_second_time_stamp: micro,
             time_stamp_qualifier: None,
             extended_interception_point_id: None,
@@ -207,41 +232,43 @@ impl HeaderSettings {
 /// limit rather than dropping the event. An unknown IP version is sent as `iPV4`, the
 /// field being mandatory.
 pub fn ip_iri_contents(event: &AccessEvent) -> IpIriContents {
+    let ip_version = event
+        .effective_ip_version()
+        .map_or(IpVersion::Ipv4, Into::into);
     let mut c = IpIriContents::new(
         event.event_type.into(),
         event.username.clone(),
         event.access_type.into(),
-        event
-            .effective_ip_version()
-            .map_or(IpVersion::Ipv4, Into::into),
+        ip_version,
     );
-    let mut v4 = event.addresses.iter().filter(|p| p.addr().is_ipv4());
-    let mut v6 = event.addresses.iter().filter(|p| p.addr().is_ipv6());
-    let first_v4 = v4.next();
-    let first_v6 = v6.next();
-    let others: Vec<_> = v4
-        .chain(v6)
-        .map(|p| OtherTargetIdentifier::IpAddress(prefix_address(p.addr(), p.prefix_len())))
+    let first_v4 = event.addresses.iter().position(|p| p.addr().is_ipv4());
+    let first_v6 = event.addresses.iter().position(|p| p.addr().is_ipv6());
+    // clause 6.2.1: targetIPAddress holds the first address of the version in use, and
+    // additionalIPAddress the first IPv6 one when both are in use.
+    let (target, additional) = match ip_version {
+        IpVersion::Ipv6 => (first_v6.or(first_v4), None),
+        IpVersion::Ipv4AndV6 => (first_v4.or(first_v6), first_v4.and(first_v6)),
+        _ => (first_v4.or(first_v6), None),
+    };
+    let address = |i: usize| {
+        event
+            .addresses
+            .get(i)
+            .map(|p| prefix_address(p.addr(), p.prefix_len()))
+    };
+    c.target_ip_address = target.and_then(address);
+    c.additional_ip_address = additional.and_then(address);
+    let others: Vec<_> = (0..event.addresses.len())
+        .filter(|i| Some(*i) != target && Some(*i) != additional)
+        .filter_map(address)
+        .map(OtherTargetIdentifier::IpAddress)
         .collect();
-    match (first_v4, first_v6) {
-        (Some(a), Some(b)) => {
-            c.target_ip_address = Some(prefix_address(a.addr(), a.prefix_len()));
-            c.additional_ip_address = Some(prefix_address(b.addr(), b.prefix_len()));
-        }
-        (Some(a), None) | (None, Some(a)) => {
-            c.target_ip_address = Some(prefix_address(a.addr(), a.prefix_len()));
-        }
-        (None, None) => {}
-    }
     if !others.is_empty() {
         c.other_target_identifiers = Some(others);
     }
-    c.target_network_id = event.network_id.as_deref().map(|s| truncate(s, 20));
-    c.target_cpe_id = event.cpe_id.as_deref().map(|s| truncate(s, 128));
-    c.pop_identifier = event
-        .pop_identifier
-        .as_deref()
-        .map(|s| IpIriIdType::Printable(truncate(s, 128)));
+    c.target_network_id = non_empty(event.network_id.as_deref(), 20);
+    c.target_cpe_id = non_empty(event.cpe_id.as_deref(), 128);
+    c.pop_identifier = non_empty(event.pop_identifier.as_deref(), 128).map(IpIriIdType::Printable);
     c.pop_ip_address = event.pop_ip_address.map(IpAddress::from_ip);
     c.pop_port_id = event.nas_port_id.clone();
     c.start_time = event.start_time.map(GeneralizedTime::from_timestamp);
@@ -255,6 +282,8 @@ pub fn ip_iri_contents(event: &AccessEvent) -> IpIriContents {
     c
 }
 
+/// The address with its prefix: `iPv4SubnetMask` below /32, `iPv6PrefixLength` always for
+/// IPv6 (mandatory there; a /0 prefix, which the field cannot express, is sent as /1).
 fn prefix_address(addr: IpAddr, prefix_len: u8) -> IpAddress {
     let mut a = IpAddress::from_ip(addr);
     match addr {
@@ -264,10 +293,15 @@ fn prefix_address(addr: IpAddr, prefix_len: u8) -> IpAddress {
                 .unwrap_or(0);
             a.ipv4_subnet_mask = Some(mask.to_be_bytes());
         }
-        IpAddr::V6(_) if (1..=128).contains(&prefix_len) => a.ipv6_prefix_length = Some(prefix_len),
-        _ => {}
+        IpAddr::V6(_) => a.ipv6_prefix_length = Some(prefix_len.clamp(1, 128)),
+        IpAddr::V4(_) => {}
     }
     a
+}
+
+/// A string cut to the SIZE constraint, or `None` when empty (every such field is SIZE(1..)).
+fn non_empty(s: Option<&str>, max_chars: usize) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(|s| truncate(s, max_chars))
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {
@@ -369,5 +403,112 @@ impl From<li_core::AuthenticationType> for AuthenticationType {
             T::DiameterAaa => Self::DiameterAaa,
             _ => Self::Unknown,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    use li_core::{IpPrefix, IpVersion as CoreIpVersion};
+
+    use super::*;
+    use crate::pdu::IpValue;
+
+    fn v4(a: u8, len: u8) -> IpPrefix {
+        IpPrefix::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, a)), len).unwrap()
+    }
+
+    fn v6(a: u16, len: u8) -> IpPrefix {
+        IpPrefix::new(
+            IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, a, 0, 0, 0, 0, 0)),
+            len,
+        )
+        .unwrap()
+    }
+
+    fn binary(a: &Option<IpAddress>) -> Option<Vec<u8>> {
+        match a.as_ref().map(|a| &a.ip_value) {
+            Some(IpValue::Binary(b)) => Some(b.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn dual_stack_addresses_follow_clause_6_2_1() {
+        let mut e = AccessEvent::new(li_core::AccessEventType::AccessAccept);
+        e.addresses = vec![v6(1, 56), v4(8, 29), v4(77, 32), v6(2, 64)];
+        let c = ip_iri_contents(&e);
+        assert_eq!(c.ip_version, IpVersion::Ipv4AndV6);
+        assert_eq!(binary(&c.target_ip_address), Some(vec![192, 0, 2, 8]));
+        assert_eq!(
+            c.target_ip_address.as_ref().unwrap().ipv4_subnet_mask,
+            Some([255, 255, 255, 248])
+        );
+        let additional = c.additional_ip_address.as_ref().unwrap();
+        assert_eq!(additional.ipv6_prefix_length, Some(56));
+        let others = c.other_target_identifiers.unwrap();
+        assert_eq!(others.len(), 2);
+        let OtherTargetIdentifier::IpAddress(host) = &others[0] else {
+            panic!()
+        };
+        assert_eq!(host.ipv4_subnet_mask, None, "a /32 carries no mask");
+    }
+
+    #[test]
+    fn explicit_single_version_puts_its_address_first_and_no_additional() {
+        let mut e = AccessEvent::new(li_core::AccessEventType::AccessAccept);
+        e.ip_version = Some(CoreIpVersion::Ipv6);
+        e.addresses = vec![v4(0, 24), v6(1, 48)];
+        let c = ip_iri_contents(&e);
+        assert_eq!(c.ip_version, IpVersion::Ipv6);
+        assert_eq!(
+            c.target_ip_address.as_ref().unwrap().ip_type,
+            crate::pdu::IpType::Ipv6
+        );
+        assert_eq!(c.additional_ip_address, None);
+        assert_eq!(c.other_target_identifiers.map(|o| o.len()), Some(1));
+    }
+
+    #[test]
+    fn empty_and_long_strings_stay_within_constraints() {
+        let mut e = AccessEvent::new(li_core::AccessEventType::InterimUpdate);
+        e.network_id = Some(String::new());
+        e.cpe_id = Some("x".repeat(300));
+        e.pop_identifier = Some(String::new());
+        e.pop_ip_address = Some(IpAddr::V6(Ipv6Addr::LOCALHOST));
+        let c = ip_iri_contents(&e);
+        assert_eq!(c.target_network_id, None);
+        assert_eq!(c.target_cpe_id.as_ref().map(|s| s.len()), Some(128));
+        assert_eq!(c.pop_identifier, None);
+        assert_eq!(
+            c.pop_ip_address.as_ref().unwrap().ipv6_prefix_length,
+            Some(128)
+        );
+
+        let s = HeaderSettings::new(Liid::new(b"L").unwrap(), OperatorId::new(b"OP").unwrap());
+        let record = IriRecord {
+            xid: li_core::Xid::from_bytes([1; 16]),
+            cin: Cin::new(3),
+            timestamp: Timestamp::UNIX_EPOCH,
+            iri_type: li_core::IriType::Continue,
+            event: IriEvent::Access(e),
+        };
+        let pdu = s.iri_pdu(9, &record).unwrap();
+        assert_eq!(PsPdu::decode(&pdu.encode()).unwrap(), pdu);
+    }
+
+    #[test]
+    fn interception_point_id_is_checked() {
+        assert!(InterceptionPointId::new("IPT-01").is_some());
+        assert!(InterceptionPointId::new("").is_none());
+        assert!(
+            InterceptionPointId::new("POP-FRA-01").is_none(),
+            "over 8 characters"
+        );
+        assert!(
+            InterceptionPointId::new("IP_1").is_none(),
+            "'_' is not PrintableString"
+        );
     }
 }

@@ -80,6 +80,7 @@ impl IpCc {
 
 /// `IPCCContents`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IpCcContents {
     /// `iPPackets [0]`: one IP packet, as seen, starting with its IP header.
     IpPackets(Vec<u8>),
@@ -555,6 +556,7 @@ impl IpIriContents {
 
 /// `IPIRIIDType`: how the point of presence is identified.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IpIriIdType {
     /// `printableIDType [0]`: 1..128 characters.
     Printable(String),
@@ -606,6 +608,7 @@ pub struct NationalIpIriParameters {
 
 /// `OtherTargetIdentifiers`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OtherTargetIdentifier {
     /// `iPAddress [0]`.
     IpAddress(IpAddress),
@@ -615,6 +618,7 @@ pub enum OtherTargetIdentifier {
 
 /// `FramedRoute`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FramedRoute {
     /// `framedRoute [0]`: the RADIUS Framed-Route or Framed-IPv6-Route value.
     FramedRoute(Vec<u8>),

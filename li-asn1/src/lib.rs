@@ -11,9 +11,10 @@
 //!
 //! ```
 //! use li_asn1::{HeaderSettings, Payload, PayloadDirection, PsPdu, TriPayload};
-//! use li_core::{Cin, Liid, Timestamp};
+//! use li_core::{Cin, Liid, OperatorId, Timestamp};
 //!
-//! let mut settings = HeaderSettings::new(Liid::new(b"LIID-0001")?, b"OPERATOR".to_vec());
+//! let operator = OperatorId::new(b"OPERATOR")?;
+//! let mut settings = HeaderSettings::new(Liid::new(b"LIID-0001")?, operator);
 //! settings.ps_pdu_version = 38; // this agency runs an older LI-PS-PDU module
 //! let time = Timestamp::from_secs_micros(1_704_164_645, 678_000)?;
 //!
@@ -38,7 +39,7 @@ mod types;
 
 pub use cc::CcEncoder;
 pub use error::{Error, Result};
-pub use etsi::{HeaderSettings, TimestampForm, ip_iri_contents};
+pub use etsi::{HeaderSettings, InterceptionPointId, TimestampForm, ip_iri_contents};
 pub use ipaccess::{IpCc, IpCcContents, IpIri, IpIriContents};
 pub use pdu::{
     CcContents, CcPayload, IriContents, IriPayload, IriType, Payload, PayloadDirection, PsHeader,

@@ -451,6 +451,7 @@ asn1_enum! {
 
 /// `Payload` (TS 102 232-1 clause 5.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Payload {
     /// `iRIPayloadSequence [0]`: HI2.
     IriPayloadSequence(Vec<IriPayload>),
@@ -749,6 +750,7 @@ impl IriContents {
 
 /// `TRIPayload` (TS 102 232-1 clause 5.3 and annex F): transport information.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TriPayload {
     /// `integrityCheck [0]`.
     IntegrityCheck(IntegrityCheck),
@@ -788,29 +790,17 @@ pub enum TriPayload {
 }
 
 impl TriPayload {
-    fn null_tag(&self) -> Option<u32> {
-        Some(match self {
-            Self::TestPdu => 1,
-            Self::KeepAlive => 3,
-            Self::KeepAliveResponse => 4,
-            Self::FirstSegmentFlag => 5,
-            Self::LastSegmentFlag => 6,
-            Self::CinReset => 7,
-            Self::OptionComplete => 11,
-            Self::PduAcknowledgementRequest => 12,
-            Self::PduAcknowledgementResponse => 13,
-            _ => return None,
-        })
-    }
-
     fn encode(&self, w: &mut Writer) {
-        if let Some(n) = self.null_tag() {
-            w.null(Tag::context(n));
-            return;
-        }
+        let null = |w: &mut Writer, n| w.null(Tag::context(n));
         match self {
             Self::IntegrityCheck(ic) => ic.encode(w, Tag::context_constructed(0)),
+            Self::TestPdu => null(w, 1),
             Self::PaddingPdu(p) => w.primitive(Tag::context(2), p),
+            Self::KeepAlive => null(w, 3),
+            Self::KeepAliveResponse => null(w, 4),
+            Self::FirstSegmentFlag => null(w, 5),
+            Self::LastSegmentFlag => null(w, 6),
+            Self::CinReset => null(w, 7),
             Self::OperatorLeaMessage(m) => m.encode(w, Tag::context_constructed(8)),
             Self::OptionRequest(opts) => w.constructed(Tag::context_constructed(9), |w| {
                 PduOption::encode_list(opts, w, 0);
@@ -821,8 +811,10 @@ impl TriPayload {
                     PduOption::encode_list(declined, w, 1);
                 });
             }
+            Self::OptionComplete => null(w, 11),
+            Self::PduAcknowledgementRequest => null(w, 12),
+            Self::PduAcknowledgementResponse => null(w, 13),
             Self::Other(alt) => alt.encode(w),
-            _ => {}
         }
     }
 
@@ -887,6 +879,7 @@ impl TriPayload {
 
 /// `Option` of the TRI option negotiation.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PduOption {
     /// `pDUAcknowledgement [0]`.
     PduAcknowledgement,
@@ -1140,17 +1133,18 @@ pub struct IpAddress {
 }
 
 impl IpAddress {
-    /// A binary IPv4 or IPv6 address with no other attribute.
+    /// A binary IPv4 or IPv6 address; an IPv6 one carries `iPv6PrefixLength` 128, which the
+    /// module makes mandatory for a binary IPv6 value.
     pub fn from_ip(addr: std::net::IpAddr) -> Self {
-        let (ip_type, octets) = match addr {
-            std::net::IpAddr::V4(a) => (IpType::Ipv4, a.octets().to_vec()),
-            std::net::IpAddr::V6(a) => (IpType::Ipv6, a.octets().to_vec()),
+        let (ip_type, octets, prefix) = match addr {
+            std::net::IpAddr::V4(a) => (IpType::Ipv4, a.octets().to_vec(), None),
+            std::net::IpAddr::V6(a) => (IpType::Ipv6, a.octets().to_vec(), Some(128)),
         };
         Self {
             ip_type,
             ip_value: IpValue::Binary(octets),
             ip_assignment: None,
-            ipv6_prefix_length: None,
+            ipv6_prefix_length: prefix,
             ipv4_subnet_mask: None,
             ip_nat_translated: None,
         }
@@ -1242,6 +1236,7 @@ impl IpAddress {
 
 /// `IP-value`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IpValue {
     /// `iPBinaryAddress [1]`: 4..16 octets.
     Binary(Vec<u8>),

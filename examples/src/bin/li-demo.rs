@@ -235,7 +235,7 @@ fn describe(pdu: &PsPdu) -> String {
             .unwrap_or_default(),
         Payload::CcPayloadSequence(items) => format!("IP packet(s): {}", items.len()),
         Payload::TriPayload(t) => format!("TRI {t:?}"),
-        Payload::Other(_) => "other".into(),
+        _ => "other".into(),
     }
 }
 

@@ -1,19 +1,23 @@
 //! A small BER core (ITU-T X.690): identifier octets, a definite-length minimal writer and a
 //! tolerant, bounded reader.
 //!
-//! The reader accepts every valid BER form a vendor may send: indefinite lengths, long-form
-//! lengths (minimal or not), constructed OCTET STRINGs and character strings, and unknown
-//! elements in extensible SEQUENCEs (skipped by the typed decoders). It never panics, never
-//! reads past its slice and limits nesting depth (default [`DEFAULT_MAX_DEPTH`]) so hostile
-//! input cannot exhaust the stack.
+//! The reader accepts the BER forms vendors send: indefinite lengths, long-form lengths
+//! (minimal or not, up to 8 length octets), constructed OCTET STRINGs and character strings,
+//! and unknown elements in extensible SEQUENCEs (skipped by the typed decoders). It never
+//! panics, never reads past its slice and limits nesting depth (default
+//! [`DEFAULT_MAX_DEPTH`]) so hostile input cannot exhaust the stack. Resolving an indefinite
+//! length walks the element's children; nested indefinite elements are walked again when
+//! descended into, a cost bounded by the depth limit.
 //!
-//! The writer always produces definite, minimal lengths (which is also valid DER framing).
+//! The writer produces definite, minimal lengths. The one exception is an opaque element
+//! ([`crate::Opaque`]) carried through unchanged: its content is written back as received.
 
 mod reader;
 mod writer;
 
 use core::fmt;
 
+pub(crate) use reader::is_printable_char;
 pub use reader::{Reader, Tlv, frame_len};
 pub(crate) use writer::int_octets;
 pub use writer::{Writer, encoded_len, length_len, write_length, write_tag};

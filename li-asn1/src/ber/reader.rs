@@ -16,6 +16,9 @@ pub struct Reader<'a> {
     origin: usize,
     depth: usize,
     max_depth: usize,
+    /// True inside an element of known length: running past the end is then a malformed
+    /// length, not an input that has not fully arrived.
+    bounded: bool,
 }
 
 /// One decoded tag-length-value element, borrowing its content from the input.
@@ -86,6 +89,7 @@ impl<'a> Reader<'a> {
             origin: 0,
             depth: 0,
             max_depth: DEFAULT_MAX_DEPTH,
+            bounded: false,
         }
     }
 
@@ -154,10 +158,7 @@ impl<'a> Reader<'a> {
                 let content = content_start
                     .checked_add(len)
                     .and_then(|end| self.data.get(content_start..end))
-                    .ok_or(Error::Truncated {
-                        offset,
-                        needed: len.saturating_sub(available),
-                    })?;
+                    .ok_or_else(|| self.overrun(offset, len.saturating_sub(available)))?;
                 if header.tag == Tag::END_OF_CONTENTS && len != 0 {
                     return Err(Error::InvalidLength {
                         offset,
@@ -190,10 +191,11 @@ impl<'a> Reader<'a> {
                     origin: self.origin + content_start,
                     depth: self.depth + 1,
                     max_depth: self.max_depth,
+                    bounded: self.bounded,
                 };
                 loop {
                     if inner.is_empty() {
-                        return Err(Error::Truncated { offset, needed: 2 });
+                        return Err(self.overrun(offset, 2));
                     }
                     let child_start = inner.pos;
                     let child = inner.read_any()?;
@@ -216,11 +218,23 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The error for an element at `offset` that needs `needed` more octets than there are.
+    fn overrun(&self, offset: usize, needed: usize) -> Error {
+        if self.bounded {
+            Error::InvalidLength {
+                offset,
+                reason: "element runs past the end of its enclosing element",
+            }
+        } else {
+            Error::Truncated { offset, needed }
+        }
+    }
+
     fn byte(&mut self, offset: usize) -> Result<u8> {
         let b = *self
             .data
             .get(self.pos)
-            .ok_or(Error::Truncated { offset, needed: 1 })?;
+            .ok_or_else(|| self.overrun(offset, 1))?;
         self.pos += 1;
         Ok(b)
     }
@@ -327,6 +341,7 @@ impl<'a> Tlv<'a> {
             origin: self.content_offset,
             depth: self.depth + 1,
             max_depth: self.max_depth,
+            bounded: true,
         })
     }
 
@@ -551,7 +566,7 @@ impl<'a> Tlv<'a> {
 }
 
 /// X.680 clause 41.4: A-Z a-z 0-9 space ' ( ) + , - . / : = ?
-fn is_printable_char(b: u8) -> bool {
+pub(crate) fn is_printable_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&b)
 }
 
@@ -631,6 +646,19 @@ mod tests {
             Reader::new(&[0x30, 0x80, 0x04, 0x00]).read().unwrap_err(),
             Error::Truncated { offset: 0, .. }
         ));
+        // A complete element whose child claims more than the parent holds is malformed, not
+        // truncated: a stream receiver must not wait for more octets.
+        let complete = [0x30, 0x05, 0xa1, 0x03, 0x04, 0x05, 0x41];
+        let outer = Reader::new(&complete).read().unwrap();
+        let mut inner = outer.children("t").unwrap();
+        let child = inner.read().unwrap();
+        assert_eq!(
+            child.children("t").unwrap().read().unwrap_err(),
+            Error::InvalidLength {
+                offset: 4,
+                reason: "element runs past the end of its enclosing element"
+            }
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use li_asn1::ber::{Reader, Tlv};
 use li_asn1::{CcEncoder, HeaderSettings, PsPdu, TimestampForm};
-use li_core::{Cin, Liid};
+use li_core::{Cin, Liid, OperatorId};
 use proptest::prelude::*;
 
 use crate::strategies::{self, ps_pdu};
@@ -83,16 +83,84 @@ proptest! {
         ps_version in 1u16..200,
         ip_version in 1u16..200,
     ) {
-        let mut s = HeaderSettings::new(Liid::new(&liid).unwrap(), op);
+        let mut s = HeaderSettings::new(Liid::new(&liid).unwrap(), OperatorId::new(&op).unwrap());
         s.timestamp_form = form;
         s.ps_pdu_version = ps_version;
         s.ip_access_version = ip_version;
-        s.authorization_country_code = Some("FR".into());
+        s.authorization_country_code = Some("FR".parse().unwrap());
         let dir = li_asn1::PayloadDirection::FromTarget;
         let mut out = Vec::new();
         CcEncoder::new(&s, Cin::new(cin)).encode(seq, time, dir, &packet, &mut out);
         let typed = s.ip_cc_pdu(Cin::new(cin), seq, time, dir, &packet);
         prop_assert_eq!(&out, &typed.encode());
         prop_assert_eq!(PsPdu::decode(&out).unwrap(), typed);
+    }
+}
+
+fn access_event() -> impl Strategy<Value = li_core::AccessEvent> {
+    use li_core::{AccessEvent, AccessEventType, IpPrefix};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let prefix = prop_oneof![
+        (any::<u32>(), 0u8..=32).prop_map(|(a, l)| {
+            let masked = if l == 0 {
+                0
+            } else {
+                a & (u32::MAX << (32 - u32::from(l)))
+            };
+            IpPrefix::new(IpAddr::V4(Ipv4Addr::from(masked)), l).unwrap()
+        }),
+        (any::<u128>(), 0u8..=128).prop_map(|(a, l)| {
+            let masked = if l == 0 {
+                0
+            } else {
+                a & (u128::MAX << (128 - u32::from(l)))
+            };
+            IpPrefix::new(IpAddr::V6(Ipv6Addr::from(masked)), l).unwrap()
+        }),
+    ];
+    let text = proptest::option::of(".{0,200}");
+    (
+        proptest::collection::vec(prefix, 0..5),
+        text.clone(),
+        text.clone(),
+        text,
+        proptest::option::of(any::<[u8; 16]>()),
+        proptest::option::of(any::<u64>()),
+        proptest::option::of(proptest::collection::vec(any::<u8>(), 0..40)),
+    )
+        .prop_map(
+            |(addresses, network_id, cpe_id, pop_identifier, pop_ip, octets, raw)| {
+                let mut e = AccessEvent::new(AccessEventType::AccessAccept);
+                e.username = b"user".to_vec();
+                e.addresses = addresses;
+                e.network_id = network_id;
+                e.cpe_id = cpe_id;
+                e.pop_identifier = pop_identifier;
+                e.pop_ip_address = pop_ip.map(|b| IpAddr::V6(Ipv6Addr::from(b)));
+                e.octets_received = octets;
+                e.raw_aaa = raw;
+                e
+            },
+        )
+        .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Whatever the neutral record holds, the IRI PDU built from it satisfies the module's
+    /// constraints: our own strict decoder reads it back unchanged.
+    #[test]
+    fn iri_from_any_access_event_is_valid(event in access_event(), seq: u32, cin: u32) {
+        let s = HeaderSettings::new(Liid::new(b"LIID").unwrap(), OperatorId::new(b"OP").unwrap());
+        let record = li_core::IriRecord {
+            xid: li_core::Xid::from_bytes([2; 16]),
+            cin: Cin::new(cin),
+            timestamp: li_core::Timestamp::UNIX_EPOCH,
+            iri_type: li_core::IriType::Begin,
+            event: li_core::IriEvent::Access(event),
+        };
+        let pdu = s.iri_pdu(seq, &record).unwrap();
+        prop_assert_eq!(PsPdu::decode(&pdu.encode()).unwrap(), pdu);
     }
 }
