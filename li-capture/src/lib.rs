@@ -1,8 +1,55 @@
-//! Capture (pcap/pcapng files and live interfaces), packet decoding, target matching and
-//! RADIUS/DHCP session tracking for lawful-interception probes.
+//! Capture, decoding and target matching for lawful-interception probes.
 //!
-//! **Not yet implemented.** This crate is reserved in the workspace so that the dependency
-//! direction (`li-core` <- `li-capture`) is fixed from the start; its contents arrive with the
-//! capture issue. See `docs/ARCHITECTURE.md`.
+//! - [`source`]: frames from pcap and pcapng files (streaming, constant memory) and, with the
+//!   `live` feature, from a Linux interface (AF_PACKET);
+//! - [`decode`]: Ethernet, 802.1Q/QinQ, MPLS, IPv4/IPv6 (options, extension headers,
+//!   fragments), TCP/UDP/ICMP, and mirror encapsulations (GRE, ERSPAN II/III, VXLAN) down to
+//!   the IP packet a warrant is about;
+//! - [`aaa`]: RADIUS accounting and DHCPv4 parsers;
+//! - [`classify`]: the sans-IO classifier that turns (timestamp, frame) into intercept
+//!   records for the tasks a packet belongs to, tracking RADIUS/DHCP sessions to bind
+//!   usernames and MAC addresses to addresses.
+//!
+//! ```
+//! use li_capture::LinkType;
+//! use li_capture::classify::{Classifier, ClassifierConfig};
+//! use li_core::{
+//!     DeliveryAddress, Destination, DestinationId, HandoverFormat, InterceptRecord,
+//!     InterceptScope, Liid, Task, Timestamp, ValidityWindow, Xid,
+//! };
+//!
+//! let now = Timestamp::from_secs_micros(1_700_000_000, 0)?;
+//! let task = Task::new(
+//!     Liid::new(b"LIID-1")?,
+//!     Xid::from_bytes([1; 16]),
+//!     vec!["ipv4:192.0.2.7".parse()?],
+//!     InterceptScope::IriAndCc,
+//!     ValidityWindow::new(now, None)?,
+//!     vec![Destination::new(
+//!         DestinationId::from_bytes([1; 16]),
+//!         DeliveryAddress::new("lemf.example", 50_002, true),
+//!         Some(DeliveryAddress::new("lemf.example", 50_003, true)),
+//!         HandoverFormat::etsi_default(),
+//!     )],
+//! )?;
+//! let mut classifier = Classifier::new(ClassifierConfig::default());
+//! let mut records = Vec::new();
+//! classifier.activate(task, now, &mut records); // IRI-Begin for the static target
+//!
+//! // A raw IPv4 packet from the target.
+//! let mut packet = vec![0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 253, 0, 0];
+//! packet.extend_from_slice(&[192, 0, 2, 7, 198, 51, 100, 1]);
+//! classifier.classify(now, LinkType::RawIp, &packet, &mut records);
+//! assert!(matches!(&records[1], InterceptRecord::Cc(cc) if cc.payload == packet));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod aaa;
+pub mod classify;
+pub mod decode;
+mod link;
+pub mod source;
+
+pub use link::LinkType;
