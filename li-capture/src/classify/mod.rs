@@ -1,0 +1,995 @@
+//! The sans-IO classifier: (timestamp, frame) in, intercept records out.
+//!
+//! The classifier holds the active tasks (warrants) and decides, for every frame a probe
+//! sees, which tasks it belongs to:
+//!
+//! - **static targets** (IPv4/IPv6 addresses and prefixes) are looked up in a table built
+//!   when tasks change ([`table`]); a packet matching no target costs the frame decode and
+//!   one or two memory reads;
+//! - **username and MAC targets** are bound to addresses by the AAA traffic the probe sees:
+//!   RADIUS accounting (Start, Interim-Update, Stop) and DHCPv4 (ACK, RELEASE, lease
+//!   expiry). Each access session gets its own CIN and yields IRI (TS 102 232-3 access
+//!   events): begin at Start, continue at Interim-Update, end at Stop. A task activated while
+//!   its target's session is up yields `startOfInterceptionWithSessionActive`, a task
+//!   deactivated or whose window closes during a session `endOfInterceptionWithSessionActive`.
+//!   After Stop (or RELEASE, or lease expiry) the address is released: a later user of the
+//!   same address is not intercepted.
+//!
+//! Every record is tagged with its task's XID; a packet matching several tasks (two
+//! agencies, two warrants) is emitted once per task. Nothing is emitted for a task outside
+//! its validity window, and an IRI-only task never gets CC. Time is the packets' own: the
+//! classifier never reads a clock.
+
+mod table;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use li_core::{
+    AccessEvent, AccessEventType, AuthenticationType, CcRecord, Cin, EndReason, InterceptRecord,
+    InternetAccessType, IpPrefix, IriEvent, IriRecord, IriType, PayloadDirection, TargetIdentifier,
+    Task, Timestamp, Xid,
+};
+
+use crate::LinkType;
+use crate::aaa::dhcp::{DhcpMessage, DhcpMessageType, parse_dhcpv4};
+use crate::aaa::radius::{AccountingRequest, AcctStatusType, parse_accounting};
+use crate::decode::{DecodeConfig, Packet, Transport, decode};
+use table::{AddrMap, Prefilter16, StaticTable};
+
+/// What the classifier looks at besides targets.
+#[derive(Clone, Debug)]
+pub struct ClassifierConfig {
+    /// Frame decoding (tunnels to remove).
+    pub decode: DecodeConfig,
+    /// UDP ports of RADIUS accounting (RFC 2866: 1813; 1646 is the old one).
+    pub radius_accounting_ports: Vec<u16>,
+    /// Whether DHCPv4 (UDP 67/68) binds MAC-address targets.
+    pub dhcp: bool,
+    /// `internetAccessType` reported in access IRI.
+    pub access_type: InternetAccessType,
+}
+
+impl Default for ClassifierConfig {
+    fn default() -> Self {
+        Self {
+            decode: DecodeConfig::default(),
+            radius_accounting_ports: vec![1813, 1646],
+            dhcp: true,
+            access_type: InternetAccessType::Undefined,
+        }
+    }
+}
+
+/// Counters, for metrics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClassifierStats {
+    /// Frames given to [`Classifier::classify`].
+    pub frames: u64,
+    /// Frames without an IP packet (ARP, LLDP, ...).
+    pub not_ip: u64,
+    /// Frames that could not be decoded (truncated, malformed).
+    pub malformed: u64,
+    /// Packets that matched at least one task.
+    pub matched: u64,
+    /// CC records emitted.
+    pub cc_records: u64,
+    /// IRI records emitted.
+    pub iri_records: u64,
+    /// RADIUS accounting requests processed.
+    pub radius_requests: u64,
+    /// RADIUS packets that could not be parsed.
+    pub radius_errors: u64,
+    /// DHCPv4 messages processed.
+    pub dhcp_messages: u64,
+    /// DHCPv4 messages that could not be parsed.
+    pub dhcp_errors: u64,
+    /// Access sessions currently known.
+    pub sessions: u64,
+}
+
+/// Where a task stands with respect to its validity window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WindowState {
+    /// Before the window: nothing has been announced.
+    Pending,
+    /// Inside the window: begin events were sent.
+    Open,
+    /// After the window: end events were sent.
+    Closed,
+}
+
+#[derive(Debug)]
+struct TaskEntry {
+    task: Task,
+    /// When the task was activated: a window already open then opens at this time.
+    activated: Timestamp,
+    /// The CIN of the task's static-address "session".
+    static_cin: Cin,
+    has_static: bool,
+    state: WindowState,
+}
+
+/// How a session was learnt, and its key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum SessionKey {
+    /// RADIUS: NAS (identifier or address) and Acct-Session-Id.
+    Radius { nas: Vec<u8>, session_id: Vec<u8> },
+    /// DHCPv4: the client's MAC address.
+    Dhcp([u8; 6]),
+}
+
+#[derive(Debug)]
+struct Session {
+    cin: Cin,
+    username: Option<Vec<u8>>,
+    mac: Option<[u8; 6]>,
+    addresses: Vec<IpPrefix>,
+    /// The access details reported in IRI (latest values).
+    event: AccessEvent,
+    lease_end: Option<Timestamp>,
+    /// Tasks intercepting this session, and whether their begin event was sent.
+    tasks: Vec<(Xid, bool)>,
+}
+
+/// The classifier. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Classifier {
+    config: ClassifierConfig,
+    tasks: HashMap<Xid, TaskEntry>,
+    table: StaticTable,
+    prefilter: Prefilter16,
+    has_v6_targets: bool,
+    usernames: HashMap<Vec<u8>, Vec<Xid>>,
+    macs: HashMap<[u8; 6], Vec<Xid>>,
+    sessions: HashMap<SessionKey, Session>,
+    /// Addresses of sessions that some task intercepts, to their session.
+    bound: AddrMap<IpAddr, SessionKey>,
+    /// Prefixes (not single addresses) of intercepted sessions, checked linearly.
+    bound_prefixes: Vec<(IpPrefix, SessionKey)>,
+    /// Every session's addresses, to release an address a new session takes over.
+    owners: HashMap<IpPrefix, SessionKey>,
+    next_cin: u32,
+    /// The earliest time at which a window opens or closes, or a lease ends.
+    next_transition: Option<Timestamp>,
+    stats: ClassifierStats,
+}
+
+impl Classifier {
+    /// A classifier with no task.
+    pub fn new(config: ClassifierConfig) -> Self {
+        Self {
+            config,
+            tasks: HashMap::new(),
+            table: StaticTable::default(),
+            prefilter: Prefilter16::default(),
+            has_v6_targets: false,
+            usernames: HashMap::new(),
+            macs: HashMap::new(),
+            sessions: HashMap::new(),
+            bound: AddrMap::default(),
+            bound_prefixes: Vec::new(),
+            owners: HashMap::new(),
+            next_cin: 1,
+            next_transition: None,
+            stats: ClassifierStats::default(),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> ClassifierStats {
+        let mut s = self.stats.clone();
+        s.sessions = self.sessions.len() as u64;
+        s
+    }
+
+    /// The active tasks.
+    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.values().map(|e| &e.task)
+    }
+
+    /// Activates `task` at `now` (X1 ActivateTask), or replaces the task with the same XID
+    /// (ModifyTask). If its window is open, begin events are emitted at once, including
+    /// `startOfInterceptionWithSessionActive` for sessions of its targets already up.
+    pub fn activate(&mut self, task: Task, now: Timestamp, out: &mut Vec<InterceptRecord>) {
+        let xid = task.xid();
+        if self.tasks.contains_key(&xid) {
+            // A modification: end what the old task had, then start afresh.
+            self.deactivate(xid, now, out);
+        }
+        let has_static = task.targets().iter().any(|t| static_prefix(t).is_some());
+        let static_cin = self.allocate_cin();
+        self.tasks.insert(
+            xid,
+            TaskEntry {
+                task,
+                activated: now,
+                static_cin,
+                has_static,
+                state: WindowState::Pending,
+            },
+        );
+        self.rebuild();
+        self.attach_sessions(xid);
+        self.advance(now, out);
+    }
+
+    /// Deactivates the task (X1 DeactivateTask): nothing more is emitted for it from the
+    /// next packet on. End events are emitted for what was open. Returns false for an
+    /// unknown XID.
+    pub fn deactivate(&mut self, xid: Xid, now: Timestamp, out: &mut Vec<InterceptRecord>) -> bool {
+        let Some(entry) = self.tasks.get(&xid) else {
+            return false;
+        };
+        if entry.state == WindowState::Open {
+            self.close_window(xid, now, out);
+        }
+        self.tasks.remove(&xid);
+        for session in self.sessions.values_mut() {
+            session.tasks.retain(|(x, _)| *x != xid);
+        }
+        self.rebuild();
+        true
+    }
+
+    /// Processes time up to `now`: windows opening and closing, DHCP leases expiring. Called
+    /// by [`Classifier::classify`] with each packet's time; call it from a timer too when the
+    /// capture may be quiet.
+    pub fn advance(&mut self, now: Timestamp, out: &mut Vec<InterceptRecord>) {
+        if self.next_transition.is_some_and(|t| t > now) {
+            return;
+        }
+        let mut transitions: Vec<(Xid, WindowState, Timestamp)> = Vec::new();
+        for (xid, e) in &self.tasks {
+            let w = e.task.window();
+            match e.state {
+                WindowState::Pending if w.start() <= now => {
+                    if w.end().is_some_and(|end| end <= now) {
+                        transitions.push((*xid, WindowState::Closed, now));
+                    } else {
+                        transitions.push((*xid, WindowState::Open, w.start().max(e.activated)));
+                    }
+                }
+                WindowState::Open => {
+                    if let Some(end) = w.end().filter(|end| *end <= now) {
+                        transitions.push((*xid, WindowState::Closed, end));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (xid, state, at) in transitions {
+            match state {
+                WindowState::Open => self.open_window(xid, at, out),
+                _ => {
+                    if self
+                        .tasks
+                        .get(&xid)
+                        .is_some_and(|e| e.state == WindowState::Open)
+                    {
+                        self.close_window(xid, at, out);
+                    } else if let Some(e) = self.tasks.get_mut(&xid) {
+                        e.state = WindowState::Closed;
+                    }
+                }
+            }
+        }
+        self.expire_leases(now, out);
+        self.next_transition = self.compute_next_transition();
+    }
+
+    /// Classifies one captured frame seen at `time`, appending the records it yields.
+    pub fn classify(
+        &mut self,
+        time: Timestamp,
+        link: LinkType,
+        frame: &[u8],
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        self.stats.frames += 1;
+        match decode(link, frame, &self.config.decode) {
+            Ok(Some(packet)) => self.classify_packet(time, &packet, out),
+            Ok(None) => self.stats.not_ip += 1,
+            Err(_) => self.stats.malformed += 1,
+        }
+    }
+
+    /// Classifies an already decoded packet.
+    pub fn classify_packet(
+        &mut self,
+        time: Timestamp,
+        packet: &Packet<'_>,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        if self.next_transition.is_some_and(|t| t <= time) {
+            self.advance(time, out);
+        }
+        if let Transport::Udp {
+            src_port,
+            dst_port,
+            payload,
+        } = packet.transport
+        {
+            if self.config.radius_accounting_ports.contains(&dst_port) {
+                self.radius(time, payload, out);
+            } else if self.config.dhcp && matches!((src_port, dst_port), (67 | 68, 67 | 68)) {
+                self.dhcp(time, payload, out);
+            }
+        }
+        if !self.may_match(packet.src) && !self.may_match(packet.dst) {
+            return;
+        }
+        let before = out.len();
+        let mut payload: Option<Bytes> = None;
+        let mut cc = CcSink {
+            tasks: &self.tasks,
+            stats: &mut self.stats,
+            time,
+            ip: packet.ip,
+            payload: &mut payload,
+            first: before,
+            out,
+        };
+        for (addr, direction) in [
+            (packet.src, PayloadDirection::FromTarget),
+            (packet.dst, PayloadDirection::ToTarget),
+        ] {
+            for &xid in self.table.lookup(addr) {
+                if let Some(entry) = cc.tasks.get(&xid) {
+                    cc.push(xid, entry.static_cin, direction);
+                }
+            }
+            let key = self.bound.get(&addr).or_else(|| {
+                self.bound_prefixes
+                    .iter()
+                    .find(|(p, _)| p.contains(addr))
+                    .map(|(_, k)| k)
+            });
+            if let Some(session) = key.and_then(|k| self.sessions.get(k)) {
+                for &(xid, _) in &session.tasks {
+                    cc.push(xid, session.cin, direction);
+                }
+            }
+        }
+        if out.len() > before {
+            self.stats.matched += 1;
+        }
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Matching helpers
+
+    #[inline]
+    fn may_match(&self, addr: IpAddr) -> bool {
+        match addr {
+            IpAddr::V4(a) => self.prefilter.may_match(u32::from(a)),
+            IpAddr::V6(_) => self.has_v6_targets,
+        }
+    }
+
+    fn emit_iri(
+        &mut self,
+        xid: Xid,
+        cin: Cin,
+        time: Timestamp,
+        iri_type: IriType,
+        event: AccessEvent,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        out.push(InterceptRecord::from(IriRecord {
+            xid,
+            cin,
+            timestamp: time,
+            iri_type,
+            event: IriEvent::Access(event),
+        }));
+        self.stats.iri_records += 1;
+    }
+
+    fn allocate_cin(&mut self) -> Cin {
+        let cin = Cin::new(self.next_cin);
+        self.next_cin = self.next_cin.wrapping_add(1).max(1);
+        cin
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Task indexes
+
+    /// Rebuilds the static table, the prefilter and the identity indexes from the tasks.
+    fn rebuild(&mut self) {
+        let statics: Vec<(IpPrefix, Xid)> = self
+            .tasks
+            .values()
+            .flat_map(|e| {
+                e.task
+                    .targets()
+                    .iter()
+                    .filter_map(static_prefix)
+                    .map(move |p| (p, e.task.xid()))
+            })
+            .collect();
+        self.table = StaticTable::build(statics);
+        self.usernames.clear();
+        self.macs.clear();
+        for e in self.tasks.values() {
+            for t in e.task.targets() {
+                match t {
+                    TargetIdentifier::Username(u) => self
+                        .usernames
+                        .entry(u.as_str().as_bytes().to_vec())
+                        .or_default()
+                        .push(e.task.xid()),
+                    TargetIdentifier::MacAddress(m) => {
+                        self.macs.entry(m.octets()).or_default().push(e.task.xid());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.rebuild_bindings();
+    }
+
+    /// Rebuilds the address index of intercepted sessions and the prefilter.
+    fn rebuild_bindings(&mut self) {
+        self.bound.clear();
+        self.bound_prefixes.clear();
+        let mut prefilter = Prefilter16::default();
+        let mut has_v6 = self.table.has_v6();
+        for (addr, len) in self.table.v4_prefixes() {
+            prefilter.add(addr, len, 1);
+        }
+        for (key, s) in &self.sessions {
+            if s.tasks.is_empty() {
+                continue;
+            }
+            for p in &s.addresses {
+                let host = matches!(
+                    (p.addr(), p.prefix_len()),
+                    (IpAddr::V4(_), 32) | (IpAddr::V6(_), 128)
+                );
+                if host {
+                    self.bound.insert(p.addr(), key.clone());
+                } else {
+                    self.bound_prefixes.push((*p, key.clone()));
+                }
+                match p.addr() {
+                    IpAddr::V4(a) => prefilter.add(u32::from(a), p.prefix_len(), 1),
+                    IpAddr::V6(_) => has_v6 = true,
+                }
+            }
+        }
+        self.prefilter = prefilter;
+        self.has_v6_targets = has_v6;
+    }
+
+    /// The tasks whose username or MAC targets name this session's identity.
+    fn tasks_for(&self, username: Option<&[u8]>, mac: Option<[u8; 6]>) -> Vec<Xid> {
+        let mut out: Vec<Xid> = Vec::new();
+        if let Some(tasks) = username.and_then(|u| self.usernames.get(u)) {
+            out.extend(tasks);
+        }
+        if let Some(tasks) = mac.and_then(|m| self.macs.get(&m)) {
+            for x in tasks {
+                if !out.contains(x) {
+                    out.push(*x);
+                }
+            }
+        }
+        out
+    }
+
+    /// Attaches a newly activated task to the live sessions of its targets.
+    fn attach_sessions(&mut self, xid: Xid) {
+        let keys: Vec<SessionKey> = self.sessions.keys().cloned().collect();
+        for key in keys {
+            let tasks = match self.sessions.get(&key) {
+                Some(s) => self.tasks_for(s.username.as_deref(), s.mac),
+                None => continue,
+            };
+            if let Some(s) = self.sessions.get_mut(&key).filter(|_| tasks.contains(&xid))
+                && !s.tasks.iter().any(|(x, _)| *x == xid)
+            {
+                s.tasks.push((xid, false));
+            }
+        }
+        self.rebuild_bindings();
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Windows
+
+    fn open_window(&mut self, xid: Xid, at: Timestamp, out: &mut Vec<InterceptRecord>) {
+        let Some(entry) = self.tasks.get_mut(&xid) else {
+            return;
+        };
+        entry.state = WindowState::Open;
+        if entry.has_static {
+            let cin = entry.static_cin;
+            let mut event = AccessEvent::new(AccessEventType::StartOfInterceptionWithSessionActive);
+            event.addresses = entry
+                .task
+                .targets()
+                .iter()
+                .filter_map(static_prefix)
+                .collect();
+            event.authentication_type = Some(AuthenticationType::Static);
+            event.access_type = self.config.access_type;
+            self.emit_iri(xid, cin, at, IriType::Begin, event, out);
+        }
+        let mut begins = Vec::new();
+        for s in self.sessions.values_mut() {
+            for (x, begun) in s.tasks.iter_mut() {
+                if *x == xid && !*begun {
+                    *begun = true;
+                    let mut event = s.event.clone();
+                    event.event_type = AccessEventType::StartOfInterceptionWithSessionActive;
+                    begins.push((s.cin, event));
+                }
+            }
+        }
+        for (cin, event) in begins {
+            self.emit_iri(xid, cin, at, IriType::Begin, event, out);
+        }
+    }
+
+    fn close_window(&mut self, xid: Xid, at: Timestamp, out: &mut Vec<InterceptRecord>) {
+        let Some(entry) = self.tasks.get_mut(&xid) else {
+            return;
+        };
+        entry.state = WindowState::Closed;
+        if entry.has_static {
+            let cin = entry.static_cin;
+            let mut event = AccessEvent::new(AccessEventType::EndOfInterceptionWithSessionActive);
+            event.addresses = entry
+                .task
+                .targets()
+                .iter()
+                .filter_map(static_prefix)
+                .collect();
+            event.authentication_type = Some(AuthenticationType::Static);
+            event.access_type = self.config.access_type;
+            self.emit_iri(xid, cin, at, IriType::End, event, out);
+        }
+        let mut ends = Vec::new();
+        for s in self.sessions.values_mut() {
+            for (x, begun) in s.tasks.iter_mut() {
+                if *x == xid && *begun {
+                    *begun = false;
+                    let mut event = s.event.clone();
+                    event.event_type = AccessEventType::EndOfInterceptionWithSessionActive;
+                    ends.push((s.cin, event));
+                }
+            }
+        }
+        for (cin, event) in ends {
+            self.emit_iri(xid, cin, at, IriType::End, event, out);
+        }
+    }
+
+    fn compute_next_transition(&self) -> Option<Timestamp> {
+        let windows = self.tasks.values().filter_map(|e| match e.state {
+            WindowState::Pending => Some(e.task.window().start()),
+            WindowState::Open => e.task.window().end(),
+            WindowState::Closed => None,
+        });
+        let leases = self.sessions.values().filter_map(|s| s.lease_end);
+        windows.chain(leases).min()
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Sessions
+
+    /// Starts or updates a session, binds its addresses and emits IRI for the tasks that
+    /// intercept it.
+    fn session_event(
+        &mut self,
+        key: SessionKey,
+        update: SessionUpdate,
+        time: Timestamp,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        // An address now used by this session is no longer another session's.
+        let mut stale: Vec<SessionKey> = update
+            .addresses
+            .iter()
+            .filter_map(|a| self.owners.get(a))
+            .filter(|k| **k != key)
+            .cloned()
+            .collect();
+        stale.dedup();
+        for k in stale {
+            self.end_session(&k, time, EndReason::Undefined, None, out);
+        }
+
+        let is_new = !self.sessions.contains_key(&key);
+        if is_new {
+            let cin = self.allocate_cin();
+            let tasks = self
+                .tasks_for(update.username.as_deref(), update.mac)
+                .into_iter()
+                .map(|x| (x, false))
+                .collect();
+            let mut event = AccessEvent::new(AccessEventType::AccessAccept);
+            event.access_type = self.config.access_type;
+            event.start_time = Some(time);
+            self.sessions.insert(
+                key.clone(),
+                Session {
+                    cin,
+                    username: update.username.clone(),
+                    mac: update.mac,
+                    addresses: Vec::new(),
+                    event,
+                    lease_end: None,
+                    tasks,
+                },
+            );
+        }
+        let Some(session) = self.sessions.get_mut(&key) else {
+            return;
+        };
+        let addresses_changed = session.addresses != update.addresses;
+        for a in &session.addresses {
+            self.owners.remove(a);
+        }
+        for a in &update.addresses {
+            self.owners.insert(*a, key.clone());
+        }
+        session.addresses = update.addresses.clone();
+        update.apply(&mut session.event);
+        session.lease_end = update.lease_end;
+        let cin = session.cin;
+        let mut records = Vec::new();
+        for (xid, begun) in session.tasks.iter_mut() {
+            let Some(entry) = self.tasks.get(xid) else {
+                continue;
+            };
+            if !entry.task.covers(time) {
+                continue;
+            }
+            let mut event = session.event.clone();
+            let iri_type = if *begun {
+                event.event_type = AccessEventType::InterimUpdate;
+                IriType::Continue
+            } else if is_new {
+                event.event_type = AccessEventType::AccessAccept;
+                IriType::Begin
+            } else {
+                event.event_type = AccessEventType::StartOfInterceptionWithSessionActive;
+                IriType::Begin
+            };
+            *begun = true;
+            records.push((*xid, iri_type, event));
+        }
+        let intercepted = !session.tasks.is_empty();
+        for (xid, iri_type, event) in records {
+            self.emit_iri(xid, cin, time, iri_type, event, out);
+        }
+        if intercepted && (is_new || addresses_changed) {
+            self.rebuild_bindings();
+        }
+        if update.lease_end.is_some() {
+            self.next_transition = self.compute_next_transition();
+        }
+    }
+
+    /// Ends a session: IRI-End for the tasks that had begun, the addresses released.
+    fn end_session(
+        &mut self,
+        key: &SessionKey,
+        time: Timestamp,
+        reason: EndReason,
+        update: Option<SessionUpdate>,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        let Some(mut session) = self.sessions.remove(key) else {
+            return;
+        };
+        for a in &session.addresses {
+            if self.owners.get(a) == Some(key) {
+                self.owners.remove(a);
+            }
+        }
+        if let Some(update) = update {
+            update.apply(&mut session.event);
+        }
+        session.event.event_type = AccessEventType::AccessEnd;
+        session.event.end_time = Some(time);
+        session.event.end_reason = Some(reason);
+        for (xid, begun) in &session.tasks {
+            let covers = self.tasks.get(xid).is_some_and(|e| e.task.covers(time));
+            if *begun && covers {
+                self.emit_iri(
+                    *xid,
+                    session.cin,
+                    time,
+                    IriType::End,
+                    session.event.clone(),
+                    out,
+                );
+            }
+        }
+        if !session.tasks.is_empty() {
+            self.rebuild_bindings();
+        }
+    }
+
+    fn expire_leases(&mut self, now: Timestamp, out: &mut Vec<InterceptRecord>) {
+        let expired: Vec<(SessionKey, Timestamp)> = self
+            .sessions
+            .iter()
+            .filter_map(|(k, s)| {
+                s.lease_end
+                    .filter(|end| *end <= now)
+                    .map(|end| (k.clone(), end))
+            })
+            .collect();
+        for (key, end) in expired {
+            self.end_session(&key, end, EndReason::LeaseExpired, None, out);
+        }
+    }
+
+    fn radius(&mut self, time: Timestamp, payload: &[u8], out: &mut Vec<InterceptRecord>) {
+        let req = match parse_accounting(payload) {
+            Ok(Some(req)) => req,
+            Ok(None) => return,
+            Err(_) => {
+                self.stats.radius_errors += 1;
+                return;
+            }
+        };
+        self.stats.radius_requests += 1;
+        let Some(session_id) = req.acct_session_id.clone() else {
+            self.stats.radius_errors += 1;
+            return;
+        };
+        let nas = req
+            .nas_identifier
+            .clone()
+            .or_else(|| req.nas_ip_address.map(|a| a.octets().to_vec()))
+            .unwrap_or_default();
+        let key = SessionKey::Radius { nas, session_id };
+        let raw = payload.get(..req.raw_len).unwrap_or(payload);
+        let update = SessionUpdate::from_radius(&req, raw);
+        match req.status {
+            AcctStatusType::Start | AcctStatusType::InterimUpdate => {
+                self.session_event(key, update, time, out);
+            }
+            AcctStatusType::Stop => {
+                let reason = end_reason(req.acct_terminate_cause);
+                self.end_session(&key, time, reason, Some(update), out);
+            }
+            AcctStatusType::AccountingOn | AcctStatusType::AccountingOff => {
+                // The NAS restarted: every session it had is over.
+                let nas_key = match &key {
+                    SessionKey::Radius { nas, .. } => nas.clone(),
+                    SessionKey::Dhcp(_) => return,
+                };
+                let keys: Vec<SessionKey> = self
+                    .sessions
+                    .keys()
+                    .filter(|k| matches!(k, SessionKey::Radius { nas, .. } if *nas == nas_key))
+                    .cloned()
+                    .collect();
+                for k in keys {
+                    self.end_session(&k, time, EndReason::ConnectionLoss, None, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn dhcp(&mut self, time: Timestamp, payload: &[u8], out: &mut Vec<InterceptRecord>) {
+        let msg = match parse_dhcpv4(payload) {
+            Ok(msg) => msg,
+            Err(_) => {
+                self.stats.dhcp_errors += 1;
+                return;
+            }
+        };
+        self.stats.dhcp_messages += 1;
+        let Some(mac) = msg.client_mac else {
+            return;
+        };
+        let key = SessionKey::Dhcp(mac);
+        match msg.message_type {
+            Some(DhcpMessageType::Ack) => {
+                let Some(addr) = msg.bound_address() else {
+                    return;
+                };
+                if addr.is_unspecified() {
+                    return;
+                }
+                let update = SessionUpdate::from_dhcp(&msg, addr, time, payload);
+                self.session_event(key, update, time, out);
+            }
+            Some(DhcpMessageType::Release) => {
+                self.end_session(&key, time, EndReason::RegularLogoff, None, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What an AAA message says about a session.
+#[derive(Clone, Debug, Default)]
+struct SessionUpdate {
+    username: Option<Vec<u8>>,
+    mac: Option<[u8; 6]>,
+    addresses: Vec<IpPrefix>,
+    lease_end: Option<Timestamp>,
+    network_id: Option<String>,
+    cpe_id: Option<String>,
+    pop_identifier: Option<String>,
+    pop_ip_address: Option<IpAddr>,
+    nas_port_id: Option<Vec<u8>>,
+    session_id: Option<String>,
+    octets_received: Option<u64>,
+    octets_transmitted: Option<u64>,
+    authentication_type: Option<AuthenticationType>,
+    raw: Vec<u8>,
+}
+
+impl SessionUpdate {
+    fn from_radius(req: &AccountingRequest, raw: &[u8]) -> Self {
+        let mut addresses = Vec::new();
+        if let Some(a) = req.framed_ip_address {
+            addresses.push(IpPrefix::host(IpAddr::V4(a)));
+        }
+        if let Some(a) = req.framed_ipv6_address {
+            addresses.push(IpPrefix::host(IpAddr::V6(a)));
+        }
+        addresses.extend(req.framed_ipv6_prefix);
+        addresses.extend(req.delegated_ipv6_prefix);
+        let text = |v: &Option<Vec<u8>>| {
+            v.as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        };
+        Self {
+            username: req.user_name.clone(),
+            mac: None,
+            addresses,
+            lease_end: None,
+            network_id: text(&req.calling_station_id),
+            cpe_id: None,
+            pop_identifier: text(&req.nas_identifier),
+            pop_ip_address: req.nas_ip_address.map(IpAddr::V4),
+            nas_port_id: req.nas_port_id.clone(),
+            session_id: text(&req.acct_session_id),
+            // Acct-Input counts octets from the user (transmitted by the target).
+            octets_received: req.acct_output_octets,
+            octets_transmitted: req.acct_input_octets,
+            authentication_type: Some(AuthenticationType::RadiusAaa),
+            raw: raw.to_vec(),
+        }
+    }
+
+    fn from_dhcp(msg: &DhcpMessage, addr: std::net::Ipv4Addr, time: Timestamp, raw: &[u8]) -> Self {
+        let mac = msg.client_mac;
+        let lease_end = msg
+            .lease_time
+            .and_then(|secs| time.checked_add(std::time::Duration::from_secs(u64::from(secs))));
+        let relay = msg.relay_agent.as_ref();
+        Self {
+            username: None,
+            mac,
+            addresses: vec![IpPrefix::host(IpAddr::V4(addr))],
+            lease_end,
+            network_id: mac.map(|m| {
+                m.iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            }),
+            cpe_id: relay
+                .and_then(|r| r.circuit_id.as_deref())
+                .map(|c| String::from_utf8_lossy(c).into_owned()),
+            pop_identifier: None,
+            pop_ip_address: (!msg.giaddr.is_unspecified()).then_some(IpAddr::V4(msg.giaddr)),
+            nas_port_id: None,
+            session_id: None,
+            octets_received: None,
+            octets_transmitted: None,
+            authentication_type: Some(AuthenticationType::DhcpAaa),
+            raw: raw.to_vec(),
+        }
+    }
+
+    /// Copies what the message says into the session's access details.
+    fn apply(&self, e: &mut AccessEvent) {
+        if let Some(u) = &self.username {
+            e.username.clone_from(u);
+        }
+        e.addresses.clone_from(&self.addresses);
+        e.ip_version = None;
+        macro_rules! keep {
+            ($($f:ident),*) => {$(
+                if self.$f.is_some() {
+                    e.$f.clone_from(&self.$f);
+                }
+            )*};
+        }
+        keep!(
+            network_id,
+            cpe_id,
+            pop_identifier,
+            pop_ip_address,
+            nas_port_id,
+            session_id
+        );
+        keep!(octets_received, octets_transmitted, authentication_type);
+        e.expected_end_time = self.lease_end;
+        e.raw_aaa = Some(self.raw.clone());
+    }
+}
+
+/// The static prefix of an address or prefix target.
+fn static_prefix(t: &TargetIdentifier) -> Option<IpPrefix> {
+    match t {
+        TargetIdentifier::Ipv4Address(a) => Some(IpPrefix::host(IpAddr::V4(*a))),
+        TargetIdentifier::Ipv6Address(a) => Some(IpPrefix::host(IpAddr::V6(*a))),
+        TargetIdentifier::IpPrefix(p) => Some(*p),
+        _ => None,
+    }
+}
+
+/// RFC 2866 Acct-Terminate-Cause to TS 102 232-3 endReason.
+fn end_reason(cause: Option<u32>) -> EndReason {
+    match cause {
+        Some(1) => EndReason::RegularLogoff, // User Request
+        Some(2 | 3 | 8 | 9 | 10) => EndReason::ConnectionLoss, // Lost Carrier/Service, Port Error, NAS Error/Request
+        Some(4 | 5) => EndReason::ConnectionTimeout,           // Idle/Session Timeout
+        _ => EndReason::Undefined,
+    }
+}
+
+/// Emits the CC records of one packet.
+struct CcSink<'a, 'p> {
+    tasks: &'a HashMap<Xid, TaskEntry>,
+    stats: &'a mut ClassifierStats,
+    time: Timestamp,
+    ip: &'p [u8],
+    /// The packet, copied once on the first record and shared by the others.
+    payload: &'a mut Option<Bytes>,
+    /// Index in `out` of this packet's first record.
+    first: usize,
+    out: &'a mut Vec<InterceptRecord>,
+}
+
+impl CcSink<'_, '_> {
+    /// One CC record for `xid`, unless the task may not have it now or already has this
+    /// packet (a packet between two targets of one task is sent once, with the direction of
+    /// its source).
+    fn push(&mut self, xid: Xid, cin: Cin, direction: PayloadDirection) {
+        let Some(entry) = self.tasks.get(&xid) else {
+            return;
+        };
+        if !entry.task.may_deliver_cc(self.time) {
+            return;
+        }
+        let already = self
+            .out
+            .get(self.first..)
+            .unwrap_or_default()
+            .iter()
+            .any(|r| matches!(r, InterceptRecord::Cc(c) if c.xid == xid));
+        if already {
+            return;
+        }
+        let ip = self.ip;
+        let bytes = self
+            .payload
+            .get_or_insert_with(|| Bytes::copy_from_slice(ip))
+            .clone();
+        self.out.push(InterceptRecord::Cc(CcRecord {
+            xid,
+            cin,
+            timestamp: self.time,
+            direction,
+            payload: bytes,
+        }));
+        self.stats.cc_records += 1;
+    }
+}

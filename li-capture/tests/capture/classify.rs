@@ -1,0 +1,625 @@
+//! The classifier: each test asserts exactly which records were emitted for which task.
+
+use li_capture::LinkType;
+use li_capture::classify::{Classifier, ClassifierConfig};
+use li_core::{
+    AccessEventType, Cin, DeliveryAddress, Destination, DestinationId, HandoverFormat,
+    InterceptRecord, InterceptScope, IpPrefix, IriEvent, IriType, Liid, PayloadDirection,
+    TargetIdentifier, Task, Timestamp, ValidityWindow, Xid,
+};
+
+use crate::build::*;
+
+fn xid(n: u8) -> Xid {
+    Xid::from_bytes([n; 16])
+}
+
+fn task(n: u8, targets: &[&str], scope: InterceptScope, window: ValidityWindow) -> Task {
+    let dest = Destination::new(
+        DestinationId::from_bytes([n; 16]),
+        DeliveryAddress::new("lemf.example", 5000, true),
+        Some(DeliveryAddress::new("lemf.example", 5001, true)),
+        HandoverFormat::etsi_default(),
+    );
+    Task::new(
+        Liid::new(format!("LIID-{n}").as_bytes()).unwrap(),
+        xid(n),
+        targets
+            .iter()
+            .map(|t| t.parse::<TargetIdentifier>().unwrap())
+            .collect(),
+        scope,
+        window,
+        vec![dest],
+    )
+    .unwrap()
+}
+
+fn always() -> ValidityWindow {
+    ValidityWindow::new(t(0), None).unwrap()
+}
+
+/// A record in a comparable form.
+#[derive(Debug, PartialEq, Eq)]
+enum R {
+    Cc {
+        task: u8,
+        cin: u32,
+        dir: PayloadDirection,
+        ip: Vec<u8>,
+    },
+    Iri {
+        task: u8,
+        cin: u32,
+        kind: IriType,
+        event: AccessEventType,
+        at: Timestamp,
+    },
+}
+
+fn task_no(x: Xid) -> u8 {
+    x.as_bytes()[0]
+}
+
+fn simplify(out: &mut Vec<InterceptRecord>) -> Vec<R> {
+    out.drain(..)
+        .map(|r| match r {
+            InterceptRecord::Cc(c) => R::Cc {
+                task: task_no(c.xid),
+                cin: c.cin.value(),
+                dir: c.direction,
+                ip: c.payload.to_vec(),
+            },
+            InterceptRecord::Iri(i) => {
+                let IriEvent::Access(e) = &i.event else {
+                    panic!()
+                };
+                R::Iri {
+                    task: task_no(i.xid),
+                    cin: i.cin.value(),
+                    kind: i.iri_type,
+                    event: e.event_type,
+                    at: i.timestamp,
+                }
+            }
+        })
+        .collect()
+}
+
+fn cc(task: u8, cin: u32, dir: PayloadDirection, frame: &[u8]) -> R {
+    R::Cc {
+        task,
+        cin,
+        dir,
+        ip: ip_of(frame).to_vec(),
+    }
+}
+
+fn iri(task: u8, cin: u32, kind: IriType, event: AccessEventType, at: Timestamp) -> R {
+    R::Iri {
+        task,
+        cin,
+        kind,
+        event,
+        at,
+    }
+}
+
+fn cin_of(records: &[R], task_n: u8) -> u32 {
+    records
+        .iter()
+        .find_map(|r| match r {
+            R::Iri { task, cin, .. } | R::Cc { task, cin, .. } if *task == task_n => Some(*cin),
+            _ => None,
+        })
+        .unwrap()
+}
+
+use AccessEventType as E;
+use PayloadDirection::{FromTarget, ToTarget};
+
+#[test]
+fn static_targets_emit_exactly_their_packets() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(1, &["ipv4:192.0.2.7"], InterceptScope::IriAndCc, always()),
+        t(1),
+        &mut out,
+    );
+    c.activate(
+        task(
+            2,
+            &["ipv4-prefix:198.51.100.0/24"],
+            InterceptScope::IriOnly,
+            always(),
+        ),
+        t(1),
+        &mut out,
+    );
+    c.activate(
+        task(
+            3,
+            &["ipv6-prefix:2001:db8:7::/48"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(1),
+        &mut out,
+    );
+    let begins = simplify(&mut out);
+    let (c1, c2, c3) = (cin_of(&begins, 1), cin_of(&begins, 2), cin_of(&begins, 3));
+    assert_eq!(
+        begins,
+        vec![
+            iri(
+                1,
+                c1,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(1)
+            ),
+            iri(
+                2,
+                c2,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(1)
+            ),
+            iri(
+                3,
+                c3,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(1)
+            ),
+        ]
+    );
+    assert!(c1 != c2 && c2 != c3 && c1 != c3, "one CIN per task");
+
+    let from = udp("192.0.2.7", "203.0.113.1", 1000, 53, b"query");
+    let to = tcp("203.0.113.1", "192.0.2.7", b"response");
+    let iri_only = udp("198.51.100.9", "203.0.113.1", 1, 2, b"x");
+    let v6 = udp("2001:db8:7:1::5", "2001:db8:99::1", 3, 4, b"six");
+    let near = udp("192.0.2.8", "203.0.113.1", 1, 2, b"neighbour");
+    let other = udp("203.0.113.5", "203.0.113.6", 1, 2, b"background");
+    for (i, f) in [&from, &to, &iri_only, &v6, &near, &other]
+        .into_iter()
+        .enumerate()
+    {
+        c.classify(t(2 + i as u64), LinkType::Ethernet, f, &mut out);
+    }
+    assert_eq!(
+        simplify(&mut out),
+        vec![
+            cc(1, c1, FromTarget, &from),
+            cc(1, c1, ToTarget, &to),
+            cc(3, c3, FromTarget, &v6)
+        ]
+    );
+    let stats = c.stats();
+    assert_eq!((stats.frames, stats.matched, stats.cc_records), (6, 3, 3));
+}
+
+#[test]
+fn one_packet_is_emitted_once_per_task() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    // Two warrants on one address, and one task whose two targets talk to each other.
+    c.activate(
+        task(1, &["ipv4:192.0.2.7"], InterceptScope::IriAndCc, always()),
+        t(0),
+        &mut out,
+    );
+    c.activate(
+        task(
+            2,
+            &["ipv4-prefix:192.0.2.0/24"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    c.activate(
+        task(
+            3,
+            &["ipv4:192.0.2.7", "ipv4:192.0.2.9"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    let begins = simplify(&mut out);
+    let (c1, c2, c3) = (cin_of(&begins, 1), cin_of(&begins, 2), cin_of(&begins, 3));
+    let f = udp("192.0.2.7", "192.0.2.9", 1, 2, b"between targets");
+    c.classify(t(1), LinkType::Ethernet, &f, &mut out);
+    let mut got = simplify(&mut out);
+    got.sort_by_key(|r| match r {
+        R::Cc { task, .. } | R::Iri { task, .. } => *task,
+    });
+    assert_eq!(
+        got,
+        vec![
+            cc(1, c1, FromTarget, &f),
+            cc(2, c2, FromTarget, &f),
+            cc(3, c3, FromTarget, &f)
+        ]
+    );
+    // The CC payload is shared, not copied per task.
+}
+
+#[test]
+fn validity_window_bounds_everything() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    let window = ValidityWindow::new(t(10), Some(t(20))).unwrap();
+    c.activate(
+        task(1, &["ipv4:192.0.2.7"], InterceptScope::IriAndCc, window),
+        t(0),
+        &mut out,
+    );
+    assert!(out.is_empty(), "nothing before the window opens");
+    let frames: Vec<Vec<u8>> = (0..4)
+        .map(|i| udp("192.0.2.7", "203.0.113.1", 1, 2, &[i]))
+        .collect();
+    c.classify(t(5), LinkType::Ethernet, &frames[0], &mut out);
+    assert!(out.is_empty());
+    c.classify(t(12), LinkType::Ethernet, &frames[1], &mut out);
+    c.classify(t(19), LinkType::Ethernet, &frames[2], &mut out);
+    c.classify(t(25), LinkType::Ethernet, &frames[3], &mut out);
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(
+        got,
+        vec![
+            iri(
+                1,
+                cin,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(10)
+            ),
+            cc(1, cin, FromTarget, &frames[1]),
+            cc(1, cin, FromTarget, &frames[2]),
+            iri(
+                1,
+                cin,
+                IriType::End,
+                E::EndOfInterceptionWithSessionActive,
+                t(20)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn deactivation_stops_output_from_the_next_packet() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(1, &["ipv4:192.0.2.7"], InterceptScope::IriAndCc, always()),
+        t(0),
+        &mut out,
+    );
+    let f = udp("203.0.113.1", "192.0.2.7", 1, 2, b"in");
+    c.classify(t(1), LinkType::Ethernet, &f, &mut out);
+    assert!(c.deactivate(xid(1), t(2), &mut out));
+    c.classify(t(3), LinkType::Ethernet, &f, &mut out);
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(
+        got,
+        vec![
+            iri(
+                1,
+                cin,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(0)
+            ),
+            cc(1, cin, ToTarget, &f),
+            iri(
+                1,
+                cin,
+                IriType::End,
+                E::EndOfInterceptionWithSessionActive,
+                t(2)
+            ),
+        ]
+    );
+    assert!(!c.deactivate(xid(1), t(4), &mut out));
+    assert_eq!(c.tasks().count(), 0);
+}
+
+fn alice_start() -> Acct<'static> {
+    Acct {
+        status: START,
+        user: Some("alice@isp.example"),
+        session_id: "sess-1",
+        framed_ip: Some(v4("10.0.0.5")),
+        nas_id: "bras-1",
+        calling_station: Some("00:11:22:33:44:55"),
+        ..Acct::default()
+    }
+}
+
+#[test]
+fn radius_session_binds_username_for_its_life() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    assert!(out.is_empty(), "no session yet, no IRI");
+    let pkt = udp("10.0.0.5", "203.0.113.1", 1, 2, b"web");
+    c.classify(t(1), LinkType::Ethernet, &pkt, &mut out);
+    assert!(out.is_empty(), "the address is not alice's yet");
+
+    c.classify(t(2), LinkType::Ethernet, &alice_start().frame(), &mut out);
+    c.classify(t(3), LinkType::Ethernet, &pkt, &mut out);
+    let interim = Acct {
+        status: INTERIM,
+        input_octets: Some(100),
+        output_octets: Some(200),
+        ..alice_start()
+    };
+    c.classify(t(4), LinkType::Ethernet, &interim.frame(), &mut out);
+    let stop = Acct {
+        status: STOP,
+        input_octets: Some(150),
+        output_octets: Some(900),
+        terminate_cause: Some(1),
+        ..alice_start()
+    };
+    c.classify(t(5), LinkType::Ethernet, &stop.frame(), &mut out);
+    c.classify(t(6), LinkType::Ethernet, &pkt, &mut out);
+
+    // Bob gets the address next: not intercepted.
+    let bob = Acct {
+        user: Some("bob@isp.example"),
+        session_id: "sess-2",
+        ..alice_start()
+    };
+    c.classify(t(7), LinkType::Ethernet, &bob.frame(), &mut out);
+    c.classify(t(8), LinkType::Ethernet, &pkt, &mut out);
+
+    let records: Vec<InterceptRecord> = out.clone();
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(
+        got,
+        vec![
+            iri(1, cin, IriType::Begin, E::AccessAccept, t(2)),
+            cc(1, cin, FromTarget, &pkt),
+            iri(1, cin, IriType::Continue, E::InterimUpdate, t(4)),
+            iri(1, cin, IriType::End, E::AccessEnd, t(5)),
+        ]
+    );
+    // The IRI carries the access details.
+    let InterceptRecord::Iri(end) = &records[3] else {
+        panic!()
+    };
+    let IriEvent::Access(e) = &end.event else {
+        panic!()
+    };
+    assert_eq!(e.username, b"alice@isp.example");
+    assert_eq!(
+        e.addresses,
+        vec![IpPrefix::host("10.0.0.5".parse().unwrap())]
+    );
+    assert_eq!(e.network_id.as_deref(), Some("00:11:22:33:44:55"));
+    assert_eq!(e.pop_identifier.as_deref(), Some("bras-1"));
+    assert_eq!(
+        (e.octets_transmitted, e.octets_received),
+        (Some(150), Some(900))
+    );
+    assert_eq!(e.end_reason, Some(li_core::EndReason::RegularLogoff));
+    assert!(
+        e.raw_aaa.as_ref().is_some_and(|r| r[0] == 4),
+        "raw RADIUS kept"
+    );
+    assert_eq!(c.stats().radius_requests, 4);
+}
+
+#[test]
+fn task_activated_during_a_session_starts_with_session_active() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
+    assert!(out.is_empty());
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(2),
+        &mut out,
+    );
+    // A second agency, IRI only, on the same user.
+    c.activate(
+        task(
+            2,
+            &["username:alice@isp.example"],
+            InterceptScope::IriOnly,
+            always(),
+        ),
+        t(2),
+        &mut out,
+    );
+    let pkt = udp("203.0.113.1", "10.0.0.5", 1, 2, b"down");
+    c.classify(t(3), LinkType::Ethernet, &pkt, &mut out);
+    c.deactivate(xid(1), t(4), &mut out);
+    c.classify(t(5), LinkType::Ethernet, &pkt, &mut out);
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(cin, cin_of(&got, 2), "one session, one CIN");
+    assert_eq!(
+        got,
+        vec![
+            iri(
+                1,
+                cin,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(2)
+            ),
+            iri(
+                2,
+                cin,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(2)
+            ),
+            cc(1, cin, ToTarget, &pkt),
+            iri(
+                1,
+                cin,
+                IriType::End,
+                E::EndOfInterceptionWithSessionActive,
+                t(4)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn address_taken_over_without_stop_ends_the_old_session() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
+    // The Stop was lost; bob's Start reuses the address.
+    let bob = Acct {
+        user: Some("bob@isp.example"),
+        session_id: "sess-9",
+        ..alice_start()
+    };
+    c.classify(t(2), LinkType::Ethernet, &bob.frame(), &mut out);
+    let pkt = udp("10.0.0.5", "203.0.113.1", 1, 2, b"bob's");
+    c.classify(t(3), LinkType::Ethernet, &pkt, &mut out);
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(
+        got,
+        vec![
+            iri(1, cin, IriType::Begin, E::AccessAccept, t(1)),
+            iri(1, cin, IriType::End, E::AccessEnd, t(2)),
+        ]
+    );
+}
+
+#[test]
+fn framed_ipv6_prefix_is_bound() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    let start = Acct {
+        framed_ip: None,
+        framed_ipv6_prefix: Some(("2001:db8:aa:bb::".parse().unwrap(), 64)),
+        ..alice_start()
+    };
+    c.classify(t(1), LinkType::Ethernet, &start.frame(), &mut out);
+    let inside = udp("2001:db8:aa:bb::1234", "2001:db8:ff::1", 1, 2, b"in prefix");
+    let outside = udp("2001:db8:aa:bc::1", "2001:db8:ff::1", 1, 2, b"next prefix");
+    c.classify(t(2), LinkType::Ethernet, &inside, &mut out);
+    c.classify(t(3), LinkType::Ethernet, &outside, &mut out);
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(
+        got,
+        vec![
+            iri(1, cin, IriType::Begin, E::AccessAccept, t(1)),
+            cc(1, cin, FromTarget, &inside)
+        ]
+    );
+}
+
+#[test]
+fn dhcp_binds_mac_targets_until_release_or_lease_end() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["mac:02:00:00:00:00:aa"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    let mac = [2, 0, 0, 0, 0, 0xaa];
+    let addr = v4("10.1.0.9");
+    let unspecified = v4("0.0.0.0");
+    let pkt = udp("10.1.0.9", "203.0.113.1", 1, 2, b"dhcp client");
+    c.classify(
+        t(1),
+        LinkType::Ethernet,
+        &dhcp(5, mac, addr, unspecified, Some(3600)),
+        &mut out,
+    );
+    c.classify(t(2), LinkType::Ethernet, &pkt, &mut out);
+    c.classify(
+        t(3),
+        LinkType::Ethernet,
+        &dhcp(7, mac, unspecified, addr, None),
+        &mut out,
+    );
+    c.classify(t(4), LinkType::Ethernet, &pkt, &mut out);
+    // A new lease of 10 s that is not renewed.
+    c.classify(
+        t(5),
+        LinkType::Ethernet,
+        &dhcp(5, mac, addr, unspecified, Some(10)),
+        &mut out,
+    );
+    c.classify(t(6), LinkType::Ethernet, &pkt, &mut out);
+    c.classify(t(20), LinkType::Ethernet, &pkt, &mut out);
+    let got = simplify(&mut out);
+    let cin1 = cin_of(&got, 1);
+    let R::Iri { cin: cin2, .. } = got[3] else {
+        panic!("{:?}", got[3])
+    };
+    assert_ne!(cin1, cin2, "a new lease is a new session");
+    assert_eq!(
+        got,
+        vec![
+            iri(1, cin1, IriType::Begin, E::AccessAccept, t(1)),
+            cc(1, cin1, FromTarget, &pkt),
+            iri(1, cin1, IriType::End, E::AccessEnd, t(3)),
+            iri(1, cin2, IriType::Begin, E::AccessAccept, t(5)),
+            cc(1, cin2, FromTarget, &pkt),
+            iri(1, cin2, IriType::End, E::AccessEnd, t(15)),
+        ]
+    );
+    let _ = Cin::new(0);
+}

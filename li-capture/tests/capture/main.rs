@@ -1,0 +1,15 @@
+//! Integration tests of li-capture, built as one binary.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub,
+    clippy::vec_init_then_push
+)]
+
+mod build;
+mod classify;
+mod fuzz_corpus;
+mod pipeline;
