@@ -4,7 +4,7 @@
 //! sees, which tasks it belongs to:
 //!
 //! - **static targets** (IPv4/IPv6 addresses and prefixes) are looked up in a table built
-//!   when tasks change ([`table`]); a packet matching no target costs the frame decode and
+//!   when tasks change; a packet matching no target costs the frame decode and
 //!   one or two memory reads;
 //! - **username and MAC targets** are bound to addresses by the AAA traffic the probe sees:
 //!   RADIUS accounting (Start, Interim-Update, Stop) and DHCPv4 (ACK, RELEASE, lease
