@@ -33,7 +33,7 @@ use li_core::{
 };
 
 use crate::LinkType;
-use crate::aaa::dhcp::{DhcpMessage, DhcpMessageType, parse_dhcpv4};
+use crate::aaa::dhcp::{BootpOp, DhcpMessage, DhcpMessageType, parse_dhcpv4};
 use crate::aaa::radius::{AccountingRequest, AcctStatusType, parse_accounting};
 use crate::decode::{DecodeConfig, Packet, Transport, decode};
 use table::{AddrMap, Prefilter16, StaticTable};
@@ -49,6 +49,11 @@ pub struct ClassifierConfig {
     pub dhcp: bool,
     /// `internetAccessType` reported in access IRI.
     pub access_type: InternetAccessType,
+    /// The NASes and DHCP servers whose AAA messages are believed (source or destination
+    /// address). `None` believes any host on the tap: set it in production, or a forged
+    /// Accounting-Request or DHCPACK could bind a target's identity to someone else's
+    /// address.
+    pub aaa_sources: Option<Vec<IpAddr>>,
 }
 
 impl Default for ClassifierConfig {
@@ -58,6 +63,7 @@ impl Default for ClassifierConfig {
             radius_accounting_ports: vec![1813, 1646],
             dhcp: true,
             access_type: InternetAccessType::Undefined,
+            aaa_sources: None,
         }
     }
 }
@@ -112,6 +118,13 @@ struct TaskEntry {
     state: WindowState,
 }
 
+/// Something due at a time.
+enum Due {
+    LeaseEnd(SessionKey),
+    Open(Xid),
+    Close(Xid),
+}
+
 /// How a session was learnt, and its key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum SessionKey {
@@ -119,6 +132,12 @@ enum SessionKey {
     Radius { nas: Vec<u8>, session_id: Vec<u8> },
     /// DHCPv4: the client's MAC address.
     Dhcp([u8; 6]),
+}
+
+impl SessionKey {
+    fn is_dhcp(&self) -> bool {
+        matches!(self, Self::Dhcp(_))
+    }
 }
 
 #[derive(Debug)]
@@ -145,12 +164,16 @@ pub struct Classifier {
     usernames: HashMap<Vec<u8>, Vec<Xid>>,
     macs: HashMap<[u8; 6], Vec<Xid>>,
     sessions: HashMap<SessionKey, Session>,
-    /// Addresses of sessions that some task intercepts, to their session.
-    bound: AddrMap<IpAddr, SessionKey>,
-    /// Prefixes (not single addresses) of intercepted sessions, checked linearly.
+    /// Addresses of sessions that some task intercepts, to their sessions (a RADIUS and a
+    /// DHCP session may share one).
+    bound: AddrMap<IpAddr, Vec<SessionKey>>,
+    /// Prefixes (not single addresses) of intercepted sessions, longest first; a packet
+    /// belongs to the longest that contains it.
     bound_prefixes: Vec<(IpPrefix, SessionKey)>,
-    /// Every session's addresses, to release an address a new session takes over.
-    owners: HashMap<IpPrefix, SessionKey>,
+    /// Every session's addresses (by kind, DHCP or not), to release an address a new session
+    /// of the same kind takes over. A RADIUS and a DHCP session of one subscriber may hold
+    /// the same address.
+    owners: HashMap<(bool, IpPrefix), SessionKey>,
     next_cin: u32,
     /// The earliest time at which a window opens or closes, or a lease ends.
     next_transition: Option<Timestamp>,
@@ -213,6 +236,8 @@ impl Classifier {
         );
         self.rebuild();
         self.attach_sessions(xid);
+        // The task's own window may be due before the next scheduled transition.
+        self.next_transition = None;
         self.advance(now, out);
     }
 
@@ -241,42 +266,47 @@ impl Classifier {
         if self.next_transition.is_some_and(|t| t > now) {
             return;
         }
-        let mut transitions: Vec<(Xid, WindowState, Timestamp)> = Vec::new();
-        for (xid, e) in &self.tasks {
+        // Everything due by `now`, processed in time order: a lease that ended before a
+        // window opened gets no begin, a window that opened and closed between two packets
+        // still yields its begin and end.
+        let mut due: Vec<(Timestamp, u8, Due)> = Vec::new();
+        for (key, session) in &self.sessions {
+            if let Some(end) = session.lease_end.filter(|end| *end <= now) {
+                due.push((end, 0, Due::LeaseEnd(key.clone())));
+            }
+        }
+        for (xid, e) in &mut self.tasks {
             let w = e.task.window();
+            let opens = w.start().max(e.activated);
             match e.state {
-                WindowState::Pending if w.start() <= now => {
-                    if w.end().is_some_and(|end| end <= now) {
-                        transitions.push((*xid, WindowState::Closed, now));
-                    } else {
-                        transitions.push((*xid, WindowState::Open, w.start().max(e.activated)));
+                WindowState::Pending if w.end().is_some_and(|end| end <= opens) => {
+                    // The window was over before the task was activated.
+                    e.state = WindowState::Closed;
+                }
+                WindowState::Pending if opens <= now => {
+                    due.push((opens, 1, Due::Open(*xid)));
+                    if let Some(end) = w.end().filter(|end| *end <= now) {
+                        due.push((end, 2, Due::Close(*xid)));
                     }
                 }
                 WindowState::Open => {
                     if let Some(end) = w.end().filter(|end| *end <= now) {
-                        transitions.push((*xid, WindowState::Closed, end));
+                        due.push((end, 2, Due::Close(*xid)));
                     }
                 }
                 _ => {}
             }
         }
-        for (xid, state, at) in transitions {
-            match state {
-                WindowState::Open => self.open_window(xid, at, out),
-                _ => {
-                    if self
-                        .tasks
-                        .get(&xid)
-                        .is_some_and(|e| e.state == WindowState::Open)
-                    {
-                        self.close_window(xid, at, out);
-                    } else if let Some(e) = self.tasks.get_mut(&xid) {
-                        e.state = WindowState::Closed;
-                    }
+        due.sort_by_key(|(at, order, _)| (*at, *order));
+        for (at, _, what) in due {
+            match what {
+                Due::LeaseEnd(key) => {
+                    self.end_session(&key, at, EndReason::LeaseExpired, None, out);
                 }
+                Due::Open(xid) => self.open_window(xid, at, out),
+                Due::Close(xid) => self.close_window(xid, at, out),
             }
         }
-        self.expire_leases(now, out);
         self.next_transition = self.compute_next_transition();
     }
 
@@ -312,10 +342,15 @@ impl Classifier {
             payload,
         } = packet.transport
         {
-            if self.config.radius_accounting_ports.contains(&dst_port) {
+            let trusted = self.config.aaa_sources.as_ref().is_none_or(|allowed| {
+                allowed.contains(&packet.src) || allowed.contains(&packet.dst)
+            });
+            if !trusted {
+                // AAA from or to a host not configured as NAS or server: not believed.
+            } else if self.config.radius_accounting_ports.contains(&dst_port) {
                 self.radius(time, payload, out);
             } else if self.config.dhcp && matches!((src_port, dst_port), (67 | 68, 67 | 68)) {
-                self.dhcp(time, payload, out);
+                self.dhcp(time, src_port == 67, payload, out);
             }
         }
         if !self.may_match(packet.src) && !self.may_match(packet.dst) {
@@ -341,15 +376,19 @@ impl Classifier {
                     cc.push(xid, entry.static_cin, direction);
                 }
             }
-            let key = self.bound.get(&addr).or_else(|| {
-                self.bound_prefixes
-                    .iter()
-                    .find(|(p, _)| p.contains(addr))
-                    .map(|(_, k)| k)
-            });
-            if let Some(session) = key.and_then(|k| self.sessions.get(k)) {
-                for &(xid, _) in &session.tasks {
-                    cc.push(xid, session.cin, direction);
+            let hosts = self.bound.get(&addr).map(Vec::as_slice).unwrap_or_default();
+            let prefix = self
+                .bound_prefixes
+                .iter()
+                .find(|(p, _)| p.contains(addr))
+                .map(|(_, k)| k);
+            for key in hosts.iter().chain(prefix) {
+                if let Some(session) = self.sessions.get(key) {
+                    for &(xid, begun) in &session.tasks {
+                        if begun {
+                            cc.push(xid, session.cin, direction);
+                        }
+                    }
                 }
             }
         }
@@ -450,7 +489,7 @@ impl Classifier {
                     (IpAddr::V4(_), 32) | (IpAddr::V6(_), 128)
                 );
                 if host {
-                    self.bound.insert(p.addr(), key.clone());
+                    self.bound.entry(p.addr()).or_default().push(key.clone());
                 } else {
                     self.bound_prefixes.push((*p, key.clone()));
                 }
@@ -460,6 +499,8 @@ impl Classifier {
                 }
             }
         }
+        self.bound_prefixes
+            .sort_by_key(|(p, _)| std::cmp::Reverse(p.prefix_len()));
         self.prefilter = prefilter;
         self.has_v6_targets = has_v6;
     }
@@ -535,7 +576,11 @@ impl Classifier {
     }
 
     fn close_window(&mut self, xid: Xid, at: Timestamp, out: &mut Vec<InterceptRecord>) {
-        let Some(entry) = self.tasks.get_mut(&xid) else {
+        let Some(entry) = self
+            .tasks
+            .get_mut(&xid)
+            .filter(|e| e.state == WindowState::Open)
+        else {
             return;
         };
         entry.state = WindowState::Closed;
@@ -582,28 +627,53 @@ impl Classifier {
     // Sessions
 
     /// Starts or updates a session, binds its addresses and emits IRI for the tasks that
-    /// intercept it.
+    /// intercept it. `starts` is true for a message that begins a session (RADIUS Start,
+    /// DHCP ACK); a session first seen in an Interim-Update is reported as
+    /// `startOfInterceptionWithSessionActive`.
     fn session_event(
         &mut self,
         key: SessionKey,
-        update: SessionUpdate,
+        mut update: SessionUpdate,
+        starts: bool,
         time: Timestamp,
         out: &mut Vec<InterceptRecord>,
     ) {
-        // An address now used by this session is no longer another session's.
-        let mut stale: Vec<SessionKey> = update
-            .addresses
+        // The same key for another identity (a NAS that restarted its session counter, a
+        // DHCP client whose MAC moved): the old session is over.
+        if let Some(old) = self.sessions.get(&key)
+            && (old.username != update.username || old.mac != update.mac)
+        {
+            self.end_session(&key, time, EndReason::Undefined, None, out);
+        }
+        let is_new = !self.sessions.contains_key(&key);
+        if update.addresses.is_empty()
+            && let Some(s) = self.sessions.get(&key)
+        {
+            // An Interim-Update that leaves the addresses out keeps them.
+            update.addresses.clone_from(&s.addresses);
+        }
+        // An address (or an overlapping prefix) now used by this session is no longer
+        // another session's of the same kind.
+        let kind = key.is_dhcp();
+        let mut stale: Vec<SessionKey> = self
+            .owners
             .iter()
-            .filter_map(|a| self.owners.get(a))
-            .filter(|k| **k != key)
-            .cloned()
+            .filter(|((k, p), owner)| {
+                *k == kind
+                    && **owner != key
+                    && update
+                        .addresses
+                        .iter()
+                        .any(|a| a == p || a.contains(p.addr()) || p.contains(a.addr()))
+            })
+            .map(|(_, owner)| owner.clone())
             .collect();
+        stale.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
         stale.dedup();
         for k in stale {
             self.end_session(&k, time, EndReason::Undefined, None, out);
         }
 
-        let is_new = !self.sessions.contains_key(&key);
         if is_new {
             let cin = self.allocate_cin();
             let tasks = self
@@ -613,7 +683,9 @@ impl Classifier {
                 .collect();
             let mut event = AccessEvent::new(AccessEventType::AccessAccept);
             event.access_type = self.config.access_type;
-            event.start_time = Some(time);
+            if starts {
+                event.start_time = Some(time);
+            }
             self.sessions.insert(
                 key.clone(),
                 Session {
@@ -632,12 +704,12 @@ impl Classifier {
         };
         let addresses_changed = session.addresses != update.addresses;
         for a in &session.addresses {
-            self.owners.remove(a);
+            self.owners.remove(&(kind, *a));
         }
         for a in &update.addresses {
-            self.owners.insert(*a, key.clone());
+            self.owners.insert((kind, *a), key.clone());
         }
-        session.addresses = update.addresses.clone();
+        session.addresses.clone_from(&update.addresses);
         update.apply(&mut session.event);
         session.lease_end = update.lease_end;
         let cin = session.cin;
@@ -646,14 +718,14 @@ impl Classifier {
             let Some(entry) = self.tasks.get(xid) else {
                 continue;
             };
-            if !entry.task.covers(time) {
+            if entry.state != WindowState::Open || !entry.task.covers(time) {
                 continue;
             }
             let mut event = session.event.clone();
             let iri_type = if *begun {
                 event.event_type = AccessEventType::InterimUpdate;
                 IriType::Continue
-            } else if is_new {
+            } else if is_new && starts {
                 event.event_type = AccessEventType::AccessAccept;
                 IriType::Begin
             } else {
@@ -670,9 +742,7 @@ impl Classifier {
         if intercepted && (is_new || addresses_changed) {
             self.rebuild_bindings();
         }
-        if update.lease_end.is_some() {
-            self.next_transition = self.compute_next_transition();
-        }
+        self.next_transition = self.compute_next_transition();
     }
 
     /// Ends a session: IRI-End for the tasks that had begun, the addresses released.
@@ -688,8 +758,9 @@ impl Classifier {
             return;
         };
         for a in &session.addresses {
-            if self.owners.get(a) == Some(key) {
-                self.owners.remove(a);
+            let owned = (key.is_dhcp(), *a);
+            if self.owners.get(&owned) == Some(key) {
+                self.owners.remove(&owned);
             }
         }
         if let Some(update) = update {
@@ -698,9 +769,9 @@ impl Classifier {
         session.event.event_type = AccessEventType::AccessEnd;
         session.event.end_time = Some(time);
         session.event.end_reason = Some(reason);
+        // Every begin gets its end, whatever the window says now.
         for (xid, begun) in &session.tasks {
-            let covers = self.tasks.get(xid).is_some_and(|e| e.task.covers(time));
-            if *begun && covers {
+            if *begun && self.tasks.contains_key(xid) {
                 self.emit_iri(
                     *xid,
                     session.cin,
@@ -716,21 +787,6 @@ impl Classifier {
         }
     }
 
-    fn expire_leases(&mut self, now: Timestamp, out: &mut Vec<InterceptRecord>) {
-        let expired: Vec<(SessionKey, Timestamp)> = self
-            .sessions
-            .iter()
-            .filter_map(|(k, s)| {
-                s.lease_end
-                    .filter(|end| *end <= now)
-                    .map(|end| (k.clone(), end))
-            })
-            .collect();
-        for (key, end) in expired {
-            self.end_session(&key, end, EndReason::LeaseExpired, None, out);
-        }
-    }
-
     fn radius(&mut self, time: Timestamp, payload: &[u8], out: &mut Vec<InterceptRecord>) {
         let req = match parse_accounting(payload) {
             Ok(Some(req)) => req,
@@ -741,47 +797,55 @@ impl Classifier {
             }
         };
         self.stats.radius_requests += 1;
-        let Some(session_id) = req.acct_session_id.clone() else {
-            self.stats.radius_errors += 1;
-            return;
-        };
+        // The NAS: its identifier, else its IPv4 or IPv6 address (RFC 2865 §5.4/5.32,
+        // RFC 3162 §2.1), so sessions of different NASes never share a key.
         let nas = req
             .nas_identifier
             .clone()
             .or_else(|| req.nas_ip_address.map(|a| a.octets().to_vec()))
+            .or_else(|| req.nas_ipv6_address.map(|a| a.octets().to_vec()))
             .unwrap_or_default();
+        if matches!(
+            req.status,
+            AcctStatusType::AccountingOn | AcctStatusType::AccountingOff
+        ) {
+            // The NAS (re)started: every session it had is over.
+            let keys: Vec<SessionKey> = self
+                .sessions
+                .keys()
+                .filter(|k| matches!(k, SessionKey::Radius { nas: n, .. } if *n == nas))
+                .cloned()
+                .collect();
+            for k in keys {
+                self.end_session(&k, time, EndReason::ConnectionLoss, None, out);
+            }
+            return;
+        }
+        let Some(session_id) = req.acct_session_id.clone() else {
+            self.stats.radius_errors += 1;
+            return;
+        };
         let key = SessionKey::Radius { nas, session_id };
         let raw = payload.get(..req.raw_len).unwrap_or(payload);
         let update = SessionUpdate::from_radius(&req, raw);
         match req.status {
-            AcctStatusType::Start | AcctStatusType::InterimUpdate => {
-                self.session_event(key, update, time, out);
-            }
+            AcctStatusType::Start => self.session_event(key, update, true, time, out),
+            AcctStatusType::InterimUpdate => self.session_event(key, update, false, time, out),
             AcctStatusType::Stop => {
                 let reason = end_reason(req.acct_terminate_cause);
                 self.end_session(&key, time, reason, Some(update), out);
-            }
-            AcctStatusType::AccountingOn | AcctStatusType::AccountingOff => {
-                // The NAS restarted: every session it had is over.
-                let nas_key = match &key {
-                    SessionKey::Radius { nas, .. } => nas.clone(),
-                    SessionKey::Dhcp(_) => return,
-                };
-                let keys: Vec<SessionKey> = self
-                    .sessions
-                    .keys()
-                    .filter(|k| matches!(k, SessionKey::Radius { nas, .. } if *nas == nas_key))
-                    .cloned()
-                    .collect();
-                for k in keys {
-                    self.end_session(&k, time, EndReason::ConnectionLoss, None, out);
-                }
             }
             _ => {}
         }
     }
 
-    fn dhcp(&mut self, time: Timestamp, payload: &[u8], out: &mut Vec<InterceptRecord>) {
+    fn dhcp(
+        &mut self,
+        time: Timestamp,
+        from_server: bool,
+        payload: &[u8],
+        out: &mut Vec<InterceptRecord>,
+    ) {
         let msg = match parse_dhcpv4(payload) {
             Ok(msg) => msg,
             Err(_) => {
@@ -795,21 +859,41 @@ impl Classifier {
         };
         let key = SessionKey::Dhcp(mac);
         match msg.message_type {
-            Some(DhcpMessageType::Ack) => {
-                let Some(addr) = msg.bound_address() else {
+            // Only a server's reply binds an address: a client cannot forge one from port 68.
+            Some(DhcpMessageType::Ack) if from_server && msg.op == BootpOp::BootReply => {
+                let Some(addr) = msg.bound_address().filter(|a| usable_v4(*a)) else {
                     return;
                 };
-                if addr.is_unspecified() {
-                    return;
-                }
                 let update = SessionUpdate::from_dhcp(&msg, addr, time, payload);
-                self.session_event(key, update, time, out);
+                self.session_event(key, update, true, time, out);
             }
-            Some(DhcpMessageType::Release) => {
+            Some(DhcpMessageType::Release) if !from_server => {
                 self.end_session(&key, time, EndReason::RegularLogoff, None, out);
+            }
+            // DECLINE: the client found the address in use by another host; NAK: the
+            // server refused the lease. Either way the client does not hold it.
+            Some(DhcpMessageType::Decline) if !from_server => {
+                self.end_session(&key, time, EndReason::Undefined, None, out);
+            }
+            Some(DhcpMessageType::Nak) if from_server => {
+                self.end_session(&key, time, EndReason::Undefined, None, out);
             }
             _ => {}
         }
+    }
+}
+
+/// An IPv4 address a subscriber can hold: not unspecified, broadcast, or RFC 2865's
+/// "assigned by the NAS" placeholder 255.255.255.254.
+fn usable_v4(a: std::net::Ipv4Addr) -> bool {
+    !a.is_unspecified() && !a.is_broadcast() && a != std::net::Ipv4Addr::new(255, 255, 255, 254)
+}
+
+/// A prefix a session can be bound to: a usable address, not a default route.
+fn usable(p: &IpPrefix) -> bool {
+    match p.addr() {
+        IpAddr::V4(a) => usable_v4(a) && p.prefix_len() > 0,
+        IpAddr::V6(a) => !a.is_unspecified() && p.prefix_len() > 0,
     }
 }
 
@@ -843,6 +927,7 @@ impl SessionUpdate {
         }
         addresses.extend(req.framed_ipv6_prefix);
         addresses.extend(req.delegated_ipv6_prefix);
+        addresses.retain(usable);
         let text = |v: &Option<Vec<u8>>| {
             v.as_deref()
                 .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -966,7 +1051,7 @@ impl CcSink<'_, '_> {
         let Some(entry) = self.tasks.get(&xid) else {
             return;
         };
-        if !entry.task.may_deliver_cc(self.time) {
+        if entry.state != WindowState::Open || !entry.task.may_deliver_cc(self.time) {
             return;
         }
         let already = self

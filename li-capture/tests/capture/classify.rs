@@ -623,3 +623,397 @@ fn dhcp_binds_mac_targets_until_release_or_lease_end() {
     );
     let _ = Cin::new(0);
 }
+
+// ---- review scenarios: over-collection and loss ----------------------------------------
+
+#[test]
+fn same_radius_key_for_another_user_ends_the_old_session() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
+    // The NAS restarted its counter (Accounting-On lost): bob's Start reuses the key.
+    let bob = Acct {
+        user: Some("bob@isp.example"),
+        framed_ip: Some(v4("10.0.0.6")),
+        ..alice_start()
+    };
+    c.classify(t(2), LinkType::Ethernet, &bob.frame(), &mut out);
+    let bobs = udp("10.0.0.6", "203.0.113.1", 1, 2, b"bob");
+    c.classify(t(3), LinkType::Ethernet, &bobs, &mut out);
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(
+        got,
+        vec![
+            iri(1, cin, IriType::Begin, E::AccessAccept, t(1)),
+            iri(1, cin, IriType::End, E::AccessEnd, t(2))
+        ]
+    );
+}
+
+#[test]
+fn activation_opens_its_window_even_with_a_later_transition_pending() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    // Task 1's window closes at 100: a transition is scheduled then.
+    let w = ValidityWindow::new(t(0), Some(t(100))).unwrap();
+    c.activate(
+        task(1, &["ipv4:192.0.2.1"], InterceptScope::IriAndCc, w),
+        t(0),
+        &mut out,
+    );
+    c.activate(
+        task(2, &["ipv4:192.0.2.7"], InterceptScope::IriAndCc, always()),
+        t(10),
+        &mut out,
+    );
+    let f = udp("192.0.2.7", "203.0.113.1", 1, 2, b"x");
+    c.classify(t(11), LinkType::Ethernet, &f, &mut out);
+    let got = simplify(&mut out);
+    let (c1, c2) = (cin_of(&got, 1), cin_of(&got, 2));
+    assert_eq!(
+        got,
+        vec![
+            iri(
+                1,
+                c1,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(0)
+            ),
+            iri(
+                2,
+                c2,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(10)
+            ),
+            cc(2, c2, FromTarget, &f),
+        ]
+    );
+}
+
+#[test]
+fn placeholder_addresses_are_never_bound() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    let start = Acct {
+        framed_ip: Some(v4("0.0.0.0")),
+        ..alice_start()
+    };
+    c.classify(t(1), LinkType::Ethernet, &start.frame(), &mut out);
+    // Another client's DHCPDISCOVER from 0.0.0.0 must not become alice's CC.
+    let discover = udp("0.0.0.0", "255.255.255.255", 68, 67, b"not dhcp enough");
+    c.classify(t(2), LinkType::Ethernet, &discover, &mut out);
+    let got = simplify(&mut out);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(matches!(
+        got[0],
+        R::Iri {
+            kind: IriType::Begin,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn radius_and_dhcp_sessions_of_one_subscriber_coexist() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
+    // The BNG relays DHCP for the same subscriber and address.
+    c.classify(
+        t(2),
+        LinkType::Ethernet,
+        &dhcp(5, MAC_A, v4("10.0.0.5"), v4("0.0.0.0"), Some(3600)),
+        &mut out,
+    );
+    let pkt = udp("10.0.0.5", "203.0.113.1", 1, 2, b"still alice");
+    c.classify(t(3), LinkType::Ethernet, &pkt, &mut out);
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(
+        got,
+        vec![
+            iri(1, cin, IriType::Begin, E::AccessAccept, t(1)),
+            cc(1, cin, FromTarget, &pkt)
+        ]
+    );
+}
+
+#[test]
+fn interim_without_addresses_keeps_the_binding() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
+    let interim = Acct {
+        status: INTERIM,
+        framed_ip: None,
+        ..alice_start()
+    };
+    c.classify(t(2), LinkType::Ethernet, &interim.frame(), &mut out);
+    let pkt = udp("203.0.113.1", "10.0.0.5", 1, 2, b"down");
+    c.classify(t(3), LinkType::Ethernet, &pkt, &mut out);
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(
+        got,
+        vec![
+            iri(1, cin, IriType::Begin, E::AccessAccept, t(1)),
+            iri(1, cin, IriType::Continue, E::InterimUpdate, t(2)),
+            cc(1, cin, ToTarget, &pkt),
+        ]
+    );
+}
+
+#[test]
+fn accounting_on_without_session_id_ends_the_nas_sessions() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
+    // Accounting-On (7) with no user and no Acct-Session-Id.
+    let on = Acct {
+        status: 7,
+        user: None,
+        session_id: "",
+        framed_ip: None,
+        calling_station: None,
+        ..alice_start()
+    };
+    let mut frame = on.encode();
+    // drop the empty Acct-Session-Id attribute the builder wrote (type 44, length 2)
+    let at = frame.windows(2).position(|w| w == [44, 2]).unwrap();
+    frame.drain(at..at + 2);
+    let len = frame.len() as u16;
+    frame[2..4].copy_from_slice(&len.to_be_bytes());
+    c.classify(
+        t(2),
+        LinkType::Ethernet,
+        &udp("192.0.2.250", "192.0.2.251", 50_000, 1813, &frame),
+        &mut out,
+    );
+    let pkt = udp("10.0.0.5", "203.0.113.1", 1, 2, b"after reboot");
+    c.classify(t(3), LinkType::Ethernet, &pkt, &mut out);
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(
+        got,
+        vec![
+            iri(1, cin, IriType::Begin, E::AccessAccept, t(1)),
+            iri(1, cin, IriType::End, E::AccessEnd, t(2))
+        ]
+    );
+}
+
+#[test]
+fn a_client_cannot_forge_a_dhcp_ack() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["mac:02:00:00:00:00:aa"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    let mac = [2, 0, 0, 0, 0, 0xaa];
+    // An ACK sent from the client port (68 -> 67) binding the target MAC to a victim's address.
+    let mut forged = dhcp(5, mac, v4("10.9.9.9"), v4("0.0.0.0"), Some(60));
+    forged[34..36].copy_from_slice(&68u16.to_be_bytes());
+    forged[36..38].copy_from_slice(&67u16.to_be_bytes());
+    c.classify(t(1), LinkType::Ethernet, &forged, &mut out);
+    c.classify(
+        t(2),
+        LinkType::Ethernet,
+        &udp("10.9.9.9", "203.0.113.1", 1, 2, b"victim"),
+        &mut out,
+    );
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn aaa_from_unlisted_hosts_is_ignored() {
+    let config = ClassifierConfig {
+        aaa_sources: Some(vec!["192.0.2.99".parse().unwrap()]),
+        ..ClassifierConfig::default()
+    };
+    let mut c = Classifier::new(config);
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out); // from 192.0.2.250
+    c.classify(
+        t(2),
+        LinkType::Ethernet,
+        &udp("10.0.0.5", "203.0.113.1", 1, 2, b"x"),
+        &mut out,
+    );
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(c.stats().radius_requests, 0);
+}
+
+#[test]
+fn lease_end_and_window_events_are_ordered_in_time() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    let mac = [2, 0, 0, 0, 0, 0xaa];
+    // A 10 s lease from 1 ends at 11; the window opens at 15: no begin for the dead session.
+    let w = ValidityWindow::new(t(15), Some(t(30))).unwrap();
+    c.activate(
+        task(1, &["mac:02:00:00:00:00:aa"], InterceptScope::IriAndCc, w),
+        t(0),
+        &mut out,
+    );
+    c.classify(
+        t(1),
+        LinkType::Ethernet,
+        &dhcp(5, mac, v4("10.1.0.9"), v4("0.0.0.0"), Some(10)),
+        &mut out,
+    );
+    c.classify(
+        t(40),
+        LinkType::Ethernet,
+        &udp("10.1.0.9", "203.0.113.1", 1, 2, b"late"),
+        &mut out,
+    );
+    assert!(out.is_empty(), "{out:?}");
+
+    // A session up across a window that opens and closes between two packets.
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let w = ValidityWindow::new(t(10), Some(t(20))).unwrap();
+    c.activate(
+        task(2, &["mac:02:00:00:00:00:aa"], InterceptScope::IriAndCc, w),
+        t(0),
+        &mut out,
+    );
+    c.classify(
+        t(1),
+        LinkType::Ethernet,
+        &dhcp(5, mac, v4("10.1.0.9"), v4("0.0.0.0"), Some(3600)),
+        &mut out,
+    );
+    c.classify(
+        t(25),
+        LinkType::Ethernet,
+        &udp("10.1.0.9", "203.0.113.1", 1, 2, b"after"),
+        &mut out,
+    );
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 2);
+    assert_eq!(
+        got,
+        vec![
+            iri(
+                2,
+                cin,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(10)
+            ),
+            iri(
+                2,
+                cin,
+                IriType::End,
+                E::EndOfInterceptionWithSessionActive,
+                t(20)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_late_stamped_packet_after_the_window_closed_is_not_delivered() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    let w = ValidityWindow::new(t(0), Some(t(100))).unwrap();
+    c.activate(
+        task(1, &["ipv4:192.0.2.7"], InterceptScope::IriAndCc, w),
+        t(0),
+        &mut out,
+    );
+    let f = udp("192.0.2.7", "203.0.113.1", 1, 2, b"x");
+    c.classify(t(101), LinkType::Ethernet, &f, &mut out); // closes the window at 100
+    c.classify(t(99), LinkType::Ethernet, &f, &mut out); // merged from another interface
+    let got = simplify(&mut out);
+    let cin = cin_of(&got, 1);
+    assert_eq!(
+        got,
+        vec![
+            iri(
+                1,
+                cin,
+                IriType::Begin,
+                E::StartOfInterceptionWithSessionActive,
+                t(0)
+            ),
+            iri(
+                1,
+                cin,
+                IriType::End,
+                E::EndOfInterceptionWithSessionActive,
+                t(100)
+            ),
+        ]
+    );
+}
