@@ -742,7 +742,11 @@ impl Classifier {
         if intercepted && (is_new || addresses_changed) {
             self.rebuild_bindings();
         }
-        self.next_transition = self.compute_next_transition();
+        // A new deadline can only bring the next transition forward; a deadline that moved
+        // later is found stale, and skipped, when its time comes.
+        if let Some(end) = update.lease_end {
+            self.next_transition = Some(self.next_transition.map_or(end, |t| t.min(end)));
+        }
     }
 
     /// Ends a session: IRI-End for the tasks that had begun, the addresses released.
