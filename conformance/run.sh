@@ -20,7 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONF="$ROOT/conformance"
 cd "$ROOT"
 
-STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction)
+STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction x2x3_tshark)
 
 if [ -z "${ETSI_SCHEMAS:-}" ]; then
     ETSI_SCHEMAS="$(realpath -m "$ROOT/../shared/standards/etsi")"
@@ -116,6 +116,48 @@ step_decode_direction() {
     "${HARNESS[@]}" decode "${files[@]}" >"$OUT/pycrate.ours.jsonl" || rc=$?
     [ "$rc" = 0 ] || log "harness 'decode' exited $rc (its error records are compared below)"
     compare --label decode "$OUT/pycrate" "$OUT/pycrate.ours.jsonl"
+}
+
+# X2/X3 (TS 103 221-2) against Wireshark's 5gli dissector: our PDUs as a TCP stream on port
+# 50000 (harness x2x3-pcap), and our decoding of the shared sample pcap (harness x2x3-decode),
+# each checked field by field against tshark -T pdml by py/check_x2x3.py. TSHARK overrides the
+# tshark binary. No tshark: skipped, but failed when CI=true (.ci/run installs it).
+step_x2x3_tshark() {
+    local tshark="${TSHARK:-tshark}" dir="$OUT/x2x3" rc=0 r summary
+    local sample="$SHARED_DIR/standards/samples/x2x3-over-tcp-port-50000.pcap"
+    if ! command -v "$tshark" >/dev/null 2>&1; then
+        if [ "${CI:-}" = true ]; then
+            log "tshark not found: cannot check X2/X3 against Wireshark (CI=true: FAILED; .ci/run installs tshark)"
+            return 1
+        fi
+        log "tshark not found: X2/X3 dissector check SKIPPED (apt-get install tshark, or set TSHARK)"
+        return 0
+    fi
+    [ -f "$sample" ] || { log "$sample not found (set SHARED_DIR)"; return 1; }
+    log "$("$tshark" --version 2>/dev/null | head -n 1)"
+    mkdir -p "$dir"
+    "${HARNESS[@]}" x2x3-pcap "$dir/ours.pcap" || { log "harness 'x2x3-pcap' failed"; return 1; }
+    "${HARNESS[@]}" x2x3-decode "$sample" >"$dir/sample.ours.jsonl" \
+        || log "harness 'x2x3-decode' exited non-zero (its error records are checked below)"
+    for mode in ours sample; do
+        r=0
+        if [ "$mode" = ours ]; then
+            "$PY" "$CONF/py/check_x2x3.py" ours --tshark "$tshark" --expected "$dir/ours.json" \
+                --work "$dir" | tee "$dir/check-$mode.last" || r=$?
+        else
+            "$PY" "$CONF/py/check_x2x3.py" sample --tshark "$tshark" --pcap "$sample" \
+                --ours "$dir/sample.ours.jsonl" | tee "$dir/check-$mode.last" || r=$?
+        fi
+        summary="$(tail -n 1 "$dir/check-$mode.last")"
+        if [[ "$summary" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+            TOTAL_PASSED=$((TOTAL_PASSED + BASH_REMATCH[1]))
+            TOTAL_FAILED=$((TOTAL_FAILED + BASH_REMATCH[2]))
+        else
+            TOTAL_FAILED=$((TOTAL_FAILED + 1))
+        fi
+        [ "$r" = 0 ] || rc=$r
+    done
+    return "$rc"
 }
 
 main() {

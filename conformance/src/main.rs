@@ -6,6 +6,7 @@
 //!                  PDU: {"file", "value"} or {"file", "error"}.
 
 mod json;
+mod x2x3;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
             }
         }
         Some((cmd, files)) if cmd == "decode" && !files.is_empty() => decode(files),
+        Some((cmd, rest)) if cmd.starts_with("x2x3-") => x2x3::main(cmd, rest),
         _ => {
             eprintln!("usage: li-conformance encode OUTDIR | decode FILE...");
             ExitCode::from(2)

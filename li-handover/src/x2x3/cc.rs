@@ -1,0 +1,321 @@
+//! The hot path: X3 PDUs carrying one intercepted IP packet each, from a pre-encoded header.
+
+use bytes::BufMut;
+use li_core::Xid;
+
+use super::attribute::PduTimestamp;
+use super::error::{Error, Result};
+use super::{DEFAULT_VERSION, FIXED_HEADER_LEN, PayloadDirection, PayloadFormat, PduType};
+
+/// Octets before the payload of an IP-packet X3 PDU: the fixed header, the Sequence Number
+/// attribute (4 + 4) and the Timestamp attribute (4 + 8).
+pub const X3_IP_HEADER_LEN: usize = FIXED_HEADER_LEN + 8 + 12;
+
+// Where the per-PDU fields sit in the template.
+const PAYLOAD_LENGTH_AT: usize = 8;
+const PAYLOAD_FORMAT_AT: usize = 12;
+const PAYLOAD_DIRECTION_AT: usize = 14;
+const SEQUENCE_NUMBER_AT: usize = FIXED_HEADER_LEN + 4;
+const TIMESTAMP_AT: usize = FIXED_HEADER_LEN + 8 + 4;
+
+/// Encodes X3 PDUs (TS 103 221-2 clause 5, PDU type 2) of one task, one IP packet each, from
+/// a header encoded once: per packet only the payload length, format, direction, sequence
+/// number and timestamp are patched in, then the packet is copied once.
+///
+/// The PDU is exactly what [`Pdu::encode_into`](super::Pdu::encode_into) writes for an X3
+/// [`Pdu`](super::Pdu) with the attributes `[SequenceNumber, Timestamp]` and Payload Format
+/// IPv4 Packet (5) or IPv6 Packet (6), chosen from the packet's version nibble.
+///
+/// ```
+/// use li_core::Xid;
+/// use li_handover::x2x3::{Pdu, PayloadDirection, PayloadFormat, PduTimestamp, X3IpPacketEncoder};
+///
+/// let encoder = X3IpPacketEncoder::new(Xid::from_bytes([0x2b; 16]), [0, 0, 0, 0, 0, 0, 0, 1]);
+/// let mut out = Vec::new();
+/// let packet = [0x60, 0, 0, 0, 0, 0, 59, 64]; // the start of an IPv6 header
+/// let ts = PduTimestamp::new(1_704_164_645, 123_456_789);
+/// encoder.encode(&mut out, 7, ts, PayloadDirection::ToTarget, &packet)?;
+///
+/// let (pdu, used) = Pdu::decode(&out)?;
+/// assert_eq!(used, out.len());
+/// assert_eq!(pdu.payload_format, PayloadFormat::Ipv6Packet);
+/// assert_eq!((pdu.sequence_number(), pdu.timestamp()), (Some(7), Some(ts)));
+/// # Ok::<(), li_handover::x2x3::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct X3IpPacketEncoder {
+    template: [u8; X3_IP_HEADER_LEN],
+}
+
+impl X3IpPacketEncoder {
+    /// The encoder for task `xid` with Correlation ID `correlation_id`, sending
+    /// [`DEFAULT_VERSION`].
+    pub fn new(xid: Xid, correlation_id: [u8; 8]) -> Self {
+        let mut template = [0; X3_IP_HEADER_LEN];
+        let mut w = template.as_mut_slice();
+        w.put_u16(DEFAULT_VERSION);
+        w.put_u16(PduType::X3.into());
+        // X3_IP_HEADER_LEN is 60: the cast cannot truncate.
+        w.put_u32(X3_IP_HEADER_LEN as u32);
+        w.put_u32(0); // payload length, patched
+        w.put_u16(0); // payload format, patched
+        w.put_u16(0); // payload direction, patched
+        w.put_slice(xid.as_bytes());
+        w.put_slice(&correlation_id);
+        w.put_u16(8); // Sequence Number
+        w.put_u16(4);
+        w.put_u32(0);
+        w.put_u16(9); // Timestamp
+        w.put_u16(8);
+        w.put_u64(0);
+        Self { template }
+    }
+
+    /// The same encoder sending `version` in the Version field (clause 5.2.1) instead.
+    pub fn with_version(mut self, version: u16) -> Self {
+        patch(&mut self.template, 0, &version.to_be_bytes());
+        self
+    }
+
+    /// Appends one X3 PDU carrying `packet` to `out`.
+    ///
+    /// Fails, writing nothing, with [`Error::NotAnIpPacket`] when the packet's first nibble is
+    /// neither 4 nor 6, [`Error::LengthOverflow`] for a packet of 4 GiB or more, and
+    /// [`Error::BufferTooSmall`] when `out` cannot grow to take the PDU.
+    pub fn encode<B: BufMut>(
+        &self,
+        out: &mut B,
+        sequence_number: u32,
+        timestamp: PduTimestamp,
+        direction: PayloadDirection,
+        packet: &[u8],
+    ) -> Result<()> {
+        let format = ip_payload_format(packet)?;
+        let payload_len = u32::try_from(packet.len()).map_err(|_| Error::LengthOverflow {
+            field: "payload",
+            len: packet.len(),
+        })?;
+        let needed = X3_IP_HEADER_LEN.saturating_add(packet.len());
+        if out.remaining_mut() < needed {
+            return Err(Error::BufferTooSmall {
+                needed,
+                available: out.remaining_mut(),
+            });
+        }
+        let mut header = self.template;
+        patch(&mut header, PAYLOAD_LENGTH_AT, &payload_len.to_be_bytes());
+        patch(
+            &mut header,
+            PAYLOAD_FORMAT_AT,
+            &u16::from(format).to_be_bytes(),
+        );
+        patch(
+            &mut header,
+            PAYLOAD_DIRECTION_AT,
+            &u16::from(direction).to_be_bytes(),
+        );
+        patch(
+            &mut header,
+            SEQUENCE_NUMBER_AT,
+            &sequence_number.to_be_bytes(),
+        );
+        patch(&mut header, TIMESTAMP_AT, &timestamp.secs.to_be_bytes());
+        patch(
+            &mut header,
+            TIMESTAMP_AT + 4,
+            &timestamp.nanos.to_be_bytes(),
+        );
+        out.put_slice(&header);
+        out.put_slice(packet);
+        Ok(())
+    }
+}
+
+/// Appends one X3 PDU (IPv4 Packet or IPv6 Packet format, from the version nibble) carrying
+/// `packet` with Sequence Number and Timestamp attributes: [`X3IpPacketEncoder::new`] then
+/// [`X3IpPacketEncoder::encode`]. Keep an encoder per task to skip the header set-up.
+pub fn encode_x3_ip_packet<B: BufMut>(
+    out: &mut B,
+    xid: Xid,
+    correlation_id: [u8; 8],
+    sequence_number: u32,
+    timestamp: PduTimestamp,
+    direction: PayloadDirection,
+    packet: &[u8],
+) -> Result<()> {
+    X3IpPacketEncoder::new(xid, correlation_id).encode(
+        out,
+        sequence_number,
+        timestamp,
+        direction,
+        packet,
+    )
+}
+
+/// The Payload Format for an IP packet: IPv4 Packet (5) or IPv6 Packet (6) from the version
+/// nibble of its first octet, else [`Error::NotAnIpPacket`].
+pub fn ip_payload_format(packet: &[u8]) -> Result<PayloadFormat> {
+    let version = packet.first().map_or(0, |b| b >> 4);
+    match version {
+        4 => Ok(PayloadFormat::Ipv4Packet),
+        6 => Ok(PayloadFormat::Ipv6Packet),
+        _ => Err(Error::NotAnIpPacket { version }),
+    }
+}
+
+/// Overwrites `bytes.len()` octets of `header` at `at` (all call sites are in bounds).
+fn patch(header: &mut [u8; X3_IP_HEADER_LEN], at: usize, bytes: &[u8]) {
+    if let Some(dst) = header.get_mut(at..at + bytes.len()) {
+        dst.copy_from_slice(bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::x2x3::{Attribute, Pdu};
+
+    fn general(
+        version: u16,
+        xid: Xid,
+        cid: [u8; 8],
+        seq: u32,
+        ts: PduTimestamp,
+        direction: PayloadDirection,
+        packet: &[u8],
+    ) -> Vec<u8> {
+        let mut pdu = Pdu::new(
+            PduType::X3,
+            ip_payload_format(packet).unwrap(),
+            direction,
+            xid,
+        );
+        pdu.version = version;
+        pdu.correlation_id = cid;
+        pdu.attributes = vec![Attribute::SequenceNumber(seq), Attribute::Timestamp(ts)];
+        pdu.payload = Bytes::copy_from_slice(packet);
+        pdu.encode().unwrap()
+    }
+
+    #[test]
+    fn equals_the_general_encoder() {
+        let xid: Xid = "2b36a78b-b628-416d-bd22-65e63691aeb6".parse().unwrap();
+        let ts = PduTimestamp::new(1_704_164_645, 123_456_789);
+        let v4 = [
+            0x45, 0, 0, 20, 0, 1, 0, 0, 64, 17, 0, 0, 192, 168, 0, 1, 192, 168, 0, 2,
+        ];
+        let mut out = Vec::new();
+        encode_x3_ip_packet(
+            &mut out,
+            xid,
+            [1; 8],
+            1,
+            ts,
+            PayloadDirection::FromTarget,
+            &v4,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            general(
+                DEFAULT_VERSION,
+                xid,
+                [1; 8],
+                1,
+                ts,
+                PayloadDirection::FromTarget,
+                &v4
+            )
+        );
+        let (pdu, _) = Pdu::decode(&out).unwrap();
+        assert_eq!(pdu.payload_format, PayloadFormat::Ipv4Packet);
+        assert_eq!(pdu.payload.first(), Some(&0x45));
+        assert!(
+            !pdu.attributes
+                .contains(&Attribute::SourceIpv4(Ipv4Addr::new(192, 168, 0, 1)))
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_ip_and_writes_nothing() {
+        let enc = X3IpPacketEncoder::new(Xid::NIL, [0; 8]);
+        let mut out = vec![9];
+        for packet in [&[][..], &[0x00], &[0x55, 0], &[0xf6]] {
+            let err = enc
+                .encode(
+                    &mut out,
+                    0,
+                    PduTimestamp::default(),
+                    PayloadDirection::Unknown,
+                    packet,
+                )
+                .unwrap_err();
+            assert!(matches!(err, Error::NotAnIpPacket { .. }), "{err}");
+        }
+        assert_eq!(out, [9]);
+    }
+
+    #[test]
+    fn a_fixed_buffer_that_is_too_small_is_an_error() {
+        let enc = X3IpPacketEncoder::new(Xid::NIL, [0; 8]);
+        let mut buf = [0u8; X3_IP_HEADER_LEN + 3];
+        let mut out = &mut buf[..];
+        let err = enc
+            .encode(
+                &mut out,
+                0,
+                PduTimestamp::default(),
+                PayloadDirection::Unknown,
+                &[0x45; 4],
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::BufferTooSmall {
+                needed: X3_IP_HEADER_LEN + 4,
+                available: X3_IP_HEADER_LEN + 3
+            }
+        );
+        let mut out = &mut buf[..];
+        enc.encode(
+            &mut out,
+            0,
+            PduTimestamp::default(),
+            PayloadDirection::Unknown,
+            &[0x45; 3],
+        )
+        .unwrap();
+    }
+
+    proptest! {
+        #[test]
+        fn hot_path_equals_general_encoder(
+            version in any::<u16>(),
+            xid in any::<[u8; 16]>(),
+            cid in any::<[u8; 8]>(),
+            seq in any::<u32>(),
+            secs in any::<u32>(),
+            nanos in any::<u32>(),
+            direction in any::<u16>(),
+            v6 in any::<bool>(),
+            tail in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let mut packet = vec![if v6 { 0x60 } else { 0x45 }];
+            packet.extend(tail);
+            let xid = Xid::from_bytes(xid);
+            let ts = PduTimestamp::new(secs, nanos);
+            let direction = PayloadDirection::from(direction);
+            let mut out = Vec::new();
+            X3IpPacketEncoder::new(xid, cid)
+                .with_version(version)
+                .encode(&mut out, seq, ts, direction, &packet)
+                .unwrap();
+            prop_assert_eq!(out, general(version, xid, cid, seq, ts, direction, &packet));
+        }
+    }
+}
