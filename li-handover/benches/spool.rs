@@ -38,6 +38,30 @@ fn bench(c: &mut Criterion) {
         let _ = std::fs::remove_dir_all(&dir);
     }
     group.finish();
+
+    // Group commit: 1,024 records per write and per fsync.
+    let mut group = c.benchmark_group("spool_append_200B_group_commit_1024");
+    group.throughput(Throughput::Elements(1024));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("spool-bench-group");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut cfg = SpoolConfig::new(&dir);
+    cfg.fsync = FsyncPolicy::Batch(1024);
+    cfg.max_bytes = u64::MAX;
+    cfg.ack_persist_every = 1 << 20;
+    let (mut spool, _) = Spool::open(cfg).unwrap();
+    let batch: Vec<&[u8]> = vec![&record; 1024];
+    group.bench_function("fsync_per_batch", |b| {
+        b.iter(|| {
+            let ids = spool.append_batch(black_box(&batch)).unwrap();
+            if ids.end % 65_536 < 1024 {
+                spool.ack(ids.end - 1).unwrap();
+                spool.persist_ack().unwrap();
+            }
+        })
+    });
+    group.finish();
+    drop(spool);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group!(benches, bench);

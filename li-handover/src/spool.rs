@@ -210,55 +210,74 @@ impl Spool {
     /// Appends a record; once this returns, the record survives a process crash (and, with
     /// [`FsyncPolicy::Always`], a machine crash). Returns its id.
     pub fn append(&mut self, payload: &[u8]) -> Result<u64> {
-        let len = (HEADER + payload.len()) as u64;
-        if len > self.config.segment_bytes {
-            return Err(SpoolError::TooLarge {
-                len: payload.len(),
-                limit: self.config.segment_bytes,
-            });
+        self.append_batch(&[payload]).map(|ids| ids.start)
+    }
+
+    /// Appends records together (group commit): one `write` per segment touched and, under
+    /// [`FsyncPolicy::Batch`] or [`FsyncPolicy::Always`], one fsync for the whole batch. All
+    /// are accepted or, if the disk bound would be passed, none ([`SpoolError::Full`]).
+    /// Returns their ids.
+    pub fn append_batch(&mut self, payloads: &[&[u8]]) -> Result<std::ops::Range<u64>> {
+        let mut total = 0u64;
+        for p in payloads {
+            let len = (HEADER + p.len()) as u64;
+            if len > self.config.segment_bytes {
+                return Err(SpoolError::TooLarge {
+                    len: p.len(),
+                    limit: self.config.segment_bytes,
+                });
+            }
+            total += len;
         }
-        if self.bytes + len > self.config.max_bytes {
+        if self.bytes + total > self.config.max_bytes {
             return Err(SpoolError::Full {
                 used: self.bytes,
                 limit: self.config.max_bytes,
-                len,
+                len: total,
             });
         }
-        let need_new = self
-            .segments
-            .last()
-            .is_none_or(|s| s.bytes + len > self.config.segment_bytes)
-            || self.writer.is_none();
-        if need_new {
-            self.roll()?;
+        let first = self.next_id;
+        let mut buf = Vec::with_capacity(total as usize);
+        for payload in payloads {
+            let len = (HEADER + payload.len()) as u64;
+            let room = self
+                .segments
+                .last()
+                .is_some_and(|s| s.bytes + buf.len() as u64 + len <= self.config.segment_bytes);
+            if !room || self.writer.is_none() {
+                self.write_out(&mut buf)?;
+                self.roll()?;
+            }
+            encode_record(&mut buf, self.next_id, payload);
+            self.next_id += 1;
         }
-        let id = self.next_id;
-        let mut buf = Vec::with_capacity(HEADER + payload.len());
-        buf.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&id.to_be_bytes());
-        crc.update(payload);
-        buf.extend_from_slice(&crc.finalize().to_be_bytes());
-        buf.extend_from_slice(&id.to_be_bytes());
-        buf.extend_from_slice(payload);
+        self.write_out(&mut buf)?;
+        self.unsynced = self.unsynced.saturating_add(payloads.len() as u32);
+        match self.config.fsync {
+            FsyncPolicy::Always => self.sync()?,
+            FsyncPolicy::Batch(n) if self.unsynced >= n => self.sync()?,
+            _ => {}
+        }
+        Ok(first..self.next_id)
+    }
+
+    /// Writes the encoded records in `buf` to the current segment.
+    fn write_out(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
         let (Some(seg), Some(w)) = (self.segments.last_mut(), self.writer.as_mut()) else {
             return Err(SpoolError::Io {
                 path: self.config.dir.clone(),
                 source: io::Error::other("no open segment"),
             });
         };
-        w.write_all(&buf).map_err(io_err(&seg.path))?;
-        seg.bytes += len;
-        seg.end_id = id + 1;
-        self.bytes += len;
-        self.next_id += 1;
-        self.unsynced += 1;
-        match self.config.fsync {
-            FsyncPolicy::Always => self.sync()?,
-            FsyncPolicy::Batch(n) if self.unsynced >= n => self.sync()?,
-            _ => {}
-        }
-        Ok(id)
+        w.write_all(buf).map_err(io_err(&seg.path))?;
+        seg.bytes += buf.len() as u64;
+        seg.end_id = self.next_id;
+        self.bytes += buf.len() as u64;
+        buf.clear();
+        Ok(())
     }
 
     /// Flushes appended records to stable storage.
@@ -380,6 +399,17 @@ impl Spool {
         self.writer = Some(f);
         Ok(())
     }
+}
+
+/// `[length][crc32 of id and payload][id][payload]`.
+fn encode_record(buf: &mut Vec<u8>, id: u64, payload: &[u8]) {
+    buf.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&id.to_be_bytes());
+    crc.update(payload);
+    buf.extend_from_slice(&crc.finalize().to_be_bytes());
+    buf.extend_from_slice(&id.to_be_bytes());
+    buf.extend_from_slice(payload);
 }
 
 fn read_acked(dir: &Path) -> Result<u64> {
@@ -582,6 +612,40 @@ mod tests {
         // Delivery frees room.
         s.ack(8).unwrap();
         s.append(&[7u8; 84]).unwrap();
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn a_batch_is_all_or_nothing_and_spans_segments() {
+        let d = dir("batch");
+        let mut cfg = SpoolConfig::new(&d);
+        cfg.segment_bytes = 256;
+        cfg.max_bytes = 2048;
+        let (mut s, _) = Spool::open(cfg.clone()).unwrap();
+        let recs: Vec<Vec<u8>> = (1..=12).map(record).collect();
+        let refs: Vec<&[u8]> = recs.iter().map(Vec::as_slice).collect();
+        assert_eq!(s.append_batch(&refs).unwrap(), 1..13);
+        let used = s.bytes();
+        let big = vec![0u8; 200];
+        let too_much: Vec<&[u8]> = vec![&big; 10];
+        assert!(matches!(
+            s.append_batch(&too_much),
+            Err(SpoolError::Full { .. })
+        ));
+        assert_eq!(
+            (s.bytes(), s.next_id()),
+            (used, 13),
+            "nothing of a refused batch is kept"
+        );
+        drop(s);
+        let (s, rec) = Spool::open(cfg).unwrap();
+        assert_eq!(rec.pending, 12);
+        let got = s.read_from(1).unwrap();
+        assert!(got.iter().all(|(id, p)| *p == record(*id)));
+        assert!(
+            fs::read_dir(&d).unwrap().count() > 3,
+            "the batch spans several segments"
+        );
         let _ = fs::remove_dir_all(d);
     }
 

@@ -217,26 +217,46 @@ impl Classifier {
     /// (ModifyTask). If its window is open, begin events are emitted at once, including
     /// `startOfInterceptionWithSessionActive` for sessions of its targets already up.
     pub fn activate(&mut self, task: Task, now: Timestamp, out: &mut Vec<InterceptRecord>) {
-        let xid = task.xid();
-        if self.tasks.contains_key(&xid) {
-            // A modification: end what the old task had, then start afresh.
-            self.deactivate(xid, now, out);
+        self.activate_all([task], now, out);
+    }
+
+    /// Activates several tasks at once, rebuilding the lookup tables once (provisioning
+    /// 100,000 targets one task at a time would rebuild them 100,000 times).
+    pub fn activate_all(
+        &mut self,
+        tasks: impl IntoIterator<Item = Task>,
+        now: Timestamp,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        let mut added = Vec::new();
+        for task in tasks {
+            let xid = task.xid();
+            if self.tasks.contains_key(&xid) {
+                // A modification: end what the old task had, then start afresh.
+                self.deactivate(xid, now, out);
+            }
+            let has_static = task.targets().iter().any(|t| static_prefix(t).is_some());
+            let static_cin = self.allocate_cin();
+            self.tasks.insert(
+                xid,
+                TaskEntry {
+                    task,
+                    activated: now,
+                    static_cin,
+                    has_static,
+                    state: WindowState::Pending,
+                },
+            );
+            added.push(xid);
         }
-        let has_static = task.targets().iter().any(|t| static_prefix(t).is_some());
-        let static_cin = self.allocate_cin();
-        self.tasks.insert(
-            xid,
-            TaskEntry {
-                task,
-                activated: now,
-                static_cin,
-                has_static,
-                state: WindowState::Pending,
-            },
-        );
+        // Indexes first (attaching looks targets up in them), then the address bindings of
+        // the sessions the new tasks intercept.
         self.rebuild();
-        self.attach_sessions(xid);
-        // The task's own window may be due before the next scheduled transition.
+        for &xid in &added {
+            self.attach_sessions(xid);
+        }
+        self.rebuild_bindings();
+        // The tasks' own windows may be due before the next scheduled transition.
         self.next_transition = None;
         self.advance(now, out);
     }
@@ -535,7 +555,6 @@ impl Classifier {
                 s.tasks.push((xid, false));
             }
         }
-        self.rebuild_bindings();
     }
 
     // ----------------------------------------------------------------------------------

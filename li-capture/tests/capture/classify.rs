@@ -1017,3 +1017,52 @@ fn a_late_stamped_packet_after_the_window_closed_is_not_delivered() {
         ]
     );
 }
+
+#[test]
+fn a_hundred_thousand_targets_provisioned_at_once() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    // 100,000 /32 targets in 100 tasks of 1,000, provisioned in one call.
+    let tasks: Vec<Task> = (0..100u32)
+        .map(|n| {
+            let targets: Vec<String> = (0..1000u32)
+                .map(|i| {
+                    format!(
+                        "ipv4:{}",
+                        std::net::Ipv4Addr::from(0x6440_0000 + n * 1000 + i)
+                    )
+                })
+                .collect();
+            let refs: Vec<&str> = targets.iter().map(String::as_str).collect();
+            let mut t = task(1, &refs, InterceptScope::IriOnly, always());
+            let id = {
+                let mut b = [0u8; 16];
+                b[0] = 1;
+                b[12..].copy_from_slice(&n.to_be_bytes());
+                b
+            };
+            t = Task::new(
+                t.liid(),
+                Xid::from_bytes(id),
+                t.targets().to_vec(),
+                InterceptScope::IriAndCc,
+                always(),
+                t.destinations().to_vec(),
+            )
+            .unwrap();
+            t
+        })
+        .collect();
+    c.activate_all(tasks, t(0), &mut out);
+    assert_eq!(out.len(), 100, "one begin per task");
+    out.clear();
+    let hit = udp("100.64.134.159", "203.0.113.1", 1, 2, b"target 34_463"); // 0x6440_0000 + 34_463
+    let miss = udp("100.65.134.160", "203.0.113.1", 1, 2, b"not a target");
+    c.classify(t(1), LinkType::Ethernet, &hit, &mut out);
+    c.classify(t(2), LinkType::Ethernet, &miss, &mut out);
+    assert_eq!(out.len(), 1);
+    let InterceptRecord::Cc(cc) = &out[0] else {
+        panic!()
+    };
+    assert_eq!(cc.xid.as_bytes()[12..], 34u32.to_be_bytes());
+}
