@@ -34,7 +34,13 @@ impl Writer {
 
     /// Writes a constructed element whose content `f` writes.
     pub fn constructed(&mut self, tag: Tag, f: impl FnOnce(&mut Self)) {
-        write_tag(&mut self.buf, tag.into_constructed());
+        self.with_length(tag.into_constructed(), f);
+    }
+
+    /// Writes `tag`, a one-octet length placeholder and the content `f` writes, then
+    /// patches the length (widening it in place when the content is 128 octets or more).
+    fn with_length(&mut self, tag: Tag, f: impl FnOnce(&mut Self)) {
+        write_tag(&mut self.buf, tag);
         let len_pos = self.buf.len();
         self.buf.push(0);
         let start = self.buf.len();
@@ -89,24 +95,11 @@ impl Writer {
 
     /// Writes the subidentifiers of an OBJECT IDENTIFIER or RELATIVE-OID in base 128.
     pub fn subidentifiers(&mut self, tag: Tag, subids: impl IntoIterator<Item = u64>) {
-        write_tag(&mut self.buf, tag);
-        let len_pos = self.buf.len();
-        self.buf.push(0);
-        let start = self.buf.len();
-        for id in subids {
-            write_base128(&mut self.buf, id);
-        }
-        // Identifiers are short; still handle a long one correctly.
-        let len = self.buf.len() - start;
-        if len < 0x80 {
-            if let Some(b) = self.buf.get_mut(len_pos) {
-                *b = len as u8;
+        self.with_length(tag, |w| {
+            for id in subids {
+                write_base128(&mut w.buf, id);
             }
-        } else {
-            let mut octets = Vec::with_capacity(9);
-            write_length(&mut octets, len);
-            self.buf.splice(len_pos..start, octets);
-        }
+        });
     }
 }
 

@@ -561,51 +561,46 @@ impl Classifier {
     // Windows
 
     fn open_window(&mut self, xid: Xid, at: Timestamp, out: &mut Vec<InterceptRecord>) {
-        let Some(entry) = self.tasks.get_mut(&xid) else {
-            return;
-        };
-        entry.state = WindowState::Open;
-        if entry.has_static {
-            let cin = entry.static_cin;
-            let mut event = AccessEvent::new(AccessEventType::StartOfInterceptionWithSessionActive);
-            event.addresses = entry
-                .task
-                .targets()
-                .iter()
-                .filter_map(static_prefix)
-                .collect();
-            event.authentication_type = Some(AuthenticationType::Static);
-            event.access_type = self.config.access_type;
-            self.emit_iri(xid, cin, at, IriType::Begin, event, out);
-        }
-        let mut begins = Vec::new();
-        for s in self.sessions.values_mut() {
-            for (x, begun) in s.tasks.iter_mut() {
-                if *x == xid && !*begun {
-                    *begun = true;
-                    let mut event = s.event.clone();
-                    event.event_type = AccessEventType::StartOfInterceptionWithSessionActive;
-                    begins.push((s.cin, event));
-                }
-            }
-        }
-        for (cin, event) in begins {
-            self.emit_iri(xid, cin, at, IriType::Begin, event, out);
+        if let Some(entry) = self.tasks.get_mut(&xid) {
+            entry.state = WindowState::Open;
+            self.window_edge(xid, at, true, out);
         }
     }
 
     fn close_window(&mut self, xid: Xid, at: Timestamp, out: &mut Vec<InterceptRecord>) {
-        let Some(entry) = self
+        if let Some(entry) = self
             .tasks
             .get_mut(&xid)
             .filter(|e| e.state == WindowState::Open)
-        else {
-            return;
+        {
+            entry.state = WindowState::Closed;
+            self.window_edge(xid, at, false, out);
+        }
+    }
+
+    /// The IRI of a window edge: begin (`opening`) or end of interception, for the task's
+    /// static targets and for every live session it intercepts.
+    fn window_edge(
+        &mut self,
+        xid: Xid,
+        at: Timestamp,
+        opening: bool,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        let (event_type, iri_type) = if opening {
+            (
+                AccessEventType::StartOfInterceptionWithSessionActive,
+                IriType::Begin,
+            )
+        } else {
+            (
+                AccessEventType::EndOfInterceptionWithSessionActive,
+                IriType::End,
+            )
         };
-        entry.state = WindowState::Closed;
-        if entry.has_static {
-            let cin = entry.static_cin;
-            let mut event = AccessEvent::new(AccessEventType::EndOfInterceptionWithSessionActive);
+        let mut records = Vec::new();
+        if let Some(entry) = self.tasks.get(&xid).filter(|e| e.has_static) {
+            let mut event = AccessEvent::new(event_type);
             event.addresses = entry
                 .task
                 .targets()
@@ -614,21 +609,21 @@ impl Classifier {
                 .collect();
             event.authentication_type = Some(AuthenticationType::Static);
             event.access_type = self.config.access_type;
-            self.emit_iri(xid, cin, at, IriType::End, event, out);
+            records.push((entry.static_cin, event));
         }
-        let mut ends = Vec::new();
         for s in self.sessions.values_mut() {
             for (x, begun) in s.tasks.iter_mut() {
-                if *x == xid && *begun {
-                    *begun = false;
+                // Opening begins what has not begun; closing ends what has.
+                if *x == xid && *begun != opening {
+                    *begun = opening;
                     let mut event = s.event.clone();
-                    event.event_type = AccessEventType::EndOfInterceptionWithSessionActive;
-                    ends.push((s.cin, event));
+                    event.event_type = event_type;
+                    records.push((s.cin, event));
                 }
             }
         }
-        for (cin, event) in ends {
-            self.emit_iri(xid, cin, at, IriType::End, event, out);
+        for (cin, event) in records {
+            self.emit_iri(xid, cin, at, iri_type, event, out);
         }
     }
 
