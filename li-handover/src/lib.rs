@@ -5,11 +5,18 @@
 //!   typed conditional attributes, stream framing ([`x2x3::frame_len`]) and the pre-encoded
 //!   X3 hot path for IP packets ([`x2x3::X3IpPacketEncoder`]);
 //! - [`spool`]: the durable per-destination spool (append-only, CRC-checked segments that
-//!   survive a kill -9, in-order acknowledgement, bounded disk use).
+//!   survive a kill -9, in-order acknowledgement, bounded disk use, group commit);
+//! - [`numbering`]: sequence numbers per (LIID, CIN) of a destination that survive restarts
+//!   (checkpoint plus replay of the spooled PDUs);
+//! - [`hi`]: the mediator's HI2/HI3 delivery link — a record leaves the spool only when it
+//!   was written and a later keep-alive was answered; keep-alives interleave with the
+//!   backlog; reconnection with backoff;
+//! - [`lemf`]: the agency-side receiver — accepts HI2/HI3 over TCP or TLS, answers
+//!   keep-alives, tracks sequence gaps and repeats, writes JSON lines and a pcap per LIID;
+//! - [`tls`]: mutual TLS 1.3 configurations (ring provider), handshakes that log why a peer
+//!   was refused, and a development PKI (rcgen).
 //!
-//! The TCP/TLS connections and the HI2/HI3 delivery are not implemented yet; see
-//! `docs/ARCHITECTURE.md` for the dependency direction (`li-core` <- `li-asn1` <-
-//! `li-handover`).
+//! Still to come: X2/X3 over TLS between probe and mediator.
 //!
 //! # Example
 //!
@@ -52,5 +59,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod hi;
+pub mod lemf;
+pub mod numbering;
 pub mod spool;
+pub mod tls;
 pub mod x2x3;

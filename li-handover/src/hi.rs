@@ -1,0 +1,1071 @@
+//! HI2/HI3 delivery of ETSI TS 102 232-1 PS-PDUs to one agency interface: the mediator side
+//! of the handover link.
+//!
+//! One link is one TCP (or TLS) connection to one LEMF interface, fed by one durable
+//! [`Spool`]. Producers put complete, encoded PS-PDUs (sequence numbers already in them) into
+//! the spool through a [`DeliveryQueue`]; [`run_link`] connects, writes the pending records in
+//! order and removes them from the spool only once the connection has proved alive *after*
+//! them: a keep-alive (TS 102 232-1 clause 6.3, `tRIPayload.keep-alive`) written after the
+//! records was answered with a `keep-aliveResponse`. Keep-alives are answered in order, so each
+//! response acknowledges everything written before the keep-alive it answers.
+//!
+//! # Re-send window (at-least-once)
+//!
+//! A record written to a connection that then fails before the acknowledging keep-alive
+//! response arrives is written again, from the oldest unacknowledged record, on the next
+//! connection. The writer never has more than [`LinkConfig::max_unacked`] records written
+//! but unacknowledged, so one connection loss repeats at most that many records. After a crash
+//! of the process, the records acknowledged since the spool last persisted its acknowledged
+//! point (fewer than [`crate::spool::SpoolConfig::ack_persist_every`]; the link persists it on
+//! every disconnection and at shutdown) are repeated too. The receiver recognises repeats by
+//! their sequence numbers.
+//!
+//! # Liveness
+//!
+//! A keep-alive goes out after every chunk of at most [`LinkConfig::chunk_records`] records
+//! and whenever nothing was written for [`LinkConfig::keepalive_interval`]. A keep-alive not
+//! answered within [`LinkConfig::keepalive_timeout`], a chunk that cannot be written within
+//! it, anything from the agency other than a `keep-aliveResponse`, or an undecodable PDU
+//! closes the connection; the link reconnects after an exponential backoff
+//! ([`LinkConfig::backoff_min`] doubling up to [`LinkConfig::backoff_max`], reset by a
+//! successful connection). The backlog is written in bounded chunks between which the
+//! keep-alive timers are checked first, so a keep-alive never waits behind more than one
+//! chunk.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use li_asn1::HeaderSettings;
+//! use li_core::{Liid, OperatorId};
+//! use li_handover::hi::{keepalive_builder, run_link, DeliveryQueue, LinkConfig, LinkStats};
+//! use li_handover::spool::{Spool, SpoolConfig};
+//! use tokio::sync::{watch, Mutex, Notify};
+//!
+//! # async fn example(pdu: Vec<u8>) -> Result<(), Box<dyn std::error::Error>> {
+//! let settings = HeaderSettings::new(Liid::new(b"LIID-1")?, OperatorId::new(b"OP")?);
+//! let (spool, _recovery) = Spool::open(SpoolConfig::new("/var/spool/li/lea-1-hi3"))?;
+//! let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
+//! let stats = Arc::new(LinkStats::new());
+//! let (stop, shutdown) = watch::channel(false);
+//! let config = LinkConfig::new("LEA-1 HI3", "192.0.2.10:50010", keepalive_builder(settings));
+//! let link = tokio::spawn(run_link(
+//!     config,
+//!     Arc::clone(queue.spool()),
+//!     Arc::clone(queue.wake()),
+//!     shutdown,
+//!     Arc::clone(&stats),
+//! ));
+//! queue.enqueue(&pdu).await?; // accepted: will be delivered at least once
+//! stop.send(true)?;
+//! link.await?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::VecDeque;
+use std::io;
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::BytesMut;
+use li_asn1::ber::frame_len;
+use li_asn1::{HeaderSettings, Payload, PsPdu, TriPayload};
+use li_core::Timestamp;
+use rustls_pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{Mutex, Notify, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep, sleep_until, timeout, timeout_at};
+use tokio_rustls::TlsConnector;
+use tracing::{debug, error, info, warn};
+
+use crate::spool::{Spool, SpoolError};
+
+/// Builds the encoded keep-alive PS-PDU for a counter value (the link counts from 1,
+/// wrapping).
+pub type KeepAliveBuilder = Arc<dyn Fn(u32) -> Vec<u8> + Send + Sync>;
+
+/// The largest PDU accepted from the agency (it sends only keep-alive responses).
+const MAX_AGENCY_PDU: usize = 64 * 1024;
+
+/// Settings of one delivery link.
+#[derive(Clone)]
+pub struct LinkConfig {
+    /// Name used in logs, e.g. `"LEA-1 HI3"`.
+    pub name: String,
+    /// The agency interface, `host:port`.
+    pub addr: String,
+    /// TLS towards the agency (connector and the name its certificate must carry); `None`
+    /// for plain TCP.
+    pub tls: Option<(TlsConnector, ServerName<'static>)>,
+    /// Builds the keep-alive PDU (see [`keepalive_builder`]).
+    pub keepalive: KeepAliveBuilder,
+    /// A keep-alive is sent when nothing was written for this long.
+    pub keepalive_interval: Duration,
+    /// A keep-alive not answered within this time, or a write that does not complete within
+    /// it, kills the connection.
+    pub keepalive_timeout: Duration,
+    /// Bound on connecting (TCP and TLS handshake).
+    pub connect_timeout: Duration,
+    /// First reconnection delay.
+    pub backoff_min: Duration,
+    /// Largest reconnection delay.
+    pub backoff_max: Duration,
+    /// Records written per chunk, each chunk followed by a keep-alive (at least 1).
+    pub chunk_records: usize,
+    /// Records written but not yet acknowledged, at most (at least 1): the re-send window.
+    pub max_unacked: u64,
+}
+
+impl LinkConfig {
+    /// Defaults: plain TCP, keep-alive every 5 s of idleness, answered within 10 s, connect
+    /// timeout 10 s, backoff 100 ms .. 30 s, chunks of 256 records, at most 1024 records
+    /// unacknowledged.
+    pub fn new(
+        name: impl Into<String>,
+        addr: impl Into<String>,
+        keepalive: KeepAliveBuilder,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            addr: addr.into(),
+            tls: None,
+            keepalive,
+            keepalive_interval: Duration::from_secs(5),
+            keepalive_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(30),
+            chunk_records: 256,
+            max_unacked: 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for LinkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkConfig")
+            .field("name", &self.name)
+            .field("addr", &self.addr)
+            .field("tls", &self.tls.as_ref().map(|(_, name)| name))
+            .field("keepalive_interval", &self.keepalive_interval)
+            .field("keepalive_timeout", &self.keepalive_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("backoff_min", &self.backoff_min)
+            .field("backoff_max", &self.backoff_max)
+            .field("chunk_records", &self.chunk_records)
+            .field("max_unacked", &self.max_unacked)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`KeepAliveBuilder`] producing `tRIPayload.keep-alive` PDUs (TS 102 232-1 clause 6.3)
+/// with these header settings, the counter as sequence number and the system clock as
+/// timestamp.
+pub fn keepalive_builder(settings: HeaderSettings) -> KeepAliveBuilder {
+    Arc::new(move |counter| {
+        settings
+            .tri_pdu(counter, wall_clock(), TriPayload::KeepAlive)
+            .encode()
+    })
+}
+
+fn wall_clock() -> Timestamp {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| u64::try_from(d.as_micros()).ok())
+        .and_then(|micros| Timestamp::from_unix_micros(micros).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// Counters and state of one link, shared with whoever monitors it.
+#[derive(Debug, Default)]
+pub struct LinkStats {
+    connected: AtomicBool,
+    connects: AtomicU64,
+    disconnects: AtomicU64,
+    records_written: AtomicU64,
+    records_acked: AtomicU64,
+    keepalives_sent: AtomicU64,
+    keepalive_timeouts: AtomicU64,
+    protocol_errors: AtomicU64,
+}
+
+/// A copy of [`LinkStats`] at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LinkStatsSnapshot {
+    /// A connection is up.
+    pub connected: bool,
+    /// Connections established.
+    pub connects: u64,
+    /// Connections lost or closed.
+    pub disconnects: u64,
+    /// Records written to the agency, repeats included.
+    pub records_written: u64,
+    /// Records acknowledged (removed from the spool).
+    pub records_acked: u64,
+    /// Keep-alives written.
+    pub keepalives_sent: u64,
+    /// Connections killed because a keep-alive went unanswered.
+    pub keepalive_timeouts: u64,
+    /// Connections closed for a protocol error (unexpected or undecodable PDU).
+    pub protocol_errors: u64,
+}
+
+impl LinkStats {
+    /// All counters zero, not connected.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current values.
+    pub fn snapshot(&self) -> LinkStatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        LinkStatsSnapshot {
+            connected: self.connected.load(Ordering::Relaxed),
+            connects: get(&self.connects),
+            disconnects: get(&self.disconnects),
+            records_written: get(&self.records_written),
+            records_acked: get(&self.records_acked),
+            keepalives_sent: get(&self.keepalives_sent),
+            keepalive_timeouts: get(&self.keepalive_timeouts),
+            protocol_errors: get(&self.protocol_errors),
+        }
+    }
+
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// The producer side of a link: appends encoded PS-PDUs to the spool and wakes the link.
+#[derive(Clone)]
+pub struct DeliveryQueue {
+    spool: Arc<Mutex<Spool>>,
+    wake: Arc<Notify>,
+}
+
+impl DeliveryQueue {
+    /// A queue over the spool and wake-up shared with [`run_link`].
+    pub fn new(spool: Arc<Mutex<Spool>>, wake: Arc<Notify>) -> Self {
+        Self { spool, wake }
+    }
+
+    /// Accepts one encoded PS-PDU: once this returns `Ok`, the record is in the spool and will
+    /// be delivered at least once. [`SpoolError::Full`] means it was *not* accepted; the
+    /// caller must raise an alarm. Returns the record's spool id.
+    ///
+    /// The append (and the fsync the spool's policy asks for) runs on the calling task's
+    /// thread.
+    pub async fn enqueue(&self, pdu: &[u8]) -> Result<u64, SpoolError> {
+        let id = self.spool.lock().await.append(pdu)?;
+        self.wake.notify_one();
+        Ok(id)
+    }
+
+    /// Accepts several PDUs together (one write and at most one fsync); all or none.
+    pub async fn enqueue_batch(&self, pdus: &[&[u8]]) -> Result<Range<u64>, SpoolError> {
+        let ids = self.spool.lock().await.append_batch(pdus)?;
+        self.wake.notify_one();
+        Ok(ids)
+    }
+
+    /// The spool, shared with the link.
+    pub fn spool(&self) -> &Arc<Mutex<Spool>> {
+        &self.spool
+    }
+
+    /// The wake-up, shared with the link.
+    pub fn wake(&self) -> &Arc<Notify> {
+        &self.wake
+    }
+}
+
+impl std::fmt::Debug for DeliveryQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryQueue").finish_non_exhaustive()
+    }
+}
+
+/// Why a connection ended.
+#[derive(Debug, thiserror::Error)]
+enum LinkError {
+    #[error("I/O: {0}")]
+    Io(#[from] io::Error),
+    #[error("connecting timed out after {0:?}")]
+    ConnectTimeout(Duration),
+    #[error("keep-alive {counter} not answered within {timeout:?}")]
+    KeepAliveTimeout { counter: u32, timeout: Duration },
+    #[error("a write did not complete within {0:?}")]
+    WriteStalled(Duration),
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    #[error("the agency closed the connection")]
+    Closed,
+    #[error("spool: {0}")]
+    Spool(#[from] SpoolError),
+    #[error("spool task failed: {0}")]
+    SpoolTask(#[from] tokio::task::JoinError),
+}
+
+/// A connection to the agency, TCP or TLS.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+/// Runs the link until `shutdown` becomes `true` (or its sender is dropped): connects,
+/// delivers the spool's records, reconnects after failures. See the
+/// [module documentation](self) for the delivery guarantee.
+pub async fn run_link(
+    config: LinkConfig,
+    spool: Arc<Mutex<Spool>>,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+    stats: Arc<LinkStats>,
+) {
+    let link = Link {
+        config: &config,
+        spool: &spool,
+        wake: &wake,
+        stats: &stats,
+    };
+    let mut backoff = config.backoff_min;
+    let mut keepalive_counter = 0u32;
+    loop {
+        let connected = tokio::select! {
+            biased;
+            () = shutdown_signal(&mut shutdown) => break,
+            r = link.connect() => r,
+        };
+        match connected {
+            Ok(io) => {
+                backoff = config.backoff_min;
+                Link::add(&stats.connects, 1);
+                stats.connected.store(true, Ordering::Relaxed);
+                info!(link = %config.name, addr = %config.addr, "connected");
+                let result = link
+                    .deliver(io, &mut keepalive_counter, &mut shutdown)
+                    .await;
+                stats.connected.store(false, Ordering::Relaxed);
+                Link::add(&stats.disconnects, 1);
+                link.persist_ack().await;
+                match result {
+                    Ok(()) => break,
+                    Err(e) => {
+                        match e {
+                            LinkError::KeepAliveTimeout { .. } => {
+                                Link::add(&stats.keepalive_timeouts, 1);
+                            }
+                            LinkError::Protocol(_) => Link::add(&stats.protocol_errors, 1),
+                            _ => {}
+                        }
+                        warn!(link = %config.name, addr = %config.addr, error = %e,
+                            "connection closed; records not acknowledged will be re-sent");
+                    }
+                }
+            }
+            Err(e) => {
+                warn!(link = %config.name, addr = %config.addr, error = %e, retry_in = ?backoff,
+                    "connection failed");
+            }
+        }
+        tokio::select! {
+            biased;
+            () = shutdown_signal(&mut shutdown) => break,
+            () = sleep(backoff) => {}
+        }
+        backoff = backoff.saturating_mul(2).min(config.backoff_max);
+    }
+    link.persist_ack().await;
+    info!(link = %config.name, "link stopped");
+}
+
+/// Resolves once shutdown is requested (or can no longer be, the sender being gone).
+async fn shutdown_signal(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A keep-alive written and not yet answered.
+struct Outstanding {
+    counter: u32,
+    sent_at: Instant,
+    /// The last record id written before it.
+    last_written: u64,
+}
+
+/// What a link's tasks share.
+struct Link<'a> {
+    config: &'a LinkConfig,
+    spool: &'a Arc<Mutex<Spool>>,
+    wake: &'a Notify,
+    stats: &'a LinkStats,
+}
+
+impl Link<'_> {
+    fn add(counter: &AtomicU64, n: u64) {
+        LinkStats::add(counter, n);
+    }
+
+    async fn connect(&self) -> Result<Box<dyn Io>, LinkError> {
+        let attempt = async {
+            let tcp = TcpStream::connect(&self.config.addr).await?;
+            tcp.set_nodelay(true)?;
+            match &self.config.tls {
+                None => Ok::<Box<dyn Io>, LinkError>(Box::new(tcp)),
+                Some((connector, name)) => {
+                    let tls = connector.connect(name.clone(), tcp).await?;
+                    Ok(Box::new(tls) as Box<dyn Io>)
+                }
+            }
+        };
+        timeout(self.config.connect_timeout, attempt)
+            .await
+            .map_err(|_| LinkError::ConnectTimeout(self.config.connect_timeout))?
+    }
+
+    /// Delivers over one connection until it fails (`Err`) or shutdown (`Ok`).
+    async fn deliver(
+        &self,
+        io: Box<dyn Io>,
+        keepalive_counter: &mut u32,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), LinkError> {
+        let cfg = self.config;
+        let chunk_records = cfg.chunk_records.max(1);
+        let max_unacked = cfg.max_unacked.max(1);
+        let (rd, mut wr) = tokio::io::split(io);
+        let (tx, mut from_agency) = mpsc::channel(64);
+        // Dropping the set (any return from here) aborts the reader.
+        let mut reader = JoinSet::new();
+        reader.spawn(read_agency(rd, tx));
+
+        let mut acked = {
+            let s = self.spool.lock().await;
+            s.next_id().saturating_sub(s.pending()).saturating_sub(1)
+        };
+        let mut next = acked + 1;
+        let mut last_written = acked;
+        let mut buffered: VecDeque<(u64, Vec<u8>)> = VecDeque::new();
+        let mut outstanding: VecDeque<Outstanding> = VecDeque::new();
+        let mut idle_deadline = Instant::now() + cfg.keepalive_interval;
+        let far = Instant::now() + Duration::from_secs(86_400 * 365);
+
+        loop {
+            let ka_deadline = outstanding
+                .front()
+                .map(|o| (o.counter, o.sent_at + cfg.keepalive_timeout));
+            let room = max_unacked.saturating_sub(last_written.saturating_sub(acked));
+            let backlog =
+                room > 0 && (!buffered.is_empty() || self.spool.lock().await.next_id() > next);
+            tokio::select! {
+                biased;
+                () = sleep_until(ka_deadline.map_or(far, |(_, d)| d)), if ka_deadline.is_some() => {
+                    let counter = ka_deadline.map_or(0, |(c, _)| c);
+                    return Err(LinkError::KeepAliveTimeout { counter, timeout: cfg.keepalive_timeout });
+                }
+                event = from_agency.recv() => match event {
+                    Some(Ok(())) => {
+                        let Some(answered) = outstanding.pop_front() else {
+                            return Err(LinkError::Protocol(
+                                "keep-aliveResponse with no keep-alive outstanding".into(),
+                            ));
+                        };
+                        if answered.last_written > acked {
+                            self.ack(answered.last_written).await?;
+                            Self::add(&self.stats.records_acked, answered.last_written - acked);
+                            acked = answered.last_written;
+                        }
+                    }
+                    Some(Err(e)) => return Err(e),
+                    None => return Err(LinkError::Closed),
+                },
+                () = shutdown_signal(shutdown) => return Ok(()),
+                () = sleep_until(idle_deadline) => {
+                    let mut buf = Vec::new();
+                    let counter = self.push_keepalive(&mut buf, keepalive_counter);
+                    self.write(&mut wr, &buf, ka_deadline).await?;
+                    outstanding.push_back(Outstanding { counter, sent_at: Instant::now(), last_written });
+                    idle_deadline = Instant::now() + cfg.keepalive_interval;
+                }
+                () = std::future::ready(()), if backlog => {
+                    if buffered.is_empty() {
+                        buffered = self.read_spool(next).await?.into();
+                        if buffered.is_empty() {
+                            // The spool has ids past `next` it cannot read (a corrupt segment,
+                            // reported when the spool was opened): skip them.
+                            let end = self.spool.lock().await.next_id();
+                            error!(link = %cfg.name, from = next, to = end.saturating_sub(1),
+                                "spooled records unreadable, skipped");
+                            next = end;
+                            last_written = end.saturating_sub(1);
+                            continue;
+                        }
+                    }
+                    let take = usize::try_from(room).unwrap_or(usize::MAX).min(chunk_records);
+                    let mut buf = Vec::new();
+                    let mut written = 0u64;
+                    let mut last = last_written;
+                    while written < take as u64 {
+                        let Some((id, record)) = buffered.pop_front() else { break };
+                        buf.extend_from_slice(&record);
+                        last = id;
+                        next = id + 1;
+                        written += 1;
+                    }
+                    let counter = self.push_keepalive(&mut buf, keepalive_counter);
+                    self.write(&mut wr, &buf, ka_deadline).await?;
+                    Self::add(&self.stats.records_written, written);
+                    last_written = last;
+                    outstanding.push_back(Outstanding { counter, sent_at: Instant::now(), last_written });
+                    idle_deadline = Instant::now() + cfg.keepalive_interval;
+                }
+                () = self.wake.notified(), if !backlog => {}
+            }
+        }
+    }
+
+    /// Appends the next keep-alive to `buf`; returns its counter.
+    fn push_keepalive(&self, buf: &mut Vec<u8>, counter: &mut u32) -> u32 {
+        *counter = counter.wrapping_add(1);
+        buf.extend_from_slice(&(self.config.keepalive)(*counter));
+        Self::add(&self.stats.keepalives_sent, 1);
+        *counter
+    }
+
+    /// Writes `buf`, giving up at the oldest outstanding keep-alive's deadline or after
+    /// `keepalive_timeout`, whichever is first.
+    async fn write(
+        &self,
+        wr: &mut WriteHalf<Box<dyn Io>>,
+        buf: &[u8],
+        ka_deadline: Option<(u32, Instant)>,
+    ) -> Result<(), LinkError> {
+        let stall = Instant::now() + self.config.keepalive_timeout;
+        let deadline = ka_deadline.map_or(stall, |(_, d)| d.min(stall));
+        let write = async {
+            wr.write_all(buf).await?;
+            wr.flush().await
+        };
+        match timeout_at(deadline, write).await {
+            Ok(r) => Ok(r?),
+            Err(_) => match ka_deadline {
+                Some((counter, d)) if d <= stall => Err(LinkError::KeepAliveTimeout {
+                    counter,
+                    timeout: self.config.keepalive_timeout,
+                }),
+                _ => Err(LinkError::WriteStalled(self.config.keepalive_timeout)),
+            },
+        }
+    }
+
+    async fn read_spool(&self, from: u64) -> Result<Vec<(u64, Vec<u8>)>, LinkError> {
+        let spool = Arc::clone(self.spool);
+        Ok(tokio::task::spawn_blocking(move || spool.blocking_lock().read_from(from)).await??)
+    }
+
+    async fn ack(&self, id: u64) -> Result<(), LinkError> {
+        let spool = Arc::clone(self.spool);
+        debug!(link = %self.config.name, id, "acknowledged");
+        Ok(tokio::task::spawn_blocking(move || spool.blocking_lock().ack(id)).await??)
+    }
+
+    /// Persists the acknowledged point (after a disconnection and at shutdown), so that a
+    /// crash repeats as little as possible.
+    async fn persist_ack(&self) {
+        let spool = Arc::clone(self.spool);
+        let done = tokio::task::spawn_blocking(move || spool.blocking_lock().persist_ack()).await;
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => error!(link = %self.config.name, error = %e, "persisting the ack failed"),
+            Err(e) => error!(link = %self.config.name, error = %e, "persisting the ack failed"),
+        }
+    }
+}
+
+/// Reads the agency's side of the connection: each `keep-aliveResponse` becomes `Ok(())`;
+/// the first problem ends the task with `Err`.
+async fn read_agency(mut rd: ReadHalf<Box<dyn Io>>, tx: mpsc::Sender<Result<(), LinkError>>) {
+    let mut buf = BytesMut::with_capacity(4096);
+    let end = loop {
+        match next_agency_pdu(&mut buf) {
+            Ok(Some(())) => {
+                if tx.send(Ok(())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => break e,
+        }
+        match rd.read_buf(&mut buf).await {
+            Ok(0) if buf.is_empty() => break LinkError::Closed,
+            Ok(0) => {
+                break LinkError::Protocol(format!(
+                    "connection closed inside a PDU ({} octets pending)",
+                    buf.len()
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => break LinkError::Io(e),
+        }
+    };
+    let _ = tx.send(Err(end)).await;
+}
+
+/// Takes the next complete PDU off `buf`: `Some(())` for a keep-alive response, `None` when
+/// more octets are needed, `Err` for anything else.
+fn next_agency_pdu(buf: &mut BytesMut) -> Result<Option<()>, LinkError> {
+    let len = match frame_len(buf, MAX_AGENCY_PDU) {
+        Ok(Some(len)) if len <= buf.len() => len,
+        Ok(_) => return Ok(None),
+        Err(e) => return Err(LinkError::Protocol(format!("unframeable input: {e}"))),
+    };
+    let frame = buf.split_to(len);
+    match PsPdu::decode(&frame) {
+        Ok(PsPdu {
+            payload: Payload::TriPayload(TriPayload::KeepAliveResponse),
+            ..
+        }) => Ok(Some(())),
+        Ok(pdu) => Err(LinkError::Protocol(format!(
+            "unexpected PS-PDU from the agency ({}, sequence number {})",
+            payload_kind(&pdu.payload),
+            pdu.header.sequence_number
+        ))),
+        Err(e) => Err(LinkError::Protocol(format!("undecodable PS-PDU: {e}"))),
+    }
+}
+
+fn payload_kind(payload: &Payload) -> String {
+    match payload {
+        Payload::IriPayloadSequence(_) => "IRI payload".into(),
+        Payload::CcPayloadSequence(_) => "CC payload".into(),
+        Payload::TriPayload(TriPayload::PaddingPdu(p)) => format!("padding of {} octets", p.len()),
+        Payload::TriPayload(tri) => format!("TRI {tri:?}"),
+        _ => "another payload".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::path::PathBuf;
+    use std::sync::atomic::AtomicUsize;
+
+    use li_asn1::PayloadDirection;
+    use li_core::{Cin, Liid, OperatorId};
+    use tokio::net::{TcpListener, TcpSocket};
+    use tokio::task::JoinHandle;
+
+    use super::*;
+    use crate::spool::SpoolConfig;
+
+    const WAIT: Duration = Duration::from_secs(20);
+
+    fn settings() -> HeaderSettings {
+        HeaderSettings::new(Liid::new(b"L").unwrap(), OperatorId::new(b"OP").unwrap())
+    }
+
+    fn time() -> Timestamp {
+        Timestamp::from_secs_micros(1_704_164_645, 0).unwrap()
+    }
+
+    fn cc_pdu(seq: u32) -> Vec<u8> {
+        let packet = [0x45u8; 120];
+        settings()
+            .ip_cc_pdu(
+                Cin::new(1),
+                seq,
+                time(),
+                PayloadDirection::FromTarget,
+                &packet,
+            )
+            .encode()
+    }
+
+    fn spool_dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("li-hi-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    /// The agency side: collects CC sequence numbers per connection, answers keep-alives.
+    #[derive(Default)]
+    struct LemfState {
+        answer: AtomicBool,
+        /// Close the next connection after this many octets (0: never).
+        cut_at: AtomicUsize,
+        /// The cut left part of a PDU unread.
+        cut_mid_pdu: AtomicBool,
+        connections: std::sync::Mutex<Vec<Vec<u32>>>,
+    }
+
+    struct FakeLemf {
+        addr: SocketAddr,
+        state: Arc<LemfState>,
+        task: Option<JoinHandle<()>>,
+    }
+
+    impl FakeLemf {
+        async fn start() -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let state = Arc::new(LemfState::default());
+            state.answer.store(true, Ordering::SeqCst);
+            let task = Some(tokio::spawn(serve(listener, Arc::clone(&state))));
+            Self { addr, state, task }
+        }
+
+        /// Down: no listener, every connection closed.
+        async fn stop(&mut self) {
+            if let Some(t) = self.task.take() {
+                t.abort();
+                let _ = t.await;
+            }
+        }
+
+        async fn restart(&mut self) {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.set_reuseaddr(true).unwrap();
+            socket.bind(self.addr).unwrap();
+            let listener = socket.listen(16).unwrap();
+            self.task = Some(tokio::spawn(serve(listener, Arc::clone(&self.state))));
+        }
+
+        fn connections(&self) -> Vec<Vec<u32>> {
+            self.state.connections.lock().unwrap().clone()
+        }
+
+        fn received(&self) -> usize {
+            self.connections().iter().map(Vec::len).sum()
+        }
+    }
+
+    async fn serve(listener: TcpListener, state: Arc<LemfState>) {
+        let mut conns = JoinSet::new();
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                continue;
+            };
+            let idx = {
+                let mut c = state.connections.lock().unwrap();
+                c.push(Vec::new());
+                c.len() - 1
+            };
+            conns.spawn(serve_conn(sock, Arc::clone(&state), idx));
+        }
+    }
+
+    async fn serve_conn(mut sock: TcpStream, state: Arc<LemfState>, idx: usize) {
+        let cut = state.cut_at.swap(0, Ordering::SeqCst);
+        let mut buf = Vec::new();
+        let mut total = 0usize;
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = match sock.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            let cutting = cut > 0 && total + n >= cut;
+            let take = if cutting { cut - total } else { n };
+            buf.extend_from_slice(&chunk[..take]);
+            total += take;
+            while let Some(len) = frame_len(&buf, 1 << 20).unwrap() {
+                let pdu = PsPdu::decode(&buf[..len]).unwrap();
+                buf.drain(..len);
+                match pdu.payload {
+                    Payload::CcPayloadSequence(_) => {
+                        state.connections.lock().unwrap()[idx].push(pdu.header.sequence_number)
+                    }
+                    Payload::TriPayload(TriPayload::KeepAlive) => {
+                        if state.answer.load(Ordering::SeqCst) {
+                            let response = settings()
+                                .tri_pdu(
+                                    pdu.header.sequence_number,
+                                    time(),
+                                    TriPayload::KeepAliveResponse,
+                                )
+                                .encode();
+                            if sock.write_all(&response).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    other => panic!("unexpected payload {other:?}"),
+                }
+            }
+            if cutting {
+                state.cut_mid_pdu.store(!buf.is_empty(), Ordering::SeqCst);
+                return;
+            }
+        }
+    }
+
+    struct Harness {
+        queue: DeliveryQueue,
+        stats: Arc<LinkStats>,
+        stop: watch::Sender<bool>,
+        link: JoinHandle<()>,
+    }
+
+    fn fast_config(addr: SocketAddr) -> LinkConfig {
+        let mut cfg = LinkConfig::new("LEA-1 HI3", addr.to_string(), keepalive_builder(settings()));
+        cfg.keepalive_interval = Duration::from_millis(100);
+        cfg.keepalive_timeout = Duration::from_millis(300);
+        cfg.connect_timeout = Duration::from_millis(500);
+        cfg.backoff_min = Duration::from_millis(20);
+        cfg.backoff_max = Duration::from_millis(200);
+        cfg.chunk_records = 64;
+        cfg.max_unacked = 256;
+        cfg
+    }
+
+    fn start_link(cfg: LinkConfig, spool: Spool) -> Harness {
+        let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
+        let stats = Arc::new(LinkStats::new());
+        let (stop, shutdown) = watch::channel(false);
+        let link = tokio::spawn(run_link(
+            cfg,
+            Arc::clone(queue.spool()),
+            Arc::clone(queue.wake()),
+            shutdown,
+            Arc::clone(&stats),
+        ));
+        Harness {
+            queue,
+            stats,
+            stop,
+            link,
+        }
+    }
+
+    impl Harness {
+        async fn enqueue_range(&self, seqs: Range<u32>) {
+            for seq in seqs {
+                self.queue.enqueue(&cc_pdu(seq)).await.unwrap();
+            }
+        }
+
+        async fn wait_empty(&self) {
+            timeout(WAIT, async {
+                while self.queue.spool().lock().await.pending() > 0 {
+                    sleep(Duration::from_millis(10)).await;
+                }
+            })
+            .await
+            .expect("spool not emptied in time");
+        }
+
+        async fn shut_down(self) -> LinkStatsSnapshot {
+            self.stop.send(true).unwrap();
+            timeout(WAIT, self.link).await.unwrap().unwrap();
+            self.stats.snapshot()
+        }
+    }
+
+    async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+        timeout(WAIT, async {
+            while !cond() {
+                sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+    }
+
+    /// Every sequence number `1..=n` arrived; each connection received a contiguous run; a
+    /// connection starts at most `window` records before where the earlier ones had reached.
+    /// Returns the number of repeats.
+    fn check_delivery(connections: &[Vec<u32>], n: u32, window: u64) -> usize {
+        let mut seen = vec![false; n as usize + 1];
+        let mut reached = 0u32;
+        let mut total = 0;
+        for (i, conn) in connections.iter().enumerate() {
+            if let Some(&first) = conn.first() {
+                assert!(
+                    u64::from(first) + window > u64::from(reached),
+                    "connection {i} starts at {first}, {reached} already reached"
+                );
+                assert!(first <= reached + 1, "gap before connection {i}: {first}");
+            }
+            for pair in conn.windows(2) {
+                assert_eq!(pair[1], pair[0] + 1, "connection {i} not contiguous");
+            }
+            for &s in conn {
+                seen[s as usize] = true;
+                reached = reached.max(s);
+            }
+            total += conn.len();
+        }
+        let missing: Vec<usize> = (1..=n as usize).filter(|&s| !seen[s]).collect();
+        assert!(missing.is_empty(), "missing {missing:?}");
+        total - n as usize
+    }
+
+    #[tokio::test]
+    async fn delivers_a_thousand_records_and_empties_the_spool() {
+        let lemf = FakeLemf::start().await;
+        let d = spool_dir("thousand");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let h = start_link(fast_config(lemf.addr), spool);
+        h.enqueue_range(1..1001).await;
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        let conns = lemf.connections();
+        assert_eq!(conns.len(), 1);
+        assert_eq!(conns[0], (1..=1000).collect::<Vec<u32>>());
+        assert_eq!((stats.records_written, stats.records_acked), (1000, 1000));
+        assert!(stats.keepalives_sent >= 1000 / 64);
+        assert_eq!((stats.keepalive_timeouts, stats.protocol_errors), (0, 0));
+        let (_, recovery) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        assert_eq!(recovery.pending, 0, "the ack was persisted at shutdown");
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[tokio::test]
+    async fn an_agency_down_for_two_seconds_gets_everything_after() {
+        let mut lemf = FakeLemf::start().await;
+        let d = spool_dir("down");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let cfg = fast_config(lemf.addr);
+        let window = cfg.max_unacked;
+        let h = start_link(cfg, spool);
+        let producer = {
+            let queue = h.queue.clone();
+            tokio::spawn(async move {
+                for seq in 1..=1000 {
+                    queue.enqueue(&cc_pdu(seq)).await.unwrap();
+                    if seq % 10 == 0 {
+                        sleep(Duration::from_millis(5)).await;
+                    }
+                }
+            })
+        };
+        wait_until("300 records", || lemf.received() >= 300).await;
+        lemf.stop().await;
+        let down_at = lemf.received();
+        sleep(Duration::from_secs(2)).await;
+        assert!(!h.stats.snapshot().connected);
+        lemf.restart().await;
+        timeout(WAIT, producer).await.unwrap().unwrap();
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        let conns = lemf.connections();
+        let repeats = check_delivery(&conns, 1000, window);
+        assert!(down_at < 1000, "the outage was in the middle");
+        assert!(repeats as u64 <= window, "{repeats} repeats");
+        assert!(stats.connects >= 2);
+        assert_eq!(stats.records_acked, 1000);
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[tokio::test]
+    async fn a_connection_cut_mid_pdu_loses_nothing() {
+        let lemf = FakeLemf::start().await;
+        lemf.state.cut_at.store(20_011, Ordering::SeqCst);
+        let d = spool_dir("cut");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let cfg = fast_config(lemf.addr);
+        let window = cfg.max_unacked;
+        let h = start_link(cfg, spool);
+        h.enqueue_range(1..1001).await;
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        assert!(
+            lemf.state.cut_mid_pdu.load(Ordering::SeqCst),
+            "cut inside a PDU"
+        );
+        let conns = lemf.connections();
+        assert!(conns.len() >= 2);
+        let repeats = check_delivery(&conns, 1000, window);
+        assert!(repeats as u64 <= window, "{repeats} repeats");
+        assert_eq!(stats.records_acked, 1000);
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_keepalive_kills_the_connection_in_time() {
+        let lemf = FakeLemf::start().await;
+        lemf.state.answer.store(false, Ordering::SeqCst);
+        let d = spool_dir("silent");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let cfg = fast_config(lemf.addr);
+        let (ka_timeout, window) = (cfg.keepalive_timeout, cfg.max_unacked);
+        let h = start_link(cfg, spool);
+        h.enqueue_range(1..101).await;
+        wait_until("100 records", || lemf.received() >= 100).await;
+        let written = Instant::now();
+        let stats = Arc::clone(&h.stats);
+        wait_until("a keep-alive timeout", || {
+            stats.snapshot().keepalive_timeouts >= 1
+        })
+        .await;
+        let noticed = written.elapsed();
+        assert!(
+            noticed <= ka_timeout + Duration::from_millis(150),
+            "noticed after {noticed:?}"
+        );
+        assert_eq!(h.queue.spool().lock().await.pending(), 100, "nothing acked");
+        lemf.state.answer.store(true, Ordering::SeqCst);
+        h.enqueue_range(101..301).await;
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        assert!(stats.connects >= 2);
+        let repeats = check_delivery(&lemf.connections(), 300, window);
+        assert!(repeats >= 100, "the unacknowledged records were re-sent");
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[tokio::test]
+    async fn a_restart_redelivers_what_was_not_persisted_as_acked() {
+        let lemf = FakeLemf::start().await;
+        let d = spool_dir("restart");
+        let mut spool_cfg = SpoolConfig::new(&d);
+        spool_cfg.ack_persist_every = 1_000_000;
+        let (spool, _) = Spool::open(spool_cfg.clone()).unwrap();
+        let cfg = fast_config(lemf.addr);
+        let h = start_link(cfg.clone(), spool);
+        // Acked in memory, never persisted.
+        h.enqueue_range(1..101).await;
+        h.wait_empty().await;
+        // Written, never acked.
+        lemf.state.answer.store(false, Ordering::SeqCst);
+        h.enqueue_range(101..201).await;
+        wait_until("200 records", || lemf.received() >= 200).await;
+        // The crash: no shutdown, no persisted ack.
+        h.link.abort();
+        let _ = h.link.await;
+        drop(h.queue);
+        let first_run = lemf.connections().len();
+
+        lemf.state.answer.store(true, Ordering::SeqCst);
+        let (spool, recovery) = Spool::open(spool_cfg).unwrap();
+        assert_eq!(recovery.pending, 200);
+        let h = start_link(cfg, spool);
+        h.enqueue_range(201..251).await;
+        h.wait_empty().await;
+        h.shut_down().await;
+        let conns = lemf.connections();
+        assert_eq!(
+            conns[first_run].first(),
+            Some(&1),
+            "re-sent from the persisted ack"
+        );
+        let repeats = check_delivery(&conns, 250, 200);
+        assert_eq!(repeats, 200);
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
