@@ -16,7 +16,9 @@
 //! - [`tls`]: mutual TLS 1.3 configurations (ring provider), handshakes that log why a peer
 //!   was refused, and a development PKI (rcgen).
 //!
-//! Still to come: X2/X3 over TLS between probe and mediator.
+//! - [`x2x3::transport`]: X2/X3 over mutual TLS between probe and mediator — a probe-side
+//!   sender with a bounded queue whose drops are counted and logged, keep-alives and
+//!   reconnection; a mediator-side listener that answers keep-alives and forwards PDUs.
 //!
 //! # Example
 //!

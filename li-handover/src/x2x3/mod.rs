@@ -74,6 +74,7 @@
 mod attribute;
 mod cc;
 mod error;
+pub mod transport;
 
 use std::ops::Range;
 

@@ -1,0 +1,1307 @@
+//! X2/X3 transport over mutual TLS 1.3 (ETSI TS 103 221-2 clause 6): the probe's
+//! [`X2X3Sender`] and the mediator's [`X2X3Listener`].
+//!
+//! # Sender (point of interception)
+//!
+//! [`X2X3Sender::send`] never blocks: it puts an encoded X2 or X3 PDU into a bounded queue
+//! ([`SenderConfig::queue_capacity`] PDUs). When the queue is full the PDU is dropped, counted
+//! in [`SenderStats::dropped`] and reported by a `warn` line naming the link and the count (at
+//! most one per second from [`X2X3Sender::send`]; the drops not yet reported are reported again
+//! when the link connects and when it stops), so a drop is never silent.
+//!
+//! A background task connects with mutual TLS ([`tls::connect`]), writes the queued PDUs in
+//! order, several per TLS write, and sends a Keepalive (clause 6.2.4) every
+//! [`SenderConfig::keepalive_interval`], one at a time; one not answered by a Keepalive
+//! Acknowledgement with the same Sequence Number within [`SenderConfig::keepalive_timeout`]
+//! (or a write that cannot complete within it) closes the connection. The link reconnects after
+//! an exponential backoff ([`SenderConfig::backoff_min`] doubling up to
+//! [`SenderConfig::backoff_max`], reset by a successful handshake). While it is disconnected,
+//! PDUs accumulate in the queue.
+//!
+//! # What can be lost
+//!
+//! X2/X3 has no acknowledgement of data. A PDU taken from the queue and written to a
+//! connection that then dies may be lost: at most the PDUs written since the last
+//! acknowledged keepalive (one interval plus one timeout of traffic). They are counted in
+//! [`SenderStats::possibly_lost`]; the mediator may well have received them. A PDU still in
+//! the queue when [`SenderHandle::shutdown`] is called is discarded (and logged); dropping
+//! every [`X2X3Sender`] and awaiting [`SenderHandle::join`] instead delivers the queue first.
+//!
+//! # Listener (mediation function)
+//!
+//! [`serve`] accepts mutual-TLS connections ([`tls::accept`] logs each refused peer), frames
+//! each stream with [`frame_len`], answers each Keepalive at once with a Keepalive
+//! Acknowledgement carrying its Sequence Number, and forwards X2 and X3 PDUs in order, with
+//! the peer address, to a channel (awaiting it: a slow consumer slows the probes down). A PDU
+//! that frames but does not decode is logged with its stream offset and skipped; a framing
+//! error (Header Length below 40, PDU over the limit) closes the connection.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use li_handover::tls::{DevPki, Validity};
+//! use li_handover::x2x3::transport::{serve, SenderConfig, X2X3Sender};
+//! use li_handover::x2x3::DEFAULT_MAX_PDU_LEN;
+//!
+//! # async fn example(pdu: Vec<u8>) -> Result<(), Box<dyn std::error::Error>> {
+//! let pki = DevPki::new("dev CA")?;
+//! let mdf = pki.issue("mdf", &["mdf.example"], &[], Validity::Default)?;
+//! let probe = pki.issue("probe-1", &[], &[], Validity::Default)?;
+//!
+//! // Mediator
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:50020").await?;
+//! let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config(&mdf)?);
+//! let (out, mut received) = tokio::sync::mpsc::channel(1024);
+//! tokio::spawn(serve(listener, acceptor, out, DEFAULT_MAX_PDU_LEN));
+//!
+//! // Probe
+//! let connector = tokio_rustls::TlsConnector::from(pki.client_config(&probe)?);
+//! let config = SenderConfig::new("X3 to MDF", "127.0.0.1:50020", connector, "mdf.example");
+//! let (sender, handle) = X2X3Sender::spawn(config);
+//! assert!(sender.send(pdu));
+//! let (_peer, _pdu) = received.recv().await.ok_or("listener gone")?;
+//! drop(sender);
+//! handle.join().await; // the queue is empty: the link closes
+//! # Ok(())
+//! # }
+//! ```
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::{Instant, sleep, sleep_until, timeout};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+use tracing::{debug, info, warn};
+
+use super::{FIXED_HEADER_LEN, Pdu, PduType, frame_len};
+use crate::tls::{self, Refusal, TlsError};
+
+/// The default [`SenderConfig::queue_capacity`]: 65,536 PDUs.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 65_536;
+
+/// PDUs taken from the queue per TLS write, at most.
+const MAX_BATCH: usize = 512;
+
+/// The largest PDU the sender accepts from the mediator (it sends only keepalive acks).
+const MAX_MEDIATOR_PDU: usize = 64 * 1024;
+
+/// Bound on writing a keepalive acknowledgement on the listener side.
+const ACK_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The link name the listener logs with.
+const LISTENER: &str = "X2/X3 listener";
+
+/// Minimum spacing of the drop warnings logged by [`X2X3Sender::send`].
+const DROP_WARN_EVERY: Duration = Duration::from_secs(1);
+
+/// Settings of one probe-to-mediator link.
+#[derive(Clone)]
+pub struct SenderConfig {
+    /// Name used in logs, e.g. `"X3 to MDF-1"`.
+    pub name: String,
+    /// The mediator's X2/X3 interface, `host:port`.
+    pub addr: String,
+    /// The TLS connector (our client certificate, the CA we trust) and the name the
+    /// mediator's certificate must carry (a DNS name or an IP address).
+    pub tls: (TlsConnector, String),
+    /// PDUs the queue holds at most; a PDU offered to a full queue is dropped (at least 1).
+    pub queue_capacity: usize,
+    /// A keepalive goes out this long after the previous one was sent (and after connecting).
+    pub keepalive_interval: Duration,
+    /// A keepalive not acknowledged within this time, or a write that does not complete
+    /// within it, closes the connection.
+    pub keepalive_timeout: Duration,
+    /// Bound on the TCP connect (the TLS handshake is bounded by [`tls::HANDSHAKE_TIMEOUT`]).
+    pub connect_timeout: Duration,
+    /// First reconnection delay.
+    pub backoff_min: Duration,
+    /// Largest reconnection delay.
+    pub backoff_max: Duration,
+}
+
+impl SenderConfig {
+    /// Defaults: a queue of [`DEFAULT_QUEUE_CAPACITY`] PDUs, a keepalive every 5 s answered
+    /// within 10 s, connect timeout 10 s, backoff 100 ms .. 30 s.
+    pub fn new(
+        name: impl Into<String>,
+        addr: impl Into<String>,
+        connector: TlsConnector,
+        server_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            addr: addr.into(),
+            tls: (connector, server_name.into()),
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            keepalive_interval: Duration::from_secs(5),
+            keepalive_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+}
+
+impl std::fmt::Debug for SenderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SenderConfig")
+            .field("name", &self.name)
+            .field("addr", &self.addr)
+            .field("server_name", &self.tls.1)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("keepalive_interval", &self.keepalive_interval)
+            .field("keepalive_timeout", &self.keepalive_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("backoff_min", &self.backoff_min)
+            .field("backoff_max", &self.backoff_max)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counters of one link (monotonic, relaxed atomics), shared with whoever monitors it.
+///
+/// Every PDU offered to [`X2X3Sender::send`] is either `queued` or `dropped`; every queued
+/// PDU is eventually `sent` unless it was still queued at [`SenderHandle::shutdown`].
+#[derive(Debug, Default)]
+pub struct SenderStats {
+    /// PDUs accepted into the queue.
+    pub queued: AtomicU64,
+    /// PDUs taken from the queue and written (or being written) to a connection.
+    pub sent: AtomicU64,
+    /// PDUs dropped because the queue was full.
+    pub dropped: AtomicU64,
+    /// PDUs sent on a connection that died before a keepalive written after them was
+    /// acknowledged: they may or may not have reached the mediator.
+    pub possibly_lost: AtomicU64,
+    /// Successful mutual-TLS handshakes.
+    pub connects: AtomicU64,
+    /// Connections closed (for any reason, including shutdown).
+    pub disconnects: AtomicU64,
+    /// Connections closed because a keepalive was not acknowledged in time.
+    pub keepalive_timeouts: AtomicU64,
+    connected: AtomicBool,
+}
+
+/// A copy of [`SenderStats`] at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct SenderStatsSnapshot {
+    /// See [`SenderStats::queued`].
+    pub queued: u64,
+    /// See [`SenderStats::sent`].
+    pub sent: u64,
+    /// See [`SenderStats::dropped`].
+    pub dropped: u64,
+    /// See [`SenderStats::possibly_lost`].
+    pub possibly_lost: u64,
+    /// See [`SenderStats::connects`].
+    pub connects: u64,
+    /// See [`SenderStats::disconnects`].
+    pub disconnects: u64,
+    /// See [`SenderStats::keepalive_timeouts`].
+    pub keepalive_timeouts: u64,
+    /// Whether a connection is up.
+    pub connected: bool,
+}
+
+impl SenderStats {
+    /// The current values.
+    pub fn snapshot(&self) -> SenderStatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        SenderStatsSnapshot {
+            queued: get(&self.queued),
+            sent: get(&self.sent),
+            dropped: get(&self.dropped),
+            possibly_lost: get(&self.possibly_lost),
+            connects: get(&self.connects),
+            disconnects: get(&self.disconnects),
+            keepalive_timeouts: get(&self.keepalive_timeouts),
+            connected: self.connected.load(Ordering::Relaxed),
+        }
+    }
+
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Why a connection of the sender ended (logged).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// Connecting (TCP) did not complete in time.
+    #[error("connect timed out after {0:?}")]
+    ConnectTimeout(Duration),
+    /// The TLS handshake failed (already logged by [`tls::connect`]).
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The mediator refused our certificate after the handshake (TLS 1.3 alert on the first
+    /// read), or another TLS failure on the established connection.
+    #[error("TLS failure: {0}")]
+    Refused(Refusal),
+    /// A keepalive was not acknowledged in time.
+    #[error("keepalive {sequence} not acknowledged within {timeout:?}")]
+    KeepaliveTimeout {
+        /// Its Sequence Number.
+        sequence: u32,
+        /// The configured timeout.
+        timeout: Duration,
+    },
+    /// A write did not complete within the keepalive timeout.
+    #[error("write stalled for {0:?}")]
+    WriteStalled(Duration),
+    /// The peer closed the connection.
+    #[error("connection closed by the peer")]
+    Closed,
+    /// The peer sent something it should not have.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// An I/O error.
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// The probe side of an X2/X3 link: a cheap, cloneable, never-blocking handle on the queue
+/// of a background task that delivers it. See the [module documentation](self).
+#[derive(Clone, Debug)]
+pub struct X2X3Sender {
+    queue: mpsc::Sender<Vec<u8>>,
+    shared: Arc<Shared>,
+}
+
+/// Controls the background task of an [`X2X3Sender`]. Dropping it leaves the task running
+/// until every [`X2X3Sender`] is dropped and the queue is delivered.
+#[derive(Debug)]
+pub struct SenderHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    shared: Arc<Shared>,
+}
+
+/// What the senders and the task share.
+#[derive(Debug)]
+struct Shared {
+    name: String,
+    stats: SenderStats,
+    /// Reference point of `last_drop_warn_ms`.
+    epoch: Instant,
+    /// Milliseconds since `epoch` of the last drop warning; `u64::MAX` for none yet.
+    last_drop_warn_ms: AtomicU64,
+    /// `dropped` as of the last drop warning.
+    reported_drops: AtomicU64,
+}
+
+impl X2X3Sender {
+    /// Starts the link's background task (on the current tokio runtime) and returns the
+    /// sending side and the handle controlling the task.
+    pub fn spawn(config: SenderConfig) -> (Self, SenderHandle) {
+        let (queue, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let shared = Arc::new(Shared {
+            name: config.name.clone(),
+            stats: SenderStats::default(),
+            epoch: Instant::now(),
+            last_drop_warn_ms: AtomicU64::new(u64::MAX),
+            reported_drops: AtomicU64::new(0),
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(run_sender(config, rx, stop_rx, Arc::clone(&shared)));
+        (
+            Self {
+                queue,
+                shared: Arc::clone(&shared),
+            },
+            SenderHandle { stop, task, shared },
+        )
+    }
+
+    /// Queues one encoded X2 or X3 PDU; never blocks. Returns `false` when the PDU was dropped
+    /// because the queue is full (counted and logged) or the link has been shut down.
+    pub fn send(&self, pdu: Vec<u8>) -> bool {
+        match self.queue.try_send(pdu) {
+            Ok(()) => {
+                SenderStats::add(&self.shared.stats.queued, 1);
+                true
+            }
+            Err(mpsc::error::TrySendError::Full(_) | mpsc::error::TrySendError::Closed(_)) => {
+                SenderStats::add(&self.shared.stats.dropped, 1);
+                self.shared.warn_drops_rate_limited();
+                false
+            }
+        }
+    }
+
+    /// The link's counters.
+    pub fn stats(&self) -> &SenderStats {
+        &self.shared.stats
+    }
+
+    /// PDUs waiting in the queue.
+    pub fn queue_len(&self) -> usize {
+        self.queue
+            .max_capacity()
+            .saturating_sub(self.queue.capacity())
+    }
+}
+
+impl SenderHandle {
+    /// The link's counters.
+    pub fn stats(&self) -> &SenderStats {
+        &self.shared.stats
+    }
+
+    /// Stops the link now: the connection is closed and PDUs still queued are discarded
+    /// (their number is logged). Returns once the task has ended.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Waits for the task to end by itself: once every [`X2X3Sender`] is dropped and the
+    /// queue has been written and confirmed by a keepalive acknowledgement. Never returns
+    /// while the mediator stays unreachable and PDUs are queued; bound it with a timeout and
+    /// fall back to [`SenderHandle::shutdown`].
+    pub async fn join(self) {
+        let Self { stop, task, .. } = self;
+        let _ = task.await;
+        drop(stop);
+    }
+}
+
+impl Shared {
+    /// Logs the drops not yet reported, unless a drop warning was logged less than
+    /// [`DROP_WARN_EVERY`] ago.
+    fn warn_drops_rate_limited(&self) {
+        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        let last = self.last_drop_warn_ms.load(Ordering::Relaxed);
+        let every = u64::try_from(DROP_WARN_EVERY.as_millis()).unwrap_or(u64::MAX);
+        if last != u64::MAX && now.saturating_sub(last) < every {
+            return;
+        }
+        if self
+            .last_drop_warn_ms
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            self.warn_drops();
+        }
+    }
+
+    /// Logs the drops not yet reported, if any.
+    fn warn_drops(&self) {
+        let dropped = self.stats.dropped.load(Ordering::Relaxed);
+        let before = self.reported_drops.swap(dropped, Ordering::Relaxed);
+        if dropped > before {
+            warn_dropped(&self.name, dropped, dropped - before);
+        }
+    }
+}
+
+/// The drop warning (a function of its own so that tests can make sure its callsite is
+/// enabled).
+fn warn_dropped(link: &str, dropped: u64, since_last_report: u64) {
+    warn!(
+        link,
+        dropped, since_last_report, "{link}: X2/X3 queue full, PDUs dropped"
+    );
+}
+
+/// How a connection ended without error.
+enum End {
+    /// Shutdown requested.
+    Stop,
+    /// Every sender dropped and the queue written and confirmed.
+    Drained,
+}
+
+/// The background task: connects, delivers, reconnects.
+async fn run_sender(
+    config: SenderConfig,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    mut stop: watch::Receiver<bool>,
+    shared: Arc<Shared>,
+) {
+    let stats = &shared.stats;
+    let mut backoff = config.backoff_min;
+    let mut keepalive_seq = 0u32;
+    loop {
+        let connected = tokio::select! {
+            biased;
+            () = shutdown_signal(&mut stop) => break,
+            r = connect(&config) => r,
+        };
+        match connected {
+            Ok(stream) => {
+                backoff = config.backoff_min;
+                SenderStats::add(&stats.connects, 1);
+                stats.connected.store(true, Ordering::Relaxed);
+                info!(link = %config.name, addr = %config.addr, queued = rx.len(), "connected");
+                shared.warn_drops();
+                let result = deliver(
+                    &config,
+                    &shared,
+                    stream,
+                    &mut rx,
+                    &mut stop,
+                    &mut keepalive_seq,
+                )
+                .await;
+                stats.connected.store(false, Ordering::Relaxed);
+                SenderStats::add(&stats.disconnects, 1);
+                match result {
+                    Ok(End::Stop) => break,
+                    Ok(End::Drained) => {
+                        info!(link = %config.name, "every sender dropped and the queue delivered");
+                        break;
+                    }
+                    Err(e) => {
+                        if matches!(e, TransportError::KeepaliveTimeout { .. }) {
+                            SenderStats::add(&stats.keepalive_timeouts, 1);
+                        }
+                        warn!(link = %config.name, addr = %config.addr, error = %e,
+                            retry_in = ?backoff, "connection closed");
+                    }
+                }
+            }
+            Err(e) => {
+                // A refused handshake was logged by tls::connect already; say when we retry.
+                warn!(link = %config.name, addr = %config.addr, error = %e, retry_in = ?backoff,
+                    "connection failed");
+            }
+        }
+        if rx.is_closed() && rx.is_empty() {
+            break;
+        }
+        tokio::select! {
+            biased;
+            () = shutdown_signal(&mut stop) => break,
+            () = sleep(backoff) => {}
+        }
+        backoff = backoff.saturating_mul(2).min(config.backoff_max);
+    }
+    let discarded = rx.len();
+    if discarded > 0 {
+        warn!(link = %config.name, discarded, "link stopped with PDUs still queued; discarded");
+    }
+    shared.warn_drops();
+    info!(link = %config.name, "link stopped");
+}
+
+/// Resolves once shutdown is requested (or can no longer be, the handle being gone).
+async fn shutdown_signal(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            // The handle is gone: never asked to stop. Wait forever.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+type ClientStream = tokio_rustls::client::TlsStream<TcpStream>;
+
+async fn connect(config: &SenderConfig) -> Result<ClientStream, TransportError> {
+    let tcp = timeout(config.connect_timeout, TcpStream::connect(&config.addr))
+        .await
+        .map_err(|_| TransportError::ConnectTimeout(config.connect_timeout))??;
+    tcp.set_nodelay(true)?;
+    let (connector, server_name) = &config.tls;
+    Ok(tls::connect(connector, server_name, tcp, &config.name).await?)
+}
+
+/// A keepalive written and not yet acknowledged.
+struct Outstanding {
+    sequence: u32,
+    deadline: Instant,
+    /// PDUs written before it and not covered by an earlier acknowledgement.
+    covers: u64,
+}
+
+/// Delivers over one connection until it fails (`Err`), shutdown or the queue is drained.
+async fn deliver(
+    config: &SenderConfig,
+    shared: &Shared,
+    stream: ClientStream,
+    rx: &mut mpsc::Receiver<Vec<u8>>,
+    stop: &mut watch::Receiver<bool>,
+    keepalive_seq: &mut u32,
+) -> Result<End, TransportError> {
+    let stats = &shared.stats;
+    let (rd, mut wr) = tokio::io::split(stream);
+    let (ack_tx, mut acks) = mpsc::channel(16);
+    // Dropping the set (any return from here) aborts the reader.
+    let mut reader = JoinSet::new();
+    reader.spawn(read_mediator(rd, ack_tx));
+
+    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(MAX_BATCH);
+    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut outstanding: Option<Outstanding> = None;
+    // PDUs written and not yet covered by an acknowledged keepalive.
+    let mut unconfirmed = 0u64;
+    let mut next_keepalive = Instant::now() + config.keepalive_interval;
+    let far = Instant::now() + Duration::from_secs(86_400 * 365);
+
+    let result = loop {
+        let ka_deadline = outstanding.as_ref().map(|o| (o.sequence, o.deadline));
+        tokio::select! {
+            biased;
+            () = sleep_until(ka_deadline.map_or(far, |(_, d)| d)), if ka_deadline.is_some() => {
+                let sequence = ka_deadline.map_or(0, |(s, _)| s);
+                break Err(TransportError::KeepaliveTimeout {
+                    sequence,
+                    timeout: config.keepalive_timeout,
+                });
+            }
+            event = acks.recv() => match event {
+                Some(Ok(sequence)) => match &outstanding {
+                    Some(o) if o.sequence == sequence => {
+                        unconfirmed = unconfirmed.saturating_sub(o.covers);
+                        outstanding = None;
+                    }
+                    _ => debug!(link = %config.name, sequence, "unexpected keepalive ack ignored"),
+                },
+                Some(Err(e)) => break Err(e),
+                None => break Err(TransportError::Closed),
+            },
+            () = shutdown_signal(stop) => break Ok(End::Stop),
+            () = sleep_until(next_keepalive), if outstanding.is_none() => {
+                buf.clear();
+                let sequence = push_keepalive(&mut buf, keepalive_seq)?;
+                if let Err(e) = write(config, &mut wr, &buf).await {
+                    break Err(e);
+                }
+                outstanding = Some(Outstanding {
+                    sequence,
+                    deadline: Instant::now() + config.keepalive_timeout,
+                    covers: unconfirmed,
+                });
+                next_keepalive = Instant::now() + config.keepalive_interval;
+            }
+            n = rx.recv_many(&mut batch, MAX_BATCH) => {
+                if n == 0 {
+                    break confirm_and_close(config, &mut wr, &mut acks, keepalive_seq)
+                        .await
+                        .map(|()| {
+                            unconfirmed = 0;
+                            End::Drained
+                        });
+                }
+                buf.clear();
+                for pdu in batch.drain(..) {
+                    buf.extend_from_slice(&pdu);
+                }
+                let n = n as u64;
+                SenderStats::add(&stats.sent, n);
+                unconfirmed += n;
+                if let Err(e) = write(config, &mut wr, &buf).await {
+                    break Err(e);
+                }
+            }
+        }
+    };
+    if unconfirmed > 0 {
+        SenderStats::add(&stats.possibly_lost, unconfirmed);
+        debug!(link = %config.name, unconfirmed, "PDUs written but not confirmed");
+    }
+    result
+}
+
+/// Writes a last keepalive, waits for its acknowledgement (so everything written before it
+/// reached the mediator) and closes the connection.
+async fn confirm_and_close<W: AsyncWrite + Unpin>(
+    config: &SenderConfig,
+    wr: &mut W,
+    acks: &mut mpsc::Receiver<Result<u32, TransportError>>,
+    keepalive_seq: &mut u32,
+) -> Result<(), TransportError> {
+    let mut buf = Vec::new();
+    let sequence = push_keepalive(&mut buf, keepalive_seq)?;
+    write(config, wr, &buf).await?;
+    let confirmed = async {
+        loop {
+            match acks.recv().await {
+                Some(Ok(s)) if s == sequence => return Ok(()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => return Err(TransportError::Closed),
+            }
+        }
+    };
+    timeout(config.keepalive_timeout, confirmed)
+        .await
+        .map_err(|_| TransportError::KeepaliveTimeout {
+            sequence,
+            timeout: config.keepalive_timeout,
+        })??;
+    let _ = timeout(config.keepalive_timeout, wr.shutdown()).await;
+    Ok(())
+}
+
+/// Appends the next keepalive to `buf`; returns its Sequence Number.
+fn push_keepalive(buf: &mut Vec<u8>, sequence: &mut u32) -> Result<u32, TransportError> {
+    *sequence = sequence.wrapping_add(1);
+    Pdu::keepalive(*sequence)
+        .encode_into(buf)
+        .map_err(|e| TransportError::Protocol(format!("cannot encode a keepalive: {e}")))?;
+    Ok(*sequence)
+}
+
+/// Writes and flushes `buf` within the keepalive timeout.
+async fn write<W: AsyncWrite + Unpin>(
+    config: &SenderConfig,
+    wr: &mut W,
+    buf: &[u8],
+) -> Result<(), TransportError> {
+    let write = async {
+        wr.write_all(buf).await?;
+        wr.flush().await
+    };
+    match timeout(config.keepalive_timeout, write).await {
+        Ok(r) => Ok(r.map_err(io_error)?),
+        Err(_) => Err(TransportError::WriteStalled(config.keepalive_timeout)),
+    }
+}
+
+/// An I/O error on an established TLS connection, with the TLS reason when there is one.
+fn io_error(e: io::Error) -> TransportError {
+    match Refusal::from_io(&e) {
+        Refusal::Connection { .. } => TransportError::Io(e),
+        refusal => TransportError::Refused(refusal),
+    }
+}
+
+/// Reads the mediator's side: each Keepalive Acknowledgement becomes `Ok(sequence)`; the
+/// first problem ends the task with `Err`.
+async fn read_mediator<R: AsyncRead>(
+    mut rd: ReadHalf<R>,
+    tx: mpsc::Sender<Result<u32, TransportError>>,
+) {
+    let mut buf = BytesMut::with_capacity(4096);
+    let end = 'read: loop {
+        loop {
+            let len = match frame_len(&buf, MAX_MEDIATOR_PDU) {
+                Ok(Some(len)) => len,
+                Ok(None) => break,
+                Err(e) => break 'read TransportError::Protocol(format!("unframeable input: {e}")),
+            };
+            let frame = buf.split_to(len);
+            let sequence = match Pdu::decode(&frame) {
+                Ok((pdu, _)) if pdu.pdu_type == PduType::KeepaliveAck => pdu.sequence_number(),
+                Ok((pdu, _)) => {
+                    break 'read TransportError::Protocol(format!(
+                        "unexpected {:?} PDU from the mediator",
+                        pdu.pdu_type
+                    ));
+                }
+                Err(e) => break 'read TransportError::Protocol(format!("undecodable PDU: {e}")),
+            };
+            let Some(sequence) = sequence else {
+                break 'read TransportError::Protocol(
+                    "keepalive acknowledgement without a Sequence Number".into(),
+                );
+            };
+            if tx.send(Ok(sequence)).await.is_err() {
+                return;
+            }
+        }
+        match rd.read_buf(&mut buf).await {
+            Ok(0) => break TransportError::Closed,
+            Ok(_) => {}
+            Err(e) => break io_error(e),
+        }
+    };
+    let _ = tx.send(Err(end)).await;
+}
+
+/// The mediator side: accepts X2/X3 connections and forwards their PDUs. See the
+/// [module documentation](self).
+#[derive(Clone)]
+pub struct X2X3Listener {
+    acceptor: TlsAcceptor,
+    max_pdu_len: usize,
+}
+
+impl std::fmt::Debug for X2X3Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("X2X3Listener")
+            .field("max_pdu_len", &self.max_pdu_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl X2X3Listener {
+    /// A listener authenticating probes with `acceptor` (a configuration from
+    /// [`tls::server_config`]: client certificates required) and accepting PDUs of at most
+    /// `max_pdu_len` octets (see [`super::DEFAULT_MAX_PDU_LEN`]).
+    pub fn new(acceptor: TlsAcceptor, max_pdu_len: usize) -> Self {
+        Self {
+            acceptor,
+            max_pdu_len: max_pdu_len.max(FIXED_HEADER_LEN),
+        }
+    }
+
+    /// Accepts connections on `listener` and forwards each X2/X3 PDU with its peer's address
+    /// to `out`, until `out`'s receiver is dropped (then every connection is closed).
+    pub async fn serve(self, listener: TcpListener, out: mpsc::Sender<(SocketAddr, Pdu)>) {
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                biased;
+                () = out.closed() => break,
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                accepted = listener.accept() => match accepted {
+                    Ok((tcp, peer)) => {
+                        connections.spawn(serve_connection(
+                            tcp,
+                            peer,
+                            self.acceptor.clone(),
+                            out.clone(),
+                            self.max_pdu_len,
+                        ));
+                    }
+                    Err(e) => {
+                        // Typically out of file descriptors: wait instead of spinning.
+                        warn!(listener = LISTENER, error = %e, "accept failed");
+                        sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+        connections.shutdown().await;
+    }
+}
+
+/// [`X2X3Listener::new`] then [`X2X3Listener::serve`].
+pub async fn serve(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    out: mpsc::Sender<(SocketAddr, Pdu)>,
+    max_pdu_len: usize,
+) {
+    X2X3Listener::new(acceptor, max_pdu_len)
+        .serve(listener, out)
+        .await;
+}
+
+/// One probe connection: handshake, then frames, acknowledges and forwards until it ends.
+async fn serve_connection(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    out: mpsc::Sender<(SocketAddr, Pdu)>,
+    max_pdu_len: usize,
+) {
+    let _ = tcp.set_nodelay(true);
+    let Ok(stream) = tls::accept(&acceptor, tcp, peer, LISTENER).await else {
+        return; // logged by tls::accept
+    };
+    let identity = tls::peer_identity(&stream).unwrap_or_else(|| "?".into());
+    info!(listener = LISTENER, %peer, %identity, "probe connected");
+    let (rd, wr) = tokio::io::split(stream);
+    let (end, offset) = read_probe(rd, wr, peer, &out, max_pdu_len).await;
+    info!(listener = LISTENER, %peer, %identity, offset, reason = %end, "probe disconnected");
+}
+
+/// Reads one probe's stream; returns why it ended and the stream offset reached.
+async fn read_probe<S: AsyncRead + AsyncWrite>(
+    mut rd: ReadHalf<S>,
+    mut wr: WriteHalf<S>,
+    peer: SocketAddr,
+    out: &mpsc::Sender<(SocketAddr, Pdu)>,
+    max_pdu_len: usize,
+) -> (String, u64) {
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    // Stream offset of the start of `buf`.
+    let mut offset = 0u64;
+    loop {
+        loop {
+            let len = match frame_len(&buf, max_pdu_len) {
+                Ok(Some(len)) => len,
+                Ok(None) => break,
+                Err(e) => {
+                    warn!(listener = LISTENER, %peer, offset, error = %e,
+                        "unframeable X2/X3 stream; closing the connection");
+                    return (format!("framing error: {e}"), offset);
+                }
+            };
+            let at = offset;
+            offset += len as u64;
+            let frame = buf.split_to(len).freeze();
+            let pdu = match Pdu::decode_bytes(&frame) {
+                Ok((pdu, _)) => pdu,
+                Err(e) => {
+                    warn!(listener = LISTENER, %peer, offset = at, len, error = %e,
+                        "undecodable X2/X3 PDU skipped");
+                    continue;
+                }
+            };
+            match pdu.pdu_type {
+                PduType::X2 | PduType::X3 => {
+                    if out.send((peer, pdu)).await.is_err() {
+                        return ("the consumer is gone".into(), offset);
+                    }
+                }
+                PduType::Keepalive => {
+                    let Some(sequence) = pdu.sequence_number() else {
+                        warn!(listener = LISTENER, %peer, offset = at,
+                            "keepalive without a Sequence Number ignored");
+                        continue;
+                    };
+                    let ack = match Pdu::keepalive_ack(sequence).encode() {
+                        Ok(ack) => ack,
+                        Err(e) => return (format!("cannot encode an ack: {e}"), offset),
+                    };
+                    let write = async {
+                        wr.write_all(&ack).await?;
+                        wr.flush().await
+                    };
+                    match timeout(ACK_WRITE_TIMEOUT, write).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return (format!("writing an ack: {e}"), offset),
+                        Err(_) => return ("writing an ack stalled".into(), offset),
+                    }
+                }
+                other => {
+                    warn!(listener = LISTENER, %peer, offset = at, pdu_type = ?other,
+                        "unexpected PDU type ignored");
+                }
+            }
+        }
+        if buf.capacity() - buf.len() < 16 * 1024 {
+            buf.reserve(64 * 1024);
+        }
+        match rd.read_buf(&mut buf).await {
+            Ok(0) if buf.is_empty() => return ("closed by the probe".into(), offset),
+            Ok(0) => {
+                return (
+                    format!("closed inside a PDU ({} octets pending)", buf.len()),
+                    offset,
+                );
+            }
+            Ok(_) => {}
+            Err(e) => return (format!("read error: {}", Refusal::from_io(&e)), offset),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt;
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
+
+    use li_core::Xid;
+    use rustls::{AlertDescription, ClientConfig, RootCertStore};
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+
+    use super::*;
+    use crate::tls::{DevPki, Identity, Validity};
+    use crate::x2x3::{DEFAULT_MAX_PDU_LEN, PayloadDirection, PduTimestamp, X3IpPacketEncoder};
+
+    const WAIT: Duration = Duration::from_secs(20);
+
+    struct Fixture {
+        pki: DevPki,
+        mdf: Identity,
+        probe: Identity,
+    }
+
+    fn fixture() -> Fixture {
+        let pki = DevPki::new("test CA").unwrap();
+        let mdf = pki
+            .issue("mdf", &["mdf.test"], &[], Validity::Default)
+            .unwrap();
+        let probe = pki.issue("probe-1", &[], &[], Validity::Default).unwrap();
+        Fixture { pki, mdf, probe }
+    }
+
+    impl Fixture {
+        fn acceptor(&self) -> TlsAcceptor {
+            TlsAcceptor::from(self.pki.server_config(&self.mdf).unwrap())
+        }
+
+        fn config(&self, name: &str, addr: SocketAddr) -> SenderConfig {
+            let connector = TlsConnector::from(self.pki.client_config(&self.probe).unwrap());
+            let mut cfg = SenderConfig::new(name, addr.to_string(), connector, "mdf.test");
+            cfg.keepalive_interval = Duration::from_millis(200);
+            cfg.keepalive_timeout = Duration::from_secs(2);
+            cfg.backoff_min = Duration::from_millis(20);
+            cfg.backoff_max = Duration::from_millis(100);
+            cfg
+        }
+
+        /// Starts a listener on `addr` (port 0 for any); returns its address and the PDUs.
+        async fn mediator(
+            &self,
+            addr: SocketAddr,
+        ) -> (
+            SocketAddr,
+            mpsc::Receiver<(SocketAddr, Pdu)>,
+            JoinHandle<()>,
+        ) {
+            let listener = TcpListener::bind(addr).await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (out, rx) = mpsc::channel(1024);
+            let task = tokio::spawn(serve(listener, self.acceptor(), out, DEFAULT_MAX_PDU_LEN));
+            (addr, rx, task)
+        }
+    }
+
+    /// An address nothing listens on (yet).
+    async fn free_addr() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        listener.local_addr().unwrap()
+    }
+
+    /// The X3 PDU number `seq` carrying a 140-octet IPv4 packet (200 octets in all).
+    fn x3_pdu(seq: u32) -> Vec<u8> {
+        let encoder = X3IpPacketEncoder::new(Xid::from_bytes([7; 16]), [1; 8]);
+        let mut packet = vec![0x45u8; 140];
+        packet[4..8].copy_from_slice(&seq.to_be_bytes());
+        let mut out = Vec::new();
+        encoder
+            .encode(
+                &mut out,
+                seq,
+                PduTimestamp::new(1_700_000_000, seq),
+                PayloadDirection::FromTarget,
+                &packet,
+            )
+            .unwrap();
+        assert_eq!(out.len(), 200);
+        out
+    }
+
+    async fn receive(rx: &mut mpsc::Receiver<(SocketAddr, Pdu)>, seqs: std::ops::Range<u32>) {
+        for seq in seqs {
+            let (_, pdu) = timeout(WAIT, rx.recv()).await.unwrap().unwrap();
+            assert_eq!(pdu.encode().unwrap(), x3_pdu(seq), "PDU {seq}");
+        }
+    }
+
+    async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+        timeout(WAIT, async {
+            while !cond() {
+                sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+    }
+
+    #[tokio::test]
+    async fn ten_thousand_pdus_arrive_in_order_and_intact() {
+        let f = fixture();
+        let (addr, mut rx, _mediator) = f.mediator("127.0.0.1:0".parse().unwrap()).await;
+        let (sender, handle) = X2X3Sender::spawn(f.config("X3 test", addr));
+        for seq in 0..10_000 {
+            assert!(sender.send(x3_pdu(seq)));
+        }
+        receive(&mut rx, 0..10_000).await;
+        let stats = sender.stats().snapshot();
+        assert_eq!(
+            (stats.queued, stats.sent, stats.dropped),
+            (10_000, 10_000, 0)
+        );
+        assert_eq!(stats.connects, 1);
+        drop(sender);
+        // The link confirms the queue with a keepalive, then closes.
+        timeout(WAIT, handle.join()).await.unwrap();
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn pdus_queued_while_the_mediator_is_down_arrive_when_it_comes_up() {
+        let f = fixture();
+        let addr = free_addr().await;
+        let (sender, handle) = X2X3Sender::spawn(f.config("X3 down", addr));
+        for seq in 0..500 {
+            assert!(sender.send(x3_pdu(seq)));
+        }
+        sleep(Duration::from_millis(500)).await;
+        for seq in 500..1000 {
+            assert!(sender.send(x3_pdu(seq)));
+        }
+        sleep(Duration::from_millis(500)).await;
+        assert_eq!(handle.stats().snapshot().connects, 0);
+        let (_, mut rx, _mediator) = f.mediator(addr).await;
+        receive(&mut rx, 0..1000).await;
+        let stats = handle.stats().snapshot();
+        assert_eq!((stats.queued, stats.sent, stats.dropped), (1000, 1000, 0));
+        assert_eq!(stats.connects, 1);
+        drop(sender);
+        timeout(WAIT, handle.join()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_counts_and_logs() {
+        let f = fixture();
+        let log = capture_warnings();
+        let addr = free_addr().await;
+        let mut cfg = f.config("X3 tiny", addr);
+        cfg.queue_capacity = 8;
+        let (sender, handle) = X2X3Sender::spawn(cfg);
+        let accepted: Vec<bool> = (0..100).map(|seq| sender.send(x3_pdu(seq))).collect();
+        assert_eq!(accepted.iter().filter(|a| **a).count(), 8);
+        assert!(accepted[..8].iter().all(|a| *a));
+        let stats = sender.stats().snapshot();
+        assert_eq!((stats.queued, stats.dropped, stats.sent), (8, 92, 0));
+        assert_eq!(sender.queue_len(), 8);
+
+        let (_, mut rx, _mediator) = f.mediator(addr).await;
+        receive(&mut rx, 0..8).await;
+        let stats = handle.stats().snapshot();
+        assert_eq!(stats.sent + stats.dropped, 100);
+        assert_eq!(stats.sent, 8);
+
+        let lines = log.0.take_warnings();
+        let drops: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.contains("queue full") && l.contains("link=\"X3 tiny\""))
+            .collect();
+        assert!(
+            drops.first().is_some_and(|l| l.contains("dropped=1 ")),
+            "{lines:?}"
+        );
+        // The rest were reported when the link connected: the total is in the last line.
+        assert!(
+            drops.last().is_some_and(|l| l.contains("dropped=92 ")),
+            "{lines:?}"
+        );
+        drop(sender);
+        timeout(WAIT, handle.join()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unacknowledged_keepalive_makes_the_sender_reconnect() {
+        let f = fixture();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let acceptor = f.acceptor();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&connections);
+        // A mediator that reads everything and never answers.
+        let _mute = tokio::spawn(async move {
+            loop {
+                let (tcp, peer) = listener.accept().await.unwrap();
+                let acceptor = acceptor.clone();
+                seen.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(async move {
+                    let mut tls = tls::accept(&acceptor, tcp, peer, "mute").await.unwrap();
+                    let mut sink = vec![0; 4096];
+                    while tls.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+                });
+            }
+        });
+        let mut cfg = f.config("X2 mute", addr);
+        cfg.keepalive_interval = Duration::from_millis(100);
+        cfg.keepalive_timeout = Duration::from_millis(300);
+        let (sender, handle) = X2X3Sender::spawn(cfg);
+        assert!(sender.send(x3_pdu(1)));
+        wait_until("two keepalive timeouts", || {
+            handle.stats().snapshot().keepalive_timeouts >= 2
+        })
+        .await;
+        assert!(connections.load(Ordering::Relaxed) >= 2);
+        let stats = handle.stats().snapshot();
+        assert!(stats.connects >= 2 && stats.disconnects >= 2, "{stats:?}");
+        // The one PDU went out on the first connection, never confirmed.
+        assert_eq!(stats.possibly_lost, 1, "{stats:?}");
+        timeout(WAIT, handle.shutdown()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_listener_acks_keepalives_and_skips_undecodable_pdus() {
+        let f = fixture();
+        let (addr, mut rx, _mediator) = f.mediator("127.0.0.1:0".parse().unwrap()).await;
+        let mut tls = raw_client(f.pki.client_config(&f.probe).unwrap(), addr).await;
+        let mut stream = Pdu::keepalive(42).encode().unwrap();
+        // An X3 PDU whose first attribute claims 100 octets in a 20-octet attribute area:
+        // it frames, but does not decode.
+        let mut bad = x3_pdu(5);
+        bad[42..44].copy_from_slice(&100u16.to_be_bytes());
+        assert!(Pdu::decode(&bad).is_err());
+        stream.extend_from_slice(&bad);
+        stream.extend_from_slice(&x3_pdu(6));
+        tls.write_all(&stream).await.unwrap();
+        tls.flush().await.unwrap();
+
+        let mut ack = vec![0u8; 48];
+        timeout(WAIT, tls.read_exact(&mut ack))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(Pdu::decode(&ack).unwrap().0, Pdu::keepalive_ack(42));
+        receive(&mut rx, 6..7).await;
+    }
+
+    #[tokio::test]
+    async fn the_listener_refuses_bad_client_certificates() {
+        let f = fixture();
+        let (addr, mut rx, _mediator) = f.mediator("127.0.0.1:0".parse().unwrap()).await;
+        let rogue_ca = DevPki::new("rogue CA").unwrap();
+        let rogue = rogue_ca
+            .issue("probe-1", &[], &[], Validity::Default)
+            .unwrap();
+        let expired = f.pki.issue("probe-1", &[], &[], Validity::Expired).unwrap();
+        let rogue_config = crate::tls::client_config(
+            f.pki.ca_pem.as_bytes(),
+            rogue.cert_pem.as_bytes(),
+            rogue.key_pem.as_bytes(),
+        )
+        .unwrap();
+        let mut roots = RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(f.pki.ca_pem.as_bytes()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let anonymous =
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_protocol_versions(&[&rustls::version::TLS13])
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+
+        for (config, alert) in [
+            (rogue_config, AlertDescription::UnknownCA),
+            (
+                f.pki.client_config(&expired).unwrap(),
+                AlertDescription::CertificateExpired,
+            ),
+            (Arc::new(anonymous), AlertDescription::CertificateRequired),
+        ] {
+            let mut tls = raw_client(config, addr).await;
+            // The handshake completed on our side (TLS 1.3); the refusal is the first read.
+            let _ = tls.write_all(&Pdu::keepalive(1).encode().unwrap()).await;
+            let _ = tls.flush().await;
+            let mut byte = [0u8; 1];
+            let err = timeout(WAIT, tls.read(&mut byte))
+                .await
+                .unwrap()
+                .unwrap_err();
+            assert_eq!(Refusal::from_io(&err), Refusal::PeerAlert(alert));
+        }
+        // And a sender with a refused certificate never delivers anything.
+        let connector = TlsConnector::from(f.pki.client_config(&expired).unwrap());
+        let mut cfg = SenderConfig::new("X3 expired", addr.to_string(), connector, "mdf.test");
+        cfg.backoff_min = Duration::from_millis(20);
+        cfg.backoff_max = Duration::from_millis(50);
+        let (sender, handle) = X2X3Sender::spawn(cfg);
+        assert!(sender.send(x3_pdu(1)));
+        wait_until("two refused connections", || {
+            handle.stats().snapshot().disconnects >= 2
+        })
+        .await;
+        assert!(rx.try_recv().is_err());
+        timeout(WAIT, handle.shutdown()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn shutdown_discards_the_queue_and_returns_promptly() {
+        let f = fixture();
+        let addr = free_addr().await;
+        let (sender, handle) = X2X3Sender::spawn(f.config("X3 stop", addr));
+        assert!(sender.send(x3_pdu(1)));
+        timeout(WAIT, handle.shutdown()).await.unwrap();
+        assert!(!sender.send(x3_pdu(2)));
+        assert_eq!(sender.stats().snapshot().dropped, 1);
+    }
+
+    async fn raw_client(
+        config: Arc<ClientConfig>,
+        addr: SocketAddr,
+    ) -> tokio_rustls::client::TlsStream<TcpStream> {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let connector = TlsConnector::from(config);
+        timeout(
+            WAIT,
+            tls::connect(&connector, "mdf.test", tcp, "raw client"),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+    }
+
+    struct Captured(
+        Capture,
+        #[allow(dead_code)] tracing::subscriber::DefaultGuard,
+    );
+
+    /// Installs a [`Capture`] as this thread's subscriber and makes sure the drop warning
+    /// reaches it (see the same helper in `tls.rs` for why the interest cache needs care).
+    fn capture_warnings() -> Captured {
+        let log = Capture::default();
+        let guard = tracing::subscriber::set_default(log.clone());
+        for _ in 0..100 {
+            warn_dropped("probe", 0, 0);
+            std::thread::sleep(Duration::from_millis(5));
+            warn_dropped("probe", 0, 0);
+            if log.take_warnings().len() == 2 {
+                return Captured(log, guard);
+            }
+            tracing::callsite::rebuild_interest_cache();
+        }
+        panic!("the warn callsite never reached the test subscriber");
+    }
+
+    /// A minimal tracing subscriber keeping each event as `"<message> k=v ..."`.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<(tracing::Level, String)>>>);
+
+    impl Capture {
+        fn take_warnings(&self) -> Vec<String> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+                .into_iter()
+                .filter(|(level, _)| *level == tracing::Level::WARN)
+                .map(|(_, line)| line + " ")
+                .collect()
+        }
+    }
+
+    struct Line(String);
+
+    impl tracing::field::Visit for Line {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+            use std::fmt::Write as _;
+            if field.name() == "message" {
+                let _ = write!(self.0, "{value:?}");
+            } else {
+                let _ = write!(self.0, " {}={value:?}", field.name());
+            }
+        }
+
+        fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+            self.record_debug(field, &format_args!("{value:?}"));
+        }
+    }
+
+    impl tracing::Subscriber for Capture {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            let mut line = Line(String::new());
+            event.record(&mut line);
+            self.0
+                .lock()
+                .unwrap()
+                .push((*event.metadata().level(), line.0));
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+}
