@@ -28,7 +28,7 @@
 //! it, anything from the agency other than a `keep-aliveResponse`, or an undecodable PDU
 //! closes the connection; the link reconnects after an exponential backoff
 //! ([`LinkConfig::backoff_min`] doubling up to [`LinkConfig::backoff_max`], reset by a
-//! successful connection). The backlog is written in bounded chunks between which the
+//! connection that proved alive: records acknowledged, or up for a keep-alive interval). The backlog is written in bounded chunks between which the
 //! keep-alive timers are checked first, so a keep-alive never waits behind more than one
 //! chunk.
 //!
@@ -346,13 +346,23 @@ pub async fn run_link(
         };
         match connected {
             Ok(io) => {
-                backoff = config.backoff_min;
                 Link::add(&stats.connects, 1);
                 stats.connected.store(true, Ordering::Relaxed);
                 info!(link = %config.name, addr = %config.addr, "connected");
+                let acked_before = stats.records_acked.load(Ordering::Relaxed);
+                let since = tokio::time::Instant::now();
                 let result = link
                     .deliver(io, &mut keepalive_counter, &mut shutdown)
                     .await;
+                // Only a connection that proved alive (records acknowledged, or up for a
+                // whole keep-alive interval) resets the backoff: with TLS 1.3 an agency
+                // that refuses our certificate does so after the handshake completed, and
+                // must not be retried in a tight loop.
+                if stats.records_acked.load(Ordering::Relaxed) > acked_before
+                    || since.elapsed() >= config.keepalive_interval
+                {
+                    backoff = config.backoff_min;
+                }
                 stats.connected.store(false, Ordering::Relaxed);
                 Link::add(&stats.disconnects, 1);
                 link.persist_ack().await;
