@@ -67,3 +67,6 @@ pub mod numbering;
 pub mod spool;
 pub mod tls;
 pub mod x2x3;
+
+#[cfg(test)]
+mod testlog;

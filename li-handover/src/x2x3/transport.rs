@@ -895,8 +895,6 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
 
 #[cfg(test)]
 mod tests {
-    use std::fmt;
-    use std::sync::Mutex;
     use std::sync::atomic::AtomicUsize;
 
     use li_core::Xid;
@@ -1231,77 +1229,8 @@ mod tests {
         .unwrap()
     }
 
-    struct Captured(
-        Capture,
-        #[allow(dead_code)] tracing::subscriber::DefaultGuard,
-    );
-
-    /// Installs a [`Capture`] as this thread's subscriber and makes sure the drop warning
-    /// reaches it (see the same helper in `tls.rs` for why the interest cache needs care).
-    fn capture_warnings() -> Captured {
-        let log = Capture::default();
-        let guard = tracing::subscriber::set_default(log.clone());
-        for _ in 0..100 {
-            warn_dropped("probe", 0, 0);
-            std::thread::sleep(Duration::from_millis(5));
-            warn_dropped("probe", 0, 0);
-            if log.take_warnings().len() == 2 {
-                return Captured(log, guard);
-            }
-            tracing::callsite::rebuild_interest_cache();
-        }
-        panic!("the warn callsite never reached the test subscriber");
-    }
-
-    /// A minimal tracing subscriber keeping each event as `"<message> k=v ..."`.
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<(tracing::Level, String)>>>);
-
-    impl Capture {
-        fn take_warnings(&self) -> Vec<String> {
-            std::mem::take(&mut *self.0.lock().unwrap())
-                .into_iter()
-                .filter(|(level, _)| *level == tracing::Level::WARN)
-                .map(|(_, line)| line + " ")
-                .collect()
-        }
-    }
-
-    struct Line(String);
-
-    impl tracing::field::Visit for Line {
-        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
-            use std::fmt::Write as _;
-            if field.name() == "message" {
-                let _ = write!(self.0, "{value:?}");
-            } else {
-                let _ = write!(self.0, " {}={value:?}", field.name());
-            }
-        }
-
-        fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-            self.record_debug(field, &format_args!("{value:?}"));
-        }
-    }
-
-    impl tracing::Subscriber for Capture {
-        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-            tracing::span::Id::from_u64(1)
-        }
-        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-        fn event(&self, event: &tracing::Event<'_>) {
-            let mut line = Line(String::new());
-            event.record(&mut line);
-            self.0
-                .lock()
-                .unwrap()
-                .push((*event.metadata().level(), line.0));
-        }
-        fn enter(&self, _: &tracing::span::Id) {}
-        fn exit(&self, _: &tracing::span::Id) {}
+    /// Captures this thread's warn lines, probing with the drop warning.
+    fn capture_warnings() -> (crate::testlog::Capture, tracing::subscriber::DefaultGuard) {
+        crate::testlog::capture_warnings(|| warn_dropped("probe", 0, 0))
     }
 }
