@@ -976,7 +976,9 @@ mod tests {
         tokio::join!(server_side, client_side)
     }
 
-    fn server_refusal(result: ServerSide) -> (Refusal, String) {
+    /// The reason and message of a refused handshake on either side; `side` names which
+    /// end was expected to refuse, for the panic message.
+    fn refusal<T>(result: Result<T, TlsError>, side: &str) -> (Refusal, String) {
         match result {
             Err(err @ TlsError::Handshake { .. }) => {
                 let text = err.to_string();
@@ -986,22 +988,16 @@ mod tests {
                 (reason, text)
             }
             Err(other) => panic!("unexpected error {other}"),
-            Ok(_) => panic!("server accepted the connection"),
+            Ok(_) => panic!("the {side} accepted the connection"),
         }
     }
 
+    fn server_refusal(result: ServerSide) -> (Refusal, String) {
+        refusal(result, "server")
+    }
+
     fn client_refusal(result: ClientSide) -> (Refusal, String) {
-        match result {
-            Err(err @ TlsError::Handshake { .. }) => {
-                let text = err.to_string();
-                let TlsError::Handshake { reason, .. } = err else {
-                    unreachable!()
-                };
-                (reason, text)
-            }
-            Err(other) => panic!("unexpected error {other}"),
-            Ok(_) => panic!("client accepted the server"),
-        }
+        refusal(result, "client")
     }
 
     /// With TLS 1.3 the server's refusal of a client certificate reaches the client on its
