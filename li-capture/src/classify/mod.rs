@@ -173,7 +173,7 @@ pub struct Classifier {
     /// Every session's addresses (by kind, DHCP or not), to release an address a new session
     /// of the same kind takes over. A RADIUS and a DHCP session of one subscriber may hold
     /// the same address.
-    owners: HashMap<(bool, IpPrefix), SessionKey>,
+    owners: Owners,
     next_cin: u32,
     /// The earliest time at which a window opens or closes, or a lease ends.
     next_transition: Option<Timestamp>,
@@ -194,7 +194,7 @@ impl Classifier {
             sessions: HashMap::new(),
             bound: AddrMap::default(),
             bound_prefixes: Vec::new(),
-            owners: HashMap::new(),
+            owners: Owners::default(),
             next_cin: 1,
             next_transition: None,
             stats: ClassifierStats::default(),
@@ -504,11 +504,7 @@ impl Classifier {
                 continue;
             }
             for p in &s.addresses {
-                let host = matches!(
-                    (p.addr(), p.prefix_len()),
-                    (IpAddr::V4(_), 32) | (IpAddr::V6(_), 128)
-                );
-                if host {
+                if is_host(p) {
                     self.bound.entry(p.addr()).or_default().push(key.clone());
                 } else {
                     self.bound_prefixes.push((*p, key.clone()));
@@ -669,21 +665,9 @@ impl Classifier {
         // An address (or an overlapping prefix) now used by this session is no longer
         // another session's of the same kind.
         let kind = key.is_dhcp();
-        let mut stale: Vec<SessionKey> = self
+        let stale = self
             .owners
-            .iter()
-            .filter(|((k, p), owner)| {
-                *k == kind
-                    && **owner != key
-                    && update
-                        .addresses
-                        .iter()
-                        .any(|a| a == p || a.contains(p.addr()) || p.contains(a.addr()))
-            })
-            .map(|(_, owner)| owner.clone())
-            .collect();
-        stale.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
-        stale.dedup();
+            .overlapping(key.is_dhcp(), &key, &update.addresses);
         for k in stale {
             self.end_session(&k, time, EndReason::Undefined, None, out);
         }
@@ -718,10 +702,10 @@ impl Classifier {
         };
         let addresses_changed = session.addresses != update.addresses;
         for a in &session.addresses {
-            self.owners.remove(&(kind, *a));
+            self.owners.remove(kind, a, None);
         }
         for a in &update.addresses {
-            self.owners.insert((kind, *a), key.clone());
+            self.owners.insert(kind, *a, key.clone());
         }
         session.addresses.clone_from(&update.addresses);
         update.apply(&mut session.event);
@@ -776,10 +760,7 @@ impl Classifier {
             return;
         };
         for a in &session.addresses {
-            let owned = (key.is_dhcp(), *a);
-            if self.owners.get(&owned) == Some(key) {
-                self.owners.remove(&owned);
-            }
+            self.owners.remove(key.is_dhcp(), a, Some(key));
         }
         if let Some(update) = update {
             update.apply(&mut session.event);
@@ -1046,6 +1027,76 @@ fn end_reason(cause: Option<u32>) -> EndReason {
         Some(4 | 5) => EndReason::ConnectionTimeout,           // Idle/Session Timeout
         _ => EndReason::Undefined,
     }
+}
+
+/// Which session holds each address or prefix, by session kind (DHCP or not): a RADIUS and
+/// a DHCP session of one subscriber may hold the same address.
+#[derive(Debug, Default)]
+struct Owners {
+    exact: HashMap<(bool, IpPrefix), SessionKey>,
+    /// The owned prefixes that are not single addresses, the only ones that can contain
+    /// another address.
+    prefixes: Vec<(bool, IpPrefix)>,
+}
+
+impl Owners {
+    fn insert(&mut self, kind: bool, p: IpPrefix, key: SessionKey) {
+        if self.exact.insert((kind, p), key).is_none() && !is_host(&p) {
+            self.prefixes.push((kind, p));
+        }
+    }
+
+    /// Forgets `p`, if `only` is `None` or names its owner.
+    fn remove(&mut self, kind: bool, p: &IpPrefix, only: Option<&SessionKey>) {
+        let owned = (kind, *p);
+        if only.is_none_or(|k| self.exact.get(&owned) == Some(k))
+            && self.exact.remove(&owned).is_some()
+        {
+            self.prefixes.retain(|o| *o != owned);
+        }
+    }
+
+    /// The other sessions of `kind` whose address or prefix equals, contains or lies inside
+    /// one of `addresses`. A single address is looked up, then checked against the owned
+    /// prefixes; only a prefix in `addresses` needs a scan of every owner.
+    fn overlapping(&self, kind: bool, key: &SessionKey, addresses: &[IpPrefix]) -> Vec<SessionKey> {
+        let mut out: Vec<SessionKey> = Vec::new();
+        let mut push = |owner: &SessionKey| {
+            if owner != key && !out.contains(owner) {
+                out.push(owner.clone());
+            }
+        };
+        for a in addresses {
+            if is_host(a) {
+                if let Some(owner) = self.exact.get(&(kind, *a)) {
+                    push(owner);
+                }
+                for (k, p) in &self.prefixes {
+                    if *k == kind
+                        && p.contains(a.addr())
+                        && let Some(owner) = self.exact.get(&(*k, *p))
+                    {
+                        push(owner);
+                    }
+                }
+            } else {
+                for ((k, p), owner) in &self.exact {
+                    if *k == kind && (p == a || a.contains(p.addr()) || p.contains(a.addr())) {
+                        push(owner);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A /32 or /128: one address.
+fn is_host(p: &IpPrefix) -> bool {
+    matches!(
+        (p.addr(), p.prefix_len()),
+        (IpAddr::V4(_), 32) | (IpAddr::V6(_), 128)
+    )
 }
 
 /// Emits the CC records of one packet.
