@@ -333,6 +333,24 @@ fn deactivation_stops_output_from_the_next_packet() {
     assert_eq!(c.tasks().count(), 0);
 }
 
+/// A classifier with task 1 (IRI and CC, always) on username alice@isp.example, activated
+/// at t(0), and its (empty) output.
+fn watching_alice() -> (Classifier, Vec<InterceptRecord>) {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["username:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    (c, out)
+}
+
 fn alice_start() -> Acct<'static> {
     Acct {
         status: START,
@@ -347,18 +365,7 @@ fn alice_start() -> Acct<'static> {
 
 #[test]
 fn radius_session_binds_username_for_its_life() {
-    let mut c = Classifier::new(ClassifierConfig::default());
-    let mut out = Vec::new();
-    c.activate(
-        task(
-            1,
-            &["username:alice@isp.example"],
-            InterceptScope::IriAndCc,
-            always(),
-        ),
-        t(0),
-        &mut out,
-    );
+    let (mut c, mut out) = watching_alice();
     assert!(out.is_empty(), "no session yet, no IRI");
     let pkt = udp("10.0.0.5", "203.0.113.1", 1, 2, b"web");
     c.classify(t(1), LinkType::Ethernet, &pkt, &mut out);
@@ -495,18 +502,7 @@ fn task_activated_during_a_session_starts_with_session_active() {
 
 #[test]
 fn address_taken_over_without_stop_ends_the_old_session() {
-    let mut c = Classifier::new(ClassifierConfig::default());
-    let mut out = Vec::new();
-    c.activate(
-        task(
-            1,
-            &["username:alice@isp.example"],
-            InterceptScope::IriAndCc,
-            always(),
-        ),
-        t(0),
-        &mut out,
-    );
+    let (mut c, mut out) = watching_alice();
     c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
     // The Stop was lost; bob's Start reuses the address.
     let bob = Acct {
@@ -530,18 +526,7 @@ fn address_taken_over_without_stop_ends_the_old_session() {
 
 #[test]
 fn framed_ipv6_prefix_is_bound() {
-    let mut c = Classifier::new(ClassifierConfig::default());
-    let mut out = Vec::new();
-    c.activate(
-        task(
-            1,
-            &["username:alice@isp.example"],
-            InterceptScope::IriAndCc,
-            always(),
-        ),
-        t(0),
-        &mut out,
-    );
+    let (mut c, mut out) = watching_alice();
     let start = Acct {
         framed_ip: None,
         framed_ipv6_prefix: Some(("2001:db8:aa:bb::".parse().unwrap(), 64)),
@@ -628,18 +613,7 @@ fn dhcp_binds_mac_targets_until_release_or_lease_end() {
 
 #[test]
 fn same_radius_key_for_another_user_ends_the_old_session() {
-    let mut c = Classifier::new(ClassifierConfig::default());
-    let mut out = Vec::new();
-    c.activate(
-        task(
-            1,
-            &["username:alice@isp.example"],
-            InterceptScope::IriAndCc,
-            always(),
-        ),
-        t(0),
-        &mut out,
-    );
+    let (mut c, mut out) = watching_alice();
     c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
     // The NAS restarted its counter (Accounting-On lost): bob's Start reuses the key.
     let bob = Acct {
@@ -705,18 +679,7 @@ fn activation_opens_its_window_even_with_a_later_transition_pending() {
 
 #[test]
 fn placeholder_addresses_are_never_bound() {
-    let mut c = Classifier::new(ClassifierConfig::default());
-    let mut out = Vec::new();
-    c.activate(
-        task(
-            1,
-            &["username:alice@isp.example"],
-            InterceptScope::IriAndCc,
-            always(),
-        ),
-        t(0),
-        &mut out,
-    );
+    let (mut c, mut out) = watching_alice();
     let start = Acct {
         framed_ip: Some(v4("0.0.0.0")),
         ..alice_start()
@@ -738,18 +701,7 @@ fn placeholder_addresses_are_never_bound() {
 
 #[test]
 fn radius_and_dhcp_sessions_of_one_subscriber_coexist() {
-    let mut c = Classifier::new(ClassifierConfig::default());
-    let mut out = Vec::new();
-    c.activate(
-        task(
-            1,
-            &["username:alice@isp.example"],
-            InterceptScope::IriAndCc,
-            always(),
-        ),
-        t(0),
-        &mut out,
-    );
+    let (mut c, mut out) = watching_alice();
     c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
     // The BNG relays DHCP for the same subscriber and address.
     c.classify(
@@ -773,18 +725,7 @@ fn radius_and_dhcp_sessions_of_one_subscriber_coexist() {
 
 #[test]
 fn interim_without_addresses_keeps_the_binding() {
-    let mut c = Classifier::new(ClassifierConfig::default());
-    let mut out = Vec::new();
-    c.activate(
-        task(
-            1,
-            &["username:alice@isp.example"],
-            InterceptScope::IriAndCc,
-            always(),
-        ),
-        t(0),
-        &mut out,
-    );
+    let (mut c, mut out) = watching_alice();
     c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
     let interim = Acct {
         status: INTERIM,
@@ -808,18 +749,7 @@ fn interim_without_addresses_keeps_the_binding() {
 
 #[test]
 fn accounting_on_without_session_id_ends_the_nas_sessions() {
-    let mut c = Classifier::new(ClassifierConfig::default());
-    let mut out = Vec::new();
-    c.activate(
-        task(
-            1,
-            &["username:alice@isp.example"],
-            InterceptScope::IriAndCc,
-            always(),
-        ),
-        t(0),
-        &mut out,
-    );
+    let (mut c, mut out) = watching_alice();
     c.classify(t(1), LinkType::Ethernet, &alice_start().frame(), &mut out);
     // Accounting-On (7) with no user and no Acct-Session-Id.
     let on = Acct {
