@@ -2,12 +2,23 @@
 //! of the handover link.
 //!
 //! One link is one TCP (or TLS) connection to one LEMF interface, fed by one durable
-//! [`Spool`]. Producers put complete, encoded PS-PDUs (sequence numbers already in them) into
+//! spool: a [`Spool`], or a [`NumberedSpool`] when the sequence numbers are assigned as
+//! records are spooled ([`DeliveryQueue::enqueue_numbered`]; its acknowledgement path
+//! checkpoints the numbering before any segment is deleted). Records the link has not
+//! fallen behind on are taken from the spool's memory tail, not read back from disk. Producers put complete, encoded PS-PDUs (sequence numbers already in them) into
 //! the spool through a [`DeliveryQueue`]; [`run_link`] connects, writes the pending records in
 //! order and removes them from the spool only once the connection has proved alive *after*
 //! them: a keep-alive (TS 102 232-1 clause 6.3, `tRIPayload.keep-alive`) written after the
 //! records was answered with a `keep-aliveResponse`. Keep-alives are answered in order, so each
-//! response acknowledges everything written before the keep-alive it answers.
+//! response acknowledges everything written before the keep-alive it answers; a response
+//! whose sequence number is not that of the oldest outstanding keep-alive acknowledges
+//! nothing and closes the connection.
+//!
+//! # Disk bound
+//!
+//! A record refused because the spool is full raises an alarm (see [`DeliveryQueue`]): an
+//! error log line, a counter, and a [`SpoolAlarm`] to an optional observer (metrics, audit
+//! log), cleared when records are accepted again.
 //!
 //! # Re-send window (at-least-once)
 //!
@@ -71,7 +82,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use li_asn1::ber::frame_len;
 use li_asn1::{HeaderSettings, Payload, PsPdu, TriPayload};
 use li_core::Timestamp;
@@ -84,7 +95,44 @@ use tokio::time::{Instant, sleep, sleep_until, timeout, timeout_at};
 use tokio_rustls::TlsConnector;
 use tracing::{debug, error, info, warn};
 
+use crate::numbering::NumberedSpool;
+use crate::retry::{Backoff, shutdown_signal};
 use crate::spool::{Spool, SpoolError};
+
+/// What a link needs from the spool it delivers: [`Spool`], or [`NumberedSpool`] (whose
+/// acknowledgement path checkpoints the sequence numbering before segments are deleted).
+pub trait LinkSpool: Send + 'static {
+    /// The underlying spool, for reading pending records.
+    fn records(&self) -> &Spool;
+    /// The destination has every record up to `id`.
+    fn ack(&mut self, id: u64) -> Result<(), SpoolError>;
+    /// Persists the acknowledged point now.
+    fn persist_ack(&mut self) -> Result<(), SpoolError>;
+}
+
+impl LinkSpool for Spool {
+    fn records(&self) -> &Spool {
+        self
+    }
+    fn ack(&mut self, id: u64) -> Result<(), SpoolError> {
+        Spool::ack(self, id)
+    }
+    fn persist_ack(&mut self) -> Result<(), SpoolError> {
+        Spool::persist_ack(self)
+    }
+}
+
+impl LinkSpool for NumberedSpool {
+    fn records(&self) -> &Spool {
+        self.spool()
+    }
+    fn ack(&mut self, id: u64) -> Result<(), SpoolError> {
+        NumberedSpool::ack(self, id)
+    }
+    fn persist_ack(&mut self) -> Result<(), SpoolError> {
+        self.persist()
+    }
+}
 
 /// Builds the encoded keep-alive PS-PDU for a counter value (the link counts from 1,
 /// wrapping).
@@ -246,39 +294,134 @@ impl LinkStats {
 }
 
 /// The producer side of a link: appends encoded PS-PDUs to the spool and wakes the link.
-#[derive(Clone)]
-pub struct DeliveryQueue {
-    spool: Arc<Mutex<Spool>>,
+///
+/// It watches the spool's disk bound: a refused append ([`SpoolError::Full`]) raises the
+/// alarm (an `error!` log line, [`SpoolAlarm::Raised`] to the observer, the
+/// [`DeliveryQueue::refused`] counter); the first append accepted once the spool is below
+/// 90 % of its bound again clears it ([`SpoolAlarm::Cleared`] with the number of records
+/// refused meanwhile). Crossing 80 % logs a warning first.
+pub struct DeliveryQueue<S = Spool> {
+    spool: Arc<Mutex<S>>,
     wake: Arc<Notify>,
+    alarm: Arc<AlarmState>,
 }
 
-impl DeliveryQueue {
+impl<S> Clone for DeliveryQueue<S> {
+    fn clone(&self) -> Self {
+        Self {
+            spool: Arc::clone(&self.spool),
+            wake: Arc::clone(&self.wake),
+            alarm: Arc::clone(&self.alarm),
+        }
+    }
+}
+
+/// A change of a spool's alarm state, for an observer (metrics, audit log).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpoolAlarm {
+    /// The spool passed 80 % of its disk bound.
+    HighWater {
+        /// Bytes in use.
+        used: u64,
+        /// The bound.
+        limit: u64,
+    },
+    /// The spool is full: records are being refused.
+    Raised {
+        /// Bytes in use.
+        used: u64,
+        /// The bound.
+        limit: u64,
+    },
+    /// Records are accepted again.
+    Cleared {
+        /// Records refused while the alarm was raised.
+        refused: u64,
+    },
+}
+
+/// Receives [`SpoolAlarm`]s (called on the producer's task; keep it short).
+pub type AlarmObserver = Arc<dyn Fn(&str, &SpoolAlarm) + Send + Sync>;
+
+#[derive(Default)]
+struct AlarmState {
+    name: String,
+    raised: AtomicBool,
+    high: AtomicBool,
+    refused: AtomicU64,
+    refused_in_alarm: AtomicU64,
+    observer: Option<AlarmObserver>,
+}
+
+impl AlarmState {
+    fn notify(&self, alarm: &SpoolAlarm) {
+        if let Some(observer) = &self.observer {
+            observer(&self.name, alarm);
+        }
+    }
+
+    fn after<T>(&self, spool: &Spool, result: &Result<T, SpoolError>) {
+        let (used, limit) = (spool.bytes(), spool.max_bytes());
+        match result {
+            Err(SpoolError::Full { used, limit, .. }) => {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                self.refused_in_alarm.fetch_add(1, Ordering::Relaxed);
+                if !self.raised.swap(true, Ordering::Relaxed) {
+                    error!(link = %self.name, used, limit,
+                        "ALARM: spool full, records are being refused until the agency takes delivery");
+                    self.notify(&SpoolAlarm::Raised {
+                        used: *used,
+                        limit: *limit,
+                    });
+                }
+            }
+            Err(_) => {}
+            Ok(_) => {
+                if used.saturating_mul(10) < limit.saturating_mul(9)
+                    && self.raised.swap(false, Ordering::Relaxed)
+                {
+                    let refused = self.refused_in_alarm.swap(0, Ordering::Relaxed);
+                    warn!(link = %self.name, refused, "spool alarm cleared; records refused meanwhile: {refused}");
+                    self.notify(&SpoolAlarm::Cleared { refused });
+                }
+                let high = used.saturating_mul(5) >= limit.saturating_mul(4);
+                if high != self.high.swap(high, Ordering::Relaxed) && high {
+                    warn!(link = %self.name, used, limit, "spool above 80 % of its bound");
+                    self.notify(&SpoolAlarm::HighWater { used, limit });
+                }
+            }
+        }
+    }
+}
+
+impl<S: LinkSpool> DeliveryQueue<S> {
     /// A queue over the spool and wake-up shared with [`run_link`].
-    pub fn new(spool: Arc<Mutex<Spool>>, wake: Arc<Notify>) -> Self {
-        Self { spool, wake }
+    pub fn new(spool: Arc<Mutex<S>>, wake: Arc<Notify>) -> Self {
+        Self::with_alarm(spool, wake, "spool", None)
     }
 
-    /// Accepts one encoded PS-PDU: once this returns `Ok`, the record is in the spool and will
-    /// be delivered at least once. [`SpoolError::Full`] means it was *not* accepted; the
-    /// caller must raise an alarm. Returns the record's spool id.
-    ///
-    /// The append (and the fsync the spool's policy asks for) runs on the calling task's
-    /// thread.
-    pub async fn enqueue(&self, pdu: &[u8]) -> Result<u64, SpoolError> {
-        let id = self.spool.lock().await.append(pdu)?;
-        self.wake.notify_one();
-        Ok(id)
-    }
-
-    /// Accepts several PDUs together (one write and at most one fsync); all or none.
-    pub async fn enqueue_batch(&self, pdus: &[&[u8]]) -> Result<Range<u64>, SpoolError> {
-        let ids = self.spool.lock().await.append_batch(pdus)?;
-        self.wake.notify_one();
-        Ok(ids)
+    /// As [`Self::new`], naming the queue in alarm logs and reporting alarms to `observer`.
+    pub fn with_alarm(
+        spool: Arc<Mutex<S>>,
+        wake: Arc<Notify>,
+        name: impl Into<String>,
+        observer: Option<AlarmObserver>,
+    ) -> Self {
+        let alarm = AlarmState {
+            name: name.into(),
+            observer,
+            ..AlarmState::default()
+        };
+        Self {
+            spool,
+            wake,
+            alarm: Arc::new(alarm),
+        }
     }
 
     /// The spool, shared with the link.
-    pub fn spool(&self) -> &Arc<Mutex<Spool>> {
+    pub fn spool(&self) -> &Arc<Mutex<S>> {
         &self.spool
     }
 
@@ -286,11 +429,77 @@ impl DeliveryQueue {
     pub fn wake(&self) -> &Arc<Notify> {
         &self.wake
     }
+
+    /// Records refused because the spool was full, since the queue was made.
+    pub fn refused(&self) -> u64 {
+        self.alarm.refused.load(Ordering::Relaxed)
+    }
+
+    /// The spool-full alarm is raised.
+    pub fn alarm_raised(&self) -> bool {
+        self.alarm.raised.load(Ordering::Relaxed)
+    }
+
+    /// Spooled records not yet acknowledged, and bytes on disk.
+    pub async fn depth(&self) -> (u64, u64) {
+        let s = self.spool.lock().await;
+        (s.records().pending(), s.records().bytes())
+    }
 }
 
-impl std::fmt::Debug for DeliveryQueue {
+impl DeliveryQueue<Spool> {
+    /// Accepts one encoded PS-PDU: once this returns `Ok`, the record is in the spool and will
+    /// be delivered at least once. [`SpoolError::Full`] means it was *not* accepted (the
+    /// alarm is raised). Returns the record's spool id.
+    ///
+    /// The append (and the fsync the spool's policy asks for) runs on the calling task's
+    /// thread.
+    pub async fn enqueue(&self, pdu: &[u8]) -> Result<u64, SpoolError> {
+        let mut spool = self.spool.lock().await;
+        let result = spool.append(pdu);
+        self.alarm.after(&spool, &result);
+        drop(spool);
+        self.wake.notify_one();
+        result
+    }
+
+    /// Accepts several PDUs together (one write and at most one fsync); all or none.
+    pub async fn enqueue_batch(&self, pdus: &[&[u8]]) -> Result<Range<u64>, SpoolError> {
+        let mut spool = self.spool.lock().await;
+        let result = spool.append_batch(pdus);
+        self.alarm.after(&spool, &result);
+        drop(spool);
+        self.wake.notify_one();
+        result
+    }
+}
+
+impl DeliveryQueue<NumberedSpool> {
+    /// Accepts the PS-PDU `encode` builds with the next sequence number of (`liid`, `cin`)
+    /// for this destination (see [`NumberedSpool::append_with`]): the number is used only if
+    /// the record is accepted. Returns the spool id and the sequence number.
+    pub async fn enqueue_numbered(
+        &self,
+        liid: li_core::Liid,
+        cin: li_core::Cin,
+        encode: impl FnOnce(u32) -> Vec<u8>,
+    ) -> Result<(u64, u32), SpoolError> {
+        let mut spool = self.spool.lock().await;
+        let result = spool.append_with(liid, cin, encode);
+        self.alarm.after(spool.spool(), &result);
+        drop(spool);
+        if result.is_ok() {
+            self.wake.notify_one();
+        }
+        result
+    }
+}
+
+impl<S> std::fmt::Debug for DeliveryQueue<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeliveryQueue").finish_non_exhaustive()
+        f.debug_struct("DeliveryQueue")
+            .field("name", &self.alarm.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -323,9 +532,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
 /// Runs the link until `shutdown` becomes `true` (or its sender is dropped): connects,
 /// delivers the spool's records, reconnects after failures. See the
 /// [module documentation](self) for the delivery guarantee.
-pub async fn run_link(
+pub async fn run_link<S: LinkSpool>(
     config: LinkConfig,
-    spool: Arc<Mutex<Spool>>,
+    spool: Arc<Mutex<S>>,
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
     stats: Arc<LinkStats>,
@@ -336,7 +545,7 @@ pub async fn run_link(
         wake: &wake,
         stats: &stats,
     };
-    let mut backoff = config.backoff_min;
+    let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
     let mut keepalive_counter = 0u32;
     loop {
         let connected = tokio::select! {
@@ -346,34 +555,31 @@ pub async fn run_link(
         };
         match connected {
             Ok(io) => {
-                Link::add(&stats.connects, 1);
+                LinkStats::add(&stats.connects, 1);
                 stats.connected.store(true, Ordering::Relaxed);
                 info!(link = %config.name, addr = %config.addr, "connected");
                 let acked_before = stats.records_acked.load(Ordering::Relaxed);
-                let since = tokio::time::Instant::now();
+                let since = Instant::now();
                 let result = link
                     .deliver(io, &mut keepalive_counter, &mut shutdown)
                     .await;
-                // Only a connection that proved alive (records acknowledged, or up for a
-                // whole keep-alive interval) resets the backoff: with TLS 1.3 an agency
-                // that refuses our certificate does so after the handshake completed, and
-                // must not be retried in a tight loop.
-                if stats.records_acked.load(Ordering::Relaxed) > acked_before
-                    || since.elapsed() >= config.keepalive_interval
-                {
-                    backoff = config.backoff_min;
-                }
+                // Proved alive: records acknowledged, or up for a keep-alive interval.
+                backoff.connection_ended(
+                    since,
+                    stats.records_acked.load(Ordering::Relaxed) > acked_before,
+                    config.keepalive_interval,
+                );
                 stats.connected.store(false, Ordering::Relaxed);
-                Link::add(&stats.disconnects, 1);
+                LinkStats::add(&stats.disconnects, 1);
                 link.persist_ack().await;
                 match result {
                     Ok(()) => break,
                     Err(e) => {
                         match e {
                             LinkError::KeepAliveTimeout { .. } => {
-                                Link::add(&stats.keepalive_timeouts, 1);
+                                LinkStats::add(&stats.keepalive_timeouts, 1);
                             }
-                            LinkError::Protocol(_) => Link::add(&stats.protocol_errors, 1),
+                            LinkError::Protocol(_) => LinkStats::add(&stats.protocol_errors, 1),
                             _ => {}
                         }
                         warn!(link = %config.name, addr = %config.addr, error = %e,
@@ -382,31 +588,19 @@ pub async fn run_link(
                 }
             }
             Err(e) => {
-                warn!(link = %config.name, addr = %config.addr, error = %e, retry_in = ?backoff,
-                    "connection failed");
+                warn!(link = %config.name, addr = %config.addr, error = %e, "connection failed");
             }
         }
+        let delay = backoff.next_delay();
+        debug!(link = %config.name, retry_in = ?delay, "reconnecting");
         tokio::select! {
             biased;
             () = shutdown_signal(&mut shutdown) => break,
-            () = sleep(backoff) => {}
+            () = sleep(delay) => {}
         }
-        backoff = backoff.saturating_mul(2).min(config.backoff_max);
     }
     link.persist_ack().await;
     info!(link = %config.name, "link stopped");
-}
-
-/// Resolves once shutdown is requested (or can no longer be, the sender being gone).
-async fn shutdown_signal(rx: &mut watch::Receiver<bool>) {
-    loop {
-        if *rx.borrow_and_update() {
-            return;
-        }
-        if rx.changed().await.is_err() {
-            return;
-        }
-    }
 }
 
 /// A keep-alive written and not yet answered.
@@ -418,14 +612,14 @@ struct Outstanding {
 }
 
 /// What a link's tasks share.
-struct Link<'a> {
+struct Link<'a, S> {
     config: &'a LinkConfig,
-    spool: &'a Arc<Mutex<Spool>>,
+    spool: &'a Arc<Mutex<S>>,
     wake: &'a Notify,
     stats: &'a LinkStats,
 }
 
-impl Link<'_> {
+impl<S: LinkSpool> Link<'_, S> {
     fn add(counter: &AtomicU64, n: u64) {
         LinkStats::add(counter, n);
     }
@@ -464,12 +658,13 @@ impl Link<'_> {
         reader.spawn(read_agency(rd, tx));
 
         let mut acked = {
-            let s = self.spool.lock().await;
+            let guard = self.spool.lock().await;
+            let s = guard.records();
             s.next_id().saturating_sub(s.pending()).saturating_sub(1)
         };
         let mut next = acked + 1;
         let mut last_written = acked;
-        let mut buffered: VecDeque<(u64, Vec<u8>)> = VecDeque::new();
+        let mut buffered: VecDeque<(u64, Bytes)> = VecDeque::new();
         let mut outstanding: VecDeque<Outstanding> = VecDeque::new();
         let mut idle_deadline = Instant::now() + cfg.keepalive_interval;
         let far = Instant::now() + Duration::from_secs(86_400 * 365);
@@ -479,8 +674,8 @@ impl Link<'_> {
                 .front()
                 .map(|o| (o.counter, o.sent_at + cfg.keepalive_timeout));
             let room = max_unacked.saturating_sub(last_written.saturating_sub(acked));
-            let backlog =
-                room > 0 && (!buffered.is_empty() || self.spool.lock().await.next_id() > next);
+            let backlog = room > 0
+                && (!buffered.is_empty() || self.spool.lock().await.records().next_id() > next);
             tokio::select! {
                 biased;
                 () = sleep_until(ka_deadline.map_or(far, |(_, d)| d)), if ka_deadline.is_some() => {
@@ -488,12 +683,20 @@ impl Link<'_> {
                     return Err(LinkError::KeepAliveTimeout { counter, timeout: cfg.keepalive_timeout });
                 }
                 event = from_agency.recv() => match event {
-                    Some(Ok(())) => {
+                    Some(Ok(answer)) => {
                         let Some(answered) = outstanding.pop_front() else {
-                            return Err(LinkError::Protocol(
-                                "keep-aliveResponse with no keep-alive outstanding".into(),
-                            ));
+                            return Err(LinkError::Protocol(format!(
+                                "keep-aliveResponse {answer} with no keep-alive outstanding"
+                            )));
                         };
+                        if answer != answered.counter {
+                            // Responses come in order: any other number means the agency
+                            // lost or invented one, and acknowledges nothing reliably.
+                            return Err(LinkError::Protocol(format!(
+                                "keep-aliveResponse {answer} where keep-alive {} was due",
+                                answered.counter
+                            )));
+                        }
                         if answered.last_written > acked {
                             self.ack(answered.last_written).await?;
                             Self::add(&self.stats.records_acked, answered.last_written - acked);
@@ -513,11 +716,11 @@ impl Link<'_> {
                 }
                 () = std::future::ready(()), if backlog => {
                     if buffered.is_empty() {
-                        buffered = self.read_spool(next).await?.into();
+                        buffered = self.read_spool(next, chunk_records.saturating_mul(8)).await?.into();
                         if buffered.is_empty() {
                             // The spool has ids past `next` it cannot read (a corrupt segment,
                             // reported when the spool was opened): skip them.
-                            let end = self.spool.lock().await.next_id();
+                            let end = self.spool.lock().await.records().next_id();
                             error!(link = %cfg.name, from = next, to = end.saturating_sub(1),
                                 "spooled records unreadable, skipped");
                             next = end;
@@ -582,9 +785,17 @@ impl Link<'_> {
         }
     }
 
-    async fn read_spool(&self, from: u64) -> Result<Vec<(u64, Vec<u8>)>, LinkError> {
+    /// Up to `max` records from `from`: from the spool's memory tail when it holds them,
+    /// else read from disk on a blocking thread.
+    async fn read_spool(&self, from: u64, max: usize) -> Result<Vec<(u64, Bytes)>, LinkError> {
+        if let Some(records) = self.spool.lock().await.records().read_memory(from, max) {
+            return Ok(records);
+        }
         let spool = Arc::clone(self.spool);
-        Ok(tokio::task::spawn_blocking(move || spool.blocking_lock().read_from(from)).await??)
+        Ok(tokio::task::spawn_blocking(move || {
+            spool.blocking_lock().records().read_from(from, max)
+        })
+        .await??)
     }
 
     async fn ack(&self, id: u64) -> Result<(), LinkError> {
@@ -606,14 +817,14 @@ impl Link<'_> {
     }
 }
 
-/// Reads the agency's side of the connection: each `keep-aliveResponse` becomes `Ok(())`;
-/// the first problem ends the task with `Err`.
-async fn read_agency(mut rd: ReadHalf<Box<dyn Io>>, tx: mpsc::Sender<Result<(), LinkError>>) {
+/// Reads the agency's side of the connection: each `keep-aliveResponse` becomes `Ok` with its
+/// sequence number; the first problem ends the task with `Err`.
+async fn read_agency(mut rd: ReadHalf<Box<dyn Io>>, tx: mpsc::Sender<Result<u32, LinkError>>) {
     let mut buf = BytesMut::with_capacity(4096);
     let end = loop {
         match next_agency_pdu(&mut buf) {
-            Ok(Some(())) => {
-                if tx.send(Ok(())).await.is_err() {
+            Ok(Some(answer)) => {
+                if tx.send(Ok(answer)).await.is_err() {
                     return;
                 }
                 continue;
@@ -636,9 +847,9 @@ async fn read_agency(mut rd: ReadHalf<Box<dyn Io>>, tx: mpsc::Sender<Result<(), 
     let _ = tx.send(Err(end)).await;
 }
 
-/// Takes the next complete PDU off `buf`: `Some(())` for a keep-alive response, `None` when
-/// more octets are needed, `Err` for anything else.
-fn next_agency_pdu(buf: &mut BytesMut) -> Result<Option<()>, LinkError> {
+/// Takes the next complete PDU off `buf`: `Some` with its sequence number for a keep-alive
+/// response, `None` when more octets are needed, `Err` for anything else.
+fn next_agency_pdu(buf: &mut BytesMut) -> Result<Option<u32>, LinkError> {
     let len = match frame_len(buf, MAX_AGENCY_PDU) {
         Ok(Some(len)) if len <= buf.len() => len,
         Ok(_) => return Ok(None),
@@ -647,9 +858,9 @@ fn next_agency_pdu(buf: &mut BytesMut) -> Result<Option<()>, LinkError> {
     let frame = buf.split_to(len);
     match PsPdu::decode(&frame) {
         Ok(PsPdu {
+            header,
             payload: Payload::TriPayload(TriPayload::KeepAliveResponse),
-            ..
-        }) => Ok(Some(())),
+        }) => Ok(Some(header.sequence_number)),
         Ok(pdu) => Err(LinkError::Protocol(format!(
             "unexpected PS-PDU from the agency ({}, sequence number {})",
             payload_kind(&pdu.payload),
@@ -716,6 +927,8 @@ mod tests {
     #[derive(Default)]
     struct LemfState {
         answer: AtomicBool,
+        /// Added to the sequence number of each keep-alive response (0: a correct answer).
+        answer_skew: std::sync::atomic::AtomicU32,
         /// Close the next connection after this many octets (0: never).
         cut_at: AtomicUsize,
         /// The cut left part of a PDU unread.
@@ -804,7 +1017,9 @@ mod tests {
                         if state.answer.load(Ordering::SeqCst) {
                             let response = settings()
                                 .tri_pdu(
-                                    pdu.header.sequence_number,
+                                    pdu.header
+                                        .sequence_number
+                                        .wrapping_add(state.answer_skew.load(Ordering::SeqCst)),
                                     time(),
                                     TriPayload::KeepAliveResponse,
                                 )
@@ -1076,6 +1291,176 @@ mod tests {
         );
         let repeats = check_delivery(&conns, 250, 200);
         assert_eq!(repeats, 200);
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_keepalive_response_acknowledges_nothing() {
+        let lemf = FakeLemf::start().await;
+        lemf.state.answer_skew.store(1, Ordering::SeqCst);
+        let d = spool_dir("wrong-answer");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let cfg = fast_config(lemf.addr);
+        let window = cfg.max_unacked;
+        let h = start_link(cfg, spool);
+        h.enqueue_range(1..51).await;
+        let stats = Arc::clone(&h.stats);
+        wait_until("a protocol error", || stats.snapshot().protocol_errors >= 1).await;
+        assert_eq!(h.queue.spool().lock().await.pending(), 50, "nothing acked");
+        lemf.state.answer_skew.store(0, Ordering::SeqCst);
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        assert_eq!(stats.records_acked, 50);
+        let repeats = check_delivery(&lemf.connections(), 50, window);
+        assert!(repeats >= 50, "re-sent after the wrong answer: {repeats}");
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[tokio::test]
+    async fn numbered_delivery_keeps_numbers_contiguous_across_a_crash() {
+        use crate::numbering::NumberedSpool;
+        use li_core::DestinationId;
+
+        let lemf = FakeLemf::start().await;
+        let d = spool_dir("numbered");
+        let dest: DestinationId = "3f0e2a52-9d43-4b0c-9d1c-0d5f7c1b6a01".parse().unwrap();
+        let mut spool_cfg = SpoolConfig::new(&d);
+        spool_cfg.segment_bytes = 4096;
+        spool_cfg.ack_persist_every = 16;
+        let liid = Liid::new(b"L").unwrap();
+        let cin = Cin::new(1);
+        let cfg = fast_config(lemf.addr);
+        for run in 0..3u32 {
+            let (spool, _) = NumberedSpool::open(spool_cfg.clone(), dest).unwrap();
+            let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
+            let (stop, shutdown) = watch::channel(false);
+            let link = tokio::spawn(run_link(
+                cfg.clone(),
+                Arc::clone(queue.spool()),
+                Arc::clone(queue.wake()),
+                shutdown,
+                Arc::new(LinkStats::new()),
+            ));
+            for _ in 0..100 {
+                let (_, seq) = queue.enqueue_numbered(liid, cin, cc_pdu).await.unwrap();
+                assert!(seq < (run + 1) * 100);
+            }
+            timeout(WAIT, async {
+                while queue.depth().await.0 > 0 {
+                    sleep(Duration::from_millis(10)).await;
+                }
+            })
+            .await
+            .unwrap();
+            if run == 1 {
+                // A crash: no shutdown, no persisted ack or checkpoint.
+                link.abort();
+                let _ = link.await;
+            } else {
+                stop.send(true).unwrap();
+                timeout(WAIT, link).await.unwrap().unwrap();
+            }
+        }
+        let segments = std::fs::read_dir(&d)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "seg")
+            })
+            .count();
+        assert!(
+            segments < 10,
+            "acknowledged segments deleted: {segments} left"
+        );
+        // Numbers are 0..300 with none reused: check_delivery counts from 1, so shift.
+        let shifted: Vec<Vec<u32>> = lemf
+            .connections()
+            .iter()
+            .map(|c| c.iter().map(|s| s + 1).collect())
+            .collect();
+        let all: Vec<u32> = shifted.iter().flatten().copied().collect();
+        assert_eq!(all.iter().max(), Some(&300));
+        check_delivery(&shifted, 300, 300);
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[tokio::test]
+    async fn a_full_spool_raises_the_alarm_and_clears_it_once_drained() {
+        let d = spool_dir("alarm");
+        let mut spool_cfg = SpoolConfig::new(&d);
+        spool_cfg.max_bytes = 20_000;
+        spool_cfg.segment_bytes = 2_000;
+        spool_cfg.ack_persist_every = 1;
+        let (spool, _) = Spool::open(spool_cfg).unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let observer: AlarmObserver = Arc::new(move |name: &str, alarm: &SpoolAlarm| {
+            sink.lock().unwrap().push((name.to_owned(), alarm.clone()));
+        });
+        let queue = DeliveryQueue::with_alarm(
+            Arc::new(Mutex::new(spool)),
+            Arc::new(Notify::new()),
+            "LEA-1 HI3",
+            Some(observer),
+        );
+        // No link: the agency is unreachable, the spool fills.
+        let mut accepted = 0u32;
+        let mut refused = 0u32;
+        for seq in 0..200 {
+            match queue.enqueue(&cc_pdu(seq)).await {
+                Ok(_) => accepted += 1,
+                Err(SpoolError::Full { .. }) => refused += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(
+            accepted > 0 && refused > 0,
+            "{accepted} accepted, {refused} refused"
+        );
+        assert!(queue.alarm_raised());
+        assert_eq!(queue.refused(), u64::from(refused));
+        {
+            let seen = seen.lock().unwrap();
+            let kinds: Vec<&SpoolAlarm> = seen.iter().map(|(_, a)| a).collect();
+            assert!(
+                matches!(kinds.first(), Some(SpoolAlarm::HighWater { .. })),
+                "{kinds:?}"
+            );
+            assert!(matches!(
+                kinds.get(1),
+                Some(SpoolAlarm::Raised { limit: 20_000, .. })
+            ));
+            assert_eq!(kinds.len(), 2, "raised once, not per refusal: {kinds:?}");
+            assert_eq!(seen[1].0, "LEA-1 HI3");
+        }
+        // The agency comes back and takes delivery.
+        let lemf = FakeLemf::start().await;
+        let stats = Arc::new(LinkStats::new());
+        let (stop, shutdown) = watch::channel(false);
+        let link = tokio::spawn(run_link(
+            fast_config(lemf.addr),
+            Arc::clone(queue.spool()),
+            Arc::clone(queue.wake()),
+            shutdown,
+            Arc::clone(&stats),
+        ));
+        wait_until("the backlog delivered", || {
+            stats.snapshot().records_acked == u64::from(accepted)
+        })
+        .await;
+        queue.enqueue(&cc_pdu(200)).await.unwrap();
+        assert!(!queue.alarm_raised());
+        assert_eq!(
+            seen.lock().unwrap().last().map(|(_, a)| a.clone()),
+            Some(SpoolAlarm::Cleared {
+                refused: u64::from(refused)
+            })
+        );
+        stop.send(true).unwrap();
+        timeout(WAIT, link).await.unwrap().unwrap();
         let _ = std::fs::remove_dir_all(d);
     }
 }

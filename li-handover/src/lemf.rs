@@ -100,14 +100,23 @@ pub struct ReceiverConfig {
     pub out_dir: PathBuf,
     /// The largest PS-PDU accepted, in octets; a longer one closes the connection.
     pub max_pdu_len: usize,
+    /// A connection that sends nothing for this long is closed (the mediator keeps a live
+    /// link busy with keep-alives; a silent peer holds a socket and memory for nothing).
+    pub idle_timeout: Duration,
+    /// Connections served at once per [`Receiver::serve`] listener; more are accepted and
+    /// closed at once, with a warning.
+    pub max_connections: usize,
 }
 
 impl ReceiverConfig {
-    /// Output in `out_dir`, PDUs of up to [`DEFAULT_MAX_PDU_LEN`].
+    /// Output in `out_dir`, PDUs of up to [`DEFAULT_MAX_PDU_LEN`], connections idle for 60 s
+    /// closed, at most 64 connections per listener.
     pub fn new(out_dir: impl Into<PathBuf>) -> Self {
         Self {
             out_dir: out_dir.into(),
             max_pdu_len: DEFAULT_MAX_PDU_LEN,
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 64,
         }
     }
 }
@@ -133,6 +142,14 @@ pub enum ReceiverError {
         offset: u64,
         /// How many of its octets arrived.
         pending: usize,
+    },
+    /// Nothing arrived for [`ReceiverConfig::idle_timeout`].
+    #[error("idle for {idle:?} at stream offset {offset}")]
+    Idle {
+        /// Stream offset reached.
+        offset: u64,
+        /// The timeout.
+        idle: Duration,
     },
     /// Reading from or writing to the connection failed.
     #[error("connection I/O error at stream offset {offset}: {source}")]
@@ -335,6 +352,9 @@ impl Receiver {
     ) -> io::Result<()> {
         let local = listener.local_addr()?;
         tracing::info!(%local, %interface, tls = tls.is_some(), "LEMF receiver listening");
+        let slots = Arc::new(tokio::sync::Semaphore::new(
+            self.inner.config.max_connections.max(1),
+        ));
         loop {
             let (tcp, peer) = match listener.accept().await {
                 Ok(accepted) => accepted,
@@ -344,9 +364,18 @@ impl Receiver {
                     continue;
                 }
             };
+            let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                tracing::warn!(%peer, %interface, limit = self.inner.config.max_connections,
+                    "connection refused: too many connections");
+                drop(tcp);
+                continue;
+            };
             let receiver = self.clone();
             let tls = tls.clone();
-            tokio::spawn(async move { receiver.connection(tcp, peer, tls, interface).await });
+            tokio::spawn(async move {
+                receiver.connection(tcp, peer, tls, interface).await;
+                drop(slot);
+            });
         }
     }
 
@@ -392,10 +421,14 @@ impl Receiver {
 
             // frame_len bounds every element by `max`, so a pending one fits in `max`.
             let room = max.saturating_sub(buf.len()).clamp(1, READ_CHUNK);
-            let n = (&mut stream)
-                .take(room as u64)
-                .read_buf(&mut buf)
+            let idle = self.inner.config.idle_timeout;
+            let mut limited = (&mut stream).take(room as u64);
+            let n = tokio::time::timeout(idle, limited.read_buf(&mut buf))
                 .await
+                .map_err(|_| ReceiverError::Idle {
+                    offset: base + buf.len() as u64,
+                    idle,
+                })?
                 .map_err(|source| ReceiverError::Io {
                     offset: base + buf.len() as u64,
                     source,
@@ -1583,6 +1616,50 @@ mod tests {
         let summary = receiver.summary();
         assert_eq!(summary.liids.get(&s.liid).unwrap().cc, 1);
         assert_eq!(summary.unattributed_decode_errors, 0);
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn a_silent_peer_is_disconnected_and_the_connection_limit_holds() {
+        let dir = TempDir::new("idle");
+        let mut config = ReceiverConfig::new(&dir.0);
+        config.idle_timeout = Duration::from_millis(300);
+        config.max_connections = 1;
+        let receiver = Receiver::new(config).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = {
+            let receiver = receiver.clone();
+            tokio::spawn(async move { receiver.serve(listener, None, Interface::Hi2).await })
+        };
+        let mut first = TcpStream::connect(addr).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut second = TcpStream::connect(addr).await.unwrap();
+        let mut byte = [0u8; 1];
+        let n = tokio::time::timeout(Duration::from_millis(250), second.read(&mut byte)).await;
+        assert!(
+            matches!(n, Ok(Ok(0)) | Ok(Err(_))),
+            "second connection not closed: {n:?}"
+        );
+        let started = std::time::Instant::now();
+        let n = tokio::time::timeout(Duration::from_secs(20), first.read(&mut byte))
+            .await
+            .unwrap();
+        assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        // The slot is free again: a keep-alive on a new connection is answered.
+        let mut third = TcpStream::connect(addr).await.unwrap();
+        let s = settings("LIID-0009");
+        let mut bytes = Vec::new();
+        s.tri_pdu(4, time(1), TriPayload::KeepAlive)
+            .encode_into(&mut bytes);
+        third.write_all(&bytes).await.unwrap();
+        let pdu = read_one_pdu(&mut third).await;
+        assert_eq!(
+            pdu.payload,
+            Payload::TriPayload(TriPayload::KeepAliveResponse)
+        );
+        assert_eq!(pdu.header.sequence_number, 4);
         server.abort();
     }
 }

@@ -64,6 +64,7 @@
 pub mod hi;
 pub mod lemf;
 pub mod numbering;
+mod retry;
 pub mod spool;
 pub mod tls;
 pub mod x2x3;

@@ -45,7 +45,7 @@ impl NumberedSpool {
         let (spool, recovery) = Spool::open(config)?;
         let (mut numbers, covers) = read_checkpoint(&dir, destination)?;
         // Spool records are encoded PS-PDUs; one that does not decode carries no number.
-        for (_, pdu) in spool.read_from(covers.saturating_add(1))? {
+        for (_, pdu) in spool.read_from(covers.saturating_add(1), usize::MAX)? {
             if let Ok(pdu) = PsPdu::decode(&pdu) {
                 let key = SequenceKey {
                     destination,
@@ -245,7 +245,7 @@ mod tests {
     /// Every spooled PDU's (LIID, CIN, sequence number), in spool order.
     fn numbers(s: &NumberedSpool) -> Vec<(Liid, u32, u32)> {
         s.spool()
-            .read_from(1)
+            .read_from(1, usize::MAX)
             .unwrap()
             .into_iter()
             .map(|(_, b)| {

@@ -18,9 +18,12 @@
 //! Disk use is bounded by [`SpoolConfig::max_bytes`]: an append that would pass it fails with
 //! [`SpoolError::Full`], which the caller must report as an alarm, never drop silently.
 
+use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
 
 const HEADER: usize = 16;
 const ACKED_FILE: &str = "acked";
@@ -52,11 +55,15 @@ pub struct SpoolConfig {
     pub fsync: FsyncPolicy,
     /// Persist the acknowledged point after this many acknowledged records (1: every ack).
     pub ack_persist_every: u64,
+    /// The most recent records, up to this many octets, are also kept in memory so that a
+    /// link keeping up with its producers never reads them back from disk (0: always read
+    /// from disk). Memory only: durability is unchanged.
+    pub memory_tail_bytes: usize,
 }
 
 impl SpoolConfig {
     /// Defaults: 64 MiB segments, 1 GiB bound, fsync in batches of 64, ack persisted every
-    /// 256 records.
+    /// 256 records, the last 16 MiB of records kept in memory.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
@@ -64,6 +71,7 @@ impl SpoolConfig {
             max_bytes: 1 << 30,
             fsync: FsyncPolicy::Batch(64),
             ack_persist_every: 256,
+            memory_tail_bytes: 16 << 20,
         }
     }
 }
@@ -139,6 +147,20 @@ pub struct Spool {
     persisted_ack: u64,
     unsynced: u32,
     bytes: u64,
+    /// The latest records, consecutive ids, in memory (see [`SpoolConfig::memory_tail_bytes`]).
+    tail: VecDeque<(u64, Bytes)>,
+    tail_bytes: usize,
+    /// Where the last disk read stopped, so a sequential reader does not re-scan a segment
+    /// from its start on every call.
+    cursor: std::sync::Mutex<Option<ReadCursor>>,
+}
+
+/// The next record id of a disk read and its position.
+#[derive(Clone)]
+struct ReadCursor {
+    id: u64,
+    path: PathBuf,
+    offset: u64,
 }
 
 impl Spool {
@@ -202,6 +224,9 @@ impl Spool {
             persisted_ack: acked,
             unsynced: 0,
             bytes,
+            tail: VecDeque::new(),
+            tail_bytes: 0,
+            cursor: std::sync::Mutex::new(None),
         };
         recovery.pending = spool.pending();
         Ok((spool, recovery))
@@ -252,6 +277,7 @@ impl Spool {
             self.next_id += 1;
         }
         self.write_out(&mut buf)?;
+        self.remember(first, payloads);
         self.unsynced = self.unsynced.saturating_add(payloads.len() as u32);
         match self.config.fsync {
             FsyncPolicy::Always => self.sync()?,
@@ -259,6 +285,30 @@ impl Spool {
             _ => {}
         }
         Ok(first..self.next_id)
+    }
+
+    /// Keeps the records just written (ids from `first`) in the memory tail, dropping the
+    /// oldest past the bound.
+    fn remember(&mut self, first: u64, payloads: &[&[u8]]) {
+        let cap = self.config.memory_tail_bytes;
+        if cap == 0 {
+            return;
+        }
+        if self.tail.back().is_some_and(|(id, _)| id + 1 != first) {
+            // Not consecutive (cannot happen while appends succeed): start over.
+            self.tail.clear();
+            self.tail_bytes = 0;
+        }
+        for (id, payload) in (first..).zip(payloads) {
+            self.tail.push_back((id, Bytes::copy_from_slice(payload)));
+            self.tail_bytes += payload.len();
+        }
+        while self.tail_bytes > cap {
+            let Some((_, p)) = self.tail.pop_front() else {
+                break;
+            };
+            self.tail_bytes -= p.len();
+        }
     }
 
     /// Writes the encoded records in `buf` to the current segment.
@@ -296,6 +346,11 @@ impl Spool {
             return Ok(());
         }
         self.acked = id;
+        while self.tail.front().is_some_and(|(t, _)| *t <= id) {
+            if let Some((_, p)) = self.tail.pop_front() {
+                self.tail_bytes -= p.len();
+            }
+        }
         if self.acked - self.persisted_ack >= self.config.ack_persist_every {
             self.persist_ack()?;
         }
@@ -343,30 +398,73 @@ impl Spool {
         self.bytes
     }
 
+    /// The disk bound ([`SpoolConfig::max_bytes`]).
+    pub fn max_bytes(&self) -> u64 {
+        self.config.max_bytes
+    }
+
     /// The id the next record will get.
     pub fn next_id(&self) -> u64 {
         self.next_id
     }
 
-    /// The pending records with ids from `from` on, in order, read from disk.
-    pub fn read_from(&self, from: u64) -> Result<Vec<(u64, Vec<u8>)>> {
+    /// Up to `max` pending records with ids from `from` on, in order: from memory when the
+    /// memory tail holds them (see [`Self::read_memory`]), else read from disk.
+    pub fn read_from(&self, from: u64, max: usize) -> Result<Vec<(u64, Bytes)>> {
+        if let Some(records) = self.read_memory(from, max) {
+            return Ok(records);
+        }
         let from = from.max(self.acked + 1);
+        let mut cursor = self
+            .cursor
+            .lock()
+            .ok()
+            .and_then(|c| c.clone())
+            .filter(|c| c.id == from);
         let mut out = Vec::new();
         for seg in self.segments.iter().filter(|s| s.end_id > from) {
-            let file = File::open(&seg.path).map_err(io_err(&seg.path))?;
-            let mut r = BufReader::new(file);
+            let mut file = File::open(&seg.path).map_err(io_err(&seg.path))?;
             let mut read = 0u64;
-            while read < seg.bytes {
+            if let Some(c) = cursor.take().filter(|c| c.path == seg.path) {
+                file.seek(SeekFrom::Start(c.offset))
+                    .map_err(io_err(&seg.path))?;
+                read = c.offset;
+            }
+            let mut r = BufReader::new(file);
+            while read < seg.bytes && out.len() < max {
                 let Some((id, payload)) = read_record(&mut r).map_err(io_err(&seg.path))? else {
                     break;
                 };
                 read += (HEADER + payload.len()) as u64;
                 if id >= from {
-                    out.push((id, payload));
+                    out.push((id, Bytes::from(payload)));
                 }
+            }
+            if out.len() >= max {
+                if let (Some((last, _)), Ok(mut c)) = (out.last(), self.cursor.lock()) {
+                    *c = Some(ReadCursor {
+                        id: last + 1,
+                        path: seg.path.clone(),
+                        offset: read,
+                    });
+                }
+                break;
             }
         }
         Ok(out)
+    }
+
+    /// Up to `max` pending records from `from` on, if the memory tail holds the first of
+    /// them (no I/O); `None` if they must be read from disk. An empty vector when there is
+    /// nothing from `from` on.
+    pub fn read_memory(&self, from: u64, max: usize) -> Option<Vec<(u64, Bytes)>> {
+        let from = from.max(self.acked + 1);
+        if from >= self.next_id {
+            return Some(Vec::new());
+        }
+        let first = self.tail.front()?.0;
+        let skip = usize::try_from(from.checked_sub(first)?).ok()?;
+        Some(self.tail.iter().skip(skip).take(max).cloned().collect())
     }
 
     fn roll(&mut self) -> Result<()> {
@@ -518,7 +616,7 @@ mod tests {
         drop(s);
         let (mut s, rec) = Spool::open(cfg.clone()).unwrap();
         assert_eq!(rec.pending, 200);
-        let all = s.read_from(1).unwrap();
+        let all = s.read_from(1, usize::MAX).unwrap();
         assert_eq!(all.len(), 200);
         assert!(all.iter().all(|(id, p)| *p == record(*id)));
         let segments_before = fs::read_dir(&d).unwrap().count();
@@ -533,7 +631,7 @@ mod tests {
         let (s, rec) = Spool::open(cfg).unwrap();
         assert_eq!(rec.pending, 51);
         let rest: Vec<u64> = s
-            .read_from(0)
+            .read_from(0, usize::MAX)
             .unwrap()
             .into_iter()
             .map(|(id, _)| id)
@@ -578,7 +676,7 @@ mod tests {
         let (s, rec) = Spool::open(cfg).unwrap();
         assert_eq!(rec.pending, 10);
         assert!(rec.truncated_bytes > 0);
-        assert_eq!(s.read_from(1).unwrap().len(), 10);
+        assert_eq!(s.read_from(1, usize::MAX).unwrap().len(), 10);
         let _ = fs::remove_dir_all(d);
     }
 
@@ -640,12 +738,61 @@ mod tests {
         drop(s);
         let (s, rec) = Spool::open(cfg).unwrap();
         assert_eq!(rec.pending, 12);
-        let got = s.read_from(1).unwrap();
+        let got = s.read_from(1, usize::MAX).unwrap();
         assert!(got.iter().all(|(id, p)| *p == record(*id)));
         assert!(
             fs::read_dir(&d).unwrap().count() > 3,
             "the batch spans several segments"
         );
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn the_memory_tail_serves_what_the_disk_holds() {
+        let d = dir("tail");
+        let mut cfg = SpoolConfig::new(&d);
+        cfg.segment_bytes = 512;
+        // Room for roughly the last 20 records only.
+        cfg.memory_tail_bytes = 20 * 60;
+        let (mut s, _) = Spool::open(cfg.clone()).unwrap();
+        for i in 1..=100 {
+            s.append(&record(i)).unwrap();
+        }
+        let first_in_memory = (1..=100).find(|&i| s.read_memory(i, 1).is_some()).unwrap();
+        assert!(
+            first_in_memory > 60,
+            "the tail is bounded: {first_in_memory}"
+        );
+        assert!(s.read_memory(first_in_memory - 1, 1).is_none());
+        let mut disk_cfg = cfg.clone();
+        disk_cfg.memory_tail_bytes = 0;
+        s.sync().unwrap();
+        let (disk, _) = Spool::open(disk_cfg).unwrap();
+        for from in [1, 37, first_in_memory - 1, first_in_memory, 99, 100, 101] {
+            for max in [1, 5, 1000] {
+                let got = s.read_from(from, max).unwrap();
+                let want = disk.read_from(from, max).unwrap();
+                assert_eq!(got, want, "from {from} max {max}");
+                assert_eq!(got.len(), max.min(101usize.saturating_sub(from as usize)));
+                assert!(got.iter().all(|(id, p)| *p == record(*id)));
+            }
+        }
+        // A sequential reader in small chunks (the link) gets exactly the whole sequence.
+        let whole = disk.read_from(1, usize::MAX).unwrap();
+        let mut chunked = Vec::new();
+        let mut next = 1;
+        loop {
+            let got = disk.read_from(next, 7).unwrap();
+            let Some(&(last, _)) = got.last() else { break };
+            next = last + 1;
+            chunked.extend(got);
+        }
+        assert_eq!(chunked, whole);
+        assert_eq!(whole.len(), 100);
+        // Acknowledged records are gone from memory as from disk.
+        s.ack(first_in_memory + 3).unwrap();
+        let got = s.read_from(1, 2).unwrap();
+        assert_eq!(got.first().map(|r| r.0), Some(first_in_memory + 4));
         let _ = fs::remove_dir_all(d);
     }
 
@@ -701,7 +848,7 @@ mod tests {
         assert!(last >= 5000, "the child did not run ({last})");
         let (s, rec) = Spool::open(SpoolConfig::new(&d)).unwrap();
         assert!(rec.corrupt_segments.is_empty());
-        let got = s.read_from(1).unwrap();
+        let got = s.read_from(1, usize::MAX).unwrap();
         assert!(
             got.len() as u64 >= last,
             "accepted {last}, recovered {}",

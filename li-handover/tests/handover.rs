@@ -452,3 +452,94 @@ async fn agency_restart_mid_stream_loses_nothing() {
     }
     assert!(seen.iter().all(|&s| s), "every packet in the pcap");
 }
+
+/// A TCP relay between the link and the agency. On its first connection it drops
+/// everything the agency sends back (the keep-alive responses) and, once `cut_after`
+/// octets went towards the agency, closes both sides; later connections are relayed
+/// faithfully.
+fn muting_relay(listener: TcpListener, agency: SocketAddr, cut_after: usize) -> JoinHandle<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tokio::spawn(async move {
+        let mut first = true;
+        let mut relays = JoinSet::new();
+        loop {
+            let Ok((mut down, _)) = listener.accept().await else {
+                continue;
+            };
+            let Ok(mut up) = tokio::net::TcpStream::connect(agency).await else {
+                continue;
+            };
+            if std::mem::take(&mut first) {
+                relays.spawn(async move {
+                    let (mut up_rd, mut up_wr) = up.split();
+                    let (mut down_rd, mut down_wr) = down.split();
+                    let swallow = async {
+                        let mut sink = [0u8; 4096];
+                        while matches!(up_rd.read(&mut sink).await, Ok(n) if n > 0) {}
+                    };
+                    let forward = async {
+                        let mut buf = [0u8; 4096];
+                        let mut sent = 0;
+                        while sent < cut_after {
+                            let Ok(n) = down_rd.read(&mut buf).await else {
+                                break;
+                            };
+                            if n == 0 || up_wr.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                            sent += n;
+                        }
+                    };
+                    tokio::select! { () = swallow => {}, () = forward => {} }
+                    let _ = down_wr.shutdown().await;
+                });
+            } else {
+                relays.spawn(async move {
+                    let _ = tokio::io::copy_bidirectional(&mut down, &mut up).await;
+                });
+            }
+        }
+    })
+}
+
+/// d. Records written but never acknowledged (the agency's answers lost, then the
+/// connection cut) are written again on the next connection: the receiver sees them as
+/// repeats, within the re-send window, and nothing is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unacknowledged_records_are_sent_again_and_recognised_as_repeats() {
+    const N: u32 = 600;
+    let dir = TempDir::new("resend");
+    let receiver = Receiver::new(ReceiverConfig::new(dir.path().join("lemf"))).unwrap();
+    let agency_listener = bind(0);
+    let agency_addr = agency_listener.local_addr().unwrap();
+    let serving = agency(&receiver, agency_listener);
+    let relay_listener = bind(0);
+    let relay_addr = relay_listener.local_addr().unwrap();
+    // About 150 CC PDUs of ~200 octets pass before the cut.
+    let relay = muting_relay(relay_listener, agency_addr, 30_000);
+
+    let queue = open_queue(dir.path());
+    let cfg = fast_config(relay_addr);
+    let window = cfg.max_unacked;
+    let link = Link::start(cfg, &queue);
+    for seq in 0..N {
+        queue.enqueue(&cc_pdu(seq)).await.unwrap();
+    }
+    wait_spool_empty(&queue).await;
+    let stats = link.stop().await;
+    relay.abort();
+    serving.abort();
+
+    let s = liid_summary(&receiver);
+    eprintln!("resend: {stats:?}, repeats {}", s.repeats);
+    assert!(stats.connects >= 2, "{stats:?}");
+    assert_eq!(stats.records_acked, u64::from(N));
+    assert_eq!(s.gaps, 0, "gaps: {:?}", s.gap_ranges);
+    assert!(s.repeats > 0, "records were re-sent");
+    assert!(
+        s.repeats <= window,
+        "{} repeats, window {window}",
+        s.repeats
+    );
+    assert_eq!(s.cc, u64::from(N) + s.repeats);
+}

@@ -82,6 +82,7 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 use tracing::{debug, info, warn};
 
 use super::{FIXED_HEADER_LEN, Pdu, PduType, frame_len};
+use crate::retry::{Backoff, shutdown_signal};
 use crate::tls::{self, Refusal, TlsError};
 
 /// The default [`SenderConfig::queue_capacity`]: 65,536 PDUs.
@@ -187,6 +188,8 @@ pub struct SenderStats {
     pub disconnects: AtomicU64,
     /// Connections closed because a keepalive was not acknowledged in time.
     pub keepalive_timeouts: AtomicU64,
+    /// Keepalives the mediator acknowledged.
+    pub keepalives_acked: AtomicU64,
     connected: AtomicBool,
 }
 
@@ -208,6 +211,8 @@ pub struct SenderStatsSnapshot {
     pub disconnects: u64,
     /// See [`SenderStats::keepalive_timeouts`].
     pub keepalive_timeouts: u64,
+    /// See [`SenderStats::keepalives_acked`].
+    pub keepalives_acked: u64,
     /// Whether a connection is up.
     pub connected: bool,
 }
@@ -224,6 +229,7 @@ impl SenderStats {
             connects: get(&self.connects),
             disconnects: get(&self.disconnects),
             keepalive_timeouts: get(&self.keepalive_timeouts),
+            keepalives_acked: get(&self.keepalives_acked),
             connected: self.connected.load(Ordering::Relaxed),
         }
     }
@@ -429,7 +435,7 @@ async fn run_sender(
     shared: Arc<Shared>,
 ) {
     let stats = &shared.stats;
-    let mut backoff = config.backoff_min;
+    let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
     let mut keepalive_seq = 0u32;
     loop {
         let connected = tokio::select! {
@@ -439,7 +445,8 @@ async fn run_sender(
         };
         match connected {
             Ok(stream) => {
-                backoff = config.backoff_min;
+                let since = Instant::now();
+                let acked_before = stats.keepalives_acked.load(Ordering::Relaxed);
                 SenderStats::add(&stats.connects, 1);
                 stats.connected.store(true, Ordering::Relaxed);
                 info!(link = %config.name, addr = %config.addr, queued = rx.len(), "connected");
@@ -455,6 +462,12 @@ async fn run_sender(
                 .await;
                 stats.connected.store(false, Ordering::Relaxed);
                 SenderStats::add(&stats.disconnects, 1);
+                // Proved alive: a keepalive acknowledged, or up for a keepalive interval.
+                backoff.connection_ended(
+                    since,
+                    stats.keepalives_acked.load(Ordering::Relaxed) > acked_before,
+                    config.keepalive_interval,
+                );
                 match result {
                     Ok(End::Stop) => break,
                     Ok(End::Drained) => {
@@ -466,25 +479,26 @@ async fn run_sender(
                             SenderStats::add(&stats.keepalive_timeouts, 1);
                         }
                         warn!(link = %config.name, addr = %config.addr, error = %e,
-                            retry_in = ?backoff, "connection closed");
+                            "connection closed");
                     }
                 }
             }
             Err(e) => {
                 // A refused handshake was logged by tls::connect already; say when we retry.
-                warn!(link = %config.name, addr = %config.addr, error = %e, retry_in = ?backoff,
+                warn!(link = %config.name, addr = %config.addr, error = %e,
                     "connection failed");
             }
         }
         if rx.is_closed() && rx.is_empty() {
             break;
         }
+        let delay = backoff.next_delay();
+        debug!(link = %config.name, retry_in = ?delay, "reconnecting");
         tokio::select! {
             biased;
             () = shutdown_signal(&mut stop) => break,
-            () = sleep(backoff) => {}
+            () = sleep(delay) => {}
         }
-        backoff = backoff.saturating_mul(2).min(config.backoff_max);
     }
     let discarded = rx.len();
     if discarded > 0 {
@@ -492,19 +506,6 @@ async fn run_sender(
     }
     shared.warn_drops();
     info!(link = %config.name, "link stopped");
-}
-
-/// Resolves once shutdown is requested (or can no longer be, the handle being gone).
-async fn shutdown_signal(rx: &mut watch::Receiver<bool>) {
-    loop {
-        if *rx.borrow_and_update() {
-            return;
-        }
-        if rx.changed().await.is_err() {
-            // The handle is gone: never asked to stop. Wait forever.
-            std::future::pending::<()>().await;
-        }
-    }
 }
 
 type ClientStream = tokio_rustls::client::TlsStream<TcpStream>;
@@ -564,6 +565,7 @@ async fn deliver(
             event = acks.recv() => match event {
                 Some(Ok(sequence)) => match &outstanding {
                     Some(o) if o.sequence == sequence => {
+                        SenderStats::add(&stats.keepalives_acked, 1);
                         unconfirmed = unconfirmed.saturating_sub(o.covers);
                         outstanding = None;
                     }
@@ -728,12 +730,16 @@ async fn read_mediator<R: AsyncRead>(
 pub struct X2X3Listener {
     acceptor: TlsAcceptor,
     max_pdu_len: usize,
+    idle_timeout: Duration,
+    max_connections: usize,
 }
 
 impl std::fmt::Debug for X2X3Listener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("X2X3Listener")
             .field("max_pdu_len", &self.max_pdu_len)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
     }
 }
@@ -741,12 +747,31 @@ impl std::fmt::Debug for X2X3Listener {
 impl X2X3Listener {
     /// A listener authenticating probes with `acceptor` (a configuration from
     /// [`tls::server_config`]: client certificates required) and accepting PDUs of at most
-    /// `max_pdu_len` octets (see [`super::DEFAULT_MAX_PDU_LEN`]).
+    /// `max_pdu_len` octets (see [`super::DEFAULT_MAX_PDU_LEN`]); a probe silent for 60 s
+    /// (no PDU, no keep-alive) is disconnected; at most 256 probes are served at once.
     pub fn new(acceptor: TlsAcceptor, max_pdu_len: usize) -> Self {
         Self {
             acceptor,
             max_pdu_len: max_pdu_len.max(FIXED_HEADER_LEN),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 256,
         }
+    }
+
+    /// Disconnects a probe that sends nothing for `idle` (set it above the probes'
+    /// keep-alive interval).
+    #[must_use]
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = idle;
+        self
+    }
+
+    /// Serves at most `n` probe connections at once; more are closed at once, with a
+    /// warning.
+    #[must_use]
+    pub fn with_max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
     }
 
     /// Accepts connections on `listener` and forwards each X2/X3 PDU with its peer's address
@@ -759,13 +784,18 @@ impl X2X3Listener {
                 () = out.closed() => break,
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
                 accepted = listener.accept() => match accepted {
+                    Ok((tcp, peer)) if connections.len() >= self.max_connections => {
+                        warn!(listener = LISTENER, %peer, limit = self.max_connections,
+                            "connection refused: too many probe connections");
+                        drop(tcp);
+                    }
                     Ok((tcp, peer)) => {
                         connections.spawn(serve_connection(
                             tcp,
                             peer,
                             self.acceptor.clone(),
                             out.clone(),
-                            self.max_pdu_len,
+                            (self.max_pdu_len, self.idle_timeout),
                         ));
                     }
                     Err(e) => {
@@ -798,7 +828,7 @@ async fn serve_connection(
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     out: mpsc::Sender<(SocketAddr, Pdu)>,
-    max_pdu_len: usize,
+    (max_pdu_len, idle): (usize, Duration),
 ) {
     let _ = tcp.set_nodelay(true);
     let Ok(stream) = tls::accept(&acceptor, tcp, peer, LISTENER).await else {
@@ -807,7 +837,7 @@ async fn serve_connection(
     let identity = tls::peer_identity(&stream).unwrap_or_else(|| "?".into());
     info!(listener = LISTENER, %peer, %identity, "probe connected");
     let (rd, wr) = tokio::io::split(stream);
-    let (end, offset) = read_probe(rd, wr, peer, &out, max_pdu_len).await;
+    let (end, offset) = read_probe(rd, wr, peer, &out, (max_pdu_len, idle)).await;
     info!(listener = LISTENER, %peer, %identity, offset, reason = %end, "probe disconnected");
 }
 
@@ -817,7 +847,7 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
     mut wr: WriteHalf<S>,
     peer: SocketAddr,
     out: &mpsc::Sender<(SocketAddr, Pdu)>,
-    max_pdu_len: usize,
+    (max_pdu_len, idle): (usize, Duration),
 ) -> (String, u64) {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     // Stream offset of the start of `buf`.
@@ -879,7 +909,11 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
         if buf.capacity() - buf.len() < 16 * 1024 {
             buf.reserve(64 * 1024);
         }
-        match rd.read_buf(&mut buf).await {
+        let Ok(read) = timeout(idle, rd.read_buf(&mut buf)).await else {
+            warn!(listener = LISTENER, %peer, offset, ?idle, "probe silent; closing the connection");
+            return (format!("idle for {idle:?}"), offset);
+        };
+        match read {
             Ok(0) if buf.is_empty() => return ("closed by the probe".into(), offset),
             Ok(0) => {
                 return (
@@ -1232,5 +1266,42 @@ mod tests {
     /// Captures this thread's warn lines, probing with the drop warning.
     fn capture_warnings() -> (crate::testlog::Capture, tracing::subscriber::DefaultGuard) {
         crate::testlog::capture_warnings(|| warn_dropped("probe", 0, 0))
+    }
+
+    #[tokio::test]
+    async fn a_silent_probe_is_disconnected_and_the_connection_limit_holds() {
+        let f = fixture();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (out, mut rx) = mpsc::channel(16);
+        let server = X2X3Listener::new(f.acceptor(), DEFAULT_MAX_PDU_LEN)
+            .with_idle_timeout(Duration::from_millis(300))
+            .with_max_connections(1);
+        let task = tokio::spawn(server.serve(listener, out));
+        let connector = TlsConnector::from(f.pki.client_config(&f.probe).unwrap());
+        let name = rustls_pki_types::ServerName::try_from("mdf.test").unwrap();
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let mut first = connector.connect(name.clone(), tcp).await.unwrap();
+        // While the first holds the only slot, a second connection is closed at once.
+        sleep(Duration::from_millis(50)).await;
+        let mut second = TcpStream::connect(addr).await.unwrap();
+        let mut byte = [0u8; 1];
+        let n = timeout(Duration::from_millis(250), second.read(&mut byte)).await;
+        assert!(
+            matches!(n, Ok(Ok(0)) | Ok(Err(_))),
+            "second connection not closed: {n:?}"
+        );
+        // The first, silent, is closed after the idle timeout.
+        let started = Instant::now();
+        let n = timeout(WAIT, first.read(&mut byte)).await.unwrap();
+        assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        // Its slot is free again: a new probe can deliver.
+        let (sender, handle) = X2X3Sender::spawn(f.config("X3 after", addr));
+        assert!(sender.send(x3_pdu(1)));
+        let (_, pdu) = timeout(WAIT, rx.recv()).await.unwrap().unwrap();
+        assert_eq!(pdu.sequence_number(), Some(1));
+        timeout(WAIT, handle.shutdown()).await.unwrap();
+        task.abort();
     }
 }
