@@ -641,6 +641,28 @@ pub struct IriPayload {
 }
 
 impl IriPayload {
+    /// Encodes the payload on its own, as a universal SEQUENCE: the form an X2 PDU
+    /// (TS 103 221-2) carries in the "ETSI TS 102 232-1 Defined Payload" format, from which
+    /// the mediator builds the HI2 PS-PDU with its own header.
+    pub fn to_ber(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        self.encode(&mut w, Tag::SEQUENCE);
+        w.into_vec()
+    }
+
+    /// Decodes exactly one payload encoded by [`IriPayload::to_ber`] (any BER form);
+    /// trailing octets are an error.
+    pub fn from_ber(data: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(data);
+        let tlv = r.read()?;
+        if !tlv.tag.same_type(Tag::SEQUENCE) {
+            return Err(tlv.unexpected("IRIPayload", "a SEQUENCE"));
+        }
+        let payload = Self::decode(&tlv)?;
+        r.finish()?;
+        Ok(payload)
+    }
+
     fn encode(&self, w: &mut Writer, tag: Tag) {
         w.constructed(tag, |w| {
             if let Some(t) = self.iri_type {

@@ -161,6 +161,19 @@ proptest! {
             event: li_core::IriEvent::Access(event),
         };
         let pdu = s.iri_pdu(seq, &record).unwrap();
-        prop_assert_eq!(PsPdu::decode(&pdu.encode()).unwrap(), pdu);
+        prop_assert_eq!(PsPdu::decode(&pdu.encode()).unwrap(), pdu.clone());
+        // The stand-alone IRIPayload (an X2 payload) round-trips too, in any BER form.
+        let li_asn1::Payload::IriPayloadSequence(items) = pdu.payload else {
+            panic!("not IRI")
+        };
+        let ber = items[0].to_ber();
+        prop_assert_eq!(&li_asn1::IriPayload::from_ber(&ber).unwrap(), &items[0]);
+        let mut rewritten = Vec::new();
+        rewrite(&Reader::new(&ber).read().unwrap(), &mut rewritten);
+        prop_assert_eq!(&li_asn1::IriPayload::from_ber(&rewritten).unwrap(), &items[0]);
+        let mut trailing = ber.clone();
+        trailing.push(0);
+        prop_assert!(li_asn1::IriPayload::from_ber(&trailing).is_err());
+        prop_assert!(li_asn1::IriPayload::from_ber(&ber[..ber.len() - 1]).is_err());
     }
 }
