@@ -1,0 +1,778 @@
+//! The typed X1 message model (TS 103 221-1 clause 6 and its XSD, version 1.22.1).
+
+use core::fmt;
+use core::str::FromStr;
+use std::net::IpAddr;
+
+use li_core::{DestinationId, E164Number, InterceptScope, Liid, TargetIdentifier, Timestamp, Xid};
+
+/// An `X1Request` document: one or more request messages (XSD `RequestContainer`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct X1Request {
+    /// The `x1RequestMessage` elements, in document order (at least one).
+    pub messages: Vec<RequestMessage>,
+}
+
+/// An `X1Response` document: one or more response messages (XSD `ResponseContainer`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct X1Response {
+    /// The `x1ResponseMessage` elements, in document order (at least one).
+    pub messages: Vec<ResponseMessage>,
+}
+
+impl X1Request {
+    /// A container holding one message.
+    pub fn single(header: MessageHeader, body: RequestBody) -> Self {
+        Self {
+            messages: vec![RequestMessage { header, body }],
+        }
+    }
+}
+
+impl X1Response {
+    /// A container holding one message.
+    pub fn single(header: MessageHeader, body: ResponseBody) -> Self {
+        Self {
+            messages: vec![ResponseMessage { header, body }],
+        }
+    }
+}
+
+/// One `x1RequestMessage`: the common header (XSD `X1RequestMessage`) and the message its
+/// `xsi:type` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestMessage {
+    /// admfIdentifier, neIdentifier, messageTimestamp, version, x1TransactionId.
+    pub header: MessageHeader,
+    /// The request proper.
+    pub body: RequestBody,
+}
+
+/// One `x1ResponseMessage`: the common header (XSD `X1ResponseMessage`) and the message its
+/// `xsi:type` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseMessage {
+    /// admfIdentifier, neIdentifier, messageTimestamp, version, x1TransactionId.
+    pub header: MessageHeader,
+    /// The response proper.
+    pub body: ResponseBody,
+}
+
+/// The header every request and response message starts with (TS 103 221-1 clause 6.1).
+///
+/// `admf_identifier` and `ne_identifier` are XSD `xs:token`s: on decode their whitespace is
+/// collapsed as XSD prescribes; on encode they must already be collapsed (no leading,
+/// trailing or doubled spaces, no tabs or line breaks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageHeader {
+    /// The ADMF sending the request (or addressed by the response).
+    pub admf_identifier: String,
+    /// The network element (POI or MDF) addressed by the request (or answering).
+    pub ne_identifier: String,
+    /// When the message was sent (`QualifiedMicrosecondDateTime`, written in UTC).
+    pub message_timestamp: Timestamp,
+    /// The version of TS 103 221-1 the sender implements.
+    pub version: X1Version,
+    /// Pairs a response with its request (clause 5.2); a response repeats the request's.
+    pub x1_transaction_id: TransactionId,
+}
+
+impl MessageHeader {
+    /// The header of a response to `request`: the same identifiers, transaction id and
+    /// version, with the time of the response.
+    pub fn response_to(request: &Self, now: Timestamp) -> Self {
+        Self {
+            message_timestamp: now,
+            ..request.clone()
+        }
+    }
+}
+
+/// The TS 103 221-1 version in a message header, `v1.<minor>.<patch>` (XSD `Version`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct X1Version {
+    /// The middle number.
+    pub minor: u32,
+    /// The last number.
+    pub patch: u32,
+}
+
+impl X1Version {
+    /// The version of the XSD this module implements, v1.22.1.
+    pub const CURRENT: Self = Self {
+        minor: 22,
+        patch: 1,
+    };
+}
+
+impl fmt::Display for X1Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v1.{}.{}", self.minor, self.patch)
+    }
+}
+
+impl FromStr for X1Version {
+    type Err = &'static str;
+
+    /// Parses `v1.<digits>.<digits>` (ASCII digits).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const BAD: &str = "not a version v1.<minor>.<patch>";
+        let rest = s.strip_prefix("v1.").ok_or(BAD)?;
+        let (minor, patch) = rest.split_once('.').ok_or(BAD)?;
+        let number = |t: &str| {
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(BAD);
+            }
+            t.parse::<u32>().map_err(|_| "version number out of range")
+        };
+        Ok(Self {
+            minor: number(minor)?,
+            patch: number(patch)?,
+        })
+    }
+}
+
+/// The `x1TransactionId` of clause 5.2: a UUID chosen by the ADMF for each request.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TransactionId([u8; 16]);
+
+impl TransactionId {
+    /// The identifier with these 16 octets (network byte order).
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// A random (version 4) identifier made from 16 caller-supplied random octets.
+    pub const fn new_v4_from_random(random: [u8; 16]) -> Self {
+        Self(*Xid::new_v4_from_random(random).as_bytes())
+    }
+
+    /// The 16 octets.
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl FromStr for TransactionId {
+    type Err = li_core::Error;
+
+    /// Parses the canonical `8-4-4-4-12` hexadecimal form, in either case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The UUID syntax is li-core's; only the type differs.
+        s.parse::<Xid>().map(|x| Self(*x.as_bytes()))
+    }
+}
+
+impl fmt::Display for TransactionId {
+    /// Writes the canonical lowercase form.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&Xid::from_bytes(self.0), f)
+    }
+}
+
+impl fmt::Debug for TransactionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TransactionId({self})")
+    }
+}
+
+/// The request messages this module models, by their `xsi:type` (clause 6.2 to 6.6).
+///
+/// Not modelled (a decode error naming the type, which the server answers with an
+/// `ErrorResponse`): ReportTaskIssue, ReportDestinationIssue, ReportNEIssue (sent by the NE,
+/// not to it), GetAllGenericObjectDetails and the generic object messages (CreateObject,
+/// ModifyObject, GetObject, DeleteObject, ListObjectsOfType, DeleteAllObjects).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestBody {
+    /// `ActivateTaskRequest` (6.2.1).
+    ActivateTask(TaskDetails),
+    /// `ModifyTaskRequest` (6.2.2): the task's complete new details.
+    ModifyTask(TaskDetails),
+    /// `DeactivateTaskRequest` (6.2.3).
+    DeactivateTask(Xid),
+    /// `DeactivateAllTasksRequest` (6.2.4).
+    DeactivateAllTasks,
+    /// `CreateDestinationRequest` (6.3.1).
+    CreateDestination(DestinationDetails),
+    /// `ModifyDestinationRequest` (6.3.2).
+    ModifyDestination(DestinationDetails),
+    /// `RemoveDestinationRequest` (6.3.3).
+    RemoveDestination(DestinationId),
+    /// `RemoveAllDestinationsRequest` (6.3.4).
+    RemoveAllDestinations,
+    /// `GetTaskDetailsRequest` (6.4.2).
+    GetTaskDetails(Xid),
+    /// `GetDestinationDetailsRequest` (6.4.3).
+    GetDestinationDetails(DestinationId),
+    /// `GetNEStatusRequest` (6.4.4).
+    GetNeStatus,
+    /// `GetAllDetailsRequest` (6.4.5).
+    GetAllDetails,
+    /// `ListAllDetailsRequest` (6.4.6).
+    ListAllDetails,
+    /// `GetAllTaskDetailsRequest` (6.4.7).
+    GetAllTaskDetails,
+    /// `GetAllDestinationDetailsRequest` (6.4.8).
+    GetAllDestinationDetails,
+    /// `PingRequest` (6.6.1).
+    Ping,
+    /// `KeepaliveRequest` (6.6.2).
+    Keepalive,
+}
+
+impl RequestBody {
+    /// The `RequestMessageType` of this request (as an `ErrorResponse` names it).
+    pub fn message_type(&self) -> RequestMessageType {
+        use RequestMessageType as T;
+        match self {
+            Self::ActivateTask(_) => T::ActivateTask,
+            Self::ModifyTask(_) => T::ModifyTask,
+            Self::DeactivateTask(_) => T::DeactivateTask,
+            Self::DeactivateAllTasks => T::DeactivateAllTasks,
+            Self::CreateDestination(_) => T::CreateDestination,
+            Self::ModifyDestination(_) => T::ModifyDestination,
+            Self::RemoveDestination(_) => T::RemoveDestination,
+            Self::RemoveAllDestinations => T::RemoveAllDestinations,
+            Self::GetTaskDetails(_) => T::GetTaskDetails,
+            Self::GetDestinationDetails(_) => T::GetDestinationDetails,
+            Self::GetNeStatus => T::GetNeStatus,
+            Self::GetAllDetails => T::GetAllDetails,
+            Self::ListAllDetails => T::ListAllDetails,
+            Self::GetAllTaskDetails => T::GetAllTaskDetails,
+            Self::GetAllDestinationDetails => T::GetAllDestinationDetails,
+            Self::Ping => T::Ping,
+            Self::Keepalive => T::Keepalive,
+        }
+    }
+}
+
+/// The response messages this module models, by their `xsi:type`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResponseBody {
+    /// Every response whose only content is `oK` (`ActivateTaskResponse`,
+    /// `PingResponse` ...): which one is `kind`.
+    Ok {
+        /// Which request this acknowledges.
+        kind: AckKind,
+        /// Acknowledged only, or acknowledged and completed.
+        status: OkStatus,
+    },
+    /// `GetTaskDetailsResponse` (6.4.2).
+    GetTaskDetails(TaskResponseDetails),
+    /// `GetDestinationDetailsResponse` (6.4.3).
+    GetDestinationDetails(DestinationResponseDetails),
+    /// `GetNEStatusResponse` (6.4.4).
+    GetNeStatus(NeStatusDetails),
+    /// `GetAllDetailsResponse` (6.4.5); `listOfGenericObjectResponseDetails` is not modelled.
+    GetAllDetails {
+        /// The NE's own status.
+        ne_status: NeStatusDetails,
+        /// Every task.
+        tasks: Vec<TaskResponseDetails>,
+        /// Every destination.
+        destinations: Vec<DestinationResponseDetails>,
+    },
+    /// `ListAllDetailsResponse` (6.4.6); `ListOfGenericObjectIDs` is not modelled.
+    ListAllDetails {
+        /// Every task's XID.
+        xids: Vec<Xid>,
+        /// Every destination's DID.
+        dids: Vec<DestinationId>,
+    },
+    /// `GetAllTaskDetailsResponse` (6.4.7). The optional list is always written; absent
+    /// decodes as empty.
+    GetAllTaskDetails(Vec<TaskResponseDetails>),
+    /// `GetAllDestinationDetailsResponse` (6.4.8). The optional list is always written;
+    /// absent decodes as empty.
+    GetAllDestinationDetails(Vec<DestinationResponseDetails>),
+    /// `ErrorResponse` (6.7).
+    Error(ErrorResponse),
+}
+
+/// The requests answered by a bare `oK` (see [`ResponseBody::Ok`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AckKind {
+    /// `ActivateTaskResponse`.
+    ActivateTask,
+    /// `ModifyTaskResponse`.
+    ModifyTask,
+    /// `DeactivateTaskResponse`.
+    DeactivateTask,
+    /// `DeactivateAllTasksResponse`.
+    DeactivateAllTasks,
+    /// `CreateDestinationResponse`.
+    CreateDestination,
+    /// `ModifyDestinationResponse`.
+    ModifyDestination,
+    /// `RemoveDestinationResponse`.
+    RemoveDestination,
+    /// `RemoveAllDestinationsResponse`.
+    RemoveAllDestinations,
+    /// `PingResponse`.
+    Ping,
+    /// `KeepaliveResponse`.
+    Keepalive,
+}
+
+impl AckKind {
+    /// Every kind.
+    pub const ALL: [Self; 10] = [
+        Self::ActivateTask,
+        Self::ModifyTask,
+        Self::DeactivateTask,
+        Self::DeactivateAllTasks,
+        Self::CreateDestination,
+        Self::ModifyDestination,
+        Self::RemoveDestination,
+        Self::RemoveAllDestinations,
+        Self::Ping,
+        Self::Keepalive,
+    ];
+
+    /// The request this acknowledges.
+    pub const fn request_type(self) -> RequestMessageType {
+        use RequestMessageType as T;
+        match self {
+            Self::ActivateTask => T::ActivateTask,
+            Self::ModifyTask => T::ModifyTask,
+            Self::DeactivateTask => T::DeactivateTask,
+            Self::DeactivateAllTasks => T::DeactivateAllTasks,
+            Self::CreateDestination => T::CreateDestination,
+            Self::ModifyDestination => T::ModifyDestination,
+            Self::RemoveDestination => T::RemoveDestination,
+            Self::RemoveAllDestinations => T::RemoveAllDestinations,
+            Self::Ping => T::Ping,
+            Self::Keepalive => T::Keepalive,
+        }
+    }
+
+    /// The `xsi:type` of the response, e.g. `"ActivateTaskResponse"`.
+    pub const fn response_type(self) -> &'static str {
+        match self {
+            Self::ActivateTask => "ActivateTaskResponse",
+            Self::ModifyTask => "ModifyTaskResponse",
+            Self::DeactivateTask => "DeactivateTaskResponse",
+            Self::DeactivateAllTasks => "DeactivateAllTasksResponse",
+            Self::CreateDestination => "CreateDestinationResponse",
+            Self::ModifyDestination => "ModifyDestinationResponse",
+            Self::RemoveDestination => "RemoveDestinationResponse",
+            Self::RemoveAllDestinations => "RemoveAllDestinationsResponse",
+            Self::Ping => "PingResponse",
+            Self::Keepalive => "KeepaliveResponse",
+        }
+    }
+}
+
+/// XSD `OK`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OkStatus {
+    /// `AcknowledgedAndCompleted`: done.
+    AcknowledgedAndCompleted,
+    /// `Acknowledged`: accepted, to be completed later.
+    Acknowledged,
+}
+
+/// Defines a string enumeration of the XSD with `as_str` and `FromStr`.
+macro_rules! xsd_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in XSD order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
+
+            /// The XSD enumeration value.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+
+            /// Parses the XSD enumeration value (exact, case-sensitive).
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(format!(
+                        "not one of {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+xsd_enum! {
+    /// XSD `DeliveryType`: what the NE sends over X2/X3 for a task or destination.
+    DeliveryType {
+        /// `X2Only`: IRI only.
+        X2Only = "X2Only",
+        /// `X3Only`: content only.
+        X3Only = "X3Only",
+        /// `X2andX3`: both.
+        X2AndX3 = "X2andX3",
+    }
+}
+
+impl DeliveryType {
+    /// The li-core scope: X2Only is IRI only, X2andX3 IRI and CC; X3Only (content without
+    /// IRI) has no li-core scope and gives `None`.
+    pub const fn scope(self) -> Option<InterceptScope> {
+        match self {
+            Self::X2Only => Some(InterceptScope::IriOnly),
+            Self::X2AndX3 => Some(InterceptScope::IriAndCc),
+            Self::X3Only => None,
+        }
+    }
+
+    /// The delivery type of a li-core scope.
+    pub const fn from_scope(scope: InterceptScope) -> Self {
+        match scope {
+            InterceptScope::IriOnly => Self::X2Only,
+            InterceptScope::IriAndCc => Self::X2AndX3,
+        }
+    }
+}
+
+xsd_enum! {
+    /// XSD `MediationDeliveryType`: what the MDF delivers over HI2/HI3.
+    MediationDeliveryType {
+        /// `HI2Only`.
+        Hi2Only = "HI2Only",
+        /// `HI3Only`.
+        Hi3Only = "HI3Only",
+        /// `HI2andHI3`.
+        Hi2AndHi3 = "HI2andHI3",
+    }
+}
+
+xsd_enum! {
+    /// XSD `ProvisioningStatus` of a task (6.4.2.2).
+    ProvisioningStatus {
+        /// `awaitingProvisioning`.
+        AwaitingProvisioning = "awaitingProvisioning",
+        /// `failed`.
+        Failed = "failed",
+        /// `complete`.
+        Complete = "complete",
+    }
+}
+
+xsd_enum! {
+    /// XSD `DestinationDeliveryStatus` (6.4.3.2).
+    DestinationDeliveryStatus {
+        /// `activeAndWorking`.
+        ActiveAndWorking = "activeAndWorking",
+        /// `deliveryFault`.
+        DeliveryFault = "deliveryFault",
+    }
+}
+
+xsd_enum! {
+    /// XSD `NeStatus` (6.4.4).
+    NeStatus {
+        /// `OK`.
+        Ok = "OK",
+        /// `Faults`.
+        Faults = "Faults",
+    }
+}
+
+xsd_enum! {
+    /// XSD `RequestMessageType`: which request an `ErrorResponse` answers (every value of the
+    /// XSD, including requests this module does not model).
+    RequestMessageType {
+        /// `ActivateTask`.
+        ActivateTask = "ActivateTask",
+        /// `ModifyTask`.
+        ModifyTask = "ModifyTask",
+        /// `DeactivateTask`.
+        DeactivateTask = "DeactivateTask",
+        /// `DeactivateAllTasks`.
+        DeactivateAllTasks = "DeactivateAllTasks",
+        /// `GetTaskDetails`.
+        GetTaskDetails = "GetTaskDetails",
+        /// `CreateDestination`.
+        CreateDestination = "CreateDestination",
+        /// `ModifyDestination`.
+        ModifyDestination = "ModifyDestination",
+        /// `RemoveDestination`.
+        RemoveDestination = "RemoveDestination",
+        /// `RemoveAllDestinations`.
+        RemoveAllDestinations = "RemoveAllDestinations",
+        /// `GetDestinationDetails`.
+        GetDestinationDetails = "GetDestinationDetails",
+        /// `GetNEStatus`.
+        GetNeStatus = "GetNEStatus",
+        /// `GetAllDetails`.
+        GetAllDetails = "GetAllDetails",
+        /// `GetAllTaskDetails`.
+        GetAllTaskDetails = "GetAllTaskDetails",
+        /// `GetAllDestinationDetails`.
+        GetAllDestinationDetails = "GetAllDestinationDetails",
+        /// `GetAllGenericObjectDetails`.
+        GetAllGenericObjectDetails = "GetAllGenericObjectDetails",
+        /// `ListAllDetails`.
+        ListAllDetails = "ListAllDetails",
+        /// `ReportTaskIssue`.
+        ReportTaskIssue = "ReportTaskIssue",
+        /// `ReportDestinationIssue`.
+        ReportDestinationIssue = "ReportDestinationIssue",
+        /// `ReportNEIssue`.
+        ReportNeIssue = "ReportNEIssue",
+        /// `Ping`.
+        Ping = "Ping",
+        /// `Keepalive`.
+        Keepalive = "Keepalive",
+        /// `CreateObject`.
+        CreateObject = "CreateObject",
+        /// `ModifyObject`.
+        ModifyObject = "ModifyObject",
+        /// `GetObject`.
+        GetObject = "GetObject",
+        /// `DeleteObject`.
+        DeleteObject = "DeleteObject",
+        /// `ListObjectsOfType`.
+        ListObjectsOfType = "ListObjectsOfType",
+        /// `DeleteAllObjects`.
+        DeleteAllObjects = "DeleteAllObjects",
+        /// `ExtendedRequestMessageType` (see [`ErrorResponse::extended_request_message_type`]).
+        ExtendedRequestMessageType = "ExtendedRequestMessageType",
+    }
+}
+
+impl RequestMessageType {
+    /// The request type named by a request's `xsi:type` (`"ActivateTaskRequest"` ->
+    /// `ActivateTask`), if it is one of the XSD's.
+    pub fn from_request_type(xsi_type: &str) -> Option<Self> {
+        let name = xsi_type.strip_suffix("Request")?;
+        name.parse()
+            .ok()
+            .filter(|t| *t != Self::ExtendedRequestMessageType)
+    }
+}
+
+/// XSD `ErrorResponse` (6.7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorResponse {
+    /// The request that failed.
+    pub request_message_type: RequestMessageType,
+    /// Why.
+    pub error: ErrorInformation,
+    /// `extensionInformation/extendedRequestMessageType` (with `extensionSpecification`
+    /// TS133128, the only value the XSD allows), for requests defined by TS 133 128.
+    pub extended_request_message_type: Option<String>,
+}
+
+/// XSD `ErrorInformation`: an error or fault code and its description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorInformation {
+    /// `errorCode` (an `xs:integer`; values outside `i64` are refused on decode).
+    pub code: i64,
+    /// `errorDescription`.
+    pub description: String,
+}
+
+/// Error codes this implementation puts in the `ErrorResponse`s it generates. TS 103 221-1
+/// leaves their values to the implementation; these are ours.
+pub mod error_code {
+    /// The request could not be decoded (malformed XML, schema violation, a value out of
+    /// range); the description names the element and byte.
+    pub const MALFORMED_REQUEST: i64 = 1000;
+    /// The request is valid but uses a message, element or value this NE does not support.
+    pub const UNSUPPORTED: i64 = 1001;
+    /// The request was not executed because another message in the same `X1Request` was
+    /// malformed (a container is executed entirely or not at all).
+    pub const NOT_EXECUTED: i64 = 1002;
+    /// The `admfIdentifier` is not one this NE accepts requests from.
+    pub const ADMF_NOT_AUTHORISED: i64 = 1003;
+    /// The handler failed (the description says why).
+    pub const HANDLER_FAILED: i64 = 1004;
+}
+
+/// XSD `TaskDetails` (6.2.1.2).
+///
+/// Carried: xId, targetIdentifiers, deliveryType, listOfDIDs (dId only),
+/// listOfMediationDetails, correlationID, implicitDeactivationAllowed, productID.
+/// Refused on decode (not ignored: each could change what is intercepted or where it goes):
+/// `dSId` destination sets, listOfServiceTypes, taskDetailsExtensions,
+/// listOfTrafficPolicyReferences.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskDetails {
+    /// The task.
+    pub xid: Xid,
+    /// What to intercept (at least one); see [`crate::x1`] for the mapping of XSD kinds.
+    pub targets: Vec<TargetIdentifier>,
+    /// X2, X3 or both.
+    pub delivery_type: DeliveryType,
+    /// Where X2/X3 for the task go (may be empty).
+    pub dids: Vec<DestinationId>,
+    /// MDF only: the LIIDs and HI delivery of the task (absent and empty are the same).
+    pub mediation_details: Vec<MediationDetails>,
+    /// `correlationID`.
+    pub correlation_id: Option<u64>,
+    /// `implicitDeactivationAllowed`.
+    pub implicit_deactivation_allowed: Option<bool>,
+    /// `productID`.
+    pub product_id: Option<Xid>,
+}
+
+impl TaskDetails {
+    /// Details with the mandatory fields only.
+    pub fn new(
+        xid: Xid,
+        targets: Vec<TargetIdentifier>,
+        delivery_type: DeliveryType,
+        dids: Vec<DestinationId>,
+    ) -> Self {
+        Self {
+            xid,
+            targets,
+            delivery_type,
+            dids,
+            mediation_details: Vec::new(),
+            correlation_id: None,
+            implicit_deactivation_allowed: None,
+            product_id: None,
+        }
+    }
+}
+
+/// XSD `MediationDetails`: one LIID of a task at the MDF.
+///
+/// mediationDetailsExtensions, serviceScopingOptions and listOfTrafficPolicyReferences are
+/// refused on decode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediationDetails {
+    /// `LIID` (TS 103 280: 1 to 25 printable ASCII characters; the 26..50 hex digit form is
+    /// refused, as [`Liid`] holds at most 25 octets).
+    pub liid: Liid,
+    /// HI2, HI3 or both.
+    pub delivery_type: MediationDeliveryType,
+    /// `StartTime`.
+    pub start_time: Option<Timestamp>,
+    /// `EndTime`.
+    pub end_time: Option<Timestamp>,
+    /// `listOfDIDs` (dId only); `None` when absent.
+    pub dids: Option<Vec<DestinationId>>,
+}
+
+/// XSD `DestinationDetails` (6.3.1.2). destinationDetailsExtensions are refused on decode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DestinationDetails {
+    /// The destination.
+    pub did: DestinationId,
+    /// `friendlyName`.
+    pub friendly_name: Option<String>,
+    /// What the destination receives.
+    pub delivery_type: DeliveryType,
+    /// Where it is.
+    pub delivery_address: DeliveryAddress,
+}
+
+/// XSD `DeliveryAddress`. The `emailAddress` alternative is refused on decode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeliveryAddress {
+    /// `ipAddressAndPort` (TS 103 280 `IPAddressPort`).
+    IpAddressPort {
+        /// IPv4 or IPv6 address.
+        address: IpAddr,
+        /// TCP or UDP port.
+        port: Port,
+    },
+    /// `e164Number`.
+    E164Number(E164Number),
+    /// `uri` (`xs:anyURI`; on encode: non-empty, no whitespace or control characters).
+    Uri(String),
+}
+
+/// TS 103 280 `Port`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Port {
+    /// `TCPPort`: 2..=65535 (TS 103 280 excludes 0 and 1).
+    Tcp(u16),
+    /// `UDPPort`: 0..=65535.
+    Udp(u16),
+}
+
+/// XSD `TaskResponseDetails`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskResponseDetails {
+    /// The task as provisioned.
+    pub details: TaskDetails,
+    /// Its status.
+    pub status: TaskStatus,
+}
+
+/// XSD `TaskStatus` (6.4.2.2). taskStatusExtensions are refused on decode; the `xs:integer`
+/// counters are non-negative here (negative values are refused on decode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskStatus {
+    /// Provisioning state.
+    pub provisioning_status: ProvisioningStatus,
+    /// `listOfFaults` (may be empty).
+    pub faults: Vec<ErrorInformation>,
+    /// `timeOfLastIntercept`.
+    pub time_of_last_intercept: Option<Timestamp>,
+    /// `amountOfX2Data`.
+    pub amount_of_x2_data: Option<u64>,
+    /// `amountOfX3Data`.
+    pub amount_of_x3_data: Option<u64>,
+    /// `timeOfLastModification`.
+    pub time_of_last_modification: Option<Timestamp>,
+    /// `numberOfModifications`.
+    pub number_of_modifications: Option<u64>,
+}
+
+impl TaskStatus {
+    /// A status with the mandatory fields only.
+    pub fn new(provisioning_status: ProvisioningStatus) -> Self {
+        Self {
+            provisioning_status,
+            faults: Vec::new(),
+            time_of_last_intercept: None,
+            amount_of_x2_data: None,
+            amount_of_x3_data: None,
+            time_of_last_modification: None,
+            number_of_modifications: None,
+        }
+    }
+}
+
+/// XSD `DestinationResponseDetails`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DestinationResponseDetails {
+    /// The destination as provisioned.
+    pub details: DestinationDetails,
+    /// `destinationStatus/destinationDeliveryStatus`.
+    pub delivery_status: DestinationDeliveryStatus,
+    /// `destinationStatus/listOfFaults`.
+    pub faults: Vec<ErrorInformation>,
+}
+
+/// XSD `NeStatusDetails`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeStatusDetails {
+    /// OK or Faults.
+    pub status: NeStatus,
+    /// `listOfFaults`.
+    pub faults: Vec<ErrorInformation>,
+}
