@@ -41,7 +41,10 @@
 //! sed -n 5p audit.log | sed -E 's/,"hash":"[0-9a-f]{64}"\}$/}/' | tr -d '\n' | sha256sum
 //! ```
 //!
-//! prints the `hash` stored on line 5, which must also be the `prev` of line 6. The chain
+//! prints the `hash` stored on line 5, which must also be the `prev` of line 6. Recomputing
+//! from the parsed fields works too: Python's
+//! `json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` writes
+//! `detail` in the canonical form (for keys in the Basic Multilingual Plane). The chain
 //! detects any change to the log *except* truncation of its tail (or its replacement by a
 //! freshly computed chain): anchor the last hash elsewhere (an operator's notebook, a remote
 //! log, a periodic `audit.checkpoint` entry shipped off the machine) to detect that too.
