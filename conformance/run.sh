@@ -9,18 +9,18 @@
 #   SHARED_DIR       shared/ directory holding tools/etsi-asn1 (default: ETSI_SCHEMAS/../..)
 #   CONFORMANCE_OUT  output directory, emptied first (default: conformance/out, git-ignored)
 #
-# Each step is a function step_NAME; add one and list it in STEPS to extend the suite (X1 XSD
-# validation, tshark dissection of X2/X3 come later). A step returns non-zero to fail; the
-# suite goes on with the next step unless the step sets FATAL=1, and exits 1 at the end if any
-# step failed. Steps that compare values call compare.py, whose 'WORD: N passed, M failed'
-# lines are summed into the closing 'conformance: N passed, M failed' line.
+# Each step is a function step_NAME; add one and list it in STEPS to extend the suite. A step
+# returns non-zero to fail; the suite goes on with the next step unless the step sets FATAL=1,
+# and exits 1 at the end if any step failed. Steps that compare values call compare.py, whose
+# 'WORD: N passed, M failed' lines are summed into the closing 'conformance: N passed, M failed'
+# line.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONF="$ROOT/conformance"
 cd "$ROOT"
 
-STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction x2x3_tshark)
+STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction x2x3_tshark x1_xsd)
 
 if [ -z "${ETSI_SCHEMAS:-}" ]; then
     ETSI_SCHEMAS="$(realpath -m "$ROOT/../shared/standards/etsi")"
@@ -157,6 +157,38 @@ step_x2x3_tshark() {
         fi
         [ "$r" = 0 ] || rc=$r
     done
+    return "$rc"
+}
+
+# X1 (TS 103 221-1) against the official XSD: every request and response kind we encode
+# (harness x1-write), and the shared sample through our decoder and encoder (harness
+# x1-reencode, which also checks the re-encoding decodes to the same value), validated by
+# xmlschema (etsi_asn1.py x1-validate with TS_103_221_01.xsd, TS_103_280.xsd and
+# TS_103_221_01_HashedID.xsd). Each file is one pass or one failure; a file the validator
+# gave no verdict on is a failure.
+step_x1_xsd() {
+    local dir="$OUT/x1" sample="$SHARED_DIR/standards/samples/x1-ActivateTaskRequest.xml"
+    local rc=0 passed failed files expected
+    [ -f "$sample" ] || { log "$sample not found (set SHARED_DIR)"; return 1; }
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "${HARNESS[@]}" x1-write "$dir" || { log "harness 'x1-write' failed"; return 1; }
+    "${HARNESS[@]}" x1-reencode "$sample" "$dir/sample-reencoded.xml" \
+        || { log "harness 'x1-reencode' failed on $sample"; TOTAL_FAILED=$((TOTAL_FAILED + 1)); rc=1; }
+    files=("$dir"/*.xml)
+    expected=$((${#files[@]} + 1))
+    "$PY" "$TOOL" x1-validate "$sample" "${files[@]}" | tee "$dir/validate.last" || rc=1
+    passed=$(grep -c ' VALID$' "$dir/validate.last" || true)
+    failed=$(grep -c ' INVALID (' "$dir/validate.last" || true)
+    if [ $((passed + failed)) -ne "$expected" ]; then
+        log "x1-validate gave a verdict on $((passed + failed)) of $expected files"
+        failed=$((expected - passed))
+        rc=1
+    fi
+    echo "x1_xsd: $passed passed, $failed failed"
+    TOTAL_PASSED=$((TOTAL_PASSED + passed))
+    TOTAL_FAILED=$((TOTAL_FAILED + failed))
+    [ "$failed" -eq 0 ] || rc=1
     return "$rc"
 }
 

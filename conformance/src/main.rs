@@ -4,8 +4,10 @@
 //!                  value we meant, in pycrate's value shape; a stream of PDUs gets NAME.jsonl.
 //! `decode FILE...` decodes each file with our tolerant reader and prints one JSON line per
 //!                  PDU: {"file", "value"} or {"file", "error"}.
+//! `x1-*`           X1 documents for XSD validation (see x1.rs).
 
 mod json;
+mod x1;
 mod x2x3;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         }
         Some((cmd, files)) if cmd == "decode" && !files.is_empty() => decode(files),
         Some((cmd, rest)) if cmd.starts_with("x2x3-") => x2x3::main(cmd, rest),
+        Some((cmd, rest)) if cmd.starts_with("x1-") => x1::main(cmd, rest),
         _ => {
             eprintln!("usage: li-conformance encode OUTDIR | decode FILE...");
             ExitCode::from(2)
