@@ -438,6 +438,9 @@ fn attach(stack: &mut [Node], root: &mut Option<Node>, node: Node) {
 
 /// Appends character data to the open element; outside the root only whitespace is allowed.
 fn push_text(stack: &mut [Node], content: &str, pos: usize) -> Result<(), &'static str> {
+    if !content.chars().all(is_xml_char) {
+        return Err("a character XML does not allow");
+    }
     match stack.last_mut() {
         Some(node) => {
             if node.text.is_empty() {
@@ -1110,8 +1113,17 @@ fn target_identifier(cx: &Cx<'_>, node: &Node) -> Result<TargetIdentifier, X1Err
                 .parse()
                 .map_err(|_| bad("not a MAC address"))?,
         ),
-        "sipUri" => TargetIdentifier::sip_uri(simple(cx, kind)?.trim())
-            .map_err(|e| bad(&format!("not a SIP URI: {e}")))?,
+        "sipUri" => {
+            let text = simple(cx, kind)?.trim();
+            let rest = text
+                .strip_prefix("sips:")
+                .or_else(|| text.strip_prefix("sip:"))
+                .unwrap_or_default();
+            if !rest.chars().all(is_uri_pattern_char) {
+                return Err(bad("not a SIP URI: a character outside TS 103 280 SIPURI"));
+            }
+            TargetIdentifier::sip_uri(text).map_err(|e| bad(&format!("not a SIP URI: {e}")))?
+        }
         "e164Number" => {
             let digits = simple(cx, kind)?.trim();
             TargetIdentifier::E164Number(
@@ -1207,7 +1219,14 @@ fn delivery_address(cx: &Cx<'_>, node: &Node) -> Result<DeliveryAddress, X1Error
             )
         })?)
     } else if let Some(n) = seq.opt(Ns::X1, "uri") {
-        DeliveryAddress::Uri(simple(cx, n)?.trim().to_owned())
+        let uri = simple(cx, n)?.trim();
+        if uri.is_empty() || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(cx.child("uri").err(
+                n.text_pos,
+                "a URI is non-empty, without whitespace or controls",
+            ));
+        }
+        DeliveryAddress::Uri(uri.to_owned())
     } else {
         let (offset, found) = match seq.peek() {
             Some(n) => (n.pos, n.describe()),
@@ -1329,6 +1348,9 @@ fn parse_cidr(text: &str, v6: bool) -> Result<IpPrefix, &'static str> {
         return Err("prefix length is not a number");
     }
     let len: u8 = len.parse().map_err(|_| "prefix length out of range")?;
+    if v6 && len == 0 {
+        return Err("IPv6CIDR lengths are 1..=128");
+    }
     IpPrefix::new(addr, len).map_err(|_| "prefix length out of range, or host bits set")
 }
 
