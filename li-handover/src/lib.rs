@@ -67,6 +67,7 @@ pub mod numbering;
 mod retry;
 pub mod spool;
 pub mod tls;
+pub mod x1;
 pub mod x2x3;
 
 #[cfg(test)]

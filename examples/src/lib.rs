@@ -1,0 +1,9 @@
+//! Building blocks of the reference binaries: the mediation function, the audit log, the
+//! warrant store, metrics exposition and the shipped sample capture.
+
+pub mod audit;
+pub mod cli;
+pub mod mediator;
+pub mod metrics;
+pub mod sample;
+pub mod store;

@@ -1,0 +1,831 @@
+//! The mediation function (MDF): X2/X3 from probes in, HI2/HI3 PS-PDUs to every agency out.
+//!
+//! A [`Mediator`] holds the tasks (XID → LIID, scope, validity window, destinations) and the
+//! destinations (one per agency interface: a DID, an address, HI2 or HI3) that the
+//! administration function provisions over X1, one durable [`NumberedSpool`] and one
+//! delivery link ([`li_handover::hi::run_link`]) per destination.
+//!
+//! It enforces the warrant a second time, whatever the probe sent: an X2/X3 PDU whose XID is
+//! not an active task, whose timestamp is outside the task's validity window, or that
+//! carries content (X3) for an IRI-only task never leaves the mediator — it is counted
+//! under its reason and dropped. Each destination gets its own copy of a record with the
+//! task's LIID and its own sequence numbers per (LIID, CIN).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use li_asn1::{
+    CcEncoder, HeaderSettings, IriPayload, Payload, PayloadDirection as EtsiDirection, PsPdu,
+};
+use li_core::{
+    Cin, DestinationId, InterceptScope, Liid, NetworkElementId, OperatorId, Timestamp,
+    ValidityWindow, Xid,
+};
+use li_handover::hi::{
+    AlarmObserver, DeliveryQueue, LinkConfig, LinkStats, LinkStatsSnapshot, SpoolAlarm,
+    keepalive_builder, run_link,
+};
+use li_handover::lemf::Interface;
+use li_handover::numbering::NumberedSpool;
+use li_handover::spool::{SpoolConfig, SpoolError};
+use li_handover::x2x3::{PayloadDirection, PayloadFormat, Pdu, PduType};
+use rustls_pki_types::ServerName;
+use serde_json::json;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsConnector;
+use tracing::{debug, info, warn};
+
+use crate::audit::{AuditKind, AuditLog};
+
+/// A task as the mediator knows it (from X1 `ActivateTask` with mediation details).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediationTask {
+    /// The task identifier the probes put in every X2/X3 PDU.
+    pub xid: Xid,
+    /// The LIID the agencies know the warrant by.
+    pub liid: Liid,
+    /// IRI only, or IRI and CC.
+    pub scope: InterceptScope,
+    /// When the warrant is in force (record timestamps outside it are refused).
+    pub window: ValidityWindow,
+    /// Where the task's records go (each an HI2 or HI3 destination).
+    pub destinations: Vec<DestinationId>,
+}
+
+/// One agency interface (from X1 `CreateDestination`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HiDestination {
+    /// The destination identifier (DID).
+    pub id: DestinationId,
+    /// A name for logs and metrics, e.g. `"LEA-1 HI2"`.
+    pub name: String,
+    /// HI2 (IRI) or HI3 (CC).
+    pub interface: Interface,
+    /// The agency's address, `host:port`.
+    pub addr: String,
+}
+
+/// TLS towards the agencies: the connector (our certificate, the CA we trust) and the name
+/// the agencies' certificates must carry.
+#[derive(Clone)]
+pub struct HiTls {
+    /// The connector.
+    pub connector: TlsConnector,
+    /// The server name checked in the agency's certificate.
+    pub server_name: ServerName<'static>,
+}
+
+impl std::fmt::Debug for HiTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HiTls")
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the mediator delivers.
+#[derive(Clone, Debug)]
+pub struct MediatorSettings {
+    /// `operatorIdentifier` in every PSHeader.
+    pub operator_id: OperatorId,
+    /// `networkElementIdentifier` in every PSHeader.
+    pub network_element_id: Option<NetworkElementId>,
+    /// A directory per destination is made here for its spool.
+    pub spool_dir: PathBuf,
+    /// Spool settings (its `dir` is replaced per destination).
+    pub spool: SpoolConfig,
+    /// TLS towards the agencies; `None` for plain TCP.
+    pub tls: Option<HiTls>,
+    /// Keep-alive interval of the links.
+    pub keepalive_interval: Duration,
+    /// Keep-alive response timeout.
+    pub keepalive_timeout: Duration,
+    /// Reconnection backoff, first and largest delay.
+    pub backoff: (Duration, Duration),
+    /// The LIID put in keep-alive PDUs (a link carries many LIIDs).
+    pub keepalive_liid: Liid,
+}
+
+/// Why the mediator refused an X2/X3 PDU. Every refusal is counted under its reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// No active task has the PDU's XID.
+    UnknownXid,
+    /// The record's time is outside the task's validity window.
+    OutsideWindow,
+    /// Content (X3) for an IRI-only task.
+    ContentForIriOnly,
+    /// The PDU cannot be mediated (payload format, payload, correlation).
+    Malformed,
+    /// A destination's spool refused the record (disk bound): the spool alarm is raised.
+    SpoolFull,
+}
+
+impl Refusal {
+    /// The label used in metrics and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownXid => "unknown_xid",
+            Self::OutsideWindow => "outside_window",
+            Self::ContentForIriOnly => "content_for_iri_only",
+            Self::Malformed => "malformed",
+            Self::SpoolFull => "spool_full",
+        }
+    }
+}
+
+/// Errors of provisioning calls.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediatorError {
+    /// No such destination.
+    #[error("destination {0} does not exist")]
+    NoSuchDestination(DestinationId),
+    /// The destination exists already.
+    #[error("destination {0} exists already")]
+    DestinationExists(DestinationId),
+    /// A task still delivers to the destination.
+    #[error("destination {did} is in use by task {xid}")]
+    DestinationInUse {
+        /// The destination.
+        did: DestinationId,
+        /// A task using it.
+        xid: Xid,
+    },
+    /// No such task.
+    #[error("task {0} does not exist")]
+    NoSuchTask(Xid),
+    /// The task exists already.
+    #[error("task {0} exists already")]
+    TaskExists(Xid),
+    /// The task names no destination, or an HI3 destination for an IRI-only task.
+    #[error("task {xid}: {reason}")]
+    BadTask {
+        /// The task.
+        xid: Xid,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A spool could not be opened.
+    #[error("spool of destination {did}: {source}")]
+    Spool {
+        /// The destination.
+        did: DestinationId,
+        /// The error.
+        #[source]
+        source: SpoolError,
+    },
+}
+
+struct DestinationRuntime {
+    dest: HiDestination,
+    queue: DeliveryQueue<NumberedSpool>,
+    stats: Arc<LinkStats>,
+    stop: watch::Sender<bool>,
+    link: JoinHandle<()>,
+}
+
+/// Counters of the mediator.
+#[derive(Debug, Default)]
+pub struct MediatorStats {
+    /// X2 PDUs received.
+    pub x2_received: AtomicU64,
+    /// X3 PDUs received.
+    pub x3_received: AtomicU64,
+    refused: Mutex<BTreeMap<Refusal, u64>>,
+    /// Records spooled, per (LIID, destination name).
+    delivered: Mutex<BTreeMap<(String, String), u64>>,
+}
+
+impl MediatorStats {
+    /// Refusals so far, per reason.
+    pub fn refused(&self) -> BTreeMap<Refusal, u64> {
+        lock(&self.refused).clone()
+    }
+
+    /// Records accepted into a destination's spool so far, per (LIID, destination name).
+    pub fn delivered(&self) -> BTreeMap<(String, String), u64> {
+        lock(&self.delivered).clone()
+    }
+
+    fn refuse(&self, why: Refusal) {
+        *lock(&self.refused).entry(why).or_default() += 1;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The mediation function. Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct Mediator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: MediatorSettings,
+    tasks: RwLock<HashMap<Xid, MediationTask>>,
+    destinations: tokio::sync::Mutex<HashMap<DestinationId, DestinationRuntime>>,
+    /// Queues by destination for the X2/X3 path (no await while reading).
+    queues: RwLock<HashMap<DestinationId, (Interface, String, DeliveryQueue<NumberedSpool>)>>,
+    stats: MediatorStats,
+    audit: Option<Arc<AuditLog>>,
+}
+
+impl std::fmt::Debug for Mediator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mediator").finish_non_exhaustive()
+    }
+}
+
+/// What became of one X2/X3 PDU.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Spooled for this many destinations.
+    Delivered(usize),
+    /// Refused (nothing left the mediator).
+    Refused(Refusal),
+    /// A keep-alive or another PDU type that carries no record.
+    Ignored,
+}
+
+impl Mediator {
+    /// A mediator without tasks or destinations. Audit entries (task and destination
+    /// changes, link up/down, spool alarms) go to `audit` when given.
+    pub fn new(settings: MediatorSettings, audit: Option<Arc<AuditLog>>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                settings,
+                tasks: RwLock::new(HashMap::new()),
+                destinations: tokio::sync::Mutex::new(HashMap::new()),
+                queues: RwLock::new(HashMap::new()),
+                stats: MediatorStats::default(),
+                audit,
+            }),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &MediatorStats {
+        &self.inner.stats
+    }
+
+    fn audit(&self, kind: AuditKind, detail: serde_json::Value) {
+        if let Some(log) = &self.inner.audit
+            && let Err(error) = log.append("mediator", kind, detail)
+        {
+            tracing::error!(%error, "audit log append failed");
+        }
+    }
+
+    /// Creates a destination: opens (or recovers) its spool and starts its link.
+    pub async fn create_destination(&self, dest: HiDestination) -> Result<(), MediatorError> {
+        let mut destinations = self.inner.destinations.lock().await;
+        if destinations.contains_key(&dest.id) {
+            return Err(MediatorError::DestinationExists(dest.id));
+        }
+        let runtime = self.start_destination(dest.clone())?;
+        destinations.insert(dest.id, runtime);
+        drop(destinations);
+        self.audit(
+            AuditKind::DestinationCreated,
+            json!({"did": dest.id.to_string(), "name": dest.name, "interface": dest.interface.as_str(), "address": dest.addr}),
+        );
+        Ok(())
+    }
+
+    /// Changes a destination's name or address: its link restarts; its spool (and what is
+    /// pending in it) is kept.
+    pub async fn modify_destination(&self, dest: HiDestination) -> Result<(), MediatorError> {
+        let mut destinations = self.inner.destinations.lock().await;
+        let Some(old) = destinations.remove(&dest.id) else {
+            return Err(MediatorError::NoSuchDestination(dest.id));
+        };
+        stop_link(old).await;
+        let runtime = self.start_destination(dest.clone())?;
+        destinations.insert(dest.id, runtime);
+        drop(destinations);
+        self.audit(
+            AuditKind::Other("destination.modified".into()),
+            json!({"did": dest.id.to_string(), "name": dest.name, "address": dest.addr}),
+        );
+        Ok(())
+    }
+
+    /// Removes a destination no task uses: its link stops; records still pending stay in
+    /// its spool directory (a destination created again with the same DID delivers them).
+    pub async fn remove_destination(&self, did: DestinationId) -> Result<(), MediatorError> {
+        if let Some(task) = self
+            .read_tasks()
+            .values()
+            .find(|t| t.destinations.contains(&did))
+        {
+            return Err(MediatorError::DestinationInUse { did, xid: task.xid });
+        }
+        let Some(runtime) = self.inner.destinations.lock().await.remove(&did) else {
+            return Err(MediatorError::NoSuchDestination(did));
+        };
+        self.inner
+            .queues
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&did);
+        stop_link(runtime).await;
+        self.audit(
+            AuditKind::DestinationRemoved,
+            json!({"did": did.to_string()}),
+        );
+        Ok(())
+    }
+
+    fn start_destination(&self, dest: HiDestination) -> Result<DestinationRuntime, MediatorError> {
+        let s = &self.inner.settings;
+        let mut spool_cfg = s.spool.clone();
+        spool_cfg.dir = s.spool_dir.join(dest.id.to_string());
+        let (spool, recovery) =
+            NumberedSpool::open(spool_cfg, dest.id).map_err(|source| MediatorError::Spool {
+                did: dest.id,
+                source,
+            })?;
+        if recovery.pending > 0 || !recovery.corrupt_segments.is_empty() {
+            info!(destination = %dest.name, pending = recovery.pending,
+                truncated = recovery.truncated_bytes, corrupt = recovery.corrupt_segments.len(),
+                "spool recovered");
+        }
+        let audit = self.inner.audit.clone();
+        let observer: AlarmObserver = Arc::new(move |name: &str, alarm: &SpoolAlarm| {
+            if let Some(log) = &audit {
+                let detail = json!({"destination": name, "alarm": format!("{alarm:?}")});
+                if let Err(error) = log.append("mediator", AuditKind::SpoolAlarm, detail) {
+                    tracing::error!(%error, "audit log append failed");
+                }
+            }
+        });
+        let queue = DeliveryQueue::with_alarm(
+            Arc::new(tokio::sync::Mutex::new(spool)),
+            Arc::new(Notify::new()),
+            dest.name.clone(),
+            Some(observer),
+        );
+        let mut keepalive = HeaderSettings::new(s.keepalive_liid, s.operator_id);
+        keepalive.network_element_identifier = s.network_element_id;
+        let mut cfg = LinkConfig::new(
+            dest.name.clone(),
+            dest.addr.clone(),
+            keepalive_builder(keepalive),
+        );
+        cfg.tls = s
+            .tls
+            .as_ref()
+            .map(|t| (t.connector.clone(), t.server_name.clone()));
+        cfg.keepalive_interval = s.keepalive_interval;
+        cfg.keepalive_timeout = s.keepalive_timeout;
+        cfg.backoff_min = s.backoff.0;
+        cfg.backoff_max = s.backoff.1;
+        let stats = Arc::new(LinkStats::new());
+        let (stop, shutdown) = watch::channel(false);
+        let link = tokio::spawn(run_link(
+            cfg,
+            Arc::clone(queue.spool()),
+            Arc::clone(queue.wake()),
+            shutdown,
+            Arc::clone(&stats),
+        ));
+        self.inner
+            .queues
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(dest.id, (dest.interface, dest.name.clone(), queue.clone()));
+        Ok(DestinationRuntime {
+            dest,
+            queue,
+            stats,
+            stop,
+            link,
+        })
+    }
+
+    fn read_tasks(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Xid, MediationTask>> {
+        self.inner
+            .tasks
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_tasks(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Xid, MediationTask>> {
+        self.inner
+            .tasks
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn check_task(&self, task: &MediationTask) -> Result<(), MediatorError> {
+        let bad = |reason: String| MediatorError::BadTask {
+            xid: task.xid,
+            reason,
+        };
+        if task.destinations.is_empty() {
+            return Err(bad("no destination".into()));
+        }
+        let queues = self
+            .inner
+            .queues
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        for did in &task.destinations {
+            match queues.get(did) {
+                None => return Err(MediatorError::NoSuchDestination(*did)),
+                Some((Interface::Hi3, name, _)) if task.scope == InterceptScope::IriOnly => {
+                    return Err(bad(format!(
+                        "IRI-only task with an HI3 destination ({name})"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Activates a task. Its destinations must exist; an IRI-only task may not name an HI3
+    /// destination.
+    pub fn activate_task(&self, task: MediationTask) -> Result<(), MediatorError> {
+        self.check_task(&task)?;
+        let mut tasks = self.write_tasks();
+        if tasks.contains_key(&task.xid) {
+            return Err(MediatorError::TaskExists(task.xid));
+        }
+        tasks.insert(task.xid, task.clone());
+        drop(tasks);
+        info!(xid = %task.xid, liid = %task.liid, scope = ?task.scope, "task activated");
+        self.audit(AuditKind::TaskActivated, task_detail(&task));
+        Ok(())
+    }
+
+    /// Replaces an active task's details (takes effect from the next PDU).
+    pub fn modify_task(&self, task: MediationTask) -> Result<(), MediatorError> {
+        self.check_task(&task)?;
+        let mut tasks = self.write_tasks();
+        let Some(slot) = tasks.get_mut(&task.xid) else {
+            return Err(MediatorError::NoSuchTask(task.xid));
+        };
+        *slot = task.clone();
+        drop(tasks);
+        self.audit(AuditKind::TaskModified, task_detail(&task));
+        Ok(())
+    }
+
+    /// Deactivates a task: from the next PDU on, nothing more is delivered for it (records
+    /// already spooled are still delivered).
+    pub fn deactivate_task(&self, xid: Xid) -> Result<MediationTask, MediatorError> {
+        let task = self
+            .write_tasks()
+            .remove(&xid)
+            .ok_or(MediatorError::NoSuchTask(xid))?;
+        info!(%xid, liid = %task.liid, "task deactivated");
+        self.audit(AuditKind::TaskDeactivated, task_detail(&task));
+        Ok(task)
+    }
+
+    /// The active tasks.
+    pub fn tasks(&self) -> Vec<MediationTask> {
+        let mut tasks: Vec<_> = self.read_tasks().values().cloned().collect();
+        tasks.sort_by_key(|t| t.xid.to_string());
+        tasks
+    }
+
+    /// One active task.
+    pub fn task(&self, xid: Xid) -> Option<MediationTask> {
+        self.read_tasks().get(&xid).cloned()
+    }
+
+    /// The destinations with their link state and spool depth (records, bytes).
+    pub async fn destinations(&self) -> Vec<(HiDestination, LinkStatsSnapshot, (u64, u64))> {
+        let destinations = self.inner.destinations.lock().await;
+        let mut out = Vec::new();
+        for rt in destinations.values() {
+            out.push((rt.dest.clone(), rt.stats.snapshot(), rt.queue.depth().await));
+        }
+        out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        out
+    }
+
+    /// Mediates one X2/X3 PDU from a probe. See the [module documentation](self).
+    pub async fn on_pdu(&self, pdu: &Pdu) -> Outcome {
+        let stats = &self.inner.stats;
+        let cc = match pdu.pdu_type {
+            PduType::X2 => {
+                stats.x2_received.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            PduType::X3 => {
+                stats.x3_received.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            _ => return Outcome::Ignored,
+        };
+        let outcome = self.mediate(pdu, cc).await;
+        if let Outcome::Refused(why) = outcome {
+            stats.refuse(why);
+            debug!(xid = %pdu.xid, reason = why.as_str(), "X2/X3 PDU refused");
+        }
+        outcome
+    }
+
+    async fn mediate(&self, pdu: &Pdu, cc: bool) -> Outcome {
+        let Some(task) = self.task(pdu.xid) else {
+            return Outcome::Refused(Refusal::UnknownXid);
+        };
+        if cc && task.scope == InterceptScope::IriOnly {
+            return Outcome::Refused(Refusal::ContentForIriOnly);
+        }
+        let time = pdu
+            .timestamp()
+            .and_then(|t| t.to_core())
+            .unwrap_or_else(wall_clock);
+        if !task.window.contains(time) {
+            return Outcome::Refused(Refusal::OutsideWindow);
+        }
+        let Ok(cin) = u32::try_from(u64::from_be_bytes(pdu.correlation_id)).map(Cin::new) else {
+            return Outcome::Refused(Refusal::Malformed);
+        };
+        let content = if cc {
+            match pdu.payload_format {
+                PayloadFormat::Ipv4Packet | PayloadFormat::Ipv6Packet => Content::Cc {
+                    direction: etsi_direction(pdu.payload_direction),
+                    packet: &pdu.payload,
+                },
+                _ => return Outcome::Refused(Refusal::Malformed),
+            }
+        } else {
+            match pdu.payload_format {
+                PayloadFormat::Etsi102232 => match IriPayload::from_ber(&pdu.payload) {
+                    Ok(iri) => Content::Iri(iri),
+                    Err(error) => {
+                        warn!(xid = %pdu.xid, %error, "X2 payload does not decode");
+                        return Outcome::Refused(Refusal::Malformed);
+                    }
+                },
+                _ => return Outcome::Refused(Refusal::Malformed),
+            }
+        };
+        let wanted = if cc { Interface::Hi3 } else { Interface::Hi2 };
+        let targets: Vec<(String, DeliveryQueue<NumberedSpool>)> = {
+            let queues = self
+                .inner
+                .queues
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            task.destinations
+                .iter()
+                .filter_map(|did| queues.get(did))
+                .filter(|(iface, _, _)| *iface == wanted)
+                .map(|(_, name, q)| (name.clone(), q.clone()))
+                .collect()
+        };
+        let s = &self.inner.settings;
+        let mut settings = HeaderSettings::new(task.liid, s.operator_id);
+        settings.network_element_identifier = s.network_element_id;
+        let mut delivered = 0;
+        let mut full = false;
+        for (name, queue) in targets {
+            let encode = |seq: u32| match &content {
+                Content::Cc { direction, packet } => {
+                    let mut out = Vec::with_capacity(packet.len() + 96);
+                    CcEncoder::new(&settings, cin).encode(seq, time, *direction, packet, &mut out);
+                    out
+                }
+                Content::Iri(iri) => PsPdu {
+                    header: settings.header(Some(cin), seq, time),
+                    payload: Payload::IriPayloadSequence(vec![iri.clone()]),
+                }
+                .encode(),
+            };
+            match queue.enqueue_numbered(task.liid, cin, encode).await {
+                Ok(_) => {
+                    delivered += 1;
+                    *lock(&self.inner.stats.delivered)
+                        .entry((task.liid.to_string(), name))
+                        .or_default() += 1;
+                }
+                Err(SpoolError::Full { .. }) => full = true,
+                Err(error) => {
+                    tracing::error!(destination = %name, %error, "spool append failed");
+                    full = true;
+                }
+            }
+        }
+        if delivered == 0 && full {
+            return Outcome::Refused(Refusal::SpoolFull);
+        }
+        if full {
+            self.inner.stats.refuse(Refusal::SpoolFull);
+        }
+        Outcome::Delivered(delivered)
+    }
+
+    /// Takes PDUs from an X2/X3 listener ([`li_handover::x2x3::transport::X2X3Listener`])
+    /// until the channel closes.
+    pub async fn consume(&self, mut rx: mpsc::Receiver<(std::net::SocketAddr, Pdu)>) {
+        while let Some((_, pdu)) = rx.recv().await {
+            self.on_pdu(&pdu).await;
+        }
+    }
+
+    /// Watches the links and writes `link.up` / `link.down` audit entries and log lines on
+    /// every change, every `every`, until `shutdown`.
+    pub async fn watch_links(&self, every: Duration, mut shutdown: watch::Receiver<bool>) {
+        let mut up: HashMap<DestinationId, bool> = HashMap::new();
+        loop {
+            for (dest, stats, _) in self.destinations().await {
+                let was = up.insert(dest.id, stats.connected).unwrap_or(false);
+                if was != stats.connected {
+                    let kind = if stats.connected {
+                        info!(destination = %dest.name, addr = %dest.addr, "agency link up");
+                        AuditKind::LinkUp
+                    } else {
+                        warn!(destination = %dest.name, addr = %dest.addr, "agency link down");
+                        AuditKind::LinkDown
+                    };
+                    self.audit(
+                        kind,
+                        json!({"did": dest.id.to_string(), "name": dest.name, "address": dest.addr}),
+                    );
+                }
+            }
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+
+    /// Registers the mediator's metrics.
+    pub fn register_metrics(
+        &self,
+        registry: &crate::metrics::Registry,
+    ) -> Result<(), crate::metrics::MetricsError> {
+        use crate::metrics::MetricKind;
+        let m = self.clone();
+        registry.collector(
+            "li_mediator_x2x3_pdus_total",
+            "X2/X3 PDUs received from probes, by PDU type.",
+            MetricKind::Counter,
+            &["type"],
+            move || {
+                let s = &m.inner.stats;
+                vec![
+                    sample(&["x2"], s.x2_received.load(Ordering::Relaxed) as f64),
+                    sample(&["x3"], s.x3_received.load(Ordering::Relaxed) as f64),
+                ]
+            },
+        )?;
+        let m = self.clone();
+        registry.collector(
+            "li_mediator_refused_total",
+            "X2/X3 PDUs refused by the mediator (nothing delivered), by reason.",
+            MetricKind::Counter,
+            &["reason"],
+            move || {
+                m.stats()
+                    .refused()
+                    .into_iter()
+                    .map(|(why, n)| sample(&[why.as_str()], n as f64))
+                    .collect()
+            },
+        )?;
+        let m = self.clone();
+        registry.collector(
+            "li_mediator_records_total",
+            "Records accepted for delivery, by LIID and destination.",
+            MetricKind::Counter,
+            &["liid", "destination"],
+            move || {
+                m.stats()
+                    .delivered()
+                    .into_iter()
+                    .map(|((liid, dest), n)| sample(&[&liid, &dest], n as f64))
+                    .collect()
+            },
+        )?;
+        let m = self.clone();
+        registry.collector(
+            "li_mediator_link_up",
+            "1 when the link to the agency interface is connected.",
+            MetricKind::Gauge,
+            &["destination"],
+            move || m.link_samples(|s, _| f64::from(u8::from(s.connected))),
+        )?;
+        let m = self.clone();
+        registry.collector(
+            "li_mediator_spool_records",
+            "Records spooled and not yet acknowledged by the agency.",
+            MetricKind::Gauge,
+            &["destination"],
+            move || m.link_samples(|_, depth| depth.0 as f64),
+        )?;
+        let m = self.clone();
+        registry.collector(
+            "li_mediator_spool_bytes",
+            "Bytes the destination's spool uses on disk.",
+            MetricKind::Gauge,
+            &["destination"],
+            move || m.link_samples(|_, depth| depth.1 as f64),
+        )?;
+        Ok(())
+    }
+
+    fn link_samples(
+        &self,
+        f: impl Fn(&LinkStatsSnapshot, (u64, u64)) -> f64,
+    ) -> Vec<crate::metrics::Sample> {
+        let Ok(destinations) = self.inner.destinations.try_lock() else {
+            return Vec::new();
+        };
+        destinations
+            .values()
+            .map(|rt| {
+                let depth = rt
+                    .queue
+                    .spool()
+                    .try_lock()
+                    .map(|s| (s.spool().pending(), s.spool().bytes()))
+                    .unwrap_or_default();
+                sample(&[&rt.dest.name], f(&rt.stats.snapshot(), depth))
+            })
+            .collect()
+    }
+
+    /// Stops every link (the spools keep what was not delivered).
+    pub async fn shutdown(&self) {
+        let runtimes: Vec<_> = self
+            .inner
+            .destinations
+            .lock()
+            .await
+            .drain()
+            .map(|(_, r)| r)
+            .collect();
+        for rt in runtimes {
+            stop_link(rt).await;
+        }
+    }
+}
+
+enum Content<'a> {
+    Cc {
+        direction: EtsiDirection,
+        packet: &'a [u8],
+    },
+    Iri(IriPayload),
+}
+
+async fn stop_link(rt: DestinationRuntime) {
+    let _ = rt.stop.send(true);
+    if tokio::time::timeout(Duration::from_secs(10), rt.link)
+        .await
+        .is_err()
+    {
+        warn!(destination = %rt.dest.name, "link did not stop within 10 s");
+    }
+}
+
+fn task_detail(task: &MediationTask) -> serde_json::Value {
+    json!({
+        "xid": task.xid.to_string(),
+        "liid": task.liid.to_string(),
+        "scope": format!("{:?}", task.scope),
+        "destinations": task.destinations.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    })
+}
+
+/// X2/X3 direction (relative to the target) to the PS-PDU's.
+fn etsi_direction(d: PayloadDirection) -> EtsiDirection {
+    match d {
+        PayloadDirection::FromTarget => EtsiDirection::FromTarget,
+        PayloadDirection::ToTarget => EtsiDirection::ToTarget,
+        PayloadDirection::MultipleDirections => EtsiDirection::Combined,
+        _ => EtsiDirection::Indeterminate,
+    }
+}
+
+fn sample(labels: &[&str], value: f64) -> crate::metrics::Sample {
+    crate::metrics::Sample {
+        labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+        value,
+    }
+}
+
+fn wall_clock() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| u64::try_from(d.as_micros()).ok())
+        .and_then(|us| Timestamp::from_unix_micros(us).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
