@@ -583,13 +583,16 @@ impl<'n, 'c> Seq<'n, 'c> {
     }
 }
 
+/// A message element, its `xsi:type` local name and its path context.
+type MessageItem<'n, 'c> = (&'n Node, Option<&'n str>, Cx<'c>);
+
 /// The children of a container root: each message element with its `xsi:type` local name
 /// and its path context (named by the type).
 fn message_items<'n, 'c>(
     cx: &'c Cx<'c>,
     root: &'n Node,
     element: &'c str,
-) -> Result<Vec<(&'n Node, Option<&'n str>, Cx<'c>)>, X1Error>
+) -> Result<Vec<MessageItem<'n, 'c>>, X1Error>
 where
     'n: 'c,
 {
