@@ -47,6 +47,15 @@
 //! `xsi:schemaLocation` hints; comments and processing instructions are skipped; DTDs are
 //! refused.
 //!
+//! # Leniency
+//!
+//! The encoder writes exactly the XSD's forms. The decoder accepts a few values the XSD's
+//! patterns would not, where the meaning is unambiguous: UUIDs in uppercase, IPv6 addresses
+//! in any RFC 4291 form, timestamps with fewer or more than six fraction digits (RFC 3339;
+//! re-encoded in UTC with six), `telUri` targets (re-encoded as `e164Number`). Whatever it
+//! accepts it can re-encode, and the re-encoding decodes to the same value (the `x1_decode`
+//! fuzz target checks this).
+//!
 //! # Example
 //!
 //! ```
