@@ -1,9 +1,12 @@
 //! Building blocks of the reference binaries: the mediation function, the audit log, the
 //! warrant store, metrics exposition and the shipped sample capture.
 
+pub mod admf;
 pub mod audit;
 pub mod cli;
+pub mod lemf;
 pub mod mediator;
 pub mod metrics;
+pub mod probe;
 pub mod sample;
 pub mod store;

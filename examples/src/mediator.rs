@@ -41,6 +41,12 @@ use tracing::{debug, info, warn};
 
 use crate::audit::{AuditKind, AuditLog};
 
+mod app;
+mod x1;
+
+pub use app::{MediatorConfig, RunningMediator, parse_fsync, start};
+pub use x1::MediatorX1;
+
 /// A task as the mediator knows it (from X1 `ActivateTask` with mediation details).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MediationTask {

@@ -1,0 +1,1 @@
+//! admf (work in progress).

@@ -1,0 +1,3 @@
+//! li-admf (work in progress).
+
+fn main() {}

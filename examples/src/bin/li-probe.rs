@@ -1,0 +1,3 @@
+//! li-probe (work in progress).
+
+fn main() {}

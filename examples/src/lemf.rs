@@ -1,0 +1,208 @@
+//! The `li-lemf` daemon: the agency's receiver (`li_handover::lemf::Receiver`) with its HI2 and
+//! HI3 listeners, TLS, metrics and summary.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use li_handover::lemf::{Interface, Receiver, ReceiverConfig, Summary};
+use li_handover::tls::load_server_config;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::cli::{TlsFileConfig, start_metrics};
+use crate::metrics::{MetricKind, Registry, Sample};
+
+/// `li-lemf` configuration (TOML). See `docs/CONFIGURATION.md`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LemfConfig {
+    /// HI2 (IRI) listening address. Default `127.0.0.1:7010`.
+    #[serde(default = "default_hi2")]
+    pub hi2_listen: SocketAddr,
+    /// HI3 (CC) listening address. Default `127.0.0.1:7011`.
+    #[serde(default = "default_hi3")]
+    pub hi3_listen: SocketAddr,
+    /// TLS: our server certificate, key, and the CA of the mediators' client certificates
+    /// (mutual TLS). Absent: plain TCP.
+    #[serde(default)]
+    pub tls: Option<TlsFileConfig>,
+    /// Where `records.jsonl` and the `<LIID>.pcap` files are written. Default `"lemf-out"`.
+    #[serde(default = "default_out")]
+    pub out_dir: PathBuf,
+    /// A connection silent this long is closed, in seconds. Default 60.
+    #[serde(default = "default_idle")]
+    pub idle_timeout_s: u64,
+    /// Connections per listener at once. Default 64.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Largest PS-PDU accepted, in octets. Default 1 MiB.
+    #[serde(default = "default_max_pdu")]
+    pub max_pdu_len: usize,
+    /// Prometheus endpoint (`/metrics`); absent: none.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+fn default_hi2() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 7010))
+}
+fn default_hi3() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 7011))
+}
+fn default_out() -> PathBuf {
+    "lemf-out".into()
+}
+fn default_idle() -> u64 {
+    60
+}
+fn default_max_connections() -> usize {
+    64
+}
+fn default_max_pdu() -> usize {
+    li_handover::lemf::DEFAULT_MAX_PDU_LEN
+}
+
+/// A started receiver.
+#[derive(Debug)]
+pub struct RunningLemf {
+    /// The receiver (its summary, its output paths).
+    pub receiver: Receiver,
+    /// Where HI2 is served.
+    pub hi2_addr: SocketAddr,
+    /// Where HI3 is served.
+    pub hi3_addr: SocketAddr,
+    /// Where metrics are served, if configured.
+    pub metrics_addr: Option<SocketAddr>,
+    tasks: JoinSet<()>,
+}
+
+impl RunningLemf {
+    /// What has been received so far.
+    pub fn summary(&self) -> Summary {
+        self.receiver.summary()
+    }
+
+    /// Stops listening (connections in progress are dropped) and returns the summary.
+    pub async fn stop(mut self) -> Summary {
+        self.tasks.shutdown().await;
+        self.receiver.summary()
+    }
+
+    /// Waits until `shutdown` turns `true`, then stops.
+    pub async fn run_until(self, mut shutdown: watch::Receiver<bool>) -> Summary {
+        while !*shutdown.borrow_and_update() {
+            if shutdown.changed().await.is_err() {
+                break;
+            }
+        }
+        self.stop().await
+    }
+}
+
+/// Binds the HI2 and HI3 listeners (port 0 picks one) and starts receiving. Relative paths
+/// are relative to `base`.
+pub async fn start(
+    config: &LemfConfig,
+    base: &Path,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<RunningLemf> {
+    let mut receiver_config = ReceiverConfig::new(base.join(&config.out_dir));
+    receiver_config.idle_timeout = Duration::from_secs(config.idle_timeout_s);
+    receiver_config.max_connections = config.max_connections;
+    receiver_config.max_pdu_len = config.max_pdu_len;
+    let receiver = Receiver::new(receiver_config)
+        .with_context(|| format!("output directory {}", base.join(&config.out_dir).display()))?;
+    let tls = match &config.tls {
+        None => None,
+        Some(files) => Some(TlsAcceptor::from(
+            load_server_config(&files.resolve(base)).context("tls")?,
+        )),
+    };
+    let registry = Arc::new(Registry::new());
+    register_metrics(&receiver, &registry).context("registering metrics")?;
+    let metrics_addr = start_metrics(config.metrics_listen, registry, shutdown).await?;
+    let mut tasks = JoinSet::new();
+    let mut addrs = Vec::new();
+    for (interface, addr) in [
+        (Interface::Hi2, config.hi2_listen),
+        (Interface::Hi3, config.hi3_listen),
+    ] {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for {interface} on {addr}"))?;
+        addrs.push(listener.local_addr()?);
+        let receiver = receiver.clone();
+        let tls = tls.clone();
+        tasks.spawn(async move {
+            if let Err(error) = receiver.serve(listener, tls, interface).await {
+                tracing::error!(%interface, %error, "listener failed");
+            }
+        });
+    }
+    let (hi2_addr, hi3_addr) = match addrs.as_slice() {
+        [a, b] => (*a, *b),
+        _ => anyhow::bail!("listeners not bound"),
+    };
+    tracing::info!(%hi2_addr, %hi3_addr, tls = tls.is_some(), "LEMF receiver started");
+    Ok(RunningLemf {
+        receiver,
+        hi2_addr,
+        hi3_addr,
+        metrics_addr,
+        tasks,
+    })
+}
+
+fn register_metrics(
+    receiver: &Receiver,
+    registry: &Registry,
+) -> Result<(), crate::metrics::MetricsError> {
+    type Pick = fn(&li_handover::lemf::LiidSummary) -> u64;
+    let families: [(&str, &str, MetricKind, Pick); 4] = [
+        (
+            "li_lemf_iri_records_total",
+            "IRI records received, per LIID (repeats included).",
+            MetricKind::Counter,
+            |s| s.iri,
+        ),
+        (
+            "li_lemf_cc_records_total",
+            "CC records received, per LIID (repeats included).",
+            MetricKind::Counter,
+            |s| s.cc,
+        ),
+        (
+            "li_lemf_missing_total",
+            "Sequence numbers that never arrived, per LIID.",
+            MetricKind::Counter,
+            |s| s.gaps,
+        ),
+        (
+            "li_lemf_repeats_total",
+            "PDUs repeating a sequence number already seen, per LIID.",
+            MetricKind::Counter,
+            |s| s.repeats,
+        ),
+    ];
+    for (name, help, kind, pick) in families {
+        let receiver = receiver.clone();
+        registry.collector(name, help, kind, &["liid"], move || {
+            receiver
+                .summary()
+                .liids
+                .iter()
+                .map(|(liid, s)| Sample {
+                    labels: vec![liid.to_string()],
+                    value: pick(s) as f64,
+                })
+                .collect()
+        })?;
+    }
+    Ok(())
+}

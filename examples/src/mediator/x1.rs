@@ -1,0 +1,412 @@
+//! The mediator's X1 (TS 103 221-1) side: requests from the administration function turned
+//! into [`Mediator`] calls.
+//!
+//! - `CreateDestination` / `ModifyDestination`: an HI destination. `deliveryType` `X2Only`
+//!   makes it an HI2 (IRI) destination, `X3Only` an HI3 (CC) one (one address cannot be
+//!   both: `X2andX3` is refused). The address must be an `ipAddressAndPort` with a TCP port.
+//! - `ActivateTask` / `ModifyTask`: the task's LIID, delivery (`HI2Only` → IRI only,
+//!   `HI2andHI3` → IRI and CC; `HI3Only` refused), validity window (`StartTime` /
+//!   `EndTime`) and destinations come from its single `MediationDetails`; its `listOfDIDs`,
+//!   if absent, from the task's.
+//! - `DeactivateTask`, `DeactivateAllTasks`, `RemoveDestination`, `RemoveAllDestinations`,
+//!   the `Get*` and `ListAllDetails` queries, `Ping`, `Keepalive`.
+//!
+//! Every request and its outcome is written to the audit log (`x1.request`, `x1.response`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use li_core::{DestinationId, InterceptScope, Timestamp, ValidityWindow, Xid};
+use li_handover::lemf::Interface;
+use li_handover::x1::{
+    AckKind, BoxFuture, DeliveryAddress, DeliveryType, DestinationDeliveryStatus,
+    DestinationDetails, DestinationResponseDetails, ErrorInformation, ErrorResponse,
+    MediationDeliveryType, MessageHeader, NeStatus, NeStatusDetails, OkStatus, Port,
+    ProvisioningStatus, RequestBody, ResponseBody, ResponseMessage, TaskDetails,
+    TaskResponseDetails, TaskStatus, X1Handler, X1Peer, X1Request, X1Response, error_code,
+};
+use serde_json::json;
+
+use super::{HiDestination, MediationTask, Mediator, MediatorError};
+use crate::audit::{AuditKind, AuditLog};
+
+/// The mediator's [`X1Handler`].
+pub struct MediatorX1 {
+    mediator: Mediator,
+    audit: Option<Arc<AuditLog>>,
+    tasks: Mutex<HashMap<Xid, TaskDetails>>,
+    destinations: Mutex<HashMap<DestinationId, DestinationDetails>>,
+}
+
+impl std::fmt::Debug for MediatorX1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediatorX1").finish_non_exhaustive()
+    }
+}
+
+type Failure = (i64, String);
+
+fn refuse(code: i64, text: impl Into<String>) -> Failure {
+    (code, text.into())
+}
+
+fn not_executed(e: &MediatorError) -> Failure {
+    refuse(error_code::NOT_EXECUTED, e.to_string())
+}
+
+fn ok(kind: AckKind) -> ResponseBody {
+    ResponseBody::Ok {
+        kind,
+        status: OkStatus::AcknowledgedAndCompleted,
+    }
+}
+
+impl MediatorX1 {
+    /// A handler provisioning `mediator`, auditing to `audit`.
+    pub fn new(mediator: Mediator, audit: Option<Arc<AuditLog>>) -> Self {
+        Self {
+            mediator,
+            audit,
+            tasks: Mutex::new(HashMap::new()),
+            destinations: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn audit(&self, kind: AuditKind, detail: serde_json::Value) {
+        if let Some(log) = &self.audit
+            && let Err(error) = log.append("mediator", kind, detail)
+        {
+            tracing::error!(%error, "audit log append failed");
+        }
+    }
+
+    fn tasks(&self) -> std::sync::MutexGuard<'_, HashMap<Xid, TaskDetails>> {
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn dests(&self) -> std::sync::MutexGuard<'_, HashMap<DestinationId, DestinationDetails>> {
+        self.destinations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn execute(&self, body: &RequestBody) -> Result<ResponseBody, Failure> {
+        match body {
+            RequestBody::CreateDestination(d) => {
+                let dest = hi_destination(d)?;
+                self.mediator
+                    .create_destination(dest)
+                    .await
+                    .map_err(|e| not_executed(&e))?;
+                self.dests().insert(d.did, d.clone());
+                Ok(ok(AckKind::CreateDestination))
+            }
+            RequestBody::ModifyDestination(d) => {
+                let dest = hi_destination(d)?;
+                self.mediator
+                    .modify_destination(dest)
+                    .await
+                    .map_err(|e| not_executed(&e))?;
+                self.dests().insert(d.did, d.clone());
+                Ok(ok(AckKind::ModifyDestination))
+            }
+            RequestBody::RemoveDestination(did) => {
+                self.mediator
+                    .remove_destination(*did)
+                    .await
+                    .map_err(|e| not_executed(&e))?;
+                self.dests().remove(did);
+                Ok(ok(AckKind::RemoveDestination))
+            }
+            RequestBody::RemoveAllDestinations => {
+                let dids: Vec<DestinationId> = self.dests().keys().copied().collect();
+                for did in dids {
+                    self.mediator
+                        .remove_destination(did)
+                        .await
+                        .map_err(|e| not_executed(&e))?;
+                    self.dests().remove(&did);
+                }
+                Ok(ok(AckKind::RemoveAllDestinations))
+            }
+            RequestBody::ActivateTask(t) => {
+                let task = mediation_task(t)?;
+                self.mediator
+                    .activate_task(task)
+                    .map_err(|e| not_executed(&e))?;
+                self.tasks().insert(t.xid, t.clone());
+                Ok(ok(AckKind::ActivateTask))
+            }
+            RequestBody::ModifyTask(t) => {
+                let task = mediation_task(t)?;
+                self.mediator
+                    .modify_task(task)
+                    .map_err(|e| not_executed(&e))?;
+                self.tasks().insert(t.xid, t.clone());
+                Ok(ok(AckKind::ModifyTask))
+            }
+            RequestBody::DeactivateTask(xid) => {
+                self.mediator
+                    .deactivate_task(*xid)
+                    .map_err(|e| not_executed(&e))?;
+                self.tasks().remove(xid);
+                Ok(ok(AckKind::DeactivateTask))
+            }
+            RequestBody::DeactivateAllTasks => {
+                for task in self.mediator.tasks() {
+                    let _ = self.mediator.deactivate_task(task.xid);
+                }
+                self.tasks().clear();
+                Ok(ok(AckKind::DeactivateAllTasks))
+            }
+            RequestBody::GetTaskDetails(xid) => self
+                .task_details(*xid)
+                .map(ResponseBody::GetTaskDetails)
+                .ok_or_else(|| {
+                    refuse(
+                        error_code::NOT_EXECUTED,
+                        format!("task {xid} does not exist"),
+                    )
+                }),
+            RequestBody::GetDestinationDetails(did) => {
+                let all = self.destination_details().await;
+                all.into_iter()
+                    .find(|d| d.details.did == *did)
+                    .map(ResponseBody::GetDestinationDetails)
+                    .ok_or_else(|| {
+                        refuse(
+                            error_code::NOT_EXECUTED,
+                            format!("destination {did} does not exist"),
+                        )
+                    })
+            }
+            RequestBody::GetNeStatus => Ok(ResponseBody::GetNeStatus(self.ne_status().await)),
+            RequestBody::GetAllDetails => Ok(ResponseBody::GetAllDetails {
+                ne_status: self.ne_status().await,
+                tasks: self.all_task_details(),
+                destinations: self.destination_details().await,
+            }),
+            RequestBody::GetAllTaskDetails => {
+                Ok(ResponseBody::GetAllTaskDetails(self.all_task_details()))
+            }
+            RequestBody::GetAllDestinationDetails => Ok(ResponseBody::GetAllDestinationDetails(
+                self.destination_details().await,
+            )),
+            RequestBody::ListAllDetails => {
+                let mut xids: Vec<Xid> = self.tasks().keys().copied().collect();
+                xids.sort_by_key(ToString::to_string);
+                let mut dids: Vec<DestinationId> = self.dests().keys().copied().collect();
+                dids.sort_by_key(ToString::to_string);
+                Ok(ResponseBody::ListAllDetails { xids, dids })
+            }
+            RequestBody::Ping => Ok(ok(AckKind::Ping)),
+            RequestBody::Keepalive => Ok(ok(AckKind::Keepalive)),
+            _ => Err(refuse(
+                error_code::UNSUPPORTED,
+                "request not supported by this mediator",
+            )),
+        }
+    }
+
+    fn task_details(&self, xid: Xid) -> Option<TaskResponseDetails> {
+        let details = self.tasks().get(&xid).cloned()?;
+        let active = self.mediator.task(xid).is_some();
+        Some(TaskResponseDetails {
+            details,
+            status: TaskStatus::new(if active {
+                ProvisioningStatus::Complete
+            } else {
+                ProvisioningStatus::Failed
+            }),
+        })
+    }
+
+    fn all_task_details(&self) -> Vec<TaskResponseDetails> {
+        let mut xids: Vec<Xid> = self.tasks().keys().copied().collect();
+        xids.sort_by_key(ToString::to_string);
+        xids.into_iter()
+            .filter_map(|x| self.task_details(x))
+            .collect()
+    }
+
+    async fn destination_details(&self) -> Vec<DestinationResponseDetails> {
+        let links: HashMap<DestinationId, bool> = self
+            .mediator
+            .destinations()
+            .await
+            .into_iter()
+            .map(|(d, stats, _)| (d.id, stats.connected))
+            .collect();
+        let mut out: Vec<DestinationResponseDetails> = self
+            .dests()
+            .values()
+            .map(|d| DestinationResponseDetails {
+                details: d.clone(),
+                delivery_status: if links.get(&d.did).copied().unwrap_or(false) {
+                    DestinationDeliveryStatus::ActiveAndWorking
+                } else {
+                    DestinationDeliveryStatus::DeliveryFault
+                },
+                faults: Vec::new(),
+            })
+            .collect();
+        out.sort_by_key(|d| d.details.did.to_string());
+        out
+    }
+
+    async fn ne_status(&self) -> NeStatusDetails {
+        let down: Vec<String> = self
+            .mediator
+            .destinations()
+            .await
+            .into_iter()
+            .filter(|(_, stats, _)| !stats.connected)
+            .map(|(d, _, _)| d.name)
+            .collect();
+        NeStatusDetails {
+            status: if down.is_empty() {
+                NeStatus::Ok
+            } else {
+                NeStatus::Faults
+            },
+            faults: down
+                .into_iter()
+                .map(|name| ErrorInformation {
+                    code: error_code::NOT_EXECUTED,
+                    description: format!("agency link {name} is down"),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl X1Handler for MediatorX1 {
+    fn handle<'a>(&'a self, request: X1Request, peer: X1Peer) -> BoxFuture<'a, X1Response> {
+        Box::pin(async move {
+            let mut messages = Vec::with_capacity(request.messages.len());
+            for message in request.messages {
+                let kind = message.body.message_type();
+                let transaction = message.header.x1_transaction_id.to_string();
+                self.audit(
+                    AuditKind::X1Request,
+                    json!({
+                        "peer": peer.identity.clone().unwrap_or_else(|| peer.addr.to_string()),
+                        "admf": message.header.admf_identifier,
+                        "type": kind.to_string(),
+                        "transaction": transaction,
+                    }),
+                );
+                let body = match self.execute(&message.body).await {
+                    Ok(body) => body,
+                    Err((code, description)) => {
+                        tracing::warn!(request = %kind, code, %description, "X1 request refused");
+                        ResponseBody::Error(ErrorResponse {
+                            request_message_type: kind,
+                            error: ErrorInformation { code, description },
+                            extended_request_message_type: None,
+                        })
+                    }
+                };
+                let outcome = match &body {
+                    ResponseBody::Error(e) => {
+                        format!("error {}: {}", e.error.code, e.error.description)
+                    }
+                    _ => "ok".to_owned(),
+                };
+                self.audit(
+                    AuditKind::X1Response,
+                    json!({"type": kind.to_string(), "transaction": transaction, "outcome": outcome}),
+                );
+                messages.push(ResponseMessage {
+                    header: MessageHeader::response_to(&message.header, now()),
+                    body,
+                });
+            }
+            X1Response { messages }
+        })
+    }
+}
+
+fn now() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| u64::try_from(d.as_micros()).ok())
+        .and_then(|us| Timestamp::from_unix_micros(us).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Failure> {
+    let interface = match d.delivery_type {
+        DeliveryType::X2Only => Interface::Hi2,
+        DeliveryType::X3Only => Interface::Hi3,
+        _ => {
+            return Err(refuse(
+                error_code::NOT_EXECUTED,
+                format!(
+                    "destination {}: one address is HI2 (X2Only) or HI3 (X3Only), not both",
+                    d.did
+                ),
+            ));
+        }
+    };
+    let addr = match &d.delivery_address {
+        DeliveryAddress::IpAddressPort {
+            address,
+            port: Port::Tcp(port),
+        } => std::net::SocketAddr::new(*address, *port).to_string(),
+        _ => {
+            return Err(refuse(
+                error_code::NOT_EXECUTED,
+                format!(
+                    "destination {}: the delivery address must be an IP address and TCP port",
+                    d.did
+                ),
+            ));
+        }
+    };
+    Ok(HiDestination {
+        id: d.did,
+        name: d
+            .friendly_name
+            .clone()
+            .unwrap_or_else(|| format!("{} {}", d.did, interface)),
+        interface,
+        addr,
+    })
+}
+
+fn mediation_task(t: &TaskDetails) -> Result<MediationTask, Failure> {
+    let [details] = t.mediation_details.as_slice() else {
+        return Err(refuse(
+            error_code::NOT_EXECUTED,
+            format!(
+                "task {}: exactly one mediationDetails (LIID, delivery, window) is required, {} given",
+                t.xid,
+                t.mediation_details.len()
+            ),
+        ));
+    };
+    let scope = match details.delivery_type {
+        MediationDeliveryType::Hi2Only => InterceptScope::IriOnly,
+        MediationDeliveryType::Hi2AndHi3 => InterceptScope::IriAndCc,
+        _ => {
+            return Err(refuse(
+                error_code::NOT_EXECUTED,
+                format!("task {}: HI3Only is not supported (CC without IRI)", t.xid),
+            ));
+        }
+    };
+    let window = ValidityWindow::new(
+        details.start_time.unwrap_or(Timestamp::UNIX_EPOCH),
+        details.end_time,
+    )
+    .map_err(|e| refuse(error_code::NOT_EXECUTED, format!("task {}: {e}", t.xid)))?;
+    Ok(MediationTask {
+        xid: t.xid,
+        liid: details.liid,
+        scope,
+        window,
+        destinations: details.dids.clone().unwrap_or_else(|| t.dids.clone()),
+    })
+}
