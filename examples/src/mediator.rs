@@ -42,6 +42,8 @@ use tracing::{debug, info, warn};
 use crate::audit::{AuditKind, AuditLog};
 
 mod app;
+#[cfg(test)]
+mod tests;
 mod x1;
 
 pub use app::{MediatorConfig, RunningMediator, parse_fsync, start};

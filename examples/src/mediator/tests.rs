@@ -1,0 +1,293 @@
+//! The mediator between real sockets: a real LEMF receiver on loopback, real spools.
+
+use std::path::Path;
+use std::time::Duration;
+
+use li_asn1::HeaderSettings;
+use li_core::{
+    AccessEvent, AccessEventType, Cin, DestinationId, InterceptScope, IriEvent, IriRecord, IriType,
+    Liid, OperatorId, Timestamp, ValidityWindow, Xid,
+};
+use li_handover::lemf::{Interface, Receiver, ReceiverConfig};
+use li_handover::spool::SpoolConfig;
+use li_handover::x2x3::{
+    Attribute, PayloadDirection, PayloadFormat, Pdu, PduTimestamp, PduType, X3IpPacketEncoder,
+};
+use tokio::net::TcpListener;
+
+use super::*;
+
+const T0: u64 = 1_768_471_200;
+
+fn at(secs: u64) -> Timestamp {
+    Timestamp::from_secs_micros(T0 + secs, 0).unwrap()
+}
+
+fn xid(n: u8) -> Xid {
+    Xid::from_bytes([n; 16])
+}
+
+fn did(n: u8) -> DestinationId {
+    format!("00000000-0000-4000-8000-0000000000{n:02x}")
+        .parse()
+        .unwrap()
+}
+
+fn packet(n: u8) -> Vec<u8> {
+    let mut p = vec![0x45, 0, 0, 28, 0, n, 0, 0, 64, 17, 0, 0];
+    p.extend_from_slice(&[198, 51, 100, 23, 192, 0, 2, n]);
+    p.extend_from_slice(&[0, 53, 0, 53, 0, 8, 0, 0]);
+    p
+}
+
+fn x3(task: Xid, cin: u32, seq: u32, time: Timestamp, n: u8) -> Pdu {
+    let mut out = Vec::new();
+    X3IpPacketEncoder::new(task, u64::from(cin).to_be_bytes())
+        .encode(
+            &mut out,
+            seq,
+            PduTimestamp::from_core(time).unwrap(),
+            PayloadDirection::FromTarget,
+            &packet(n),
+        )
+        .unwrap();
+    Pdu::decode(&out).unwrap().0
+}
+
+fn x2(task: Xid, cin: u32, seq: u32, time: Timestamp) -> Pdu {
+    let mut event = AccessEvent::new(AccessEventType::AccessAccept);
+    event.username = b"alice@isp.example".to_vec();
+    let record = IriRecord {
+        xid: task,
+        cin: Cin::new(cin),
+        timestamp: time,
+        iri_type: IriType::Begin,
+        event: IriEvent::Access(event),
+    };
+    let settings = HeaderSettings::new(Liid::new(b"POI").unwrap(), OperatorId::new(b"OP").unwrap());
+    let li_asn1::Payload::IriPayloadSequence(items) = settings.iri_pdu(0, &record).unwrap().payload
+    else {
+        panic!("not IRI")
+    };
+    let mut pdu = Pdu::new(
+        PduType::X2,
+        PayloadFormat::Etsi102232,
+        PayloadDirection::NotApplicable,
+        task,
+    );
+    pdu.correlation_id = u64::from(cin).to_be_bytes();
+    pdu.attributes = vec![
+        Attribute::SequenceNumber(seq),
+        Attribute::Timestamp(PduTimestamp::from_core(time).unwrap()),
+    ];
+    pdu.payload = items[0].to_ber().into();
+    pdu
+}
+
+struct Agency {
+    receiver: Receiver,
+    hi2: String,
+    hi3: String,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+async fn agency(dir: &Path) -> Agency {
+    let receiver = Receiver::new(ReceiverConfig::new(dir)).unwrap();
+    let mut addrs = Vec::new();
+    let mut servers = Vec::new();
+    for interface in [Interface::Hi2, Interface::Hi3] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addrs.push(listener.local_addr().unwrap().to_string());
+        let receiver = receiver.clone();
+        servers.push(tokio::spawn(async move {
+            let _ = receiver.serve(listener, None, interface).await;
+        }));
+    }
+    Agency {
+        receiver,
+        hi2: addrs[0].clone(),
+        hi3: addrs[1].clone(),
+        servers,
+    }
+}
+
+fn mediator(dir: &Path) -> Mediator {
+    let mut spool = SpoolConfig::new(dir);
+    spool.fsync = li_handover::spool::FsyncPolicy::Never;
+    Mediator::new(
+        MediatorSettings {
+            operator_id: OperatorId::new(b"OPERATOR").unwrap(),
+            network_element_id: None,
+            spool_dir: dir.to_path_buf(),
+            spool,
+            tls: None,
+            keepalive_interval: Duration::from_millis(100),
+            keepalive_timeout: Duration::from_secs(2),
+            backoff: (Duration::from_millis(20), Duration::from_millis(200)),
+            keepalive_liid: Liid::new(b"KEEPALIVE").unwrap(),
+        },
+        None,
+    )
+}
+
+async fn add_agency(m: &Mediator, a: &Agency, hi2: DestinationId, hi3: DestinationId, name: &str) {
+    for (id, interface, addr) in [(hi2, Interface::Hi2, &a.hi2), (hi3, Interface::Hi3, &a.hi3)] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("{name} {interface}"),
+            interface,
+            addr: addr.clone(),
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// Waits until every destination's spool is empty (everything acknowledged by the agency).
+async fn drained(m: &Mediator) {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let pending: u64 = m.destinations().await.iter().map(|d| d.2.0).sum();
+            if pending == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("spools not drained");
+}
+
+#[tokio::test]
+async fn the_warrant_is_enforced_again_at_the_mediator() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = agency(&tmp.path().join("lemf")).await;
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
+    let cc_task = MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-CC").unwrap(),
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::new(at(10), Some(at(20))).unwrap(),
+        destinations: vec![did(1), did(2)],
+    };
+    m.activate_task(cc_task.clone()).unwrap();
+    let iri_task = MediationTask {
+        xid: xid(2),
+        liid: Liid::new(b"LIID-IRI").unwrap(),
+        scope: InterceptScope::IriOnly,
+        window: ValidityWindow::ALWAYS,
+        destinations: vec![did(1)],
+    };
+    m.activate_task(iri_task.clone()).unwrap();
+    // An IRI-only task may not name an HI3 destination at all.
+    let mut bad = iri_task.clone();
+    bad.xid = xid(3);
+    bad.destinations = vec![did(1), did(2)];
+    assert!(matches!(
+        m.activate_task(bad),
+        Err(MediatorError::BadTask { .. })
+    ));
+
+    let refused = |r| Outcome::Refused(r);
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 5, 0, at(5), 1)).await,
+        refused(Refusal::OutsideWindow)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 5, 1, at(15), 2)).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 5, 2, at(20), 3)).await,
+        refused(Refusal::OutsideWindow)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(9), 5, 3, at(15), 4)).await,
+        refused(Refusal::UnknownXid)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(2), 6, 0, at(15), 5)).await,
+        refused(Refusal::ContentForIriOnly)
+    );
+    assert_eq!(
+        m.on_pdu(&x2(xid(2), 6, 0, at(15))).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 5, 4, at(12))).await,
+        Outcome::Delivered(1)
+    );
+    let mut broken = x2(xid(1), 5, 5, at(12));
+    broken.payload = bytes::Bytes::from_static(&[0x30, 0x03, 0x01]);
+    assert_eq!(m.on_pdu(&broken).await, refused(Refusal::Malformed));
+    // Deactivated: nothing more, even inside the window.
+    m.deactivate_task(xid(1)).unwrap();
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 5, 6, at(16), 6)).await,
+        refused(Refusal::UnknownXid)
+    );
+
+    drained(&m).await;
+    let summary = a.receiver.summary();
+    let cc = &summary.liids[&cc_task.liid];
+    assert_eq!((cc.iri, cc.cc, cc.gaps, cc.repeats), (1, 1, 0, 0));
+    let pcap = std::fs::read(cc.pcap_path.as_ref().unwrap()).unwrap();
+    // Global header, one record header, then exactly packet 2.
+    assert_eq!(&pcap[24 + 16..], &packet(2)[..]);
+    let iri = &summary.liids[&iri_task.liid];
+    assert_eq!((iri.iri, iri.cc), (1, 0));
+    assert!(
+        iri.pcap_path.is_none(),
+        "no content for the IRI-only warrant"
+    );
+    let refusals = m.stats().refused();
+    assert_eq!(refusals[&Refusal::OutsideWindow], 2);
+    assert_eq!(refusals[&Refusal::UnknownXid], 2);
+    assert_eq!(refusals[&Refusal::ContentForIriOnly], 1);
+    assert_eq!(refusals[&Refusal::Malformed], 1);
+    m.shutdown().await;
+    for s in a.servers {
+        s.abort();
+    }
+}
+
+#[tokio::test]
+async fn two_agencies_get_their_own_copies_and_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = agency(&tmp.path().join("lemf-a")).await;
+    let b = agency(&tmp.path().join("lemf-b")).await;
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency(&m, &a, did(1), did(2), "LEA-A").await;
+    add_agency(&m, &b, did(3), did(4), "LEA-B").await;
+    let liid = Liid::new(b"LIID-BOTH").unwrap();
+    m.activate_task(MediationTask {
+        xid: xid(1),
+        liid,
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        destinations: vec![did(1), did(2), did(3), did(4)],
+    })
+    .unwrap();
+    m.on_pdu(&x2(xid(1), 7, 0, at(1))).await;
+    for n in 0..20u8 {
+        assert_eq!(
+            m.on_pdu(&x3(xid(1), 7, u32::from(n), at(2), n)).await,
+            Outcome::Delivered(2)
+        );
+    }
+    drained(&m).await;
+    for agency in [&a, &b] {
+        let s = &agency.receiver.summary().liids[&liid];
+        assert_eq!((s.iri, s.cc, s.gaps, s.repeats), (1, 20, 0, 0));
+    }
+    // Removing a destination in use is refused; once the task is gone it is allowed.
+    assert!(matches!(
+        m.remove_destination(did(3)).await,
+        Err(MediatorError::DestinationInUse { .. })
+    ));
+    m.deactivate_task(xid(1)).unwrap();
+    m.remove_destination(did(3)).await.unwrap();
+    assert_eq!(m.destinations().await.len(), 3);
+    m.shutdown().await;
+}
