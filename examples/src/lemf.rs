@@ -44,6 +44,10 @@ pub struct LemfConfig {
     /// Largest PS-PDU accepted, in octets. Default 1 MiB.
     #[serde(default = "default_max_pdu")]
     pub max_pdu_len: usize,
+    /// Also keep the raw HI2/HI3 streams (`hi2.ber`, `hi3.ber` in `out_dir`, every PS-PDU as
+    /// received). Default false.
+    #[serde(default)]
+    pub keep_raw: bool,
     /// Prometheus endpoint (`/metrics`); absent: none.
     #[serde(default)]
     pub metrics_listen: Option<SocketAddr>,
@@ -116,6 +120,7 @@ pub async fn start(
     receiver_config.idle_timeout = Duration::from_secs(config.idle_timeout_s);
     receiver_config.max_connections = config.max_connections;
     receiver_config.max_pdu_len = config.max_pdu_len;
+    receiver_config.keep_raw = config.keep_raw;
     let receiver = Receiver::new(receiver_config)
         .with_context(|| format!("output directory {}", base.join(&config.out_dir).display()))?;
     let tls = match &config.tls {

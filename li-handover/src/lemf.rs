@@ -106,6 +106,10 @@ pub struct ReceiverConfig {
     /// Connections served at once per [`Receiver::serve`] listener; more are accepted and
     /// closed at once, with a warning.
     pub max_connections: usize,
+    /// Also keep every PS-PDU exactly as received (keep-alives included), back to back, in
+    /// `hi2.ber` / `hi3.ber` in the output directory: the raw handover stream, for
+    /// independent decoders and evidence.
+    pub keep_raw: bool,
 }
 
 impl ReceiverConfig {
@@ -117,6 +121,7 @@ impl ReceiverConfig {
             max_pdu_len: DEFAULT_MAX_PDU_LEN,
             idle_timeout: Duration::from_secs(60),
             max_connections: 64,
+            keep_raw: false,
         }
     }
 }
@@ -322,6 +327,7 @@ impl Receiver {
             records: tokio::fs::File::from_std(records),
             pcaps: HashMap::new(),
             pcap_names: HashMap::new(),
+            raw: HashMap::new(),
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -413,6 +419,10 @@ impl Receiver {
                     Err(source) => return Err(ReceiverError::Framing { offset, source }),
                 };
                 let frame = rest.get(..len).unwrap_or_default();
+                if self.inner.config.keep_raw {
+                    let mut output = self.inner.output.lock().await;
+                    output.append_raw(interface, frame).await?;
+                }
                 self.on_pdu(&mut stream, frame, offset, &mut conn).await?;
                 used += len;
             }
@@ -906,9 +916,42 @@ struct Output {
     pcaps: HashMap<Liid, (PathBuf, tokio::fs::File)>,
     /// File stem -> LIID, so that two LIIDs sanitised alike get distinct files.
     pcap_names: HashMap<String, Liid>,
+    /// The raw streams (`keep_raw`), opened on first use.
+    raw: HashMap<Interface, (PathBuf, tokio::fs::File)>,
 }
 
 impl Output {
+    /// Appends one PDU as received to the interface's raw stream.
+    async fn append_raw(&mut self, interface: Interface, pdu: &[u8]) -> Result<(), ReceiverError> {
+        if !self.raw.contains_key(&interface) {
+            let path = self
+                .dir
+                .join(format!("{}.ber", interface.as_str().to_ascii_lowercase()));
+            let file = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .await
+                .map_err(|source| ReceiverError::Output {
+                    path: path.clone(),
+                    source,
+                })?;
+            self.raw.insert(interface, (path, file));
+        }
+        let Some((path, file)) = self.raw.get_mut(&interface) else {
+            return Ok(());
+        };
+        let result = async {
+            file.write_all(pdu).await?;
+            file.flush().await
+        }
+        .await;
+        result.map_err(|source| ReceiverError::Output {
+            path: path.clone(),
+            source,
+        })
+    }
+
     async fn append_records(&mut self, lines: &[u8]) -> Result<(), ReceiverError> {
         let result = async {
             self.records.write_all(lines).await?;
@@ -1484,7 +1527,9 @@ mod tests {
     #[tokio::test]
     async fn hi2_and_hi3_listeners_share_one_summary() {
         let dir = TempDir::new("shared");
-        let receiver = Receiver::new(ReceiverConfig::new(&dir.0)).unwrap();
+        let mut config = ReceiverConfig::new(&dir.0);
+        config.keep_raw = true;
+        let receiver = Receiver::new(config).unwrap();
         let mut addrs = Vec::new();
         let mut servers = Vec::new();
         for interface in [Interface::Hi2, Interface::Hi3] {
@@ -1513,7 +1558,7 @@ mod tests {
         s.tri_pdu(0, time(6), TriPayload::KeepAlive)
             .encode_into(&mut hi3);
 
-        for (addr, bytes) in addrs.iter().zip([hi2, hi3]) {
+        for (addr, bytes) in addrs.iter().zip([hi2.clone(), hi3.clone()]) {
             let mut client = TcpStream::connect(addr).await.unwrap();
             send_split(&mut client, &bytes).await;
             // The keep-alive is last: its response means every record before it is stored.
@@ -1539,6 +1584,9 @@ mod tests {
                 (json!("HI3"), json!("cc"))
             ]
         );
+        // The raw streams hold exactly what was sent, keep-alives included.
+        assert_eq!(std::fs::read(dir.0.join("hi2.ber")).unwrap(), hi2);
+        assert_eq!(std::fs::read(dir.0.join("hi3.ber")).unwrap(), hi3);
         for server in servers {
             server.abort();
         }
