@@ -55,6 +55,11 @@ pub struct MediatorConfig {
     /// Seconds a probe may stay silent before it is disconnected. Default 60.
     #[serde(default = "default_x2x3_idle")]
     pub x2x3_idle_timeout_s: u64,
+    /// Also write every X2/X3 PDU exactly as received from the probes (keepalives
+    /// included), back to back, to this file: what the probes sent, for evidence and
+    /// independent dissectors. Default: none.
+    #[serde(default)]
+    pub x2x3_raw_copy: Option<PathBuf>,
     /// TLS towards the agencies (our client certificate, key, and the agencies' CA); absent:
     /// plain TCP.
     #[serde(default)]
@@ -272,8 +277,29 @@ pub async fn start(
         }
     });
     let (tx, rx) = mpsc::channel(4096);
-    let listener = X2X3Listener::new(x2x3_acceptor, DEFAULT_MAX_PDU_LEN)
+    let mut listener = X2X3Listener::new(x2x3_acceptor, DEFAULT_MAX_PDU_LEN)
         .with_idle_timeout(Duration::from_secs(config.x2x3_idle_timeout_s));
+    if let Some(path) = &config.x2x3_raw_copy {
+        let path = base.join(path);
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .await
+            .with_context(|| format!("x2x3_raw_copy {}", path.display()))?;
+        let (tap, mut frames) = mpsc::unbounded_channel::<bytes::Bytes>();
+        listener = listener.with_raw_copy(tap);
+        tasks.spawn(async move {
+            use tokio::io::AsyncWriteExt as _;
+            while let Some(frame) = frames.recv().await {
+                if let Err(error) = file.write_all(&frame).await {
+                    tracing::error!(path = %path.display(), %error, "X2/X3 raw copy failed");
+                    return;
+                }
+            }
+            let _ = file.flush().await;
+        });
+    }
     let mut x2x3_shutdown = shutdown.clone();
     tasks.spawn(async move {
         tokio::select! {

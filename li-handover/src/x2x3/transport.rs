@@ -72,7 +72,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -732,6 +732,7 @@ pub struct X2X3Listener {
     max_pdu_len: usize,
     idle_timeout: Duration,
     max_connections: usize,
+    raw_copy: Option<mpsc::UnboundedSender<Bytes>>,
 }
 
 impl std::fmt::Debug for X2X3Listener {
@@ -755,6 +756,7 @@ impl X2X3Listener {
             max_pdu_len: max_pdu_len.max(FIXED_HEADER_LEN),
             idle_timeout: Duration::from_secs(60),
             max_connections: 256,
+            raw_copy: None,
         }
     }
 
@@ -763,6 +765,14 @@ impl X2X3Listener {
     #[must_use]
     pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
         self.idle_timeout = idle;
+        self
+    }
+
+    /// Sends a copy of every framed PDU, exactly as received (keepalives included), to
+    /// `tap`: a record of what the probes sent, for evidence or independent dissectors.
+    #[must_use]
+    pub fn with_raw_copy(mut self, tap: mpsc::UnboundedSender<Bytes>) -> Self {
+        self.raw_copy = Some(tap);
         self
     }
 
@@ -795,7 +805,11 @@ impl X2X3Listener {
                             peer,
                             self.acceptor.clone(),
                             out.clone(),
-                            (self.max_pdu_len, self.idle_timeout),
+                            ConnectionSettings {
+                                max_pdu_len: self.max_pdu_len,
+                                idle: self.idle_timeout,
+                                tap: self.raw_copy.clone(),
+                            },
                         ));
                     }
                     Err(e) => {
@@ -822,13 +836,20 @@ pub async fn serve(
         .await;
 }
 
+/// What each probe connection is served with.
+struct ConnectionSettings {
+    max_pdu_len: usize,
+    idle: Duration,
+    tap: Option<mpsc::UnboundedSender<Bytes>>,
+}
+
 /// One probe connection: handshake, then frames, acknowledges and forwards until it ends.
 async fn serve_connection(
     tcp: TcpStream,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     out: mpsc::Sender<(SocketAddr, Pdu)>,
-    (max_pdu_len, idle): (usize, Duration),
+    settings: ConnectionSettings,
 ) {
     let _ = tcp.set_nodelay(true);
     let Ok(stream) = tls::accept(&acceptor, tcp, peer, LISTENER).await else {
@@ -837,7 +858,7 @@ async fn serve_connection(
     let identity = tls::peer_identity(&stream).unwrap_or_else(|| "?".into());
     info!(listener = LISTENER, %peer, %identity, "probe connected");
     let (rd, wr) = tokio::io::split(stream);
-    let (end, offset) = read_probe(rd, wr, peer, &out, (max_pdu_len, idle)).await;
+    let (end, offset) = read_probe(rd, wr, peer, &out, settings).await;
     info!(listener = LISTENER, %peer, %identity, offset, reason = %end, "probe disconnected");
 }
 
@@ -847,8 +868,13 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
     mut wr: WriteHalf<S>,
     peer: SocketAddr,
     out: &mpsc::Sender<(SocketAddr, Pdu)>,
-    (max_pdu_len, idle): (usize, Duration),
+    settings: ConnectionSettings,
 ) -> (String, u64) {
+    let ConnectionSettings {
+        max_pdu_len,
+        idle,
+        tap,
+    } = settings;
     let mut buf = BytesMut::with_capacity(64 * 1024);
     // Stream offset of the start of `buf`.
     let mut offset = 0u64;
@@ -866,6 +892,9 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
             let at = offset;
             offset += len as u64;
             let frame = buf.split_to(len).freeze();
+            if let Some(tap) = &tap {
+                let _ = tap.send(frame.clone());
+            }
             let pdu = match Pdu::decode_bytes(&frame) {
                 Ok((pdu, _)) => pdu,
                 Err(e) => {
@@ -1274,9 +1303,11 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (out, mut rx) = mpsc::channel(16);
+        let (tap, mut copies) = mpsc::unbounded_channel();
         let server = X2X3Listener::new(f.acceptor(), DEFAULT_MAX_PDU_LEN)
             .with_idle_timeout(Duration::from_millis(300))
-            .with_max_connections(1);
+            .with_max_connections(1)
+            .with_raw_copy(tap);
         let task = tokio::spawn(server.serve(listener, out));
         let connector = TlsConnector::from(f.pki.client_config(&f.probe).unwrap());
         let name = rustls_pki_types::ServerName::try_from("mdf.test").unwrap();
@@ -1301,6 +1332,12 @@ mod tests {
         assert!(sender.send(x3_pdu(1)));
         let (_, pdu) = timeout(WAIT, rx.recv()).await.unwrap().unwrap();
         assert_eq!(pdu.sequence_number(), Some(1));
+        // The raw copy holds the PDU exactly as the probe sent it.
+        let mut copied = Vec::new();
+        while let Ok(frame) = copies.try_recv() {
+            copied.push(frame);
+        }
+        assert!(copied.iter().any(|f| f[..] == x3_pdu(1)[..]), "{copied:?}");
         timeout(WAIT, handle.shutdown()).await.unwrap();
         task.abort();
     }
