@@ -34,7 +34,15 @@ pub fn main(cmd: &str, args: &[String]) -> ExitCode {
             eprintln!("li-conformance: wrote {n} X2/X3 PDUs to {out}");
         }),
         ("x2x3-decode", files) if !files.is_empty() => return decode(files),
-        _ => Err("usage: li-conformance x2x3-pcap OUT.pcap | x2x3-decode FILE.pcap...".into()),
+        ("x2x3-pcap-from", [raw, out]) => {
+            write_pcap_from(Path::new(raw), Path::new(out)).map(|n| {
+                eprintln!("li-conformance: wrote {n} X2/X3 PDUs from {raw} to {out}");
+            })
+        }
+        _ => Err(
+            "usage: li-conformance x2x3-pcap OUT.pcap | x2x3-pcap-from RAW OUT.pcap | x2x3-decode FILE.pcap..."
+                .into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,6 +120,51 @@ fn write_pcap(path: &Path) -> Result<usize, Error> {
     });
     std::fs::write(&json_path, serde_json::to_string_pretty(&doc)? + "\n")?;
     Ok(sent.len())
+}
+
+/// `x2x3-pcap-from RAW OUT.pcap`: the PDUs of a raw X2/X3 stream (as the mediator's
+/// `x2x3_raw_copy` records what the probes sent) laid out as a POI -> MDF TCP connection, one
+/// PDU per segment, with OUT.json for `check_x2x3.py ours` (no PDU split across segments).
+fn write_pcap_from(raw: &Path, path: &Path) -> Result<usize, Error> {
+    let data = std::fs::read(raw)?;
+    let mut rest = &data[..];
+    let mut conn = Connection::new();
+    conn.handshake();
+    let mut pdus = Vec::new();
+    while !rest.is_empty() {
+        let len = frame_len(rest, DEFAULT_MAX_PDU_LEN)?
+            .ok_or_else(|| format!("{}: truncated PDU at the end", raw.display()))?;
+        let (bytes, tail) = rest.split_at(len);
+        let (pdu, _) = Pdu::decode(bytes)?;
+        let frame = conn.send(true, bytes);
+        let payload_protocol = match pdu.payload_format {
+            PayloadFormat::Ipv4Packet => Some("ip"),
+            PayloadFormat::Ipv6Packet => Some("ipv6"),
+            _ => None,
+        };
+        pdus.push(json!({
+            "frame": frame,
+            "flow": flow_name(true),
+            "split": false,
+            "payload_protocol": payload_protocol,
+            "pdu": pdu_json(&pdu),
+        }));
+        rest = tail;
+    }
+    conn.ack(false);
+    std::fs::write(path, &conn.pcap)?;
+    let doc = json!({
+        "pcap": path.display().to_string(),
+        "port": PORT,
+        "pdus": pdus,
+        "tail_frames": [],
+        "stream": {
+            flow_name(true): hex(&conn.stream[0]),
+            flow_name(false): hex(&conn.stream[1]),
+        },
+    });
+    std::fs::write(path.with_extension("json"), serde_json::to_string_pretty(&doc)? + "\n")?;
+    Ok(pdus.len())
 }
 
 fn flow_name(from_poi: bool) -> String {
