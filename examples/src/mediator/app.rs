@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::{HiTls, Mediator, MediatorSettings, MediatorX1};
-use crate::audit::AuditLog;
+use crate::audit::{AuditKind, AuditLog};
 use crate::cli::{TlsFileConfig, start_metrics};
 use crate::metrics::Registry;
 
@@ -264,8 +264,15 @@ pub async fn start(
 
     let mut tasks = JoinSet::new();
     let handler = Arc::new(MediatorX1::new(mediator.clone(), Some(Arc::clone(&audit))));
+    let refusals = Arc::clone(&audit);
     let x1_config = X1ServerConfig {
         allowed_identities: Some(config.admf_identities.clone()),
+        on_refused: Some(Arc::new(move |peer, why: &str| {
+            let detail = serde_json::json!({"peer": peer.to_string(), "refused": why});
+            if let Err(error) = refusals.append("mediator", AuditKind::X1Request, detail) {
+                tracing::error!(%error, "audit log append failed");
+            }
+        })),
         ..X1ServerConfig::default()
     };
     let x1_shutdown = shutdown.clone();

@@ -1312,8 +1312,13 @@ async fn allow_lists_refuse_other_admfs_and_certificates() {
     assert_eq!(server.calls(), 0);
     server.stop().await;
 
+    let refused = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&refused);
     let config = X1ServerConfig {
         allowed_identities: Some(vec!["admf-other".into()]),
+        on_refused: Some(Arc::new(move |peer, why: &str| {
+            sink.lock().unwrap().push((peer, why.to_owned()));
+        })),
         ..X1ServerConfig::default()
     };
     let server = start(&p, config).await;
@@ -1324,6 +1329,13 @@ async fn allow_lists_refuse_other_admfs_and_certificates() {
     assert!(matches!(err, X1Error::Http { .. }), "{err}");
     assert_eq!(server.calls(), 0);
     server.stop().await;
+    // The observer (the audit log) hears of it too.
+    let refused = refused.lock().unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].1.contains("not in the X1 allow-list"),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]

@@ -70,8 +70,12 @@ where
     }
 }
 
+/// Told of every X1 client refused (TLS handshake failed, or identity not allowed): its
+/// address and why. For the audit log; called on the connection's task.
+pub type RefusalObserver = Arc<dyn Fn(SocketAddr, &str) + Send + Sync>;
+
 /// Settings of [`serve`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct X1ServerConfig {
     /// Largest request body accepted (HTTP 413 beyond); also the decoder's document limit.
     pub max_body_len: usize,
@@ -86,6 +90,21 @@ pub struct X1ServerConfig {
     /// executed; others are answered with `ErrorResponse`s
     /// ([`error_code::ADMF_NOT_AUTHORISED`]), with a warn line.
     pub allowed_admfs: Option<Vec<String>>,
+    /// Called for every refused client (besides the warn log line).
+    pub on_refused: Option<RefusalObserver>,
+}
+
+impl std::fmt::Debug for X1ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("X1ServerConfig")
+            .field("max_body_len", &self.max_body_len)
+            .field("max_depth", &self.max_depth)
+            .field("request_timeout", &self.request_timeout)
+            .field("allowed_identities", &self.allowed_identities)
+            .field("allowed_admfs", &self.allowed_admfs)
+            .field("on_refused", &self.on_refused.is_some())
+            .finish()
+    }
 }
 
 impl Default for X1ServerConfig {
@@ -97,6 +116,7 @@ impl Default for X1ServerConfig {
             request_timeout: Duration::from_secs(30),
             allowed_identities: None,
             allowed_admfs: None,
+            on_refused: None,
         }
     }
 }
@@ -161,8 +181,14 @@ async fn connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     // a refused handshake is logged by `accept`
-    let Ok(tls) = crate::tls::accept(&acceptor, tcp, peer, LISTENER).await else {
-        return;
+    let tls = match crate::tls::accept(&acceptor, tcp, peer, LISTENER).await {
+        Ok(tls) => tls,
+        Err(e) => {
+            if let Some(observer) = &config.on_refused {
+                observer(peer, &format!("TLS handshake failed: {e}"));
+            }
+            return;
+        }
     };
     let identity = crate::tls::peer_identity(&tls);
     if let Some(allowed) = &config.allowed_identities
@@ -176,6 +202,12 @@ async fn connection(
             "{LISTENER}: refused {peer}: certificate identity {shown:?} is not in the X1 \
              allow-list"
         );
+        if let Some(observer) = &config.on_refused {
+            observer(
+                peer,
+                &format!("certificate identity {shown:?} is not in the X1 allow-list"),
+            );
+        }
         return;
     }
     let x1_peer = X1Peer {
