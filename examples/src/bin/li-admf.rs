@@ -1,3 +1,344 @@
-//! li-admf (work in progress).
+//! `li-admf`: the administration function. Holds warrants and provisions the mediator and
+//! the probes over X1 (ETSI TS 103 221-1); see `li_examples::admf`.
 
-fn main() {}
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use li_core::{InterceptScope, Liid, TargetIdentifier, Timestamp, ValidityWindow, Xid};
+use li_examples::admf::{self, Admf, AdmfConfig};
+use li_examples::audit;
+use li_examples::metrics::Registry;
+use li_examples::store::{Warrant, WarrantStore};
+
+/// The administration function (ADMF) of li-suite: warrants in, X1 provisioning of the
+/// mediator and the probes out.
+#[derive(Debug, Parser)]
+#[command(name = "li-admf", version, about, long_about = None)]
+struct Cli {
+    /// The configuration file (TOML).
+    #[arg(long, global = true, default_value = "admf.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon: activate and deactivate warrants on time, keep the NEs in line.
+    Run,
+    /// Enter, list, show or revoke warrants.
+    Warrant {
+        #[command(subcommand)]
+        command: WarrantCommand,
+    },
+    /// Sync once now (read back every NE, activate, deactivate) and print what was done.
+    Sync,
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write a development PKI (ca.pem; admf, probe, mediator, lemf .pem/.key).
+    DevCerts {
+        /// The directory to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WarrantCommand {
+    /// Enter a new warrant (pending until its start; the daemon or `sync` activates it).
+    Add(AddArgs),
+    /// List every warrant.
+    List,
+    /// Show one warrant, targets included.
+    Show {
+        /// The warrant's LIID.
+        liid: String,
+    },
+    /// Revoke a warrant: deactivated at once at the probes, then at the mediator.
+    Revoke {
+        /// The warrant's LIID.
+        liid: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct AddArgs {
+    /// The LIID (1 to 25 printable ASCII characters).
+    #[arg(long)]
+    liid: String,
+    /// The X1 task id (UUID); random when absent.
+    #[arg(long)]
+    xid: Option<String>,
+    /// A target, `kind:value` (e.g. `ipv4:192.0.2.1`, `username:alice`); repeatable.
+    #[arg(long = "target", required = true)]
+    targets: Vec<String>,
+    /// What is delivered: `iri` or `iri+cc`.
+    #[arg(long, default_value = "iri")]
+    scope: String,
+    /// When the warrant starts: RFC 3339 or `now`.
+    #[arg(long, default_value = "now")]
+    start: String,
+    /// When it ends (RFC 3339); open-ended when absent.
+    #[arg(long)]
+    end: Option<String>,
+    /// An agency (its `name` in the configuration); repeatable.
+    #[arg(long = "agency", required = true)]
+    agencies: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain; prints the entries and last hash, or the first broken entry
+    /// (exit code 1).
+    Verify {
+        /// The log file; default: the configured `audit_log`.
+        file: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    li_examples::cli::init_tracing("info");
+    let cli = Cli::parse();
+    match dispatch(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("li-admf: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::DevCerts { out } => {
+            let files = admf::dev_certs(&out)?;
+            println!("wrote {}", out.join("ca.pem").display());
+            for f in files {
+                println!("wrote {} and {}", f.cert.display(), f.key.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { file },
+        } => {
+            let path = match file {
+                Some(file) => file,
+                None => {
+                    let (config, base) = AdmfConfig::load(&cli.config)?;
+                    base.join(&config.audit_log)
+                }
+            };
+            verify_audit(&path)
+        }
+        Command::Run => {
+            let admf = open(&cli.config)?;
+            let shutdown = li_examples::cli::shutdown_on_signals();
+            let registry = Arc::new(Registry::new());
+            admf.register_metrics(&registry)?;
+            li_examples::cli::start_metrics(
+                admf.config().metrics_listen,
+                registry,
+                shutdown.clone(),
+            )
+            .await?;
+            admf.run(shutdown).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sync => {
+            let admf = open(&cli.config)?;
+            let mut report = admf.sync(admf::now()).await?;
+            let settled = admf.settle().await?;
+            print!("{report}");
+            if !settled.is_empty() {
+                print!("{settled}");
+            }
+            report.failures.extend(settled.failures);
+            Ok(if report.failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Warrant { command } => warrant(&cli.config, command).await,
+    }
+}
+
+fn open(config_path: &Path) -> anyhow::Result<Admf> {
+    let (config, base) = AdmfConfig::load(config_path)?;
+    Admf::open(&config, &base)
+}
+
+async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        WarrantCommand::Add(args) => {
+            let admf = open(config_path)?;
+            let warrant = build_warrant(admf.config(), &args)?;
+            admf.create_warrant(&warrant)?;
+            println!(
+                "warrant {} created (XID {}), pending until {}; the daemon (or `li-admf \
+                 sync`) activates it",
+                warrant.liid,
+                warrant.xid,
+                warrant.window.start()
+            );
+        }
+        WarrantCommand::List => {
+            let admf = open(config_path)?;
+            let warrants = admf.store().list().context("cannot list warrants")?;
+            if warrants.is_empty() {
+                println!("no warrants");
+            }
+            for w in warrants {
+                let end = w
+                    .window
+                    .end()
+                    .map_or_else(|| "(open)".to_owned(), |e| e.to_string());
+                let agencies: Vec<&str> = w.agencies.iter().map(|a| a.name.as_str()).collect();
+                println!(
+                    "{:<25} {:<8} {:<6} {} .. {}  {} target(s)  agencies: {}  XID {}",
+                    w.liid.to_string(),
+                    w.state.as_str(),
+                    admf::scope_text(&w),
+                    w.window.start(),
+                    end,
+                    w.targets.len(),
+                    agencies.join(", "),
+                    w.xid
+                );
+            }
+        }
+        WarrantCommand::Show { liid } => {
+            let admf = open(config_path)?;
+            let liid = parse_liid(&liid)?;
+            let w = admf
+                .store()
+                .get(&liid)
+                .with_context(|| format!("cannot read warrant {liid}"))?
+                .with_context(|| format!("warrant {liid}: not found"))?;
+            print!("{}", admf::describe(&w));
+        }
+        WarrantCommand::Revoke { liid } => {
+            let admf = open(config_path)?;
+            let liid = parse_liid(&liid)?;
+            let mut report = admf.revoke(&liid).await?;
+            let settled = admf.settle().await?;
+            print!("{report}");
+            if !settled.is_empty() {
+                print!("{settled}");
+            }
+            report.failures.extend(settled.failures);
+            if !report.failures.is_empty() {
+                println!(
+                    "warrant {liid} is revoked; the failed deactivations are retried by the \
+                     daemon (or `li-admf sync`)"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_liid(text: &str) -> anyhow::Result<Liid> {
+    text.parse()
+        .with_context(|| format!("{text:?} is not a LIID"))
+}
+
+fn build_warrant(config: &AdmfConfig, args: &AddArgs) -> anyhow::Result<Warrant> {
+    let now = admf::now();
+    let liid = parse_liid(&args.liid)?;
+    let xid = match &args.xid {
+        Some(x) => x
+            .parse::<Xid>()
+            .with_context(|| format!("--xid {x:?} is not a UUID"))?,
+        None => admf::random_xid(),
+    };
+    let targets = args
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            // the value is not repeated in the error: it may be a target identifier
+            t.parse::<TargetIdentifier>()
+                .with_context(|| format!("--target #{}: not a kind:value target", i + 1))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let scope = match args.scope.as_str() {
+        "iri" => InterceptScope::IriOnly,
+        "iri+cc" => InterceptScope::IriAndCc,
+        other => bail!("--scope {other:?}: expected iri or iri+cc"),
+    };
+    let start = if args.start == "now" {
+        now
+    } else {
+        args.start
+            .parse::<Timestamp>()
+            .with_context(|| format!("--start {:?} is not RFC 3339 or now", args.start))?
+    };
+    let end = args
+        .end
+        .as_deref()
+        .map(|e| {
+            e.parse::<Timestamp>()
+                .with_context(|| format!("--end {e:?} is not RFC 3339"))
+        })
+        .transpose()?;
+    let window = ValidityWindow::new(start, end).context("--start/--end")?;
+    let agencies = args
+        .agencies
+        .iter()
+        .map(|name| {
+            config.agency(name).with_context(|| {
+                let known: Vec<&str> = config.agencies.iter().map(|a| a.name.as_str()).collect();
+                format!(
+                    "--agency {name:?} is not in the configuration (known: {})",
+                    known.join(", ")
+                )
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Warrant::new(liid, xid, targets, scope, window, agencies, now)
+        .with_context(|| format!("warrant {liid}"))
+}
+
+fn verify_audit(path: &Path) -> anyhow::Result<ExitCode> {
+    match audit::read_entries(path) {
+        Ok((report, entries)) => {
+            for e in &entries {
+                println!(
+                    "{:>6} {} {:<8} {:<22} {}",
+                    e.seq,
+                    e.time,
+                    e.actor,
+                    e.kind.as_str(),
+                    e.detail
+                );
+            }
+            println!(
+                "{}: {} entries, chain intact, last hash {}",
+                path.display(),
+                report.entries,
+                report.last_hash
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(audit::VerifyError::Broken {
+            path,
+            line,
+            seq,
+            reason,
+        }) => {
+            let seq = seq.map(|s| format!(" (seq {s})")).unwrap_or_default();
+            println!("{}: BROKEN at line {line}{seq}: {reason}", path.display());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
