@@ -1,1 +1,971 @@
-//! probe (work in progress).
+//! The point of interception (POI): X1 provisioning in, traffic classified, X2/X3 out.
+//!
+//! A [`Probe`] holds the tasks and the X2/X3 destinations the ADMF provisions over X1
+//! (TS 103 221-1, HTTPS with mutual TLS: [`Probe::serve_x1`]), the sans-IO
+//! [`Classifier`] that matches frames against the tasks' targets, and one
+//! [`X2X3Sender`] (mutual TLS, bounded queue) per destination. Frames come from a capture
+//! file ([`Probe::replay_file`]: full speed or paced, timestamps rebased to the wall clock by
+//! default) or, with the `live` feature, from an interface (`Probe::capture_live`).
+//! Every intercept record becomes an X2 (IRI) or X3 (CC) PDU for each of its task's
+//! destinations whose delivery type includes it; see [`encode`] for the PDU layout, which
+//! is exactly what [`crate::mediator`] reads.
+//!
+//! # Time
+//!
+//! The probe's clock is the timestamp of the latest frame of the replay in progress; outside
+//! a replay it is the wall clock, but never earlier than the last replayed frame (a fast,
+//! rebased replay runs ahead of the wall clock; the clock does not step back when it ends).
+//! Tasks are activated and deactivated at this time, and [`Classifier::advance`] is called
+//! with it every 100 ms (window edges produce their IRI in time even when no frame comes).
+//!
+//! # Mapping of X1 tasks
+//!
+//! An X1 `TaskDetails` becomes a [`Task`]: its XID and targets (IP addresses and prefixes,
+//! usernames, MAC addresses; other kinds are refused: this probe could never match them);
+//! scope from `deliveryType` (`X2Only` IRI only, `X2andX3` IRI and CC, `X3Only` refused);
+//! validity window from the first `mediationDetails`' `startTime`/`endTime` when present,
+//! else always; LIID from the same when present, else a placeholder (the LIID never leaves
+//! the probe: X2/X3 carry the XID); destinations from `listOfDIDs`, each of which must exist.
+//!
+//! Target identifiers are never logged above debug level.
+
+mod capture;
+mod config;
+pub mod encode;
+mod x1;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use li_capture::LinkType;
+use li_capture::classify::{Classifier, ClassifierConfig, ClassifierStats};
+use li_core::{Cin, DestinationId, InterceptRecord, Task, Timestamp, Xid};
+use li_handover::x1::transport::X1ServerConfig;
+use li_handover::x1::{DeliveryType, DestinationDetails, TaskDetails};
+use li_handover::x2x3::X3IpPacketEncoder;
+use li_handover::x2x3::transport::{SenderConfig, SenderHandle, SenderStatsSnapshot, X2X3Sender};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+use tracing::{debug, info, warn};
+
+pub use capture::{ReplayOptions, ReplayReport};
+pub use config::{CaptureConfig, CaptureSource, ClassifierOptions, ProbeConfig};
+pub use x1::FAULT_X2X3_LINK_DOWN;
+
+use crate::metrics::{MetricKind, MetricsError, Registry, Sample};
+
+/// How often the probe advances the classifier's clock when no frame does.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// Errors of the probe's set-up and capture.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProbeError {
+    /// The configuration is inconsistent.
+    #[error("invalid probe configuration: {0}")]
+    Config(String),
+    /// A TLS configuration could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] li_handover::tls::TlsError),
+    /// A socket or file operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The capture file cannot be read at all.
+    #[error("capture {path}: {source}")]
+    Capture {
+        /// The file.
+        path: String,
+        /// The error.
+        #[source]
+        source: li_capture::source::CaptureError,
+    },
+    /// Live capture failed.
+    #[error("live capture on {interface}: {reason}")]
+    Live {
+        /// The interface.
+        interface: String,
+        /// Why.
+        reason: String,
+    },
+    /// The metrics could not be registered or served.
+    #[error("metrics: {0}")]
+    Metrics(String),
+    /// A capture thread ended abnormally.
+    #[error("capture thread failed: {0}")]
+    Join(String),
+}
+
+/// How the probe runs, independently of where its configuration comes from.
+#[derive(Clone)]
+pub struct ProbeSettings {
+    /// The NE identifier: X1 messages must name it as `neIdentifier`.
+    pub name: String,
+    /// The TLS connector towards the mediators (our client certificate, the CA we trust).
+    pub x2x3_connector: TlsConnector,
+    /// The name the mediators' certificates must carry.
+    pub x2x3_server_name: String,
+    /// PDUs queued per destination at most.
+    pub queue_capacity: usize,
+    /// X2/X3 keepalive interval.
+    pub keepalive_interval: Duration,
+    /// The classifier's configuration.
+    pub classifier: ClassifierConfig,
+}
+
+impl ProbeSettings {
+    /// Settings with a queue of [`li_handover::x2x3::transport::DEFAULT_QUEUE_CAPACITY`]
+    /// PDUs, a keepalive every 5 s and the default classifier with RADIUS accounting on port
+    /// 1813 only.
+    pub fn new(
+        name: impl Into<String>,
+        x2x3_connector: TlsConnector,
+        x2x3_server_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            x2x3_connector,
+            x2x3_server_name: x2x3_server_name.into(),
+            queue_capacity: li_handover::x2x3::transport::DEFAULT_QUEUE_CAPACITY,
+            keepalive_interval: Duration::from_secs(5),
+            classifier: ClassifierOptions::default().classifier_config(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ProbeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProbeSettings")
+            .field("name", &self.name)
+            .field("x2x3_server_name", &self.x2x3_server_name)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("keepalive_interval", &self.keepalive_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The X2/X3 totals over every destination (and those removed), at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// PDUs accepted into a queue.
+    pub queued: u64,
+    /// PDUs written to a connection.
+    pub sent: u64,
+    /// PDUs dropped because a queue was full.
+    pub dropped: u64,
+    /// PDUs still queued (discarded, when this is the report of [`Probe::shutdown`]).
+    pub pending: u64,
+    /// Whether every queue was written out (and, for [`Probe::shutdown`], confirmed by a
+    /// keepalive acknowledgement) before the timeout.
+    pub complete: bool,
+}
+
+/// The point of interception. Cheap to clone (shared state). See the [module
+/// documentation](self).
+#[derive(Clone)]
+pub struct Probe {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probe")
+            .field("name", &self.inner.settings.name)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    settings: ProbeSettings,
+    state: Mutex<State>,
+    /// The number of active tasks, for [`Probe::wait_for_tasks`].
+    active_tasks: watch::Sender<usize>,
+    /// Set by [`Probe::shutdown`]: captures stop.
+    cancel: AtomicBool,
+    /// Records that could not be encoded (timestamp after 2106, not an IP packet, an IRI
+    /// event li-asn1 cannot encode).
+    unencodable: AtomicU64,
+}
+
+/// Everything the X1 handler and the capture share.
+struct State {
+    classifier: Classifier,
+    tasks: BTreeMap<Xid, TaskEntry>,
+    destinations: BTreeMap<DestinationId, DestinationRuntime>,
+    /// One pre-encoded X3 header per (task, session).
+    encoders: HashMap<(Xid, Cin), X3IpPacketEncoder>,
+    /// Totals of destinations removed (their counters are gone with their links).
+    retired: SenderStatsSnapshot,
+    /// Per capture interface (file name or interface name).
+    interfaces: BTreeMap<String, FrameCounters>,
+    clock: Clock,
+    /// Probe time of the last [`Classifier::advance`].
+    last_advance: Timestamp,
+    scratch: Vec<InterceptRecord>,
+}
+
+/// Frame counters of one capture interface.
+#[derive(Clone, Copy, Debug, Default)]
+struct FrameCounters {
+    frames: u64,
+    not_ip: u64,
+    malformed: u64,
+    matched: u64,
+}
+
+#[derive(Debug)]
+struct Clock {
+    /// Replays in progress.
+    replays: usize,
+    /// The latest frame time of the replay in progress.
+    replay: Option<Timestamp>,
+    /// The latest frame time of any replay: the clock never goes back before it.
+    floor: Timestamp,
+}
+
+struct TaskEntry {
+    details: TaskDetails,
+    modified: Option<Timestamp>,
+    modifications: u64,
+    x2_pdus: u64,
+    x3_pdus: u64,
+    last_intercept: Option<Timestamp>,
+}
+
+struct DestinationRuntime {
+    details: DestinationDetails,
+    /// `host:port` of the mediator.
+    addr: String,
+    sender: X2X3Sender,
+    handle: Option<SenderHandle>,
+    /// The next Sequence Number (from 0, X2 and X3 together).
+    next_sequence: u32,
+}
+
+impl DestinationRuntime {
+    fn wants(&self, cc: bool) -> bool {
+        match self.details.delivery_type {
+            DeliveryType::X2AndX3 => true,
+            DeliveryType::X2Only => !cc,
+            DeliveryType::X3Only => cc,
+        }
+    }
+
+    fn take_sequence(&mut self) -> u32 {
+        let n = self.next_sequence;
+        self.next_sequence = n.wrapping_add(1);
+        n
+    }
+}
+
+impl Probe {
+    /// A probe with no task, no destination and no capture running.
+    pub fn new(settings: ProbeSettings) -> Self {
+        let classifier = Classifier::new(settings.classifier.clone());
+        Self {
+            inner: Arc::new(Inner {
+                settings,
+                state: Mutex::new(State {
+                    classifier,
+                    tasks: BTreeMap::new(),
+                    destinations: BTreeMap::new(),
+                    encoders: HashMap::new(),
+                    retired: SenderStatsSnapshot::default(),
+                    interfaces: BTreeMap::new(),
+                    clock: Clock {
+                        replays: 0,
+                        replay: None,
+                        floor: Timestamp::UNIX_EPOCH,
+                    },
+                    last_advance: Timestamp::UNIX_EPOCH,
+                    scratch: Vec::new(),
+                }),
+                active_tasks: watch::channel(0).0,
+                cancel: AtomicBool::new(false),
+                unencodable: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &ProbeSettings {
+        &self.inner.settings
+    }
+
+    /// Serves X1 on `listener` until `shutdown` turns true (see
+    /// [`li_handover::x1::transport::serve`]); set `config.allowed_identities` to the ADMF's
+    /// certificate identities.
+    pub async fn serve_x1(
+        &self,
+        listener: TcpListener,
+        acceptor: TlsAcceptor,
+        config: X1ServerConfig,
+        shutdown: watch::Receiver<bool>,
+    ) -> std::io::Result<()> {
+        li_handover::x1::transport::serve(
+            listener,
+            acceptor,
+            Arc::new(x1::Handler::new(self.clone())),
+            config,
+            shutdown,
+        )
+        .await
+    }
+
+    /// The probe's clock (see the [module documentation](self#time)).
+    pub fn now(&self) -> Timestamp {
+        self.lock().clock.now()
+    }
+
+    /// The number of active tasks.
+    pub fn active_tasks(&self) -> usize {
+        *self.inner.active_tasks.borrow()
+    }
+
+    /// Waits until at least `n` tasks are active; `false` if `shutdown` turned true first.
+    pub async fn wait_for_tasks(&self, n: usize, mut shutdown: watch::Receiver<bool>) -> bool {
+        let mut tasks = self.inner.active_tasks.subscribe();
+        tokio::select! {
+            result = tasks.wait_for(|active| *active >= n) => result.is_ok(),
+            _ = shutdown.wait_for(|stop| *stop) => false,
+        }
+    }
+
+    /// The classifier's counters.
+    pub fn classifier_stats(&self) -> ClassifierStats {
+        self.lock().classifier.stats()
+    }
+
+    /// Advances the classifier to the probe's clock and sends what it yields (window edges,
+    /// lease expiries). [`Probe::spawn_ticker`] calls it every [`TICK`].
+    pub fn tick(&self) {
+        let mut state = self.lock();
+        let now = state.clock.now();
+        state.advance(now, &self.inner);
+    }
+
+    /// Calls [`Probe::tick`] every [`TICK`] until `shutdown` turns true.
+    pub fn spawn_ticker(&self, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+        let probe = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(TICK);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => probe.tick(),
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                }
+            }
+        })
+    }
+
+    /// The X2/X3 totals now; `complete` when every queue is empty and everything queued was
+    /// written.
+    pub fn delivery(&self) -> DeliveryReport {
+        let state = self.lock();
+        let mut report = totals(&state);
+        report.pending = state
+            .destinations
+            .values()
+            .map(|d| d.sender.queue_len() as u64)
+            .sum();
+        report.complete = report.pending == 0 && report.sent == report.queued;
+        report
+    }
+
+    /// Waits until every X2/X3 queue is written out (PDUs written to their connection, not
+    /// necessarily acknowledged), or `timeout`; the links stay up.
+    pub async fn drain(&self, timeout: Duration) -> DeliveryReport {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let report = self.delivery();
+            if report.complete || tokio::time::Instant::now() >= deadline {
+                if !report.complete {
+                    warn!(
+                        pending = report.pending,
+                        "X2/X3 queues not written out within {} ms",
+                        timeout.as_millis()
+                    );
+                }
+                return report;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops captures and every X2/X3 link: each queue is delivered and confirmed by a
+    /// keepalive acknowledgement first, for at most `timeout` overall; what is still queued
+    /// then is discarded (logged by the sender) and counted in the report's `pending`.
+    pub async fn shutdown(&self, timeout: Duration) -> DeliveryReport {
+        self.inner.cancel.store(true, Ordering::Relaxed);
+        let handles: Vec<(String, SenderHandle)> = {
+            let mut state = self.lock();
+            let destinations = std::mem::take(&mut state.destinations);
+            let mut handles = Vec::new();
+            for (did, mut d) in destinations {
+                // Dropping the last sender lets the link end once its queue is delivered.
+                if let Some(handle) = d.handle.take() {
+                    handles.push((did.to_string(), handle));
+                }
+            }
+            handles
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut report = DeliveryReport {
+            complete: true,
+            ..DeliveryReport::default()
+        };
+        {
+            let state = self.lock();
+            let retired = totals(&state);
+            report.queued = retired.queued;
+            report.sent = retired.sent;
+            report.dropped = retired.dropped;
+        }
+        for (did, handle) in handles {
+            let (stats, delivered) = finish_link(handle, deadline).await;
+            report.queued += stats.queued;
+            report.sent += stats.sent;
+            report.dropped += stats.dropped;
+            let pending = stats.queued.saturating_sub(stats.sent);
+            report.pending += pending;
+            if !delivered {
+                report.complete = false;
+                warn!(destination = %did, pending, "X2/X3 link stopped before its queue was delivered");
+            }
+        }
+        report
+    }
+
+    /// Registers the probe's metrics (see the crate documentation of `li-probe` for the
+    /// list): frames per interface and outcome, records per kind, X2/X3 PDUs per destination
+    /// and outcome, queue depth, link state, active tasks.
+    pub fn register_metrics(&self, registry: &Registry) -> Result<(), MetricsError> {
+        let p = self.clone();
+        registry.collector(
+            "li_probe_frames_total",
+            "Frames captured, by capture interface (file or interface name) and outcome (seen: \
+             every frame; not_ip, malformed, matched: a target's packet).",
+            MetricKind::Counter,
+            &["interface", "outcome"],
+            move || {
+                let state = p.lock();
+                let mut out = Vec::new();
+                for (name, c) in &state.interfaces {
+                    for (outcome, n) in [
+                        ("seen", c.frames),
+                        ("not_ip", c.not_ip),
+                        ("malformed", c.malformed),
+                        ("matched", c.matched),
+                    ] {
+                        out.push(sample(&[name, outcome], n as f64));
+                    }
+                }
+                out
+            },
+        )?;
+        let p = self.clone();
+        registry.collector(
+            "li_probe_records_total",
+            "Intercept records produced by the classifier, by kind (cc, iri).",
+            MetricKind::Counter,
+            &["kind"],
+            move || {
+                let s = p.classifier_stats();
+                vec![
+                    sample(&["cc"], s.cc_records as f64),
+                    sample(&["iri"], s.iri_records as f64),
+                ]
+            },
+        )?;
+        let p = self.clone();
+        registry.collector(
+            "li_probe_unencodable_records_total",
+            "Intercept records that could not be encoded as X2/X3 PDUs (not sent).",
+            MetricKind::Counter,
+            &[],
+            move || {
+                vec![sample(
+                    &[],
+                    p.inner.unencodable.load(Ordering::Relaxed) as f64,
+                )]
+            },
+        )?;
+        let p = self.clone();
+        registry.collector(
+            "li_probe_aaa_messages_total",
+            "AAA messages seen by the classifier, by kind (radius, radius_error, dhcp, \
+             dhcp_error).",
+            MetricKind::Counter,
+            &["kind"],
+            move || {
+                let s = p.classifier_stats();
+                vec![
+                    sample(&["radius"], s.radius_requests as f64),
+                    sample(&["radius_error"], s.radius_errors as f64),
+                    sample(&["dhcp"], s.dhcp_messages as f64),
+                    sample(&["dhcp_error"], s.dhcp_errors as f64),
+                ]
+            },
+        )?;
+        let p = self.clone();
+        registry.collector(
+            "li_probe_x2x3_pdus_total",
+            "X2/X3 PDUs per destination (DID) and outcome (queued, sent, dropped: queue full, \
+             possibly_lost: on a connection that died).",
+            MetricKind::Counter,
+            &["destination", "outcome"],
+            move || {
+                p.link_samples(|s, _| {
+                    vec![
+                        ("queued", s.queued as f64),
+                        ("sent", s.sent as f64),
+                        ("dropped", s.dropped as f64),
+                        ("possibly_lost", s.possibly_lost as f64),
+                    ]
+                })
+            },
+        )?;
+        let p = self.clone();
+        registry.collector(
+            "li_probe_x2x3_queue_pdus",
+            "X2/X3 PDUs waiting in the destination's queue.",
+            MetricKind::Gauge,
+            &["destination"],
+            move || p.link_samples(|_, queue| vec![("", queue as f64)]),
+        )?;
+        let p = self.clone();
+        registry.collector(
+            "li_probe_x2x3_link_up",
+            "1 when the X2/X3 link to the destination (DID) is connected.",
+            MetricKind::Gauge,
+            &["destination"],
+            move || p.link_samples(|s, _| vec![("", f64::from(u8::from(s.connected)))]),
+        )?;
+        let p = self.clone();
+        registry.gauge_fn(
+            "li_probe_active_tasks",
+            "Tasks currently active.",
+            move || p.active_tasks() as f64,
+        )?;
+        Ok(())
+    }
+
+    /// One sample per destination and value `f` returns (an empty name: no `outcome` label).
+    fn link_samples(
+        &self,
+        f: impl Fn(&SenderStatsSnapshot, usize) -> Vec<(&'static str, f64)>,
+    ) -> Vec<Sample> {
+        let state = self.lock();
+        let mut out = Vec::new();
+        for (did, d) in &state.destinations {
+            let did = did.to_string();
+            for (outcome, value) in f(&d.sender.stats().snapshot(), d.sender.queue_len()) {
+                if outcome.is_empty() {
+                    out.push(sample(&[&did], value));
+                } else {
+                    out.push(sample(&[&did, outcome], value));
+                }
+            }
+        }
+        out
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn publish_tasks(&self, state: &State) {
+        self.inner.active_tasks.send_replace(state.tasks.len());
+    }
+
+    /// Classifies one frame seen on `interface` at `time` and sends what it yields.
+    fn process_frame(&self, interface: &str, time: Timestamp, link: LinkType, data: &[u8]) {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let before = state.classifier.stats();
+        let mut out = std::mem::take(&mut state.scratch);
+        state.classifier.classify(time, link, data, &mut out);
+        let after = state.classifier.stats();
+        let counters = match state.interfaces.get_mut(interface) {
+            Some(c) => c,
+            None => state.interfaces.entry(interface.to_owned()).or_default(),
+        };
+        counters.frames += 1;
+        counters.not_ip += after.not_ip.saturating_sub(before.not_ip);
+        counters.malformed += after.malformed.saturating_sub(before.malformed);
+        counters.matched += after.matched.saturating_sub(before.matched);
+        if time
+            .duration_since(state.last_advance)
+            .is_some_and(|d| d >= TICK)
+        {
+            state.last_advance = time;
+            state.classifier.advance(time, &mut out);
+        }
+        state.dispatch(&mut out, &self.inner);
+        state.scratch = out;
+    }
+
+    /// Starts a replay: the clock follows its frames.
+    fn begin_replay(&self) {
+        let mut state = self.lock();
+        state.clock.replays += 1;
+        state.clock.replay = None;
+    }
+
+    /// Ends a replay: the clock is the wall clock again, not earlier than its last frame.
+    fn end_replay(&self) {
+        let mut state = self.lock();
+        state.clock.replays = state.clock.replays.saturating_sub(1);
+        if let Some(last) = state.clock.replay.take() {
+            state.clock.floor = state.clock.floor.max(last);
+        }
+    }
+
+    /// Sets the replay clock to a frame's time.
+    fn replay_clock(&self, time: Timestamp) {
+        let mut state = self.lock();
+        let latest = state.clock.replay.map_or(time, |t| t.max(time));
+        state.clock.replay = Some(latest);
+    }
+
+    fn cancelled(&self) -> bool {
+        self.inner.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Starts an X2/X3 sender towards `addr`.
+    fn spawn_sender(&self, details: &DestinationDetails, addr: &str) -> (X2X3Sender, SenderHandle) {
+        let s = &self.inner.settings;
+        let name = match &details.friendly_name {
+            Some(friendly) => format!("X2/X3 to {friendly} ({})", details.did),
+            None => format!("X2/X3 to {}", details.did),
+        };
+        let mut config = SenderConfig::new(
+            name,
+            addr,
+            s.x2x3_connector.clone(),
+            s.x2x3_server_name.clone(),
+        );
+        config.queue_capacity = s.queue_capacity.max(1);
+        config.keepalive_interval = s.keepalive_interval;
+        X2X3Sender::spawn(config)
+    }
+}
+
+impl Clock {
+    fn now(&self) -> Timestamp {
+        match (self.replays, self.replay) {
+            (1.., Some(t)) => t,
+            _ => wall_clock().max(self.floor),
+        }
+    }
+}
+
+impl State {
+    /// Advances the classifier to `now` and sends what it yields.
+    fn advance(&mut self, now: Timestamp, inner: &Inner) {
+        let mut out = std::mem::take(&mut self.scratch);
+        self.last_advance = self.last_advance.max(now);
+        self.classifier.advance(now, &mut out);
+        self.dispatch(&mut out, inner);
+        self.scratch = out;
+    }
+
+    /// Encodes and queues `records` for their tasks' destinations; empties `records`.
+    fn dispatch(&mut self, records: &mut Vec<InterceptRecord>, inner: &Inner) {
+        for record in records.drain(..) {
+            let xid = record.xid();
+            let Some(task) = self.tasks.get_mut(&xid) else {
+                // The classifier only emits for tasks it has, which are ours.
+                debug!(%xid, "record for an unknown task");
+                inner.unencodable.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            let Some(timestamp) = encode::pdu_timestamp(record.timestamp()) else {
+                inner.unencodable.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            task.last_intercept = Some(record.timestamp());
+            match &record {
+                InterceptRecord::Cc(cc) => {
+                    let encoder = self.encoders.entry((xid, cc.cin)).or_insert_with(|| {
+                        X3IpPacketEncoder::new(xid, encode::correlation_id(cc.cin))
+                    });
+                    let direction = encode::x2x3_direction(cc.direction);
+                    for did in &task.details.dids {
+                        let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(true))
+                        else {
+                            continue;
+                        };
+                        let mut pdu = Vec::with_capacity(
+                            li_handover::x2x3::X3_IP_HEADER_LEN + cc.payload.len(),
+                        );
+                        let sequence = dest.take_sequence();
+                        match encoder.encode(&mut pdu, sequence, timestamp, direction, &cc.payload)
+                        {
+                            Ok(()) => {
+                                task.x3_pdus += 1;
+                                dest.sender.send(pdu);
+                            }
+                            Err(error) => {
+                                debug!(%xid, %error, "CC record not encodable as X3");
+                                inner.unencodable.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }
+                InterceptRecord::Iri(iri) => {
+                    let Some(payload) = encode::iri_payload(iri) else {
+                        inner.unencodable.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    };
+                    for did in &task.details.dids {
+                        let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(false))
+                        else {
+                            continue;
+                        };
+                        let sequence = dest.take_sequence();
+                        let pdu = encode::x2_pdu(xid, iri.cin, sequence, timestamp, &payload);
+                        match pdu.encode() {
+                            Ok(bytes) => {
+                                task.x2_pdus += 1;
+                                dest.sender.send(bytes);
+                            }
+                            Err(error) => {
+                                debug!(%xid, %error, "IRI record not encodable as X2");
+                                inner.unencodable.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Activates (or, for an existing XID, replaces) a task at the probe's clock and sends
+    /// its begin records.
+    fn activate(&mut self, task: Task, details: TaskDetails, modified: bool, inner: &Inner) {
+        let now = self.clock.now();
+        let xid = task.xid();
+        let entry = self.tasks.entry(xid).or_insert_with(|| TaskEntry {
+            details: details.clone(),
+            modified: None,
+            modifications: 0,
+            x2_pdus: 0,
+            x3_pdus: 0,
+            last_intercept: None,
+        });
+        if modified {
+            entry.modified = Some(now);
+            entry.modifications += 1;
+        }
+        // End records of a modified task go to its old destinations: send them first.
+        let mut out = std::mem::take(&mut self.scratch);
+        if modified && self.classifier.deactivate(xid, now, &mut out) {
+            self.dispatch(&mut out, inner);
+        }
+        if let Some(entry) = self.tasks.get_mut(&xid) {
+            entry.details = details;
+        }
+        self.encoders.retain(|(x, _), _| *x != xid);
+        self.classifier.activate(task, now, &mut out);
+        self.dispatch(&mut out, inner);
+        self.scratch = out;
+    }
+
+    /// Deactivates a task at the probe's clock and sends its end records; false if unknown.
+    fn deactivate(&mut self, xid: Xid, inner: &Inner) -> bool {
+        if !self.tasks.contains_key(&xid) {
+            return false;
+        }
+        let now = self.clock.now();
+        let mut out = std::mem::take(&mut self.scratch);
+        self.classifier.deactivate(xid, now, &mut out);
+        self.dispatch(&mut out, inner);
+        self.scratch = out;
+        self.tasks.remove(&xid);
+        self.encoders.retain(|(x, _), _| *x != xid);
+        true
+    }
+}
+
+/// The sender totals of the live destinations and of those removed.
+fn totals(state: &State) -> DeliveryReport {
+    let mut report = DeliveryReport {
+        queued: state.retired.queued,
+        sent: state.retired.sent,
+        dropped: state.retired.dropped,
+        ..DeliveryReport::default()
+    };
+    for d in state.destinations.values() {
+        let s = d.sender.stats().snapshot();
+        report.queued += s.queued;
+        report.sent += s.sent;
+        report.dropped += s.dropped;
+    }
+    report
+}
+
+/// Ends a link whose senders are all dropped: lets it deliver its queue until `deadline`
+/// (written, then confirmed by a keepalive acknowledgement), else stops it (what is still
+/// queued is discarded). Returns its counters and whether it ended by itself.
+async fn finish_link(
+    handle: SenderHandle,
+    deadline: tokio::time::Instant,
+) -> (SenderStatsSnapshot, bool) {
+    loop {
+        let s = handle.stats().snapshot();
+        if s.sent >= s.queued || tokio::time::Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stats = handle.stats().snapshot();
+    // On timeout the join future is dropped with the link's stop channel: the link stops.
+    let ended = tokio::time::timeout_at(deadline, handle.join())
+        .await
+        .is_ok();
+    (stats, ended && stats.sent >= stats.queued)
+}
+
+fn sample(labels: &[&str], value: f64) -> Sample {
+    Sample {
+        labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+        value,
+    }
+}
+
+/// The wall clock as a [`Timestamp`] (the epoch if the clock is unusable).
+pub fn wall_clock() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| u64::try_from(d.as_micros()).ok())
+        .and_then(|us| Timestamp::from_unix_micros(us).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// A probe started from its configuration: X1 server, ticker and metrics endpoint running.
+#[derive(Debug)]
+pub struct Running {
+    /// The probe.
+    pub probe: Probe,
+    /// Where X1 listens.
+    pub x1_addr: SocketAddr,
+    /// Where the metrics endpoint listens, if configured.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The metrics registry (the probe's metrics are registered).
+    pub registry: Arc<Registry>,
+    stop: watch::Sender<bool>,
+    x1: JoinHandle<std::io::Result<()>>,
+    ticker: JoinHandle<()>,
+}
+
+/// Builds the probe of `config` (relative paths against `base`), binds its X1 listener
+/// (port 0 works) and starts X1, the ticker and the metrics endpoint; they stop when
+/// `shutdown` turns true or [`Running::shutdown`] is called. The capture is the caller's:
+/// see [`Probe::replay_file`].
+pub async fn start(
+    config: &ProbeConfig,
+    base: &Path,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Running, ProbeError> {
+    config.validate()?;
+    let server_tls = li_handover::tls::load_server_config(&config.x1_tls.resolve(base))?;
+    let client_tls = li_handover::tls::load_client_config(&config.x2x3_tls.resolve(base))?;
+    let mut settings = ProbeSettings::new(
+        config.name.clone(),
+        TlsConnector::from(client_tls),
+        config.x2x3_server_name.clone(),
+    );
+    settings.queue_capacity = config.queue_capacity;
+    settings.keepalive_interval = config.keepalive_interval();
+    settings.classifier = config.classifier.classifier_config();
+    let probe = Probe::new(settings);
+
+    let (stop, stopped) = watch::channel(false);
+    {
+        // The caller's shutdown stops everything too.
+        let stop = stop.clone();
+        let mut shutdown = shutdown;
+        tokio::spawn(async move {
+            let _ = shutdown.wait_for(|s| *s).await;
+            let _ = stop.send(true);
+        });
+    }
+    let registry = Arc::new(Registry::new());
+    probe
+        .register_metrics(&registry)
+        .map_err(|e| ProbeError::Metrics(e.to_string()))?;
+    let metrics_addr = crate::cli::start_metrics(
+        config.metrics_listen,
+        Arc::clone(&registry),
+        stopped.clone(),
+    )
+    .await
+    .map_err(|e| ProbeError::Metrics(format!("{e:#}")))?;
+
+    let listener = TcpListener::bind(config.x1_listen)
+        .await
+        .map_err(|source| ProbeError::Io {
+            what: format!("cannot listen for X1 on {}", config.x1_listen),
+            source,
+        })?;
+    let x1_addr = listener.local_addr().map_err(|source| ProbeError::Io {
+        what: "X1 listener address".to_owned(),
+        source,
+    })?;
+    let x1_config = X1ServerConfig {
+        allowed_identities: Some(config.admf_identities.clone()),
+        allowed_admfs: config.admf_identifiers.clone(),
+        ..X1ServerConfig::default()
+    };
+    let x1 = {
+        let probe = probe.clone();
+        let acceptor = TlsAcceptor::from(server_tls);
+        let stopped = stopped.clone();
+        tokio::spawn(async move { probe.serve_x1(listener, acceptor, x1_config, stopped).await })
+    };
+    let ticker = probe.spawn_ticker(stopped);
+    info!(name = %config.name, %x1_addr, "probe: X1 on https://{x1_addr}");
+    Ok(Running {
+        probe,
+        x1_addr,
+        metrics_addr,
+        registry,
+        stop,
+        x1,
+        ticker,
+    })
+}
+
+impl Running {
+    /// Stops X1, the ticker and the metrics endpoint, then [`Probe::shutdown`] (deliver the
+    /// X2/X3 queues for at most `timeout`).
+    pub async fn shutdown(self, timeout: Duration) -> DeliveryReport {
+        let _ = self.stop.send(true);
+        let report = self.probe.shutdown(timeout).await;
+        if let Ok(Ok(Err(error))) = tokio::time::timeout(Duration::from_secs(5), self.x1).await {
+            warn!(%error, "X1 server ended with an error");
+        }
+        let _ = self.ticker.await;
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,3 +1,140 @@
-//! li-probe (work in progress).
+//! li-probe: the point of interception of the li-suite reference binaries.
+//!
+//! Serves X1 (TS 103 221-1, HTTPS with mutual TLS) to the ADMF, which provisions X2/X3
+//! destinations (the mediator) and tasks; captures from a pcap/pcapng file (replayed once,
+//! optionally paced, timestamps rebased to now by default) or, when built with the `live`
+//! feature, from an interface; classifies every frame against the tasks' targets and sends
+//! IRI over X2 and CC over X3 (TS 103 221-2, mutual TLS) to the task's destinations.
+//!
+//! ```text
+//! li-probe --config probe.toml [--exit-after-replay]
+//! ```
+//!
+//! The configuration is described in `li_examples::probe::ProbeConfig`.
 
-fn main() {}
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use li_examples::cli;
+use li_examples::probe::{self, CaptureSource, ProbeConfig, ReplayOptions};
+use tracing::{info, warn};
+
+/// The point of interception: X1 server, capture, X2/X3 to the mediator.
+#[derive(Debug, Parser)]
+#[command(name = "li-probe", version, about, long_about = None)]
+struct Args {
+    /// The probe's TOML configuration.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// With a capture file: exit once it has been replayed and its X2/X3 delivered,
+    /// instead of serving X1 until SIGINT/SIGTERM.
+    #[arg(long)]
+    exit_after_replay: bool,
+    /// Log filter when RUST_LOG is not set.
+    #[arg(long, default_value = "info", value_name = "FILTER")]
+    log: String,
+    /// How long to wait for the X2/X3 queues to be delivered when stopping, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    drain_timeout: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    cli::init_tracing(&args.log);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?
+        .block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let config: ProbeConfig = cli::load_toml(&args.config)?;
+    let base = cli::config_dir(&args.config);
+    let shutdown = cli::shutdown_on_signals();
+    let running = probe::start(&config, &base, shutdown.clone())
+        .await
+        .with_context(|| format!("cannot start the probe of {}", args.config.display()))?;
+    let drain_timeout = Duration::from_secs(args.drain_timeout);
+    let probe = running.probe.clone();
+    let mut exit = false;
+    match config.capture_source(&base) {
+        None => info!("no [capture] configured: serving X1 only"),
+        Some(CaptureSource::File {
+            path,
+            pace,
+            rebase,
+            start_after_tasks,
+        }) => {
+            let mut ready = true;
+            if let Some(n) = start_after_tasks {
+                info!(tasks = n, "waiting for {n} active task(s) before replaying");
+                ready = probe.wait_for_tasks(n, shutdown.clone()).await;
+            }
+            if ready {
+                let options = ReplayOptions {
+                    pace,
+                    rebase,
+                    ..ReplayOptions::default()
+                };
+                let report = probe.replay_file(&path, options).await?;
+                if let Some(error) = &report.error {
+                    warn!(%error, "the capture ended early");
+                }
+                let delivery = probe.drain(drain_timeout).await;
+                info!(
+                    queued = delivery.queued,
+                    sent = delivery.sent,
+                    dropped = delivery.dropped,
+                    pending = delivery.pending,
+                    "X2/X3 after the replay: {} queued, {} sent, {} dropped, {} pending",
+                    delivery.queued,
+                    delivery.sent,
+                    delivery.dropped,
+                    delivery.pending
+                );
+                exit = args.exit_after_replay;
+            }
+        }
+        Some(CaptureSource::Interface(interface)) => live(&probe, &interface).await?,
+    }
+    if !exit {
+        let mut shutdown = shutdown;
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    }
+    let report = running.shutdown(drain_timeout).await;
+    info!(
+        queued = report.queued,
+        sent = report.sent,
+        dropped = report.dropped,
+        discarded = report.pending,
+        "probe stopped: {} X2/X3 PDUs queued, {} sent, {} dropped (queue full), {} discarded",
+        report.queued,
+        report.sent,
+        report.dropped,
+        report.pending
+    );
+    Ok(())
+}
+
+#[cfg(all(feature = "live", target_os = "linux"))]
+async fn live(probe: &probe::Probe, interface: &str) -> anyhow::Result<()> {
+    // Runs until the probe is shut down; the signal handler's shutdown stops it.
+    let probe = probe.clone();
+    let interface = interface.to_owned();
+    tokio::spawn(async move {
+        if let Err(error) = probe.capture_live(&interface).await {
+            tracing::error!(%error, "live capture failed");
+        }
+    });
+    Ok(())
+}
+
+#[cfg(not(all(feature = "live", target_os = "linux")))]
+async fn live(_probe: &probe::Probe, interface: &str) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "capture on interface {interface} needs li-probe built with `--features live` (Linux)"
+    )
+}

@@ -1,0 +1,317 @@
+//! Frames into the probe: capture file replay and (feature `live`) live capture.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use li_capture::source::FileReader;
+use li_core::Timestamp;
+use tracing::{info, warn};
+
+use super::{Probe, ProbeError, wall_clock};
+
+/// How often a long replay logs its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// The longest a paced replay sleeps before looking whether it was cancelled.
+const SLEEP_SLICE: Duration = Duration::from_millis(200);
+
+/// How to replay a capture file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayOptions {
+    /// Sleep between frames as the capture timestamps say (else as fast as possible).
+    pub pace: bool,
+    /// Shift the timestamps so that the first frame is stamped [`ReplayOptions::rebase_to`]
+    /// (default: the wall clock when the replay starts), keeping every gap; `false` keeps
+    /// the file's timestamps.
+    pub rebase: bool,
+    /// The time of the first frame when rebasing; `None`: the wall clock at the start.
+    pub rebase_to: Option<Timestamp>,
+    /// The interface label of the frames in metrics; `None`: the file name.
+    pub label: Option<String>,
+}
+
+impl Default for ReplayOptions {
+    /// Full speed, rebased to the wall clock, labelled with the file name.
+    fn default() -> Self {
+        Self {
+            pace: false,
+            rebase: true,
+            rebase_to: None,
+            label: None,
+        }
+    }
+}
+
+/// What a replay did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// Frames read and classified.
+    pub frames: u64,
+    /// Frames without an IP packet.
+    pub not_ip: u64,
+    /// Frames that could not be decoded.
+    pub malformed: u64,
+    /// Frames with a target's packet.
+    pub matched: u64,
+    /// CC records produced during the replay.
+    pub cc_records: u64,
+    /// IRI records produced during the replay (including X1-triggered ones meanwhile).
+    pub iri_records: u64,
+    /// X2/X3 PDUs queued during the replay, over every destination.
+    pub pdus_queued: u64,
+    /// X2/X3 PDUs dropped (queue full) during the replay.
+    pub pdus_dropped: u64,
+    /// Packet records skipped because they could not be read (bad timestamp, unknown
+    /// interface).
+    pub skipped_records: u64,
+    /// The error that ended the replay before the end of the file (truncated or corrupt
+    /// file), if any.
+    pub error: Option<String>,
+    /// Whether the replay was cancelled ([`Probe::shutdown`]).
+    pub cancelled: bool,
+    /// The first and last frame times, as stamped (rebased or not).
+    pub first_timestamp: Option<Timestamp>,
+    /// See [`ReplayReport::first_timestamp`].
+    pub last_timestamp: Option<Timestamp>,
+    /// Wall-clock duration of the replay.
+    pub duration: Duration,
+}
+
+impl Probe {
+    /// Replays a pcap or pcapng file through the classifier and sends what it yields; see
+    /// [`ReplayOptions`]. During the replay the probe's clock is the latest frame's (rebased)
+    /// time. Progress is logged every 5 s, and a final line at the end.
+    ///
+    /// Errors: the file cannot be opened or is not a capture file. A file that turns out
+    /// truncated or corrupt later ends the replay with [`ReplayReport::error`] set; bad
+    /// packet records are skipped and counted.
+    pub async fn replay_file(
+        &self,
+        path: &Path,
+        options: ReplayOptions,
+    ) -> Result<ReplayReport, ProbeError> {
+        let probe = self.clone();
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || probe.replay_blocking(&path, &options))
+            .await
+            .map_err(|e| ProbeError::Join(e.to_string()))?
+    }
+
+    fn replay_blocking(
+        &self,
+        path: &PathBuf,
+        options: &ReplayOptions,
+    ) -> Result<ReplayReport, ProbeError> {
+        let shown = path.display().to_string();
+        let capture_error = |source| ProbeError::Capture {
+            path: shown.clone(),
+            source,
+        };
+        let size = std::fs::metadata(path)
+            .map_err(|source| ProbeError::Io {
+                what: format!("capture {shown}"),
+                source,
+            })?
+            .len();
+        let mut reader = FileReader::open(path).map_err(capture_error)?;
+        let label = options.label.clone().unwrap_or_else(|| {
+            path.file_name()
+                .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned())
+        });
+
+        let classifier_before = self.classifier_stats();
+        let delivery_before = self.delivery();
+        let started = Instant::now();
+        let mut report = ReplayReport::default();
+        let mut first: Option<(Timestamp, Timestamp)> = None; // (file time, stamped time)
+        let mut last_progress = started;
+        let mut frames_at_progress = 0u64;
+        info!(file = %shown, pace = options.pace, rebase = options.rebase, "replay started");
+        self.begin_replay();
+        loop {
+            if self.cancelled() {
+                report.cancelled = true;
+                break;
+            }
+            let frame = match reader.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(e) if !e.is_fatal() => {
+                    report.skipped_records += 1;
+                    warn!(file = %shown, error = %e, "capture record skipped");
+                    continue;
+                }
+                Err(e) => {
+                    warn!(file = %shown, error = %e, "replay ended early");
+                    report.error = Some(e.to_string());
+                    break;
+                }
+            };
+            let (file0, stamped0) = *first.get_or_insert_with(|| {
+                let base = match (options.rebase, options.rebase_to) {
+                    (false, _) => frame.timestamp,
+                    (true, Some(t)) => t,
+                    (true, None) => wall_clock(),
+                };
+                (frame.timestamp, base)
+            });
+            let stamped = shift(frame.timestamp, file0, stamped0);
+            if options.pace
+                && let Some(offset) = frame.timestamp.duration_since(file0)
+            {
+                let due = started + offset;
+                loop {
+                    let now = Instant::now();
+                    if now >= due || self.cancelled() {
+                        break;
+                    }
+                    std::thread::sleep((due - now).min(SLEEP_SLICE));
+                }
+            }
+            self.replay_clock(stamped);
+            self.process_frame(&label, stamped, frame.link, frame.data);
+            report.frames += 1;
+            report.first_timestamp.get_or_insert(stamped);
+            report.last_timestamp = Some(stamped);
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                let elapsed = last_progress.elapsed().as_secs_f64();
+                let rate = (report.frames - frames_at_progress) as f64 / elapsed.max(1e-9);
+                let percent = if size == 0 {
+                    100.0
+                } else {
+                    reader.offset() as f64 * 100.0 / size as f64
+                };
+                info!(
+                    file = %label,
+                    frames = report.frames,
+                    "replay: {} frames, {percent:.1} % of the file, {rate:.0} frames/s",
+                    report.frames
+                );
+                last_progress = Instant::now();
+                frames_at_progress = report.frames;
+            }
+        }
+        self.end_replay();
+        report.duration = started.elapsed();
+        let classifier = self.classifier_stats();
+        report.not_ip = classifier.not_ip.saturating_sub(classifier_before.not_ip);
+        report.malformed = classifier
+            .malformed
+            .saturating_sub(classifier_before.malformed);
+        report.matched = classifier.matched.saturating_sub(classifier_before.matched);
+        report.cc_records = classifier
+            .cc_records
+            .saturating_sub(classifier_before.cc_records);
+        report.iri_records = classifier
+            .iri_records
+            .saturating_sub(classifier_before.iri_records);
+        let delivery = self.delivery();
+        report.pdus_queued = delivery.queued.saturating_sub(delivery_before.queued);
+        report.pdus_dropped = delivery.dropped.saturating_sub(delivery_before.dropped);
+        let secs = report.duration.as_secs_f64();
+        info!(
+            file = %label,
+            frames = report.frames,
+            matched = report.matched,
+            cc = report.cc_records,
+            iri = report.iri_records,
+            queued = report.pdus_queued,
+            dropped = report.pdus_dropped,
+            "replay finished: {} frames in {secs:.2} s ({:.0} frames/s), {} matched, {} CC and \
+             {} IRI records, {} X2/X3 PDUs queued, {} dropped",
+            report.frames,
+            report.frames as f64 / secs.max(1e-9),
+            report.matched,
+            report.cc_records,
+            report.iri_records,
+            report.pdus_queued,
+            report.pdus_dropped,
+        );
+        Ok(report)
+    }
+
+    /// Captures on `interface` (AF_PACKET) until [`Probe::shutdown`]; the probe's clock
+    /// stays the wall clock. Needs CAP_NET_RAW.
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    pub async fn capture_live(&self, interface: &str) -> Result<ReplayReport, ProbeError> {
+        let probe = self.clone();
+        let interface = interface.to_owned();
+        tokio::task::spawn_blocking(move || probe.live_blocking(&interface))
+            .await
+            .map_err(|e| ProbeError::Join(e.to_string()))?
+    }
+
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    fn live_blocking(&self, interface: &str) -> Result<ReplayReport, ProbeError> {
+        use li_capture::source::live::{LiveCapture, LiveConfig};
+        let live_error = |e: &dyn std::fmt::Display| ProbeError::Live {
+            interface: interface.to_owned(),
+            reason: e.to_string(),
+        };
+        let config = LiveConfig::default().read_timeout(Duration::from_millis(100));
+        let mut capture =
+            LiveCapture::with_config(interface, config).map_err(|e| live_error(&e))?;
+        let started = Instant::now();
+        let mut last_progress = started;
+        let mut report = ReplayReport::default();
+        info!(%interface, "live capture started");
+        while !self.cancelled() {
+            match capture.next_frame() {
+                Ok(Some(frame)) => {
+                    self.process_frame(interface, frame.timestamp, frame.link, frame.data);
+                    report.frames += 1;
+                    report.first_timestamp.get_or_insert(frame.timestamp);
+                    report.last_timestamp = Some(frame.timestamp);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    warn!(%interface, error = %e, "live capture failed");
+                    report.error = Some(e.to_string());
+                    break;
+                }
+            }
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                let stats = capture.stats();
+                info!(
+                    %interface,
+                    frames = report.frames,
+                    kernel_drops = stats.dropped_by_kernel,
+                    "live capture: {} frames, {} dropped by the kernel",
+                    report.frames,
+                    stats.dropped_by_kernel
+                );
+                last_progress = Instant::now();
+            }
+        }
+        report.cancelled = self.cancelled();
+        report.duration = started.elapsed();
+        info!(%interface, frames = report.frames, "live capture stopped");
+        Ok(report)
+    }
+}
+
+/// `time` shifted by `to - from`, keeping its distance to `from` (clamped to the
+/// representable range).
+fn shift(time: Timestamp, from: Timestamp, to: Timestamp) -> Timestamp {
+    let micros = i128::from(time.unix_micros()) - i128::from(from.unix_micros())
+        + i128::from(to.unix_micros());
+    let clamped = micros.clamp(0, i128::from(Timestamp::MAX.unix_micros()));
+    u64::try_from(clamped)
+        .ok()
+        .and_then(|m| Timestamp::from_unix_micros(m).ok())
+        .unwrap_or(Timestamp::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shift_keeps_gaps_both_ways() {
+        let t = |us: u64| Timestamp::from_unix_micros(us).unwrap();
+        assert_eq!(shift(t(1_500), t(1_000), t(10_000)), t(10_500));
+        assert_eq!(shift(t(900), t(1_000), t(10_000)), t(9_900));
+        assert_eq!(shift(t(1_500), t(1_000), t(100)), t(600));
+        assert_eq!(shift(t(0), t(1_000), t(100)), Timestamp::UNIX_EPOCH);
+    }
+}

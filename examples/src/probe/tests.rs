@@ -1,0 +1,810 @@
+//! Tests of the probe: X1 over real mutual TLS, the shipped sample replayed to a real X2/X3
+//! listener and a real mediator, pacing, rebasing, queue drops, configuration.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
+use std::time::{Duration, Instant};
+
+use li_asn1::{IriPayload, IriType};
+use li_capture::source::PcapWriter;
+use li_core::{Cin, IriEvent, IriRecord, Liid, OperatorId, ValidityWindow};
+use li_handover::lemf::Interface;
+use li_handover::spool::SpoolConfig;
+use li_handover::tls::{DevPki, Identity, Validity};
+use li_handover::x1::transport::X1Client;
+use li_handover::x1::{
+    DeliveryAddress, MediationDeliveryType, MediationDetails, MessageHeader, ProvisioningStatus,
+    RequestBody, ResponseBody, TransactionId, X1Request, X1Version, error_code,
+};
+use li_handover::x2x3::transport::X2X3Listener;
+use li_handover::x2x3::{
+    DEFAULT_MAX_PDU_LEN, PayloadDirection as X2x3Direction, PayloadFormat, Pdu, PduType,
+};
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::mediator::{HiDestination, MediationTask, Mediator, MediatorSettings, Outcome};
+use crate::sample::{ALICE_INTERIM, Sample, SampleTarget};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+struct Pki {
+    pki: DevPki,
+    probe: Identity,
+    admf: Identity,
+    mdf: Identity,
+}
+
+fn pki() -> Pki {
+    let pki = DevPki::new("probe test CA").unwrap();
+    let probe = pki
+        .issue("probe-1", &["probe.test"], &[], Validity::Default)
+        .unwrap();
+    let admf = pki.issue("admf", &[], &[], Validity::Default).unwrap();
+    let mdf = pki
+        .issue("mdf", &["mdf.test"], &[], Validity::Default)
+        .unwrap();
+    Pki {
+        pki,
+        probe,
+        admf,
+        mdf,
+    }
+}
+
+/// A probe serving X1 over mutual TLS, and an X2/X3 listener standing for the mediator.
+struct Harness {
+    pki: Pki,
+    probe: Probe,
+    x1_addr: SocketAddr,
+    mdf_addr: SocketAddr,
+    received: mpsc::Receiver<(SocketAddr, Pdu)>,
+    stop: watch::Sender<bool>,
+}
+
+async fn harness() -> Harness {
+    let pki = pki();
+    let mdf_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mdf_addr = mdf_listener.local_addr().unwrap();
+    let (tx, received) = mpsc::channel(100_000);
+    let acceptor = TlsAcceptor::from(pki.pki.server_config(&pki.mdf).unwrap());
+    tokio::spawn(X2X3Listener::new(acceptor, DEFAULT_MAX_PDU_LEN).serve(mdf_listener, tx));
+
+    let connector = TlsConnector::from(pki.pki.client_config(&pki.probe).unwrap());
+    let probe = Probe::new(ProbeSettings::new("probe-1", connector, "mdf.test"));
+    let x1_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let x1_addr = x1_listener.local_addr().unwrap();
+    let acceptor = TlsAcceptor::from(pki.pki.server_config(&pki.probe).unwrap());
+    let (stop, stopped) = watch::channel(false);
+    let config = X1ServerConfig {
+        allowed_identities: Some(vec!["admf".to_owned()]),
+        ..X1ServerConfig::default()
+    };
+    {
+        let probe = probe.clone();
+        let stopped = stopped.clone();
+        tokio::spawn(async move { probe.serve_x1(x1_listener, acceptor, config, stopped).await });
+    }
+    probe.spawn_ticker(stopped);
+    Harness {
+        pki,
+        probe,
+        x1_addr,
+        mdf_addr,
+        received,
+        stop,
+    }
+}
+
+static TRANSACTION: AtomicU8 = AtomicU8::new(1);
+
+fn header(ne: &str) -> MessageHeader {
+    MessageHeader {
+        admf_identifier: "admf".into(),
+        ne_identifier: ne.into(),
+        message_timestamp: wall_clock(),
+        version: X1Version::CURRENT,
+        x1_transaction_id: TransactionId::new_v4_from_random(
+            [TRANSACTION.fetch_add(1, AtomicOrdering::Relaxed); 16],
+        ),
+    }
+}
+
+impl Harness {
+    fn client(&self, identity: &Identity) -> X1Client {
+        let connector = TlsConnector::from(self.pki.pki.client_config(identity).unwrap());
+        X1Client::new(connector, self.x1_addr, "probe.test")
+    }
+
+    /// Sends one request message over HTTPS and returns the response body.
+    async fn x1(&self, body: RequestBody) -> ResponseBody {
+        let header = header("probe-1");
+        let request = X1Request::single(header.clone(), body);
+        let mut response = self.client(&self.pki.admf).send(&request).await.unwrap();
+        assert_eq!(response.messages.len(), 1);
+        let message = response.messages.remove(0);
+        assert_eq!(message.header.x1_transaction_id, header.x1_transaction_id);
+        message.body
+    }
+
+    fn destination(&self, did: DestinationId, delivery: DeliveryType) -> DestinationDetails {
+        DestinationDetails {
+            did,
+            friendly_name: Some("MDF".into()),
+            delivery_type: delivery,
+            delivery_address: DeliveryAddress::IpAddressPort {
+                address: self.mdf_addr.ip(),
+                port: li_handover::x1::Port::Tcp(self.mdf_addr.port()),
+            },
+        }
+    }
+
+    /// PDUs received until `enough` holds and then nothing more comes for 300 ms.
+    async fn collect(&mut self, enough: impl Fn(&[Pdu]) -> bool) -> Vec<Pdu> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut out = Vec::new();
+        loop {
+            let quiet = if enough(&out) {
+                Duration::from_millis(300)
+            } else {
+                deadline.saturating_duration_since(tokio::time::Instant::now())
+            };
+            match tokio::time::timeout(quiet, self.received.recv()).await {
+                Ok(Some((_, pdu))) => out.push(pdu),
+                _ => return out,
+            }
+        }
+    }
+}
+
+fn did(n: u8) -> DestinationId {
+    DestinationId::new_v4_from_random([n; 16])
+}
+
+fn xid(n: u8) -> Xid {
+    Xid::new_v4_from_random([n; 16])
+}
+
+fn task(xid: Xid, target: &str, delivery: DeliveryType, dids: Vec<DestinationId>) -> TaskDetails {
+    TaskDetails::new(xid, vec![target.parse().unwrap()], delivery, dids)
+}
+
+fn with_window(
+    mut t: TaskDetails,
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+) -> TaskDetails {
+    t.mediation_details = vec![MediationDetails {
+        liid: Liid::new(b"LIID-CUT").unwrap(),
+        delivery_type: MediationDeliveryType::Hi2AndHi3,
+        start_time: start,
+        end_time: end,
+        dids: None,
+    }];
+    t
+}
+
+fn ok(body: &ResponseBody) -> bool {
+    matches!(body, ResponseBody::Ok { .. })
+}
+
+fn error(body: &ResponseBody) -> (i64, String) {
+    match body {
+        ResponseBody::Error(e) => (e.error.code, e.error.description.clone()),
+        other => panic!("expected an ErrorResponse, got {other:?}"),
+    }
+}
+
+fn iri_type(pdu: &Pdu) -> IriType {
+    assert_eq!(pdu.pdu_type, PduType::X2);
+    assert_eq!(pdu.payload_format, PayloadFormat::Etsi102232);
+    assert_eq!(pdu.payload_direction, X2x3Direction::NotApplicable);
+    IriPayload::from_ber(&pdu.payload)
+        .unwrap()
+        .iri_type
+        .unwrap()
+}
+
+#[tokio::test]
+async fn x1_provisioning_over_https() {
+    let mut h = harness().await;
+    let d = did(1);
+    let x = xid(1);
+
+    assert!(ok(&h.x1(RequestBody::Ping).await));
+    let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
+    assert!(ok(&h.x1(create.clone()).await));
+    let (code, why) = error(&h.x1(create).await);
+    assert_eq!(code, error_code::HANDLER_FAILED);
+    assert!(why.contains("exists already"), "{why}");
+
+    let details = task(x, "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
+    assert!(ok(&h.x1(RequestBody::ActivateTask(details.clone())).await));
+    assert_eq!(h.probe.active_tasks(), 1);
+    // The task's IRI-Begin went out over X2.
+    let begin = h.collect(|p| !p.is_empty()).await;
+    assert_eq!(begin.len(), 1);
+    assert_eq!(begin[0].xid, x);
+    assert_eq!(iri_type(&begin[0]), IriType::Begin);
+    assert_eq!(begin[0].sequence_number(), Some(0));
+
+    // Refusals: duplicate XID, unknown DID, X3Only, a target the probe cannot match, a
+    // destination in use, a request for another NE.
+    let (_, why) = error(&h.x1(RequestBody::ActivateTask(details.clone())).await);
+    assert!(why.contains("exists already"), "{why}");
+    let unknown = task(
+        xid(2),
+        "ipv4:192.0.2.8",
+        DeliveryType::X2AndX3,
+        vec![did(9)],
+    );
+    let (code, why) = error(&h.x1(RequestBody::ActivateTask(unknown)).await);
+    assert_eq!(code, error_code::HANDLER_FAILED);
+    assert!(
+        why.contains(&did(9).to_string()) && why.contains("does not exist"),
+        "{why}"
+    );
+    let x3only = task(xid(3), "ipv4:192.0.2.9", DeliveryType::X3Only, vec![d]);
+    let (code, why) = error(&h.x1(RequestBody::ActivateTask(x3only)).await);
+    assert_eq!(code, error_code::UNSUPPORTED);
+    assert!(why.contains("X3Only"), "{why}");
+    let sip = task(xid(4), "sip:bob@example.net", DeliveryType::X2Only, vec![d]);
+    let (code, why) = error(&h.x1(RequestBody::ActivateTask(sip)).await);
+    assert_eq!(code, error_code::UNSUPPORTED);
+    assert!(!why.contains("bob"), "target values must not appear: {why}");
+    let (_, why) = error(&h.x1(RequestBody::RemoveDestination(d)).await);
+    assert!(why.contains("in use"), "{why}");
+    let elsewhere = X1Request::single(header("probe-2"), RequestBody::GetAllDetails);
+    let response = h.client(&h.pki.admf).send(&elsewhere).await.unwrap();
+    let (_, why) = error(&response.messages[0].body);
+    assert!(why.contains("probe-2"), "{why}");
+    let (_, why) = error(
+        &h.x1(RequestBody::ModifyTask(task(
+            xid(5),
+            "ipv4:192.0.2.5",
+            DeliveryType::X2Only,
+            vec![d],
+        )))
+        .await,
+    );
+    assert!(why.contains("does not exist"), "{why}");
+
+    // What was provisioned is reported.
+    match h.x1(RequestBody::GetTaskDetails(x)).await {
+        ResponseBody::GetTaskDetails(t) => {
+            assert_eq!(t.details, details);
+            assert_eq!(t.status.provisioning_status, ProvisioningStatus::Complete);
+            assert_eq!(t.status.amount_of_x2_data, Some(1));
+            assert_eq!(t.status.amount_of_x3_data, Some(0));
+        }
+        other => panic!("{other:?}"),
+    }
+    match h.x1(RequestBody::GetAllDetails).await {
+        ResponseBody::GetAllDetails {
+            tasks,
+            destinations,
+            ..
+        } => {
+            assert_eq!(tasks.len(), 1);
+            assert_eq!(tasks[0].details, details);
+            assert_eq!(destinations.len(), 1);
+            assert_eq!(destinations[0].details.did, d);
+        }
+        other => panic!("{other:?}"),
+    }
+    match h.x1(RequestBody::ListAllDetails).await {
+        ResponseBody::ListAllDetails { xids, dids } => {
+            assert_eq!((xids, dids), (vec![x], vec![d]));
+        }
+        other => panic!("{other:?}"),
+    }
+    match h.x1(RequestBody::GetDestinationDetails(d)).await {
+        ResponseBody::GetDestinationDetails(dest) => {
+            assert_eq!(dest.details, h.destination(d, DeliveryType::X2AndX3));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // ModifyTask to IRI only: end of the old task, begin of the new one.
+    let modified = task(x, "ipv4:192.0.2.7", DeliveryType::X2Only, vec![d]);
+    assert!(ok(&h.x1(RequestBody::ModifyTask(modified.clone())).await));
+    let pdus = h.collect(|p| p.len() >= 2).await;
+    let types: Vec<IriType> = pdus.iter().map(iri_type).collect();
+    assert_eq!(types, [IriType::End, IriType::Begin]);
+    match h.x1(RequestBody::GetTaskDetails(x)).await {
+        ResponseBody::GetTaskDetails(t) => {
+            assert_eq!(t.details, modified);
+            assert_eq!(t.status.number_of_modifications, Some(1));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // DeactivateTask: IRI-End, then the task is gone and its destination removable.
+    assert!(ok(&h.x1(RequestBody::DeactivateTask(x)).await));
+    let end = h.collect(|p| !p.is_empty()).await;
+    assert_eq!(end.iter().map(iri_type).collect::<Vec<_>>(), [IriType::End]);
+    let seqs: Vec<_> = begin
+        .iter()
+        .chain(&pdus)
+        .chain(&end)
+        .map(|p| p.sequence_number().unwrap())
+        .collect();
+    assert_eq!(seqs, [0, 1, 2, 3]);
+    let (_, why) = error(&h.x1(RequestBody::GetTaskDetails(x)).await);
+    assert!(why.contains("does not exist"), "{why}");
+    assert_eq!(h.probe.active_tasks(), 0);
+    assert!(ok(&h.x1(RequestBody::RemoveDestination(d)).await));
+    match h.x1(RequestBody::ListAllDetails).await {
+        ResponseBody::ListAllDetails { xids, dids } => assert!(xids.is_empty() && dids.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    let _ = h.stop.send(true);
+}
+
+#[tokio::test]
+async fn x1_refuses_a_client_not_in_the_allow_list() {
+    let h = harness().await;
+    let intruder = h
+        .pki
+        .pki
+        .issue("intruder", &[], &[], Validity::Default)
+        .unwrap();
+    let request = X1Request::single(
+        header("probe-1"),
+        RequestBody::CreateDestination(h.destination(did(1), DeliveryType::X2AndX3)),
+    );
+    assert!(h.client(&intruder).send(&request).await.is_err());
+    assert!(h.probe.lock().destinations.is_empty());
+    // The ADMF itself is served.
+    assert!(ok(&h
+        .client(&h.pki.admf)
+        .send(&request)
+        .await
+        .unwrap()
+        .messages[0]
+        .body));
+    assert_eq!(h.probe.lock().destinations.len(), 1);
+    let _ = h.stop.send(true);
+}
+
+/// The per-XID view of what the listener received.
+#[derive(Default)]
+struct PerTask {
+    x2: Vec<Pdu>,
+    x3: Vec<Pdu>,
+}
+
+fn per_task(pdus: &[Pdu]) -> BTreeMap<Xid, PerTask> {
+    let mut out: BTreeMap<Xid, PerTask> = BTreeMap::new();
+    for p in pdus {
+        let entry = out.entry(p.xid).or_default();
+        match p.pdu_type {
+            PduType::X2 => entry.x2.push(p.clone()),
+            PduType::X3 => entry.x3.push(p.clone()),
+            other => panic!("unexpected PDU type {other:?}"),
+        }
+    }
+    out
+}
+
+async fn mediator(dir: &Path) -> (Mediator, DestinationId, DestinationId) {
+    let settings = MediatorSettings {
+        operator_id: OperatorId::new(b"OP").unwrap(),
+        network_element_id: None,
+        spool_dir: dir.to_owned(),
+        spool: SpoolConfig::new(dir),
+        tls: None,
+        keepalive_interval: Duration::from_secs(5),
+        keepalive_timeout: Duration::from_secs(10),
+        backoff: (Duration::from_millis(100), Duration::from_secs(1)),
+        keepalive_liid: Liid::new(b"KA").unwrap(),
+    };
+    let m = Mediator::new(settings, None);
+    let (hi2, hi3) = (did(20), did(21));
+    for (id, interface) in [(hi2, Interface::Hi2), (hi3, Interface::Hi3)] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("LEA {}", interface.as_str()),
+            interface,
+            // Nobody listens: the records stay in the spool.
+            addr: "127.0.0.1:9".into(),
+        })
+        .await
+        .unwrap();
+    }
+    (m, hi2, hi3)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_of_the_sample_delivers_exactly_the_expected_x2_x3() {
+    let sample = Sample::generate().unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample.pcap");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        sample.pcap,
+        "shipped sample is stale"
+    );
+    let first = sample.frames.first().unwrap().timestamp;
+
+    let mut h = harness().await;
+    let registry = Registry::new();
+    h.probe.register_metrics(&registry).unwrap();
+    let d = did(1);
+    let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
+    assert!(ok(&h.x1(create).await));
+
+    // The replay is rebased to `base`; the window of the cut task ends at ALICE_INTERIM's
+    // place in rebased time.
+    let base = wall_clock().checked_add(Duration::from_secs(1)).unwrap();
+    let rebased = |t: Timestamp| base.checked_add(t.duration_since(first).unwrap()).unwrap();
+    let cut = rebased(ALICE_INTERIM);
+    let (x_v4, x_alice, x_cut, x_v6) = (xid(1), xid(2), xid(3), xid(4));
+    let tasks = [
+        task(x_v4, "ipv4:198.51.100.23", DeliveryType::X2AndX3, vec![d]),
+        task(
+            x_alice,
+            "username:alice@isp.example",
+            DeliveryType::X2AndX3,
+            vec![d],
+        ),
+        with_window(
+            task(x_cut, "ipv4:198.51.100.23", DeliveryType::X2AndX3, vec![d]),
+            None,
+            Some(cut),
+        ),
+        task(x_v6, "ipv6:2001:db8:100::23", DeliveryType::X2Only, vec![d]),
+    ];
+    for t in &tasks {
+        assert!(ok(&h.x1(RequestBody::ActivateTask(t.clone())).await));
+    }
+
+    let options = ReplayOptions {
+        rebase_to: Some(base),
+        ..ReplayOptions::default()
+    };
+    let report = h.probe.replay_file(&path, options).await.unwrap();
+    assert_eq!(report.frames, sample.frames.len() as u64);
+    assert_eq!(report.error, None);
+    assert_eq!(report.first_timestamp, Some(base));
+    assert_eq!(report.pdus_dropped, 0);
+    for x in [x_v4, x_alice, x_v6] {
+        assert!(ok(&h.x1(RequestBody::DeactivateTask(x)).await));
+    }
+    assert!(h.probe.drain(WAIT).await.complete);
+
+    let expected = |target, end| sample.expected_cc(target, Timestamp::UNIX_EPOCH, end);
+    let want_v4 = expected(SampleTarget::StaticV4, None);
+    let want_alice = expected(SampleTarget::Alice, None);
+    let want_cut = expected(SampleTarget::StaticV4, Some(ALICE_INTERIM));
+    assert!(!want_cut.is_empty() && want_cut.len() < want_v4.len());
+    let total_x3 = want_v4.len() + want_alice.len() + want_cut.len();
+    let pdus = h
+        .collect(|p| p.iter().filter(|p| p.pdu_type == PduType::X3).count() >= total_x3)
+        .await;
+
+    // One destination, one stream: sequence numbers 0, 1, 2 ... in order.
+    let seqs: Vec<u32> = pdus.iter().map(|p| p.sequence_number().unwrap()).collect();
+    assert_eq!(seqs, (0..pdus.len() as u32).collect::<Vec<_>>());
+
+    let got = per_task(&pdus);
+    for (x, want) in [(x_v4, &want_v4), (x_alice, &want_alice), (x_cut, &want_cut)] {
+        let x3 = &got[&x].x3;
+        let payloads: Vec<&[u8]> = x3.iter().map(|p| &p.payload[..]).collect();
+        let wanted: Vec<&[u8]> = want.iter().map(|f| f.ip.as_deref().unwrap()).collect();
+        assert_eq!(payloads.len(), wanted.len(), "X3 count of {x}");
+        assert!(
+            payloads == wanted,
+            "X3 payloads of {x} differ from the ground truth"
+        );
+        for (p, f) in x3.iter().zip(want.iter()) {
+            assert_eq!(p.timestamp().unwrap().to_core(), Some(rebased(f.timestamp)));
+            let direction = match f.direction.unwrap() {
+                li_core::PayloadDirection::FromTarget => X2x3Direction::FromTarget,
+                _ => X2x3Direction::ToTarget,
+            };
+            assert_eq!(p.payload_direction, direction);
+            let format = if f.ip.as_deref().unwrap()[0] >> 4 == 4 {
+                PayloadFormat::Ipv4Packet
+            } else {
+                PayloadFormat::Ipv6Packet
+            };
+            assert_eq!(p.payload_format, format);
+        }
+        // X2 and X3 of one session share the Correlation ID.
+        let x2 = &got[&x].x2;
+        assert!(x3.iter().all(|p| p.correlation_id == x2[0].correlation_id));
+    }
+    let types = |x: Xid| got[&x].x2.iter().map(iri_type).collect::<Vec<_>>();
+    assert_eq!(types(x_v4), [IriType::Begin, IriType::End]);
+    assert_eq!(
+        types(x_alice),
+        [IriType::Begin, IriType::Continue, IriType::End]
+    );
+    assert_eq!(types(x_cut), [IriType::Begin, IriType::End]);
+    let cut_end = got[&x_cut].x2.last().unwrap();
+    assert_eq!(cut_end.timestamp().unwrap().to_core(), Some(cut));
+    // IRI only: X2, never X3.
+    assert_eq!(types(x_v6), [IriType::Begin, IriType::End]);
+    assert!(got[&x_v6].x3.is_empty());
+
+    // A real mediator takes every PDU.
+    let dir = tempfile::tempdir().unwrap();
+    let (m, hi2, hi3) = mediator(dir.path()).await;
+    for (x, iri_only) in [
+        (x_v4, false),
+        (x_alice, false),
+        (x_cut, false),
+        (x_v6, true),
+    ] {
+        m.activate_task(MediationTask {
+            xid: x,
+            liid: Liid::new(format!("LIID-{}", x.as_bytes()[0]).as_bytes()).unwrap(),
+            scope: if iri_only {
+                li_core::InterceptScope::IriOnly
+            } else {
+                li_core::InterceptScope::IriAndCc
+            },
+            window: ValidityWindow::ALWAYS,
+            destinations: if iri_only { vec![hi2] } else { vec![hi2, hi3] },
+        })
+        .unwrap();
+    }
+    for p in &pdus {
+        assert_eq!(m.on_pdu(p).await, Outcome::Delivered(1), "{p:?}");
+    }
+    m.shutdown().await;
+
+    let text = registry.render();
+    assert!(
+        text.contains(&format!(
+            "li_probe_frames_total{{interface=\"sample.pcap\",outcome=\"seen\"}} {}",
+            sample.frames.len()
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!(
+        "li_probe_x2x3_pdus_total{{destination=\"{d}\",outcome=\"queued\"}} {}",
+        pdus.len()
+    )));
+    assert!(text.contains("li_probe_active_tasks 1"), "{text}");
+    let report = h.probe.shutdown(WAIT).await;
+    assert!(report.complete);
+    assert_eq!((report.queued, report.dropped), (pdus.len() as u64, 0));
+    let _ = h.stop.send(true);
+}
+
+/// A pcap of `n` raw IPv4 packets from 192.0.2.7, `gap` apart, from `start`.
+fn tiny_pcap(dir: &Path, start: Timestamp, n: u32, gap: Duration) -> std::path::PathBuf {
+    let mut writer = PcapWriter::new(Vec::new(), li_capture::LinkType::RawIp, false).unwrap();
+    for i in 0..n {
+        let mut packet = vec![0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 253, 0, 0];
+        packet.extend_from_slice(&[192, 0, 2, 7, 198, 51, 100, i as u8]);
+        writer
+            .write_frame(start.checked_add(gap * i).unwrap(), &packet)
+            .unwrap();
+    }
+    let path = dir.join("tiny.pcap");
+    std::fs::write(&path, writer.into_inner()).unwrap();
+    path
+}
+
+fn plain_probe(queue_capacity: usize) -> Probe {
+    let p = pki();
+    let connector = TlsConnector::from(p.pki.client_config(&p.probe).unwrap());
+    let mut settings = ProbeSettings::new("probe-1", connector, "mdf.test");
+    settings.queue_capacity = queue_capacity;
+    Probe::new(settings)
+}
+
+#[tokio::test]
+async fn paced_replay_takes_the_capture_duration_and_keeps_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Timestamp::from_secs_micros(1_700_000_000, 0).unwrap();
+    let path = tiny_pcap(dir.path(), start, 4, Duration::from_millis(100));
+    let probe = plain_probe(16);
+
+    let before = wall_clock();
+    let began = Instant::now();
+    let options = ReplayOptions {
+        pace: true,
+        ..ReplayOptions::default()
+    };
+    let report = probe.replay_file(&path, options).await.unwrap();
+    assert!(began.elapsed() >= Duration::from_millis(300));
+    assert!(report.duration >= Duration::from_millis(300));
+    assert_eq!(report.frames, 4);
+    // Rebased: the first frame at the replay's start, the gaps kept.
+    let first = report.first_timestamp.unwrap();
+    assert!(first >= before);
+    assert_eq!(
+        report.last_timestamp.unwrap().duration_since(first),
+        Some(Duration::from_millis(300))
+    );
+    // The clock does not step back after a replay.
+    assert!(probe.now() >= report.last_timestamp.unwrap());
+
+    // Not rebased, not paced: the file's own times.
+    let report = probe
+        .replay_file(
+            &path,
+            ReplayOptions {
+                rebase: false,
+                ..ReplayOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.first_timestamp, Some(start));
+    assert_eq!(report.frames, 4);
+}
+
+#[tokio::test]
+async fn a_full_queue_drops_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let probe = plain_probe(1);
+    // A destination nobody listens on: the link never connects, the queue fills.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let d = did(1);
+    let destination = DestinationDetails {
+        did: d,
+        friendly_name: None,
+        delivery_type: DeliveryType::X2AndX3,
+        delivery_address: DeliveryAddress::IpAddressPort {
+            address: addr.ip(),
+            port: li_handover::x1::Port::Tcp(addr.port()),
+        },
+    };
+    let request = |body| X1Request::single(header("probe-1"), body);
+    let response = probe.handle_x1(request(RequestBody::CreateDestination(destination)));
+    assert!(ok(&response.messages[0].body));
+    let t = task(xid(1), "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
+    assert!(ok(&probe
+        .handle_x1(request(RequestBody::ActivateTask(t)))
+        .messages[0]
+        .body));
+
+    let start = wall_clock();
+    let path = tiny_pcap(dir.path(), start, 4, Duration::from_millis(1));
+    let report = probe
+        .replay_file(&path, ReplayOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.cc_records, 4);
+    // IRI-Begin and 4 CC: one queued, the rest dropped and counted.
+    let delivery = probe.delivery();
+    assert_eq!(delivery.queued + delivery.dropped, 5);
+    assert!(delivery.dropped >= 3, "{delivery:?}");
+    assert!(!delivery.complete);
+    let registry = Registry::new();
+    probe.register_metrics(&registry).unwrap();
+    assert!(registry.render().contains(&format!(
+        "li_probe_x2x3_pdus_total{{destination=\"{d}\",outcome=\"dropped\"}} {}",
+        delivery.dropped
+    )));
+    let report = probe.shutdown(Duration::from_millis(200)).await;
+    assert!(!report.complete);
+    assert_eq!(report.dropped, delivery.dropped);
+}
+
+#[test]
+fn x2_pdu_carries_the_stand_alone_iri_payload() {
+    let record = IriRecord {
+        xid: xid(7),
+        cin: Cin::new(0x0102_0304),
+        timestamp: Timestamp::from_secs_micros(1_768_471_200, 5).unwrap(),
+        iri_type: li_core::IriType::Begin,
+        event: IriEvent::Access(li_core::AccessEvent::new(
+            li_core::AccessEventType::AccessAccept,
+        )),
+    };
+    let payload = encode::iri_payload(&record).unwrap();
+    let ts = encode::pdu_timestamp(record.timestamp).unwrap();
+    let bytes = encode::x2_pdu(record.xid, record.cin, 9, ts, &payload)
+        .encode()
+        .unwrap();
+    let (pdu, used) = Pdu::decode(&bytes).unwrap();
+    assert_eq!(used, bytes.len());
+    assert_eq!(pdu.xid, record.xid);
+    assert_eq!(pdu.correlation_id, [0, 0, 0, 0, 1, 2, 3, 4]);
+    assert_eq!(pdu.sequence_number(), Some(9));
+    assert_eq!(pdu.timestamp().unwrap().to_core(), Some(record.timestamp));
+    let iri = IriPayload::from_ber(&pdu.payload).unwrap();
+    assert_eq!(iri.iri_type, Some(IriType::Begin));
+    assert_eq!(iri.to_ber(), payload);
+}
+
+const CONFIG: &str = r#"
+name = "probe-1"
+x1_listen = "127.0.0.1:0"
+admf_identities = ["admf"]
+queue_capacity = 1024
+keepalive_interval_ms = 1000
+metrics_listen = "127.0.0.1:0"
+
+[x1_tls]
+cert = "pki/probe-1.pem"
+key = "pki/probe-1.key"
+ca = "pki/ca.pem"
+
+[x2x3_tls]
+cert = "pki/probe-1.pem"
+key = "pki/probe-1.key"
+ca = "pki/ca.pem"
+
+[capture]
+file = "sample.pcap"
+pace = true
+start_after_tasks = 2
+
+[classifier]
+radius_accounting_ports = [1813, 1646]
+dhcp = false
+"#;
+
+#[test]
+fn configuration_parses_with_defaults_and_refuses_unknown_keys() {
+    let config: ProbeConfig = toml::from_str(CONFIG).unwrap();
+    config.validate().unwrap();
+    assert_eq!(config.x2x3_server_name, "localhost");
+    assert_eq!(config.admf_identifiers, None);
+    assert_eq!(config.keepalive_interval(), Duration::from_secs(1));
+    assert_eq!(
+        config.capture_source(Path::new("/etc/li")),
+        Some(CaptureSource::File {
+            path: "/etc/li/sample.pcap".into(),
+            pace: true,
+            rebase: true,
+            start_after_tasks: Some(2),
+        })
+    );
+    let classifier = config.classifier.classifier_config();
+    assert_eq!(classifier.radius_accounting_ports, [1813, 1646]);
+    assert!(!classifier.dhcp);
+    assert_eq!(ClassifierOptions::default().radius_accounting_ports, [1813]);
+
+    let unknown = CONFIG.replace("pace = true", "pace = true\nspeed = 2");
+    assert!(toml::from_str::<ProbeConfig>(&unknown).is_err());
+    let both = CONFIG.replace("pace = true", "interface = \"eth0\"");
+    let config: ProbeConfig = toml::from_str(&both).unwrap();
+    assert!(config.validate().is_err());
+    let empty = CONFIG.replace("[\"admf\"]", "[]");
+    let config: ProbeConfig = toml::from_str(&empty).unwrap();
+    assert!(config.validate().is_err());
+}
+
+#[tokio::test]
+async fn start_binds_x1_and_metrics_from_a_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = DevPki::new("start CA").unwrap();
+    pki.write_to(&dir.path().join("pki"), &["probe-1", "admf"])
+        .unwrap();
+    let config: ProbeConfig = toml::from_str(CONFIG).unwrap();
+    let (_stop, shutdown) = watch::channel(false);
+    let running = start(&config, dir.path(), shutdown).await.unwrap();
+    assert_ne!(running.x1_addr.port(), 0);
+    assert!(running.metrics_addr.is_some());
+    // X1 answers the ADMF identity written by the dev PKI.
+    let admf = li_handover::tls::load_client_config(&li_handover::tls::TlsFiles {
+        cert: dir.path().join("pki/admf.pem"),
+        key: dir.path().join("pki/admf.key"),
+        ca: dir.path().join("pki/ca.pem"),
+    })
+    .unwrap();
+    let client = X1Client::new(TlsConnector::from(admf), running.x1_addr, "localhost");
+    let response = client
+        .send(&X1Request::single(
+            header("probe-1"),
+            RequestBody::GetNeStatus,
+        ))
+        .await
+        .unwrap();
+    assert!(matches!(
+        &response.messages[0].body,
+        ResponseBody::GetNeStatus(s) if s.status == li_handover::x1::NeStatus::Ok
+    ));
+    let report = running.shutdown(Duration::from_secs(1)).await;
+    assert!(report.complete);
+}
