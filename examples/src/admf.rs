@@ -600,6 +600,9 @@ struct Ne {
 /// Index of the mediator in `Inner::nes` and `State::nes`.
 const MEDIATOR: usize = 0;
 
+/// The longest wait between two read-back attempts of an NE that fails.
+const MAX_READ_BACKOFF: Duration = Duration::from_secs(30);
+
 #[derive(Default)]
 struct State {
     nes: Vec<NeView>,
@@ -614,6 +617,11 @@ struct NeView {
     /// but `GetAllDetails` until it is read back.
     known: bool,
     last_read: Option<Timestamp>,
+    /// Consecutive failed read-backs, and when the next one may be tried: an NE that is
+    /// down is asked again after the sync interval, doubling up to [`MAX_READ_BACKOFF`],
+    /// so that it does not flood the audit log.
+    failed_reads: u32,
+    next_read: Option<Timestamp>,
     tasks: HashMap<Xid, KnownTask>,
     destinations: HashMap<DestinationId, u64>,
 }
@@ -657,6 +665,17 @@ impl fmt::Display for X1Failure {
 }
 
 impl X1Failure {
+    /// The NE says the object is not there (deactivating or removing it is then done).
+    fn says_absent(&self) -> bool {
+        match self {
+            Self::Refused { description, .. } => {
+                let d = description.to_ascii_lowercase();
+                d.contains("does not exist") || d.contains("not found") || d.contains("no such")
+            }
+            _ => false,
+        }
+    }
+
     fn says_exists(&self) -> bool {
         match self {
             Self::Refused { description, .. } => {
@@ -864,13 +883,6 @@ impl Admf {
         self.remove_unused_destinations(&mut st, &used_dids, &mut report)
             .await?;
         drop(st);
-        if !report.failures.is_empty() {
-            warn!(
-                failures = report.failures.len(),
-                "sync: {} X1 operation(s) failed; retrying at the next sync",
-                report.failures.len()
-            );
-        }
         Ok(report)
     }
 
@@ -913,18 +925,21 @@ impl Admf {
             nes = self.inner.nes.len(),
             "ADMF {} running", self.inner.config.admf_identifier
         );
+        let mut last_report = SyncReport::default();
         loop {
             if *shutdown.borrow() {
                 break;
             }
             let at = now();
             match self.sync(at).await {
-                Ok(report) if !report.is_empty() => {
+                // the same failures sync after sync (an NE down) are logged once
+                Ok(report) if !report.is_empty() && report != last_report => {
                     for line in report.to_string().lines() {
                         info!("sync: {line}");
                     }
+                    last_report = report;
                 }
-                Ok(_) => {}
+                Ok(report) => last_report = report,
                 Err(e) => error!("sync failed: {e:#}"),
             }
             let mut wait = interval;
@@ -1043,6 +1058,9 @@ impl Admf {
             if view.known && !periodic {
                 continue;
             }
+            if !view.known && view.next_read.is_some_and(|next| now < next) {
+                continue;
+            }
             match self.x1(ne, RequestBody::GetAllDetails, None).await {
                 Ok(ResponseBody::GetAllDetails {
                     tasks,
@@ -1068,6 +1086,8 @@ impl Admf {
                         .collect();
                     view.known = true;
                     view.last_read = Some(now);
+                    view.failed_reads = 0;
+                    view.next_read = None;
                     info!(
                         ne = ne.name.as_str(),
                         tasks = view.tasks.len(),
@@ -1080,25 +1100,40 @@ impl Admf {
                     report.reconciled.push(ne.name.clone());
                 }
                 Ok(other) => {
-                    view.known = false;
-                    report.failures.push(SyncFailure {
-                        ne: ne.name.clone(),
-                        operation: "GetAllDetails".into(),
-                        liid: None,
-                        error: format!("unexpected response {}", response_name(&other)),
-                    });
+                    let error = format!("unexpected response {}", response_name(&other));
+                    self.read_back_failed(view, ne, now, error, report);
                 }
-                Err(e) => {
-                    view.known = false;
-                    report.failures.push(SyncFailure {
-                        ne: ne.name.clone(),
-                        operation: "GetAllDetails".into(),
-                        liid: None,
-                        error: e.to_string(),
-                    });
-                }
+                Err(e) => self.read_back_failed(view, ne, now, e.to_string(), report),
             }
         }
+    }
+
+    fn read_back_failed(
+        &self,
+        view: &mut NeView,
+        ne: &Ne,
+        now: Timestamp,
+        error: String,
+        report: &mut SyncReport,
+    ) {
+        view.known = false;
+        view.failed_reads = view.failed_reads.saturating_add(1);
+        let base = Duration::from_millis(self.inner.config.sync_interval_ms);
+        let factor = 1u32 << view.failed_reads.saturating_sub(1).min(16);
+        let delay = base.saturating_mul(factor).min(MAX_READ_BACKOFF);
+        view.next_read = now.checked_add(delay);
+        warn!(
+            ne = ne.name.as_str(),
+            "{}: cannot read back tasks and destinations (next attempt in {} ms): {error}",
+            ne.name,
+            delay.as_millis()
+        );
+        report.failures.push(SyncFailure {
+            ne: ne.name.clone(),
+            operation: "GetAllDetails".into(),
+            liid: None,
+            error,
+        });
     }
 
     /// Step 3: deactivate tasks not wanted, probes first, the mediator after the grace.
@@ -1178,7 +1213,12 @@ impl Admf {
             return Ok(false);
         };
         match self.x1(ne, RequestBody::DeactivateTask(xid), liid).await {
-            Ok(_) => {
+            Err(e) if !e.says_absent() => {
+                self.failed(st, index, "DeactivateTask", liid, &e, report);
+                Ok(false)
+            }
+            // done, or the NE does not have it (any more)
+            _ => {
                 if let Some(view) = st.nes.get_mut(index) {
                     view.tasks.remove(&xid);
                 }
@@ -1190,10 +1230,6 @@ impl Admf {
                     liid,
                 });
                 Ok(true)
-            }
-            Err(e) => {
-                self.failed(st, index, "DeactivateTask", liid, &e, report);
-                Ok(false)
             }
         }
     }
@@ -1413,7 +1449,10 @@ impl Admf {
         };
         for did in unused {
             match self.x1(ne, RequestBody::RemoveDestination(did), None).await {
-                Ok(_) => {
+                Err(e) if !e.says_absent() => {
+                    self.failed(st, MEDIATOR, "RemoveDestination", None, &e, report);
+                }
+                _ => {
                     if let Some(view) = st.nes.get_mut(MEDIATOR) {
                         view.destinations.remove(&did);
                     }
@@ -1424,7 +1463,6 @@ impl Admf {
                     )?;
                     report.destinations_removed.push((ne.name.clone(), did));
                 }
-                Err(e) => self.failed(st, MEDIATOR, "RemoveDestination", None, &e, report),
             }
         }
         Ok(())

@@ -718,7 +718,12 @@ async fn a_failing_ne_leaves_the_warrant_pending_and_it_is_retried() {
 
     f.probe.lock().refuse = false;
     f.probe.take();
-    let report = f.admf.sync(ms(base, 30)).await.unwrap();
+    // the failed read-back is retried after the sync interval (20 ms), not before
+    let report = f.admf.sync(ms(base, 39)).await.unwrap();
+    assert!(f.probe.take().is_empty());
+    assert_eq!(f.state("LIID-F"), WarrantState::Pending);
+    assert!(report.activated.is_empty());
+    let report = f.admf.sync(ms(base, 40)).await.unwrap();
     assert_eq!(report.activated, vec![w.liid]);
     assert!(report.failures.is_empty(), "{report}");
     assert_eq!(f.state("LIID-F"), WarrantState::Active);
@@ -939,4 +944,41 @@ async fn two_processes_keep_the_audit_chain_intact_and_metrics_count() {
         text.contains("li_admf_x1_requests_total{ne=\"mdf\",outcome=\"ok\"} 1"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_revocation_by_another_process_leaves_the_daemon_consistent() {
+    let f = fixture().await;
+    let base = now();
+    let w = f.warrant(
+        "LIID-C",
+        9,
+        InterceptScope::IriOnly,
+        (secs(base, -1), None),
+        &["LEA-1"],
+    );
+    f.admf.create_warrant(&w).unwrap();
+    f.admf.sync(base).await.unwrap(); // the "daemon" activates it
+
+    // the CLI, another process, revokes it and waits for the mediator's deactivation
+    let cli = Admf::open(&f.config, f.dir.path()).unwrap();
+    let report = cli.revoke(&w.liid).await.unwrap();
+    assert_eq!(report.tasks_deactivated.len(), 1, "{report}");
+    cli.settle().await.unwrap();
+    assert!(f.probe.xids().is_empty() && f.mediator.xids().is_empty());
+    f.mediator.take();
+    f.probe.take();
+
+    // the daemon's view is stale: its deactivations are answered "does not exist", which
+    // counts as done, not as a failure
+    let report = f.admf.sync(now()).await.unwrap();
+    assert!(report.failures.is_empty(), "{report}");
+    assert_eq!(f.probe.take_types(), vec!["DeactivateTask"]);
+    let report = f.admf.settle().await.unwrap();
+    assert!(report.failures.is_empty(), "{report}");
+    assert_eq!(
+        f.mediator.take_types(),
+        vec!["DeactivateTask", "RemoveDestination"]
+    );
+    read_entries(f.audit_path()).unwrap();
 }

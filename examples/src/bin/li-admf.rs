@@ -16,7 +16,7 @@ use li_examples::store::{Warrant, WarrantStore};
 /// The administration function (ADMF) of li-suite: warrants in, X1 provisioning of the
 /// mediator and the probes out.
 #[derive(Debug, Parser)]
-#[command(name = "li-admf", version, about, long_about = None)]
+#[command(name = "li-admf", version)]
 struct Cli {
     /// The configuration file (TOML).
     #[arg(long, global = true, default_value = "admf.toml")]
