@@ -23,7 +23,7 @@ use tracing::{info, warn};
 
 /// The point of interception: X1 server, capture, X2/X3 to the mediator.
 #[derive(Debug, Parser)]
-#[command(name = "li-probe", version, about, long_about = None)]
+#[command(name = "li-probe", version)]
 struct Args {
     /// The probe's TOML configuration.
     #[arg(long, value_name = "FILE")]
