@@ -808,3 +808,61 @@ async fn start_binds_x1_and_metrics_from_a_configuration() {
     let report = running.shutdown(Duration::from_secs(1)).await;
     assert!(report.complete);
 }
+
+#[tokio::test]
+async fn modify_destination_moves_the_link_and_keeps_numbering() {
+    let mut h = harness().await;
+    let d = did(1);
+    let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
+    assert!(ok(&h.x1(create).await));
+    let t = task(xid(1), "ipv4:192.0.2.7", DeliveryType::X2Only, vec![d]);
+    assert!(ok(&h.x1(RequestBody::ActivateTask(t)).await));
+    let first = h.collect(|p| !p.is_empty()).await;
+    assert_eq!(first.len(), 1);
+
+    // A second mediator; the destination moves there.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let moved_to = listener.local_addr().unwrap();
+    let (tx, mut moved) = mpsc::channel(16);
+    let acceptor = TlsAcceptor::from(h.pki.pki.server_config(&h.pki.mdf).unwrap());
+    tokio::spawn(X2X3Listener::new(acceptor, DEFAULT_MAX_PDU_LEN).serve(listener, tx));
+    let mut details = h.destination(d, DeliveryType::X2AndX3);
+    details.delivery_address = DeliveryAddress::IpAddressPort {
+        address: moved_to.ip(),
+        port: li_handover::x1::Port::Tcp(moved_to.port()),
+    };
+    assert!(ok(&h
+        .x1(RequestBody::ModifyDestination(details.clone()))
+        .await));
+    match h.x1(RequestBody::GetDestinationDetails(d)).await {
+        ResponseBody::GetDestinationDetails(dest) => assert_eq!(dest.details, details),
+        other => panic!("{other:?}"),
+    }
+    assert!(ok(&h.x1(RequestBody::DeactivateTask(xid(1))).await));
+    let (_, end) = tokio::time::timeout(WAIT, moved.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(iri_type(&end), IriType::End);
+    assert_eq!(end.sequence_number(), Some(1));
+    assert!(
+        h.collect(|_| true).await.is_empty(),
+        "nothing more at the old address"
+    );
+
+    // UDP ports and unknown destinations are refused; RemoveAllDestinations empties.
+    let mut udp = details.clone();
+    udp.delivery_address = DeliveryAddress::IpAddressPort {
+        address: moved_to.ip(),
+        port: li_handover::x1::Port::Udp(moved_to.port()),
+    };
+    let (code, _) = error(&h.x1(RequestBody::ModifyDestination(udp)).await);
+    assert_eq!(code, error_code::UNSUPPORTED);
+    let mut unknown = details;
+    unknown.did = did(2);
+    let (_, why) = error(&h.x1(RequestBody::ModifyDestination(unknown)).await);
+    assert!(why.contains("does not exist"), "{why}");
+    assert!(ok(&h.x1(RequestBody::RemoveAllDestinations).await));
+    assert!(h.probe.lock().destinations.is_empty());
+    let _ = h.stop.send(true);
+}
