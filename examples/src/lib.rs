@@ -4,6 +4,7 @@
 pub mod admf;
 pub mod audit;
 pub mod cli;
+pub mod demo;
 pub mod lemf;
 pub mod mediator;
 pub mod metrics;

@@ -190,6 +190,9 @@ pub enum MediatorError {
     },
 }
 
+/// A destination's interface, name and queue, for the X2/X3 path.
+type QueueEntry = (Interface, String, DeliveryQueue<NumberedSpool>);
+
 struct DestinationRuntime {
     dest: HiDestination,
     queue: DeliveryQueue<NumberedSpool>,
@@ -241,7 +244,7 @@ struct Inner {
     tasks: RwLock<HashMap<Xid, MediationTask>>,
     destinations: tokio::sync::Mutex<HashMap<DestinationId, DestinationRuntime>>,
     /// Queues by destination for the X2/X3 path (no await while reading).
-    queues: RwLock<HashMap<DestinationId, (Interface, String, DeliveryQueue<NumberedSpool>)>>,
+    queues: RwLock<HashMap<DestinationId, QueueEntry>>,
     stats: MediatorStats,
     audit: Option<Arc<AuditLog>>,
 }
@@ -556,7 +559,11 @@ impl Mediator {
             .timestamp()
             .and_then(|t| t.to_core())
             .unwrap_or_else(wall_clock);
-        if !task.window.contains(time) {
+        // The window is [start, end). The IRI closing a session at the window's end (the
+        // probe's end-of-interception record) is stamped with the end itself: accepted for
+        // IRI, never for content.
+        let closing_iri = !cc && task.window.end() == Some(time);
+        if !task.window.contains(time) && !closing_iri {
             return Outcome::Refused(Refusal::OutsideWindow);
         }
         let Ok(cin) = u32::try_from(u64::from_be_bytes(pdu.correlation_id)).map(Cin::new) else {

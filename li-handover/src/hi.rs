@@ -706,7 +706,11 @@ impl<S: LinkSpool> Link<'_, S> {
                     Some(Err(e)) => return Err(e),
                     None => return Err(LinkError::Closed),
                 },
-                () = shutdown_signal(shutdown) => return Ok(()),
+                () = shutdown_signal(shutdown) => {
+                    // A clean close (TLS close_notify, then FIN), bounded.
+                    let _ = timeout(cfg.keepalive_timeout, wr.shutdown()).await;
+                    return Ok(());
+                }
                 () = sleep_until(idle_deadline) => {
                     let mut buf = Vec::new();
                     let counter = self.push_keepalive(&mut buf, keepalive_counter);

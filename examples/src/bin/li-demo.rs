@@ -1,270 +1,211 @@
-//! `li-demo`: the codec chain of an IP-access intercept, end to end in one process.
-//!
-//! A warrant on a RADIUS username is provisioned; an access session of the target becomes
-//! IRI (HI2: begin, continue, end) and CC (HI3: the target's packets) PS-PDUs, encoded as
-//! the mediator would (typed encoder for IRI, hot-path encoder for CC) into one stream file
-//! per handover interface; the streams are then decoded as an agency would, with the tolerant
-//! reader, sequence numbers checked per (LIID, CIN), and a summary printed. Finally a PS-PDU
-//! produced by an independent encoder (pycrate) is decoded.
-//!
-//! The end-to-end demo over real sockets (probe, mediator, agency) replaces this when the
-//! reference binaries land.
+//! `li-demo`: the whole chain on loopback with real mutual TLS — an agency's receiver, the
+//! mediator, a probe and the administration function — on the sample capture shipped in
+//! `examples/data/sample.pcap`. It provisions two warrants over X1 (a static-IP target and a
+//! RADIUS-username target), replays the capture through the probe, waits until the agency has
+//! acknowledged everything, then prints what the agency received per LIID, checked against
+//! the capture's ground truth.
 
-use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use li_asn1::{CcEncoder, HeaderSettings, IriContents, Payload, PsPdu};
-use li_core::{
-    AccessEvent, AccessEventType, AuthenticationType, CcRecord, Cin, DeliveryAddress, Destination,
-    DestinationId, EndReason, HandoverFormat, InterceptScope, InternetAccessType, IpPrefix,
-    IriEvent, IriRecord, IriType, Liid, OperatorId, PayloadDirection, SequenceAllocator,
-    SequenceKey, TargetIdentifier, Task, Timestamp, ValidityWindow, Xid,
-};
+use anyhow::Context as _;
+use clap::Parser;
+use li_core::InterceptScope;
+use li_examples::demo::{DEFAULT_TIMEOUT, System, SystemOptions, pcap_packets, scope_name};
+use li_examples::sample::{self, Sample, SampleTarget};
 
-/// A PS-PDU encoded by pycrate from the official ETSI modules (see li-asn1/tests/data).
-const INDEPENDENT_SAMPLE: &[u8] = include_bytes!("../../../li-asn1/tests/data/ps-pdu-ipcc.ber");
+/// Runs the whole lawful-interception chain on the shipped sample capture.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// Run directory (emptied first): configurations, PKI, spools, audit logs, agency output.
+    #[arg(long, default_value = "target/li-demo")]
+    out: PathBuf,
+    /// The capture to replay.
+    #[arg(long, default_value_os_t = default_capture())]
+    capture: PathBuf,
+    /// Log filter when RUST_LOG is not set.
+    #[arg(long, default_value = "warn")]
+    log: String,
+}
 
-fn main() -> Result<()> {
-    let out_dir = std::env::args_os()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target/li-demo"));
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+fn default_capture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sample.pcap")
+}
 
-    // The warrant, as the administration function holds it.
-    let start = Timestamp::from_secs_micros(1_764_064_800, 0)?; // 2025-11-25T10:00:00Z
-    let destination = Destination::new(
-        DestinationId::from_bytes([0x11; 16]),
-        DeliveryAddress::new("lemf.agency.example", 50_002, true),
-        Some(DeliveryAddress::new("lemf.agency.example", 50_003, true)),
-        HandoverFormat::etsi_default(),
-    );
-    let task = Task::builder(
-        Liid::new(b"DEMO-LIID-0001")?,
-        Xid::new_v4_from_random(*b"li-demo-task-xid"),
-        InterceptScope::IriAndCc,
-        ValidityWindow::new(start, None)?,
-    )
-    .target(TargetIdentifier::username("alice@isp.example")?)
-    .destination(destination.clone())
-    .authorization_country_code(Some("DE".parse()?))
-    .delivery_country_code(Some("DE".parse()?))
-    .build()?;
-    let settings =
-        HeaderSettings::for_destination(&task, &destination, OperatorId::new(b"OPERATOR")?, None)
-            .context("destination is not an ETSI one")?;
+struct Demo {
+    liid: &'static str,
+    target: SampleTarget,
+    scope: InterceptScope,
+}
 
-    // The target's access session, as the probe would report it.
-    let cin = Cin::new(1);
-    let target_ip = Ipv4Addr::new(198, 51, 100, 7);
-    let at = |ms: u64| Timestamp::from_unix_micros(start.unix_micros() + 5_000_000 + ms * 1000);
-    let mut event = AccessEvent::new(AccessEventType::AccessAccept);
-    event.username = b"alice@isp.example".to_vec();
-    event.access_type = InternetAccessType::Xdsl;
-    event.addresses = vec![IpPrefix::host(IpAddr::V4(target_ip))];
-    event.network_id = Some("00:11:22:33:44:55".into());
-    event.pop_identifier = Some("bras-01".into());
-    event.authentication_type = Some(AuthenticationType::RadiusAaa);
-    event.start_time = Some(at(0)?);
-    let mut iri = vec![(IriType::Begin, event.clone(), at(0)?)];
-    event.event_type = AccessEventType::InterimUpdate;
-    iri.push((IriType::Continue, event.clone(), at(600)?));
-    event.event_type = AccessEventType::AccessEnd;
-    event.end_time = Some(at(900)?);
-    event.end_reason = Some(EndReason::RegularLogoff);
-    event.octets_received = Some(3_200);
-    event.octets_transmitted = Some(640);
-    iri.push((IriType::End, event, at(900)?));
-    let cc: Vec<CcRecord> = (0..8u64)
-        .map(|i| {
-            let direction = if i % 2 == 0 {
-                PayloadDirection::FromTarget
-            } else {
-                PayloadDirection::ToTarget
-            };
-            Ok(CcRecord {
-                xid: task.xid(),
-                cin,
-                timestamp: at(100 + i * 50)?,
-                direction,
-                payload: udp_packet(target_ip, direction, i as u16).into(),
-            })
-        })
-        .collect::<Result<_>>()?;
+const WARRANTS: [Demo; 2] = [
+    Demo {
+        liid: "DEMO-STATIC-0001",
+        target: SampleTarget::StaticV4,
+        scope: InterceptScope::IriAndCc,
+    },
+    Demo {
+        liid: "DEMO-ALICE-0001",
+        target: SampleTarget::Alice,
+        scope: InterceptScope::IriAndCc,
+    },
+];
 
-    // The mediator's side: sequence numbers per (destination, LIID, CIN), then encoding.
-    let mut seq = SequenceAllocator::new();
-    let key = SequenceKey {
-        destination: destination.id,
-        liid: task.liid(),
-        cin,
-    };
-    let mut hi2 = Vec::new();
-    for (iri_type, event, timestamp) in iri {
-        let record = IriRecord {
-            xid: task.xid(),
-            cin,
-            timestamp,
-            iri_type,
-            event: IriEvent::Access(event),
-        };
-        let pdu = settings
-            .iri_pdu(seq.next(key).value(), &record)
-            .context("access events are encodable")?;
-        pdu.encode_into(&mut hi2);
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    li_examples::cli::init_tracing(&args.log);
+    match run(&args).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("li-demo: {e:#}");
+            ExitCode::FAILURE
+        }
     }
-    // HI3 numbers its own PDUs: a separate sequence from HI2 under the same CIN.
-    let mut hi3_seq = SequenceAllocator::new();
-    let encoder = CcEncoder::new(&settings, cin);
-    let mut hi3 = Vec::new();
-    for record in &cc {
-        encoder.encode_record(hi3_seq.next(key).value(), record, &mut hi3);
-    }
-    let hi2_path = out_dir.join("hi2.ber");
-    let hi3_path = out_dir.join("hi3.ber");
-    std::fs::write(&hi2_path, &hi2)?;
-    std::fs::write(&hi3_path, &hi3)?;
+}
 
-    // The agency's side.
+async fn run(args: &Args) -> anyhow::Result<bool> {
+    let sample = Sample::generate().context("generating the sample's ground truth")?;
+    let shipped = std::fs::read(&args.capture)
+        .with_context(|| format!("cannot read {}", args.capture.display()))?;
+    let is_sample = shipped == sample.pcap;
+
+    println!("li-demo: probe -> mediator -> agency on loopback, mutual TLS everywhere");
+    let system = System::start(&SystemOptions::new(&args.out)).await?;
+    for agency in &system.agencies {
+        println!(
+            "  agency {} receiver  HI2 {}  HI3 {}",
+            agency.name, agency.addrs.0, agency.addrs.1
+        );
+    }
     println!(
-        "li-demo: warrant {} ({:?}), target username, one access session",
-        task.liid(),
-        task.scope()
+        "  mediator               X1 {}  X2/X3 {}",
+        system.mediator.x1_addr, system.mediator.x2x3_addr
     );
+    println!("  probe                  X1 {}", system.probe.x1_addr);
+
+    let start = li_examples::admf::now();
+    let warrants = WARRANTS
+        .iter()
+        .map(|d| {
+            system.warrant(
+                d.liid,
+                &[d.target.text()],
+                d.scope,
+                (start, None),
+                &["LEA-1"],
+            )
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let report = system.provision(&warrants).await?;
+    println!(
+        "  X1: {} warrants provisioned ({} task activations, {} destinations created)",
+        report.activated.len(),
+        report.tasks_activated.len(),
+        report.destinations_created.len()
+    );
+
+    let replay = system.replay(&args.capture, None).await?;
+    println!(
+        "  probe: {} frames replayed in {:.2?}, {} matched, {} CC and {} IRI records, {} X2/X3 PDUs dropped",
+        replay.frames,
+        replay.duration,
+        replay.matched,
+        replay.cc_records,
+        replay.iri_records,
+        replay.pdus_dropped
+    );
+    system.wait_delivered(DEFAULT_TIMEOUT).await?;
+
+    // End the warrants (the IRI end records go out), then stop everything.
+    for w in &warrants {
+        system.admf.revoke(&w.liid).await?;
+    }
+    system.admf.settle().await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    system.wait_delivered(DEFAULT_TIMEOUT).await?;
+    let dir = system.dir.clone();
+    let refused = system.mediator.mediator.stats().refused();
+    let summaries = system.shutdown().await;
+    let Some((_, summary)) = summaries.first() else {
+        anyhow::bail!("the agency's receiver was not running");
+    };
+
     println!();
     println!(
-        "{:<6} {:<16} {:>4} {:>5} {:>8}  {:<16} first event",
-        "iface", "LIID", "CIN", "PDUs", "octets", "sequence"
+        "{:<17} {:<26} {:<7} {:>4} {:>5} {:>9} {:>8} {:>8}  agency pcap",
+        "LIID", "target", "scope", "IRI", "CC", "expected", "missing", "repeats"
     );
-    for (iface, path) in [("HI2", &hi2_path), ("HI3", &hi3_path)] {
-        let stream = std::fs::read(path)?;
-        let summary =
-            decode_stream(&stream).with_context(|| format!("decoding {}", path.display()))?;
-        for ((liid, cin), s) in summary {
-            println!(
-                "{iface:<6} {liid:<16} {cin:>4} {:>5} {:>8}  {:<16} {}",
-                s.pdus,
-                stream.len(),
-                format!(
-                    "{}..={} {}",
-                    s.first_seq,
-                    s.last_seq,
-                    if s.gaps == 0 { "no gaps" } else { "GAPS" }
-                ),
-                s.first_event
-            );
-            if s.gaps != 0 {
-                bail!("{iface} sequence for {liid}/{cin} has {} gap(s)", s.gaps);
+    let mut all_good = true;
+    for (demo, warrant) in WARRANTS.iter().zip(&warrants) {
+        let s = summary
+            .liids
+            .get(&warrant.liid)
+            .cloned()
+            .unwrap_or_default();
+        let expected = sample.expected_cc_packets(demo.target, sample::CAPTURE_START, None);
+        let got = match &s.pcap_path {
+            Some(p) => pcap_packets(p)?,
+            None => Vec::new(),
+        };
+        let identical = got.len() == expected.len()
+            && got.iter().zip(&expected).all(|(a, b)| a.as_slice() == *b);
+        let ok = s.gaps == 0 && (!is_sample || identical) && s.iri > 0;
+        all_good &= ok;
+        println!(
+            "{:<17} {:<26} {:<7} {:>4} {:>5} {:>9} {:>8} {:>8}  {}",
+            warrant.liid.to_string(),
+            demo.target.text(),
+            scope_name(demo.scope),
+            s.iri,
+            s.cc,
+            if is_sample {
+                expected.len().to_string()
+            } else {
+                "-".into()
+            },
+            s.gaps,
+            s.repeats,
+            s.pcap_path.as_deref().map_or_else(
+                || "-".into(),
+                |p| p.strip_prefix(&dir).unwrap_or(p).display().to_string()
+            )
+        );
+    }
+    println!();
+    println!("run directory:     {}", dir.display());
+    println!("agency records:    {}", summary.records_path.display());
+    println!(
+        "raw HI2/HI3:       {}/lemf-LEA-1/hi2.ber, hi3.ber",
+        dir.display()
+    );
+    let refused_total: u64 = refused.values().sum();
+    println!("mediator refused:  {refused_total} X2/X3 PDUs outside a warrant {refused:?}");
+    for (who, log) in [
+        ("admf", "admf-audit.log"),
+        ("mediator", "mediator-audit.log"),
+    ] {
+        match li_examples::audit::verify(dir.join(log)) {
+            Ok(v) => println!(
+                "audit ({who}):{:pad$}{} entries, hash chain verified",
+                "",
+                v.entries,
+                pad = 10 - who.len()
+            ),
+            Err(e) => {
+                all_good = false;
+                println!("audit ({who}):{:pad$}BROKEN: {e}", "", pad = 10 - who.len());
             }
         }
     }
-    println!();
-    println!(
-        "streams written: {} and {}",
-        hi2_path.display(),
-        hi3_path.display()
-    );
-
-    let sample = PsPdu::decode(INDEPENDENT_SAMPLE).context("decoding the pycrate sample")?;
-    println!(
-        "independent sample (pycrate): LIID {}, CIN {:?}, sequence {}, {}, re-encodes identically: {}",
-        sample.header.lawful_interception_identifier,
-        sample
-            .header
-            .communication_identifier
-            .communication_identity_number,
-        sample.header.sequence_number,
-        describe(&sample),
-        sample.encode() == INDEPENDENT_SAMPLE
-    );
-    Ok(())
-}
-
-#[derive(Default)]
-struct StreamSummary {
-    pdus: usize,
-    first_seq: u32,
-    last_seq: u32,
-    gaps: usize,
-    first_event: String,
-}
-
-/// Decodes back-to-back PS-PDUs and checks sequence numbers per (LIID, CIN).
-fn decode_stream(mut stream: &[u8]) -> Result<BTreeMap<(String, u32), StreamSummary>> {
-    let mut out: BTreeMap<(String, u32), StreamSummary> = BTreeMap::new();
-    let mut offset = 0;
-    while !stream.is_empty() {
-        let (pdu, used) = PsPdu::decode_prefix(stream)
-            .with_context(|| format!("PDU at stream offset {offset}"))?;
-        let h = &pdu.header;
-        let key = (
-            h.lawful_interception_identifier.to_string(),
-            h.communication_identifier
-                .communication_identity_number
-                .unwrap_or(0),
+    if is_sample {
+        println!(
+            "check:             CC {} the capture's target packets byte for byte, in order, once each",
+            if all_good { "equals" } else { "DIFFERS FROM" }
         );
-        let s = out.entry(key).or_default();
-        if s.pdus == 0 {
-            s.first_seq = h.sequence_number;
-            s.first_event = describe(&pdu);
-        } else if h.sequence_number != s.last_seq.wrapping_add(1) {
-            s.gaps += 1;
-        }
-        s.last_seq = h.sequence_number;
-        s.pdus += 1;
-        stream = stream.get(used..).unwrap_or_default();
-        offset += used;
     }
-    Ok(out)
-}
-
-fn describe(pdu: &PsPdu) -> String {
-    match &pdu.payload {
-        Payload::IriPayloadSequence(items) => items
-            .first()
-            .map(|i| match &i.iri_contents {
-                IriContents::IpIri(ip) => format!(
-                    "{} {}",
-                    i.iri_type.map_or("IRI", |t| t.asn1_name()),
-                    ip.contents.access_event_type.asn1_name().unwrap_or("?")
-                ),
-                _ => "IRI".into(),
-            })
-            .unwrap_or_default(),
-        Payload::CcPayloadSequence(items) => format!("IP packet(s): {}", items.len()),
-        Payload::TriPayload(t) => format!("TRI {t:?}"),
-        _ => "other".into(),
-    }
-}
-
-/// A small IPv4/UDP packet between the target and a server.
-fn udp_packet(target: Ipv4Addr, direction: PayloadDirection, n: u16) -> Vec<u8> {
-    let server = Ipv4Addr::new(203, 0, 113, 53);
-    let (src, dst) = match direction {
-        PayloadDirection::FromTarget => (target, server),
-        _ => (server, target),
-    };
-    let body = format!("demo payload {n}");
-    let total = 20 + 8 + body.len();
-    let mut p = vec![
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        n as u8,
-        0x40,
-        0,
-        64,
-        17,
-        0,
-        0,
-    ];
-    p.extend_from_slice(&src.octets());
-    p.extend_from_slice(&dst.octets());
-    p.extend_from_slice(&[0xc3, 0x50, 0x00, 0x35, 0, (8 + body.len()) as u8, 0, 0]);
-    p.extend_from_slice(body.as_bytes());
-    p
+    Ok(all_good)
 }
