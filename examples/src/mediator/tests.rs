@@ -202,6 +202,16 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
         m.on_pdu(&x3(xid(1), 5, 2, at(20), 3)).await,
         refused(Refusal::OutsideWindow)
     );
+    // IRI stamped exactly at the window's end (the end-of-interception record) passes; CC
+    // at that instant does not (above), nor IRI after it.
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 5, 7, at(20))).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 5, 8, at(21))).await,
+        refused(Refusal::OutsideWindow)
+    );
     assert_eq!(
         m.on_pdu(&x3(xid(9), 5, 3, at(15), 4)).await,
         refused(Refusal::UnknownXid)
@@ -231,7 +241,7 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
     drained(&m).await;
     let summary = a.receiver.summary();
     let cc = &summary.liids[&cc_task.liid];
-    assert_eq!((cc.iri, cc.cc, cc.gaps, cc.repeats), (1, 1, 0, 0));
+    assert_eq!((cc.iri, cc.cc, cc.gaps, cc.repeats), (2, 1, 0, 0));
     let pcap = std::fs::read(cc.pcap_path.as_ref().unwrap()).unwrap();
     // Global header, one record header, then exactly packet 2.
     assert_eq!(&pcap[24 + 16..], &packet(2)[..]);
@@ -242,7 +252,7 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
         "no content for the IRI-only warrant"
     );
     let refusals = m.stats().refused();
-    assert_eq!(refusals[&Refusal::OutsideWindow], 2);
+    assert_eq!(refusals[&Refusal::OutsideWindow], 3);
     assert_eq!(refusals[&Refusal::UnknownXid], 2);
     assert_eq!(refusals[&Refusal::ContentForIriOnly], 1);
     assert_eq!(refusals[&Refusal::Malformed], 1);
