@@ -1,0 +1,452 @@
+//! End to end: the real components (ADMF, probe, mediator, agency receivers), started from
+//! their TOML configurations in one process, talking over real sockets on loopback with
+//! mutual TLS, on the shipped sample capture; what each agency receives is checked against
+//! the capture's ground truth (`li_examples::sample`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use li_core::{InterceptScope, Liid, Timestamp};
+use li_examples::demo::{AgencyOptions, System, SystemOptions, pcap_packets};
+use li_examples::sample::{self, Sample, SampleTarget};
+use li_handover::lemf::Summary;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn capture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sample.pcap")
+}
+
+fn run_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{name}"))
+}
+
+fn sample() -> Sample {
+    let s = Sample::generate().unwrap();
+    assert_eq!(
+        std::fs::read(capture()).unwrap(),
+        s.pcap,
+        "the shipped capture is the sample"
+    );
+    s
+}
+
+/// Capture time `t` of the sample, rebased to `origin` (the replay's first frame).
+fn rebased(origin: Timestamp, t: Timestamp) -> Timestamp {
+    origin
+        .checked_add(t.duration_since(sample::CAPTURE_START).unwrap())
+        .unwrap()
+}
+
+/// A moment a little ahead of now, so that warrants provisioned now cover the replay.
+fn origin_ahead() -> Timestamp {
+    li_examples::admf::now()
+        .checked_add(Duration::from_millis(500))
+        .unwrap()
+}
+
+fn liid(text: &str) -> Liid {
+    Liid::new(text.as_bytes()).unwrap()
+}
+
+/// The records of one LIID in the agency's JSON lines.
+fn records(summary: &Summary, liid: &str) -> Vec<Value> {
+    std::fs::read_to_string(&summary.records_path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["liid"] == liid)
+        .collect()
+}
+
+/// The CC the agency stored for `liid`, as IP packets in order.
+fn cc_packets(summary: &Summary, liid: &str) -> Vec<Vec<u8>> {
+    match &summary
+        .liids
+        .get(&self::liid(liid))
+        .and_then(|s| s.pcap_path.clone())
+    {
+        Some(path) => pcap_packets(path).unwrap(),
+        None => Vec::new(),
+    }
+}
+
+/// Exactly the expected packets, byte for byte, in order, once each.
+fn assert_exact(got: &[Vec<u8>], want: &[&[u8]], what: &str) {
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: {} packets, expected {}",
+        got.len(),
+        want.len()
+    );
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g.as_slice(), *w, "{what}: packet {i} differs");
+    }
+}
+
+fn iri_types(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .filter(|r| r["kind"] == "iri")
+        .map(|r| r["iri_type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn no_gaps(summary: &Summary, liid: &str) {
+    let s = &summary.liids[&self::liid(liid)];
+    assert_eq!(
+        (s.gaps, s.repeats, s.decode_errors),
+        (0, 0, 0),
+        "{liid}: {s:?}"
+    );
+}
+
+async fn finish(system: System, warrants: &[&str]) -> Vec<(String, Summary)> {
+    for w in warrants {
+        system.admf.revoke(&liid(w)).await.unwrap();
+    }
+    system.admf.settle().await.unwrap();
+    system.wait_delivered(WAIT).await.unwrap();
+    system.shutdown().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chain_delivers_exactly_the_targets_packets_and_their_iri() {
+    let sample = sample();
+    let system = System::start(&SystemOptions::new(run_dir("chain")))
+        .await
+        .unwrap();
+    let start = li_examples::admf::now();
+    let warrants = [
+        system
+            .warrant(
+                "E2E-STATIC",
+                &[SampleTarget::StaticV4.text()],
+                InterceptScope::IriAndCc,
+                (start, None),
+                &["LEA-1"],
+            )
+            .unwrap(),
+        system
+            .warrant(
+                "E2E-ALICE",
+                &[SampleTarget::Alice.text()],
+                InterceptScope::IriAndCc,
+                (start, None),
+                &["LEA-1"],
+            )
+            .unwrap(),
+    ];
+    system.provision(&warrants).await.unwrap();
+    let replay = system
+        .replay(&capture(), Some(origin_ahead()))
+        .await
+        .unwrap();
+    assert_eq!(replay.pdus_dropped, 0);
+    system.wait_delivered(WAIT).await.unwrap();
+    let refused = system.mediator.mediator.stats().refused();
+    let dir = system.dir.clone();
+    let summaries = finish(system, &["E2E-STATIC", "E2E-ALICE"]).await;
+    let summary = &summaries[0].1;
+
+    for (name, target) in [
+        ("E2E-STATIC", SampleTarget::StaticV4),
+        ("E2E-ALICE", SampleTarget::Alice),
+    ] {
+        let want = sample.expected_cc_packets(target, sample::CAPTURE_START, None);
+        assert!(!want.is_empty());
+        assert_exact(&cc_packets(summary, name), &want, name);
+        no_gaps(summary, name);
+    }
+    // Alice: a session from her Accounting Start to her Stop, with the Interim between.
+    let alice = records(summary, "E2E-ALICE");
+    assert_eq!(iri_types(&alice), ["iRI-Begin", "iRI-Continue", "iRI-End"]);
+    assert!(
+        alice.iter().any(|r| r["username"] == sample::ALICE),
+        "{alice:?}"
+    );
+    // The static target: intercepted from activation to revocation.
+    assert_eq!(
+        iri_types(&records(summary, "E2E-STATIC")),
+        ["iRI-Begin", "iRI-End"]
+    );
+    // Nothing outside the warrants reached the mediator's output, nothing was refused.
+    assert_eq!(summary.liids.len(), 2);
+    assert!(refused.is_empty(), "{refused:?}");
+    for log in ["admf-audit.log", "mediator-audit.log"] {
+        let report = li_examples::audit::verify(dir.join(log)).unwrap();
+        assert!(report.entries > 5, "{log}: {report:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_ending_mid_capture_cuts_the_content_exactly_there() {
+    let sample = sample();
+    let system = System::start(&SystemOptions::new(run_dir("window")))
+        .await
+        .unwrap();
+    let origin = origin_ahead();
+    // Ends 60 s into the capture: during alice's session, after much of the static traffic.
+    let cut = sample::CAPTURE_START
+        .checked_add(Duration::from_secs(60))
+        .unwrap();
+    let end = rebased(origin, cut);
+    let start = li_examples::admf::now();
+    let warrants = [
+        system
+            .warrant(
+                "E2E-CUT-STATIC",
+                &[SampleTarget::StaticV4.text()],
+                InterceptScope::IriAndCc,
+                (start, Some(end)),
+                &["LEA-1"],
+            )
+            .unwrap(),
+        system
+            .warrant(
+                "E2E-CUT-ALICE",
+                &[SampleTarget::Alice.text()],
+                InterceptScope::IriAndCc,
+                (start, Some(end)),
+                &["LEA-1"],
+            )
+            .unwrap(),
+    ];
+    system.provision(&warrants).await.unwrap();
+    system.replay(&capture(), Some(origin)).await.unwrap();
+    system.wait_delivered(WAIT).await.unwrap();
+    let summaries = finish(system, &["E2E-CUT-STATIC", "E2E-CUT-ALICE"]).await;
+    let summary = &summaries[0].1;
+    for (name, target) in [
+        ("E2E-CUT-STATIC", SampleTarget::StaticV4),
+        ("E2E-CUT-ALICE", SampleTarget::Alice),
+    ] {
+        let want = sample.expected_cc_packets(target, sample::CAPTURE_START, Some(cut));
+        let all = sample.expected_cc_packets(target, sample::CAPTURE_START, None);
+        assert!(
+            !want.is_empty() && want.len() < all.len(),
+            "{name}: the cut is mid-stream"
+        );
+        assert_exact(&cc_packets(summary, name), &want, name);
+        no_gaps(summary, name);
+        // The window's end closes the session with an IRI stamped at the end.
+        let iri = records(summary, name);
+        assert_eq!(
+            iri_types(&iri).last().map(String::as_str),
+            Some("iRI-End"),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iri_only_warrant_gets_no_content() {
+    sample();
+    let system = System::start(&SystemOptions::new(run_dir("iri-only")))
+        .await
+        .unwrap();
+    let start = li_examples::admf::now();
+    let warrants = [system
+        .warrant(
+            "E2E-IRI-ONLY",
+            &[SampleTarget::Alice.text()],
+            InterceptScope::IriOnly,
+            (start, None),
+            &["LEA-1"],
+        )
+        .unwrap()];
+    let report = system.provision(&warrants).await.unwrap();
+    // Only the HI2 destination exists at the mediator: there is nowhere to send content.
+    assert_eq!(
+        report
+            .destinations_created
+            .iter()
+            .filter(|(ne, _)| ne == "mediator")
+            .count(),
+        1
+    );
+    let replay = system
+        .replay(&capture(), Some(origin_ahead()))
+        .await
+        .unwrap();
+    assert_eq!(
+        replay.cc_records, 0,
+        "the probe produced no CC for an IRI-only task"
+    );
+    system.wait_delivered(WAIT).await.unwrap();
+    let summaries = finish(system, &["E2E-IRI-ONLY"]).await;
+    let summary = &summaries[0].1;
+    let s = &summary.liids[&liid("E2E-IRI-ONLY")];
+    assert_eq!(s.cc, 0);
+    assert!(s.pcap_path.is_none());
+    assert_eq!(
+        iri_types(&records(summary, "E2E-IRI-ONLY")),
+        ["iRI-Begin", "iRI-Continue", "iRI-End"]
+    );
+    assert!(
+        records(summary, "E2E-IRI-ONLY")
+            .iter()
+            .all(|r| r["interface"] == "HI2")
+    );
+    no_gaps(summary, "E2E-IRI-ONLY");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_agencies_on_one_target_each_get_everything() {
+    let sample = sample();
+    let mut options = SystemOptions::new(run_dir("two-agencies"));
+    options.agencies.push(AgencyOptions {
+        name: "LEA-2".into(),
+        up: true,
+    });
+    let system = System::start(&options).await.unwrap();
+    let start = li_examples::admf::now();
+    let warrants = [system
+        .warrant(
+            "E2E-SHARED",
+            &[SampleTarget::StaticV4.text()],
+            InterceptScope::IriAndCc,
+            (start, None),
+            &["LEA-1", "LEA-2"],
+        )
+        .unwrap()];
+    system.provision(&warrants).await.unwrap();
+    system
+        .replay(&capture(), Some(origin_ahead()))
+        .await
+        .unwrap();
+    system.wait_delivered(WAIT).await.unwrap();
+    let summaries = finish(system, &["E2E-SHARED"]).await;
+    assert_eq!(summaries.len(), 2);
+    let want = sample.expected_cc_packets(SampleTarget::StaticV4, sample::CAPTURE_START, None);
+    for (agency, summary) in &summaries {
+        assert_exact(&cc_packets(summary, "E2E-SHARED"), &want, agency);
+        no_gaps(summary, "E2E-SHARED");
+        // Each agency's copy is numbered on its own, from 0.
+        let seqs: Vec<u64> = records(summary, "E2E-SHARED")
+            .iter()
+            .filter(|r| r["kind"] == "cc")
+            .map(|r| r["seq"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seqs, (0..want.len() as u64).collect::<Vec<_>>(), "{agency}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agency_down_during_the_replay_gets_everything_after_it_returns() {
+    let sample = sample();
+    let mut options = SystemOptions::new(run_dir("agency-down"));
+    options.agencies[0].up = false;
+    let mut system = System::start(&options).await.unwrap();
+    let start = li_examples::admf::now();
+    let warrants = [system
+        .warrant(
+            "E2E-LATE",
+            &[SampleTarget::Alice.text()],
+            InterceptScope::IriAndCc,
+            (start, None),
+            &["LEA-1"],
+        )
+        .unwrap()];
+    system.provision(&warrants).await.unwrap();
+    system
+        .replay(&capture(), Some(origin_ahead()))
+        .await
+        .unwrap();
+    // Everything is spooled at the mediator; the agency is unreachable.
+    assert!(system.wait_delivered(Duration::from_secs(2)).await.is_err());
+    let spooled: u64 = system
+        .mediator
+        .mediator
+        .destinations()
+        .await
+        .iter()
+        .map(|d| d.2.0)
+        .sum();
+    let want = sample.expected_cc_packets(SampleTarget::Alice, sample::CAPTURE_START, None);
+    assert!(spooled as usize >= want.len(), "{spooled} spooled");
+    system.start_agency("LEA-1").await.unwrap();
+    system.wait_delivered(WAIT).await.unwrap();
+    let summaries = finish(system, &["E2E-LATE"]).await;
+    let summary = &summaries[0].1;
+    assert_exact(&cc_packets(summary, "E2E-LATE"), &want, "E2E-LATE");
+    no_gaps(summary, "E2E-LATE");
+    assert_eq!(
+        iri_types(&records(summary, "E2E-LATE")),
+        ["iRI-Begin", "iRI-Continue", "iRI-End"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_x1_request_with_a_wrong_certificate_is_refused_and_audited() {
+    use li_handover::tls::{DevPki, Validity};
+    use li_handover::x1::transport::X1Client;
+    use li_handover::x1::{MessageHeader, RequestBody, TransactionId, X1Request, X1Version};
+
+    let system = System::start(&SystemOptions::new(run_dir("wrong-cert")))
+        .await
+        .unwrap();
+    // A client certificate named "admf" but from another CA; and one from our CA whose name
+    // is not allowed.
+    let rogue = DevPki::new("rogue CA").unwrap();
+    let rogue_admf = rogue
+        .issue("admf", &["localhost"], &[], Validity::Default)
+        .unwrap();
+    let ca = std::fs::read(system.dir.join("pki/ca.pem")).unwrap();
+    let ours = std::fs::read_to_string(system.dir.join("pki/probe.pem")).unwrap();
+    let ours_key = std::fs::read_to_string(system.dir.join("pki/probe.key")).unwrap();
+    let request = X1Request::single(
+        MessageHeader {
+            admf_identifier: "admf".into(),
+            ne_identifier: "mediator".into(),
+            message_timestamp: li_examples::admf::now(),
+            version: X1Version::CURRENT,
+            x1_transaction_id: TransactionId::new_v4_from_random([9; 16]),
+        },
+        RequestBody::DeactivateAllTasks,
+    );
+    for (cert, key) in [
+        (rogue_admf.cert_pem.as_str(), rogue_admf.key_pem.as_str()),
+        (ours.as_str(), ours_key.as_str()),
+    ] {
+        let config = li_handover::tls::client_config(&ca, cert.as_bytes(), key.as_bytes()).unwrap();
+        let client = X1Client::new(
+            tokio_rustls::TlsConnector::from(config),
+            system.mediator.x1_addr,
+            "localhost",
+        );
+        assert!(client.send(&request).await.is_err(), "refused");
+    }
+    let audit = system.mediator.audit.path().to_path_buf();
+    let dir = system.dir.clone();
+    system.shutdown().await;
+    let (report, entries) = li_examples::audit::read_entries(&audit).unwrap();
+    assert!(report.entries >= 2);
+    let refusals: Vec<String> = entries
+        .iter()
+        .filter_map(|e| {
+            e.detail
+                .get("refused")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(refusals.len(), 2, "{refusals:?}");
+    assert!(refusals[0].contains("TLS handshake failed"), "{refusals:?}");
+    assert!(
+        refusals[1].contains("not in the X1 allow-list"),
+        "{refusals:?}"
+    );
+    // And no task was touched: the mediator executed nothing.
+    assert!(!entries.iter().any(|e| e.kind.as_str() == "x1.response"));
+    assert!(dir.join("mediator-audit.log") == audit);
+}
