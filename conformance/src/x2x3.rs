@@ -163,7 +163,10 @@ fn write_pcap_from(raw: &Path, path: &Path) -> Result<usize, Error> {
             flow_name(false): hex(&conn.stream[1]),
         },
     });
-    std::fs::write(path.with_extension("json"), serde_json::to_string_pretty(&doc)? + "\n")?;
+    std::fs::write(
+        path.with_extension("json"),
+        serde_json::to_string_pretty(&doc)? + "\n",
+    )?;
     Ok(pdus.len())
 }
 
