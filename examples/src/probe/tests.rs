@@ -866,3 +866,64 @@ async fn modify_destination_moves_the_link_and_keeps_numbering() {
     assert!(h.probe.lock().destinations.is_empty());
     let _ = h.stop.send(true);
 }
+
+/// Live capture on the loopback interface: UDP datagrams to a static target address are
+/// intercepted and sent over X3, byte for byte; other traffic on `lo` (the X1 and X2/X3
+/// connections themselves) is not. Needs CAP_NET_RAW: `.ci/run` runs it as root.
+#[cfg(all(feature = "live", target_os = "linux"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs CAP_NET_RAW (run as root: cargo test -p li-examples --features live --lib -- --ignored probe::tests::live)"]
+async fn live_capture_on_loopback_intercepts_the_target() {
+    let mut h = harness().await;
+    let d = did(7);
+    let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
+    assert!(ok(&h.x1(create).await));
+    let x = xid(7);
+    let activate =
+        RequestBody::ActivateTask(task(x, "ipv4:127.0.0.77", DeliveryType::X2AndX3, vec![d]));
+    assert!(ok(&h.x1(activate).await));
+
+    let capture = {
+        let probe = h.probe.clone();
+        tokio::spawn(async move { probe.capture_live("lo").await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A receiver on the target address, so that no ICMP port-unreachable comes back (it
+    // would be the target's traffic too, and intercepted).
+    let receiver = std::net::UdpSocket::bind("127.0.0.77:0").unwrap();
+    let to = receiver.local_addr().unwrap();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let payloads: Vec<Vec<u8>> = (0..5u8)
+        .map(|n| format!("li-probe live test datagram {n}").into_bytes())
+        .collect();
+    for p in &payloads {
+        socket.send_to(p, to).unwrap();
+    }
+    let pdus = h
+        .collect(|pdus| pdus.iter().filter(|p| p.pdu_type == PduType::X3).count() >= payloads.len())
+        .await;
+    // Stop the capture before asserting: a panic with the capture thread still running
+    // would keep the runtime (and the test) from ever ending.
+    let _ = h.stop.send(true);
+    h.probe.shutdown(Duration::from_secs(5)).await;
+    let x3: Vec<&Pdu> = pdus
+        .iter()
+        .filter(|p| p.pdu_type == PduType::X3 && p.xid == x)
+        .collect();
+    assert_eq!(
+        x3.len(),
+        payloads.len(),
+        "one X3 PDU per datagram, nothing else"
+    );
+    for (pdu, payload) in x3.iter().zip(&payloads) {
+        // IPv4 (20) + UDP (8) headers, then the datagram.
+        assert_eq!(&pdu.payload[28..], &payload[..]);
+        assert_eq!(&pdu.payload[16..20], &[127, 0, 0, 77]);
+    }
+    let report = tokio::time::timeout(WAIT, capture)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(report.frames >= payloads.len() as u64, "{report:?}");
+}
