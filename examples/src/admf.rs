@@ -373,12 +373,7 @@ pub fn hi3_did(agency: DestinationId) -> DestinationId {
 
 /// The current time (the epoch if the system clock is before it).
 pub fn now() -> Timestamp {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()
-        .and_then(|d| u64::try_from(d.as_micros()).ok())
-        .and_then(|us| Timestamp::from_unix_micros(us).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
+    crate::cli::now()
 }
 
 /// 16 unpredictable octets from the standard library alone: SipHash with the per-process
@@ -1100,7 +1095,7 @@ impl Admf {
                     report.reconciled.push(ne.name.clone());
                 }
                 Ok(other) => {
-                    let error = format!("unexpected response {}", response_name(&other));
+                    let error = format!("unexpected response {}", other.xsi_type());
                     self.read_back_failed(view, ne, now, error, report);
                 }
                 Err(e) => self.read_back_failed(view, ne, now, e.to_string(), report),
@@ -1652,21 +1647,6 @@ fn subject_of(body: &RequestBody) -> Option<(&'static str, String)> {
         }
         RequestBody::RemoveDestination(did) => Some(("did", did.to_string())),
         _ => None,
-    }
-}
-
-fn response_name(body: &ResponseBody) -> &'static str {
-    match body {
-        ResponseBody::Ok { kind, .. } => kind.response_type(),
-        ResponseBody::GetTaskDetails(_) => "GetTaskDetailsResponse",
-        ResponseBody::GetDestinationDetails(_) => "GetDestinationDetailsResponse",
-        ResponseBody::GetNeStatus(_) => "GetNEStatusResponse",
-        ResponseBody::GetAllDetails { .. } => "GetAllDetailsResponse",
-        ResponseBody::ListAllDetails { .. } => "ListAllDetailsResponse",
-        ResponseBody::GetAllTaskDetails(_) => "GetAllTaskDetailsResponse",
-        ResponseBody::GetAllDestinationDetails(_) => "GetAllDestinationDetailsResponse",
-        ResponseBody::Error(_) => "ErrorResponse",
-        _ => "another response",
     }
 }
 

@@ -87,7 +87,6 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
-use std::time::SystemTime;
 
 use li_core::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -958,11 +957,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The current system time (the epoch if the clock is before it).
 fn now() -> Timestamp {
-    let micros = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
-        .unwrap_or(0);
-    Timestamp::from_unix_micros(micros).unwrap_or(Timestamp::MAX)
+    crate::cli::now()
 }
 
 /// Syncs the directory holding `path`, so that a newly created file survives a crash.

@@ -5,9 +5,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use li_core::Timestamp;
 use li_handover::tls::TlsFiles;
 use serde::Deserialize;
 use tokio::sync::watch;
+
+/// The wall clock as a [`Timestamp`] (microseconds; the Unix epoch if the clock is before it).
+pub fn now() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| u64::try_from(d.as_micros()).ok())
+        .and_then(|us| Timestamp::from_unix_micros(us).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
 
 /// Reads and parses a TOML configuration file; errors name the file, and the line and key
 /// where parsing failed (unknown keys are errors: every config type denies them).

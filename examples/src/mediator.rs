@@ -21,8 +21,7 @@ use li_asn1::{
     CcEncoder, HeaderSettings, IriPayload, Payload, PayloadDirection as EtsiDirection, PsPdu,
 };
 use li_core::{
-    Cin, DestinationId, InterceptScope, Liid, NetworkElementId, OperatorId, Timestamp,
-    ValidityWindow, Xid,
+    Cin, DestinationId, InterceptScope, Liid, NetworkElementId, OperatorId, ValidityWindow, Xid,
 };
 use li_handover::hi::{
     AlarmObserver, DeliveryQueue, LinkConfig, LinkStats, LinkStatsSnapshot, SpoolAlarm,
@@ -558,7 +557,7 @@ impl Mediator {
         let time = pdu
             .timestamp()
             .and_then(|t| t.to_core())
-            .unwrap_or_else(wall_clock);
+            .unwrap_or_else(crate::cli::now);
         // The window is [start, end). The IRI closing a session at the window's end (the
         // probe's end-of-interception record) is stamped with the end itself: accepted for
         // IRI, never for content.
@@ -834,13 +833,4 @@ fn sample(labels: &[&str], value: f64) -> crate::metrics::Sample {
         labels: labels.iter().map(|l| (*l).to_owned()).collect(),
         value,
     }
-}
-
-fn wall_clock() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .and_then(|d| u64::try_from(d.as_micros()).ok())
-        .and_then(|us| Timestamp::from_unix_micros(us).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
 }

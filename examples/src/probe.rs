@@ -851,12 +851,7 @@ fn sample(labels: &[&str], value: f64) -> Sample {
 
 /// The wall clock as a [`Timestamp`] (the epoch if the clock is unusable).
 pub fn wall_clock() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .and_then(|d| u64::try_from(d.as_micros()).ok())
-        .and_then(|us| Timestamp::from_unix_micros(us).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
+    crate::cli::now()
 }
 
 /// A probe started from its configuration: X1 server, ticker and metrics endpoint running.

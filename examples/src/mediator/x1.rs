@@ -318,22 +318,13 @@ impl X1Handler for MediatorX1 {
                     json!({"type": kind.to_string(), "transaction": transaction, "outcome": outcome}),
                 );
                 messages.push(ResponseMessage {
-                    header: MessageHeader::response_to(&message.header, now()),
+                    header: MessageHeader::response_to(&message.header, crate::cli::now()),
                     body,
                 });
             }
             X1Response { messages }
         })
     }
-}
-
-fn now() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .and_then(|d| u64::try_from(d.as_micros()).ok())
-        .and_then(|us| Timestamp::from_unix_micros(us).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Failure> {

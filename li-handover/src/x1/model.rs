@@ -291,6 +291,23 @@ pub enum ResponseBody {
     Error(ErrorResponse),
 }
 
+impl ResponseBody {
+    /// The message's `xsi:type` on the wire (`"ActivateTaskResponse"`, `"ErrorResponse"` ...).
+    pub fn xsi_type(&self) -> &'static str {
+        match self {
+            ResponseBody::Ok { kind, .. } => kind.response_type(),
+            ResponseBody::GetTaskDetails(_) => "GetTaskDetailsResponse",
+            ResponseBody::GetDestinationDetails(_) => "GetDestinationDetailsResponse",
+            ResponseBody::GetNeStatus(_) => "GetNEStatusResponse",
+            ResponseBody::GetAllDetails { .. } => "GetAllDetailsResponse",
+            ResponseBody::ListAllDetails { .. } => "ListAllDetailsResponse",
+            ResponseBody::GetAllTaskDetails(_) => "GetAllTaskDetailsResponse",
+            ResponseBody::GetAllDestinationDetails(_) => "GetAllDestinationDetailsResponse",
+            ResponseBody::Error(_) => "ErrorResponse",
+        }
+    }
+}
+
 /// The requests answered by a bare `oK` (see [`ResponseBody::Ok`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -131,7 +131,7 @@ impl X1Response {
             return Err(w.fail("", "an X1Response holds at least one message"));
         }
         for message in &self.messages {
-            let xsi_type = response_xsi_type(&message.body);
+            let xsi_type = message.body.xsi_type();
             w.open_typed("x1ResponseMessage", xsi_type);
             write_header(&mut w, &message.header)?;
             write_response_body(&mut w, &message.body)?;
@@ -1476,20 +1476,6 @@ fn request_xsi_type(body: &RequestBody) -> &'static str {
         RequestBody::GetAllDestinationDetails => "GetAllDestinationDetailsRequest",
         RequestBody::Ping => "PingRequest",
         RequestBody::Keepalive => "KeepaliveRequest",
-    }
-}
-
-fn response_xsi_type(body: &ResponseBody) -> &'static str {
-    match body {
-        ResponseBody::Ok { kind, .. } => kind.response_type(),
-        ResponseBody::GetTaskDetails(_) => "GetTaskDetailsResponse",
-        ResponseBody::GetDestinationDetails(_) => "GetDestinationDetailsResponse",
-        ResponseBody::GetNeStatus(_) => "GetNEStatusResponse",
-        ResponseBody::GetAllDetails { .. } => "GetAllDetailsResponse",
-        ResponseBody::ListAllDetails { .. } => "ListAllDetailsResponse",
-        ResponseBody::GetAllTaskDetails(_) => "GetAllTaskDetailsResponse",
-        ResponseBody::GetAllDestinationDetails(_) => "GetAllDestinationDetailsResponse",
-        ResponseBody::Error(_) => "ErrorResponse",
     }
 }
 
