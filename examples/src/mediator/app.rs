@@ -89,6 +89,11 @@ pub struct MediatorConfig {
     /// Largest reconnection delay, ms. Default 30000.
     #[serde(default = "default_backoff_max")]
     pub backoff_max_ms: u64,
+    /// Where the provisioning (destinations and tasks received over X1) is saved after
+    /// every change and restored from at start-up, so a restarted mediator delivers its
+    /// spools and enforces its tasks at once. Default `"mediator-state.xml"`.
+    #[serde(default = "default_state")]
+    pub state_file: PathBuf,
     /// The hash-chained audit log. Default `"mediator-audit.log"`.
     #[serde(default = "default_audit")]
     pub audit_log: PathBuf,
@@ -138,6 +143,9 @@ fn default_backoff_min() -> u64 {
 }
 fn default_backoff_max() -> u64 {
     30_000
+}
+fn default_state() -> PathBuf {
+    "mediator-state.xml".into()
 }
 fn default_audit() -> PathBuf {
     "mediator-audit.log".into()
@@ -263,7 +271,21 @@ pub async fn start(
     let x2x3_addr = x2x3_listener.local_addr()?;
 
     let mut tasks = JoinSet::new();
-    let handler = Arc::new(MediatorX1::new(mediator.clone(), Some(Arc::clone(&audit))));
+    let handler = Arc::new(
+        MediatorX1::new(mediator.clone(), Some(Arc::clone(&audit)))
+            .with_state_file(base.join(&config.state_file)),
+    );
+    let (destinations, tasks_restored) = handler
+        .restore()
+        .await
+        .context("restoring the provisioning state")?;
+    if destinations + tasks_restored > 0 {
+        tracing::info!(
+            destinations,
+            tasks = tasks_restored,
+            "provisioning restored"
+        );
+    }
     let refusals = Arc::clone(&audit);
     let x1_config = X1ServerConfig {
         allowed_identities: Some(config.admf_identities.clone()),

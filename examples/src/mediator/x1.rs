@@ -12,6 +12,15 @@
 //!   the `Get*` and `ListAllDetails` queries, `Ping`, `Keepalive`.
 //!
 //! Every request and its outcome is written to the audit log (`x1.request`, `x1.response`).
+//!
+//! # Provisioning survives a restart
+//!
+//! With a state file ([`MediatorX1::with_state_file`]), every change is saved (written to a
+//! temporary file, fsynced, renamed) as an X1 request document that re-creates the current
+//! destinations and tasks: `CreateDestination` messages, then `ActivateTask` messages. A
+//! mediator started again (after a crash or a `kill -9`) executes it before serving, so the
+//! destinations' spools are delivered and the tasks enforced at once, without waiting for
+//! the ADMF to reconcile.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,6 +43,9 @@ use crate::audit::{AuditKind, AuditLog};
 pub struct MediatorX1 {
     mediator: Mediator,
     audit: Option<Arc<AuditLog>>,
+    state_file: Option<std::path::PathBuf>,
+    /// Serialises changes and their saving.
+    changes: tokio::sync::Mutex<()>,
     tasks: Mutex<HashMap<Xid, TaskDetails>>,
     destinations: Mutex<HashMap<DestinationId, DestinationDetails>>,
 }
@@ -67,9 +79,107 @@ impl MediatorX1 {
         Self {
             mediator,
             audit,
+            state_file: None,
+            changes: tokio::sync::Mutex::new(()),
             tasks: Mutex::new(HashMap::new()),
             destinations: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Saves the provisioning state to `path` after every change (see the
+    /// [module documentation](self)).
+    #[must_use]
+    pub fn with_state_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// Executes the saved provisioning state, if the state file exists: the destinations
+    /// and tasks of the last run. Returns how many were restored.
+    pub async fn restore(&self) -> anyhow::Result<(usize, usize)> {
+        use anyhow::Context as _;
+        let Some(path) = &self.state_file else {
+            return Ok((0, 0));
+        };
+        let data = match std::fs::read(path) {
+            Ok(data) => data,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let request = X1Request::from_xml(&data)
+            .with_context(|| format!("mediator state {} is corrupt", path.display()))?;
+        let _guard = self.changes.lock().await;
+        let (mut destinations, mut tasks) = (0, 0);
+        for message in &request.messages {
+            match self.execute(&message.body).await {
+                Ok(_) => match message.body {
+                    RequestBody::CreateDestination(_) => destinations += 1,
+                    _ => tasks += 1,
+                },
+                Err((code, description)) => anyhow::bail!(
+                    "mediator state {}: restoring {} failed ({code}: {description})",
+                    path.display(),
+                    message.body.message_type()
+                ),
+            }
+        }
+        self.audit(
+            AuditKind::Other("state.restored".into()),
+            json!({"file": path.display().to_string(), "destinations": destinations, "tasks": tasks}),
+        );
+        Ok((destinations, tasks))
+    }
+
+    /// Writes the state file (when configured) from the current destinations and tasks.
+    fn save(&self, header: &MessageHeader) -> Result<(), Failure> {
+        let Some(path) = &self.state_file else {
+            return Ok(());
+        };
+        let mut dests: Vec<DestinationDetails> = self.dests().values().cloned().collect();
+        dests.sort_by_key(|d| d.did.to_string());
+        let mut tasks: Vec<TaskDetails> = self.tasks().values().cloned().collect();
+        tasks.sort_by_key(|t| t.xid.to_string());
+        let messages = dests
+            .into_iter()
+            .map(RequestBody::CreateDestination)
+            .chain(tasks.into_iter().map(RequestBody::ActivateTask))
+            .map(|body| li_handover::x1::RequestMessage {
+                header: header.clone(),
+                body,
+            })
+            .collect::<Vec<_>>();
+        let fail = |e: &dyn std::fmt::Display| {
+            refuse(
+                error_code::NOT_EXECUTED,
+                format!(
+                    "executed, but the state file {} could not be saved: {e}",
+                    path.display()
+                ),
+            )
+        };
+        if messages.is_empty() {
+            return match std::fs::remove_file(path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(fail(&e)),
+            };
+        }
+        let xml = X1Request { messages }.to_xml().map_err(|e| fail(&e))?;
+        let tmp = path.with_extension("tmp");
+        let write = || -> std::io::Result<()> {
+            use std::io::Write as _;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&xml)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                && let Ok(d) = std::fs::File::open(dir)
+            {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        };
+        write().map_err(|e| fail(&e))
     }
 
     fn audit(&self, kind: AuditKind, detail: serde_json::Value) {
@@ -296,7 +406,29 @@ impl X1Handler for MediatorX1 {
                         "transaction": transaction,
                     }),
                 );
-                let body = match self.execute(&message.body).await {
+                let mutating = !matches!(
+                    message.body,
+                    RequestBody::GetTaskDetails(_)
+                        | RequestBody::GetDestinationDetails(_)
+                        | RequestBody::GetNeStatus
+                        | RequestBody::GetAllDetails
+                        | RequestBody::GetAllTaskDetails
+                        | RequestBody::GetAllDestinationDetails
+                        | RequestBody::ListAllDetails
+                        | RequestBody::Ping
+                        | RequestBody::Keepalive
+                );
+                let guard = if mutating {
+                    Some(self.changes.lock().await)
+                } else {
+                    None
+                };
+                let executed = match self.execute(&message.body).await {
+                    Ok(body) if mutating => self.save(&message.header).map(|()| body),
+                    other => other,
+                };
+                drop(guard);
+                let body = match executed {
                     Ok(body) => body,
                     Err((code, description)) => {
                         tracing::warn!(request = %kind, code, %description, "X1 request refused");

@@ -450,3 +450,213 @@ async fn an_x1_request_with_a_wrong_certificate_is_refused_and_audited() {
     assert!(!entries.iter().any(|e| e.kind.as_str() == "x1.response"));
     assert!(dir.join("mediator-audit.log") == audit);
 }
+
+/// A free loopback port.
+fn free_port() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// The `li-mediator` binary as a child process.
+fn spawn_mediator(config: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_li-mediator"))
+        .args(["--config", config.to_str().unwrap(), "--log", "warn"])
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_listening(addr: std::net::SocketAddr) {
+    tokio::time::timeout(WAIT, async {
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the mediator listens");
+}
+
+/// `GET /metrics` over plain HTTP.
+async fn scrape(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+        return String::new();
+    };
+    let _ = s
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+        .await;
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out).await;
+    out
+}
+
+/// An IPv4/UDP packet of the static target carrying `n`.
+fn packet(n: u32) -> Vec<u8> {
+    let mut p = vec![0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17, 0, 0];
+    p.extend_from_slice(&sample::STATIC_V4.octets());
+    p.extend_from_slice(&[192, 0, 2, 99, 0x30, 0x39, 0x00, 0x35, 0, 12, 0, 0]);
+    p.extend_from_slice(&n.to_be_bytes());
+    p
+}
+
+/// The real `li-mediator` binary, killed with SIGKILL while records are spooled for an
+/// agency that is down, then started again on the same configuration: it restores its
+/// provisioning and its spools, delivers everything once the agency is up, and numbers the
+/// records that come after the restart on from where it was (no sequence number reused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
+    use li_handover::x2x3::transport::{SenderConfig, X2X3Sender};
+    use li_handover::x2x3::{PayloadDirection, PduTimestamp, X3IpPacketEncoder};
+
+    let dir = run_dir("kill-9");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    li_examples::admf::dev_certs(&dir.join("pki")).unwrap();
+    let (x1, x2x3, metrics, hi2, hi3) = (
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    );
+    let tls = |section: &str, name: &str| {
+        format!(
+            "[{section}]\ncert = \"pki/{name}.pem\"\nkey = \"pki/{name}.key\"\nca = \"pki/ca.pem\"\n"
+        )
+    };
+    let mediator_toml = dir.join("mediator.toml");
+    std::fs::write(
+        &mediator_toml,
+        format!(
+            "x1_listen = \"{x1}\"\nx2x3_listen = \"{x2x3}\"\nmetrics_listen = \"{metrics}\"\n\
+             keepalive_interval_ms = 200\nbackoff_min_ms = 50\nbackoff_max_ms = 300\n{}{}{}",
+            tls("x1_tls", "mediator"),
+            tls("x2x3_tls", "mediator"),
+            tls("hi_tls", "mediator")
+        ),
+    )
+    .unwrap();
+    let admf_toml = dir.join("admf.toml");
+    std::fs::write(
+        &admf_toml,
+        format!(
+            "{}\n[mediator]\nname = \"mediator\"\nx1 = \"{x1}\"\nserver_name = \"localhost\"\nx2x3 = \"{x2x3}\"\n\
+             x2x3_did = \"6d3f4c1e-0b7a-4e55-9c2d-000000000001\"\n\n[[agency]]\nname = \"LEA-1\"\n\
+             id = \"5e1a0c00-0000-4000-8000-000000000001\"\nhi2 = \"{hi2}\"\nhi3 = \"{hi3}\"\n",
+            tls("tls", "admf")
+        ),
+    )
+    .unwrap();
+
+    let mut child = spawn_mediator(&mediator_toml);
+    wait_listening(x1).await;
+    let admf_config: li_examples::admf::AdmfConfig =
+        li_examples::cli::load_toml(&admf_toml).unwrap();
+    let admf = li_examples::admf::Admf::open(&admf_config, &dir).unwrap();
+    let warrant = li_examples::store::Warrant::new(
+        liid("E2E-KILL-9"),
+        li_examples::admf::random_xid(),
+        vec![SampleTarget::StaticV4.text().parse().unwrap()],
+        InterceptScope::IriAndCc,
+        li_core::ValidityWindow::new(li_examples::admf::now(), None).unwrap(),
+        vec![admf_config.agency("LEA-1").unwrap()],
+        li_examples::admf::now(),
+    )
+    .unwrap();
+    admf.create_warrant(&warrant).unwrap();
+    let report = admf.sync(li_examples::admf::now()).await.unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+
+    // A probe stand-in sends CC over X2/X3 (mutual TLS, the probe's certificate).
+    let files = li_examples::cli::TlsFileConfig {
+        cert: "pki/probe.pem".into(),
+        key: "pki/probe.key".into(),
+        ca: "pki/ca.pem".into(),
+    }
+    .resolve(&dir);
+    let connector =
+        tokio_rustls::TlsConnector::from(li_handover::tls::load_client_config(&files).unwrap());
+    let mut sender_config =
+        SenderConfig::new("test probe", x2x3.to_string(), connector, "localhost");
+    sender_config.keepalive_interval = Duration::from_millis(200);
+    sender_config.backoff_min = Duration::from_millis(50);
+    sender_config.backoff_max = Duration::from_millis(300);
+    let (sender, handle) = X2X3Sender::spawn(sender_config);
+    let encoder = X3IpPacketEncoder::new(warrant.xid, 1u64.to_be_bytes());
+    let send = |range: std::ops::Range<u32>| {
+        for n in range {
+            let mut pdu = Vec::new();
+            let ts = PduTimestamp::from_core(li_examples::admf::now()).unwrap();
+            encoder
+                .encode(&mut pdu, n, ts, PayloadDirection::FromTarget, &packet(n))
+                .unwrap();
+            assert!(sender.send(pdu));
+        }
+    };
+    const BEFORE: u32 = 300;
+    const AFTER: u32 = 100;
+    send(0..BEFORE);
+    // All spooled for the agency, which is down.
+    let spooled = format!("li_mediator_spool_records{{destination=\"LEA-1 HI3\"}} {BEFORE}");
+    tokio::time::timeout(WAIT, async {
+        while !scrape(metrics).await.contains(&spooled) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("records spooled before the kill");
+
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let mut child = spawn_mediator(&mediator_toml);
+    wait_listening(x2x3).await;
+    send(BEFORE..BEFORE + AFTER);
+
+    // The agency comes up.
+    let lemf_config: li_examples::lemf::LemfConfig = toml::from_str(&format!(
+        "hi2_listen = \"{hi2}\"\nhi3_listen = \"{hi3}\"\nout_dir = \"lemf\"\n{}",
+        tls("tls", "lemf")
+    ))
+    .unwrap();
+    let (_stop, shutdown) = tokio::sync::watch::channel(false);
+    let lemf = li_examples::lemf::start(&lemf_config, &dir, shutdown)
+        .await
+        .unwrap();
+    let total = u64::from(BEFORE + AFTER);
+    let got = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(s) = lemf.summary().liids.get(&liid("E2E-KILL-9"))
+                && s.cc >= total
+            {
+                return s.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    handle.shutdown().await;
+    let s = got.expect("everything delivered after the restart");
+    assert_eq!((s.cc, s.gaps, s.repeats), (total, 0, 0), "{s:?}");
+    let summary = lemf.stop().await;
+    let packets = cc_packets(&summary, "E2E-KILL-9");
+    let want: Vec<Vec<u8>> = (0..BEFORE + AFTER).map(packet).collect();
+    assert_eq!(packets, want, "every packet once, in order");
+    let seqs: Vec<u64> = records(&summary, "E2E-KILL-9")
+        .iter()
+        .filter(|r| r["kind"] == "cc")
+        .map(|r| r["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (0..total).collect::<Vec<_>>(),
+        "numbering continued across the kill"
+    );
+    // The restart restored the provisioning from its state file, and the audit chain of the
+    // killed process is intact.
+    li_examples::audit::verify(dir.join("mediator-audit.log")).unwrap();
+    let (_, entries) = li_examples::audit::read_entries(dir.join("mediator-audit.log")).unwrap();
+    assert!(entries.iter().any(|e| e.kind.as_str() == "state.restored"));
+}
