@@ -17,7 +17,7 @@ use li_examples::sample::{self, Sample, SampleTarget};
 
 /// Runs the whole lawful-interception chain on the shipped sample capture.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version)]
 struct Args {
     /// Run directory (emptied first): configurations, PKI, spools, audit logs, agency output.
     #[arg(long, default_value = "target/li-demo")]

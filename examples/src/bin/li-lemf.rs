@@ -11,7 +11,7 @@ use li_examples::lemf::{LemfConfig, start};
 
 /// The agency's HI2/HI3 receiver.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version)]
 struct Args {
     /// Configuration file (TOML; see docs/CONFIGURATION.md).
     #[arg(short, long, default_value = "lemf.toml")]

@@ -10,7 +10,7 @@ use li_examples::mediator::{MediatorConfig, start};
 
 /// The mediation function: X2/X3 in, HI2/HI3 out, provisioned over X1.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version)]
 struct Args {
     /// Configuration file (TOML; see docs/CONFIGURATION.md).
     #[arg(short, long, default_value = "mediator.toml")]

@@ -86,8 +86,9 @@ impl MediatorX1 {
         }
     }
 
-    /// Saves the provisioning state to `path` after every change (see the
-    /// [module documentation](self)).
+    /// Saves the provisioning state to `path` after every change: an X1 request document
+    /// that re-creates the current destinations and tasks (written to a temporary file,
+    /// fsynced, renamed), which [`MediatorX1::restore`] executes at start-up.
     #[must_use]
     pub fn with_state_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.state_file = Some(path.into());
