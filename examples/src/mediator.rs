@@ -46,7 +46,7 @@ mod tests;
 mod x1;
 
 pub use app::{MediatorConfig, RunningMediator, parse_fsync, start};
-pub use x1::MediatorX1;
+pub use x1::{CancelSafe, MediatorX1};
 
 /// A task as the mediator knows it (from X1 `ActivateTask` with mediation details).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,6 +164,19 @@ pub enum MediatorError {
         /// A task using it.
         xid: Xid,
     },
+    /// The destination still holds undelivered records.
+    #[error(
+        "destination {did} still holds {pending} undelivered record(s); it is removed once the agency has them"
+    )]
+    NotDrained {
+        /// The destination.
+        did: DestinationId,
+        /// Records not yet acknowledged by the agency.
+        pending: u64,
+    },
+    /// An internal task failed.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// No such task.
     #[error("task {0} does not exist")]
     NoSuchTask(Xid),
@@ -240,7 +253,9 @@ pub struct Mediator {
 
 struct Inner {
     settings: MediatorSettings,
-    tasks: RwLock<HashMap<Xid, MediationTask>>,
+    /// Held for reading by every mediation from lookup to spooling, so that a task change
+    /// acknowledged over X1 applies to every record after it and to none before.
+    tasks: tokio::sync::RwLock<HashMap<Xid, MediationTask>>,
     destinations: tokio::sync::Mutex<HashMap<DestinationId, DestinationRuntime>>,
     /// Queues by destination for the X2/X3 path (no await while reading).
     queues: RwLock<HashMap<DestinationId, QueueEntry>>,
@@ -272,7 +287,7 @@ impl Mediator {
         Self {
             inner: Arc::new(Inner {
                 settings,
-                tasks: RwLock::new(HashMap::new()),
+                tasks: tokio::sync::RwLock::new(HashMap::new()),
                 destinations: tokio::sync::Mutex::new(HashMap::new()),
                 queues: RwLock::new(HashMap::new()),
                 stats: MediatorStats::default(),
@@ -311,47 +326,87 @@ impl Mediator {
     }
 
     /// Changes a destination's name or address: its link restarts; its spool (and what is
-    /// pending in it) is kept.
+    /// pending in it) is kept. Runs to completion even if the caller goes away; if the new
+    /// link cannot be started, the old one is started again and the error returned.
     pub async fn modify_destination(&self, dest: HiDestination) -> Result<(), MediatorError> {
-        let mut destinations = self.inner.destinations.lock().await;
-        let Some(old) = destinations.remove(&dest.id) else {
-            return Err(MediatorError::NoSuchDestination(dest.id));
-        };
-        stop_link(old).await;
-        let runtime = self.start_destination(dest.clone())?;
-        destinations.insert(dest.id, runtime);
-        drop(destinations);
-        self.audit(
-            AuditKind::Other("destination.modified".into()),
-            json!({"did": dest.id.to_string(), "name": dest.name, "address": dest.addr}),
-        );
-        Ok(())
+        let this = self.clone();
+        let done = tokio::spawn(async move {
+            // No mediation in flight may still hold the old queue while the spool is
+            // reopened: they hold the tasks for reading until their record is spooled.
+            let _quiesced = this.inner.tasks.write().await;
+            let mut destinations = this.inner.destinations.lock().await;
+            let Some(old) = destinations.remove(&dest.id) else {
+                return Err(MediatorError::NoSuchDestination(dest.id));
+            };
+            let previous = old.dest.clone();
+            stop_link(old).await;
+            match this.start_destination(dest.clone()) {
+                Ok(runtime) => {
+                    destinations.insert(dest.id, runtime);
+                }
+                Err(e) => {
+                    tracing::error!(destination = %previous.name, error = %e,
+                        "modified destination cannot start; keeping the previous one");
+                    let runtime = this.start_destination(previous)?;
+                    destinations.insert(dest.id, runtime);
+                    return Err(e);
+                }
+            }
+            drop(destinations);
+            this.audit(
+                AuditKind::Other("destination.modified".into()),
+                json!({"did": dest.id.to_string(), "name": dest.name, "address": dest.addr}),
+            );
+            Ok(())
+        });
+        done.await
+            .map_err(|e| MediatorError::Internal(e.to_string()))?
     }
 
-    /// Removes a destination no task uses: its link stops; records still pending stay in
-    /// its spool directory (a destination created again with the same DID delivers them).
+    /// Removes a destination no task uses and whose spool is empty: its link stops. A
+    /// destination still holding undelivered records is not removed
+    /// ([`MediatorError::NotDrained`]; ask again once the agency has taken them), so that
+    /// nothing accepted is stranded on disk without a link.
     pub async fn remove_destination(&self, did: DestinationId) -> Result<(), MediatorError> {
         if let Some(task) = self
-            .read_tasks()
+            .inner
+            .tasks
+            .read()
+            .await
             .values()
             .find(|t| t.destinations.contains(&did))
         {
             return Err(MediatorError::DestinationInUse { did, xid: task.xid });
         }
-        let Some(runtime) = self.inner.destinations.lock().await.remove(&did) else {
-            return Err(MediatorError::NoSuchDestination(did));
-        };
-        self.inner
-            .queues
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&did);
-        stop_link(runtime).await;
-        self.audit(
-            AuditKind::DestinationRemoved,
-            json!({"did": did.to_string()}),
-        );
-        Ok(())
+        let this = self.clone();
+        // Spawned: completes even if the caller (an X1 request) goes away meanwhile.
+        let done = tokio::spawn(async move {
+            let mut destinations = this.inner.destinations.lock().await;
+            let Some(runtime) = destinations.get(&did) else {
+                return Err(MediatorError::NoSuchDestination(did));
+            };
+            let (pending, _) = runtime.queue.depth().await;
+            if pending > 0 {
+                return Err(MediatorError::NotDrained { did, pending });
+            }
+            let Some(runtime) = destinations.remove(&did) else {
+                return Err(MediatorError::NoSuchDestination(did));
+            };
+            this.inner
+                .queues
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&did);
+            stop_link(runtime).await;
+            drop(destinations);
+            this.audit(
+                AuditKind::DestinationRemoved,
+                json!({"did": did.to_string()}),
+            );
+            Ok(())
+        });
+        done.await
+            .map_err(|e| MediatorError::Internal(e.to_string()))?
     }
 
     fn start_destination(&self, dest: HiDestination) -> Result<DestinationRuntime, MediatorError> {
@@ -421,20 +476,6 @@ impl Mediator {
         })
     }
 
-    fn read_tasks(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Xid, MediationTask>> {
-        self.inner
-            .tasks
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write_tasks(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Xid, MediationTask>> {
-        self.inner
-            .tasks
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn check_task(&self, task: &MediationTask) -> Result<(), MediatorError> {
         let bad = |reason: String| MediatorError::BadTask {
             xid: task.xid,
@@ -464,9 +505,9 @@ impl Mediator {
 
     /// Activates a task. Its destinations must exist; an IRI-only task may not name an HI3
     /// destination.
-    pub fn activate_task(&self, task: MediationTask) -> Result<(), MediatorError> {
+    pub async fn activate_task(&self, task: MediationTask) -> Result<(), MediatorError> {
         self.check_task(&task)?;
-        let mut tasks = self.write_tasks();
+        let mut tasks = self.inner.tasks.write().await;
         if tasks.contains_key(&task.xid) {
             return Err(MediatorError::TaskExists(task.xid));
         }
@@ -477,10 +518,11 @@ impl Mediator {
         Ok(())
     }
 
-    /// Replaces an active task's details (takes effect from the next PDU).
-    pub fn modify_task(&self, task: MediationTask) -> Result<(), MediatorError> {
+    /// Replaces an active task's details. When this returns, every record mediated after
+    /// it follows the new details, and none still being mediated follows the old ones.
+    pub async fn modify_task(&self, task: MediationTask) -> Result<(), MediatorError> {
         self.check_task(&task)?;
-        let mut tasks = self.write_tasks();
+        let mut tasks = self.inner.tasks.write().await;
         let Some(slot) = tasks.get_mut(&task.xid) else {
             return Err(MediatorError::NoSuchTask(task.xid));
         };
@@ -490,11 +532,14 @@ impl Mediator {
         Ok(())
     }
 
-    /// Deactivates a task: from the next PDU on, nothing more is delivered for it (records
+    /// Deactivates a task: when this returns, nothing more is accepted for it (records
     /// already spooled are still delivered).
-    pub fn deactivate_task(&self, xid: Xid) -> Result<MediationTask, MediatorError> {
+    pub async fn deactivate_task(&self, xid: Xid) -> Result<MediationTask, MediatorError> {
         let task = self
-            .write_tasks()
+            .inner
+            .tasks
+            .write()
+            .await
             .remove(&xid)
             .ok_or(MediatorError::NoSuchTask(xid))?;
         info!(%xid, liid = %task.liid, "task deactivated");
@@ -503,15 +548,15 @@ impl Mediator {
     }
 
     /// The active tasks.
-    pub fn tasks(&self) -> Vec<MediationTask> {
-        let mut tasks: Vec<_> = self.read_tasks().values().cloned().collect();
+    pub async fn tasks(&self) -> Vec<MediationTask> {
+        let mut tasks: Vec<_> = self.inner.tasks.read().await.values().cloned().collect();
         tasks.sort_by_key(|t| t.xid.to_string());
         tasks
     }
 
     /// One active task.
-    pub fn task(&self, xid: Xid) -> Option<MediationTask> {
-        self.read_tasks().get(&xid).cloned()
+    pub async fn task(&self, xid: Xid) -> Option<MediationTask> {
+        self.inner.tasks.read().await.get(&xid).cloned()
     }
 
     /// The destinations with their link state and spool depth (records, bytes).
@@ -548,16 +593,18 @@ impl Mediator {
     }
 
     async fn mediate(&self, pdu: &Pdu, cc: bool) -> Outcome {
-        let Some(task) = self.task(pdu.xid) else {
+        let tasks = self.inner.tasks.read().await;
+        let Some(task) = tasks.get(&pdu.xid) else {
             return Outcome::Refused(Refusal::UnknownXid);
         };
         if cc && task.scope == InterceptScope::IriOnly {
             return Outcome::Refused(Refusal::ContentForIriOnly);
         }
-        let time = pdu
-            .timestamp()
-            .and_then(|t| t.to_core())
-            .unwrap_or_else(crate::cli::now);
+        // The record's own time decides the window; without a valid one it cannot be
+        // placed in the warrant, and is refused (never stamped with our clock instead).
+        let Some(time) = pdu.timestamp().and_then(|t| t.to_core()) else {
+            return Outcome::Refused(Refusal::Malformed);
+        };
         // The window is [start, end). The IRI closing a session at the window's end (the
         // probe's end-of-interception record) is stamped with the end itself: accepted for
         // IRI, never for content.
@@ -801,11 +848,15 @@ enum Content<'a> {
 
 async fn stop_link(rt: DestinationRuntime) {
     let _ = rt.stop.send(true);
-    if tokio::time::timeout(Duration::from_secs(10), rt.link)
+    let mut link = rt.link;
+    if tokio::time::timeout(Duration::from_secs(10), &mut link)
         .await
         .is_err()
     {
-        warn!(destination = %rt.dest.name, "link did not stop within 10 s");
+        // Never leave a link running on a spool about to be reopened elsewhere.
+        warn!(destination = %rt.dest.name, "link did not stop within 10 s; aborted");
+        link.abort();
+        let _ = link.await;
     }
 }
 

@@ -643,6 +643,8 @@ async fn revocation_deactivates_at_once_and_the_mediator_after_the_grace() {
     f.mediator.take();
     f.probe.take();
 
+    // The grace is counted from the revocation's own clock reading, taken after this.
+    let before_revoke = Instant::now();
     let report = f.admf.revoke(&w.liid).await.unwrap();
     assert_eq!(report.revoked, vec![w.liid]);
     assert_eq!(f.state("LIID-R"), WarrantState::Revoked);
@@ -656,7 +658,8 @@ async fn revocation_deactivates_at_once_and_the_mediator_after_the_grace() {
     let m = f.mediator.take();
     assert_eq!(m[0].1, RequestBody::DeactivateTask(w.xid));
     assert_eq!(m[1].1, RequestBody::RemoveDestination(ag(AG2)));
-    let gap = m[0].2.duration_since(p[0].2);
+    assert!(m[0].2 > p[0].2, "probe first, then the mediator");
+    let gap = m[0].2.duration_since(before_revoke);
     assert!(gap >= Duration::from_millis(GRACE_MS), "{gap:?}");
 
     // a revoked warrant is never activated again, and cannot be revoked twice

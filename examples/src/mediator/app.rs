@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-use super::{HiTls, Mediator, MediatorSettings, MediatorX1};
+use super::{CancelSafe, HiTls, Mediator, MediatorSettings, MediatorX1};
 use crate::audit::{AuditKind, AuditLog};
 use crate::cli::{TlsFileConfig, start_metrics};
 use crate::metrics::Registry;
@@ -298,6 +298,7 @@ pub async fn start(
         ..X1ServerConfig::default()
     };
     let x1_shutdown = shutdown.clone();
+    let handler = Arc::new(CancelSafe(handler));
     tasks.spawn(async move {
         if let Err(error) =
             serve_x1(x1_listener, x1_acceptor, handler, x1_config, x1_shutdown).await

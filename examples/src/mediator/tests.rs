@@ -171,7 +171,7 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
         window: ValidityWindow::new(at(10), Some(at(20))).unwrap(),
         destinations: vec![did(1), did(2)],
     };
-    m.activate_task(cc_task.clone()).unwrap();
+    m.activate_task(cc_task.clone()).await.unwrap();
     let iri_task = MediationTask {
         xid: xid(2),
         liid: Liid::new(b"LIID-IRI").unwrap(),
@@ -179,13 +179,13 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
         window: ValidityWindow::ALWAYS,
         destinations: vec![did(1)],
     };
-    m.activate_task(iri_task.clone()).unwrap();
+    m.activate_task(iri_task.clone()).await.unwrap();
     // An IRI-only task may not name an HI3 destination at all.
     let mut bad = iri_task.clone();
     bad.xid = xid(3);
     bad.destinations = vec![did(1), did(2)];
     assert!(matches!(
-        m.activate_task(bad),
+        m.activate_task(bad).await,
         Err(MediatorError::BadTask { .. })
     ));
 
@@ -231,8 +231,22 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
     let mut broken = x2(xid(1), 5, 5, at(12));
     broken.payload = bytes::Bytes::from_static(&[0x30, 0x03, 0x01]);
     assert_eq!(m.on_pdu(&broken).await, refused(Refusal::Malformed));
+    // A record without a valid timestamp cannot be placed in the window: refused, not
+    // stamped with the mediator's clock.
+    let mut untimed = x3(xid(1), 5, 9, at(15), 7);
+    untimed
+        .attributes
+        .retain(|a| !matches!(a, Attribute::Timestamp(_)));
+    assert_eq!(m.on_pdu(&untimed).await, refused(Refusal::Malformed));
+    let mut bad_time = x3(xid(1), 5, 9, at(15), 7);
+    for a in &mut bad_time.attributes {
+        if let Attribute::Timestamp(t) = a {
+            *t = PduTimestamp::new(T0 as u32 + 86_400 * 365, 1_000_000_000);
+        }
+    }
+    assert_eq!(m.on_pdu(&bad_time).await, refused(Refusal::Malformed));
     // Deactivated: nothing more, even inside the window.
-    m.deactivate_task(xid(1)).unwrap();
+    m.deactivate_task(xid(1)).await.unwrap();
     assert_eq!(
         m.on_pdu(&x3(xid(1), 5, 6, at(16), 6)).await,
         refused(Refusal::UnknownXid)
@@ -255,7 +269,7 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
     assert_eq!(refusals[&Refusal::OutsideWindow], 3);
     assert_eq!(refusals[&Refusal::UnknownXid], 2);
     assert_eq!(refusals[&Refusal::ContentForIriOnly], 1);
-    assert_eq!(refusals[&Refusal::Malformed], 1);
+    assert_eq!(refusals[&Refusal::Malformed], 3);
     m.shutdown().await;
     for s in a.servers {
         s.abort();
@@ -278,6 +292,7 @@ async fn two_agencies_get_their_own_copies_and_numbers() {
         window: ValidityWindow::ALWAYS,
         destinations: vec![did(1), did(2), did(3), did(4)],
     })
+    .await
     .unwrap();
     m.on_pdu(&x2(xid(1), 7, 0, at(1))).await;
     for n in 0..20u8 {
@@ -296,8 +311,56 @@ async fn two_agencies_get_their_own_copies_and_numbers() {
         m.remove_destination(did(3)).await,
         Err(MediatorError::DestinationInUse { .. })
     ));
-    m.deactivate_task(xid(1)).unwrap();
+    m.deactivate_task(xid(1)).await.unwrap();
     m.remove_destination(did(3)).await.unwrap();
     assert_eq!(m.destinations().await.len(), 3);
+    m.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_destination_with_undelivered_records_is_not_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = mediator(&tmp.path().join("spool"));
+    // An agency that is down: nothing listens there.
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for (id, interface) in [(did(1), Interface::Hi2), (did(2), Interface::Hi3)] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("LEA-DOWN {interface}"),
+            interface,
+            addr: down.to_string(),
+        })
+        .await
+        .unwrap();
+    }
+    m.activate_task(MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-DOWN").unwrap(),
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        destinations: vec![did(1), did(2)],
+    })
+    .await
+    .unwrap();
+    for n in 0..3 {
+        assert_eq!(
+            m.on_pdu(&x3(xid(1), 1, u32::from(n), at(1), n)).await,
+            Outcome::Delivered(1)
+        );
+    }
+    m.deactivate_task(xid(1)).await.unwrap();
+    // HI2 got nothing: removed. HI3 holds three records: kept, with its link, until the
+    // agency has them.
+    m.remove_destination(did(1)).await.unwrap();
+    assert!(matches!(
+        m.remove_destination(did(2)).await,
+        Err(MediatorError::NotDrained { pending: 3, .. })
+    ));
+    let left = m.destinations().await;
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].0.id, left[0].2.0), (did(2), 3));
     m.shutdown().await;
 }

@@ -244,6 +244,7 @@ impl MediatorX1 {
                 let task = mediation_task(t)?;
                 self.mediator
                     .activate_task(task)
+                    .await
                     .map_err(|e| not_executed(&e))?;
                 self.tasks().insert(t.xid, t.clone());
                 Ok(ok(AckKind::ActivateTask))
@@ -252,6 +253,7 @@ impl MediatorX1 {
                 let task = mediation_task(t)?;
                 self.mediator
                     .modify_task(task)
+                    .await
                     .map_err(|e| not_executed(&e))?;
                 self.tasks().insert(t.xid, t.clone());
                 Ok(ok(AckKind::ModifyTask))
@@ -259,19 +261,21 @@ impl MediatorX1 {
             RequestBody::DeactivateTask(xid) => {
                 self.mediator
                     .deactivate_task(*xid)
+                    .await
                     .map_err(|e| not_executed(&e))?;
                 self.tasks().remove(xid);
                 Ok(ok(AckKind::DeactivateTask))
             }
             RequestBody::DeactivateAllTasks => {
-                for task in self.mediator.tasks() {
-                    let _ = self.mediator.deactivate_task(task.xid);
+                for task in self.mediator.tasks().await {
+                    let _ = self.mediator.deactivate_task(task.xid).await;
                 }
                 self.tasks().clear();
                 Ok(ok(AckKind::DeactivateAllTasks))
             }
             RequestBody::GetTaskDetails(xid) => self
                 .task_details(*xid)
+                .await
                 .map(ResponseBody::GetTaskDetails)
                 .ok_or_else(|| {
                     refuse(
@@ -294,12 +298,12 @@ impl MediatorX1 {
             RequestBody::GetNeStatus => Ok(ResponseBody::GetNeStatus(self.ne_status().await)),
             RequestBody::GetAllDetails => Ok(ResponseBody::GetAllDetails {
                 ne_status: self.ne_status().await,
-                tasks: self.all_task_details(),
+                tasks: self.all_task_details().await,
                 destinations: self.destination_details().await,
             }),
-            RequestBody::GetAllTaskDetails => {
-                Ok(ResponseBody::GetAllTaskDetails(self.all_task_details()))
-            }
+            RequestBody::GetAllTaskDetails => Ok(ResponseBody::GetAllTaskDetails(
+                self.all_task_details().await,
+            )),
             RequestBody::GetAllDestinationDetails => Ok(ResponseBody::GetAllDestinationDetails(
                 self.destination_details().await,
             )),
@@ -319,9 +323,9 @@ impl MediatorX1 {
         }
     }
 
-    fn task_details(&self, xid: Xid) -> Option<TaskResponseDetails> {
+    async fn task_details(&self, xid: Xid) -> Option<TaskResponseDetails> {
         let details = self.tasks().get(&xid).cloned()?;
-        let active = self.mediator.task(xid).is_some();
+        let active = self.mediator.task(xid).await.is_some();
         Some(TaskResponseDetails {
             details,
             status: TaskStatus::new(if active {
@@ -332,12 +336,16 @@ impl MediatorX1 {
         })
     }
 
-    fn all_task_details(&self) -> Vec<TaskResponseDetails> {
+    async fn all_task_details(&self) -> Vec<TaskResponseDetails> {
         let mut xids: Vec<Xid> = self.tasks().keys().copied().collect();
         xids.sort_by_key(ToString::to_string);
-        xids.into_iter()
-            .filter_map(|x| self.task_details(x))
-            .collect()
+        let mut out = Vec::with_capacity(xids.len());
+        for xid in xids {
+            if let Some(details) = self.task_details(xid).await {
+                out.push(details);
+            }
+        }
+        out
     }
 
     async fn destination_details(&self) -> Vec<DestinationResponseDetails> {
@@ -456,6 +464,44 @@ impl X1Handler for MediatorX1 {
                 });
             }
             X1Response { messages }
+        })
+    }
+}
+
+/// A [`MediatorX1`] whose requests run to completion even when the client goes away
+/// mid-request (hyper drops the handler's future then): each request is executed on a task of
+/// its own, so a change is never left half done.
+#[derive(Debug, Clone)]
+pub struct CancelSafe(pub Arc<MediatorX1>);
+
+impl X1Handler for CancelSafe {
+    fn handle<'a>(&'a self, request: X1Request, peer: X1Peer) -> BoxFuture<'a, X1Response> {
+        let inner = Arc::clone(&self.0);
+        let headers: Vec<_> = request
+            .messages
+            .iter()
+            .map(|m| (m.header.clone(), m.body.message_type()))
+            .collect();
+        Box::pin(async move {
+            match tokio::spawn(async move { inner.handle(request, peer).await }).await {
+                Ok(response) => response,
+                Err(e) => X1Response {
+                    messages: headers
+                        .into_iter()
+                        .map(|(header, kind)| ResponseMessage {
+                            header: MessageHeader::response_to(&header, crate::cli::now()),
+                            body: ResponseBody::Error(ErrorResponse {
+                                request_message_type: kind,
+                                error: ErrorInformation {
+                                    code: error_code::HANDLER_FAILED,
+                                    description: format!("the mediator failed: {e}"),
+                                },
+                                extended_request_message_type: None,
+                            }),
+                        })
+                        .collect(),
+                },
+            }
         })
     }
 }

@@ -548,6 +548,7 @@ async fn replay_of_the_sample_delivers_exactly_the_expected_x2_x3() {
             window: ValidityWindow::ALWAYS,
             destinations: if iri_only { vec![hi2] } else { vec![hi2, hi3] },
         })
+        .await
         .unwrap();
     }
     for p in &pdus {
