@@ -30,6 +30,7 @@ use li_handover::hi::{
 use li_handover::lemf::Interface;
 use li_handover::numbering::NumberedSpool;
 use li_handover::spool::{SpoolConfig, SpoolError};
+use li_handover::x2x3::transport::Forwarded;
 use li_handover::x2x3::{PayloadDirection, PayloadFormat, Pdu, PduType};
 use rustls_pki_types::ServerName;
 use serde_json::json;
@@ -690,11 +691,22 @@ impl Mediator {
         Outcome::Delivered(delivered)
     }
 
-    /// Takes PDUs from an X2/X3 listener ([`li_handover::x2x3::transport::X2X3Listener`])
-    /// until the channel closes.
-    pub async fn consume(&self, mut rx: mpsc::Receiver<(std::net::SocketAddr, Pdu)>) {
-        while let Some((_, pdu)) = rx.recv().await {
-            self.on_pdu(&pdu).await;
+    /// Takes PDUs from an X2/X3 listener serving with confirmation
+    /// ([`li_handover::x2x3::transport::X2X3Listener::serve_confirmed`]) until the channel
+    /// closes. Each PDU is mediated (spooled or refused) before the next; a barrier is
+    /// confirmed when reached, so a probe's keepalive is acknowledged only once everything
+    /// it sent before is in the spools.
+    pub async fn consume(&self, mut rx: mpsc::Receiver<Forwarded>) {
+        while let Some(item) = rx.recv().await {
+            match item {
+                Forwarded::Pdu(_, pdu) => {
+                    self.on_pdu(&pdu).await;
+                }
+                Forwarded::Barrier(done) => {
+                    let _ = done.send(());
+                }
+                _ => {}
+            }
         }
     }
 

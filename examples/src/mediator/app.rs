@@ -333,7 +333,7 @@ pub async fn start(
     let mut x2x3_shutdown = shutdown.clone();
     tasks.spawn(async move {
         tokio::select! {
-            () = listener.serve(x2x3_listener, tx) => {}
+            () = listener.serve_confirmed(x2x3_listener, tx) => {}
             _ = wait_true(&mut x2x3_shutdown) => {}
         }
     });

@@ -75,7 +75,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
@@ -787,6 +787,18 @@ impl X2X3Listener {
     /// Accepts connections on `listener` and forwards each X2/X3 PDU with its peer's address
     /// to `out`, until `out`'s receiver is dropped (then every connection is closed).
     pub async fn serve(self, listener: TcpListener, out: mpsc::Sender<(SocketAddr, Pdu)>) {
+        self.serve_sink(listener, Sink::Plain(out)).await;
+    }
+
+    /// As [`X2X3Listener::serve`], but a keepalive is acknowledged only once the consumer
+    /// has confirmed the [`Forwarded::Barrier`] that follows the PDUs before it: the probe's
+    /// "delivered" then means "taken over by the mediator" (spooled), not just "read from
+    /// the socket". A barrier not confirmed within 10 s closes the connection.
+    pub async fn serve_confirmed(self, listener: TcpListener, out: mpsc::Sender<Forwarded>) {
+        self.serve_sink(listener, Sink::Confirmed(out)).await;
+    }
+
+    async fn serve_sink(self, listener: TcpListener, out: Sink) {
         let mut connections = JoinSet::new();
         loop {
             tokio::select! {
@@ -836,6 +848,62 @@ pub async fn serve(
         .await;
 }
 
+/// What [`X2X3Listener::serve_confirmed`] hands its consumer, in stream order per
+/// connection.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Forwarded {
+    /// An X2 or X3 PDU from the probe at this address.
+    Pdu(SocketAddr, Pdu),
+    /// A keepalive arrived after the PDUs forwarded before it on its connection. Answer
+    /// (send `()`) once they are taken over durably; only then is the keepalive
+    /// acknowledged, which is what tells the probe they arrived.
+    Barrier(oneshot::Sender<()>),
+}
+
+/// Where a connection's PDUs go.
+#[derive(Clone)]
+enum Sink {
+    /// PDUs only; keepalives acknowledged as soon as read.
+    Plain(mpsc::Sender<(SocketAddr, Pdu)>),
+    /// PDUs and barriers; keepalives acknowledged once the consumer confirms.
+    Confirmed(mpsc::Sender<Forwarded>),
+}
+
+impl Sink {
+    async fn closed(&self) {
+        match self {
+            Self::Plain(tx) => tx.closed().await,
+            Self::Confirmed(tx) => tx.closed().await,
+        }
+    }
+
+    /// Forwards a PDU; `false` when the consumer is gone.
+    async fn pdu(&self, peer: SocketAddr, pdu: Pdu) -> bool {
+        match self {
+            Self::Plain(tx) => tx.send((peer, pdu)).await.is_ok(),
+            Self::Confirmed(tx) => tx.send(Forwarded::Pdu(peer, pdu)).await.is_ok(),
+        }
+    }
+
+    /// Waits until the consumer has taken over everything forwarded before (at once for a
+    /// plain sink). `Err` with the reason when it does not confirm in time or is gone.
+    async fn barrier(&self, within: Duration) -> Result<(), &'static str> {
+        let Self::Confirmed(tx) = self else {
+            return Ok(());
+        };
+        let (done, confirmed) = oneshot::channel();
+        if tx.send(Forwarded::Barrier(done)).await.is_err() {
+            return Err("the consumer is gone");
+        }
+        match timeout(within, confirmed).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err("the consumer dropped the confirmation"),
+            Err(_) => Err("the consumer did not confirm in time"),
+        }
+    }
+}
+
 /// What each probe connection is served with.
 struct ConnectionSettings {
     max_pdu_len: usize,
@@ -848,7 +916,7 @@ async fn serve_connection(
     tcp: TcpStream,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
-    out: mpsc::Sender<(SocketAddr, Pdu)>,
+    out: Sink,
     settings: ConnectionSettings,
 ) {
     let _ = tcp.set_nodelay(true);
@@ -867,7 +935,7 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
     mut rd: ReadHalf<S>,
     mut wr: WriteHalf<S>,
     peer: SocketAddr,
-    out: &mpsc::Sender<(SocketAddr, Pdu)>,
+    out: &Sink,
     settings: ConnectionSettings,
 ) -> (String, u64) {
     let ConnectionSettings {
@@ -905,7 +973,7 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
             };
             match pdu.pdu_type {
                 PduType::X2 | PduType::X3 => {
-                    if out.send((peer, pdu)).await.is_err() {
+                    if !out.pdu(peer, pdu).await {
                         return ("the consumer is gone".into(), offset);
                     }
                 }
@@ -915,6 +983,12 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
                             "keepalive without a Sequence Number ignored");
                         continue;
                     };
+                    // Everything before the keepalive must be taken over first.
+                    if let Err(why) = out.barrier(ACK_WRITE_TIMEOUT).await {
+                        warn!(listener = LISTENER, %peer, offset = at, reason = why,
+                            "keepalive not acknowledged; closing the connection");
+                        return (format!("keepalive not confirmed: {why}"), offset);
+                    }
                     let ack = match Pdu::keepalive_ack(sequence).encode() {
                         Ok(ack) => ack,
                         Err(e) => return (format!("cannot encode an ack: {e}"), offset),
@@ -1340,5 +1414,52 @@ mod tests {
         assert!(copied.iter().any(|f| f[..] == x3_pdu(1)[..]), "{copied:?}");
         timeout(WAIT, handle.shutdown()).await.unwrap();
         task.abort();
+    }
+
+    #[tokio::test]
+    async fn confirmed_serving_acknowledges_a_keepalive_only_after_the_consumer_took_over() {
+        let f = fixture();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (out, mut rx) = mpsc::channel(4);
+        let task = tokio::spawn(
+            X2X3Listener::new(f.acceptor(), DEFAULT_MAX_PDU_LEN).serve_confirmed(listener, out),
+        );
+        // A slow consumer: each PDU takes 5 ms to "spool".
+        let taken = Arc::new(AtomicUsize::new(0));
+        let consumer = {
+            let taken = Arc::clone(&taken);
+            tokio::spawn(async move {
+                let mut barriers = 0;
+                while let Some(item) = rx.recv().await {
+                    match item {
+                        Forwarded::Pdu(_, _) => {
+                            sleep(Duration::from_millis(5)).await;
+                            taken.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Forwarded::Barrier(done) => {
+                            barriers += 1;
+                            let _ = done.send(());
+                        }
+                    }
+                }
+                barriers
+            })
+        };
+        let (sender, handle) = X2X3Sender::spawn(f.config("X3 confirmed", addr));
+        for seq in 0..50 {
+            assert!(sender.send(x3_pdu(seq)));
+        }
+        drop(sender);
+        // join() returns once the last keepalive is acknowledged: by then every PDU was
+        // taken over by the consumer, not merely read from the socket.
+        timeout(WAIT, handle.join()).await.unwrap();
+        assert_eq!(taken.load(Ordering::SeqCst), 50);
+        task.abort();
+        let _ = task.await;
+        assert!(
+            consumer.await.unwrap() >= 1,
+            "at least the closing keepalive was a barrier"
+        );
     }
 }
