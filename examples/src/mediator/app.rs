@@ -317,7 +317,7 @@ pub async fn start(
             .open(&path)
             .await
             .with_context(|| format!("x2x3_raw_copy {}", path.display()))?;
-        let (tap, mut frames) = mpsc::unbounded_channel::<bytes::Bytes>();
+        let (tap, mut frames) = mpsc::channel::<bytes::Bytes>(65_536);
         listener = listener.with_raw_copy(tap);
         tasks.spawn(async move {
             use tokio::io::AsyncWriteExt as _;

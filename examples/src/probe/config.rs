@@ -135,12 +135,15 @@ impl Default for ClassifierOptions {
 
 impl ClassifierOptions {
     /// The classifier configuration these options describe (other settings at their
-    /// defaults).
+    /// defaults). The CINs of this run start at a random point, so that two probes (or two
+    /// runs of one) feeding the same mediator do not give two communications one CIN.
     pub fn classifier_config(&self) -> ClassifierConfig {
+        let [a, b, c, d, ..] = crate::admf::random_bytes();
         ClassifierConfig {
             radius_accounting_ports: self.radius_accounting_ports.clone(),
             dhcp: self.dhcp,
             aaa_sources: self.aaa_sources.clone(),
+            first_cin: u32::from_be_bytes([a, b, c, d]).max(1),
             ..ClassifierConfig::default()
         }
     }

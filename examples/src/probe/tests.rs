@@ -763,6 +763,11 @@ fn configuration_parses_with_defaults_and_refuses_unknown_keys() {
     );
     let classifier = config.classifier.classifier_config();
     assert_eq!(classifier.radius_accounting_ports, [1813, 1646]);
+    // Each run starts its CINs somewhere else (two runs colliding: 1 in 2^32).
+    assert_ne!(
+        classifier.first_cin,
+        config.classifier.classifier_config().first_cin
+    );
     assert!(!classifier.dhcp);
     assert_eq!(ClassifierOptions::default().radius_accounting_ports, [1813]);
 

@@ -54,6 +54,11 @@ pub struct ClassifierConfig {
     /// Accounting-Request or DHCPACK could bind a target's identity to someone else's
     /// address.
     pub aaa_sources: Option<Vec<IpAddr>>,
+    /// The CIN (`communicationIdentityNumber`) of the first session; the following ones
+    /// count up from it (wrapping, skipping 0). Where several classifiers feed one
+    /// mediator, or one restarts, give each run its own starting point (a random one, say)
+    /// so that two communications do not share a CIN at the agency. Default 1.
+    pub first_cin: u32,
 }
 
 impl Default for ClassifierConfig {
@@ -64,6 +69,7 @@ impl Default for ClassifierConfig {
             dhcp: true,
             access_type: InternetAccessType::Undefined,
             aaa_sources: None,
+            first_cin: 1,
         }
     }
 }
@@ -183,6 +189,7 @@ pub struct Classifier {
 impl Classifier {
     /// A classifier with no task.
     pub fn new(config: ClassifierConfig) -> Self {
+        let next_cin = config.first_cin.max(1);
         Self {
             config,
             tasks: HashMap::new(),
@@ -195,7 +202,7 @@ impl Classifier {
             bound: AddrMap::default(),
             bound_prefixes: Vec::new(),
             owners: Owners::default(),
-            next_cin: 1,
+            next_cin,
             next_transition: None,
             stats: ClassifierStats::default(),
         }

@@ -996,3 +996,32 @@ fn a_hundred_thousand_targets_provisioned_at_once() {
     };
     assert_eq!(cc.xid.as_bytes()[12..], 34u32.to_be_bytes());
 }
+
+#[test]
+fn cins_count_from_the_configured_start() {
+    let config = ClassifierConfig {
+        first_cin: 4_000_000_000,
+        ..ClassifierConfig::default()
+    };
+    let mut c = Classifier::new(config);
+    let mut out = Vec::new();
+    c.activate(
+        task(
+            1,
+            &["ipv4:198.51.100.1", "ipv4:198.51.100.2"],
+            InterceptScope::IriAndCc,
+            always(),
+        ),
+        t(0),
+        &mut out,
+    );
+    let cins: std::collections::BTreeSet<u32> = out
+        .iter()
+        .filter_map(|r| match r {
+            li_core::InterceptRecord::Iri(iri) => Some(iri.cin.value()),
+            _ => None,
+        })
+        .collect();
+    assert!(!cins.is_empty());
+    assert!(cins.iter().all(|c| *c >= 4_000_000_000), "{cins:?}");
+}

@@ -732,7 +732,7 @@ pub struct X2X3Listener {
     max_pdu_len: usize,
     idle_timeout: Duration,
     max_connections: usize,
-    raw_copy: Option<mpsc::UnboundedSender<Bytes>>,
+    raw_copy: Option<mpsc::Sender<Bytes>>,
 }
 
 impl std::fmt::Debug for X2X3Listener {
@@ -769,9 +769,11 @@ impl X2X3Listener {
     }
 
     /// Sends a copy of every framed PDU, exactly as received (keepalives included), to
-    /// `tap`: a record of what the probes sent, for evidence or independent dissectors.
+    /// `tap`: a record of what the probes sent, for evidence or independent dissectors. The
+    /// copy never slows mediation down: when `tap` is full the copy of that PDU is dropped,
+    /// counted and logged (a warning per connection, with the count when it closes).
     #[must_use]
-    pub fn with_raw_copy(mut self, tap: mpsc::UnboundedSender<Bytes>) -> Self {
+    pub fn with_raw_copy(mut self, tap: mpsc::Sender<Bytes>) -> Self {
         self.raw_copy = Some(tap);
         self
     }
@@ -904,11 +906,26 @@ impl Sink {
     }
 }
 
+/// Counts the PDUs a connection left out of the raw copy; says so when it ends.
+struct DroppedCopies {
+    peer: SocketAddr,
+    count: u64,
+}
+
+impl Drop for DroppedCopies {
+    fn drop(&mut self) {
+        if self.count > 0 {
+            warn!(listener = LISTENER, peer = %self.peer, dropped = self.count,
+                "PDUs left out of the raw copy on this connection");
+        }
+    }
+}
+
 /// What each probe connection is served with.
 struct ConnectionSettings {
     max_pdu_len: usize,
     idle: Duration,
-    tap: Option<mpsc::UnboundedSender<Bytes>>,
+    tap: Option<mpsc::Sender<Bytes>>,
 }
 
 /// One probe connection: handshake, then frames, acknowledges and forwards until it ends.
@@ -943,6 +960,7 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
         idle,
         tap,
     } = settings;
+    let mut copies_dropped = DroppedCopies { peer, count: 0 };
     let mut buf = BytesMut::with_capacity(64 * 1024);
     // Stream offset of the start of `buf`.
     let mut offset = 0u64;
@@ -960,8 +978,13 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
             let at = offset;
             offset += len as u64;
             let frame = buf.split_to(len).freeze();
-            if let Some(tap) = &tap {
-                let _ = tap.send(frame.clone());
+            if let Some(tap) = &tap
+                && tap.try_send(frame.clone()).is_err()
+            {
+                if copies_dropped.count == 0 {
+                    warn!(listener = LISTENER, %peer, "raw copy cannot keep up: PDUs left out of it");
+                }
+                copies_dropped.count += 1;
             }
             let pdu = match Pdu::decode_bytes(&frame) {
                 Ok((pdu, _)) => pdu,
@@ -1377,7 +1400,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (out, mut rx) = mpsc::channel(16);
-        let (tap, mut copies) = mpsc::unbounded_channel();
+        let (tap, mut copies) = mpsc::channel(1024);
         let server = X2X3Listener::new(f.acceptor(), DEFAULT_MAX_PDU_LEN)
             .with_idle_timeout(Duration::from_millis(300))
             .with_max_connections(1)
