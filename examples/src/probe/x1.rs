@@ -32,6 +32,9 @@ const PLACEHOLDER_LIID: &[u8] = b"PROBE";
 const RETIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The X1 handler of a probe.
+/// How long a deactivation's answer waits for the X2/X3 queues to be written out.
+const DEACTIVATION_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub(super) struct Handler {
     probe: Probe,
 }
@@ -46,7 +49,20 @@ impl X1Handler for Handler {
     fn handle<'a>(&'a self, request: X1Request, peer: X1Peer) -> BoxFuture<'a, X1Response> {
         Box::pin(async move {
             tracing::debug!(peer = %peer.addr, identity = ?peer.identity, "X1 request");
-            self.probe.handle_x1(request)
+            let deactivates = request.messages.iter().any(|m| {
+                matches!(
+                    m.body,
+                    RequestBody::DeactivateTask(_) | RequestBody::DeactivateAllTasks
+                )
+            });
+            let response = self.probe.handle_x1(request);
+            if deactivates {
+                // The ADMF deactivates the mediator's task a grace period after this answer:
+                // first let the X2/X3 queues (the task's last records, its end-of-interception
+                // IRI) go out, for a bounded time.
+                self.probe.drain(DEACTIVATION_DRAIN).await;
+            }
+            response
         })
     }
 }
