@@ -106,6 +106,16 @@ pub enum SpoolError {
         /// The segment size.
         limit: u64,
     },
+    /// An earlier append failed part-way; the spool accepts nothing more until it is
+    /// reopened (which cuts the partial write off), so that no record is written after
+    /// bytes a later recovery would have to discard.
+    #[error("spool {dir} stopped accepting after a failed write ({reason}); reopen it")]
+    Stopped {
+        /// The spool's directory.
+        dir: PathBuf,
+        /// The failure.
+        reason: String,
+    },
 }
 
 type Result<T, E = SpoolError> = std::result::Result<T, E>;
@@ -150,6 +160,8 @@ pub struct Spool {
     /// The latest records, consecutive ids, in memory (see [`SpoolConfig::memory_tail_bytes`]).
     tail: VecDeque<(u64, Bytes)>,
     tail_bytes: usize,
+    /// Set when an append failed part-way (see [`SpoolError::Stopped`]).
+    stopped: Option<String>,
     /// Where the last disk read stopped, so a sequential reader does not re-scan a segment
     /// from its start on every call.
     cursor: std::sync::Mutex<Option<ReadCursor>>,
@@ -227,6 +239,7 @@ impl Spool {
             tail: VecDeque::new(),
             tail_bytes: 0,
             cursor: std::sync::Mutex::new(None),
+            stopped: None,
         };
         recovery.pending = spool.pending();
         Ok((spool, recovery))
@@ -243,6 +256,26 @@ impl Spool {
     /// are accepted or, if the disk bound would be passed, none ([`SpoolError::Full`]).
     /// Returns their ids.
     pub fn append_batch(&mut self, payloads: &[&[u8]]) -> Result<std::ops::Range<u64>> {
+        if let Some(reason) = &self.stopped {
+            return Err(SpoolError::Stopped {
+                dir: self.config.dir.clone(),
+                reason: reason.clone(),
+            });
+        }
+        let next_before = self.next_id;
+        let result = self.append_batch_inner(payloads);
+        if let Err(e @ SpoolError::Io { .. }) = &result {
+            // Part of the batch may be on disk: accept nothing more (ids and bytes after a
+            // partial record would be lost to the next recovery's cut).
+            self.stopped = Some(e.to_string());
+            self.next_id = next_before;
+            self.tail.retain(|(id, _)| *id < next_before);
+            self.tail_bytes = self.tail.iter().map(|(_, p)| p.len()).sum();
+        }
+        result
+    }
+
+    fn append_batch_inner(&mut self, payloads: &[&[u8]]) -> Result<std::ops::Range<u64>> {
         let mut total = 0u64;
         for p in payloads {
             let len = (HEADER + p.len()) as u64;
@@ -793,6 +826,39 @@ mod tests {
         s.ack(first_in_memory + 3).unwrap();
         let got = s.read_from(1, 2).unwrap();
         assert_eq!(got.first().map(|r| r.0), Some(first_in_memory + 4));
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn a_failed_write_stops_the_spool_until_it_is_reopened() {
+        let d = dir("stopped");
+        let mut cfg = SpoolConfig::new(&d);
+        // One 40-octet record per segment: every append opens a new segment.
+        cfg.segment_bytes = 64;
+        let (mut s, _) = Spool::open(cfg.clone()).unwrap();
+        assert_eq!(s.append(&[1; 40]).unwrap(), 1);
+        // The next segment cannot be created (a directory has its name).
+        fs::create_dir(d.join(format!("{:020}.seg", 2))).unwrap();
+        assert!(matches!(s.append(&[2; 40]), Err(SpoolError::Io { .. })));
+        assert!(matches!(
+            s.append(&[3; 40]),
+            Err(SpoolError::Stopped { .. })
+        ));
+        assert_eq!(
+            (s.next_id(), s.pending()),
+            (2, 1),
+            "nothing of the failed write counts"
+        );
+        drop(s);
+        fs::remove_dir(d.join(format!("{:020}.seg", 2))).unwrap();
+        let (mut s, recovery) = Spool::open(cfg).unwrap();
+        assert_eq!(recovery.pending, 1);
+        assert_eq!(s.append(&[4; 40]).unwrap(), 2);
+        let got = s.read_from(1, usize::MAX).unwrap();
+        assert_eq!(
+            got.iter().map(|(id, p)| (*id, p[0])).collect::<Vec<_>>(),
+            [(1, 1), (2, 4)]
+        );
         let _ = fs::remove_dir_all(d);
     }
 
