@@ -183,7 +183,18 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         dir.display()
     );
     let refused_total: u64 = refused.values().sum();
-    println!("mediator refused:  {refused_total} X2/X3 PDUs outside a warrant {refused:?}");
+    let reasons: Vec<String> = refused
+        .iter()
+        .map(|(why, n)| format!("{n} {}", why.as_str()))
+        .collect();
+    println!(
+        "mediator refused:  {refused_total} X2/X3 PDUs outside the warrants{}",
+        if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", reasons.join(", "))
+        }
+    );
     for (who, log) in [
         ("admf", "admf-audit.log"),
         ("mediator", "mediator-audit.log"),
