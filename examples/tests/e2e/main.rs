@@ -53,6 +53,21 @@ fn origin_ahead() -> Timestamp {
         .unwrap()
 }
 
+/// A warrant on one of the sample's targets, in force from now until `end`.
+fn warrant(
+    system: &System,
+    liid: &str,
+    target: SampleTarget,
+    scope: InterceptScope,
+    end: Option<Timestamp>,
+    agencies: &[&str],
+) -> li_examples::store::Warrant {
+    let start = li_examples::admf::now();
+    system
+        .warrant(liid, &[target.text()], scope, (start, end), agencies)
+        .unwrap()
+}
+
 fn liid(text: &str) -> Liid {
     Liid::new(text.as_bytes()).unwrap()
 }
@@ -125,26 +140,23 @@ async fn the_chain_delivers_exactly_the_targets_packets_and_their_iri() {
     let system = System::start(&SystemOptions::new(run_dir("chain")))
         .await
         .unwrap();
-    let start = li_examples::admf::now();
     let warrants = [
-        system
-            .warrant(
-                "E2E-STATIC",
-                &[SampleTarget::StaticV4.text()],
-                InterceptScope::IriAndCc,
-                (start, None),
-                &["LEA-1"],
-            )
-            .unwrap(),
-        system
-            .warrant(
-                "E2E-ALICE",
-                &[SampleTarget::Alice.text()],
-                InterceptScope::IriAndCc,
-                (start, None),
-                &["LEA-1"],
-            )
-            .unwrap(),
+        warrant(
+            &system,
+            "E2E-STATIC",
+            SampleTarget::StaticV4,
+            InterceptScope::IriAndCc,
+            None,
+            &["LEA-1"],
+        ),
+        warrant(
+            &system,
+            "E2E-ALICE",
+            SampleTarget::Alice,
+            InterceptScope::IriAndCc,
+            None,
+            &["LEA-1"],
+        ),
     ];
     system.provision(&warrants).await.unwrap();
     let replay = system
@@ -200,26 +212,23 @@ async fn a_window_ending_mid_capture_cuts_the_content_exactly_there() {
         .checked_add(Duration::from_secs(60))
         .unwrap();
     let end = rebased(origin, cut);
-    let start = li_examples::admf::now();
     let warrants = [
-        system
-            .warrant(
-                "E2E-CUT-STATIC",
-                &[SampleTarget::StaticV4.text()],
-                InterceptScope::IriAndCc,
-                (start, Some(end)),
-                &["LEA-1"],
-            )
-            .unwrap(),
-        system
-            .warrant(
-                "E2E-CUT-ALICE",
-                &[SampleTarget::Alice.text()],
-                InterceptScope::IriAndCc,
-                (start, Some(end)),
-                &["LEA-1"],
-            )
-            .unwrap(),
+        warrant(
+            &system,
+            "E2E-CUT-STATIC",
+            SampleTarget::StaticV4,
+            InterceptScope::IriAndCc,
+            Some(end),
+            &["LEA-1"],
+        ),
+        warrant(
+            &system,
+            "E2E-CUT-ALICE",
+            SampleTarget::Alice,
+            InterceptScope::IriAndCc,
+            Some(end),
+            &["LEA-1"],
+        ),
     ];
     system.provision(&warrants).await.unwrap();
     system.replay(&capture(), Some(origin)).await.unwrap();
@@ -254,16 +263,14 @@ async fn an_iri_only_warrant_gets_no_content() {
     let system = System::start(&SystemOptions::new(run_dir("iri-only")))
         .await
         .unwrap();
-    let start = li_examples::admf::now();
-    let warrants = [system
-        .warrant(
-            "E2E-IRI-ONLY",
-            &[SampleTarget::Alice.text()],
-            InterceptScope::IriOnly,
-            (start, None),
-            &["LEA-1"],
-        )
-        .unwrap()];
+    let warrants = [warrant(
+        &system,
+        "E2E-IRI-ONLY",
+        SampleTarget::Alice,
+        InterceptScope::IriOnly,
+        None,
+        &["LEA-1"],
+    )];
     let report = system.provision(&warrants).await.unwrap();
     // Only the HI2 destination exists at the mediator: there is nowhere to send content.
     assert_eq!(
@@ -309,16 +316,14 @@ async fn two_agencies_on_one_target_each_get_everything() {
         up: true,
     });
     let system = System::start(&options).await.unwrap();
-    let start = li_examples::admf::now();
-    let warrants = [system
-        .warrant(
-            "E2E-SHARED",
-            &[SampleTarget::StaticV4.text()],
-            InterceptScope::IriAndCc,
-            (start, None),
-            &["LEA-1", "LEA-2"],
-        )
-        .unwrap()];
+    let warrants = [warrant(
+        &system,
+        "E2E-SHARED",
+        SampleTarget::StaticV4,
+        InterceptScope::IriAndCc,
+        None,
+        &["LEA-1", "LEA-2"],
+    )];
     system.provision(&warrants).await.unwrap();
     system
         .replay(&capture(), Some(origin_ahead()))
@@ -347,16 +352,14 @@ async fn an_agency_down_during_the_replay_gets_everything_after_it_returns() {
     let mut options = SystemOptions::new(run_dir("agency-down"));
     options.agencies[0].up = false;
     let mut system = System::start(&options).await.unwrap();
-    let start = li_examples::admf::now();
-    let warrants = [system
-        .warrant(
-            "E2E-LATE",
-            &[SampleTarget::Alice.text()],
-            InterceptScope::IriAndCc,
-            (start, None),
-            &["LEA-1"],
-        )
-        .unwrap()];
+    let warrants = [warrant(
+        &system,
+        "E2E-LATE",
+        SampleTarget::Alice,
+        InterceptScope::IriAndCc,
+        None,
+        &["LEA-1"],
+    )];
     system.provision(&warrants).await.unwrap();
     system
         .replay(&capture(), Some(origin_ahead()))
