@@ -377,20 +377,14 @@ impl System {
 
 /// The IP packets of a pcap file written by the agency's receiver, in order.
 pub fn pcap_packets(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
-    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut reader = li_capture::source::FileReader::open(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let mut out = Vec::new();
-    let mut at = 24usize;
-    while at < data.len() {
-        let len = data
-            .get(at + 8..at + 12)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(|b| u32::from_le_bytes(b) as usize)
-            .with_context(|| format!("{}: truncated record header at {at}", path.display()))?;
-        let packet = data
-            .get(at + 16..at + 16 + len)
-            .with_context(|| format!("{}: truncated record at {at}", path.display()))?;
-        out.push(packet.to_vec());
-        at += 16 + len;
+    while let Some(frame) = reader
+        .next_frame()
+        .with_context(|| format!("{}: bad capture record", path.display()))?
+    {
+        out.push(frame.data.to_vec());
     }
     Ok(out)
 }

@@ -171,6 +171,27 @@ fn liid_summary(receiver: &Receiver) -> LiidSummary {
 }
 
 /// Binds 127.0.0.1:`port` (0: any) with SO_REUSEADDR, so a restarted agency can rebind it.
+/// A receiver serving HI3 over TLS with `identity` on a fresh loopback port.
+fn tls_agency(
+    dir: &Path,
+    pki: &DevPki,
+    identity: &li_handover::tls::Identity,
+) -> (Receiver, SocketAddr, JoinHandle<std::io::Result<()>>) {
+    let receiver = Receiver::new(ReceiverConfig::new(dir.join("lemf"))).unwrap();
+    let listener = bind(0);
+    let addr = listener.local_addr().unwrap();
+    let acceptor = TlsAcceptor::from(pki.server_config(identity).unwrap());
+    let serving = {
+        let receiver = receiver.clone();
+        tokio::spawn(async move {
+            receiver
+                .serve(listener, Some(acceptor), Interface::Hi3)
+                .await
+        })
+    };
+    (receiver, addr, serving)
+}
+
 fn bind(port: u16) -> TcpListener {
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_reuseaddr(true).unwrap();
@@ -212,18 +233,7 @@ async fn mediator_to_agency_over_mutual_tls_delivers_everything_once() {
         .unwrap();
     let mdf_id = pki.issue("mdf", &[], &[], Validity::Default).unwrap();
 
-    let receiver = Receiver::new(ReceiverConfig::new(dir.path().join("lemf"))).unwrap();
-    let listener = bind(0);
-    let addr = listener.local_addr().unwrap();
-    let acceptor = TlsAcceptor::from(pki.server_config(&lemf_id).unwrap());
-    let serving = {
-        let receiver = receiver.clone();
-        tokio::spawn(async move {
-            receiver
-                .serve(listener, Some(acceptor), Interface::Hi3)
-                .await
-        })
-    };
+    let (receiver, addr, serving) = tls_agency(dir.path(), &pki, &lemf_id);
 
     let queue = open_queue(dir.path());
     let mut cfg = fast_config(addr);
@@ -306,18 +316,7 @@ async fn agency_refuses_bad_client_certificates_then_accepts_the_right_one() {
         .unwrap()
     };
 
-    let receiver = Receiver::new(ReceiverConfig::new(dir.path().join("lemf"))).unwrap();
-    let listener = bind(0);
-    let addr = listener.local_addr().unwrap();
-    let acceptor = TlsAcceptor::from(pki.server_config(&lemf_id).unwrap());
-    let serving = {
-        let receiver = receiver.clone();
-        tokio::spawn(async move {
-            receiver
-                .serve(listener, Some(acceptor), Interface::Hi3)
-                .await
-        })
-    };
+    let (receiver, addr, serving) = tls_agency(dir.path(), &pki, &lemf_id);
     let queue = open_queue(dir.path());
     for seq in 0..N {
         queue.enqueue(&cc_pdu(seq)).await.unwrap();

@@ -83,18 +83,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 if let Some(error) = &report.error {
                     warn!(%error, "the capture ended early");
                 }
-                let delivery = probe.drain(drain_timeout).await;
-                info!(
-                    queued = delivery.queued,
-                    sent = delivery.sent,
-                    dropped = delivery.dropped,
-                    pending = delivery.pending,
-                    "X2/X3 after the replay: {} queued, {} sent, {} dropped, {} pending",
-                    delivery.queued,
-                    delivery.sent,
-                    delivery.dropped,
-                    delivery.pending
-                );
+                log_delivery("X2/X3 after the replay", &probe.drain(drain_timeout).await);
                 exit = args.exit_after_replay;
             }
         }
@@ -104,18 +93,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let mut shutdown = shutdown;
         let _ = shutdown.wait_for(|stop| *stop).await;
     }
-    let report = running.shutdown(drain_timeout).await;
-    info!(
-        queued = report.queued,
-        sent = report.sent,
-        dropped = report.dropped,
-        discarded = report.pending,
-        "probe stopped: {} X2/X3 PDUs queued, {} sent, {} dropped (queue full), {} discarded",
-        report.queued,
-        report.sent,
-        report.dropped,
-        report.pending
-    );
+    log_delivery("probe stopped", &running.shutdown(drain_timeout).await);
     Ok(())
 }
 
@@ -137,4 +115,20 @@ async fn live(_probe: &probe::Probe, interface: &str) -> anyhow::Result<()> {
     anyhow::bail!(
         "capture on interface {interface} needs li-probe built with `--features live` (Linux)"
     )
+}
+
+/// One log line with what became of the X2/X3 PDUs ("pending": still queued, discarded at
+/// shutdown).
+fn log_delivery(what: &str, d: &li_examples::probe::DeliveryReport) {
+    info!(
+        queued = d.queued,
+        sent = d.sent,
+        dropped = d.dropped,
+        pending = d.pending,
+        "{what}: {} X2/X3 PDUs queued, {} sent, {} dropped (queue full), {} pending",
+        d.queued,
+        d.sent,
+        d.dropped,
+        d.pending
+    );
 }

@@ -334,7 +334,7 @@ pub async fn start(
     tasks.spawn(async move {
         tokio::select! {
             () = listener.serve_confirmed(x2x3_listener, tx) => {}
-            _ = wait_true(&mut x2x3_shutdown) => {}
+            _ = x2x3_shutdown.wait_for(|stop| *stop) => {}
         }
     });
     let consumer = mediator.clone();
@@ -355,12 +355,4 @@ pub async fn start(
         audit,
         tasks,
     })
-}
-
-async fn wait_true(rx: &mut watch::Receiver<bool>) {
-    while !*rx.borrow_and_update() {
-        if rx.changed().await.is_err() {
-            return;
-        }
-    }
 }

@@ -430,7 +430,6 @@ async fn an_x1_request_with_a_wrong_certificate_is_refused_and_audited() {
         assert!(client.send(&request).await.is_err(), "refused");
     }
     let audit = system.mediator.audit.path().to_path_buf();
-    let dir = system.dir.clone();
     system.shutdown().await;
     let (report, entries) = li_examples::audit::read_entries(&audit).unwrap();
     assert!(report.entries >= 2);
@@ -451,7 +450,6 @@ async fn an_x1_request_with_a_wrong_certificate_is_refused_and_audited() {
     );
     // And no task was touched: the mediator executed nothing.
     assert!(!entries.iter().any(|e| e.kind.as_str() == "x1.response"));
-    assert!(dir.join("mediator-audit.log") == audit);
 }
 
 /// A free loopback port.
