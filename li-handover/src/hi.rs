@@ -33,13 +33,19 @@
 //!
 //! # Liveness
 //!
-//! A keep-alive goes out after every chunk of at most [`LinkConfig::chunk_records`] records
-//! and whenever nothing was written for [`LinkConfig::keepalive_interval`]. A keep-alive not
+//! Keep-alives go by count and time, not per record ([`KeepAliveCadence`]): one follows
+//! [`LinkConfig::ack_every_records`] records written since the previous one, or
+//! [`LinkConfig::ack_delay`] after the first of them, whichever comes first (or at once when
+//! the re-send window is full), and one goes out whenever nothing was written for
+//! [`LinkConfig::keepalive_interval`]. Under load a keep-alive thus covers thousands of
+//! records; a trickle is acknowledged within the delay. A keep-alive not
 //! answered within [`LinkConfig::keepalive_timeout`], a chunk that cannot be written within
 //! it, anything from the agency other than a `keep-aliveResponse`, or an undecodable PDU
 //! closes the connection; the link reconnects after an exponential backoff
-//! ([`LinkConfig::backoff_min`] doubling up to [`LinkConfig::backoff_max`], reset by a
-//! connection that proved alive: records acknowledged, or up for a keep-alive interval). The backlog is written in bounded chunks between which the
+//! ([`LinkConfig::backoff_min`] doubling up to [`LinkConfig::backoff_max`], each delay
+//! drawn between half and all of it so that many links do not reconnect in step, reset by a
+//! connection that proved alive: records acknowledged, or up for a keep-alive interval). The
+//! backlog is written in bounded chunks ([`LinkConfig::chunk_records`]) between which the
 //! keep-alive timers are checked first, so a keep-alive never waits behind more than one
 //! chunk.
 //!
@@ -164,15 +170,20 @@ pub struct LinkConfig {
     pub backoff_min: Duration,
     /// Largest reconnection delay.
     pub backoff_max: Duration,
-    /// Records written per chunk, each chunk followed by a keep-alive (at least 1).
+    /// Records written per chunk (one socket write), at most (at least 1).
     pub chunk_records: usize,
+    /// A keep-alive follows this many records written since the previous one (at least 1).
+    pub ack_every_records: u64,
+    /// ... or this long after the first of them was written, whichever comes first.
+    pub ack_delay: Duration,
     /// Records written but not yet acknowledged, at most (at least 1): the re-send window.
     pub max_unacked: u64,
 }
 
 impl LinkConfig {
     /// Defaults: plain TCP, keep-alive every 5 s of idleness, answered within 10 s, connect
-    /// timeout 10 s, backoff 100 ms .. 30 s, chunks of 256 records, at most 1024 records
+    /// timeout 10 s, backoff 100 ms .. 1 s (jittered), chunks of 1,024 records, a keep-alive
+    /// after 4,096 records or 50 ms after the first unacknowledged one, at most 16,384 records
     /// unacknowledged.
     pub fn new(
         name: impl Into<String>,
@@ -188,9 +199,11 @@ impl LinkConfig {
             keepalive_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             backoff_min: Duration::from_millis(100),
-            backoff_max: Duration::from_secs(30),
-            chunk_records: 256,
-            max_unacked: 1024,
+            backoff_max: Duration::from_secs(1),
+            chunk_records: 1024,
+            ack_every_records: 4096,
+            ack_delay: Duration::from_millis(50),
+            max_unacked: 16_384,
         }
     }
 }
@@ -207,8 +220,84 @@ impl std::fmt::Debug for LinkConfig {
             .field("backoff_min", &self.backoff_min)
             .field("backoff_max", &self.backoff_max)
             .field("chunk_records", &self.chunk_records)
+            .field("ack_every_records", &self.ack_every_records)
+            .field("ack_delay", &self.ack_delay)
             .field("max_unacked", &self.max_unacked)
             .finish_non_exhaustive()
+    }
+}
+
+/// When a link asks the agency to acknowledge: the keep-alive cadence, a pure state machine
+/// (time is an argument) that [`run_link`] drives.
+///
+/// A keep-alive is due once `every` records were written since the previous keep-alive,
+/// once `delay` has passed since the first of them was written, at once when the re-send
+/// window is full, and after `idle` with nothing written at all (liveness). Under load a
+/// keep-alive therefore covers `every` records; a trickle is acknowledged within `delay`.
+#[derive(Clone, Debug)]
+pub struct KeepAliveCadence {
+    every: u64,
+    delay: Duration,
+    idle: Duration,
+    /// Records written since the last keep-alive.
+    uncovered: u64,
+    /// When the first of them was written.
+    first_uncovered: Option<Instant>,
+    /// The last write of anything (records or a keep-alive).
+    last_write: Instant,
+}
+
+impl KeepAliveCadence {
+    /// A cadence starting at `now` (a fresh connection: nothing written yet).
+    pub fn new(every: u64, delay: Duration, idle: Duration, now: Instant) -> Self {
+        Self {
+            every: every.max(1),
+            delay,
+            idle,
+            uncovered: 0,
+            first_uncovered: None,
+            last_write: now,
+        }
+    }
+
+    /// `n` records were written at `now`.
+    pub fn records_written(&mut self, n: u64, now: Instant) {
+        if n == 0 {
+            return;
+        }
+        self.uncovered += n;
+        self.first_uncovered.get_or_insert(now);
+        self.last_write = now;
+    }
+
+    /// A keep-alive covering every record written so far was written at `now`.
+    pub fn keepalive_written(&mut self, now: Instant) {
+        self.uncovered = 0;
+        self.first_uncovered = None;
+        self.last_write = now;
+    }
+
+    /// Records written since the last keep-alive.
+    pub fn uncovered(&self) -> u64 {
+        self.uncovered
+    }
+
+    /// Whether a keep-alive should be written at `now`; `window_full`: no more records may
+    /// be written before an acknowledgement.
+    pub fn due(&self, now: Instant, window_full: bool) -> bool {
+        if self.uncovered > 0 {
+            window_full || self.uncovered >= self.every || now >= self.deadline()
+        } else {
+            now >= self.deadline()
+        }
+    }
+
+    /// When a keep-alive falls due by time alone.
+    pub fn deadline(&self) -> Instant {
+        match self.first_uncovered {
+            Some(first) => first + self.delay,
+            None => self.last_write + self.idle,
+        }
     }
 }
 
@@ -666,8 +755,14 @@ impl<S: LinkSpool> Link<'_, S> {
         let mut last_written = acked;
         let mut buffered: VecDeque<(u64, Bytes)> = VecDeque::new();
         let mut outstanding: VecDeque<Outstanding> = VecDeque::new();
-        let mut idle_deadline = Instant::now() + cfg.keepalive_interval;
+        let mut cadence = KeepAliveCadence::new(
+            cfg.ack_every_records,
+            cfg.ack_delay,
+            cfg.keepalive_interval,
+            Instant::now(),
+        );
         let far = Instant::now() + Duration::from_secs(86_400 * 365);
+        let mut buf = Vec::new();
 
         loop {
             let ka_deadline = outstanding
@@ -711,12 +806,13 @@ impl<S: LinkSpool> Link<'_, S> {
                     let _ = timeout(cfg.keepalive_timeout, wr.shutdown()).await;
                     return Ok(());
                 }
-                () = sleep_until(idle_deadline) => {
-                    let mut buf = Vec::new();
+                () = sleep_until(cadence.deadline()) => {
+                    buf.clear();
                     let counter = self.push_keepalive(&mut buf, keepalive_counter);
                     self.write(&mut wr, &buf, ka_deadline).await?;
-                    outstanding.push_back(Outstanding { counter, sent_at: Instant::now(), last_written });
-                    idle_deadline = Instant::now() + cfg.keepalive_interval;
+                    let now = Instant::now();
+                    cadence.keepalive_written(now);
+                    outstanding.push_back(Outstanding { counter, sent_at: now, last_written });
                 }
                 () = std::future::ready(()), if backlog => {
                     if buffered.is_empty() {
@@ -733,7 +829,7 @@ impl<S: LinkSpool> Link<'_, S> {
                         }
                     }
                     let take = usize::try_from(room).unwrap_or(usize::MAX).min(chunk_records);
-                    let mut buf = Vec::new();
+                    buf.clear();
                     let mut written = 0u64;
                     let mut last = last_written;
                     while written < take as u64 {
@@ -743,12 +839,21 @@ impl<S: LinkSpool> Link<'_, S> {
                         next = id + 1;
                         written += 1;
                     }
-                    let counter = self.push_keepalive(&mut buf, keepalive_counter);
+                    let now = Instant::now();
+                    cadence.records_written(written, now);
+                    // The keep-alive that acknowledges them rides in the same write when due.
+                    let window_full = last.saturating_sub(acked) >= max_unacked;
+                    let keepalive = cadence
+                        .due(now, window_full)
+                        .then(|| self.push_keepalive(&mut buf, keepalive_counter));
                     self.write(&mut wr, &buf, ka_deadline).await?;
                     Self::add(&self.stats.records_written, written);
                     last_written = last;
-                    outstanding.push_back(Outstanding { counter, sent_at: Instant::now(), last_written });
-                    idle_deadline = Instant::now() + cfg.keepalive_interval;
+                    if let Some(counter) = keepalive {
+                        let now = Instant::now();
+                        cadence.keepalive_written(now);
+                        outstanding.push_back(Outstanding { counter, sent_at: now, last_written });
+                    }
                 }
                 () = self.wake.notified(), if !backlog => {}
             }
@@ -1058,6 +1163,7 @@ mod tests {
         cfg.backoff_min = Duration::from_millis(20);
         cfg.backoff_max = Duration::from_millis(200);
         cfg.chunk_records = 64;
+        cfg.ack_every_records = 64;
         cfg.max_unacked = 256;
         cfg
     }
@@ -1161,6 +1267,79 @@ mod tests {
         assert_eq!((stats.keepalive_timeouts, stats.protocol_errors), (0, 0));
         let (_, recovery) = Spool::open(SpoolConfig::new(&d)).unwrap();
         assert_eq!(recovery.pending, 0, "the ack was persisted at shutdown");
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn the_cadence_asks_by_count_by_delay_when_the_window_is_full_and_when_idle() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = KeepAliveCadence::new(100, ms(50), ms(5000), t0);
+        // Idle: due after the idle interval only.
+        assert!(!c.due(t0 + ms(4999), false));
+        assert!(c.due(t0 + ms(5000), false));
+        assert_eq!(c.deadline(), t0 + ms(5000));
+        // A trickle: due 50 ms after the first record, not before.
+        c.records_written(1, t0 + ms(10));
+        c.records_written(1, t0 + ms(30));
+        assert_eq!(c.deadline(), t0 + ms(60));
+        assert!(!c.due(t0 + ms(59), false));
+        assert!(c.due(t0 + ms(60), false));
+        // A full window makes it due at once.
+        assert!(c.due(t0 + ms(31), true));
+        c.keepalive_written(t0 + ms(60));
+        assert_eq!(c.uncovered(), 0);
+        assert_eq!(c.deadline(), t0 + ms(5060));
+        // Load: due at the hundredth record, whatever the time.
+        c.records_written(99, t0 + ms(61));
+        assert!(!c.due(t0 + ms(61), false));
+        c.records_written(1, t0 + ms(61));
+        assert!(c.due(t0 + ms(61), false));
+        // Nothing written is no record.
+        c.keepalive_written(t0 + ms(62));
+        c.records_written(0, t0 + ms(63));
+        assert_eq!(c.deadline(), t0 + ms(5062));
+    }
+
+    #[tokio::test]
+    async fn under_load_one_keepalive_covers_a_thousand_records() {
+        let lemf = FakeLemf::start().await;
+        let d = spool_dir("cadence");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let mut cfg = fast_config(lemf.addr);
+        // Only the count may ask for an acknowledgement here.
+        cfg.keepalive_interval = Duration::from_secs(3600);
+        cfg.ack_delay = Duration::from_secs(3600);
+        cfg.chunk_records = 256;
+        cfg.ack_every_records = 1024;
+        cfg.max_unacked = 4096;
+        let h = start_link(cfg, spool);
+        let pdus: Vec<Vec<u8>> = (1..=8192).map(cc_pdu).collect();
+        let refs: Vec<&[u8]> = pdus.iter().map(Vec::as_slice).collect();
+        h.queue.enqueue_batch(&refs).await.unwrap();
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        assert_eq!((stats.records_written, stats.records_acked), (8192, 8192));
+        assert_eq!(stats.keepalives_sent, 8, "one keep-alive per 1,024 records");
+        assert_eq!(lemf.connections(), vec![(1..=8192).collect::<Vec<u32>>()]);
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[tokio::test]
+    async fn a_trickle_is_acknowledged_within_the_delay() {
+        let lemf = FakeLemf::start().await;
+        let d = spool_dir("trickle");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let mut cfg = fast_config(lemf.addr);
+        cfg.keepalive_interval = Duration::from_secs(3600);
+        cfg.ack_every_records = 1_000_000;
+        let h = start_link(cfg, spool);
+        h.enqueue_range(1..4).await;
+        // Far fewer than the count: the delay alone brings the acknowledgement.
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        assert_eq!(stats.records_acked, 3);
+        assert!(stats.keepalives_sent >= 1);
         let _ = std::fs::remove_dir_all(d);
     }
 

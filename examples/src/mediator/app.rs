@@ -86,7 +86,7 @@ pub struct MediatorConfig {
     /// First reconnection delay, ms. Default 100.
     #[serde(default = "default_backoff_min")]
     pub backoff_min_ms: u64,
-    /// Largest reconnection delay, ms. Default 30000.
+    /// Largest reconnection delay, ms. Default 1000 (each delay is jittered between half and all of the step).
     #[serde(default = "default_backoff_max")]
     pub backoff_max_ms: u64,
     /// Where the provisioning (destinations and tasks received over X1) is saved after
@@ -142,7 +142,7 @@ fn default_backoff_min() -> u64 {
     100
 }
 fn default_backoff_max() -> u64 {
-    30_000
+    1_000
 }
 fn default_state() -> PathBuf {
     "mediator-state.xml".into()

@@ -15,7 +15,7 @@
 //! Acknowledgement with the same Sequence Number within [`SenderConfig::keepalive_timeout`]
 //! (or a write that cannot complete within it) closes the connection. The link reconnects after
 //! an exponential backoff ([`SenderConfig::backoff_min`] doubling up to
-//! [`SenderConfig::backoff_max`], reset by a successful handshake). While it is disconnected,
+//! [`SenderConfig::backoff_max`], jittered, reset by a connection that proved alive). While it is disconnected,
 //! PDUs accumulate in the queue.
 //!
 //! # What can be lost
@@ -146,7 +146,7 @@ impl SenderConfig {
             keepalive_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             backoff_min: Duration::from_millis(100),
-            backoff_max: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(1),
         }
     }
 }
