@@ -21,7 +21,8 @@ use li_asn1::{
     CcEncoder, HeaderSettings, IriPayload, Payload, PayloadDirection as EtsiDirection, PsPdu,
 };
 use li_core::{
-    Cin, DestinationId, InterceptScope, Liid, NetworkElementId, OperatorId, ValidityWindow, Xid,
+    Cin, DestinationId, InterceptScope, Liid, NetworkElementId, OperatorId, Timestamp,
+    ValidityWindow, Xid,
 };
 use li_handover::hi::{
     AlarmObserver, DeliveryQueue, LinkConfig, LinkStats, LinkStatsSnapshot, SpoolAlarm,
@@ -236,10 +237,6 @@ impl MediatorStats {
     pub fn delivered(&self) -> BTreeMap<(String, String), u64> {
         lock(&self.delivered).clone()
     }
-
-    fn refuse(&self, why: Refusal) {
-        *lock(&self.refused).entry(why).or_default() += 1;
-    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -262,6 +259,8 @@ struct Inner {
     queues: RwLock<HashMap<DestinationId, QueueEntry>>,
     stats: MediatorStats,
     audit: Option<Arc<AuditLog>>,
+    /// Locked once per batch by the mediation pipeline.
+    encoders: Mutex<EncoderCache>,
 }
 
 impl std::fmt::Debug for Mediator {
@@ -293,6 +292,7 @@ impl Mediator {
                 queues: RwLock::new(HashMap::new()),
                 stats: MediatorStats::default(),
                 audit,
+                encoders: Mutex::new(EncoderCache::default()),
             }),
         }
     }
@@ -571,141 +571,194 @@ impl Mediator {
         out
     }
 
-    /// Mediates one X2/X3 PDU from a probe. See the [module documentation](self).
+    /// Mediates one X2/X3 PDU from a probe. See the [module documentation](self) and
+    /// [`Mediator::mediate_batch`], which this calls with a batch of one on a blocking
+    /// thread.
     pub async fn on_pdu(&self, pdu: &Pdu) -> Outcome {
-        let stats = &self.inner.stats;
-        let cc = match pdu.pdu_type {
-            PduType::X2 => {
-                stats.x2_received.fetch_add(1, Ordering::Relaxed);
-                false
-            }
-            PduType::X3 => {
-                stats.x3_received.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            _ => return Outcome::Ignored,
-        };
-        let outcome = self.mediate(pdu, cc).await;
-        if let Outcome::Refused(why) = outcome {
-            stats.refuse(why);
-            debug!(xid = %pdu.xid, reason = why.as_str(), "X2/X3 PDU refused");
-        }
-        outcome
+        let this = self.clone();
+        let pdu = pdu.clone();
+        tokio::task::spawn_blocking(move || this.mediate_batch(std::slice::from_ref(&pdu)))
+            .await
+            .ok()
+            .and_then(|outcomes| outcomes.into_iter().next())
+            .unwrap_or(Outcome::Refused(Refusal::Malformed))
     }
 
-    async fn mediate(&self, pdu: &Pdu, cc: bool) -> Outcome {
-        let tasks = self.inner.tasks.read().await;
-        let Some(task) = tasks.get(&pdu.xid) else {
-            return Outcome::Refused(Refusal::UnknownXid);
-        };
-        if cc && task.scope == InterceptScope::IriOnly {
-            return Outcome::Refused(Refusal::ContentForIriOnly);
-        }
-        // The record's own time decides the window; without a valid one it cannot be
-        // placed in the warrant, and is refused (never stamped with our clock instead).
-        let Some(time) = pdu.timestamp().and_then(|t| t.to_core()) else {
-            return Outcome::Refused(Refusal::Malformed);
-        };
-        // The window is [start, end). The IRI closing a session at the window's end (the
-        // probe's end-of-interception record) is stamped with the end itself: accepted for
-        // IRI, never for content.
-        let closing_iri = !cc && task.window.end() == Some(time);
-        if !task.window.contains(time) && !closing_iri {
-            return Outcome::Refused(Refusal::OutsideWindow);
-        }
-        let Ok(cin) = u32::try_from(u64::from_be_bytes(pdu.correlation_id)).map(Cin::new) else {
-            return Outcome::Refused(Refusal::Malformed);
-        };
-        let content = if cc {
-            match pdu.payload_format {
-                PayloadFormat::Ipv4Packet | PayloadFormat::Ipv6Packet => Content::Cc {
-                    direction: etsi_direction(pdu.payload_direction),
-                    packet: &pdu.payload,
-                },
-                _ => return Outcome::Refused(Refusal::Malformed),
+    /// Mediates a batch of X2/X3 PDUs, in order, and returns what became of each. Blocking:
+    /// call it from a thread that may wait for the disk, not from an async task.
+    ///
+    /// The whole batch is admitted under one read of the task table (so a task change
+    /// acknowledged over X1 applies to all of it or none of it), each admitted record is
+    /// encoded with the header pre-encoded for its (LIID, CIN, destination), and each
+    /// destination gets the batch's records with one spool append (one write, at most one
+    /// fsync: group commit) and one wake-up of its link.
+    pub fn mediate_batch(&self, pdus: &[Pdu]) -> Vec<Outcome> {
+        let inner = &*self.inner;
+        let tasks = inner.tasks.blocking_read();
+        let mut outcomes = Vec::with_capacity(pdus.len());
+        let mut admitted: Vec<(usize, Admitted<'_, '_>)> = Vec::with_capacity(pdus.len());
+        let (mut x2, mut x3) = (0u64, 0u64);
+        for (i, pdu) in pdus.iter().enumerate() {
+            match pdu.pdu_type {
+                PduType::X2 => x2 += 1,
+                PduType::X3 => x3 += 1,
+                _ => {
+                    outcomes.push(Outcome::Ignored);
+                    continue;
+                }
             }
-        } else {
-            match pdu.payload_format {
-                PayloadFormat::Etsi102232 => match IriPayload::from_ber(&pdu.payload) {
-                    Ok(iri) => Content::Iri(iri),
-                    Err(error) => {
-                        warn!(xid = %pdu.xid, %error, "X2 payload does not decode");
-                        return Outcome::Refused(Refusal::Malformed);
+            match admit(&tasks, pdu) {
+                Ok(a) => {
+                    outcomes.push(Outcome::Delivered(0));
+                    admitted.push((i, a));
+                }
+                Err(why) => {
+                    debug!(xid = %pdu.xid, reason = why.as_str(), "X2/X3 PDU refused");
+                    outcomes.push(Outcome::Refused(why));
+                }
+            }
+        }
+        inner.stats.x2_received.fetch_add(x2, Ordering::Relaxed);
+        inner.stats.x3_received.fetch_add(x3, Ordering::Relaxed);
+
+        // Per destination, the admitted records it gets, in batch order.
+        let mut per_destination: Vec<(DestinationId, Vec<usize>)> = Vec::new();
+        for (k, (_, a)) in admitted.iter().enumerate() {
+            for did in &a.task.destinations {
+                match per_destination.iter_mut().find(|(d, _)| d == did) {
+                    Some((_, records)) => records.push(k),
+                    None => per_destination.push((*did, vec![k])),
+                }
+            }
+        }
+        let mut full = vec![false; admitted.len()];
+        let mut delivered: BTreeMap<(String, String), u64> = BTreeMap::new();
+        {
+            let queues = inner.queues.read().unwrap_or_else(PoisonError::into_inner);
+            let mut encoders = lock(&inner.encoders);
+            let mut buf = std::mem::take(&mut encoders.buf);
+            for (did, records) in &mut per_destination {
+                let Some((iface, name, queue)) = queues.get(did) else {
+                    continue;
+                };
+                // CC goes to HI3 destinations only, IRI to HI2 ones.
+                records.retain(|&k| {
+                    admitted
+                        .get(k)
+                        .is_some_and(|(_, a)| a.interface() == *iface)
+                });
+                let keys: Vec<(Liid, Cin)> = records
+                    .iter()
+                    .filter_map(|&k| admitted.get(k).map(|(_, a)| (a.task.liid, a.cin)))
+                    .collect();
+                let (accepted, error) =
+                    queue.enqueue_numbered_batch_blocking(&keys, &mut buf, |j, seq, out| {
+                        if let Some((_, a)) = records.get(j).and_then(|&k| admitted.get(k)) {
+                            encoders.encode(&inner.settings, *did, a, seq, out);
+                        }
+                    });
+                for (j, &k) in records.iter().enumerate() {
+                    if j < accepted {
+                        if let Some((i, _)) = admitted.get(k)
+                            && let Some(Outcome::Delivered(n)) = outcomes.get_mut(*i)
+                        {
+                            *n += 1;
+                        }
+                    } else if let Some(f) = full.get_mut(k) {
+                        *f = true;
                     }
-                },
-                _ => return Outcome::Refused(Refusal::Malformed),
-            }
-        };
-        let wanted = if cc { Interface::Hi3 } else { Interface::Hi2 };
-        let targets: Vec<(String, DeliveryQueue<NumberedSpool>)> = {
-            let queues = self
-                .inner
-                .queues
-                .read()
-                .unwrap_or_else(PoisonError::into_inner);
-            task.destinations
-                .iter()
-                .filter_map(|did| queues.get(did))
-                .filter(|(iface, _, _)| *iface == wanted)
-                .map(|(_, name, q)| (name.clone(), q.clone()))
-                .collect()
-        };
-        let s = &self.inner.settings;
-        let mut settings = HeaderSettings::new(task.liid, s.operator_id);
-        settings.network_element_identifier = s.network_element_id;
-        let mut delivered = 0;
-        let mut full = false;
-        for (name, queue) in targets {
-            let encode = |seq: u32| match &content {
-                Content::Cc { direction, packet } => {
-                    let mut out = Vec::with_capacity(packet.len() + 96);
-                    CcEncoder::new(&settings, cin).encode(seq, time, *direction, packet, &mut out);
-                    out
                 }
-                Content::Iri(iri) => PsPdu {
-                    header: settings.header(Some(cin), seq, time),
-                    payload: Payload::IriPayloadSequence(vec![iri.clone()]),
+                let mut counted: Vec<(Liid, u64)> = Vec::new();
+                for &k in records.iter().take(accepted) {
+                    if let Some((_, a)) = admitted.get(k) {
+                        match counted.iter_mut().find(|(l, _)| *l == a.task.liid) {
+                            Some((_, n)) => *n += 1,
+                            None => counted.push((a.task.liid, 1)),
+                        }
+                    }
                 }
-                .encode(),
-            };
-            match queue.enqueue_numbered(task.liid, cin, encode).await {
-                Ok(_) => {
-                    delivered += 1;
-                    *lock(&self.inner.stats.delivered)
-                        .entry((task.liid.to_string(), name))
-                        .or_default() += 1;
+                for (liid, n) in counted {
+                    *delivered
+                        .entry((liid.to_string(), name.clone()))
+                        .or_default() += n;
                 }
-                Err(SpoolError::Full { .. }) => full = true,
-                Err(error) => {
+                if let Some(error) = error
+                    && !matches!(error, SpoolError::Full { .. })
+                {
                     tracing::error!(destination = %name, %error, "spool append failed");
-                    full = true;
+                }
+            }
+            encoders.buf = buf;
+        }
+        let mut refused: BTreeMap<Refusal, u64> = BTreeMap::new();
+        for (k, (i, _)) in admitted.iter().enumerate() {
+            if full.get(k).copied().unwrap_or(false)
+                && let Some(outcome) = outcomes.get_mut(*i)
+            {
+                if *outcome == Outcome::Delivered(0) {
+                    *outcome = Outcome::Refused(Refusal::SpoolFull);
+                } else {
+                    // Some destinations have it, not all: counted, not refused.
+                    *refused.entry(Refusal::SpoolFull).or_default() += 1;
                 }
             }
         }
-        if delivered == 0 && full {
-            return Outcome::Refused(Refusal::SpoolFull);
+        for outcome in &outcomes {
+            if let Outcome::Refused(why) = outcome {
+                *refused.entry(*why).or_default() += 1;
+            }
         }
-        if full {
-            self.inner.stats.refuse(Refusal::SpoolFull);
+        if !refused.is_empty() {
+            let mut total = lock(&inner.stats.refused);
+            for (why, n) in refused {
+                *total.entry(why).or_default() += n;
+            }
         }
-        Outcome::Delivered(delivered)
+        if !delivered.is_empty() {
+            let mut total = lock(&inner.stats.delivered);
+            for (key, n) in delivered {
+                *total.entry(key).or_default() += n;
+            }
+        }
+        outcomes
     }
 
     /// Takes PDUs from an X2/X3 listener serving with confirmation
     /// ([`li_handover::x2x3::transport::X2X3Listener::serve_confirmed`]) until the channel
-    /// closes. Each PDU is mediated (spooled or refused) before the next; a barrier is
-    /// confirmed when reached, so a probe's keepalive is acknowledged only once everything
-    /// it sent before is in the spools.
-    pub async fn consume(&self, mut rx: mpsc::Receiver<Forwarded>) {
-        while let Some(item) = rx.recv().await {
-            match item {
-                Forwarded::Pdu(_, pdu) => {
-                    self.on_pdu(&pdu).await;
+    /// closes, on a thread of its own (it waits for the disk). What arrived together is
+    /// mediated as one batch ([`Mediator::mediate_batch`]); a barrier is confirmed once every
+    /// PDU before it is spooled (or refused), so a probe's keepalive is acknowledged only
+    /// once everything it sent before is in the spools.
+    pub async fn consume(&self, rx: mpsc::Receiver<Forwarded>) {
+        let this = self.clone();
+        let _ = tokio::task::spawn_blocking(move || this.consume_blocking(rx)).await;
+    }
+
+    fn consume_blocking(&self, mut rx: mpsc::Receiver<Forwarded>) {
+        let mut items = Vec::with_capacity(CONSUME_BATCH);
+        let mut pdus: Vec<Pdu> = Vec::new();
+        let mut barriers = Vec::new();
+        while let Some(first) = rx.blocking_recv() {
+            items.push(first);
+            while items.len() < CONSUME_BATCH {
+                match rx.try_recv() {
+                    Ok(item) => items.push(item),
+                    Err(_) => break,
                 }
-                Forwarded::Barrier(done) => {
-                    let _ = done.send(());
+            }
+            for item in items.drain(..) {
+                match item {
+                    Forwarded::Pdus(_, batch) => pdus.extend(batch),
+                    Forwarded::Barrier(done) => barriers.push(done),
+                    _ => {}
                 }
-                _ => {}
+            }
+            if !pdus.is_empty() {
+                self.mediate_batch(&pdus);
+                pdus.clear();
+            }
+            for done in barriers.drain(..) {
+                let _ = done.send(());
             }
         }
     }
@@ -850,12 +903,139 @@ impl Mediator {
     }
 }
 
+/// Messages from the X2/X3 listener taken per batch, at most.
+const CONSUME_BATCH: usize = 64;
+
+/// Pre-encoded headers kept at most; the cache starts afresh beyond (it then holds the
+/// communications active since).
+const MAX_CACHED_ENCODERS: usize = 65_536;
+
+/// A record admitted for mediation: its task, time, CIN and content.
+struct Admitted<'t, 'p> {
+    task: &'t MediationTask,
+    time: Timestamp,
+    cin: Cin,
+    content: Content<'p>,
+}
+
 enum Content<'a> {
     Cc {
         direction: EtsiDirection,
         packet: &'a [u8],
     },
     Iri(IriPayload),
+}
+
+impl Admitted<'_, '_> {
+    /// The interface the record goes out on.
+    fn interface(&self) -> Interface {
+        match self.content {
+            Content::Cc { .. } => Interface::Hi3,
+            Content::Iri(_) => Interface::Hi2,
+        }
+    }
+}
+
+/// The mediator's second enforcement of the warrant, a pure decision: whether an X2/X3 PDU
+/// may be mediated under the active tasks, and if so as what.
+fn admit<'t, 'p>(
+    tasks: &'t HashMap<Xid, MediationTask>,
+    pdu: &'p Pdu,
+) -> Result<Admitted<'t, 'p>, Refusal> {
+    let cc = match pdu.pdu_type {
+        PduType::X2 => false,
+        PduType::X3 => true,
+        _ => return Err(Refusal::Malformed),
+    };
+    let task = tasks.get(&pdu.xid).ok_or(Refusal::UnknownXid)?;
+    if cc && task.scope == InterceptScope::IriOnly {
+        return Err(Refusal::ContentForIriOnly);
+    }
+    // The record's own time decides the window; without a valid one it cannot be placed in
+    // the warrant, and is refused (never stamped with our clock instead).
+    let time = pdu
+        .timestamp()
+        .and_then(|t| t.to_core())
+        .ok_or(Refusal::Malformed)?;
+    // The window is [start, end). The IRI closing a session at the window's end (the probe's
+    // end-of-interception record) is stamped with the end itself: accepted for IRI, never
+    // for content.
+    let closing_iri = !cc && task.window.end() == Some(time);
+    if !task.window.contains(time) && !closing_iri {
+        return Err(Refusal::OutsideWindow);
+    }
+    let cin = u32::try_from(u64::from_be_bytes(pdu.correlation_id))
+        .map(Cin::new)
+        .map_err(|_| Refusal::Malformed)?;
+    let content = match (cc, pdu.payload_format) {
+        (true, PayloadFormat::Ipv4Packet | PayloadFormat::Ipv6Packet) => Content::Cc {
+            direction: etsi_direction(pdu.payload_direction),
+            packet: &pdu.payload,
+        },
+        (false, PayloadFormat::Etsi102232) => match IriPayload::from_ber(&pdu.payload) {
+            Ok(iri) => Content::Iri(iri),
+            Err(error) => {
+                warn!(xid = %pdu.xid, %error, "X2 payload does not decode");
+                return Err(Refusal::Malformed);
+            }
+        },
+        _ => return Err(Refusal::Malformed),
+    };
+    Ok(Admitted {
+        task,
+        time,
+        cin,
+        content,
+    })
+}
+
+/// Header settings per LIID and pre-encoded CC headers per (LIID, CIN, destination), and
+/// the encoding buffer the spool appends reuse: nothing is built per record.
+#[derive(Default)]
+struct EncoderCache {
+    settings: HashMap<Liid, HeaderSettings>,
+    cc: HashMap<(Liid, Cin, DestinationId), CcEncoder>,
+    buf: Vec<u8>,
+}
+
+impl EncoderCache {
+    /// Appends the PS-PDU of `record` with sequence number `seq` for `did` to `out`.
+    fn encode(
+        &mut self,
+        s: &MediatorSettings,
+        did: DestinationId,
+        record: &Admitted<'_, '_>,
+        seq: u32,
+        out: &mut Vec<u8>,
+    ) {
+        let liid = record.task.liid;
+        if self.settings.len() >= MAX_CACHED_ENCODERS {
+            self.settings.clear();
+        }
+        let settings = self.settings.entry(liid).or_insert_with(|| {
+            let mut settings = HeaderSettings::new(liid, s.operator_id);
+            settings.network_element_identifier = s.network_element_id;
+            settings
+        });
+        match &record.content {
+            Content::Cc { direction, packet } => {
+                if self.cc.len() >= MAX_CACHED_ENCODERS {
+                    self.cc.clear();
+                }
+                self.cc
+                    .entry((liid, record.cin, did))
+                    .or_insert_with(|| CcEncoder::new(settings, record.cin))
+                    .encode(seq, record.time, *direction, packet, out);
+            }
+            Content::Iri(iri) => out.extend_from_slice(
+                &PsPdu {
+                    header: settings.header(Some(record.cin), seq, record.time),
+                    payload: Payload::IriPayloadSequence(vec![iri.clone()]),
+                }
+                .encode(),
+            ),
+        }
+    }
 }
 
 async fn stop_link(rt: DestinationRuntime) {

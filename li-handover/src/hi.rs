@@ -584,6 +584,66 @@ impl DeliveryQueue<NumberedSpool> {
     }
 }
 
+impl DeliveryQueue<NumberedSpool> {
+    /// Accepts several records for this destination together, numbered and encoded as
+    /// [`NumberedSpool::append_batch_with`] does (one write, at most one fsync: group
+    /// commit), from a thread that may block (not from an async task: it takes the spool's
+    /// lock with `blocking_lock` and may wait for the disk).
+    ///
+    /// Returns how many records were accepted, from the first: all of them, or, when the
+    /// whole batch does not fit under the spool's disk bound, those that fit one by one
+    /// (the rest refused, the alarm raised), with the error that refused the first record
+    /// not accepted.
+    pub fn enqueue_numbered_batch_blocking(
+        &self,
+        keys: &[(li_core::Liid, li_core::Cin)],
+        buf: &mut Vec<u8>,
+        mut encode: impl FnMut(usize, u32, &mut Vec<u8>),
+    ) -> (usize, Option<SpoolError>) {
+        if keys.is_empty() {
+            return (0, None);
+        }
+        let mut spool = self.spool.blocking_lock();
+        let result = spool.append_batch_with(keys, buf, &mut encode);
+        let outcome = match result {
+            Ok(_) => {
+                self.alarm.after(spool.spool(), &result);
+                (keys.len(), None)
+            }
+            Err(SpoolError::Full { .. }) if keys.len() > 1 => {
+                // At the disk bound: keep what fits, in order.
+                let mut accepted = 0;
+                let mut refused = None;
+                for (i, key) in keys.iter().enumerate() {
+                    let one =
+                        spool.append_batch_with(std::slice::from_ref(key), buf, |_, seq, out| {
+                            encode(i, seq, out);
+                        });
+                    self.alarm.after(spool.spool(), &one);
+                    match one {
+                        Ok(_) => accepted += 1,
+                        Err(e) => {
+                            refused = Some(e);
+                            break;
+                        }
+                    }
+                }
+                (accepted, refused)
+            }
+            Err(e) => {
+                let failed = Err::<(), _>(e);
+                self.alarm.after(spool.spool(), &failed);
+                (0, failed.err())
+            }
+        };
+        drop(spool);
+        if outcome.0 > 0 {
+            self.wake.notify_one();
+        }
+        outcome
+    }
+}
+
 impl<S> std::fmt::Debug for DeliveryQueue<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeliveryQueue")

@@ -364,3 +364,75 @@ async fn a_destination_with_undelivered_records_is_not_removed() {
     assert_eq!((left[0].0.id, left[0].2.0), (did(2), 3));
     m.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = agency(&tmp.path().join("lemf")).await;
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
+    let task = MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-BATCH").unwrap(),
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::new(at(10), Some(at(20))).unwrap(),
+        destinations: vec![did(1), did(2)],
+    };
+    m.activate_task(task.clone()).await.unwrap();
+    let batch = vec![
+        x3(xid(1), 5, 0, at(5), 1),
+        x3(xid(1), 5, 1, at(11), 2),
+        x2(xid(1), 5, 2, at(11)),
+        x3(xid(9), 5, 3, at(11), 3),
+        x3(xid(1), 6, 4, at(12), 4),
+        Pdu::keepalive(1),
+        x3(xid(1), 5, 5, at(13), 5),
+        x3(xid(1), 5, 6, at(20), 6),
+    ];
+    let mediator = m.clone();
+    let outcomes = tokio::task::spawn_blocking(move || mediator.mediate_batch(&batch))
+        .await
+        .unwrap();
+    let refused = |r| Outcome::Refused(r);
+    assert_eq!(
+        outcomes,
+        [
+            refused(Refusal::OutsideWindow),
+            Outcome::Delivered(1),
+            Outcome::Delivered(1),
+            refused(Refusal::UnknownXid),
+            Outcome::Delivered(1),
+            Outcome::Ignored,
+            Outcome::Delivered(1),
+            refused(Refusal::OutsideWindow),
+        ]
+    );
+    let stats = m.stats();
+    assert_eq!(
+        stats.refused(),
+        BTreeMap::from([(Refusal::UnknownXid, 1), (Refusal::OutsideWindow, 2)])
+    );
+    assert_eq!(
+        stats.delivered(),
+        BTreeMap::from([
+            (("LIID-BATCH".to_owned(), "LEA-1 HI2".to_owned()), 1),
+            (("LIID-BATCH".to_owned(), "LEA-1 HI3".to_owned()), 3),
+        ])
+    );
+    drained(&m).await;
+    // Numbered per (LIID, CIN) from 0 without gaps: CIN 5 got 0 and 1 on HI3, CIN 6 got 0.
+    let summary = a.receiver.summary();
+    let liid = &summary.liids[&task.liid];
+    assert_eq!((liid.iri, liid.cc, liid.gaps, liid.repeats), (1, 3, 0, 0));
+    let pcap = std::fs::read(liid.pcap_path.as_ref().unwrap()).unwrap();
+    // The three packets, in batch order, after the global header.
+    let mut at_offset = 24;
+    for n in [2u8, 4, 5] {
+        let len = packet(n).len();
+        let data = &pcap[at_offset + 16..at_offset + 16 + len];
+        assert_eq!(data, &packet(n)[..], "packet {n}");
+        at_offset += 16 + len;
+    }
+    assert_eq!(at_offset, pcap.len());
+    m.shutdown().await;
+}

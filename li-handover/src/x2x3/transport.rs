@@ -3,11 +3,21 @@
 //!
 //! # Sender (point of interception)
 //!
-//! [`X2X3Sender::send`] never blocks: it puts an encoded X2 or X3 PDU into a bounded queue
-//! ([`SenderConfig::queue_capacity`] PDUs). When the queue is full the PDU is dropped, counted
-//! in [`SenderStats::dropped`] and reported by a `warn` line naming the link and the count (at
-//! most one per second from [`X2X3Sender::send`]; the drops not yet reported are reported again
-//! when the link connects and when it stops), so a drop is never silent.
+//! An [`X2X3Sender`] queues encoded X2/X3 PDUs, singly ([`X2X3Sender::send`]) or laid end to
+//! end in a [`PduBatch`] (one allocation and one queue operation for many PDUs), in a queue
+//! bounded by [`SenderConfig::queue_capacity`] PDUs. What happens when it is full is the
+//! caller's choice:
+//!
+//! - **Drop** ([`X2X3Sender::send`], [`X2X3Sender::try_send_batch`]), for a source that cannot
+//!   wait (live capture: the wire does not slow down). The PDUs are dropped, counted in
+//!   [`SenderStats::dropped`] and reported by a `warn` line naming the link and the count (at
+//!   most one per second; the drops not yet reported are reported again when the link
+//!   connects and when it stops), so a drop is never silent.
+//! - **Wait** ([`X2X3Sender::wait_for_room`] before producing, then
+//!   [`X2X3Sender::send_batch`]), for a source that can (a capture file): the producer slows
+//!   down to what the link and the mediator take, end to end, and nothing is dropped.
+//!   `send_batch` itself never drops; it may pass the bound by the batch it is given, so the
+//!   queue holds at most the capacity plus one batch per producer.
 //!
 //! A background task connects with mutual TLS ([`tls::connect`]), writes the queued PDUs in
 //! order, several per TLS write, and sends a Keepalive (clause 6.2.4) every
@@ -75,7 +85,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
@@ -88,8 +98,8 @@ use crate::tls::{self, Refusal, TlsError};
 /// The default [`SenderConfig::queue_capacity`]: 65,536 PDUs.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 65_536;
 
-/// PDUs taken from the queue per TLS write, at most.
-const MAX_BATCH: usize = 512;
+/// Batches taken from the queue per TLS write, at most.
+const MAX_BATCHES: usize = 256;
 
 /// The largest PDU the sender accepts from the mediator (it sends only keepalive acks).
 const MAX_MEDIATOR_PDU: usize = 64 * 1024;
@@ -169,7 +179,7 @@ impl std::fmt::Debug for SenderConfig {
 
 /// Counters of one link (monotonic, relaxed atomics), shared with whoever monitors it.
 ///
-/// Every PDU offered to [`X2X3Sender::send`] is either `queued` or `dropped`; every queued
+/// Every PDU offered to [`X2X3Sender::send`] or a batch method is either `queued` or `dropped`; every queued
 /// PDU is eventually `sent` unless it was still queued at [`SenderHandle::shutdown`].
 #[derive(Debug, Default)]
 pub struct SenderStats {
@@ -275,11 +285,75 @@ pub enum TransportError {
     Io(#[from] io::Error),
 }
 
-/// The probe side of an X2/X3 link: a cheap, cloneable, never-blocking handle on the queue
-/// of a background task that delivers it. See the [module documentation](self).
+/// Encoded X2/X3 PDUs laid end to end, queued with one operation
+/// ([`X2X3Sender::send_batch`], [`X2X3Sender::try_send_batch`]). Encode straight into it
+/// with [`PduBatch::push_with`]; no allocation per PDU.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PduBatch {
+    bytes: Vec<u8>,
+    pdus: u64,
+}
+
+impl PduBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty batch with room for `bytes` octets.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Self {
+            bytes: Vec::with_capacity(bytes),
+            pdus: 0,
+        }
+    }
+
+    /// Appends one PDU that `encode` writes at the end of the buffer. When it fails, what it
+    /// wrote is removed and the batch is as before.
+    pub fn push_with<E>(
+        &mut self,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let len = self.bytes.len();
+        match encode(&mut self.bytes) {
+            Ok(()) => {
+                self.pdus += 1;
+                Ok(())
+            }
+            Err(e) => {
+                self.bytes.truncate(len);
+                Err(e)
+            }
+        }
+    }
+
+    /// Appends one encoded PDU.
+    pub fn push(&mut self, pdu: &[u8]) {
+        self.bytes.extend_from_slice(pdu);
+        self.pdus += 1;
+    }
+
+    /// PDUs in the batch.
+    pub fn len(&self) -> u64 {
+        self.pdus
+    }
+
+    /// No PDU in the batch.
+    pub fn is_empty(&self) -> bool {
+        self.pdus == 0
+    }
+
+    /// The PDUs, end to end.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// The probe side of an X2/X3 link: a cheap, cloneable handle on the queue of a background
+/// task that delivers it. See the [module documentation](self).
 #[derive(Clone, Debug)]
 pub struct X2X3Sender {
-    queue: mpsc::Sender<Vec<u8>>,
+    queue: mpsc::UnboundedSender<PduBatch>,
     shared: Arc<Shared>,
 }
 
@@ -297,6 +371,12 @@ pub struct SenderHandle {
 struct Shared {
     name: String,
     stats: SenderStats,
+    /// The bound of the queue, in PDUs.
+    capacity: u64,
+    /// PDUs in the queue (accepted, not yet taken by the task).
+    depth: AtomicU64,
+    /// Signalled whenever the task takes PDUs from the queue, and when it stops.
+    room: Notify,
     /// Reference point of `last_drop_warn_ms`.
     epoch: Instant,
     /// Milliseconds since `epoch` of the last drop warning; `u64::MAX` for none yet.
@@ -309,10 +389,13 @@ impl X2X3Sender {
     /// Starts the link's background task (on the current tokio runtime) and returns the
     /// sending side and the handle controlling the task.
     pub fn spawn(config: SenderConfig) -> (Self, SenderHandle) {
-        let (queue, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let (queue, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             name: config.name.clone(),
             stats: SenderStats::default(),
+            capacity: u64::try_from(config.queue_capacity.max(1)).unwrap_or(u64::MAX),
+            depth: AtomicU64::new(0),
+            room: Notify::new(),
             epoch: Instant::now(),
             last_drop_warn_ms: AtomicU64::new(u64::MAX),
             reported_drops: AtomicU64::new(0),
@@ -331,17 +414,78 @@ impl X2X3Sender {
     /// Queues one encoded X2 or X3 PDU; never blocks. Returns `false` when the PDU was dropped
     /// because the queue is full (counted and logged) or the link has been shut down.
     pub fn send(&self, pdu: Vec<u8>) -> bool {
-        match self.queue.try_send(pdu) {
+        self.try_send_batch(PduBatch {
+            bytes: pdu,
+            pdus: 1,
+        })
+    }
+
+    /// Queues a batch if the queue has room for all of it; never blocks. Returns `false` when
+    /// the whole batch was dropped because the queue is full (counted and logged) or the link
+    /// has been shut down.
+    pub fn try_send_batch(&self, batch: PduBatch) -> bool {
+        let n = batch.pdus;
+        if n == 0 {
+            return true;
+        }
+        let depth = self.shared.depth.fetch_add(n, Ordering::AcqRel);
+        if depth.saturating_add(n) > self.shared.capacity {
+            self.shared.depth.fetch_sub(n, Ordering::AcqRel);
+            self.dropped(n);
+            return false;
+        }
+        self.enqueue(batch)
+    }
+
+    /// Queues a batch whatever the queue's depth (wait for room first with
+    /// [`X2X3Sender::wait_for_room`] to keep within the bound); never blocks. Returns `false`
+    /// (the batch counted as dropped) only when the link has been shut down.
+    pub fn send_batch(&self, batch: PduBatch) -> bool {
+        if batch.pdus == 0 {
+            return true;
+        }
+        self.shared.depth.fetch_add(batch.pdus, Ordering::AcqRel);
+        self.enqueue(batch)
+    }
+
+    /// Waits until the queue has room for `pdus` more PDUs (or is empty, for a batch larger
+    /// than the whole queue). Returns `false` when the link has stopped: nothing will be
+    /// taken from the queue any more.
+    pub async fn wait_for_room(&self, pdus: u64) -> bool {
+        let want = self.shared.capacity.saturating_sub(pdus);
+        loop {
+            let room = self.shared.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            if self.queue.is_closed() {
+                return false;
+            }
+            let depth = self.shared.depth.load(Ordering::Acquire);
+            if depth <= want || depth == 0 {
+                return true;
+            }
+            room.await;
+        }
+    }
+
+    fn enqueue(&self, batch: PduBatch) -> bool {
+        let n = batch.pdus;
+        match self.queue.send(batch) {
             Ok(()) => {
-                SenderStats::add(&self.shared.stats.queued, 1);
+                SenderStats::add(&self.shared.stats.queued, n);
                 true
             }
-            Err(mpsc::error::TrySendError::Full(_) | mpsc::error::TrySendError::Closed(_)) => {
-                SenderStats::add(&self.shared.stats.dropped, 1);
-                self.shared.warn_drops_rate_limited();
+            Err(_) => {
+                self.shared.depth.fetch_sub(n, Ordering::AcqRel);
+                self.dropped(n);
                 false
             }
         }
+    }
+
+    fn dropped(&self, n: u64) {
+        SenderStats::add(&self.shared.stats.dropped, n);
+        self.shared.warn_drops_rate_limited();
     }
 
     /// The link's counters.
@@ -351,9 +495,12 @@ impl X2X3Sender {
 
     /// PDUs waiting in the queue.
     pub fn queue_len(&self) -> usize {
-        self.queue
-            .max_capacity()
-            .saturating_sub(self.queue.capacity())
+        usize::try_from(self.shared.depth.load(Ordering::Relaxed)).unwrap_or(usize::MAX)
+    }
+
+    /// The bound of the queue, in PDUs ([`SenderConfig::queue_capacity`]).
+    pub fn capacity(&self) -> u64 {
+        self.shared.capacity
     }
 }
 
@@ -408,6 +555,12 @@ impl Shared {
             warn_dropped(&self.name, dropped, dropped - before);
         }
     }
+
+    /// PDUs were taken from the queue: wake producers waiting for room.
+    fn taken(&self, n: u64) {
+        self.depth.fetch_sub(n, Ordering::AcqRel);
+        self.room.notify_waiters();
+    }
 }
 
 /// The drop warning (a function of its own so that tests can make sure its callsite is
@@ -430,7 +583,7 @@ enum End {
 /// The background task: connects, delivers, reconnects.
 async fn run_sender(
     config: SenderConfig,
-    mut rx: mpsc::Receiver<Vec<u8>>,
+    mut rx: mpsc::UnboundedReceiver<PduBatch>,
     mut stop: watch::Receiver<bool>,
     shared: Arc<Shared>,
 ) {
@@ -449,7 +602,8 @@ async fn run_sender(
                 let acked_before = stats.keepalives_acked.load(Ordering::Relaxed);
                 SenderStats::add(&stats.connects, 1);
                 stats.connected.store(true, Ordering::Relaxed);
-                info!(link = %config.name, addr = %config.addr, queued = rx.len(), "connected");
+                let queued = shared.depth.load(Ordering::Relaxed);
+                info!(link = %config.name, addr = %config.addr, queued, "connected");
                 shared.warn_drops();
                 let result = deliver(
                     &config,
@@ -500,7 +654,12 @@ async fn run_sender(
             () = sleep(delay) => {}
         }
     }
-    let discarded = rx.len();
+    rx.close();
+    let mut discarded = 0;
+    while let Ok(batch) = rx.try_recv() {
+        discarded += batch.pdus;
+    }
+    shared.taken(discarded);
     if discarded > 0 {
         warn!(link = %config.name, discarded, "link stopped with PDUs still queued; discarded");
     }
@@ -532,7 +691,7 @@ async fn deliver(
     config: &SenderConfig,
     shared: &Shared,
     stream: ClientStream,
-    rx: &mut mpsc::Receiver<Vec<u8>>,
+    rx: &mut mpsc::UnboundedReceiver<PduBatch>,
     stop: &mut watch::Receiver<bool>,
     keepalive_seq: &mut u32,
 ) -> Result<End, TransportError> {
@@ -543,7 +702,7 @@ async fn deliver(
     let mut reader = JoinSet::new();
     reader.spawn(read_mediator(rd, ack_tx));
 
-    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(MAX_BATCH);
+    let mut batch: Vec<PduBatch> = Vec::with_capacity(MAX_BATCHES);
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut outstanding: Option<Outstanding> = None;
     // PDUs written and not yet covered by an acknowledged keepalive.
@@ -588,7 +747,7 @@ async fn deliver(
                 });
                 next_keepalive = Instant::now() + config.keepalive_interval;
             }
-            n = rx.recv_many(&mut batch, MAX_BATCH) => {
+            n = rx.recv_many(&mut batch, MAX_BATCHES) => {
                 if n == 0 {
                     break confirm_and_close(config, &mut wr, &mut acks, keepalive_seq)
                         .await
@@ -598,10 +757,12 @@ async fn deliver(
                         });
                 }
                 buf.clear();
-                for pdu in batch.drain(..) {
-                    buf.extend_from_slice(&pdu);
+                let mut n = 0;
+                for pdus in batch.drain(..) {
+                    buf.extend_from_slice(&pdus.bytes);
+                    n += pdus.pdus;
                 }
-                let n = n as u64;
+                shared.taken(n);
                 SenderStats::add(&stats.sent, n);
                 unconfirmed += n;
                 if let Err(e) = write(config, &mut wr, &buf).await {
@@ -855,8 +1016,9 @@ pub async fn serve(
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Forwarded {
-    /// An X2 or X3 PDU from the probe at this address.
-    Pdu(SocketAddr, Pdu),
+    /// X2 and X3 PDUs from the probe at this address, in stream order: everything framed
+    /// from one read of the connection (one message for many PDUs).
+    Pdus(SocketAddr, Vec<Pdu>),
     /// A keepalive arrived after the PDUs forwarded before it on its connection. Answer
     /// (send `()`) once they are taken over durably; only then is the keepalive
     /// acknowledged, which is what tells the probe they arrived.
@@ -880,11 +1042,24 @@ impl Sink {
         }
     }
 
-    /// Forwards a PDU; `false` when the consumer is gone.
-    async fn pdu(&self, peer: SocketAddr, pdu: Pdu) -> bool {
+    /// Forwards the PDUs (emptying `pdus`); `false` when the consumer is gone.
+    async fn pdus(&self, peer: SocketAddr, pdus: &mut Vec<Pdu>) -> bool {
+        if pdus.is_empty() {
+            return true;
+        }
         match self {
-            Self::Plain(tx) => tx.send((peer, pdu)).await.is_ok(),
-            Self::Confirmed(tx) => tx.send(Forwarded::Pdu(peer, pdu)).await.is_ok(),
+            Self::Plain(tx) => {
+                for pdu in pdus.drain(..) {
+                    if tx.send((peer, pdu)).await.is_err() {
+                        return false;
+                    }
+                }
+                true
+            }
+            Self::Confirmed(tx) => {
+                let batch = std::mem::replace(pdus, Vec::with_capacity(pdus.capacity()));
+                tx.send(Forwarded::Pdus(peer, batch)).await.is_ok()
+            }
         }
     }
 
@@ -962,6 +1137,8 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
     } = settings;
     let mut copies_dropped = DroppedCopies { peer, count: 0 };
     let mut buf = BytesMut::with_capacity(64 * 1024);
+    // The X2/X3 PDUs framed from the last read, forwarded together.
+    let mut pdus: Vec<Pdu> = Vec::new();
     // Stream offset of the start of `buf`.
     let mut offset = 0u64;
     loop {
@@ -970,6 +1147,8 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
                 Ok(Some(len)) => len,
                 Ok(None) => break,
                 Err(e) => {
+                    // What framed before the error is forwarded; nothing after it.
+                    let _ = out.pdus(peer, &mut pdus).await;
                     warn!(listener = LISTENER, %peer, offset, error = %e,
                         "unframeable X2/X3 stream; closing the connection");
                     return (format!("framing error: {e}"), offset);
@@ -995,17 +1174,16 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
                 }
             };
             match pdu.pdu_type {
-                PduType::X2 | PduType::X3 => {
-                    if !out.pdu(peer, pdu).await {
-                        return ("the consumer is gone".into(), offset);
-                    }
-                }
+                PduType::X2 | PduType::X3 => pdus.push(pdu),
                 PduType::Keepalive => {
                     let Some(sequence) = pdu.sequence_number() else {
                         warn!(listener = LISTENER, %peer, offset = at,
                             "keepalive without a Sequence Number ignored");
                         continue;
                     };
+                    if !out.pdus(peer, &mut pdus).await {
+                        return ("the consumer is gone".into(), offset);
+                    }
                     // Everything before the keepalive must be taken over first.
                     if let Err(why) = out.barrier(ACK_WRITE_TIMEOUT).await {
                         warn!(listener = LISTENER, %peer, offset = at, reason = why,
@@ -1031,6 +1209,9 @@ async fn read_probe<S: AsyncRead + AsyncWrite>(
                         "unexpected PDU type ignored");
                 }
             }
+        }
+        if !out.pdus(peer, &mut pdus).await {
+            return ("the consumer is gone".into(), offset);
         }
         if buf.capacity() - buf.len() < 16 * 1024 {
             buf.reserve(64 * 1024);
@@ -1363,6 +1544,91 @@ mod tests {
         timeout(WAIT, handle.shutdown()).await.unwrap();
     }
 
+    fn batch_of(seqs: std::ops::Range<u32>) -> PduBatch {
+        let mut batch = PduBatch::new();
+        for seq in seqs {
+            batch.push(&x3_pdu(seq));
+        }
+        batch
+    }
+
+    #[tokio::test]
+    async fn a_producer_waiting_for_room_loses_nothing_and_stays_within_the_bound() {
+        let f = fixture();
+        let addr = free_addr().await;
+        let mut cfg = f.config("X3 backpressure", addr);
+        cfg.queue_capacity = 64;
+        let (sender, handle) = X2X3Sender::spawn(cfg);
+        let producer = {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let mut deepest = 0;
+                for chunk in 0..125u32 {
+                    assert!(sender.wait_for_room(16).await);
+                    assert!(sender.send_batch(batch_of(chunk * 16..(chunk + 1) * 16)));
+                    deepest = deepest.max(sender.queue_len());
+                }
+                deepest
+            })
+        };
+        // The mediator is down: the producer stops at the bound instead of dropping.
+        wait_until("the queue to fill", || sender.queue_len() >= 64).await;
+        assert!(!producer.is_finished());
+        assert_eq!(sender.stats().snapshot().dropped, 0);
+        let (_, mut rx, _mediator) = f.mediator(addr).await;
+        receive(&mut rx, 0..2000).await;
+        let deepest = timeout(WAIT, producer).await.unwrap().unwrap();
+        assert!(deepest <= 64, "the queue held {deepest} PDUs");
+        let stats = handle.stats().snapshot();
+        assert_eq!((stats.queued, stats.sent, stats.dropped), (2000, 2000, 0));
+        drop(sender);
+        timeout(WAIT, handle.join()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_batch_without_room_is_dropped_whole_and_counted() {
+        let f = fixture();
+        let addr = free_addr().await;
+        let mut cfg = f.config("X3 try", addr);
+        cfg.queue_capacity = 10;
+        let (sender, handle) = X2X3Sender::spawn(cfg);
+        assert!(sender.try_send_batch(batch_of(0..8)));
+        assert!(!sender.try_send_batch(batch_of(8..16)));
+        assert!(sender.try_send_batch(batch_of(16..18)));
+        assert!(
+            sender.try_send_batch(PduBatch::new()),
+            "an empty batch is no drop"
+        );
+        let stats = sender.stats().snapshot();
+        assert_eq!((stats.queued, stats.dropped), (10, 8));
+        assert_eq!(sender.queue_len(), 10);
+        let (_, mut rx, _mediator) = f.mediator(addr).await;
+        receive(&mut rx, 0..8).await;
+        receive(&mut rx, 16..18).await;
+        timeout(WAIT, handle.shutdown()).await.unwrap();
+        assert!(!sender.wait_for_room(1).await, "a stopped link has no room");
+    }
+
+    #[test]
+    fn a_failed_encoding_leaves_the_batch_as_it_was() {
+        let mut batch = batch_of(0..2);
+        let before = batch.clone();
+        let failed: Result<(), &str> = batch.push_with(|buf| {
+            buf.extend_from_slice(b"half a PDU");
+            Err("no")
+        });
+        assert!(failed.is_err());
+        assert_eq!(batch, before);
+        batch
+            .push_with(|buf| {
+                buf.extend_from_slice(&x3_pdu(2));
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        assert_eq!(batch.len(), 3);
+        assert_eq!(batch.as_bytes(), batch_of(0..3).as_bytes());
+    }
+
     #[tokio::test]
     async fn shutdown_discards_the_queue_and_returns_promptly() {
         let f = fixture();
@@ -1456,9 +1722,11 @@ mod tests {
                 let mut barriers = 0;
                 while let Some(item) = rx.recv().await {
                     match item {
-                        Forwarded::Pdu(_, _) => {
-                            sleep(Duration::from_millis(5)).await;
-                            taken.fetch_add(1, Ordering::SeqCst);
+                        Forwarded::Pdus(_, pdus) => {
+                            for _ in &pdus {
+                                sleep(Duration::from_millis(5)).await;
+                                taken.fetch_add(1, Ordering::SeqCst);
+                            }
                         }
                         Forwarded::Barrier(done) => {
                             barriers += 1;
