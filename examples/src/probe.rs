@@ -47,7 +47,9 @@ use li_core::{Cin, DestinationId, InterceptRecord, Task, Timestamp, Xid};
 use li_handover::x1::transport::X1ServerConfig;
 use li_handover::x1::{DeliveryType, DestinationDetails, TaskDetails};
 use li_handover::x2x3::X3IpPacketEncoder;
-use li_handover::x2x3::transport::{SenderConfig, SenderHandle, SenderStatsSnapshot, X2X3Sender};
+use li_handover::x2x3::transport::{
+    PduBatch, SenderConfig, SenderHandle, SenderStatsSnapshot, X2X3Sender,
+};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -213,6 +215,21 @@ struct State {
     /// Probe time of the last [`Classifier::advance`].
     last_advance: Timestamp,
     scratch: Vec<InterceptRecord>,
+    /// The X2/X3 PDUs encoded during the current hold of the state lock, per destination;
+    /// queued by [`State::flush`] before the lock is released (so PDUs reach each
+    /// destination's queue in the order their sequence numbers were taken).
+    batches: BTreeMap<DestinationId, PduBatch>,
+}
+
+/// What [`State::flush`] does when a destination's queue is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WhenFull {
+    /// Queue anyway (the producer waits for room before producing: a file replay; or the
+    /// records are few: X1 and clock events). Nothing is dropped.
+    Queue,
+    /// Drop and count (live capture: the wire does not wait).
+    #[cfg_attr(not(all(feature = "live", target_os = "linux")), allow(dead_code))]
+    Drop,
 }
 
 /// Frame counters of one capture interface.
@@ -290,6 +307,7 @@ impl Probe {
                     },
                     last_advance: Timestamp::UNIX_EPOCH,
                     scratch: Vec::new(),
+                    batches: BTreeMap::new(),
                 }),
                 active_tasks: watch::channel(0).0,
                 cancel: AtomicBool::new(false),
@@ -353,6 +371,7 @@ impl Probe {
         let mut state = self.lock();
         let now = state.clock.now();
         state.advance(now, &self.inner);
+        state.flush(WhenFull::Queue);
     }
 
     /// Calls [`Probe::tick`] every [`TICK`] until `shutdown` turns true.
@@ -593,31 +612,46 @@ impl Probe {
         self.inner.active_tasks.send_replace(state.tasks.len());
     }
 
-    /// Classifies one frame seen on `interface` at `time` and sends what it yields.
+    /// Classifies one frame seen on `interface` at `time` and sends what it yields; PDUs
+    /// that find their destination's queue full are dropped and counted (live capture).
+    #[cfg(all(feature = "live", target_os = "linux"))]
     fn process_frame(&self, interface: &str, time: Timestamp, link: LinkType, data: &[u8]) {
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        let before = state.classifier.stats();
-        let mut out = std::mem::take(&mut state.scratch);
-        state.classifier.classify(time, link, data, &mut out);
-        let after = state.classifier.stats();
-        let counters = match state.interfaces.get_mut(interface) {
-            Some(c) => c,
-            None => state.interfaces.entry(interface.to_owned()).or_default(),
+        let mut state = self.lock();
+        state.classify_frame(interface, time, link, data, &self.inner);
+        state.flush(WhenFull::Drop);
+    }
+
+    /// Waits (blocking the calling thread, a replay's) until every destination's queue has
+    /// room for `pdus` more PDUs: the backpressure that makes a file replay slow down to
+    /// what the links and the mediator take instead of dropping. Returns `false` when the
+    /// probe is shutting down.
+    fn wait_for_room(&self, pdus: u64) -> bool {
+        let full: Vec<X2X3Sender> = self
+            .lock()
+            .destinations
+            .values()
+            .filter(|d| (d.sender.queue_len() as u64).saturating_add(pdus) > d.sender.capacity())
+            .map(|d| d.sender.clone())
+            .collect();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return !self.cancelled();
         };
-        counters.frames += 1;
-        counters.not_ip += after.not_ip.saturating_sub(before.not_ip);
-        counters.malformed += after.malformed.saturating_sub(before.malformed);
-        counters.matched += after.matched.saturating_sub(before.matched);
-        if time
-            .duration_since(state.last_advance)
-            .is_some_and(|d| d >= TICK)
-        {
-            state.last_advance = time;
-            state.classifier.advance(time, &mut out);
+        for sender in full {
+            loop {
+                if self.cancelled() {
+                    return false;
+                }
+                // In slices, to notice a shutdown.
+                match runtime.block_on(tokio::time::timeout(
+                    Duration::from_millis(200),
+                    sender.wait_for_room(pdus),
+                )) {
+                    Ok(_) => break,
+                    Err(_) => continue,
+                }
+            }
         }
-        state.dispatch(&mut out, &self.inner);
-        state.scratch = out;
+        !self.cancelled()
     }
 
     /// Starts a replay: the clock follows its frames.
@@ -634,13 +668,6 @@ impl Probe {
         if let Some(last) = state.clock.replay.take() {
             state.clock.floor = state.clock.floor.max(last);
         }
-    }
-
-    /// Sets the replay clock to a frame's time.
-    fn replay_clock(&self, time: Timestamp) {
-        let mut state = self.lock();
-        let latest = state.clock.replay.map_or(time, |t| t.max(time));
-        state.clock.replay = Some(latest);
     }
 
     fn cancelled(&self) -> bool {
@@ -676,6 +703,60 @@ impl Clock {
 }
 
 impl State {
+    /// Sets the replay clock to a frame's time.
+    fn replay_clock(&mut self, time: Timestamp) {
+        let latest = self.clock.replay.map_or(time, |t| t.max(time));
+        self.clock.replay = Some(latest);
+    }
+
+    /// Classifies one frame and encodes what it yields into the pending batches.
+    fn classify_frame(
+        &mut self,
+        interface: &str,
+        time: Timestamp,
+        link: LinkType,
+        data: &[u8],
+        inner: &Inner,
+    ) {
+        let before = self.classifier.stats();
+        let mut out = std::mem::take(&mut self.scratch);
+        self.classifier.classify(time, link, data, &mut out);
+        let after = self.classifier.stats();
+        let counters = match self.interfaces.get_mut(interface) {
+            Some(c) => c,
+            None => self.interfaces.entry(interface.to_owned()).or_default(),
+        };
+        counters.frames += 1;
+        counters.not_ip += after.not_ip.saturating_sub(before.not_ip);
+        counters.malformed += after.malformed.saturating_sub(before.malformed);
+        counters.matched += after.matched.saturating_sub(before.matched);
+        if time
+            .duration_since(self.last_advance)
+            .is_some_and(|d| d >= TICK)
+        {
+            self.last_advance = time;
+            self.classifier.advance(time, &mut out);
+        }
+        self.dispatch(&mut out, inner);
+        self.scratch = out;
+    }
+
+    /// Queues the pending batches on their destinations' links.
+    fn flush(&mut self, when_full: WhenFull) {
+        if self.batches.is_empty() {
+            return;
+        }
+        for (did, batch) in std::mem::take(&mut self.batches) {
+            let Some(dest) = self.destinations.get(&did) else {
+                continue;
+            };
+            match when_full {
+                WhenFull::Queue => dest.sender.send_batch(batch),
+                WhenFull::Drop => dest.sender.try_send_batch(batch),
+            };
+        }
+    }
+
     /// Advances the classifier to `now` and sends what it yields.
     fn advance(&mut self, now: Timestamp, inner: &Inner) {
         let mut out = std::mem::take(&mut self.scratch);
@@ -711,16 +792,12 @@ impl State {
                         else {
                             continue;
                         };
-                        let mut pdu = Vec::with_capacity(
-                            li_handover::x2x3::X3_IP_HEADER_LEN + cc.payload.len(),
-                        );
                         let sequence = dest.take_sequence();
-                        match encoder.encode(&mut pdu, sequence, timestamp, direction, &cc.payload)
-                        {
-                            Ok(()) => {
-                                task.x3_pdus += 1;
-                                dest.sender.send(pdu);
-                            }
+                        let batch = self.batches.entry(*did).or_insert_with(new_batch);
+                        match batch.push_with(|out| {
+                            encoder.encode(out, sequence, timestamp, direction, &cc.payload)
+                        }) {
+                            Ok(()) => task.x3_pdus += 1,
                             Err(error) => {
                                 debug!(%xid, %error, "CC record not encodable as X3");
                                 inner.unencodable.fetch_add(1, Ordering::Relaxed);
@@ -740,11 +817,9 @@ impl State {
                         };
                         let sequence = dest.take_sequence();
                         let pdu = encode::x2_pdu(xid, iri.cin, sequence, timestamp, &payload);
-                        match pdu.encode() {
-                            Ok(bytes) => {
-                                task.x2_pdus += 1;
-                                dest.sender.send(bytes);
-                            }
+                        let batch = self.batches.entry(*did).or_insert_with(new_batch);
+                        match batch.push_with(|out| pdu.encode_into(out)) {
+                            Ok(()) => task.x2_pdus += 1,
                             Err(error) => {
                                 debug!(%xid, %error, "IRI record not encodable as X2");
                                 inner.unencodable.fetch_add(1, Ordering::Relaxed);
@@ -785,6 +860,7 @@ impl State {
         self.classifier.activate(task, now, &mut out);
         self.dispatch(&mut out, inner);
         self.scratch = out;
+        self.flush(WhenFull::Queue);
     }
 
     /// Deactivates a task at the probe's clock and sends its end records; false if unknown.
@@ -797,10 +873,16 @@ impl State {
         self.classifier.deactivate(xid, now, &mut out);
         self.dispatch(&mut out, inner);
         self.scratch = out;
+        self.flush(WhenFull::Queue);
         self.tasks.remove(&xid);
         self.encoders.retain(|(x, _), _| *x != xid);
         true
     }
+}
+
+/// A destination's batch for one hold of the state lock.
+fn new_batch() -> PduBatch {
+    PduBatch::with_capacity(16 * 1024)
 }
 
 /// The sender totals of the live destinations and of those removed.

@@ -7,10 +7,14 @@ use li_capture::source::FileReader;
 use li_core::Timestamp;
 use tracing::{info, warn};
 
-use super::{Probe, ProbeError, wall_clock};
+use super::{Probe, ProbeError, WhenFull, wall_clock};
 
 /// How often a long replay logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Frames a full-speed replay classifies under one hold of the probe's state lock, their
+/// X2/X3 PDUs queued together.
+const CHUNK_FRAMES: usize = 256;
 
 /// The longest a paced replay sleeps before looking whether it was cancelled.
 const SLEEP_SLICE: Duration = Duration::from_millis(200);
@@ -128,51 +132,71 @@ impl Probe {
         let mut frames_at_progress = 0u64;
         info!(file = %shown, pace = options.pace, rebase = options.rebase, "replay started");
         self.begin_replay();
-        loop {
+        'replay: loop {
+            // Backpressure: a file can wait, so the replay waits until every destination's
+            // queue has room for what a chunk may yield, instead of dropping.
+            if !self.wait_for_room(CHUNK_FRAMES as u64) {
+                report.cancelled = true;
+                break;
+            }
+            // A chunk of frames under one hold of the state lock, queued together; a paced
+            // replay goes frame by frame (it sleeps between them, never holding the lock).
+            let chunk = if options.pace { 1 } else { CHUNK_FRAMES };
+            let mut state = self.lock();
+            for _ in 0..chunk {
+                let frame = match reader.next_frame() {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => {
+                        state.flush(WhenFull::Queue);
+                        break 'replay;
+                    }
+                    Err(e) if !e.is_fatal() => {
+                        report.skipped_records += 1;
+                        warn!(file = %shown, error = %e, "capture record skipped");
+                        continue;
+                    }
+                    Err(e) => {
+                        warn!(file = %shown, error = %e, "replay ended early");
+                        report.error = Some(e.to_string());
+                        state.flush(WhenFull::Queue);
+                        break 'replay;
+                    }
+                };
+                let (file0, stamped0) = *first.get_or_insert_with(|| {
+                    let base = match (options.rebase, options.rebase_to) {
+                        (false, _) => frame.timestamp,
+                        (true, Some(t)) => t,
+                        (true, None) => wall_clock(),
+                    };
+                    (frame.timestamp, base)
+                });
+                let stamped = shift(frame.timestamp, file0, stamped0);
+                if options.pace
+                    && let Some(offset) = frame.timestamp.duration_since(file0)
+                {
+                    drop(state);
+                    let due = started + offset;
+                    loop {
+                        let now = Instant::now();
+                        if now >= due || self.cancelled() {
+                            break;
+                        }
+                        std::thread::sleep((due - now).min(SLEEP_SLICE));
+                    }
+                    state = self.lock();
+                }
+                state.replay_clock(stamped);
+                state.classify_frame(&label, stamped, frame.link, frame.data, &self.inner);
+                report.frames += 1;
+                report.first_timestamp.get_or_insert(stamped);
+                report.last_timestamp = Some(stamped);
+            }
+            state.flush(WhenFull::Queue);
+            drop(state);
             if self.cancelled() {
                 report.cancelled = true;
                 break;
             }
-            let frame = match reader.next_frame() {
-                Ok(Some(frame)) => frame,
-                Ok(None) => break,
-                Err(e) if !e.is_fatal() => {
-                    report.skipped_records += 1;
-                    warn!(file = %shown, error = %e, "capture record skipped");
-                    continue;
-                }
-                Err(e) => {
-                    warn!(file = %shown, error = %e, "replay ended early");
-                    report.error = Some(e.to_string());
-                    break;
-                }
-            };
-            let (file0, stamped0) = *first.get_or_insert_with(|| {
-                let base = match (options.rebase, options.rebase_to) {
-                    (false, _) => frame.timestamp,
-                    (true, Some(t)) => t,
-                    (true, None) => wall_clock(),
-                };
-                (frame.timestamp, base)
-            });
-            let stamped = shift(frame.timestamp, file0, stamped0);
-            if options.pace
-                && let Some(offset) = frame.timestamp.duration_since(file0)
-            {
-                let due = started + offset;
-                loop {
-                    let now = Instant::now();
-                    if now >= due || self.cancelled() {
-                        break;
-                    }
-                    std::thread::sleep((due - now).min(SLEEP_SLICE));
-                }
-            }
-            self.replay_clock(stamped);
-            self.process_frame(&label, stamped, frame.link, frame.data);
-            report.frames += 1;
-            report.first_timestamp.get_or_insert(stamped);
-            report.last_timestamp = Some(stamped);
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 let elapsed = last_progress.elapsed().as_secs_f64();
                 let rate = (report.frames - frames_at_progress) as f64 / elapsed.max(1e-9);

@@ -641,7 +641,7 @@ async fn paced_replay_takes_the_capture_duration_and_keeps_gaps() {
 }
 
 #[tokio::test]
-async fn a_full_queue_drops_and_counts() {
+async fn a_replay_waits_for_room_instead_of_dropping() {
     let dir = tempfile::tempdir().unwrap();
     let probe = plain_probe(1);
     // A destination nobody listens on: the link never connects, the queue fills.
@@ -669,25 +669,40 @@ async fn a_full_queue_drops_and_counts() {
 
     let start = wall_clock();
     let path = tiny_pcap(dir.path(), start, 4, Duration::from_millis(1));
-    let report = probe
-        .replay_file(&path, ReplayOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(report.cc_records, 4);
-    // IRI-Begin and 4 CC: one queued, the rest dropped and counted.
+    // IRI-Begin fills the queue of one; the replay must wait, not drop.
+    let replay = {
+        let probe = probe.clone();
+        tokio::spawn(async move { probe.replay_file(&path, ReplayOptions::default()).await })
+    };
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while probe.delivery().queued < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("IRI-Begin queued");
+    assert!(
+        !replay.is_finished(),
+        "the replay cannot end: no room for its CC"
+    );
     let delivery = probe.delivery();
-    assert_eq!(delivery.queued + delivery.dropped, 5);
-    assert!(delivery.dropped >= 3, "{delivery:?}");
-    assert!(!delivery.complete);
+    assert_eq!((delivery.queued, delivery.dropped), (1, 0));
     let registry = Registry::new();
     probe.register_metrics(&registry).unwrap();
     assert!(registry.render().contains(&format!(
-        "li_probe_x2x3_pdus_total{{destination=\"{d}\",outcome=\"dropped\"}} {}",
-        delivery.dropped
+        "li_probe_x2x3_pdus_total{{destination=\"{d}\",outcome=\"dropped\"}} 0"
     )));
+    // Shutting down ends the waiting replay; nothing was dropped.
     let report = probe.shutdown(Duration::from_millis(200)).await;
+    let replayed = tokio::time::timeout(Duration::from_secs(20), replay)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(replayed.cancelled);
+    assert_eq!(replayed.pdus_dropped, 0);
     assert!(!report.complete);
-    assert_eq!(report.dropped, delivery.dropped);
+    assert_eq!(report.dropped, 0);
 }
 
 #[test]
