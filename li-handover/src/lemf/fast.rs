@@ -56,10 +56,15 @@ pub(super) struct FastCc<'a> {
     pub(super) packet: &'a [u8],
 }
 
+/// The LIID and CIN a key stands for.
+type Identity = (Liid, Option<u32>);
+
 /// The per-connection memory of keys the full decoder accepted.
 #[derive(Debug, Default)]
 pub(super) struct FastPath {
-    known: HashMap<Vec<u8>, (Liid, Option<u32>)>,
+    known: HashMap<Vec<u8>, Identity>,
+    /// The key last found in `known`, and its value: consecutive PDUs mostly share it.
+    last: Option<(Vec<u8>, Identity)>,
     /// The key of the last PDU read, when it had the hot shape.
     key: Vec<u8>,
     /// `key` belongs to the last PDU and that PDU had the hot shape.
@@ -74,7 +79,21 @@ impl FastPath {
         self.key.clear();
         let shape = read(frame, &mut self.key)?;
         self.candidate = true;
-        let &(liid, cin) = self.known.get(self.key.as_slice())?;
+        let (liid, cin) = match &mut self.last {
+            Some((key, value)) if *key == self.key => *value,
+            last => {
+                let &value = self.known.get(self.key.as_slice())?;
+                match last {
+                    Some((key, v)) => {
+                        key.clear();
+                        key.extend_from_slice(&self.key);
+                        *v = value;
+                    }
+                    None => *last = Some((self.key.clone(), value)),
+                }
+                value
+            }
+        };
         Some(FastCc {
             liid,
             cin,
@@ -95,6 +114,7 @@ impl FastPath {
         self.candidate = false;
         if self.known.len() >= MAX_KEYS {
             self.known.clear();
+            self.last = None;
         }
         self.known.insert(self.key.clone(), (liid, cin));
     }

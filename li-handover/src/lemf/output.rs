@@ -198,6 +198,8 @@ struct OutFile {
     buf: Vec<u8>,
     /// Written since the last fsync.
     dirty: bool,
+    /// Given data since the last sync.
+    active: bool,
 }
 
 impl OutFile {
@@ -207,6 +209,7 @@ impl OutFile {
             file,
             buf: Vec::new(),
             dirty: false,
+            active: false,
         }
     }
 
@@ -310,6 +313,12 @@ impl Output {
             return Err(error.clone());
         }
         self.write_out_all()?;
+        // A LIID given nothing since the last sync keeps no buffer.
+        for file in self.pcaps.values_mut() {
+            if !std::mem::take(&mut file.active) {
+                file.buf = Vec::new();
+            }
+        }
         if fsync {
             self.records.sync()?;
             for file in self.pcaps.values_mut().chain(self.raw.values_mut()) {
@@ -332,10 +341,6 @@ impl Output {
         }
         for file in self.pcaps.values_mut() {
             file.write_out()?;
-            // An idle LIID keeps no buffer.
-            if file.buf.capacity() > FILE_CHUNK {
-                file.buf = Vec::new();
-            }
         }
         self.buffered = 0;
         Ok(())
@@ -402,6 +407,7 @@ impl Output {
 /// Appends `data` to the file's buffer and writes the buffer out if it is full; returns
 /// the octets written.
 fn append(file: &mut OutFile, data: &[u8]) -> Result<usize, OutputError> {
+    file.active = true;
     file.buf.extend_from_slice(data);
     if file.buf.len() >= FILE_CHUNK {
         file.write_out()
