@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use li_handover::lemf::{Interface, Receiver, ReceiverConfig, Summary};
+use li_handover::lemf::{DELIVERY_LATENCY_BUCKETS, Interface, Receiver, ReceiverConfig, Summary};
 use li_handover::tls::load_server_config;
 use serde::Deserialize;
 use tokio::net::TcpListener;
@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::cli::{TlsFileConfig, start_metrics};
-use crate::metrics::{MetricKind, Registry, Sample};
+use crate::metrics::{HistogramSample, MetricKind, Registry, Sample};
 
 /// `li-lemf` configuration (TOML). See `docs/CONFIGURATION.md`.
 #[derive(Clone, Debug, Deserialize)]
@@ -48,6 +48,11 @@ pub struct LemfConfig {
     /// received). Default false.
     #[serde(default)]
     pub keep_raw: bool,
+    /// Before answering a keep-alive, `sync_data` the output files (everything received
+    /// before the keep-alive is then on disk when the mediator deletes it from its spool).
+    /// Default true; false only writes the records to the operating system first.
+    #[serde(default = "default_fsync")]
+    pub fsync: bool,
     /// Prometheus endpoint (`/metrics`); absent: none.
     #[serde(default)]
     pub metrics_listen: Option<SocketAddr>,
@@ -67,6 +72,9 @@ fn default_idle() -> u64 {
 }
 fn default_max_connections() -> usize {
     64
+}
+fn default_fsync() -> bool {
+    true
 }
 fn default_max_pdu() -> usize {
     li_handover::lemf::DEFAULT_MAX_PDU_LEN
@@ -121,6 +129,7 @@ pub async fn start(
     receiver_config.max_connections = config.max_connections;
     receiver_config.max_pdu_len = config.max_pdu_len;
     receiver_config.keep_raw = config.keep_raw;
+    receiver_config.fsync = config.fsync;
     let receiver = Receiver::new(receiver_config)
         .with_context(|| format!("output directory {}", base.join(&config.out_dir).display()))?;
     let tls = match &config.tls {
@@ -209,5 +218,129 @@ fn register_metrics(
                 .collect()
         })?;
     }
+    const INTERFACES: [(Interface, &str); 2] = [(Interface::Hi2, "hi2"), (Interface::Hi3, "hi3")];
+    let keep_alives = receiver.clone();
+    registry.collector(
+        "li_lemf_keepalives_total",
+        "Keep-alives received (each answered once the records before it are stored), per interface.",
+        MetricKind::Counter,
+        &["interface"],
+        move || {
+            INTERFACES
+                .iter()
+                .map(|&(interface, label)| Sample {
+                    labels: vec![label.into()],
+                    value: keep_alives.interface_stats(interface).keep_alives as f64,
+                })
+                .collect()
+        },
+    )?;
+    let latency = receiver.clone();
+    registry.histogram_collector(
+        "li_lemf_delivery_latency_seconds",
+        "Receive time minus the PSHeader time of each PS-PDU carrying records, per interface.",
+        &["interface"],
+        move || {
+            INTERFACES
+                .iter()
+                .map(|&(interface, label)| {
+                    let h = latency.interface_stats(interface).latency;
+                    HistogramSample {
+                        labels: vec![label.into()],
+                        buckets: DELIVERY_LATENCY_BUCKETS
+                            .iter()
+                            .copied()
+                            .zip(h.buckets)
+                            .collect(),
+                        count: h.count,
+                        sum: h.sum_micros as f64 / 1e6,
+                    }
+                })
+                .collect()
+        },
+    )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use li_asn1::ber::frame_len;
+    use li_asn1::{CcEncoder, HeaderSettings, PayloadDirection, TriPayload};
+    use li_core::{Cin, Liid, OperatorId, Timestamp};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    async fn scrape(addr: SocketAddr) -> String {
+        let mut sock = TcpStream::connect(addr).await.unwrap();
+        sock.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut text = String::new();
+        sock.read_to_string(&mut text).await.unwrap();
+        text
+    }
+
+    #[tokio::test]
+    async fn metrics_count_records_keep_alives_and_latency() {
+        let dir = tempfile::tempdir().unwrap();
+        let config: LemfConfig = toml::from_str(
+            "hi2_listen = \"127.0.0.1:0\"\nhi3_listen = \"127.0.0.1:0\"\n\
+             metrics_listen = \"127.0.0.1:0\"\nfsync = false\n",
+        )
+        .unwrap();
+        assert!(!config.fsync);
+        let (_stop, shutdown) = watch::channel(false);
+        let running = start(&config, dir.path(), shutdown).await.unwrap();
+        assert!(!running.receiver.config().fsync);
+
+        let s = HeaderSettings::new(
+            Liid::new(b"LIID-M").unwrap(),
+            OperatorId::new(b"OP").unwrap(),
+        );
+        // Sent an hour ago: over the last bucket.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let time = Timestamp::from_secs_micros(now - 3600, 0).unwrap();
+        let mut bytes = Vec::new();
+        for seq in 0..3 {
+            CcEncoder::new(&s, Cin::new(1)).encode(
+                seq,
+                time,
+                PayloadDirection::FromTarget,
+                &[
+                    0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+                ],
+                &mut bytes,
+            );
+        }
+        s.tri_pdu(0, time, TriPayload::KeepAlive)
+            .encode_into(&mut bytes);
+        let mut hi3 = TcpStream::connect(running.hi3_addr).await.unwrap();
+        hi3.write_all(&bytes).await.unwrap();
+        let mut answer = Vec::new();
+        while frame_len(&answer, 1 << 20).unwrap().is_none() {
+            assert!(hi3.read_buf(&mut answer).await.unwrap() > 0);
+        }
+
+        let text = scrape(running.metrics_addr.unwrap()).await;
+        for line in [
+            "li_lemf_cc_records_total{liid=\"LIID-M\"} 3\n",
+            "li_lemf_missing_total{liid=\"LIID-M\"} 0\n",
+            "li_lemf_repeats_total{liid=\"LIID-M\"} 0\n",
+            "li_lemf_keepalives_total{interface=\"hi2\"} 0\n",
+            "li_lemf_keepalives_total{interface=\"hi3\"} 1\n",
+            "# TYPE li_lemf_delivery_latency_seconds histogram\n",
+            "li_lemf_delivery_latency_seconds_bucket{interface=\"hi3\",le=\"5\"} 0\n",
+            "li_lemf_delivery_latency_seconds_bucket{interface=\"hi3\",le=\"+Inf\"} 3\n",
+            "li_lemf_delivery_latency_seconds_count{interface=\"hi3\"} 3\n",
+            "li_lemf_delivery_latency_seconds_count{interface=\"hi2\"} 0\n",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from\n{text}");
+        }
+        running.stop().await;
+    }
 }

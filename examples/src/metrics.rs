@@ -7,7 +7,8 @@
 //! returns the handle for one set of label values. Values owned by other components (queue
 //! and spool depths, link state, counters kept in another crate's statistics) are
 //! registered as closures ([`Registry::gauge_fn`], [`Registry::collector`]) evaluated at
-//! each scrape.
+//! each scrape; so are histograms ([`Registry::histogram_collector`]), whose buckets the
+//! owning component keeps.
 //!
 //! [`serve_metrics`] answers `GET /metrics` over HTTP/1.1 (hyper) until told to stop.
 //!
@@ -76,6 +77,8 @@ pub enum MetricKind {
     Counter,
     /// A value that goes up and down.
     Gauge,
+    /// Observations counted in buckets (`_bucket{le=...}`, `_sum`, `_count`).
+    Histogram,
 }
 
 /// One sample returned by a [`Registry::collector`] closure: label values (in the order of
@@ -86,6 +89,20 @@ pub struct Sample {
     pub labels: Vec<String>,
     /// The value.
     pub value: f64,
+}
+
+/// One histogram returned by a [`Registry::histogram_collector`] closure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistogramSample {
+    /// The label values (in the order of the family's label names; `le` is added).
+    pub labels: Vec<String>,
+    /// Each bucket's upper bound and cumulative count, bounds increasing; the `+Inf`
+    /// bucket is added from `count`.
+    pub buckets: Vec<(f64, u64)>,
+    /// Every observation.
+    pub count: u64,
+    /// The sum of the observations.
+    pub sum: f64,
 }
 
 /// A monotonically increasing counter; clones share the value.
@@ -146,6 +163,9 @@ pub enum MetricsError {
 /// A scrape-time closure.
 type CollectFn = dyn Fn() -> Vec<Sample> + Send + Sync;
 
+/// A scrape-time closure returning histograms.
+type CollectHistogramsFn = dyn Fn() -> Vec<HistogramSample> + Send + Sync;
+
 /// One metric family.
 struct Family {
     name: String,
@@ -163,6 +183,8 @@ enum Values {
     Gauges(Mutex<BTreeMap<Vec<String>, Gauge>>),
     /// A closure evaluated at each scrape.
     Collect(Box<CollectFn>),
+    /// A closure returning histograms, evaluated at each scrape.
+    CollectHistograms(Box<CollectHistogramsFn>),
 }
 
 impl Registry {
@@ -264,6 +286,32 @@ impl Registry {
     ) -> Result<(), MetricsError> {
         let values = Values::Collect(Box::new(f));
         self.register(name, help, kind, labels, values).map(drop)
+    }
+
+    /// Registers a histogram family whose histograms `f` returns at each scrape, one per
+    /// set of label values (for example a latency histogram kept by another crate).
+    /// Samples with the wrong number of label values are skipped and logged.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricsError::InvalidName`], [`MetricsError::InvalidLabelName`] (also for `le`,
+    /// reserved for the buckets), [`MetricsError::Duplicate`].
+    pub fn histogram_collector(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+        f: impl Fn() -> Vec<HistogramSample> + Send + Sync + 'static,
+    ) -> Result<(), MetricsError> {
+        if let Some(le) = labels.iter().find(|&&l| l == "le") {
+            return Err(MetricsError::InvalidLabelName {
+                metric: name.into(),
+                label: (*le).into(),
+            });
+        }
+        let values = Values::CollectHistograms(Box::new(f));
+        self.register(name, help, MetricKind::Histogram, labels, values)
+            .map(drop)
     }
 
     /// The text exposition (format 0.0.4) of every family, in registration order; within a
@@ -451,6 +499,7 @@ impl Family {
         out.push_str(match self.kind {
             MetricKind::Counter => " counter\n",
             MetricKind::Gauge => " gauge\n",
+            MetricKind::Histogram => " histogram\n",
         });
         match &self.values {
             Values::Counters(map) => {
@@ -485,22 +534,68 @@ impl Family {
                     self.render_sample(&sample.labels, &format_float(sample.value), out);
                 }
             }
+            Values::CollectHistograms(collect) => {
+                for sample in collect() {
+                    if sample.labels.len() != self.label_names.len() {
+                        tracing::warn!(
+                            metric = %self.name,
+                            expected = self.label_names.len(),
+                            got = sample.labels.len(),
+                            "metrics: collector returned a histogram with the wrong number of labels"
+                        );
+                        continue;
+                    }
+                    self.render_histogram(&sample, out);
+                }
+            }
         }
     }
 
+    /// `_bucket` lines (cumulative, `+Inf` last), then `_sum` and `_count`.
+    fn render_histogram(&self, sample: &HistogramSample, out: &mut String) {
+        let count = sample.count.to_string();
+        for (bound, n) in &sample.buckets {
+            let le = format_float(*bound);
+            self.render_line("_bucket", &sample.labels, Some(&le), &n.to_string(), out);
+        }
+        self.render_line("_bucket", &sample.labels, Some("+Inf"), &count, out);
+        self.render_line("_sum", &sample.labels, None, &format_float(sample.sum), out);
+        self.render_line("_count", &sample.labels, None, &count, out);
+    }
+
     fn render_sample(&self, labels: &[String], value: &str, out: &mut String) {
+        self.render_line("", labels, None, value, out);
+    }
+
+    /// One sample line of the family's name plus `suffix`, with `le` after the labels if
+    /// given.
+    fn render_line(
+        &self,
+        suffix: &str,
+        labels: &[String],
+        le: Option<&str>,
+        value: &str,
+        out: &mut String,
+    ) {
         out.push_str(&self.name);
-        if !labels.is_empty() {
-            out.push('{');
-            for (i, (name, value)) in self.label_names.iter().zip(labels).enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(name);
-                out.push_str("=\"");
-                escape_into(value, true, out);
-                out.push('"');
-            }
+        out.push_str(suffix);
+        let le = le.map(|bound| ("le", bound));
+        let pairs = self
+            .label_names
+            .iter()
+            .map(String::as_str)
+            .zip(labels.iter().map(String::as_str))
+            .chain(le);
+        let mut first = true;
+        for (name, value) in pairs {
+            out.push(if first { '{' } else { ',' });
+            first = false;
+            out.push_str(name);
+            out.push_str("=\"");
+            escape_into(value, true, out);
+            out.push('"');
+        }
+        if !first {
             out.push('}');
         }
         out.push(' ');
@@ -756,6 +851,60 @@ li_spool_depth{destination=\"lea-b\"} +Inf
     #[test]
     fn exposition_text_is_exact() {
         assert_eq!(small_registry().render(), EXPECTED);
+    }
+
+    #[test]
+    fn histograms_are_exposed_with_cumulative_buckets_sum_and_count() {
+        let registry = Registry::new();
+        registry
+            .histogram_collector("li_latency_seconds", "Latency.", &["interface"], || {
+                vec![
+                    HistogramSample {
+                        labels: vec!["hi2".into()],
+                        buckets: vec![(0.0005, 1), (1.0, 3), (5.0, 3)],
+                        count: 4,
+                        sum: 7.25,
+                    },
+                    HistogramSample {
+                        labels: vec![],
+                        buckets: vec![],
+                        count: 0,
+                        sum: 0.0,
+                    },
+                ]
+            })
+            .unwrap();
+        registry
+            .histogram_collector("li_plain_seconds", "No labels.", &[], || {
+                vec![HistogramSample {
+                    labels: vec![],
+                    buckets: vec![(0.1, 0)],
+                    count: 0,
+                    sum: 0.0,
+                }]
+            })
+            .unwrap();
+        assert_eq!(
+            registry.render(),
+            "# HELP li_latency_seconds Latency.\n\
+             # TYPE li_latency_seconds histogram\n\
+             li_latency_seconds_bucket{interface=\"hi2\",le=\"0.0005\"} 1\n\
+             li_latency_seconds_bucket{interface=\"hi2\",le=\"1\"} 3\n\
+             li_latency_seconds_bucket{interface=\"hi2\",le=\"5\"} 3\n\
+             li_latency_seconds_bucket{interface=\"hi2\",le=\"+Inf\"} 4\n\
+             li_latency_seconds_sum{interface=\"hi2\"} 7.25\n\
+             li_latency_seconds_count{interface=\"hi2\"} 4\n\
+             # HELP li_plain_seconds No labels.\n\
+             # TYPE li_plain_seconds histogram\n\
+             li_plain_seconds_bucket{le=\"0.1\"} 0\n\
+             li_plain_seconds_bucket{le=\"+Inf\"} 0\n\
+             li_plain_seconds_sum 0\n\
+             li_plain_seconds_count 0\n"
+        );
+        assert!(matches!(
+            registry.histogram_collector("li_h", "h", &["le"], Vec::new),
+            Err(MetricsError::InvalidLabelName { .. })
+        ));
     }
 
     #[test]

@@ -235,14 +235,26 @@ impl Timestamp {
             reason,
         };
         let mut c = Cursor::new(text);
-        let year = c.digits(4).ok_or(invalid("expected a four-digit year"))?;
-        let month = c.digits(2).ok_or(invalid("expected a two-digit month"))?;
-        let day = c.digits(2).ok_or(invalid("expected a two-digit day"))?;
-        let hour = c.digits(2).ok_or(invalid("expected a two-digit hour"))?;
+        let year = c
+            .digits(4)
+            .ok_or_else(|| invalid("expected a four-digit year"))?;
+        let month = c
+            .digits(2)
+            .ok_or_else(|| invalid("expected a two-digit month"))?;
+        let day = c
+            .digits(2)
+            .ok_or_else(|| invalid("expected a two-digit day"))?;
+        let hour = c
+            .digits(2)
+            .ok_or_else(|| invalid("expected a two-digit hour"))?;
         let (minute, second, unit_micros) = if c.peek_digit() {
-            let minute = c.digits(2).ok_or(invalid("expected two-digit minutes"))?;
+            let minute = c
+                .digits(2)
+                .ok_or_else(|| invalid("expected two-digit minutes"))?;
             if c.peek_digit() {
-                let second = c.digits(2).ok_or(invalid("expected two-digit seconds"))?;
+                let second = c
+                    .digits(2)
+                    .ok_or_else(|| invalid("expected two-digit seconds"))?;
                 (minute, second, MICROS_PER_SEC)
             } else {
                 (minute, 0, 60 * MICROS_PER_SEC)
@@ -252,7 +264,7 @@ impl Timestamp {
         };
         let fraction = if c.eat(b'.') || c.eat(b',') {
             c.fraction(unit_micros)
-                .ok_or(invalid("expected digits after the decimal mark"))?
+                .ok_or_else(|| invalid("expected digits after the decimal mark"))?
         } else {
             0
         };
@@ -262,10 +274,10 @@ impl Timestamp {
             Some(sign @ (b'+' | b'-')) => {
                 let hh = c
                     .digits(2)
-                    .ok_or(invalid("expected a two-digit offset hour"))?;
+                    .ok_or_else(|| invalid("expected a two-digit offset hour"))?;
                 let mm = if c.peek_digit() {
                     c.digits(2)
-                        .ok_or(invalid("expected a two-digit offset minute"))?
+                        .ok_or_else(|| invalid("expected a two-digit offset minute"))?
                 } else {
                     0
                 };
@@ -325,7 +337,7 @@ impl FromStr for Timestamp {
         };
         let mut c = Cursor::new(s);
         let mut field = |width: usize, reason, separator: Option<&[u8]>| {
-            let value = c.digits(width).ok_or(invalid(reason))?;
+            let value = c.digits(width).ok_or_else(|| invalid(reason))?;
             match separator {
                 Some(allowed) if !c.bump().is_some_and(|b| allowed.contains(&b)) => {
                     Err(invalid("expected YYYY-MM-DDThh:mm:ss"))
@@ -341,16 +353,18 @@ impl FromStr for Timestamp {
         let second = field(2, "expected two-digit seconds", None)?;
         let fraction = if c.eat(b'.') {
             c.fraction(MICROS_PER_SEC)
-                .ok_or(invalid("expected digits after the decimal point"))?
+                .ok_or_else(|| invalid("expected digits after the decimal point"))?
         } else {
             0
         };
         let offset_secs = match c.bump() {
             Some(b'Z' | b'z') => 0,
             Some(sign @ (b'+' | b'-')) => {
-                let hh = c.digits(2).ok_or(invalid("expected offset hh:mm"))?;
+                let hh = c
+                    .digits(2)
+                    .ok_or_else(|| invalid("expected offset hh:mm"))?;
                 let mm = if c.eat(b':') { c.digits(2) } else { None }
-                    .ok_or(invalid("expected offset hh:mm"))?;
+                    .ok_or_else(|| invalid("expected offset hh:mm"))?;
                 if hh > 23 || mm > 59 {
                     return Err(invalid("time zone offset out of range"));
                 }

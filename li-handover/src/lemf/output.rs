@@ -1,0 +1,471 @@
+//! The receiver's output files, written by one thread per [`super::Receiver`].
+//!
+//! Connections format their records into a [`Batch`] (JSON lines, pcap records by LIID,
+//! the raw PDUs) and hand it over through a bounded channel; the writer thread appends each
+//! batch to per-file buffers and writes a file's buffer out once it holds
+//! [`FILE_CHUNK`] octets, or every buffer once together they hold [`MAX_BUFFERED`]. A
+//! [`Command::Sync`] writes every buffer out and, with `fsync`, calls `sync_data` on every
+//! file written since the last sync (and `sync_all` on the directory after a file was
+//! created) before it answers: commands are handled in order, so when a connection's sync
+//! is answered, everything the connection handed over before it is on disk.
+//!
+//! A failed write or sync leaves the files in an unknown state, so the writer stops: it
+//! drops every later batch and answers every later sync with the error, and the receiver
+//! acknowledges nothing more until it is restarted (the mediator keeps the records).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use li_core::Liid;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Interface, LINKTYPE_RAW, PCAP_SNAPLEN, State, lock_state};
+
+/// A file's buffer is written out once it holds this much.
+pub(super) const FILE_CHUNK: usize = 256 * 1024;
+/// Every buffer is written out once together they hold this much.
+pub(super) const MAX_BUFFERED: usize = 4 * 1024 * 1024;
+/// Commands queued for the writer at most (each batch is bounded by a connection's read
+/// buffer: see [`super::READ_CHUNK`]).
+pub(super) const QUEUE: usize = 8;
+/// Emptied batches kept for reuse.
+const POOL: usize = 16;
+
+/// What a connection hands to the writer.
+pub(super) enum Command {
+    /// Records to append.
+    Write(Batch),
+    /// Write everything out (and fsync it when `fsync`), then answer.
+    Sync {
+        fsync: bool,
+        done: oneshot::Sender<Result<(), OutputError>>,
+    },
+}
+
+/// Why the output failed: the file and the error (kept as kind and text, to be reported to
+/// every later sync).
+#[derive(Clone, Debug)]
+pub(super) struct OutputError {
+    pub(super) path: PathBuf,
+    pub(super) kind: io::ErrorKind,
+    pub(super) message: String,
+}
+
+impl OutputError {
+    fn new(path: &Path, error: &io::Error) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            kind: error.kind(),
+            message: error.to_string(),
+        }
+    }
+
+    pub(super) fn to_io(&self) -> io::Error {
+        io::Error::new(self.kind, self.message.clone())
+    }
+}
+
+/// One connection's formatted records.
+#[derive(Debug)]
+pub(super) struct Batch {
+    /// The interface of the connection (for the raw stream).
+    pub(super) interface: Interface,
+    /// JSON lines.
+    pub(super) records: Vec<u8>,
+    /// pcap records, back to back.
+    pub(super) pcap: Vec<u8>,
+    /// Runs of `pcap` by LIID: each ends at the offset given.
+    pub(super) pcap_runs: Vec<(Liid, usize)>,
+    /// PS-PDUs as received (`keep_raw`).
+    pub(super) raw: Vec<u8>,
+}
+
+impl Batch {
+    pub(super) fn new(interface: Interface) -> Self {
+        Self {
+            interface,
+            records: Vec::new(),
+            pcap: Vec::new(),
+            pcap_runs: Vec::new(),
+            raw: Vec::new(),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.pcap.is_empty() && self.raw.is_empty()
+    }
+
+    /// Appends one pcap record of `liid`.
+    pub(super) fn pcap_record(
+        &mut self,
+        liid: Liid,
+        time: li_core::Timestamp,
+        packet: &[u8],
+        original_len: usize,
+    ) {
+        pcap_record(&mut self.pcap, time, packet, original_len);
+        let end = self.pcap.len();
+        match self.pcap_runs.last_mut() {
+            Some((last, run_end)) if *last == liid => *run_end = end,
+            _ => self.pcap_runs.push((liid, end)),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.records.clear();
+        self.pcap.clear();
+        self.pcap_runs.clear();
+        self.raw.clear();
+    }
+}
+
+/// The connections' end of the writer.
+#[derive(Debug)]
+pub(super) struct WriterHandle {
+    tx: mpsc::Sender<Command>,
+    pool: Arc<Mutex<Vec<Batch>>>,
+}
+
+impl WriterHandle {
+    /// Starts the writer thread over `records` (already open) in `dir`.
+    pub(super) fn start(
+        dir: PathBuf,
+        records_path: PathBuf,
+        records: File,
+        state: Arc<Mutex<State>>,
+    ) -> io::Result<Self> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let pool = Arc::new(Mutex::new(Vec::new()));
+        let output = Output {
+            dir,
+            records: OutFile::new(records_path, records),
+            pcaps: HashMap::new(),
+            pcap_names: HashMap::new(),
+            raw: HashMap::new(),
+            buffered: 0,
+            dir_dirty: false,
+            failed: None,
+            state,
+        };
+        let thread_pool = Arc::clone(&pool);
+        std::thread::Builder::new()
+            .name("lemf-writer".into())
+            .spawn(move || output.run(rx, &thread_pool))?;
+        Ok(Self { tx, pool })
+    }
+
+    /// An empty batch for `interface`, reused if one is free.
+    pub(super) fn batch(&self, interface: Interface) -> Batch {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        match pool.pop() {
+            Some(mut batch) => {
+                batch.interface = interface;
+                batch
+            }
+            None => Batch::new(interface),
+        }
+    }
+
+    /// Queues a command; `false` if the writer is gone.
+    pub(super) async fn send(&self, command: Command) -> bool {
+        self.tx.send(command).await.is_ok()
+    }
+}
+
+/// The writer thread's state.
+struct Output {
+    dir: PathBuf,
+    records: OutFile,
+    pcaps: HashMap<Liid, OutFile>,
+    /// File stem -> LIID, so that two LIIDs sanitised alike get distinct files.
+    pcap_names: HashMap<String, Liid>,
+    raw: HashMap<Interface, OutFile>,
+    /// Octets in every buffer together.
+    buffered: usize,
+    /// A file was created since the last fsync: the directory needs one too.
+    dir_dirty: bool,
+    failed: Option<OutputError>,
+    state: Arc<Mutex<State>>,
+}
+
+/// One output file and what is waiting to be written to it.
+struct OutFile {
+    path: PathBuf,
+    file: File,
+    buf: Vec<u8>,
+    /// Written since the last fsync.
+    dirty: bool,
+    /// Given data since the last sync.
+    active: bool,
+}
+
+impl OutFile {
+    fn new(path: PathBuf, file: File) -> Self {
+        Self {
+            path,
+            file,
+            buf: Vec::new(),
+            dirty: false,
+            active: false,
+        }
+    }
+
+    /// Writes the buffer out.
+    fn write_out(&mut self) -> Result<usize, OutputError> {
+        if self.buf.is_empty() {
+            return Ok(0);
+        }
+        self.file
+            .write_all(&self.buf)
+            .map_err(|e| OutputError::new(&self.path, &e))?;
+        self.dirty = true;
+        let n = self.buf.len();
+        self.buf.clear();
+        Ok(n)
+    }
+
+    fn sync(&mut self) -> Result<(), OutputError> {
+        if self.dirty {
+            self.file
+                .sync_data()
+                .map_err(|e| OutputError::new(&self.path, &e))?;
+            self.dirty = false;
+        }
+        Ok(())
+    }
+}
+
+impl Output {
+    fn run(mut self, mut rx: mpsc::Receiver<Command>, pool: &Mutex<Vec<Batch>>) {
+        while let Some(command) = rx.blocking_recv() {
+            match command {
+                Command::Write(mut batch) => {
+                    if let Err(error) = self.absorb(&batch) {
+                        self.fail(error);
+                    }
+                    batch.clear();
+                    let mut pool = pool.lock().unwrap_or_else(PoisonError::into_inner);
+                    if pool.len() < POOL {
+                        pool.push(batch);
+                    }
+                }
+                Command::Sync { fsync, done } => {
+                    let result = self.sync(fsync);
+                    if let Err(error) = &result {
+                        self.fail(error.clone());
+                    }
+                    let _ = done.send(result);
+                }
+            }
+        }
+        // Every sender is gone: write out what is left.
+        if let Err(error) = self.sync(false) {
+            self.fail(error);
+        }
+    }
+
+    fn fail(&mut self, error: OutputError) {
+        if self.failed.is_none() {
+            tracing::error!(
+                path = %error.path.display(), error = %error.message,
+                "LEMF output failed: no keep-alive is answered until the receiver restarts"
+            );
+            self.failed = Some(error);
+        }
+    }
+
+    /// Appends a batch to the buffers, writing out those that are full.
+    fn absorb(&mut self, batch: &Batch) -> Result<(), OutputError> {
+        if self.failed.is_some() {
+            return Ok(());
+        }
+        if !batch.raw.is_empty() {
+            let file = self.raw_file(batch.interface)?;
+            let written = append(file, &batch.raw)?;
+            self.account(batch.raw.len(), written);
+        }
+        let written = append(&mut self.records, &batch.records)?;
+        self.account(batch.records.len(), written);
+        let mut start = 0;
+        for &(liid, end) in &batch.pcap_runs {
+            let run = batch.pcap.get(start..end).unwrap_or_default();
+            start = end;
+            let file = self.pcap_file(liid)?;
+            let written = append(file, run)?;
+            self.account(run.len(), written);
+        }
+        if self.buffered >= MAX_BUFFERED {
+            self.write_out_all()?;
+        }
+        Ok(())
+    }
+
+    fn account(&mut self, appended: usize, written: usize) {
+        self.buffered = (self.buffered + appended).saturating_sub(written);
+    }
+
+    /// Writes out every buffer; with `fsync`, syncs every file written since the last sync.
+    fn sync(&mut self, fsync: bool) -> Result<(), OutputError> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
+        }
+        self.write_out_all()?;
+        // A LIID given nothing since the last sync keeps no buffer.
+        for file in self.pcaps.values_mut() {
+            if !std::mem::take(&mut file.active) {
+                file.buf = Vec::new();
+            }
+        }
+        if fsync {
+            self.records.sync()?;
+            for file in self.pcaps.values_mut().chain(self.raw.values_mut()) {
+                file.sync()?;
+            }
+            if self.dir_dirty {
+                File::open(&self.dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| OutputError::new(&self.dir, &e))?;
+                self.dir_dirty = false;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_out_all(&mut self) -> Result<(), OutputError> {
+        self.records.write_out()?;
+        for file in self.raw.values_mut() {
+            file.write_out()?;
+        }
+        for file in self.pcaps.values_mut() {
+            file.write_out()?;
+        }
+        self.buffered = 0;
+        Ok(())
+    }
+
+    fn raw_file(&mut self, interface: Interface) -> Result<&mut OutFile, OutputError> {
+        if !self.raw.contains_key(&interface) {
+            let path = self
+                .dir
+                .join(format!("{}.ber", interface.as_str().to_ascii_lowercase()));
+            let (file, created) = open_append(&path).map_err(|e| OutputError::new(&path, &e))?;
+            self.dir_dirty |= created;
+            self.raw.insert(interface, OutFile::new(path, file));
+        }
+        self.raw.get_mut(&interface).ok_or_else(|| {
+            OutputError::new(&self.dir, &io::Error::other("raw stream file not open"))
+        })
+    }
+
+    /// The LIID's pcap file, created with its global header if new.
+    fn pcap_file(&mut self, liid: Liid) -> Result<&mut OutFile, OutputError> {
+        if !self.pcaps.contains_key(&liid) {
+            let path = self.pcap_path(liid);
+            let (file, created) = open_append(&path).map_err(|e| OutputError::new(&path, &e))?;
+            self.dir_dirty |= created;
+            let mut out = OutFile::new(path.clone(), file);
+            let empty = out
+                .file
+                .metadata()
+                .map_err(|e| OutputError::new(&path, &e))?
+                .len()
+                == 0;
+            if empty {
+                out.buf.extend_from_slice(&pcap_global_header());
+                self.buffered += out.buf.len();
+            }
+            self.pcaps.insert(liid, out);
+            lock_state(&self.state).pcap_written(liid, path);
+        }
+        self.pcaps
+            .get_mut(&liid)
+            .ok_or_else(|| OutputError::new(&self.dir, &io::Error::other("pcap file not open")))
+    }
+
+    /// `dir/<sanitised LIID>.pcap`, with a `-2`, `-3` ... suffix when another LIID already
+    /// has that name.
+    fn pcap_path(&mut self, liid: Liid) -> PathBuf {
+        let stem = sanitize_file_stem(&liid.to_string());
+        let mut name = stem.clone();
+        let mut n = 1u32;
+        while self
+            .pcap_names
+            .get(&name)
+            .is_some_and(|&other| other != liid)
+        {
+            n += 1;
+            name = format!("{stem}-{n}");
+        }
+        self.pcap_names.insert(name.clone(), liid);
+        self.dir.join(format!("{name}.pcap"))
+    }
+}
+
+/// Appends `data` to the file's buffer and writes the buffer out if it is full; returns
+/// the octets written.
+fn append(file: &mut OutFile, data: &[u8]) -> Result<usize, OutputError> {
+    file.active = true;
+    file.buf.extend_from_slice(data);
+    if file.buf.len() >= FILE_CHUNK {
+        file.write_out()
+    } else {
+        Ok(0)
+    }
+}
+
+/// Opens `path` for appending; also says whether it was created.
+fn open_append(path: &Path) -> io::Result<(File, bool)> {
+    match std::fs::OpenOptions::new()
+        .create_new(true)
+        .append(true)
+        .open(path)
+    {
+        Ok(file) => Ok((file, true)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let file = std::fs::OpenOptions::new().append(true).open(path)?;
+            Ok((file, false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A LIID made safe as a file name: every octet outside `[A-Za-z0-9._-]` becomes `_`.
+pub(super) fn sanitize_file_stem(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The classic pcap global header: microsecond timestamps, `LINKTYPE_RAW`, little-endian.
+fn pcap_global_header() -> Vec<u8> {
+    let mut h = Vec::with_capacity(24);
+    h.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
+    h.extend_from_slice(&2u16.to_le_bytes()); // version 2.4
+    h.extend_from_slice(&4u16.to_le_bytes());
+    h.extend_from_slice(&0i32.to_le_bytes()); // thiszone: UTC
+    h.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
+    h.extend_from_slice(&(PCAP_SNAPLEN as u32).to_le_bytes());
+    h.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
+    h
+}
+
+/// Appends one pcap record: the packet (cut at the snapshot length) and its original length.
+fn pcap_record(out: &mut Vec<u8>, time: li_core::Timestamp, packet: &[u8], original_len: usize) {
+    let (secs, micros) = time.to_micro_second_time_stamp();
+    let captured = packet.get(..PCAP_SNAPLEN).unwrap_or(packet);
+    let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    out.extend_from_slice(&u32::try_from(secs).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(&micros.to_le_bytes());
+    out.extend_from_slice(&to_u32(captured.len()).to_le_bytes());
+    out.extend_from_slice(&to_u32(original_len.max(captured.len())).to_le_bytes());
+    out.extend_from_slice(captured);
+}
