@@ -10,13 +10,16 @@
 //! from a target), sent over and over; 10,000 tasks (9,900 /32 and 100 /24 targets) as in
 //! the `classify` bench. Every captured frame is classified (decode, match, CC records).
 //!
-//! Two phases:
-//! 1. *concurrent*: a generator thread pinned to CPU 0 sends with `sendmmsg` (256 frames per
-//!    call) on a raw packet socket on `veth0`, while the capture thread, pinned to CPU 1,
-//!    reads `veth1` with [`LiveCapture::next_batch`] and classifies. On veth the kernel's
-//!    receive path (including the copy into the ring) runs on the sender's CPU, so the
-//!    generator's core carries sending and the kernel's capture work; the capture core only
-//!    walks blocks and classifies.
+//! Three phases:
+//! 0. *no capture*: the generators alone (below), for half the time, with no capture socket:
+//!    what sending costs, to tell it apart from the kernel's capture work in phase 1.
+//! 1. *concurrent*: generator threads (`LIVE_RING_GENERATORS`, default one per CPU, each
+//!    pinned to a CPU) send with `sendmmsg` (256 frames per call) on raw packet sockets on
+//!    `veth0`, while the capture thread, pinned to the last CPU, reads `veth1` with
+//!    [`LiveCapture::next_batch`] and classifies. On veth the kernel's receive path
+//!    (including the copy into the ring) runs on the sender's CPU, so the generators' cores
+//!    carry sending and the kernel's capture work; the capture thread only walks blocks and
+//!    classifies.
 //! 2. *drain*: the capture thread stops reading, the generator fills the ring (a number of
 //!    frames that fits), then the capture thread drains and classifies the whole ring as
 //!    fast as it can: the capture core's own capacity, with no generator to wait for.
@@ -99,6 +102,29 @@ fn main() -> Result<()> {
     let start = Timestamp::from_secs_micros(1_700_000_000, 0)?;
     let frames = frames();
 
+    let generators = std::env::var("LIVE_RING_GENERATORS")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(cpus);
+
+    // Phase 0: the generators alone, no capture socket: what sending costs.
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let threads = spawn_generators(generators, cpus, &frames, &stop, &sent);
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_secs_f64(seconds / 2.0));
+    stop.store(true, Ordering::Relaxed);
+    let generator_cpu = join_generators(threads)?;
+    let wall = t0.elapsed().as_secs_f64();
+    let sent_total = sent.load(Ordering::Relaxed);
+    println!(
+        "live_ring: no capture ({generators} generator threads): sent {} frames in {wall:.2} s ({}/s); generators: {generator_cpu:.2} CPU-s, {:.0} ns per frame",
+        millions(sent_total),
+        millions_rate(sent_total, wall),
+        generator_cpu * 1e9 / sent_total.max(1) as f64
+    );
+
     let mut capture = LiveCapture::with_config(
         "veth1",
         LiveConfig::default()
@@ -115,19 +141,13 @@ fn main() -> Result<()> {
         BLOCK_SIZE >> 10
     );
 
-    // Phase 1: generator and capture at the same time.
+    // Phase 1: generators and capture at the same time.
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
-    let generator = {
-        let (stop, sent, frames) = (stop.clone(), sent.clone(), frames.clone());
-        std::thread::spawn(move || -> std::result::Result<(), String> {
-            pin(0, cpus);
-            let tx = sender("veth0").map_err(|e| e.to_string())?;
-            send_until(&tx, &frames, &stop, &sent, u64::MAX).map_err(|e| e.to_string())
-        })
-    };
-    pin(1, cpus);
     let before = capture.stats();
+    let threads = spawn_generators(generators, cpus, &frames, &stop, &sent);
+    // The capture shares the last CPU with a generator when there are as many as CPUs.
+    pin(cpus - 1, cpus);
     let mut records = 0u64;
     let cpu0 = thread_cpu()?;
     let t0 = Instant::now();
@@ -138,11 +158,8 @@ fn main() -> Result<()> {
     stop.store(true, Ordering::Relaxed);
     let wall = t0.elapsed().as_secs_f64();
     let cpu = thread_cpu()? - cpu0;
-    generator
-        .join()
-        .map_err(|_| "generator panicked")?
-        .map_err(|e| format!("generator: {e}"))?;
-    // What is still in the ring after the generator stopped.
+    let generator_cpu = join_generators(threads)?;
+    // What is still in the ring after the generators stopped.
     loop {
         let n = read_batch(&mut capture, &mut classifier, &mut records)?;
         if n == 0 {
@@ -153,52 +170,112 @@ fn main() -> Result<()> {
     let stats = delta(capture.stats(), before);
     let sent_total = sent.load(Ordering::Relaxed);
     println!(
-        "live_ring: concurrent: generator sent {} frames in {wall:.2} s ({}/s); captured and classified {} ({}/s wall); capture thread CPU {cpu:.2} s: {} frames/s per core; {records} records",
+        "live_ring: concurrent ({generators} generator threads): sent {} frames in {wall:.2} s ({}/s); captured and classified {} ({}/s wall); capture thread CPU {cpu:.2} s: {} frames/s per core; {records} records",
         millions(sent_total),
         millions_rate(sent_total, wall),
         millions(captured),
         millions_rate(captured, wall),
         millions_rate(captured, cpu)
     );
+    println!(
+        "live_ring:   generators: {generator_cpu:.2} CPU-s, {:.0} ns per frame (sending, veth, and the kernel's receive path with the copy into the ring)",
+        generator_cpu * 1e9 / sent_total.max(1) as f64
+    );
     report_kernel(&stats, sent_total);
     if captured == 0 {
         return Err("no frame captured in the concurrent phase".into());
     }
+    drop(capture);
 
-    // Phase 2: fill the ring while nobody reads, then drain it.
-    let before = capture.stats();
+    // Phase 2: fill a fresh ring while nobody reads (a long block timeout, so that blocks
+    // are handed over full), then drain it.
+    let mut capture = LiveCapture::with_config(
+        "veth1",
+        LiveConfig::default()
+            .ring_size(RING_SIZE)
+            .block_size(BLOCK_SIZE)
+            .block_timeout(Duration::from_millis(200))
+            .read_timeout(Duration::from_millis(20)),
+    )?;
     let tx = sender("veth0")?;
-    let filled = Arc::new(AtomicU64::new(0));
-    send_until(&tx, &frames, &AtomicBool::new(false), &filled, DRAIN_FRAMES)?;
-    // Let the kernel retire the last, partly filled block (block timeout 5 ms).
-    std::thread::sleep(Duration::from_millis(50));
+    let filled = AtomicU64::new(0);
+    send_until(
+        &tx,
+        &frames,
+        0,
+        &AtomicBool::new(false),
+        &filled,
+        DRAIN_FRAMES,
+    )?;
+    // Let the kernel retire the last, partly filled block.
+    std::thread::sleep(Duration::from_millis(400));
     let mut records = 0u64;
     let cpu0 = thread_cpu()?;
     let t0 = Instant::now();
     let mut drained = 0u64;
+    let mut last_frame = t0;
     loop {
         let n = read_batch(&mut capture, &mut classifier, &mut records)?;
         if n == 0 {
             break;
         }
         drained += n;
+        last_frame = Instant::now();
     }
     // The last read waited for the read timeout before finding nothing: not counted.
-    let wall = (t0.elapsed().as_secs_f64() - 0.02).max(1e-9);
+    let wall = (last_frame - t0).as_secs_f64();
     let cpu = thread_cpu()? - cpu0;
-    let stats = delta(capture.stats(), before);
+    let stats = capture.stats();
+    let filled = filled.load(Ordering::Relaxed);
     println!(
         "live_ring: drain: {} frames put in the ring, {} drained and classified in {wall:.3} s wall ({}/s), capture thread CPU {cpu:.3} s: {} frames/s per core; {records} records",
-        millions(filled.load(Ordering::Relaxed)),
+        millions(filled),
         millions(drained),
         millions_rate(drained, wall),
         millions_rate(drained, cpu)
     );
-    report_kernel(&stats, filled.load(Ordering::Relaxed));
+    report_kernel(&stats, filled);
     if drained == 0 {
         return Err("no frame captured in the drain phase".into());
     }
     Ok(())
+}
+
+type Generator = std::thread::JoinHandle<std::result::Result<f64, String>>;
+
+/// Starts `count` sender threads, thread `g` pinned to CPU `g % cpus`, until `stop`.
+fn spawn_generators(
+    count: usize,
+    cpus: usize,
+    frames: &Arc<Vec<Vec<u8>>>,
+    stop: &Arc<AtomicBool>,
+    sent: &Arc<AtomicU64>,
+) -> Vec<Generator> {
+    (0..count)
+        .map(|g| {
+            let (stop, sent, frames) = (stop.clone(), sent.clone(), frames.clone());
+            std::thread::spawn(move || {
+                pin(g % cpus, cpus);
+                let cpu0 = thread_cpu().map_err(|e| e.to_string())?;
+                let tx = sender("veth0").map_err(|e| e.to_string())?;
+                send_until(&tx, &frames, g * 4099, &stop, &sent, u64::MAX)
+                    .map_err(|e| e.to_string())?;
+                Ok(thread_cpu().map_err(|e| e.to_string())? - cpu0)
+            })
+        })
+        .collect()
+}
+
+/// Waits for the generators; their CPU time in seconds.
+fn join_generators(threads: Vec<Generator>) -> Result<f64> {
+    let mut cpu = 0.0;
+    for thread in threads {
+        cpu += thread
+            .join()
+            .map_err(|_| "generator panicked")?
+            .map_err(|e| format!("generator: {e}"))?;
+    }
+    Ok(cpu)
 }
 
 /// Takes one block (or times out: 0) and classifies its frames; the number of frames.
@@ -243,10 +320,12 @@ fn delta(after: LiveStats, before: LiveStats) -> LiveStats {
     d
 }
 
-/// Sends `frames` round and round until `stop` or `limit` frames, counting in `sent`.
+/// Sends `frames` round and round from `first` until `stop` or `limit` frames, adding to
+/// `sent`.
 fn send_until(
     fd: &OwnedFd,
     frames: &[Vec<u8>],
+    first: usize,
     stop: &AtomicBool,
     sent: &AtomicU64,
     limit: u64,
@@ -254,7 +333,7 @@ fn send_until(
     let slices: Vec<[IoSlice<'_>; 1]> = frames.iter().map(|f| [IoSlice::new(f)]).collect();
     let addresses: Vec<Option<LinkAddr>> = vec![None; SEND_BATCH];
     let mut headers = MultiHeaders::<LinkAddr>::preallocate(SEND_BATCH, None);
-    let mut next = 0usize;
+    let mut next = first % slices.len();
     let mut total = 0u64;
     while !stop.load(Ordering::Relaxed) && total < limit {
         let want = SEND_BATCH
@@ -275,7 +354,7 @@ fn send_until(
         };
         next = (next + n) % slices.len();
         total += n as u64;
-        sent.store(total, Ordering::Relaxed);
+        sent.fetch_add(n as u64, Ordering::Relaxed);
     }
     Ok(())
 }
