@@ -422,12 +422,21 @@ impl LiveCapture {
 }
 
 /// The frames of one block of a [`LiveCapture`] ring ([`LiveCapture::next_batch`]).
-#[derive(Debug)]
 pub struct Batch<'a> {
     block: &'a [u8],
     cursor: &'a mut FrameCursor,
     filter: FrameFilter,
     stats: &'a mut LiveStats,
+}
+
+impl std::fmt::Debug for Batch<'_> {
+    // Not the block's bytes (a megabyte by default).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("block_len", &self.block.len())
+            .field("remaining", &self.remaining())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Batch<'_> {
