@@ -6,7 +6,8 @@
 //! - [`writer`]: small pcap and pcapng writers ([`PcapWriter`], [`PcapngWriter`]) for tests,
 //!   benchmarks, fixtures and sample generators;
 //! - `live` (cargo feature `live`, Linux only): frames from an interface through an
-//!   `AF_PACKET` socket, with the kernel's drop counter.
+//!   `AF_PACKET` socket's `TPACKET_V3` memory-mapped ring, one at a time or a block at a
+//!   time, with fanout over several captures and the kernel's drop counters.
 //!
 //! Every source yields [`CapturedFrame`]s: a timestamp, the link-layer type, the capturing
 //! interface and the frame bytes, borrowed from the source until the next call.
