@@ -108,9 +108,11 @@ pub struct Report {
     pub missing: u64,
     /// PDUs repeating a sequence number already seen.
     pub repeats: u64,
-    /// Records received beyond the expected number (repeats across an agency restart the
-    /// agency cannot recognise are counted here).
-    pub surplus: u64,
+    /// Records received beyond what the mediator spooled for the agency: repeats the agency
+    /// cannot recognise (records delivered again after an agency restart).
+    pub redelivered: u64,
+    /// Records the mediator spooled that the agency did not count.
+    pub undelivered: u64,
     /// CC records per second at the agency, first to last record.
     pub rate: Option<Rate>,
     /// How the run ended.
@@ -195,9 +197,9 @@ pub struct ProbeFigures {
     pub x2x3_possibly_lost: u64,
     /// See `x2x3_queued`.
     pub unencodable: u64,
-    /// Frames per second while it replayed (first to last frame it counted; metrics read
-    /// every 50 ms).
-    pub replay: Option<Rate>,
+    /// Seconds from provisioning until the probe had counted every frame it read (its
+    /// metrics are read every 50 ms: an upper bound for a short replay).
+    pub replay_s: Option<f64>,
 }
 
 /// The mediator's counters at the end.
@@ -329,6 +331,7 @@ impl Binaries {
 /// Runs the benchmark and returns its figures; the daemons are stopped on every path.
 pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     let bins = Binaries::find(&options.bin_dir)?;
+    process::catch_signals();
     let dir = &options.dir;
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
@@ -443,7 +446,7 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
     let mut watch = Watch::new(provisioned, expected, options);
     let mut lemf_usage_before = None;
     loop {
-        std::thread::sleep(SCRAPE_INTERVAL);
+        process::sleep(SCRAPE_INTERVAL)?;
         for d in [&mut lemf, &mut mediator, &mut probe, &mut admf] {
             d.check_running()?;
         }
@@ -474,7 +477,7 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
                 down.as_secs_f64()
             );
             watch.agency_killed();
-            std::thread::sleep(down);
+            process::sleep(down)?;
             lemf = Daemon::spawn("li-lemf", &bins.lemf, &lemf_args, &dir.join("lemf.log"))?;
             watch.agency_restarted(Instant::now());
             eprintln!("li-bench: agency restarted");
@@ -616,7 +619,8 @@ struct Watch {
     last_growth: Instant,
     last_total: u64,
     scrape_failures: u32,
-    probe_first: Option<(Instant, u64)>,
+    /// When the task was provisioned.
+    start: Instant,
     probe_last: Option<(Instant, u64)>,
     links_up: Option<bool>,
     spooled: Option<u64>,
@@ -640,7 +644,7 @@ impl Watch {
             last_growth: start,
             last_total: 0,
             scrape_failures: 0,
-            probe_first: None,
+            start,
             probe_last: None,
             links_up: None,
             spooled: None,
@@ -708,9 +712,6 @@ impl Watch {
                 s.label("outcome") == Some("seen")
             })
             .map_or(0, as_count);
-        if frames > 0 && self.probe_first.is_none() {
-            self.probe_first = Some((now, frames));
-        }
         if frames > 0 && self.probe_last.is_none_or(|(_, f)| frames > f) {
             self.probe_last = Some((now, frames));
         }
@@ -798,17 +799,6 @@ impl Watch {
             }
             _ => None,
         };
-        let replay = match (self.probe_first, self.probe_last) {
-            (Some((t0, f0)), Some((t1, f1))) if t1 > t0 => {
-                let seconds = t1.duration_since(t0).as_secs_f64();
-                Some(Rate {
-                    records: f1 - f0,
-                    seconds,
-                    per_second: (f1 - f0) as f64 / seconds,
-                })
-            }
-            _ => None,
-        };
         let pdus = |outcome: &str| {
             probe
                 .sum_where("li_probe_x2x3_pdus_total", |s| {
@@ -838,7 +828,9 @@ impl Watch {
             x2x3_dropped: pdus("dropped"),
             x2x3_possibly_lost: pdus("possibly_lost"),
             unencodable: probe.count("li_probe_unencodable_records_total"),
-            replay,
+            replay_s: self
+                .probe_last
+                .map(|(t, _)| t.duration_since(self.start).as_secs_f64()),
         };
         let mediator_figures = MediatorFigures {
             x2x3_pdus: mediator.count("li_mediator_x2x3_pdus_total"),
@@ -880,7 +872,8 @@ impl Watch {
             lost: self.expected.total().saturating_sub(received.total()),
             missing: counts.missing,
             repeats: counts.repeats,
-            surplus: received.total().saturating_sub(self.expected.total()),
+            redelivered: received.total().saturating_sub(mediator_figures.records),
+            undelivered: mediator_figures.records.saturating_sub(received.total()),
             rate,
             end: self.end,
             run_s,
@@ -920,7 +913,7 @@ fn wait_metrics(daemon: &mut Daemon, addr: SocketAddr) -> anyhow::Result<()> {
                 START_TIMEOUT.as_secs()
             );
         }
-        std::thread::sleep(SCRAPE_INTERVAL);
+        process::sleep(SCRAPE_INTERVAL)?;
     }
 }
 
@@ -947,7 +940,7 @@ fn wait_provisioned(
                 START_TIMEOUT.as_secs()
             );
         }
-        std::thread::sleep(SCRAPE_INTERVAL);
+        process::sleep(SCRAPE_INTERVAL)?;
     }
 }
 
@@ -1062,11 +1055,20 @@ impl fmt::Display for Report {
         )?;
         writeln!(f, "  missing (gaps)   {:>10}", self.missing)?;
         writeln!(f, "  repeats          {:>10}", self.repeats)?;
-        if self.surplus > 0 {
+        writeln!(
+            f,
+            "  where lost       probe drops {} (X2/X3 queue full) + unencodable {}, mediator \
+             refusals {}, spooled but not counted by the agency {}",
+            self.probe.x2x3_dropped,
+            self.probe.unencodable,
+            self.mediator.refused.values().sum::<u64>(),
+            self.undelivered
+        )?;
+        if self.redelivered > 0 {
             writeln!(
                 f,
-                "  surplus          {:>10}   (beyond expected)",
-                self.surplus
+                "  redelivered      {:>10}   (received beyond what the mediator spooled)",
+                self.redelivered
             )?;
         }
         match &self.rate {
@@ -1132,7 +1134,7 @@ impl fmt::Display for Report {
                     "outage: agency killed after {} records, down {:.1} s; after the restart the \
                      links were up in {}, records flowed again in {}; the restarted agency \
                      counted {} CC + {} IRI (it cannot tell repeats of records its predecessor \
-                     had: see surplus)",
+                     had: see redelivered)",
                     o.received_before.total(),
                     o.down_s,
                     secs(o.links_up_after_s),
@@ -1159,17 +1161,13 @@ impl fmt::Display for Report {
             "  X2/X3 PDUs       queued {}  sent {}  DROPPED {}  possibly lost {}  unencodable {}",
             p.x2x3_queued, p.x2x3_sent, p.x2x3_dropped, p.x2x3_possibly_lost, p.unencodable
         )?;
-        match &p.replay {
-            Some(r) => writeln!(
+        if let Some(t) = p.replay_s.filter(|&t| t > 0.0) {
+            writeln!(
                 f,
-                "  replay           {:.0} frames/s ({} frames in {:.2} s, metrics every 50 ms)",
-                r.per_second, r.records, r.seconds
-            )?,
-            None if p.frames_seen > 0 => writeln!(
-                f,
-                "  replay           within one 50 ms scrape (too short to measure)"
-            )?,
-            None => {}
+                "  replay           every frame read within {t:.2} s of provisioning (>= {:.0} \
+                 frames/s; metrics every 50 ms)",
+                p.frames_seen as f64 / t
+            )?;
         }
         let m = &self.mediator;
         let refused = if m.refused.is_empty() {

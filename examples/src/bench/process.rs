@@ -5,9 +5,71 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+
+/// Set when the benchmark received SIGINT or SIGTERM.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Catches SIGINT and SIGTERM from now on: instead of ending the process at once (which
+/// would leave the daemons running), they make [`check_interrupted`] fail, so the benchmark
+/// returns an error and its [`Daemon`] guards kill the daemons.
+pub fn catch_signals() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let (ready, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                let _ = ready.send(());
+                return;
+            };
+            runtime.block_on(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    let _ = ready.send(());
+                    return;
+                };
+                let _ = ready.send(());
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+                INTERRUPTED.store(true, Ordering::SeqCst);
+            });
+        });
+        // the handlers are installed before the first daemon starts
+        let _ = wait.recv_timeout(Duration::from_secs(5));
+    });
+}
+
+/// An error once SIGINT or SIGTERM was received (see [`catch_signals`]).
+pub fn check_interrupted() -> anyhow::Result<()> {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        bail!("interrupted");
+    }
+    Ok(())
+}
+
+/// Sleeps for `duration`, in short steps, failing early if interrupted.
+pub fn sleep(duration: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + duration;
+    loop {
+        check_interrupted()?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
 
 /// A daemon started by the benchmark. Dropping it kills it (SIGKILL) and reaps it.
 #[derive(Debug)]
@@ -29,6 +91,7 @@ impl Daemon {
         let err = out.try_clone()?;
         let child = Command::new(program)
             .args(args)
+            .env("NO_COLOR", "1") // plain log files
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
