@@ -102,7 +102,8 @@ pub struct Report {
     pub expected: RecordCounts,
     /// Records the agency counted (repeats included), over every lifetime of the agency.
     pub received: RecordCounts,
-    /// Expected records not received (`expected - received`, if positive).
+    /// Expected records not received: `expected - (received - repeats - redelivered)`, if
+    /// positive.
     pub lost: u64,
     /// Sequence numbers the agency saw skipped.
     pub missing: u64,
@@ -477,7 +478,15 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
                 down.as_secs_f64()
             );
             watch.agency_killed();
-            process::sleep(down)?;
+            let back = Instant::now() + down;
+            while Instant::now() < back {
+                process::sleep(
+                    SCRAPE_INTERVAL.min(back.saturating_duration_since(Instant::now())),
+                )?;
+                if let Ok(m) = scrape(ports.mediator_metrics, SCRAPE_TIMEOUT) {
+                    watch.mediator(Instant::now(), &m);
+                }
+            }
             lemf = Daemon::spawn("li-lemf", &bins.lemf, &lemf_args, &dir.join("lemf.log"))?;
             watch.agency_restarted(Instant::now());
             eprintln!("li-bench: agency restarted");
@@ -596,6 +605,8 @@ impl AgencyCounts {
 enum OutagePhase {
     None,
     Pending,
+    /// The agency is down.
+    Down,
     /// Restarted at this instant; waiting for the links and the records.
     Recovering(Instant),
     Done,
@@ -623,6 +634,8 @@ struct Watch {
     start: Instant,
     probe_last: Option<(Instant, u64)>,
     links_up: Option<bool>,
+    /// Whether the mediator reported an agency link down since the agency was killed.
+    links_seen_down: bool,
     spooled: Option<u64>,
     outage: OutagePhase,
     outage_down: Duration,
@@ -647,6 +660,7 @@ impl Watch {
             start,
             probe_last: None,
             links_up: None,
+            links_seen_down: false,
             spooled: None,
             outage: if options.outage.is_some() {
                 OutagePhase::Pending
@@ -722,8 +736,13 @@ impl Watch {
         let up = !links.is_empty() && links.iter().all(|&v| v >= 1.0);
         self.links_up = Some(up);
         self.spooled = m.sum("li_mediator_spool_records").map(as_count);
+        if matches!(self.outage, OutagePhase::Down | OutagePhase::Recovering(_)) && !up {
+            self.links_seen_down = true;
+        }
+        // up again: only after the mediator noticed the agency was gone
         if let OutagePhase::Recovering(restart) = self.outage
             && up
+            && self.links_seen_down
             && self.links_up_after.is_none()
         {
             self.links_up_after = Some(now.duration_since(restart));
@@ -739,6 +758,8 @@ impl Watch {
         self.before = self.counts();
         self.current = AgencyCounts::default();
         self.links_up = None;
+        self.links_seen_down = false;
+        self.outage = OutagePhase::Down;
     }
 
     fn agency_restarted(&mut self, now: Instant) {
@@ -748,16 +769,12 @@ impl Watch {
     /// `Some` when the run is over.
     fn finished(&mut self, now: Instant) -> Option<End> {
         if let OutagePhase::Recovering(restart) = self.outage {
-            if self.links_up_after.is_some() && self.records_after.is_some() {
+            let links_up = self.links_up_after.is_some() || self.links_up == Some(true);
+            if self.records_after.is_some() || (links_up && self.spooled == Some(0)) {
+                // records flow again, or the links are up with nothing left to deliver:
+                // from here the stall clock applies, started at the restart at the earliest
                 self.outage = OutagePhase::Done;
-                // growth resumed: the stall clock restarts here
                 self.last_growth = self.last_growth.max(restart);
-            } else if self.links_up_after.is_some()
-                && self.total() >= self.expected.total()
-                && self.spooled == Some(0)
-            {
-                // everything had arrived before the kill: nothing more to flow
-                self.outage = OutagePhase::Done;
             } else if now.duration_since(restart) >= RECOVERY_TIMEOUT {
                 return Some(End::Stalled);
             } else {
@@ -869,7 +886,12 @@ impl Watch {
             paced: None,
             expected: self.expected,
             received,
-            lost: self.expected.total().saturating_sub(received.total()),
+            lost: self.expected.total().saturating_sub(
+                received
+                    .total()
+                    .saturating_sub(counts.repeats)
+                    .saturating_sub(received.total().saturating_sub(mediator_figures.records)),
+            ),
             missing: counts.missing,
             repeats: counts.repeats,
             redelivered: received.total().saturating_sub(mediator_figures.records),
@@ -1055,15 +1077,17 @@ impl fmt::Display for Report {
         )?;
         writeln!(f, "  missing (gaps)   {:>10}", self.missing)?;
         writeln!(f, "  repeats          {:>10}", self.repeats)?;
-        writeln!(
-            f,
-            "  where lost       probe drops {} (X2/X3 queue full) + unencodable {}, mediator \
+        if self.lost > 0 || self.undelivered > 0 {
+            writeln!(
+                f,
+                "  where lost       probe drops {} (X2/X3 queue full) + unencodable {}, mediator \
              refusals {}, spooled but not counted by the agency {}",
-            self.probe.x2x3_dropped,
-            self.probe.unencodable,
-            self.mediator.refused.values().sum::<u64>(),
-            self.undelivered
-        )?;
+                self.probe.x2x3_dropped,
+                self.probe.unencodable,
+                self.mediator.refused.values().sum::<u64>(),
+                self.undelivered
+            )?;
+        }
         if self.redelivered > 0 {
             writeln!(
                 f,
@@ -1137,7 +1161,10 @@ impl fmt::Display for Report {
                      had: see redelivered)",
                     o.received_before.total(),
                     o.down_s,
-                    secs(o.links_up_after_s),
+                    o.links_up_after_s.map_or_else(
+                        || "(never seen down, then up)".to_owned(),
+                        |s| format!("{s:.2} s")
+                    ),
                     secs(o.records_after_s),
                     o.received_after.cc,
                     o.received_after.iri
