@@ -1232,3 +1232,138 @@ impl fmt::Display for Report {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agency(cc: u64, iri: u64) -> Metrics {
+        Metrics::parse(&format!(
+            "li_lemf_cc_records_total{{liid=\"{LIID}\"}} {cc}\n\
+             li_lemf_iri_records_total{{liid=\"{LIID}\"}} {iri}\n\
+             li_lemf_missing_total{{liid=\"{LIID}\"}} 0\n\
+             li_lemf_repeats_total{{liid=\"{LIID}\"}} 0\n"
+        ))
+    }
+
+    fn mediator(up: bool, spooled: u64) -> Metrics {
+        let up = u8::from(up);
+        Metrics::parse(&format!(
+            "li_mediator_link_up{{destination=\"LEA-1 HI2\"}} {up}\n\
+             li_mediator_link_up{{destination=\"LEA-1 HI3\"}} {up}\n\
+             li_mediator_spool_records{{destination=\"LEA-1 HI3\"}} {spooled}\n\
+             li_mediator_records_total{{liid=\"{LIID}\",destination=\"LEA-1 HI3\"}} 11\n"
+        ))
+    }
+
+    const EXPECTED: RecordCounts = RecordCounts { cc: 10, iri: 1 };
+
+    fn at(start: Instant, ms: u64) -> Instant {
+        start + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn a_run_completes_when_every_record_arrived_and_measures_the_rate() {
+        let t0 = Instant::now();
+        let mut w = Watch::new(t0, EXPECTED, &BenchOptions::new("bin"));
+        w.agency(at(t0, 50), &agency(2, 1));
+        assert_eq!(w.finished(at(t0, 50)), None);
+        w.agency(at(t0, 1050), &agency(10, 1));
+        assert_eq!(w.finished(at(t0, 1050)), Some(End::Complete));
+        let report = w.report(
+            CaptureSummary {
+                frames: 12,
+                target_frames: 10,
+                from_target: 5,
+                frame_size: 242,
+                span_s: 0.0,
+            },
+            1.0,
+            &Metrics::default(),
+            &mediator(true, 0),
+        );
+        let rate = report.rate.unwrap();
+        assert_eq!(rate.records, 8);
+        assert!((rate.per_second - 8.0).abs() < 1e-9, "{rate:?}");
+        assert_eq!((report.lost, report.redelivered), (0, 0));
+    }
+
+    #[test]
+    fn a_run_stalls_when_the_counts_stop_growing() {
+        let t0 = Instant::now();
+        let mut w = Watch::new(t0, EXPECTED, &BenchOptions::new("bin"));
+        w.agency(at(t0, 100), &agency(4, 1));
+        assert_eq!(w.finished(at(t0, 9_000)), None);
+        w.agency(at(t0, 10_099), &agency(4, 1));
+        assert_eq!(w.finished(at(t0, 10_099)), None);
+        assert_eq!(w.finished(at(t0, 10_100)), Some(End::Stalled));
+    }
+
+    #[test]
+    fn an_outage_adds_both_lifetimes_and_times_the_recovery() {
+        let t0 = Instant::now();
+        let mut options = BenchOptions::new("bin");
+        options.outage = Some(Duration::from_secs(2));
+        let mut w = Watch::new(t0, EXPECTED, &options);
+        w.agency(at(t0, 50), &agency(2, 1));
+        assert!(!w.outage_due());
+        w.agency(at(t0, 100), &agency(3, 1));
+        assert!(w.outage_due(), "4 of 11: a third");
+        w.agency_killed();
+        // the mediator still says up (not noticed yet), then down
+        w.mediator(at(t0, 150), &mediator(true, 3));
+        w.mediator(at(t0, 200), &mediator(false, 5));
+        w.agency_restarted(at(t0, 2_100));
+        w.mediator(at(t0, 2_150), &mediator(false, 7));
+        assert_eq!(w.finished(at(t0, 2_150)), None);
+        w.mediator(at(t0, 3_100), &mediator(true, 7));
+        w.agency(at(t0, 3_150), &agency(5, 0));
+        assert_eq!(w.finished(at(t0, 3_150)), None, "7 of 11");
+        // a restarted agency still counting from zero: 3 + 1 + 8 = 12, one redelivered
+        w.agency(at(t0, 3_200), &agency(8, 0));
+        w.mediator(at(t0, 3_200), &mediator(true, 0));
+        assert_eq!(w.finished(at(t0, 3_200)), Some(End::Complete));
+        let report = w.report(
+            CaptureSummary {
+                frames: 12,
+                target_frames: 10,
+                from_target: 5,
+                frame_size: 242,
+                span_s: 0.0,
+            },
+            3.2,
+            &Metrics::default(),
+            &mediator(true, 0),
+        );
+        assert_eq!(report.received, RecordCounts { cc: 11, iri: 1 });
+        assert_eq!((report.lost, report.redelivered), (0, 1));
+        let outage = report.outage.unwrap();
+        assert!(outage.performed);
+        assert_eq!(outage.received_before, RecordCounts { cc: 3, iri: 1 });
+        assert_eq!(outage.received_after, RecordCounts { cc: 8, iri: 0 });
+        assert_eq!(outage.links_up_after_s, Some(1.0));
+        assert_eq!(outage.records_after_s, Some(1.05));
+    }
+
+    #[test]
+    fn latency_histograms_and_keepalives_are_read_per_interface_and_merged() {
+        let text = "\
+li_lemf_keepalives_total 4
+li_lemf_delivery_latency_seconds_bucket{interface=\"hi3\",le=\"0.001\"} 6
+li_lemf_delivery_latency_seconds_bucket{interface=\"hi3\",le=\"0.01\"} 10
+li_lemf_delivery_latency_seconds_bucket{interface=\"hi3\",le=\"+Inf\"} 10
+li_lemf_delivery_latency_seconds_bucket{interface=\"hi2\",le=\"0.001\"} 1
+li_lemf_delivery_latency_seconds_bucket{interface=\"hi2\",le=\"0.01\"} 1
+li_lemf_delivery_latency_seconds_bucket{interface=\"hi2\",le=\"+Inf\"} 1
+";
+        let one = AgencyCounts::read(&Metrics::parse(text));
+        assert_eq!(one.keepalives, Some(4));
+        let latency = one.latency.clone().unwrap();
+        assert_eq!(latency["hi3"].total(), 10.0);
+        assert_eq!(latency["hi2"].total(), 1.0);
+        let both = one.plus(&one);
+        assert_eq!(both.keepalives, Some(8));
+        assert_eq!(both.latency.unwrap()["hi3"].total(), 20.0);
+        assert!(AgencyCounts::read(&agency(1, 1)).latency.is_none());
+    }
+}
