@@ -65,7 +65,8 @@ pub struct BenchOptions {
     pub outage: Option<Duration>,
     /// The run directory (emptied first).
     pub dir: PathBuf,
-    /// Keep the run directory after a successful run (it is always kept after a failure).
+    /// Keep the run directory after a complete run (it is always kept after a stalled or
+    /// failed one).
     pub keep: bool,
     /// Where `li-lemf`, `li-mediator`, `li-probe` and `li-admf` are.
     pub bin_dir: PathBuf,
@@ -342,8 +343,9 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     let result = run_in(options, &bins, &dir);
     match result {
         Ok(mut report) => {
-            report.kept = options.keep;
-            if !options.keep {
+            // a stalled run's logs and spools say where the records went
+            report.kept = options.keep || report.end == End::Stalled;
+            if !report.kept {
                 std::fs::remove_dir_all(&dir)
                     .with_context(|| format!("cannot remove {}", dir.display()))?;
             }

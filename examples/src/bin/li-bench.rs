@@ -40,7 +40,8 @@ struct Args {
     /// it on the same ports and output directory.
     #[arg(long, value_name = "SECS")]
     outage: Option<f64>,
-    /// Keep the run directory (configurations, PKI, logs, spools, the agency's output).
+    /// Keep the run directory (configurations, PKI, logs, spools, the agency's output) after
+    /// a complete run; a stalled or failed run's is always kept.
     #[arg(long)]
     keep: bool,
     /// The run directory (emptied first).
