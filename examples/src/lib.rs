@@ -3,6 +3,7 @@
 
 pub mod admf;
 pub mod audit;
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod lemf;
