@@ -612,15 +612,6 @@ impl Probe {
         self.inner.active_tasks.send_replace(state.tasks.len());
     }
 
-    /// Classifies one frame seen on `interface` at `time` and sends what it yields; PDUs
-    /// that find their destination's queue full are dropped and counted (live capture).
-    #[cfg(all(feature = "live", target_os = "linux"))]
-    fn process_frame(&self, interface: &str, time: Timestamp, link: LinkType, data: &[u8]) {
-        let mut state = self.lock();
-        state.classify_frame(interface, time, link, data, &self.inner);
-        state.flush(WhenFull::Drop);
-    }
-
     /// Waits (blocking the calling thread, a replay's) until every destination's queue has
     /// room for `pdus` more PDUs: the backpressure that makes a file replay slow down to
     /// what the links and the mediator take instead of dropping. Returns `false` when the

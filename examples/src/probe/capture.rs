@@ -280,12 +280,24 @@ impl Probe {
         let mut report = ReplayReport::default();
         info!(%interface, "live capture started");
         while !self.cancelled() {
-            match capture.next_frame() {
-                Ok(Some(frame)) => {
-                    self.process_frame(interface, frame.timestamp, frame.link, frame.data);
-                    report.frames += 1;
-                    report.first_timestamp.get_or_insert(frame.timestamp);
-                    report.last_timestamp = Some(frame.timestamp);
+            // A whole ring block under one hold of the state lock; its PDUs are queued
+            // together, and dropped (counted) where a queue is full: the wire does not wait.
+            match capture.next_batch() {
+                Ok(Some(batch)) => {
+                    let mut state = self.lock();
+                    for frame in batch {
+                        state.classify_frame(
+                            interface,
+                            frame.timestamp,
+                            frame.link,
+                            frame.data,
+                            &self.inner,
+                        );
+                        report.frames += 1;
+                        report.first_timestamp.get_or_insert(frame.timestamp);
+                        report.last_timestamp = Some(frame.timestamp);
+                    }
+                    state.flush(WhenFull::Drop);
                 }
                 Ok(None) => {}
                 Err(e) => {
