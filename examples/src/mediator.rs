@@ -133,6 +133,8 @@ pub enum Refusal {
     Malformed,
     /// A destination's spool refused the record (disk bound): the spool alarm is raised.
     SpoolFull,
+    /// The record is larger than a spool segment can hold.
+    TooLarge,
 }
 
 impl Refusal {
@@ -144,6 +146,7 @@ impl Refusal {
             Self::ContentForIriOnly => "content_for_iri_only",
             Self::Malformed => "malformed",
             Self::SpoolFull => "spool_full",
+            Self::TooLarge => "too_large",
         }
     }
 }
@@ -485,6 +488,12 @@ impl Mediator {
         if task.destinations.is_empty() {
             return Err(bad("no destination".into()));
         }
+        // A DID named twice would get every record twice.
+        for (i, did) in task.destinations.iter().enumerate() {
+            if task.destinations.iter().skip(i + 1).any(|d| d == did) {
+                return Err(bad(format!("destination {did} named twice")));
+            }
+        }
         let queues = self
             .inner
             .queues
@@ -631,50 +640,63 @@ impl Mediator {
                 }
             }
         }
-        let mut full = vec![false; admitted.len()];
+        // The queues are taken out of the table first: no lock on it is held while a spool
+        // is appended to (X1 may be changing destinations meanwhile).
+        let targets: Vec<(DestinationId, Vec<usize>, QueueEntry)> = {
+            let queues = inner.queues.read().unwrap_or_else(PoisonError::into_inner);
+            per_destination
+                .into_iter()
+                .filter_map(|(did, records)| {
+                    queues.get(&did).map(|entry| (did, records, entry.clone()))
+                })
+                .collect()
+        };
+        let mut refusals: Vec<Option<Refusal>> = vec![None; admitted.len()];
         let mut delivered: BTreeMap<(String, String), u64> = BTreeMap::new();
         {
-            let queues = inner.queues.read().unwrap_or_else(PoisonError::into_inner);
             let mut encoders = lock(&inner.encoders);
             let mut buf = std::mem::take(&mut encoders.buf);
-            for (did, records) in &mut per_destination {
-                let Some((iface, name, queue)) = queues.get(did) else {
-                    continue;
-                };
+            for (did, mut records, (iface, name, queue)) in targets {
                 // CC goes to HI3 destinations only, IRI to HI2 ones.
-                records.retain(|&k| {
-                    admitted
-                        .get(k)
-                        .is_some_and(|(_, a)| a.interface() == *iface)
-                });
+                records.retain(|&k| admitted.get(k).is_some_and(|(_, a)| a.interface() == iface));
                 let keys: Vec<(Liid, Cin)> = records
                     .iter()
                     .filter_map(|&k| admitted.get(k).map(|(_, a)| (a.task.liid, a.cin)))
                     .collect();
-                let (accepted, error) =
+                let refused =
                     queue.enqueue_numbered_batch_blocking(&keys, &mut buf, |j, seq, out| {
                         if let Some((_, a)) = records.get(j).and_then(|&k| admitted.get(k)) {
-                            encoders.encode(&inner.settings, *did, a, seq, out);
+                            encoders.encode(&inner.settings, did, a, seq, out);
                         }
                     });
-                for (j, &k) in records.iter().enumerate() {
-                    if j < accepted {
-                        if let Some((i, _)) = admitted.get(k)
-                            && let Some(Outcome::Delivered(n)) = outcomes.get_mut(*i)
-                        {
-                            *n += 1;
+                let mut accepted = vec![true; records.len()];
+                for (j, error) in &refused {
+                    if let Some(slot) = accepted.get_mut(*j) {
+                        *slot = false;
+                    }
+                    let why = match error {
+                        SpoolError::TooLarge { .. } => Refusal::TooLarge,
+                        SpoolError::Full { .. } => Refusal::SpoolFull,
+                        error => {
+                            tracing::error!(destination = %name, %error, "spool append failed");
+                            Refusal::SpoolFull
                         }
-                    } else if let Some(f) = full.get_mut(k) {
-                        *f = true;
+                    };
+                    if let Some(slot) = records.get(*j).and_then(|&k| refusals.get_mut(k)) {
+                        *slot = Some(why);
                     }
                 }
                 let mut counted: Vec<(Liid, u64)> = Vec::new();
-                for &k in records.iter().take(accepted) {
-                    if let Some((_, a)) = admitted.get(k) {
-                        match counted.iter_mut().find(|(l, _)| *l == a.task.liid) {
-                            Some((_, n)) => *n += 1,
-                            None => counted.push((a.task.liid, 1)),
-                        }
+                for (&k, _) in records.iter().zip(&accepted).filter(|(_, ok)| **ok) {
+                    let Some((i, a)) = admitted.get(k) else {
+                        continue;
+                    };
+                    if let Some(Outcome::Delivered(n)) = outcomes.get_mut(*i) {
+                        *n += 1;
+                    }
+                    match counted.iter_mut().find(|(l, _)| *l == a.task.liid) {
+                        Some((_, n)) => *n += 1,
+                        None => counted.push((a.task.liid, 1)),
                     }
                 }
                 for (liid, n) in counted {
@@ -682,24 +704,19 @@ impl Mediator {
                         .entry((liid.to_string(), name.clone()))
                         .or_default() += n;
                 }
-                if let Some(error) = error
-                    && !matches!(error, SpoolError::Full { .. })
-                {
-                    tracing::error!(destination = %name, %error, "spool append failed");
-                }
             }
             encoders.buf = buf;
         }
         let mut refused: BTreeMap<Refusal, u64> = BTreeMap::new();
         for (k, (i, _)) in admitted.iter().enumerate() {
-            if full.get(k).copied().unwrap_or(false)
+            if let Some(Some(why)) = refusals.get(k)
                 && let Some(outcome) = outcomes.get_mut(*i)
             {
                 if *outcome == Outcome::Delivered(0) {
-                    *outcome = Outcome::Refused(Refusal::SpoolFull);
+                    *outcome = Outcome::Refused(*why);
                 } else {
                     // Some destinations have it, not all: counted, not refused.
-                    *refused.entry(Refusal::SpoolFull).or_default() += 1;
+                    *refused.entry(*why).or_default() += 1;
                 }
             }
         }

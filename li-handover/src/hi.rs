@@ -590,31 +590,38 @@ impl DeliveryQueue<NumberedSpool> {
     /// commit), from a thread that may block (not from an async task: it takes the spool's
     /// lock with `blocking_lock` and may wait for the disk).
     ///
-    /// Returns how many records were accepted, from the first: all of them, or, when the
-    /// whole batch does not fit under the spool's disk bound, those that fit one by one
-    /// (the rest refused, the alarm raised), with the error that refused the first record
-    /// not accepted.
+    /// Returns the records refused, by index, with the reason; every other record was
+    /// accepted. When the batch cannot be taken whole, its records are appended one by one
+    /// in order: one too large for a segment is refused alone; once the disk bound is
+    /// reached (the alarm raised) or the spool fails, that record and the rest are refused.
     pub fn enqueue_numbered_batch_blocking(
         &self,
         keys: &[(li_core::Liid, li_core::Cin)],
         buf: &mut Vec<u8>,
         mut encode: impl FnMut(usize, u32, &mut Vec<u8>),
-    ) -> (usize, Option<SpoolError>) {
+    ) -> Vec<(usize, SpoolError)> {
+        let mut refused = Vec::new();
         if keys.is_empty() {
-            return (0, None);
+            return refused;
         }
         let mut spool = self.spool.blocking_lock();
-        let result = spool.append_batch_with(keys, buf, &mut encode);
-        let outcome = match result {
-            Ok(_) => {
-                self.alarm.after(spool.spool(), &result);
-                (keys.len(), None)
-            }
-            Err(SpoolError::Full { .. }) if keys.len() > 1 => {
-                // At the disk bound: keep what fits, in order.
-                let mut accepted = 0;
-                let mut refused = None;
+        let whole = spool.append_batch_with(keys, buf, &mut encode);
+        self.alarm.after(spool.spool(), &whole);
+        let mut accepted = 0;
+        match whole {
+            Ok(_) => accepted = keys.len(),
+            Err(error) if keys.len() == 1 => refused.push((0, error)),
+            Err(_) => {
+                let mut stop: Option<String> = None;
                 for (i, key) in keys.iter().enumerate() {
+                    if let Some(reason) = &stop {
+                        let error = SpoolError::Stopped {
+                            dir: spool.spool().dir().to_owned(),
+                            reason: reason.clone(),
+                        };
+                        refused.push((i, error));
+                        continue;
+                    }
                     let one =
                         spool.append_batch_with(std::slice::from_ref(key), buf, |_, seq, out| {
                             encode(i, seq, out);
@@ -622,25 +629,20 @@ impl DeliveryQueue<NumberedSpool> {
                     self.alarm.after(spool.spool(), &one);
                     match one {
                         Ok(_) => accepted += 1,
-                        Err(e) => {
-                            refused = Some(e);
-                            break;
+                        Err(error @ SpoolError::TooLarge { .. }) => refused.push((i, error)),
+                        Err(error) => {
+                            stop = Some(format!("refused after an earlier record: {error}"));
+                            refused.push((i, error));
                         }
                     }
                 }
-                (accepted, refused)
             }
-            Err(e) => {
-                let failed = Err::<(), _>(e);
-                self.alarm.after(spool.spool(), &failed);
-                (0, failed.err())
-            }
-        };
+        }
         drop(spool);
-        if outcome.0 > 0 {
+        if accepted > 0 {
             self.wake.notify_one();
         }
-        outcome
+        refused
     }
 }
 
@@ -876,15 +878,19 @@ impl<S: LinkSpool> Link<'_, S> {
                 }
                 () = std::future::ready(()), if backlog => {
                     if buffered.is_empty() {
-                        buffered = self.read_spool(next, chunk_records.saturating_mul(8)).await?.into();
+                        // Two chunks ahead at most: bounded memory when reading a backlog from disk.
+                        buffered = self.read_spool(next, chunk_records.saturating_mul(2)).await?.into();
                         if buffered.is_empty() {
                             // The spool has ids past `next` it cannot read (a corrupt segment,
                             // reported when the spool was opened): skip them.
                             let end = self.spool.lock().await.records().next_id();
                             error!(link = %cfg.name, from = next, to = end.saturating_sub(1),
                                 "spooled records unreadable, skipped");
+                            let skipped = end.saturating_sub(next);
                             next = end;
                             last_written = end.saturating_sub(1);
+                            // Counted as written, so a keep-alive soon moves past them.
+                            cadence.records_written(skipped, Instant::now());
                             continue;
                         }
                     }

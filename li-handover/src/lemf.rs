@@ -8,7 +8,9 @@
 //!
 //! - `out_dir/records.jsonl`: one JSON object per IRI or CC record;
 //! - `out_dir/<LIID>.pcap`: every CC IP packet of the LIID, as a classic pcap file with
-//!   `LINKTYPE_RAW` (101) and the record's time.
+//!   `LINKTYPE_RAW` (101) and the record's time. A LIID with characters other than ASCII
+//!   letters, digits, `.`, `_` and `-` has them replaced by `_` and its octets appended in
+//!   hex after a `~` (`LIID/1` → `LIID_1~4c4949442f31.pcap`), so two LIIDs never share a file.
 //!
 //! Each JSON line has `interface` (`"HI2"`/`"HI3"`), `liid` (its text form), `cin` (or
 //! `null`), `seq`, `time` (RFC 3339, the record's own time else the PSHeader's, or `null`),
@@ -1630,8 +1632,13 @@ mod tests {
     #[test]
     fn file_names_are_sanitised() {
         assert_eq!(sanitize_file_stem("LIID-0001.a_b"), "LIID-0001.a_b");
-        assert_eq!(sanitize_file_stem("../x y/é"), ".._x_y__");
-        assert_eq!(sanitize_file_stem("hex:01ff"), "hex_01ff");
+        assert_eq!(
+            sanitize_file_stem("../x y/é"),
+            ".._x_y__~2e2e2f7820792fc3a9"
+        );
+        assert_eq!(sanitize_file_stem("hex:01ff"), "hex_01ff~6865783a30316666");
+        // Two LIIDs never share a file.
+        assert_ne!(sanitize_file_stem("A/B"), sanitize_file_stem("A_B"));
     }
 
     #[tokio::test]
@@ -1704,7 +1711,7 @@ mod tests {
         let summary = receiver.summary();
         let liid = summary.liids.get(&s.liid).unwrap();
         let pcap_path = liid.pcap_path.clone().unwrap();
-        assert_eq!(pcap_path.file_name().unwrap(), "LIID_0001.pcap");
+        assert_eq!(pcap_path.file_name().unwrap(), "LIID_0001~4c4949442f30303031.pcap");
         let records = parse_pcap(&std::fs::read(&pcap_path).unwrap());
         let expected: Vec<_> = packets
             .iter()
@@ -1715,7 +1722,7 @@ mod tests {
         assert_eq!((liid.cc, liid.iri, liid.gaps, liid.repeats), (3, 0, 0, 0));
         let table = summary.to_string();
         assert!(table.contains("LIID/0001"), "{table}");
-        assert!(table.contains("LIID_0001.pcap"), "{table}");
+        assert!(table.contains("LIID_0001~4c4949442f30303031.pcap"), "{table}");
     }
 
     #[tokio::test]

@@ -436,6 +436,11 @@ impl Spool {
         self.config.max_bytes
     }
 
+    /// The spool's directory.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.config.dir
+    }
+
     /// The id the next record will get.
     pub fn next_id(&self) -> u64 {
         self.next_id

@@ -306,7 +306,9 @@ pub async fn start(
             tracing::error!(%error, "X1 server failed");
         }
     });
-    let (tx, rx) = mpsc::channel(4096);
+    // Each message is what one read of a probe connection framed (up to some hundreds of
+    // PDUs): a short channel bounds the memory and how long a keepalive's barrier waits.
+    let (tx, rx) = mpsc::channel(64);
     let mut listener = X2X3Listener::new(x2x3_acceptor, DEFAULT_MAX_PDU_LEN)
         .with_idle_timeout(Duration::from_secs(config.x2x3_idle_timeout_s));
     if let Some(path) = &config.x2x3_raw_copy {

@@ -436,3 +436,53 @@ async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
     assert_eq!(at_offset, pcap.len());
     m.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_record_too_large_for_the_spool_is_refused_alone_and_a_did_twice_not_at_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = agency(&tmp.path().join("lemf")).await;
+    let mut spool = SpoolConfig::new(tmp.path().join("spool"));
+    spool.fsync = li_handover::spool::FsyncPolicy::Never;
+    spool.segment_bytes = 4096;
+    let mut settings = mediator(&tmp.path().join("unused")).inner.settings.clone();
+    settings.spool = spool;
+    settings.spool_dir = tmp.path().join("spool");
+    let m = Mediator::new(settings, None);
+    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
+    let mut task = MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-BIG").unwrap(),
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        destinations: vec![did(1), did(2), did(1)],
+    };
+    assert!(matches!(
+        m.activate_task(task.clone()).await,
+        Err(MediatorError::BadTask { .. })
+    ));
+    task.destinations = vec![did(1), did(2)];
+    m.activate_task(task.clone()).await.unwrap();
+    let mut big = x3(xid(1), 5, 1, at(1), 2);
+    let mut payload = packet(2);
+    payload.resize(8000, 0);
+    big.payload = bytes::Bytes::from(payload);
+    let batch = vec![x3(xid(1), 5, 0, at(1), 1), big, x3(xid(1), 5, 2, at(1), 3)];
+    let mediator = m.clone();
+    let outcomes = tokio::task::spawn_blocking(move || mediator.mediate_batch(&batch))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Delivered(1),
+            Outcome::Refused(Refusal::TooLarge),
+            Outcome::Delivered(1),
+        ]
+    );
+    drained(&m).await;
+    let summary = a.receiver.summary();
+    let liid = &summary.liids[&task.liid];
+    // The two around it, numbered 0 and 1: no number was taken by the refused one.
+    assert_eq!((liid.cc, liid.gaps, liid.repeats), (2, 0, 0));
+    m.shutdown().await;
+}

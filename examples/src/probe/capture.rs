@@ -16,6 +16,10 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// X2/X3 PDUs queued together.
 const CHUNK_FRAMES: usize = 256;
 
+/// Live capture queues its PDUs every this many frames (a full queue drops them together).
+#[cfg(all(feature = "live", target_os = "linux"))]
+const LIVE_FLUSH_FRAMES: usize = 16;
+
 /// The longest a paced replay sleeps before looking whether it was cancelled.
 const SLEEP_SLICE: Duration = Duration::from_millis(200);
 
@@ -285,7 +289,12 @@ impl Probe {
             match capture.next_batch() {
                 Ok(Some(batch)) => {
                     let mut state = self.lock();
-                    for frame in batch {
+                    for (i, frame) in batch.enumerate() {
+                        // Queued every few frames, so that a full queue drops few PDUs at
+                        // a time (the batch is dropped whole).
+                        if i % LIVE_FLUSH_FRAMES == LIVE_FLUSH_FRAMES - 1 {
+                            state.flush(WhenFull::Drop);
+                        }
                         state.classify_frame(
                             interface,
                             frame.timestamp,

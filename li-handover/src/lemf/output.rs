@@ -434,15 +434,21 @@ fn open_append(path: &Path) -> io::Result<(File, bool)> {
 
 /// A LIID made safe as a file name: every octet outside `[A-Za-z0-9._-]` becomes `_`.
 pub(super) fn sanitize_file_stem(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if text.chars().all(safe) {
+        return text.to_owned();
+    }
+    // Replaced characters would let two LIIDs share a file ("A/B" and "A_B"): the stem then
+    // carries the whole LIID in hex after a '~', which no kept name contains.
+    let mut stem: String = text
+        .chars()
+        .map(|c| if safe(c) { c } else { '_' })
+        .collect();
+    stem.push('~');
+    for b in text.as_bytes() {
+        stem.push_str(&format!("{b:02x}"));
+    }
+    stem
 }
 
 /// The classic pcap global header: microsecond timestamps, `LINKTYPE_RAW`, little-endian.

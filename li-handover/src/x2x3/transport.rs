@@ -98,8 +98,8 @@ use crate::tls::{self, Refusal, TlsError};
 /// The default [`SenderConfig::queue_capacity`]: 65,536 PDUs.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 65_536;
 
-/// Batches taken from the queue per TLS write, at most.
-const MAX_BATCHES: usize = 256;
+/// Octets of queued PDUs gathered into one TLS write, about (a batch is never split).
+const MAX_WRITE_BYTES: usize = 1 << 20;
 
 /// The largest PDU the sender accepts from the mediator (it sends only keepalive acks).
 const MAX_MEDIATOR_PDU: usize = 64 * 1024;
@@ -702,7 +702,6 @@ async fn deliver(
     let mut reader = JoinSet::new();
     reader.spawn(read_mediator(rd, ack_tx));
 
-    let mut batch: Vec<PduBatch> = Vec::with_capacity(MAX_BATCHES);
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut outstanding: Option<Outstanding> = None;
     // PDUs written and not yet covered by an acknowledged keepalive.
@@ -747,25 +746,36 @@ async fn deliver(
                 });
                 next_keepalive = Instant::now() + config.keepalive_interval;
             }
-            n = rx.recv_many(&mut batch, MAX_BATCHES) => {
-                if n == 0 {
+            first = rx.recv() => {
+                let Some(first) = first else {
                     break confirm_and_close(config, &mut wr, &mut acks, keepalive_seq)
                         .await
                         .map(|()| {
                             unconfirmed = 0;
                             End::Drained
                         });
-                }
+                };
+                // One bounded write: what is queued, up to MAX_WRITE_BYTES (each write has
+                // the keepalive timeout to complete).
                 buf.clear();
-                let mut n = 0;
-                for pdus in batch.drain(..) {
-                    buf.extend_from_slice(&pdus.bytes);
-                    n += pdus.pdus;
+                buf.extend_from_slice(&first.bytes);
+                let mut n = first.pdus;
+                while buf.len() < MAX_WRITE_BYTES {
+                    match rx.try_recv() {
+                        Ok(more) => {
+                            buf.extend_from_slice(&more.bytes);
+                            n += more.pdus;
+                        }
+                        Err(_) => break,
+                    }
                 }
-                shared.taken(n);
                 SenderStats::add(&stats.sent, n);
                 unconfirmed += n;
-                if let Err(e) = write(config, &mut wr, &buf).await {
+                let written = write(config, &mut wr, &buf).await;
+                // They leave the queue's bound only once written: the producer waiting
+                // for room does not get ahead of the socket.
+                shared.taken(n);
+                if let Err(e) = written {
                     break Err(e);
                 }
             }
