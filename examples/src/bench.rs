@@ -74,6 +74,9 @@ pub struct BenchOptions {
     pub stall_timeout: Duration,
     /// The daemons' `--log` filter.
     pub log: String,
+    /// Settings added to a daemon's configuration, as (`lemf`|`mediator`|`probe`|`admf`,
+    /// a top-level TOML line such as `spool_fsync = "never"`): to measure a setting's cost.
+    pub settings: Vec<(String, String)>,
 }
 
 impl BenchOptions {
@@ -88,6 +91,7 @@ impl BenchOptions {
             bin_dir: bin_dir.into(),
             stall_timeout: Duration::from_secs(10),
             log: "info".into(),
+            settings: Vec::new(),
         }
     }
 }
@@ -978,6 +982,21 @@ fn tls_table(section: &str, name: &str) -> String {
 fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Result<()> {
     let write = |name: &str, text: String| {
         let path = dir.join(name);
+        // The extra settings are top-level keys: they go before the first table.
+        let daemon = name.trim_end_matches(".toml");
+        let extra: String = options
+            .settings
+            .iter()
+            .filter(|(d, _)| d == daemon)
+            .map(|(_, line)| format!("{line}\n"))
+            .collect();
+        let text = match text
+            .find("\n[")
+            .and_then(|at| text.split_at_checked(at + 1))
+        {
+            Some((head, tables)) => format!("{head}{extra}{tables}"),
+            None => format!("{text}{extra}"),
+        };
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
     };
     write(

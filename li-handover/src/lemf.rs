@@ -1711,7 +1711,10 @@ mod tests {
         let summary = receiver.summary();
         let liid = summary.liids.get(&s.liid).unwrap();
         let pcap_path = liid.pcap_path.clone().unwrap();
-        assert_eq!(pcap_path.file_name().unwrap(), "LIID_0001~4c4949442f30303031.pcap");
+        assert_eq!(
+            pcap_path.file_name().unwrap(),
+            "LIID_0001~4c4949442f30303031.pcap"
+        );
         let records = parse_pcap(&std::fs::read(&pcap_path).unwrap());
         let expected: Vec<_> = packets
             .iter()
@@ -1722,7 +1725,10 @@ mod tests {
         assert_eq!((liid.cc, liid.iri, liid.gaps, liid.repeats), (3, 0, 0, 0));
         let table = summary.to_string();
         assert!(table.contains("LIID/0001"), "{table}");
-        assert!(table.contains("LIID_0001~4c4949442f30303031.pcap"), "{table}");
+        assert!(
+            table.contains("LIID_0001~4c4949442f30303031.pcap"),
+            "{table}"
+        );
     }
 
     #[tokio::test]

@@ -332,8 +332,17 @@ impl Spool {
             self.tail.clear();
             self.tail_bytes = 0;
         }
+        // One allocation for the batch; each record is a slice of it.
+        let total: usize = payloads.iter().map(|p| p.len()).sum();
+        let mut all = Vec::with_capacity(total);
+        for payload in payloads {
+            all.extend_from_slice(payload);
+        }
+        let all = Bytes::from(all);
+        let mut at = 0;
         for (id, payload) in (first..).zip(payloads) {
-            self.tail.push_back((id, Bytes::copy_from_slice(payload)));
+            self.tail.push_back((id, all.slice(at..at + payload.len())));
+            at += payload.len();
             self.tail_bytes += payload.len();
         }
         while self.tail_bytes > cap {

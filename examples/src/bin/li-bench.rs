@@ -59,6 +59,29 @@ struct Args {
     /// Where the daemons' executables are; default: this executable's directory.
     #[arg(long, value_name = "DIR")]
     bin_dir: Option<PathBuf>,
+    /// A setting added to a daemon's configuration, to measure its cost, e.g.
+    /// `--set 'mediator.spool_fsync="never"'` or `--set lemf.fsync=false` (repeatable).
+    #[arg(long = "set", value_name = "DAEMON.KEY=VALUE", value_parser = parse_setting)]
+    settings: Vec<(String, String)>,
+}
+
+/// `DAEMON.KEY=VALUE` into (daemon, `KEY = VALUE`).
+fn parse_setting(text: &str) -> Result<(String, String), String> {
+    let (daemon, setting) = text
+        .split_once('.')
+        .ok_or_else(|| format!("{text:?}: expected DAEMON.KEY=VALUE"))?;
+    if !matches!(daemon, "lemf" | "mediator" | "probe" | "admf") {
+        return Err(format!(
+            "{daemon:?}: expected lemf, mediator, probe or admf"
+        ));
+    }
+    let (key, value) = setting
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: expected DAEMON.KEY=VALUE"))?;
+    Ok((
+        daemon.to_owned(),
+        format!("{} = {}", key.trim(), value.trim()),
+    ))
 }
 
 fn main() -> ExitCode {
@@ -99,6 +122,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     options.keep = args.keep;
     options.stall_timeout = Duration::from_secs(args.stall_timeout.max(1));
     options.log = args.log;
+    options.settings = args.settings;
     let report = bench::run(&options)?;
     println!("{report}");
     if let Some(path) = &args.json {
