@@ -138,6 +138,9 @@ pub struct Report {
     pub outage: Option<OutageFigures>,
     /// CPU time and peak memory per process, read just before it was stopped.
     pub processes: Vec<ProcessFigures>,
+    /// What the agency's `records.jsonl` holds, over every lifetime of the agency: the
+    /// authoritative count (the metrics of a killed agency die with it).
+    pub files: Option<FileCheck>,
     /// The run directory (removed unless kept).
     pub dir: PathBuf,
     /// Whether the run directory was kept.
@@ -537,6 +540,9 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
     report.processes = processes;
     report.paced = options.paced.then_some(options.capture.rate);
     report.dir = dir.to_owned();
+    report.files = Some(check_agency_files(
+        &dir.join("lemf-out").join("records.jsonl"),
+    )?);
     Ok(report)
 }
 
@@ -913,6 +919,7 @@ impl Watch {
             processes: Vec::new(),
             dir: PathBuf::new(),
             kept: false,
+            files: None,
         }
     }
 }
@@ -1054,6 +1061,52 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
     Ok(())
 }
 
+/// What the agency wrote, read back from its `records.jsonl`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct FileCheck {
+    /// Distinct CC records (by LIID, CIN and sequence number).
+    pub cc: u64,
+    /// Distinct IRI records.
+    pub iri: u64,
+    /// Lines repeating a record already written (re-sent after a reconnection or restart).
+    pub repeats: u64,
+    /// Sequence numbers missing inside each (LIID, CIN, kind) run, from 0 to the highest.
+    pub missing: u64,
+}
+
+/// Reads the agency's JSON lines and counts distinct records, repeats and missing numbers.
+pub fn check_agency_files(path: &Path) -> anyhow::Result<FileCheck> {
+    use std::collections::{BTreeMap, HashSet};
+    use std::io::BufRead;
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the agency's records {}", path.display()))?;
+    let mut seen: HashSet<(String, u64, u64, bool)> = HashSet::new();
+    let mut highest: BTreeMap<(String, u64, bool), u64> = BTreeMap::new();
+    let mut check = FileCheck::default();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("{}: line {}", path.display(), n + 1))?;
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .with_context(|| format!("{}: line {} is not JSON", path.display(), n + 1))?;
+        let cc = v["kind"] == "cc";
+        let liid = v["liid"].as_str().unwrap_or_default().to_owned();
+        let cin = v["cin"].as_u64().unwrap_or(u64::MAX);
+        let seq = v["seq"].as_u64().unwrap_or_default();
+        let top = highest.entry((liid.clone(), cin, cc)).or_default();
+        *top = (*top).max(seq);
+        if !seen.insert((liid, cin, seq, cc)) {
+            check.repeats += 1;
+        } else if cc {
+            check.cc += 1;
+        } else {
+            check.iri += 1;
+        }
+    }
+    let distinct = check.cc + check.iri;
+    let span: u64 = highest.values().map(|top| top + 1).sum();
+    check.missing = span.saturating_sub(distinct);
+    Ok(check)
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pct = |part: u64, whole: u64| {
@@ -1098,6 +1151,14 @@ impl fmt::Display for Report {
         )?;
         writeln!(f, "  missing (gaps)   {:>10}", self.missing)?;
         writeln!(f, "  repeats          {:>10}", self.repeats)?;
+        if let Some(files) = &self.files {
+            writeln!(
+                f,
+                "  agency's files   {:>10}  {:>10}   distinct records in records.jsonl; {} repeated \
+                 lines, {} sequence numbers missing",
+                files.cc, files.iri, files.repeats, files.missing
+            )?;
+        }
         if self.lost > 0 || self.undelivered > 0 {
             writeln!(
                 f,
@@ -1257,6 +1318,38 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_agency_files_are_counted_by_distinct_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.jsonl");
+        let line = |kind: &str, cin: &str, seq: u64| {
+            format!(
+                "{{\"interface\":\"HI3\",\"liid\":\"L\",\"cin\":{cin},\"seq\":{seq},\"kind\":\"{kind}\"}}\n"
+            )
+        };
+        let mut text = String::new();
+        for seq in [0, 1, 2, 1, 2, 4] {
+            text.push_str(&line("cc", "7", seq));
+        }
+        text.push_str(&line("iri", "7", 0));
+        text.push_str(&line("iri", "null", 0));
+        std::fs::write(&path, text).unwrap();
+        let check = check_agency_files(&path).unwrap();
+        // CC 0, 1, 2, 4 (3 missing), two repeats; IRI of CIN 7 and without CIN.
+        assert_eq!(
+            check,
+            FileCheck {
+                cc: 4,
+                iri: 2,
+                repeats: 2,
+                missing: 1
+            }
+        );
+        std::fs::write(&path, "not json\n").unwrap();
+        let error = check_agency_files(&path).unwrap_err();
+        assert!(format!("{error:#}").contains("line 1"), "{error:#}");
+    }
 
     fn agency(cc: u64, iri: u64) -> Metrics {
         Metrics::parse(&format!(

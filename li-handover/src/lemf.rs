@@ -399,6 +399,10 @@ impl Receiver {
     pub fn new(config: ReceiverConfig) -> io::Result<Self> {
         std::fs::create_dir_all(&config.out_dir).map_err(|e| with_path(e, &config.out_dir))?;
         let records_path = config.out_dir.join(RECORDS_FILE);
+        if records_path.exists() {
+            output::repair_tail(&records_path, output::Layout::Lines)
+                .map_err(|e| with_path(e, &records_path))?;
+        }
         let records = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -1627,6 +1631,46 @@ mod tests {
             last: 0,
         };
         assert_eq!(gap.missing(), 2);
+    }
+
+    #[test]
+    fn a_torn_last_record_is_cut_off_before_appending() {
+        use super::output::{Layout, repair_tail};
+        let dir = TempDir::new("torn");
+        std::fs::create_dir_all(&dir.0).unwrap();
+        // JSON lines: a line cut mid-way by a kill.
+        let lines = dir.0.join(RECORDS_FILE);
+        std::fs::write(&lines, "{\"a\":1}\n{\"b\":2}\n{\"c\":").unwrap();
+        assert_eq!(repair_tail(&lines, Layout::Lines).unwrap(), 5);
+        assert_eq!(std::fs::read(&lines).unwrap(), b"{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(
+            repair_tail(&lines, Layout::Lines).unwrap(),
+            0,
+            "whole lines are kept"
+        );
+        std::fs::write(&lines, "no newline at all").unwrap();
+        assert_eq!(repair_tail(&lines, Layout::Lines).unwrap(), 17);
+        // pcap: two whole records, then a third cut inside its data.
+        let pcap = dir.0.join("L.pcap");
+        let mut bytes = vec![0u8; 24];
+        for len in [10u32, 20] {
+            let mut header = [0u8; 16];
+            header[8..12].copy_from_slice(&len.to_le_bytes());
+            bytes.extend_from_slice(&header);
+            bytes.extend(std::iter::repeat_n(7u8, len as usize));
+        }
+        let whole = bytes.len();
+        let mut header = [0u8; 16];
+        header[8..12].copy_from_slice(&30u32.to_le_bytes());
+        bytes.extend_from_slice(&header);
+        bytes.extend_from_slice(&[1, 2, 3]);
+        std::fs::write(&pcap, &bytes).unwrap();
+        assert_eq!(repair_tail(&pcap, Layout::Pcap).unwrap(), 19);
+        assert_eq!(std::fs::read(&pcap).unwrap(), &bytes[..whole]);
+        // A receiver opening the directory repairs records.jsonl before appending to it.
+        std::fs::write(&lines, "{\"a\":1}\n{\"torn").unwrap();
+        let _receiver = Receiver::new(ReceiverConfig::new(&dir.0)).unwrap();
+        assert_eq!(std::fs::read(&lines).unwrap(), b"{\"a\":1}\n");
     }
 
     #[test]

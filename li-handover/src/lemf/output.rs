@@ -351,7 +351,8 @@ impl Output {
             let path = self
                 .dir
                 .join(format!("{}.ber", interface.as_str().to_ascii_lowercase()));
-            let (file, created) = open_append(&path).map_err(|e| OutputError::new(&path, &e))?;
+            let (file, created) =
+                open_append(&path, Layout::Raw).map_err(|e| OutputError::new(&path, &e))?;
             self.dir_dirty |= created;
             self.raw.insert(interface, OutFile::new(path, file));
         }
@@ -364,7 +365,8 @@ impl Output {
     fn pcap_file(&mut self, liid: Liid) -> Result<&mut OutFile, OutputError> {
         if !self.pcaps.contains_key(&liid) {
             let path = self.pcap_path(liid);
-            let (file, created) = open_append(&path).map_err(|e| OutputError::new(&path, &e))?;
+            let (file, created) =
+                open_append(&path, Layout::Pcap).map_err(|e| OutputError::new(&path, &e))?;
             self.dir_dirty |= created;
             let mut out = OutFile::new(path.clone(), file);
             let empty = out
@@ -416,8 +418,9 @@ fn append(file: &mut OutFile, data: &[u8]) -> Result<usize, OutputError> {
     }
 }
 
-/// Opens `path` for appending; also says whether it was created.
-fn open_append(path: &Path) -> io::Result<(File, bool)> {
+/// Opens `path` for appending; also says whether it was created. An existing file's torn
+/// last record is cut off first ([`repair_tail`]).
+fn open_append(path: &Path, layout: Layout) -> io::Result<(File, bool)> {
     match std::fs::OpenOptions::new()
         .create_new(true)
         .append(true)
@@ -425,11 +428,95 @@ fn open_append(path: &Path) -> io::Result<(File, bool)> {
     {
         Ok(file) => Ok((file, true)),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            repair_tail(path, layout)?;
             let file = std::fs::OpenOptions::new().append(true).open(path)?;
             Ok((file, false))
         }
         Err(e) => Err(e),
     }
+}
+
+/// How an output file's records are laid out, to find where the last complete one ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Lines ending in `\n` (`records.jsonl`).
+    Lines,
+    /// A classic pcap file: a 24-octet global header, then 16-octet record headers each
+    /// followed by its captured length of data.
+    Pcap,
+    /// Raw BER PDUs end to end (not checked: they are a copy for independent tools).
+    Raw,
+}
+
+/// Cuts a torn record off the end of an existing output file: a receiver killed while
+/// writing leaves part of a record, which was never synced nor acknowledged (the mediator
+/// sends it again), and whatever is appended after it would be unreadable. Returns the
+/// octets cut (logged when not zero).
+pub(crate) fn repair_tail(path: &Path, layout: Layout) -> io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let len = file.metadata()?.len();
+    let keep = match layout {
+        Layout::Raw => len,
+        Layout::Lines => {
+            // Back from the end to the last newline.
+            let mut end = len;
+            let mut chunk = vec![0u8; 64 * 1024];
+            loop {
+                if end == 0 {
+                    break 0;
+                }
+                let start = end.saturating_sub(chunk.len() as u64);
+                let n = usize::try_from(end - start).unwrap_or(0);
+                let part = chunk.get_mut(..n).unwrap_or_default();
+                file.seek(SeekFrom::Start(start))?;
+                file.read_exact(part)?;
+                if end == len && part.last() == Some(&b'\n') {
+                    break len;
+                }
+                if let Some(at) = part.iter().rposition(|b| *b == b'\n') {
+                    break start + at as u64 + 1;
+                }
+                end = start;
+            }
+        }
+        Layout::Pcap => {
+            if len < 24 {
+                0
+            } else {
+                let mut reader = std::io::BufReader::new(&mut file);
+                reader.seek(SeekFrom::Start(24))?;
+                let mut at = 24u64;
+                let mut header = [0u8; 16];
+                loop {
+                    if at + 16 > len || reader.read_exact(&mut header).is_err() {
+                        break;
+                    }
+                    let incl = header
+                        .get(8..12)
+                        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                        .map_or(0, u32::from_le_bytes);
+                    let next = at + 16 + u64::from(incl);
+                    if next > len {
+                        break;
+                    }
+                    reader.seek_relative(i64::from(incl))?;
+                    at = next;
+                }
+                at
+            }
+        }
+    };
+    if keep < len {
+        file.set_len(keep)?;
+        file.sync_all()?;
+        tracing::warn!(file = %path.display(), cut = len - keep,
+            "torn record at the end of the file (the receiver stopped while writing it) cut off; the mediator sends it again");
+    }
+    Ok(len - keep)
 }
 
 /// A LIID made safe as a file name: every octet outside `[A-Za-z0-9._-]` becomes `_`.
