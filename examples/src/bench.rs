@@ -1087,10 +1087,11 @@ pub fn check_agency_files(path: &Path) -> anyhow::Result<FileCheck> {
         let line = line.with_context(|| format!("{}: line {}", path.display(), n + 1))?;
         let v: serde_json::Value = serde_json::from_str(&line)
             .with_context(|| format!("{}: line {} is not JSON", path.display(), n + 1))?;
-        let cc = v["kind"] == "cc";
-        let liid = v["liid"].as_str().unwrap_or_default().to_owned();
-        let cin = v["cin"].as_u64().unwrap_or(u64::MAX);
-        let seq = v["seq"].as_u64().unwrap_or_default();
+        let field = |name: &str| v.get(name).cloned().unwrap_or_default();
+        let cc = field("kind") == "cc";
+        let liid = field("liid").as_str().unwrap_or_default().to_owned();
+        let cin = field("cin").as_u64().unwrap_or(u64::MAX);
+        let seq = field("seq").as_u64().unwrap_or_default();
         let top = highest.entry((liid.clone(), cin, cc)).or_default();
         *top = (*top).max(seq);
         if !seen.insert((liid, cin, seq, cc)) {
