@@ -60,6 +60,7 @@ pub use capture::{ReplayOptions, ReplayReport};
 pub use config::{CaptureConfig, CaptureSource, ClassifierOptions, ProbeConfig};
 pub use x1::FAULT_X2X3_LINK_DOWN;
 
+use crate::audit::{AuditKind, AuditLog};
 use crate::metrics::{MetricKind, MetricsError, Registry, Sample};
 
 /// How often the probe advances the classifier's clock when no frame does.
@@ -124,6 +125,9 @@ pub struct ProbeSettings {
     pub keepalive_interval: Duration,
     /// The classifier's configuration.
     pub classifier: ClassifierConfig,
+    /// Where capture-loss alarms are recorded (live capture: frames the kernel dropped,
+    /// PDUs a full X2/X3 queue dropped), besides the log and the metrics.
+    pub audit: Option<Arc<AuditLog>>,
 }
 
 impl ProbeSettings {
@@ -142,6 +146,7 @@ impl ProbeSettings {
             queue_capacity: li_handover::x2x3::transport::DEFAULT_QUEUE_CAPACITY,
             keepalive_interval: Duration::from_secs(5),
             classifier: ClassifierOptions::default().classifier_config(),
+            audit: None,
         }
     }
 }
@@ -871,6 +876,75 @@ impl State {
     }
 }
 
+/// The capture-loss alarm of a live capture, a pure decision: given the running totals of
+/// frames the kernel dropped and of X2/X3 PDUs dropped for a full queue, whether losses
+/// happened since the last check, and how many.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LossAlarm {
+    kernel: u64,
+    x2x3: u64,
+}
+
+/// Losses since the previous check of a [`LossAlarm`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Losses {
+    /// Frames the kernel dropped since (its ring was full).
+    pub kernel: u64,
+    /// X2/X3 PDUs dropped since (a destination's queue was full).
+    pub x2x3: u64,
+    /// The totals so far.
+    pub kernel_total: u64,
+    /// See [`Losses::kernel_total`].
+    pub x2x3_total: u64,
+}
+
+impl LossAlarm {
+    /// Compares the totals with the last check; `Some` when anything was lost since.
+    pub fn check(&mut self, kernel_total: u64, x2x3_total: u64) -> Option<Losses> {
+        let losses = Losses {
+            kernel: kernel_total.saturating_sub(self.kernel),
+            x2x3: x2x3_total.saturating_sub(self.x2x3),
+            kernel_total,
+            x2x3_total,
+        };
+        self.kernel = self.kernel.max(kernel_total);
+        self.x2x3 = self.x2x3.max(x2x3_total);
+        (losses.kernel > 0 || losses.x2x3 > 0).then_some(losses)
+    }
+}
+
+impl Probe {
+    /// Raises the capture-loss alarm: an error log line and, when the probe has an audit log,
+    /// a `capture.loss` entry.
+    #[cfg_attr(not(all(feature = "live", target_os = "linux")), allow(dead_code))]
+    fn raise_loss_alarm(&self, interface: &str, losses: &Losses) {
+        tracing::error!(
+            %interface,
+            kernel_dropped = losses.kernel,
+            x2x3_dropped = losses.x2x3,
+            "ALARM: capture loss on {interface}: {} frames dropped by the kernel, {} X2/X3 PDUs \
+             dropped for a full queue (totals {} and {})",
+            losses.kernel,
+            losses.x2x3,
+            losses.kernel_total,
+            losses.x2x3_total
+        );
+        if let Some(log) = &self.inner.settings.audit {
+            let detail = serde_json::json!({
+                "interface": interface,
+                "kernel_dropped": losses.kernel,
+                "kernel_dropped_total": losses.kernel_total,
+                "x2x3_dropped": losses.x2x3,
+                "x2x3_dropped_total": losses.x2x3_total,
+            });
+            if let Err(error) = log.append("probe", AuditKind::Other("capture.loss".into()), detail)
+            {
+                tracing::error!(%error, "audit log append failed");
+            }
+        }
+    }
+}
+
 /// A destination's batch for one hold of the state lock.
 fn new_batch() -> PduBatch {
     PduBatch::with_capacity(16 * 1024)
@@ -963,6 +1037,14 @@ pub async fn start(
     settings.queue_capacity = config.queue_capacity;
     settings.keepalive_interval = config.keepalive_interval();
     settings.classifier = config.classifier.classifier_config();
+    if let Some(path) = &config.audit_log {
+        let path = base.join(path);
+        let (log, _) = AuditLog::open(&path).map_err(|e| ProbeError::Io {
+            what: format!("audit log {}", path.display()),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        settings.audit = Some(Arc::new(log));
+    }
     let probe = Probe::new(settings);
 
     let (stop, stopped) = watch::channel(false);

@@ -282,6 +282,9 @@ impl Probe {
         let started = Instant::now();
         let mut last_progress = started;
         let mut report = ReplayReport::default();
+        // X2/X3 drops before this capture are not its losses.
+        let mut alarm = super::LossAlarm::default();
+        alarm.check(0, self.delivery().dropped);
         info!(%interface, "live capture started");
         while !self.cancelled() {
             // A whole ring block under one hold of the state lock; its PDUs are queued
@@ -317,6 +320,10 @@ impl Probe {
             }
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 let stats = capture.stats();
+                if let Some(losses) = alarm.check(stats.dropped_by_kernel, self.delivery().dropped)
+                {
+                    self.raise_loss_alarm(interface, &losses);
+                }
                 info!(
                     %interface,
                     frames = report.frames,
@@ -330,6 +337,11 @@ impl Probe {
         }
         report.cancelled = self.cancelled();
         report.duration = started.elapsed();
+        if let Some(losses) =
+            alarm.check(capture.stats().dropped_by_kernel, self.delivery().dropped)
+        {
+            self.raise_loss_alarm(interface, &losses);
+        }
         info!(%interface, frames = report.frames, "live capture stopped");
         Ok(report)
     }

@@ -78,6 +78,14 @@ pub struct ProbeConfig {
     /// Classifier options.
     #[serde(default)]
     pub classifier: ClassifierOptions,
+    /// The hash-chained audit log, where live capture records its loss alarms. Default
+    /// `"probe-audit.log"`.
+    #[serde(default = "default_audit_log")]
+    pub audit_log: Option<PathBuf>,
+}
+
+fn default_audit_log() -> Option<PathBuf> {
+    Some("probe-audit.log".into())
 }
 
 /// `[capture]`: a capture file to replay (`file`) or an interface (`interface`), not both.

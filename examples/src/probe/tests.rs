@@ -948,3 +948,40 @@ async fn live_capture_on_loopback_intercepts_the_target() {
         .unwrap();
     assert!(report.frames >= payloads.len() as u64, "{report:?}");
 }
+
+#[test]
+fn the_loss_alarm_fires_only_when_something_was_lost_since_the_last_check() {
+    let mut alarm = LossAlarm::default();
+    assert_eq!(alarm.check(0, 0), None);
+    let losses = alarm.check(5, 0).unwrap();
+    assert_eq!((losses.kernel, losses.x2x3, losses.kernel_total), (5, 0, 5));
+    assert_eq!(alarm.check(5, 0), None, "nothing new");
+    let losses = alarm.check(7, 3).unwrap();
+    assert_eq!((losses.kernel, losses.x2x3), (2, 3));
+    assert_eq!((losses.kernel_total, losses.x2x3_total), (7, 3));
+    // Counters never run backwards into a false alarm.
+    assert_eq!(alarm.check(6, 3), None);
+}
+
+#[test]
+fn a_capture_loss_is_recorded_in_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("probe-audit.log");
+    let (log, _) = crate::audit::AuditLog::open(&path).unwrap();
+    let p = pki();
+    let connector = TlsConnector::from(p.pki.client_config(&p.probe).unwrap());
+    let mut settings = ProbeSettings::new("probe-1", connector, "mdf.test");
+    settings.audit = Some(Arc::new(log));
+    let probe = Probe::new(settings);
+    let losses = LossAlarm::default().check(12, 4).unwrap();
+    probe.raise_loss_alarm("eth1", &losses);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(entry["kind"], "capture.loss");
+    assert_eq!(entry["actor"], "probe");
+    assert_eq!(
+        entry["detail"],
+        serde_json::json!({"interface": "eth1", "kernel_dropped": 12, "kernel_dropped_total": 12,
+            "x2x3_dropped": 4, "x2x3_dropped_total": 4})
+    );
+}
