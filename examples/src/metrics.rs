@@ -522,13 +522,7 @@ impl Family {
             }
             Values::Collect(collect) => {
                 for sample in collect() {
-                    if sample.labels.len() != self.label_names.len() {
-                        tracing::warn!(
-                            metric = %self.name,
-                            expected = self.label_names.len(),
-                            got = sample.labels.len(),
-                            "metrics: collector returned a sample with the wrong number of labels"
-                        );
+                    if !self.labels_fit(sample.labels.len(), "sample") {
                         continue;
                     }
                     self.render_sample(&sample.labels, &format_float(sample.value), out);
@@ -536,13 +530,7 @@ impl Family {
             }
             Values::CollectHistograms(collect) => {
                 for sample in collect() {
-                    if sample.labels.len() != self.label_names.len() {
-                        tracing::warn!(
-                            metric = %self.name,
-                            expected = self.label_names.len(),
-                            got = sample.labels.len(),
-                            "metrics: collector returned a histogram with the wrong number of labels"
-                        );
+                    if !self.labels_fit(sample.labels.len(), "histogram") {
                         continue;
                     }
                     self.render_histogram(&sample, out);
@@ -561,6 +549,20 @@ impl Family {
         self.render_line("_bucket", &sample.labels, Some("+Inf"), &count, out);
         self.render_line("_sum", &sample.labels, None, &format_float(sample.sum), out);
         self.render_line("_count", &sample.labels, None, &count, out);
+    }
+
+    /// Whether a collected sample has as many labels as the metric names; warns if not.
+    fn labels_fit(&self, got: usize, what: &str) -> bool {
+        if got == self.label_names.len() {
+            return true;
+        }
+        tracing::warn!(
+            metric = %self.name,
+            expected = self.label_names.len(),
+            got,
+            "metrics: collector returned a {what} with the wrong number of labels"
+        );
+        false
     }
 
     fn render_sample(&self, labels: &[String], value: &str, out: &mut String) {
