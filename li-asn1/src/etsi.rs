@@ -435,6 +435,40 @@ mod tests {
     }
 
     #[test]
+    fn a_keep_alive_answer_with_a_two_digit_year_decodes() {
+        use crate::{Payload, PsPdu, TriPayload};
+        let mut settings = HeaderSettings::new(
+            Liid::new(b"KA").unwrap(),
+            li_core::OperatorId::new(b"LEA").unwrap(),
+        );
+        settings.timestamp_form = TimestampForm::GeneralizedTime;
+        let time = Timestamp::parse_generalized_time("20210526012853.615Z").unwrap();
+        let ours = settings
+            .tri_pdu(7, time, TriPayload::KeepAliveResponse)
+            .encode();
+        // The peer's form: timeStamp [5] "210526012853.615Z", two octets shorter; every
+        // length of this small PDU is one octet (short form).
+        let four = b"\x85\x1320210526012853.615Z";
+        let at = ours.windows(four.len()).position(|w| w == four).unwrap();
+        let mut theirs = ours[..at].to_vec();
+        theirs.extend_from_slice(b"\x85\x11210526012853.615Z");
+        theirs.extend_from_slice(&ours[at + four.len()..]);
+        assert!(theirs[1] < 0x80 && theirs[3] < 0x80 && theirs[2] == 0xa1);
+        theirs[1] -= 2; // PS-PDU
+        theirs[3] -= 2; // pSHeader
+        let pdu = PsPdu::decode(&theirs).unwrap();
+        assert_eq!(pdu.header.sequence_number, 7);
+        let stamp = pdu.header.time_stamp.unwrap();
+        // Kept as the peer wrote it, read as the instant it means.
+        assert_eq!(stamp.as_str(), "210526012853.615Z");
+        assert_eq!(stamp.timestamp(), time);
+        assert_eq!(
+            pdu.payload,
+            Payload::TriPayload(TriPayload::KeepAliveResponse)
+        );
+    }
+
+    #[test]
     fn dual_stack_addresses_follow_clause_6_2_1() {
         let mut e = AccessEvent::new(li_core::AccessEventType::AccessAccept);
         e.addresses = vec![v6(1, 56), v4(8, 29), v4(77, 32), v6(2, 64)];

@@ -228,16 +228,41 @@ impl Timestamp {
     ///   hour 0..23, minute 0..59, second 0..59. Hour 24 and leap second 60 are rejected.
     /// * The resulting instant must lie in 1970..=9999 (UTC).
     ///
-    /// Every failure is [`Error::InvalidTime`]. Never panics, whatever the input.
+    /// * Tolerated from peers: a two-digit year (`YYMMDDhhmm[ss]`, as in UTCTime; a widely
+    ///   deployed agency-side implementation sends `210526012853.615Z`), read only when the
+    ///   text is not a valid four-digit-year time; `50`..`99` are 1950..1999, `00`..`49`
+    ///   2000..2049 (X.509's rule).
+    ///
+    /// Every failure is [`Error::InvalidTime`] (the four-digit reading's reason). Never
+    /// panics, whatever the input.
     pub fn parse_generalized_time(text: &str) -> Result<Self> {
+        Self::parse_generalized(text, 4).or_else(|error| {
+            // Ten or twelve digits before the fraction or zone: possibly a two-digit year.
+            let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+            if matches!(digits, 10 | 12) {
+                Self::parse_generalized(text, 2).map_err(|_| error)
+            } else {
+                Err(error)
+            }
+        })
+    }
+
+    /// [`Timestamp::parse_generalized_time`] with a year of `year_digits` (4, or 2).
+    fn parse_generalized(text: &str, year_digits: usize) -> Result<Self> {
         let invalid = |reason| Error::InvalidTime {
             input: excerpt(text),
             reason,
         };
         let mut c = Cursor::new(text);
-        let year = c
-            .digits(4)
-            .ok_or_else(|| invalid("expected a four-digit year"))?;
+        let year = if year_digits == 2 {
+            let yy = c
+                .digits(2)
+                .ok_or_else(|| invalid("expected a two-digit year"))?;
+            if yy < 50 { 2000 + yy } else { 1900 + yy }
+        } else {
+            c.digits(4)
+                .ok_or_else(|| invalid("expected a four-digit year"))?
+        };
         let month = c
             .digits(2)
             .ok_or_else(|| invalid("expected a two-digit month"))?;
@@ -791,6 +816,29 @@ mod tests {
         assert_eq!(gt("99991231225959.999999-0100"), Timestamp::MAX);
         // Leap day.
         assert_eq!(gt("20000229000000Z").unix_secs(), 951_782_400);
+    }
+
+    #[test]
+    fn generalized_time_with_a_two_digit_year_from_peers() {
+        let parse = |t: &str| Timestamp::parse_generalized_time(t).map(|t| t.to_string());
+        // The form a widely deployed agency-side implementation puts in its keep-alive answers.
+        assert_eq!(
+            parse("210526012853.615Z").unwrap(),
+            "2021-05-26T01:28:53.615000Z"
+        );
+        assert_eq!(parse("9912312359Z").unwrap(), "1999-12-31T23:59:00.000000Z");
+        assert_eq!(parse("4901010000Z").unwrap(), "2049-01-01T00:00:00.000000Z");
+        // A valid four-digit-year time keeps its reading.
+        assert_eq!(
+            parse("202105260128Z").unwrap(),
+            "2021-05-26T01:28:00.000000Z"
+        );
+        assert_eq!(parse("2021052601Z").unwrap(), "2021-05-26T01:00:00.000000Z");
+        // Invalid either way: the four-digit reading's reason.
+        assert_eq!(
+            reason(Timestamp::parse_generalized_time("211326012853Z")),
+            "month out of range"
+        );
     }
 
     #[test]

@@ -29,7 +29,8 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
     /// With a capture file: exit once it has been replayed and its X2/X3 delivered,
-    /// instead of serving X1 until SIGINT/SIGTERM.
+    /// instead of serving X1 until SIGINT/SIGTERM; with a non-zero status when the file
+    /// turned out damaged (truncated or corrupt) and the replay ended early.
     #[arg(long)]
     exit_after_replay: bool,
     /// Log filter when RUST_LOG is not set.
@@ -60,6 +61,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let drain_timeout = Duration::from_secs(args.drain_timeout);
     let probe = running.probe.clone();
     let mut exit = false;
+    // A replay that ended on a damaged file: the exit status says so.
+    let mut damaged: Option<String> = None;
     match config.capture_source(&base) {
         None => info!("no [capture] configured: serving X1 only"),
         Some(CaptureSource::File {
@@ -82,6 +85,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 let report = probe.replay_file(&path, options).await?;
                 if let Some(error) = &report.error {
                     warn!(%error, "the capture ended early");
+                    damaged = Some(format!(
+                        "the capture {} is damaged: {error} (the {} frames before it were replayed)",
+                        path.display(),
+                        report.frames
+                    ));
                 }
                 log_delivery("X2/X3 after the replay", &probe.drain(drain_timeout).await);
                 exit = args.exit_after_replay;
@@ -94,7 +102,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let _ = shutdown.wait_for(|stop| *stop).await;
     }
     log_delivery("probe stopped", &running.shutdown(drain_timeout).await);
-    Ok(())
+    match damaged {
+        Some(error) if exit => Err(anyhow::anyhow!(error)),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(all(feature = "live", target_os = "linux"))]

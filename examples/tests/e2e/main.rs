@@ -452,6 +452,40 @@ async fn an_x1_request_with_a_wrong_certificate_is_refused_and_audited() {
     assert!(!entries.iter().any(|e| e.kind.as_str() == "x1.response"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn li_probe_exits_non_zero_after_replaying_a_damaged_file() {
+    let system = System::start(&SystemOptions::new(run_dir("damaged")))
+        .await
+        .unwrap();
+    let dir = system.dir.clone();
+    // The shipped sample cut inside a packet record: the replay ends early.
+    let sample = std::fs::read(capture()).unwrap();
+    std::fs::write(dir.join("damaged.pcap"), &sample[..5_000]).unwrap();
+    std::fs::write(dir.join("whole.pcap"), &sample).unwrap();
+    let probe = std::fs::read_to_string(dir.join("probe.toml")).unwrap();
+    let run = |file: &str| {
+        let config = dir.join(format!("probe-{file}.toml"));
+        std::fs::write(&config, format!("{probe}\n[capture]\nfile = \"{file}\"\n")).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_li-probe"))
+            .args(["--config", config.to_str().unwrap(), "--log", "warn"])
+            .args(["--exit-after-replay", "--drain-timeout", "1"])
+            .output()
+            .unwrap()
+    };
+    let damaged = run("damaged.pcap");
+    let stderr = String::from_utf8_lossy(&damaged.stderr);
+    assert!(!damaged.status.success(), "{stderr}");
+    assert!(stderr.contains("damaged.pcap is damaged"), "{stderr}");
+    // The whole file: exit 0.
+    let whole = run("whole.pcap");
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+    system.shutdown().await;
+}
+
 /// A free loopback port.
 fn free_port() -> std::net::SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
