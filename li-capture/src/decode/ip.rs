@@ -4,10 +4,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{DecodeError, Decoder, Fragment, Result, Step, be16};
 
-/// The most IPv6 extension headers walked; more is [`DecodeError::Malformed`]. RFC 8200 §4.1
-/// allows each header once (Destination Options twice), so real packets carry far fewer.
-const MAX_IPV6_EXTENSION_HEADERS: usize = 8;
-
 /// An IP header, read; the transport layer or a tunnel comes next.
 pub(super) struct Network<'a> {
     /// From the first octet of the IP header to the end of the packet.
@@ -131,7 +127,9 @@ impl<'a> Decoder<'a, '_> {
 
         let mut at = offset + 40;
         let mut fragment = None;
-        let mut headers = 0;
+        // However many extension headers there are (a target must not hide behind a long
+        // chain): each is at least 8 octets and must lie within the packet, so the walk is
+        // bounded by the packet's length.
         loop {
             let layer = match next {
                 0 => "IPv6 hop-by-hop options",
@@ -141,14 +139,6 @@ impl<'a> Decoder<'a, '_> {
                 44 => "IPv6 fragment header",
                 _ => break,
             };
-            if headers == MAX_IPV6_EXTENSION_HEADERS {
-                return Err(DecodeError::Malformed {
-                    layer,
-                    offset: at,
-                    reason: "more than 8 extension headers",
-                });
-            }
-            headers += 1;
             let &[following, length] = self.read::<2>(at, layer)?;
             let header_len = match next {
                 44 => {
@@ -434,12 +424,20 @@ mod tests {
             })
         );
 
-        // Nine destination options headers: over the bound.
-        let nine: Vec<u8> = (0..9).flat_map(|_| ext_header(60, 8)).collect();
-        let many = ipv6(60, &[nine, tcp].concat());
+        // A long chain (500 destination options headers, more than RFC 8200 expects):
+        // walked to the end, the target's packet is not lost behind it.
+        let mut chain: Vec<u8> = (0..499).flat_map(|_| ext_header(60, 8)).collect();
+        chain.extend(ext_header(6, 8));
+        let many = ipv6(60, &[chain, tcp].concat());
+        let p = decode(LinkType::Ipv6, &many, &cfg).unwrap().unwrap();
+        assert_eq!((p.protocol, p.dst), (6, IpAddr::from(V6_DST)));
         assert!(matches!(
-            decode(LinkType::Ipv6, &many, &cfg),
-            Err(DecodeError::Malformed { offset: 104, .. })
+            p.transport,
+            Transport::Tcp {
+                dst_port: 443,
+                payload: b"ext",
+                ..
+            }
         ));
     }
 
