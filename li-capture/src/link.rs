@@ -16,6 +16,12 @@ pub enum LinkType {
     Ipv6,
     /// `LINKTYPE_LINUX_SLL2` (276): Linux cooked capture v2.
     LinuxSll2,
+    /// `LINKTYPE_NULL` (0): BSD loopback, a 4-octet address family in the capturing host's
+    /// byte order, then the packet.
+    Null,
+    /// `LINKTYPE_LOOP` (108): OpenBSD loopback, the same with the family in network byte
+    /// order.
+    Loop,
 }
 
 impl LinkType {
@@ -29,6 +35,8 @@ impl LinkType {
             228 => Self::Ipv4,
             229 => Self::Ipv6,
             276 => Self::LinuxSll2,
+            0 => Self::Null,
+            108 => Self::Loop,
             _ => return None,
         })
     }
@@ -42,6 +50,8 @@ impl LinkType {
             Self::Ipv4 => 228,
             Self::Ipv6 => 229,
             Self::LinuxSll2 => 276,
+            Self::Null => 0,
+            Self::Loop => 108,
         }
     }
 }

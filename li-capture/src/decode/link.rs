@@ -168,6 +168,27 @@ impl Decoder<'_, '_> {
             tags: 0,
         })
     }
+
+    /// A BSD loopback header (LINKTYPE_NULL, LINKTYPE_LOOP): the 4-octet address family,
+    /// read in either byte order (NULL's is the capturing host's, which the file does not
+    /// say): AF_INET (2) is IPv4; AF_INET6 (10 Linux, 24 NetBSD/OpenBSD, 28 FreeBSD, 30
+    /// macOS) IPv6; anything else is not IP.
+    pub(super) fn loopback(&self) -> Result<Layer> {
+        let family = *self.read::<4>(0, "loopback")?;
+        let values = [u32::from_le_bytes(family), u32::from_be_bytes(family)];
+        let ethertype = if values.contains(&2) {
+            0x0800
+        } else if values.iter().any(|v| matches!(v, 10 | 24 | 28 | 30)) {
+            0x86DD
+        } else {
+            0
+        };
+        Ok(Layer::EtherType {
+            ethertype,
+            offset: 4,
+            tags: 0,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -177,6 +198,83 @@ mod tests {
     use crate::LinkType;
     use crate::decode::testutil::*;
     use crate::decode::{DecodeConfig, DecodeError, Transport, decode};
+
+    #[test]
+    fn bsd_loopback_in_either_byte_order() {
+        let cfg = DecodeConfig::default();
+        let v4 = ipv4_udp(b"lo");
+        let v6 = ipv6_tcp(b"lo");
+        for (link, family, packet, src) in [
+            (
+                LinkType::Null,
+                2u32.to_le_bytes(),
+                &v4,
+                IpAddr::from(V4_SRC),
+            ),
+            (
+                LinkType::Null,
+                2u32.to_be_bytes(),
+                &v4,
+                IpAddr::from(V4_SRC),
+            ),
+            (
+                LinkType::Loop,
+                2u32.to_be_bytes(),
+                &v4,
+                IpAddr::from(V4_SRC),
+            ),
+            (
+                LinkType::Null,
+                30u32.to_le_bytes(),
+                &v6,
+                IpAddr::from(V6_SRC),
+            ),
+            (
+                LinkType::Null,
+                24u32.to_le_bytes(),
+                &v6,
+                IpAddr::from(V6_SRC),
+            ),
+            (
+                LinkType::Loop,
+                24u32.to_be_bytes(),
+                &v6,
+                IpAddr::from(V6_SRC),
+            ),
+        ] {
+            let frame = [&family[..], packet].concat();
+            let p = decode(link, &frame, &cfg).unwrap().unwrap();
+            assert_eq!((p.ip, p.src), (&packet[..], src), "{link:?} {family:?}");
+        }
+        // Another family: not IP. Shorter than the header: truncated.
+        let other = [&7u32.to_le_bytes()[..], &v4].concat();
+        assert_eq!(decode(LinkType::Null, &other, &cfg), Ok(None));
+        assert!(matches!(
+            decode(LinkType::Loop, &[0, 0], &cfg),
+            Err(DecodeError::Truncated {
+                layer: "loopback",
+                offset: 0
+            })
+        ));
+        // A pcap file of link type NULL opens and its frames decode (it was refused at open).
+        let mut writer = crate::source::PcapWriter::new(Vec::new(), LinkType::Null, false).unwrap();
+        let frame = [&2u32.to_le_bytes()[..], &v4].concat();
+        writer
+            .write_frame(li_core::Timestamp::UNIX_EPOCH, &frame)
+            .unwrap();
+        let file = writer.into_inner();
+        let mut reader = crate::source::FileReader::new(&file[..]).unwrap();
+        let read = reader.next_frame().unwrap().unwrap();
+        assert_eq!(read.link, LinkType::Null);
+        let p = decode(read.link, read.data, &cfg).unwrap().unwrap();
+        assert_eq!(p.ip, &v4[..]);
+        assert_eq!(LinkType::from_linktype(0), Some(LinkType::Null));
+        assert_eq!(LinkType::from_linktype(108), Some(LinkType::Loop));
+        assert_eq!(
+            (LinkType::Null.to_linktype(), LinkType::Loop.to_linktype()),
+            (0, 108)
+        );
+    }
 
     #[test]
     fn ethernet_ipv4_tcp() {

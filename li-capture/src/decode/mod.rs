@@ -114,6 +114,7 @@ pub fn decode<'a>(
         LinkType::Ipv6 => Layer::Ipv6(0),
         LinkType::LinuxSll => decoder.linux_sll()?,
         LinkType::LinuxSll2 => decoder.linux_sll2()?,
+        LinkType::Null | LinkType::Loop => decoder.loopback()?,
     };
     decoder.run(first)
 }
