@@ -20,70 +20,21 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use li_capture::LinkType;
-use li_capture::classify::{Classifier, ClassifierConfig};
 use li_capture::decode::{DecodeConfig, decode};
 use li_capture::source::{FileReader, PcapWriter};
-use li_core::{
-    DeliveryAddress, Destination, DestinationId, HandoverFormat, InterceptScope, IpPrefix, Liid,
-    TargetIdentifier, Task, Timestamp, ValidityWindow, Xid,
-};
+use li_core::Timestamp;
+
+use common::{Rng, TARGETS, classifier, target_addr};
 
 const PACKETS: usize = 1_000_000;
-const TARGETS: u32 = 10_000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-fn target_addr(i: u32) -> u32 {
-    // 100.64.0.0/10 (carrier-grade NAT space), spread out.
-    0x6440_0000 | (i.wrapping_mul(2_654_435_761) & 0x003f_ffff)
-}
-
-fn tasks() -> Vec<Task> {
-    let start = Timestamp::from_secs_micros(1_700_000_000, 0).unwrap();
-    (0..TARGETS)
-        .map(|i| {
-            let addr = target_addr(i);
-            let target = if i.is_multiple_of(100) {
-                TargetIdentifier::IpPrefix(
-                    IpPrefix::new(std::net::Ipv4Addr::from(addr & 0xffff_ff00).into(), 24).unwrap(),
-                )
-            } else {
-                TargetIdentifier::ipv4(addr.into())
-            };
-            let mut id = [0u8; 16];
-            id[..4].copy_from_slice(&i.to_be_bytes());
-            Task::new(
-                Liid::new(format!("LIID-{i}").as_bytes()).unwrap(),
-                Xid::from_bytes(id),
-                vec![target],
-                InterceptScope::IriAndCc,
-                ValidityWindow::new(start, None).unwrap(),
-                vec![Destination::new(
-                    DestinationId::from_bytes(id),
-                    DeliveryAddress::new("lemf", 1, true),
-                    Some(DeliveryAddress::new("lemf", 2, true)),
-                    HandoverFormat::etsi_default(),
-                )],
-            )
-            .unwrap()
-        })
-        .collect()
-}
 
 /// `count` frames back to back, with their end offsets. With `same_space`, non-target
 /// subscribers share the targets' address space (100.64.0.0/10), so the /16 prefilter cannot
@@ -140,15 +91,6 @@ fn frames(count: usize, same_space: bool) -> (Vec<u8>, Vec<usize>) {
         ends.push(data.len());
     }
     (data, ends)
-}
-
-fn classifier(start: Timestamp) -> Classifier {
-    let mut c = Classifier::new(ClassifierConfig::default());
-    let mut out = Vec::new();
-    for t in tasks() {
-        c.activate(t, start, &mut out);
-    }
-    c
 }
 
 fn pcap_file(data: &[u8], ends: &[usize], start: Timestamp) -> PathBuf {

@@ -34,6 +34,8 @@
     clippy::panic
 )]
 
+mod common;
+
 use std::error::Error;
 use std::io::IoSlice;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -42,12 +44,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use li_capture::classify::{Classifier, ClassifierConfig};
+use li_capture::classify::Classifier;
 use li_capture::source::live::{LiveCapture, LiveConfig, LiveStats};
-use li_core::{
-    DeliveryAddress, Destination, DestinationId, HandoverFormat, InterceptScope, IpPrefix, Liid,
-    TargetIdentifier, Task, Timestamp, ValidityWindow, Xid,
-};
+use li_core::Timestamp;
 use nix::errno::Errno;
 use nix::ifaddrs::getifaddrs;
 use nix::sched::{CloneFlags, CpuSet, sched_setaffinity, unshare};
@@ -58,7 +57,8 @@ use nix::sys::socket::{
 use nix::time::{ClockId, clock_gettime};
 use nix::unistd::Pid;
 
-const TARGETS: u32 = 10_000;
+use common::{Rng, TARGETS, classifier, target_addr};
+
 const DISTINCT_FRAMES: usize = 16_384;
 const FRAME_LEN: usize = 64;
 const SEND_BATCH: usize = 256;
@@ -397,55 +397,6 @@ fn millions(n: u64) -> String {
 
 fn millions_rate(n: u64, seconds: f64) -> String {
     format!("{:.2} M", n as f64 / seconds.max(1e-9) / 1e6)
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-fn target_addr(i: u32) -> u32 {
-    // 100.64.0.0/10 (carrier-grade NAT space), spread out.
-    0x6440_0000 | (i.wrapping_mul(2_654_435_761) & 0x003f_ffff)
-}
-
-fn classifier(start: Timestamp) -> Classifier {
-    let mut c = Classifier::new(ClassifierConfig::default());
-    let mut out = Vec::new();
-    for i in 0..TARGETS {
-        let addr = target_addr(i);
-        let target = if i.is_multiple_of(100) {
-            TargetIdentifier::IpPrefix(
-                IpPrefix::new(std::net::Ipv4Addr::from(addr & 0xffff_ff00).into(), 24).unwrap(),
-            )
-        } else {
-            TargetIdentifier::ipv4(addr.into())
-        };
-        let mut id = [0u8; 16];
-        id[..4].copy_from_slice(&i.to_be_bytes());
-        let task = Task::new(
-            Liid::new(format!("LIID-{i}").as_bytes()).unwrap(),
-            Xid::from_bytes(id),
-            vec![target],
-            InterceptScope::IriAndCc,
-            ValidityWindow::new(start, None).unwrap(),
-            vec![Destination::new(
-                DestinationId::from_bytes(id),
-                DeliveryAddress::new("lemf", 1, true),
-                Some(DeliveryAddress::new("lemf", 2, true)),
-                HandoverFormat::etsi_default(),
-            )],
-        )
-        .unwrap();
-        c.activate(task, start, &mut out);
-    }
-    c
 }
 
 /// 64-octet Ethernet/IPv4 TCP or UDP frames, about 1 % to or from a target. The
