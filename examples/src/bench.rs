@@ -1087,8 +1087,8 @@ pub fn check_agency_files(path: &Path) -> anyhow::Result<FileCheck> {
         let line = line.with_context(|| format!("{}: line {}", path.display(), n + 1))?;
         let v: serde_json::Value = serde_json::from_str(&line)
             .with_context(|| format!("{}: line {} is not JSON", path.display(), n + 1))?;
-        let field = |name: &str| v.get(name).cloned().unwrap_or_default();
-        let cc = field("kind") == "cc";
+        let field = |name: &str| v.get(name).unwrap_or(&serde_json::Value::Null);
+        let cc = field("kind").as_str() == Some("cc");
         let liid = field("liid").as_str().unwrap_or_default().to_owned();
         let cin = field("cin").as_u64().unwrap_or(u64::MAX);
         let seq = field("seq").as_u64().unwrap_or_default();
@@ -1320,6 +1320,17 @@ impl fmt::Display for Report {
 mod tests {
     use super::*;
 
+    /// The capture of the run-logic tests: 12 frames, 10 the target's.
+    fn capture_summary() -> CaptureSummary {
+        CaptureSummary {
+            frames: 12,
+            target_frames: 10,
+            from_target: 5,
+            frame_size: 242,
+            span_s: 0.0,
+        }
+    }
+
     #[test]
     fn the_agency_files_are_counted_by_distinct_record() {
         let dir = tempfile::tempdir().unwrap();
@@ -1386,13 +1397,7 @@ mod tests {
         w.agency(at(t0, 1050), &agency(10, 1));
         assert_eq!(w.finished(at(t0, 1050)), Some(End::Complete));
         let report = w.report(
-            CaptureSummary {
-                frames: 12,
-                target_frames: 10,
-                from_target: 5,
-                frame_size: 242,
-                span_s: 0.0,
-            },
+            capture_summary(),
             1.0,
             &Metrics::default(),
             &mediator(true, 0),
@@ -1439,13 +1444,7 @@ mod tests {
         w.mediator(at(t0, 3_200), &mediator(true, 0));
         assert_eq!(w.finished(at(t0, 3_200)), Some(End::Complete));
         let report = w.report(
-            CaptureSummary {
-                frames: 12,
-                target_frames: 10,
-                from_target: 5,
-                frame_size: 242,
-                span_s: 0.0,
-            },
+            capture_summary(),
             3.2,
             &Metrics::default(),
             &mediator(true, 0),

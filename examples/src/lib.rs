@@ -12,3 +12,13 @@ pub mod metrics;
 pub mod probe;
 pub mod sample;
 pub mod store;
+
+/// The first item that appears again later in `items` (a DID named twice in a task would
+/// get every record twice).
+pub(crate) fn first_repeated<T: PartialEq>(items: &[T]) -> Option<&T> {
+    items
+        .iter()
+        .enumerate()
+        .find(|(i, item)| items.iter().skip(i + 1).any(|other| other == *item))
+        .map(|(_, item)| item)
+}

@@ -488,11 +488,8 @@ impl Mediator {
         if task.destinations.is_empty() {
             return Err(bad("no destination".into()));
         }
-        // A DID named twice would get every record twice.
-        for (i, did) in task.destinations.iter().enumerate() {
-            if task.destinations.iter().skip(i + 1).any(|d| d == did) {
-                return Err(bad(format!("destination {did} named twice")));
-            }
+        if let Some(did) = crate::first_repeated(&task.destinations) {
+            return Err(bad(format!("destination {did} named twice")));
         }
         let queues = self
             .inner
@@ -631,13 +628,10 @@ impl Mediator {
         inner.stats.x3_received.fetch_add(x3, Ordering::Relaxed);
 
         // Per destination, the admitted records it gets, in batch order.
-        let mut per_destination: Vec<(DestinationId, Vec<usize>)> = Vec::new();
+        let mut per_destination: HashMap<DestinationId, Vec<usize>> = HashMap::new();
         for (k, (_, a)) in admitted.iter().enumerate() {
             for did in &a.task.destinations {
-                match per_destination.iter_mut().find(|(d, _)| d == did) {
-                    Some((_, records)) => records.push(k),
-                    None => per_destination.push((*did, vec![k])),
-                }
+                per_destination.entry(*did).or_default().push(k);
             }
         }
         // The queues are taken out of the table first: no lock on it is held while a spool
@@ -686,7 +680,7 @@ impl Mediator {
                         *slot = Some(why);
                     }
                 }
-                let mut counted: Vec<(Liid, u64)> = Vec::new();
+                let mut counted: HashMap<Liid, u64> = HashMap::new();
                 for (&k, _) in records.iter().zip(&accepted).filter(|(_, ok)| **ok) {
                     let Some((i, a)) = admitted.get(k) else {
                         continue;
@@ -694,10 +688,7 @@ impl Mediator {
                     if let Some(Outcome::Delivered(n)) = outcomes.get_mut(*i) {
                         *n += 1;
                     }
-                    match counted.iter_mut().find(|(l, _)| *l == a.task.liid) {
-                        Some((_, n)) => *n += 1,
-                        None => counted.push((a.task.liid, 1)),
-                    }
+                    *counted.entry(a.task.liid).or_default() += 1;
                 }
                 for (liid, n) in counted {
                     *delivered

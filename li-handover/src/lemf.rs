@@ -1480,6 +1480,25 @@ mod tests {
         }
     }
 
+    /// Appends a CC PS-PDU (from the target) to `out`.
+    fn push_cc(
+        out: &mut Vec<u8>,
+        s: &HeaderSettings,
+        cin: u32,
+        seq: u32,
+        time: Timestamp,
+        packet: &[u8],
+    ) {
+        s.ip_cc_pdu(
+            Cin::new(cin),
+            seq,
+            time,
+            PayloadDirection::FromTarget,
+            packet,
+        )
+        .encode_into(out);
+    }
+
     fn settings(liid: &str) -> HeaderSettings {
         HeaderSettings::new(
             Liid::new(liid.as_bytes()).unwrap(),
@@ -1694,14 +1713,7 @@ mod tests {
         let packets = [packet(1, 20), packet(2, 333), packet(3, 1500)];
         let keep_alive = s.tri_pdu(0, time(9), TriPayload::KeepAlive);
         let mut stream = Vec::new();
-        s.ip_cc_pdu(
-            Cin::new(5),
-            0,
-            time(0),
-            PayloadDirection::FromTarget,
-            &packets[0],
-        )
-        .encode_into(&mut stream);
+        push_cc(&mut stream, &s, 5, 0, time(0), &packets[0]);
         s.ip_cc_pdu(
             Cin::new(5),
             1,
@@ -1711,14 +1723,7 @@ mod tests {
         )
         .encode_into(&mut stream);
         keep_alive.encode_into(&mut stream);
-        s.ip_cc_pdu(
-            Cin::new(5),
-            2,
-            time(2),
-            PayloadDirection::FromTarget,
-            &packets[2],
-        )
-        .encode_into(&mut stream);
+        push_cc(&mut stream, &s, 5, 2, time(2), &packets[2]);
 
         let mut client = TcpStream::connect(addr).await.unwrap();
         send_split(&mut client, &stream).await;
@@ -1979,14 +1984,7 @@ mod tests {
         s.tri_pdu(0, time(5), TriPayload::KeepAlive)
             .encode_into(&mut hi2);
         let mut hi3 = Vec::new();
-        s.ip_cc_pdu(
-            Cin::new(3),
-            0,
-            time(1),
-            PayloadDirection::FromTarget,
-            &packet(1, 52),
-        )
-        .encode_into(&mut hi3);
+        push_cc(&mut hi3, &s, 3, 0, time(1), &packet(1, 52));
         s.tri_pdu(0, time(6), TriPayload::KeepAlive)
             .encode_into(&mut hi3);
 
@@ -2060,14 +2058,7 @@ mod tests {
         };
         let s = settings("LIID-0007");
         let mut bytes = Vec::new();
-        s.ip_cc_pdu(
-            Cin::new(1),
-            0,
-            time(0),
-            PayloadDirection::FromTarget,
-            &packet(1, 40),
-        )
-        .encode_into(&mut bytes);
+        push_cc(&mut bytes, &s, 1, 0, time(0), &packet(1, 40));
         s.tri_pdu(0, time(1), TriPayload::KeepAlive)
             .encode_into(&mut bytes);
 
@@ -2497,14 +2488,7 @@ mod tests {
         std::fs::create_dir_all(dir.0.join("LIID-FAIL.pcap")).unwrap();
         let s = settings("LIID-FAIL");
         let mut bytes = Vec::new();
-        s.ip_cc_pdu(
-            Cin::new(1),
-            0,
-            time(0),
-            PayloadDirection::FromTarget,
-            &packet(1, 40),
-        )
-        .encode_into(&mut bytes);
+        push_cc(&mut bytes, &s, 1, 0, time(0), &packet(1, 40));
         s.tri_pdu(0, time(0), TriPayload::KeepAlive)
             .encode_into(&mut bytes);
         let (addr, task) = accept_one(&receiver, Interface::Hi3).await;

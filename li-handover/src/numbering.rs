@@ -10,6 +10,7 @@
 //! after it are replayed (their PSHeaders decoded) to bring every (LIID, CIN) to its exact
 //! next number.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -110,24 +111,16 @@ impl NumberedSpool {
     ) -> Result<std::ops::Range<u64>, SpoolError> {
         buf.clear();
         let mut ends = Vec::with_capacity(keys.len());
-        // The next number of each key the batch touches, applied only on success.
-        let mut next: Vec<(SequenceKey, SequenceNumber)> = Vec::new();
+        // The next number of each key the batch touches, applied only on success (a map: a
+        // batch may carry thousands of communications).
+        let mut next: HashMap<SequenceKey, SequenceNumber> = HashMap::new();
         for (i, (liid, cin)) in keys.iter().enumerate() {
             let key = SequenceKey {
                 destination: self.destination,
                 liid: *liid,
                 cin: *cin,
             };
-            let slot = match next.iter().position(|(k, _)| *k == key) {
-                Some(at) => at,
-                None => {
-                    next.push((key, self.numbers.peek(&key)));
-                    next.len() - 1
-                }
-            };
-            let Some((_, seq)) = next.get_mut(slot) else {
-                continue;
-            };
+            let seq = next.entry(key).or_insert_with(|| self.numbers.peek(&key));
             encode(i, seq.value(), buf);
             *seq = seq.successor();
             ends.push(buf.len());

@@ -985,3 +985,30 @@ fn a_capture_loss_is_recorded_in_the_audit_log() {
             "x2x3_dropped": 4, "x2x3_dropped_total": 4})
     );
 }
+
+#[tokio::test]
+async fn a_task_naming_a_destination_twice_is_refused() {
+    let probe = plain_probe(16);
+    let d = did(1);
+    let destination = DestinationDetails {
+        did: d,
+        friendly_name: None,
+        delivery_type: DeliveryType::X2AndX3,
+        delivery_address: DeliveryAddress::IpAddressPort {
+            address: "127.0.0.1".parse().unwrap(),
+            port: li_handover::x1::Port::Tcp(9),
+        },
+    };
+    let request = |body| X1Request::single(header("probe-1"), body);
+    let response = probe.handle_x1(request(RequestBody::CreateDestination(destination)));
+    assert!(ok(&response.messages[0].body));
+    let twice = task(xid(1), "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d, d]);
+    let response = probe.handle_x1(request(RequestBody::ActivateTask(twice)));
+    let (_, description) = error(&response.messages[0].body);
+    assert!(description.contains("named twice"), "{description}");
+    assert_eq!(probe.active_tasks(), 0);
+    let once = task(xid(1), "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
+    let response = probe.handle_x1(request(RequestBody::ActivateTask(once)));
+    assert!(ok(&response.messages[0].body));
+    probe.shutdown(Duration::from_millis(100)).await;
+}

@@ -390,13 +390,10 @@ fn build_task(state: &State, details: &TaskDetails) -> Result<Task, Failure> {
             "task {xid}: listOfDIDs is empty (at least one X2/X3 destination is needed)"
         )));
     }
-    // A DID named twice would get every PDU twice.
-    for (i, did) in details.dids.iter().enumerate() {
-        if details.dids.iter().skip(i + 1).any(|d| d == did) {
-            return Err(Failure::refused(format!(
-                "task {xid}: destination {did} is named twice in listOfDIDs"
-            )));
-        }
+    if let Some(did) = crate::first_repeated(&details.dids) {
+        return Err(Failure::refused(format!(
+            "task {xid}: destination {did} is named twice in listOfDIDs"
+        )));
     }
     let mut destinations = Vec::with_capacity(details.dids.len());
     for did in &details.dids {

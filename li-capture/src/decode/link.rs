@@ -204,44 +204,21 @@ mod tests {
         let cfg = DecodeConfig::default();
         let v4 = ipv4_udp(b"lo");
         let v6 = ipv6_tcp(b"lo");
-        for (link, family, packet, src) in [
-            (
-                LinkType::Null,
-                2u32.to_le_bytes(),
-                &v4,
-                IpAddr::from(V4_SRC),
-            ),
-            (
-                LinkType::Null,
-                2u32.to_be_bytes(),
-                &v4,
-                IpAddr::from(V4_SRC),
-            ),
-            (
-                LinkType::Loop,
-                2u32.to_be_bytes(),
-                &v4,
-                IpAddr::from(V4_SRC),
-            ),
-            (
-                LinkType::Null,
-                30u32.to_le_bytes(),
-                &v6,
-                IpAddr::from(V6_SRC),
-            ),
-            (
-                LinkType::Null,
-                24u32.to_le_bytes(),
-                &v6,
-                IpAddr::from(V6_SRC),
-            ),
-            (
-                LinkType::Loop,
-                24u32.to_be_bytes(),
-                &v6,
-                IpAddr::from(V6_SRC),
-            ),
-        ] {
+        let (null, lo) = (LinkType::Null, LinkType::Loop);
+        let cases = [
+            (null, 2u32.to_le_bytes(), false),
+            (null, 2u32.to_be_bytes(), false),
+            (lo, 2u32.to_be_bytes(), false),
+            (null, 30u32.to_le_bytes(), true),
+            (null, 24u32.to_le_bytes(), true),
+            (lo, 24u32.to_be_bytes(), true),
+        ];
+        for (link, family, ipv6) in cases {
+            let (packet, src) = if ipv6 {
+                (&v6, IpAddr::from(V6_SRC))
+            } else {
+                (&v4, IpAddr::from(V4_SRC))
+            };
             let frame = [&family[..], packet].concat();
             let p = decode(link, &frame, &cfg).unwrap().unwrap();
             assert_eq!((p.ip, p.src), (&packet[..], src), "{link:?} {family:?}");
