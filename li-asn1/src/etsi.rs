@@ -156,6 +156,7 @@ impl HeaderSettings {
             time_stamp_qualifier: None,
             extended_interception_point_id: None,
             network_function_identifier: None,
+            invalid_fields: Vec::new(),
         }
     }
 
@@ -466,6 +467,66 @@ mod tests {
             pdu.payload,
             Payload::TriPayload(TriPayload::KeepAliveResponse)
         );
+    }
+
+    #[test]
+    fn an_invalid_optional_header_field_is_kept_raw_and_the_pdu_decodes() {
+        use crate::{Error, Opaque, Payload, PsPdu, TriPayload};
+        let mut settings = HeaderSettings::new(
+            Liid::new(b"KA").unwrap(),
+            li_core::OperatorId::new(b"LEA").unwrap(),
+        );
+        settings.timestamp_form = TimestampForm::GeneralizedTime;
+        let time = Timestamp::parse_generalized_time("20210526012853.615Z").unwrap();
+        let ours = settings
+            .tri_pdu(9, time, TriPayload::KeepAliveResponse)
+            .encode();
+        // Month 13: not a time in either the four- or the two-digit-year reading.
+        let good = b"20210526012853.615Z";
+        let bad = b"20211326012853.615Z";
+        let at = ours.windows(good.len()).position(|w| w == good).unwrap();
+        let mut theirs = ours.clone();
+        theirs[at..at + bad.len()].copy_from_slice(bad);
+
+        let pdu = PsPdu::decode(&theirs).unwrap();
+        assert_eq!(pdu.header.sequence_number, 9);
+        assert_eq!(
+            pdu.payload,
+            Payload::TriPayload(TriPayload::KeepAliveResponse)
+        );
+        assert_eq!(pdu.header.time_stamp, None);
+        let [field] = pdu.header.invalid_fields.as_slice() else {
+            panic!("one invalid field: {:?}", pdu.header.invalid_fields);
+        };
+        assert_eq!(field.tag_number, 5);
+        assert_eq!(
+            field.value,
+            Opaque {
+                constructed: false,
+                content: bad.to_vec()
+            }
+        );
+        assert!(
+            matches!(field.error, Error::InvalidValue { field: "PSHeader.timeStamp", offset, .. } if offset == at - 2),
+            "{:?}",
+            field.error
+        );
+        // Passed through unchanged when encoded again.
+        assert_eq!(pdu.encode(), theirs);
+
+        // A second timeStamp, valid or not, is still a duplicate.
+        let mut twice = theirs.clone();
+        let element = theirs[at - 2..at + bad.len()].to_vec();
+        twice.splice(at + bad.len()..at + bad.len(), element.iter().copied());
+        twice[1] += element.len() as u8;
+        twice[3] += element.len() as u8;
+        assert!(matches!(
+            PsPdu::decode(&twice),
+            Err(Error::DuplicateField {
+                field: "PSHeader.timeStamp",
+                ..
+            })
+        ));
     }
 
     #[test]

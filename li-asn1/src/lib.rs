@@ -5,7 +5,8 @@
 //!   strings and unknown extension fields, limits nesting depth and never panics;
 //! - [`PsPdu`]: ETSI TS 102 232-1 (LI-PS-PDU version 43) with every PSHeader field, IRI, CC
 //!   and TRI payloads, and TS 102 232-3 (IPAccessPDU version 18) IPCC and IPIRI, typed
-//!   encode and decode;
+//!   encode and decode; an optional PSHeader field a peer got wrong (a malformed time stamp or
+//!   country code) is kept raw in [`PsHeader::invalid_fields`] instead of losing the PDU;
 //! - [`HeaderSettings`]: the per-destination settings (module versions, identifiers,
 //!   timestamp form) PDUs are built from, and [`CcEncoder`], the hot-path CC encoder.
 //!
@@ -42,7 +43,7 @@ pub use error::{Error, Result};
 pub use etsi::{HeaderSettings, InterceptionPointId, TimestampForm, ip_iri_contents};
 pub use ipaccess::{IpCc, IpCcContents, IpIri, IpIriContents};
 pub use pdu::{
-    CcContents, CcPayload, IriContents, IriPayload, IriType, Payload, PayloadDirection, PsHeader,
-    PsPdu, TriPayload,
+    CcContents, CcPayload, InvalidField, IriContents, IriPayload, IriType, Payload,
+    PayloadDirection, PsHeader, PsPdu, TriPayload,
 };
 pub use types::{GeneralizedTime, ObjectIdentifier, Opaque, RelativeOid, UnknownAlternative};

@@ -4,7 +4,7 @@
 use li_core::{Liid, Timestamp};
 
 use crate::ber::{Reader, Tag, Tlv, Writer};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ipaccess::{IpCc, IpIri};
 use crate::types::{
     GeneralizedTime, ObjectIdentifier, Opaque, UnknownAlternative, asn1_enum, put, required,
@@ -110,10 +110,77 @@ pub struct PsHeader {
     pub extended_interception_point_id: Option<Vec<u8>>,
     /// `networkFunctionIdentifier [10]`: 1..65535 octets (clause 5.2.14).
     pub network_function_identifier: Option<Vec<u8>>,
+    /// Optional fields received with a value their type does not allow, kept as received
+    /// instead of losing the PDU (empty in anything this crate builds). Encoding writes them
+    /// back at their place, so a PDU passes through unchanged; a receiver should report them.
+    pub invalid_fields: Vec<InvalidField>,
+}
+
+/// An optional field whose value did not decode: its context tag number, its encoding as
+/// received and why it was not accepted.
+///
+/// Tolerance for peers: an agency-side implementation that writes, say, a malformed
+/// `authorizationCountryCode` in its keep-alive answers must not lose those answers. Only an
+/// element that is whole (its tag and length frame it) is kept this way; a PDU whose framing is
+/// broken still fails to decode.
+///
+/// Two invalid fields are equal when their tag and value are: the error's offset depends on
+/// where the PDU was read from, not on what it holds.
+#[derive(Clone, Debug)]
+pub struct InvalidField {
+    /// The field's context-specific tag number in its SEQUENCE.
+    pub tag_number: u32,
+    /// The element's content octets and form, as received.
+    pub value: Opaque,
+    /// Why the value was refused: names the field and its offset in the input.
+    pub error: Error,
+}
+
+impl PartialEq for InvalidField {
+    fn eq(&self, other: &Self) -> bool {
+        self.tag_number == other.tag_number && self.value == other.value
+    }
+}
+
+impl Eq for InvalidField {}
+
+impl InvalidField {
+    fn encode_if(fields: &[Self], tag_number: u32, w: &mut Writer) {
+        for field in fields.iter().filter(|f| f.tag_number == tag_number) {
+            field.value.encode(w, Tag::context(tag_number));
+        }
+    }
+
+    /// Keeps `tlv` when `decoded` failed, refusing a second occurrence of its field.
+    fn keep<T>(
+        decoded: Result<T>,
+        slot: &mut Option<T>,
+        invalid: &mut Vec<Self>,
+        field: &'static str,
+        tlv: &Tlv<'_>,
+    ) -> Result<()> {
+        let tag_number = tlv.tag.context_number().unwrap_or(u32::MAX);
+        if slot.is_some() || invalid.iter().any(|f| f.tag_number == tag_number) {
+            return Err(Error::DuplicateField {
+                field,
+                offset: tlv.offset,
+            });
+        }
+        match decoded {
+            Ok(value) => *slot = Some(value),
+            Err(error) => invalid.push(Self {
+                tag_number,
+                value: Opaque::decode(tlv),
+                error,
+            }),
+        }
+        Ok(())
+    }
 }
 
 impl PsHeader {
     pub(crate) fn encode(&self, w: &mut Writer, tag: Tag) {
+        let invalid = self.invalid_fields.as_slice();
         w.constructed(tag, |w| {
             self.li_ps_domain_id.encode(w, Tag::context(0));
             w.primitive(
@@ -123,30 +190,39 @@ impl PsHeader {
             if let Some(cc) = &self.authorization_country_code {
                 w.primitive(Tag::context(2), cc.as_bytes());
             }
+            InvalidField::encode_if(invalid, 2, w);
             self.communication_identifier
                 .encode(w, Tag::context_constructed(3));
             w.u64(Tag::context(4), u64::from(self.sequence_number));
             if let Some(t) = &self.time_stamp {
                 t.encode(w, Tag::context(5));
             }
+            InvalidField::encode_if(invalid, 5, w);
             if let Some(id) = &self.interception_point_id {
                 w.primitive(Tag::context(6), id.as_bytes());
             }
+            InvalidField::encode_if(invalid, 6, w);
             if let Some(t) = &self.micro_second_time_stamp {
                 t.encode(w, Tag::context_constructed(7));
             }
+            InvalidField::encode_if(invalid, 7, w);
             if let Some(q) = self.time_stamp_qualifier {
                 q.encode(w, Tag::context(8));
             }
+            InvalidField::encode_if(invalid, 8, w);
             if let Some(id) = &self.extended_interception_point_id {
                 w.primitive(Tag::context(9), id);
             }
+            InvalidField::encode_if(invalid, 9, w);
             if let Some(id) = &self.network_function_identifier {
                 w.primitive(Tag::context(10), id);
             }
+            InvalidField::encode_if(invalid, 10, w);
         });
     }
 
+    /// Decodes a PSHeader. The mandatory fields must be valid; an optional field that does
+    /// not decode is kept in [`PsHeader::invalid_fields`] (see [`InvalidField`]).
     pub(crate) fn decode(tlv: &Tlv<'_>) -> Result<Self> {
         let mut domain = None;
         let mut liid = None;
@@ -159,6 +235,7 @@ impl PsHeader {
         let mut tsq = None;
         let mut ext_ipid = None;
         let mut nfid = None;
+        let mut invalid = Vec::new();
         let mut r = tlv.children("PSHeader")?;
         while let Some(f) = r.next_tlv()? {
             match f.tag.context_number() {
@@ -174,7 +251,8 @@ impl PsHeader {
                 }
                 Some(2) => {
                     const N: &str = "PSHeader.authorizationCountryCode";
-                    put(&mut auth_cc, f.printable(N, 2, 2)?, N, &f)?;
+                    let v = f.printable(N, 2, 2);
+                    InvalidField::keep(v, &mut auth_cc, &mut invalid, N, &f)?;
                 }
                 Some(3) => {
                     const N: &str = "PSHeader.communicationIdentifier";
@@ -186,27 +264,33 @@ impl PsHeader {
                 }
                 Some(5) => {
                     const N: &str = "PSHeader.timeStamp";
-                    put(&mut ts, GeneralizedTime::decode(&f, N)?, N, &f)?;
+                    let v = GeneralizedTime::decode(&f, N);
+                    InvalidField::keep(v, &mut ts, &mut invalid, N, &f)?;
                 }
                 Some(6) => {
                     const N: &str = "PSHeader.interceptionPointID";
-                    put(&mut ipid, f.printable(N, 1, 8)?, N, &f)?;
+                    let v = f.printable(N, 1, 8);
+                    InvalidField::keep(v, &mut ipid, &mut invalid, N, &f)?;
                 }
                 Some(7) => {
                     const N: &str = "PSHeader.microSecondTimeStamp";
-                    put(&mut usec, MicroSecondTimeStamp::decode(&f, N)?, N, &f)?;
+                    let v = MicroSecondTimeStamp::decode(&f, N);
+                    InvalidField::keep(v, &mut usec, &mut invalid, N, &f)?;
                 }
                 Some(8) => {
                     const N: &str = "PSHeader.timeStampQualifier";
-                    put(&mut tsq, TimeStampQualifier::decode(&f)?, N, &f)?;
+                    let v = TimeStampQualifier::decode(&f);
+                    InvalidField::keep(v, &mut tsq, &mut invalid, N, &f)?;
                 }
                 Some(9) => {
                     const N: &str = "PSHeader.extendedInterceptionPointID";
-                    put(&mut ext_ipid, f.octets_sized(N, 1, 65535)?, N, &f)?;
+                    let v = f.octets_sized(N, 1, 65535);
+                    InvalidField::keep(v, &mut ext_ipid, &mut invalid, N, &f)?;
                 }
                 Some(10) => {
                     const N: &str = "PSHeader.networkFunctionIdentifier";
-                    put(&mut nfid, f.octets_sized(N, 1, 65535)?, N, &f)?;
+                    let v = f.octets_sized(N, 1, 65535);
+                    InvalidField::keep(v, &mut nfid, &mut invalid, N, &f)?;
                 }
                 _ => {}
             }
@@ -227,6 +311,7 @@ impl PsHeader {
             time_stamp_qualifier: tsq,
             extended_interception_point_id: ext_ipid,
             network_function_identifier: nfid,
+            invalid_fields: invalid,
         })
     }
 }

@@ -1035,7 +1035,18 @@ fn next_agency_pdu(buf: &mut BytesMut) -> Result<Option<u32>, LinkError> {
         Ok(PsPdu {
             header,
             payload: Payload::TriPayload(TriPayload::KeepAliveResponse),
-        }) => Ok(Some(header.sequence_number)),
+        }) => {
+            for field in &header.invalid_fields {
+                // Tolerated: the answer is good for what the link needs (its sequence number).
+                tracing::warn!(
+                    sequence_number = header.sequence_number,
+                    tag = field.tag_number,
+                    error = %field.error,
+                    "keep-alive answer from the agency carries an invalid optional header field; kept as received"
+                );
+            }
+            Ok(Some(header.sequence_number))
+        }
         Ok(pdu) => Err(LinkError::Protocol(format!(
             "unexpected PS-PDU from the agency ({}, sequence number {})",
             payload_kind(&pdu.payload),
@@ -1563,6 +1574,35 @@ mod tests {
         let repeats = check_delivery(&lemf.connections(), 50, window);
         assert!(repeats >= 50, "re-sent after the wrong answer: {repeats}");
         let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn an_answer_with_an_invalid_optional_header_field_still_acknowledges() {
+        let mut answer = settings().tri_pdu(41, time(), TriPayload::KeepAliveResponse);
+        // What a peer may send: an authorizationCountryCode of three letters and no valid
+        // timeStamp, only a raw one.
+        answer.header.time_stamp = None;
+        answer.header.invalid_fields = vec![
+            li_asn1::InvalidField {
+                tag_number: 2,
+                value: li_asn1::Opaque {
+                    constructed: false,
+                    content: b"GBR".to_vec(),
+                },
+                error: li_asn1::Error::InvalidTag { offset: 0 },
+            },
+            li_asn1::InvalidField {
+                tag_number: 5,
+                value: li_asn1::Opaque {
+                    constructed: false,
+                    content: b"not a time".to_vec(),
+                },
+                error: li_asn1::Error::InvalidTag { offset: 0 },
+            },
+        ];
+        let mut buf = BytesMut::from(answer.encode().as_slice());
+        assert_eq!(next_agency_pdu(&mut buf).unwrap(), Some(41));
+        assert!(buf.is_empty());
     }
 
     #[tokio::test]

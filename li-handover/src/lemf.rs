@@ -803,6 +803,16 @@ impl Receiver {
                 return;
             }
         };
+        for field in &header.invalid_fields {
+            // Kept: the PDU is delivered; the field is reported (TS 102 232-1 tolerance).
+            tracing::warn!(
+                peer = %conn.peer, interface = %conn.interface, offset,
+                liid = %header.lawful_interception_identifier,
+                sequence_number = header.sequence_number, tag = field.tag_number,
+                error = %field.error,
+                "PS-PDU carries an invalid optional header field; kept as received"
+            );
+        }
         let records: Vec<Record> = match payload {
             Payload::TriPayload(TriPayload::KeepAlive) => {
                 conn.stats.keep_alives += 1;

@@ -145,6 +145,7 @@ pub(crate) fn header() -> BoxedStrategy<PsHeader> {
                 time_stamp_qualifier: tsq,
                 extended_interception_point_id: eipid,
                 network_function_identifier: nfid,
+                invalid_fields: Vec::new(),
             },
         )
         .boxed()
