@@ -148,13 +148,13 @@ impl Probe {
             let chunk = if options.pace { 1 } else { CHUNK_FRAMES };
             let mut state = self.lock();
             for _ in 0..chunk {
-                let frame = match reader.next_frame() {
+                let frame = match reader.try_next_frame() {
                     Ok(Some(frame)) => frame,
                     Ok(None) => {
                         state.flush(WhenFull::Queue);
                         break 'replay;
                     }
-                    Err(e) if !e.is_fatal() => {
+                    Err(e) if e.is_per_record() => {
                         report.skipped_records += 1;
                         warn!(file = %shown, error = %e, "capture record skipped");
                         continue;

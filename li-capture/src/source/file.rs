@@ -24,7 +24,8 @@
 //! - Timestamps are truncated to the microsecond ([`Timestamp`]'s resolution). A timestamp
 //!   before 1970 (possible with a negative `if_tsoffset`) or after 9999-12-31 is a
 //!   [`CaptureError::TimestampOutOfRange`] naming the record's offset; the reader steps over
-//!   that record and can go on.
+//!   that record and goes on ([`FileReader::next_frame`] by itself, [`FileReader::try_next_frame`]
+//!   after returning the error).
 //! - Simple Packet Blocks carry no timestamp: they are given the timestamp of the last
 //!   timestamped packet read before them (the Unix epoch if there was none), and interface 0.
 //!
@@ -32,7 +33,8 @@
 //! record itself (length bounded, trailing length checked), waits until the whole record is
 //! buffered, and only then hands it to the parser, so an incomplete parse can only mean a
 //! corrupt record. End of input inside a record is [`CaptureError::Truncated`], every whole
-//! record before it having been returned.
+//! record before it having been returned; the reader stays at that record, so a file still
+//! being written (a record partly flushed) is read on once the rest arrives.
 
 use std::fmt;
 use std::fs::File;
@@ -193,43 +195,82 @@ impl<R: Read> FileReader<R> {
         })
     }
 
-    /// The next frame, `Ok(None)` at the end of the input.
+    /// The next frame, `Ok(None)` at the end of the input: the loop form to use.
+    ///
+    /// A record with a problem of its own ([`CaptureError::is_per_record`]: an unknown
+    /// interface, a timestamp out of range) is stepped over and counted in
+    /// [`FileStats::rejected_frames`], and reading goes on with the next record, so
+    /// `while let Some(frame) = reader.next_frame()? { ... }` reads every readable frame of a
+    /// file. An `Err` is the end of what can be read now: a fatal error (see
+    /// [`CaptureError::is_fatal`]), or [`CaptureError::Truncated`] when the input ends inside
+    /// a record, which for a finished file means it is damaged there. Use
+    /// [`FileReader::try_next_frame`] to see each stepped-over record's error.
     ///
     /// At the end of the input the reader is not finished: a later call reads again, so a
-    /// growing file can be followed. After a fatal error ([`CaptureError::is_fatal`]) every
-    /// call returns `Ok(None)`.
+    /// growing file can be followed, including past a record that was only partly written
+    /// when it was last read ([`CaptureError::Truncated`]: the reader stays at that record).
     pub fn next_frame(&mut self) -> Result<Option<CapturedFrame<'_>>, CaptureError> {
+        let record = loop {
+            match self.advance() {
+                Err(error) if error.is_per_record() => {}
+                other => break other?,
+            }
+        };
+        match record {
+            Some(record) => self.frame(record).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The next frame, or the error of the next record: like [`FileReader::next_frame`], but a
+    /// record with a problem of its own is returned as its error (the reader has stepped over
+    /// it; the next call goes on with the record after it), for a caller that reports each.
+    ///
+    /// After a fatal error ([`CaptureError::is_fatal`]) every call returns `Ok(None)`; after
+    /// [`CaptureError::Truncated`] the next call tries that record again.
+    pub fn try_next_frame(&mut self) -> Result<Option<CapturedFrame<'_>>, CaptureError> {
+        match self.advance()? {
+            Some(record) => self.frame(record).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads the next record, keeping the counters and the fatal state.
+    fn advance(&mut self) -> Result<Option<Record>, CaptureError> {
         if self.done {
             return Ok(None);
         }
         self.input.eof = false;
-        let record = match self.next_record() {
-            Ok(Some(record)) => record,
-            Ok(None) => return Ok(None),
+        match self.next_record() {
+            Ok(record) => Ok(record),
             Err(error) => {
                 if error.is_fatal() {
                     self.done = true;
-                } else {
+                } else if error.is_per_record() {
                     self.stats.rejected_frames = self.stats.rejected_frames.saturating_add(1);
                 }
-                return Err(error);
+                Err(error)
             }
-        };
+        }
+    }
+
+    /// The frame of a record just read: its bytes are in the buffer until the next read.
+    fn frame(&mut self, record: Record) -> Result<CapturedFrame<'_>, CaptureError> {
         self.stats.frames = self.stats.frames.saturating_add(1);
-        let data = self.input.buf.get(record.data).ok_or_else(|| {
+        let Some(data) = self.input.buf.get(record.data) else {
             self.done = true;
-            CaptureError::Corrupt {
+            return Err(CaptureError::Corrupt {
                 offset: record.offset,
                 reason: "internal error: packet bytes outside the buffer".into(),
-            }
-        })?;
-        Ok(Some(CapturedFrame {
+            });
+        };
+        Ok(CapturedFrame {
             timestamp: record.timestamp,
             link: record.link,
             interface: record.interface,
             data,
             original_len: record.original_len,
-        }))
+        })
     }
 
     /// The byte offset, from the start of the input, of the next record to read; after a
@@ -1010,17 +1051,26 @@ mod tests {
         let mut frames = Vec::new();
         let mut rejected = Vec::new();
         for _ in 0..100_000 {
-            match reader.next_frame() {
+            match reader.try_next_frame() {
                 Ok(Some(frame)) => frames.push(owned(&frame)),
                 Ok(None) => return (frames, rejected, None, reader),
-                Err(error) if error.is_fatal() => {
-                    assert!(
-                        reader.next_frame().unwrap().is_none(),
-                        "fused after {error}"
-                    );
+                Err(error) if error.is_per_record() => rejected.push(error),
+                Err(error) => {
+                    if error.is_fatal() {
+                        assert!(
+                            reader.try_next_frame().unwrap().is_none(),
+                            "fused after {error}"
+                        );
+                    } else {
+                        // Truncated: the reader waits at the incomplete record.
+                        let again = reader.try_next_frame();
+                        assert!(
+                            matches!((&again, &error), (Err(CaptureError::Truncated { offset: a }), CaptureError::Truncated { offset: b }) if a == b),
+                            "{error} then {again:?}"
+                        );
+                    }
                     return (frames, rejected, Some(error), reader);
                 }
-                Err(error) => rejected.push(error),
             }
         }
         panic!("reader did not terminate");
@@ -1541,6 +1591,98 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn the_documented_loop_reads_past_bad_records() {
+        // Three bad records between two good ones: the loop the module docs teach
+        // (`while let Some(frame) = reader.next_frame()?`) reads both good ones.
+        let mut w = PcapngWriter::new(Vec::new(), ByteOrder::Little).unwrap();
+        w.add_interface_with_options(1, 0, 0, -10).unwrap();
+        let epb = |w: &mut PcapngWriter<Vec<u8>>, interface: u32, units: u64, byte: u8| {
+            let mut body = Vec::new();
+            for field in [interface, (units >> 32) as u32, units as u32, 1, 1] {
+                body.extend_from_slice(&field.to_le_bytes());
+            }
+            body.push(byte);
+            w.write_block(6, &body).unwrap();
+        };
+        epb(&mut w, 0, 11, 1); // 1 s
+        epb(&mut w, 0, 3, 0xee); // before 1970
+        epb(&mut w, 7, 20, 0xee); // unknown interface
+        epb(&mut w, 0, 3, 0xee); // before 1970
+        epb(&mut w, 0, 12, 2); // 2 s
+        let bytes = w.into_inner();
+        let read = || -> Result<Vec<u8>, CaptureError> {
+            let mut reader = FileReader::new(bytes.as_slice())?;
+            let mut seen = Vec::new();
+            while let Some(frame) = reader.next_frame()? {
+                seen.extend_from_slice(frame.data);
+            }
+            assert_eq!(reader.stats().rejected_frames, 3);
+            assert_eq!(reader.stats().frames, 2);
+            Ok(seen)
+        };
+        assert_eq!(read().unwrap(), [1, 2]);
+    }
+
+    #[test]
+    fn a_growing_file_survives_a_record_partly_flushed() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+
+        struct Shared(Rc<RefCell<(Vec<u8>, usize)>>);
+        impl Read for Shared {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let mut shared = self.0.borrow_mut();
+                let (bytes, at) = &mut *shared;
+                let n = (&bytes[*at..]).read(buf)?;
+                *at += n;
+                Ok(n)
+            }
+        }
+        for fixture in [pcap_fixture(ByteOrder::Little, false), pcapng_fixture()] {
+            // The writer has flushed the file header, the first record and part of the
+            // next packet record (a header's worth, then a few more bytes).
+            let first_packet = fixture.boundaries.iter().position(|b| b.1).unwrap();
+            let next_packet = first_packet
+                + 1
+                + fixture.boundaries[first_packet + 1..]
+                    .iter()
+                    .position(|b| b.1)
+                    .unwrap();
+            let record_start = fixture.boundaries[next_packet - 1].0;
+            let file = Rc::new(RefCell::new((
+                fixture.bytes[..record_start + 9].to_vec(),
+                0,
+            )));
+            let mut reader = FileReader::new(Shared(Rc::clone(&file))).unwrap();
+            let mut frames = Vec::new();
+            let stopped = loop {
+                match reader.next_frame() {
+                    Ok(Some(frame)) => frames.push(owned(&frame)),
+                    Ok(None) => panic!("the partial record went unnoticed"),
+                    Err(error) => break error,
+                }
+            };
+            assert!(
+                matches!(stopped, CaptureError::Truncated { offset } if offset == record_start as u64),
+                "{stopped}"
+            );
+            assert!(!stopped.is_fatal());
+            // Nothing more yet: still waiting at the same record.
+            assert!(matches!(
+                reader.next_frame(),
+                Err(CaptureError::Truncated { .. })
+            ));
+            // The rest is written: reading goes on from that record, nothing lost.
+            file.borrow_mut().0 = fixture.bytes.clone();
+            while let Some(frame) = reader.next_frame().unwrap() {
+                frames.push(owned(&frame));
+            }
+            assert_eq!(frames, fixture.frames);
+            assert_eq!(reader.offset(), fixture.bytes.len() as u64);
+        }
+    }
+
     /// Yields one byte per `read`, with an `Interrupted` before every other byte.
     struct Trickle<'a> {
         bytes: &'a [u8],
@@ -1722,10 +1864,8 @@ mod tests {
         };
         for _ in 0..=bytes.len() {
             match reader.next_frame() {
-                Ok(None) => return,
-                Err(error) if error.is_fatal() => return,
+                Ok(None) | Err(_) => return,
                 Ok(Some(frame)) => assert!(frame.data.len() <= 4096),
-                Err(_) => {}
             }
         }
         panic!("no end after {} calls", bytes.len() + 1);

@@ -22,6 +22,8 @@
 //! let file = writer.into_inner();
 //!
 //! let mut reader = FileReader::new(file.as_slice())?;
+//! // Steps over a bad record (counted in `stats().rejected_frames`) and reads on; stops with
+//! // an error only where the file cannot be read further.
 //! while let Some(frame) = reader.next_frame()? {
 //!     assert_eq!(frame.link, LinkType::RawIp);
 //!     assert_eq!(frame.timestamp.to_string(), "2024-01-02T03:04:05.678901Z");
@@ -94,8 +96,10 @@ pub enum CaptureError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The input ends inside a header or record (fatal). Every whole record before it has
-    /// been returned.
+    /// The input ends inside a header or record. Every whole record before it has been
+    /// returned. For a finished file this is the end: the file is damaged there. For a file
+    /// still being written the reader stays at the record, and a later call reads it once
+    /// the rest has arrived (not fatal, see [`CaptureError::is_fatal`]).
     #[error("capture truncated: input ends inside the record at byte offset {offset}")]
     Truncated {
         /// Start of the incomplete header or record.
@@ -159,11 +163,19 @@ pub enum CaptureError {
 }
 
 impl CaptureError {
-    /// Whether the reader is finished: `false` only for errors confined to one packet record
-    /// ([`CaptureError::UnknownInterface`], [`CaptureError::TimestampOutOfRange`],
-    /// [`CaptureError::InvalidSubsecond`]), after which reading may go on.
+    /// Whether the reader is finished: every later call returns `Ok(None)`. `false` for the
+    /// errors confined to one packet record ([`CaptureError::is_per_record`]), after which
+    /// reading goes on, and for [`CaptureError::Truncated`], after which the reader stays at
+    /// the incomplete record and reads it if the input grows.
     pub fn is_fatal(&self) -> bool {
-        !matches!(
+        !(self.is_per_record() || matches!(self, Self::Truncated { .. }))
+    }
+
+    /// Whether the error is confined to one packet record ([`CaptureError::UnknownInterface`],
+    /// [`CaptureError::TimestampOutOfRange`], [`CaptureError::InvalidSubsecond`]): the reader
+    /// has stepped over it, and [`FileReader::next_frame`] goes on by itself.
+    pub fn is_per_record(&self) -> bool {
+        matches!(
             self,
             Self::UnknownInterface { .. }
                 | Self::TimestampOutOfRange { .. }
