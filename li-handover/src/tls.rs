@@ -9,7 +9,8 @@
 //!   log one `warn` line naming the link, the peer and the [`Refusal`] reason an operator can act
 //!   on (unknown CA, expired, no certificate ...).
 //! - [`peer_identity`] / [`certificate_identity`] name the authenticated peer: the subject
-//!   common name, else the first DNS or IP subjectAltName (a minimal DER walk, no X.509 parser).
+//!   common name, else the first DNS or IP subjectAltName (a walk with li-asn1's BER reader, no
+//!   X.509 parser).
 //! - [`DevPki`] is a throw-away CA (rcgen) for tests, demos and the `dev-certs` command.
 //!
 //! With TLS 1.3 the client finishes its handshake before the server has checked the client
@@ -41,6 +42,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use li_asn1::ber::{Class, Reader, Tag, Tlv};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, SanType,
@@ -468,32 +470,28 @@ pub fn peer_identity<S>(stream: &tokio_rustls::server::TlsStream<S>) -> Option<S
 /// A printable identity for a certificate: the subject common name, else the first DNS name or
 /// IP address of its subjectAltName, else `None`.
 ///
-/// Found by a minimal, non-panicking DER walk (no signature or validity check: use it only on a
+/// Found by a walk with li-asn1's bounded BER reader (no signature or validity check: use it only on a
 /// certificate rustls has already verified). Directory strings in UTF8String, PrintableString,
 /// IA5String, T61String (when valid UTF-8) and BMPString are understood.
 pub fn certificate_identity(cert: &CertificateDer<'_>) -> Option<String> {
-    let (cert, _) = der_expect(cert.as_ref(), TAG_SEQUENCE)?;
-    let (tbs, _) = der_expect(cert, TAG_SEQUENCE)?;
-    let rest = match der_tlv(tbs)? {
-        (TAG_VERSION, _, rest) => rest,
-        _ => tbs,
-    };
-    let (_serial, rest) = der_expect(rest, TAG_INTEGER)?;
-    let (_signature, rest) = der_expect(rest, TAG_SEQUENCE)?;
-    let (_issuer, rest) = der_expect(rest, TAG_SEQUENCE)?;
-    let (_validity, rest) = der_expect(rest, TAG_SEQUENCE)?;
-    let (subject, rest) = der_expect(rest, TAG_SEQUENCE)?;
+    let cert = expect(&mut elements(cert.as_ref()), Tag::SEQUENCE)?;
+    let tbs = expect(&mut elements(cert), Tag::SEQUENCE)?;
+    let mut fields = elements(tbs).peekable();
+    if fields.peek()?.tag == TAG_VERSION {
+        fields.next();
+    }
+    let _serial = expect(&mut fields, Tag::INTEGER)?;
+    let _signature = expect(&mut fields, Tag::SEQUENCE)?;
+    let _issuer = expect(&mut fields, Tag::SEQUENCE)?;
+    let _validity = expect(&mut fields, Tag::SEQUENCE)?;
+    let subject = expect(&mut fields, Tag::SEQUENCE)?;
     if let Some(cn) = common_name(subject) {
         return Some(cn);
     }
-    let (_spki, mut rest) = der_expect(rest, TAG_SEQUENCE)?;
-    while let Some((tag, contents, next)) = der_tlv(rest) {
-        if tag == TAG_EXTENSIONS {
-            return first_subject_alt_name(contents);
-        }
-        rest = next;
-    }
-    None
+    let _spki = expect(&mut fields, Tag::SEQUENCE)?;
+    fields
+        .find(|field| field.tag == TAG_EXTENSIONS)
+        .and_then(|extensions| first_subject_alt_name(extensions.content))
 }
 
 /// Validity window of a [`DevPki`] certificate.
@@ -661,20 +659,16 @@ impl DevPki {
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
 
-const TAG_INTEGER: u8 = 0x02;
-const TAG_OCTET_STRING: u8 = 0x04;
-const TAG_OID: u8 = 0x06;
-const TAG_BOOLEAN: u8 = 0x01;
-const TAG_SEQUENCE: u8 = 0x30;
-const TAG_SET: u8 = 0x31;
+/// SET, SET OF (constructed).
+const TAG_SET: Tag = Tag::universal(17).into_constructed();
 /// `[0] EXPLICIT Version` of TBSCertificate.
-const TAG_VERSION: u8 = 0xa0;
+const TAG_VERSION: Tag = Tag::context_constructed(0);
 /// `[3] EXPLICIT Extensions` of TBSCertificate.
-const TAG_EXTENSIONS: u8 = 0xa3;
+const TAG_EXTENSIONS: Tag = Tag::context_constructed(3);
 /// GeneralName `dNSName [2] IA5String`.
-const TAG_SAN_DNS: u8 = 0x82;
+const TAG_SAN_DNS: Tag = Tag::context(2);
 /// GeneralName `iPAddress [7] OCTET STRING`.
-const TAG_SAN_IP: u8 = 0x87;
+const TAG_SAN_IP: Tag = Tag::context(7);
 /// id-at-commonName, 2.5.4.3.
 const OID_COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
 /// id-ce-subjectAltName, 2.5.29.17.
@@ -807,64 +801,48 @@ fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<(), TlsError
     })
 }
 
-/// Splits one DER TLV off `input`: `(tag, contents, rest)`. `None` when truncated or when the
-/// length needs more than four bytes. Multi-byte tags are not understood (none occur where
-/// this walk looks).
-fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 {
-            return None;
-        }
-        let (bytes, rest) = rest.split_at_checked(count)?;
-        let len = bytes
-            .iter()
-            .fold(0_u64, |acc, &b| (acc << 8) | u64::from(b));
-        (usize::try_from(len).ok()?, rest)
-    };
-    let (contents, rest) = rest.split_at_checked(len)?;
-    Some((tag, contents, rest))
+/// The elements of `contents` in order, framed by li-asn1's BER reader (bounded, never
+/// panics); the walk stops at the first element it cannot frame.
+fn elements(contents: &[u8]) -> impl Iterator<Item = Tlv<'_>> {
+    let mut reader = Reader::new(contents);
+    std::iter::from_fn(move || reader.next_tlv().ok().flatten())
 }
 
-/// [`der_tlv`] requiring `tag`: `(contents, rest)`.
-fn der_expect(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    match der_tlv(input)? {
-        (found, contents, rest) if found == tag => Some((contents, rest)),
-        _ => None,
-    }
+/// The contents of the next element if it has `tag`.
+fn expect<'a>(elements: &mut impl Iterator<Item = Tlv<'a>>, tag: Tag) -> Option<&'a [u8]> {
+    elements
+        .next()
+        .filter(|element| element.tag == tag)
+        .map(|element| element.content)
 }
 
 /// The first non-empty commonName of an X.501 Name.
-fn common_name(mut name: &[u8]) -> Option<String> {
-    while let Some((rdn, rest)) = der_expect(name, TAG_SET) {
-        let mut attributes = rdn;
-        while let Some((attribute, next)) = der_expect(attributes, TAG_SEQUENCE) {
-            if let Some((oid, value)) = der_expect(attribute, TAG_OID)
-                && oid == OID_COMMON_NAME
-                && let Some((tag, text, _)) = der_tlv(value)
-                && let Some(text) = directory_string(tag, text)
+fn common_name(name: &[u8]) -> Option<String> {
+    for rdn in elements(name).take_while(|rdn| rdn.tag == TAG_SET) {
+        for attribute in elements(rdn.content).take_while(|a| a.tag == Tag::SEQUENCE) {
+            let mut parts = elements(attribute.content);
+            if expect(&mut parts, Tag::OBJECT_IDENTIFIER) == Some(OID_COMMON_NAME)
+                && let Some(value) = parts.next()
+                && let Some(text) = directory_string(value.tag, value.content)
                 && !text.is_empty()
             {
                 return Some(text);
             }
-            attributes = next;
         }
-        name = rest;
     }
     None
 }
 
 /// Decodes a DirectoryString (RFC 5280 clause 4.1.2.4) or IA5String.
-fn directory_string(tag: u8, bytes: &[u8]) -> Option<String> {
-    match tag {
+fn directory_string(tag: Tag, bytes: &[u8]) -> Option<String> {
+    if tag.class != Class::Universal || tag.constructed {
+        return None;
+    }
+    match tag.number {
         // UTF8String, PrintableString, T61String, IA5String
-        0x0c | 0x13 | 0x14 | 0x16 => String::from_utf8(bytes.to_vec()).ok(),
+        12 | 19 | 20 | 22 => String::from_utf8(bytes.to_vec()).ok(),
         // BMPString: UTF-16BE
-        0x1e => {
+        30 => {
             let units = bytes
                 .chunks_exact(2)
                 .filter_map(|pair| <[u8; 2]>::try_from(pair).ok().map(u16::from_be_bytes));
@@ -879,33 +857,31 @@ fn directory_string(tag: u8, bytes: &[u8]) -> Option<String> {
 /// The first dNSName or iPAddress in the subjectAltName extension of `extensions` (the
 /// contents of TBSCertificate's `[3]`).
 fn first_subject_alt_name(extensions: &[u8]) -> Option<String> {
-    let (mut list, _) = der_expect(extensions, TAG_SEQUENCE)?;
-    while let Some((extension, next)) = der_expect(list, TAG_SEQUENCE) {
-        let (oid, mut body) = der_expect(extension, TAG_OID)?;
-        if oid == OID_SUBJECT_ALT_NAME {
-            if let Some((_critical, after)) = der_expect(body, TAG_BOOLEAN) {
-                body = after;
-            }
-            let (value, _) = der_expect(body, TAG_OCTET_STRING)?;
-            let (mut names, _) = der_expect(value, TAG_SEQUENCE)?;
-            while let Some((tag, contents, next)) = der_tlv(names) {
-                match tag {
-                    TAG_SAN_DNS => return String::from_utf8(contents.to_vec()).ok(),
-                    TAG_SAN_IP => {
-                        if let Ok(v4) = <[u8; 4]>::try_from(contents) {
-                            return Some(IpAddr::from(v4).to_string());
-                        }
-                        if let Ok(v6) = <[u8; 16]>::try_from(contents) {
-                            return Some(IpAddr::from(v6).to_string());
-                        }
-                    }
-                    _ => {}
-                }
-                names = next;
-            }
-            return None;
+    let list = expect(&mut elements(extensions), Tag::SEQUENCE)?;
+    for extension in elements(list).take_while(|e| e.tag == Tag::SEQUENCE) {
+        let mut parts = elements(extension.content).peekable();
+        if expect(&mut parts, Tag::OBJECT_IDENTIFIER)? != OID_SUBJECT_ALT_NAME {
+            continue;
         }
-        list = next;
+        if parts.peek().is_some_and(|part| part.tag == Tag::BOOLEAN) {
+            parts.next(); // critical
+        }
+        let value = expect(&mut parts, Tag::OCTET_STRING)?;
+        let names = expect(&mut elements(value), Tag::SEQUENCE)?;
+        for name in elements(names) {
+            if name.tag == TAG_SAN_DNS {
+                return String::from_utf8(name.content.to_vec()).ok();
+            }
+            if name.tag == TAG_SAN_IP {
+                if let Ok(v4) = <[u8; 4]>::try_from(name.content) {
+                    return Some(IpAddr::from(v4).to_string());
+                }
+                if let Ok(v6) = <[u8; 16]>::try_from(name.content) {
+                    return Some(IpAddr::from(v6).to_string());
+                }
+            }
+        }
+        return None;
     }
     None
 }
