@@ -12,12 +12,7 @@ use tokio::sync::watch;
 
 /// The wall clock as a [`Timestamp`] (microseconds; the Unix epoch if the clock is before it).
 pub fn now() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .and_then(|d| u64::try_from(d.as_micros()).ok())
-        .and_then(|us| Timestamp::from_unix_micros(us).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
+    Timestamp::from_system_time(std::time::SystemTime::now())
 }
 
 /// Reads and parses a TOML configuration file; errors name the file, and the line and key

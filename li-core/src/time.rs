@@ -75,6 +75,21 @@ impl Timestamp {
         Ok(Self { micros })
     }
 
+    /// The one wall-clock conversion of the suite: a [`std::time::SystemTime`] (say,
+    /// `SystemTime::now()` read by a driver) as a timestamp, truncated to the microsecond and
+    /// clamped to the representable range (a clock before 1970 gives [`Timestamp::UNIX_EPOCH`],
+    /// one past 9999 [`Timestamp::MAX`]). Reading the clock stays with the caller: decisions
+    /// in this suite take time as an argument.
+    pub fn from_system_time(time: std::time::SystemTime) -> Self {
+        match time.duration_since(std::time::UNIX_EPOCH) {
+            Ok(since) => u64::try_from(since.as_micros())
+                .ok()
+                .and_then(|micros| Self::from_unix_micros(micros).ok())
+                .unwrap_or(Self::MAX),
+            Err(_) => Self::UNIX_EPOCH,
+        }
+    }
+
     /// The timestamp `secs` seconds and `micros` microseconds after the Unix epoch.
     ///
     /// Fails with [`Error::MicrosecondsOutOfRange`] unless `micros < 1_000_000`, and with
@@ -1006,6 +1021,24 @@ mod tests {
             if let Ok(t) = Timestamp::parse_generalized_time(&text) {
                 prop_assert!(t <= Timestamp::MAX);
             }
+        }
+    }
+
+    #[test]
+    fn system_time_converts_truncated_and_clamped() {
+        use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
+        let t = UNIX_EPOCH + StdDuration::new(1_704_164_645, 678_901_999);
+        assert_eq!(
+            Timestamp::from_system_time(t),
+            Timestamp::from_secs_micros(1_704_164_645, 678_901).unwrap()
+        );
+        assert_eq!(
+            Timestamp::from_system_time(UNIX_EPOCH - StdDuration::from_secs(1)),
+            Timestamp::UNIX_EPOCH
+        );
+        if let Some(far) = SystemTime::UNIX_EPOCH.checked_add(StdDuration::from_secs(MAX_SECS + 10))
+        {
+            assert_eq!(Timestamp::from_system_time(far), Timestamp::MAX);
         }
     }
 }

@@ -96,7 +96,7 @@ use std::io;
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use li_asn1::ber::frame_len;
@@ -321,18 +321,13 @@ impl KeepAliveCadence {
 pub fn keepalive_builder(settings: HeaderSettings) -> KeepAliveBuilder {
     Arc::new(move |counter| {
         settings
-            .tri_pdu(counter, wall_clock(), TriPayload::KeepAlive)
+            .tri_pdu(
+                counter,
+                Timestamp::from_system_time(SystemTime::now()),
+                TriPayload::KeepAlive,
+            )
             .encode()
     })
-}
-
-fn wall_clock() -> Timestamp {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()
-        .and_then(|d| u64::try_from(d.as_micros()).ok())
-        .and_then(|micros| Timestamp::from_unix_micros(micros).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// Counters and state of one link, shared with whoever monitors it.

@@ -548,7 +548,7 @@ impl Receiver {
         let max = self.inner.config.max_pdu_len;
         let idle = self.inner.config.idle_timeout;
         let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(max));
-        let mut now = receipt_time();
+        let mut now = Timestamp::from_system_time(SystemTime::now());
         loop {
             let responses = self.process(&mut buf, conn, now)?;
             if !conn.batch.is_empty() {
@@ -610,7 +610,7 @@ impl Receiver {
                     pending: buf.len(),
                 });
             }
-            now = receipt_time();
+            now = Timestamp::from_system_time(SystemTime::now());
             conn.stats.octets += n as u64;
         }
     }
@@ -1426,14 +1426,6 @@ fn time_of(
                 .and_then(|m| m.to_timestamp())
         })
         .or_else(|| header.time_stamp.as_ref().map(|t| t.timestamp()))
-}
-
-/// Now, for a packet without any time.
-fn receipt_time() -> Timestamp {
-    let micros = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
-    Timestamp::from_unix_micros(micros).unwrap_or(Timestamp::MAX)
 }
 
 /// The LIID of a PDU that does not decode, if its PSHeader's `lawfulInterceptionIdentifier`
@@ -2379,7 +2371,7 @@ mod tests {
         let receiver = Receiver::new(ReceiverConfig::new(&dir.0)).unwrap();
         let (addr, task) = accept_one(&receiver, Interface::Hi3).await;
         let s = settings("LIID-LAT");
-        let now = receipt_time().unix_micros();
+        let now = Timestamp::from_system_time(SystemTime::now()).unix_micros();
         let hour = 3_600_000_000;
         let old = Timestamp::from_unix_micros(now - hour).unwrap();
         let ahead = Timestamp::from_unix_micros(now + hour).unwrap();

@@ -476,7 +476,7 @@ impl FrameFilter {
         let data = block.get(meta.data.clone()).unwrap_or_default();
         let data = data.get(..self.snaplen).unwrap_or(data);
         let timestamp = Timestamp::from_secs_micros(u64::from(meta.sec), meta.nsec / 1000)
-            .unwrap_or_else(|_| now());
+            .unwrap_or_else(|_| Timestamp::from_system_time(SystemTime::now()));
         CapturedFrame {
             timestamp,
             link: self.link,
@@ -590,15 +590,6 @@ fn link_type(hatype: u16) -> Option<LinkType> {
         ARPHRD_NONE => Some(LinkType::RawIp),
         _ => None,
     }
-}
-
-/// The wall clock, for a frame whose kernel timestamp cannot be represented.
-fn now() -> Timestamp {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .ok()
-        .and_then(|since| Timestamp::from_unix_micros(u64::try_from(since.as_micros()).ok()?).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 #[cfg(test)]
@@ -821,7 +812,7 @@ mod tests {
             assert_eq!(capture.interface(), "veth1");
             let index = capture.interface_index();
             let tx = sender("veth0");
-            let before = now();
+            let before = Timestamp::from_system_time(SystemTime::now());
             // Enough frames to fill several 64 KiB blocks.
             let sent: Vec<Vec<u8>> = (0..2000).map(test_frame).collect();
             for frame in &sent {
@@ -831,7 +822,7 @@ mod tests {
                 );
             }
             let seen = collect(&mut capture, sent.len());
-            let after = now();
+            let after = Timestamp::from_system_time(SystemTime::now());
             assert_eq!(seen.len(), sent.len(), "{:?}", capture.stats());
             let mut previous = Timestamp::UNIX_EPOCH;
             for ((timestamp, data, original_len), frame) in seen.iter().zip(&sent) {

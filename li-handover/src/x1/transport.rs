@@ -17,7 +17,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
@@ -323,7 +323,7 @@ fn refusal(
     config: &X1ServerConfig,
     addr: SocketAddr,
 ) -> Result<Option<X1Response>, X1Error> {
-    let now = now();
+    let now = Timestamp::from_system_time(SystemTime::now());
     fn header(o: &Outcome) -> &MessageHeader {
         match o {
             Outcome::Decoded(m) => &m.header,
@@ -427,15 +427,6 @@ fn plain(status: StatusCode, text: String) -> Response<Full<Bytes>> {
         header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
-}
-
-/// The current time as a [`Timestamp`] (the epoch if the clock is unusable).
-fn now() -> Timestamp {
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
-        .unwrap_or(0);
-    Timestamp::from_unix_micros(micros).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// Settings of an [`X1Client`].
