@@ -55,7 +55,7 @@
 //! given (sans-IO, tested without a socket or a clock): the re-send window, when a keep-alive
 //! is due, what an answer acknowledges, which answers close the connection
 //! ([`LinkViolation`]) and when an unanswered keep-alive times out. [`KeepAliveCadence`] is its
-//! keep-alive timing and [`crate::retry::Backoff`] the reconnection delays. [`run_link`] is the
+//! keep-alive timing and `retry::Backoff` the reconnection delays. [`run_link`] is the
 //! tokio driver: it connects, reads the spool, writes, and waits for the agency or the next
 //! deadline.
 //!

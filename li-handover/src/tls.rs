@@ -11,7 +11,8 @@
 //! - [`peer_identity`] / [`certificate_identity`] name the authenticated peer: the subject
 //!   common name, else the first DNS or IP subjectAltName (a walk with li-asn1's BER reader, no
 //!   X.509 parser).
-//! - [`DevPki`] is a throw-away CA (rcgen) for tests, demos and the `dev-certs` command.
+//! - `DevPki` (cargo feature `dev-pki`, which brings in rcgen) is a throw-away CA for tests,
+//!   demos and the `dev-certs` command; production builds leave it out.
 //!
 //! With TLS 1.3 the client finishes its handshake before the server has checked the client
 //! certificate, so a client the server refuses sees the refusal on its first read (the server's
@@ -36,23 +37,25 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Write as _};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use li_asn1::ber::{Class, Reader, Tag, Tlv};
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
-};
 use rustls::crypto::CryptoProvider;
 use rustls::server::{VerifierBuilderError, WebPkiClientVerifier};
 use rustls::{AlertDescription, CertificateError, ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
+
+#[cfg(feature = "dev-pki")]
+mod dev;
+
+#[cfg(feature = "dev-pki")]
+pub use dev::{DevPki, Identity, Validity};
 
 /// How long [`accept`] and [`connect`] wait for a handshake to complete before giving up, so an
 /// unauthenticated peer cannot hold a connection slot open by stalling.
@@ -144,9 +147,10 @@ pub enum TlsError {
         source: io::Error,
     },
     /// Dev PKI certificate generation failed.
+    #[cfg(feature = "dev-pki")]
     #[error("dev PKI: {0}")]
     DevPki(#[from] rcgen::Error),
-    /// A name given to [`DevPki::write_to`] cannot be used as a file name.
+    /// A name given to `DevPki::write_to` cannot be used as a file name.
     #[error(
         "invalid dev certificate name {name:?}: use letters, digits, '.', '-', '_' \
          (not starting with '.', and not \"ca\")"
@@ -494,171 +498,6 @@ pub fn certificate_identity(cert: &CertificateDer<'_>) -> Option<String> {
         .and_then(|extensions| first_subject_alt_name(extensions.content))
 }
 
-/// Validity window of a [`DevPki`] certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Validity {
-    /// From an hour ago (clock skew) to a year from now.
-    #[default]
-    Default,
-    /// From an hour ago to `n` days from now.
-    Days(u32),
-    /// Expired: from two days ago to one day ago (tests).
-    Expired,
-    /// Not valid yet: from one day ahead to two days ahead (tests).
-    NotYetValid,
-}
-
-/// A development certificate authority (rcgen, ECDSA P-256). Never for production: the CA key
-/// lives only in memory and is not written anywhere.
-#[derive(Debug)]
-pub struct DevPki {
-    /// The CA certificate, PEM: the trust anchor for every identity issued.
-    pub ca_pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-/// A certificate and its private key, PEM.
-#[derive(Clone)]
-pub struct Identity {
-    /// The certificate (leaf only; the CA is the trust anchor).
-    pub cert_pem: String,
-    /// The private key, PKCS#8.
-    pub key_pem: String,
-}
-
-impl fmt::Debug for Identity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Identity")
-            .field("cert_pem", &self.cert_pem)
-            .field("key_pem", &"<redacted>")
-            .finish()
-    }
-}
-
-impl DevPki {
-    /// Creates a CA whose subject common name is `name`, valid from an hour ago for ten years.
-    pub fn new(name: &str) -> Result<Self, TlsError> {
-        let key = KeyPair::generate()?;
-        let mut params = CertificateParams::default();
-        params.distinguished_name = common_name_dn(name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let now = since_epoch();
-        params.not_before = rcgen::date_time_ymd(1970, 1, 1) + now.saturating_sub(HOUR);
-        params.not_after = rcgen::date_time_ymd(1970, 1, 1) + now + 3653 * DAY;
-        let cert = params.self_signed(&key)?;
-        Ok(Self {
-            ca_pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        })
-    }
-
-    /// Issues a certificate for `common_name` with the given subjectAltNames, usable as both a
-    /// server and a client identity (extended key usages serverAuth and clientAuth).
-    pub fn issue(
-        &self,
-        common_name: &str,
-        dns_names: &[&str],
-        ips: &[IpAddr],
-        validity: Validity,
-    ) -> Result<Identity, TlsError> {
-        let key = KeyPair::generate()?;
-        let mut params = CertificateParams::default();
-        params.distinguished_name = common_name_dn(common_name);
-        params.subject_alt_names = dns_names
-            .iter()
-            .map(|name| Ok(SanType::DnsName((*name).try_into()?)))
-            .chain(ips.iter().map(|ip| Ok(SanType::IpAddress(*ip))))
-            .collect::<Result<_, rcgen::Error>>()?;
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
-        params.use_authority_key_identifier_extension = true;
-        let now = since_epoch();
-        let (not_before, not_after) = match validity {
-            Validity::Default => (now.saturating_sub(HOUR), now + 365 * DAY),
-            Validity::Days(days) => (now.saturating_sub(HOUR), now + days * DAY),
-            Validity::Expired => (now.saturating_sub(2 * DAY), now.saturating_sub(DAY)),
-            Validity::NotYetValid => (now + DAY, now + 2 * DAY),
-        };
-        params.not_before = rcgen::date_time_ymd(1970, 1, 1) + not_before;
-        params.not_after = rcgen::date_time_ymd(1970, 1, 1) + not_after;
-        let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(Identity {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        })
-    }
-
-    /// [`server_config`] for an identity issued by this CA, trusting only this CA.
-    pub fn server_config(&self, identity: &Identity) -> Result<Arc<ServerConfig>, TlsError> {
-        server_config(
-            self.ca_pem.as_bytes(),
-            identity.cert_pem.as_bytes(),
-            identity.key_pem.as_bytes(),
-        )
-    }
-
-    /// [`client_config`] for an identity issued by this CA, trusting only this CA.
-    pub fn client_config(&self, identity: &Identity) -> Result<Arc<ClientConfig>, TlsError> {
-        client_config(
-            self.ca_pem.as_bytes(),
-            identity.cert_pem.as_bytes(),
-            identity.key_pem.as_bytes(),
-        )
-    }
-
-    /// Writes `ca.pem` and, for each name, `<name>.pem` and `<name>.key` (mode 0600 on unix)
-    /// into `dir` (created if missing), returning the files of each identity in order.
-    ///
-    /// Each identity has common name `<name>`, DNS names `<name>` and `localhost`, IP addresses
-    /// 127.0.0.1 and ::1 (so single-host demos work) and [`Validity::Default`]. Names are
-    /// restricted to letters, digits, `.`, `-`, `_` (not starting with `.`, not `ca`).
-    pub fn write_to(&self, dir: &Path, names: &[&str]) -> Result<Vec<TlsFiles>, TlsError> {
-        if let Some(bad) = names.iter().find(|name| !valid_file_stem(name)) {
-            return Err(TlsError::InvalidName {
-                name: (*bad).to_owned(),
-            });
-        }
-        fs::create_dir_all(dir).map_err(|source| TlsError::Write {
-            path: dir.to_owned(),
-            source,
-        })?;
-        let ca = dir.join("ca.pem");
-        write_file(&ca, self.ca_pem.as_bytes(), false)?;
-        let loopback = [
-            IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ];
-        names
-            .iter()
-            .map(|name| -> Result<TlsFiles, TlsError> {
-                let identity =
-                    self.issue(name, &[*name, "localhost"], &loopback, Validity::Default)?;
-                let files = TlsFiles {
-                    ca: ca.clone(),
-                    cert: dir.join(format!("{name}.pem")),
-                    key: dir.join(format!("{name}.key")),
-                };
-                write_file(&files.key, identity.key_pem.as_bytes(), true)?;
-                write_file(&files.cert, identity.cert_pem.as_bytes(), false)?;
-                Ok(files)
-            })
-            .collect()
-    }
-}
-
-const HOUR: Duration = Duration::from_secs(3600);
-const DAY: Duration = Duration::from_secs(86_400);
-
 /// SET, SET OF (constructed).
 const TAG_SET: Tag = Tag::universal(17).into_constructed();
 /// `[0] EXPLICIT Version` of TBSCertificate.
@@ -750,55 +589,6 @@ fn refused(what: &str, peer: String, reason: Refusal, source: io::Error) -> TlsE
         reason,
         source,
     }
-}
-
-fn since_epoch() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-}
-
-fn common_name_dn(name: &str) -> DistinguishedName {
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, name);
-    dn
-}
-
-fn valid_file_stem(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && name != "ca"
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-}
-
-/// Writes a file; `secret` files are created (or narrowed) to mode 0600 before any byte is
-/// written.
-fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<(), TlsError> {
-    let write = || -> io::Result<()> {
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        if secret {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let mut file = options.open(path)?;
-        #[cfg(unix)]
-        if secret {
-            use std::os::unix::fs::PermissionsExt as _;
-            file.set_permissions(fs::Permissions::from_mode(0o600))?;
-        }
-        #[cfg(not(unix))]
-        let _ = secret;
-        file.write_all(contents)?;
-        file.sync_all()
-    };
-    write().map_err(|source| TlsError::Write {
-        path: path.to_owned(),
-        source,
-    })
 }
 
 /// The elements of `contents` in order, framed by li-asn1's BER reader (bounded, never
@@ -895,7 +685,10 @@ mod tests {
         clippy::indexing_slicing
     )]
 
+    use std::net::Ipv4Addr;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, SanType};
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
