@@ -1,9 +1,10 @@
 //! RADIUS accounting and DHCPv4 parsers: who is using which address.
 //!
 //! A probe on a tap sees the AAA traffic of an access network next to the user traffic. RADIUS
-//! accounting (RFC 2866) binds a username to the addresses a session uses; DHCP (RFC 2131)
-//! binds a MAC address to a leased address. With these bindings the classifier can intercept a
-//! target known only by username or MAC address, and report session start, update and end as
+//! accounting (RFC 2866) binds a username, and a MAC address sent as Calling-Station-Id, to
+//! the addresses a session uses; DHCP (RFC 2131) binds a MAC address to a leased address.
+//! With these bindings the classifier can intercept a target known only by username or MAC
+//! address, and report session start, update and end as
 //! IRI access events (TS 102 232-3 clause 7.1, `IPIRI`), the raw AAA message included
 //! (`rawAAAData`).
 //!

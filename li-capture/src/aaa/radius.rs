@@ -130,6 +130,20 @@ impl AccountingRequest {
         Self::decode(packet).map(Some)
     }
 
+    /// The MAC address in Calling-Station-Id, where an 802.1X or Wi-Fi NAS puts the client's
+    /// (RFC 3580 section 3.21): six octets written as `00-11-22-33-44-55` (RFC 3580's form),
+    /// `00:11:22:33:44:55`, `0011.2233.4455` or `001122334455`, hex digits in either case.
+    ///
+    /// `None` when the attribute is absent or holds anything else (a phone number, a
+    /// circuit id, ...), and for a group address (the I/G bit of the first octet set), which
+    /// no station has: this also keeps a twelve-digit phone number with an odd first pair
+    /// from being read as a MAC address. A twelve-digit number whose first pair is even is
+    /// indistinguishable from the bare hex form; it can only bind a MAC target that equals
+    /// it.
+    pub fn calling_station_mac(&self) -> Option<[u8; 6]> {
+        self.calling_station_id.as_deref().and_then(mac_address)
+    }
+
     /// Decodes the attributes of an Accounting-Request; the caller has checked the code.
     fn decode(packet: &RadiusPacket<'_>) -> Result<Self> {
         let mut status = None;
@@ -610,6 +624,43 @@ fn first_string(slot: &mut Option<Vec<u8>>, attr: &Attribute<'_>) {
     }
 }
 
+/// A MAC address written as six hex pairs separated by `-` or `:`, three groups of four hex
+/// digits separated by `.`, or twelve hex digits; `None` for anything else or a group
+/// address. See [`AccountingRequest::calling_station_mac`].
+fn mac_address(text: &[u8]) -> Option<[u8; 6]> {
+    // The separator and the positions after which one follows, by length.
+    let (separator, every) = match text.len() {
+        12 => (None, 12),
+        14 => (Some(b'.'), 4),
+        17 => match text.get(2) {
+            Some(&sep @ (b'-' | b':')) => (Some(sep), 2),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let mut mac = [0u8; 6];
+    let mut digits = 0usize;
+    for (i, &c) in text.iter().enumerate() {
+        if separator.is_some() && (i + 1) % (every + 1) == 0 {
+            if Some(c) != separator {
+                return None;
+            }
+            continue;
+        }
+        let nibble = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        let octet = mac.get_mut(digits / 2)?;
+        *octet = *octet << 4 | nibble;
+        digits += 1;
+    }
+    let first = mac.first().copied().unwrap_or(0);
+    (digits == 12 && first & 0x01 == 0).then_some(mac)
+}
+
 /// Combines a 32-bit counter with its Gigawords attribute (RFC 2869 sections 5.1, 5.2).
 fn counter(octets: Option<u32>, gigawords: Option<u32>) -> Option<u64> {
     if octets.is_none() && gigawords.is_none() {
@@ -807,6 +858,46 @@ mod tests {
             assert_eq!(request, expected_full(status, bytes.len()));
             assert_eq!(u32::from(request.status), value);
         }
+    }
+
+    #[test]
+    fn calling_station_mac_in_every_written_form() {
+        const MAC: [u8; 6] = [0x00, 0x1A, 0x2B, 0x3C, 0x4D, 0x5E];
+        let with = |id: &str| {
+            let bytes = packet(4, 1, &[int_attr(40, 1), attr(31, id.as_bytes())]);
+            parse_accounting(&bytes)
+                .unwrap()
+                .unwrap()
+                .calling_station_mac()
+        };
+        for id in [
+            "00-1A-2B-3C-4D-5E",
+            "00-1a-2b-3c-4d-5e",
+            "00:1a:2B:3c:4D:5e",
+            "001A2B3C4D5E",
+            "001a.2b3c.4d5e",
+        ] {
+            assert_eq!(with(id), Some(MAC), "{id}");
+        }
+        for id in [
+            "+4930123456789",
+            "491701234567",      // twelve digits, but a group address
+            "01-00-5E-00-00-01", // multicast
+            "00-1A-2B-3C-4D",
+            "00-1A-2B-3C-4D-5E-6F",
+            "00-1A:2B-3C-4D-5E",
+            "00_1A_2B_3C_4D_5E",
+            "00-1A-2B-3C-4D-5G",
+            "001a.2b3c:4d5e",
+            "001a2b3c4d5",
+            "00-1A-2B-3C-4D-5E:eduroam",
+            " 00-1A-2B-3C-4D-5",
+        ] {
+            assert_eq!(with(id), None, "{id}");
+        }
+        let bytes = packet(4, 1, &[int_attr(40, 1)]);
+        let request = parse_accounting(&bytes).unwrap().unwrap();
+        assert_eq!(request.calling_station_mac(), None);
     }
 
     #[test]

@@ -7,13 +7,21 @@
 //!   when tasks change; a packet matching no target costs the frame decode and
 //!   one or two memory reads;
 //! - **username and MAC targets** are bound to addresses by the AAA traffic the probe sees:
-//!   RADIUS accounting (Start, Interim-Update, Stop) and DHCPv4 (ACK, RELEASE, lease
+//!   RADIUS accounting (Start, Interim-Update, Stop; User-Name, and a MAC address in
+//!   Calling-Station-Id as 802.1X and Wi-Fi NASes send it) and DHCPv4 (ACK, RELEASE, lease
 //!   expiry). Each access session gets its own CIN and yields IRI (TS 102 232-3 access
 //!   events): begin at Start, continue at Interim-Update, end at Stop. A task activated while
 //!   its target's session is up yields `startOfInterceptionWithSessionActive`, a task
 //!   deactivated or whose window closes during a session `endOfInterceptionWithSessionActive`.
 //!   After Stop (or RELEASE, or lease expiry) the address is released: a later user of the
 //!   same address is not intercepted.
+//!
+//! A packet from which the decoder removed a tunnel (GRE, PPTP, IP in IP, VXLAN) is matched
+//! on its inner addresses and on the endpoints of the outermost tunnel
+//! ([`Packet::outer`]): a task matched by an inner address gets the inner IP packet as CC,
+//! a task matched only by an endpoint (a PPTP client's public address, a VTEP) gets the
+//! whole outer IP packet, tunnel headers included, as the traffic of that endpoint. The
+//! endpoints of intermediate tunnels (a tunnel in a tunnel) are not matched.
 //!
 //! Every record is tagged with its task's XID; a packet matching several tasks (two
 //! agencies, two warrants) is emitted once per task. Nothing is emitted for a task outside
@@ -380,44 +388,38 @@ impl Classifier {
                 self.dhcp(time, src_port == 67, payload, out);
             }
         }
-        if !self.may_match(packet.src) && !self.may_match(packet.dst) {
+        // A tunnel's outer packet, when one of its endpoints may be a target.
+        let outer = packet
+            .outer
+            .filter(|o| self.may_match(o.src) || self.may_match(o.dst));
+        if !self.may_match(packet.src) && !self.may_match(packet.dst) && outer.is_none() {
             return;
         }
         let before = out.len();
-        let mut payload: Option<Bytes> = None;
         let mut cc = CcSink {
             tasks: &self.tasks,
             stats: &mut self.stats,
             time,
             ip: packet.ip,
-            payload: &mut payload,
+            payload: None,
             first: before,
             out,
         };
-        for (addr, direction) in [
-            (packet.src, PayloadDirection::FromTarget),
-            (packet.dst, PayloadDirection::ToTarget),
-        ] {
-            for &xid in self.table.lookup(addr) {
-                if let Some(entry) = cc.tasks.get(&xid) {
-                    cc.push(xid, entry.static_cin, direction);
-                }
-            }
-            let hosts = self.bound.get(&addr).map(Vec::as_slice).unwrap_or_default();
-            let prefix = self
-                .bound_prefixes
-                .iter()
-                .find(|(p, _)| p.contains(addr))
-                .map(|(_, k)| k);
-            for key in hosts.iter().chain(prefix) {
-                if let Some(session) = self.sessions.get(key) {
-                    for &(xid, begun) in &session.tasks {
-                        if begun {
-                            cc.push(xid, session.cin, direction);
-                        }
-                    }
-                }
-            }
+        let targets = Targets {
+            table: &self.table,
+            bound: &self.bound,
+            bound_prefixes: &self.bound_prefixes,
+            sessions: &self.sessions,
+        };
+        targets.deliver(&mut cc, packet.src, PayloadDirection::FromTarget);
+        targets.deliver(&mut cc, packet.dst, PayloadDirection::ToTarget);
+        // Then the tunnel endpoints, for the tasks the inner addresses did not match: these
+        // get the whole outer packet, the traffic of the endpoint they target.
+        if let Some(o) = outer {
+            cc.ip = o.ip;
+            cc.payload = None;
+            targets.deliver(&mut cc, o.src, PayloadDirection::FromTarget);
+            targets.deliver(&mut cc, o.dst, PayloadDirection::ToTarget);
         }
         if out.len() > before {
             self.stats.matched += 1;
@@ -655,6 +657,12 @@ impl Classifier {
         time: Timestamp,
         out: &mut Vec<InterceptRecord>,
     ) {
+        // An Interim-Update without Calling-Station-Id keeps the MAC address of its Start.
+        if update.mac.is_none()
+            && let Some(s) = self.sessions.get(&key)
+        {
+            update.mac = s.mac;
+        }
         // The same key for another identity (a NAS that restarted its session counter, a
         // DHCP client whose MAC moved): the old session is over.
         if let Some(old) = self.sessions.get(&key)
@@ -940,7 +948,7 @@ impl SessionUpdate {
         };
         Self {
             username: req.user_name.clone(),
-            mac: None,
+            mac: req.calling_station_mac(),
             addresses,
             lease_end: None,
             network_id: text(&req.calling_station_id),
@@ -1106,6 +1114,41 @@ fn is_host(p: &IpPrefix) -> bool {
     )
 }
 
+/// What a packet's addresses are looked up in: static targets and intercepted sessions.
+struct Targets<'a> {
+    table: &'a StaticTable,
+    bound: &'a AddrMap<IpAddr, Vec<SessionKey>>,
+    bound_prefixes: &'a [(IpPrefix, SessionKey)],
+    sessions: &'a HashMap<SessionKey, Session>,
+}
+
+impl Targets<'_> {
+    /// Gives `cc` a record for every task with a static target or an intercepted session
+    /// at `addr`, in `direction`.
+    fn deliver(&self, cc: &mut CcSink<'_, '_>, addr: IpAddr, direction: PayloadDirection) {
+        for &xid in self.table.lookup(addr) {
+            if let Some(entry) = cc.tasks.get(&xid) {
+                cc.push(xid, entry.static_cin, direction);
+            }
+        }
+        let hosts = self.bound.get(&addr).map(Vec::as_slice).unwrap_or_default();
+        let prefix = self
+            .bound_prefixes
+            .iter()
+            .find(|(p, _)| p.contains(addr))
+            .map(|(_, k)| k);
+        for key in hosts.iter().chain(prefix) {
+            if let Some(session) = self.sessions.get(key) {
+                for &(xid, begun) in &session.tasks {
+                    if begun {
+                        cc.push(xid, session.cin, direction);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Emits the CC records of one packet.
 struct CcSink<'a, 'p> {
     tasks: &'a HashMap<Xid, TaskEntry>,
@@ -1113,7 +1156,7 @@ struct CcSink<'a, 'p> {
     time: Timestamp,
     ip: &'p [u8],
     /// The packet, copied once on the first record and shared by the others.
-    payload: &'a mut Option<Bytes>,
+    payload: Option<Bytes>,
     /// Index in `out` of this packet's first record.
     first: usize,
     out: &'a mut Vec<InterceptRecord>,
@@ -1154,3 +1197,6 @@ impl CcSink<'_, '_> {
         self.stats.cc_records += 1;
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,11 +9,16 @@
 //!   extension headers and fragments;
 //! - transport layer: TCP, UDP, ICMP, ICMPv6 (ports, flags, types, payload);
 //! - tunnels, as [`DecodeConfig`] says: GRE (RFC 2784/2890) carrying IP, MPLS, transparent
-//!   Ethernet bridging or ERSPAN types I, II and III, and VXLAN (RFC 7348).
+//!   Ethernet bridging or ERSPAN types I, II and III; enhanced GRE (version 1, PPTP,
+//!   RFC 2637) carrying PPP with IPv4 or IPv6; IP in IP (IPv4 or IPv6 in IPv4 or IPv6, IP
+//!   protocols 4 and 41, SRv6 included: RFC 8754's Segment Routing Header is walked as a
+//!   routing header); VXLAN (RFC 7348) and VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe) carrying
+//!   Ethernet, IPv4, IPv6 or MPLS.
 //!
 //! Tunnels are removed and the innermost IP packet is returned, so a warrant on an address
 //! matches whether its traffic is seen directly, on a VLAN trunk, in an MPLS core or in a
-//! mirror session.
+//! mirror session. The outermost IP packet of a removed tunnel is kept in
+//! [`Packet::outer`], so a warrant on a tunnel endpoint matches too.
 //!
 //! Every length read from the wire is checked against the bytes available to its layer
 //! before use. A layer that runs out of bytes gives [`DecodeError::Truncated`]; a field
@@ -58,6 +63,8 @@ mod tunnel;
 
 use std::net::IpAddr;
 
+pub use tunnel::OuterIp;
+
 use crate::LinkType;
 
 /// Which tunnels [`decode`] removes, and how many.
@@ -69,10 +76,15 @@ pub struct DecodeConfig {
     /// Remove VXLAN (RFC 7348) from UDP datagrams sent to one of [`Self::vxlan_ports`].
     /// Default `true`.
     pub decapsulate_vxlan: bool,
-    /// UDP destination ports that carry VXLAN. Default `[4789]`, the IANA port (RFC 7348 §5).
+    /// UDP destination ports that carry VXLAN. Default `[4789, 4790]`, the IANA ports of
+    /// VXLAN (RFC 7348 §5) and VXLAN-GPE. On 4790 a header with the P bit is read as
+    /// VXLAN-GPE, any other as VXLAN.
     pub vxlan_ports: Vec<u16>,
-    /// The most tunnel layers (GRE, VXLAN, MPLS Ethernet pseudowire) removed from one frame;
-    /// a deeper frame is [`DecodeError::Malformed`]. Default 4.
+    /// Remove IP in IP: IPv4 (IP protocol 4, RFC 2003) or IPv6 (41, RFC 4213) carried in
+    /// IPv4 or IPv6, SRv6 (RFC 8754) included. Default `true`.
+    pub decapsulate_ip_in_ip: bool,
+    /// The most tunnel layers (GRE, VXLAN, IP in IP, MPLS Ethernet pseudowire) removed from
+    /// one frame; a deeper frame is [`DecodeError::Malformed`]. Default 4.
     pub max_encapsulation_depth: u8,
 }
 
@@ -81,7 +93,8 @@ impl Default for DecodeConfig {
         Self {
             decapsulate_gre: true,
             decapsulate_vxlan: true,
-            vxlan_ports: vec![4789],
+            vxlan_ports: vec![4789, 4790],
+            decapsulate_ip_in_ip: true,
             max_encapsulation_depth: 4,
         }
     }
@@ -106,6 +119,7 @@ pub fn decode<'a>(
         config,
         vlan: None,
         depth: 0,
+        outer: None,
     };
     let first = match link {
         LinkType::Ethernet => Layer::Ethernet(0),
@@ -142,8 +156,11 @@ pub struct Packet<'a> {
     /// The VLAN identifier of the first (outermost) IEEE 802.1Q tag seen in frame order, C-tag
     /// or S-tag; an inner frame's tag when the outer frame had none.
     pub vlan: Option<u16>,
-    /// How many tunnel layers (GRE, VXLAN, MPLS Ethernet pseudowire) were removed.
+    /// How many tunnel layers (GRE, VXLAN, IP in IP, MPLS Ethernet pseudowire) were removed.
     pub encapsulation_depth: u8,
+    /// The outermost IP packet when an IP tunnel (GRE, VXLAN, IP in IP) was removed, so the
+    /// tunnel's endpoints can be matched as well as `src` and `dst`; `None` otherwise.
+    pub outer: Option<OuterIp<'a>>,
 }
 
 /// The fragmentation fields of an IPv4 (RFC 791 §3.1) or IPv6 (RFC 8200 §4.5) fragment.
@@ -242,6 +259,8 @@ struct Decoder<'a, 'c> {
     config: &'c DecodeConfig,
     vlan: Option<u16>,
     depth: u8,
+    /// The outermost IP packet a tunnel was removed from.
+    outer: Option<OuterIp<'a>>,
 }
 
 /// The next layer to decode, at an offset in the frame.
@@ -332,7 +351,7 @@ fn be16(high: u8, low: u8) -> u16 {
 }
 
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 #[cfg(test)]
 mod tests;

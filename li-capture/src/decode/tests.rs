@@ -106,6 +106,26 @@ fn corpus() -> Vec<(LinkType, Vec<u8>)> {
             .concat()),
         ),
         (LinkType::Ethernet, vxlan_frame(4789, &inner)),
+        (
+            LinkType::Ethernet,
+            gre(&pptp_gre(Some(1), Some(2), &ppp(true, false, 0x0021, &ip4))),
+        ),
+        (
+            LinkType::Ethernet,
+            gre(&pptp_gre(Some(1), None, &ppp(false, true, 0x0057, &ip6))),
+        ),
+        (LinkType::Ipv4, ipv4_between(OUTER_SRC, OUTER_DST, 41, &ip6)),
+        (
+            LinkType::Ipv6,
+            ipv6_between(
+                OUTER6_SRC,
+                OUTER6_DST,
+                43,
+                &[srh(4, &[OUTER6_DST, V6_DST]), ip4.clone()].concat(),
+            ),
+        ),
+        (LinkType::Ethernet, vxlan_gpe_frame(4790, 1, &ip4)),
+        (LinkType::Ethernet, vxlan_gpe_frame(4790, 3, &inner)),
     ]
 }
 
@@ -143,10 +163,10 @@ fn every_prefix_is_truncated() {
 #[test]
 fn config_defaults() {
     let cfg = DecodeConfig::default();
-    assert!(cfg.decapsulate_gre && cfg.decapsulate_vxlan);
+    assert!(cfg.decapsulate_gre && cfg.decapsulate_vxlan && cfg.decapsulate_ip_in_ip);
     assert_eq!(
         (cfg.vxlan_ports, cfg.max_encapsulation_depth),
-        (vec![4789], 4)
+        (vec![4789, 4790], 4)
     );
 }
 

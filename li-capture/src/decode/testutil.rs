@@ -242,3 +242,82 @@ pub(crate) fn ipv6_tcp(payload: &[u8]) -> Vec<u8> {
         payload,
     )
 }
+
+/// An enhanced GRE header (RFC 2637 §4.1, PPTP): version 1, K set with the payload length
+/// of `ppp` and call id 0x1234, the sequence and acknowledgment numbers when given; then
+/// `ppp`.
+pub(crate) fn pptp_gre(sequence: Option<u32>, ack: Option<u32>, ppp: &[u8]) -> Vec<u8> {
+    let flags: u16 = 0x2001 | u16::from(sequence.is_some()) << 12 | u16::from(ack.is_some()) << 7;
+    let len = u16::try_from(ppp.len()).unwrap();
+    let mut header = [
+        &flags.to_be_bytes()[..],
+        &0x880Bu16.to_be_bytes(),
+        &len.to_be_bytes(),
+        &0x1234u16.to_be_bytes(),
+    ]
+    .concat();
+    for field in [sequence, ack].into_iter().flatten() {
+        header.extend_from_slice(&field.to_be_bytes());
+    }
+    [header, ppp.to_vec()].concat()
+}
+
+/// A PPP frame (RFC 1661): address and control 0xFF 0x03 unless compressed away, the
+/// protocol in one octet when it fits and `compress_protocol`, and the payload.
+pub(crate) fn ppp(
+    address_control: bool,
+    compress_protocol: bool,
+    protocol: u16,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut frame = Vec::new();
+    if address_control {
+        frame.extend_from_slice(&[0xFF, 0x03]);
+    }
+    match u8::try_from(protocol) {
+        Ok(short) if compress_protocol => frame.push(short),
+        _ => frame.extend_from_slice(&protocol.to_be_bytes()),
+    }
+    [frame, payload.to_vec()].concat()
+}
+
+/// Ethernet, IPv4 from [`OUTER_SRC`] to [`OUTER_DST`], UDP to `port`, a VXLAN-GPE header
+/// (flags I and P, version 0, VNI 5001) with `next_protocol`, and `inner`.
+pub(crate) fn vxlan_gpe_frame(port: u16, next_protocol: u8, inner: &[u8]) -> Vec<u8> {
+    let gpe = [&[0x0C, 0, 0, next_protocol, 0x00, 0x13, 0x89, 0][..], inner].concat();
+    let len = u16::try_from(gpe.len() + 8).unwrap();
+    let udp = udp_header(49152, port, len, &gpe);
+    eth(0x0800, &ipv4_between(OUTER_SRC, OUTER_DST, 17, &udp))
+}
+
+/// An IPv6 Segment Routing Header (RFC 8754 §2: routing type 4) with `segments`, the first
+/// one active (Segments Left 0).
+pub(crate) fn srh(next_header: u8, segments: &[[u8; 16]]) -> Vec<u8> {
+    let n = u8::try_from(segments.len()).unwrap();
+    let mut header = vec![next_header, 2 * n, 4, 0, n - 1, 0, 0, 0];
+    for segment in segments {
+        header.extend_from_slice(segment);
+    }
+    header
+}
+
+/// Outer IPv6 tunnel endpoints (2001:db8:ffff::1 and ::2).
+pub(crate) const OUTER6_SRC: [u8; 16] = [
+    0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+];
+pub(crate) const OUTER6_DST: [u8; 16] = [
+    0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+];
+
+/// IPv6 header from `src` to `dst` and payload.
+pub(crate) fn ipv6_between(
+    src: [u8; 16],
+    dst: [u8; 16],
+    next_header: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut packet = ipv6(next_header, payload);
+    packet[8..24].copy_from_slice(&src);
+    packet[24..40].copy_from_slice(&dst);
+    packet
+}

@@ -8,6 +8,9 @@ const ICMP: u8 = 1;
 const TCP: u8 = 6;
 const UDP: u8 = 17;
 const GRE: u8 = 47;
+/// IPv4 in IP (RFC 2003) and IPv6 in IP (RFC 4213), SRv6 (RFC 8754) included.
+const IPV4_IN_IP: u8 = 4;
+const IPV6_IN_IP: u8 = 41;
 const ICMPV6: u8 = 58;
 
 impl<'a> Decoder<'a, '_> {
@@ -40,7 +43,13 @@ impl<'a> Decoder<'a, '_> {
                     .map(|(icmp_type, code)| Transport::Icmpv6 { icmp_type, code }),
                 GRE if whole && self.config.decapsulate_gre => {
                     if let Ok(Some(inner)) = self.gre(offset) {
-                        return Ok(Step::Next(inner));
+                        return Ok(self.tunnel_removed(&network, inner));
+                    }
+                    Ok(Transport::Other)
+                }
+                IPV4_IN_IP | IPV6_IN_IP if whole && self.config.decapsulate_ip_in_ip => {
+                    if let Ok(Some(inner)) = self.ip_in_ip(offset, network.protocol == IPV6_IN_IP) {
+                        return Ok(self.tunnel_removed(&network, inner));
                     }
                     Ok(Transport::Other)
                 }
@@ -54,9 +63,9 @@ impl<'a> Decoder<'a, '_> {
             && whole
             && self.config.decapsulate_vxlan
             && self.config.vxlan_ports.contains(&dst_port)
-            && let Ok(Some(inner)) = self.vxlan(offset + 8)
+            && let Ok(Some(inner)) = self.vxlan(offset + 8, dst_port)
         {
-            return Ok(Step::Next(inner));
+            return Ok(self.tunnel_removed(&network, inner));
         }
         Ok(Step::Done(Some(Packet {
             ip: network.ip,
@@ -67,6 +76,7 @@ impl<'a> Decoder<'a, '_> {
             transport,
             vlan: self.vlan,
             encapsulation_depth: self.depth,
+            outer: self.outer,
         })))
     }
 
