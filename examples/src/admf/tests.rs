@@ -233,6 +233,8 @@ database = "admf.db"
 audit_log = "audit.log"
 sync_interval_ms = 20
 mediator_grace_ms = {GRACE_MS}
+provision_lead_ms = 0
+deactivation_grace_ms = 0
 reconcile_interval_ms = 0
 x1_timeout_ms = 3000
 
@@ -391,6 +393,8 @@ x2x3_did = "33333333-3333-4333-b333-333333333333"
     assert_eq!(config.sync_interval_ms, 1000);
     assert_eq!(config.mediator_grace_ms, 5000);
     assert_eq!(config.reconcile_interval_ms, 60_000);
+    assert_eq!(config.provision_lead_ms, 60_000);
+    assert_eq!(config.deactivation_grace_ms, 60_000);
     assert_eq!(config.x1_timeout_ms, 10_000);
     assert_eq!(config.metrics_listen, None);
     assert!(config.agencies.is_empty() && config.probes.is_empty());
@@ -443,19 +447,14 @@ async fn activation_sends_destinations_then_tasks_mediator_first() {
         did: ag(AG1),
         friendly_name: Some("LEA-1 HI2".into()),
         delivery_type: DeliveryType::X2Only,
-        delivery_address: DeliveryAddress::IpAddressPort {
-            address: [127, 0, 0, 1].into(),
-            port: Port::Tcp(6001),
-        },
+        // LEA-1 has the default tls = true: the mediator is told to use TLS
+        delivery_address: DeliveryAddress::Uri("tls://127.0.0.1:6001".into()),
     };
     let hi3 = DestinationDetails {
         did: hi3_did(ag(AG1)),
         friendly_name: Some("LEA-1 HI3".into()),
         delivery_type: DeliveryType::X3Only,
-        delivery_address: DeliveryAddress::IpAddressPort {
-            address: [127, 0, 0, 1].into(),
-            port: Port::Tcp(6002),
-        },
+        delivery_address: DeliveryAddress::Uri("tls://127.0.0.1:6002".into()),
     };
     let dids = vec![ag(AG1), hi3_did(ag(AG1))];
     let mediation = MediationDetails {
@@ -984,4 +983,57 @@ async fn a_revocation_by_another_process_leaves_the_daemon_consistent() {
         vec!["DeactivateTask", "RemoveDestination"]
     );
     read_entries(f.audit_path()).unwrap();
+}
+
+// ------------------------------------------------------------------------------------------
+// Issue 11: target kinds, windows in the past
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn an_unknown_target_kind_is_refused_with_the_valid_kinds_listed() {
+    // `prefix:` was documented but never a kind: the error names every kind there is
+    let err = parse_target(2, "prefix:192.0.2.0/24")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--target #2"), "{err}");
+    for kind in TargetKind::ALL {
+        assert!(err.contains(&format!("{kind}:")), "{kind} missing: {err}");
+    }
+    // a bad value of a good kind: the kinds too, never the value
+    let err = parse_target(1, "ipv4:alice-secret").unwrap_err().to_string();
+    assert!(err.contains("ipv4-prefix:") && !err.contains("alice-secret"), "{err}");
+    assert_eq!(
+        parse_target(1, "ipv4-prefix:192.0.2.0/24").unwrap().kind(),
+        TargetKind::Ipv4Prefix
+    );
+    assert_eq!(
+        parse_target(1, "ipv6-prefix:2001:db8::/48").unwrap().kind(),
+        TargetKind::Ipv6Prefix
+    );
+    // the configuration guide names exactly these kinds
+    let guide = include_str!("../../../docs/CONFIGURATION.md");
+    assert!(!guide.contains("`prefix:`"));
+    for kind in TargetKind::ALL {
+        assert!(guide.contains(&format!("`{kind}:`")), "{kind} not documented");
+    }
+}
+
+#[test]
+fn a_window_entirely_in_the_past_is_refused_unless_allowed() {
+    let now = Timestamp::from_secs_micros(1_800_000_000, 0).unwrap();
+    let past = ValidityWindow::new(secs(now, -7200), Some(secs(now, -3600))).unwrap();
+    let err = check_window_not_past(&past, now, false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--allow-past"), "{err}");
+    assert!(err.contains(&secs(now, -3600).to_string()), "{err}");
+    // ending exactly now is over too
+    let ends_now = ValidityWindow::new(secs(now, -60), Some(now)).unwrap();
+    assert!(check_window_not_past(&ends_now, now, false).is_err());
+    // with the flag, or with any part still to come, it is accepted
+    check_window_not_past(&past, now, true).unwrap();
+    let started = ValidityWindow::new(secs(now, -60), Some(ms(now, 1))).unwrap();
+    check_window_not_past(&started, now, false).unwrap();
+    let open = ValidityWindow::new(secs(now, -60), None).unwrap();
+    check_window_not_past(&open, now, false).unwrap();
 }

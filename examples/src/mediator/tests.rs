@@ -137,6 +137,7 @@ async fn add_agency(m: &Mediator, a: &Agency, hi2: DestinationId, hi3: Destinati
             name: format!("{name} {interface}"),
             interface,
             addr: addr.clone(),
+            transport: crate::mediator::HiTransport::Configured,
         })
         .await
         .unwrap();
@@ -332,6 +333,7 @@ async fn a_destination_with_undelivered_records_is_not_removed() {
             name: format!("LEA-DOWN {interface}"),
             interface,
             addr: down.to_string(),
+            transport: crate::mediator::HiTransport::Configured,
         })
         .await
         .unwrap();

@@ -409,6 +409,7 @@ async fn mediator(dir: &Path) -> (Mediator, DestinationId, DestinationId) {
             interface,
             // Nobody listens: the records stay in the spool.
             addr: "127.0.0.1:9".into(),
+            transport: crate::mediator::HiTransport::Configured,
         })
         .await
         .unwrap();
@@ -773,6 +774,7 @@ fn configuration_parses_with_defaults_and_refuses_unknown_keys() {
             path: "/etc/li/sample.pcap".into(),
             pace: true,
             rebase: true,
+            rebase_to: None,
             start_after_tasks: Some(2),
         })
     );
@@ -794,6 +796,54 @@ fn configuration_parses_with_defaults_and_refuses_unknown_keys() {
     let empty = CONFIG.replace("[\"admf\"]", "[]");
     let config: ProbeConfig = toml::from_str(&empty).unwrap();
     assert!(config.validate().is_err());
+}
+
+#[tokio::test]
+async fn a_recorded_capture_replays_against_its_own_time_from_the_configuration() {
+    // `rebase_to` (was not configurable): the first frame is stamped with the given time
+    let recorded = Timestamp::from_secs_micros(1_700_000_000, 250_000).unwrap();
+    let text = CONFIG.replace(
+        "pace = true",
+        "pace = false\nrebase_to = \"2023-11-14T22:13:20.25Z\"",
+    );
+    let config: ProbeConfig = toml::from_str(&text).unwrap();
+    config.validate().unwrap();
+    let source = config.capture_source(Path::new("/etc/li")).unwrap();
+    let options = source.replay_options().unwrap();
+    assert_eq!(options.rebase_to, Some(recorded));
+    assert!(options.rebase && !options.pace);
+    // replayed with those options: the recording's own times
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny_pcap(dir.path(), recorded, 3, Duration::from_millis(10));
+    let report = plain_probe(16).replay_file(&path, options).await.unwrap();
+    assert_eq!(report.first_timestamp, Some(recorded));
+    assert_eq!(
+        report.last_timestamp,
+        recorded.checked_add(Duration::from_millis(20))
+    );
+
+    // rebase = false keeps the file's times too; rebase_to then contradicts it
+    let keep = CONFIG.replace("pace = true", "rebase = false");
+    let config: ProbeConfig = toml::from_str(&keep).unwrap();
+    config.validate().unwrap();
+    let options = config
+        .capture_source(Path::new("/"))
+        .unwrap()
+        .replay_options()
+        .unwrap();
+    assert!(!options.rebase);
+    let report = plain_probe(16).replay_file(&path, options).await.unwrap();
+    assert_eq!(report.first_timestamp, Some(recorded));
+    let both = CONFIG.replace(
+        "pace = true",
+        "rebase = false\nrebase_to = \"2023-11-14T22:13:20Z\"",
+    );
+    let config: ProbeConfig = toml::from_str(&both).unwrap();
+    let err = config.validate().unwrap_err().to_string();
+    assert!(err.contains("rebase_to"), "{err}");
+    let bad = CONFIG.replace("pace = true", "rebase_to = \"yesterday\"");
+    let err = toml::from_str::<ProbeConfig>(&bad).unwrap_err().to_string();
+    assert!(err.contains("RFC 3339"), "{err}");
 }
 
 #[tokio::test]
