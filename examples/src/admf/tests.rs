@@ -37,6 +37,9 @@ struct NeState {
     tasks: BTreeMap<Xid, TaskDetails>,
     dests: BTreeMap<DestinationId, DestinationDetails>,
     refuse: bool,
+    /// Tasks with a target of this kind are refused, as the probe refuses kinds it cannot
+    /// intercept.
+    refuse_kind: Option<TargetKind>,
 }
 
 struct TinyNe {
@@ -100,6 +103,19 @@ fn execute(s: &mut NeState, body: RequestBody) -> ResponseBody {
             error: ErrorInformation {
                 code: error_code::HANDLER_FAILED,
                 description: "refusing everything (test)".into(),
+            },
+            extended_request_message_type: None,
+        });
+    }
+    if let RequestBody::ActivateTask(t) | RequestBody::ModifyTask(t) = &body
+        && let Some(kind) = s.refuse_kind
+        && t.targets.iter().any(|x| x.kind() == kind)
+    {
+        return ResponseBody::Error(ErrorResponse {
+            request_message_type: body.message_type(),
+            error: ErrorInformation {
+                code: error_code::UNSUPPORTED,
+                description: format!("task {}: a {kind} target cannot be intercepted", t.xid),
             },
             extended_request_message_type: None,
         });
@@ -271,13 +287,27 @@ server_name = "localhost"
 }
 
 async fn fixture_as(identity: &str) -> Fixture {
+    fixture_with(identity, 0, 0).await
+}
+
+/// A fixture whose ADMF has this provisioning lead and deactivation grace.
+async fn fixture_with(identity: &str, lead_ms: u64, deactivation_grace_ms: u64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let files = dev_certs(&dir.path().join("pki")).unwrap();
     // files: admf, probe, mediator, lemf
     let probe = start_ne(&files[1]).await;
     let mediator = start_ne(&files[2]).await;
     let path = dir.path().join("admf.toml");
-    fs::write(&path, config_text(mediator.addr, probe.addr, identity)).unwrap();
+    let text = config_text(mediator.addr, probe.addr, identity)
+        .replace(
+            "provision_lead_ms = 0",
+            &format!("provision_lead_ms = {lead_ms}"),
+        )
+        .replace(
+            "deactivation_grace_ms = 0",
+            &format!("deactivation_grace_ms = {deactivation_grace_ms}"),
+        );
+    fs::write(&path, text).unwrap();
     let (config, base) = AdmfConfig::load(&path).unwrap();
     let admf = Admf::open(&config, &base).unwrap();
     Fixture {
@@ -1036,4 +1066,198 @@ fn a_window_entirely_in_the_past_is_refused_unless_allowed() {
     check_window_not_past(&started, now, false).unwrap();
     let open = ValidityWindow::new(secs(now, -60), None).unwrap();
     check_window_not_past(&open, now, false).unwrap();
+}
+
+// ------------------------------------------------------------------------------------------
+// Issue 11: window edges by packet time (provisioning lead, deactivation grace)
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn the_decision_provisions_a_lead_ahead_and_retires_a_grace_after() {
+    let base = Timestamp::from_secs_micros(1_800_000_000, 0).unwrap();
+    let (lead, grace) = (Duration::from_secs(60), Duration::from_secs(60));
+    let start = secs(base, 600);
+    let end = secs(start, 10);
+    let one_ms = Duration::from_millis(1);
+    // any agency will do for the decision
+    let config: AdmfConfig = toml::from_str(&config_text(
+        "127.0.0.1:1".parse().unwrap(),
+        "127.0.0.1:2".parse().unwrap(),
+        "admf",
+    ))
+    .unwrap();
+    let mut w = Warrant::new(
+        "LIID-D".parse().unwrap(),
+        Xid::new_v4_from_random([40; 16]),
+        vec!["ipv4:192.0.2.1".parse().unwrap()],
+        InterceptScope::IriOnly,
+        ValidityWindow::new(start, Some(end)).unwrap(),
+        vec![config.agency("LEA-1").unwrap()],
+        base,
+    )
+    .unwrap();
+    let from = secs(start, -60);
+    let d = |now| disposition(&w, now, lead, grace);
+    // 1 ms either side of the provisioning edge and of the retirement edge
+    assert_eq!(d(from.checked_sub(one_ms).unwrap()), Disposition::Wait { from });
+    assert_eq!(d(from), Disposition::Provision);
+    assert_eq!(d(start), Disposition::Provision);
+    assert_eq!(d(end), Disposition::Provision);
+    let retire = secs(end, 60);
+    assert_eq!(d(retire.checked_sub(one_ms).unwrap()), Disposition::Provision);
+    assert_eq!(d(retire), Disposition::Retire);
+    assert_eq!(next_edge([&w], base, lead, grace), Some(from));
+    assert_eq!(next_edge([&w], from, lead, grace), Some(retire));
+    assert_eq!(next_edge([&w], retire, lead, grace), None);
+    w.state = WarrantState::Revoked;
+    assert_eq!(disposition(&w, start, lead, grace), Disposition::Done);
+
+    // entered after its window (a replay, --allow-past): provisioned at once, for the grace
+    let mut past = w.clone();
+    past.state = WarrantState::Pending;
+    past.window = ValidityWindow::new(secs(base, -7200), Some(secs(base, -3600))).unwrap();
+    let d = |now| disposition(&past, now, lead, grace);
+    assert_eq!(d(base), Disposition::Provision);
+    assert_eq!(d(secs(base, 59)), Disposition::Provision);
+    assert_eq!(d(secs(base, 60)), Disposition::Retire);
+    // an open window never retires
+    past.window = ValidityWindow::new(secs(base, -7200), None).unwrap();
+    assert_eq!(disposition(&past, secs(base, 1_000_000), lead, grace), Disposition::Provision);
+}
+
+/// Issue 11: the ADMF provisioned a task only once its window had begun (by its clock)
+/// and the probe got it 6-48 ms later, missing the first packets; it now sends it a lead
+/// ahead (1 ms early: nothing; at the lead: everything), with the window in the task, and
+/// deactivates a grace after the end.
+#[tokio::test]
+async fn tasks_go_out_a_lead_before_the_window_and_are_withdrawn_a_grace_after_it() {
+    let f = fixture_with("admf", 60_000, 60_000).await;
+    let base = now();
+    let start = secs(base, 120);
+    let end = secs(start, 10);
+    let w = f.warrant(
+        "LIID-L",
+        41,
+        InterceptScope::IriAndCc,
+        (start, Some(end)),
+        &["LEA-1"],
+    );
+    f.admf.create_warrant(&w).unwrap();
+    let from = secs(start, -60);
+    let report = f
+        .admf
+        .sync(from.checked_sub(Duration::from_millis(1)).unwrap())
+        .await
+        .unwrap();
+    assert!(report.tasks_activated.is_empty(), "{report}");
+    assert_eq!(f.probe.take_types(), vec!["GetAllDetails"]);
+    assert_eq!(f.state("LIID-L"), WarrantState::Pending);
+
+    let report = f.admf.sync(from).await.unwrap();
+    assert_eq!(report.activated, vec![w.liid], "{report}");
+    assert_eq!(f.state("LIID-L"), WarrantState::Active);
+    let p = f.probe.take();
+    let Some((_, RequestBody::ActivateTask(task), _)) = p.last() else {
+        panic!("no ActivateTask at the probe: {p:?}");
+    };
+    // the task carries the window: the probe enforces it by packet time
+    assert_eq!(task.mediation_details[0].start_time, Some(start));
+    assert_eq!(task.mediation_details[0].end_time, Some(end));
+    f.mediator.take();
+
+    // the window's end by the ADMF's clock changes nothing; the grace after it does
+    for t in [start, end, secs(end, 60).checked_sub(Duration::from_millis(1)).unwrap()] {
+        let report = f.admf.sync(t).await.unwrap();
+        assert!(report.is_empty(), "{t}: {report}");
+    }
+    assert!(f.probe.take().is_empty());
+    let report = f.admf.sync(secs(end, 60)).await.unwrap();
+    assert_eq!(report.ended, vec![w.liid]);
+    assert_eq!(f.probe.take_types(), vec!["DeactivateTask"]);
+    assert_eq!(f.state("LIID-L"), WarrantState::Ended);
+}
+
+// ------------------------------------------------------------------------------------------
+// Issue 11: one refused task does not block the others
+// ------------------------------------------------------------------------------------------
+
+/// Issue 11: a probe refusing one warrant's task was treated as unknown for the rest of the
+/// pass and every later warrant stayed pending. The refusal now stays with its warrant
+/// (recorded, audited once, listed), the others are provisioned, the refused task is not
+/// offered again before a back-off, and at once when the warrant changes.
+#[tokio::test]
+async fn a_refused_task_stays_with_its_warrant_and_the_others_are_provisioned() {
+    let f = fixture().await;
+    f.probe.lock().refuse_kind = Some(TargetKind::SipUri);
+    let base = now();
+    let window = (secs(base, -1), None);
+    let mut w1 = f.warrant("LIID-1", 51, InterceptScope::IriOnly, window, &["LEA-1"]);
+    w1.targets = vec!["sip:alice@example.com".parse().unwrap()];
+    let mut w2 = f.warrant("LIID-2", 52, InterceptScope::IriOnly, window, &["LEA-1"]);
+    w2.targets = vec!["ipv4:192.0.2.2".parse().unwrap()];
+    let mut w3 = f.warrant("LIID-3", 53, InterceptScope::IriAndCc, window, &["LEA-1"]);
+    w3.targets = vec!["ipv4:192.0.2.3".parse().unwrap()];
+    for w in [&w1, &w2, &w3] {
+        f.admf.create_warrant(w).unwrap();
+    }
+
+    let report = f.admf.sync(base).await.unwrap();
+    assert_eq!(report.activated, vec![w2.liid, w3.liid], "{report}");
+    assert_eq!(report.failures.len(), 1, "{report}");
+    let failure = &report.failures[0];
+    assert_eq!(
+        (failure.ne.as_str(), failure.operation.as_str(), failure.liid),
+        ("poi-1", "ActivateTask", Some(w1.liid))
+    );
+    assert!(failure.error.contains("cannot be intercepted"), "{report}");
+    assert_eq!(f.state("LIID-1"), WarrantState::Pending);
+    assert_eq!(f.state("LIID-2"), WarrantState::Active);
+    assert_eq!(f.state("LIID-3"), WarrantState::Active);
+    assert_eq!(f.probe.xids(), {
+        let mut x = vec![w2.xid, w3.xid];
+        x.sort();
+        x
+    });
+
+    // recorded with the warrant, shown by `warrant list` and `warrant show`
+    let refusals = f.admf.store().refusals(&w1.liid).unwrap();
+    assert_eq!(refusals.len(), 1);
+    assert_eq!(refusals[0].ne, "poi-1");
+    assert!(refusals[0].reason.contains("cannot be intercepted"));
+    let line = list_line(&w1, &refusals);
+    assert!(line.contains("REFUSED by poi-1"), "{line}");
+    assert!(describe(&w1, &refusals).contains("REFUSED:  by poi-1"));
+    assert!(f.admf.store().refusals(&w2.liid).unwrap().is_empty());
+
+    // not offered again before the back-off (the sync interval, 20 ms), and the probe is
+    // not read back: it stays known
+    f.probe.take();
+    let report = f.admf.sync(ms(base, 19)).await.unwrap();
+    assert!(f.probe.take().is_empty());
+    assert_eq!(report.failures.len(), 1, "{report}");
+    let report = f.admf.sync(ms(base, 20)).await.unwrap();
+    assert_eq!(f.probe.take_types(), vec!["ActivateTask"], "{report}");
+    // then the back-off doubles
+    f.admf.sync(ms(base, 59)).await.unwrap();
+    assert!(f.probe.take().is_empty());
+    f.admf.sync(ms(base, 60)).await.unwrap();
+    assert_eq!(f.probe.take_types(), vec!["ActivateTask"]);
+    // one audit entry per refusal, not per attempt
+    let (_, entries) = read_entries(f.audit_path()).unwrap();
+    let refused: Vec<_> = entries
+        .iter()
+        .filter(|e| e.kind == AuditKind::Other("warrant.refused".into()))
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].detail["liid"], "LIID-1");
+    assert_eq!(refused[0].detail["ne"], "poi-1");
+
+    // a changed warrant is offered at once, and accepted: the refusal is gone
+    let mut changed = w1.clone();
+    changed.targets = vec!["ipv4:192.0.2.1".parse().unwrap()];
+    changed.updated = ms(base, 61);
+    let report = f.admf.update_warrant(&changed).await.unwrap();
+    assert!(report.activated.contains(&w1.liid), "{report}");
+    assert_eq!(f.state("LIID-1"), WarrantState::Active);
+    assert!(f.admf.store().refusals(&w1.liid).unwrap().is_empty());
 }

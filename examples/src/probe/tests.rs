@@ -1062,3 +1062,179 @@ async fn a_task_naming_a_destination_twice_is_refused() {
     assert!(ok(&response.messages[0].body));
     probe.shutdown(Duration::from_millis(100)).await;
 }
+
+/// A pcap of one raw IPv4 packet from 192.0.2.7 at each of `times`.
+fn pcap_at(dir: &Path, times: &[Timestamp]) -> std::path::PathBuf {
+    let mut writer = PcapWriter::new(Vec::new(), li_capture::LinkType::RawIp, false).unwrap();
+    for (i, t) in times.iter().enumerate() {
+        let mut packet = vec![0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 253, 0, 0];
+        packet.extend_from_slice(&[192, 0, 2, 7, 198, 51, 100, i as u8]);
+        writer.write_frame(*t, &packet).unwrap();
+    }
+    let path = dir.join("edges.pcap");
+    std::fs::write(&path, writer.into_inner()).unwrap();
+    path
+}
+
+/// Issue 11: 1-3 target packets within 10-35 ms of a window's edges were missed, because
+/// the ADMF provisioned a task when its window began (by wall clock) and the task reached
+/// the probe 6-48 ms later. Now the ADMF provisions ahead ([`crate::admf::disposition`]:
+/// from the lead before the start to the grace after the end) and the edges are the
+/// packets' own times, at the probe and again at the mediator: traffic 1 ms either side of
+/// each edge, with 48 ms of X1 latency injected, and exactly the packets inside arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_edges_are_decided_by_packet_time_despite_x1_latency() {
+    use crate::admf::{Disposition, disposition};
+    use crate::mediator::Refusal;
+    use crate::store::{Agency, Warrant, WarrantState};
+
+    const LATENCY: Duration = Duration::from_millis(48);
+    let lead = Duration::from_secs(60);
+    let grace = Duration::from_secs(60);
+    let one_ms = Duration::from_millis(1);
+    let at = |t: Timestamp, d: Duration| t.checked_add(d).unwrap();
+    let before = |t: Timestamp, d: Duration| t.checked_sub(d).unwrap();
+
+    // The window starts one lead from now: the ADMF's decision says "provision" now.
+    let provisioned = wall_clock();
+    let start = at(provisioned, lead);
+    let end = at(start, Duration::from_secs(10));
+    let window = ValidityWindow::new(start, Some(end)).unwrap();
+    let mut warrant = Warrant::new(
+        Liid::new(b"LIID-EDGE").unwrap(),
+        xid(60),
+        vec!["ipv4:192.0.2.7".parse().unwrap()],
+        li_core::InterceptScope::IriAndCc,
+        window,
+        vec![Agency {
+            id: did(61),
+            name: "LEA".into(),
+            hi2: li_core::DeliveryAddress::new("192.0.2.50", 7010, true),
+            hi3: Some(li_core::DeliveryAddress::new("192.0.2.50", 7011, true)),
+            format: li_core::HandoverFormat::etsi_default(),
+        }],
+        provisioned,
+    )
+    .unwrap();
+    assert_eq!(
+        disposition(&warrant, before(provisioned, one_ms), lead, grace),
+        Disposition::Wait { from: provisioned }
+    );
+    assert_eq!(
+        disposition(&warrant, provisioned, lead, grace),
+        Disposition::Provision
+    );
+
+    let mut h = harness().await;
+    let d = did(1);
+    let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
+    assert!(ok(&h.x1(create).await));
+    // the windowed task (as the ADMF sends it), and an always-on one on the same target
+    // whose PDUs show the mediator the traffic outside the window
+    let (x_edge, x_all) = (warrant.xid, xid(62));
+    let edged = with_window(
+        task(x_edge, "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]),
+        Some(start),
+        Some(end),
+    );
+    // X1 latency, injected: the task reaches the probe well after the ADMF sent it
+    tokio::time::sleep(LATENCY).await;
+    assert!(ok(&h.x1(RequestBody::ActivateTask(edged)).await));
+    let always = task(x_all, "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
+    assert!(ok(&h.x1(RequestBody::ActivateTask(always)).await));
+    assert!(h.probe.now() < start, "the task is there before its window");
+
+    // traffic 1 ms either side of each edge, in the capture's own time
+    let times = [
+        before(start, one_ms),
+        at(start, one_ms),
+        before(end, one_ms),
+        at(end, one_ms),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = pcap_at(dir.path(), &times);
+    let options = ReplayOptions {
+        rebase: false,
+        ..ReplayOptions::default()
+    };
+    let report = h.probe.replay_file(&path, options).await.unwrap();
+    assert_eq!(report.frames, 4);
+
+    // the ADMF deactivates only once the grace after the end is over, again late by X1
+    warrant.state = WarrantState::Active;
+    assert_eq!(
+        disposition(&warrant, before(at(end, grace), one_ms), lead, grace),
+        Disposition::Provision
+    );
+    assert_eq!(
+        disposition(&warrant, at(end, grace), lead, grace),
+        Disposition::Retire
+    );
+    tokio::time::sleep(LATENCY).await;
+    assert!(ok(&h.x1(RequestBody::DeactivateTask(x_edge)).await));
+    assert!(ok(&h.x1(RequestBody::DeactivateTask(x_all)).await));
+
+    let delivery = h.probe.drain(WAIT).await;
+    assert!(delivery.complete, "{delivery:?}");
+    let mut pdus = Vec::new();
+    while (pdus.len() as u64) < delivery.queued {
+        let (_, pdu) = tokio::time::timeout(WAIT, h.received.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        pdus.push(pdu);
+    }
+    let got = per_task(&pdus);
+    let cc_times = |x: Xid| {
+        got[&x]
+            .x3
+            .iter()
+            .map(|p| p.timestamp().unwrap().to_core().unwrap())
+            .collect::<Vec<_>>()
+    };
+    // the probe: exactly the two packets inside the window
+    assert_eq!(cc_times(x_edge), [times[1], times[2]]);
+    let iri = got[&x_edge].x2.iter().map(iri_type).collect::<Vec<_>>();
+    assert_eq!(iri, [IriType::Begin, IriType::End]);
+    let x2_times: Vec<Timestamp> = got[&x_edge]
+        .x2
+        .iter()
+        .map(|p| p.timestamp().unwrap().to_core().unwrap())
+        .collect();
+    assert_eq!(x2_times, [start, end]);
+    assert_eq!(cc_times(x_all), times);
+
+    // the mediator, given all four packets under the windowed task, takes exactly the two
+    // inside (by the records' time) and refuses the others
+    let mdir = tempfile::tempdir().unwrap();
+    let (m, hi2, hi3) = mediator(mdir.path()).await;
+    m.activate_task(MediationTask {
+        xid: x_edge,
+        liid: warrant.liid,
+        scope: li_core::InterceptScope::IriAndCc,
+        window,
+        destinations: vec![hi2, hi3],
+    })
+    .await
+    .unwrap();
+    let mut outcomes = Vec::new();
+    for p in &got[&x_all].x3 {
+        let mut p = p.clone();
+        p.xid = x_edge;
+        outcomes.push(m.on_pdu(&p).await);
+    }
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Refused(Refusal::OutsideWindow),
+            Outcome::Delivered(1),
+            Outcome::Delivered(1),
+            Outcome::Refused(Refusal::OutsideWindow),
+        ]
+    );
+    for p in got[&x_edge].x2.iter().chain(&got[&x_edge].x3) {
+        assert_eq!(m.on_pdu(p).await, Outcome::Delivered(1), "{p:?}");
+    }
+    m.shutdown().await;
+    let _ = h.stop.send(true);
+}
