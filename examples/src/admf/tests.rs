@@ -1261,3 +1261,45 @@ async fn a_refused_task_stays_with_its_warrant_and_the_others_are_provisioned() 
     assert_eq!(f.state("LIID-1"), WarrantState::Active);
     assert!(f.admf.store().refusals(&w1.liid).unwrap().is_empty());
 }
+
+// ------------------------------------------------------------------------------------------
+// Issue 11: `warrant show` says how each agency is reached, and the mediator is told so
+// ------------------------------------------------------------------------------------------
+
+/// Issue 11: `warrant show` printed TLS for an agency the mediator reached over plain TCP.
+/// The agency's `tls` now goes to the mediator with its destination (`tls://` or `tcp://`),
+/// and what `warrant show` prints is what the mediator makes of that destination.
+#[tokio::test]
+async fn warrant_show_says_what_the_mediator_is_told_to_use() {
+    use crate::mediator::{HiTransport, hi_destination};
+
+    let f = fixture().await;
+    let base = now();
+    let w = f.warrant(
+        "LIID-T",
+        61,
+        InterceptScope::IriOnly,
+        (secs(base, -1), None),
+        &["LEA-1", "LEA-2"],
+    );
+    f.admf.create_warrant(&w).unwrap();
+    let report = f.admf.sync(base).await.unwrap();
+    assert_eq!(report.activated, vec![w.liid], "{report}");
+    let shown = describe(&w, &[]);
+    let dests = f.mediator.lock().dests.clone();
+    for (agency, tls) in [(ag(AG1), true), (ag(AG2), false)] {
+        let at_mediator = hi_destination(&dests[&agency]).unwrap();
+        let (transport, text) = if tls {
+            (HiTransport::Tls, "over TLS")
+        } else {
+            (HiTransport::PlainTcp, "over plain TCP")
+        };
+        assert_eq!(at_mediator.transport, transport, "{agency}");
+        let name = if tls { "LEA-1" } else { "LEA-2" };
+        let line = shown
+            .lines()
+            .find(|l| l.contains(&format!("agency:   {name} ")))
+            .unwrap();
+        assert!(line.contains(&format!("HI2 {} {text}", at_mediator.addr)), "{line}");
+    }
+}

@@ -509,7 +509,7 @@ impl X1Handler for CancelSafe {
     }
 }
 
-fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Failure> {
+pub(crate) fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Failure> {
     let interface = match d.delivery_type {
         DeliveryType::X2Only => Interface::Hi2,
         DeliveryType::X3Only => Interface::Hi3,
