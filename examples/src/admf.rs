@@ -53,6 +53,8 @@
 //! audit_log = "admf-audit.log"
 //! sync_interval_ms = 1000
 //! mediator_grace_ms = 5000
+//! provision_lead_ms = 60000
+//! deactivation_grace_ms = 60000
 //!
 //! [tls]
 //! cert = "pki/admf.pem"
