@@ -531,7 +531,10 @@ pub enum Disposition {
 pub fn retire_at(warrant: &Warrant, deactivation_grace: Duration) -> Option<Timestamp> {
     let end = warrant.window.end()?;
     let base = end.max(warrant.created);
-    Some(base.checked_add(deactivation_grace).unwrap_or(Timestamp::MAX))
+    Some(
+        base.checked_add(deactivation_grace)
+            .unwrap_or(Timestamp::MAX),
+    )
 }
 
 /// What `warrant` needs at `now`, given the provisioning lead and the deactivation grace
@@ -768,13 +771,14 @@ const MAX_READ_BACKOFF: Duration = Duration::from_secs(30);
 /// The longest wait before a refused task is offered to its NE again (unchanged).
 const MAX_REFUSAL_BACKOFF: Duration = Duration::from_secs(300);
 
-#[derive(Default)]
 struct State {
     nes: Vec<NeView>,
     /// When the mediator's task of an XID no longer wanted may be deactivated.
     mediator_release: HashMap<Xid, Timestamp>,
     /// Tasks an NE refused, by (NE index, XID).
     refused: HashMap<(usize, Xid), RefusedTask>,
+    /// The instant of the sync in progress.
+    now: Timestamp,
 }
 
 /// A task an NE refused: not offered again, unchanged, before `retry_at`.
@@ -909,6 +913,7 @@ impl Admf {
             nes: nes.iter().map(|_| NeView::default()).collect(),
             mediator_release: HashMap::new(),
             refused: HashMap::new(),
+            now: Timestamp::UNIX_EPOCH,
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -1026,6 +1031,7 @@ impl Admf {
     /// The warrant store or the audit log failed.
     pub async fn sync(&self, now: Timestamp) -> anyhow::Result<SyncReport> {
         let mut st = self.inner.state.lock().await;
+        st.now = now;
         let mut report = SyncReport::default();
         self.read_back(&mut st, now, &mut report).await;
 
@@ -1465,7 +1471,6 @@ impl Admf {
                 &plan.hi_destinations,
                 &plan.mediator_task,
                 warrant,
-                now,
                 report,
             )
             .await?;
@@ -1478,7 +1483,6 @@ impl Admf {
                         std::slice::from_ref(&plan.probe_destination),
                         &plan.probe_task,
                         warrant,
-                        now,
                         report,
                     )
                     .await?;
@@ -1509,9 +1513,9 @@ impl Admf {
         destinations: &[DestinationDetails],
         task: &TaskDetails,
         warrant: &Warrant,
-        now: Timestamp,
         report: &mut SyncReport,
     ) -> anyhow::Result<bool> {
+        let now = st.now;
         let Some(ne) = self.inner.nes.get(index) else {
             return Ok(false);
         };
@@ -1643,7 +1647,7 @@ impl Admf {
                 Ok(true)
             }
             Err(e @ X1Failure::Refused { .. }) => {
-                self.task_refused(st, index, operation, warrant, wanted, now, &e, report)?;
+                self.task_refused(st, index, operation, (warrant, wanted), &e, report)?;
                 Ok(false)
             }
             Err(e) => {
@@ -1657,18 +1661,16 @@ impl Admf {
     /// store, audited once per distinct refusal, reported); the NE stays known, so every
     /// other warrant is still provisioned there. The unchanged task is offered again after a
     /// back-off.
-    #[allow(clippy::too_many_arguments)]
     fn task_refused(
         &self,
         st: &mut State,
         index: usize,
         operation: &str,
-        warrant: &Warrant,
-        fingerprint: u64,
-        now: Timestamp,
+        (warrant, fingerprint): (&Warrant, u64),
         error: &X1Failure,
         report: &mut SyncReport,
     ) -> anyhow::Result<()> {
+        let now = st.now;
         let ne = self
             .inner
             .nes

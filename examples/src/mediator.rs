@@ -48,9 +48,9 @@ mod tests;
 mod x1;
 
 pub use app::{MediatorConfig, RunningMediator, parse_fsync, start};
-pub use x1::{CancelSafe, MediatorX1};
 #[cfg(test)]
 pub(crate) use x1::hi_destination;
+pub use x1::{CancelSafe, MediatorX1};
 
 /// A task as the mediator knows it (from X1 `ActivateTask` with mediation details).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1030,8 +1030,13 @@ fn an_unknown_target_kind_is_refused_with_the_valid_kinds_listed() {
         assert!(err.contains(&format!("{kind}:")), "{kind} missing: {err}");
     }
     // a bad value of a good kind: the kinds too, never the value
-    let err = parse_target(1, "ipv4:alice-secret").unwrap_err().to_string();
-    assert!(err.contains("ipv4-prefix:") && !err.contains("alice-secret"), "{err}");
+    let err = parse_target(1, "ipv4:alice-secret")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ipv4-prefix:") && !err.contains("alice-secret"),
+        "{err}"
+    );
     assert_eq!(
         parse_target(1, "ipv4-prefix:192.0.2.0/24").unwrap().kind(),
         TargetKind::Ipv4Prefix
@@ -1044,7 +1049,10 @@ fn an_unknown_target_kind_is_refused_with_the_valid_kinds_listed() {
     let guide = include_str!("../../../docs/CONFIGURATION.md");
     assert!(!guide.contains("`prefix:`"));
     for kind in TargetKind::ALL {
-        assert!(guide.contains(&format!("`{kind}:`")), "{kind} not documented");
+        assert!(
+            guide.contains(&format!("`{kind}:`")),
+            "{kind} not documented"
+        );
     }
 }
 
@@ -1099,12 +1107,18 @@ fn the_decision_provisions_a_lead_ahead_and_retires_a_grace_after() {
     let from = secs(start, -60);
     let d = |now| disposition(&w, now, lead, grace);
     // 1 ms either side of the provisioning edge and of the retirement edge
-    assert_eq!(d(from.checked_sub(one_ms).unwrap()), Disposition::Wait { from });
+    assert_eq!(
+        d(from.checked_sub(one_ms).unwrap()),
+        Disposition::Wait { from }
+    );
     assert_eq!(d(from), Disposition::Provision);
     assert_eq!(d(start), Disposition::Provision);
     assert_eq!(d(end), Disposition::Provision);
     let retire = secs(end, 60);
-    assert_eq!(d(retire.checked_sub(one_ms).unwrap()), Disposition::Provision);
+    assert_eq!(
+        d(retire.checked_sub(one_ms).unwrap()),
+        Disposition::Provision
+    );
     assert_eq!(d(retire), Disposition::Retire);
     assert_eq!(next_edge([&w], base, lead, grace), Some(from));
     assert_eq!(next_edge([&w], from, lead, grace), Some(retire));
@@ -1122,7 +1136,10 @@ fn the_decision_provisions_a_lead_ahead_and_retires_a_grace_after() {
     assert_eq!(d(secs(base, 60)), Disposition::Retire);
     // an open window never retires
     past.window = ValidityWindow::new(secs(base, -7200), None).unwrap();
-    assert_eq!(disposition(&past, secs(base, 1_000_000), lead, grace), Disposition::Provision);
+    assert_eq!(
+        disposition(&past, secs(base, 1_000_000), lead, grace),
+        Disposition::Provision
+    );
 }
 
 /// Issue 11: the ADMF provisioned a task only once its window had begun (by its clock)
@@ -1166,7 +1183,11 @@ async fn tasks_go_out_a_lead_before_the_window_and_are_withdrawn_a_grace_after_i
     f.mediator.take();
 
     // the window's end by the ADMF's clock changes nothing; the grace after it does
-    for t in [start, end, secs(end, 60).checked_sub(Duration::from_millis(1)).unwrap()] {
+    for t in [
+        start,
+        end,
+        secs(end, 60).checked_sub(Duration::from_millis(1)).unwrap(),
+    ] {
         let report = f.admf.sync(t).await.unwrap();
         assert!(report.is_empty(), "{t}: {report}");
     }
@@ -1206,7 +1227,11 @@ async fn a_refused_task_stays_with_its_warrant_and_the_others_are_provisioned() 
     assert_eq!(report.failures.len(), 1, "{report}");
     let failure = &report.failures[0];
     assert_eq!(
-        (failure.ne.as_str(), failure.operation.as_str(), failure.liid),
+        (
+            failure.ne.as_str(),
+            failure.operation.as_str(),
+            failure.liid
+        ),
         ("poi-1", "ActivateTask", Some(w1.liid))
     );
     assert!(failure.error.contains("cannot be intercepted"), "{report}");
@@ -1300,6 +1325,9 @@ async fn warrant_show_says_what_the_mediator_is_told_to_use() {
             .lines()
             .find(|l| l.contains(&format!("agency:   {name} ")))
             .unwrap();
-        assert!(line.contains(&format!("HI2 {} {text}", at_mediator.addr)), "{line}");
+        assert!(
+            line.contains(&format!("HI2 {} {text}", at_mediator.addr)),
+            "{line}"
+        );
     }
 }

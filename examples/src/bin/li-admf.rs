@@ -354,7 +354,10 @@ mod tests {
             .render_help()
             .to_string();
         for kind in li_core::TargetKind::ALL {
-            assert!(help.contains(&format!("{kind}:")), "{kind} missing in {help}");
+            assert!(
+                help.contains(&format!("{kind}:")),
+                "{kind} missing in {help}"
+            );
         }
         assert!(help.contains("--allow-past"), "{help}");
     }

@@ -577,7 +577,10 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
     })
     .await
     .unwrap();
-    assert_eq!(m.on_pdu(&x2(xid(1), 7, 0, at(1))).await, Outcome::Delivered(2));
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 7, 0, at(1))).await,
+        Outcome::Delivered(2)
+    );
     assert_eq!(
         m.on_pdu(&x3(xid(1), 7, 1, at(2), 1)).await,
         Outcome::Delivered(2)

@@ -753,7 +753,10 @@ async fn a_task_the_probe_refuses_blocks_no_other_warrant() {
     let refusals = store.refusals(&liid("E2E-A-SIP")).unwrap();
     assert_eq!(refusals.len(), 1);
     assert_eq!(refusals[0].ne, "probe-1");
-    assert!(refusals[0].reason.contains("cannot intercept"), "{refusals:?}");
+    assert!(
+        refusals[0].reason.contains("cannot intercept"),
+        "{refusals:?}"
+    );
 
     let replay = system
         .replay(&capture(), Some(origin_ahead()))
