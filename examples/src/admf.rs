@@ -10,7 +10,9 @@
 //! # Provisioning rules
 //!
 //! - **HI destinations at the mediator.** For each agency of a warrant: a destination with
-//!   DID = the agency's id, `deliveryType` `X2Only`, address = its HI2 address, friendly name
+//!   DID = the agency's id, `deliveryType` `X2Only`, address = its HI2 address as a `uri`
+//!   `tls://ip:port` or `tcp://ip:port` after the agency's `tls` (the mediator connects so,
+//!   or refuses TLS it is not configured for), friendly name
 //!   `"<agency> HI2"`; and when the warrant delivers CC, a second one with DID =
 //!   [`hi3_did`]`(agency id)`, `X3Only`, its HI3 address, `"<agency> HI3"`. Each is created
 //!   once (`CreateDestination`; an answer that it exists already counts as done), changed with
@@ -23,6 +25,11 @@
 //!   ([`MediatorNe::x2x3_did`], `X2andX3`); then `ActivateTask` with the same XID, targets
 //!   and delivery type, `listOfDIDs` = that destination and the same `MediationDetails` (the
 //!   probe takes its validity window from it).
+//! - **When.** A warrant's tasks are provisioned [`AdmfConfig::provision_lead_ms`] before
+//!   its window starts and deactivated [`AdmfConfig::deactivation_grace_ms`] after it ends
+//!   ([`disposition`], a pure decision of the warrant and the instant): the tasks carry the
+//!   window, and the probe and the mediator enforce it by each packet's and record's own
+//!   time, so X1 latency and the daemon's timer never move an edge.
 //! - **Order.** Activation at the mediator first, then the probes (no X2/X3 arrives for an
 //!   XID the mediator does not know); a warrant becomes active only when every NE has
 //!   acknowledged. Deactivation (`DeactivateTask`) at the probes first, then at the mediator
@@ -46,6 +53,8 @@
 //! audit_log = "admf-audit.log"
 //! sync_interval_ms = 1000
 //! mediator_grace_ms = 5000
+//! provision_lead_ms = 60000
+//! deactivation_grace_ms = 60000
 //!
 //! [tls]
 //! cert = "pki/admf.pem"
@@ -93,7 +102,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use li_core::{
-    DeliveryAddress as CoreAddress, DestinationId, HandoverFormat, Liid, Timestamp, Xid,
+    DeliveryAddress as CoreAddress, DestinationId, HandoverFormat, Liid, TargetIdentifier,
+    TargetKind, Timestamp, ValidityWindow, Xid,
 };
 use li_handover::tls::{DevPki, TlsFiles, load_client_config};
 use li_handover::x1::transport::{X1Client, X1ClientConfig};
@@ -112,7 +122,7 @@ use tracing::{debug, error, info, warn};
 use crate::audit::{AuditKind, AuditLog};
 use crate::cli::TlsFileConfig;
 use crate::metrics::{MetricKind, MetricsError, Registry, Sample};
-use crate::store::{Agency, SqliteStore, Warrant, WarrantState, WarrantStore};
+use crate::store::{Agency, Refusal, SqliteStore, Warrant, WarrantState, WarrantStore};
 
 /// The `actor` of every audit entry the ADMF writes.
 const ACTOR: &str = "admf";
@@ -155,6 +165,18 @@ pub struct AdmfConfig {
     /// mediator enforces the window's end by record time anyway).
     #[serde(default = "default_mediator_grace_ms")]
     pub mediator_grace_ms: u64,
+    /// `provision_lead_ms` (integer, default 60000): how long before a warrant's window
+    /// starts its tasks are provisioned. The tasks carry the window, and the probe and the
+    /// mediator enforce it by each packet's and record's own time, so the edges of the
+    /// window are decided by packet time alone as long as X1 takes less than this.
+    #[serde(default = "default_provision_lead_ms")]
+    pub provision_lead_ms: u64,
+    /// `deactivation_grace_ms` (integer, default 60000): how long after a warrant's window
+    /// ends its tasks are deactivated (at the probes; the mediator's
+    /// [`AdmfConfig::mediator_grace_ms`] later), so traffic captured before the end but
+    /// handled after it is still delivered.
+    #[serde(default = "default_deactivation_grace_ms")]
+    pub deactivation_grace_ms: u64,
     /// `reconcile_interval_ms` (integer, default 60000): how often every NE's tasks and
     /// destinations are read back (`GetAllDetails`) to catch an NE that restarted; 0 reads
     /// them only at start-up and after a failed request.
@@ -239,6 +261,12 @@ const fn default_sync_interval_ms() -> u64 {
 }
 const fn default_mediator_grace_ms() -> u64 {
     5000
+}
+const fn default_provision_lead_ms() -> u64 {
+    60_000
+}
+const fn default_deactivation_grace_ms() -> u64 {
+    60_000
 }
 const fn default_reconcile_interval_ms() -> u64 {
     60_000
@@ -371,6 +399,63 @@ pub fn hi3_did(agency: DestinationId) -> DestinationId {
     DestinationId::from_bytes(bytes)
 }
 
+/// The target kinds a warrant may name, as written before the `:` (from
+/// [`TargetKind::ALL`], the one list `li-core` parses), e.g. `ipv4:, ipv6:, ipv4-prefix:, ...`.
+pub fn target_kinds() -> String {
+    TargetKind::ALL
+        .iter()
+        .map(|k| format!("{k}:"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The help of `li-admf warrant add --target`: the syntax and every valid kind.
+pub fn target_help() -> String {
+    format!(
+        "A target, kind:value (e.g. ipv4:192.0.2.1, ipv4-prefix:192.0.2.0/24, username:alice); \
+         repeatable. Kinds: {} (sip: and tel: are refused by the probe)",
+        target_kinds()
+    )
+}
+
+/// Parses the `position`-th (from 1) `--target` of a warrant. The error lists the valid
+/// kinds; it does not repeat the value, which may be a target identifier.
+///
+/// # Errors
+///
+/// The text is not `kind:value` of a known kind with a valid value.
+pub fn parse_target(position: usize, text: &str) -> anyhow::Result<TargetIdentifier> {
+    text.parse::<TargetIdentifier>().map_err(|e| {
+        anyhow::anyhow!(
+            "--target #{position}: not a valid kind:value target ({e}); valid kinds: {}",
+            target_kinds()
+        )
+    })
+}
+
+/// Refuses a warrant window that is entirely in the past at `now` (it ends at or before
+/// `now`: nothing would ever be intercepted), unless `allow_past` (replaying a recorded
+/// capture against its own time).
+///
+/// # Errors
+///
+/// The window ended at or before `now` and `allow_past` is false; the error names the end,
+/// `now` and the flag.
+pub fn check_window_not_past(
+    window: &ValidityWindow,
+    now: Timestamp,
+    allow_past: bool,
+) -> anyhow::Result<()> {
+    match window.end() {
+        Some(end) if end <= now && !allow_past => bail!(
+            "the window ends at {end}, which is not after now ({now}): live traffic would \
+             never be intercepted; pass --allow-past to enter it anyway (to replay a recorded \
+             capture against its own time)"
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// The current time (the epoch if the system clock is before it).
 pub fn now() -> Timestamp {
     crate::cli::now()
@@ -416,6 +501,91 @@ pub fn dev_certs(out_dir: &Path) -> anyhow::Result<Vec<TlsFiles>> {
     let pki = DevPki::new("li-suite development CA").context("cannot create the dev CA")?;
     pki.write_to(out_dir, &DEV_IDENTITIES)
         .with_context(|| format!("cannot write the dev PKI to {}", out_dir.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The decision: what a warrant needs at an instant
+// ---------------------------------------------------------------------------------------------
+
+/// What a warrant needs at an instant ([`disposition`]): the pure decision each sync acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// Not yet: its tasks are provisioned from `from` (its window's start minus the lead).
+    Wait {
+        /// When provisioning starts.
+        from: Timestamp,
+    },
+    /// Its tasks must be on every NE: from the lead before its window starts to the grace
+    /// after it ends.
+    Provision,
+    /// Its window and the grace after it are over: it ends, and its tasks are deactivated.
+    Retire,
+    /// Ended or revoked: it needs nothing.
+    Done,
+}
+
+/// When a pending or active warrant's tasks go: `deactivation_grace` after its window's
+/// end, or after it was entered for a window that had ended already (a replay of a
+/// recording, `--allow-past`: its tasks then stay that long for the replay); never for an
+/// open window.
+pub fn retire_at(warrant: &Warrant, deactivation_grace: Duration) -> Option<Timestamp> {
+    let end = warrant.window.end()?;
+    let base = end.max(warrant.created);
+    Some(
+        base.checked_add(deactivation_grace)
+            .unwrap_or(Timestamp::MAX),
+    )
+}
+
+/// What `warrant` needs at `now`, given the provisioning lead and the deactivation grace
+/// ([`AdmfConfig::provision_lead_ms`], [`AdmfConfig::deactivation_grace_ms`]). Pure: the
+/// edges of the window itself are the probe's and the mediator's, by packet time; the ADMF
+/// only has the tasks there early and keeps them a little longer.
+pub fn disposition(
+    warrant: &Warrant,
+    now: Timestamp,
+    lead: Duration,
+    deactivation_grace: Duration,
+) -> Disposition {
+    if !matches!(warrant.state, WarrantState::Pending | WarrantState::Active) {
+        return Disposition::Done;
+    }
+    if retire_at(warrant, deactivation_grace).is_some_and(|at| now >= at) {
+        return Disposition::Retire;
+    }
+    let from = warrant
+        .window
+        .start()
+        .checked_sub(lead)
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    if now >= from {
+        Disposition::Provision
+    } else {
+        Disposition::Wait { from }
+    }
+}
+
+/// The earliest instant after `now` at which the [`disposition`] of one of `warrants`
+/// changes: when the daemon must sync next at the latest.
+pub fn next_edge<'w>(
+    warrants: impl IntoIterator<Item = &'w Warrant>,
+    now: Timestamp,
+    lead: Duration,
+    deactivation_grace: Duration,
+) -> Option<Timestamp> {
+    warrants
+        .into_iter()
+        .filter(|w| matches!(w.state, WarrantState::Pending | WarrantState::Active))
+        .flat_map(|w| {
+            let from = match disposition(w, now, lead, deactivation_grace) {
+                Disposition::Wait { from } => Some(from),
+                _ => None,
+            };
+            [from, retire_at(w, deactivation_grace)]
+        })
+        .flatten()
+        .filter(|t| *t > now)
+        .min()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,11 +768,26 @@ const MEDIATOR: usize = 0;
 /// The longest wait between two read-back attempts of an NE that fails.
 const MAX_READ_BACKOFF: Duration = Duration::from_secs(30);
 
-#[derive(Default)]
+/// The longest wait before a refused task is offered to its NE again (unchanged).
+const MAX_REFUSAL_BACKOFF: Duration = Duration::from_secs(300);
+
 struct State {
     nes: Vec<NeView>,
     /// When the mediator's task of an XID no longer wanted may be deactivated.
     mediator_release: HashMap<Xid, Timestamp>,
+    /// Tasks an NE refused, by (NE index, XID).
+    refused: HashMap<(usize, Xid), RefusedTask>,
+    /// The instant of the sync in progress.
+    now: Timestamp,
+}
+
+/// A task an NE refused: not offered again, unchanged, before `retry_at`.
+struct RefusedTask {
+    /// The fingerprint of the refused task: a changed warrant is offered at once.
+    fingerprint: u64,
+    reason: String,
+    attempts: u32,
+    retry_at: Timestamp,
 }
 
 /// What the ADMF knows an NE has.
@@ -727,6 +912,8 @@ impl Admf {
         let state = State {
             nes: nes.iter().map(|_| NeView::default()).collect(),
             mediator_release: HashMap::new(),
+            refused: HashMap::new(),
+            now: Timestamp::UNIX_EPOCH,
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -821,28 +1008,40 @@ impl Admf {
     /// Brings the NEs in line with the warrant store at instant `now`:
     ///
     /// 1. reads back every NE not known yet (start-up, after a failure, periodically);
-    /// 2. marks warrants whose window ended as ended;
-    /// 3. deactivates, at the probes, tasks whose warrant is not wanted (not active, and not
-    ///    pending with its window started), and at the mediator once no probe has them and
-    ///    [`AdmfConfig::mediator_grace_ms`] has passed;
+    /// 2. marks warrants whose window ended ([`AdmfConfig::deactivation_grace_ms`] ago) as
+    ///    ended;
+    /// 3. deactivates, at the probes, tasks whose warrant is not wanted (its [`disposition`]
+    ///    at `now` is not [`Disposition::Provision`]: from
+    ///    [`AdmfConfig::provision_lead_ms`] before its window to the grace after it), and at
+    ///    the mediator once no probe has them and [`AdmfConfig::mediator_grace_ms`] has
+    ///    passed;
     /// 4. creates missing destinations and activates (or modifies) tasks of wanted warrants,
     ///    mediator first, and marks a pending warrant active once every NE has acknowledged;
     /// 5. removes HI destinations no wanted warrant and no task at the mediator uses.
     ///
     /// X1 failures are reported in [`SyncReport::failures`], audited, and retried at the next
-    /// sync (a warrant that could not be activated everywhere stays pending).
+    /// sync (a warrant that could not be activated everywhere stays pending). A task an NE
+    /// refuses (`ErrorResponse` to `ActivateTask` or `ModifyTask`) is that warrant's alone:
+    /// recorded with it ([`SqliteStore::refusals`], audited once as `warrant.refused`), asked
+    /// again when the warrant changes or after a back-off (the sync interval, doubling up to
+    /// 5 minutes), while every other warrant is provisioned on that NE as usual.
     ///
     /// # Errors
     ///
     /// The warrant store or the audit log failed.
     pub async fn sync(&self, now: Timestamp) -> anyhow::Result<SyncReport> {
         let mut st = self.inner.state.lock().await;
+        st.now = now;
         let mut report = SyncReport::default();
         self.read_back(&mut st, now, &mut report).await;
 
         let store = &self.inner.store;
-        let due = store.due(now).context("cannot query due warrants")?;
-        for warrant in &due.deactivate {
+        let (lead, deactivation_grace) = self.edges();
+        let listed = store.list().context("cannot list warrants")?;
+        let retire = listed
+            .iter()
+            .filter(|w| disposition(w, now, lead, deactivation_grace) == Disposition::Retire);
+        for warrant in retire {
             let ended = store
                 .set_state(&warrant.liid, WarrantState::Ended, now)
                 .with_context(|| format!("cannot end warrant {}", warrant.liid))?;
@@ -859,16 +1058,14 @@ impl Admf {
         let liid_of: HashMap<Xid, Liid> = warrants.iter().map(|w| (w.xid, w.liid)).collect();
         let wanted: Vec<&Warrant> = warrants
             .iter()
-            .filter(|w| {
-                w.state == WarrantState::Active
-                    || (w.state == WarrantState::Pending && w.window.contains(now))
-            })
+            .filter(|w| disposition(w, now, lead, deactivation_grace) == Disposition::Provision)
             .collect();
         let wanted_xids: HashSet<Xid> = wanted.iter().map(|w| w.xid).collect();
 
         self.remove_stale_tasks(&mut st, now, &wanted_xids, &liid_of, &mut report)
             .await?;
 
+        st.refused.retain(|(_, xid), _| wanted_xids.contains(xid));
         let mut used_dids = HashSet::new();
         for warrant in &wanted {
             self.provision(&mut st, warrant, now, &mut used_dids, &mut report)
@@ -938,7 +1135,14 @@ impl Admf {
                 Err(e) => error!("sync failed: {e:#}"),
             }
             let mut wait = interval;
-            let next_change = self.inner.store.next_change_after(at).ok().flatten();
+            let (lead, deactivation_grace) = self.edges();
+            let next_change = match self.inner.store.list() {
+                Ok(warrants) => next_edge(&warrants, at, lead, deactivation_grace),
+                Err(e) => {
+                    error!("cannot list warrants: {e}");
+                    None
+                }
+            };
             let next_release = self.next_release().await;
             for next in [next_change, next_release].into_iter().flatten() {
                 let until = next.duration_since(now()).unwrap_or(Duration::ZERO);
@@ -1031,6 +1235,15 @@ impl Admf {
     // -----------------------------------------------------------------------------------------
     // Steps of a sync
     // -----------------------------------------------------------------------------------------
+
+    /// The provisioning lead and the deactivation grace.
+    fn edges(&self) -> (Duration, Duration) {
+        let c = &self.inner.config;
+        (
+            Duration::from_millis(c.provision_lead_ms),
+            Duration::from_millis(c.deactivation_grace_ms),
+        )
+    }
 
     async fn next_release(&self) -> Option<Timestamp> {
         let st = self.inner.state.lock().await;
@@ -1302,6 +1515,7 @@ impl Admf {
         warrant: &Warrant,
         report: &mut SyncReport,
     ) -> anyhow::Result<bool> {
+        let now = st.now;
         let Some(ne) = self.inner.nes.get(index) else {
             return Ok(false);
         };
@@ -1384,8 +1598,29 @@ impl Admf {
             ),
             Some(_) => return Ok(true),
         };
+        if let Some(refused) = st.refused.get(&(index, task.xid))
+            && refused.fingerprint == wanted
+            && now < refused.retry_at
+        {
+            report.failures.push(SyncFailure {
+                ne: ne.name.clone(),
+                operation: operation.into(),
+                liid,
+                error: format!(
+                    "refused: {} (offered again at {}, or when the warrant changes)",
+                    refused.reason, refused.retry_at
+                ),
+            });
+            return Ok(false);
+        }
         match self.x1(ne, body, liid).await {
             Ok(_) => {
+                if st.refused.remove(&(index, task.xid)).is_some() {
+                    self.inner
+                        .store
+                        .clear_refusal(&warrant.liid, &ne.name)
+                        .with_context(|| format!("warrant {}", warrant.liid))?;
+                }
                 if let Some(view) = st.nes.get_mut(index) {
                     view.tasks.insert(
                         task.xid,
@@ -1411,11 +1646,78 @@ impl Admf {
                 }
                 Ok(true)
             }
+            Err(e @ X1Failure::Refused { .. }) => {
+                self.task_refused(st, index, operation, (warrant, wanted), &e, report)?;
+                Ok(false)
+            }
             Err(e) => {
                 self.failed(st, index, operation, liid, &e, report);
                 Ok(false)
             }
         }
+    }
+
+    /// An NE refused `warrant`'s task: the refusal stays with the warrant (recorded in the
+    /// store, audited once per distinct refusal, reported); the NE stays known, so every
+    /// other warrant is still provisioned there. The unchanged task is offered again after a
+    /// back-off.
+    fn task_refused(
+        &self,
+        st: &mut State,
+        index: usize,
+        operation: &str,
+        (warrant, fingerprint): (&Warrant, u64),
+        error: &X1Failure,
+        report: &mut SyncReport,
+    ) -> anyhow::Result<()> {
+        let now = st.now;
+        let ne = self
+            .inner
+            .nes
+            .get(index)
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
+        let reason = error.to_string();
+        let key = (index, warrant.xid);
+        let previous = st.refused.get(&key);
+        let attempts = previous
+            .filter(|r| r.fingerprint == fingerprint)
+            .map_or(1, |r| r.attempts.saturating_add(1));
+        let is_new = previous.is_none_or(|r| r.fingerprint != fingerprint || r.reason != reason);
+        let base = Duration::from_millis(self.inner.config.sync_interval_ms);
+        let delay = base
+            .saturating_mul(1u32 << attempts.saturating_sub(1).min(16))
+            .min(MAX_REFUSAL_BACKOFF);
+        let retry_at = now.checked_add(delay).unwrap_or(Timestamp::MAX);
+        st.refused.insert(
+            key,
+            RefusedTask {
+                fingerprint,
+                reason: reason.clone(),
+                attempts,
+                retry_at,
+            },
+        );
+        warn!(ne = ne.as_str(), liid = %warrant.liid,
+              "{ne} refused {operation} of warrant {}: {reason}", warrant.liid);
+        if is_new {
+            self.inner
+                .store
+                .set_refusal(&warrant.liid, &ne, &reason, now)
+                .with_context(|| format!("warrant {}", warrant.liid))?;
+            self.audit(
+                AuditKind::Other("warrant.refused".into()),
+                json!({"liid": warrant.liid.to_string(), "xid": warrant.xid.to_string(),
+                       "ne": ne, "type": operation, "reason": reason}),
+            )?;
+        }
+        report.failures.push(SyncFailure {
+            ne,
+            operation: operation.to_owned(),
+            liid: Some(warrant.liid),
+            error: format!("refused: {reason}"),
+        });
+        Ok(())
     }
 
     /// Step 5: `RemoveDestination` at the mediator for destinations nothing uses.
@@ -1669,20 +1971,24 @@ fn fingerprint<T: fmt::Debug>(value: &T) -> u64 {
     u64::from_be_bytes(bytes)
 }
 
+/// The X1 delivery address of an agency's HI address: a `uri` `tls://ip:port` or
+/// `tcp://ip:port` after the agency's `tls`, which the mediator applies (or refuses, for TLS
+/// without `hi_tls`), so that what `warrant show` says is what the mediator does.
 fn x1_address(address: &CoreAddress) -> anyhow::Result<DeliveryAddress> {
     let ip: IpAddr = address.host.parse().with_context(|| {
         format!(
-            "{:?} is not an IP address (X1 ipAddressAndPort needs one)",
+            "{:?} is not an IP address (the mediator needs one)",
             address.host
         )
     })?;
     if address.port < 2 {
         bail!("port {} is not a usable TCP port", address.port);
     }
-    Ok(DeliveryAddress::IpAddressPort {
-        address: ip,
-        port: Port::Tcp(address.port),
-    })
+    let scheme = if address.tls { "tls" } else { "tcp" };
+    Ok(DeliveryAddress::Uri(format!(
+        "{scheme}://{}",
+        SocketAddr::new(ip, address.port)
+    )))
 }
 
 fn address_text(address: &DeliveryAddress) -> String {
@@ -1724,9 +2030,42 @@ pub fn scope_text(w: &Warrant) -> &'static str {
     }
 }
 
-/// A human-readable description of a warrant (for `li-admf warrant show`); it includes the
-/// target identifiers, so it is for the operator's terminal, never for logs.
-pub fn describe(w: &Warrant) -> String {
+/// How the mediator reaches an agency's HI address: `TLS` or `plain TCP` (the
+/// agency's `tls`, which the ADMF sends with the destination and the mediator applies, or
+/// refuses when it has no `hi_tls`).
+pub fn transport_text(address: &CoreAddress) -> &'static str {
+    if address.tls { "TLS" } else { "plain TCP" }
+}
+
+/// One line of `li-admf warrant list`: LIID, state, scope, window, targets, agencies, XID,
+/// and the NEs that refused its task.
+pub fn list_line(w: &Warrant, refusals: &[Refusal]) -> String {
+    let end = w
+        .window
+        .end()
+        .map_or_else(|| "(open)".to_owned(), |e| e.to_string());
+    let agencies: Vec<&str> = w.agencies.iter().map(|a| a.name.as_str()).collect();
+    let mut line = format!(
+        "{:<25} {:<8} {:<6} {} .. {}  {} target(s)  agencies: {}  XID {}",
+        w.liid.to_string(),
+        w.state.as_str(),
+        scope_text(w),
+        w.window.start(),
+        end,
+        w.targets.len(),
+        agencies.join(", "),
+        w.xid
+    );
+    for r in refusals {
+        let _ = write!(line, "  REFUSED by {}: {}", r.ne, r.reason);
+    }
+    line
+}
+
+/// A human-readable description of a warrant (for `li-admf warrant show`), with the NEs
+/// that refused its task; it includes the target identifiers, so it is for the operator's
+/// terminal, never for logs.
+pub fn describe(w: &Warrant, refusals: &[Refusal]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "LIID:     {}", w.liid);
     let _ = writeln!(out, "XID:      {}", w.xid);
@@ -1745,17 +2084,28 @@ pub fn describe(w: &Warrant) -> String {
         let hi3 = a
             .hi3
             .as_ref()
-            .map(|h| format!(", HI3 {}:{} (DID {})", h.host, h.port, hi3_did(a.id)))
+            .map(|h| {
+                format!(
+                    ", HI3 {}:{} over {} (DID {})",
+                    h.host,
+                    h.port,
+                    transport_text(h),
+                    hi3_did(a.id)
+                )
+            })
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "agency:   {} (DID {}): HI2 {}:{}{hi3}{}",
+            "agency:   {} (DID {}): HI2 {}:{} over {}{hi3}",
             a.name,
             a.id,
             a.hi2.host,
             a.hi2.port,
-            if a.hi2.tls { ", TLS" } else { "" }
+            transport_text(&a.hi2),
         );
+    }
+    for r in refusals {
+        let _ = writeln!(out, "REFUSED:  by {} at {}: {}", r.ne, r.at, r.reason);
     }
     let _ = writeln!(out, "created:  {}", w.created);
     let _ = writeln!(out, "updated:  {}", w.updated);

@@ -48,6 +48,8 @@ mod tests;
 mod x1;
 
 pub use app::{MediatorConfig, RunningMediator, parse_fsync, start};
+#[cfg(test)]
+pub(crate) use x1::hi_destination;
 pub use x1::{CancelSafe, MediatorX1};
 
 /// A task as the mediator knows it (from X1 `ActivateTask` with mediation details).
@@ -76,6 +78,21 @@ pub struct HiDestination {
     pub interface: Interface,
     /// The agency's address, `host:port`.
     pub addr: String,
+    /// TLS or plain TCP towards it.
+    pub transport: HiTransport,
+}
+
+/// How the mediator connects to an agency's HI address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HiTransport {
+    /// As the mediator is configured: TLS when it has `hi_tls`, plain TCP otherwise (an X1
+    /// `ipAddressAndPort`, which says nothing).
+    #[default]
+    Configured,
+    /// TLS (X1 `uri` `tls://ip:port`); refused when the mediator has no `hi_tls`.
+    Tls,
+    /// Plain TCP (X1 `uri` `tcp://ip:port`), even when the mediator has `hi_tls`.
+    PlainTcp,
 }
 
 /// TLS towards the agencies: the connector (our certificate, the CA we trust) and the name
@@ -196,6 +213,12 @@ pub enum MediatorError {
         /// What is wrong.
         reason: String,
     },
+    /// The destination asks for TLS and the mediator has no TLS identity for the agencies.
+    #[error(
+        "destination {0} asks for TLS (tls://), but this mediator has no hi_tls configured: \
+         configure hi_tls, or set the agency's tls = false in the ADMF"
+    )]
+    TlsUnavailable(DestinationId),
     /// A spool could not be opened.
     #[error("spool of destination {did}: {source}")]
     Spool {
@@ -415,6 +438,15 @@ impl Mediator {
 
     fn start_destination(&self, dest: HiDestination) -> Result<DestinationRuntime, MediatorError> {
         let s = &self.inner.settings;
+        let tls = match dest.transport {
+            HiTransport::Configured => s.tls.as_ref(),
+            HiTransport::PlainTcp => None,
+            HiTransport::Tls => Some(
+                s.tls
+                    .as_ref()
+                    .ok_or(MediatorError::TlsUnavailable(dest.id))?,
+            ),
+        };
         let mut spool_cfg = s.spool.clone();
         spool_cfg.dir = s.spool_dir.join(dest.id.to_string());
         let (spool, recovery) =
@@ -449,10 +481,7 @@ impl Mediator {
             dest.addr.clone(),
             keepalive_builder(keepalive),
         );
-        cfg.tls = s
-            .tls
-            .as_ref()
-            .map(|t| (t.connector.clone(), t.server_name.clone()));
+        cfg.tls = tls.map(|t| (t.connector.clone(), t.server_name.clone()));
         cfg.keepalive_interval = s.keepalive_interval;
         cfg.keepalive_timeout = s.keepalive_timeout;
         cfg.backoff_min = s.backoff.0;

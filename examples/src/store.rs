@@ -116,6 +116,18 @@ pub enum WarrantState {
     Revoked,
 }
 
+/// A network element's refusal of a warrant's task (TS 103 221-1 `ErrorResponse`), kept
+/// with the warrant until the NE accepts the task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The NE that refused.
+    pub ne: String,
+    /// Its reason (the error code and description it sent).
+    pub reason: String,
+    /// When it last refused.
+    pub at: Timestamp,
+}
+
 /// What [`WarrantStore::due`] found at an instant.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Due {
@@ -583,6 +595,87 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Records that network element `ne` refused the task of warrant `liid` at `at`, for
+    /// `reason` (replacing an earlier refusal by the same NE).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], or a storage error.
+    pub fn set_refusal(
+        &self,
+        liid: &Liid,
+        ne: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let changed = self
+            .lock()
+            .execute(
+                "INSERT INTO warrant_refusals (liid, ne, reason, at)
+                 SELECT liid, ?2, ?3, ?4 FROM warrants WHERE liid = ?1
+                 ON CONFLICT (liid, ne) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+                params![liid.to_string(), ne, reason, micros(at)],
+            )
+            .map_err(self.db_err(format!("cannot record the refusal of warrant {liid}")))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound { liid: *liid });
+        }
+        Ok(())
+    }
+
+    /// Forgets the refusal of warrant `liid` by `ne` (the NE accepted its task); whether
+    /// there was one.
+    ///
+    /// # Errors
+    ///
+    /// A storage error.
+    pub fn clear_refusal(&self, liid: &Liid, ne: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .lock()
+            .execute(
+                "DELETE FROM warrant_refusals WHERE liid = ?1 AND ne = ?2",
+                params![liid.to_string(), ne],
+            )
+            .map_err(self.db_err(format!("cannot clear the refusal of warrant {liid}")))?;
+        Ok(changed > 0)
+    }
+
+    /// The refusals of warrant `liid`: (NE, reason, when), ordered by NE.
+    ///
+    /// # Errors
+    ///
+    /// A storage error.
+    pub fn refusals(&self, liid: &Liid) -> Result<Vec<Refusal>, StoreError> {
+        let context = || format!("cannot read the refusals of warrant {liid}");
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare("SELECT ne, reason, at FROM warrant_refusals WHERE liid = ?1 ORDER BY ne")
+            .map_err(self.db_err(context()))?;
+        let rows = stmt
+            .query_map(params![liid.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(self.db_err(context()))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (ne, reason, at) = row.map_err(self.db_err(context()))?;
+            let at = u64::try_from(at)
+                .ok()
+                .and_then(|m| Timestamp::from_unix_micros(m).ok())
+                .ok_or_else(|| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    liid: liid.to_string(),
+                    what: format!("refusal time {at} is not a valid time"),
+                })?;
+            out.push(Refusal { ne, reason, at });
+        }
+        Ok(out)
     }
 
     /// The schema version recorded in the database.
@@ -1057,7 +1150,19 @@ impl WarrantStore for SqliteStore {
 }
 
 /// The schema migrations: entry `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 1] = [SCHEMA_V1];
+const MIGRATIONS: [&str; 2] = [SCHEMA_V1, SCHEMA_V2];
+
+/// Version 2: the refusals of a warrant's task by a network element (one row per warrant and
+/// NE, the latest reason), shown with the warrant until the NE accepts the task.
+const SCHEMA_V2: &str = "
+CREATE TABLE warrant_refusals (
+    liid   TEXT NOT NULL REFERENCES warrants (liid) ON DELETE CASCADE,
+    ne     TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at     INTEGER NOT NULL,
+    PRIMARY KEY (liid, ne)
+) STRICT;
+";
 
 /// Version 1 of the schema.
 ///
@@ -1491,7 +1596,7 @@ mod tests {
                 .unwrap();
         }
         let store = open(&dir);
-        assert_eq!(store.schema_version().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), SqliteStore::SCHEMA_VERSION);
         assert_eq!(store.list().unwrap(), vec![a, b_active]);
         let conn = store.lock();
         let mode: String = conn
@@ -1526,17 +1631,20 @@ mod tests {
         drop(SqliteStore::open(&newer).unwrap());
         Connection::open(&newer)
             .unwrap()
-            .execute("INSERT INTO schema_version (version) VALUES (2)", [])
+            .execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [SqliteStore::SCHEMA_VERSION + 1],
+            )
             .unwrap();
         let err = SqliteStore::open(&newer).unwrap_err();
         assert!(
             matches!(
                 err,
                 StoreError::NewerSchema {
-                    found: 2,
-                    supported: 1,
+                    found,
+                    supported: SqliteStore::SCHEMA_VERSION,
                     ..
-                }
+                } if found == SqliteStore::SCHEMA_VERSION + 1
             ),
             "{err}"
         );

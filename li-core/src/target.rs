@@ -208,6 +208,19 @@ impl fmt::Display for TargetIdentifier {
 }
 
 impl TargetKind {
+    /// Every kind, in the order of the [text form table](self): the one list the tools
+    /// show when a kind is unknown (`sip` also accepts the `sips` scheme).
+    pub const ALL: [Self; 8] = [
+        Self::Ipv4Address,
+        Self::Ipv6Address,
+        Self::Ipv4Prefix,
+        Self::Ipv6Prefix,
+        Self::Username,
+        Self::MacAddress,
+        Self::SipUri,
+        Self::E164Number,
+    ];
+
     /// The kind as written in the text form (`"ipv4"`, `"ipv6-prefix"`, `"sip"`, ...).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -566,6 +579,24 @@ mod tests {
         match s.parse::<TargetIdentifier>() {
             Err(Error::InvalidTarget { kind, reason }) => (kind, reason),
             other => panic!("{s:?}: expected InvalidTarget, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_listed_kind_is_parsed_as_that_kind() {
+        let samples = [
+            "ipv4:192.0.2.1",
+            "ipv6:2001:db8::1",
+            "ipv4-prefix:192.0.2.0/24",
+            "ipv6-prefix:2001:db8::/48",
+            "username:alice",
+            "mac:00:11:22:33:44:55",
+            "sip:alice@example.com",
+            "tel:+4930123456",
+        ];
+        for (kind, sample) in TargetKind::ALL.iter().zip(samples) {
+            assert!(sample.starts_with(&format!("{kind}:")), "{sample}");
+            assert_eq!(parse(sample).kind(), *kind);
         }
     }
 

@@ -37,6 +37,9 @@ struct NeState {
     tasks: BTreeMap<Xid, TaskDetails>,
     dests: BTreeMap<DestinationId, DestinationDetails>,
     refuse: bool,
+    /// Tasks with a target of this kind are refused, as the probe refuses kinds it cannot
+    /// intercept.
+    refuse_kind: Option<TargetKind>,
 }
 
 struct TinyNe {
@@ -100,6 +103,19 @@ fn execute(s: &mut NeState, body: RequestBody) -> ResponseBody {
             error: ErrorInformation {
                 code: error_code::HANDLER_FAILED,
                 description: "refusing everything (test)".into(),
+            },
+            extended_request_message_type: None,
+        });
+    }
+    if let RequestBody::ActivateTask(t) | RequestBody::ModifyTask(t) = &body
+        && let Some(kind) = s.refuse_kind
+        && t.targets.iter().any(|x| x.kind() == kind)
+    {
+        return ResponseBody::Error(ErrorResponse {
+            request_message_type: body.message_type(),
+            error: ErrorInformation {
+                code: error_code::UNSUPPORTED,
+                description: format!("task {}: a {kind} target cannot be intercepted", t.xid),
             },
             extended_request_message_type: None,
         });
@@ -233,6 +249,8 @@ database = "admf.db"
 audit_log = "audit.log"
 sync_interval_ms = 20
 mediator_grace_ms = {GRACE_MS}
+provision_lead_ms = 0
+deactivation_grace_ms = 0
 reconcile_interval_ms = 0
 x1_timeout_ms = 3000
 
@@ -269,13 +287,27 @@ server_name = "localhost"
 }
 
 async fn fixture_as(identity: &str) -> Fixture {
+    fixture_with(identity, 0, 0).await
+}
+
+/// A fixture whose ADMF has this provisioning lead and deactivation grace.
+async fn fixture_with(identity: &str, lead_ms: u64, deactivation_grace_ms: u64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let files = dev_certs(&dir.path().join("pki")).unwrap();
     // files: admf, probe, mediator, lemf
     let probe = start_ne(&files[1]).await;
     let mediator = start_ne(&files[2]).await;
     let path = dir.path().join("admf.toml");
-    fs::write(&path, config_text(mediator.addr, probe.addr, identity)).unwrap();
+    let text = config_text(mediator.addr, probe.addr, identity)
+        .replace(
+            "provision_lead_ms = 0",
+            &format!("provision_lead_ms = {lead_ms}"),
+        )
+        .replace(
+            "deactivation_grace_ms = 0",
+            &format!("deactivation_grace_ms = {deactivation_grace_ms}"),
+        );
+    fs::write(&path, text).unwrap();
     let (config, base) = AdmfConfig::load(&path).unwrap();
     let admf = Admf::open(&config, &base).unwrap();
     Fixture {
@@ -391,6 +423,8 @@ x2x3_did = "33333333-3333-4333-b333-333333333333"
     assert_eq!(config.sync_interval_ms, 1000);
     assert_eq!(config.mediator_grace_ms, 5000);
     assert_eq!(config.reconcile_interval_ms, 60_000);
+    assert_eq!(config.provision_lead_ms, 60_000);
+    assert_eq!(config.deactivation_grace_ms, 60_000);
     assert_eq!(config.x1_timeout_ms, 10_000);
     assert_eq!(config.metrics_listen, None);
     assert!(config.agencies.is_empty() && config.probes.is_empty());
@@ -443,19 +477,14 @@ async fn activation_sends_destinations_then_tasks_mediator_first() {
         did: ag(AG1),
         friendly_name: Some("LEA-1 HI2".into()),
         delivery_type: DeliveryType::X2Only,
-        delivery_address: DeliveryAddress::IpAddressPort {
-            address: [127, 0, 0, 1].into(),
-            port: Port::Tcp(6001),
-        },
+        // LEA-1 has the default tls = true: the mediator is told to use TLS
+        delivery_address: DeliveryAddress::Uri("tls://127.0.0.1:6001".into()),
     };
     let hi3 = DestinationDetails {
         did: hi3_did(ag(AG1)),
         friendly_name: Some("LEA-1 HI3".into()),
         delivery_type: DeliveryType::X3Only,
-        delivery_address: DeliveryAddress::IpAddressPort {
-            address: [127, 0, 0, 1].into(),
-            port: Port::Tcp(6002),
-        },
+        delivery_address: DeliveryAddress::Uri("tls://127.0.0.1:6002".into()),
     };
     let dids = vec![ag(AG1), hi3_did(ag(AG1))];
     let mediation = MediationDetails {
@@ -984,4 +1013,321 @@ async fn a_revocation_by_another_process_leaves_the_daemon_consistent() {
         vec!["DeactivateTask", "RemoveDestination"]
     );
     read_entries(f.audit_path()).unwrap();
+}
+
+// ------------------------------------------------------------------------------------------
+// Issue 11: target kinds, windows in the past
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn an_unknown_target_kind_is_refused_with_the_valid_kinds_listed() {
+    // `prefix:` was documented but never a kind: the error names every kind there is
+    let err = parse_target(2, "prefix:192.0.2.0/24")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--target #2"), "{err}");
+    for kind in TargetKind::ALL {
+        assert!(err.contains(&format!("{kind}:")), "{kind} missing: {err}");
+    }
+    // a bad value of a good kind: the kinds too, never the value
+    let err = parse_target(1, "ipv4:alice-secret")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ipv4-prefix:") && !err.contains("alice-secret"),
+        "{err}"
+    );
+    assert_eq!(
+        parse_target(1, "ipv4-prefix:192.0.2.0/24").unwrap().kind(),
+        TargetKind::Ipv4Prefix
+    );
+    assert_eq!(
+        parse_target(1, "ipv6-prefix:2001:db8::/48").unwrap().kind(),
+        TargetKind::Ipv6Prefix
+    );
+    // the configuration guide names exactly these kinds
+    let guide = include_str!("../../../docs/CONFIGURATION.md");
+    assert!(!guide.contains("`prefix:`"));
+    for kind in TargetKind::ALL {
+        assert!(
+            guide.contains(&format!("`{kind}:`")),
+            "{kind} not documented"
+        );
+    }
+}
+
+#[test]
+fn a_window_entirely_in_the_past_is_refused_unless_allowed() {
+    let now = Timestamp::from_secs_micros(1_800_000_000, 0).unwrap();
+    let past = ValidityWindow::new(secs(now, -7200), Some(secs(now, -3600))).unwrap();
+    let err = check_window_not_past(&past, now, false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--allow-past"), "{err}");
+    assert!(err.contains(&secs(now, -3600).to_string()), "{err}");
+    // ending exactly now is over too
+    let ends_now = ValidityWindow::new(secs(now, -60), Some(now)).unwrap();
+    assert!(check_window_not_past(&ends_now, now, false).is_err());
+    // with the flag, or with any part still to come, it is accepted
+    check_window_not_past(&past, now, true).unwrap();
+    let started = ValidityWindow::new(secs(now, -60), Some(ms(now, 1))).unwrap();
+    check_window_not_past(&started, now, false).unwrap();
+    let open = ValidityWindow::new(secs(now, -60), None).unwrap();
+    check_window_not_past(&open, now, false).unwrap();
+}
+
+// ------------------------------------------------------------------------------------------
+// Issue 11: window edges by packet time (provisioning lead, deactivation grace)
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn the_decision_provisions_a_lead_ahead_and_retires_a_grace_after() {
+    let base = Timestamp::from_secs_micros(1_800_000_000, 0).unwrap();
+    let (lead, grace) = (Duration::from_secs(60), Duration::from_secs(60));
+    let start = secs(base, 600);
+    let end = secs(start, 10);
+    let one_ms = Duration::from_millis(1);
+    // any agency will do for the decision
+    let config: AdmfConfig = toml::from_str(&config_text(
+        "127.0.0.1:1".parse().unwrap(),
+        "127.0.0.1:2".parse().unwrap(),
+        "admf",
+    ))
+    .unwrap();
+    let mut w = Warrant::new(
+        "LIID-D".parse().unwrap(),
+        Xid::new_v4_from_random([40; 16]),
+        vec!["ipv4:192.0.2.1".parse().unwrap()],
+        InterceptScope::IriOnly,
+        ValidityWindow::new(start, Some(end)).unwrap(),
+        vec![config.agency("LEA-1").unwrap()],
+        base,
+    )
+    .unwrap();
+    let from = secs(start, -60);
+    let d = |now| disposition(&w, now, lead, grace);
+    // 1 ms either side of the provisioning edge and of the retirement edge
+    assert_eq!(
+        d(from.checked_sub(one_ms).unwrap()),
+        Disposition::Wait { from }
+    );
+    assert_eq!(d(from), Disposition::Provision);
+    assert_eq!(d(start), Disposition::Provision);
+    assert_eq!(d(end), Disposition::Provision);
+    let retire = secs(end, 60);
+    assert_eq!(
+        d(retire.checked_sub(one_ms).unwrap()),
+        Disposition::Provision
+    );
+    assert_eq!(d(retire), Disposition::Retire);
+    assert_eq!(next_edge([&w], base, lead, grace), Some(from));
+    assert_eq!(next_edge([&w], from, lead, grace), Some(retire));
+    assert_eq!(next_edge([&w], retire, lead, grace), None);
+    w.state = WarrantState::Revoked;
+    assert_eq!(disposition(&w, start, lead, grace), Disposition::Done);
+
+    // entered after its window (a replay, --allow-past): provisioned at once, for the grace
+    let mut past = w.clone();
+    past.state = WarrantState::Pending;
+    past.window = ValidityWindow::new(secs(base, -7200), Some(secs(base, -3600))).unwrap();
+    let d = |now| disposition(&past, now, lead, grace);
+    assert_eq!(d(base), Disposition::Provision);
+    assert_eq!(d(secs(base, 59)), Disposition::Provision);
+    assert_eq!(d(secs(base, 60)), Disposition::Retire);
+    // an open window never retires
+    past.window = ValidityWindow::new(secs(base, -7200), None).unwrap();
+    assert_eq!(
+        disposition(&past, secs(base, 1_000_000), lead, grace),
+        Disposition::Provision
+    );
+}
+
+/// Issue 11: the ADMF provisioned a task only once its window had begun (by its clock)
+/// and the probe got it 6-48 ms later, missing the first packets; it now sends it a lead
+/// ahead (1 ms early: nothing; at the lead: everything), with the window in the task, and
+/// deactivates a grace after the end.
+#[tokio::test]
+async fn tasks_go_out_a_lead_before_the_window_and_are_withdrawn_a_grace_after_it() {
+    let f = fixture_with("admf", 60_000, 60_000).await;
+    let base = now();
+    let start = secs(base, 120);
+    let end = secs(start, 10);
+    let w = f.warrant(
+        "LIID-L",
+        41,
+        InterceptScope::IriAndCc,
+        (start, Some(end)),
+        &["LEA-1"],
+    );
+    f.admf.create_warrant(&w).unwrap();
+    let from = secs(start, -60);
+    let report = f
+        .admf
+        .sync(from.checked_sub(Duration::from_millis(1)).unwrap())
+        .await
+        .unwrap();
+    assert!(report.tasks_activated.is_empty(), "{report}");
+    assert_eq!(f.probe.take_types(), vec!["GetAllDetails"]);
+    assert_eq!(f.state("LIID-L"), WarrantState::Pending);
+
+    let report = f.admf.sync(from).await.unwrap();
+    assert_eq!(report.activated, vec![w.liid], "{report}");
+    assert_eq!(f.state("LIID-L"), WarrantState::Active);
+    let p = f.probe.take();
+    let Some((_, RequestBody::ActivateTask(task), _)) = p.last() else {
+        panic!("no ActivateTask at the probe: {p:?}");
+    };
+    // the task carries the window: the probe enforces it by packet time
+    assert_eq!(task.mediation_details[0].start_time, Some(start));
+    assert_eq!(task.mediation_details[0].end_time, Some(end));
+    f.mediator.take();
+
+    // the window's end by the ADMF's clock changes nothing; the grace after it does
+    for t in [
+        start,
+        end,
+        secs(end, 60).checked_sub(Duration::from_millis(1)).unwrap(),
+    ] {
+        let report = f.admf.sync(t).await.unwrap();
+        assert!(report.is_empty(), "{t}: {report}");
+    }
+    assert!(f.probe.take().is_empty());
+    let report = f.admf.sync(secs(end, 60)).await.unwrap();
+    assert_eq!(report.ended, vec![w.liid]);
+    assert_eq!(f.probe.take_types(), vec!["DeactivateTask"]);
+    assert_eq!(f.state("LIID-L"), WarrantState::Ended);
+}
+
+// ------------------------------------------------------------------------------------------
+// Issue 11: one refused task does not block the others
+// ------------------------------------------------------------------------------------------
+
+/// Issue 11: a probe refusing one warrant's task was treated as unknown for the rest of the
+/// pass and every later warrant stayed pending. The refusal now stays with its warrant
+/// (recorded, audited once, listed), the others are provisioned, the refused task is not
+/// offered again before a back-off, and at once when the warrant changes.
+#[tokio::test]
+async fn a_refused_task_stays_with_its_warrant_and_the_others_are_provisioned() {
+    let f = fixture().await;
+    f.probe.lock().refuse_kind = Some(TargetKind::SipUri);
+    let base = now();
+    let window = (secs(base, -1), None);
+    let mut w1 = f.warrant("LIID-1", 51, InterceptScope::IriOnly, window, &["LEA-1"]);
+    w1.targets = vec!["sip:alice@example.com".parse().unwrap()];
+    let mut w2 = f.warrant("LIID-2", 52, InterceptScope::IriOnly, window, &["LEA-1"]);
+    w2.targets = vec!["ipv4:192.0.2.2".parse().unwrap()];
+    let mut w3 = f.warrant("LIID-3", 53, InterceptScope::IriAndCc, window, &["LEA-1"]);
+    w3.targets = vec!["ipv4:192.0.2.3".parse().unwrap()];
+    for w in [&w1, &w2, &w3] {
+        f.admf.create_warrant(w).unwrap();
+    }
+
+    let report = f.admf.sync(base).await.unwrap();
+    assert_eq!(report.activated, vec![w2.liid, w3.liid], "{report}");
+    assert_eq!(report.failures.len(), 1, "{report}");
+    let failure = &report.failures[0];
+    assert_eq!(
+        (
+            failure.ne.as_str(),
+            failure.operation.as_str(),
+            failure.liid
+        ),
+        ("poi-1", "ActivateTask", Some(w1.liid))
+    );
+    assert!(failure.error.contains("cannot be intercepted"), "{report}");
+    assert_eq!(f.state("LIID-1"), WarrantState::Pending);
+    assert_eq!(f.state("LIID-2"), WarrantState::Active);
+    assert_eq!(f.state("LIID-3"), WarrantState::Active);
+    assert_eq!(f.probe.xids(), {
+        let mut x = vec![w2.xid, w3.xid];
+        x.sort();
+        x
+    });
+
+    // recorded with the warrant, shown by `warrant list` and `warrant show`
+    let refusals = f.admf.store().refusals(&w1.liid).unwrap();
+    assert_eq!(refusals.len(), 1);
+    assert_eq!(refusals[0].ne, "poi-1");
+    assert!(refusals[0].reason.contains("cannot be intercepted"));
+    let line = list_line(&w1, &refusals);
+    assert!(line.contains("REFUSED by poi-1"), "{line}");
+    assert!(describe(&w1, &refusals).contains("REFUSED:  by poi-1"));
+    assert!(f.admf.store().refusals(&w2.liid).unwrap().is_empty());
+
+    // not offered again before the back-off (the sync interval, 20 ms), and the probe is
+    // not read back: it stays known
+    f.probe.take();
+    let report = f.admf.sync(ms(base, 19)).await.unwrap();
+    assert!(f.probe.take().is_empty());
+    assert_eq!(report.failures.len(), 1, "{report}");
+    let report = f.admf.sync(ms(base, 20)).await.unwrap();
+    assert_eq!(f.probe.take_types(), vec!["ActivateTask"], "{report}");
+    // then the back-off doubles
+    f.admf.sync(ms(base, 59)).await.unwrap();
+    assert!(f.probe.take().is_empty());
+    f.admf.sync(ms(base, 60)).await.unwrap();
+    assert_eq!(f.probe.take_types(), vec!["ActivateTask"]);
+    // one audit entry per refusal, not per attempt
+    let (_, entries) = read_entries(f.audit_path()).unwrap();
+    let refused: Vec<_> = entries
+        .iter()
+        .filter(|e| e.kind == AuditKind::Other("warrant.refused".into()))
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].detail["liid"], "LIID-1");
+    assert_eq!(refused[0].detail["ne"], "poi-1");
+
+    // a changed warrant is offered at once, and accepted: the refusal is gone
+    let mut changed = w1.clone();
+    changed.targets = vec!["ipv4:192.0.2.1".parse().unwrap()];
+    changed.updated = ms(base, 61);
+    let report = f.admf.update_warrant(&changed).await.unwrap();
+    assert!(report.activated.contains(&w1.liid), "{report}");
+    assert_eq!(f.state("LIID-1"), WarrantState::Active);
+    assert!(f.admf.store().refusals(&w1.liid).unwrap().is_empty());
+}
+
+// ------------------------------------------------------------------------------------------
+// Issue 11: `warrant show` says how each agency is reached, and the mediator is told so
+// ------------------------------------------------------------------------------------------
+
+/// Issue 11: `warrant show` printed TLS for an agency the mediator reached over plain TCP.
+/// The agency's `tls` now goes to the mediator with its destination (`tls://` or `tcp://`),
+/// and what `warrant show` prints is what the mediator makes of that destination.
+#[tokio::test]
+async fn warrant_show_says_what_the_mediator_is_told_to_use() {
+    use crate::mediator::{HiTransport, hi_destination};
+
+    let f = fixture().await;
+    let base = now();
+    let w = f.warrant(
+        "LIID-T",
+        61,
+        InterceptScope::IriOnly,
+        (secs(base, -1), None),
+        &["LEA-1", "LEA-2"],
+    );
+    f.admf.create_warrant(&w).unwrap();
+    let report = f.admf.sync(base).await.unwrap();
+    assert_eq!(report.activated, vec![w.liid], "{report}");
+    let shown = describe(&w, &[]);
+    let dests = f.mediator.lock().dests.clone();
+    for (agency, tls) in [(ag(AG1), true), (ag(AG2), false)] {
+        let at_mediator = hi_destination(&dests[&agency]).unwrap();
+        let (transport, text) = if tls {
+            (HiTransport::Tls, "over TLS")
+        } else {
+            (HiTransport::PlainTcp, "over plain TCP")
+        };
+        assert_eq!(at_mediator.transport, transport, "{agency}");
+        let name = if tls { "LEA-1" } else { "LEA-2" };
+        let line = shown
+            .lines()
+            .find(|l| l.contains(&format!("agency:   {name} ")))
+            .unwrap();
+        assert!(
+            line.contains(&format!("HI2 {} {text}", at_mediator.addr)),
+            "{line}"
+        );
+    }
 }

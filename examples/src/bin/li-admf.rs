@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
-use li_core::{InterceptScope, Liid, TargetIdentifier, Timestamp, ValidityWindow, Xid};
+use li_core::{InterceptScope, Liid, Timestamp, ValidityWindow, Xid};
 use li_examples::admf::{self, Admf, AdmfConfig};
 use li_examples::audit;
 use li_examples::metrics::Registry;
@@ -75,8 +75,7 @@ struct AddArgs {
     /// The X1 task id (UUID); random when absent.
     #[arg(long)]
     xid: Option<String>,
-    /// A target, `kind:value` (e.g. `ipv4:192.0.2.1`, `username:alice`); repeatable.
-    #[arg(long = "target", required = true)]
+    #[arg(long = "target", required = true, help = admf::target_help())]
     targets: Vec<String>,
     /// What is delivered: `iri` or `iri+cc`.
     #[arg(long, default_value = "iri")]
@@ -90,6 +89,10 @@ struct AddArgs {
     /// An agency (its `name` in the configuration); repeatable.
     #[arg(long = "agency", required = true)]
     agencies: Vec<String>,
+    /// Accept a window that ended already (to replay a recorded capture against its own
+    /// time; the probe then keeps the file's timestamps: `rebase = false` or `rebase_to`).
+    #[arg(long)]
+    allow_past: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,22 +199,11 @@ async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<
                 println!("no warrants");
             }
             for w in warrants {
-                let end = w
-                    .window
-                    .end()
-                    .map_or_else(|| "(open)".to_owned(), |e| e.to_string());
-                let agencies: Vec<&str> = w.agencies.iter().map(|a| a.name.as_str()).collect();
-                println!(
-                    "{:<25} {:<8} {:<6} {} .. {}  {} target(s)  agencies: {}  XID {}",
-                    w.liid.to_string(),
-                    w.state.as_str(),
-                    admf::scope_text(&w),
-                    w.window.start(),
-                    end,
-                    w.targets.len(),
-                    agencies.join(", "),
-                    w.xid
-                );
+                let refusals = admf
+                    .store()
+                    .refusals(&w.liid)
+                    .with_context(|| format!("cannot read warrant {}", w.liid))?;
+                println!("{}", admf::list_line(&w, &refusals));
             }
         }
         WarrantCommand::Show { liid } => {
@@ -222,7 +214,11 @@ async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<
                 .get(&liid)
                 .with_context(|| format!("cannot read warrant {liid}"))?
                 .with_context(|| format!("warrant {liid}: not found"))?;
-            print!("{}", admf::describe(&w));
+            let refusals = admf
+                .store()
+                .refusals(&liid)
+                .with_context(|| format!("cannot read warrant {liid}"))?;
+            print!("{}", admf::describe(&w, &refusals));
         }
         WarrantCommand::Revoke { liid } => {
             let admf = open(config_path)?;
@@ -264,11 +260,7 @@ fn build_warrant(config: &AdmfConfig, args: &AddArgs) -> anyhow::Result<Warrant>
         .targets
         .iter()
         .enumerate()
-        .map(|(i, t)| {
-            // the value is not repeated in the error: it may be a target identifier
-            t.parse::<TargetIdentifier>()
-                .with_context(|| format!("--target #{}: not a kind:value target", i + 1))
-        })
+        .map(|(i, t)| admf::parse_target(i + 1, t))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let scope = match args.scope.as_str() {
         "iri" => InterceptScope::IriOnly,
@@ -291,6 +283,7 @@ fn build_warrant(config: &AdmfConfig, args: &AddArgs) -> anyhow::Result<Warrant>
         })
         .transpose()?;
     let window = ValidityWindow::new(start, end).context("--start/--end")?;
+    admf::check_window_not_past(&window, now, args.allow_past)?;
     let agencies = args
         .agencies
         .iter()
@@ -340,5 +333,32 @@ fn verify_audit(path: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn warrant_add_help_lists_every_target_kind() {
+        let mut cli = Cli::command();
+        let help = cli
+            .find_subcommand_mut("warrant")
+            .and_then(|w| w.find_subcommand_mut("add"))
+            .expect("warrant add")
+            .render_help()
+            .to_string();
+        for kind in li_core::TargetKind::ALL {
+            assert!(
+                help.contains(&format!("{kind}:")),
+                "{kind} missing in {help}"
+            );
+        }
+        assert!(help.contains("--allow-past"), "{help}");
     }
 }

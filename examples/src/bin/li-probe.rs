@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use li_examples::cli;
-use li_examples::probe::{self, CaptureSource, ProbeConfig, ReplayOptions};
+use li_examples::probe::{self, CaptureSource, ProbeConfig};
 use tracing::{info, warn};
 
 /// The point of interception: X1 server, capture, X2/X3 to the mediator.
@@ -63,13 +63,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut exit = false;
     // A replay that ended on a damaged file: the exit status says so.
     let mut damaged: Option<String> = None;
-    match config.capture_source(&base) {
+    let source = config.capture_source(&base);
+    let replay = source.as_ref().and_then(CaptureSource::replay_options);
+    match source {
         None => info!("no [capture] configured: serving X1 only"),
         Some(CaptureSource::File {
             path,
-            pace,
-            rebase,
             start_after_tasks,
+            ..
         }) => {
             let mut ready = true;
             if let Some(n) = start_after_tasks {
@@ -77,11 +78,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 ready = probe.wait_for_tasks(n, shutdown.clone()).await;
             }
             if ready {
-                let options = ReplayOptions {
-                    pace,
-                    rebase,
-                    ..ReplayOptions::default()
-                };
+                let options = replay.unwrap_or_default();
                 let report = probe.replay_file(&path, options).await?;
                 if let Some(error) = &report.error {
                     warn!(%error, "the capture ended early");

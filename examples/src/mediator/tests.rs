@@ -137,6 +137,7 @@ async fn add_agency(m: &Mediator, a: &Agency, hi2: DestinationId, hi3: Destinati
             name: format!("{name} {interface}"),
             interface,
             addr: addr.clone(),
+            transport: crate::mediator::HiTransport::Configured,
         })
         .await
         .unwrap();
@@ -332,6 +333,7 @@ async fn a_destination_with_undelivered_records_is_not_removed() {
             name: format!("LEA-DOWN {interface}"),
             interface,
             addr: down.to_string(),
+            transport: crate::mediator::HiTransport::Configured,
         })
         .await
         .unwrap();
@@ -485,4 +487,130 @@ async fn a_record_too_large_for_the_spool_is_refused_alone_and_a_did_twice_not_a
     // The two around it, numbered 0 and 1: no number was taken by the refused one.
     assert_eq!((liid.cc, liid.gaps, liid.repeats), (2, 0, 0));
     m.shutdown().await;
+}
+
+/// Issue 11: the per-agency TLS setting was only recorded, and the mediator used its own
+/// `hi_tls` for every agency. The destination now says (X1 `uri` `tls://` or `tcp://`) and
+/// the mediator connects so: an agency listening over plain TCP and one over TLS both get
+/// their records from one mediator that has `hi_tls`; one without `hi_tls` refuses a TLS
+/// destination instead of delivering in clear.
+#[tokio::test]
+async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() {
+    use li_handover::tls::{DevPki, Validity};
+    use li_handover::x1::{DeliveryAddress, DeliveryType, DestinationDetails};
+    use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = DevPki::new("hi test CA").unwrap();
+    let mdf = pki
+        .issue("mediator", &["mediator.test"], &[], Validity::Default)
+        .unwrap();
+    let lemf = pki
+        .issue("lemf", &["lemf.test"], &[], Validity::Default)
+        .unwrap();
+
+    // one agency over plain TCP, one over TLS (mutual)
+    let plain = agency(&tmp.path().join("lemf-plain")).await;
+    let secure_receiver = Receiver::new(ReceiverConfig::new(tmp.path().join("lemf-tls"))).unwrap();
+    let acceptor = TlsAcceptor::from(pki.server_config(&lemf).unwrap());
+    let mut secure_addrs = Vec::new();
+    let mut servers = Vec::new();
+    for interface in [Interface::Hi2, Interface::Hi3] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        secure_addrs.push(listener.local_addr().unwrap());
+        let (receiver, acceptor) = (secure_receiver.clone(), acceptor.clone());
+        servers.push(tokio::spawn(async move {
+            let _ = receiver.serve(listener, Some(acceptor), interface).await;
+        }));
+    }
+
+    let mut spool = SpoolConfig::new(tmp.path().join("spool"));
+    spool.fsync = li_handover::spool::FsyncPolicy::Never;
+    let settings = MediatorSettings {
+        operator_id: OperatorId::new(b"OPERATOR").unwrap(),
+        network_element_id: None,
+        spool_dir: tmp.path().join("spool"),
+        spool,
+        tls: Some(HiTls {
+            connector: TlsConnector::from(pki.client_config(&mdf).unwrap()),
+            server_name: rustls_pki_types::ServerName::try_from("lemf.test").unwrap(),
+        }),
+        keepalive_interval: Duration::from_millis(100),
+        keepalive_timeout: Duration::from_secs(2),
+        backoff: (Duration::from_millis(20), Duration::from_millis(200)),
+        keepalive_liid: Liid::new(b"KEEPALIVE").unwrap(),
+    };
+    let m = Mediator::new(settings.clone(), None);
+    let details = |n: u8, hi3: bool, uri: String| DestinationDetails {
+        did: did(n),
+        friendly_name: Some(format!("D{n}")),
+        delivery_type: if hi3 {
+            DeliveryType::X3Only
+        } else {
+            DeliveryType::X2Only
+        },
+        delivery_address: DeliveryAddress::Uri(uri),
+    };
+    let wanted = [
+        details(1, false, format!("tcp://{}", plain.hi2)),
+        details(2, true, format!("tcp://{}", plain.hi3)),
+        details(3, false, format!("tls://{}", secure_addrs[0])),
+        details(4, true, format!("tls://{}", secure_addrs[1])),
+    ];
+    for d in &wanted {
+        let dest = hi_destination(d).unwrap();
+        let expected = if d.did == did(1) || d.did == did(2) {
+            HiTransport::PlainTcp
+        } else {
+            HiTransport::Tls
+        };
+        assert_eq!(dest.transport, expected);
+        m.create_destination(dest).await.unwrap();
+    }
+    let liid = Liid::new(b"LIID-TLS").unwrap();
+    m.activate_task(MediationTask {
+        xid: xid(1),
+        liid,
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        destinations: (1..=4).map(did).collect(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 7, 0, at(1))).await,
+        Outcome::Delivered(2)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 7, 1, at(2), 1)).await,
+        Outcome::Delivered(2)
+    );
+    drained(&m).await;
+    for receiver in [&plain.receiver, &secure_receiver] {
+        let s = &receiver.summary().liids[&liid];
+        assert_eq!((s.iri, s.cc, s.gaps), (1, 1, 0));
+    }
+    m.shutdown().await;
+
+    // a mediator without hi_tls refuses a TLS destination, clearly, and takes a plain one
+    let mut settings = settings;
+    settings.tls = None;
+    settings.spool_dir = tmp.path().join("spool-2");
+    let m = Mediator::new(settings, None);
+    let err = m
+        .create_destination(hi_destination(&wanted[2]).unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MediatorError::TlsUnavailable(d) if d == did(3)));
+    assert!(err.to_string().contains("hi_tls"), "{err}");
+    m.create_destination(hi_destination(&wanted[0]).unwrap())
+        .await
+        .unwrap();
+    // neither scheme: refused at X1
+    let (_, text) = hi_destination(&details(5, false, "udp://127.0.0.1:9".into())).unwrap_err();
+    assert!(text.contains("tls://ip:port"), "{text}");
+    m.shutdown().await;
+    for s in plain.servers.into_iter().chain(servers) {
+        s.abort();
+    }
 }

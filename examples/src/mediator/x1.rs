@@ -3,7 +3,10 @@
 //!
 //! - `CreateDestination` / `ModifyDestination`: an HI destination. `deliveryType` `X2Only`
 //!   makes it an HI2 (IRI) destination, `X3Only` an HI3 (CC) one (one address cannot be
-//!   both: `X2andX3` is refused). The address must be an `ipAddressAndPort` with a TCP port.
+//!   both: `X2andX3` is refused). The address is an `ipAddressAndPort` with a TCP port
+//!   (TLS when `hi_tls` is configured, else plain TCP), or a `uri` `tls://ip:port` (TLS;
+//!   refused without `hi_tls`) or `tcp://ip:port` (plain TCP), as the ADMF sends from each
+//!   agency's `tls` setting.
 //! - `ActivateTask` / `ModifyTask`: the task's LIID, delivery (`HI2Only` → IRI only,
 //!   `HI2andHI3` → IRI and CC; `HI3Only` refused), validity window (`StartTime` /
 //!   `EndTime`) and destinations come from its single `MediationDetails`; its `listOfDIDs`,
@@ -36,7 +39,7 @@ use li_handover::x1::{
 };
 use serde_json::json;
 
-use super::{HiDestination, MediationTask, Mediator, MediatorError};
+use super::{HiDestination, HiTransport, MediationTask, Mediator, MediatorError};
 use crate::audit::{AuditKind, AuditLog};
 
 /// The mediator's [`X1Handler`].
@@ -506,7 +509,7 @@ impl X1Handler for CancelSafe {
     }
 }
 
-fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Failure> {
+pub(crate) fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Failure> {
     let interface = match d.delivery_type {
         DeliveryType::X2Only => Interface::Hi2,
         DeliveryType::X3Only => Interface::Hi3,
@@ -520,20 +523,36 @@ fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Failure> {
             ));
         }
     };
-    let addr = match &d.delivery_address {
+    let bad = || {
+        refuse(
+            error_code::NOT_EXECUTED,
+            format!(
+                "destination {}: the delivery address must be an IP address and TCP port, \
+                 or a tls://ip:port or tcp://ip:port URI",
+                d.did
+            ),
+        )
+    };
+    let (addr, transport) = match &d.delivery_address {
         DeliveryAddress::IpAddressPort {
             address,
             port: Port::Tcp(port),
-        } => std::net::SocketAddr::new(*address, *port).to_string(),
-        _ => {
-            return Err(refuse(
-                error_code::NOT_EXECUTED,
-                format!(
-                    "destination {}: the delivery address must be an IP address and TCP port",
-                    d.did
-                ),
-            ));
+        } => (
+            std::net::SocketAddr::new(*address, *port).to_string(),
+            HiTransport::Configured,
+        ),
+        DeliveryAddress::Uri(uri) => {
+            let (transport, rest) = if let Some(rest) = uri.strip_prefix("tls://") {
+                (HiTransport::Tls, rest)
+            } else if let Some(rest) = uri.strip_prefix("tcp://") {
+                (HiTransport::PlainTcp, rest)
+            } else {
+                return Err(bad());
+            };
+            let addr: std::net::SocketAddr = rest.parse().map_err(|_| bad())?;
+            (addr.to_string(), transport)
         }
+        _ => return Err(bad()),
     };
     Ok(HiDestination {
         id: d.did,
@@ -543,6 +562,7 @@ fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Failure> {
             .unwrap_or_else(|| format!("{} {}", d.did, interface)),
         interface,
         addr,
+        transport,
     })
 }
 

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use li_capture::classify::ClassifierConfig;
+use li_core::Timestamp;
 use serde::Deserialize;
 
-use super::ProbeError;
+use super::{ProbeError, ReplayOptions};
 use crate::cli::TlsFileConfig;
 
 /// The configuration of `li-probe` (a TOML file; unknown keys are errors). Relative paths are
@@ -108,6 +109,11 @@ pub struct CaptureConfig {
     /// file's timestamps. Default true.
     #[serde(default = "yes")]
     pub rebase: bool,
+    /// File only, with `rebase`: stamp the first frame with this time (RFC 3339) instead of
+    /// the wall clock, gaps kept, e.g. the recording's own start to replay it against a
+    /// warrant window in the past. Default: none (the wall clock).
+    #[serde(default, deserialize_with = "optional_time")]
+    pub rebase_to: Option<Timestamp>,
     /// File only: wait until at least this many tasks are active before replaying (demos).
     /// Default: start at once.
     #[serde(default)]
@@ -168,6 +174,8 @@ pub enum CaptureSource {
         pace: bool,
         /// See [`CaptureConfig::rebase`].
         rebase: bool,
+        /// See [`CaptureConfig::rebase_to`].
+        rebase_to: Option<Timestamp>,
         /// See [`CaptureConfig::start_after_tasks`].
         start_after_tasks: Option<usize>,
     },
@@ -200,6 +208,12 @@ impl ProbeConfig {
                 (None, None) => return bad("[capture] needs `file` or `interface`"),
                 _ => {}
             }
+            if capture.rebase_to.is_some() && !(capture.rebase && capture.file.is_some()) {
+                return bad(
+                    "[capture] rebase_to applies to a file replayed with rebase = true \
+                     (rebase = false keeps the file's own times)",
+                );
+            }
         }
         Ok(())
     }
@@ -218,11 +232,43 @@ impl ProbeConfig {
                 path: base.join(file),
                 pace: capture.pace,
                 rebase: capture.rebase,
+                rebase_to: capture.rebase_to,
                 start_after_tasks: capture.start_after_tasks,
             });
         }
         capture.interface.clone().map(CaptureSource::Interface)
     }
+}
+
+impl CaptureSource {
+    /// How to replay a [`CaptureSource::File`]: its `pace`, `rebase` and `rebase_to`; `None`
+    /// for an interface.
+    pub fn replay_options(&self) -> Option<ReplayOptions> {
+        match self {
+            Self::File {
+                pace,
+                rebase,
+                rebase_to,
+                ..
+            } => Some(ReplayOptions {
+                pace: *pace,
+                rebase: *rebase,
+                rebase_to: *rebase_to,
+                ..ReplayOptions::default()
+            }),
+            Self::Interface(_) => None,
+        }
+    }
+}
+
+fn optional_time<'de, D>(deserializer: D) -> Result<Option<Timestamp>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text = String::deserialize(deserializer)?;
+    text.parse::<Timestamp>()
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 time: {e}")))
 }
 
 fn default_server_name() -> String {

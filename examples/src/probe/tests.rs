@@ -409,6 +409,7 @@ async fn mediator(dir: &Path) -> (Mediator, DestinationId, DestinationId) {
             interface,
             // Nobody listens: the records stay in the spool.
             addr: "127.0.0.1:9".into(),
+            transport: crate::mediator::HiTransport::Configured,
         })
         .await
         .unwrap();
@@ -773,6 +774,7 @@ fn configuration_parses_with_defaults_and_refuses_unknown_keys() {
             path: "/etc/li/sample.pcap".into(),
             pace: true,
             rebase: true,
+            rebase_to: None,
             start_after_tasks: Some(2),
         })
     );
@@ -794,6 +796,54 @@ fn configuration_parses_with_defaults_and_refuses_unknown_keys() {
     let empty = CONFIG.replace("[\"admf\"]", "[]");
     let config: ProbeConfig = toml::from_str(&empty).unwrap();
     assert!(config.validate().is_err());
+}
+
+#[tokio::test]
+async fn a_recorded_capture_replays_against_its_own_time_from_the_configuration() {
+    // `rebase_to` (was not configurable): the first frame is stamped with the given time
+    let recorded = Timestamp::from_secs_micros(1_700_000_000, 250_000).unwrap();
+    let text = CONFIG.replace(
+        "pace = true",
+        "pace = false\nrebase_to = \"2023-11-14T22:13:20.25Z\"",
+    );
+    let config: ProbeConfig = toml::from_str(&text).unwrap();
+    config.validate().unwrap();
+    let source = config.capture_source(Path::new("/etc/li")).unwrap();
+    let options = source.replay_options().unwrap();
+    assert_eq!(options.rebase_to, Some(recorded));
+    assert!(options.rebase && !options.pace);
+    // replayed with those options: the recording's own times
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny_pcap(dir.path(), recorded, 3, Duration::from_millis(10));
+    let report = plain_probe(16).replay_file(&path, options).await.unwrap();
+    assert_eq!(report.first_timestamp, Some(recorded));
+    assert_eq!(
+        report.last_timestamp,
+        recorded.checked_add(Duration::from_millis(20))
+    );
+
+    // rebase = false keeps the file's times too; rebase_to then contradicts it
+    let keep = CONFIG.replace("pace = true", "rebase = false");
+    let config: ProbeConfig = toml::from_str(&keep).unwrap();
+    config.validate().unwrap();
+    let options = config
+        .capture_source(Path::new("/"))
+        .unwrap()
+        .replay_options()
+        .unwrap();
+    assert!(!options.rebase);
+    let report = plain_probe(16).replay_file(&path, options).await.unwrap();
+    assert_eq!(report.first_timestamp, Some(recorded));
+    let both = CONFIG.replace(
+        "pace = true",
+        "rebase = false\nrebase_to = \"2023-11-14T22:13:20Z\"",
+    );
+    let config: ProbeConfig = toml::from_str(&both).unwrap();
+    let err = config.validate().unwrap_err().to_string();
+    assert!(err.contains("rebase_to"), "{err}");
+    let bad = CONFIG.replace("pace = true", "rebase_to = \"yesterday\"");
+    let err = toml::from_str::<ProbeConfig>(&bad).unwrap_err().to_string();
+    assert!(err.contains("RFC 3339"), "{err}");
 }
 
 #[tokio::test]
@@ -1011,4 +1061,180 @@ async fn a_task_naming_a_destination_twice_is_refused() {
     let response = probe.handle_x1(request(RequestBody::ActivateTask(once)));
     assert!(ok(&response.messages[0].body));
     probe.shutdown(Duration::from_millis(100)).await;
+}
+
+/// A pcap of one raw IPv4 packet from 192.0.2.7 at each of `times`.
+fn pcap_at(dir: &Path, times: &[Timestamp]) -> std::path::PathBuf {
+    let mut writer = PcapWriter::new(Vec::new(), li_capture::LinkType::RawIp, false).unwrap();
+    for (i, t) in times.iter().enumerate() {
+        let mut packet = vec![0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 253, 0, 0];
+        packet.extend_from_slice(&[192, 0, 2, 7, 198, 51, 100, i as u8]);
+        writer.write_frame(*t, &packet).unwrap();
+    }
+    let path = dir.join("edges.pcap");
+    std::fs::write(&path, writer.into_inner()).unwrap();
+    path
+}
+
+/// Issue 11: 1-3 target packets within 10-35 ms of a window's edges were missed, because
+/// the ADMF provisioned a task when its window began (by wall clock) and the task reached
+/// the probe 6-48 ms later. Now the ADMF provisions ahead ([`crate::admf::disposition`]:
+/// from the lead before the start to the grace after the end) and the edges are the
+/// packets' own times, at the probe and again at the mediator: traffic 1 ms either side of
+/// each edge, with 48 ms of X1 latency injected, and exactly the packets inside arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_edges_are_decided_by_packet_time_despite_x1_latency() {
+    use crate::admf::{Disposition, disposition};
+    use crate::mediator::Refusal;
+    use crate::store::{Agency, Warrant, WarrantState};
+
+    const LATENCY: Duration = Duration::from_millis(48);
+    let lead = Duration::from_secs(60);
+    let grace = Duration::from_secs(60);
+    let one_ms = Duration::from_millis(1);
+    let at = |t: Timestamp, d: Duration| t.checked_add(d).unwrap();
+    let before = |t: Timestamp, d: Duration| t.checked_sub(d).unwrap();
+
+    // The window starts one lead from now: the ADMF's decision says "provision" now.
+    let provisioned = wall_clock();
+    let start = at(provisioned, lead);
+    let end = at(start, Duration::from_secs(10));
+    let window = ValidityWindow::new(start, Some(end)).unwrap();
+    let mut warrant = Warrant::new(
+        Liid::new(b"LIID-EDGE").unwrap(),
+        xid(60),
+        vec!["ipv4:192.0.2.7".parse().unwrap()],
+        li_core::InterceptScope::IriAndCc,
+        window,
+        vec![Agency {
+            id: did(61),
+            name: "LEA".into(),
+            hi2: li_core::DeliveryAddress::new("192.0.2.50", 7010, true),
+            hi3: Some(li_core::DeliveryAddress::new("192.0.2.50", 7011, true)),
+            format: li_core::HandoverFormat::etsi_default(),
+        }],
+        provisioned,
+    )
+    .unwrap();
+    assert_eq!(
+        disposition(&warrant, before(provisioned, one_ms), lead, grace),
+        Disposition::Wait { from: provisioned }
+    );
+    assert_eq!(
+        disposition(&warrant, provisioned, lead, grace),
+        Disposition::Provision
+    );
+
+    let mut h = harness().await;
+    let d = did(1);
+    let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
+    assert!(ok(&h.x1(create).await));
+    // the windowed task (as the ADMF sends it), and an always-on one on the same target
+    // whose PDUs show the mediator the traffic outside the window
+    let (x_edge, x_all) = (warrant.xid, xid(62));
+    let edged = with_window(
+        task(x_edge, "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]),
+        Some(start),
+        Some(end),
+    );
+    // X1 latency, injected: the task reaches the probe well after the ADMF sent it
+    tokio::time::sleep(LATENCY).await;
+    assert!(ok(&h.x1(RequestBody::ActivateTask(edged)).await));
+    let always = task(x_all, "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
+    assert!(ok(&h.x1(RequestBody::ActivateTask(always)).await));
+    assert!(h.probe.now() < start, "the task is there before its window");
+
+    // traffic 1 ms either side of each edge, in the capture's own time
+    let times = [
+        before(start, one_ms),
+        at(start, one_ms),
+        before(end, one_ms),
+        at(end, one_ms),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = pcap_at(dir.path(), &times);
+    let options = ReplayOptions {
+        rebase: false,
+        ..ReplayOptions::default()
+    };
+    let report = h.probe.replay_file(&path, options).await.unwrap();
+    assert_eq!(report.frames, 4);
+
+    // the ADMF deactivates only once the grace after the end is over, again late by X1
+    warrant.state = WarrantState::Active;
+    assert_eq!(
+        disposition(&warrant, before(at(end, grace), one_ms), lead, grace),
+        Disposition::Provision
+    );
+    assert_eq!(
+        disposition(&warrant, at(end, grace), lead, grace),
+        Disposition::Retire
+    );
+    tokio::time::sleep(LATENCY).await;
+    assert!(ok(&h.x1(RequestBody::DeactivateTask(x_edge)).await));
+    assert!(ok(&h.x1(RequestBody::DeactivateTask(x_all)).await));
+
+    let delivery = h.probe.drain(WAIT).await;
+    assert!(delivery.complete, "{delivery:?}");
+    let mut pdus = Vec::new();
+    while (pdus.len() as u64) < delivery.queued {
+        let (_, pdu) = tokio::time::timeout(WAIT, h.received.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        pdus.push(pdu);
+    }
+    let got = per_task(&pdus);
+    let cc_times = |x: Xid| {
+        got[&x]
+            .x3
+            .iter()
+            .map(|p| p.timestamp().unwrap().to_core().unwrap())
+            .collect::<Vec<_>>()
+    };
+    // the probe: exactly the two packets inside the window
+    assert_eq!(cc_times(x_edge), [times[1], times[2]]);
+    let iri = got[&x_edge].x2.iter().map(iri_type).collect::<Vec<_>>();
+    assert_eq!(iri, [IriType::Begin, IriType::End]);
+    let x2_times: Vec<Timestamp> = got[&x_edge]
+        .x2
+        .iter()
+        .map(|p| p.timestamp().unwrap().to_core().unwrap())
+        .collect();
+    assert_eq!(x2_times, [start, end]);
+    assert_eq!(cc_times(x_all), times);
+
+    // the mediator, given all four packets under the windowed task, takes exactly the two
+    // inside (by the records' time) and refuses the others
+    let mdir = tempfile::tempdir().unwrap();
+    let (m, hi2, hi3) = mediator(mdir.path()).await;
+    m.activate_task(MediationTask {
+        xid: x_edge,
+        liid: warrant.liid,
+        scope: li_core::InterceptScope::IriAndCc,
+        window,
+        destinations: vec![hi2, hi3],
+    })
+    .await
+    .unwrap();
+    let mut outcomes = Vec::new();
+    for p in &got[&x_all].x3 {
+        let mut p = p.clone();
+        p.xid = x_edge;
+        outcomes.push(m.on_pdu(&p).await);
+    }
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Refused(Refusal::OutsideWindow),
+            Outcome::Delivered(1),
+            Outcome::Delivered(1),
+            Outcome::Refused(Refusal::OutsideWindow),
+        ]
+    );
+    for p in got[&x_edge].x2.iter().chain(&got[&x_edge].x3) {
+        assert_eq!(m.on_pdu(p).await, Outcome::Delivered(1), "{p:?}");
+    }
+    m.shutdown().await;
+    let _ = h.stop.send(true);
 }

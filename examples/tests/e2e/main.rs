@@ -695,3 +695,85 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     let (_, entries) = li_examples::audit::read_entries(dir.join("mediator-audit.log")).unwrap();
     assert!(entries.iter().any(|e| e.kind.as_str() == "state.restored"));
 }
+
+/// Issue 11: a probe refusing one warrant's task (a SIP target, which it cannot intercept)
+/// made the ADMF treat the probe as unknown, and every later warrant stayed pending. Now
+/// the refusal stays with its warrant and the two others are active and intercepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_the_probe_refuses_blocks_no_other_warrant() {
+    use li_examples::store::{WarrantState, WarrantStore as _};
+
+    let sample = sample();
+    let system = System::start(&SystemOptions::new(run_dir("refused")))
+        .await
+        .unwrap();
+    let start = li_examples::admf::now();
+    let refused = system
+        .warrant(
+            "E2E-A-SIP",
+            &["sip:alice@isp.example"],
+            InterceptScope::IriAndCc,
+            (start, None),
+            &["LEA-1"],
+        )
+        .unwrap();
+    let warrants = [
+        refused,
+        warrant(
+            &system,
+            "E2E-B-STATIC",
+            SampleTarget::StaticV4,
+            InterceptScope::IriAndCc,
+            None,
+            &["LEA-1"],
+        ),
+        warrant(
+            &system,
+            "E2E-C-ALICE",
+            SampleTarget::Alice,
+            InterceptScope::IriAndCc,
+            None,
+            &["LEA-1"],
+        ),
+    ];
+    for w in &warrants {
+        system.admf.create_warrant(w).unwrap();
+    }
+    let report = system.admf.sync(li_examples::admf::now()).await.unwrap();
+    assert_eq!(
+        report.activated,
+        [liid("E2E-B-STATIC"), liid("E2E-C-ALICE")],
+        "{report}"
+    );
+    assert_eq!(report.failures.len(), 1, "{report}");
+    assert_eq!(report.failures[0].liid, Some(liid("E2E-A-SIP")));
+    let store = system.admf.store();
+    let state = |l: &str| store.get(&liid(l)).unwrap().unwrap().state;
+    assert_eq!(state("E2E-A-SIP"), WarrantState::Pending);
+    let refusals = store.refusals(&liid("E2E-A-SIP")).unwrap();
+    assert_eq!(refusals.len(), 1);
+    assert_eq!(refusals[0].ne, "probe-1");
+    assert!(
+        refusals[0].reason.contains("cannot intercept"),
+        "{refusals:?}"
+    );
+
+    let replay = system
+        .replay(&capture(), Some(origin_ahead()))
+        .await
+        .unwrap();
+    assert_eq!(replay.pdus_dropped, 0);
+    system.wait_delivered(WAIT).await.unwrap();
+    let summaries = finish(system, &["E2E-A-SIP", "E2E-B-STATIC", "E2E-C-ALICE"]).await;
+    let summary = &summaries[0].1;
+    for (name, target) in [
+        ("E2E-B-STATIC", SampleTarget::StaticV4),
+        ("E2E-C-ALICE", SampleTarget::Alice),
+    ] {
+        let want = sample.expected_cc_packets(target, sample::CAPTURE_START, None);
+        assert!(!want.is_empty());
+        assert_exact(&cc_packets(summary, name), &want, name);
+        no_gaps(summary, name);
+    }
+    assert!(records(summary, "E2E-A-SIP").is_empty());
+}
