@@ -80,6 +80,8 @@ impl Decoder<'_, '_> {
                     return Ok(None);
                 }
                 let frame = inner + if erspan[11] & 0x01 != 0 { 20 } else { 12 };
+                // The platform-specific subheader must be there too (offsets stay in the frame).
+                self.read::<0>(frame, "ERSPAN")?;
                 match (erspan[10] >> 2) & 0x1F {
                     0 => Layer::Ethernet(frame),
                     2 => Layer::Ip(frame),
