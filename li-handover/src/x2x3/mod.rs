@@ -82,7 +82,10 @@ use bytes::{BufMut, Bytes};
 use li_core::Xid;
 
 pub use attribute::{Attribute, PduTimestamp};
-pub use cc::{X3_IP_HEADER_LEN, X3IpPacketEncoder, encode_x3_ip_packet, ip_payload_format};
+pub use cc::{
+    ORIGINAL_LENGTH_MAGIC, X3_IP_HEADER_LEN, X3IpPacketEncoder, encode_x3_ip_packet,
+    ip_payload_format,
+};
 pub use error::{Error, Result};
 
 /// The Version we send unless told otherwise: `0x0005`, major version 0 and minor version 5
@@ -327,6 +330,12 @@ impl Pdu {
             Attribute::Timestamp(t) => Some(*t),
             _ => None,
         })
+    }
+
+    /// The original length of an IP packet cut by the capture, from the first "original
+    /// length" Proprietary Attribute ([`ORIGINAL_LENGTH_MAGIC`]); `None` for a whole packet.
+    pub fn original_length(&self) -> Option<u32> {
+        self.attributes.iter().find_map(Attribute::original_length)
     }
 
     fn keepalive_kind(pdu_type: PduType, sequence_number: u32) -> Self {
