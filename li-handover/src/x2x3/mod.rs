@@ -27,6 +27,15 @@
 //! `shared/standards/etsi/103221-2/X2X3-PDU-FORMAT.md`), and the clause numbers are those
 //! these implementations cite.
 //!
+//! # Truncated packets
+//!
+//! An X3 IP packet PDU whose payload is the part captured of a longer packet (cut by the
+//! capture's snapshot length) carries one Proprietary Attribute (type 4) of 8 octets: ASCII
+//! `LIOL` ([`ORIGINAL_LENGTH_MAGIC`]), then the packet's length as its IP header declares it,
+//! a big-endian `u32` ([`X3IpPacketEncoder::encode_truncated`], [`Pdu::original_length`]).
+//! Our mediator delivers such a packet as TS 102 232-3 `iPTruncatedPacket` with that
+//! `originalLength`.
+//!
 //! # Version
 //!
 //! Decoding accepts every Version and keeps it in [`Pdu::version`], so a PDU relays
