@@ -354,6 +354,10 @@ fn check_packet(frame: &[u8], packet: &Packet<'_>, cfg: &DecodeConfig) {
     }
     assert!(packet.encapsulation_depth <= cfg.max_encapsulation_depth);
     assert!(packet.vlan.is_none_or(|vid| vid < 4096));
+    // A truncated packet holds fewer octets than its header declares.
+    if let Some(truncation) = packet.truncated {
+        assert!(u32::try_from(packet.ip.len()).unwrap() < truncation.ip_len());
+    }
 }
 
 fn check_any(frame: &[u8], cfg: &DecodeConfig) {
