@@ -141,9 +141,7 @@ impl Attribute {
         match self {
             Self::ProprietaryAttribute(value) => match value.split_first_chunk::<4>() {
                 Some((magic, len)) if *magic == super::cc::ORIGINAL_LENGTH_MAGIC => {
-                    <[u8; 4]>::try_from(len.as_ref())
-                        .ok()
-                        .map(u32::from_be_bytes)
+                    <[u8; 4]>::try_from(len).ok().map(u32::from_be_bytes)
                 }
                 _ => None,
             },
