@@ -199,6 +199,24 @@ fn encode(dir: &Path) -> std::io::Result<usize> {
         );
         emit(name, vec![(out, meant)])?;
     }
+    // A packet cut by the capture, through the hot-path encoder: iPTruncatedPacket.
+    {
+        let enc = CcEncoder::new(&s, Cin::new(5));
+        let p = packet(96);
+        let mut out = Vec::new();
+        enc.encode_truncated(3, t, PayloadDirection::FromTarget, &p, 1500, &mut out);
+        let mut meant = s.ip_cc_pdu(Cin::new(5), 3, t, PayloadDirection::FromTarget, &p);
+        if let Payload::CcPayloadSequence(items) = &mut meant.payload
+            && let Some(li_asn1::CcContents::IpCc(cc)) =
+                items.first_mut().map(|item| &mut item.cc_contents)
+        {
+            cc.contents = li_asn1::IpCcContents::IpTruncatedPacket {
+                truncated_packet: p,
+                original_length: Some(1500),
+            };
+        }
+        emit("ours-cc-hot-truncated", vec![(out, meant)])?;
+    }
     let mut old = s.clone();
     old.ps_pdu_version = 38;
     old.ip_access_version = 16;

@@ -959,6 +959,9 @@ enum Content<'a> {
     Cc {
         direction: EtsiDirection,
         packet: &'a [u8],
+        /// The packet's original length when the capture cut it (the probe's "original
+        /// length" attribute): delivered as `iPTruncatedPacket`.
+        original_length: Option<u32>,
     },
     Iri(IriPayload),
 }
@@ -1008,6 +1011,7 @@ fn admit<'t, 'p>(
         (true, PayloadFormat::Ipv4Packet | PayloadFormat::Ipv6Packet) => Content::Cc {
             direction: etsi_direction(pdu.payload_direction),
             packet: &pdu.payload,
+            original_length: pdu.original_length(),
         },
         (false, PayloadFormat::Etsi102232) => match IriPayload::from_ber(&pdu.payload) {
             Ok(iri) => Content::Iri(iri),
@@ -1055,14 +1059,24 @@ impl EncoderCache {
             settings
         });
         match &record.content {
-            Content::Cc { direction, packet } => {
+            Content::Cc {
+                direction,
+                packet,
+                original_length,
+            } => {
                 if self.cc.len() >= MAX_CACHED_ENCODERS {
                     self.cc.clear();
                 }
-                self.cc
+                let encoder = self
+                    .cc
                     .entry((liid, record.cin, did))
-                    .or_insert_with(|| CcEncoder::new(settings, record.cin))
-                    .encode(seq, record.time, *direction, packet, out);
+                    .or_insert_with(|| CcEncoder::new(settings, record.cin));
+                match original_length {
+                    None => encoder.encode(seq, record.time, *direction, packet, out),
+                    Some(len) => {
+                        encoder.encode_truncated(seq, record.time, *direction, packet, *len, out);
+                    }
+                }
             }
             Content::Iri(iri) => out.extend_from_slice(
                 &PsPdu {

@@ -244,6 +244,8 @@ struct FrameCounters {
     not_ip: u64,
     malformed: u64,
     matched: u64,
+    truncated: u64,
+    length_mismatch: u64,
 }
 
 #[derive(Debug)]
@@ -480,7 +482,10 @@ impl Probe {
         registry.collector(
             "li_probe_frames_total",
             "Frames captured, by capture interface (file or interface name) and outcome (seen: \
-             every frame; not_ip, malformed, matched: a target's packet).",
+             every frame; not_ip, malformed, matched: a target's packet; truncated: a \
+             target's packet cut by the snapshot length, delivered truncated; length_mismatch: \
+             a target's packet whose IP length disagrees with the frame or an enclosing \
+             length, delivered as the bytes present).",
             MetricKind::Counter,
             &["interface", "outcome"],
             move || {
@@ -492,6 +497,8 @@ impl Probe {
                         ("not_ip", c.not_ip),
                         ("malformed", c.malformed),
                         ("matched", c.matched),
+                        ("truncated", c.truncated),
+                        ("length_mismatch", c.length_mismatch),
                     ] {
                         out.push(sample(&[name, outcome], n as f64));
                     }
@@ -712,11 +719,13 @@ impl State {
         time: Timestamp,
         link: LinkType,
         data: &[u8],
+        original_len: u32,
         inner: &Inner,
     ) {
         let before = self.classifier.stats();
         let mut out = std::mem::take(&mut self.scratch);
-        self.classifier.classify(time, link, data, &mut out);
+        self.classifier
+            .classify_captured(time, link, data, original_len, &mut out);
         let after = self.classifier.stats();
         let counters = match self.interfaces.get_mut(interface) {
             Some(c) => c,
@@ -726,6 +735,8 @@ impl State {
         counters.not_ip += after.not_ip.saturating_sub(before.not_ip);
         counters.malformed += after.malformed.saturating_sub(before.malformed);
         counters.matched += after.matched.saturating_sub(before.matched);
+        counters.truncated += after.truncated.saturating_sub(before.truncated);
+        counters.length_mismatch += after.length_mismatch.saturating_sub(before.length_mismatch);
         if time
             .duration_since(self.last_advance)
             .is_some_and(|d| d >= TICK)
@@ -790,8 +801,18 @@ impl State {
                         };
                         let sequence = dest.take_sequence();
                         let batch = self.batches.entry(*did).or_insert_with(new_batch);
-                        match batch.push_with(|out| {
-                            encoder.encode(out, sequence, timestamp, direction, &cc.payload)
+                        match batch.push_with(|out| match cc.original_len {
+                            None => {
+                                encoder.encode(out, sequence, timestamp, direction, &cc.payload)
+                            }
+                            Some(len) => encoder.encode_truncated(
+                                out,
+                                sequence,
+                                timestamp,
+                                direction,
+                                &cc.payload,
+                                len,
+                            ),
                         }) {
                             Ok(()) => task.x3_pdus += 1,
                             Err(error) => {

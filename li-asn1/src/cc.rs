@@ -72,13 +72,43 @@ impl CcEncoder {
         }
     }
 
-    /// Appends one PS-PDU carrying `packet` to `out`.
+    /// Appends one PS-PDU carrying `packet` to `out`, as `iPPackets`.
     pub fn encode(
         &self,
         sequence_number: u32,
         time: Timestamp,
         direction: PayloadDirection,
         packet: &[u8],
+        out: &mut Vec<u8>,
+    ) {
+        self.encode_contents(sequence_number, time, direction, packet, None, out);
+    }
+
+    /// Appends one PS-PDU carrying `packet`, the part captured of an IP packet of
+    /// `original_length` octets, to `out`, as TS 102 232-3 `iPTruncatedPacket` with its
+    /// `originalLength`; byte-identical to the typed encoder given
+    /// [`crate::IpCcContents::IpTruncatedPacket`].
+    pub fn encode_truncated(
+        &self,
+        sequence_number: u32,
+        time: Timestamp,
+        direction: PayloadDirection,
+        packet: &[u8],
+        original_length: u32,
+        out: &mut Vec<u8>,
+    ) {
+        let original = Some(original_length);
+        self.encode_contents(sequence_number, time, direction, packet, original, out);
+    }
+
+    /// [`Self::encode`] (`original_length` `None`) or [`Self::encode_truncated`].
+    fn encode_contents(
+        &self,
+        sequence_number: u32,
+        time: Timestamp,
+        direction: PayloadDirection,
+        packet: &[u8],
+        original_length: Option<u32>,
         out: &mut Vec<u8>,
     ) {
         // Per-record variable fields.
@@ -104,7 +134,15 @@ impl CcEncoder {
             + self.header_mid.len()
             + if usec.is_some() { 2 + usec_content } else { 0 };
         let l_packet = packet.len();
-        let l_contents = tlv(l_packet); // [1] iPCCContents holds [0] iPPackets
+        // [1] iPCCContents holds [0] iPPackets, or [1] iPTruncatedPacket holding [0]
+        // truncatedPacket and [1] originalLength.
+        let original = original_length.map(|len| (u64::from(len), uint_len(u64::from(len))));
+        let l_truncated = tlv(l_packet) + original.map_or(0, |(_, l)| 2 + l);
+        let l_contents = if original.is_some() {
+            tlv(l_truncated)
+        } else {
+            tlv(l_packet)
+        };
         let l_ipcc = self.obj_id.len() + tlv(l_contents);
         let l_cc_contents = tlv(l_ipcc); // [2] cCContents holds [2] iPCC
         let (dir_octets, dir_len) = int_octets(direction.value());
@@ -141,19 +179,28 @@ impl CcEncoder {
         head(out, 0xa2, l_ipcc);
         out.extend_from_slice(&self.obj_id);
         head(out, 0xa1, l_contents);
-        head(out, 0x80, l_packet);
-        out.extend_from_slice(packet);
+        if let Some((len, l_len)) = original {
+            head(out, 0xa1, l_truncated);
+            head(out, 0x80, l_packet);
+            out.extend_from_slice(packet);
+            uint(out, 0x81, len, l_len);
+        } else {
+            head(out, 0x80, l_packet);
+            out.extend_from_slice(packet);
+        }
     }
 }
 
 impl CcEncoder {
-    /// Appends the PS-PDU of a neutral CC record.
+    /// Appends the PS-PDU of a neutral CC record: `iPTruncatedPacket` when its
+    /// [`CcRecord::original_len`] is set, else `iPPackets`.
     pub fn encode_record(&self, sequence_number: u32, record: &CcRecord, out: &mut Vec<u8>) {
-        self.encode(
+        self.encode_contents(
             sequence_number,
             record.timestamp,
             record.direction.into(),
             &record.payload,
+            record.original_len,
             out,
         );
     }
@@ -215,6 +262,66 @@ mod tests {
             uint(&mut out, 0x84, v, uint_len(v));
             assert_eq!(out, w.as_slice(), "{v}");
         }
+    }
+
+    #[test]
+    fn truncated_identical_to_the_typed_encoder_and_decodes() {
+        let s = HeaderSettings::new(
+            Liid::new(b"LIID-0001").unwrap(),
+            OperatorId::new(b"OPERATOR").unwrap(),
+        );
+        let t = Timestamp::from_secs_micros(1_704_164_645, 678_000).unwrap();
+        let enc = CcEncoder::new(&s, Cin::new(42));
+        for (len, original) in [
+            (0usize, 0u32),
+            (20, 127),
+            (96, 128),
+            (200, 1500),
+            (128, u32::MAX),
+        ] {
+            let packet: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut out = Vec::new();
+            enc.encode_truncated(
+                9,
+                t,
+                PayloadDirection::FromTarget,
+                &packet,
+                original,
+                &mut out,
+            );
+            let mut typed = s.ip_cc_pdu(Cin::new(42), 9, t, PayloadDirection::FromTarget, &packet);
+            if let crate::Payload::CcPayloadSequence(items) = &mut typed.payload
+                && let Some(crate::CcContents::IpCc(cc)) =
+                    items.first_mut().map(|item| &mut item.cc_contents)
+            {
+                cc.contents = crate::IpCcContents::IpTruncatedPacket {
+                    truncated_packet: packet.clone(),
+                    original_length: Some(i64::from(original)),
+                };
+            }
+            assert_eq!(out, typed.encode(), "len {len} original {original}");
+            assert_eq!(crate::PsPdu::decode(&out).unwrap(), typed);
+        }
+        // A record with original_len takes the truncated form, one without the plain one.
+        let mut record = CcRecord {
+            xid: li_core::Xid::from_bytes([1; 16]),
+            cin: Cin::new(42),
+            timestamp: t,
+            direction: li_core::PayloadDirection::ToTarget,
+            payload: vec![0x45, 0, 5, 220, 0, 0].into(),
+            original_len: Some(1500),
+        };
+        let (mut truncated, mut plain) = (Vec::new(), Vec::new());
+        enc.encode_record(1, &record, &mut truncated);
+        let direction = PayloadDirection::ToTarget;
+        let mut expected = Vec::new();
+        enc.encode_truncated(1, t, direction, &record.payload, 1500, &mut expected);
+        assert_eq!(truncated, expected);
+        record.original_len = None;
+        enc.encode_record(1, &record, &mut plain);
+        expected.clear();
+        enc.encode(1, t, direction, &record.payload, &mut expected);
+        assert_eq!(plain, expected);
     }
 
     #[test]

@@ -49,6 +49,7 @@
 //!     timestamp: seen,
 //!     direction: PayloadDirection::FromTarget,
 //!     payload: Bytes::from_static(&[0x45, 0x00, 0x00, 0x14]),
+//!     original_len: None,
 //! };
 //! assert_eq!(record.timestamp.to_generalized_time(), "20240102030405.678000Z");
 //!

@@ -39,6 +39,10 @@ pub struct CcRecord {
     pub direction: PayloadDirection,
     /// The IP packet, from the first octet of its IP header.
     pub payload: Bytes,
+    /// `Some` when the capture kept only part of the packet (cut by its snapshot length):
+    /// the packet's length as its IP header declares it, and `payload` is the bytes
+    /// captured. Delivered as TS 102 232-3 `iPTruncatedPacket` with this `originalLength`.
+    pub original_len: Option<u32>,
 }
 
 /// Intercept related information: one event of a communication session (TS 102 232-1
@@ -384,6 +388,7 @@ mod tests {
             timestamp: t,
             direction: PayloadDirection::FromTarget,
             payload: Bytes::from_static(&[0x45, 0, 0, 20]),
+            original_len: None,
         }
         .into();
         assert_eq!(

@@ -18,7 +18,10 @@
 //! one). IRI lines add `iri_type` (`"iRI-Begin"` ...), `access_event` (`"accessAccept"` ...)
 //! and `username` (lossy UTF-8) of an IPIRI, `null` for other IRI contents; CC lines add
 //! `direction` (`"fromTarget"` ...) and `packet_len` (the original IP packet length, `null`
-//! for contents other than IPCC). Keys are in alphabetical order. Repeats are recorded too,
+//! for contents other than IPCC); a CC line of an `iPTruncatedPacket` (a packet the capture
+//! cut; its pcap record has fewer captured octets than original ones) adds `truncated`
+//! (`true`) and `captured_len` (the octets delivered), `packet_len` being its
+//! `originalLength`. Keys are in alphabetical order. Repeats are recorded too,
 //! so nothing is lost when a mediator restarts its numbering; the `repeat` flag lets the
 //! reader de-duplicate.
 //!
@@ -1349,6 +1352,7 @@ impl Record {
         let direction = item.payload_direction.map_or(Value::Null, |d| {
             d.asn1_name().map_or_else(|| json!(d.value()), |n| json!(n))
         });
+        let mut truncated = false;
         let packet = match item.cc_contents {
             CcContents::IpCc(ip) => match ip.contents {
                 IpCcContents::IpPackets(data) => Some(Packet {
@@ -1358,23 +1362,31 @@ impl Record {
                 IpCcContents::IpTruncatedPacket {
                     truncated_packet,
                     original_length,
-                } => Some(Packet {
-                    original_len: original_length
-                        .and_then(|l| usize::try_from(l).ok())
-                        .unwrap_or(truncated_packet.len()),
-                    data: truncated_packet,
-                }),
+                } => {
+                    truncated = true;
+                    Some(Packet {
+                        original_len: original_length
+                            .and_then(|l| usize::try_from(l).ok())
+                            .unwrap_or(truncated_packet.len()),
+                        data: truncated_packet,
+                    })
+                }
                 _ => None,
             },
             _ => None,
         };
+        let mut fields = vec![
+            ("direction", direction),
+            ("packet_len", json!(packet.as_ref().map(|p| p.original_len))),
+        ];
+        if truncated {
+            fields.push(("truncated", json!(true)));
+            fields.push(("captured_len", json!(packet.as_ref().map(|p| p.data.len()))));
+        }
         Self {
             kind: Kind::Cc,
             time,
-            fields: vec![
-                ("direction", direction),
-                ("packet_len", json!(packet.as_ref().map(|p| p.original_len))),
-            ],
+            fields,
             packet,
         }
     }

@@ -61,6 +61,11 @@ pub struct ReplayReport {
     pub malformed: u64,
     /// Frames with a target's packet.
     pub matched: u64,
+    /// Target's packets cut by the capture's snapshot length, delivered truncated.
+    pub truncated: u64,
+    /// Target's packets whose IP length disagrees with the frame or an enclosing length,
+    /// delivered as the bytes present.
+    pub length_mismatch: u64,
     /// CC records produced during the replay.
     pub cc_records: u64,
     /// IRI records produced during the replay (including X1-triggered ones meanwhile).
@@ -190,7 +195,14 @@ impl Probe {
                     state = self.lock();
                 }
                 state.replay_clock(stamped);
-                state.classify_frame(&label, stamped, frame.link, frame.data, &self.inner);
+                state.classify_frame(
+                    &label,
+                    stamped,
+                    frame.link,
+                    frame.data,
+                    frame.original_len,
+                    &self.inner,
+                );
                 report.frames += 1;
                 report.first_timestamp.get_or_insert(stamped);
                 report.last_timestamp = Some(stamped);
@@ -227,6 +239,12 @@ impl Probe {
             .malformed
             .saturating_sub(classifier_before.malformed);
         report.matched = classifier.matched.saturating_sub(classifier_before.matched);
+        report.truncated = classifier
+            .truncated
+            .saturating_sub(classifier_before.truncated);
+        report.length_mismatch = classifier
+            .length_mismatch
+            .saturating_sub(classifier_before.length_mismatch);
         report.cc_records = classifier
             .cc_records
             .saturating_sub(classifier_before.cc_records);
@@ -303,6 +321,7 @@ impl Probe {
                             frame.timestamp,
                             frame.link,
                             frame.data,
+                            frame.original_len,
                             &self.inner,
                         );
                         report.frames += 1;

@@ -1238,3 +1238,198 @@ async fn window_edges_are_decided_by_packet_time_despite_x1_latency() {
     m.shutdown().await;
     let _ = h.stop.send(true);
 }
+
+/// An Ethernet/IPv4/UDP frame from `src` to 198.51.100.1 with `payload_len` octets of payload
+/// (IPv4 total length 28 + `payload_len`), by hand from RFC 791/768.
+fn eth_udp(src: [u8; 4], payload_len: usize) -> Vec<u8> {
+    let total = u16::try_from(28 + payload_len).unwrap();
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    f.extend_from_slice(&[0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 17, 0, 0]);
+    f[16..18].copy_from_slice(&total.to_be_bytes());
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&[198, 51, 100, 1]);
+    f.extend_from_slice(&[0x30, 0x39, 0x00, 0x35]);
+    f.extend_from_slice(&(total - 20).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend((0..payload_len).map(|i| i as u8));
+    f
+}
+
+/// Waits until every destination's spool of `m` is empty (everything acknowledged).
+async fn spools_drained(m: &Mediator) {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let pending: u64 = m.destinations().await.iter().map(|d| d.2.0).sum();
+            if pending == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("spools not drained");
+}
+
+/// Issue 11: a target's packet cut by the capture's snapshot length reaches the agency as
+/// TS 102 232-3 `iPTruncatedPacket` with its original length (the probe's X3 "original
+/// length" attribute, the mediator's encoding, the agency's records.jsonl and pcap); a
+/// target's packet whose PPPoE length is shorter than its IPv4 total length arrives as the
+/// bytes present, counted; a non-target's cut packet is not delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_target_packet_reaches_the_agency_as_ip_truncated_packet() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Timestamp::from_secs_micros(1_700_000_000, 0).unwrap();
+    let at = |n: u64| start.checked_add(Duration::from_millis(n)).unwrap();
+    let (target, other) = ([192, 0, 2, 7], [192, 0, 2, 8]);
+    let mut writer = PcapWriter::new(Vec::new(), li_capture::LinkType::Ethernet, false).unwrap();
+    // 1: the target's 1042-octet frame cut at 96 octets (IPv4 total length 1028).
+    let cut = eth_udp(target, 1000);
+    writer
+        .write_frame_with_original_len(at(0), &cut[..96], 1042)
+        .unwrap();
+    // 2: a non-target's frame cut the same way.
+    let not_target = eth_udp(other, 1000);
+    writer
+        .write_frame_with_original_len(at(1), &not_target[..96], 1042)
+        .unwrap();
+    // 3: the target's whole packet.
+    let whole = eth_udp(target, 10);
+    writer.write_frame(at(2), &whole).unwrap();
+    // 4: the target's packet in PPPoE whose length is 6 octets short of the IPv4 packet.
+    let ip = eth_udp(target, 40)[14..].to_vec();
+    let pppoe_len = u16::try_from(ip.len() + 2 - 6).unwrap();
+    let mut pppoe = vec![
+        2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0x64, 0x11, 0, 0, 1,
+    ];
+    pppoe.extend_from_slice(&pppoe_len.to_be_bytes());
+    pppoe.extend_from_slice(&[0x00, 0x21]);
+    pppoe.extend_from_slice(&ip);
+    writer.write_frame(at(3), &pppoe).unwrap();
+    let path = dir.path().join("snaplen.pcap");
+    std::fs::write(&path, writer.into_inner()).unwrap();
+
+    let mut h = harness().await;
+    let registry = Registry::new();
+    h.probe.register_metrics(&registry).unwrap();
+    let d = did(1);
+    let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
+    assert!(ok(&h.x1(create).await));
+    let x = xid(1);
+    let activate = task(x, "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
+    assert!(ok(&h.x1(RequestBody::ActivateTask(activate)).await));
+    let report = h
+        .probe
+        .replay_file(&path, ReplayOptions::default())
+        .await
+        .unwrap();
+    assert_eq!((report.frames, report.malformed, report.matched), (4, 0, 3));
+    assert_eq!((report.truncated, report.length_mismatch), (1, 1));
+    assert!(ok(&h.x1(RequestBody::DeactivateTask(x)).await));
+    assert!(h.probe.drain(WAIT).await.complete);
+    let pdus = h
+        .collect(|p| p.iter().filter(|p| p.pdu_type == PduType::X3).count() >= 3)
+        .await;
+
+    // X3: the cut packet with the original length attribute, the others without.
+    let x3: Vec<&Pdu> = pdus.iter().filter(|p| p.pdu_type == PduType::X3).collect();
+    assert_eq!(x3.len(), 3);
+    assert!(x3.iter().all(|p| p.xid == x));
+    assert_eq!(&x3[0].payload[..], &cut[14..96]);
+    assert_eq!(x3[0].original_length(), Some(1028));
+    assert_eq!(
+        (&x3[1].payload[..], x3[1].original_length()),
+        (&whole[14..], None)
+    );
+    assert_eq!(
+        (&x3[2].payload[..], x3[2].original_length()),
+        (&ip[..ip.len() - 6], None)
+    );
+    let text = registry.render();
+    for (outcome, n) in [("truncated", 1), ("length_mismatch", 1), ("matched", 3)] {
+        let line = format!(
+            "li_probe_frames_total{{interface=\"snaplen.pcap\",outcome=\"{outcome}\"}} {n}"
+        );
+        assert!(text.contains(&line), "{line} in {text}");
+    }
+    let _ = h.stop.send(true);
+
+    // A real mediator and a real agency receiver on loopback.
+    let receiver = li_handover::lemf::Receiver::new(li_handover::lemf::ReceiverConfig::new(
+        dir.path().join("lemf"),
+    ))
+    .unwrap();
+    let mut spool = SpoolConfig::new(dir.path().join("spool"));
+    spool.fsync = li_handover::spool::FsyncPolicy::Never;
+    let m = Mediator::new(
+        MediatorSettings {
+            operator_id: OperatorId::new(b"OP").unwrap(),
+            network_element_id: None,
+            spool_dir: dir.path().join("spool"),
+            spool,
+            tls: None,
+            keepalive_interval: Duration::from_millis(100),
+            keepalive_timeout: Duration::from_secs(2),
+            backoff: (Duration::from_millis(20), Duration::from_millis(200)),
+            keepalive_liid: Liid::new(b"KA").unwrap(),
+        },
+        None,
+    );
+    let mut dids = Vec::new();
+    for (n, interface) in [(20, Interface::Hi2), (21, Interface::Hi3)] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let r = receiver.clone();
+        tokio::spawn(async move {
+            let _ = r.serve(listener, None, interface).await;
+        });
+        m.create_destination(HiDestination {
+            id: did(n),
+            name: format!("LEA {}", interface.as_str()),
+            interface,
+            addr,
+            transport: crate::mediator::HiTransport::Configured,
+        })
+        .await
+        .unwrap();
+        dids.push(did(n));
+    }
+    let liid = Liid::new(b"LIID-TRUNC").unwrap();
+    m.activate_task(MediationTask {
+        xid: x,
+        liid,
+        scope: li_core::InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        destinations: dids,
+    })
+    .await
+    .unwrap();
+    for p in &pdus {
+        assert_eq!(m.on_pdu(p).await, Outcome::Delivered(1), "{p:?}");
+    }
+    spools_drained(&m).await;
+    m.shutdown().await;
+
+    let summary = receiver.summary();
+    let records = std::fs::read_to_string(&summary.records_path).unwrap();
+    let cc: Vec<serde_json::Value> = records
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["kind"] == "cc")
+        .collect();
+    assert_eq!(cc.len(), 3, "{records}");
+    assert_eq!(cc[0]["truncated"], true);
+    assert_eq!(
+        (cc[0]["packet_len"].as_u64(), cc[0]["captured_len"].as_u64()),
+        (Some(1028), Some(82))
+    );
+    for line in &cc[1..] {
+        assert!(line.get("truncated").is_none(), "{line}");
+    }
+    assert_eq!(cc[1]["packet_len"].as_u64(), Some(whole.len() as u64 - 14));
+    assert_eq!(cc[2]["packet_len"].as_u64(), Some(ip.len() as u64 - 6));
+    // The agency's pcap: the cut packet's record has 82 octets captured of 1028.
+    let pcap = std::fs::read(summary.liids[&liid].pcap_path.as_ref().unwrap()).unwrap();
+    let u32_at = |at: usize| u32::from_le_bytes(pcap[at..at + 4].try_into().unwrap());
+    assert_eq!((u32_at(24 + 8), u32_at(24 + 12)), (82, 1028));
+    assert_eq!(&pcap[24 + 16..24 + 16 + 82], &cut[14..96]);
+}

@@ -82,6 +82,7 @@ proptest! {
         ],
         ps_version in 1u16..200,
         ip_version in 1u16..200,
+        original in proptest::option::of(any::<u32>()),
     ) {
         let mut s = HeaderSettings::new(Liid::new(&liid).unwrap(), OperatorId::new(&op).unwrap());
         s.timestamp_form = form;
@@ -90,8 +91,24 @@ proptest! {
         s.authorization_country_code = Some("FR".parse().unwrap());
         let dir = li_asn1::PayloadDirection::FromTarget;
         let mut out = Vec::new();
-        CcEncoder::new(&s, Cin::new(cin)).encode(seq, time, dir, &packet, &mut out);
-        let typed = s.ip_cc_pdu(Cin::new(cin), seq, time, dir, &packet);
+        let encoder = CcEncoder::new(&s, Cin::new(cin));
+        let mut typed = s.ip_cc_pdu(Cin::new(cin), seq, time, dir, &packet);
+        match original {
+            None => encoder.encode(seq, time, dir, &packet, &mut out),
+            Some(len) => {
+                // iPTruncatedPacket { truncatedPacket, originalLength }
+                encoder.encode_truncated(seq, time, dir, &packet, len, &mut out);
+                if let li_asn1::Payload::CcPayloadSequence(items) = &mut typed.payload
+                    && let Some(li_asn1::CcContents::IpCc(cc)) =
+                        items.first_mut().map(|item| &mut item.cc_contents)
+                {
+                    cc.contents = li_asn1::IpCcContents::IpTruncatedPacket {
+                        truncated_packet: packet.clone(),
+                        original_length: Some(i64::from(len)),
+                    };
+                }
+            }
+        }
         prop_assert_eq!(&out, &typed.encode());
         prop_assert_eq!(PsPdu::decode(&out).unwrap(), typed);
     }

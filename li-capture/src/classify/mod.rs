@@ -43,7 +43,7 @@ use li_core::{
 use crate::LinkType;
 use crate::aaa::dhcp::{BootpOp, DhcpMessage, DhcpMessageType, parse_dhcpv4};
 use crate::aaa::radius::{AccountingRequest, AcctStatusType, parse_accounting};
-use crate::decode::{DecodeConfig, Packet, Transport, decode};
+use crate::decode::{DecodeConfig, Packet, Transport, Truncation, decode};
 use table::{AddrMap, Prefilter16, StaticTable};
 
 /// What the classifier looks at besides targets.
@@ -108,6 +108,12 @@ pub struct ClassifierStats {
     pub dhcp_errors: u64,
     /// Access sessions currently known.
     pub sessions: u64,
+    /// Matched packets cut by the capture's snapshot length, delivered as truncated
+    /// ([`CcRecord::original_len`] set).
+    pub truncated: u64,
+    /// Matched packets whose IP length disagrees with the frame or an enclosing length
+    /// (PPPoE, tunnel), delivered as the bytes present.
+    pub length_mismatch: u64,
 }
 
 /// Where a task stands with respect to its validity window.
@@ -345,7 +351,8 @@ impl Classifier {
         self.next_transition = self.compute_next_transition();
     }
 
-    /// Classifies one captured frame seen at `time`, appending the records it yields.
+    /// Classifies one captured frame seen at `time`, appending the records it yields; the
+    /// frame is taken as captured whole ([`Self::classify_captured`] with its own length).
     pub fn classify(
         &mut self,
         time: Timestamp,
@@ -353,19 +360,55 @@ impl Classifier {
         frame: &[u8],
         out: &mut Vec<InterceptRecord>,
     ) {
+        let whole = u32::try_from(frame.len()).unwrap_or(u32::MAX);
+        self.classify_captured(time, link, frame, whole, out);
+    }
+
+    /// Classifies one captured frame seen at `time` that was `original_len` octets on the
+    /// wire, appending the records it yields.
+    ///
+    /// A packet whose IP length reaches past the frame ([`Truncation::Frame`]) of a frame
+    /// captured shorter than it was is delivered truncated: [`CcRecord::original_len`] is its
+    /// declared IP length (counted in [`ClassifierStats::truncated`]). Any other
+    /// [`Truncation`] (IP length past a frame captured whole, or past a PPPoE or tunnel
+    /// length) is delivered as the bytes present and counted in
+    /// [`ClassifierStats::length_mismatch`].
+    pub fn classify_captured(
+        &mut self,
+        time: Timestamp,
+        link: LinkType,
+        frame: &[u8],
+        original_len: u32,
+        out: &mut Vec<InterceptRecord>,
+    ) {
         self.stats.frames += 1;
         match decode(link, frame, &self.config.decode) {
-            Ok(Some(packet)) => self.classify_packet(time, &packet, out),
+            Ok(Some(packet)) => {
+                let cut = u32::try_from(frame.len()).is_ok_and(|len| len < original_len);
+                self.classify_decoded(time, &packet, cut, out);
+            }
             Ok(None) => self.stats.not_ip += 1,
             Err(_) => self.stats.malformed += 1,
         }
     }
 
-    /// Classifies an already decoded packet.
+    /// Classifies an already decoded packet, of a frame captured whole: a
+    /// [`Packet::truncated`] packet is delivered as the bytes present, a length mismatch.
     pub fn classify_packet(
         &mut self,
         time: Timestamp,
         packet: &Packet<'_>,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        self.classify_decoded(time, packet, false, out);
+    }
+
+    /// Classifies a decoded packet; `cut`: its frame was captured shorter than it was.
+    fn classify_decoded(
+        &mut self,
+        time: Timestamp,
+        packet: &Packet<'_>,
+        cut: bool,
         out: &mut Vec<InterceptRecord>,
     ) {
         if self.next_transition.is_some_and(|t| t <= time) {
@@ -396,11 +439,16 @@ impl Classifier {
             return;
         }
         let before = out.len();
+        let original_len = match packet.truncated {
+            Some(Truncation::Frame { ip_len }) if cut => Some(ip_len),
+            _ => None,
+        };
         let mut cc = CcSink {
             tasks: &self.tasks,
             stats: &mut self.stats,
             time,
             ip: packet.ip,
+            original_len,
             payload: None,
             first: before,
             out,
@@ -418,11 +466,21 @@ impl Classifier {
         if let Some(o) = outer {
             cc.ip = o.ip;
             cc.payload = None;
+            // A cut frame cuts the outer packet too: its own declared length, if longer.
+            cc.original_len = cut
+                .then(|| declared_ip_len(o.ip))
+                .flatten()
+                .filter(|&declared| usize::try_from(declared).is_ok_and(|d| d > o.ip.len()));
             targets.deliver(&mut cc, o.src, PayloadDirection::FromTarget);
             targets.deliver(&mut cc, o.dst, PayloadDirection::ToTarget);
         }
         if out.len() > before {
             self.stats.matched += 1;
+            if original_len.is_some() {
+                self.stats.truncated += 1;
+            } else if packet.truncated.is_some() {
+                self.stats.length_mismatch += 1;
+            }
         }
     }
 
@@ -1149,12 +1207,24 @@ impl Targets<'_> {
     }
 }
 
+/// The length an IP header declares: the IPv4 total length, or 40 plus the IPv6 payload
+/// length; `None` when the header is too short to say.
+fn declared_ip_len(ip: &[u8]) -> Option<u32> {
+    match ip.first()? >> 4 {
+        4 => Some(u32::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]))),
+        6 => Some(40 + u32::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]))),
+        _ => None,
+    }
+}
+
 /// Emits the CC records of one packet.
 struct CcSink<'a, 'p> {
     tasks: &'a HashMap<Xid, TaskEntry>,
     stats: &'a mut ClassifierStats,
     time: Timestamp,
     ip: &'p [u8],
+    /// The declared IP length of a packet cut by the capture.
+    original_len: Option<u32>,
     /// The packet, copied once on the first record and shared by the others.
     payload: Option<Bytes>,
     /// Index in `out` of this packet's first record.
@@ -1193,6 +1263,7 @@ impl CcSink<'_, '_> {
             timestamp: self.time,
             direction,
             payload: bytes,
+            original_len: self.original_len,
         }));
         self.stats.cc_records += 1;
     }

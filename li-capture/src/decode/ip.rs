@@ -35,10 +35,12 @@ impl<'a> Decoder<'a, '_> {
     /// An IPv4 header (RFC 791 §3.1).
     ///
     /// The IHL must be at least 5 and the options it covers are skipped unread. The total
-    /// length bounds the packet (trimming Ethernet padding); one past the captured bytes is
-    /// [`DecodeError::Truncated`]. A total length of 0 is taken as "the rest of the frame", as
-    /// Wireshark does for segmentation offload seen on a sending host. MF or a non-zero
-    /// fragment offset makes a [`Fragment`]. The header checksum is not verified.
+    /// length bounds the packet (trimming Ethernet padding); one past the bytes available
+    /// gives the bytes present, marked with a [`super::Truncation`] (the 20-octet header with
+    /// the addresses must be there; options cut off leave the transport unread). A total
+    /// length of 0 is taken as "the rest of the frame", as Wireshark does for segmentation
+    /// offload seen on a sending host. MF or a non-zero fragment offset makes a [`Fragment`].
+    /// The header checksum is not verified.
     #[inline(always)]
     pub(super) fn ipv4(&mut self, offset: usize) -> Result<Step<'a>> {
         const LAYER: &str = "IPv4";
@@ -57,16 +59,23 @@ impl<'a> Decoder<'a, '_> {
         }
         let available = self.data.len().saturating_sub(offset);
         let total = usize::from(be16(header[2], header[3]));
-        let len = if total == 0 { available } else { total };
-        if len > available || (total == 0 && len < header_len) {
-            return Err(DecodeError::Truncated {
-                layer: LAYER,
-                offset,
-            });
-        }
-        if len < header_len {
+        self.truncated = None;
+        let len = if total == 0 {
+            if available < header_len {
+                return Err(DecodeError::Truncated {
+                    layer: LAYER,
+                    offset,
+                });
+            }
+            available
+        } else if total < header_len {
             return Err(malformed("total length below the header length"));
-        }
+        } else if total > available {
+            self.truncated = Some(self.truncation(total));
+            available
+        } else {
+            total
+        };
         self.limit(offset + len, LAYER, offset)?;
         let frag = be16(header[6], header[7]);
         let more = frag & 0x2000 != 0;
@@ -88,8 +97,10 @@ impl<'a> Decoder<'a, '_> {
 
     /// An IPv6 header (RFC 8200 §3) and its extension headers (§4).
     ///
-    /// The payload length bounds the packet; past the captured bytes is
-    /// [`DecodeError::Truncated`]. A payload length of 0 (jumbogram, RFC 2675, or offload on a
+    /// The payload length bounds the packet; past the bytes available it gives the bytes
+    /// present, marked with a [`super::Truncation`] (the 40-octet header must be there; the
+    /// extension header walk stops at the first header cut off, leaving the transport
+    /// unread). A payload length of 0 (jumbogram, RFC 2675, or offload on a
     /// sending host) is taken as "the rest of the frame" unless Next Header is 59.
     ///
     /// Walked, each within the packet: Hop-by-Hop Options (0), Routing (43) and Destination
@@ -113,13 +124,12 @@ impl<'a> Decoder<'a, '_> {
             });
         }
         let available = self.data.len().saturating_sub(offset + 40);
+        self.truncated = None;
         let len = match usize::from(be16(header[4], header[5])) {
             0 if next != 59 => available,
             len if len > available => {
-                return Err(DecodeError::Truncated {
-                    layer: LAYER,
-                    offset,
-                });
+                self.truncated = Some(self.truncation(40 + len));
+                available
             }
             len => len,
         };
@@ -139,10 +149,23 @@ impl<'a> Decoder<'a, '_> {
                 44 => "IPv6 fragment header",
                 _ => break,
             };
-            let &[following, length] = self.read::<2>(at, layer)?;
+            // In a truncated packet, a header cut off ends the walk: `next` is then the
+            // protocol, the transport is unread.
+            let Ok(&[following, length]) = self.read::<2>(at, layer) else {
+                if self.truncated.is_some() {
+                    break;
+                }
+                return Err(DecodeError::Truncated { layer, offset: at });
+            };
             let header_len = match next {
                 44 => {
-                    let &[_, _, offset_0, offset_1, i0, i1, i2, i3] = self.read::<8>(at, layer)?;
+                    let Ok(&[_, _, offset_0, offset_1, i0, i1, i2, i3]) = self.read::<8>(at, layer)
+                    else {
+                        if self.truncated.is_some() {
+                            break;
+                        }
+                        return Err(DecodeError::Truncated { layer, offset: at });
+                    };
                     let field = be16(offset_0, offset_1);
                     let frag = Fragment {
                         id: u32::from_be_bytes([i0, i1, i2, i3]),
@@ -161,6 +184,9 @@ impl<'a> Decoder<'a, '_> {
                 _ => (usize::from(length) + 1) * 8,
             };
             if self.data.len() < at + header_len {
+                if self.truncated.is_some() {
+                    break;
+                }
                 return Err(DecodeError::Truncated { layer, offset: at });
             }
             next = following;
@@ -184,7 +210,7 @@ mod tests {
 
     use crate::LinkType;
     use crate::decode::testutil::*;
-    use crate::decode::{DecodeConfig, DecodeError, Fragment, Transport, decode};
+    use crate::decode::{DecodeConfig, DecodeError, Fragment, Transport, Truncation, decode};
 
     fn decode_ok(link: LinkType, frame: &[u8]) -> crate::decode::Packet<'_> {
         decode(link, frame, &DecodeConfig::default())
@@ -283,13 +309,15 @@ mod tests {
             decode(LinkType::RawIp, &short_total, &cfg),
             Err(DecodeError::Malformed { layer: "IPv4", .. })
         ));
+        // A total length one past the frame: the bytes present, marked.
         let mut long_total = good.clone();
         long_total[3] += 1;
+        let p = decode_ok(LinkType::RawIp, &long_total);
+        assert_eq!(p.ip, &long_total[..]);
         assert_eq!(
-            decode(LinkType::RawIp, &long_total, &cfg),
-            Err(DecodeError::Truncated {
-                layer: "IPv4",
-                offset: 0
+            p.truncated,
+            Some(Truncation::Frame {
+                ip_len: u32::try_from(good.len() + 1).unwrap()
             })
         );
         // IHL beyond the total length (and the frame)
@@ -506,11 +534,12 @@ mod tests {
         let good = ipv6_tcp(b"abc");
         let mut long = good.clone();
         long[5] += 1;
+        let p = decode(LinkType::Ipv6, &long, &cfg).unwrap().unwrap();
+        assert_eq!(p.ip, &long[..]);
         assert_eq!(
-            decode(LinkType::Ipv6, &long, &cfg),
-            Err(DecodeError::Truncated {
-                layer: "IPv6",
-                offset: 0
+            p.truncated,
+            Some(Truncation::Frame {
+                ip_len: u32::try_from(good.len() + 1).unwrap()
             })
         );
         // Payload length 0 with a TCP header: the rest of the frame (offload).

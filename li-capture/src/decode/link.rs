@@ -117,7 +117,7 @@ impl Decoder<'_, '_> {
     /// A PPPoE session header (RFC 2516 §4: version and type 0x11, code 0, session id,
     /// length) and the PPP protocol field (RFC 1661 §2): 0x0021 IPv4 (RFC 1332), 0x0057 IPv6
     /// (RFC 5072); other protocols (LCP, IPCP, ...) are `Ok(None)`. The PPPoE length bounds
-    /// the payload.
+    /// the payload, as far as the frame goes.
     fn pppoe_session<'a>(&mut self, offset: usize) -> Result<Step<'a>> {
         const LAYER: &str = "PPPoE";
         let header = self.read::<8>(offset, LAYER)?;
@@ -136,7 +136,10 @@ impl Decoder<'_, '_> {
                 reason: "length shorter than the PPP protocol field",
             });
         }
-        self.limit(offset + 6 + length, LAYER, offset)?;
+        // A length past the frame (cut by the snapshot length) leaves the frame's end: the
+        // IP packet inside is then marked truncated, not lost.
+        let end = (offset + 6 + length).min(self.data.len());
+        self.limit(end, LAYER, offset)?;
         Ok(match be16(header[6], header[7]) {
             0x0021 => Step::Next(Layer::Ipv4(offset + 8)),
             0x0057 => Step::Next(Layer::Ipv6(offset + 8)),
@@ -197,7 +200,7 @@ mod tests {
 
     use crate::LinkType;
     use crate::decode::testutil::*;
-    use crate::decode::{DecodeConfig, DecodeError, Transport, decode};
+    use crate::decode::{DecodeConfig, DecodeError, Transport, Truncation, decode};
 
     #[test]
     fn bsd_loopback_in_either_byte_order() {
@@ -472,15 +475,16 @@ mod tests {
         // LCP
         let frame = eth(0x8864, &pppoe(0xC021, &[1, 1, 0, 4]));
         assert_eq!(decode(LinkType::Ethernet, &frame, &cfg), Ok(None));
-        // PPPoE length shorter than the IP packet: IP runs out of bytes.
+        // PPPoE length shorter than the IP packet: the bytes within the PPPoE length, marked.
         let mut short = pppoe(0x0021, &ip);
         short[5] -= 1;
         let frame = eth(0x8864, &short);
+        let p = decode(LinkType::Ethernet, &frame, &cfg).unwrap().unwrap();
+        assert_eq!(p.ip, &ip[..ip.len() - 1]);
         assert_eq!(
-            decode(LinkType::Ethernet, &frame, &cfg),
-            Err(DecodeError::Truncated {
-                layer: "IPv4",
-                offset: 22
+            p.truncated,
+            Some(Truncation::Enclosing {
+                ip_len: u32::try_from(ip.len()).unwrap()
             })
         );
     }

@@ -21,7 +21,11 @@
 //! [`Packet::outer`], so a warrant on a tunnel endpoint matches too.
 //!
 //! Every length read from the wire is checked against the bytes available to its layer
-//! before use. A layer that runs out of bytes gives [`DecodeError::Truncated`]; a field
+//! before use. A layer that runs out of bytes gives [`DecodeError::Truncated`], except the
+//! innermost IP packet: once its header up to the addresses is there (20 octets of IPv4, 40
+//! of IPv6), a total or payload length reaching past the bytes available is delivered as the
+//! bytes present, marked with a [`Truncation`] (a target's packet cut by the snapshot length,
+//! or whose PPPoE, tunnel or UDP length is shorter than its IP length, is not lost); a field
 //! that contradicts the standard or an enclosing length gives [`DecodeError::Malformed`];
 //! a frame that simply does not carry IP (ARP, LLDP, STP, IEEE 802.3 length frames, ...)
 //! gives `Ok(None)`. Checksums are not verified: capture on a sending host sees them
@@ -106,9 +110,10 @@ impl Default for DecodeConfig {
 /// IEEE 802.3 length frames, an unknown EtherType or MPLS payload): these are to be counted,
 /// not reported as errors. The returned [`Packet`] borrows from `frame`.
 ///
-/// A capture cut short by its snapshot length is [`DecodeError::Truncated`] at the layer that
-/// runs out of bytes (at the latest the IP layer, whose length field reaches past the frame).
-/// Error offsets are byte offsets in `frame`, at most `frame.len()`.
+/// A capture cut short by its snapshot length is [`DecodeError::Truncated`] at the link layer
+/// or IP header that runs out of bytes; cut after the IP addresses, it is a [`Packet`] with
+/// [`Packet::truncated`] set. Error offsets are byte offsets in `frame`, at most
+/// `frame.len()`.
 pub fn decode<'a>(
     link: LinkType,
     frame: &'a [u8],
@@ -116,10 +121,12 @@ pub fn decode<'a>(
 ) -> Result<Option<Packet<'a>>, DecodeError> {
     let decoder = Decoder {
         data: frame,
+        frame_len: frame.len(),
         config,
         vlan: None,
         depth: 0,
         outer: None,
+        truncated: None,
     };
     let first = match link {
         LinkType::Ethernet => Layer::Ethernet(0),
@@ -161,6 +168,43 @@ pub struct Packet<'a> {
     /// The outermost IP packet when an IP tunnel (GRE, VXLAN, IP in IP) was removed, so the
     /// tunnel's endpoints can be matched as well as `src` and `dst`; `None` otherwise.
     pub outer: Option<OuterIp<'a>>,
+    /// `Some` when the IP length declares more than [`Self::ip`] holds: `ip` is then the
+    /// bytes present, and the transport fields what they hold (ports when the transport
+    /// header is there, else [`Transport::Other`]).
+    pub truncated: Option<Truncation>,
+}
+
+/// Why a [`Packet`] holds fewer bytes than its IP header declares.
+///
+/// The decoder cannot tell a frame cut by the capture's snapshot length from one whose IP
+/// length lies: the caller, which knows the frame's original length, decides (the
+/// classifier reports [`Truncation::Frame`] of a frame captured shorter than it was on the
+/// wire as a truncated packet, TS 102 232-3 `iPTruncatedPacket`, and every other truncation as
+/// a length mismatch, delivered as the bytes present).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Truncation {
+    /// The captured frame ends before the IP length: [`Packet::ip`] runs to the end of the
+    /// frame.
+    Frame {
+        /// The IP packet's length as its header declares it (IPv4 total length; IPv6 40
+        /// plus the payload length).
+        ip_len: u32,
+    },
+    /// An enclosing layer's length (PPPoE, the outer IP or UDP length of a tunnel) ends
+    /// before the IP length, inside the frame: [`Packet::ip`] runs to the end of that layer.
+    Enclosing {
+        /// The IP packet's length as its header declares it.
+        ip_len: u32,
+    },
+}
+
+impl Truncation {
+    /// The IP packet's length as its header declares it.
+    pub fn ip_len(self) -> u32 {
+        match self {
+            Self::Frame { ip_len } | Self::Enclosing { ip_len } => ip_len,
+        }
+    }
 }
 
 /// The fragmentation fields of an IPv4 (RFC 791 §3.1) or IPv6 (RFC 8200 §4.5) fragment.
@@ -256,11 +300,16 @@ struct Decoder<'a, 'c> {
     /// (IP total length, UDP length, PPPoE length). All offsets index into it, so they are
     /// offsets in the frame.
     data: &'a [u8],
+    /// The length of the whole captured frame: `data` shorter than it was cut by an enclosing
+    /// length.
+    frame_len: usize,
     config: &'c DecodeConfig,
     vlan: Option<u16>,
     depth: u8,
     /// The outermost IP packet a tunnel was removed from.
     outer: Option<OuterIp<'a>>,
+    /// Set by the IP layer last decoded: its length reaches past `data`.
+    truncated: Option<Truncation>,
 }
 
 /// The next layer to decode, at an offset in the frame.
@@ -328,6 +377,17 @@ impl<'a> Decoder<'a, '_> {
             .get(..end)
             .ok_or(DecodeError::Truncated { layer, offset })?;
         Ok(())
+    }
+
+    /// The truncation of an IP packet declaring `ip_len` octets, when `data` ends before them.
+    #[cold]
+    fn truncation(&self, ip_len: usize) -> Truncation {
+        let ip_len = u32::try_from(ip_len).unwrap_or(u32::MAX);
+        if self.data.len() < self.frame_len {
+            Truncation::Enclosing { ip_len }
+        } else {
+            Truncation::Frame { ip_len }
+        }
     }
 
     /// Counts one more tunnel layer, within [`DecodeConfig::max_encapsulation_depth`].

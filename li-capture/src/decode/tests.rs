@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use proptest::prelude::*;
 
 use super::testutil::*;
-use super::{DecodeConfig, DecodeError, Packet, Transport, decode};
+use super::{DecodeConfig, DecodeError, Packet, Transport, Truncation, decode};
 use crate::LinkType;
 
 const LINK_TYPES: [LinkType; 6] = [
@@ -145,19 +145,167 @@ fn corpus_decodes() {
     }
 }
 
+/// Every frame cut at every length: an error while the innermost IP header (up to its
+/// addresses) is incomplete, the innermost packet's bytes present once it is whole, marked as
+/// cut with the frame; a tunnel cut in its own header gives the outer packet, marked.
 #[test]
 fn every_prefix_is_truncated() {
     let cfg = DecodeConfig::default();
     for (i, (link, frame)) in corpus().into_iter().enumerate() {
+        let whole = decode(link, &frame, &cfg).unwrap().unwrap();
+        let ip_at = whole.ip.as_ptr() as usize - frame.as_ptr() as usize;
+        let header = if whole.src.is_ipv4() { 20 } else { 40 };
+        let ip_len = u32::try_from(whole.ip.len()).unwrap();
         for len in 0..frame.len() {
-            match decode(link, &frame[..len], &cfg) {
+            let cut = &frame[..len];
+            match decode(link, cut, &cfg) {
                 Err(DecodeError::Truncated { offset, .. }) => {
                     assert!(offset <= len, "frame {i} cut at {len}: offset {offset}");
+                    assert!(len < ip_at + header, "frame {i} cut at {len}: an error");
+                }
+                Ok(Some(p)) => {
+                    check_packet(cut, &p, &cfg);
+                    assert_eq!(p.ip.as_ptr_range().end, cut.as_ptr_range().end);
+                    assert!(
+                        matches!(p.truncated, Some(Truncation::Frame { .. })),
+                        "frame {i} cut at {len}: {:?}",
+                        p.truncated
+                    );
+                    if len >= ip_at + header {
+                        assert_eq!((p.src, p.dst), (whole.src, whole.dst), "frame {i}");
+                        assert_eq!(p.ip, &frame[ip_at..len], "frame {i} cut at {len}");
+                        assert_eq!(p.truncated, Some(Truncation::Frame { ip_len }));
+                    } else {
+                        assert!(p.encapsulation_depth < whole.encapsulation_depth);
+                    }
                 }
                 other => panic!("frame {i} cut at {len}: {other:?}"),
             }
         }
     }
+}
+
+/// A frame cut by the snapshot length inside the TCP payload: the packet, with its
+/// addresses, ports and the payload present, marked with the declared IP length.
+#[test]
+fn snaplen_cut_ipv4_tcp_is_a_truncated_packet() {
+    let frame = eth_ipv4_tcp(&[0x5a; 1000]);
+    let cut = &frame[..96]; // Ethernet 14 + IPv4 20 + TCP 20 + 42 octets of payload
+    let p = decode(LinkType::Ethernet, cut, &DecodeConfig::default())
+        .unwrap()
+        .unwrap();
+    assert_eq!((p.src, p.dst), (IpAddr::from(V4_SRC), IpAddr::from(V4_DST)));
+    assert_eq!(p.ip, &frame[14..96]);
+    assert_eq!(p.truncated, Some(Truncation::Frame { ip_len: 1040 }));
+    assert_eq!(p.truncated.map(Truncation::ip_len), Some(1040));
+    assert_eq!(
+        p.transport,
+        Transport::Tcp {
+            src_port: 1234,
+            dst_port: 80,
+            flags: 0x18,
+            payload: &[0x5a; 42]
+        }
+    );
+    // Cut inside the TCP header: addresses kept, transport unread.
+    let p = decode(LinkType::Ethernet, &frame[..44], &DecodeConfig::default())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (p.src, p.transport),
+        (IpAddr::from(V4_SRC), Transport::Other)
+    );
+    assert_eq!(p.truncated, Some(Truncation::Frame { ip_len: 1040 }));
+    // Cut inside the IPv4 addresses: still an error, nothing to match on.
+    assert_eq!(
+        decode(LinkType::Ethernet, &frame[..33], &DecodeConfig::default()),
+        Err(DecodeError::Truncated {
+            layer: "IPv4",
+            offset: 14
+        })
+    );
+    // Not cut: no mark.
+    let p = decode(LinkType::Ethernet, &frame, &DecodeConfig::default())
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.truncated, None);
+}
+
+/// IPv6 cut by the snapshot length, directly and behind extension headers cut off.
+#[test]
+fn snaplen_cut_ipv6_is_a_truncated_packet() {
+    let cfg = DecodeConfig::default();
+    let frame = eth(0x86DD, &ipv6_tcp(&[7; 500]));
+    let p = decode(LinkType::Ethernet, &frame[..80], &cfg)
+        .unwrap()
+        .unwrap();
+    assert_eq!((p.src, p.dst), (IpAddr::from(V6_SRC), IpAddr::from(V6_DST)));
+    assert_eq!(p.ip, &frame[14..80]);
+    assert_eq!(p.truncated, Some(Truncation::Frame { ip_len: 560 }));
+    assert!(matches!(
+        p.transport,
+        Transport::Tcp {
+            src_port: 1234,
+            dst_port: 443,
+            ..
+        }
+    ));
+    // A destination options header of 64 octets cut at 16: the walk stops there.
+    let packet = ipv6(60, &[ext_header(6, 64), tcp_header(1, 2, 0, b"x")].concat());
+    let p = decode(LinkType::Ipv6, &packet[..56], &cfg)
+        .unwrap()
+        .unwrap();
+    assert_eq!((p.dst, p.protocol), (IpAddr::from(V6_DST), 60));
+    assert_eq!(p.transport, Transport::Other);
+    assert_eq!(
+        p.truncated,
+        Some(Truncation::Frame {
+            ip_len: u32::try_from(packet.len()).unwrap()
+        })
+    );
+    // The fixed header cut: an error.
+    assert!(matches!(
+        decode(LinkType::Ipv6, &packet[..39], &cfg),
+        Err(DecodeError::Truncated { layer: "IPv6", .. })
+    ));
+}
+
+/// Outer lengths shorter than the inner IP length, the frame holding more: the bytes within
+/// the outer length, marked as such (not as cut by the capture).
+#[test]
+fn outer_length_shorter_than_ip_length() {
+    let cfg = DecodeConfig::default();
+    // PPPoE carrying IPv6, its length 10 octets short; the frame has the whole packet.
+    let ip6 = ipv6_tcp(b"pppoe-v6-payload");
+    let mut session = pppoe(0x0057, &ip6);
+    session[5] -= 10;
+    let frame = eth(0x8864, &session);
+    let p = decode(LinkType::Ethernet, &frame, &cfg).unwrap().unwrap();
+    assert_eq!(p.ip, &ip6[..ip6.len() - 10]);
+    assert_eq!(p.dst, IpAddr::from(V6_DST));
+    assert_eq!(
+        p.truncated,
+        Some(Truncation::Enclosing {
+            ip_len: u32::try_from(ip6.len()).unwrap()
+        })
+    );
+    // VXLAN whose UDP length ends 4 octets into the inner packet's TCP payload.
+    let inner = eth_ipv4_tcp(b"inner-payload");
+    let mut frame = vxlan_frame(4789, &inner);
+    let udp_len_at = 14 + 20 + 4;
+    let udp_len = u16::from_be_bytes([frame[udp_len_at], frame[udp_len_at + 1]]);
+    frame[udp_len_at..udp_len_at + 2].copy_from_slice(&(udp_len - 9).to_be_bytes());
+    let p = decode(LinkType::Ethernet, &frame, &cfg).unwrap().unwrap();
+    assert_eq!((p.src, p.encapsulation_depth), (IpAddr::from(V4_SRC), 1));
+    assert_eq!(p.ip, &inner[14..inner.len() - 9]);
+    assert_eq!(p.truncated, Some(Truncation::Enclosing { ip_len: 53 }));
+    assert!(matches!(
+        p.transport,
+        Transport::Tcp {
+            payload: b"inne",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -226,6 +374,10 @@ fn check_packet(frame: &[u8], packet: &Packet<'_>, cfg: &DecodeConfig) {
     }
     assert!(packet.encapsulation_depth <= cfg.max_encapsulation_depth);
     assert!(packet.vlan.is_none_or(|vid| vid < 4096));
+    // A truncated packet holds fewer octets than its header declares.
+    if let Some(truncation) = packet.truncated {
+        assert!(u32::try_from(packet.ip.len()).unwrap() < truncation.ip_len());
+    }
 }
 
 fn check_any(frame: &[u8], cfg: &DecodeConfig) {

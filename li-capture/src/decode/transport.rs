@@ -34,7 +34,8 @@ impl<'a> Decoder<'a, '_> {
         let transport = if first {
             let parsed = match network.protocol {
                 TCP => self.tcp(offset),
-                UDP => self.udp(offset, whole),
+                // A truncated datagram's UDP length may reach past it, like a first fragment's.
+                UDP => self.udp(offset, whole && self.truncated.is_none()),
                 ICMP if !network.v6 => self
                     .icmp(offset, "ICMP")
                     .map(|(icmp_type, code)| Transport::Icmp { icmp_type, code }),
@@ -77,11 +78,13 @@ impl<'a> Decoder<'a, '_> {
             vlan: self.vlan,
             encapsulation_depth: self.depth,
             outer: self.outer,
+            truncated: self.truncated,
         })))
     }
 
     /// A TCP header (RFC 9293 §3.1). The data offset must be at least 5 and within the
-    /// segment; options are skipped.
+    /// segment (in a truncated packet, options cut off leave an empty payload); options are
+    /// skipped.
     #[inline(always)]
     fn tcp(&self, offset: usize) -> Result<Transport<'a>> {
         const LAYER: &str = "TCP";
@@ -99,10 +102,15 @@ impl<'a> Decoder<'a, '_> {
             src_port: be16(header[0], header[1]),
             dst_port: be16(header[2], header[3]),
             flags: header[13],
-            payload: self
-                .data
-                .get(offset + header_len..)
-                .ok_or_else(|| malformed("data offset beyond the segment"))?,
+            payload: match self.data.get(offset + header_len..) {
+                Some(payload) => payload,
+                // Options cut off with the packet: the ports are still worth having; the
+                // empty payload is at the end of the packet.
+                None if self.truncated.is_some() => {
+                    self.data.get(self.data.len()..).unwrap_or_default()
+                }
+                None => return Err(malformed("data offset beyond the segment")),
+            },
         })
     }
 

@@ -154,6 +154,8 @@ impl<'a> Decoder<'a, '_> {
                     return Ok(None);
                 }
                 let frame = inner + if erspan[11] & 0x01 != 0 { 20 } else { 12 };
+                // The platform-specific subheader must be there too (offsets stay in the frame).
+                self.read::<0>(frame, "ERSPAN")?;
                 match (erspan[10] >> 2) & 0x1F {
                     0 => Layer::Ethernet(frame),
                     2 => Layer::Ip(frame),
@@ -188,10 +190,14 @@ impl<'a> Decoder<'a, '_> {
         if payload_len == 0 {
             return Ok(None);
         }
-        // The payload must lie within the outer packet.
-        let end = ppp + payload_len;
+        // The payload must lie within the outer packet, unless that packet was cut (by the
+        // snapshot length, say): then it runs to the bytes present.
+        let mut end = ppp + payload_len;
         if end > self.data.len() {
-            return Ok(None);
+            if self.truncated.is_none() {
+                return Ok(None);
+            }
+            end = self.data.len();
         }
         self.limit(end, LAYER, offset)?;
         let at = if self.data.get(ppp..ppp + 2) == Some(&[0xFF, 0x03][..]) {

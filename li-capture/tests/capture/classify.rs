@@ -1025,3 +1025,67 @@ fn cins_count_from_the_configured_start() {
     assert!(!cins.is_empty());
     assert!(cins.iter().all(|c| *c >= 4_000_000_000), "{cins:?}");
 }
+
+/// A target's packet cut by the snapshot length is delivered with its declared IP length; a
+/// packet whose PPPoE length is shorter than its IPv4 total length is delivered as the bytes
+/// present, counted; a non-target's cut packet yields nothing.
+#[test]
+fn truncated_and_length_mismatch_packets_are_delivered() {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    c.activate(
+        task(1, &["ipv4:192.0.2.7"], InterceptScope::IriAndCc, always()),
+        t(1),
+        &mut out,
+    );
+    out.clear();
+    // 1000 octets of payload, 128 captured of a 1054-octet frame.
+    let frame = tcp("192.0.2.7", "203.0.113.9", &[0xab; 1000]);
+    let wire = u32::try_from(frame.len()).unwrap();
+    c.classify_captured(t(2), LinkType::Ethernet, &frame[..128], wire, &mut out);
+    assert_eq!(out.len(), 1);
+    let InterceptRecord::Cc(cc) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(&cc.payload[..], &frame[14..128]);
+    assert_eq!(cc.original_len, Some(1040));
+    assert_eq!(cc.direction, PayloadDirection::FromTarget);
+    out.clear();
+
+    // The same cut bytes given as a whole frame: the IP length disagrees with the frame.
+    c.classify(t(3), LinkType::Ethernet, &frame[..128], &mut out);
+    let InterceptRecord::Cc(cc) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!((&cc.payload[..], cc.original_len), (&frame[14..128], None));
+    out.clear();
+
+    // PPPoE whose length is 20 octets short of the IPv4 packet it carries.
+    let ip = &frame[14..];
+    let ppp_len = u16::try_from(ip.len() + 2 - 20).unwrap();
+    let session = [
+        &[0x11, 0, 0x12, 0x34][..],
+        &ppp_len.to_be_bytes(),
+        &[0x00, 0x21],
+        ip,
+    ]
+    .concat();
+    let pppoe = eth(0x8864, &session);
+    c.classify(t(4), LinkType::Ethernet, &pppoe, &mut out);
+    let InterceptRecord::Cc(cc) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        (&cc.payload[..], cc.original_len),
+        (&ip[..ip.len() - 20], None)
+    );
+    out.clear();
+
+    // Not a target: nothing, and nothing counted.
+    let other = tcp("192.0.2.8", "203.0.113.9", &[0xab; 1000]);
+    c.classify_captured(t(5), LinkType::Ethernet, &other[..128], wire, &mut out);
+    assert!(out.is_empty());
+    let stats = c.stats();
+    assert_eq!((stats.truncated, stats.length_mismatch), (1, 2));
+    assert_eq!((stats.matched, stats.malformed), (3, 0));
+}

@@ -127,6 +127,28 @@ impl PduTimestamp {
 }
 
 impl Attribute {
+    /// The "original length" Proprietary Attribute of an IP packet cut by the capture, of
+    /// `original_len` octets as its IP header declares ([`super::ORIGINAL_LENGTH_MAGIC`]).
+    pub fn original_length_attribute(original_len: u32) -> Self {
+        let mut value = super::cc::ORIGINAL_LENGTH_MAGIC.to_vec();
+        value.extend_from_slice(&original_len.to_be_bytes());
+        Self::ProprietaryAttribute(value)
+    }
+
+    /// The length in an "original length" Proprietary Attribute (8 octets: `LIOL`, then a
+    /// big-endian `u32`, [`super::ORIGINAL_LENGTH_MAGIC`]); `None` for any other attribute.
+    pub fn original_length(&self) -> Option<u32> {
+        match self {
+            Self::ProprietaryAttribute(value) => match value.split_first_chunk::<4>() {
+                Some((magic, len)) if *magic == super::cc::ORIGINAL_LENGTH_MAGIC => {
+                    <[u8; 4]>::try_from(len).ok().map(u32::from_be_bytes)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The attribute type code of clause 5.3.
     pub fn attr_type(&self) -> u16 {
         match self {

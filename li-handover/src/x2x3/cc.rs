@@ -11,7 +11,24 @@ use super::{DEFAULT_VERSION, FIXED_HEADER_LEN, PayloadDirection, PayloadFormat, 
 /// attribute (4 + 4) and the Timestamp attribute (4 + 8).
 pub const X3_IP_HEADER_LEN: usize = FIXED_HEADER_LEN + 8 + 12;
 
+/// The first four octets of the value of our Proprietary Attribute (type 4) "original
+/// length": ASCII `LIOL`.
+///
+/// An X3 PDU whose IP packet was cut by the capture's snapshot length carries, after its
+/// Sequence Number and Timestamp, one Proprietary Attribute of 8 octets: `LIOL`, then the
+/// packet's length as its IP header declares it, a big-endian `u32`. The payload is the bytes
+/// captured. A mediator maps it to TS 102 232-3 `iPTruncatedPacket` with that
+/// `originalLength`; one that does not know it sees an opaque attribute and a short packet.
+/// [`Attribute::original_length`](super::Attribute::original_length) reads it,
+/// [`Attribute::original_length_attribute`](super::Attribute::original_length_attribute)
+/// builds it.
+pub const ORIGINAL_LENGTH_MAGIC: [u8; 4] = *b"LIOL";
+
+/// The encoded "original length" attribute: type, length, magic, length value.
+const ORIGINAL_LENGTH_ATTRIBUTE_LEN: usize = 4 + 8;
+
 // Where the per-PDU fields sit in the template.
+const HEADER_LENGTH_AT: usize = 4;
 const PAYLOAD_LENGTH_AT: usize = 8;
 const PAYLOAD_FORMAT_AT: usize = 12;
 const PAYLOAD_DIRECTION_AT: usize = 14;
@@ -90,12 +107,43 @@ impl X3IpPacketEncoder {
         direction: PayloadDirection,
         packet: &[u8],
     ) -> Result<()> {
+        self.encode_with(out, sequence_number, timestamp, direction, packet, None)
+    }
+
+    /// Appends one X3 PDU carrying `packet`, the bytes captured of an IP packet of
+    /// `original_len` octets (cut by the capture's snapshot length), to `out`: the PDU of
+    /// [`Self::encode`] with the "original length" Proprietary Attribute
+    /// ([`ORIGINAL_LENGTH_MAGIC`]) after the Timestamp. Fails as [`Self::encode`] does.
+    pub fn encode_truncated<B: BufMut>(
+        &self,
+        out: &mut B,
+        sequence_number: u32,
+        timestamp: PduTimestamp,
+        direction: PayloadDirection,
+        packet: &[u8],
+        original_len: u32,
+    ) -> Result<()> {
+        let original = Some(original_len);
+        self.encode_with(out, sequence_number, timestamp, direction, packet, original)
+    }
+
+    /// [`Self::encode`], with the "original length" attribute when `original_len` is set.
+    fn encode_with<B: BufMut>(
+        &self,
+        out: &mut B,
+        sequence_number: u32,
+        timestamp: PduTimestamp,
+        direction: PayloadDirection,
+        packet: &[u8],
+        original_len: Option<u32>,
+    ) -> Result<()> {
         let format = ip_payload_format(packet)?;
         let payload_len = u32::try_from(packet.len()).map_err(|_| Error::LengthOverflow {
             field: "payload",
             len: packet.len(),
         })?;
-        let needed = X3_IP_HEADER_LEN.saturating_add(packet.len());
+        let extra = original_len.map_or(0, |_| ORIGINAL_LENGTH_ATTRIBUTE_LEN);
+        let needed = (X3_IP_HEADER_LEN + extra).saturating_add(packet.len());
         if out.remaining_mut() < needed {
             return Err(Error::BufferTooSmall {
                 needed,
@@ -125,7 +173,18 @@ impl X3IpPacketEncoder {
             TIMESTAMP_AT + 4,
             &timestamp.nanos.to_be_bytes(),
         );
-        out.put_slice(&header);
+        if let Some(len) = original_len {
+            // At most 72: the cast cannot truncate.
+            let header_len = (X3_IP_HEADER_LEN + extra) as u32;
+            patch(&mut header, HEADER_LENGTH_AT, &header_len.to_be_bytes());
+            out.put_slice(&header);
+            out.put_u16(4); // Proprietary Attribute
+            out.put_u16(8);
+            out.put_slice(&ORIGINAL_LENGTH_MAGIC);
+            out.put_u32(len);
+        } else {
+            out.put_slice(&header);
+        }
         out.put_slice(packet);
         Ok(())
     }
@@ -290,6 +349,58 @@ mod tests {
             &[0x45; 3],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn truncated_packet_carries_its_original_length() {
+        let xid: Xid = "2b36a78b-b628-416d-bd22-65e63691aeb6".parse().unwrap();
+        let ts = PduTimestamp::new(1_704_164_645, 123_456_789);
+        let cut = [
+            0x45, 0, 5, 220, 0, 1, 0, 0, 64, 6, 0, 0, 192, 168, 0, 1, 192, 168, 0, 2,
+        ];
+        let enc = X3IpPacketEncoder::new(xid, [1; 8]);
+        let mut out = Vec::new();
+        enc.encode_truncated(&mut out, 3, ts, PayloadDirection::ToTarget, &cut, 1500)
+            .unwrap();
+        // The general encoder with the attribute after Sequence Number and Timestamp.
+        let mut pdu = Pdu::new(
+            PduType::X3,
+            PayloadFormat::Ipv4Packet,
+            PayloadDirection::ToTarget,
+            xid,
+        );
+        pdu.correlation_id = [1; 8];
+        pdu.attributes = vec![
+            Attribute::SequenceNumber(3),
+            Attribute::Timestamp(ts),
+            Attribute::original_length_attribute(1500),
+        ];
+        pdu.payload = Bytes::copy_from_slice(&cut);
+        assert_eq!(out, pdu.encode().unwrap());
+        // Type 4, length 8, "LIOL", 1500.
+        assert_eq!(
+            out[X3_IP_HEADER_LEN..X3_IP_HEADER_LEN + 12],
+            [0, 4, 0, 8, b'L', b'I', b'O', b'L', 0, 0, 5, 220]
+        );
+        let (decoded, used) = Pdu::decode(&out).unwrap();
+        assert_eq!(used, out.len());
+        assert_eq!(decoded.original_length(), Some(1500));
+        assert_eq!(
+            (decoded.sequence_number(), decoded.timestamp()),
+            (Some(3), Some(ts))
+        );
+        assert_eq!(&decoded.payload[..], &cut[..]);
+        // A whole packet has none; nor has another proprietary attribute.
+        out.clear();
+        enc.encode(&mut out, 3, ts, PayloadDirection::ToTarget, &cut)
+            .unwrap();
+        assert_eq!(Pdu::decode(&out).unwrap().0.original_length(), None);
+        for other in [&b"LIOL"[..], b"LIOL\0\0\0\0\0", b"XXXX\0\0\x05\xdc"] {
+            assert_eq!(
+                Attribute::ProprietaryAttribute(other.to_vec()).original_length(),
+                None
+            );
+        }
     }
 
     proptest! {

@@ -27,6 +27,15 @@
 //! `shared/standards/etsi/103221-2/X2X3-PDU-FORMAT.md`), and the clause numbers are those
 //! these implementations cite.
 //!
+//! # Truncated packets
+//!
+//! An X3 IP packet PDU whose payload is the part captured of a longer packet (cut by the
+//! capture's snapshot length) carries one Proprietary Attribute (type 4) of 8 octets: ASCII
+//! `LIOL` ([`ORIGINAL_LENGTH_MAGIC`]), then the packet's length as its IP header declares it,
+//! a big-endian `u32` ([`X3IpPacketEncoder::encode_truncated`], [`Pdu::original_length`]).
+//! Our mediator delivers such a packet as TS 102 232-3 `iPTruncatedPacket` with that
+//! `originalLength`.
+//!
 //! # Version
 //!
 //! Decoding accepts every Version and keeps it in [`Pdu::version`], so a PDU relays
@@ -82,7 +91,10 @@ use bytes::{BufMut, Bytes};
 use li_core::Xid;
 
 pub use attribute::{Attribute, PduTimestamp};
-pub use cc::{X3_IP_HEADER_LEN, X3IpPacketEncoder, encode_x3_ip_packet, ip_payload_format};
+pub use cc::{
+    ORIGINAL_LENGTH_MAGIC, X3_IP_HEADER_LEN, X3IpPacketEncoder, encode_x3_ip_packet,
+    ip_payload_format,
+};
 pub use error::{Error, Result};
 
 /// The Version we send unless told otherwise: `0x0005`, major version 0 and minor version 5
@@ -327,6 +339,12 @@ impl Pdu {
             Attribute::Timestamp(t) => Some(*t),
             _ => None,
         })
+    }
+
+    /// The original length of an IP packet cut by the capture, from the first "original
+    /// length" Proprietary Attribute ([`ORIGINAL_LENGTH_MAGIC`]); `None` for a whole packet.
+    pub fn original_length(&self) -> Option<u32> {
+        self.attributes.iter().find_map(Attribute::original_length)
     }
 
     fn keepalive_kind(pdu_type: PduType, sequence_number: u32) -> Self {
