@@ -111,8 +111,9 @@ pub struct PsHeader {
     /// `networkFunctionIdentifier [10]`: 1..65535 octets (clause 5.2.14).
     pub network_function_identifier: Option<Vec<u8>>,
     /// Optional fields received with a value their type does not allow, kept as received
-    /// instead of losing the PDU (empty in anything this crate builds). Encoding writes them
-    /// back at their place, so a PDU passes through unchanged; a receiver should report them.
+    /// instead of losing the PDU (empty in anything this crate builds), in tag order. Encoding
+    /// writes them back at their place, so a PDU passes through unchanged; a receiver should
+    /// report them.
     pub invalid_fields: Vec<InvalidField>,
 }
 
@@ -295,6 +296,9 @@ impl PsHeader {
                 _ => {}
             }
         }
+        // In tag order, the order they are written back in: a PDU and its re-encoding
+        // decode to the same value whatever order the peer used.
+        invalid.sort_by_key(|field| field.tag_number);
         Ok(Self {
             li_ps_domain_id: required(domain, "PSHeader.li-psDomainId", tlv)?,
             lawful_interception_identifier: required(
