@@ -435,18 +435,23 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_keep_alive_answer_with_a_two_digit_year_decodes() {
-        use crate::{Payload, PsPdu, TriPayload};
+    /// Our encoding of a keep-alive answer numbered `seq`, stamped with a GeneralizedTime
+    /// of 2021-05-26T01:28:53.615Z (returned), for tests that rewrite it as a peer would.
+    fn our_keep_alive_answer(seq: u32) -> (Vec<u8>, Timestamp) {
         let mut settings = HeaderSettings::new(
             Liid::new(b"KA").unwrap(),
             li_core::OperatorId::new(b"LEA").unwrap(),
         );
         settings.timestamp_form = TimestampForm::GeneralizedTime;
         let time = Timestamp::parse_generalized_time("20210526012853.615Z").unwrap();
-        let ours = settings
-            .tri_pdu(7, time, TriPayload::KeepAliveResponse)
-            .encode();
+        let pdu = settings.tri_pdu(seq, time, crate::TriPayload::KeepAliveResponse);
+        (pdu.encode(), time)
+    }
+
+    #[test]
+    fn a_keep_alive_answer_with_a_two_digit_year_decodes() {
+        use crate::{Payload, PsPdu, TriPayload};
+        let (ours, time) = our_keep_alive_answer(7);
         // The peer's form: timeStamp [5] "210526012853.615Z", two octets shorter; every
         // length of this small PDU is one octet (short form).
         let four = b"\x85\x1320210526012853.615Z";
@@ -472,15 +477,7 @@ mod tests {
     #[test]
     fn an_invalid_optional_header_field_is_kept_raw_and_the_pdu_decodes() {
         use crate::{Error, Opaque, Payload, PsPdu, TriPayload};
-        let mut settings = HeaderSettings::new(
-            Liid::new(b"KA").unwrap(),
-            li_core::OperatorId::new(b"LEA").unwrap(),
-        );
-        settings.timestamp_form = TimestampForm::GeneralizedTime;
-        let time = Timestamp::parse_generalized_time("20210526012853.615Z").unwrap();
-        let ours = settings
-            .tri_pdu(9, time, TriPayload::KeepAliveResponse)
-            .encode();
+        let (ours, _) = our_keep_alive_answer(9);
         // Month 13: not a time in either the four- or the two-digit-year reading.
         let good = b"20210526012853.615Z";
         let bad = b"20211326012853.615Z";

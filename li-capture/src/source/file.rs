@@ -1526,6 +1526,17 @@ mod tests {
         ));
     }
 
+    /// An Enhanced Packet Block on `interface` at `units` of its resolution, holding the one
+    /// octet `byte` (captured and original length 1), written as raw block contents.
+    fn one_byte_epb(w: &mut PcapngWriter<Vec<u8>>, interface: u32, units: u64, byte: u8) {
+        let mut body = Vec::new();
+        for field in [interface, (units >> 32) as u32, units as u32, 1, 1] {
+            body.extend_from_slice(&field.to_le_bytes());
+        }
+        body.push(byte);
+        w.write_block(6, &body).unwrap();
+    }
+
     #[test]
     fn bad_packets_are_stepped_over() {
         let mut w = PcapngWriter::new(Vec::new(), ByteOrder::Little).unwrap();
@@ -1533,20 +1544,12 @@ mod tests {
         w.add_interface_with_options(1, 0, 0, -10).unwrap();
         w.add_interface_with_options(1, 0, 0, 0).unwrap();
         let at_before = w.get_ref().len() as u64;
-        let epb = |w: &mut PcapngWriter<Vec<u8>>, interface: u32, units: u64| {
-            let mut body = Vec::new();
-            for field in [interface, (units >> 32) as u32, units as u32, 1, 1] {
-                body.extend_from_slice(&field.to_le_bytes());
-            }
-            body.push(0xab);
-            w.write_block(6, &body).unwrap();
-        };
-        epb(&mut w, 0, 3); // before 1970
+        one_byte_epb(&mut w, 0, 3, 0xab); // before 1970
         let at_after = w.get_ref().len() as u64;
-        epb(&mut w, 1, u64::MAX); // after 9999
+        one_byte_epb(&mut w, 1, u64::MAX, 0xab); // after 9999
         let at_unknown = w.get_ref().len() as u64;
-        epb(&mut w, 7, 0); // unknown interface
-        epb(&mut w, 0, 20); // fine: 10 s
+        one_byte_epb(&mut w, 7, 0, 0xab); // unknown interface
+        one_byte_epb(&mut w, 0, 20, 0xab); // fine: 10 s
         let bytes = w.into_inner();
         let (frames, rejected, fatal, reader) = drain(FileReader::new(bytes.as_slice()).unwrap());
         assert!(fatal.is_none());
@@ -1597,19 +1600,11 @@ mod tests {
         // (`while let Some(frame) = reader.next_frame()?`) reads both good ones.
         let mut w = PcapngWriter::new(Vec::new(), ByteOrder::Little).unwrap();
         w.add_interface_with_options(1, 0, 0, -10).unwrap();
-        let epb = |w: &mut PcapngWriter<Vec<u8>>, interface: u32, units: u64, byte: u8| {
-            let mut body = Vec::new();
-            for field in [interface, (units >> 32) as u32, units as u32, 1, 1] {
-                body.extend_from_slice(&field.to_le_bytes());
-            }
-            body.push(byte);
-            w.write_block(6, &body).unwrap();
-        };
-        epb(&mut w, 0, 11, 1); // 1 s
-        epb(&mut w, 0, 3, 0xee); // before 1970
-        epb(&mut w, 7, 20, 0xee); // unknown interface
-        epb(&mut w, 0, 3, 0xee); // before 1970
-        epb(&mut w, 0, 12, 2); // 2 s
+        one_byte_epb(&mut w, 0, 11, 1); // 1 s
+        one_byte_epb(&mut w, 0, 3, 0xee); // before 1970
+        one_byte_epb(&mut w, 7, 20, 0xee); // unknown interface
+        one_byte_epb(&mut w, 0, 3, 0xee); // before 1970
+        one_byte_epb(&mut w, 0, 12, 2); // 2 s
         let bytes = w.into_inner();
         let read = || -> Result<Vec<u8>, CaptureError> {
             let mut reader = FileReader::new(bytes.as_slice())?;
@@ -1626,19 +1621,6 @@ mod tests {
 
     #[test]
     fn a_growing_file_survives_a_record_partly_flushed() {
-        use std::cell::RefCell;
-        use std::rc::Rc;
-
-        struct Shared(Rc<RefCell<(Vec<u8>, usize)>>);
-        impl Read for Shared {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let mut shared = self.0.borrow_mut();
-                let (bytes, at) = &mut *shared;
-                let n = (&bytes[*at..]).read(buf)?;
-                *at += n;
-                Ok(n)
-            }
-        }
         for fixture in [pcap_fixture(ByteOrder::Little, false), pcapng_fixture()] {
             // The writer has flushed the file header, the first record and part of the
             // next packet record (a header's worth, then a few more bytes).
@@ -1650,11 +1632,8 @@ mod tests {
                     .position(|b| b.1)
                     .unwrap();
             let record_start = fixture.boundaries[next_packet - 1].0;
-            let file = Rc::new(RefCell::new((
-                fixture.bytes[..record_start + 9].to_vec(),
-                0,
-            )));
-            let mut reader = FileReader::new(Shared(Rc::clone(&file))).unwrap();
+            let file = Growing::new(&fixture.bytes[..record_start + 9]);
+            let mut reader = FileReader::new(file.clone()).unwrap();
             let mut frames = Vec::new();
             let stopped = loop {
                 match reader.next_frame() {
@@ -1674,7 +1653,7 @@ mod tests {
                 Err(CaptureError::Truncated { .. })
             ));
             // The rest is written: reading goes on from that record, nothing lost.
-            file.borrow_mut().0 = fixture.bytes.clone();
+            file.set(&fixture.bytes);
             while let Some(frame) = reader.next_frame().unwrap() {
                 frames.push(owned(&frame));
             }
@@ -1753,29 +1732,42 @@ mod tests {
 
     #[test]
     fn a_growing_file_can_be_followed() {
-        use std::cell::RefCell;
-        use std::rc::Rc;
-
-        struct Shared(Rc<RefCell<(Vec<u8>, usize)>>);
-        impl Read for Shared {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let mut shared = self.0.borrow_mut();
-                let (bytes, at) = &mut *shared;
-                let n = (&bytes[*at..]).read(buf)?;
-                *at += n;
-                Ok(n)
-            }
-        }
         let fixture = pcap_fixture(ByteOrder::Little, false);
-        let file = Rc::new(RefCell::new((
-            fixture.bytes[..fixture.boundaries[1].0].to_vec(),
-            0,
-        )));
-        let mut reader = FileReader::new(Shared(Rc::clone(&file))).unwrap();
+        let file = Growing::new(&fixture.bytes[..fixture.boundaries[1].0]);
+        let mut reader = FileReader::new(file.clone()).unwrap();
         assert!(reader.next_frame().unwrap().is_some());
         assert!(reader.next_frame().unwrap().is_none());
-        file.borrow_mut().0 = fixture.bytes.clone();
+        file.set(&fixture.bytes);
         assert_eq!(drain(reader).0, fixture.frames[1..]);
+    }
+
+    /// A file still being written: a reader sees what it holds so far, and [`Growing::set`]
+    /// stands for the writer adding to it.
+    #[derive(Clone)]
+    struct Growing(std::rc::Rc<std::cell::RefCell<(Vec<u8>, usize)>>);
+
+    impl Growing {
+        fn new(bytes: &[u8]) -> Self {
+            Self(std::rc::Rc::new(std::cell::RefCell::new((
+                bytes.to_vec(),
+                0,
+            ))))
+        }
+
+        /// The whole file now: what was there and what was added.
+        fn set(&self, bytes: &[u8]) {
+            self.0.borrow_mut().0 = bytes.to_vec();
+        }
+    }
+
+    impl Read for Growing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let mut shared = self.0.borrow_mut();
+            let (bytes, at) = &mut *shared;
+            let n = (&bytes[*at..]).read(buf)?;
+            *at += n;
+            Ok(n)
+        }
     }
 
     /// Generates a capture of `count` records on the fly, never holding more than one.
