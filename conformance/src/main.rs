@@ -205,16 +205,11 @@ fn encode(dir: &Path) -> std::io::Result<usize> {
         let p = packet(96);
         let mut out = Vec::new();
         enc.encode_truncated(3, t, PayloadDirection::FromTarget, &p, 1500, &mut out);
-        let mut meant = s.ip_cc_pdu(Cin::new(5), 3, t, PayloadDirection::FromTarget, &p);
-        if let Payload::CcPayloadSequence(items) = &mut meant.payload
-            && let Some(li_asn1::CcContents::IpCc(cc)) =
-                items.first_mut().map(|item| &mut item.cc_contents)
-        {
-            cc.contents = li_asn1::IpCcContents::IpTruncatedPacket {
-                truncated_packet: p,
-                original_length: Some(1500),
-            };
-        }
+        let contents = li_asn1::IpCcContents::IpTruncatedPacket {
+            truncated_packet: p,
+            original_length: Some(1500),
+        };
+        let meant = s.ip_cc_pdu_with(Cin::new(5), 3, t, PayloadDirection::FromTarget, contents);
         emit("ours-cc-hot-truncated", vec![(out, meant)])?;
     }
     let mut old = s.clone();

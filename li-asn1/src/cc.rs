@@ -289,16 +289,12 @@ mod tests {
                 original,
                 &mut out,
             );
-            let mut typed = s.ip_cc_pdu(Cin::new(42), 9, t, PayloadDirection::FromTarget, &packet);
-            if let crate::Payload::CcPayloadSequence(items) = &mut typed.payload
-                && let Some(crate::CcContents::IpCc(cc)) =
-                    items.first_mut().map(|item| &mut item.cc_contents)
-            {
-                cc.contents = crate::IpCcContents::IpTruncatedPacket {
-                    truncated_packet: packet.clone(),
-                    original_length: Some(i64::from(original)),
-                };
-            }
+            let contents = crate::IpCcContents::IpTruncatedPacket {
+                truncated_packet: packet.clone(),
+                original_length: Some(i64::from(original)),
+            };
+            let typed =
+                s.ip_cc_pdu_with(Cin::new(42), 9, t, PayloadDirection::FromTarget, contents);
             assert_eq!(out, typed.encode(), "len {len} original {original}");
             assert_eq!(crate::PsPdu::decode(&out).unwrap(), typed);
         }

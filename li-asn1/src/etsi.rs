@@ -171,6 +171,21 @@ impl HeaderSettings {
         direction: PayloadDirection,
         packet: &[u8],
     ) -> PsPdu {
+        let contents = IpCcContents::IpPackets(packet.to_vec());
+        self.ip_cc_pdu_with(cin, sequence_number, time, direction, contents)
+    }
+
+    /// A CC PDU with these IPCC contents: [`IpCcContents::IpPackets`] as
+    /// [`Self::ip_cc_pdu`] builds it, or [`IpCcContents::IpTruncatedPacket`] for a packet the
+    /// capture cut ([`crate::CcEncoder::encode_truncated`] produces the same octets).
+    pub fn ip_cc_pdu_with(
+        &self,
+        cin: Cin,
+        sequence_number: u32,
+        time: Timestamp,
+        direction: PayloadDirection,
+        contents: IpCcContents,
+    ) -> PsPdu {
         PsPdu {
             header: self.header(Some(cin), sequence_number, time),
             payload: Payload::CcPayloadSequence(vec![CcPayload {
@@ -178,7 +193,7 @@ impl HeaderSettings {
                 time_stamp: None,
                 cc_contents: CcContents::IpCc(IpCc {
                     obj_id: ipaccess::ipcc_obj_id(self.ip_access_version),
-                    contents: IpCcContents::IpPackets(packet.to_vec()),
+                    contents,
                 }),
                 micro_second_time_stamp: None,
                 time_stamp_qualifier: None,
@@ -511,7 +526,7 @@ mod tests {
         // Passed through unchanged when encoded again.
         assert_eq!(pdu.encode(), theirs);
 
-        // A second timeStamp, valid or not, is still a duplicate.
+        // A second timeStamp (here an invalid one again) is still a duplicate.
         let mut twice = theirs.clone();
         let element = theirs[at - 2..at + bad.len()].to_vec();
         twice.splice(at + bad.len()..at + bad.len(), element.iter().copied());

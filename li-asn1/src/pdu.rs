@@ -152,30 +152,36 @@ impl InvalidField {
         }
     }
 
-    /// Keeps `tlv` when `decoded` failed, refusing a second occurrence of its field.
+    /// Keeps the field `tag_number` (`tlv`) raw when `decoded` failed, refusing a second
+    /// occurrence of the field, valid or not.
     fn keep<T>(
         decoded: Result<T>,
         slot: &mut Option<T>,
         invalid: &mut Vec<Self>,
-        field: &'static str,
+        (field, tag_number): (&'static str, u32),
         tlv: &Tlv<'_>,
     ) -> Result<()> {
-        let tag_number = tlv.tag.context_number().unwrap_or(u32::MAX);
-        if slot.is_some() || invalid.iter().any(|f| f.tag_number == tag_number) {
+        if invalid.iter().any(|f| f.tag_number == tag_number) {
             return Err(Error::DuplicateField {
                 field,
                 offset: tlv.offset,
             });
         }
         match decoded {
-            Ok(value) => *slot = Some(value),
-            Err(error) => invalid.push(Self {
-                tag_number,
-                value: Opaque::decode(tlv),
-                error,
+            Ok(value) => put(slot, value, field, tlv),
+            Err(error) if slot.is_none() => {
+                invalid.push(Self {
+                    tag_number,
+                    value: Opaque::decode(tlv),
+                    error,
+                });
+                Ok(())
+            }
+            Err(_) => Err(Error::DuplicateField {
+                field,
+                offset: tlv.offset,
             }),
         }
-        Ok(())
     }
 }
 
@@ -253,7 +259,7 @@ impl PsHeader {
                 Some(2) => {
                     const N: &str = "PSHeader.authorizationCountryCode";
                     let v = f.printable(N, 2, 2);
-                    InvalidField::keep(v, &mut auth_cc, &mut invalid, N, &f)?;
+                    InvalidField::keep(v, &mut auth_cc, &mut invalid, (N, 2), &f)?;
                 }
                 Some(3) => {
                     const N: &str = "PSHeader.communicationIdentifier";
@@ -266,32 +272,32 @@ impl PsHeader {
                 Some(5) => {
                     const N: &str = "PSHeader.timeStamp";
                     let v = GeneralizedTime::decode(&f, N);
-                    InvalidField::keep(v, &mut ts, &mut invalid, N, &f)?;
+                    InvalidField::keep(v, &mut ts, &mut invalid, (N, 5), &f)?;
                 }
                 Some(6) => {
                     const N: &str = "PSHeader.interceptionPointID";
                     let v = f.printable(N, 1, 8);
-                    InvalidField::keep(v, &mut ipid, &mut invalid, N, &f)?;
+                    InvalidField::keep(v, &mut ipid, &mut invalid, (N, 6), &f)?;
                 }
                 Some(7) => {
                     const N: &str = "PSHeader.microSecondTimeStamp";
                     let v = MicroSecondTimeStamp::decode(&f, N);
-                    InvalidField::keep(v, &mut usec, &mut invalid, N, &f)?;
+                    InvalidField::keep(v, &mut usec, &mut invalid, (N, 7), &f)?;
                 }
                 Some(8) => {
                     const N: &str = "PSHeader.timeStampQualifier";
                     let v = TimeStampQualifier::decode(&f);
-                    InvalidField::keep(v, &mut tsq, &mut invalid, N, &f)?;
+                    InvalidField::keep(v, &mut tsq, &mut invalid, (N, 8), &f)?;
                 }
                 Some(9) => {
                     const N: &str = "PSHeader.extendedInterceptionPointID";
                     let v = f.octets_sized(N, 1, 65535);
-                    InvalidField::keep(v, &mut ext_ipid, &mut invalid, N, &f)?;
+                    InvalidField::keep(v, &mut ext_ipid, &mut invalid, (N, 9), &f)?;
                 }
                 Some(10) => {
                     const N: &str = "PSHeader.networkFunctionIdentifier";
                     let v = f.octets_sized(N, 1, 65535);
-                    InvalidField::keep(v, &mut nfid, &mut invalid, N, &f)?;
+                    InvalidField::keep(v, &mut nfid, &mut invalid, (N, 10), &f)?;
                 }
                 _ => {}
             }

@@ -113,7 +113,7 @@ use tracing::{debug, error, info, warn};
 
 mod state;
 
-pub use state::{LinkState, LinkViolation};
+pub use state::{KeepAliveCadence, LinkState, LinkViolation};
 
 use crate::numbering::NumberedSpool;
 use crate::retry::{Backoff, shutdown_signal};
@@ -238,80 +238,6 @@ impl std::fmt::Debug for LinkConfig {
             .field("ack_delay", &self.ack_delay)
             .field("max_unacked", &self.max_unacked)
             .finish_non_exhaustive()
-    }
-}
-
-/// When a link asks the agency to acknowledge: the keep-alive cadence, a pure state machine
-/// (time is an argument) that [`run_link`] drives.
-///
-/// A keep-alive is due once `every` records were written since the previous keep-alive,
-/// once `delay` has passed since the first of them was written, at once when the re-send
-/// window is full, and after `idle` with nothing written at all (liveness). Under load a
-/// keep-alive therefore covers `every` records; a trickle is acknowledged within `delay`.
-#[derive(Clone, Debug)]
-pub struct KeepAliveCadence {
-    every: u64,
-    delay: Duration,
-    idle: Duration,
-    /// Records written since the last keep-alive.
-    uncovered: u64,
-    /// When the first of them was written.
-    first_uncovered: Option<Instant>,
-    /// The last write of anything (records or a keep-alive).
-    last_write: Instant,
-}
-
-impl KeepAliveCadence {
-    /// A cadence starting at `now` (a fresh connection: nothing written yet).
-    pub fn new(every: u64, delay: Duration, idle: Duration, now: Instant) -> Self {
-        Self {
-            every: every.max(1),
-            delay,
-            idle,
-            uncovered: 0,
-            first_uncovered: None,
-            last_write: now,
-        }
-    }
-
-    /// `n` records were written at `now`.
-    pub fn records_written(&mut self, n: u64, now: Instant) {
-        if n == 0 {
-            return;
-        }
-        self.uncovered += n;
-        self.first_uncovered.get_or_insert(now);
-        self.last_write = now;
-    }
-
-    /// A keep-alive covering every record written so far was written at `now`.
-    pub fn keepalive_written(&mut self, now: Instant) {
-        self.uncovered = 0;
-        self.first_uncovered = None;
-        self.last_write = now;
-    }
-
-    /// Records written since the last keep-alive.
-    pub fn uncovered(&self) -> u64 {
-        self.uncovered
-    }
-
-    /// Whether a keep-alive should be written at `now`; `window_full`: no more records may
-    /// be written before an acknowledgement.
-    pub fn due(&self, now: Instant, window_full: bool) -> bool {
-        if self.uncovered > 0 {
-            window_full || self.uncovered >= self.every || now >= self.deadline()
-        } else {
-            now >= self.deadline()
-        }
-    }
-
-    /// When a keep-alive falls due by time alone.
-    pub fn deadline(&self) -> Instant {
-        match self.first_uncovered {
-            Some(first) => first + self.delay,
-            None => self.last_write + self.idle,
-        }
     }
 }
 
@@ -670,8 +596,8 @@ enum LinkError {
     Io(#[from] io::Error),
     #[error("connecting timed out after {0:?}")]
     ConnectTimeout(Duration),
-    #[error("keep-alive {counter} not answered within {timeout:?}")]
-    KeepAliveTimeout { counter: u32, timeout: Duration },
+    #[error(transparent)]
+    Violation(#[from] LinkViolation),
     #[error("a write did not complete within {0:?}")]
     WriteStalled(Duration),
     #[error("protocol error: {0}")]
@@ -682,17 +608,6 @@ enum LinkError {
     Spool(#[from] SpoolError),
     #[error("spool task failed: {0}")]
     SpoolTask(#[from] tokio::task::JoinError),
-}
-
-impl From<LinkViolation> for LinkError {
-    fn from(violation: LinkViolation) -> Self {
-        match violation {
-            LinkViolation::KeepAliveTimeout { counter, timeout } => {
-                Self::KeepAliveTimeout { counter, timeout }
-            }
-            other => Self::Protocol(other.to_string()),
-        }
-    }
 }
 
 /// A connection to the agency, TCP or TLS.
@@ -747,10 +662,12 @@ pub async fn run_link<S: LinkSpool>(
                     Ok(()) => break,
                     Err(e) => {
                         match e {
-                            LinkError::KeepAliveTimeout { .. } => {
+                            LinkError::Violation(LinkViolation::KeepAliveTimeout { .. }) => {
                                 LinkStats::add(&stats.keepalive_timeouts, 1);
                             }
-                            LinkError::Protocol(_) => LinkStats::add(&stats.protocol_errors, 1),
+                            LinkError::Protocol(_) | LinkError::Violation(_) => {
+                                LinkStats::add(&stats.protocol_errors, 1);
+                            }
                             _ => {}
                         }
                         warn!(link = %config.name, addr = %config.addr, error = %e,
@@ -935,10 +852,12 @@ impl<S: LinkSpool> Link<'_, S> {
         match timeout_at(deadline, write).await {
             Ok(r) => Ok(r?),
             Err(_) => match ka_deadline {
-                Some((counter, d)) if d <= stall => Err(LinkError::KeepAliveTimeout {
-                    counter,
-                    timeout: self.config.keepalive_timeout,
-                }),
+                Some((counter, d)) if d <= stall => {
+                    Err(LinkError::Violation(LinkViolation::KeepAliveTimeout {
+                        counter,
+                        timeout: self.config.keepalive_timeout,
+                    }))
+                }
                 _ => Err(LinkError::WriteStalled(self.config.keepalive_timeout)),
             },
         }
@@ -1331,37 +1250,6 @@ mod tests {
         let _ = std::fs::remove_dir_all(d);
     }
 
-    #[test]
-    fn the_cadence_asks_by_count_by_delay_when_the_window_is_full_and_when_idle() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let mut c = KeepAliveCadence::new(100, ms(50), ms(5000), t0);
-        // Idle: due after the idle interval only.
-        assert!(!c.due(t0 + ms(4999), false));
-        assert!(c.due(t0 + ms(5000), false));
-        assert_eq!(c.deadline(), t0 + ms(5000));
-        // A trickle: due 50 ms after the first record, not before.
-        c.records_written(1, t0 + ms(10));
-        c.records_written(1, t0 + ms(30));
-        assert_eq!(c.deadline(), t0 + ms(60));
-        assert!(!c.due(t0 + ms(59), false));
-        assert!(c.due(t0 + ms(60), false));
-        // A full window makes it due at once.
-        assert!(c.due(t0 + ms(31), true));
-        c.keepalive_written(t0 + ms(60));
-        assert_eq!(c.uncovered(), 0);
-        assert_eq!(c.deadline(), t0 + ms(5060));
-        // Load: due at the hundredth record, whatever the time.
-        c.records_written(99, t0 + ms(61));
-        assert!(!c.due(t0 + ms(61), false));
-        c.records_written(1, t0 + ms(61));
-        assert!(c.due(t0 + ms(61), false));
-        // Nothing written is no record.
-        c.keepalive_written(t0 + ms(62));
-        c.records_written(0, t0 + ms(63));
-        assert_eq!(c.deadline(), t0 + ms(5062));
-    }
-
     #[tokio::test]
     async fn under_load_one_keepalive_covers_a_thousand_records() {
         let lemf = FakeLemf::start().await;
@@ -1400,7 +1288,6 @@ mod tests {
         h.wait_empty().await;
         let stats = h.shut_down().await;
         assert_eq!(stats.records_acked, 3);
-        assert!(stats.keepalives_sent >= 1);
         let _ = std::fs::remove_dir_all(d);
     }
 

@@ -9,8 +9,8 @@
 //! - `out_dir/records.jsonl`: one JSON object per IRI or CC record;
 //! - `out_dir/<LIID>.pcap`: every CC IP packet of the LIID, as a classic pcap file with
 //!   `LINKTYPE_RAW` (101) and the record's time. A LIID with characters other than ASCII
-//!   letters, digits, `.`, `_` and `-` has them replaced by `_` and its octets appended in
-//!   hex after a `~` (`LIID/1` → `LIID_1~4c4949442f31.pcap`), so two LIIDs never share a file.
+//!   letters, digits, `.`, `_` and `-` has them replaced by `_` and the octets of its text
+//!   form appended in hex after a `~` (`LIID/1` → `LIID_1~4c4949442f31.pcap`), so two LIIDs never share a file.
 //!
 //! Each JSON line has `interface` (`"HI2"`/`"HI3"`), `liid` (its text form), `cin` (or
 //! `null`), `seq`, `time` (RFC 3339, the record's own time else the PSHeader's, or `null`),
@@ -76,7 +76,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
-use self::fast::FastPath;
+use self::fast::{FastCc, FastPath};
 use self::output::{Batch, Command, OutputError, WriterHandle};
 
 /// The default bound on one PS-PDU, and so on the receive buffer of a connection: 1 MiB.
@@ -512,9 +512,8 @@ impl Receiver {
         received?;
         stored?;
         // Every earlier sync has completed: answer the keep-alives still waiting.
-        while let Some(sync) = pending.pop_front() {
-            let synced = sync.rx.await;
-            self.answer(&mut stream, &sync.responses, synced, conn.offset)
+        while !pending.is_empty() {
+            self.answer_oldest(&mut stream, &mut pending, conn.offset)
                 .await?;
         }
         Ok(conn.stats)
@@ -554,21 +553,15 @@ impl Receiver {
         let mut now = Timestamp::from_system_time(SystemTime::now());
         loop {
             let responses = self.process(&mut buf, conn, now)?;
-            if !conn.batch.is_empty() {
+            if !responses.is_empty() {
+                // The keep-alives are answered once everything before them is stored.
+                let rx = self.sync(conn).await?;
+                pending.push_back(PendingSync { rx, responses });
+            } else if !conn.batch.is_empty() {
                 self.hand_over(conn).await?;
             }
-            if !responses.is_empty() {
-                let (done, rx) = oneshot::channel();
-                let fsync = self.inner.config.fsync;
-                self.command(Command::Sync { fsync, done }).await?;
-                pending.push_back(PendingSync { rx, responses });
-            }
             if pending.len() >= MAX_PENDING_SYNCS {
-                if let Some(sync) = pending.pop_front() {
-                    let synced = sync.rx.await;
-                    self.answer(stream, &sync.responses, synced, conn.offset)
-                        .await?;
-                }
+                self.answer_oldest(stream, pending, conn.offset).await?;
                 continue;
             }
 
@@ -668,7 +661,24 @@ impl Receiver {
         self.command(Command::Write(batch)).await
     }
 
-    /// Hands over what is left and asks for a sync; the answer is awaited with [`Self::wait`].
+    /// Waits for the oldest pending sync and answers its keep-alives.
+    async fn answer_oldest<S>(
+        &self,
+        stream: &mut S,
+        pending: &mut VecDeque<PendingSync>,
+        offset: u64,
+    ) -> Result<(), ReceiverError>
+    where
+        S: AsyncWrite + Unpin,
+    {
+        if let Some(sync) = pending.pop_front() {
+            let synced = sync.rx.await;
+            self.answer(stream, &sync.responses, synced, offset).await?;
+        }
+        Ok(())
+    }
+
+    /// Hands over what is left and asks for a sync; its outcome is read with [`Self::check`].
     async fn sync(
         &self,
         conn: &mut Connection,
@@ -779,16 +789,7 @@ impl Receiver {
                 .pcap_record(cc.liid, cc.time.unwrap_or(now), cc.packet, cc.packet.len());
             conn.lines.cc_line(
                 &mut conn.batch.records,
-                &CcLine {
-                    interface: conn.interface,
-                    liid: cc.liid,
-                    cin: cc.cin,
-                    seq: cc.seq,
-                    time: cc.time,
-                    direction: cc.direction,
-                    packet_len: Some(cc.packet.len()),
-                    repeat,
-                },
+                &CcLine::fast(&cc, conn.interface, repeat),
             );
             return;
         }
@@ -854,11 +855,7 @@ impl Receiver {
                 return;
             }
         };
-        let header_time = header
-            .micro_second_time_stamp
-            .and_then(|m| m.to_timestamp())
-            .or_else(|| header.time_stamp.as_ref().map(|t| t.timestamp()));
-        conn.latency.observe(now, header_time);
+        conn.latency.observe(now, time_of(None, None, &header));
         store(&header, &records, now, conn, state);
     }
 }
@@ -1161,6 +1158,22 @@ struct CcLine {
     direction: Option<PayloadDirection>,
     packet_len: Option<usize>,
     repeat: bool,
+}
+
+impl CcLine {
+    /// The line of a CC PDU read by the fast path.
+    fn fast(cc: &FastCc<'_>, interface: Interface, repeat: bool) -> Self {
+        Self {
+            interface,
+            liid: cc.liid,
+            cin: cc.cin,
+            seq: cc.seq,
+            time: cc.time,
+            direction: cc.direction,
+            packet_len: Some(cc.packet.len()),
+            repeat,
+        }
+    }
 }
 
 /// Writes CC JSON lines without building a JSON value: the same text as
@@ -2147,24 +2160,12 @@ mod tests {
         server.abort();
     }
 
-    /// The fast path's record and line for `frame`, after learning its fixed elements from
-    /// `learn_from` through the full decoder; `None` if it takes the full decoder.
+    /// The fast path's line for `frame`, as the receiver writes it; `None` if it takes the
+    /// full decoder.
     fn fast_line(fp: &mut FastPath, frame: &[u8], interface: Interface) -> Option<Vec<u8>> {
         let cc = fp.decode(frame)?;
         let mut out = Vec::new();
-        LineWriter::default().cc_line(
-            &mut out,
-            &CcLine {
-                interface,
-                liid: cc.liid,
-                cin: cc.cin,
-                seq: cc.seq,
-                time: cc.time,
-                direction: cc.direction,
-                packet_len: Some(cc.packet.len()),
-                repeat: false,
-            },
-        );
+        LineWriter::default().cc_line(&mut out, &CcLine::fast(&cc, interface, false));
         Some(out)
     }
 
@@ -2268,16 +2269,16 @@ mod tests {
             items.push(items[0].clone());
         }
         assert!(fp.decode(&two.encode()).is_none());
-        let mut truncated = pdu(1, 7);
-        if let Payload::CcPayloadSequence(items) = &mut truncated.payload {
-            items[0].cc_contents = CcContents::IpCc(li_asn1::IpCc {
-                obj_id: li_asn1::ipaccess::ipcc_obj_id(18),
-                contents: IpCcContents::IpTruncatedPacket {
-                    truncated_packet: packet(1, 20),
-                    original_length: Some(1500),
-                },
-            });
-        }
+        let truncated = s.ip_cc_pdu_with(
+            Cin::new(1),
+            7,
+            time(0),
+            PayloadDirection::FromTarget,
+            IpCcContents::IpTruncatedPacket {
+                truncated_packet: packet(1, 20),
+                original_length: Some(1500),
+            },
+        );
         assert!(fp.decode(&truncated.encode()).is_none());
         assert!(
             fp.decode(&s.tri_pdu(0, time(0), TriPayload::KeepAlive).encode())

@@ -151,6 +151,7 @@ pub enum TlsError {
     #[error("dev PKI: {0}")]
     DevPki(#[from] rcgen::Error),
     /// A name given to `DevPki::write_to` cannot be used as a file name.
+    #[cfg(feature = "dev-pki")]
     #[error(
         "invalid dev certificate name {name:?}: use letters, digits, '.', '-', '_' \
          (not starting with '.', and not \"ca\")"

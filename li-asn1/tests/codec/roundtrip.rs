@@ -92,23 +92,21 @@ proptest! {
         let dir = li_asn1::PayloadDirection::FromTarget;
         let mut out = Vec::new();
         let encoder = CcEncoder::new(&s, Cin::new(cin));
-        let mut typed = s.ip_cc_pdu(Cin::new(cin), seq, time, dir, &packet);
-        match original {
-            None => encoder.encode(seq, time, dir, &packet, &mut out),
+        let typed = match original {
+            None => {
+                encoder.encode(seq, time, dir, &packet, &mut out);
+                s.ip_cc_pdu(Cin::new(cin), seq, time, dir, &packet)
+            }
             Some(len) => {
                 // iPTruncatedPacket { truncatedPacket, originalLength }
                 encoder.encode_truncated(seq, time, dir, &packet, len, &mut out);
-                if let li_asn1::Payload::CcPayloadSequence(items) = &mut typed.payload
-                    && let Some(li_asn1::CcContents::IpCc(cc)) =
-                        items.first_mut().map(|item| &mut item.cc_contents)
-                {
-                    cc.contents = li_asn1::IpCcContents::IpTruncatedPacket {
-                        truncated_packet: packet.clone(),
-                        original_length: Some(i64::from(len)),
-                    };
-                }
+                let contents = li_asn1::IpCcContents::IpTruncatedPacket {
+                    truncated_packet: packet.clone(),
+                    original_length: Some(i64::from(len)),
+                };
+                s.ip_cc_pdu_with(Cin::new(cin), seq, time, dir, contents)
             }
-        }
+        };
         prop_assert_eq!(&out, &typed.encode());
         prop_assert_eq!(PsPdu::decode(&out).unwrap(), typed);
     }

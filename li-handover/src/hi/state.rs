@@ -8,7 +8,76 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::KeepAliveCadence;
+/// When a link asks the agency to acknowledge: the keep-alive cadence, a pure state machine
+/// (time is an argument) that [`LinkState`] keeps and [`super::run_link`] drives.
+///
+/// A keep-alive is due once `every` records were written since the previous keep-alive,
+/// once `delay` has passed since the first of them was written, at once when the re-send
+/// window is full, and after `idle` with nothing written at all (liveness). Under load a
+/// keep-alive therefore covers `every` records; a trickle is acknowledged within `delay`.
+#[derive(Clone, Debug)]
+pub struct KeepAliveCadence {
+    every: u64,
+    delay: Duration,
+    idle: Duration,
+    /// Records written since the last keep-alive.
+    uncovered: u64,
+    /// When the first of them was written.
+    first_uncovered: Option<Instant>,
+    /// The last write of anything (records or a keep-alive).
+    last_write: Instant,
+}
+
+impl KeepAliveCadence {
+    /// A cadence starting at `now` (a fresh connection: nothing written yet).
+    pub fn new(every: u64, delay: Duration, idle: Duration, now: Instant) -> Self {
+        Self {
+            every: every.max(1),
+            delay,
+            idle,
+            uncovered: 0,
+            first_uncovered: None,
+            last_write: now,
+        }
+    }
+
+    /// `n` records were written at `now`.
+    pub fn records_written(&mut self, n: u64, now: Instant) {
+        if n == 0 {
+            return;
+        }
+        self.uncovered += n;
+        self.first_uncovered.get_or_insert(now);
+        self.last_write = now;
+    }
+
+    /// A keep-alive covering every record written so far was written at `now`.
+    pub fn keepalive_written(&mut self, now: Instant) {
+        self.uncovered = 0;
+        self.first_uncovered = None;
+        self.last_write = now;
+    }
+
+    /// Records written since the last keep-alive.
+    pub fn uncovered(&self) -> u64 {
+        self.uncovered
+    }
+
+    /// Whether a keep-alive should be written at `now`; `window_full`: no more records may
+    /// be written before an acknowledgement.
+    pub fn due(&self, now: Instant, window_full: bool) -> bool {
+        now >= self.deadline()
+            || (self.uncovered > 0 && (window_full || self.uncovered >= self.every))
+    }
+
+    /// When a keep-alive falls due by time alone.
+    pub fn deadline(&self) -> Instant {
+        match self.first_uncovered {
+            Some(first) => first + self.delay,
+            None => self.last_write + self.idle,
+        }
+    }
+}
 
 /// Why a connection must be given up, as decided by [`LinkState`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -60,7 +129,6 @@ struct Outstanding {
 #[derive(Clone, Debug)]
 pub struct LinkState {
     acked: u64,
-    next: u64,
     last_written: u64,
     max_unacked: u64,
     keepalive_timeout: Duration,
@@ -79,7 +147,6 @@ impl LinkState {
     ) -> Self {
         Self {
             acked,
-            next: acked.saturating_add(1),
             last_written: acked,
             max_unacked: max_unacked.max(1),
             keepalive_timeout,
@@ -95,7 +162,7 @@ impl LinkState {
 
     /// The id of the next record to write.
     pub fn next_to_write(&self) -> u64 {
-        self.next
+        self.last_written.saturating_add(1)
     }
 
     /// The last record id written on this connection (`acked` before any).
@@ -149,7 +216,6 @@ impl LinkState {
             return false;
         }
         self.last_written = self.last_written.max(last);
-        self.next = self.last_written.saturating_add(1);
         self.cadence.records_written(count, now);
         self.keepalive_due(now)
     }
@@ -157,11 +223,10 @@ impl LinkState {
     /// Spool ids from [`Self::next_to_write`] up to `end` (exclusive) cannot be read (a
     /// corrupt segment): counted as written, so that the next keep-alive moves past them.
     pub fn skip_unreadable(&mut self, end: u64, now: Instant) {
-        let skipped = end.saturating_sub(self.next);
+        let skipped = end.saturating_sub(self.next_to_write());
         if skipped == 0 {
             return;
         }
-        self.next = end;
         self.last_written = end.saturating_sub(1);
         self.cadence.records_written(skipped, now);
     }
@@ -331,7 +396,6 @@ mod tests {
         assert!(first.check_timeout(t0 + TIMEOUT).is_err());
         let again = state(first.acked(), 100, 10, t0 + TIMEOUT);
         assert_eq!(again.next_to_write(), 21, "21..=30 are written again");
-        assert_eq!(again.outstanding(), 0);
     }
 
     #[test]
@@ -356,5 +420,36 @@ mod tests {
         assert_eq!(s.keepalive_due_at(), t0 + DELAY);
         assert!(!s.keepalive_due(t0 + DELAY - ms(1)));
         assert!(s.keepalive_due(t0 + DELAY));
+    }
+
+    #[test]
+    fn the_cadence_asks_by_count_by_delay_when_the_window_is_full_and_when_idle() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = KeepAliveCadence::new(100, ms(50), ms(5000), t0);
+        // Idle: due after the idle interval only.
+        assert!(!c.due(t0 + ms(4999), false));
+        assert!(c.due(t0 + ms(5000), false));
+        assert_eq!(c.deadline(), t0 + ms(5000));
+        // A trickle: due 50 ms after the first record, not before.
+        c.records_written(1, t0 + ms(10));
+        c.records_written(1, t0 + ms(30));
+        assert_eq!(c.deadline(), t0 + ms(60));
+        assert!(!c.due(t0 + ms(59), false));
+        assert!(c.due(t0 + ms(60), false));
+        // A full window makes it due at once.
+        assert!(c.due(t0 + ms(31), true));
+        c.keepalive_written(t0 + ms(60));
+        assert_eq!(c.uncovered(), 0);
+        assert_eq!(c.deadline(), t0 + ms(5060));
+        // Load: due at the hundredth record, whatever the time.
+        c.records_written(99, t0 + ms(61));
+        assert!(!c.due(t0 + ms(61), false));
+        c.records_written(1, t0 + ms(61));
+        assert!(c.due(t0 + ms(61), false));
+        // Nothing written is no record.
+        c.keepalive_written(t0 + ms(62));
+        c.records_written(0, t0 + ms(63));
+        assert_eq!(c.deadline(), t0 + ms(5062));
     }
 }

@@ -14,6 +14,7 @@
 //! acknowledges nothing more until it is restarted (the mediator keeps the records).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -143,7 +144,6 @@ impl WriterHandle {
             dir,
             records: OutFile::new(records_path, records),
             pcaps: HashMap::new(),
-            pcap_names: HashMap::new(),
             raw: HashMap::new(),
             buffered: 0,
             dir_dirty: false,
@@ -180,8 +180,6 @@ struct Output {
     dir: PathBuf,
     records: OutFile,
     pcaps: HashMap<Liid, OutFile>,
-    /// File stem -> LIID, so that two LIIDs sanitised alike get distinct files.
-    pcap_names: HashMap<String, Liid>,
     raw: HashMap<Interface, OutFile>,
     /// Octets in every buffer together.
     buffered: usize,
@@ -387,22 +385,11 @@ impl Output {
             .ok_or_else(|| OutputError::new(&self.dir, &io::Error::other("pcap file not open")))
     }
 
-    /// `dir/<sanitised LIID>.pcap`, with a `-2`, `-3` ... suffix when another LIID already
-    /// has that name.
-    fn pcap_path(&mut self, liid: Liid) -> PathBuf {
+    /// `dir/<sanitised LIID>.pcap`: distinct LIIDs get distinct names
+    /// ([`sanitize_file_stem`]).
+    fn pcap_path(&self, liid: Liid) -> PathBuf {
         let stem = sanitize_file_stem(&liid.to_string());
-        let mut name = stem.clone();
-        let mut n = 1u32;
-        while self
-            .pcap_names
-            .get(&name)
-            .is_some_and(|&other| other != liid)
-        {
-            n += 1;
-            name = format!("{stem}-{n}");
-        }
-        self.pcap_names.insert(name.clone(), liid);
-        self.dir.join(format!("{name}.pcap"))
+        self.dir.join(format!("{stem}.pcap"))
     }
 }
 
@@ -519,7 +506,9 @@ pub(crate) fn repair_tail(path: &Path, layout: Layout) -> io::Result<u64> {
     Ok(len - keep)
 }
 
-/// A LIID made safe as a file name: every octet outside `[A-Za-z0-9._-]` becomes `_`.
+/// A LIID's text form made safe as a file name, one to one: a text of `[A-Za-z0-9._-]` only
+/// is kept; any other has those characters replaced by `_` and, after a `~` (which no kept
+/// name contains), the octets of the whole text in hex.
 pub(super) fn sanitize_file_stem(text: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
     if text.chars().all(safe) {
@@ -533,7 +522,7 @@ pub(super) fn sanitize_file_stem(text: &str) -> String {
         .collect();
     stem.push('~');
     for b in text.as_bytes() {
-        stem.push_str(&format!("{b:02x}"));
+        let _ = write!(stem, "{b:02x}");
     }
     stem
 }

@@ -461,7 +461,8 @@ impl X2X3Sender {
                 return false;
             }
             let depth = self.shared.depth.load(Ordering::Acquire);
-            if depth <= want || depth == 0 {
+            // `want` is 0 for a batch larger than the queue: then only an empty queue will do.
+            if depth <= want {
                 return true;
             }
             room.await;
@@ -702,7 +703,7 @@ async fn deliver(
     let mut reader = JoinSet::new();
     reader.spawn(read_mediator(rd, ack_tx));
 
-    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut buf: Vec<u8> = Vec::with_capacity(64);
     let mut outstanding: Option<Outstanding> = None;
     // PDUs written and not yet covered by an acknowledged keepalive.
     let mut unconfirmed = 0u64;
@@ -756,14 +757,12 @@ async fn deliver(
                         });
                 };
                 // One bounded write: what is queued, up to MAX_WRITE_BYTES (each write has
-                // the keepalive timeout to complete).
-                buf.clear();
-                buf.extend_from_slice(&first.bytes);
-                let mut n = first.pdus;
-                while buf.len() < MAX_WRITE_BYTES {
+                // the keepalive timeout to complete), in the first batch's own buffer.
+                let PduBatch { bytes: mut out, pdus: mut n } = first;
+                while out.len() < MAX_WRITE_BYTES {
                     match rx.try_recv() {
                         Ok(more) => {
-                            buf.extend_from_slice(&more.bytes);
+                            out.extend_from_slice(&more.bytes);
                             n += more.pdus;
                         }
                         Err(_) => break,
@@ -771,7 +770,7 @@ async fn deliver(
                 }
                 SenderStats::add(&stats.sent, n);
                 unconfirmed += n;
-                let written = write(config, &mut wr, &buf).await;
+                let written = write(config, &mut wr, &out).await;
                 // They leave the queue's bound only once written: the producer waiting
                 // for room does not get ahead of the socket.
                 shared.taken(n);
