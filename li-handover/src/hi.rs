@@ -385,12 +385,17 @@ impl AlarmState {
         }
     }
 
+    /// One more record refused while the spool is full.
+    fn count_refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        self.refused_in_alarm.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn after<T>(&self, spool: &Spool, result: &Result<T, SpoolError>) {
         let (used, limit) = (spool.bytes(), spool.max_bytes());
         match result {
             Err(SpoolError::Full { used, limit, .. }) => {
-                self.refused.fetch_add(1, Ordering::Relaxed);
-                self.refused_in_alarm.fetch_add(1, Ordering::Relaxed);
+                self.count_refused();
                 if !self.raised.swap(true, Ordering::Relaxed) {
                     error!(link = %self.name, used, limit,
                         "ALARM: spool full, records are being refused until the agency takes delivery");
@@ -517,9 +522,7 @@ impl DeliveryQueue<NumberedSpool> {
         }
         result
     }
-}
 
-impl DeliveryQueue<NumberedSpool> {
     /// Accepts several records for this destination together, numbered and encoded as
     /// [`NumberedSpool::append_batch_with`] does (one write, at most one fsync: group
     /// commit), from a thread that may block (not from an async task: it takes the spool's
@@ -541,19 +544,33 @@ impl DeliveryQueue<NumberedSpool> {
         }
         let mut spool = self.spool.blocking_lock();
         let whole = spool.append_batch_with(keys, buf, &mut encode);
-        self.alarm.after(spool.spool(), &whole);
         let mut accepted = 0;
         match whole {
-            Ok(_) => accepted = keys.len(),
-            Err(error) if keys.len() == 1 => refused.push((0, error)),
+            Ok(_) => {
+                self.alarm.after(spool.spool(), &whole);
+                accepted = keys.len();
+            }
+            Err(error) if keys.len() == 1 => {
+                let whole = Err::<(), _>(error);
+                self.alarm.after(spool.spool(), &whole);
+                if let Err(error) = whole {
+                    refused.push((0, error));
+                }
+            }
+            // Not reported to the alarm: each record is, by its own attempt below.
             Err(_) => {
                 let mut stop: Option<String> = None;
+                let mut full = false;
                 for (i, key) in keys.iter().enumerate() {
                     if let Some(reason) = &stop {
                         let error = SpoolError::Stopped {
                             dir: spool.spool().dir().to_owned(),
                             reason: reason.clone(),
                         };
+                        if full {
+                            // Refused because the spool is full, as the record before it.
+                            self.alarm.count_refused();
+                        }
                         refused.push((i, error));
                         continue;
                     }
@@ -566,6 +583,7 @@ impl DeliveryQueue<NumberedSpool> {
                         Ok(_) => accepted += 1,
                         Err(error @ SpoolError::TooLarge { .. }) => refused.push((i, error)),
                         Err(error) => {
+                            full = matches!(error, SpoolError::Full { .. });
                             stop = Some(format!("refused after an earlier record: {error}"));
                             refused.push((i, error));
                         }
@@ -1474,6 +1492,35 @@ mod tests {
         let mut buf = BytesMut::from(answer.encode().as_slice());
         assert_eq!(next_agency_pdu(&mut buf).unwrap(), Some(41));
         assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn a_batch_refused_at_the_disk_bound_counts_each_record_once() {
+        let d = spool_dir("batch-full");
+        let dest: li_core::DestinationId = "3f0e2a52-9d43-4b0c-9d1c-0d5f7c1b6a02".parse().unwrap();
+        let mut cfg = SpoolConfig::new(&d);
+        cfg.segment_bytes = 4096;
+        cfg.max_bytes = 600;
+        let (spool, _) = NumberedSpool::open(cfg, dest).unwrap();
+        let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
+        let key = (Liid::new(b"L").unwrap(), Cin::new(1));
+        let mut buf = Vec::new();
+        let mut batch = |queue: &DeliveryQueue<NumberedSpool>| {
+            let refused =
+                queue.enqueue_numbered_batch_blocking(&[key; 3], &mut buf, |_, seq, out| {
+                    out.extend_from_slice(&cc_pdu(seq));
+                    out.resize(out.len() + 120, 0);
+                });
+            refused.into_iter().map(|(i, _)| i).collect::<Vec<_>>()
+        };
+        // Three records of about 290 octets: the batch does not fit, the first one does.
+        assert_eq!(batch(&queue), [1, 2]);
+        assert_eq!(queue.refused(), 2, "each refused record counted once");
+        // Now none fits: three more refused, not two (the batch) nor one (the first).
+        assert_eq!(batch(&queue), [0, 1, 2]);
+        assert_eq!(queue.refused(), 5);
+        assert!(queue.alarm_raised());
+        let _ = std::fs::remove_dir_all(d);
     }
 
     #[tokio::test]
