@@ -467,10 +467,7 @@ impl Classifier {
             cc.ip = o.ip;
             cc.payload = None;
             // A cut frame cuts the outer packet too: its own declared length, if longer.
-            cc.original_len = cut
-                .then(|| declared_ip_len(o.ip))
-                .flatten()
-                .filter(|&declared| usize::try_from(declared).is_ok_and(|d| d > o.ip.len()));
+            cc.original_len = cut.then_some(o.truncated).flatten().map(Truncation::ip_len);
             targets.deliver(&mut cc, o.src, PayloadDirection::FromTarget);
             targets.deliver(&mut cc, o.dst, PayloadDirection::ToTarget);
         }
@@ -1204,16 +1201,6 @@ impl Targets<'_> {
                 }
             }
         }
-    }
-}
-
-/// The length an IP header declares: the IPv4 total length, or 40 plus the IPv6 payload
-/// length; `None` when the header is too short to say.
-fn declared_ip_len(ip: &[u8]) -> Option<u32> {
-    match ip.first()? >> 4 {
-        4 => Some(u32::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]))),
-        6 => Some(40 + u32::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]))),
-        _ => None,
     }
 }
 

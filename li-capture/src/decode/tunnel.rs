@@ -18,7 +18,7 @@ use std::net::IpAddr;
 
 use super::ip::Network;
 use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_MPLS_MULTICAST};
-use super::{Decoder, Layer, Result, Step, be16};
+use super::{Decoder, Layer, Result, Step, Truncation, be16};
 
 /// The outermost IP packet of a frame from which a tunnel was removed: the tunnel's
 /// endpoints, and the packet to deliver for a warrant on one of them.
@@ -31,6 +31,9 @@ pub struct OuterIp<'a> {
     pub src: IpAddr,
     /// Destination address of the outer packet (the other tunnel endpoint).
     pub dst: IpAddr,
+    /// `Some` when the outer packet's IP length declares more than [`Self::ip`] holds, as
+    /// [`super::Packet::truncated`] is for the inner packet.
+    pub truncated: Option<Truncation>,
 }
 
 /// GRE protocol type of transparent Ethernet bridging (RFC 1701 §3.3, used by NVGRE).
@@ -77,6 +80,7 @@ impl<'a> Decoder<'a, '_> {
             ip: network.ip,
             src: network.src,
             dst: network.dst,
+            truncated: self.truncated,
         });
         Step::Next(inner)
     }
@@ -476,6 +480,7 @@ mod tests {
             ip: &frame[14..],
             src: IpAddr::from(OUTER_SRC),
             dst: IpAddr::from(OUTER_DST),
+            truncated: None,
         })
     }
 
@@ -625,7 +630,8 @@ mod tests {
                 Some(OuterIp {
                     ip: &frame[14..],
                     src,
-                    dst
+                    dst,
+                    truncated: None,
                 }),
                 "case {i}"
             );
