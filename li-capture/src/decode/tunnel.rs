@@ -17,7 +17,9 @@
 use std::net::IpAddr;
 
 use super::ip::Network;
-use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_MPLS_MULTICAST};
+use super::link::{
+    ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_MPLS_MULTICAST, PPP_IPV4, PPP_IPV6,
+};
 use super::{Decoder, Layer, Result, Step, Truncation, be16};
 
 /// The outermost IP packet of a frame from which a tunnel was removed: the tunnel's
@@ -58,9 +60,6 @@ const GRE_A: u16 = 0x0080;
 const GRE_ENHANCED_ZERO: u16 = GRE_C | GRE_R | 0x0F00;
 /// GRE protocol type of PPP (RFC 2637 §4.1).
 const GRE_PPP: u16 = 0x880B;
-/// PPP protocol numbers of IPv4 (RFC 1332) and IPv6 (RFC 5072).
-const PPP_IPV4: u16 = 0x0021;
-const PPP_IPV6: u16 = 0x0057;
 
 /// The VXLAN I flag: the VNI is valid (RFC 7348 §5).
 const VXLAN_I: u8 = 0x08;
