@@ -712,25 +712,23 @@ impl Classifier {
         time: Timestamp,
         out: &mut Vec<InterceptRecord>,
     ) {
-        // An Interim-Update without Calling-Station-Id keeps the MAC address of its Start.
-        if update.mac.is_none()
-            && let Some(s) = self.sessions.get(&key)
-        {
-            update.mac = s.mac;
-        }
-        // The same key for another identity (a NAS that restarted its session counter, a
-        // DHCP client whose MAC moved): the old session is over.
-        if let Some(old) = self.sessions.get(&key)
-            && (old.username != update.username || old.mac != update.mac)
-        {
-            self.end_session(&key, time, EndReason::Undefined, None, out);
-        }
-        let is_new = !self.sessions.contains_key(&key);
-        if update.addresses.is_empty()
-            && let Some(s) = self.sessions.get(&key)
-        {
-            // An Interim-Update that leaves the addresses out keeps them.
-            update.addresses.clone_from(&s.addresses);
+        let mut is_new = true;
+        if let Some(old) = self.sessions.get(&key) {
+            // An Interim-Update without Calling-Station-Id keeps the MAC address of its Start.
+            if update.mac.is_none() {
+                update.mac = old.mac;
+            }
+            if old.username != update.username || old.mac != update.mac {
+                // The same key for another identity (a NAS that restarted its session
+                // counter, a DHCP client whose MAC moved): the old session is over.
+                self.end_session(&key, time, EndReason::Undefined, None, out);
+            } else {
+                is_new = false;
+                // An Interim-Update that leaves the addresses out keeps them.
+                if update.addresses.is_empty() {
+                    update.addresses.clone_from(&old.addresses);
+                }
+            }
         }
         // An address (or an overlapping prefix) now used by this session is no longer
         // another session's of the same kind.
