@@ -46,7 +46,7 @@ use nix::sys::socket::LinkAddr;
 
 use self::block::{FrameCursor, FrameMeta};
 use self::ring::{Ring, RingSetup};
-use super::CapturedFrame;
+use super::{CapturedFrame, is_cut};
 use crate::LinkType;
 
 /// `ARPHRD_ETHER`.
@@ -320,7 +320,6 @@ impl LiveCapture {
             ring,
             cursor: FrameCursor::EMPTY,
             filter: FrameFilter {
-                ifindex,
                 loopback: hatype == ARPHRD_LOOPBACK,
                 snaplen,
                 link,
@@ -463,18 +462,17 @@ impl<'a> Iterator for Batch<'a> {
 /// What decides whether a frame of the ring is returned, and how.
 #[derive(Clone, Copy, Debug)]
 struct FrameFilter {
-    ifindex: i32,
     loopback: bool,
     snaplen: usize,
     link: LinkType,
+    /// The interface's index: frames of others are discarded.
     interface: u32,
 }
 
 impl FrameFilter {
-    /// The frame at `meta` of `block`, cut to the snapshot length.
+    /// The frame at `meta` of `block` ([`next_accepted`] cut it to the snapshot length).
     fn frame<'a>(&self, block: &'a [u8], meta: &FrameMeta) -> CapturedFrame<'a> {
         let data = block.get(meta.data.clone()).unwrap_or_default();
-        let data = data.get(..self.snaplen).unwrap_or(data);
         let timestamp = Timestamp::from_secs_micros(u64::from(meta.sec), meta.nsec / 1000)
             .unwrap_or_else(|_| Timestamp::from_system_time(SystemTime::now()));
         CapturedFrame {
@@ -487,8 +485,8 @@ impl FrameFilter {
     }
 }
 
-/// The next frame of `block` the filter accepts, counting it; faults and discarded frames
-/// are counted.
+/// The next frame of `block` the filter accepts, cut to the snapshot length and counted;
+/// faults and discarded frames are counted.
 fn next_accepted(
     cursor: &mut FrameCursor,
     block: &[u8],
@@ -496,14 +494,14 @@ fn next_accepted(
     stats: &mut LiveStats,
 ) -> Option<FrameMeta> {
     loop {
-        let meta = match cursor.next_frame(block)? {
+        let mut meta = match cursor.next_frame(block)? {
             Ok(meta) => meta,
             Err(_) => {
                 stats.ring_faults = stats.ring_faults.saturating_add(1);
                 return None;
             }
         };
-        if meta.ifindex != filter.ifindex {
+        if meta.ifindex != filter.interface {
             stats.other_interface = stats.other_interface.saturating_add(1);
             continue;
         }
@@ -511,8 +509,8 @@ fn next_accepted(
             continue;
         }
         stats.received = stats.received.saturating_add(1);
-        let captured = meta.data.len().min(filter.snaplen);
-        if u32::try_from(captured).map_or(true, |captured| captured < meta.wire_len) {
+        meta.data.end = meta.data.start + meta.data.len().min(filter.snaplen);
+        if is_cut(meta.data.len(), meta.wire_len) {
             stats.truncated = stats.truncated.saturating_add(1);
         }
         return Some(meta);
@@ -661,6 +659,16 @@ mod tests {
         frame
     }
 
+    /// A ring of `ring_size` bytes in 64 KiB blocks handed over after 2 ms, reads timing out
+    /// after 50 ms.
+    fn small_ring(ring_size: usize) -> LiveConfig {
+        LiveConfig::default()
+            .read_timeout(Duration::from_millis(50))
+            .ring_size(ring_size)
+            .block_size(64 << 10)
+            .block_timeout(Duration::from_millis(2))
+    }
+
     fn is_test_frame(data: &[u8]) -> bool {
         data.get(12..14) == Some(&TEST_ETHERTYPE[..])
     }
@@ -767,7 +775,6 @@ mod tests {
             ],
         );
         let filter = FrameFilter {
-            ifindex: 5,
             loopback: true,
             snaplen: 50,
             link: LinkType::Ethernet,
@@ -799,15 +806,7 @@ mod tests {
     #[ignore = "needs root (CAP_NET_RAW, CAP_SYS_ADMIN for a network namespace)"]
     fn veth_frames_are_captured_byte_for_byte_with_timestamps() {
         in_veth_namespace(|| {
-            let mut capture = LiveCapture::with_config(
-                "veth1",
-                LiveConfig::default()
-                    .read_timeout(Duration::from_millis(50))
-                    .ring_size(4 << 20)
-                    .block_size(64 << 10)
-                    .block_timeout(Duration::from_millis(2)),
-            )
-            .unwrap();
+            let mut capture = LiveCapture::with_config("veth1", small_ring(4 << 20)).unwrap();
             assert_eq!(capture.link_type(), LinkType::Ethernet);
             assert_eq!(capture.interface(), "veth1");
             let index = capture.interface_index();
@@ -971,27 +970,11 @@ mod tests {
     #[test]
     #[ignore = "needs root (CAP_NET_RAW)"]
     fn loopback_datagram_is_seen_once_and_snaplen_cuts() {
-        let mut capture = LiveCapture::with_config(
-            "lo",
-            LiveConfig::default()
-                .read_timeout(Duration::from_millis(50))
-                .ring_size(1 << 20)
-                .block_size(64 << 10)
-                .block_timeout(Duration::from_millis(2)),
-        )
-        .unwrap();
+        let mut capture = LiveCapture::with_config("lo", small_ring(1 << 20)).unwrap();
         assert_eq!(capture.link_type(), LinkType::Ethernet);
         let lo = capture.interface_index();
-        let mut truncating = LiveCapture::with_config(
-            "lo",
-            LiveConfig::default()
-                .read_timeout(Duration::from_millis(50))
-                .ring_size(1 << 20)
-                .block_size(64 << 10)
-                .block_timeout(Duration::from_millis(2))
-                .snaplen(20),
-        )
-        .unwrap();
+        let mut truncating =
+            LiveCapture::with_config("lo", small_ring(1 << 20).snaplen(20)).unwrap();
         let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
         let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
         let payload = b"li-capture live loopback ring test";

@@ -65,8 +65,9 @@ pub(super) struct FrameMeta {
     pub(super) wire_len: u32,
     /// Where the captured bytes are in the block.
     pub(super) data: Range<usize>,
-    /// The receiving interface (`sll_ifindex`).
-    pub(super) ifindex: i32,
+    /// The receiving interface (`sll_ifindex`, an `int`, read as unsigned: interface
+    /// indexes are positive).
+    pub(super) ifindex: u32,
     /// The packet type (`sll_pkttype`: host, broadcast, ..., outgoing).
     pub(super) pkttype: u8,
 }
@@ -147,9 +148,7 @@ impl FrameCursor {
         let snaplen = field(12)?;
         let wire_len = field(16)?;
         let mac = read_u16(frame, 24).ok_or(header_fault)?;
-        let ifindex = read_u32(frame, FRAME_HEADER_LEN + 4)
-            .map(|v| i32::from_ne_bytes(v.to_ne_bytes()))
-            .ok_or(header_fault)?;
+        let ifindex = read_u32(frame, FRAME_HEADER_LEN + 4).ok_or(header_fault)?;
         let pkttype = frame
             .get(FRAME_HEADER_LEN + 10)
             .copied()
