@@ -36,7 +36,6 @@
 mod block;
 mod ring;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use li_core::Timestamp;
@@ -278,9 +277,9 @@ pub struct LiveCapture {
     filter: FrameFilter,
     interface: String,
     read_timeout: Option<Duration>,
+    /// The counters, the kernel's summed over every `PACKET_STATISTICS` read (which resets
+    /// them).
     stats: LiveStats,
-    /// Kernel counters summed over every `PACKET_STATISTICS` read (which resets them).
-    kernel: KernelTotals,
 }
 
 impl LiveCapture {
@@ -328,7 +327,6 @@ impl LiveCapture {
             interface: interface.to_owned(),
             read_timeout: config.read_timeout,
             stats: LiveStats::default(),
-            kernel: KernelTotals::default(),
         })
     }
 
@@ -371,16 +369,20 @@ impl LiveCapture {
     /// What has been received and dropped so far. Reads the kernel's counters
     /// (`PACKET_STATISTICS`, one system call); if that fails, the totals of the last read
     /// are reported.
-    pub fn stats(&self) -> LiveStats {
+    pub fn stats(&mut self) -> LiveStats {
         if let Ok(counters) = self.ring.kernel_counters() {
-            self.kernel.add(counters);
+            let stats = &mut self.stats;
+            stats.kernel_packets = stats
+                .kernel_packets
+                .saturating_add(u64::from(counters.packets));
+            stats.dropped_by_kernel = stats
+                .dropped_by_kernel
+                .saturating_add(u64::from(counters.drops));
+            stats.queue_freezes = stats
+                .queue_freezes
+                .saturating_add(u64::from(counters.freezes));
         }
-        LiveStats {
-            dropped_by_kernel: self.kernel.drops.load(Ordering::Relaxed),
-            kernel_packets: self.kernel.packets.load(Ordering::Relaxed),
-            queue_freezes: self.kernel.freezes.load(Ordering::Relaxed),
-            ..self.stats
-        }
+        self.stats
     }
 
     /// The link type of the frames.
@@ -514,25 +516,6 @@ fn next_accepted(
             stats.truncated = stats.truncated.saturating_add(1);
         }
         return Some(meta);
-    }
-}
-
-/// Kernel counters summed since the capture was opened.
-#[derive(Debug, Default)]
-struct KernelTotals {
-    packets: AtomicU64,
-    drops: AtomicU64,
-    freezes: AtomicU64,
-}
-
-impl KernelTotals {
-    fn add(&self, counters: ring::KernelCounters) {
-        self.packets
-            .fetch_add(u64::from(counters.packets), Ordering::Relaxed);
-        self.drops
-            .fetch_add(u64::from(counters.drops), Ordering::Relaxed);
-        self.freezes
-            .fetch_add(u64::from(counters.freezes), Ordering::Relaxed);
     }
 }
 

@@ -86,10 +86,6 @@ pub(super) struct Ring {
 // SAFETY: the mapping is owned by this value alone (nothing else holds the pointer) and is not
 // tied to the thread that created it; moving the value to another thread moves that ownership.
 unsafe impl Send for Ring {}
-// SAFETY: through `&Ring` one can only read the held block (which the kernel does not write
-// while user space owns it, and which `&self` methods never hand back) and call `getsockopt`,
-// which the kernel serialises; every mutation of the ring's state needs `&mut Ring`.
-unsafe impl Sync for Ring {}
 
 impl Ring {
     /// Opens the socket, sets up and maps the ring, then binds it to the interface (so no
