@@ -57,10 +57,12 @@ use nix::sys::socket::{
 use nix::time::{ClockId, clock_gettime};
 use nix::unistd::Pid;
 
-use common::{Rng, TARGETS, classifier, target_addr};
+use common::{Rng, TARGETS, classifier, push_frame};
 
 const DISTINCT_FRAMES: usize = 16_384;
 const FRAME_LEN: usize = 64;
+/// Destination and source MAC addresses of the frames: the destination is not `veth1`'s.
+const MACS: [u8; 12] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
 const SEND_BATCH: usize = 256;
 const RING_SIZE: usize = 256 << 20;
 const BLOCK_SIZE: usize = 1 << 20;
@@ -407,34 +409,8 @@ fn frames() -> Arc<Vec<Vec<u8>>> {
     let frames = (0..DISTINCT_FRAMES)
         .map(|_| {
             let r = rng.next();
-            let target = (r >> 8).is_multiple_of(100);
-            let a = if target {
-                target_addr(((r >> 16) % u64::from(TARGETS)) as u32)
-            } else {
-                0x0a00_0000 | ((r >> 16) as u32 & 0x00ff_ffff)
-            };
-            let b = 0xc000_0000 | ((r >> 40) as u32 & 0x00ff_ffff);
-            let (src, dst) = if r & 1 == 0 { (a, b) } else { (b, a) };
-            let tcp = r & 2 == 0;
-            let ip_len = FRAME_LEN - 14;
             let mut data = Vec::with_capacity(FRAME_LEN);
-            data.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
-            data.extend_from_slice(&[0x45, 0, 0, ip_len as u8, 0, 0, 0x40, 0, 64]);
-            data.push(if tcp { 6 } else { 17 });
-            data.extend_from_slice(&[0, 0]);
-            data.extend_from_slice(&src.to_be_bytes());
-            data.extend_from_slice(&dst.to_be_bytes());
-            let l4 = ip_len - 20;
-            if tcp {
-                data.extend_from_slice(&[
-                    0xc3, 0x50, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xff, 0xff, 0, 0,
-                    0, 0,
-                ]);
-                data.resize(data.len() + l4 - 20, 0xab);
-            } else {
-                data.extend_from_slice(&[0xc3, 0x50, 0x00, 0x35, 0, l4 as u8, 0, 0]);
-                data.resize(data.len() + l4 - 8, 0xcd);
-            }
+            push_frame(&mut data, &MACS, r, FRAME_LEN, false);
             data
         })
         .collect();
