@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use li_capture::classify::Classifier;
 use li_capture::source::live::{LiveCapture, LiveConfig, LiveStats};
-use li_core::Timestamp;
+use li_core::{InterceptRecord, Timestamp};
 use nix::errno::Errno;
 use nix::ifaddrs::getifaddrs;
 use nix::sched::{CloneFlags, CpuSet, sched_setaffinity, unshare};
@@ -136,6 +136,8 @@ fn main() -> Result<()> {
             .read_timeout(Duration::from_millis(20)),
     )?;
     let mut classifier = classifier(start);
+    // The records of one frame, allocated once.
+    let mut out = Vec::with_capacity(64);
     println!(
         "live_ring: {} distinct {FRAME_LEN}-octet frames, {TARGETS} tasks, ring {} MiB in {} KiB blocks, {cpus} CPUs",
         frames.len(),
@@ -155,7 +157,7 @@ fn main() -> Result<()> {
     let t0 = Instant::now();
     let mut captured = 0u64;
     while t0.elapsed().as_secs_f64() < seconds {
-        captured += read_batch(&mut capture, &mut classifier, &mut records)?;
+        captured += read_batch(&mut capture, &mut classifier, &mut out, &mut records)?;
     }
     stop.store(true, Ordering::Relaxed);
     let wall = t0.elapsed().as_secs_f64();
@@ -163,7 +165,7 @@ fn main() -> Result<()> {
     let generator_cpu = join_generators(threads)?;
     // What is still in the ring after the generators stopped.
     loop {
-        let n = read_batch(&mut capture, &mut classifier, &mut records)?;
+        let n = read_batch(&mut capture, &mut classifier, &mut out, &mut records)?;
         if n == 0 {
             break;
         }
@@ -217,7 +219,7 @@ fn main() -> Result<()> {
     let mut drained = 0u64;
     let mut last_frame = t0;
     loop {
-        let n = read_batch(&mut capture, &mut classifier, &mut records)?;
+        let n = read_batch(&mut capture, &mut classifier, &mut out, &mut records)?;
         if n == 0 {
             break;
         }
@@ -280,17 +282,18 @@ fn join_generators(threads: Vec<Generator>) -> Result<f64> {
     Ok(cpu)
 }
 
-/// Takes one block (or times out: 0) and classifies its frames; the number of frames.
+/// Takes one block (or times out: 0) and classifies its frames into `out`, counting and
+/// clearing their records; the number of frames.
 fn read_batch(
     capture: &mut LiveCapture,
     classifier: &mut Classifier,
+    out: &mut Vec<InterceptRecord>,
     records: &mut u64,
 ) -> Result<u64> {
-    let mut out = Vec::with_capacity(64);
     let mut n = 0;
     if let Some(batch) = capture.next_batch()? {
         for frame in batch {
-            classifier.classify(frame.timestamp, frame.link, frame.data, &mut out);
+            classifier.classify(frame.timestamp, frame.link, frame.data, out);
             *records += out.len() as u64;
             out.clear();
             n += 1;
