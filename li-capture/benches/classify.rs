@@ -32,9 +32,11 @@ use li_capture::decode::{DecodeConfig, decode};
 use li_capture::source::{FileReader, PcapWriter};
 use li_core::Timestamp;
 
-use common::{Rng, TARGETS, classifier, target_addr};
+use common::{Rng, classifier, push_frame};
 
 const PACKETS: usize = 1_000_000;
+/// Destination and source MAC addresses of the frames.
+const MACS: [u8; 12] = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
 
 /// `count` frames back to back, with their end offsets. With `same_space`, non-target
 /// subscribers share the targets' address space (100.64.0.0/10), so the /16 prefilter cannot
@@ -50,44 +52,7 @@ fn frames(count: usize, same_space: bool) -> (Vec<u8>, Vec<usize>) {
             58..91 => 576,
             _ => 1500,
         };
-        let target = (r >> 8).is_multiple_of(100);
-        let a = if target {
-            target_addr(((r >> 16) % u64::from(TARGETS)) as u32)
-        } else if same_space {
-            0x6440_0000 | ((r >> 16) as u32 & 0x003f_ffff)
-        } else {
-            0x0a00_0000 | ((r >> 16) as u32 & 0x00ff_ffff)
-        };
-        let b = 0xc000_0000 | ((r >> 40) as u32 & 0x00ff_ffff);
-        let (src, dst) = if r & 1 == 0 { (a, b) } else { (b, a) };
-        let tcp = r & 2 == 0;
-        let ip_len = size - 14;
-        data.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
-        data.extend_from_slice(&[
-            0x45,
-            0,
-            (ip_len >> 8) as u8,
-            ip_len as u8,
-            0,
-            0,
-            0x40,
-            0,
-            64,
-        ]);
-        data.push(if tcp { 6 } else { 17 });
-        data.extend_from_slice(&[0, 0]);
-        data.extend_from_slice(&src.to_be_bytes());
-        data.extend_from_slice(&dst.to_be_bytes());
-        let l4 = ip_len - 20;
-        if tcp {
-            data.extend_from_slice(&[
-                0xc3, 0x50, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0,
-            ]);
-            data.resize(data.len() + l4 - 20, 0xab);
-        } else {
-            data.extend_from_slice(&[0xc3, 0x50, 0x00, 0x35, (l4 >> 8) as u8, l4 as u8, 0, 0]);
-            data.resize(data.len() + l4 - 8, 0xcd);
-        }
+        push_frame(&mut data, &MACS, r, size, same_space);
         ends.push(data.len());
     }
     (data, ends)

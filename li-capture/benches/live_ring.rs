@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use li_capture::classify::Classifier;
 use li_capture::source::live::{LiveCapture, LiveConfig, LiveStats};
-use li_core::Timestamp;
+use li_core::{InterceptRecord, Timestamp};
 use nix::errno::Errno;
 use nix::ifaddrs::getifaddrs;
 use nix::sched::{CloneFlags, CpuSet, sched_setaffinity, unshare};
@@ -57,10 +57,12 @@ use nix::sys::socket::{
 use nix::time::{ClockId, clock_gettime};
 use nix::unistd::Pid;
 
-use common::{Rng, TARGETS, classifier, target_addr};
+use common::{Rng, TARGETS, classifier, push_frame};
 
 const DISTINCT_FRAMES: usize = 16_384;
 const FRAME_LEN: usize = 64;
+/// Destination and source MAC addresses of the frames: the destination is not `veth1`'s.
+const MACS: [u8; 12] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
 const SEND_BATCH: usize = 256;
 const RING_SIZE: usize = 256 << 20;
 const BLOCK_SIZE: usize = 1 << 20;
@@ -134,6 +136,8 @@ fn main() -> Result<()> {
             .read_timeout(Duration::from_millis(20)),
     )?;
     let mut classifier = classifier(start);
+    // The records of one frame, allocated once.
+    let mut out = Vec::with_capacity(64);
     println!(
         "live_ring: {} distinct {FRAME_LEN}-octet frames, {TARGETS} tasks, ring {} MiB in {} KiB blocks, {cpus} CPUs",
         frames.len(),
@@ -153,7 +157,7 @@ fn main() -> Result<()> {
     let t0 = Instant::now();
     let mut captured = 0u64;
     while t0.elapsed().as_secs_f64() < seconds {
-        captured += read_batch(&mut capture, &mut classifier, &mut records)?;
+        captured += read_batch(&mut capture, &mut classifier, &mut out, &mut records)?;
     }
     stop.store(true, Ordering::Relaxed);
     let wall = t0.elapsed().as_secs_f64();
@@ -161,7 +165,7 @@ fn main() -> Result<()> {
     let generator_cpu = join_generators(threads)?;
     // What is still in the ring after the generators stopped.
     loop {
-        let n = read_batch(&mut capture, &mut classifier, &mut records)?;
+        let n = read_batch(&mut capture, &mut classifier, &mut out, &mut records)?;
         if n == 0 {
             break;
         }
@@ -215,7 +219,7 @@ fn main() -> Result<()> {
     let mut drained = 0u64;
     let mut last_frame = t0;
     loop {
-        let n = read_batch(&mut capture, &mut classifier, &mut records)?;
+        let n = read_batch(&mut capture, &mut classifier, &mut out, &mut records)?;
         if n == 0 {
             break;
         }
@@ -278,17 +282,18 @@ fn join_generators(threads: Vec<Generator>) -> Result<f64> {
     Ok(cpu)
 }
 
-/// Takes one block (or times out: 0) and classifies its frames; the number of frames.
+/// Takes one block (or times out: 0) and classifies its frames into `out`, counting and
+/// clearing their records; the number of frames.
 fn read_batch(
     capture: &mut LiveCapture,
     classifier: &mut Classifier,
+    out: &mut Vec<InterceptRecord>,
     records: &mut u64,
 ) -> Result<u64> {
-    let mut out = Vec::with_capacity(64);
     let mut n = 0;
     if let Some(batch) = capture.next_batch()? {
         for frame in batch {
-            classifier.classify(frame.timestamp, frame.link, frame.data, &mut out);
+            classifier.classify(frame.timestamp, frame.link, frame.data, out);
             *records += out.len() as u64;
             out.clear();
             n += 1;
@@ -407,34 +412,8 @@ fn frames() -> Arc<Vec<Vec<u8>>> {
     let frames = (0..DISTINCT_FRAMES)
         .map(|_| {
             let r = rng.next();
-            let target = (r >> 8).is_multiple_of(100);
-            let a = if target {
-                target_addr(((r >> 16) % u64::from(TARGETS)) as u32)
-            } else {
-                0x0a00_0000 | ((r >> 16) as u32 & 0x00ff_ffff)
-            };
-            let b = 0xc000_0000 | ((r >> 40) as u32 & 0x00ff_ffff);
-            let (src, dst) = if r & 1 == 0 { (a, b) } else { (b, a) };
-            let tcp = r & 2 == 0;
-            let ip_len = FRAME_LEN - 14;
             let mut data = Vec::with_capacity(FRAME_LEN);
-            data.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
-            data.extend_from_slice(&[0x45, 0, 0, ip_len as u8, 0, 0, 0x40, 0, 64]);
-            data.push(if tcp { 6 } else { 17 });
-            data.extend_from_slice(&[0, 0]);
-            data.extend_from_slice(&src.to_be_bytes());
-            data.extend_from_slice(&dst.to_be_bytes());
-            let l4 = ip_len - 20;
-            if tcp {
-                data.extend_from_slice(&[
-                    0xc3, 0x50, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xff, 0xff, 0, 0,
-                    0, 0,
-                ]);
-                data.resize(data.len() + l4 - 20, 0xab);
-            } else {
-                data.extend_from_slice(&[0xc3, 0x50, 0x00, 0x35, 0, l4 as u8, 0, 0]);
-                data.resize(data.len() + l4 - 8, 0xcd);
-            }
+            push_frame(&mut data, &MACS, r, FRAME_LEN, false);
             data
         })
         .collect();

@@ -395,6 +395,38 @@ impl MacAddress {
     pub const fn octets(&self) -> [u8; 6] {
         self.0
     }
+
+    /// Parses a MAC address in any of the forms devices write: six hex pairs separated all
+    /// by `:` or all by `-` (the [`FromStr`] form), three groups of four hex digits separated
+    /// by `.` (`0011.2233.4455`), or twelve hex digits (`001122334455`); hex digits in either
+    /// case. `None` for anything else.
+    pub fn parse_lenient(text: &[u8]) -> Option<Self> {
+        // The separator, and the number of hex digits between two separators.
+        let (separator, group) = match (text.len(), text.get(2)) {
+            (12, _) => (None, 12),
+            (14, _) => (Some(b'.'), 4),
+            (17, Some(&separator @ (b':' | b'-'))) => (Some(separator), 2),
+            _ => return None,
+        };
+        // With these lengths, groups of `group` digits fill exactly twelve.
+        let mut digits = [0u8; 12];
+        let mut filled = 0;
+        for piece in text.split(|&c| Some(c) == separator) {
+            if piece.len() != group {
+                return None;
+            }
+            digits
+                .get_mut(filled..filled + group)?
+                .copy_from_slice(piece);
+            filled += group;
+        }
+        let mut octets = [0u8; 6];
+        for (octet, pair) in octets.iter_mut().zip(digits.chunks_exact(2)) {
+            let &[h, l] = pair else { return None };
+            *octet = hex_pair(h, l)?;
+        }
+        Some(Self(octets))
+    }
 }
 
 impl FromStr for MacAddress {
@@ -643,6 +675,44 @@ mod tests {
             panic!("expected an E.164 number");
         };
         assert_eq!(tel.digits(), "4930123456");
+    }
+
+    #[test]
+    fn lenient_mac_forms() {
+        const MAC: [u8; 6] = [0x00, 0x1A, 0x2B, 0x3C, 0x4D, 0x5E];
+        for text in [
+            "00-1A-2B-3C-4D-5E",
+            "00-1a-2b-3c-4d-5e",
+            "00:1a:2B:3c:4D:5e",
+            "001A2B3C4D5E",
+            "001a.2b3c.4d5e",
+            "001A.2B3C.4D5E",
+        ] {
+            let mac = MacAddress::parse_lenient(text.as_bytes());
+            assert_eq!(mac, Some(MacAddress::new(MAC)), "{text}");
+        }
+        for text in [
+            "",
+            "+4930123456789",
+            "00-1A-2B-3C-4D",
+            "00-1A-2B-3C-4D-5E-6F",
+            "00-1A:2B-3C-4D-5E",
+            "00_1A_2B_3C_4D_5E",
+            "00-1A-2B-3C-4D-5G",
+            "001a.2b3c:4d5e",
+            "001a2b.3c4d5e",
+            "00.1a2b.3c4d5e",
+            "001a2b3c4d5",
+            "001a2b3c4d5g",
+            "0-01A-2B-3C-4D-5E",
+            "00-1A-2B-3C-4D-5E:eduroam",
+            " 00-1A-2B-3C-4D-5",
+        ] {
+            assert_eq!(MacAddress::parse_lenient(text.as_bytes()), None, "{text}");
+        }
+        // The strict form parses to the same address.
+        let strict: MacAddress = "00:1a:2b:3c:4d:5e".parse().unwrap();
+        assert_eq!(MacAddress::parse_lenient(b"001a2b3c4d5e"), Some(strict));
     }
 
     #[test]

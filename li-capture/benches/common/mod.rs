@@ -1,5 +1,5 @@
-//! What the li-capture benchmarks share: the 10,000 generated targets and their tasks, and a
-//! small deterministic random generator for the traffic.
+//! What the li-capture benchmarks share: the 10,000 generated targets and their tasks, a
+//! small deterministic random generator for the traffic, and the traffic's frames.
 
 use li_capture::classify::{Classifier, ClassifierConfig};
 use li_core::{
@@ -26,6 +26,58 @@ impl Rng {
 pub(crate) fn target_addr(i: u32) -> u32 {
     // 100.64.0.0/10 (carrier-grade NAT space), spread out.
     0x6440_0000 | (i.wrapping_mul(2_654_435_761) & 0x003f_ffff)
+}
+
+/// Appends one Ethernet/IPv4 frame of `size` octets (at least 64) drawn from the random `r`:
+/// about 1 % to or from a target, TCP or UDP, from or to a host in 192.0.0.0/8. `macs`: the
+/// destination and source MAC addresses. With `same_space`, the other subscribers share the
+/// targets' address space (100.64.0.0/10), else they are in 10.0.0.0/8.
+pub(crate) fn push_frame(
+    data: &mut Vec<u8>,
+    macs: &[u8; 12],
+    r: u64,
+    size: usize,
+    same_space: bool,
+) {
+    let target = (r >> 8).is_multiple_of(100);
+    let a = if target {
+        target_addr(((r >> 16) % u64::from(TARGETS)) as u32)
+    } else if same_space {
+        0x6440_0000 | ((r >> 16) as u32 & 0x003f_ffff)
+    } else {
+        0x0a00_0000 | ((r >> 16) as u32 & 0x00ff_ffff)
+    };
+    let b = 0xc000_0000 | ((r >> 40) as u32 & 0x00ff_ffff);
+    let (src, dst) = if r & 1 == 0 { (a, b) } else { (b, a) };
+    let tcp = r & 2 == 0;
+    let ip_len = size - 14;
+    data.extend_from_slice(macs);
+    data.extend_from_slice(&[0x08, 0x00]);
+    data.extend_from_slice(&[
+        0x45,
+        0,
+        (ip_len >> 8) as u8,
+        ip_len as u8,
+        0,
+        0,
+        0x40,
+        0,
+        64,
+    ]);
+    data.push(if tcp { 6 } else { 17 });
+    data.extend_from_slice(&[0, 0]);
+    data.extend_from_slice(&src.to_be_bytes());
+    data.extend_from_slice(&dst.to_be_bytes());
+    let l4 = ip_len - 20;
+    if tcp {
+        data.extend_from_slice(&[
+            0xc3, 0x50, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0,
+        ]);
+        data.resize(data.len() + l4 - 20, 0xab);
+    } else {
+        data.extend_from_slice(&[0xc3, 0x50, 0x00, 0x35, (l4 >> 8) as u8, l4 as u8, 0, 0]);
+        data.resize(data.len() + l4 - 8, 0xcd);
+    }
 }
 
 /// A classifier with every target's task (IRI and CC) active from `start`.

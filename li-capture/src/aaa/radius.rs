@@ -23,7 +23,7 @@ use std::fmt;
 use std::iter::FusedIterator;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use li_core::IpPrefix;
+use li_core::{IpPrefix, MacAddress};
 
 use super::{AaaError, Result};
 
@@ -625,40 +625,12 @@ fn first_string(slot: &mut Option<Vec<u8>>, attr: &Attribute<'_>) {
 }
 
 /// A MAC address written as six hex pairs separated by `-` or `:`, three groups of four hex
-/// digits separated by `.`, or twelve hex digits; `None` for anything else or a group
-/// address. See [`AccountingRequest::calling_station_mac`].
+/// digits separated by `.`, or twelve hex digits ([`MacAddress::parse_lenient`]); `None` for
+/// anything else or a group address. See [`AccountingRequest::calling_station_mac`].
 fn mac_address(text: &[u8]) -> Option<[u8; 6]> {
-    // The separator and the positions after which one follows, by length.
-    let (separator, every) = match text.len() {
-        12 => (None, 12),
-        14 => (Some(b'.'), 4),
-        17 => match text.get(2) {
-            Some(&sep @ (b'-' | b':')) => (Some(sep), 2),
-            _ => return None,
-        },
-        _ => return None,
-    };
-    let mut mac = [0u8; 6];
-    let mut digits = 0usize;
-    for (i, &c) in text.iter().enumerate() {
-        if separator.is_some() && (i + 1) % (every + 1) == 0 {
-            if Some(c) != separator {
-                return None;
-            }
-            continue;
-        }
-        let nibble = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return None,
-        };
-        let octet = mac.get_mut(digits / 2)?;
-        *octet = *octet << 4 | nibble;
-        digits += 1;
-    }
-    let first = mac.first().copied().unwrap_or(0);
-    (digits == 12 && first & 0x01 == 0).then_some(mac)
+    let mac = MacAddress::parse_lenient(text)?.octets();
+    let [first, ..] = mac;
+    (first & 0x01 == 0).then_some(mac)
 }
 
 /// Combines a 32-bit counter with its Gigawords attribute (RFC 2869 sections 5.1, 5.2).

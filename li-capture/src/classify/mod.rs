@@ -467,10 +467,7 @@ impl Classifier {
             cc.ip = o.ip;
             cc.payload = None;
             // A cut frame cuts the outer packet too: its own declared length, if longer.
-            cc.original_len = cut
-                .then(|| declared_ip_len(o.ip))
-                .flatten()
-                .filter(|&declared| usize::try_from(declared).is_ok_and(|d| d > o.ip.len()));
+            cc.original_len = cut.then_some(o.truncated).flatten().map(Truncation::ip_len);
             targets.deliver(&mut cc, o.src, PayloadDirection::FromTarget);
             targets.deliver(&mut cc, o.dst, PayloadDirection::ToTarget);
         }
@@ -715,25 +712,23 @@ impl Classifier {
         time: Timestamp,
         out: &mut Vec<InterceptRecord>,
     ) {
-        // An Interim-Update without Calling-Station-Id keeps the MAC address of its Start.
-        if update.mac.is_none()
-            && let Some(s) = self.sessions.get(&key)
-        {
-            update.mac = s.mac;
-        }
-        // The same key for another identity (a NAS that restarted its session counter, a
-        // DHCP client whose MAC moved): the old session is over.
-        if let Some(old) = self.sessions.get(&key)
-            && (old.username != update.username || old.mac != update.mac)
-        {
-            self.end_session(&key, time, EndReason::Undefined, None, out);
-        }
-        let is_new = !self.sessions.contains_key(&key);
-        if update.addresses.is_empty()
-            && let Some(s) = self.sessions.get(&key)
-        {
-            // An Interim-Update that leaves the addresses out keeps them.
-            update.addresses.clone_from(&s.addresses);
+        let mut is_new = true;
+        if let Some(old) = self.sessions.get(&key) {
+            // An Interim-Update without Calling-Station-Id keeps the MAC address of its Start.
+            if update.mac.is_none() {
+                update.mac = old.mac;
+            }
+            if old.username != update.username || old.mac != update.mac {
+                // The same key for another identity (a NAS that restarted its session
+                // counter, a DHCP client whose MAC moved): the old session is over.
+                self.end_session(&key, time, EndReason::Undefined, None, out);
+            } else {
+                is_new = false;
+                // An Interim-Update that leaves the addresses out keeps them.
+                if update.addresses.is_empty() {
+                    update.addresses.clone_from(&old.addresses);
+                }
+            }
         }
         // An address (or an overlapping prefix) now used by this session is no longer
         // another session's of the same kind.
@@ -1204,16 +1199,6 @@ impl Targets<'_> {
                 }
             }
         }
-    }
-}
-
-/// The length an IP header declares: the IPv4 total length, or 40 plus the IPv6 payload
-/// length; `None` when the header is too short to say.
-fn declared_ip_len(ip: &[u8]) -> Option<u32> {
-    match ip.first()? >> 4 {
-        4 => Some(u32::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]))),
-        6 => Some(40 + u32::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]))),
-        _ => None,
     }
 }
 

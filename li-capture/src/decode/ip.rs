@@ -152,19 +152,15 @@ impl<'a> Decoder<'a, '_> {
             // In a truncated packet, a header cut off ends the walk: `next` is then the
             // protocol, the transport is unread.
             let Ok(&[following, length]) = self.read::<2>(at, layer) else {
-                if self.truncated.is_some() {
-                    break;
-                }
-                return Err(DecodeError::Truncated { layer, offset: at });
+                self.cut_off(layer, at)?;
+                break;
             };
             let header_len = match next {
                 44 => {
                     let Ok(&[_, _, offset_0, offset_1, i0, i1, i2, i3]) = self.read::<8>(at, layer)
                     else {
-                        if self.truncated.is_some() {
-                            break;
-                        }
-                        return Err(DecodeError::Truncated { layer, offset: at });
+                        self.cut_off(layer, at)?;
+                        break;
                     };
                     let field = be16(offset_0, offset_1);
                     let frag = Fragment {
@@ -184,10 +180,8 @@ impl<'a> Decoder<'a, '_> {
                 _ => (usize::from(length) + 1) * 8,
             };
             if self.data.len() < at + header_len {
-                if self.truncated.is_some() {
-                    break;
-                }
-                return Err(DecodeError::Truncated { layer, offset: at });
+                self.cut_off(layer, at)?;
+                break;
             }
             next = following;
             at += header_len;
@@ -201,6 +195,16 @@ impl<'a> Decoder<'a, '_> {
             payload: at,
             v6: true,
         })
+    }
+
+    /// An IPv6 extension header `layer` at `at` runs past the data: fine in a truncated
+    /// packet (the walk ends there), else [`DecodeError::Truncated`].
+    fn cut_off(&self, layer: &'static str, at: usize) -> Result<()> {
+        if self.truncated.is_some() {
+            Ok(())
+        } else {
+            Err(DecodeError::Truncated { layer, offset: at })
+        }
     }
 }
 

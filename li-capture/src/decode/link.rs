@@ -18,6 +18,9 @@ pub(super) const ETHERTYPE_MPLS: u16 = 0x8847;
 pub(super) const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
 /// EtherType of a PPPoE session stage (RFC 2516 §4).
 const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+/// PPP protocol numbers of IPv4 (RFC 1332) and IPv6 (RFC 5072).
+pub(super) const PPP_IPV4: u16 = 0x0021;
+pub(super) const PPP_IPV6: u16 = 0x0057;
 
 /// The most VLAN tags read from one link header; more is [`DecodeError::Malformed`].
 const MAX_VLAN_TAGS: u8 = 8;
@@ -141,8 +144,8 @@ impl Decoder<'_, '_> {
         let end = (offset + 6 + length).min(self.data.len());
         self.limit(end, LAYER, offset)?;
         Ok(match be16(header[6], header[7]) {
-            0x0021 => Step::Next(Layer::Ipv4(offset + 8)),
-            0x0057 => Step::Next(Layer::Ipv6(offset + 8)),
+            PPP_IPV4 => Step::Next(Layer::Ipv4(offset + 8)),
+            PPP_IPV6 => Step::Next(Layer::Ipv6(offset + 8)),
             _ => Step::Done(None),
         })
     }
@@ -180,9 +183,9 @@ impl Decoder<'_, '_> {
         let family = *self.read::<4>(0, "loopback")?;
         let values = [u32::from_le_bytes(family), u32::from_be_bytes(family)];
         let ethertype = if values.contains(&2) {
-            0x0800
+            ETHERTYPE_IPV4
         } else if values.iter().any(|v| matches!(v, 10 | 24 | 28 | 30)) {
-            0x86DD
+            ETHERTYPE_IPV6
         } else {
             0
         };

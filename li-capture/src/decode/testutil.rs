@@ -197,9 +197,15 @@ pub(crate) fn gre_header(checksum: bool, key: bool, sequence: bool, protocol: u1
 
 /// Ethernet, IPv4 from [`OUTER_SRC`] to [`OUTER_DST`], UDP to `port`, VXLAN (VNI 5001), `inner`.
 pub(crate) fn vxlan_frame(port: u16, inner: &[u8]) -> Vec<u8> {
-    let vxlan = [&[0x08, 0, 0, 0, 0x00, 0x13, 0x89, 0][..], inner].concat();
-    let len = u16::try_from(vxlan.len() + 8).unwrap();
-    let udp = udp_header(49152, port, len, &vxlan);
+    udp_tunnel_frame(port, [0x08, 0, 0, 0, 0x00, 0x13, 0x89, 0], inner)
+}
+
+/// Ethernet, IPv4 from [`OUTER_SRC`] to [`OUTER_DST`], UDP from 49152 to `port`, the 8-octet
+/// tunnel `header` and `inner`.
+fn udp_tunnel_frame(port: u16, header: [u8; 8], inner: &[u8]) -> Vec<u8> {
+    let payload = [&header[..], inner].concat();
+    let len = u16::try_from(payload.len() + 8).unwrap();
+    let udp = udp_header(49152, port, len, &payload);
     eth(0x0800, &ipv4_between(OUTER_SRC, OUTER_DST, 17, &udp))
 }
 
@@ -284,10 +290,8 @@ pub(crate) fn ppp(
 /// Ethernet, IPv4 from [`OUTER_SRC`] to [`OUTER_DST`], UDP to `port`, a VXLAN-GPE header
 /// (flags I and P, version 0, VNI 5001) with `next_protocol`, and `inner`.
 pub(crate) fn vxlan_gpe_frame(port: u16, next_protocol: u8, inner: &[u8]) -> Vec<u8> {
-    let gpe = [&[0x0C, 0, 0, next_protocol, 0x00, 0x13, 0x89, 0][..], inner].concat();
-    let len = u16::try_from(gpe.len() + 8).unwrap();
-    let udp = udp_header(49152, port, len, &gpe);
-    eth(0x0800, &ipv4_between(OUTER_SRC, OUTER_DST, 17, &udp))
+    let header = [0x0C, 0, 0, next_protocol, 0x00, 0x13, 0x89, 0];
+    udp_tunnel_frame(port, header, inner)
 }
 
 /// An IPv6 Segment Routing Header (RFC 8754 §2: routing type 4) with `segments`, the first

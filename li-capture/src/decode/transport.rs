@@ -106,9 +106,7 @@ impl<'a> Decoder<'a, '_> {
                 Some(payload) => payload,
                 // Options cut off with the packet: the ports are still worth having; the
                 // empty payload is at the end of the packet.
-                None if self.truncated.is_some() => {
-                    self.data.get(self.data.len()..).unwrap_or_default()
-                }
+                None if self.truncated.is_some() => self.data.split_at(self.data.len()).1,
                 None => return Err(malformed("data offset beyond the segment")),
             },
         })

@@ -17,8 +17,10 @@
 use std::net::IpAddr;
 
 use super::ip::Network;
-use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_MPLS_MULTICAST};
-use super::{Decoder, Layer, Result, Step, be16};
+use super::link::{
+    ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_MPLS, ETHERTYPE_MPLS_MULTICAST, PPP_IPV4, PPP_IPV6,
+};
+use super::{Decoder, Layer, Result, Step, Truncation, be16};
 
 /// The outermost IP packet of a frame from which a tunnel was removed: the tunnel's
 /// endpoints, and the packet to deliver for a warrant on one of them.
@@ -31,6 +33,9 @@ pub struct OuterIp<'a> {
     pub src: IpAddr,
     /// Destination address of the outer packet (the other tunnel endpoint).
     pub dst: IpAddr,
+    /// `Some` when the outer packet's IP length declares more than [`Self::ip`] holds, as
+    /// [`super::Packet::truncated`] is for the inner packet.
+    pub truncated: Option<Truncation>,
 }
 
 /// GRE protocol type of transparent Ethernet bridging (RFC 1701 §3.3, used by NVGRE).
@@ -55,9 +60,6 @@ const GRE_A: u16 = 0x0080;
 const GRE_ENHANCED_ZERO: u16 = GRE_C | GRE_R | 0x0F00;
 /// GRE protocol type of PPP (RFC 2637 §4.1).
 const GRE_PPP: u16 = 0x880B;
-/// PPP protocol numbers of IPv4 (RFC 1332) and IPv6 (RFC 5072).
-const PPP_IPV4: u16 = 0x0021;
-const PPP_IPV6: u16 = 0x0057;
 
 /// The VXLAN I flag: the VNI is valid (RFC 7348 §5).
 const VXLAN_I: u8 = 0x08;
@@ -77,6 +79,7 @@ impl<'a> Decoder<'a, '_> {
             ip: network.ip,
             src: network.src,
             dst: network.dst,
+            truncated: self.truncated,
         });
         Step::Next(inner)
     }
@@ -476,6 +479,7 @@ mod tests {
             ip: &frame[14..],
             src: IpAddr::from(OUTER_SRC),
             dst: IpAddr::from(OUTER_DST),
+            truncated: None,
         })
     }
 
@@ -625,7 +629,8 @@ mod tests {
                 Some(OuterIp {
                     ip: &frame[14..],
                     src,
-                    dst
+                    dst,
+                    truncated: None,
                 }),
                 "case {i}"
             );

@@ -216,10 +216,7 @@ impl<R: Read> FileReader<R> {
                 other => break other?,
             }
         };
-        match record {
-            Some(record) => self.frame(record).map(Some),
-            None => Ok(None),
-        }
+        record.map(|record| self.frame(record)).transpose()
     }
 
     /// The next frame, or the error of the next record: like [`FileReader::next_frame`], but a
@@ -229,10 +226,7 @@ impl<R: Read> FileReader<R> {
     /// After a fatal error ([`CaptureError::is_fatal`]) every call returns `Ok(None)`; after
     /// [`CaptureError::Truncated`] the next call tries that record again.
     pub fn try_next_frame(&mut self) -> Result<Option<CapturedFrame<'_>>, CaptureError> {
-        match self.advance()? {
-            Some(record) => self.frame(record).map(Some),
-            None => Ok(None),
-        }
+        self.advance()?.map(|record| self.frame(record)).transpose()
     }
 
     /// Reads the next record, keeping the counters and the fatal state.

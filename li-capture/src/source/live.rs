@@ -36,7 +36,6 @@
 mod block;
 mod ring;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use li_core::Timestamp;
@@ -46,7 +45,7 @@ use nix::sys::socket::LinkAddr;
 
 use self::block::{FrameCursor, FrameMeta};
 use self::ring::{Ring, RingSetup};
-use super::CapturedFrame;
+use super::{CapturedFrame, is_cut};
 use crate::LinkType;
 
 /// `ARPHRD_ETHER`.
@@ -278,9 +277,9 @@ pub struct LiveCapture {
     filter: FrameFilter,
     interface: String,
     read_timeout: Option<Duration>,
+    /// The counters, the kernel's summed over every `PACKET_STATISTICS` read (which resets
+    /// them).
     stats: LiveStats,
-    /// Kernel counters summed over every `PACKET_STATISTICS` read (which resets them).
-    kernel: KernelTotals,
 }
 
 impl LiveCapture {
@@ -320,7 +319,6 @@ impl LiveCapture {
             ring,
             cursor: FrameCursor::EMPTY,
             filter: FrameFilter {
-                ifindex,
                 loopback: hatype == ARPHRD_LOOPBACK,
                 snaplen,
                 link,
@@ -329,7 +327,6 @@ impl LiveCapture {
             interface: interface.to_owned(),
             read_timeout: config.read_timeout,
             stats: LiveStats::default(),
-            kernel: KernelTotals::default(),
         })
     }
 
@@ -372,16 +369,20 @@ impl LiveCapture {
     /// What has been received and dropped so far. Reads the kernel's counters
     /// (`PACKET_STATISTICS`, one system call); if that fails, the totals of the last read
     /// are reported.
-    pub fn stats(&self) -> LiveStats {
+    pub fn stats(&mut self) -> LiveStats {
         if let Ok(counters) = self.ring.kernel_counters() {
-            self.kernel.add(counters);
+            let stats = &mut self.stats;
+            stats.kernel_packets = stats
+                .kernel_packets
+                .saturating_add(u64::from(counters.packets));
+            stats.dropped_by_kernel = stats
+                .dropped_by_kernel
+                .saturating_add(u64::from(counters.drops));
+            stats.queue_freezes = stats
+                .queue_freezes
+                .saturating_add(u64::from(counters.freezes));
         }
-        LiveStats {
-            dropped_by_kernel: self.kernel.drops.load(Ordering::Relaxed),
-            kernel_packets: self.kernel.packets.load(Ordering::Relaxed),
-            queue_freezes: self.kernel.freezes.load(Ordering::Relaxed),
-            ..self.stats
-        }
+        self.stats
     }
 
     /// The link type of the frames.
@@ -463,18 +464,17 @@ impl<'a> Iterator for Batch<'a> {
 /// What decides whether a frame of the ring is returned, and how.
 #[derive(Clone, Copy, Debug)]
 struct FrameFilter {
-    ifindex: i32,
     loopback: bool,
     snaplen: usize,
     link: LinkType,
+    /// The interface's index: frames of others are discarded.
     interface: u32,
 }
 
 impl FrameFilter {
-    /// The frame at `meta` of `block`, cut to the snapshot length.
+    /// The frame at `meta` of `block` ([`next_accepted`] cut it to the snapshot length).
     fn frame<'a>(&self, block: &'a [u8], meta: &FrameMeta) -> CapturedFrame<'a> {
         let data = block.get(meta.data.clone()).unwrap_or_default();
-        let data = data.get(..self.snaplen).unwrap_or(data);
         let timestamp = Timestamp::from_secs_micros(u64::from(meta.sec), meta.nsec / 1000)
             .unwrap_or_else(|_| Timestamp::from_system_time(SystemTime::now()));
         CapturedFrame {
@@ -487,8 +487,8 @@ impl FrameFilter {
     }
 }
 
-/// The next frame of `block` the filter accepts, counting it; faults and discarded frames
-/// are counted.
+/// The next frame of `block` the filter accepts, cut to the snapshot length and counted;
+/// faults and discarded frames are counted.
 fn next_accepted(
     cursor: &mut FrameCursor,
     block: &[u8],
@@ -496,14 +496,14 @@ fn next_accepted(
     stats: &mut LiveStats,
 ) -> Option<FrameMeta> {
     loop {
-        let meta = match cursor.next_frame(block)? {
+        let mut meta = match cursor.next_frame(block)? {
             Ok(meta) => meta,
             Err(_) => {
                 stats.ring_faults = stats.ring_faults.saturating_add(1);
                 return None;
             }
         };
-        if meta.ifindex != filter.ifindex {
+        if meta.ifindex != filter.interface {
             stats.other_interface = stats.other_interface.saturating_add(1);
             continue;
         }
@@ -511,30 +511,11 @@ fn next_accepted(
             continue;
         }
         stats.received = stats.received.saturating_add(1);
-        let captured = meta.data.len().min(filter.snaplen);
-        if u32::try_from(captured).map_or(true, |captured| captured < meta.wire_len) {
+        meta.data.end = meta.data.start + meta.data.len().min(filter.snaplen);
+        if is_cut(meta.data.len(), meta.wire_len) {
             stats.truncated = stats.truncated.saturating_add(1);
         }
         return Some(meta);
-    }
-}
-
-/// Kernel counters summed since the capture was opened.
-#[derive(Debug, Default)]
-struct KernelTotals {
-    packets: AtomicU64,
-    drops: AtomicU64,
-    freezes: AtomicU64,
-}
-
-impl KernelTotals {
-    fn add(&self, counters: ring::KernelCounters) {
-        self.packets
-            .fetch_add(u64::from(counters.packets), Ordering::Relaxed);
-        self.drops
-            .fetch_add(u64::from(counters.drops), Ordering::Relaxed);
-        self.freezes
-            .fetch_add(u64::from(counters.freezes), Ordering::Relaxed);
     }
 }
 
@@ -661,6 +642,16 @@ mod tests {
         frame
     }
 
+    /// A ring of `ring_size` bytes in 64 KiB blocks handed over after 2 ms, reads timing out
+    /// after 50 ms.
+    fn small_ring(ring_size: usize) -> LiveConfig {
+        LiveConfig::default()
+            .read_timeout(Duration::from_millis(50))
+            .ring_size(ring_size)
+            .block_size(64 << 10)
+            .block_timeout(Duration::from_millis(2))
+    }
+
     fn is_test_frame(data: &[u8]) -> bool {
         data.get(12..14) == Some(&TEST_ETHERTYPE[..])
     }
@@ -767,7 +758,6 @@ mod tests {
             ],
         );
         let filter = FrameFilter {
-            ifindex: 5,
             loopback: true,
             snaplen: 50,
             link: LinkType::Ethernet,
@@ -799,15 +789,7 @@ mod tests {
     #[ignore = "needs root (CAP_NET_RAW, CAP_SYS_ADMIN for a network namespace)"]
     fn veth_frames_are_captured_byte_for_byte_with_timestamps() {
         in_veth_namespace(|| {
-            let mut capture = LiveCapture::with_config(
-                "veth1",
-                LiveConfig::default()
-                    .read_timeout(Duration::from_millis(50))
-                    .ring_size(4 << 20)
-                    .block_size(64 << 10)
-                    .block_timeout(Duration::from_millis(2)),
-            )
-            .unwrap();
+            let mut capture = LiveCapture::with_config("veth1", small_ring(4 << 20)).unwrap();
             assert_eq!(capture.link_type(), LinkType::Ethernet);
             assert_eq!(capture.interface(), "veth1");
             let index = capture.interface_index();
@@ -971,27 +953,11 @@ mod tests {
     #[test]
     #[ignore = "needs root (CAP_NET_RAW)"]
     fn loopback_datagram_is_seen_once_and_snaplen_cuts() {
-        let mut capture = LiveCapture::with_config(
-            "lo",
-            LiveConfig::default()
-                .read_timeout(Duration::from_millis(50))
-                .ring_size(1 << 20)
-                .block_size(64 << 10)
-                .block_timeout(Duration::from_millis(2)),
-        )
-        .unwrap();
+        let mut capture = LiveCapture::with_config("lo", small_ring(1 << 20)).unwrap();
         assert_eq!(capture.link_type(), LinkType::Ethernet);
         let lo = capture.interface_index();
-        let mut truncating = LiveCapture::with_config(
-            "lo",
-            LiveConfig::default()
-                .read_timeout(Duration::from_millis(50))
-                .ring_size(1 << 20)
-                .block_size(64 << 10)
-                .block_timeout(Duration::from_millis(2))
-                .snaplen(20),
-        )
-        .unwrap();
+        let mut truncating =
+            LiveCapture::with_config("lo", small_ring(1 << 20).snaplen(20)).unwrap();
         let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
         let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
         let payload = b"li-capture live loopback ring test";

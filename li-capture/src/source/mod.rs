@@ -65,8 +65,13 @@ pub struct CapturedFrame<'a> {
 impl CapturedFrame<'_> {
     /// Whether the capture kept fewer bytes than the frame had on the wire.
     pub fn is_truncated(&self) -> bool {
-        u32::try_from(self.data.len()).map_or(true, |len| len < self.original_len)
+        is_cut(self.data.len(), self.original_len)
     }
+}
+
+/// Whether `captured` bytes are fewer than the `original_len` a frame had on the wire.
+fn is_cut(captured: usize, original_len: u32) -> bool {
+    u32::try_from(captured).map_or(true, |len| len < original_len)
 }
 
 /// Why a capture file could not be read.

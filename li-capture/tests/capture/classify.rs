@@ -609,6 +609,124 @@ fn dhcp_binds_mac_targets_until_release_or_lease_end() {
     let _ = Cin::new(0);
 }
 
+/// The records of one frame seen at `t(time)`.
+fn records_of(c: &mut Classifier, time: u64, frame: &[u8]) -> Vec<R> {
+    let mut out = Vec::new();
+    c.classify(t(time), LinkType::Ethernet, frame, &mut out);
+    simplify(&mut out)
+}
+
+/// An Accounting-Request from NAS `ap-1` with session `s1`, `status`, Framed-IP-Address
+/// 192.0.2.1 and the Calling-Station-Id.
+fn mac_accounting(status: u32, calling_station: Option<&str>) -> Vec<u8> {
+    Acct {
+        status,
+        session_id: "s1",
+        framed_ip: Some(v4("192.0.2.1")),
+        nas_id: "ap-1",
+        calling_station,
+        ..Acct::default()
+    }
+    .frame()
+}
+
+/// A classifier with `tasks` (IRI and CC, always) activated at t(0); their output dropped.
+fn classifier_of(tasks: &[(u8, &[&str])]) -> Classifier {
+    let mut c = Classifier::new(ClassifierConfig::default());
+    let tasks = tasks
+        .iter()
+        .map(|&(n, targets)| task(n, targets, InterceptScope::IriAndCc, always()))
+        .collect::<Vec<_>>();
+    c.activate_all(tasks, t(0), &mut Vec::new());
+    c
+}
+
+#[test]
+fn radius_calling_station_mac_binds_mac_targets_until_stop() {
+    // The target's traffic to 192.0.2.1, the Framed-IP-Address.
+    let traffic = tcp("203.0.113.5", "192.0.2.1", b"x");
+    for id in [
+        "00-11-22-33-44-55",
+        "00:11:22:33:44:55",
+        "001122334455",
+        "0011.2233.4455",
+        "00:1a:2B:3c:4D:5e",
+    ] {
+        let target = match id {
+            "00:1a:2B:3c:4D:5e" => "mac:00:1a:2b:3c:4d:5e",
+            _ => "mac:00:11:22:33:44:55",
+        };
+        let mut c = classifier_of(&[(1, &[target]), (2, &["mac:02:00:00:00:00:99"])]);
+        assert_eq!(
+            records_of(&mut c, 1, &traffic),
+            vec![],
+            "{id}: not bound yet"
+        );
+        let begin = records_of(&mut c, 2, &mac_accounting(START, Some(id)));
+        let cin = cin_of(&begin, 1);
+        assert_eq!(
+            begin,
+            vec![iri(1, cin, IriType::Begin, E::AccessAccept, t(2))],
+            "{id}"
+        );
+        assert_eq!(
+            records_of(&mut c, 3, &traffic),
+            vec![cc(1, cin, ToTarget, &traffic)],
+            "{id}"
+        );
+        // An Interim-Update without Calling-Station-Id keeps the session and the binding.
+        assert_eq!(
+            records_of(&mut c, 4, &mac_accounting(INTERIM, None)),
+            vec![iri(1, cin, IriType::Continue, E::InterimUpdate, t(4))],
+            "{id}"
+        );
+        assert_eq!(
+            records_of(&mut c, 5, &traffic),
+            vec![cc(1, cin, ToTarget, &traffic)],
+            "{id}"
+        );
+        assert_eq!(
+            records_of(&mut c, 6, &mac_accounting(STOP, Some(id))),
+            vec![iri(1, cin, IriType::End, E::AccessEnd, t(6))],
+            "{id}"
+        );
+        assert_eq!(records_of(&mut c, 7, &traffic), vec![], "{id}: released");
+    }
+}
+
+#[test]
+fn radius_calling_station_that_is_not_a_mac_binds_nothing() {
+    let traffic = udp("192.0.2.1", "203.0.113.5", 1, 2, b"x");
+    let targets: &[&str] = &["mac:00:11:22:33:44:55", "mac:49:17:01:23:45:67"];
+    for id in [
+        "+49 30 1234567",
+        "+4930123456789",
+        "491701234567", // twelve digits, an odd first pair: a group address
+        "00-11-22-33-44",
+        "00-11-22-33-44-55-66",
+        "00-11:22-33-44-55",
+        "00-11-22-33-44-5g",
+        "0011.2233-4455",
+        "00112233445",
+        "00-11-22-33-44-55:SSID",
+        "",
+    ] {
+        let mut c = classifier_of(&[(1, targets)]);
+        let calling = (!id.is_empty()).then_some(id);
+        assert_eq!(
+            records_of(&mut c, 1, &mac_accounting(START, calling)),
+            vec![],
+            "{id}"
+        );
+        assert_eq!(records_of(&mut c, 2, &traffic), vec![], "{id}");
+        assert_eq!(c.stats().radius_requests, 1, "{id}: the request was read");
+    }
+    // The same packets with the target's MAC address do bind (the test can fail).
+    let mut c = classifier_of(&[(1, &["mac:00:11:22:33:44:55"])]);
+    records_of(&mut c, 1, &mac_accounting(START, Some("00-11-22-33-44-55")));
+    assert_eq!(records_of(&mut c, 2, &traffic).len(), 1);
+}
+
 // ---- review scenarios: over-collection and loss ----------------------------------------
 
 #[test]

@@ -16,15 +16,14 @@ use std::ops::Range;
 /// The block descriptor's `version`: `TPACKET_V3` (enum value 2).
 const TPACKET_V3: u32 = 2;
 /// `sizeof(struct tpacket_block_desc)`.
-pub(super) const BLOCK_HEADER_LEN: usize = 48;
-/// `sizeof(struct tpacket3_hdr)`.
-pub(super) const FRAME_HEADER_LEN: usize = 48;
-/// `TPACKET_ALIGN(sizeof(struct tpacket3_hdr))`: where the `sockaddr_ll` starts.
-const SOCKADDR_OFFSET: usize = 48;
+const BLOCK_HEADER_LEN: usize = 48;
+/// `TPACKET_ALIGN(sizeof(struct tpacket3_hdr))`, which is `sizeof(struct tpacket3_hdr)`: the
+/// frame header's length, where the `sockaddr_ll` starts.
+const FRAME_HEADER_LEN: usize = 48;
 /// `sizeof(struct sockaddr_ll)`.
 const SOCKADDR_LEN: usize = 20;
 /// The smallest possible distance between two frames.
-const MIN_FRAME_STRIDE: usize = SOCKADDR_OFFSET + SOCKADDR_LEN;
+const MIN_FRAME_STRIDE: usize = FRAME_HEADER_LEN + SOCKADDR_LEN;
 
 /// Why the walk of a block stopped early.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,8 +65,9 @@ pub(super) struct FrameMeta {
     pub(super) wire_len: u32,
     /// Where the captured bytes are in the block.
     pub(super) data: Range<usize>,
-    /// The receiving interface (`sll_ifindex`).
-    pub(super) ifindex: i32,
+    /// The receiving interface (`sll_ifindex`, an `int`, read as unsigned: interface
+    /// indexes are positive).
+    pub(super) ifindex: u32,
     /// The packet type (`sll_pkttype`: host, broadcast, ..., outgoing).
     pub(super) pkttype: u8,
 }
@@ -148,11 +148,9 @@ impl FrameCursor {
         let snaplen = field(12)?;
         let wire_len = field(16)?;
         let mac = read_u16(frame, 24).ok_or(header_fault)?;
-        let ifindex = read_u32(frame, SOCKADDR_OFFSET + 4)
-            .map(|v| i32::from_ne_bytes(v.to_ne_bytes()))
-            .ok_or(header_fault)?;
+        let ifindex = read_u32(frame, FRAME_HEADER_LEN + 4).ok_or(header_fault)?;
         let pkttype = frame
-            .get(SOCKADDR_OFFSET + 10)
+            .get(FRAME_HEADER_LEN + 10)
             .copied()
             .ok_or(header_fault)?;
 
@@ -237,8 +235,8 @@ pub(super) mod tests {
             put32(&mut block, offset + 12, data.len() as u32);
             put32(&mut block, offset + 16, data.len() as u32 + 4);
             block[offset + 24..offset + 26].copy_from_slice(&(MAC as u16).to_ne_bytes());
-            put32(&mut block, offset + SOCKADDR_OFFSET + 4, *ifindex);
-            block[offset + SOCKADDR_OFFSET + 10] = *pkttype;
+            put32(&mut block, offset + FRAME_HEADER_LEN + 4, *ifindex);
+            block[offset + FRAME_HEADER_LEN + 10] = *pkttype;
             block[offset + MAC..offset + MAC + data.len()].copy_from_slice(data);
             offset += stride;
         }

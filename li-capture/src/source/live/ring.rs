@@ -18,7 +18,7 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::mem::size_of;
+use std::mem::{MaybeUninit, size_of};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -33,7 +33,9 @@ const BLOCK_STATUS_OFFSET: usize = 8;
 /// has to divide the block size and be `TPACKET_ALIGNMENT`-aligned.
 const FRAME_SIZE: usize = 2048;
 
-/// How to set up the ring (validated by [`super::LiveConfig`]).
+/// How to set up the ring (from the [`super::LiveConfig`] that
+/// [`super::LiveCapture::with_config`] checked; [`Ring::open`] still clamps the block size and
+/// count).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct RingSetup {
     /// Interface index to bind to.
@@ -84,10 +86,6 @@ pub(super) struct Ring {
 // SAFETY: the mapping is owned by this value alone (nothing else holds the pointer) and is not
 // tied to the thread that created it; moving the value to another thread moves that ownership.
 unsafe impl Send for Ring {}
-// SAFETY: through `&Ring` one can only read the held block (which the kernel does not write
-// while user space owns it, and which `&self` methods never hand back) and call `getsockopt`,
-// which the kernel serialises; every mutation of the ring's state needs `&mut Ring`.
-unsafe impl Sync for Ring {}
 
 impl Ring {
     /// Opens the socket, sets up and maps the ring, then binds it to the interface (so no
@@ -208,7 +206,7 @@ impl Ring {
     }
 
     /// Gives the held block (if any) back to the kernel.
-    pub(super) fn release(&mut self) {
+    fn release(&mut self) {
         if let Some(index) = self.held.take()
             && let Some(status) = self.status_word(index)
         {
@@ -247,26 +245,12 @@ impl Ring {
 
     /// Reads (and so resets) the kernel's counters.
     pub(super) fn kernel_counters(&self) -> Result<KernelCounters, LiveError> {
-        let mut stats = libc::tpacket_stats_v3 {
-            tp_packets: 0,
-            tp_drops: 0,
-            tp_freeze_q_cnt: 0,
-        };
-        let mut len = socklen::<libc::tpacket_stats_v3>();
-        // SAFETY: `stats` is writable for `len` bytes, `len` is a valid in/out length; the
-        // kernel writes at most `len` bytes and stores the written length back.
-        let result = unsafe {
-            libc::getsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_PACKET,
-                libc::PACKET_STATISTICS,
-                std::ptr::from_mut(&mut stats).cast::<libc::c_void>(),
-                &raw mut len,
-            )
-        };
-        if result != 0 {
-            return Err(last_error("PACKET_STATISTICS"));
-        }
+        let (stats, len) = get_option::<libc::tpacket_stats_v3>(
+            &self.fd,
+            libc::SOL_PACKET,
+            libc::PACKET_STATISTICS,
+        )
+        .map_err(io("PACKET_STATISTICS"))?;
         if len != socklen::<libc::tpacket_stats_v3>() {
             return Err(LiveError::Io {
                 operation: "PACKET_STATISTICS",
@@ -308,19 +292,10 @@ impl Ring {
         if pfd.revents & libc::POLLERR != 0 {
             // The pending socket error (ENETDOWN when the interface went down); reading it
             // clears it.
-            let mut error: libc::c_int = 0;
-            let mut len = socklen::<libc::c_int>();
-            // SAFETY: `error` is writable for `len` bytes; the kernel writes at most that.
-            let result = unsafe {
-                libc::getsockopt(
-                    self.fd.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_ERROR,
-                    std::ptr::from_mut(&mut error).cast::<libc::c_void>(),
-                    &raw mut len,
-                )
-            };
-            if result == 0 && error != 0 {
+            if let Ok((error, _)) =
+                get_option::<libc::c_int>(&self.fd, libc::SOL_SOCKET, libc::SO_ERROR)
+                && error != 0
+            {
                 return Err(LiveError::Io {
                     operation: "poll (socket error)",
                     source: io::Error::from_raw_os_error(error),
@@ -409,6 +384,33 @@ fn set_option<T: Copy>(
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// `getsockopt` of a plain-data value: the value, and the length the kernel wrote.
+fn get_option<T: Copy>(
+    fd: &OwnedFd,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> io::Result<(T, libc::socklen_t)> {
+    let mut value = MaybeUninit::<T>::zeroed();
+    let mut len = socklen::<T>();
+    // SAFETY: `value` is writable for `len` bytes, `len` is a valid in/out length; the kernel
+    // writes at most `len` bytes and stores the written length back. Every caller asks for
+    // the C structure or integer the option gives, plain data for which all zeros (what the
+    // kernel did not write) is a valid value, so `value` is initialised either way.
+    unsafe {
+        if libc::getsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            value.as_mut_ptr().cast::<libc::c_void>(),
+            &raw mut len,
+        ) != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        Ok((value.assume_init(), len))
     }
 }
 
