@@ -8,15 +8,17 @@
 //! duplicates, HI3 present when CC is delivered, usable delivery addresses) is checked in one
 //! place, `li-core`; the store adds only what is its own (LIID and XID unique, agency names).
 //!
-//! The store never reads a clock: creation, update and state-change times are passed in, and
-//! [`WarrantStore::due`] answers "what must be activated or deactivated at this instant" so
-//! that the administration function drives activation from its own timer.
+//! The store never reads a clock: creation, update and state-change times are passed in.
+//! What a warrant needs at an instant is decided by [`crate::admf::disposition`], from the
+//! warrants the store lists, so that the administration function drives activation from its
+//! own timer.
 //!
 //! ```
 //! use li_core::{
 //!     DeliveryAddress, DestinationId, HandoverFormat, InterceptScope, Timestamp,
 //!     ValidityWindow, Xid,
 //! };
+//! use li_examples::admf::{Disposition, disposition};
 //! use li_examples::store::{Agency, SqliteStore, Warrant, WarrantState, WarrantStore};
 //!
 //! let dir = tempfile::tempdir()?;
@@ -38,8 +40,11 @@
 //!     start,
 //! )?;
 //! store.create(&warrant)?;
-//! let due = store.due(start)?;
-//! assert_eq!(due.activate.len(), 1);
+//! let listed = store.list()?;
+//! assert_eq!(listed, [warrant.clone()]);
+//! let no_lead = std::time::Duration::ZERO;
+//! let now = disposition(&listed[0], start, no_lead, no_lead);
+//! assert_eq!(now, Disposition::Provision);
 //! let active = store.set_state(&warrant.liid, WarrantState::Active, start)?;
 //! assert_eq!(active.to_task()?.liid(), warrant.liid);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -126,16 +131,6 @@ pub struct Refusal {
     pub reason: String,
     /// When it last refused.
     pub at: Timestamp,
-}
-
-/// What [`WarrantStore::due`] found at an instant.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Due {
-    /// Pending warrants whose window contains the instant: activate them.
-    pub activate: Vec<Warrant>,
-    /// Pending or active warrants whose window ended at or before the instant: deactivate
-    /// (if active) and mark them [`WarrantState::Ended`].
-    pub deactivate: Vec<Warrant>,
 }
 
 /// Errors of the warrant store; each names the warrant (LIID) or the file concerned.
@@ -327,21 +322,6 @@ pub trait WarrantStore: Send + Sync {
     ///
     /// [`StoreError::NotFound`], [`StoreError::WrongState`] (active), or a storage error.
     fn delete(&self, liid: &Liid) -> Result<(), StoreError>;
-
-    /// The warrants whose activation or deactivation is due at `at`.
-    ///
-    /// # Errors
-    ///
-    /// A storage error.
-    fn due(&self, at: Timestamp) -> Result<Due, StoreError>;
-
-    /// The earliest instant after `after` at which a pending warrant's window starts or a
-    /// pending or active warrant's window ends: when to call [`WarrantStore::due`] next.
-    ///
-    /// # Errors
-    ///
-    /// A storage error.
-    fn next_change_after(&self, after: Timestamp) -> Result<Option<Timestamp>, StoreError>;
 }
 
 impl Warrant {
@@ -1099,54 +1079,6 @@ impl WarrantStore for SqliteStore {
             Ok(())
         })
     }
-
-    fn due(&self, at: Timestamp) -> Result<Due, StoreError> {
-        let context = "cannot query due warrants";
-        self.in_transaction(
-            || context.into(),
-            |tx| {
-                let at = micros(at);
-                let activate = self.load_where(
-                    tx,
-                    "state = 'pending' AND valid_from <= ?1
-                     AND (valid_until IS NULL OR valid_until > ?1)",
-                    "valid_from, liid",
-                    params![at],
-                    context,
-                )?;
-                let deactivate = self.load_where(
-                    tx,
-                    "state IN ('pending', 'active') AND valid_until <= ?1",
-                    "valid_until, liid",
-                    params![at],
-                    context,
-                )?;
-                Ok(Due {
-                    activate,
-                    deactivate,
-                })
-            },
-        )
-    }
-
-    fn next_change_after(&self, after: Timestamp) -> Result<Option<Timestamp>, StoreError> {
-        let next: Option<i64> = self
-            .lock()
-            .query_row(
-                "SELECT min(t) FROM (
-                     SELECT valid_from AS t FROM warrants
-                         WHERE state = 'pending' AND valid_from > ?1
-                     UNION ALL
-                     SELECT valid_until AS t FROM warrants
-                         WHERE state IN ('pending', 'active') AND valid_until > ?1)",
-                params![micros(after)],
-                |r| r.get(0),
-            )
-            .map_err(self.db_err("cannot query the next due change".into()))?;
-        Ok(next
-            .and_then(|m| u64::try_from(m).ok())
-            .and_then(|m| Timestamp::from_unix_micros(m).ok()))
-    }
 }
 
 /// The schema migrations: entry `i` brings the schema from version `i` to `i + 1`.
@@ -1530,54 +1462,6 @@ mod tests {
         assert_eq!(task.window(), a.window);
         assert_eq!(task.destinations().len(), 2);
         assert_eq!(task.destinations()[1], a.agencies[1].to_destination());
-    }
-
-    #[test]
-    fn due_activation_and_deactivation() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(&dir);
-        let early = warrant("LIID-1", 1, 100, Some(200));
-        let late = warrant("LIID-2", 2, 150, None);
-        let expired = warrant("LIID-3", 3, 10, Some(90));
-        for w in [&early, &late, &expired] {
-            store.create(w).unwrap();
-        }
-        let names = |ws: &[Warrant]| ws.iter().map(|w| w.liid.to_string()).collect::<Vec<_>>();
-
-        let due = store.due(ts(99)).unwrap();
-        assert_eq!(names(&due.activate), Vec::<String>::new());
-        assert_eq!(names(&due.deactivate), ["LIID-3"]);
-        assert_eq!(store.next_change_after(ts(99)).unwrap(), Some(ts(100)));
-
-        let due = store.due(ts(100)).unwrap();
-        assert_eq!(names(&due.activate), ["LIID-1"]);
-        store
-            .set_state(&early.liid, WarrantState::Active, ts(100))
-            .unwrap();
-        store
-            .set_state(&expired.liid, WarrantState::Ended, ts(100))
-            .unwrap();
-        assert_eq!(store.due(ts(100)).unwrap(), Due::default());
-        assert_eq!(store.next_change_after(ts(100)).unwrap(), Some(ts(150)));
-
-        let due = store.due(ts(150)).unwrap();
-        assert_eq!(names(&due.activate), ["LIID-2"]);
-        assert!(due.deactivate.is_empty());
-        store
-            .set_state(&late.liid, WarrantState::Active, ts(150))
-            .unwrap();
-        assert_eq!(store.next_change_after(ts(150)).unwrap(), Some(ts(200)));
-
-        // The end is exclusive: at 200 the early warrant is due for deactivation.
-        assert!(store.due(ts(199)).unwrap().deactivate.is_empty());
-        let due = store.due(ts(200)).unwrap();
-        assert_eq!(names(&due.deactivate), ["LIID-1"]);
-        assert_eq!(due.deactivate[0].state, WarrantState::Active);
-        store
-            .set_state(&early.liid, WarrantState::Ended, ts(200))
-            .unwrap();
-        assert_eq!(store.next_change_after(ts(200)).unwrap(), None);
-        assert_eq!(store.due(ts(10_000)).unwrap(), Due::default());
     }
 
     #[test]
