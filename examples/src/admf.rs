@@ -1030,6 +1030,16 @@ impl Admf {
     ///
     /// The warrant store or the audit log failed.
     pub async fn sync(&self, now: Timestamp) -> anyhow::Result<SyncReport> {
+        Ok(self.sync_and_next_edge(now).await?.0)
+    }
+
+    /// [`Admf::sync`], and the [`next_edge`] after `now` of the warrants it synced (read
+    /// once from the store, with the ones it ended as ended): when the daemon must sync next
+    /// at the latest.
+    async fn sync_and_next_edge(
+        &self,
+        now: Timestamp,
+    ) -> anyhow::Result<(SyncReport, Option<Timestamp>)> {
         let mut st = self.inner.state.lock().await;
         st.now = now;
         let mut report = SyncReport::default();
@@ -1037,11 +1047,11 @@ impl Admf {
 
         let store = &self.inner.store;
         let (lead, deactivation_grace) = self.edges();
-        let listed = store.list().context("cannot list warrants")?;
-        let retire = listed
-            .iter()
-            .filter(|w| disposition(w, now, lead, deactivation_grace) == Disposition::Retire);
-        for warrant in retire {
+        let mut warrants = store.list().context("cannot list warrants")?;
+        for warrant in &mut warrants {
+            if disposition(warrant, now, lead, deactivation_grace) != Disposition::Retire {
+                continue;
+            }
             let ended = store
                 .set_state(&warrant.liid, WarrantState::Ended, now)
                 .with_context(|| format!("cannot end warrant {}", warrant.liid))?;
@@ -1052,9 +1062,9 @@ impl Admf {
                        "from": warrant.state.as_str(), "state": "ended"}),
             )?;
             report.ended.push(ended.liid);
+            *warrant = ended;
         }
 
-        let warrants = store.list().context("cannot list warrants")?;
         let liid_of: HashMap<Xid, Liid> = warrants.iter().map(|w| (w.xid, w.liid)).collect();
         let wanted: Vec<&Warrant> = warrants
             .iter()
@@ -1075,7 +1085,8 @@ impl Admf {
         self.remove_unused_destinations(&mut st, &used_dids, &mut report)
             .await?;
         drop(st);
-        Ok(report)
+        let next = next_edge(&warrants, now, lead, deactivation_grace);
+        Ok((report, next))
     }
 
     /// Runs [`Admf::sync`] until no mediator deactivation waits for its grace period (or
@@ -1122,27 +1133,23 @@ impl Admf {
             if *shutdown.borrow() {
                 break;
             }
-            let at = now();
-            match self.sync(at).await {
+            let next_change = match self.sync_and_next_edge(now()).await {
                 // the same failures sync after sync (an NE down) are logged once
-                Ok(report) if !report.is_empty() && report != last_report => {
-                    for line in report.to_string().lines() {
-                        info!("sync: {line}");
+                Ok((report, next)) => {
+                    if !report.is_empty() && report != last_report {
+                        for line in report.to_string().lines() {
+                            info!("sync: {line}");
+                        }
                     }
                     last_report = report;
+                    next
                 }
-                Ok(report) => last_report = report,
-                Err(e) => error!("sync failed: {e:#}"),
-            }
-            let mut wait = interval;
-            let (lead, deactivation_grace) = self.edges();
-            let next_change = match self.inner.store.list() {
-                Ok(warrants) => next_edge(&warrants, at, lead, deactivation_grace),
                 Err(e) => {
-                    error!("cannot list warrants: {e}");
+                    error!("sync failed: {e:#}");
                     None
                 }
             };
+            let mut wait = interval;
             let next_release = self.next_release().await;
             for next in [next_change, next_release].into_iter().flatten() {
                 let until = next.duration_since(now()).unwrap_or(Duration::ZERO);
