@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
+use crate::demo::{X2X3_DID, prepare_run_dir, tls_table};
+
 use capture::{CaptureOptions, CaptureSummary, TARGET};
 use process::{Daemon, Usage};
 use prom::{Histogram, Metrics, as_count, scrape};
@@ -38,7 +40,6 @@ pub const EXPECTED_IRI: u64 = 1;
 pub const LIID: &str = "BENCH-0001";
 /// The agency's name in the ADMF configuration.
 const AGENCY: &str = "LEA-1";
-const X2X3_DID: &str = "6d3f4c1e-0b7a-4e55-9c2d-000000000001";
 const AGENCY_ID: &str = "5e1a0c00-0000-4000-8000-000000000001";
 /// How often the agency's counters are read.
 const SCRAPE_INTERVAL: Duration = Duration::from_millis(50);
@@ -341,12 +342,7 @@ impl Binaries {
 pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     let bins = Binaries::find(&options.bin_dir)?;
     process::catch_signals();
-    let dir = &options.dir;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let dir = dir.canonicalize()?;
+    let dir = prepare_run_dir(&options.dir)?;
     let result = run_in(options, &bins, &dir);
     match result {
         Ok(mut report) => {
@@ -385,7 +381,6 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
         expected.cc,
         expected.iri
     );
-    crate::admf::dev_certs(&dir.join("pki")).context("writing the development PKI")?;
     let ports = Ports::pick()?;
     write_configs(dir, &ports, options)?;
 
@@ -979,12 +974,6 @@ fn wait_provisioned(
     }
 }
 
-const TLS: &str = "cert = \"pki/{name}.pem\"\nkey = \"pki/{name}.key\"\nca = \"pki/ca.pem\"";
-
-fn tls_table(section: &str, name: &str) -> String {
-    format!("\n[{section}]\n{}\n", TLS.replace("{name}", name))
-}
-
 /// The daemons' configurations: defaults except addresses, paths and TLS files.
 fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Result<()> {
     let write = |name: &str, text: String| {
@@ -1010,7 +999,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
         "lemf.toml",
         format!(
             "# li-lemf (li-bench)\nhi2_listen = \"{}\"\nhi3_listen = \"{}\"\nout_dir = \"lemf-out\"\n\
-             metrics_listen = \"{}\"\n{}",
+             metrics_listen = \"{}\"\n\n{}",
             p.lemf_hi2,
             p.lemf_hi3,
             p.lemf_metrics,
@@ -1021,7 +1010,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
         "mediator.toml",
         format!(
             "# li-mediator (li-bench)\nx1_listen = \"{}\"\nx2x3_listen = \"{}\"\nmetrics_listen = \"{}\"\n\
-             spool_dir = \"spool\"\nstate_file = \"mediator-state.xml\"\naudit_log = \"mediator-audit.log\"\n{}{}{}",
+             spool_dir = \"spool\"\nstate_file = \"mediator-state.xml\"\naudit_log = \"mediator-audit.log\"\n\n{}\n{}\n{}",
             p.mediator_x1,
             p.mediator_x2x3,
             p.mediator_metrics,
@@ -1034,7 +1023,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
         "probe.toml",
         format!(
             "# li-probe (li-bench)\nname = \"probe-1\"\nx1_listen = \"{}\"\nadmf_identities = [\"admf\"]\n\
-             metrics_listen = \"{}\"\n{}{}\n[capture]\nfile = \"bench.pcap\"\npace = {}\nstart_after_tasks = 1\n",
+             metrics_listen = \"{}\"\n\n{}\n{}\n[capture]\nfile = \"bench.pcap\"\npace = {}\nstart_after_tasks = 1\n",
             p.probe_x1,
             p.probe_metrics,
             tls_table("x1_tls", "probe"),
@@ -1045,7 +1034,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
     write(
         "admf.toml",
         format!(
-            "# li-admf (li-bench)\ndatabase = \"admf.db\"\naudit_log = \"admf-audit.log\"\nmetrics_listen = \"{}\"\n{}\n\
+            "# li-admf (li-bench)\ndatabase = \"admf.db\"\naudit_log = \"admf-audit.log\"\nmetrics_listen = \"{}\"\n\n{}\n\
              [mediator]\nname = \"mediator\"\nx1 = \"{}\"\nserver_name = \"localhost\"\nx2x3 = \"{}\"\nx2x3_did = \"{X2X3_DID}\"\n\n\
              [[probe]]\nname = \"probe-1\"\nx1 = \"{}\"\nserver_name = \"localhost\"\n\n\
              [[agency]]\nname = \"{AGENCY}\"\nid = \"{AGENCY_ID}\"\nhi2 = \"{}\"\nhi3 = \"{}\"\n",

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use li_core::{InterceptScope, Liid, Timestamp};
-use li_examples::demo::{AgencyOptions, System, SystemOptions, pcap_packets};
+use li_examples::demo::{AgencyOptions, System, SystemOptions, X2X3_DID, pcap_packets};
 use li_examples::sample::{self, Sample, SampleTarget};
 use li_handover::lemf::Summary;
 use serde_json::Value;
@@ -577,7 +577,7 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
         &admf_toml,
         format!(
             "{}\n[mediator]\nname = \"mediator\"\nx1 = \"{x1}\"\nserver_name = \"localhost\"\nx2x3 = \"{x2x3}\"\n\
-             x2x3_did = \"6d3f4c1e-0b7a-4e55-9c2d-000000000001\"\n\n[[agency]]\nname = \"LEA-1\"\n\
+             x2x3_did = \"{X2X3_DID}\"\n\n[[agency]]\nname = \"LEA-1\"\n\
              id = \"5e1a0c00-0000-4000-8000-000000000001\"\nhi2 = \"{hi2}\"\nhi3 = \"{hi3}\"\n",
             tls("tls", "admf")
         ),
