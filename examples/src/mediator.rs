@@ -11,6 +11,7 @@
 //! under its reason and dropped. Each destination gets its own copy of a record with the
 //! task's LIID and its own sequence numbers per (LIID, CIN).
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -1050,14 +1051,6 @@ impl EncoderCache {
         out: &mut Vec<u8>,
     ) {
         let liid = record.task.liid;
-        if self.settings.len() >= MAX_CACHED_ENCODERS {
-            self.settings.clear();
-        }
-        let settings = self.settings.entry(liid).or_insert_with(|| {
-            let mut settings = HeaderSettings::new(liid, s.operator_id);
-            settings.network_element_identifier = s.network_element_id;
-            settings
-        });
         match &record.content {
             Content::Cc {
                 direction,
@@ -1067,10 +1060,13 @@ impl EncoderCache {
                 if self.cc.len() >= MAX_CACHED_ENCODERS {
                     self.cc.clear();
                 }
-                let encoder = self
-                    .cc
-                    .entry((liid, record.cin, did))
-                    .or_insert_with(|| CcEncoder::new(settings, record.cin));
+                let encoder = match self.cc.entry((liid, record.cin, did)) {
+                    Entry::Occupied(cached) => cached.into_mut(),
+                    Entry::Vacant(new) => {
+                        let settings = header_settings(&mut self.settings, s, liid);
+                        new.insert(CcEncoder::new(settings, record.cin))
+                    }
+                };
                 match original_length {
                     None => encoder.encode(seq, record.time, *direction, packet, out),
                     Some(len) => {
@@ -1078,15 +1074,32 @@ impl EncoderCache {
                     }
                 }
             }
-            Content::Iri(iri) => out.extend_from_slice(
-                &PsPdu {
+            Content::Iri(iri) => {
+                let settings = header_settings(&mut self.settings, s, liid);
+                PsPdu {
                     header: settings.header(Some(record.cin), seq, record.time),
                     payload: Payload::IriPayloadSequence(vec![iri.clone()]),
                 }
-                .encode(),
-            ),
+                .encode_into(out);
+            }
         }
     }
+}
+
+/// The header settings of `liid`, from `cache` (built and kept there if missing).
+fn header_settings<'c>(
+    cache: &'c mut HashMap<Liid, HeaderSettings>,
+    s: &MediatorSettings,
+    liid: Liid,
+) -> &'c HeaderSettings {
+    if cache.len() >= MAX_CACHED_ENCODERS {
+        cache.clear();
+    }
+    cache.entry(liid).or_insert_with(|| {
+        let mut settings = HeaderSettings::new(liid, s.operator_id);
+        settings.network_element_identifier = s.network_element_id;
+        settings
+    })
 }
 
 async fn stop_link(rt: DestinationRuntime) {
