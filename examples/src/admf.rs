@@ -121,6 +121,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::audit::{AuditKind, AuditLog};
 use crate::cli::TlsFileConfig;
+use crate::mediator::HiTransport;
 use crate::metrics::{MetricKind, MetricsError, Registry, Sample};
 use crate::store::{Agency, Refusal, SqliteStore, Warrant, WarrantState, WarrantStore};
 
@@ -1991,11 +1992,12 @@ fn x1_address(address: &CoreAddress) -> anyhow::Result<DeliveryAddress> {
     if address.port < 2 {
         bail!("port {} is not a usable TCP port", address.port);
     }
-    let scheme = if address.tls { "tls" } else { "tcp" };
-    Ok(DeliveryAddress::Uri(format!(
-        "{scheme}://{}",
-        SocketAddr::new(ip, address.port)
-    )))
+    let transport = if address.tls {
+        HiTransport::Tls
+    } else {
+        HiTransport::PlainTcp
+    };
+    Ok(transport.to_x1(SocketAddr::new(ip, address.port)))
 }
 
 fn address_text(address: &DeliveryAddress) -> String {
