@@ -643,6 +643,16 @@ pub struct SyncFailure {
 }
 
 impl SyncReport {
+    /// Adds a failure of `operation` on NE `ne`.
+    fn failed(&mut self, ne: String, operation: &str, liid: Option<Liid>, error: String) {
+        self.failures.push(SyncFailure {
+            ne,
+            operation: operation.to_owned(),
+            liid,
+            error,
+        });
+    }
+
     /// Whether nothing happened and nothing failed.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
@@ -778,8 +788,6 @@ struct State {
     mediator_release: HashMap<Xid, Timestamp>,
     /// Tasks an NE refused, by (NE index, XID).
     refused: HashMap<(usize, Xid), RefusedTask>,
-    /// The instant of the sync in progress.
-    now: Timestamp,
 }
 
 /// A task an NE refused: not offered again, unchanged, before `retry_at`.
@@ -914,7 +922,6 @@ impl Admf {
             nes: nes.iter().map(|_| NeView::default()).collect(),
             mediator_release: HashMap::new(),
             refused: HashMap::new(),
-            now: Timestamp::UNIX_EPOCH,
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -1042,7 +1049,6 @@ impl Admf {
         now: Timestamp,
     ) -> anyhow::Result<(SyncReport, Option<Timestamp>)> {
         let mut st = self.inner.state.lock().await;
-        st.now = now;
         let mut report = SyncReport::default();
         self.read_back(&mut st, now, &mut report).await;
 
@@ -1475,9 +1481,9 @@ impl Admf {
         let mut complete = self
             .ensure(
                 st,
+                now,
                 MEDIATOR,
-                &plan.hi_destinations,
-                &plan.mediator_task,
+                (&plan.hi_destinations, &plan.mediator_task),
                 warrant,
                 report,
             )
@@ -1487,9 +1493,12 @@ impl Admf {
                 let ok = self
                     .ensure(
                         st,
+                        now,
                         index,
-                        std::slice::from_ref(&plan.probe_destination),
-                        &plan.probe_task,
+                        (
+                            std::slice::from_ref(&plan.probe_destination),
+                            &plan.probe_task,
+                        ),
                         warrant,
                         report,
                     )
@@ -1513,17 +1522,16 @@ impl Admf {
         Ok(())
     }
 
-    /// Makes NE `index` have `destinations` and `task`; `Ok(true)` when it does.
+    /// Makes NE `index` have `destinations` and `task` at `now`; `Ok(true)` when it does.
     async fn ensure(
         &self,
         st: &mut State,
+        now: Timestamp,
         index: usize,
-        destinations: &[DestinationDetails],
-        task: &TaskDetails,
+        (destinations, task): (&[DestinationDetails], &TaskDetails),
         warrant: &Warrant,
         report: &mut SyncReport,
     ) -> anyhow::Result<bool> {
-        let now = st.now;
         let Some(ne) = self.inner.nes.get(index) else {
             return Ok(false);
         };
@@ -1655,7 +1663,7 @@ impl Admf {
                 Ok(true)
             }
             Err(e @ X1Failure::Refused { .. }) => {
-                self.task_refused(st, index, operation, (warrant, wanted), &e, report)?;
+                self.task_refused(st, now, index, (operation, &e), (warrant, wanted), report)?;
                 Ok(false)
             }
             Err(e) => {
@@ -1672,19 +1680,13 @@ impl Admf {
     fn task_refused(
         &self,
         st: &mut State,
+        now: Timestamp,
         index: usize,
-        operation: &str,
+        (operation, error): (&str, &X1Failure),
         (warrant, fingerprint): (&Warrant, u64),
-        error: &X1Failure,
         report: &mut SyncReport,
     ) -> anyhow::Result<()> {
-        let now = st.now;
-        let ne = self
-            .inner
-            .nes
-            .get(index)
-            .map(|n| n.name.clone())
-            .unwrap_or_default();
+        let ne = self.ne_name(index);
         let reason = error.to_string();
         let key = (index, warrant.xid);
         let previous = st.refused.get(&key);
@@ -1719,12 +1721,12 @@ impl Admf {
                        "ne": ne, "type": operation, "reason": reason}),
             )?;
         }
-        report.failures.push(SyncFailure {
+        report.failed(
             ne,
-            operation: operation.to_owned(),
-            liid: Some(warrant.liid),
-            error: format!("refused: {reason}"),
-        });
+            operation,
+            Some(warrant.liid),
+            format!("refused: {reason}"),
+        );
         Ok(())
     }
 
@@ -1783,12 +1785,7 @@ impl Admf {
         error: &X1Failure,
         report: &mut SyncReport,
     ) {
-        let ne = self
-            .inner
-            .nes
-            .get(index)
-            .map(|n| n.name.clone())
-            .unwrap_or_default();
+        let ne = self.ne_name(index);
         warn!(
             ne = ne.as_str(),
             operation, "{ne}: {operation} failed: {error}"
@@ -1796,12 +1793,16 @@ impl Admf {
         if let Some(view) = st.nes.get_mut(index) {
             view.known = false;
         }
-        report.failures.push(SyncFailure {
-            ne,
-            operation: operation.to_owned(),
-            liid,
-            error: error.to_string(),
-        });
+        report.failed(ne, operation, liid, error.to_string());
+    }
+
+    /// The name of NE `index` (empty if there is none).
+    fn ne_name(&self, index: usize) -> String {
+        self.inner
+            .nes
+            .get(index)
+            .map(|n| n.name.clone())
+            .unwrap_or_default()
     }
 
     /// What the NEs should have for `warrant`.
