@@ -148,6 +148,17 @@ pub struct Report {
     pub kept: bool,
 }
 
+impl Report {
+    /// Whether the run succeeded: the agency's files (the authoritative check) hold every
+    /// expected record, once or more, with no sequence number missing. A stalled run can
+    /// succeed (the metrics of a killed agency die with it; its files do not).
+    pub fn succeeded(&self) -> bool {
+        self.files.as_ref().is_some_and(|f| {
+            f.cc == self.expected.cc && f.iri == self.expected.iri && f.missing == 0
+        })
+    }
+}
+
 /// CC and IRI records.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RecordCounts {
@@ -346,8 +357,8 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     let result = run_in(options, &bins, &dir);
     match result {
         Ok(mut report) => {
-            // a stalled run's logs and spools say where the records went
-            report.kept = options.keep || report.end == End::Stalled;
+            // a stalled or failed run's logs and spools say where the records went
+            report.kept = options.keep || report.end == End::Stalled || !report.succeeded();
             if !report.kept {
                 std::fs::remove_dir_all(&dir)
                     .with_context(|| format!("cannot remove {}", dir.display()))?;
