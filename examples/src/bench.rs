@@ -49,7 +49,7 @@ const SCRAPE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a daemon may take to open its metrics endpoint, and the task to be provisioned.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// After an agency restart: how long records may take to flow again (the mediator's
-/// reconnection backoff reaches 30 s by default) before the run is called stalled.
+/// reconnection backoff reaches 1 s by default) before the run is called stalled.
 const RECOVERY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Agency scrapes that may fail in a row (a busy daemon) before the run is abandoned.
 const MAX_SCRAPE_FAILURES: u32 = 40;
