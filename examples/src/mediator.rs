@@ -47,7 +47,7 @@ use crate::audit::{AuditKind, AuditLog};
 
 mod app;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod x1;
 
 pub use app::{MediatorConfig, RunningMediator, parse_fsync, start};

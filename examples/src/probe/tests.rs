@@ -578,13 +578,20 @@ async fn replay_of_the_sample_delivers_exactly_the_expected_x2_x3() {
 
 /// A pcap of `n` raw IPv4 packets from 192.0.2.7, `gap` apart, from `start`.
 fn tiny_pcap(dir: &Path, start: Timestamp, n: u32, gap: Duration) -> std::path::PathBuf {
+    let times: Vec<Timestamp> = (0..n)
+        .map(|i| start.checked_add(gap * i).unwrap())
+        .collect();
+    pcap_at(dir, &times)
+}
+
+/// A pcap, `tiny.pcap` in `dir`, of one raw IPv4 packet from 192.0.2.7 at each of `times`
+/// (the `i`-th to 198.51.100.`i`).
+fn pcap_at(dir: &Path, times: &[Timestamp]) -> std::path::PathBuf {
     let mut writer = PcapWriter::new(Vec::new(), li_capture::LinkType::RawIp, false).unwrap();
-    for i in 0..n {
+    for (i, t) in times.iter().enumerate() {
         let mut packet = vec![0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 253, 0, 0];
         packet.extend_from_slice(&[192, 0, 2, 7, 198, 51, 100, i as u8]);
-        writer
-            .write_frame(start.checked_add(gap * i).unwrap(), &packet)
-            .unwrap();
+        writer.write_frame(*t, &packet).unwrap();
     }
     let path = dir.join("tiny.pcap");
     std::fs::write(&path, writer.into_inner()).unwrap();
@@ -1063,19 +1070,6 @@ async fn a_task_naming_a_destination_twice_is_refused() {
     probe.shutdown(Duration::from_millis(100)).await;
 }
 
-/// A pcap of one raw IPv4 packet from 192.0.2.7 at each of `times`.
-fn pcap_at(dir: &Path, times: &[Timestamp]) -> std::path::PathBuf {
-    let mut writer = PcapWriter::new(Vec::new(), li_capture::LinkType::RawIp, false).unwrap();
-    for (i, t) in times.iter().enumerate() {
-        let mut packet = vec![0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 253, 0, 0];
-        packet.extend_from_slice(&[192, 0, 2, 7, 198, 51, 100, i as u8]);
-        writer.write_frame(*t, &packet).unwrap();
-    }
-    let path = dir.join("edges.pcap");
-    std::fs::write(&path, writer.into_inner()).unwrap();
-    path
-}
-
 /// Issue 11 (target packets within ms of a window's edges were missed): the edges of a
 /// window are the packets' own times, at the probe and again at the mediator. A task
 /// activated ahead of its window (as the ADMF provisions it; its lead and grace are tested in
@@ -1212,21 +1206,6 @@ fn eth_udp(src: [u8; 4], payload_len: usize) -> Vec<u8> {
     f
 }
 
-/// Waits until every destination's spool of `m` is empty (everything acknowledged).
-async fn spools_drained(m: &Mediator) {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            let pending: u64 = m.destinations().await.iter().map(|d| d.2.0).sum();
-            if pending == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("spools not drained");
-}
-
 /// Issue 11: a target's packet cut by the capture's snapshot length reaches the agency as
 /// TS 102 232-3 `iPTruncatedPacket` with its original length (the probe's X3 "original
 /// length" attribute, the mediator's encoding, the agency's records.jsonl and pcap); a
@@ -1311,45 +1290,10 @@ async fn a_truncated_target_packet_reaches_the_agency_as_ip_truncated_packet() {
     let _ = h.stop.send(true);
 
     // A real mediator and a real agency receiver on loopback.
-    let receiver = li_handover::lemf::Receiver::new(li_handover::lemf::ReceiverConfig::new(
-        dir.path().join("lemf"),
-    ))
-    .unwrap();
-    let mut spool = SpoolConfig::new(dir.path().join("spool"));
-    spool.fsync = li_handover::spool::FsyncPolicy::Never;
-    let m = Mediator::new(
-        MediatorSettings {
-            operator_id: OperatorId::new(b"OP").unwrap(),
-            network_element_id: None,
-            spool_dir: dir.path().join("spool"),
-            spool,
-            tls: None,
-            keepalive_interval: Duration::from_millis(100),
-            keepalive_timeout: Duration::from_secs(2),
-            backoff: (Duration::from_millis(20), Duration::from_millis(200)),
-            keepalive_liid: Liid::new(b"KA").unwrap(),
-        },
-        None,
-    );
-    let mut dids = Vec::new();
-    for (n, interface) in [(20, Interface::Hi2), (21, Interface::Hi3)] {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let r = receiver.clone();
-        tokio::spawn(async move {
-            let _ = r.serve(listener, None, interface).await;
-        });
-        m.create_destination(HiDestination {
-            id: did(n),
-            name: format!("LEA {}", interface.as_str()),
-            interface,
-            addr,
-            transport: crate::mediator::HiTransport::Configured,
-        })
-        .await
-        .unwrap();
-        dids.push(did(n));
-    }
+    let agency = crate::mediator::tests::agency(&dir.path().join("lemf")).await;
+    let m = crate::mediator::tests::mediator(&dir.path().join("spool"));
+    let dids = vec![did(20), did(21)];
+    crate::mediator::tests::add_agency(&m, &agency, dids[0], dids[1], "LEA").await;
     let liid = Liid::new(b"LIID-TRUNC").unwrap();
     m.activate_task(MediationTask {
         xid: x,
@@ -1363,10 +1307,10 @@ async fn a_truncated_target_packet_reaches_the_agency_as_ip_truncated_packet() {
     for p in &pdus {
         assert_eq!(m.on_pdu(p).await, Outcome::Delivered(1), "{p:?}");
     }
-    spools_drained(&m).await;
+    crate::mediator::tests::drained(&m).await;
     m.shutdown().await;
 
-    let summary = receiver.summary();
+    let summary = agency.receiver.summary();
     let records = std::fs::read_to_string(&summary.records_path).unwrap();
     let cc: Vec<serde_json::Value> = records
         .lines()
