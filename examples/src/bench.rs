@@ -899,6 +899,7 @@ impl Watch {
             records_after_s: self.records_after.map(|d| d.as_secs_f64()),
             received_after: self.current.records,
         });
+        let redelivered = received.total().saturating_sub(mediator_figures.records);
         Report {
             capture,
             paced: None,
@@ -908,11 +909,11 @@ impl Watch {
                 received
                     .total()
                     .saturating_sub(counts.repeats)
-                    .saturating_sub(received.total().saturating_sub(mediator_figures.records)),
+                    .saturating_sub(redelivered),
             ),
             missing: counts.missing,
             repeats: counts.repeats,
-            redelivered: received.total().saturating_sub(mediator_figures.records),
+            redelivered,
             undelivered: mediator_figures.records.saturating_sub(received.total()),
             rate,
             end: self.end,

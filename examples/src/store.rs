@@ -645,14 +645,11 @@ impl SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (ne, reason, at) = row.map_err(self.db_err(context()))?;
-            let at = u64::try_from(at)
-                .ok()
-                .and_then(|m| Timestamp::from_unix_micros(m).ok())
-                .ok_or_else(|| StoreError::Corrupt {
-                    path: self.path.clone(),
-                    liid: liid.to_string(),
-                    what: format!("refusal time {at} is not a valid time"),
-                })?;
+            let at = timestamp_of(at).ok_or_else(|| StoreError::Corrupt {
+                path: self.path.clone(),
+                liid: liid.to_string(),
+                what: format!("refusal time {at} is not a valid time"),
+            })?;
             out.push(Refusal { ne, reason, at });
         }
         Ok(out)
@@ -755,9 +752,7 @@ impl SqliteStore {
         let scope = scope_from_text(&row.scope)
             .ok_or_else(|| corrupt(format!("unknown scope {:?}", row.scope)))?;
         let time = |micros: i64, column: &str| {
-            u64::try_from(micros)
-                .ok()
-                .and_then(|m| Timestamp::from_unix_micros(m).ok())
+            timestamp_of(micros)
                 .ok_or_else(|| corrupt(format!("{column} {micros} is not a timestamp")))
         };
         let start = time(row.valid_from, "valid_from")?;
@@ -1175,6 +1170,13 @@ impl WarrantRow {
 /// Microseconds since the epoch as stored (every [`Timestamp`] fits in an `i64`).
 fn micros(time: Timestamp) -> i64 {
     i64::try_from(time.unix_micros()).unwrap_or(i64::MAX)
+}
+
+/// The instant stored as `micros` (see [`micros`]); `None` if it is not one.
+fn timestamp_of(micros: i64) -> Option<Timestamp> {
+    u64::try_from(micros)
+        .ok()
+        .and_then(|m| Timestamp::from_unix_micros(m).ok())
 }
 
 fn scope_to_text(scope: InterceptScope) -> &'static str {
