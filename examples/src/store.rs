@@ -50,6 +50,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -628,29 +629,59 @@ impl SqliteStore {
     ///
     /// A storage error.
     pub fn refusals(&self, liid: &Liid) -> Result<Vec<Refusal>, StoreError> {
-        let context = || format!("cannot read the refusals of warrant {liid}");
+        Ok(self
+            .refusals_of(Some(liid))?
+            .remove(liid)
+            .unwrap_or_default())
+    }
+
+    /// The refusals of every warrant that has some, by LIID, each ordered by NE: one query
+    /// for a listing.
+    ///
+    /// # Errors
+    ///
+    /// A storage error.
+    pub fn all_refusals(&self) -> Result<HashMap<Liid, Vec<Refusal>>, StoreError> {
+        self.refusals_of(None)
+    }
+
+    /// The refusals of warrant `liid`, or of every warrant.
+    fn refusals_of(&self, liid: Option<&Liid>) -> Result<HashMap<Liid, Vec<Refusal>>, StoreError> {
+        let context = || match liid {
+            Some(liid) => format!("cannot read the refusals of warrant {liid}"),
+            None => "cannot read the refusals".to_owned(),
+        };
         let conn = self.lock();
         let mut stmt = conn
-            .prepare("SELECT ne, reason, at FROM warrant_refusals WHERE liid = ?1 ORDER BY ne")
+            .prepare(
+                "SELECT liid, ne, reason, at FROM warrant_refusals
+                 WHERE ?1 IS NULL OR liid = ?1 ORDER BY liid, ne",
+            )
             .map_err(self.db_err(context()))?;
         let rows = stmt
-            .query_map(params![liid.to_string()], |r| {
+            .query_map(params![liid.map(ToString::to_string)], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
                 ))
             })
             .map_err(self.db_err(context()))?;
-        let mut out = Vec::new();
+        let mut out: HashMap<Liid, Vec<Refusal>> = HashMap::new();
         for row in rows {
-            let (ne, reason, at) = row.map_err(self.db_err(context()))?;
-            let at = timestamp_of(at).ok_or_else(|| StoreError::Corrupt {
+            let (text, ne, reason, at) = row.map_err(self.db_err(context()))?;
+            let corrupt = |what: String| StoreError::Corrupt {
                 path: self.path.clone(),
-                liid: liid.to_string(),
-                what: format!("refusal time {at} is not a valid time"),
-            })?;
-            out.push(Refusal { ne, reason, at });
+                liid: text.clone(),
+                what,
+            };
+            let warrant: Liid = text.parse().map_err(|e| corrupt(format!("LIID: {e}")))?;
+            let at = timestamp_of(at)
+                .ok_or_else(|| corrupt(format!("refusal time {at} is not a valid time")))?;
+            out.entry(warrant)
+                .or_default()
+                .push(Refusal { ne, reason, at });
         }
         Ok(out)
     }
