@@ -404,22 +404,22 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
         log.into(),
     ];
     let lemf_args: Vec<&str> = lemf_args.iter().map(String::as_str).collect();
-    let mut lemf = Daemon::spawn("li-lemf", &bins.lemf, &lemf_args, &dir.join("lemf.log"))?;
-    wait_metrics(&mut lemf, ports.lemf_metrics)?;
-    let mut mediator = Daemon::spawn(
+    let start = |name: &str, bin: &Path, args: &[&str], metrics: SocketAddr| {
+        let log = dir.join(format!("{}.log", name.trim_start_matches("li-")));
+        let mut daemon = Daemon::spawn(name, bin, args, &log)?;
+        wait_metrics(&mut daemon, metrics)?;
+        anyhow::Ok(daemon)
+    };
+    let mut lemf = start("li-lemf", &bins.lemf, &lemf_args, ports.lemf_metrics)?;
+    let mediator_args = ["--config", &config("mediator.toml"), "--log", log];
+    let mut mediator = start(
         "li-mediator",
         &bins.mediator,
-        &["--config", &config("mediator.toml"), "--log", log],
-        &dir.join("mediator.log"),
+        &mediator_args,
+        ports.mediator_metrics,
     )?;
-    wait_metrics(&mut mediator, ports.mediator_metrics)?;
-    let mut probe = Daemon::spawn(
-        "li-probe",
-        &bins.probe,
-        &["--config", &config("probe.toml"), "--log", log],
-        &dir.join("probe.log"),
-    )?;
-    wait_metrics(&mut probe, ports.probe_metrics)?;
+    let probe_args = ["--config", &config("probe.toml"), "--log", log];
+    let mut probe = start("li-probe", &bins.probe, &probe_args, ports.probe_metrics)?;
 
     // The warrant, entered as an operator would, then the ADMF daemon provisions it.
     let admf_config = config("admf.toml");
@@ -436,13 +436,8 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
             String::from_utf8_lossy(&add.stderr).trim()
         );
     }
-    let mut admf = Daemon::spawn(
-        "li-admf",
-        &bins.admf,
-        &["--config", &admf_config, "run"],
-        &dir.join("admf.log"),
-    )?;
-    wait_metrics(&mut admf, ports.admf_metrics)?;
+    let admf_args = ["--config", &admf_config, "run"];
+    let mut admf = start("li-admf", &bins.admf, &admf_args, ports.admf_metrics)?;
     wait_provisioned(
         &mut probe,
         &mut [&mut lemf, &mut mediator, &mut admf],
