@@ -779,9 +779,12 @@ fn configuration_parses_with_defaults_and_refuses_unknown_keys() {
         config.capture_source(Path::new("/etc/li")),
         Some(CaptureSource::File {
             path: "/etc/li/sample.pcap".into(),
-            pace: true,
-            rebase: true,
-            rebase_to: None,
+            replay: ReplayOptions {
+                pace: true,
+                rebase: true,
+                rebase_to: None,
+                label: None,
+            },
             start_after_tasks: Some(2),
         })
     );
