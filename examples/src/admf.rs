@@ -121,6 +121,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::audit::{AuditKind, AuditLog};
 use crate::cli::TlsFileConfig;
+use crate::mediator::HiTransport;
 use crate::metrics::{MetricKind, MetricsError, Registry, Sample};
 use crate::store::{Agency, Refusal, SqliteStore, Warrant, WarrantState, WarrantStore};
 
@@ -642,6 +643,16 @@ pub struct SyncFailure {
 }
 
 impl SyncReport {
+    /// Adds a failure of `operation` on NE `ne`.
+    fn failed(&mut self, ne: String, operation: &str, liid: Option<Liid>, error: String) {
+        self.failures.push(SyncFailure {
+            ne,
+            operation: operation.to_owned(),
+            liid,
+            error,
+        });
+    }
+
     /// Whether nothing happened and nothing failed.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
@@ -777,8 +788,6 @@ struct State {
     mediator_release: HashMap<Xid, Timestamp>,
     /// Tasks an NE refused, by (NE index, XID).
     refused: HashMap<(usize, Xid), RefusedTask>,
-    /// The instant of the sync in progress.
-    now: Timestamp,
 }
 
 /// A task an NE refused: not offered again, unchanged, before `retry_at`.
@@ -913,7 +922,6 @@ impl Admf {
             nes: nes.iter().map(|_| NeView::default()).collect(),
             mediator_release: HashMap::new(),
             refused: HashMap::new(),
-            now: Timestamp::UNIX_EPOCH,
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -1030,18 +1038,27 @@ impl Admf {
     ///
     /// The warrant store or the audit log failed.
     pub async fn sync(&self, now: Timestamp) -> anyhow::Result<SyncReport> {
+        Ok(self.sync_and_next_edge(now).await?.0)
+    }
+
+    /// [`Admf::sync`], and the [`next_edge`] after `now` of the warrants it synced (read
+    /// once from the store, with the ones it ended as ended): when the daemon must sync next
+    /// at the latest.
+    async fn sync_and_next_edge(
+        &self,
+        now: Timestamp,
+    ) -> anyhow::Result<(SyncReport, Option<Timestamp>)> {
         let mut st = self.inner.state.lock().await;
-        st.now = now;
         let mut report = SyncReport::default();
         self.read_back(&mut st, now, &mut report).await;
 
         let store = &self.inner.store;
         let (lead, deactivation_grace) = self.edges();
-        let listed = store.list().context("cannot list warrants")?;
-        let retire = listed
-            .iter()
-            .filter(|w| disposition(w, now, lead, deactivation_grace) == Disposition::Retire);
-        for warrant in retire {
+        let mut warrants = store.list().context("cannot list warrants")?;
+        for warrant in &mut warrants {
+            if disposition(warrant, now, lead, deactivation_grace) != Disposition::Retire {
+                continue;
+            }
             let ended = store
                 .set_state(&warrant.liid, WarrantState::Ended, now)
                 .with_context(|| format!("cannot end warrant {}", warrant.liid))?;
@@ -1052,9 +1069,9 @@ impl Admf {
                        "from": warrant.state.as_str(), "state": "ended"}),
             )?;
             report.ended.push(ended.liid);
+            *warrant = ended;
         }
 
-        let warrants = store.list().context("cannot list warrants")?;
         let liid_of: HashMap<Xid, Liid> = warrants.iter().map(|w| (w.xid, w.liid)).collect();
         let wanted: Vec<&Warrant> = warrants
             .iter()
@@ -1075,7 +1092,8 @@ impl Admf {
         self.remove_unused_destinations(&mut st, &used_dids, &mut report)
             .await?;
         drop(st);
-        Ok(report)
+        let next = next_edge(&warrants, now, lead, deactivation_grace);
+        Ok((report, next))
     }
 
     /// Runs [`Admf::sync`] until no mediator deactivation waits for its grace period (or
@@ -1122,27 +1140,23 @@ impl Admf {
             if *shutdown.borrow() {
                 break;
             }
-            let at = now();
-            match self.sync(at).await {
+            let next_change = match self.sync_and_next_edge(now()).await {
                 // the same failures sync after sync (an NE down) are logged once
-                Ok(report) if !report.is_empty() && report != last_report => {
-                    for line in report.to_string().lines() {
-                        info!("sync: {line}");
+                Ok((report, next)) => {
+                    if !report.is_empty() && report != last_report {
+                        for line in report.to_string().lines() {
+                            info!("sync: {line}");
+                        }
                     }
                     last_report = report;
+                    next
                 }
-                Ok(report) => last_report = report,
-                Err(e) => error!("sync failed: {e:#}"),
-            }
-            let mut wait = interval;
-            let (lead, deactivation_grace) = self.edges();
-            let next_change = match self.inner.store.list() {
-                Ok(warrants) => next_edge(&warrants, at, lead, deactivation_grace),
                 Err(e) => {
-                    error!("cannot list warrants: {e}");
+                    error!("sync failed: {e:#}");
                     None
                 }
             };
+            let mut wait = interval;
             let next_release = self.next_release().await;
             for next in [next_change, next_release].into_iter().flatten() {
                 let until = next.duration_since(now()).unwrap_or(Duration::ZERO);
@@ -1467,9 +1481,9 @@ impl Admf {
         let mut complete = self
             .ensure(
                 st,
+                now,
                 MEDIATOR,
-                &plan.hi_destinations,
-                &plan.mediator_task,
+                (&plan.hi_destinations, &plan.mediator_task),
                 warrant,
                 report,
             )
@@ -1479,9 +1493,12 @@ impl Admf {
                 let ok = self
                     .ensure(
                         st,
+                        now,
                         index,
-                        std::slice::from_ref(&plan.probe_destination),
-                        &plan.probe_task,
+                        (
+                            std::slice::from_ref(&plan.probe_destination),
+                            &plan.probe_task,
+                        ),
                         warrant,
                         report,
                     )
@@ -1505,17 +1522,16 @@ impl Admf {
         Ok(())
     }
 
-    /// Makes NE `index` have `destinations` and `task`; `Ok(true)` when it does.
+    /// Makes NE `index` have `destinations` and `task` at `now`; `Ok(true)` when it does.
     async fn ensure(
         &self,
         st: &mut State,
+        now: Timestamp,
         index: usize,
-        destinations: &[DestinationDetails],
-        task: &TaskDetails,
+        (destinations, task): (&[DestinationDetails], &TaskDetails),
         warrant: &Warrant,
         report: &mut SyncReport,
     ) -> anyhow::Result<bool> {
-        let now = st.now;
         let Some(ne) = self.inner.nes.get(index) else {
             return Ok(false);
         };
@@ -1647,7 +1663,7 @@ impl Admf {
                 Ok(true)
             }
             Err(e @ X1Failure::Refused { .. }) => {
-                self.task_refused(st, index, operation, (warrant, wanted), &e, report)?;
+                self.task_refused(st, now, index, (operation, &e), (warrant, wanted), report)?;
                 Ok(false)
             }
             Err(e) => {
@@ -1664,19 +1680,13 @@ impl Admf {
     fn task_refused(
         &self,
         st: &mut State,
+        now: Timestamp,
         index: usize,
-        operation: &str,
+        (operation, error): (&str, &X1Failure),
         (warrant, fingerprint): (&Warrant, u64),
-        error: &X1Failure,
         report: &mut SyncReport,
     ) -> anyhow::Result<()> {
-        let now = st.now;
-        let ne = self
-            .inner
-            .nes
-            .get(index)
-            .map(|n| n.name.clone())
-            .unwrap_or_default();
+        let ne = self.ne_name(index);
         let reason = error.to_string();
         let key = (index, warrant.xid);
         let previous = st.refused.get(&key);
@@ -1711,12 +1721,12 @@ impl Admf {
                        "ne": ne, "type": operation, "reason": reason}),
             )?;
         }
-        report.failures.push(SyncFailure {
+        report.failed(
             ne,
-            operation: operation.to_owned(),
-            liid: Some(warrant.liid),
-            error: format!("refused: {reason}"),
-        });
+            operation,
+            Some(warrant.liid),
+            format!("refused: {reason}"),
+        );
         Ok(())
     }
 
@@ -1775,12 +1785,7 @@ impl Admf {
         error: &X1Failure,
         report: &mut SyncReport,
     ) {
-        let ne = self
-            .inner
-            .nes
-            .get(index)
-            .map(|n| n.name.clone())
-            .unwrap_or_default();
+        let ne = self.ne_name(index);
         warn!(
             ne = ne.as_str(),
             operation, "{ne}: {operation} failed: {error}"
@@ -1788,12 +1793,16 @@ impl Admf {
         if let Some(view) = st.nes.get_mut(index) {
             view.known = false;
         }
-        report.failures.push(SyncFailure {
-            ne,
-            operation: operation.to_owned(),
-            liid,
-            error: error.to_string(),
-        });
+        report.failed(ne, operation, liid, error.to_string());
+    }
+
+    /// The name of NE `index` (empty if there is none).
+    fn ne_name(&self, index: usize) -> String {
+        self.inner
+            .nes
+            .get(index)
+            .map(|n| n.name.clone())
+            .unwrap_or_default()
     }
 
     /// What the NEs should have for `warrant`.
@@ -1984,11 +1993,12 @@ fn x1_address(address: &CoreAddress) -> anyhow::Result<DeliveryAddress> {
     if address.port < 2 {
         bail!("port {} is not a usable TCP port", address.port);
     }
-    let scheme = if address.tls { "tls" } else { "tcp" };
-    Ok(DeliveryAddress::Uri(format!(
-        "{scheme}://{}",
-        SocketAddr::new(ip, address.port)
-    )))
+    let transport = if address.tls {
+        HiTransport::Tls
+    } else {
+        HiTransport::PlainTcp
+    };
+    Ok(transport.to_x1(SocketAddr::new(ip, address.port)))
 }
 
 fn address_text(address: &DeliveryAddress) -> String {

@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
+use crate::demo::{X2X3_DID, prepare_run_dir, tls_table};
+
 use capture::{CaptureOptions, CaptureSummary, TARGET};
 use process::{Daemon, Usage};
 use prom::{Histogram, Metrics, as_count, scrape};
@@ -38,7 +40,6 @@ pub const EXPECTED_IRI: u64 = 1;
 pub const LIID: &str = "BENCH-0001";
 /// The agency's name in the ADMF configuration.
 const AGENCY: &str = "LEA-1";
-const X2X3_DID: &str = "6d3f4c1e-0b7a-4e55-9c2d-000000000001";
 const AGENCY_ID: &str = "5e1a0c00-0000-4000-8000-000000000001";
 /// How often the agency's counters are read.
 const SCRAPE_INTERVAL: Duration = Duration::from_millis(50);
@@ -48,7 +49,7 @@ const SCRAPE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a daemon may take to open its metrics endpoint, and the task to be provisioned.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// After an agency restart: how long records may take to flow again (the mediator's
-/// reconnection backoff reaches 30 s by default) before the run is called stalled.
+/// reconnection backoff reaches 1 s by default) before the run is called stalled.
 const RECOVERY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Agency scrapes that may fail in a row (a busy daemon) before the run is abandoned.
 const MAX_SCRAPE_FAILURES: u32 = 40;
@@ -145,6 +146,17 @@ pub struct Report {
     pub dir: PathBuf,
     /// Whether the run directory was kept.
     pub kept: bool,
+}
+
+impl Report {
+    /// Whether the run succeeded: the agency's files (the authoritative check) hold every
+    /// expected record, once or more, with no sequence number missing. A stalled run can
+    /// succeed (the metrics of a killed agency die with it; its files do not).
+    pub fn succeeded(&self) -> bool {
+        self.files.as_ref().is_some_and(|f| {
+            f.cc == self.expected.cc && f.iri == self.expected.iri && f.missing == 0
+        })
+    }
 }
 
 /// CC and IRI records.
@@ -341,17 +353,12 @@ impl Binaries {
 pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     let bins = Binaries::find(&options.bin_dir)?;
     process::catch_signals();
-    let dir = &options.dir;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let dir = dir.canonicalize()?;
+    let dir = prepare_run_dir(&options.dir)?;
     let result = run_in(options, &bins, &dir);
     match result {
         Ok(mut report) => {
-            // a stalled run's logs and spools say where the records went
-            report.kept = options.keep || report.end == End::Stalled;
+            // a stalled or failed run's logs and spools say where the records went
+            report.kept = options.keep || report.end == End::Stalled || !report.succeeded();
             if !report.kept {
                 std::fs::remove_dir_all(&dir)
                     .with_context(|| format!("cannot remove {}", dir.display()))?;
@@ -385,7 +392,6 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
         expected.cc,
         expected.iri
     );
-    crate::admf::dev_certs(&dir.join("pki")).context("writing the development PKI")?;
     let ports = Ports::pick()?;
     write_configs(dir, &ports, options)?;
 
@@ -398,22 +404,22 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
         log.into(),
     ];
     let lemf_args: Vec<&str> = lemf_args.iter().map(String::as_str).collect();
-    let mut lemf = Daemon::spawn("li-lemf", &bins.lemf, &lemf_args, &dir.join("lemf.log"))?;
-    wait_metrics(&mut lemf, ports.lemf_metrics)?;
-    let mut mediator = Daemon::spawn(
+    let start = |name: &str, bin: &Path, args: &[&str], metrics: SocketAddr| {
+        let log = dir.join(format!("{}.log", name.trim_start_matches("li-")));
+        let mut daemon = Daemon::spawn(name, bin, args, &log)?;
+        wait_metrics(&mut daemon, metrics)?;
+        anyhow::Ok(daemon)
+    };
+    let mut lemf = start("li-lemf", &bins.lemf, &lemf_args, ports.lemf_metrics)?;
+    let mediator_args = ["--config", &config("mediator.toml"), "--log", log];
+    let mut mediator = start(
         "li-mediator",
         &bins.mediator,
-        &["--config", &config("mediator.toml"), "--log", log],
-        &dir.join("mediator.log"),
+        &mediator_args,
+        ports.mediator_metrics,
     )?;
-    wait_metrics(&mut mediator, ports.mediator_metrics)?;
-    let mut probe = Daemon::spawn(
-        "li-probe",
-        &bins.probe,
-        &["--config", &config("probe.toml"), "--log", log],
-        &dir.join("probe.log"),
-    )?;
-    wait_metrics(&mut probe, ports.probe_metrics)?;
+    let probe_args = ["--config", &config("probe.toml"), "--log", log];
+    let mut probe = start("li-probe", &bins.probe, &probe_args, ports.probe_metrics)?;
 
     // The warrant, entered as an operator would, then the ADMF daemon provisions it.
     let admf_config = config("admf.toml");
@@ -430,13 +436,8 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
             String::from_utf8_lossy(&add.stderr).trim()
         );
     }
-    let mut admf = Daemon::spawn(
-        "li-admf",
-        &bins.admf,
-        &["--config", &admf_config, "run"],
-        &dir.join("admf.log"),
-    )?;
-    wait_metrics(&mut admf, ports.admf_metrics)?;
+    let admf_args = ["--config", &admf_config, "run"];
+    let mut admf = start("li-admf", &bins.admf, &admf_args, ports.admf_metrics)?;
     wait_provisioned(
         &mut probe,
         &mut [&mut lemf, &mut mediator, &mut admf],
@@ -893,6 +894,7 @@ impl Watch {
             records_after_s: self.records_after.map(|d| d.as_secs_f64()),
             received_after: self.current.records,
         });
+        let redelivered = received.total().saturating_sub(mediator_figures.records);
         Report {
             capture,
             paced: None,
@@ -902,11 +904,11 @@ impl Watch {
                 received
                     .total()
                     .saturating_sub(counts.repeats)
-                    .saturating_sub(received.total().saturating_sub(mediator_figures.records)),
+                    .saturating_sub(redelivered),
             ),
             missing: counts.missing,
             repeats: counts.repeats,
-            redelivered: received.total().saturating_sub(mediator_figures.records),
+            redelivered,
             undelivered: mediator_figures.records.saturating_sub(received.total()),
             rate,
             end: self.end,
@@ -979,12 +981,6 @@ fn wait_provisioned(
     }
 }
 
-const TLS: &str = "cert = \"pki/{name}.pem\"\nkey = \"pki/{name}.key\"\nca = \"pki/ca.pem\"";
-
-fn tls_table(section: &str, name: &str) -> String {
-    format!("\n[{section}]\n{}\n", TLS.replace("{name}", name))
-}
-
 /// The daemons' configurations: defaults except addresses, paths and TLS files.
 fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Result<()> {
     let write = |name: &str, text: String| {
@@ -1010,7 +1006,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
         "lemf.toml",
         format!(
             "# li-lemf (li-bench)\nhi2_listen = \"{}\"\nhi3_listen = \"{}\"\nout_dir = \"lemf-out\"\n\
-             metrics_listen = \"{}\"\n{}",
+             metrics_listen = \"{}\"\n\n{}",
             p.lemf_hi2,
             p.lemf_hi3,
             p.lemf_metrics,
@@ -1021,7 +1017,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
         "mediator.toml",
         format!(
             "# li-mediator (li-bench)\nx1_listen = \"{}\"\nx2x3_listen = \"{}\"\nmetrics_listen = \"{}\"\n\
-             spool_dir = \"spool\"\nstate_file = \"mediator-state.xml\"\naudit_log = \"mediator-audit.log\"\n{}{}{}",
+             spool_dir = \"spool\"\nstate_file = \"mediator-state.xml\"\naudit_log = \"mediator-audit.log\"\n\n{}\n{}\n{}",
             p.mediator_x1,
             p.mediator_x2x3,
             p.mediator_metrics,
@@ -1034,7 +1030,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
         "probe.toml",
         format!(
             "# li-probe (li-bench)\nname = \"probe-1\"\nx1_listen = \"{}\"\nadmf_identities = [\"admf\"]\n\
-             metrics_listen = \"{}\"\n{}{}\n[capture]\nfile = \"bench.pcap\"\npace = {}\nstart_after_tasks = 1\n",
+             metrics_listen = \"{}\"\n\n{}\n{}\n[capture]\nfile = \"bench.pcap\"\npace = {}\nstart_after_tasks = 1\n",
             p.probe_x1,
             p.probe_metrics,
             tls_table("x1_tls", "probe"),
@@ -1045,7 +1041,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
     write(
         "admf.toml",
         format!(
-            "# li-admf (li-bench)\ndatabase = \"admf.db\"\naudit_log = \"admf-audit.log\"\nmetrics_listen = \"{}\"\n{}\n\
+            "# li-admf (li-bench)\ndatabase = \"admf.db\"\naudit_log = \"admf-audit.log\"\nmetrics_listen = \"{}\"\n\n{}\n\
              [mediator]\nname = \"mediator\"\nx1 = \"{}\"\nserver_name = \"localhost\"\nx2x3 = \"{}\"\nx2x3_did = \"{X2X3_DID}\"\n\n\
              [[probe]]\nname = \"probe-1\"\nx1 = \"{}\"\nserver_name = \"localhost\"\n\n\
              [[agency]]\nname = \"{AGENCY}\"\nid = \"{AGENCY_ID}\"\nhi2 = \"{}\"\nhi3 = \"{}\"\n",

@@ -21,8 +21,9 @@ use crate::mediator::{MediatorConfig, RunningMediator};
 use crate::probe::{self, DeliveryReport, ProbeConfig, ReplayOptions, ReplayReport};
 use crate::store::Warrant;
 
-/// The UUID of the probes' X2/X3 destination (the mediator) in the demo.
-const X2X3_DID: &str = "6d3f4c1e-0b7a-4e55-9c2d-000000000001";
+/// The UUID of the probes' X2/X3 destination (the mediator) in the demo, the benchmark and
+/// the end-to-end tests.
+pub const X2X3_DID: &str = "6d3f4c1e-0b7a-4e55-9c2d-000000000001";
 
 /// An agency of the demo.
 #[derive(Clone, Debug)]
@@ -108,22 +109,29 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
 
 const TLS: &str = "cert = \"pki/{name}.pem\"\nkey = \"pki/{name}.key\"\nca = \"pki/ca.pem\"";
 
-fn tls_table(section: &str, name: &str) -> String {
+/// A TOML table `[section]` naming the development PKI's files of `name` (relative to the
+/// run directory).
+pub(crate) fn tls_table(section: &str, name: &str) -> String {
     format!("[{section}]\n{}\n", TLS.replace("{name}", name))
+}
+
+/// Empties (or creates) the run directory `dir`, writes the development PKI into its `pki`
+/// directory, and returns its canonical path.
+pub(crate) fn prepare_run_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    crate::admf::dev_certs(&dir.join("pki")).context("writing the development PKI")?;
+    Ok(dir)
 }
 
 impl System {
     /// Writes the PKI and configurations into `options.dir`, starts the agencies that are
     /// up, the mediator and the probe, and opens the ADMF (nothing provisioned yet).
     pub async fn start(options: &SystemOptions) -> anyhow::Result<Self> {
-        let dir = &options.dir;
-        if dir.exists() {
-            std::fs::remove_dir_all(dir)
-                .with_context(|| format!("cannot empty {}", dir.display()))?;
-        }
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let dir = dir.canonicalize()?;
-        crate::admf::dev_certs(&dir.join("pki")).context("writing the development PKI")?;
+        let dir = prepare_run_dir(&options.dir)?;
         let (stop, shutdown) = watch::channel(false);
 
         // The agencies: addresses fixed now, so that a receiver started later listens where

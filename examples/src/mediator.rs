@@ -11,7 +11,9 @@
 //! under its reason and dropped. Each destination gets its own copy of a record with the
 //! task's LIID and its own sequence numbers per (LIID, CIN).
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -31,6 +33,7 @@ use li_handover::hi::{
 use li_handover::lemf::Interface;
 use li_handover::numbering::NumberedSpool;
 use li_handover::spool::{SpoolConfig, SpoolError};
+use li_handover::x1::{DeliveryAddress as X1Address, Port};
 use li_handover::x2x3::transport::Forwarded;
 use li_handover::x2x3::{PayloadDirection, PayloadFormat, Pdu, PduType};
 use rustls_pki_types::ServerName;
@@ -44,7 +47,7 @@ use crate::audit::{AuditKind, AuditLog};
 
 mod app;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod x1;
 
 pub use app::{MediatorConfig, RunningMediator, parse_fsync, start};
@@ -93,6 +96,48 @@ pub enum HiTransport {
     Tls,
     /// Plain TCP (X1 `uri` `tcp://ip:port`), even when the mediator has `hi_tls`.
     PlainTcp,
+}
+
+impl HiTransport {
+    /// The X1 delivery address of an agency at `addr` reached over this transport:
+    /// `ipAddressAndPort` (TCP) for [`HiTransport::Configured`], else a `uri`
+    /// `tls://ip:port` or `tcp://ip:port`. [`HiTransport::from_x1`] reads it back.
+    pub fn to_x1(self, addr: SocketAddr) -> X1Address {
+        let scheme = match self {
+            Self::Configured => {
+                return X1Address::IpAddressPort {
+                    address: addr.ip(),
+                    port: Port::Tcp(addr.port()),
+                };
+            }
+            Self::Tls => "tls",
+            Self::PlainTcp => "tcp",
+        };
+        X1Address::Uri(format!("{scheme}://{addr}"))
+    }
+
+    /// The transport and address of an X1 delivery address written as
+    /// [`HiTransport::to_x1`] writes them; `None` for anything else (a UDP port, another
+    /// URI scheme, a host name).
+    pub fn from_x1(address: &X1Address) -> Option<(Self, SocketAddr)> {
+        match address {
+            X1Address::IpAddressPort {
+                address,
+                port: Port::Tcp(port),
+            } => Some((Self::Configured, SocketAddr::new(*address, *port))),
+            X1Address::Uri(uri) => {
+                let (transport, rest) = if let Some(rest) = uri.strip_prefix("tls://") {
+                    (Self::Tls, rest)
+                } else if let Some(rest) = uri.strip_prefix("tcp://") {
+                    (Self::PlainTcp, rest)
+                } else {
+                    return None;
+                };
+                Some((transport, rest.parse().ok()?))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// TLS towards the agencies: the connector (our certificate, the CA we trust) and the name
@@ -1050,14 +1095,6 @@ impl EncoderCache {
         out: &mut Vec<u8>,
     ) {
         let liid = record.task.liid;
-        if self.settings.len() >= MAX_CACHED_ENCODERS {
-            self.settings.clear();
-        }
-        let settings = self.settings.entry(liid).or_insert_with(|| {
-            let mut settings = HeaderSettings::new(liid, s.operator_id);
-            settings.network_element_identifier = s.network_element_id;
-            settings
-        });
         match &record.content {
             Content::Cc {
                 direction,
@@ -1067,10 +1104,13 @@ impl EncoderCache {
                 if self.cc.len() >= MAX_CACHED_ENCODERS {
                     self.cc.clear();
                 }
-                let encoder = self
-                    .cc
-                    .entry((liid, record.cin, did))
-                    .or_insert_with(|| CcEncoder::new(settings, record.cin));
+                let encoder = match self.cc.entry((liid, record.cin, did)) {
+                    Entry::Occupied(cached) => cached.into_mut(),
+                    Entry::Vacant(new) => {
+                        let settings = header_settings(&mut self.settings, s, liid);
+                        new.insert(CcEncoder::new(settings, record.cin))
+                    }
+                };
                 match original_length {
                     None => encoder.encode(seq, record.time, *direction, packet, out),
                     Some(len) => {
@@ -1078,15 +1118,32 @@ impl EncoderCache {
                     }
                 }
             }
-            Content::Iri(iri) => out.extend_from_slice(
-                &PsPdu {
+            Content::Iri(iri) => {
+                let settings = header_settings(&mut self.settings, s, liid);
+                PsPdu {
                     header: settings.header(Some(record.cin), seq, record.time),
                     payload: Payload::IriPayloadSequence(vec![iri.clone()]),
                 }
-                .encode(),
-            ),
+                .encode_into(out);
+            }
         }
     }
+}
+
+/// The header settings of `liid`, from `cache` (built and kept there if missing).
+fn header_settings<'c>(
+    cache: &'c mut HashMap<Liid, HeaderSettings>,
+    s: &MediatorSettings,
+    liid: Liid,
+) -> &'c HeaderSettings {
+    if cache.len() >= MAX_CACHED_ENCODERS {
+        cache.clear();
+    }
+    cache.entry(liid).or_insert_with(|| {
+        let mut settings = HeaderSettings::new(liid, s.operator_id);
+        settings.network_element_identifier = s.network_element_id;
+        settings
+    })
 }
 
 async fn stop_link(rt: DestinationRuntime) {

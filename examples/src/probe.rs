@@ -237,6 +237,31 @@ enum WhenFull {
     Drop,
 }
 
+/// What the classifier counted between two readings of its counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct StatsDelta {
+    not_ip: u64,
+    malformed: u64,
+    matched: u64,
+    truncated: u64,
+    length_mismatch: u64,
+    cc_records: u64,
+    iri_records: u64,
+}
+
+/// The per-frame counters of `after` less those of `before`.
+fn stats_delta(before: &ClassifierStats, after: &ClassifierStats) -> StatsDelta {
+    StatsDelta {
+        not_ip: after.not_ip.saturating_sub(before.not_ip),
+        malformed: after.malformed.saturating_sub(before.malformed),
+        matched: after.matched.saturating_sub(before.matched),
+        truncated: after.truncated.saturating_sub(before.truncated),
+        length_mismatch: after.length_mismatch.saturating_sub(before.length_mismatch),
+        cc_records: after.cc_records.saturating_sub(before.cc_records),
+        iri_records: after.iri_records.saturating_sub(before.iri_records),
+    }
+}
+
 /// Frame counters of one capture interface.
 #[derive(Clone, Copy, Debug, Default)]
 struct FrameCounters {
@@ -712,31 +737,39 @@ impl State {
         self.clock.replay = Some(latest);
     }
 
-    /// Classifies one frame and encodes what it yields into the pending batches.
+    /// Counts `frames` frames of `interface` into its counters, with what the classifier
+    /// counted since its counters were `before`: call it for the frames classified under one
+    /// hold of the state lock (only [`State::classify_frame`] changes these counters).
+    fn count_frames(&mut self, interface: &str, frames: u64, before: &ClassifierStats) {
+        if frames == 0 {
+            return;
+        }
+        let delta = stats_delta(before, &self.classifier.stats());
+        let counters = match self.interfaces.get_mut(interface) {
+            Some(c) => c,
+            None => self.interfaces.entry(interface.to_owned()).or_default(),
+        };
+        counters.frames += frames;
+        counters.not_ip += delta.not_ip;
+        counters.malformed += delta.malformed;
+        counters.matched += delta.matched;
+        counters.truncated += delta.truncated;
+        counters.length_mismatch += delta.length_mismatch;
+    }
+
+    /// Classifies one frame and encodes what it yields into the pending batches (counted
+    /// with [`State::count_frames`]).
     fn classify_frame(
         &mut self,
-        interface: &str,
         time: Timestamp,
         link: LinkType,
         data: &[u8],
         original_len: u32,
         inner: &Inner,
     ) {
-        let before = self.classifier.stats();
         let mut out = std::mem::take(&mut self.scratch);
         self.classifier
             .classify_captured(time, link, data, original_len, &mut out);
-        let after = self.classifier.stats();
-        let counters = match self.interfaces.get_mut(interface) {
-            Some(c) => c,
-            None => self.interfaces.entry(interface.to_owned()).or_default(),
-        };
-        counters.frames += 1;
-        counters.not_ip += after.not_ip.saturating_sub(before.not_ip);
-        counters.malformed += after.malformed.saturating_sub(before.malformed);
-        counters.matched += after.matched.saturating_sub(before.matched);
-        counters.truncated += after.truncated.saturating_sub(before.truncated);
-        counters.length_mismatch += after.length_mismatch.saturating_sub(before.length_mismatch);
         if time
             .duration_since(self.last_advance)
             .is_some_and(|d| d >= TICK)

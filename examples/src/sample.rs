@@ -53,7 +53,7 @@
 //! reaches `window_start` (before the first frame, for a window that starts before the
 //! capture), and that every frame is replayed with its capture timestamp.
 
-mod packet;
+pub(crate) mod packet;
 mod scenario;
 
 use std::net::{Ipv4Addr, Ipv6Addr};

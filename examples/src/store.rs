@@ -8,15 +8,17 @@
 //! duplicates, HI3 present when CC is delivered, usable delivery addresses) is checked in one
 //! place, `li-core`; the store adds only what is its own (LIID and XID unique, agency names).
 //!
-//! The store never reads a clock: creation, update and state-change times are passed in, and
-//! [`WarrantStore::due`] answers "what must be activated or deactivated at this instant" so
-//! that the administration function drives activation from its own timer.
+//! The store never reads a clock: creation, update and state-change times are passed in.
+//! What a warrant needs at an instant is decided by [`crate::admf::disposition`], from the
+//! warrants the store lists, so that the administration function drives activation from its
+//! own timer.
 //!
 //! ```
 //! use li_core::{
 //!     DeliveryAddress, DestinationId, HandoverFormat, InterceptScope, Timestamp,
 //!     ValidityWindow, Xid,
 //! };
+//! use li_examples::admf::{Disposition, disposition};
 //! use li_examples::store::{Agency, SqliteStore, Warrant, WarrantState, WarrantStore};
 //!
 //! let dir = tempfile::tempdir()?;
@@ -38,13 +40,17 @@
 //!     start,
 //! )?;
 //! store.create(&warrant)?;
-//! let due = store.due(start)?;
-//! assert_eq!(due.activate.len(), 1);
+//! let listed = store.list()?;
+//! assert_eq!(listed, [warrant.clone()]);
+//! let no_lead = std::time::Duration::ZERO;
+//! let now = disposition(&listed[0], start, no_lead, no_lead);
+//! assert_eq!(now, Disposition::Provision);
 //! let active = store.set_state(&warrant.liid, WarrantState::Active, start)?;
 //! assert_eq!(active.to_task()?.liid(), warrant.liid);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -126,16 +132,6 @@ pub struct Refusal {
     pub reason: String,
     /// When it last refused.
     pub at: Timestamp,
-}
-
-/// What [`WarrantStore::due`] found at an instant.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Due {
-    /// Pending warrants whose window contains the instant: activate them.
-    pub activate: Vec<Warrant>,
-    /// Pending or active warrants whose window ended at or before the instant: deactivate
-    /// (if active) and mark them [`WarrantState::Ended`].
-    pub deactivate: Vec<Warrant>,
 }
 
 /// Errors of the warrant store; each names the warrant (LIID) or the file concerned.
@@ -327,21 +323,6 @@ pub trait WarrantStore: Send + Sync {
     ///
     /// [`StoreError::NotFound`], [`StoreError::WrongState`] (active), or a storage error.
     fn delete(&self, liid: &Liid) -> Result<(), StoreError>;
-
-    /// The warrants whose activation or deactivation is due at `at`.
-    ///
-    /// # Errors
-    ///
-    /// A storage error.
-    fn due(&self, at: Timestamp) -> Result<Due, StoreError>;
-
-    /// The earliest instant after `after` at which a pending warrant's window starts or a
-    /// pending or active warrant's window ends: when to call [`WarrantStore::due`] next.
-    ///
-    /// # Errors
-    ///
-    /// A storage error.
-    fn next_change_after(&self, after: Timestamp) -> Result<Option<Timestamp>, StoreError>;
 }
 
 impl Warrant {
@@ -648,32 +629,59 @@ impl SqliteStore {
     ///
     /// A storage error.
     pub fn refusals(&self, liid: &Liid) -> Result<Vec<Refusal>, StoreError> {
-        let context = || format!("cannot read the refusals of warrant {liid}");
+        Ok(self
+            .refusals_of(Some(liid))?
+            .remove(liid)
+            .unwrap_or_default())
+    }
+
+    /// The refusals of every warrant that has some, by LIID, each ordered by NE: one query
+    /// for a listing.
+    ///
+    /// # Errors
+    ///
+    /// A storage error.
+    pub fn all_refusals(&self) -> Result<HashMap<Liid, Vec<Refusal>>, StoreError> {
+        self.refusals_of(None)
+    }
+
+    /// The refusals of warrant `liid`, or of every warrant.
+    fn refusals_of(&self, liid: Option<&Liid>) -> Result<HashMap<Liid, Vec<Refusal>>, StoreError> {
+        let context = || match liid {
+            Some(liid) => format!("cannot read the refusals of warrant {liid}"),
+            None => "cannot read the refusals".to_owned(),
+        };
         let conn = self.lock();
         let mut stmt = conn
-            .prepare("SELECT ne, reason, at FROM warrant_refusals WHERE liid = ?1 ORDER BY ne")
+            .prepare(
+                "SELECT liid, ne, reason, at FROM warrant_refusals
+                 WHERE ?1 IS NULL OR liid = ?1 ORDER BY liid, ne",
+            )
             .map_err(self.db_err(context()))?;
         let rows = stmt
-            .query_map(params![liid.to_string()], |r| {
+            .query_map(params![liid.map(ToString::to_string)], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
                 ))
             })
             .map_err(self.db_err(context()))?;
-        let mut out = Vec::new();
+        let mut out: HashMap<Liid, Vec<Refusal>> = HashMap::new();
         for row in rows {
-            let (ne, reason, at) = row.map_err(self.db_err(context()))?;
-            let at = u64::try_from(at)
-                .ok()
-                .and_then(|m| Timestamp::from_unix_micros(m).ok())
-                .ok_or_else(|| StoreError::Corrupt {
-                    path: self.path.clone(),
-                    liid: liid.to_string(),
-                    what: format!("refusal time {at} is not a valid time"),
-                })?;
-            out.push(Refusal { ne, reason, at });
+            let (text, ne, reason, at) = row.map_err(self.db_err(context()))?;
+            let corrupt = |what: String| StoreError::Corrupt {
+                path: self.path.clone(),
+                liid: text.clone(),
+                what,
+            };
+            let warrant: Liid = text.parse().map_err(|e| corrupt(format!("LIID: {e}")))?;
+            let at = timestamp_of(at)
+                .ok_or_else(|| corrupt(format!("refusal time {at} is not a valid time")))?;
+            out.entry(warrant)
+                .or_default()
+                .push(Refusal { ne, reason, at });
         }
         Ok(out)
     }
@@ -775,9 +783,7 @@ impl SqliteStore {
         let scope = scope_from_text(&row.scope)
             .ok_or_else(|| corrupt(format!("unknown scope {:?}", row.scope)))?;
         let time = |micros: i64, column: &str| {
-            u64::try_from(micros)
-                .ok()
-                .and_then(|m| Timestamp::from_unix_micros(m).ok())
+            timestamp_of(micros)
                 .ok_or_else(|| corrupt(format!("{column} {micros} is not a timestamp")))
         };
         let start = time(row.valid_from, "valid_from")?;
@@ -1099,54 +1105,6 @@ impl WarrantStore for SqliteStore {
             Ok(())
         })
     }
-
-    fn due(&self, at: Timestamp) -> Result<Due, StoreError> {
-        let context = "cannot query due warrants";
-        self.in_transaction(
-            || context.into(),
-            |tx| {
-                let at = micros(at);
-                let activate = self.load_where(
-                    tx,
-                    "state = 'pending' AND valid_from <= ?1
-                     AND (valid_until IS NULL OR valid_until > ?1)",
-                    "valid_from, liid",
-                    params![at],
-                    context,
-                )?;
-                let deactivate = self.load_where(
-                    tx,
-                    "state IN ('pending', 'active') AND valid_until <= ?1",
-                    "valid_until, liid",
-                    params![at],
-                    context,
-                )?;
-                Ok(Due {
-                    activate,
-                    deactivate,
-                })
-            },
-        )
-    }
-
-    fn next_change_after(&self, after: Timestamp) -> Result<Option<Timestamp>, StoreError> {
-        let next: Option<i64> = self
-            .lock()
-            .query_row(
-                "SELECT min(t) FROM (
-                     SELECT valid_from AS t FROM warrants
-                         WHERE state = 'pending' AND valid_from > ?1
-                     UNION ALL
-                     SELECT valid_until AS t FROM warrants
-                         WHERE state IN ('pending', 'active') AND valid_until > ?1)",
-                params![micros(after)],
-                |r| r.get(0),
-            )
-            .map_err(self.db_err("cannot query the next due change".into()))?;
-        Ok(next
-            .and_then(|m| u64::try_from(m).ok())
-            .and_then(|m| Timestamp::from_unix_micros(m).ok()))
-    }
 }
 
 /// The schema migrations: entry `i` brings the schema from version `i` to `i + 1`.
@@ -1243,6 +1201,13 @@ impl WarrantRow {
 /// Microseconds since the epoch as stored (every [`Timestamp`] fits in an `i64`).
 fn micros(time: Timestamp) -> i64 {
     i64::try_from(time.unix_micros()).unwrap_or(i64::MAX)
+}
+
+/// The instant stored as `micros` (see [`micros`]); `None` if it is not one.
+fn timestamp_of(micros: i64) -> Option<Timestamp> {
+    u64::try_from(micros)
+        .ok()
+        .and_then(|m| Timestamp::from_unix_micros(m).ok())
 }
 
 fn scope_to_text(scope: InterceptScope) -> &'static str {
@@ -1530,54 +1495,6 @@ mod tests {
         assert_eq!(task.window(), a.window);
         assert_eq!(task.destinations().len(), 2);
         assert_eq!(task.destinations()[1], a.agencies[1].to_destination());
-    }
-
-    #[test]
-    fn due_activation_and_deactivation() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(&dir);
-        let early = warrant("LIID-1", 1, 100, Some(200));
-        let late = warrant("LIID-2", 2, 150, None);
-        let expired = warrant("LIID-3", 3, 10, Some(90));
-        for w in [&early, &late, &expired] {
-            store.create(w).unwrap();
-        }
-        let names = |ws: &[Warrant]| ws.iter().map(|w| w.liid.to_string()).collect::<Vec<_>>();
-
-        let due = store.due(ts(99)).unwrap();
-        assert_eq!(names(&due.activate), Vec::<String>::new());
-        assert_eq!(names(&due.deactivate), ["LIID-3"]);
-        assert_eq!(store.next_change_after(ts(99)).unwrap(), Some(ts(100)));
-
-        let due = store.due(ts(100)).unwrap();
-        assert_eq!(names(&due.activate), ["LIID-1"]);
-        store
-            .set_state(&early.liid, WarrantState::Active, ts(100))
-            .unwrap();
-        store
-            .set_state(&expired.liid, WarrantState::Ended, ts(100))
-            .unwrap();
-        assert_eq!(store.due(ts(100)).unwrap(), Due::default());
-        assert_eq!(store.next_change_after(ts(100)).unwrap(), Some(ts(150)));
-
-        let due = store.due(ts(150)).unwrap();
-        assert_eq!(names(&due.activate), ["LIID-2"]);
-        assert!(due.deactivate.is_empty());
-        store
-            .set_state(&late.liid, WarrantState::Active, ts(150))
-            .unwrap();
-        assert_eq!(store.next_change_after(ts(150)).unwrap(), Some(ts(200)));
-
-        // The end is exclusive: at 200 the early warrant is due for deactivation.
-        assert!(store.due(ts(199)).unwrap().deactivate.is_empty());
-        let due = store.due(ts(200)).unwrap();
-        assert_eq!(names(&due.deactivate), ["LIID-1"]);
-        assert_eq!(due.deactivate[0].state, WarrantState::Active);
-        store
-            .set_state(&early.liid, WarrantState::Ended, ts(200))
-            .unwrap();
-        assert_eq!(store.next_change_after(ts(200)).unwrap(), None);
-        assert_eq!(store.due(ts(10_000)).unwrap(), Due::default());
     }
 
     #[test]

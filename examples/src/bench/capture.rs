@@ -13,6 +13,8 @@ use li_capture::LinkType;
 use li_capture::source::PcapWriter;
 use li_core::Timestamp;
 
+use crate::sample::packet::{self, ROUTER_MAC};
+
 /// The target's address: every frame from or to it is intercepted.
 pub const TARGET: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 23);
 /// The capture's first timestamp, 2026-01-15T10:00:00Z (the probe rebases it to "now").
@@ -25,10 +27,7 @@ pub const MIN_FRAME: usize = 60;
 pub const MAX_FRAME: usize = 1514;
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
-const PROTO_TCP: u8 = 6;
-const PROTO_UDP: u8 = 17;
-const ROUTER_MAC: [u8; 6] = [0x00, 0x00, 0x5e, 0x00, 0x01, 0x01];
-const SUBSCRIBER_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
+const SUBSCRIBER_MAC: packet::Mac = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
 
 /// What to generate.
 #[derive(Clone, Debug, PartialEq)]
@@ -212,95 +211,52 @@ fn frame_kind(target: bool, n: u64) -> FrameKind {
     }
 }
 
-/// Builds frame `i` of `size` octets into `out`: Ethernet, IPv4 (checksummed), UDP or TCP
-/// (checksummed), a payload starting with the frame number.
+/// Builds frame `i` of `size` octets into `out`: Ethernet, IPv4 (checksummed, DF set,
+/// identification from the frame number), UDP or TCP (checksummed), a payload starting with
+/// the frame number; made with the sample generator's packet builders.
 fn build_frame(out: &mut Vec<u8>, i: u64, kind: &FrameKind, size: usize) {
     let size = size.clamp(MIN_HEADERS, MAX_FRAME);
-    out.clear();
     let (src_mac, dst_mac) = if kind.dst == TARGET || kind.dst.octets()[0] == 203 {
         (ROUTER_MAC, SUBSCRIBER_MAC)
     } else {
         (SUBSCRIBER_MAC, ROUTER_MAC)
     };
-    out.extend_from_slice(&dst_mac);
-    out.extend_from_slice(&src_mac);
-    out.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
-    let ip_len = size - 14;
     let l4_header = if kind.tcp { 20 } else { 8 };
-    let payload_len = ip_len - 20 - l4_header;
-    let protocol = if kind.tcp { PROTO_TCP } else { PROTO_UDP };
-    // IPv4 header (RFC 791), DF set, identification from the frame number.
-    let mut ip = [0u8; 20];
-    ip[0] = 0x45;
-    ip[2..4].copy_from_slice(&u16::try_from(ip_len).unwrap_or(0).to_be_bytes());
-    ip[4..6].copy_from_slice(&(i as u16).to_be_bytes());
-    ip[6] = 0x40;
-    ip[8] = 64;
-    ip[9] = protocol;
-    ip[12..16].copy_from_slice(&kind.src.octets());
-    ip[16..20].copy_from_slice(&kind.dst.octets());
-    let sum = checksum(0, &ip);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    out.extend_from_slice(&ip);
-    // Transport header with a zero checksum, then the payload; checksum patched after.
-    let l4_start = out.len();
-    let l4_len = l4_header + payload_len;
-    out.extend_from_slice(&kind.sport.to_be_bytes());
-    out.extend_from_slice(&kind.dport.to_be_bytes());
-    if kind.tcp {
-        let seq = (i as u32).wrapping_mul(1_000);
-        out.extend_from_slice(&seq.to_be_bytes());
-        out.extend_from_slice(&seq.wrapping_add(7).to_be_bytes());
-        out.extend_from_slice(&[0x50, 0x18]); // data offset 5, PSH|ACK
-        out.extend_from_slice(&502u16.to_be_bytes()); // window
-        out.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
-    } else {
-        out.extend_from_slice(&u16::try_from(l4_len).unwrap_or(0).to_be_bytes());
-        out.extend_from_slice(&[0, 0]);
-    }
+    let payload_len = size - 14 - 20 - l4_header;
     let mut payload = i.to_be_bytes().to_vec();
     payload.resize(payload_len.max(8), 0);
     for (k, b) in payload.iter_mut().enumerate().skip(8) {
         *b = (k as u8).wrapping_mul(31) ^ (i as u8);
     }
     payload.truncate(payload_len);
-    out.extend_from_slice(&payload);
-    // Pseudo-header (RFC 768, RFC 9293): addresses, protocol, length.
-    let mut pseudo = 0u32;
-    pseudo = sum16(pseudo, &kind.src.octets());
-    pseudo = sum16(pseudo, &kind.dst.octets());
-    pseudo += u32::from(protocol) + u32::try_from(l4_len).unwrap_or(0);
-    let mut sum = out.get(l4_start..).map_or(0, |l4| checksum(pseudo, l4));
-    if !kind.tcp && sum == 0 {
-        sum = 0xffff; // UDP: zero means "no checksum"
-    }
-    let at = l4_start + if kind.tcp { 16 } else { 6 };
-    if let Some(field) = out.get_mut(at..at + 2) {
-        field.copy_from_slice(&sum.to_be_bytes());
-    }
-}
-
-/// Adds `data` as 16-bit big-endian words to `acc` (RFC 1071).
-fn sum16(mut acc: u32, data: &[u8]) -> u32 {
-    let mut words = data.chunks_exact(2);
-    for w in &mut words {
-        if let [a, b] = w {
-            acc += u32::from(u16::from_be_bytes([*a, *b]));
-        }
-    }
-    if let [last] = words.remainder() {
-        acc += u32::from(*last) << 8;
-    }
-    acc
-}
-
-/// The Internet checksum of `data` with `initial` (a pseudo-header sum) added.
-fn checksum(initial: u32, data: &[u8]) -> u16 {
-    let mut acc = sum16(initial, data);
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    !(acc as u16)
+    let (protocol, l4) = if kind.tcp {
+        let seq = (i as u32).wrapping_mul(1_000);
+        let flags = packet::PSH | packet::ACK;
+        let segment = packet::tcp(
+            kind.sport,
+            kind.dport,
+            seq,
+            seq.wrapping_add(7),
+            flags,
+            502,
+            &payload,
+        );
+        (packet::PROTO_TCP, segment)
+    } else {
+        (
+            packet::PROTO_UDP,
+            packet::udp(kind.sport, kind.dport, &payload),
+        )
+    };
+    let params = packet::IpParams {
+        ttl: 64,
+        id: i as u16,
+        df: true,
+    };
+    let ip = packet::ip_packet(kind.src.into(), kind.dst.into(), protocol, params, l4);
+    let (frame, _) = packet::ethernet(dst_mac, src_mac, None, ETHERTYPE_IPV4, &ip);
+    out.clear();
+    out.extend_from_slice(&frame);
 }
 
 #[cfg(test)]
@@ -311,6 +267,7 @@ mod tests {
     use li_capture::source::FileReader;
 
     use super::*;
+    use crate::sample::packet::{PROTO_TCP, checksum};
 
     /// The generated file holds exactly the frames it says, of the asked size, and exactly
     /// `target_frames` of them are to or from the target (read back with li-capture's reader

@@ -198,11 +198,12 @@ async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<
             if warrants.is_empty() {
                 println!("no warrants");
             }
+            let mut refusals = admf
+                .store()
+                .all_refusals()
+                .context("cannot read the warrants' refusals")?;
             for w in warrants {
-                let refusals = admf
-                    .store()
-                    .refusals(&w.liid)
-                    .with_context(|| format!("cannot read warrant {}", w.liid))?;
+                let refusals = refusals.remove(&w.liid).unwrap_or_default();
                 println!("{}", admf::list_line(&w, &refusals));
             }
         }

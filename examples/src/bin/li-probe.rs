@@ -64,13 +64,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // A replay that ended on a damaged file: the exit status says so.
     let mut damaged: Option<String> = None;
     let source = config.capture_source(&base);
-    let replay = source.as_ref().and_then(CaptureSource::replay_options);
     match source {
         None => info!("no [capture] configured: serving X1 only"),
         Some(CaptureSource::File {
             path,
+            replay,
             start_after_tasks,
-            ..
         }) => {
             let mut ready = true;
             if let Some(n) = start_after_tasks {
@@ -78,8 +77,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 ready = probe.wait_for_tasks(n, shutdown.clone()).await;
             }
             if ready {
-                let options = replay.unwrap_or_default();
-                let report = probe.replay_file(&path, options).await?;
+                let report = probe.replay_file(&path, replay).await?;
                 if let Some(error) = &report.error {
                     warn!(%error, "the capture ended early");
                     damaged = Some(format!(

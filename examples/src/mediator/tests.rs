@@ -84,14 +84,16 @@ fn x2(task: Xid, cin: u32, seq: u32, time: Timestamp) -> Pdu {
     pdu
 }
 
-struct Agency {
-    receiver: Receiver,
+/// An agency's receiver serving HI2 and HI3 on loopback.
+pub(crate) struct Agency {
+    pub(crate) receiver: Receiver,
     hi2: String,
     hi3: String,
     servers: Vec<tokio::task::JoinHandle<()>>,
 }
 
-async fn agency(dir: &Path) -> Agency {
+/// An agency writing into `dir`.
+pub(crate) async fn agency(dir: &Path) -> Agency {
     let receiver = Receiver::new(ReceiverConfig::new(dir)).unwrap();
     let mut addrs = Vec::new();
     let mut servers = Vec::new();
@@ -111,26 +113,37 @@ async fn agency(dir: &Path) -> Agency {
     }
 }
 
-fn mediator(dir: &Path) -> Mediator {
+/// The test mediator's settings: spool in `dir` (no fsync), no TLS, fast keep-alives and
+/// back-off.
+fn settings(dir: &Path) -> MediatorSettings {
     let mut spool = SpoolConfig::new(dir);
     spool.fsync = li_handover::spool::FsyncPolicy::Never;
-    Mediator::new(
-        MediatorSettings {
-            operator_id: OperatorId::new(b"OPERATOR").unwrap(),
-            network_element_id: None,
-            spool_dir: dir.to_path_buf(),
-            spool,
-            tls: None,
-            keepalive_interval: Duration::from_millis(100),
-            keepalive_timeout: Duration::from_secs(2),
-            backoff: (Duration::from_millis(20), Duration::from_millis(200)),
-            keepalive_liid: Liid::new(b"KEEPALIVE").unwrap(),
-        },
-        None,
-    )
+    MediatorSettings {
+        operator_id: OperatorId::new(b"OPERATOR").unwrap(),
+        network_element_id: None,
+        spool_dir: dir.to_path_buf(),
+        spool,
+        tls: None,
+        keepalive_interval: Duration::from_millis(100),
+        keepalive_timeout: Duration::from_secs(2),
+        backoff: (Duration::from_millis(20), Duration::from_millis(200)),
+        keepalive_liid: Liid::new(b"KEEPALIVE").unwrap(),
+    }
 }
 
-async fn add_agency(m: &Mediator, a: &Agency, hi2: DestinationId, hi3: DestinationId, name: &str) {
+/// A mediator with [`settings`], spooling in `dir`.
+pub(crate) fn mediator(dir: &Path) -> Mediator {
+    Mediator::new(settings(dir), None)
+}
+
+/// Creates the HI2 and HI3 destinations `hi2` and `hi3` of agency `a` at `m`.
+pub(crate) async fn add_agency(
+    m: &Mediator,
+    a: &Agency,
+    hi2: DestinationId,
+    hi3: DestinationId,
+    name: &str,
+) {
     for (id, interface, addr) in [(hi2, Interface::Hi2, &a.hi2), (hi3, Interface::Hi3, &a.hi3)] {
         m.create_destination(HiDestination {
             id,
@@ -145,7 +158,7 @@ async fn add_agency(m: &Mediator, a: &Agency, hi2: DestinationId, hi3: Destinati
 }
 
 /// Waits until every destination's spool is empty (everything acknowledged by the agency).
-async fn drained(m: &Mediator) {
+pub(crate) async fn drained(m: &Mediator) {
     tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             let pending: u64 = m.destinations().await.iter().map(|d| d.2.0).sum();
@@ -443,12 +456,8 @@ async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
 async fn a_record_too_large_for_the_spool_is_refused_alone_and_a_did_twice_not_at_all() {
     let tmp = tempfile::tempdir().unwrap();
     let a = agency(&tmp.path().join("lemf")).await;
-    let mut spool = SpoolConfig::new(tmp.path().join("spool"));
-    spool.fsync = li_handover::spool::FsyncPolicy::Never;
-    spool.segment_bytes = 4096;
-    let mut settings = mediator(&tmp.path().join("unused")).inner.settings.clone();
-    settings.spool = spool;
-    settings.spool_dir = tmp.path().join("spool");
+    let mut settings = settings(&tmp.path().join("spool"));
+    settings.spool.segment_bytes = 4096;
     let m = Mediator::new(settings, None);
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
     let mut task = MediationTask {
@@ -524,22 +533,11 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
         }));
     }
 
-    let mut spool = SpoolConfig::new(tmp.path().join("spool"));
-    spool.fsync = li_handover::spool::FsyncPolicy::Never;
-    let settings = MediatorSettings {
-        operator_id: OperatorId::new(b"OPERATOR").unwrap(),
-        network_element_id: None,
-        spool_dir: tmp.path().join("spool"),
-        spool,
-        tls: Some(HiTls {
-            connector: TlsConnector::from(pki.client_config(&mdf).unwrap()),
-            server_name: rustls_pki_types::ServerName::try_from("lemf.test").unwrap(),
-        }),
-        keepalive_interval: Duration::from_millis(100),
-        keepalive_timeout: Duration::from_secs(2),
-        backoff: (Duration::from_millis(20), Duration::from_millis(200)),
-        keepalive_liid: Liid::new(b"KEEPALIVE").unwrap(),
-    };
+    let mut settings = settings(&tmp.path().join("spool"));
+    settings.tls = Some(HiTls {
+        connector: TlsConnector::from(pki.client_config(&mdf).unwrap()),
+        server_name: rustls_pki_types::ServerName::try_from("lemf.test").unwrap(),
+    });
     let m = Mediator::new(settings.clone(), None);
     let details = |n: u8, hi3: bool, uri: String| DestinationDetails {
         did: did(n),

@@ -31,11 +31,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use li_core::{DestinationId, InterceptScope, Timestamp, ValidityWindow, Xid};
 use li_handover::lemf::Interface;
 use li_handover::x1::{
-    AckKind, BoxFuture, DeliveryAddress, DeliveryType, DestinationDeliveryStatus,
-    DestinationDetails, DestinationResponseDetails, ErrorInformation, ErrorResponse,
-    MediationDeliveryType, MessageHeader, NeStatus, NeStatusDetails, OkStatus, Port,
-    ProvisioningStatus, RequestBody, ResponseBody, ResponseMessage, TaskDetails,
-    TaskResponseDetails, TaskStatus, X1Handler, X1Peer, X1Request, X1Response, error_code,
+    AckKind, BoxFuture, DeliveryType, DestinationDeliveryStatus, DestinationDetails,
+    DestinationResponseDetails, ErrorInformation, ErrorResponse, MediationDeliveryType,
+    MessageHeader, NeStatus, NeStatusDetails, OkStatus, ProvisioningStatus, RequestBody,
+    ResponseBody, ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, X1Handler, X1Peer,
+    X1Request, X1Response, error_code,
 };
 use serde_json::json;
 
@@ -533,27 +533,8 @@ pub(crate) fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Fa
             ),
         )
     };
-    let (addr, transport) = match &d.delivery_address {
-        DeliveryAddress::IpAddressPort {
-            address,
-            port: Port::Tcp(port),
-        } => (
-            std::net::SocketAddr::new(*address, *port).to_string(),
-            HiTransport::Configured,
-        ),
-        DeliveryAddress::Uri(uri) => {
-            let (transport, rest) = if let Some(rest) = uri.strip_prefix("tls://") {
-                (HiTransport::Tls, rest)
-            } else if let Some(rest) = uri.strip_prefix("tcp://") {
-                (HiTransport::PlainTcp, rest)
-            } else {
-                return Err(bad());
-            };
-            let addr: std::net::SocketAddr = rest.parse().map_err(|_| bad())?;
-            (addr.to_string(), transport)
-        }
-        _ => return Err(bad()),
-    };
+    let (transport, addr) = HiTransport::from_x1(&d.delivery_address).ok_or_else(bad)?;
+    let addr = addr.to_string();
     Ok(HiDestination {
         id: d.did,
         name: d

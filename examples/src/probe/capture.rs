@@ -7,7 +7,7 @@ use li_capture::source::FileReader;
 use li_core::Timestamp;
 use tracing::{info, warn};
 
-use super::{Probe, ProbeError, WhenFull, wall_clock};
+use super::{Probe, ProbeError, WhenFull, stats_delta, wall_clock};
 
 /// How often a long replay logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
@@ -141,7 +141,7 @@ impl Probe {
         let mut frames_at_progress = 0u64;
         info!(file = %shown, pace = options.pace, rebase = options.rebase, "replay started");
         self.begin_replay();
-        'replay: loop {
+        loop {
             // Backpressure: a file can wait, so the replay waits until every destination's
             // queue has room for what a chunk may yield, instead of dropping.
             if !self.wait_for_room(CHUNK_FRAMES as u64) {
@@ -152,12 +152,16 @@ impl Probe {
             // replay goes frame by frame (it sleeps between them, never holding the lock).
             let chunk = if options.pace { 1 } else { CHUNK_FRAMES };
             let mut state = self.lock();
+            // the chunk's frames, counted for the interface (the file) at its end
+            let mut before = state.classifier.stats();
+            let mut classified = 0;
+            let mut end = false;
             for _ in 0..chunk {
                 let frame = match reader.try_next_frame() {
                     Ok(Some(frame)) => frame,
                     Ok(None) => {
-                        state.flush(WhenFull::Queue);
-                        break 'replay;
+                        end = true;
+                        break;
                     }
                     Err(e) if e.is_per_record() => {
                         report.skipped_records += 1;
@@ -167,8 +171,8 @@ impl Probe {
                     Err(e) => {
                         warn!(file = %shown, error = %e, "replay ended early");
                         report.error = Some(e.to_string());
-                        state.flush(WhenFull::Queue);
-                        break 'replay;
+                        end = true;
+                        break;
                     }
                 };
                 let (file0, stamped0) = *first.get_or_insert_with(|| {
@@ -183,6 +187,8 @@ impl Probe {
                 if options.pace
                     && let Some(offset) = frame.timestamp.duration_since(file0)
                 {
+                    state.count_frames(&label, classified, &before);
+                    classified = 0;
                     drop(state);
                     let due = started + offset;
                     loop {
@@ -193,22 +199,27 @@ impl Probe {
                         std::thread::sleep((due - now).min(SLEEP_SLICE));
                     }
                     state = self.lock();
+                    before = state.classifier.stats();
                 }
                 state.replay_clock(stamped);
                 state.classify_frame(
-                    &label,
                     stamped,
                     frame.link,
                     frame.data,
                     frame.original_len,
                     &self.inner,
                 );
+                classified += 1;
                 report.frames += 1;
                 report.first_timestamp.get_or_insert(stamped);
                 report.last_timestamp = Some(stamped);
             }
+            state.count_frames(&label, classified, &before);
             state.flush(WhenFull::Queue);
             drop(state);
+            if end {
+                break;
+            }
             if self.cancelled() {
                 report.cancelled = true;
                 break;
@@ -233,24 +244,14 @@ impl Probe {
         }
         self.end_replay();
         report.duration = started.elapsed();
-        let classifier = self.classifier_stats();
-        report.not_ip = classifier.not_ip.saturating_sub(classifier_before.not_ip);
-        report.malformed = classifier
-            .malformed
-            .saturating_sub(classifier_before.malformed);
-        report.matched = classifier.matched.saturating_sub(classifier_before.matched);
-        report.truncated = classifier
-            .truncated
-            .saturating_sub(classifier_before.truncated);
-        report.length_mismatch = classifier
-            .length_mismatch
-            .saturating_sub(classifier_before.length_mismatch);
-        report.cc_records = classifier
-            .cc_records
-            .saturating_sub(classifier_before.cc_records);
-        report.iri_records = classifier
-            .iri_records
-            .saturating_sub(classifier_before.iri_records);
+        let classified = stats_delta(&classifier_before, &self.classifier_stats());
+        report.not_ip = classified.not_ip;
+        report.malformed = classified.malformed;
+        report.matched = classified.matched;
+        report.truncated = classified.truncated;
+        report.length_mismatch = classified.length_mismatch;
+        report.cc_records = classified.cc_records;
+        report.iri_records = classified.iri_records;
         let delivery = self.delivery();
         report.pdus_queued = delivery.queued.saturating_sub(delivery_before.queued);
         report.pdus_dropped = delivery.dropped.saturating_sub(delivery_before.dropped);
@@ -310,6 +311,8 @@ impl Probe {
             match capture.next_batch() {
                 Ok(Some(batch)) => {
                     let mut state = self.lock();
+                    let before = state.classifier.stats();
+                    let mut classified = 0;
                     for (i, frame) in batch.enumerate() {
                         // Queued every few frames, so that a full queue drops few PDUs at
                         // a time (the batch is dropped whole).
@@ -317,17 +320,18 @@ impl Probe {
                             state.flush(WhenFull::Drop);
                         }
                         state.classify_frame(
-                            interface,
                             frame.timestamp,
                             frame.link,
                             frame.data,
                             frame.original_len,
                             &self.inner,
                         );
+                        classified += 1;
                         report.frames += 1;
                         report.first_timestamp.get_or_insert(frame.timestamp);
                         report.last_timestamp = Some(frame.timestamp);
                     }
+                    state.count_frames(interface, classified, &before);
                     state.flush(WhenFull::Drop);
                 }
                 Ok(None) => {}

@@ -170,12 +170,9 @@ pub enum CaptureSource {
     File {
         /// The file (absolute, or relative to the working directory).
         path: PathBuf,
-        /// See [`CaptureConfig::pace`].
-        pace: bool,
-        /// See [`CaptureConfig::rebase`].
-        rebase: bool,
-        /// See [`CaptureConfig::rebase_to`].
-        rebase_to: Option<Timestamp>,
+        /// How: [`CaptureConfig::pace`], [`CaptureConfig::rebase`] and
+        /// [`CaptureConfig::rebase_to`], labelled with the file name.
+        replay: ReplayOptions,
         /// See [`CaptureConfig::start_after_tasks`].
         start_after_tasks: Option<usize>,
     },
@@ -230,9 +227,12 @@ impl ProbeConfig {
         if let Some(file) = &capture.file {
             return Some(CaptureSource::File {
                 path: base.join(file),
-                pace: capture.pace,
-                rebase: capture.rebase,
-                rebase_to: capture.rebase_to,
+                replay: ReplayOptions {
+                    pace: capture.pace,
+                    rebase: capture.rebase,
+                    rebase_to: capture.rebase_to,
+                    label: None,
+                },
                 start_after_tasks: capture.start_after_tasks,
             });
         }
@@ -241,21 +241,10 @@ impl ProbeConfig {
 }
 
 impl CaptureSource {
-    /// How to replay a [`CaptureSource::File`]: its `pace`, `rebase` and `rebase_to`; `None`
-    /// for an interface.
+    /// How to replay a [`CaptureSource::File`]; `None` for an interface.
     pub fn replay_options(&self) -> Option<ReplayOptions> {
         match self {
-            Self::File {
-                pace,
-                rebase,
-                rebase_to,
-                ..
-            } => Some(ReplayOptions {
-                pace: *pace,
-                rebase: *rebase,
-                rebase_to: *rebase_to,
-                ..ReplayOptions::default()
-            }),
+            Self::File { replay, .. } => Some(replay.clone()),
             Self::Interface(_) => None,
         }
     }

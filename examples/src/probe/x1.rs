@@ -390,11 +390,6 @@ fn build_task(state: &State, details: &TaskDetails) -> Result<Task, Failure> {
             "task {xid}: listOfDIDs is empty (at least one X2/X3 destination is needed)"
         )));
     }
-    if let Some(did) = crate::first_repeated(&details.dids) {
-        return Err(Failure::refused(format!(
-            "task {xid}: destination {did} is named twice in listOfDIDs"
-        )));
-    }
     let mut destinations = Vec::with_capacity(details.dids.len());
     for did in &details.dids {
         let d = state.destinations.get(did).ok_or_else(|| {
@@ -434,7 +429,12 @@ fn build_task(state: &State, details: &TaskDetails) -> Result<Task, Failure> {
         window,
         destinations,
     )
-    .map_err(|e| Failure::refused(format!("task {xid} cannot be provisioned: {e}")))
+    .map_err(|e| match e {
+        li_core::Error::DuplicateDestination { id } => Failure::refused(format!(
+            "task {xid}: destination {id} is named twice in listOfDIDs"
+        )),
+        e => Failure::refused(format!("task {xid} cannot be provisioned: {e}")),
+    })
 }
 
 /// The mediator's X2/X3 address: `IpAddressPort` with a TCP port only.

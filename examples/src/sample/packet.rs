@@ -11,8 +11,8 @@ const ETH_MIN: usize = 60;
 pub(super) const FIN: u8 = 0x01;
 pub(super) const SYN: u8 = 0x02;
 pub(super) const RST: u8 = 0x04;
-pub(super) const PSH: u8 = 0x08;
-pub(super) const ACK: u8 = 0x10;
+pub(crate) const PSH: u8 = 0x08;
+pub(crate) const ACK: u8 = 0x10;
 
 /// SplitMix64: a fixed-seed generator, so the sample is the same on every machine.
 #[derive(Debug, Clone)]
@@ -64,10 +64,10 @@ impl Rng {
 }
 
 /// A MAC address.
-pub(super) type Mac = [u8; 6];
+pub(crate) type Mac = [u8; 6];
 
 /// The access router (BNG) every subscriber talks through.
-pub(super) const ROUTER_MAC: Mac = [0x00, 0x00, 0x5e, 0x00, 0x01, 0x01];
+pub(crate) const ROUTER_MAC: Mac = [0x00, 0x00, 0x5e, 0x00, 0x01, 0x01];
 
 /// A locally administered MAC derived from a host address.
 pub(super) fn host_mac(addr: IpAddr) -> Mac {
@@ -83,7 +83,7 @@ pub(super) fn host_mac(addr: IpAddr) -> Mac {
 
 /// An Ethernet frame: `vlan` inserts an 802.1Q tag (priority 0); padded to 60 octets.
 /// Returns the frame and the offset of the payload (the IP header).
-pub(super) fn ethernet(
+pub(crate) fn ethernet(
     dst: Mac,
     src: Mac,
     vlan: Option<u16>,
@@ -131,7 +131,7 @@ fn sum16(mut acc: u32, data: &[u8]) -> u32 {
 }
 
 /// The Internet checksum (RFC 1071) of `data` with `initial` already summed.
-pub(super) fn checksum(initial: u32, data: &[u8]) -> u16 {
+pub(crate) fn checksum(initial: u32, data: &[u8]) -> u16 {
     !(sum16(initial, data) as u16)
 }
 
@@ -160,23 +160,23 @@ fn v6_of(a: IpAddr) -> Ipv6Addr {
 
 /// Transport protocol numbers.
 pub(super) const PROTO_ICMP: u8 = 1;
-pub(super) const PROTO_TCP: u8 = 6;
-pub(super) const PROTO_UDP: u8 = 17;
+pub(crate) const PROTO_TCP: u8 = 6;
+pub(crate) const PROTO_UDP: u8 = 17;
 pub(super) const PROTO_ICMPV6: u8 = 58;
 
 /// Per-packet IP header values.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct IpParams {
+pub(crate) struct IpParams {
     /// TTL or hop limit.
-    pub(super) ttl: u8,
+    pub(crate) ttl: u8,
     /// IPv4 identification (ignored for IPv6).
-    pub(super) id: u16,
+    pub(crate) id: u16,
     /// IPv4 Don't Fragment.
-    pub(super) df: bool,
+    pub(crate) df: bool,
 }
 
 /// An IP packet carrying `l4` (whose checksum field, if any, is zero and gets filled in).
-pub(super) fn ip_packet(
+pub(crate) fn ip_packet(
     src: IpAddr,
     dst: IpAddr,
     protocol: u8,
@@ -247,7 +247,7 @@ fn ipv6_header(src: Ipv6Addr, dst: Ipv6Addr, next: u8, hop_limit: u8, l4: Vec<u8
 }
 
 /// A TCP segment without options (checksum zero).
-pub(super) fn tcp(
+pub(crate) fn tcp(
     sport: u16,
     dport: u16,
     seq: u32,
@@ -295,7 +295,7 @@ fn tcp_with_options(
 }
 
 /// A UDP datagram (checksum zero).
-pub(super) fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
     let mut s = Vec::with_capacity(8 + payload.len());
     s.extend_from_slice(&sport.to_be_bytes());
     s.extend_from_slice(&dport.to_be_bytes());

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use li_core::{InterceptScope, Liid, Timestamp};
-use li_examples::demo::{AgencyOptions, System, SystemOptions, pcap_packets};
+use li_examples::demo::{AgencyOptions, System, SystemOptions, X2X3_DID, pcap_packets};
 use li_examples::sample::{self, Sample, SampleTarget};
 use li_handover::lemf::Summary;
 use serde_json::Value;
@@ -125,6 +125,23 @@ fn no_gaps(summary: &Summary, liid: &str) {
     );
 }
 
+/// The agency holds exactly `want` as `liid`'s CC (see [`assert_exact`], `what` names it),
+/// numbered without gaps or repeats.
+fn assert_delivered(summary: &Summary, liid: &str, want: &[&[u8]], what: &str) {
+    assert_exact(&cc_packets(summary, liid), want, what);
+    no_gaps(summary, liid);
+}
+
+/// Each warrant of `warrants`, (LIID, target), was delivered all its target's packets in
+/// the whole capture.
+fn assert_whole_capture(sample: &Sample, summary: &Summary, warrants: &[(&str, SampleTarget)]) {
+    for &(name, target) in warrants {
+        let want = sample.expected_cc_packets(target, sample::CAPTURE_START, None);
+        assert!(!want.is_empty());
+        assert_delivered(summary, name, &want, name);
+    }
+}
+
 async fn finish(system: System, warrants: &[&str]) -> Vec<(String, Summary)> {
     for w in warrants {
         system.admf.revoke(&liid(w)).await.unwrap();
@@ -170,15 +187,14 @@ async fn the_chain_delivers_exactly_the_targets_packets_and_their_iri() {
     let summaries = finish(system, &["E2E-STATIC", "E2E-ALICE"]).await;
     let summary = &summaries[0].1;
 
-    for (name, target) in [
-        ("E2E-STATIC", SampleTarget::StaticV4),
-        ("E2E-ALICE", SampleTarget::Alice),
-    ] {
-        let want = sample.expected_cc_packets(target, sample::CAPTURE_START, None);
-        assert!(!want.is_empty());
-        assert_exact(&cc_packets(summary, name), &want, name);
-        no_gaps(summary, name);
-    }
+    assert_whole_capture(
+        &sample,
+        summary,
+        &[
+            ("E2E-STATIC", SampleTarget::StaticV4),
+            ("E2E-ALICE", SampleTarget::Alice),
+        ],
+    );
     // Alice: a session from her Accounting Start to her Stop, with the Interim between.
     let alice = records(summary, "E2E-ALICE");
     assert_eq!(iri_types(&alice), ["iRI-Begin", "iRI-Continue", "iRI-End"]);
@@ -245,8 +261,7 @@ async fn a_window_ending_mid_capture_cuts_the_content_exactly_there() {
             !want.is_empty() && want.len() < all.len(),
             "{name}: the cut is mid-stream"
         );
-        assert_exact(&cc_packets(summary, name), &want, name);
-        no_gaps(summary, name);
+        assert_delivered(summary, name, &want, name);
         // The window's end closes the session with an IRI stamped at the end.
         let iri = records(summary, name);
         assert_eq!(
@@ -334,8 +349,7 @@ async fn two_agencies_on_one_target_each_get_everything() {
     assert_eq!(summaries.len(), 2);
     let want = sample.expected_cc_packets(SampleTarget::StaticV4, sample::CAPTURE_START, None);
     for (agency, summary) in &summaries {
-        assert_exact(&cc_packets(summary, "E2E-SHARED"), &want, agency);
-        no_gaps(summary, "E2E-SHARED");
+        assert_delivered(summary, "E2E-SHARED", &want, agency);
         // Each agency's copy is numbered on its own, from 0.
         let seqs: Vec<u64> = records(summary, "E2E-SHARED")
             .iter()
@@ -381,8 +395,7 @@ async fn an_agency_down_during_the_replay_gets_everything_after_it_returns() {
     system.wait_delivered(WAIT).await.unwrap();
     let summaries = finish(system, &["E2E-LATE"]).await;
     let summary = &summaries[0].1;
-    assert_exact(&cc_packets(summary, "E2E-LATE"), &want, "E2E-LATE");
-    no_gaps(summary, "E2E-LATE");
+    assert_delivered(summary, "E2E-LATE", &want, "E2E-LATE");
     assert_eq!(
         iri_types(&records(summary, "E2E-LATE")),
         ["iRI-Begin", "iRI-Continue", "iRI-End"]
@@ -577,7 +590,7 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
         &admf_toml,
         format!(
             "{}\n[mediator]\nname = \"mediator\"\nx1 = \"{x1}\"\nserver_name = \"localhost\"\nx2x3 = \"{x2x3}\"\n\
-             x2x3_did = \"6d3f4c1e-0b7a-4e55-9c2d-000000000001\"\n\n[[agency]]\nname = \"LEA-1\"\n\
+             x2x3_did = \"{X2X3_DID}\"\n\n[[agency]]\nname = \"LEA-1\"\n\
              id = \"5e1a0c00-0000-4000-8000-000000000001\"\nhi2 = \"{hi2}\"\nhi3 = \"{hi3}\"\n",
             tls("tls", "admf")
         ),
@@ -766,14 +779,13 @@ async fn a_task_the_probe_refuses_blocks_no_other_warrant() {
     system.wait_delivered(WAIT).await.unwrap();
     let summaries = finish(system, &["E2E-A-SIP", "E2E-B-STATIC", "E2E-C-ALICE"]).await;
     let summary = &summaries[0].1;
-    for (name, target) in [
-        ("E2E-B-STATIC", SampleTarget::StaticV4),
-        ("E2E-C-ALICE", SampleTarget::Alice),
-    ] {
-        let want = sample.expected_cc_packets(target, sample::CAPTURE_START, None);
-        assert!(!want.is_empty());
-        assert_exact(&cc_packets(summary, name), &want, name);
-        no_gaps(summary, name);
-    }
+    assert_whole_capture(
+        &sample,
+        summary,
+        &[
+            ("E2E-B-STATIC", SampleTarget::StaticV4),
+            ("E2E-C-ALICE", SampleTarget::Alice),
+        ],
+    );
     assert!(records(summary, "E2E-A-SIP").is_empty());
 }
