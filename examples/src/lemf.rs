@@ -80,6 +80,9 @@ fn default_max_pdu() -> usize {
     li_handover::lemf::DEFAULT_MAX_PDU_LEN
 }
 
+/// How long [`RunningLemf::stop`] waits for the connections to store what they hold.
+pub const STOP_WAIT: Duration = Duration::from_secs(10);
+
 /// A started receiver.
 #[derive(Debug)]
 pub struct RunningLemf {
@@ -100,9 +103,18 @@ impl RunningLemf {
         self.receiver.summary()
     }
 
-    /// Stops listening (connections in progress are dropped) and returns the summary.
+    /// Stops listening, lets every connection store what it has received (for at most
+    /// [`STOP_WAIT`]) and returns the summary, which then agrees with the output files.
     pub async fn stop(mut self) -> Summary {
         self.tasks.shutdown().await;
+        match tokio::time::timeout(STOP_WAIT, self.receiver.shutdown()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "LEMF stopped with an output error"),
+            Err(_) => tracing::error!(
+                wait = ?STOP_WAIT,
+                "LEMF stopped before every connection had stored what it received"
+            ),
+        }
         self.receiver.summary()
     }
 

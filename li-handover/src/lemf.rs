@@ -73,7 +73,7 @@ use li_core::{Liid, Timestamp};
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 
 use self::fast::{FastCc, FastPath};
@@ -385,6 +385,9 @@ struct Inner {
     writer: WriterHandle,
     /// Per interface ([`Interface::index`]).
     interfaces: [SharedInterfaceStats; 2],
+    /// Turned `true` by [`Receiver::shutdown`]; every connection holds a subscription for
+    /// as long as it runs, so the sender knows when the last one has ended.
+    stop: watch::Sender<bool>,
 }
 
 impl fmt::Debug for Receiver {
@@ -425,8 +428,28 @@ impl Receiver {
                 state,
                 writer,
                 interfaces: Default::default(),
+                stop: watch::Sender::new(false),
             }),
         })
+    }
+
+    /// Stops receiving and waits until everything received is in the output files.
+    ///
+    /// Every connection stops reading, hands over what it has, has it stored (and synced,
+    /// with [`ReceiverConfig::fsync`]) and returns; connections accepted afterwards are
+    /// closed at once. When this returns, the [`Summary`] and the files agree: every record
+    /// counted is written. A connection whose peer does not read the keep-alive answers it
+    /// still owes can hold this up; bound the wait with a timeout if that matters.
+    pub async fn shutdown(&self) -> Result<(), ReceiverError> {
+        self.inner.stop.send_replace(true);
+        self.inner.stop.closed().await;
+        let (done, rx) = oneshot::channel();
+        self.command(Command::Sync {
+            fsync: self.inner.config.fsync,
+            done,
+        })
+        .await?;
+        self.check(rx.await)
     }
 
     /// The configuration.
@@ -502,7 +525,13 @@ impl Receiver {
             offset: 0,
         };
         let mut pending = VecDeque::new();
-        let received = self.receive(&mut stream, &mut conn, &mut pending).await;
+        let mut stop = self.inner.stop.subscribe();
+        let received = if *stop.borrow_and_update() {
+            Ok(())
+        } else {
+            self.receive(&mut stream, &mut conn, &mut pending, &mut stop)
+                .await
+        };
         // What was received is stored whatever the outcome.
         let stored = self.sync(&mut conn).await;
         let stored = match stored {
@@ -543,6 +572,7 @@ impl Receiver {
         stream: &mut S,
         conn: &mut Connection,
         pending: &mut VecDeque<PendingSync>,
+        stop: &mut watch::Receiver<bool>,
     ) -> Result<(), ReceiverError>
     where
         S: AsyncRead + AsyncWrite + Unpin,
@@ -579,11 +609,14 @@ impl Receiver {
                 let read = tokio::time::timeout(idle, limited.read_buf(&mut buf));
                 tokio::select! {
                     biased;
+                    _ = stop.changed() => Event::Stop,
                     synced = synced => Event::Synced(synced),
                     read = read => Event::Read(read),
                 }
             };
             let read = match event {
+                // The receiver stops: what is in `buf` is an incomplete PDU, never counted.
+                Event::Stop => return Ok(()),
                 Event::Synced(synced) => {
                     if let Some(sync) = pending.pop_front() {
                         self.answer(stream, &sync.responses, synced, conn.offset)
@@ -976,6 +1009,8 @@ type Synced = Result<Result<(), OutputError>, oneshot::error::RecvError>;
 
 /// What a connection waited for.
 enum Event<R> {
+    /// [`Receiver::shutdown`] was called.
+    Stop,
     /// The oldest pending sync completed.
     Synced(Synced),
     /// A read completed (or timed out).
@@ -1805,6 +1840,48 @@ mod tests {
             table.contains("LIID_0001~4c4949442f30303031.pcap"),
             "{table}"
         );
+    }
+
+    /// The CI flake of stop 16: a receiver stopped while its peer still held the connection
+    /// open reported CC it had not written yet. `shutdown` makes the connection store what it
+    /// holds, and the files then agree with the summary.
+    #[tokio::test]
+    async fn shutdown_stores_everything_counted_while_the_peer_stays_connected() {
+        let dir = TempDir::new("shutdown");
+        let receiver = Receiver::new(ReceiverConfig::new(&dir.0)).unwrap();
+        let (addr, task) = accept_one(&receiver, Interface::Hi3).await;
+        let s = settings("LIID/STOP");
+        let packets: Vec<Vec<u8>> = (0..50).map(|n| packet(n, 100)).collect();
+        let mut stream = Vec::new();
+        for (seq, p) in (0..).zip(&packets) {
+            push_cc(&mut stream, &s, 1, seq, time(u64::from(seq)), p);
+        }
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(&stream).await.unwrap();
+        // Counted, but no keep-alive asked for a sync: the records wait in the writer's
+        // buffers while the peer stays connected.
+        while receiver.summary().liids.get(&s.liid).map(|l| l.cc) != Some(50) {
+            tokio::task::yield_now().await;
+        }
+
+        receiver.shutdown().await.unwrap();
+
+        let stats = task.await.unwrap().unwrap();
+        assert_eq!(stats.cc, 50);
+        let summary = receiver.summary();
+        let pcap_path = summary.liids[&s.liid].pcap_path.clone().unwrap();
+        let stored: Vec<Vec<u8>> = parse_pcap(&std::fs::read(&pcap_path).unwrap())
+            .into_iter()
+            .map(|(_, _, _, data)| data)
+            .collect();
+        assert_eq!(stored, packets);
+        assert_eq!(jsonl(&receiver).len(), 50);
+        // A connection accepted after the stop is closed at once.
+        let (addr, task) = accept_one(&receiver, Interface::Hi3).await;
+        let mut late = TcpStream::connect(addr).await.unwrap();
+        late.write_all(&stream).await.unwrap();
+        assert_eq!(task.await.unwrap().unwrap().cc, 0);
+        drop(client);
     }
 
     #[tokio::test]
