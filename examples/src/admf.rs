@@ -119,11 +119,11 @@ use tokio::sync::watch;
 use tokio_rustls::TlsConnector;
 use tracing::{debug, error, info, warn};
 
-use crate::audit::{AuditKind, AuditLog};
 use crate::cli::TlsFileConfig;
 use crate::mediator::HiTransport;
 use crate::metrics::{MetricKind, MetricsError, Registry, Sample};
 use crate::store::{Agency, Refusal, SqliteStore, Warrant, WarrantState, WarrantStore};
+use li_handover::audit::{AuditKind, AuditLog};
 
 /// The `actor` of every audit entry the ADMF writes.
 const ACTOR: &str = "admf";

@@ -43,7 +43,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 use tracing::{debug, info, warn};
 
-use crate::audit::{AuditKind, AuditLog};
+use li_handover::audit::{AuditKind, AuditLog};
 
 mod app;
 #[cfg(test)]

@@ -60,8 +60,8 @@ pub use capture::{ReplayOptions, ReplayReport};
 pub use config::{CaptureConfig, CaptureSource, ClassifierOptions, ProbeConfig};
 pub use x1::FAULT_X2X3_LINK_DOWN;
 
-use crate::audit::{AuditKind, AuditLog};
 use crate::metrics::{MetricKind, MetricsError, Registry, Sample};
+use li_handover::audit::{AuditKind, AuditLog};
 
 /// How often the probe advances the classifier's clock when no frame does.
 pub const TICK: Duration = Duration::from_millis(100);

@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use super::*;
-use crate::audit::read_entries;
+use li_handover::audit::read_entries;
 
 // ------------------------------------------------------------------------------------------
 // A tiny NE

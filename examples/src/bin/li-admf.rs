@@ -9,9 +9,9 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use li_core::{InterceptScope, Liid, Timestamp, ValidityWindow, Xid};
 use li_examples::admf::{self, Admf, AdmfConfig};
-use li_examples::audit;
 use li_examples::metrics::Registry;
 use li_examples::store::{Warrant, WarrantStore};
+use li_handover::audit;
 
 /// The administration function (ADMF) of li-suite: warrants in, X1 provisioning of the
 /// mediator and the probes out.

@@ -199,7 +199,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         ("admf", "admf-audit.log"),
         ("mediator", "mediator-audit.log"),
     ] {
-        match li_examples::audit::verify(dir.join(log)) {
+        match li_handover::audit::verify(dir.join(log)) {
             Ok(v) => println!(
                 "audit ({who}):{:pad$}{} entries, hash chain verified",
                 "",

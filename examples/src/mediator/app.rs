@@ -21,9 +21,9 @@ use tokio::task::JoinSet;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::{CancelSafe, HiTls, Mediator, MediatorSettings, MediatorX1};
-use crate::audit::{AuditKind, AuditLog};
 use crate::cli::{TlsFileConfig, start_metrics};
 use crate::metrics::Registry;
+use li_handover::audit::{AuditKind, AuditLog};
 
 /// `li-mediator` configuration (TOML). See `docs/CONFIGURATION.md`.
 #[derive(Clone, Debug, Deserialize)]

@@ -40,7 +40,7 @@ use li_handover::x1::{
 use serde_json::json;
 
 use super::{HiDestination, HiTransport, MediationTask, Mediator, MediatorError};
-use crate::audit::{AuditKind, AuditLog};
+use li_handover::audit::{AuditKind, AuditLog};
 
 /// The mediator's [`X1Handler`].
 pub struct MediatorX1 {

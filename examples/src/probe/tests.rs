@@ -1027,7 +1027,7 @@ fn the_loss_alarm_fires_only_when_something_was_lost_since_the_last_check() {
 fn a_capture_loss_is_recorded_in_the_audit_log() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("probe-audit.log");
-    let (log, _) = crate::audit::AuditLog::open(&path).unwrap();
+    let (log, _) = li_handover::audit::AuditLog::open(&path).unwrap();
     let p = pki();
     let connector = TlsConnector::from(p.pki.client_config(&p.probe).unwrap());
     let mut settings = ProbeSettings::new("probe-1", connector, "mdf.test");

@@ -211,7 +211,7 @@ async fn the_chain_delivers_exactly_the_targets_packets_and_their_iri() {
     assert_eq!(summary.liids.len(), 2);
     assert!(refused.is_empty(), "{refused:?}");
     for log in ["admf-audit.log", "mediator-audit.log"] {
-        let report = li_examples::audit::verify(dir.join(log)).unwrap();
+        let report = li_handover::audit::verify(dir.join(log)).unwrap();
         assert!(report.entries > 5, "{log}: {report:?}");
     }
 }
@@ -444,7 +444,7 @@ async fn an_x1_request_with_a_wrong_certificate_is_refused_and_audited() {
     }
     let audit = system.mediator.audit.path().to_path_buf();
     system.shutdown().await;
-    let (report, entries) = li_examples::audit::read_entries(&audit).unwrap();
+    let (report, entries) = li_handover::audit::read_entries(&audit).unwrap();
     assert!(report.entries >= 2);
     let refusals: Vec<String> = entries
         .iter()
@@ -704,8 +704,8 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     );
     // The restart restored the provisioning from its state file, and the audit chain of the
     // killed process is intact.
-    li_examples::audit::verify(dir.join("mediator-audit.log")).unwrap();
-    let (_, entries) = li_examples::audit::read_entries(dir.join("mediator-audit.log")).unwrap();
+    li_handover::audit::verify(dir.join("mediator-audit.log")).unwrap();
+    let (_, entries) = li_handover::audit::read_entries(dir.join("mediator-audit.log")).unwrap();
     assert!(entries.iter().any(|e| e.kind.as_str() == "state.restored"));
 }
 

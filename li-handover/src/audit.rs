@@ -68,7 +68,7 @@
 //! and threads by reference (`append` takes `&self`).
 //!
 //! ```
-//! use li_examples::audit::{AuditKind, AuditLog, verify};
+//! use li_handover::audit::{AuditKind, AuditLog, verify};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("audit.log");
@@ -957,7 +957,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The current system time (the epoch if the clock is before it).
 fn now() -> Timestamp {
-    crate::cli::now()
+    Timestamp::from_system_time(std::time::SystemTime::now())
 }
 
 /// Syncs the directory holding `path`, so that a newly created file survives a crash.
