@@ -13,7 +13,6 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -33,7 +32,6 @@ use li_handover::hi::{
 use li_handover::lemf::Interface;
 use li_handover::numbering::NumberedSpool;
 use li_handover::spool::{SpoolConfig, SpoolError};
-use li_handover::x1::{DeliveryAddress as X1Address, Port};
 use li_handover::x2x3::transport::Forwarded;
 use li_handover::x2x3::{PayloadDirection, PayloadFormat, Pdu, PduType};
 use rustls_pki_types::ServerName;
@@ -85,60 +83,7 @@ pub struct HiDestination {
     pub transport: HiTransport,
 }
 
-/// How the mediator connects to an agency's HI address.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum HiTransport {
-    /// As the mediator is configured: TLS when it has `hi_tls`, plain TCP otherwise (an X1
-    /// `ipAddressAndPort`, which says nothing).
-    #[default]
-    Configured,
-    /// TLS (X1 `uri` `tls://ip:port`); refused when the mediator has no `hi_tls`.
-    Tls,
-    /// Plain TCP (X1 `uri` `tcp://ip:port`), even when the mediator has `hi_tls`.
-    PlainTcp,
-}
-
-impl HiTransport {
-    /// The X1 delivery address of an agency at `addr` reached over this transport:
-    /// `ipAddressAndPort` (TCP) for [`HiTransport::Configured`], else a `uri`
-    /// `tls://ip:port` or `tcp://ip:port`. [`HiTransport::from_x1`] reads it back.
-    pub fn to_x1(self, addr: SocketAddr) -> X1Address {
-        let scheme = match self {
-            Self::Configured => {
-                return X1Address::IpAddressPort {
-                    address: addr.ip(),
-                    port: Port::Tcp(addr.port()),
-                };
-            }
-            Self::Tls => "tls",
-            Self::PlainTcp => "tcp",
-        };
-        X1Address::Uri(format!("{scheme}://{addr}"))
-    }
-
-    /// The transport and address of an X1 delivery address written as
-    /// [`HiTransport::to_x1`] writes them; `None` for anything else (a UDP port, another
-    /// URI scheme, a host name).
-    pub fn from_x1(address: &X1Address) -> Option<(Self, SocketAddr)> {
-        match address {
-            X1Address::IpAddressPort {
-                address,
-                port: Port::Tcp(port),
-            } => Some((Self::Configured, SocketAddr::new(*address, *port))),
-            X1Address::Uri(uri) => {
-                let (transport, rest) = if let Some(rest) = uri.strip_prefix("tls://") {
-                    (Self::Tls, rest)
-                } else if let Some(rest) = uri.strip_prefix("tcp://") {
-                    (Self::PlainTcp, rest)
-                } else {
-                    return None;
-                };
-                Some((transport, rest.parse().ok()?))
-            }
-            _ => None,
-        }
-    }
-}
+pub use li_handover::x1::HiTransport;
 
 /// TLS towards the agencies: the connector (our certificate, the CA we trust) and the name
 /// the agencies' certificates must carry.

@@ -2,7 +2,7 @@
 
 use core::fmt;
 use core::str::FromStr;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use li_core::{DestinationId, E164Number, InterceptScope, Liid, TargetIdentifier, Timestamp, Xid};
 
@@ -728,6 +728,62 @@ pub enum Port {
     Tcp(u16),
     /// `UDPPort`: 0..=65535.
     Udp(u16),
+}
+
+/// How a mediator connects to an agency's HI address, as written in an X1 destination's
+/// `deliveryAddress`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HiTransport {
+    /// As the mediator is configured: TLS when it has `hi_tls`, plain TCP otherwise (an X1
+    /// `ipAddressAndPort`, which says nothing).
+    #[default]
+    Configured,
+    /// TLS (X1 `uri` `tls://ip:port`); refused when the mediator has no `hi_tls`.
+    Tls,
+    /// Plain TCP (X1 `uri` `tcp://ip:port`), even when the mediator has `hi_tls`.
+    PlainTcp,
+}
+
+impl HiTransport {
+    /// The X1 delivery address of an agency at `addr` reached over this transport:
+    /// `ipAddressAndPort` (TCP) for [`HiTransport::Configured`], else a `uri`
+    /// `tls://ip:port` or `tcp://ip:port`. [`HiTransport::from_x1`] reads it back.
+    pub fn to_x1(self, addr: SocketAddr) -> DeliveryAddress {
+        let scheme = match self {
+            Self::Configured => {
+                return DeliveryAddress::IpAddressPort {
+                    address: addr.ip(),
+                    port: Port::Tcp(addr.port()),
+                };
+            }
+            Self::Tls => "tls",
+            Self::PlainTcp => "tcp",
+        };
+        DeliveryAddress::Uri(format!("{scheme}://{addr}"))
+    }
+
+    /// The transport and address of an X1 delivery address written as
+    /// [`HiTransport::to_x1`] writes them; `None` for anything else (a UDP port, another
+    /// URI scheme, a host name).
+    pub fn from_x1(address: &DeliveryAddress) -> Option<(Self, SocketAddr)> {
+        match address {
+            DeliveryAddress::IpAddressPort {
+                address,
+                port: Port::Tcp(port),
+            } => Some((Self::Configured, SocketAddr::new(*address, *port))),
+            DeliveryAddress::Uri(uri) => {
+                let (transport, rest) = if let Some(rest) = uri.strip_prefix("tls://") {
+                    (Self::Tls, rest)
+                } else if let Some(rest) = uri.strip_prefix("tcp://") {
+                    (Self::PlainTcp, rest)
+                } else {
+                    return None;
+                };
+                Some((transport, rest.parse().ok()?))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// XSD `TaskResponseDetails`.

@@ -1430,3 +1430,37 @@ async fn the_client_times_out_and_shutdown_stops_the_server() {
         .unwrap_err();
     assert!(matches!(err, X1Error::Io { .. }), "{err}");
 }
+
+/// The agency's transport travels in the X1 deliveryAddress and reads back the same; what
+/// a mediator cannot reach (UDP, another scheme, a host name) reads back as nothing.
+#[test]
+fn hi_transport_round_trips_through_the_delivery_address() {
+    let addr: SocketAddr = "192.0.2.7:6000".parse().unwrap();
+    let v6: SocketAddr = "[2001:db8::7]:6001".parse().unwrap();
+    for transport in [
+        HiTransport::Configured,
+        HiTransport::Tls,
+        HiTransport::PlainTcp,
+    ] {
+        for a in [addr, v6] {
+            assert_eq!(
+                HiTransport::from_x1(&transport.to_x1(a)),
+                Some((transport, a))
+            );
+        }
+    }
+    assert_eq!(
+        HiTransport::Tls.to_x1(v6),
+        DeliveryAddress::Uri("tls://[2001:db8::7]:6001".into())
+    );
+    for refused in [
+        DeliveryAddress::IpAddressPort {
+            address: addr.ip(),
+            port: Port::Udp(6000),
+        },
+        DeliveryAddress::Uri("https://192.0.2.7:6000".into()),
+        DeliveryAddress::Uri("tls://lea.example:6000".into()),
+    ] {
+        assert_eq!(HiTransport::from_x1(&refused), None, "{refused:?}");
+    }
+}
