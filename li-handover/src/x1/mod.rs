@@ -99,8 +99,8 @@ pub use model::{
     DestinationResponseDetails, ErrorInformation, ErrorResponse, HiTransport,
     MediationDeliveryType, MediationDetails, MessageHeader, NeStatus, NeStatusDetails, OkStatus,
     Port, ProvisioningStatus, RequestBody, RequestMessage, RequestMessageType, ResponseBody,
-    ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, TransactionId, X1Request,
-    X1Response, X1Version, error_code,
+    ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, TransactionId, X1ErrorKind,
+    X1Request, X1Response, X1Version, error_code,
 };
 pub use transport::{BoxFuture, X1Handler, X1Peer};
 pub use xml::{COMMON_NAMESPACE, DecodeLimits, HASHED_ID_NAMESPACE, X1_NAMESPACE, XSI_NAMESPACE};

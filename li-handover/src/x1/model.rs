@@ -607,8 +607,11 @@ pub struct ErrorInformation {
     pub description: String,
 }
 
-/// Error codes this implementation puts in the `ErrorResponse`s it generates. TS 103 221-1
-/// leaves their values to the implementation; these are ours.
+/// Error codes this implementation puts in the `ErrorResponse`s it generates.
+///
+/// The TS 103 221-1 schema types `errorCode` as an open `xs:integer` and defines no values
+/// for these cases, so these are ours, stable across releases; [`X1ErrorKind`] is their
+/// typed form.
 pub mod error_code {
     /// The request could not be decoded (malformed XML, schema violation, a value out of
     /// range); the description names the element and byte.
@@ -622,6 +625,120 @@ pub mod error_code {
     pub const ADMF_NOT_AUTHORISED: i64 = 1003;
     /// The handler failed (the description says why).
     pub const HANDLER_FAILED: i64 = 1004;
+    /// The XID named by the request is not a task on this NE.
+    pub const XID_UNKNOWN: i64 = 1010;
+    /// The XID of an `ActivateTask` is already a task on this NE.
+    pub const XID_EXISTS: i64 = 1011;
+    /// A DID named by the request (the destination itself, or one a task lists) is not a
+    /// destination on this NE.
+    pub const DID_UNKNOWN: i64 = 1020;
+    /// The DID of a `CreateDestination` is already a destination on this NE.
+    pub const DID_EXISTS: i64 = 1021;
+    /// The destination cannot be removed: a task still delivers to it.
+    pub const DID_IN_USE: i64 = 1022;
+    /// A target identifier of a kind this NE cannot intercept.
+    pub const TARGET_UNSUPPORTED: i64 = 1030;
+    /// A handover format or version this NE cannot produce.
+    pub const FORMAT_UNSUPPORTED: i64 = 1031;
+}
+
+/// What an X1 `errorCode` means: the typed form of [`error_code`], so that an ADMF decides
+/// on the code an NE answered, never on the words of its description.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum X1ErrorKind {
+    /// [`error_code::MALFORMED_REQUEST`].
+    MalformedRequest,
+    /// [`error_code::UNSUPPORTED`].
+    Unsupported,
+    /// [`error_code::NOT_EXECUTED`].
+    NotExecuted,
+    /// [`error_code::ADMF_NOT_AUTHORISED`].
+    AdmfNotAuthorised,
+    /// [`error_code::HANDLER_FAILED`].
+    HandlerFailed,
+    /// [`error_code::XID_UNKNOWN`].
+    XidUnknown,
+    /// [`error_code::XID_EXISTS`].
+    XidExists,
+    /// [`error_code::DID_UNKNOWN`].
+    DidUnknown,
+    /// [`error_code::DID_EXISTS`].
+    DidExists,
+    /// [`error_code::DID_IN_USE`].
+    DidInUse,
+    /// [`error_code::TARGET_UNSUPPORTED`].
+    TargetUnsupported,
+    /// [`error_code::FORMAT_UNSUPPORTED`].
+    FormatUnsupported,
+}
+
+impl X1ErrorKind {
+    /// Every kind, in code order.
+    pub const ALL: [Self; 12] = [
+        Self::MalformedRequest,
+        Self::Unsupported,
+        Self::NotExecuted,
+        Self::AdmfNotAuthorised,
+        Self::HandlerFailed,
+        Self::XidUnknown,
+        Self::XidExists,
+        Self::DidUnknown,
+        Self::DidExists,
+        Self::DidInUse,
+        Self::TargetUnsupported,
+        Self::FormatUnsupported,
+    ];
+
+    /// The `errorCode` value.
+    pub const fn code(self) -> i64 {
+        match self {
+            Self::MalformedRequest => error_code::MALFORMED_REQUEST,
+            Self::Unsupported => error_code::UNSUPPORTED,
+            Self::NotExecuted => error_code::NOT_EXECUTED,
+            Self::AdmfNotAuthorised => error_code::ADMF_NOT_AUTHORISED,
+            Self::HandlerFailed => error_code::HANDLER_FAILED,
+            Self::XidUnknown => error_code::XID_UNKNOWN,
+            Self::XidExists => error_code::XID_EXISTS,
+            Self::DidUnknown => error_code::DID_UNKNOWN,
+            Self::DidExists => error_code::DID_EXISTS,
+            Self::DidInUse => error_code::DID_IN_USE,
+            Self::TargetUnsupported => error_code::TARGET_UNSUPPORTED,
+            Self::FormatUnsupported => error_code::FORMAT_UNSUPPORTED,
+        }
+    }
+
+    /// The kind of an `errorCode`; `None` for a code this implementation does not define
+    /// (another vendor's NE): treat it as a failure of unknown cause.
+    pub fn from_code(code: i64) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+
+    /// The object the request named is not on the NE: deactivating or removing it is
+    /// therefore already done.
+    pub fn says_absent(self) -> bool {
+        matches!(self, Self::XidUnknown | Self::DidUnknown)
+    }
+
+    /// The object the request would create is already on the NE.
+    pub fn says_exists(self) -> bool {
+        matches!(self, Self::XidExists | Self::DidExists)
+    }
+}
+
+impl ErrorInformation {
+    /// An error of `kind` described by `description`.
+    pub fn new(kind: X1ErrorKind, description: impl Into<String>) -> Self {
+        Self {
+            code: kind.code(),
+            description: description.into(),
+        }
+    }
+
+    /// The typed meaning of the code, if this implementation defines it.
+    pub fn kind(&self) -> Option<X1ErrorKind> {
+        X1ErrorKind::from_code(self.code)
+    }
 }
 
 /// XSD `TaskDetails` (6.2.1.2).

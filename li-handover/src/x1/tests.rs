@@ -1464,3 +1464,27 @@ fn hi_transport_round_trips_through_the_delivery_address() {
         assert_eq!(HiTransport::from_x1(&refused), None, "{refused:?}");
     }
 }
+
+/// Every typed kind has its own code and reads back from it; a code of another vendor's NE
+/// has no kind (the ADMF treats it as a failure of unknown cause, never as "absent").
+#[test]
+fn x1_error_kinds_round_trip_through_their_codes() {
+    let mut codes = std::collections::BTreeSet::new();
+    for kind in X1ErrorKind::ALL {
+        assert!(codes.insert(kind.code()), "{kind:?} shares its code");
+        assert_eq!(X1ErrorKind::from_code(kind.code()), Some(kind));
+        let info = ErrorInformation::new(kind, "why");
+        assert_eq!(info.kind(), Some(kind));
+    }
+    assert_eq!(X1ErrorKind::from_code(42), None);
+    let absent: Vec<_> = X1ErrorKind::ALL
+        .into_iter()
+        .filter(|k| k.says_absent())
+        .collect();
+    assert_eq!(absent, [X1ErrorKind::XidUnknown, X1ErrorKind::DidUnknown]);
+    let exists: Vec<_> = X1ErrorKind::ALL
+        .into_iter()
+        .filter(|k| k.says_exists())
+        .collect();
+    assert_eq!(exists, [X1ErrorKind::XidExists, X1ErrorKind::DidExists]);
+}
