@@ -116,7 +116,7 @@ mod state;
 pub use state::{KeepAliveCadence, LinkState, LinkViolation};
 
 use crate::numbering::NumberedSpool;
-use crate::retry::{Backoff, shutdown_signal};
+use crate::retry::{Backoff, Changes, shutdown_signal};
 use crate::spool::{Spool, SpoolError};
 
 /// What a link needs from the spool it delivers: [`Spool`], or [`NumberedSpool`] (whose
@@ -256,7 +256,8 @@ pub fn keepalive_builder(settings: HeaderSettings) -> KeepAliveBuilder {
     })
 }
 
-/// Counters and state of one link, shared with whoever monitors it.
+/// Counters and state of one link, shared with whoever monitors it: read them with
+/// [`LinkStats::snapshot`], or wait for a condition on them with [`LinkStats::wait_for`].
 #[derive(Debug, Default)]
 pub struct LinkStats {
     connected: AtomicBool,
@@ -267,6 +268,7 @@ pub struct LinkStats {
     keepalives_sent: AtomicU64,
     keepalive_timeouts: AtomicU64,
     protocol_errors: AtomicU64,
+    changes: Changes,
 }
 
 /// A copy of [`LinkStats`] at one instant.
@@ -312,8 +314,50 @@ impl LinkStats {
         }
     }
 
-    fn add(counter: &AtomicU64, n: u64) {
+    /// Waits until `cond` holds for the statistics and returns the snapshot it held for.
+    /// `cond` is checked at once and again after every change of a counter or of the
+    /// connection state: an event to act on (alert when the link goes down, wait until a
+    /// backlog is acknowledged) without polling. Bound the wait with a timeout when the
+    /// condition may never hold.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use li_handover::hi::LinkStats;
+    ///
+    /// # async fn example(stats: &LinkStats) {
+    /// let up = tokio::time::timeout(Duration::from_secs(30), stats.wait_for(|s| s.connected));
+    /// if up.await.is_err() {
+    ///     eprintln!("the agency is still unreachable after 30 s");
+    /// }
+    /// // Everything written so far acknowledged by the agency:
+    /// let written = stats.snapshot().records_written;
+    /// stats.wait_for(|s| s.records_acked >= written).await;
+    /// # }
+    /// # let stats = LinkStats::new();
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    /// # runtime.block_on(stats.wait_for(|s| s.records_acked == 0));
+    /// ```
+    pub async fn wait_for(
+        &self,
+        mut cond: impl FnMut(&LinkStatsSnapshot) -> bool,
+    ) -> LinkStatsSnapshot {
+        self.changes
+            .wait_for(|| {
+                let snapshot = self.snapshot();
+                cond(&snapshot).then_some(snapshot)
+            })
+            .await
+    }
+
+    fn add(&self, counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+        self.changes.changed();
+    }
+
+    fn set_connected(&self, connected: bool) {
+        self.connected.store(connected, Ordering::Relaxed);
+        self.changes.changed();
     }
 }
 
@@ -659,8 +703,8 @@ pub async fn run_link<S: LinkSpool>(
         };
         match connected {
             Ok(io) => {
-                LinkStats::add(&stats.connects, 1);
-                stats.connected.store(true, Ordering::Relaxed);
+                stats.add(&stats.connects, 1);
+                stats.set_connected(true);
                 info!(link = %config.name, addr = %config.addr, "connected");
                 let acked_before = stats.records_acked.load(Ordering::Relaxed);
                 let since = Instant::now();
@@ -673,18 +717,18 @@ pub async fn run_link<S: LinkSpool>(
                     stats.records_acked.load(Ordering::Relaxed) > acked_before,
                     config.keepalive_interval,
                 );
-                stats.connected.store(false, Ordering::Relaxed);
-                LinkStats::add(&stats.disconnects, 1);
+                stats.set_connected(false);
+                stats.add(&stats.disconnects, 1);
                 link.persist_ack().await;
                 match result {
                     Ok(()) => break,
                     Err(e) => {
                         match e {
                             LinkError::Violation(LinkViolation::KeepAliveTimeout { .. }) => {
-                                LinkStats::add(&stats.keepalive_timeouts, 1);
+                                stats.add(&stats.keepalive_timeouts, 1);
                             }
                             LinkError::Protocol(_) | LinkError::Violation(_) => {
-                                LinkStats::add(&stats.protocol_errors, 1);
+                                stats.add(&stats.protocol_errors, 1);
                             }
                             _ => {}
                         }
@@ -718,8 +762,8 @@ struct Link<'a, S> {
 }
 
 impl<S: LinkSpool> Link<'_, S> {
-    fn add(counter: &AtomicU64, n: u64) {
-        LinkStats::add(counter, n);
+    fn add(&self, counter: &AtomicU64, n: u64) {
+        self.stats.add(counter, n);
     }
 
     async fn connect(&self) -> Result<Box<dyn Io>, LinkError> {
@@ -788,7 +832,7 @@ impl<S: LinkSpool> Link<'_, S> {
                         let before = state.acked();
                         if let Some(last) = state.answered(answer)? {
                             self.ack(last).await?;
-                            Self::add(&self.stats.records_acked, last - before);
+                            self.add(&self.stats.records_acked, last - before);
                         }
                     }
                     Some(Err(e)) => return Err(e),
@@ -835,7 +879,7 @@ impl<S: LinkSpool> Link<'_, S> {
                         .records_written(last, written, Instant::now())
                         .then(|| self.push_keepalive(&mut buf, keepalive_counter));
                     self.write(&mut wr, &buf, ka_deadline).await?;
-                    Self::add(&self.stats.records_written, written);
+                    self.add(&self.stats.records_written, written);
                     if let Some(counter) = keepalive {
                         state.keepalive_written(counter, Instant::now());
                     }
@@ -849,7 +893,7 @@ impl<S: LinkSpool> Link<'_, S> {
     fn push_keepalive(&self, buf: &mut Vec<u8>, counter: &mut u32) -> u32 {
         *counter = counter.wrapping_add(1);
         buf.extend_from_slice(&(self.config.keepalive)(*counter));
-        Self::add(&self.stats.keepalives_sent, 1);
+        self.add(&self.stats.keepalives_sent, 1);
         *counter
     }
 
@@ -1041,6 +1085,8 @@ mod tests {
         /// The cut left part of a PDU unread.
         cut_mid_pdu: AtomicBool,
         connections: std::sync::Mutex<Vec<Vec<u32>>>,
+        /// CC records received, over every connection (after `connections` has them).
+        received: watch::Sender<usize>,
     }
 
     struct FakeLemf {
@@ -1082,6 +1128,15 @@ mod tests {
         fn received(&self) -> usize {
             self.connections().iter().map(Vec::len).sum()
         }
+
+        /// Waits until at least `n` CC records were received, over every connection.
+        async fn wait_received(&self, n: usize) {
+            let mut received = self.state.received.subscribe();
+            timeout(WAIT, received.wait_for(|&count| count >= n))
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {n} records"))
+                .unwrap();
+        }
     }
 
     async fn serve(listener: TcpListener, state: Arc<LemfState>) {
@@ -1118,7 +1173,8 @@ mod tests {
                 buf.drain(..len);
                 match pdu.payload {
                     Payload::CcPayloadSequence(_) => {
-                        state.connections.lock().unwrap()[idx].push(pdu.header.sequence_number)
+                        state.connections.lock().unwrap()[idx].push(pdu.header.sequence_number);
+                        state.received.send_modify(|count| *count += 1);
                     }
                     Payload::TriPayload(TriPayload::KeepAlive) => {
                         if state.answer.load(Ordering::SeqCst) {
@@ -1149,6 +1205,8 @@ mod tests {
     struct Harness {
         queue: DeliveryQueue,
         stats: Arc<LinkStats>,
+        /// The spool's acknowledged point when the link started.
+        acked_at_start: u64,
         stop: watch::Sender<bool>,
         link: JoinHandle<()>,
     }
@@ -1166,7 +1224,36 @@ mod tests {
         cfg
     }
 
+    /// The last record id acknowledged in the spool (ids are consecutive from 1).
+    fn acked_point(spool: &Spool) -> u64 {
+        spool.next_id() - spool.pending() - 1
+    }
+
+    /// Waits until the link has acknowledged every record in the spool: the link's count
+    /// of acknowledged records reaches the spool's last id (counted from `acked_at_start`,
+    /// the acknowledged point when the link started). The spool is then empty.
+    async fn wait_drained<S: LinkSpool>(spool: &Mutex<S>, stats: &LinkStats, acked_at_start: u64) {
+        let last = spool.lock().await.records().next_id() - 1;
+        wait_stats("the spool to be acknowledged", stats, |s| {
+            s.records_acked >= last - acked_at_start
+        })
+        .await;
+        assert_eq!(spool.lock().await.records().pending(), 0, "spool emptied");
+    }
+
+    /// Waits until `cond` holds for the link's statistics (a hang guard only bounds it).
+    async fn wait_stats(
+        what: &str,
+        stats: &LinkStats,
+        cond: impl FnMut(&LinkStatsSnapshot) -> bool,
+    ) -> LinkStatsSnapshot {
+        timeout(WAIT, stats.wait_for(cond))
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+    }
+
     fn start_link(cfg: LinkConfig, spool: Spool) -> Harness {
+        let acked_at_start = acked_point(&spool);
         let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
         let stats = Arc::new(LinkStats::new());
         let (stop, shutdown) = watch::channel(false);
@@ -1180,6 +1267,7 @@ mod tests {
         Harness {
             queue,
             stats,
+            acked_at_start,
             stop,
             link,
         }
@@ -1193,13 +1281,7 @@ mod tests {
         }
 
         async fn wait_empty(&self) {
-            timeout(WAIT, async {
-                while self.queue.spool().lock().await.pending() > 0 {
-                    sleep(Duration::from_millis(10)).await;
-                }
-            })
-            .await
-            .expect("spool not emptied in time");
+            wait_drained(self.queue.spool(), &self.stats, self.acked_at_start).await;
         }
 
         async fn shut_down(self) -> LinkStatsSnapshot {
@@ -1207,16 +1289,6 @@ mod tests {
             timeout(WAIT, self.link).await.unwrap().unwrap();
             self.stats.snapshot()
         }
-    }
-
-    async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-        timeout(WAIT, async {
-            while !cond() {
-                sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
     }
 
     /// Every sequence number `1..=n` arrived; each connection received a contiguous run; a
@@ -1317,25 +1389,31 @@ mod tests {
         let cfg = fast_config(lemf.addr);
         let window = cfg.max_unacked;
         let h = start_link(cfg, spool);
+        let (outage, during_outage) = tokio::sync::oneshot::channel();
         let producer = {
             let queue = h.queue.clone();
             tokio::spawn(async move {
+                let mut during_outage = Some(during_outage);
                 for seq in 1..=1000 {
                     queue.enqueue(&cc_pdu(seq)).await.unwrap();
+                    if seq == 500
+                        && let Some(outage) = during_outage.take()
+                    {
+                        // The second half is produced while the agency is down.
+                        outage.await.unwrap();
+                    }
                     if seq % 10 == 0 {
-                        sleep(Duration::from_millis(5)).await;
+                        // A stream, not a burst: the link runs between records.
+                        tokio::task::yield_now().await;
                     }
                 }
             })
         };
-        wait_until("300 records", || lemf.received() >= 300).await;
+        lemf.wait_received(300).await;
         lemf.stop().await;
         let down_at = lemf.received();
-        let stats = Arc::clone(&h.stats);
-        wait_until("the link to notice the outage", || {
-            !stats.snapshot().connected
-        })
-        .await;
+        outage.send(()).unwrap();
+        wait_stats("the link to notice the outage", &h.stats, |s| !s.connected).await;
         lemf.restart().await;
         timeout(WAIT, producer).await.unwrap().unwrap();
         h.wait_empty().await;
@@ -1383,15 +1461,11 @@ mod tests {
         let window = cfg.max_unacked;
         let h = start_link(cfg, spool);
         h.enqueue_range(1..101).await;
-        wait_until("100 records", || lemf.received() >= 100).await;
+        lemf.wait_received(100).await;
         // When it times out is the state's decision, tested without a clock
         // (state::tests::a_keepalive_never_answered_times_out_exactly_at_its_deadline); here,
         // that the driver acts on it: closes, keeps the records, re-sends them.
-        let stats = Arc::clone(&h.stats);
-        wait_until("a keep-alive timeout", || {
-            stats.snapshot().keepalive_timeouts >= 1
-        })
-        .await;
+        wait_stats("a keep-alive timeout", &h.stats, |s| s.keepalive_timeouts >= 1).await;
         assert_eq!(h.queue.spool().lock().await.pending(), 100, "nothing acked");
         lemf.state.answer.store(true, Ordering::SeqCst);
         h.enqueue_range(101..301).await;
@@ -1418,7 +1492,7 @@ mod tests {
         // Written, never acked.
         lemf.state.answer.store(false, Ordering::SeqCst);
         h.enqueue_range(101..201).await;
-        wait_until("200 records", || lemf.received() >= 200).await;
+        lemf.wait_received(200).await;
         // The crash: no shutdown, no persisted ack.
         h.link.abort();
         let _ = h.link.await;
@@ -1453,8 +1527,7 @@ mod tests {
         let window = cfg.max_unacked;
         let h = start_link(cfg, spool);
         h.enqueue_range(1..51).await;
-        let stats = Arc::clone(&h.stats);
-        wait_until("a protocol error", || stats.snapshot().protocol_errors >= 1).await;
+        wait_stats("a protocol error", &h.stats, |s| s.protocol_errors >= 1).await;
         assert_eq!(h.queue.spool().lock().await.pending(), 50, "nothing acked");
         lemf.state.answer_skew.store(0, Ordering::SeqCst);
         h.wait_empty().await;
@@ -1539,26 +1612,23 @@ mod tests {
         let cfg = fast_config(lemf.addr);
         for run in 0..3u32 {
             let (spool, _) = NumberedSpool::open(spool_cfg.clone(), dest).unwrap();
+            let acked_at_start = acked_point(spool.spool());
             let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
             let (stop, shutdown) = watch::channel(false);
+            let stats = Arc::new(LinkStats::new());
             let link = tokio::spawn(run_link(
                 cfg.clone(),
                 Arc::clone(queue.spool()),
                 Arc::clone(queue.wake()),
                 shutdown,
-                Arc::new(LinkStats::new()),
+                Arc::clone(&stats),
             ));
             for _ in 0..100 {
                 let (_, seq) = queue.enqueue_numbered(liid, cin, cc_pdu).await.unwrap();
                 assert!(seq < (run + 1) * 100);
             }
-            timeout(WAIT, async {
-                while queue.depth().await.0 > 0 {
-                    sleep(Duration::from_millis(10)).await;
-                }
-            })
-            .await
-            .unwrap();
+            wait_drained(queue.spool(), &stats, acked_at_start).await;
+            assert_eq!(queue.depth().await.0, 0);
             if run == 1 {
                 // A crash: no shutdown, no persisted ack or checkpoint.
                 link.abort();
@@ -1654,10 +1724,11 @@ mod tests {
             shutdown,
             Arc::clone(&stats),
         ));
-        wait_until("the backlog delivered", || {
-            stats.snapshot().records_acked == u64::from(accepted)
+        let delivered = wait_stats("the backlog delivered", &stats, |s| {
+            s.records_acked >= u64::from(accepted)
         })
         .await;
+        assert_eq!(delivered.records_acked, u64::from(accepted));
         queue.enqueue(&cc_pdu(200)).await.unwrap();
         assert!(!queue.alarm_raised());
         assert_eq!(

@@ -1,9 +1,11 @@
 //! What the two client links (probe → mediator X2/X3, mediator → agency HI2/HI3) share:
-//! the reconnection backoff and the shutdown signal.
+//! the reconnection backoff, the shutdown signal and the wake-up of whoever waits for a
+//! change of a link's statistics.
 
+use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 /// Exponential reconnection delay with jitter: `min`, doubling up to `max`, back to `min`
@@ -85,6 +87,51 @@ pub(crate) async fn shutdown_signal(rx: &mut watch::Receiver<bool>) {
     }
 }
 
+/// Wakes the tasks waiting for a change of a link's statistics (`hi::LinkStats::wait_for`,
+/// `x2x3::transport::SenderStats::wait_for`). While nobody waits a change costs a fence and
+/// a load, not a lock: producers count every PDU through it.
+#[derive(Debug, Default)]
+pub(crate) struct Changes {
+    /// Tasks inside [`Changes::wait_for`].
+    waiters: AtomicUsize,
+    notify: Notify,
+}
+
+impl Changes {
+    /// Something changed: call after storing the change.
+    pub(crate) fn changed(&self) {
+        // Pairs with the fence in `wait_for`: either the waiter's check sees the change, or
+        // this load sees the waiter (whose `Notified` then sees the notification).
+        fence(Ordering::SeqCst);
+        if self.waiters.load(Ordering::Relaxed) > 0 {
+            self.notify.notify_waiters();
+        }
+    }
+
+    /// Returns what `check` returns once it is `Some`, checking now and after every change.
+    pub(crate) async fn wait_for<T>(&self, mut check: impl FnMut() -> Option<T>) -> T {
+        /// Counts the waiter out however the wait ends (a timeout drops the future).
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.waiters.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(&self.waiters);
+        loop {
+            let changed = self.notify.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            fence(Ordering::SeqCst);
+            if let Some(found) = check() {
+                return found;
+            }
+            changed.await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,8 +151,10 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn doubles_to_the_cap_and_resets_only_after_a_live_connection() {
+    // The clock is paused: `connection_ended` reads it (how long the connection was up), and
+    // only the test moves it.
+    #[tokio::test(start_paused = true)]
+    async fn doubles_to_the_cap_and_resets_only_after_a_live_connection() {
         let ms = Duration::from_millis;
         let mut b = Backoff::with_seed(ms(100), ms(700), 42);
         assert_eq!(
@@ -121,6 +170,67 @@ mod tests {
         b.next_delay();
         b.connection_ended(long_ago, false, Duration::from_secs(60));
         assert_eq!(steps(&mut b, 1), [ms(100)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_proves_alive_by_staying_up_exactly_the_given_time() {
+        let ms = Duration::from_millis;
+        let alive_after = ms(100);
+        let mut b = Backoff::with_seed(ms(20), ms(200), 1);
+        assert_eq!(steps(&mut b, 3), [ms(20), ms(40), ms(80)]);
+        // Refused right after the handshake, again and again: the steps keep growing to the
+        // cap, no tight reconnection loop.
+        for _ in 0..3 {
+            let since = Instant::now();
+            tokio::time::advance(ms(1)).await;
+            b.connection_ended(since, false, alive_after);
+            b.next_delay();
+        }
+        assert_eq!(steps(&mut b, 1), [ms(200)]);
+        // Up one millisecond short of the interval: not alive.
+        let since = Instant::now();
+        tokio::time::advance(alive_after - ms(1)).await;
+        b.connection_ended(since, false, alive_after);
+        assert_eq!(steps(&mut b, 1), [ms(200)]);
+        // Up for the interval exactly: alive, back to the first step.
+        let since = Instant::now();
+        tokio::time::advance(alive_after).await;
+        b.connection_ended(since, false, alive_after);
+        assert_eq!(steps(&mut b, 1), [ms(20)]);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_wakes_on_a_change_and_not_before() {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicU64;
+
+        let changes = Arc::new(Changes::default());
+        let value = Arc::new(AtomicU64::new(0));
+        let waiter = {
+            let (changes, value) = (Arc::clone(&changes), Arc::clone(&value));
+            tokio::spawn(async move {
+                changes
+                    .wait_for(|| {
+                        let v = value.load(Ordering::Relaxed);
+                        (v >= 2).then_some(v)
+                    })
+                    .await
+            })
+        };
+        // Let the waiter register (the test runtime has one thread).
+        while changes.waiters.load(Ordering::Relaxed) == 0 {
+            tokio::task::yield_now().await;
+        }
+        value.store(1, Ordering::Relaxed);
+        changes.changed();
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "woken, checked, waiting again");
+        value.store(2, Ordering::Relaxed);
+        changes.changed();
+        assert_eq!(waiter.await.unwrap(), 2);
+        assert_eq!(changes.waiters.load(Ordering::Relaxed), 0, "counted out");
+        // Already true: no change needed.
+        assert_eq!(changes.wait_for(|| Some(7)).await, 7);
     }
 
     #[test]
