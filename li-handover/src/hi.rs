@@ -1465,7 +1465,10 @@ mod tests {
         // When it times out is the state's decision, tested without a clock
         // (state::tests::a_keepalive_never_answered_times_out_exactly_at_its_deadline); here,
         // that the driver acts on it: closes, keeps the records, re-sends them.
-        wait_stats("a keep-alive timeout", &h.stats, |s| s.keepalive_timeouts >= 1).await;
+        wait_stats("a keep-alive timeout", &h.stats, |s| {
+            s.keepalive_timeouts >= 1
+        })
+        .await;
         assert_eq!(h.queue.spool().lock().await.pending(), 100, "nothing acked");
         lemf.state.answer.store(true, Ordering::SeqCst);
         h.enqueue_range(101..301).await;

@@ -92,7 +92,7 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 use tracing::{debug, info, warn};
 
 use super::{FIXED_HEADER_LEN, Pdu, PduType, frame_len};
-use crate::retry::{Backoff, shutdown_signal};
+use crate::retry::{Backoff, Changes, shutdown_signal};
 use crate::tls::{self, Refusal, TlsError};
 
 /// The default [`SenderConfig::queue_capacity`]: 65,536 PDUs.
@@ -177,7 +177,9 @@ impl std::fmt::Debug for SenderConfig {
     }
 }
 
-/// Counters of one link (monotonic, relaxed atomics), shared with whoever monitors it.
+/// Counters of one link (monotonic, relaxed atomics), shared with whoever monitors it: read
+/// them with [`SenderStats::snapshot`], or wait for a condition on them with
+/// [`SenderStats::wait_for`].
 ///
 /// Every PDU offered to [`X2X3Sender::send`] or a batch method is either `queued` or `dropped`; every queued
 /// PDU is eventually `sent` unless it was still queued at [`SenderHandle::shutdown`].
@@ -194,6 +196,8 @@ pub struct SenderStats {
     pub possibly_lost: AtomicU64,
     /// Successful mutual-TLS handshakes.
     pub connects: AtomicU64,
+    /// Connection attempts that failed (TCP connect, or the TLS handshake on our side).
+    pub connect_failures: AtomicU64,
     /// Connections closed (for any reason, including shutdown).
     pub disconnects: AtomicU64,
     /// Connections closed because a keepalive was not acknowledged in time.
@@ -201,6 +205,7 @@ pub struct SenderStats {
     /// Keepalives the mediator acknowledged.
     pub keepalives_acked: AtomicU64,
     connected: AtomicBool,
+    changes: Changes,
 }
 
 /// A copy of [`SenderStats`] at one instant.
@@ -217,6 +222,8 @@ pub struct SenderStatsSnapshot {
     pub possibly_lost: u64,
     /// See [`SenderStats::connects`].
     pub connects: u64,
+    /// See [`SenderStats::connect_failures`].
+    pub connect_failures: u64,
     /// See [`SenderStats::disconnects`].
     pub disconnects: u64,
     /// See [`SenderStats::keepalive_timeouts`].
@@ -237,6 +244,7 @@ impl SenderStats {
             dropped: get(&self.dropped),
             possibly_lost: get(&self.possibly_lost),
             connects: get(&self.connects),
+            connect_failures: get(&self.connect_failures),
             disconnects: get(&self.disconnects),
             keepalive_timeouts: get(&self.keepalive_timeouts),
             keepalives_acked: get(&self.keepalives_acked),
@@ -244,8 +252,49 @@ impl SenderStats {
         }
     }
 
-    fn add(counter: &AtomicU64, n: u64) {
+    /// Waits until `cond` holds for the counters and returns the snapshot it held for.
+    /// `cond` is checked at once and again after every change of a counter or of the
+    /// connection state (a change costs the link nothing extra while nobody waits): an event
+    /// to act on (alert when the link goes down, wait until the mediator acknowledged a
+    /// keepalive) without polling. Bound the wait with a timeout when the condition may
+    /// never hold.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use li_handover::x2x3::transport::SenderStats;
+    ///
+    /// # async fn example(stats: &SenderStats) {
+    /// let up = tokio::time::timeout(Duration::from_secs(30), stats.wait_for(|s| s.connected));
+    /// if up.await.is_err() {
+    ///     let failures = stats.snapshot().connect_failures;
+    ///     eprintln!("the mediator is still unreachable after {failures} attempts");
+    /// }
+    /// # }
+    /// # let stats = SenderStats::default();
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    /// # runtime.block_on(stats.wait_for(|s| s.sent == 0));
+    /// ```
+    pub async fn wait_for(
+        &self,
+        mut cond: impl FnMut(&SenderStatsSnapshot) -> bool,
+    ) -> SenderStatsSnapshot {
+        self.changes
+            .wait_for(|| {
+                let snapshot = self.snapshot();
+                cond(&snapshot).then_some(snapshot)
+            })
+            .await
+    }
+
+    fn add(&self, counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+        self.changes.changed();
+    }
+
+    fn set_connected(&self, connected: bool) {
+        self.connected.store(connected, Ordering::Relaxed);
+        self.changes.changed();
     }
 }
 
@@ -390,16 +439,7 @@ impl X2X3Sender {
     /// sending side and the handle controlling the task.
     pub fn spawn(config: SenderConfig) -> (Self, SenderHandle) {
         let (queue, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
-            name: config.name.clone(),
-            stats: SenderStats::default(),
-            capacity: u64::try_from(config.queue_capacity.max(1)).unwrap_or(u64::MAX),
-            depth: AtomicU64::new(0),
-            room: Notify::new(),
-            epoch: Instant::now(),
-            last_drop_warn_ms: AtomicU64::new(u64::MAX),
-            reported_drops: AtomicU64::new(0),
-        });
+        let shared = Arc::new(Shared::new(&config));
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(run_sender(config, rx, stop_rx, Arc::clone(&shared)));
         (
@@ -473,7 +513,7 @@ impl X2X3Sender {
         let n = batch.pdus;
         match self.queue.send(batch) {
             Ok(()) => {
-                SenderStats::add(&self.shared.stats.queued, n);
+                self.shared.stats.add(&self.shared.stats.queued, n);
                 true
             }
             Err(_) => {
@@ -485,7 +525,7 @@ impl X2X3Sender {
     }
 
     fn dropped(&self, n: u64) {
-        SenderStats::add(&self.shared.stats.dropped, n);
+        self.shared.stats.add(&self.shared.stats.dropped, n);
         self.shared.warn_drops_rate_limited();
     }
 
@@ -530,6 +570,19 @@ impl SenderHandle {
 }
 
 impl Shared {
+    fn new(config: &SenderConfig) -> Self {
+        Self {
+            name: config.name.clone(),
+            stats: SenderStats::default(),
+            capacity: u64::try_from(config.queue_capacity.max(1)).unwrap_or(u64::MAX),
+            depth: AtomicU64::new(0),
+            room: Notify::new(),
+            epoch: Instant::now(),
+            last_drop_warn_ms: AtomicU64::new(u64::MAX),
+            reported_drops: AtomicU64::new(0),
+        }
+    }
+
     /// Logs the drops not yet reported, unless a drop warning was logged less than
     /// [`DROP_WARN_EVERY`] ago.
     fn warn_drops_rate_limited(&self) {
@@ -601,8 +654,8 @@ async fn run_sender(
             Ok(stream) => {
                 let since = Instant::now();
                 let acked_before = stats.keepalives_acked.load(Ordering::Relaxed);
-                SenderStats::add(&stats.connects, 1);
-                stats.connected.store(true, Ordering::Relaxed);
+                stats.add(&stats.connects, 1);
+                stats.set_connected(true);
                 let queued = shared.depth.load(Ordering::Relaxed);
                 info!(link = %config.name, addr = %config.addr, queued, "connected");
                 shared.warn_drops();
@@ -615,8 +668,8 @@ async fn run_sender(
                     &mut keepalive_seq,
                 )
                 .await;
-                stats.connected.store(false, Ordering::Relaxed);
-                SenderStats::add(&stats.disconnects, 1);
+                stats.set_connected(false);
+                stats.add(&stats.disconnects, 1);
                 // Proved alive: a keepalive acknowledged, or up for a keepalive interval.
                 backoff.connection_ended(
                     since,
@@ -631,7 +684,7 @@ async fn run_sender(
                     }
                     Err(e) => {
                         if matches!(e, TransportError::KeepaliveTimeout { .. }) {
-                            SenderStats::add(&stats.keepalive_timeouts, 1);
+                            stats.add(&stats.keepalive_timeouts, 1);
                         }
                         warn!(link = %config.name, addr = %config.addr, error = %e,
                             "connection closed");
@@ -639,6 +692,7 @@ async fn run_sender(
                 }
             }
             Err(e) => {
+                stats.add(&stats.connect_failures, 1);
                 // A refused handshake was logged by tls::connect already; say when we retry.
                 warn!(link = %config.name, addr = %config.addr, error = %e,
                     "connection failed");
@@ -688,10 +742,11 @@ struct Outstanding {
 }
 
 /// Delivers over one connection until it fails (`Err`), shutdown or the queue is drained.
-async fn deliver(
+/// (Generic over the stream for the tests, which drive it over an in-memory one.)
+async fn deliver<S: AsyncRead + AsyncWrite + Send + 'static>(
     config: &SenderConfig,
     shared: &Shared,
-    stream: ClientStream,
+    stream: S,
     rx: &mut mpsc::UnboundedReceiver<PduBatch>,
     stop: &mut watch::Receiver<bool>,
     keepalive_seq: &mut u32,
@@ -724,7 +779,7 @@ async fn deliver(
             event = acks.recv() => match event {
                 Some(Ok(sequence)) => match &outstanding {
                     Some(o) if o.sequence == sequence => {
-                        SenderStats::add(&stats.keepalives_acked, 1);
+                        stats.add(&stats.keepalives_acked, 1);
                         unconfirmed = unconfirmed.saturating_sub(o.covers);
                         outstanding = None;
                     }
@@ -768,7 +823,7 @@ async fn deliver(
                         Err(_) => break,
                     }
                 }
-                SenderStats::add(&stats.sent, n);
+                stats.add(&stats.sent, n);
                 unconfirmed += n;
                 let written = write(config, &mut wr, &out).await;
                 // They leave the queue's bound only once written: the producer waiting
@@ -781,7 +836,7 @@ async fn deliver(
         }
     };
     if unconfirmed > 0 {
-        SenderStats::add(&stats.possibly_lost, unconfirmed);
+        stats.add(&stats.possibly_lost, unconfirmed);
         debug!(link = %config.name, unconfirmed, "PDUs written but not confirmed");
     }
     result
@@ -1337,14 +1392,15 @@ mod tests {
         }
     }
 
-    async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-        timeout(WAIT, async {
-            while !cond() {
-                sleep(Duration::from_millis(10)).await;
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+    /// Waits until `cond` holds for the link's counters (a hang guard only bounds it).
+    async fn wait_stats(
+        what: &str,
+        stats: &SenderStats,
+        cond: impl FnMut(&SenderStatsSnapshot) -> bool,
+    ) -> SenderStatsSnapshot {
+        timeout(WAIT, stats.wait_for(cond))
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
     }
 
     #[tokio::test]
@@ -1376,11 +1432,18 @@ mod tests {
         for seq in 0..500 {
             assert!(sender.send(x3_pdu(seq)));
         }
-        sleep(Duration::from_millis(500)).await;
+        // The link keeps trying while the mediator is down, PDUs keep coming.
+        let down = wait_stats("two failed attempts", handle.stats(), |s| {
+            s.connect_failures >= 2
+        })
+        .await;
         for seq in 500..1000 {
             assert!(sender.send(x3_pdu(seq)));
         }
-        sleep(Duration::from_millis(500)).await;
+        wait_stats("two more failed attempts", handle.stats(), |s| {
+            s.connect_failures >= down.connect_failures + 2
+        })
+        .await;
         assert_eq!(handle.stats().snapshot().connects, 0);
         let (_, mut rx, _mediator) = f.mediator(addr).await;
         receive(&mut rx, 0..1000).await;
@@ -1456,8 +1519,8 @@ mod tests {
         cfg.keepalive_timeout = Duration::from_millis(300);
         let (sender, handle) = X2X3Sender::spawn(cfg);
         assert!(sender.send(x3_pdu(1)));
-        wait_until("two keepalive timeouts", || {
-            handle.stats().snapshot().keepalive_timeouts >= 2
+        wait_stats("two keepalive timeouts", handle.stats(), |s| {
+            s.keepalive_timeouts >= 2
         })
         .await;
         assert!(connections.load(Ordering::Relaxed) >= 2);
@@ -1545,8 +1608,8 @@ mod tests {
         cfg.backoff_max = Duration::from_millis(50);
         let (sender, handle) = X2X3Sender::spawn(cfg);
         assert!(sender.send(x3_pdu(1)));
-        wait_until("two refused connections", || {
-            handle.stats().snapshot().disconnects >= 2
+        wait_stats("two refused connections", handle.stats(), |s| {
+            s.disconnects >= 2
         })
         .await;
         assert!(rx.try_recv().is_err());
@@ -1581,7 +1644,8 @@ mod tests {
             })
         };
         // The mediator is down: the producer stops at the bound instead of dropping.
-        wait_until("the queue to fill", || sender.queue_len() >= 64).await;
+        wait_stats("the queue to fill", sender.stats(), |s| s.queued >= 64).await;
+        assert!(sender.queue_len() >= 64);
         assert!(!producer.is_finished());
         assert_eq!(sender.stats().snapshot().dropped, 0);
         let (_, mut rx, _mediator) = f.mediator(addr).await;
@@ -1684,21 +1748,21 @@ mod tests {
         let connector = TlsConnector::from(f.pki.client_config(&f.probe).unwrap());
         let name = rustls_pki_types::ServerName::try_from("mdf.test").unwrap();
         let tcp = TcpStream::connect(addr).await.unwrap();
+        // Our handshake completing means the listener accepted the connection (it counts
+        // from the accept on).
         let mut first = connector.connect(name.clone(), tcp).await.unwrap();
-        // While the first holds the only slot, a second connection is closed at once.
-        sleep(Duration::from_millis(50)).await;
-        let mut second = TcpStream::connect(addr).await.unwrap();
+        // While the first holds the only slot, a second connection is closed at once: its
+        // handshake fails (served, it would complete).
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let second = timeout(WAIT, connector.connect(name.clone(), tcp))
+            .await
+            .unwrap();
+        assert!(second.is_err(), "second connection not closed: served");
+        // The first, silent, is closed after the idle timeout (when exactly:
+        // a_probe_silent_for_the_idle_timeout_is_closed_and_traffic_resets_it).
         let mut byte = [0u8; 1];
-        let n = timeout(Duration::from_millis(250), second.read(&mut byte)).await;
-        assert!(
-            matches!(n, Ok(Ok(0)) | Ok(Err(_))),
-            "second connection not closed: {n:?}"
-        );
-        // The first, silent, is closed after the idle timeout.
-        let started = Instant::now();
         let n = timeout(WAIT, first.read(&mut byte)).await.unwrap();
         assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
-        assert!(started.elapsed() >= Duration::from_millis(150));
         // Its slot is free again: a new probe can deliver.
         let (sender, handle) = X2X3Sender::spawn(f.config("X3 after", addr));
         assert!(sender.send(x3_pdu(1)));
@@ -1723,7 +1787,8 @@ mod tests {
         let task = tokio::spawn(
             X2X3Listener::new(f.acceptor(), DEFAULT_MAX_PDU_LEN).serve_confirmed(listener, out),
         );
-        // A slow consumer: each PDU takes 5 ms to "spool".
+        // A slow consumer: each PDU takes a few turns of the scheduler to "spool", while the
+        // link and the listener run.
         let taken = Arc::new(AtomicUsize::new(0));
         let consumer = {
             let taken = Arc::clone(&taken);
@@ -1733,7 +1798,9 @@ mod tests {
                     match item {
                         Forwarded::Pdus(_, pdus) => {
                             for _ in &pdus {
-                                sleep(Duration::from_millis(5)).await;
+                                for _ in 0..20 {
+                                    tokio::task::yield_now().await;
+                                }
                                 taken.fetch_add(1, Ordering::SeqCst);
                             }
                         }
@@ -1761,5 +1828,170 @@ mod tests {
             consumer.await.unwrap() >= 1,
             "at least the closing keepalive was a barrier"
         );
+    }
+
+    // The timing of the keep-alives and of the idle timeout, on paused time: the link's and
+    // the listener's connection loops over in-memory streams, the clock moved by the runtime
+    // only when every task waits (no real socket in the timed path).
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// A configuration for `deliver` over an in-memory stream (no TLS in the way).
+    fn stream_config(name: &str) -> SenderConfig {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let client = ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_root_certificates(RootCertStore::empty())
+            .with_no_client_auth();
+        let mut cfg = SenderConfig::new(
+            name,
+            "192.0.2.1:1",
+            TlsConnector::from(Arc::new(client)),
+            "mdf.test",
+        );
+        cfg.keepalive_interval = ms(100);
+        cfg.keepalive_timeout = ms(300);
+        cfg
+    }
+
+    /// `deliver` over one in-memory connection: the sending side of its queue, its task,
+    /// and the mediator's end of the connection.
+    fn deliver_in_memory(
+        config: SenderConfig,
+    ) -> (
+        X2X3Sender,
+        JoinHandle<Result<End, TransportError>>,
+        tokio::io::DuplexStream,
+    ) {
+        let (probe, mediator) = tokio::io::duplex(64 * 1024);
+        let shared = Arc::new(Shared::new(&config));
+        let (queue, mut rx) = mpsc::unbounded_channel();
+        let task = {
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                let (_stop, mut stop) = watch::channel(false);
+                let mut sequence = 0;
+                deliver(&config, &shared, probe, &mut rx, &mut stop, &mut sequence).await
+            })
+        };
+        (X2X3Sender { queue, shared }, task, mediator)
+    }
+
+    /// The next PDU on an in-memory stream.
+    async fn read_pdu(stream: &mut tokio::io::DuplexStream, buf: &mut BytesMut) -> Pdu {
+        loop {
+            if let Some(len) = frame_len(buf, DEFAULT_MAX_PDU_LEN).unwrap() {
+                let frame = buf.split_to(len);
+                return Pdu::decode(&frame).unwrap().0;
+            }
+            assert!(stream.read_buf(buf).await.unwrap() > 0, "stream closed");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unacknowledged_keepalive_closes_the_connection_exactly_at_its_timeout() {
+        let t0 = Instant::now();
+        let (sender, task, mut mediator) = deliver_in_memory(stream_config("X2 paused"));
+        let mut buf = BytesMut::new();
+        let keepalive = read_pdu(&mut mediator, &mut buf).await;
+        assert_eq!(keepalive.pdu_type, PduType::Keepalive);
+        assert_eq!(keepalive.sequence_number(), Some(1));
+        assert_eq!(t0.elapsed(), ms(100), "one interval after connecting");
+        // Never answered: the connection is up until 300 ms after the keepalive, not longer.
+        sleep_until(t0 + ms(399)).await;
+        assert!(!task.is_finished(), "closed before the timeout");
+        let end = task.await.unwrap();
+        assert_eq!(t0.elapsed(), ms(400));
+        assert!(
+            matches!(
+                end,
+                Err(TransportError::KeepaliveTimeout { sequence: 1, timeout }) if timeout == ms(300)
+            ),
+            "{:?}",
+            end.err()
+        );
+        assert_eq!(sender.stats().snapshot().keepalives_acked, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answered_keepalives_go_one_interval_apart_and_the_last_confirms_the_queue() {
+        let t0 = Instant::now();
+        let (sender, task, mut mediator) = deliver_in_memory(stream_config("X3 paused"));
+        assert!(sender.send_batch(batch_of(0..2)));
+        let mut buf = BytesMut::new();
+        for seq in 0..2 {
+            let pdu = read_pdu(&mut mediator, &mut buf).await;
+            assert_eq!(pdu.encode().unwrap(), x3_pdu(seq));
+        }
+        for n in 1..=10u32 {
+            let keepalive = read_pdu(&mut mediator, &mut buf).await;
+            assert_eq!(keepalive.pdu_type, PduType::Keepalive);
+            assert_eq!(keepalive.sequence_number(), Some(n));
+            // Answered at once: the next one goes an interval later, the link stays up.
+            assert_eq!(t0.elapsed(), ms(100) * n);
+            mediator
+                .write_all(&Pdu::keepalive_ack(n).encode().unwrap())
+                .await
+                .unwrap();
+        }
+        let stats = timeout(WAIT, sender.stats().wait_for(|s| s.keepalives_acked >= 10))
+            .await
+            .unwrap();
+        assert_eq!((stats.sent, stats.keepalives_acked), (2, 10));
+        assert!(!task.is_finished());
+        // Every sender gone: a last keepalive confirms the queue, then the link closes.
+        let shared = Arc::clone(&sender.shared);
+        drop(sender);
+        let closing = read_pdu(&mut mediator, &mut buf).await;
+        assert_eq!(closing.sequence_number(), Some(11));
+        assert!(!task.is_finished(), "closed before the queue was confirmed");
+        mediator
+            .write_all(&Pdu::keepalive_ack(11).encode().unwrap())
+            .await
+            .unwrap();
+        assert!(matches!(task.await.unwrap(), Ok(End::Drained)));
+        assert_eq!(shared.stats.snapshot().possibly_lost, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_silent_for_the_idle_timeout_is_closed_and_traffic_resets_it() {
+        let t0 = Instant::now();
+        let (mut probe, listener_end) = tokio::io::duplex(64 * 1024);
+        let (rd, wr) = tokio::io::split(listener_end);
+        let (out, mut rx) = mpsc::channel(16);
+        let peer: SocketAddr = "192.0.2.7:40000".parse().unwrap();
+        let task = tokio::spawn(async move {
+            let settings = ConnectionSettings {
+                max_pdu_len: DEFAULT_MAX_PDU_LEN,
+                idle: ms(300),
+                tap: None,
+            };
+            read_probe(rd, wr, peer, &Sink::Plain(out), settings).await
+        });
+        // The probe stays silent for 200 ms (less than the idle timeout), then keeps alive.
+        sleep_until(t0 + ms(200)).await;
+        let keepalive = Pdu::keepalive(1).encode().unwrap();
+        probe.write_all(&keepalive).await.unwrap();
+        let mut buf = BytesMut::new();
+        assert_eq!(
+            read_pdu(&mut probe, &mut buf).await,
+            Pdu::keepalive_ack(1),
+            "acknowledged at once"
+        );
+        // Another 250 ms, then a PDU: each arrival restarts the idle timeout.
+        sleep_until(t0 + ms(450)).await;
+        probe.write_all(&x3_pdu(1)).await.unwrap();
+        let (from, pdu) = rx.recv().await.unwrap();
+        assert_eq!((from, pdu.encode().unwrap()), (peer, x3_pdu(1)));
+        // Then silent: closed 300 ms after the last arrival, not before.
+        sleep_until(t0 + ms(749)).await;
+        assert!(!task.is_finished(), "closed before the idle timeout");
+        let (reason, offset) = task.await.unwrap();
+        assert_eq!(t0.elapsed(), ms(750));
+        assert_eq!(reason, format!("idle for {:?}", ms(300)));
+        assert_eq!(offset, (keepalive.len() + x3_pdu(1).len()) as u64);
     }
 }
