@@ -2,41 +2,71 @@
 //! on what an operator would read.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tokio::sync::Notify;
 
 /// Installs a [`Capture`] as this thread's subscriber and makes sure the warn line `probe`
-/// logs reaches it. tracing caches a callsite's interest process-wide, and a callsite first
-/// registered by another test thread while ours is the only scoped subscriber gets the
-/// *registering* thread's (empty) interest (tracing-core `Rebuilder::JustOne`); so probe,
-/// twice with a pause, and rebuild the cache until the line is seen.
+/// logs reaches it.
+///
+/// tracing caches a callsite's interest process-wide. While a single dispatcher exists,
+/// tracing-core computes the interest of a callsite registered (or rebuilt) on another
+/// thread from *that* thread's default (`Rebuilder::JustOne`): another test thread would
+/// cache "never" for a callsite ours needs. With two dispatchers alive it asks all of them,
+/// ours included, whichever thread registers. So a second dispatcher lives for the whole
+/// test run, created before ours is registered: every callsite is then enabled for our
+/// capture, deterministically, and one probe checks it.
 pub(crate) fn capture_warnings(probe: impl Fn()) -> (Capture, tracing::subscriber::DefaultGuard) {
+    static SECOND: OnceLock<tracing::Dispatch> = OnceLock::new();
+    SECOND.get_or_init(|| tracing::Dispatch::new(Capture::default()));
     let log = Capture::default();
     let guard = tracing::subscriber::set_default(log.clone());
-    for _ in 0..100 {
-        probe();
-        std::thread::sleep(Duration::from_millis(5));
-        probe();
-        if log.take_warnings().len() == 2 {
-            return (log, guard);
-        }
-        tracing::callsite::rebuild_interest_cache();
-    }
-    panic!("the warn callsite never reached the test subscriber");
+    probe();
+    let probed = log.take_warnings();
+    assert_eq!(
+        probed.len(),
+        1,
+        "the probe's warn line did not reach the test subscriber: {probed:?}"
+    );
+    (log, guard)
 }
 
 /// A minimal tracing subscriber keeping each event as `"<message> k=v ..."`.
 #[derive(Clone, Default)]
-pub(crate) struct Capture(Arc<Mutex<Vec<(tracing::Level, String)>>>);
+pub(crate) struct Capture(Arc<Lines>);
+
+#[derive(Default)]
+struct Lines {
+    lines: Mutex<Vec<(tracing::Level, String)>>,
+    /// Signalled at each event.
+    added: Notify,
+}
 
 impl Capture {
     /// Removes and returns the warn lines logged so far.
     pub(crate) fn take_warnings(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap())
+        std::mem::take(&mut *self.0.lines.lock().unwrap())
             .into_iter()
             .filter(|(level, _)| *level == tracing::Level::WARN)
             .map(|(_, line)| line)
             .collect()
+    }
+
+    /// Waits until a warn line for which `wanted` holds is logged (on a task of this
+    /// thread's runtime: the capture is this thread's subscriber); removes and returns the
+    /// warn lines logged until then, that one included.
+    pub(crate) async fn wait_for_warning(&self, wanted: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let added = self.0.added.notified();
+            tokio::pin!(added);
+            added.as_mut().enable();
+            lines.extend(self.take_warnings());
+            if lines.iter().any(|line| wanted(line)) {
+                return lines;
+            }
+            added.await;
+        }
     }
 }
 
@@ -70,9 +100,11 @@ impl tracing::Subscriber for Capture {
         let mut line = Line(String::new());
         event.record(&mut line);
         self.0
+            .lines
             .lock()
             .unwrap()
             .push((*event.metadata().level(), line.0));
+        self.0.added.notify_waiters();
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
