@@ -1214,8 +1214,10 @@ mod tests {
     fn fast_config(addr: SocketAddr) -> LinkConfig {
         let mut cfg = LinkConfig::new("LEA-1 HI3", addr.to_string(), keepalive_builder(settings()));
         cfg.keepalive_interval = Duration::from_millis(100);
-        cfg.keepalive_timeout = Duration::from_millis(300);
-        cfg.connect_timeout = Duration::from_millis(500);
+        // Generous: a test that wants a keep-alive timeout sets a short one; the others must
+        // see none (nor a connect timeout) however loaded the machine.
+        cfg.keepalive_timeout = Duration::from_secs(10);
+        cfg.connect_timeout = Duration::from_secs(10);
         cfg.backoff_min = Duration::from_millis(20);
         cfg.backoff_max = Duration::from_millis(200);
         cfg.chunk_records = 64;
@@ -1457,7 +1459,8 @@ mod tests {
         lemf.state.answer.store(false, Ordering::SeqCst);
         let d = spool_dir("silent");
         let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
-        let cfg = fast_config(lemf.addr);
+        let mut cfg = fast_config(lemf.addr);
+        cfg.keepalive_timeout = Duration::from_millis(300);
         let window = cfg.max_unacked;
         let h = start_link(cfg, spool);
         h.enqueue_range(1..101).await;
