@@ -58,7 +58,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
-    DescriptorEncoder, EncodeMetric as _, MetricEncoder, NoLabelSet, prometheus_text,
+    DescriptorEncoder, EncodeMetric, MetricEncoder, NoLabelSet, prometheus_text,
 };
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter as PromCounter;
@@ -204,9 +204,9 @@ struct Family {
 /// Where a family's samples come from.
 enum Values {
     /// Counters by label values (ordered: the exposition lists them sorted).
-    Counters(Mutex<BTreeMap<Vec<String>, Counter>>),
+    Counters(Mutex<BTreeMap<Vec<String>, PromCounter>>),
     /// Gauges by label values (ordered).
-    Gauges(Mutex<BTreeMap<Vec<String>, Gauge>>),
+    Gauges(Mutex<BTreeMap<Vec<String>, PromGauge>>),
     /// A closure evaluated at each scrape.
     Collect(Box<CollectFn>),
     /// A closure returning histograms, evaluated at each scrape.
@@ -470,7 +470,7 @@ impl CounterVec {
     pub fn with(&self, values: &[&str]) -> Result<Counter, MetricsError> {
         let key = self.0.key(values)?;
         match &self.0.values {
-            Values::Counters(map) => Ok(lock(map).entry(key).or_default().clone()),
+            Values::Counters(map) => Ok(Counter(lock(map).entry(key).or_default().clone())),
             // A `CounterVec` always holds counters; a detached counter keeps callers working.
             _ => Ok(Counter::default()),
         }
@@ -487,7 +487,7 @@ impl GaugeVec {
     pub fn with(&self, values: &[&str]) -> Result<Gauge, MetricsError> {
         let key = self.0.key(values)?;
         match &self.0.values {
-            Values::Gauges(map) => Ok(lock(map).entry(key).or_default().clone()),
+            Values::Gauges(map) => Ok(Gauge(lock(map).entry(key).or_default().clone())),
             // A `GaugeVec` always holds gauges; a detached gauge keeps callers working.
             _ => Ok(Gauge::default()),
         }
@@ -522,11 +522,7 @@ impl fmt::Debug for GaugeVec {
 
 impl fmt::Debug for Family {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Family")
-            .field("name", &self.name)
-            .field("kind", &self.kind)
-            .field("label_names", &self.label_names)
-            .finish_non_exhaustive()
+        write!(f, "Family({})", self.name)
     }
 }
 
@@ -539,29 +535,9 @@ impl Collector for Family {
         };
         let mut metric = encoder.encode_descriptor(&self.base, &self.help, None, metric_type)?;
         match &self.values {
-            Values::Counters(map) => {
-                // Clone the handles out so that no increment waits for the encoding.
-                let counters: Vec<(Vec<String>, Counter)> = lock(map)
-                    .iter()
-                    .map(|(labels, counter)| (labels.clone(), counter.clone()))
-                    .collect();
-                for (labels, counter) in counters {
-                    counter
-                        .0
-                        .encode(metric.encode_family(&self.label_set(&labels))?)?;
-                }
-            }
-            Values::Gauges(map) => {
-                let gauges: Vec<(Vec<String>, Gauge)> = lock(map)
-                    .iter()
-                    .map(|(labels, gauge)| (labels.clone(), gauge.clone()))
-                    .collect();
-                for (labels, gauge) in gauges {
-                    gauge
-                        .0
-                        .encode(metric.encode_family(&self.label_set(&labels))?)?;
-                }
-            }
+            // Increments do not take this lock; only a new label set waits for the scrape.
+            Values::Counters(map) => self.encode_handles(&lock(map), &mut metric)?,
+            Values::Gauges(map) => self.encode_handles(&lock(map), &mut metric)?,
             Values::Collect(collect) => {
                 for sample in collect() {
                     if !self.labels_fit(sample.labels.len(), "sample") {
@@ -609,6 +585,18 @@ impl Family {
             });
         }
         Ok(values.iter().map(|&v| v.to_owned()).collect())
+    }
+
+    /// Encodes prometheus-client metrics, one per set of label values, in label order.
+    fn encode_handles<M: EncodeMetric>(
+        &self,
+        handles: &BTreeMap<Vec<String>, M>,
+        metric: &mut MetricEncoder<'_>,
+    ) -> fmt::Result {
+        for (labels, handle) in handles {
+            handle.encode(metric.encode_family(&self.label_set(labels))?)?;
+        }
+        Ok(())
     }
 
     /// The label set of one sample: the family's names paired with `values`.
