@@ -1,14 +1,22 @@
-//! Prometheus metrics: a small registry of counters and gauges and an HTTP endpoint serving
-//! them in the text exposition format 0.0.4.
+//! Prometheus metrics on the official [`prometheus_client`] crate: counters and gauges, label
+//! families, scrape-time collectors, and an HTTP endpoint serving them in the Prometheus text
+//! exposition format 0.0.4 ([`prometheus_client::encoding::prometheus_text`]).
 //!
-//! Counters and gauges are atomics behind cheap handles ([`Counter`], [`Gauge`]): a hot
-//! path increments without locking once it holds its handle. A family with labels
-//! ([`CounterVec`], [`GaugeVec`]) has a fixed set of label names; [`CounterVec::with`]
-//! returns the handle for one set of label values. Values owned by other components (queue
-//! and spool depths, link state, counters kept in another crate's statistics) are
-//! registered as closures ([`Registry::gauge_fn`], [`Registry::collector`]) evaluated at
-//! each scrape; so are histograms ([`Registry::histogram_collector`]), whose buckets the
-//! owning component keeps.
+//! Counters and gauges are prometheus-client's own atomic metrics behind thin handles
+//! ([`Counter`], [`Gauge`]): a hot path increments without locking once it holds its handle
+//! (one relaxed `fetch_add` on a shared `AtomicU64`). A family with labels ([`CounterVec`],
+//! [`GaugeVec`]) has a fixed set of label names; [`CounterVec::with`] returns the handle for
+//! one set of label values. Values owned by other components (queue and spool depths, link
+//! state, counters kept in another crate's statistics) are registered as closures
+//! ([`Registry::gauge_fn`], [`Registry::collector`]) evaluated at each scrape; so are
+//! histograms ([`Registry::histogram_collector`]), whose buckets the owning component keeps.
+//! Every family is a [`prometheus_client::collector::Collector`] in a
+//! [`prometheus_client::registry::Registry`], which the encoder renders in registration order.
+//!
+//! Names are exposed as registered: a counter's name ends in `_total` (prometheus-client adds
+//! the suffix to a counter family's base name, so a counter registered without it is exposed
+//! with it). Whole sample values are written as integers (`300`, not `300.0`); other values,
+//! and histogram sums, as the encoder writes floats.
 //!
 //! [`serve_metrics`] answers `GET /metrics` over HTTP/1.1 (hyper) until told to stop.
 //!
@@ -37,9 +45,8 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::fmt::{self, Write as _};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -49,12 +56,20 @@ use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeMetric, MetricEncoder, NoLabelSet, prometheus_text,
+};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::Counter as PromCounter;
+use prometheus_client::metrics::gauge::Gauge as PromGauge;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// The `Content-Type` of the text exposition format.
-pub const CONTENT_TYPE_0_0_4: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The `Content-Type` of the text exposition format 0.0.4, as prometheus-client's encoder
+/// names it.
+pub const CONTENT_TYPE_0_0_4: &str = prometheus_text::CONTENT_TYPE;
 
 /// How long a client may take to send its request headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -67,7 +82,14 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Shared between components behind an [`Arc`]; every method takes `&self`.
 #[derive(Default)]
 pub struct Registry {
-    families: Mutex<Vec<Arc<Family>>>,
+    inner: RwLock<Inner>,
+}
+
+/// The prometheus-client registry and the exposed names registered in it.
+#[derive(Default)]
+struct Inner {
+    registry: prometheus_client::registry::Registry,
+    names: Vec<String>,
 }
 
 /// The type of a metric family (`# TYPE` line).
@@ -105,13 +127,14 @@ pub struct HistogramSample {
     pub sum: f64,
 }
 
-/// A monotonically increasing counter; clones share the value.
+/// A monotonically increasing counter (a prometheus-client [`PromCounter`]); clones share
+/// the value.
 #[derive(Clone, Debug, Default)]
-pub struct Counter(Arc<AtomicU64>);
+pub struct Counter(PromCounter);
 
-/// A gauge; clones share the value.
+/// A gauge (a prometheus-client [`PromGauge`] of `i64`); clones share the value.
 #[derive(Clone, Debug, Default)]
-pub struct Gauge(Arc<AtomicI64>);
+pub struct Gauge(PromGauge);
 
 /// A counter family with labels; [`CounterVec::with`] gives the counter for one set of label
 /// values.
@@ -166,9 +189,12 @@ type CollectFn = dyn Fn() -> Vec<Sample> + Send + Sync;
 /// A scrape-time closure returning histograms.
 type CollectHistogramsFn = dyn Fn() -> Vec<HistogramSample> + Send + Sync;
 
-/// One metric family.
+/// One metric family: the [`Collector`] registered in prometheus-client's registry.
 struct Family {
+    /// The name as exposed (a counter's ends in `_total`).
     name: String,
+    /// The name given to the encoder, which appends `_total` to a counter's.
+    base: String,
     help: String,
     kind: MetricKind,
     label_names: Vec<String>,
@@ -177,10 +203,10 @@ struct Family {
 
 /// Where a family's samples come from.
 enum Values {
-    /// Counters by label values.
-    Counters(Mutex<BTreeMap<Vec<String>, Counter>>),
-    /// Gauges by label values.
-    Gauges(Mutex<BTreeMap<Vec<String>, Gauge>>),
+    /// Counters by label values (ordered: the exposition lists them sorted).
+    Counters(Mutex<BTreeMap<Vec<String>, PromCounter>>),
+    /// Gauges by label values (ordered).
+    Gauges(Mutex<BTreeMap<Vec<String>, PromGauge>>),
     /// A closure evaluated at each scrape.
     Collect(Box<CollectFn>),
     /// A closure returning histograms, evaluated at each scrape.
@@ -270,7 +296,8 @@ impl Registry {
     /// another crate's statistics). Samples with the wrong number of label values are
     /// skipped and logged.
     ///
-    /// `f` runs on the scraping task without any registry lock held; it should be quick.
+    /// `f` runs on the scraping task while the registry is read (other scrapes may run at
+    /// the same time, registrations wait); it should be quick and must not register metrics.
     ///
     /// # Errors
     ///
@@ -314,14 +341,15 @@ impl Registry {
             .map(drop)
     }
 
-    /// The text exposition (format 0.0.4) of every family, in registration order; within a
-    /// family, counters and gauges are ordered by label values and collected samples are
-    /// in the order the closure returned them.
+    /// The text exposition (format 0.0.4, by prometheus-client's encoder) of every family,
+    /// in registration order; within a family, counters and gauges are ordered by label
+    /// values and collected samples are in the order the closure returned them.
     pub fn render(&self) -> String {
-        let families: Vec<Arc<Family>> = lock(&self.families).clone();
-        let mut out = String::with_capacity(256 * families.len());
-        for family in families {
-            family.render(&mut out);
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let mut out = String::with_capacity(256 * inner.names.len());
+        if let Err(error) = prometheus_text::encode(&mut out, &inner.registry) {
+            // Writing to a String does not fail, and neither do our collectors.
+            tracing::warn!(%error, "metrics: cannot encode the exposition");
         }
         out
     }
@@ -345,75 +373,90 @@ impl Registry {
                 });
             }
         }
-        let mut families = lock(&self.families);
-        if families.iter().any(|f| f.name == name) {
-            return Err(MetricsError::Duplicate { name: name.into() });
+        // prometheus-client appends `_total` to a counter family's name.
+        let (base, exposed) = match kind {
+            MetricKind::Counter => match name.strip_suffix("_total") {
+                Some(base) => (base.to_owned(), name.to_owned()),
+                None => (name.to_owned(), format!("{name}_total")),
+            },
+            MetricKind::Gauge | MetricKind::Histogram => (name.to_owned(), name.to_owned()),
+        };
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if inner.names.contains(&exposed) {
+            return Err(MetricsError::Duplicate { name: exposed });
         }
         let family = Arc::new(Family {
-            name: name.into(),
+            name: exposed.clone(),
+            base,
             help: help.into(),
             kind,
             label_names: labels.iter().map(|&l| l.to_owned()).collect(),
             values,
         });
-        families.push(Arc::clone(&family));
+        inner.names.push(exposed);
+        inner
+            .registry
+            .register_collector(Box::new(Arc::clone(&family)));
         Ok(family)
     }
 }
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<String> = lock(&self.families)
-            .iter()
-            .map(|family| family.name.clone())
-            .collect();
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         f.debug_struct("Registry")
-            .field("families", &names)
+            .field("families", &inner.names)
             .finish()
     }
 }
 
 impl Counter {
     /// Adds one.
+    #[inline]
     pub fn inc(&self) {
-        self.inc_by(1);
+        self.0.inc();
     }
 
     /// Adds `n`.
+    #[inline]
     pub fn inc_by(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
+        self.0.inc_by(n);
     }
 
     /// The current value.
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.get()
     }
 }
 
 impl Gauge {
     /// Sets the value.
+    #[inline]
     pub fn set(&self, value: i64) {
-        self.0.store(value, Ordering::Relaxed);
+        self.0.set(value);
     }
 
     /// Adds one.
+    #[inline]
     pub fn inc(&self) {
-        self.add(1);
+        self.0.inc();
     }
 
     /// Subtracts one.
+    #[inline]
     pub fn dec(&self) {
-        self.add(-1);
+        self.0.dec();
     }
 
     /// Adds `delta` (which may be negative).
+    #[inline]
     pub fn add(&self, delta: i64) {
-        self.0.fetch_add(delta, Ordering::Relaxed);
+        self.0.inc_by(delta);
     }
 
     /// The current value.
     pub fn get(&self) -> i64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.get()
     }
 }
 
@@ -427,7 +470,7 @@ impl CounterVec {
     pub fn with(&self, values: &[&str]) -> Result<Counter, MetricsError> {
         let key = self.0.key(values)?;
         match &self.0.values {
-            Values::Counters(map) => Ok(lock(map).entry(key).or_default().clone()),
+            Values::Counters(map) => Ok(Counter(lock(map).entry(key).or_default().clone())),
             // A `CounterVec` always holds counters; a detached counter keeps callers working.
             _ => Ok(Counter::default()),
         }
@@ -444,7 +487,7 @@ impl GaugeVec {
     pub fn with(&self, values: &[&str]) -> Result<Gauge, MetricsError> {
         let key = self.0.key(values)?;
         match &self.0.values {
-            Values::Gauges(map) => Ok(lock(map).entry(key).or_default().clone()),
+            Values::Gauges(map) => Ok(Gauge(lock(map).entry(key).or_default().clone())),
             // A `GaugeVec` always holds gauges; a detached gauge keeps callers working.
             _ => Ok(Gauge::default()),
         }
@@ -477,6 +520,61 @@ impl fmt::Debug for GaugeVec {
     }
 }
 
+impl fmt::Debug for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Family({})", self.name)
+    }
+}
+
+impl Collector for Family {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> fmt::Result {
+        let metric_type = match self.kind {
+            MetricKind::Counter => MetricType::Counter,
+            MetricKind::Gauge => MetricType::Gauge,
+            MetricKind::Histogram => MetricType::Histogram,
+        };
+        let mut metric = encoder.encode_descriptor(&self.base, &self.help, None, metric_type)?;
+        match &self.values {
+            // Increments do not take this lock; only a new label set waits for the scrape.
+            Values::Counters(map) => self.encode_handles(&lock(map), &mut metric)?,
+            Values::Gauges(map) => self.encode_handles(&lock(map), &mut metric)?,
+            Values::Collect(collect) => {
+                for sample in collect() {
+                    if !self.labels_fit(sample.labels.len(), "sample") {
+                        continue;
+                    }
+                    let labels = self.label_set(&sample.labels);
+                    let mut line = metric.encode_family(&labels)?;
+                    encode_value(&mut line, self.kind, sample.value)?;
+                }
+            }
+            Values::CollectHistograms(collect) => {
+                for sample in collect() {
+                    if !self.labels_fit(sample.labels.len(), "histogram") {
+                        continue;
+                    }
+                    // The encoder takes each bucket's own count and accumulates them.
+                    let mut below = 0;
+                    let buckets: Vec<(f64, u64)> = sample
+                        .buckets
+                        .iter()
+                        .map(|&(bound, cumulative)| {
+                            let own = cumulative.saturating_sub(below);
+                            below = below.max(cumulative);
+                            (bound, own)
+                        })
+                        .collect();
+                    let labels = self.label_set(&sample.labels);
+                    metric
+                        .encode_family(&labels)?
+                        .encode_histogram::<NoLabelSet>(sample.sum, sample.count, &buckets, None)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Family {
     fn key(&self, values: &[&str]) -> Result<Vec<String>, MetricsError> {
         if values.len() != self.label_names.len() {
@@ -489,66 +587,25 @@ impl Family {
         Ok(values.iter().map(|&v| v.to_owned()).collect())
     }
 
-    fn render(&self, out: &mut String) {
-        out.push_str("# HELP ");
-        out.push_str(&self.name);
-        out.push(' ');
-        escape_into(&self.help, false, out);
-        out.push_str("\n# TYPE ");
-        out.push_str(&self.name);
-        out.push_str(match self.kind {
-            MetricKind::Counter => " counter\n",
-            MetricKind::Gauge => " gauge\n",
-            MetricKind::Histogram => " histogram\n",
-        });
-        match &self.values {
-            Values::Counters(map) => {
-                let samples: Vec<(Vec<String>, u64)> = lock(map)
-                    .iter()
-                    .map(|(labels, counter)| (labels.clone(), counter.get()))
-                    .collect();
-                for (labels, value) in samples {
-                    self.render_sample(&labels, &value.to_string(), out);
-                }
-            }
-            Values::Gauges(map) => {
-                let samples: Vec<(Vec<String>, i64)> = lock(map)
-                    .iter()
-                    .map(|(labels, gauge)| (labels.clone(), gauge.get()))
-                    .collect();
-                for (labels, value) in samples {
-                    self.render_sample(&labels, &value.to_string(), out);
-                }
-            }
-            Values::Collect(collect) => {
-                for sample in collect() {
-                    if !self.labels_fit(sample.labels.len(), "sample") {
-                        continue;
-                    }
-                    self.render_sample(&sample.labels, &format_float(sample.value), out);
-                }
-            }
-            Values::CollectHistograms(collect) => {
-                for sample in collect() {
-                    if !self.labels_fit(sample.labels.len(), "histogram") {
-                        continue;
-                    }
-                    self.render_histogram(&sample, out);
-                }
-            }
+    /// Encodes prometheus-client metrics, one per set of label values, in label order.
+    fn encode_handles<M: EncodeMetric>(
+        &self,
+        handles: &BTreeMap<Vec<String>, M>,
+        metric: &mut MetricEncoder<'_>,
+    ) -> fmt::Result {
+        for (labels, handle) in handles {
+            handle.encode(metric.encode_family(&self.label_set(labels))?)?;
         }
+        Ok(())
     }
 
-    /// `_bucket` lines (cumulative, `+Inf` last), then `_sum` and `_count`.
-    fn render_histogram(&self, sample: &HistogramSample, out: &mut String) {
-        let count = sample.count.to_string();
-        for (bound, n) in &sample.buckets {
-            let le = format_float(*bound);
-            self.render_line("_bucket", &sample.labels, Some(&le), &n.to_string(), out);
-        }
-        self.render_line("_bucket", &sample.labels, Some("+Inf"), &count, out);
-        self.render_line("_sum", &sample.labels, None, &format_float(sample.sum), out);
-        self.render_line("_count", &sample.labels, None, &count, out);
+    /// The label set of one sample: the family's names paired with `values`.
+    fn label_set<'a>(&'a self, values: &'a [String]) -> Vec<(&'a str, &'a str)> {
+        self.label_names
+            .iter()
+            .map(String::as_str)
+            .zip(values.iter().map(String::as_str))
+            .collect()
     }
 
     /// Whether a collected sample has as many labels as the metric names; warns if not.
@@ -564,45 +621,26 @@ impl Family {
         );
         false
     }
+}
 
-    fn render_sample(&self, labels: &[String], value: &str, out: &mut String) {
-        self.render_line("", labels, None, value, out);
-    }
-
-    /// One sample line of the family's name plus `suffix`, with `le` after the labels if
-    /// given.
-    fn render_line(
-        &self,
-        suffix: &str,
-        labels: &[String],
-        le: Option<&str>,
-        value: &str,
-        out: &mut String,
-    ) {
-        out.push_str(&self.name);
-        out.push_str(suffix);
-        let le = le.map(|bound| ("le", bound));
-        let pairs = self
-            .label_names
-            .iter()
-            .map(String::as_str)
-            .zip(labels.iter().map(String::as_str))
-            .chain(le);
-        let mut first = true;
-        for (name, value) in pairs {
-            out.push(if first { '{' } else { ',' });
-            first = false;
-            out.push_str(name);
-            out.push_str("=\"");
-            escape_into(value, true, out);
-            out.push('"');
+/// Encodes one collected value: a whole number as an integer, anything else (fractions,
+/// `NaN`, infinities, integers beyond 64 bits) as the encoder writes floats.
+fn encode_value(metric: &mut MetricEncoder<'_>, kind: MetricKind, value: f64) -> fmt::Result {
+    /// 2^63: the first whole `f64` outside `i64`.
+    const I64_END: f64 = 9_223_372_036_854_775_808.0;
+    let whole = value.fract() == 0.0;
+    match kind {
+        MetricKind::Counter if whole && (0.0..2.0 * I64_END).contains(&value) => {
+            metric.encode_counter::<NoLabelSet, u64, u64>(&(value as u64), None)
         }
-        if !first {
-            out.push('}');
+        MetricKind::Counter => metric.encode_counter::<NoLabelSet, f64, u64>(&value, None),
+        // A histogram family fed plain samples writes them as plain sample lines.
+        MetricKind::Gauge | MetricKind::Histogram
+            if whole && (-I64_END..I64_END).contains(&value) =>
+        {
+            metric.encode_gauge(&(value as i64))
         }
-        out.push(' ');
-        out.push_str(value);
-        out.push('\n');
+        MetricKind::Gauge | MetricKind::Histogram => metric.encode_gauge(&value),
     }
 }
 
@@ -703,33 +741,6 @@ fn respond<B>(registry: &Registry, request: &Request<B>) -> Response<Full<Bytes>
     response
 }
 
-/// Appends `text` escaped for a `# HELP` line (`\` and newline) or, with `quote`, for a
-/// label value (also `"`).
-fn escape_into(text: &str, quote: bool, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '"' if quote => out.push_str("\\\""),
-            c => out.push(c),
-        }
-    }
-}
-
-/// A sample value as the exposition format writes it: `NaN`, `+Inf`, `-Inf` or a decimal
-/// number (integers without a fraction).
-fn format_float(value: f64) -> String {
-    if value.is_nan() {
-        "NaN".into()
-    } else if value.is_infinite() {
-        if value > 0.0 { "+Inf" } else { "-Inf" }.into()
-    } else {
-        let mut text = String::new();
-        let _ = write!(text, "{value}");
-        text
-    }
-}
-
 fn is_metric_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
@@ -760,6 +771,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 
@@ -886,6 +899,8 @@ li_spool_depth{destination=\"lea-b\"} +Inf
                 }]
             })
             .unwrap();
+        // A histogram's `_sum` is always written as a float by prometheus-client's encoder
+        // (`0.0`; the hand-written encoder wrote whole sums as `0`).
         assert_eq!(
             registry.render(),
             "# HELP li_latency_seconds Latency.\n\
@@ -900,7 +915,7 @@ li_spool_depth{destination=\"lea-b\"} +Inf
              # TYPE li_plain_seconds histogram\n\
              li_plain_seconds_bucket{le=\"0.1\"} 0\n\
              li_plain_seconds_bucket{le=\"+Inf\"} 0\n\
-             li_plain_seconds_sum 0\n\
+             li_plain_seconds_sum 0.0\n\
              li_plain_seconds_count 0\n"
         );
         assert!(matches!(
@@ -975,13 +990,153 @@ li_spool_depth{destination=\"lea-b\"} +Inf
         assert_eq!(c.get(), 5);
     }
 
+    /// The value line of gauge `li_v` collected as `value`.
+    fn format_float(value: f64) -> String {
+        let registry = Registry::new();
+        registry.gauge_fn("li_v", "v", move || value).unwrap();
+        let text = registry.render();
+        let line = text.lines().last().unwrap();
+        line.strip_prefix("li_v ").unwrap().to_owned()
+    }
+
     #[test]
     fn float_formatting() {
         assert_eq!(format_float(f64::NAN), "NaN");
         assert_eq!(format_float(f64::NEG_INFINITY), "-Inf");
         assert_eq!(format_float(2.0), "2");
         assert_eq!(format_float(-0.5), "-0.5");
-        assert_eq!(format_float(1e-7), "0.0000001");
+        // prometheus-client writes fractions in the shortest form (dtoa), an exponent where
+        // shorter; the hand-written encoder wrote `0.0000001`.
+        assert_eq!(format_float(1e-7), "1e-7");
+    }
+
+    #[test]
+    fn collected_whole_values_are_written_as_integers() {
+        let registry = Registry::new();
+        registry
+            .collector(
+                "li_mediator_spool_records",
+                "Records spooled.",
+                MetricKind::Gauge,
+                &["destination"],
+                || {
+                    vec![
+                        Sample {
+                            labels: vec!["LEA-1 HI3".into()],
+                            value: 300.0,
+                        },
+                        Sample {
+                            labels: vec!["LEA-2 HI2".into()],
+                            value: -3.0,
+                        },
+                        Sample {
+                            labels: vec!["LEA-3 HI2".into()],
+                            value: 1e300,
+                        },
+                    ]
+                },
+            )
+            .unwrap();
+        registry
+            .collector(
+                "li_probe_records_total",
+                "Records.",
+                MetricKind::Counter,
+                &["kind"],
+                || {
+                    vec![
+                        Sample {
+                            labels: vec!["cc".into()],
+                            value: 9_007_199_254_740_992.0, // 2^53
+                        },
+                        Sample {
+                            labels: vec!["iri".into()],
+                            value: 2.5,
+                        },
+                    ]
+                },
+            )
+            .unwrap();
+        let text = registry.render();
+        for line in [
+            "li_mediator_spool_records{destination=\"LEA-1 HI3\"} 300\n",
+            "li_mediator_spool_records{destination=\"LEA-2 HI2\"} -3\n",
+            "li_mediator_spool_records{destination=\"LEA-3 HI2\"} 1e300\n",
+            "# TYPE li_probe_records_total counter\n",
+            "li_probe_records_total{kind=\"cc\"} 9007199254740992\n",
+            "li_probe_records_total{kind=\"iri\"} 2.5\n",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from\n{text}");
+        }
+    }
+
+    #[test]
+    fn counter_names_keep_their_total_suffix_and_no_eof_line_is_written() {
+        let registry = Registry::new();
+        registry
+            .counter("li_a_total", "With the suffix.")
+            .unwrap()
+            .inc();
+        // The encoder adds `_total` to a counter family's name; one registered without it
+        // is exposed with it, and that exposed name is what must be unique.
+        registry
+            .counter("li_b", "Without the suffix.")
+            .unwrap()
+            .inc_by(2);
+        assert_eq!(
+            registry.gauge("li_b_total", "clash").unwrap_err(),
+            MetricsError::Duplicate {
+                name: "li_b_total".into()
+            }
+        );
+        // A gauge keeps its name as given, `_total` or not.
+        registry.gauge("li_c", "A gauge.").unwrap().set(4);
+        assert_eq!(
+            registry.render(),
+            "# HELP li_a_total With the suffix.\n\
+             # TYPE li_a_total counter\n\
+             li_a_total 1\n\
+             # HELP li_b_total Without the suffix.\n\
+             # TYPE li_b_total counter\n\
+             li_b_total 2\n\
+             # HELP li_c A gauge.\n\
+             # TYPE li_c gauge\n\
+             li_c 4\n"
+        );
+        assert_eq!(
+            CONTENT_TYPE_0_0_4,
+            "text/plain; version=0.0.4; charset=utf-8"
+        );
+        assert!(format!("{registry:?}").contains("li_b_total"));
+    }
+
+    #[test]
+    fn increments_from_many_threads_are_all_counted() {
+        let registry = Registry::new();
+        let packets = registry
+            .counter_vec("li_packets_total", "Packets.", &["outcome"])
+            .unwrap();
+        let gauge = registry.gauge("li_depth", "Depth.").unwrap();
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                let counter = packets.with(&["matched"]).unwrap();
+                let gauge = gauge.clone();
+                scope.spawn(move || {
+                    for _ in 0..10_000 {
+                        counter.inc();
+                        gauge.inc();
+                        gauge.dec();
+                    }
+                });
+            }
+        });
+        assert_eq!(packets.with(&["matched"]).unwrap().get(), 40_000);
+        assert_eq!(gauge.get(), 0);
+        assert!(
+            registry
+                .render()
+                .contains("li_packets_total{outcome=\"matched\"} 40000\n")
+        );
     }
 
     /// Sends `request` on a fresh connection and returns the whole response.
