@@ -82,6 +82,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The mediation function. Cheap to clone (shared state).
+///
+/// Provision it with [`Mediator::create_destination`] and [`Mediator::activate_task`]
+/// (directly, or over X1 through [`MediatorX1`](super::MediatorX1)), feed it X2/X3 PDUs with
+/// [`Mediator::consume`] (from an X2/X3 listener), [`Mediator::mediate_batch`] or
+/// [`Mediator::on_pdu`], and stop it with [`Mediator::shutdown`]. See the
+/// [module example](super#example).
 #[derive(Clone)]
 pub struct Mediator {
     inner: Arc<Inner>,
