@@ -120,10 +120,10 @@ use tokio_rustls::TlsConnector;
 use tracing::{debug, error, info, warn};
 
 use crate::cli::TlsFileConfig;
-use crate::mediator::HiTransport;
 use crate::metrics::{MetricKind, MetricsError, Registry, Sample};
 use crate::store::{Agency, Refusal, SqliteStore, Warrant, WarrantState, WarrantStore};
 use li_handover::audit::{AuditKind, AuditLog};
+use li_handover::x1::HiTransport;
 
 /// The `actor` of every audit entry the ADMF writes.
 const ACTOR: &str = "admf";

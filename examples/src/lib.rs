@@ -1,5 +1,6 @@
-//! Building blocks of the reference binaries: the mediation function, the audit log, the
-//! warrant store, metrics exposition and the shipped sample capture.
+//! Building blocks of the reference binaries: the daemons' configuration and start-up (the
+//! mediation function itself is `li_handover::mediator`), the warrant store, metrics
+//! exposition and the shipped sample capture.
 
 pub mod admf;
 pub mod bench;
@@ -11,13 +12,3 @@ pub mod metrics;
 pub mod probe;
 pub mod sample;
 pub mod store;
-
-/// The first item that appears again later in `items` (a DID named twice in a task would
-/// get every record twice).
-pub(crate) fn first_repeated<T: PartialEq>(items: &[T]) -> Option<&T> {
-    items
-        .iter()
-        .enumerate()
-        .find(|(i, item)| items.iter().skip(i + 1).any(|other| other == *item))
-        .map(|(_, item)| item)
-}

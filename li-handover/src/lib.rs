@@ -13,6 +13,9 @@
 //!   backlog; reconnection with backoff;
 //! - [`lemf`]: the agency-side receiver — accepts HI2/HI3 over TCP or TLS, answers
 //!   keep-alives, tracks sequence gaps and repeats, writes JSON lines and a pcap per LIID;
+//! - [`mediator`]: the mediation function — X2/X3 in, HI2/HI3 PS-PDUs out through a spool
+//!   and a link per agency interface, the warrant enforced again by a pure admission
+//!   decision, provisioned over X1 ([`mediator::MediatorX1`]);
 //! - [`tls`]: mutual TLS 1.3 configurations (ring provider), handshakes that log why a peer
 //!   was refused, and a development PKI (rcgen).
 //!
@@ -64,6 +67,7 @@
 pub mod audit;
 pub mod hi;
 pub mod lemf;
+pub mod mediator;
 pub mod numbering;
 mod retry;
 pub mod spool;

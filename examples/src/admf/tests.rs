@@ -1296,7 +1296,7 @@ async fn a_refused_task_stays_with_its_warrant_and_the_others_are_provisioned() 
 /// and what `warrant show` prints is what the mediator makes of that destination.
 #[tokio::test]
 async fn warrant_show_says_what_the_mediator_is_told_to_use() {
-    use crate::mediator::{HiTransport, hi_destination};
+    use li_handover::mediator::{HiTransport, hi_destination};
 
     let f = fixture().await;
     let base = now();

@@ -1,88 +1,20 @@
-//! The mediator between real sockets: a real LEMF receiver on loopback, real spools.
+//! A library mediator ([`li_handover::mediator`]) between real sockets for the examples'
+//! tests (the probe's tests use these helpers), and the metrics the daemon registers for it.
 
 use std::path::Path;
 use std::time::Duration;
 
-use li_asn1::HeaderSettings;
 use li_core::{
-    AccessEvent, AccessEventType, Cin, DestinationId, InterceptScope, IriEvent, IriRecord, IriType,
-    Liid, OperatorId, Timestamp, ValidityWindow, Xid,
+    DestinationId, HandoverFormat, InterceptScope, Liid, OperatorId, Timestamp, ValidityWindow, Xid,
 };
 use li_handover::lemf::{Interface, Receiver, ReceiverConfig};
-use li_handover::spool::SpoolConfig;
-use li_handover::x2x3::{
-    Attribute, PayloadDirection, PayloadFormat, Pdu, PduTimestamp, PduType, X3IpPacketEncoder,
-};
+use li_handover::mediator::{HiDestination, MediationTask, Mediator, MediatorSettings};
+use li_handover::x1::HiTransport;
+use li_handover::x2x3::{PayloadDirection, Pdu, PduTimestamp, X3IpPacketEncoder};
 use tokio::net::TcpListener;
 
-use super::*;
-
-const T0: u64 = 1_768_471_200;
-
-fn at(secs: u64) -> Timestamp {
-    Timestamp::from_secs_micros(T0 + secs, 0).unwrap()
-}
-
-fn xid(n: u8) -> Xid {
-    Xid::from_bytes([n; 16])
-}
-
-fn did(n: u8) -> DestinationId {
-    format!("00000000-0000-4000-8000-0000000000{n:02x}")
-        .parse()
-        .unwrap()
-}
-
-fn packet(n: u8) -> Vec<u8> {
-    let mut p = vec![0x45, 0, 0, 28, 0, n, 0, 0, 64, 17, 0, 0];
-    p.extend_from_slice(&[198, 51, 100, 23, 192, 0, 2, n]);
-    p.extend_from_slice(&[0, 53, 0, 53, 0, 8, 0, 0]);
-    p
-}
-
-fn x3(task: Xid, cin: u32, seq: u32, time: Timestamp, n: u8) -> Pdu {
-    let mut out = Vec::new();
-    X3IpPacketEncoder::new(task, u64::from(cin).to_be_bytes())
-        .encode(
-            &mut out,
-            seq,
-            PduTimestamp::from_core(time).unwrap(),
-            PayloadDirection::FromTarget,
-            &packet(n),
-        )
-        .unwrap();
-    Pdu::decode(&out).unwrap().0
-}
-
-fn x2(task: Xid, cin: u32, seq: u32, time: Timestamp) -> Pdu {
-    let mut event = AccessEvent::new(AccessEventType::AccessAccept);
-    event.username = b"alice@isp.example".to_vec();
-    let record = IriRecord {
-        xid: task,
-        cin: Cin::new(cin),
-        timestamp: time,
-        iri_type: IriType::Begin,
-        event: IriEvent::Access(event),
-    };
-    let settings = HeaderSettings::new(Liid::new(b"POI").unwrap(), OperatorId::new(b"OP").unwrap());
-    let li_asn1::Payload::IriPayloadSequence(items) = settings.iri_pdu(0, &record).unwrap().payload
-    else {
-        panic!("not IRI")
-    };
-    let mut pdu = Pdu::new(
-        PduType::X2,
-        PayloadFormat::Etsi102232,
-        PayloadDirection::NotApplicable,
-        task,
-    );
-    pdu.correlation_id = u64::from(cin).to_be_bytes();
-    pdu.attributes = vec![
-        Attribute::SequenceNumber(seq),
-        Attribute::Timestamp(PduTimestamp::from_core(time).unwrap()),
-    ];
-    pdu.payload = items[0].to_ber().into();
-    pdu
-}
+use super::register_metrics;
+use crate::metrics::Registry;
 
 /// An agency's receiver serving HI2 and HI3 on loopback.
 pub(crate) struct Agency {
@@ -90,6 +22,14 @@ pub(crate) struct Agency {
     hi2: String,
     hi3: String,
     servers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Agency {
+    fn drop(&mut self) {
+        for s in &self.servers {
+            s.abort();
+        }
+    }
 }
 
 /// An agency writing into `dir`.
@@ -113,27 +53,18 @@ pub(crate) async fn agency(dir: &Path) -> Agency {
     }
 }
 
-/// The test mediator's settings: spool in `dir` (no fsync), no TLS, fast keep-alives and
-/// back-off.
-fn settings(dir: &Path) -> MediatorSettings {
-    let mut spool = SpoolConfig::new(dir);
-    spool.fsync = li_handover::spool::FsyncPolicy::Never;
-    MediatorSettings {
-        operator_id: OperatorId::new(b"OPERATOR").unwrap(),
-        network_element_id: None,
-        spool_dir: dir.to_path_buf(),
-        spool,
-        tls: None,
-        keepalive_interval: Duration::from_millis(100),
-        keepalive_timeout: Duration::from_secs(2),
-        backoff: (Duration::from_millis(20), Duration::from_millis(200)),
-        keepalive_liid: Liid::new(b"KEEPALIVE").unwrap(),
-    }
-}
-
-/// A mediator with [`settings`], spooling in `dir`.
+/// A mediator spooling in `dir` (no fsync), no TLS, fast keep-alives and back-off.
 pub(crate) fn mediator(dir: &Path) -> Mediator {
-    Mediator::new(settings(dir), None)
+    let mut settings = MediatorSettings::new(
+        OperatorId::new(b"OPERATOR").unwrap(),
+        Liid::new(b"KEEPALIVE").unwrap(),
+        dir,
+    );
+    settings.spool.fsync = li_handover::spool::FsyncPolicy::Never;
+    settings.keepalive_interval = Duration::from_millis(100);
+    settings.keepalive_timeout = Duration::from_secs(2);
+    settings.backoff = (Duration::from_millis(20), Duration::from_millis(200));
+    Mediator::new(settings, None)
 }
 
 /// Creates the HI2 and HI3 destinations `hi2` and `hi3` of agency `a` at `m`.
@@ -150,7 +81,8 @@ pub(crate) async fn add_agency(
             name: format!("{name} {interface}"),
             interface,
             addr: addr.clone(),
-            transport: crate::mediator::HiTransport::Configured,
+            transport: HiTransport::Configured,
+            format: HandoverFormat::etsi_default(),
         })
         .await
         .unwrap();
@@ -172,443 +104,75 @@ pub(crate) async fn drained(m: &Mediator) {
     .expect("spools not drained");
 }
 
+/// The daemon's metrics of a library mediator: names, labels and values, as `li-bench`,
+/// the end-to-end tests and operators' dashboards read them.
 #[tokio::test]
-async fn the_warrant_is_enforced_again_at_the_mediator() {
+async fn the_mediator_metrics_have_their_names_labels_and_values() {
     let tmp = tempfile::tempdir().unwrap();
     let a = agency(&tmp.path().join("lemf")).await;
     let m = mediator(&tmp.path().join("spool"));
+    let did = |n: u8| DestinationId::from_bytes([n; 16]);
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let cc_task = MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-CC").unwrap(),
+    let xid = Xid::from_bytes([7; 16]);
+    m.activate_task(MediationTask {
+        xid,
+        liid: Liid::new(b"LIID-M").unwrap(),
         scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::new(at(10), Some(at(20))).unwrap(),
-        destinations: vec![did(1), did(2)],
-    };
-    m.activate_task(cc_task.clone()).await.unwrap();
-    let iri_task = MediationTask {
-        xid: xid(2),
-        liid: Liid::new(b"LIID-IRI").unwrap(),
-        scope: InterceptScope::IriOnly,
         window: ValidityWindow::ALWAYS,
-        destinations: vec![did(1)],
+        targets: vec!["ipv4:192.0.2.1".parse().unwrap()],
+        destinations: vec![did(1), did(2)],
+    })
+    .await
+    .unwrap();
+    let x3 = |task: Xid| {
+        let mut out = Vec::new();
+        let time = Timestamp::from_secs_micros(1_768_471_200, 0).unwrap();
+        X3IpPacketEncoder::new(task, 3u64.to_be_bytes())
+            .encode(
+                &mut out,
+                0,
+                PduTimestamp::from_core(time).unwrap(),
+                PayloadDirection::FromTarget,
+                &[0x45; 20],
+            )
+            .unwrap();
+        Pdu::decode(&out).unwrap().0
     };
-    m.activate_task(iri_task.clone()).await.unwrap();
-    // An IRI-only task may not name an HI3 destination at all.
-    let mut bad = iri_task.clone();
-    bad.xid = xid(3);
-    bad.destinations = vec![did(1), did(2)];
-    assert!(matches!(
-        m.activate_task(bad).await,
-        Err(MediatorError::BadTask { .. })
-    ));
-
-    let refused = |r| Outcome::Refused(r);
-    assert_eq!(
-        m.on_pdu(&x3(xid(1), 5, 0, at(5), 1)).await,
-        refused(Refusal::OutsideWindow)
-    );
-    assert_eq!(
-        m.on_pdu(&x3(xid(1), 5, 1, at(15), 2)).await,
-        Outcome::Delivered(1)
-    );
-    assert_eq!(
-        m.on_pdu(&x3(xid(1), 5, 2, at(20), 3)).await,
-        refused(Refusal::OutsideWindow)
-    );
-    // IRI stamped exactly at the window's end (the end-of-interception record) passes; CC
-    // at that instant does not (above), nor IRI after it.
-    assert_eq!(
-        m.on_pdu(&x2(xid(1), 5, 7, at(20))).await,
-        Outcome::Delivered(1)
-    );
-    assert_eq!(
-        m.on_pdu(&x2(xid(1), 5, 8, at(21))).await,
-        refused(Refusal::OutsideWindow)
-    );
-    assert_eq!(
-        m.on_pdu(&x3(xid(9), 5, 3, at(15), 4)).await,
-        refused(Refusal::UnknownXid)
-    );
-    assert_eq!(
-        m.on_pdu(&x3(xid(2), 6, 0, at(15), 5)).await,
-        refused(Refusal::ContentForIriOnly)
-    );
-    assert_eq!(
-        m.on_pdu(&x2(xid(2), 6, 0, at(15))).await,
-        Outcome::Delivered(1)
-    );
-    assert_eq!(
-        m.on_pdu(&x2(xid(1), 5, 4, at(12))).await,
-        Outcome::Delivered(1)
-    );
-    let mut broken = x2(xid(1), 5, 5, at(12));
-    broken.payload = bytes::Bytes::from_static(&[0x30, 0x03, 0x01]);
-    assert_eq!(m.on_pdu(&broken).await, refused(Refusal::Malformed));
-    // A record without a valid timestamp cannot be placed in the window: refused, not
-    // stamped with the mediator's clock.
-    let mut untimed = x3(xid(1), 5, 9, at(15), 7);
-    untimed
-        .attributes
-        .retain(|a| !matches!(a, Attribute::Timestamp(_)));
-    assert_eq!(m.on_pdu(&untimed).await, refused(Refusal::Malformed));
-    let mut bad_time = x3(xid(1), 5, 9, at(15), 7);
-    for a in &mut bad_time.attributes {
-        if let Attribute::Timestamp(t) = a {
-            *t = PduTimestamp::new(T0 as u32 + 86_400 * 365, 1_000_000_000);
+    for task in [xid, xid, Xid::from_bytes([8; 16])] {
+        m.on_pdu(&x3(task)).await;
+    }
+    drained(&m).await;
+    let registry = Registry::new();
+    register_metrics(&m, &registry).unwrap();
+    // The links are up once they delivered; wait for the gauge rather than for a time.
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while !registry
+            .render()
+            .contains("li_mediator_link_up{destination=\"LEA-1 HI2\"} 1")
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-    }
-    assert_eq!(m.on_pdu(&bad_time).await, refused(Refusal::Malformed));
-    // Deactivated: nothing more, even inside the window.
-    m.deactivate_task(xid(1)).await.unwrap();
-    assert_eq!(
-        m.on_pdu(&x3(xid(1), 5, 6, at(16), 6)).await,
-        refused(Refusal::UnknownXid)
-    );
-
-    drained(&m).await;
-    let summary = a.receiver.summary();
-    let cc = &summary.liids[&cc_task.liid];
-    assert_eq!((cc.iri, cc.cc, cc.gaps, cc.repeats), (2, 1, 0, 0));
-    let pcap = std::fs::read(cc.pcap_path.as_ref().unwrap()).unwrap();
-    // Global header, one record header, then exactly packet 2.
-    assert_eq!(&pcap[24 + 16..], &packet(2)[..]);
-    let iri = &summary.liids[&iri_task.liid];
-    assert_eq!((iri.iri, iri.cc), (1, 0));
-    assert!(
-        iri.pcap_path.is_none(),
-        "no content for the IRI-only warrant"
-    );
-    let refusals = m.stats().refused();
-    assert_eq!(refusals[&Refusal::OutsideWindow], 3);
-    assert_eq!(refusals[&Refusal::UnknownXid], 2);
-    assert_eq!(refusals[&Refusal::ContentForIriOnly], 1);
-    assert_eq!(refusals[&Refusal::Malformed], 3);
-    m.shutdown().await;
-    for s in a.servers {
-        s.abort();
-    }
-}
-
-#[tokio::test]
-async fn two_agencies_get_their_own_copies_and_numbers() {
-    let tmp = tempfile::tempdir().unwrap();
-    let a = agency(&tmp.path().join("lemf-a")).await;
-    let b = agency(&tmp.path().join("lemf-b")).await;
-    let m = mediator(&tmp.path().join("spool"));
-    add_agency(&m, &a, did(1), did(2), "LEA-A").await;
-    add_agency(&m, &b, did(3), did(4), "LEA-B").await;
-    let liid = Liid::new(b"LIID-BOTH").unwrap();
-    m.activate_task(MediationTask {
-        xid: xid(1),
-        liid,
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        destinations: vec![did(1), did(2), did(3), did(4)],
     })
     .await
-    .unwrap();
-    m.on_pdu(&x2(xid(1), 7, 0, at(1))).await;
-    for n in 0..20u8 {
-        assert_eq!(
-            m.on_pdu(&x3(xid(1), 7, u32::from(n), at(2), n)).await,
-            Outcome::Delivered(2)
-        );
-    }
-    drained(&m).await;
-    for agency in [&a, &b] {
-        let s = &agency.receiver.summary().liids[&liid];
-        assert_eq!((s.iri, s.cc, s.gaps, s.repeats), (1, 20, 0, 0));
-    }
-    // Removing a destination in use is refused; once the task is gone it is allowed.
-    assert!(matches!(
-        m.remove_destination(did(3)).await,
-        Err(MediatorError::DestinationInUse { .. })
-    ));
-    m.deactivate_task(xid(1)).await.unwrap();
-    m.remove_destination(did(3)).await.unwrap();
-    assert_eq!(m.destinations().await.len(), 3);
-    m.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_destination_with_undelivered_records_is_not_removed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let m = mediator(&tmp.path().join("spool"));
-    // An agency that is down: nothing listens there.
-    let down = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    for (id, interface) in [(did(1), Interface::Hi2), (did(2), Interface::Hi3)] {
-        m.create_destination(HiDestination {
-            id,
-            name: format!("LEA-DOWN {interface}"),
-            interface,
-            addr: down.to_string(),
-            transport: crate::mediator::HiTransport::Configured,
-        })
-        .await
-        .unwrap();
-    }
-    m.activate_task(MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-DOWN").unwrap(),
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        destinations: vec![did(1), did(2)],
-    })
-    .await
-    .unwrap();
-    for n in 0..3 {
-        assert_eq!(
-            m.on_pdu(&x3(xid(1), 1, u32::from(n), at(1), n)).await,
-            Outcome::Delivered(1)
-        );
-    }
-    m.deactivate_task(xid(1)).await.unwrap();
-    // HI2 got nothing: removed. HI3 holds three records: kept, with its link, until the
-    // agency has them.
-    m.remove_destination(did(1)).await.unwrap();
-    assert!(matches!(
-        m.remove_destination(did(2)).await,
-        Err(MediatorError::NotDrained { pending: 3, .. })
-    ));
-    let left = m.destinations().await;
-    assert_eq!(left.len(), 1);
-    assert_eq!((left[0].0.id, left[0].2.0), (did(2), 3));
-    m.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
-    let tmp = tempfile::tempdir().unwrap();
-    let a = agency(&tmp.path().join("lemf")).await;
-    let m = mediator(&tmp.path().join("spool"));
-    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let task = MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-BATCH").unwrap(),
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::new(at(10), Some(at(20))).unwrap(),
-        destinations: vec![did(1), did(2)],
-    };
-    m.activate_task(task.clone()).await.unwrap();
-    let batch = vec![
-        x3(xid(1), 5, 0, at(5), 1),
-        x3(xid(1), 5, 1, at(11), 2),
-        x2(xid(1), 5, 2, at(11)),
-        x3(xid(9), 5, 3, at(11), 3),
-        x3(xid(1), 6, 4, at(12), 4),
-        Pdu::keepalive(1),
-        x3(xid(1), 5, 5, at(13), 5),
-        x3(xid(1), 5, 6, at(20), 6),
-    ];
-    let mediator = m.clone();
-    let outcomes = tokio::task::spawn_blocking(move || mediator.mediate_batch(&batch))
-        .await
-        .unwrap();
-    let refused = |r| Outcome::Refused(r);
-    assert_eq!(
-        outcomes,
-        [
-            refused(Refusal::OutsideWindow),
-            Outcome::Delivered(1),
-            Outcome::Delivered(1),
-            refused(Refusal::UnknownXid),
-            Outcome::Delivered(1),
-            Outcome::Ignored,
-            Outcome::Delivered(1),
-            refused(Refusal::OutsideWindow),
-        ]
-    );
-    let stats = m.stats();
-    assert_eq!(
-        stats.refused(),
-        BTreeMap::from([(Refusal::UnknownXid, 1), (Refusal::OutsideWindow, 2)])
-    );
-    assert_eq!(
-        stats.delivered(),
-        BTreeMap::from([
-            (("LIID-BATCH".to_owned(), "LEA-1 HI2".to_owned()), 1),
-            (("LIID-BATCH".to_owned(), "LEA-1 HI3".to_owned()), 3),
-        ])
-    );
-    drained(&m).await;
-    // Numbered per (LIID, CIN) from 0 without gaps: CIN 5 got 0 and 1 on HI3, CIN 6 got 0.
-    let summary = a.receiver.summary();
-    let liid = &summary.liids[&task.liid];
-    assert_eq!((liid.iri, liid.cc, liid.gaps, liid.repeats), (1, 3, 0, 0));
-    let pcap = std::fs::read(liid.pcap_path.as_ref().unwrap()).unwrap();
-    // The three packets, in batch order, after the global header.
-    let mut at_offset = 24;
-    for n in [2u8, 4, 5] {
-        let len = packet(n).len();
-        let data = &pcap[at_offset + 16..at_offset + 16 + len];
-        assert_eq!(data, &packet(n)[..], "packet {n}");
-        at_offset += 16 + len;
-    }
-    assert_eq!(at_offset, pcap.len());
-    m.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_record_too_large_for_the_spool_is_refused_alone_and_a_did_twice_not_at_all() {
-    let tmp = tempfile::tempdir().unwrap();
-    let a = agency(&tmp.path().join("lemf")).await;
-    let mut settings = settings(&tmp.path().join("spool"));
-    settings.spool.segment_bytes = 4096;
-    let m = Mediator::new(settings, None);
-    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let mut task = MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-BIG").unwrap(),
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        destinations: vec![did(1), did(2), did(1)],
-    };
-    assert!(matches!(
-        m.activate_task(task.clone()).await,
-        Err(MediatorError::BadTask { .. })
-    ));
-    task.destinations = vec![did(1), did(2)];
-    m.activate_task(task.clone()).await.unwrap();
-    let mut big = x3(xid(1), 5, 1, at(1), 2);
-    let mut payload = packet(2);
-    payload.resize(8000, 0);
-    big.payload = bytes::Bytes::from(payload);
-    let batch = vec![x3(xid(1), 5, 0, at(1), 1), big, x3(xid(1), 5, 2, at(1), 3)];
-    let mediator = m.clone();
-    let outcomes = tokio::task::spawn_blocking(move || mediator.mediate_batch(&batch))
-        .await
-        .unwrap();
-    assert_eq!(
-        outcomes,
-        [
-            Outcome::Delivered(1),
-            Outcome::Refused(Refusal::TooLarge),
-            Outcome::Delivered(1),
-        ]
-    );
-    drained(&m).await;
-    let summary = a.receiver.summary();
-    let liid = &summary.liids[&task.liid];
-    // The two around it, numbered 0 and 1: no number was taken by the refused one.
-    assert_eq!((liid.cc, liid.gaps, liid.repeats), (2, 0, 0));
-    m.shutdown().await;
-}
-
-/// Issue 11: the per-agency TLS setting was only recorded, and the mediator used its own
-/// `hi_tls` for every agency. The destination now says (X1 `uri` `tls://` or `tcp://`) and
-/// the mediator connects so: an agency listening over plain TCP and one over TLS both get
-/// their records from one mediator that has `hi_tls`; one without `hi_tls` refuses a TLS
-/// destination instead of delivering in clear.
-#[tokio::test]
-async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() {
-    use li_handover::tls::{DevPki, Validity};
-    use li_handover::x1::{DeliveryAddress, DeliveryType, DestinationDetails};
-    use tokio_rustls::{TlsAcceptor, TlsConnector};
-
-    let tmp = tempfile::tempdir().unwrap();
-    let pki = DevPki::new("hi test CA").unwrap();
-    let mdf = pki
-        .issue("mediator", &["mediator.test"], &[], Validity::Default)
-        .unwrap();
-    let lemf = pki
-        .issue("lemf", &["lemf.test"], &[], Validity::Default)
-        .unwrap();
-
-    // one agency over plain TCP, one over TLS (mutual)
-    let plain = agency(&tmp.path().join("lemf-plain")).await;
-    let secure_receiver = Receiver::new(ReceiverConfig::new(tmp.path().join("lemf-tls"))).unwrap();
-    let acceptor = TlsAcceptor::from(pki.server_config(&lemf).unwrap());
-    let mut secure_addrs = Vec::new();
-    let mut servers = Vec::new();
-    for interface in [Interface::Hi2, Interface::Hi3] {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        secure_addrs.push(listener.local_addr().unwrap());
-        let (receiver, acceptor) = (secure_receiver.clone(), acceptor.clone());
-        servers.push(tokio::spawn(async move {
-            let _ = receiver.serve(listener, Some(acceptor), interface).await;
-        }));
-    }
-
-    let mut settings = settings(&tmp.path().join("spool"));
-    settings.tls = Some(HiTls {
-        connector: TlsConnector::from(pki.client_config(&mdf).unwrap()),
-        server_name: rustls_pki_types::ServerName::try_from("lemf.test").unwrap(),
-    });
-    let m = Mediator::new(settings.clone(), None);
-    let details = |n: u8, hi3: bool, uri: String| DestinationDetails {
-        did: did(n),
-        friendly_name: Some(format!("D{n}")),
-        delivery_type: if hi3 {
-            DeliveryType::X3Only
-        } else {
-            DeliveryType::X2Only
-        },
-        delivery_address: DeliveryAddress::Uri(uri),
-    };
-    let wanted = [
-        details(1, false, format!("tcp://{}", plain.hi2)),
-        details(2, true, format!("tcp://{}", plain.hi3)),
-        details(3, false, format!("tls://{}", secure_addrs[0])),
-        details(4, true, format!("tls://{}", secure_addrs[1])),
-    ];
-    for d in &wanted {
-        let dest = hi_destination(d).unwrap();
-        let expected = if d.did == did(1) || d.did == did(2) {
-            HiTransport::PlainTcp
-        } else {
-            HiTransport::Tls
-        };
-        assert_eq!(dest.transport, expected);
-        m.create_destination(dest).await.unwrap();
-    }
-    let liid = Liid::new(b"LIID-TLS").unwrap();
-    m.activate_task(MediationTask {
-        xid: xid(1),
-        liid,
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        destinations: (1..=4).map(did).collect(),
-    })
-    .await
-    .unwrap();
-    assert_eq!(
-        m.on_pdu(&x2(xid(1), 7, 0, at(1))).await,
-        Outcome::Delivered(2)
-    );
-    assert_eq!(
-        m.on_pdu(&x3(xid(1), 7, 1, at(2), 1)).await,
-        Outcome::Delivered(2)
-    );
-    drained(&m).await;
-    for receiver in [&plain.receiver, &secure_receiver] {
-        let s = &receiver.summary().liids[&liid];
-        assert_eq!((s.iri, s.cc, s.gaps), (1, 1, 0));
+    .expect("HI2 link up");
+    let text = registry.render();
+    for line in [
+        "li_mediator_x2x3_pdus_total{type=\"x2\"} 0",
+        "li_mediator_x2x3_pdus_total{type=\"x3\"} 3",
+        "li_mediator_refused_total{reason=\"unknown_xid\"} 1",
+        "li_mediator_records_total{liid=\"LIID-M\",destination=\"LEA-1 HI3\"} 2",
+        "li_mediator_link_up{destination=\"LEA-1 HI3\"} 1",
+        "li_mediator_spool_records{destination=\"LEA-1 HI2\"} 0",
+        "li_mediator_spool_records{destination=\"LEA-1 HI3\"} 0",
+        "li_mediator_spool_bytes{destination=\"LEA-1 HI3\"} ",
+        "# TYPE li_mediator_x2x3_pdus_total counter",
+        "# TYPE li_mediator_refused_total counter",
+        "# TYPE li_mediator_records_total counter",
+        "# TYPE li_mediator_link_up gauge",
+        "# TYPE li_mediator_spool_records gauge",
+        "# TYPE li_mediator_spool_bytes gauge",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
     }
     m.shutdown().await;
-
-    // a mediator without hi_tls refuses a TLS destination, clearly, and takes a plain one
-    let mut settings = settings;
-    settings.tls = None;
-    settings.spool_dir = tmp.path().join("spool-2");
-    let m = Mediator::new(settings, None);
-    let err = m
-        .create_destination(hi_destination(&wanted[2]).unwrap())
-        .await
-        .unwrap_err();
-    assert!(matches!(err, MediatorError::TlsUnavailable(d) if d == did(3)));
-    assert!(err.to_string().contains("hi_tls"), "{err}");
-    m.create_destination(hi_destination(&wanted[0]).unwrap())
-        .await
-        .unwrap();
-    // neither scheme: refused at X1
-    let (_, text) = hi_destination(&details(5, false, "udp://127.0.0.1:9".into())).unwrap_err();
-    assert!(text.contains("tls://ip:port"), "{text}");
-    m.shutdown().await;
-    for s in plain.servers.into_iter().chain(servers) {
-        s.abort();
-    }
 }

@@ -24,8 +24,8 @@ use li_handover::x2x3::{
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::mediator::{HiDestination, MediationTask, Mediator, MediatorSettings, Outcome};
 use crate::sample::{ALICE_INTERIM, Sample, SampleTarget};
+use li_handover::mediator::{HiDestination, MediationTask, Mediator, MediatorSettings, Outcome};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -392,6 +392,8 @@ async fn mediator(dir: &Path) -> (Mediator, DestinationId, DestinationId) {
     let settings = MediatorSettings {
         operator_id: OperatorId::new(b"OP").unwrap(),
         network_element_id: None,
+        authorization_country_code: None,
+        delivery_country_code: None,
         spool_dir: dir.to_owned(),
         spool: SpoolConfig::new(dir),
         tls: None,
@@ -409,7 +411,8 @@ async fn mediator(dir: &Path) -> (Mediator, DestinationId, DestinationId) {
             interface,
             // Nobody listens: the records stay in the spool.
             addr: "127.0.0.1:9".into(),
-            transport: crate::mediator::HiTransport::Configured,
+            transport: li_handover::x1::HiTransport::Configured,
+            format: li_core::HandoverFormat::etsi_default(),
         })
         .await
         .unwrap();
@@ -547,6 +550,7 @@ async fn replay_of_the_sample_delivers_exactly_the_expected_x2_x3() {
                 li_core::InterceptScope::IriAndCc
             },
             window: ValidityWindow::ALWAYS,
+            targets: vec!["ipv4:192.0.2.1".parse().unwrap()],
             destinations: if iri_only { vec![hi2] } else { vec![hi2, hi3] },
         })
         .await
@@ -1081,7 +1085,7 @@ async fn a_task_naming_a_destination_twice_is_refused() {
 /// all four packets under the task, delivers exactly those inside.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn window_edges_are_decided_by_packet_time_at_probe_and_mediator() {
-    use crate::mediator::Refusal;
+    use li_handover::mediator::Refusal;
 
     let one_ms = Duration::from_millis(1);
     let at = |t: Timestamp, d: Duration| t.checked_add(d).unwrap();
@@ -1167,6 +1171,7 @@ async fn window_edges_are_decided_by_packet_time_at_probe_and_mediator() {
         liid,
         scope: li_core::InterceptScope::IriAndCc,
         window,
+        targets: vec!["ipv4:192.0.2.1".parse().unwrap()],
         destinations: vec![hi2, hi3],
     })
     .await
@@ -1303,6 +1308,7 @@ async fn a_truncated_target_packet_reaches_the_agency_as_ip_truncated_packet() {
         liid,
         scope: li_core::InterceptScope::IriAndCc,
         window: ValidityWindow::ALWAYS,
+        targets: vec!["ipv4:192.0.2.1".parse().unwrap()],
         destinations: dids,
     })
     .await

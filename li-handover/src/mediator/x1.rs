@@ -7,7 +7,7 @@
 //!   (TLS when `hi_tls` is configured, else plain TCP), or a `uri` `tls://ip:port` (TLS;
 //!   refused without `hi_tls`) or `tcp://ip:port` (plain TCP), as the ADMF sends from each
 //!   agency's `tls` setting.
-//! - `ActivateTask` / `ModifyTask`: the task's LIID, delivery (`HI2Only` → IRI only,
+//! - `ActivateTask` / `ModifyTask`: the task's targets come with it; its LIID, delivery (`HI2Only` → IRI only,
 //!   `HI2andHI3` → IRI and CC; `HI3Only` refused), validity window (`StartTime` /
 //!   `EndTime`) and destinations come from its single `MediationDetails`; its `listOfDIDs`,
 //!   if absent, from the task's.
@@ -28,25 +28,27 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use li_core::{DestinationId, InterceptScope, Timestamp, ValidityWindow, Xid};
-use li_handover::lemf::Interface;
-use li_handover::x1::{
-    AckKind, BoxFuture, DeliveryType, DestinationDeliveryStatus, DestinationDetails,
-    DestinationResponseDetails, ErrorInformation, ErrorResponse, MediationDeliveryType,
-    MessageHeader, NeStatus, NeStatusDetails, OkStatus, ProvisioningStatus, RequestBody,
-    ResponseBody, ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, X1Handler, X1Peer,
-    X1Request, X1Response, error_code,
-};
+use std::path::PathBuf;
+
+use li_core::{DestinationId, HandoverFormat, InterceptScope, Timestamp, ValidityWindow, Xid};
 use serde_json::json;
 
 use super::{HiDestination, HiTransport, MediationTask, Mediator, MediatorError};
-use li_handover::audit::{AuditKind, AuditLog};
+use crate::audit::{AuditKind, AuditLog};
+use crate::lemf::Interface;
+use crate::x1::{
+    AckKind, BoxFuture, DeliveryType, DestinationDeliveryStatus, DestinationDetails,
+    DestinationResponseDetails, ErrorInformation, ErrorResponse, MediationDeliveryType,
+    MessageHeader, NeStatus, NeStatusDetails, OkStatus, ProvisioningStatus, RequestBody,
+    ResponseBody, ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, X1Error,
+    X1Handler, X1Peer, X1Request, X1Response, error_code,
+};
 
 /// The mediator's [`X1Handler`].
 pub struct MediatorX1 {
     mediator: Mediator,
     audit: Option<Arc<AuditLog>>,
-    state_file: Option<std::path::PathBuf>,
+    state_file: Option<PathBuf>,
     /// Serialises changes and their saving.
     changes: tokio::sync::Mutex<()>,
     tasks: Mutex<HashMap<Xid, TaskDetails>>,
@@ -59,13 +61,64 @@ impl std::fmt::Debug for MediatorX1 {
     }
 }
 
-type Failure = (i64, String);
-
-fn refuse(code: i64, text: impl Into<String>) -> Failure {
-    (code, text.into())
+/// Why the mediator did not execute an X1 request: the error code and text of its
+/// `ErrorResponse` (TS 103 221-1 clause 6.1.3).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{description} (X1 error {code})")]
+pub struct X1Failure {
+    /// The X1 error code ([`error_code`]).
+    pub code: i64,
+    /// What went wrong.
+    pub description: String,
 }
 
-fn not_executed(e: &MediatorError) -> Failure {
+fn refuse(code: i64, text: impl Into<String>) -> X1Failure {
+    X1Failure {
+        code,
+        description: text.into(),
+    }
+}
+
+/// Why [`MediatorX1::restore`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RestoreError {
+    /// The state file exists but cannot be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The state file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state file is not an X1 request document.
+    #[error("mediator state {} is corrupt", path.display())]
+    Corrupt {
+        /// The state file.
+        path: PathBuf,
+        /// The decoding error.
+        #[source]
+        source: X1Error,
+    },
+    /// A saved request failed when executed again.
+    #[error("mediator state {}: restoring {request} failed ({}: {})", path.display(), failure.code, failure.description)]
+    Refused {
+        /// The state file.
+        path: PathBuf,
+        /// The request's message type.
+        request: String,
+        /// Why it failed.
+        failure: X1Failure,
+    },
+}
+
+/// The wall clock (response headers).
+fn now() -> Timestamp {
+    Timestamp::from_system_time(std::time::SystemTime::now())
+}
+
+fn not_executed(e: &MediatorError) -> X1Failure {
     refuse(error_code::NOT_EXECUTED, e.to_string())
 }
 
@@ -93,25 +146,31 @@ impl MediatorX1 {
     /// that re-creates the current destinations and tasks (written to a temporary file,
     /// fsynced, renamed), which [`MediatorX1::restore`] executes at start-up.
     #[must_use]
-    pub fn with_state_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+    pub fn with_state_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.state_file = Some(path.into());
         self
     }
 
     /// Executes the saved provisioning state, if the state file exists: the destinations
     /// and tasks of the last run. Returns how many were restored.
-    pub async fn restore(&self) -> anyhow::Result<(usize, usize)> {
-        use anyhow::Context as _;
+    pub async fn restore(&self) -> Result<(usize, usize), RestoreError> {
         let Some(path) = &self.state_file else {
             return Ok((0, 0));
         };
         let data = match std::fs::read(path) {
             Ok(data) => data,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            Err(source) => {
+                return Err(RestoreError::Read {
+                    path: path.clone(),
+                    source,
+                });
+            }
         };
-        let request = X1Request::from_xml(&data)
-            .with_context(|| format!("mediator state {} is corrupt", path.display()))?;
+        let request = X1Request::from_xml(&data).map_err(|source| RestoreError::Corrupt {
+            path: path.clone(),
+            source,
+        })?;
         let _guard = self.changes.lock().await;
         let (mut destinations, mut tasks) = (0, 0);
         for message in &request.messages {
@@ -120,11 +179,13 @@ impl MediatorX1 {
                     RequestBody::CreateDestination(_) => destinations += 1,
                     _ => tasks += 1,
                 },
-                Err((code, description)) => anyhow::bail!(
-                    "mediator state {}: restoring {} failed ({code}: {description})",
-                    path.display(),
-                    message.body.message_type()
-                ),
+                Err(failure) => {
+                    return Err(RestoreError::Refused {
+                        path: path.clone(),
+                        request: message.body.message_type().to_string(),
+                        failure,
+                    });
+                }
             }
         }
         self.audit(
@@ -135,7 +196,7 @@ impl MediatorX1 {
     }
 
     /// Writes the state file (when configured) from the current destinations and tasks.
-    fn save(&self, header: &MessageHeader) -> Result<(), Failure> {
+    fn save(&self, header: &MessageHeader) -> Result<(), X1Failure> {
         let Some(path) = &self.state_file else {
             return Ok(());
         };
@@ -147,7 +208,7 @@ impl MediatorX1 {
             .into_iter()
             .map(RequestBody::CreateDestination)
             .chain(tasks.into_iter().map(RequestBody::ActivateTask))
-            .map(|body| li_handover::x1::RequestMessage {
+            .map(|body| crate::x1::RequestMessage {
                 header: header.clone(),
                 body,
             })
@@ -204,7 +265,7 @@ impl MediatorX1 {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    async fn execute(&self, body: &RequestBody) -> Result<ResponseBody, Failure> {
+    async fn execute(&self, body: &RequestBody) -> Result<ResponseBody, X1Failure> {
         match body {
             RequestBody::CreateDestination(d) => {
                 let dest = hi_destination(d)?;
@@ -319,10 +380,6 @@ impl MediatorX1 {
             }
             RequestBody::Ping => Ok(ok(AckKind::Ping)),
             RequestBody::Keepalive => Ok(ok(AckKind::Keepalive)),
-            _ => Err(refuse(
-                error_code::UNSUPPORTED,
-                "request not supported by this mediator",
-            )),
         }
     }
 
@@ -442,7 +499,7 @@ impl X1Handler for MediatorX1 {
                 drop(guard);
                 let body = match executed {
                     Ok(body) => body,
-                    Err((code, description)) => {
+                    Err(X1Failure { code, description }) => {
                         tracing::warn!(request = %kind, code, %description, "X1 request refused");
                         ResponseBody::Error(ErrorResponse {
                             request_message_type: kind,
@@ -462,7 +519,7 @@ impl X1Handler for MediatorX1 {
                     json!({"type": kind.to_string(), "transaction": transaction, "outcome": outcome}),
                 );
                 messages.push(ResponseMessage {
-                    header: MessageHeader::response_to(&message.header, crate::cli::now()),
+                    header: MessageHeader::response_to(&message.header, now()),
                     body,
                 });
             }
@@ -492,7 +549,7 @@ impl X1Handler for CancelSafe {
                     messages: headers
                         .into_iter()
                         .map(|(header, kind)| ResponseMessage {
-                            header: MessageHeader::response_to(&header, crate::cli::now()),
+                            header: MessageHeader::response_to(&header, now()),
                             body: ResponseBody::Error(ErrorResponse {
                                 request_message_type: kind,
                                 error: ErrorInformation {
@@ -509,7 +566,17 @@ impl X1Handler for CancelSafe {
     }
 }
 
-pub(crate) fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Failure> {
+/// The destination an X1 `CreateDestination` / `ModifyDestination` describes: `X2Only` is
+/// an HI2 destination, `X3Only` an HI3 one; the address is an `ipAddressAndPort` with a TCP
+/// port or a `tls://ip:port` / `tcp://ip:port` URI ([`HiTransport::from_x1`]); the name is
+/// the `friendlyName` (else the DID and interface); the format is
+/// [`HandoverFormat::etsi_default`] (X1 carries none).
+///
+/// # Errors
+///
+/// An [`X1Failure`] (`NOT_EXECUTED`) naming what is wrong: `X2andX3` (one address is one
+/// interface), or another kind of address.
+pub fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, X1Failure> {
     let interface = match d.delivery_type {
         DeliveryType::X2Only => Interface::Hi2,
         DeliveryType::X3Only => Interface::Hi3,
@@ -544,10 +611,20 @@ pub(crate) fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, Fa
         interface,
         addr,
         transport,
+        format: HandoverFormat::etsi_default(),
     })
 }
 
-fn mediation_task(t: &TaskDetails) -> Result<MediationTask, Failure> {
+/// The task an X1 `ActivateTask` / `ModifyTask` describes: its XID and targets, and from
+/// its single `MediationDetails` the LIID, the scope (`HI2Only` → IRI only, `HI2andHI3` →
+/// IRI and CC), the validity window (`StartTime`, else the epoch, to `EndTime`) and the
+/// destinations (its `listOfDIDs`, else the task's).
+///
+/// # Errors
+///
+/// An [`X1Failure`] (`NOT_EXECUTED`) naming what is wrong: not exactly one
+/// `MediationDetails`, `HI3Only`, an end not after the start.
+pub fn mediation_task(t: &TaskDetails) -> Result<MediationTask, X1Failure> {
     let [details] = t.mediation_details.as_slice() else {
         return Err(refuse(
             error_code::NOT_EXECUTED,
@@ -578,6 +655,7 @@ fn mediation_task(t: &TaskDetails) -> Result<MediationTask, Failure> {
         liid: details.liid,
         scope,
         window,
+        targets: t.targets.clone(),
         destinations: details.dids.clone().unwrap_or_else(|| t.dids.clone()),
     })
 }

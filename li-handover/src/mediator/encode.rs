@@ -1,0 +1,190 @@
+//! PS-PDU encoding for the mediator: the header settings of a (task, destination) pair, the
+//! handover formats the mediator produces, and the cache of pre-encoded CC headers.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use li_asn1::{CcEncoder, HeaderSettings, Payload, PsPdu};
+use li_core::{Cin, DestinationId, HandoverFormat, Liid};
+
+use super::admission::{Admitted, Content};
+use super::{HiDestination, MediationTask, MediatorError, MediatorSettings};
+
+/// Pre-encoded headers kept at most; the cache starts afresh beyond (it then holds the
+/// communications active since).
+const MAX_CACHED_ENCODERS: usize = 65_536;
+
+/// Whether the mediator can produce `format` towards destination `did`: ETSI TS 102 232
+/// with an LI-PS-PDU module version from 1 to [`li_asn1::pdu::LI_PS_PDU_VERSION`] and an
+/// IPAccessPDU version from 1 to [`li_asn1::ipaccess::IP_ACCESS_VERSION`] (the versions
+/// [`li_asn1`] encodes: its PDUs are of the newest, whose extensions older agencies skip).
+///
+/// # Errors
+///
+/// [`MediatorError::UnsupportedFormat`], naming the format, for anything else (ATIS,
+/// PacketCable, a newer or zero ETSI module version).
+pub fn check_format(did: DestinationId, format: HandoverFormat) -> Result<(), MediatorError> {
+    match format {
+        HandoverFormat::Etsi102232 {
+            ps_pdu_version,
+            ip_access_version,
+        } if (1..=li_asn1::pdu::LI_PS_PDU_VERSION).contains(&ps_pdu_version)
+            && (1..=li_asn1::ipaccess::IP_ACCESS_VERSION).contains(&ip_access_version) =>
+        {
+            Ok(())
+        }
+        format => Err(MediatorError::UnsupportedFormat { did, format }),
+    }
+}
+
+/// The header settings of `task`'s PS-PDUs towards `destination`: built by
+/// [`HeaderSettings::for_destination`] from the task as a [`li_core::Task`]
+/// ([`MediationTask::core_task`]) and the destination as a [`li_core::Destination`], with the
+/// operator and network element identifiers of `settings`. So the destination's module
+/// versions, the task's LIID and the country codes of `settings` reach every PSHeader.
+///
+/// # Errors
+///
+/// [`MediatorError::UnsupportedFormat`] when the mediator does not produce the destination's
+/// format ([`check_format`]), and the errors of [`MediationTask::core_task`].
+pub fn header_settings(
+    task: &MediationTask,
+    destination: &HiDestination,
+    settings: &MediatorSettings,
+) -> Result<HeaderSettings, MediatorError> {
+    check_format(destination.id, destination.format)?;
+    let core = task.core_task(destination, settings)?;
+    let view = core
+        .destination(destination.id)
+        .ok_or(MediatorError::NoSuchDestination(destination.id))?;
+    HeaderSettings::for_destination(
+        &core,
+        view,
+        settings.operator_id,
+        settings.network_element_id,
+    )
+    .ok_or(MediatorError::UnsupportedFormat {
+        did: destination.id,
+        format: destination.format,
+    })
+}
+
+/// A format's name for messages, e.g. `ATIS-1000013 version 3`.
+pub(super) fn format_name(format: HandoverFormat) -> String {
+    match format {
+        HandoverFormat::Etsi102232 {
+            ps_pdu_version,
+            ip_access_version,
+        } => format!(
+            "ETSI TS 102 232 (LI-PS-PDU version {ps_pdu_version}, IPAccessPDU version {ip_access_version})"
+        ),
+        HandoverFormat::Atis1000013 { version } => format!("ATIS-1000013 version {version}"),
+        HandoverFormat::Atis1000678 { version } => format!("ATIS-1000678 version {version}"),
+        HandoverFormat::PacketCable { version } => format!("PacketCable version {version}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Header settings per (LIID, destination) and pre-encoded CC headers per (LIID, CIN,
+/// destination), and the encoding buffer the spool appends reuse: nothing is built per
+/// record. Entries of a task or destination that changes are dropped
+/// ([`EncoderCache::forget_liid`], [`EncoderCache::forget_destination`]) and built again
+/// from the new details on first use.
+#[derive(Default)]
+pub(super) struct EncoderCache {
+    headers: HashMap<(Liid, DestinationId), HeaderSettings>,
+    cc: HashMap<(Liid, Cin, DestinationId), CcEncoder>,
+    /// The buffer the spool appends encode into.
+    pub(super) buf: Vec<u8>,
+}
+
+impl EncoderCache {
+    /// Appends the PS-PDU of `record` with sequence number `seq` for `destination` to `out`.
+    pub(super) fn encode(
+        &mut self,
+        s: &MediatorSettings,
+        destination: &HiDestination,
+        record: &Admitted<'_, '_>,
+        seq: u32,
+        out: &mut Vec<u8>,
+    ) {
+        let liid = record.task.liid;
+        let did = destination.id;
+        match &record.content {
+            Content::Cc {
+                direction,
+                packet,
+                original_length,
+            } => {
+                if self.cc.len() >= MAX_CACHED_ENCODERS {
+                    self.cc.clear();
+                }
+                let encoder = match self.cc.entry((liid, record.cin, did)) {
+                    Entry::Occupied(cached) => cached.into_mut(),
+                    Entry::Vacant(new) => {
+                        let settings = cached_settings(&mut self.headers, s, record, destination);
+                        new.insert(CcEncoder::new(settings, record.cin))
+                    }
+                };
+                match original_length {
+                    None => encoder.encode(seq, record.time, *direction, packet, out),
+                    Some(len) => {
+                        encoder.encode_truncated(seq, record.time, *direction, packet, *len, out);
+                    }
+                }
+            }
+            Content::Iri(iri) => {
+                let settings = cached_settings(&mut self.headers, s, record, destination);
+                PsPdu {
+                    header: settings.header(Some(record.cin), seq, record.time),
+                    payload: Payload::IriPayloadSequence(vec![iri.clone()]),
+                }
+                .encode_into(out);
+            }
+        }
+    }
+
+    /// Drops what was built for `liid` (its task changed or ended).
+    pub(super) fn forget_liid(&mut self, liid: Liid) {
+        self.headers.retain(|(l, _), _| *l != liid);
+        self.cc.retain(|(l, _, _), _| *l != liid);
+    }
+
+    /// Drops what was built for destination `did` (it changed or was removed).
+    pub(super) fn forget_destination(&mut self, did: DestinationId) {
+        self.headers.retain(|(_, d), _| *d != did);
+        self.cc.retain(|(_, _, d), _| *d != did);
+    }
+
+    #[cfg(test)]
+    pub(super) fn sizes(&self) -> (usize, usize) {
+        (self.headers.len(), self.cc.len())
+    }
+}
+
+/// The header settings of `record`'s task towards `destination`, from `cache` (built and
+/// kept there if missing).
+fn cached_settings<'c>(
+    cache: &'c mut HashMap<(Liid, DestinationId), HeaderSettings>,
+    s: &MediatorSettings,
+    record: &Admitted<'_, '_>,
+    destination: &HiDestination,
+) -> &'c HeaderSettings {
+    if cache.len() >= MAX_CACHED_ENCODERS {
+        cache.clear();
+    }
+    cache
+        .entry((record.task.liid, destination.id))
+        .or_insert_with(|| {
+            header_settings(record.task, destination, s).unwrap_or_else(|error| {
+                // Not reached: the task and the destination were checked when they were
+                // provisioned (Mediator::activate_task, create_destination).
+                tracing::error!(%error, "header settings of a provisioned task; using the defaults");
+                let mut settings = HeaderSettings::new(record.task.liid, s.operator_id);
+                settings.network_element_identifier = s.network_element_id;
+                settings.authorization_country_code = s.authorization_country_code;
+                settings.delivery_country_code = s.delivery_country_code;
+                settings
+            })
+        })
+}

@@ -1,0 +1,438 @@
+//! The mediation function (MDF): X2/X3 from probes in, HI2/HI3 PS-PDUs to every agency out.
+//!
+//! A [`Mediator`] holds the tasks (XID → LIID, scope, validity window, destinations) and the
+//! destinations (one per agency interface: a DID, an address, HI2 or HI3, a handover format)
+//! that the administration function provisions over X1, one durable
+//! [`NumberedSpool`](crate::numbering::NumberedSpool) and one delivery link
+//! ([`crate::hi::run_link`]) per destination.
+//!
+//! It enforces the warrant a second time, whatever the probe sent: an X2/X3 PDU whose XID is
+//! not an active task, whose timestamp is outside the task's validity window, or that
+//! carries content (X3) for an IRI-only task never leaves the mediator — it is counted
+//! under its reason and dropped. That decision is pure ([`admission::admit`]: the task table,
+//! the destinations' interfaces and the PDU in, [`Refusal`] or the records to produce out).
+//! Each destination gets its own copy of a record with the task's LIID and its own sequence
+//! numbers per (LIID, CIN); the PSHeader is built with
+//! [`HeaderSettings::for_destination`](li_asn1::HeaderSettings::for_destination) from the
+//! task and the destination (its [`HandoverFormat`] and module versions, the operator and
+//! network element identifiers and the country codes of [`MediatorSettings`]), and a CC
+//! header is pre-encoded once per (LIID, CIN, destination) ([`li_asn1::CcEncoder`]).
+//!
+//! - [`Mediator`]: the tokio driver — destinations with their spools and links, tasks, the
+//!   batch pipeline ([`Mediator::mediate_batch`], [`Mediator::consume`]), counters
+//!   ([`MediatorStats`], [`Mediator::link_snapshots`]) for whatever metrics the caller
+//!   exports;
+//! - [`admission`]: the pure admission decision;
+//! - [`MediatorX1`]: the X1 (TS 103 221-1) server half — X1 requests turned into
+//!   [`Mediator`] calls, with the provisioning saved to a state file and restored at start-up
+//!   ([`MediatorX1::restore`]); [`CancelSafe`] runs each request to completion even when the
+//!   client goes away.
+//!
+//! # Example
+//!
+//! A mediator delivering to an agency's receiver ([`crate::lemf::Receiver`]) on loopback: a
+//! destination for HI3, a task, an X3 PDU admitted and delivered.
+//!
+//! ```
+//! use li_core::{
+//!     DestinationId, HandoverFormat, InterceptScope, Liid, OperatorId, Timestamp, ValidityWindow,
+//!     Xid,
+//! };
+//! use li_handover::lemf::{Interface, Receiver, ReceiverConfig};
+//! use li_handover::mediator::{
+//!     HiDestination, MediationTask, Mediator, MediatorSettings, Outcome,
+//! };
+//! use li_handover::x1::HiTransport;
+//! use li_handover::x2x3::{Pdu, PayloadDirection, PduTimestamp, X3IpPacketEncoder};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! // The agency: a receiver serving HI3 on a local port.
+//! let agency = Receiver::new(ReceiverConfig::new(dir.path().join("lemf")))?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let hi3 = listener.local_addr()?;
+//! let serving = agency.clone();
+//! tokio::spawn(async move { serving.serve(listener, None, Interface::Hi3).await });
+//!
+//! let settings = MediatorSettings::new(
+//!     OperatorId::new(b"OPERATOR")?,
+//!     Liid::new(b"KEEPALIVE")?,
+//!     dir.path().join("spool"),
+//! );
+//! let mediator = Mediator::new(settings, None);
+//! let did = DestinationId::new_v4_from_random([1; 16]);
+//! mediator
+//!     .create_destination(HiDestination {
+//!         id: did,
+//!         name: "LEA-1 HI3".into(),
+//!         interface: Interface::Hi3,
+//!         addr: hi3.to_string(),
+//!         transport: HiTransport::PlainTcp,
+//!         format: HandoverFormat::etsi_default(),
+//!     })
+//!     .await?;
+//! let xid = Xid::new_v4_from_random([2; 16]);
+//! let liid = Liid::new(b"LIID-1")?;
+//! mediator
+//!     .activate_task(MediationTask {
+//!         xid,
+//!         liid,
+//!         scope: InterceptScope::IriAndCc,
+//!         window: ValidityWindow::ALWAYS,
+//!         targets: vec!["ipv4:192.0.2.1".parse()?],
+//!         destinations: vec![did],
+//!     })
+//!     .await?;
+//!
+//! // The probe's X3 PDU: one intercepted packet of communication 7.
+//! let packet = [0x45, 0, 0, 20, 0, 1, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 198, 51, 100, 2];
+//! let seen = Timestamp::from_secs_micros(1_704_164_645, 0)?;
+//! let mut octets = Vec::new();
+//! X3IpPacketEncoder::new(xid, 7u64.to_be_bytes()).encode(
+//!     &mut octets,
+//!     0,
+//!     PduTimestamp::from_core(seen).ok_or("time")?,
+//!     PayloadDirection::FromTarget,
+//!     &packet,
+//! )?;
+//! let (pdu, _) = Pdu::decode(&octets)?;
+//! assert_eq!(mediator.on_pdu(&pdu).await, Outcome::Delivered(1));
+//!
+//! // The agency has it once the link delivered it and a keep-alive confirmed it.
+//! while mediator.destinations().await.iter().any(|d| d.2.0 > 0) {
+//!     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+//! }
+//! assert_eq!(agency.summary().liids[&liid].cc, 1);
+//! mediator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use li_core::{
+    CountryCode, DestinationId, HandoverFormat, InterceptScope, Liid, NetworkElementId, OperatorId,
+    TargetIdentifier, ValidityWindow, Xid,
+};
+use rustls_pki_types::ServerName;
+use tokio_rustls::TlsConnector;
+
+use crate::lemf::Interface;
+use crate::spool::{SpoolConfig, SpoolError};
+pub use crate::x1::HiTransport;
+
+pub mod admission;
+mod encode;
+mod runtime;
+#[cfg(test)]
+mod tests;
+mod x1;
+
+pub use encode::{check_format, header_settings};
+pub use runtime::{LinkSnapshot, Mediator, MediatorStats};
+pub use x1::{CancelSafe, MediatorX1, RestoreError, X1Failure, hi_destination, mediation_task};
+
+/// A task as the mediator knows it (from X1 `ActivateTask` with mediation details).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediationTask {
+    /// The task identifier the probes put in every X2/X3 PDU.
+    pub xid: Xid,
+    /// The LIID the agencies know the warrant by.
+    pub liid: Liid,
+    /// IRI only, or IRI and CC.
+    pub scope: InterceptScope,
+    /// When the warrant is in force (record timestamps outside it are refused).
+    pub window: ValidityWindow,
+    /// What the warrant intercepts (at least one, none twice), as the task carries it over
+    /// X1. The mediator does not match them (the probe did); they make the task a
+    /// [`li_core::Task`] ([`MediationTask::core_task`]).
+    pub targets: Vec<TargetIdentifier>,
+    /// Where the task's records go (each an HI2 or HI3 destination).
+    pub destinations: Vec<DestinationId>,
+}
+
+/// One agency interface (from X1 `CreateDestination`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HiDestination {
+    /// The destination identifier (DID).
+    pub id: DestinationId,
+    /// A name for logs and metrics, e.g. `"LEA-1 HI2"`.
+    pub name: String,
+    /// HI2 (IRI) or HI3 (CC).
+    pub interface: Interface,
+    /// The agency's address, `host:port` (an IPv6 host in brackets).
+    pub addr: String,
+    /// TLS or plain TCP towards it.
+    pub transport: HiTransport,
+    /// The handover format the agency expects: ETSI TS 102 232 in a module version this
+    /// crate encodes ([`check_format`]); X1 carries no format, so destinations created over
+    /// X1 get [`HandoverFormat::etsi_default`].
+    pub format: HandoverFormat,
+}
+
+/// TLS towards the agencies: the connector (our certificate, the CA we trust) and the name
+/// the agencies' certificates must carry.
+#[derive(Clone)]
+pub struct HiTls {
+    /// The connector.
+    pub connector: TlsConnector,
+    /// The server name checked in the agency's certificate.
+    pub server_name: ServerName<'static>,
+}
+
+impl std::fmt::Debug for HiTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HiTls")
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the mediator delivers.
+#[derive(Clone, Debug)]
+pub struct MediatorSettings {
+    /// `operatorIdentifier` in every PSHeader.
+    pub operator_id: OperatorId,
+    /// `networkElementIdentifier` in every PSHeader.
+    pub network_element_id: Option<NetworkElementId>,
+    /// `authorizationCountryCode` in every PSHeader.
+    pub authorization_country_code: Option<CountryCode>,
+    /// `deliveryCountryCode` in every PSHeader.
+    pub delivery_country_code: Option<CountryCode>,
+    /// A directory per destination is made here for its spool.
+    pub spool_dir: PathBuf,
+    /// Spool settings (its `dir` is replaced per destination).
+    pub spool: SpoolConfig,
+    /// TLS towards the agencies; `None` for plain TCP.
+    pub tls: Option<HiTls>,
+    /// Keep-alive interval of the links.
+    pub keepalive_interval: Duration,
+    /// Keep-alive response timeout.
+    pub keepalive_timeout: Duration,
+    /// Reconnection backoff, first and largest delay.
+    pub backoff: (Duration, Duration),
+    /// The LIID put in keep-alive PDUs (a link carries many LIIDs).
+    pub keepalive_liid: Liid,
+}
+
+impl MediatorSettings {
+    /// Settings with spools below `spool_dir` (default [`SpoolConfig`]), no optional PSHeader
+    /// identifier, no TLS, keep-alives every 5 s answered within 10 s, and reconnection
+    /// backoff from 100 ms to 1 s.
+    pub fn new(
+        operator_id: OperatorId,
+        keepalive_liid: Liid,
+        spool_dir: impl Into<PathBuf>,
+    ) -> Self {
+        let spool_dir = spool_dir.into();
+        Self {
+            operator_id,
+            network_element_id: None,
+            authorization_country_code: None,
+            delivery_country_code: None,
+            spool: SpoolConfig::new(&spool_dir),
+            spool_dir,
+            tls: None,
+            keepalive_interval: Duration::from_secs(5),
+            keepalive_timeout: Duration::from_secs(10),
+            backoff: (Duration::from_millis(100), Duration::from_secs(1)),
+            keepalive_liid,
+        }
+    }
+}
+
+/// Why the mediator refused an X2/X3 PDU. Every refusal is counted under its reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// No active task has the PDU's XID.
+    UnknownXid,
+    /// The record's time is outside the task's validity window.
+    OutsideWindow,
+    /// Content (X3) for an IRI-only task.
+    ContentForIriOnly,
+    /// The PDU cannot be mediated (payload format, payload, correlation).
+    Malformed,
+    /// A destination's spool refused the record (disk bound): the spool alarm is raised.
+    SpoolFull,
+    /// The record is larger than a spool segment can hold.
+    TooLarge,
+}
+
+impl Refusal {
+    /// The label used in metrics and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownXid => "unknown_xid",
+            Self::OutsideWindow => "outside_window",
+            Self::ContentForIriOnly => "content_for_iri_only",
+            Self::Malformed => "malformed",
+            Self::SpoolFull => "spool_full",
+            Self::TooLarge => "too_large",
+        }
+    }
+}
+
+/// Errors of provisioning calls.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediatorError {
+    /// No such destination.
+    #[error("destination {0} does not exist")]
+    NoSuchDestination(DestinationId),
+    /// The destination exists already.
+    #[error("destination {0} exists already")]
+    DestinationExists(DestinationId),
+    /// A task still delivers to the destination.
+    #[error("destination {did} is in use by task {xid}")]
+    DestinationInUse {
+        /// The destination.
+        did: DestinationId,
+        /// A task using it.
+        xid: Xid,
+    },
+    /// The destination still holds undelivered records.
+    #[error(
+        "destination {did} still holds {pending} undelivered record(s); it is removed once the agency has them"
+    )]
+    NotDrained {
+        /// The destination.
+        did: DestinationId,
+        /// Records not yet acknowledged by the agency.
+        pending: u64,
+    },
+    /// An internal task failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// No such task.
+    #[error("task {0} does not exist")]
+    NoSuchTask(Xid),
+    /// The task exists already.
+    #[error("task {0} exists already")]
+    TaskExists(Xid),
+    /// The task names no destination, or an HI3 destination for an IRI-only task, or is not
+    /// a valid [`li_core::Task`] (no target, a target twice).
+    #[error("task {xid}: {reason}")]
+    BadTask {
+        /// The task.
+        xid: Xid,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The destination asks for TLS and the mediator has no TLS identity for the agencies.
+    #[error(
+        "destination {0} asks for TLS (tls://), but this mediator has no hi_tls configured: \
+         configure hi_tls, or set the agency's tls = false in the ADMF"
+    )]
+    TlsUnavailable(DestinationId),
+    /// The destination's handover format is not one this mediator produces.
+    #[error(
+        "destination {did}: the handover format {} cannot be produced (this mediator delivers \
+         ETSI TS 102 232, LI-PS-PDU versions 1 to {} and IPAccessPDU versions 1 to {})",
+        encode::format_name(*.format),
+        li_asn1::pdu::LI_PS_PDU_VERSION,
+        li_asn1::ipaccess::IP_ACCESS_VERSION
+    )]
+    UnsupportedFormat {
+        /// The destination.
+        did: DestinationId,
+        /// Its format.
+        format: HandoverFormat,
+    },
+    /// The destination's address is not `host:port`.
+    #[error("destination {did}: the address {addr:?} is not host:port")]
+    BadAddress {
+        /// The destination.
+        did: DestinationId,
+        /// The address given.
+        addr: String,
+    },
+    /// A spool could not be opened.
+    #[error("spool of destination {did}: {source}")]
+    Spool {
+        /// The destination.
+        did: DestinationId,
+        /// The error.
+        #[source]
+        source: SpoolError,
+    },
+}
+
+/// What became of one X2/X3 PDU.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Spooled for this many destinations.
+    Delivered(usize),
+    /// Refused (nothing left the mediator).
+    Refused(Refusal),
+    /// A keep-alive or another PDU type that carries no record.
+    Ignored,
+}
+
+impl MediationTask {
+    /// This task as [`li_core`] models a warrant, for delivery to `destination`: its LIID,
+    /// XID, targets, scope and window, the country codes of `settings`, and `destination` as
+    /// its only [`li_core::Destination`] ([`HiDestination::core_destination`]).
+    ///
+    /// # Errors
+    ///
+    /// [`MediatorError::BadAddress`] when the destination's address is not `host:port`,
+    /// [`MediatorError::BadTask`] when [`li_core::TaskBuilder::build`] refuses the task (no
+    /// target, a target twice, an invalid address).
+    pub fn core_task(
+        &self,
+        destination: &HiDestination,
+        settings: &MediatorSettings,
+    ) -> Result<li_core::Task, MediatorError> {
+        li_core::Task::builder(self.liid, self.xid, self.scope, self.window)
+            .targets(self.targets.iter().cloned())
+            .destination(destination.core_destination(settings)?)
+            .authorization_country_code(settings.authorization_country_code)
+            .delivery_country_code(settings.delivery_country_code)
+            .build()
+            .map_err(|e| MediatorError::BadTask {
+                xid: self.xid,
+                reason: e.to_string(),
+            })
+    }
+}
+
+impl HiDestination {
+    /// This destination as a [`li_core::Destination`]: its DID and format, and its address
+    /// (TLS as `settings` and its transport decide) as both HI2 and HI3 address — a mediator
+    /// destination is one agency interface at one address, whichever it serves.
+    ///
+    /// # Errors
+    ///
+    /// [`MediatorError::BadAddress`] when the address is not `host:port` with a port
+    /// number.
+    pub fn core_destination(
+        &self,
+        settings: &MediatorSettings,
+    ) -> Result<li_core::Destination, MediatorError> {
+        let bad = || MediatorError::BadAddress {
+            did: self.id,
+            addr: self.addr.clone(),
+        };
+        let (host, port) = self.addr.rsplit_once(':').ok_or_else(bad)?;
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        let tls = match self.transport {
+            HiTransport::Configured => settings.tls.is_some(),
+            HiTransport::Tls => true,
+            HiTransport::PlainTcp => false,
+        };
+        let address = li_core::DeliveryAddress::new(host, port, tls);
+        Ok(li_core::Destination::new(
+            self.id,
+            address.clone(),
+            Some(address),
+            self.format,
+        ))
+    }
+}

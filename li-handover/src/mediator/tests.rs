@@ -1,0 +1,958 @@
+//! The mediator between real sockets: a real LEMF receiver on loopback, real spools.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use li_asn1::HeaderSettings;
+use li_core::{
+    AccessEvent, AccessEventType, Cin, DestinationId, HandoverFormat, InterceptScope, IriEvent,
+    IriRecord, IriType, Liid, OperatorId, TargetIdentifier, Timestamp, ValidityWindow, Xid,
+};
+use tokio::net::TcpListener;
+
+use super::*;
+use crate::lemf::{Interface, Receiver, ReceiverConfig};
+use crate::spool::SpoolConfig;
+use crate::x2x3::{
+    Attribute, PayloadDirection, PayloadFormat, Pdu, PduTimestamp, PduType, X3IpPacketEncoder,
+};
+
+const T0: u64 = 1_768_471_200;
+
+fn at(secs: u64) -> Timestamp {
+    Timestamp::from_secs_micros(T0 + secs, 0).unwrap()
+}
+
+fn xid(n: u8) -> Xid {
+    Xid::from_bytes([n; 16])
+}
+
+fn did(n: u8) -> DestinationId {
+    format!("00000000-0000-4000-8000-0000000000{n:02x}")
+        .parse()
+        .unwrap()
+}
+
+/// The target every test task names (the mediator does not match it: the probe did).
+fn target() -> TargetIdentifier {
+    "ipv4:192.0.2.1".parse().unwrap()
+}
+
+fn packet(n: u8) -> Vec<u8> {
+    let mut p = vec![0x45, 0, 0, 28, 0, n, 0, 0, 64, 17, 0, 0];
+    p.extend_from_slice(&[198, 51, 100, 23, 192, 0, 2, n]);
+    p.extend_from_slice(&[0, 53, 0, 53, 0, 8, 0, 0]);
+    p
+}
+
+fn x3(task: Xid, cin: u32, seq: u32, time: Timestamp, n: u8) -> Pdu {
+    let mut out = Vec::new();
+    X3IpPacketEncoder::new(task, u64::from(cin).to_be_bytes())
+        .encode(
+            &mut out,
+            seq,
+            PduTimestamp::from_core(time).unwrap(),
+            PayloadDirection::FromTarget,
+            &packet(n),
+        )
+        .unwrap();
+    Pdu::decode(&out).unwrap().0
+}
+
+fn x2(task: Xid, cin: u32, seq: u32, time: Timestamp) -> Pdu {
+    let mut event = AccessEvent::new(AccessEventType::AccessAccept);
+    event.username = b"alice@isp.example".to_vec();
+    let record = IriRecord {
+        xid: task,
+        cin: Cin::new(cin),
+        timestamp: time,
+        iri_type: IriType::Begin,
+        event: IriEvent::Access(event),
+    };
+    let settings = HeaderSettings::new(Liid::new(b"POI").unwrap(), OperatorId::new(b"OP").unwrap());
+    let li_asn1::Payload::IriPayloadSequence(items) = settings.iri_pdu(0, &record).unwrap().payload
+    else {
+        panic!("not IRI")
+    };
+    let mut pdu = Pdu::new(
+        PduType::X2,
+        PayloadFormat::Etsi102232,
+        PayloadDirection::NotApplicable,
+        task,
+    );
+    pdu.correlation_id = u64::from(cin).to_be_bytes();
+    pdu.attributes = vec![
+        Attribute::SequenceNumber(seq),
+        Attribute::Timestamp(PduTimestamp::from_core(time).unwrap()),
+    ];
+    pdu.payload = items[0].to_ber().into();
+    pdu
+}
+
+/// An agency's receiver serving HI2 and HI3 on loopback.
+struct Agency {
+    receiver: Receiver,
+    hi2: String,
+    hi3: String,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// An agency writing into `dir`.
+async fn agency(dir: &Path) -> Agency {
+    agency_with(ReceiverConfig::new(dir)).await
+}
+
+/// An agency configured so.
+async fn agency_with(config: ReceiverConfig) -> Agency {
+    let receiver = Receiver::new(config).unwrap();
+    let mut addrs = Vec::new();
+    let mut servers = Vec::new();
+    for interface in [Interface::Hi2, Interface::Hi3] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addrs.push(listener.local_addr().unwrap().to_string());
+        let receiver = receiver.clone();
+        servers.push(tokio::spawn(async move {
+            let _ = receiver.serve(listener, None, interface).await;
+        }));
+    }
+    Agency {
+        receiver,
+        hi2: addrs[0].clone(),
+        hi3: addrs[1].clone(),
+        servers,
+    }
+}
+
+/// The test mediator's settings: spool in `dir` (no fsync), no TLS, fast keep-alives and
+/// back-off.
+fn settings(dir: &Path) -> MediatorSettings {
+    let mut spool = SpoolConfig::new(dir);
+    spool.fsync = crate::spool::FsyncPolicy::Never;
+    MediatorSettings {
+        operator_id: OperatorId::new(b"OPERATOR").unwrap(),
+        network_element_id: None,
+        authorization_country_code: None,
+        delivery_country_code: None,
+        spool_dir: dir.to_path_buf(),
+        spool,
+        tls: None,
+        keepalive_interval: Duration::from_millis(100),
+        keepalive_timeout: Duration::from_secs(2),
+        backoff: (Duration::from_millis(20), Duration::from_millis(200)),
+        keepalive_liid: Liid::new(b"KEEPALIVE").unwrap(),
+    }
+}
+
+/// A mediator with [`settings`], spooling in `dir`.
+fn mediator(dir: &Path) -> Mediator {
+    Mediator::new(settings(dir), None)
+}
+
+/// Creates the HI2 and HI3 destinations `hi2` and `hi3` of agency `a` at `m`.
+async fn add_agency(m: &Mediator, a: &Agency, hi2: DestinationId, hi3: DestinationId, name: &str) {
+    for (id, interface, addr) in [(hi2, Interface::Hi2, &a.hi2), (hi3, Interface::Hi3, &a.hi3)] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("{name} {interface}"),
+            interface,
+            addr: addr.clone(),
+            transport: HiTransport::Configured,
+            format: HandoverFormat::etsi_default(),
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// Waits until every destination's spool is empty (everything acknowledged by the agency).
+async fn drained(m: &Mediator) {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let pending: u64 = m.destinations().await.iter().map(|d| d.2.0).sum();
+            if pending == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("spools not drained");
+}
+
+#[tokio::test]
+async fn the_warrant_is_enforced_again_at_the_mediator() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = agency(&tmp.path().join("lemf")).await;
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
+    let cc_task = MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-CC").unwrap(),
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::new(at(10), Some(at(20))).unwrap(),
+        targets: vec![target()],
+        destinations: vec![did(1), did(2)],
+    };
+    m.activate_task(cc_task.clone()).await.unwrap();
+    let iri_task = MediationTask {
+        xid: xid(2),
+        liid: Liid::new(b"LIID-IRI").unwrap(),
+        scope: InterceptScope::IriOnly,
+        window: ValidityWindow::ALWAYS,
+        targets: vec![target()],
+        destinations: vec![did(1)],
+    };
+    m.activate_task(iri_task.clone()).await.unwrap();
+    // An IRI-only task may not name an HI3 destination at all.
+    let mut bad = iri_task.clone();
+    bad.xid = xid(3);
+    bad.destinations = vec![did(1), did(2)];
+    assert!(matches!(
+        m.activate_task(bad).await,
+        Err(MediatorError::BadTask { .. })
+    ));
+
+    let refused = |r| Outcome::Refused(r);
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 5, 0, at(5), 1)).await,
+        refused(Refusal::OutsideWindow)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 5, 1, at(15), 2)).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 5, 2, at(20), 3)).await,
+        refused(Refusal::OutsideWindow)
+    );
+    // IRI stamped exactly at the window's end (the end-of-interception record) passes; CC
+    // at that instant does not (above), nor IRI after it.
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 5, 7, at(20))).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 5, 8, at(21))).await,
+        refused(Refusal::OutsideWindow)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(9), 5, 3, at(15), 4)).await,
+        refused(Refusal::UnknownXid)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(2), 6, 0, at(15), 5)).await,
+        refused(Refusal::ContentForIriOnly)
+    );
+    assert_eq!(
+        m.on_pdu(&x2(xid(2), 6, 0, at(15))).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 5, 4, at(12))).await,
+        Outcome::Delivered(1)
+    );
+    let mut broken = x2(xid(1), 5, 5, at(12));
+    broken.payload = bytes::Bytes::from_static(&[0x30, 0x03, 0x01]);
+    assert_eq!(m.on_pdu(&broken).await, refused(Refusal::Malformed));
+    // A record without a valid timestamp cannot be placed in the window: refused, not
+    // stamped with the mediator's clock.
+    let mut untimed = x3(xid(1), 5, 9, at(15), 7);
+    untimed
+        .attributes
+        .retain(|a| !matches!(a, Attribute::Timestamp(_)));
+    assert_eq!(m.on_pdu(&untimed).await, refused(Refusal::Malformed));
+    let mut bad_time = x3(xid(1), 5, 9, at(15), 7);
+    for a in &mut bad_time.attributes {
+        if let Attribute::Timestamp(t) = a {
+            *t = PduTimestamp::new(T0 as u32 + 86_400 * 365, 1_000_000_000);
+        }
+    }
+    assert_eq!(m.on_pdu(&bad_time).await, refused(Refusal::Malformed));
+    // Deactivated: nothing more, even inside the window.
+    m.deactivate_task(xid(1)).await.unwrap();
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 5, 6, at(16), 6)).await,
+        refused(Refusal::UnknownXid)
+    );
+
+    drained(&m).await;
+    let summary = a.receiver.summary();
+    let cc = &summary.liids[&cc_task.liid];
+    assert_eq!((cc.iri, cc.cc, cc.gaps, cc.repeats), (2, 1, 0, 0));
+    let pcap = std::fs::read(cc.pcap_path.as_ref().unwrap()).unwrap();
+    // Global header, one record header, then exactly packet 2.
+    assert_eq!(&pcap[24 + 16..], &packet(2)[..]);
+    let iri = &summary.liids[&iri_task.liid];
+    assert_eq!((iri.iri, iri.cc), (1, 0));
+    assert!(
+        iri.pcap_path.is_none(),
+        "no content for the IRI-only warrant"
+    );
+    let refusals = m.stats().refused();
+    assert_eq!(refusals[&Refusal::OutsideWindow], 3);
+    assert_eq!(refusals[&Refusal::UnknownXid], 2);
+    assert_eq!(refusals[&Refusal::ContentForIriOnly], 1);
+    assert_eq!(refusals[&Refusal::Malformed], 3);
+    m.shutdown().await;
+    for s in a.servers {
+        s.abort();
+    }
+}
+
+#[tokio::test]
+async fn two_agencies_get_their_own_copies_and_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = agency(&tmp.path().join("lemf-a")).await;
+    let b = agency(&tmp.path().join("lemf-b")).await;
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency(&m, &a, did(1), did(2), "LEA-A").await;
+    add_agency(&m, &b, did(3), did(4), "LEA-B").await;
+    let liid = Liid::new(b"LIID-BOTH").unwrap();
+    m.activate_task(MediationTask {
+        xid: xid(1),
+        liid,
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        targets: vec![target()],
+        destinations: vec![did(1), did(2), did(3), did(4)],
+    })
+    .await
+    .unwrap();
+    m.on_pdu(&x2(xid(1), 7, 0, at(1))).await;
+    for n in 0..20u8 {
+        assert_eq!(
+            m.on_pdu(&x3(xid(1), 7, u32::from(n), at(2), n)).await,
+            Outcome::Delivered(2)
+        );
+    }
+    drained(&m).await;
+    for agency in [&a, &b] {
+        let s = &agency.receiver.summary().liids[&liid];
+        assert_eq!((s.iri, s.cc, s.gaps, s.repeats), (1, 20, 0, 0));
+    }
+    // Removing a destination in use is refused; once the task is gone it is allowed.
+    assert!(matches!(
+        m.remove_destination(did(3)).await,
+        Err(MediatorError::DestinationInUse { .. })
+    ));
+    m.deactivate_task(xid(1)).await.unwrap();
+    m.remove_destination(did(3)).await.unwrap();
+    assert_eq!(m.destinations().await.len(), 3);
+    m.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_destination_with_undelivered_records_is_not_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = mediator(&tmp.path().join("spool"));
+    // An agency that is down: nothing listens there.
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for (id, interface) in [(did(1), Interface::Hi2), (did(2), Interface::Hi3)] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("LEA-DOWN {interface}"),
+            interface,
+            addr: down.to_string(),
+            transport: HiTransport::Configured,
+            format: HandoverFormat::etsi_default(),
+        })
+        .await
+        .unwrap();
+    }
+    m.activate_task(MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-DOWN").unwrap(),
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        targets: vec![target()],
+        destinations: vec![did(1), did(2)],
+    })
+    .await
+    .unwrap();
+    for n in 0..3 {
+        assert_eq!(
+            m.on_pdu(&x3(xid(1), 1, u32::from(n), at(1), n)).await,
+            Outcome::Delivered(1)
+        );
+    }
+    m.deactivate_task(xid(1)).await.unwrap();
+    // HI2 got nothing: removed. HI3 holds three records: kept, with its link, until the
+    // agency has them.
+    m.remove_destination(did(1)).await.unwrap();
+    assert!(matches!(
+        m.remove_destination(did(2)).await,
+        Err(MediatorError::NotDrained { pending: 3, .. })
+    ));
+    let left = m.destinations().await;
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].0.id, left[0].2.0), (did(2), 3));
+    m.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = agency(&tmp.path().join("lemf")).await;
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
+    let task = MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-BATCH").unwrap(),
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::new(at(10), Some(at(20))).unwrap(),
+        targets: vec![target()],
+        destinations: vec![did(1), did(2)],
+    };
+    m.activate_task(task.clone()).await.unwrap();
+    let batch = vec![
+        x3(xid(1), 5, 0, at(5), 1),
+        x3(xid(1), 5, 1, at(11), 2),
+        x2(xid(1), 5, 2, at(11)),
+        x3(xid(9), 5, 3, at(11), 3),
+        x3(xid(1), 6, 4, at(12), 4),
+        Pdu::keepalive(1),
+        x3(xid(1), 5, 5, at(13), 5),
+        x3(xid(1), 5, 6, at(20), 6),
+    ];
+    let mediator = m.clone();
+    let outcomes = tokio::task::spawn_blocking(move || mediator.mediate_batch(&batch))
+        .await
+        .unwrap();
+    let refused = |r| Outcome::Refused(r);
+    assert_eq!(
+        outcomes,
+        [
+            refused(Refusal::OutsideWindow),
+            Outcome::Delivered(1),
+            Outcome::Delivered(1),
+            refused(Refusal::UnknownXid),
+            Outcome::Delivered(1),
+            Outcome::Ignored,
+            Outcome::Delivered(1),
+            refused(Refusal::OutsideWindow),
+        ]
+    );
+    let stats = m.stats();
+    assert_eq!(
+        stats.refused(),
+        BTreeMap::from([(Refusal::UnknownXid, 1), (Refusal::OutsideWindow, 2)])
+    );
+    assert_eq!(
+        stats.delivered(),
+        BTreeMap::from([
+            (("LIID-BATCH".to_owned(), "LEA-1 HI2".to_owned()), 1),
+            (("LIID-BATCH".to_owned(), "LEA-1 HI3".to_owned()), 3),
+        ])
+    );
+    drained(&m).await;
+    // Numbered per (LIID, CIN) from 0 without gaps: CIN 5 got 0 and 1 on HI3, CIN 6 got 0.
+    let summary = a.receiver.summary();
+    let liid = &summary.liids[&task.liid];
+    assert_eq!((liid.iri, liid.cc, liid.gaps, liid.repeats), (1, 3, 0, 0));
+    let pcap = std::fs::read(liid.pcap_path.as_ref().unwrap()).unwrap();
+    // The three packets, in batch order, after the global header.
+    let mut at_offset = 24;
+    for n in [2u8, 4, 5] {
+        let len = packet(n).len();
+        let data = &pcap[at_offset + 16..at_offset + 16 + len];
+        assert_eq!(data, &packet(n)[..], "packet {n}");
+        at_offset += 16 + len;
+    }
+    assert_eq!(at_offset, pcap.len());
+    m.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_record_too_large_for_the_spool_is_refused_alone_and_a_did_twice_not_at_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = agency(&tmp.path().join("lemf")).await;
+    let mut settings = settings(&tmp.path().join("spool"));
+    settings.spool.segment_bytes = 4096;
+    let m = Mediator::new(settings, None);
+    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
+    let mut task = MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-BIG").unwrap(),
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        targets: vec![target()],
+        destinations: vec![did(1), did(2), did(1)],
+    };
+    assert!(matches!(
+        m.activate_task(task.clone()).await,
+        Err(MediatorError::BadTask { .. })
+    ));
+    task.destinations = vec![did(1), did(2)];
+    m.activate_task(task.clone()).await.unwrap();
+    let mut big = x3(xid(1), 5, 1, at(1), 2);
+    let mut payload = packet(2);
+    payload.resize(8000, 0);
+    big.payload = bytes::Bytes::from(payload);
+    let batch = vec![x3(xid(1), 5, 0, at(1), 1), big, x3(xid(1), 5, 2, at(1), 3)];
+    let mediator = m.clone();
+    let outcomes = tokio::task::spawn_blocking(move || mediator.mediate_batch(&batch))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Delivered(1),
+            Outcome::Refused(Refusal::TooLarge),
+            Outcome::Delivered(1),
+        ]
+    );
+    drained(&m).await;
+    let summary = a.receiver.summary();
+    let liid = &summary.liids[&task.liid];
+    // The two around it, numbered 0 and 1: no number was taken by the refused one.
+    assert_eq!((liid.cc, liid.gaps, liid.repeats), (2, 0, 0));
+    m.shutdown().await;
+}
+
+/// Issue 11: the per-agency TLS setting was only recorded, and the mediator used its own
+/// `hi_tls` for every agency. The destination now says (X1 `uri` `tls://` or `tcp://`) and
+/// the mediator connects so: an agency listening over plain TCP and one over TLS both get
+/// their records from one mediator that has `hi_tls`; one without `hi_tls` refuses a TLS
+/// destination instead of delivering in clear.
+#[tokio::test]
+async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() {
+    use crate::tls::{DevPki, Validity};
+    use crate::x1::{DeliveryAddress, DeliveryType, DestinationDetails};
+    use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = DevPki::new("hi test CA").unwrap();
+    let mdf = pki
+        .issue("mediator", &["mediator.test"], &[], Validity::Default)
+        .unwrap();
+    let lemf = pki
+        .issue("lemf", &["lemf.test"], &[], Validity::Default)
+        .unwrap();
+
+    // one agency over plain TCP, one over TLS (mutual)
+    let plain = agency(&tmp.path().join("lemf-plain")).await;
+    let secure_receiver = Receiver::new(ReceiverConfig::new(tmp.path().join("lemf-tls"))).unwrap();
+    let acceptor = TlsAcceptor::from(pki.server_config(&lemf).unwrap());
+    let mut secure_addrs = Vec::new();
+    let mut servers = Vec::new();
+    for interface in [Interface::Hi2, Interface::Hi3] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        secure_addrs.push(listener.local_addr().unwrap());
+        let (receiver, acceptor) = (secure_receiver.clone(), acceptor.clone());
+        servers.push(tokio::spawn(async move {
+            let _ = receiver.serve(listener, Some(acceptor), interface).await;
+        }));
+    }
+
+    let mut settings = settings(&tmp.path().join("spool"));
+    settings.tls = Some(HiTls {
+        connector: TlsConnector::from(pki.client_config(&mdf).unwrap()),
+        server_name: rustls_pki_types::ServerName::try_from("lemf.test").unwrap(),
+    });
+    let m = Mediator::new(settings.clone(), None);
+    let details = |n: u8, hi3: bool, uri: String| DestinationDetails {
+        did: did(n),
+        friendly_name: Some(format!("D{n}")),
+        delivery_type: if hi3 {
+            DeliveryType::X3Only
+        } else {
+            DeliveryType::X2Only
+        },
+        delivery_address: DeliveryAddress::Uri(uri),
+    };
+    let wanted = [
+        details(1, false, format!("tcp://{}", plain.hi2)),
+        details(2, true, format!("tcp://{}", plain.hi3)),
+        details(3, false, format!("tls://{}", secure_addrs[0])),
+        details(4, true, format!("tls://{}", secure_addrs[1])),
+    ];
+    for d in &wanted {
+        let dest = hi_destination(d).unwrap();
+        let expected = if d.did == did(1) || d.did == did(2) {
+            HiTransport::PlainTcp
+        } else {
+            HiTransport::Tls
+        };
+        assert_eq!(dest.transport, expected);
+        m.create_destination(dest).await.unwrap();
+    }
+    let liid = Liid::new(b"LIID-TLS").unwrap();
+    m.activate_task(MediationTask {
+        xid: xid(1),
+        liid,
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        targets: vec![target()],
+        destinations: (1..=4).map(did).collect(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 7, 0, at(1))).await,
+        Outcome::Delivered(2)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 7, 1, at(2), 1)).await,
+        Outcome::Delivered(2)
+    );
+    drained(&m).await;
+    for receiver in [&plain.receiver, &secure_receiver] {
+        let s = &receiver.summary().liids[&liid];
+        assert_eq!((s.iri, s.cc, s.gaps), (1, 1, 0));
+    }
+    m.shutdown().await;
+
+    // a mediator without hi_tls refuses a TLS destination, clearly, and takes a plain one
+    let mut settings = settings;
+    settings.tls = None;
+    settings.spool_dir = tmp.path().join("spool-2");
+    let m = Mediator::new(settings, None);
+    let err = m
+        .create_destination(hi_destination(&wanted[2]).unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MediatorError::TlsUnavailable(d) if d == did(3)));
+    assert!(err.to_string().contains("hi_tls"), "{err}");
+    m.create_destination(hi_destination(&wanted[0]).unwrap())
+        .await
+        .unwrap();
+    // neither scheme: refused at X1
+    let text = hi_destination(&details(5, false, "udp://127.0.0.1:9".into()))
+        .unwrap_err()
+        .description;
+    assert!(text.contains("tls://ip:port"), "{text}");
+    m.shutdown().await;
+    for s in plain.servers.into_iter().chain(servers) {
+        s.abort();
+    }
+}
+
+/// The PS-PDUs carrying records in a raw handover stream (`hi2.ber` / `hi3.ber`), without
+/// the keep-alives.
+fn records_in(path: &Path) -> Vec<li_asn1::PsPdu> {
+    let data = std::fs::read(path).unwrap();
+    let mut rest = &data[..];
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let (pdu, used) = li_asn1::PsPdu::decode_prefix(rest).unwrap();
+        rest = &rest[used..];
+        if !matches!(pdu.payload, li_asn1::Payload::TriPayload(_)) {
+            out.push(pdu);
+        }
+    }
+    out
+}
+
+fn hi_destination_at(id: DestinationId, interface: Interface, addr: &str) -> HiDestination {
+    HiDestination {
+        id,
+        name: format!("LEA-1 {interface}"),
+        interface,
+        addr: addr.to_owned(),
+        transport: HiTransport::PlainTcp,
+        format: HandoverFormat::etsi_default(),
+    }
+}
+
+/// Issue 12: the PSHeader is built from the task and the destination
+/// (`HeaderSettings::for_destination`): the mediator's network element identifier and
+/// country codes, and each destination's module versions, reach what the agency receives,
+/// on HI2 and on the pre-encoded HI3 path.
+#[tokio::test]
+async fn the_psheader_carries_the_ne_the_country_codes_and_the_destination_versions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = ReceiverConfig::new(tmp.path().join("lemf"));
+    config.keep_raw = true;
+    let a = agency_with(config).await;
+    let mut settings = settings(&tmp.path().join("spool"));
+    settings.network_element_id = Some(li_core::NetworkElementId::new(b"MDF-7").unwrap());
+    settings.authorization_country_code = Some("DE".parse().unwrap());
+    settings.delivery_country_code = Some("FR".parse().unwrap());
+    let m = Mediator::new(settings, None);
+    m.create_destination(hi_destination_at(did(1), Interface::Hi2, &a.hi2))
+        .await
+        .unwrap();
+    let older = HandoverFormat::Etsi102232 {
+        ps_pdu_version: 38,
+        ip_access_version: 17,
+    };
+    m.create_destination(HiDestination {
+        format: older,
+        ..hi_destination_at(did(2), Interface::Hi3, &a.hi3)
+    })
+    .await
+    .unwrap();
+    let liid = Liid::new(b"LIID-HDR").unwrap();
+    m.activate_task(MediationTask {
+        xid: xid(1),
+        liid,
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        targets: vec![target()],
+        destinations: vec![did(1), did(2)],
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 7, 0, at(1))).await,
+        Outcome::Delivered(1)
+    );
+    for n in 0..2 {
+        assert_eq!(
+            m.on_pdu(&x3(xid(1), 7, u32::from(n), at(2), n)).await,
+            Outcome::Delivered(1)
+        );
+    }
+    drained(&m).await;
+    m.shutdown().await;
+
+    let expect_header = |pdu: &li_asn1::PsPdu, version: u16, seq: u32| {
+        let h = &pdu.header;
+        assert_eq!(h.lawful_interception_identifier, liid);
+        assert_eq!(
+            h.li_ps_domain_id,
+            li_asn1::ObjectIdentifier::li_ps_domain_id(version)
+        );
+        assert_eq!(h.authorization_country_code.as_deref(), Some("DE"));
+        let ci = &h.communication_identifier;
+        assert_eq!(ci.delivery_country_code.as_deref(), Some("FR"));
+        assert_eq!(ci.communication_identity_number, Some(7));
+        let ni = &ci.network_identifier;
+        assert_eq!(ni.operator_identifier, b"OPERATOR");
+        assert_eq!(
+            ni.network_element_identifier.as_deref(),
+            Some(&b"MDF-7"[..])
+        );
+        assert_eq!(h.sequence_number, seq);
+    };
+    let iri = records_in(&tmp.path().join("lemf/hi2.ber"));
+    assert_eq!(iri.len(), 1);
+    expect_header(&iri[0], 43, 0);
+    let cc = records_in(&tmp.path().join("lemf/hi3.ber"));
+    assert_eq!(cc.len(), 2);
+    for (seq, pdu) in cc.iter().enumerate() {
+        expect_header(pdu, 38, seq as u32);
+        let li_asn1::Payload::CcPayloadSequence(items) = &pdu.payload else {
+            panic!("not CC: {pdu:?}")
+        };
+        let li_asn1::CcContents::IpCc(ipcc) = &items[0].cc_contents else {
+            panic!("not IPCC: {items:?}")
+        };
+        assert_eq!(ipcc.obj_id, li_asn1::ipaccess::ipcc_obj_id(17));
+    }
+    for s in a.servers {
+        s.abort();
+    }
+}
+
+/// Issue 12: a destination whose handover format the mediator cannot produce is refused
+/// when it is created (or modified to it), with an error naming the format; nothing is
+/// started for it, and a refused modification keeps the destination as it was.
+#[tokio::test]
+async fn a_destination_in_a_format_the_mediator_cannot_produce_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = mediator(&tmp.path().join("spool"));
+    let at_9 = |format| HiDestination {
+        format,
+        ..hi_destination_at(did(1), Interface::Hi3, "127.0.0.1:9")
+    };
+    for (format, named) in [
+        (
+            HandoverFormat::Atis1000013 { version: 3 },
+            "ATIS-1000013 version 3",
+        ),
+        (
+            HandoverFormat::Atis1000678 { version: 2 },
+            "ATIS-1000678 version 2",
+        ),
+        (
+            HandoverFormat::PacketCable { version: 7 },
+            "PacketCable version 7",
+        ),
+        (
+            HandoverFormat::Etsi102232 {
+                ps_pdu_version: 44,
+                ip_access_version: 18,
+            },
+            "LI-PS-PDU version 44",
+        ),
+        (
+            HandoverFormat::Etsi102232 {
+                ps_pdu_version: 43,
+                ip_access_version: 0,
+            },
+            "IPAccessPDU version 0",
+        ),
+    ] {
+        let err = m.create_destination(at_9(format)).await.unwrap_err();
+        assert!(
+            matches!(err, MediatorError::UnsupportedFormat { did: d, format: f } if d == did(1) && f == format),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(named), "{err}");
+    }
+    assert!(m.destinations().await.is_empty());
+    assert!(!tmp.path().join("spool").join(did(1).to_string()).exists());
+    // The oldest and newest versions li-asn1 encodes are taken.
+    for (n, ps_pdu_version, ip_access_version) in [(2, 1, 1), (3, 43, 18)] {
+        m.create_destination(HiDestination {
+            format: HandoverFormat::Etsi102232 {
+                ps_pdu_version,
+                ip_access_version,
+            },
+            ..hi_destination_at(did(n), Interface::Hi3, "127.0.0.1:9")
+        })
+        .await
+        .unwrap();
+    }
+    let err = m
+        .modify_destination(HiDestination {
+            format: HandoverFormat::PacketCable { version: 1 },
+            ..hi_destination_at(did(2), Interface::Hi3, "127.0.0.1:9")
+        })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("PacketCable version 1"), "{err}");
+    let kept = m.destinations().await;
+    assert_eq!(kept.len(), 2);
+    assert_eq!(
+        kept.iter().find(|d| d.0.id == did(2)).unwrap().0.format,
+        HandoverFormat::Etsi102232 {
+            ps_pdu_version: 1,
+            ip_access_version: 1
+        }
+    );
+    // An address that is not host:port is refused too.
+    let err = m
+        .create_destination(hi_destination_at(did(4), Interface::Hi2, "nowhere"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MediatorError::BadAddress { .. }), "{err:?}");
+    m.shutdown().await;
+}
+
+/// Issue 12: what is pre-encoded per (LIID, CIN, destination) follows the destination and
+/// the task: after a destination's format changes, the same communication's next records
+/// carry the new versions; a task gone leaves nothing cached.
+#[tokio::test]
+async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = ReceiverConfig::new(tmp.path().join("lemf"));
+    config.keep_raw = true;
+    let a = agency_with(config).await;
+    let m = mediator(&tmp.path().join("spool"));
+    m.create_destination(hi_destination_at(did(1), Interface::Hi2, &a.hi2))
+        .await
+        .unwrap();
+    m.create_destination(hi_destination_at(did(2), Interface::Hi3, &a.hi3))
+        .await
+        .unwrap();
+    let task = MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-CHG").unwrap(),
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        targets: vec![target()],
+        destinations: vec![did(1), did(2)],
+    };
+    m.activate_task(task.clone()).await.unwrap();
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 7, 0, at(1), 0)).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 8, 1, at(1), 1)).await,
+        Outcome::Delivered(1)
+    );
+    // One header for (LIID, HI3), one encoder per CIN.
+    assert_eq!(m.encoder_cache_sizes(), (1, 2));
+    // (Delivered first: records a restarted link re-sends would show up twice.)
+    drained(&m).await;
+    m.modify_destination(HiDestination {
+        format: HandoverFormat::Etsi102232 {
+            ps_pdu_version: 40,
+            ip_access_version: 16,
+        },
+        ..hi_destination_at(did(2), Interface::Hi3, &a.hi3)
+    })
+    .await
+    .unwrap();
+    assert_eq!(m.encoder_cache_sizes(), (0, 0));
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 7, 2, at(2), 2)).await,
+        Outcome::Delivered(1)
+    );
+    // A new LIID for the task: its records carry it.
+    let renamed = MediationTask {
+        liid: Liid::new(b"LIID-NEW").unwrap(),
+        ..task
+    };
+    m.modify_task(renamed).await.unwrap();
+    assert_eq!(m.encoder_cache_sizes(), (0, 0));
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 7, 3, at(3), 3)).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(m.encoder_cache_sizes(), (1, 1));
+    drained(&m).await;
+    m.deactivate_task(xid(1)).await.unwrap();
+    assert_eq!(m.encoder_cache_sizes(), (0, 0));
+    m.shutdown().await;
+
+    let cc = records_in(&tmp.path().join("lemf/hi3.ber"));
+    let seen: Vec<(String, Option<u32>, li_asn1::ObjectIdentifier)> = cc
+        .iter()
+        .map(|p| {
+            (
+                p.header.lawful_interception_identifier.to_string(),
+                p.header
+                    .communication_identifier
+                    .communication_identity_number,
+                p.header.li_ps_domain_id.clone(),
+            )
+        })
+        .collect();
+    let oid = li_asn1::ObjectIdentifier::li_ps_domain_id;
+    assert_eq!(
+        seen,
+        [
+            ("LIID-CHG".to_owned(), Some(7), oid(43)),
+            ("LIID-CHG".to_owned(), Some(8), oid(43)),
+            ("LIID-CHG".to_owned(), Some(7), oid(40)),
+            ("LIID-NEW".to_owned(), Some(7), oid(40)),
+        ]
+    );
+    for s in a.servers {
+        s.abort();
+    }
+}
+
+/// Issue 12: a task must make a valid `li_core::Task` (its PSHeaders are built from one):
+/// a task without a target, or naming one twice, is refused.
+#[tokio::test]
+async fn a_task_without_a_valid_target_list_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = mediator(&tmp.path().join("spool"));
+    m.create_destination(hi_destination_at(did(1), Interface::Hi2, "127.0.0.1:9"))
+        .await
+        .unwrap();
+    let task = |targets| MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-T").unwrap(),
+        scope: InterceptScope::IriOnly,
+        window: ValidityWindow::ALWAYS,
+        targets,
+        destinations: vec![did(1)],
+    };
+    for targets in [vec![], vec![target(), target()]] {
+        let err = m.activate_task(task(targets)).await.unwrap_err();
+        assert!(matches!(err, MediatorError::BadTask { .. }), "{err:?}");
+    }
+    assert!(m.tasks().await.is_empty());
+    m.activate_task(task(vec![target()])).await.unwrap();
+    m.shutdown().await;
+}
