@@ -1,5 +1,5 @@
-//! Building blocks of the reference binaries: the mediation function, the audit log, the
-//! warrant store, metrics exposition and the shipped sample capture.
+//! Building blocks of the reference binaries: the mediation function, the ADMF's
+//! configuration glue, metrics exposition and the shipped sample capture.
 
 pub mod admf;
 pub mod bench;
@@ -10,7 +10,6 @@ pub mod mediator;
 pub mod metrics;
 pub mod probe;
 pub mod sample;
-pub mod store;
 
 /// The first item that appears again later in `items` (a DID named twice in a task would
 /// get every record twice).
