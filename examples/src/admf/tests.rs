@@ -1391,7 +1391,11 @@ async fn an_agency_format_the_suite_cannot_produce_is_refused_and_nothing_is_sen
     let refusals = f.admf.store().refusals(&refused.liid).unwrap();
     assert_eq!(refusals.len(), 1);
     assert_eq!(refusals[0].ne, "admf-test");
-    assert!(refusals[0].reason.contains("packetcable:7 is not produced by this suite"));
+    assert!(
+        refusals[0]
+            .reason
+            .contains("packetcable:7 is not produced by this suite")
+    );
     let line = list_line(&refused, &refusals);
     assert!(line.contains("REFUSED by admf-test"), "{line}");
     assert!(describe(&refused, &refusals).contains("REFUSED:  by admf-test"));
