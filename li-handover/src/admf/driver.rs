@@ -225,6 +225,79 @@ pub fn random_xid() -> Xid {
 
 /// The administration function. Cheap to clone (shared state); every provisioning operation
 /// ([`Admf::sync`], [`Admf::revoke`], [`Admf::update_warrant`]) runs one at a time.
+///
+/// # Example
+///
+/// An ADMF on an SQLite store and an audit log, whose mediator cannot be reached: the
+/// warrant is entered and stays pending, the failed read-back is reported (and retried at a
+/// later sync), and every step is in the audit log.
+///
+/// ```
+/// # #[cfg(all(feature = "sqlite", feature = "dev-pki"))] {
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use li_core::{
+///     DeliveryAddress, DestinationId, HandoverFormat, InterceptScope, Timestamp,
+///     ValidityWindow, Xid,
+/// };
+/// use li_handover::admf::store::{Agency, SqliteStore, Warrant, WarrantState, WarrantStore};
+/// use li_handover::admf::{Admf, AdmfSettings, NeEndpoint, Timing};
+/// use li_handover::audit::{AuditLog, verify};
+/// use li_handover::tls::{DevPki, Validity};
+///
+/// let dir = tempfile::tempdir()?;
+/// let store = Arc::new(SqliteStore::open(dir.path().join("admf.db"))?);
+/// let (audit, _) = AuditLog::open(dir.path().join("audit.log"))?;
+/// let pki = DevPki::new("example CA")?;
+/// let tls = pki.client_config(&pki.issue("admf", &["admf"], &[], Validity::Default)?)?;
+/// let settings = AdmfSettings {
+///     admf_identifier: "admf".into(),
+///     mediator: NeEndpoint {
+///         name: "mdf".into(),
+///         x1: "127.0.0.1:1".parse()?, // nothing listens there
+///         server_name: "mdf".into(),
+///     },
+///     mediator_x2x3: "127.0.0.1:7002".parse()?,
+///     x2x3_did: DestinationId::new_v4_from_random([3; 16]),
+///     probes: Vec::new(),
+///     timing: Timing {
+///         provision_lead: Duration::from_secs(60),
+///         deactivation_grace: Duration::from_secs(60),
+///         mediator_grace: Duration::from_secs(5),
+///     },
+///     sync_interval: Duration::from_secs(1),
+///     reconcile_interval: Some(Duration::from_secs(60)),
+///     x1_timeout: Duration::from_secs(2),
+/// };
+/// let admf = Admf::new(settings, store, Arc::new(audit), tls)?;
+///
+/// let now = Timestamp::from_system_time(std::time::SystemTime::now());
+/// let warrant = Warrant::new(
+///     "LIID-0001".parse()?,
+///     Xid::new_v4_from_random([7; 16]),
+///     vec!["ipv4:192.0.2.9".parse()?],
+///     InterceptScope::IriOnly,
+///     ValidityWindow::new(now, None)?,
+///     vec![Agency {
+///         id: DestinationId::new_v4_from_random([9; 16]),
+///         name: "LEA-1".into(),
+///         hi2: DeliveryAddress::new("198.51.100.1", 6001, true),
+///         hi3: None,
+///         format: HandoverFormat::etsi_default(),
+///     }],
+///     now,
+/// )?;
+/// admf.create_warrant(&warrant)?;
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// let report = runtime.block_on(admf.sync(now))?;
+/// assert_eq!(report.failures[0].operation, "GetAllDetails");
+/// assert!(report.activated.is_empty());
+/// let stored = admf.store().get(&warrant.liid)?.expect("entered");
+/// assert_eq!(stored.state, WarrantState::Pending);
+/// assert!(verify(dir.path().join("audit.log"))?.entries >= 3);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Admf {
     inner: Arc<Inner>,
@@ -1131,4 +1204,68 @@ fn warrant_detail(w: &Warrant) -> Value {
         "agencies": w.agencies.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
         "state": w.state.as_str(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The driver's futures can be spawned on a multi-threaded runtime.
+    #[test]
+    fn the_drivers_futures_are_send() {
+        fn send<T: Send>(_: &T) {}
+        fn check(admf: &Admf, now: Timestamp, shutdown: watch::Receiver<bool>) {
+            send(&admf.sync(now));
+            send(&admf.settle());
+            send(&admf.clone().run(shutdown));
+        }
+        let _ = check;
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let ne = |name: &str| NeEndpoint {
+            name: name.into(),
+            x1: "127.0.0.1:1".parse().unwrap(),
+            server_name: "localhost".into(),
+        };
+        let mut settings = AdmfSettings {
+            admf_identifier: "admf".into(),
+            mediator: ne("mdf"),
+            mediator_x2x3: "127.0.0.1:2".parse().unwrap(),
+            x2x3_did: DestinationId::new_v4_from_random([3; 16]),
+            probes: vec![ne("poi-1")],
+            timing: Timing {
+                provision_lead: Duration::ZERO,
+                deactivation_grace: Duration::ZERO,
+                mediator_grace: Duration::ZERO,
+            },
+            sync_interval: Duration::from_secs(1),
+            reconcile_interval: None,
+            x1_timeout: Duration::from_secs(1),
+        };
+        settings.validate().unwrap();
+        assert_eq!(
+            settings.network().ne_name(1),
+            Some("poi-1"),
+            "the probes follow the mediator"
+        );
+        settings.probes.push(ne("mdf"));
+        assert_eq!(
+            settings.validate().unwrap_err().to_string(),
+            "NE name \"mdf\" is used twice"
+        );
+        settings.probes.pop();
+        settings.admf_identifier = "two  spaces".into();
+        assert!(matches!(
+            settings.validate(),
+            Err(SettingsError::NotAToken { .. })
+        ));
+        settings.admf_identifier = "admf".into();
+        settings.sync_interval = Duration::ZERO;
+        assert_eq!(
+            settings.validate().unwrap_err().to_string(),
+            "sync_interval must be at least 1 ms"
+        );
+    }
 }
