@@ -11,15 +11,16 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use li_core::{InterceptScope, Liid, TargetIdentifier, Timestamp, ValidityWindow};
+use li_handover::admf::store::Warrant;
+use li_handover::admf::{Admf, SyncReport};
 use li_handover::lemf::Summary;
 use tokio::sync::watch;
 
-use crate::admf::{Admf, AdmfConfig, SyncReport, random_xid};
+use crate::admf::{AdmfConfig, random_xid};
 use crate::cli::load_toml;
 use crate::lemf::{LemfConfig, RunningLemf};
 use crate::mediator::{MediatorConfig, RunningMediator};
 use crate::probe::{self, DeliveryReport, ProbeConfig, ReplayOptions, ReplayReport};
-use crate::store::Warrant;
 
 /// The UUID of the probes' X2/X3 destination (the mediator) in the demo, the benchmark and
 /// the end-to-end tests.
@@ -214,7 +215,7 @@ impl System {
         write(&admf_path, &admf_text)?;
         let admf_config: AdmfConfig = load_toml(&admf_path)?;
         admf_config.validate()?;
-        let admf = Admf::open(&admf_config, &dir).context("opening the ADMF")?;
+        let admf = crate::admf::open(&admf_config, &dir).context("opening the ADMF")?;
         Ok(Self {
             dir,
             agencies,

@@ -1,6 +1,6 @@
 //! Building blocks of the reference binaries: the daemons' configuration and start-up (the
-//! mediation function itself is `li_handover::mediator`), the warrant store, metrics
-//! exposition and the shipped sample capture.
+//! product itself is in the published crates: `li_handover::mediator`, `li_handover::admf`,
+//! ...), metrics exposition, the demo and the shipped sample capture.
 
 pub mod admf;
 pub mod bench;
@@ -11,4 +11,3 @@ pub mod mediator;
 pub mod metrics;
 pub mod probe;
 pub mod sample;
-pub mod store;

@@ -22,6 +22,15 @@
 //! - [`x2x3::transport`]: X2/X3 over mutual TLS between probe and mediator — a probe-side
 //!   sender with a bounded queue whose drops are counted and logged, keep-alives and
 //!   reconnection; a mediator-side listener that answers keep-alives and forwards PDUs.
+//! - [`admf`]: the administration function — warrants ([`admf::store`]), the pure
+//!   reconciliation [`admf::plan`] of X1 requests to the mediator and the probes, refusal
+//!   back-off, and the tokio driver [`admf::Admf`].
+//!
+//! # Cargo features
+//!
+//! - `dev-pki`: the development PKI (`tls::DevPki`, rcgen).
+//! - `sqlite`: the ADMF's warrant store in SQLite (`admf::store::SqliteStore`, rusqlite with
+//!   bundled SQLite).
 //!
 //! # Example
 //!
@@ -64,6 +73,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod admf;
 pub mod audit;
 pub mod hi;
 pub mod lemf;

@@ -12,16 +12,21 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex as StdMutex;
 
-use li_core::InterceptScope;
 use li_core::ValidityWindow;
+use li_core::{InterceptScope, Xid};
+use li_handover::admf::store::WarrantState;
+use li_handover::admf::{Disposition, disposition, next_edge, task_dids};
 use li_handover::tls::load_server_config;
 use li_handover::x1::transport::{X1ServerConfig, serve};
 use li_handover::x1::{
-    AckKind, DestinationDeliveryStatus, DestinationResponseDetails, ErrorInformation,
-    ErrorResponse, NeStatus, NeStatusDetails, OkStatus, ProvisioningStatus, ResponseMessage,
-    TaskResponseDetails, TaskStatus, X1Peer, X1Response, error_code,
+    AckKind, DeliveryAddress, DeliveryType, DestinationDeliveryStatus, DestinationDetails,
+    DestinationResponseDetails, ErrorInformation, ErrorResponse, MediationDeliveryType,
+    MediationDetails, MessageHeader, NeStatus, NeStatusDetails, OkStatus, Port, ProvisioningStatus,
+    RequestBody, ResponseBody, ResponseMessage, TaskDetails, X1Request, X1Version,
 };
+use li_handover::x1::{TaskResponseDetails, TaskStatus, X1Peer, X1Response, error_code};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use super::*;
@@ -309,7 +314,7 @@ async fn fixture_with(identity: &str, lead_ms: u64, deactivation_grace_ms: u64) 
         );
     fs::write(&path, text).unwrap();
     let (config, base) = AdmfConfig::load(&path).unwrap();
-    let admf = Admf::open(&config, &base).unwrap();
+    let admf = open(&config, &base).unwrap();
     Fixture {
         dir,
         mediator,
@@ -789,7 +794,7 @@ async fn restarted_nes_are_provisioned_again() {
 
     // the mediator restarts, and so does the ADMF: start-up reconciliation
     f.mediator.restart();
-    let admf = Admf::open(&f.config, f.dir.path()).unwrap();
+    let admf = open(&f.config, f.dir.path()).unwrap();
     let report = admf.sync(ms(base, 10)).await.unwrap();
     assert!(report.failures.is_empty(), "{report}");
     assert!(report.activated.is_empty()); // it was active already
@@ -931,7 +936,7 @@ async fn a_wrong_admf_certificate_is_refused_by_the_nes() {
 #[tokio::test]
 async fn two_processes_keep_the_audit_chain_intact_and_metrics_count() {
     let f = fixture().await;
-    let other = Admf::open(&f.config, f.dir.path()).unwrap();
+    let other = open(&f.config, f.dir.path()).unwrap();
     let base = now();
     for i in 0..4u8 {
         let w = f.warrant(
@@ -962,7 +967,7 @@ async fn two_processes_keep_the_audit_chain_intact_and_metrics_count() {
     assert!(!f.dir.path().join("audit.log.lock").exists());
 
     let registry = Registry::new();
-    f.admf.register_metrics(&registry).unwrap();
+    register_metrics(&f.admf, &registry).unwrap();
     let text = registry.render();
     assert!(
         text.contains("li_admf_warrants{state=\"pending\"} 4"),
@@ -993,7 +998,7 @@ async fn a_revocation_by_another_process_leaves_the_daemon_consistent() {
     f.admf.sync(base).await.unwrap(); // the "daemon" activates it
 
     // the CLI, another process, revokes it and waits for the mediator's deactivation
-    let cli = Admf::open(&f.config, f.dir.path()).unwrap();
+    let cli = open(&f.config, f.dir.path()).unwrap();
     let report = cli.revoke(&w.liid).await.unwrap();
     assert_eq!(report.tasks_deactivated.len(), 1, "{report}");
     cli.settle().await.unwrap();
@@ -1330,4 +1335,91 @@ async fn warrant_show_says_what_the_mediator_is_told_to_use() {
             "{line}"
         );
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// Issue 12: one task model, and formats the suite cannot produce
+// ------------------------------------------------------------------------------------------
+
+/// Issue 12: an agency carries a handover format; one the suite cannot produce
+/// (PacketCable here) is refused by the ADMF at provisioning, recorded and audited as a
+/// refusal of that warrant, and nothing of the warrant reaches an NE (it is never delivered
+/// in another format). The other warrants are provisioned; once the agency's format is one
+/// the suite produces, the warrant is, and the refusal goes.
+#[tokio::test]
+async fn an_agency_format_the_suite_cannot_produce_is_refused_and_nothing_is_sent() {
+    let f = fixture().await;
+    let base = now();
+    let window = (secs(base, -1), None);
+    let mut refused = f.warrant("LIID-P", 71, InterceptScope::IriOnly, window, &["LEA-1"]);
+    refused.agencies[0].format = HandoverFormat::PacketCable { version: 7 };
+    let other = f.warrant("LIID-Q", 72, InterceptScope::IriOnly, window, &["LEA-2"]);
+    f.admf.create_warrant(&refused).unwrap();
+    f.admf.create_warrant(&other).unwrap();
+
+    let report = f.admf.sync(base).await.unwrap();
+    assert_eq!(report.activated, vec![other.liid], "{report}");
+    assert_eq!(report.failures.len(), 1, "{report}");
+    let failure = &report.failures[0];
+    assert_eq!(
+        (
+            failure.ne.as_str(),
+            failure.operation.as_str(),
+            failure.liid
+        ),
+        ("admf-test", "plan", Some(refused.liid))
+    );
+    assert!(
+        failure
+            .error
+            .contains("agency LEA-1: packetcable:7 is not produced by this suite"),
+        "{report}"
+    );
+    assert_eq!(f.state("LIID-P"), WarrantState::Pending);
+    // nothing of it at either NE: no task, no LEA-1 destination
+    assert_eq!(f.mediator.xids(), vec![other.xid]);
+    assert_eq!(f.probe.xids(), vec![other.xid]);
+    for (_, body, _) in f.mediator.take().iter().chain(&f.probe.take()) {
+        match body {
+            RequestBody::ActivateTask(t) => assert_eq!(t.xid, other.xid),
+            RequestBody::CreateDestination(d) => assert_ne!(d.did, ag(AG1)),
+            _ => {}
+        }
+    }
+
+    // recorded with the warrant under the ADMF's name, shown by `warrant list` and `show`
+    let refusals = f.admf.store().refusals(&refused.liid).unwrap();
+    assert_eq!(refusals.len(), 1);
+    assert_eq!(refusals[0].ne, "admf-test");
+    assert!(
+        refusals[0]
+            .reason
+            .contains("packetcable:7 is not produced by this suite")
+    );
+    let line = list_line(&refused, &refusals);
+    assert!(line.contains("REFUSED by admf-test"), "{line}");
+    assert!(describe(&refused, &refusals).contains("REFUSED:  by admf-test"));
+
+    // audited once, not at every sync
+    let report = f.admf.sync(ms(base, 30)).await.unwrap();
+    assert_eq!(report.failures.len(), 1, "{report}");
+    assert!(f.mediator.take().is_empty() && f.probe.take().is_empty());
+    let (_, entries) = read_entries(f.audit_path()).unwrap();
+    let audited: Vec<_> = entries
+        .iter()
+        .filter(|e| e.kind == AuditKind::Other("warrant.refused".into()))
+        .collect();
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].detail["liid"], "LIID-P");
+    assert_eq!(audited[0].detail["ne"], "admf-test");
+
+    // the agency's format fixed: provisioned at once, the refusal gone
+    let mut fixed = refused.clone();
+    fixed.agencies[0].format = HandoverFormat::etsi_default();
+    fixed.updated = ms(base, 40);
+    let report = f.admf.update_warrant(&fixed).await.unwrap();
+    assert_eq!(report.activated, vec![refused.liid], "{report}");
+    assert!(report.failures.is_empty(), "{report}");
+    assert!(f.mediator.xids().contains(&refused.xid));
+    assert!(f.admf.store().refusals(&refused.liid).unwrap().is_empty());
 }

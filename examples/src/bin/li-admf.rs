@@ -1,5 +1,5 @@
 //! `li-admf`: the administration function. Holds warrants and provisions the mediator and
-//! the probes over X1 (ETSI TS 103 221-1); see `li_examples::admf`.
+//! the probes over X1 (ETSI TS 103 221-1); see `li_handover::admf` and `li_examples::admf`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,9 +8,10 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use li_core::{InterceptScope, Liid, Timestamp, ValidityWindow, Xid};
-use li_examples::admf::{self, Admf, AdmfConfig};
+use li_examples::admf::{self, AdmfConfig};
 use li_examples::metrics::Registry;
-use li_examples::store::{Warrant, WarrantStore};
+use li_handover::admf::Admf;
+use li_handover::admf::store::Warrant;
 use li_handover::audit;
 
 /// The administration function (ADMF) of li-suite: warrants in, X1 provisioning of the
@@ -141,21 +142,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             verify_audit(&path)
         }
         Command::Run => {
-            let admf = open(&cli.config)?;
+            let (config, admf) = open(&cli.config)?;
             let shutdown = li_examples::cli::shutdown_on_signals();
             let registry = Arc::new(Registry::new());
-            admf.register_metrics(&registry)?;
-            li_examples::cli::start_metrics(
-                admf.config().metrics_listen,
-                registry,
-                shutdown.clone(),
-            )
-            .await?;
+            admf::register_metrics(&admf, &registry)?;
+            li_examples::cli::start_metrics(config.metrics_listen, registry, shutdown.clone())
+                .await?;
             admf.run(shutdown).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sync => {
-            let admf = open(&cli.config)?;
+            let (_, admf) = open(&cli.config)?;
             let mut report = admf.sync(admf::now()).await?;
             let settled = admf.settle().await?;
             print!("{report}");
@@ -173,16 +170,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn open(config_path: &Path) -> anyhow::Result<Admf> {
+fn open(config_path: &Path) -> anyhow::Result<(AdmfConfig, Admf)> {
     let (config, base) = AdmfConfig::load(config_path)?;
-    Admf::open(&config, &base)
+    let admf = admf::open(&config, &base)?;
+    Ok((config, admf))
 }
 
 async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<ExitCode> {
     match command {
         WarrantCommand::Add(args) => {
-            let admf = open(config_path)?;
-            let warrant = build_warrant(admf.config(), &args)?;
+            let (config, admf) = open(config_path)?;
+            let warrant = build_warrant(&config, &args)?;
             admf.create_warrant(&warrant)?;
             println!(
                 "warrant {} created (XID {}), pending until {}; the daemon (or `li-admf \
@@ -193,7 +191,7 @@ async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<
             );
         }
         WarrantCommand::List => {
-            let admf = open(config_path)?;
+            let (_, admf) = open(config_path)?;
             let warrants = admf.store().list().context("cannot list warrants")?;
             if warrants.is_empty() {
                 println!("no warrants");
@@ -208,7 +206,7 @@ async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<
             }
         }
         WarrantCommand::Show { liid } => {
-            let admf = open(config_path)?;
+            let (_, admf) = open(config_path)?;
             let liid = parse_liid(&liid)?;
             let w = admf
                 .store()
@@ -222,7 +220,7 @@ async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<
             print!("{}", admf::describe(&w, &refusals));
         }
         WarrantCommand::Revoke { liid } => {
-            let admf = open(config_path)?;
+            let (_, admf) = open(config_path)?;
             let liid = parse_liid(&liid)?;
             let mut report = admf.revoke(&liid).await?;
             let settled = admf.settle().await?;

@@ -61,7 +61,7 @@ fn warrant(
     scope: InterceptScope,
     end: Option<Timestamp>,
     agencies: &[&str],
-) -> li_examples::store::Warrant {
+) -> li_handover::admf::store::Warrant {
     let start = li_examples::admf::now();
     system
         .warrant(liid, &[target.text()], scope, (start, end), agencies)
@@ -601,8 +601,8 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     wait_listening(x1).await;
     let admf_config: li_examples::admf::AdmfConfig =
         li_examples::cli::load_toml(&admf_toml).unwrap();
-    let admf = li_examples::admf::Admf::open(&admf_config, &dir).unwrap();
-    let warrant = li_examples::store::Warrant::new(
+    let admf = li_examples::admf::open(&admf_config, &dir).unwrap();
+    let warrant = li_handover::admf::store::Warrant::new(
         liid("E2E-KILL-9"),
         li_examples::admf::random_xid(),
         vec![SampleTarget::StaticV4.text().parse().unwrap()],
@@ -714,7 +714,7 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
 /// the refusal stays with its warrant and the two others are active and intercepted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_the_probe_refuses_blocks_no_other_warrant() {
-    use li_examples::store::{WarrantState, WarrantStore as _};
+    use li_handover::admf::store::WarrantState;
 
     let sample = sample();
     let system = System::start(&SystemOptions::new(run_dir("refused")))

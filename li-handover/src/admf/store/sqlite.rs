@@ -1,455 +1,19 @@
-//! The warrant store of the administration function: [`WarrantStore`], SQLite by default
-//! ([`SqliteStore`]).
-//!
-//! A [`Warrant`] is the administration function's record of one lawful authorisation for one
-//! LIID: the targets, what to deliver, when, to which agencies, and where it is in its
-//! lifecycle ([`WarrantState`]). It is turned into the [`li_core::Task`] provisioned over X1
-//! by [`Warrant::to_task`], so that every rule about tasks (at least one target, no
-//! duplicates, HI3 present when CC is delivered, usable delivery addresses) is checked in one
-//! place, `li-core`; the store adds only what is its own (LIID and XID unique, agency names).
-//!
-//! The store never reads a clock: creation, update and state-change times are passed in.
-//! What a warrant needs at an instant is decided by [`crate::admf::disposition`], from the
-//! warrants the store lists, so that the administration function drives activation from its
-//! own timer.
-//!
-//! ```
-//! use li_core::{
-//!     DeliveryAddress, DestinationId, HandoverFormat, InterceptScope, Timestamp,
-//!     ValidityWindow, Xid,
-//! };
-//! use li_examples::admf::{Disposition, disposition};
-//! use li_examples::store::{Agency, SqliteStore, Warrant, WarrantState, WarrantStore};
-//!
-//! let dir = tempfile::tempdir()?;
-//! let store = SqliteStore::open(dir.path().join("warrants.db"))?;
-//! let start = Timestamp::from_secs_micros(1_704_067_200, 0)?;
-//! let warrant = Warrant::new(
-//!     "LIID-0001".parse()?,
-//!     Xid::new_v4_from_random([7; 16]),
-//!     vec!["ipv4:192.0.2.1".parse()?],
-//!     InterceptScope::IriOnly,
-//!     ValidityWindow::new(start, None)?,
-//!     vec![Agency {
-//!         id: DestinationId::new_v4_from_random([9; 16]),
-//!         name: "Agency A".into(),
-//!         hi2: DeliveryAddress::new("lea.example", 6000, true),
-//!         hi3: None,
-//!         format: HandoverFormat::etsi_default(),
-//!     }],
-//!     start,
-//! )?;
-//! store.create(&warrant)?;
-//! let listed = store.list()?;
-//! assert_eq!(listed, [warrant.clone()]);
-//! let no_lead = std::time::Duration::ZERO;
-//! let now = disposition(&listed[0], start, no_lead, no_lead);
-//! assert_eq!(now, Disposition::Provision);
-//! let active = store.set_state(&warrant.liid, WarrantState::Active, start)?;
-//! assert_eq!(active.to_task()?.liid(), warrant.liid);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The warrant store in an SQLite database (cargo feature `sqlite`).
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use li_core::{
-    DeliveryAddress, Destination, DestinationId, HandoverFormat, InterceptScope, Liid,
-    TargetIdentifier, Task, Timestamp, ValidityWindow, Xid,
+    DeliveryAddress, DestinationId, Liid, TargetIdentifier, Timestamp, ValidityWindow, Xid,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-/// One warrant as held by the administration function.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Warrant {
-    /// The Lawful Interception IDentifier; unique in a store.
-    pub liid: Liid,
-    /// The task identifier used on X1 (TS 103 221-1 `XId`); unique in a store.
-    pub xid: Xid,
-    /// The target identifiers (at least one, no duplicates).
-    pub targets: Vec<TargetIdentifier>,
-    /// What is delivered.
-    pub scope: InterceptScope,
-    /// When the warrant is in force.
-    pub window: ValidityWindow,
-    /// The agencies receiving the intercept (at least one, distinct destination ids).
-    pub agencies: Vec<Agency>,
-    /// Where the warrant is in its lifecycle.
-    pub state: WarrantState,
-    /// When the warrant was entered.
-    pub created: Timestamp,
-    /// When the warrant was last changed (content or state).
-    pub updated: Timestamp,
-}
-
-/// An agency receiving a warrant's intercept: one X1 destination (TS 103 221-1 clause 6.3.1.2
-/// `DestinationDetails`) with a human-readable name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Agency {
-    /// The destination identifier (`DId`).
-    pub id: DestinationId,
-    /// The agency's name, for operators and the audit log (non-empty, no control characters).
-    pub name: String,
-    /// Where IRI is delivered (HI2).
-    pub hi2: DeliveryAddress,
-    /// Where CC is delivered (HI3); required when the scope includes CC.
-    pub hi3: Option<DeliveryAddress>,
-    /// The handover format the agency expects.
-    pub format: HandoverFormat,
-}
-
-/// The lifecycle of a warrant.
-///
-/// ```text
-/// Pending ──► Active ──► Ended
-///    │           │
-///    ├───────────┴─────► Revoked
-///    └─────────────────► Ended   (window over before it was activated)
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum WarrantState {
-    /// Entered, not yet provisioned (its window has not started, or activation is due).
-    Pending,
-    /// Provisioned on the network functions.
-    Active,
-    /// Its window is over and it has been deactivated. Terminal.
-    Ended,
-    /// Withdrawn before its end. Terminal.
-    Revoked,
-}
-
-/// A network element's refusal of a warrant's task (TS 103 221-1 `ErrorResponse`), kept
-/// with the warrant until the NE accepts the task.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    /// The NE that refused.
-    pub ne: String,
-    /// Its reason (the error code and description it sent).
-    pub reason: String,
-    /// When it last refused.
-    pub at: Timestamp,
-}
-
-/// Errors of the warrant store; each names the warrant (LIID) or the file concerned.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The file is not an SQLite database (or is corrupt).
-    #[error("warrant store {}: not an SQLite database or corrupt: {source}", path.display())]
-    NotADatabase {
-        /// The database file.
-        path: PathBuf,
-        /// The SQLite error.
-        source: rusqlite::Error,
-    },
-    /// The file is an SQLite database of some other application.
-    #[error("warrant store {}: an SQLite database of another application ({reason})", path.display())]
-    Foreign {
-        /// The database file.
-        path: PathBuf,
-        /// What gave it away.
-        reason: String,
-    },
-    /// The database was written by a newer version of this software.
-    #[error(
-        "warrant store {}: schema version {found} is newer than the supported version {supported}; \
-         upgrade the software or restore a backup",
-        path.display()
-    )]
-    NewerSchema {
-        /// The database file.
-        path: PathBuf,
-        /// The version found.
-        found: i64,
-        /// The newest version this build knows.
-        supported: i64,
-    },
-    /// The warrant breaks a rule of `li-core`'s task model.
-    #[error("warrant {liid}: {source}")]
-    Invalid {
-        /// The warrant.
-        liid: Liid,
-        /// The rule it breaks.
-        source: li_core::Error,
-    },
-    /// An agency name is empty or has control characters.
-    #[error("warrant {liid}: agency {destination}: name is empty or contains control characters")]
-    InvalidAgencyName {
-        /// The warrant.
-        liid: Liid,
-        /// The agency's destination id.
-        destination: DestinationId,
-    },
-    /// An agency uses a handover format this store cannot record.
-    #[error("warrant {liid}: agency {destination}: unsupported handover format {format:?}")]
-    UnsupportedFormat {
-        /// The warrant.
-        liid: Liid,
-        /// The agency's destination id.
-        destination: DestinationId,
-        /// The format.
-        format: HandoverFormat,
-    },
-    /// A warrant with this LIID exists already.
-    #[error("warrant {liid}: a warrant with this LIID exists already")]
-    Duplicate {
-        /// The warrant.
-        liid: Liid,
-    },
-    /// Another warrant uses this XID.
-    #[error("warrant {liid}: XID {xid} is already used by warrant {existing}")]
-    DuplicateXid {
-        /// The warrant being created.
-        liid: Liid,
-        /// The XID.
-        xid: Xid,
-        /// The warrant holding it.
-        existing: Liid,
-    },
-    /// No warrant has this LIID.
-    #[error("warrant {liid}: not found")]
-    NotFound {
-        /// The LIID looked for.
-        liid: Liid,
-    },
-    /// An update tried to change the XID, which identifies the task on X1.
-    #[error("warrant {liid}: the XID cannot change (stored {stored}, given {given})")]
-    XidChanged {
-        /// The warrant.
-        liid: Liid,
-        /// The stored XID.
-        stored: Xid,
-        /// The XID in the update.
-        given: Xid,
-    },
-    /// The state change is not allowed from the current state.
-    #[error("warrant {liid}: cannot go from {from} to {to}")]
-    InvalidTransition {
-        /// The warrant.
-        liid: Liid,
-        /// Its current state.
-        from: WarrantState,
-        /// The requested state.
-        to: WarrantState,
-    },
-    /// The operation is not allowed in the warrant's current state (updating an ended or
-    /// revoked warrant, deleting an active one).
-    #[error("warrant {liid}: cannot {operation} a warrant that is {state}")]
-    WrongState {
-        /// The warrant.
-        liid: Liid,
-        /// What was attempted.
-        operation: &'static str,
-        /// Its current state.
-        state: WarrantState,
-    },
-    /// A stored row could not be read back into a warrant.
-    #[error("warrant store {}: warrant {liid}: {what}", path.display())]
-    Corrupt {
-        /// The database file.
-        path: PathBuf,
-        /// The LIID as stored (text).
-        liid: String,
-        /// What is wrong.
-        what: String,
-    },
-    /// The database reported an error.
-    #[error("warrant store {}: {context}: {source}", path.display())]
-    Database {
-        /// The database file.
-        path: PathBuf,
-        /// What was being done, naming the warrant if any.
-        context: String,
-        /// The SQLite error.
-        source: rusqlite::Error,
-    },
-}
-
-/// Persistent storage of warrants. Implementations are shared between tasks.
-pub trait WarrantStore: Send + Sync {
-    /// Enters a new warrant, checked with [`Warrant::validate`].
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Invalid`], [`StoreError::InvalidAgencyName`],
-    /// [`StoreError::Duplicate`], [`StoreError::DuplicateXid`], or a storage error.
-    fn create(&self, warrant: &Warrant) -> Result<(), StoreError>;
-
-    /// The warrant with this LIID, if any.
-    ///
-    /// # Errors
-    ///
-    /// A storage error.
-    fn get(&self, liid: &Liid) -> Result<Option<Warrant>, StoreError>;
-
-    /// Every warrant, ordered by LIID.
-    ///
-    /// # Errors
-    ///
-    /// A storage error.
-    fn list(&self) -> Result<Vec<Warrant>, StoreError>;
-
-    /// Replaces the targets, scope, window and agencies of the warrant `warrant.liid` and
-    /// sets its update time to `warrant.updated`; the stored state and creation time are
-    /// kept. Returns the warrant as stored.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::NotFound`], [`StoreError::XidChanged`], [`StoreError::WrongState`]
-    /// (ended or revoked), the validation errors of [`WarrantStore::create`], or a storage
-    /// error.
-    fn update(&self, warrant: &Warrant) -> Result<Warrant, StoreError>;
-
-    /// Moves the warrant to `state` at time `at` (see [`WarrantState::can_become`]); returns
-    /// the warrant as stored.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::NotFound`], [`StoreError::InvalidTransition`], or a storage error.
-    fn set_state(
-        &self,
-        liid: &Liid,
-        state: WarrantState,
-        at: Timestamp,
-    ) -> Result<Warrant, StoreError>;
-
-    /// Removes a warrant that is not active (deactivate or revoke it first).
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::NotFound`], [`StoreError::WrongState`] (active), or a storage error.
-    fn delete(&self, liid: &Liid) -> Result<(), StoreError>;
-}
-
-impl Warrant {
-    /// A new [`WarrantState::Pending`] warrant created at `now`, checked with
-    /// [`Warrant::validate`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Warrant::validate`].
-    pub fn new(
-        liid: Liid,
-        xid: Xid,
-        targets: Vec<TargetIdentifier>,
-        scope: InterceptScope,
-        window: ValidityWindow,
-        agencies: Vec<Agency>,
-        now: Timestamp,
-    ) -> Result<Self, StoreError> {
-        let warrant = Self {
-            liid,
-            xid,
-            targets,
-            scope,
-            window,
-            agencies,
-            state: WarrantState::Pending,
-            created: now,
-            updated: now,
-        };
-        warrant.validate()?;
-        Ok(warrant)
-    }
-
-    /// The task provisioned over X1 for this warrant, built (and so checked) by `li-core`.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Invalid`] with the `li-core` rule broken.
-    pub fn to_task(&self) -> Result<Task, StoreError> {
-        Task::builder(self.liid, self.xid, self.scope, self.window)
-            .targets(self.targets.iter().cloned())
-            .destinations(self.agencies.iter().map(Agency::to_destination))
-            .build()
-            .map_err(|source| StoreError::Invalid {
-                liid: self.liid,
-                source,
-            })
-    }
-
-    /// Checks the warrant: the rules of [`li_core::TaskBuilder::build`] (through
-    /// [`Warrant::to_task`]), then agency names and handover formats.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Invalid`], [`StoreError::InvalidAgencyName`],
-    /// [`StoreError::UnsupportedFormat`].
-    pub fn validate(&self) -> Result<(), StoreError> {
-        self.to_task()?;
-        for agency in &self.agencies {
-            if agency.name.trim().is_empty() || agency.name.chars().any(char::is_control) {
-                return Err(StoreError::InvalidAgencyName {
-                    liid: self.liid,
-                    destination: agency.id,
-                });
-            }
-            if format_to_text(agency.format).is_none() {
-                return Err(StoreError::UnsupportedFormat {
-                    liid: self.liid,
-                    destination: agency.id,
-                    format: agency.format,
-                });
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Agency {
-    /// The X1 destination of this agency.
-    pub fn to_destination(&self) -> Destination {
-        Destination::new(self.id, self.hi2.clone(), self.hi3.clone(), self.format)
-    }
-}
-
-impl WarrantState {
-    /// The text form stored in the database: `pending`, `active`, `ended`, `revoked`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Ended => "ended",
-            Self::Revoked => "revoked",
-        }
-    }
-
-    /// Whether a warrant may go from this state to `next`: pending → active, ended or
-    /// revoked; active → ended or revoked; nothing from ended or revoked.
-    pub const fn can_become(self, next: Self) -> bool {
-        matches!(
-            (self, next),
-            (Self::Pending, Self::Active | Self::Ended | Self::Revoked)
-                | (Self::Active, Self::Ended | Self::Revoked)
-        )
-    }
-
-    /// Whether the state is final (ended or revoked).
-    pub const fn is_terminal(self) -> bool {
-        matches!(self, Self::Ended | Self::Revoked)
-    }
-}
-
-impl fmt::Display for WarrantState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for WarrantState {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Self::Pending, Self::Active, Self::Ended, Self::Revoked]
-            .into_iter()
-            .find(|state| state.as_str() == s)
-            .ok_or_else(|| format!("unknown warrant state {s:?}"))
-    }
-}
+use super::{
+    Agency, Refusal, StoreError, Warrant, WarrantState, WarrantStore, format_from_text,
+    format_to_text, scope_from_text, scope_to_text,
+};
 
 /// The warrant store in an SQLite database.
 ///
@@ -483,10 +47,10 @@ impl SqliteStore {
         let db_err = |context: &str| {
             let path = path.clone();
             let context = context.to_owned();
-            move |source| StoreError::Database {
+            move |source: rusqlite::Error| StoreError::Database {
                 path,
                 context,
-                source,
+                source: Box::new(source),
             }
         };
         let mut conn = Connection::open(&path).map_err(db_err("cannot open"))?;
@@ -497,7 +61,7 @@ impl SqliteStore {
             .query_row("PRAGMA application_id", [], |row| row.get(0))
             .map_err(|source| StoreError::NotADatabase {
                 path: path.clone(),
-                source,
+                source: Box::new(source),
             })?;
         let tables: i64 = conn
             .query_row(
@@ -507,7 +71,7 @@ impl SqliteStore {
             )
             .map_err(|source| StoreError::NotADatabase {
                 path: path.clone(),
-                source,
+                source: Box::new(source),
             })?;
         if application_id != Self::APPLICATION_ID && !(application_id == 0 && tables == 0) {
             return Err(StoreError::Foreign {
@@ -528,7 +92,7 @@ impl SqliteStore {
             return Err(StoreError::Database {
                 path,
                 context: format!("cannot enable WAL mode (journal mode is {mode})"),
-                source: rusqlite::Error::InvalidQuery,
+                source: Box::new(rusqlite::Error::InvalidQuery),
             });
         }
         conn.pragma_update(None, "synchronous", "FULL")
@@ -576,73 +140,6 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Records that network element `ne` refused the task of warrant `liid` at `at`, for
-    /// `reason` (replacing an earlier refusal by the same NE).
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::NotFound`], or a storage error.
-    pub fn set_refusal(
-        &self,
-        liid: &Liid,
-        ne: &str,
-        reason: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let changed = self
-            .lock()
-            .execute(
-                "INSERT INTO warrant_refusals (liid, ne, reason, at)
-                 SELECT liid, ?2, ?3, ?4 FROM warrants WHERE liid = ?1
-                 ON CONFLICT (liid, ne) DO UPDATE SET reason = excluded.reason, at = excluded.at",
-                params![liid.to_string(), ne, reason, micros(at)],
-            )
-            .map_err(self.db_err(format!("cannot record the refusal of warrant {liid}")))?;
-        if changed == 0 {
-            return Err(StoreError::NotFound { liid: *liid });
-        }
-        Ok(())
-    }
-
-    /// Forgets the refusal of warrant `liid` by `ne` (the NE accepted its task); whether
-    /// there was one.
-    ///
-    /// # Errors
-    ///
-    /// A storage error.
-    pub fn clear_refusal(&self, liid: &Liid, ne: &str) -> Result<bool, StoreError> {
-        let changed = self
-            .lock()
-            .execute(
-                "DELETE FROM warrant_refusals WHERE liid = ?1 AND ne = ?2",
-                params![liid.to_string(), ne],
-            )
-            .map_err(self.db_err(format!("cannot clear the refusal of warrant {liid}")))?;
-        Ok(changed > 0)
-    }
-
-    /// The refusals of warrant `liid`: (NE, reason, when), ordered by NE.
-    ///
-    /// # Errors
-    ///
-    /// A storage error.
-    pub fn refusals(&self, liid: &Liid) -> Result<Vec<Refusal>, StoreError> {
-        Ok(self
-            .refusals_of(Some(liid))?
-            .remove(liid)
-            .unwrap_or_default())
-    }
-
-    /// The refusals of every warrant that has some, by LIID, each ordered by NE: one query
-    /// for a listing.
-    ///
-    /// # Errors
-    ///
-    /// A storage error.
-    pub fn all_refusals(&self) -> Result<HashMap<Liid, Vec<Refusal>>, StoreError> {
-        self.refusals_of(None)
     }
 
     /// The refusals of warrant `liid`, or of every warrant.
@@ -710,7 +207,7 @@ impl SqliteStore {
         move |source| StoreError::Database {
             path,
             context,
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -1105,6 +602,50 @@ impl WarrantStore for SqliteStore {
             Ok(())
         })
     }
+
+    fn set_refusal(
+        &self,
+        liid: &Liid,
+        ne: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let changed = self
+            .lock()
+            .execute(
+                "INSERT INTO warrant_refusals (liid, ne, reason, at)
+                 SELECT liid, ?2, ?3, ?4 FROM warrants WHERE liid = ?1
+                 ON CONFLICT (liid, ne) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+                params![liid.to_string(), ne, reason, micros(at)],
+            )
+            .map_err(self.db_err(format!("cannot record the refusal of warrant {liid}")))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound { liid: *liid });
+        }
+        Ok(())
+    }
+
+    fn clear_refusal(&self, liid: &Liid, ne: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .lock()
+            .execute(
+                "DELETE FROM warrant_refusals WHERE liid = ?1 AND ne = ?2",
+                params![liid.to_string(), ne],
+            )
+            .map_err(self.db_err(format!("cannot clear the refusal of warrant {liid}")))?;
+        Ok(changed > 0)
+    }
+
+    fn refusals(&self, liid: &Liid) -> Result<Vec<Refusal>, StoreError> {
+        Ok(self
+            .refusals_of(Some(liid))?
+            .remove(liid)
+            .unwrap_or_default())
+    }
+
+    fn all_refusals(&self) -> Result<HashMap<Liid, Vec<Refusal>>, StoreError> {
+        self.refusals_of(None)
+    }
 }
 
 /// The schema migrations: entry `i` brings the schema from version `i` to `i + 1`.
@@ -1210,93 +751,14 @@ fn timestamp_of(micros: i64) -> Option<Timestamp> {
         .and_then(|m| Timestamp::from_unix_micros(m).ok())
 }
 
-fn scope_to_text(scope: InterceptScope) -> &'static str {
-    match scope {
-        InterceptScope::IriOnly => "iri",
-        InterceptScope::IriAndCc => "iri+cc",
-    }
-}
-
-fn scope_from_text(text: &str) -> Option<InterceptScope> {
-    match text {
-        "iri" => Some(InterceptScope::IriOnly),
-        "iri+cc" => Some(InterceptScope::IriAndCc),
-        _ => None,
-    }
-}
-
-/// `etsi-102232:<ps-pdu version>:<ip access version>`, `atis-1000013:<v>`,
-/// `atis-1000678:<v>` or `packetcable:<v>`.
-fn format_to_text(format: HandoverFormat) -> Option<String> {
-    match format {
-        HandoverFormat::Etsi102232 {
-            ps_pdu_version,
-            ip_access_version,
-        } => Some(format!("etsi-102232:{ps_pdu_version}:{ip_access_version}")),
-        HandoverFormat::Atis1000013 { version } => Some(format!("atis-1000013:{version}")),
-        HandoverFormat::Atis1000678 { version } => Some(format!("atis-1000678:{version}")),
-        HandoverFormat::PacketCable { version } => Some(format!("packetcable:{version}")),
-        _ => None,
-    }
-}
-
-fn format_from_text(text: &str) -> Option<HandoverFormat> {
-    let mut parts = text.split(':');
-    let name = parts.next()?;
-    let mut number = || parts.next()?.parse::<u16>().ok();
-    let format = match name {
-        "etsi-102232" => HandoverFormat::Etsi102232 {
-            ps_pdu_version: number()?,
-            ip_access_version: number()?,
-        },
-        "atis-1000013" => HandoverFormat::Atis1000013 { version: number()? },
-        "atis-1000678" => HandoverFormat::Atis1000678 { version: number()? },
-        "packetcable" => HandoverFormat::PacketCable { version: number()? },
-        _ => return None,
-    };
-    parts.next().is_none().then_some(format)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ts(secs: u64) -> Timestamp {
-        Timestamp::from_secs_micros(secs, 0).unwrap()
-    }
-
-    fn agency(n: u8, hi3: bool) -> Agency {
-        Agency {
-            id: DestinationId::new_v4_from_random([n; 16]),
-            name: format!("Agency {n}"),
-            hi2: DeliveryAddress::new("lea.example", 6000 + u16::from(n), true),
-            hi3: hi3.then(|| DeliveryAddress::new("192.0.2.10", 7000, false)),
-            format: HandoverFormat::etsi_default(),
-        }
-    }
-
-    fn warrant(liid: &str, xid: u8, start: u64, end: Option<u64>) -> Warrant {
-        Warrant::new(
-            liid.parse().unwrap(),
-            Xid::new_v4_from_random([xid; 16]),
-            vec![
-                "ipv4:192.0.2.1".parse().unwrap(),
-                "username:alice@isp.example".parse().unwrap(),
-            ],
-            InterceptScope::IriAndCc,
-            ValidityWindow::new(ts(start), end.map(ts)).unwrap(),
-            vec![agency(1, true), agency(2, true)],
-            ts(50),
-        )
-        .unwrap()
-    }
+    use crate::admf::store::tests::{liid, ts, warrant};
+    use li_core::{HandoverFormat, InterceptScope};
 
     fn open(dir: &tempfile::TempDir) -> SqliteStore {
         SqliteStore::open(dir.path().join("warrants.db")).unwrap()
-    }
-
-    fn liid(s: &str) -> Liid {
-        s.parse().unwrap()
     }
 
     #[test]
@@ -1486,18 +948,6 @@ mod tests {
     }
 
     #[test]
-    fn to_task_carries_the_warrant() {
-        let a = warrant("LIID-A", 1, 100, Some(200));
-        let task = a.to_task().unwrap();
-        assert_eq!(task.liid(), a.liid);
-        assert_eq!(task.xid(), a.xid);
-        assert_eq!(task.targets(), a.targets.as_slice());
-        assert_eq!(task.window(), a.window);
-        assert_eq!(task.destinations().len(), 2);
-        assert_eq!(task.destinations()[1], a.agencies[1].to_destination());
-    }
-
-    #[test]
     fn reopen_keeps_everything() {
         let dir = tempfile::tempdir().unwrap();
         let a = warrant("LIID-A", 1, 100, Some(200));
@@ -1582,31 +1032,5 @@ mod tests {
             matches!(&err, StoreError::Corrupt { liid, .. } if liid == "LIID-A"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn format_text_round_trips() {
-        for format in [
-            HandoverFormat::etsi_default(),
-            HandoverFormat::Atis1000013 { version: 1 },
-            HandoverFormat::Atis1000678 { version: 2 },
-            HandoverFormat::PacketCable { version: 65535 },
-        ] {
-            let text = format_to_text(format).unwrap();
-            assert_eq!(format_from_text(&text), Some(format), "{text}");
-        }
-        assert_eq!(
-            format_to_text(HandoverFormat::etsi_default()).unwrap(),
-            "etsi-102232:43:18"
-        );
-        for bad in [
-            "",
-            "etsi-102232:43",
-            "etsi-102232:43:18:1",
-            "atis-1000013:x",
-            "q:1",
-        ] {
-            assert_eq!(format_from_text(bad), None, "{bad}");
-        }
     }
 }
