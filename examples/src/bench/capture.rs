@@ -13,12 +13,13 @@ use li_capture::LinkType;
 use li_capture::source::PcapWriter;
 use li_core::Timestamp;
 
-use crate::sample::packet::{self, ROUTER_MAC};
+use li_capture::synth::packet;
+use li_capture::synth::scenario::{EPOCH_SECS, ROUTER_MAC};
 
 /// The target's address: every frame from or to it is intercepted.
 pub const TARGET: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 23);
 /// The capture's first timestamp, 2026-01-15T10:00:00Z (the probe rebases it to "now").
-pub const CAPTURE_START_MICROS: u64 = crate::sample::EPOCH_SECS * 1_000_000;
+pub const CAPTURE_START_MICROS: u64 = EPOCH_SECS * 1_000_000;
 /// Ethernet (14) + IPv4 (20) + TCP (20): the smallest frame carrying a TCP header.
 const MIN_HEADERS: usize = 14 + 20 + 20;
 /// The smallest Ethernet frame (without FCS).
@@ -267,7 +268,7 @@ mod tests {
     use li_capture::source::FileReader;
 
     use super::*;
-    use crate::sample::packet::{PROTO_TCP, checksum};
+    use li_capture::synth::packet::{PROTO_TCP, checksum};
 
     /// The generated file holds exactly the frames it says, of the asked size, and exactly
     /// `target_frames` of them are to or from the target (read back with li-capture's reader
