@@ -2,7 +2,6 @@
 //! warrant store, metrics exposition and the shipped sample capture.
 
 pub mod admf;
-pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod lemf;
