@@ -112,13 +112,13 @@ const TLS: &str = "cert = \"pki/{name}.pem\"\nkey = \"pki/{name}.key\"\nca = \"p
 
 /// A TOML table `[section]` naming the development PKI's files of `name` (relative to the
 /// run directory).
-pub(crate) fn tls_table(section: &str, name: &str) -> String {
+pub fn tls_table(section: &str, name: &str) -> String {
     format!("[{section}]\n{}\n", TLS.replace("{name}", name))
 }
 
 /// Empties (or creates) the run directory `dir`, writes the development PKI into its `pki`
 /// directory, and returns its canonical path.
-pub(crate) fn prepare_run_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+pub fn prepare_run_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
     }

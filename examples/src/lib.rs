@@ -3,7 +3,6 @@
 //! ...), metrics exposition, the demo and the shipped sample capture.
 
 pub mod admf;
-pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod lemf;

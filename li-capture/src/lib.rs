@@ -8,7 +8,17 @@
 //! - [`aaa`]: RADIUS accounting and DHCPv4 parsers;
 //! - [`classify`]: the sans-IO classifier that turns (timestamp, frame) into intercept
 //!   records for the tasks a packet belongs to, tracking RADIUS/DHCP sessions to bind
-//!   usernames and MAC addresses to addresses.
+//!   usernames and MAC addresses to addresses;
+//! - `synth` (feature `synth`): synthetic traffic to test a probe with: frame builders and a
+//!   deterministic access-network capture with its ground truth (what each target's intercept
+//!   must deliver).
+//!
+//! # Features
+//!
+//! - `live`: live capture from a Linux interface (`source::live`: AF_PACKET with a
+//!   TPACKET_V3 memory-mapped ring; adds `nix` and `libc`).
+//! - `synth`: the `synth` module (no extra dependency). Off by default: a probe does not
+//!   need it, its tests do.
 //!
 //! ```
 //! use li_capture::LinkType;
@@ -54,5 +64,7 @@ pub mod classify;
 pub mod decode;
 mod link;
 pub mod source;
+#[cfg(feature = "synth")]
+pub mod synth;
 
 pub use link::LinkType;

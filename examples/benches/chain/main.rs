@@ -1,25 +1,36 @@
-//! `li-bench`: the end-to-end benchmark of the reference daemons (`li-lemf`, `li-mediator`,
-//! `li-probe`, `li-admf`) as separate processes on loopback with mutual TLS; see
-//! `li_examples::bench` and docs/PERFORMANCE.md.
+//! `chain`: the end-to-end benchmark of the reference daemons (`li-lemf`, `li-mediator`,
+//! `li-probe`, `li-admf`) as separate processes on loopback with mutual TLS; see the
+//! [`bench`] module and docs/PERFORMANCE.md. A `harness = false` bench target of li-examples:
 //!
 //! ```text
-//! cargo build --release -p li-examples --bins
-//! target/release/li-bench --frames 200000
+//! cargo bench -p li-examples --bench chain -- --frames 2000     # smoke run
+//! cargo bench -p li-examples --bench chain                      # 200,000 frames
 //! ```
+//!
+//! cargo builds the daemons (release profile) with it and runs it from `examples/`; relative
+//! paths given to it are taken from the workspace root. Its unit tests run in
+//! `cargo test --workspace` through `examples/tests/chain.rs` (cargo runs no `#[test]` of a
+//! `harness = false` target).
 
-use std::path::PathBuf;
+mod bench;
+mod capture;
+mod process;
+mod prom;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use li_examples::bench::{self, BenchOptions, End};
+
+use bench::{BenchOptions, End};
 
 /// End-to-end benchmark: generates a capture, runs agency, mediator, probe and ADMF as
-/// processes (the binaries next to this one), replays the capture through the probe and
-/// measures what reaches the agency.
+/// processes (the binaries cargo builds with this benchmark), replays the capture through the
+/// probe and measures what reaches the agency.
 #[derive(Debug, Parser)]
-#[command(name = "li-bench", version)]
+#[command(name = "chain", version)]
 struct Args {
     /// Frames in the generated capture (2000: a smoke run).
     #[arg(long, default_value_t = 200_000)]
@@ -45,7 +56,7 @@ struct Args {
     #[arg(long)]
     keep: bool,
     /// The run directory (emptied first).
-    #[arg(long, default_value = "target/li-bench")]
+    #[arg(long, default_value = bench::DEFAULT_DIR)]
     dir: PathBuf,
     /// Also write the figures as JSON to FILE.
     #[arg(long, value_name = "FILE")]
@@ -56,13 +67,17 @@ struct Args {
     /// The daemons' log filter (their --log).
     #[arg(long, default_value = "info")]
     log: String,
-    /// Where the daemons' executables are; default: this executable's directory.
+    /// Where the daemons' executables are; default: where cargo built them with this
+    /// benchmark.
     #[arg(long, value_name = "DIR")]
     bin_dir: Option<PathBuf>,
     /// A setting added to a daemon's configuration, to measure its cost, e.g.
     /// `--set 'mediator.spool_fsync="never"'` or `--set lemf.fsync=false` (repeatable).
     #[arg(long = "set", value_name = "DAEMON.KEY=VALUE", value_parser = parse_setting)]
     settings: Vec<(String, String)>,
+    /// Passed by `cargo bench`; without it (`cargo test --benches`) nothing is run.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 /// `DAEMON.KEY=VALUE` into (daemon, `KEY = VALUE`).
@@ -86,22 +101,38 @@ fn parse_setting(text: &str) -> Result<(String, String), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if !args.bench {
+        // `cargo test --benches` runs a harness-less bench without `--bench`: a whole run
+        // of the daemons is no test (its unit tests are in examples/tests/chain.rs).
+        eprintln!("chain: not run without --bench (cargo bench -p li-examples --bench chain)");
+        return ExitCode::SUCCESS;
+    }
     match run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("li-bench: {e:#}");
+            eprintln!("chain: {e:#}");
             ExitCode::FAILURE
         }
     }
 }
 
+/// `path`, taken from the workspace root if relative (cargo runs benchmarks in the package's
+/// directory).
+fn from_workspace(path: PathBuf) -> PathBuf {
+    if path.is_absolute() {
+        return path;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    root.parent().unwrap_or(root).join(path)
+}
+
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bin_dir = match args.bin_dir {
-        Some(dir) => dir,
-        None => std::env::current_exe()
-            .context("cannot locate the li-bench executable")?
+        Some(dir) => from_workspace(dir),
+        // cargo builds the package's binaries with its benchmarks, next to each other
+        None => Path::new(env!("CARGO_BIN_EXE_li-probe"))
             .parent()
-            .context("the li-bench executable has no directory")?
+            .context("the daemons' executables have no directory")?
             .to_owned(),
     };
     let outage = args
@@ -118,16 +149,16 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     options.capture.validate()?;
     options.paced = args.paced;
     options.outage = outage;
-    options.dir = args.dir;
+    options.dir = from_workspace(args.dir);
     options.keep = args.keep;
     options.stall_timeout = Duration::from_secs(args.stall_timeout.max(1));
     options.log = args.log;
     options.settings = args.settings;
     let report = bench::run(&options)?;
     println!("{report}");
-    if let Some(path) = &args.json {
+    if let Some(path) = args.json.map(from_workspace) {
         let text = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, text + "\n")
+        std::fs::write(&path, text + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     // The agency's files decide: every expected record once or more, no number missing.
@@ -136,7 +167,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if report.end == End::Stalled {
         eprintln!(
-            "li-bench: the agency's metrics stalled short (a killed agency's counts die with \
+            "chain: the agency's metrics stalled short (a killed agency's counts die with \
              it), but its files hold every expected record"
         );
     }

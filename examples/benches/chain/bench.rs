@@ -1,4 +1,4 @@
-//! `li-bench`: a reproducible end-to-end benchmark of the reference daemons as separate
+//! The `chain` benchmark: a reproducible end-to-end benchmark of the reference daemons as separate
 //! processes on loopback, with mutual TLS everywhere.
 //!
 //! [`run`] generates a capture ([`capture::generate`]: fixed-size frames, a known number of
@@ -14,10 +14,6 @@
 //! The daemons are used only through their command line, configuration files, X1 and
 //! `/metrics`.
 
-pub mod capture;
-pub mod process;
-pub mod prom;
-
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -27,17 +23,17 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
-use crate::demo::{X2X3_DID, prepare_run_dir, tls_table};
+use li_examples::demo::{X2X3_DID, prepare_run_dir, tls_table};
 
-use capture::{CaptureOptions, CaptureSummary, TARGET};
-use process::{Daemon, Usage};
-use prom::{Histogram, Metrics, as_count, scrape};
+use super::capture::{self, CaptureOptions, CaptureSummary, TARGET};
+use super::process::{self, Daemon, Usage};
+use super::prom::{self, Histogram, Metrics, as_count, scrape};
 
 /// The IRI records the agency receives during the run: the IRI-Begin sent when the static
 /// target's task is activated (its IRI-End would come with the revocation, after the run).
-pub const EXPECTED_IRI: u64 = 1;
+pub(crate) const EXPECTED_IRI: u64 = 1;
 /// The warrant's LIID.
-pub const LIID: &str = "BENCH-0001";
+pub(crate) const LIID: &str = "BENCH-0001";
 /// The agency's name in the ADMF configuration.
 const AGENCY: &str = "LEA-1";
 const AGENCY_ID: &str = "5e1a0c00-0000-4000-8000-000000000001";
@@ -53,41 +49,44 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 const RECOVERY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Agency scrapes that may fail in a row (a busy daemon) before the run is abandoned.
 const MAX_SCRAPE_FAILURES: u32 = 40;
+/// The default run directory.
+pub(crate) const DEFAULT_DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/chain");
 
 /// How to run the benchmark.
 #[derive(Clone, Debug)]
-pub struct BenchOptions {
+pub(crate) struct BenchOptions {
     /// The capture.
-    pub capture: CaptureOptions,
+    pub(crate) capture: CaptureOptions,
     /// Replay at the capture's pace (`capture.rate` frames/s) instead of as fast as possible.
-    pub paced: bool,
+    pub(crate) paced: bool,
     /// Kill the agency once a third of the expected records arrived, for this long, then
     /// restart it on the same addresses and output directory.
-    pub outage: Option<Duration>,
+    pub(crate) outage: Option<Duration>,
     /// The run directory (emptied first).
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Keep the run directory after a complete run (it is always kept after a stalled or
     /// failed one).
-    pub keep: bool,
+    pub(crate) keep: bool,
     /// Where `li-lemf`, `li-mediator`, `li-probe` and `li-admf` are.
-    pub bin_dir: PathBuf,
+    pub(crate) bin_dir: PathBuf,
     /// The run ends when the agency's counts have not grown for this long.
-    pub stall_timeout: Duration,
+    pub(crate) stall_timeout: Duration,
     /// The daemons' `--log` filter.
-    pub log: String,
+    pub(crate) log: String,
     /// Settings added to a daemon's configuration, as (`lemf`|`mediator`|`probe`|`admf`,
     /// a top-level TOML line such as `spool_fsync = "never"`): to measure a setting's cost.
-    pub settings: Vec<(String, String)>,
+    pub(crate) settings: Vec<(String, String)>,
 }
 
 impl BenchOptions {
-    /// Defaults: 200,000 frames, 75 % the target's, 242 octets, full speed, `target/li-bench`.
-    pub fn new(bin_dir: impl Into<PathBuf>) -> Self {
+    /// Defaults: 200,000 frames, 75 % the target's, 242 octets, full speed, `chain` in
+    /// cargo's temporary directory of benchmarks (`target/tmp`).
+    pub(crate) fn new(bin_dir: impl Into<PathBuf>) -> Self {
         Self {
             capture: CaptureOptions::default(),
             paced: false,
             outage: None,
-            dir: PathBuf::from("target/li-bench"),
+            dir: PathBuf::from(DEFAULT_DIR),
             keep: false,
             bin_dir: bin_dir.into(),
             stall_timeout: Duration::from_secs(10),
@@ -99,60 +98,60 @@ impl BenchOptions {
 
 /// The figures of one run.
 #[derive(Clone, Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The capture replayed.
-    pub capture: CaptureSummary,
+    pub(crate) capture: CaptureSummary,
     /// Whether the replay was paced, and at what rate (frames/s).
-    pub paced: Option<u64>,
+    pub(crate) paced: Option<u64>,
     /// Records expected at the agency.
-    pub expected: RecordCounts,
+    pub(crate) expected: RecordCounts,
     /// Records the agency counted (repeats included), over every lifetime of the agency.
-    pub received: RecordCounts,
+    pub(crate) received: RecordCounts,
     /// Expected records not received: `expected - (received - repeats - redelivered)`, if
     /// positive.
-    pub lost: u64,
+    pub(crate) lost: u64,
     /// Sequence numbers the agency saw skipped.
-    pub missing: u64,
+    pub(crate) missing: u64,
     /// PDUs repeating a sequence number already seen.
-    pub repeats: u64,
+    pub(crate) repeats: u64,
     /// Records received beyond what the mediator spooled for the agency: repeats the agency
     /// cannot recognise (records delivered again after an agency restart).
-    pub redelivered: u64,
+    pub(crate) redelivered: u64,
     /// Records the mediator spooled that the agency did not count.
-    pub undelivered: u64,
+    pub(crate) undelivered: u64,
     /// CC records per second at the agency, first to last record.
-    pub rate: Option<Rate>,
+    pub(crate) rate: Option<Rate>,
     /// How the run ended.
-    pub end: End,
+    pub(crate) end: End,
     /// Seconds from provisioning to the end of the run.
-    pub run_s: f64,
+    pub(crate) run_s: f64,
     /// What the probe reported.
-    pub probe: ProbeFigures,
+    pub(crate) probe: ProbeFigures,
     /// What the mediator reported.
-    pub mediator: MediatorFigures,
+    pub(crate) mediator: MediatorFigures,
     /// Delivery latency at the agency per interface (`all` merges them); `None` when the
     /// agency exposes no `li_lemf_delivery_latency_seconds` histogram.
-    pub latency: Option<BTreeMap<String, Quantiles>>,
+    pub(crate) latency: Option<BTreeMap<String, Quantiles>>,
     /// Keep-alives the agency received (`li_lemf_keepalives_total`), if exposed.
-    pub keepalives: Option<u64>,
+    pub(crate) keepalives: Option<u64>,
     /// The agency outage, if one was asked for.
-    pub outage: Option<OutageFigures>,
+    pub(crate) outage: Option<OutageFigures>,
     /// CPU time and peak memory per process, read just before it was stopped.
-    pub processes: Vec<ProcessFigures>,
+    pub(crate) processes: Vec<ProcessFigures>,
     /// What the agency's `records.jsonl` holds, over every lifetime of the agency: the
     /// authoritative count (the metrics of a killed agency die with it).
-    pub files: Option<FileCheck>,
+    pub(crate) files: Option<FileCheck>,
     /// The run directory (removed unless kept).
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Whether the run directory was kept.
-    pub kept: bool,
+    pub(crate) kept: bool,
 }
 
 impl Report {
     /// Whether the run succeeded: the agency's files (the authoritative check) hold every
     /// expected record, once or more, with no sequence number missing. A stalled run can
     /// succeed (the metrics of a killed agency die with it; its files do not).
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.files.as_ref().is_some_and(|f| {
             f.cc == self.expected.cc && f.iri == self.expected.iri && f.missing == 0
         })
@@ -161,35 +160,35 @@ impl Report {
 
 /// CC and IRI records.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct RecordCounts {
+pub(crate) struct RecordCounts {
     /// CC (HI3).
-    pub cc: u64,
+    pub(crate) cc: u64,
     /// IRI (HI2).
-    pub iri: u64,
+    pub(crate) iri: u64,
 }
 
 impl RecordCounts {
     /// Both.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.cc + self.iri
     }
 }
 
 /// A rate over an interval.
 #[derive(Clone, Copy, Debug, Serialize)]
-pub struct Rate {
+pub(crate) struct Rate {
     /// Records counted between the first and the last observation.
-    pub records: u64,
+    pub(crate) records: u64,
     /// Seconds between them.
-    pub seconds: f64,
+    pub(crate) seconds: f64,
     /// Records per second.
-    pub per_second: f64,
+    pub(crate) per_second: f64,
 }
 
 /// How the run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum End {
+pub(crate) enum End {
     /// Every expected record arrived.
     Complete,
     /// The counts stopped growing before that.
@@ -198,81 +197,81 @@ pub enum End {
 
 /// The probe's counters at the end.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct ProbeFigures {
+pub(crate) struct ProbeFigures {
     /// Frames it read from the capture.
-    pub frames_seen: u64,
+    pub(crate) frames_seen: u64,
     /// Frames that matched a target.
-    pub frames_matched: u64,
+    pub(crate) frames_matched: u64,
     /// CC records its classifier produced.
-    pub cc_records: u64,
+    pub(crate) cc_records: u64,
     /// IRI records its classifier produced.
-    pub iri_records: u64,
+    pub(crate) iri_records: u64,
     /// X2/X3 PDUs queued, sent, dropped (queue full), possibly lost (on a connection that
     /// died), unencodable records.
-    pub x2x3_queued: u64,
+    pub(crate) x2x3_queued: u64,
     /// See `x2x3_queued`.
-    pub x2x3_sent: u64,
+    pub(crate) x2x3_sent: u64,
     /// See `x2x3_queued`.
-    pub x2x3_dropped: u64,
+    pub(crate) x2x3_dropped: u64,
     /// See `x2x3_queued`.
-    pub x2x3_possibly_lost: u64,
+    pub(crate) x2x3_possibly_lost: u64,
     /// See `x2x3_queued`.
-    pub unencodable: u64,
+    pub(crate) unencodable: u64,
     /// Seconds from provisioning until the probe had counted every frame it read (its
     /// metrics are read every 50 ms: an upper bound for a short replay).
-    pub replay_s: Option<f64>,
+    pub(crate) replay_s: Option<f64>,
 }
 
 /// The mediator's counters at the end.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct MediatorFigures {
+pub(crate) struct MediatorFigures {
     /// X2/X3 PDUs received.
-    pub x2x3_pdus: u64,
+    pub(crate) x2x3_pdus: u64,
     /// Records it spooled for the agency.
-    pub records: u64,
+    pub(crate) records: u64,
     /// PDUs it refused, by reason.
-    pub refused: BTreeMap<String, u64>,
+    pub(crate) refused: BTreeMap<String, u64>,
     /// Records still spooled, not acknowledged by the agency.
-    pub still_spooled: u64,
+    pub(crate) still_spooled: u64,
 }
 
 /// Latency percentiles, seconds.
 #[derive(Clone, Copy, Debug, Serialize)]
-pub struct Quantiles {
+pub(crate) struct Quantiles {
     /// Observations.
-    pub count: u64,
+    pub(crate) count: u64,
     /// Median.
-    pub p50: Option<f64>,
+    pub(crate) p50: Option<f64>,
     /// 90th percentile.
-    pub p90: Option<f64>,
+    pub(crate) p90: Option<f64>,
     /// 99th percentile.
-    pub p99: Option<f64>,
+    pub(crate) p99: Option<f64>,
 }
 
 /// The agency outage.
 #[derive(Clone, Debug, Serialize)]
-pub struct OutageFigures {
+pub(crate) struct OutageFigures {
     /// How long the agency was down, seconds (as asked).
-    pub down_s: f64,
+    pub(crate) down_s: f64,
     /// Whether it happened (a third of the expected records must arrive first).
-    pub performed: bool,
+    pub(crate) performed: bool,
     /// Records the agency had counted when it was killed.
-    pub received_before: RecordCounts,
+    pub(crate) received_before: RecordCounts,
     /// Seconds from the restart until the mediator reported both agency links up.
-    pub links_up_after_s: Option<f64>,
+    pub(crate) links_up_after_s: Option<f64>,
     /// Seconds from the restart until the restarted agency counted its first record.
-    pub records_after_s: Option<f64>,
+    pub(crate) records_after_s: Option<f64>,
     /// Records the restarted agency counted.
-    pub received_after: RecordCounts,
+    pub(crate) received_after: RecordCounts,
 }
 
 /// One process's usage.
 #[derive(Clone, Debug, Serialize)]
-pub struct ProcessFigures {
+pub(crate) struct ProcessFigures {
     /// The daemon.
-    pub name: String,
+    pub(crate) name: String,
     /// CPU seconds and peak RSS (both lifetimes of a restarted agency).
-    pub usage: Option<Usage>,
+    pub(crate) usage: Option<Usage>,
 }
 
 /// Where the daemons listen.
@@ -350,7 +349,7 @@ impl Binaries {
 }
 
 /// Runs the benchmark and returns its figures; the daemons are stopped on every path.
-pub fn run(options: &BenchOptions) -> anyhow::Result<Report> {
+pub(crate) fn run(options: &BenchOptions) -> anyhow::Result<Report> {
     let bins = Binaries::find(&options.bin_dir)?;
     process::catch_signals();
     let dir = prepare_run_dir(&options.dir)?;
@@ -376,12 +375,19 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
     let started = Instant::now();
     let pcap = dir.join("bench.pcap");
     let capture = capture::generate(&pcap, &options.capture).context("generating the capture")?;
+    if capture.target_frames != options.capture.target_frames() {
+        bail!(
+            "the capture holds {} target frames, not the {} its options call for",
+            capture.target_frames,
+            options.capture.target_frames()
+        );
+    }
     let expected = RecordCounts {
         cc: capture.target_frames,
         iri: EXPECTED_IRI,
     };
     eprintln!(
-        "li-bench: {} frames of {} octets, {} to/from {TARGET} ({:.1} s of capture at {} \
+        "chain: {} frames of {} octets, {} to/from {TARGET} ({:.1} s of capture at {} \
          frames/s), written in {:.1} s; expecting {} CC + {} IRI records at the agency",
         capture.frames,
         capture.frame_size,
@@ -445,7 +451,7 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
     )?;
     let provisioned = Instant::now();
     eprintln!(
-        "li-bench: provisioned over X1 after {:.1} s; the probe replays the capture{}",
+        "chain: provisioned over X1 after {:.1} s; the probe replays the capture{}",
         started.elapsed().as_secs_f64(),
         if options.paced {
             format!(" at {} frames/s", options.capture.rate)
@@ -483,7 +489,7 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
             lemf.kill()?;
             let down = options.outage.unwrap_or_default();
             eprintln!(
-                "li-bench: agency killed after {} records; down for {:.1} s",
+                "chain: agency killed after {} records; down for {:.1} s",
                 watch.total(),
                 down.as_secs_f64()
             );
@@ -499,7 +505,7 @@ fn run_in(options: &BenchOptions, bins: &Binaries, dir: &Path) -> anyhow::Result
             }
             lemf = Daemon::spawn("li-lemf", &bins.lemf, &lemf_args, &dir.join("lemf.log"))?;
             watch.agency_restarted(Instant::now());
-            eprintln!("li-bench: agency restarted");
+            eprintln!("chain: agency restarted");
             continue;
         }
         if let Some(end) = watch.finished(Instant::now()) {
@@ -1005,7 +1011,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
     write(
         "lemf.toml",
         format!(
-            "# li-lemf (li-bench)\nhi2_listen = \"{}\"\nhi3_listen = \"{}\"\nout_dir = \"lemf-out\"\n\
+            "# li-lemf (chain benchmark)\nhi2_listen = \"{}\"\nhi3_listen = \"{}\"\nout_dir = \"lemf-out\"\n\
              metrics_listen = \"{}\"\n\n{}",
             p.lemf_hi2,
             p.lemf_hi3,
@@ -1016,7 +1022,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
     write(
         "mediator.toml",
         format!(
-            "# li-mediator (li-bench)\nx1_listen = \"{}\"\nx2x3_listen = \"{}\"\nmetrics_listen = \"{}\"\n\
+            "# li-mediator (chain benchmark)\nx1_listen = \"{}\"\nx2x3_listen = \"{}\"\nmetrics_listen = \"{}\"\n\
              spool_dir = \"spool\"\nstate_file = \"mediator-state.xml\"\naudit_log = \"mediator-audit.log\"\n\n{}\n{}\n{}",
             p.mediator_x1,
             p.mediator_x2x3,
@@ -1029,7 +1035,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
     write(
         "probe.toml",
         format!(
-            "# li-probe (li-bench)\nname = \"probe-1\"\nx1_listen = \"{}\"\nadmf_identities = [\"admf\"]\n\
+            "# li-probe (chain benchmark)\nname = \"probe-1\"\nx1_listen = \"{}\"\nadmf_identities = [\"admf\"]\n\
              metrics_listen = \"{}\"\n\n{}\n{}\n[capture]\nfile = \"bench.pcap\"\npace = {}\nstart_after_tasks = 1\n",
             p.probe_x1,
             p.probe_metrics,
@@ -1041,7 +1047,7 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
     write(
         "admf.toml",
         format!(
-            "# li-admf (li-bench)\ndatabase = \"admf.db\"\naudit_log = \"admf-audit.log\"\nmetrics_listen = \"{}\"\n\n{}\n\
+            "# li-admf (chain benchmark)\ndatabase = \"admf.db\"\naudit_log = \"admf-audit.log\"\nmetrics_listen = \"{}\"\n\n{}\n\
              [mediator]\nname = \"mediator\"\nx1 = \"{}\"\nserver_name = \"localhost\"\nx2x3 = \"{}\"\nx2x3_did = \"{X2X3_DID}\"\n\n\
              [[probe]]\nname = \"probe-1\"\nx1 = \"{}\"\nserver_name = \"localhost\"\n\n\
              [[agency]]\nname = \"{AGENCY}\"\nid = \"{AGENCY_ID}\"\nhi2 = \"{}\"\nhi3 = \"{}\"\n",
@@ -1059,19 +1065,19 @@ fn write_configs(dir: &Path, p: &Ports, options: &BenchOptions) -> anyhow::Resul
 
 /// What the agency wrote, read back from its `records.jsonl`.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct FileCheck {
+pub(crate) struct FileCheck {
     /// Distinct CC records (by LIID, CIN and sequence number).
-    pub cc: u64,
+    pub(crate) cc: u64,
     /// Distinct IRI records.
-    pub iri: u64,
+    pub(crate) iri: u64,
     /// Lines repeating a record already written (re-sent after a reconnection or restart).
-    pub repeats: u64,
+    pub(crate) repeats: u64,
     /// Sequence numbers missing inside each (LIID, CIN, kind) run, from 0 to the highest.
-    pub missing: u64,
+    pub(crate) missing: u64,
 }
 
 /// Reads the agency's JSON lines and counts distinct records, repeats and missing numbers.
-pub fn check_agency_files(path: &Path) -> anyhow::Result<FileCheck> {
+pub(crate) fn check_agency_files(path: &Path) -> anyhow::Result<FileCheck> {
     use std::collections::{BTreeMap, HashSet};
     use std::io::BufRead;
     let file = std::fs::File::open(path)
@@ -1116,7 +1122,7 @@ impl fmt::Display for Report {
         let c = &self.capture;
         writeln!(
             f,
-            "li-bench: {} frames of {} octets, {} ({:.0} %) to/from {TARGET}, replayed {}",
+            "chain: {} frames of {} octets, {} ({:.0} %) to/from {TARGET}, replayed {}",
             c.frames,
             c.frame_size,
             c.target_frames,
@@ -1312,7 +1318,10 @@ impl fmt::Display for Report {
     }
 }
 
+// cargo compiles a bench target with cfg(test) but without the test harness (its #[test]s
+// are dropped, their helpers unused): these tests run from examples/tests/chain.rs.
 #[cfg(test)]
+#[allow(dead_code, unused_imports)]
 mod tests {
     use super::*;
 

@@ -1,29 +1,58 @@
-//! Byte-level builders for the sample: Ethernet (with an optional 802.1Q tag and padding to
-//! the 60-octet minimum), IPv4 and IPv6 with TCP, UDP, ICMP and ICMPv6 and their checksums,
-//! ARP, DNS, RADIUS accounting (RFC 2866, authenticators with MD5) and a small PRNG.
+//! Byte-level frame builders: Ethernet (with an optional 802.1Q tag and padding to the
+//! 60-octet minimum), IPv4 and IPv6 with TCP, UDP, ICMP and ICMPv6 and their checksums, ARP,
+//! DNS, and RADIUS accounting (RFC 2866, authenticators with MD5).
+//!
+//! Each builder returns the bytes of its layer with the layer above as payload; checksums
+//! that depend on the layer below (the transport's pseudo-header) are filled in by
+//! [`ip_packet`], which therefore takes the transport segment with a zero checksum.
+//!
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr};
+//!
+//! use li_capture::LinkType;
+//! use li_capture::decode::{DecodeConfig, decode};
+//! use li_capture::synth::packet::{self, IpParams, PROTO_UDP};
+//!
+//! let (src, dst) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(198, 51, 100, 7));
+//! let params = IpParams { ttl: 64, id: 1, df: false };
+//! let udp = packet::udp(40_000, 53, b"query");
+//! let ip = packet::ip_packet(src.into(), dst.into(), PROTO_UDP, params, udp);
+//! let (dst_mac, src_mac) = ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1]);
+//! let (frame, ip_offset) = packet::ethernet(dst_mac, src_mac, Some(60), 0x0800, &ip);
+//! assert_eq!((frame.len(), ip_offset), (60, 18)); // padded to the Ethernet minimum
+//!
+//! let decoded = decode(LinkType::Ethernet, &frame, &DecodeConfig::default())?.expect("IPv4");
+//! assert_eq!((decoded.src, decoded.dst), (IpAddr::V4(src), IpAddr::V4(dst)));
+//! assert_eq!(decoded.ip, ip.as_slice());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Ethernet minimum frame length without the FCS: shorter frames are padded.
 const ETH_MIN: usize = 60;
 
-/// TCP flags.
-pub(super) const FIN: u8 = 0x01;
-pub(super) const SYN: u8 = 0x02;
-pub(super) const RST: u8 = 0x04;
-pub(crate) const PSH: u8 = 0x08;
-pub(crate) const ACK: u8 = 0x10;
+/// TCP flag FIN.
+pub const FIN: u8 = 0x01;
+/// TCP flag SYN.
+pub const SYN: u8 = 0x02;
+/// TCP flag RST.
+pub const RST: u8 = 0x04;
+/// TCP flag PSH.
+pub const PSH: u8 = 0x08;
+/// TCP flag ACK.
+pub const ACK: u8 = 0x10;
 
 /// SplitMix64: a fixed-seed generator, so the sample is the same on every machine.
 #[derive(Debug, Clone)]
-pub(super) struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub(super) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self(seed)
     }
 
-    pub(super) fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -32,7 +61,7 @@ impl Rng {
     }
 
     /// A value in `lo..hi` (`lo` if the range is empty).
-    pub(super) fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub(crate) fn range(&mut self, lo: u64, hi: u64) -> u64 {
         if hi <= lo {
             lo
         } else {
@@ -41,36 +70,34 @@ impl Rng {
     }
 
     /// An index below `len` (0 if `len` is 0).
-    pub(super) fn index(&mut self, len: usize) -> usize {
+    pub(crate) fn index(&mut self, len: usize) -> usize {
         usize::try_from(self.range(0, len as u64)).unwrap_or(0)
     }
 
-    pub(super) fn u16(&mut self) -> u16 {
+    pub(crate) fn u16(&mut self) -> u16 {
         (self.next_u64() >> 48) as u16
     }
 
-    pub(super) fn u32(&mut self) -> u32 {
+    pub(crate) fn u32(&mut self) -> u32 {
         (self.next_u64() >> 32) as u32
     }
 
-    pub(super) fn bytes(&mut self, n: usize) -> Vec<u8> {
+    pub(crate) fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| (self.next_u64() >> 56) as u8).collect()
     }
 
     /// One of `items` (`None` if empty).
-    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         items.get(self.index(items.len()))
     }
 }
 
 /// A MAC address.
-pub(crate) type Mac = [u8; 6];
+pub type Mac = [u8; 6];
 
-/// The access router (BNG) every subscriber talks through.
-pub(crate) const ROUTER_MAC: Mac = [0x00, 0x00, 0x5e, 0x00, 0x01, 0x01];
-
-/// A locally administered MAC derived from a host address.
-pub(super) fn host_mac(addr: IpAddr) -> Mac {
+/// A locally administered MAC derived from a host address (`02:00` and the address's last
+/// four octets).
+pub fn host_mac(addr: IpAddr) -> Mac {
     let tail = match addr {
         IpAddr::V4(a) => a.octets(),
         IpAddr::V6(a) => {
@@ -81,9 +108,10 @@ pub(super) fn host_mac(addr: IpAddr) -> Mac {
     [0x02, 0x00, tail[0], tail[1], tail[2], tail[3]]
 }
 
-/// An Ethernet frame: `vlan` inserts an 802.1Q tag (priority 0); padded to 60 octets.
+/// An Ethernet II frame (without FCS): `vlan` inserts an 802.1Q tag (priority 0, the VLAN id's
+/// low 12 bits); padded with zeros to 60 octets.
 /// Returns the frame and the offset of the payload (the IP header).
-pub(crate) fn ethernet(
+pub fn ethernet(
     dst: Mac,
     src: Mac,
     vlan: Option<u16>,
@@ -130,8 +158,10 @@ fn sum16(mut acc: u32, data: &[u8]) -> u32 {
     acc
 }
 
-/// The Internet checksum (RFC 1071) of `data` with `initial` already summed.
-pub(crate) fn checksum(initial: u32, data: &[u8]) -> u16 {
+/// The Internet checksum (RFC 1071) of `data` with `initial` already summed (a pseudo-header
+/// sum; 0 for an IPv4 header or ICMP). Over data that holds its correct checksum the result
+/// is 0.
+pub fn checksum(initial: u32, data: &[u8]) -> u16 {
     !(sum16(initial, data) as u16)
 }
 
@@ -158,25 +188,31 @@ fn v6_of(a: IpAddr) -> Ipv6Addr {
     }
 }
 
-/// Transport protocol numbers.
-pub(super) const PROTO_ICMP: u8 = 1;
-pub(crate) const PROTO_TCP: u8 = 6;
-pub(crate) const PROTO_UDP: u8 = 17;
-pub(super) const PROTO_ICMPV6: u8 = 58;
+/// IP protocol number of ICMP.
+pub const PROTO_ICMP: u8 = 1;
+/// IP protocol number of TCP.
+pub const PROTO_TCP: u8 = 6;
+/// IP protocol number of UDP.
+pub const PROTO_UDP: u8 = 17;
+/// IP protocol number (next header) of ICMPv6.
+pub const PROTO_ICMPV6: u8 = 58;
 
 /// Per-packet IP header values.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct IpParams {
+pub struct IpParams {
     /// TTL or hop limit.
-    pub(crate) ttl: u8,
+    pub ttl: u8,
     /// IPv4 identification (ignored for IPv6).
-    pub(crate) id: u16,
+    pub id: u16,
     /// IPv4 Don't Fragment.
-    pub(crate) df: bool,
+    pub df: bool,
 }
 
-/// An IP packet carrying `l4` (whose checksum field, if any, is zero and gets filled in).
-pub(crate) fn ip_packet(
+/// An IP packet carrying `l4` (whose checksum field, if any, is zero and gets filled in):
+/// IPv4 (20-octet header, checksummed) if both addresses are IPv4, otherwise IPv6 (an IPv4
+/// address is then taken IPv4-mapped). The checksum of a TCP, UDP, ICMP or ICMPv6 `l4` is
+/// computed (a UDP checksum of zero is sent as `0xffff`); other protocols' are left alone.
+pub fn ip_packet(
     src: IpAddr,
     dst: IpAddr,
     protocol: u8,
@@ -225,7 +261,7 @@ fn ipv4_header(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, p: IpParams, l4: Vec<
 
 /// Sets the identification of the IPv4 header at `offset` in `frame` and recomputes the
 /// header checksum (the transport checksum does not cover it).
-pub(super) fn set_ipv4_id(frame: &mut [u8], offset: usize, id: u16) {
+pub fn set_ipv4_id(frame: &mut [u8], offset: usize, id: u16) {
     let Some(header) = frame.get_mut(offset..offset + 20) else {
         return;
     };
@@ -246,8 +282,9 @@ fn ipv6_header(src: Ipv6Addr, dst: Ipv6Addr, next: u8, hop_limit: u8, l4: Vec<u8
     h
 }
 
-/// A TCP segment without options (checksum zero).
-pub(crate) fn tcp(
+/// A TCP segment without options (checksum zero, for [`ip_packet`]); `ack` is written only
+/// with the [`ACK`] flag.
+pub fn tcp(
     sport: u16,
     dport: u16,
     seq: u32,
@@ -259,8 +296,9 @@ pub(crate) fn tcp(
     tcp_with_options(sport, dport, (seq, ack), flags, window, &[], payload)
 }
 
-/// A SYN (`ack` None) or SYN-ACK with MSS `mss`, SACK permitted and window scale 7.
-pub(super) fn tcp_syn(sport: u16, dport: u16, seq: u32, ack: Option<u32>, mss: u16) -> Vec<u8> {
+/// A SYN (`ack` None) or SYN-ACK with MSS `mss`, SACK permitted and window scale 7
+/// (checksum zero, for [`ip_packet`]).
+pub fn tcp_syn(sport: u16, dport: u16, seq: u32, ack: Option<u32>, mss: u16) -> Vec<u8> {
     let [m0, m1] = mss.to_be_bytes();
     let options = [2, 4, m0, m1, 1, 3, 3, 7, 4, 2, 1, 1];
     let (flags, window) = match ack {
@@ -294,8 +332,8 @@ fn tcp_with_options(
     s
 }
 
-/// A UDP datagram (checksum zero).
-pub(crate) fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+/// A UDP datagram (checksum zero, for [`ip_packet`]).
+pub fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
     let mut s = Vec::with_capacity(8 + payload.len());
     s.extend_from_slice(&sport.to_be_bytes());
     s.extend_from_slice(&dport.to_be_bytes());
@@ -305,9 +343,9 @@ pub(crate) fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
     s
 }
 
-/// An ICMP (IPv4) or ICMPv6 echo request or reply (checksum zero) with a ping-like
-/// 56-octet payload.
-pub(super) fn echo(v6: bool, request: bool, ident: u16, seq: u16, stamp: u64) -> Vec<u8> {
+/// An ICMP (IPv4) or ICMPv6 echo request or reply (checksum zero, for [`ip_packet`]) with a
+/// ping-like 56-octet payload starting with `stamp`.
+pub fn echo(v6: bool, request: bool, ident: u16, seq: u16, stamp: u64) -> Vec<u8> {
     let kind = match (v6, request) {
         (false, true) => 8,
         (false, false) => 0,
@@ -322,8 +360,9 @@ pub(super) fn echo(v6: bool, request: bool, ident: u16, seq: u16, stamp: u64) ->
     s
 }
 
-/// An ARP request (`reply` false) or reply over Ethernet, padded.
-pub(super) fn arp(reply: bool, sha: Mac, spa: Ipv4Addr, tha: Mac, tpa: Ipv4Addr) -> Vec<u8> {
+/// A whole Ethernet frame with an ARP request (`reply` false, broadcast) or reply (to `tha`),
+/// padded: `sha`/`spa` the sender's MAC and address, `tha`/`tpa` the target's.
+pub fn arp(reply: bool, sha: Mac, spa: Ipv4Addr, tha: Mac, tpa: Ipv4Addr) -> Vec<u8> {
     let mut a = vec![0, 1, 0x08, 0x00, 6, 4, 0, if reply { 2 } else { 1 }];
     a.extend_from_slice(&sha);
     a.extend_from_slice(&spa.octets());
@@ -333,8 +372,9 @@ pub(super) fn arp(reply: bool, sha: Mac, spa: Ipv4Addr, tha: Mac, tpa: Ipv4Addr)
     ethernet(dst, sha, None, 0x0806, &a).0
 }
 
-/// A DNS query (`answer` None) or its response with one A or AAAA record.
-pub(super) fn dns(id: u16, name: &str, v6_record: bool, answer: Option<IpAddr>) -> Vec<u8> {
+/// A DNS message (the UDP payload): a query for `name` (`answer` None) or its response with
+/// one A or AAAA record (`v6_record`: the question asks for AAAA).
+pub fn dns(id: u16, name: &str, v6_record: bool, answer: Option<IpAddr>) -> Vec<u8> {
     let qtype: u16 = if v6_record { 28 } else { 1 };
     let mut m = Vec::with_capacity(128);
     m.extend_from_slice(&id.to_be_bytes());
@@ -370,49 +410,70 @@ pub(super) fn dns(id: u16, name: &str, v6_record: bool, answer: Option<IpAddr>) 
     m
 }
 
-/// RADIUS attribute types used here (RFC 2865, RFC 2866).
-pub(super) mod attr {
-    pub(in crate::sample) const USER_NAME: u8 = 1;
-    pub(in crate::sample) const NAS_IP_ADDRESS: u8 = 4;
-    pub(in crate::sample) const NAS_PORT: u8 = 5;
-    pub(in crate::sample) const SERVICE_TYPE: u8 = 6;
-    pub(in crate::sample) const FRAMED_PROTOCOL: u8 = 7;
-    pub(in crate::sample) const FRAMED_IP_ADDRESS: u8 = 8;
-    pub(in crate::sample) const CALLING_STATION_ID: u8 = 31;
-    pub(in crate::sample) const NAS_IDENTIFIER: u8 = 32;
-    pub(in crate::sample) const ACCT_STATUS_TYPE: u8 = 40;
-    pub(in crate::sample) const ACCT_DELAY_TIME: u8 = 41;
-    pub(in crate::sample) const ACCT_INPUT_OCTETS: u8 = 42;
-    pub(in crate::sample) const ACCT_OUTPUT_OCTETS: u8 = 43;
-    pub(in crate::sample) const ACCT_SESSION_ID: u8 = 44;
-    pub(in crate::sample) const ACCT_SESSION_TIME: u8 = 46;
-    pub(in crate::sample) const ACCT_INPUT_PACKETS: u8 = 47;
-    pub(in crate::sample) const ACCT_OUTPUT_PACKETS: u8 = 48;
-    pub(in crate::sample) const ACCT_TERMINATE_CAUSE: u8 = 49;
-    pub(in crate::sample) const EVENT_TIMESTAMP: u8 = 55;
-    pub(in crate::sample) const NAS_PORT_TYPE: u8 = 61;
+/// RADIUS attribute types used in accounting (RFC 2865 §5, RFC 2866 §5).
+pub mod attr {
+    /// User-Name.
+    pub const USER_NAME: u8 = 1;
+    /// NAS-IP-Address.
+    pub const NAS_IP_ADDRESS: u8 = 4;
+    /// NAS-Port.
+    pub const NAS_PORT: u8 = 5;
+    /// Service-Type.
+    pub const SERVICE_TYPE: u8 = 6;
+    /// Framed-Protocol.
+    pub const FRAMED_PROTOCOL: u8 = 7;
+    /// Framed-IP-Address.
+    pub const FRAMED_IP_ADDRESS: u8 = 8;
+    /// Calling-Station-Id.
+    pub const CALLING_STATION_ID: u8 = 31;
+    /// NAS-Identifier.
+    pub const NAS_IDENTIFIER: u8 = 32;
+    /// Acct-Status-Type.
+    pub const ACCT_STATUS_TYPE: u8 = 40;
+    /// Acct-Delay-Time.
+    pub const ACCT_DELAY_TIME: u8 = 41;
+    /// Acct-Input-Octets.
+    pub const ACCT_INPUT_OCTETS: u8 = 42;
+    /// Acct-Output-Octets.
+    pub const ACCT_OUTPUT_OCTETS: u8 = 43;
+    /// Acct-Session-Id.
+    pub const ACCT_SESSION_ID: u8 = 44;
+    /// Acct-Session-Time.
+    pub const ACCT_SESSION_TIME: u8 = 46;
+    /// Acct-Input-Packets.
+    pub const ACCT_INPUT_PACKETS: u8 = 47;
+    /// Acct-Output-Packets.
+    pub const ACCT_OUTPUT_PACKETS: u8 = 48;
+    /// Acct-Terminate-Cause.
+    pub const ACCT_TERMINATE_CAUSE: u8 = 49;
+    /// Event-Timestamp.
+    pub const EVENT_TIMESTAMP: u8 = 55;
+    /// NAS-Port-Type.
+    pub const NAS_PORT_TYPE: u8 = 61;
 }
 
-/// RADIUS attributes being assembled.
-#[derive(Debug, Default)]
-pub(super) struct Attrs(Vec<u8>);
+/// RADIUS attributes being assembled, in order (type, length, value).
+#[derive(Clone, Debug, Default)]
+pub struct Attrs(Vec<u8>);
 
 impl Attrs {
-    pub(super) fn bytes(&mut self, t: u8, v: &[u8]) -> &mut Self {
+    /// Appends an attribute with value `v` (at most 253 octets).
+    pub fn bytes(&mut self, t: u8, v: &[u8]) -> &mut Self {
         self.0.push(t);
         self.0.push((v.len() + 2) as u8);
         self.0.extend_from_slice(v);
         self
     }
 
-    pub(super) fn int(&mut self, t: u8, v: u32) -> &mut Self {
+    /// Appends an attribute whose value is a 32-bit integer.
+    pub fn int(&mut self, t: u8, v: u32) -> &mut Self {
         self.bytes(t, &v.to_be_bytes())
     }
 }
 
 /// An Accounting-Request (code 4) with its Request Authenticator, RFC 2866 §3:
 /// MD5(Code + Identifier + Length + 16 zero octets + Attributes + Secret).
-pub(super) fn accounting_request(id: u8, attrs: &Attrs, secret: &[u8]) -> Vec<u8> {
+pub fn accounting_request(id: u8, attrs: &Attrs, secret: &[u8]) -> Vec<u8> {
     let mut p = radius_header(4, id, attrs.0.len());
     p.extend_from_slice(&[0; 16]);
     p.extend_from_slice(&attrs.0);
@@ -425,7 +486,7 @@ pub(super) fn accounting_request(id: u8, attrs: &Attrs, secret: &[u8]) -> Vec<u8
 
 /// The Accounting-Response (code 5, no attributes) to `request`, RFC 2866 §3:
 /// MD5(Code + Identifier + Length + Request Authenticator + Attributes + Secret).
-pub(super) fn accounting_response(request: &[u8], secret: &[u8]) -> Vec<u8> {
+pub fn accounting_response(request: &[u8], secret: &[u8]) -> Vec<u8> {
     let id = request.get(1).copied().unwrap_or(0);
     let mut p = radius_header(5, id, 0);
     p.extend_from_slice(request.get(4..20).unwrap_or(&[0; 16]));
@@ -443,7 +504,7 @@ fn radius_header(code: u8, id: u8, attrs_len: usize) -> Vec<u8> {
 }
 
 /// MD5 (RFC 1321), for RADIUS authenticators only.
-pub(super) fn md5(input: &[u8]) -> [u8; 16] {
+pub(crate) fn md5(input: &[u8]) -> [u8; 16] {
     const S: [u32; 64] = [
         7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
         9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,

@@ -1,19 +1,19 @@
-//! The scenario: who sends what, when. Every time is in microseconds from
+//! The generator: who sends what, when. Every time is in microseconds from
 //! [`super::EPOCH_SECS`]; frames are collected unordered, then sorted and given strictly
-//! increasing times by [`Scenario::finish`].
+//! increasing times by [`Generator::finish`].
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::packet::{
-    self, ACK, Attrs, FIN, IpParams, Mac, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, PSH,
-    ROUTER_MAC, RST, Rng, SYN, attr,
-};
 use super::{
     ALICE, ALICE_INTERIM_OFFSET, ALICE_MAC, ALICE_SESSION_ID, ALICE_START_OFFSET,
     ALICE_STOP_OFFSET, BOB, BOB_MAC, BOB_SESSION_ID, BOB_START_OFFSET, BOB_STOP_OFFSET, EPOCH_SECS,
     FRAMED_V4, NAS_IDENTIFIER, NAS_V4, RADIUS_ACCT_PORT, RADIUS_SECRET, RADIUS_SERVER_V4,
-    STATIC_V4, STATIC_V6, V6_VLAN,
+    ROUTER_MAC, STATIC_V4, STATIC_V6, V6_VLAN,
+};
+use crate::synth::packet::{
+    self, ACK, Attrs, FIN, IpParams, Mac, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, PSH, RST,
+    Rng, SYN, attr,
 };
 
 /// One microsecond-resolution second.
@@ -29,6 +29,19 @@ pub(super) enum Mark {
     AliceStop,
     BobStart,
     BobStop,
+}
+
+impl Mark {
+    /// What the message is, for an error.
+    pub(super) fn describe(self) -> &'static str {
+        match self {
+            Self::AliceStart => "alice's Accounting-Request Start",
+            Self::AliceInterim => "alice's Accounting-Request Interim-Update",
+            Self::AliceStop => "alice's Accounting-Request Stop",
+            Self::BobStart => "bob's Accounting-Request Start",
+            Self::BobStop => "bob's Accounting-Request Stop",
+        }
+    }
 }
 
 /// What the generator knows about a frame before times are final.
@@ -49,7 +62,7 @@ pub(super) enum Class {
 /// A frame before sorting.
 #[derive(Debug)]
 pub(super) struct RawFrame {
-    /// Microseconds from the epoch (made strictly increasing by [`Scenario::finish`]).
+    /// Microseconds from the epoch (made strictly increasing by [`Generator::finish`]).
     pub(super) t: u64,
     pub(super) data: Vec<u8>,
     pub(super) ip_offset: Option<usize>,
@@ -241,17 +254,17 @@ struct Flow {
 }
 
 /// The generator's state.
-pub(super) struct Scenario {
+pub(super) struct Generator {
     rng: Rng,
     frames: Vec<RawFrame>,
     radius_ids: HashMap<Ipv4Addr, u8>,
 }
 
-impl Scenario {
+impl Generator {
     /// Generates the whole capture: frames sorted by strictly increasing time.
-    pub(super) fn generate() -> Vec<RawFrame> {
+    pub(super) fn generate(seed: u64) -> Vec<RawFrame> {
         let mut s = Self {
-            rng: Rng::new(0x11_c0de_5a3f_2026),
+            rng: Rng::new(seed),
             frames: Vec::new(),
             radius_ids: HashMap::new(),
         };

@@ -13,34 +13,35 @@ use li_capture::LinkType;
 use li_capture::source::PcapWriter;
 use li_core::Timestamp;
 
-use crate::sample::packet::{self, ROUTER_MAC};
+use li_capture::synth::packet;
+use li_capture::synth::scenario::{EPOCH_SECS, ROUTER_MAC};
 
 /// The target's address: every frame from or to it is intercepted.
-pub const TARGET: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 23);
+pub(crate) const TARGET: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 23);
 /// The capture's first timestamp, 2026-01-15T10:00:00Z (the probe rebases it to "now").
-pub const CAPTURE_START_MICROS: u64 = crate::sample::EPOCH_SECS * 1_000_000;
+pub(crate) const CAPTURE_START_MICROS: u64 = EPOCH_SECS * 1_000_000;
 /// Ethernet (14) + IPv4 (20) + TCP (20): the smallest frame carrying a TCP header.
 const MIN_HEADERS: usize = 14 + 20 + 20;
 /// The smallest Ethernet frame (without FCS).
-pub const MIN_FRAME: usize = 60;
+pub(crate) const MIN_FRAME: usize = 60;
 /// The largest untagged Ethernet frame (1500-octet IP packet, without FCS).
-pub const MAX_FRAME: usize = 1514;
+pub(crate) const MAX_FRAME: usize = 1514;
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const SUBSCRIBER_MAC: packet::Mac = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
 
 /// What to generate.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CaptureOptions {
+pub(crate) struct CaptureOptions {
     /// Frames in the file.
-    pub frames: u64,
+    pub(crate) frames: u64,
     /// Share of the frames to or from [`TARGET`], 0 to 1.
-    pub target_share: f64,
+    pub(crate) target_share: f64,
     /// Octets per frame (Ethernet header included, no FCS), [`MIN_FRAME`] to [`MAX_FRAME`].
-    pub frame_size: usize,
+    pub(crate) frame_size: usize,
     /// Frames per second: the spacing of the timestamps (what a paced replay follows),
     /// 1 to 1,000,000 (the pcap timestamps have microseconds).
-    pub rate: u64,
+    pub(crate) rate: u64,
 }
 
 impl Default for CaptureOptions {
@@ -56,7 +57,7 @@ impl Default for CaptureOptions {
 
 impl CaptureOptions {
     /// Checks the ranges.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
         if self.frames == 0 {
             bail!("--frames must be at least 1");
         }
@@ -86,14 +87,14 @@ impl CaptureOptions {
 
     /// Whether frame `i` (from 0) is the target's: spread evenly over the file, exactly
     /// `floor(frames * share)` of them.
-    pub fn is_target(&self, i: u64) -> bool {
+    pub(crate) fn is_target(&self, i: u64) -> bool {
         let ppm = u128::from(self.share_ppm());
         let (i, next) = (u128::from(i), u128::from(i) + 1);
         next * ppm / 1_000_000 > i * ppm / 1_000_000
     }
 
     /// How many of the frames are the target's.
-    pub fn target_frames(&self) -> u64 {
+    pub(crate) fn target_frames(&self) -> u64 {
         let n = u128::from(self.frames) * u128::from(self.share_ppm()) / 1_000_000;
         u64::try_from(n).unwrap_or(u64::MAX)
     }
@@ -107,21 +108,21 @@ impl CaptureOptions {
 
 /// What was written.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct CaptureSummary {
+pub(crate) struct CaptureSummary {
     /// Frames written.
-    pub frames: u64,
+    pub(crate) frames: u64,
     /// Frames to or from [`TARGET`]: the CC records expected at the agency.
-    pub target_frames: u64,
+    pub(crate) target_frames: u64,
     /// Of those, sent by the target.
-    pub from_target: u64,
+    pub(crate) from_target: u64,
     /// Octets per frame.
-    pub frame_size: usize,
+    pub(crate) frame_size: usize,
     /// Seconds from the first to the last timestamp.
-    pub span_s: f64,
+    pub(crate) span_s: f64,
 }
 
 /// Writes the capture to `path`.
-pub fn generate(path: &Path, options: &CaptureOptions) -> anyhow::Result<CaptureSummary> {
+pub(crate) fn generate(path: &Path, options: &CaptureOptions) -> anyhow::Result<CaptureSummary> {
     options.validate()?;
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut writer = PcapWriter::new(BufWriter::new(file), LinkType::Ethernet, false)
@@ -259,7 +260,10 @@ fn build_frame(out: &mut Vec<u8>, i: u64, kind: &FrameKind, size: usize) {
     out.extend_from_slice(&frame);
 }
 
+// cargo compiles a bench target with cfg(test) but without the test harness (its #[test]s
+// are dropped, their helpers unused): these tests run from examples/tests/chain.rs.
 #[cfg(test)]
+#[allow(dead_code, unused_imports)]
 mod tests {
     use std::net::IpAddr;
 
@@ -267,7 +271,7 @@ mod tests {
     use li_capture::source::FileReader;
 
     use super::*;
-    use crate::sample::packet::{PROTO_TCP, checksum};
+    use li_capture::synth::packet::{PROTO_TCP, checksum};
 
     /// The generated file holds exactly the frames it says, of the asked size, and exactly
     /// `target_frames` of them are to or from the target (read back with li-capture's reader

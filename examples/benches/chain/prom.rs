@@ -12,7 +12,7 @@ use anyhow::{Context as _, bail};
 const MAX_RESPONSE: u64 = 16 * 1024 * 1024;
 
 /// `GET /metrics` from `addr`; the body.
-pub fn scrape(addr: SocketAddr, timeout: Duration) -> anyhow::Result<Metrics> {
+pub(crate) fn scrape(addr: SocketAddr, timeout: Duration) -> anyhow::Result<Metrics> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout)
         .with_context(|| format!("cannot connect to http://{addr}/metrics"))?;
     stream.set_read_timeout(Some(timeout))?;
@@ -38,18 +38,18 @@ pub fn scrape(addr: SocketAddr, timeout: Duration) -> anyhow::Result<Metrics> {
 
 /// One sample: metric name, labels, value.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// The metric name (with `_bucket`, `_sum`, `_count` for histograms).
-    pub name: String,
+    pub(crate) name: String,
     /// Label names and values, in the order written.
-    pub labels: Vec<(String, String)>,
+    pub(crate) labels: Vec<(String, String)>,
     /// The value.
-    pub value: f64,
+    pub(crate) value: f64,
 }
 
 impl Sample {
     /// The value of label `name`, if present.
-    pub fn label(&self, name: &str) -> Option<&str> {
+    pub(crate) fn label(&self, name: &str) -> Option<&str> {
         self.labels
             .iter()
             .find(|(n, _)| n == name)
@@ -60,14 +60,14 @@ impl Sample {
 /// A parsed exposition. Lines that do not parse are skipped (a benchmark reads what it
 /// can; the daemons' own tests check their format).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     /// Every sample, in order.
-    pub samples: Vec<Sample>,
+    pub(crate) samples: Vec<Sample>,
 }
 
 impl Metrics {
     /// Parses the text format.
-    pub fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         let samples = text
             .lines()
             .map(str::trim)
@@ -78,17 +78,17 @@ impl Metrics {
     }
 
     /// Whether any sample of metric `name` is present.
-    pub fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.samples.iter().any(|s| s.name == name)
     }
 
     /// The sum of metric `name` over all its label sets; `None` if absent.
-    pub fn sum(&self, name: &str) -> Option<f64> {
+    pub(crate) fn sum(&self, name: &str) -> Option<f64> {
         self.sum_where(name, |_| true)
     }
 
     /// The sum over the samples of `name` for which `keep` holds; `None` if none.
-    pub fn sum_where(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> Option<f64> {
+    pub(crate) fn sum_where(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> Option<f64> {
         let mut found = false;
         let mut total = 0.0;
         for s in self.samples.iter().filter(|s| s.name == name && keep(s)) {
@@ -99,18 +99,18 @@ impl Metrics {
     }
 
     /// The sum of `name` as a whole number (0 when absent).
-    pub fn count(&self, name: &str) -> u64 {
+    pub(crate) fn count(&self, name: &str) -> u64 {
         self.sum(name).map_or(0, as_count)
     }
 
     /// The samples of metric `name`.
-    pub fn of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Sample> + 'a {
+    pub(crate) fn of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Sample> + 'a {
         self.samples.iter().filter(move |s| s.name == name)
     }
 
     /// The cumulative buckets of histogram `name` (`<name>_bucket`), summed over every label
     /// except `le` for which `keep` holds.
-    pub fn histogram(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> Histogram {
+    pub(crate) fn histogram(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> Histogram {
         let bucket = format!("{name}_bucket");
         let mut h = Histogram::default();
         for s in self.of(&bucket).filter(|s| keep(s)) {
@@ -126,13 +126,13 @@ impl Metrics {
 /// Cumulative histogram buckets: upper bound (`le`, +Inf included) → observations at or
 /// below it.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     buckets: Vec<(f64, f64)>,
 }
 
 impl Histogram {
     /// Adds `count` to the bucket `le` (merging label sets or two processes' histograms).
-    pub fn add(&mut self, le: f64, count: f64) {
+    pub(crate) fn add(&mut self, le: f64, count: f64) {
         match self.buckets.iter_mut().find(|(b, _)| *b == le) {
             Some((_, c)) => *c += count,
             None => {
@@ -143,21 +143,21 @@ impl Histogram {
     }
 
     /// Adds every bucket of `other`.
-    pub fn merge(&mut self, other: &Histogram) {
+    pub(crate) fn merge(&mut self, other: &Histogram) {
         for &(le, count) in &other.buckets {
             self.add(le, count);
         }
     }
 
     /// Observations counted (the +Inf bucket, else the largest).
-    pub fn total(&self) -> f64 {
+    pub(crate) fn total(&self) -> f64 {
         self.buckets.last().map_or(0.0, |&(_, c)| c)
     }
 
     /// The `q` quantile (0..1) as Prometheus' `histogram_quantile` estimates it: linear
     /// interpolation inside the bucket that holds it; the largest finite bound when it
     /// falls in the +Inf bucket. `None` without observations.
-    pub fn quantile(&self, q: f64) -> Option<f64> {
+    pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
         let total = self.total();
         if total <= 0.0 || !(0.0..=1.0).contains(&q) {
             return None;
@@ -182,7 +182,7 @@ impl Histogram {
 }
 
 /// A counter value as a whole number.
-pub fn as_count(value: f64) -> u64 {
+pub(crate) fn as_count(value: f64) -> u64 {
     if value.is_finite() && value > 0.0 {
         value.round() as u64
     } else {
@@ -245,7 +245,7 @@ fn parse_labels(mut text: &str) -> Option<(Vec<(String, String)>, &str)> {
 }
 
 /// Label values of a sample, summed by one label: value of `label` → sum.
-pub fn by_label(metrics: &Metrics, name: &str, label: &str) -> BTreeMap<String, f64> {
+pub(crate) fn by_label(metrics: &Metrics, name: &str, label: &str) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for s in metrics.of(name) {
         *out.entry(s.label(label).unwrap_or_default().to_owned())
@@ -254,7 +254,10 @@ pub fn by_label(metrics: &Metrics, name: &str, label: &str) -> BTreeMap<String, 
     out
 }
 
+// cargo compiles a bench target with cfg(test) but without the test harness (its #[test]s
+// are dropped, their helpers unused): these tests run from examples/tests/chain.rs.
 #[cfg(test)]
+#[allow(dead_code, unused_imports)]
 mod tests {
     use super::*;
 

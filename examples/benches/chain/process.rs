@@ -16,7 +16,7 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Catches SIGINT and SIGTERM from now on: instead of ending the process at once (which
 /// would leave the daemons running), they make [`check_interrupted`] fail, so the benchmark
 /// returns an error and its [`Daemon`] guards kill the daemons.
-pub fn catch_signals() {
+pub(crate) fn catch_signals() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let (ready, wait) = std::sync::mpsc::channel();
@@ -51,7 +51,7 @@ pub fn catch_signals() {
 }
 
 /// An error once SIGINT or SIGTERM was received (see [`catch_signals`]).
-pub fn check_interrupted() -> anyhow::Result<()> {
+pub(crate) fn check_interrupted() -> anyhow::Result<()> {
     if INTERRUPTED.load(Ordering::SeqCst) {
         bail!("interrupted");
     }
@@ -59,7 +59,7 @@ pub fn check_interrupted() -> anyhow::Result<()> {
 }
 
 /// Sleeps for `duration`, in short steps, failing early if interrupted.
-pub fn sleep(duration: Duration) -> anyhow::Result<()> {
+pub(crate) fn sleep(duration: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + duration;
     loop {
         check_interrupted()?;
@@ -73,7 +73,7 @@ pub fn sleep(duration: Duration) -> anyhow::Result<()> {
 
 /// A daemon started by the benchmark. Dropping it kills it (SIGKILL) and reaps it.
 #[derive(Debug)]
-pub struct Daemon {
+pub(crate) struct Daemon {
     name: String,
     child: Child,
     log: PathBuf,
@@ -82,7 +82,12 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `program` with `args`; stdout and stderr go to `log` (appended, so a restarted
     /// daemon keeps the earlier run's lines).
-    pub fn spawn(name: &str, program: &Path, args: &[&str], log: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn spawn(
+        name: &str,
+        program: &Path,
+        args: &[&str],
+        log: &Path,
+    ) -> anyhow::Result<Self> {
         let out = File::options()
             .create(true)
             .append(true)
@@ -105,17 +110,17 @@ impl Daemon {
     }
 
     /// Its process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Its name in reports.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// An error if it has exited (with the end of its log).
-    pub fn check_running(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn check_running(&mut self) -> anyhow::Result<()> {
         if let Some(status) = self.child.try_wait()? {
             bail!(
                 "{} exited ({status}); the end of {}:\n{}",
@@ -128,12 +133,12 @@ impl Daemon {
     }
 
     /// CPU time and peak memory so far.
-    pub fn usage(&self) -> anyhow::Result<Usage> {
+    pub(crate) fn usage(&self) -> anyhow::Result<Usage> {
         Usage::of(self.pid())
     }
 
     /// Kills it at once (SIGKILL) and reaps it.
-    pub fn kill(mut self) -> anyhow::Result<()> {
+    pub(crate) fn kill(mut self) -> anyhow::Result<()> {
         self.child
             .kill()
             .with_context(|| format!("cannot kill {}", self.name))?;
@@ -142,7 +147,7 @@ impl Daemon {
     }
 
     /// Asks it to stop (SIGTERM, sent with `kill(1)`), waits up to `grace`, then kills it.
-    pub fn stop(mut self, grace: Duration) -> anyhow::Result<()> {
+    pub(crate) fn stop(mut self, grace: Duration) -> anyhow::Result<()> {
         let sent = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
             .stdout(Stdio::null())
@@ -172,7 +177,7 @@ impl Drop for Daemon {
 }
 
 /// The last `n` lines of a log file.
-pub fn log_tail(path: &Path, n: usize) -> String {
+pub(crate) fn log_tail(path: &Path, n: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines
@@ -183,17 +188,17 @@ pub fn log_tail(path: &Path, n: usize) -> String {
 
 /// What a process used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
-pub struct Usage {
+pub(crate) struct Usage {
     /// User plus system CPU time, seconds (`/proc/<pid>/stat` utime + stime over the clock
     /// tick).
-    pub cpu_s: f64,
+    pub(crate) cpu_s: f64,
     /// Peak resident set size, KiB (`VmHWM` of `/proc/<pid>/status`).
-    pub peak_rss_kib: u64,
+    pub(crate) peak_rss_kib: u64,
 }
 
 impl Usage {
     /// Reads `/proc` for `pid`.
-    pub fn of(pid: u32) -> anyhow::Result<Self> {
+    pub(crate) fn of(pid: u32) -> anyhow::Result<Self> {
         let stat_path = format!("/proc/{pid}/stat");
         let stat = std::fs::read_to_string(&stat_path)
             .with_context(|| format!("cannot read {stat_path}"))?;
@@ -210,7 +215,7 @@ impl Usage {
     }
 
     /// Two lifetimes of one daemon (restarted): CPU added, the larger peak.
-    pub fn combine(self, other: Self) -> Self {
+    pub(crate) fn combine(self, other: Self) -> Self {
         Self {
             cpu_s: self.cpu_s + other.cpu_s,
             peak_rss_kib: self.peak_rss_kib.max(other.peak_rss_kib),
@@ -253,7 +258,10 @@ fn clock_ticks_per_second() -> u64 {
     })
 }
 
+// cargo compiles a bench target with cfg(test) but without the test harness (its #[test]s
+// are dropped, their helpers unused): these tests run from examples/tests/chain.rs.
 #[cfg(test)]
+#[allow(dead_code, unused_imports)]
 mod tests {
     use super::*;
 
