@@ -956,3 +956,56 @@ async fn a_task_without_a_valid_target_list_is_refused() {
     m.activate_task(task(vec![target()])).await.unwrap();
     m.shutdown().await;
 }
+
+/// Issue 12: the mediator answers each refusal with the code of its kind, so that an ADMF
+/// decides on codes ("already absent", "exists already"), never on the description's words.
+#[tokio::test]
+async fn x1_refusals_carry_the_code_of_their_kind() {
+    use crate::x1::{
+        MessageHeader, RequestBody, ResponseBody, X1ErrorKind, X1Handler, X1Peer, X1Request,
+        X1Version,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let x1 = MediatorX1::new(mediator(tmp.path()), None);
+    let peer = X1Peer {
+        addr: "127.0.0.1:9".parse().unwrap(),
+        identity: None,
+    };
+    let ask = |body: RequestBody| {
+        let header = MessageHeader {
+            admf_identifier: "admf".into(),
+            ne_identifier: "mediator".into(),
+            message_timestamp: at(0),
+            version: X1Version::CURRENT,
+            x1_transaction_id: "7b0bd1c9-3e0e-4d0b-9d8c-6c0a4b4f1a11".parse().unwrap(),
+        };
+        let x1 = &x1;
+        let peer = peer.clone();
+        async move {
+            let response = x1.handle(X1Request::single(header, body), peer).await;
+            match &response.messages[..] {
+                [m] => match &m.body {
+                    ResponseBody::Error(e) => e.error.kind(),
+                    _ => None,
+                },
+                other => panic!("one response expected: {other:?}"),
+            }
+        }
+    };
+    assert_eq!(
+        ask(RequestBody::DeactivateTask(xid(9))).await,
+        Some(X1ErrorKind::XidUnknown)
+    );
+    assert_eq!(
+        ask(RequestBody::GetTaskDetails(xid(9))).await,
+        Some(X1ErrorKind::XidUnknown)
+    );
+    assert_eq!(
+        ask(RequestBody::RemoveDestination(did(9))).await,
+        Some(X1ErrorKind::DidUnknown)
+    );
+    assert_eq!(
+        ask(RequestBody::GetDestinationDetails(did(9))).await,
+        Some(X1ErrorKind::DidUnknown)
+    );
+}

@@ -41,7 +41,7 @@ use crate::x1::{
     DestinationResponseDetails, ErrorInformation, ErrorResponse, MediationDeliveryType,
     MessageHeader, NeStatus, NeStatusDetails, OkStatus, ProvisioningStatus, RequestBody,
     ResponseBody, ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, X1Error,
-    X1Handler, X1Peer, X1Request, X1Response, error_code,
+    X1ErrorKind, X1Handler, X1Peer, X1Request, X1Response, error_code,
 };
 
 /// The mediator's [`X1Handler`].
@@ -118,8 +118,18 @@ fn now() -> Timestamp {
     Timestamp::from_system_time(std::time::SystemTime::now())
 }
 
+/// The X1 refusal of a mediator error, with the code of its kind ([`X1ErrorKind`]).
 fn not_executed(e: &MediatorError) -> X1Failure {
-    refuse(error_code::NOT_EXECUTED, e.to_string())
+    let kind = match e {
+        MediatorError::NoSuchDestination(_) => X1ErrorKind::DidUnknown,
+        MediatorError::DestinationExists(_) => X1ErrorKind::DidExists,
+        MediatorError::DestinationInUse { .. } => X1ErrorKind::DidInUse,
+        MediatorError::NoSuchTask(_) => X1ErrorKind::XidUnknown,
+        MediatorError::TaskExists(_) => X1ErrorKind::XidExists,
+        MediatorError::UnsupportedFormat { .. } => X1ErrorKind::FormatUnsupported,
+        _ => X1ErrorKind::NotExecuted,
+    };
+    refuse(kind.code(), e.to_string())
 }
 
 fn ok(kind: AckKind) -> ResponseBody {
@@ -341,23 +351,13 @@ impl MediatorX1 {
                 .task_details(*xid)
                 .await
                 .map(ResponseBody::GetTaskDetails)
-                .ok_or_else(|| {
-                    refuse(
-                        error_code::NOT_EXECUTED,
-                        format!("task {xid} does not exist"),
-                    )
-                }),
+                .ok_or_else(|| not_executed(&MediatorError::NoSuchTask(*xid))),
             RequestBody::GetDestinationDetails(did) => {
                 let all = self.destination_details().await;
                 all.into_iter()
                     .find(|d| d.details.did == *did)
                     .map(ResponseBody::GetDestinationDetails)
-                    .ok_or_else(|| {
-                        refuse(
-                            error_code::NOT_EXECUTED,
-                            format!("destination {did} does not exist"),
-                        )
-                    })
+                    .ok_or_else(|| not_executed(&MediatorError::NoSuchDestination(*did)))
             }
             RequestBody::GetNeStatus => Ok(ResponseBody::GetNeStatus(self.ne_status().await)),
             RequestBody::GetAllDetails => Ok(ResponseBody::GetAllDetails {
