@@ -7,8 +7,8 @@
 //! file ([`Probe::replay_file`]: full speed or paced, timestamps rebased to the wall clock by
 //! default) or, with the `live` feature, from an interface (`Probe::capture_live`).
 //! Every intercept record becomes an X2 (IRI) or X3 (CC) PDU for each of its task's
-//! destinations whose delivery type includes it; see [`encode`] for the PDU layout, which
-//! is exactly what [`crate::mediator`] reads.
+//! destinations whose delivery type includes it; [`li_handover::x2x3::contract`] is the PDU
+//! layout, which is exactly what [`crate::mediator`] reads.
 //!
 //! # Time
 //!
@@ -31,7 +31,6 @@
 
 mod capture;
 mod config;
-pub mod encode;
 mod x1;
 
 use std::collections::{BTreeMap, HashMap};
@@ -46,10 +45,10 @@ use li_capture::classify::{Classifier, ClassifierConfig, ClassifierStats};
 use li_core::{Cin, DestinationId, InterceptRecord, Task, Timestamp, Xid};
 use li_handover::x1::transport::X1ServerConfig;
 use li_handover::x1::{DeliveryType, DestinationDetails, TaskDetails};
-use li_handover::x2x3::X3IpPacketEncoder;
 use li_handover::x2x3::transport::{
     PduBatch, SenderConfig, SenderHandle, SenderStatsSnapshot, X2X3Sender,
 };
+use li_handover::x2x3::{X3IpPacketEncoder, contract};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -816,17 +815,17 @@ impl State {
                 inner.unencodable.fetch_add(1, Ordering::Relaxed);
                 continue;
             };
-            let Some(timestamp) = encode::pdu_timestamp(record.timestamp()) else {
+            let Some(timestamp) = contract::pdu_timestamp(record.timestamp()) else {
                 inner.unencodable.fetch_add(1, Ordering::Relaxed);
                 continue;
             };
             task.last_intercept = Some(record.timestamp());
             match &record {
                 InterceptRecord::Cc(cc) => {
-                    let encoder = self.encoders.entry((xid, cc.cin)).or_insert_with(|| {
-                        X3IpPacketEncoder::new(xid, encode::correlation_id(cc.cin))
-                    });
-                    let direction = encode::x2x3_direction(cc.direction);
+                    let encoder = self
+                        .encoders
+                        .entry((xid, cc.cin))
+                        .or_insert_with(|| contract::x3_encoder(xid, cc.cin));
                     for did in &task.details.dids {
                         let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(true))
                         else {
@@ -834,18 +833,8 @@ impl State {
                         };
                         let sequence = dest.take_sequence();
                         let batch = self.batches.entry(*did).or_insert_with(new_batch);
-                        match batch.push_with(|out| match cc.original_len {
-                            None => {
-                                encoder.encode(out, sequence, timestamp, direction, &cc.payload)
-                            }
-                            Some(len) => encoder.encode_truncated(
-                                out,
-                                sequence,
-                                timestamp,
-                                direction,
-                                &cc.payload,
-                                len,
-                            ),
+                        match batch.push_with(|out| {
+                            contract::encode_cc(encoder, out, sequence, timestamp, cc)
                         }) {
                             Ok(()) => task.x3_pdus += 1,
                             Err(error) => {
@@ -856,7 +845,7 @@ impl State {
                     }
                 }
                 InterceptRecord::Iri(iri) => {
-                    let Some(payload) = encode::iri_payload(iri) else {
+                    let Some(payload) = contract::iri_payload(iri) else {
                         inner.unencodable.fetch_add(1, Ordering::Relaxed);
                         continue;
                     };
@@ -866,7 +855,7 @@ impl State {
                             continue;
                         };
                         let sequence = dest.take_sequence();
-                        let pdu = encode::x2_pdu(xid, iri.cin, sequence, timestamp, &payload);
+                        let pdu = contract::x2_pdu(xid, iri.cin, sequence, timestamp, &payload);
                         let batch = self.batches.entry(*did).or_insert_with(new_batch);
                         match batch.push_with(|out| pdu.encode_into(out)) {
                             Ok(()) => task.x2_pdus += 1,

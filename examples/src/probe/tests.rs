@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use li_asn1::{IriPayload, IriType};
 use li_capture::source::PcapWriter;
-use li_core::{Cin, IriEvent, IriRecord, Liid, OperatorId, ValidityWindow};
+use li_core::{Liid, OperatorId, ValidityWindow};
 use li_handover::lemf::Interface;
 use li_handover::spool::SpoolConfig;
 use li_handover::tls::{DevPki, Identity, Validity};
@@ -711,33 +711,6 @@ async fn a_replay_waits_for_room_instead_of_dropping() {
     assert_eq!(replayed.pdus_dropped, 0);
     assert!(!report.complete);
     assert_eq!(report.dropped, 0);
-}
-
-#[test]
-fn x2_pdu_carries_the_stand_alone_iri_payload() {
-    let record = IriRecord {
-        xid: xid(7),
-        cin: Cin::new(0x0102_0304),
-        timestamp: Timestamp::from_secs_micros(1_768_471_200, 5).unwrap(),
-        iri_type: li_core::IriType::Begin,
-        event: IriEvent::Access(li_core::AccessEvent::new(
-            li_core::AccessEventType::AccessAccept,
-        )),
-    };
-    let payload = encode::iri_payload(&record).unwrap();
-    let ts = encode::pdu_timestamp(record.timestamp).unwrap();
-    let bytes = encode::x2_pdu(record.xid, record.cin, 9, ts, &payload)
-        .encode()
-        .unwrap();
-    let (pdu, used) = Pdu::decode(&bytes).unwrap();
-    assert_eq!(used, bytes.len());
-    assert_eq!(pdu.xid, record.xid);
-    assert_eq!(pdu.correlation_id, [0, 0, 0, 0, 1, 2, 3, 4]);
-    assert_eq!(pdu.sequence_number(), Some(9));
-    assert_eq!(pdu.timestamp().unwrap().to_core(), Some(record.timestamp));
-    let iri = IriPayload::from_ber(&pdu.payload).unwrap();
-    assert_eq!(iri.iri_type, Some(IriType::Begin));
-    assert_eq!(iri.to_ber(), payload);
 }
 
 const CONFIG: &str = r#"
