@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use li_capture::probe::{DeliveryReport, ReplayOptions, ReplayReport};
 use li_core::{InterceptScope, Liid, TargetIdentifier, Timestamp, ValidityWindow};
 use li_handover::lemf::Summary;
 use tokio::sync::watch;
@@ -18,7 +19,7 @@ use crate::admf::{Admf, AdmfConfig, SyncReport, random_xid};
 use crate::cli::load_toml;
 use crate::lemf::{LemfConfig, RunningLemf};
 use crate::mediator::{MediatorConfig, RunningMediator};
-use crate::probe::{self, DeliveryReport, ProbeConfig, ReplayOptions, ReplayReport};
+use crate::probe::{self, ProbeConfig};
 use crate::store::Warrant;
 
 /// The UUID of the probes' X2/X3 destination (the mediator) in the demo, the benchmark and

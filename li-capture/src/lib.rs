@@ -8,7 +8,19 @@
 //! - [`aaa`]: RADIUS accounting and DHCPv4 parsers;
 //! - [`classify`]: the sans-IO classifier that turns (timestamp, frame) into intercept
 //!   records for the tasks a packet belongs to, tracking RADIUS/DHCP sessions to bind
-//!   usernames and MAC addresses to addresses.
+//!   usernames and MAC addresses to addresses;
+//! - `probe` (feature `probe`): the point of interception around the classifier — X1
+//!   provisioning (HTTPS, mutual TLS) or in process, capture file replay and live capture,
+//!   X2/X3 delivery over mutual TLS by the `li_handover::x2x3::contract`, delivery reports
+//!   and the capture-loss alarm.
+//!
+//! # Features
+//!
+//! - `live`: live capture from a Linux interface (AF_PACKET, a `TPACKET_V3` memory-mapped
+//!   ring; `nix` and `libc`), in [`source`] and, with `probe`, `Probe::capture_live`.
+//! - `probe`: the `probe` module; it adds `li-handover` (X1, X2/X3, TLS, the audit log),
+//!   `tokio`, `tokio-rustls`, `tracing` and `serde_json`. Without it the crate is sans-IO
+//!   apart from its capture sources.
 //!
 //! ```
 //! use li_capture::LinkType;
@@ -53,6 +65,8 @@ pub mod aaa;
 pub mod classify;
 pub mod decode;
 mod link;
+#[cfg(feature = "probe")]
+pub mod probe;
 pub mod source;
 
 pub use link::LinkType;
