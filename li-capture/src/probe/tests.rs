@@ -591,3 +591,72 @@ async fn a_task_naming_a_destination_twice_is_refused() {
     assert!(ok(&response.messages[0].body));
     probe.shutdown(Duration::from_millis(100)).await;
 }
+
+#[test]
+fn default_settings_take_radius_on_1813_and_start_cins_at_random() {
+    let p = pki();
+    let connector = TlsConnector::from(p.pki.client_config(&p.probe).unwrap());
+    let a = ProbeSettings::new("probe-1", connector.clone(), "mdf.test");
+    let b = ProbeSettings::new("probe-1", connector, "mdf.test");
+    assert_eq!(a.classifier.radius_accounting_ports, [1813]);
+    assert!(a.classifier.dhcp && a.classifier.aaa_sources.is_none());
+    // Each run starts its CINs somewhere else (two runs colliding: 1 in 2^32).
+    assert_ne!(a.classifier.first_cin, b.classifier.first_cin);
+    assert_ne!(a.classifier.first_cin, 0);
+}
+
+#[tokio::test]
+async fn the_statistics_snapshots_count_frames_per_capture_and_links_per_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Timestamp::from_secs_micros(1_700_000_000, 0).unwrap();
+    let path = tiny_pcap(dir.path(), start, 4, Duration::from_millis(1));
+    // room for a whole chunk of the replay: nobody takes the PDUs
+    let probe = plain_probe(1024);
+    assert!(probe.interface_frames().is_empty());
+    let d = did(1);
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    probe
+        .create_destination(DestinationDetails {
+            did: d,
+            friendly_name: None,
+            delivery_type: DeliveryType::X2AndX3,
+            delivery_address: DeliveryAddress::IpAddressPort {
+                address: addr.ip(),
+                port: li_handover::x1::Port::Tcp(addr.port()),
+            },
+        })
+        .unwrap();
+    probe
+        .activate_task(task(
+            xid(1),
+            "ipv4:192.0.2.7",
+            DeliveryType::X2AndX3,
+            vec![d],
+        ))
+        .unwrap();
+    let options = ReplayOptions {
+        label: Some("tap".into()),
+        ..ReplayOptions::default()
+    };
+    let report = probe.replay_file(&path, options).await.unwrap();
+    assert_eq!((report.frames, report.matched), (4, 4));
+    let frames = probe.interface_frames();
+    assert_eq!(frames.keys().collect::<Vec<_>>(), ["tap"]);
+    let tap = frames["tap"];
+    assert_eq!(
+        (tap.frames, tap.matched, tap.not_ip, tap.malformed),
+        (4, 4, 0, 0)
+    );
+    let links = probe.destination_stats();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].did, d);
+    // IRI-Begin and four CC records, none sent: nobody listens.
+    assert_eq!((links[0].link.queued, links[0].link.sent), (5, 0));
+    assert_eq!(links[0].queue_len, 5);
+    assert!(!links[0].link.connected);
+    assert_eq!(probe.unencodable_records(), 0);
+    assert_eq!(probe.active_tasks(), 1);
+    probe.shutdown(Duration::from_millis(100)).await;
+}
