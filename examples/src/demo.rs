@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use li_capture::probe::{DeliveryReport, ReplayOptions, ReplayReport};
 use li_core::{InterceptScope, Liid, TargetIdentifier, Timestamp, ValidityWindow};
 use li_handover::admf::store::Warrant;
 use li_handover::admf::{Admf, SyncReport};
@@ -20,7 +21,7 @@ use crate::admf::{AdmfConfig, random_xid};
 use crate::cli::load_toml;
 use crate::lemf::{LemfConfig, RunningLemf};
 use crate::mediator::{MediatorConfig, RunningMediator};
-use crate::probe::{self, DeliveryReport, ProbeConfig, ReplayOptions, ReplayReport};
+use crate::probe::{self, ProbeConfig};
 
 /// The UUID of the probes' X2/X3 destination (the mediator) in the demo, the benchmark and
 /// the end-to-end tests.

@@ -1,1058 +1,317 @@
-//! The point of interception (POI): X1 provisioning in, traffic classified, X2/X3 out.
-//!
-//! A [`Probe`] holds the tasks and the X2/X3 destinations the ADMF provisions over X1
-//! (TS 103 221-1, HTTPS with mutual TLS: [`Probe::serve_x1`]), the sans-IO
-//! [`Classifier`] that matches frames against the tasks' targets, and one
-//! [`X2X3Sender`] (mutual TLS, bounded queue) per destination. Frames come from a capture
-//! file ([`Probe::replay_file`]: full speed or paced, timestamps rebased to the wall clock by
-//! default) or, with the `live` feature, from an interface (`Probe::capture_live`).
-//! Every intercept record becomes an X2 (IRI) or X3 (CC) PDU for each of its task's
-//! destinations whose delivery type includes it; see [`encode`] for the PDU layout, which
-//! is exactly what [`crate::mediator`] reads.
-//!
-//! # Time
-//!
-//! The probe's clock is the timestamp of the latest frame of the replay in progress; outside
-//! a replay it is the wall clock, but never earlier than the last replayed frame (a fast,
-//! rebased replay runs ahead of the wall clock; the clock does not step back when it ends).
-//! Tasks are activated and deactivated at this time, and [`Classifier::advance`] is called
-//! with it every 100 ms (window edges produce their IRI in time even when no frame comes).
-//!
-//! # Mapping of X1 tasks
-//!
-//! An X1 `TaskDetails` becomes a [`Task`]: its XID and targets (IP addresses and prefixes,
-//! usernames, MAC addresses; other kinds are refused: this probe could never match them);
-//! scope from `deliveryType` (`X2Only` IRI only, `X2andX3` IRI and CC, `X3Only` refused);
-//! validity window from the first `mediationDetails`' `startTime`/`endTime` when present,
-//! else always; LIID from the same when present, else a placeholder (the LIID never leaves
-//! the probe: X2/X3 carry the XID); destinations from `listOfDIDs`, each of which must exist.
-//!
-//! Target identifiers are never logged above debug level.
+//! `li-probe` around [`li_capture::probe`]: its TOML configuration ([`ProbeConfig`]), the
+//! start-up from it ([`start`]: X1 server, ticker, metrics endpoint) and the registration
+//! of the probe's statistics as metrics ([`register_metrics`]).
 
-mod capture;
-mod config;
-pub mod encode;
-mod x1;
-
-use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use li_capture::LinkType;
-use li_capture::classify::{Classifier, ClassifierConfig, ClassifierStats};
-use li_core::{Cin, DestinationId, InterceptRecord, Task, Timestamp, Xid};
+use anyhow::Context as _;
+use li_capture::classify::ClassifierConfig;
+use li_capture::probe::{DeliveryReport, DestinationStats, Probe, ProbeSettings, ReplayOptions};
+use li_core::Timestamp;
+use li_handover::audit::AuditLog;
 use li_handover::x1::transport::X1ServerConfig;
-use li_handover::x1::{DeliveryType, DestinationDetails, TaskDetails};
-use li_handover::x2x3::X3IpPacketEncoder;
-use li_handover::x2x3::transport::{
-    PduBatch, SenderConfig, SenderHandle, SenderStatsSnapshot, X2X3Sender,
-};
+use li_handover::x2x3::transport::SenderStatsSnapshot;
+use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
-pub use capture::{ReplayOptions, ReplayReport};
-pub use config::{CaptureConfig, CaptureSource, ClassifierOptions, ProbeConfig};
-pub use x1::FAULT_X2X3_LINK_DOWN;
-
+use crate::cli::TlsFileConfig;
 use crate::metrics::{MetricKind, MetricsError, Registry, Sample};
-use li_handover::audit::{AuditKind, AuditLog};
 
-/// How often the probe advances the classifier's clock when no frame does.
-pub const TICK: Duration = Duration::from_millis(100);
-
-/// Errors of the probe's set-up and capture.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ProbeError {
-    /// The configuration is inconsistent.
-    #[error("invalid probe configuration: {0}")]
-    Config(String),
-    /// A TLS configuration could not be loaded.
-    #[error(transparent)]
-    Tls(#[from] li_handover::tls::TlsError),
-    /// A socket or file operation failed.
-    #[error("{what}: {source}")]
-    Io {
-        /// What was being done.
-        what: String,
-        /// The error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The capture file cannot be read at all.
-    #[error("capture {path}: {source}")]
-    Capture {
-        /// The file.
-        path: String,
-        /// The error.
-        #[source]
-        source: li_capture::source::CaptureError,
-    },
-    /// Live capture failed.
-    #[error("live capture on {interface}: {reason}")]
-    Live {
-        /// The interface.
-        interface: String,
-        /// Why.
-        reason: String,
-    },
-    /// The metrics could not be registered or served.
-    #[error("metrics: {0}")]
-    Metrics(String),
-    /// A capture thread ended abnormally.
-    #[error("capture thread failed: {0}")]
-    Join(String),
-}
-
-/// How the probe runs, independently of where its configuration comes from.
-#[derive(Clone)]
-pub struct ProbeSettings {
-    /// The NE identifier: X1 messages must name it as `neIdentifier`.
+/// The configuration of `li-probe` (a TOML file; unknown keys are errors). Relative paths are
+/// relative to the configuration file's directory.
+///
+/// ```toml
+/// name = "probe-1"
+/// x1_listen = "127.0.0.1:7001"
+/// admf_identities = ["admf"]
+/// x2x3_server_name = "localhost"
+///
+/// [x1_tls]
+/// cert = "pki/probe-1.pem"
+/// key = "pki/probe-1.key"
+/// ca = "pki/ca.pem"
+///
+/// [x2x3_tls]
+/// cert = "pki/probe-1.pem"
+/// key = "pki/probe-1.key"
+/// ca = "pki/ca.pem"
+///
+/// [capture]
+/// file = "sample.pcap"
+/// pace = true
+/// start_after_tasks = 2
+/// ```
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeConfig {
+    /// The probe's network element identifier: the `neIdentifier` X1 requests must name.
+    /// Required.
     pub name: String,
-    /// The TLS connector towards the mediators (our client certificate, the CA we trust).
-    pub x2x3_connector: TlsConnector,
-    /// The name the mediators' certificates must carry.
+    /// Where the X1 (HTTPS, mutual TLS) server listens, e.g. `"0.0.0.0:7001"` (port 0
+    /// picks a free port). Required.
+    pub x1_listen: SocketAddr,
+    /// The X1 server's certificate and key, and the CA that signs the ADMF's certificate.
+    /// Required.
+    pub x1_tls: TlsFileConfig,
+    /// Certificate identities (subject common name, else first DNS/IP subjectAltName) of the
+    /// ADMFs allowed to send X1 requests; other clients are disconnected after the
+    /// handshake. Required, non-empty.
+    pub admf_identities: Vec<String>,
+    /// When set, only X1 messages whose `admfIdentifier` is listed are executed (others get
+    /// an `ErrorResponse`). Default: not checked (the certificate allow-list decides).
+    #[serde(default)]
+    pub admf_identifiers: Option<Vec<String>>,
+    /// Our client certificate and key towards the mediators' X2/X3 interfaces, and the CA
+    /// that signs the mediators' certificates. Required.
+    pub x2x3_tls: TlsFileConfig,
+    /// The name the mediators' certificates must carry (DNS name or IP address). Default
+    /// `"localhost"`.
+    #[serde(default = "default_server_name")]
     pub x2x3_server_name: String,
-    /// PDUs queued per destination at most.
+    /// X2/X3 PDUs queued per destination at most; beyond, PDUs are dropped and counted.
+    /// Default 65536.
+    #[serde(default = "default_queue_capacity")]
     pub queue_capacity: usize,
-    /// X2/X3 keepalive interval.
-    pub keepalive_interval: Duration,
-    /// The classifier's configuration.
-    pub classifier: ClassifierConfig,
-    /// Where capture-loss alarms are recorded (live capture: frames the kernel dropped,
-    /// PDUs a full X2/X3 queue dropped), besides the log and the metrics.
-    pub audit: Option<Arc<AuditLog>>,
+    /// Interval of the X2/X3 keepalives, in milliseconds (a keepalive not acknowledged
+    /// within 10 s closes the connection). Default 5000.
+    #[serde(default = "default_keepalive_interval_ms")]
+    pub keepalive_interval_ms: u64,
+    /// Where frames come from; absent: X1 only, no capture.
+    #[serde(default)]
+    pub capture: Option<CaptureConfig>,
+    /// Where the Prometheus endpoint (`GET /metrics`) listens. Default: none.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Classifier options.
+    #[serde(default)]
+    pub classifier: ClassifierOptions,
+    /// The hash-chained audit log, where live capture records its loss alarms. Default
+    /// `"probe-audit.log"`.
+    #[serde(default = "default_audit_log")]
+    pub audit_log: Option<PathBuf>,
 }
 
-impl ProbeSettings {
-    /// Settings with a queue of [`li_handover::x2x3::transport::DEFAULT_QUEUE_CAPACITY`]
-    /// PDUs, a keepalive every 5 s and the default classifier with RADIUS accounting on port
-    /// 1813 only.
-    pub fn new(
-        name: impl Into<String>,
-        x2x3_connector: TlsConnector,
-        x2x3_server_name: impl Into<String>,
-    ) -> Self {
+fn default_audit_log() -> Option<PathBuf> {
+    Some("probe-audit.log".into())
+}
+
+/// `[capture]`: a capture file to replay (`file`) or an interface (`interface`), not both.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureConfig {
+    /// A pcap or pcapng file, replayed once.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// A network interface (live capture, AF_PACKET; needs the `live` cargo feature and
+    /// CAP_NET_RAW).
+    #[serde(default)]
+    pub interface: Option<String>,
+    /// File only: replay at the pace of the capture timestamps (sleeping between frames)
+    /// instead of as fast as possible. Default false.
+    #[serde(default)]
+    pub pace: bool,
+    /// File only: shift every timestamp so that the first frame is stamped with the
+    /// wall-clock time at which the replay starts (inter-frame gaps kept); false keeps the
+    /// file's timestamps. Default true.
+    #[serde(default = "yes")]
+    pub rebase: bool,
+    /// File only, with `rebase`: stamp the first frame with this time (RFC 3339) instead of
+    /// the wall clock, gaps kept, e.g. the recording's own start to replay it against a
+    /// warrant window in the past. Default: none (the wall clock).
+    #[serde(default, deserialize_with = "optional_time")]
+    pub rebase_to: Option<Timestamp>,
+    /// File only: wait until at least this many tasks are active before replaying (demos).
+    /// Default: start at once.
+    #[serde(default)]
+    pub start_after_tasks: Option<usize>,
+}
+
+/// `[classifier]`: what the classifier looks at besides targets.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifierOptions {
+    /// UDP ports of RADIUS accounting whose requests bind username targets to addresses.
+    /// Default `[1813]`.
+    #[serde(default = "default_radius_ports")]
+    pub radius_accounting_ports: Vec<u16>,
+    /// Whether DHCPv4 (UDP 67/68) binds MAC-address targets. Default true.
+    #[serde(default = "yes")]
+    pub dhcp: bool,
+    /// The NASes and DHCP servers whose AAA messages are believed (source or destination
+    /// address). Default: any host on the tap (set it in production).
+    #[serde(default)]
+    pub aaa_sources: Option<Vec<IpAddr>>,
+}
+
+impl Default for ClassifierOptions {
+    fn default() -> Self {
         Self {
-            name: name.into(),
-            x2x3_connector,
-            x2x3_server_name: x2x3_server_name.into(),
-            queue_capacity: li_handover::x2x3::transport::DEFAULT_QUEUE_CAPACITY,
-            keepalive_interval: Duration::from_secs(5),
-            classifier: ClassifierOptions::default().classifier_config(),
-            audit: None,
+            radius_accounting_ports: default_radius_ports(),
+            dhcp: true,
+            aaa_sources: None,
         }
     }
 }
 
-impl std::fmt::Debug for ProbeSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProbeSettings")
-            .field("name", &self.name)
-            .field("x2x3_server_name", &self.x2x3_server_name)
-            .field("queue_capacity", &self.queue_capacity)
-            .field("keepalive_interval", &self.keepalive_interval)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The X2/X3 totals over every destination (and those removed), at one instant.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DeliveryReport {
-    /// PDUs accepted into a queue.
-    pub queued: u64,
-    /// PDUs written to a connection.
-    pub sent: u64,
-    /// PDUs dropped because a queue was full.
-    pub dropped: u64,
-    /// PDUs still queued (discarded, when this is the report of [`Probe::shutdown`]).
-    pub pending: u64,
-    /// Whether every queue was written out (and, for [`Probe::shutdown`], confirmed by a
-    /// keepalive acknowledgement) before the timeout.
-    pub complete: bool,
-}
-
-/// The point of interception. Cheap to clone (shared state). See the [module
-/// documentation](self).
-#[derive(Clone)]
-pub struct Probe {
-    inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for Probe {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Probe")
-            .field("name", &self.inner.settings.name)
-            .finish_non_exhaustive()
-    }
-}
-
-struct Inner {
-    settings: ProbeSettings,
-    state: Mutex<State>,
-    /// The number of active tasks, for [`Probe::wait_for_tasks`].
-    active_tasks: watch::Sender<usize>,
-    /// Set by [`Probe::shutdown`]: captures stop.
-    cancel: AtomicBool,
-    /// Records that could not be encoded (timestamp after 2106, not an IP packet, an IRI
-    /// event li-asn1 cannot encode).
-    unencodable: AtomicU64,
-}
-
-/// Everything the X1 handler and the capture share.
-struct State {
-    classifier: Classifier,
-    tasks: BTreeMap<Xid, TaskEntry>,
-    destinations: BTreeMap<DestinationId, DestinationRuntime>,
-    /// One pre-encoded X3 header per (task, session).
-    encoders: HashMap<(Xid, Cin), X3IpPacketEncoder>,
-    /// Totals of destinations removed (their counters are gone with their links).
-    retired: SenderStatsSnapshot,
-    /// Per capture interface (file name or interface name).
-    interfaces: BTreeMap<String, FrameCounters>,
-    clock: Clock,
-    /// Probe time of the last [`Classifier::advance`].
-    last_advance: Timestamp,
-    scratch: Vec<InterceptRecord>,
-    /// The X2/X3 PDUs encoded during the current hold of the state lock, per destination;
-    /// queued by [`State::flush`] before the lock is released (so PDUs reach each
-    /// destination's queue in the order their sequence numbers were taken).
-    batches: BTreeMap<DestinationId, PduBatch>,
-}
-
-/// What [`State::flush`] does when a destination's queue is full.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum WhenFull {
-    /// Queue anyway (the producer waits for room before producing: a file replay; or the
-    /// records are few: X1 and clock events). Nothing is dropped.
-    Queue,
-    /// Drop and count (live capture: the wire does not wait).
-    #[cfg_attr(not(all(feature = "live", target_os = "linux")), allow(dead_code))]
-    Drop,
-}
-
-/// What the classifier counted between two readings of its counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct StatsDelta {
-    not_ip: u64,
-    malformed: u64,
-    matched: u64,
-    truncated: u64,
-    length_mismatch: u64,
-    cc_records: u64,
-    iri_records: u64,
-}
-
-/// The per-frame counters of `after` less those of `before`.
-fn stats_delta(before: &ClassifierStats, after: &ClassifierStats) -> StatsDelta {
-    StatsDelta {
-        not_ip: after.not_ip.saturating_sub(before.not_ip),
-        malformed: after.malformed.saturating_sub(before.malformed),
-        matched: after.matched.saturating_sub(before.matched),
-        truncated: after.truncated.saturating_sub(before.truncated),
-        length_mismatch: after.length_mismatch.saturating_sub(before.length_mismatch),
-        cc_records: after.cc_records.saturating_sub(before.cc_records),
-        iri_records: after.iri_records.saturating_sub(before.iri_records),
-    }
-}
-
-/// Frame counters of one capture interface.
-#[derive(Clone, Copy, Debug, Default)]
-struct FrameCounters {
-    frames: u64,
-    not_ip: u64,
-    malformed: u64,
-    matched: u64,
-    truncated: u64,
-    length_mismatch: u64,
-}
-
-#[derive(Debug)]
-struct Clock {
-    /// Replays in progress.
-    replays: usize,
-    /// The latest frame time of the replay in progress.
-    replay: Option<Timestamp>,
-    /// The latest frame time of any replay: the clock never goes back before it.
-    floor: Timestamp,
-}
-
-struct TaskEntry {
-    details: TaskDetails,
-    modified: Option<Timestamp>,
-    modifications: u64,
-    x2_pdus: u64,
-    x3_pdus: u64,
-    last_intercept: Option<Timestamp>,
-}
-
-struct DestinationRuntime {
-    details: DestinationDetails,
-    /// `host:port` of the mediator.
-    addr: String,
-    sender: X2X3Sender,
-    handle: Option<SenderHandle>,
-    /// The next Sequence Number (from 0, X2 and X3 together).
-    next_sequence: u32,
-}
-
-impl DestinationRuntime {
-    fn wants(&self, cc: bool) -> bool {
-        match self.details.delivery_type {
-            DeliveryType::X2AndX3 => true,
-            DeliveryType::X2Only => !cc,
-            DeliveryType::X3Only => cc,
+impl ClassifierOptions {
+    /// The classifier configuration these options describe (other settings at their
+    /// defaults). The CINs of this run start at a random point, so that two probes (or two
+    /// runs of one) feeding the same mediator do not give two communications one CIN.
+    pub fn classifier_config(&self) -> ClassifierConfig {
+        let [a, b, c, d, ..] = crate::admf::random_bytes();
+        ClassifierConfig {
+            radius_accounting_ports: self.radius_accounting_ports.clone(),
+            dhcp: self.dhcp,
+            aaa_sources: self.aaa_sources.clone(),
+            first_cin: u32::from_be_bytes([a, b, c, d]).max(1),
+            ..ClassifierConfig::default()
         }
     }
-
-    fn take_sequence(&mut self) -> u32 {
-        let n = self.next_sequence;
-        self.next_sequence = n.wrapping_add(1);
-        n
-    }
 }
 
-impl Probe {
-    /// A probe with no task, no destination and no capture running.
-    pub fn new(settings: ProbeSettings) -> Self {
-        let classifier = Classifier::new(settings.classifier.clone());
-        Self {
-            inner: Arc::new(Inner {
-                settings,
-                state: Mutex::new(State {
-                    classifier,
-                    tasks: BTreeMap::new(),
-                    destinations: BTreeMap::new(),
-                    encoders: HashMap::new(),
-                    retired: SenderStatsSnapshot::default(),
-                    interfaces: BTreeMap::new(),
-                    clock: Clock {
-                        replays: 0,
-                        replay: None,
-                        floor: Timestamp::UNIX_EPOCH,
-                    },
-                    last_advance: Timestamp::UNIX_EPOCH,
-                    scratch: Vec::new(),
-                    batches: BTreeMap::new(),
-                }),
-                active_tasks: watch::channel(0).0,
-                cancel: AtomicBool::new(false),
-                unencodable: AtomicU64::new(0),
-            }),
+/// Where the frames come from, with paths resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaptureSource {
+    /// Replay this file once.
+    File {
+        /// The file (absolute, or relative to the working directory).
+        path: PathBuf,
+        /// How: [`CaptureConfig::pace`], [`CaptureConfig::rebase`] and
+        /// [`CaptureConfig::rebase_to`], labelled with the file name.
+        replay: ReplayOptions,
+        /// See [`CaptureConfig::start_after_tasks`].
+        start_after_tasks: Option<usize>,
+    },
+    /// Capture on this interface.
+    Interface(String),
+}
+
+impl ProbeConfig {
+    /// Checks what serde cannot: a non-empty name and ADMF allow-list, a positive queue
+    /// capacity and keepalive interval, and exactly one of `file` / `interface`.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let bad = |what: &str| Err(anyhow::anyhow!("invalid probe configuration: {what}"));
+        if self.name.trim().is_empty() {
+            return bad("name must not be empty");
         }
-    }
-
-    /// The settings.
-    pub fn settings(&self) -> &ProbeSettings {
-        &self.inner.settings
-    }
-
-    /// Serves X1 on `listener` until `shutdown` turns true (see
-    /// [`li_handover::x1::transport::serve`]); set `config.allowed_identities` to the ADMF's
-    /// certificate identities.
-    pub async fn serve_x1(
-        &self,
-        listener: TcpListener,
-        acceptor: TlsAcceptor,
-        config: X1ServerConfig,
-        shutdown: watch::Receiver<bool>,
-    ) -> std::io::Result<()> {
-        li_handover::x1::transport::serve(
-            listener,
-            acceptor,
-            Arc::new(x1::Handler::new(self.clone())),
-            config,
-            shutdown,
-        )
-        .await
-    }
-
-    /// The probe's clock (see the [module documentation](self#time)).
-    pub fn now(&self) -> Timestamp {
-        self.lock().clock.now()
-    }
-
-    /// The number of active tasks.
-    pub fn active_tasks(&self) -> usize {
-        *self.inner.active_tasks.borrow()
-    }
-
-    /// Waits until at least `n` tasks are active; `false` if `shutdown` turned true first.
-    pub async fn wait_for_tasks(&self, n: usize, mut shutdown: watch::Receiver<bool>) -> bool {
-        let mut tasks = self.inner.active_tasks.subscribe();
-        tokio::select! {
-            result = tasks.wait_for(|active| *active >= n) => result.is_ok(),
-            _ = shutdown.wait_for(|stop| *stop) => false,
+        if self.admf_identities.is_empty() {
+            return bad("admf_identities must list at least one ADMF certificate identity");
         }
-    }
-
-    /// The classifier's counters.
-    pub fn classifier_stats(&self) -> ClassifierStats {
-        self.lock().classifier.stats()
-    }
-
-    /// Advances the classifier to the probe's clock and sends what it yields (window edges,
-    /// lease expiries). [`Probe::spawn_ticker`] calls it every [`TICK`].
-    pub fn tick(&self) {
-        let mut state = self.lock();
-        let now = state.clock.now();
-        state.advance(now, &self.inner);
-        state.flush(WhenFull::Queue);
-    }
-
-    /// Calls [`Probe::tick`] every [`TICK`] until `shutdown` turns true.
-    pub fn spawn_ticker(&self, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-        let probe = self.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(TICK);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = every.tick() => probe.tick(),
-                    _ = shutdown.wait_for(|stop| *stop) => return,
+        if self.queue_capacity == 0 {
+            return bad("queue_capacity must be at least 1");
+        }
+        if self.keepalive_interval_ms == 0 {
+            return bad("keepalive_interval_ms must be at least 1");
+        }
+        if let Some(capture) = &self.capture {
+            match (&capture.file, &capture.interface) {
+                (Some(_), Some(_)) => {
+                    return bad("[capture] takes `file` or `interface`, not both");
                 }
+                (None, None) => return bad("[capture] needs `file` or `interface`"),
+                _ => {}
             }
-        })
-    }
-
-    /// The X2/X3 totals now; `complete` when every queue is empty and everything queued was
-    /// written.
-    pub fn delivery(&self) -> DeliveryReport {
-        let state = self.lock();
-        let mut report = totals(&state);
-        report.pending = state
-            .destinations
-            .values()
-            .map(|d| d.sender.queue_len() as u64)
-            .sum();
-        report.complete = report.pending == 0 && report.sent == report.queued;
-        report
-    }
-
-    /// Waits until every X2/X3 queue is written out (PDUs written to their connection, not
-    /// necessarily acknowledged), or `timeout`; the links stay up.
-    pub async fn drain(&self, timeout: Duration) -> DeliveryReport {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let report = self.delivery();
-            if report.complete || tokio::time::Instant::now() >= deadline {
-                if !report.complete {
-                    warn!(
-                        pending = report.pending,
-                        "X2/X3 queues not written out within {} ms",
-                        timeout.as_millis()
-                    );
-                }
-                return report;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Stops captures and every X2/X3 link: each queue is delivered and confirmed by a
-    /// keepalive acknowledgement first, for at most `timeout` overall; what is still queued
-    /// then is discarded (logged by the sender) and counted in the report's `pending`.
-    pub async fn shutdown(&self, timeout: Duration) -> DeliveryReport {
-        self.inner.cancel.store(true, Ordering::Relaxed);
-        let handles: Vec<(String, SenderHandle)> = {
-            let mut state = self.lock();
-            let destinations = std::mem::take(&mut state.destinations);
-            let mut handles = Vec::new();
-            for (did, mut d) in destinations {
-                // Dropping the last sender lets the link end once its queue is delivered.
-                if let Some(handle) = d.handle.take() {
-                    handles.push((did.to_string(), handle));
-                }
-            }
-            handles
-        };
-        let deadline = tokio::time::Instant::now() + timeout;
-        let mut report = DeliveryReport {
-            complete: true,
-            ..DeliveryReport::default()
-        };
-        {
-            let state = self.lock();
-            let retired = totals(&state);
-            report.queued = retired.queued;
-            report.sent = retired.sent;
-            report.dropped = retired.dropped;
-        }
-        for (did, handle) in handles {
-            let (stats, delivered) = finish_link(handle, deadline).await;
-            report.queued += stats.queued;
-            report.sent += stats.sent;
-            report.dropped += stats.dropped;
-            let pending = stats.queued.saturating_sub(stats.sent);
-            report.pending += pending;
-            if !delivered {
-                report.complete = false;
-                warn!(destination = %did, pending, "X2/X3 link stopped before its queue was delivered");
+            if capture.rebase_to.is_some() && !(capture.rebase && capture.file.is_some()) {
+                return bad(
+                    "[capture] rebase_to applies to a file replayed with rebase = true \
+                     (rebase = false keeps the file's own times)",
+                );
             }
         }
-        report
-    }
-
-    /// Registers the probe's metrics (see the crate documentation of `li-probe` for the
-    /// list): frames per interface and outcome, records per kind, X2/X3 PDUs per destination
-    /// and outcome, queue depth, link state, active tasks.
-    pub fn register_metrics(&self, registry: &Registry) -> Result<(), MetricsError> {
-        let p = self.clone();
-        registry.collector(
-            "li_probe_frames_total",
-            "Frames captured, by capture interface (file or interface name) and outcome (seen: \
-             every frame; not_ip, malformed, matched: a target's packet; truncated: a \
-             target's packet cut by the snapshot length, delivered truncated; length_mismatch: \
-             a target's packet whose IP length disagrees with the frame or an enclosing \
-             length, delivered as the bytes present).",
-            MetricKind::Counter,
-            &["interface", "outcome"],
-            move || {
-                let state = p.lock();
-                let mut out = Vec::new();
-                for (name, c) in &state.interfaces {
-                    for (outcome, n) in [
-                        ("seen", c.frames),
-                        ("not_ip", c.not_ip),
-                        ("malformed", c.malformed),
-                        ("matched", c.matched),
-                        ("truncated", c.truncated),
-                        ("length_mismatch", c.length_mismatch),
-                    ] {
-                        out.push(sample(&[name, outcome], n as f64));
-                    }
-                }
-                out
-            },
-        )?;
-        let p = self.clone();
-        registry.collector(
-            "li_probe_records_total",
-            "Intercept records produced by the classifier, by kind (cc, iri).",
-            MetricKind::Counter,
-            &["kind"],
-            move || {
-                let s = p.classifier_stats();
-                vec![
-                    sample(&["cc"], s.cc_records as f64),
-                    sample(&["iri"], s.iri_records as f64),
-                ]
-            },
-        )?;
-        let p = self.clone();
-        registry.collector(
-            "li_probe_unencodable_records_total",
-            "Intercept records that could not be encoded as X2/X3 PDUs (not sent).",
-            MetricKind::Counter,
-            &[],
-            move || {
-                vec![sample(
-                    &[],
-                    p.inner.unencodable.load(Ordering::Relaxed) as f64,
-                )]
-            },
-        )?;
-        let p = self.clone();
-        registry.collector(
-            "li_probe_aaa_messages_total",
-            "AAA messages seen by the classifier, by kind (radius, radius_error, dhcp, \
-             dhcp_error).",
-            MetricKind::Counter,
-            &["kind"],
-            move || {
-                let s = p.classifier_stats();
-                vec![
-                    sample(&["radius"], s.radius_requests as f64),
-                    sample(&["radius_error"], s.radius_errors as f64),
-                    sample(&["dhcp"], s.dhcp_messages as f64),
-                    sample(&["dhcp_error"], s.dhcp_errors as f64),
-                ]
-            },
-        )?;
-        let p = self.clone();
-        registry.collector(
-            "li_probe_x2x3_pdus_total",
-            "X2/X3 PDUs per destination (DID) and outcome (queued, sent, dropped: queue full, \
-             possibly_lost: on a connection that died).",
-            MetricKind::Counter,
-            &["destination", "outcome"],
-            move || {
-                p.link_samples(|s, _| {
-                    vec![
-                        ("queued", s.queued as f64),
-                        ("sent", s.sent as f64),
-                        ("dropped", s.dropped as f64),
-                        ("possibly_lost", s.possibly_lost as f64),
-                    ]
-                })
-            },
-        )?;
-        let p = self.clone();
-        registry.collector(
-            "li_probe_x2x3_queue_pdus",
-            "X2/X3 PDUs waiting in the destination's queue.",
-            MetricKind::Gauge,
-            &["destination"],
-            move || p.link_samples(|_, queue| vec![("", queue as f64)]),
-        )?;
-        let p = self.clone();
-        registry.collector(
-            "li_probe_x2x3_link_up",
-            "1 when the X2/X3 link to the destination (DID) is connected.",
-            MetricKind::Gauge,
-            &["destination"],
-            move || p.link_samples(|s, _| vec![("", f64::from(u8::from(s.connected)))]),
-        )?;
-        let p = self.clone();
-        registry.gauge_fn(
-            "li_probe_active_tasks",
-            "Tasks currently active.",
-            move || p.active_tasks() as f64,
-        )?;
         Ok(())
     }
 
-    /// One sample per destination and value `f` returns (an empty name: no `outcome` label).
-    fn link_samples(
-        &self,
-        f: impl Fn(&SenderStatsSnapshot, usize) -> Vec<(&'static str, f64)>,
-    ) -> Vec<Sample> {
-        let state = self.lock();
-        let mut out = Vec::new();
-        for (did, d) in &state.destinations {
-            let did = did.to_string();
-            for (outcome, value) in f(&d.sender.stats().snapshot(), d.sender.queue_len()) {
-                if outcome.is_empty() {
-                    out.push(sample(&[&did], value));
-                } else {
-                    out.push(sample(&[&did, outcome], value));
-                }
-            }
-        }
-        out
+    /// The keepalive interval.
+    pub fn keepalive_interval(&self) -> Duration {
+        Duration::from_millis(self.keepalive_interval_ms)
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn publish_tasks(&self, state: &State) {
-        self.inner.active_tasks.send_replace(state.tasks.len());
-    }
-
-    /// Waits (blocking the calling thread, a replay's) until every destination's queue has
-    /// room for `pdus` more PDUs: the backpressure that makes a file replay slow down to
-    /// what the links and the mediator take instead of dropping. Returns `false` when the
-    /// probe is shutting down.
-    fn wait_for_room(&self, pdus: u64) -> bool {
-        let full: Vec<X2X3Sender> = self
-            .lock()
-            .destinations
-            .values()
-            .filter(|d| (d.sender.queue_len() as u64).saturating_add(pdus) > d.sender.capacity())
-            .map(|d| d.sender.clone())
-            .collect();
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return !self.cancelled();
-        };
-        for sender in full {
-            loop {
-                if self.cancelled() {
-                    return false;
-                }
-                // In slices, to notice a shutdown.
-                match runtime.block_on(tokio::time::timeout(
-                    Duration::from_millis(200),
-                    sender.wait_for_room(pdus),
-                )) {
-                    Ok(_) => break,
-                    Err(_) => continue,
-                }
-            }
-        }
-        !self.cancelled()
-    }
-
-    /// Starts a replay: the clock follows its frames.
-    fn begin_replay(&self) {
-        let mut state = self.lock();
-        state.clock.replays += 1;
-        state.clock.replay = None;
-    }
-
-    /// Ends a replay: the clock is the wall clock again, not earlier than its last frame.
-    fn end_replay(&self) {
-        let mut state = self.lock();
-        state.clock.replays = state.clock.replays.saturating_sub(1);
-        if let Some(last) = state.clock.replay.take() {
-            state.clock.floor = state.clock.floor.max(last);
-        }
-    }
-
-    fn cancelled(&self) -> bool {
-        self.inner.cancel.load(Ordering::Relaxed)
-    }
-
-    /// Starts an X2/X3 sender towards `addr`.
-    fn spawn_sender(&self, details: &DestinationDetails, addr: &str) -> (X2X3Sender, SenderHandle) {
-        let s = &self.inner.settings;
-        let name = match &details.friendly_name {
-            Some(friendly) => format!("X2/X3 to {friendly} ({})", details.did),
-            None => format!("X2/X3 to {}", details.did),
-        };
-        let mut config = SenderConfig::new(
-            name,
-            addr,
-            s.x2x3_connector.clone(),
-            s.x2x3_server_name.clone(),
-        );
-        config.queue_capacity = s.queue_capacity.max(1);
-        config.keepalive_interval = s.keepalive_interval;
-        X2X3Sender::spawn(config)
-    }
-}
-
-impl Clock {
-    fn now(&self) -> Timestamp {
-        match (self.replays, self.replay) {
-            (1.., Some(t)) => t,
-            _ => wall_clock().max(self.floor),
-        }
-    }
-}
-
-impl State {
-    /// Sets the replay clock to a frame's time.
-    fn replay_clock(&mut self, time: Timestamp) {
-        let latest = self.clock.replay.map_or(time, |t| t.max(time));
-        self.clock.replay = Some(latest);
-    }
-
-    /// Counts `frames` frames of `interface` into its counters, with what the classifier
-    /// counted since its counters were `before`: call it for the frames classified under one
-    /// hold of the state lock (only [`State::classify_frame`] changes these counters).
-    fn count_frames(&mut self, interface: &str, frames: u64, before: &ClassifierStats) {
-        if frames == 0 {
-            return;
-        }
-        let delta = stats_delta(before, &self.classifier.stats());
-        let counters = match self.interfaces.get_mut(interface) {
-            Some(c) => c,
-            None => self.interfaces.entry(interface.to_owned()).or_default(),
-        };
-        counters.frames += frames;
-        counters.not_ip += delta.not_ip;
-        counters.malformed += delta.malformed;
-        counters.matched += delta.matched;
-        counters.truncated += delta.truncated;
-        counters.length_mismatch += delta.length_mismatch;
-    }
-
-    /// Classifies one frame and encodes what it yields into the pending batches (counted
-    /// with [`State::count_frames`]).
-    fn classify_frame(
-        &mut self,
-        time: Timestamp,
-        link: LinkType,
-        data: &[u8],
-        original_len: u32,
-        inner: &Inner,
-    ) {
-        let mut out = std::mem::take(&mut self.scratch);
-        self.classifier
-            .classify_captured(time, link, data, original_len, &mut out);
-        if time
-            .duration_since(self.last_advance)
-            .is_some_and(|d| d >= TICK)
-        {
-            self.last_advance = time;
-            self.classifier.advance(time, &mut out);
-        }
-        self.dispatch(&mut out, inner);
-        self.scratch = out;
-    }
-
-    /// Queues the pending batches on their destinations' links.
-    fn flush(&mut self, when_full: WhenFull) {
-        if self.batches.is_empty() {
-            return;
-        }
-        for (did, batch) in std::mem::take(&mut self.batches) {
-            let Some(dest) = self.destinations.get(&did) else {
-                continue;
-            };
-            match when_full {
-                WhenFull::Queue => dest.sender.send_batch(batch),
-                WhenFull::Drop => dest.sender.try_send_batch(batch),
-            };
-        }
-    }
-
-    /// Advances the classifier to `now` and sends what it yields.
-    fn advance(&mut self, now: Timestamp, inner: &Inner) {
-        let mut out = std::mem::take(&mut self.scratch);
-        self.last_advance = self.last_advance.max(now);
-        self.classifier.advance(now, &mut out);
-        self.dispatch(&mut out, inner);
-        self.scratch = out;
-    }
-
-    /// Encodes and queues `records` for their tasks' destinations; empties `records`.
-    fn dispatch(&mut self, records: &mut Vec<InterceptRecord>, inner: &Inner) {
-        for record in records.drain(..) {
-            let xid = record.xid();
-            let Some(task) = self.tasks.get_mut(&xid) else {
-                // The classifier only emits for tasks it has, which are ours.
-                debug!(%xid, "record for an unknown task");
-                inner.unencodable.fetch_add(1, Ordering::Relaxed);
-                continue;
-            };
-            let Some(timestamp) = encode::pdu_timestamp(record.timestamp()) else {
-                inner.unencodable.fetch_add(1, Ordering::Relaxed);
-                continue;
-            };
-            task.last_intercept = Some(record.timestamp());
-            match &record {
-                InterceptRecord::Cc(cc) => {
-                    let encoder = self.encoders.entry((xid, cc.cin)).or_insert_with(|| {
-                        X3IpPacketEncoder::new(xid, encode::correlation_id(cc.cin))
-                    });
-                    let direction = encode::x2x3_direction(cc.direction);
-                    for did in &task.details.dids {
-                        let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(true))
-                        else {
-                            continue;
-                        };
-                        let sequence = dest.take_sequence();
-                        let batch = self.batches.entry(*did).or_insert_with(new_batch);
-                        match batch.push_with(|out| match cc.original_len {
-                            None => {
-                                encoder.encode(out, sequence, timestamp, direction, &cc.payload)
-                            }
-                            Some(len) => encoder.encode_truncated(
-                                out,
-                                sequence,
-                                timestamp,
-                                direction,
-                                &cc.payload,
-                                len,
-                            ),
-                        }) {
-                            Ok(()) => task.x3_pdus += 1,
-                            Err(error) => {
-                                debug!(%xid, %error, "CC record not encodable as X3");
-                                inner.unencodable.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
-                }
-                InterceptRecord::Iri(iri) => {
-                    let Some(payload) = encode::iri_payload(iri) else {
-                        inner.unencodable.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    };
-                    for did in &task.details.dids {
-                        let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(false))
-                        else {
-                            continue;
-                        };
-                        let sequence = dest.take_sequence();
-                        let pdu = encode::x2_pdu(xid, iri.cin, sequence, timestamp, &payload);
-                        let batch = self.batches.entry(*did).or_insert_with(new_batch);
-                        match batch.push_with(|out| pdu.encode_into(out)) {
-                            Ok(()) => task.x2_pdus += 1,
-                            Err(error) => {
-                                debug!(%xid, %error, "IRI record not encodable as X2");
-                                inner.unencodable.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Activates (or, for an existing XID, replaces) a task at the probe's clock and sends
-    /// its begin records.
-    fn activate(&mut self, task: Task, details: TaskDetails, modified: bool, inner: &Inner) {
-        let now = self.clock.now();
-        let xid = task.xid();
-        let entry = self.tasks.entry(xid).or_insert_with(|| TaskEntry {
-            details: details.clone(),
-            modified: None,
-            modifications: 0,
-            x2_pdus: 0,
-            x3_pdus: 0,
-            last_intercept: None,
-        });
-        if modified {
-            entry.modified = Some(now);
-            entry.modifications += 1;
-        }
-        // End records of a modified task go to its old destinations: send them first.
-        let mut out = std::mem::take(&mut self.scratch);
-        if modified && self.classifier.deactivate(xid, now, &mut out) {
-            self.dispatch(&mut out, inner);
-        }
-        if let Some(entry) = self.tasks.get_mut(&xid) {
-            entry.details = details;
-        }
-        self.encoders.retain(|(x, _), _| *x != xid);
-        self.classifier.activate(task, now, &mut out);
-        self.dispatch(&mut out, inner);
-        self.scratch = out;
-        self.flush(WhenFull::Queue);
-    }
-
-    /// Deactivates a task at the probe's clock and sends its end records; false if unknown.
-    fn deactivate(&mut self, xid: Xid, inner: &Inner) -> bool {
-        if !self.tasks.contains_key(&xid) {
-            return false;
-        }
-        let now = self.clock.now();
-        let mut out = std::mem::take(&mut self.scratch);
-        self.classifier.deactivate(xid, now, &mut out);
-        self.dispatch(&mut out, inner);
-        self.scratch = out;
-        self.flush(WhenFull::Queue);
-        self.tasks.remove(&xid);
-        self.encoders.retain(|(x, _), _| *x != xid);
-        true
-    }
-}
-
-/// The capture-loss alarm of a live capture, a pure decision: given the running totals of
-/// frames the kernel dropped and of X2/X3 PDUs dropped for a full queue, whether losses
-/// happened since the last check, and how many.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LossAlarm {
-    kernel: u64,
-    x2x3: u64,
-}
-
-/// Losses since the previous check of a [`LossAlarm`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Losses {
-    /// Frames the kernel dropped since (its ring was full).
-    pub kernel: u64,
-    /// X2/X3 PDUs dropped since (a destination's queue was full).
-    pub x2x3: u64,
-    /// The totals so far.
-    pub kernel_total: u64,
-    /// See [`Losses::kernel_total`].
-    pub x2x3_total: u64,
-}
-
-impl LossAlarm {
-    /// Compares the totals with the last check; `Some` when anything was lost since.
-    pub fn check(&mut self, kernel_total: u64, x2x3_total: u64) -> Option<Losses> {
-        let losses = Losses {
-            kernel: kernel_total.saturating_sub(self.kernel),
-            x2x3: x2x3_total.saturating_sub(self.x2x3),
-            kernel_total,
-            x2x3_total,
-        };
-        self.kernel = self.kernel.max(kernel_total);
-        self.x2x3 = self.x2x3.max(x2x3_total);
-        (losses.kernel > 0 || losses.x2x3 > 0).then_some(losses)
-    }
-}
-
-impl Probe {
-    /// Raises the capture-loss alarm: an error log line and, when the probe has an audit log,
-    /// a `capture.loss` entry.
-    #[cfg_attr(not(all(feature = "live", target_os = "linux")), allow(dead_code))]
-    fn raise_loss_alarm(&self, interface: &str, losses: &Losses) {
-        tracing::error!(
-            %interface,
-            kernel_dropped = losses.kernel,
-            x2x3_dropped = losses.x2x3,
-            "ALARM: capture loss on {interface}: {} frames dropped by the kernel, {} X2/X3 PDUs \
-             dropped for a full queue (totals {} and {})",
-            losses.kernel,
-            losses.x2x3,
-            losses.kernel_total,
-            losses.x2x3_total
-        );
-        if let Some(log) = &self.inner.settings.audit {
-            let detail = serde_json::json!({
-                "interface": interface,
-                "kernel_dropped": losses.kernel,
-                "kernel_dropped_total": losses.kernel_total,
-                "x2x3_dropped": losses.x2x3,
-                "x2x3_dropped_total": losses.x2x3_total,
+    /// The capture source with its path made relative to `base` (the configuration file's
+    /// directory), if any.
+    pub fn capture_source(&self, base: &Path) -> Option<CaptureSource> {
+        let capture = self.capture.as_ref()?;
+        if let Some(file) = &capture.file {
+            return Some(CaptureSource::File {
+                path: base.join(file),
+                replay: ReplayOptions {
+                    pace: capture.pace,
+                    rebase: capture.rebase,
+                    rebase_to: capture.rebase_to,
+                    label: None,
+                },
+                start_after_tasks: capture.start_after_tasks,
             });
-            if let Err(error) = log.append("probe", AuditKind::Other("capture.loss".into()), detail)
-            {
-                tracing::error!(%error, "audit log append failed");
-            }
+        }
+        capture.interface.clone().map(CaptureSource::Interface)
+    }
+}
+
+impl CaptureSource {
+    /// How to replay a [`CaptureSource::File`]; `None` for an interface.
+    pub fn replay_options(&self) -> Option<ReplayOptions> {
+        match self {
+            Self::File { replay, .. } => Some(replay.clone()),
+            Self::Interface(_) => None,
         }
     }
 }
 
-/// A destination's batch for one hold of the state lock.
-fn new_batch() -> PduBatch {
-    PduBatch::with_capacity(16 * 1024)
+fn optional_time<'de, D>(deserializer: D) -> Result<Option<Timestamp>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text = String::deserialize(deserializer)?;
+    text.parse::<Timestamp>()
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 time: {e}")))
 }
 
-/// The sender totals of the live destinations and of those removed.
-fn totals(state: &State) -> DeliveryReport {
-    let mut report = DeliveryReport {
-        queued: state.retired.queued,
-        sent: state.retired.sent,
-        dropped: state.retired.dropped,
-        ..DeliveryReport::default()
-    };
-    for d in state.destinations.values() {
-        let s = d.sender.stats().snapshot();
-        report.queued += s.queued;
-        report.sent += s.sent;
-        report.dropped += s.dropped;
+fn default_server_name() -> String {
+    "localhost".to_owned()
+}
+
+fn default_queue_capacity() -> usize {
+    li_handover::x2x3::transport::DEFAULT_QUEUE_CAPACITY
+}
+
+fn default_keepalive_interval_ms() -> u64 {
+    5_000
+}
+
+fn default_radius_ports() -> Vec<u16> {
+    vec![1813]
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The probe's settings from its configuration (relative paths against `base`): the TLS
+/// files loaded, the audit log opened.
+pub fn settings(config: &ProbeConfig, base: &Path) -> anyhow::Result<ProbeSettings> {
+    let client_tls = li_handover::tls::load_client_config(&config.x2x3_tls.resolve(base))?;
+    let mut settings = ProbeSettings::new(
+        config.name.clone(),
+        TlsConnector::from(client_tls),
+        config.x2x3_server_name.clone(),
+    );
+    settings.queue_capacity = config.queue_capacity;
+    settings.keepalive_interval = config.keepalive_interval();
+    settings.classifier = config.classifier.classifier_config();
+    if let Some(path) = &config.audit_log {
+        let path = base.join(path);
+        let (log, _) =
+            AuditLog::open(&path).with_context(|| format!("audit log {}", path.display()))?;
+        settings.audit = Some(Arc::new(log));
     }
-    report
-}
-
-/// Ends a link whose senders are all dropped: lets it deliver its queue until `deadline`
-/// (written, then confirmed by a keepalive acknowledgement), else stops it (what is still
-/// queued is discarded). Returns its counters and whether it ended by itself.
-async fn finish_link(
-    handle: SenderHandle,
-    deadline: tokio::time::Instant,
-) -> (SenderStatsSnapshot, bool) {
-    loop {
-        let s = handle.stats().snapshot();
-        if s.sent >= s.queued || tokio::time::Instant::now() >= deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let stats = handle.stats().snapshot();
-    // On timeout the join future is dropped with the link's stop channel: the link stops.
-    let ended = tokio::time::timeout_at(deadline, handle.join())
-        .await
-        .is_ok();
-    (stats, ended && stats.sent >= stats.queued)
-}
-
-fn sample(labels: &[&str], value: f64) -> Sample {
-    Sample {
-        labels: labels.iter().map(|l| (*l).to_owned()).collect(),
-        value,
-    }
-}
-
-/// The wall clock as a [`Timestamp`] (the epoch if the clock is unusable).
-pub fn wall_clock() -> Timestamp {
-    crate::cli::now()
+    Ok(settings)
 }
 
 /// A probe started from its configuration: X1 server, ticker and metrics endpoint running.
@@ -1079,27 +338,10 @@ pub async fn start(
     config: &ProbeConfig,
     base: &Path,
     shutdown: watch::Receiver<bool>,
-) -> Result<Running, ProbeError> {
+) -> anyhow::Result<Running> {
     config.validate()?;
     let server_tls = li_handover::tls::load_server_config(&config.x1_tls.resolve(base))?;
-    let client_tls = li_handover::tls::load_client_config(&config.x2x3_tls.resolve(base))?;
-    let mut settings = ProbeSettings::new(
-        config.name.clone(),
-        TlsConnector::from(client_tls),
-        config.x2x3_server_name.clone(),
-    );
-    settings.queue_capacity = config.queue_capacity;
-    settings.keepalive_interval = config.keepalive_interval();
-    settings.classifier = config.classifier.classifier_config();
-    if let Some(path) = &config.audit_log {
-        let path = base.join(path);
-        let (log, _) = AuditLog::open(&path).map_err(|e| ProbeError::Io {
-            what: format!("audit log {}", path.display()),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        settings.audit = Some(Arc::new(log));
-    }
-    let probe = Probe::new(settings);
+    let probe = Probe::new(settings(config, base)?);
 
     let (stop, stopped) = watch::channel(false);
     {
@@ -1112,27 +354,19 @@ pub async fn start(
         });
     }
     let registry = Arc::new(Registry::new());
-    probe
-        .register_metrics(&registry)
-        .map_err(|e| ProbeError::Metrics(e.to_string()))?;
+    register_metrics(&probe, &registry).context("metrics")?;
     let metrics_addr = crate::cli::start_metrics(
         config.metrics_listen,
         Arc::clone(&registry),
         stopped.clone(),
     )
     .await
-    .map_err(|e| ProbeError::Metrics(format!("{e:#}")))?;
+    .context("metrics")?;
 
     let listener = TcpListener::bind(config.x1_listen)
         .await
-        .map_err(|source| ProbeError::Io {
-            what: format!("cannot listen for X1 on {}", config.x1_listen),
-            source,
-        })?;
-    let x1_addr = listener.local_addr().map_err(|source| ProbeError::Io {
-        what: "X1 listener address".to_owned(),
-        source,
-    })?;
+        .with_context(|| format!("cannot listen for X1 on {}", config.x1_listen))?;
+    let x1_addr = listener.local_addr().context("X1 listener address")?;
     let x1_config = X1ServerConfig {
         allowed_identities: Some(config.admf_identities.clone()),
         allowed_admfs: config.admf_identifiers.clone(),
@@ -1168,6 +402,149 @@ impl Running {
         }
         let _ = self.ticker.await;
         report
+    }
+}
+
+/// Registers the probe's metrics (listed in docs/CONFIGURATION.md): frames per interface
+/// and outcome, records per kind, X2/X3 PDUs per destination and outcome, queue depth,
+/// link state, active tasks; each read from the probe's statistics at scrape time.
+pub fn register_metrics(probe: &Probe, registry: &Registry) -> Result<(), MetricsError> {
+    let p = probe.clone();
+    registry.collector(
+        "li_probe_frames_total",
+        "Frames captured, by capture interface (file or interface name) and outcome (seen: \
+         every frame; not_ip, malformed, matched: a target's packet; truncated: a \
+         target's packet cut by the snapshot length, delivered truncated; length_mismatch: \
+         a target's packet whose IP length disagrees with the frame or an enclosing \
+         length, delivered as the bytes present).",
+        MetricKind::Counter,
+        &["interface", "outcome"],
+        move || {
+            let mut out = Vec::new();
+            for (name, c) in &p.interface_frames() {
+                for (outcome, n) in [
+                    ("seen", c.frames),
+                    ("not_ip", c.not_ip),
+                    ("malformed", c.malformed),
+                    ("matched", c.matched),
+                    ("truncated", c.truncated),
+                    ("length_mismatch", c.length_mismatch),
+                ] {
+                    out.push(sample(&[name, outcome], n as f64));
+                }
+            }
+            out
+        },
+    )?;
+    let p = probe.clone();
+    registry.collector(
+        "li_probe_records_total",
+        "Intercept records produced by the classifier, by kind (cc, iri).",
+        MetricKind::Counter,
+        &["kind"],
+        move || {
+            let s = p.classifier_stats();
+            vec![
+                sample(&["cc"], s.cc_records as f64),
+                sample(&["iri"], s.iri_records as f64),
+            ]
+        },
+    )?;
+    let p = probe.clone();
+    registry.collector(
+        "li_probe_unencodable_records_total",
+        "Intercept records that could not be encoded as X2/X3 PDUs (not sent).",
+        MetricKind::Counter,
+        &[],
+        move || vec![sample(&[], p.unencodable_records() as f64)],
+    )?;
+    let p = probe.clone();
+    registry.collector(
+        "li_probe_aaa_messages_total",
+        "AAA messages seen by the classifier, by kind (radius, radius_error, dhcp, \
+         dhcp_error).",
+        MetricKind::Counter,
+        &["kind"],
+        move || {
+            let s = p.classifier_stats();
+            vec![
+                sample(&["radius"], s.radius_requests as f64),
+                sample(&["radius_error"], s.radius_errors as f64),
+                sample(&["dhcp"], s.dhcp_messages as f64),
+                sample(&["dhcp_error"], s.dhcp_errors as f64),
+            ]
+        },
+    )?;
+    let p = probe.clone();
+    registry.collector(
+        "li_probe_x2x3_pdus_total",
+        "X2/X3 PDUs per destination (DID) and outcome (queued, sent, dropped: queue full, \
+         possibly_lost: on a connection that died).",
+        MetricKind::Counter,
+        &["destination", "outcome"],
+        move || {
+            link_samples(&p.destination_stats(), |s, _| {
+                vec![
+                    ("queued", s.queued as f64),
+                    ("sent", s.sent as f64),
+                    ("dropped", s.dropped as f64),
+                    ("possibly_lost", s.possibly_lost as f64),
+                ]
+            })
+        },
+    )?;
+    let p = probe.clone();
+    registry.collector(
+        "li_probe_x2x3_queue_pdus",
+        "X2/X3 PDUs waiting in the destination's queue.",
+        MetricKind::Gauge,
+        &["destination"],
+        move || link_samples(&p.destination_stats(), |_, queue| vec![("", queue as f64)]),
+    )?;
+    let p = probe.clone();
+    registry.collector(
+        "li_probe_x2x3_link_up",
+        "1 when the X2/X3 link to the destination (DID) is connected.",
+        MetricKind::Gauge,
+        &["destination"],
+        move || {
+            link_samples(&p.destination_stats(), |s, _| {
+                vec![("", f64::from(u8::from(s.connected)))]
+            })
+        },
+    )?;
+    let p = probe.clone();
+    registry.gauge_fn(
+        "li_probe_active_tasks",
+        "Tasks currently active.",
+        move || p.active_tasks() as f64,
+    )?;
+    Ok(())
+}
+
+/// One sample per destination and value `f` returns (an empty name: no `outcome` label).
+fn link_samples(
+    destinations: &[DestinationStats],
+    f: impl Fn(&SenderStatsSnapshot, usize) -> Vec<(&'static str, f64)>,
+) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for d in destinations {
+        let did = d.did.to_string();
+        for (outcome, value) in f(&d.link, d.queue_len) {
+            if outcome.is_empty() {
+                out.push(sample(&[&did], value));
+            } else {
+                out.push(sample(&[&did, outcome], value));
+            }
+        }
+    }
+    out
+}
+
+fn sample(labels: &[&str], value: f64) -> Sample {
+    Sample {
+        labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+        value,
     }
 }
 

@@ -12,11 +12,18 @@
 //! - `synth` (feature `synth`): synthetic traffic to test a probe with: frame builders and a
 //!   deterministic access-network capture with its ground truth (what each target's intercept
 //!   must deliver).
+//! - `probe` (feature `probe`): the point of interception around the classifier — X1
+//!   provisioning (HTTPS, mutual TLS) or in process, capture file replay and live capture,
+//!   X2/X3 delivery over mutual TLS by the `li_handover::x2x3::contract`, delivery reports
+//!   and the capture-loss alarm.
 //!
 //! # Features
 //!
-//! - `live`: live capture from a Linux interface (`source::live`: AF_PACKET with a
-//!   TPACKET_V3 memory-mapped ring; adds `nix` and `libc`).
+//! - `live`: live capture from a Linux interface (AF_PACKET, a `TPACKET_V3` memory-mapped
+//!   ring; `nix` and `libc`), in [`source`] and, with `probe`, `Probe::capture_live`.
+//! - `probe`: the `probe` module; it adds `li-handover` (X1, X2/X3, TLS, the audit log),
+//!   `tokio`, `tokio-rustls`, `tracing` and `serde_json`. Without it the crate is sans-IO
+//!   apart from its capture sources.
 //! - `synth`: the `synth` module (no extra dependency). Off by default: a probe does not
 //!   need it, its tests do.
 //!
@@ -63,6 +70,8 @@ pub mod aaa;
 pub mod classify;
 pub mod decode;
 mod link;
+#[cfg(feature = "probe")]
+pub mod probe;
 pub mod source;
 #[cfg(feature = "synth")]
 pub mod synth;

@@ -3,7 +3,8 @@
 //!
 //! - [`x2x3`]: the sans-IO X2/X3 PDU codec of TS 103 221-2 clause 5 — [`x2x3::Pdu`] with
 //!   typed conditional attributes, stream framing ([`x2x3::frame_len`]) and the pre-encoded
-//!   X3 hot path for IP packets ([`x2x3::X3IpPacketEncoder`]);
+//!   X3 hot path for IP packets ([`x2x3::X3IpPacketEncoder`]); [`x2x3::contract`] is the
+//!   mapping between li-core intercept records and X2/X3 PDUs that probe and mediator share;
 //! - [`spool`]: the durable per-destination spool (append-only, CRC-checked segments that
 //!   survive a kill -9, in-order acknowledgement, bounded disk use, group commit);
 //! - [`numbering`]: sequence numbers per (LIID, CIN) of a destination that survive restarts

@@ -10,13 +10,15 @@
 //! li-probe --config probe.toml [--exit-after-replay]
 //! ```
 //!
-//! The configuration is described in `li_examples::probe::ProbeConfig`.
+//! The configuration is described in `li_examples::probe::ProbeConfig`; the probe itself is
+//! `li_capture::probe::Probe`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
+use li_capture::probe::{DeliveryReport, Probe};
 use li_examples::cli;
 use li_examples::probe::{self, CaptureSource, ProbeConfig};
 use tracing::{info, warn};
@@ -104,7 +106,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 #[cfg(all(feature = "live", target_os = "linux"))]
-async fn live(probe: &probe::Probe, interface: &str) -> anyhow::Result<()> {
+async fn live(probe: &Probe, interface: &str) -> anyhow::Result<()> {
     // Runs until the probe is shut down; the signal handler's shutdown stops it.
     let probe = probe.clone();
     let interface = interface.to_owned();
@@ -117,7 +119,7 @@ async fn live(probe: &probe::Probe, interface: &str) -> anyhow::Result<()> {
 }
 
 #[cfg(not(all(feature = "live", target_os = "linux")))]
-async fn live(_probe: &probe::Probe, interface: &str) -> anyhow::Result<()> {
+async fn live(_probe: &Probe, interface: &str) -> anyhow::Result<()> {
     anyhow::bail!(
         "capture on interface {interface} needs li-probe built with `--features live` (Linux)"
     )
@@ -125,7 +127,7 @@ async fn live(_probe: &probe::Probe, interface: &str) -> anyhow::Result<()> {
 
 /// One log line with what became of the X2/X3 PDUs ("pending": still queued, discarded at
 /// shutdown).
-fn log_delivery(what: &str, d: &li_examples::probe::DeliveryReport) {
+fn log_delivery(what: &str, d: &DeliveryReport) {
     info!(
         queued = d.queued,
         sent = d.sent,

@@ -1,21 +1,23 @@
-//! Tests of the probe: X1 over real mutual TLS, the shipped sample replayed to a real X2/X3
-//! listener and a real mediator, pacing, rebasing, queue drops, configuration.
+//! Tests of the probe with what only the examples have: the shipped sample replayed to a
+//! real X2/X3 listener and a real mediator, the metrics, the configuration and the start-up
+//! from it. (The probe's own tests are in `li-capture`, `probe::tests`.)
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use li_asn1::{IriPayload, IriType};
+use li_capture::probe::{Probe, ProbeSettings, ReplayOptions};
 use li_capture::source::PcapWriter;
-use li_core::{Cin, IriEvent, IriRecord, Liid, OperatorId, ValidityWindow};
+use li_core::{DestinationId, Liid, OperatorId, Timestamp, ValidityWindow, Xid};
 use li_handover::lemf::Interface;
 use li_handover::spool::SpoolConfig;
 use li_handover::tls::{DevPki, Identity, Validity};
-use li_handover::x1::transport::X1Client;
+use li_handover::x1::transport::{X1Client, X1ServerConfig};
 use li_handover::x1::{
-    DeliveryAddress, MediationDeliveryType, MediationDetails, MessageHeader, ProvisioningStatus,
-    RequestBody, ResponseBody, TransactionId, X1Request, X1Version, error_code,
+    DeliveryAddress, DeliveryType, DestinationDetails, MediationDeliveryType, MediationDetails,
+    MessageHeader, RequestBody, ResponseBody, TaskDetails, TransactionId, X1Request, X1Version,
 };
 use li_handover::x2x3::transport::X2X3Listener;
 use li_handover::x2x3::{
@@ -24,6 +26,7 @@ use li_handover::x2x3::{
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::cli::now as wall_clock;
 use crate::sample::{ALICE_INTERIM, Sample, SampleTarget};
 use li_handover::mediator::{HiDestination, MediationTask, Mediator, MediatorSettings, Outcome};
 
@@ -189,13 +192,6 @@ fn ok(body: &ResponseBody) -> bool {
     matches!(body, ResponseBody::Ok { .. })
 }
 
-fn error(body: &ResponseBody) -> (i64, String) {
-    match body {
-        ResponseBody::Error(e) => (e.error.code, e.error.description.clone()),
-        other => panic!("expected an ErrorResponse, got {other:?}"),
-    }
-}
-
 fn iri_type(pdu: &Pdu) -> IriType {
     assert_eq!(pdu.pdu_type, PduType::X2);
     assert_eq!(pdu.payload_format, PayloadFormat::Etsi102232);
@@ -204,168 +200,6 @@ fn iri_type(pdu: &Pdu) -> IriType {
         .unwrap()
         .iri_type
         .unwrap()
-}
-
-#[tokio::test]
-async fn x1_provisioning_over_https() {
-    let mut h = harness().await;
-    let d = did(1);
-    let x = xid(1);
-
-    assert!(ok(&h.x1(RequestBody::Ping).await));
-    let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
-    assert!(ok(&h.x1(create.clone()).await));
-    let (code, why) = error(&h.x1(create).await);
-    assert_eq!(code, error_code::HANDLER_FAILED);
-    assert!(why.contains("exists already"), "{why}");
-
-    let details = task(x, "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
-    assert!(ok(&h.x1(RequestBody::ActivateTask(details.clone())).await));
-    assert_eq!(h.probe.active_tasks(), 1);
-    // The task's IRI-Begin went out over X2.
-    let begin = h.collect(|p| !p.is_empty()).await;
-    assert_eq!(begin.len(), 1);
-    assert_eq!(begin[0].xid, x);
-    assert_eq!(iri_type(&begin[0]), IriType::Begin);
-    assert_eq!(begin[0].sequence_number(), Some(0));
-
-    // Refusals: duplicate XID, unknown DID, X3Only, a target the probe cannot match, a
-    // destination in use, a request for another NE.
-    let (_, why) = error(&h.x1(RequestBody::ActivateTask(details.clone())).await);
-    assert!(why.contains("exists already"), "{why}");
-    let unknown = task(
-        xid(2),
-        "ipv4:192.0.2.8",
-        DeliveryType::X2AndX3,
-        vec![did(9)],
-    );
-    let (code, why) = error(&h.x1(RequestBody::ActivateTask(unknown)).await);
-    assert_eq!(code, error_code::HANDLER_FAILED);
-    assert!(
-        why.contains(&did(9).to_string()) && why.contains("does not exist"),
-        "{why}"
-    );
-    let x3only = task(xid(3), "ipv4:192.0.2.9", DeliveryType::X3Only, vec![d]);
-    let (code, why) = error(&h.x1(RequestBody::ActivateTask(x3only)).await);
-    assert_eq!(code, error_code::UNSUPPORTED);
-    assert!(why.contains("X3Only"), "{why}");
-    let sip = task(xid(4), "sip:bob@example.net", DeliveryType::X2Only, vec![d]);
-    let (code, why) = error(&h.x1(RequestBody::ActivateTask(sip)).await);
-    assert_eq!(code, error_code::UNSUPPORTED);
-    assert!(!why.contains("bob"), "target values must not appear: {why}");
-    let (_, why) = error(&h.x1(RequestBody::RemoveDestination(d)).await);
-    assert!(why.contains("in use"), "{why}");
-    let elsewhere = X1Request::single(header("probe-2"), RequestBody::GetAllDetails);
-    let response = h.client(&h.pki.admf).send(&elsewhere).await.unwrap();
-    let (_, why) = error(&response.messages[0].body);
-    assert!(why.contains("probe-2"), "{why}");
-    let (_, why) = error(
-        &h.x1(RequestBody::ModifyTask(task(
-            xid(5),
-            "ipv4:192.0.2.5",
-            DeliveryType::X2Only,
-            vec![d],
-        )))
-        .await,
-    );
-    assert!(why.contains("does not exist"), "{why}");
-
-    // What was provisioned is reported.
-    match h.x1(RequestBody::GetTaskDetails(x)).await {
-        ResponseBody::GetTaskDetails(t) => {
-            assert_eq!(t.details, details);
-            assert_eq!(t.status.provisioning_status, ProvisioningStatus::Complete);
-            assert_eq!(t.status.amount_of_x2_data, Some(1));
-            assert_eq!(t.status.amount_of_x3_data, Some(0));
-        }
-        other => panic!("{other:?}"),
-    }
-    match h.x1(RequestBody::GetAllDetails).await {
-        ResponseBody::GetAllDetails {
-            tasks,
-            destinations,
-            ..
-        } => {
-            assert_eq!(tasks.len(), 1);
-            assert_eq!(tasks[0].details, details);
-            assert_eq!(destinations.len(), 1);
-            assert_eq!(destinations[0].details.did, d);
-        }
-        other => panic!("{other:?}"),
-    }
-    match h.x1(RequestBody::ListAllDetails).await {
-        ResponseBody::ListAllDetails { xids, dids } => {
-            assert_eq!((xids, dids), (vec![x], vec![d]));
-        }
-        other => panic!("{other:?}"),
-    }
-    match h.x1(RequestBody::GetDestinationDetails(d)).await {
-        ResponseBody::GetDestinationDetails(dest) => {
-            assert_eq!(dest.details, h.destination(d, DeliveryType::X2AndX3));
-        }
-        other => panic!("{other:?}"),
-    }
-
-    // ModifyTask to IRI only: end of the old task, begin of the new one.
-    let modified = task(x, "ipv4:192.0.2.7", DeliveryType::X2Only, vec![d]);
-    assert!(ok(&h.x1(RequestBody::ModifyTask(modified.clone())).await));
-    let pdus = h.collect(|p| p.len() >= 2).await;
-    let types: Vec<IriType> = pdus.iter().map(iri_type).collect();
-    assert_eq!(types, [IriType::End, IriType::Begin]);
-    match h.x1(RequestBody::GetTaskDetails(x)).await {
-        ResponseBody::GetTaskDetails(t) => {
-            assert_eq!(t.details, modified);
-            assert_eq!(t.status.number_of_modifications, Some(1));
-        }
-        other => panic!("{other:?}"),
-    }
-
-    // DeactivateTask: IRI-End, then the task is gone and its destination removable.
-    assert!(ok(&h.x1(RequestBody::DeactivateTask(x)).await));
-    let end = h.collect(|p| !p.is_empty()).await;
-    assert_eq!(end.iter().map(iri_type).collect::<Vec<_>>(), [IriType::End]);
-    let seqs: Vec<_> = begin
-        .iter()
-        .chain(&pdus)
-        .chain(&end)
-        .map(|p| p.sequence_number().unwrap())
-        .collect();
-    assert_eq!(seqs, [0, 1, 2, 3]);
-    let (_, why) = error(&h.x1(RequestBody::GetTaskDetails(x)).await);
-    assert!(why.contains("does not exist"), "{why}");
-    assert_eq!(h.probe.active_tasks(), 0);
-    assert!(ok(&h.x1(RequestBody::RemoveDestination(d)).await));
-    match h.x1(RequestBody::ListAllDetails).await {
-        ResponseBody::ListAllDetails { xids, dids } => assert!(xids.is_empty() && dids.is_empty()),
-        other => panic!("{other:?}"),
-    }
-    let _ = h.stop.send(true);
-}
-
-#[tokio::test]
-async fn x1_refuses_a_client_not_in_the_allow_list() {
-    let h = harness().await;
-    let intruder = h
-        .pki
-        .pki
-        .issue("intruder", &[], &[], Validity::Default)
-        .unwrap();
-    let request = X1Request::single(
-        header("probe-1"),
-        RequestBody::CreateDestination(h.destination(did(1), DeliveryType::X2AndX3)),
-    );
-    assert!(h.client(&intruder).send(&request).await.is_err());
-    assert!(h.probe.lock().destinations.is_empty());
-    // The ADMF itself is served.
-    assert!(ok(&h
-        .client(&h.pki.admf)
-        .send(&request)
-        .await
-        .unwrap()
-        .messages[0]
-        .body));
-    assert_eq!(h.probe.lock().destinations.len(), 1);
-    let _ = h.stop.send(true);
 }
 
 /// The per-XID view of what the listener received.
@@ -433,7 +267,7 @@ async fn replay_of_the_sample_delivers_exactly_the_expected_x2_x3() {
 
     let mut h = harness().await;
     let registry = Registry::new();
-    h.probe.register_metrics(&registry).unwrap();
+    register_metrics(&h.probe, &registry).unwrap();
     let d = did(1);
     let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
     assert!(ok(&h.x1(create).await));
@@ -611,48 +445,6 @@ fn plain_probe(queue_capacity: usize) -> Probe {
 }
 
 #[tokio::test]
-async fn paced_replay_takes_the_capture_duration_and_keeps_gaps() {
-    let dir = tempfile::tempdir().unwrap();
-    let start = Timestamp::from_secs_micros(1_700_000_000, 0).unwrap();
-    let path = tiny_pcap(dir.path(), start, 4, Duration::from_millis(100));
-    let probe = plain_probe(16);
-
-    let before = wall_clock();
-    let began = Instant::now();
-    let options = ReplayOptions {
-        pace: true,
-        ..ReplayOptions::default()
-    };
-    let report = probe.replay_file(&path, options).await.unwrap();
-    assert!(began.elapsed() >= Duration::from_millis(300));
-    assert!(report.duration >= Duration::from_millis(300));
-    assert_eq!(report.frames, 4);
-    // Rebased: the first frame at the replay's start, the gaps kept.
-    let first = report.first_timestamp.unwrap();
-    assert!(first >= before);
-    assert_eq!(
-        report.last_timestamp.unwrap().duration_since(first),
-        Some(Duration::from_millis(300))
-    );
-    // The clock does not step back after a replay.
-    assert!(probe.now() >= report.last_timestamp.unwrap());
-
-    // Not rebased, not paced: the file's own times.
-    let report = probe
-        .replay_file(
-            &path,
-            ReplayOptions {
-                rebase: false,
-                ..ReplayOptions::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(report.first_timestamp, Some(start));
-    assert_eq!(report.frames, 4);
-}
-
-#[tokio::test]
 async fn a_replay_waits_for_room_instead_of_dropping() {
     let dir = tempfile::tempdir().unwrap();
     let probe = plain_probe(1);
@@ -700,7 +492,7 @@ async fn a_replay_waits_for_room_instead_of_dropping() {
     let delivery = probe.delivery();
     assert_eq!((delivery.queued, delivery.dropped), (1, 0));
     let registry = Registry::new();
-    probe.register_metrics(&registry).unwrap();
+    register_metrics(&probe, &registry).unwrap();
     assert!(registry.render().contains(&format!(
         "li_probe_x2x3_pdus_total{{destination=\"{d}\",outcome=\"dropped\"}} 0"
     )));
@@ -715,33 +507,6 @@ async fn a_replay_waits_for_room_instead_of_dropping() {
     assert_eq!(replayed.pdus_dropped, 0);
     assert!(!report.complete);
     assert_eq!(report.dropped, 0);
-}
-
-#[test]
-fn x2_pdu_carries_the_stand_alone_iri_payload() {
-    let record = IriRecord {
-        xid: xid(7),
-        cin: Cin::new(0x0102_0304),
-        timestamp: Timestamp::from_secs_micros(1_768_471_200, 5).unwrap(),
-        iri_type: li_core::IriType::Begin,
-        event: IriEvent::Access(li_core::AccessEvent::new(
-            li_core::AccessEventType::AccessAccept,
-        )),
-    };
-    let payload = encode::iri_payload(&record).unwrap();
-    let ts = encode::pdu_timestamp(record.timestamp).unwrap();
-    let bytes = encode::x2_pdu(record.xid, record.cin, 9, ts, &payload)
-        .encode()
-        .unwrap();
-    let (pdu, used) = Pdu::decode(&bytes).unwrap();
-    assert_eq!(used, bytes.len());
-    assert_eq!(pdu.xid, record.xid);
-    assert_eq!(pdu.correlation_id, [0, 0, 0, 0, 1, 2, 3, 4]);
-    assert_eq!(pdu.sequence_number(), Some(9));
-    assert_eq!(pdu.timestamp().unwrap().to_core(), Some(record.timestamp));
-    let iri = IriPayload::from_ber(&pdu.payload).unwrap();
-    assert_eq!(iri.iri_type, Some(IriType::Begin));
-    assert_eq!(iri.to_ber(), payload);
 }
 
 const CONFIG: &str = r#"
@@ -892,189 +657,6 @@ async fn start_binds_x1_and_metrics_from_a_configuration() {
     ));
     let report = running.shutdown(Duration::from_secs(1)).await;
     assert!(report.complete);
-}
-
-#[tokio::test]
-async fn modify_destination_moves_the_link_and_keeps_numbering() {
-    let mut h = harness().await;
-    let d = did(1);
-    let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
-    assert!(ok(&h.x1(create).await));
-    let t = task(xid(1), "ipv4:192.0.2.7", DeliveryType::X2Only, vec![d]);
-    assert!(ok(&h.x1(RequestBody::ActivateTask(t)).await));
-    let first = h.collect(|p| !p.is_empty()).await;
-    assert_eq!(first.len(), 1);
-
-    // A second mediator; the destination moves there.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let moved_to = listener.local_addr().unwrap();
-    let (tx, mut moved) = mpsc::channel(16);
-    let acceptor = TlsAcceptor::from(h.pki.pki.server_config(&h.pki.mdf).unwrap());
-    tokio::spawn(X2X3Listener::new(acceptor, DEFAULT_MAX_PDU_LEN).serve(listener, tx));
-    let mut details = h.destination(d, DeliveryType::X2AndX3);
-    details.delivery_address = DeliveryAddress::IpAddressPort {
-        address: moved_to.ip(),
-        port: li_handover::x1::Port::Tcp(moved_to.port()),
-    };
-    assert!(ok(&h
-        .x1(RequestBody::ModifyDestination(details.clone()))
-        .await));
-    match h.x1(RequestBody::GetDestinationDetails(d)).await {
-        ResponseBody::GetDestinationDetails(dest) => assert_eq!(dest.details, details),
-        other => panic!("{other:?}"),
-    }
-    assert!(ok(&h.x1(RequestBody::DeactivateTask(xid(1))).await));
-    let (_, end) = tokio::time::timeout(WAIT, moved.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(iri_type(&end), IriType::End);
-    assert_eq!(end.sequence_number(), Some(1));
-    assert!(
-        h.collect(|_| true).await.is_empty(),
-        "nothing more at the old address"
-    );
-
-    // UDP ports and unknown destinations are refused; RemoveAllDestinations empties.
-    let mut udp = details.clone();
-    udp.delivery_address = DeliveryAddress::IpAddressPort {
-        address: moved_to.ip(),
-        port: li_handover::x1::Port::Udp(moved_to.port()),
-    };
-    let (code, _) = error(&h.x1(RequestBody::ModifyDestination(udp)).await);
-    assert_eq!(code, error_code::UNSUPPORTED);
-    let mut unknown = details;
-    unknown.did = did(2);
-    let (_, why) = error(&h.x1(RequestBody::ModifyDestination(unknown)).await);
-    assert!(why.contains("does not exist"), "{why}");
-    assert!(ok(&h.x1(RequestBody::RemoveAllDestinations).await));
-    assert!(h.probe.lock().destinations.is_empty());
-    let _ = h.stop.send(true);
-}
-
-/// Live capture on the loopback interface: UDP datagrams to a static target address are
-/// intercepted and sent over X3, byte for byte; other traffic on `lo` (the X1 and X2/X3
-/// connections themselves) is not. Needs CAP_NET_RAW: `.ci/run` runs it as root.
-#[cfg(all(feature = "live", target_os = "linux"))]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs CAP_NET_RAW (run as root: cargo test -p li-examples --features live --lib -- --ignored probe::tests::live)"]
-async fn live_capture_on_loopback_intercepts_the_target() {
-    let mut h = harness().await;
-    let d = did(7);
-    let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
-    assert!(ok(&h.x1(create).await));
-    let x = xid(7);
-    let activate =
-        RequestBody::ActivateTask(task(x, "ipv4:127.0.0.77", DeliveryType::X2AndX3, vec![d]));
-    assert!(ok(&h.x1(activate).await));
-
-    let capture = {
-        let probe = h.probe.clone();
-        tokio::spawn(async move { probe.capture_live("lo").await })
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    // A receiver on the target address, so that no ICMP port-unreachable comes back (it
-    // would be the target's traffic too, and intercepted).
-    let receiver = std::net::UdpSocket::bind("127.0.0.77:0").unwrap();
-    let to = receiver.local_addr().unwrap();
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let payloads: Vec<Vec<u8>> = (0..5u8)
-        .map(|n| format!("li-probe live test datagram {n}").into_bytes())
-        .collect();
-    for p in &payloads {
-        socket.send_to(p, to).unwrap();
-    }
-    let pdus = h
-        .collect(|pdus| pdus.iter().filter(|p| p.pdu_type == PduType::X3).count() >= payloads.len())
-        .await;
-    // Stop the capture before asserting: a panic with the capture thread still running
-    // would keep the runtime (and the test) from ever ending.
-    let _ = h.stop.send(true);
-    h.probe.shutdown(Duration::from_secs(5)).await;
-    let x3: Vec<&Pdu> = pdus
-        .iter()
-        .filter(|p| p.pdu_type == PduType::X3 && p.xid == x)
-        .collect();
-    assert_eq!(
-        x3.len(),
-        payloads.len(),
-        "one X3 PDU per datagram, nothing else"
-    );
-    for (pdu, payload) in x3.iter().zip(&payloads) {
-        // IPv4 (20) + UDP (8) headers, then the datagram.
-        assert_eq!(&pdu.payload[28..], &payload[..]);
-        assert_eq!(&pdu.payload[16..20], &[127, 0, 0, 77]);
-    }
-    let report = tokio::time::timeout(WAIT, capture)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert!(report.frames >= payloads.len() as u64, "{report:?}");
-}
-
-#[test]
-fn the_loss_alarm_fires_only_when_something_was_lost_since_the_last_check() {
-    let mut alarm = LossAlarm::default();
-    assert_eq!(alarm.check(0, 0), None);
-    let losses = alarm.check(5, 0).unwrap();
-    assert_eq!((losses.kernel, losses.x2x3, losses.kernel_total), (5, 0, 5));
-    assert_eq!(alarm.check(5, 0), None, "nothing new");
-    let losses = alarm.check(7, 3).unwrap();
-    assert_eq!((losses.kernel, losses.x2x3), (2, 3));
-    assert_eq!((losses.kernel_total, losses.x2x3_total), (7, 3));
-    // Counters never run backwards into a false alarm.
-    assert_eq!(alarm.check(6, 3), None);
-}
-
-#[test]
-fn a_capture_loss_is_recorded_in_the_audit_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("probe-audit.log");
-    let (log, _) = li_handover::audit::AuditLog::open(&path).unwrap();
-    let p = pki();
-    let connector = TlsConnector::from(p.pki.client_config(&p.probe).unwrap());
-    let mut settings = ProbeSettings::new("probe-1", connector, "mdf.test");
-    settings.audit = Some(Arc::new(log));
-    let probe = Probe::new(settings);
-    let losses = LossAlarm::default().check(12, 4).unwrap();
-    probe.raise_loss_alarm("eth1", &losses);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let entry: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-    assert_eq!(entry["kind"], "capture.loss");
-    assert_eq!(entry["actor"], "probe");
-    assert_eq!(
-        entry["detail"],
-        serde_json::json!({"interface": "eth1", "kernel_dropped": 12, "kernel_dropped_total": 12,
-            "x2x3_dropped": 4, "x2x3_dropped_total": 4})
-    );
-}
-
-#[tokio::test]
-async fn a_task_naming_a_destination_twice_is_refused() {
-    let probe = plain_probe(16);
-    let d = did(1);
-    let destination = DestinationDetails {
-        did: d,
-        friendly_name: None,
-        delivery_type: DeliveryType::X2AndX3,
-        delivery_address: DeliveryAddress::IpAddressPort {
-            address: "127.0.0.1".parse().unwrap(),
-            port: li_handover::x1::Port::Tcp(9),
-        },
-    };
-    let request = |body| X1Request::single(header("probe-1"), body);
-    let response = probe.handle_x1(request(RequestBody::CreateDestination(destination)));
-    assert!(ok(&response.messages[0].body));
-    let twice = task(xid(1), "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d, d]);
-    let response = probe.handle_x1(request(RequestBody::ActivateTask(twice)));
-    let (_, description) = error(&response.messages[0].body);
-    assert!(description.contains("named twice"), "{description}");
-    assert_eq!(probe.active_tasks(), 0);
-    let once = task(xid(1), "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
-    let response = probe.handle_x1(request(RequestBody::ActivateTask(once)));
-    assert!(ok(&response.messages[0].body));
-    probe.shutdown(Duration::from_millis(100)).await;
 }
 
 /// Issue 11 (target packets within ms of a window's edges were missed): the edges of a
@@ -1254,7 +836,7 @@ async fn a_truncated_target_packet_reaches_the_agency_as_ip_truncated_packet() {
 
     let mut h = harness().await;
     let registry = Registry::new();
-    h.probe.register_metrics(&registry).unwrap();
+    register_metrics(&h.probe, &registry).unwrap();
     let d = did(1);
     let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
     assert!(ok(&h.x1(create).await));

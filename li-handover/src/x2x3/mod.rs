@@ -82,6 +82,7 @@
 
 mod attribute;
 mod cc;
+pub mod contract;
 mod error;
 pub mod transport;
 
@@ -553,15 +554,9 @@ impl From<PayloadDirection> for u16 {
 
 impl From<li_core::PayloadDirection> for PayloadDirection {
     /// The TS 103 221-2 direction of a TS 102 232-1 one: `indeterminate` is Unknown (1),
-    /// `combined` is "more than one direction" (4).
+    /// `combined` is "more than one direction" (4): [`contract::x2x3_direction`].
     fn from(value: li_core::PayloadDirection) -> Self {
-        match value {
-            li_core::PayloadDirection::FromTarget => Self::FromTarget,
-            li_core::PayloadDirection::ToTarget => Self::ToTarget,
-            li_core::PayloadDirection::Indeterminate => Self::Unknown,
-            li_core::PayloadDirection::Combined => Self::MultipleDirections,
-            li_core::PayloadDirection::NotApplicable => Self::NotApplicable,
-        }
+        contract::x2x3_direction(value)
     }
 }
 

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use li_capture::source::FileReader;
+use crate::source::FileReader;
 use li_core::Timestamp;
 use tracing::{info, warn};
 
-use super::{Probe, ProbeError, WhenFull, stats_delta, wall_clock};
+use super::{Probe, ProbeError, WhenFull, rebase, stats_delta, wall_clock};
 
 /// How often a long replay logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
@@ -36,6 +36,20 @@ pub struct ReplayOptions {
     pub rebase_to: Option<Timestamp>,
     /// The interface label of the frames in metrics; `None`: the file name.
     pub label: Option<String>,
+}
+
+impl ReplayOptions {
+    /// The time the first frame of a file, stamped `file_time` in the file, gets in the
+    /// replay, the wall clock reading `wall` when it is read: `file_time` without
+    /// [`ReplayOptions::rebase`], else [`ReplayOptions::rebase_to`], else `wall`. The
+    /// following frames keep their distance to it ([`rebase`]).
+    pub fn first_frame_time(&self, file_time: Timestamp, wall: Timestamp) -> Timestamp {
+        match (self.rebase, self.rebase_to) {
+            (false, _) => file_time,
+            (true, Some(t)) => t,
+            (true, None) => wall,
+        }
+    }
 }
 
 impl Default for ReplayOptions {
@@ -176,14 +190,10 @@ impl Probe {
                     }
                 };
                 let (file0, stamped0) = *first.get_or_insert_with(|| {
-                    let base = match (options.rebase, options.rebase_to) {
-                        (false, _) => frame.timestamp,
-                        (true, Some(t)) => t,
-                        (true, None) => wall_clock(),
-                    };
+                    let base = options.first_frame_time(frame.timestamp, wall_clock());
                     (frame.timestamp, base)
                 });
-                let stamped = shift(frame.timestamp, file0, stamped0);
+                let stamped = rebase(frame.timestamp, file0, stamped0);
                 if options.pace
                     && let Some(offset) = frame.timestamp.duration_since(file0)
                 {
@@ -201,7 +211,7 @@ impl Probe {
                     state = self.lock();
                     before = state.classifier.stats();
                 }
-                state.replay_clock(stamped);
+                state.clock.frame(stamped);
                 state.classify_frame(
                     stamped,
                     frame.link,
@@ -290,7 +300,7 @@ impl Probe {
 
     #[cfg(all(feature = "live", target_os = "linux"))]
     fn live_blocking(&self, interface: &str) -> Result<ReplayReport, ProbeError> {
-        use li_capture::source::live::{LiveCapture, LiveConfig};
+        use crate::source::live::{LiveCapture, LiveConfig};
         let live_error = |e: &dyn std::fmt::Display| ProbeError::Live {
             interface: interface.to_owned(),
             reason: e.to_string(),
@@ -370,28 +380,31 @@ impl Probe {
     }
 }
 
-/// `time` shifted by `to - from`, keeping its distance to `from` (clamped to the
-/// representable range).
-fn shift(time: Timestamp, from: Timestamp, to: Timestamp) -> Timestamp {
-    let micros = i128::from(time.unix_micros()) - i128::from(from.unix_micros())
-        + i128::from(to.unix_micros());
-    let clamped = micros.clamp(0, i128::from(Timestamp::MAX.unix_micros()));
-    u64::try_from(clamped)
-        .ok()
-        .and_then(|m| Timestamp::from_unix_micros(m).ok())
-        .unwrap_or(Timestamp::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn shift_keeps_gaps_both_ways() {
-        let t = |us: u64| Timestamp::from_unix_micros(us).unwrap();
-        assert_eq!(shift(t(1_500), t(1_000), t(10_000)), t(10_500));
-        assert_eq!(shift(t(900), t(1_000), t(10_000)), t(9_900));
-        assert_eq!(shift(t(1_500), t(1_000), t(100)), t(600));
-        assert_eq!(shift(t(0), t(1_000), t(100)), Timestamp::UNIX_EPOCH);
+    fn the_first_frame_is_stamped_as_the_options_say() {
+        let t = |secs| Timestamp::from_secs_micros(secs, 0).unwrap();
+        let (file, wall, to) = (t(1_000), t(2_000), t(3_000));
+        let options = ReplayOptions::default();
+        assert_eq!(options.first_frame_time(file, wall), wall);
+        let kept = ReplayOptions {
+            rebase: false,
+            ..ReplayOptions::default()
+        };
+        assert_eq!(kept.first_frame_time(file, wall), file);
+        let to_given = ReplayOptions {
+            rebase_to: Some(to),
+            ..ReplayOptions::default()
+        };
+        assert_eq!(to_given.first_frame_time(file, wall), to);
+        let ignored = ReplayOptions {
+            rebase: false,
+            rebase_to: Some(to),
+            ..ReplayOptions::default()
+        };
+        assert_eq!(ignored.first_frame_time(file, wall), file);
     }
 }

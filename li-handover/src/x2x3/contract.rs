@@ -1,0 +1,371 @@
+//! The X2/X3 contract of this suite: THE mapping between li-core intercept records and X2/X3
+//! PDUs (ETSI TS 103 221-2), used by both sides of the link. A point of interception encodes
+//! with the record → PDU functions, a mediator reads with their inverses; neither repeats
+//! the mapping.
+//!
+//! | record | X2/X3 PDU |
+//! |---|---|
+//! | [`CcRecord`] | X3, Payload Format IPv4 Packet (5) or IPv6 Packet (6) from the packet's version nibble ([`cc_payload_format`]), the packet as payload |
+//! | [`IriRecord`] | X2, Payload Format ETSI TS 102 232-1 Defined Payload (1, [`IRI_PAYLOAD_FORMAT`]): the stand-alone BER `IRIPayload` ([`iri_payload`]) |
+//! | `xid` | XID |
+//! | `cin` | Correlation ID: the CIN as a big-endian `u64` in the 8 octets ([`correlation_id`], [`cin`]); X2 and X3 of one session share it |
+//! | `timestamp` | the Timestamp attribute (9), 32-bit seconds and nanoseconds: records after 2106-02-07T06:28:15Z cannot be sent ([`pdu_timestamp`], [`record_time`]) |
+//! | CC `direction` | Payload Direction ([`x2x3_direction`], [`core_direction`]); X2 is always Not Applicable (5, [`IRI_DIRECTION`]) |
+//! | CC `original_len` | the "original length" Proprietary Attribute ([`super::ORIGINAL_LENGTH_MAGIC`]) after the Timestamp |
+//! | — | the Sequence Number attribute (8), first: the PDUs (X2 and X3 together) sent to one destination counted from 0 by the sender |
+//!
+//! The attributes are exactly `[SequenceNumber, Timestamp]` ([`attributes`]), plus the
+//! original length for a cut packet. The direction mapping is one-to-one: TS 102 232-1
+//! `fromTarget`, `toTarget`, `combined`, `notApplicable` and `indeterminate` are X2/X3 From
+//! Target (3), To Target (2), Multiple Directions (4), Not Applicable (5) and Unknown (1);
+//! a received direction outside these (reserved, or a value the registry does not define) is
+//! read as `indeterminate`.
+//!
+//! The CC hot path keeps one pre-encoded [`X3IpPacketEncoder`] per (task, session)
+//! ([`x3_encoder`], [`encode_cc`]); [`x3_pdu`] and [`x2_pdu`] build whole [`Pdu`]s.
+//!
+//! # Example
+//!
+//! A CC record goes out as an X3 PDU and comes back as the same session, time, direction and
+//! packet.
+//!
+//! ```
+//! use li_core::{Cin, CcRecord, PayloadDirection, Timestamp, Xid};
+//! use li_handover::x2x3::contract::{self, Content};
+//!
+//! let packet = vec![0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 17, 0, 0, 192, 0, 2, 7, 198, 51, 100, 1];
+//! let record = CcRecord {
+//!     xid: Xid::from_bytes([7; 16]),
+//!     cin: Cin::new(42),
+//!     timestamp: Timestamp::from_secs_micros(1_700_000_000, 250)?,
+//!     direction: PayloadDirection::FromTarget,
+//!     payload: packet.clone().into(),
+//!     original_len: None,
+//! };
+//! let pdu = contract::x3_pdu(&record, 0)?;
+//!
+//! let received = contract::read(&pdu)?;
+//! assert_eq!((received.xid, received.cin, received.time), (record.xid, record.cin, record.timestamp));
+//! match received.content {
+//!     Content::Cc { direction, packet: got, original_length } => {
+//!         assert_eq!(direction, PayloadDirection::FromTarget);
+//!         assert_eq!(got, &packet[..]);
+//!         assert_eq!(original_length, None);
+//!     }
+//!     Content::Iri(_) => unreachable!("a CC record is X3"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use bytes::BufMut;
+use li_asn1::{HeaderSettings, IriPayload, Payload};
+use li_core::{CcRecord, Cin, IriRecord, Liid, OperatorId, Timestamp, Xid};
+
+use super::{
+    Attribute, Error, PayloadDirection, PayloadFormat, Pdu, PduTimestamp, PduType,
+    X3IpPacketEncoder, ip_payload_format,
+};
+
+/// The Payload Format of every X2 PDU: ETSI TS 102 232-1 Defined Payload (1), the
+/// stand-alone BER `IRIPayload`.
+pub const IRI_PAYLOAD_FORMAT: PayloadFormat = PayloadFormat::Etsi102232;
+
+/// The Payload Direction of every X2 PDU: Not Applicable (5).
+pub const IRI_DIRECTION: PayloadDirection = PayloadDirection::NotApplicable;
+
+/// The LIID put in the (discarded) PSHeader built to encode an IRI payload: X2/X3 carry the
+/// XID; the LIID never leaves the point of interception.
+const PLACEHOLDER_LIID: &[u8] = b"X2X3";
+
+/// Why a PDU does not follow the contract, or a record cannot be put in one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContractError {
+    /// The PDU is neither X2 nor X3 (a keepalive, or an unknown type).
+    #[error("X2/X3 PDU of type {pdu_type:?} carries no record")]
+    NotARecord {
+        /// Its type.
+        pdu_type: PduType,
+    },
+    /// The PDU has no Timestamp attribute, or one whose nanoseconds are not below a second.
+    #[error("X2/X3 PDU without a valid Timestamp attribute")]
+    NoTimestamp,
+    /// A record time after 2106-02-07T06:28:15Z, which the Timestamp attribute's 32-bit
+    /// seconds cannot say.
+    #[error("record time {time} is after 2106-02-07T06:28:15Z, the X2/X3 timestamp limit")]
+    TimestampOutOfRange {
+        /// The record's time.
+        time: Timestamp,
+    },
+    /// A Correlation ID that is not 8 octets.
+    #[error("Correlation ID of {len} octets (8 expected)")]
+    CorrelationIdLength {
+        /// Its length.
+        len: usize,
+    },
+    /// A Correlation ID whose value is no CIN (above `u32::MAX`).
+    #[error("Correlation ID {value:#018x} is not a CIN (above 2^32 - 1)")]
+    CinOutOfRange {
+        /// The big-endian value.
+        value: u64,
+    },
+    /// A Payload Format the contract does not use for this PDU type (X3: IPv4 or IPv6
+    /// Packet; X2: ETSI TS 102 232-1 Defined Payload).
+    #[error("Payload Format {format:?} is not used in {pdu_type:?} PDUs")]
+    PayloadFormat {
+        /// The PDU type.
+        pdu_type: PduType,
+        /// Its Payload Format.
+        format: PayloadFormat,
+    },
+    /// The X2 payload is not a BER `IRIPayload`.
+    #[error("X2 payload is not an IRIPayload: {0}")]
+    IriPayload(#[source] li_asn1::Error),
+    /// The record's IRI event cannot be encoded as an `IRIPayload`.
+    #[error("the IRI event cannot be encoded as an IRIPayload")]
+    UnencodableIri,
+    /// The PDU cannot be encoded (not an IP packet, a payload of 4 GiB or more).
+    #[error(transparent)]
+    Encode(#[from] Error),
+}
+
+/// The Correlation ID of a record: its CIN as a big-endian `u64`.
+pub fn correlation_id(cin: Cin) -> [u8; 8] {
+    u64::from(cin.value()).to_be_bytes()
+}
+
+/// The CIN a Correlation ID carries (the inverse of [`correlation_id`]): 8 octets, a
+/// big-endian value of at most `u32::MAX`.
+pub fn cin(correlation_id: &[u8]) -> Result<Cin, ContractError> {
+    let octets: [u8; 8] =
+        correlation_id
+            .try_into()
+            .map_err(|_| ContractError::CorrelationIdLength {
+                len: correlation_id.len(),
+            })?;
+    let value = u64::from_be_bytes(octets);
+    u32::try_from(value)
+        .map(Cin::new)
+        .map_err(|_| ContractError::CinOutOfRange { value })
+}
+
+/// The X2/X3 Payload Direction of a record's direction (see the [module
+/// documentation](self)).
+pub fn x2x3_direction(direction: li_core::PayloadDirection) -> PayloadDirection {
+    use li_core::PayloadDirection as D;
+    match direction {
+        D::FromTarget => PayloadDirection::FromTarget,
+        D::ToTarget => PayloadDirection::ToTarget,
+        D::Combined => PayloadDirection::MultipleDirections,
+        D::NotApplicable => PayloadDirection::NotApplicable,
+        D::Indeterminate => PayloadDirection::Unknown,
+    }
+}
+
+/// The record direction of an X2/X3 Payload Direction, the inverse of [`x2x3_direction`];
+/// a reserved or undefined value is `Indeterminate`.
+pub fn core_direction(direction: PayloadDirection) -> li_core::PayloadDirection {
+    use li_core::PayloadDirection as D;
+    match direction {
+        PayloadDirection::FromTarget => D::FromTarget,
+        PayloadDirection::ToTarget => D::ToTarget,
+        PayloadDirection::MultipleDirections => D::Combined,
+        PayloadDirection::NotApplicable => D::NotApplicable,
+        PayloadDirection::Unknown
+        | PayloadDirection::ReservedForKeepalive
+        | PayloadDirection::Other(_) => D::Indeterminate,
+    }
+}
+
+/// The Timestamp attribute of a record time; `None` after 2106-02-07T06:28:15Z (32-bit
+/// seconds).
+pub fn pdu_timestamp(time: Timestamp) -> Option<PduTimestamp> {
+    PduTimestamp::from_core(time)
+}
+
+/// The record time of a PDU: its Timestamp attribute (microsecond precision, the inverse
+/// of [`pdu_timestamp`]).
+pub fn record_time(pdu: &Pdu) -> Result<Timestamp, ContractError> {
+    pdu.timestamp()
+        .and_then(PduTimestamp::to_core)
+        .ok_or(ContractError::NoTimestamp)
+}
+
+/// The attributes of a record's PDU: `[SequenceNumber, Timestamp]`.
+pub fn attributes(sequence_number: u32, timestamp: PduTimestamp) -> Vec<Attribute> {
+    vec![
+        Attribute::SequenceNumber(sequence_number),
+        Attribute::Timestamp(timestamp),
+    ]
+}
+
+/// The Payload Format of a CC record's packet: IPv4 Packet or IPv6 Packet from its version
+/// nibble, else [`Error::NotAnIpPacket`].
+pub fn cc_payload_format(packet: &[u8]) -> Result<PayloadFormat, Error> {
+    ip_payload_format(packet)
+}
+
+/// Whether `format` is one the contract uses for CC (X3): IPv4 or IPv6 Packet.
+pub fn is_cc_payload_format(format: PayloadFormat) -> bool {
+    matches!(
+        format,
+        PayloadFormat::Ipv4Packet | PayloadFormat::Ipv6Packet
+    )
+}
+
+/// Whether `format` is the one the contract uses for IRI (X2): [`IRI_PAYLOAD_FORMAT`].
+pub fn is_iri_payload_format(format: PayloadFormat) -> bool {
+    format == IRI_PAYLOAD_FORMAT
+}
+
+/// The stand-alone BER `IRIPayload` (TS 102 232-1) of an IRI record; `None` for an event
+/// kind li-asn1 cannot encode.
+pub fn iri_payload(record: &IriRecord) -> Option<Vec<u8>> {
+    let settings = HeaderSettings::new(
+        Liid::new(PLACEHOLDER_LIID).ok()?,
+        OperatorId::new(b"probe").ok()?,
+    );
+    match settings.iri_pdu(0, record)?.payload {
+        Payload::IriPayloadSequence(payloads) => payloads.into_iter().next().map(|p| p.to_ber()),
+        _ => None,
+    }
+}
+
+/// The X2 PDU of an IRI record of task `xid` and session `cin` whose [`iri_payload`] is
+/// `payload`.
+pub fn x2_pdu(
+    xid: Xid,
+    cin: Cin,
+    sequence_number: u32,
+    timestamp: PduTimestamp,
+    payload: &[u8],
+) -> Pdu {
+    let mut pdu = Pdu::new(PduType::X2, IRI_PAYLOAD_FORMAT, IRI_DIRECTION, xid);
+    pdu.correlation_id = correlation_id(cin);
+    pdu.attributes = attributes(sequence_number, timestamp);
+    pdu.payload = bytes::Bytes::copy_from_slice(payload);
+    pdu
+}
+
+/// The pre-encoded X3 header of one session (`cin`) of task `xid`, for [`encode_cc`].
+pub fn x3_encoder(xid: Xid, cin: Cin) -> X3IpPacketEncoder {
+    X3IpPacketEncoder::new(xid, correlation_id(cin))
+}
+
+/// Appends the X3 PDU of a CC record to `out`, with `encoder` from [`x3_encoder`] for the
+/// record's task and session: its packet, direction and the original length when the packet
+/// was cut. Fails as [`X3IpPacketEncoder::encode`] does, writing nothing.
+pub fn encode_cc<B: BufMut>(
+    encoder: &X3IpPacketEncoder,
+    out: &mut B,
+    sequence_number: u32,
+    timestamp: PduTimestamp,
+    cc: &CcRecord,
+) -> Result<(), Error> {
+    let direction = x2x3_direction(cc.direction);
+    match cc.original_len {
+        None => encoder.encode(out, sequence_number, timestamp, direction, &cc.payload),
+        Some(len) => {
+            encoder.encode_truncated(out, sequence_number, timestamp, direction, &cc.payload, len)
+        }
+    }
+}
+
+/// The X3 PDU of a CC record, whole (what [`encode_cc`] writes, decoded).
+pub fn x3_pdu(cc: &CcRecord, sequence_number: u32) -> Result<Pdu, ContractError> {
+    let timestamp = pdu_timestamp(cc.timestamp)
+        .ok_or(ContractError::TimestampOutOfRange { time: cc.timestamp })?;
+    let mut out = Vec::with_capacity(cc.payload.len() + 80);
+    encode_cc(
+        &x3_encoder(cc.xid, cc.cin),
+        &mut out,
+        sequence_number,
+        timestamp,
+        cc,
+    )?;
+    Ok(Pdu::decode(&out)?.0)
+}
+
+/// The X2 PDU of an IRI record, whole.
+pub fn iri_pdu(record: &IriRecord, sequence_number: u32) -> Result<Pdu, ContractError> {
+    let timestamp = pdu_timestamp(record.timestamp).ok_or(ContractError::TimestampOutOfRange {
+        time: record.timestamp,
+    })?;
+    let payload = iri_payload(record).ok_or(ContractError::UnencodableIri)?;
+    Ok(x2_pdu(
+        record.xid,
+        record.cin,
+        sequence_number,
+        timestamp,
+        &payload,
+    ))
+}
+
+/// A record as a receiver reads it from a PDU ([`read`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Received<'a> {
+    /// The task.
+    pub xid: Xid,
+    /// The session.
+    pub cin: Cin,
+    /// The record's time.
+    pub time: Timestamp,
+    /// The Sequence Number attribute, when present.
+    pub sequence_number: Option<u32>,
+    /// CC or IRI.
+    pub content: Content<'a>,
+}
+
+/// What a received record carries.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Content<'a> {
+    /// An X3 PDU: CC.
+    Cc {
+        /// Relative to the target.
+        direction: li_core::PayloadDirection,
+        /// The IP packet (the bytes captured, when it was cut).
+        packet: &'a [u8],
+        /// The packet's original length when the capture cut it.
+        original_length: Option<u32>,
+    },
+    /// An X2 PDU: the decoded `IRIPayload`.
+    Iri(IriPayload),
+}
+
+/// Reads a PDU as the contract writes it: X2 or X3, a valid Timestamp, a Correlation ID
+/// holding a CIN, the payload format of its type (and for X2, a decodable `IRIPayload`).
+pub fn read(pdu: &Pdu) -> Result<Received<'_>, ContractError> {
+    let cc = match pdu.pdu_type {
+        PduType::X2 => false,
+        PduType::X3 => true,
+        pdu_type => return Err(ContractError::NotARecord { pdu_type }),
+    };
+    let time = record_time(pdu)?;
+    let cin = cin(&pdu.correlation_id)?;
+    let content = match (cc, pdu.payload_format) {
+        (true, format) if is_cc_payload_format(format) => Content::Cc {
+            direction: core_direction(pdu.payload_direction),
+            packet: &pdu.payload,
+            original_length: pdu.original_length(),
+        },
+        (false, format) if is_iri_payload_format(format) => {
+            Content::Iri(IriPayload::from_ber(&pdu.payload).map_err(ContractError::IriPayload)?)
+        }
+        (_, format) => {
+            return Err(ContractError::PayloadFormat {
+                pdu_type: pdu.pdu_type,
+                format,
+            });
+        }
+    };
+    Ok(Received {
+        xid: pdu.xid,
+        cin,
+        time,
+        sequence_number: pdu.sequence_number(),
+        content,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,299 @@
+//! The contract both ways: every record the probe side writes reads back as the same task,
+//! session, time, direction and payload on the mediator side.
+
+use li_asn1::IriType;
+use li_core::{AccessEvent, AccessEventType, IriEvent};
+
+use super::*;
+
+const ALL_DIRECTIONS: [li_core::PayloadDirection; 5] = [
+    li_core::PayloadDirection::FromTarget,
+    li_core::PayloadDirection::ToTarget,
+    li_core::PayloadDirection::Indeterminate,
+    li_core::PayloadDirection::Combined,
+    li_core::PayloadDirection::NotApplicable,
+];
+
+fn ipv4() -> Vec<u8> {
+    let mut p = vec![0x45, 0, 0, 24, 0, 0, 0x40, 0, 64, 17, 0, 0];
+    p.extend_from_slice(&[192, 0, 2, 7, 198, 51, 100, 1, 1, 2, 3, 4]);
+    p
+}
+
+fn ipv6() -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0, 0, 4, 59, 64];
+    p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+    p.extend_from_slice(&[0; 12]);
+    p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+    p.extend_from_slice(&[0; 11]);
+    p.push(1);
+    p.extend_from_slice(&[9, 8, 7, 6]);
+    p
+}
+
+fn time(secs: u64, micros: u32) -> Timestamp {
+    Timestamp::from_secs_micros(secs, micros).unwrap()
+}
+
+fn cc(packet: Vec<u8>, direction: li_core::PayloadDirection) -> CcRecord {
+    CcRecord {
+        xid: Xid::from_bytes([0x2b; 16]),
+        cin: Cin::new(0x0102_0304),
+        timestamp: time(1_768_471_200, 123_456),
+        direction,
+        payload: packet.into(),
+        original_len: None,
+    }
+}
+
+fn iri_record(xid: Xid, cin: u32) -> IriRecord {
+    IriRecord {
+        xid,
+        cin: Cin::new(cin),
+        timestamp: time(1_768_471_200, 5),
+        iri_type: li_core::IriType::Begin,
+        event: IriEvent::Access(AccessEvent::new(AccessEventType::AccessAccept)),
+    }
+}
+
+/// Encoded to bytes (the probe's hot path), decoded, read.
+fn through_the_wire(record: &CcRecord, sequence_number: u32) -> Pdu {
+    let mut out = Vec::new();
+    let ts = pdu_timestamp(record.timestamp).unwrap();
+    encode_cc(
+        &x3_encoder(record.xid, record.cin),
+        &mut out,
+        sequence_number,
+        ts,
+        record,
+    )
+    .unwrap();
+    let (pdu, used) = Pdu::decode(&out).unwrap();
+    assert_eq!(used, out.len());
+    pdu
+}
+
+#[test]
+fn every_direction_round_trips_for_ipv4_and_ipv6_cc() {
+    for (packet, format) in [
+        (ipv4(), PayloadFormat::Ipv4Packet),
+        (ipv6(), PayloadFormat::Ipv6Packet),
+    ] {
+        for direction in ALL_DIRECTIONS {
+            let record = cc(packet.clone(), direction);
+            let pdu = through_the_wire(&record, 17);
+            assert_eq!(pdu, x3_pdu(&record, 17).unwrap(), "one encoding");
+            assert_eq!(pdu.pdu_type, PduType::X3);
+            assert_eq!(pdu.payload_format, format);
+            assert_eq!(pdu.payload_direction, x2x3_direction(direction));
+            assert_eq!(pdu.correlation_id, [0, 0, 0, 0, 1, 2, 3, 4]);
+            assert_eq!(
+                pdu.attributes,
+                attributes(17, pdu_timestamp(record.timestamp).unwrap())
+            );
+            let got = read(&pdu).unwrap();
+            assert_eq!(got.xid, record.xid);
+            assert_eq!(got.cin, record.cin);
+            assert_eq!(got.time, record.timestamp);
+            assert_eq!(got.sequence_number, Some(17));
+            assert_eq!(
+                got.content,
+                Content::Cc {
+                    direction,
+                    packet: &packet[..],
+                    original_length: None,
+                },
+                "{direction:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_direction_mapping_is_one_to_one_and_reads_the_rest_as_indeterminate() {
+    let mut wire: Vec<u16> = ALL_DIRECTIONS
+        .iter()
+        .map(|d| u16::from(x2x3_direction(*d)))
+        .collect();
+    assert_eq!(wire, [3, 2, 1, 4, 5]);
+    wire.sort_unstable();
+    wire.dedup();
+    assert_eq!(wire.len(), ALL_DIRECTIONS.len());
+    for d in ALL_DIRECTIONS {
+        assert_eq!(core_direction(x2x3_direction(d)), d);
+        assert_eq!(
+            PayloadDirection::from(d),
+            x2x3_direction(d),
+            "the From impl"
+        );
+    }
+    for other in [
+        PayloadDirection::ReservedForKeepalive,
+        PayloadDirection::Other(6),
+    ] {
+        assert_eq!(
+            core_direction(other),
+            li_core::PayloadDirection::Indeterminate
+        );
+    }
+}
+
+#[test]
+fn a_cut_packet_carries_its_original_length() {
+    let mut record = cc(ipv4(), li_core::PayloadDirection::ToTarget);
+    record.payload = record.payload.slice(..20);
+    record.original_len = Some(1028);
+    let pdu = through_the_wire(&record, 0);
+    assert_eq!(pdu.original_length(), Some(1028));
+    match read(&pdu).unwrap().content {
+        Content::Cc {
+            packet,
+            original_length,
+            ..
+        } => assert_eq!((packet, original_length), (&ipv4()[..20], Some(1028))),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn iri_round_trips_as_x2_with_the_stand_alone_payload() {
+    let record = iri_record(Xid::from_bytes([7; 16]), 0x0102_0304);
+    let pdu = iri_pdu(&record, 9).unwrap();
+    assert_eq!(
+        (pdu.pdu_type, pdu.payload_format, pdu.payload_direction),
+        (PduType::X2, IRI_PAYLOAD_FORMAT, IRI_DIRECTION)
+    );
+    let bytes = pdu.encode().unwrap();
+    let (decoded, _) = Pdu::decode(&bytes).unwrap();
+    let got = read(&decoded).unwrap();
+    assert_eq!(
+        (got.xid, got.cin, got.time, got.sequence_number),
+        (record.xid, record.cin, record.timestamp, Some(9))
+    );
+    match got.content {
+        Content::Iri(iri) => {
+            assert_eq!(iri.iri_type, Some(IriType::Begin));
+            assert_eq!(iri.to_ber(), iri_payload(&record).unwrap());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Moved from the probe's tests (`x2_pdu_carries_the_stand_alone_iri_payload`).
+#[test]
+fn x2_pdu_carries_the_stand_alone_iri_payload() {
+    let record = iri_record(Xid::new_v4_from_random([7; 16]), 0x0102_0304);
+    let payload = iri_payload(&record).unwrap();
+    let ts = pdu_timestamp(record.timestamp).unwrap();
+    let bytes = x2_pdu(record.xid, record.cin, 9, ts, &payload)
+        .encode()
+        .unwrap();
+    let (pdu, used) = Pdu::decode(&bytes).unwrap();
+    assert_eq!(used, bytes.len());
+    assert_eq!(pdu.xid, record.xid);
+    assert_eq!(pdu.correlation_id, [0, 0, 0, 0, 1, 2, 3, 4]);
+    assert_eq!(pdu.sequence_number(), Some(9));
+    assert_eq!(pdu.timestamp().unwrap().to_core(), Some(record.timestamp));
+    let iri = IriPayload::from_ber(&pdu.payload).unwrap();
+    assert_eq!(iri.iri_type, Some(IriType::Begin));
+    assert_eq!(iri.to_ber(), payload);
+}
+
+#[test]
+fn records_after_2106_cannot_be_sent() {
+    // 2106-02-07T06:28:15.999999Z: the last microsecond the 32-bit seconds can say.
+    let last = time(u64::from(u32::MAX), 999_999);
+    let after = time(u64::from(u32::MAX) + 1, 0);
+    assert_eq!(
+        pdu_timestamp(last),
+        Some(PduTimestamp::new(u32::MAX, 999_999_000))
+    );
+    assert_eq!(pdu_timestamp(after), None);
+
+    let mut record = cc(ipv6(), li_core::PayloadDirection::FromTarget);
+    record.timestamp = last;
+    assert_eq!(read(&x3_pdu(&record, 0).unwrap()).unwrap().time, last);
+    record.timestamp = after;
+    assert_eq!(
+        x3_pdu(&record, 0),
+        Err(ContractError::TimestampOutOfRange { time: after })
+    );
+    let mut iri = iri_record(Xid::from_bytes([1; 16]), 1);
+    iri.timestamp = after;
+    assert_eq!(
+        iri_pdu(&iri, 0),
+        Err(ContractError::TimestampOutOfRange { time: after })
+    );
+}
+
+#[test]
+fn correlation_ids_that_hold_no_cin_are_refused() {
+    assert_eq!(
+        cin(&correlation_id(Cin::new(u32::MAX))),
+        Ok(Cin::new(u32::MAX))
+    );
+    assert_eq!(cin(&[0, 0, 0, 0, 0, 0, 0, 9]), Ok(Cin::new(9)));
+    for len in [0, 4, 7, 9, 16] {
+        assert_eq!(
+            cin(&vec![0; len]),
+            Err(ContractError::CorrelationIdLength { len })
+        );
+    }
+    assert_eq!(
+        cin(&[0, 0, 0, 1, 0, 0, 0, 0]),
+        Err(ContractError::CinOutOfRange { value: 1 << 32 })
+    );
+    let mut pdu = x3_pdu(&cc(ipv4(), li_core::PayloadDirection::ToTarget), 0).unwrap();
+    pdu.correlation_id = [0xff; 8];
+    assert_eq!(
+        read(&pdu),
+        Err(ContractError::CinOutOfRange { value: u64::MAX })
+    );
+}
+
+#[test]
+fn payload_formats_and_pdu_types_are_checked() {
+    assert!(is_cc_payload_format(PayloadFormat::Ipv4Packet));
+    assert!(is_cc_payload_format(PayloadFormat::Ipv6Packet));
+    assert!(!is_cc_payload_format(PayloadFormat::EthernetFrame));
+    assert!(is_iri_payload_format(PayloadFormat::Etsi102232));
+    assert!(!is_iri_payload_format(PayloadFormat::Tgpp33128));
+    assert_eq!(cc_payload_format(&ipv6()), Ok(PayloadFormat::Ipv6Packet));
+    assert_eq!(
+        cc_payload_format(&[0x10]),
+        Err(Error::NotAnIpPacket { version: 1 })
+    );
+
+    // X3 with the X2 format, X2 with an IP format: refused.
+    let mut x3 = x3_pdu(&cc(ipv4(), li_core::PayloadDirection::ToTarget), 0).unwrap();
+    x3.payload_format = IRI_PAYLOAD_FORMAT;
+    assert_eq!(
+        read(&x3),
+        Err(ContractError::PayloadFormat {
+            pdu_type: PduType::X3,
+            format: IRI_PAYLOAD_FORMAT,
+        })
+    );
+    let mut x2 = iri_pdu(&iri_record(Xid::from_bytes([1; 16]), 1), 0).unwrap();
+    x2.payload_format = PayloadFormat::Ipv4Packet;
+    assert!(matches!(
+        read(&x2),
+        Err(ContractError::PayloadFormat {
+            pdu_type: PduType::X2,
+            ..
+        })
+    ));
+    x2.payload_format = IRI_PAYLOAD_FORMAT;
+    x2.payload = bytes::Bytes::from_static(&[0x30, 0x05, 1]);
+    assert!(matches!(read(&x2), Err(ContractError::IriPayload(_))));
+    // No timestamp; a keepalive.
+    x2.attributes
+        .retain(|a| !matches!(a, Attribute::Timestamp(_)));
+    assert_eq!(read(&x2), Err(ContractError::NoTimestamp));
+    assert_eq!(
+        read(&Pdu::keepalive(1)),
+        Err(ContractError::NotARecord {
+            pdu_type: PduType::Keepalive
+        })
+    );
+}
