@@ -24,7 +24,9 @@ use li_handover::x1::{
     MediationDetails, MessageHeader, NeStatus, NeStatusDetails, OkStatus, Port, ProvisioningStatus,
     RequestBody, ResponseBody, ResponseMessage, TaskDetails, X1Request, X1Version,
 };
-use li_handover::x1::{TaskResponseDetails, TaskStatus, X1Peer, X1Response, error_code};
+use li_handover::x1::{
+    TaskResponseDetails, TaskStatus, X1ErrorKind, X1Peer, X1Response, error_code,
+};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
@@ -83,13 +85,10 @@ impl TinyNe {
     }
 }
 
-fn error(kind: RequestBody, description: String) -> ResponseBody {
+fn error(kind: RequestBody, code: X1ErrorKind, description: String) -> ResponseBody {
     ResponseBody::Error(ErrorResponse {
         request_message_type: kind.message_type(),
-        error: ErrorInformation {
-            code: error_code::NOT_EXECUTED,
-            description,
-        },
+        error: ErrorInformation::new(code, description),
         extended_request_message_type: None,
     })
 }
@@ -128,27 +127,43 @@ fn execute(s: &mut NeState, body: RequestBody) -> ResponseBody {
     match body.clone() {
         RequestBody::ActivateTask(t) => {
             if s.tasks.contains_key(&t.xid) {
-                return error(body, format!("task {} exists already", t.xid));
+                return error(
+                    body,
+                    X1ErrorKind::XidExists,
+                    format!("task {} exists already", t.xid),
+                );
             }
             s.tasks.insert(t.xid, t);
             ack(AckKind::ActivateTask)
         }
         RequestBody::ModifyTask(t) => {
             if !s.tasks.contains_key(&t.xid) {
-                return error(body, format!("task {} does not exist", t.xid));
+                return error(
+                    body,
+                    X1ErrorKind::XidUnknown,
+                    format!("task {} does not exist", t.xid),
+                );
             }
             s.tasks.insert(t.xid, t);
             ack(AckKind::ModifyTask)
         }
         RequestBody::DeactivateTask(xid) => {
             if s.tasks.remove(&xid).is_none() {
-                return error(body, format!("task {xid} does not exist"));
+                return error(
+                    body,
+                    X1ErrorKind::XidUnknown,
+                    format!("task {xid} does not exist"),
+                );
             }
             ack(AckKind::DeactivateTask)
         }
         RequestBody::CreateDestination(d) => {
             if s.dests.contains_key(&d.did) {
-                return error(body, format!("destination {} exists already", d.did));
+                return error(
+                    body,
+                    X1ErrorKind::DidExists,
+                    format!("destination {} exists already", d.did),
+                );
             }
             s.dests.insert(d.did, d);
             ack(AckKind::CreateDestination)
@@ -159,10 +174,18 @@ fn execute(s: &mut NeState, body: RequestBody) -> ResponseBody {
         }
         RequestBody::RemoveDestination(did) => {
             if s.tasks.values().any(|t| task_dids(t).contains(&did)) {
-                return error(body, format!("destination {did} is in use"));
+                return error(
+                    body,
+                    X1ErrorKind::DidInUse,
+                    format!("destination {did} is in use"),
+                );
             }
             if s.dests.remove(&did).is_none() {
-                return error(body, format!("destination {did} does not exist"));
+                return error(
+                    body,
+                    X1ErrorKind::DidUnknown,
+                    format!("destination {did} does not exist"),
+                );
             }
             ack(AckKind::RemoveDestination)
         }
@@ -189,7 +212,11 @@ fn execute(s: &mut NeState, body: RequestBody) -> ResponseBody {
                 })
                 .collect(),
         },
-        other => error(other, "not supported by the tiny NE".into()),
+        other => error(
+            other,
+            X1ErrorKind::Unsupported,
+            "not supported by the tiny NE".into(),
+        ),
     }
 }
 

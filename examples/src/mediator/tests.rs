@@ -10,7 +10,7 @@ use li_core::{
 use li_handover::lemf::{Interface, Receiver, ReceiverConfig};
 use li_handover::mediator::{HiDestination, MediationTask, Mediator, MediatorSettings};
 use li_handover::x1::HiTransport;
-use li_handover::x2x3::{PayloadDirection, Pdu, PduTimestamp, X3IpPacketEncoder};
+use li_handover::x2x3::{PayloadDirection, Pdu, PduTimestamp, contract};
 use tokio::net::TcpListener;
 
 use super::register_metrics;
@@ -127,7 +127,7 @@ async fn the_mediator_metrics_have_their_names_labels_and_values() {
     let x3 = |task: Xid| {
         let mut out = Vec::new();
         let time = Timestamp::from_secs_micros(1_768_471_200, 0).unwrap();
-        X3IpPacketEncoder::new(task, 3u64.to_be_bytes())
+        contract::x3_encoder(task, li_core::Cin::new(3))
             .encode(
                 &mut out,
                 0,

@@ -555,7 +555,7 @@ fn packet(n: u32) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     use li_handover::x2x3::transport::{SenderConfig, X2X3Sender};
-    use li_handover::x2x3::{PayloadDirection, PduTimestamp, X3IpPacketEncoder};
+    use li_handover::x2x3::{PayloadDirection, PduTimestamp, contract};
 
     let dir = run_dir("kill-9");
     let _ = std::fs::remove_dir_all(&dir);
@@ -631,7 +631,7 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     sender_config.backoff_min = Duration::from_millis(50);
     sender_config.backoff_max = Duration::from_millis(300);
     let (sender, handle) = X2X3Sender::spawn(sender_config);
-    let encoder = X3IpPacketEncoder::new(warrant.xid, 1u64.to_be_bytes());
+    let encoder = contract::x3_encoder(warrant.xid, li_core::Cin::new(1));
     let send = |range: std::ops::Range<u32>| {
         for n in range {
             let mut pdu = Vec::new();

@@ -199,7 +199,7 @@ async fn x1_provisioning_over_https() {
     let create = RequestBody::CreateDestination(h.destination(d, DeliveryType::X2AndX3));
     assert!(ok(&h.x1(create.clone()).await));
     let (code, why) = error(&h.x1(create).await);
-    assert_eq!(code, error_code::HANDLER_FAILED);
+    assert_eq!(code, error_code::DID_EXISTS);
     assert!(why.contains("exists already"), "{why}");
 
     let details = task(x, "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
@@ -214,7 +214,8 @@ async fn x1_provisioning_over_https() {
 
     // Refusals: duplicate XID, unknown DID, X3Only, a target the probe cannot match, a
     // destination in use, a request for another NE.
-    let (_, why) = error(&h.x1(RequestBody::ActivateTask(details.clone())).await);
+    let (code, why) = error(&h.x1(RequestBody::ActivateTask(details.clone())).await);
+    assert_eq!(code, error_code::XID_EXISTS);
     assert!(why.contains("exists already"), "{why}");
     let unknown = task(
         xid(2),
@@ -223,7 +224,7 @@ async fn x1_provisioning_over_https() {
         vec![did(9)],
     );
     let (code, why) = error(&h.x1(RequestBody::ActivateTask(unknown)).await);
-    assert_eq!(code, error_code::HANDLER_FAILED);
+    assert_eq!(code, error_code::DID_UNKNOWN);
     assert!(
         why.contains(&did(9).to_string()) && why.contains("does not exist"),
         "{why}"
@@ -234,9 +235,10 @@ async fn x1_provisioning_over_https() {
     assert!(why.contains("X3Only"), "{why}");
     let sip = task(xid(4), "sip:bob@example.net", DeliveryType::X2Only, vec![d]);
     let (code, why) = error(&h.x1(RequestBody::ActivateTask(sip)).await);
-    assert_eq!(code, error_code::UNSUPPORTED);
+    assert_eq!(code, error_code::TARGET_UNSUPPORTED);
     assert!(!why.contains("bob"), "target values must not appear: {why}");
-    let (_, why) = error(&h.x1(RequestBody::RemoveDestination(d)).await);
+    let (code, why) = error(&h.x1(RequestBody::RemoveDestination(d)).await);
+    assert_eq!(code, error_code::DID_IN_USE);
     assert!(why.contains("in use"), "{why}");
     let elsewhere = X1Request::single(header("probe-2"), RequestBody::GetAllDetails);
     let response = h.client(&h.pki.admf).send(&elsewhere).await.unwrap();

@@ -12,8 +12,8 @@ use li_handover::x1::{
     AckKind, BoxFuture, DeliveryAddress, DeliveryType, DestinationDeliveryStatus,
     DestinationDetails, DestinationResponseDetails, ErrorInformation, ErrorResponse, MessageHeader,
     NeStatus, NeStatusDetails, OkStatus, Port, ProvisioningStatus, RequestBody, ResponseBody,
-    ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, X1Handler, X1Peer, X1Request,
-    X1Response, error_code,
+    ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, X1ErrorKind, X1Handler, X1Peer,
+    X1Request, X1Response,
 };
 use tracing::{info, warn};
 
@@ -80,26 +80,48 @@ fn deactivates(request: &X1Request) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{description} (X1 error code {code})")]
 pub struct Refusal {
-    /// [`error_code::UNSUPPORTED`] for what this probe does not support,
-    /// [`error_code::HANDLER_FAILED`] for the rest.
+    /// The code of its [`X1ErrorKind`]: XID or DID unknown or existing, a DID in use, a
+    /// target kind this probe cannot intercept, [`X1ErrorKind::Unsupported`] for other
+    /// things this probe does not support, [`X1ErrorKind::HandlerFailed`] for the rest.
     pub code: i64,
     /// Why, naming no target identifier.
     pub description: String,
 }
 
 impl Refusal {
-    fn refused(description: impl Into<String>) -> Self {
+    /// A refusal of `kind` ([`X1ErrorKind`]), saying why.
+    pub fn new(kind: X1ErrorKind, description: impl Into<String>) -> Self {
         Self {
-            code: error_code::HANDLER_FAILED,
+            code: kind.code(),
             description: description.into(),
         }
     }
 
+    /// The typed meaning of the code.
+    pub fn kind(&self) -> Option<X1ErrorKind> {
+        X1ErrorKind::from_code(self.code)
+    }
+
+    fn refused(description: impl Into<String>) -> Self {
+        Self::new(X1ErrorKind::HandlerFailed, description)
+    }
+
     fn unsupported(description: impl Into<String>) -> Self {
-        Self {
-            code: error_code::UNSUPPORTED,
-            description: description.into(),
-        }
+        Self::new(X1ErrorKind::Unsupported, description)
+    }
+
+    fn no_task(xid: Xid) -> Self {
+        Self::new(
+            X1ErrorKind::XidUnknown,
+            format!("task {xid} does not exist"),
+        )
+    }
+
+    fn no_destination(did: DestinationId) -> Self {
+        Self::new(
+            X1ErrorKind::DidUnknown,
+            format!("destination {did} does not exist"),
+        )
     }
 }
 
@@ -115,9 +137,8 @@ impl Probe {
     /// the X1 server calls; call it within a tokio runtime). A message that cannot be
     /// executed (wrong `neIdentifier`, unknown DID or XID, a task or destination that exists
     /// already, unsupported targets, delivery type or address, a destination still in use)
-    /// is answered by an `ErrorResponse` saying why: code
-    /// [`error_code::UNSUPPORTED`] for what this probe does not support,
-    /// [`error_code::HANDLER_FAILED`] for the rest.
+    /// is answered by an `ErrorResponse` saying why, with the code of its [`X1ErrorKind`]
+    /// (see [`Refusal::code`]).
     pub fn handle_x1(&self, request: X1Request) -> X1Response {
         let messages = request
             .messages
@@ -186,10 +207,7 @@ impl Probe {
             }
             RequestBody::GetTaskDetails(xid) => {
                 let state = self.lock();
-                let task = state
-                    .tasks
-                    .get(&xid)
-                    .ok_or_else(|| Refusal::refused(format!("task {xid} does not exist")))?;
+                let task = state.tasks.get(&xid).ok_or_else(|| Refusal::no_task(xid))?;
                 Ok(ResponseBody::GetTaskDetails(task_response(task)))
             }
             RequestBody::GetDestinationDetails(did) => {
@@ -197,7 +215,7 @@ impl Probe {
                 let d = state
                     .destinations
                     .get(&did)
-                    .ok_or_else(|| Refusal::refused(format!("destination {did} does not exist")))?;
+                    .ok_or_else(|| Refusal::no_destination(did))?;
                 Ok(ResponseBody::GetDestinationDetails(destination_response(d)))
             }
             RequestBody::GetNeStatus => Ok(ResponseBody::GetNeStatus(ne_status(&self.lock()))),
@@ -247,9 +265,10 @@ impl Probe {
         let mut state = self.lock();
         let did = details.did;
         if state.destinations.contains_key(&did) {
-            return Err(Refusal::refused(format!(
-                "destination {did} exists already"
-            )));
+            return Err(Refusal::new(
+                X1ErrorKind::DidExists,
+                format!("destination {did} exists already"),
+            ));
         }
         let (sender, handle) = self.spawn_sender(&details, addr);
         info!(%did, %addr, delivery = details.delivery_type.as_str(), "X2/X3 destination created");
@@ -275,17 +294,13 @@ impl Probe {
         let did = details.did;
         let spawned = match state.destinations.get(&did) {
             None => {
-                return Err(Refusal::refused(format!(
-                    "destination {did} does not exist"
-                )));
+                return Err(Refusal::no_destination(did));
             }
             Some(d) if d.addr == addr => None,
             Some(_) => Some(self.spawn_sender(&details, addr)),
         };
         let Some(d) = state.destinations.get_mut(&did) else {
-            return Err(Refusal::refused(format!(
-                "destination {did} does not exist"
-            )));
+            return Err(Refusal::no_destination(did));
         };
         if let Some((sender, handle)) = spawned {
             let old_sender = std::mem::replace(&mut d.sender, sender);
@@ -315,19 +330,17 @@ impl Probe {
         let mut state = self.lock();
         let dids: Vec<DestinationId> = match did {
             Some(did) if !state.destinations.contains_key(&did) => {
-                return Err(Refusal::refused(format!(
-                    "destination {did} does not exist"
-                )));
+                return Err(Refusal::no_destination(did));
             }
             Some(did) => vec![did],
             None => state.destinations.keys().copied().collect(),
         };
         for did in &dids {
             if let Some(task) = state.tasks.values().find(|t| t.details.dids.contains(did)) {
-                return Err(Refusal::refused(format!(
-                    "destination {did} is in use by task {}",
-                    task.details.xid
-                )));
+                return Err(Refusal::new(
+                    X1ErrorKind::DidInUse,
+                    format!("destination {did} is in use by task {}", task.details.xid),
+                ));
             }
         }
         for did in &dids {
@@ -378,7 +391,7 @@ impl Probe {
     pub fn deactivate_task(&self, xid: Xid) -> Result<(), Refusal> {
         let mut state = self.lock();
         if !state.deactivate(xid, &self.inner) {
-            return Err(Refusal::refused(format!("task {xid} does not exist")));
+            return Err(Refusal::no_task(xid));
         }
         self.publish_tasks(&state);
         info!(%xid, "task deactivated");
@@ -401,8 +414,13 @@ impl Probe {
         let mut state = self.lock();
         let xid = details.xid;
         match (modify, state.tasks.contains_key(&xid)) {
-            (false, true) => return Err(Refusal::refused(format!("task {xid} exists already"))),
-            (true, false) => return Err(Refusal::refused(format!("task {xid} does not exist"))),
+            (false, true) => {
+                return Err(Refusal::new(
+                    X1ErrorKind::XidExists,
+                    format!("task {xid} exists already"),
+                ));
+            }
+            (true, false) => return Err(Refusal::no_task(xid)),
             _ => {}
         }
         let task = task_from_details(&details, |did| state.destinations.get(did).map(|d| d.addr))?;
@@ -444,11 +462,14 @@ pub fn task_from_details(
             | TargetIdentifier::Username(_)
             | TargetIdentifier::MacAddress(_) => {}
             other => {
-                return Err(Refusal::unsupported(format!(
-                    "task {xid}: target {} is of kind {}, which this probe cannot intercept",
-                    i + 1,
-                    other.kind().as_str()
-                )));
+                return Err(Refusal::new(
+                    X1ErrorKind::TargetUnsupported,
+                    format!(
+                        "task {xid}: target {} is of kind {}, which this probe cannot intercept",
+                        i + 1,
+                        other.kind().as_str()
+                    ),
+                ));
             }
         }
     }
@@ -460,7 +481,10 @@ pub fn task_from_details(
     let mut destinations = Vec::with_capacity(details.dids.len());
     for did in &details.dids {
         let addr = destination(did).ok_or_else(|| {
-            Refusal::refused(format!("task {xid}: destination {did} does not exist"))
+            Refusal::new(
+                X1ErrorKind::DidUnknown,
+                format!("task {xid}: destination {did} does not exist"),
+            )
         })?;
         let address = CoreAddress::new(addr.ip().to_string(), addr.port(), true);
         destinations.push(Destination::new(
@@ -595,7 +619,9 @@ fn ne_status(state: &State) -> NeStatusDetails {
 #[cfg(test)]
 mod tests {
     use li_core::InterceptScope;
-    use li_handover::x1::{MediationDeliveryType, MediationDetails, TransactionId, X1Version};
+    use li_handover::x1::{
+        MediationDeliveryType, MediationDetails, TransactionId, X1Version, error_code,
+    };
 
     use super::*;
 
@@ -707,7 +733,7 @@ mod tests {
             &details("sip:bob@example.net", DeliveryType::X2Only, vec![did(1)]),
             one,
         ));
-        assert_eq!(r.code, error_code::UNSUPPORTED);
+        assert_eq!(r.kind(), Some(X1ErrorKind::TargetUnsupported));
         assert!(!r.description.contains("bob"), "no target value: {r}");
         for target in [
             "ipv6:2001:db8::7",
@@ -737,7 +763,7 @@ mod tests {
             ),
             one,
         ));
-        assert_eq!(r.code, error_code::HANDLER_FAILED);
+        assert_eq!(r.kind(), Some(X1ErrorKind::DidUnknown));
         assert!(
             r.description.contains(&did(9).to_string()) && r.description.contains("does not exist"),
             "{r}"

@@ -25,7 +25,7 @@ use crate::audit::{AuditError, AuditKind, AuditLog};
 use crate::x1::transport::{X1Client, X1ClientConfig};
 use crate::x1::{
     DeliveryAddress, MessageHeader, Port, RequestBody, ResponseBody, TaskDetails, TransactionId,
-    X1Request, X1Version,
+    X1ErrorKind, X1Request, X1Version,
 };
 
 /// The `actor` of every audit entry the ADMF writes.
@@ -356,25 +356,23 @@ impl fmt::Display for X1Failure {
 }
 
 impl X1Failure {
-    /// The NE says the object is not there (deactivating or removing it is then done).
-    fn says_absent(&self) -> bool {
+    /// The typed meaning of the NE's refusal code (none for another vendor's codes).
+    fn kind(&self) -> Option<X1ErrorKind> {
         match self {
-            Self::Refused { description, .. } => {
-                let d = description.to_ascii_lowercase();
-                d.contains("does not exist") || d.contains("not found") || d.contains("no such")
-            }
-            _ => false,
+            Self::Refused { code, .. } => X1ErrorKind::from_code(*code),
+            _ => None,
         }
     }
 
+    /// The NE says the object is not there (deactivating or removing it is then done):
+    /// decided on the code ([`X1ErrorKind::says_absent`]), never on the description.
+    fn says_absent(&self) -> bool {
+        self.kind().is_some_and(X1ErrorKind::says_absent)
+    }
+
+    /// The NE says the object exists already ([`X1ErrorKind::says_exists`]).
     fn says_exists(&self) -> bool {
-        match self {
-            Self::Refused { description, .. } => {
-                let d = description.to_ascii_lowercase();
-                d.contains("exists already") || d.contains("already exists")
-            }
-            _ => false,
-        }
+        self.kind().is_some_and(X1ErrorKind::says_exists)
     }
 }
 

@@ -77,7 +77,7 @@ use tracing::warn;
 
 use super::{MediationTask, Refusal};
 use crate::lemf::Interface;
-use crate::x2x3::{PayloadDirection, PayloadFormat, Pdu, PduType};
+use crate::x2x3::{Pdu, PduType, contract};
 
 /// A record admitted for mediation: its task, time, CIN and content, and the destinations
 /// that get one copy each.
@@ -153,10 +153,7 @@ pub fn admit<'t, 'p>(
     }
     // The record's own time decides the window; without a valid one it cannot be placed in
     // the warrant, and is refused (never stamped with our clock instead).
-    let time = pdu
-        .timestamp()
-        .and_then(|t| t.to_core())
-        .ok_or(Refusal::Malformed)?;
+    let time = contract::record_time(pdu).map_err(|_| Refusal::Malformed)?;
     // The window is [start, end). The IRI closing a session at the window's end (the probe's
     // end-of-interception record) is stamped with the end itself: accepted for IRI, never
     // for content.
@@ -164,9 +161,7 @@ pub fn admit<'t, 'p>(
     if !task.window.contains(time) && !closing_iri {
         return Err(Refusal::OutsideWindow);
     }
-    let cin = u32::try_from(u64::from_be_bytes(pdu.correlation_id))
-        .map(Cin::new)
-        .map_err(|_| Refusal::Malformed)?;
+    let cin = contract::cin(&pdu.correlation_id).map_err(|_| Refusal::Malformed)?;
     let content = x2x3_content(pdu)?;
     let interface = content.interface();
     let destinations = task
@@ -196,29 +191,21 @@ pub fn admit<'t, 'p>(
 /// not decode.
 pub fn x2x3_content(pdu: &Pdu) -> Result<Content<'_>, Refusal> {
     match (pdu.pdu_type, pdu.payload_format) {
-        (PduType::X3, PayloadFormat::Ipv4Packet | PayloadFormat::Ipv6Packet) => Ok(Content::Cc {
-            direction: etsi_direction(pdu.payload_direction),
+        (PduType::X3, format) if contract::is_cc_payload_format(format) => Ok(Content::Cc {
+            direction: contract::core_direction(pdu.payload_direction).into(),
             packet: &pdu.payload,
             original_length: pdu.original_length(),
         }),
-        (PduType::X2, PayloadFormat::Etsi102232) => match IriPayload::from_ber(&pdu.payload) {
-            Ok(iri) => Ok(Content::Iri(iri)),
-            Err(error) => {
-                warn!(xid = %pdu.xid, %error, "X2 payload does not decode");
-                Err(Refusal::Malformed)
+        (PduType::X2, format) if contract::is_iri_payload_format(format) => {
+            match IriPayload::from_ber(&pdu.payload) {
+                Ok(iri) => Ok(Content::Iri(iri)),
+                Err(error) => {
+                    warn!(xid = %pdu.xid, %error, "X2 payload does not decode");
+                    Err(Refusal::Malformed)
+                }
             }
-        },
+        }
         _ => Err(Refusal::Malformed),
-    }
-}
-
-/// X2/X3 direction (relative to the target) to the PS-PDU's.
-fn etsi_direction(d: PayloadDirection) -> EtsiDirection {
-    match d {
-        PayloadDirection::FromTarget => EtsiDirection::FromTarget,
-        PayloadDirection::ToTarget => EtsiDirection::ToTarget,
-        PayloadDirection::MultipleDirections => EtsiDirection::Combined,
-        _ => EtsiDirection::Indeterminate,
     }
 }
 

@@ -4,19 +4,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use li_asn1::HeaderSettings;
 use li_core::{
-    AccessEvent, AccessEventType, Cin, DestinationId, HandoverFormat, InterceptScope, IriEvent,
-    IriRecord, IriType, Liid, OperatorId, TargetIdentifier, Timestamp, ValidityWindow, Xid,
+    AccessEvent, AccessEventType, CcRecord, Cin, DestinationId, HandoverFormat, InterceptScope,
+    IriEvent, IriRecord, IriType, Liid, OperatorId, TargetIdentifier, Timestamp, ValidityWindow,
+    Xid,
 };
 use tokio::net::TcpListener;
 
 use super::*;
 use crate::lemf::{Interface, Receiver, ReceiverConfig};
 use crate::spool::SpoolConfig;
-use crate::x2x3::{
-    Attribute, PayloadDirection, PayloadFormat, Pdu, PduTimestamp, PduType, X3IpPacketEncoder,
-};
+use crate::x2x3::{Attribute, Pdu, PduTimestamp, contract};
 
 const T0: u64 = 1_768_471_200;
 
@@ -46,20 +44,20 @@ fn packet(n: u8) -> Vec<u8> {
     p
 }
 
+/// The X3 PDU a probe sends for packet `n` (the X2/X3 contract's encoding).
 fn x3(task: Xid, cin: u32, seq: u32, time: Timestamp, n: u8) -> Pdu {
-    let mut out = Vec::new();
-    X3IpPacketEncoder::new(task, u64::from(cin).to_be_bytes())
-        .encode(
-            &mut out,
-            seq,
-            PduTimestamp::from_core(time).unwrap(),
-            PayloadDirection::FromTarget,
-            &packet(n),
-        )
-        .unwrap();
-    Pdu::decode(&out).unwrap().0
+    let record = CcRecord {
+        xid: task,
+        cin: Cin::new(cin),
+        timestamp: time,
+        direction: li_core::PayloadDirection::FromTarget,
+        payload: packet(n).into(),
+        original_len: None,
+    };
+    contract::x3_pdu(&record, seq).unwrap()
 }
 
+/// The X2 PDU a probe sends for a session's begin (the X2/X3 contract's encoding).
 fn x2(task: Xid, cin: u32, seq: u32, time: Timestamp) -> Pdu {
     let mut event = AccessEvent::new(AccessEventType::AccessAccept);
     event.username = b"alice@isp.example".to_vec();
@@ -70,24 +68,7 @@ fn x2(task: Xid, cin: u32, seq: u32, time: Timestamp) -> Pdu {
         iri_type: IriType::Begin,
         event: IriEvent::Access(event),
     };
-    let settings = HeaderSettings::new(Liid::new(b"POI").unwrap(), OperatorId::new(b"OP").unwrap());
-    let li_asn1::Payload::IriPayloadSequence(items) = settings.iri_pdu(0, &record).unwrap().payload
-    else {
-        panic!("not IRI")
-    };
-    let mut pdu = Pdu::new(
-        PduType::X2,
-        PayloadFormat::Etsi102232,
-        PayloadDirection::NotApplicable,
-        task,
-    );
-    pdu.correlation_id = u64::from(cin).to_be_bytes();
-    pdu.attributes = vec![
-        Attribute::SequenceNumber(seq),
-        Attribute::Timestamp(PduTimestamp::from_core(time).unwrap()),
-    ];
-    pdu.payload = items[0].to_ber().into();
-    pdu
+    contract::iri_pdu(&record, seq).unwrap()
 }
 
 /// An agency's receiver serving HI2 and HI3 on loopback.

@@ -380,9 +380,11 @@ fn an_admitted_record_carries_what_the_pdu_said() {
             EtsiDirection::Combined,
         ),
         (PayloadDirection::Unknown, EtsiDirection::Indeterminate),
+        // The contract's one mapping: "not applicable" stays so (it was Indeterminate
+        // while the mediator kept a mapping of its own).
         (
             PayloadDirection::NotApplicable,
-            EtsiDirection::Indeterminate,
+            EtsiDirection::NotApplicable,
         ),
         (PayloadDirection::Other(9), EtsiDirection::Indeterminate),
     ] {
