@@ -471,14 +471,9 @@ const PSH: u8 = 0x08;
 
 impl Connection {
     fn new() -> Self {
-        let mut pcap = Vec::new();
-        pcap.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes()); // microsecond, little-endian
-        pcap.extend_from_slice(&2u16.to_le_bytes());
-        pcap.extend_from_slice(&4u16.to_le_bytes());
-        pcap.extend_from_slice(&0i32.to_le_bytes());
-        pcap.extend_from_slice(&0u32.to_le_bytes());
-        pcap.extend_from_slice(&65535u32.to_le_bytes());
-        pcap.extend_from_slice(&1u32.to_le_bytes()); // LINKTYPE_ETHERNET
+        let mut header = li_core::pcap::FileHeader::micros(1); // LINKTYPE_ETHERNET
+        header.snaplen = 65535;
+        let pcap = header.to_bytes(false).to_vec();
         Self {
             pcap,
             next_seq: [1_000_000, 3_000_000_000],
@@ -543,13 +538,11 @@ impl Connection {
         frame.extend(ip);
 
         self.frames += 1;
-        let secs = BASE_SECS + self.frames;
-        self.pcap.extend_from_slice(&secs.to_le_bytes());
-        self.pcap.extend_from_slice(&0u32.to_le_bytes());
-        self.pcap
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.pcap
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        let time = li_core::Timestamp::from_secs_micros(u64::from(BASE_SECS + self.frames), 0)
+            .expect("a time of 2024");
+        let record = li_core::pcap::RecordHeader::new(time, false, frame.len(), frame.len())
+            .expect("a frame the format holds");
+        self.pcap.extend_from_slice(&record.to_bytes(false));
         self.pcap.extend(frame);
         self.frames
     }

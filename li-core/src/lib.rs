@@ -69,6 +69,7 @@
 
 pub mod error;
 pub mod id;
+pub mod pcap;
 pub mod record;
 pub mod seq;
 pub mod target;

@@ -109,9 +109,9 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// How many gap ranges are kept per LIID; [`LiidSummary::gaps`] counts every gap.
 const MAX_GAP_RANGES: usize = 1024;
 /// `LINKTYPE_RAW`: each pcap record starts with an IPv4 or IPv6 header.
-const LINKTYPE_RAW: u32 = 101;
+const LINKTYPE_RAW: u32 = li_core::pcap::LINKTYPE_RAW;
 /// The pcap snapshot length; longer packets are cut (with their original length kept).
-const PCAP_SNAPLEN: usize = 262_144;
+const PCAP_SNAPLEN: usize = li_core::pcap::DEFAULT_SNAPLEN as usize;
 
 /// The handover interface a connection carries (TS 102 232-1 clause 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use li_core::Timestamp;
+use li_core::{Timestamp, pcap};
 
 use super::file::units_per_sec;
 use crate::LinkType;
@@ -18,7 +18,7 @@ pub const TSRESOL_MICROS: u8 = 6;
 pub const TSRESOL_NANOS: u8 = 9;
 
 /// The snapshot length written in headers: tcpdump's largest, 256 KiB.
-const SNAPLEN: u32 = 262_144;
+const SNAPLEN: u32 = pcap::DEFAULT_SNAPLEN;
 /// pcapng block types written here.
 const SHB_TYPE: u32 = 0x0a0d_0d0a;
 const IDB_TYPE: u32 = 1;
@@ -106,14 +106,12 @@ impl<W: Write> PcapWriter<W> {
         nanosecond: bool,
         order: ByteOrder,
     ) -> io::Result<Self> {
-        let magic: u32 = if nanosecond { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
-        let mut header = Vec::with_capacity(24);
-        header.extend_from_slice(&order.u32(magic));
-        header.extend_from_slice(&order.u16(2));
-        header.extend_from_slice(&order.u16(4));
-        header.extend_from_slice(&[0; 8]); // thiszone, sigfigs
-        header.extend_from_slice(&order.u32(SNAPLEN));
-        header.extend_from_slice(&order.u32(linktype));
+        let header = pcap::FileHeader {
+            nanosecond,
+            snaplen: SNAPLEN,
+            linktype,
+        }
+        .to_bytes(order == ByteOrder::Big);
         out.write_all(&header)?;
         Ok(Self {
             out,
@@ -134,19 +132,19 @@ impl<W: Write> PcapWriter<W> {
         data: &[u8],
         original_len: u32,
     ) -> io::Result<()> {
-        let (secs, micros) = timestamp.to_micro_second_time_stamp();
-        let secs = u32::try_from(secs)
-            .map_err(|_| invalid(format!("{timestamp} is after the pcap format's 2106 limit")))?;
-        let fraction = if self.nanosecond {
-            micros.saturating_mul(1000)
-        } else {
-            micros
-        };
+        let header = pcap::RecordHeader::new(
+            timestamp,
+            self.nanosecond,
+            data.len(),
+            original_len as usize,
+        )
+        .ok_or_else(|| {
+            invalid(format!(
+                "{timestamp} is after the pcap format's 2106 limit, or the frame is 4 GiB"
+            ))
+        })?;
         let mut record = Vec::with_capacity(16 + data.len());
-        record.extend_from_slice(&self.order.u32(secs));
-        record.extend_from_slice(&self.order.u32(fraction));
-        record.extend_from_slice(&self.order.u32(length(data)?));
-        record.extend_from_slice(&self.order.u32(original_len));
+        record.extend_from_slice(&header.to_bytes(self.order == ByteOrder::Big));
         record.extend_from_slice(data);
         self.out.write_all(&record)
     }

@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use li_core::Liid;
 use tokio::sync::{mpsc, oneshot};
 
+use li_core::pcap;
+
 use super::{Interface, LINKTYPE_RAW, PCAP_SNAPLEN, State, lock_state};
 
 /// A file's buffer is written out once it holds this much.
@@ -527,27 +529,29 @@ pub(super) fn sanitize_file_stem(text: &str) -> String {
     stem
 }
 
-/// The classic pcap global header: microsecond timestamps, `LINKTYPE_RAW`, little-endian.
-fn pcap_global_header() -> Vec<u8> {
-    let mut h = Vec::with_capacity(24);
-    h.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
-    h.extend_from_slice(&2u16.to_le_bytes()); // version 2.4
-    h.extend_from_slice(&4u16.to_le_bytes());
-    h.extend_from_slice(&0i32.to_le_bytes()); // thiszone: UTC
-    h.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
-    h.extend_from_slice(&(PCAP_SNAPLEN as u32).to_le_bytes());
-    h.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
-    h
+/// The classic pcap file header: microsecond timestamps, `LINKTYPE_RAW`, little-endian.
+fn pcap_global_header() -> [u8; 24] {
+    pcap::FileHeader {
+        nanosecond: false,
+        snaplen: PCAP_SNAPLEN as u32,
+        linktype: LINKTYPE_RAW,
+    }
+    .to_bytes(false)
 }
 
 /// Appends one pcap record: the packet (cut at the snapshot length) and its original length.
 fn pcap_record(out: &mut Vec<u8>, time: li_core::Timestamp, packet: &[u8], original_len: usize) {
-    let (secs, micros) = time.to_micro_second_time_stamp();
     let captured = packet.get(..PCAP_SNAPLEN).unwrap_or(packet);
-    let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    out.extend_from_slice(&u32::try_from(secs).unwrap_or(u32::MAX).to_le_bytes());
-    out.extend_from_slice(&micros.to_le_bytes());
-    out.extend_from_slice(&to_u32(captured.len()).to_le_bytes());
-    out.extend_from_slice(&to_u32(original_len.max(captured.len())).to_le_bytes());
+    // X2/X3 times are 32-bit seconds and the packet is cut at the snapshot length, so the
+    // format holds every record; were it not so, the time would be pinned to its limit.
+    let header = pcap::RecordHeader::new(time, false, captured.len(), original_len).unwrap_or(
+        pcap::RecordHeader {
+            seconds: u32::MAX,
+            fraction: time.subsec_micros(),
+            captured: captured.len() as u32,
+            original: u32::try_from(original_len).unwrap_or(u32::MAX),
+        },
+    );
+    out.extend_from_slice(&header.to_bytes(false));
     out.extend_from_slice(captured);
 }
