@@ -63,30 +63,22 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
+//! use std::time::Duration;
 //!
 //! use li_asn1::HeaderSettings;
 //! use li_core::{Liid, OperatorId};
-//! use li_handover::hi::{keepalive_builder, run_link, DeliveryQueue, LinkConfig, LinkStats};
+//! use li_handover::hi::{keepalive_builder, DeliveryLink, DeliveryQueue, LinkConfig};
 //! use li_handover::spool::{Spool, SpoolConfig};
-//! use tokio::sync::{watch, Mutex, Notify};
+//! use tokio::sync::{Mutex, Notify};
 //!
 //! # async fn example(pdu: Vec<u8>) -> Result<(), Box<dyn std::error::Error>> {
 //! let settings = HeaderSettings::new(Liid::new(b"LIID-1")?, OperatorId::new(b"OP")?);
 //! let (spool, _recovery) = Spool::open(SpoolConfig::new("/var/spool/li/lea-1-hi3"))?;
 //! let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
-//! let stats = Arc::new(LinkStats::new());
-//! let (stop, shutdown) = watch::channel(false);
 //! let config = LinkConfig::new("LEA-1 HI3", "192.0.2.10:50010", keepalive_builder(settings));
-//! let link = tokio::spawn(run_link(
-//!     config,
-//!     Arc::clone(queue.spool()),
-//!     Arc::clone(queue.wake()),
-//!     shutdown,
-//!     Arc::clone(&stats),
-//! ));
+//! let link = DeliveryLink::spawn(config, queue.clone());
 //! queue.enqueue(&pdu).await?; // accepted: will be delivered at least once
-//! stop.send(true)?;
-//! link.await?;
+//! link.stop(Duration::from_secs(10)).await;
 //! # Ok(())
 //! # }
 //! ```
@@ -677,6 +669,85 @@ trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
 
+/// A delivery link running on its own task: [`run_link`] over a [`DeliveryQueue`], with
+/// its statistics and its stop. This is how a link is started (the mediator starts one per
+/// destination this way).
+pub struct DeliveryLink<S = Spool> {
+    queue: DeliveryQueue<S>,
+    stats: Arc<LinkStats>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl<S> std::fmt::Debug for DeliveryLink<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryLink")
+            .field("stats", &self.stats.snapshot())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: LinkSpool + Send + 'static> DeliveryLink<S> {
+    /// Spawns [`run_link`] with `config` over `queue`'s spool (call it within a tokio
+    /// runtime). Records enqueued on `queue` (or a clone) are delivered by it.
+    pub fn spawn(config: LinkConfig, queue: DeliveryQueue<S>) -> Self {
+        let stats = Arc::new(LinkStats::new());
+        let (stop, shutdown) = watch::channel(false);
+        let task = tokio::spawn(run_link(
+            config,
+            Arc::clone(queue.spool()),
+            Arc::clone(queue.wake()),
+            shutdown,
+            Arc::clone(&stats),
+        ));
+        Self {
+            queue,
+            stats,
+            stop,
+            task,
+        }
+    }
+}
+
+impl<S> DeliveryLink<S> {
+    /// The queue the link delivers from.
+    pub fn queue(&self) -> &DeliveryQueue<S> {
+        &self.queue
+    }
+
+    /// The link's statistics.
+    pub fn stats(&self) -> &Arc<LinkStats> {
+        &self.stats
+    }
+
+    /// Whether the link's task has ended (it ends only when stopped, or if it panicked).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Aborts the link's task at once, as a crash would (nothing is acknowledged or
+    /// persisted on the way out); for tests of recovery.
+    pub async fn abort(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
+    /// Stops the link: it finishes the write in progress and closes its connection; what
+    /// was not acknowledged stays in the spool. Waits at most `within`, then aborts the
+    /// task (a link must never outlive its spool, which may be reopened at once); returns
+    /// whether it stopped in time.
+    pub async fn stop(self, within: Duration) -> bool {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if timeout(within, &mut task).await.is_ok() {
+            return true;
+        }
+        task.abort();
+        let _ = task.await;
+        false
+    }
+}
+
 /// Runs the link until `shutdown` becomes `true` (or its sender is dropped): connects,
 /// delivers the spool's records, reconnects after failures. See the
 /// [module documentation](self) for the delivery guarantee.
@@ -1207,8 +1278,7 @@ mod tests {
         stats: Arc<LinkStats>,
         /// The spool's acknowledged point when the link started.
         acked_at_start: u64,
-        stop: watch::Sender<bool>,
-        link: JoinHandle<()>,
+        link: DeliveryLink,
     }
 
     fn fast_config(addr: SocketAddr) -> LinkConfig {
@@ -1257,20 +1327,11 @@ mod tests {
     fn start_link(cfg: LinkConfig, spool: Spool) -> Harness {
         let acked_at_start = acked_point(&spool);
         let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
-        let stats = Arc::new(LinkStats::new());
-        let (stop, shutdown) = watch::channel(false);
-        let link = tokio::spawn(run_link(
-            cfg,
-            Arc::clone(queue.spool()),
-            Arc::clone(queue.wake()),
-            shutdown,
-            Arc::clone(&stats),
-        ));
+        let link = DeliveryLink::spawn(cfg, queue.clone());
         Harness {
             queue,
-            stats,
+            stats: Arc::clone(link.stats()),
             acked_at_start,
-            stop,
             link,
         }
     }
@@ -1287,8 +1348,7 @@ mod tests {
         }
 
         async fn shut_down(self) -> LinkStatsSnapshot {
-            self.stop.send(true).unwrap();
-            timeout(WAIT, self.link).await.unwrap().unwrap();
+            assert!(self.link.stop(WAIT).await, "the link stops");
             self.stats.snapshot()
         }
     }
@@ -1500,8 +1560,7 @@ mod tests {
         h.enqueue_range(101..201).await;
         lemf.wait_received(200).await;
         // The crash: no shutdown, no persisted ack.
-        h.link.abort();
-        let _ = h.link.await;
+        h.link.abort().await;
         drop(h.queue);
         let first_run = lemf.connections().len();
 
@@ -1620,15 +1679,8 @@ mod tests {
             let (spool, _) = NumberedSpool::open(spool_cfg.clone(), dest).unwrap();
             let acked_at_start = acked_point(spool.spool());
             let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
-            let (stop, shutdown) = watch::channel(false);
-            let stats = Arc::new(LinkStats::new());
-            let link = tokio::spawn(run_link(
-                cfg.clone(),
-                Arc::clone(queue.spool()),
-                Arc::clone(queue.wake()),
-                shutdown,
-                Arc::clone(&stats),
-            ));
+            let link = DeliveryLink::spawn(cfg.clone(), queue.clone());
+            let stats = Arc::clone(link.stats());
             for _ in 0..100 {
                 let (_, seq) = queue.enqueue_numbered(liid, cin, cc_pdu).await.unwrap();
                 assert!(seq < (run + 1) * 100);
@@ -1637,11 +1689,9 @@ mod tests {
             assert_eq!(queue.depth().await.0, 0);
             if run == 1 {
                 // A crash: no shutdown, no persisted ack or checkpoint.
-                link.abort();
-                let _ = link.await;
+                link.abort().await;
             } else {
-                stop.send(true).unwrap();
-                timeout(WAIT, link).await.unwrap().unwrap();
+                assert!(link.stop(WAIT).await, "the link stops");
             }
         }
         let segments = std::fs::read_dir(&d)
@@ -1721,15 +1771,8 @@ mod tests {
         }
         // The agency comes back and takes delivery.
         let lemf = FakeLemf::start().await;
-        let stats = Arc::new(LinkStats::new());
-        let (stop, shutdown) = watch::channel(false);
-        let link = tokio::spawn(run_link(
-            fast_config(lemf.addr),
-            Arc::clone(queue.spool()),
-            Arc::clone(queue.wake()),
-            shutdown,
-            Arc::clone(&stats),
-        ));
+        let link = DeliveryLink::spawn(fast_config(lemf.addr), queue.clone());
+        let stats = Arc::clone(link.stats());
         let delivered = wait_stats("the backlog delivered", &stats, |s| {
             s.records_acked >= u64::from(accepted)
         })
@@ -1743,8 +1786,7 @@ mod tests {
                 refused: u64::from(refused)
             })
         );
-        stop.send(true).unwrap();
-        timeout(WAIT, link).await.unwrap().unwrap();
+        assert!(link.stop(WAIT).await, "the link stops");
         let _ = std::fs::remove_dir_all(d);
     }
 }

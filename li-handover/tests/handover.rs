@@ -17,7 +17,7 @@ use std::time::Duration;
 use li_asn1::{HeaderSettings, PayloadDirection};
 use li_core::{Cin, Liid, OperatorId, Timestamp};
 use li_handover::hi::{
-    DeliveryQueue, LinkConfig, LinkStats, LinkStatsSnapshot, keepalive_builder, run_link,
+    DeliveryLink, DeliveryQueue, LinkConfig, LinkStats, LinkStatsSnapshot, keepalive_builder,
 };
 use li_handover::lemf::{Interface, LiidSummary, Receiver, ReceiverConfig};
 use li_handover::spool::{Spool, SpoolConfig};
@@ -26,7 +26,7 @@ use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 use rustls_pki_types::pem::PemObject;
 use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::{Mutex, Notify, oneshot, watch};
+use tokio::sync::{Mutex, Notify, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::timeout;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
@@ -115,30 +115,20 @@ fn fast_config(addr: SocketAddr) -> LinkConfig {
 
 struct Link {
     stats: Arc<LinkStats>,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    link: DeliveryLink,
 }
 
 impl Link {
     fn start(cfg: LinkConfig, queue: &DeliveryQueue) -> Self {
-        let stats = Arc::new(LinkStats::new());
-        let (stop, shutdown) = watch::channel(false);
-        let task = tokio::spawn(run_link(
-            cfg,
-            Arc::clone(queue.spool()),
-            Arc::clone(queue.wake()),
-            shutdown,
-            Arc::clone(&stats),
-        ));
-        Self { stats, stop, task }
+        let link = DeliveryLink::spawn(cfg, queue.clone());
+        Self {
+            stats: Arc::clone(link.stats()),
+            link,
+        }
     }
 
     async fn stop(self) -> LinkStatsSnapshot {
-        self.stop.send(true).unwrap();
-        timeout(WAIT, self.task)
-            .await
-            .expect("link did not stop")
-            .unwrap();
+        assert!(self.link.stop(WAIT).await, "link did not stop");
         self.stats.snapshot()
     }
 }

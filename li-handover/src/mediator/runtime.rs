@@ -10,7 +10,6 @@ use li_asn1::HeaderSettings;
 use li_core::{Cin, DestinationId, InterceptScope, Liid, Xid};
 use serde_json::json;
 use tokio::sync::{Notify, mpsc, watch};
-use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use super::admission::{self, Admitted};
@@ -20,8 +19,8 @@ use super::{
 };
 use crate::audit::{AuditKind, AuditLog};
 use crate::hi::{
-    AlarmObserver, DeliveryQueue, LinkConfig, LinkStats, LinkStatsSnapshot, SpoolAlarm,
-    keepalive_builder, run_link,
+    AlarmObserver, DeliveryLink, DeliveryQueue, LinkConfig, LinkStatsSnapshot, SpoolAlarm,
+    keepalive_builder,
 };
 use crate::lemf::Interface;
 use crate::numbering::NumberedSpool;
@@ -34,10 +33,7 @@ type QueueEntry = (Arc<HiDestination>, DeliveryQueue<NumberedSpool>);
 
 struct DestinationRuntime {
     dest: HiDestination,
-    queue: DeliveryQueue<NumberedSpool>,
-    stats: Arc<LinkStats>,
-    stop: watch::Sender<bool>,
-    link: JoinHandle<()>,
+    link: DeliveryLink<NumberedSpool>,
 }
 
 /// Counters of the mediator.
@@ -241,7 +237,7 @@ impl Mediator {
             let Some(runtime) = destinations.get(&did) else {
                 return Err(MediatorError::NoSuchDestination(did));
             };
-            let (pending, _) = runtime.queue.depth().await;
+            let (pending, _) = runtime.link.queue().depth().await;
             if pending > 0 {
                 return Err(MediatorError::NotDrained { did, pending });
             }
@@ -316,27 +312,13 @@ impl Mediator {
         cfg.keepalive_timeout = s.keepalive_timeout;
         cfg.backoff_min = s.backoff.0;
         cfg.backoff_max = s.backoff.1;
-        let stats = Arc::new(LinkStats::new());
-        let (stop, shutdown) = watch::channel(false);
-        let link = tokio::spawn(run_link(
-            cfg,
-            Arc::clone(queue.spool()),
-            Arc::clone(queue.wake()),
-            shutdown,
-            Arc::clone(&stats),
-        ));
+        let link = DeliveryLink::spawn(cfg, queue.clone());
         self.inner
             .queues
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(dest.id, (Arc::new(dest.clone()), queue.clone()));
-        Ok(DestinationRuntime {
-            dest,
-            queue,
-            stats,
-            stop,
-            link,
-        })
+            .insert(dest.id, (Arc::new(dest.clone()), queue));
+        Ok(DestinationRuntime { dest, link })
     }
 
     fn check_task(&self, task: &MediationTask) -> Result<(), MediatorError> {
@@ -441,7 +423,11 @@ impl Mediator {
         let destinations = self.inner.destinations.lock().await;
         let mut out = Vec::new();
         for rt in destinations.values() {
-            out.push((rt.dest.clone(), rt.stats.snapshot(), rt.queue.depth().await));
+            out.push((
+                rt.dest.clone(),
+                rt.link.stats().snapshot(),
+                rt.link.queue().depth().await,
+            ));
         }
         out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         out
@@ -458,14 +444,15 @@ impl Mediator {
             .values()
             .map(|rt| {
                 let (spool_records, spool_bytes) = rt
-                    .queue
+                    .link
+                    .queue()
                     .spool()
                     .try_lock()
                     .map(|s| (s.spool().pending(), s.spool().bytes()))
                     .unwrap_or_default();
                 LinkSnapshot {
                     name: rt.dest.name.clone(),
-                    link: rt.stats.snapshot(),
+                    link: rt.link.stats().snapshot(),
                     spool_records,
                     spool_bytes,
                 }
@@ -716,16 +703,9 @@ impl Mediator {
 const CONSUME_BATCH: usize = 64;
 
 async fn stop_link(rt: DestinationRuntime) {
-    let _ = rt.stop.send(true);
-    let mut link = rt.link;
-    if tokio::time::timeout(Duration::from_secs(10), &mut link)
-        .await
-        .is_err()
-    {
-        // Never leave a link running on a spool about to be reopened elsewhere.
+    // Never leave a link running on a spool about to be reopened elsewhere.
+    if !rt.link.stop(Duration::from_secs(10)).await {
         warn!(destination = %rt.dest.name, "link did not stop within 10 s; aborted");
-        link.abort();
-        let _ = link.await;
     }
 }
 
