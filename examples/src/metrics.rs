@@ -267,7 +267,7 @@ impl Registry {
             return Err(MetricsError::InvalidName { name: name.into() });
         }
         for (i, label) in labels.iter().enumerate() {
-            if !is_label_name(label) || labels[..i].contains(label) {
+            if !is_label_name(label) || labels.iter().take(i).any(|l| l == label) {
                 return Err(MetricsError::InvalidLabelName {
                     metric: name.into(),
                     label: (*label).into(),
