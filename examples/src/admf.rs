@@ -2,8 +2,9 @@
 //! [`li_handover::admf`]: the TOML configuration ([`AdmfConfig`]) and the
 //! [`li_handover::admf::AdmfSettings`] built from it, opening an [`Admf`] on the SQLite
 //! warrant store and the audit log shared between processes ([`open`]), its metrics
-//! ([`register_metrics`]), the text of `li-admf warrant list` / `show` and `--target`, and
-//! the development PKI.
+//! ([`register_metrics`]), the `--target` and `--allow-past` glue around
+//! [`li_handover::admf::text`] (which also writes `li-admf warrant list` / `show`), and the
+//! development PKI.
 //!
 //! The provisioning rules, the pure reconciliation and the X1 driver are the library's:
 //! see [`li_handover::admf`].
@@ -52,7 +53,7 @@
 //! chain's end when another one has appended, so the hash chain stays intact.
 
 use std::collections::HashSet;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -63,11 +64,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use li_core::{
-    DeliveryAddress as CoreAddress, DestinationId, HandoverFormat, TargetIdentifier, TargetKind,
-    Timestamp, ValidityWindow,
+    DeliveryAddress as CoreAddress, DestinationId, HandoverFormat, TargetIdentifier, Timestamp,
+    ValidityWindow,
 };
-use li_handover::admf::store::{Agency, Refusal, SqliteStore, Warrant, scope_to_text};
-use li_handover::admf::{ACTOR, Admf, AdmfSettings, AuditSink, NeEndpoint, Timing, hi3_did};
+use li_handover::admf::store::{Agency, SqliteStore};
+use li_handover::admf::{ACTOR, Admf, AdmfSettings, AuditSink, NeEndpoint, Timing, hi3_did, text};
 use li_handover::audit::{AuditError, AuditKind, AuditLog};
 use li_handover::tls::{DevPki, TlsFiles, load_client_config};
 use serde::Deserialize;
@@ -417,45 +418,20 @@ pub fn register_metrics(admf: &Admf, registry: &Registry) -> Result<(), MetricsE
 }
 
 // ---------------------------------------------------------------------------------------------
-// Command-line text
+// Command-line glue
 // ---------------------------------------------------------------------------------------------
 
-/// The target kinds a warrant may name, as written before the `:` (from
-/// [`TargetKind::ALL`], the one list `li-core` parses), e.g. `ipv4:, ipv6:, ipv4-prefix:, ...`.
-pub fn target_kinds() -> String {
-    TargetKind::ALL
-        .iter()
-        .map(|k| format!("{k}:"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The help of `li-admf warrant add --target`: the syntax and every valid kind.
-pub fn target_help() -> String {
-    format!(
-        "A target, kind:value (e.g. ipv4:192.0.2.1, ipv4-prefix:192.0.2.0/24, username:alice); \
-         repeatable. Kinds: {} (sip: and tel: are refused by the probe)",
-        target_kinds()
-    )
-}
-
-/// Parses the `position`-th (from 1) `--target` of a warrant. The error lists the valid
-/// kinds; it does not repeat the value, which may be a target identifier.
+/// Parses the `position`-th (from 1) `--target` of a warrant with
+/// [`text::parse_target`]; the error names the option.
 ///
 /// # Errors
 ///
 /// The text is not `kind:value` of a known kind with a valid value.
 pub fn parse_target(position: usize, text: &str) -> anyhow::Result<TargetIdentifier> {
-    text.parse::<TargetIdentifier>().map_err(|e| {
-        anyhow::anyhow!(
-            "--target #{position}: not a valid kind:value target ({e}); valid kinds: {}",
-            target_kinds()
-        )
-    })
+    text::parse_target(text).map_err(|e| anyhow::anyhow!("--target #{position}: {e}"))
 }
 
-/// Refuses a warrant window that is entirely in the past at `now` (it ends at or before
-/// `now`: nothing would ever be intercepted), unless `allow_past` (replaying a recorded
+/// [`text::check_window_not_past`] unless `allow_past` (`--allow-past`: replaying a recorded
 /// capture against its own time).
 ///
 /// # Errors
@@ -467,14 +443,15 @@ pub fn check_window_not_past(
     now: Timestamp,
     allow_past: bool,
 ) -> anyhow::Result<()> {
-    match window.end() {
-        Some(end) if end <= now && !allow_past => bail!(
-            "the window ends at {end}, which is not after now ({now}): live traffic would \
-             never be intercepted; pass --allow-past to enter it anyway (to replay a recorded \
-             capture against its own time)"
-        ),
-        _ => Ok(()),
+    if allow_past {
+        return Ok(());
     }
+    text::check_window_not_past(window, now).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}; pass --allow-past to enter it anyway (to replay a recorded capture against \
+             its own time)"
+        )
+    })
 }
 
 /// The current time (the epoch if the system clock is before it).
@@ -495,93 +472,6 @@ pub fn dev_certs(out_dir: &Path) -> anyhow::Result<Vec<TlsFiles>> {
     let pki = DevPki::new("li-suite development CA").context("cannot create the dev CA")?;
     pki.write_to(out_dir, &DEV_IDENTITIES)
         .with_context(|| format!("cannot write the dev PKI to {}", out_dir.display()))
-}
-
-/// `iri` or `iri+cc`.
-pub fn scope_text(w: &Warrant) -> &'static str {
-    scope_to_text(w.scope)
-}
-
-/// How the mediator reaches an agency's HI address: `TLS` or `plain TCP` (the
-/// agency's `tls`, which the ADMF sends with the destination and the mediator applies, or
-/// refuses when it has no `hi_tls`).
-pub fn transport_text(address: &CoreAddress) -> &'static str {
-    if address.tls { "TLS" } else { "plain TCP" }
-}
-
-/// One line of `li-admf warrant list`: LIID, state, scope, window, targets, agencies, XID,
-/// and the NEs that refused its task.
-pub fn list_line(w: &Warrant, refusals: &[Refusal]) -> String {
-    let end = w
-        .window
-        .end()
-        .map_or_else(|| "(open)".to_owned(), |e| e.to_string());
-    let agencies: Vec<&str> = w.agencies.iter().map(|a| a.name.as_str()).collect();
-    let mut line = format!(
-        "{:<25} {:<8} {:<6} {} .. {}  {} target(s)  agencies: {}  XID {}",
-        w.liid.to_string(),
-        w.state.as_str(),
-        scope_text(w),
-        w.window.start(),
-        end,
-        w.targets.len(),
-        agencies.join(", "),
-        w.xid
-    );
-    for r in refusals {
-        let _ = write!(line, "  REFUSED by {}: {}", r.ne, r.reason);
-    }
-    line
-}
-
-/// A human-readable description of a warrant (for `li-admf warrant show`), with the NEs
-/// that refused its task; it includes the target identifiers, so it is for the operator's
-/// terminal, never for logs.
-pub fn describe(w: &Warrant, refusals: &[Refusal]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "LIID:     {}", w.liid);
-    let _ = writeln!(out, "XID:      {}", w.xid);
-    let _ = writeln!(out, "state:    {}", w.state);
-    let _ = writeln!(out, "scope:    {}", scope_text(w));
-    let _ = writeln!(out, "start:    {}", w.window.start());
-    let end = w
-        .window
-        .end()
-        .map_or_else(|| "(open)".to_owned(), |e| e.to_string());
-    let _ = writeln!(out, "end:      {end}");
-    for t in &w.targets {
-        let _ = writeln!(out, "target:   {t}");
-    }
-    for a in &w.agencies {
-        let hi3 = a
-            .hi3
-            .as_ref()
-            .map(|h| {
-                format!(
-                    ", HI3 {}:{} over {} (DID {})",
-                    h.host,
-                    h.port,
-                    transport_text(h),
-                    hi3_did(a.id)
-                )
-            })
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "agency:   {} (DID {}): HI2 {}:{} over {}{hi3}",
-            a.name,
-            a.id,
-            a.hi2.host,
-            a.hi2.port,
-            transport_text(&a.hi2),
-        );
-    }
-    for r in refusals {
-        let _ = writeln!(out, "REFUSED:  by {} at {}: {}", r.ne, r.at, r.reason);
-    }
-    let _ = writeln!(out, "created:  {}", w.created);
-    let _ = writeln!(out, "updated:  {}", w.updated);
-    out
 }
 
 /// The audit log, appended to under a cross-process lock file, reopened when another process

@@ -14,12 +14,12 @@ use li_capture::probe::{DeliveryReport, ReplayOptions, ReplayReport};
 use li_core::{InterceptScope, Liid, TargetIdentifier, Timestamp, ValidityWindow};
 use li_handover::admf::store::Warrant;
 use li_handover::admf::{Admf, SyncReport};
-use li_handover::lemf::Summary;
+use li_handover::lemf::{RunningReceiver, Summary};
 use tokio::sync::watch;
 
 use crate::admf::{AdmfConfig, random_xid};
 use crate::cli::load_toml;
-use crate::lemf::{LemfConfig, RunningLemf};
+use crate::lemf::LemfConfig;
 use crate::mediator::{MediatorConfig, RunningMediator};
 use crate::probe::{self, ProbeConfig};
 
@@ -78,7 +78,7 @@ pub struct AgencyRuntime {
     /// HI2 and HI3 addresses.
     pub addrs: (SocketAddr, SocketAddr),
     /// The running receiver, when up.
-    pub running: Option<RunningLemf>,
+    pub running: Option<RunningReceiver>,
 }
 
 /// The running chain.
@@ -236,7 +236,7 @@ impl System {
         let mut config: LemfConfig = load_toml(&agency.config_path)?;
         config.hi2_listen = agency.addrs.0;
         config.hi3_listen = agency.addrs.1;
-        let running = crate::lemf::start(&config, dir, shutdown)
+        let (running, _) = crate::lemf::start(&config, dir, shutdown)
             .await
             .with_context(|| format!("starting the receiver of {}", agency.name))?;
         agency.running = Some(running);
@@ -365,7 +365,7 @@ impl System {
             .iter()
             .find(|a| a.name == agency)
             .and_then(|a| a.running.as_ref())
-            .map(RunningLemf::summary)
+            .map(RunningReceiver::summary)
     }
 
     /// Stops everything: the probe (delivering its queues), the ADMF's pending work, the

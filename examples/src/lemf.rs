@@ -1,5 +1,5 @@
-//! The `li-lemf` daemon: the agency's receiver (`li_handover::lemf::Receiver`) with its HI2 and
-//! HI3 listeners, TLS, metrics and summary.
+//! The `li-lemf` daemon's configuration and metrics around the agency's receiver
+//! ([`li_handover::lemf::start`]: its HI2 and HI3 listeners, TLS, graceful stop and summary).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use li_handover::lemf::{DELIVERY_LATENCY_BUCKETS, Interface, Receiver, ReceiverConfig, Summary};
+use li_handover::lemf::{
+    self, DELIVERY_LATENCY_BUCKETS, Interface, Receiver, ReceiverConfig, RunningReceiver,
+};
 use li_handover::tls::load_server_config;
 use serde::Deserialize;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::cli::{TlsFileConfig, start_metrics};
@@ -80,62 +80,14 @@ fn default_max_pdu() -> usize {
     li_handover::lemf::DEFAULT_MAX_PDU_LEN
 }
 
-/// How long [`RunningLemf::stop`] waits for the connections to store what they hold.
-pub const STOP_WAIT: Duration = Duration::from_secs(10);
-
-/// A started receiver.
-#[derive(Debug)]
-pub struct RunningLemf {
-    /// The receiver (its summary, its output paths).
-    pub receiver: Receiver,
-    /// Where HI2 is served.
-    pub hi2_addr: SocketAddr,
-    /// Where HI3 is served.
-    pub hi3_addr: SocketAddr,
-    /// Where metrics are served, if configured.
-    pub metrics_addr: Option<SocketAddr>,
-    tasks: JoinSet<()>,
-}
-
-impl RunningLemf {
-    /// What has been received so far.
-    pub fn summary(&self) -> Summary {
-        self.receiver.summary()
-    }
-
-    /// Stops listening, lets every connection store what it has received (for at most
-    /// [`STOP_WAIT`]) and returns the summary, which then agrees with the output files.
-    pub async fn stop(mut self) -> Summary {
-        self.tasks.shutdown().await;
-        match tokio::time::timeout(STOP_WAIT, self.receiver.shutdown()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::error!(%error, "LEMF stopped with an output error"),
-            Err(_) => tracing::error!(
-                wait = ?STOP_WAIT,
-                "LEMF stopped before every connection had stored what it received"
-            ),
-        }
-        self.receiver.summary()
-    }
-
-    /// Waits until `shutdown` turns `true`, then stops.
-    pub async fn run_until(self, mut shutdown: watch::Receiver<bool>) -> Summary {
-        while !*shutdown.borrow_and_update() {
-            if shutdown.changed().await.is_err() {
-                break;
-            }
-        }
-        self.stop().await
-    }
-}
-
-/// Binds the HI2 and HI3 listeners (port 0 picks one) and starts receiving. Relative paths
-/// are relative to `base`.
+/// Starts the receiver of `config` (relative paths relative to `base`): its output
+/// directory, its metrics, and its HI2 and HI3 listeners ([`lemf::start`]; port 0 picks
+/// one). Returns it with the address metrics are served on, if configured.
 pub async fn start(
     config: &LemfConfig,
     base: &Path,
     shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<RunningLemf> {
+) -> anyhow::Result<(RunningReceiver, Option<SocketAddr>)> {
     let mut receiver_config = ReceiverConfig::new(base.join(&config.out_dir));
     receiver_config.idle_timeout = Duration::from_secs(config.idle_timeout_s);
     receiver_config.max_connections = config.max_connections;
@@ -153,36 +105,8 @@ pub async fn start(
     let registry = Arc::new(Registry::new());
     register_metrics(&receiver, &registry).context("registering metrics")?;
     let metrics_addr = start_metrics(config.metrics_listen, registry, shutdown).await?;
-    let mut tasks = JoinSet::new();
-    let mut addrs = Vec::new();
-    for (interface, addr) in [
-        (Interface::Hi2, config.hi2_listen),
-        (Interface::Hi3, config.hi3_listen),
-    ] {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen for {interface} on {addr}"))?;
-        addrs.push(listener.local_addr()?);
-        let receiver = receiver.clone();
-        let tls = tls.clone();
-        tasks.spawn(async move {
-            if let Err(error) = receiver.serve(listener, tls, interface).await {
-                tracing::error!(%interface, %error, "listener failed");
-            }
-        });
-    }
-    let (hi2_addr, hi3_addr) = match addrs.as_slice() {
-        [a, b] => (*a, *b),
-        _ => anyhow::bail!("listeners not bound"),
-    };
-    tracing::info!(%hi2_addr, %hi3_addr, tls = tls.is_some(), "LEMF receiver started");
-    Ok(RunningLemf {
-        receiver,
-        hi2_addr,
-        hi3_addr,
-        metrics_addr,
-        tasks,
-    })
+    let running = lemf::start(receiver, config.hi2_listen, config.hi3_listen, tls).await?;
+    Ok((running, metrics_addr))
 }
 
 fn register_metrics(
@@ -304,7 +228,7 @@ mod tests {
         .unwrap();
         assert!(!config.fsync);
         let (_stop, shutdown) = watch::channel(false);
-        let running = start(&config, dir.path(), shutdown).await.unwrap();
+        let (running, metrics_addr) = start(&config, dir.path(), shutdown).await.unwrap();
         assert!(!running.receiver.config().fsync);
 
         let s = HeaderSettings::new(
@@ -338,7 +262,7 @@ mod tests {
             assert!(hi3.read_buf(&mut answer).await.unwrap() > 0);
         }
 
-        let text = scrape(running.metrics_addr.unwrap()).await;
+        let text = scrape(metrics_addr.unwrap()).await;
         for line in [
             "li_lemf_cc_records_total{liid=\"LIID-M\"} 3\n",
             "li_lemf_missing_total{liid=\"LIID-M\"} 0\n",

@@ -1,15 +1,12 @@
-//! Prometheus metrics on the official [`prometheus_client`] crate: counters and gauges, label
-//! families, scrape-time collectors, and an HTTP endpoint serving them in the Prometheus text
-//! exposition format 0.0.4 ([`prometheus_client::encoding::prometheus_text`]).
+//! Prometheus metrics on the official [`prometheus_client`] crate: scrape-time collectors and
+//! an HTTP endpoint serving them in the Prometheus text exposition format 0.0.4
+//! ([`prometheus_client::encoding::prometheus_text`]).
 //!
-//! Counters and gauges are prometheus-client's own atomic metrics behind thin handles
-//! ([`Counter`], [`Gauge`]): a hot path increments without locking once it holds its handle
-//! (one relaxed `fetch_add` on a shared `AtomicU64`). A family with labels ([`CounterVec`],
-//! [`GaugeVec`]) has a fixed set of label names; [`CounterVec::with`] returns the handle for
-//! one set of label values. Values owned by other components (queue and spool depths, link
-//! state, counters kept in another crate's statistics) are registered as closures
-//! ([`Registry::gauge_fn`], [`Registry::collector`]) evaluated at each scrape; so are
-//! histograms ([`Registry::histogram_collector`]), whose buckets the owning component keeps.
+//! The daemons' values are owned by the library components (queue and spool depths, link
+//! state, counters kept in another crate's statistics snapshots), so every family is a
+//! closure evaluated at each scrape: [`Registry::gauge_fn`] for one value,
+//! [`Registry::collector`] for a family of samples by label values, and
+//! [`Registry::histogram_collector`] for histograms whose buckets the owning component keeps.
 //! Every family is a [`prometheus_client::collector::Collector`] in a
 //! [`prometheus_client::registry::Registry`], which the encoder renders in registration order.
 //!
@@ -21,15 +18,16 @@
 //! [`serve_metrics`] answers `GET /metrics` over HTTP/1.1 (hyper) until told to stop.
 //!
 //! ```
-//! use li_examples::metrics::Registry;
+//! use li_examples::metrics::{MetricKind, Registry, Sample};
 //!
 //! let registry = Registry::new();
-//! let packets = registry.counter_vec(
+//! registry.collector(
 //!     "li_packets_total",
 //!     "Packets seen by the probe.",
+//!     MetricKind::Counter,
 //!     &["interface", "outcome"],
+//!     || vec![Sample { labels: vec!["eth0".into(), "matched".into()], value: 3.0 }],
 //! )?;
-//! packets.with(&["eth0", "matched"])?.inc_by(3);
 //! registry.gauge_fn("li_spool_bytes", "Bytes waiting in the spool.", || 4096.0)?;
 //! assert_eq!(
 //!     registry.render(),
@@ -43,10 +41,9 @@
 //! # Ok::<(), li_examples::metrics::MetricsError>(())
 //! ```
 
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -57,12 +54,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{
-    DescriptorEncoder, EncodeMetric, MetricEncoder, NoLabelSet, prometheus_text,
-};
+use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet, prometheus_text};
 use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::counter::Counter as PromCounter;
-use prometheus_client::metrics::gauge::Gauge as PromGauge;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -127,26 +120,7 @@ pub struct HistogramSample {
     pub sum: f64,
 }
 
-/// A monotonically increasing counter (a prometheus-client [`PromCounter`]); clones share
-/// the value.
-#[derive(Clone, Debug, Default)]
-pub struct Counter(PromCounter);
-
-/// A gauge (a prometheus-client [`PromGauge`] of `i64`); clones share the value.
-#[derive(Clone, Debug, Default)]
-pub struct Gauge(PromGauge);
-
-/// A counter family with labels; [`CounterVec::with`] gives the counter for one set of label
-/// values.
-#[derive(Clone)]
-pub struct CounterVec(Arc<Family>);
-
-/// A gauge family with labels; [`GaugeVec::with`] gives the gauge for one set of label
-/// values.
-#[derive(Clone)]
-pub struct GaugeVec(Arc<Family>);
-
-/// Errors from registering or labelling metrics.
+/// Errors from registering metrics.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MetricsError {
@@ -171,23 +145,7 @@ pub enum MetricsError {
         /// The name.
         name: String,
     },
-    /// The number of label values differs from the number of label names.
-    #[error("metric {metric}: {got} label values given for {expected} label names")]
-    LabelCount {
-        /// The metric.
-        metric: String,
-        /// The number of label names.
-        expected: usize,
-        /// The number of values given.
-        got: usize,
-    },
 }
-
-/// A scrape-time closure.
-type CollectFn = dyn Fn() -> Vec<Sample> + Send + Sync;
-
-/// A scrape-time closure returning histograms.
-type CollectHistogramsFn = dyn Fn() -> Vec<HistogramSample> + Send + Sync;
 
 /// One metric family: the [`Collector`] registered in prometheus-client's registry.
 struct Family {
@@ -198,77 +156,21 @@ struct Family {
     help: String,
     kind: MetricKind,
     label_names: Vec<String>,
-    values: Values,
+    collect: Collect,
 }
 
-/// Where a family's samples come from.
-enum Values {
-    /// Counters by label values (ordered: the exposition lists them sorted).
-    Counters(Mutex<BTreeMap<Vec<String>, PromCounter>>),
-    /// Gauges by label values (ordered).
-    Gauges(Mutex<BTreeMap<Vec<String>, PromGauge>>),
-    /// A closure evaluated at each scrape.
-    Collect(Box<CollectFn>),
-    /// A closure returning histograms, evaluated at each scrape.
-    CollectHistograms(Box<CollectHistogramsFn>),
+/// The closure evaluated at each scrape.
+enum Collect {
+    /// Plain samples.
+    Samples(Box<dyn Fn() -> Vec<Sample> + Send + Sync>),
+    /// Histograms.
+    Histograms(Box<dyn Fn() -> Vec<HistogramSample> + Send + Sync>),
 }
 
 impl Registry {
     /// An empty registry.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Registers a counter without labels.
-    ///
-    /// # Errors
-    ///
-    /// [`MetricsError::InvalidName`], [`MetricsError::Duplicate`].
-    pub fn counter(&self, name: &str, help: &str) -> Result<Counter, MetricsError> {
-        self.counter_vec(name, help, &[])?.with(&[])
-    }
-
-    /// Registers a counter family with these label names.
-    ///
-    /// # Errors
-    ///
-    /// [`MetricsError::InvalidName`], [`MetricsError::InvalidLabelName`],
-    /// [`MetricsError::Duplicate`].
-    pub fn counter_vec(
-        &self,
-        name: &str,
-        help: &str,
-        labels: &[&str],
-    ) -> Result<CounterVec, MetricsError> {
-        let values = Values::Counters(Mutex::default());
-        self.register(name, help, MetricKind::Counter, labels, values)
-            .map(CounterVec)
-    }
-
-    /// Registers a gauge without labels.
-    ///
-    /// # Errors
-    ///
-    /// [`MetricsError::InvalidName`], [`MetricsError::Duplicate`].
-    pub fn gauge(&self, name: &str, help: &str) -> Result<Gauge, MetricsError> {
-        self.gauge_vec(name, help, &[])?.with(&[])
-    }
-
-    /// Registers a gauge family with these label names.
-    ///
-    /// # Errors
-    ///
-    /// [`MetricsError::InvalidName`], [`MetricsError::InvalidLabelName`],
-    /// [`MetricsError::Duplicate`].
-    pub fn gauge_vec(
-        &self,
-        name: &str,
-        help: &str,
-        labels: &[&str],
-    ) -> Result<GaugeVec, MetricsError> {
-        let values = Values::Gauges(Mutex::default());
-        self.register(name, help, MetricKind::Gauge, labels, values)
-            .map(GaugeVec)
     }
 
     /// Registers a gauge without labels whose value `f` computes at each scrape (a queue
@@ -293,8 +195,8 @@ impl Registry {
 
     /// Registers a family whose samples `f` returns at each scrape, one per set of label
     /// values (for example the spool depth of every destination, or a counter kept in
-    /// another crate's statistics). Samples with the wrong number of label values are
-    /// skipped and logged.
+    /// another crate's statistics), exposed in the order `f` returns them. Samples with the
+    /// wrong number of label values are skipped and logged.
     ///
     /// `f` runs on the scraping task while the registry is read (other scrapes may run at
     /// the same time, registrations wait); it should be quick and must not register metrics.
@@ -311,8 +213,7 @@ impl Registry {
         labels: &[&str],
         f: impl Fn() -> Vec<Sample> + Send + Sync + 'static,
     ) -> Result<(), MetricsError> {
-        let values = Values::Collect(Box::new(f));
-        self.register(name, help, kind, labels, values).map(drop)
+        self.register(name, help, kind, labels, Collect::Samples(Box::new(f)))
     }
 
     /// Registers a histogram family whose histograms `f` returns at each scrape, one per
@@ -336,14 +237,13 @@ impl Registry {
                 label: (*le).into(),
             });
         }
-        let values = Values::CollectHistograms(Box::new(f));
-        self.register(name, help, MetricKind::Histogram, labels, values)
-            .map(drop)
+        let collect = Collect::Histograms(Box::new(f));
+        self.register(name, help, MetricKind::Histogram, labels, collect)
     }
 
     /// The text exposition (format 0.0.4, by prometheus-client's encoder) of every family,
-    /// in registration order; within a family, counters and gauges are ordered by label
-    /// values and collected samples are in the order the closure returned them.
+    /// in registration order; within a family, samples are in the order the closure
+    /// returned them.
     pub fn render(&self) -> String {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let mut out = String::with_capacity(256 * inner.names.len());
@@ -360,8 +260,9 @@ impl Registry {
         help: &str,
         kind: MetricKind,
         labels: &[&str],
-        values: Values,
-    ) -> Result<Arc<Family>, MetricsError> {
+        collect: Collect,
+    ) -> Result<(), MetricsError> {
+        // prometheus-client checks neither names nor duplicates.
         if !is_metric_name(name) {
             return Err(MetricsError::InvalidName { name: name.into() });
         }
@@ -385,19 +286,17 @@ impl Registry {
         if inner.names.contains(&exposed) {
             return Err(MetricsError::Duplicate { name: exposed });
         }
-        let family = Arc::new(Family {
+        let family = Family {
             name: exposed.clone(),
             base,
             help: help.into(),
             kind,
             label_names: labels.iter().map(|&l| l.to_owned()).collect(),
-            values,
-        });
+            collect,
+        };
         inner.names.push(exposed);
-        inner
-            .registry
-            .register_collector(Box::new(Arc::clone(&family)));
-        Ok(family)
+        inner.registry.register_collector(Box::new(family));
+        Ok(())
     }
 }
 
@@ -407,116 +306,6 @@ impl fmt::Debug for Registry {
         f.debug_struct("Registry")
             .field("families", &inner.names)
             .finish()
-    }
-}
-
-impl Counter {
-    /// Adds one.
-    #[inline]
-    pub fn inc(&self) {
-        self.0.inc();
-    }
-
-    /// Adds `n`.
-    #[inline]
-    pub fn inc_by(&self, n: u64) {
-        self.0.inc_by(n);
-    }
-
-    /// The current value.
-    pub fn get(&self) -> u64 {
-        self.0.get()
-    }
-}
-
-impl Gauge {
-    /// Sets the value.
-    #[inline]
-    pub fn set(&self, value: i64) {
-        self.0.set(value);
-    }
-
-    /// Adds one.
-    #[inline]
-    pub fn inc(&self) {
-        self.0.inc();
-    }
-
-    /// Subtracts one.
-    #[inline]
-    pub fn dec(&self) {
-        self.0.dec();
-    }
-
-    /// Adds `delta` (which may be negative).
-    #[inline]
-    pub fn add(&self, delta: i64) {
-        self.0.inc_by(delta);
-    }
-
-    /// The current value.
-    pub fn get(&self) -> i64 {
-        self.0.get()
-    }
-}
-
-impl CounterVec {
-    /// The counter for these label values (in the order of the label names), created at 0
-    /// on first use.
-    ///
-    /// # Errors
-    ///
-    /// [`MetricsError::LabelCount`].
-    pub fn with(&self, values: &[&str]) -> Result<Counter, MetricsError> {
-        let key = self.0.key(values)?;
-        match &self.0.values {
-            Values::Counters(map) => Ok(Counter(lock(map).entry(key).or_default().clone())),
-            // A `CounterVec` always holds counters; a detached counter keeps callers working.
-            _ => Ok(Counter::default()),
-        }
-    }
-}
-
-impl GaugeVec {
-    /// The gauge for these label values (in the order of the label names), created at 0 on
-    /// first use.
-    ///
-    /// # Errors
-    ///
-    /// [`MetricsError::LabelCount`].
-    pub fn with(&self, values: &[&str]) -> Result<Gauge, MetricsError> {
-        let key = self.0.key(values)?;
-        match &self.0.values {
-            Values::Gauges(map) => Ok(Gauge(lock(map).entry(key).or_default().clone())),
-            // A `GaugeVec` always holds gauges; a detached gauge keeps callers working.
-            _ => Ok(Gauge::default()),
-        }
-    }
-
-    /// Removes the gauge for these label values from the exposition (a destination that was
-    /// removed); returns whether it existed.
-    ///
-    /// # Errors
-    ///
-    /// [`MetricsError::LabelCount`].
-    pub fn remove(&self, values: &[&str]) -> Result<bool, MetricsError> {
-        let key = self.0.key(values)?;
-        Ok(match &self.0.values {
-            Values::Gauges(map) => lock(map).remove(&key).is_some(),
-            _ => false,
-        })
-    }
-}
-
-impl fmt::Debug for CounterVec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CounterVec({})", self.0.name)
-    }
-}
-
-impl fmt::Debug for GaugeVec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "GaugeVec({})", self.0.name)
     }
 }
 
@@ -534,25 +323,20 @@ impl Collector for Family {
             MetricKind::Histogram => MetricType::Histogram,
         };
         let mut metric = encoder.encode_descriptor(&self.base, &self.help, None, metric_type)?;
-        match &self.values {
-            // Increments do not take this lock; only a new label set waits for the scrape.
-            Values::Counters(map) => self.encode_handles(&lock(map), &mut metric)?,
-            Values::Gauges(map) => self.encode_handles(&lock(map), &mut metric)?,
-            Values::Collect(collect) => {
+        match &self.collect {
+            Collect::Samples(collect) => {
                 for sample in collect() {
-                    if !self.labels_fit(sample.labels.len(), "sample") {
-                        continue;
+                    if let Some(labels) = self.label_set(&sample.labels, "sample") {
+                        let mut line = metric.encode_family(&labels)?;
+                        encode_value(&mut line, self.kind, sample.value)?;
                     }
-                    let labels = self.label_set(&sample.labels);
-                    let mut line = metric.encode_family(&labels)?;
-                    encode_value(&mut line, self.kind, sample.value)?;
                 }
             }
-            Values::CollectHistograms(collect) => {
+            Collect::Histograms(collect) => {
                 for sample in collect() {
-                    if !self.labels_fit(sample.labels.len(), "histogram") {
+                    let Some(labels) = self.label_set(&sample.labels, "histogram") else {
                         continue;
-                    }
+                    };
                     // The encoder takes each bucket's own count and accumulates them.
                     let mut below = 0;
                     let buckets: Vec<(f64, u64)> = sample
@@ -564,7 +348,6 @@ impl Collector for Family {
                             (bound, own)
                         })
                         .collect();
-                    let labels = self.label_set(&sample.labels);
                     metric
                         .encode_family(&labels)?
                         .encode_histogram::<NoLabelSet>(sample.sum, sample.count, &buckets, None)?;
@@ -576,50 +359,29 @@ impl Collector for Family {
 }
 
 impl Family {
-    fn key(&self, values: &[&str]) -> Result<Vec<String>, MetricsError> {
+    /// The label set of one collected `what`: the family's names paired with `values`, or
+    /// `None` (logged) if their numbers differ.
+    fn label_set<'a>(
+        &'a self,
+        values: &'a [String],
+        what: &str,
+    ) -> Option<Vec<(&'a str, &'a str)>> {
         if values.len() != self.label_names.len() {
-            return Err(MetricsError::LabelCount {
-                metric: self.name.clone(),
-                expected: self.label_names.len(),
-                got: values.len(),
-            });
+            tracing::warn!(
+                metric = %self.name,
+                expected = self.label_names.len(),
+                got = values.len(),
+                "metrics: collector returned a {what} with the wrong number of labels"
+            );
+            return None;
         }
-        Ok(values.iter().map(|&v| v.to_owned()).collect())
-    }
-
-    /// Encodes prometheus-client metrics, one per set of label values, in label order.
-    fn encode_handles<M: EncodeMetric>(
-        &self,
-        handles: &BTreeMap<Vec<String>, M>,
-        metric: &mut MetricEncoder<'_>,
-    ) -> fmt::Result {
-        for (labels, handle) in handles {
-            handle.encode(metric.encode_family(&self.label_set(labels))?)?;
-        }
-        Ok(())
-    }
-
-    /// The label set of one sample: the family's names paired with `values`.
-    fn label_set<'a>(&'a self, values: &'a [String]) -> Vec<(&'a str, &'a str)> {
-        self.label_names
-            .iter()
-            .map(String::as_str)
-            .zip(values.iter().map(String::as_str))
-            .collect()
-    }
-
-    /// Whether a collected sample has as many labels as the metric names; warns if not.
-    fn labels_fit(&self, got: usize, what: &str) -> bool {
-        if got == self.label_names.len() {
-            return true;
-        }
-        tracing::warn!(
-            metric = %self.name,
-            expected = self.label_names.len(),
-            got,
-            "metrics: collector returned a {what} with the wrong number of labels"
-        );
-        false
+        Some(
+            self.label_names
+                .iter()
+                .map(String::as_str)
+                .zip(values.iter().map(String::as_str))
+                .collect(),
+        )
     }
 }
 
@@ -764,11 +526,6 @@ async fn stop_requested(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section leaves the data consistent, so poisoning is ignored.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicI64, Ordering};
@@ -778,36 +535,54 @@ mod tests {
 
     use super::*;
 
+    /// Samples with these label values and values.
+    fn samples(rows: &[(&[&str], f64)]) -> Vec<Sample> {
+        rows.iter()
+            .map(|(labels, value)| Sample {
+                labels: labels.iter().map(|&l| l.to_owned()).collect(),
+                value: *value,
+            })
+            .collect()
+    }
+
     fn small_registry() -> Registry {
         let registry = Registry::new();
-        let packets = registry
-            .counter_vec(
+        registry
+            .collector(
                 "li_packets_total",
                 "Packets seen, by interface and outcome.",
+                MetricKind::Counter,
                 &["interface", "outcome"],
+                || {
+                    samples(&[
+                        (&["eth0", "dropped"], 2.0),
+                        (&["eth0", "matched"], 42.0),
+                        (&["we\"ird\\if\nname", "matched"], 1.0),
+                    ])
+                },
             )
             .unwrap();
-        packets.with(&["eth0", "matched"]).unwrap().inc_by(41);
-        packets.with(&["eth0", "matched"]).unwrap().inc();
-        packets.with(&["eth0", "dropped"]).unwrap().inc_by(2);
-        packets
-            .with(&["we\"ird\\if\nname", "matched"])
-            .unwrap()
-            .inc();
-        let x1 = registry
-            .counter("li_x1_requests_total", "X1 requests.\nBack\\slash.")
+        registry
+            .collector(
+                "li_x1_requests_total",
+                "X1 requests.\nBack\\slash.",
+                MetricKind::Counter,
+                &[],
+                || samples(&[(&[], 7.0)]),
+            )
             .unwrap();
-        x1.inc_by(7);
-        let links = registry
-            .gauge_vec("li_links_up", "Agency links up.", &["destination"])
+        registry
+            .collector(
+                "li_links_up",
+                "Agency links up.",
+                MetricKind::Gauge,
+                &["destination"],
+                || samples(&[(&["lea-a"], 1.0), (&["lea-b"], 0.0)]),
+            )
             .unwrap();
-        links.with(&["lea-b"]).unwrap().set(0);
-        links.with(&["lea-a"]).unwrap().set(1);
-        let temp = registry
-            .gauge("li_temperature", "A negative gauge.")
+        registry
+            .gauge_fn("li_temperature", "A negative gauge.", || 5.0 - 8.0)
             .unwrap();
-        temp.set(5);
-        temp.add(-8);
         registry
             .gauge_fn("li_ratio", "A computed ratio.", || 0.25)
             .unwrap();
@@ -818,20 +593,12 @@ mod tests {
                 MetricKind::Gauge,
                 &["destination"],
                 || {
-                    vec![
-                        Sample {
-                            labels: vec!["lea-a".into()],
-                            value: 3.0,
-                        },
-                        Sample {
-                            labels: vec![],
-                            value: 9.0,
-                        },
-                        Sample {
-                            labels: vec!["lea-b".into()],
-                            value: f64::INFINITY,
-                        },
-                    ]
+                    samples(&[
+                        (&["lea-a"], 3.0),
+                        // The wrong number of labels: skipped.
+                        (&[], 9.0),
+                        (&["lea-b"], f64::INFINITY),
+                    ])
                 },
             )
             .unwrap();
@@ -937,57 +704,40 @@ li_spool_depth{destination=\"lea-b\"} +Inf
         assert!(registry.render().ends_with("li_queue_depth 1\n"));
         depth.store(17, Ordering::Relaxed);
         assert!(registry.render().ends_with("li_queue_depth 17\n"));
-        let gauges = registry.gauge_vec("li_g", "g", &["d"]).unwrap();
-        gauges.with(&["x"]).unwrap().inc();
-        assert!(registry.render().contains("li_g{d=\"x\"} 1\n"));
-        assert!(gauges.remove(&["x"]).unwrap());
-        assert!(!registry.render().contains("li_g{"));
     }
 
     #[test]
     fn registration_errors() {
         let registry = Registry::new();
-        registry.counter("li_a_total", "a").unwrap();
+        let counter = |name: &str, labels: &[&str]| {
+            registry.collector(name, "x", MetricKind::Counter, labels, Vec::new)
+        };
+        counter("li_a_total", &[]).unwrap();
         assert_eq!(
-            registry.gauge("li_a_total", "again").unwrap_err(),
+            registry
+                .gauge_fn("li_a_total", "again", || 0.0)
+                .unwrap_err(),
             MetricsError::Duplicate {
                 name: "li_a_total".into()
             }
         );
         for bad in ["", "1abc", "li-dash", "li space", "lié"] {
             assert!(
-                matches!(
-                    registry.counter(bad, "x"),
-                    Err(MetricsError::InvalidName { .. })
-                ),
+                matches!(counter(bad, &[]), Err(MetricsError::InvalidName { .. })),
                 "{bad:?}"
             );
         }
-        assert!(registry.counter("ns:li_b", "colons are allowed").is_ok());
+        assert!(counter("ns:li_b", &[]).is_ok());
         for bad in [&["__reserved"][..], &["a", "a"], &["has:colon"], &["9x"]] {
             assert!(
                 matches!(
-                    registry.counter_vec("li_c_total", "x", bad),
+                    counter("li_c_total", bad),
                     Err(MetricsError::InvalidLabelName { .. })
                 ),
                 "{bad:?}"
             );
         }
-        let vec = registry
-            .counter_vec("li_c_total", "x", &["a", "b"])
-            .unwrap();
-        assert_eq!(
-            vec.with(&["only-one"]).unwrap_err(),
-            MetricsError::LabelCount {
-                metric: "li_c_total".into(),
-                expected: 2,
-                got: 1
-            }
-        );
-        // Clones share the value.
-        let c = vec.with(&["x", "y"]).unwrap();
-        vec.with(&["x", "y"]).unwrap().inc_by(5);
-        assert_eq!(c.get(), 5);
+        counter("li_c_total", &["a", "b"]).unwrap();
     }
 
     /// The value line of gauge `li_v` collected as `value`.
@@ -1073,24 +823,37 @@ li_spool_depth{destination=\"lea-b\"} +Inf
     #[test]
     fn counter_names_keep_their_total_suffix_and_no_eof_line_is_written() {
         let registry = Registry::new();
+        let one = |value: f64| move || samples(&[(&[], value)]);
         registry
-            .counter("li_a_total", "With the suffix.")
-            .unwrap()
-            .inc();
+            .collector(
+                "li_a_total",
+                "With the suffix.",
+                MetricKind::Counter,
+                &[],
+                one(1.0),
+            )
+            .unwrap();
         // The encoder adds `_total` to a counter family's name; one registered without it
         // is exposed with it, and that exposed name is what must be unique.
         registry
-            .counter("li_b", "Without the suffix.")
-            .unwrap()
-            .inc_by(2);
+            .collector(
+                "li_b",
+                "Without the suffix.",
+                MetricKind::Counter,
+                &[],
+                one(2.0),
+            )
+            .unwrap();
         assert_eq!(
-            registry.gauge("li_b_total", "clash").unwrap_err(),
+            registry
+                .gauge_fn("li_b_total", "clash", || 0.0)
+                .unwrap_err(),
             MetricsError::Duplicate {
                 name: "li_b_total".into()
             }
         );
         // A gauge keeps its name as given, `_total` or not.
-        registry.gauge("li_c", "A gauge.").unwrap().set(4);
+        registry.gauge_fn("li_c", "A gauge.", || 4.0).unwrap();
         assert_eq!(
             registry.render(),
             "# HELP li_a_total With the suffix.\n\
@@ -1108,35 +871,6 @@ li_spool_depth{destination=\"lea-b\"} +Inf
             "text/plain; version=0.0.4; charset=utf-8"
         );
         assert!(format!("{registry:?}").contains("li_b_total"));
-    }
-
-    #[test]
-    fn increments_from_many_threads_are_all_counted() {
-        let registry = Registry::new();
-        let packets = registry
-            .counter_vec("li_packets_total", "Packets.", &["outcome"])
-            .unwrap();
-        let gauge = registry.gauge("li_depth", "Depth.").unwrap();
-        std::thread::scope(|scope| {
-            for _ in 0..4 {
-                let counter = packets.with(&["matched"]).unwrap();
-                let gauge = gauge.clone();
-                scope.spawn(move || {
-                    for _ in 0..10_000 {
-                        counter.inc();
-                        gauge.inc();
-                        gauge.dec();
-                    }
-                });
-            }
-        });
-        assert_eq!(packets.with(&["matched"]).unwrap().get(), 40_000);
-        assert_eq!(gauge.get(), 0);
-        assert!(
-            registry
-                .render()
-                .contains("li_packets_total{outcome=\"matched\"} 40000\n")
-        );
     }
 
     /// Sends `request` on a fresh connection and returns the whole response.

@@ -55,6 +55,10 @@
 //! Target identifiers appear in the audit log and at debug level only, never in info or
 //! warn log lines.
 //!
+//! What an operator reads and types — a warrant's list line and description, the help and
+//! parsing of a target, the refusal of a window already over — is [`text`], shared by
+//! `li-admf` and any other front-end.
+//!
 //! # Example
 //!
 //! A warrant whose window starts in a minute, with a mediator and one probe that have
@@ -134,6 +138,7 @@ mod driver;
 mod plan;
 mod report;
 pub mod store;
+pub mod text;
 
 pub use driver::{
     ACTOR, Admf, AdmfError, AdmfSettings, AuditSink, NeEndpoint, SettingsError, random_bytes,

@@ -51,9 +51,16 @@
 //! CC PDUs of the shape a mediator sends (one IPCC packet each) are read in place, without
 //! building the typed model; everything else goes through [`PsPdu::decode`]. Both give the
 //! same records (see the `fast` module).
+//!
+//! An agency's receiver daemon is [`start`]: the HI2 and HI3 listeners (TCP, or TLS with the
+//! agency's certificate) served by one [`Receiver`], and [`RunningReceiver::stop`], which
+//! closes them, lets every connection store what it received (for at most [`STOP_WAIT`]) and
+//! returns the [`Summary`]. [`Receiver::serve`] and [`Receiver::handle`] are the parts, for a
+//! daemon that accepts its connections itself.
 
 mod fast;
 mod output;
+mod running;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -78,6 +85,8 @@ use tokio_rustls::TlsAcceptor;
 
 use self::fast::{FastCc, FastPath};
 use self::output::{Batch, Command, OutputError, WriterHandle};
+
+pub use self::running::{ListenError, RunningReceiver, STOP_WAIT, start};
 
 /// The default bound on one PS-PDU, and so on the receive buffer of a connection: 1 MiB.
 pub const DEFAULT_MAX_PDU_LEN: usize = 1 << 20;

@@ -25,7 +25,8 @@
 //!   reconnection; a mediator-side listener that answers keep-alives and forwards PDUs.
 //! - [`admf`]: the administration function — warrants ([`admf::store`]), the pure
 //!   reconciliation [`admf::plan`] of X1 requests to the mediator and the probes, refusal
-//!   back-off, and the tokio driver [`admf::Admf`].
+//!   back-off, the tokio driver [`admf::Admf`], and the operator's text of warrants and
+//!   targets ([`admf::text`]).
 //!
 //! # Cargo features
 //!

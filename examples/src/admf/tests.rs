@@ -13,8 +13,10 @@ use std::collections::BTreeMap;
 use std::sync::Mutex as StdMutex;
 
 use li_core::ValidityWindow;
-use li_core::{InterceptScope, Xid};
+use li_core::{InterceptScope, TargetKind, Xid};
+use li_handover::admf::store::Warrant;
 use li_handover::admf::store::WarrantState;
+use li_handover::admf::text::{describe, list_line};
 use li_handover::admf::{Disposition, disposition, next_edge, task_dids};
 use li_handover::tls::load_server_config;
 use li_handover::x1::transport::{X1ServerConfig, serve};

@@ -10,8 +10,8 @@ use clap::{Args, Parser, Subcommand};
 use li_core::{InterceptScope, Liid, Timestamp, ValidityWindow, Xid};
 use li_examples::admf::{self, AdmfConfig};
 use li_examples::metrics::Registry;
-use li_handover::admf::Admf;
 use li_handover::admf::store::Warrant;
+use li_handover::admf::{Admf, text};
 use li_handover::audit;
 
 /// The administration function (ADMF) of li-suite: warrants in, X1 provisioning of the
@@ -76,7 +76,7 @@ struct AddArgs {
     /// The X1 task id (UUID); random when absent.
     #[arg(long)]
     xid: Option<String>,
-    #[arg(long = "target", required = true, help = admf::target_help())]
+    #[arg(long = "target", required = true, help = text::target_help())]
     targets: Vec<String>,
     /// What is delivered: `iri` or `iri+cc`.
     #[arg(long, default_value = "iri")]
@@ -202,7 +202,7 @@ async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<
                 .context("cannot read the warrants' refusals")?;
             for w in warrants {
                 let refusals = refusals.remove(&w.liid).unwrap_or_default();
-                println!("{}", admf::list_line(&w, &refusals));
+                println!("{}", text::list_line(&w, &refusals));
             }
         }
         WarrantCommand::Show { liid } => {
@@ -217,7 +217,7 @@ async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<
                 .store()
                 .refusals(&liid)
                 .with_context(|| format!("cannot read warrant {liid}"))?;
-            print!("{}", admf::describe(&w, &refusals));
+            print!("{}", text::describe(&w, &refusals));
         }
         WarrantCommand::Revoke { liid } => {
             let (_, admf) = open(config_path)?;

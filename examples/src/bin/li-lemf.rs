@@ -27,7 +27,7 @@ async fn main() -> anyhow::Result<()> {
     init_tracing(&args.log);
     let config: LemfConfig = load_toml(&args.config)?;
     let shutdown = shutdown_on_signals();
-    let running = start(&config, &config_dir(&args.config), shutdown.clone())
+    let (running, _) = start(&config, &config_dir(&args.config), shutdown.clone())
         .await
         .context("starting the receiver")?;
     eprintln!(

@@ -668,7 +668,7 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     ))
     .unwrap();
     let (_stop, shutdown) = tokio::sync::watch::channel(false);
-    let lemf = li_examples::lemf::start(&lemf_config, &dir, shutdown)
+    let (lemf, _) = li_examples::lemf::start(&lemf_config, &dir, shutdown)
         .await
         .unwrap();
     let total = u64::from(BEFORE + AFTER);

@@ -1,0 +1,142 @@
+//! A [`Receiver`] serving its HI2 and HI3 listeners ([`start`]) until a graceful stop that
+//! returns the [`Summary`] ([`RunningReceiver::stop`]).
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use super::{Interface, Receiver, Summary};
+
+/// How long [`RunningReceiver::stop`] waits for the connections to store what they hold.
+pub const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// A listener of [`start`] that cannot be bound.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen for {interface} on {addr}: {source}")]
+pub struct ListenError {
+    /// The interface it was for.
+    pub interface: Interface,
+    /// The address asked for.
+    pub addr: SocketAddr,
+    /// Why.
+    #[source]
+    pub source: io::Error,
+}
+
+/// A [`Receiver`] serving its HI2 and HI3 listeners, from [`start`].
+#[derive(Debug)]
+pub struct RunningReceiver {
+    /// The receiver (its summary, its statistics, its output paths).
+    pub receiver: Receiver,
+    /// Where HI2 is served.
+    pub hi2_addr: SocketAddr,
+    /// Where HI3 is served.
+    pub hi3_addr: SocketAddr,
+    /// The two [`Receiver::serve`] loops.
+    tasks: JoinSet<()>,
+}
+
+/// Binds the HI2 and HI3 listeners (port 0 picks one) and serves them with `receiver`
+/// ([`Receiver::serve`]), through TLS when `tls` is given (the agency's certificate, and
+/// with a client verifier the mediators' CA for mutual TLS).
+///
+/// ```
+/// use li_handover::lemf::{Receiver, ReceiverConfig, start};
+///
+/// # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// # runtime.block_on(async {
+/// let dir = tempfile::tempdir()?;
+/// let receiver = Receiver::new(ReceiverConfig::new(dir.path()))?;
+/// let any = "127.0.0.1:0".parse()?;
+/// let running = start(receiver, any, any, None).await?;
+/// assert_ne!(running.hi2_addr, running.hi3_addr);
+/// // ... a mediator delivers to running.hi2_addr and running.hi3_addr ...
+/// let summary = running.stop().await;
+/// assert!(summary.liids.is_empty());
+/// assert_eq!(summary.records_path, dir.path().join("records.jsonl"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ListenError`]: a listener cannot be bound.
+pub async fn start(
+    receiver: Receiver,
+    hi2: SocketAddr,
+    hi3: SocketAddr,
+    tls: Option<TlsAcceptor>,
+) -> Result<RunningReceiver, ListenError> {
+    let mut tasks = JoinSet::new();
+    let mut bound = [hi2, hi3];
+    for ((interface, addr), local) in [(Interface::Hi2, hi2), (Interface::Hi3, hi3)]
+        .into_iter()
+        .zip(&mut bound)
+    {
+        let error = |source| ListenError {
+            interface,
+            addr,
+            source,
+        };
+        let listener = TcpListener::bind(addr).await.map_err(error)?;
+        *local = listener.local_addr().map_err(error)?;
+        let receiver = receiver.clone();
+        let tls = tls.clone();
+        tasks.spawn(async move {
+            if let Err(error) = receiver.serve(listener, tls, interface).await {
+                tracing::error!(%interface, %error, "listener failed");
+            }
+        });
+    }
+    let [hi2_addr, hi3_addr] = bound;
+    tracing::info!(%hi2_addr, %hi3_addr, tls = tls.is_some(), "LEMF receiver started");
+    Ok(RunningReceiver {
+        receiver,
+        hi2_addr,
+        hi3_addr,
+        tasks,
+    })
+}
+
+impl RunningReceiver {
+    /// What has been received so far.
+    pub fn summary(&self) -> Summary {
+        self.receiver.summary()
+    }
+
+    /// Stops listening, lets every connection store what it has received
+    /// ([`Receiver::shutdown`], for at most [`STOP_WAIT`]; an output error or the wait running
+    /// out is logged) and returns the summary, which then agrees with the output files.
+    pub async fn stop(mut self) -> Summary {
+        self.tasks.shutdown().await;
+        match tokio::time::timeout(STOP_WAIT, self.receiver.shutdown()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "LEMF stopped with an output error"),
+            Err(_) => tracing::error!(
+                wait = ?STOP_WAIT,
+                "LEMF stopped before every connection had stored what it received"
+            ),
+        }
+        self.receiver.summary()
+    }
+
+    /// Waits until `shutdown` turns `true` (or its sender is dropped), then
+    /// [stops](Self::stop).
+    pub async fn run_until(self, mut shutdown: watch::Receiver<bool>) -> Summary {
+        while !*shutdown.borrow_and_update() {
+            if shutdown.changed().await.is_err() {
+                break;
+            }
+        }
+        self.stop().await
+    }
+}
+
+#[cfg(test)]
+mod tests;
