@@ -4,8 +4,10 @@
 //! ([`Liid`], [`Xid`], [`Cin`], ...), target identifiers ([`TargetIdentifier`]), time
 //! ([`Timestamp`] with its GeneralizedTime and `MicroSecondTimeStamp` forms), warrants as
 //! executed ([`Task`]), intercept records ([`CcRecord`], [`IriRecord`]) and sequence
-//! numbering ([`SequenceAllocator`]). Both the ETSI TS 102 232 encodings and the US
-//! ATIS/PacketCable encodings are produced from these types.
+//! numbering ([`SequenceAllocator`]). The ETSI TS 102 232 encodings (`li-asn1`) are
+//! produced from these types; the US ATIS/PacketCable encodings, not written yet, are to be
+//! produced from the same types ([`HandoverFormat`] names them, and an agency asking for one
+//! is refused at provisioning until then).
 //!
 //! The crate is sans-IO: no sockets, files, clocks or async runtime. Time is always passed
 //! in. Every value is built through a checked constructor that returns a precise

@@ -2,8 +2,8 @@
 //! ([`CcRecord`]) and intercept related information ([`IriRecord`]).
 //!
 //! Records name their task by [`Xid`]; the handover layer looks up the task to find the
-//! LIID, destinations and format, and encodes the record as a TS 102 232 `PS-PDU` or an
-//! ATIS/PacketCable message. Fields are plain data: the encoders enforce the size limits of
+//! LIID, destinations and format, and encodes the record as a TS 102 232 `PS-PDU` (the
+//! ATIS/PacketCable messages are a later wave). Fields are plain data: the encoders enforce the size limits of
 //! their ASN.1 definitions (noted on each field).
 
 use std::net::IpAddr;
@@ -133,7 +133,7 @@ pub struct AccessEvent {
     /// The port at the point of presence, RADIUS `NAS-Port-Id` (`pOPPortID`).
     pub nas_port_id: Option<Vec<u8>>,
     /// The accounting session, RADIUS `Acct-Session-Id`; not in `IPIRIContents`, used to
-    /// correlate events and by the ATIS encodings.
+    /// correlate events (and, in a later wave, by the ATIS encodings).
     pub session_id: Option<String>,
     /// When the access session started (`startTime`).
     pub start_time: Option<Timestamp>,
