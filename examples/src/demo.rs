@@ -332,31 +332,32 @@ impl System {
         if !probe.complete {
             bail!("the probe's X2/X3 queues were not delivered: {probe:?}");
         }
-        // Every PDU the probe wrote has been read by the mediator (one probe: the counts
-        // compare), and every record the mediator spooled has been acknowledged.
-        loop {
-            let stats = self.mediator.mediator.stats();
+        // Every PDU the probe wrote has been read and spooled by the mediator (one probe:
+        // the counts compare), and every record the mediator spooled has been acknowledged.
+        let mediator = &self.mediator.mediator;
+        let read = mediator
+            .stats()
+            .wait_for_received(|x2, x3| x2 + x3 >= probe.sent);
+        let delivered = async {
+            read.await;
+            mediator.wait_drained().await;
+        };
+        if tokio::time::timeout_at(deadline, delivered).await.is_err() {
+            let stats = mediator.stats();
             let received = stats.x2_received.load(std::sync::atomic::Ordering::Relaxed)
                 + stats.x3_received.load(std::sync::atomic::Ordering::Relaxed);
-            let pending: u64 = self
-                .mediator
-                .mediator
+            let pending: u64 = mediator
                 .destinations()
                 .await
                 .iter()
                 .map(|(_, _, depth)| depth.0)
                 .sum();
-            if received >= probe.sent && pending == 0 {
-                return Ok(probe);
-            }
-            if tokio::time::Instant::now() >= deadline {
-                bail!(
-                    "not delivered in time: the mediator read {received} of {} X2/X3 PDUs, {pending} records still spooled",
-                    probe.sent
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            bail!(
+                "not delivered in time: the mediator read {received} of {} X2/X3 PDUs, {pending} records still spooled",
+                probe.sent
+            );
         }
+        Ok(probe)
     }
 
     /// The agency's receiver summary, if it is up.

@@ -85,6 +85,7 @@ use tokio_rustls::TlsAcceptor;
 
 use self::fast::{FastCc, FastPath};
 use self::output::{Batch, Command, OutputError, WriterHandle};
+use crate::retry::Changes;
 
 pub use self::running::{ListenError, RunningReceiver, STOP_WAIT, start};
 
@@ -390,6 +391,8 @@ struct Inner {
     records_path: PathBuf,
     /// Counts and sequence state; never held across an `.await`.
     state: Arc<Mutex<State>>,
+    /// Signalled after every change of `state`, for [`Receiver::wait_for`].
+    changes: Arc<Changes>,
     /// The output files' writer thread.
     writer: WriterHandle,
     /// Per interface ([`Interface::index`]).
@@ -424,17 +427,20 @@ impl Receiver {
             .open(&records_path)
             .map_err(|e| with_path(e, &records_path))?;
         let state = Arc::new(Mutex::new(State::default()));
+        let changes = Arc::new(Changes::default());
         let writer = WriterHandle::start(
             config.out_dir.clone(),
             records_path.clone(),
             records,
             Arc::clone(&state),
+            Arc::clone(&changes),
         )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 records_path,
                 state,
+                changes,
                 writer,
                 interfaces: Default::default(),
                 stop: watch::Sender::new(false),
@@ -567,6 +573,46 @@ impl Receiver {
         }
     }
 
+    /// Waits until `cond` holds for the [`Summary`] and returns the summary it held for.
+    /// `cond` is checked at once and again after every change of the counts (PDUs received
+    /// on any connection, a LIID's pcap file opened), never polled: wait until a LIID's
+    /// records have arrived, or a gap shows, without sleeping in between. Each check builds
+    /// a summary; a change costs the connections nothing extra while nobody waits. The
+    /// counts are of records received: they are in the output files once acknowledged to
+    /// their mediator, or after [`Receiver::shutdown`]. Bound the wait with a timeout when the
+    /// condition may never hold.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use li_core::Liid;
+    /// use li_handover::lemf::{Receiver, Summary};
+    ///
+    /// # async fn example(receiver: &Receiver) -> Result<(), Box<dyn std::error::Error>> {
+    /// // ... a mediator delivers LIID-1's 100 CC records to the receiver's listeners ...
+    /// let liid = Liid::new(b"LIID-1")?;
+    /// let all_cc = |s: &Summary| s.liids.get(&liid).is_some_and(|l| l.cc >= 100);
+    /// match tokio::time::timeout(Duration::from_secs(30), receiver.wait_for(all_cc)).await {
+    ///     Ok(summary) => println!("{summary}"),
+    ///     Err(_) => eprintln!("{liid}: not every CC record after 30 s"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let receiver = Receiver::new(li_handover::lemf::ReceiverConfig::new(dir.path())).unwrap();
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// # runtime.block_on(receiver.wait_for(|s| s.liids.is_empty()));
+    /// ```
+    pub async fn wait_for(&self, mut cond: impl FnMut(&Summary) -> bool) -> Summary {
+        self.inner
+            .changes
+            .wait_for(|| {
+                let summary = self.summary();
+                cond(&summary).then_some(summary)
+            })
+            .await
+    }
+
     /// The keep-alives and the delivery latency of `interface`, over every connection.
     pub fn interface_stats(&self, interface: Interface) -> InterfaceStats {
         let Some(shared) = self.inner.interfaces.get(interface.index()) else {
@@ -685,6 +731,9 @@ impl Receiver {
                 self.on_pdu(frame, offset, now, conn, &mut state, &mut responses);
                 used += len;
             }
+        }
+        if used > 0 {
+            self.inner.changes.changed();
         }
         if let Some(shared) = self.inner.interfaces.get(conn.interface.index()) {
             conn.latency.merge_into(shared);
@@ -1869,9 +1918,9 @@ mod tests {
         client.write_all(&stream).await.unwrap();
         // Counted, but no keep-alive asked for a sync: the records wait in the writer's
         // buffers while the peer stays connected.
-        while receiver.summary().liids.get(&s.liid).map(|l| l.cc) != Some(50) {
-            tokio::task::yield_now().await;
-        }
+        receiver
+            .wait_for(|summary| summary.liids.get(&s.liid).map(|l| l.cc) == Some(50))
+            .await;
 
         receiver.shutdown().await.unwrap();
 
@@ -2072,6 +2121,53 @@ mod tests {
             ),
             "{error:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn wait_for_wakes_on_records_received_and_on_a_pcap_file_opened() {
+        let dir = TempDir::new("wait-for");
+        let receiver = Receiver::new(ReceiverConfig::new(&dir.0)).unwrap();
+        // A condition that holds already is answered at once.
+        assert!(
+            receiver
+                .wait_for(|s| s.liids.is_empty())
+                .await
+                .liids
+                .is_empty()
+        );
+        let s = settings("LIID-WAIT");
+        let liid = s.liid;
+        // Waiting before anything arrived: the connection's records, then the writer
+        // thread's pcap file, wake it.
+        let waiter = {
+            let receiver = receiver.clone();
+            tokio::spawn(async move {
+                receiver
+                    .wait_for(|s| {
+                        s.liids
+                            .get(&liid)
+                            .is_some_and(|l| l.cc >= 3 && l.pcap_path.is_some())
+                    })
+                    .await
+            })
+        };
+        let (addr, task) = accept_one(&receiver, Interface::Hi3).await;
+        let mut stream = Vec::new();
+        for seq in 0..3u8 {
+            let n = u32::from(seq);
+            push_cc(&mut stream, &s, 1, n, time(u64::from(n)), &packet(seq, 60));
+        }
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(&stream).await.unwrap();
+        let summary = tokio::time::timeout(Duration::from_secs(10), waiter)
+            .await
+            .expect("the waiter is woken")
+            .unwrap();
+        let got = &summary.liids[&liid];
+        assert_eq!((got.cc, got.gaps, got.repeats), (3, 0, 0));
+        assert!(got.pcap_path.is_some());
+        drop(client);
+        assert_eq!(task.await.unwrap().unwrap().cc, 3);
     }
 
     #[tokio::test]

@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -125,7 +124,6 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         system.admf.revoke(&w.liid).await?;
     }
     system.admf.settle().await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     system.wait_delivered(DEFAULT_TIMEOUT).await?;
     let dir = system.dir.clone();
     let refused = system.mediator.mediator.stats().refused();

@@ -91,17 +91,9 @@ pub(crate) async fn add_agency(
 
 /// Waits until every destination's spool is empty (everything acknowledged by the agency).
 pub(crate) async fn drained(m: &Mediator) {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let pending: u64 = m.destinations().await.iter().map(|d| d.2.0).sum();
-            if pending == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("spools not drained");
+    tokio::time::timeout(Duration::from_secs(20), m.wait_drained())
+        .await
+        .expect("spools not drained");
 }
 
 /// The daemon's metrics of a library mediator: names, labels and values, as `li-bench`,
@@ -144,19 +136,18 @@ async fn the_mediator_metrics_have_their_names_labels_and_values() {
     drained(&m).await;
     let registry = Registry::new();
     register_metrics(&m, &registry).unwrap();
-    // The links are up once they delivered; wait for the gauge rather than for a time.
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while !registry
-            .render()
-            .contains("li_mediator_link_up{destination=\"LEA-1 HI2\"} 1")
-        {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
+    // The HI3 link is up once it delivered; the HI2 link, which had nothing to deliver,
+    // once it connected: wait for that event rather than for a time.
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        m.wait_for_link(did(1), |s| s.connected),
+    )
     .await
-    .expect("HI2 link up");
+    .expect("HI2 link up")
+    .expect("HI2 destination");
     let text = registry.render();
     for line in [
+        "li_mediator_link_up{destination=\"LEA-1 HI2\"} 1",
         "li_mediator_x2x3_pdus_total{type=\"x2\"} 0",
         "li_mediator_x2x3_pdus_total{type=\"x3\"} 3",
         "li_mediator_refused_total{reason=\"unknown_xid\"} 1",

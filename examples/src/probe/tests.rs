@@ -478,13 +478,13 @@ async fn a_replay_waits_for_room_instead_of_dropping() {
         let probe = probe.clone();
         tokio::spawn(async move { probe.replay_file(&path, ReplayOptions::default()).await })
     };
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while probe.delivery().queued < 1 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        probe.wait_for_link(d, |s| s.queued >= 1),
+    )
     .await
-    .expect("IRI-Begin queued");
+    .expect("IRI-Begin queued")
+    .expect("the destination exists");
     assert!(
         !replay.is_finished(),
         "the replay cannot end: no room for its CC"

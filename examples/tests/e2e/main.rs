@@ -515,14 +515,38 @@ fn spawn_mediator(config: &std::path::Path) -> std::process::Child {
         .unwrap()
 }
 
-async fn wait_listening(addr: std::net::SocketAddr) {
-    tokio::time::timeout(WAIT, async {
-        while tokio::net::TcpStream::connect(addr).await.is_err() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+/// How often [`poll_other_process`] looks.
+const OTHER_PROCESS_POLL: Duration = Duration::from_millis(20);
+
+/// Looks at another process with `check` every [`OTHER_PROCESS_POLL`] until it returns
+/// `Some`, for at most [`WAIT`] (then panics, saying `what` did not happen).
+///
+/// Only for a child process (the `li-mediator` binary): it offers this test no event to
+/// await, only what can be seen from outside (a port that accepts, its metrics endpoint),
+/// so a bounded poll is the one way to learn its state. Everything in this process (the
+/// LEMF, the probe, the in-process mediator) is awaited on its events instead.
+async fn poll_other_process<T, F>(what: &str, mut check: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let found = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(found) = check().await {
+                return found;
+            }
+            tokio::time::sleep(OTHER_PROCESS_POLL).await;
         }
     })
-    .await
-    .expect("the mediator listens");
+    .await;
+    found.unwrap_or_else(|_| panic!("{what} (not within {WAIT:?})"))
+}
+
+/// Waits until the mediator process accepts connections on `addr`.
+async fn wait_listening(addr: std::net::SocketAddr) {
+    poll_other_process("the mediator listens", || async move {
+        tokio::net::TcpStream::connect(addr).await.ok().map(drop)
+    })
+    .await;
 }
 
 /// `GET /metrics` over plain HTTP.
@@ -647,13 +671,11 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     send(0..BEFORE);
     // All spooled for the agency, which is down.
     let spooled = format!("li_mediator_spool_records{{destination=\"LEA-1 HI3\"}} {BEFORE}");
-    tokio::time::timeout(WAIT, async {
-        while !scrape(metrics).await.contains(&spooled) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+    let spooled = spooled.as_str();
+    poll_other_process("records spooled before the kill", || async move {
+        scrape(metrics).await.contains(spooled).then_some(())
     })
-    .await
-    .expect("records spooled before the kill");
+    .await;
 
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -672,17 +694,11 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
         .await
         .unwrap();
     let total = u64::from(BEFORE + AFTER);
-    let got = tokio::time::timeout(WAIT, async {
-        loop {
-            if let Some(s) = lemf.summary().liids.get(&liid("E2E-KILL-9"))
-                && s.cc >= total
-            {
-                return s.clone();
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await;
+    let kill_9 = liid("E2E-KILL-9");
+    let everything = |s: &Summary| s.liids.get(&kill_9).is_some_and(|s| s.cc >= total);
+    let got = tokio::time::timeout(WAIT, lemf.wait_for(everything))
+        .await
+        .map(|summary| summary.liids[&kill_9].clone());
     child.kill().unwrap();
     child.wait().unwrap();
     handle.shutdown().await;

@@ -23,6 +23,37 @@ const LIVE_FLUSH_FRAMES: usize = 16;
 /// The longest a paced replay sleeps before looking whether it was cancelled.
 const SLEEP_SLICE: Duration = Duration::from_millis(200);
 
+/// Time as a replay sees it: when it is, and a pause of the replay's thread. A paced
+/// replay waits for each frame with it, and the report's duration and the progress log
+/// read it; the probe uses [`SystemClock`], the tests a clock they step themselves.
+pub(super) trait ReplayClock: Send + 'static {
+    /// Now.
+    fn now(&mut self) -> Instant;
+    /// Blocks the replay's thread for `duration` (or, for a test's clock, moves it on).
+    fn sleep(&mut self, duration: Duration);
+}
+
+/// The monotonic clock and thread sleeps.
+pub(super) struct SystemClock;
+
+impl ReplayClock for SystemClock {
+    fn now(&mut self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+/// How long a paced replay, which started at `started`, waits at `now` before the next step
+/// towards a frame due `offset` after the start: `None` once the frame is due, else the time
+/// left, at most [`SLEEP_SLICE`] (the replay looks whether it was cancelled in between).
+pub(super) fn pace_wait(started: Instant, offset: Duration, now: Instant) -> Option<Duration> {
+    let due = started + offset;
+    (now < due).then(|| (due - now).min(SLEEP_SLICE))
+}
+
 /// How to replay a capture file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReplayOptions {
@@ -117,9 +148,19 @@ impl Probe {
         path: &Path,
         options: ReplayOptions,
     ) -> Result<ReplayReport, ProbeError> {
+        self.replay_file_with(path, options, SystemClock).await
+    }
+
+    /// [`Probe::replay_file`] on `clock`.
+    pub(super) async fn replay_file_with(
+        &self,
+        path: &Path,
+        options: ReplayOptions,
+        mut clock: impl ReplayClock,
+    ) -> Result<ReplayReport, ProbeError> {
         let probe = self.clone();
         let path = path.to_owned();
-        tokio::task::spawn_blocking(move || probe.replay_blocking(&path, &options))
+        tokio::task::spawn_blocking(move || probe.replay_blocking(&path, &options, &mut clock))
             .await
             .map_err(|e| ProbeError::Join(e.to_string()))?
     }
@@ -128,6 +169,7 @@ impl Probe {
         &self,
         path: &PathBuf,
         options: &ReplayOptions,
+        clock: &mut impl ReplayClock,
     ) -> Result<ReplayReport, ProbeError> {
         let shown = path.display().to_string();
         let capture_error = |source| ProbeError::Capture {
@@ -148,7 +190,7 @@ impl Probe {
 
         let classifier_before = self.classifier_stats();
         let delivery_before = self.delivery();
-        let started = Instant::now();
+        let started = clock.now();
         let mut report = ReplayReport::default();
         let mut first: Option<(Timestamp, Timestamp)> = None; // (file time, stamped time)
         let mut last_progress = started;
@@ -200,13 +242,11 @@ impl Probe {
                     state.count_frames(&label, classified, &before);
                     classified = 0;
                     drop(state);
-                    let due = started + offset;
-                    loop {
-                        let now = Instant::now();
-                        if now >= due || self.cancelled() {
+                    while !self.cancelled() {
+                        let Some(wait) = pace_wait(started, offset, clock.now()) else {
                             break;
-                        }
-                        std::thread::sleep((due - now).min(SLEEP_SLICE));
+                        };
+                        clock.sleep(wait);
                     }
                     state = self.lock();
                     before = state.classifier.stats();
@@ -234,8 +274,9 @@ impl Probe {
                 report.cancelled = true;
                 break;
             }
-            if last_progress.elapsed() >= PROGRESS_EVERY {
-                let elapsed = last_progress.elapsed().as_secs_f64();
+            let now = clock.now();
+            if now.saturating_duration_since(last_progress) >= PROGRESS_EVERY {
+                let elapsed = now.saturating_duration_since(last_progress).as_secs_f64();
                 let rate = (report.frames - frames_at_progress) as f64 / elapsed.max(1e-9);
                 let percent = if size == 0 {
                     100.0
@@ -248,12 +289,12 @@ impl Probe {
                     "replay: {} frames, {percent:.1} % of the file, {rate:.0} frames/s",
                     report.frames
                 );
-                last_progress = Instant::now();
+                last_progress = now;
                 frames_at_progress = report.frames;
             }
         }
         self.end_replay();
-        report.duration = started.elapsed();
+        report.duration = clock.now().saturating_duration_since(started);
         let classified = stats_delta(&classifier_before, &self.classifier_stats());
         report.not_ip = classified.not_ip;
         report.malformed = classified.malformed;
@@ -308,6 +349,9 @@ impl Probe {
         let config = LiveConfig::default().read_timeout(Duration::from_millis(100));
         let mut capture =
             LiveCapture::with_config(interface, config).map_err(|e| live_error(&e))?;
+        self.inner.capturing.send_modify(|open| {
+            open.insert(interface.to_owned());
+        });
         let started = Instant::now();
         let mut last_progress = started;
         let mut report = ReplayReport::default();
@@ -375,6 +419,9 @@ impl Probe {
         {
             self.raise_loss_alarm(interface, &losses);
         }
+        self.inner.capturing.send_modify(|open| {
+            open.remove(interface);
+        });
         info!(%interface, frames = report.frames, "live capture stopped");
         Ok(report)
     }
@@ -383,6 +430,21 @@ impl Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paced_frame_waits_until_it_is_due_in_slices() {
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        // The first frame (offset 0) and frames already due go at once.
+        assert_eq!(pace_wait(start, ms(0), start), None);
+        assert_eq!(pace_wait(start, ms(100), start + ms(100)), None);
+        assert_eq!(pace_wait(start, ms(100), start + ms(150)), None);
+        // Else the time left, in slices of at most SLEEP_SLICE.
+        assert_eq!(pace_wait(start, ms(100), start), Some(ms(100)));
+        assert_eq!(pace_wait(start, ms(100), start + ms(60)), Some(ms(40)));
+        assert_eq!(pace_wait(start, ms(500), start), Some(SLEEP_SLICE));
+        assert_eq!(pace_wait(start, ms(500), start + ms(350)), Some(ms(150)));
+    }
 
     #[test]
     fn the_first_frame_is_stamped_as_the_options_say() {

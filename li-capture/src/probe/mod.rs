@@ -285,6 +285,9 @@ struct Inner {
     active_tasks: watch::Sender<usize>,
     /// Set by [`Probe::shutdown`]: captures stop.
     cancel: AtomicBool,
+    /// The interfaces a live capture is open on, for [`Probe::wait_capturing`].
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    capturing: watch::Sender<std::collections::BTreeSet<String>>,
     /// Records that could not be encoded (timestamp after 2106, not an IP packet, an IRI
     /// event li-asn1 cannot encode).
     unencodable: AtomicU64,
@@ -431,6 +434,8 @@ impl Probe {
                 }),
                 active_tasks: watch::channel(0).0,
                 cancel: AtomicBool::new(false),
+                #[cfg(all(feature = "live", target_os = "linux"))]
+                capturing: watch::channel(std::collections::BTreeSet::new()).0,
                 unencodable: AtomicU64::new(0),
             }),
         }
@@ -536,35 +541,81 @@ impl Probe {
     /// The X2/X3 totals now; `complete` when every queue is empty and everything queued was
     /// written.
     pub fn delivery(&self) -> DeliveryReport {
-        let state = self.lock();
-        let mut report = totals(&state);
-        report.pending = state
-            .destinations
-            .values()
-            .map(|d| d.sender.queue_len() as u64)
-            .sum();
-        report.complete = report.pending == 0 && report.sent == report.queued;
-        report
+        delivery(&self.lock())
     }
 
     /// Waits until every X2/X3 queue is written out (PDUs written to their connection, not
     /// necessarily acknowledged), or `timeout`; the links stay up.
+    ///
+    /// It waits for the links' events (PDUs written, a queue emptied), never polls. When the
+    /// report can never be complete (a removed destination's link stopped before its queue
+    /// was written), it is returned at once.
     pub async fn drain(&self, timeout: Duration) -> DeliveryReport {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let report = match tokio::time::timeout(timeout, self.written_out()).await {
+            Ok(report) => report,
+            Err(_) => self.delivery(),
+        };
+        if !report.complete {
+            warn!(
+                pending = report.pending,
+                "X2/X3 queues not written out within {} ms",
+                timeout.as_millis()
+            );
+        }
+        report
+    }
+
+    /// Waits until [`DeliveryReport::complete`], or until it can never be; returns the
+    /// report then.
+    async fn written_out(&self) -> DeliveryReport {
         loop {
-            let report = self.delivery();
-            if report.complete || tokio::time::Instant::now() >= deadline {
-                if !report.complete {
-                    warn!(
-                        pending = report.pending,
-                        "X2/X3 queues not written out within {} ms",
-                        timeout.as_millis()
-                    );
-                }
+            let (report, senders, never) = {
+                let state = self.lock();
+                let senders: Vec<X2X3Sender> = state
+                    .destinations
+                    .values()
+                    .map(|d| d.sender.clone())
+                    .collect();
+                // Removed destinations' counters no longer change.
+                let never = state.retired.sent != state.retired.queued;
+                (delivery(&state), senders, never)
+            };
+            if report.complete || never {
                 return report;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            for sender in &senders {
+                if !written_out(sender).await {
+                    return self.delivery();
+                }
+            }
         }
+    }
+
+    /// Waits until `cond` holds for the counters of destination `did`'s link, and returns
+    /// the snapshot it held for; `None` when there is no such destination. Checked at once
+    /// and after every change of a counter or of the connection state, never polled
+    /// ([`SenderStats::wait_for`](li_handover::x2x3::transport::SenderStats::wait_for)):
+    /// wait until the link is up, until the mediator acknowledged a keepalive, until so many
+    /// PDUs are queued. A destination removed or moved ([`Probe::modify_destination`])
+    /// meanwhile is still watched on its old link; bound the wait with a timeout when the
+    /// condition may never hold.
+    pub async fn wait_for_link(
+        &self,
+        did: DestinationId,
+        cond: impl FnMut(&SenderStatsSnapshot) -> bool,
+    ) -> Option<SenderStatsSnapshot> {
+        let sender = self.lock().destinations.get(&did)?.sender.clone();
+        Some(sender.stats().wait_for(cond).await)
+    }
+
+    /// Waits until a live capture ([`Probe::capture_live`]) has opened `interface`: the
+    /// frames that pass from then on are captured. Waits as long as no capture opens it
+    /// (one that fails to open it returns its error instead); bound it with a timeout.
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    pub async fn wait_capturing(&self, interface: &str) {
+        let mut capturing = self.inner.capturing.subscribe();
+        // The sender lives as long as the probe, which `self` holds.
+        let _ = capturing.wait_for(|open| open.contains(interface)).await;
     }
 
     /// Stops captures and every X2/X3 link: each queue is delivered and confirmed by a
@@ -910,6 +961,35 @@ fn new_batch() -> PduBatch {
     PduBatch::with_capacity(16 * 1024)
 }
 
+/// The X2/X3 totals now ([`Probe::delivery`]).
+fn delivery(state: &State) -> DeliveryReport {
+    let mut report = totals(state);
+    report.pending = state
+        .destinations
+        .values()
+        .map(|d| d.sender.queue_len() as u64)
+        .sum();
+    report.complete = report.pending == 0 && report.sent == report.queued;
+    report
+}
+
+/// Waits until `sender`'s queue is written out: empty, and every PDU queued taken and
+/// written (`sent == queued`); `false` if its link ended first (the queue will never be
+/// written out).
+async fn written_out(sender: &X2X3Sender) -> bool {
+    loop {
+        // The queue's depth counts a write out when it ends, `sent` when it starts: both.
+        if !sender.wait_for_room(sender.capacity()).await {
+            return false;
+        }
+        sender.stats().wait_for(|s| s.sent == s.queued).await;
+        let s = sender.stats().snapshot();
+        if s.sent == s.queued && sender.queue_len() == 0 {
+            return true;
+        }
+    }
+}
+
 /// The sender totals of the live destinations and of those removed.
 fn totals(state: &State) -> DeliveryReport {
     let mut report = DeliveryReport {
@@ -934,13 +1014,9 @@ async fn finish_link(
     handle: SenderHandle,
     deadline: tokio::time::Instant,
 ) -> (SenderStatsSnapshot, bool) {
-    loop {
-        let s = handle.stats().snapshot();
-        if s.sent >= s.queued || tokio::time::Instant::now() >= deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Every PDU taken from the queue (no sender is left to queue more), or the deadline.
+    let _ =
+        tokio::time::timeout_at(deadline, handle.stats().wait_for(|s| s.sent >= s.queued)).await;
     let stats = handle.stats().snapshot();
     // On timeout the join future is dropped with the link's stop channel: the link stops.
     let ended = tokio::time::timeout_at(deadline, handle.join())

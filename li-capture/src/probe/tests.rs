@@ -383,6 +383,38 @@ fn plain_probe(queue_capacity: usize) -> Probe {
     Probe::new(settings)
 }
 
+/// A replay clock that moves only when the replay sleeps: a paced replay's time is what it
+/// waited for its frames, whatever the load of the machine.
+#[derive(Clone)]
+struct SteppedClock {
+    start: Instant,
+    sleeps: Arc<Mutex<Vec<Duration>>>,
+}
+
+impl SteppedClock {
+    fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            sleeps: Arc::default(),
+        }
+    }
+
+    /// The sleeps the replay asked for, in order.
+    fn sleeps(&self) -> Vec<Duration> {
+        self.sleeps.lock().unwrap().clone()
+    }
+}
+
+impl capture::ReplayClock for SteppedClock {
+    fn now(&mut self) -> Instant {
+        self.start + self.sleeps().iter().sum::<Duration>()
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        self.sleeps.lock().unwrap().push(duration);
+    }
+}
+
 #[tokio::test]
 async fn paced_replay_takes_the_capture_duration_and_keeps_gaps() {
     let dir = tempfile::tempdir().unwrap();
@@ -391,14 +423,20 @@ async fn paced_replay_takes_the_capture_duration_and_keeps_gaps() {
     let probe = plain_probe(16);
 
     let before = wall_clock();
-    let began = Instant::now();
+    let clock = SteppedClock::new();
     let options = ReplayOptions {
         pace: true,
         ..ReplayOptions::default()
     };
-    let report = probe.replay_file(&path, options).await.unwrap();
-    assert!(began.elapsed() >= Duration::from_millis(300));
-    assert!(report.duration >= Duration::from_millis(300));
+    let report = probe
+        .replay_file_with(&path, options, clock.clone())
+        .await
+        .unwrap();
+    // The replay waited the capture's duration, frame by frame, on its clock.
+    let slept: Duration = clock.sleeps().iter().sum();
+    assert!(slept >= Duration::from_millis(300));
+    assert_eq!(clock.sleeps(), [Duration::from_millis(100); 3]);
+    assert_eq!(report.duration, Duration::from_millis(300));
     assert_eq!(report.frames, 4);
     // Rebased: the first frame at the replay's start, the gaps kept.
     let first = report.first_timestamp.unwrap();
@@ -499,11 +537,17 @@ async fn live_capture_on_loopback_intercepts_the_target() {
         RequestBody::ActivateTask(task(x, "ipv4:127.0.0.77", DeliveryType::X2AndX3, vec![d]));
     assert!(ok(&h.x1(activate).await));
 
-    let capture = {
+    let mut capture = {
         let probe = h.probe.clone();
         tokio::spawn(async move { probe.capture_live("lo").await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Sending once the capture has opened `lo` (a capture that cannot open it ends first).
+    tokio::select! {
+        open = tokio::time::timeout(WAIT, h.probe.wait_capturing("lo")) => {
+            open.expect("the capture opens lo");
+        }
+        ended = &mut capture => panic!("the capture ended before it opened lo: {ended:?}"),
+    }
     // A receiver on the target address, so that no ICMP port-unreachable comes back (it
     // would be the target's traffic too, and intercepted).
     let receiver = std::net::UdpSocket::bind("127.0.0.77:0").unwrap();

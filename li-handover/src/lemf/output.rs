@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use li_core::pcap;
 
 use super::{Interface, LINKTYPE_RAW, PCAP_SNAPLEN, State, lock_state};
+use crate::retry::Changes;
 
 /// A file's buffer is written out once it holds this much.
 pub(super) const FILE_CHUNK: usize = 256 * 1024;
@@ -139,6 +140,7 @@ impl WriterHandle {
         records_path: PathBuf,
         records: File,
         state: Arc<Mutex<State>>,
+        changes: Arc<Changes>,
     ) -> io::Result<Self> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let pool = Arc::new(Mutex::new(Vec::new()));
@@ -151,6 +153,7 @@ impl WriterHandle {
             dir_dirty: false,
             failed: None,
             state,
+            changes,
         };
         let thread_pool = Arc::clone(&pool);
         std::thread::Builder::new()
@@ -189,6 +192,8 @@ struct Output {
     dir_dirty: bool,
     failed: Option<OutputError>,
     state: Arc<Mutex<State>>,
+    /// Signalled after `state` changed ([`super::Receiver::wait_for`]).
+    changes: Arc<Changes>,
 }
 
 /// One output file and what is waiting to be written to it.
@@ -381,6 +386,7 @@ impl Output {
             }
             self.pcaps.insert(liid, out);
             lock_state(&self.state).pcap_written(liid, path);
+            self.changes.changed();
         }
         self.pcaps
             .get_mut(&liid)

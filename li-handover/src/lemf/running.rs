@@ -110,6 +110,11 @@ impl RunningReceiver {
         self.receiver.summary()
     }
 
+    /// Waits until `cond` holds for what has been received ([`Receiver::wait_for`]).
+    pub async fn wait_for(&self, cond: impl FnMut(&Summary) -> bool) -> Summary {
+        self.receiver.wait_for(cond).await
+    }
+
     /// Stops listening, lets every connection store what it has received
     /// ([`Receiver::shutdown`], for at most [`STOP_WAIT`]; an output error or the wait running
     /// out is logged) and returns the summary, which then agrees with the output files.

@@ -100,9 +100,8 @@
 //! assert_eq!(mediator.on_pdu(&pdu).await, Outcome::Delivered(1));
 //!
 //! // The agency has it once the link delivered it and a keep-alive confirmed it.
-//! while mediator.destinations().await.iter().any(|d| d.2.0 > 0) {
-//!     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-//! }
+//! let within = std::time::Duration::from_secs(30);
+//! tokio::time::timeout(within, mediator.wait_drained()).await?;
 //! assert_eq!(agency.summary().liids[&liid].cc, 1);
 //! mediator.shutdown().await;
 //! # Ok(())

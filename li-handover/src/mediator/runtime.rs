@@ -19,11 +19,12 @@ use super::{
 };
 use crate::audit::{AuditKind, AuditLog};
 use crate::hi::{
-    AlarmObserver, DeliveryLink, DeliveryQueue, LinkConfig, LinkStatsSnapshot, SpoolAlarm,
-    keepalive_builder,
+    AlarmObserver, DeliveryLink, DeliveryQueue, LinkConfig, LinkStats, LinkStatsSnapshot,
+    SpoolAlarm, keepalive_builder,
 };
 use crate::lemf::Interface;
 use crate::numbering::NumberedSpool;
+use crate::retry::Changes;
 use crate::spool::SpoolError;
 use crate::x2x3::transport::Forwarded;
 use crate::x2x3::{Pdu, PduType};
@@ -39,16 +40,51 @@ struct DestinationRuntime {
 /// Counters of the mediator.
 #[derive(Debug, Default)]
 pub struct MediatorStats {
-    /// X2 PDUs received.
+    /// X2 PDUs received, counted once their batch is mediated (its records spooled or
+    /// refused).
     pub x2_received: AtomicU64,
-    /// X3 PDUs received.
+    /// X3 PDUs received, counted as [`MediatorStats::x2_received`].
     pub x3_received: AtomicU64,
     refused: Mutex<BTreeMap<Refusal, u64>>,
     /// Records spooled, per (LIID, destination name).
     delivered: Mutex<BTreeMap<(String, String), u64>>,
+    /// Signalled after each mediated batch, for [`MediatorStats::wait_for_received`].
+    changes: Changes,
 }
 
 impl MediatorStats {
+    /// Waits until `cond` holds for the X2 and X3 PDUs received so far
+    /// ([`MediatorStats::x2_received`], [`MediatorStats::x3_received`]) and returns them.
+    /// Checked at once and again after every mediated batch, never polled: when it returns,
+    /// the PDUs counted are spooled (or refused), e.g. every PDU a probe wrote. Bound the
+    /// wait with a timeout when the condition may never hold.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use li_handover::mediator::MediatorStats;
+    ///
+    /// # async fn example(stats: &MediatorStats) {
+    /// let written = 1_000; // X2/X3 PDUs the probes wrote
+    /// let read = stats.wait_for_received(|x2, x3| x2 + x3 >= written);
+    /// if tokio::time::timeout(Duration::from_secs(10), read).await.is_err() {
+    ///     eprintln!("not every PDU the probes wrote reached the spools");
+    /// }
+    /// # }
+    /// # let stats = MediatorStats::default();
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    /// # runtime.block_on(stats.wait_for_received(|x2, x3| x2 + x3 == 0));
+    /// ```
+    pub async fn wait_for_received(&self, mut cond: impl FnMut(u64, u64) -> bool) -> (u64, u64) {
+        self.changes
+            .wait_for(|| {
+                let x2 = self.x2_received.load(Ordering::Relaxed);
+                let x3 = self.x3_received.load(Ordering::Relaxed);
+                cond(x2, x3).then_some((x2, x3))
+            })
+            .await
+    }
+
     /// Refusals so far, per reason.
     pub fn refused(&self) -> BTreeMap<Refusal, u64> {
         lock(&self.refused).clone()
@@ -433,6 +469,70 @@ impl Mediator {
         out
     }
 
+    /// Waits until every destination's spool is empty: everything accepted has been
+    /// acknowledged by its agency. Checked at once and again after every acknowledgement
+    /// ([`LinkStats::wait_for`]), never polled. An agency that stays down keeps the wait
+    /// going, and a destination modified meanwhile is watched on its old link: bound the
+    /// wait with a timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use li_handover::mediator::Mediator;
+    ///
+    /// # async fn example(mediator: &Mediator) {
+    /// // ... X2/X3 PDUs mediated ...
+    /// let drained = tokio::time::timeout(Duration::from_secs(30), mediator.wait_drained());
+    /// if drained.await.is_err() {
+    ///     for (dest, link, (records, _)) in mediator.destinations().await {
+    ///         eprintln!("{}: {records} records spooled, connected: {}", dest.name, link.connected);
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub async fn wait_drained(&self) {
+        loop {
+            let links: Vec<(Arc<LinkStats>, DeliveryQueue<NumberedSpool>)> = self
+                .inner
+                .destinations
+                .lock()
+                .await
+                .values()
+                .map(|rt| (Arc::clone(rt.link.stats()), rt.link.queue().clone()))
+                .collect();
+            let mut waited = false;
+            for (stats, queue) in links {
+                loop {
+                    // Read before the depth: the link removes records from the spool, then
+                    // counts them acknowledged.
+                    let acked = stats.snapshot().records_acked;
+                    if queue.depth().await.0 == 0 {
+                        break;
+                    }
+                    waited = true;
+                    stats.wait_for(|s| s.records_acked > acked).await;
+                }
+            }
+            // Drained when one pass over every destination found each empty.
+            if !waited {
+                return;
+            }
+        }
+    }
+
+    /// Waits until `cond` holds for the link of destination `did` and returns the snapshot
+    /// it held for ([`LinkStats::wait_for`]: checked at once and after every change, never
+    /// polled); `None` when there is no such destination. A destination modified or removed
+    /// meanwhile is watched on its old link: bound the wait with a timeout.
+    pub async fn wait_for_link(
+        &self,
+        did: DestinationId,
+        cond: impl FnMut(&LinkStatsSnapshot) -> bool,
+    ) -> Option<LinkStatsSnapshot> {
+        let stats = Arc::clone(self.inner.destinations.lock().await.get(&did)?.link.stats());
+        Some(stats.wait_for(cond).await)
+    }
+
     /// The destinations' link state and spool depth without waiting, for a metrics scrape
     /// (which may not block): empty while a provisioning call holds the destinations, and a
     /// spool depth of 0 while its link holds that spool.
@@ -524,8 +624,6 @@ impl Mediator {
                 .filter_map(|(did, records)| queues.get(&did).map(|e| (records, e.clone())))
                 .collect()
         };
-        inner.stats.x2_received.fetch_add(x2, Ordering::Relaxed);
-        inner.stats.x3_received.fetch_add(x3, Ordering::Relaxed);
 
         let mut refusals: Vec<Option<Refusal>> = vec![None; admitted.len()];
         let mut delivered: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -608,6 +706,10 @@ impl Mediator {
                 *total.entry(key).or_default() += n;
             }
         }
+        // Counted once mediated, so that whoever waits for them finds them spooled.
+        inner.stats.x2_received.fetch_add(x2, Ordering::Relaxed);
+        inner.stats.x3_received.fetch_add(x3, Ordering::Relaxed);
+        inner.stats.changes.changed();
         outcomes
     }
 

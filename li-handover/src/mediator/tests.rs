@@ -148,17 +148,58 @@ async fn add_agency(m: &Mediator, a: &Agency, hi2: DestinationId, hi3: Destinati
 
 /// Waits until every destination's spool is empty (everything acknowledged by the agency).
 async fn drained(m: &Mediator) {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let pending: u64 = m.destinations().await.iter().map(|d| d.2.0).sum();
-            if pending == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    tokio::time::timeout(Duration::from_secs(20), m.wait_drained())
+        .await
+        .expect("spools not drained");
+}
+
+#[tokio::test]
+async fn waiters_wake_on_mediated_batches_acknowledgements_and_links() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = agency(&tmp.path().join("lemf")).await;
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
+    let liid = Liid::new(b"LIID-WAIT").unwrap();
+    m.activate_task(MediationTask {
+        xid: xid(1),
+        liid,
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        targets: vec![target()],
+        destinations: vec![did(1), did(2)],
     })
     .await
-    .expect("spools not drained");
+    .unwrap();
+    // Waiting before anything is mediated.
+    let received = {
+        let m = m.clone();
+        tokio::spawn(async move { m.stats().wait_for_received(|_, x3| x3 >= 3).await })
+    };
+    let acked = {
+        let m = m.clone();
+        tokio::spawn(async move { m.wait_for_link(did(2), |s| s.records_acked >= 3).await })
+    };
+    for n in 0..3u8 {
+        assert_eq!(
+            m.on_pdu(&x3(xid(1), 7, u32::from(n), at(2), n)).await,
+            Outcome::Delivered(1)
+        );
+    }
+    let wait = Duration::from_secs(20);
+    let counted = tokio::time::timeout(wait, received).await.unwrap().unwrap();
+    assert_eq!(counted, (0, 3));
+    drained(&m).await;
+    // Drained: the agency acknowledged, so it has them.
+    let s = &a.receiver.summary().liids[&liid];
+    assert_eq!((s.cc, s.gaps), (3, 0));
+    let link = tokio::time::timeout(wait, acked).await.unwrap().unwrap();
+    let link = link.expect("destination 2 exists");
+    assert!(link.records_acked >= 3 && link.connects >= 1, "{link:?}");
+    assert_eq!(m.wait_for_link(did(9), |_| true).await, None);
+    m.shutdown().await;
+    for s in a.servers {
+        s.abort();
+    }
 }
 
 #[tokio::test]
