@@ -76,53 +76,32 @@ fn deactivates(request: &X1Request) -> bool {
     })
 }
 
-/// Why the probe refused a provisioning message: what its X1 `ErrorResponse` says.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{description} (X1 error code {code})")]
-pub struct Refusal {
-    /// The code of its [`X1ErrorKind`]: XID or DID unknown or existing, a DID in use, a
-    /// target kind this probe cannot intercept, [`X1ErrorKind::Unsupported`] for other
-    /// things this probe does not support, [`X1ErrorKind::HandlerFailed`] for the rest.
-    pub code: i64,
-    /// Why, naming no target identifier.
-    pub description: String,
+/// Why the probe refused a provisioning message: what its X1 `ErrorResponse` says, with the
+/// code of its [`X1ErrorKind`] (XID or DID unknown or existing, a DID in use, a target kind
+/// this probe cannot intercept, [`X1ErrorKind::Unsupported`] for other things this probe
+/// does not support, [`X1ErrorKind::HandlerFailed`] for the rest); never a target value.
+pub type Refusal = ErrorInformation;
+
+fn refused(description: impl Into<String>) -> Refusal {
+    Refusal::new(X1ErrorKind::HandlerFailed, description)
 }
 
-impl Refusal {
-    /// A refusal of `kind` ([`X1ErrorKind`]), saying why.
-    pub fn new(kind: X1ErrorKind, description: impl Into<String>) -> Self {
-        Self {
-            code: kind.code(),
-            description: description.into(),
-        }
-    }
+fn unsupported(description: impl Into<String>) -> Refusal {
+    Refusal::new(X1ErrorKind::Unsupported, description)
+}
 
-    /// The typed meaning of the code.
-    pub fn kind(&self) -> Option<X1ErrorKind> {
-        X1ErrorKind::from_code(self.code)
-    }
+fn no_task(xid: Xid) -> Refusal {
+    Refusal::new(
+        X1ErrorKind::XidUnknown,
+        format!("task {xid} does not exist"),
+    )
+}
 
-    fn refused(description: impl Into<String>) -> Self {
-        Self::new(X1ErrorKind::HandlerFailed, description)
-    }
-
-    fn unsupported(description: impl Into<String>) -> Self {
-        Self::new(X1ErrorKind::Unsupported, description)
-    }
-
-    fn no_task(xid: Xid) -> Self {
-        Self::new(
-            X1ErrorKind::XidUnknown,
-            format!("task {xid} does not exist"),
-        )
-    }
-
-    fn no_destination(did: DestinationId) -> Self {
-        Self::new(
-            X1ErrorKind::DidUnknown,
-            format!("destination {did} does not exist"),
-        )
-    }
+fn no_destination(did: DestinationId) -> Refusal {
+    Refusal::new(
+        X1ErrorKind::DidUnknown,
+        format!("destination {did} does not exist"),
+    )
 }
 
 fn ack(kind: AckKind) -> ResponseBody {
@@ -155,10 +134,7 @@ impl Probe {
                     );
                     ResponseBody::Error(ErrorResponse {
                         request_message_type: kind,
-                        error: ErrorInformation {
-                            code: failure.code,
-                            description: failure.description,
-                        },
+                        error: failure,
                         extended_request_message_type: None,
                     })
                 });
@@ -174,7 +150,7 @@ impl Probe {
     fn execute(&self, header: &MessageHeader, body: RequestBody) -> Result<ResponseBody, Refusal> {
         let name = &self.inner.settings.name;
         if &header.ne_identifier != name {
-            return Err(Refusal::refused(format!(
+            return Err(refused(format!(
                 "neIdentifier {:?} is not this NE ({name:?})",
                 header.ne_identifier
             )));
@@ -207,7 +183,7 @@ impl Probe {
             }
             RequestBody::GetTaskDetails(xid) => {
                 let state = self.lock();
-                let task = state.tasks.get(&xid).ok_or_else(|| Refusal::no_task(xid))?;
+                let task = state.tasks.get(&xid).ok_or_else(|| no_task(xid))?;
                 Ok(ResponseBody::GetTaskDetails(task_response(task)))
             }
             RequestBody::GetDestinationDetails(did) => {
@@ -215,7 +191,7 @@ impl Probe {
                 let d = state
                     .destinations
                     .get(&did)
-                    .ok_or_else(|| Refusal::no_destination(did))?;
+                    .ok_or_else(|| no_destination(did))?;
                 Ok(ResponseBody::GetDestinationDetails(destination_response(d)))
             }
             RequestBody::GetNeStatus => Ok(ResponseBody::GetNeStatus(ne_status(&self.lock()))),
@@ -250,7 +226,7 @@ impl Probe {
             }
             RequestBody::Ping => Ok(ack(AckKind::Ping)),
             RequestBody::Keepalive => Ok(ack(AckKind::Keepalive)),
-            other => Err(Refusal::unsupported(format!(
+            other => Err(unsupported(format!(
                 "{} is not supported by this probe",
                 other.message_type().as_str()
             ))),
@@ -294,13 +270,13 @@ impl Probe {
         let did = details.did;
         let spawned = match state.destinations.get(&did) {
             None => {
-                return Err(Refusal::no_destination(did));
+                return Err(no_destination(did));
             }
             Some(d) if d.addr == addr => None,
             Some(_) => Some(self.spawn_sender(&details, addr)),
         };
         let Some(d) = state.destinations.get_mut(&did) else {
-            return Err(Refusal::no_destination(did));
+            return Err(no_destination(did));
         };
         if let Some((sender, handle)) = spawned {
             let old_sender = std::mem::replace(&mut d.sender, sender);
@@ -330,7 +306,7 @@ impl Probe {
         let mut state = self.lock();
         let dids: Vec<DestinationId> = match did {
             Some(did) if !state.destinations.contains_key(&did) => {
-                return Err(Refusal::no_destination(did));
+                return Err(no_destination(did));
             }
             Some(did) => vec![did],
             None => state.destinations.keys().copied().collect(),
@@ -391,7 +367,7 @@ impl Probe {
     pub fn deactivate_task(&self, xid: Xid) -> Result<(), Refusal> {
         let mut state = self.lock();
         if !state.deactivate(xid, &self.inner) {
-            return Err(Refusal::no_task(xid));
+            return Err(no_task(xid));
         }
         self.publish_tasks(&state);
         info!(%xid, "task deactivated");
@@ -420,7 +396,7 @@ impl Probe {
                     format!("task {xid} exists already"),
                 ));
             }
-            (true, false) => return Err(Refusal::no_task(xid)),
+            (true, false) => return Err(no_task(xid)),
             _ => {}
         }
         let task = task_from_details(&details, |did| state.destinations.get(did).map(|d| d.addr))?;
@@ -449,7 +425,7 @@ pub fn task_from_details(
 ) -> Result<Task, Refusal> {
     let xid = details.xid;
     let scope = details.delivery_type.scope().ok_or_else(|| {
-        Refusal::unsupported(format!(
+        unsupported(format!(
             "task {xid}: deliveryType {} (content without IRI) is not supported by this probe",
             details.delivery_type
         ))
@@ -474,7 +450,7 @@ pub fn task_from_details(
         }
     }
     if details.dids.is_empty() {
-        return Err(Refusal::refused(format!(
+        return Err(refused(format!(
             "task {xid}: listOfDIDs is empty (at least one X2/X3 destination is needed)"
         )));
     }
@@ -500,13 +476,13 @@ pub fn task_from_details(
         .unwrap_or(Timestamp::UNIX_EPOCH);
     let end = mediation.and_then(|m| m.end_time);
     let window = ValidityWindow::new(start, end).map_err(|_| {
-        Refusal::refused(format!(
+        refused(format!(
             "task {xid}: mediationDetails endTime is not after startTime"
         ))
     })?;
     let liid = match mediation {
         Some(m) => m.liid,
-        None => Liid::new(PLACEHOLDER_LIID).map_err(|e| Refusal::refused(e.to_string()))?,
+        None => Liid::new(PLACEHOLDER_LIID).map_err(|e| refused(e.to_string()))?,
     };
     Task::new(
         liid,
@@ -517,10 +493,10 @@ pub fn task_from_details(
         destinations,
     )
     .map_err(|e| match e {
-        li_core::Error::DuplicateDestination { id } => Refusal::refused(format!(
+        li_core::Error::DuplicateDestination { id } => refused(format!(
             "task {xid}: destination {id} is named twice in listOfDIDs"
         )),
-        e => Refusal::refused(format!("task {xid} cannot be provisioned: {e}")),
+        e => refused(format!("task {xid} cannot be provisioned: {e}")),
     })
 }
 
@@ -532,10 +508,10 @@ pub fn x2x3_address(address: &DeliveryAddress) -> Result<SocketAddr, Refusal> {
             address,
             port: Port::Tcp(port),
         } => Ok(SocketAddr::new(*address, *port)),
-        DeliveryAddress::IpAddressPort { .. } => Err(Refusal::unsupported(
+        DeliveryAddress::IpAddressPort { .. } => Err(unsupported(
             "X2/X3 runs over TCP (TLS): a UDP port is not supported",
         )),
-        _ => Err(Refusal::unsupported(
+        _ => Err(unsupported(
             "only ipAddressAndPort delivery addresses are supported",
         )),
     }

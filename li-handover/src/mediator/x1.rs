@@ -63,14 +63,7 @@ impl std::fmt::Debug for MediatorX1 {
 
 /// Why the mediator did not execute an X1 request: the error code and text of its
 /// `ErrorResponse` (TS 103 221-1 clause 6.1.3).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{description} (X1 error {code})")]
-pub struct X1Failure {
-    /// The X1 error code ([`error_code`]).
-    pub code: i64,
-    /// What went wrong.
-    pub description: String,
-}
+pub type X1Failure = ErrorInformation;
 
 fn refuse(code: i64, text: impl Into<String>) -> X1Failure {
     X1Failure {
@@ -499,11 +492,12 @@ impl X1Handler for MediatorX1 {
                 drop(guard);
                 let body = match executed {
                     Ok(body) => body,
-                    Err(X1Failure { code, description }) => {
-                        tracing::warn!(request = %kind, code, %description, "X1 request refused");
+                    Err(error) => {
+                        tracing::warn!(request = %kind, code = error.code,
+                            description = %error.description, "X1 request refused");
                         ResponseBody::Error(ErrorResponse {
                             request_message_type: kind,
-                            error: ErrorInformation { code, description },
+                            error,
                             extended_request_message_type: None,
                         })
                     }

@@ -598,8 +598,11 @@ pub struct ErrorResponse {
     pub extended_request_message_type: Option<String>,
 }
 
-/// XSD `ErrorInformation`: an error or fault code and its description.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// XSD `ErrorInformation`: an error or fault code and its description. It is also the error
+/// an NE's handler returns for a request it does not execute (the probe's and the mediator's
+/// refusals), so what is refused and what is answered are one value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{description} (X1 error {code})")]
 pub struct ErrorInformation {
     /// `errorCode` (an `xs:integer`; values outside `i64` are refused on decode).
     pub code: i64,
