@@ -8,17 +8,17 @@
 //! `x1-reencode IN OUT`     decodes IN (an X1Request) with our decoder, encodes it to OUT, and
 //!                          checks that OUT decodes to the same value.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::process::ExitCode;
 
-use li_core::{DestinationId, E164Number, Liid, TargetIdentifier, Timestamp, Xid};
+use li_core::{DestinationId, E164Number, HandoverFormat, Liid, TargetIdentifier, Timestamp, Xid};
 use li_handover::x1::{
     AckKind, DeliveryAddress, DeliveryType, DestinationDeliveryStatus, DestinationDetails,
-    DestinationResponseDetails, ErrorInformation, ErrorResponse, MediationDeliveryType,
-    MediationDetails, MessageHeader, NeStatus, NeStatusDetails, OkStatus, Port, ProvisioningStatus,
-    RequestBody, RequestMessageType, ResponseBody, TaskDetails, TaskResponseDetails, TaskStatus,
-    TransactionId, X1Request, X1Response, X1Version, error_code,
+    DestinationResponseDetails, ErrorInformation, ErrorResponse, HiAddress, HiTransport,
+    MediationDeliveryType, MediationDetails, MessageHeader, NeStatus, NeStatusDetails, OkStatus,
+    Port, ProvisioningStatus, RequestBody, RequestMessageType, ResponseBody, TaskDetails,
+    TaskResponseDetails, TaskStatus, TransactionId, X1Request, X1Response, X1Version, error_code,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -217,6 +217,27 @@ fn destinations() -> Vec<(&'static str, DestinationDetails)> {
             base(
                 4,
                 DeliveryAddress::Uri("https://lea.example/x2?a=1&b=2".into()),
+            ),
+        ),
+        (
+            // an agency's HI address as the ADMF sends it: transport, address and the
+            // agency's handover format in one URI
+            "hi-address",
+            base(
+                5,
+                HiAddress {
+                    transport: HiTransport::Tls,
+                    addr: SocketAddr::new(
+                        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 9)),
+                        6001,
+                    ),
+                    format: HandoverFormat::Etsi102232 {
+                        ps_pdu_version: 20,
+                        ip_access_version: 9,
+                    },
+                }
+                .to_x1()
+                .expect("a TLS address has an X1 form"),
             ),
         ),
     ]

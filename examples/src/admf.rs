@@ -169,6 +169,14 @@ pub struct AgencyConfig {
     /// warrant).
     #[serde(default = "default_true")]
     pub tls: bool,
+    /// `format` (handover format text, default `"etsi-102232:43:18"`): what the agency
+    /// expects, recorded with the warrant and sent to the mediator with its destinations;
+    /// a format the suite does not produce holds the warrant with an error naming it.
+    #[serde(
+        default = "HandoverFormat::etsi_default",
+        deserialize_with = "from_str"
+    )]
+    pub format: HandoverFormat,
 }
 
 /// The `[mediator]` section.
@@ -321,7 +329,7 @@ impl AdmfConfig {
         }
     }
 
-    /// The agency called `name`, as recorded in a warrant (ETSI TS 102 232 default format).
+    /// The agency called `name`, as recorded in a warrant.
     pub fn agency(&self, name: &str) -> Option<Agency> {
         self.agencies
             .iter()
@@ -333,7 +341,7 @@ impl AdmfConfig {
                 hi3: a
                     .hi3
                     .map(|hi3| CoreAddress::new(hi3.ip().to_string(), hi3.port(), a.tls)),
-                format: HandoverFormat::etsi_default(),
+                format: a.format,
             })
     }
 }

@@ -93,9 +93,31 @@ impl HeaderSettings {
         }
     }
 
-    /// The settings for delivering `task` to `destination`, which must use the ETSI
-    /// TS 102 232 format (`None` otherwise): its module versions, the task's LIID and
-    /// country codes, and the operator's identifiers.
+    /// Whether this crate produces `format`: ETSI TS 102 232 with an LI-PS-PDU module
+    /// version from 1 to [`LI_PS_PDU_VERSION`] and an IPAccessPDU version from 1 to
+    /// [`IP_ACCESS_VERSION`] (the PDUs are of the newest versions, whose extensions older
+    /// agencies skip; the PSHeader's `li-psDomainId` names the version asked for). The ATIS
+    /// and PacketCable formats are not produced.
+    ///
+    /// ```
+    /// use li_asn1::HeaderSettings;
+    /// use li_core::HandoverFormat;
+    ///
+    /// assert!(HeaderSettings::encodes(HandoverFormat::etsi_default()));
+    /// assert!(!HeaderSettings::encodes(HandoverFormat::PacketCable { version: 7 }));
+    /// ```
+    pub fn encodes(format: HandoverFormat) -> bool {
+        matches!(
+            format,
+            HandoverFormat::Etsi102232 { ps_pdu_version, ip_access_version }
+                if (1..=LI_PS_PDU_VERSION).contains(&ps_pdu_version)
+                    && (1..=IP_ACCESS_VERSION).contains(&ip_access_version)
+        )
+    }
+
+    /// The settings for delivering `task` to `destination`, whose format this crate must
+    /// produce ([`HeaderSettings::encodes`]; `None` otherwise): its module versions, the
+    /// task's LIID and country codes, and the operator's identifiers.
     pub fn for_destination(
         task: &Task,
         destination: &Destination,
@@ -109,6 +131,9 @@ impl HeaderSettings {
         else {
             return None;
         };
+        if !Self::encodes(destination.format) {
+            return None;
+        }
         let mut s = Self::new(task.liid(), operator);
         s.network_element_identifier = network_element;
         s.authorization_country_code = task.authorization_country_code();

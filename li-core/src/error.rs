@@ -174,6 +174,16 @@ pub enum Error {
         /// What was wrong with it.
         reason: &'static str,
     },
+    /// A handover format text was not `etsi-102232:<ps-pdu>:<ip-access>`,
+    /// `atis-1000013:<v>`, `atis-1000678:<v>` or `packetcable:<v>` (versions 0..=65535).
+    #[error(
+        "handover format {input:?} is not etsi-102232:<ps-pdu version>:<ip-access version>, \
+         atis-1000013:<version>, atis-1000678:<version> or packetcable:<version>"
+    )]
+    InvalidHandoverFormat {
+        /// The rejected text (at most 64 characters of it).
+        input: String,
+    },
 }
 
 /// At most 64 characters of `input`, for error values: bounds what a hostile input can make

@@ -452,6 +452,71 @@ impl HandoverFormat {
     }
 }
 
+/// The one text form of a handover format, used in configuration, the warrant store and X1:
+/// `etsi-102232:<LI-PS-PDU version>:<IPAccessPDU version>`, `atis-1000013:<version>`,
+/// `atis-1000678:<version>`, `packetcable:<version>`. [`HandoverFormat::from_str`] reads it
+/// back.
+///
+/// ```
+/// use li_core::HandoverFormat;
+///
+/// assert_eq!(HandoverFormat::etsi_default().to_string(), "etsi-102232:43:18");
+/// assert_eq!(
+///     "packetcable:7".parse::<HandoverFormat>()?,
+///     HandoverFormat::PacketCable { version: 7 }
+/// );
+/// assert!("etsi:43".parse::<HandoverFormat>().is_err());
+/// # Ok::<(), li_core::Error>(())
+/// ```
+impl std::fmt::Display for HandoverFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Self::Etsi102232 {
+                ps_pdu_version,
+                ip_access_version,
+            } => write!(f, "etsi-102232:{ps_pdu_version}:{ip_access_version}"),
+            Self::Atis1000013 { version } => write!(f, "atis-1000013:{version}"),
+            Self::Atis1000678 { version } => write!(f, "atis-1000678:{version}"),
+            Self::PacketCable { version } => write!(f, "packetcable:{version}"),
+        }
+    }
+}
+
+impl std::str::FromStr for HandoverFormat {
+    type Err = Error;
+
+    /// Reads the text [`HandoverFormat`]'s `Display` writes; the name is case-insensitive,
+    /// versions are decimal `0..=65535`.
+    fn from_str(text: &str) -> Result<Self> {
+        let bad = || Error::InvalidHandoverFormat {
+            input: crate::error::excerpt(text),
+        };
+        let mut parts = text.trim().split(':');
+        let name = parts.next().ok_or_else(bad)?.to_ascii_lowercase();
+        let mut number = || -> Result<u16> {
+            let digits = parts.next().ok_or_else(bad)?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            digits.parse().map_err(|_| bad())
+        };
+        let format = match name.as_str() {
+            "etsi-102232" => Self::Etsi102232 {
+                ps_pdu_version: number()?,
+                ip_access_version: number()?,
+            },
+            "atis-1000013" => Self::Atis1000013 { version: number()? },
+            "atis-1000678" => Self::Atis1000678 { version: number()? },
+            "packetcable" => Self::PacketCable { version: number()? },
+            _ => return Err(bad()),
+        };
+        match parts.next() {
+            None => Ok(format),
+            Some(_) => Err(bad()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -703,5 +768,47 @@ mod tests {
                 ip_access_version: 18
             }
         );
+    }
+
+    #[test]
+    fn handover_format_text_round_trips_and_refuses_anything_else() {
+        for format in [
+            HandoverFormat::etsi_default(),
+            HandoverFormat::Etsi102232 {
+                ps_pdu_version: 1,
+                ip_access_version: 65_535,
+            },
+            HandoverFormat::Atis1000013 { version: 3 },
+            HandoverFormat::Atis1000678 { version: 0 },
+            HandoverFormat::PacketCable { version: 7 },
+        ] {
+            let text = format.to_string();
+            assert_eq!(text.parse::<HandoverFormat>().unwrap(), format, "{text}");
+        }
+        assert_eq!(
+            " PacketCable:7 ".parse::<HandoverFormat>().unwrap(),
+            HandoverFormat::PacketCable { version: 7 }
+        );
+        for bad in [
+            "",
+            "etsi",
+            "etsi:43",
+            "etsi-102232:43",
+            "etsi-102232:43:18:1",
+            "etsi-102232:43:",
+            "packetcable:",
+            "packetcable:+7",
+            "packetcable:-7",
+            "packetcable:65536",
+            "packetcable:7:1",
+            "atis-1000013:x",
+            "cablelabs:7",
+        ] {
+            let err = bad.parse::<HandoverFormat>().unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidHandoverFormat { input } if input == bad),
+                "{bad:?}: {err}"
+            );
+        }
     }
 }

@@ -16,7 +16,8 @@
 //! - **HI destinations at the mediator.** For each agency of a warrant: a destination with
 //!   DID = the agency's id, `deliveryType` `X2Only`, address = its HI2 address as a `uri`
 //!   `tls://ip:port` or `tcp://ip:port` after the agency's `tls` (the mediator connects so,
-//!   or refuses TLS it is not configured for), friendly name `"<agency> HI2"`; and when the
+//!   or refuses TLS it is not configured for) with the agency's handover format as its
+//!   `handover` parameter ([`crate::x1::HiAddress`]), friendly name `"<agency> HI2"`; and when the
 //!   warrant delivers CC, a second one with DID = [`hi3_did`]`(agency id)`, `X3Only`, its HI3
 //!   address, `"<agency> HI3"`. Each is created once (`CreateDestination`; an answer that it
 //!   exists already counts as done), changed with `ModifyDestination` when the agency's
@@ -45,7 +46,8 @@
 //!   stays with its warrant ([`store::WarrantStore::set_refusal`]) and is offered again,
 //!   unchanged, only after a back-off ([`Refusals`]), at once when the warrant changes; the
 //!   other warrants are provisioned as usual. The ADMF itself refuses a warrant one of whose
-//!   agencies expects a handover format the suite does not produce ([`produced_by_suite`]):
+//!   agencies expects a handover format the suite does not produce
+//!   ([`li_asn1::HeaderSettings::encodes`]):
 //!   recorded the same way under the ADMF's identifier, never delivered in another format.
 //!
 //! Every X1 request and its response (or failure) is written to the audit log
@@ -147,7 +149,7 @@ pub use driver::{
 pub use plan::{
     Desired, Disposition, Gate, Held, HeldReason, MAX_READ_BACKOFF, MAX_REFUSAL_BACKOFF, MEDIATOR,
     NeContents, Network, Observed, Outcome, Plan, Progress, ProvisioningError, ReadBack, Refusals,
-    RefusedTask, Request, Timing, WarrantTasks, disposition, hi3_did, next_edge, plan,
-    produced_by_suite, retire_at, task_dids, warrant_tasks,
+    RefusedTask, Request, Timing, WarrantTasks, disposition, hi3_did, next_edge, plan, retire_at,
+    task_dids, warrant_tasks,
 };
 pub use report::{SyncFailure, SyncReport, TaskChange};

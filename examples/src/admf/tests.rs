@@ -486,7 +486,23 @@ hi2 = "192.0.2.9:6001"
     let a = config.agency("LEA-1").unwrap();
     assert_eq!(a.hi2, CoreAddress::new("192.0.2.9", 6001, true));
     assert_eq!(a.hi3, None);
+    assert_eq!(a.format, HandoverFormat::etsi_default());
     assert!(config.agency("LEA-9").is_none());
+
+    let older = format!("{minimal}{agency}format = \"etsi-102232:20:9\"\n");
+    let config: AdmfConfig = toml::from_str(&older).unwrap();
+    assert_eq!(
+        config.agency("LEA-1").unwrap().format,
+        HandoverFormat::Etsi102232 {
+            ps_pdu_version: 20,
+            ip_access_version: 9
+        }
+    );
+    let unknown = format!("{minimal}{agency}format = \"etsi:20\"\n");
+    let err = toml::from_str::<AdmfConfig>(&unknown)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("handover format \"etsi:20\""), "{err}");
 }
 
 #[tokio::test]
@@ -512,13 +528,17 @@ async fn activation_sends_destinations_then_tasks_mediator_first() {
         friendly_name: Some("LEA-1 HI2".into()),
         delivery_type: DeliveryType::X2Only,
         // LEA-1 has the default tls = true: the mediator is told to use TLS
-        delivery_address: DeliveryAddress::Uri("tls://127.0.0.1:6001".into()),
+        delivery_address: DeliveryAddress::Uri(
+            "tls://127.0.0.1:6001?handover=etsi-102232:43:18".into(),
+        ),
     };
     let hi3 = DestinationDetails {
         did: hi3_did(ag(AG1)),
         friendly_name: Some("LEA-1 HI3".into()),
         delivery_type: DeliveryType::X3Only,
-        delivery_address: DeliveryAddress::Uri("tls://127.0.0.1:6002".into()),
+        delivery_address: DeliveryAddress::Uri(
+            "tls://127.0.0.1:6002?handover=etsi-102232:43:18".into(),
+        ),
     };
     let dids = vec![ag(AG1), hi3_did(ag(AG1))];
     let mediation = MediationDetails {
@@ -1401,7 +1421,7 @@ async fn an_agency_format_the_suite_cannot_produce_is_refused_and_nothing_is_sen
     assert!(
         failure
             .error
-            .contains("agency LEA-1: packetcable:7 is not produced by this suite"),
+            .contains("agency LEA-1: handover format packetcable:7 is not produced by this suite"),
         "{report}"
     );
     assert_eq!(f.state("LIID-P"), WarrantState::Pending);

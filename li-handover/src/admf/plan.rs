@@ -16,11 +16,13 @@ use li_core::{
 };
 use sha2::{Digest as _, Sha256};
 
-use super::store::{Agency, Warrant, WarrantState, format_to_text};
+use li_asn1::HeaderSettings;
+
+use super::store::{Agency, Warrant, WarrantState};
 use crate::x1::{
-    DeliveryAddress, DeliveryType, DestinationDetails, DestinationResponseDetails, HiTransport,
-    MediationDeliveryType, MediationDetails, Port, RequestBody, RequestMessageType, TaskDetails,
-    TaskResponseDetails,
+    DeliveryAddress, DeliveryType, DestinationDetails, DestinationResponseDetails, HiAddress,
+    HiTransport, MediationDeliveryType, MediationDetails, Port, RequestBody, RequestMessageType,
+    TaskDetails, TaskResponseDetails,
 };
 
 /// The index of the mediator among the NEs of a [`Network`] (the probes follow, from 1).
@@ -170,18 +172,18 @@ pub struct WarrantTasks {
 #[non_exhaustive]
 pub enum ProvisioningError {
     /// An agency expects a handover format (or version) the suite cannot produce
-    /// ([`produced_by_suite`]); the warrant is never delivered in another one.
+    /// ([`li_asn1::HeaderSettings::encodes`]); the warrant is never delivered in another one.
     #[error(
-        "agency {agency}: {format} is not produced by this suite (it delivers ETSI TS 102 232 \
-         with LI-PS-PDU version {} and IPAccessPDU version {})",
+        "agency {agency}: handover format {format} is not produced by this suite (it delivers \
+         ETSI TS 102 232, etsi-102232:<1..={}>:<1..={}>)",
         li_asn1::pdu::LI_PS_PDU_VERSION,
         li_asn1::ipaccess::IP_ACCESS_VERSION
     )]
     UnsupportedFormat {
         /// The agency's name.
         agency: String,
-        /// The format, as the store writes it (`packetcable:7`).
-        format: String,
+        /// The format.
+        format: HandoverFormat,
     },
     /// An agency's HI address is not an IP address (the mediator connects to an address).
     #[error("agency {agency} {interface}: {host:?} is not an IP address (the mediator needs one)")]
@@ -203,20 +205,6 @@ pub enum ProvisioningError {
         /// The port.
         port: u16,
     },
-}
-
-/// Whether the suite can deliver to an agency in `format`: ETSI TS 102 232-1 PS-PDUs with
-/// TS 102 232-3 IP access payloads in exactly the module versions `li-asn1` implements
-/// ([`li_asn1::pdu::LI_PS_PDU_VERSION`], [`li_asn1::ipaccess::IP_ACCESS_VERSION`]). X1
-/// destinations carry no handover format, so the mediator encodes every PS-PDU in those
-/// versions: an agency expecting another format or version would receive something else.
-pub fn produced_by_suite(format: HandoverFormat) -> bool {
-    matches!(
-        format,
-        HandoverFormat::Etsi102232 { ps_pdu_version, ip_access_version }
-            if ps_pdu_version == li_asn1::pdu::LI_PS_PDU_VERSION
-                && ip_access_version == li_asn1::ipaccess::IP_ACCESS_VERSION
-    )
 }
 
 /// The DID of an agency's HI3 destination at the mediator, derived from its HI2 DID `agency`
@@ -253,8 +241,9 @@ pub fn task_dids(task: &TaskDetails) -> Vec<DestinationId> {
 /// What the NEs must have for `warrant` in `network`:
 ///
 /// - at the mediator, for each agency a destination with DID = the agency's id,
-///   `X2Only`, its HI2 address as a `uri` `tls://ip:port` or `tcp://ip:port` after the
-///   agency's `tls` ([`HiTransport::to_x1`]), friendly name `"<agency> HI2"`; when the
+///   `X2Only`, its HI2 address and handover format as a `uri`
+///   `tls://ip:port?handover=<format>` or `tcp://...` after the agency's `tls`
+///   ([`HiAddress::to_x1`]), friendly name `"<agency> HI2"`; when the
 ///   warrant delivers CC, a second one with DID = [`hi3_did`], `X3Only`, its HI3 address,
 ///   `"<agency> HI3"`; and the task: the warrant's XID, targets, delivery type from its
 ///   scope, `listOfDIDs` = those destinations and one `MediationDetails` (LIID, `HI2Only` or
@@ -265,18 +254,18 @@ pub fn task_dids(task: &TaskDetails) -> Vec<DestinationId> {
 ///
 /// # Errors
 ///
-/// An agency's format is not [`produced_by_suite`], or its HI address is not an IP address
+/// An agency's format is not one the suite produces ([`HeaderSettings::encodes`]: the
+/// warrant is refused, never delivered in another format), or its HI address is not an IP address
 /// and usable port.
 pub fn warrant_tasks(
     warrant: &Warrant,
     network: &Network,
 ) -> Result<WarrantTasks, ProvisioningError> {
     for agency in &warrant.agencies {
-        if !produced_by_suite(agency.format) {
+        if !HeaderSettings::encodes(agency.format) {
             return Err(ProvisioningError::UnsupportedFormat {
                 agency: agency.name.clone(),
-                format: format_to_text(agency.format)
-                    .unwrap_or_else(|| format!("{:?}", agency.format)),
+                format: agency.format,
             });
         }
     }
@@ -337,9 +326,9 @@ pub fn warrant_tasks(
     })
 }
 
-/// The X1 delivery address of an agency's HI address: a `uri` `tls://ip:port` or
-/// `tcp://ip:port` after the agency's `tls`, which the mediator applies (or refuses, for
-/// TLS it is not configured for).
+/// The X1 delivery address of an agency's HI address: a `uri`
+/// `tls://ip:port?handover=<format>` or `tcp://...` after the agency's `tls`, which the
+/// mediator applies (or refuses, for TLS it is not configured for), and its format.
 fn x1_address(
     agency: &Agency,
     interface: &'static str,
@@ -360,12 +349,17 @@ fn x1_address(
             port: address.port,
         });
     }
-    let transport = if address.tls {
-        HiTransport::Tls
-    } else {
-        HiTransport::PlainTcp
+    let hi = HiAddress {
+        transport: if address.tls {
+            HiTransport::Tls
+        } else {
+            HiTransport::PlainTcp
+        },
+        addr: SocketAddr::new(ip, address.port),
+        format: agency.format,
     };
-    Ok(transport.to_x1(SocketAddr::new(ip, address.port)))
+    // A TLS or TCP address always has an X1 form.
+    Ok(hi.to_x1().unwrap_or(DeliveryAddress::Uri(String::new())))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -195,16 +195,6 @@ pub enum StoreError {
         /// The agency's destination id.
         destination: DestinationId,
     },
-    /// An agency uses a handover format this store cannot record.
-    #[error("warrant {liid}: agency {destination}: unsupported handover format {format:?}")]
-    UnsupportedFormat {
-        /// The warrant.
-        liid: Liid,
-        /// The agency's destination id.
-        destination: DestinationId,
-        /// The format.
-        format: HandoverFormat,
-    },
     /// A warrant with this LIID exists already.
     #[error("warrant {liid}: a warrant with this LIID exists already")]
     Duplicate {
@@ -440,13 +430,6 @@ impl Warrant {
                     destination: agency.id,
                 });
             }
-            if format_to_text(agency.format).is_none() {
-                return Err(StoreError::UnsupportedFormat {
-                    liid: self.liid,
-                    destination: agency.id,
-                    format: agency.format,
-                });
-            }
         }
         Ok(())
     }
@@ -518,40 +501,6 @@ pub fn scope_from_text(text: &str) -> Option<InterceptScope> {
         "iri+cc" => Some(InterceptScope::IriAndCc),
         _ => None,
     }
-}
-
-/// The text form of a handover format as the store records it (and as the ADMF names it):
-/// `etsi-102232:<ps-pdu version>:<ip access version>`, `atis-1000013:<v>`,
-/// `atis-1000678:<v>` or `packetcable:<v>`; `None` for a format this build does not know.
-pub fn format_to_text(format: HandoverFormat) -> Option<String> {
-    match format {
-        HandoverFormat::Etsi102232 {
-            ps_pdu_version,
-            ip_access_version,
-        } => Some(format!("etsi-102232:{ps_pdu_version}:{ip_access_version}")),
-        HandoverFormat::Atis1000013 { version } => Some(format!("atis-1000013:{version}")),
-        HandoverFormat::Atis1000678 { version } => Some(format!("atis-1000678:{version}")),
-        HandoverFormat::PacketCable { version } => Some(format!("packetcable:{version}")),
-        _ => None,
-    }
-}
-
-/// The handover format written as [`format_to_text`] writes it.
-pub fn format_from_text(text: &str) -> Option<HandoverFormat> {
-    let mut parts = text.split(':');
-    let name = parts.next()?;
-    let mut number = || parts.next()?.parse::<u16>().ok();
-    let format = match name {
-        "etsi-102232" => HandoverFormat::Etsi102232 {
-            ps_pdu_version: number()?,
-            ip_access_version: number()?,
-        },
-        "atis-1000013" => HandoverFormat::Atis1000013 { version: number()? },
-        "atis-1000678" => HandoverFormat::Atis1000678 { version: number()? },
-        "packetcable" => HandoverFormat::PacketCable { version: number()? },
-        _ => return None,
-    };
-    parts.next().is_none().then_some(format)
 }
 
 #[cfg(test)]

@@ -14,26 +14,20 @@ use super::{HiDestination, MediationTask, MediatorError, MediatorSettings};
 /// communications active since).
 const MAX_CACHED_ENCODERS: usize = 65_536;
 
-/// Whether the mediator can produce `format` towards destination `did`: ETSI TS 102 232
-/// with an LI-PS-PDU module version from 1 to [`li_asn1::pdu::LI_PS_PDU_VERSION`] and an
-/// IPAccessPDU version from 1 to [`li_asn1::ipaccess::IP_ACCESS_VERSION`] (the versions
-/// [`li_asn1`] encodes: its PDUs are of the newest, whose extensions older agencies skip).
+/// Whether the mediator can produce `format` towards destination `did`: the formats
+/// [`li_asn1`] encodes ([`HeaderSettings::encodes`]: ETSI TS 102 232, LI-PS-PDU versions 1
+/// to [`li_asn1::pdu::LI_PS_PDU_VERSION`], IPAccessPDU versions 1 to
+/// [`li_asn1::ipaccess::IP_ACCESS_VERSION`]).
 ///
 /// # Errors
 ///
 /// [`MediatorError::UnsupportedFormat`], naming the format, for anything else (ATIS,
 /// PacketCable, a newer or zero ETSI module version).
 pub fn check_format(did: DestinationId, format: HandoverFormat) -> Result<(), MediatorError> {
-    match format {
-        HandoverFormat::Etsi102232 {
-            ps_pdu_version,
-            ip_access_version,
-        } if (1..=li_asn1::pdu::LI_PS_PDU_VERSION).contains(&ps_pdu_version)
-            && (1..=li_asn1::ipaccess::IP_ACCESS_VERSION).contains(&ip_access_version) =>
-        {
-            Ok(())
-        }
-        format => Err(MediatorError::UnsupportedFormat { did, format }),
+    if HeaderSettings::encodes(format) {
+        Ok(())
+    } else {
+        Err(MediatorError::UnsupportedFormat { did, format })
     }
 }
 

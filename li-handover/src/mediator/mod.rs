@@ -166,8 +166,8 @@ pub struct HiDestination {
     /// TLS or plain TCP towards it.
     pub transport: HiTransport,
     /// The handover format the agency expects: ETSI TS 102 232 in a module version this
-    /// crate encodes ([`check_format`]); X1 carries no format, so destinations created over
-    /// X1 get [`HandoverFormat::etsi_default`].
+    /// crate encodes ([`check_format`]); over X1 it is the `handover` parameter of the
+    /// destination's URI ([`crate::x1::HiAddress`]).
     pub format: HandoverFormat,
 }
 

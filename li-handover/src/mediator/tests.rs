@@ -646,7 +646,7 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
     let text = hi_destination(&details(5, false, "udp://127.0.0.1:9".into()))
         .unwrap_err()
         .description;
-    assert!(text.contains("tls://ip:port"), "{text}");
+    assert!(text.contains("tls:// or tcp://"), "{text}");
     m.shutdown().await;
     for s in plain.servers.into_iter().chain(servers) {
         s.abort();
@@ -1030,4 +1030,133 @@ async fn x1_refusals_carry_the_code_of_their_kind() {
         ask(RequestBody::GetDestinationDetails(did(9))).await,
         Some(X1ErrorKind::DidUnknown)
     );
+}
+
+/// Issue 12: the agency's handover format travels over X1 (in the destination's URI) to the
+/// encoder. A format the mediator produces is taken and reaches every PSHeader of that
+/// destination; one it does not produce is refused at provisioning with
+/// `FORMAT_UNSUPPORTED`, naming it, and nothing is created — never delivered in another
+/// format.
+#[tokio::test]
+async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_refused() {
+    use crate::x1::{
+        DeliveryAddress, DeliveryType, DestinationDetails, MessageHeader, RequestBody,
+        ResponseBody, X1ErrorKind, X1Handler, X1Peer, X1Request, X1Version,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = ReceiverConfig::new(tmp.path().join("lemf"));
+    config.keep_raw = true;
+    let a = agency_with(config).await;
+    let m = mediator(&tmp.path().join("spool"));
+    let x1 = MediatorX1::new(m.clone(), None);
+    let create = |n: u8, delivery_type, addr: String| {
+        let header = MessageHeader {
+            admf_identifier: "admf".into(),
+            ne_identifier: "mediator".into(),
+            message_timestamp: at(0),
+            version: X1Version::CURRENT,
+            x1_transaction_id: "7b0bd1c9-3e0e-4d0b-9d8c-6c0a4b4f1a11".parse().unwrap(),
+        };
+        let body = RequestBody::CreateDestination(DestinationDetails {
+            did: did(n),
+            friendly_name: None,
+            delivery_type,
+            delivery_address: DeliveryAddress::Uri(addr),
+        });
+        let x1 = &x1;
+        async move {
+            let peer = X1Peer {
+                addr: "127.0.0.1:9".parse().unwrap(),
+                identity: None,
+            };
+            let response = x1.handle(X1Request::single(header, body), peer).await;
+            match &response.messages[..] {
+                [m] => match &m.body {
+                    ResponseBody::Error(e) => Err(e.error.clone()),
+                    _ => Ok(()),
+                },
+                other => panic!("one response expected: {other:?}"),
+            }
+        }
+    };
+    for (format, named) in [
+        ("packetcable:7", "PacketCable version 7"),
+        ("atis-1000013:3", "ATIS-1000013 version 3"),
+        ("etsi-102232:44:18", "LI-PS-PDU version 44"),
+        ("etsi:43", "\"etsi:43\""),
+    ] {
+        let refused = create(
+            5,
+            DeliveryType::X2Only,
+            format!("tcp://{}?handover={format}", a.hi2),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            refused.kind(),
+            Some(X1ErrorKind::FormatUnsupported),
+            "{format}"
+        );
+        assert!(refused.description.contains(named), "{format}: {refused}");
+    }
+    assert!(m.destinations().await.is_empty());
+
+    // an older ETSI version is taken, and is what the agency receives
+    create(
+        1,
+        DeliveryType::X2Only,
+        format!("tcp://{}?handover=etsi-102232:20:9", a.hi2),
+    )
+    .await
+    .unwrap();
+    create(
+        2,
+        DeliveryType::X3Only,
+        format!("tcp://{}?handover=etsi-102232:20:9", a.hi3),
+    )
+    .await
+    .unwrap();
+    let formats: Vec<_> = m.destinations().await.iter().map(|d| d.0.format).collect();
+    assert_eq!(
+        formats,
+        vec![
+            HandoverFormat::Etsi102232 {
+                ps_pdu_version: 20,
+                ip_access_version: 9
+            };
+            2
+        ]
+    );
+    m.activate_task(MediationTask {
+        xid: xid(1),
+        liid: Liid::new(b"LIID-FMT").unwrap(),
+        scope: InterceptScope::IriAndCc,
+        window: ValidityWindow::ALWAYS,
+        targets: vec![target()],
+        destinations: vec![did(1), did(2)],
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        m.on_pdu(&x2(xid(1), 7, 0, at(1))).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 7, 1, at(2), 1)).await,
+        Outcome::Delivered(1)
+    );
+    drained(&m).await;
+    m.shutdown().await;
+    for file in ["hi2.ber", "hi3.ber"] {
+        let records = records_in(&tmp.path().join("lemf").join(file));
+        assert_eq!(records.len(), 1, "{file}");
+        assert_eq!(
+            records[0].header.li_ps_domain_id,
+            li_asn1::ObjectIdentifier::li_ps_domain_id(20),
+            "{file}"
+        );
+    }
+    for s in a.servers {
+        s.abort();
+    }
 }

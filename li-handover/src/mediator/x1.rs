@@ -6,7 +6,9 @@
 //!   both: `X2andX3` is refused). The address is an `ipAddressAndPort` with a TCP port
 //!   (TLS when `hi_tls` is configured, else plain TCP), or a `uri` `tls://ip:port` (TLS;
 //!   refused without `hi_tls`) or `tcp://ip:port` (plain TCP), as the ADMF sends from each
-//!   agency's `tls` setting.
+//!   agency's `tls` setting, with the agency's handover format in its `handover` parameter
+//!   ([`HiAddress`](crate::x1::HiAddress)); a format the mediator does not produce is
+//!   refused (`FORMAT_UNSUPPORTED`).
 //! - `ActivateTask` / `ModifyTask`: the task's targets come with it; its LIID, delivery (`HI2Only` → IRI only,
 //!   `HI2andHI3` → IRI and CC; `HI3Only` refused), validity window (`StartTime` /
 //!   `EndTime`) and destinations come from its single `MediationDetails`; its `listOfDIDs`,
@@ -30,18 +32,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use std::path::PathBuf;
 
-use li_core::{DestinationId, HandoverFormat, InterceptScope, Timestamp, ValidityWindow, Xid};
+use li_core::{DestinationId, InterceptScope, Timestamp, ValidityWindow, Xid};
 use serde_json::json;
 
-use super::{HiDestination, HiTransport, MediationTask, Mediator, MediatorError};
+use super::{HiDestination, MediationTask, Mediator, MediatorError, check_format};
 use crate::audit::{AuditKind, AuditLog};
 use crate::lemf::Interface;
 use crate::x1::{
     AckKind, BoxFuture, DeliveryType, DestinationDeliveryStatus, DestinationDetails,
-    DestinationResponseDetails, ErrorInformation, ErrorResponse, MediationDeliveryType,
-    MessageHeader, NeStatus, NeStatusDetails, OkStatus, ProvisioningStatus, RequestBody,
-    ResponseBody, ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, X1Error,
-    X1ErrorKind, X1Handler, X1Peer, X1Request, X1Response, error_code,
+    DestinationResponseDetails, ErrorInformation, ErrorResponse, HiAddress, HiAddressError,
+    MediationDeliveryType, MessageHeader, NeStatus, NeStatusDetails, OkStatus, ProvisioningStatus,
+    RequestBody, ResponseBody, ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus,
+    X1Error, X1ErrorKind, X1Handler, X1Peer, X1Request, X1Response, error_code,
 };
 
 /// The mediator's [`X1Handler`].
@@ -561,15 +563,16 @@ impl X1Handler for CancelSafe {
 }
 
 /// The destination an X1 `CreateDestination` / `ModifyDestination` describes: `X2Only` is
-/// an HI2 destination, `X3Only` an HI3 one; the address is an `ipAddressAndPort` with a TCP
-/// port or a `tls://ip:port` / `tcp://ip:port` URI ([`HiTransport::from_x1`]); the name is
-/// the `friendlyName` (else the DID and interface); the format is
-/// [`HandoverFormat::etsi_default`] (X1 carries none).
+/// an HI2 destination, `X3Only` an HI3 one; the address, transport and handover format are
+/// the [`HiAddress`] of its `deliveryAddress`; the name is the `friendlyName` (else the DID
+/// and interface).
 ///
 /// # Errors
 ///
-/// An [`X1Failure`] (`NOT_EXECUTED`) naming what is wrong: `X2andX3` (one address is one
-/// interface), or another kind of address.
+/// An [`X1Failure`] naming what is wrong: `X2andX3` (one address is one interface) or a
+/// delivery address that is not an [`HiAddress`] (`NOT_EXECUTED`); a handover format this
+/// mediator does not produce ([`check_format`]; `FORMAT_UNSUPPORTED`), so an agency is never
+/// delivered another format than it asked for.
 pub fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, X1Failure> {
     let interface = match d.delivery_type {
         DeliveryType::X2Only => Interface::Hi2,
@@ -584,18 +587,18 @@ pub fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, X1Failure
             ));
         }
     };
-    let bad = || {
-        refuse(
+    let hi = HiAddress::from_x1(&d.delivery_address).map_err(|e| match e {
+        HiAddressError::Format { .. } => refuse(
+            error_code::FORMAT_UNSUPPORTED,
+            format!("destination {}: {e}", d.did),
+        ),
+        e => refuse(
             error_code::NOT_EXECUTED,
-            format!(
-                "destination {}: the delivery address must be an IP address and TCP port, \
-                 or a tls://ip:port or tcp://ip:port URI",
-                d.did
-            ),
-        )
-    };
-    let (transport, addr) = HiTransport::from_x1(&d.delivery_address).ok_or_else(bad)?;
-    let addr = addr.to_string();
+            format!("destination {}: {e}", d.did),
+        ),
+    })?;
+    check_format(d.did, hi.format)
+        .map_err(|e| refuse(error_code::FORMAT_UNSUPPORTED, e.to_string()))?;
     Ok(HiDestination {
         id: d.did,
         name: d
@@ -603,9 +606,9 @@ pub fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, X1Failure
             .clone()
             .unwrap_or_else(|| format!("{} {}", d.did, interface)),
         interface,
-        addr,
-        transport,
-        format: HandoverFormat::etsi_default(),
+        addr: hi.addr.to_string(),
+        transport: hi.transport,
+        format: hi.format,
     })
 }
 

@@ -96,11 +96,11 @@ use std::io;
 
 pub use model::{
     AckKind, DeliveryAddress, DeliveryType, DestinationDeliveryStatus, DestinationDetails,
-    DestinationResponseDetails, ErrorInformation, ErrorResponse, HiTransport,
-    MediationDeliveryType, MediationDetails, MessageHeader, NeStatus, NeStatusDetails, OkStatus,
-    Port, ProvisioningStatus, RequestBody, RequestMessage, RequestMessageType, ResponseBody,
-    ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, TransactionId, X1ErrorKind,
-    X1Request, X1Response, X1Version, error_code,
+    DestinationResponseDetails, ErrorInformation, ErrorResponse, HiAddress, HiAddressError,
+    HiTransport, MediationDeliveryType, MediationDetails, MessageHeader, NeStatus, NeStatusDetails,
+    OkStatus, Port, ProvisioningStatus, RequestBody, RequestMessage, RequestMessageType,
+    ResponseBody, ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus, TransactionId,
+    X1ErrorKind, X1Request, X1Response, X1Version, error_code,
 };
 pub use transport::{BoxFuture, X1Handler, X1Peer};
 pub use xml::{COMMON_NAMESPACE, DecodeLimits, HASHED_ID_NAMESPACE, X1_NAMESPACE, XSI_NAMESPACE};

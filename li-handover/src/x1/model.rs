@@ -4,7 +4,10 @@ use core::fmt;
 use core::str::FromStr;
 use std::net::{IpAddr, SocketAddr};
 
-use li_core::{DestinationId, E164Number, InterceptScope, Liid, TargetIdentifier, Timestamp, Xid};
+use li_core::{
+    DestinationId, E164Number, HandoverFormat, InterceptScope, Liid, TargetIdentifier, Timestamp,
+    Xid,
+};
 
 /// An `X1Request` document: one or more request messages (XSD `RequestContainer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -864,45 +867,159 @@ pub enum HiTransport {
     PlainTcp,
 }
 
-impl HiTransport {
-    /// The X1 delivery address of an agency at `addr` reached over this transport:
-    /// `ipAddressAndPort` (TCP) for [`HiTransport::Configured`], else a `uri`
-    /// `tls://ip:port` or `tcp://ip:port`. [`HiTransport::from_x1`] reads it back.
-    pub fn to_x1(self, addr: SocketAddr) -> DeliveryAddress {
-        let scheme = match self {
-            Self::Configured => {
-                return DeliveryAddress::IpAddressPort {
-                    address: addr.ip(),
-                    port: Port::Tcp(addr.port()),
-                };
+/// An agency's HI address as an X1 destination carries it: how the mediator connects
+/// ([`HiTransport`]), where, and the handover format the agency expects — the one place the
+/// format travels from the warrant store to the mediator's encoder.
+///
+/// Written as a `deliveryAddress` `uri` `tls://ip:port?handover=<format>` or
+/// `tcp://ip:port?handover=<format>` (the format in [`HandoverFormat`]'s text form,
+/// e.g. `etsi-102232:43:18`). TS 103 221-1 defines no element for a handover format, and its
+/// extension elements must be declared by a schema an agency's validator does not have; a URI
+/// parameter keeps every message valid against the ETSI schema alone. An `ipAddressAndPort`
+/// (TCP) is [`HiTransport::Configured`] with [`HandoverFormat::etsi_default`], as an NE of
+/// another vendor provisions it.
+///
+/// ```
+/// use li_core::HandoverFormat;
+/// use li_handover::x1::{DeliveryAddress, HiAddress, HiTransport};
+///
+/// let lea = HiAddress {
+///     transport: HiTransport::Tls,
+///     addr: "192.0.2.7:6000".parse()?,
+///     format: HandoverFormat::etsi_default(),
+/// };
+/// let x1 = lea.to_x1().expect("a TLS address has an X1 form");
+/// assert_eq!(x1, DeliveryAddress::Uri("tls://192.0.2.7:6000?handover=etsi-102232:43:18".into()));
+/// assert_eq!(HiAddress::from_x1(&x1)?, lea);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HiAddress {
+    /// TLS, plain TCP, or as the mediator is configured.
+    pub transport: HiTransport,
+    /// The agency's IP address and TCP port.
+    pub addr: SocketAddr,
+    /// The handover format the agency expects.
+    pub format: HandoverFormat,
+}
+
+/// Why an X1 `deliveryAddress` is not an HI address a mediator can deliver to.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HiAddressError {
+    /// A UDP port, an `e164Number` or an `emailAddress`.
+    #[error("the delivery address must be an IP address and TCP port, or a tls:// or tcp:// URI")]
+    NotTcp,
+    /// A URI of another scheme.
+    #[error("delivery address URI {uri:?}: the scheme must be tls:// or tcp://")]
+    Scheme {
+        /// The URI (at most 64 characters of it).
+        uri: String,
+    },
+    /// The URI's authority is not `ip:port` (an IPv6 address in brackets); host names are
+    /// not resolved.
+    #[error("delivery address URI {uri:?}: expected an IP address and port")]
+    NotIpAndPort {
+        /// The URI (at most 64 characters of it).
+        uri: String,
+    },
+    /// A URI parameter other than `handover`, or `handover` twice.
+    #[error("delivery address URI {uri:?}: unknown or repeated parameter {parameter:?}")]
+    Parameter {
+        /// The URI (at most 64 characters of it).
+        uri: String,
+        /// The parameter (at most 64 characters of it).
+        parameter: String,
+    },
+    /// The `handover` parameter is not a handover format's text.
+    #[error("delivery address URI {uri:?}: {source}")]
+    Format {
+        /// The URI (at most 64 characters of it).
+        uri: String,
+        /// What is wrong with the format text.
+        source: li_core::Error,
+    },
+}
+
+impl HiAddress {
+    /// The X1 `deliveryAddress` of this address: `ipAddressAndPort` for
+    /// [`HiTransport::Configured`] with the default format, a `tls://` or `tcp://` URI with
+    /// the `handover` parameter for TLS or plain TCP. `None` for
+    /// [`HiTransport::Configured`] with another format, which X1 cannot say.
+    pub fn to_x1(&self) -> Option<DeliveryAddress> {
+        let scheme = match self.transport {
+            HiTransport::Configured if self.format == HandoverFormat::etsi_default() => {
+                return Some(DeliveryAddress::IpAddressPort {
+                    address: self.addr.ip(),
+                    port: Port::Tcp(self.addr.port()),
+                });
             }
-            Self::Tls => "tls",
-            Self::PlainTcp => "tcp",
+            HiTransport::Configured => return None,
+            HiTransport::Tls => "tls",
+            HiTransport::PlainTcp => "tcp",
         };
-        DeliveryAddress::Uri(format!("{scheme}://{addr}"))
+        Some(DeliveryAddress::Uri(format!(
+            "{scheme}://{}?handover={}",
+            self.addr, self.format
+        )))
     }
 
-    /// The transport and address of an X1 delivery address written as
-    /// [`HiTransport::to_x1`] writes them; `None` for anything else (a UDP port, another
-    /// URI scheme, a host name).
-    pub fn from_x1(address: &DeliveryAddress) -> Option<(Self, SocketAddr)> {
-        match address {
+    /// The HI address an X1 `deliveryAddress` describes, as [`HiAddress::to_x1`] writes it;
+    /// a URI without the `handover` parameter is [`HandoverFormat::etsi_default`].
+    ///
+    /// # Errors
+    ///
+    /// A [`HiAddressError`] naming what is wrong (UDP, another scheme, a host name, an
+    /// unknown parameter, a format text that is not one).
+    pub fn from_x1(address: &DeliveryAddress) -> Result<Self, HiAddressError> {
+        let uri = match address {
             DeliveryAddress::IpAddressPort {
                 address,
                 port: Port::Tcp(port),
-            } => Some((Self::Configured, SocketAddr::new(*address, *port))),
-            DeliveryAddress::Uri(uri) => {
-                let (transport, rest) = if let Some(rest) = uri.strip_prefix("tls://") {
-                    (Self::Tls, rest)
-                } else if let Some(rest) = uri.strip_prefix("tcp://") {
-                    (Self::PlainTcp, rest)
-                } else {
-                    return None;
-                };
-                Some((transport, rest.parse().ok()?))
+            } => {
+                return Ok(Self {
+                    transport: HiTransport::Configured,
+                    addr: SocketAddr::new(*address, *port),
+                    format: HandoverFormat::etsi_default(),
+                });
             }
-            _ => None,
+            DeliveryAddress::Uri(uri) => uri.as_str(),
+            _ => return Err(HiAddressError::NotTcp),
+        };
+        let excerpt = || uri.chars().take(64).collect::<String>();
+        let (transport, rest) = if let Some(rest) = uri.strip_prefix("tls://") {
+            (HiTransport::Tls, rest)
+        } else if let Some(rest) = uri.strip_prefix("tcp://") {
+            (HiTransport::PlainTcp, rest)
+        } else {
+            return Err(HiAddressError::Scheme { uri: excerpt() });
+        };
+        let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let addr = authority
+            .parse()
+            .map_err(|_| HiAddressError::NotIpAndPort { uri: excerpt() })?;
+        let mut format = None;
+        for parameter in query.split('&').filter(|p| !p.is_empty()) {
+            match parameter.split_once('=') {
+                Some(("handover", text)) if format.is_none() => {
+                    format = Some(text.parse().map_err(|source| HiAddressError::Format {
+                        uri: excerpt(),
+                        source,
+                    })?);
+                }
+                _ => {
+                    return Err(HiAddressError::Parameter {
+                        uri: excerpt(),
+                        parameter: parameter.chars().take(64).collect(),
+                    });
+                }
+            }
         }
+        Ok(Self {
+            transport,
+            addr,
+            format: format.unwrap_or_else(HandoverFormat::etsi_default),
+        })
     }
 }
 

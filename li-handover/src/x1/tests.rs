@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use li_core::{
-    DestinationId, E164Number, IpPrefix, Liid, MacAddress, TargetIdentifier, Timestamp, Xid,
+    DestinationId, E164Number, HandoverFormat, IpPrefix, Liid, MacAddress, TargetIdentifier,
+    Timestamp, Xid,
 };
 use proptest::prelude::*;
 
@@ -1426,38 +1427,87 @@ async fn the_client_times_out_and_shutdown_stops_the_server() {
     assert!(matches!(err, X1Error::Io { .. }), "{err}");
 }
 
-/// The agency's transport travels in the X1 deliveryAddress and reads back the same; what
-/// a mediator cannot reach (UDP, another scheme, a host name) reads back as nothing.
+/// The agency's transport and handover format travel in the X1 deliveryAddress and read
+/// back the same; what a mediator cannot reach (UDP, another scheme, a host name) or
+/// cannot understand (another parameter, a format that is none) reads back as an error
+/// naming it, and an address without a format is the ETSI default.
 #[test]
-fn hi_transport_round_trips_through_the_delivery_address() {
+fn hi_address_round_trips_through_the_delivery_address() {
     let addr: SocketAddr = "192.0.2.7:6000".parse().unwrap();
     let v6: SocketAddr = "[2001:db8::7]:6001".parse().unwrap();
+    let formats = [
+        HandoverFormat::etsi_default(),
+        HandoverFormat::Etsi102232 {
+            ps_pdu_version: 20,
+            ip_access_version: 9,
+        },
+        HandoverFormat::PacketCable { version: 7 },
+    ];
     for transport in [
         HiTransport::Configured,
         HiTransport::Tls,
         HiTransport::PlainTcp,
     ] {
-        for a in [addr, v6] {
-            assert_eq!(
-                HiTransport::from_x1(&transport.to_x1(a)),
-                Some((transport, a))
-            );
+        for addr in [addr, v6] {
+            for format in formats {
+                let hi = HiAddress {
+                    transport,
+                    addr,
+                    format,
+                };
+                match hi.to_x1() {
+                    Some(x1) => assert_eq!(HiAddress::from_x1(&x1), Ok(hi)),
+                    None => assert!(
+                        transport == HiTransport::Configured
+                            && format != HandoverFormat::etsi_default(),
+                        "{hi:?}"
+                    ),
+                }
+            }
         }
     }
+    let tls = |format| HiAddress {
+        transport: HiTransport::Tls,
+        addr: v6,
+        format,
+    };
     assert_eq!(
-        HiTransport::Tls.to_x1(v6),
-        DeliveryAddress::Uri("tls://[2001:db8::7]:6001".into())
+        tls(HandoverFormat::Atis1000013 { version: 3 }).to_x1(),
+        Some(DeliveryAddress::Uri(
+            "tls://[2001:db8::7]:6001?handover=atis-1000013:3".into()
+        ))
     );
-    for refused in [
-        DeliveryAddress::IpAddressPort {
+    assert_eq!(
+        HiAddress::from_x1(&DeliveryAddress::Uri("tls://[2001:db8::7]:6001".into())),
+        Ok(tls(HandoverFormat::etsi_default()))
+    );
+    let uri = |u: &str| DeliveryAddress::Uri(u.into());
+    assert_eq!(
+        HiAddress::from_x1(&DeliveryAddress::IpAddressPort {
             address: addr.ip(),
             port: Port::Udp(6000),
-        },
-        DeliveryAddress::Uri("https://192.0.2.7:6000".into()),
-        DeliveryAddress::Uri("tls://lea.example:6000".into()),
-    ] {
-        assert_eq!(HiTransport::from_x1(&refused), None, "{refused:?}");
+        }),
+        Err(HiAddressError::NotTcp)
+    );
+    assert!(matches!(
+        HiAddress::from_x1(&uri("https://192.0.2.7:6000")),
+        Err(HiAddressError::Scheme { .. })
+    ));
+    assert!(matches!(
+        HiAddress::from_x1(&uri("tls://lea.example:6000")),
+        Err(HiAddressError::NotIpAndPort { .. })
+    ));
+    for parameter in ["tls=1", "handover=etsi-102232:43:18&handover=packetcable:7"] {
+        let err =
+            HiAddress::from_x1(&uri(&format!("tcp://192.0.2.7:6000?{parameter}"))).unwrap_err();
+        assert!(
+            matches!(&err, HiAddressError::Parameter { parameter: p, .. } if parameter.ends_with(p.as_str())),
+            "{parameter}: {err}"
+        );
     }
+    let err = HiAddress::from_x1(&uri("tcp://192.0.2.7:6000?handover=etsi:43")).unwrap_err();
+    assert!(matches!(err, HiAddressError::Format { .. }), "{err}");
+    assert!(err.to_string().contains("\"etsi:43\""), "{err}");
 }
 
 /// Every typed kind has its own code and reads back from it; a code of another vendor's NE

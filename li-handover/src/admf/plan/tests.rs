@@ -4,6 +4,7 @@ use li_core::{InterceptScope, TargetIdentifier, ValidityWindow};
 
 use super::*;
 use crate::admf::store::Agency;
+use li_asn1::HeaderSettings;
 
 // ------------------------------------------------------------------------------------------
 // Fixture
@@ -224,14 +225,14 @@ fn at_the_lead_destinations_go_before_the_tasks_and_the_mediator_before_the_prob
     assert_eq!(hi2.did, w.agencies[0].id);
     assert_eq!(
         hi2.delivery_address,
-        DeliveryAddress::Uri("tls://198.51.100.1:6001".into())
+        DeliveryAddress::Uri("tls://198.51.100.1:6001?handover=etsi-102232:43:18".into())
     );
     let hi3 = &tasks.hi_destinations[1];
     assert_eq!(hi3.did, hi3_did(w.agencies[0].id));
     assert_eq!(hi3.delivery_type, DeliveryType::X3Only);
     assert_eq!(
         hi3.delivery_address,
-        DeliveryAddress::Uri("tcp://198.51.100.1:7001".into())
+        DeliveryAddress::Uri("tcp://198.51.100.1:7001?handover=etsi-102232:43:18".into())
     );
     let md = &tasks.probe_task.mediation_details[0];
     assert_eq!(md.start_time, Some(start));
@@ -323,7 +324,7 @@ fn a_modified_warrant_is_modified_on_every_ne() {
     };
     assert_eq!(
         d.delivery_address,
-        DeliveryAddress::Uri("tls://198.51.100.1:6101".into())
+        DeliveryAddress::Uri("tls://198.51.100.1:6101?handover=etsi-102232:43:18".into())
     );
 }
 
@@ -777,28 +778,29 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
         *e,
         ProvisioningError::UnsupportedFormat {
             agency: "LEA-1".into(),
-            format: "packetcable:7".into()
+            format: HandoverFormat::PacketCable { version: 7 }
         }
     );
     assert!(
-        e.to_string()
-            .starts_with("agency LEA-1: packetcable:7 is not produced by this suite"),
+        e.to_string().starts_with(
+            "agency LEA-1: handover format packetcable:7 is not produced by this suite"
+        ),
         "{e}"
     );
 
     // an ETSI version li-asn1 does not encode is refused too
-    let mut older = warrant("LIID-O", 2, start, None);
-    older.agencies[0].format = HandoverFormat::Etsi102232 {
-        ps_pdu_version: 38,
+    let mut newer = warrant("LIID-O", 2, start, None);
+    newer.agencies[0].format = HandoverFormat::Etsi102232 {
+        ps_pdu_version: 44,
         ip_access_version: 16,
     };
-    let plan = run(&net, &[older], &empty(&net), start);
+    let plan = run(&net, &[newer], &empty(&net), start);
     assert!(plan.requests.is_empty());
     assert!(
         plan.held[0]
             .reason
             .to_string()
-            .contains("etsi-102232:38:16 is not produced by this suite"),
+            .contains("handover format etsi-102232:44:16 is not produced by this suite"),
         "{:?}",
         plan.held
     );
@@ -811,16 +813,20 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
     assert_eq!(sent(&net, &plan), vec![("poi-1", "DeactivateTask")]);
     assert_eq!(plan.held.len(), 1);
 
-    assert!(produced_by_suite(HandoverFormat::etsi_default()));
+    assert!(HeaderSettings::encodes(HandoverFormat::etsi_default()));
     for format in [
         HandoverFormat::Etsi102232 {
+            ps_pdu_version: 44,
+            ip_access_version: 18,
+        },
+        HandoverFormat::Etsi102232 {
             ps_pdu_version: 43,
-            ip_access_version: 17,
+            ip_access_version: 19,
         },
         HandoverFormat::Atis1000678 { version: 1 },
         HandoverFormat::PacketCable { version: 7 },
     ] {
-        assert!(!produced_by_suite(format), "{format:?}");
+        assert!(!HeaderSettings::encodes(format), "{format:?}");
     }
 }
 
@@ -1010,4 +1016,56 @@ fn hi3_did_is_derived_from_the_hi2_did() {
         "9f48b42d-f60e-84f9-85f9-3e691e97dc12"
     );
     assert_eq!(hi3_did(a).version(), 8);
+}
+
+/// Issue 12: the format an agency is entered with travels to the mediator in its X1
+/// destinations (read back by the mediator as the same [`HiAddress`]), so an agency on an
+/// older ETSI version gets that version; only the format changing modifies the destination.
+#[test]
+fn the_agencys_format_travels_to_the_mediator_in_its_destinations() {
+    let net = network(1);
+    let start = secs(t0(), 600);
+    let older = HandoverFormat::Etsi102232 {
+        ps_pdu_version: 20,
+        ip_access_version: 9,
+    };
+    let mut w = warrant("LIID-F", 1, start, None);
+    w.agencies[0].format = older;
+    let tasks = warrant_tasks(&w, &net).unwrap();
+    let read: Vec<_> = tasks
+        .hi_destinations
+        .iter()
+        .map(|d| HiAddress::from_x1(&d.delivery_address).unwrap())
+        .collect();
+    assert_eq!(
+        read,
+        vec![
+            HiAddress {
+                transport: HiTransport::Tls,
+                addr: "198.51.100.1:6001".parse().unwrap(),
+                format: older,
+            },
+            HiAddress {
+                transport: HiTransport::PlainTcp,
+                addr: "198.51.100.1:7001".parse().unwrap(),
+                format: older,
+            },
+        ]
+    );
+
+    let observed = provisioned(&net, &mut w, start);
+    let mut newer = w.clone();
+    newer.agencies[0].format = HandoverFormat::etsi_default();
+    let plan = run(&net, &[newer], &observed, secs(start, 1));
+    assert_eq!(
+        sent(&net, &plan),
+        vec![("mdf", "ModifyDestination"), ("mdf", "ModifyDestination")]
+    );
+    let RequestBody::ModifyDestination(d) = &plan.requests[0].body else {
+        panic!()
+    };
+    assert_eq!(
+        HiAddress::from_x1(&d.delivery_address).unwrap().format,
+        HandoverFormat::etsi_default()
+    );
 }

@@ -6,13 +6,14 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use li_core::{
-    DeliveryAddress, DestinationId, Liid, TargetIdentifier, Timestamp, ValidityWindow, Xid,
+    DeliveryAddress, DestinationId, HandoverFormat, Liid, TargetIdentifier, Timestamp,
+    ValidityWindow, Xid,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
-    Agency, Refusal, StoreError, Warrant, WarrantState, WarrantStore, format_from_text,
-    format_to_text, scope_from_text, scope_to_text,
+    Agency, Refusal, StoreError, Warrant, WarrantState, WarrantStore, scope_from_text,
+    scope_to_text,
 };
 
 /// The warrant store in an SQLite database.
@@ -346,8 +347,9 @@ impl SqliteStore {
                 (None, None, None) => None,
                 _ => return Err(corrupt(format!("agency {id}: incomplete HI3 address"))),
             };
-            let format = format_from_text(&format)
-                .ok_or_else(|| corrupt(format!("agency {id}: unknown format {format:?}")))?;
+            let format: HandoverFormat = format
+                .parse()
+                .map_err(|e| corrupt(format!("agency {id}: {e}")))?;
             agencies.push(Agency {
                 id,
                 name,
@@ -391,12 +393,7 @@ impl SqliteStore {
             )
             .map_err(err())?;
         for (position, agency) in (0i64..).zip(&warrant.agencies) {
-            let format =
-                format_to_text(agency.format).ok_or_else(|| StoreError::UnsupportedFormat {
-                    liid: warrant.liid,
-                    destination: agency.id,
-                    format: agency.format,
-                })?;
+            let format = agency.format.to_string();
             agencies
                 .execute(params![
                     liid,

@@ -47,29 +47,3 @@ fn to_task_carries_the_warrant() {
     assert_eq!(task.destinations().len(), 2);
     assert_eq!(task.destinations()[1], a.agencies[1].to_destination());
 }
-
-#[test]
-fn format_text_round_trips() {
-    for format in [
-        HandoverFormat::etsi_default(),
-        HandoverFormat::Atis1000013 { version: 1 },
-        HandoverFormat::Atis1000678 { version: 2 },
-        HandoverFormat::PacketCable { version: 65535 },
-    ] {
-        let text = format_to_text(format).unwrap();
-        assert_eq!(format_from_text(&text), Some(format), "{text}");
-    }
-    assert_eq!(
-        format_to_text(HandoverFormat::etsi_default()).unwrap(),
-        "etsi-102232:43:18"
-    );
-    for bad in [
-        "",
-        "etsi-102232:43",
-        "etsi-102232:43:18:1",
-        "atis-1000013:x",
-        "q:1",
-    ] {
-        assert_eq!(format_from_text(bad), None, "{bad}");
-    }
-}
