@@ -47,20 +47,18 @@
 //! # Several processes
 //!
 //! The daemon (`li-admf run`) and the command-line warrant commands share the SQLite store
-//! and the audit log. Appends to the audit log are serialised between processes by a lock
-//! file (`<audit_log>.lock`, held for the duration of one append; a lock older than 10 s is
-//! considered left behind by a crashed process and removed), and a process re-reads the
-//! chain's end when another one has appended, so the hash chain stays intact.
+//! and the audit log ([`li_handover::audit::SharedAuditLog`]: appends are serialised between
+//! processes by an OS lock on `<audit_log>.lock`, released by the kernel if its holder
+//! crashes, and a process re-reads the chain's end when another one has appended, so the
+//! hash chain stays intact).
 
 use std::collections::HashSet;
 use std::fmt;
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use li_core::{
@@ -68,11 +66,10 @@ use li_core::{
     ValidityWindow,
 };
 use li_handover::admf::store::{Agency, SqliteStore};
-use li_handover::admf::{ACTOR, Admf, AdmfSettings, AuditSink, NeEndpoint, Timing, hi3_did, text};
-use li_handover::audit::{AuditError, AuditKind, AuditLog};
+use li_handover::admf::{Admf, AdmfSettings, NeEndpoint, Timing, hi3_did, text};
+use li_handover::audit::SharedAuditLog;
 use li_handover::tls::{DevPki, TlsFiles, load_client_config};
 use serde::Deserialize;
-use serde_json::Value;
 use tracing::warn;
 
 use crate::cli::TlsFileConfig;
@@ -359,7 +356,9 @@ pub fn open(config: &AdmfConfig, base_dir: &Path) -> anyhow::Result<Admf> {
     let database = base_dir.join(&config.database);
     let store = SqliteStore::open(&database)
         .with_context(|| format!("cannot open the warrant store {}", database.display()))?;
-    let audit = SharedAudit::open(base_dir.join(&config.audit_log))?;
+    let audit_path = base_dir.join(&config.audit_log);
+    let audit = SharedAuditLog::open(&audit_path)
+        .with_context(|| format!("cannot open the audit log {}", audit_path.display()))?;
     let files = config.tls.resolve(base_dir);
     let tls = load_client_config(&files).with_context(|| {
         format!(
@@ -480,125 +479,6 @@ pub fn dev_certs(out_dir: &Path) -> anyhow::Result<Vec<TlsFiles>> {
     let pki = DevPki::new("li-suite development CA").context("cannot create the dev CA")?;
     pki.write_to(out_dir, &DEV_IDENTITIES)
         .with_context(|| format!("cannot write the dev PKI to {}", out_dir.display()))
-}
-
-/// The audit log, appended to under a cross-process lock file, reopened when another process
-/// has appended since our last entry.
-#[derive(Debug)]
-struct SharedAudit {
-    path: PathBuf,
-    lock_path: PathBuf,
-    /// The open log and the file length after our last append.
-    log: Mutex<Option<(AuditLog, u64)>>,
-}
-
-/// A lock file older than this was left by a crashed process.
-const STALE_LOCK: Duration = Duration::from_secs(10);
-/// How long an append waits for the lock.
-const LOCK_WAIT: Duration = Duration::from_secs(15);
-
-impl SharedAudit {
-    fn open(path: PathBuf) -> anyhow::Result<Self> {
-        let mut lock_name = path.as_os_str().to_owned();
-        lock_name.push(".lock");
-        let audit = Self {
-            lock_path: PathBuf::from(lock_name),
-            path,
-            log: Mutex::new(None),
-        };
-        // open once now so that a broken chain is reported at start-up
-        let _lock = LockFile::acquire(&audit.lock_path)?;
-        let mut guard = audit.log.lock().unwrap_or_else(PoisonError::into_inner);
-        *guard = Some(
-            audit
-                .reopen()
-                .with_context(|| format!("cannot open the audit log {}", audit.path.display()))?,
-        );
-        drop(guard);
-        Ok(audit)
-    }
-
-    fn reopen(&self) -> Result<(AuditLog, u64), AuditError> {
-        let (log, _) = AuditLog::open(&self.path)?;
-        Ok((log, self.file_len()))
-    }
-
-    fn file_len(&self) -> u64 {
-        fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
-    }
-}
-
-impl AuditSink for SharedAudit {
-    fn record(&self, kind: AuditKind, detail: Value) -> Result<(), AuditError> {
-        let _lock = LockFile::acquire(&self.lock_path)?;
-        let mut guard = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-        let len = self.file_len();
-        let current = guard.take().filter(|(_, known)| *known == len);
-        let (log, _) = match current {
-            Some(open) => open,
-            None => self.reopen()?,
-        };
-        let result = log.append(ACTOR, kind, detail);
-        let len = self.file_len();
-        *guard = Some((log, len));
-        result.map(drop)
-    }
-}
-
-/// A lock file created exclusively, removed on drop.
-struct LockFile(PathBuf);
-
-impl LockFile {
-    fn acquire(path: &Path) -> Result<Self, AuditError> {
-        let start = Instant::now();
-        loop {
-            match OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(mut file) => {
-                    let _ = writeln!(file, "{}", std::process::id());
-                    return Ok(Self(path.to_path_buf()));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = fs::metadata(path)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| t.elapsed().ok())
-                        .is_some_and(|age| age > STALE_LOCK);
-                    if stale {
-                        warn!(lock = %path.display(), "removing a stale audit lock file");
-                        let _ = fs::remove_file(path);
-                        continue;
-                    }
-                    if start.elapsed() > LOCK_WAIT {
-                        return Err(AuditError::Io {
-                            path: path.to_path_buf(),
-                            what: "cannot take the lock",
-                            source: std::io::Error::new(
-                                std::io::ErrorKind::TimedOut,
-                                format!(
-                                    "held by another process (for over {} s)",
-                                    LOCK_WAIT.as_secs()
-                                ),
-                            ),
-                        });
-                    }
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(source) => {
-                    return Err(AuditError::Io {
-                        path: path.to_path_buf(),
-                        what: "cannot create the lock",
-                        source,
-                    });
-                }
-            }
-        }
-    }
-}
-
-impl Drop for LockFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
 }
 
 #[cfg(test)]

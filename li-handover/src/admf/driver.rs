@@ -183,6 +183,12 @@ impl AuditSink for AuditLog {
     }
 }
 
+impl AuditSink for crate::audit::SharedAuditLog {
+    fn record(&self, kind: AuditKind, detail: Value) -> Result<(), AuditError> {
+        self.append(ACTOR, kind, detail).map(drop)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Time and randomness
 // ---------------------------------------------------------------------------------------------
