@@ -508,45 +508,42 @@ fn free_port() -> std::net::SocketAddr {
 }
 
 /// The `li-mediator` binary as a child process.
-fn spawn_mediator(config: &std::path::Path) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_li-mediator"))
+fn spawn_mediator(config: &std::path::Path) -> (std::process::Child, ChildReady) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_li-mediator"))
         .args(["--config", config.to_str().unwrap(), "--log", "warn"])
+        .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap()
-}
-
-/// How often [`poll_other_process`] looks.
-const OTHER_PROCESS_POLL: Duration = Duration::from_millis(20);
-
-/// Looks at another process with `check` every [`OTHER_PROCESS_POLL`] until it returns
-/// `Some`, for at most [`WAIT`] (then panics, saying `what` did not happen).
-///
-/// Only for a child process (the `li-mediator` binary): it offers this test no event to
-/// await, only what can be seen from outside (a port that accepts, its metrics endpoint),
-/// so a bounded poll is the one way to learn its state. Everything in this process (the
-/// LEMF, the probe, the in-process mediator) is awaited on its events instead.
-async fn poll_other_process<T, F>(what: &str, mut check: impl FnMut() -> F) -> T
-where
-    F: std::future::Future<Output = Option<T>>,
-{
-    let found = tokio::time::timeout(WAIT, async {
-        loop {
-            if let Some(found) = check().await {
-                return found;
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (ready, ready_rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        let mut ready = Some(ready);
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            eprintln!("{line}");
+            if line.starts_with("li-mediator: X1 on ")
+                && let Some(ready) = ready.take()
+            {
+                let _ = ready.send(());
             }
-            tokio::time::sleep(OTHER_PROCESS_POLL).await;
         }
-    })
-    .await;
-    found.unwrap_or_else(|_| panic!("{what} (not within {WAIT:?})"))
+    });
+    (child, ChildReady(ready_rx))
 }
 
-/// Waits until the mediator process accepts connections on `addr`.
-async fn wait_listening(addr: std::net::SocketAddr) {
-    poll_other_process("the mediator listens", || async move {
-        tokio::net::TcpStream::connect(addr).await.ok().map(drop)
-    })
-    .await;
+/// The `li-mediator` child's start-up line ("li-mediator: X1 on ..."), which it prints once
+/// its listeners are bound: an event from the other process, awaited instead of polling
+/// its ports.
+struct ChildReady(tokio::sync::oneshot::Receiver<()>);
+
+impl ChildReady {
+    async fn listening(self) {
+        tokio::time::timeout(WAIT, self.0)
+            .await
+            .expect("the mediator listens (within WAIT)")
+            .expect("the mediator printed its start-up line");
+    }
 }
 
 /// `GET /metrics` over plain HTTP.
@@ -621,8 +618,8 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     )
     .unwrap();
 
-    let mut child = spawn_mediator(&mediator_toml);
-    wait_listening(x1).await;
+    let (mut child, ready) = spawn_mediator(&mediator_toml);
+    ready.listening().await;
     let admf_config: li_examples::admf::AdmfConfig =
         li_examples::cli::load_toml(&admf_toml).unwrap();
     let admf = li_examples::admf::open(&admf_config, &dir).unwrap();
@@ -669,18 +666,27 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     const BEFORE: u32 = 300;
     const AFTER: u32 = 100;
     send(0..BEFORE);
-    // All spooled for the agency, which is down.
+    // All spooled for the agency, which is down: the mediator acknowledges a keepalive only
+    // once every PDU before it is in the spools, so the second acknowledgement after the
+    // last PDU went out covers them all.
+    let stats = sender.stats();
+    let sent = tokio::time::timeout(WAIT, stats.wait_for(|s| s.sent >= u64::from(BEFORE)))
+        .await
+        .expect("the PDUs were sent");
+    tokio::time::timeout(
+        WAIT,
+        stats.wait_for(|s| s.keepalives_acked >= sent.keepalives_acked + 2),
+    )
+    .await
+    .expect("a keepalive after the PDUs was acknowledged");
     let spooled = format!("li_mediator_spool_records{{destination=\"LEA-1 HI3\"}} {BEFORE}");
-    let spooled = spooled.as_str();
-    poll_other_process("records spooled before the kill", || async move {
-        scrape(metrics).await.contains(spooled).then_some(())
-    })
-    .await;
+    let text = scrape(metrics).await;
+    assert!(text.contains(&spooled), "{text}");
 
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let mut child = spawn_mediator(&mediator_toml);
-    wait_listening(x2x3).await;
+    let (mut child, ready) = spawn_mediator(&mediator_toml);
+    ready.listening().await;
     send(BEFORE..BEFORE + AFTER);
 
     // The agency comes up.
