@@ -454,7 +454,7 @@ impl HandoverFormat {
 
 /// The one text form of a handover format, used in configuration, the warrant store and X1:
 /// `etsi-102232:<LI-PS-PDU version>:<IPAccessPDU version>`, `atis-1000013:<version>`,
-/// `atis-1000678:<version>`, `packetcable:<version>`. [`HandoverFormat::from_str`] reads it
+/// `atis-1000678:<version>`, `packetcable:<version>`. Its `FromStr` (`str::parse`) reads it
 /// back.
 ///
 /// ```

@@ -415,12 +415,12 @@ impl Warrant {
     }
 
     /// Checks the warrant: the rules of [`li_core::TaskBuilder::build`] (through
-    /// [`Warrant::to_task`]), then agency names and handover formats.
+    /// [`Warrant::to_task`]), then agency names. Any handover format is stored; one the
+    /// suite does not produce is refused when the warrant is provisioned.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Invalid`], [`StoreError::InvalidAgencyName`],
-    /// [`StoreError::UnsupportedFormat`].
+    /// [`StoreError::Invalid`], [`StoreError::InvalidAgencyName`].
     pub fn validate(&self) -> Result<(), StoreError> {
         self.to_task()?;
         for agency in &self.agencies {
