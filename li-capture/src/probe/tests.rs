@@ -1,7 +1,7 @@
 //! Tests of the probe: X1 over real mutual TLS to a real X2/X3 listener, pacing, rebasing,
-//! modified destinations, refusals, the loss alarm's audit entry, live capture. (The tests
-//! with the shipped sample, a real mediator, the metrics and the configuration are in
-//! `li-examples`, `probe::tests`.)
+//! modified destinations, refusals, the loss alarm's audit entry, live capture; with a real
+//! mediator and agency in [`mediated`]. (The tests of the metrics and the configuration of
+//! `li-probe` are in `li-examples`, `probe::tests`.)
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -706,3 +706,6 @@ async fn the_statistics_snapshots_count_frames_per_capture_and_links_per_destina
     assert_eq!(probe.active_tasks(), 1);
     probe.shutdown(Duration::from_millis(100)).await;
 }
+
+/// The probe's PDUs through a real mediator (and agency).
+mod mediated;
