@@ -56,19 +56,18 @@ async fn the_probe_metrics_have_their_names_labels_and_values() {
     let probe = plain_probe(1024);
     let registry = Registry::new();
     register_metrics(&probe, &registry).unwrap();
+    // a destination on the discard port: whether it connects or not, what is queued counts
     let d = DestinationId::new_v4_from_random([1; 16]);
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
+    let delivery_address = DeliveryAddress::IpAddressPort {
+        address: [127, 0, 0, 1].into(),
+        port: li_handover::x1::Port::Tcp(9),
+    };
     probe
         .create_destination(DestinationDetails {
             did: d,
-            friendly_name: None,
+            friendly_name: Some("MDF".into()),
             delivery_type: DeliveryType::X2AndX3,
-            delivery_address: DeliveryAddress::IpAddressPort {
-                address: addr.ip(),
-                port: li_handover::x1::Port::Tcp(addr.port()),
-            },
+            delivery_address,
         })
         .unwrap();
     let target = vec!["ipv4:192.0.2.7".parse().unwrap()];

@@ -253,19 +253,8 @@ async fn a_replay_waits_for_room_instead_of_dropping() {
     let dir = tempfile::tempdir().unwrap();
     let probe = plain_probe(1);
     // A destination nobody listens on: the link never connects, the queue fills.
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
     let d = did(1);
-    let destination = DestinationDetails {
-        did: d,
-        friendly_name: None,
-        delivery_type: DeliveryType::X2AndX3,
-        delivery_address: DeliveryAddress::IpAddressPort {
-            address: addr.ip(),
-            port: li_handover::x1::Port::Tcp(addr.port()),
-        },
-    };
+    let destination = closed_destination(d).await;
     let request = |body| X1Request::single(header("probe-1"), body);
     let response = probe.handle_x1(request(RequestBody::CreateDestination(destination)));
     assert!(ok(&response.messages[0].body));
