@@ -304,9 +304,9 @@ async fn a_replay_waits_for_room_instead_of_dropping() {
 /// Issue 11 (target packets within ms of a window's edges were missed): the edges of a
 /// window are the packets' own times, at the probe and again at the mediator. A task
 /// activated ahead of its window (as the ADMF provisions it; its lead and grace are tested in
-/// admf/tests.rs), traffic 1 ms either side of each edge: the probe sends exactly the
-/// packets inside, with IRI begin and end stamped with the edges, and the mediator, given
-/// all four packets under the task, delivers exactly those inside.
+/// li-handover's `admf::plan::tests`), traffic 1 ms either side of each edge: the probe
+/// sends exactly the packets inside, with IRI begin and end stamped with the edges, and the
+/// mediator, given all four packets under the task, delivers exactly those inside.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn window_edges_are_decided_by_packet_time_at_probe_and_mediator() {
     use li_handover::mediator::Refusal;
