@@ -19,8 +19,8 @@ use li_core::ValidityWindow;
 use li_core::{InterceptScope, TargetKind, Xid};
 use li_handover::admf::store::Warrant;
 use li_handover::admf::store::WarrantState;
+use li_handover::admf::task_dids;
 use li_handover::admf::text::{describe, list_line};
-use li_handover::admf::{Disposition, disposition, next_edge, task_dids};
 use li_handover::tls::load_server_config;
 use li_handover::x1::transport::{X1ServerConfig, serve};
 use li_handover::x1::{
@@ -419,25 +419,6 @@ fn ag(id: &str) -> DestinationId {
 // ------------------------------------------------------------------------------------------
 // Tests
 // ------------------------------------------------------------------------------------------
-
-#[test]
-fn hi3_did_is_stable_distinct_and_version_8() {
-    let a = ag(AG1);
-    let b = ag(AG2);
-    assert_eq!(hi3_did(a), hi3_did(a));
-    // computed independently: SHA-256(octets || "HI3")[..16], version 8, variant 10
-    assert_eq!(
-        hi3_did(a).to_string(),
-        "9f48b42d-f60e-84f9-85f9-3e691e97dc12"
-    );
-    assert_ne!(hi3_did(a), a);
-    assert_ne!(hi3_did(a), hi3_did(b));
-    assert_ne!(hi3_did(hi3_did(a)), hi3_did(a));
-    for did in [hi3_did(a), hi3_did(b)] {
-        assert_eq!(did.version(), 8);
-        assert_eq!(did.as_bytes()[8] >> 6, 0b10);
-    }
-}
 
 #[test]
 fn config_defaults_and_refusals() {
@@ -1141,68 +1122,6 @@ fn a_window_entirely_in_the_past_is_refused_unless_allowed() {
 // ------------------------------------------------------------------------------------------
 // Issue 11: window edges by packet time (provisioning lead, deactivation grace)
 // ------------------------------------------------------------------------------------------
-
-#[test]
-fn the_decision_provisions_a_lead_ahead_and_retires_a_grace_after() {
-    let base = Timestamp::from_secs_micros(1_800_000_000, 0).unwrap();
-    let (lead, grace) = (Duration::from_secs(60), Duration::from_secs(60));
-    let start = secs(base, 600);
-    let end = secs(start, 10);
-    let one_ms = Duration::from_millis(1);
-    // any agency will do for the decision
-    let config: AdmfConfig = toml::from_str(&config_text(
-        "127.0.0.1:1".parse().unwrap(),
-        "127.0.0.1:2".parse().unwrap(),
-        "admf",
-    ))
-    .unwrap();
-    let mut w = Warrant::new(
-        "LIID-D".parse().unwrap(),
-        Xid::new_v4_from_random([40; 16]),
-        vec!["ipv4:192.0.2.1".parse().unwrap()],
-        InterceptScope::IriOnly,
-        ValidityWindow::new(start, Some(end)).unwrap(),
-        vec![config.agency("LEA-1").unwrap()],
-        base,
-    )
-    .unwrap();
-    let from = secs(start, -60);
-    let d = |now| disposition(&w, now, lead, grace);
-    // 1 ms either side of the provisioning edge and of the retirement edge
-    assert_eq!(
-        d(from.checked_sub(one_ms).unwrap()),
-        Disposition::Wait { from }
-    );
-    assert_eq!(d(from), Disposition::Provision);
-    assert_eq!(d(start), Disposition::Provision);
-    assert_eq!(d(end), Disposition::Provision);
-    let retire = secs(end, 60);
-    assert_eq!(
-        d(retire.checked_sub(one_ms).unwrap()),
-        Disposition::Provision
-    );
-    assert_eq!(d(retire), Disposition::Retire);
-    assert_eq!(next_edge([&w], base, lead, grace), Some(from));
-    assert_eq!(next_edge([&w], from, lead, grace), Some(retire));
-    assert_eq!(next_edge([&w], retire, lead, grace), None);
-    w.state = WarrantState::Revoked;
-    assert_eq!(disposition(&w, start, lead, grace), Disposition::Done);
-
-    // entered after its window (a replay, --allow-past): provisioned at once, for the grace
-    let mut past = w.clone();
-    past.state = WarrantState::Pending;
-    past.window = ValidityWindow::new(secs(base, -7200), Some(secs(base, -3600))).unwrap();
-    let d = |now| disposition(&past, now, lead, grace);
-    assert_eq!(d(base), Disposition::Provision);
-    assert_eq!(d(secs(base, 59)), Disposition::Provision);
-    assert_eq!(d(secs(base, 60)), Disposition::Retire);
-    // an open window never retires
-    past.window = ValidityWindow::new(secs(base, -7200), None).unwrap();
-    assert_eq!(
-        disposition(&past, secs(base, 1_000_000), lead, grace),
-        Disposition::Provision
-    );
-}
 
 /// Issue 11: the ADMF provisioned a task only once its window had begun (by its clock)
 /// and the probe got it 6-48 ms later, missing the first packets; it now sends it a lead

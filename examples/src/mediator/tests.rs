@@ -1,7 +1,7 @@
-//! A library mediator ([`li_handover::mediator`]) between real sockets for the examples'
-//! tests (the probe's tests use these helpers), and the metrics the daemon registers for it.
+//! The metrics the daemon registers for a library mediator ([`li_handover::mediator`]),
+//! between a real agency receiver ([`li_handover::lemf::start`]) and real spools. (The
+//! mediator's own tests are in `li-handover`, `mediator::tests`.)
 
-use std::path::Path;
 use std::time::Duration;
 
 use li_core::{
@@ -11,100 +11,47 @@ use li_handover::lemf::{Interface, Receiver, ReceiverConfig};
 use li_handover::mediator::{HiDestination, MediationTask, Mediator, MediatorSettings};
 use li_handover::x1::HiTransport;
 use li_handover::x2x3::{PayloadDirection, Pdu, PduTimestamp, contract};
-use tokio::net::TcpListener;
 
 use super::register_metrics;
 use crate::metrics::Registry;
-
-/// An agency's receiver serving HI2 and HI3 on loopback.
-pub(crate) struct Agency {
-    pub(crate) receiver: Receiver,
-    hi2: String,
-    hi3: String,
-    servers: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for Agency {
-    fn drop(&mut self) {
-        for s in &self.servers {
-            s.abort();
-        }
-    }
-}
-
-/// An agency writing into `dir`.
-pub(crate) async fn agency(dir: &Path) -> Agency {
-    let receiver = Receiver::new(ReceiverConfig::new(dir)).unwrap();
-    let mut addrs = Vec::new();
-    let mut servers = Vec::new();
-    for interface in [Interface::Hi2, Interface::Hi3] {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        addrs.push(listener.local_addr().unwrap().to_string());
-        let receiver = receiver.clone();
-        servers.push(tokio::spawn(async move {
-            let _ = receiver.serve(listener, None, interface).await;
-        }));
-    }
-    Agency {
-        receiver,
-        hi2: addrs[0].clone(),
-        hi3: addrs[1].clone(),
-        servers,
-    }
-}
-
-/// A mediator spooling in `dir` (no fsync), no TLS, fast keep-alives and back-off.
-pub(crate) fn mediator(dir: &Path) -> Mediator {
-    let mut settings = MediatorSettings::new(
-        OperatorId::new(b"OPERATOR").unwrap(),
-        Liid::new(b"KEEPALIVE").unwrap(),
-        dir,
-    );
-    settings.spool.fsync = li_handover::spool::FsyncPolicy::Never;
-    settings.keepalive_interval = Duration::from_millis(100);
-    settings.keepalive_timeout = Duration::from_secs(2);
-    settings.backoff = (Duration::from_millis(20), Duration::from_millis(200));
-    Mediator::new(settings, None)
-}
-
-/// Creates the HI2 and HI3 destinations `hi2` and `hi3` of agency `a` at `m`.
-pub(crate) async fn add_agency(
-    m: &Mediator,
-    a: &Agency,
-    hi2: DestinationId,
-    hi3: DestinationId,
-    name: &str,
-) {
-    for (id, interface, addr) in [(hi2, Interface::Hi2, &a.hi2), (hi3, Interface::Hi3, &a.hi3)] {
-        m.create_destination(HiDestination {
-            id,
-            name: format!("{name} {interface}"),
-            interface,
-            addr: addr.clone(),
-            transport: HiTransport::Configured,
-            format: HandoverFormat::etsi_default(),
-        })
-        .await
-        .unwrap();
-    }
-}
-
-/// Waits until every destination's spool is empty (everything acknowledged by the agency).
-pub(crate) async fn drained(m: &Mediator) {
-    tokio::time::timeout(Duration::from_secs(20), m.wait_drained())
-        .await
-        .expect("spools not drained");
-}
 
 /// The daemon's metrics of a library mediator: names, labels and values, as `li-bench`,
 /// the end-to-end tests and operators' dashboards read them.
 #[tokio::test]
 async fn the_mediator_metrics_have_their_names_labels_and_values() {
     let tmp = tempfile::tempdir().unwrap();
-    let a = agency(&tmp.path().join("lemf")).await;
-    let m = mediator(&tmp.path().join("spool"));
+    let receiver = Receiver::new(ReceiverConfig::new(tmp.path().join("lemf"))).unwrap();
+    let any = "127.0.0.1:0".parse().unwrap();
+    let a = li_handover::lemf::start(receiver, any, any, None)
+        .await
+        .unwrap();
+    // spooling without fsync, no TLS, fast keep-alives and back-off
+    let mut settings = MediatorSettings::new(
+        OperatorId::new(b"OPERATOR").unwrap(),
+        Liid::new(b"KEEPALIVE").unwrap(),
+        tmp.path().join("spool"),
+    );
+    settings.spool.fsync = li_handover::spool::FsyncPolicy::Never;
+    settings.keepalive_interval = Duration::from_millis(100);
+    settings.keepalive_timeout = Duration::from_secs(2);
+    settings.backoff = (Duration::from_millis(20), Duration::from_millis(200));
+    let m = Mediator::new(settings, None);
     let did = |n: u8| DestinationId::from_bytes([n; 16]);
-    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
+    for (id, interface, addr) in [
+        (did(1), Interface::Hi2, a.hi2_addr),
+        (did(2), Interface::Hi3, a.hi3_addr),
+    ] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("LEA-1 {interface}"),
+            interface,
+            addr: addr.to_string(),
+            transport: HiTransport::Configured,
+            format: HandoverFormat::etsi_default(),
+        })
+        .await
+        .unwrap();
+    }
     let xid = Xid::from_bytes([7; 16]);
     m.activate_task(MediationTask {
         xid,
@@ -133,7 +80,9 @@ async fn the_mediator_metrics_have_their_names_labels_and_values() {
     for task in [xid, xid, Xid::from_bytes([8; 16])] {
         m.on_pdu(&x3(task)).await;
     }
-    drained(&m).await;
+    tokio::time::timeout(Duration::from_secs(20), m.wait_drained())
+        .await
+        .expect("spools not drained");
     let registry = Registry::new();
     register_metrics(&m, &registry).unwrap();
     // The HI3 link is up once it delivered; the HI2 link, which had nothing to deliver,
@@ -166,4 +115,5 @@ async fn the_mediator_metrics_have_their_names_labels_and_values() {
         assert!(text.contains(line), "{line} in {text}");
     }
     m.shutdown().await;
+    a.stop().await;
 }

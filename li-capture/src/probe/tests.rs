@@ -1,7 +1,7 @@
 //! Tests of the probe: X1 over real mutual TLS to a real X2/X3 listener, pacing, rebasing,
-//! modified destinations, refusals, the loss alarm's audit entry, live capture. (The tests
-//! with the shipped sample, a real mediator, the metrics and the configuration are in
-//! `li-examples`, `probe::tests`.)
+//! modified destinations, refusals, the loss alarm's audit entry, live capture; with a real
+//! mediator and agency in [`mediated`]. (The tests of the metrics and the configuration of
+//! `li-probe` are in `li-examples`, `probe::tests`.)
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -375,6 +375,23 @@ fn pcap_at(dir: &Path, times: &[Timestamp]) -> std::path::PathBuf {
     path
 }
 
+/// An X2/X3 destination `did` nobody listens on (a port just closed): its link never
+/// connects, its queue fills.
+async fn closed_destination(did: DestinationId) -> DestinationDetails {
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    DestinationDetails {
+        did,
+        friendly_name: None,
+        delivery_type: DeliveryType::X2AndX3,
+        delivery_address: DeliveryAddress::IpAddressPort {
+            address: addr.ip(),
+            port: li_handover::x1::Port::Tcp(addr.port()),
+        },
+    }
+}
+
 fn plain_probe(queue_capacity: usize) -> Probe {
     let p = pki();
     let connector = TlsConnector::from(p.pki.client_config(&p.probe).unwrap());
@@ -615,15 +632,7 @@ fn a_capture_loss_is_recorded_in_the_audit_log() {
 async fn a_task_naming_a_destination_twice_is_refused() {
     let probe = plain_probe(16);
     let d = did(1);
-    let destination = DestinationDetails {
-        did: d,
-        friendly_name: None,
-        delivery_type: DeliveryType::X2AndX3,
-        delivery_address: DeliveryAddress::IpAddressPort {
-            address: "127.0.0.1".parse().unwrap(),
-            port: li_handover::x1::Port::Tcp(9),
-        },
-    };
+    let destination = closed_destination(d).await;
     let request = |body| X1Request::single(header("probe-1"), body);
     let response = probe.handle_x1(request(RequestBody::CreateDestination(destination)));
     assert!(ok(&response.messages[0].body));
@@ -660,19 +669,8 @@ async fn the_statistics_snapshots_count_frames_per_capture_and_links_per_destina
     let probe = plain_probe(1024);
     assert!(probe.interface_frames().is_empty());
     let d = did(1);
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
     probe
-        .create_destination(DestinationDetails {
-            did: d,
-            friendly_name: None,
-            delivery_type: DeliveryType::X2AndX3,
-            delivery_address: DeliveryAddress::IpAddressPort {
-                address: addr.ip(),
-                port: li_handover::x1::Port::Tcp(addr.port()),
-            },
-        })
+        .create_destination(closed_destination(d).await)
         .unwrap();
     probe
         .activate_task(task(
@@ -706,3 +704,6 @@ async fn the_statistics_snapshots_count_frames_per_capture_and_links_per_destina
     assert_eq!(probe.active_tasks(), 1);
     probe.shutdown(Duration::from_millis(100)).await;
 }
+
+/// The probe's PDUs through a real mediator (and agency).
+mod mediated;

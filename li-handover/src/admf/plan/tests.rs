@@ -1018,6 +1018,81 @@ fn hi3_did_is_derived_from_the_hi2_did() {
     assert_eq!(hi3_did(a).version(), 8);
 }
 
+#[test]
+fn hi3_did_is_stable_distinct_and_version_8() {
+    let a: DestinationId = "11111111-1111-4111-9111-111111111111".parse().unwrap();
+    let b: DestinationId = "22222222-2222-4222-a222-222222222222".parse().unwrap();
+    assert_eq!(hi3_did(a), hi3_did(a));
+    // computed independently: SHA-256(octets || "HI3")[..16], version 8, variant 10
+    assert_eq!(
+        hi3_did(a).to_string(),
+        "9f48b42d-f60e-84f9-85f9-3e691e97dc12"
+    );
+    assert_ne!(hi3_did(a), a);
+    assert_ne!(hi3_did(a), hi3_did(b));
+    assert_ne!(hi3_did(hi3_did(a)), hi3_did(a));
+    for did in [hi3_did(a), hi3_did(b)] {
+        assert_eq!(did.version(), 8);
+        assert_eq!(did.as_bytes()[8] >> 6, 0b10);
+    }
+}
+
+#[test]
+fn the_decision_provisions_a_lead_ahead_and_retires_a_grace_after() {
+    let base = Timestamp::from_secs_micros(1_800_000_000, 0).unwrap();
+    let (lead, grace) = (Duration::from_secs(60), Duration::from_secs(60));
+    let start = secs(base, 600);
+    let end = secs(start, 10);
+    let one_ms = Duration::from_millis(1);
+    // any agency will do for the decision
+    let mut w = Warrant::new(
+        "LIID-D".parse().unwrap(),
+        Xid::new_v4_from_random([40; 16]),
+        vec!["ipv4:192.0.2.1".parse().unwrap()],
+        InterceptScope::IriOnly,
+        ValidityWindow::new(start, Some(end)).unwrap(),
+        vec![agency(1)],
+        base,
+    )
+    .unwrap();
+    let from = secs(start, -60);
+    let d = |now| disposition(&w, now, lead, grace);
+    // 1 ms either side of the provisioning edge and of the retirement edge
+    assert_eq!(
+        d(from.checked_sub(one_ms).unwrap()),
+        Disposition::Wait { from }
+    );
+    assert_eq!(d(from), Disposition::Provision);
+    assert_eq!(d(start), Disposition::Provision);
+    assert_eq!(d(end), Disposition::Provision);
+    let retire = secs(end, 60);
+    assert_eq!(
+        d(retire.checked_sub(one_ms).unwrap()),
+        Disposition::Provision
+    );
+    assert_eq!(d(retire), Disposition::Retire);
+    assert_eq!(next_edge([&w], base, lead, grace), Some(from));
+    assert_eq!(next_edge([&w], from, lead, grace), Some(retire));
+    assert_eq!(next_edge([&w], retire, lead, grace), None);
+    w.state = WarrantState::Revoked;
+    assert_eq!(disposition(&w, start, lead, grace), Disposition::Done);
+
+    // entered after its window (a replay, --allow-past): provisioned at once, for the grace
+    let mut past = w.clone();
+    past.state = WarrantState::Pending;
+    past.window = ValidityWindow::new(secs(base, -7200), Some(secs(base, -3600))).unwrap();
+    let d = |now| disposition(&past, now, lead, grace);
+    assert_eq!(d(base), Disposition::Provision);
+    assert_eq!(d(secs(base, 59)), Disposition::Provision);
+    assert_eq!(d(secs(base, 60)), Disposition::Retire);
+    // an open window never retires
+    past.window = ValidityWindow::new(secs(base, -7200), None).unwrap();
+    assert_eq!(
+        disposition(&past, secs(base, 1_000_000), lead, grace),
+        Disposition::Provision
+    );
+}
+
 /// Issue 12: the format an agency is entered with travels to the mediator in its X1
 /// destinations (read back by the mediator as the same [`HiAddress`]), so an agency on an
 /// older ETSI version gets that version; only the format changing modifies the destination.
