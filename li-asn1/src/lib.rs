@@ -35,13 +35,15 @@ mod cc;
 mod error;
 mod etsi;
 pub mod ipaccess;
+pub mod ipmm;
 pub mod pdu;
 mod types;
 
-pub use cc::CcEncoder;
+pub use cc::{CcEncoder, IpmmCcEncoder};
 pub use error::{Error, Result};
 pub use etsi::{HeaderSettings, InterceptionPointId, TimestampForm, ip_iri_contents};
 pub use ipaccess::{IpCc, IpCcContents, IpIri, IpIriContents};
+pub use ipmm::{IpmmCc, IpmmIri, IpmmIriContents, MediaStream};
 pub use pdu::{
     CcContents, CcPayload, InvalidField, IriContents, IriPayload, IriType, Payload,
     PayloadDirection, PsHeader, PsPdu, TriPayload,
