@@ -199,6 +199,25 @@ impl IpmmCcEncoder {
         out.extend_from_slice(packet);
         out.extend_from_slice(trailer);
     }
+
+    /// Appends the PS-PDU of a neutral CC record, one packet of `stream`: its time,
+    /// direction and payload (an `original_len` has no place in IPMMCC and is not sent).
+    pub fn encode_record(
+        &self,
+        sequence_number: u32,
+        record: &CcRecord,
+        stream: &MediaStream,
+        out: &mut Vec<u8>,
+    ) {
+        self.encode(
+            sequence_number,
+            record.timestamp,
+            record.direction.into(),
+            stream,
+            &record.payload,
+            out,
+        );
+    }
 }
 
 /// The PSHeader of one (LIID, CIN, destination) with its fixed fields encoded, and the
@@ -441,6 +460,31 @@ mod tests {
         expected.clear();
         enc.encode(1, t, direction, &record.payload, &mut expected);
         assert_eq!(plain, expected);
+    }
+
+    #[test]
+    fn ipmm_record_is_encoded_like_its_fields() {
+        use crate::ipmm::{FrameType, MediaStream};
+        let s = HeaderSettings::new(
+            Liid::new(b"LIID-0001").unwrap(),
+            OperatorId::new(b"OPERATOR").unwrap(),
+        );
+        let t = Timestamp::from_secs_micros(1_704_164_645, 678_000).unwrap();
+        let enc = IpmmCcEncoder::new(&s, Cin::new(42));
+        let stream = MediaStream::new(FrameType::UdpFrame);
+        let record = CcRecord {
+            xid: li_core::Xid::from_bytes([1; 16]),
+            cin: Cin::new(42),
+            timestamp: t,
+            direction: li_core::PayloadDirection::FromTarget,
+            payload: vec![0x13, 0xc4, 0x13, 0xc4, 0, 20, 0, 0, 0x80, 0].into(),
+            original_len: None,
+        };
+        let mut out = Vec::new();
+        enc.encode_record(3, &record, &stream, &mut out);
+        let direction = PayloadDirection::FromTarget;
+        let typed = s.ipmm_cc_pdu(Cin::new(42), 3, t, direction, &stream, &record.payload);
+        assert_eq!(out, typed.encode());
     }
 
     #[test]
