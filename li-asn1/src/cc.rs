@@ -272,6 +272,10 @@ impl PreHeader {
         }
     }
 
+    // Always inlined, as these steps were when each encoder had its own copy: as calls they
+    // cost CcEncoder 10% more instructions per record (callgrind, 64-octet packet: 1249
+    // instead of 1129; 1129 again inlined, `int_octets` included).
+    #[inline(always)]
     fn record(&self, sequence_number: u32, time: Timestamp) -> RecordHeader {
         let seq_len = uint_len(u64::from(sequence_number));
         let mut gt = [0u8; 22];
@@ -307,6 +311,7 @@ impl PreHeader {
     /// `[2] cCContents`, which is `l_cc_contents` octets (the caller writes them): the
     /// PS-PDU SEQUENCE, the PSHeader, `[2] payload`, `[1] cCPayloadSequence` with its one
     /// CCPayload, its `payloadDirection` and the `cCContents` tag and length.
+    #[inline(always)]
     fn write_cc_envelope(
         &self,
         record: &RecordHeader,
@@ -364,6 +369,7 @@ fn uint_len(v: u64) -> usize {
     (64 - v.leading_zeros() as usize) / 8 + 1
 }
 
+#[inline(always)]
 fn uint(out: &mut Vec<u8>, tag: u8, v: u64, len: usize) {
     out.push(tag);
     out.push(len as u8);
