@@ -20,7 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONF="$ROOT/conformance"
 cd "$ROOT"
 
-STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction x2x3_tshark chain x1_xsd)
+STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction ipmm x2x3_tshark chain x1_xsd)
 
 if [ -z "${ETSI_SCHEMAS:-}" ]; then
     ETSI_SCHEMAS="$(realpath -m "$ROOT/../shared/standards/etsi")"
@@ -116,6 +116,26 @@ step_decode_direction() {
     "${HARNESS[@]}" decode "${files[@]}" >"$OUT/pycrate.ours.jsonl" || rc=$?
     [ "$rc" = 0 ] || log "harness 'decode' exited $rc (its error records are compared below)"
     compare --label decode "$OUT/pycrate" "$OUT/pycrate.ours.jsonl"
+}
+
+# TS 102 232-5 (IPMultimediaPDU) in PS-PDUs: every IPMM kind we encode (harness ipmm-encode:
+# sIPMessage and iRIOnlySIPMessage IRI, IPMMCC from the hot path for every frameType) must
+# decode in pycrate to OUT/ipmm/NAME.json, and in our decoder to the same value.
+step_ipmm() {
+    local dir="$OUT/ipmm" rc=0
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "${HARNESS[@]}" ipmm-encode "$dir" || { log "harness 'ipmm-encode' failed"; return 1; }
+    local files=("$dir"/*.ber)
+    if [ ! -e "${files[0]}" ]; then
+        log "harness 'ipmm-encode' wrote no .ber file into $dir"
+        return 1
+    fi
+    pycrate_decode "$OUT/ipmm.pycrate.jsonl" "${files[@]}"
+    compare --label ipmm-pycrate "$dir" "$OUT/ipmm.pycrate.jsonl" || rc=1
+    "${HARNESS[@]}" decode "${files[@]}" >"$OUT/ipmm.ours.jsonl" || rc=1
+    compare --label ipmm-ours "$dir" "$OUT/ipmm.ours.jsonl" || rc=1
+    return "$rc"
 }
 
 # X2/X3 (TS 103 221-2) against Wireshark's 5gli dissector: our PDUs as a TCP stream on port

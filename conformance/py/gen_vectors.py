@@ -164,6 +164,24 @@ def ipv6(addr_hex, **extra):
     return d
 
 
+IPMMIRI_OID = (5, 5, 14, 1)
+IPMMCC_OID = (5, 5, 14, 2)
+SIP_INVITE = (b"INVITE sip:bob@example.net SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776\r\n"
+              b"Call-ID: a84b4c76e66710@pc33.example.com\r\nCSeq: 314159 INVITE\r\nContent-Length: 0\r\n\r\n")
+
+
+def ipmmiri(contents, **extra):
+    d = {"iPMMIRIObjId": IPMMIRI_OID, "iPMMIRIContents": contents}
+    d.update(extra)
+    return ("iPMMIRI", d)
+
+
+def ipmmcc(contents, **extra):
+    d = {"iPMMCCObjId": IPMMCC_OID, "mMCCContents": contents}
+    d.update(extra)
+    return ("iPMMCC", d)
+
+
 def ipiri(contents):
     return ("iPIRI", {"iPIRIObjId": IPIRI_OID, "iPIRIContents": contents})
 
@@ -279,6 +297,43 @@ def vectors():
                                                     targetIPAddress=ipv6("20010db8000000000000000000000002",
                                                                          **{"iPv6PrefixLength": 64})))}],
                   full=False)))
+    # --- IP multimedia (TS 102 232-5 IPMMIRI [11] / IPMMCC [12])
+    rtp = bytes.fromhex("80000001000000a0deadbeef") + bytes(range(160))
+    v.append(("ipmm-iri-sip", "IRI iRI-Begin, iPMMIRI sIPMessage (IPv4), additionalSignalling sipHeaderLine",
+              iri_pdu(300, [{"iRIType": "iRI-Begin", "timeStamp": TS_FRAC, "iRIContents": ipmmiri(
+                  ("sIPMessage", {"iPSourceAddress": ipv4((192, 0, 2, 10)),
+                                  "iPDestinationAddress": ipv4((198, 51, 100, 1)),
+                                  "sIPContent": SIP_INVITE}),
+                  additionalSignalling=[("sipHeaderLine", b"Contact: tel:+123456789")])}])))
+    v.append(("ipmm-iri-only-sip", "IRI iRI-Report, iPMMIRI iRIOnlySIPMessage (IPv6), mandatory header",
+              iri_pdu(301, [{"iRIType": "iRI-Report", "iRIContents": ipmmiri(
+                  ("iRIOnlySIPMessage", {
+                      "iPSourceAddress": ipv6("20010db8000000000000000000000010", **{"iPv6PrefixLength": 128}),
+                      "iPDestinationAddress": ipv6("20010db8ffff00000000000000000001", **{"iPv6PrefixLength": 128}),
+                      "sIPContent": b"MESSAGE sip:bob@example.net SIP/2.0\r\nContent-Length: 0\r\n\r\n"}))}],
+                  full=False)))
+    v.append(("ipmm-iri-h323", "IRI iRI-Continue, iPMMIRI h323Message h245MessageContent",
+              iri_pdu(302, [{"iRIType": "iRI-Continue", "iRIContents": ipmmiri(
+                  ("h323Message", {"iPSourceAddress": ipv4((192, 0, 2, 10)),
+                                   "iPDestinationAddress": ipv4((198, 51, 100, 1)),
+                                   "h323Content": ("h245MessageContent", bytes(range(24)))}))}])))
+    v.append(("ipmm-iri-national-xcap", "IRI, iRIPayloadSequence: nationalIPMMIRIParameters and xCAPMessage",
+              iri_pdu(303, [{"iRIType": "iRI-Report", "iRIContents": ipmmiri(
+                                 ("nationalIPMMIRIParameters", {"countryCode": "DE"}))},
+                            {"iRIType": "iRI-Report", "iRIContents": ipmmiri(
+                                 ("xCAPMessage", b"GET /xcap-root/ HTTP/1.1\r\n\r\n"))}])))
+    v.append(("ipmm-cc-rtp", "CC, iPMMCC rtpFrame with streamIdentifier and mMCCprotocol rTP",
+              cc_pdu(304, [{"payloadDirection": "fromTarget", "cCContents": ipmmcc(
+                  rtp, frameType="rtpFrame", streamIdentifier=b"m=audio 49170 RTP/AVP 0",
+                  mMCCprotocol="rTP")}])))
+    v.append(("ipmm-cc-minimal", "CC, iPMMCC with iPMMCCObjId and mMCCContents only (a pre-v2.3.2 peer)",
+              cc_pdu(305, [{"cCContents": ipmmcc(rtp)}], full=False)))
+    v.append(("ipmm-cc-sequence-2", "CC, 2 CCPayloads: iPMMCC msrpFrame/mSRP and udptlFrame/uDPTL",
+              cc_pdu(306, [{"payloadDirection": "toTarget", "cCContents": ipmmcc(
+                               b"MSRP a786hjs2 SEND\r\n-------a786hjs2$\r\n", frameType="msrpFrame",
+                               mMCCprotocol="mSRP")},
+                           {"payloadDirection": "fromTarget", "cCContents": ipmmcc(
+                               bytes(range(40)), frameType="udptlFrame", mMCCprotocol="uDPTL")}])))
     # --- TRI
     v.append(("tri-keep-alive", "TRI keep-alive", tri_pdu(200, "keep-alive", 0)))
     v.append(("tri-keep-alive-response", "TRI keep-aliveResponse", tri_pdu(201, "keep-aliveResponse", 0)))

@@ -4,6 +4,9 @@
 //! NULL -> 0.
 
 use li_asn1::ipaccess::{FramedRoute, IpIriIdType, OtherTargetIdentifier};
+use li_asn1::ipmm::{
+    AdditionalSignalling, H323MessageContent, IpmmCc, IpmmIri, IpmmIriContents, SipMessage,
+};
 use li_asn1::pdu::{IntegrityCheck, IpAddress, IpValue, MicroSecondTimeStamp, PduOption};
 use li_asn1::{
     CcContents, CcPayload, GeneralizedTime, IpCcContents, IpIriContents, IriContents, IriPayload,
@@ -197,6 +200,7 @@ fn cc_payload(c: &CcPayload) -> Value {
             };
             json!(["iPCC", { "iPCCObjId": ipcc.obj_id.arcs(), "iPCCContents": inner }])
         }
+        CcContents::IpmmCc(cc) => json!(["iPMMCC", ipmm_cc(cc)]),
         CcContents::Other(u) => unknown(u),
         _ => json!("unmodelled"),
     };
@@ -222,6 +226,7 @@ fn iri_payload(i: &IriPayload) -> Value {
         IriContents::IpIri(iri) => {
             json!(["iPIRI", { "iPIRIObjId": iri.obj_id.arcs(), "iPIRIContents": ipiri(&iri.contents) }])
         }
+        IriContents::IpmmIri(iri) => json!(["iPMMIRI", ipmm_iri(iri)]),
         IriContents::Other(u) => unknown(u),
         _ => json!("unmodelled"),
     };
@@ -274,6 +279,85 @@ fn ip_address(a: &IpAddress) -> Value {
         &mut m,
         "iP-NAT-translated",
         a.ip_nat_translated.map(|b| json!(b)),
+    );
+    Value::Object(m)
+}
+
+/// TS 102 232-5 `IPMMCC`.
+fn ipmm_cc(c: &IpmmCc) -> Value {
+    let mut m = Map::new();
+    m.insert("iPMMCCObjId".into(), json!(c.obj_id.arcs()));
+    m.insert("mMCCContents".into(), hex(&c.contents));
+    opt(&mut m, "frameType", c.frame_type.map(|t| name!(t)));
+    opt(
+        &mut m,
+        "streamIdentifier",
+        c.stream_identifier.as_deref().map(hex),
+    );
+    opt(&mut m, "mMCCprotocol", c.protocol.map(|p| name!(p)));
+    Value::Object(m)
+}
+
+/// TS 102 232-5 `IPMMIRI`.
+fn ipmm_iri(i: &IpmmIri) -> Value {
+    let sip = |s: &SipMessage| {
+        json!({
+            "iPSourceAddress": ip_address(&s.ip_source_address),
+            "iPDestinationAddress": ip_address(&s.ip_destination_address),
+            "sIPContent": hex(&s.sip_content),
+        })
+    };
+    let contents = match &i.contents {
+        IpmmIriContents::OriginalIpmmMessage(m) => json!(["originalIPMMMessage", hex(m)]),
+        IpmmIriContents::SipMessage(s) => json!(["sIPMessage", sip(s)]),
+        IpmmIriContents::H323Message(h) => {
+            let content = match &h.h323_content {
+                H323MessageContent::H225Cs(b) => json!(["h225CSMessageContent", hex(b)]),
+                H323MessageContent::H225Ras(b) => json!(["h225RASMessageContent", hex(b)]),
+                H323MessageContent::H245(b) => json!(["h245MessageContent", hex(b)]),
+                H323MessageContent::Generic(b) => json!(["genericMessageContent", hex(b)]),
+                H323MessageContent::Other(u) => unknown(u),
+                _ => json!("unmodelled"),
+            };
+            json!(["h323Message", {
+                "iPSourceAddress": ip_address(&h.ip_source_address),
+                "iPDestinationAddress": ip_address(&h.ip_destination_address),
+                "h323Content": content,
+            }])
+        }
+        IpmmIriContents::NationalIpmmIriParameters(p) => {
+            json!(["nationalIPMMIRIParameters", { "countryCode": p.country_code }])
+        }
+        IpmmIriContents::XcapMessage(m) => json!(["xCAPMessage", hex(m)]),
+        IpmmIriContents::IriOnlyOriginalIpmmMessage(m) => {
+            json!(["iRIOnlyOriginalIPMMMessage", hex(m)])
+        }
+        IpmmIriContents::IriOnlySipMessage(s) => json!(["iRIOnlySIPMessage", sip(s)]),
+        IpmmIriContents::Other(u) => unknown(u),
+        _ => json!("unmodelled"),
+    };
+    let mut m = Map::new();
+    m.insert("iPMMIRIObjId".into(), json!(i.obj_id.arcs()));
+    m.insert("iPMMIRIContents".into(), contents);
+    opt(
+        &mut m,
+        "targetLocation",
+        i.target_location.as_ref().map(opaque),
+    );
+    opt(
+        &mut m,
+        "additionalSignalling",
+        i.additional_signalling.as_ref().map(|items| {
+            items
+                .iter()
+                .map(|a| match a {
+                    AdditionalSignalling::SipHeaderLine(l) => json!(["sipHeaderLine", hex(l)]),
+                    AdditionalSignalling::Other(u) => unknown(u),
+                    _ => json!("unmodelled"),
+                })
+                .collect::<Vec<_>>()
+                .into()
+        }),
     );
     Value::Object(m)
 }

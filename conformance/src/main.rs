@@ -6,6 +6,7 @@
 //!                  PDU: {"file", "value"} or {"file", "error"}.
 //! `x1-*`           X1 documents for XSD validation (see x1.rs).
 
+mod ipmm;
 mod json;
 mod x1;
 mod x2x3;
@@ -49,6 +50,18 @@ fn main() -> ExitCode {
             }
         }
         Some((cmd, files)) if cmd == "decode" && !files.is_empty() => decode(files),
+        Some((cmd, rest)) if cmd == "ipmm-encode" && rest.len() == 1 => {
+            match ipmm::encode(Path::new(&rest[0])) {
+                Ok(n) => {
+                    eprintln!("li-conformance: wrote {n} IPMM vectors to {}", rest[0]);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("li-conformance: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some((cmd, rest)) if cmd.starts_with("x2x3-") => x2x3::main(cmd, rest),
         Some((cmd, rest)) if cmd.starts_with("x1-") => x1::main(cmd, rest),
         _ => {

@@ -12,6 +12,7 @@ use crate::ipaccess::{
     self, AccessEventType, AuthenticationType, EndReason, IP_ACCESS_VERSION, InternetAccessType,
     IpCc, IpCcContents, IpIri, IpIriContents, IpIriIdType, IpVersion, OtherTargetIdentifier,
 };
+use crate::ipmm::{self, IP_MULTIMEDIA_VERSION, IpmmIri, IpmmIriContents, MediaStream};
 use crate::pdu::{
     CcContents, CcPayload, CommunicationIdentifier, IpAddress, IriContents, IriPayload, IriType,
     LI_PS_PDU_VERSION, MicroSecondTimeStamp, NetworkIdentifier, Payload, PayloadDirection,
@@ -56,6 +57,9 @@ pub struct HeaderSettings {
     pub ps_pdu_version: u16,
     /// IPAccessPDU module version put in the payload object identifiers (18 by default).
     pub ip_access_version: u16,
+    /// IPMultimediaPDU module version put in the TS 102 232-5 object identifiers (14 by
+    /// default, [`crate::ipmm::IP_MULTIMEDIA_VERSION`]).
+    pub ip_multimedia_version: u16,
     /// Which timestamp fields to send.
     pub timestamp_form: TimestampForm,
 }
@@ -89,6 +93,7 @@ impl HeaderSettings {
             interception_point_id: None,
             ps_pdu_version: LI_PS_PDU_VERSION,
             ip_access_version: IP_ACCESS_VERSION,
+            ip_multimedia_version: IP_MULTIMEDIA_VERSION,
             timestamp_form: TimestampForm::default(),
         }
     }
@@ -252,6 +257,62 @@ impl HeaderSettings {
                 payload_direction: None,
             }]),
         })
+    }
+
+    /// A CC PDU carrying one media packet of `stream` (TS 102 232-5 `IPMMCC`), as the typed
+    /// model; the packet's headers must be those `stream`'s frame type says.
+    ///
+    /// [`crate::IpmmCcEncoder`] produces the same octets without building the model.
+    pub fn ipmm_cc_pdu(
+        &self,
+        cin: Cin,
+        sequence_number: u32,
+        time: Timestamp,
+        direction: PayloadDirection,
+        stream: &MediaStream,
+        packet: &[u8],
+    ) -> PsPdu {
+        PsPdu {
+            header: self.header(Some(cin), sequence_number, time),
+            payload: Payload::CcPayloadSequence(vec![CcPayload {
+                payload_direction: Some(direction),
+                time_stamp: None,
+                cc_contents: CcContents::IpmmCc(stream.ipmm_cc(self.ip_multimedia_version, packet)),
+                micro_second_time_stamp: None,
+                time_stamp_qualifier: None,
+            }]),
+        }
+    }
+
+    /// An IRI PDU (HI2) carrying IP multimedia signalling (TS 102 232-5 `IPMMIRI`), such as
+    /// a SIP message ([`IpmmIriContents::sip`], or [`IpmmIriContents::iri_only_sip`] under an
+    /// IRI-only warrant), stamped `time` in the PSHeader.
+    pub fn ipmm_iri_pdu(
+        &self,
+        cin: Cin,
+        sequence_number: u32,
+        time: Timestamp,
+        iri_type: IriType,
+        contents: IpmmIriContents,
+    ) -> PsPdu {
+        let iri = IpmmIri {
+            obj_id: ipmm::ipmmiri_obj_id(self.ip_multimedia_version),
+            contents,
+            target_location: None,
+            additional_signalling: None,
+        };
+        PsPdu {
+            header: self.header(Some(cin), sequence_number, time),
+            payload: Payload::IriPayloadSequence(vec![IriPayload {
+                iri_type: Some(iri_type),
+                time_stamp: None,
+                iri_contents: IriContents::IpmmIri(Box::new(iri)),
+                micro_second_time_stamp: None,
+                time_stamp_qualifier: None,
+                session_direction: None,
+                payload_direction: None,
+            }]),
+        }
     }
 
     /// A TRI PDU (keep-alive, keep-alive response, ...).

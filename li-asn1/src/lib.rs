@@ -7,8 +7,17 @@
 //!   and TRI payloads, and TS 102 232-3 (IPAccessPDU version 18) IPCC and IPIRI, typed
 //!   encode and decode; an optional PSHeader field a peer got wrong (a malformed time stamp or
 //!   country code) is kept raw in [`PsHeader::invalid_fields`] instead of losing the PDU;
+//! - [`ipmm`]: TS 102 232-5 (IPMultimediaPDU version 14) for voice and multimedia, typed
+//!   encode and decode inside the PS-PDU: [`IpmmIri`] (`iPMMIRI [11]` of `IRIContents`: SIP
+//!   messages with their addresses, `iRIOnlySIPMessage` for IRI-only warrants, the other
+//!   `IPIRIContents` alternatives, `additionalSignalling`) and [`IpmmCc`] (`iPMMCC [12]` of
+//!   `CCContents`: one RTP/RTCP, UDPTL or MSRP packet with `frameType`, `streamIdentifier`
+//!   and `mMCCprotocol`);
 //! - [`HeaderSettings`]: the per-destination settings (module versions, identifiers,
-//!   timestamp form) PDUs are built from, and [`CcEncoder`], the hot-path CC encoder.
+//!   timestamp form) PDUs are built from ([`HeaderSettings::ip_cc_pdu`],
+//!   [`HeaderSettings::iri_pdu`], [`HeaderSettings::ipmm_cc_pdu`],
+//!   [`HeaderSettings::ipmm_iri_pdu`], ...), and the hot-path CC encoders [`CcEncoder`] (IPCC)
+//!   and [`IpmmCcEncoder`] (IPMMCC), byte-identical to the typed ones.
 //!
 //! ```
 //! use li_asn1::{HeaderSettings, Payload, PayloadDirection, PsPdu, TriPayload};
@@ -35,13 +44,15 @@ mod cc;
 mod error;
 mod etsi;
 pub mod ipaccess;
+pub mod ipmm;
 pub mod pdu;
 mod types;
 
-pub use cc::CcEncoder;
+pub use cc::{CcEncoder, IpmmCcEncoder};
 pub use error::{Error, Result};
 pub use etsi::{HeaderSettings, InterceptionPointId, TimestampForm, ip_iri_contents};
 pub use ipaccess::{IpCc, IpCcContents, IpIri, IpIriContents};
+pub use ipmm::{IpmmCc, IpmmIri, IpmmIriContents, MediaStream};
 pub use pdu::{
     CcContents, CcPayload, InvalidField, IriContents, IriPayload, IriType, Payload,
     PayloadDirection, PsHeader, PsPdu, TriPayload,

@@ -6,6 +6,7 @@ use li_core::{Liid, Timestamp};
 use crate::ber::{Reader, Tag, Tlv, Writer};
 use crate::error::{Error, Result};
 use crate::ipaccess::{IpCc, IpIri};
+use crate::ipmm::{IpmmCc, IpmmIri};
 use crate::types::{
     GeneralizedTime, ObjectIdentifier, Opaque, UnknownAlternative, asn1_enum, put, required,
 };
@@ -696,7 +697,9 @@ impl CcPayload {
 pub enum CcContents {
     /// `iPCC [2]`: IP access content (TS 102 232-3).
     IpCc(IpCc),
-    /// Another alternative (email, multimedia, PSTN/ISDN, 3GPP ...), carried unchanged.
+    /// `iPMMCC [12]`: IP multimedia content, one media packet (TS 102 232-5).
+    IpmmCc(IpmmCc),
+    /// Another alternative (email, PSTN/ISDN, 3GPP ...), carried unchanged.
     Other(UnknownAlternative),
 }
 
@@ -704,6 +707,7 @@ impl CcContents {
     fn encode(&self, w: &mut Writer) {
         match self {
             Self::IpCc(cc) => cc.encode(w, Tag::context_constructed(2)),
+            Self::IpmmCc(cc) => cc.encode(w, Tag::context_constructed(12)),
             Self::Other(alt) => alt.encode(w),
         }
     }
@@ -711,6 +715,7 @@ impl CcContents {
     fn decode(tlv: &Tlv<'_>) -> Result<Self> {
         match tlv.tag.context_number() {
             Some(2) => Ok(Self::IpCc(IpCc::decode(tlv)?)),
+            Some(12) => Ok(Self::IpmmCc(IpmmCc::decode(tlv)?)),
             _ => Ok(Self::Other(UnknownAlternative::decode(tlv, "CCContents")?)),
         }
     }
@@ -845,6 +850,8 @@ impl IriPayload {
 pub enum IriContents {
     /// `iPIRI [2]`: IP access IRI (TS 102 232-3).
     IpIri(Box<IpIri>),
+    /// `iPMMIRI [11]`: IP multimedia IRI, e.g. a SIP message (TS 102 232-5).
+    IpmmIri(Box<IpmmIri>),
     /// Another alternative, carried unchanged.
     Other(UnknownAlternative),
 }
@@ -853,6 +860,7 @@ impl IriContents {
     fn encode(&self, w: &mut Writer) {
         match self {
             Self::IpIri(iri) => iri.encode(w, Tag::context_constructed(2)),
+            Self::IpmmIri(iri) => iri.encode(w, Tag::context_constructed(11)),
             Self::Other(alt) => alt.encode(w),
         }
     }
@@ -860,6 +868,7 @@ impl IriContents {
     fn decode(tlv: &Tlv<'_>) -> Result<Self> {
         match tlv.tag.context_number() {
             Some(2) => Ok(Self::IpIri(Box::new(IpIri::decode(tlv)?))),
+            Some(11) => Ok(Self::IpmmIri(Box::new(IpmmIri::decode(tlv)?))),
             _ => Ok(Self::Other(UnknownAlternative::decode(tlv, "IRIContents")?)),
         }
     }

@@ -147,6 +147,7 @@ pub const fn encoded_len(content_len: usize) -> usize {
 
 /// Big-endian two's complement octets of `v` and how many trailing ones the minimal
 /// encoding uses (1..=8).
+#[inline]
 pub(crate) fn int_octets(v: i64) -> ([u8; 8], usize) {
     let bytes = v.to_be_bytes();
     let mut n = 8;

@@ -157,3 +157,85 @@ fn edit(tlv: &Tlv<'_>, path: &[u32], content: Option<&[u8]>) -> Vec<u8> {
     });
     w.into_vec()
 }
+
+/// A hostile IPMMCC inside a whole PS-PDU: the error names the TS 102 232-5 field and points
+/// into it.
+#[test]
+fn hostile_ipmmcc_fields_are_named() {
+    use li_asn1::HeaderSettings;
+    use li_asn1::ipmm::{FrameType, MediaStream};
+    use li_core::{Cin, Liid, OperatorId, Timestamp};
+
+    let s = HeaderSettings::new(Liid::new(b"L").unwrap(), OperatorId::new(b"OP").unwrap());
+    let stream = MediaStream::new(FrameType::RtpFrame);
+    let pdu = s.ipmm_cc_pdu(
+        Cin::new(1),
+        0,
+        Timestamp::UNIX_EPOCH,
+        li_asn1::PayloadDirection::ToTarget,
+        &stream,
+        &[0x30, 0x03, 0x02, 0x01, 0x07],
+    );
+    let data = pdu.encode();
+    // mMCCContents [1] 5 octets, then frameType [2] 1 octet: the last 9 octets.
+    let at = data.len() - 10;
+    assert_eq!(&data[at..at + 2], &[0x81, 5]);
+    // mMCCContents in the constructed form, its "segments" not OCTET STRINGs.
+    let mut constructed = data.clone();
+    constructed[at] = 0xa1;
+    let err = PsPdu::decode(&constructed).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::UnexpectedTag {
+                field: "IPMMCC.mMCCContents",
+                offset,
+                ..
+            } if offset == at + 2
+        ),
+        "{err}"
+    );
+    // frameType as an empty INTEGER (every enclosing length one octet shorter).
+    let mut empty = data.clone();
+    let ft = data.len() - 3;
+    assert_eq!(&data[ft..], &[0x82, 1, 2]);
+    empty[ft + 1] = 0;
+    empty.pop();
+    let shortened = shorten_enclosing(&empty, ft);
+    let err = PsPdu::decode(&shortened).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidValue { field: "IPMMCC.frameType", offset, .. } if offset == ft),
+        "{err}"
+    );
+}
+
+/// Decrements by one the (short-form) length of every constructed element of `data` that
+/// contains `offset`, after one octet was removed from the element at `offset`.
+fn shorten_enclosing(data: &[u8], offset: usize) -> Vec<u8> {
+    let mut out = data.to_vec();
+    let mut pos = 0;
+    // walk down: at each level, the element containing `offset`
+    while pos < offset {
+        let len = out[pos + 1] as usize;
+        assert!(len < 0x80, "short-form lengths only");
+        out[pos + 1] -= 1;
+        if out[pos] & 0x20 == 0 {
+            break;
+        }
+        // children start after the 2-octet header
+        let mut child = pos + 2;
+        loop {
+            let clen = out[child + 1] as usize;
+            let end = child + 2 + clen;
+            if offset < end || child == offset {
+                break;
+            }
+            child = end;
+        }
+        if child == offset {
+            break;
+        }
+        pos = child;
+    }
+    out
+}

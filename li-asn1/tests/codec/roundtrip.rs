@@ -2,7 +2,11 @@
 //! encoding is rewritten into other valid BER forms.
 
 use li_asn1::ber::{Reader, Tlv};
-use li_asn1::{CcEncoder, HeaderSettings, PsPdu, TimestampForm};
+use li_asn1::ipmm::{FrameType, MediaStream, MmccProtocol};
+use li_asn1::{
+    CcContents, CcEncoder, CcPayload, HeaderSettings, IpmmCcEncoder, IriContents, IriPayload,
+    Payload, PsPdu, TimestampForm,
+};
 use li_core::{Cin, Liid, OperatorId};
 use proptest::prelude::*;
 
@@ -190,5 +194,114 @@ proptest! {
         trailing.push(0);
         prop_assert!(li_asn1::IriPayload::from_ber(&trailing).is_err());
         prop_assert!(li_asn1::IriPayload::from_ber(&ber[..ber.len() - 1]).is_err());
+    }
+}
+
+/// Round trip of a PS-PDU, as written and rewritten with indefinite and long-form lengths.
+fn assert_roundtrip(pdu: &PsPdu) -> Result<(), TestCaseError> {
+    let octets = pdu.encode();
+    let back = PsPdu::decode(&octets).unwrap();
+    prop_assert_eq!(&back, pdu);
+    prop_assert_eq!(back.encode(), octets.clone());
+    let mut indefinite = Vec::new();
+    rewrite(&Reader::new(&octets).read().unwrap(), &mut indefinite);
+    prop_assert_eq!(&PsPdu::decode(&indefinite).unwrap(), pdu);
+    Ok(())
+}
+
+fn media_stream() -> impl Strategy<Value = MediaStream> {
+    (
+        (0i64..10).prop_map(FrameType::from_value),
+        proptest::option::of(strategies::bytes(0, 40)),
+        proptest::option::of((0i64..5).prop_map(MmccProtocol::from_value)),
+    )
+        .prop_map(|(frame, id, protocol)| {
+            let mut s = MediaStream::new(frame);
+            if let Some(id) = id {
+                s = s.with_stream_identifier(&id);
+            }
+            if let Some(p) = protocol {
+                s = s.with_protocol(p);
+            }
+            s
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn ipmm_iri_ps_pdu_roundtrip(
+        header in strategies::header(),
+        iri in strategies::ipmm_iri(),
+        ty in proptest::option::of(strategies::iri_type()),
+    ) {
+        let pdu = PsPdu {
+            header,
+            payload: Payload::IriPayloadSequence(vec![IriPayload {
+                iri_type: ty,
+                time_stamp: None,
+                iri_contents: IriContents::IpmmIri(Box::new(iri)),
+                micro_second_time_stamp: None,
+                time_stamp_qualifier: None,
+                session_direction: None,
+                payload_direction: None,
+            }]),
+        };
+        assert_roundtrip(&pdu)?;
+    }
+
+    #[test]
+    fn ipmm_cc_ps_pdu_roundtrip(
+        header in strategies::header(),
+        cc in strategies::ipmm_cc(),
+        dir in proptest::option::of(strategies::direction()),
+    ) {
+        let pdu = PsPdu {
+            header,
+            payload: Payload::CcPayloadSequence(vec![CcPayload {
+                payload_direction: dir,
+                time_stamp: None,
+                cc_contents: CcContents::IpmmCc(cc),
+                micro_second_time_stamp: None,
+                time_stamp_qualifier: None,
+            }]),
+        };
+        assert_roundtrip(&pdu)?;
+    }
+
+    #[test]
+    fn ipmm_hot_path_matches_typed_encoder(
+        liid in strategies::bytes(1, 25),
+        op in strategies::bytes(1, 16),
+        cin: u32,
+        seq: u32,
+        time in strategies::timestamp(),
+        packet in strategies::bytes(0, 2000),
+        form in prop_oneof![
+            Just(TimestampForm::GeneralizedTime),
+            Just(TimestampForm::MicroSecond),
+            Just(TimestampForm::Both)
+        ],
+        ps_version in 1u16..200,
+        mm_version in 1u16..200,
+        ipid in proptest::option::of("[A-Z0-9-]{1,8}"),
+        stream in media_stream(),
+        dir in strategies::direction(),
+    ) {
+        let mut s = HeaderSettings::new(Liid::new(&liid).unwrap(), OperatorId::new(&op).unwrap());
+        s.timestamp_form = form;
+        s.ps_pdu_version = ps_version;
+        s.ip_multimedia_version = mm_version;
+        s.interception_point_id = ipid.as_deref().and_then(li_asn1::InterceptionPointId::new);
+        s.delivery_country_code = Some("FR".parse().unwrap());
+        let encoder = IpmmCcEncoder::new(&s, Cin::new(cin));
+        // appends: what is already in the buffer stays
+        let mut out = vec![0xee];
+        encoder.encode(seq, time, dir, &stream, &packet, &mut out);
+        let typed = s.ipmm_cc_pdu(Cin::new(cin), seq, time, dir, &stream, &packet);
+        prop_assert_eq!(out[0], 0xee);
+        prop_assert_eq!(&out[1..], &typed.encode()[..]);
+        prop_assert_eq!(PsPdu::decode(&out[1..]).unwrap(), typed);
     }
 }

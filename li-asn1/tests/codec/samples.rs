@@ -46,3 +46,75 @@ fn pycrate_ipcc_sample_decodes_and_reencodes_identically() {
     assert_eq!(&p[..2], &[0x45, 0x00]);
     assert_eq!(pdu.encode(), data);
 }
+
+fn data(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[test]
+fn pycrate_ipmm_sip_iri_decodes_typed_and_reencodes_identically() {
+    use li_asn1::ipmm::{AdditionalSignalling, IpmmIriContents};
+    use li_asn1::pdu::IpValue;
+    use li_asn1::{IriContents, IriType};
+
+    let data = data("ps-pdu-ipmmiri-sip.ber");
+    let pdu = PsPdu::decode(&data).unwrap();
+    assert_eq!(pdu.header.sequence_number, 300);
+    let Payload::IriPayloadSequence(iri) = &pdu.payload else {
+        panic!("{:?}", pdu.payload)
+    };
+    assert_eq!(iri[0].iri_type, Some(IriType::Begin));
+    let IriContents::IpmmIri(ipmm) = &iri[0].iri_contents else {
+        panic!("not typed: {:?}", iri[0].iri_contents)
+    };
+    assert_eq!(ipmm.obj_id.arcs(), &[5, 5, 14, 1]);
+    let IpmmIriContents::SipMessage(sip) = &ipmm.contents else {
+        panic!("{:?}", ipmm.contents)
+    };
+    assert_eq!(
+        sip.ip_source_address.ip_value,
+        IpValue::Binary(vec![192, 0, 2, 10])
+    );
+    assert_eq!(
+        sip.ip_destination_address.ip_value,
+        IpValue::Binary(vec![198, 51, 100, 1])
+    );
+    assert!(
+        sip.sip_content
+            .starts_with(b"INVITE sip:bob@example.net SIP/2.0\r\n")
+    );
+    assert!(sip.sip_content.ends_with(b"Content-Length: 0\r\n\r\n"));
+    assert_eq!(
+        ipmm.additional_signalling,
+        Some(vec![AdditionalSignalling::SipHeaderLine(
+            b"Contact: tel:+123456789".to_vec()
+        )])
+    );
+    assert_eq!(pdu.encode(), data);
+}
+
+#[test]
+fn pycrate_ipmm_rtp_cc_decodes_typed_and_reencodes_identically() {
+    use li_asn1::ipmm::{FrameType, MmccProtocol};
+
+    let data = data("ps-pdu-ipmmcc-rtp.ber");
+    let pdu = PsPdu::decode(&data).unwrap();
+    assert_eq!(pdu.header.sequence_number, 304);
+    let Payload::CcPayloadSequence(cc) = &pdu.payload else {
+        panic!("{:?}", pdu.payload)
+    };
+    assert_eq!(cc[0].payload_direction, Some(PayloadDirection::FromTarget));
+    let CcContents::IpmmCc(ipmm) = &cc[0].cc_contents else {
+        panic!("not typed: {:?}", cc[0].cc_contents)
+    };
+    assert_eq!(ipmm.obj_id.arcs(), &[5, 5, 14, 2]);
+    assert_eq!(ipmm.contents.len(), 12 + 160);
+    assert_eq!(&ipmm.contents[..4], &[0x80, 0x00, 0x00, 0x01]);
+    assert_eq!(ipmm.frame_type, Some(FrameType::RtpFrame));
+    assert_eq!(
+        ipmm.stream_identifier.as_deref(),
+        Some(&b"m=audio 49170 RTP/AVP 0"[..])
+    );
+    assert_eq!(ipmm.protocol, Some(MmccProtocol::Rtp));
+    assert_eq!(pdu.encode(), data);
+}

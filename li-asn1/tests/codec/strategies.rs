@@ -4,6 +4,10 @@ use li_asn1::ipaccess::{
     AccessEventType, AuthenticationType, EndReason, FramedRoute, InternetAccessType, IpIriIdType,
     IpVersion, NationalIpIriParameters, OtherTargetIdentifier,
 };
+use li_asn1::ipmm::{
+    AdditionalSignalling, FrameType, H323Message, H323MessageContent, IpmmCc, IpmmIri,
+    IpmmIriContents, MmccProtocol, NationalIpmmIriParameters, SipMessage,
+};
 use li_asn1::pdu::{
     CheckType, CommunicationIdentifier, DataType, HashAlgorithm, IntegrityCheck, IpAddress,
     IpAssignment, IpType, IpValue, MicroSecondTimeStamp, NetworkIdentifier, OperatorLeaMessage,
@@ -107,6 +111,8 @@ ext_enum!(data_type, DataType);
 ext_enum!(hash_alg, HashAlgorithm);
 ext_enum!(sig_alg, SignatureAlgorithm);
 ext_enum!(lea_priority, OperatorLeaMessagePriority);
+ext_enum!(frame_type, FrameType);
+ext_enum!(mmcc_protocol, MmccProtocol);
 
 pub(crate) fn iri_type() -> BoxedStrategy<IriType> {
     prop_oneof![
@@ -300,7 +306,10 @@ pub(crate) fn iri_payload() -> BoxedStrategy<IriPayload> {
         prop_oneof![
             3 => (rel_oid(), ipiri_contents())
                 .prop_map(|(obj_id, contents)| IriContents::IpIri(Box::new(IpIri { obj_id, contents }))),
-            1 => unknown(3).prop_map(IriContents::Other),
+            3 => ipmm_iri().prop_map(|iri| IriContents::IpmmIri(Box::new(iri))),
+            1 => unknown(3)
+                .prop_filter("iPMMIRI [11] is typed", |u| u.tag_number != 11)
+                .prop_map(IriContents::Other),
         ],
         of(micro()),
         of(tsq()),
@@ -333,7 +342,10 @@ pub(crate) fn cc_payload() -> BoxedStrategy<CcPayload> {
         of(gtime()),
         prop_oneof![
             3 => (rel_oid(), contents).prop_map(|(obj_id, contents)| CcContents::IpCc(IpCc { obj_id, contents })),
-            1 => unknown(3).prop_map(CcContents::Other),
+            3 => ipmm_cc().prop_map(CcContents::IpmmCc),
+            1 => unknown(3)
+                .prop_filter("iPMMCC [12] is typed", |u| u.tag_number != 12)
+                .prop_map(CcContents::Other),
         ],
         of(micro()),
         of(tsq()),
@@ -412,5 +424,89 @@ pub(crate) fn payload() -> BoxedStrategy<Payload> {
 pub(crate) fn ps_pdu() -> BoxedStrategy<PsPdu> {
     (header(), payload())
         .prop_map(|(header, payload)| PsPdu { header, payload })
+        .boxed()
+}
+
+/// A TS 102 232-5 IPMMCC with any of its optional fields.
+pub(crate) fn ipmm_cc() -> BoxedStrategy<IpmmCc> {
+    (
+        rel_oid(),
+        bytes(0, 1600),
+        of(frame_type()),
+        of(bytes(0, 40)),
+        of(mmcc_protocol()),
+    )
+        .prop_map(
+            |(obj_id, contents, frame_type, stream_identifier, protocol)| IpmmCc {
+                obj_id,
+                contents,
+                frame_type,
+                stream_identifier,
+                protocol,
+            },
+        )
+        .boxed()
+}
+
+fn sip_message() -> BoxedStrategy<SipMessage> {
+    (ip_address(), ip_address(), bytes(0, 600))
+        .prop_map(|(src, dst, sip)| SipMessage {
+            ip_source_address: src,
+            ip_destination_address: dst,
+            sip_content: sip,
+        })
+        .boxed()
+}
+
+/// Every alternative of TS 102 232-5 `IPIRIContents`.
+pub(crate) fn ipmm_iri_contents() -> BoxedStrategy<IpmmIriContents> {
+    let h323 = prop_oneof![
+        bytes(0, 30).prop_map(H323MessageContent::H225Cs),
+        bytes(0, 30).prop_map(H323MessageContent::H225Ras),
+        bytes(0, 30).prop_map(H323MessageContent::H245),
+        bytes(0, 30).prop_map(H323MessageContent::Generic),
+        unknown(4).prop_map(H323MessageContent::Other),
+    ];
+    prop_oneof![
+        1 => bytes(0, 100).prop_map(IpmmIriContents::OriginalIpmmMessage),
+        3 => sip_message().prop_map(IpmmIriContents::SipMessage),
+        1 => (ip_address(), ip_address(), h323).prop_map(|(src, dst, content)| {
+            IpmmIriContents::H323Message(H323Message {
+                ip_source_address: src,
+                ip_destination_address: dst,
+                h323_content: content,
+            })
+        }),
+        1 => printable(2, 2).prop_map(|country_code| IpmmIriContents::NationalIpmmIriParameters(
+            NationalIpmmIriParameters { country_code }
+        )),
+        1 => bytes(0, 100).prop_map(IpmmIriContents::XcapMessage),
+        1 => bytes(0, 100).prop_map(IpmmIriContents::IriOnlyOriginalIpmmMessage),
+        3 => sip_message().prop_map(IpmmIriContents::IriOnlySipMessage),
+        1 => unknown(7).prop_map(IpmmIriContents::Other),
+    ]
+    .boxed()
+}
+
+/// A TS 102 232-5 IPMMIRI with any of its optional fields.
+pub(crate) fn ipmm_iri() -> BoxedStrategy<IpmmIri> {
+    let signalling = prop_oneof![
+        bytes(0, 40).prop_map(AdditionalSignalling::SipHeaderLine),
+        unknown(1).prop_map(AdditionalSignalling::Other),
+    ];
+    (
+        rel_oid(),
+        ipmm_iri_contents(),
+        of(opaque()),
+        of(vec(signalling, 0..3)),
+    )
+        .prop_map(
+            |(obj_id, contents, target_location, additional_signalling)| IpmmIri {
+                obj_id,
+                contents,
+                target_location,
+                additional_signalling,
+            },
+        )
         .boxed()
 }
