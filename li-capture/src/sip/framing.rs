@@ -1,0 +1,253 @@
+//! SIP over a byte stream (TCP, TLS after decryption, SCTP as a stream): cutting messages
+//! out of a flow's reassembled payload by Content-Length (RFC 3261 clause 18.3).
+//!
+//! [`StreamFramer`] is sans-IO and per flow: [`push`](StreamFramer::push) the payload of
+//! each segment in order, then take frames with [`next_frame`](StreamFramer::next_frame)
+//! until it returns `Ok(None)`. A segment may hold several messages, a message may span
+//! many segments. What it holds is bounded: a message (head and body) longer than the
+//! configured bound is skipped and reported, never buffered. After octets that do not start
+//! a SIP message (a capture that began mid-message, a lost segment, garbage) it
+//! resynchronises on the next line that is a SIP start line. Errors are reports, not the
+//! end: after one, call [`next_frame`](StreamFramer::next_frame) again.
+//!
+//! ```
+//! use li_capture::sip::{SipMessage, StreamFramer};
+//!
+//! let mut framer = StreamFramer::new(64 * 1024);
+//! let stream = b"OPTIONS sip:a@b.example SIP/2.0\r\nContent-Length: 3\r\n\r\nabc\
+//!     SIP/2.0 200 OK\r\nl: 0\r\n\r\n";
+//! let (first, second) = stream.split_at(20);
+//! let mut messages = Vec::new();
+//! for segment in [first, second] {
+//!     framer.push(segment);
+//!     while let Some(frame) = framer.next_frame()? {
+//!         let msg = SipMessage::parse(frame)?;
+//!         messages.push((msg.status(), msg.body().to_vec()));
+//!     }
+//! }
+//! assert_eq!(messages, [(None, b"abc".to_vec()), (Some(200), Vec::new())]);
+//! assert_eq!(framer.stats().messages, 2);
+//! # Ok::<(), li_capture::sip::SipError>(())
+//! ```
+
+use super::error::{Result, SipError};
+use super::message::{HeaderName, head_end, is_start_line, parse_content_length};
+
+/// Per-flow SIP stream framer; see the [module docs](self).
+#[derive(Clone, Debug)]
+pub struct StreamFramer {
+    buf: Vec<u8>,
+    /// Octets of `buf` already handed out or skipped.
+    start: usize,
+    max_message_len: usize,
+    /// Octets of an oversized message still to skip.
+    skip: usize,
+    /// Skipping to the next start line.
+    resync: bool,
+    /// Stream offset of `buf[start]`.
+    stream_offset: u64,
+    stats: FramerStats,
+}
+
+/// What a [`StreamFramer`] has seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FramerStats {
+    /// Messages framed.
+    pub messages: u64,
+    /// Octets skipped because they did not start a message (resynchronisation).
+    pub garbage_octets: u64,
+    /// Messages skipped because they exceeded the bound.
+    pub oversized_messages: u64,
+    /// Octets skipped as part of oversized messages.
+    pub oversized_octets: u64,
+    /// Message heads skipped for an invalid Content-Length.
+    pub bad_content_length: u64,
+}
+
+impl StreamFramer {
+    /// A framer buffering at most about `max_message_len` octets: the largest message it
+    /// frames (head and body); anything larger is skipped. 64 KiB is generous for SIP.
+    pub fn new(max_message_len: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            start: 0,
+            max_message_len: max_message_len.max(64),
+            skip: 0,
+            resync: false,
+            stream_offset: 0,
+            stats: FramerStats::default(),
+        }
+    }
+
+    /// Appends the next in-order payload octets of the flow. Frames already taken are
+    /// dropped from the buffer first.
+    pub fn push(&mut self, data: &[u8]) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        // An oversized message's remainder is skipped without buffering it.
+        let skipped = self.skip.min(data.len());
+        self.skip -= skipped;
+        self.stats.oversized_octets += skipped as u64;
+        self.stream_offset += skipped as u64;
+        self.buf
+            .extend_from_slice(data.get(skipped..).unwrap_or_default());
+    }
+
+    /// The next complete message, `Ok(None)` if more octets are needed. The frame starts
+    /// at the message's start line and ends with its body; parse it with
+    /// [`SipMessage::parse`](super::SipMessage::parse).
+    ///
+    /// Errors report octets skipped ([`SipError::StreamGarbage`],
+    /// [`SipError::StreamMessageTooLarge`], [`SipError::StreamContentLength`]); the framer
+    /// has already recovered, call again.
+    pub fn next_frame(&mut self) -> Result<Option<&[u8]>> {
+        // CRLF keep-alives (RFC 5626 clause 3.5.1) and line breaks between messages.
+        let crlf = self
+            .pending()
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        self.consume(crlf);
+        if self.pending().is_empty() {
+            return Ok(None);
+        }
+        if self.resync {
+            return self.resynchronise();
+        }
+        let pending = self.pending();
+        let Some(first_line_end) = pending.iter().position(|&b| b == b'\n') else {
+            if pending.len() > self.max_message_len {
+                self.resync = true;
+                return self.resynchronise();
+            }
+            return Ok(None);
+        };
+        if !is_start_line(pending.get(..first_line_end).unwrap_or_default()) {
+            self.resync = true;
+            return self.resynchronise();
+        }
+        let Some((head_len, body_start)) = head_end(pending) else {
+            if pending.len() > self.max_message_len {
+                let len = pending.len();
+                self.stats.oversized_messages += 1;
+                self.stats.oversized_octets += len as u64;
+                self.consume(len);
+                self.resync = true;
+                return Err(SipError::StreamMessageTooLarge {
+                    len,
+                    max: self.max_message_len,
+                });
+            }
+            return Ok(None);
+        };
+        let content_length = match content_length(pending.get(..head_len).unwrap_or_default()) {
+            Ok(n) => n.unwrap_or(0),
+            Err(()) => {
+                let offset = self.stream_offset;
+                self.stats.bad_content_length += 1;
+                self.consume(body_start);
+                self.resync = true;
+                return Err(SipError::StreamContentLength { offset });
+            }
+        };
+        let total = body_start.saturating_add(content_length);
+        if total > self.max_message_len {
+            let available = pending.len().min(total);
+            self.stats.oversized_messages += 1;
+            self.stats.oversized_octets += available as u64;
+            self.consume(available);
+            self.skip = total - available;
+            return Err(SipError::StreamMessageTooLarge {
+                len: total,
+                max: self.max_message_len,
+            });
+        }
+        if pending.len() < total {
+            return Ok(None);
+        }
+        let from = self.start;
+        self.consume(total);
+        self.stats.messages += 1;
+        Ok(self.buf.get(from..from + total))
+    }
+
+    /// Octets buffered and not yet framed.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// Counters of what the framer has seen.
+    pub fn stats(&self) -> FramerStats {
+        self.stats
+    }
+
+    fn pending(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        self.stream_offset += n as u64;
+    }
+
+    /// Drops complete lines until one is a start line; an unterminated line longer than the
+    /// bound is dropped too. Reports what was dropped.
+    fn resynchronise(&mut self) -> Result<Option<&[u8]>> {
+        let pending = self.pending();
+        let mut dropped = 0;
+        let mut found = false;
+        while let Some(rest) = pending.get(dropped..) {
+            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+                if rest.len() > self.max_message_len {
+                    dropped += rest.len();
+                }
+                break;
+            };
+            if is_start_line(rest.get(..end).unwrap_or_default()) {
+                found = true;
+                break;
+            }
+            dropped += end + 1;
+        }
+        if found {
+            self.resync = false;
+        }
+        self.consume(dropped);
+        self.stats.garbage_octets += dropped as u64;
+        if dropped > 0 {
+            Err(SipError::StreamGarbage { skipped: dropped })
+        } else if found {
+            self.next_frame()
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// The Content-Length of a message head: `Ok(None)` if absent, `Err` if invalid or
+/// contradictory.
+fn content_length(head: &[u8]) -> std::result::Result<Option<usize>, ()> {
+    let mut found = None;
+    for line in head.split(|&b| b == b'\n').skip(1) {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = line.split_at(colon);
+        let Ok(name) = std::str::from_utf8(name) else {
+            continue;
+        };
+        if HeaderName::from_name(name.trim_end_matches([' ', '\t'])) != HeaderName::ContentLength {
+            continue;
+        }
+        let value = std::str::from_utf8(value.get(1..).unwrap_or_default()).map_err(|_| ())?;
+        let n = parse_content_length(value).ok_or(())?;
+        if found.is_some_and(|f| f != n) {
+            return Err(());
+        }
+        found = Some(n);
+    }
+    Ok(found)
+}

@@ -1,0 +1,997 @@
+//! SIP messages (RFC 3261 clause 7): start line, header index and body, borrowed from the
+//! input.
+//!
+//! [`SipMessage::parse`] reads one message from a UDP datagram or from a frame the
+//! [`StreamFramer`](super::StreamFramer) cut out of a TCP stream. It checks the start line,
+//! indexes up to [`MAX_HEADERS`] header fields in a fixed array (name, compact form resolved,
+//! value slice; folded lines kept in the value) and delimits the body by Content-Length. Header
+//! values are interpreted only when asked, by the accessors ([`SipMessage::call_id`],
+//! [`SipMessage::cseq`], [`SipMessage::from`], ...), so a message costs one pass over its
+//! head and no allocation.
+//!
+//! Tolerated as peers send them (RFC 3261 clause 7.5 and common practice): CRLFs before the
+//! start line, bare LF line ends, whitespace before the colon, a missing Content-Length on a
+//! datagram (the body runs to its end), octets after the Content-Length on a datagram
+//! (ignored), a missing empty line at the end of a datagram without body.
+
+use std::fmt;
+
+use super::error::{Result, SipError};
+use super::multipart;
+use super::sdp::Sdp;
+use super::uri::{Uri, param_value, split_list, trim_lws};
+
+/// How many header fields [`SipMessage`] indexes; a message with more is rejected with
+/// [`SipError::TooManyHeaders`] (a local bound: a typical INVITE has 10 to 25).
+pub const MAX_HEADERS: usize = 64;
+
+/// A parsed SIP message, borrowing from the input.
+///
+/// ```
+/// use li_capture::sip::{Method, SipMessage};
+///
+/// let data = b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
+///     v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds\r\n\
+///     f: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+///     t: Bob <sip:bob@biloxi.example.com>\r\n\
+///     i: a84b4c76e66710@pc33.atlanta.example.com\r\n\
+///     CSeq: 314159 INVITE\r\n\
+///     l: 0\r\n\r\n";
+/// let msg = SipMessage::parse(data)?;
+/// assert_eq!(msg.method(), Some(Method::Invite));
+/// assert_eq!(msg.call_id(), Some("a84b4c76e66710@pc33.atlanta.example.com"));
+/// assert_eq!(msg.from().and_then(|f| f.tag()), Some("1928301774"));
+/// assert_eq!(msg.via_branch(), Some("z9hG4bK776asdhds"));
+/// assert_eq!(msg.cseq().map(|c| c.number), Some(314159));
+/// # Ok::<(), li_capture::sip::SipError>(())
+/// ```
+#[derive(Clone)]
+pub struct SipMessage<'a> {
+    start_line: StartLine<'a>,
+    headers: [Header<'a>; MAX_HEADERS],
+    header_count: usize,
+    body: &'a [u8],
+    body_offset: usize,
+    len: usize,
+}
+
+/// The first line of a SIP message (RFC 3261 clauses 7.1 and 7.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    /// A Request-Line.
+    Request {
+        /// The method.
+        method: Method<'a>,
+        /// The Request-URI, as written.
+        uri: &'a str,
+    },
+    /// A Status-Line.
+    Response {
+        /// The Status-Code, 100..=699.
+        code: u16,
+        /// The Reason-Phrase (may be empty).
+        reason: &'a str,
+    },
+}
+
+/// A SIP method (RFC 3261 clause 7.1 and the extensions that define the others). Method
+/// names are case-sensitive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method<'a> {
+    /// `INVITE` (RFC 3261).
+    Invite,
+    /// `ACK` (RFC 3261).
+    Ack,
+    /// `BYE` (RFC 3261).
+    Bye,
+    /// `CANCEL` (RFC 3261).
+    Cancel,
+    /// `REGISTER` (RFC 3261).
+    Register,
+    /// `OPTIONS` (RFC 3261).
+    Options,
+    /// `PRACK` (RFC 3262).
+    Prack,
+    /// `SUBSCRIBE` (RFC 6665).
+    Subscribe,
+    /// `NOTIFY` (RFC 6665).
+    Notify,
+    /// `PUBLISH` (RFC 3903).
+    Publish,
+    /// `INFO` (RFC 6086).
+    Info,
+    /// `REFER` (RFC 3515).
+    Refer,
+    /// `MESSAGE` (RFC 3428).
+    Message,
+    /// `UPDATE` (RFC 3311).
+    Update,
+    /// Any other extension method (a token).
+    Other(&'a str),
+}
+
+impl<'a> Method<'a> {
+    /// The method for a token.
+    pub fn from_token(token: &'a str) -> Self {
+        match token {
+            "INVITE" => Self::Invite,
+            "ACK" => Self::Ack,
+            "BYE" => Self::Bye,
+            "CANCEL" => Self::Cancel,
+            "REGISTER" => Self::Register,
+            "OPTIONS" => Self::Options,
+            "PRACK" => Self::Prack,
+            "SUBSCRIBE" => Self::Subscribe,
+            "NOTIFY" => Self::Notify,
+            "PUBLISH" => Self::Publish,
+            "INFO" => Self::Info,
+            "REFER" => Self::Refer,
+            "MESSAGE" => Self::Message,
+            "UPDATE" => Self::Update,
+            other => Self::Other(other),
+        }
+    }
+
+    /// The method name.
+    pub fn as_str(&self) -> &'a str {
+        match self {
+            Self::Invite => "INVITE",
+            Self::Ack => "ACK",
+            Self::Bye => "BYE",
+            Self::Cancel => "CANCEL",
+            Self::Register => "REGISTER",
+            Self::Options => "OPTIONS",
+            Self::Prack => "PRACK",
+            Self::Subscribe => "SUBSCRIBE",
+            Self::Notify => "NOTIFY",
+            Self::Publish => "PUBLISH",
+            Self::Info => "INFO",
+            Self::Refer => "REFER",
+            Self::Message => "MESSAGE",
+            Self::Update => "UPDATE",
+            Self::Other(token) => token,
+        }
+    }
+}
+
+impl fmt::Display for Method<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The header fields this crate interprets, with their compact forms (RFC 3261 clause 7.3.3
+/// and the IANA "Header Fields" registry). Names are matched case-insensitively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HeaderName {
+    /// `Via` (`v`).
+    Via,
+    /// `From` (`f`).
+    From,
+    /// `To` (`t`).
+    To,
+    /// `Call-ID` (`i`).
+    CallId,
+    /// `CSeq`.
+    CSeq,
+    /// `Contact` (`m`).
+    Contact,
+    /// `Content-Length` (`l`).
+    ContentLength,
+    /// `Content-Type` (`c`).
+    ContentType,
+    /// `Content-Encoding` (`e`).
+    ContentEncoding,
+    /// `Supported` (`k`).
+    Supported,
+    /// `Subject` (`s`).
+    Subject,
+    /// `Event` (`o`, RFC 6665).
+    Event,
+    /// `Refer-To` (`r`, RFC 3515).
+    ReferTo,
+    /// `Referred-By` (`b`, RFC 3892).
+    ReferredBy,
+    /// `Allow-Events` (`u`, RFC 6665).
+    AllowEvents,
+    /// `Accept-Contact` (`a`, RFC 3841).
+    AcceptContact,
+    /// `Reject-Contact` (`j`, RFC 3841).
+    RejectContact,
+    /// `Request-Disposition` (`d`, RFC 3841).
+    RequestDisposition,
+    /// `Session-Expires` (`x`, RFC 4028).
+    SessionExpires,
+    /// `Identity` (`y`, RFC 8224).
+    Identity,
+    /// `Max-Forwards`.
+    MaxForwards,
+    /// `Route`.
+    Route,
+    /// `Record-Route`.
+    RecordRoute,
+    /// `Expires`.
+    Expires,
+    /// `P-Asserted-Identity` (RFC 3325).
+    PAssertedIdentity,
+    /// `P-Preferred-Identity` (RFC 3325).
+    PPreferredIdentity,
+    /// `Diversion` (RFC 5806).
+    Diversion,
+    /// `History-Info` (RFC 7044).
+    HistoryInfo,
+    /// `Authorization`.
+    Authorization,
+    /// `Proxy-Authorization`.
+    ProxyAuthorization,
+    /// Any other header; compare [`Header::name`] to find it.
+    Other,
+}
+
+/// (full name, compact form, header) for every named [`HeaderName`].
+const HEADER_NAMES: [(&str, Option<u8>, HeaderName); 30] = [
+    ("Via", Some(b'v'), HeaderName::Via),
+    ("From", Some(b'f'), HeaderName::From),
+    ("To", Some(b't'), HeaderName::To),
+    ("Call-ID", Some(b'i'), HeaderName::CallId),
+    ("CSeq", None, HeaderName::CSeq),
+    ("Contact", Some(b'm'), HeaderName::Contact),
+    ("Content-Length", Some(b'l'), HeaderName::ContentLength),
+    ("Content-Type", Some(b'c'), HeaderName::ContentType),
+    ("Content-Encoding", Some(b'e'), HeaderName::ContentEncoding),
+    ("Supported", Some(b'k'), HeaderName::Supported),
+    ("Subject", Some(b's'), HeaderName::Subject),
+    ("Event", Some(b'o'), HeaderName::Event),
+    ("Refer-To", Some(b'r'), HeaderName::ReferTo),
+    ("Referred-By", Some(b'b'), HeaderName::ReferredBy),
+    ("Allow-Events", Some(b'u'), HeaderName::AllowEvents),
+    ("Accept-Contact", Some(b'a'), HeaderName::AcceptContact),
+    ("Reject-Contact", Some(b'j'), HeaderName::RejectContact),
+    (
+        "Request-Disposition",
+        Some(b'd'),
+        HeaderName::RequestDisposition,
+    ),
+    ("Session-Expires", Some(b'x'), HeaderName::SessionExpires),
+    ("Identity", Some(b'y'), HeaderName::Identity),
+    ("Max-Forwards", None, HeaderName::MaxForwards),
+    ("Route", None, HeaderName::Route),
+    ("Record-Route", None, HeaderName::RecordRoute),
+    ("Expires", None, HeaderName::Expires),
+    ("P-Asserted-Identity", None, HeaderName::PAssertedIdentity),
+    ("P-Preferred-Identity", None, HeaderName::PPreferredIdentity),
+    ("Diversion", None, HeaderName::Diversion),
+    ("History-Info", None, HeaderName::HistoryInfo),
+    ("Authorization", None, HeaderName::Authorization),
+    ("Proxy-Authorization", None, HeaderName::ProxyAuthorization),
+];
+
+impl HeaderName {
+    /// The header a field name stands for, full or compact form, in any case; `Other` for
+    /// names this crate does not interpret.
+    pub fn from_name(name: &str) -> Self {
+        let bytes = name.as_bytes();
+        if let [single] = bytes {
+            let lower = single.to_ascii_lowercase();
+            return HEADER_NAMES
+                .iter()
+                .find(|(_, compact, _)| *compact == Some(lower))
+                .map_or(Self::Other, |(_, _, h)| *h);
+        }
+        HEADER_NAMES
+            .iter()
+            .find(|(full, _, _)| full.len() == bytes.len() && full.eq_ignore_ascii_case(name))
+            .map_or(Self::Other, |(_, _, h)| *h)
+    }
+
+    /// The full name (`"Call-ID"`); `"Other"` for [`HeaderName::Other`].
+    pub fn as_str(self) -> &'static str {
+        HEADER_NAMES
+            .iter()
+            .find(|(_, _, h)| *h == self)
+            .map_or("Other", |(full, _, _)| full)
+    }
+}
+
+impl fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One header field of a [`SipMessage`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header<'a> {
+    name: HeaderName,
+    raw_name: &'a str,
+    value: &'a str,
+    offset: usize,
+}
+
+impl<'a> Header<'a> {
+    const EMPTY: Self = Self {
+        name: HeaderName::Other,
+        raw_name: "",
+        value: "",
+        offset: 0,
+    };
+
+    /// The header, compact forms resolved.
+    pub fn name(&self) -> HeaderName {
+        self.name
+    }
+
+    /// The field name as written (`"f"`, `"FROM"`, `"X-Custom"`).
+    pub fn raw_name(&self) -> &'a str {
+        self.raw_name
+    }
+
+    /// The value, leading and trailing whitespace removed. A folded value keeps its line
+    /// breaks and the whitespace starting each continuation line (RFC 3261 clause 7.3.1:
+    /// they are equivalent to one space); the accessors treat them as whitespace.
+    pub fn value(&self) -> &'a str {
+        self.value
+    }
+
+    /// Offset of the header line from the start of the parsed input.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Whether this field has the name `name` (full or compact form, any case); works for
+    /// headers outside [`HeaderName`] too.
+    pub fn is_named(&self, name: &str) -> bool {
+        match HeaderName::from_name(name) {
+            HeaderName::Other => self.raw_name.eq_ignore_ascii_case(name),
+            known => known == self.name,
+        }
+    }
+}
+
+impl<'a> SipMessage<'a> {
+    /// Parses one SIP message from a datagram or from a frame cut by the
+    /// [`StreamFramer`](super::StreamFramer).
+    ///
+    /// The body is delimited by Content-Length; without it, the body runs to the end of the
+    /// input (RFC 3261 clause 18.3 for UDP; a framed stream message without Content-Length
+    /// has nothing after its head). Octets after the body are ignored; [`SipMessage::len`]
+    /// says where the message ended.
+    ///
+    /// Errors: [`SipError::Empty`], [`SipError::NotUtf8`], [`SipError::StartLine`],
+    /// [`SipError::HeaderLine`], [`SipError::TooManyHeaders`], [`SipError::ContentLength`],
+    /// [`SipError::BodyTruncated`].
+    pub fn parse(data: &'a [u8]) -> Result<Self> {
+        // RFC 3261 clause 7.5: CRLFs before the start line are ignored.
+        let skipped = data
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .ok_or(SipError::Empty)?;
+        let rest = data.get(skipped..).unwrap_or_default();
+        let (head_len, body_start) = match head_end(rest) {
+            Some(found) => found,
+            // A datagram without the empty line: all head, no body.
+            None => (trim_line_end(rest).len(), rest.len()),
+        };
+        let head_bytes = rest.get(..head_len).unwrap_or_default();
+        let head = std::str::from_utf8(head_bytes).map_err(|e| SipError::NotUtf8 {
+            offset: skipped + e.valid_up_to(),
+        })?;
+
+        let mut lines = Lines::new(head, skipped);
+        let (start_offset, first) = lines.next().ok_or(SipError::Empty)?;
+        let start_line = parse_start_line(first, start_offset)?;
+
+        let mut headers = [Header::EMPTY; MAX_HEADERS];
+        let mut count = 0;
+        // The slot of the header being read, to extend with continuation lines.
+        let mut current: Option<&mut Header<'a>> = None;
+        let mut content_length: Option<(usize, usize)> = None;
+        let mut slots = headers.iter_mut();
+        for (offset, line) in lines {
+            if line.starts_with([' ', '\t']) {
+                let Some(header) = current.as_deref_mut() else {
+                    return Err(SipError::HeaderLine {
+                        offset,
+                        reason: "continuation line before any header",
+                    });
+                };
+                // The value now runs from where it started to the end of this line.
+                let start = header_value_start(head, skipped, header);
+                let end = offset - skipped + line.len();
+                header.value = trim_lws(head.get(start..end).unwrap_or_default());
+                continue;
+            }
+            let (name, value) = line.split_once(':').ok_or(SipError::HeaderLine {
+                offset,
+                reason: "no ':' after the header name",
+            })?;
+            let name = name.trim_end_matches([' ', '\t']);
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                return Err(SipError::HeaderLine {
+                    offset,
+                    reason: "header name is not a token",
+                });
+            }
+            let header = Header {
+                name: HeaderName::from_name(name),
+                raw_name: name,
+                value: trim_lws(value),
+                offset,
+            };
+            if header.name == HeaderName::ContentLength {
+                let n = parse_content_length(header.value).ok_or(SipError::ContentLength {
+                    offset,
+                    reason: "not a decimal number of octets",
+                })?;
+                match content_length {
+                    Some((seen, _)) if seen != n => {
+                        return Err(SipError::ContentLength {
+                            offset,
+                            reason: "two Content-Length headers disagree",
+                        });
+                    }
+                    _ => content_length = Some((n, offset)),
+                }
+            }
+            let slot = slots.next().ok_or(SipError::TooManyHeaders {
+                max: MAX_HEADERS,
+                offset,
+            })?;
+            *slot = header;
+            count += 1;
+            current = Some(slot);
+        }
+
+        let available = rest.len().saturating_sub(body_start);
+        let body_len = match content_length {
+            None => available,
+            Some((n, _)) if n <= available => n,
+            Some((n, _)) => {
+                return Err(SipError::BodyTruncated {
+                    content_length: n,
+                    available,
+                    offset: skipped + body_start,
+                });
+            }
+        };
+        let body = rest
+            .get(body_start..body_start + body_len)
+            .unwrap_or_default();
+        Ok(Self {
+            start_line,
+            headers,
+            header_count: count,
+            body,
+            body_offset: skipped + body_start,
+            len: skipped + body_start + body_len,
+        })
+    }
+
+    /// The start line.
+    pub fn start_line(&self) -> StartLine<'a> {
+        self.start_line
+    }
+
+    /// Whether this is a request.
+    pub fn is_request(&self) -> bool {
+        matches!(self.start_line, StartLine::Request { .. })
+    }
+
+    /// The method: the Request-Line's for a request, the CSeq's for a response (RFC 3261
+    /// clause 8.2.6.2: a response carries the request's CSeq).
+    pub fn method(&self) -> Option<Method<'a>> {
+        match self.start_line {
+            StartLine::Request { method, .. } => Some(method),
+            StartLine::Response { .. } => self.cseq().map(|c| c.method),
+        }
+    }
+
+    /// The Request-URI of a request.
+    pub fn request_uri(&self) -> Option<&'a str> {
+        match self.start_line {
+            StartLine::Request { uri, .. } => Some(uri),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// The Status-Code of a response.
+    pub fn status(&self) -> Option<u16> {
+        match self.start_line {
+            StartLine::Response { code, .. } => Some(code),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    /// The header fields in message order.
+    pub fn headers(&self) -> &[Header<'a>] {
+        self.headers.get(..self.header_count).unwrap_or_default()
+    }
+
+    /// The value of the first `name` header.
+    pub fn header(&self, name: HeaderName) -> Option<&'a str> {
+        self.headers_named(name).next()
+    }
+
+    /// The values of every `name` header, in order. A header with a comma-separated list is
+    /// one value here; split it with [`split_list`](super::split_list).
+    pub fn headers_named(&self, name: HeaderName) -> impl Iterator<Item = &'a str> + '_ {
+        self.headers()
+            .iter()
+            .filter(move |h| h.name == name)
+            .map(|h| h.value)
+    }
+
+    /// The Call-ID (RFC 3261 clause 20.8).
+    pub fn call_id(&self) -> Option<&'a str> {
+        self.header(HeaderName::CallId).filter(|v| !v.is_empty())
+    }
+
+    /// The CSeq (RFC 3261 clause 20.16); `None` if absent or malformed.
+    pub fn cseq(&self) -> Option<CSeq<'a>> {
+        self.header(HeaderName::CSeq)
+            .and_then(|v| CSeq::parse(v).ok())
+    }
+
+    /// The From header (RFC 3261 clause 20.20); `None` if absent or malformed (see
+    /// [`NameAddr::parse`] for the error).
+    pub fn from(&self) -> Option<NameAddr<'a>> {
+        self.header(HeaderName::From)
+            .and_then(|v| NameAddr::parse(v).ok())
+    }
+
+    /// The To header (RFC 3261 clause 20.39); `None` if absent or malformed.
+    pub fn to(&self) -> Option<NameAddr<'a>> {
+        self.header(HeaderName::To)
+            .and_then(|v| NameAddr::parse(v).ok())
+    }
+
+    /// Every Via value, topmost first, lists split (RFC 3261 clause 20.42); malformed
+    /// values are skipped.
+    pub fn vias(&self) -> impl Iterator<Item = Via<'a>> + '_ {
+        self.headers_named(HeaderName::Via)
+            .flat_map(split_list)
+            .filter_map(|v| Via::parse(v).ok())
+    }
+
+    /// The branch parameter of the topmost Via (RFC 3261 clause 8.1.1.7): with the
+    /// CSeq method it identifies the transaction.
+    pub fn via_branch(&self) -> Option<&'a str> {
+        self.headers_named(HeaderName::Via)
+            .flat_map(split_list)
+            .next()
+            .and_then(|v| Via::parse(v).ok())
+            .and_then(|v| v.branch())
+    }
+
+    /// Every Contact value, lists split (RFC 3261 clause 20.10); malformed values are
+    /// skipped. `Contact: *` (a REGISTER removing all bindings) gives a [`NameAddr`] whose
+    /// URI is `*`.
+    pub fn contacts(&self) -> impl Iterator<Item = NameAddr<'a>> + '_ {
+        self.headers_named(HeaderName::Contact)
+            .flat_map(split_list)
+            .filter_map(|v| NameAddr::parse(v).ok())
+    }
+
+    /// The Content-Type (RFC 3261 clause 20.15); `None` if absent or malformed.
+    pub fn content_type(&self) -> Option<ContentType<'a>> {
+        self.header(HeaderName::ContentType)
+            .and_then(|v| ContentType::parse(v).ok())
+    }
+
+    /// The body (empty if none).
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// Offset of the body from the start of the parsed input.
+    pub fn body_offset(&self) -> usize {
+        self.body_offset
+    }
+
+    /// Octets of the input this message occupies (leading CRLFs, head, empty line, body).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the message occupies no octets (never true for a parsed message).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The SDP body: the whole body if its Content-Type is `application/sdp`, else the
+    /// first `application/sdp` part of a `multipart/*` body (see [`multipart::find_sdp`]).
+    /// `None` if there is none (also without Content-Type or with a content encoding);
+    /// `Some(Err(_))` if there is one and it does not parse.
+    pub fn sdp(&self) -> Option<Result<Sdp<'a>>> {
+        if self.body.is_empty() || self.header(HeaderName::ContentEncoding).is_some() {
+            return None;
+        }
+        let content_type = self.content_type()?;
+        multipart::find_sdp(content_type, self.body).map(|r| r.and_then(Sdp::parse))
+    }
+}
+
+impl fmt::Debug for SipMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SipMessage")
+            .field("start_line", &self.start_line)
+            .field("headers", &self.headers())
+            .field("body_len", &self.body.len())
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+/// The CSeq header value: a sequence number and a method (RFC 3261 clause 20.16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CSeq<'a> {
+    /// The sequence number (less than 2**31 per RFC 3261; any u32 accepted).
+    pub number: u32,
+    /// The method.
+    pub method: Method<'a>,
+}
+
+impl<'a> CSeq<'a> {
+    /// Parses `number LWS method`.
+    pub fn parse(value: &'a str) -> Result<Self> {
+        let bad = |reason| SipError::HeaderValue {
+            header: HeaderName::CSeq,
+            reason,
+        };
+        let mut parts = value.split_ascii_whitespace();
+        let number = parts
+            .next()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse().ok())
+            .ok_or(bad("sequence number is not a 32-bit decimal number"))?;
+        let method = parts
+            .next()
+            .filter(|m| m.bytes().all(is_token_byte))
+            .ok_or(bad("method missing or not a token"))?;
+        if parts.next().is_some() {
+            return Err(bad("more than a number and a method"));
+        }
+        Ok(Self {
+            number,
+            method: Method::from_token(method),
+        })
+    }
+}
+
+/// A `name-addr` or `addr-spec` with header parameters: the value of From, To, Contact,
+/// P-Asserted-Identity, Diversion, ... (RFC 3261 clauses 20.10, 20.20, 25.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NameAddr<'a> {
+    /// The display name, quotes removed (escapes left as written); `None` if absent.
+    pub display_name: Option<&'a str>,
+    /// The URI, without the angle brackets.
+    pub uri: &'a str,
+    /// The header parameters after the URI, without the first `;` (`tag=...;...`); empty if
+    /// none.
+    pub params: &'a str,
+}
+
+impl<'a> NameAddr<'a> {
+    /// Parses one `name-addr` (`"Alice" <sip:alice@a.example>;tag=1`) or `addr-spec`
+    /// (`sip:alice@a.example;tag=1`, where every parameter is a header parameter).
+    pub fn parse(value: &'a str) -> Result<Self> {
+        let bad = |reason| SipError::HeaderValue {
+            header: HeaderName::From,
+            reason,
+        };
+        let value = trim_lws(value);
+        let (display_name, rest) = if value.starts_with('"') {
+            let (quoted, rest) = split_quoted(value).ok_or(bad("display name quote not closed"))?;
+            let rest = trim_lws(rest);
+            if !rest.starts_with('<') {
+                return Err(bad("no '<' after a quoted display name"));
+            }
+            (Some(quoted), rest)
+        } else if let Some((before, after)) = value.split_once('<') {
+            let name = trim_lws(before);
+            // Keep the '<' with the rest.
+            let rest = value
+                .get(value.len() - after.len() - 1..)
+                .unwrap_or_default();
+            ((!name.is_empty()).then_some(name), rest)
+        } else {
+            (None, value)
+        };
+        let (uri, params) = if let Some(inner) = rest.strip_prefix('<') {
+            let (uri, after) = inner.split_once('>').ok_or(bad("'<' without '>'"))?;
+            let after = trim_lws(after);
+            let params = match after.strip_prefix(';') {
+                Some(p) => trim_lws(p),
+                None if after.is_empty() => "",
+                None => return Err(bad("text after '>' that is not a parameter")),
+            };
+            (trim_lws(uri), params)
+        } else {
+            match rest.split_once(';') {
+                Some((uri, params)) => (trim_lws(uri), trim_lws(params)),
+                None => (rest, ""),
+            }
+        };
+        if uri.is_empty() {
+            return Err(bad("empty URI"));
+        }
+        Ok(Self {
+            display_name,
+            uri,
+            params,
+        })
+    }
+
+    /// The `tag` parameter (RFC 3261 clause 19.3).
+    pub fn tag(&self) -> Option<&'a str> {
+        self.param("tag")
+    }
+
+    /// The value of header parameter `name` (case-insensitive name; quotes removed); `Some("")`
+    /// for a parameter without value.
+    pub fn param(&self, name: &str) -> Option<&'a str> {
+        param_value(self.params, name)
+    }
+
+    /// The URI, parsed.
+    pub fn parsed_uri(&self) -> Result<Uri<'a>> {
+        Uri::parse(self.uri)
+    }
+}
+
+/// One Via value (RFC 3261 clause 20.42): `SIP/2.0/UDP host:port;branch=...`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Via<'a> {
+    /// The transport (`UDP`, `TCP`, `TLS`, `SCTP`, `WS`, ...).
+    pub transport: &'a str,
+    /// `sent-by`: host and optional port.
+    pub sent_by: &'a str,
+    /// The parameters after `sent-by`, without the first `;`.
+    pub params: &'a str,
+}
+
+impl<'a> Via<'a> {
+    /// Parses one Via value.
+    pub fn parse(value: &'a str) -> Result<Self> {
+        let bad = |reason| SipError::HeaderValue {
+            header: HeaderName::Via,
+            reason,
+        };
+        let value = trim_lws(value);
+        let (protocol, rest) = value
+            .split_once(|c: char| c.is_ascii_whitespace())
+            .ok_or(bad("no sent-by after the protocol"))?;
+        let mut parts = protocol.split('/').map(trim_lws);
+        let (name, _version, transport) = (parts.next(), parts.next(), parts.next());
+        let transport = match (name, transport, parts.next()) {
+            (Some(n), Some(t), None) if n.eq_ignore_ascii_case("SIP") && !t.is_empty() => t,
+            _ => return Err(bad("protocol is not SIP/version/transport")),
+        };
+        let (sent_by, params) = match rest.split_once(';') {
+            Some((s, p)) => (trim_lws(s), trim_lws(p)),
+            None => (trim_lws(rest), ""),
+        };
+        if sent_by.is_empty() {
+            return Err(bad("empty sent-by"));
+        }
+        Ok(Self {
+            transport,
+            sent_by,
+            params,
+        })
+    }
+
+    /// The `branch` parameter.
+    pub fn branch(&self) -> Option<&'a str> {
+        param_value(self.params, "branch").filter(|b| !b.is_empty())
+    }
+
+    /// The value of parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&'a str> {
+        param_value(self.params, name)
+    }
+}
+
+/// A media type with parameters, as in Content-Type (RFC 3261 clause 20.15, RFC 2045).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContentType<'a> {
+    /// The type (`application`).
+    pub media_type: &'a str,
+    /// The subtype (`sdp`).
+    pub subtype: &'a str,
+    /// The parameters, without the first `;`.
+    pub params: &'a str,
+}
+
+impl<'a> ContentType<'a> {
+    /// Parses `type/subtype *(;param)`.
+    pub fn parse(value: &'a str) -> Result<Self> {
+        let value = trim_lws(value);
+        let (essence, params) = match value.split_once(';') {
+            Some((e, p)) => (trim_lws(e), trim_lws(p)),
+            None => (value, ""),
+        };
+        let (media_type, subtype) = essence
+            .split_once('/')
+            .map(|(t, s)| (trim_lws(t), trim_lws(s)))
+            .filter(|(t, s)| !t.is_empty() && !s.is_empty())
+            .ok_or(SipError::HeaderValue {
+                header: HeaderName::ContentType,
+                reason: "not type/subtype",
+            })?;
+        Ok(Self {
+            media_type,
+            subtype,
+            params,
+        })
+    }
+
+    /// Whether this is `media_type/subtype` (case-insensitive).
+    pub fn is(&self, media_type: &str, subtype: &str) -> bool {
+        self.media_type.eq_ignore_ascii_case(media_type)
+            && self.subtype.eq_ignore_ascii_case(subtype)
+    }
+
+    /// The value of parameter `name` (case-insensitive name, quotes removed).
+    pub fn param(&self, name: &str) -> Option<&'a str> {
+        param_value(self.params, name)
+    }
+
+    /// The `boundary` parameter of a multipart type (RFC 2046 clause 5.1.1).
+    pub fn boundary(&self) -> Option<&'a str> {
+        self.param("boundary").filter(|b| !b.is_empty())
+    }
+}
+
+/// Where the head ends in `data`: (head length without its final line break, offset of the
+/// body). The head ends at the first empty line (CRLF CRLF, or bare LF tolerated).
+pub(crate) fn head_end(data: &[u8]) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(pos) = data.get(from..)?.iter().position(|&b| b == b'\n') {
+        let nl = from + pos;
+        match data.get(nl + 1..) {
+            Some([b'\n', ..]) => return Some((head_len_before(data, nl), nl + 2)),
+            Some([b'\r', b'\n', ..]) => return Some((head_len_before(data, nl), nl + 3)),
+            _ => from = nl + 1,
+        }
+    }
+    None
+}
+
+/// Length of the head whose last line break is the LF at `nl` (drops a CR before it).
+fn head_len_before(data: &[u8], nl: usize) -> usize {
+    if nl > 0 && data.get(nl - 1) == Some(&b'\r') {
+        nl - 1
+    } else {
+        nl
+    }
+}
+
+fn trim_line_end(data: &[u8]) -> &[u8] {
+    let end = data
+        .iter()
+        .rposition(|&b| b != b'\r' && b != b'\n')
+        .map_or(0, |p| p + 1);
+    data.get(..end).unwrap_or_default()
+}
+
+/// Lines of the head with their offsets (CRLF or LF separated, CR removed).
+struct Lines<'a> {
+    rest: &'a str,
+    offset: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(head: &'a str, offset: usize) -> Self {
+        Self { rest: head, offset }
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let offset = self.offset;
+        let (line, rest, consumed) = match self.rest.split_once('\n') {
+            Some((line, rest)) => (line, rest, line.len() + 1),
+            None => (self.rest, "", self.rest.len()),
+        };
+        self.rest = rest;
+        self.offset += consumed;
+        Some((offset, line.strip_suffix('\r').unwrap_or(line)))
+    }
+}
+
+/// Offset in `head` where `header`'s value begins (after its colon, whitespace skipped).
+fn header_value_start(head: &str, head_offset: usize, header: &Header<'_>) -> usize {
+    let line_start = header.offset - head_offset;
+    let line = head.get(line_start..).unwrap_or_default();
+    let colon = line.find(':').map_or(0, |c| c + 1);
+    let after = line.get(colon..).unwrap_or_default();
+    let ws = after.len() - after.trim_start_matches([' ', '\t']).len();
+    line_start + colon + ws
+}
+
+fn parse_start_line(line: &str, offset: usize) -> Result<StartLine<'_>> {
+    let bad = |reason| SipError::StartLine { offset, reason };
+    if let Some(rest) = strip_prefix_ignore_case(line, "SIP/") {
+        let (version, rest) = rest.split_once(' ').ok_or(bad("no Status-Code"))?;
+        if version != "2.0" {
+            return Err(bad("SIP version is not 2.0"));
+        }
+        let rest = rest.trim_start_matches(' ');
+        let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+        let code = Some(code)
+            .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|c| c.parse::<u16>().ok())
+            .filter(|c| (100..=699).contains(c))
+            .ok_or(bad("Status-Code is not three digits 100..=699"))?;
+        return Ok(StartLine::Response { code, reason });
+    }
+    let (method, rest) = line.split_once(' ').ok_or(bad("not a Request-Line"))?;
+    if method.is_empty() || !method.bytes().all(is_token_byte) {
+        return Err(bad("method is not a token"));
+    }
+    let rest = rest.trim_matches(' ');
+    let (uri, version) = rest.rsplit_once(' ').ok_or(bad("no SIP version"))?;
+    let version = strip_prefix_ignore_case(version, "SIP/").ok_or(bad("no SIP version"))?;
+    if version != "2.0" {
+        return Err(bad("SIP version is not 2.0"));
+    }
+    let uri = uri.trim_end_matches(' ');
+    if uri.is_empty() || uri.contains(' ') {
+        return Err(bad("Request-URI empty or with spaces"));
+    }
+    Ok(StartLine::Request {
+        method: Method::from_token(method),
+        uri,
+    })
+}
+
+/// Whether `line` looks like a SIP start line (used by the framer to resynchronise).
+pub(crate) fn is_start_line(line: &[u8]) -> bool {
+    std::str::from_utf8(line)
+        .ok()
+        .is_some_and(|l| parse_start_line(l.strip_suffix('\r').unwrap_or(l), 0).is_ok())
+}
+
+fn strip_prefix_ignore_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..))
+        .flatten()
+}
+
+/// The decimal value of a Content-Length, bounded to what fits a `usize`.
+pub(crate) fn parse_content_length(value: &str) -> Option<usize> {
+    let value = trim_lws(value);
+    if value.is_empty() || value.len() > 10 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
+/// A quoted string at the start of `s`: (inner text, rest after the closing quote).
+fn split_quoted(s: &str) -> Option<(&str, &str)> {
+    let inner = s.strip_prefix('"')?;
+    let mut escaped = false;
+    for (i, c) in inner.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some((inner.get(..i)?, inner.get(i + 1..)?)),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// RFC 3261 `token` characters.
+pub(crate) fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+}
