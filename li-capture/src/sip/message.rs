@@ -995,3 +995,491 @@ fn split_quoted(s: &str) -> Option<(&str, &str)> {
 pub(crate) fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    /// An INVITE in the style of RFC 3665 / RFC 4475, with an SDP body.
+    pub(crate) const INVITE: &str = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
+        Via: SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74bf9\r\n\
+        Max-Forwards: 70\r\n\
+        From: \"Alice, A.\" <sip:alice@atlanta.example.com>;tag=9fxced76sl\r\n\
+        To: Bob <sip:bob@biloxi.example.com>\r\n\
+        Call-ID: 3848276298220188511@atlanta.example.com\r\n\
+        CSeq: 1 INVITE\r\n\
+        Contact: <sip:alice@client.atlanta.example.com;transport=tcp>\r\n\
+        Content-Type: application/sdp\r\n\
+        Content-Length: 151\r\n\
+        \r\n\
+        v=0\r\n\
+        o=alice 2890844526 2890844526 IN IP4 client.atlanta.example.com\r\n\
+        s=-\r\n\
+        c=IN IP4 192.0.2.101\r\n\
+        t=0 0\r\n\
+        m=audio 49172 RTP/AVP 0\r\n\
+        a=rtpmap:0 PCMU/8000\r\n";
+
+    #[test]
+    fn invite_fields() {
+        let msg = SipMessage::parse(INVITE.as_bytes()).unwrap();
+        assert_eq!(
+            msg.start_line(),
+            StartLine::Request {
+                method: Method::Invite,
+                uri: "sip:bob@biloxi.example.com"
+            }
+        );
+        assert!(msg.is_request());
+        assert_eq!(msg.status(), None);
+        assert_eq!(msg.request_uri(), Some("sip:bob@biloxi.example.com"));
+        assert_eq!(
+            msg.call_id(),
+            Some("3848276298220188511@atlanta.example.com")
+        );
+        assert_eq!(
+            msg.cseq(),
+            Some(CSeq {
+                number: 1,
+                method: Method::Invite
+            })
+        );
+        let from = msg.from().unwrap();
+        assert_eq!(from.display_name, Some("Alice, A."));
+        assert_eq!(from.uri, "sip:alice@atlanta.example.com");
+        assert_eq!(from.tag(), Some("9fxced76sl"));
+        let to = msg.to().unwrap();
+        assert_eq!((to.display_name, to.tag()), (Some("Bob"), None));
+        assert_eq!(msg.via_branch(), Some("z9hG4bK74bf9"));
+        let via = msg.vias().next().unwrap();
+        assert_eq!(
+            (via.transport, via.sent_by),
+            ("TCP", "client.atlanta.example.com:5060")
+        );
+        let contacts: Vec<_> = msg.contacts().map(|c| c.uri).collect();
+        assert_eq!(
+            contacts,
+            ["sip:alice@client.atlanta.example.com;transport=tcp"]
+        );
+        assert!(msg.content_type().unwrap().is("APPLICATION", "SDP"));
+        assert_eq!(msg.body().len(), 151);
+        assert!(msg.body().starts_with(b"v=0\r\n"));
+        assert_eq!(msg.body_offset() + 151, INVITE.len());
+        assert_eq!(msg.len(), INVITE.len());
+        assert_eq!(msg.header(HeaderName::MaxForwards), Some("70"));
+        assert_eq!(msg.headers().len(), 9);
+        assert!(msg.sdp().unwrap().is_ok());
+    }
+
+    #[test]
+    fn response_takes_its_method_from_cseq() {
+        let msg = SipMessage::parse(
+            b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCSeq: 7 INVITE\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            msg.start_line(),
+            StartLine::Response {
+                code: 180,
+                reason: "Ringing"
+            }
+        );
+        assert_eq!(msg.status(), Some(180));
+        assert_eq!(msg.method(), Some(Method::Invite));
+        assert_eq!(msg.request_uri(), None);
+        // An empty reason phrase is allowed.
+        let msg = SipMessage::parse(b"SIP/2.0 200 \r\n\r\n").unwrap();
+        assert_eq!(msg.status(), Some(200));
+        assert_eq!(msg.method(), None);
+    }
+
+    #[test]
+    fn compact_forms_and_any_case() {
+        let msg = SipMessage::parse(
+            b"MESSAGE sip:b@x SIP/2.0\r\n\
+              v: SIP/2.0/UDP h;branch=z9hG4bKc\r\n\
+              F: <sip:a@x>;tag=1\r\n\
+              t: <sip:b@x>\r\n\
+              I: cid-1\r\n\
+              cseq: 2 MESSAGE\r\n\
+              m: <sip:a@h>\r\n\
+              k: 100rel\r\n\
+              s: hello\r\n\
+              o: presence\r\n\
+              r: <sip:c@x>\r\n\
+              u: talk\r\n\
+              e: identity\r\n\
+              C: text/plain\r\n\
+              CONTENT-length: 2\r\n\r\nhi",
+        )
+        .unwrap();
+        assert_eq!(msg.call_id(), Some("cid-1"));
+        assert_eq!(msg.from().unwrap().tag(), Some("1"));
+        assert_eq!(msg.to().unwrap().uri, "sip:b@x");
+        assert_eq!(msg.cseq().unwrap().method, Method::Message);
+        assert_eq!(msg.contacts().count(), 1);
+        assert_eq!(msg.header(HeaderName::Supported), Some("100rel"));
+        assert_eq!(msg.header(HeaderName::Subject), Some("hello"));
+        assert_eq!(msg.header(HeaderName::Event), Some("presence"));
+        assert_eq!(msg.header(HeaderName::ReferTo), Some("<sip:c@x>"));
+        assert_eq!(msg.header(HeaderName::AllowEvents), Some("talk"));
+        assert_eq!(msg.header(HeaderName::ContentEncoding), Some("identity"));
+        assert!(msg.content_type().unwrap().is("text", "plain"));
+        assert_eq!(msg.body(), b"hi");
+        // A content encoding hides the body from the SDP accessor.
+        assert!(msg.sdp().is_none());
+        let names: Vec<_> = msg.headers().iter().map(|h| h.raw_name()).collect();
+        assert_eq!(names.first(), Some(&"v"));
+        assert!(msg.headers().iter().any(|h| h.is_named("Call-ID")));
+        assert!(msg.headers().iter().any(|h| h.is_named("i")));
+    }
+
+    #[test]
+    fn header_names_resolve_full_and_compact() {
+        for (full, compact, name) in HEADER_NAMES {
+            assert_eq!(HeaderName::from_name(full), name);
+            assert_eq!(HeaderName::from_name(&full.to_uppercase()), name);
+            assert_eq!(name.as_str(), full);
+            if let Some(c) = compact {
+                assert_eq!(HeaderName::from_name(&char::from(c).to_string()), name);
+                let upper = char::from(c).to_ascii_uppercase().to_string();
+                assert_eq!(HeaderName::from_name(&upper), name);
+            }
+        }
+        assert_eq!(HeaderName::from_name("X-Custom"), HeaderName::Other);
+        assert_eq!(HeaderName::from_name("z"), HeaderName::Other);
+        assert_eq!(HeaderName::from_name(""), HeaderName::Other);
+    }
+
+    #[test]
+    fn folded_headers_are_one_value() {
+        let msg = SipMessage::parse(
+            b"OPTIONS sip:b@x SIP/2.0\r\n\
+              Subject: I know you're there,\r\n\
+              \x20    pick up the phone\r\n\
+              \t and talk to me!\r\n\
+              From: Alice\r\n <sip:alice@x>\r\n\t;tag=42\r\n\
+              Via: SIP/2.0/UDP a;branch=z9hG4bK1,\r\n SIP/2.0/UDP b;branch=z9hG4bK2\r\n\
+              Call-ID: c\r\n\r\n",
+        )
+        .unwrap();
+        let subject = msg.header(HeaderName::Subject).unwrap();
+        assert!(subject.starts_with("I know you're there,"));
+        assert!(subject.ends_with("and talk to me!"));
+        let from = msg.from().unwrap();
+        assert_eq!(
+            (from.display_name, from.uri, from.tag()),
+            (Some("Alice"), "sip:alice@x", Some("42"))
+        );
+        let branches: Vec<_> = msg.vias().map(|v| v.branch().unwrap()).collect();
+        assert_eq!(branches, ["z9hG4bK1", "z9hG4bK2"]);
+        assert_eq!(msg.call_id(), Some("c"));
+        assert_eq!(msg.headers().len(), 4);
+    }
+
+    #[test]
+    fn via_and_contact_lists_across_headers() {
+        let msg = SipMessage::parse(
+            b"REGISTER sip:registrar.x SIP/2.0\r\n\
+              Via: SIP/2.0/UDP p1;branch=z9hG4bKtop, SIP/2.0/TCP p2:5070;branch=z9hG4bK2\r\n\
+              Via: SIP/2.0/UDP p3;received=192.0.2.1;branch=z9hG4bK3\r\n\
+              Contact: <sip:a@h1>;expires=60, \"Al, B\" <sip:a@h2;lr>\r\n\
+              Contact: sip:a@h3;q=0.5\r\n\r\n",
+        )
+        .unwrap();
+        let vias: Vec<_> = msg.vias().map(|v| (v.sent_by, v.branch())).collect();
+        assert_eq!(
+            vias,
+            [
+                ("p1", Some("z9hG4bKtop")),
+                ("p2:5070", Some("z9hG4bK2")),
+                ("p3", Some("z9hG4bK3"))
+            ]
+        );
+        assert_eq!(msg.via_branch(), Some("z9hG4bKtop"));
+        assert_eq!(
+            msg.vias().nth(2).unwrap().param("received"),
+            Some("192.0.2.1")
+        );
+        let contacts: Vec<_> = msg.contacts().map(|c| (c.uri, c.params)).collect();
+        assert_eq!(
+            contacts,
+            [
+                ("sip:a@h1", "expires=60"),
+                ("sip:a@h2;lr", ""),
+                ("sip:a@h3", "q=0.5")
+            ]
+        );
+        let star = SipMessage::parse(b"REGISTER sip:r SIP/2.0\r\nContact: *\r\n\r\n").unwrap();
+        assert_eq!(star.contacts().next().unwrap().uri, "*");
+    }
+
+    #[test]
+    fn datagram_body_framing() {
+        // No Content-Length on UDP: the body runs to the end of the datagram.
+        let msg = SipMessage::parse(b"MESSAGE sip:b@x SIP/2.0\r\nCall-ID: c\r\n\r\nhello").unwrap();
+        assert_eq!(msg.body(), b"hello");
+        // Content-Length shorter than the data: the rest is ignored.
+        let data = b"MESSAGE sip:b@x SIP/2.0\r\nl: 3\r\n\r\nhello";
+        let msg = SipMessage::parse(data).unwrap();
+        assert_eq!(msg.body(), b"hel");
+        assert_eq!(msg.len(), data.len() - 2);
+        // Content-Length larger than the data: a truncated datagram.
+        assert_eq!(
+            SipMessage::parse(b"MESSAGE sip:b@x SIP/2.0\r\nl: 9\r\n\r\nhello").unwrap_err(),
+            SipError::BodyTruncated {
+                content_length: 9,
+                available: 5,
+                offset: 33
+            }
+        );
+        // Twice the same Content-Length is fine; two different ones are not.
+        assert!(
+            SipMessage::parse(b"ACK sip:b SIP/2.0\r\nl: 1\r\nContent-Length: 1\r\n\r\nx").is_ok()
+        );
+        assert_eq!(
+            SipMessage::parse(b"ACK sip:b SIP/2.0\r\nl: 1\r\nContent-Length: 2\r\n\r\nxy")
+                .unwrap_err(),
+            SipError::ContentLength {
+                offset: 25,
+                reason: "two Content-Length headers disagree"
+            }
+        );
+        for bad in ["-1", "1x", "", "99999999999"] {
+            let data = format!("ACK sip:b SIP/2.0\r\nContent-Length: {bad}\r\n\r\n");
+            assert!(
+                matches!(
+                    SipMessage::parse(data.as_bytes()),
+                    Err(SipError::ContentLength { offset: 19, .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn tolerated_forms() {
+        // CRLFs before the start line, bare LF, whitespace before the colon, no empty line.
+        let data = b"\r\n\r\nBYE sip:b@x SIP/2.0\nCall-ID : c1\nCSeq:  3   BYE  \n";
+        let msg = SipMessage::parse(data).unwrap();
+        assert_eq!(msg.method(), Some(Method::Bye));
+        assert_eq!(msg.call_id(), Some("c1"));
+        assert_eq!(msg.cseq().unwrap().number, 3);
+        assert_eq!(msg.headers()[0].offset(), 24);
+        assert!(msg.body().is_empty());
+        // Bare LF head with a body.
+        let msg = SipMessage::parse(b"INFO sip:b SIP/2.0\nl: 2\n\nok").unwrap();
+        assert_eq!(msg.body(), b"ok");
+        // Extension methods are kept.
+        let msg = SipMessage::parse(b"FOO sip:b SIP/2.0\r\n\r\n").unwrap();
+        assert_eq!(msg.method(), Some(Method::Other("FOO")));
+        assert_eq!(msg.method().unwrap().to_string(), "FOO");
+    }
+
+    #[test]
+    fn malformed_messages_are_errors_with_offsets() {
+        let cases: [(&[u8], SipError); 10] = [
+            (b"", SipError::Empty),
+            (b"\r\n\r\n", SipError::Empty),
+            (
+                b"INVITE sip:b SIP/3.0\r\n\r\n",
+                SipError::StartLine {
+                    offset: 0,
+                    reason: "SIP version is not 2.0",
+                },
+            ),
+            (
+                b"SIP/2.0 99 Low\r\n\r\n",
+                SipError::StartLine {
+                    offset: 0,
+                    reason: "Status-Code is not three digits 100..=699",
+                },
+            ),
+            (
+                b"\r\nHELLO\r\n\r\n",
+                SipError::StartLine {
+                    offset: 2,
+                    reason: "not a Request-Line",
+                },
+            ),
+            (
+                b"INV(TE sip:b SIP/2.0\r\n\r\n",
+                SipError::StartLine {
+                    offset: 0,
+                    reason: "method is not a token",
+                },
+            ),
+            (
+                b"ACK sip:b SIP/2.0\r\nno colon here\r\n\r\n",
+                SipError::HeaderLine {
+                    offset: 19,
+                    reason: "no ':' after the header name",
+                },
+            ),
+            (
+                b"ACK sip:b SIP/2.0\r\n folded: first\r\n\r\n",
+                SipError::HeaderLine {
+                    offset: 19,
+                    reason: "continuation line before any header",
+                },
+            ),
+            (
+                b"ACK sip:b SIP/2.0\r\nBad Name: x\r\n\r\n",
+                SipError::HeaderLine {
+                    offset: 19,
+                    reason: "header name is not a token",
+                },
+            ),
+            (
+                b"ACK sip:b SIP/2.0\r\nX: \xff\r\n\r\n",
+                SipError::NotUtf8 { offset: 22 },
+            ),
+        ];
+        for (data, expected) in cases {
+            assert_eq!(
+                SipMessage::parse(data).unwrap_err(),
+                expected,
+                "{}",
+                String::from_utf8_lossy(data)
+            );
+        }
+        // A non-UTF-8 body is fine.
+        assert!(SipMessage::parse(b"ACK sip:b SIP/2.0\r\n\r\n\xff\xfe").is_ok());
+    }
+
+    #[test]
+    fn header_index_is_bounded() {
+        let mut data = String::from("OPTIONS sip:b SIP/2.0\r\n");
+        for i in 0..MAX_HEADERS {
+            data.push_str(&format!("X-{i}: v\r\n"));
+        }
+        assert_eq!(
+            SipMessage::parse(format!("{data}\r\n").as_bytes())
+                .unwrap()
+                .headers()
+                .len(),
+            MAX_HEADERS
+        );
+        let offset = data.len();
+        data.push_str("X-last: v\r\n\r\n");
+        assert_eq!(
+            SipMessage::parse(data.as_bytes()).unwrap_err(),
+            SipError::TooManyHeaders {
+                max: MAX_HEADERS,
+                offset
+            }
+        );
+    }
+
+    #[test]
+    fn name_addr_forms() {
+        let a = NameAddr::parse(r#" "A \"quoted\" <name>" <sip:a@x;lr>;tag=7 ; foo"#).unwrap();
+        assert_eq!(a.display_name, Some(r#"A \"quoted\" <name>"#));
+        assert_eq!(a.uri, "sip:a@x;lr");
+        assert_eq!((a.tag(), a.param("FOO")), (Some("7"), Some("")));
+        let b = NameAddr::parse("sip:b@y;tag=8").unwrap();
+        assert_eq!(
+            (b.display_name, b.uri, b.tag()),
+            (None, "sip:b@y", Some("8"))
+        );
+        let c = NameAddr::parse("Bob Smith <tel:+1-555>").unwrap();
+        assert_eq!((c.display_name, c.uri), (Some("Bob Smith"), "tel:+1-555"));
+        assert!(matches!(c.parsed_uri(), Ok(Uri::Tel(_))));
+        for bad in [
+            "\"unterminated <sip:a@x>",
+            "<sip:a@x",
+            "<>",
+            "",
+            "\"x\" sip:a@x",
+            "<sip:a@x> junk",
+        ] {
+            assert!(NameAddr::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cseq_and_content_type_values() {
+        assert_eq!(
+            CSeq::parse("4711 REGISTER").unwrap(),
+            CSeq {
+                number: 4711,
+                method: Method::Register
+            }
+        );
+        for bad in [
+            "",
+            "x INVITE",
+            "1",
+            "1 INVITE extra",
+            "99999999999 INVITE",
+            "-1 BYE",
+        ] {
+            assert!(CSeq::parse(bad).is_err(), "{bad}");
+        }
+        let ct = ContentType::parse(r#"multipart/mixed ; boundary="unique-boundary-1""#).unwrap();
+        assert!(ct.is("Multipart", "MIXED"));
+        assert_eq!(ct.boundary(), Some("unique-boundary-1"));
+        assert!(ContentType::parse("application").is_err());
+        assert!(ContentType::parse("/sdp").is_err());
+    }
+
+    #[test]
+    fn start_line_detection_for_resync() {
+        assert!(is_start_line(b"INVITE sip:a@b SIP/2.0\r"));
+        assert!(is_start_line(b"SIP/2.0 200 OK"));
+        assert!(!is_start_line(b"v=0"));
+        assert!(!is_start_line(b"Via: SIP/2.0/UDP x"));
+        assert!(!is_start_line(b"\xff\xfe"));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(data in vec(any::<u8>(), 0..1024)) {
+            if let Ok(msg) = SipMessage::parse(&data) {
+                exercise(&msg);
+                prop_assert!(msg.len() <= data.len());
+            }
+        }
+
+        #[test]
+        fn mutated_invites_never_panic(
+            mutations in vec((any::<prop::sample::Index>(), any::<u8>()), 1..12),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut data = INVITE.as_bytes().to_vec();
+            for (at, byte) in mutations {
+                let i = at.index(data.len());
+                data[i] = byte;
+            }
+            data.truncate(cut.index(data.len() + 1));
+            if let Ok(msg) = SipMessage::parse(&data) {
+                exercise(&msg);
+                let end = msg.body_offset() + msg.body().len();
+                prop_assert!(end == msg.len() && end <= data.len());
+            }
+        }
+    }
+
+    /// Calls every accessor (they must not panic on whatever parsed).
+    pub(crate) fn exercise(msg: &SipMessage<'_>) {
+        let _ = (msg.method(), msg.status(), msg.call_id(), msg.cseq());
+        let _ = (
+            msg.from().map(|f| f.tag()),
+            msg.to().map(|t| t.parsed_uri()),
+        );
+        let _ = (msg.via_branch(), msg.vias().count(), msg.contacts().count());
+        let _ = (
+            msg.content_type().map(|c| c.boundary()),
+            msg.identities().count(),
+        );
+        if let Some(Ok(sdp)) = msg.sdp() {
+            let _ = sdp.streams().count();
+        }
+        for h in msg.headers() {
+            let _ = (h.name(), h.is_named("Via"), split_list(h.value()).count());
+        }
+    }
+}

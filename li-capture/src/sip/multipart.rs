@@ -228,3 +228,149 @@ impl<'a> Iterator for Parts<'a> {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::SipMessage;
+
+    fn ct(text: &str) -> ContentType<'_> {
+        ContentType::parse(text).unwrap()
+    }
+
+    const SDP: &[u8] = b"v=0\r\nc=IN IP4 192.0.2.9\r\nm=audio 4000 RTP/AVP 0\r\n";
+
+    #[test]
+    fn sdp_in_mixed_with_preamble_and_epilogue() {
+        let body = [
+            &b"preamble, ignored\r\n--sep\r\nContent-Type: application/ISUP;version=itu-t92+\r\n\
+               Content-Disposition: signal;handling=optional\r\n\r\n\x01\x00\x49\r\n\
+               --sep\r\ncontent-type: Application/SDP\r\n\r\n"[..],
+            SDP,
+            b"\r\n--sep--\r\nepilogue",
+        ]
+        .concat();
+        let found = find_sdp(ct("multipart/mixed;boundary=\"sep\""), &body);
+        assert_eq!(found, Some(Ok(SDP)));
+        let all: Vec<_> = parts(&body, "sep").map(Result::unwrap).collect();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].body, b"\x01\x00\x49");
+        assert_eq!(
+            all[0].header("content-disposition"),
+            Some("signal;handling=optional")
+        );
+        assert!(all[0].content_type().unwrap().is("application", "isup"));
+    }
+
+    #[test]
+    fn nested_alternative_lf_only_and_no_headers() {
+        let inner = [&b"--in\nContent-Type: text/plain\n\nhello\n--in\nContent-Type: application/sdp\n\n"[..], SDP, b"\n--in--\n"].concat();
+        let body = [
+            &b"--out\r\n\r\nno headers at all\r\n--out\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\n"[..],
+            &inner,
+            b"\r\n--out--",
+        ]
+        .concat();
+        assert_eq!(
+            find_sdp(ct("multipart/related;boundary=out"), &body),
+            Some(Ok(SDP))
+        );
+        let first = parts(&body, "out").next().unwrap().unwrap();
+        assert_eq!(
+            (first.headers, first.body),
+            (Some(""), &b"no headers at all"[..])
+        );
+        assert_eq!(first.content_type(), None);
+    }
+
+    #[test]
+    fn no_sdp_and_broken_multiparts() {
+        assert_eq!(find_sdp(ct("text/plain"), b"v=0"), None);
+        assert_eq!(
+            find_sdp(
+                ct("multipart/mixed;boundary=b"),
+                b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--"
+            ),
+            None
+        );
+        assert_eq!(
+            find_sdp(ct("multipart/mixed"), b"--b\r\n"),
+            Some(Err(SipError::Multipart {
+                offset: 0,
+                reason: "multipart Content-Type without a boundary parameter"
+            }))
+        );
+        assert_eq!(
+            find_sdp(ct("multipart/mixed;boundary=zz"), b"--b\r\n\r\nv=0"),
+            Some(Err(SipError::Multipart {
+                offset: 0,
+                reason: "the boundary does not occur in the body"
+            }))
+        );
+        let long = "b".repeat(71);
+        assert!(parts(b"", &long).next().unwrap().is_err());
+        // The boundary must start a line: "x--b" is not a delimiter.
+        assert!(parts(b"x--b\r\n", "b").next().unwrap().is_err());
+        // No closing delimiter: the last part runs to the end.
+        let body = [&b"--b\r\nContent-Type: application/sdp\r\n\r\n"[..], SDP].concat();
+        assert_eq!(
+            find_sdp(ct("multipart/mixed;boundary=b"), &body),
+            Some(Ok(SDP))
+        );
+    }
+
+    #[test]
+    fn message_sdp_through_multipart() {
+        let body = [
+            &b"--x\r\nContent-Type: application/sdp\r\n\r\n"[..],
+            SDP,
+            b"\r\n--x--\r\n",
+        ]
+        .concat();
+        let head = format!(
+            "INVITE sip:b@x SIP/2.0\r\nContent-Type: multipart/mixed;boundary=x\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let data = [head.as_bytes(), &body].concat();
+        let msg = SipMessage::parse(&data).unwrap();
+        let sdp = msg.sdp().unwrap().unwrap();
+        assert_eq!(
+            sdp.streams().next().unwrap().rtp,
+            Some("192.0.2.9:4000".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        // Level i has boundary "b" + letter i; the SDP is in the innermost.
+        let boundary = |i: usize| format!("b{}", char::from(b'a' + i as u8));
+        let nest = |levels: usize| {
+            let mut body = [
+                format!(
+                    "--{}\r\nContent-Type: application/sdp\r\n\r\n",
+                    boundary(levels)
+                )
+                .as_bytes(),
+                SDP,
+            ]
+            .concat();
+            for i in (0..levels).rev() {
+                let head = format!(
+                    "--{}\r\nContent-Type: multipart/mixed;boundary={}\r\n\r\n",
+                    boundary(i),
+                    boundary(i + 1)
+                );
+                body = [head.as_bytes(), &body].concat();
+            }
+            body
+        };
+        let body = nest(MAX_DEPTH - 1);
+        assert_eq!(
+            find_sdp(ct("multipart/mixed;boundary=ba"), &body),
+            Some(Ok(SDP))
+        );
+        // One level deeper is not searched.
+        let body = nest(MAX_DEPTH);
+        assert_eq!(find_sdp(ct("multipart/mixed;boundary=ba"), &body), None);
+    }
+}

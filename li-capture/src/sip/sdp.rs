@@ -531,3 +531,260 @@ fn attributes(section: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
             .map(split_attribute)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    fn addr(s: &str) -> Option<SocketAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    const OFFER: &str = "v=0\r\n\
+        o=- 20518 0 IN IP6 2001:db8::c000:201\r\n\
+        s=call\r\n\
+        c=IN IP6 2001:DB8::1\r\n\
+        t=0 0\r\n\
+        a=recvonly\r\n\
+        m=audio 49170/2 RTP/AVP 0 8 96\r\n\
+        a=rtpmap:96 telephone-event/8000\r\n\
+        a=rtpmap:0 PCMU/8000\r\n\
+        a=rtcp:53020 IN IP4 192.0.2.44\r\n\
+        m=video 51372 RTP/SAVP 31\r\n\
+        c=IN IP4 224.2.36.42/127\r\n\
+        a=sendrecv\r\n\
+        a=rtcp:51400\r\n\
+        a=rtcp-mux\r\n\
+        m=text 0 RTP/AVP 98\r\n\
+        a=inactive\r\n\
+        m=audio 3456 RTP/AVP 0\r\n";
+
+    #[test]
+    fn offer_with_everything() {
+        let sdp = Sdp::parse(OFFER.as_bytes()).unwrap();
+        let o = sdp.origin().unwrap();
+        assert_eq!(
+            (
+                o.username,
+                o.session_id,
+                o.session_version,
+                o.net_type,
+                o.addr_type,
+                o.address
+            ),
+            ("-", "20518", "0", "IN", "IP6", "2001:db8::c000:201")
+        );
+        assert_eq!(sdp.connection().unwrap().address, "2001:DB8::1");
+        assert_eq!(sdp.direction(), Some(Direction::RecvOnly));
+        assert_eq!(
+            sdp.session_attributes().collect::<Vec<_>>(),
+            [("recvonly", None)]
+        );
+        let media = sdp.media();
+        assert_eq!(media.len(), 4);
+        assert_eq!(
+            (
+                media[0].media,
+                media[0].port,
+                media[0].port_count,
+                media[0].proto,
+                media[0].formats
+            ),
+            ("audio", 49170, 2, "RTP/AVP", "0 8 96")
+        );
+        assert_eq!(
+            media[0].rtpmap(96),
+            Some(RtpMap {
+                payload_type: 96,
+                encoding: "telephone-event",
+                clock_rate: 8000,
+                params: None
+            })
+        );
+        assert_eq!(media[0].rtpmaps().count(), 2);
+        assert_eq!(media[0].rtpmap(8), None);
+        assert!(media[1].rtcp_mux && !media[0].rtcp_mux);
+        assert_eq!(media[1].connection.unwrap().address, "224.2.36.42");
+        assert_eq!(media[1].attributes().count(), 3);
+
+        let streams: Vec<_> = sdp.streams().collect();
+        // Session c= (IPv6), a=rtcp with its own address, session direction.
+        assert_eq!(streams[0].rtp, addr("[2001:db8::1]:49170"));
+        assert_eq!(streams[0].rtcp, addr("192.0.2.44:53020"));
+        assert_eq!(streams[0].direction, Direction::RecvOnly);
+        // Media c= overrides, a=rtcp port only: the RTP address; media direction overrides.
+        assert_eq!(streams[1].rtp, addr("224.2.36.42:51372"));
+        assert_eq!(streams[1].rtcp, addr("224.2.36.42:51400"));
+        assert_eq!(streams[1].direction, Direction::SendRecv);
+        // Port 0: disabled, no addresses.
+        assert!(!streams[2].enabled());
+        assert_eq!((streams[2].rtp, streams[2].rtcp), (None, None));
+        assert_eq!(streams[2].direction, Direction::Inactive);
+        // Default RTCP: RTP port + 1.
+        assert_eq!(streams[3].rtp, addr("[2001:db8::1]:3456"));
+        assert_eq!(streams[3].rtcp, addr("[2001:db8::1]:3457"));
+        assert_eq!((streams[3].index, streams[3].media), (3, "audio"));
+    }
+
+    #[test]
+    fn bare_lf_and_defaults() {
+        let sdp = Sdp::parse(b"v=0\no=u 1 2 IN IP4 h.example\ns=-\nm=audio 5004 RTP/AVP 0\nc=IN IP4 198.51.100.7\n\n").unwrap();
+        let s = sdp.streams().next().unwrap();
+        assert_eq!(s.rtp, addr("198.51.100.7:5004"));
+        assert_eq!(s.direction, Direction::SendRecv);
+        // A host name in c= gives no transport address; nor does no c= at all.
+        let sdp =
+            Sdp::parse(b"v=0\r\nc=IN IP4 media.example\r\nm=audio 5004 RTP/AVP 0\r\n").unwrap();
+        assert_eq!(sdp.streams().next().unwrap().rtp, None);
+        let sdp = Sdp::parse(b"v=0\r\nm=audio 5004 RTP/AVP 0\r\n").unwrap();
+        assert_eq!(sdp.streams().next().unwrap().rtp, None);
+        // Hold with 0.0.0.0 is an address like any other; the binder decides.
+        let sdp =
+            Sdp::parse(b"v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 5004 RTP/AVP 0\r\na=sendonly\r\n")
+                .unwrap();
+        let s = sdp.streams().next().unwrap();
+        assert_eq!(
+            (s.rtp, s.direction),
+            (addr("0.0.0.0:5004"), Direction::SendOnly)
+        );
+        // No media at all.
+        let sdp = Sdp::parse(b"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\n").unwrap();
+        assert_eq!(sdp.streams().count(), 0);
+        assert_eq!(sdp.origin().unwrap().address, "192.0.2.1");
+        // Mismatched address type: no IP.
+        let c = Connection::parse("IN IP4 2001:db8::1", 0, 'c').unwrap();
+        assert_eq!(c.ip(), None);
+    }
+
+    #[test]
+    fn malformed_sdp() {
+        let cases: [(&[u8], SipError); 9] = [
+            (
+                b"",
+                SipError::SdpLine {
+                    offset: 0,
+                    reason: "first line is not v=0",
+                },
+            ),
+            (
+                b"o=- 1 1 IN IP4 h\r\n",
+                SipError::SdpLine {
+                    offset: 0,
+                    reason: "first line is not v=0",
+                },
+            ),
+            (
+                b"v=1\r\n",
+                SipError::SdpLine {
+                    offset: 0,
+                    reason: "first line is not v=0",
+                },
+            ),
+            (
+                b"v=0\r\nhello\r\n",
+                SipError::SdpLine {
+                    offset: 5,
+                    reason: "not <type>=<value>",
+                },
+            ),
+            (
+                b"v=0\r\no=- 1 IN IP4 h\r\n",
+                SipError::SdpField {
+                    field: 'o',
+                    offset: 5,
+                    reason: "expected <username> <sess-id> <sess-version> <nettype> <addrtype> <address>",
+                },
+            ),
+            (
+                b"v=0\r\nc=IN IP4\r\n",
+                SipError::SdpField {
+                    field: 'c',
+                    offset: 5,
+                    reason: "expected <nettype> <addrtype> <address>",
+                },
+            ),
+            (
+                b"v=0\r\nm=audio 70000 RTP/AVP 0\r\n",
+                SipError::SdpField {
+                    field: 'm',
+                    offset: 5,
+                    reason: "port is not 0..=65535",
+                },
+            ),
+            (
+                b"v=0\r\nm=audio 5004/0 RTP/AVP 0\r\n",
+                SipError::SdpField {
+                    field: 'm',
+                    offset: 5,
+                    reason: "number of ports is not 1..=65535",
+                },
+            ),
+            (
+                b"v=0\r\nm=audio 5004 RTP/AVP 0\r\na=rtcp:x\r\n",
+                SipError::SdpField {
+                    field: 'a',
+                    offset: 29,
+                    reason: "a=rtcp port is not 0..=65535",
+                },
+            ),
+        ];
+        for (data, expected) in cases {
+            assert_eq!(
+                Sdp::parse(data).unwrap_err(),
+                expected,
+                "{}",
+                String::from_utf8_lossy(data)
+            );
+        }
+        assert_eq!(
+            Sdp::parse(b"v=0\r\ns=\xc3\x28\r\n").unwrap_err(),
+            SipError::SdpNotUtf8 { offset: 7 }
+        );
+        let mut many = String::from("v=0\r\n");
+        for _ in 0..MAX_MEDIA {
+            many.push_str("m=audio 1 RTP/AVP 0\r\n");
+        }
+        assert_eq!(
+            Sdp::parse(many.as_bytes()).unwrap().media().len(),
+            MAX_MEDIA
+        );
+        let offset = many.len();
+        many.push_str("m=audio 1 RTP/AVP 0\r\n");
+        assert_eq!(
+            Sdp::parse(many.as_bytes()).unwrap_err(),
+            SipError::TooManyMedia {
+                max: MAX_MEDIA,
+                offset
+            }
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(data in vec(any::<u8>(), 0..512)) {
+            if let Ok(sdp) = Sdp::parse(&data) {
+                for m in sdp.media() {
+                    let _ = (m.rtpmaps().count(), m.attributes().count());
+                }
+                prop_assert!(sdp.streams().count() <= MAX_MEDIA);
+            }
+        }
+
+        #[test]
+        fn mutated_offers_never_panic(
+            mutations in vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        ) {
+            let mut data = OFFER.as_bytes().to_vec();
+            for (at, byte) in mutations {
+                let i = at.index(data.len());
+                data[i] = byte;
+            }
+            if let Ok(sdp) = Sdp::parse(&data) {
+                prop_assert!(sdp.streams().all(|s| s.rtp.is_none() == s.rtcp.is_none()));
+            }
+        }
+    }
+}

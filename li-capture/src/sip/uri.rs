@@ -559,3 +559,162 @@ impl<'a> Iterator for Splitter<'a> {
         Some(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sip(text: &str) -> SipUriRef<'_> {
+        SipUriRef::parse(text).unwrap()
+    }
+
+    #[test]
+    fn sip_uri_parts() {
+        let u = sip("sips:alice:secret@[2001:DB8::1]:5061;transport=tcp;lr?subject=x%40y");
+        assert!(u.is_secure());
+        assert_eq!(u.user(), Some("alice"));
+        assert_eq!(u.password(), Some("secret"));
+        assert_eq!(u.host(), "[2001:DB8::1]");
+        assert_eq!(u.port(), Some(5061));
+        assert_eq!(u.params(), "transport=tcp;lr");
+        assert_eq!(
+            (u.param("LR"), u.param("transport")),
+            (Some(""), Some("tcp"))
+        );
+        assert_eq!(u.headers(), "subject=x%40y");
+        let u = sip("SIP:example.com");
+        assert!(!u.is_secure());
+        assert_eq!((u.user(), u.host(), u.port()), (None, "example.com", None));
+        assert_eq!(u.effective_port(), 5060);
+        assert_eq!(sip("sips:h").effective_port(), 5061);
+        // A user part may hold ';' and '?' (user-unreserved).
+        let u = sip("sip:+4930123;isub=77@gw.example;user=phone");
+        assert_eq!(u.user(), Some("+4930123;isub=77"));
+        assert_eq!(u.global_number().unwrap().as_str(), "4930123");
+    }
+
+    #[test]
+    fn malformed_uris() {
+        let cases = [
+            ("alice@example.com", 0, "no scheme"),
+            ("1sip:a@b", 0, "scheme is not a URI scheme"),
+            ("sip:@example.com", 4, "user part before '@' is empty"),
+            ("sip:alice@", 10, "empty host"),
+            ("sip:alice@;lr", 10, "empty host"),
+            ("sip:a@[2001:db8::1", 6, "IPv6 reference without ']'"),
+            ("sip:a@[::1]x", 11, "text after the IPv6 reference"),
+            (
+                "sip:a@exa mple.com",
+                6,
+                "host is not a host name or address",
+            ),
+            ("sip:a@h:65536", 8, "port is not 0..=65535"),
+            ("sip:a@h:", 8, "port is not 0..=65535"),
+            ("tel:;x=1", 4, "empty telephone number"),
+        ];
+        for (text, offset, reason) in cases {
+            assert_eq!(
+                Uri::parse(text).unwrap_err(),
+                SipError::InvalidUri { offset, reason },
+                "{text}"
+            );
+        }
+        assert!(SipUriRef::parse("tel:+1").is_err());
+        assert!(matches!(
+            Uri::parse("urn:service:sos"),
+            Ok(Uri::Other {
+                scheme: "urn",
+                rest: "service:sos"
+            })
+        ));
+    }
+
+    #[test]
+    fn global_numbers() {
+        let n = |t| GlobalNumber::parse(t).map(|n| n.to_string());
+        assert_eq!(
+            n("+49-30-1234.5(6) 7"),
+            Some("+4930123456 7".replace(' ', ""))
+        );
+        assert_eq!(n("+123456789012345"), Some("+123456789012345".into()));
+        assert_eq!(n("+1234567890123456"), None); // 16 digits
+        assert_eq!(n("0301234"), None);
+        assert_eq!(n("+"), None);
+        assert_eq!(n("+--"), None);
+        assert_eq!(n("+49a"), None);
+        assert_eq!(n("+49%20"), None);
+        let Ok(Uri::Tel(tel)) = Uri::parse("tel:+1-201-555-0123;phone-context=x") else {
+            panic!()
+        };
+        assert_eq!(tel.number, "+1-201-555-0123");
+        assert_eq!(tel.params, "phone-context=x");
+        assert_eq!(
+            Uri::Tel(tel).global_number().unwrap().as_str(),
+            "12015550123"
+        );
+        assert!(
+            Uri::parse("tel:7042;phone-context=example.com")
+                .unwrap()
+                .global_number()
+                .is_none()
+        );
+        assert!(Uri::parse("sip:alice@x").unwrap().global_number().is_none());
+    }
+
+    #[test]
+    fn identity_comparison_rules() {
+        let target = sip("sip:alice@atlanta.example.com");
+        for same in [
+            "sip:alice@ATLANTA.example.COM",
+            "sip:%61lice@atlanta.example.com",
+            "sip:alice:pw@atlanta.example.com;transport=tcp?x=y",
+            "sips:alice@atlanta.example.com",
+            "sip:alice@atlanta.example.com:5090",
+        ] {
+            assert!(target.identifies(&sip(same)), "{same}");
+        }
+        for other in [
+            "sip:Alice@atlanta.example.com",
+            "sip:alice@biloxi.example.com",
+            "sip:atlanta.example.com",
+            "sip:alice%@atlanta.example.com",
+        ] {
+            assert!(!target.identifies(&sip(other)), "{other}");
+        }
+        let with_port = sip("sip:alice@h:5060");
+        assert!(with_port.identifies(&sip("sip:alice@h")));
+        assert!(with_port.identifies(&sip("sip:alice@h:5060")));
+        assert!(!with_port.identifies(&sip("sip:alice@h:5070")));
+        assert!(!with_port.identifies(&sip("sips:alice@h")));
+        let v6 = sip("sip:bob@[2001:db8::1]");
+        assert!(v6.identifies(&sip("sip:bob@[2001:DB8:0:0::1]:5062")));
+        assert!(!v6.identifies(&sip("sip:bob@[2001:db8::2]")));
+    }
+
+    #[test]
+    fn keys_do_not_overflow_the_buffer() {
+        let long = format!("sip:{}@h", "u".repeat(2000));
+        let mut key = KeyBuf::new();
+        assert!(!write_sip_key(sip(&long).user(), "h", &mut key));
+        assert!(!sip(&long).identifies(&sip(&long)));
+    }
+
+    #[test]
+    fn lists_and_parameters() {
+        let list: Vec<_> =
+            split_list(r#"<sip:a@x>;reason="a, b", "X, Y" <sip:b@y>,,  sip:c@z "#).collect();
+        assert_eq!(
+            list,
+            [
+                r#"<sip:a@x>;reason="a, b""#,
+                r#""X, Y" <sip:b@y>"#,
+                "sip:c@z"
+            ]
+        );
+        assert_eq!(split_list("").count(), 0);
+        assert_eq!(param_value(r#"a=1; B = "x;y" ;c"#, "b"), Some("x;y"));
+        assert_eq!(param_value("a=1;c", "C"), Some(""));
+        assert_eq!(param_value("a=1", "d"), None);
+        assert_eq!(trim_lws("\r\n\t x \r\n"), "x");
+    }
+}
