@@ -251,3 +251,228 @@ fn content_length(head: &[u8]) -> std::result::Result<Option<usize>, ()> {
     }
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    const A: &[u8] = b"INVITE sip:b@x SIP/2.0\r\nCall-ID: a\r\nContent-Length: 5\r\n\r\nhello";
+    const B: &[u8] = b"SIP/2.0 200 OK\r\ni: b\r\nl: 0\r\n\r\n";
+    const C: &[u8] = b"BYE sip:b@x SIP/2.0\r\nCall-ID: c\r\n\r\n";
+
+    /// Pushes the segments in order and drains after each; frames and errors in order.
+    fn run(framer: &mut StreamFramer, segments: &[&[u8]]) -> Vec<Result<Vec<u8>>> {
+        let mut out = Vec::new();
+        for segment in segments {
+            framer.push(segment);
+            loop {
+                match framer.next_frame() {
+                    Ok(Some(frame)) => out.push(Ok(frame.to_vec())),
+                    Ok(None) => break,
+                    Err(e) => out.push(Err(e)),
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn several_messages_in_one_segment() {
+        let mut framer = StreamFramer::new(4096);
+        let stream = [A, b"\r\n\r\n", B, C].concat();
+        let out = run(&mut framer, &[&stream]);
+        assert_eq!(out, [Ok(A.to_vec()), Ok(B.to_vec()), Ok(C.to_vec())]);
+        assert_eq!(framer.stats().messages, 3);
+        assert_eq!(framer.buffered(), 0);
+        let msg = crate::sip::SipMessage::parse(A).unwrap();
+        assert_eq!(msg.body(), b"hello");
+    }
+
+    #[test]
+    fn a_message_split_byte_by_byte() {
+        let mut framer = StreamFramer::new(4096);
+        let stream = [A, B].concat();
+        let segments: Vec<&[u8]> = stream.chunks(1).collect();
+        let out = run(&mut framer, &segments);
+        assert_eq!(out, [Ok(A.to_vec()), Ok(B.to_vec())]);
+        // Nothing is left over, and a partial message stays buffered.
+        framer.push(&C[..10]);
+        assert_eq!(framer.next_frame(), Ok(None));
+        assert_eq!(framer.buffered(), 10);
+    }
+
+    #[test]
+    fn resynchronises_after_garbage() {
+        let mut framer = StreamFramer::new(4096);
+        // A capture that starts mid-body: the tail of an SDP, then a message.
+        let out = run(
+            &mut framer,
+            &[b"a=rtpmap:0 PCMU/8000\r\nm=audio 4 RTP/AVP 0\r\n", B],
+        );
+        assert_eq!(
+            out,
+            [Err(SipError::StreamGarbage { skipped: 43 }), Ok(B.to_vec())]
+        );
+        assert_eq!(framer.stats().garbage_octets, 43);
+        // A partial garbage line waits for its end before being judged.
+        let out = run(&mut framer, &[b"xyz", b"zy\r\n", C]);
+        assert_eq!(
+            out,
+            [Err(SipError::StreamGarbage { skipped: 7 }), Ok(C.to_vec())]
+        );
+    }
+
+    #[test]
+    fn oversized_message_skipped_by_content_length() {
+        let mut framer = StreamFramer::new(100);
+        let big = [
+            &b"MESSAGE sip:b@x SIP/2.0\r\nContent-Length: 300\r\n\r\n"[..],
+            &[b'x'; 300],
+        ]
+        .concat();
+        let head_len = big.len() - 300;
+        let out = run(
+            &mut framer,
+            &[&big[..60], &big[60..200], &[&big[200..], B].concat()],
+        );
+        assert_eq!(
+            out,
+            [
+                Err(SipError::StreamMessageTooLarge {
+                    len: head_len + 300,
+                    max: 100
+                }),
+                Ok(B.to_vec())
+            ]
+        );
+        let stats = framer.stats();
+        assert_eq!(
+            (stats.oversized_messages, stats.oversized_octets),
+            (1, big.len() as u64)
+        );
+        assert_eq!(
+            stats.garbage_octets, 0,
+            "the body was skipped by length, not as garbage"
+        );
+        assert!(
+            framer.buf.capacity() < 1024,
+            "the oversized body was not buffered"
+        );
+    }
+
+    #[test]
+    fn endless_head_is_dropped_and_stream_resynchronises() {
+        let mut framer = StreamFramer::new(128);
+        let mut segments: Vec<Vec<u8>> = vec![b"OPTIONS sip:b@x SIP/2.0\r\n".to_vec()];
+        for i in 0..10 {
+            segments.push(format!("X-Filler-{i}: {}\r\n", "y".repeat(20)).into_bytes());
+        }
+        segments.push(B.to_vec());
+        let refs: Vec<&[u8]> = segments.iter().map(Vec::as_slice).collect();
+        let out = run(&mut framer, &refs);
+        assert!(matches!(
+            out[0],
+            Err(SipError::StreamMessageTooLarge { max: 128, .. })
+        ));
+        assert_eq!(out.last(), Some(&Ok(B.to_vec())));
+        assert!(
+            out[1..out.len() - 1]
+                .iter()
+                .all(|r| matches!(r, Err(SipError::StreamGarbage { .. })))
+        );
+        assert_eq!(framer.stats().messages, 1);
+        // An endless line without a line break is dropped too.
+        let out = run(&mut framer, &[&[b'z'; 200], b"\r\n", C]);
+        assert_eq!(
+            out,
+            [
+                Err(SipError::StreamGarbage { skipped: 200 }),
+                Ok(C.to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_content_length_skips_the_head() {
+        let mut framer = StreamFramer::new(4096);
+        let bad = b"INFO sip:b@x SIP/2.0\r\nContent-Length: ten\r\n\r\n";
+        let out = run(&mut framer, &[&[B, bad, b"body?\r\n", C].concat()]);
+        assert_eq!(
+            out,
+            [
+                Ok(B.to_vec()),
+                Err(SipError::StreamContentLength {
+                    offset: B.len() as u64
+                }),
+                Err(SipError::StreamGarbage { skipped: 7 }),
+                Ok(C.to_vec()),
+            ]
+        );
+        assert_eq!(framer.stats().bad_content_length, 1);
+        // Contradicting Content-Lengths cannot be framed either.
+        let out = run(&mut framer, &[b"ACK sip:b SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\n"]);
+        assert!(matches!(out[0], Err(SipError::StreamContentLength { .. })));
+    }
+
+    #[test]
+    fn missing_content_length_on_a_stream_means_no_body() {
+        let mut framer = StreamFramer::new(4096);
+        let out = run(&mut framer, &[&[C, B].concat()]);
+        assert_eq!(out, [Ok(C.to_vec()), Ok(B.to_vec())]);
+    }
+
+    fn frames_of(stream: &[u8], cuts: &[usize]) -> Vec<Result<Vec<u8>>> {
+        let mut framer = StreamFramer::new(256);
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
+        points.sort_unstable();
+        let mut segments = Vec::new();
+        let mut from = 0;
+        for p in points {
+            segments.push(&stream[from..p]);
+            from = p;
+        }
+        segments.push(&stream[from..]);
+        run(&mut framer, &segments)
+            .into_iter()
+            // Garbage is reported in pieces that depend on the cuts; the total does not.
+            .filter(|r| !matches!(r, Err(SipError::StreamGarbage { .. })))
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn any_split_yields_the_same_messages(
+            picks in vec(0usize..5, 1..12),
+            cuts in vec(any::<usize>(), 0..10),
+        ) {
+            let pieces: [&[u8]; 5] = [A, B, C, b"\r\n\r\n", b"garbage line\r\n"];
+            let stream: Vec<u8> = picks.iter().flat_map(|&i| pieces[i].iter().copied()).collect();
+            let whole = frames_of(&stream, &[]);
+            prop_assert_eq!(&frames_of(&stream, &cuts), &whole);
+            let expected = picks.iter().filter(|&&i| i < 3).count();
+            // Garbage right before a message is a line of its own, so nothing is lost.
+            prop_assert_eq!(whole.iter().filter(|r| r.is_ok()).count(), expected);
+        }
+
+        #[test]
+        fn arbitrary_streams_never_panic_and_stay_bounded(
+            segments in vec(vec(any::<u8>(), 0..300), 0..8),
+        ) {
+            let mut framer = StreamFramer::new(256);
+            for segment in &segments {
+                framer.push(segment);
+                for _ in 0..=segment.len() + 1 {
+                    match framer.next_frame() {
+                        Ok(Some(frame)) => prop_assert!(frame.len() <= 256),
+                        Ok(None) => break,
+                        Err(_) => {}
+                    }
+                }
+                prop_assert!(framer.buffered() <= 256 + segment.len());
+            }
+        }
+    }
+}

@@ -464,3 +464,257 @@ impl Hasher for KeyHasher {
             (self.0.rotate_left(5) ^ u64::from_le_bytes(word) ^ bytes.len() as u64).wrapping_mul(K);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use IdentitySource as S;
+
+    fn target(text: &str) -> TargetIdentifier {
+        text.parse().unwrap()
+    }
+
+    fn targets(list: &[&str]) -> SipTargets {
+        let mut set = SipTargets::new();
+        for t in list {
+            set.insert(target(t)).unwrap();
+        }
+        set
+    }
+
+    /// (target text, source) pairs the message matches.
+    fn hits(set: &SipTargets, data: &[u8]) -> Vec<(String, IdentitySource)> {
+        let msg = SipMessage::parse(data).unwrap();
+        let mut out = Vec::new();
+        set.match_message(&msg, &mut out);
+        out.iter()
+            .map(|m| (m.target.to_string(), m.source))
+            .collect()
+    }
+
+    const REGISTER: &[u8] = b"REGISTER sip:ims.example SIP/2.0\r\n\
+        Via: SIP/2.0/UDP [2001:db8::9]:5060;branch=z9hG4bKreg\r\n\
+        From: <sip:+4915112345678@ims.example>;tag=r1\r\n\
+        To: <sip:+4915112345678@ims.example>\r\n\
+        Contact: <sip:ue@[2001:db8::9]:5060>;expires=600, <sip:alt@ue.example>\r\n\
+        Authorization: Digest username=\"262011234567890@ims.example\", realm=\"ims.example\", \
+        nonce=\"n, with comma\", uri=\"sip:ims.example\", response=\"0\"\r\n\
+        Call-ID: reg1\r\nCSeq: 2 REGISTER\r\n\r\n";
+
+    #[test]
+    fn identities_of_a_register() {
+        let msg = SipMessage::parse(REGISTER).unwrap();
+        let ids: Vec<_> = msg.identities().map(|i| (i.source, i.value)).collect();
+        assert_eq!(
+            ids,
+            [
+                (S::RequestUri, IdentityValue::Uri("sip:ims.example")),
+                (
+                    S::From,
+                    IdentityValue::Uri("sip:+4915112345678@ims.example")
+                ),
+                (S::To, IdentityValue::Uri("sip:+4915112345678@ims.example")),
+                (S::Contact, IdentityValue::Uri("sip:ue@[2001:db8::9]:5060")),
+                (S::Contact, IdentityValue::Uri("sip:alt@ue.example")),
+                (
+                    S::Authorization,
+                    IdentityValue::Username("262011234567890@ims.example")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn identities_of_a_diverted_invite() {
+        let msg = SipMessage::parse(
+            b"INVITE sip:voicemail@vm.example SIP/2.0\r\n\
+              From: \"Caller, The\" <sip:caller@a.example>;tag=1\r\n\
+              To: <tel:+44-20-7946-0000>\r\n\
+              P-Asserted-Identity: \"C\" <sip:caller@a.example>, <tel:+4930111>\r\n\
+              P-Preferred-Identity: <sip:pref@a.example>\r\n\
+              Diversion: <sip:+442079460000@b.example;user=phone>;reason=no-answer;counter=1\r\n\
+              History-Info: <sip:bob@b.example?Reason=SIP%3Bcause%3D302>;index=1,\r\n\
+              \x20<sip:voicemail@vm.example>;index=1.1\r\n\
+              Contact: <sip:caller@192.0.2.4>\r\n\
+              Proxy-Authorization: Digest realm=\"a\", username=\"caller\"\r\n\r\n",
+        )
+        .unwrap();
+        let ids: Vec<_> = msg.identities().map(|i| (i.source, i.value)).collect();
+        let uri = IdentityValue::Uri;
+        assert_eq!(
+            ids,
+            [
+                (S::RequestUri, uri("sip:voicemail@vm.example")),
+                (S::From, uri("sip:caller@a.example")),
+                (S::To, uri("tel:+44-20-7946-0000")),
+                (S::PAssertedIdentity, uri("sip:caller@a.example")),
+                (S::PAssertedIdentity, uri("tel:+4930111")),
+                (S::PPreferredIdentity, uri("sip:pref@a.example")),
+                (S::Diversion, uri("sip:+442079460000@b.example;user=phone")),
+                (
+                    S::HistoryInfo,
+                    uri("sip:bob@b.example?Reason=SIP%3Bcause%3D302")
+                ),
+                (S::HistoryInfo, uri("sip:voicemail@vm.example")),
+                // No Contact: this is not a REGISTER.
+                (S::ProxyAuthorization, IdentityValue::Username("caller")),
+            ]
+        );
+        // A response has no Request-URI identity.
+        let msg = SipMessage::parse(b"SIP/2.0 200 OK\r\nTo: <sip:b@x>;tag=2\r\n\r\n").unwrap();
+        assert_eq!(msg.identities().count(), 1);
+    }
+
+    #[test]
+    fn sip_uri_targets() {
+        let set = targets(&[
+            "sip:alice@atlanta.example.com",
+            "sips:carol@chicago.example.com:5061",
+        ]);
+        assert_eq!(set.len(), 2);
+        let data = b"INVITE sip:carol@Chicago.Example.com SIP/2.0\r\n\
+            From: <sips:%61lice@ATLANTA.example.com;transport=tls>;tag=1\r\n\
+            To: <sip:carol@chicago.example.com:5070>\r\n\r\n";
+        assert_eq!(
+            hits(&set, data),
+            [
+                // Port 5061 in the target: a sip: URI without port defaults to 5060.
+                ("sip:alice@atlanta.example.com".into(), S::From),
+            ]
+        );
+        let data = b"INVITE sips:carol@chicago.example.com SIP/2.0\r\nTo: <sip:carol@chicago.example.com:5061>\r\n\r\n";
+        assert_eq!(
+            hits(&set, data),
+            [
+                ("sips:carol@chicago.example.com:5061".into(), S::RequestUri),
+                ("sips:carol@chicago.example.com:5061".into(), S::To),
+            ]
+        );
+        // The user part is case-sensitive; another host is another identity.
+        let data = b"INVITE sip:Alice@atlanta.example.com SIP/2.0\r\nFrom: <sip:alice@biloxi.example.com>\r\n\r\n";
+        assert!(hits(&set, data).is_empty());
+    }
+
+    #[test]
+    fn e164_targets_in_tel_and_sip_uris() {
+        let set = targets(&["tel:+4915112345678", "tel:+442079460000"]);
+        assert_eq!(
+            hits(&set, REGISTER),
+            [
+                ("tel:+4915112345678".into(), S::From),
+                ("tel:+4915112345678".into(), S::To),
+            ]
+        );
+        let data = b"INVITE tel:+44-20-7946-0000;phone-context=x SIP/2.0\r\n\
+            To: <sip:+44(20)7946.0000@gw.example;user=phone>\r\n\
+            Diversion: <sip:+4915112345678;isub=1@gw.example;user=phone>;reason=busy\r\n\
+            From: <sip:02079460000@gw.example;user=phone>\r\n\r\n";
+        assert_eq!(
+            hits(&set, data),
+            [
+                ("tel:+442079460000".into(), S::RequestUri),
+                ("tel:+442079460000".into(), S::To),
+                ("tel:+4915112345678".into(), S::Diversion),
+            ]
+        );
+    }
+
+    #[test]
+    fn usernames_in_credentials() {
+        let set = targets(&[
+            "username:262011234567890@ims.example",
+            "sip:262011234567890@ims.example",
+        ]);
+        assert_eq!(
+            hits(&set, REGISTER),
+            [
+                (
+                    "username:262011234567890@ims.example".into(),
+                    S::Authorization
+                ),
+                ("sip:262011234567890@ims.example".into(), S::Authorization),
+            ]
+        );
+    }
+
+    #[test]
+    fn each_target_and_source_once() {
+        let set = targets(&["sip:a@x.example"]);
+        let data = b"MESSAGE sip:a@x.example SIP/2.0\r\n\
+            P-Asserted-Identity: <sip:a@x.example>, <sip:a@X.example>\r\n\
+            P-Asserted-Identity: <sip:a@x.example;user=ip>\r\n\r\n";
+        assert_eq!(
+            hits(&set, data),
+            [
+                ("sip:a@x.example".into(), S::RequestUri),
+                ("sip:a@x.example".into(), S::PAssertedIdentity),
+            ]
+        );
+    }
+
+    #[test]
+    fn insert_and_remove() {
+        let mut set = SipTargets::new();
+        assert!(set.is_empty());
+        assert_eq!(
+            set.insert(target("ipv4:192.0.2.1")),
+            Err(SipError::UnsupportedTarget {
+                kind: TargetKind::Ipv4Address
+            })
+        );
+        set.insert(target("sip:a@x")).unwrap();
+        set.insert(target("sip:a@x")).unwrap();
+        set.insert(target("sip:a@x;transport=tcp")).unwrap();
+        assert_eq!(
+            set.len(),
+            2,
+            "a second target with the same key is kept apart"
+        );
+        let data = b"OPTIONS sip:a@x SIP/2.0\r\n\r\n";
+        assert_eq!(hits(&set, data).len(), 2);
+        assert!(set.remove(&target("sip:a@x")));
+        assert!(!set.remove(&target("sip:a@x")));
+        assert!(!set.remove(&target("ipv4:192.0.2.1")));
+        assert_eq!(
+            hits(&set, data),
+            [("sip:a@x;transport=tcp".into(), S::RequestUri)]
+        );
+        assert!(set.remove(&target("sip:a@x;transport=tcp")));
+        assert!(set.is_empty() && set.by_key.is_empty());
+        assert!(hits(&set, data).is_empty());
+    }
+
+    #[test]
+    fn match_identity_directly() {
+        let set = targets(&["tel:+12015550123"]);
+        let mut out = Vec::new();
+        let id = Identity {
+            source: S::PAssertedIdentity,
+            value: IdentityValue::Uri("tel:+1-201-555-0123"),
+        };
+        set.match_identity(&id, &mut out);
+        assert_eq!(out.len(), 1);
+        let garbage = Identity {
+            source: S::From,
+            value: IdentityValue::Uri("not a uri"),
+        };
+        set.match_identity(&garbage, &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn credentials_username_forms() {
+        assert_eq!(
+            credentials_username("Digest username=\"a\",realm=\"r\""),
+            Some("a")
+        );
+        assert_eq!(
+            credentials_username("Digest realm=\"r, s\", USERNAME = b"),
+            Some("b")
+        );
+        assert_eq!(credentials_username("Digest realm=\"r\""), None);
+        assert_eq!(credentials_username("Digest username=\"\""), None);
+        assert_eq!(credentials_username("Basic"), None);
+    }
+}
