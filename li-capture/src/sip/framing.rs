@@ -31,7 +31,7 @@
 //! ```
 
 use super::error::{Result, SipError};
-use super::message::{HeaderName, head_end, is_start_line, parse_content_length};
+use super::message::{HeaderName, find_byte, head_end, is_start_line, parse_content_length};
 
 /// Per-flow SIP stream framer; see the [module docs](self).
 #[derive(Clone, Debug)]
@@ -118,7 +118,7 @@ impl StreamFramer {
             return self.resynchronise();
         }
         let pending = self.pending();
-        let Some(first_line_end) = pending.iter().position(|&b| b == b'\n') else {
+        let Some(first_line_end) = find_byte(pending, b'\n') else {
             if pending.len() > self.max_message_len {
                 self.resync = true;
                 return self.resynchronise();
@@ -200,7 +200,7 @@ impl StreamFramer {
         let mut dropped = 0;
         let mut found = false;
         while let Some(rest) = pending.get(dropped..) {
-            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+            let Some(end) = find_byte(rest, b'\n') else {
                 if rest.len() > self.max_message_len {
                     dropped += rest.len();
                 }
@@ -231,8 +231,24 @@ impl StreamFramer {
 /// contradictory.
 fn content_length(head: &[u8]) -> std::result::Result<Option<usize>, ()> {
     let mut found = None;
-    for line in head.split(|&b| b == b'\n').skip(1) {
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
+    let mut rest = Some(head);
+    while let Some(text) = rest {
+        let line = match find_byte(text, b'\n') {
+            Some(end) => {
+                rest = text.get(end + 1..);
+                text.get(..end).unwrap_or_default()
+            }
+            None => {
+                rest = None;
+                text
+            }
+        };
+        // Only Content-Length (`l` compact) matters: skip other lines at their first letter.
+        let first = line.first().map(u8::to_ascii_lowercase);
+        if first != Some(b'c') && first != Some(b'l') {
+            continue;
+        }
+        let Some(colon) = find_byte(line, b':') else {
             continue;
         };
         let (name, value) = line.split_at(colon);

@@ -19,7 +19,8 @@ use std::fmt;
 use super::error::{Result, SipError};
 use super::multipart;
 use super::sdp::Sdp;
-use super::uri::{Uri, param_value, split_list, trim_lws};
+pub(crate) use super::uri::find_byte;
+use super::uri::{Uri, param_value, split_byte, split_list, trim_lws};
 
 /// How many header fields [`SipMessage`] indexes; a message with more is rejected with
 /// [`SipError::TooManyHeaders`] (a local bound: a typical INVITE has 10 to 25).
@@ -230,68 +231,110 @@ pub enum HeaderName {
     Other,
 }
 
-/// (full name, compact form, header) for every named [`HeaderName`].
-const HEADER_NAMES: [(&str, Option<u8>, HeaderName); 30] = [
-    ("Via", Some(b'v'), HeaderName::Via),
-    ("From", Some(b'f'), HeaderName::From),
-    ("To", Some(b't'), HeaderName::To),
-    ("Call-ID", Some(b'i'), HeaderName::CallId),
-    ("CSeq", None, HeaderName::CSeq),
-    ("Contact", Some(b'm'), HeaderName::Contact),
-    ("Content-Length", Some(b'l'), HeaderName::ContentLength),
-    ("Content-Type", Some(b'c'), HeaderName::ContentType),
-    ("Content-Encoding", Some(b'e'), HeaderName::ContentEncoding),
-    ("Supported", Some(b'k'), HeaderName::Supported),
-    ("Subject", Some(b's'), HeaderName::Subject),
-    ("Event", Some(b'o'), HeaderName::Event),
-    ("Refer-To", Some(b'r'), HeaderName::ReferTo),
-    ("Referred-By", Some(b'b'), HeaderName::ReferredBy),
-    ("Allow-Events", Some(b'u'), HeaderName::AllowEvents),
-    ("Accept-Contact", Some(b'a'), HeaderName::AcceptContact),
-    ("Reject-Contact", Some(b'j'), HeaderName::RejectContact),
-    (
-        "Request-Disposition",
-        Some(b'd'),
-        HeaderName::RequestDisposition,
-    ),
-    ("Session-Expires", Some(b'x'), HeaderName::SessionExpires),
-    ("Identity", Some(b'y'), HeaderName::Identity),
-    ("Max-Forwards", None, HeaderName::MaxForwards),
-    ("Route", None, HeaderName::Route),
-    ("Record-Route", None, HeaderName::RecordRoute),
-    ("Expires", None, HeaderName::Expires),
-    ("P-Asserted-Identity", None, HeaderName::PAssertedIdentity),
-    ("P-Preferred-Identity", None, HeaderName::PPreferredIdentity),
-    ("Diversion", None, HeaderName::Diversion),
-    ("History-Info", None, HeaderName::HistoryInfo),
-    ("Authorization", None, HeaderName::Authorization),
-    ("Proxy-Authorization", None, HeaderName::ProxyAuthorization),
-];
-
 impl HeaderName {
     /// The header a field name stands for, full or compact form, in any case; `Other` for
     /// names this crate does not interpret.
     pub fn from_name(name: &str) -> Self {
         let bytes = name.as_bytes();
         if let [single] = bytes {
-            let lower = single.to_ascii_lowercase();
-            return HEADER_NAMES
-                .iter()
-                .find(|(_, compact, _)| *compact == Some(lower))
-                .map_or(Self::Other, |(_, _, h)| *h);
+            return match single.to_ascii_lowercase() {
+                b'v' => Self::Via,
+                b'f' => Self::From,
+                b't' => Self::To,
+                b'i' => Self::CallId,
+                b'm' => Self::Contact,
+                b'l' => Self::ContentLength,
+                b'c' => Self::ContentType,
+                b'e' => Self::ContentEncoding,
+                b'k' => Self::Supported,
+                b's' => Self::Subject,
+                b'o' => Self::Event,
+                b'r' => Self::ReferTo,
+                b'b' => Self::ReferredBy,
+                b'u' => Self::AllowEvents,
+                b'a' => Self::AcceptContact,
+                b'j' => Self::RejectContact,
+                b'd' => Self::RequestDisposition,
+                b'x' => Self::SessionExpires,
+                b'y' => Self::Identity,
+                _ => Self::Other,
+            };
         }
-        HEADER_NAMES
+        // Only the names of the same length are compared.
+        let candidates: &[Self] = match bytes.len() {
+            2 => &[Self::To],
+            3 => &[Self::Via],
+            4 => &[Self::From, Self::CSeq],
+            5 => &[Self::Event, Self::Route],
+            7 => &[Self::CallId, Self::Contact, Self::Subject, Self::Expires],
+            8 => &[Self::ReferTo, Self::Identity],
+            9 => &[Self::Supported, Self::Diversion],
+            11 => &[Self::ReferredBy],
+            12 => &[
+                Self::ContentType,
+                Self::AllowEvents,
+                Self::MaxForwards,
+                Self::RecordRoute,
+                Self::HistoryInfo,
+            ],
+            13 => &[Self::Authorization],
+            14 => &[
+                Self::ContentLength,
+                Self::AcceptContact,
+                Self::RejectContact,
+            ],
+            15 => &[Self::SessionExpires],
+            16 => &[Self::ContentEncoding],
+            19 => &[
+                Self::RequestDisposition,
+                Self::PAssertedIdentity,
+                Self::ProxyAuthorization,
+            ],
+            20 => &[Self::PPreferredIdentity],
+            _ => &[],
+        };
+        candidates
             .iter()
-            .find(|(full, _, _)| full.len() == bytes.len() && full.eq_ignore_ascii_case(name))
-            .map_or(Self::Other, |(_, _, h)| *h)
+            .find(|h| h.as_str().eq_ignore_ascii_case(name))
+            .copied()
+            .unwrap_or(Self::Other)
     }
 
     /// The full name (`"Call-ID"`); `"Other"` for [`HeaderName::Other`].
     pub fn as_str(self) -> &'static str {
-        HEADER_NAMES
-            .iter()
-            .find(|(_, _, h)| *h == self)
-            .map_or("Other", |(full, _, _)| full)
+        match self {
+            Self::Via => "Via",
+            Self::From => "From",
+            Self::To => "To",
+            Self::CallId => "Call-ID",
+            Self::CSeq => "CSeq",
+            Self::Contact => "Contact",
+            Self::ContentLength => "Content-Length",
+            Self::ContentType => "Content-Type",
+            Self::ContentEncoding => "Content-Encoding",
+            Self::Supported => "Supported",
+            Self::Subject => "Subject",
+            Self::Event => "Event",
+            Self::ReferTo => "Refer-To",
+            Self::ReferredBy => "Referred-By",
+            Self::AllowEvents => "Allow-Events",
+            Self::AcceptContact => "Accept-Contact",
+            Self::RejectContact => "Reject-Contact",
+            Self::RequestDisposition => "Request-Disposition",
+            Self::SessionExpires => "Session-Expires",
+            Self::Identity => "Identity",
+            Self::MaxForwards => "Max-Forwards",
+            Self::Route => "Route",
+            Self::RecordRoute => "Record-Route",
+            Self::Expires => "Expires",
+            Self::PAssertedIdentity => "P-Asserted-Identity",
+            Self::PPreferredIdentity => "P-Preferred-Identity",
+            Self::Diversion => "Diversion",
+            Self::HistoryInfo => "History-Info",
+            Self::Authorization => "Authorization",
+            Self::ProxyAuthorization => "Proxy-Authorization",
+            Self::Other => "Other",
+        }
     }
 }
 
@@ -369,19 +412,37 @@ impl<'a> SipMessage<'a> {
             .position(|&b| b != b'\r' && b != b'\n')
             .ok_or(SipError::Empty)?;
         let rest = data.get(skipped..).unwrap_or_default();
-        let (head_len, body_start) = match head_end(rest) {
-            Some(found) => found,
-            // A datagram without the empty line: all head, no body.
-            None => (trim_line_end(rest).len(), rest.len()),
+        // The head is UTF-8, the body need not be: validate once, and read the head from
+        // the valid prefix (one pass over the lines, which stops at the empty line).
+        let (text, all_valid) = match std::str::from_utf8(rest) {
+            Ok(text) => (text, true),
+            Err(e) => (
+                rest.get(..e.valid_up_to())
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .unwrap_or_default(),
+                false,
+            ),
         };
-        let head_bytes = rest.get(..head_len).unwrap_or_default();
-        let head = std::str::from_utf8(head_bytes).map_err(|e| SipError::NotUtf8 {
-            offset: skipped + e.valid_up_to(),
-        })?;
-
-        let mut lines = Lines::new(head, skipped);
-        let (start_offset, first) = lines.next().ok_or(SipError::Empty)?;
+        let not_utf8 = SipError::NotUtf8 {
+            offset: skipped + text.len(),
+        };
+        let mut lines = HeadLines {
+            text,
+            pos: 0,
+            base: skipped,
+            all_valid,
+            body_start: None,
+            not_utf8: false,
+        };
+        let Some((start_offset, first)) = lines.next() else {
+            return Err(if lines.not_utf8 {
+                not_utf8
+            } else {
+                SipError::Empty
+            });
+        };
         let start_line = parse_start_line(first, start_offset)?;
+        let head = text;
 
         let mut headers = [Header::EMPTY; MAX_HEADERS];
         let mut count = 0;
@@ -389,7 +450,7 @@ impl<'a> SipMessage<'a> {
         let mut current: Option<&mut Header<'a>> = None;
         let mut content_length: Option<(usize, usize)> = None;
         let mut slots = headers.iter_mut();
-        for (offset, line) in lines {
+        for (offset, line) in lines.by_ref() {
             if line.starts_with([' ', '\t']) {
                 let Some(header) = current.as_deref_mut() else {
                     return Err(SipError::HeaderLine {
@@ -403,7 +464,7 @@ impl<'a> SipMessage<'a> {
                 header.value = trim_lws(head.get(start..end).unwrap_or_default());
                 continue;
             }
-            let (name, value) = line.split_once(':').ok_or(SipError::HeaderLine {
+            let (name, value) = split_byte(line, b':').ok_or(SipError::HeaderLine {
                 offset,
                 reason: "no ':' after the header name",
             })?;
@@ -443,6 +504,11 @@ impl<'a> SipMessage<'a> {
             count += 1;
             current = Some(slot);
         }
+        if lines.not_utf8 {
+            return Err(not_utf8);
+        }
+        // Without the empty line (a datagram without body), the head runs to the end.
+        let body_start = lines.body_start.unwrap_or(rest.len());
 
         let available = rest.len().saturating_sub(body_start);
         let body_len = match content_length {
@@ -689,7 +755,7 @@ impl<'a> NameAddr<'a> {
                 return Err(bad("no '<' after a quoted display name"));
             }
             (Some(quoted), rest)
-        } else if let Some((before, after)) = value.split_once('<') {
+        } else if let Some((before, after)) = split_byte(value, b'<') {
             let name = trim_lws(before);
             // Keep the '<' with the rest.
             let rest = value
@@ -700,7 +766,7 @@ impl<'a> NameAddr<'a> {
             (None, value)
         };
         let (uri, params) = if let Some(inner) = rest.strip_prefix('<') {
-            let (uri, after) = inner.split_once('>').ok_or(bad("'<' without '>'"))?;
+            let (uri, after) = split_byte(inner, b'>').ok_or(bad("'<' without '>'"))?;
             let after = trim_lws(after);
             let params = match after.strip_prefix(';') {
                 Some(p) => trim_lws(p),
@@ -709,7 +775,7 @@ impl<'a> NameAddr<'a> {
             };
             (trim_lws(uri), params)
         } else {
-            match rest.split_once(';') {
+            match split_byte(rest, b';') {
                 Some((uri, params)) => (trim_lws(uri), trim_lws(params)),
                 None => (rest, ""),
             }
@@ -769,7 +835,7 @@ impl<'a> Via<'a> {
             (Some(n), Some(t), None) if n.eq_ignore_ascii_case("SIP") && !t.is_empty() => t,
             _ => return Err(bad("protocol is not SIP/version/transport")),
         };
-        let (sent_by, params) = match rest.split_once(';') {
+        let (sent_by, params) = match split_byte(rest, b';') {
             Some((s, p)) => (trim_lws(s), trim_lws(p)),
             None => (trim_lws(rest), ""),
         };
@@ -809,7 +875,7 @@ impl<'a> ContentType<'a> {
     /// Parses `type/subtype *(;param)`.
     pub fn parse(value: &'a str) -> Result<Self> {
         let value = trim_lws(value);
-        let (essence, params) = match value.split_once(';') {
+        let (essence, params) = match split_byte(value, b';') {
             Some((e, p)) => (trim_lws(e), trim_lws(p)),
             None => (value, ""),
         };
@@ -849,7 +915,7 @@ impl<'a> ContentType<'a> {
 /// body). The head ends at the first empty line (CRLF CRLF, or bare LF tolerated).
 pub(crate) fn head_end(data: &[u8]) -> Option<(usize, usize)> {
     let mut from = 0;
-    while let Some(pos) = data.get(from..)?.iter().position(|&b| b == b'\n') {
+    while let Some(pos) = find_byte(data.get(from..)?, b'\n') {
         let nl = from + pos;
         match data.get(nl + 1..) {
             Some([b'\n', ..]) => return Some((head_len_before(data, nl), nl + 2)),
@@ -869,41 +935,57 @@ fn head_len_before(data: &[u8], nl: usize) -> usize {
     }
 }
 
-fn trim_line_end(data: &[u8]) -> &[u8] {
-    let end = data
-        .iter()
-        .rposition(|&b| b != b'\r' && b != b'\n')
-        .map_or(0, |p| p + 1);
-    data.get(..end).unwrap_or_default()
+/// The lines of a message head with their offsets (CRLF or LF separated, CR removed), up
+/// to the empty line that ends it.
+struct HeadLines<'a> {
+    /// The input from the start line on, as far as it is UTF-8.
+    text: &'a str,
+    /// Offset in `text` of the next line.
+    pos: usize,
+    /// Offset of `text` in the input.
+    base: usize,
+    /// Whether `text` is the whole input (else invalid UTF-8 follows it).
+    all_valid: bool,
+    /// Offset in `text` after the empty line, once found.
+    body_start: Option<usize>,
+    /// Set when the head runs into octets that are not UTF-8.
+    not_utf8: bool,
 }
 
-/// Lines of the head with their offsets (CRLF or LF separated, CR removed).
-struct Lines<'a> {
-    rest: &'a str,
-    offset: usize,
-}
-
-impl<'a> Lines<'a> {
-    fn new(head: &'a str, offset: usize) -> Self {
-        Self { rest: head, offset }
-    }
-}
-
-impl<'a> Iterator for Lines<'a> {
+impl<'a> Iterator for HeadLines<'a> {
     type Item = (usize, &'a str);
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.rest.is_empty() {
+        if self.body_start.is_some() || self.not_utf8 {
             return None;
         }
-        let offset = self.offset;
-        let (line, rest, consumed) = match self.rest.split_once('\n') {
-            Some((line, rest)) => (line, rest, line.len() + 1),
-            None => (self.rest, "", self.rest.len()),
+        let rest = self.text.get(self.pos..).filter(|r| !r.is_empty());
+        let Some(rest) = rest else {
+            // The end of the input, or of its valid prefix, without an empty line.
+            self.not_utf8 = !self.all_valid;
+            return None;
         };
-        self.rest = rest;
-        self.offset += consumed;
-        Some((offset, line.strip_suffix('\r').unwrap_or(line)))
+        let offset = self.pos;
+        let line = match find_byte(rest.as_bytes(), b'\n') {
+            Some(end) => {
+                self.pos += end + 1;
+                rest.get(..end).unwrap_or_default()
+            }
+            None if self.all_valid => {
+                self.pos = self.text.len();
+                rest
+            }
+            None => {
+                self.not_utf8 = true;
+                return None;
+            }
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            self.body_start = Some(self.pos);
+            return None;
+        }
+        Some((self.base + offset, line))
     }
 }
 
@@ -911,7 +993,7 @@ impl<'a> Iterator for Lines<'a> {
 fn header_value_start(head: &str, head_offset: usize, header: &Header<'_>) -> usize {
     let line_start = header.offset - head_offset;
     let line = head.get(line_start..).unwrap_or_default();
-    let colon = line.find(':').map_or(0, |c| c + 1);
+    let colon = find_byte(line.as_bytes(), b':').map_or(0, |c| c + 1);
     let after = line.get(colon..).unwrap_or_default();
     let ws = after.len() - after.trim_start_matches([' ', '\t']).len();
     line_start + colon + ws
@@ -920,12 +1002,12 @@ fn header_value_start(head: &str, head_offset: usize, header: &Header<'_>) -> us
 fn parse_start_line(line: &str, offset: usize) -> Result<StartLine<'_>> {
     let bad = |reason| SipError::StartLine { offset, reason };
     if let Some(rest) = strip_prefix_ignore_case(line, "SIP/") {
-        let (version, rest) = rest.split_once(' ').ok_or(bad("no Status-Code"))?;
+        let (version, rest) = split_byte(rest, b' ').ok_or(bad("no Status-Code"))?;
         if version != "2.0" {
             return Err(bad("SIP version is not 2.0"));
         }
         let rest = rest.trim_start_matches(' ');
-        let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+        let (code, reason) = split_byte(rest, b' ').unwrap_or((rest, ""));
         let code = Some(code)
             .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|c| c.parse::<u16>().ok())
@@ -933,7 +1015,7 @@ fn parse_start_line(line: &str, offset: usize) -> Result<StartLine<'_>> {
             .ok_or(bad("Status-Code is not three digits 100..=699"))?;
         return Ok(StartLine::Response { code, reason });
     }
-    let (method, rest) = line.split_once(' ').ok_or(bad("not a Request-Line"))?;
+    let (method, rest) = split_byte(line, b' ').ok_or(bad("not a Request-Line"))?;
     if method.is_empty() || !method.bytes().all(is_token_byte) {
         return Err(bad("method is not a token"));
     }
@@ -1002,6 +1084,45 @@ mod tests {
 
     use proptest::collection::vec;
     use proptest::prelude::*;
+
+    /// (full name, compact form, header) for every named [`HeaderName`], from RFC 3261
+    /// clause 7.3.3 and the IANA registry, to check `from_name` and `as_str` against.
+    const HEADER_NAMES: [(&str, Option<u8>, HeaderName); 30] = [
+        ("Via", Some(b'v'), HeaderName::Via),
+        ("From", Some(b'f'), HeaderName::From),
+        ("To", Some(b't'), HeaderName::To),
+        ("Call-ID", Some(b'i'), HeaderName::CallId),
+        ("CSeq", None, HeaderName::CSeq),
+        ("Contact", Some(b'm'), HeaderName::Contact),
+        ("Content-Length", Some(b'l'), HeaderName::ContentLength),
+        ("Content-Type", Some(b'c'), HeaderName::ContentType),
+        ("Content-Encoding", Some(b'e'), HeaderName::ContentEncoding),
+        ("Supported", Some(b'k'), HeaderName::Supported),
+        ("Subject", Some(b's'), HeaderName::Subject),
+        ("Event", Some(b'o'), HeaderName::Event),
+        ("Refer-To", Some(b'r'), HeaderName::ReferTo),
+        ("Referred-By", Some(b'b'), HeaderName::ReferredBy),
+        ("Allow-Events", Some(b'u'), HeaderName::AllowEvents),
+        ("Accept-Contact", Some(b'a'), HeaderName::AcceptContact),
+        ("Reject-Contact", Some(b'j'), HeaderName::RejectContact),
+        (
+            "Request-Disposition",
+            Some(b'd'),
+            HeaderName::RequestDisposition,
+        ),
+        ("Session-Expires", Some(b'x'), HeaderName::SessionExpires),
+        ("Identity", Some(b'y'), HeaderName::Identity),
+        ("Max-Forwards", None, HeaderName::MaxForwards),
+        ("Route", None, HeaderName::Route),
+        ("Record-Route", None, HeaderName::RecordRoute),
+        ("Expires", None, HeaderName::Expires),
+        ("P-Asserted-Identity", None, HeaderName::PAssertedIdentity),
+        ("P-Preferred-Identity", None, HeaderName::PPreferredIdentity),
+        ("Diversion", None, HeaderName::Diversion),
+        ("History-Info", None, HeaderName::HistoryInfo),
+        ("Authorization", None, HeaderName::Authorization),
+        ("Proxy-Authorization", None, HeaderName::ProxyAuthorization),
+    ];
 
     /// An INVITE in the style of RFC 3665 / RFC 4475, with an SDP body.
     pub(crate) const INVITE: &str = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
@@ -1424,6 +1545,25 @@ mod tests {
         assert_eq!(ct.boundary(), Some("unique-boundary-1"));
         assert!(ContentType::parse("application").is_err());
         assert!(ContentType::parse("/sdp").is_err());
+    }
+
+    #[test]
+    fn find_byte_at_every_position() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut hay = vec![b'a'; len];
+                hay[at] = b'\n';
+                if at + 3 < len {
+                    hay[at + 3] = b'\n';
+                }
+                assert_eq!(find_byte(&hay, b'\n'), Some(at), "{len} {at}");
+                // Octets that differ from the needle only in the high bit are no match.
+                hay[at] = b'\n' | 0x80;
+                let expected = (at + 3 < len).then_some(at + 3);
+                assert_eq!(find_byte(&hay, b'\n'), expected, "{len} {at}");
+            }
+            assert_eq!(find_byte(&vec![0xff; len], b'\n'), None);
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@
 
 use super::error::{Result, SipError};
 use super::message::ContentType;
-use super::uri::trim_lws;
+use super::uri::{split_byte, trim_lws};
 
 /// How deep multiparts nested in multiparts are searched.
 const MAX_DEPTH: usize = 3;
@@ -87,7 +87,7 @@ impl<'a> BodyPart<'a> {
     /// The value of the part header `name` (case-insensitive; folded lines not joined).
     pub fn header(&self, name: &str) -> Option<&'a str> {
         self.headers?.lines().find_map(|line| {
-            let (n, v) = line.split_once(':')?;
+            let (n, v) = split_byte(line, b':')?;
             trim_lws(n).eq_ignore_ascii_case(name).then(|| trim_lws(v))
         })
     }

@@ -13,6 +13,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::error::{Result, SipError};
+use super::uri::split_byte;
 
 /// How many media descriptions (`m=` lines) [`Sdp`] indexes (a local bound).
 pub const MAX_MEDIA: usize = 16;
@@ -86,7 +87,7 @@ impl<'a> Connection<'a> {
             (Some(net_type), Some(addr_type), Some(address), None) => Ok(Self {
                 net_type,
                 addr_type,
-                address: address.split_once('/').map_or(address, |(a, _)| a),
+                address: split_byte(address, b'/').map_or(address, |(a, _)| a),
             }),
             _ => Err(SipError::SdpField {
                 field,
@@ -473,7 +474,7 @@ fn parse_media_line(value: &str, offset: usize) -> Result<Media<'_>> {
         .filter(|p| !p.is_empty())
         .ok_or(bad("no proto"))?;
     let formats = parts.next().unwrap_or_default().trim();
-    let (port, count) = match port_text.split_once('/') {
+    let (port, count) = match split_byte(port_text, b'/') {
         Some((p, c)) => (p, Some(c)),
         None => (port_text, None),
     };
@@ -496,7 +497,7 @@ fn parse_media_line(value: &str, offset: usize) -> Result<Media<'_>> {
 
 fn parse_rtcp(value: &str, offset: usize) -> Result<Rtcp<'_>> {
     let value = value.trim();
-    let (port, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let (port, rest) = split_byte(value, b' ').unwrap_or((value, ""));
     let port = parse_port(port).ok_or(SipError::SdpField {
         field: 'a',
         offset,
@@ -517,7 +518,7 @@ fn parse_port(text: &str) -> Option<u16> {
 
 /// `name:value` or `name` (a property attribute).
 fn split_attribute(value: &str) -> (&str, Option<&str>) {
-    match value.split_once(':') {
+    match split_byte(value, b':') {
         Some((n, v)) => (n.trim(), Some(v)),
         None => (value.trim(), None),
     }

@@ -28,8 +28,8 @@ use li_core::{TargetIdentifier, TargetKind};
 use super::error::{Result, SipError};
 use super::message::{HeaderName, Method, NameAddr, SipMessage, StartLine};
 use super::uri::{
-    GlobalNumber, KeyBuf, ListValues, Uri, split_list, trim_lws, unquote, write_number_key,
-    write_sip_key,
+    GlobalNumber, KeyBuf, ListValues, Uri, split_byte, split_list, trim_lws, unquote,
+    write_number_key, write_sip_key,
 };
 
 /// Where in a message an identity was found.
@@ -195,7 +195,7 @@ fn credentials_username(value: &str) -> Option<&str> {
         .split_once(|c: char| c.is_ascii_whitespace())
         .map_or("", |(_, p)| p);
     split_list(params).find_map(|p| {
-        let (name, v) = p.split_once('=')?;
+        let (name, v) = split_byte(p, b'=')?;
         trim_lws(name)
             .eq_ignore_ascii_case("username")
             .then(|| unquote(trim_lws(v)))
