@@ -13,7 +13,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::error::{Result, SipError};
-use super::uri::split_byte;
+use super::uri::{find_byte, split_byte, trim_lws};
 
 /// How many media descriptions (`m=` lines) [`Sdp`] indexes (a local bound).
 pub const MAX_MEDIA: usize = 16;
@@ -286,11 +286,11 @@ impl<'a> Sdp<'a> {
         let mut first = true;
         let mut offset = 0;
         let mut current: Option<usize> = None;
-        for raw in text.split_inclusive('\n') {
+        for raw in LinesInclusive(text) {
             let line_offset = offset;
             offset += raw.len();
             let line = raw.trim_end_matches(['\r', '\n']);
-            if line.trim().is_empty() {
+            if trim_lws(line).is_empty() {
                 continue;
             }
             let (kind, value) = match line.as_bytes() {
@@ -514,6 +514,23 @@ fn parse_port(text: &str) -> Option<u16> {
     Some(text)
         .filter(|t| (1..=5).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|t| t.parse().ok())
+}
+
+/// The lines of a text, each with its line break (as `split_inclusive('\n')`, faster).
+struct LinesInclusive<'a>(&'a str);
+
+impl<'a> Iterator for LinesInclusive<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let end = find_byte(self.0.as_bytes(), b'\n').map_or(self.0.len(), |i| i + 1);
+        let (line, rest) = self.0.split_at_checked(end).unwrap_or((self.0, ""));
+        self.0 = rest;
+        Some(line)
+    }
 }
 
 /// `name:value` or `name` (a property attribute).

@@ -400,7 +400,20 @@ impl KeyBuf {
 
     #[must_use]
     pub(crate) fn extend(&mut self, bytes: &[u8]) -> bool {
-        bytes.iter().all(|&b| self.push(b))
+        self.extend_map(bytes, |b| b)
+    }
+
+    /// Appends `bytes`, each mapped by `f`.
+    #[must_use]
+    fn extend_map(&mut self, bytes: &[u8], f: impl Fn(u8) -> u8) -> bool {
+        let Some(dest) = self.buf.get_mut(self.len..self.len + bytes.len()) else {
+            return false;
+        };
+        for (d, &b) in dest.iter_mut().zip(bytes) {
+            *d = f(b);
+        }
+        self.len += bytes.len();
+        true
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
@@ -416,7 +429,11 @@ pub(crate) fn write_sip_key(user: Option<&str>, host: &str, out: &mut KeyBuf) ->
     if !out.push(b'S') {
         return false;
     }
-    if let Some(user) = user {
+    if let Some(user) = user.filter(|u| find_byte(u.as_bytes(), b'%').is_none()) {
+        if !out.extend(user.as_bytes()) {
+            return false;
+        }
+    } else if let Some(user) = user {
         let mut bytes = user.bytes();
         while let Some(b) = bytes.next() {
             let b = if b == b'%' {
@@ -452,7 +469,7 @@ pub(crate) fn write_sip_key(user: Option<&str>, host: &str, out: &mut KeyBuf) ->
         out.len = start + usize::try_from(cursor.position()).unwrap_or(usize::MAX);
         return out.len <= KeyBuf::CAPACITY;
     }
-    host.bytes().all(|b| out.push(b.to_ascii_lowercase()))
+    out.extend_map(host.as_bytes(), |b| b.to_ascii_lowercase())
 }
 
 /// Writes the key of a global number: `E` and the digits.
