@@ -85,6 +85,13 @@ pub enum SipError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A `name-addr` or `addr-spec` value (From, To, Contact, P-Asserted-Identity, ...) is
+    /// malformed (RFC 3261 clause 25.1).
+    #[error("SIP name-addr value: {reason}")]
+    NameAddr {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A URI is malformed (RFC 3261 clause 19.1, RFC 3966).
     #[error("URI invalid at octet {offset} of the URI: {reason}")]
     InvalidUri {

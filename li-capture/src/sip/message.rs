@@ -668,10 +668,14 @@ impl<'a> SipMessage<'a> {
 
     /// The SDP body: the whole body if its Content-Type is `application/sdp`, else the
     /// first `application/sdp` part of a `multipart/*` body (see [`multipart::find_sdp`]).
-    /// `None` if there is none (also without Content-Type or with a content encoding);
+    /// `None` if there is none (also without Content-Type or with a content encoding other
+    /// than `identity`, such as `gzip`);
     /// `Some(Err(_))` if there is one and it does not parse.
     pub fn sdp(&self) -> Option<Result<Sdp<'a>>> {
-        if self.body.is_empty() || self.header(HeaderName::ContentEncoding).is_some() {
+        let encoded = self
+            .headers_named(HeaderName::ContentEncoding)
+            .any(|e| !e.eq_ignore_ascii_case("identity"));
+        if self.body.is_empty() || encoded {
             return None;
         }
         let content_type = self.content_type()?;
@@ -743,10 +747,7 @@ impl<'a> NameAddr<'a> {
     /// Parses one `name-addr` (`"Alice" <sip:alice@a.example>;tag=1`) or `addr-spec`
     /// (`sip:alice@a.example;tag=1`, where every parameter is a header parameter).
     pub fn parse(value: &'a str) -> Result<Self> {
-        let bad = |reason| SipError::HeaderValue {
-            header: HeaderName::From,
-            reason,
-        };
+        let bad = |reason| SipError::NameAddr { reason };
         let value = trim_lws(value);
         let (display_name, rest) = if value.starts_with('"') {
             let (quoted, rest) = split_quoted(value).ok_or(bad("display name quote not closed"))?;
@@ -1232,7 +1233,7 @@ mod tests {
               o: presence\r\n\
               r: <sip:c@x>\r\n\
               u: talk\r\n\
-              e: identity\r\n\
+              e: gzip\r\n\
               C: text/plain\r\n\
               CONTENT-length: 2\r\n\r\nhi",
         )
@@ -1247,15 +1248,44 @@ mod tests {
         assert_eq!(msg.header(HeaderName::Event), Some("presence"));
         assert_eq!(msg.header(HeaderName::ReferTo), Some("<sip:c@x>"));
         assert_eq!(msg.header(HeaderName::AllowEvents), Some("talk"));
-        assert_eq!(msg.header(HeaderName::ContentEncoding), Some("identity"));
+        assert_eq!(msg.header(HeaderName::ContentEncoding), Some("gzip"));
         assert!(msg.content_type().unwrap().is("text", "plain"));
         assert_eq!(msg.body(), b"hi");
-        // A content encoding hides the body from the SDP accessor.
         assert!(msg.sdp().is_none());
         let names: Vec<_> = msg.headers().iter().map(|h| h.raw_name()).collect();
         assert_eq!(names.first(), Some(&"v"));
         assert!(msg.headers().iter().any(|h| h.is_named("Call-ID")));
         assert!(msg.headers().iter().any(|h| h.is_named("i")));
+    }
+
+    #[test]
+    fn sdp_only_when_not_content_encoded() {
+        let sdp = "v=0\r\nm=audio 4000 RTP/AVP 0\r\n";
+        let with = |encoding: &str| {
+            format!(
+                "INVITE sip:b@x SIP/2.0\r\nc: application/sdp\r\n{encoding}l: {}\r\n\r\n{sdp}",
+                sdp.len()
+            )
+        };
+        for (encoding, has_sdp) in [
+            ("", true),
+            ("e: identity\r\n", true),
+            ("Content-Encoding: gzip\r\n", false),
+        ] {
+            let data = with(encoding);
+            let msg = SipMessage::parse(data.as_bytes()).unwrap();
+            assert_eq!(msg.sdp().is_some(), has_sdp, "{encoding}");
+        }
+        // No Content-Type: the body is not guessed at.
+        let data = format!("INVITE sip:b@x SIP/2.0\r\n\r\n{sdp}");
+        assert!(SipMessage::parse(data.as_bytes()).unwrap().sdp().is_none());
+        // An SDP body that does not parse is reported.
+        let msg = SipMessage::parse(b"INVITE sip:b@x SIP/2.0\r\nc: application/sdp\r\n\r\nhello")
+            .unwrap();
+        assert!(matches!(
+            msg.sdp(),
+            Some(Err(SipError::SdpLine { offset: 0, .. }))
+        ));
     }
 
     #[test]
