@@ -198,24 +198,33 @@ impl StreamFramer {
     fn resynchronise(&mut self) -> Result<Option<&[u8]>> {
         let pending = self.pending();
         let mut dropped = 0;
+        // Line breaks before the start line found: skipped, but not garbage (as between
+        // messages).
+        let mut lead_in = 0;
         let mut found = false;
         while let Some(rest) = pending.get(dropped..) {
-            let Some(end) = find_byte(rest, b'\n') else {
-                if rest.len() > self.max_message_len {
+            let lead = rest
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+            let line = rest.get(lead..).unwrap_or_default();
+            let Some(end) = find_byte(line, b'\n') else {
+                if line.len() > self.max_message_len {
                     dropped += rest.len();
                 }
                 break;
             };
-            if is_start_line(rest.get(..end).unwrap_or_default()) {
+            if is_start_line(line.get(..end).unwrap_or_default()) {
                 found = true;
+                lead_in = lead;
                 break;
             }
-            dropped += end + 1;
+            dropped += lead + end + 1;
         }
         if found {
             self.resync = false;
         }
-        self.consume(dropped);
+        self.consume(dropped + lead_in);
         self.stats.garbage_octets += dropped as u64;
         if dropped > 0 {
             Err(SipError::StreamGarbage { skipped: dropped })
@@ -431,6 +440,20 @@ mod tests {
         // Contradicting Content-Lengths cannot be framed either.
         let out = run(&mut framer, &[b"ACK sip:b SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\n"]);
         assert!(matches!(out[0], Err(SipError::StreamContentLength { .. })));
+    }
+
+    #[test]
+    fn a_start_line_after_a_stray_cr_is_found_however_the_stream_is_cut() {
+        // Found by the sip_stream fuzz target: garbage, then "\n\r" before a start line.
+        let stream = [&b"garbage\n\r"[..], C].concat();
+        let whole = run(&mut StreamFramer::new(4096), &[&stream]);
+        let segments: Vec<&[u8]> = stream.chunks(1).collect();
+        let cut = run(&mut StreamFramer::new(4096), &segments);
+        assert_eq!(
+            whole,
+            [Err(SipError::StreamGarbage { skipped: 8 }), Ok(C.to_vec())]
+        );
+        assert_eq!(cut, whole);
     }
 
     #[test]

@@ -233,4 +233,35 @@ fn sip_stream_corpus() {
     assert!(files.len() >= 3, "the committed corpus has gone missing");
     let framed: usize = files.iter().map(|d| stream_frames(d)).sum();
     assert!(framed >= 6, "the seeds no longer frame");
+    // The fuzz target's property: the same frames wherever the stream is cut (when no line
+    // is longer than the bound and nothing is oversized).
+    for data in &files {
+        let stream = &data[1..];
+        let short_lines = stream.split(|&b| b == b'\n').all(|l| l.len() < 1024);
+        let (cut, whole) = (
+            frames(stream, usize::from(data[0]) + 1),
+            frames(stream, stream.len()),
+        );
+        if short_lines && cut.iter().chain(&whole).all(Result::is_ok) {
+            assert_eq!(cut, whole);
+        }
+    }
+}
+
+/// The frames (and errors other than garbage) of `stream` pushed in `segment`-octet pieces.
+fn frames(stream: &[u8], segment: usize) -> Vec<Result<Vec<u8>, SipError>> {
+    let mut framer = StreamFramer::new(1024);
+    let mut out = Vec::new();
+    for piece in stream.chunks(segment.max(1)) {
+        framer.push(piece);
+        loop {
+            match framer.next_frame() {
+                Ok(Some(frame)) => out.push(Ok(frame.to_vec())),
+                Ok(None) => break,
+                Err(SipError::StreamGarbage { .. }) => {}
+                Err(e) => out.push(Err(e)),
+            }
+        }
+    }
+    out
 }
