@@ -827,15 +827,20 @@ impl<'a> Via<'a> {
             reason,
         };
         let value = trim_lws(value);
-        let (protocol, rest) = value
-            .split_once(|c: char| c.is_ascii_whitespace())
-            .ok_or(bad("no sent-by after the protocol"))?;
-        let mut parts = protocol.split('/').map(trim_lws);
-        let (name, _version, transport) = (parts.next(), parts.next(), parts.next());
-        let transport = match (name, transport, parts.next()) {
-            (Some(n), Some(t), None) if n.eq_ignore_ascii_case("SIP") && !t.is_empty() => t,
+        // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with optional
+        // whitespace around each SLASH (RFC 3261 clause 25.1), then LWS and sent-by.
+        let mut parts = value.splitn(3, '/').map(trim_lws);
+        let (name, version, last) = (parts.next(), parts.next(), parts.next());
+        let (transport, rest) = match (name, version, last) {
+            (Some(n), Some(v), Some(last)) if n.eq_ignore_ascii_case("SIP") && !v.is_empty() => {
+                last.split_once(|c: char| c.is_ascii_whitespace())
+                    .ok_or(bad("no sent-by after the protocol"))?
+            }
             _ => return Err(bad("protocol is not SIP/version/transport")),
         };
+        if transport.is_empty() || !transport.bytes().all(is_token_byte) {
+            return Err(bad("transport is not a token"));
+        }
         let (sent_by, params) = match split_byte(rest, b';') {
             Some((s, p)) => (trim_lws(s), trim_lws(p)),
             None => (trim_lws(rest), ""),
@@ -1364,6 +1369,21 @@ mod tests {
                 ("sip:a@h3", "q=0.5")
             ]
         );
+        // Whitespace around the slashes of the protocol (RFC 3261 clause 25.1).
+        let via = Via::parse("SIP / 2.0 / TCP [2001:db8::1]:5070 ; branch=z9hG4bKx").unwrap();
+        assert_eq!(
+            (via.transport, via.sent_by, via.branch()),
+            ("TCP", "[2001:db8::1]:5070", Some("z9hG4bKx"))
+        );
+        for bad in [
+            "SIP/2.0/UDP",
+            "SIP/2.0 host",
+            "HTTP/1.1/TCP host",
+            "SIP//UDP h",
+            "SIP/2.0/ h",
+        ] {
+            assert!(Via::parse(bad).is_err(), "{bad}");
+        }
         let star = SipMessage::parse(b"REGISTER sip:r SIP/2.0\r\nContact: *\r\n\r\n").unwrap();
         assert_eq!(star.contacts().next().unwrap().uri, "*");
     }

@@ -265,3 +265,45 @@ fn frames(stream: &[u8], segment: usize) -> Vec<Result<Vec<u8>, SipError>> {
     }
     out
 }
+
+/// The SIP INVITE carried by the TS 103 221-2 X2 sample (li-handover's test data, checked
+/// with tshark): decoded by li-handover's X2 codec, parsed and matched here, as a mediator
+/// or a probe reading X2 from another network element would.
+#[test]
+fn sip_in_the_x2_sample_pdu() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../li-handover/src/x2x3/testdata/tc103221-2-x2-sip.bin");
+    let Ok(bytes) = std::fs::read(path) else {
+        return; // published package: no sibling crate
+    };
+    let (pdu, used) = li_handover::x2x3::Pdu::decode(&bytes).unwrap();
+    assert_eq!(used, bytes.len());
+    let msg = SipMessage::parse(&pdu.payload).unwrap();
+    assert_eq!(msg.request_uri(), Some("sip:bob@example.net"));
+    assert_eq!(msg.call_id(), Some("1@192.168.0.1"));
+    assert_eq!(msg.via_branch(), Some("z9hG4bK1"));
+    assert_eq!(msg.from().and_then(|f| f.tag()), Some("1"));
+    assert_eq!(msg.len(), pdu.payload.len());
+    let mut targets = SipTargets::new();
+    targets
+        .insert("sip:bob@example.net".parse().unwrap())
+        .unwrap();
+    targets
+        .insert("sip:alice@example.com".parse().unwrap())
+        .unwrap();
+    let mut hits = Vec::new();
+    targets.match_message(&msg, &mut hits);
+    let found: Vec<_> = hits
+        .iter()
+        .map(|h| (h.target.to_string(), h.source))
+        .collect();
+    use li_capture::sip::IdentitySource as S;
+    // From is alice@example.NET: not the alice@example.com target.
+    assert_eq!(
+        found,
+        [
+            ("sip:bob@example.net".to_string(), S::RequestUri),
+            ("sip:bob@example.net".to_string(), S::To),
+        ]
+    );
+}
