@@ -581,7 +581,7 @@ impl<'a> SipMessage<'a> {
     }
 
     /// The values of every `name` header, in order. A header with a comma-separated list is
-    /// one value here; split it with [`split_list`](super::split_list).
+    /// one value here; split it with [`split_list`].
     pub fn headers_named(&self, name: HeaderName) -> impl Iterator<Item = &'a str> + '_ {
         self.headers()
             .iter()
