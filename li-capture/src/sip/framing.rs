@@ -31,7 +31,7 @@
 //! ```
 
 use super::error::{Result, SipError};
-use super::message::{HeaderName, find_byte, head_end, is_start_line, parse_content_length};
+use super::message::{HeaderName, find_byte, head_end_from, is_start_line, parse_content_length};
 
 /// Per-flow SIP stream framer; see the [module docs](self).
 #[derive(Clone, Debug)]
@@ -46,7 +46,22 @@ pub struct StreamFramer {
     resync: bool,
     /// Stream offset of `buf[start]`.
     stream_offset: u64,
+    /// What is known of the message at `start`, so that octets arriving a few at a time
+    /// are not scanned again on every call (which would be quadratic in the message size).
+    scan: Scan,
     stats: FramerStats,
+}
+
+/// Progress on the message at the start of the pending octets; reset when it is consumed.
+#[derive(Clone, Copy, Debug, Default)]
+struct Scan {
+    /// Octets from the start already searched (for the end of the first line, then for
+    /// the end of the head) without finding it.
+    searched: usize,
+    /// The first line is complete and is a start line.
+    start_line_ok: bool,
+    /// The message's total length, once its head is complete.
+    total: Option<usize>,
 }
 
 /// What a [`StreamFramer`] has seen.
@@ -76,6 +91,7 @@ impl StreamFramer {
             skip: 0,
             resync: false,
             stream_offset: 0,
+            scan: Scan::default(),
             stats: FramerStats::default(),
         }
     }
@@ -83,7 +99,12 @@ impl StreamFramer {
     /// Appends the next in-order payload octets of the flow. Frames already taken are
     /// dropped from the buffer first.
     pub fn push(&mut self, data: &[u8]) {
-        if self.start > 0 {
+        // Compact once the consumed prefix is as long as what is left: each octet is moved
+        // a bounded number of times however the stream is cut.
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start > 0 && self.start >= self.buf.len() - self.start {
             self.buf.drain(..self.start);
             self.start = 0;
         }
@@ -117,55 +138,66 @@ impl StreamFramer {
         if self.resync {
             return self.resynchronise();
         }
-        let pending = self.pending();
-        let Some(first_line_end) = find_byte(pending, b'\n') else {
-            if pending.len() > self.max_message_len {
+        let max = self.max_message_len;
+        // Borrows only the buffer, so that the scan state can be updated meanwhile.
+        let pending = self.buf.get(self.start..).unwrap_or_default();
+        if !self.scan.start_line_ok {
+            let from = self.scan.searched;
+            let Some(end) = pending.get(from..).and_then(|p| find_byte(p, b'\n')) else {
+                if pending.len() > max {
+                    self.resync = true;
+                    return self.resynchronise();
+                }
+                self.scan.searched = pending.len();
+                return Ok(None);
+            };
+            let first_line_end = from + end;
+            if !is_start_line(pending.get(..first_line_end).unwrap_or_default()) {
                 self.resync = true;
                 return self.resynchronise();
             }
-            return Ok(None);
-        };
-        if !is_start_line(pending.get(..first_line_end).unwrap_or_default()) {
-            self.resync = true;
-            return self.resynchronise();
+            self.scan.start_line_ok = true;
+            self.scan.searched = first_line_end;
         }
-        let Some((head_len, body_start)) = head_end(pending) else {
-            if pending.len() > self.max_message_len {
-                let len = pending.len();
-                self.stats.oversized_messages += 1;
-                self.stats.oversized_octets += len as u64;
-                self.consume(len);
-                self.resync = true;
-                return Err(SipError::StreamMessageTooLarge {
-                    len,
-                    max: self.max_message_len,
-                });
+        let total = match self.scan.total {
+            Some(total) => total,
+            None => {
+                let Some((head_len, body_start)) = head_end_from(pending, self.scan.searched)
+                else {
+                    if pending.len() > max {
+                        let len = pending.len();
+                        self.stats.oversized_messages += 1;
+                        self.stats.oversized_octets += len as u64;
+                        self.consume(len);
+                        self.resync = true;
+                        return Err(SipError::StreamMessageTooLarge { len, max });
+                    }
+                    // An LF at one of the last two octets may still end the head.
+                    self.scan.searched = pending.len().saturating_sub(2);
+                    return Ok(None);
+                };
+                let head = pending.get(..head_len).unwrap_or_default();
+                let Ok(content_length) = content_length(head) else {
+                    let offset = self.stream_offset;
+                    self.stats.bad_content_length += 1;
+                    self.consume(body_start);
+                    self.resync = true;
+                    return Err(SipError::StreamContentLength { offset });
+                };
+                let total = body_start.saturating_add(content_length.unwrap_or(0));
+                if total > max {
+                    let available = pending.len().min(total);
+                    self.stats.oversized_messages += 1;
+                    self.stats.oversized_octets += available as u64;
+                    self.consume(available);
+                    self.skip = total - available;
+                    return Err(SipError::StreamMessageTooLarge { len: total, max });
+                }
+                self.scan.total = Some(total);
+                total
             }
-            return Ok(None);
         };
-        let content_length = match content_length(pending.get(..head_len).unwrap_or_default()) {
-            Ok(n) => n.unwrap_or(0),
-            Err(()) => {
-                let offset = self.stream_offset;
-                self.stats.bad_content_length += 1;
-                self.consume(body_start);
-                self.resync = true;
-                return Err(SipError::StreamContentLength { offset });
-            }
-        };
-        let total = body_start.saturating_add(content_length);
-        if total > self.max_message_len {
-            let available = pending.len().min(total);
-            self.stats.oversized_messages += 1;
-            self.stats.oversized_octets += available as u64;
-            self.consume(available);
-            self.skip = total - available;
-            return Err(SipError::StreamMessageTooLarge {
-                len: total,
-                max: self.max_message_len,
-            });
-        }
-        if pending.len() < total {
+        if self.pending().len() < total {
             return Ok(None);
         }
         let from = self.start;
@@ -189,31 +221,47 @@ impl StreamFramer {
     }
 
     fn consume(&mut self, n: usize) {
-        self.start += n;
-        self.stream_offset += n as u64;
+        if n > 0 {
+            self.start += n;
+            self.stream_offset += n as u64;
+            self.scan = Scan::default();
+        }
     }
 
     /// Drops complete lines until one is a start line; an unterminated line longer than the
     /// bound is dropped too. Reports what was dropped.
     fn resynchronise(&mut self) -> Result<Option<&[u8]>> {
-        let pending = self.pending();
+        let pending = self.buf.get(self.start..).unwrap_or_default();
         let mut dropped = 0;
         // Line breaks before the start line found: skipped, but not garbage (as between
         // messages).
         let mut lead_in = 0;
         let mut found = false;
+        // The first line was searched this far already (it has no leading line breaks).
+        let mut searched = self.scan.searched;
+        // How far the unterminated last line has been searched, if it starts the rest.
+        let mut tail_searched = None;
         while let Some(rest) = pending.get(dropped..) {
             let lead = rest
                 .iter()
                 .take_while(|&&b| b == b'\r' || b == b'\n')
                 .count();
             let line = rest.get(lead..).unwrap_or_default();
-            let Some(end) = find_byte(line, b'\n') else {
+            let from = if lead == 0 {
+                searched.min(line.len())
+            } else {
+                0
+            };
+            searched = 0;
+            let Some(end) = line.get(from..).and_then(|l| find_byte(l, b'\n')) else {
                 if line.len() > self.max_message_len {
                     dropped += rest.len();
+                } else if lead == 0 {
+                    tail_searched = Some(line.len());
                 }
                 break;
             };
+            let end = from + end;
             if is_start_line(line.get(..end).unwrap_or_default()) {
                 found = true;
                 lead_in = lead;
@@ -225,6 +273,9 @@ impl StreamFramer {
             self.resync = false;
         }
         self.consume(dropped + lead_in);
+        if let Some(tail) = tail_searched {
+            self.scan.searched = tail;
+        }
         self.stats.garbage_octets += dropped as u64;
         if dropped > 0 {
             Err(SipError::StreamGarbage { skipped: dropped })
@@ -327,6 +378,28 @@ mod tests {
         framer.push(&C[..10]);
         assert_eq!(framer.next_frame(), Ok(None));
         assert_eq!(framer.buffered(), 10);
+    }
+
+    #[test]
+    fn large_messages_and_lines_arrive_a_few_octets_at_a_time() {
+        // 32 KiB of headers and 16 KiB of body, then a long garbage line, in 3-octet
+        // segments: the framer keeps its scan position, so this is linear, and gives the
+        // same result as one segment.
+        let mut big = b"MESSAGE sip:b@x SIP/2.0\r\n".to_vec();
+        for i in 0..512 {
+            big.extend_from_slice(format!("X-H{i:03}: {}\r\n", "v".repeat(50)).as_bytes());
+        }
+        big.extend_from_slice(b"Content-Length: 16384\r\n\r\n");
+        big.extend_from_slice(&[b'x'; 16384]);
+        let stream = [&big[..], &[b'g'; 20_000], b"\r\n", C].concat();
+        let segments: Vec<&[u8]> = stream.chunks(3).collect();
+        let expected = [
+            Ok(big.clone()),
+            Err(SipError::StreamGarbage { skipped: 20_002 }),
+            Ok(C.to_vec()),
+        ];
+        assert_eq!(run(&mut StreamFramer::new(64 * 1024), &segments), expected);
+        assert_eq!(run(&mut StreamFramer::new(64 * 1024), &[&stream]), expected);
     }
 
     #[test]

@@ -920,7 +920,11 @@ impl<'a> ContentType<'a> {
 /// Where the head ends in `data`: (head length without its final line break, offset of the
 /// body). The head ends at the first empty line (CRLF CRLF, or bare LF tolerated).
 pub(crate) fn head_end(data: &[u8]) -> Option<(usize, usize)> {
-    let mut from = 0;
+    head_end_from(data, 0)
+}
+
+/// [`head_end`], looking only at line breaks at or after `from`.
+pub(crate) fn head_end_from(data: &[u8], mut from: usize) -> Option<(usize, usize)> {
     while let Some(pos) = find_byte(data.get(from..)?, b'\n') {
         let nl = from + pos;
         match data.get(nl + 1..) {
