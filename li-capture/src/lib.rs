@@ -6,6 +6,9 @@
 //!   fragments), TCP/UDP/ICMP, and mirror encapsulations (GRE, ERSPAN II/III, VXLAN) down to
 //!   the IP packet a warrant is about;
 //! - [`aaa`]: RADIUS accounting and DHCPv4 parsers;
+//! - [`sip`]: SIP (RFC 3261) and SDP (RFC 8866) parsing, SIP over TCP framing, and
+//!   matching SIP messages against SIP URI, E.164 and username targets (the front end of
+//!   voice interception, TS 102 232-5);
 //! - [`classify`]: the sans-IO classifier that turns (timestamp, frame) into intercept
 //!   records for the tasks a packet belongs to, tracking RADIUS/DHCP sessions to bind
 //!   usernames and MAC addresses to addresses;
@@ -72,6 +75,7 @@ pub mod decode;
 mod link;
 #[cfg(feature = "probe")]
 pub mod probe;
+pub mod sip;
 pub mod source;
 #[cfg(feature = "synth")]
 pub mod synth;

@@ -13,3 +13,4 @@ mod build;
 mod classify;
 mod fuzz_corpus;
 mod pipeline;
+mod sip_corpus;
