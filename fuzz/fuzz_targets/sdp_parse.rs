@@ -9,7 +9,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(sdp) = Sdp::parse(data) else {
         return;
     };
-    let _ = (sdp.origin(), sdp.connection(), sdp.session_attributes().count());
+    let _ = (
+        sdp.origin(),
+        sdp.connection(),
+        sdp.session_attributes().count(),
+    );
     assert!(sdp.media().len() <= MAX_MEDIA);
     for m in sdp.media() {
         let _ = (m.rtpmaps().count(), m.attributes().count());

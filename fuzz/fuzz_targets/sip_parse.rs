@@ -17,7 +17,8 @@ fn targets() -> &'static SipTargets {
             "tel:+4930123456",
             "username:alice@ims.example",
         ] {
-            set.insert(t.parse().expect("a valid target")).expect("a SIP target");
+            set.insert(t.parse().expect("a valid target"))
+                .expect("a SIP target");
         }
         set
     })
@@ -29,9 +30,22 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(msg.len() <= data.len());
     assert_eq!(msg.body_offset() + msg.body().len(), msg.len());
-    let _ = (msg.method(), msg.status(), msg.call_id(), msg.cseq(), msg.via_branch());
-    let _ = (msg.from().map(|f| f.tag()), msg.to().map(|t| t.parsed_uri()));
-    let _ = (msg.vias().count(), msg.contacts().count(), msg.content_type());
+    let _ = (
+        msg.method(),
+        msg.status(),
+        msg.call_id(),
+        msg.cseq(),
+        msg.via_branch(),
+    );
+    let _ = (
+        msg.from().map(|f| f.tag()),
+        msg.to().map(|t| t.parsed_uri()),
+    );
+    let _ = (
+        msg.vias().count(),
+        msg.contacts().count(),
+        msg.content_type(),
+    );
     for h in msg.headers() {
         assert!(h.offset() < msg.body_offset().max(1));
         let _ = split_list(h.value()).count();
