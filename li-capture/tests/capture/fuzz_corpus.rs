@@ -11,7 +11,8 @@ use li_capture::source::{ByteOrder, FileReader, PcapWriter, PcapngWriter, TSRESO
 
 use crate::build::*;
 
-fn corpus(target: &str) -> Option<Vec<Vec<u8>>> {
+/// The committed corpus of fuzz target `target`, sorted by file name; `None` without one.
+pub(crate) fn corpus(target: &str) -> Option<Vec<Vec<u8>>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../fuzz/corpus")
         .join(target);
@@ -114,16 +115,24 @@ fn alice() -> Acct<'static> {
     }
 }
 
-#[test]
-fn write_seeds_when_asked() {
+/// Writes `seeds` (target, name, input) as `$LI_FUZZ_SEED_DIR/<target>/seed-<name>`; does
+/// nothing when the variable is not set.
+pub(crate) fn write_seeds<'a, N: std::fmt::Display>(
+    seeds: impl IntoIterator<Item = (&'a str, N, Vec<u8>)>,
+) {
     let Some(dir) = std::env::var_os("LI_FUZZ_SEED_DIR") else {
         return;
     };
-    for (target, name, data) in seeds() {
+    for (target, name, data) in seeds {
         let d = PathBuf::from(&dir).join(target);
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join(format!("seed-{name}")), data).unwrap();
     }
+}
+
+#[test]
+fn write_seeds_when_asked() {
+    write_seeds(seeds());
 }
 
 #[test]

@@ -7,22 +7,7 @@ use std::path::PathBuf;
 use li_capture::sip::sdp::MAX_MEDIA;
 use li_capture::sip::{Sdp, SipError, SipMessage, SipTargets, StreamFramer};
 
-fn corpus(target: &str) -> Option<Vec<Vec<u8>>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .ok()?
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    Some(
-        files
-            .into_iter()
-            .map(|p| std::fs::read(p).unwrap())
-            .collect(),
-    )
-}
+use crate::fuzz_corpus::{corpus, write_seeds};
 
 const SDP_OFFER: &str = "v=0\r\n\
     o=alice 2890844526 2890844526 IN IP4 192.0.2.101\r\n\
@@ -133,14 +118,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
 
 #[test]
 fn write_sip_seeds_when_asked() {
-    let Some(dir) = std::env::var_os("LI_FUZZ_SEED_DIR") else {
-        return;
-    };
-    for (target, name, data) in seeds() {
-        let d = PathBuf::from(&dir).join(target);
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join(format!("seed-{name}")), data).unwrap();
-    }
+    write_seeds(seeds());
 }
 
 #[test]
