@@ -358,8 +358,13 @@ fn x1_address(
         addr: SocketAddr::new(ip, address.port),
         format: agency.format,
     };
-    // A TLS or TCP address always has an X1 form.
-    Ok(hi.to_x1().unwrap_or(DeliveryAddress::Uri(String::new())))
+    // A TLS or plain TCP address always has an X1 form; only one left to the mediator's
+    // configuration cannot name a format.
+    hi.to_x1()
+        .ok_or_else(|| ProvisioningError::UnsupportedFormat {
+            agency: agency.name.clone(),
+            format: agency.format,
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
