@@ -110,9 +110,9 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     let replay = system.replay(&args.capture, None).await?;
     println!(
         "  probe: {} frames replayed in {:.2?}, {} matched, {} CC and {} IRI records, {} X2/X3 PDUs dropped",
-        replay.frames,
+        replay.counters.frames,
         replay.duration,
-        replay.matched,
+        replay.counters.matched,
         replay.cc_records,
         replay.iri_records,
         replay.pdus_dropped

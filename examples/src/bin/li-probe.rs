@@ -85,7 +85,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     damaged = Some(format!(
                         "the capture {} is damaged: {error} (the {} frames before it were replayed)",
                         path.display(),
-                        report.frames
+                        report.counters.frames
                     ));
                 }
                 log_delivery("X2/X3 after the replay", &probe.drain(drain_timeout).await);

@@ -84,7 +84,7 @@ async fn the_probe_metrics_have_their_names_labels_and_values() {
         .replay_file(&path, ReplayOptions::default())
         .await
         .unwrap();
-    assert_eq!((report.frames, report.matched), (4, 4));
+    assert_eq!((report.counters.frames, report.counters.matched), (4, 4));
     let text = registry.render();
     let frames = "li_probe_frames_total{interface=\"tiny.pcap\",outcome=";
     let pdus = format!("li_probe_x2x3_pdus_total{{destination=\"{d}\",outcome=");

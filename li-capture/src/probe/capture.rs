@@ -7,7 +7,7 @@ use crate::source::FileReader;
 use li_core::Timestamp;
 use tracing::{info, warn};
 
-use super::{Probe, ProbeError, WhenFull, rebase, stats_delta, wall_clock};
+use super::{FrameCounters, Probe, ProbeError, WhenFull, rebase, stats_delta, wall_clock};
 
 /// How often a long replay logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
@@ -98,19 +98,9 @@ impl Default for ReplayOptions {
 /// What a replay did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReplayReport {
-    /// Frames read and classified.
-    pub frames: u64,
-    /// Frames without an IP packet.
-    pub not_ip: u64,
-    /// Frames that could not be decoded.
-    pub malformed: u64,
-    /// Frames with a target's packet.
-    pub matched: u64,
-    /// Target's packets cut by the capture's snapshot length, delivered truncated.
-    pub truncated: u64,
-    /// Target's packets whose IP length disagrees with the frame or an enclosing length,
-    /// delivered as the bytes present.
-    pub length_mismatch: u64,
+    /// The frames read and what the classifier found in them (the replay's share of
+    /// [`Probe::interface_frames`]).
+    pub counters: FrameCounters,
     /// CC records produced during the replay.
     pub cc_records: u64,
     /// IRI records produced during the replay (including X1-triggered ones meanwhile).
@@ -260,7 +250,7 @@ impl Probe {
                     &self.inner,
                 );
                 classified += 1;
-                report.frames += 1;
+                report.counters.frames += 1;
                 report.first_timestamp.get_or_insert(stamped);
                 report.last_timestamp = Some(stamped);
             }
@@ -277,7 +267,7 @@ impl Probe {
             let now = clock.now();
             if now.saturating_duration_since(last_progress) >= PROGRESS_EVERY {
                 let elapsed = now.saturating_duration_since(last_progress).as_secs_f64();
-                let rate = (report.frames - frames_at_progress) as f64 / elapsed.max(1e-9);
+                let rate = (report.counters.frames - frames_at_progress) as f64 / elapsed.max(1e-9);
                 let percent = if size == 0 {
                     100.0
                 } else {
@@ -285,22 +275,21 @@ impl Probe {
                 };
                 info!(
                     file = %label,
-                    frames = report.frames,
+                    frames = report.counters.frames,
                     "replay: {} frames, {percent:.1} % of the file, {rate:.0} frames/s",
-                    report.frames
+                    report.counters.frames
                 );
                 last_progress = now;
-                frames_at_progress = report.frames;
+                frames_at_progress = report.counters.frames;
             }
         }
         self.end_replay();
         report.duration = clock.now().saturating_duration_since(started);
         let classified = stats_delta(&classifier_before, &self.classifier_stats());
-        report.not_ip = classified.not_ip;
-        report.malformed = classified.malformed;
-        report.matched = classified.matched;
-        report.truncated = classified.truncated;
-        report.length_mismatch = classified.length_mismatch;
+        report.counters = FrameCounters {
+            frames: report.counters.frames,
+            ..classified.counters
+        };
         report.cc_records = classified.cc_records;
         report.iri_records = classified.iri_records;
         let delivery = self.delivery();
@@ -309,17 +298,17 @@ impl Probe {
         let secs = report.duration.as_secs_f64();
         info!(
             file = %label,
-            frames = report.frames,
-            matched = report.matched,
+            frames = report.counters.frames,
+            matched = report.counters.matched,
             cc = report.cc_records,
             iri = report.iri_records,
             queued = report.pdus_queued,
             dropped = report.pdus_dropped,
             "replay finished: {} frames in {secs:.2} s ({:.0} frames/s), {} matched, {} CC and \
              {} IRI records, {} X2/X3 PDUs queued, {} dropped",
-            report.frames,
-            report.frames as f64 / secs.max(1e-9),
-            report.matched,
+            report.counters.frames,
+            report.counters.frames as f64 / secs.max(1e-9),
+            report.counters.matched,
             report.cc_records,
             report.iri_records,
             report.pdus_queued,
@@ -381,7 +370,7 @@ impl Probe {
                             &self.inner,
                         );
                         classified += 1;
-                        report.frames += 1;
+                        report.counters.frames += 1;
                         report.first_timestamp.get_or_insert(frame.timestamp);
                         report.last_timestamp = Some(frame.timestamp);
                     }
@@ -403,10 +392,10 @@ impl Probe {
                 }
                 info!(
                     %interface,
-                    frames = report.frames,
+                    frames = report.counters.frames,
                     kernel_drops = stats.dropped_by_kernel,
                     "live capture: {} frames, {} dropped by the kernel",
-                    report.frames,
+                    report.counters.frames,
                     stats.dropped_by_kernel
                 );
                 last_progress = Instant::now();
@@ -422,7 +411,7 @@ impl Probe {
         self.inner.capturing.send_modify(|open| {
             open.remove(interface);
         });
-        info!(%interface, frames = report.frames, "live capture stopped");
+        info!(%interface, frames = report.counters.frames, "live capture stopped");
         Ok(report)
     }
 }

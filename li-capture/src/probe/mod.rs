@@ -245,7 +245,7 @@ pub struct DeliveryReport {
 /// let path = dir.path().join("one-packet.pcap");
 /// std::fs::write(&path, writer.into_inner())?;
 /// let replay = probe.replay_file(&path, ReplayOptions::default()).await?;
-/// assert_eq!((replay.frames, replay.matched, replay.cc_records), (1, 1, 1));
+/// assert_eq!((replay.counters.frames, replay.counters.matched, replay.cc_records), (1, 1, 1));
 /// probe.deactivate_task(xid)?;
 ///
 /// // IRI-Begin, the packet and IRI-End went out, in this order.
@@ -328,23 +328,23 @@ enum WhenFull {
 /// What the classifier counted between two readings of its counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct StatsDelta {
-    not_ip: u64,
-    malformed: u64,
-    matched: u64,
-    truncated: u64,
-    length_mismatch: u64,
+    /// The per-frame counters (`frames` is left 0: the classifier does not count frames).
+    counters: FrameCounters,
     cc_records: u64,
     iri_records: u64,
 }
 
-/// The per-frame counters of `after` less those of `before`.
+/// The counters of `after` less those of `before`.
 fn stats_delta(before: &ClassifierStats, after: &ClassifierStats) -> StatsDelta {
     StatsDelta {
-        not_ip: after.not_ip.saturating_sub(before.not_ip),
-        malformed: after.malformed.saturating_sub(before.malformed),
-        matched: after.matched.saturating_sub(before.matched),
-        truncated: after.truncated.saturating_sub(before.truncated),
-        length_mismatch: after.length_mismatch.saturating_sub(before.length_mismatch),
+        counters: FrameCounters {
+            frames: 0,
+            not_ip: after.not_ip.saturating_sub(before.not_ip),
+            malformed: after.malformed.saturating_sub(before.malformed),
+            matched: after.matched.saturating_sub(before.matched),
+            truncated: after.truncated.saturating_sub(before.truncated),
+            length_mismatch: after.length_mismatch.saturating_sub(before.length_mismatch),
+        },
         cc_records: after.cc_records.saturating_sub(before.cc_records),
         iri_records: after.iri_records.saturating_sub(before.iri_records),
     }
@@ -368,6 +368,18 @@ pub struct FrameCounters {
     /// Target's packets whose IP length disagrees with the frame or an enclosing length,
     /// delivered as the bytes present.
     pub length_mismatch: u64,
+}
+
+impl FrameCounters {
+    /// Adds `other`'s counts to these.
+    fn add(&mut self, other: &Self) {
+        self.frames += other.frames;
+        self.not_ip += other.not_ip;
+        self.malformed += other.malformed;
+        self.matched += other.matched;
+        self.truncated += other.truncated;
+        self.length_mismatch += other.length_mismatch;
+    }
 }
 
 /// One X2/X3 destination's link, at one instant ([`Probe::destination_stats`]).
@@ -756,12 +768,10 @@ impl State {
             Some(c) => c,
             None => self.interfaces.entry(interface.to_owned()).or_default(),
         };
-        counters.frames += frames;
-        counters.not_ip += delta.not_ip;
-        counters.malformed += delta.malformed;
-        counters.matched += delta.matched;
-        counters.truncated += delta.truncated;
-        counters.length_mismatch += delta.length_mismatch;
+        counters.add(&FrameCounters {
+            frames,
+            ..delta.counters
+        });
     }
 
     /// Classifies one frame and encodes what it yields into the pending batches (counted

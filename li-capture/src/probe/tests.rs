@@ -454,7 +454,7 @@ async fn paced_replay_takes_the_capture_duration_and_keeps_gaps() {
     assert!(slept >= Duration::from_millis(300));
     assert_eq!(clock.sleeps(), [Duration::from_millis(100); 3]);
     assert_eq!(report.duration, Duration::from_millis(300));
-    assert_eq!(report.frames, 4);
+    assert_eq!(report.counters.frames, 4);
     // Rebased: the first frame at the replay's start, the gaps kept.
     let first = report.first_timestamp.unwrap();
     assert!(first >= before);
@@ -477,7 +477,7 @@ async fn paced_replay_takes_the_capture_duration_and_keeps_gaps() {
         .await
         .unwrap();
     assert_eq!(report.first_timestamp, Some(start));
-    assert_eq!(report.frames, 4);
+    assert_eq!(report.counters.frames, 4);
 }
 
 #[tokio::test]
@@ -602,7 +602,10 @@ async fn live_capture_on_loopback_intercepts_the_target() {
         .unwrap()
         .unwrap()
         .unwrap();
-    assert!(report.frames >= payloads.len() as u64, "{report:?}");
+    assert!(
+        report.counters.frames >= payloads.len() as u64,
+        "{report:?}"
+    );
 }
 
 #[test]
@@ -685,7 +688,7 @@ async fn the_statistics_snapshots_count_frames_per_capture_and_links_per_destina
         ..ReplayOptions::default()
     };
     let report = probe.replay_file(&path, options).await.unwrap();
-    assert_eq!((report.frames, report.matched), (4, 4));
+    assert_eq!((report.counters.frames, report.counters.matched), (4, 4));
     let frames = probe.interface_frames();
     assert_eq!(frames.keys().collect::<Vec<_>>(), ["tap"]);
     let tap = frames["tap"];

@@ -139,7 +139,7 @@ async fn replay_of_the_sample_delivers_exactly_the_expected_x2_x3() {
         ..ReplayOptions::default()
     };
     let report = h.probe.replay_file(&path, options).await.unwrap();
-    assert_eq!(report.frames, sample.frames.len() as u64);
+    assert_eq!(report.counters.frames, sample.frames.len() as u64);
     assert_eq!(report.error, None);
     assert_eq!(report.first_timestamp, Some(base));
     assert_eq!(report.pdus_dropped, 0);
@@ -351,7 +351,7 @@ async fn window_edges_are_decided_by_packet_time_at_probe_and_mediator() {
         ..ReplayOptions::default()
     };
     let report = h.probe.replay_file(&path, options).await.unwrap();
-    assert_eq!(report.frames, 4);
+    assert_eq!(report.counters.frames, 4);
 
     assert!(ok(&h.x1(RequestBody::DeactivateTask(x_edge)).await));
     assert!(ok(&h.x1(RequestBody::DeactivateTask(x_all)).await));
@@ -488,8 +488,18 @@ async fn a_truncated_target_packet_reaches_the_agency_as_ip_truncated_packet() {
         .replay_file(&path, ReplayOptions::default())
         .await
         .unwrap();
-    assert_eq!((report.frames, report.malformed, report.matched), (4, 0, 3));
-    assert_eq!((report.truncated, report.length_mismatch), (1, 1));
+    assert_eq!(
+        (
+            report.counters.frames,
+            report.counters.malformed,
+            report.counters.matched
+        ),
+        (4, 0, 3)
+    );
+    assert_eq!(
+        (report.counters.truncated, report.counters.length_mismatch),
+        (1, 1)
+    );
     assert!(ok(&h.x1(RequestBody::DeactivateTask(x)).await));
     assert!(h.probe.drain(WAIT).await.complete);
     let pdus = h
