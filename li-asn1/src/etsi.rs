@@ -216,19 +216,16 @@ impl HeaderSettings {
         direction: PayloadDirection,
         contents: IpCcContents,
     ) -> PsPdu {
-        PsPdu {
-            header: self.header(Some(cin), sequence_number, time),
-            payload: Payload::CcPayloadSequence(vec![CcPayload {
-                payload_direction: Some(direction),
-                time_stamp: None,
-                cc_contents: CcContents::IpCc(IpCc {
-                    obj_id: ipaccess::ipcc_obj_id(self.ip_access_version),
-                    contents,
-                }),
-                micro_second_time_stamp: None,
-                time_stamp_qualifier: None,
-            }]),
-        }
+        self.cc_pdu(
+            cin,
+            sequence_number,
+            time,
+            direction,
+            CcContents::IpCc(IpCc {
+                obj_id: ipaccess::ipcc_obj_id(self.ip_access_version),
+                contents,
+            }),
+        )
     }
 
     /// An IRI PDU (HI2) from a neutral IRI record.
@@ -245,18 +242,13 @@ impl HeaderSettings {
             })),
             _ => return None,
         };
-        Some(PsPdu {
-            header: self.header(Some(record.cin), sequence_number, record.timestamp),
-            payload: Payload::IriPayloadSequence(vec![IriPayload {
-                iri_type: Some(record.iri_type.into()),
-                time_stamp: None,
-                iri_contents,
-                micro_second_time_stamp: None,
-                time_stamp_qualifier: None,
-                session_direction: None,
-                payload_direction: None,
-            }]),
-        })
+        Some(self.one_iri_pdu(
+            record.cin,
+            sequence_number,
+            record.timestamp,
+            record.iri_type.into(),
+            iri_contents,
+        ))
     }
 
     /// A CC PDU carrying one media packet of `stream` (TS 102 232-5 `IPMMCC`), as the typed
@@ -272,16 +264,13 @@ impl HeaderSettings {
         stream: &MediaStream,
         packet: &[u8],
     ) -> PsPdu {
-        PsPdu {
-            header: self.header(Some(cin), sequence_number, time),
-            payload: Payload::CcPayloadSequence(vec![CcPayload {
-                payload_direction: Some(direction),
-                time_stamp: None,
-                cc_contents: CcContents::IpmmCc(stream.ipmm_cc(self.ip_multimedia_version, packet)),
-                micro_second_time_stamp: None,
-                time_stamp_qualifier: None,
-            }]),
-        }
+        self.cc_pdu(
+            cin,
+            sequence_number,
+            time,
+            direction,
+            CcContents::IpmmCc(stream.ipmm_cc(self.ip_multimedia_version, packet)),
+        )
     }
 
     /// An IRI PDU (HI2) carrying IP multimedia signalling (TS 102 232-5 `IPMMIRI`), such as
@@ -301,12 +290,52 @@ impl HeaderSettings {
             target_location: None,
             additional_signalling: None,
         };
+        self.one_iri_pdu(
+            cin,
+            sequence_number,
+            time,
+            iri_type,
+            IriContents::IpmmIri(Box::new(iri)),
+        )
+    }
+
+    /// A PS-PDU of one CC payload, `contents` sent in `direction`, stamped `time` in the
+    /// PSHeader.
+    fn cc_pdu(
+        &self,
+        cin: Cin,
+        sequence_number: u32,
+        time: Timestamp,
+        direction: PayloadDirection,
+        cc_contents: CcContents,
+    ) -> PsPdu {
+        PsPdu {
+            header: self.header(Some(cin), sequence_number, time),
+            payload: Payload::CcPayloadSequence(vec![CcPayload {
+                payload_direction: Some(direction),
+                time_stamp: None,
+                cc_contents,
+                micro_second_time_stamp: None,
+                time_stamp_qualifier: None,
+            }]),
+        }
+    }
+
+    /// A PS-PDU of one IRI payload of `iri_type`, stamped `time` in the PSHeader.
+    fn one_iri_pdu(
+        &self,
+        cin: Cin,
+        sequence_number: u32,
+        time: Timestamp,
+        iri_type: IriType,
+        iri_contents: IriContents,
+    ) -> PsPdu {
         PsPdu {
             header: self.header(Some(cin), sequence_number, time),
             payload: Payload::IriPayloadSequence(vec![IriPayload {
                 iri_type: Some(iri_type),
                 time_stamp: None,
-                iri_contents: IriContents::IpmmIri(Box::new(iri)),
+                iri_contents,
                 micro_second_time_stamp: None,
                 time_stamp_qualifier: None,
                 session_direction: None,
