@@ -983,36 +983,12 @@ async fn a_task_without_a_valid_target_list_is_refused() {
 /// decides on codes ("already absent", "exists already"), never on the description's words.
 #[tokio::test]
 async fn x1_refusals_carry_the_code_of_their_kind() {
-    use crate::x1::{
-        MessageHeader, RequestBody, ResponseBody, X1ErrorKind, X1Handler, X1Peer, X1Request,
-        X1Version,
-    };
+    use crate::x1::{RequestBody, X1ErrorKind};
     let tmp = tempfile::tempdir().unwrap();
     let x1 = MediatorX1::new(mediator(tmp.path()), None);
-    let peer = X1Peer {
-        addr: "127.0.0.1:9".parse().unwrap(),
-        identity: None,
-    };
     let ask = |body: RequestBody| {
-        let header = MessageHeader {
-            admf_identifier: "admf".into(),
-            ne_identifier: "mediator".into(),
-            message_timestamp: at(0),
-            version: X1Version::CURRENT,
-            x1_transaction_id: "7b0bd1c9-3e0e-4d0b-9d8c-6c0a4b4f1a11".parse().unwrap(),
-        };
         let x1 = &x1;
-        let peer = peer.clone();
-        async move {
-            let response = x1.handle(X1Request::single(header, body), peer).await;
-            match &response.messages[..] {
-                [m] => match &m.body {
-                    ResponseBody::Error(e) => e.error.kind(),
-                    _ => None,
-                },
-                other => panic!("one response expected: {other:?}"),
-            }
-        }
+        async move { x1_answer(x1, body).await.err().and_then(|e| e.kind()) }
     };
     assert_eq!(
         ask(RequestBody::DeactivateTask(xid(9))).await,
@@ -1039,10 +1015,7 @@ async fn x1_refusals_carry_the_code_of_their_kind() {
 /// format.
 #[tokio::test]
 async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_refused() {
-    use crate::x1::{
-        DeliveryAddress, DeliveryType, DestinationDetails, MessageHeader, RequestBody,
-        ResponseBody, X1ErrorKind, X1Handler, X1Peer, X1Request, X1Version,
-    };
+    use crate::x1::{DeliveryAddress, DeliveryType, DestinationDetails, RequestBody, X1ErrorKind};
     let tmp = tempfile::tempdir().unwrap();
     let mut config = ReceiverConfig::new(tmp.path().join("lemf"));
     config.keep_raw = true;
@@ -1050,13 +1023,6 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
     let m = mediator(&tmp.path().join("spool"));
     let x1 = MediatorX1::new(m.clone(), None);
     let create = |n: u8, delivery_type, addr: String| {
-        let header = MessageHeader {
-            admf_identifier: "admf".into(),
-            ne_identifier: "mediator".into(),
-            message_timestamp: at(0),
-            version: X1Version::CURRENT,
-            x1_transaction_id: "7b0bd1c9-3e0e-4d0b-9d8c-6c0a4b4f1a11".parse().unwrap(),
-        };
         let body = RequestBody::CreateDestination(DestinationDetails {
             did: did(n),
             friendly_name: None,
@@ -1064,20 +1030,7 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
             delivery_address: DeliveryAddress::Uri(addr),
         });
         let x1 = &x1;
-        async move {
-            let peer = X1Peer {
-                addr: "127.0.0.1:9".parse().unwrap(),
-                identity: None,
-            };
-            let response = x1.handle(X1Request::single(header, body), peer).await;
-            match &response.messages[..] {
-                [m] => match &m.body {
-                    ResponseBody::Error(e) => Err(e.error.clone()),
-                    _ => Ok(()),
-                },
-                other => panic!("one response expected: {other:?}"),
-            }
-        }
+        async move { x1_answer(x1, body).await }
     };
     for (format, named) in [
         ("packetcable:7", "PacketCable version 7"),
@@ -1158,5 +1111,33 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
     }
     for s in a.servers {
         s.abort();
+    }
+}
+
+/// `x1`'s answer to one request `body` from the ADMF: `Ok` for any success, the
+/// `ErrorInformation` of an `ErrorResponse`.
+async fn x1_answer(
+    x1: &MediatorX1,
+    body: crate::x1::RequestBody,
+) -> Result<(), crate::x1::ErrorInformation> {
+    use crate::x1::{MessageHeader, ResponseBody, X1Handler, X1Peer, X1Request, X1Version};
+    let header = MessageHeader {
+        admf_identifier: "admf".into(),
+        ne_identifier: "mediator".into(),
+        message_timestamp: at(0),
+        version: X1Version::CURRENT,
+        x1_transaction_id: "7b0bd1c9-3e0e-4d0b-9d8c-6c0a4b4f1a11".parse().unwrap(),
+    };
+    let peer = X1Peer {
+        addr: "127.0.0.1:9".parse().unwrap(),
+        identity: None,
+    };
+    let response = x1.handle(X1Request::single(header, body), peer).await;
+    match &response.messages[..] {
+        [m] => match &m.body {
+            ResponseBody::Error(e) => Err(e.error.clone()),
+            _ => Ok(()),
+        },
+        other => panic!("one response expected: {other:?}"),
     }
 }
