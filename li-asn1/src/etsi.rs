@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 
 use li_core::{
-    AccessEvent, Cin, CountryCode, Destination, HandoverFormat, IriEvent, IriRecord, Liid,
-    NetworkElementId, OperatorId, Task, Timestamp,
+    AccessEvent, Cin, CountryCode, HandoverFormat, IriEvent, IriRecord, Liid, NetworkElementId,
+    OperatorId, Task, TaskDestination, Timestamp,
 };
 
 use crate::ipaccess::{
@@ -120,23 +120,24 @@ impl HeaderSettings {
         )
     }
 
-    /// The settings for delivering `task` to `destination`, whose format this crate must
-    /// produce ([`HeaderSettings::encodes`]; `None` otherwise): its module versions, the
-    /// task's LIID and country codes, and the operator's identifiers.
-    pub fn for_destination(
-        task: &Task,
-        destination: &Destination,
+    /// The settings for delivering `task` to a destination expecting `format`, which this
+    /// crate must produce ([`HeaderSettings::encodes`]; `None` otherwise): its module
+    /// versions, the task's LIID and country codes, and the operator's identifiers. The
+    /// task may name its destinations in full or by identifier ([`li_core::TaskDestination`]).
+    pub fn for_destination<D: TaskDestination>(
+        task: &Task<D>,
+        format: HandoverFormat,
         operator: OperatorId,
         network_element: Option<NetworkElementId>,
     ) -> Option<Self> {
         let HandoverFormat::Etsi102232 {
             ps_pdu_version,
             ip_access_version,
-        } = destination.format
+        } = format
         else {
             return None;
         };
-        if !Self::encodes(destination.format) {
+        if !Self::encodes(format) {
             return None;
         }
         let mut s = Self::new(task.liid(), operator);

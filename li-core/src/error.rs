@@ -166,6 +166,12 @@ pub enum Error {
         /// The destination lacking a HI3 address.
         destination: DestinationId,
     },
+    /// A destination's name was empty or held a control character.
+    #[error("destination {destination}: name is empty or contains control characters")]
+    InvalidDestinationName {
+        /// The destination so named.
+        destination: DestinationId,
+    },
     /// A delivery address was unusable.
     #[error("destination {destination}: invalid delivery address: {reason}")]
     InvalidDeliveryAddress {

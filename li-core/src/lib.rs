@@ -90,7 +90,8 @@ pub use target::{
 };
 pub use time::{GENERALIZED_TIME_LEN, Timestamp, UtcDateTime};
 pub use warrant::{
-    DeliveryAddress, Destination, HandoverFormat, InterceptScope, Task, TaskBuilder, ValidityWindow,
+    DeliveryAddress, Destination, HandoverFormat, InterceptScope, Task, TaskBuilder,
+    TaskDestination, ValidityWindow,
 };
 
 /// Runs the README's example as a doctest.

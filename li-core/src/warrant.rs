@@ -15,8 +15,8 @@ use crate::time::Timestamp;
 /// One warrant as executed for one LIID: valid by construction.
 ///
 /// Guarantees: at least one target and no duplicate targets; at least one destination and
-/// no duplicate destination ids; every destination has a non-empty host and a non-zero port;
-/// if the scope includes CC, every destination has a HI3 address.
+/// no duplicate destination ids; every [`Destination`] has a non-empty host and a non-zero
+/// port, and a HI3 address if the scope includes CC.
 ///
 /// ```
 /// use li_core::{
@@ -44,14 +44,22 @@ use crate::time::Timestamp;
 /// assert!(!task.covers(Timestamp::UNIX_EPOCH));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Destinations, full or by reference
+///
+/// `D` is how the task names its destinations. An ADMF, which knows the agencies, keeps
+/// `Task<Destination>` (the default): each destination with its addresses and format. A
+/// network function provisioned over X1, where a task refers to destinations created apart
+/// (TS 103 221-1 `ListOfDIDs`), keeps `Task<DestinationId>`. Both are the same task with
+/// the same checks; [`Task::try_map_destinations`] turns one into the other.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Task {
+pub struct Task<D = Destination> {
     liid: Liid,
     xid: Xid,
     targets: Vec<TargetIdentifier>,
     scope: InterceptScope,
     window: ValidityWindow,
-    destinations: Vec<Destination>,
+    destinations: Vec<D>,
     authorization_country_code: Option<CountryCode>,
     delivery_country_code: Option<CountryCode>,
 }
@@ -59,8 +67,68 @@ pub struct Task {
 /// Collects the parts of a [`Task`]; [`TaskBuilder::build`] checks them.
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct TaskBuilder {
-    task: Task,
+pub struct TaskBuilder<D = Destination> {
+    task: Task<D>,
+}
+
+/// How a [`Task`] names one of its destinations: a full [`Destination`], or its
+/// [`DestinationId`] alone.
+pub trait TaskDestination {
+    /// The destination identifier (TS 103 221-1 `DId`); distinct within a task.
+    fn id(&self) -> DestinationId;
+
+    /// Checks the destination for a task of this `scope` ([`TaskBuilder::build`] calls it
+    /// after the identifiers are found distinct).
+    ///
+    /// # Errors
+    ///
+    /// The [`Error`] naming what is wrong with the destination.
+    fn check(&self, scope: InterceptScope) -> Result<()>;
+}
+
+impl TaskDestination for Destination {
+    fn id(&self) -> DestinationId {
+        self.id
+    }
+
+    /// Every address usable ([`Error::InvalidDeliveryAddress`]), a HI3 address when the
+    /// scope includes CC ([`Error::MissingHi3`]), a name if any without control characters
+    /// and not empty ([`Error::InvalidDestinationName`]).
+    fn check(&self, scope: InterceptScope) -> Result<()> {
+        for address in core::iter::once(&self.hi2).chain(&self.hi3) {
+            address
+                .check()
+                .map_err(|reason| Error::InvalidDeliveryAddress {
+                    destination: self.id,
+                    reason,
+                })?;
+        }
+        if scope.delivers_cc() && self.hi3.is_none() {
+            return Err(Error::MissingHi3 {
+                destination: self.id,
+            });
+        }
+        if let Some(name) = &self.name
+            && (name.trim().is_empty() || name.chars().any(char::is_control))
+        {
+            return Err(Error::InvalidDestinationName {
+                destination: self.id,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A destination named by its identifier alone: its addresses and format are known apart
+/// (an X1 `CreateDestination`), so there is nothing more to check here.
+impl TaskDestination for DestinationId {
+    fn id(&self) -> DestinationId {
+        *self
+    }
+
+    fn check(&self, _scope: InterceptScope) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// What a task delivers (TS 103 221-1 clause 6.2.1.2 `DeliveryType` `X2Only` / `X2andX3`;
@@ -94,6 +162,9 @@ pub struct Destination {
     pub hi3: Option<DeliveryAddress>,
     /// The handover format the agency expects.
     pub format: HandoverFormat,
+    /// The agency's name for operators and logs (TS 103 221-1 `friendlyName`): not empty,
+    /// no control characters.
+    pub name: Option<String>,
 }
 
 /// A delivery endpoint, as configured: host name or address text, port and whether to use
@@ -139,7 +210,7 @@ pub enum HandoverFormat {
     },
 }
 
-impl Task {
+impl<D: TaskDestination> Task<D> {
     /// A builder for the task `liid`/`xid` with this scope and window; add targets and
     /// destinations, then call [`TaskBuilder::build`].
     pub fn builder(
@@ -147,7 +218,7 @@ impl Task {
         xid: Xid,
         scope: InterceptScope,
         window: ValidityWindow,
-    ) -> TaskBuilder {
+    ) -> TaskBuilder<D> {
         TaskBuilder {
             task: Self {
                 liid,
@@ -170,7 +241,7 @@ impl Task {
         targets: Vec<TargetIdentifier>,
         scope: InterceptScope,
         window: ValidityWindow,
-        destinations: Vec<Destination>,
+        destinations: Vec<D>,
     ) -> Result<Self> {
         Self::builder(liid, xid, scope, window)
             .targets(targets)
@@ -180,7 +251,7 @@ impl Task {
 
     /// A builder holding this task's parts, to derive a modified task (TS 103 221-1
     /// `ModifyTask`).
-    pub fn into_builder(self) -> TaskBuilder {
+    pub fn into_builder(self) -> TaskBuilder<D> {
         TaskBuilder { task: self }
     }
 
@@ -210,13 +281,44 @@ impl Task {
     }
 
     /// The delivery destinations (at least one).
-    pub fn destinations(&self) -> &[Destination] {
+    pub fn destinations(&self) -> &[D] {
         &self.destinations
     }
 
     /// The destination with identifier `id`.
-    pub fn destination(&self, id: DestinationId) -> Option<&Destination> {
-        self.destinations.iter().find(|d| d.id == id)
+    pub fn destination(&self, id: DestinationId) -> Option<&D> {
+        self.destinations.iter().find(|d| d.id() == id)
+    }
+
+    /// The same task naming its destinations another way: `map` gives each destination's
+    /// new form (e.g. a [`Destination`] for a [`DestinationId`], found where the network
+    /// function keeps them), and the result is checked as [`TaskBuilder::build`] checks.
+    ///
+    /// # Errors
+    ///
+    /// The first error `map` returns, else those of [`TaskBuilder::build`].
+    pub fn try_map_destinations<E: TaskDestination>(
+        self,
+        map: impl FnMut(D) -> Result<E>,
+    ) -> Result<Task<E>> {
+        let destinations = self
+            .destinations
+            .into_iter()
+            .map(map)
+            .collect::<Result<Vec<E>>>()?;
+        TaskBuilder {
+            task: Task {
+                liid: self.liid,
+                xid: self.xid,
+                targets: self.targets,
+                scope: self.scope,
+                window: self.window,
+                destinations,
+                authorization_country_code: self.authorization_country_code,
+                delivery_country_code: self.delivery_country_code,
+            },
+        }
+        .build()
     }
 
     /// The country of the authorising body (TS 102 232-1 clause 5.2.3
@@ -247,7 +349,7 @@ impl Task {
     }
 }
 
-impl TaskBuilder {
+impl<D: TaskDestination> TaskBuilder<D> {
     /// Adds a target identifier.
     pub fn target(mut self, target: TargetIdentifier) -> Self {
         self.task.targets.push(target);
@@ -267,13 +369,13 @@ impl TaskBuilder {
     }
 
     /// Adds a delivery destination.
-    pub fn destination(mut self, destination: Destination) -> Self {
+    pub fn destination(mut self, destination: D) -> Self {
         self.task.destinations.push(destination);
         self
     }
 
     /// Adds delivery destinations.
-    pub fn destinations(mut self, destinations: impl IntoIterator<Item = Destination>) -> Self {
+    pub fn destinations(mut self, destinations: impl IntoIterator<Item = D>) -> Self {
         self.task.destinations.extend(destinations);
         self
     }
@@ -313,10 +415,12 @@ impl TaskBuilder {
     /// # Errors
     ///
     /// [`Error::NoTargets`], [`Error::DuplicateTarget`], [`Error::NoDestinations`],
-    /// [`Error::DuplicateDestination`], [`Error::InvalidDeliveryAddress`] (empty host, host
-    /// with whitespace or control characters or longer than 253 octets, port 0) and
-    /// [`Error::MissingHi3`] (CC scope, destination without HI3), checked in this order.
-    pub fn build(self) -> Result<Task> {
+    /// [`Error::DuplicateDestination`], then each destination's
+    /// [`TaskDestination::check`]; for a [`Destination`]: [`Error::InvalidDeliveryAddress`]
+    /// (empty host, host with whitespace or control characters or longer than 253 octets,
+    /// port 0), [`Error::MissingHi3`] (CC scope, destination without HI3) and
+    /// [`Error::InvalidDestinationName`], checked in this order.
+    pub fn build(self) -> Result<Task<D>> {
         let task = self.task;
         if task.targets.is_empty() {
             return Err(Error::NoTargets);
@@ -332,22 +436,11 @@ impl TaskBuilder {
         }
         let mut seen_ids = HashSet::with_capacity(task.destinations.len());
         for destination in &task.destinations {
-            if !seen_ids.insert(destination.id) {
-                return Err(Error::DuplicateDestination { id: destination.id });
+            let id = destination.id();
+            if !seen_ids.insert(id) {
+                return Err(Error::DuplicateDestination { id });
             }
-            for address in core::iter::once(&destination.hi2).chain(&destination.hi3) {
-                address
-                    .check()
-                    .map_err(|reason| Error::InvalidDeliveryAddress {
-                        destination: destination.id,
-                        reason,
-                    })?;
-            }
-            if task.scope.delivers_cc() && destination.hi3.is_none() {
-                return Err(Error::MissingHi3 {
-                    destination: destination.id,
-                });
-            }
+            destination.check(task.scope)?;
         }
         Ok(task)
     }
@@ -405,7 +498,15 @@ impl Destination {
             hi2,
             hi3,
             format,
+            name: None,
         }
+    }
+
+    /// This destination with a name for operators and logs (checked when the task is built).
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
     }
 }
 
@@ -549,6 +650,80 @@ mod tests {
 
     fn target(s: &str) -> TargetIdentifier {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_task_by_destination_id_has_the_same_checks_and_maps_to_full_destinations() {
+        let by_id = || {
+            Task::<DestinationId>::builder(
+                Liid::new(b"LIID-1").unwrap(),
+                Xid::from_bytes([1; 16]),
+                InterceptScope::IriAndCc,
+                ValidityWindow::ALWAYS,
+            )
+        };
+        assert!(matches!(
+            by_id().destination(did(1)).build(),
+            Err(Error::NoTargets)
+        ));
+        assert!(matches!(
+            by_id().target(target("ipv4:192.0.2.1")).build(),
+            Err(Error::NoDestinations)
+        ));
+        assert!(matches!(
+            by_id()
+                .target(target("ipv4:192.0.2.1"))
+                .destinations([did(1), did(2), did(1)])
+                .build(),
+            Err(Error::DuplicateDestination { id }) if id == did(1)
+        ));
+        let task = by_id()
+            .target(target("ipv4:192.0.2.1"))
+            .destinations([did(1), did(2)])
+            .build()
+            .unwrap();
+        assert_eq!(task.destination(did(2)), Some(&did(2)));
+        assert_eq!(task.destination(did(3)), None);
+
+        // Resolved to full destinations, the full checks apply: HI3 is missing for did 2.
+        let full = task
+            .clone()
+            .try_map_destinations(|id| Ok(dest(id.as_bytes()[0], true)))
+            .unwrap();
+        assert_eq!(full.destinations(), &[dest(1, true), dest(2, true)]);
+        assert_eq!((full.liid(), full.xid()), (task.liid(), task.xid()));
+        assert!(matches!(
+            task.clone()
+                .try_map_destinations(|id| Ok(dest(id.as_bytes()[0], id == did(1)))),
+            Err(Error::MissingHi3 { destination }) if destination == did(2)
+        ));
+        assert!(matches!(
+            task.try_map_destinations::<Destination>(|id| Err(Error::DuplicateDestination { id })),
+            Err(Error::DuplicateDestination { id }) if id == did(1)
+        ));
+    }
+
+    #[test]
+    fn a_destination_name_must_be_printable_and_not_empty() {
+        let with = |name: &str| {
+            builder(InterceptScope::IriOnly)
+                .target(target("ipv4:192.0.2.1"))
+                .destination(dest(1, false).with_name(name))
+                .build()
+        };
+        assert_eq!(
+            with("LEA Nord")
+                .unwrap()
+                .destination(did(1))
+                .and_then(|d| d.name.as_deref()),
+            Some("LEA Nord")
+        );
+        for bad in ["", "  ", "bell \u{7}", "two\nlines"] {
+            assert!(
+                matches!(with(bad), Err(Error::InvalidDestinationName { destination }) if destination == did(1)),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -48,12 +48,9 @@ pub fn header_settings(
 ) -> Result<HeaderSettings, MediatorError> {
     check_format(destination.id, destination.format)?;
     let core = task.core_task(destination, settings)?;
-    let view = core
-        .destination(destination.id)
-        .ok_or(MediatorError::NoSuchDestination(destination.id))?;
     HeaderSettings::for_destination(
         &core,
-        view,
+        destination.format,
         settings.operator_id,
         settings.network_element_id,
     )
