@@ -290,6 +290,22 @@ impl<D: TaskDestination> Task<D> {
         self.destinations.iter().find(|d| d.id() == id)
     }
 
+    /// The same task naming its destinations by identifier only (what a network function
+    /// keeps when the destinations' details live apart). Nothing to check: the identifiers
+    /// were distinct already.
+    pub fn into_destination_ids(self) -> Task<DestinationId> {
+        Task {
+            destinations: self.destinations.iter().map(TaskDestination::id).collect(),
+            liid: self.liid,
+            xid: self.xid,
+            targets: self.targets,
+            scope: self.scope,
+            window: self.window,
+            authorization_country_code: self.authorization_country_code,
+            delivery_country_code: self.delivery_country_code,
+        }
+    }
+
     /// The same task naming its destinations another way: `map` gives each destination's
     /// new form (e.g. a [`Destination`] for a [`DestinationId`], found where the network
     /// function keeps them), and the result is checked as [`TaskBuilder::build`] checks.
@@ -383,6 +399,12 @@ impl<D: TaskDestination> TaskBuilder<D> {
     /// Removes every destination (for [`Task::into_builder`]).
     pub fn clear_destinations(mut self) -> Self {
         self.task.destinations.clear();
+        self
+    }
+
+    /// Replaces the LIID (a TS 103 221-1 `ModifyTask` may give the task another).
+    pub fn liid(mut self, liid: Liid) -> Self {
+        self.task.liid = liid;
         self
     }
 

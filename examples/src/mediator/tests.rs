@@ -53,14 +53,18 @@ async fn the_mediator_metrics_have_their_names_labels_and_values() {
         .unwrap();
     }
     let xid = Xid::from_bytes([7; 16]);
-    m.activate_task(MediationTask {
-        xid,
-        liid: Liid::new(b"LIID-M").unwrap(),
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        targets: vec!["ipv4:192.0.2.1".parse().unwrap()],
-        destinations: vec![did(1), did(2)],
-    })
+    m.activate_task(
+        MediationTask::builder(
+            Liid::new(b"LIID-M").unwrap(),
+            xid,
+            InterceptScope::IriAndCc,
+            ValidityWindow::ALWAYS,
+        )
+        .target("ipv4:192.0.2.1".parse().unwrap())
+        .destinations([did(1), did(2)])
+        .build()
+        .unwrap(),
+    )
     .await
     .unwrap();
     let x3 = |task: Xid| {

@@ -35,9 +35,9 @@ use std::net::IpAddr;
 
 use bytes::Bytes;
 use li_core::{
-    AccessEvent, AccessEventType, AuthenticationType, CcRecord, Cin, EndReason, InterceptRecord,
-    InternetAccessType, IpPrefix, IriEvent, IriRecord, IriType, PayloadDirection, TargetIdentifier,
-    Task, Timestamp, Xid,
+    AccessEvent, AccessEventType, AuthenticationType, CcRecord, Cin, DestinationId, EndReason,
+    InterceptRecord, InternetAccessType, IpPrefix, IriEvent, IriRecord, IriType, PayloadDirection,
+    TargetIdentifier, Task, TaskDestination, Timestamp, Xid,
 };
 
 use crate::LinkType;
@@ -129,7 +129,7 @@ enum WindowState {
 
 #[derive(Debug)]
 struct TaskEntry {
-    task: Task,
+    task: Task<DestinationId>,
     /// When the task was activated: a window already open then opens at this time.
     activated: Timestamp,
     /// The CIN of the task's static-address "session".
@@ -229,28 +229,35 @@ impl Classifier {
         s
     }
 
-    /// The active tasks.
-    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
+    /// The active tasks, naming their destinations by identifier (the classifier does not
+    /// deliver; its records carry the XID).
+    pub fn tasks(&self) -> impl Iterator<Item = &Task<DestinationId>> {
         self.tasks.values().map(|e| &e.task)
     }
 
     /// Activates `task` at `now` (X1 ActivateTask), or replaces the task with the same XID
     /// (ModifyTask). If its window is open, begin events are emitted at once, including
     /// `startOfInterceptionWithSessionActive` for sessions of its targets already up.
-    pub fn activate(&mut self, task: Task, now: Timestamp, out: &mut Vec<InterceptRecord>) {
+    pub fn activate<D: TaskDestination>(
+        &mut self,
+        task: Task<D>,
+        now: Timestamp,
+        out: &mut Vec<InterceptRecord>,
+    ) {
         self.activate_all([task], now, out);
     }
 
     /// Activates several tasks at once, rebuilding the lookup tables once (provisioning
     /// 100,000 targets one task at a time would rebuild them 100,000 times).
-    pub fn activate_all(
+    pub fn activate_all<D: TaskDestination>(
         &mut self,
-        tasks: impl IntoIterator<Item = Task>,
+        tasks: impl IntoIterator<Item = Task<D>>,
         now: Timestamp,
         out: &mut Vec<InterceptRecord>,
     ) {
         let mut added = Vec::new();
         for task in tasks {
+            let task = task.into_destination_ids();
             let xid = task.xid();
             if self.tasks.contains_key(&xid) {
                 // A modification: end what the old task had, then start afresh.

@@ -887,7 +887,13 @@ impl State {
 
     /// Activates (or, for an existing XID, replaces) a task at the probe's clock and sends
     /// its begin records.
-    fn activate(&mut self, task: Task, details: TaskDetails, modified: bool, inner: &Inner) {
+    fn activate(
+        &mut self,
+        task: Task<DestinationId>,
+        details: TaskDetails,
+        modified: bool,
+        inner: &Inner,
+    ) {
         let now = self.clock.now(wall_clock());
         let xid = task.xid();
         let entry = self.tasks.entry(xid).or_insert_with(|| TaskEntry {

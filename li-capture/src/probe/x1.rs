@@ -4,10 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use li_core::{
-    DeliveryAddress as CoreAddress, Destination, DestinationId, HandoverFormat, Liid,
-    TargetIdentifier, Task, Timestamp, ValidityWindow, Xid,
-};
+use li_core::{DestinationId, Liid, TargetIdentifier, Task, Timestamp, ValidityWindow, Xid};
 use li_handover::x1::{
     AckKind, BoxFuture, DeliveryAddress, DeliveryType, DestinationDeliveryStatus,
     DestinationDetails, DestinationResponseDetails, ErrorInformation, ErrorResponse, MessageHeader,
@@ -422,7 +419,7 @@ impl Probe {
 pub fn task_from_details(
     details: &TaskDetails,
     destination: impl Fn(&DestinationId) -> Option<SocketAddr>,
-) -> Result<Task, Refusal> {
+) -> Result<Task<DestinationId>, Refusal> {
     let xid = details.xid;
     let scope = details.delivery_type.scope().ok_or_else(|| {
         unsupported(format!(
@@ -454,20 +451,12 @@ pub fn task_from_details(
             "task {xid}: listOfDIDs is empty (at least one X2/X3 destination is needed)"
         )));
     }
-    let mut destinations = Vec::with_capacity(details.dids.len());
-    for did in &details.dids {
-        let addr = destination(did).ok_or_else(|| {
-            Refusal::new(
-                X1ErrorKind::DidUnknown,
-                format!("task {xid}: destination {did} does not exist"),
-            )
-        })?;
-        let address = CoreAddress::new(addr.ip().to_string(), addr.port(), true);
-        destinations.push(Destination::new(
-            *did,
-            address.clone(),
-            Some(address),
-            HandoverFormat::etsi_default(),
+    // Every destination must exist; the task names them by DID (their X2/X3 addresses
+    // live in the probe's destination table).
+    if let Some(did) = details.dids.iter().find(|did| destination(did).is_none()) {
+        return Err(Refusal::new(
+            X1ErrorKind::DidUnknown,
+            format!("task {xid}: destination {did} does not exist"),
         ));
     }
     let mediation = details.mediation_details.first();
@@ -490,7 +479,7 @@ pub fn task_from_details(
         details.targets.clone(),
         scope,
         window,
-        destinations,
+        details.dids.clone(),
     )
     .map_err(|e| match e {
         li_core::Error::DuplicateDestination { id } => refused(format!(
@@ -632,7 +621,7 @@ mod tests {
         }
     }
 
-    fn refusal(result: Result<Task, Refusal>) -> Refusal {
+    fn refusal(result: Result<Task<DestinationId>, Refusal>) -> Refusal {
         match result {
             Err(r) => r,
             Ok(task) => panic!("expected a refusal, got {task:?}"),
@@ -653,13 +642,8 @@ mod tests {
             (task.window().start(), task.window().end()),
             (Timestamp::UNIX_EPOCH, None)
         );
-        let d = &task.destinations()[0];
-        assert_eq!(d.id, did(1));
-        assert_eq!(
-            (d.hi2.host.as_str(), d.hi2.port, d.hi2.tls),
-            ("192.0.2.10", 7002, true)
-        );
-        assert_eq!(d.hi3.as_ref(), Some(&d.hi2));
+        // The task names its X2/X3 destination; its address stays in the destination table.
+        assert_eq!(task.destinations(), &[did(1)]);
         let iri_only = task_from_details(
             &details("ipv4:192.0.2.7", DeliveryType::X2Only, vec![did(1)]),
             one,

@@ -40,14 +40,11 @@
 //! let xid = Xid::new_v4_from_random([1; 16]);
 //! let (hi2, hi3) = (DestinationId::new_v4_from_random([2; 16]), DestinationId::new_v4_from_random([3; 16]));
 //! let start = Timestamp::from_secs_micros(1_704_164_000, 0)?;
-//! let task = MediationTask {
-//!     xid,
-//!     liid: Liid::new(b"LIID-1")?,
-//!     scope: InterceptScope::IriAndCc,
-//!     window: ValidityWindow::new(start, None)?,
-//!     targets: vec!["ipv4:192.0.2.1".parse()?],
-//!     destinations: vec![hi2, hi3],
-//! };
+//! let window = ValidityWindow::new(start, None)?;
+//! let task = MediationTask::builder(Liid::new(b"LIID-1")?, xid, InterceptScope::IriAndCc, window)
+//!     .target("ipv4:192.0.2.1".parse()?)
+//!     .destinations([hi2, hi3])
+//!     .build()?;
 //! let tasks = HashMap::from([(xid, task)]);
 //! let interfaces = HashMap::from([(hi2, Interface::Hi2), (hi3, Interface::Hi3)]);
 //!
@@ -148,7 +145,7 @@ pub fn admit<'t, 'p>(
         _ => return Err(Refusal::Malformed),
     };
     let task = tasks.get(&pdu.xid).ok_or(Refusal::UnknownXid)?;
-    if cc && task.scope == InterceptScope::IriOnly {
+    if cc && task.scope() == InterceptScope::IriOnly {
         return Err(Refusal::ContentForIriOnly);
     }
     // The record's own time decides the window; without a valid one it cannot be placed in
@@ -157,15 +154,15 @@ pub fn admit<'t, 'p>(
     // The window is [start, end). The IRI closing a session at the window's end (the probe's
     // end-of-interception record) is stamped with the end itself: accepted for IRI, never
     // for content.
-    let closing_iri = !cc && task.window.end() == Some(time);
-    if !task.window.contains(time) && !closing_iri {
+    let closing_iri = !cc && task.window().end() == Some(time);
+    if !task.window().contains(time) && !closing_iri {
         return Err(Refusal::OutsideWindow);
     }
     let cin = contract::cin(&pdu.correlation_id).map_err(|_| Refusal::Malformed)?;
     let content = x2x3_content(pdu)?;
     let interface = content.interface();
     let destinations = task
-        .destinations
+        .destinations()
         .iter()
         .copied()
         .filter(|did| interface_of(*did) == Some(interface))

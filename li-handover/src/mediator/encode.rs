@@ -32,24 +32,23 @@ pub fn check_format(did: DestinationId, format: HandoverFormat) -> Result<(), Me
 }
 
 /// The header settings of `task`'s PS-PDUs towards `destination`: built by
-/// [`HeaderSettings::for_destination`] from the task as a [`li_core::Task`]
-/// ([`MediationTask::core_task`]) and the destination as a [`li_core::Destination`], with the
+/// [`HeaderSettings::for_destination`] from the task and the destination's format, with the
 /// operator and network element identifiers of `settings`. So the destination's module
-/// versions, the task's LIID and the country codes of `settings` reach every PSHeader.
+/// versions, the task's LIID and its country codes (else those of `settings`) reach every
+/// PSHeader.
 ///
 /// # Errors
 ///
 /// [`MediatorError::UnsupportedFormat`] when the mediator does not produce the destination's
-/// format ([`check_format`]), and the errors of [`MediationTask::core_task`].
+/// format ([`check_format`]).
 pub fn header_settings(
     task: &MediationTask,
     destination: &HiDestination,
     settings: &MediatorSettings,
 ) -> Result<HeaderSettings, MediatorError> {
     check_format(destination.id, destination.format)?;
-    let core = task.core_task(destination, settings)?;
-    HeaderSettings::for_destination(
-        &core,
+    let mut header = HeaderSettings::for_destination(
+        task,
         destination.format,
         settings.operator_id,
         settings.network_element_id,
@@ -57,7 +56,14 @@ pub fn header_settings(
     .ok_or(MediatorError::UnsupportedFormat {
         did: destination.id,
         format: destination.format,
-    })
+    })?;
+    header.authorization_country_code = header
+        .authorization_country_code
+        .or(settings.authorization_country_code);
+    header.delivery_country_code = header
+        .delivery_country_code
+        .or(settings.delivery_country_code);
+    Ok(header)
 }
 
 /// A format's name for messages, e.g. `ATIS-1000013 version 3`.
@@ -99,7 +105,7 @@ impl EncoderCache {
         seq: u32,
         out: &mut Vec<u8>,
     ) {
-        let liid = record.task.liid;
+        let liid = record.task.liid();
         let did = destination.id;
         match &record.content {
             Content::Cc {
@@ -165,13 +171,13 @@ fn cached_settings<'c>(
         cache.clear();
     }
     cache
-        .entry((record.task.liid, destination.id))
+        .entry((record.task.liid(), destination.id))
         .or_insert_with(|| {
             header_settings(record.task, destination, s).unwrap_or_else(|error| {
                 // Not reached: the task and the destination were checked when they were
                 // provisioned (Mediator::activate_task, create_destination).
                 tracing::error!(%error, "header settings of a provisioned task; using the defaults");
-                let mut settings = HeaderSettings::new(record.task.liid, s.operator_id);
+                let mut settings = HeaderSettings::new(record.task.liid(), s.operator_id);
                 settings.network_element_identifier = s.network_element_id;
                 settings.authorization_country_code = s.authorization_country_code;
                 settings.delivery_country_code = s.delivery_country_code;

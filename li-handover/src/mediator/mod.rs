@@ -75,14 +75,12 @@
 //! let xid = Xid::new_v4_from_random([2; 16]);
 //! let liid = Liid::new(b"LIID-1")?;
 //! mediator
-//!     .activate_task(MediationTask {
-//!         xid,
-//!         liid,
-//!         scope: InterceptScope::IriAndCc,
-//!         window: ValidityWindow::ALWAYS,
-//!         targets: vec!["ipv4:192.0.2.1".parse()?],
-//!         destinations: vec![did],
-//!     })
+//!     .activate_task(
+//!         MediationTask::builder(liid, xid, InterceptScope::IriAndCc, ValidityWindow::ALWAYS)
+//!             .target("ipv4:192.0.2.1".parse()?)
+//!             .destination(did)
+//!             .build()?,
+//!     )
 //!     .await?;
 //!
 //! // The probe's X3 PDU: one intercepted packet of communication 7.
@@ -112,8 +110,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use li_core::{
-    CountryCode, DestinationId, HandoverFormat, InterceptScope, Liid, NetworkElementId, OperatorId,
-    TargetIdentifier, ValidityWindow, Xid,
+    CountryCode, DestinationId, HandoverFormat, Liid, NetworkElementId, OperatorId, Xid,
 };
 use rustls_pki_types::ServerName;
 use tokio_rustls::TlsConnector;
@@ -133,24 +130,15 @@ pub use encode::{check_format, header_settings};
 pub use runtime::{LinkSnapshot, Mediator, MediatorStats};
 pub use x1::{CancelSafe, MediatorX1, RestoreError, X1Failure, hi_destination, mediation_task};
 
-/// A task as the mediator knows it (from X1 `ActivateTask` with mediation details).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MediationTask {
-    /// The task identifier the probes put in every X2/X3 PDU.
-    pub xid: Xid,
-    /// The LIID the agencies know the warrant by.
-    pub liid: Liid,
-    /// IRI only, or IRI and CC.
-    pub scope: InterceptScope,
-    /// When the warrant is in force (record timestamps outside it are refused).
-    pub window: ValidityWindow,
-    /// What the warrant intercepts (at least one, none twice), as the task carries it over
-    /// X1. The mediator does not match them (the probe did); they make the task a
-    /// [`li_core::Task`] ([`MediationTask::core_task`]).
-    pub targets: Vec<TargetIdentifier>,
-    /// Where the task's records go (each an HI2 or HI3 destination).
-    pub destinations: Vec<DestinationId>,
-}
+/// A task as the mediator knows it (from X1 `ActivateTask` with mediation details,
+/// [`mediation_task`]): the one task model, [`li_core::Task`], naming its destinations by
+/// DID, each an HI2 or HI3 [`HiDestination`] created apart. So a task holds at least one
+/// target and one destination and names none twice, by construction.
+///
+/// Its targets are not matched here (the probe did); its LIID, scope and window are
+/// enforced again on every record ([`admission::admit`]). Country codes of its own, if any,
+/// go in its PSHeaders before those of [`MediatorSettings`].
+pub type MediationTask = li_core::Task<DestinationId>;
 
 /// One agency interface (from X1 `CreateDestination`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,8 +299,8 @@ pub enum MediatorError {
     /// The task exists already.
     #[error("task {0} exists already")]
     TaskExists(Xid),
-    /// The task names no destination, or an HI3 destination for an IRI-only task, or is not
-    /// a valid [`li_core::Task`] (no target, a target twice).
+    /// The task is not one the mediator can carry out: an IRI-only task naming an HI3
+    /// destination.
     #[error("task {xid}: {reason}")]
     BadTask {
         /// The task.
@@ -370,47 +358,13 @@ pub enum Outcome {
     Ignored,
 }
 
-impl MediationTask {
-    /// This task as [`li_core`] models a warrant, for delivery to `destination`: its LIID,
-    /// XID, targets, scope and window, the country codes of `settings`, and `destination` as
-    /// its only [`li_core::Destination`] ([`HiDestination::core_destination`]).
-    ///
-    /// # Errors
-    ///
-    /// [`MediatorError::BadAddress`] when the destination's address is not `host:port`,
-    /// [`MediatorError::BadTask`] when [`li_core::TaskBuilder::build`] refuses the task (no
-    /// target, a target twice, an invalid address).
-    pub fn core_task(
-        &self,
-        destination: &HiDestination,
-        settings: &MediatorSettings,
-    ) -> Result<li_core::Task, MediatorError> {
-        li_core::Task::builder(self.liid, self.xid, self.scope, self.window)
-            .targets(self.targets.iter().cloned())
-            .destination(destination.core_destination(settings)?)
-            .authorization_country_code(settings.authorization_country_code)
-            .delivery_country_code(settings.delivery_country_code)
-            .build()
-            .map_err(|e| MediatorError::BadTask {
-                xid: self.xid,
-                reason: e.to_string(),
-            })
-    }
-}
-
 impl HiDestination {
-    /// This destination as a [`li_core::Destination`]: its DID and format, and its address
-    /// (TLS as `settings` and its transport decide) as both HI2 and HI3 address — a mediator
-    /// destination is one agency interface at one address, whichever it serves.
+    /// Checks the address is `host:port` (an IPv6 host in brackets) with a port number.
     ///
     /// # Errors
     ///
-    /// [`MediatorError::BadAddress`] when the address is not `host:port` with a port
-    /// number.
-    pub fn core_destination(
-        &self,
-        settings: &MediatorSettings,
-    ) -> Result<li_core::Destination, MediatorError> {
+    /// [`MediatorError::BadAddress`] naming the destination and the address.
+    pub fn check_address(&self) -> Result<(), MediatorError> {
         let bad = || MediatorError::BadAddress {
             did: self.id,
             addr: self.addr.clone(),
@@ -420,18 +374,9 @@ impl HiDestination {
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
-        let port: u16 = port.parse().map_err(|_| bad())?;
-        let tls = match self.transport {
-            HiTransport::Configured => settings.tls.is_some(),
-            HiTransport::Tls => true,
-            HiTransport::PlainTcp => false,
-        };
-        let address = li_core::DeliveryAddress::new(host, port, tls);
-        Ok(li_core::Destination::new(
-            self.id,
-            address.clone(),
-            Some(address),
-            self.format,
-        ))
+        if host.is_empty() || port.parse::<u16>().map_err(|_| bad())? == 0 {
+            return Err(bad());
+        }
+        Ok(())
     }
 }

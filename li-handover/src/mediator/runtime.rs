@@ -184,7 +184,7 @@ impl Mediator {
     /// format and its address.
     fn check_destination(&self, dest: &HiDestination) -> Result<(), MediatorError> {
         check_format(dest.id, dest.format)?;
-        dest.core_destination(&self.inner.settings).map(|_| ())
+        dest.check_address()
     }
 
     /// Creates a destination: opens (or recovers) its spool and starts its link.
@@ -262,9 +262,12 @@ impl Mediator {
             .read()
             .await
             .values()
-            .find(|t| t.destinations.contains(&did))
+            .find(|t| t.destinations().contains(&did))
         {
-            return Err(MediatorError::DestinationInUse { did, xid: task.xid });
+            return Err(MediatorError::DestinationInUse {
+                did,
+                xid: task.xid(),
+            });
         }
         let this = self.clone();
         // Spawned: completes even if the caller (an X1 request) goes away meanwhile.
@@ -358,34 +361,24 @@ impl Mediator {
     }
 
     fn check_task(&self, task: &MediationTask) -> Result<(), MediatorError> {
-        let bad = |reason: String| MediatorError::BadTask {
-            xid: task.xid,
-            reason,
-        };
-        if task.destinations.is_empty() {
-            return Err(bad("no destination".into()));
-        }
-        if let Some(did) = first_repeated(&task.destinations) {
-            return Err(bad(format!("destination {did} named twice")));
-        }
         let queues = self
             .inner
             .queues
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        for did in &task.destinations {
+        for did in task.destinations() {
             match queues.get(did) {
                 None => return Err(MediatorError::NoSuchDestination(*did)),
                 Some((dest, _))
                     if dest.interface == Interface::Hi3
-                        && task.scope == InterceptScope::IriOnly =>
+                        && task.scope() == InterceptScope::IriOnly =>
                 {
-                    return Err(bad(format!(
-                        "IRI-only task with an HI3 destination ({})",
-                        dest.name
-                    )));
+                    return Err(MediatorError::BadTask {
+                        xid: task.xid(),
+                        reason: format!("IRI-only task with an HI3 destination ({})", dest.name),
+                    });
                 }
-                // The task's PSHeaders towards it can be built (a valid li_core::Task).
+                // The task's PSHeaders towards it can be built.
                 Some((dest, _)) => {
                     header_settings(task, dest, &self.inner.settings)?;
                 }
@@ -395,18 +388,18 @@ impl Mediator {
     }
 
     /// Activates a task. Its destinations must exist; an IRI-only task may not name an HI3
-    /// destination; the task must make a valid [`li_core::Task`]
-    /// ([`MediationTask::core_task`]).
+    /// destination; the PSHeaders towards each destination must be buildable
+    /// ([`header_settings`]).
     pub async fn activate_task(&self, task: MediationTask) -> Result<(), MediatorError> {
         self.check_task(&task)?;
         let mut tasks = self.inner.tasks.write().await;
-        if tasks.contains_key(&task.xid) {
-            return Err(MediatorError::TaskExists(task.xid));
+        if tasks.contains_key(&task.xid()) {
+            return Err(MediatorError::TaskExists(task.xid()));
         }
-        lock(&self.inner.encoders).forget_liid(task.liid);
-        tasks.insert(task.xid, task.clone());
+        lock(&self.inner.encoders).forget_liid(task.liid());
+        tasks.insert(task.xid(), task.clone());
         drop(tasks);
-        info!(xid = %task.xid, liid = %task.liid, scope = ?task.scope, "task activated");
+        info!(xid = %task.xid(), liid = %task.liid(), scope = ?task.scope(), "task activated");
         self.audit(AuditKind::TaskActivated, task_detail(&task));
         Ok(())
     }
@@ -416,13 +409,13 @@ impl Mediator {
     pub async fn modify_task(&self, task: MediationTask) -> Result<(), MediatorError> {
         self.check_task(&task)?;
         let mut tasks = self.inner.tasks.write().await;
-        let Some(slot) = tasks.get_mut(&task.xid) else {
-            return Err(MediatorError::NoSuchTask(task.xid));
+        let Some(slot) = tasks.get_mut(&task.xid()) else {
+            return Err(MediatorError::NoSuchTask(task.xid()));
         };
         {
             let mut encoders = lock(&self.inner.encoders);
-            encoders.forget_liid(slot.liid);
-            encoders.forget_liid(task.liid);
+            encoders.forget_liid(slot.liid());
+            encoders.forget_liid(task.liid());
         }
         *slot = task.clone();
         drop(tasks);
@@ -435,9 +428,9 @@ impl Mediator {
     pub async fn deactivate_task(&self, xid: Xid) -> Result<MediationTask, MediatorError> {
         let mut tasks = self.inner.tasks.write().await;
         let task = tasks.remove(&xid).ok_or(MediatorError::NoSuchTask(xid))?;
-        lock(&self.inner.encoders).forget_liid(task.liid);
+        lock(&self.inner.encoders).forget_liid(task.liid());
         drop(tasks);
-        info!(%xid, liid = %task.liid, "task deactivated");
+        info!(%xid, liid = %task.liid(), "task deactivated");
         self.audit(AuditKind::TaskDeactivated, task_detail(&task));
         Ok(task)
     }
@@ -445,7 +438,7 @@ impl Mediator {
     /// The active tasks.
     pub async fn tasks(&self) -> Vec<MediationTask> {
         let mut tasks: Vec<_> = self.inner.tasks.read().await.values().cloned().collect();
-        tasks.sort_by_key(|t| t.xid.to_string());
+        tasks.sort_by_key(|t| t.xid().to_string());
         tasks
     }
 
@@ -633,7 +626,7 @@ impl Mediator {
             for (records, (dest, queue)) in targets {
                 let keys: Vec<(Liid, Cin)> = records
                     .iter()
-                    .filter_map(|&k| admitted.get(k).map(|(_, a)| (a.task.liid, a.cin)))
+                    .filter_map(|&k| admitted.get(k).map(|(_, a)| (a.task.liid(), a.cin)))
                     .collect();
                 let refused =
                     queue.enqueue_numbered_batch_blocking(&keys, &mut buf, |j, seq, out| {
@@ -666,7 +659,7 @@ impl Mediator {
                     if let Some(Outcome::Delivered(n)) = outcomes.get_mut(*i) {
                         *n += 1;
                     }
-                    *counted.entry(a.task.liid).or_default() += 1;
+                    *counted.entry(a.task.liid()).or_default() += 1;
                 }
                 for (liid, n) in counted {
                     *delivered
@@ -813,19 +806,9 @@ async fn stop_link(rt: DestinationRuntime) {
 
 fn task_detail(task: &MediationTask) -> serde_json::Value {
     json!({
-        "xid": task.xid.to_string(),
-        "liid": task.liid.to_string(),
-        "scope": format!("{:?}", task.scope),
-        "destinations": task.destinations.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "xid": task.xid().to_string(),
+        "liid": task.liid().to_string(),
+        "scope": format!("{:?}", task.scope()),
+        "destinations": task.destinations().iter().map(ToString::to_string).collect::<Vec<_>>(),
     })
-}
-
-/// The first item that appears again later in `items` (a DID named twice in a task would
-/// get every record twice).
-fn first_repeated<T: PartialEq>(items: &[T]) -> Option<&T> {
-    items
-        .iter()
-        .enumerate()
-        .find(|(i, item)| items.iter().skip(i + 1).any(|other| other == *item))
-        .map(|(_, item)| item)
 }

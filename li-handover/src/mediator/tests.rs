@@ -160,14 +160,18 @@ async fn waiters_wake_on_mediated_batches_acknowledgements_and_links() {
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
     let liid = Liid::new(b"LIID-WAIT").unwrap();
-    m.activate_task(MediationTask {
-        xid: xid(1),
-        liid,
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        targets: vec![target()],
-        destinations: vec![did(1), did(2)],
-    })
+    m.activate_task(
+        MediationTask::builder(
+            liid,
+            xid(1),
+            InterceptScope::IriAndCc,
+            ValidityWindow::ALWAYS,
+        )
+        .targets(vec![target()])
+        .destinations(vec![did(1), did(2)])
+        .build()
+        .unwrap(),
+    )
     .await
     .unwrap();
     // Waiting before anything is mediated.
@@ -208,28 +212,39 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
     let a = agency(&tmp.path().join("lemf")).await;
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let cc_task = MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-CC").unwrap(),
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::new(at(10), Some(at(20))).unwrap(),
-        targets: vec![target()],
-        destinations: vec![did(1), did(2)],
-    };
+    let cc_task = MediationTask::builder(
+        Liid::new(b"LIID-CC").unwrap(),
+        xid(1),
+        InterceptScope::IriAndCc,
+        ValidityWindow::new(at(10), Some(at(20))).unwrap(),
+    )
+    .targets(vec![target()])
+    .destinations(vec![did(1), did(2)])
+    .build()
+    .unwrap();
     m.activate_task(cc_task.clone()).await.unwrap();
-    let iri_task = MediationTask {
-        xid: xid(2),
-        liid: Liid::new(b"LIID-IRI").unwrap(),
-        scope: InterceptScope::IriOnly,
-        window: ValidityWindow::ALWAYS,
-        targets: vec![target()],
-        destinations: vec![did(1)],
-    };
+    let iri_task = MediationTask::builder(
+        Liid::new(b"LIID-IRI").unwrap(),
+        xid(2),
+        InterceptScope::IriOnly,
+        ValidityWindow::ALWAYS,
+    )
+    .targets(vec![target()])
+    .destinations(vec![did(1)])
+    .build()
+    .unwrap();
     m.activate_task(iri_task.clone()).await.unwrap();
     // An IRI-only task may not name an HI3 destination at all.
-    let mut bad = iri_task.clone();
-    bad.xid = xid(3);
-    bad.destinations = vec![did(1), did(2)];
+    let bad = MediationTask::builder(
+        iri_task.liid(),
+        xid(3),
+        InterceptScope::IriOnly,
+        ValidityWindow::ALWAYS,
+    )
+    .targets(vec![target()])
+    .destinations([did(1), did(2)])
+    .build()
+    .unwrap();
     assert!(matches!(
         m.activate_task(bad).await,
         Err(MediatorError::BadTask { .. })
@@ -300,12 +315,12 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
 
     drained(&m).await;
     let summary = a.receiver.summary();
-    let cc = &summary.liids[&cc_task.liid];
+    let cc = &summary.liids[&cc_task.liid()];
     assert_eq!((cc.iri, cc.cc, cc.gaps, cc.repeats), (2, 1, 0, 0));
     let pcap = std::fs::read(cc.pcap_path.as_ref().unwrap()).unwrap();
     // Global header, one record header, then exactly packet 2.
     assert_eq!(&pcap[24 + 16..], &packet(2)[..]);
-    let iri = &summary.liids[&iri_task.liid];
+    let iri = &summary.liids[&iri_task.liid()];
     assert_eq!((iri.iri, iri.cc), (1, 0));
     assert!(
         iri.pcap_path.is_none(),
@@ -331,14 +346,18 @@ async fn two_agencies_get_their_own_copies_and_numbers() {
     add_agency(&m, &a, did(1), did(2), "LEA-A").await;
     add_agency(&m, &b, did(3), did(4), "LEA-B").await;
     let liid = Liid::new(b"LIID-BOTH").unwrap();
-    m.activate_task(MediationTask {
-        xid: xid(1),
-        liid,
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        targets: vec![target()],
-        destinations: vec![did(1), did(2), did(3), did(4)],
-    })
+    m.activate_task(
+        MediationTask::builder(
+            liid,
+            xid(1),
+            InterceptScope::IriAndCc,
+            ValidityWindow::ALWAYS,
+        )
+        .targets(vec![target()])
+        .destinations(vec![did(1), did(2), did(3), did(4)])
+        .build()
+        .unwrap(),
+    )
     .await
     .unwrap();
     m.on_pdu(&x2(xid(1), 7, 0, at(1))).await;
@@ -385,14 +404,18 @@ async fn a_destination_with_undelivered_records_is_not_removed() {
         .await
         .unwrap();
     }
-    m.activate_task(MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-DOWN").unwrap(),
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        targets: vec![target()],
-        destinations: vec![did(1), did(2)],
-    })
+    m.activate_task(
+        MediationTask::builder(
+            Liid::new(b"LIID-DOWN").unwrap(),
+            xid(1),
+            InterceptScope::IriAndCc,
+            ValidityWindow::ALWAYS,
+        )
+        .targets(vec![target()])
+        .destinations(vec![did(1), did(2)])
+        .build()
+        .unwrap(),
+    )
     .await
     .unwrap();
     for n in 0..3 {
@@ -421,14 +444,16 @@ async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
     let a = agency(&tmp.path().join("lemf")).await;
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let task = MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-BATCH").unwrap(),
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::new(at(10), Some(at(20))).unwrap(),
-        targets: vec![target()],
-        destinations: vec![did(1), did(2)],
-    };
+    let task = MediationTask::builder(
+        Liid::new(b"LIID-BATCH").unwrap(),
+        xid(1),
+        InterceptScope::IriAndCc,
+        ValidityWindow::new(at(10), Some(at(20))).unwrap(),
+    )
+    .targets(vec![target()])
+    .destinations(vec![did(1), did(2)])
+    .build()
+    .unwrap();
     m.activate_task(task.clone()).await.unwrap();
     let batch = vec![
         x3(xid(1), 5, 0, at(5), 1),
@@ -473,7 +498,7 @@ async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
     drained(&m).await;
     // Numbered per (LIID, CIN) from 0 without gaps: CIN 5 got 0 and 1 on HI3, CIN 6 got 0.
     let summary = a.receiver.summary();
-    let liid = &summary.liids[&task.liid];
+    let liid = &summary.liids[&task.liid()];
     assert_eq!((liid.iri, liid.cc, liid.gaps, liid.repeats), (1, 3, 0, 0));
     let pcap = std::fs::read(liid.pcap_path.as_ref().unwrap()).unwrap();
     // The three packets, in batch order, after the global header.
@@ -496,19 +521,19 @@ async fn a_record_too_large_for_the_spool_is_refused_alone_and_a_did_twice_not_a
     settings.spool.segment_bytes = 4096;
     let m = Mediator::new(settings, None);
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let mut task = MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-BIG").unwrap(),
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        targets: vec![target()],
-        destinations: vec![did(1), did(2), did(1)],
-    };
+    let task = MediationTask::builder(
+        Liid::new(b"LIID-BIG").unwrap(),
+        xid(1),
+        InterceptScope::IriAndCc,
+        ValidityWindow::ALWAYS,
+    )
+    .targets(vec![target()]);
+    // A DID named twice would get every record twice: no such task can be made.
     assert!(matches!(
-        m.activate_task(task.clone()).await,
-        Err(MediatorError::BadTask { .. })
+        task.clone().destinations([did(1), did(2), did(1)]).build(),
+        Err(li_core::Error::DuplicateDestination { id }) if id == did(1)
     ));
-    task.destinations = vec![did(1), did(2)];
+    let task = task.destinations([did(1), did(2)]).build().unwrap();
     m.activate_task(task.clone()).await.unwrap();
     let mut big = x3(xid(1), 5, 1, at(1), 2);
     let mut payload = packet(2);
@@ -529,7 +554,7 @@ async fn a_record_too_large_for_the_spool_is_refused_alone_and_a_did_twice_not_a
     );
     drained(&m).await;
     let summary = a.receiver.summary();
-    let liid = &summary.liids[&task.liid];
+    let liid = &summary.liids[&task.liid()];
     // The two around it, numbered 0 and 1: no number was taken by the refused one.
     assert_eq!((liid.cc, liid.gaps, liid.repeats), (2, 0, 0));
     m.shutdown().await;
@@ -603,14 +628,18 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
         m.create_destination(dest).await.unwrap();
     }
     let liid = Liid::new(b"LIID-TLS").unwrap();
-    m.activate_task(MediationTask {
-        xid: xid(1),
-        liid,
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        targets: vec![target()],
-        destinations: (1..=4).map(did).collect(),
-    })
+    m.activate_task(
+        MediationTask::builder(
+            liid,
+            xid(1),
+            InterceptScope::IriAndCc,
+            ValidityWindow::ALWAYS,
+        )
+        .targets(vec![target()])
+        .destinations((1..=4).map(did))
+        .build()
+        .unwrap(),
+    )
     .await
     .unwrap();
     assert_eq!(
@@ -709,14 +738,18 @@ async fn the_psheader_carries_the_ne_the_country_codes_and_the_destination_versi
     .await
     .unwrap();
     let liid = Liid::new(b"LIID-HDR").unwrap();
-    m.activate_task(MediationTask {
-        xid: xid(1),
-        liid,
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        targets: vec![target()],
-        destinations: vec![did(1), did(2)],
-    })
+    m.activate_task(
+        MediationTask::builder(
+            liid,
+            xid(1),
+            InterceptScope::IriAndCc,
+            ValidityWindow::ALWAYS,
+        )
+        .targets(vec![target()])
+        .destinations(vec![did(1), did(2)])
+        .build()
+        .unwrap(),
+    )
     .await
     .unwrap();
     assert_eq!(
@@ -873,14 +906,16 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
     m.create_destination(hi_destination_at(did(2), Interface::Hi3, &a.hi3))
         .await
         .unwrap();
-    let task = MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-CHG").unwrap(),
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        targets: vec![target()],
-        destinations: vec![did(1), did(2)],
-    };
+    let task = MediationTask::builder(
+        Liid::new(b"LIID-CHG").unwrap(),
+        xid(1),
+        InterceptScope::IriAndCc,
+        ValidityWindow::ALWAYS,
+    )
+    .targets(vec![target()])
+    .destinations(vec![did(1), did(2)])
+    .build()
+    .unwrap();
     m.activate_task(task.clone()).await.unwrap();
     assert_eq!(
         m.on_pdu(&x3(xid(1), 7, 0, at(1), 0)).await,
@@ -909,10 +944,11 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
         Outcome::Delivered(1)
     );
     // A new LIID for the task: its records carry it.
-    let renamed = MediationTask {
-        liid: Liid::new(b"LIID-NEW").unwrap(),
-        ..task
-    };
+    let renamed = task
+        .into_builder()
+        .liid(Liid::new(b"LIID-NEW").unwrap())
+        .build()
+        .unwrap();
     m.modify_task(renamed).await.unwrap();
     assert_eq!(m.encoder_cache_sizes(), (0, 0));
     assert_eq!(
@@ -953,29 +989,50 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
     }
 }
 
-/// Issue 12: a task must make a valid `li_core::Task` (its PSHeaders are built from one):
-/// a task without a target, or naming one twice, is refused.
+/// Issue 12: the mediator's task is the one task model (`li_core::Task` naming its
+/// destinations by DID), so an X1 task without a target, naming one twice, or naming a
+/// destination twice (every record would go twice) is refused as not executable, naming
+/// what is wrong, and nothing is activated.
 #[tokio::test]
-async fn a_task_without_a_valid_target_list_is_refused() {
+async fn an_x1_task_without_a_valid_target_or_destination_list_is_refused() {
+    use crate::x1::{
+        DeliveryType, MediationDeliveryType, MediationDetails, RequestBody, TaskDetails, error_code,
+    };
     let tmp = tempfile::tempdir().unwrap();
     let m = mediator(&tmp.path().join("spool"));
     m.create_destination(hi_destination_at(did(1), Interface::Hi2, "127.0.0.1:9"))
         .await
         .unwrap();
-    let task = |targets| MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-T").unwrap(),
-        scope: InterceptScope::IriOnly,
-        window: ValidityWindow::ALWAYS,
-        targets,
-        destinations: vec![did(1)],
+    let x1 = MediatorX1::new(m.clone(), None);
+    let activate = |targets, dids| {
+        let mut details = TaskDetails::new(xid(1), targets, DeliveryType::X2Only, vec![]);
+        details.mediation_details = vec![MediationDetails {
+            liid: Liid::new(b"LIID-T").unwrap(),
+            delivery_type: MediationDeliveryType::Hi2Only,
+            start_time: None,
+            end_time: None,
+            dids: Some(dids),
+        }];
+        let x1 = &x1;
+        async move { x1_answer(x1, RequestBody::ActivateTask(details)).await }
     };
-    for targets in [vec![], vec![target(), target()]] {
-        let err = m.activate_task(task(targets)).await.unwrap_err();
-        assert!(matches!(err, MediatorError::BadTask { .. }), "{err:?}");
+    for (targets, dids, named) in [
+        (vec![], vec![did(1)], "no target identifiers"),
+        (
+            vec![target(), target()],
+            vec![did(1)],
+            "target identifier #1 twice",
+        ),
+        (vec![target()], vec![did(1), did(1)], "twice"),
+        (vec![target()], vec![], "no delivery destinations"),
+    ] {
+        let refused = activate(targets, dids).await.unwrap_err();
+        assert_eq!(refused.code, error_code::NOT_EXECUTED, "{named}");
+        assert!(refused.description.contains(named), "{named}: {refused}");
+        assert!(m.tasks().await.is_empty(), "{named}");
     }
-    assert!(m.tasks().await.is_empty());
-    m.activate_task(task(vec![target()])).await.unwrap();
+    activate(vec![target()], vec![did(1)]).await.unwrap();
+    assert_eq!(m.tasks().await.len(), 1);
     m.shutdown().await;
 }
 
@@ -1080,14 +1137,18 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
             2
         ]
     );
-    m.activate_task(MediationTask {
-        xid: xid(1),
-        liid: Liid::new(b"LIID-FMT").unwrap(),
-        scope: InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        targets: vec![target()],
-        destinations: vec![did(1), did(2)],
-    })
+    m.activate_task(
+        MediationTask::builder(
+            Liid::new(b"LIID-FMT").unwrap(),
+            xid(1),
+            InterceptScope::IriAndCc,
+            ValidityWindow::ALWAYS,
+        )
+        .targets(vec![target()])
+        .destinations(vec![did(1), did(2)])
+        .build()
+        .unwrap(),
+    )
     .await
     .unwrap();
     assert_eq!(
@@ -1140,4 +1201,42 @@ async fn x1_answer(
         },
         other => panic!("one response expected: {other:?}"),
     }
+}
+
+/// Issue 12: a task's own country codes (a program building its tasks may set them) go in
+/// its PSHeaders; the mediator's settings fill in only what the task leaves out.
+#[test]
+fn a_tasks_own_country_codes_come_before_the_mediators() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut settings = settings(tmp.path());
+    settings.authorization_country_code = Some("DE".parse().unwrap());
+    settings.delivery_country_code = Some("FR".parse().unwrap());
+    let destination = hi_destination_at(did(1), Interface::Hi2, "127.0.0.1:9");
+    let task = MediationTask::builder(
+        Liid::new(b"LIID-CC").unwrap(),
+        xid(1),
+        InterceptScope::IriOnly,
+        ValidityWindow::ALWAYS,
+    )
+    .target(target())
+    .destination(did(1));
+    let codes = |task: MediationTask| {
+        let h = header_settings(&task, &destination, &settings).unwrap();
+        (
+            h.authorization_country_code.map(|c| c.to_string()),
+            h.delivery_country_code.map(|c| c.to_string()),
+        )
+    };
+    assert_eq!(
+        codes(task.clone().build().unwrap()),
+        (Some("DE".into()), Some("FR".into()))
+    );
+    assert_eq!(
+        codes(
+            task.authorization_country_code(Some("NL".parse().unwrap()))
+                .build()
+                .unwrap()
+        ),
+        (Some("NL".into()), Some("FR".into()))
+    );
 }

@@ -337,7 +337,7 @@ impl MediatorX1 {
             }
             RequestBody::DeactivateAllTasks => {
                 for task in self.mediator.tasks().await {
-                    let _ = self.mediator.deactivate_task(task.xid).await;
+                    let _ = self.mediator.deactivate_task(task.xid()).await;
                 }
                 self.tasks().clear();
                 Ok(ok(AckKind::DeactivateAllTasks))
@@ -620,7 +620,8 @@ pub fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, X1Failure
 /// # Errors
 ///
 /// An [`X1Failure`] (`NOT_EXECUTED`) naming what is wrong: not exactly one
-/// `MediationDetails`, `HI3Only`, an end not after the start.
+/// `MediationDetails`, `HI3Only`, an end not after the start, a task [`li_core::Task`]
+/// refuses (no target or destination, one named twice).
 pub fn mediation_task(t: &TaskDetails) -> Result<MediationTask, X1Failure> {
     let [details] = t.mediation_details.as_slice() else {
         return Err(refuse(
@@ -647,12 +648,9 @@ pub fn mediation_task(t: &TaskDetails) -> Result<MediationTask, X1Failure> {
         details.end_time,
     )
     .map_err(|e| refuse(error_code::NOT_EXECUTED, format!("task {}: {e}", t.xid)))?;
-    Ok(MediationTask {
-        xid: t.xid,
-        liid: details.liid,
-        scope,
-        window,
-        targets: t.targets.clone(),
-        destinations: details.dids.clone().unwrap_or_else(|| t.dids.clone()),
-    })
+    MediationTask::builder(details.liid, t.xid, scope, window)
+        .targets(t.targets.iter().cloned())
+        .destinations(details.dids.as_ref().unwrap_or(&t.dids).iter().copied())
+        .build()
+        .map_err(|e| refuse(error_code::NOT_EXECUTED, format!("task {}: {e}", t.xid)))
 }

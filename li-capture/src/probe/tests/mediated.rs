@@ -212,18 +212,19 @@ async fn replay_of_the_sample_delivers_exactly_the_expected_x2_x3() {
         (x_cut, false),
         (x_v6, true),
     ] {
-        m.activate_task(MediationTask {
-            xid: x,
-            liid: Liid::new(format!("LIID-{}", x.as_bytes()[0]).as_bytes()).unwrap(),
-            scope: if iri_only {
-                li_core::InterceptScope::IriOnly
-            } else {
-                li_core::InterceptScope::IriAndCc
-            },
-            window: ValidityWindow::ALWAYS,
-            targets: vec!["ipv4:192.0.2.1".parse().unwrap()],
-            destinations: if iri_only { vec![hi2] } else { vec![hi2, hi3] },
-        })
+        let scope = if iri_only {
+            li_core::InterceptScope::IriOnly
+        } else {
+            li_core::InterceptScope::IriAndCc
+        };
+        let liid = Liid::new(format!("LIID-{}", x.as_bytes()[0]).as_bytes()).unwrap();
+        m.activate_task(
+            MediationTask::builder(liid, x, scope, ValidityWindow::ALWAYS)
+                .target("ipv4:192.0.2.1".parse().unwrap())
+                .destinations(if iri_only { vec![hi2] } else { vec![hi2, hi3] })
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     }
@@ -390,14 +391,13 @@ async fn window_edges_are_decided_by_packet_time_at_probe_and_mediator() {
     // inside (by the records' time) and refuses the others
     let mdir = tempfile::tempdir().unwrap();
     let (m, hi2, hi3) = mediator(mdir.path()).await;
-    m.activate_task(MediationTask {
-        xid: x_edge,
-        liid,
-        scope: li_core::InterceptScope::IriAndCc,
-        window,
-        targets: vec!["ipv4:192.0.2.1".parse().unwrap()],
-        destinations: vec![hi2, hi3],
-    })
+    m.activate_task(
+        MediationTask::builder(liid, x_edge, li_core::InterceptScope::IriAndCc, window)
+            .targets(vec!["ipv4:192.0.2.1".parse().unwrap()])
+            .destinations(vec![hi2, hi3])
+            .build()
+            .unwrap(),
+    )
     .await
     .unwrap();
     let mut outcomes = Vec::new();
@@ -555,14 +555,18 @@ async fn a_truncated_target_packet_reaches_the_agency_as_ip_truncated_packet() {
         .unwrap();
     }
     let liid = Liid::new(b"LIID-TRUNC").unwrap();
-    m.activate_task(MediationTask {
-        xid: x,
-        liid,
-        scope: li_core::InterceptScope::IriAndCc,
-        window: ValidityWindow::ALWAYS,
-        targets: vec!["ipv4:192.0.2.1".parse().unwrap()],
-        destinations: dids,
-    })
+    m.activate_task(
+        MediationTask::builder(
+            liid,
+            x,
+            li_core::InterceptScope::IriAndCc,
+            ValidityWindow::ALWAYS,
+        )
+        .targets(vec!["ipv4:192.0.2.1".parse().unwrap()])
+        .destinations(dids)
+        .build()
+        .unwrap(),
+    )
     .await
     .unwrap();
     for p in &pdus {

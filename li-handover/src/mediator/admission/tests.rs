@@ -52,13 +52,17 @@ fn shifted(secs: u32, delta_ns: i64) -> PduTimestamp {
 /// 3 IRI and CC, always, to two agencies (HI2 3 and 5, HI3 4 and 6) and a DID that does not
 /// exist (9); 4 IRI and CC, always, to HI2 1 only.
 fn tasks() -> HashMap<Xid, MediationTask> {
-    let task = |n: u8, scope, window, destinations: Vec<DestinationId>| MediationTask {
-        xid: xid(n),
-        liid: Liid::new(format!("LIID-{n}").as_bytes()).unwrap(),
-        scope,
-        window,
-        targets: vec!["ipv4:192.0.2.1".parse().unwrap()],
-        destinations,
+    let task = |n: u8, scope, window, destinations: Vec<DestinationId>| {
+        MediationTask::builder(
+            Liid::new(format!("LIID-{n}").as_bytes()).unwrap(),
+            xid(n),
+            scope,
+            window,
+        )
+        .targets(vec!["ipv4:192.0.2.1".parse().unwrap()])
+        .destinations(destinations)
+        .build()
+        .unwrap()
     };
     let window = ValidityWindow::new(core(at(START, 0)), Some(core(at(END, 0)))).unwrap();
     [
@@ -83,7 +87,7 @@ fn tasks() -> HashMap<Xid, MediationTask> {
         ),
     ]
     .into_iter()
-    .map(|t| (t.xid, t))
+    .map(|t| (t.xid(), t))
     .collect()
 }
 
