@@ -19,6 +19,8 @@ use li_examples::sample::{self, Sample, SampleTarget};
 use li_handover::lemf::Summary;
 use serde_json::Value;
 
+mod window_edges;
+
 const WAIT: Duration = Duration::from_secs(60);
 
 fn capture() -> PathBuf {
@@ -521,7 +523,11 @@ async fn li_probe_exits_non_zero_after_skipping_a_record_damaged_in_the_middle()
         let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap());
         at += 16 + caplen as usize;
     }
-    assert_eq!(offsets.len(), frames, "a little-endian pcap, one record per frame");
+    assert_eq!(
+        offsets.len(),
+        frames,
+        "a little-endian pcap, one record per frame"
+    );
     let middle = offsets[frames / 2];
     bytes[middle + 4..middle + 8].copy_from_slice(&[0xff; 4]);
     std::fs::write(dir.join("middle.pcap"), &bytes).unwrap();
