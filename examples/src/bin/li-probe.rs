@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use li_capture::probe::{DeliveryReport, Probe};
+use li_capture::probe::{DeliveryReport, Probe, ReplayReport};
 use li_examples::cli;
 use li_examples::probe::{self, CaptureSource, ProbeConfig};
 use tracing::{info, warn};
@@ -31,8 +31,9 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
     /// With a capture file: exit once it has been replayed and its X2/X3 delivered,
-    /// instead of serving X1 until SIGINT/SIGTERM; with a non-zero status when the file
-    /// turned out damaged (truncated or corrupt) and the replay ended early.
+    /// instead of serving X1 until SIGINT/SIGTERM. The exit status is 1 when the file
+    /// turned out damaged: the replay ended early (truncated or corrupt), or records it could
+    /// not read were skipped (everything readable is replayed and delivered first).
     #[arg(long)]
     exit_after_replay: bool,
     /// Log filter when RUST_LOG is not set.
@@ -80,14 +81,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
             if ready {
                 let report = probe.replay_file(&path, replay).await?;
-                if let Some(error) = &report.error {
-                    warn!(%error, "the capture ended early");
-                    damaged = Some(format!(
-                        "the capture {} is damaged: {error} (the {} frames before it were replayed)",
-                        path.display(),
-                        report.counters.frames
-                    ));
-                }
+                damaged = damage(&path, &report);
                 log_delivery("X2/X3 after the replay", &probe.drain(drain_timeout).await);
                 exit = args.exit_after_replay;
             }
@@ -123,6 +117,36 @@ async fn live(_probe: &Probe, interface: &str) -> anyhow::Result<()> {
     anyhow::bail!(
         "capture on interface {interface} needs li-probe built with `--features live` (Linux)"
     )
+}
+
+/// What was wrong with the capture file `path` its replay could not read whole, if
+/// anything: the error that ended it early, records skipped for their own errors (how
+/// many, and the first one's), and how many frames were replayed nonetheless.
+fn damage(path: &std::path::Path, report: &ReplayReport) -> Option<String> {
+    let mut what = Vec::new();
+    if let Some(error) = &report.error {
+        warn!(%error, "the capture ended early");
+        what.push(format!("the replay ended early: {error}"));
+    }
+    if report.skipped_records > 0 {
+        let first = report.first_skipped.as_deref().unwrap_or("unknown");
+        warn!(
+            skipped = report.skipped_records,
+            first, "capture records skipped"
+        );
+        what.push(format!(
+            "{} record(s) could not be read and were skipped (the first: {first})",
+            report.skipped_records
+        ));
+    }
+    (!what.is_empty()).then(|| {
+        format!(
+            "the capture {} is damaged: {}; {} frames were replayed",
+            path.display(),
+            what.join("; "),
+            report.counters.frames
+        )
+    })
 }
 
 /// One log line with what became of the X2/X3 PDUs ("pending": still queued, discarded at

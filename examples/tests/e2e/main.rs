@@ -19,6 +19,8 @@ use li_examples::sample::{self, Sample, SampleTarget};
 use li_handover::lemf::Summary;
 use serde_json::Value;
 
+mod window_edges;
+
 const WAIT: Duration = Duration::from_secs(60);
 
 fn capture() -> PathBuf {
@@ -495,6 +497,68 @@ async fn li_probe_exits_non_zero_after_replaying_a_damaged_file() {
         whole.status.success(),
         "{}",
         String::from_utf8_lossy(&whole.stderr)
+    );
+    system.shutdown().await;
+}
+
+/// Issue 11: a record damaged in the middle of the file (a sub-second timestamp field out of
+/// range: the reader steps over it) made no difference to `li-probe --exit-after-replay`,
+/// which exited 0 though a packet was lost. It now replays every readable frame, then exits
+/// non-zero naming the file, how many records were skipped and where the first was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn li_probe_exits_non_zero_after_skipping_a_record_damaged_in_the_middle() {
+    let frames = sample().frames.len();
+    let system = System::start(&SystemOptions::new(run_dir("damaged-middle")))
+        .await
+        .unwrap();
+    let dir = system.dir.clone();
+    // The shipped sample (classic pcap: a 24-octet file header, then records of a 16-octet
+    // header, whose second word is the sub-second field, and the captured octets), its
+    // middle record's sub-second field made impossible.
+    let mut bytes = std::fs::read(capture()).unwrap();
+    let mut offsets = Vec::new();
+    let mut at = 24;
+    while at < bytes.len() {
+        offsets.push(at);
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap());
+        at += 16 + caplen as usize;
+    }
+    assert_eq!(
+        offsets.len(),
+        frames,
+        "a little-endian pcap, one record per frame"
+    );
+    let middle = offsets[frames / 2];
+    bytes[middle + 4..middle + 8].copy_from_slice(&[0xff; 4]);
+    std::fs::write(dir.join("middle.pcap"), &bytes).unwrap();
+    let probe = std::fs::read_to_string(dir.join("probe.toml")).unwrap();
+    let config = dir.join("probe-middle.toml");
+    std::fs::write(
+        &config,
+        format!("{probe}\n[capture]\nfile = \"middle.pcap\"\n"),
+    )
+    .unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_li-probe"))
+        .args(["--config", config.to_str().unwrap(), "--log", "warn"])
+        .args(["--exit-after-replay", "--drain-timeout", "1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("Error:"))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(error.contains("middle.pcap is damaged"), "{error}");
+    assert!(
+        error.contains("1 record(s) could not be read and were skipped"),
+        "{error}"
+    );
+    assert!(error.contains(&format!("byte offset {middle}")), "{error}");
+    // every other frame was replayed, the ones after the damaged record too
+    assert!(
+        error.contains(&format!("{} frames were replayed", frames - 1)),
+        "{error}"
     );
     system.shutdown().await;
 }

@@ -110,8 +110,10 @@ pub struct ReplayReport {
     /// X2/X3 PDUs dropped (queue full) during the replay.
     pub pdus_dropped: u64,
     /// Packet records skipped because they could not be read (bad timestamp, unknown
-    /// interface).
+    /// interface): the replay went on with the next record, but these packets were lost.
     pub skipped_records: u64,
+    /// The error of the first skipped record (it names the record's byte offset), if any.
+    pub first_skipped: Option<String>,
     /// The error that ended the replay before the end of the file (truncated or corrupt
     /// file), if any.
     pub error: Option<String>,
@@ -211,6 +213,7 @@ impl Probe {
                     }
                     Err(e) if e.is_per_record() => {
                         report.skipped_records += 1;
+                        report.first_skipped.get_or_insert_with(|| e.to_string());
                         warn!(file = %shown, error = %e, "capture record skipped");
                         continue;
                     }

@@ -480,6 +480,32 @@ async fn paced_replay_takes_the_capture_duration_and_keeps_gaps() {
     assert_eq!(report.counters.frames, 4);
 }
 
+/// Issue 11: a record damaged in the middle of a file (here a sub-second field out of
+/// range) is stepped over and the rest replayed, and the report says so: how many records
+/// were skipped and where the first was, so that a replay of a damaged file can fail.
+#[tokio::test]
+async fn a_replay_steps_over_a_damaged_record_and_reports_where_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Timestamp::from_secs_micros(1_700_000_000, 0).unwrap();
+    let path = tiny_pcap(dir.path(), start, 3, Duration::from_millis(1));
+    let mut bytes = std::fs::read(&path).unwrap();
+    // pcap: a 24-octet file header, then per record 16 octets of header (seconds,
+    // sub-second, captured and original length) and the 20-octet packet.
+    let second = 24 + 16 + 20;
+    bytes[second + 4..second + 8].copy_from_slice(&[0xff; 4]);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let report = plain_probe(16)
+        .replay_file(&path, ReplayOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.counters.frames, 2, "the frames before and after it");
+    assert_eq!(report.skipped_records, 1);
+    assert_eq!(report.error, None, "the replay went on to the end");
+    let first = report.first_skipped.unwrap();
+    assert!(first.contains(&format!("byte offset {second}")), "{first}");
+}
+
 #[tokio::test]
 async fn modify_destination_moves_the_link_and_keeps_numbering() {
     let mut h = harness().await;
