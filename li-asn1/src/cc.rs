@@ -454,6 +454,7 @@ mod tests {
             direction: li_core::PayloadDirection::ToTarget,
             payload: vec![0x45, 0, 5, 220, 0, 0].into(),
             original_len: Some(1500),
+            kind: li_core::CcKind::IpPacket,
         };
         let (mut truncated, mut plain) = (Vec::new(), Vec::new());
         enc.encode_record(1, &record, &mut truncated);
@@ -485,6 +486,7 @@ mod tests {
             direction: li_core::PayloadDirection::FromTarget,
             payload: vec![0x13, 0xc4, 0x13, 0xc4, 0, 20, 0, 0, 0x80, 0].into(),
             original_len: None,
+            kind: li_core::CcKind::IpPacket,
         };
         let mut out = Vec::new();
         enc.encode_record(3, &record, &stream, &mut out);

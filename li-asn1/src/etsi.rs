@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 
 use li_core::{
-    AccessEvent, Cin, CountryCode, HandoverFormat, IriEvent, IriRecord, Liid, NetworkElementId,
-    OperatorId, Task, TaskDestination, Timestamp,
+    AccessEvent, Cin, CountryCode, HandoverFormat, InterceptScope, IriEvent, IriRecord, Liid,
+    NetworkElementId, OperatorId, Task, TaskDestination, Timestamp,
 };
 
 use crate::ipaccess::{
@@ -229,18 +229,46 @@ impl HeaderSettings {
         )
     }
 
-    /// An IRI PDU (HI2) from a neutral IRI record.
+    /// An IRI PDU (HI2) from a neutral IRI record, for a task delivering IRI and CC.
     ///
-    /// The event's time goes in the PSHeader; the access event becomes a TS 102 232-3
-    /// `IPIRI` (see [`ip_iri_contents`]). `None` for an event kind this version cannot
-    /// encode in TS 102 232 (a later `li-core` may define events before this crate encodes
-    /// them); the caller must report it, not drop it silently.
+    /// The event's time goes in the PSHeader; an access event becomes a TS 102 232-3
+    /// `IPIRI` (see [`ip_iri_contents`]), a SIP event a TS 102 232-5 `IPMMIRI`
+    /// `sIPMessage` (its addresses and the message verbatim; the module has no field for
+    /// the ports). `None` for an event kind this version cannot encode in TS 102 232 (a
+    /// later `li-core` may define events before this crate encodes them); the caller must
+    /// report it, not drop it silently.
     pub fn iri_pdu(&self, sequence_number: u32, record: &IriRecord) -> Option<PsPdu> {
+        self.iri_pdu_in_scope(sequence_number, record, InterceptScope::IriAndCc)
+    }
+
+    /// An IRI PDU (HI2) from a neutral IRI record, for a task of `scope`: as
+    /// [`HeaderSettings::iri_pdu`], except that under an IRI-only warrant a SIP message
+    /// goes as `iRIOnlySIPMessage` (TS 102 232-5: the agency receives no content, so the
+    /// signalling is marked as all it gets).
+    pub fn iri_pdu_in_scope(
+        &self,
+        sequence_number: u32,
+        record: &IriRecord,
+        scope: InterceptScope,
+    ) -> Option<PsPdu> {
         let iri_contents = match &record.event {
             IriEvent::Access(event) => IriContents::IpIri(Box::new(IpIri {
                 obj_id: ipaccess::ipiri_obj_id(self.ip_access_version),
                 contents: ip_iri_contents(event),
             })),
+            IriEvent::Sip(sip) => {
+                let (from, to, message) = (sip.source.ip(), sip.destination.ip(), &sip.message);
+                let contents = match scope {
+                    InterceptScope::IriAndCc => IpmmIriContents::sip(from, to, message),
+                    InterceptScope::IriOnly => IpmmIriContents::iri_only_sip(from, to, message),
+                };
+                IriContents::IpmmIri(Box::new(IpmmIri {
+                    obj_id: ipmm::ipmmiri_obj_id(self.ip_multimedia_version),
+                    contents,
+                    target_location: None,
+                    additional_signalling: None,
+                }))
+            }
             _ => return None,
         };
         Some(self.one_iri_pdu(
@@ -719,6 +747,63 @@ mod tests {
         };
         let pdu = s.iri_pdu(9, &record).unwrap();
         assert_eq!(PsPdu::decode(&pdu.encode()).unwrap(), pdu);
+    }
+
+    #[test]
+    fn a_sip_iri_record_is_an_ipmmiri_sip_message_and_iri_only_under_an_iri_only_task() {
+        use crate::ipmm::IpmmIriContents;
+        let s = HeaderSettings::new(Liid::new(b"L").unwrap(), OperatorId::new(b"OP").unwrap());
+        let sip = b"BYE sip:bob@192.0.2.20 SIP/2.0\r\nCall-ID: c1\r\n\r\n";
+        let record = IriRecord {
+            xid: li_core::Xid::from_bytes([1; 16]),
+            cin: Cin::new(3),
+            timestamp: Timestamp::from_secs_micros(1_700_000_000, 5).unwrap(),
+            iri_type: li_core::IriType::End,
+            event: IriEvent::Sip(li_core::SipEvent {
+                source: "192.0.2.10:5060".parse().unwrap(),
+                destination: "[2001:db8::20]:5062".parse().unwrap(),
+                message: sip.to_vec().into(),
+            }),
+        };
+        let contents = |scope| {
+            let pdu = s.iri_pdu_in_scope(9, &record, scope).unwrap();
+            let pdu = PsPdu::decode(&pdu.encode()).unwrap();
+            assert_eq!(
+                pdu.header
+                    .communication_identifier
+                    .communication_identity_number,
+                Some(3)
+            );
+            let Payload::IriPayloadSequence(payloads) = pdu.payload else {
+                panic!("an IRI payload expected")
+            };
+            assert_eq!(payloads[0].iri_type, Some(IriType::End));
+            let IriContents::IpmmIri(iri) = &payloads[0].iri_contents else {
+                panic!("IPMMIRI expected: {:?}", payloads[0].iri_contents)
+            };
+            assert_eq!(
+                iri.obj_id,
+                crate::ipmm::ipmmiri_obj_id(crate::ipmm::IP_MULTIMEDIA_VERSION)
+            );
+            iri.contents.clone()
+        };
+        let expected = crate::ipmm::SipMessage::new(
+            "192.0.2.10".parse().unwrap(),
+            "2001:db8::20".parse().unwrap(),
+            sip,
+        );
+        assert_eq!(
+            contents(InterceptScope::IriAndCc),
+            IpmmIriContents::SipMessage(expected.clone())
+        );
+        assert_eq!(
+            contents(InterceptScope::IriOnly),
+            IpmmIriContents::IriOnlySipMessage(expected)
+        );
+        assert_eq!(
+            s.iri_pdu(9, &record),
+            s.iri_pdu_in_scope(9, &record, InterceptScope::IriAndCc)
+        );
     }
 
     #[test]

@@ -52,6 +52,7 @@
 //!     direction: PayloadDirection::FromTarget,
 //!     payload: Bytes::from_static(&[0x45, 0x00, 0x00, 0x14]),
 //!     original_len: None,
+//!     kind: li_core::CcKind::IpPacket,
 //! };
 //! assert_eq!(record.timestamp.to_generalized_time(), "20240102030405.678000Z");
 //!
@@ -81,8 +82,9 @@ pub mod warrant;
 pub use error::{Error, Result};
 pub use id::{Cin, CountryCode, DestinationId, Liid, NetworkElementId, OperatorId, Xid};
 pub use record::{
-    AccessEvent, AccessEventType, AuthenticationType, CcRecord, EndReason, InterceptRecord,
-    InternetAccessType, IpVersion, IriEvent, IriRecord, IriType, PayloadDirection,
+    AccessEvent, AccessEventType, AuthenticationType, CcKind, CcRecord, EndReason, InterceptRecord,
+    InternetAccessType, IpVersion, IriEvent, IriRecord, IriType, MediaFlow, MediaProtocol,
+    PayloadDirection, SipEvent,
 };
 pub use seq::{CinAllocator, SequenceAllocator, SequenceKey, SequenceNumber};
 pub use target::{

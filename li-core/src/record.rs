@@ -6,7 +6,7 @@
 //! ATIS/PacketCable messages are a later wave). Fields are plain data: the encoders enforce the size limits of
 //! their ASN.1 definitions (noted on each field).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 
@@ -43,6 +43,44 @@ pub struct CcRecord {
     /// the packet's length as its IP header declares it, and `payload` is the bytes
     /// captured. Delivered as TS 102 232-3 `iPTruncatedPacket` with this `originalLength`.
     pub original_len: Option<u32>,
+    /// What `payload` is: an IP packet (IP access, TS 102 232-3 `IPCC`), or a packet of a
+    /// call's media stream (TS 102 232-5 `IPMMCC`).
+    pub kind: CcKind,
+}
+
+/// What a [`CcRecord`]'s payload is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CcKind {
+    /// An IP packet, from the first octet of its IP header (TS 102 232-3 `IPCC`).
+    #[default]
+    IpPacket,
+    /// A packet of an intercepted call's media: the UDP payload (an RTP or RTCP packet) of
+    /// one flow the call's SDP negotiated (TS 102 232-5 `IPMMCC`).
+    Media(MediaFlow),
+}
+
+/// One direction of one media stream of a call, as seen at the intercept point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MediaFlow {
+    /// Where the packet came from.
+    pub source: SocketAddr,
+    /// Where it went.
+    pub destination: SocketAddr,
+    /// RTP or RTCP.
+    pub protocol: MediaProtocol,
+    /// The stream within the call: the position of its `m=` line in the SDP, from 0
+    /// (TS 102 232-5 `streamIdentifier`).
+    pub stream: u16,
+}
+
+/// The protocol of a media packet (TS 102 232-5 `MMCCprotocol`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MediaProtocol {
+    /// RTP (RFC 3550).
+    Rtp,
+    /// RTCP (RFC 3550).
+    Rtcp,
 }
 
 /// Intercept related information: one event of a communication session (TS 102 232-1
@@ -91,12 +129,27 @@ pub enum IriType {
     Report,
 }
 
-/// The event carried by an [`IriRecord`]. Voice (SIP/ATIS) events come in a later wave.
+/// The event carried by an [`IriRecord`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IriEvent {
     /// An IP network access event (TS 102 232-3 `IPIRIContents`).
     Access(AccessEvent),
+    /// A SIP message of a target's call or registration (TS 102 232-5 `IPMMIRI`
+    /// `sIPMessage`, or `iRIOnlySIPMessage` for an IRI-only task).
+    Sip(SipEvent),
+}
+
+/// A SIP message as seen at the intercept point, verbatim, with the transport addresses it
+/// travelled between.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SipEvent {
+    /// Where the message came from.
+    pub source: SocketAddr,
+    /// Where it went.
+    pub destination: SocketAddr,
+    /// The SIP message, start line to the end of its body.
+    pub message: Bytes,
 }
 
 /// An IP network access event, the neutral form of TS 102 232-3 clause 7.2
@@ -389,6 +442,7 @@ mod tests {
             direction: PayloadDirection::FromTarget,
             payload: Bytes::from_static(&[0x45, 0, 0, 20]),
             original_len: None,
+            kind: crate::CcKind::IpPacket,
         }
         .into();
         assert_eq!(

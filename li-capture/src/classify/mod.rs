@@ -1256,6 +1256,7 @@ impl CcSink<'_, '_> {
             direction,
             payload: bytes,
             original_len: self.original_len,
+            kind: li_core::CcKind::IpPacket,
         }));
         self.stats.cc_records += 1;
     }

@@ -53,6 +53,7 @@ fn x3(task: Xid, cin: u32, seq: u32, time: Timestamp, n: u8) -> Pdu {
         direction: li_core::PayloadDirection::FromTarget,
         payload: packet(n).into(),
         original_len: None,
+        kind: li_core::CcKind::IpPacket,
     };
     contract::x3_pdu(&record, seq).unwrap()
 }

@@ -41,6 +41,7 @@
 //!     direction: PayloadDirection::FromTarget,
 //!     payload: packet.clone().into(),
 //!     original_len: None,
+//!     kind: li_core::CcKind::IpPacket,
 //! };
 //! let pdu = contract::x3_pdu(&record, 0)?;
 //!

@@ -43,6 +43,7 @@ fn cc(packet: Vec<u8>, direction: li_core::PayloadDirection) -> CcRecord {
         direction,
         payload: packet.into(),
         original_len: None,
+        kind: li_core::CcKind::IpPacket,
     }
 }
 
