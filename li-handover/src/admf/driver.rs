@@ -481,7 +481,8 @@ impl Admf {
     /// written.
     pub fn create_warrant(&self, warrant: &Warrant) -> Result<(), AdmfError> {
         self.inner.store.create(warrant)?;
-        info!(liid = %warrant.task.liid(), xid = %warrant.task.xid(), "warrant {} created", warrant.task.liid());
+        let (liid, xid) = (warrant.task.liid(), warrant.task.xid());
+        info!(%liid, %xid, "warrant {liid} created");
         self.audit(AuditKind::WarrantCreated, warrant_detail(warrant))?;
         Ok(())
     }
@@ -494,7 +495,8 @@ impl Admf {
     /// The store refuses the update, or the audit log cannot be written.
     pub async fn update_warrant(&self, warrant: &Warrant) -> Result<SyncReport, AdmfError> {
         let stored = self.inner.store.update(warrant)?;
-        info!(liid = %stored.task.liid(), "warrant {} updated", stored.task.liid());
+        let liid = stored.task.liid();
+        info!(%liid, "warrant {liid} updated");
         self.audit(AuditKind::WarrantUpdated, warrant_detail(&stored))?;
         self.sync(wall_clock()).await
     }
@@ -516,7 +518,11 @@ impl Admf {
         info!(%liid, "warrant {liid} revoked");
         self.audit(
             AuditKind::WarrantRevoked,
-            json!({"liid": liid.to_string(), "xid": warrant.task.xid().to_string(), "state": "revoked"}),
+            json!({
+                "liid": liid.to_string(),
+                "xid": warrant.task.xid().to_string(),
+                "state": "revoked",
+            }),
         )?;
         let mut report = SyncReport {
             revoked: vec![*liid],
@@ -587,13 +593,14 @@ impl Admf {
                 continue;
             };
             let ended = inner.store.set_state(liid, WarrantState::Ended, now)?;
-            info!(liid = %ended.task.liid(), "warrant {} ended (window over)", ended.task.liid());
+            let liid = ended.task.liid();
+            info!(%liid, "warrant {liid} ended (window over)");
             self.audit(
                 AuditKind::WarrantStateChanged,
-                json!({"liid": ended.task.liid().to_string(), "xid": ended.task.xid().to_string(),
+                json!({"liid": liid.to_string(), "xid": ended.task.xid().to_string(),
                        "from": warrant.state.as_str(), "state": "ended"}),
             )?;
-            report.ended.push(ended.task.liid());
+            report.ended.push(liid);
             *warrant = ended;
         }
         st.observed

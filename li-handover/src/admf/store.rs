@@ -281,9 +281,9 @@ pub trait WarrantStore: Send + Sync {
     /// A storage error.
     fn list(&self) -> Result<Vec<Warrant>, StoreError>;
 
-    /// Replaces the targets, scope, window and agencies of the warrant `warrant.task.liid()` and
-    /// sets its update time to `warrant.updated`; the stored state and creation time are
-    /// kept. Returns the warrant as stored.
+    /// Replaces the task (targets, scope, window and agencies) of the warrant
+    /// `warrant.task.liid()` and sets its update time to `warrant.updated`; the stored state
+    /// and creation time are kept. Returns the warrant as stored.
     ///
     /// # Errors
     ///
