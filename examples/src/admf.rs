@@ -328,18 +328,16 @@ impl AdmfConfig {
 
     /// The agency called `name`, as recorded in a warrant.
     pub fn agency(&self, name: &str) -> Option<Agency> {
-        self.agencies
-            .iter()
-            .find(|a| a.name == name)
-            .map(|a| Agency {
-                id: a.id,
-                name: a.name.clone(),
-                hi2: CoreAddress::new(a.hi2.ip().to_string(), a.hi2.port(), a.tls),
-                hi3: a
-                    .hi3
+        self.agencies.iter().find(|a| a.name == name).map(|a| {
+            Agency::new(
+                a.id,
+                CoreAddress::new(a.hi2.ip().to_string(), a.hi2.port(), a.tls),
+                a.hi3
                     .map(|hi3| CoreAddress::new(hi3.ip().to_string(), hi3.port(), a.tls)),
-                format: a.format,
-            })
+                a.format,
+            )
+            .with_name(a.name.clone())
+        })
     }
 }
 

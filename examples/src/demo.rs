@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use li_capture::probe::{DeliveryReport, ReplayOptions, ReplayReport};
-use li_core::{InterceptScope, Liid, TargetIdentifier, Timestamp, ValidityWindow};
-use li_handover::admf::store::Warrant;
+use li_core::{InterceptScope, Liid, TargetIdentifier, Task, Timestamp, ValidityWindow};
+use li_handover::admf::store::{StoreError, Warrant};
 use li_handover::admf::{Admf, SyncReport};
 use li_handover::lemf::{RunningReceiver, Summary};
 use tokio::sync::watch;
@@ -280,15 +280,17 @@ impl System {
                     .with_context(|| format!("no agency {a}"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Warrant::new(
-            Liid::new(liid.as_bytes()).with_context(|| format!("LIID {liid:?}"))?,
+        let liid = Liid::new(liid.as_bytes()).with_context(|| format!("LIID {liid:?}"))?;
+        let task = Task::new(
+            liid,
             random_xid(),
             targets,
             scope,
             ValidityWindow::new(window.0, window.1)?,
             agencies,
-            crate::admf::now(),
-        )?)
+        )
+        .map_err(|e| StoreError::invalid(liid, e))?;
+        Ok(Warrant::new(task, crate::admf::now())?)
     }
 
     /// Enters the warrants and provisions the probe and the mediator over X1 (one sync).

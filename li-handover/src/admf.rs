@@ -70,10 +70,10 @@
 //! ```
 //! use std::time::Duration;
 //! use li_core::{
-//!     DeliveryAddress, DestinationId, HandoverFormat, InterceptScope, Timestamp,
-//!     ValidityWindow, Xid,
+//!     DeliveryAddress, Destination, DestinationId, HandoverFormat, InterceptScope, Task,
+//!     Timestamp, ValidityWindow, Xid,
 //! };
-//! use li_handover::admf::store::{Agency, Warrant};
+//! use li_handover::admf::store::Warrant;
 //! use li_handover::admf::{Desired, NeContents, Network, Observed, Timing, plan};
 //! use li_handover::x1::RequestBody;
 //!
@@ -90,21 +90,21 @@
 //! };
 //! let now = Timestamp::from_secs_micros(1_704_067_200, 0)?;
 //! let start = now.checked_add(Duration::from_secs(60)).expect("in range");
-//! let warrant = Warrant::new(
+//! let task = Task::new(
 //!     "LIID-0001".parse()?,
 //!     Xid::new_v4_from_random([7; 16]),
 //!     vec!["ipv4:192.0.2.9".parse()?],
 //!     InterceptScope::IriOnly,
 //!     ValidityWindow::new(start, None)?,
-//!     vec![Agency {
-//!         id: DestinationId::new_v4_from_random([9; 16]),
-//!         name: "LEA-1".into(),
-//!         hi2: DeliveryAddress::new("198.51.100.1", 6001, true),
-//!         hi3: None,
-//!         format: HandoverFormat::etsi_default(),
-//!     }],
-//!     now,
+//!     vec![Destination::new(
+//!         DestinationId::new_v4_from_random([9; 16]),
+//!         DeliveryAddress::new("198.51.100.1", 6001, true),
+//!         None,
+//!         HandoverFormat::etsi_default(),
+//!     )
+//!     .with_name("LEA-1")],
 //! )?;
+//! let warrant = Warrant::new(task, now)?;
 //! let warrants = [warrant];
 //! let desired = Desired { network: &network, timing, warrants: &warrants };
 //! // both NEs read back, empty
@@ -132,7 +132,7 @@
 //! let RequestBody::ActivateTask(task) = &planned.requests[3].body else { unreachable!() };
 //! assert_eq!(task.mediation_details[0].start_time, Some(start));
 //! // once every NE has acknowledged, the pending warrant is active
-//! assert_eq!(planned.activate, [warrants[0].liid]);
+//! assert_eq!(planned.activate, [warrants[0].task.liid()]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

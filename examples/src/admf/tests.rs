@@ -15,8 +15,8 @@ use std::fs;
 use std::sync::Mutex as StdMutex;
 use std::time::Instant;
 
-use li_core::ValidityWindow;
-use li_core::{InterceptScope, TargetKind, Xid};
+use li_core::{InterceptScope, TargetKind, Task, TaskBuilder, Xid};
+use li_core::{TargetIdentifier, ValidityWindow};
 use li_handover::admf::store::Warrant;
 use li_handover::admf::store::WarrantState;
 use li_handover::admf::task_dids;
@@ -369,7 +369,7 @@ impl Fixture {
         window: (Timestamp, Option<Timestamp>),
         agencies: &[&str],
     ) -> Warrant {
-        Warrant::new(
+        let task = Task::new(
             liid.parse().unwrap(),
             Xid::new_v4_from_random([xid; 16]),
             vec!["ipv4:192.0.2.1".parse().unwrap()],
@@ -379,9 +379,9 @@ impl Fixture {
                 .iter()
                 .map(|a| self.config.agency(a).unwrap())
                 .collect(),
-            window.0,
         )
-        .unwrap()
+        .unwrap();
+        Warrant::new(task, window.0).unwrap()
     }
 
     fn state(&self, liid: &str) -> WarrantState {
@@ -503,7 +503,7 @@ async fn activation_sends_destinations_then_tasks_mediator_first() {
     );
     f.admf.create_warrant(&w).unwrap();
     let report = f.admf.sync(base).await.unwrap();
-    assert_eq!(report.activated, vec![w.liid]);
+    assert_eq!(report.activated, vec![w.task.liid()]);
     assert!(report.failures.is_empty(), "{report}");
     assert_eq!(f.state("LIID-A"), WarrantState::Active);
 
@@ -526,13 +526,18 @@ async fn activation_sends_destinations_then_tasks_mediator_first() {
     };
     let dids = vec![ag(AG1), hi3_did(ag(AG1))];
     let mediation = MediationDetails {
-        liid: w.liid,
+        liid: w.task.liid(),
         delivery_type: MediationDeliveryType::Hi2AndHi3,
         start_time: Some(secs(base, -1)),
         end_time: Some(end),
         dids: Some(dids.clone()),
     };
-    let mut mediator_task = TaskDetails::new(w.xid, w.targets.clone(), DeliveryType::X2AndX3, dids);
+    let mut mediator_task = TaskDetails::new(
+        w.task.xid(),
+        w.task.targets().to_vec(),
+        DeliveryType::X2AndX3,
+        dids,
+    );
     mediator_task.mediation_details = vec![mediation.clone()];
     let x2x3 = DestinationDetails {
         did: ag(X2X3_DID),
@@ -544,8 +549,8 @@ async fn activation_sends_destinations_then_tasks_mediator_first() {
         },
     };
     let mut probe_task = TaskDetails::new(
-        w.xid,
-        w.targets.clone(),
+        w.task.xid(),
+        w.task.targets().to_vec(),
         DeliveryType::X2AndX3,
         vec![ag(X2X3_DID)],
     );
@@ -599,7 +604,7 @@ async fn activation_sends_destinations_then_tasks_mediator_first() {
     );
     f.admf.create_warrant(&w2).unwrap();
     let report = f.admf.sync(ms(base, 20)).await.unwrap();
-    assert_eq!(report.activated, vec![w2.liid]);
+    assert_eq!(report.activated, vec![w2.task.liid()]);
     let m = f.mediator.take();
     assert_eq!(m.len(), 1);
     let RequestBody::ActivateTask(t) = &m[0].1 else {
@@ -664,12 +669,12 @@ async fn window_end_deactivates_probe_first_then_mediator_after_grace() {
     f.probe.take();
 
     let report = f.admf.sync(end).await.unwrap();
-    assert_eq!(report.ended, vec![w.liid]);
+    assert_eq!(report.ended, vec![w.task.liid()]);
     assert_eq!(f.state("LIID-E"), WarrantState::Ended);
     assert_eq!(f.probe.take_types(), vec!["DeactivateTask"]);
     assert!(f.mediator.take().is_empty());
     assert!(f.probe.xids().is_empty());
-    assert_eq!(f.mediator.xids(), vec![w.xid]);
+    assert_eq!(f.mediator.xids(), vec![w.task.xid()]);
 
     // one millisecond before the grace period is over: still nothing at the mediator
     let report = f.admf.sync(ms(end, GRACE_MS - 1)).await.unwrap();
@@ -682,13 +687,13 @@ async fn window_end_deactivates_probe_first_then_mediator_after_grace() {
     assert_eq!(
         bodies,
         vec![
-            RequestBody::DeactivateTask(w.xid),
+            RequestBody::DeactivateTask(w.task.xid()),
             RequestBody::RemoveDestination(ag(AG1)),
             RequestBody::RemoveDestination(hi3_did(ag(AG1))),
         ]
     );
     assert_eq!(report.tasks_deactivated.len(), 1);
-    assert_eq!(report.tasks_deactivated[0].liid, Some(w.liid));
+    assert_eq!(report.tasks_deactivated[0].liid, Some(w.task.liid()));
     assert!(f.mediator.lock().dests.is_empty());
     // the probe keeps its X2/X3 destination
     assert_eq!(f.probe.lock().dests.len(), 1);
@@ -712,18 +717,18 @@ async fn revocation_deactivates_at_once_and_the_mediator_after_the_grace() {
 
     // The grace is counted from the revocation's own clock reading, taken after this.
     let before_revoke = Instant::now();
-    let report = f.admf.revoke(&w.liid).await.unwrap();
-    assert_eq!(report.revoked, vec![w.liid]);
+    let report = f.admf.revoke(&w.task.liid()).await.unwrap();
+    assert_eq!(report.revoked, vec![w.task.liid()]);
     assert_eq!(f.state("LIID-R"), WarrantState::Revoked);
     let p = f.probe.take();
     assert_eq!(p.len(), 1);
-    assert_eq!(p[0].1, RequestBody::DeactivateTask(w.xid));
+    assert_eq!(p[0].1, RequestBody::DeactivateTask(w.task.xid()));
     assert!(f.mediator.take().is_empty());
 
     let settled = f.admf.settle().await.unwrap();
     assert_eq!(settled.tasks_deactivated.len(), 1);
     let m = f.mediator.take();
-    assert_eq!(m[0].1, RequestBody::DeactivateTask(w.xid));
+    assert_eq!(m[0].1, RequestBody::DeactivateTask(w.task.xid()));
     assert_eq!(m[1].1, RequestBody::RemoveDestination(ag(AG2)));
     assert!(m[0].2 > p[0].2, "probe first, then the mediator");
     let gap = m[0].2.duration_since(before_revoke);
@@ -731,7 +736,7 @@ async fn revocation_deactivates_at_once_and_the_mediator_after_the_grace() {
 
     // a revoked warrant is never activated again, and cannot be revoked twice
     assert!(f.admf.sync(now()).await.unwrap().is_empty());
-    assert!(f.admf.revoke(&w.liid).await.is_err());
+    assert!(f.admf.revoke(&w.task.liid()).await.is_err());
     let (_, entries) = read_entries(f.audit_path()).unwrap();
     assert!(
         entries
@@ -794,7 +799,7 @@ async fn a_failing_ne_leaves_the_warrant_pending_and_it_is_retried() {
     assert_eq!(f.state("LIID-F"), WarrantState::Pending);
     assert!(report.activated.is_empty());
     let report = f.admf.sync(ms(base, 40)).await.unwrap();
-    assert_eq!(report.activated, vec![w.liid]);
+    assert_eq!(report.activated, vec![w.task.liid()]);
     assert!(report.failures.is_empty(), "{report}");
     assert_eq!(f.state("LIID-F"), WarrantState::Active);
     assert_eq!(
@@ -841,7 +846,7 @@ async fn restarted_nes_are_provisioned_again() {
         ]
     );
     assert_eq!(f.probe.take_types(), vec!["GetAllDetails"]);
-    assert_eq!(f.mediator.xids(), vec![w.xid]);
+    assert_eq!(f.mediator.xids(), vec![w.task.xid()]);
 
     // the probe restarts while the ADMF runs: a read-back finds it empty
     f.probe.restart();
@@ -853,7 +858,7 @@ async fn restarted_nes_are_provisioned_again() {
         vec!["GetAllDetails", "CreateDestination", "ActivateTask"]
     );
     assert_eq!(f.mediator.take_types(), vec!["GetAllDetails"]);
-    assert_eq!(f.probe.xids(), vec![w.xid]);
+    assert_eq!(f.probe.xids(), vec![w.task.xid()]);
 }
 
 #[tokio::test]
@@ -916,7 +921,7 @@ async fn an_update_is_sent_as_modify_task_to_every_ne() {
     f.mediator.take();
     f.probe.take();
 
-    w.targets.push("username:alice".parse().unwrap());
+    w = rebuilt(&w, |t| t.target("username:alice".parse().unwrap()));
     w.updated = ms(base, 5);
     let report = f.admf.update_warrant(&w).await.unwrap();
     assert_eq!(report.tasks_modified.len(), 2, "{report}");
@@ -927,8 +932,8 @@ async fn an_update_is_sent_as_modify_task_to_every_ne() {
     let (RequestBody::ModifyTask(mt), RequestBody::ModifyTask(pt)) = (&m[0].1, &p[0].1) else {
         panic!("{:?} {:?}", m[0].1, p[0].1)
     };
-    assert_eq!(mt.targets, w.targets);
-    assert_eq!(pt.targets, w.targets);
+    assert_eq!(mt.targets, w.task.targets());
+    assert_eq!(pt.targets, w.task.targets());
     assert!(m[0].2 < p[0].2);
     assert!(f.admf.sync(now()).await.unwrap().is_empty());
 }
@@ -1037,7 +1042,7 @@ async fn a_revocation_by_another_process_leaves_the_daemon_consistent() {
 
     // the CLI, another process, revokes it and waits for the mediator's deactivation
     let cli = open(&f.config, f.dir.path()).unwrap();
-    let report = cli.revoke(&w.liid).await.unwrap();
+    let report = cli.revoke(&w.task.liid()).await.unwrap();
     assert_eq!(report.tasks_deactivated.len(), 1, "{report}");
     cli.settle().await.unwrap();
     assert!(f.probe.xids().is_empty() && f.mediator.xids().is_empty());
@@ -1152,7 +1157,7 @@ async fn tasks_go_out_a_lead_before_the_window_and_are_withdrawn_a_grace_after_i
     assert_eq!(f.state("LIID-L"), WarrantState::Pending);
 
     let report = f.admf.sync(from).await.unwrap();
-    assert_eq!(report.activated, vec![w.liid], "{report}");
+    assert_eq!(report.activated, vec![w.task.liid()], "{report}");
     assert_eq!(f.state("LIID-L"), WarrantState::Active);
     let p = f.probe.take();
     let Some((_, RequestBody::ActivateTask(task), _)) = p.last() else {
@@ -1174,7 +1179,7 @@ async fn tasks_go_out_a_lead_before_the_window_and_are_withdrawn_a_grace_after_i
     }
     assert!(f.probe.take().is_empty());
     let report = f.admf.sync(secs(end, 60)).await.unwrap();
-    assert_eq!(report.ended, vec![w.liid]);
+    assert_eq!(report.ended, vec![w.task.liid()]);
     assert_eq!(f.probe.take_types(), vec!["DeactivateTask"]);
     assert_eq!(f.state("LIID-L"), WarrantState::Ended);
 }
@@ -1193,18 +1198,22 @@ async fn a_refused_task_stays_with_its_warrant_and_the_others_are_provisioned() 
     f.probe.lock().refuse_kind = Some(TargetKind::SipUri);
     let base = now();
     let window = (secs(base, -1), None);
-    let mut w1 = f.warrant("LIID-1", 51, InterceptScope::IriOnly, window, &["LEA-1"]);
-    w1.targets = vec!["sip:alice@example.com".parse().unwrap()];
-    let mut w2 = f.warrant("LIID-2", 52, InterceptScope::IriOnly, window, &["LEA-1"]);
-    w2.targets = vec!["ipv4:192.0.2.2".parse().unwrap()];
-    let mut w3 = f.warrant("LIID-3", 53, InterceptScope::IriAndCc, window, &["LEA-1"]);
-    w3.targets = vec!["ipv4:192.0.2.3".parse().unwrap()];
+    let w1 = f.warrant("LIID-1", 51, InterceptScope::IriOnly, window, &["LEA-1"]);
+    let w1 = with_target(&w1, "sip:alice@example.com");
+    let w2 = f.warrant("LIID-2", 52, InterceptScope::IriOnly, window, &["LEA-1"]);
+    let w2 = with_target(&w2, "ipv4:192.0.2.2");
+    let w3 = f.warrant("LIID-3", 53, InterceptScope::IriAndCc, window, &["LEA-1"]);
+    let w3 = with_target(&w3, "ipv4:192.0.2.3");
     for w in [&w1, &w2, &w3] {
         f.admf.create_warrant(w).unwrap();
     }
 
     let report = f.admf.sync(base).await.unwrap();
-    assert_eq!(report.activated, vec![w2.liid, w3.liid], "{report}");
+    assert_eq!(
+        report.activated,
+        vec![w2.task.liid(), w3.task.liid()],
+        "{report}"
+    );
     assert_eq!(report.failures.len(), 1, "{report}");
     let failure = &report.failures[0];
     assert_eq!(
@@ -1213,27 +1222,27 @@ async fn a_refused_task_stays_with_its_warrant_and_the_others_are_provisioned() 
             failure.operation.as_str(),
             failure.liid
         ),
-        ("poi-1", "ActivateTask", Some(w1.liid))
+        ("poi-1", "ActivateTask", Some(w1.task.liid()))
     );
     assert!(failure.error.contains("cannot be intercepted"), "{report}");
     assert_eq!(f.state("LIID-1"), WarrantState::Pending);
     assert_eq!(f.state("LIID-2"), WarrantState::Active);
     assert_eq!(f.state("LIID-3"), WarrantState::Active);
     assert_eq!(f.probe.xids(), {
-        let mut x = vec![w2.xid, w3.xid];
+        let mut x = vec![w2.task.xid(), w3.task.xid()];
         x.sort();
         x
     });
 
     // recorded with the warrant, shown by `warrant list` and `warrant show`
-    let refusals = f.admf.store().refusals(&w1.liid).unwrap();
+    let refusals = f.admf.store().refusals(&w1.task.liid()).unwrap();
     assert_eq!(refusals.len(), 1);
     assert_eq!(refusals[0].ne, "poi-1");
     assert!(refusals[0].reason.contains("cannot be intercepted"));
     let line = list_line(&w1, &refusals);
     assert!(line.contains("REFUSED by poi-1"), "{line}");
     assert!(describe(&w1, &refusals).contains("REFUSED:  by poi-1"));
-    assert!(f.admf.store().refusals(&w2.liid).unwrap().is_empty());
+    assert!(f.admf.store().refusals(&w2.task.liid()).unwrap().is_empty());
 
     // not offered again before the back-off (the sync interval, 20 ms), and the probe is
     // not read back: it stays known
@@ -1259,13 +1268,12 @@ async fn a_refused_task_stays_with_its_warrant_and_the_others_are_provisioned() 
     assert_eq!(refused[0].detail["ne"], "poi-1");
 
     // a changed warrant is offered at once, and accepted: the refusal is gone
-    let mut changed = w1.clone();
-    changed.targets = vec!["ipv4:192.0.2.1".parse().unwrap()];
+    let mut changed = with_target(&w1, "ipv4:192.0.2.1");
     changed.updated = ms(base, 61);
     let report = f.admf.update_warrant(&changed).await.unwrap();
-    assert!(report.activated.contains(&w1.liid), "{report}");
+    assert!(report.activated.contains(&w1.task.liid()), "{report}");
     assert_eq!(f.state("LIID-1"), WarrantState::Active);
-    assert!(f.admf.store().refusals(&w1.liid).unwrap().is_empty());
+    assert!(f.admf.store().refusals(&w1.task.liid()).unwrap().is_empty());
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1290,7 +1298,7 @@ async fn warrant_show_says_what_the_mediator_is_told_to_use() {
     );
     f.admf.create_warrant(&w).unwrap();
     let report = f.admf.sync(base).await.unwrap();
-    assert_eq!(report.activated, vec![w.liid], "{report}");
+    assert_eq!(report.activated, vec![w.task.liid()], "{report}");
     let shown = describe(&w, &[]);
     let dests = f.mediator.lock().dests.clone();
     for (agency, tls) in [(ag(AG1), true), (ag(AG2), false)] {
@@ -1327,14 +1335,14 @@ async fn an_agency_format_the_suite_cannot_produce_is_refused_and_nothing_is_sen
     let f = fixture().await;
     let base = now();
     let window = (secs(base, -1), None);
-    let mut refused = f.warrant("LIID-P", 71, InterceptScope::IriOnly, window, &["LEA-1"]);
-    refused.agencies[0].format = HandoverFormat::PacketCable { version: 7 };
+    let refused = f.warrant("LIID-P", 71, InterceptScope::IriOnly, window, &["LEA-1"]);
+    let refused = with_format(&refused, HandoverFormat::PacketCable { version: 7 });
     let other = f.warrant("LIID-Q", 72, InterceptScope::IriOnly, window, &["LEA-2"]);
     f.admf.create_warrant(&refused).unwrap();
     f.admf.create_warrant(&other).unwrap();
 
     let report = f.admf.sync(base).await.unwrap();
-    assert_eq!(report.activated, vec![other.liid], "{report}");
+    assert_eq!(report.activated, vec![other.task.liid()], "{report}");
     assert_eq!(report.failures.len(), 1, "{report}");
     let failure = &report.failures[0];
     assert_eq!(
@@ -1343,7 +1351,7 @@ async fn an_agency_format_the_suite_cannot_produce_is_refused_and_nothing_is_sen
             failure.operation.as_str(),
             failure.liid
         ),
-        ("admf-test", "plan", Some(refused.liid))
+        ("admf-test", "plan", Some(refused.task.liid()))
     );
     assert!(
         failure
@@ -1353,18 +1361,18 @@ async fn an_agency_format_the_suite_cannot_produce_is_refused_and_nothing_is_sen
     );
     assert_eq!(f.state("LIID-P"), WarrantState::Pending);
     // nothing of it at either NE: no task, no LEA-1 destination
-    assert_eq!(f.mediator.xids(), vec![other.xid]);
-    assert_eq!(f.probe.xids(), vec![other.xid]);
+    assert_eq!(f.mediator.xids(), vec![other.task.xid()]);
+    assert_eq!(f.probe.xids(), vec![other.task.xid()]);
     for (_, body, _) in f.mediator.take().iter().chain(&f.probe.take()) {
         match body {
-            RequestBody::ActivateTask(t) => assert_eq!(t.xid, other.xid),
+            RequestBody::ActivateTask(t) => assert_eq!(t.xid, other.task.xid()),
             RequestBody::CreateDestination(d) => assert_ne!(d.did, ag(AG1)),
             _ => {}
         }
     }
 
     // recorded with the warrant under the ADMF's name, shown by `warrant list` and `show`
-    let refusals = f.admf.store().refusals(&refused.liid).unwrap();
+    let refusals = f.admf.store().refusals(&refused.task.liid()).unwrap();
     assert_eq!(refusals.len(), 1);
     assert_eq!(refusals[0].ne, "admf-test");
     assert!(
@@ -1390,12 +1398,38 @@ async fn an_agency_format_the_suite_cannot_produce_is_refused_and_nothing_is_sen
     assert_eq!(audited[0].detail["ne"], "admf-test");
 
     // the agency's format fixed: provisioned at once, the refusal gone
-    let mut fixed = refused.clone();
-    fixed.agencies[0].format = HandoverFormat::etsi_default();
+    let mut fixed = with_format(&refused, HandoverFormat::etsi_default());
     fixed.updated = ms(base, 40);
     let report = f.admf.update_warrant(&fixed).await.unwrap();
-    assert_eq!(report.activated, vec![refused.liid], "{report}");
+    assert_eq!(report.activated, vec![refused.task.liid()], "{report}");
     assert!(report.failures.is_empty(), "{report}");
-    assert!(f.mediator.xids().contains(&refused.xid));
-    assert!(f.admf.store().refusals(&refused.liid).unwrap().is_empty());
+    assert!(f.mediator.xids().contains(&refused.task.xid()));
+    assert!(
+        f.admf
+            .store()
+            .refusals(&refused.task.liid())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// `w` with its task changed by `change` (built again, and so checked, by `li-core`).
+fn rebuilt(w: &Warrant, change: impl FnOnce(TaskBuilder) -> TaskBuilder) -> Warrant {
+    Warrant {
+        task: change(w.task.clone().into_builder()).build().unwrap(),
+        ..w.clone()
+    }
+}
+
+/// `w` with `target` as its only target.
+fn with_target(w: &Warrant, target: &str) -> Warrant {
+    let target: TargetIdentifier = target.parse().unwrap();
+    rebuilt(w, |t| t.clear_targets().target(target))
+}
+
+/// `w` with its first agency expecting `format`.
+fn with_format(w: &Warrant, format: HandoverFormat) -> Warrant {
+    let mut agencies = w.task.destinations().to_vec();
+    agencies[0].format = format;
+    rebuilt(w, |t| t.clear_destinations().destinations(agencies))
 }

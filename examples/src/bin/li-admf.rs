@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
-use li_core::{InterceptScope, Liid, Timestamp, ValidityWindow, Xid};
+use li_core::{InterceptScope, Liid, Task, Timestamp, ValidityWindow, Xid};
 use li_examples::admf::{self, AdmfConfig};
 use li_examples::metrics::Registry;
-use li_handover::admf::store::Warrant;
+use li_handover::admf::store::{StoreError, Warrant};
 use li_handover::admf::{Admf, text};
 use li_handover::audit;
 
@@ -185,9 +185,9 @@ async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<
             println!(
                 "warrant {} created (XID {}), pending until {}; the daemon (or `li-admf \
                  sync`) activates it",
-                warrant.liid,
-                warrant.xid,
-                warrant.window.start()
+                warrant.task.liid(),
+                warrant.task.xid(),
+                warrant.task.window().start()
             );
         }
         WarrantCommand::List => {
@@ -201,7 +201,7 @@ async fn warrant(config_path: &Path, command: WarrantCommand) -> anyhow::Result<
                 .all_refusals()
                 .context("cannot read the warrants' refusals")?;
             for w in warrants {
-                let refusals = refusals.remove(&w.liid).unwrap_or_default();
+                let refusals = refusals.remove(&w.task.liid()).unwrap_or_default();
                 println!("{}", text::list_line(&w, &refusals));
             }
         }
@@ -296,7 +296,9 @@ fn build_warrant(config: &AdmfConfig, args: &AddArgs) -> anyhow::Result<Warrant>
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    Warrant::new(liid, xid, targets, scope, window, agencies, now)
+    Task::new(liid, xid, targets, scope, window, agencies)
+        .map_err(|e| StoreError::invalid(liid, e))
+        .and_then(|task| Warrant::new(task, now))
         .with_context(|| format!("warrant {liid}"))
 }
 

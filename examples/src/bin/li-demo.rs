@@ -121,7 +121,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
 
     // End the warrants (the IRI end records go out), then stop everything.
     for w in &warrants {
-        system.admf.revoke(&w.liid).await?;
+        system.admf.revoke(&w.task.liid()).await?;
     }
     system.admf.settle().await?;
     system.wait_delivered(DEFAULT_TIMEOUT).await?;
@@ -141,7 +141,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     for (demo, warrant) in WARRANTS.iter().zip(&warrants) {
         let s = summary
             .liids
-            .get(&warrant.liid)
+            .get(&warrant.task.liid())
             .cloned()
             .unwrap_or_default();
         let expected = sample.expected_cc_packets(demo.target, sample::CAPTURE_START, None);
@@ -155,7 +155,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         all_good &= ok;
         println!(
             "{:<17} {:<26} {:<7} {:>4} {:>5} {:>9} {:>8} {:>8}  {}",
-            warrant.liid.to_string(),
+            warrant.task.liid().to_string(),
             demo.target.text(),
             scope_name(demo.scope),
             s.iri,

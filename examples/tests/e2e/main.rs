@@ -687,16 +687,16 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     let admf_config: li_examples::admf::AdmfConfig =
         li_examples::cli::load_toml(&admf_toml).unwrap();
     let admf = li_examples::admf::open(&admf_config, &dir).unwrap();
-    let warrant = li_handover::admf::store::Warrant::new(
+    let task = li_core::Task::new(
         liid("E2E-KILL-9"),
         li_examples::admf::random_xid(),
         vec![SampleTarget::StaticV4.text().parse().unwrap()],
         InterceptScope::IriAndCc,
         li_core::ValidityWindow::new(li_examples::admf::now(), None).unwrap(),
         vec![admf_config.agency("LEA-1").unwrap()],
-        li_examples::admf::now(),
     )
     .unwrap();
+    let warrant = li_handover::admf::store::Warrant::new(task, li_examples::admf::now()).unwrap();
     admf.create_warrant(&warrant).unwrap();
     let report = admf.sync(li_examples::admf::now()).await.unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
@@ -716,7 +716,7 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     sender_config.backoff_min = Duration::from_millis(50);
     sender_config.backoff_max = Duration::from_millis(300);
     let (sender, handle) = X2X3Sender::spawn(sender_config);
-    let encoder = contract::x3_encoder(warrant.xid, li_core::Cin::new(1));
+    let encoder = contract::x3_encoder(warrant.task.xid(), li_core::Cin::new(1));
     let send = |range: std::ops::Range<u32>| {
         for n in range {
             let mut pdu = Vec::new();

@@ -20,7 +20,7 @@ use super::plan::{
     ReadBack, Request, Timing, next_edge, plan,
 };
 use super::report::{SyncFailure, SyncReport, TaskChange};
-use super::store::{StoreError, Warrant, WarrantState, WarrantStore, scope_to_text};
+use super::store::{StoreError, Warrant, WarrantState, WarrantStore, agency_name, scope_to_text};
 use crate::audit::{AuditError, AuditKind, AuditLog};
 use crate::x1::transport::{X1Client, X1ClientConfig};
 use crate::x1::{
@@ -243,10 +243,10 @@ pub fn random_xid() -> Xid {
 /// use std::sync::Arc;
 /// use std::time::Duration;
 /// use li_core::{
-///     DeliveryAddress, DestinationId, HandoverFormat, InterceptScope, Timestamp,
-///     ValidityWindow, Xid,
+///     DeliveryAddress, Destination, DestinationId, HandoverFormat, InterceptScope, Task,
+///     Timestamp, ValidityWindow, Xid,
 /// };
-/// use li_handover::admf::store::{Agency, SqliteStore, Warrant, WarrantState, WarrantStore};
+/// use li_handover::admf::store::{SqliteStore, Warrant, WarrantState, WarrantStore};
 /// use li_handover::admf::{Admf, AdmfSettings, NeEndpoint, Timing};
 /// use li_handover::audit::{AuditLog, verify};
 /// use li_handover::tls::{DevPki, Validity};
@@ -278,27 +278,27 @@ pub fn random_xid() -> Xid {
 /// let admf = Admf::new(settings, store, Arc::new(audit), tls)?;
 ///
 /// let now = Timestamp::from_system_time(std::time::SystemTime::now());
-/// let warrant = Warrant::new(
+/// let task = Task::new(
 ///     "LIID-0001".parse()?,
 ///     Xid::new_v4_from_random([7; 16]),
 ///     vec!["ipv4:192.0.2.9".parse()?],
 ///     InterceptScope::IriOnly,
 ///     ValidityWindow::new(now, None)?,
-///     vec![Agency {
-///         id: DestinationId::new_v4_from_random([9; 16]),
-///         name: "LEA-1".into(),
-///         hi2: DeliveryAddress::new("198.51.100.1", 6001, true),
-///         hi3: None,
-///         format: HandoverFormat::etsi_default(),
-///     }],
-///     now,
+///     vec![Destination::new(
+///         DestinationId::new_v4_from_random([9; 16]),
+///         DeliveryAddress::new("198.51.100.1", 6001, true),
+///         None,
+///         HandoverFormat::etsi_default(),
+///     )
+///     .with_name("LEA-1")],
 /// )?;
+/// let warrant = Warrant::new(task, now)?;
 /// admf.create_warrant(&warrant)?;
 /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 /// let report = runtime.block_on(admf.sync(now))?;
 /// assert_eq!(report.failures[0].operation, "GetAllDetails");
 /// assert!(report.activated.is_empty());
-/// let stored = admf.store().get(&warrant.liid)?.expect("entered");
+/// let stored = admf.store().get(&warrant.task.liid())?.expect("entered");
 /// assert_eq!(stored.state, WarrantState::Pending);
 /// assert!(verify(dir.path().join("audit.log"))?.entries >= 3);
 /// # }
@@ -481,7 +481,8 @@ impl Admf {
     /// written.
     pub fn create_warrant(&self, warrant: &Warrant) -> Result<(), AdmfError> {
         self.inner.store.create(warrant)?;
-        info!(liid = %warrant.liid, xid = %warrant.xid, "warrant {} created", warrant.liid);
+        let (liid, xid) = (warrant.task.liid(), warrant.task.xid());
+        info!(%liid, %xid, "warrant {liid} created");
         self.audit(AuditKind::WarrantCreated, warrant_detail(warrant))?;
         Ok(())
     }
@@ -494,7 +495,8 @@ impl Admf {
     /// The store refuses the update, or the audit log cannot be written.
     pub async fn update_warrant(&self, warrant: &Warrant) -> Result<SyncReport, AdmfError> {
         let stored = self.inner.store.update(warrant)?;
-        info!(liid = %stored.liid, "warrant {} updated", stored.liid);
+        let liid = stored.task.liid();
+        info!(%liid, "warrant {liid} updated");
         self.audit(AuditKind::WarrantUpdated, warrant_detail(&stored))?;
         self.sync(wall_clock()).await
     }
@@ -516,7 +518,11 @@ impl Admf {
         info!(%liid, "warrant {liid} revoked");
         self.audit(
             AuditKind::WarrantRevoked,
-            json!({"liid": liid.to_string(), "xid": warrant.xid.to_string(), "state": "revoked"}),
+            json!({
+                "liid": liid.to_string(),
+                "xid": warrant.task.xid().to_string(),
+                "state": "revoked",
+            }),
         )?;
         let mut report = SyncReport {
             revoked: vec![*liid],
@@ -583,17 +589,18 @@ impl Admf {
         let plan = plan(&desired, &st.observed, now);
 
         for liid in &plan.retire {
-            let Some(warrant) = warrants.iter_mut().find(|w| w.liid == *liid) else {
+            let Some(warrant) = warrants.iter_mut().find(|w| w.task.liid() == *liid) else {
                 continue;
             };
             let ended = inner.store.set_state(liid, WarrantState::Ended, now)?;
-            info!(liid = %ended.liid, "warrant {} ended (window over)", ended.liid);
+            let liid = ended.task.liid();
+            info!(%liid, "warrant {liid} ended (window over)");
             self.audit(
                 AuditKind::WarrantStateChanged,
-                json!({"liid": ended.liid.to_string(), "xid": ended.xid.to_string(),
+                json!({"liid": liid.to_string(), "xid": ended.task.xid().to_string(),
                        "from": warrant.state.as_str(), "state": "ended"}),
             )?;
-            report.ended.push(ended.liid);
+            report.ended.push(liid);
             *warrant = ended;
         }
         st.observed
@@ -624,14 +631,14 @@ impl Admf {
         }
 
         for liid in progress.activated(&plan) {
-            let Some(warrant) = warrants.iter_mut().find(|w| w.liid == liid) else {
+            let Some(warrant) = warrants.iter_mut().find(|w| w.task.liid() == liid) else {
                 continue;
             };
             *warrant = inner.store.set_state(&liid, WarrantState::Active, now)?;
             info!(%liid, "warrant {liid} active on every NE");
             self.audit(
                 AuditKind::WarrantStateChanged,
-                json!({"liid": liid.to_string(), "xid": warrant.xid.to_string(),
+                json!({"liid": liid.to_string(), "xid": warrant.task.xid().to_string(),
                        "from": "pending", "state": "active"}),
             )?;
             report.activated.push(liid);
@@ -856,9 +863,9 @@ impl Admf {
         for xid in accepted {
             st.admf_refused.remove(&xid);
             if plan.wanted.contains(&xid)
-                && let Some(warrant) = warrants.iter().find(|w| w.xid == xid)
+                && let Some(warrant) = warrants.iter().find(|w| w.task.xid() == xid)
             {
-                self.inner.store.clear_refusal(&warrant.liid, admf)?;
+                self.inner.store.clear_refusal(&warrant.task.liid(), admf)?;
             }
         }
         Ok(())
@@ -1199,13 +1206,13 @@ fn task_detail(ne: &str, xid: Xid, liid: Option<Liid>) -> Value {
 /// The audit detail of a warrant (the audit log may hold target identifiers).
 fn warrant_detail(w: &Warrant) -> Value {
     json!({
-        "liid": w.liid.to_string(),
-        "xid": w.xid.to_string(),
-        "scope": scope_to_text(w.scope),
-        "start": w.window.start().to_string(),
-        "end": w.window.end().map(|e| e.to_string()),
-        "targets": w.targets.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "agencies": w.agencies.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "liid": w.task.liid().to_string(),
+        "xid": w.task.xid().to_string(),
+        "scope": scope_to_text(w.task.scope()),
+        "start": w.task.window().start().to_string(),
+        "end": w.task.window().end().map(|e| e.to_string()),
+        "targets": w.task.targets().iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "agencies": w.task.destinations().iter().map(agency_name).collect::<Vec<_>>(),
         "state": w.state.as_str(),
     })
 }

@@ -18,7 +18,7 @@ use sha2::{Digest as _, Sha256};
 
 use li_asn1::HeaderSettings;
 
-use super::store::{Agency, Warrant, WarrantState};
+use super::store::{Agency, Warrant, WarrantState, agency_name};
 use crate::x1::{
     DeliveryAddress, DeliveryType, DestinationDetails, DestinationResponseDetails, HiAddress,
     HiTransport, MediationDeliveryType, MediationDetails, Port, RequestBody, RequestMessageType,
@@ -60,7 +60,7 @@ pub enum Disposition {
 /// end, or after it was entered for a window that had ended already (a replay of a
 /// recording: its tasks then stay that long for the replay); never for an open window.
 pub fn retire_at(warrant: &Warrant, deactivation_grace: Duration) -> Option<Timestamp> {
-    let end = warrant.window.end()?;
+    let end = warrant.task.window().end()?;
     let base = end.max(warrant.created);
     Some(
         base.checked_add(deactivation_grace)
@@ -84,7 +84,8 @@ pub fn disposition(
         return Disposition::Retire;
     }
     let from = warrant
-        .window
+        .task
+        .window()
         .start()
         .checked_sub(lead)
         .unwrap_or(Timestamp::UNIX_EPOCH);
@@ -261,27 +262,28 @@ pub fn warrant_tasks(
     warrant: &Warrant,
     network: &Network,
 ) -> Result<WarrantTasks, ProvisioningError> {
-    for agency in &warrant.agencies {
+    for agency in warrant.task.destinations() {
         if !HeaderSettings::encodes(agency.format) {
             return Err(ProvisioningError::UnsupportedFormat {
-                agency: agency.name.clone(),
+                agency: agency_name(agency),
                 format: agency.format,
             });
         }
     }
-    let cc = warrant.scope.delivers_cc();
+    let cc = warrant.task.scope().delivers_cc();
     let mut hi_destinations = Vec::new();
-    for agency in &warrant.agencies {
+    for agency in warrant.task.destinations() {
+        let name = agency_name(agency);
         hi_destinations.push(DestinationDetails {
             did: agency.id,
-            friendly_name: Some(format!("{} HI2", agency.name)),
+            friendly_name: Some(format!("{name} HI2")),
             delivery_type: DeliveryType::X2Only,
             delivery_address: x1_address(agency, "HI2", &agency.hi2)?,
         });
         if cc && let Some(hi3) = &agency.hi3 {
             hi_destinations.push(DestinationDetails {
                 did: hi3_did(agency.id),
-                friendly_name: Some(format!("{} HI3", agency.name)),
+                friendly_name: Some(format!("{name} HI3")),
                 delivery_type: DeliveryType::X3Only,
                 delivery_address: x1_address(agency, "HI3", hi3)?,
             });
@@ -289,23 +291,27 @@ pub fn warrant_tasks(
     }
     let dids: Vec<DestinationId> = hi_destinations.iter().map(|d| d.did).collect();
     let mediation = MediationDetails {
-        liid: warrant.liid,
+        liid: warrant.task.liid(),
         delivery_type: if cc {
             MediationDeliveryType::Hi2AndHi3
         } else {
             MediationDeliveryType::Hi2Only
         },
-        start_time: Some(warrant.window.start()),
-        end_time: warrant.window.end(),
+        start_time: Some(warrant.task.window().start()),
+        end_time: warrant.task.window().end(),
         dids: Some(dids.clone()),
     };
-    let delivery_type = DeliveryType::from_scope(warrant.scope);
-    let mut mediator_task =
-        TaskDetails::new(warrant.xid, warrant.targets.clone(), delivery_type, dids);
+    let delivery_type = DeliveryType::from_scope(warrant.task.scope());
+    let mut mediator_task = TaskDetails::new(
+        warrant.task.xid(),
+        warrant.task.targets().to_vec(),
+        delivery_type,
+        dids,
+    );
     mediator_task.mediation_details = vec![mediation.clone()];
     let mut probe_task = TaskDetails::new(
-        warrant.xid,
-        warrant.targets.clone(),
+        warrant.task.xid(),
+        warrant.task.targets().to_vec(),
         delivery_type,
         vec![network.x2x3_did],
     );
@@ -338,13 +344,13 @@ fn x1_address(
         .host
         .parse()
         .map_err(|_| ProvisioningError::NotAnIpAddress {
-            agency: agency.name.clone(),
+            agency: agency_name(agency),
             interface,
             host: address.host.clone(),
         })?;
     if address.port < 2 {
         return Err(ProvisioningError::UnusablePort {
-            agency: agency.name.clone(),
+            agency: agency_name(agency),
             interface,
             port: address.port,
         });
@@ -362,7 +368,7 @@ fn x1_address(
     // configuration cannot name a format.
     hi.to_x1()
         .ok_or_else(|| ProvisioningError::UnsupportedFormat {
-            agency: agency.name.clone(),
+            agency: agency_name(agency),
             format: agency.format,
         })
 }
@@ -585,21 +591,25 @@ pub fn plan(desired: &Desired<'_>, observed: &Observed, now: Timestamp) -> Plan 
             timing.provision_lead,
             timing.deactivation_grace,
         ) {
-            Disposition::Retire => plan.retire.push(warrant.liid),
+            Disposition::Retire => plan.retire.push(warrant.task.liid()),
             Disposition::Provision => match warrant_tasks(warrant, network) {
                 Ok(tasks) => wanted.push((warrant, tasks)),
                 Err(e) => plan.held.push(Held {
                     ne: None,
-                    liid: warrant.liid,
-                    xid: warrant.xid,
+                    liid: warrant.task.liid(),
+                    xid: warrant.task.xid(),
                     reason: HeldReason::Unprovisionable(e),
                 }),
             },
             Disposition::Wait { .. } | Disposition::Done => {}
         }
     }
-    plan.wanted = wanted.iter().map(|(w, _)| w.xid).collect();
-    let liid_of: HashMap<Xid, Liid> = desired.warrants.iter().map(|w| (w.xid, w.liid)).collect();
+    plan.wanted = wanted.iter().map(|(w, _)| w.task.xid()).collect();
+    let liid_of: HashMap<Xid, Liid> = desired
+        .warrants
+        .iter()
+        .map(|w| (w.task.xid(), w.task.liid()))
+        .collect();
     // What the NEs will have once the requests planned so far succeed.
     let mut nes: Vec<Option<NeContents>> = (0..network.ne_count())
         .map(|ne| observed.ne(ne).cloned())
@@ -665,8 +675,8 @@ pub fn plan(desired: &Desired<'_>, observed: &Observed, now: Timestamp) -> Plan 
             let Some(Some(contents)) = nes.get_mut(ne) else {
                 plan.held.push(Held {
                     ne: Some(ne),
-                    liid: warrant.liid,
-                    xid: warrant.xid,
+                    liid: warrant.task.liid(),
+                    xid: warrant.task.xid(),
                     reason: HeldReason::NotKnown,
                 });
                 return false;
@@ -681,7 +691,7 @@ pub fn plan(desired: &Desired<'_>, observed: &Observed, now: Timestamp) -> Plan 
                 plan.requests.push(Request {
                     ne,
                     body,
-                    liid: Some(warrant.liid),
+                    liid: Some(warrant.task.liid()),
                     after_mediator: false,
                 });
             }
@@ -693,8 +703,8 @@ pub fn plan(desired: &Desired<'_>, observed: &Observed, now: Timestamp) -> Plan 
             if let Some(refused) = observed.refusals.held(ne, task, now) {
                 plan.held.push(Held {
                     ne: Some(ne),
-                    liid: warrant.liid,
-                    xid: warrant.xid,
+                    liid: warrant.task.liid(),
+                    xid: warrant.task.xid(),
                     reason: HeldReason::Refused {
                         operation: body.message_type(),
                         reason: refused.reason.clone(),
@@ -707,7 +717,7 @@ pub fn plan(desired: &Desired<'_>, observed: &Observed, now: Timestamp) -> Plan 
             plan.requests.push(Request {
                 ne,
                 body,
-                liid: Some(warrant.liid),
+                liid: Some(warrant.task.liid()),
                 after_mediator: ne != MEDIATOR,
             });
             true
@@ -723,7 +733,7 @@ pub fn plan(desired: &Desired<'_>, observed: &Observed, now: Timestamp) -> Plan 
             }
         }
         if complete && warrant.state == WarrantState::Pending {
-            plan.activate.push(warrant.liid);
+            plan.activate.push(warrant.task.liid());
         }
     }
 

@@ -3,13 +3,15 @@
 //! `sqlite`).
 //!
 //! A [`Warrant`] is the administration function's record of one lawful authorisation for one
-//! LIID: the targets, what to deliver, when, to which agencies, and where it is in its
-//! lifecycle ([`WarrantState`]). It is turned into the [`li_core::Task`] provisioned over X1
-//! by [`Warrant::to_task`], so that every rule about tasks (at least one target, no
-//! duplicates, HI3 present when CC is delivered, usable delivery addresses) is checked in one
-//! place, `li-core`; the store adds only what is its own (LIID and XID unique, agency names).
-//! A store also keeps the [`Refusal`]s of a warrant's task by a network element (or by the
-//! ADMF itself), shown with the warrant until the task is accepted.
+//! LIID: the [`li_core::Task`] it executes (targets, what to deliver, when, to which agencies)
+//! and where it is in its lifecycle ([`WarrantState`]). An agency is a
+//! [`li_core::Destination`] whose `name` the store requires ([`Agency`]). Every rule about
+//! tasks (at least one target, no duplicates, HI3 present when CC is delivered, usable
+//! delivery addresses, printable names) is checked in one place, when `li-core` builds the
+//! task, so a warrant cannot hold an invalid one; the store adds only what is its own (LIID
+//! and XID unique, every agency named). A store also keeps the [`Refusal`]s of a warrant's
+//! task by a network element (or by the ADMF itself), shown with the warrant until the task
+//! is accepted.
 //!
 //! The store never reads a clock: creation, update and state-change times are passed in.
 //! What a warrant needs at an instant is decided by [`crate::admf::disposition`], from the
@@ -19,39 +21,42 @@
 //! ```
 //! # #[cfg(feature = "sqlite")] {
 //! use li_core::{
-//!     DeliveryAddress, DestinationId, HandoverFormat, InterceptScope, Timestamp,
-//!     ValidityWindow, Xid,
+//!     DeliveryAddress, Destination, DestinationId, HandoverFormat, InterceptScope, Task,
+//!     Timestamp, ValidityWindow, Xid,
 //! };
 //! use li_handover::admf::{Disposition, disposition};
-//! use li_handover::admf::store::{Agency, SqliteStore, Warrant, WarrantState, WarrantStore};
+//! use li_handover::admf::store::{SqliteStore, Warrant, WarrantState, WarrantStore};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let store = SqliteStore::open(dir.path().join("warrants.db"))?;
 //! let start = Timestamp::from_secs_micros(1_704_067_200, 0)?;
-//! let warrant = Warrant::new(
+//! let task = Task::builder(
 //!     "LIID-0001".parse()?,
 //!     Xid::new_v4_from_random([7; 16]),
-//!     vec!["ipv4:192.0.2.1".parse()?],
 //!     InterceptScope::IriOnly,
 //!     ValidityWindow::new(start, None)?,
-//!     vec![Agency {
-//!         id: DestinationId::new_v4_from_random([9; 16]),
-//!         name: "Agency A".into(),
-//!         hi2: DeliveryAddress::new("lea.example", 6000, true),
-//!         hi3: None,
-//!         format: HandoverFormat::etsi_default(),
-//!     }],
-//!     start,
-//! )?;
+//! )
+//! .target("ipv4:192.0.2.1".parse()?)
+//! .destination(
+//!     Destination::new(
+//!         DestinationId::new_v4_from_random([9; 16]),
+//!         DeliveryAddress::new("lea.example", 6000, true),
+//!         None,
+//!         HandoverFormat::etsi_default(),
+//!     )
+//!     .with_name("Agency A"),
+//! )
+//! .build()?;
+//! let warrant = Warrant::new(task, start)?;
 //! store.create(&warrant)?;
 //! let listed = store.list()?;
 //! assert_eq!(listed, [warrant.clone()]);
-//! assert_eq!(store.get(&warrant.liid)?, Some(warrant.clone()));
+//! assert_eq!(store.get(&warrant.task.liid())?, Some(warrant.clone()));
 //! let no_lead = std::time::Duration::ZERO;
 //! let now = disposition(&listed[0], start, no_lead, no_lead);
 //! assert_eq!(now, Disposition::Provision);
-//! let active = store.set_state(&warrant.liid, WarrantState::Active, start)?;
-//! assert_eq!(active.to_task()?.liid(), warrant.liid);
+//! let active = store.set_state(&warrant.task.liid(), WarrantState::Active, start)?;
+//! assert_eq!(active.task, warrant.task);
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -61,10 +66,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use li_core::{
-    DeliveryAddress, Destination, DestinationId, HandoverFormat, InterceptScope, Liid,
-    TargetIdentifier, Task, Timestamp, ValidityWindow, Xid,
-};
+use li_core::{Destination, DestinationId, InterceptScope, Liid, Task, Timestamp, Xid};
 
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -74,21 +76,13 @@ pub use sqlite::SqliteStore;
 /// The error of a storage backend (for `SqliteStore`, a `rusqlite::Error`).
 pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// One warrant as held by the administration function.
+/// One warrant as held by the administration function: the task it executes and where it
+/// is in its lifecycle.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warrant {
-    /// The Lawful Interception IDentifier; unique in a store.
-    pub liid: Liid,
-    /// The task identifier used on X1 (TS 103 221-1 `XId`); unique in a store.
-    pub xid: Xid,
-    /// The target identifiers (at least one, no duplicates).
-    pub targets: Vec<TargetIdentifier>,
-    /// What is delivered.
-    pub scope: InterceptScope,
-    /// When the warrant is in force.
-    pub window: ValidityWindow,
-    /// The agencies receiving the intercept (at least one, distinct destination ids).
-    pub agencies: Vec<Agency>,
+    /// The task as executed: LIID and XID (each unique in a store), targets, scope, window,
+    /// and the agencies as destinations with names ([`Agency`]).
+    pub task: Task,
     /// Where the warrant is in its lifecycle.
     pub state: WarrantState,
     /// When the warrant was entered.
@@ -98,20 +92,8 @@ pub struct Warrant {
 }
 
 /// An agency receiving a warrant's intercept: one X1 destination (TS 103 221-1 clause 6.3.1.2
-/// `DestinationDetails`) with a human-readable name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Agency {
-    /// The destination identifier (`DId`).
-    pub id: DestinationId,
-    /// The agency's name, for operators and the audit log (non-empty, no control characters).
-    pub name: String,
-    /// Where IRI is delivered (HI2).
-    pub hi2: DeliveryAddress,
-    /// Where CC is delivered (HI3); required when the scope includes CC.
-    pub hi3: Option<DeliveryAddress>,
-    /// The handover format the agency expects.
-    pub format: HandoverFormat,
-}
+/// `DestinationDetails`) whose `name` (for operators and the audit log) the store requires.
+pub type Agency = Destination;
 
 /// The lifecycle of a warrant.
 ///
@@ -179,7 +161,8 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: i64,
     },
-    /// The warrant breaks a rule of `li-core`'s task model.
+    /// The warrant's task breaks a rule of `li-core`'s task model: building it failed
+    /// ([`StoreError::invalid`]).
     #[error("warrant {liid}: {source}")]
     Invalid {
         /// The warrant.
@@ -187,8 +170,11 @@ pub enum StoreError {
         /// The rule it breaks.
         source: li_core::Error,
     },
-    /// An agency name is empty or has control characters.
-    #[error("warrant {liid}: agency {destination}: name is empty or contains control characters")]
+    /// An agency has no name, or one that is empty or has control characters.
+    #[error(
+        "warrant {liid}: agency {destination}: name is missing, empty or contains control \
+         characters"
+    )]
     InvalidAgencyName {
         /// The warrant.
         liid: Liid,
@@ -277,8 +263,8 @@ pub trait WarrantStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Invalid`], [`StoreError::InvalidAgencyName`],
-    /// [`StoreError::Duplicate`], [`StoreError::DuplicateXid`], or a storage error.
+    /// [`StoreError::InvalidAgencyName`], [`StoreError::Duplicate`],
+    /// [`StoreError::DuplicateXid`], or a storage error.
     fn create(&self, warrant: &Warrant) -> Result<(), StoreError>;
 
     /// The warrant with this LIID, if any.
@@ -295,9 +281,9 @@ pub trait WarrantStore: Send + Sync {
     /// A storage error.
     fn list(&self) -> Result<Vec<Warrant>, StoreError>;
 
-    /// Replaces the targets, scope, window and agencies of the warrant `warrant.liid` and
-    /// sets its update time to `warrant.updated`; the stored state and creation time are
-    /// kept. Returns the warrant as stored.
+    /// Replaces the task (targets, scope, window and agencies) of the warrant
+    /// `warrant.task.liid()` and sets its update time to `warrant.updated`; the stored state
+    /// and creation time are kept. Returns the warrant as stored.
     ///
     /// # Errors
     ///
@@ -368,28 +354,15 @@ pub trait WarrantStore: Send + Sync {
 }
 
 impl Warrant {
-    /// A new [`WarrantState::Pending`] warrant created at `now`, checked with
+    /// A new [`WarrantState::Pending`] warrant for `task`, created at `now`, checked with
     /// [`Warrant::validate`].
     ///
     /// # Errors
     ///
     /// As [`Warrant::validate`].
-    pub fn new(
-        liid: Liid,
-        xid: Xid,
-        targets: Vec<TargetIdentifier>,
-        scope: InterceptScope,
-        window: ValidityWindow,
-        agencies: Vec<Agency>,
-        now: Timestamp,
-    ) -> Result<Self, StoreError> {
+    pub fn new(task: Task, now: Timestamp) -> Result<Self, StoreError> {
         let warrant = Self {
-            liid,
-            xid,
-            targets,
-            scope,
-            window,
-            agencies,
+            task,
             state: WarrantState::Pending,
             created: now,
             updated: now,
@@ -398,47 +371,40 @@ impl Warrant {
         Ok(warrant)
     }
 
-    /// The task provisioned over X1 for this warrant, built (and so checked) by `li-core`.
+    /// Checks what the store adds to `li-core`'s rules, which the task met when it was built:
+    /// every agency has a name. Any handover format is stored; one the suite does not produce
+    /// is refused when the warrant is provisioned.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Invalid`] with the `li-core` rule broken.
-    pub fn to_task(&self) -> Result<Task, StoreError> {
-        Task::builder(self.liid, self.xid, self.scope, self.window)
-            .targets(self.targets.iter().cloned())
-            .destinations(self.agencies.iter().map(Agency::to_destination))
-            .build()
-            .map_err(|source| StoreError::Invalid {
-                liid: self.liid,
-                source,
-            })
-    }
-
-    /// Checks the warrant: the rules of [`li_core::TaskBuilder::build`] (through
-    /// [`Warrant::to_task`]), then agency names. Any handover format is stored; one the
-    /// suite does not produce is refused when the warrant is provisioned.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Invalid`], [`StoreError::InvalidAgencyName`].
+    /// [`StoreError::InvalidAgencyName`] for the first agency without a name.
     pub fn validate(&self) -> Result<(), StoreError> {
-        self.to_task()?;
-        for agency in &self.agencies {
-            if agency.name.trim().is_empty() || agency.name.chars().any(char::is_control) {
-                return Err(StoreError::InvalidAgencyName {
-                    liid: self.liid,
-                    destination: agency.id,
-                });
-            }
+        match self.task.destinations().iter().find(|a| a.name.is_none()) {
+            Some(agency) => Err(StoreError::InvalidAgencyName {
+                liid: self.task.liid(),
+                destination: agency.id,
+            }),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
-impl Agency {
-    /// The X1 destination of this agency.
-    pub fn to_destination(&self) -> Destination {
-        Destination::new(self.id, self.hi2.clone(), self.hi3.clone(), self.format)
+/// The name of an agency as operators and the audit log read it: its destination's name
+/// (which the store requires), or its destination id if it has none.
+pub fn agency_name(agency: &Agency) -> String {
+    agency.name.clone().unwrap_or_else(|| agency.id.to_string())
+}
+
+impl StoreError {
+    /// The error of warrant `liid` whose task `li-core` refused to build: an agency's bad
+    /// name is [`StoreError::InvalidAgencyName`], any other rule [`StoreError::Invalid`].
+    pub fn invalid(liid: Liid, source: li_core::Error) -> Self {
+        match source {
+            li_core::Error::InvalidDestinationName { destination } => {
+                Self::InvalidAgencyName { liid, destination }
+            }
+            source => Self::Invalid { liid, source },
+        }
     }
 }
 

@@ -29,7 +29,7 @@ use std::fmt::Write as _;
 use li_core::{DeliveryAddress, TargetIdentifier, TargetKind, Timestamp, ValidityWindow};
 
 use super::hi3_did;
-use super::store::{Refusal, Warrant, scope_to_text};
+use super::store::{Refusal, Warrant, agency_name, scope_to_text};
 
 /// A target text that is not `kind:value` of a known kind with a valid value. The message
 /// gives the reason and lists the valid kinds; it does not repeat the value, which may be a
@@ -109,7 +109,8 @@ pub fn transport_text(address: &DeliveryAddress) -> &'static str {
 
 /// The window's end, or `(open)`.
 fn end_text(w: &Warrant) -> String {
-    w.window
+    w.task
+        .window()
         .end()
         .map_or_else(|| "(open)".to_owned(), |e| e.to_string())
 }
@@ -117,17 +118,17 @@ fn end_text(w: &Warrant) -> String {
 /// One line of `li-admf warrant list`: LIID, state, scope, window, number of targets,
 /// agencies, XID, and the NEs that refused its task.
 pub fn list_line(w: &Warrant, refusals: &[Refusal]) -> String {
-    let agencies: Vec<&str> = w.agencies.iter().map(|a| a.name.as_str()).collect();
+    let agencies: Vec<String> = w.task.destinations().iter().map(agency_name).collect();
     let mut line = format!(
         "{:<25} {:<8} {:<6} {} .. {}  {} target(s)  agencies: {}  XID {}",
-        w.liid.to_string(),
+        w.task.liid().to_string(),
         w.state.as_str(),
-        scope_to_text(w.scope),
-        w.window.start(),
+        scope_to_text(w.task.scope()),
+        w.task.window().start(),
         end_text(w),
-        w.targets.len(),
+        w.task.targets().len(),
         agencies.join(", "),
-        w.xid
+        w.task.xid()
     );
     for r in refusals {
         let _ = write!(line, "  REFUSED by {}: {}", r.ne, r.reason);
@@ -140,20 +141,20 @@ pub fn list_line(w: &Warrant, refusals: &[Refusal]) -> String {
 /// includes the target identifiers, so it is for the operator's screen, never for logs.
 pub fn describe(w: &Warrant, refusals: &[Refusal]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "LIID:     {}", w.liid);
-    let _ = writeln!(out, "XID:      {}", w.xid);
+    let _ = writeln!(out, "LIID:     {}", w.task.liid());
+    let _ = writeln!(out, "XID:      {}", w.task.xid());
     let _ = writeln!(out, "state:    {}", w.state);
-    let _ = writeln!(out, "scope:    {}", scope_to_text(w.scope));
-    let _ = writeln!(out, "start:    {}", w.window.start());
+    let _ = writeln!(out, "scope:    {}", scope_to_text(w.task.scope()));
+    let _ = writeln!(out, "start:    {}", w.task.window().start());
     let _ = writeln!(out, "end:      {}", end_text(w));
-    for t in &w.targets {
+    for t in w.task.targets() {
         let _ = writeln!(out, "target:   {t}");
     }
-    for a in &w.agencies {
+    for a in w.task.destinations() {
         let _ = write!(
             out,
             "agency:   {} (DID {}): HI2 {}:{} over {}",
-            a.name,
+            agency_name(a),
             a.id,
             a.hi2.host,
             a.hi2.port,

@@ -1,9 +1,10 @@
 //! The reconciler's decisions, driven with explicit instants: no sockets, no clock.
 
-use li_core::{InterceptScope, TargetIdentifier, ValidityWindow};
+use li_core::{InterceptScope, TargetIdentifier, Task, ValidityWindow};
 
 use super::*;
 use crate::admf::store::Agency;
+use crate::admf::store::tests::{rebuilt, with_agencies};
 use li_asn1::HeaderSettings;
 
 // ------------------------------------------------------------------------------------------
@@ -57,28 +58,33 @@ fn timing() -> Timing {
 }
 
 fn agency(n: u8) -> Agency {
-    Agency {
-        id: DestinationId::new_v4_from_random([n; 16]),
-        name: format!("LEA-{n}"),
-        hi2: CoreAddress::new("198.51.100.1", 6000 + u16::from(n), true),
-        hi3: Some(CoreAddress::new("198.51.100.1", 7000 + u16::from(n), false)),
-        format: HandoverFormat::etsi_default(),
-    }
+    Agency::new(
+        DestinationId::new_v4_from_random([n; 16]),
+        CoreAddress::new("198.51.100.1", 6000 + u16::from(n), true),
+        Some(CoreAddress::new("198.51.100.1", 7000 + u16::from(n), false)),
+        HandoverFormat::etsi_default(),
+    )
+    .with_name(format!("LEA-{n}"))
 }
 
 /// A pending IRI+CC warrant for LEA-1 on one target, in force from `start` (until `end`),
 /// entered at t0.
 fn warrant(liid: &str, xid: u8, start: Timestamp, end: Option<Timestamp>) -> Warrant {
-    Warrant::new(
+    let task = Task::new(
         liid.parse().unwrap(),
         Xid::new_v4_from_random([xid; 16]),
         vec![format!("ipv4:192.0.2.{xid}").parse().unwrap()],
         InterceptScope::IriAndCc,
         ValidityWindow::new(start, end).unwrap(),
         vec![agency(1)],
-        t0(),
     )
-    .unwrap()
+    .unwrap();
+    Warrant::new(task, t0()).unwrap()
+}
+
+/// `w` with its first agency changed by `change`.
+fn with_agency(w: &Warrant, change: impl FnOnce(&mut Agency)) -> Warrant {
+    with_agencies(w, |agencies| change(&mut agencies[0])).unwrap()
 }
 
 /// Every NE of `network` read back, empty.
@@ -186,7 +192,7 @@ fn at_the_lead_destinations_go_before_the_tasks_and_the_mediator_before_the_prob
     let req = |ne, body, after_mediator| Request {
         ne,
         body,
-        liid: Some(w.liid),
+        liid: Some(w.task.liid()),
         after_mediator,
     };
     assert_eq!(tasks.hi_destinations.len(), 2, "HI2 and HI3");
@@ -216,19 +222,19 @@ fn at_the_lead_destinations_go_before_the_tasks_and_the_mediator_before_the_prob
             req(1, RequestBody::ActivateTask(tasks.probe_task.clone()), true),
         ]
     );
-    assert_eq!(plan.activate, vec![w.liid]);
-    assert_eq!(plan.wanted, BTreeSet::from([w.xid]));
+    assert_eq!(plan.activate, vec![w.task.liid()]);
+    assert_eq!(plan.wanted, BTreeSet::from([w.task.xid()]));
     assert!(plan.held.is_empty() && plan.retire.is_empty());
 
     // what the tasks carry
     let hi2 = &tasks.hi_destinations[0];
-    assert_eq!(hi2.did, w.agencies[0].id);
+    assert_eq!(hi2.did, w.task.destinations()[0].id);
     assert_eq!(
         hi2.delivery_address,
         DeliveryAddress::Uri("tls://198.51.100.1:6001?handover=etsi-102232:43:18".into())
     );
     let hi3 = &tasks.hi_destinations[1];
-    assert_eq!(hi3.did, hi3_did(w.agencies[0].id));
+    assert_eq!(hi3.did, hi3_did(w.task.destinations()[0].id));
     assert_eq!(hi3.delivery_type, DeliveryType::X3Only);
     assert_eq!(
         hi3.delivery_address,
@@ -236,7 +242,7 @@ fn at_the_lead_destinations_go_before_the_tasks_and_the_mediator_before_the_prob
     );
     let md = &tasks.probe_task.mediation_details[0];
     assert_eq!(md.start_time, Some(start));
-    assert_eq!(md.end_time, w.window.end());
+    assert_eq!(md.end_time, w.task.window().end());
     assert_eq!(md.delivery_type, MediationDeliveryType::Hi2AndHi3);
     assert_eq!(tasks.probe_task.dids, vec![net.x2x3_did]);
     assert_eq!(
@@ -256,7 +262,7 @@ fn inside_its_window_a_warrant_the_nes_have_needs_nothing() {
     assert_eq!(
         plan,
         Plan {
-            wanted: BTreeSet::from([w.xid]),
+            wanted: BTreeSet::from([w.task.xid()]),
             ..Plan::default()
         }
     );
@@ -265,7 +271,7 @@ fn inside_its_window_a_warrant_the_nes_have_needs_nothing() {
     w.state = WarrantState::Pending;
     let plan = run(&net, std::slice::from_ref(&w), &observed, secs(start, 3600));
     assert!(plan.requests.is_empty());
-    assert_eq!(plan.activate, vec![w.liid]);
+    assert_eq!(plan.activate, vec![w.task.liid()]);
 }
 
 #[test]
@@ -280,7 +286,7 @@ fn a_second_warrant_to_the_same_agency_creates_no_destination() {
         sent(&net, &plan),
         vec![("mdf", "ActivateTask"), ("poi-1", "ActivateTask")]
     );
-    assert!(plan.requests.iter().all(|r| r.liid == Some(b.liid)));
+    assert!(plan.requests.iter().all(|r| r.liid == Some(b.task.liid())));
 }
 
 // ------------------------------------------------------------------------------------------
@@ -294,10 +300,10 @@ fn a_modified_warrant_is_modified_on_every_ne() {
     let mut w = warrant("LIID-A", 1, start, None);
     let observed = provisioned(&net, &mut w, start);
 
-    let mut changed = w.clone();
-    changed
-        .targets
-        .push(TargetIdentifier::username("alice").unwrap());
+    let changed = rebuilt(&w, |t| {
+        t.target(TargetIdentifier::username("alice").unwrap())
+    })
+    .unwrap();
     let plan = run(
         &net,
         std::slice::from_ref(&changed),
@@ -311,12 +317,11 @@ fn a_modified_warrant_is_modified_on_every_ne() {
     let RequestBody::ModifyTask(task) = &plan.requests[1].body else {
         panic!("{:?}", plan.requests[1])
     };
-    assert_eq!(task.targets, changed.targets);
+    assert_eq!(task.targets, changed.task.targets());
     assert!(plan.activate.is_empty(), "it is active already");
 
     // a new HI2 address: the destination is modified before the task (whose DIDs stay)
-    let mut moved = w.clone();
-    moved.agencies[0].hi2.port = 6101;
+    let moved = with_agency(&w, |a| a.hi2.port = 6101);
     let plan = run(&net, &[moved], &observed, secs(start, 1));
     assert_eq!(sent(&net, &plan), vec![("mdf", "ModifyDestination")]);
     let RequestBody::ModifyDestination(d) = &plan.requests[0].body else {
@@ -339,16 +344,22 @@ fn a_revoked_warrant_goes_from_the_probe_at_once_and_from_the_mediator_after_its
     let now = secs(start, 10);
     let plan = run(&net, std::slice::from_ref(&w), &observed, now);
     assert_eq!(sent(&net, &plan), vec![("poi-1", "DeactivateTask")]);
-    assert_eq!(plan.requests[0].liid, Some(w.liid));
+    assert_eq!(plan.requests[0].liid, Some(w.task.liid()));
     let release = now.checked_add(MEDIATOR_GRACE).unwrap();
-    assert_eq!(plan.mediator_release, BTreeMap::from([(w.xid, release)]));
+    assert_eq!(
+        plan.mediator_release,
+        BTreeMap::from([(w.task.xid(), release)])
+    );
     assert!(plan.wanted.is_empty());
     acknowledge(&mut observed, &plan);
 
     // the grace counts from when it stopped being wanted, not from each plan
     let plan = run(&net, std::slice::from_ref(&w), &observed, ms(release, -1));
     assert!(plan.requests.is_empty(), "{plan:?}");
-    assert_eq!(plan.mediator_release, BTreeMap::from([(w.xid, release)]));
+    assert_eq!(
+        plan.mediator_release,
+        BTreeMap::from([(w.task.xid(), release)])
+    );
 
     let plan = run(&net, std::slice::from_ref(&w), &observed, release);
     assert_eq!(
@@ -393,11 +404,11 @@ fn window_end_plus_grace_retires_the_warrant_and_deactivates_its_tasks() {
     }
     let retire = end.checked_add(GRACE).unwrap();
     let plan = run(&net, std::slice::from_ref(&w), &observed, retire);
-    assert_eq!(plan.retire, vec![w.liid]);
+    assert_eq!(plan.retire, vec![w.task.liid()]);
     assert_eq!(sent(&net, &plan), vec![("poi-1", "DeactivateTask")]);
     assert_eq!(
         plan.mediator_release,
-        BTreeMap::from([(w.xid, retire.checked_add(MEDIATOR_GRACE).unwrap())])
+        BTreeMap::from([(w.task.xid(), retire.checked_add(MEDIATOR_GRACE).unwrap())])
     );
 }
 
@@ -437,7 +448,7 @@ fn a_restarted_probe_loses_its_stale_tasks_and_gets_the_missing_ones_back() {
     );
     assert_eq!(plan.requests[0].body, RequestBody::DeactivateTask(stale));
     assert_eq!(plan.requests[0].liid, None, "no warrant has it");
-    assert_eq!(plan.requests[2].liid, Some(w.liid));
+    assert_eq!(plan.requests[2].liid, Some(w.task.liid()));
     assert!(plan.activate.is_empty(), "active already");
 }
 
@@ -522,8 +533,8 @@ fn an_ne_not_read_back_gets_nothing_and_holds_the_warrant_pending() {
         plan.held,
         vec![Held {
             ne: Some(1),
-            liid: w.liid,
-            xid: w.xid,
+            liid: w.task.liid(),
+            xid: w.task.xid(),
             reason: HeldReason::NotKnown
         }]
     );
@@ -583,10 +594,16 @@ fn a_warrant_revoked_during_its_activation_is_not_activated_further() {
     assert!(plan.requests.is_empty(), "{plan:?}");
     assert!(plan.activate.is_empty());
     let release = now.checked_add(MEDIATOR_GRACE).unwrap();
-    assert_eq!(plan.mediator_release, BTreeMap::from([(w.xid, release)]));
+    assert_eq!(
+        plan.mediator_release,
+        BTreeMap::from([(w.task.xid(), release)])
+    );
     acknowledge(&mut observed, &plan);
     let plan = run(&net, std::slice::from_ref(&w), &observed, release);
-    assert_eq!(plan.requests[0].body, RequestBody::DeactivateTask(w.xid));
+    assert_eq!(
+        plan.requests[0].body,
+        RequestBody::DeactivateTask(w.task.xid())
+    );
     assert_eq!(plan.requests[0].ne, MEDIATOR);
 }
 
@@ -619,14 +636,18 @@ fn a_refused_task_is_not_resent_before_its_retry_time_and_at_once_when_changed()
         sent(&net, &plan),
         vec![("mdf", "ActivateTask"), ("poi-1", "ActivateTask")]
     );
-    assert!(plan.requests.iter().all(|r| r.liid == Some(other.liid)));
-    assert_eq!(plan.activate, vec![other.liid]);
+    assert!(
+        plan.requests
+            .iter()
+            .all(|r| r.liid == Some(other.task.liid()))
+    );
+    assert_eq!(plan.activate, vec![other.task.liid()]);
     assert_eq!(
         plan.held,
         vec![Held {
             ne: Some(1),
-            liid: w.liid,
-            xid: w.xid,
+            liid: w.task.liid(),
+            xid: w.task.xid(),
             reason: HeldReason::Refused {
                 operation: RequestMessageType::ActivateTask,
                 reason: "error 3: unsupported".into(),
@@ -645,7 +666,7 @@ fn a_refused_task_is_not_resent_before_its_retry_time_and_at_once_when_changed()
     // at its retry time: sent again
     let plan = run(&net, std::slice::from_ref(&w), &observed, secs(start, 1));
     assert_eq!(sent(&net, &plan), vec![("poi-1", "ActivateTask")]);
-    assert_eq!(plan.activate, vec![w.liid]);
+    assert_eq!(plan.activate, vec![w.task.liid()]);
     // refused again: the back-off doubles, and it is not a new refusal
     assert!(!observed.refusals.record(
         1,
@@ -654,7 +675,7 @@ fn a_refused_task_is_not_resent_before_its_retry_time_and_at_once_when_changed()
         secs(start, 1),
         BASE
     ));
-    assert_eq!(observed.refusals.get(1, w.xid).unwrap().attempts, 2);
+    assert_eq!(observed.refusals.get(1, w.task.xid()).unwrap().attempts, 2);
     let plan = run(
         &net,
         std::slice::from_ref(&w),
@@ -666,8 +687,11 @@ fn a_refused_task_is_not_resent_before_its_retry_time_and_at_once_when_changed()
     assert_eq!(sent(&net, &plan), vec![("poi-1", "ActivateTask")]);
 
     // changed: offered at once, and the mediator's task is modified first
-    let mut changed = w.clone();
-    changed.targets = vec!["ipv4:192.0.2.200".parse().unwrap()];
+    let changed = rebuilt(&w, |t| {
+        t.clear_targets()
+            .target("ipv4:192.0.2.200".parse().unwrap())
+    })
+    .unwrap();
     let plan = run(&net, &[changed], &observed, secs(start, 2));
     assert_eq!(
         sent(&net, &plan),
@@ -747,7 +771,7 @@ fn several_probes_each_get_only_their_own_requests() {
             (other, _) => panic!("{other:?}"),
         }
     }
-    assert_eq!(plan.activate, vec![a.liid]);
+    assert_eq!(plan.activate, vec![a.task.liid()]);
 
     // only poi-2 lost its task: only poi-2 is asked
     acknowledge(&mut observed, &plan);
@@ -760,8 +784,9 @@ fn several_probes_each_get_only_their_own_requests() {
 fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_otherwise() {
     let net = network(1);
     let start = secs(t0(), 600);
-    let mut w = warrant("LIID-P", 1, start, None);
-    w.agencies[0].format = HandoverFormat::PacketCable { version: 7 };
+    let w = with_agency(&warrant("LIID-P", 1, start, None), |a| {
+        a.format = HandoverFormat::PacketCable { version: 7 };
+    });
     let plan = run(&net, std::slice::from_ref(&w), &empty(&net), start);
     assert!(plan.requests.is_empty(), "{plan:?}");
     assert!(plan.activate.is_empty() && plan.wanted.is_empty());
@@ -769,7 +794,7 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
     let held = &plan.held[0];
     assert_eq!(
         (held.ne, held.liid, held.operation()),
-        (None, w.liid, "plan")
+        (None, w.task.liid(), "plan")
     );
     let HeldReason::Unprovisionable(e) = &held.reason else {
         panic!("{held:?}")
@@ -789,11 +814,12 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
     );
 
     // an ETSI version li-asn1 does not encode is refused too
-    let mut newer = warrant("LIID-O", 2, start, None);
-    newer.agencies[0].format = HandoverFormat::Etsi102232 {
-        ps_pdu_version: 44,
-        ip_access_version: 16,
-    };
+    let newer = with_agency(&warrant("LIID-O", 2, start, None), |a| {
+        a.format = HandoverFormat::Etsi102232 {
+            ps_pdu_version: 44,
+            ip_access_version: 16,
+        };
+    });
     let plan = run(&net, &[newer], &empty(&net), start);
     assert!(plan.requests.is_empty());
     assert!(
@@ -808,7 +834,9 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
     // a provisioned warrant changed to such a format: its tasks go, none is modified
     let mut ok = warrant("LIID-A", 3, start, None);
     let observed = provisioned(&net, &mut ok, start);
-    ok.agencies[0].format = HandoverFormat::Atis1000013 { version: 1 };
+    let ok = with_agency(&ok, |a| {
+        a.format = HandoverFormat::Atis1000013 { version: 1 }
+    });
     let plan = run(&net, &[ok], &observed, secs(start, 1));
     assert_eq!(sent(&net, &plan), vec![("poi-1", "DeactivateTask")]);
     assert_eq!(plan.held.len(), 1);
@@ -833,8 +861,9 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
 #[test]
 fn an_unusable_hi_address_is_refused_by_the_admf() {
     let net = network(1);
-    let mut w = warrant("LIID-H", 1, t0(), None);
-    w.agencies[0].hi2.host = "lea.example".into();
+    let w = with_agency(&warrant("LIID-H", 1, t0(), None), |a| {
+        a.hi2.host = "lea.example".into();
+    });
     assert_eq!(
         warrant_tasks(&w, &net).unwrap_err().to_string(),
         "agency LEA-1 HI2: \"lea.example\" is not an IP address (the mediator needs one)"
@@ -898,7 +927,10 @@ fn a_failure_at_the_mediator_holds_back_that_warrants_probe_task_only() {
             Gate::Send
         ]
     );
-    assert_eq!(progress.activated(&plan).collect::<Vec<_>>(), vec![b.liid]);
+    assert_eq!(
+        progress.activated(&plan).collect::<Vec<_>>(),
+        vec![b.task.liid()]
+    );
 }
 
 #[test]
@@ -928,7 +960,10 @@ fn after_a_failed_request_nothing_more_goes_to_that_ne() {
             Gate::Skip { report } => skipped.push((r.ne, r.liid.unwrap(), report)),
         }
     }
-    assert_eq!(skipped, vec![(1, a.liid, false), (1, b.liid, true)]);
+    assert_eq!(
+        skipped,
+        vec![(1, a.task.liid(), false), (1, b.task.liid(), true)]
+    );
     assert_eq!(progress.activated(&plan).count(), 0);
     // a removal with no warrant is skipped silently
     let removal = Request {
@@ -1045,16 +1080,16 @@ fn the_decision_provisions_a_lead_ahead_and_retires_a_grace_after() {
     let end = secs(start, 10);
     let one_ms = Duration::from_millis(1);
     // any agency will do for the decision
-    let mut w = Warrant::new(
+    let task = Task::new(
         "LIID-D".parse().unwrap(),
         Xid::new_v4_from_random([40; 16]),
         vec!["ipv4:192.0.2.1".parse().unwrap()],
         InterceptScope::IriOnly,
         ValidityWindow::new(start, Some(end)).unwrap(),
         vec![agency(1)],
-        base,
     )
     .unwrap();
+    let mut w = Warrant::new(task, base).unwrap();
     let from = secs(start, -60);
     let d = |now| disposition(&w, now, lead, grace);
     // 1 ms either side of the provisioning edge and of the retirement edge
@@ -1078,15 +1113,20 @@ fn the_decision_provisions_a_lead_ahead_and_retires_a_grace_after() {
     assert_eq!(disposition(&w, start, lead, grace), Disposition::Done);
 
     // entered after its window (a replay, --allow-past): provisioned at once, for the grace
-    let mut past = w.clone();
+    let mut past = rebuilt(&w, |t| {
+        t.window(ValidityWindow::new(secs(base, -7200), Some(secs(base, -3600))).unwrap())
+    })
+    .unwrap();
     past.state = WarrantState::Pending;
-    past.window = ValidityWindow::new(secs(base, -7200), Some(secs(base, -3600))).unwrap();
     let d = |now| disposition(&past, now, lead, grace);
     assert_eq!(d(base), Disposition::Provision);
     assert_eq!(d(secs(base, 59)), Disposition::Provision);
     assert_eq!(d(secs(base, 60)), Disposition::Retire);
     // an open window never retires
-    past.window = ValidityWindow::new(secs(base, -7200), None).unwrap();
+    let past = rebuilt(&past, |t| {
+        t.window(ValidityWindow::new(secs(base, -7200), None).unwrap())
+    })
+    .unwrap();
     assert_eq!(
         disposition(&past, secs(base, 1_000_000), lead, grace),
         Disposition::Provision
@@ -1104,8 +1144,7 @@ fn the_agencys_format_travels_to_the_mediator_in_its_destinations() {
         ps_pdu_version: 20,
         ip_access_version: 9,
     };
-    let mut w = warrant("LIID-F", 1, start, None);
-    w.agencies[0].format = older;
+    let mut w = with_agency(&warrant("LIID-F", 1, start, None), |a| a.format = older);
     let tasks = warrant_tasks(&w, &net).unwrap();
     let read: Vec<_> = tasks
         .hi_destinations
@@ -1129,8 +1168,7 @@ fn the_agencys_format_travels_to_the_mediator_in_its_destinations() {
     );
 
     let observed = provisioned(&net, &mut w, start);
-    let mut newer = w.clone();
-    newer.agencies[0].format = HandoverFormat::etsi_default();
+    let newer = with_agency(&w, |a| a.format = HandoverFormat::etsi_default());
     let plan = run(&net, &[newer], &observed, secs(start, 1));
     assert_eq!(
         sent(&net, &plan),

@@ -6,14 +6,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use li_core::{
-    DeliveryAddress, DestinationId, HandoverFormat, Liid, TargetIdentifier, Timestamp,
-    ValidityWindow, Xid,
+    DeliveryAddress, Destination, DestinationId, HandoverFormat, Liid, TargetIdentifier, Task,
+    Timestamp, ValidityWindow, Xid,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
-    Agency, Refusal, StoreError, Warrant, WarrantState, WarrantStore, scope_from_text,
-    scope_to_text,
+    Refusal, StoreError, Warrant, WarrantState, WarrantStore, scope_from_text, scope_to_text,
 };
 
 /// The warrant store in an SQLite database.
@@ -265,7 +264,8 @@ impl SqliteStore {
             .collect()
     }
 
-    /// Reads the targets and agencies of `row` and decodes the whole warrant.
+    /// Reads the targets and agencies of `row` and decodes the whole warrant, its task built
+    /// (and so checked) by `li-core`.
     fn complete(&self, conn: &Connection, row: WarrantRow) -> Result<Warrant, StoreError> {
         let corrupt = |what: String| StoreError::Corrupt {
             path: self.path.clone(),
@@ -350,21 +350,20 @@ impl SqliteStore {
             let format: HandoverFormat = format
                 .parse()
                 .map_err(|e| corrupt(format!("agency {id}: {e}")))?;
-            agencies.push(Agency {
-                id,
-                name,
-                hi2: DeliveryAddress::new(hi2_host, hi2_port, hi2_tls),
-                hi3,
-                format,
-            });
+            agencies.push(
+                Destination::new(
+                    id,
+                    DeliveryAddress::new(hi2_host, hi2_port, hi2_tls),
+                    hi3,
+                    format,
+                )
+                .with_name(name),
+            );
         }
+        let task = Task::new(liid, xid, targets, scope, window, agencies)
+            .map_err(|e| corrupt(format!("task: {e}")))?;
         Ok(Warrant {
-            liid,
-            xid,
-            targets,
-            scope,
-            window,
-            agencies,
+            task,
             state,
             created,
             updated,
@@ -373,14 +372,15 @@ impl SqliteStore {
 
     /// Writes the targets and agencies of `warrant` (after its row).
     fn insert_children(&self, tx: &Transaction<'_>, warrant: &Warrant) -> Result<(), StoreError> {
-        let liid = warrant.liid.to_string();
-        let err = || self.db_err(format!("cannot write warrant {}", warrant.liid));
+        let task = &warrant.task;
+        let liid = task.liid().to_string();
+        let err = || self.db_err(format!("cannot write warrant {}", task.liid()));
         let mut targets = tx
             .prepare_cached(
                 "INSERT INTO warrant_targets (liid, position, target) VALUES (?1, ?2, ?3)",
             )
             .map_err(err())?;
-        for (position, target) in (0i64..).zip(&warrant.targets) {
+        for (position, target) in (0i64..).zip(task.targets()) {
             targets
                 .execute(params![liid, position, target.to_string()])
                 .map_err(err())?;
@@ -392,7 +392,8 @@ impl SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .map_err(err())?;
-        for (position, agency) in (0i64..).zip(&warrant.agencies) {
+        // Every agency has a name (`Warrant::validate`); the column is NOT NULL besides.
+        for (position, agency) in (0i64..).zip(task.destinations()) {
             let format = agency.format.to_string();
             agencies
                 .execute(params![
@@ -443,7 +444,8 @@ impl SqliteStore {
 impl WarrantStore for SqliteStore {
     fn create(&self, warrant: &Warrant) -> Result<(), StoreError> {
         warrant.validate()?;
-        let liid = warrant.liid;
+        let task = &warrant.task;
+        let liid = task.liid();
         let context = || format!("cannot create warrant {liid}");
         self.in_transaction(context, |tx| {
             let exists = tx
@@ -460,7 +462,7 @@ impl WarrantStore for SqliteStore {
             let holder: Option<String> = tx
                 .query_row(
                     "SELECT liid FROM warrants WHERE xid = ?1",
-                    params![warrant.xid.to_string()],
+                    params![task.xid().to_string()],
                     |r| r.get(0),
                 )
                 .optional()
@@ -473,7 +475,7 @@ impl WarrantStore for SqliteStore {
                 })?;
                 return Err(StoreError::DuplicateXid {
                     liid,
-                    xid: warrant.xid,
+                    xid: task.xid(),
                     existing,
                 });
             }
@@ -483,10 +485,10 @@ impl WarrantStore for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     liid.to_string(),
-                    warrant.xid.to_string(),
-                    scope_to_text(warrant.scope),
-                    micros(warrant.window.start()),
-                    warrant.window.end().map(micros),
+                    task.xid().to_string(),
+                    scope_to_text(task.scope()),
+                    micros(task.window().start()),
+                    task.window().end().map(micros),
                     warrant.state.as_str(),
                     micros(warrant.created),
                     micros(warrant.updated),
@@ -510,15 +512,16 @@ impl WarrantStore for SqliteStore {
 
     fn update(&self, warrant: &Warrant) -> Result<Warrant, StoreError> {
         warrant.validate()?;
-        let liid = warrant.liid;
+        let task = &warrant.task;
+        let liid = task.liid();
         let context = || format!("cannot update warrant {liid}");
         self.in_transaction(context, |tx| {
             let (state, stored_xid) = self.state_of(tx, &liid)?;
-            if stored_xid != warrant.xid {
+            if stored_xid != task.xid() {
                 return Err(StoreError::XidChanged {
                     liid,
                     stored: stored_xid,
-                    given: warrant.xid,
+                    given: task.xid(),
                 });
             }
             if state.is_terminal() {
@@ -534,9 +537,9 @@ impl WarrantStore for SqliteStore {
                  WHERE liid = ?1",
                 params![
                     liid.to_string(),
-                    scope_to_text(warrant.scope),
-                    micros(warrant.window.start()),
-                    warrant.window.end().map(micros),
+                    scope_to_text(task.scope()),
+                    micros(task.window().start()),
+                    task.window().end().map(micros),
                     micros(warrant.updated),
                 ],
             )
@@ -751,8 +754,8 @@ fn timestamp_of(micros: i64) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admf::store::tests::{liid, ts, warrant};
-    use li_core::{HandoverFormat, InterceptScope};
+    use crate::admf::store::tests::{agency, liid, rebuilt, ts, warrant, with_agencies};
+    use li_core::{HandoverFormat, InterceptScope, TaskBuilder};
 
     fn open(dir: &tempfile::TempDir) -> SqliteStore {
         SqliteStore::open(dir.path().join("warrants.db")).unwrap()
@@ -763,39 +766,50 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = open(&dir);
         let a = warrant("LIID-A", 1, 100, Some(200));
-        let mut b = warrant("LIID-B", 2, 100, None);
-        b.agencies[1].hi3 = None;
-        b.scope = InterceptScope::IriOnly;
-        b.agencies[1].format = HandoverFormat::Atis1000013 { version: 3 };
+        let b = warrant("LIID-B", 2, 100, None);
+        let mut agencies = b.task.destinations().to_vec();
+        agencies[1].hi3 = None;
+        agencies[1].format = HandoverFormat::Atis1000013 { version: 3 };
+        let b = rebuilt(&b, |t| {
+            t.scope(InterceptScope::IriOnly)
+                .clear_destinations()
+                .destinations(agencies)
+        })
+        .unwrap();
         store.create(&b).unwrap();
         store.create(&a).unwrap();
 
-        assert_eq!(store.get(&a.liid).unwrap(), Some(a.clone()));
+        assert_eq!(store.get(&a.task.liid()).unwrap(), Some(a.clone()));
         assert_eq!(store.get(&liid("LIID-C")).unwrap(), None);
         assert_eq!(store.list().unwrap(), vec![a.clone(), b.clone()]);
 
         // Update: new targets, one agency fewer, a narrower window.
-        let mut changed = a.clone();
-        changed.targets = vec!["mac:00:11:22:33:44:55".parse().unwrap()];
-        changed.agencies.truncate(1);
-        changed.window = ValidityWindow::new(ts(120), Some(ts(180))).unwrap();
+        let mut changed = rebuilt(&a, |t| {
+            t.clear_targets()
+                .target("mac:00:11:22:33:44:55".parse().unwrap())
+                .clear_destinations()
+                .destination(a.task.destinations()[0].clone())
+                .window(ValidityWindow::new(ts(120), Some(ts(180))).unwrap())
+        })
+        .unwrap();
         changed.updated = ts(60);
         changed.state = WarrantState::Revoked; // ignored: state changes go through set_state
         changed.created = ts(1); // ignored too
         let stored = store.update(&changed).unwrap();
-        assert_eq!(stored.targets, changed.targets);
-        assert_eq!(stored.agencies, changed.agencies);
-        assert_eq!(stored.window, changed.window);
+        assert_eq!(stored.task.targets(), changed.task.targets());
+        assert_eq!(stored.task.destinations(), changed.task.destinations());
+        assert_eq!(stored.task.window(), changed.task.window());
         assert_eq!(stored.updated, ts(60));
         assert_eq!(stored.created, ts(50));
         assert_eq!(stored.state, WarrantState::Pending);
-        assert_eq!(store.get(&a.liid).unwrap(), Some(stored));
+        assert_eq!(store.get(&a.task.liid()).unwrap(), Some(stored));
 
-        store.delete(&b.liid).unwrap();
-        assert_eq!(store.get(&b.liid).unwrap(), None);
+        let b_liid = b.task.liid();
+        store.delete(&b_liid).unwrap();
+        assert_eq!(store.get(&b_liid).unwrap(), None);
         assert!(matches!(
-            store.delete(&b.liid),
-            Err(StoreError::NotFound { liid }) if liid == b.liid
+            store.delete(&b_liid),
+            Err(StoreError::NotFound { liid }) if liid == b_liid
         ));
         assert_eq!(store.list().unwrap().len(), 1);
         // The children went with it.
@@ -818,12 +832,12 @@ mod tests {
         let a = warrant("LIID-A", 1, 100, Some(200));
         store.create(&a).unwrap();
         let active = store
-            .set_state(&a.liid, WarrantState::Active, ts(100))
+            .set_state(&a.task.liid(), WarrantState::Active, ts(100))
             .unwrap();
         assert_eq!(active.state, WarrantState::Active);
         assert_eq!(active.updated, ts(100));
         let err = store
-            .set_state(&a.liid, WarrantState::Pending, ts(101))
+            .set_state(&a.task.liid(), WarrantState::Pending, ts(101))
             .unwrap_err();
         assert!(
             matches!(
@@ -840,10 +854,10 @@ mod tests {
             err.to_string(),
             "warrant LIID-A: cannot go from active to pending"
         );
-        let err = store.delete(&a.liid).unwrap_err();
+        let err = store.delete(&a.task.liid()).unwrap_err();
         assert!(matches!(err, StoreError::WrongState { .. }), "{err}");
         store
-            .set_state(&a.liid, WarrantState::Revoked, ts(150))
+            .set_state(&a.task.liid(), WarrantState::Revoked, ts(150))
             .unwrap();
         let err = store.update(&a).unwrap_err();
         assert!(
@@ -860,7 +874,7 @@ mod tests {
             store.set_state(&liid("NOPE"), WarrantState::Active, ts(1)),
             Err(StoreError::NotFound { .. })
         ));
-        store.delete(&a.liid).unwrap();
+        store.delete(&a.task.liid()).unwrap();
         for from in [WarrantState::Ended, WarrantState::Revoked] {
             for to in [
                 WarrantState::Pending,
@@ -881,27 +895,38 @@ mod tests {
         store.create(&a).unwrap();
 
         let err = store.create(&a).unwrap_err();
-        assert!(matches!(err, StoreError::Duplicate { liid } if liid == a.liid));
+        assert!(matches!(err, StoreError::Duplicate { liid } if liid == a.task.liid()));
         assert_eq!(
             err.to_string(),
             "warrant LIID-A: a warrant with this LIID exists already"
         );
         let same_xid = warrant("LIID-B", 1, 100, None);
         let err = store.create(&same_xid).unwrap_err();
-        assert!(matches!(err, StoreError::DuplicateXid { existing, .. } if existing == a.liid));
+        assert!(
+            matches!(err, StoreError::DuplicateXid { existing, .. } if existing == a.task.liid())
+        );
         assert!(err.to_string().contains("already used by warrant LIID-A"));
 
-        let mut other_xid = a.clone();
-        other_xid.xid = Xid::new_v4_from_random([9; 16]);
+        let other_xid = Warrant {
+            task: Task::new(
+                a.task.liid(),
+                Xid::new_v4_from_random([9; 16]),
+                a.task.targets().to_vec(),
+                a.task.scope(),
+                a.task.window(),
+                a.task.destinations().to_vec(),
+            )
+            .unwrap(),
+            ..a.clone()
+        };
         assert!(matches!(
             store.update(&other_xid),
             Err(StoreError::XidChanged { .. })
         ));
 
-        // Validation is li-core's, named by LIID.
-        let mut no_targets = warrant("LIID-C", 3, 100, None);
-        no_targets.targets.clear();
-        let err = store.create(&no_targets).unwrap_err();
+        // Validation is li-core's, when the task is built, named by LIID.
+        let c = warrant("LIID-C", 3, 100, None);
+        let err = rebuilt(&c, |t| t.clear_targets()).unwrap_err();
         assert!(matches!(
             err,
             StoreError::Invalid {
@@ -913,50 +938,153 @@ mod tests {
             err.to_string(),
             "warrant LIID-C: task has no target identifiers"
         );
-        let mut no_hi3 = warrant("LIID-C", 3, 100, None);
-        no_hi3.agencies[1].hi3 = None;
+        let no_hi3 = with_agencies(&c, |agencies| agencies[1].hi3 = None);
         assert!(matches!(
-            store.create(&no_hi3),
+            no_hi3,
             Err(StoreError::Invalid {
                 source: li_core::Error::MissingHi3 { destination },
                 ..
-            }) if destination == no_hi3.agencies[1].id
+            }) if destination == c.task.destinations()[1].id
         ));
-        let mut nameless = warrant("LIID-C", 3, 100, None);
-        nameless.agencies[0].name = " ".into();
+        let nameless = with_agencies(&c, |agencies| agencies[0].name = Some(" ".into()));
         assert!(matches!(
-            store.create(&nameless),
+            nameless,
+            Err(StoreError::InvalidAgencyName { .. })
+        ));
+        // The store's own rule: every agency named.
+        let unnamed = with_agencies(&c, |agencies| agencies[0].name = None).unwrap();
+        assert!(matches!(
+            store.create(&unnamed),
             Err(StoreError::InvalidAgencyName { .. })
         ));
         // Nothing of the rejected warrants was stored.
         assert_eq!(store.list().unwrap(), vec![a.clone()]);
 
         // The same checks on update.
-        let mut bad_update = a.clone();
-        bad_update.agencies.clear();
+        let bad_update = rebuilt(&a, TaskBuilder::clear_destinations);
         assert!(matches!(
-            store.update(&bad_update),
+            bad_update,
             Err(StoreError::Invalid {
                 source: li_core::Error::NoDestinations,
                 ..
             })
         ));
-        assert_eq!(store.get(&a.liid).unwrap(), Some(a));
+        let unnamed = with_agencies(&a, |agencies| agencies[1].name = None).unwrap();
+        assert!(matches!(
+            store.update(&unnamed),
+            Err(StoreError::InvalidAgencyName { .. })
+        ));
+        assert_eq!(store.get(&a.task.liid()).unwrap(), Some(a));
+    }
+
+    #[test]
+    fn a_stored_warrant_round_trips_its_task_names_included() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = warrant("LIID-A", 1, 100, Some(200));
+        let a = with_agencies(&a, |agencies| {
+            agencies[0].name = Some("LEA Nord — Überwachung".into());
+            agencies[1].hi3 = Some(DeliveryAddress::new("lea-2.example", 7002, true));
+            agencies[1].format = HandoverFormat::Atis1000678 { version: 2 };
+        })
+        .unwrap();
+        let b = rebuilt(&warrant("LIID-B", 2, 100, None), |t| {
+            t.scope(InterceptScope::IriOnly)
+                .clear_destinations()
+                .destination(agency(3, false))
+        })
+        .unwrap();
+        {
+            let store = open(&dir);
+            store.create(&a).unwrap();
+            store.create(&b).unwrap();
+        }
+        let store = open(&dir);
+        for w in [&a, &b] {
+            let stored = store.get(&w.task.liid()).unwrap().unwrap();
+            assert_eq!(stored.task, w.task);
+            let names: Vec<_> = stored
+                .task
+                .destinations()
+                .iter()
+                .map(|d| d.name.as_deref())
+                .collect();
+            let expected: Vec<_> = w
+                .task
+                .destinations()
+                .iter()
+                .map(|d| d.name.as_deref())
+                .collect();
+            assert_eq!(names, expected);
+            assert!(names.iter().all(Option::is_some), "{names:?}");
+        }
+        assert_eq!(
+            store
+                .get(&a.task.liid())
+                .unwrap()
+                .unwrap()
+                .task
+                .destinations()[0]
+                .name
+                .as_deref(),
+            Some("LEA Nord — Überwachung")
+        );
+    }
+
+    #[test]
+    fn a_warrant_with_an_unnamed_agency_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let a = warrant("LIID-A", 1, 100, None);
+        let did = a.task.destinations()[1].id;
+        let unnamed = with_agencies(&a, |agencies| agencies[1].name = None).unwrap();
+        let err = store.create(&unnamed).unwrap_err();
+        assert!(
+            matches!(err, StoreError::InvalidAgencyName { liid, destination }
+                if liid == a.task.liid() && destination == did),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "warrant LIID-A: agency {did}: name is missing, empty or contains control \
+                 characters"
+            )
+        );
+        assert_eq!(store.list().unwrap(), []);
+
+        // A name emptied behind the store's back is reported as corrupt, naming the warrant.
+        store.create(&a).unwrap();
+        store
+            .lock()
+            .execute(
+                "UPDATE warrant_agencies SET name = '' WHERE position = 1",
+                [],
+            )
+            .unwrap();
+        let err = store.get(&a.task.liid()).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Corrupt { liid, what, .. }
+                if liid == "LIID-A" && what.contains(&did.to_string())),
+            "{err}"
+        );
     }
 
     #[test]
     fn reopen_keeps_everything() {
         let dir = tempfile::tempdir().unwrap();
         let a = warrant("LIID-A", 1, 100, Some(200));
-        let mut b = warrant("hex:00ff01", 2, 100, None);
-        b.agencies[0].format = HandoverFormat::PacketCable { version: 7 };
+        let b = warrant("hex:00ff01", 2, 100, None);
+        let b = with_agencies(&b, |agencies| {
+            agencies[0].format = HandoverFormat::PacketCable { version: 7 };
+        })
+        .unwrap();
         let b_active;
         {
             let store = open(&dir);
             store.create(&a).unwrap();
             store.create(&b).unwrap();
             b_active = store
-                .set_state(&b.liid, WarrantState::Active, ts(120))
+                .set_state(&b.task.liid(), WarrantState::Active, ts(120))
                 .unwrap();
         }
         let store = open(&dir);

@@ -2,27 +2,30 @@
 //! scripts read it.
 
 use li_core::{
-    DestinationId, HandoverFormat, InterceptScope, TargetKind, Timestamp, ValidityWindow, Xid,
+    DestinationId, HandoverFormat, InterceptScope, TargetKind, Task, Timestamp, ValidityWindow, Xid,
 };
 
 use super::*;
+use crate::admf::store::tests::rebuilt;
 use crate::admf::store::{Agency, WarrantState};
 
 fn ts(secs: u64) -> Timestamp {
     Timestamp::from_secs_micros(secs, 0).unwrap()
 }
 
-/// An active warrant with two agencies: LEA-1 over TLS with HI3, LEA-2 over plain TCP
-/// without (as the store may hold one entered before CC was in scope).
+fn agency(n: u8, name: &str, tls: bool, hi3: bool) -> Agency {
+    Agency::new(
+        DestinationId::new_v4_from_random([n; 16]),
+        DeliveryAddress::new("198.51.100.1", 6000 + u16::from(n), tls),
+        hi3.then(|| DeliveryAddress::new("198.51.100.2", 7000 + u16::from(n), tls)),
+        HandoverFormat::etsi_default(),
+    )
+    .with_name(name)
+}
+
+/// An active IRI+CC warrant with two agencies: LEA-1 over TLS, LEA-2 over plain TCP.
 fn warrant(end: Option<Timestamp>) -> Warrant {
-    let agency = |n: u8, name: &str, tls: bool, hi3: bool| Agency {
-        id: DestinationId::new_v4_from_random([n; 16]),
-        name: name.into(),
-        hi2: DeliveryAddress::new("198.51.100.1", 6000 + u16::from(n), tls),
-        hi3: hi3.then(|| DeliveryAddress::new("198.51.100.2", 7000 + u16::from(n), tls)),
-        format: HandoverFormat::etsi_default(),
-    };
-    let mut w = Warrant::new(
+    let task = Task::new(
         "LIID-0001".parse().unwrap(),
         Xid::new_v4_from_random([7; 16]),
         vec![
@@ -35,13 +38,26 @@ fn warrant(end: Option<Timestamp>) -> Warrant {
             agency(1, "LEA-1", true, true),
             agency(2, "LEA-2", false, true),
         ],
-        ts(1_799_990_000),
     )
     .unwrap();
-    w.agencies[1].hi3 = None;
+    let mut w = Warrant::new(task, ts(1_799_990_000)).unwrap();
     w.state = WarrantState::Active;
     w.updated = ts(1_799_995_000);
     w
+}
+
+/// [`warrant`] delivering IRI only, LEA-1 with a HI3 address, LEA-2 without. (A warrant
+/// delivering CC has a HI3 address for every agency: `li-core` builds no other task.)
+fn iri_warrant(end: Option<Timestamp>) -> Warrant {
+    rebuilt(&warrant(end), |t| {
+        t.scope(InterceptScope::IriOnly)
+            .clear_destinations()
+            .destinations([
+                agency(1, "LEA-1", true, true),
+                agency(2, "LEA-2", false, false),
+            ])
+    })
+    .unwrap()
 }
 
 fn refusals() -> Vec<Refusal> {
@@ -78,13 +94,13 @@ fn a_list_line_has_every_field_and_each_refusal() {
 
 #[test]
 fn a_description_says_how_each_agency_is_reached() {
-    let w = warrant(Some(ts(1_800_003_600)));
+    let w = iri_warrant(Some(ts(1_800_003_600)));
     assert_eq!(
         describe(&w, &refusals()),
         "LIID:     LIID-0001\n\
          XID:      07070707-0707-4707-8707-070707070707\n\
          state:    active\n\
-         scope:    iri+cc\n\
+         scope:    iri\n\
          start:    2027-01-15T08:00:00.000000Z\n\
          end:      2027-01-15T09:00:00.000000Z\n\
          target:   ipv4:192.0.2.9\n\
@@ -99,7 +115,7 @@ fn a_description_says_how_each_agency_is_reached() {
          created:  2027-01-15T05:13:20.000000Z\n\
          updated:  2027-01-15T06:36:40.000000Z\n"
     );
-    let open = describe(&warrant(None), &[]);
+    let open = describe(&iri_warrant(None), &[]);
     assert!(open.contains("\nend:      (open)\n"), "{open}");
     assert!(!open.contains("REFUSED"), "{open}");
 }
