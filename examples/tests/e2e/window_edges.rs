@@ -235,7 +235,7 @@ async fn with_x1_latency_exactly_the_packets_inside_the_window_reach_the_agency(
     let released = timeline.released;
     let report = timeline.sync(&admf).await;
     assert!(report.failures.is_empty(), "{report}");
-    assert_eq!(report.activated, [warrant.liid], "{report}");
+    assert_eq!(report.activated, [warrant.task.liid()], "{report}");
     let requests = report.destinations_created.len() + report.tasks_activated.len();
     assert!(requests >= 4, "{report}");
     assert!(timeline.released - released >= requests as u32);
@@ -255,7 +255,7 @@ async fn with_x1_latency_exactly_the_packets_inside_the_window_reach_the_agency(
     // A grace after the end the probe's task goes, the mediator's a mediator grace later.
     timeline.advance(at(end, timing.deactivation_grace)).await;
     let report = timeline.sync(&admf).await;
-    assert_eq!(report.ended, [warrant.liid], "{report}");
+    assert_eq!(report.ended, [warrant.task.liid()], "{report}");
     timeline
         .advance(at(timeline.now, timing.mediator_grace))
         .await;
