@@ -5,8 +5,10 @@
 //!
 //! | record | X2/X3 PDU |
 //! |---|---|
-//! | [`CcRecord`] | X3, Payload Format IPv4 Packet (5) or IPv6 Packet (6) from the packet's version nibble ([`cc_payload_format`]), the packet as payload |
-//! | [`IriRecord`] | X2, Payload Format ETSI TS 102 232-1 Defined Payload (1, [`IRI_PAYLOAD_FORMAT`]): the stand-alone BER `IRIPayload` ([`iri_payload`]) |
+//! | [`CcRecord`] of an IP packet | X3, Payload Format IPv4 Packet (5) or IPv6 Packet (6) from the packet's version nibble ([`cc_payload_format`]), the packet as payload |
+//! | [`CcRecord`] of a call's media ([`CcKind::Media`]) | X3, Payload Format RTP Packet (8, [`MEDIA_PAYLOAD_FORMAT`]), the RTP or RTCP packet as payload, its flow in the Source/Destination IPv4 or IPv6 Address (10–13), Source/Destination Port (14, 15) and IP Protocol (16, UDP) attributes, and the "media stream" Proprietary Attribute ([`MEDIA_STREAM_MAGIC`]: `LIMS`, the stream's index as a big-endian `u16`, then 0 for RTP or 1 for RTCP) |
+//! | [`IriRecord`] of a SIP message ([`IriEvent::Sip`]) | X2, Payload Format SIP Message (9, [`SIP_PAYLOAD_FORMAT`]), the message verbatim as payload, its addresses and ports in the attributes 10–16 as for media, and the "IRI type" Proprietary Attribute ([`IRI_TYPE_MAGIC`]: `LIIT`, then the TS 102 232-1 `IRIType` value: 1 begin, 2 end, 3 continue, 4 report) |
+//! | any other [`IriRecord`] | X2, Payload Format ETSI TS 102 232-1 Defined Payload (1, [`IRI_PAYLOAD_FORMAT`]): the stand-alone BER `IRIPayload` ([`iri_payload`]) |
 //! | `xid` | XID |
 //! | `cin` | Correlation ID: the CIN as a big-endian `u64` in the 8 octets ([`correlation_id`], [`cin`]); X2 and X3 of one session share it |
 //! | `timestamp` | the Timestamp attribute (9), 32-bit seconds and nanoseconds: records after 2106-02-07T06:28:15Z cannot be sent ([`pdu_timestamp`], [`record_time`]) |
@@ -15,7 +17,12 @@
 //! | — | the Sequence Number attribute (8), first: the PDUs (X2 and X3 together) sent to one destination counted from 0 by the sender |
 //!
 //! The attributes are exactly `[SequenceNumber, Timestamp]` ([`attributes`]), plus the
-//! original length for a cut packet. The direction mapping is one-to-one: TS 102 232-1
+//! original length for a cut packet, and for voice the addresses, ports, protocol and the
+//! media-stream or IRI-type attribute, in the order of the table. Reading is tolerant of
+//! other points of interception: a SIP Message PDU without the IRI-type attribute is read as
+//! `IRI-Continue` of its call (the Correlation ID), an RTP Packet PDU without the
+//! media-stream attribute as RTP of stream 0; the addresses and ports are required (the
+//! agency's IPMMIRI and the call's media cannot be told without them). The direction mapping is one-to-one: TS 102 232-1
 //! `fromTarget`, `toTarget`, `combined`, `notApplicable` and `indeterminate` are X2/X3 From
 //! Target (3), To Target (2), Multiple Directions (4), Not Applicable (5) and Unknown (1);
 //! a received direction outside these (reserved, or a value the registry does not define) is
@@ -58,9 +65,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::net::{IpAddr, SocketAddr};
+
 use bytes::BufMut;
 use li_asn1::{HeaderSettings, IriPayload, Payload};
-use li_core::{CcRecord, Cin, IriRecord, Liid, OperatorId, Timestamp, Xid};
+use li_core::{
+    CcKind, CcRecord, Cin, IriEvent, IriRecord, IriType, Liid, MediaFlow, MediaProtocol,
+    OperatorId, SipEvent, Timestamp, Xid,
+};
 
 use super::{
     Attribute, Error, PayloadDirection, PayloadFormat, Pdu, PduTimestamp, PduType,
@@ -70,6 +82,20 @@ use super::{
 /// The Payload Format of every X2 PDU: ETSI TS 102 232-1 Defined Payload (1), the
 /// stand-alone BER `IRIPayload`.
 pub const IRI_PAYLOAD_FORMAT: PayloadFormat = PayloadFormat::Etsi102232;
+
+/// The Payload Format of a SIP IRI record (X2): SIP Message (9).
+pub const SIP_PAYLOAD_FORMAT: PayloadFormat = PayloadFormat::SipMessage;
+
+/// The Payload Format of a call's media (X3): RTP Packet (8), for RTP and RTCP alike.
+pub const MEDIA_PAYLOAD_FORMAT: PayloadFormat = PayloadFormat::RtpPacket;
+
+/// The first octets of the "IRI type" Proprietary Attribute of a SIP Message PDU: `LIIT`,
+/// then one octet, the TS 102 232-1 `IRIType` value.
+pub const IRI_TYPE_MAGIC: [u8; 4] = *b"LIIT";
+
+/// The first octets of the "media stream" Proprietary Attribute of an RTP Packet PDU:
+/// `LIMS`, then the stream's index (big-endian `u16`) and 0 for RTP or 1 for RTCP.
+pub const MEDIA_STREAM_MAGIC: [u8; 4] = *b"LIMS";
 
 /// The Payload Direction of every X2 PDU: Not Applicable (5).
 pub const IRI_DIRECTION: PayloadDirection = PayloadDirection::NotApplicable;
@@ -125,6 +151,16 @@ pub enum ContractError {
     /// The record's IRI event cannot be encoded as an `IRIPayload`.
     #[error("the IRI event cannot be encoded as an IRIPayload")]
     UnencodableIri,
+    /// A voice PDU lacks an attribute the contract needs (addresses and ports).
+    #[error("{pdu_type:?} PDU in Payload Format {format:?} without its {attribute} attribute")]
+    MissingAttribute {
+        /// The PDU type.
+        pdu_type: PduType,
+        /// Its Payload Format.
+        format: PayloadFormat,
+        /// The attribute missing, e.g. `Source Port`.
+        attribute: &'static str,
+    },
     /// The PDU cannot be encoded (not an IP packet, a payload of 4 GiB or more).
     #[error(transparent)]
     Encode(#[from] Error),
@@ -206,6 +242,167 @@ pub fn cc_payload_format(packet: &[u8]) -> Result<PayloadFormat, Error> {
     ip_payload_format(packet)
 }
 
+/// The attributes of a voice record's PDU after Sequence Number and Timestamp: the flow's
+/// addresses and ports and the IP protocol (UDP), as the table of the [module
+/// documentation](self) orders them.
+fn flow_attributes(source: SocketAddr, destination: SocketAddr) -> [Attribute; 5] {
+    let (src, dst) = match (source.ip(), destination.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => (Attribute::SourceIpv4(s), Attribute::DestinationIpv4(d)),
+        (s, d) => (
+            Attribute::SourceIpv6(to_v6(s)),
+            Attribute::DestinationIpv6(to_v6(d)),
+        ),
+    };
+    [
+        src,
+        dst,
+        Attribute::SourcePort(source.port()),
+        Attribute::DestinationPort(destination.port()),
+        Attribute::IpProtocol(UDP),
+    ]
+}
+
+/// IANA protocol number of UDP, the transport of the media and (by default) of SIP.
+const UDP: u8 = 17;
+
+fn to_v6(ip: IpAddr) -> std::net::Ipv6Addr {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    }
+}
+
+/// The source and destination transport addresses a voice PDU's attributes give.
+fn flow_of(pdu: &Pdu) -> Result<(SocketAddr, SocketAddr), ContractError> {
+    let (mut src, mut dst, mut sport, mut dport) = (None, None, None, None);
+    for attribute in &pdu.attributes {
+        match *attribute {
+            Attribute::SourceIpv4(a) => src = src.or(Some(IpAddr::V4(a))),
+            Attribute::SourceIpv6(a) => src = src.or(Some(IpAddr::V6(a).to_canonical())),
+            Attribute::DestinationIpv4(a) => dst = dst.or(Some(IpAddr::V4(a))),
+            Attribute::DestinationIpv6(a) => dst = dst.or(Some(IpAddr::V6(a).to_canonical())),
+            Attribute::SourcePort(p) => sport = sport.or(Some(p)),
+            Attribute::DestinationPort(p) => dport = dport.or(Some(p)),
+            _ => {}
+        }
+    }
+    let missing = |attribute| ContractError::MissingAttribute {
+        pdu_type: pdu.pdu_type,
+        format: pdu.payload_format,
+        attribute,
+    };
+    Ok((
+        SocketAddr::new(
+            src.ok_or_else(|| missing("Source IP Address"))?,
+            sport.ok_or_else(|| missing("Source Port"))?,
+        ),
+        SocketAddr::new(
+            dst.ok_or_else(|| missing("Destination IP Address"))?,
+            dport.ok_or_else(|| missing("Destination Port"))?,
+        ),
+    ))
+}
+
+/// The value of the first Proprietary Attribute starting with `magic`, after it.
+fn proprietary<'p>(pdu: &'p Pdu, magic: &[u8; 4]) -> Option<&'p [u8]> {
+    pdu.attributes.iter().find_map(|a| match a {
+        Attribute::ProprietaryAttribute(value) => value.strip_prefix(magic.as_slice()),
+        _ => None,
+    })
+}
+
+/// The TS 102 232-1 `IRIType` value of an IRI type.
+fn iri_type_value(iri_type: IriType) -> u8 {
+    match iri_type {
+        IriType::Begin => 1,
+        IriType::End => 2,
+        IriType::Continue => 3,
+        IriType::Report => 4,
+    }
+}
+
+/// The IRI type of a SIP Message PDU: its "IRI type" attribute, else `Continue` (a peer's
+/// PDU without it: a message of the call its Correlation ID names).
+fn iri_type_of(pdu: &Pdu) -> IriType {
+    match proprietary(pdu, &IRI_TYPE_MAGIC) {
+        Some([1]) => IriType::Begin,
+        Some([2]) => IriType::End,
+        Some([4]) => IriType::Report,
+        _ => IriType::Continue,
+    }
+}
+
+/// The stream and protocol of an RTP Packet PDU: its "media stream" attribute, else RTP of
+/// stream 0.
+fn media_stream_of(pdu: &Pdu) -> (u16, MediaProtocol) {
+    match proprietary(pdu, &MEDIA_STREAM_MAGIC) {
+        Some(&[hi, lo, protocol]) => (
+            u16::from_be_bytes([hi, lo]),
+            if protocol == 1 {
+                MediaProtocol::Rtcp
+            } else {
+                MediaProtocol::Rtp
+            },
+        ),
+        _ => (0, MediaProtocol::Rtp),
+    }
+}
+
+/// The X2 PDU of a SIP message of task `xid`'s call `cin` (see the [module
+/// documentation](self)).
+pub fn sip_pdu(
+    xid: Xid,
+    cin: Cin,
+    sequence_number: u32,
+    timestamp: PduTimestamp,
+    iri_type: IriType,
+    sip: &SipEvent,
+) -> Pdu {
+    let mut pdu = Pdu::new(PduType::X2, SIP_PAYLOAD_FORMAT, IRI_DIRECTION, xid);
+    pdu.correlation_id = correlation_id(cin);
+    pdu.attributes = attributes(sequence_number, timestamp);
+    pdu.attributes
+        .extend(flow_attributes(sip.source, sip.destination));
+    pdu.attributes.push(Attribute::ProprietaryAttribute(
+        [IRI_TYPE_MAGIC.as_slice(), &[iri_type_value(iri_type)]].concat(),
+    ));
+    pdu.payload = sip.message.clone();
+    pdu
+}
+
+/// The X3 PDU of one media packet of task `xid`'s call `cin`, sent in `direction` (see the
+/// [module documentation](self)).
+pub fn media_pdu(
+    xid: Xid,
+    cin: Cin,
+    sequence_number: u32,
+    timestamp: PduTimestamp,
+    direction: li_core::PayloadDirection,
+    flow: &MediaFlow,
+    packet: bytes::Bytes,
+) -> Pdu {
+    let mut pdu = Pdu::new(
+        PduType::X3,
+        MEDIA_PAYLOAD_FORMAT,
+        x2x3_direction(direction),
+        xid,
+    );
+    pdu.correlation_id = correlation_id(cin);
+    pdu.attributes = attributes(sequence_number, timestamp);
+    pdu.attributes
+        .extend(flow_attributes(flow.source, flow.destination));
+    let [hi, lo] = flow.stream.to_be_bytes();
+    let protocol = match flow.protocol {
+        MediaProtocol::Rtp => 0,
+        MediaProtocol::Rtcp => 1,
+    };
+    pdu.attributes.push(Attribute::ProprietaryAttribute(
+        [MEDIA_STREAM_MAGIC.as_slice(), &[hi, lo, protocol]].concat(),
+    ));
+    pdu.payload = packet;
+    pdu
+}
+
 /// Whether `format` is one the contract uses for CC (X3): IPv4 or IPv6 Packet.
 pub fn is_cc_payload_format(format: PayloadFormat) -> bool {
     matches!(
@@ -272,10 +469,22 @@ pub fn encode_cc<B: BufMut>(
     }
 }
 
-/// The X3 PDU of a CC record, whole (what [`encode_cc`] writes, decoded).
+/// The X3 PDU of a CC record, whole: for an IP packet what [`encode_cc`] writes, decoded;
+/// for a call's media, [`media_pdu`].
 pub fn x3_pdu(cc: &CcRecord, sequence_number: u32) -> Result<Pdu, ContractError> {
     let timestamp = pdu_timestamp(cc.timestamp)
         .ok_or(ContractError::TimestampOutOfRange { time: cc.timestamp })?;
+    if let CcKind::Media(flow) = &cc.kind {
+        return Ok(media_pdu(
+            cc.xid,
+            cc.cin,
+            sequence_number,
+            timestamp,
+            cc.direction,
+            flow,
+            cc.payload.clone(),
+        ));
+    }
     let mut out = Vec::with_capacity(cc.payload.len() + 80);
     encode_cc(
         &x3_encoder(cc.xid, cc.cin),
@@ -287,11 +496,22 @@ pub fn x3_pdu(cc: &CcRecord, sequence_number: u32) -> Result<Pdu, ContractError>
     Ok(Pdu::decode(&out)?.0)
 }
 
-/// The X2 PDU of an IRI record, whole.
+/// The X2 PDU of an IRI record, whole: for a SIP message [`sip_pdu`], else [`x2_pdu`] of
+/// its [`iri_payload`].
 pub fn iri_pdu(record: &IriRecord, sequence_number: u32) -> Result<Pdu, ContractError> {
     let timestamp = pdu_timestamp(record.timestamp).ok_or(ContractError::TimestampOutOfRange {
         time: record.timestamp,
     })?;
+    if let IriEvent::Sip(sip) = &record.event {
+        return Ok(sip_pdu(
+            record.xid,
+            record.cin,
+            sequence_number,
+            timestamp,
+            record.iri_type,
+            sip,
+        ));
+    }
     let payload = iri_payload(record).ok_or(ContractError::UnencodableIri)?;
     Ok(x2_pdu(
         record.xid,
@@ -331,10 +551,31 @@ pub enum Content<'a> {
     },
     /// An X2 PDU: the decoded `IRIPayload`.
     Iri(IriPayload),
+    /// An X2 PDU: a SIP message of a call.
+    Sip {
+        /// Its place in the call.
+        iri_type: IriType,
+        /// Where it came from.
+        source: SocketAddr,
+        /// Where it went.
+        destination: SocketAddr,
+        /// The message, verbatim.
+        message: &'a [u8],
+    },
+    /// An X3 PDU: one packet of a call's media.
+    Media {
+        /// Relative to the target.
+        direction: li_core::PayloadDirection,
+        /// The flow, stream and protocol.
+        flow: MediaFlow,
+        /// The RTP or RTCP packet.
+        packet: &'a [u8],
+    },
 }
 
 /// Reads a PDU as the contract writes it: X2 or X3, a valid Timestamp, a Correlation ID
-/// holding a CIN, the payload format of its type (and for X2, a decodable `IRIPayload`).
+/// holding a CIN, a payload format of its type (for X2 in format 1, a decodable
+/// `IRIPayload`; for SIP and media, their addresses and ports).
 pub fn read(pdu: &Pdu) -> Result<Received<'_>, ContractError> {
     let cc = match pdu.pdu_type {
         PduType::X2 => false,
@@ -351,6 +592,29 @@ pub fn read(pdu: &Pdu) -> Result<Received<'_>, ContractError> {
         },
         (false, format) if is_iri_payload_format(format) => {
             Content::Iri(IriPayload::from_ber(&pdu.payload).map_err(ContractError::IriPayload)?)
+        }
+        (false, SIP_PAYLOAD_FORMAT) => {
+            let (source, destination) = flow_of(pdu)?;
+            Content::Sip {
+                iri_type: iri_type_of(pdu),
+                source,
+                destination,
+                message: &pdu.payload,
+            }
+        }
+        (true, MEDIA_PAYLOAD_FORMAT) => {
+            let (source, destination) = flow_of(pdu)?;
+            let (stream, protocol) = media_stream_of(pdu);
+            Content::Media {
+                direction: core_direction(pdu.payload_direction),
+                flow: MediaFlow {
+                    source,
+                    destination,
+                    protocol,
+                    stream,
+                },
+                packet: &pdu.payload,
+            }
         }
         (_, format) => {
             return Err(ContractError::PayloadFormat {

@@ -298,3 +298,193 @@ fn payload_formats_and_pdu_types_are_checked() {
         })
     );
 }
+
+fn decoded(pdu: &Pdu) -> Pdu {
+    let bytes = pdu.encode().unwrap();
+    let (back, used) = Pdu::decode(&bytes).unwrap();
+    assert_eq!(used, bytes.len());
+    back
+}
+
+const INVITE: &[u8] = b"INVITE sip:bob@example.com SIP/2.0\r\nCall-ID: a84b4c76e66710\r\n\r\n";
+
+fn sip_record(iri_type: li_core::IriType, source: &str, destination: &str) -> IriRecord {
+    IriRecord {
+        xid: Xid::from_bytes([0x2c; 16]),
+        cin: Cin::new(77),
+        timestamp: time(1_768_471_200, 250),
+        iri_type,
+        event: IriEvent::Sip(li_core::SipEvent {
+            source: source.parse().unwrap(),
+            destination: destination.parse().unwrap(),
+            message: INVITE.into(),
+        }),
+    }
+}
+
+#[test]
+fn a_sip_message_round_trips_as_x2_sip_message_with_its_flow_and_iri_type() {
+    for (iri_type, source, destination) in [
+        (
+            li_core::IriType::Begin,
+            "192.0.2.10:5060",
+            "198.51.100.20:5062",
+        ),
+        (
+            li_core::IriType::Continue,
+            "[2001:db8::1]:5060",
+            "[2001:db8::2]:5060",
+        ),
+        (
+            li_core::IriType::End,
+            "192.0.2.10:5060",
+            "[2001:db8::2]:5060",
+        ),
+        (
+            li_core::IriType::Report,
+            "192.0.2.10:5060",
+            "198.51.100.20:5062",
+        ),
+    ] {
+        let record = sip_record(iri_type, source, destination);
+        let pdu = decoded(&iri_pdu(&record, 9).unwrap());
+        assert_eq!(
+            (pdu.pdu_type, pdu.payload_format, pdu.payload_direction),
+            (
+                PduType::X2,
+                PayloadFormat::SipMessage,
+                PayloadDirection::NotApplicable
+            )
+        );
+        // Sequence Number and Timestamp first, then the flow, then the IRI type.
+        let types: Vec<u16> = pdu.attributes.iter().map(Attribute::attr_type).collect();
+        let v4 = !source.starts_with('[') && !destination.starts_with('[');
+        let (s, d) = if v4 { (10, 11) } else { (12, 13) };
+        assert_eq!(types, [8, 9, s, d, 14, 15, 16, 4], "{source} {destination}");
+        let read = read(&pdu).unwrap();
+        assert_eq!(
+            (read.xid, read.cin, read.time, read.sequence_number),
+            (record.xid, record.cin, record.timestamp, Some(9))
+        );
+        assert_eq!(
+            read.content,
+            Content::Sip {
+                iri_type,
+                source: source.parse().unwrap(),
+                destination: destination.parse().unwrap(),
+                message: INVITE,
+            }
+        );
+    }
+}
+
+#[test]
+fn a_media_packet_round_trips_as_x3_rtp_packet_with_its_flow_stream_and_protocol() {
+    let rtp = [
+        0x80u8, 0x00, 0x00, 0x01, 0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef, 0xff,
+    ];
+    for (flow, direction) in [
+        (
+            MediaFlow {
+                source: "192.0.2.10:49170".parse().unwrap(),
+                destination: "198.51.100.20:3456".parse().unwrap(),
+                protocol: MediaProtocol::Rtp,
+                stream: 0,
+            },
+            li_core::PayloadDirection::FromTarget,
+        ),
+        (
+            MediaFlow {
+                source: "[2001:db8::2]:51373".parse().unwrap(),
+                destination: "[2001:db8::1]:49171".parse().unwrap(),
+                protocol: MediaProtocol::Rtcp,
+                stream: 0x0102,
+            },
+            li_core::PayloadDirection::ToTarget,
+        ),
+    ] {
+        let record = CcRecord {
+            kind: CcKind::Media(flow),
+            ..cc(rtp.to_vec(), direction)
+        };
+        let pdu = decoded(&x3_pdu(&record, 4).unwrap());
+        assert_eq!(
+            (pdu.pdu_type, pdu.payload_format),
+            (PduType::X3, PayloadFormat::RtpPacket)
+        );
+        let read = read(&pdu).unwrap();
+        assert_eq!((read.cin, read.time), (record.cin, record.timestamp));
+        assert_eq!(
+            read.content,
+            Content::Media {
+                direction,
+                flow,
+                packet: &rtp[..],
+            }
+        );
+    }
+}
+
+#[test]
+fn peers_voice_pdus_without_our_attributes_are_read_with_defaults_but_not_without_a_flow() {
+    let record = sip_record(
+        li_core::IriType::Begin,
+        "192.0.2.10:5060",
+        "198.51.100.20:5062",
+    );
+    let mut pdu = iri_pdu(&record, 1).unwrap();
+    // Another point of interception: no IRI-type attribute.
+    pdu.attributes
+        .retain(|a| !matches!(a, Attribute::ProprietaryAttribute(_)));
+    assert!(matches!(
+        read(&decoded(&pdu)).unwrap().content,
+        Content::Sip {
+            iri_type: li_core::IriType::Continue,
+            ..
+        }
+    ));
+    // Without its source port, the message cannot be placed.
+    pdu.attributes
+        .retain(|a| !matches!(a, Attribute::SourcePort(_)));
+    assert_eq!(
+        read(&decoded(&pdu)),
+        Err(ContractError::MissingAttribute {
+            pdu_type: PduType::X2,
+            format: PayloadFormat::SipMessage,
+            attribute: "Source Port",
+        })
+    );
+
+    let flow = MediaFlow {
+        source: "192.0.2.10:49170".parse().unwrap(),
+        destination: "198.51.100.20:3456".parse().unwrap(),
+        protocol: MediaProtocol::Rtcp,
+        stream: 3,
+    };
+    let record = CcRecord {
+        kind: CcKind::Media(flow),
+        ..cc(vec![0x80, 0xc8, 0, 1], li_core::PayloadDirection::ToTarget)
+    };
+    let mut pdu = x3_pdu(&record, 1).unwrap();
+    pdu.attributes
+        .retain(|a| !matches!(a, Attribute::ProprietaryAttribute(_)));
+    let Content::Media {
+        flow: read_flow, ..
+    } = read(&decoded(&pdu)).unwrap().content
+    else {
+        panic!("media expected");
+    };
+    assert_eq!(
+        (read_flow.stream, read_flow.protocol, read_flow.source),
+        (0, MediaProtocol::Rtp, flow.source)
+    );
+    pdu.attributes
+        .retain(|a| !matches!(a, Attribute::DestinationIpv4(_)));
+    assert!(matches!(
+        read(&decoded(&pdu)),
+        Err(ContractError::MissingAttribute {
+            attribute: "Destination IP Address",
+            ..
+        })
+    ));
+}
