@@ -22,8 +22,10 @@
 //!    ([`Refusal::OutsideWindow`]);
 //! 6. the Correlation ID is the CIN and must fit in 32 bits ([`Refusal::Malformed`]);
 //! 7. the payload must be what the PDU type carries ([`x2x3_content`]: an IPv4 or IPv6
-//!    packet for X3, a decodable BER `IRIPayload` in the "ETSI TS 102 232-1 defined payload"
-//!    format for X2; [`Refusal::Malformed`] otherwise).
+//!    packet, or a call's RTP/RTCP packet with its flow, for X3; a decodable BER
+//!    `IRIPayload` in the "ETSI TS 102 232-1 defined payload" format, or a SIP message with
+//!    its flow, for X2 — as the [X2/X3 contract](crate::x2x3::contract) writes them;
+//!    [`Refusal::Malformed`] otherwise).
 //!
 //! An admitted record goes to each of the task's destinations serving its interface (CC to
 //! HI3, IRI to HI2), one record each; destinations the table does not know are skipped.
@@ -67,9 +69,10 @@
 //! ```
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use li_asn1::{IriPayload, PayloadDirection as EtsiDirection};
-use li_core::{Cin, DestinationId, InterceptScope, Timestamp, Xid};
+use li_core::{Cin, DestinationId, InterceptScope, MediaFlow, Timestamp, Xid};
 use tracing::warn;
 
 use super::{MediationTask, Refusal};
@@ -108,6 +111,26 @@ pub enum Content<'p> {
     },
     /// Intercept related information (HI2).
     Iri(IriPayload),
+    /// A SIP message of a call (HI2, delivered as TS 102 232-5 `IPMMIRI`).
+    Sip {
+        /// Its place in the call.
+        iri_type: li_core::IriType,
+        /// Where it came from.
+        source: SocketAddr,
+        /// Where it went.
+        destination: SocketAddr,
+        /// The message, borrowed from the PDU.
+        message: &'p [u8],
+    },
+    /// One packet of a call's media (HI3, delivered as TS 102 232-5 `IPMMCC`).
+    Media {
+        /// Its direction, as the PS-PDU states it.
+        direction: EtsiDirection,
+        /// The flow, stream and protocol it belongs to.
+        flow: MediaFlow,
+        /// The RTP or RTCP packet, borrowed from the PDU.
+        packet: &'p [u8],
+    },
 }
 
 impl Admitted<'_, '_> {
@@ -121,8 +144,8 @@ impl Content<'_> {
     /// The interface this content goes out on: HI3 for CC, HI2 for IRI.
     pub fn interface(&self) -> Interface {
         match self {
-            Self::Cc { .. } => Interface::Hi3,
-            Self::Iri(_) => Interface::Hi2,
+            Self::Cc { .. } | Self::Media { .. } => Interface::Hi3,
+            Self::Iri(_) | Self::Sip { .. } => Interface::Hi2,
         }
     }
 }
@@ -202,6 +225,36 @@ pub fn x2x3_content(pdu: &Pdu) -> Result<Content<'_>, Refusal> {
                 }
             }
         }
+        (PduType::X2, contract::SIP_PAYLOAD_FORMAT)
+        | (PduType::X3, contract::MEDIA_PAYLOAD_FORMAT) => match contract::read(pdu) {
+            Ok(read) => match read.content {
+                contract::Content::Sip {
+                    iri_type,
+                    source,
+                    destination,
+                    message,
+                } => Ok(Content::Sip {
+                    iri_type,
+                    source,
+                    destination,
+                    message,
+                }),
+                contract::Content::Media {
+                    direction,
+                    flow,
+                    packet,
+                } => Ok(Content::Media {
+                    direction: direction.into(),
+                    flow,
+                    packet,
+                }),
+                _ => Err(Refusal::Malformed),
+            },
+            Err(error) => {
+                warn!(xid = %pdu.xid, %error, "voice PDU does not follow the X2/X3 contract");
+                Err(Refusal::Malformed)
+            }
+        },
         _ => Err(Refusal::Malformed),
     }
 }

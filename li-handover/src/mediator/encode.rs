@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use li_asn1::{CcEncoder, HeaderSettings, Payload, PsPdu};
-use li_core::{Cin, DestinationId, HandoverFormat, Liid};
+use li_asn1::ipmm::{FrameType, IpmmIriContents, MediaStream, MmccProtocol};
+use li_asn1::{CcEncoder, HeaderSettings, IpmmCcEncoder, Payload, PsPdu};
+use li_core::{Cin, DestinationId, HandoverFormat, InterceptScope, Liid, MediaFlow};
 
 use super::admission::{Admitted, Content};
 use super::{HiDestination, MediationTask, MediatorError, MediatorSettings};
@@ -91,6 +92,8 @@ pub(super) fn format_name(format: HandoverFormat) -> String {
 pub(super) struct EncoderCache {
     headers: HashMap<(Liid, DestinationId), HeaderSettings>,
     cc: HashMap<(Liid, Cin, DestinationId), CcEncoder>,
+    /// A call's media: the pre-encoded IPMMCC header and the stream's fields, per stream.
+    media: HashMap<(Liid, Cin, DestinationId, u16), (IpmmCcEncoder, MediaStream)>,
     /// The buffer the spool appends encode into.
     pub(super) buf: Vec<u8>,
 }
@@ -138,6 +141,41 @@ impl EncoderCache {
                 }
                 .encode_into(out);
             }
+            Content::Sip {
+                iri_type,
+                source,
+                destination: to,
+                message,
+            } => {
+                let settings = cached_settings(&mut self.headers, s, record, destination);
+                let (from, to) = (source.ip(), to.ip());
+                // Under an IRI-only warrant the agency gets the signalling alone, marked so.
+                let contents = match record.task.scope() {
+                    InterceptScope::IriAndCc => IpmmIriContents::sip(from, to, message),
+                    InterceptScope::IriOnly => IpmmIriContents::iri_only_sip(from, to, message),
+                };
+                settings
+                    .ipmm_iri_pdu(record.cin, seq, record.time, (*iri_type).into(), contents)
+                    .encode_into(out);
+            }
+            Content::Media {
+                direction,
+                flow,
+                packet,
+            } => {
+                if self.media.len() >= MAX_CACHED_ENCODERS {
+                    self.media.clear();
+                }
+                let (encoder, stream) = match self.media.entry((liid, record.cin, did, flow.stream))
+                {
+                    Entry::Occupied(cached) => cached.into_mut(),
+                    Entry::Vacant(new) => {
+                        let settings = cached_settings(&mut self.headers, s, record, destination);
+                        new.insert((IpmmCcEncoder::new(settings, record.cin), media_stream(flow)))
+                    }
+                };
+                encoder.encode(seq, record.time, *direction, stream, packet, out);
+            }
         }
     }
 
@@ -145,18 +183,29 @@ impl EncoderCache {
     pub(super) fn forget_liid(&mut self, liid: Liid) {
         self.headers.retain(|(l, _), _| *l != liid);
         self.cc.retain(|(l, _, _), _| *l != liid);
+        self.media.retain(|(l, _, _, _), _| *l != liid);
     }
 
     /// Drops what was built for destination `did` (it changed or was removed).
     pub(super) fn forget_destination(&mut self, did: DestinationId) {
         self.headers.retain(|(_, d), _| *d != did);
         self.cc.retain(|(_, _, d), _| *d != did);
+        self.media.retain(|(_, _, d, _), _| *d != did);
     }
 
     #[cfg(test)]
     pub(super) fn sizes(&self) -> (usize, usize) {
         (self.headers.len(), self.cc.len())
     }
+}
+
+/// The IPMMCC fields of a media flow's stream: RTP frames (the packet from its RTP header
+/// on, RTCP alike), protocol RTP, and the stream's index in decimal as its identifier (the
+/// position of its `m=` line in the call's SDP, from 0).
+fn media_stream(flow: &MediaFlow) -> MediaStream {
+    MediaStream::new(FrameType::RtpFrame)
+        .with_stream_identifier(flow.stream.to_string().as_bytes())
+        .with_protocol(MmccProtocol::Rtp)
 }
 
 /// The header settings of `record`'s task towards `destination`, from `cache` (built and

@@ -1241,3 +1241,181 @@ fn a_tasks_own_country_codes_come_before_the_mediators() {
         (Some("NL".into()), Some("FR".into()))
     );
 }
+
+/// Issue 13: a call's SIP (X2 SIP Message) and media (X3 RTP Packet) reach the agency as
+/// TS 102 232-5 IPMMIRI and IPMMCC under the call's CIN, through the same spools, numbering
+/// and links as IP data; an IRI-only task's SIP goes as `iRIOnlySIPMessage` and its media is refused.
+#[tokio::test]
+async fn a_calls_sip_and_media_reach_the_agency_as_ipmmiri_and_ipmmcc() {
+    use li_asn1::ipmm::{FrameType, IpmmIriContents, MmccProtocol};
+    use li_core::{CcKind, MediaFlow, MediaProtocol, SipEvent};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = ReceiverConfig::new(tmp.path().join("lemf"));
+    config.keep_raw = true;
+    let a = agency_with(config).await;
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency(&m, &a, did(1), did(2), "LEA-1").await;
+    let task = |n: u8, scope, dids: &[DestinationId]| {
+        MediationTask::builder(
+            Liid::new(format!("LIID-V{n}").as_bytes()).unwrap(),
+            xid(n),
+            scope,
+            ValidityWindow::ALWAYS,
+        )
+        .target("sip:alice@example.com".parse().unwrap())
+        .destinations(dids.iter().copied())
+        .build()
+        .unwrap()
+    };
+    m.activate_task(task(1, InterceptScope::IriAndCc, &[did(1), did(2)]))
+        .await
+        .unwrap();
+    m.activate_task(task(2, InterceptScope::IriOnly, &[did(1)]))
+        .await
+        .unwrap();
+
+    let invite = b"INVITE sip:bob@example.com SIP/2.0\r\nCall-ID: c1\r\n\r\n";
+    let sip = |x: Xid, seq: u32, iri_type| {
+        contract::iri_pdu(
+            &IriRecord {
+                xid: x,
+                cin: Cin::new(40),
+                timestamp: at(1),
+                iri_type,
+                event: IriEvent::Sip(SipEvent {
+                    source: "192.0.2.1:5060".parse().unwrap(),
+                    destination: "[2001:db8::5]:5060".parse().unwrap(),
+                    message: invite.as_slice().into(),
+                }),
+            },
+            seq,
+        )
+        .unwrap()
+    };
+    let rtp = [0x80u8, 0, 0, 7, 0, 0, 3, 0xc0, 1, 2, 3, 4, 0xd5, 0xd5];
+    let media = |x: Xid, seq: u32, stream: u16| {
+        contract::x3_pdu(
+            &CcRecord {
+                xid: x,
+                cin: Cin::new(40),
+                timestamp: at(2),
+                direction: li_core::PayloadDirection::ToTarget,
+                payload: rtp.to_vec().into(),
+                original_len: None,
+                kind: CcKind::Media(MediaFlow {
+                    source: "198.51.100.9:40000".parse().unwrap(),
+                    destination: "192.0.2.1:49170".parse().unwrap(),
+                    protocol: MediaProtocol::Rtp,
+                    stream,
+                }),
+            },
+            seq,
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        m.on_pdu(&sip(xid(1), 0, IriType::Begin)).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(m.on_pdu(&media(xid(1), 1, 0)).await, Outcome::Delivered(1));
+    assert_eq!(m.on_pdu(&media(xid(1), 2, 1)).await, Outcome::Delivered(1));
+    // IP data of the same task on the same link: another communication, numbered apart.
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 41, 3, at(3), 1)).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(
+        m.on_pdu(&sip(xid(2), 0, IriType::End)).await,
+        Outcome::Delivered(1)
+    );
+    assert_eq!(
+        m.on_pdu(&media(xid(2), 1, 0)).await,
+        Outcome::Refused(Refusal::ContentForIriOnly)
+    );
+    drained(&m).await;
+    m.shutdown().await;
+
+    let iri = records_in(&tmp.path().join("lemf/hi2.ber"));
+    let sip_of = |pdu: &li_asn1::PsPdu| {
+        let li_asn1::Payload::IriPayloadSequence(items) = &pdu.payload else {
+            panic!("not IRI: {pdu:?}")
+        };
+        let li_asn1::IriContents::IpmmIri(ipmm) = &items[0].iri_contents else {
+            panic!("not IPMMIRI: {items:?}")
+        };
+        (
+            pdu.header.lawful_interception_identifier,
+            pdu.header
+                .communication_identifier
+                .communication_identity_number,
+            items[0].iri_type,
+            ipmm.contents.clone(),
+        )
+    };
+    let expected = li_asn1::ipmm::SipMessage::new(
+        "192.0.2.1".parse().unwrap(),
+        "2001:db8::5".parse().unwrap(),
+        invite,
+    );
+    assert_eq!(
+        iri.iter().map(sip_of).collect::<Vec<_>>(),
+        [
+            (
+                Liid::new(b"LIID-V1").unwrap(),
+                Some(40),
+                Some(li_asn1::IriType::Begin),
+                IpmmIriContents::SipMessage(expected.clone())
+            ),
+            (
+                Liid::new(b"LIID-V2").unwrap(),
+                Some(40),
+                Some(li_asn1::IriType::End),
+                IpmmIriContents::IriOnlySipMessage(expected)
+            ),
+        ]
+    );
+
+    let cc = records_in(&tmp.path().join("lemf/hi3.ber"));
+    assert_eq!(cc.len(), 3);
+    for (i, pdu) in cc[..2].iter().enumerate() {
+        assert_eq!(pdu.header.sequence_number, i as u32);
+        assert_eq!(
+            pdu.header
+                .communication_identifier
+                .communication_identity_number,
+            Some(40)
+        );
+        let li_asn1::Payload::CcPayloadSequence(items) = &pdu.payload else {
+            panic!("not CC: {pdu:?}")
+        };
+        assert_eq!(
+            items[0].payload_direction,
+            Some(li_asn1::PayloadDirection::ToTarget)
+        );
+        let li_asn1::CcContents::IpmmCc(mm) = &items[0].cc_contents else {
+            panic!("not IPMMCC: {items:?}")
+        };
+        assert_eq!(mm.contents, rtp);
+        assert_eq!(mm.frame_type, Some(FrameType::RtpFrame));
+        assert_eq!(mm.protocol, Some(MmccProtocol::Rtp));
+        assert_eq!(
+            mm.stream_identifier.as_deref(),
+            Some(i.to_string().as_bytes())
+        );
+    }
+    assert_eq!(
+        (
+            cc[2].header.sequence_number,
+            cc[2]
+                .header
+                .communication_identifier
+                .communication_identity_number
+        ),
+        (0, Some(41))
+    );
+    assert!(matches!(
+        &cc[2].payload,
+        li_asn1::Payload::CcPayloadSequence(items)
+            if matches!(items[0].cc_contents, li_asn1::CcContents::IpCc(_))
+    ));
+}

@@ -410,3 +410,86 @@ fn an_admitted_record_carries_what_the_pdu_said() {
     assert_eq!(record.interface(), Interface::Hi2);
     assert_eq!(record.destinations, [did(1)]);
 }
+
+/// A call's SIP message (X2) and a media packet (X3), as the X2/X3 contract writes them.
+fn voice(task: Xid, time: PduTimestamp) -> (Pdu, Pdu) {
+    use crate::x2x3::contract;
+    use li_core::{CcKind, CcRecord, MediaFlow, MediaProtocol, SipEvent};
+    let sip = IriRecord {
+        xid: task,
+        cin: Cin::new(9),
+        timestamp: core(time),
+        iri_type: IriType::Continue,
+        event: IriEvent::Sip(SipEvent {
+            source: "192.0.2.1:5060".parse().unwrap(),
+            destination: "192.0.2.2:5060".parse().unwrap(),
+            message: b"BYE sip:b@example.com SIP/2.0\r\n\r\n".as_slice().into(),
+        }),
+    };
+    let media = CcRecord {
+        xid: task,
+        cin: Cin::new(9),
+        timestamp: core(time),
+        direction: li_core::PayloadDirection::FromTarget,
+        payload: vec![0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1].into(),
+        original_len: None,
+        kind: CcKind::Media(MediaFlow {
+            source: "192.0.2.1:4000".parse().unwrap(),
+            destination: "192.0.2.2:4002".parse().unwrap(),
+            protocol: MediaProtocol::Rtcp,
+            stream: 1,
+        }),
+    };
+    (
+        contract::iri_pdu(&sip, 0).unwrap(),
+        contract::x3_pdu(&media, 1).unwrap(),
+    )
+}
+
+#[test]
+fn a_calls_sip_goes_to_hi2_and_its_media_to_hi3_under_the_same_rules() {
+    let tasks = tasks();
+    let (sip, media) = voice(xid(3), at(START, 0));
+    assert_eq!(decide(&tasks, &sip), Ok(vec![did(3), did(5)]));
+    assert_eq!(decide(&tasks, &media), Ok(vec![did(4), did(6)]));
+    let admitted = admit(&tasks, interface_of, &media).unwrap();
+    let Content::Media {
+        direction,
+        flow,
+        packet,
+    } = admitted.content
+    else {
+        panic!("media expected: {:?}", admitted.content)
+    };
+    assert_eq!(direction, EtsiDirection::FromTarget);
+    assert_eq!(
+        (flow.stream, flow.protocol),
+        (1, li_core::MediaProtocol::Rtcp)
+    );
+    assert_eq!(packet.len(), 12);
+    let admitted = admit(&tasks, interface_of, &sip).unwrap();
+    assert!(matches!(
+        admitted.content,
+        Content::Sip { iri_type: IriType::Continue, message, .. } if message.starts_with(b"BYE ")
+    ));
+
+    // IRI-only: the SIP, never the media.
+    let (sip, media) = voice(xid(2), at(START, 0));
+    assert_eq!(decide(&tasks, &sip), Ok(vec![did(1)]));
+    assert_eq!(decide(&tasks, &media), Err(Refusal::ContentForIriOnly));
+    // The window applies to both: task 1 is windowed [START, END).
+    let (sip, media) = voice(xid(1), shifted(START, -1));
+    assert_eq!(decide(&tasks, &sip), Err(Refusal::OutsideWindow));
+    assert_eq!(decide(&tasks, &media), Err(Refusal::OutsideWindow));
+    let (_, mut media) = voice(xid(3), at(START, 0));
+    // A media PDU without its flow cannot be delivered.
+    media
+        .attributes
+        .retain(|a| !matches!(a, Attribute::SourcePort(_)));
+    assert_eq!(decide(&tasks, &media), Err(Refusal::Malformed));
+    // X3 in the SIP format, X2 in the RTP format: not what the PDU types carry.
+    let (mut sip, mut media) = voice(xid(3), at(START, 0));
+    (sip.pdu_type, media.pdu_type) = (PduType::X3, PduType::X2);
+    assert_eq!(decide(&tasks, &sip), Err(Refusal::Malformed));
+    assert_eq!(decide(&tasks, &media), Err(Refusal::Malformed));
+}
