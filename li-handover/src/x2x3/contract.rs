@@ -60,7 +60,7 @@
 //!         assert_eq!(got, &packet[..]);
 //!         assert_eq!(original_length, None);
 //!     }
-//!     Content::Iri(_) => unreachable!("a CC record is X3"),
+//!     other => unreachable!("an IP packet's CC record is X3 IPv4 Packet: {other:?}"),
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -539,6 +539,7 @@ pub struct Received<'a> {
 
 /// What a received record carries.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Content<'a> {
     /// An X3 PDU: CC.
     Cc {
