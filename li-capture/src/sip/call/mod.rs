@@ -108,7 +108,7 @@
 //! [`CallHandle`], IRI-Continue, its media bound to the call. Origins that cannot be unique
 //! (a sess-id of fewer than 4 characters or all zeros, an unspecified or loopback address)
 //! are not used: tying an unrelated call to a target's would intercept someone else. The call
-//! ends when its last leg does.
+//! ends when its last leg does. A call gets at most 8 legs.
 //!
 //! # Bounds
 //!
@@ -563,7 +563,7 @@ impl CallTracker {
     /// The counters.
     pub fn stats(&self) -> CallStats {
         let mut s = self.stats.clone();
-        s.active_calls = s.calls_begun - s.calls_ended;
+        s.active_calls = s.calls_begun.saturating_sub(s.calls_ended);
         s.bound_flows = self.flows.len() as u64;
         s
     }
@@ -851,7 +851,7 @@ impl CallTracker {
         let handle = *self.by_origin.get(self.origin_key.as_str())?;
         self.calls
             .get(&handle)
-            .filter(|c| c.closed_at.is_none())
+            .filter(|c| c.closed_at.is_none() && c.legs.len() < MAX_LEGS)
             .map(|_| handle)
     }
 
@@ -1393,6 +1393,9 @@ impl Leg {
 
 /// How many dialogs (forks) a leg keeps at most.
 const MAX_DIALOGS: usize = 16;
+
+/// How many legs a call gets by its SDP origin at most (INVITEs beyond are not tied to it).
+const MAX_LEGS: usize = 8;
 
 fn push_unique(out: &mut Vec<MediaFlow>, flows: &[MediaFlow]) {
     for f in flows {
