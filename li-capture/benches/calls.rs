@@ -185,6 +185,7 @@ fn bench_sip(c: &mut Criterion) {
         inactivity_timeout: Duration::from_secs(864_000),
         ..CallConfig::default()
     };
+    let rss_before = rss_kib();
     let mut tracker = CallTracker::new(config);
     let mut out = Vec::new();
     let src: SocketAddr = "192.0.2.1:5060".parse().unwrap();
@@ -202,6 +203,13 @@ fn bench_sip(c: &mut Criterion) {
         s.bound_flows
     );
     assert_eq!(s.active_calls, u64::from(BIG));
+    if let (Some(before), Some(after)) = (rss_before, rss_kib()) {
+        eprintln!(
+            "resident memory grew by {} MiB: {} octets per call",
+            (after - before) / 1024,
+            (after - before) * 1024 / u64::from(BIG)
+        );
+    }
 
     // 180s of tracked calls, scattered.
     let ringing: Vec<Vec<u8>> = (0..BATCH as u32)
@@ -311,6 +319,13 @@ fn bench_sip(c: &mut Criterion) {
     let s = tracker.stats();
     assert_eq!(s.active_calls, u64::from(BIG));
     eprintln!("after the run: {s:?}");
+}
+
+/// The process's resident set size (Linux), in KiB.
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn parse_all<'m, 't>(

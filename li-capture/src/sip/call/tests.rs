@@ -1184,3 +1184,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn ipv6_media_is_bound_and_matched() {
+    let mut h = Harness::new();
+    let d = Dlg::new("v6", ALICE, BOB);
+    let body = "v=0\r\no=alice 2890844526 1 IN IP6 2001:db8::101\r\ns=-\r\n\
+                c=IN IP6 2001:db8::101\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n";
+    let ev = h.sip(
+        &d.req("INVITE", 1, Some(body)),
+        "[2001:db8::101]:5060",
+        t(0),
+    );
+    let call = begun(&ev);
+    assert_eq!(
+        bound(&ev),
+        [
+            (a("[2001:db8::101]:49170"), Party::Caller, FlowKind::Rtp),
+            (a("[2001:db8::101]:49171"), Party::Caller, FlowKind::Rtcp)
+        ]
+    );
+    let m = h
+        .media("[2001:db8::7]:3000", "[2001:db8::101]:49170", t(1))
+        .unwrap();
+    assert_eq!((m.call, m.sender), (call, Party::Callee));
+    // The same port on the IPv4-mapped form of another address is not it.
+    assert_eq!(h.media(STRANGER, "192.0.2.101:49170", t(1)), None);
+    // A unique local address behind a NAT66: bound at the signalling source too.
+    let d = Dlg::new("v6-ula", ALICE, BOB);
+    let body = body.replace("2001:db8::101", "fd00::5");
+    let ev = h.sip(
+        &d.req("INVITE", 1, Some(&body)),
+        "[2001:db8::77]:5060",
+        t(2),
+    );
+    assert!(bound(&ev).contains(&(a("[2001:db8::77]:49170"), Party::Caller, FlowKind::Rtp)));
+}
