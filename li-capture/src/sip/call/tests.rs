@@ -1220,3 +1220,19 @@ fn ipv6_media_is_bound_and_matched() {
     );
     assert!(bound(&ev).contains(&(a("[2001:db8::77]:49170"), Party::Caller, FlowKind::Rtp)));
 }
+
+#[test]
+fn a_cancel_crossing_the_answer_leaves_the_call_up() {
+    let mut h = Harness::new();
+    let d = Dlg::new("crossed", ALICE, BOB);
+    let call = begun(&h.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0)));
+    h.sip(&d.req("CANCEL", 1, None), ALICE_SIP, t(5));
+    let b = d.tagged("b");
+    h.sip(&b.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(5));
+    h.sip(&d.resp(200, 1, "CANCEL", None), BOB_SIP, t(5));
+    h.sip(&b.req("ACK", 1, None), ALICE_SIP, t(5));
+    // Well past the linger time, with media flowing: still up.
+    assert!(h.media(ALICE_RTP, BOB_RTP, t(60)).is_some());
+    assert!(h.timer(t(100)).is_empty());
+    assert!(h.tracker.call(call).is_some());
+}
