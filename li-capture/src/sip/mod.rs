@@ -4,8 +4,8 @@
 //! A probe sees the signalling of the calls it must intercept: SIP over UDP datagrams or TCP
 //! streams (RFC 3261), with SDP bodies (RFC 8866) saying where each call's media goes. This
 //! module turns those octets into typed, borrowed values and says which targets a message
-//! concerns. It keeps no call state: the dialog state machine and the binding of RTP flows
-//! to calls are built on top of it.
+//! concerns; [`call`] builds the calls on top (dialog state machine, binding of RTP flows
+//! to calls).
 //!
 //! - [`SipMessage::parse`]: one message from a datagram or a stream frame; start line, a
 //!   fixed index of header fields (compact forms, folding, any case), the body by
@@ -19,6 +19,9 @@
 //! - [`SipMessage::identities`] and [`SipTargets`]: who a message names, and which
 //!   interception targets ([`li_core::TargetIdentifier::SipUri`], `E164Number`,
 //!   `Username`) that concerns, in which header.
+//! - [`call`]: the call tracker on top of all this: [`CallTracker`] turns the messages into
+//!   calls (dialog state, IRI-Begin/Continue/End), binds their RTP/RTCP flows from the SDP
+//!   and says which call a media packet belongs to.
 //!
 //! Nothing here panics on any input or allocates per message, apart from the framer's flow
 //! buffer (bounded) and the caller's output vector for matches. Errors are [`SipError`]s
@@ -60,6 +63,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod call;
 mod error;
 pub mod framing;
 pub mod message;
@@ -68,6 +72,7 @@ pub mod sdp;
 pub mod target;
 pub mod uri;
 
+pub use call::{CallConfig, CallEvent, CallHandle, CallTracker};
 pub use error::{Result, SipError};
 pub use framing::{FramerStats, StreamFramer};
 pub use message::{

@@ -10,6 +10,7 @@
 )]
 
 mod build;
+mod call_corpus;
 mod classify;
 mod fuzz_corpus;
 mod pipeline;

@@ -1,0 +1,1550 @@
+//! The sans-IO call tracker: SIP messages in, calls out; RTP/RTCP packets to the call they
+//! belong to (ETSI TS 102 232-5 voice interception).
+//!
+//! [`CallTracker`] keeps one state machine per intercepted call and binds the call's media
+//! flows (the transport addresses its SDP offers and answers name) so that a probe can tell,
+//! with one hash lookup per packet, which call an RTP or RTCP packet is part of. It does no
+//! I/O and reads no clock: every input carries its time.
+//!
+//! # What the caller feeds it
+//!
+//! The caller parses every SIP message it sees ([`SipMessage::parse`], the
+//! [`StreamFramer`](super::StreamFramer) for TCP), matches it with
+//! [`SipTargets::match_message`](super::SipTargets::match_message) and hands message and
+//! matches (possibly none) to [`CallTracker::on_sip`]. The tracker keeps **no state for
+//! other people's dialogs**: a message is looked at only if its Call-ID belongs to a tracked
+//! call, or it matches a target, or (an INVITE with SDP) its SDP `o=` line is that of a
+//! tracked call (a second leg of it, see below). Anything else costs one hash lookup and
+//! leaves nothing behind. So a BYE that names no target ends a target's call by its Call-ID.
+//!
+//! Every RTP or RTCP packet goes to [`CallTracker::on_media`] (source and destination
+//! transport addresses): a lookup in the table of bound flows, no allocation.
+//!
+//! [`CallTracker::on_timer`] ends calls that went quiet; call it at
+//! [`CallTracker::next_timeout`] or whenever convenient (with packet time).
+//!
+//! # What it says: [`CallEvent`]s
+//!
+//! - [`CallEvent::Sip`] for each message of a call, with the IRI type it is
+//!   ([`IriType::Begin`] for the first message the tracker sees of the call, `Continue`
+//!   during it, `End` for the message that ends it). The event carries no bytes: the caller
+//!   still holds the message. A call has a stable [`CallHandle`] the caller maps to a CIN
+//!   per (task, call).
+//! - [`CallEvent::Report`] for a message concerning a target outside any call (a REGISTER
+//!   and its responses, with the Contact bindings in the message; an OPTIONS, a MESSAGE):
+//!   one IRI-Report, no state kept.
+//! - [`CallEvent::MediaBound`] / [`CallEvent::MediaReleased`] when a flow starts or stops
+//!   being the call's.
+//! - [`CallEvent::End`] exactly once per call, after its last event. When
+//!   [`CallEndReason::with_message`] is false (timeout, eviction, a BYE never answered), no
+//!   SIP message carried the IRI-End and the caller sends one of its own.
+//!
+//! # The state machine
+//!
+//! Per call, per leg (Call-ID), per dialog (the To tag of the party that is not the caller;
+//! forking gives several early dialogs, RFC 3261 clause 12.1):
+//!
+//! - INVITE (no To tag): the call. A **retransmitted INVITE** (same CSeq) or an INVITE
+//!   repeated with credentials after a 401/407 (same Call-ID, higher CSeq) is part of the
+//!   same call: IRI-Continue, no second Begin, its SDP applied again (idempotent).
+//! - 1xx with a To tag: an early dialog, its SDP (early media in a 183) bound.
+//! - 2xx to the INVITE: that dialog is confirmed; the other early dialogs (forks) are
+//!   dropped and their media released. A second 2xx (another fork also answered) confirms
+//!   that dialog too, until its BYE.
+//! - 3xx-6xx to the INVITE (except 401/407, a challenge the caller answers with a new INVITE
+//!   on the same Call-ID) end the leg: IRI-End, [`CallEndReason::Rejected`], or
+//!   [`CallEndReason::Cancelled`] after a CANCEL or on 487.
+//! - re-INVITE, UPDATE, PRACK and ACK with SDP: the sender's media are replaced (hold with
+//!   `a=sendonly`/`a=inactive`, a new address or port): flows no longer named are released
+//!   and no longer the call's. A failed re-INVITE does not restore the previous media (its
+//!   offer stays bound until the next offer or the end).
+//! - BYE: IRI-Continue; the dialog's media are released at once. The final response to the
+//!   BYE of the last dialog: IRI-End, [`CallEndReason::Bye`]. A BYE never answered ends the
+//!   call after [`CallConfig::linger`] ([`CallEndReason::ByeUnanswered`]).
+//! - No message and no media packet for [`CallConfig::inactivity_timeout`]: the call ends
+//!   ([`CallEndReason::Timeout`]).
+//!
+//! After its end a call's Call-IDs are remembered for [`CallConfig::linger`] (RFC 3261
+//! Timer J / 64*T1): late retransmissions (a BYE's 200 again, the ACK to a 487) are absorbed
+//! ([`CallStats::late_messages`]) instead of starting a new call; a new INVITE with a higher
+//! CSeq on that Call-ID starts a new one.
+//!
+//! A target's call first seen mid-call (a task activated during it, or a tracker restarted)
+//! begins at its next message: an in-dialog request (re-INVITE, UPDATE, INFO, PRACK, ACK,
+//! BYE) or a 1xx/2xx to an INVITE that matches a target starts a call in the confirmed state
+//! with IRI-Begin; its media are bound from the next SDP.
+//!
+//! # Media binding
+//!
+//! From each party's SDP (offer and answer, early media in 18x, re-offers), per `m=` line
+//! with a port other than 0 and a direction other than `inactive`: the RTP address (unless
+//! the party is `sendonly`: it receives no RTP) and the RTCP address (`a=rtcp`, else RTP
+//! port + 1; none of its own with `a=rtcp-mux` and no `a=rtcp`: it is muxed on the RTP port,
+//! and binding port + 1 could catch another call's RTP). Audio and video streams of a call
+//! are bound alike and told apart by their `m=` index.
+//!
+//! **NAT**: when an SDP address is private (RFC 1918, RFC 6598 shared space, IPv6 unique
+//! local, link-local) and the SIP message carrying it came from another address, the flows
+//! are also bound at the **source address of that SIP message with the SDP's ports**
+//! ([`FlowSource::SignallingPeer`]): behind a NAT that keeps ports (or with an SBC that
+//! latches them) the media arrive from there. This is only right when the probe sees the
+//! signalling as it leaves the NAT (on the access side of the first proxy): behind a
+//! signalling-only proxy the source is the proxy, whose address then gets bound in vain
+//! (harmless: no media come from it on those ports). NATs that change ports are not
+//! covered; the flows are learnt from the SDP only.
+//!
+//! A packet is the call's when its destination or (symmetric RTP, RFC 4961) its source is a
+//! bound address of the call; [`MediaMatch::sender`] says which party sent it. When a call
+//! ends, or a flow is released, a later packet on that address is nobody's call; a new
+//! intercepted call binding an address another call still holds takes it over (the other
+//! call gets [`CallEvent::MediaReleased`]).
+//!
+//! # Legs of one call through a proxy
+//!
+//! A B2BUA or a proxy that changes Call-IDs gives one call several legs. As TS 102 232-5
+//! describes, the legs are tied by the SDP origin: an INVITE whose `o=` line (username,
+//! sess-id, unicast address; not the version, which changes) is that of a party of a tracked
+//! call becomes a **leg of the same call** ([`CallStats::legs_correlated`]): same
+//! [`CallHandle`], IRI-Continue, its media bound to the call. Origins that cannot be unique
+//! (a sess-id of fewer than 4 characters or all zeros, an unspecified or loopback address)
+//! are not used: tying an unrelated call to a target's would intercept someone else. The call
+//! ends when its last leg does. A call gets at most 8 legs.
+//!
+//! # Bounds
+//!
+//! [`CallConfig::max_calls`] calls (ended ones remembered for the linger time included) and
+//! [`CallConfig::max_flows`] bound flows. A new call when full evicts the call closest to
+//! its timeout ([`CallStats::evicted`], [`CallEndReason::Evicted`]); a flow that does not
+//! fit is not bound ([`CallStats::flows_refused`]). A call costs about 1.4 KB with one
+//! audio stream bound (measured with 1,000,000 calls: Call-ID, tags, SDP origin, flows and
+//! the index entries; see `docs/PERFORMANCE.md`); its SDPs name at most
+//! [`MAX_MEDIA`](super::sdp::MAX_MEDIA) streams each, a leg has at most 16 early dialogs.
+//!
+//! Nothing here panics on any input. [`CallTracker::on_media`] does not allocate;
+//! [`CallTracker::on_sip`] allocates for a new call, dialog or origin (the Call-ID and tags
+//! are copied) and for the flows of each SDP body, not for the other messages of a call.
+//!
+//! ```
+//! use li_capture::sip::call::{CallConfig, CallEvent, CallTracker, Party};
+//! use li_capture::sip::{SipMessage, SipTargets};
+//! use li_core::{IriType, Timestamp};
+//!
+//! let mut targets = SipTargets::new();
+//! targets.insert("sip:bob@biloxi.example.com".parse()?)?;
+//! let mut tracker = CallTracker::new(CallConfig::default());
+//! let now = Timestamp::from_secs_micros(1_700_000_000, 0)?;
+//! let (alice, proxy) = ("192.0.2.101:5060".parse()?, "192.0.2.1:5060".parse()?);
+//!
+//! let invite = b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
+//!     Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bKnashds8\r\n\
+//!     From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+//!     To: Bob <sip:bob@biloxi.example.com>\r\n\
+//!     Call-ID: a84b4c76e66710\r\n\
+//!     CSeq: 314159 INVITE\r\n\
+//!     Content-Type: application/sdp\r\n\
+//!     Content-Length: 114\r\n\
+//!     \r\n\
+//!     v=0\r\n\
+//!     o=alice 2890844526 2890844526 IN IP4 192.0.2.101\r\n\
+//!     s=-\r\n\
+//!     c=IN IP4 192.0.2.101\r\n\
+//!     t=0 0\r\n\
+//!     m=audio 49172 RTP/AVP 0\r\n";
+//! let msg = SipMessage::parse(invite)?;
+//! let mut matches = Vec::new();
+//! targets.match_message(&msg, &mut matches);
+//!
+//! let mut events = Vec::new();
+//! tracker.on_sip(&msg, alice, now, &matches, &mut events);
+//! let CallEvent::Sip { call, iri: IriType::Begin } = events[0] else { panic!() };
+//! // The offer's RTP and RTCP flows are bound to the call.
+//! assert_eq!(events.len(), 3);
+//!
+//! // An RTP packet from the far end to Alice's RTP port is the call's, sent by the callee.
+//! let hit = tracker
+//!     .on_media("198.51.100.7:30000".parse()?, "192.0.2.101:49172".parse()?, now)
+//!     .expect("bound");
+//! assert_eq!((hit.call, hit.sender), (call, Party::Callee));
+//! assert!(tracker.on_media(proxy, "192.0.2.101:49174".parse()?, now).is_none());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use li_core::{IriType, Timestamp};
+
+use super::message::{Method, SipMessage};
+use super::sdp::{Direction, Sdp};
+use super::target::{IdentitySource, TargetMatch};
+
+/// Limits and timers of a [`CallTracker`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallConfig {
+    /// Calls tracked at most, ended calls still remembered included; a new call when full
+    /// evicts the one closest to its timeout. Default 100,000.
+    pub max_calls: usize,
+    /// Media flows (transport addresses) bound at most; a flow beyond is not bound.
+    /// Default 1,000,000.
+    pub max_flows: usize,
+    /// A call with neither a SIP message nor a media packet for this long ends
+    /// ([`CallEndReason::Timeout`]). Default 300 s (well above RTP's 20 ms packets and
+    /// RTCP's 5 s reports; a held call with `a=inactive` sends nothing, so keep it above
+    /// the session refresh interval of RFC 4028 if calls are held long).
+    pub inactivity_timeout: Duration,
+    /// How long an ended call's Call-IDs are remembered (late retransmissions absorbed), and
+    /// how long a BYE or CANCEL waits for its final response. Default 32 s (RFC 3261 64*T1).
+    pub linger: Duration,
+    /// Bind media also at the address the SIP message carrying a private SDP address came
+    /// from (NAT; see the [module docs](self)). Default true.
+    pub bind_signalling_source: bool,
+    /// Tie the legs of a call through a proxy by their SDP origin (see the
+    /// [module docs](self)). Default true.
+    pub correlate_legs: bool,
+}
+
+impl Default for CallConfig {
+    fn default() -> Self {
+        Self {
+            max_calls: 100_000,
+            max_flows: 1_000_000,
+            inactivity_timeout: Duration::from_secs(300),
+            linger: Duration::from_secs(32),
+            bind_signalling_source: true,
+            correlate_legs: true,
+        }
+    }
+}
+
+/// Counters, for metrics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallStats {
+    /// Calls being tracked now (not ended).
+    pub active_calls: u64,
+    /// Media flows bound now.
+    pub bound_flows: u64,
+    /// Calls begun (IRI-Begin).
+    pub calls_begun: u64,
+    /// Calls ended, for any reason.
+    pub calls_ended: u64,
+    /// Calls ended by the inactivity timeout.
+    pub timed_out: u64,
+    /// Calls evicted because [`CallConfig::max_calls`] was reached.
+    pub evicted: u64,
+    /// Flows not bound because [`CallConfig::max_flows`] was reached.
+    pub flows_refused: u64,
+    /// Retransmitted INVITEs (same Call-ID and CSeq) seen.
+    pub retransmissions: u64,
+    /// Messages of ended calls absorbed during the linger time.
+    pub late_messages: u64,
+    /// Legs added to a call by their SDP origin.
+    pub legs_correlated: u64,
+    /// One-shot IRI-Reports (REGISTER, ...).
+    pub reports: u64,
+    /// SDP bodies of tracked calls that did not parse (the media were left as they were).
+    pub sdp_errors: u64,
+    /// Messages ignored: no Call-ID, or neither tracked nor matching a target.
+    pub ignored: u64,
+}
+
+/// A call's identity for the caller, stable for the call's life and never reused by this
+/// tracker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallHandle(u64);
+
+impl CallHandle {
+    /// The handle as a number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for CallHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "call#{}", self.0)
+    }
+}
+
+/// A party of a call leg: the caller sent the leg's INVITE (its From), the callee answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Party {
+    /// The party that sent the INVITE.
+    Caller,
+    /// The party the INVITE went to.
+    Callee,
+}
+
+impl Party {
+    /// The other party.
+    pub fn other(self) -> Self {
+        match self {
+            Self::Caller => Self::Callee,
+            Self::Callee => Self::Caller,
+        }
+    }
+}
+
+/// Whether a flow carries RTP or RTCP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FlowKind {
+    /// RTP (RFC 3550), or RTP and RTCP muxed (RFC 5761).
+    Rtp,
+    /// RTCP on its own port.
+    Rtcp,
+}
+
+/// How a flow's address was learnt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FlowSource {
+    /// From the SDP.
+    Sdp,
+    /// The source address of the SIP message carrying the SDP, with the SDP's port (NAT).
+    SignallingPeer,
+}
+
+/// A media flow bound to a call: a transport address where a party receives (and, with
+/// symmetric RTP, sends from).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MediaFlow {
+    /// The transport address.
+    pub addr: SocketAddr,
+    /// The party it belongs to.
+    pub party: Party,
+    /// The `m=` line index (0-based) in that party's SDP.
+    pub stream: u8,
+    /// RTP or RTCP.
+    pub kind: FlowKind,
+    /// How the address was learnt.
+    pub source: FlowSource,
+}
+
+/// What [`CallTracker::on_media`] found for a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MediaMatch {
+    /// The call.
+    pub call: CallHandle,
+    /// The party that sent the packet (the destination's owner's other party, or the
+    /// source's owner).
+    pub sender: Party,
+    /// The `m=` line index of the flow.
+    pub stream: u8,
+    /// RTP or RTCP.
+    pub kind: FlowKind,
+}
+
+/// Why a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallEndReason {
+    /// The final response to the BYE of its last dialog.
+    Bye,
+    /// A BYE was sent and no final response came within [`CallConfig::linger`].
+    ByeUnanswered,
+    /// The INVITE was cancelled: 487, or a failure response after a CANCEL.
+    Cancelled,
+    /// The INVITE failed with this status (3xx to 6xx, 401/407 excepted).
+    Rejected {
+        /// The Status-Code.
+        status: u16,
+    },
+    /// No message and no media for [`CallConfig::inactivity_timeout`] (or a CANCEL never
+    /// answered within [`CallConfig::linger`]).
+    Timeout,
+    /// Evicted to make room ([`CallConfig::max_calls`]).
+    Evicted,
+}
+
+impl CallEndReason {
+    /// Whether the message of the preceding [`CallEvent::Sip`] was the call's IRI-End; if
+    /// not, the caller sends an IRI-End without a SIP message.
+    pub fn with_message(self) -> bool {
+        matches!(self, Self::Bye | Self::Cancelled | Self::Rejected { .. })
+    }
+}
+
+/// What a one-shot IRI-Report is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportKind {
+    /// A REGISTER or a response to one: the Contact headers of the message are the target's
+    /// bindings (RFC 3261 clause 10).
+    Registration,
+    /// Any other message concerning a target outside a call (OPTIONS, MESSAGE, SUBSCRIBE,
+    /// NOTIFY, a CANCEL or a response of a call not tracked).
+    Other,
+}
+
+/// An output of the [`CallTracker`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallEvent {
+    /// The message given to [`CallTracker::on_sip`] is part of `call`, as IRI of type `iri`
+    /// (Begin, Continue or End).
+    Sip {
+        /// The call.
+        call: CallHandle,
+        /// The IRI type of the message.
+        iri: IriType,
+    },
+    /// The message concerns a target outside any call: one IRI-Report.
+    Report {
+        /// What about.
+        kind: ReportKind,
+    },
+    /// A flow became the call's: its packets are the call's CC from now on.
+    MediaBound {
+        /// The call.
+        call: CallHandle,
+        /// The flow.
+        flow: MediaFlow,
+    },
+    /// A flow stopped being the call's.
+    MediaReleased {
+        /// The call.
+        call: CallHandle,
+        /// The flow.
+        flow: MediaFlow,
+    },
+    /// The call ended; its handle will not be given again.
+    End {
+        /// The call.
+        call: CallHandle,
+        /// Why.
+        reason: CallEndReason,
+    },
+}
+
+/// A snapshot of a tracked call, see [`CallTracker::call`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallInfo {
+    /// Whether a target was found as the caller (From, P-Asserted-Identity,
+    /// P-Preferred-Identity, credentials of a caller's request) of some leg.
+    pub target_is_caller: bool,
+    /// Whether a target was found as the callee (Request-URI, To, Diversion, History-Info,
+    /// P-Asserted-Identity of a response) of some leg.
+    pub target_is_callee: bool,
+    /// The call's legs (1, or more tied by the SDP origin).
+    pub legs: usize,
+    /// Whether a dialog of the call was answered (2xx).
+    pub answered: bool,
+    /// The flows bound now.
+    pub flows: Vec<MediaFlow>,
+}
+
+/// The call tracker; see the [module docs](self).
+#[derive(Debug)]
+pub struct CallTracker {
+    config: CallConfig,
+    calls: HashMap<u64, Call, BuildHasherDefault<FastHasher>>,
+    /// Call-ID of every leg (of active and lingering calls) to its call.
+    by_call_id: HashMap<Box<str>, u64>,
+    /// SDP origin key (`username sess-id address`) of the parties of active calls.
+    by_origin: HashMap<Box<str>, u64>,
+    flows: HashMap<FlowKey, FlowEntry, BuildHasherDefault<FastHasher>>,
+    /// (deadline, handle), earliest first; an entry may be stale (the call's deadline moved
+    /// later, or the call is gone) and is checked when it comes out.
+    timers: BinaryHeap<Reverse<(Timestamp, u64)>>,
+    next_handle: u64,
+    stats: CallStats,
+    /// Reused buffers.
+    scratch_flows: Vec<MediaFlow>,
+    origin_key: String,
+}
+
+/// One call: one or more legs, its bound flows.
+#[derive(Debug)]
+struct Call {
+    legs: Vec<Leg>,
+    flows: Vec<MediaFlow>,
+    /// Origin keys indexed for this call.
+    origins: Vec<Box<str>>,
+    last_signal: Timestamp,
+    /// When a BYE or CANCEL left the call waiting for its end.
+    closing_since: Option<Timestamp>,
+    /// When it ended (kept for the linger time).
+    closed_at: Option<Timestamp>,
+    target_is_caller: bool,
+    target_is_callee: bool,
+}
+
+/// One Call-ID of a call.
+#[derive(Debug)]
+struct Leg {
+    call_id: Box<str>,
+    /// The From tag of the INVITE (`None` for a legacy UA without tags).
+    caller_tag: Option<Box<str>>,
+    invite_cseq: u32,
+    /// The INVITE of `invite_cseq` was seen (a second one is a retransmission).
+    invite_seen: bool,
+    cancelled: bool,
+    closed: bool,
+    caller_media: Vec<MediaFlow>,
+    dialogs: Vec<Dialog>,
+}
+
+#[derive(Debug)]
+struct Dialog {
+    /// The callee's tag.
+    tag: Box<str>,
+    state: DialogState,
+    media: Vec<MediaFlow>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DialogState {
+    Early,
+    Confirmed,
+    /// BYE sent, final response awaited.
+    Terminating,
+}
+
+/// A flow table key: the address as IPv6 (IPv4 mapped) and the port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct FlowKey {
+    ip: u128,
+    port: u16,
+}
+
+impl FlowKey {
+    fn of(addr: SocketAddr) -> Self {
+        let ip = match addr.ip() {
+            IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+            IpAddr::V6(v6) => u128::from(v6),
+        };
+        Self {
+            ip,
+            port: addr.port(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct FlowEntry {
+    call: u64,
+    flow: MediaFlow,
+    last_seen: Timestamp,
+}
+
+/// What a message did to its call.
+struct Outcome {
+    iri: IriType,
+    /// The call ended with this message.
+    ended: Option<CallEndReason>,
+    /// The flows may have changed.
+    media_changed: bool,
+}
+
+impl CallTracker {
+    /// A tracker with no call.
+    pub fn new(config: CallConfig) -> Self {
+        Self {
+            config,
+            calls: HashMap::default(),
+            by_call_id: HashMap::new(),
+            by_origin: HashMap::new(),
+            flows: HashMap::default(),
+            timers: BinaryHeap::new(),
+            next_handle: 1,
+            stats: CallStats::default(),
+            scratch_flows: Vec::new(),
+            origin_key: String::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CallConfig {
+        &self.config
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> CallStats {
+        let mut s = self.stats.clone();
+        s.active_calls = s.calls_begun.saturating_sub(s.calls_ended);
+        s.bound_flows = self.flows.len() as u64;
+        s
+    }
+
+    /// A snapshot of a call not yet ended.
+    pub fn call(&self, call: CallHandle) -> Option<CallInfo> {
+        let c = self.calls.get(&call.0).filter(|c| c.closed_at.is_none())?;
+        Some(CallInfo {
+            target_is_caller: c.target_is_caller,
+            target_is_callee: c.target_is_callee,
+            legs: c.legs.len(),
+            answered: c
+                .legs
+                .iter()
+                .any(|l| l.dialogs.iter().any(|d| d.state != DialogState::Early)),
+            flows: c.flows.clone(),
+        })
+    }
+
+    /// The call a Call-ID belongs to, if it is tracked and not ended.
+    pub fn call_by_id(&self, call_id: &str) -> Option<CallHandle> {
+        let h = *self.by_call_id.get(call_id)?;
+        self.calls
+            .get(&h)
+            .filter(|c| c.closed_at.is_none())
+            .map(|_| CallHandle(h))
+    }
+
+    /// Handles one SIP message seen at `now`, sent from `src`, with the targets it matches
+    /// (from [`SipTargets::match_message`](super::SipTargets::match_message); empty if
+    /// none). Appends the events to `out` (not cleared).
+    pub fn on_sip(
+        &mut self,
+        msg: &SipMessage<'_>,
+        src: SocketAddr,
+        now: Timestamp,
+        matches: &[TargetMatch<'_>],
+        out: &mut Vec<CallEvent>,
+    ) {
+        let Some(call_id) = msg.call_id() else {
+            self.stats.ignored += 1;
+            return;
+        };
+        if let Some(&handle) = self.by_call_id.get(call_id) {
+            let lingering = self.calls.get(&handle).map(|c| c.closed_at.is_some());
+            match lingering {
+                Some(false) => {
+                    self.on_tracked(handle, call_id, msg, src, now, matches, false, out);
+                    return;
+                }
+                Some(true) if !is_new_attempt(self.calls.get(&handle), call_id, msg) => {
+                    self.stats.late_messages += 1;
+                    return;
+                }
+                // A new INVITE on an ended call's Call-ID, or a stale index entry.
+                _ => self.forget_call(handle),
+            }
+        }
+        // Not tracked: a second leg of a tracked call?
+        if self.config.correlate_legs
+            && msg.is_request()
+            && msg.method() == Some(Method::Invite)
+            && !self.by_origin.is_empty()
+            && let Some(handle) = self.leg_of(msg)
+        {
+            self.stats.legs_correlated += 1;
+            let leg = Leg::new(call_id, msg);
+            if let Some(call) = self.calls.get_mut(&handle) {
+                call.legs.push(leg);
+                self.by_call_id.insert(call_id.into(), handle);
+                self.on_tracked(handle, call_id, msg, src, now, matches, false, out);
+            }
+            return;
+        }
+        if matches.is_empty() {
+            self.stats.ignored += 1;
+            return;
+        }
+        self.on_untracked_target(call_id, msg, src, now, matches, out);
+    }
+
+    /// The call an RTP or RTCP packet from `src` to `dst` belongs to: the call with a flow
+    /// bound at `dst`, else at `src` (symmetric RTP). Records the packet time for the
+    /// inactivity timeout. No allocation.
+    pub fn on_media(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        now: Timestamp,
+    ) -> Option<MediaMatch> {
+        if self.flows.is_empty() {
+            return None;
+        }
+        let (entry, sender) = match self.flows.get_mut(&FlowKey::of(dst)) {
+            Some(e) => (e, None),
+            None => (self.flows.get_mut(&FlowKey::of(src))?, Some(())),
+        };
+        if now > entry.last_seen {
+            entry.last_seen = now;
+        }
+        let sender = match sender {
+            None => entry.flow.party.other(),
+            Some(()) => entry.flow.party,
+        };
+        Some(MediaMatch {
+            call: CallHandle(entry.call),
+            sender,
+            stream: entry.flow.stream,
+            kind: entry.flow.kind,
+        })
+    }
+
+    /// The time by which [`CallTracker::on_timer`] should be called (it may find nothing
+    /// due then: activity moves deadlines later).
+    pub fn next_timeout(&self) -> Option<Timestamp> {
+        self.timers.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// Ends the calls whose timeout passed at `now` (inactivity, an unanswered BYE or
+    /// CANCEL) and forgets ended calls whose linger time passed.
+    pub fn on_timer(&mut self, now: Timestamp, out: &mut Vec<CallEvent>) {
+        while let Some(&Reverse((due, handle))) = self.timers.peek() {
+            if due > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(actual) = self.deadline(handle) else {
+                continue; // gone
+            };
+            if actual > now {
+                self.timers.push(Reverse((actual, handle)));
+                continue;
+            }
+            self.expire(handle, now, out);
+        }
+    }
+
+    // ---- the tracked path ----
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_tracked(
+        &mut self,
+        handle: u64,
+        call_id: &str,
+        msg: &SipMessage<'_>,
+        src: SocketAddr,
+        now: Timestamp,
+        matches: &[TargetMatch<'_>],
+        first: bool,
+        out: &mut Vec<CallEvent>,
+    ) {
+        let config_nat = self.config.bind_signalling_source;
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        call.last_signal = call.last_signal.max(now);
+        // The Call-ID index led here: with one leg, it is that leg (no string compare, one
+        // cache miss less on a large table).
+        let leg_index = match call.legs.len() {
+            1 => 0,
+            _ => match call.legs.iter().position(|l| &*l.call_id == call_id) {
+                Some(i) => i,
+                None => return,
+            },
+        };
+        if call.legs.get(leg_index).is_some_and(|l| l.closed) {
+            self.stats.late_messages += 1;
+            return;
+        }
+        note_targets(call, leg_index, msg, matches);
+        let mut outcome = match call.legs.get_mut(leg_index) {
+            Some(leg) => leg.apply(msg, src, config_nat, &mut self.stats),
+            None => return,
+        };
+        if outcome.ended.is_some() {
+            if let Some(leg) = call.legs.get_mut(leg_index) {
+                leg.closed = true;
+            }
+            if call.legs.iter().all(|l| l.closed) {
+                outcome.iri = IriType::End;
+            } else {
+                outcome.iri = IriType::Continue;
+                outcome.ended = None;
+            }
+            outcome.media_changed = true;
+        }
+        // The deadline moves earlier: the timer heap needs an entry for it.
+        let is_closing = closing(call);
+        let now_closing = is_closing && call.closing_since.is_none();
+        if now_closing {
+            call.closing_since = Some(now);
+        } else if !is_closing {
+            // A 2xx that crossed a CANCEL: the call goes on.
+            call.closing_since = None;
+        }
+        if first {
+            outcome.iri = IriType::Begin;
+        }
+        out.push(CallEvent::Sip {
+            call: CallHandle(handle),
+            iri: outcome.iri,
+        });
+        if let Some(reason) = outcome.ended {
+            self.finish(handle, reason, now, out);
+            return;
+        }
+        if now_closing {
+            self.push_timer(handle);
+        }
+        if outcome.media_changed {
+            self.sync_media(handle, now, out);
+            self.index_origins(handle, msg);
+        }
+    }
+
+    /// A message matching a target, of no tracked call.
+    fn on_untracked_target(
+        &mut self,
+        call_id: &str,
+        msg: &SipMessage<'_>,
+        src: SocketAddr,
+        now: Timestamp,
+        matches: &[TargetMatch<'_>],
+        out: &mut Vec<CallEvent>,
+    ) {
+        let method = msg.method();
+        let has_to_tag = msg.to().and_then(|t| t.tag()).is_some();
+        let starts_call = match (msg.is_request(), method) {
+            (true, Some(Method::Invite)) => true,
+            (
+                true,
+                Some(Method::Bye | Method::Update | Method::Info | Method::Prack | Method::Ack),
+            ) => has_to_tag,
+            (false, Some(Method::Invite)) => {
+                has_to_tag && msg.status().is_some_and(|s| s > 100 && s < 300)
+            }
+            _ => false,
+        };
+        if !starts_call {
+            self.stats.reports += 1;
+            let kind = if method == Some(Method::Register) {
+                ReportKind::Registration
+            } else {
+                ReportKind::Other
+            };
+            out.push(CallEvent::Report { kind });
+            return;
+        }
+        if self.calls.len() >= self.config.max_calls.max(1) {
+            self.evict_one(now, out);
+        }
+        let handle = self.next_handle;
+        self.next_handle += 1;
+        let mut leg = Leg::new(call_id, msg);
+        if has_to_tag {
+            // First seen mid-call: the dialog exists already.
+            if let Some(tag) = msg.to().and_then(|t| t.tag()) {
+                let state = if msg.is_request() || msg.status().is_some_and(|s| s >= 200) {
+                    DialogState::Confirmed
+                } else {
+                    DialogState::Early
+                };
+                leg.dialogs.push(Dialog {
+                    tag: tag.into(),
+                    state,
+                    media: Vec::new(),
+                });
+            }
+        }
+        self.calls.insert(
+            handle,
+            Call {
+                legs: vec![leg],
+                flows: Vec::new(),
+                origins: Vec::new(),
+                last_signal: now,
+                closing_since: None,
+                closed_at: None,
+                target_is_caller: false,
+                target_is_callee: false,
+            },
+        );
+        self.by_call_id.insert(call_id.into(), handle);
+        self.stats.calls_begun += 1;
+        self.push_timer(handle);
+        self.on_tracked(handle, call_id, msg, src, now, matches, true, out);
+    }
+
+    /// The tracked call whose party's SDP origin this INVITE carries.
+    fn leg_of(&mut self, msg: &SipMessage<'_>) -> Option<u64> {
+        let sdp = msg.sdp()?.ok()?;
+        if !write_origin_key(&sdp, &mut self.origin_key) {
+            return None;
+        }
+        let handle = *self.by_origin.get(self.origin_key.as_str())?;
+        self.calls
+            .get(&handle)
+            .filter(|c| c.closed_at.is_none() && c.legs.len() < MAX_LEGS)
+            .map(|_| handle)
+    }
+
+    fn index_origins(&mut self, handle: u64, msg: &SipMessage<'_>) {
+        if !self.config.correlate_legs {
+            return;
+        }
+        let Some(Ok(sdp)) = msg.sdp() else {
+            return;
+        };
+        if !write_origin_key(&sdp, &mut self.origin_key) {
+            return;
+        }
+        if self.by_origin.contains_key(self.origin_key.as_str()) {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        // Two parties per leg; a bound against a body changing its origin on every offer.
+        if call.origins.len() >= 2 * call.legs.len() + 2 {
+            return;
+        }
+        let key: Box<str> = self.origin_key.as_str().into();
+        call.origins.push(key.clone());
+        self.by_origin.insert(key, handle);
+    }
+
+    /// Brings the call's bound flows in line with what its legs' SDPs name now.
+    fn sync_media(&mut self, handle: u64, now: Timestamp, out: &mut Vec<CallEvent>) {
+        let mut desired = std::mem::take(&mut self.scratch_flows);
+        desired.clear();
+        let Some(call) = self.calls.get_mut(&handle) else {
+            self.scratch_flows = desired;
+            return;
+        };
+        if call.closed_at.is_none() {
+            for leg in call.legs.iter().filter(|l| !l.closed) {
+                leg.desired_flows(&mut desired);
+            }
+        }
+        // Release what is no longer wanted.
+        let mut released = Vec::new();
+        call.flows.retain(|f| {
+            let keep = desired.contains(f);
+            if !keep {
+                released.push(*f);
+            }
+            keep
+        });
+        for flow in released {
+            let key = FlowKey::of(flow.addr);
+            if self
+                .flows
+                .get(&key)
+                .is_some_and(|e| e.call == handle && e.flow == flow)
+            {
+                self.flows.remove(&key);
+            }
+            out.push(CallEvent::MediaReleased {
+                call: CallHandle(handle),
+                flow,
+            });
+        }
+        // Bind what is new.
+        for flow in desired.iter().copied() {
+            let key = FlowKey::of(flow.addr);
+            let Some(call) = self.calls.get(&handle) else {
+                break;
+            };
+            if call.flows.contains(&flow) || call.flows.iter().any(|f| f.addr == flow.addr) {
+                continue; // bound, or the same address already bound for another stream
+            }
+            match self.flows.get(&key).copied() {
+                Some(e) if e.call == handle => continue,
+                Some(e) => {
+                    // A port reused by a new call: the other call's binding is stale.
+                    if let Some(other) = self.calls.get_mut(&e.call) {
+                        other.flows.retain(|f| *f != e.flow);
+                    }
+                    out.push(CallEvent::MediaReleased {
+                        call: CallHandle(e.call),
+                        flow: e.flow,
+                    });
+                }
+                None if self.flows.len() >= self.config.max_flows => {
+                    self.stats.flows_refused += 1;
+                    continue;
+                }
+                None => {}
+            }
+            self.flows.insert(
+                key,
+                FlowEntry {
+                    call: handle,
+                    flow,
+                    last_seen: now,
+                },
+            );
+            if let Some(call) = self.calls.get_mut(&handle) {
+                call.flows.push(flow);
+            }
+            out.push(CallEvent::MediaBound {
+                call: CallHandle(handle),
+                flow,
+            });
+        }
+        self.scratch_flows = desired;
+    }
+
+    /// Ends a call: flows released, End emitted, its Call-IDs kept for the linger time.
+    fn finish(
+        &mut self,
+        handle: u64,
+        reason: CallEndReason,
+        now: Timestamp,
+        out: &mut Vec<CallEvent>,
+    ) {
+        if let Some(call) = self.calls.get_mut(&handle) {
+            call.closed_at = Some(now);
+        }
+        self.sync_media(handle, now, out);
+        if let Some(call) = self.calls.get_mut(&handle) {
+            for key in call.origins.drain(..) {
+                if self.by_origin.get(&key) == Some(&handle) {
+                    self.by_origin.remove(&key);
+                }
+            }
+            call.legs.iter_mut().for_each(|l| {
+                l.dialogs = Vec::new();
+                l.caller_media = Vec::new();
+            });
+        }
+        self.stats.calls_ended += 1;
+        out.push(CallEvent::End {
+            call: CallHandle(handle),
+            reason,
+        });
+        self.push_timer(handle);
+    }
+
+    /// Removes a call's state entirely (after its linger time, or to reuse its Call-ID).
+    fn forget_call(&mut self, handle: u64) {
+        if let Some(call) = self.calls.remove(&handle) {
+            for leg in &call.legs {
+                if self.by_call_id.get(&*leg.call_id) == Some(&handle) {
+                    self.by_call_id.remove(&*leg.call_id);
+                }
+            }
+            for key in &call.origins {
+                if self.by_origin.get(key) == Some(&handle) {
+                    self.by_origin.remove(key);
+                }
+            }
+            for flow in &call.flows {
+                let key = FlowKey::of(flow.addr);
+                if self.flows.get(&key).is_some_and(|e| e.call == handle) {
+                    self.flows.remove(&key);
+                }
+            }
+        }
+    }
+
+    fn expire(&mut self, handle: u64, now: Timestamp, out: &mut Vec<CallEvent>) {
+        let Some(call) = self.calls.get(&handle) else {
+            return;
+        };
+        if call.closed_at.is_some() {
+            self.forget_call(handle);
+            return;
+        }
+        let bye_sent = call
+            .legs
+            .iter()
+            .filter(|l| !l.closed)
+            .flat_map(|l| &l.dialogs)
+            .any(|d| d.state == DialogState::Terminating);
+        let quiet = self
+            .activity(handle)
+            .and_then(|t| t.checked_add(self.config.inactivity_timeout))
+            .is_some_and(|d| d <= now);
+        let reason = if bye_sent && !quiet {
+            CallEndReason::ByeUnanswered
+        } else {
+            self.stats.timed_out += 1;
+            CallEndReason::Timeout
+        };
+        self.finish(handle, reason, now, out);
+    }
+
+    fn evict_one(&mut self, now: Timestamp, out: &mut Vec<CallEvent>) {
+        while let Some(Reverse((_, handle))) = self.timers.pop() {
+            let Some(actual) = self.deadline(handle) else {
+                continue;
+            };
+            if let Some(&Reverse((next, _))) = self.timers.peek()
+                && actual > next
+            {
+                // Not the earliest after all: put it back where it belongs.
+                self.timers.push(Reverse((actual, handle)));
+                continue;
+            }
+            let lingering = self
+                .calls
+                .get(&handle)
+                .is_some_and(|c| c.closed_at.is_some());
+            if !lingering {
+                self.stats.evicted += 1;
+                self.finish(handle, CallEndReason::Evicted, now, out);
+            }
+            self.forget_call(handle);
+            return;
+        }
+    }
+
+    /// The last SIP message or media packet of a call.
+    fn activity(&self, handle: u64) -> Option<Timestamp> {
+        let call = self.calls.get(&handle)?;
+        let media = call
+            .flows
+            .iter()
+            .filter_map(|f| self.flows.get(&FlowKey::of(f.addr)))
+            .filter(|e| e.call == handle)
+            .map(|e| e.last_seen)
+            .max();
+        Some(media.map_or(call.last_signal, |m| m.max(call.last_signal)))
+    }
+
+    /// When the call times out (or, ended, is forgotten).
+    fn deadline(&self, handle: u64) -> Option<Timestamp> {
+        let call = self.calls.get(&handle)?;
+        let linger = self.config.linger;
+        if let Some(closed) = call.closed_at {
+            return Some(closed.checked_add(linger).unwrap_or(Timestamp::MAX));
+        }
+        let idle = self
+            .activity(handle)?
+            .checked_add(self.config.inactivity_timeout)
+            .unwrap_or(Timestamp::MAX);
+        let closing = call
+            .closing_since
+            .map(|t| t.checked_add(linger).unwrap_or(Timestamp::MAX));
+        Some(closing.map_or(idle, |c| c.min(idle)))
+    }
+
+    fn push_timer(&mut self, handle: u64) {
+        if let Some(deadline) = self.deadline(handle) {
+            self.timers.push(Reverse((deadline, handle)));
+        }
+        // Stale entries accumulate for calls that ended early; rebuild once they dominate.
+        if self.timers.len() > 2 * self.calls.len() + 1024 {
+            let live: Vec<_> = self
+                .calls
+                .keys()
+                .filter_map(|&h| self.deadline(h).map(|d| Reverse((d, h))))
+                .collect();
+            self.timers = BinaryHeap::from(live);
+        }
+    }
+}
+
+/// Whether `msg` is a new INVITE on the Call-ID of an ended call (a retry with a higher
+/// CSeq), which starts a new call rather than being absorbed.
+fn is_new_attempt(call: Option<&Call>, call_id: &str, msg: &SipMessage<'_>) -> bool {
+    let Some(leg) = call.and_then(|c| c.legs.iter().find(|l| &*l.call_id == call_id)) else {
+        return true;
+    };
+    msg.is_request()
+        && msg.method() == Some(Method::Invite)
+        && msg.to().and_then(|t| t.tag()).is_none()
+        && msg.cseq().is_some_and(|c| c.number > leg.invite_cseq)
+}
+
+/// Records which party a target is, from where the matches were found.
+fn note_targets(
+    call: &mut Call,
+    leg_index: usize,
+    msg: &SipMessage<'_>,
+    matches: &[TargetMatch<'_>],
+) {
+    if matches.is_empty() {
+        return;
+    }
+    let Some(leg) = call.legs.get(leg_index) else {
+        return;
+    };
+    // From names the sender of the request (of this transaction); To the other party.
+    let from_party = if tag_eq(msg.from().and_then(|f| f.tag()), leg.caller_tag.as_deref()) {
+        Party::Caller
+    } else {
+        Party::Callee
+    };
+    for m in matches {
+        let party = match m.source {
+            IdentitySource::From
+            | IdentitySource::PPreferredIdentity
+            | IdentitySource::Authorization
+            | IdentitySource::ProxyAuthorization
+            | IdentitySource::Contact => from_party,
+            IdentitySource::PAssertedIdentity if msg.is_request() => from_party,
+            _ => from_party.other(),
+        };
+        match party {
+            Party::Caller => call.target_is_caller = true,
+            Party::Callee => call.target_is_callee = true,
+        }
+    }
+}
+
+/// Whether every open leg waits for its end (BYE or CANCEL sent).
+fn closing(call: &Call) -> bool {
+    call.legs.iter().filter(|l| !l.closed).all(|l| {
+        l.cancelled
+            || (!l.dialogs.is_empty()
+                && l.dialogs
+                    .iter()
+                    .all(|d| d.state == DialogState::Terminating))
+    })
+}
+
+fn tag_eq(tag: Option<&str>, stored: Option<&str>) -> bool {
+    tag == stored
+}
+
+impl Leg {
+    fn new(call_id: &str, msg: &SipMessage<'_>) -> Self {
+        Self {
+            call_id: call_id.into(),
+            caller_tag: msg.from().and_then(|f| f.tag()).map(Into::into),
+            invite_cseq: msg.cseq().map_or(0, |c| c.number),
+            invite_seen: false,
+            cancelled: false,
+            closed: false,
+            caller_media: Vec::new(),
+            dialogs: Vec::new(),
+        }
+    }
+
+    /// The party that sent `msg` and, for the callee, its dialog tag.
+    fn sender<'m>(&self, msg: &SipMessage<'m>) -> (Party, Option<&'m str>) {
+        let tag = if msg.is_request() {
+            msg.from().and_then(|f| f.tag())
+        } else {
+            msg.to().and_then(|t| t.tag())
+        };
+        if tag_eq(tag, self.caller_tag.as_deref()) {
+            (Party::Caller, None)
+        } else {
+            (Party::Callee, tag)
+        }
+    }
+
+    /// The callee tag of the dialog a message is in.
+    fn dialog_tag<'m>(&self, msg: &SipMessage<'m>) -> Option<&'m str> {
+        let from = msg.from().and_then(|f| f.tag());
+        if tag_eq(from, self.caller_tag.as_deref()) {
+            msg.to().and_then(|t| t.tag())
+        } else {
+            from
+        }
+    }
+
+    fn dialog_mut(&mut self, tag: &str, create: Option<DialogState>) -> Option<&mut Dialog> {
+        let pos = match self.dialogs.iter().position(|d| &*d.tag == tag) {
+            Some(pos) => pos,
+            None => {
+                let state = create?;
+                // A bound on forks: a hostile peer answering with ever new tags.
+                if self.dialogs.len() >= MAX_DIALOGS {
+                    return None;
+                }
+                self.dialogs.push(Dialog {
+                    tag: tag.into(),
+                    state,
+                    media: Vec::new(),
+                });
+                self.dialogs.len() - 1
+            }
+        };
+        self.dialogs.get_mut(pos)
+    }
+
+    /// Applies one message to the leg's state.
+    fn apply(
+        &mut self,
+        msg: &SipMessage<'_>,
+        src: SocketAddr,
+        nat: bool,
+        stats: &mut CallStats,
+    ) -> Outcome {
+        let mut outcome = Outcome {
+            iri: IriType::Continue,
+            ended: None,
+            media_changed: false,
+        };
+        let cseq = msg.cseq();
+        let method = msg.method();
+        let answered = self.dialogs.iter().any(|d| d.state != DialogState::Early);
+        let mut takes_sdp = false;
+        if msg.is_request() {
+            match method {
+                Some(Method::Invite) if msg.to().and_then(|t| t.tag()).is_none() => {
+                    let number = cseq.map_or(0, |c| c.number);
+                    if number == self.invite_cseq && self.invite_seen {
+                        stats.retransmissions += 1;
+                    } else if number > self.invite_cseq {
+                        self.invite_cseq = number;
+                    }
+                    self.invite_seen = true;
+                    takes_sdp = true;
+                }
+                Some(Method::Invite | Method::Update | Method::Prack | Method::Ack) => {
+                    takes_sdp = true;
+                }
+                Some(Method::Bye) => {
+                    let tag = self.dialog_tag(msg);
+                    match tag.and_then(|t| self.dialog_mut(t, Some(DialogState::Terminating))) {
+                        Some(d) => d.state = DialogState::Terminating,
+                        None => self
+                            .dialogs
+                            .iter_mut()
+                            .for_each(|d| d.state = DialogState::Terminating),
+                    }
+                    outcome.media_changed = true;
+                }
+                Some(Method::Cancel) => self.cancelled = true,
+                _ => {}
+            }
+        } else {
+            let status = msg.status().unwrap_or(0);
+            let tag = msg.to().and_then(|t| t.tag());
+            let to_initial = cseq.is_some_and(|c| c.number == self.invite_cseq);
+            match method {
+                Some(Method::Invite) if (101..200).contains(&status) => {
+                    if let (Party::Callee, Some(tag)) = self.sender(msg)
+                        && self.dialog_mut(tag, Some(DialogState::Early)).is_some()
+                    {
+                        outcome.media_changed = true;
+                    }
+                    takes_sdp = true;
+                }
+                Some(Method::Invite) if (200..300).contains(&status) => {
+                    let (party, _) = self.sender(msg);
+                    if party == Party::Callee
+                        && let Some(tag) = tag
+                    {
+                        // A CANCEL that crossed this 2xx cancels nothing (RFC 3261 9.2).
+                        self.cancelled = false;
+                        if let Some(d) = self.dialog_mut(tag, Some(DialogState::Confirmed))
+                            && d.state == DialogState::Early
+                        {
+                            d.state = DialogState::Confirmed;
+                        }
+                        if !answered && to_initial {
+                            // The answered fork survives; the other early dialogs end.
+                            self.dialogs
+                                .retain(|d| &*d.tag == tag || d.state != DialogState::Early);
+                        }
+                        outcome.media_changed = true;
+                    }
+                    takes_sdp = true;
+                }
+                // A failure of a re-INVITE, or a challenge, leaves the call as it is.
+                Some(Method::Invite)
+                    if status >= 300
+                        && !answered
+                        && to_initial
+                        && status != 401
+                        && status != 407 =>
+                {
+                    outcome.ended = Some(if self.cancelled || status == 487 {
+                        CallEndReason::Cancelled
+                    } else {
+                        CallEndReason::Rejected { status }
+                    });
+                }
+                Some(Method::Bye) if status >= 200 => {
+                    let dtag = self.dialog_tag(msg);
+                    let before = self.dialogs.len();
+                    match dtag {
+                        Some(t) if self.dialogs.iter().any(|d| &*d.tag == t) => {
+                            self.dialogs.retain(|d| &*d.tag != t);
+                        }
+                        _ => self.dialogs.retain(|d| d.state != DialogState::Terminating),
+                    }
+                    if before > 0 && self.dialogs.is_empty() {
+                        outcome.ended = Some(CallEndReason::Bye);
+                    }
+                    outcome.media_changed = true;
+                }
+                _ => {}
+            }
+        }
+        if takes_sdp && let Some(sdp) = msg.sdp() {
+            match sdp {
+                Ok(sdp) => {
+                    let (party, tag) = self.sender(msg);
+                    let mut flows = Vec::new();
+                    sdp_flows(&sdp, party, src, nat, &mut flows);
+                    flows.shrink_to_fit(); // kept for the call's life
+                    let slot = match (party, tag) {
+                        (Party::Caller, _) => Some(&mut self.caller_media),
+                        (Party::Callee, Some(tag)) => {
+                            let create = if answered {
+                                DialogState::Confirmed
+                            } else {
+                                DialogState::Early
+                            };
+                            self.dialog_mut(tag, Some(create)).map(|d| &mut d.media)
+                        }
+                        (Party::Callee, None) => None,
+                    };
+                    if let Some(slot) = slot
+                        && *slot != flows
+                    {
+                        *slot = flows;
+                        outcome.media_changed = true;
+                    }
+                }
+                Err(_) => stats.sdp_errors += 1,
+            }
+        }
+        outcome
+    }
+
+    /// The flows this leg wants bound now.
+    fn desired_flows(&self, out: &mut Vec<MediaFlow>) {
+        let live = self
+            .dialogs
+            .iter()
+            .filter(|d| d.state != DialogState::Terminating);
+        let mut any_dialog = false;
+        for d in live {
+            any_dialog = true;
+            push_unique(out, &d.media);
+        }
+        if any_dialog || self.dialogs.is_empty() {
+            push_unique(out, &self.caller_media);
+        }
+    }
+}
+
+/// How many dialogs (forks) a leg keeps at most.
+const MAX_DIALOGS: usize = 16;
+
+/// How many legs a call gets by its SDP origin at most (INVITEs beyond are not tied to it).
+const MAX_LEGS: usize = 8;
+
+fn push_unique(out: &mut Vec<MediaFlow>, flows: &[MediaFlow]) {
+    for f in flows {
+        if !out.iter().any(|o| o.addr == f.addr) {
+            out.push(*f);
+        }
+    }
+}
+
+/// The flows one party's SDP names (see the module docs for the rules).
+fn sdp_flows(sdp: &Sdp<'_>, party: Party, src: SocketAddr, nat: bool, out: &mut Vec<MediaFlow>) {
+    for stream in sdp.streams() {
+        let Some(rtp) = stream.rtp.filter(|_| stream.enabled()) else {
+            continue;
+        };
+        if stream.direction == Direction::Inactive {
+            continue;
+        }
+        let Ok(index) = u8::try_from(stream.index) else {
+            continue;
+        };
+        let media = sdp.media().get(stream.index);
+        let muxed = media.is_some_and(|m| m.rtcp_mux && m.rtcp.is_none());
+        let rtcp = stream.rtcp.filter(|r| !muxed && *r != rtp);
+        let bind_rtp = stream.direction != Direction::SendOnly;
+        let nat_ip = (nat && is_private(rtp.ip()) && src.ip() != rtp.ip()).then_some(src.ip());
+        let mut push = |addr: SocketAddr, kind: FlowKind, source: FlowSource| {
+            out.push(MediaFlow {
+                addr,
+                party,
+                stream: index,
+                kind,
+                source,
+            });
+        };
+        if bind_rtp {
+            push(rtp, FlowKind::Rtp, FlowSource::Sdp);
+        }
+        if let Some(rtcp) = rtcp {
+            push(rtcp, FlowKind::Rtcp, FlowSource::Sdp);
+        }
+        if let Some(ip) = nat_ip {
+            if bind_rtp {
+                push(
+                    SocketAddr::new(ip, rtp.port()),
+                    FlowKind::Rtp,
+                    FlowSource::SignallingPeer,
+                );
+            }
+            if let Some(rtcp) = rtcp {
+                push(
+                    SocketAddr::new(ip, rtcp.port()),
+                    FlowKind::Rtcp,
+                    FlowSource::SignallingPeer,
+                );
+            }
+        }
+    }
+}
+
+/// Addresses a NAT hides: RFC 1918, RFC 6598 shared address space, link-local, IPv6 unique
+/// local (RFC 4193) and link-local.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private() || v4.is_link_local() || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Writes the origin key `username sess-id address` into `buf`; false if the SDP has no
+/// origin or one that cannot tell calls apart.
+fn write_origin_key(sdp: &Sdp<'_>, buf: &mut String) -> bool {
+    let Some(o) = sdp.origin() else {
+        return false;
+    };
+    let weak_id = o.session_id.len() < 4 || o.session_id.bytes().all(|b| b == b'0');
+    let weak_addr = o
+        .address
+        .parse::<IpAddr>()
+        .is_ok_and(|ip| ip.is_unspecified() || ip.is_loopback());
+    if weak_id || weak_addr {
+        return false;
+    }
+    buf.clear();
+    buf.push_str(o.username);
+    buf.push(' ');
+    buf.push_str(o.session_id);
+    buf.push(' ');
+    buf.push_str(o.address);
+    true
+}
+
+/// A fast hasher for the flow table and call handles (multiply-rotate, as FxHash, with a
+/// final avalanche). The flow table's layout is set by the bound flows (of targets' calls),
+/// so a packet's addresses cannot degrade lookups.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            for (d, s) in buf.iter_mut().zip(chunk) {
+                *d = *s;
+            }
+            self.write_u64(u64::from_le_bytes(buf));
+        }
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64(n as u64);
+        self.write_u64((n >> 64) as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1238 @@
+//! Call tracker tests, on SIP texts built here.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use li_core::{IriType, Timestamp};
+use proptest::prelude::*;
+
+use super::*;
+use crate::sip::{SipMessage, SipTargets};
+
+const BOB: &str = "sip:bob@biloxi.example.com";
+const ALICE: &str = "sip:alice@atlanta.example.com";
+const CAROL: &str = "sip:carol@chicago.example.com";
+const ALICE_SIP: &str = "192.0.2.101:5060";
+const BOB_SIP: &str = "198.51.100.20:5060";
+const ALICE_RTP: &str = "192.0.2.101:49170";
+const ALICE_RTCP: &str = "192.0.2.101:49171";
+const BOB_RTP: &str = "198.51.100.20:3456";
+const BOB_RTCP: &str = "198.51.100.20:3457";
+const STRANGER: &str = "203.0.113.99:40000";
+
+fn t(secs: u64) -> Timestamp {
+    Timestamp::from_secs_micros(1_700_000_000 + secs, 0).unwrap()
+}
+
+fn a(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// An SDP body: origin user and sess-id, connection address, and `m=` lines given as
+/// (media, port, extra attribute lines).
+fn sdp(user: &str, sess: &str, ip: &str, streams: &[(&str, u16, &str)]) -> String {
+    let mut s =
+        format!("v=0\r\no={user} {sess} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n");
+    for (media, port, attrs) in streams {
+        s.push_str(&format!("m={media} {port} RTP/AVP 0\r\n"));
+        for attr in attrs.split('|').filter(|a| !a.is_empty()) {
+            s.push_str(&format!("a={attr}\r\n"));
+        }
+    }
+    s
+}
+
+fn alice_sdp() -> String {
+    sdp(
+        "alice",
+        "2890844526",
+        "192.0.2.101",
+        &[("audio", 49170, "")],
+    )
+}
+
+fn bob_sdp() -> String {
+    sdp("bob", "2808844564", "198.51.100.20", &[("audio", 3456, "")])
+}
+
+/// One dialog's identifiers, to write its messages.
+#[derive(Clone)]
+struct Dlg {
+    call_id: String,
+    caller: String,
+    callee: String,
+    from_tag: String,
+    to_tag: Option<String>,
+}
+
+impl Dlg {
+    fn new(call_id: &str, caller: &str, callee: &str) -> Self {
+        Self {
+            call_id: call_id.into(),
+            caller: caller.into(),
+            callee: callee.into(),
+            from_tag: "1928301774".into(),
+            to_tag: None,
+        }
+    }
+
+    fn tagged(&self, tag: &str) -> Self {
+        Self {
+            to_tag: Some(tag.into()),
+            ..self.clone()
+        }
+    }
+
+    fn to_header(&self, uri: &str, tag: Option<&str>) -> String {
+        match tag {
+            Some(tag) => format!("<{uri}>;tag={tag}"),
+            None => format!("<{uri}>"),
+        }
+    }
+
+    fn message(
+        start: &str,
+        from: &str,
+        to: &str,
+        call_id: &str,
+        cseq: &str,
+        body: Option<&str>,
+    ) -> Vec<u8> {
+        let mut m = format!(
+            "{start}\r\nVia: SIP/2.0/UDP host.example.com;branch=z9hG4bK776\r\nFrom: {from}\r\n\
+             To: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\n"
+        );
+        match body {
+            Some(b) => m.push_str(&format!(
+                "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{b}",
+                b.len()
+            )),
+            None => m.push_str("Content-Length: 0\r\n\r\n"),
+        }
+        m.into_bytes()
+    }
+
+    /// A request from the caller.
+    fn req(&self, method: &str, cseq: u32, body: Option<&str>) -> Vec<u8> {
+        Self::message(
+            &format!("{method} {} SIP/2.0", self.callee),
+            &self.to_header(&self.caller, Some(&self.from_tag)),
+            &self.to_header(&self.callee, self.to_tag.as_deref()),
+            &self.call_id,
+            &format!("{cseq} {method}"),
+            body,
+        )
+    }
+
+    /// A request from the callee (From and To swapped).
+    fn req_from_callee(&self, method: &str, cseq: u32, body: Option<&str>) -> Vec<u8> {
+        Self::message(
+            &format!("{method} {} SIP/2.0", self.caller),
+            &self.to_header(&self.callee, self.to_tag.as_deref()),
+            &self.to_header(&self.caller, Some(&self.from_tag)),
+            &self.call_id,
+            &format!("{cseq} {method}"),
+            body,
+        )
+    }
+
+    /// A response from the callee to a request of the caller.
+    fn resp(&self, status: u16, cseq: u32, method: &str, body: Option<&str>) -> Vec<u8> {
+        Self::message(
+            &format!("SIP/2.0 {status} Reason"),
+            &self.to_header(&self.caller, Some(&self.from_tag)),
+            &self.to_header(&self.callee, self.to_tag.as_deref()),
+            &self.call_id,
+            &format!("{cseq} {method}"),
+            body,
+        )
+    }
+
+    /// A response from the caller to a request of the callee.
+    fn resp_from_caller(
+        &self,
+        status: u16,
+        cseq: u32,
+        method: &str,
+        body: Option<&str>,
+    ) -> Vec<u8> {
+        Self::message(
+            &format!("SIP/2.0 {status} Reason"),
+            &self.to_header(&self.callee, self.to_tag.as_deref()),
+            &self.to_header(&self.caller, Some(&self.from_tag)),
+            &self.call_id,
+            &format!("{cseq} {method}"),
+            body,
+        )
+    }
+}
+
+struct Harness {
+    tracker: CallTracker,
+    targets: SipTargets,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self::with(CallConfig::default())
+    }
+
+    fn with(config: CallConfig) -> Self {
+        let mut targets = SipTargets::new();
+        targets.insert(BOB.parse().unwrap()).unwrap();
+        Self {
+            tracker: CallTracker::new(config),
+            targets,
+        }
+    }
+
+    fn sip(&mut self, bytes: &[u8], src: &str, now: Timestamp) -> Vec<CallEvent> {
+        let msg = SipMessage::parse(bytes).unwrap();
+        let mut matches = Vec::new();
+        self.targets.match_message(&msg, &mut matches);
+        let mut out = Vec::new();
+        self.tracker.on_sip(&msg, a(src), now, &matches, &mut out);
+        out
+    }
+
+    fn media(&mut self, src: &str, dst: &str, now: Timestamp) -> Option<MediaMatch> {
+        self.tracker.on_media(a(src), a(dst), now)
+    }
+
+    fn timer(&mut self, now: Timestamp) -> Vec<CallEvent> {
+        let mut out = Vec::new();
+        self.tracker.on_timer(now, &mut out);
+        out
+    }
+
+    /// Alice calls Bob (the target), Bob answers: the call's handle.
+    fn established(&mut self, d: &Dlg) -> CallHandle {
+        let ev = self.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0));
+        let call = begun(&ev);
+        let b = d.tagged("a6c85cf");
+        self.sip(&b.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(1));
+        self.sip(&b.req("ACK", 1, None), ALICE_SIP, t(1));
+        call
+    }
+}
+
+/// The call the first `Sip` event begins (events of an evicted call may come before).
+fn begun(events: &[CallEvent]) -> CallHandle {
+    match events.iter().find(|e| matches!(e, CallEvent::Sip { .. })) {
+        Some(CallEvent::Sip {
+            call,
+            iri: IriType::Begin,
+        }) => *call,
+        other => panic!("expected IRI-Begin first, got {other:?} in {events:?}"),
+    }
+}
+
+fn iri(events: &[CallEvent]) -> Option<IriType> {
+    events.iter().find_map(|e| match e {
+        CallEvent::Sip { iri, .. } => Some(*iri),
+        _ => None,
+    })
+}
+
+fn bound(events: &[CallEvent]) -> Vec<(SocketAddr, Party, FlowKind)> {
+    let mut v: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::MediaBound { flow, .. } => Some((flow.addr, flow.party, flow.kind)),
+            _ => None,
+        })
+        .collect();
+    v.sort_by_key(|f| f.0);
+    v
+}
+
+fn released(events: &[CallEvent]) -> Vec<SocketAddr> {
+    let mut v: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::MediaReleased { flow, .. } => Some(flow.addr),
+            _ => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn end_reason(events: &[CallEvent]) -> Option<CallEndReason> {
+    events.iter().find_map(|e| match e {
+        CallEvent::End { reason, .. } => Some(*reason),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_call_from_invite_to_bye() {
+    let mut h = Harness::new();
+    let d = Dlg::new("a84b4c76e66710", ALICE, BOB);
+    let ev = h.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0));
+    let call = begun(&ev);
+    assert_eq!(
+        bound(&ev),
+        [
+            (a(ALICE_RTP), Party::Caller, FlowKind::Rtp),
+            (a(ALICE_RTCP), Party::Caller, FlowKind::Rtcp)
+        ]
+    );
+    let info = h.tracker.call(call).unwrap();
+    assert!(info.target_is_callee && !info.target_is_caller);
+    assert!(!info.answered);
+
+    let ev = h.sip(&d.resp(100, 1, "INVITE", None), BOB_SIP, t(0));
+    assert_eq!(
+        ev,
+        [CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        }]
+    );
+    let b = d.tagged("a6c85cf");
+    let ev = h.sip(&b.resp(180, 1, "INVITE", None), BOB_SIP, t(1));
+    assert_eq!(
+        ev,
+        [CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        }]
+    );
+    let ev = h.sip(&b.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(2));
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    assert_eq!(
+        bound(&ev),
+        [
+            (a(BOB_RTP), Party::Callee, FlowKind::Rtp),
+            (a(BOB_RTCP), Party::Callee, FlowKind::Rtcp)
+        ]
+    );
+    assert!(h.tracker.call(call).unwrap().answered);
+    let ev = h.sip(&b.req("ACK", 1, None), ALICE_SIP, t(2));
+    assert_eq!(
+        ev,
+        [CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        }]
+    );
+
+    // Media both ways, RTP and RTCP, and who sent it.
+    let m = h.media(ALICE_RTP, BOB_RTP, t(3)).unwrap();
+    assert_eq!(
+        (m.call, m.sender, m.kind, m.stream),
+        (call, Party::Caller, FlowKind::Rtp, 0)
+    );
+    let m = h.media(BOB_RTP, ALICE_RTP, t(3)).unwrap();
+    assert_eq!((m.call, m.sender), (call, Party::Callee));
+    let m = h.media(BOB_RTCP, ALICE_RTCP, t(3)).unwrap();
+    assert_eq!((m.sender, m.kind), (Party::Callee, FlowKind::Rtcp));
+    // A packet with neither end bound is nobody's.
+    assert_eq!(h.media(STRANGER, "192.0.2.101:49172", t(3)), None);
+    assert_eq!(h.tracker.stats().bound_flows, 4);
+
+    // BYE: media released at once; its 200 is the IRI-End.
+    let ev = h.sip(&b.req("BYE", 2, None), ALICE_SIP, t(60));
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    assert_eq!(
+        released(&ev),
+        [a(ALICE_RTP), a(ALICE_RTCP), a(BOB_RTP), a(BOB_RTCP)]
+    );
+    assert_eq!(h.media(ALICE_RTP, BOB_RTP, t(60)), None);
+    let ev = h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(60));
+    assert_eq!(
+        ev,
+        [
+            CallEvent::Sip {
+                call,
+                iri: IriType::End
+            },
+            CallEvent::End {
+                call,
+                reason: CallEndReason::Bye
+            }
+        ]
+    );
+    assert!(CallEndReason::Bye.with_message());
+    assert_eq!(h.tracker.call(call), None);
+    // A retransmitted 200 to the BYE is absorbed, not a new call.
+    assert!(
+        h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(61))
+            .is_empty()
+    );
+    let s = h.tracker.stats();
+    assert_eq!(
+        (s.active_calls, s.bound_flows, s.calls_begun, s.calls_ended),
+        (0, 0, 1, 1)
+    );
+    assert_eq!(s.late_messages, 1);
+    // After the linger time the Call-ID is forgotten.
+    assert!(h.timer(t(60 + 33)).is_empty());
+    assert_eq!(h.tracker.call_by_id("a84b4c76e66710"), None);
+    assert!(h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(100)).len() == 1); // a Report now
+}
+
+#[test]
+fn a_bye_from_the_callee_ends_the_call_too() {
+    let mut h = Harness::new();
+    let d = Dlg::new("callee-hangs-up", ALICE, BOB);
+    let call = h.established(&d);
+    let b = d.tagged("a6c85cf");
+    let ev = h.sip(&b.req_from_callee("BYE", 7, None), BOB_SIP, t(30));
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    assert_eq!(released(&ev).len(), 4);
+    let ev = h.sip(&b.resp_from_caller(200, 7, "BYE", None), ALICE_SIP, t(30));
+    assert_eq!(end_reason(&ev), Some(CallEndReason::Bye));
+    assert_eq!(iri(&ev), Some(IriType::End));
+    assert_eq!(h.tracker.call(call), None);
+}
+
+#[test]
+fn cancelled_and_busy_calls_end_with_their_final_response() {
+    let mut h = Harness::new();
+    let d = Dlg::new("cancelled", ALICE, BOB);
+    let call = begun(&h.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0)));
+    let b = d.tagged("x1");
+    h.sip(&b.resp(180, 1, "INVITE", None), BOB_SIP, t(1));
+    let ev = h.sip(&d.req("CANCEL", 1, None), ALICE_SIP, t(5));
+    assert_eq!(
+        ev,
+        [CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        }]
+    );
+    let ev = h.sip(&d.resp(200, 1, "CANCEL", None), BOB_SIP, t(5));
+    assert_eq!(
+        ev,
+        [CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        }]
+    );
+    let ev = h.sip(&b.resp(487, 1, "INVITE", None), BOB_SIP, t(5));
+    assert_eq!(iri(&ev), Some(IriType::End));
+    assert_eq!(released(&ev), [a(ALICE_RTP), a(ALICE_RTCP)]);
+    assert_eq!(end_reason(&ev), Some(CallEndReason::Cancelled));
+    // The ACK to the 487 is a late message of the ended call.
+    assert!(h.sip(&b.req("ACK", 1, None), ALICE_SIP, t(5)).is_empty());
+
+    let d = Dlg::new("busy", ALICE, BOB);
+    let call = begun(&h.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(10)));
+    let ev = h.sip(&d.tagged("y").resp(486, 1, "INVITE", None), BOB_SIP, t(11));
+    assert_eq!(
+        ev.first(),
+        Some(&CallEvent::Sip {
+            call,
+            iri: IriType::End
+        })
+    );
+    assert_eq!(
+        end_reason(&ev),
+        Some(CallEndReason::Rejected { status: 486 })
+    );
+    assert_eq!(h.tracker.stats().bound_flows, 0);
+}
+
+#[test]
+fn an_authentication_challenge_does_not_end_the_call() {
+    let mut h = Harness::new();
+    let d = Dlg::new("challenged", ALICE, BOB);
+    let call = begun(&h.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0)));
+    let ev = h.sip(
+        &d.tagged("p").resp(407, 1, "INVITE", None),
+        "192.0.2.1:5060",
+        t(0),
+    );
+    assert_eq!(
+        ev,
+        [CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        }]
+    );
+    // The INVITE again, with credentials and CSeq 2: the same call, no second Begin.
+    let ev = h.sip(&d.req("INVITE", 2, Some(&alice_sdp())), ALICE_SIP, t(1));
+    assert_eq!(
+        ev,
+        [CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        }]
+    );
+    let ev = h.sip(
+        &d.tagged("q").resp(200, 2, "INVITE", Some(&bob_sdp())),
+        BOB_SIP,
+        t(2),
+    );
+    assert_eq!(bound(&ev).len(), 2);
+    assert_eq!(h.tracker.stats().calls_begun, 1);
+}
+
+#[test]
+fn a_retransmitted_invite_is_the_same_call_with_its_media_bound() {
+    let mut h = Harness::new();
+    let d = Dlg::new("retrans", ALICE, BOB);
+    let invite = d.req("INVITE", 1, Some(&alice_sdp()));
+    let call = begun(&h.sip(&invite, ALICE_SIP, t(0)));
+    // Retransmitted at T1, 2*T1: Continue, nothing bound twice.
+    for _ in 0..2 {
+        let ev = h.sip(&invite, ALICE_SIP, t(1));
+        assert_eq!(
+            ev,
+            [CallEvent::Sip {
+                call,
+                iri: IriType::Continue
+            }]
+        );
+    }
+    assert_eq!(h.tracker.stats().retransmissions, 2);
+    assert_eq!(h.tracker.stats().calls_begun, 1);
+    assert_eq!(
+        h.media(BOB_RTP, ALICE_RTP, t(2)).map(|m| m.call),
+        Some(call)
+    );
+}
+
+#[test]
+fn hold_and_resume_by_re_invite() {
+    let mut h = Harness::new();
+    let d = Dlg::new("hold", ALICE, BOB);
+    let call = h.established(&d);
+    let b = d.tagged("a6c85cf");
+    // Alice holds with sendonly: she receives no RTP, her RTCP stays.
+    let held = sdp(
+        "alice",
+        "2890844526",
+        "192.0.2.101",
+        &[("audio", 49170, "sendonly")],
+    );
+    let ev = h.sip(&b.req("INVITE", 2, Some(&held)), ALICE_SIP, t(10));
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    assert_eq!(released(&ev), [a(ALICE_RTP)]);
+    assert!(bound(&ev).is_empty());
+    assert_eq!(h.media(STRANGER, ALICE_RTP, t(11)), None);
+    let recv = sdp(
+        "bob",
+        "2808844564",
+        "198.51.100.20",
+        &[("audio", 3456, "recvonly")],
+    );
+    let ev = h.sip(&b.resp(200, 2, "INVITE", Some(&recv)), BOB_SIP, t(11));
+    assert!(released(&ev).is_empty() && bound(&ev).is_empty());
+    // Music on hold from Alice to Bob is still the call's.
+    assert_eq!(
+        h.media(ALICE_RTP, BOB_RTP, t(12)).map(|m| m.call),
+        Some(call)
+    );
+
+    // Then inactive on both sides: nothing bound.
+    let inactive = sdp(
+        "alice",
+        "2890844526",
+        "192.0.2.101",
+        &[("audio", 49170, "inactive")],
+    );
+    let ev = h.sip(&b.req("INVITE", 3, Some(&inactive)), ALICE_SIP, t(20));
+    assert_eq!(released(&ev), [a(ALICE_RTCP)]);
+    let inactive = sdp(
+        "bob",
+        "2808844564",
+        "198.51.100.20",
+        &[("audio", 3456, "inactive")],
+    );
+    let ev = h.sip(&b.resp(200, 3, "INVITE", Some(&inactive)), BOB_SIP, t(20));
+    assert_eq!(released(&ev), [a(BOB_RTP), a(BOB_RTCP)]);
+    assert_eq!(h.tracker.stats().bound_flows, 0);
+    assert_eq!(h.media(BOB_RTP, ALICE_RTP, t(21)), None);
+
+    // Resume.
+    let ev = h.sip(&b.req("INVITE", 4, Some(&alice_sdp())), ALICE_SIP, t(30));
+    assert_eq!(bound(&ev).len(), 2);
+    let ev = h.sip(&b.resp(200, 4, "INVITE", Some(&bob_sdp())), BOB_SIP, t(30));
+    assert_eq!(bound(&ev).len(), 2);
+    assert_eq!(
+        h.media(BOB_RTP, ALICE_RTP, t(31)).map(|m| m.call),
+        Some(call)
+    );
+}
+
+#[test]
+fn media_moved_by_update_releases_the_old_port() {
+    let mut h = Harness::new();
+    let d = Dlg::new("moved", ALICE, BOB);
+    let call = h.established(&d);
+    let b = d.tagged("a6c85cf");
+    let moved = sdp("bob", "2808844564", "198.51.100.21", &[("audio", 5000, "")]);
+    let ev = h.sip(
+        &b.req_from_callee("UPDATE", 9, Some(&moved)),
+        BOB_SIP,
+        t(10),
+    );
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    assert_eq!(released(&ev), [a(BOB_RTP), a(BOB_RTCP)]);
+    assert_eq!(
+        bound(&ev),
+        [
+            (a("198.51.100.21:5000"), Party::Callee, FlowKind::Rtp),
+            (a("198.51.100.21:5001"), Party::Callee, FlowKind::Rtcp)
+        ]
+    );
+    // Another flow on Bob's old port is not this call's; the new one is.
+    assert_eq!(h.media(STRANGER, BOB_RTP, t(11)), None);
+    assert_eq!(
+        h.media(STRANGER, "198.51.100.21:5000", t(11))
+            .map(|m| m.call),
+        Some(call)
+    );
+    // The 200 to the UPDATE, from Alice, with her unchanged SDP: nothing changes.
+    let ev = h.sip(
+        &b.resp_from_caller(200, 9, "UPDATE", Some(&alice_sdp())),
+        ALICE_SIP,
+        t(10),
+    );
+    assert_eq!(
+        ev,
+        [CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        }]
+    );
+}
+
+#[test]
+fn forking_keeps_the_answered_dialog_only() {
+    let mut h = Harness::new();
+    let d = Dlg::new("forked", ALICE, BOB);
+    let call = begun(&h.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0)));
+    let desk = sdp("bob", "111111", "198.51.100.30", &[("audio", 7000, "")]);
+    let mobile = sdp("bob", "222222", "198.51.100.40", &[("audio", 8000, "")]);
+    let ev = h.sip(
+        &d.tagged("desk").resp(183, 1, "INVITE", Some(&desk)),
+        BOB_SIP,
+        t(1),
+    );
+    assert_eq!(bound(&ev).len(), 2);
+    let ev = h.sip(
+        &d.tagged("mobile").resp(183, 1, "INVITE", Some(&mobile)),
+        BOB_SIP,
+        t(1),
+    );
+    assert_eq!(bound(&ev).len(), 2);
+    // Early media from both forks are the call's.
+    assert!(h.media("198.51.100.30:7000", ALICE_RTP, t(2)).is_some());
+    assert!(h.media("198.51.100.40:8000", ALICE_RTP, t(2)).is_some());
+    // The mobile answers: the desk phone's early dialog and media go.
+    let ev = h.sip(
+        &d.tagged("mobile").resp(200, 1, "INVITE", Some(&mobile)),
+        BOB_SIP,
+        t(3),
+    );
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    assert_eq!(
+        released(&ev),
+        [a("198.51.100.30:7000"), a("198.51.100.30:7001")]
+    );
+    assert!(bound(&ev).is_empty());
+    assert_eq!(h.media("198.51.100.30:7000", STRANGER, t(4)), None);
+    assert_eq!(
+        h.media("198.51.100.40:8000", STRANGER, t(4))
+            .map(|m| m.call),
+        Some(call)
+    );
+    assert_eq!(h.tracker.stats().bound_flows, 4);
+}
+
+#[test]
+fn a_call_without_bye_times_out() {
+    let config = CallConfig {
+        inactivity_timeout: Duration::from_secs(60),
+        ..CallConfig::default()
+    };
+    let mut h = Harness::with(config);
+    let d = Dlg::new("no-bye", ALICE, BOB);
+    let call = h.established(&d);
+    assert!(h.tracker.next_timeout().is_some_and(|n| n <= t(61)));
+    // Media keep it alive.
+    for s in (10..100).step_by(10) {
+        assert!(h.media(ALICE_RTP, BOB_RTP, t(s)).is_some());
+        assert!(h.timer(t(s)).is_empty());
+    }
+    assert!(h.timer(t(90 + 59)).is_empty());
+    assert!(h.tracker.call(call).is_some());
+    let ev = h.timer(t(90 + 60));
+    assert_eq!(released(&ev).len(), 4);
+    assert_eq!(
+        ev.last(),
+        Some(&CallEvent::End {
+            call,
+            reason: CallEndReason::Timeout
+        })
+    );
+    assert!(!CallEndReason::Timeout.with_message());
+    assert!(!ev.iter().any(|e| matches!(e, CallEvent::Sip { .. })));
+    assert_eq!(h.media(ALICE_RTP, BOB_RTP, t(151)), None);
+    let s = h.tracker.stats();
+    assert_eq!((s.timed_out, s.active_calls, s.bound_flows), (1, 0, 0));
+}
+
+#[test]
+fn an_unanswered_bye_ends_the_call_after_the_linger_time() {
+    let mut h = Harness::new();
+    let d = Dlg::new("bye-lost", ALICE, BOB);
+    let call = h.established(&d);
+    h.sip(&d.tagged("a6c85cf").req("BYE", 2, None), ALICE_SIP, t(10));
+    assert!(h.timer(t(41)).is_empty());
+    let ev = h.timer(t(42));
+    assert_eq!(
+        ev,
+        [CallEvent::End {
+            call,
+            reason: CallEndReason::ByeUnanswered
+        }]
+    );
+}
+
+#[test]
+fn streams_rtcp_and_disabled_media() {
+    let mut h = Harness::new();
+    let d = Dlg::new("av", ALICE, BOB);
+    let body = sdp(
+        "alice",
+        "2890844526",
+        "192.0.2.101",
+        &[
+            ("audio", 49170, "rtcp:53020"),
+            ("video", 51372, ""),
+            ("text", 0, ""),
+            ("video", 52000, "rtcp-mux"),
+        ],
+    );
+    let ev = h.sip(&d.req("INVITE", 1, Some(&body)), ALICE_SIP, t(0));
+    let streams: Vec<_> = ev
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::MediaBound { flow, .. } => Some((flow.addr.port(), flow.stream, flow.kind)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        streams,
+        [
+            (49170, 0, FlowKind::Rtp),
+            (53020, 0, FlowKind::Rtcp),
+            (51372, 1, FlowKind::Rtp),
+            (51373, 1, FlowKind::Rtcp),
+            (52000, 3, FlowKind::Rtp),
+        ]
+    );
+    // RTP port + 1 of the muxed stream is not bound (another call's RTP may use it).
+    assert_eq!(h.media(STRANGER, "192.0.2.101:52001", t(1)), None);
+    assert_eq!(
+        h.media(STRANGER, "192.0.2.101:51373", t(1))
+            .map(|m| m.stream),
+        Some(1)
+    );
+}
+
+#[test]
+fn nat_binds_the_signalling_source_with_the_sdp_ports() {
+    let mut h = Harness::new();
+    let d = Dlg::new("natted", ALICE, BOB);
+    let private = sdp(
+        "alice",
+        "2890844526",
+        "192.168.1.10",
+        &[("audio", 4000, "")],
+    );
+    let ev = h.sip(
+        &d.req("INVITE", 1, Some(&private)),
+        "203.0.113.5:5060",
+        t(0),
+    );
+    let call = begun(&ev);
+    let flows: Vec<_> = ev
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::MediaBound { flow, .. } => Some((flow.addr, flow.source)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        flows,
+        [
+            (a("192.168.1.10:4000"), FlowSource::Sdp),
+            (a("192.168.1.10:4001"), FlowSource::Sdp),
+            (a("203.0.113.5:4000"), FlowSource::SignallingPeer),
+            (a("203.0.113.5:4001"), FlowSource::SignallingPeer),
+        ]
+    );
+    // Media from the public address to Bob's (not yet known) address: Alice's.
+    let m = h.media("203.0.113.5:4000", BOB_RTP, t(1)).unwrap();
+    assert_eq!((m.call, m.sender), (call, Party::Caller));
+
+    // A public SDP address gets no extra binding, nor without the option.
+    let d = Dlg::new("public", ALICE, BOB);
+    let ev = h.sip(
+        &d.req("INVITE", 1, Some(&alice_sdp())),
+        "203.0.113.6:5060",
+        t(0),
+    );
+    assert_eq!(bound(&ev).len(), 2);
+    let mut h = Harness::with(CallConfig {
+        bind_signalling_source: false,
+        ..CallConfig::default()
+    });
+    let d = Dlg::new("natted", ALICE, BOB);
+    let ev = h.sip(
+        &d.req("INVITE", 1, Some(&private)),
+        "203.0.113.5:5060",
+        t(0),
+    );
+    assert_eq!(bound(&ev).len(), 2);
+}
+
+#[test]
+fn ports_reused_by_a_call_between_non_targets_are_not_intercepted() {
+    let mut h = Harness::new();
+    let d = Dlg::new("target-call", ALICE, BOB);
+    h.established(&d);
+    let b = d.tagged("a6c85cf");
+    h.sip(&b.req("BYE", 2, None), ALICE_SIP, t(10));
+    h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(10));
+    // Alice calls Carol from the same host and ports; Carol's phone is at Bob's old address.
+    let other = Dlg::new("other-call", ALICE, CAROL);
+    let carol_sdp = sdp("carol", "99999999", "198.51.100.20", &[("audio", 3456, "")]);
+    assert!(
+        h.sip(
+            &other.req("INVITE", 1, Some(&alice_sdp())),
+            ALICE_SIP,
+            t(20)
+        )
+        .is_empty()
+    );
+    let o = other.tagged("c1");
+    assert!(
+        h.sip(&o.resp(200, 1, "INVITE", Some(&carol_sdp)), BOB_SIP, t(20))
+            .is_empty()
+    );
+    assert!(h.sip(&o.req("ACK", 1, None), ALICE_SIP, t(20)).is_empty());
+    assert_eq!(h.media(ALICE_RTP, BOB_RTP, t(21)), None);
+    assert_eq!(h.media(BOB_RTCP, ALICE_RTCP, t(21)), None);
+    let s = h.tracker.stats();
+    assert_eq!((s.active_calls, s.bound_flows, s.ignored), (0, 0, 3));
+}
+
+#[test]
+fn a_bye_naming_no_target_ends_the_targets_call_by_call_id() {
+    let mut h = Harness::new();
+    // Bob is named only in P-Asserted-Identity of the INVITE (a network-asserted caller).
+    let d = Dlg::new("pai", "sip:anon@anonymous.invalid", CAROL);
+    let mut invite = String::from_utf8(d.req("INVITE", 1, Some(&alice_sdp()))).unwrap();
+    invite = invite.replacen(
+        "CSeq:",
+        &format!("P-Asserted-Identity: <{BOB}>\r\nCSeq:"),
+        1,
+    );
+    let call = begun(&h.sip(invite.as_bytes(), ALICE_SIP, t(0)));
+    let info = h.tracker.call(call).unwrap();
+    assert!(info.target_is_caller && !info.target_is_callee);
+    let c = d.tagged("c");
+    h.sip(&c.resp(200, 1, "INVITE", None), "198.51.100.50:5060", t(1));
+    let ev = h.sip(&c.req("BYE", 2, None), ALICE_SIP, t(5));
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    let ev = h.sip(&c.resp(200, 2, "BYE", None), "198.51.100.50:5060", t(5));
+    assert_eq!(end_reason(&ev), Some(CallEndReason::Bye));
+}
+
+#[test]
+fn a_call_first_seen_mid_call_begins_at_its_next_message() {
+    let mut h = Harness::new();
+    let d = Dlg::new("mid-call", ALICE, BOB).tagged("b");
+    let ev = h.sip(&d.req("INVITE", 5, Some(&alice_sdp())), ALICE_SIP, t(0));
+    let call = begun(&ev);
+    assert_eq!(bound(&ev).len(), 2);
+    assert!(h.tracker.call(call).unwrap().answered);
+    h.sip(&d.resp(200, 5, "INVITE", Some(&bob_sdp())), BOB_SIP, t(0));
+    h.sip(&d.req("BYE", 6, None), ALICE_SIP, t(1));
+    let ev = h.sip(&d.resp(200, 6, "BYE", None), BOB_SIP, t(1));
+    assert_eq!(end_reason(&ev), Some(CallEndReason::Bye));
+
+    // A mid-call BYE alone: Begin, then the End with its 200.
+    let d = Dlg::new("mid-call-bye", ALICE, BOB).tagged("b");
+    let call = begun(&h.sip(&d.req("BYE", 9, None), ALICE_SIP, t(2)));
+    let ev = h.sip(&d.resp(200, 9, "BYE", None), BOB_SIP, t(2));
+    assert_eq!(
+        ev.last(),
+        Some(&CallEvent::End {
+            call,
+            reason: CallEndReason::Bye
+        })
+    );
+}
+
+#[test]
+fn legs_through_a_proxy_are_one_call_by_sdp_origin() {
+    let mut h = Harness::new();
+    let leg1 = Dlg::new("leg-one", ALICE, BOB);
+    let proxy = "192.0.2.1:5060";
+    let call = begun(&h.sip(&leg1.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0)));
+    // The proxy's leg towards Bob's device: another Call-ID, a contact URI that is not the
+    // target, the same SDP.
+    let leg2 = Dlg::new(
+        "leg-two",
+        "sip:gw@proxy.example.com",
+        "sip:device17@10.0.0.5",
+    );
+    let ev = h.sip(&leg2.req("INVITE", 1, Some(&alice_sdp())), proxy, t(0));
+    assert_eq!(
+        ev,
+        [CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        }]
+    );
+    assert_eq!(h.tracker.call_by_id("leg-two"), Some(call));
+    let l2 = leg2.tagged("dev");
+    let ev = h.sip(&l2.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(1));
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    assert_eq!(bound(&ev).len(), 2);
+    let l1 = leg1.tagged("prx");
+    h.sip(&l1.resp(200, 1, "INVITE", Some(&bob_sdp())), proxy, t(1));
+    assert_eq!(h.tracker.call(call).unwrap().legs, 2);
+    assert_eq!(h.tracker.stats().legs_correlated, 1);
+    // Leg one ends first: the call goes on on leg two.
+    h.sip(&l1.req("BYE", 2, None), ALICE_SIP, t(10));
+    let ev = h.sip(&l1.resp(200, 2, "BYE", None), proxy, t(10));
+    assert_eq!(
+        ev.first(),
+        Some(&CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        })
+    );
+    assert_eq!(end_reason(&ev), None);
+    h.sip(&l2.req("BYE", 2, None), proxy, t(10));
+    let ev = h.sip(&l2.resp(200, 2, "BYE", None), BOB_SIP, t(10));
+    assert_eq!(
+        ev.first(),
+        Some(&CallEvent::Sip {
+            call,
+            iri: IriType::End
+        })
+    );
+    assert_eq!(end_reason(&ev), Some(CallEndReason::Bye));
+    assert_eq!(h.tracker.stats().bound_flows, 0);
+}
+
+#[test]
+fn an_origin_that_cannot_be_unique_ties_no_legs() {
+    let mut h = Harness::new();
+    let weak = sdp("-", "0", "0.0.0.0", &[("audio", 49170, "")]);
+    let d = Dlg::new("weak-one", ALICE, BOB);
+    begun(&h.sip(&d.req("INVITE", 1, Some(&weak)), ALICE_SIP, t(0)));
+    let other = Dlg::new("weak-two", "sip:x@example.net", "sip:y@example.net");
+    let weak2 = sdp("-", "0", "0.0.0.0", &[("audio", 6000, "")]);
+    assert!(
+        h.sip(
+            &other.req("INVITE", 1, Some(&weak2)),
+            "203.0.113.7:5060",
+            t(0)
+        )
+        .is_empty()
+    );
+    assert_eq!(h.tracker.stats().legs_correlated, 0);
+}
+
+#[test]
+fn register_is_a_report_and_keeps_no_state() {
+    let mut h = Harness::new();
+    let register = format!(
+        "REGISTER sip:registrar.biloxi.example.com SIP/2.0\r\n\
+         Via: SIP/2.0/UDP bobspc.biloxi.example.com:5060;branch=z9hG4bKnashds7\r\n\
+         From: Bob <{BOB}>;tag=456248\r\nTo: Bob <{BOB}>\r\nCall-ID: 843817637684230@998sdasdh09\r\n\
+         CSeq: 1826 REGISTER\r\nContact: <sip:bob@192.0.2.4>\r\nExpires: 7200\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    let ev = h.sip(register.as_bytes(), "192.0.2.4:5060", t(0));
+    assert_eq!(
+        ev,
+        [CallEvent::Report {
+            kind: ReportKind::Registration
+        }]
+    );
+    let ok = register
+        .replacen(
+            "REGISTER sip:registrar.biloxi.example.com SIP/2.0",
+            "SIP/2.0 200 OK",
+            1,
+        )
+        .replacen(
+            "To: Bob <sip:bob@biloxi.example.com>",
+            "To: Bob <sip:bob@biloxi.example.com>;tag=2493k59kd",
+            1,
+        );
+    let ev = h.sip(ok.as_bytes(), "192.0.2.2:5060", t(0));
+    assert_eq!(
+        ev,
+        [CallEvent::Report {
+            kind: ReportKind::Registration
+        }]
+    );
+    let s = h.tracker.stats();
+    assert_eq!((s.reports, s.active_calls, s.calls_begun), (2, 0, 0));
+    assert_eq!(h.tracker.call_by_id("843817637684230@998sdasdh09"), None);
+    // Someone else's REGISTER: nothing.
+    let carol = register.replace(BOB, CAROL);
+    assert!(h.sip(carol.as_bytes(), "192.0.2.5:5060", t(0)).is_empty());
+}
+
+#[test]
+fn a_full_tracker_evicts_the_quietest_call() {
+    let mut h = Harness::with(CallConfig {
+        max_calls: 2,
+        ..CallConfig::default()
+    });
+    let mut calls = Vec::new();
+    for (i, port) in [(0u64, 10_000u16), (1, 10_002), (2, 10_004)] {
+        let d = Dlg::new(&format!("call-{i}"), ALICE, BOB);
+        let body = sdp(
+            "alice",
+            &format!("1000{i}"),
+            "192.0.2.101",
+            &[("audio", port, "")],
+        );
+        let ev = h.sip(&d.req("INVITE", 1, Some(&body)), ALICE_SIP, t(i));
+        calls.push((begun(&ev), ev));
+    }
+    let (first, _) = calls[0];
+    let (_, third_events) = &calls[2];
+    assert_eq!(
+        third_events
+            .iter()
+            .find(|e| matches!(e, CallEvent::End { .. })),
+        Some(&CallEvent::End {
+            call: first,
+            reason: CallEndReason::Evicted
+        })
+    );
+    assert_eq!(
+        released(third_events),
+        [a("192.0.2.101:10000"), a("192.0.2.101:10001")]
+    );
+    assert_eq!(h.media(STRANGER, "192.0.2.101:10000", t(3)), None);
+    let s = h.tracker.stats();
+    assert_eq!((s.evicted, s.active_calls, s.bound_flows), (1, 2, 4));
+}
+
+#[test]
+fn flows_beyond_the_limit_are_refused_and_counted() {
+    let mut h = Harness::with(CallConfig {
+        max_flows: 2,
+        ..CallConfig::default()
+    });
+    let d = Dlg::new("limited", ALICE, BOB);
+    let ev = h.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0));
+    assert_eq!(bound(&ev).len(), 2);
+    let ev = h.sip(
+        &d.tagged("b").resp(200, 1, "INVITE", Some(&bob_sdp())),
+        BOB_SIP,
+        t(0),
+    );
+    assert!(bound(&ev).is_empty());
+    let s = h.tracker.stats();
+    assert_eq!((s.flows_refused, s.bound_flows), (2, 2));
+}
+
+#[test]
+fn a_new_intercepted_call_takes_over_a_stale_binding() {
+    let mut h = Harness::new();
+    let first = begun(&h.sip(
+        &Dlg::new("first", ALICE, BOB).req("INVITE", 1, Some(&alice_sdp())),
+        ALICE_SIP,
+        t(0),
+    ));
+    // A second call of the target whose caller now uses the same address and ports.
+    let other = sdp("dave", "5555555", "192.0.2.101", &[("audio", 49170, "")]);
+    let ev = h.sip(
+        &Dlg::new("second", "sip:dave@example.org", BOB).req("INVITE", 1, Some(&other)),
+        ALICE_SIP,
+        t(5),
+    );
+    let second = begun(&ev);
+    assert!(ev.contains(&CallEvent::MediaReleased {
+        call: first,
+        flow: MediaFlow {
+            addr: a(ALICE_RTP),
+            party: Party::Caller,
+            stream: 0,
+            kind: FlowKind::Rtp,
+            source: FlowSource::Sdp
+        }
+    }));
+    assert_eq!(
+        h.media(STRANGER, ALICE_RTP, t(6)).map(|m| m.call),
+        Some(second)
+    );
+    assert!(h.tracker.call(first).unwrap().flows.is_empty());
+}
+
+#[test]
+fn messages_without_call_id_or_target_are_ignored() {
+    let mut h = Harness::new();
+    let msg =
+        SipMessage::parse(b"OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n")
+            .unwrap();
+    let mut out = Vec::new();
+    h.tracker.on_sip(&msg, a(ALICE_SIP), t(0), &[], &mut out);
+    assert!(out.is_empty());
+    assert_eq!(h.tracker.stats().ignored, 1);
+    // An OPTIONS to the target with a Call-ID: a Report.
+    let d = Dlg::new("opt", ALICE, BOB);
+    assert_eq!(
+        h.sip(&d.req("OPTIONS", 1, None), ALICE_SIP, t(0)),
+        [CallEvent::Report {
+            kind: ReportKind::Other
+        }]
+    );
+}
+
+/// Messages a fuzzer-like sequence is drawn from.
+fn arbitrary_message(kind: u8, call: u8, tag: u8, cseq: u8, port: u16) -> Vec<u8> {
+    let callee = if call.is_multiple_of(3) { CAROL } else { BOB };
+    let d = Dlg::new(&format!("c{}", call % 4), ALICE, callee);
+    let tagged = d.tagged(&format!("t{}", tag % 3));
+    let body = sdp(
+        "u",
+        &format!("{}", 1000 + u32::from(call % 4)),
+        "10.0.0.1",
+        &[("audio", port, "")],
+    );
+    let cseq = u32::from(cseq % 4);
+    match kind % 12 {
+        0 => d.req("INVITE", cseq, Some(&body)),
+        1 => tagged.resp(180, cseq, "INVITE", None),
+        2 => tagged.resp(183, cseq, "INVITE", Some(&body)),
+        3 => tagged.resp(200, cseq, "INVITE", Some(&body)),
+        4 => tagged.req("ACK", cseq, None),
+        5 => tagged.req("BYE", cseq, None),
+        6 => tagged.resp(200, cseq, "BYE", None),
+        7 => d.req("CANCEL", cseq, None),
+        8 => tagged.resp(487, cseq, "INVITE", None),
+        9 => tagged.req("INVITE", cseq, Some(&body)),
+        10 => tagged.req_from_callee("UPDATE", cseq, Some(&body)),
+        _ => tagged.resp(407, cseq, "INVITE", None),
+    }
+}
+
+proptest! {
+    /// Whatever the order of messages, media and timers: no panic, every call begins
+    /// once and ends at most once, the bound flows are exactly those bound and not
+    /// released, and after every timeout nothing is left.
+    #[test]
+    fn any_sequence_keeps_the_books_straight(
+        steps in proptest::collection::vec((any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>(), 1000u16..1004, 0u8..4), 1..60),
+        max_calls in 1usize..4,
+    ) {
+        let mut h = Harness::with(CallConfig { max_calls, max_flows: 6, ..CallConfig::default() });
+        let mut events = Vec::new();
+        let mut now = 0;
+        for (kind, call, tag, cseq, port, action) in steps {
+            now += u64::from(action);
+            match action {
+                0 => events.extend(h.timer(t(now * 20))),
+                1 => { h.media(&format!("10.0.0.1:{port}"), STRANGER, t(now * 20)); }
+                _ => events.extend(h.sip(&arbitrary_message(kind, call, tag, cseq, port), ALICE_SIP, t(now * 20))),
+            }
+        }
+        events.extend(h.timer(t(now * 20 + 100_000)));
+        events.extend(h.timer(t(now * 20 + 200_000)));
+        let mut begun = std::collections::HashSet::new();
+        let mut ended = std::collections::HashSet::new();
+        let mut flows = std::collections::HashSet::new();
+        for e in &events {
+            match *e {
+                CallEvent::Sip { call, iri: IriType::Begin } => prop_assert!(begun.insert(call)),
+                CallEvent::Sip { call, .. } => {
+                    prop_assert!(begun.contains(&call) && !ended.contains(&call));
+                }
+                CallEvent::End { call, .. } => prop_assert!(begun.contains(&call) && ended.insert(call)),
+                CallEvent::MediaBound { call, flow } => prop_assert!(flows.insert((call, flow.addr))),
+                CallEvent::MediaReleased { call, flow } => prop_assert!(flows.remove(&(call, flow.addr))),
+                CallEvent::Report { .. } => {}
+            }
+        }
+        prop_assert_eq!(&begun, &ended);
+        prop_assert!(flows.is_empty());
+        let s = h.tracker.stats();
+        prop_assert_eq!((s.active_calls, s.bound_flows), (0, 0));
+        prop_assert!(h.tracker.calls.is_empty() && h.tracker.by_call_id.is_empty());
+        prop_assert!(h.tracker.by_origin.is_empty());
+    }
+
+    /// Arbitrary bytes parsed as SIP, then fed with an arbitrary match: never a panic.
+    #[test]
+    fn arbitrary_sip_never_panics(data in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let mut h = Harness::new();
+        if let Ok(msg) = SipMessage::parse(&data) {
+            let mut out = Vec::new();
+            let target: li_core::TargetIdentifier = BOB.parse().unwrap();
+            let m = [TargetMatch { target: &target, source: IdentitySource::To }];
+            h.tracker.on_sip(&msg, a(ALICE_SIP), t(0), &m, &mut out);
+            h.tracker.on_timer(t(1_000), &mut out);
+        }
+    }
+}
+
+#[test]
+fn ipv6_media_is_bound_and_matched() {
+    let mut h = Harness::new();
+    let d = Dlg::new("v6", ALICE, BOB);
+    let body = "v=0\r\no=alice 2890844526 1 IN IP6 2001:db8::101\r\ns=-\r\n\
+                c=IN IP6 2001:db8::101\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n";
+    let ev = h.sip(
+        &d.req("INVITE", 1, Some(body)),
+        "[2001:db8::101]:5060",
+        t(0),
+    );
+    let call = begun(&ev);
+    assert_eq!(
+        bound(&ev),
+        [
+            (a("[2001:db8::101]:49170"), Party::Caller, FlowKind::Rtp),
+            (a("[2001:db8::101]:49171"), Party::Caller, FlowKind::Rtcp)
+        ]
+    );
+    let m = h
+        .media("[2001:db8::7]:3000", "[2001:db8::101]:49170", t(1))
+        .unwrap();
+    assert_eq!((m.call, m.sender), (call, Party::Callee));
+    // The same port on the IPv4-mapped form of another address is not it.
+    assert_eq!(h.media(STRANGER, "192.0.2.101:49170", t(1)), None);
+    // A unique local address behind a NAT66: bound at the signalling source too.
+    let d = Dlg::new("v6-ula", ALICE, BOB);
+    let body = body.replace("2001:db8::101", "fd00::5");
+    let ev = h.sip(
+        &d.req("INVITE", 1, Some(&body)),
+        "[2001:db8::77]:5060",
+        t(2),
+    );
+    assert!(bound(&ev).contains(&(a("[2001:db8::77]:49170"), Party::Caller, FlowKind::Rtp)));
+}
+
+#[test]
+fn a_cancel_crossing_the_answer_leaves_the_call_up() {
+    let mut h = Harness::new();
+    let d = Dlg::new("crossed", ALICE, BOB);
+    let call = begun(&h.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0)));
+    h.sip(&d.req("CANCEL", 1, None), ALICE_SIP, t(5));
+    let b = d.tagged("b");
+    h.sip(&b.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(5));
+    h.sip(&d.resp(200, 1, "CANCEL", None), BOB_SIP, t(5));
+    h.sip(&b.req("ACK", 1, None), ALICE_SIP, t(5));
+    // Well past the linger time, with media flowing: still up.
+    assert!(h.media(ALICE_RTP, BOB_RTP, t(60)).is_some());
+    assert!(h.timer(t(100)).is_empty());
+    assert!(h.tracker.call(call).is_some());
+}
