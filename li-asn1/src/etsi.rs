@@ -256,19 +256,12 @@ impl HeaderSettings {
                 obj_id: ipaccess::ipiri_obj_id(self.ip_access_version),
                 contents: ip_iri_contents(event),
             })),
-            IriEvent::Sip(sip) => {
-                let (from, to, message) = (sip.source.ip(), sip.destination.ip(), &sip.message);
-                let contents = match scope {
-                    InterceptScope::IriAndCc => IpmmIriContents::sip(from, to, message),
-                    InterceptScope::IriOnly => IpmmIriContents::iri_only_sip(from, to, message),
-                };
-                IriContents::IpmmIri(Box::new(IpmmIri {
-                    obj_id: ipmm::ipmmiri_obj_id(self.ip_multimedia_version),
-                    contents,
-                    target_location: None,
-                    additional_signalling: None,
-                }))
-            }
+            IriEvent::Sip(sip) => self.ipmm_iri(IpmmIriContents::sip_in_scope(
+                scope,
+                sip.source.ip(),
+                sip.destination.ip(),
+                &sip.message,
+            )),
             _ => return None,
         };
         Some(self.one_iri_pdu(
@@ -313,19 +306,24 @@ impl HeaderSettings {
         iri_type: IriType,
         contents: IpmmIriContents,
     ) -> PsPdu {
-        let iri = IpmmIri {
-            obj_id: ipmm::ipmmiri_obj_id(self.ip_multimedia_version),
-            contents,
-            target_location: None,
-            additional_signalling: None,
-        };
         self.one_iri_pdu(
             cin,
             sequence_number,
             time,
             iri_type,
-            IriContents::IpmmIri(Box::new(iri)),
+            self.ipmm_iri(contents),
         )
+    }
+
+    /// `contents` as the `IPMMIRI` of this module version, without location or additional
+    /// signalling.
+    fn ipmm_iri(&self, contents: IpmmIriContents) -> IriContents {
+        IriContents::IpmmIri(Box::new(IpmmIri {
+            obj_id: ipmm::ipmmiri_obj_id(self.ip_multimedia_version),
+            contents,
+            target_location: None,
+            additional_signalling: None,
+        }))
     }
 
     /// A PS-PDU of one CC payload, `contents` sent in `direction`, stamped `time` in the

@@ -35,6 +35,8 @@
 
 use std::net::IpAddr;
 
+use li_core::InterceptScope;
+
 use crate::ber::{Tag, Tlv, Writer};
 use crate::error::Result;
 use crate::pdu::IpAddress;
@@ -383,6 +385,21 @@ impl IpmmIriContents {
     /// `iRIOnlySIPMessage`: as [`Self::sip`], for a warrant that covers IRI only.
     pub fn iri_only_sip(source: IpAddr, destination: IpAddr, sip: &[u8]) -> Self {
         Self::IriOnlySipMessage(SipMessage::new(source, destination, sip))
+    }
+
+    /// A SIP message as a task of `scope` delivers it: [`Self::sip`], or under an IRI-only
+    /// warrant [`Self::iri_only_sip`] (the agency receives no content, so the signalling is
+    /// marked as all it gets).
+    pub fn sip_in_scope(
+        scope: InterceptScope,
+        source: IpAddr,
+        destination: IpAddr,
+        sip: &[u8],
+    ) -> Self {
+        match scope {
+            InterceptScope::IriAndCc => Self::sip(source, destination, sip),
+            InterceptScope::IriOnly => Self::iri_only_sip(source, destination, sip),
+        }
     }
 
     fn encode(&self, w: &mut Writer) {

@@ -294,16 +294,8 @@ impl<D: TaskDestination> Task<D> {
     /// keeps when the destinations' details live apart). Nothing to check: the identifiers
     /// were distinct already.
     pub fn into_destination_ids(self) -> Task<DestinationId> {
-        Task {
-            destinations: self.destinations.iter().map(TaskDestination::id).collect(),
-            liid: self.liid,
-            xid: self.xid,
-            targets: self.targets,
-            scope: self.scope,
-            window: self.window,
-            authorization_country_code: self.authorization_country_code,
-            delivery_country_code: self.delivery_country_code,
-        }
+        let ids = self.destinations.iter().map(TaskDestination::id).collect();
+        self.with_destinations(ids)
     }
 
     /// The same task naming its destinations another way: `map` gives each destination's
@@ -314,27 +306,31 @@ impl<D: TaskDestination> Task<D> {
     ///
     /// The first error `map` returns, else those of [`TaskBuilder::build`].
     pub fn try_map_destinations<E: TaskDestination>(
-        self,
+        mut self,
         map: impl FnMut(D) -> Result<E>,
     ) -> Result<Task<E>> {
-        let destinations = self
-            .destinations
+        let destinations = std::mem::take(&mut self.destinations)
             .into_iter()
             .map(map)
             .collect::<Result<Vec<E>>>()?;
         TaskBuilder {
-            task: Task {
-                liid: self.liid,
-                xid: self.xid,
-                targets: self.targets,
-                scope: self.scope,
-                window: self.window,
-                destinations,
-                authorization_country_code: self.authorization_country_code,
-                delivery_country_code: self.delivery_country_code,
-            },
+            task: self.with_destinations(destinations),
         }
         .build()
+    }
+
+    /// This task's other parts with `destinations` in place of its own (unchecked).
+    fn with_destinations<E>(self, destinations: Vec<E>) -> Task<E> {
+        Task {
+            liid: self.liid,
+            xid: self.xid,
+            targets: self.targets,
+            scope: self.scope,
+            window: self.window,
+            destinations,
+            authorization_country_code: self.authorization_country_code,
+            delivery_country_code: self.delivery_country_code,
+        }
     }
 
     /// The country of the authorising body (TS 102 232-1 clause 5.2.3

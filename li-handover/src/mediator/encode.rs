@@ -2,11 +2,10 @@
 //! handover formats the mediator produces, and the cache of pre-encoded CC headers.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 use li_asn1::ipmm::{FrameType, IpmmIriContents, MediaStream, MmccProtocol};
 use li_asn1::{CcEncoder, HeaderSettings, IpmmCcEncoder, Payload, PsPdu};
-use li_core::{Cin, DestinationId, HandoverFormat, InterceptScope, Liid, MediaFlow};
+use li_core::{Cin, DestinationId, HandoverFormat, Liid, MediaFlow};
 
 use super::admission::{Admitted, Content};
 use super::{HiDestination, MediationTask, MediatorError, MediatorSettings};
@@ -116,16 +115,10 @@ impl EncoderCache {
                 packet,
                 original_length,
             } => {
-                if self.cc.len() >= MAX_CACHED_ENCODERS {
-                    self.cc.clear();
-                }
-                let encoder = match self.cc.entry((liid, record.cin, did)) {
-                    Entry::Occupied(cached) => cached.into_mut(),
-                    Entry::Vacant(new) => {
-                        let settings = cached_settings(&mut self.headers, s, record, destination);
-                        new.insert(CcEncoder::new(settings, record.cin))
-                    }
-                };
+                let headers = &mut self.headers;
+                let encoder = bounded_entry(&mut self.cc, (liid, record.cin, did), || {
+                    CcEncoder::new(cached_settings(headers, s, record, destination), record.cin)
+                });
                 match original_length {
                     None => encoder.encode(seq, record.time, *direction, packet, out),
                     Some(len) => {
@@ -148,12 +141,12 @@ impl EncoderCache {
                 message,
             } => {
                 let settings = cached_settings(&mut self.headers, s, record, destination);
-                let (from, to) = (source.ip(), to.ip());
-                // Under an IRI-only warrant the agency gets the signalling alone, marked so.
-                let contents = match record.task.scope() {
-                    InterceptScope::IriAndCc => IpmmIriContents::sip(from, to, message),
-                    InterceptScope::IriOnly => IpmmIriContents::iri_only_sip(from, to, message),
-                };
+                let contents = IpmmIriContents::sip_in_scope(
+                    record.task.scope(),
+                    source.ip(),
+                    to.ip(),
+                    message,
+                );
                 settings
                     .ipmm_iri_pdu(record.cin, seq, record.time, (*iri_type).into(), contents)
                     .encode_into(out);
@@ -163,17 +156,12 @@ impl EncoderCache {
                 flow,
                 packet,
             } => {
-                if self.media.len() >= MAX_CACHED_ENCODERS {
-                    self.media.clear();
-                }
-                let (encoder, stream) = match self.media.entry((liid, record.cin, did, flow.stream))
-                {
-                    Entry::Occupied(cached) => cached.into_mut(),
-                    Entry::Vacant(new) => {
-                        let settings = cached_settings(&mut self.headers, s, record, destination);
-                        new.insert((IpmmCcEncoder::new(settings, record.cin), media_stream(flow)))
-                    }
-                };
+                let headers = &mut self.headers;
+                let key = (liid, record.cin, did, flow.stream);
+                let (encoder, stream) = bounded_entry(&mut self.media, key, || {
+                    let settings = cached_settings(headers, s, record, destination);
+                    (IpmmCcEncoder::new(settings, record.cin), media_stream(flow))
+                });
                 encoder.encode(seq, record.time, *direction, stream, packet, out);
             }
         }
@@ -216,21 +204,30 @@ fn cached_settings<'c>(
     record: &Admitted<'_, '_>,
     destination: &HiDestination,
 ) -> &'c HeaderSettings {
+    bounded_entry(cache, (record.task.liid(), destination.id), || {
+        header_settings(record.task, destination, s).unwrap_or_else(|error| {
+            // Not reached: the task and the destination were checked when they were
+            // provisioned (Mediator::activate_task, create_destination).
+            tracing::error!(%error, "header settings of a provisioned task; using the defaults");
+            let mut settings = HeaderSettings::new(record.task.liid(), s.operator_id);
+            settings.network_element_identifier = s.network_element_id;
+            settings.authorization_country_code = s.authorization_country_code;
+            settings.delivery_country_code = s.delivery_country_code;
+            settings
+        })
+    })
+}
+
+/// The entry of `key` in `cache`, built by `build` if missing; a cache holding
+/// [`MAX_CACHED_ENCODERS`] entries starts afresh first (it then holds the communications
+/// active since).
+fn bounded_entry<K: Eq + std::hash::Hash, V>(
+    cache: &mut HashMap<K, V>,
+    key: K,
+    build: impl FnOnce() -> V,
+) -> &mut V {
     if cache.len() >= MAX_CACHED_ENCODERS {
         cache.clear();
     }
-    cache
-        .entry((record.task.liid(), destination.id))
-        .or_insert_with(|| {
-            header_settings(record.task, destination, s).unwrap_or_else(|error| {
-                // Not reached: the task and the destination were checked when they were
-                // provisioned (Mediator::activate_task, create_destination).
-                tracing::error!(%error, "header settings of a provisioned task; using the defaults");
-                let mut settings = HeaderSettings::new(record.task.liid(), s.operator_id);
-                settings.network_element_identifier = s.network_element_id;
-                settings.authorization_country_code = s.authorization_country_code;
-                settings.delivery_country_code = s.delivery_country_code;
-                settings
-            })
-        })
+    cache.entry(key).or_insert_with(build)
 }

@@ -138,13 +138,16 @@ impl Attribute {
     /// The length in an "original length" Proprietary Attribute (8 octets: `LIOL`, then a
     /// big-endian `u32`, [`super::ORIGINAL_LENGTH_MAGIC`]); `None` for any other attribute.
     pub fn original_length(&self) -> Option<u32> {
+        self.proprietary(&super::cc::ORIGINAL_LENGTH_MAGIC)
+            .and_then(|len| <[u8; 4]>::try_from(len).ok())
+            .map(u32::from_be_bytes)
+    }
+
+    /// The value after `magic` of a Proprietary Attribute that starts with it (this suite's
+    /// attributes: a 4-octet magic, then the value); `None` for any other attribute.
+    pub fn proprietary(&self, magic: &[u8; 4]) -> Option<&[u8]> {
         match self {
-            Self::ProprietaryAttribute(value) => match value.split_first_chunk::<4>() {
-                Some((magic, len)) if *magic == super::cc::ORIGINAL_LENGTH_MAGIC => {
-                    <[u8; 4]>::try_from(len).ok().map(u32::from_be_bytes)
-                }
-                _ => None,
-            },
+            Self::ProprietaryAttribute(value) => value.strip_prefix(magic.as_slice()),
             _ => None,
         }
     }

@@ -305,10 +305,7 @@ fn flow_of(pdu: &Pdu) -> Result<(SocketAddr, SocketAddr), ContractError> {
 
 /// The value of the first Proprietary Attribute starting with `magic`, after it.
 fn proprietary<'p>(pdu: &'p Pdu, magic: &[u8; 4]) -> Option<&'p [u8]> {
-    pdu.attributes.iter().find_map(|a| match a {
-        Attribute::ProprietaryAttribute(value) => value.strip_prefix(magic.as_slice()),
-        _ => None,
-    })
+    pdu.attributes.iter().find_map(|a| a.proprietary(magic))
 }
 
 /// The TS 102 232-1 `IRIType` value of an IRI type.
