@@ -69,15 +69,14 @@
 //! ```
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
-use li_asn1::{IriPayload, PayloadDirection as EtsiDirection};
-use li_core::{Cin, DestinationId, InterceptScope, MediaFlow, Timestamp, Xid};
+use li_core::{Cin, DestinationId, InterceptScope, Timestamp, Xid};
 use tracing::warn;
 
 use super::{MediationTask, Refusal};
 use crate::lemf::Interface;
-use crate::x2x3::{Pdu, PduType, contract};
+use crate::x2x3::contract::{self, ContractError};
+use crate::x2x3::{Pdu, PduType};
 
 /// A record admitted for mediation: its task, time, CIN and content, and the destinations
 /// that get one copy each.
@@ -96,57 +95,22 @@ pub struct Admitted<'t, 'p> {
     pub destinations: Vec<DestinationId>,
 }
 
-/// What an admitted record carries.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Content<'p> {
-    /// Content of communication: one IP packet (HI3).
-    Cc {
-        /// Its direction, as the PS-PDU states it.
-        direction: EtsiDirection,
-        /// The packet, borrowed from the PDU.
-        packet: &'p [u8],
-        /// The packet's original length when the capture cut it (the probe's "original
-        /// length" attribute): delivered as `iPTruncatedPacket`.
-        original_length: Option<u32>,
-    },
-    /// Intercept related information (HI2).
-    Iri(IriPayload),
-    /// A SIP message of a call (HI2, delivered as TS 102 232-5 `IPMMIRI`).
-    Sip {
-        /// Its place in the call.
-        iri_type: li_core::IriType,
-        /// Where it came from.
-        source: SocketAddr,
-        /// Where it went.
-        destination: SocketAddr,
-        /// The message, borrowed from the PDU.
-        message: &'p [u8],
-    },
-    /// One packet of a call's media (HI3, delivered as TS 102 232-5 `IPMMCC`).
-    Media {
-        /// Its direction, as the PS-PDU states it.
-        direction: EtsiDirection,
-        /// The flow, stream and protocol it belongs to.
-        flow: MediaFlow,
-        /// The RTP or RTCP packet, borrowed from the PDU.
-        packet: &'p [u8],
-    },
-}
+/// What an admitted record carries: the [X2/X3 contract](crate::x2x3::contract)'s reading
+/// of the PDU, borrowed from it.
+pub use crate::x2x3::contract::Content;
 
 impl Admitted<'_, '_> {
     /// The interface the record goes out on: HI3 for CC, HI2 for IRI.
     pub fn interface(&self) -> Interface {
-        self.content.interface()
+        interface(&self.content)
     }
 }
 
-impl Content<'_> {
-    /// The interface this content goes out on: HI3 for CC, HI2 for IRI.
-    pub fn interface(&self) -> Interface {
-        match self {
-            Self::Cc { .. } | Self::Media { .. } => Interface::Hi3,
-            Self::Iri(_) | Self::Sip { .. } => Interface::Hi2,
-        }
+/// The interface `content` goes out on: HI3 for CC and media, HI2 for IRI and SIP.
+pub fn interface(content: &Content<'_>) -> Interface {
+    match content {
+        Content::Cc { .. } | Content::Media { .. } => Interface::Hi3,
+        _ => Interface::Hi2,
     }
 }
 
@@ -183,7 +147,7 @@ pub fn admit<'t, 'p>(
     }
     let cin = contract::cin(&pdu.correlation_id).map_err(|_| Refusal::Malformed)?;
     let content = x2x3_content(pdu)?;
-    let interface = content.interface();
+    let interface = interface(&content);
     let destinations = task
         .destinations()
         .iter()
@@ -199,64 +163,25 @@ pub fn admit<'t, 'p>(
     })
 }
 
-/// The mediator's X2/X3 → record mapping: the content an X2 or X3 PDU carries, as the
-/// mediator delivers it. X3 in the IPv4 or IPv6 packet format is CC (its direction mapped to
-/// the PS-PDU's, its "original length" attribute kept); X2 in the "ETSI TS 102 232-1 defined
-/// payload" format is the BER `IRIPayload` it carries. Anything else is
+/// The mediator's X2/X3 → record mapping: the [contract](contract::content)'s, so
+/// what a probe writes is what the mediator reads (X3 IPv4/IPv6 Packet and RTP Packet, X2
+/// ETSI TS 102 232-1 Defined Payload and SIP Message). Anything else is
 /// [`Refusal::Malformed`].
 ///
 /// # Errors
 ///
-/// [`Refusal::Malformed`] for another PDU type or payload format, or an X2 payload that does
-/// not decode.
+/// [`Refusal::Malformed`] for another PDU type or payload format, an X2 payload that does
+/// not decode, or a voice PDU without its addresses or ports (these last are logged).
 pub fn x2x3_content(pdu: &Pdu) -> Result<Content<'_>, Refusal> {
-    match (pdu.pdu_type, pdu.payload_format) {
-        (PduType::X3, format) if contract::is_cc_payload_format(format) => Ok(Content::Cc {
-            direction: contract::core_direction(pdu.payload_direction).into(),
-            packet: &pdu.payload,
-            original_length: pdu.original_length(),
-        }),
-        (PduType::X2, format) if contract::is_iri_payload_format(format) => {
-            match IriPayload::from_ber(&pdu.payload) {
-                Ok(iri) => Ok(Content::Iri(iri)),
-                Err(error) => {
-                    warn!(xid = %pdu.xid, %error, "X2 payload does not decode");
-                    Err(Refusal::Malformed)
-                }
-            }
+    contract::content(pdu).map_err(|error| {
+        if !matches!(
+            error,
+            ContractError::PayloadFormat { .. } | ContractError::NotARecord { .. }
+        ) {
+            warn!(xid = %pdu.xid, %error, "X2/X3 PDU does not follow the contract");
         }
-        (PduType::X2, contract::SIP_PAYLOAD_FORMAT)
-        | (PduType::X3, contract::MEDIA_PAYLOAD_FORMAT) => match contract::read(pdu) {
-            Ok(read) => match read.content {
-                contract::Content::Sip {
-                    iri_type,
-                    source,
-                    destination,
-                    message,
-                } => Ok(Content::Sip {
-                    iri_type,
-                    source,
-                    destination,
-                    message,
-                }),
-                contract::Content::Media {
-                    direction,
-                    flow,
-                    packet,
-                } => Ok(Content::Media {
-                    direction: direction.into(),
-                    flow,
-                    packet,
-                }),
-                _ => Err(Refusal::Malformed),
-            },
-            Err(error) => {
-                warn!(xid = %pdu.xid, %error, "voice PDU does not follow the X2/X3 contract");
-                Err(Refusal::Malformed)
-            }
-        },
-        _ => Err(Refusal::Malformed),
-    }
+        Refusal::Malformed
+    })
 }
 
 #[cfg(test)]

@@ -120,9 +120,16 @@ impl EncoderCache {
                     CcEncoder::new(cached_settings(headers, s, record, destination), record.cin)
                 });
                 match original_length {
-                    None => encoder.encode(seq, record.time, *direction, packet, out),
+                    None => encoder.encode(seq, record.time, (*direction).into(), packet, out),
                     Some(len) => {
-                        encoder.encode_truncated(seq, record.time, *direction, packet, *len, out);
+                        encoder.encode_truncated(
+                            seq,
+                            record.time,
+                            (*direction).into(),
+                            packet,
+                            *len,
+                            out,
+                        );
                     }
                 }
             }
@@ -162,7 +169,7 @@ impl EncoderCache {
                     let settings = cached_settings(headers, s, record, destination);
                     (IpmmCcEncoder::new(settings, record.cin), media_stream(flow))
                 });
-                encoder.encode(seq, record.time, *direction, stream, packet, out);
+                encoder.encode(seq, record.time, (*direction).into(), stream, packet, out);
             }
         }
     }

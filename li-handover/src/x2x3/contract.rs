@@ -137,7 +137,7 @@ pub enum ContractError {
         value: u64,
     },
     /// A Payload Format the contract does not use for this PDU type (X3: IPv4 or IPv6
-    /// Packet; X2: ETSI TS 102 232-1 Defined Payload).
+    /// Packet, RTP Packet; X2: ETSI TS 102 232-1 Defined Payload, SIP Message).
     #[error("Payload Format {format:?} is not used in {pdu_type:?} PDUs")]
     PayloadFormat {
         /// The PDU type.
@@ -572,17 +572,26 @@ pub enum Content<'a> {
 }
 
 /// Reads a PDU as the contract writes it: X2 or X3, a valid Timestamp, a Correlation ID
-/// holding a CIN, a payload format of its type (for X2 in format 1, a decodable
-/// `IRIPayload`; for SIP and media, their addresses and ports).
+/// holding a CIN, and its [`content`].
 pub fn read(pdu: &Pdu) -> Result<Received<'_>, ContractError> {
-    let cc = match pdu.pdu_type {
-        PduType::X2 => false,
-        PduType::X3 => true,
-        pdu_type => return Err(ContractError::NotARecord { pdu_type }),
-    };
+    carries_cc(pdu)?;
     let time = record_time(pdu)?;
     let cin = cin(&pdu.correlation_id)?;
-    let content = match (cc, pdu.payload_format) {
+    Ok(Received {
+        xid: pdu.xid,
+        cin,
+        time,
+        sequence_number: pdu.sequence_number(),
+        content: content(pdu)?,
+    })
+}
+
+/// What an X2 or X3 PDU carries, as the contract writes it (the inverse of the record →
+/// PDU functions): a payload format of its type (for X2 in format 1, a decodable
+/// `IRIPayload`; for SIP and media, their addresses and ports). A receiver that reads the
+/// time and CIN itself (the mediator's admission) calls this alone.
+pub fn content(pdu: &Pdu) -> Result<Content<'_>, ContractError> {
+    Ok(match (carries_cc(pdu)?, pdu.payload_format) {
         (true, format) if is_cc_payload_format(format) => Content::Cc {
             direction: core_direction(pdu.payload_direction),
             packet: &pdu.payload,
@@ -620,14 +629,17 @@ pub fn read(pdu: &Pdu) -> Result<Received<'_>, ContractError> {
                 format,
             });
         }
-    };
-    Ok(Received {
-        xid: pdu.xid,
-        cin,
-        time,
-        sequence_number: pdu.sequence_number(),
-        content,
     })
+}
+
+/// Whether a record PDU carries CC (X3) rather than IRI (X2); any other type carries no
+/// record.
+fn carries_cc(pdu: &Pdu) -> Result<bool, ContractError> {
+    match pdu.pdu_type {
+        PduType::X2 => Ok(false),
+        PduType::X3 => Ok(true),
+        pdu_type => Err(ContractError::NotARecord { pdu_type }),
+    }
 }
 
 #[cfg(test)]

@@ -253,14 +253,13 @@ fn content_for_an_iri_only_task_is_refused_before_anything_else() {
 fn a_payload_the_pdu_type_does_not_carry_is_malformed() {
     let tasks = tasks();
     let time = at(START + 1, 0);
-    // X3 must carry an IPv4 or IPv6 packet.
+    // X3 must carry an IPv4 or IPv6 packet (or a call's media: see the voice test).
     let mut v6 = x3(xid(1), 5, time);
     v6.payload_format = PayloadFormat::Ipv6Packet;
     assert_eq!(decide(&tasks, &v6), Ok(vec![did(2)]));
     for format in [
         PayloadFormat::Etsi102232,
         PayloadFormat::EthernetFrame,
-        PayloadFormat::RtpPacket,
         PayloadFormat::GtpUMessage,
         PayloadFormat::Proprietary,
         PayloadFormat::Other(99),
@@ -273,11 +272,11 @@ fn a_payload_the_pdu_type_does_not_carry_is_malformed() {
             "X3 {format:?}"
         );
     }
-    // X2 must carry a BER IRIPayload in the ETSI TS 102 232-1 format.
+    // X2 must carry a BER IRIPayload in the ETSI TS 102 232-1 format (or a call's SIP: see
+    // the voice test).
     for format in [
         PayloadFormat::Ipv4Packet,
         PayloadFormat::Ipv6Packet,
-        PayloadFormat::SipMessage,
         PayloadFormat::RadiusPacket,
         PayloadFormat::Tgpp33108,
     ] {
@@ -368,7 +367,7 @@ fn an_admitted_record_carries_what_the_pdu_said() {
             time: core(time),
             cin: Cin::new(42),
             content: Content::Cc {
-                direction: EtsiDirection::FromTarget,
+                direction: li_core::PayloadDirection::FromTarget,
                 packet: &PACKET,
                 original_length: Some(1_500),
             },
@@ -402,7 +401,11 @@ fn an_admitted_record_carries_what_the_pdu_said() {
         else {
             panic!("not CC")
         };
-        assert_eq!((direction, original_length), (etsi, None), "{x2x3:?}");
+        assert_eq!(
+            (EtsiDirection::from(direction), original_length),
+            (etsi, None),
+            "{x2x3:?}"
+        );
     }
     let pdu = x2(xid(1), 42, time);
     let record = admit(&tasks, interface_of, &pdu).unwrap();
@@ -461,7 +464,7 @@ fn a_calls_sip_goes_to_hi2_and_its_media_to_hi3_under_the_same_rules() {
     else {
         panic!("media expected: {:?}", admitted.content)
     };
-    assert_eq!(direction, EtsiDirection::FromTarget);
+    assert_eq!(EtsiDirection::from(direction), EtsiDirection::FromTarget);
     assert_eq!(
         (flow.stream, flow.protocol),
         (1, li_core::MediaProtocol::Rtcp)
