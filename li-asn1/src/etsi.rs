@@ -798,10 +798,6 @@ mod tests {
             contents(InterceptScope::IriOnly),
             IpmmIriContents::IriOnlySipMessage(expected)
         );
-        assert_eq!(
-            s.iri_pdu(9, &record),
-            s.iri_pdu_in_scope(9, &record, InterceptScope::IriAndCc)
-        );
     }
 
     #[test]

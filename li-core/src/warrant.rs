@@ -51,7 +51,7 @@ use crate::time::Timestamp;
 /// `Task<Destination>` (the default): each destination with its addresses and format. A
 /// network function provisioned over X1, where a task refers to destinations created apart
 /// (TS 103 221-1 `ListOfDIDs`), keeps `Task<DestinationId>`. Both are the same task with
-/// the same checks; [`Task::try_map_destinations`] turns one into the other.
+/// the same checks; [`Task::into_destination_ids`] turns the first into the second.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task<D = Destination> {
     liid: Liid,
@@ -294,40 +294,13 @@ impl<D: TaskDestination> Task<D> {
     /// keeps when the destinations' details live apart). Nothing to check: the identifiers
     /// were distinct already.
     pub fn into_destination_ids(self) -> Task<DestinationId> {
-        let ids = self.destinations.iter().map(TaskDestination::id).collect();
-        self.with_destinations(ids)
-    }
-
-    /// The same task naming its destinations another way: `map` gives each destination's
-    /// new form (e.g. a [`Destination`] for a [`DestinationId`], found where the network
-    /// function keeps them), and the result is checked as [`TaskBuilder::build`] checks.
-    ///
-    /// # Errors
-    ///
-    /// The first error `map` returns, else those of [`TaskBuilder::build`].
-    pub fn try_map_destinations<E: TaskDestination>(
-        mut self,
-        map: impl FnMut(D) -> Result<E>,
-    ) -> Result<Task<E>> {
-        let destinations = std::mem::take(&mut self.destinations)
-            .into_iter()
-            .map(map)
-            .collect::<Result<Vec<E>>>()?;
-        TaskBuilder {
-            task: self.with_destinations(destinations),
-        }
-        .build()
-    }
-
-    /// This task's other parts with `destinations` in place of its own (unchecked).
-    fn with_destinations<E>(self, destinations: Vec<E>) -> Task<E> {
         Task {
+            destinations: self.destinations.iter().map(TaskDestination::id).collect(),
             liid: self.liid,
             xid: self.xid,
             targets: self.targets,
             scope: self.scope,
             window: self.window,
-            destinations,
             authorization_country_code: self.authorization_country_code,
             delivery_country_code: self.delivery_country_code,
         }
@@ -671,7 +644,7 @@ mod tests {
     }
 
     #[test]
-    fn a_task_by_destination_id_has_the_same_checks_and_maps_to_full_destinations() {
+    fn a_task_by_destination_id_has_the_same_checks_and_comes_from_a_full_one() {
         let by_id = || {
             Task::<DestinationId>::builder(
                 Liid::new(b"LIID-1").unwrap(),
@@ -703,22 +676,30 @@ mod tests {
         assert_eq!(task.destination(did(2)), Some(&did(2)));
         assert_eq!(task.destination(did(3)), None);
 
-        // Resolved to full destinations, the full checks apply: HI3 is missing for did 2.
-        let full = task
-            .clone()
-            .try_map_destinations(|id| Ok(dest(id.as_bytes()[0], true)))
+        // A full task names the same destinations by identifier, its other parts kept.
+        let full = builder(InterceptScope::IriAndCc)
+            .target(target("ipv4:192.0.2.1"))
+            .destinations([dest(1, true), dest(2, true)])
+            .build()
             .unwrap();
-        assert_eq!(full.destinations(), &[dest(1, true), dest(2, true)]);
-        assert_eq!((full.liid(), full.xid()), (task.liid(), task.xid()));
-        assert!(matches!(
-            task.clone()
-                .try_map_destinations(|id| Ok(dest(id.as_bytes()[0], id == did(1)))),
-            Err(Error::MissingHi3 { destination }) if destination == did(2)
-        ));
-        assert!(matches!(
-            task.try_map_destinations::<Destination>(|id| Err(Error::DuplicateDestination { id })),
-            Err(Error::DuplicateDestination { id }) if id == did(1)
-        ));
+        let ids = full.clone().into_destination_ids();
+        assert_eq!(ids.destinations(), &[did(1), did(2)]);
+        assert_eq!(
+            (
+                ids.liid(),
+                ids.xid(),
+                ids.scope(),
+                ids.window(),
+                ids.targets()
+            ),
+            (
+                full.liid(),
+                full.xid(),
+                full.scope(),
+                full.window(),
+                full.targets()
+            )
+        );
     }
 
     #[test]
