@@ -2,7 +2,7 @@
 //! encoding is rewritten into other valid BER forms.
 
 use li_asn1::ber::{Reader, Tlv};
-use li_asn1::ipmm::{FrameType, MediaStream, MmccProtocol};
+use li_asn1::ipmm::MediaStream;
 use li_asn1::{
     CcContents, CcEncoder, CcPayload, HeaderSettings, IpmmCcEncoder, IriContents, IriPayload,
     Payload, PsPdu, TimestampForm,
@@ -43,15 +43,7 @@ proptest! {
 
     #[test]
     fn ps_pdu_roundtrip(pdu in ps_pdu()) {
-        let octets = pdu.encode();
-        let back = PsPdu::decode(&octets).unwrap();
-        prop_assert_eq!(&back, &pdu);
-        // a second encoding is byte-identical (the writer is deterministic and minimal)
-        prop_assert_eq!(back.encode(), octets.clone());
-
-        let mut indefinite = Vec::new();
-        rewrite(&Reader::new(&octets).read().unwrap(), &mut indefinite);
-        prop_assert_eq!(PsPdu::decode(&indefinite).unwrap(), pdu);
+        assert_roundtrip(&pdu)?;
     }
 
     #[test]
@@ -198,6 +190,8 @@ proptest! {
 }
 
 /// Round trip of a PS-PDU, as written and rewritten with indefinite and long-form lengths.
+/// `pdu` decodes back from its encoding, a second encoding is byte-identical (the writer is
+/// deterministic and minimal), and its indefinite-length form decodes to it too.
 fn assert_roundtrip(pdu: &PsPdu) -> Result<(), TestCaseError> {
     let octets = pdu.encode();
     let back = PsPdu::decode(&octets).unwrap();
@@ -211,9 +205,9 @@ fn assert_roundtrip(pdu: &PsPdu) -> Result<(), TestCaseError> {
 
 fn media_stream() -> impl Strategy<Value = MediaStream> {
     (
-        (0i64..10).prop_map(FrameType::from_value),
+        strategies::frame_type(),
         proptest::option::of(strategies::bytes(0, 40)),
-        proptest::option::of((0i64..5).prop_map(MmccProtocol::from_value)),
+        proptest::option::of(strategies::mmcc_protocol()),
     )
         .prop_map(|(frame, id, protocol)| {
             let mut s = MediaStream::new(frame);
