@@ -37,6 +37,27 @@ fn target() -> TargetIdentifier {
     "ipv4:192.0.2.1".parse().unwrap()
 }
 
+/// Task `liid` with XID `n` for the test target in `scope`, always valid, delivered to
+/// `dids`.
+fn task(liid: &[u8], n: u8, scope: InterceptScope, dids: &[DestinationId]) -> MediationTask {
+    task_within(ValidityWindow::ALWAYS, liid, n, scope, dids)
+}
+
+/// [`task`] valid only within `window`.
+fn task_within(
+    window: ValidityWindow,
+    liid: &[u8],
+    n: u8,
+    scope: InterceptScope,
+    dids: &[DestinationId],
+) -> MediationTask {
+    MediationTask::builder(Liid::new(liid).unwrap(), xid(n), scope, window)
+        .targets(vec![target()])
+        .destinations(dids.iter().copied())
+        .build()
+        .unwrap()
+}
+
 fn packet(n: u8) -> Vec<u8> {
     let mut p = vec![0x45, 0, 0, 28, 0, n, 0, 0, 64, 17, 0, 0];
     p.extend_from_slice(&[198, 51, 100, 23, 192, 0, 2, n]);
@@ -148,21 +169,9 @@ async fn waiters_wake_on_mediated_batches_acknowledgements_and_links() {
     let a = agency(&tmp.path().join("lemf")).await;
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let liid = Liid::new(b"LIID-WAIT").unwrap();
-    m.activate_task(
-        MediationTask::builder(
-            liid,
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations(vec![did(1), did(2)])
-        .build()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let task = task(b"LIID-WAIT", 1, InterceptScope::IriAndCc, &[did(1), did(2)]);
+    let liid = task.liid();
+    m.activate_task(task).await.unwrap();
     // Waiting before anything is mediated.
     let received = {
         let m = m.clone();
@@ -199,39 +208,18 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
     let a = agency(&tmp.path().join("lemf")).await;
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let cc_task = MediationTask::builder(
-        Liid::new(b"LIID-CC").unwrap(),
-        xid(1),
-        InterceptScope::IriAndCc,
+    let cc_task = task_within(
         ValidityWindow::new(at(10), Some(at(20))).unwrap(),
-    )
-    .targets(vec![target()])
-    .destinations(vec![did(1), did(2)])
-    .build()
-    .unwrap();
+        b"LIID-CC",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2)],
+    );
     m.activate_task(cc_task.clone()).await.unwrap();
-    let iri_task = MediationTask::builder(
-        Liid::new(b"LIID-IRI").unwrap(),
-        xid(2),
-        InterceptScope::IriOnly,
-        ValidityWindow::ALWAYS,
-    )
-    .targets(vec![target()])
-    .destinations(vec![did(1)])
-    .build()
-    .unwrap();
+    let iri_task = task(b"LIID-IRI", 2, InterceptScope::IriOnly, &[did(1)]);
     m.activate_task(iri_task.clone()).await.unwrap();
     // An IRI-only task may not name an HI3 destination at all.
-    let bad = MediationTask::builder(
-        iri_task.liid(),
-        xid(3),
-        InterceptScope::IriOnly,
-        ValidityWindow::ALWAYS,
-    )
-    .targets(vec![target()])
-    .destinations([did(1), did(2)])
-    .build()
-    .unwrap();
+    let bad = task(b"LIID-IRI", 3, InterceptScope::IriOnly, &[did(1), did(2)]);
     assert!(matches!(
         m.activate_task(bad).await,
         Err(MediatorError::BadTask { .. })
@@ -330,21 +318,14 @@ async fn two_agencies_get_their_own_copies_and_numbers() {
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-A").await;
     add_agency(&m, &b, did(3), did(4), "LEA-B").await;
-    let liid = Liid::new(b"LIID-BOTH").unwrap();
-    m.activate_task(
-        MediationTask::builder(
-            liid,
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations(vec![did(1), did(2), did(3), did(4)])
-        .build()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let task = task(
+        b"LIID-BOTH",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2), did(3), did(4)],
+    );
+    let liid = task.liid();
+    m.activate_task(task).await.unwrap();
     m.on_pdu(&x2(xid(1), 7, 0, at(1))).await;
     for n in 0..20u8 {
         assert_eq!(
@@ -391,18 +372,12 @@ async fn a_destination_with_undelivered_records_is_not_removed() {
         .await
         .unwrap();
     }
-    m.activate_task(
-        MediationTask::builder(
-            Liid::new(b"LIID-DOWN").unwrap(),
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations(vec![did(1), did(2)])
-        .build()
-        .unwrap(),
-    )
+    m.activate_task(task(
+        b"LIID-DOWN",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2)],
+    ))
     .await
     .unwrap();
     for n in 0..3 {
@@ -431,16 +406,13 @@ async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
     let a = agency(&tmp.path().join("lemf")).await;
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let task = MediationTask::builder(
-        Liid::new(b"LIID-BATCH").unwrap(),
-        xid(1),
-        InterceptScope::IriAndCc,
+    let task = task_within(
         ValidityWindow::new(at(10), Some(at(20))).unwrap(),
-    )
-    .targets(vec![target()])
-    .destinations(vec![did(1), did(2)])
-    .build()
-    .unwrap();
+        b"LIID-BATCH",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2)],
+    );
     m.activate_task(task.clone()).await.unwrap();
     let batch = vec![
         x3(xid(1), 5, 0, at(5), 1),
@@ -610,21 +582,14 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
         assert_eq!(dest.transport, expected);
         m.create_destination(dest).await.unwrap();
     }
-    let liid = Liid::new(b"LIID-TLS").unwrap();
-    m.activate_task(
-        MediationTask::builder(
-            liid,
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations((1..=4).map(did))
-        .build()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let task = task(
+        b"LIID-TLS",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2), did(3), did(4)],
+    );
+    let liid = task.liid();
+    m.activate_task(task).await.unwrap();
     assert_eq!(
         m.on_pdu(&x2(xid(1), 7, 0, at(1))).await,
         Outcome::Delivered(2)
@@ -723,21 +688,9 @@ async fn the_psheader_carries_the_ne_the_country_codes_and_the_destination_versi
     })
     .await
     .unwrap();
-    let liid = Liid::new(b"LIID-HDR").unwrap();
-    m.activate_task(
-        MediationTask::builder(
-            liid,
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations(vec![did(1), did(2)])
-        .build()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let task = task(b"LIID-HDR", 1, InterceptScope::IriAndCc, &[did(1), did(2)]);
+    let liid = task.liid();
+    m.activate_task(task).await.unwrap();
     assert_eq!(
         m.on_pdu(&x2(xid(1), 7, 0, at(1))).await,
         Outcome::Delivered(1)
@@ -898,16 +851,7 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
     ))
     .await
     .unwrap();
-    let task = MediationTask::builder(
-        Liid::new(b"LIID-CHG").unwrap(),
-        xid(1),
-        InterceptScope::IriAndCc,
-        ValidityWindow::ALWAYS,
-    )
-    .targets(vec![target()])
-    .destinations(vec![did(1), did(2)])
-    .build()
-    .unwrap();
+    let task = task(b"LIID-CHG", 1, InterceptScope::IriAndCc, &[did(1), did(2)]);
     m.activate_task(task.clone()).await.unwrap();
     assert_eq!(
         m.on_pdu(&x3(xid(1), 7, 0, at(1), 0)).await,
@@ -1127,18 +1071,12 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
             2
         ]
     );
-    m.activate_task(
-        MediationTask::builder(
-            Liid::new(b"LIID-FMT").unwrap(),
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations(vec![did(1), did(2)])
-        .build()
-        .unwrap(),
-    )
+    m.activate_task(task(
+        b"LIID-FMT",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2)],
+    ))
     .await
     .unwrap();
     assert_eq!(
