@@ -862,7 +862,7 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
         Outcome::Delivered(1)
     );
     // One header for (LIID, HI3), one encoder per CIN.
-    assert_eq!(m.encoder_cache_sizes(), (1, 2));
+    assert_eq!(m.encoder_cache_sizes(), (1, 2, 0));
     // (Delivered first: records a restarted link re-sends would show up twice.)
     drained(&m).await;
     m.modify_destination(HiDestination {
@@ -874,7 +874,7 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
     })
     .await
     .unwrap();
-    assert_eq!(m.encoder_cache_sizes(), (0, 0));
+    assert_eq!(m.encoder_cache_sizes(), (0, 0, 0));
     assert_eq!(
         m.on_pdu(&x3(xid(1), 7, 2, at(2), 2)).await,
         Outcome::Delivered(1)
@@ -886,15 +886,15 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
         .build()
         .unwrap();
     m.modify_task(renamed).await.unwrap();
-    assert_eq!(m.encoder_cache_sizes(), (0, 0));
+    assert_eq!(m.encoder_cache_sizes(), (0, 0, 0));
     assert_eq!(
         m.on_pdu(&x3(xid(1), 7, 3, at(3), 3)).await,
         Outcome::Delivered(1)
     );
-    assert_eq!(m.encoder_cache_sizes(), (1, 1));
+    assert_eq!(m.encoder_cache_sizes(), (1, 1, 0));
     drained(&m).await;
     m.deactivate_task(xid(1)).await.unwrap();
-    assert_eq!(m.encoder_cache_sizes(), (0, 0));
+    assert_eq!(m.encoder_cache_sizes(), (0, 0, 0));
     m.shutdown().await;
 
     let cc = records_in(&tmp.path().join("lemf/hi3.ber"));
@@ -1244,6 +1244,8 @@ async fn a_calls_sip_and_media_reach_the_agency_as_ipmmiri_and_ipmmcc() {
     );
     assert_eq!(m.on_pdu(&media(xid(1), 1, 0)).await, Outcome::Delivered(1));
     assert_eq!(m.on_pdu(&media(xid(1), 2, 1)).await, Outcome::Delivered(1));
+    // One IPMMCC encoder per stream of the call.
+    assert!(matches!(m.encoder_cache_sizes(), (_, _, 2)));
     // IP data of the same task on the same link: another communication, numbered apart.
     assert_eq!(
         m.on_pdu(&x3(xid(1), 41, 3, at(3), 1)).await,
@@ -1258,6 +1260,9 @@ async fn a_calls_sip_and_media_reach_the_agency_as_ipmmiri_and_ipmmcc() {
         Outcome::Refused(Refusal::ContentForIriOnly)
     );
     drained(&m).await;
+    // The call's task gone, its media encoders go with it.
+    m.deactivate_task(xid(1)).await.unwrap();
+    assert!(matches!(m.encoder_cache_sizes(), (_, _, 0)));
     m.shutdown().await;
 
     let iri = records_in(&tmp.path().join("lemf/hi2.ber"));
