@@ -188,9 +188,10 @@ impl EncoderCache {
         self.media.retain(|(_, _, d, _), _| *d != did);
     }
 
+    /// How many header settings, IP CC encoders and media encoders are cached.
     #[cfg(test)]
-    pub(super) fn sizes(&self) -> (usize, usize) {
-        (self.headers.len(), self.cc.len())
+    pub(super) fn sizes(&self) -> (usize, usize, usize) {
+        (self.headers.len(), self.cc.len(), self.media.len())
     }
 }
 

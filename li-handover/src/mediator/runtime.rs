@@ -789,7 +789,7 @@ impl Mediator {
     }
 
     #[cfg(test)]
-    pub(super) fn encoder_cache_sizes(&self) -> (usize, usize) {
+    pub(super) fn encoder_cache_sizes(&self) -> (usize, usize, usize) {
         lock(&self.inner.encoders).sizes()
     }
 }

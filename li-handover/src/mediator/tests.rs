@@ -9,10 +9,10 @@ use li_core::{
     IriEvent, IriRecord, IriType, Liid, OperatorId, TargetIdentifier, Timestamp, ValidityWindow,
     Xid,
 };
-use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 use super::*;
-use crate::lemf::{Interface, Receiver, ReceiverConfig};
+use crate::lemf::{self, Interface, Receiver, ReceiverConfig, RunningReceiver};
 use crate::spool::SpoolConfig;
 use crate::x2x3::{Attribute, Pdu, PduTimestamp, contract};
 
@@ -35,6 +35,27 @@ fn did(n: u8) -> DestinationId {
 /// The target every test task names (the mediator does not match it: the probe did).
 fn target() -> TargetIdentifier {
     "ipv4:192.0.2.1".parse().unwrap()
+}
+
+/// Task `liid` with XID `n` for the test target in `scope`, always valid, delivered to
+/// `dids`.
+fn task(liid: &[u8], n: u8, scope: InterceptScope, dids: &[DestinationId]) -> MediationTask {
+    task_within(ValidityWindow::ALWAYS, liid, n, scope, dids)
+}
+
+/// [`task`] valid only within `window`.
+fn task_within(
+    window: ValidityWindow,
+    liid: &[u8],
+    n: u8,
+    scope: InterceptScope,
+    dids: &[DestinationId],
+) -> MediationTask {
+    MediationTask::builder(Liid::new(liid).unwrap(), xid(n), scope, window)
+        .targets(vec![target()])
+        .destinations(dids.iter().copied())
+        .build()
+        .unwrap()
 }
 
 fn packet(n: u8) -> Vec<u8> {
@@ -72,38 +93,17 @@ fn x2(task: Xid, cin: u32, seq: u32, time: Timestamp) -> Pdu {
     contract::iri_pdu(&record, seq).unwrap()
 }
 
-/// An agency's receiver serving HI2 and HI3 on loopback.
-struct Agency {
-    receiver: Receiver,
-    hi2: String,
-    hi3: String,
-    servers: Vec<tokio::task::JoinHandle<()>>,
+/// An agency's receiver serving HI2 and HI3 on loopback, writing into `dir`.
+async fn agency(dir: &Path) -> RunningReceiver {
+    agency_with(ReceiverConfig::new(dir), None).await
 }
 
-/// An agency writing into `dir`.
-async fn agency(dir: &Path) -> Agency {
-    agency_with(ReceiverConfig::new(dir)).await
-}
-
-/// An agency configured so.
-async fn agency_with(config: ReceiverConfig) -> Agency {
-    let receiver = Receiver::new(config).unwrap();
-    let mut addrs = Vec::new();
-    let mut servers = Vec::new();
-    for interface in [Interface::Hi2, Interface::Hi3] {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        addrs.push(listener.local_addr().unwrap().to_string());
-        let receiver = receiver.clone();
-        servers.push(tokio::spawn(async move {
-            let _ = receiver.serve(listener, None, interface).await;
-        }));
-    }
-    Agency {
-        receiver,
-        hi2: addrs[0].clone(),
-        hi3: addrs[1].clone(),
-        servers,
-    }
+/// An agency configured so, serving over TLS when `tls` is given.
+async fn agency_with(config: ReceiverConfig, tls: Option<TlsAcceptor>) -> RunningReceiver {
+    let any = "127.0.0.1:0".parse().unwrap();
+    lemf::start(Receiver::new(config).unwrap(), any, any, tls)
+        .await
+        .unwrap()
 }
 
 /// The test mediator's settings: spool in `dir` (no fsync), no TLS, fast keep-alives and
@@ -132,13 +132,22 @@ fn mediator(dir: &Path) -> Mediator {
 }
 
 /// Creates the HI2 and HI3 destinations `hi2` and `hi3` of agency `a` at `m`.
-async fn add_agency(m: &Mediator, a: &Agency, hi2: DestinationId, hi3: DestinationId, name: &str) {
-    for (id, interface, addr) in [(hi2, Interface::Hi2, &a.hi2), (hi3, Interface::Hi3, &a.hi3)] {
+async fn add_agency(
+    m: &Mediator,
+    a: &RunningReceiver,
+    hi2: DestinationId,
+    hi3: DestinationId,
+    name: &str,
+) {
+    for (id, interface, addr) in [
+        (hi2, Interface::Hi2, a.hi2_addr),
+        (hi3, Interface::Hi3, a.hi3_addr),
+    ] {
         m.create_destination(HiDestination {
             id,
             name: format!("{name} {interface}"),
             interface,
-            addr: addr.clone(),
+            addr: addr.to_string(),
             transport: HiTransport::Configured,
             format: HandoverFormat::etsi_default(),
         })
@@ -160,21 +169,9 @@ async fn waiters_wake_on_mediated_batches_acknowledgements_and_links() {
     let a = agency(&tmp.path().join("lemf")).await;
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let liid = Liid::new(b"LIID-WAIT").unwrap();
-    m.activate_task(
-        MediationTask::builder(
-            liid,
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations(vec![did(1), did(2)])
-        .build()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let task = task(b"LIID-WAIT", 1, InterceptScope::IriAndCc, &[did(1), did(2)]);
+    let liid = task.liid();
+    m.activate_task(task).await.unwrap();
     // Waiting before anything is mediated.
     let received = {
         let m = m.clone();
@@ -195,16 +192,14 @@ async fn waiters_wake_on_mediated_batches_acknowledgements_and_links() {
     assert_eq!(counted, (0, 3));
     drained(&m).await;
     // Drained: the agency acknowledged, so it has them.
-    let s = &a.receiver.summary().liids[&liid];
+    let s = &a.summary().liids[&liid];
     assert_eq!((s.cc, s.gaps), (3, 0));
     let link = tokio::time::timeout(wait, acked).await.unwrap().unwrap();
     let link = link.expect("destination 2 exists");
     assert!(link.records_acked >= 3 && link.connects >= 1, "{link:?}");
     assert_eq!(m.wait_for_link(did(9), |_| true).await, None);
     m.shutdown().await;
-    for s in a.servers {
-        s.abort();
-    }
+    a.stop().await;
 }
 
 #[tokio::test]
@@ -213,39 +208,18 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
     let a = agency(&tmp.path().join("lemf")).await;
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let cc_task = MediationTask::builder(
-        Liid::new(b"LIID-CC").unwrap(),
-        xid(1),
-        InterceptScope::IriAndCc,
+    let cc_task = task_within(
         ValidityWindow::new(at(10), Some(at(20))).unwrap(),
-    )
-    .targets(vec![target()])
-    .destinations(vec![did(1), did(2)])
-    .build()
-    .unwrap();
+        b"LIID-CC",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2)],
+    );
     m.activate_task(cc_task.clone()).await.unwrap();
-    let iri_task = MediationTask::builder(
-        Liid::new(b"LIID-IRI").unwrap(),
-        xid(2),
-        InterceptScope::IriOnly,
-        ValidityWindow::ALWAYS,
-    )
-    .targets(vec![target()])
-    .destinations(vec![did(1)])
-    .build()
-    .unwrap();
+    let iri_task = task(b"LIID-IRI", 2, InterceptScope::IriOnly, &[did(1)]);
     m.activate_task(iri_task.clone()).await.unwrap();
     // An IRI-only task may not name an HI3 destination at all.
-    let bad = MediationTask::builder(
-        iri_task.liid(),
-        xid(3),
-        InterceptScope::IriOnly,
-        ValidityWindow::ALWAYS,
-    )
-    .targets(vec![target()])
-    .destinations([did(1), did(2)])
-    .build()
-    .unwrap();
+    let bad = task(b"LIID-IRI", 3, InterceptScope::IriOnly, &[did(1), did(2)]);
     assert!(matches!(
         m.activate_task(bad).await,
         Err(MediatorError::BadTask { .. })
@@ -315,7 +289,7 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
     );
 
     drained(&m).await;
-    let summary = a.receiver.summary();
+    let summary = a.summary();
     let cc = &summary.liids[&cc_task.liid()];
     assert_eq!((cc.iri, cc.cc, cc.gaps, cc.repeats), (2, 1, 0, 0));
     let pcap = std::fs::read(cc.pcap_path.as_ref().unwrap()).unwrap();
@@ -333,9 +307,7 @@ async fn the_warrant_is_enforced_again_at_the_mediator() {
     assert_eq!(refusals[&Refusal::ContentForIriOnly], 1);
     assert_eq!(refusals[&Refusal::Malformed], 3);
     m.shutdown().await;
-    for s in a.servers {
-        s.abort();
-    }
+    a.stop().await;
 }
 
 #[tokio::test]
@@ -346,21 +318,14 @@ async fn two_agencies_get_their_own_copies_and_numbers() {
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-A").await;
     add_agency(&m, &b, did(3), did(4), "LEA-B").await;
-    let liid = Liid::new(b"LIID-BOTH").unwrap();
-    m.activate_task(
-        MediationTask::builder(
-            liid,
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations(vec![did(1), did(2), did(3), did(4)])
-        .build()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let task = task(
+        b"LIID-BOTH",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2), did(3), did(4)],
+    );
+    let liid = task.liid();
+    m.activate_task(task).await.unwrap();
     m.on_pdu(&x2(xid(1), 7, 0, at(1))).await;
     for n in 0..20u8 {
         assert_eq!(
@@ -370,7 +335,7 @@ async fn two_agencies_get_their_own_copies_and_numbers() {
     }
     drained(&m).await;
     for agency in [&a, &b] {
-        let s = &agency.receiver.summary().liids[&liid];
+        let s = &agency.summary().liids[&liid];
         assert_eq!((s.iri, s.cc, s.gaps, s.repeats), (1, 20, 0, 0));
     }
     // Removing a destination in use is refused; once the task is gone it is allowed.
@@ -382,6 +347,8 @@ async fn two_agencies_get_their_own_copies_and_numbers() {
     m.remove_destination(did(3)).await.unwrap();
     assert_eq!(m.destinations().await.len(), 3);
     m.shutdown().await;
+    a.stop().await;
+    b.stop().await;
 }
 
 #[tokio::test]
@@ -405,18 +372,12 @@ async fn a_destination_with_undelivered_records_is_not_removed() {
         .await
         .unwrap();
     }
-    m.activate_task(
-        MediationTask::builder(
-            Liid::new(b"LIID-DOWN").unwrap(),
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations(vec![did(1), did(2)])
-        .build()
-        .unwrap(),
-    )
+    m.activate_task(task(
+        b"LIID-DOWN",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2)],
+    ))
     .await
     .unwrap();
     for n in 0..3 {
@@ -445,16 +406,13 @@ async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
     let a = agency(&tmp.path().join("lemf")).await;
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
-    let task = MediationTask::builder(
-        Liid::new(b"LIID-BATCH").unwrap(),
-        xid(1),
-        InterceptScope::IriAndCc,
+    let task = task_within(
         ValidityWindow::new(at(10), Some(at(20))).unwrap(),
-    )
-    .targets(vec![target()])
-    .destinations(vec![did(1), did(2)])
-    .build()
-    .unwrap();
+        b"LIID-BATCH",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2)],
+    );
     m.activate_task(task.clone()).await.unwrap();
     let batch = vec![
         x3(xid(1), 5, 0, at(5), 1),
@@ -498,7 +456,7 @@ async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
     );
     drained(&m).await;
     // Numbered per (LIID, CIN) from 0 without gaps: CIN 5 got 0 and 1 on HI3, CIN 6 got 0.
-    let summary = a.receiver.summary();
+    let summary = a.summary();
     let liid = &summary.liids[&task.liid()];
     assert_eq!((liid.iri, liid.cc, liid.gaps, liid.repeats), (1, 3, 0, 0));
     let pcap = std::fs::read(liid.pcap_path.as_ref().unwrap()).unwrap();
@@ -512,6 +470,7 @@ async fn a_batch_is_enforced_record_by_record_and_numbered_in_order() {
     }
     assert_eq!(at_offset, pcap.len());
     m.shutdown().await;
+    a.stop().await;
 }
 
 #[tokio::test]
@@ -554,11 +513,12 @@ async fn a_record_too_large_for_the_spool_is_refused_alone_and_a_did_twice_not_a
         ]
     );
     drained(&m).await;
-    let summary = a.receiver.summary();
+    let summary = a.summary();
     let liid = &summary.liids[&task.liid()];
     // The two around it, numbered 0 and 1: no number was taken by the refused one.
     assert_eq!((liid.cc, liid.gaps, liid.repeats), (2, 0, 0));
     m.shutdown().await;
+    a.stop().await;
 }
 
 /// Issue 11: the per-agency TLS setting was only recorded, and the mediator used its own
@@ -570,7 +530,7 @@ async fn a_record_too_large_for_the_spool_is_refused_alone_and_a_did_twice_not_a
 async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() {
     use crate::tls::{DevPki, Validity};
     use crate::x1::{DeliveryAddress, DeliveryType, DestinationDetails};
-    use tokio_rustls::{TlsAcceptor, TlsConnector};
+    use tokio_rustls::TlsConnector;
 
     let tmp = tempfile::tempdir().unwrap();
     let pki = DevPki::new("hi test CA").unwrap();
@@ -583,18 +543,12 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
 
     // one agency over plain TCP, one over TLS (mutual)
     let plain = agency(&tmp.path().join("lemf-plain")).await;
-    let secure_receiver = Receiver::new(ReceiverConfig::new(tmp.path().join("lemf-tls"))).unwrap();
     let acceptor = TlsAcceptor::from(pki.server_config(&lemf).unwrap());
-    let mut secure_addrs = Vec::new();
-    let mut servers = Vec::new();
-    for interface in [Interface::Hi2, Interface::Hi3] {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        secure_addrs.push(listener.local_addr().unwrap());
-        let (receiver, acceptor) = (secure_receiver.clone(), acceptor.clone());
-        servers.push(tokio::spawn(async move {
-            let _ = receiver.serve(listener, Some(acceptor), interface).await;
-        }));
-    }
+    let secure = agency_with(
+        ReceiverConfig::new(tmp.path().join("lemf-tls")),
+        Some(acceptor),
+    )
+    .await;
 
     let mut settings = settings(&tmp.path().join("spool"));
     settings.tls = Some(HiTls {
@@ -613,10 +567,10 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
         delivery_address: DeliveryAddress::Uri(uri),
     };
     let wanted = [
-        details(1, false, format!("tcp://{}", plain.hi2)),
-        details(2, true, format!("tcp://{}", plain.hi3)),
-        details(3, false, format!("tls://{}", secure_addrs[0])),
-        details(4, true, format!("tls://{}", secure_addrs[1])),
+        details(1, false, format!("tcp://{}", plain.hi2_addr)),
+        details(2, true, format!("tcp://{}", plain.hi3_addr)),
+        details(3, false, format!("tls://{}", secure.hi2_addr)),
+        details(4, true, format!("tls://{}", secure.hi3_addr)),
     ];
     for d in &wanted {
         let dest = hi_destination(d).unwrap();
@@ -628,21 +582,14 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
         assert_eq!(dest.transport, expected);
         m.create_destination(dest).await.unwrap();
     }
-    let liid = Liid::new(b"LIID-TLS").unwrap();
-    m.activate_task(
-        MediationTask::builder(
-            liid,
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations((1..=4).map(did))
-        .build()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let task = task(
+        b"LIID-TLS",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2), did(3), did(4)],
+    );
+    let liid = task.liid();
+    m.activate_task(task).await.unwrap();
     assert_eq!(
         m.on_pdu(&x2(xid(1), 7, 0, at(1))).await,
         Outcome::Delivered(2)
@@ -652,8 +599,8 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
         Outcome::Delivered(2)
     );
     drained(&m).await;
-    for receiver in [&plain.receiver, &secure_receiver] {
-        let s = &receiver.summary().liids[&liid];
+    for agency in [&plain, &secure] {
+        let s = &agency.summary().liids[&liid];
         assert_eq!((s.iri, s.cc, s.gaps), (1, 1, 0));
     }
     m.shutdown().await;
@@ -678,9 +625,8 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
         .description;
     assert!(text.contains("tls:// or tcp://"), "{text}");
     m.shutdown().await;
-    for s in plain.servers.into_iter().chain(servers) {
-        s.abort();
-    }
+    plain.stop().await;
+    secure.stop().await;
 }
 
 /// The PS-PDUs carrying records in a raw handover stream (`hi2.ber` / `hi3.ber`), without
@@ -719,40 +665,32 @@ async fn the_psheader_carries_the_ne_the_country_codes_and_the_destination_versi
     let tmp = tempfile::tempdir().unwrap();
     let mut config = ReceiverConfig::new(tmp.path().join("lemf"));
     config.keep_raw = true;
-    let a = agency_with(config).await;
+    let a = agency_with(config, None).await;
     let mut settings = settings(&tmp.path().join("spool"));
     settings.network_element_id = Some(li_core::NetworkElementId::new(b"MDF-7").unwrap());
     settings.authorization_country_code = Some("DE".parse().unwrap());
     settings.delivery_country_code = Some("FR".parse().unwrap());
     let m = Mediator::new(settings, None);
-    m.create_destination(hi_destination_at(did(1), Interface::Hi2, &a.hi2))
-        .await
-        .unwrap();
+    m.create_destination(hi_destination_at(
+        did(1),
+        Interface::Hi2,
+        &a.hi2_addr.to_string(),
+    ))
+    .await
+    .unwrap();
     let older = HandoverFormat::Etsi102232 {
         ps_pdu_version: 38,
         ip_access_version: 17,
     };
     m.create_destination(HiDestination {
         format: older,
-        ..hi_destination_at(did(2), Interface::Hi3, &a.hi3)
+        ..hi_destination_at(did(2), Interface::Hi3, &a.hi3_addr.to_string())
     })
     .await
     .unwrap();
-    let liid = Liid::new(b"LIID-HDR").unwrap();
-    m.activate_task(
-        MediationTask::builder(
-            liid,
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations(vec![did(1), did(2)])
-        .build()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let task = task(b"LIID-HDR", 1, InterceptScope::IriAndCc, &[did(1), did(2)]);
+    let liid = task.liid();
+    m.activate_task(task).await.unwrap();
     assert_eq!(
         m.on_pdu(&x2(xid(1), 7, 0, at(1))).await,
         Outcome::Delivered(1)
@@ -800,9 +738,7 @@ async fn the_psheader_carries_the_ne_the_country_codes_and_the_destination_versi
         };
         assert_eq!(ipcc.obj_id, li_asn1::ipaccess::ipcc_obj_id(17));
     }
-    for s in a.servers {
-        s.abort();
-    }
+    a.stop().await;
 }
 
 /// Issue 12: a destination whose handover format the mediator cannot produce is refused
@@ -899,24 +835,23 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
     let tmp = tempfile::tempdir().unwrap();
     let mut config = ReceiverConfig::new(tmp.path().join("lemf"));
     config.keep_raw = true;
-    let a = agency_with(config).await;
+    let a = agency_with(config, None).await;
     let m = mediator(&tmp.path().join("spool"));
-    m.create_destination(hi_destination_at(did(1), Interface::Hi2, &a.hi2))
-        .await
-        .unwrap();
-    m.create_destination(hi_destination_at(did(2), Interface::Hi3, &a.hi3))
-        .await
-        .unwrap();
-    let task = MediationTask::builder(
-        Liid::new(b"LIID-CHG").unwrap(),
-        xid(1),
-        InterceptScope::IriAndCc,
-        ValidityWindow::ALWAYS,
-    )
-    .targets(vec![target()])
-    .destinations(vec![did(1), did(2)])
-    .build()
+    m.create_destination(hi_destination_at(
+        did(1),
+        Interface::Hi2,
+        &a.hi2_addr.to_string(),
+    ))
+    .await
     .unwrap();
+    m.create_destination(hi_destination_at(
+        did(2),
+        Interface::Hi3,
+        &a.hi3_addr.to_string(),
+    ))
+    .await
+    .unwrap();
+    let task = task(b"LIID-CHG", 1, InterceptScope::IriAndCc, &[did(1), did(2)]);
     m.activate_task(task.clone()).await.unwrap();
     assert_eq!(
         m.on_pdu(&x3(xid(1), 7, 0, at(1), 0)).await,
@@ -927,7 +862,7 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
         Outcome::Delivered(1)
     );
     // One header for (LIID, HI3), one encoder per CIN.
-    assert_eq!(m.encoder_cache_sizes(), (1, 2));
+    assert_eq!(m.encoder_cache_sizes(), (1, 2, 0));
     // (Delivered first: records a restarted link re-sends would show up twice.)
     drained(&m).await;
     m.modify_destination(HiDestination {
@@ -935,11 +870,11 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
             ps_pdu_version: 40,
             ip_access_version: 16,
         },
-        ..hi_destination_at(did(2), Interface::Hi3, &a.hi3)
+        ..hi_destination_at(did(2), Interface::Hi3, &a.hi3_addr.to_string())
     })
     .await
     .unwrap();
-    assert_eq!(m.encoder_cache_sizes(), (0, 0));
+    assert_eq!(m.encoder_cache_sizes(), (0, 0, 0));
     assert_eq!(
         m.on_pdu(&x3(xid(1), 7, 2, at(2), 2)).await,
         Outcome::Delivered(1)
@@ -951,15 +886,15 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
         .build()
         .unwrap();
     m.modify_task(renamed).await.unwrap();
-    assert_eq!(m.encoder_cache_sizes(), (0, 0));
+    assert_eq!(m.encoder_cache_sizes(), (0, 0, 0));
     assert_eq!(
         m.on_pdu(&x3(xid(1), 7, 3, at(3), 3)).await,
         Outcome::Delivered(1)
     );
-    assert_eq!(m.encoder_cache_sizes(), (1, 1));
+    assert_eq!(m.encoder_cache_sizes(), (1, 1, 0));
     drained(&m).await;
     m.deactivate_task(xid(1)).await.unwrap();
-    assert_eq!(m.encoder_cache_sizes(), (0, 0));
+    assert_eq!(m.encoder_cache_sizes(), (0, 0, 0));
     m.shutdown().await;
 
     let cc = records_in(&tmp.path().join("lemf/hi3.ber"));
@@ -985,9 +920,7 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
             ("LIID-NEW".to_owned(), Some(7), oid(40)),
         ]
     );
-    for s in a.servers {
-        s.abort();
-    }
+    a.stop().await;
 }
 
 /// Issue 12: the mediator's task is the one task model (`li_core::Task` naming its
@@ -1077,7 +1010,7 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
     let tmp = tempfile::tempdir().unwrap();
     let mut config = ReceiverConfig::new(tmp.path().join("lemf"));
     config.keep_raw = true;
-    let a = agency_with(config).await;
+    let a = agency_with(config, None).await;
     let m = mediator(&tmp.path().join("spool"));
     let x1 = MediatorX1::new(m.clone(), None);
     let create = |n: u8, delivery_type, addr: String| {
@@ -1099,7 +1032,7 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
         let refused = create(
             5,
             DeliveryType::X2Only,
-            format!("tcp://{}?handover={format}", a.hi2),
+            format!("tcp://{}?handover={format}", a.hi2_addr),
         )
         .await
         .unwrap_err();
@@ -1116,14 +1049,14 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
     create(
         1,
         DeliveryType::X2Only,
-        format!("tcp://{}?handover=etsi-102232:20:9", a.hi2),
+        format!("tcp://{}?handover=etsi-102232:20:9", a.hi2_addr),
     )
     .await
     .unwrap();
     create(
         2,
         DeliveryType::X3Only,
-        format!("tcp://{}?handover=etsi-102232:20:9", a.hi3),
+        format!("tcp://{}?handover=etsi-102232:20:9", a.hi3_addr),
     )
     .await
     .unwrap();
@@ -1138,18 +1071,12 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
             2
         ]
     );
-    m.activate_task(
-        MediationTask::builder(
-            Liid::new(b"LIID-FMT").unwrap(),
-            xid(1),
-            InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec![target()])
-        .destinations(vec![did(1), did(2)])
-        .build()
-        .unwrap(),
-    )
+    m.activate_task(task(
+        b"LIID-FMT",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2)],
+    ))
     .await
     .unwrap();
     assert_eq!(
@@ -1171,9 +1098,7 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
             "{file}"
         );
     }
-    for s in a.servers {
-        s.abort();
-    }
+    a.stop().await;
 }
 
 /// `x1`'s answer to one request `body` from the ADMF: `Ok` for any success, the
@@ -1252,7 +1177,7 @@ async fn a_calls_sip_and_media_reach_the_agency_as_ipmmiri_and_ipmmcc() {
     let tmp = tempfile::tempdir().unwrap();
     let mut config = ReceiverConfig::new(tmp.path().join("lemf"));
     config.keep_raw = true;
-    let a = agency_with(config).await;
+    let a = agency_with(config, None).await;
     let m = mediator(&tmp.path().join("spool"));
     add_agency(&m, &a, did(1), did(2), "LEA-1").await;
     let task = |n: u8, scope, dids: &[DestinationId]| {
@@ -1319,6 +1244,8 @@ async fn a_calls_sip_and_media_reach_the_agency_as_ipmmiri_and_ipmmcc() {
     );
     assert_eq!(m.on_pdu(&media(xid(1), 1, 0)).await, Outcome::Delivered(1));
     assert_eq!(m.on_pdu(&media(xid(1), 2, 1)).await, Outcome::Delivered(1));
+    // One IPMMCC encoder per stream of the call.
+    assert!(matches!(m.encoder_cache_sizes(), (_, _, 2)));
     // IP data of the same task on the same link: another communication, numbered apart.
     assert_eq!(
         m.on_pdu(&x3(xid(1), 41, 3, at(3), 1)).await,
@@ -1333,6 +1260,9 @@ async fn a_calls_sip_and_media_reach_the_agency_as_ipmmiri_and_ipmmcc() {
         Outcome::Refused(Refusal::ContentForIriOnly)
     );
     drained(&m).await;
+    // The call's task gone, its media encoders go with it.
+    m.deactivate_task(xid(1)).await.unwrap();
+    assert!(matches!(m.encoder_cache_sizes(), (_, _, 0)));
     m.shutdown().await;
 
     let iri = records_in(&tmp.path().join("lemf/hi2.ber"));
@@ -1418,4 +1348,5 @@ async fn a_calls_sip_and_media_reach_the_agency_as_ipmmiri_and_ipmmcc() {
         li_asn1::Payload::CcPayloadSequence(items)
             if matches!(items[0].cc_contents, li_asn1::CcContents::IpCc(_))
     ));
+    a.stop().await;
 }
