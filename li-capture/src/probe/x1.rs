@@ -265,17 +265,12 @@ impl Probe {
         let addr = x2x3_address(&details.delivery_address)?;
         let mut state = self.lock();
         let did = details.did;
-        let spawned = match state.destinations.get(&did) {
-            None => {
-                return Err(no_destination(did));
-            }
-            Some(d) if d.addr == addr => None,
-            Some(_) => Some(self.spawn_sender(&details, addr)),
-        };
-        let Some(d) = state.destinations.get_mut(&did) else {
-            return Err(no_destination(did));
-        };
-        if let Some((sender, handle)) = spawned {
+        let d = state
+            .destinations
+            .get_mut(&did)
+            .ok_or_else(|| no_destination(did))?;
+        if d.addr != addr {
+            let (sender, handle) = self.spawn_sender(&details, addr);
             let old_sender = std::mem::replace(&mut d.sender, sender);
             let old_handle = d.handle.replace(handle);
             d.addr = addr;
