@@ -161,18 +161,12 @@ impl Default for ClassifierOptions {
 }
 
 impl ClassifierOptions {
-    /// The classifier configuration these options describe (other settings at their
-    /// defaults). The CINs of this run start at a random point, so that two probes (or two
-    /// runs of one) feeding the same mediator do not give two communications one CIN.
-    pub fn classifier_config(&self) -> ClassifierConfig {
-        let [a, b, c, d, ..] = crate::admf::random_bytes();
-        ClassifierConfig {
-            radius_accounting_ports: self.radius_accounting_ports.clone(),
-            dhcp: self.dhcp,
-            aaa_sources: self.aaa_sources.clone(),
-            first_cin: u32::from_be_bytes([a, b, c, d]).max(1),
-            ..ClassifierConfig::default()
-        }
+    /// Sets the classifier settings these options describe in `config`, leaving the others
+    /// (the random first CIN of [`ProbeSettings::new`] among them) as they are.
+    pub fn apply_to(&self, config: &mut ClassifierConfig) {
+        config.radius_accounting_ports = self.radius_accounting_ports.clone();
+        config.dhcp = self.dhcp;
+        config.aaa_sources = self.aaa_sources.clone();
     }
 }
 
@@ -304,7 +298,7 @@ pub fn settings(config: &ProbeConfig, base: &Path) -> anyhow::Result<ProbeSettin
     );
     settings.queue_capacity = config.queue_capacity;
     settings.keepalive_interval = config.keepalive_interval();
-    settings.classifier = config.classifier.classifier_config();
+    config.classifier.apply_to(&mut settings.classifier);
     if let Some(path) = &config.audit_log {
         let path = base.join(path);
         let (log, _) =

@@ -447,6 +447,23 @@ x2x3_did = "33333333-3333-4333-b333-333333333333"
     assert_eq!(config.metrics_listen, None);
     assert!(config.agencies.is_empty() && config.probes.is_empty());
     config.validate().unwrap();
+    // docs/CONFIGURATION.md states the lead and the grace these defaults give
+    let guide = include_str!("../../../docs/CONFIGURATION.md");
+    let documented_ms = |key: &str| -> u64 {
+        let row = guide
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{key}` |")))
+            .unwrap_or_else(|| panic!("{key} is not documented"));
+        let default = row.split('|').nth(3).unwrap().trim().trim_matches('`');
+        default.parse().unwrap()
+    };
+    assert_eq!(
+        (
+            documented_ms("provision_lead_ms"),
+            documented_ms("deactivation_grace_ms")
+        ),
+        (config.provision_lead_ms, config.deactivation_grace_ms)
+    );
 
     let unknown = format!("{minimal}\nbogus = 1\n");
     assert!(toml::from_str::<AdmfConfig>(&unknown).is_err());

@@ -467,6 +467,19 @@ async fn an_x1_request_with_a_wrong_certificate_is_refused_and_audited() {
     assert!(!entries.iter().any(|e| e.kind.as_str() == "x1.response"));
 }
 
+/// The `li-probe` binary on the system's probe configuration in `dir`, replaying `file`
+/// (in `dir`) and exiting after the replay; logs at `warn`.
+fn run_li_probe(dir: &std::path::Path, file: &str) -> std::process::Output {
+    let probe = std::fs::read_to_string(dir.join("probe.toml")).unwrap();
+    let config = dir.join(format!("probe-{file}.toml"));
+    std::fs::write(&config, format!("{probe}\n[capture]\nfile = \"{file}\"\n")).unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_li-probe"))
+        .args(["--config", config.to_str().unwrap(), "--log", "warn"])
+        .args(["--exit-after-replay", "--drain-timeout", "1"])
+        .output()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn li_probe_exits_non_zero_after_replaying_a_damaged_file() {
     let system = System::start(&SystemOptions::new(run_dir("damaged")))
@@ -477,22 +490,12 @@ async fn li_probe_exits_non_zero_after_replaying_a_damaged_file() {
     let sample = std::fs::read(capture()).unwrap();
     std::fs::write(dir.join("damaged.pcap"), &sample[..5_000]).unwrap();
     std::fs::write(dir.join("whole.pcap"), &sample).unwrap();
-    let probe = std::fs::read_to_string(dir.join("probe.toml")).unwrap();
-    let run = |file: &str| {
-        let config = dir.join(format!("probe-{file}.toml"));
-        std::fs::write(&config, format!("{probe}\n[capture]\nfile = \"{file}\"\n")).unwrap();
-        std::process::Command::new(env!("CARGO_BIN_EXE_li-probe"))
-            .args(["--config", config.to_str().unwrap(), "--log", "warn"])
-            .args(["--exit-after-replay", "--drain-timeout", "1"])
-            .output()
-            .unwrap()
-    };
-    let damaged = run("damaged.pcap");
+    let damaged = run_li_probe(&dir, "damaged.pcap");
     let stderr = String::from_utf8_lossy(&damaged.stderr);
     assert!(!damaged.status.success(), "{stderr}");
     assert!(stderr.contains("damaged.pcap is damaged"), "{stderr}");
     // The whole file: exit 0.
-    let whole = run("whole.pcap");
+    let whole = run_li_probe(&dir, "whole.pcap");
     assert!(
         whole.status.success(),
         "{}",
@@ -531,18 +534,7 @@ async fn li_probe_exits_non_zero_after_skipping_a_record_damaged_in_the_middle()
     let middle = offsets[frames / 2];
     bytes[middle + 4..middle + 8].copy_from_slice(&[0xff; 4]);
     std::fs::write(dir.join("middle.pcap"), &bytes).unwrap();
-    let probe = std::fs::read_to_string(dir.join("probe.toml")).unwrap();
-    let config = dir.join("probe-middle.toml");
-    std::fs::write(
-        &config,
-        format!("{probe}\n[capture]\nfile = \"middle.pcap\"\n"),
-    )
-    .unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_li-probe"))
-        .args(["--config", config.to_str().unwrap(), "--log", "warn"])
-        .args(["--exit-after-replay", "--drain-timeout", "1"])
-        .output()
-        .unwrap();
+    let run = run_li_probe(&dir, "middle.pcap");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     let error = stderr

@@ -232,7 +232,9 @@ impl Probe {
                 if options.pace
                     && let Some(offset) = frame.timestamp.duration_since(file0)
                 {
-                    state.count_frames(&label, classified, &before);
+                    report
+                        .counters
+                        .add(&state.count_frames(&label, classified, &before));
                     classified = 0;
                     drop(state);
                     while !self.cancelled() {
@@ -253,11 +255,12 @@ impl Probe {
                     &self.inner,
                 );
                 classified += 1;
-                report.counters.frames += 1;
                 report.first_timestamp.get_or_insert(stamped);
                 report.last_timestamp = Some(stamped);
             }
-            state.count_frames(&label, classified, &before);
+            report
+                .counters
+                .add(&state.count_frames(&label, classified, &before));
             state.flush(WhenFull::Queue);
             drop(state);
             if end {
@@ -288,11 +291,8 @@ impl Probe {
         }
         self.end_replay();
         report.duration = clock.now().saturating_duration_since(started);
+        // Records, unlike frames, also come of X1 and the clock: the whole replay's share.
         let classified = stats_delta(&classifier_before, &self.classifier_stats());
-        report.counters = FrameCounters {
-            frames: report.counters.frames,
-            ..classified.counters
-        };
         report.cc_records = classified.cc_records;
         report.iri_records = classified.iri_records;
         let delivery = self.delivery();
@@ -373,11 +373,12 @@ impl Probe {
                             &self.inner,
                         );
                         classified += 1;
-                        report.counters.frames += 1;
                         report.first_timestamp.get_or_insert(frame.timestamp);
                         report.last_timestamp = Some(frame.timestamp);
                     }
-                    state.count_frames(interface, classified, &before);
+                    report
+                        .counters
+                        .add(&state.count_frames(interface, classified, &before));
                     state.flush(WhenFull::Drop);
                 }
                 Ok(None) => {}

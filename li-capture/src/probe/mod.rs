@@ -759,19 +759,26 @@ impl State {
     /// Counts `frames` frames of `interface` into its counters, with what the classifier
     /// counted since its counters were `before`: call it for the frames classified under one
     /// hold of the state lock (only [`State::classify_frame`] changes these counters).
-    fn count_frames(&mut self, interface: &str, frames: u64, before: &ClassifierStats) {
+    /// Returns the counts it added (the caller's share of them).
+    fn count_frames(
+        &mut self,
+        interface: &str,
+        frames: u64,
+        before: &ClassifierStats,
+    ) -> FrameCounters {
         if frames == 0 {
-            return;
+            return FrameCounters::default();
         }
-        let delta = stats_delta(before, &self.classifier.stats());
+        let added = FrameCounters {
+            frames,
+            ..stats_delta(before, &self.classifier.stats()).counters
+        };
         let counters = match self.interfaces.get_mut(interface) {
             Some(c) => c,
             None => self.interfaces.entry(interface.to_owned()).or_default(),
         };
-        counters.add(&FrameCounters {
-            frames,
-            ..delta.counters
-        });
+        counters.add(&added);
+        added
     }
 
     /// Classifies one frame and encodes what it yields into the pending batches (counted

@@ -375,21 +375,31 @@ fn pcap_at(dir: &Path, times: &[Timestamp]) -> std::path::PathBuf {
     path
 }
 
-/// An X2/X3 destination `did` nobody listens on (a port just closed): its link never
-/// connects, its queue fills.
-async fn closed_destination(did: DestinationId) -> DestinationDetails {
+/// A [`plain_probe`] with X2/X3 destination 1 nobody listens on (a port just closed): its
+/// link never connects, its queue fills. With `intercepting`, task 1 on 192.0.2.7 (X2 and
+/// X3) delivers to it.
+async fn closed_probe(queue_capacity: usize, intercepting: bool) -> (Probe, DestinationId) {
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = closed.local_addr().unwrap();
     drop(closed);
-    DestinationDetails {
-        did,
-        friendly_name: None,
-        delivery_type: DeliveryType::X2AndX3,
-        delivery_address: DeliveryAddress::IpAddressPort {
-            address: addr.ip(),
-            port: li_handover::x1::Port::Tcp(addr.port()),
-        },
+    let probe = plain_probe(queue_capacity);
+    let d = did(1);
+    probe
+        .create_destination(DestinationDetails {
+            did: d,
+            friendly_name: None,
+            delivery_type: DeliveryType::X2AndX3,
+            delivery_address: DeliveryAddress::IpAddressPort {
+                address: addr.ip(),
+                port: li_handover::x1::Port::Tcp(addr.port()),
+            },
+        })
+        .unwrap();
+    if intercepting {
+        let t = task(xid(1), "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
+        probe.activate_task(t).unwrap();
     }
+    (probe, d)
 }
 
 fn plain_probe(queue_capacity: usize) -> Probe {
@@ -659,12 +669,8 @@ fn a_capture_loss_is_recorded_in_the_audit_log() {
 
 #[tokio::test]
 async fn a_task_naming_a_destination_twice_is_refused() {
-    let probe = plain_probe(16);
-    let d = did(1);
-    let destination = closed_destination(d).await;
+    let (probe, d) = closed_probe(16, false).await;
     let request = |body| X1Request::single(header("probe-1"), body);
-    let response = probe.handle_x1(request(RequestBody::CreateDestination(destination)));
-    assert!(ok(&response.messages[0].body));
     let twice = task(xid(1), "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d, d]);
     let response = probe.handle_x1(request(RequestBody::ActivateTask(twice)));
     let (_, description) = error(&response.messages[0].body);
@@ -695,20 +701,8 @@ async fn the_statistics_snapshots_count_frames_per_capture_and_links_per_destina
     let start = Timestamp::from_secs_micros(1_700_000_000, 0).unwrap();
     let path = tiny_pcap(dir.path(), start, 4, Duration::from_millis(1));
     // room for a whole chunk of the replay: nobody takes the PDUs
-    let probe = plain_probe(1024);
+    let (probe, d) = closed_probe(1024, true).await;
     assert!(probe.interface_frames().is_empty());
-    let d = did(1);
-    probe
-        .create_destination(closed_destination(d).await)
-        .unwrap();
-    probe
-        .activate_task(task(
-            xid(1),
-            "ipv4:192.0.2.7",
-            DeliveryType::X2AndX3,
-            vec![d],
-        ))
-        .unwrap();
     let options = ReplayOptions {
         label: Some("tap".into()),
         ..ReplayOptions::default()

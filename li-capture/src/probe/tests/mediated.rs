@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use li_core::{Liid, OperatorId, ValidityWindow};
 use li_handover::lemf::{Interface, Receiver, ReceiverConfig};
 use li_handover::mediator::{HiDestination, MediationTask, Mediator, MediatorSettings, Outcome};
-use li_handover::spool::SpoolConfig;
 use li_handover::x1::{MediationDeliveryType, MediationDetails};
 
 use super::*;
@@ -49,40 +48,12 @@ fn per_task(pdus: &[Pdu]) -> BTreeMap<Xid, PerTask> {
     out
 }
 
-async fn mediator(dir: &Path) -> (Mediator, DestinationId, DestinationId) {
-    let settings = MediatorSettings {
-        operator_id: OperatorId::new(b"OP").unwrap(),
-        network_element_id: None,
-        authorization_country_code: None,
-        delivery_country_code: None,
-        spool_dir: dir.to_owned(),
-        spool: SpoolConfig::new(dir),
-        tls: None,
-        keepalive_interval: Duration::from_secs(5),
-        keepalive_timeout: Duration::from_secs(10),
-        backoff: (Duration::from_millis(100), Duration::from_secs(1)),
-        keepalive_liid: Liid::new(b"KA").unwrap(),
-    };
-    let m = Mediator::new(settings, None);
-    let (hi2, hi3) = (did(20), did(21));
-    for (id, interface) in [(hi2, Interface::Hi2), (hi3, Interface::Hi3)] {
-        m.create_destination(HiDestination {
-            id,
-            name: format!("LEA {}", interface.as_str()),
-            interface,
-            // Nobody listens: the records stay in the spool.
-            addr: "127.0.0.1:9".into(),
-            transport: li_handover::x1::HiTransport::Configured,
-            format: li_core::HandoverFormat::etsi_default(),
-        })
-        .await
-        .unwrap();
-    }
-    (m, hi2, hi3)
-}
+/// Where nobody listens: what is sent there stays in the mediator's spool.
+const NOBODY: &str = "127.0.0.1:9";
 
-/// A mediator spooling in `dir` (no fsync), no TLS, fast keep-alives and back-off.
-fn fast_mediator(dir: &Path) -> Mediator {
+/// A mediator spooling in `dir` (no fsync), no TLS, fast keep-alives and back-off, with
+/// destinations 20 (HI2, at `hi2`) and 21 (HI3, at `hi3`).
+async fn mediator(dir: &Path, hi2: &str, hi3: &str) -> (Mediator, [DestinationId; 2]) {
     let mut settings = MediatorSettings::new(
         OperatorId::new(b"OPERATOR").unwrap(),
         Liid::new(b"KEEPALIVE").unwrap(),
@@ -92,7 +63,44 @@ fn fast_mediator(dir: &Path) -> Mediator {
     settings.keepalive_interval = Duration::from_millis(100);
     settings.keepalive_timeout = Duration::from_secs(2);
     settings.backoff = (Duration::from_millis(20), Duration::from_millis(200));
-    Mediator::new(settings, None)
+    let m = Mediator::new(settings, None);
+    let dids = [did(20), did(21)];
+    for (id, interface, addr) in [
+        (dids[0], Interface::Hi2, hi2),
+        (dids[1], Interface::Hi3, hi3),
+    ] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("LEA {interface}"),
+            interface,
+            addr: addr.to_owned(),
+            transport: li_handover::x1::HiTransport::Configured,
+            format: li_core::HandoverFormat::etsi_default(),
+        })
+        .await
+        .unwrap();
+    }
+    (m, dids)
+}
+
+/// Activates task `liid`/`xid` on `m`, delivering to `destinations` (its target is a
+/// placeholder: the mediator takes the probe's PDUs by XID).
+async fn activate_mediation(
+    m: &Mediator,
+    (liid, xid): (Liid, Xid),
+    scope: li_core::InterceptScope,
+    window: ValidityWindow,
+    destinations: Vec<DestinationId>,
+) {
+    m.activate_task(
+        MediationTask::builder(liid, xid, scope, window)
+            .target("ipv4:192.0.2.1".parse().unwrap())
+            .destinations(destinations)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,7 +213,7 @@ async fn replay_of_the_sample_delivers_exactly_the_expected_x2_x3() {
 
     // A real mediator takes every PDU.
     let mdir = tempfile::tempdir().unwrap();
-    let (m, hi2, hi3) = mediator(mdir.path()).await;
+    let (m, [hi2, hi3]) = mediator(mdir.path(), NOBODY, NOBODY).await;
     for (x, iri_only) in [
         (x_v4, false),
         (x_alice, false),
@@ -218,15 +226,8 @@ async fn replay_of_the_sample_delivers_exactly_the_expected_x2_x3() {
             li_core::InterceptScope::IriAndCc
         };
         let liid = Liid::new(format!("LIID-{}", x.as_bytes()[0]).as_bytes()).unwrap();
-        m.activate_task(
-            MediationTask::builder(liid, x, scope, ValidityWindow::ALWAYS)
-                .target("ipv4:192.0.2.1".parse().unwrap())
-                .destinations(if iri_only { vec![hi2] } else { vec![hi2, hi3] })
-                .build()
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+        let destinations = if iri_only { vec![hi2] } else { vec![hi2, hi3] };
+        activate_mediation(&m, (liid, x), scope, ValidityWindow::ALWAYS, destinations).await;
     }
     for p in &pdus {
         assert_eq!(m.on_pdu(p).await, Outcome::Delivered(1), "{p:?}");
@@ -252,18 +253,8 @@ async fn replay_of_the_sample_delivers_exactly_the_expected_x2_x3() {
 #[tokio::test]
 async fn a_replay_waits_for_room_instead_of_dropping() {
     let dir = tempfile::tempdir().unwrap();
-    let probe = plain_probe(1);
-    // A destination nobody listens on: the link never connects, the queue fills.
-    let d = did(1);
-    let destination = closed_destination(d).await;
-    let request = |body| X1Request::single(header("probe-1"), body);
-    let response = probe.handle_x1(request(RequestBody::CreateDestination(destination)));
-    assert!(ok(&response.messages[0].body));
-    let t = task(xid(1), "ipv4:192.0.2.7", DeliveryType::X2AndX3, vec![d]);
-    assert!(ok(&probe
-        .handle_x1(request(RequestBody::ActivateTask(t)))
-        .messages[0]
-        .body));
+    // A destination nobody listens on: the link never connects, the queue (of one) fills.
+    let (probe, d) = closed_probe(1, true).await;
 
     let start = wall_clock();
     let path = tiny_pcap(dir.path(), start, 4, Duration::from_millis(1));
@@ -390,16 +381,9 @@ async fn window_edges_are_decided_by_packet_time_at_probe_and_mediator() {
     // the mediator, given all four packets under the windowed task, takes exactly the two
     // inside (by the records' time) and refuses the others
     let mdir = tempfile::tempdir().unwrap();
-    let (m, hi2, hi3) = mediator(mdir.path()).await;
-    m.activate_task(
-        MediationTask::builder(liid, x_edge, li_core::InterceptScope::IriAndCc, window)
-            .targets(vec!["ipv4:192.0.2.1".parse().unwrap()])
-            .destinations(vec![hi2, hi3])
-            .build()
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let (m, dids) = mediator(mdir.path(), NOBODY, NOBODY).await;
+    let scope = li_core::InterceptScope::IriAndCc;
+    activate_mediation(&m, (liid, x_edge), scope, window, dids.to_vec()).await;
     let mut outcomes = Vec::new();
     for p in &got[&x_all].x3 {
         let mut p = p.clone();
@@ -537,38 +521,11 @@ async fn a_truncated_target_packet_reaches_the_agency_as_ip_truncated_packet() {
     let agency = li_handover::lemf::start(receiver, any, any, None)
         .await
         .unwrap();
-    let m = fast_mediator(&dir.path().join("spool"));
-    let dids = vec![did(20), did(21)];
-    for (id, interface, addr) in [
-        (dids[0], Interface::Hi2, agency.hi2_addr),
-        (dids[1], Interface::Hi3, agency.hi3_addr),
-    ] {
-        m.create_destination(HiDestination {
-            id,
-            name: format!("LEA {interface}"),
-            interface,
-            addr: addr.to_string(),
-            transport: li_handover::x1::HiTransport::Configured,
-            format: li_core::HandoverFormat::etsi_default(),
-        })
-        .await
-        .unwrap();
-    }
+    let (hi2, hi3) = (agency.hi2_addr.to_string(), agency.hi3_addr.to_string());
+    let (m, dids) = mediator(&dir.path().join("spool"), &hi2, &hi3).await;
     let liid = Liid::new(b"LIID-TRUNC").unwrap();
-    m.activate_task(
-        MediationTask::builder(
-            liid,
-            x,
-            li_core::InterceptScope::IriAndCc,
-            ValidityWindow::ALWAYS,
-        )
-        .targets(vec!["ipv4:192.0.2.1".parse().unwrap()])
-        .destinations(dids)
-        .build()
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let scope = li_core::InterceptScope::IriAndCc;
+    activate_mediation(&m, (liid, x), scope, ValidityWindow::ALWAYS, dids.to_vec()).await;
     for p in &pdus {
         assert_eq!(m.on_pdu(p).await, Outcome::Delivered(1), "{p:?}");
     }
