@@ -291,7 +291,8 @@ impl Probe {
         }
         self.end_replay();
         report.duration = clock.now().saturating_duration_since(started);
-        // Records, unlike frames, also come of X1 and the clock: the whole replay's share.
+        // Records, unlike frames, are also made by X1 changes and the clock (begin and end
+        // IRI): they are counted over the whole replay.
         let classified = stats_delta(&classifier_before, &self.classifier_stats());
         report.cc_records = classified.cc_records;
         report.iri_records = classified.iri_records;
