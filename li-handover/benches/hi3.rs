@@ -1,5 +1,5 @@
 //! HI3 delivery throughput, end to end on loopback: batches of 100,000 encoded 200-octet CC
-//! PS-PDUs through `DeliveryQueue::enqueue_batch` (chunks of 1,024) → spool → `run_link` →
+//! PS-PDUs through `DeliveryQueue::enqueue_batch` (chunks of 1,024) → spool → `DeliveryLink` →
 //! plain TCP → a minimal agency that frames the PS-PDUs with `li_asn1::ber::frame_len`,
 //! counts the 200-octet ones without decoding them, and decodes (and answers) only the smaller
 //! ones, the keep-alives. A batch's time runs from the first enqueue until the agency has
@@ -21,11 +21,11 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use li_asn1::ber::frame_len;
 use li_asn1::{HeaderSettings, Payload, PayloadDirection, PsPdu, TriPayload};
 use li_core::{Cin, Liid, OperatorId, Timestamp};
-use li_handover::hi::{DeliveryQueue, LinkConfig, LinkStats, keepalive_builder, run_link};
+use li_handover::hi::{DeliveryLink, DeliveryQueue, LinkConfig, keepalive_builder};
 use li_handover::spool::{FsyncPolicy, Spool, SpoolConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Mutex, Notify, watch};
+use tokio::sync::{Mutex, Notify};
 
 const BATCH: usize = 100_000;
 const CHUNK: usize = 1024;
@@ -145,21 +145,13 @@ fn bench(c: &mut Criterion) {
         let (spool, _) = Spool::open(cfg).unwrap();
         let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
         let counted = Arc::new(AtomicU64::new(0));
-        let (stop, shutdown) = watch::channel(false);
-        let (agency_task, link_task) = rt.block_on(async {
+        let (agency_task, link) = rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let agency_task = tokio::spawn(agency(listener, Arc::clone(&counted)));
             let config =
                 LinkConfig::new("bench HI3", addr.to_string(), keepalive_builder(settings()));
-            let link_task = tokio::spawn(run_link(
-                config,
-                Arc::clone(queue.spool()),
-                Arc::clone(queue.wake()),
-                shutdown,
-                Arc::new(LinkStats::new()),
-            ));
-            (agency_task, link_task)
+            (agency_task, DeliveryLink::spawn(config, queue))
         });
 
         group.bench_function(name, |b| {
@@ -170,7 +162,7 @@ fn bench(c: &mut Criterion) {
                         let target = counted.load(Ordering::Acquire) + BATCH as u64;
                         let start = Instant::now();
                         for chunk in refs.chunks(CHUNK) {
-                            queue.enqueue_batch(chunk).await.unwrap();
+                            link.queue().enqueue_batch(chunk).await.unwrap();
                         }
                         tokio::time::timeout(Duration::from_secs(120), async {
                             while counted.load(Ordering::Acquire) < target {
@@ -186,15 +178,10 @@ fn bench(c: &mut Criterion) {
             })
         });
 
-        stop.send(true).unwrap();
         rt.block_on(async {
-            tokio::time::timeout(Duration::from_secs(30), link_task)
-                .await
-                .unwrap()
-                .unwrap();
+            assert!(link.stop(Duration::from_secs(30)).await, "the link stops");
             agency_task.abort();
         });
-        drop(queue);
         let _ = std::fs::remove_dir_all(&dir);
     }
     group.finish();

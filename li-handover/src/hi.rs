@@ -720,11 +720,6 @@ impl<S> DeliveryLink<S> {
         &self.stats
     }
 
-    /// Whether the link's task has ended (it ends only when stopped, or if it panicked).
-    pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
-    }
-
     /// Aborts the link's task at once, as a crash would (nothing is acknowledged or
     /// persisted on the way out); for tests of recovery.
     pub async fn abort(self) {
@@ -1274,8 +1269,6 @@ mod tests {
     }
 
     struct Harness {
-        queue: DeliveryQueue,
-        stats: Arc<LinkStats>,
         /// The spool's acknowledged point when the link started.
         acked_at_start: u64,
         link: DeliveryLink,
@@ -1327,29 +1320,36 @@ mod tests {
     fn start_link(cfg: LinkConfig, spool: Spool) -> Harness {
         let acked_at_start = acked_point(&spool);
         let queue = DeliveryQueue::new(Arc::new(Mutex::new(spool)), Arc::new(Notify::new()));
-        let link = DeliveryLink::spawn(cfg, queue.clone());
+        let link = DeliveryLink::spawn(cfg, queue);
         Harness {
-            queue,
-            stats: Arc::clone(link.stats()),
             acked_at_start,
             link,
         }
     }
 
     impl Harness {
+        fn queue(&self) -> &DeliveryQueue {
+            self.link.queue()
+        }
+
+        fn stats(&self) -> &LinkStats {
+            self.link.stats()
+        }
+
         async fn enqueue_range(&self, seqs: Range<u32>) {
             for seq in seqs {
-                self.queue.enqueue(&cc_pdu(seq)).await.unwrap();
+                self.queue().enqueue(&cc_pdu(seq)).await.unwrap();
             }
         }
 
         async fn wait_empty(&self) {
-            wait_drained(self.queue.spool(), &self.stats, self.acked_at_start).await;
+            wait_drained(self.queue().spool(), self.stats(), self.acked_at_start).await;
         }
 
         async fn shut_down(self) -> LinkStatsSnapshot {
+            let stats = Arc::clone(self.link.stats());
             assert!(self.link.stop(WAIT).await, "the link stops");
-            self.stats.snapshot()
+            stats.snapshot()
         }
     }
 
@@ -1417,7 +1417,7 @@ mod tests {
         let h = start_link(cfg, spool);
         let pdus: Vec<Vec<u8>> = (1..=8192).map(cc_pdu).collect();
         let refs: Vec<&[u8]> = pdus.iter().map(Vec::as_slice).collect();
-        h.queue.enqueue_batch(&refs).await.unwrap();
+        h.queue().enqueue_batch(&refs).await.unwrap();
         h.wait_empty().await;
         let stats = h.shut_down().await;
         assert_eq!((stats.records_written, stats.records_acked), (8192, 8192));
@@ -1453,7 +1453,7 @@ mod tests {
         let h = start_link(cfg, spool);
         let (outage, during_outage) = tokio::sync::oneshot::channel();
         let producer = {
-            let queue = h.queue.clone();
+            let queue = h.queue().clone();
             tokio::spawn(async move {
                 let mut during_outage = Some(during_outage);
                 for seq in 1..=1000 {
@@ -1475,7 +1475,7 @@ mod tests {
         lemf.stop().await;
         let down_at = lemf.received();
         outage.send(()).unwrap();
-        wait_stats("the link to notice the outage", &h.stats, |s| !s.connected).await;
+        wait_stats("the link to notice the outage", h.stats(), |s| !s.connected).await;
         lemf.restart().await;
         timeout(WAIT, producer).await.unwrap().unwrap();
         h.wait_empty().await;
@@ -1528,11 +1528,15 @@ mod tests {
         // When it times out is the state's decision, tested without a clock
         // (state::tests::a_keepalive_never_answered_times_out_exactly_at_its_deadline); here,
         // that the driver acts on it: closes, keeps the records, re-sends them.
-        wait_stats("a keep-alive timeout", &h.stats, |s| {
+        wait_stats("a keep-alive timeout", h.stats(), |s| {
             s.keepalive_timeouts >= 1
         })
         .await;
-        assert_eq!(h.queue.spool().lock().await.pending(), 100, "nothing acked");
+        assert_eq!(
+            h.queue().spool().lock().await.pending(),
+            100,
+            "nothing acked"
+        );
         lemf.state.answer.store(true, Ordering::SeqCst);
         h.enqueue_range(101..301).await;
         h.wait_empty().await;
@@ -1561,7 +1565,6 @@ mod tests {
         lemf.wait_received(200).await;
         // The crash: no shutdown, no persisted ack.
         h.link.abort().await;
-        drop(h.queue);
         let first_run = lemf.connections().len();
 
         lemf.state.answer.store(true, Ordering::SeqCst);
@@ -1592,8 +1595,12 @@ mod tests {
         let window = cfg.max_unacked;
         let h = start_link(cfg, spool);
         h.enqueue_range(1..51).await;
-        wait_stats("a protocol error", &h.stats, |s| s.protocol_errors >= 1).await;
-        assert_eq!(h.queue.spool().lock().await.pending(), 50, "nothing acked");
+        wait_stats("a protocol error", h.stats(), |s| s.protocol_errors >= 1).await;
+        assert_eq!(
+            h.queue().spool().lock().await.pending(),
+            50,
+            "nothing acked"
+        );
         lemf.state.answer_skew.store(0, Ordering::SeqCst);
         h.wait_empty().await;
         let stats = h.shut_down().await;

@@ -115,3 +115,35 @@ fn an_agency_without_a_name_is_refused_naming_the_warrant_and_destination() {
         "{err}"
     );
 }
+
+#[test]
+fn a_task_li_core_refuses_is_invalid_naming_the_warrant() {
+    let c = liid("LIID-C");
+    let err = StoreError::invalid(c, li_core::Error::NoTargets);
+    assert!(
+        matches!(&err, StoreError::Invalid { liid, source: li_core::Error::NoTargets }
+            if *liid == c),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "warrant LIID-C: task has no target identifiers"
+    );
+
+    // A destination name li-core refuses is the store's agency-name error.
+    let did = agency(1, true).id;
+    let err = StoreError::invalid(
+        c,
+        li_core::Error::InvalidDestinationName { destination: did },
+    );
+    assert!(
+        matches!(&err, StoreError::InvalidAgencyName { liid, destination }
+            if *liid == c && *destination == did),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with(&format!("warrant LIID-C: agency {did}:")),
+        "{err}"
+    );
+}
