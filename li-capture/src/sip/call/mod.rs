@@ -172,7 +172,6 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -181,6 +180,7 @@ use li_core::{IriType, Timestamp};
 use super::message::{Method, SipMessage};
 use super::sdp::{Direction, Sdp};
 use super::target::{IdentitySource, TargetMatch};
+use crate::hash::FastMap;
 
 /// Limits and timers of a [`CallTracker`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -440,12 +440,12 @@ pub struct CallInfo {
 #[derive(Debug)]
 pub struct CallTracker {
     config: CallConfig,
-    calls: HashMap<u64, Call, BuildHasherDefault<FastHasher>>,
+    calls: FastMap<u64, Call>,
     /// Call-ID of every leg (of active and lingering calls) to its call.
     by_call_id: HashMap<Box<str>, u64>,
     /// SDP origin key (`username sess-id address`) of the parties of active calls.
     by_origin: HashMap<Box<str>, u64>,
-    flows: HashMap<FlowKey, FlowEntry, BuildHasherDefault<FastHasher>>,
+    flows: FastMap<FlowKey, FlowEntry>,
     /// (deadline, handle), earliest first; an entry may be stale (the call's deadline moved
     /// later, or the call is gone) and is checked when it comes out.
     timers: BinaryHeap<Reverse<(Timestamp, u64)>>,
@@ -1506,44 +1506,6 @@ fn write_origin_key(sdp: &Sdp<'_>, buf: &mut String) -> bool {
     buf.push(' ');
     buf.push_str(o.address);
     true
-}
-
-/// A fast hasher for the flow table and call handles (multiply-rotate, as FxHash, with a
-/// final avalanche). The flow table's layout is set by the bound flows (of targets' calls),
-/// so a packet's addresses cannot degrade lookups.
-#[derive(Default, Clone, Copy)]
-struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            for (d, s) in buf.iter_mut().zip(chunk) {
-                *d = *s;
-            }
-            self.write_u64(u64::from_le_bytes(buf));
-        }
-    }
-
-    fn write_u16(&mut self, n: u16) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        self.write_u64(n as u64);
-        self.write_u64((n >> 64) as u64);
-    }
 }
 
 #[cfg(test)]
