@@ -169,6 +169,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::cell::OnceCell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
@@ -177,6 +178,7 @@ use std::time::Duration;
 
 use li_core::{IriType, Timestamp};
 
+use super::error::SipError;
 use super::message::{Method, SipMessage};
 use super::sdp::{Direction, Sdp};
 use super::target::{IdentitySource, TargetMatch};
@@ -530,6 +532,28 @@ struct FlowEntry {
     last_seen: Timestamp,
 }
 
+/// A message's SDP body, parsed when first asked for and then kept: one parse per
+/// message however many steps of [`CallTracker::on_sip`] read it (the leg correlation, the
+/// leg's media, the origin index), none for a message no step reads (another's dialog).
+struct SdpBody<'m, 'a> {
+    msg: &'m SipMessage<'a>,
+    parsed: OnceCell<Option<Result<Sdp<'a>, SipError>>>,
+}
+
+impl<'m, 'a> SdpBody<'m, 'a> {
+    fn of(msg: &'m SipMessage<'a>) -> Self {
+        Self {
+            msg,
+            parsed: OnceCell::new(),
+        }
+    }
+
+    /// [`SipMessage::sdp`] of the message.
+    fn get(&self) -> Option<&Result<Sdp<'a>, SipError>> {
+        self.parsed.get_or_init(|| self.msg.sdp()).as_ref()
+    }
+}
+
 /// What a message did to its call.
 struct Outcome {
     iri: IriType,
@@ -608,11 +632,12 @@ impl CallTracker {
             self.stats.ignored += 1;
             return;
         };
+        let sdp = SdpBody::of(msg);
         if let Some(&handle) = self.by_call_id.get(call_id) {
             let lingering = self.calls.get(&handle).map(|c| c.closed_at.is_some());
             match lingering {
                 Some(false) => {
-                    self.on_tracked(handle, call_id, msg, src, now, matches, false, out);
+                    self.on_tracked(handle, call_id, msg, &sdp, src, now, matches, false, out);
                     return;
                 }
                 Some(true) if !is_new_attempt(self.calls.get(&handle), call_id, msg) => {
@@ -628,14 +653,14 @@ impl CallTracker {
             && msg.is_request()
             && msg.method() == Some(Method::Invite)
             && !self.by_origin.is_empty()
-            && let Some(handle) = self.leg_of(msg)
+            && let Some(handle) = self.leg_of(&sdp)
         {
             self.stats.legs_correlated += 1;
             let leg = Leg::new(call_id, msg);
             if let Some(call) = self.calls.get_mut(&handle) {
                 call.legs.push(leg);
                 self.by_call_id.insert(call_id.into(), handle);
-                self.on_tracked(handle, call_id, msg, src, now, matches, false, out);
+                self.on_tracked(handle, call_id, msg, &sdp, src, now, matches, false, out);
             }
             return;
         }
@@ -643,7 +668,7 @@ impl CallTracker {
             self.stats.ignored += 1;
             return;
         }
-        self.on_untracked_target(call_id, msg, src, now, matches, out);
+        self.on_untracked_target(call_id, msg, &sdp, src, now, matches, out);
     }
 
     /// The call an RTP or RTCP packet from `src` to `dst` belongs to: the call with a flow
@@ -710,6 +735,7 @@ impl CallTracker {
         handle: u64,
         call_id: &str,
         msg: &SipMessage<'_>,
+        sdp: &SdpBody<'_, '_>,
         src: SocketAddr,
         now: Timestamp,
         matches: &[TargetMatch<'_>],
@@ -736,7 +762,7 @@ impl CallTracker {
         }
         note_targets(call, leg_index, msg, matches);
         let mut outcome = match call.legs.get_mut(leg_index) {
-            Some(leg) => leg.apply(msg, src, config_nat, &mut self.stats),
+            Some(leg) => leg.apply(msg, sdp, src, config_nat, &mut self.stats),
             None => return,
         };
         if outcome.ended.is_some() {
@@ -776,15 +802,17 @@ impl CallTracker {
         }
         if outcome.media_changed {
             self.sync_media(handle, now, out);
-            self.index_origins(handle, msg);
+            self.index_origins(handle, sdp);
         }
     }
 
     /// A message matching a target, of no tracked call.
+    #[allow(clippy::too_many_arguments)]
     fn on_untracked_target(
         &mut self,
         call_id: &str,
         msg: &SipMessage<'_>,
+        sdp: &SdpBody<'_, '_>,
         src: SocketAddr,
         now: Timestamp,
         matches: &[TargetMatch<'_>],
@@ -850,13 +878,13 @@ impl CallTracker {
         self.by_call_id.insert(call_id.into(), handle);
         self.stats.calls_begun += 1;
         self.push_timer(handle);
-        self.on_tracked(handle, call_id, msg, src, now, matches, true, out);
+        self.on_tracked(handle, call_id, msg, sdp, src, now, matches, true, out);
     }
 
     /// The tracked call whose party's SDP origin this INVITE carries.
-    fn leg_of(&mut self, msg: &SipMessage<'_>) -> Option<u64> {
-        let sdp = msg.sdp()?.ok()?;
-        if !write_origin_key(&sdp, &mut self.origin_key) {
+    fn leg_of(&mut self, sdp: &SdpBody<'_, '_>) -> Option<u64> {
+        let sdp = sdp.get()?.as_ref().ok()?;
+        if !write_origin_key(sdp, &mut self.origin_key) {
             return None;
         }
         let handle = *self.by_origin.get(self.origin_key.as_str())?;
@@ -866,14 +894,14 @@ impl CallTracker {
             .map(|_| handle)
     }
 
-    fn index_origins(&mut self, handle: u64, msg: &SipMessage<'_>) {
+    fn index_origins(&mut self, handle: u64, sdp: &SdpBody<'_, '_>) {
         if !self.config.correlate_legs {
             return;
         }
-        let Some(Ok(sdp)) = msg.sdp() else {
+        let Some(Ok(sdp)) = sdp.get() else {
             return;
         };
-        if !write_origin_key(&sdp, &mut self.origin_key) {
+        if !write_origin_key(sdp, &mut self.origin_key) {
             return;
         }
         if self.by_origin.contains_key(self.origin_key.as_str()) {
@@ -1249,6 +1277,7 @@ impl Leg {
     fn apply(
         &mut self,
         msg: &SipMessage<'_>,
+        sdp: &SdpBody<'_, '_>,
         src: SocketAddr,
         nat: bool,
         stats: &mut CallStats,
@@ -1356,12 +1385,12 @@ impl Leg {
                 _ => {}
             }
         }
-        if takes_sdp && let Some(sdp) = msg.sdp() {
+        if takes_sdp && let Some(sdp) = sdp.get() {
             match sdp {
                 Ok(sdp) => {
                     let (party, tag) = self.sender(msg);
                     let mut flows = Vec::new();
-                    sdp_flows(&sdp, party, src, nat, &mut flows);
+                    sdp_flows(sdp, party, src, nat, &mut flows);
                     flows.shrink_to_fit(); // kept for the call's life
                     let slot = match (party, tag) {
                         (Party::Caller, _) => Some(&mut self.caller_media),
