@@ -122,7 +122,8 @@
 //!
 //! Nothing here panics on any input. [`CallTracker::on_media`] does not allocate;
 //! [`CallTracker::on_sip`] allocates for a new call, dialog or origin (the Call-ID and tags
-//! are copied) and for the flows of each SDP body, not for the other messages of a call.
+//! are copied) and for the flows of an SDP body that changes a party's flows, not for the
+//! other messages of a call (a repeated offer included).
 //!
 //! ```
 //! use li_capture::sip::call::{CallConfig, CallEvent, CallTracker, Party};
@@ -453,8 +454,11 @@ pub struct CallTracker {
     timers: BinaryHeap<Reverse<(Timestamp, u64)>>,
     next_handle: u64,
     stats: CallStats,
-    /// Reused buffers.
+    /// Reused buffers: the flows an SDP names, the flows a call wants bound, those it
+    /// releases, an origin key.
+    scratch_sdp: Vec<MediaFlow>,
     scratch_flows: Vec<MediaFlow>,
+    scratch_released: Vec<MediaFlow>,
     origin_key: String,
 }
 
@@ -575,7 +579,9 @@ impl CallTracker {
             timers: BinaryHeap::new(),
             next_handle: 1,
             stats: CallStats::default(),
+            scratch_sdp: Vec::new(),
             scratch_flows: Vec::new(),
+            scratch_released: Vec::new(),
             origin_key: String::new(),
         }
     }
@@ -762,7 +768,14 @@ impl CallTracker {
         }
         note_targets(call, leg_index, msg, matches);
         let mut outcome = match call.legs.get_mut(leg_index) {
-            Some(leg) => leg.apply(msg, sdp, src, config_nat, &mut self.stats),
+            Some(leg) => leg.apply(
+                msg,
+                sdp,
+                src,
+                config_nat,
+                &mut self.scratch_sdp,
+                &mut self.stats,
+            ),
             None => return,
         };
         if outcome.ended.is_some() {
@@ -933,7 +946,8 @@ impl CallTracker {
             }
         }
         // Release what is no longer wanted.
-        let mut released = Vec::new();
+        let mut released = std::mem::take(&mut self.scratch_released);
+        released.clear();
         call.flows.retain(|f| {
             let keep = desired.contains(f);
             if !keep {
@@ -941,7 +955,7 @@ impl CallTracker {
             }
             keep
         });
-        for flow in released {
+        for flow in released.drain(..) {
             let key = FlowKey::of(flow.addr);
             if self
                 .flows
@@ -999,6 +1013,7 @@ impl CallTracker {
             });
         }
         self.scratch_flows = desired;
+        self.scratch_released = released;
     }
 
     /// Ends a call: flows released, End emitted, its Call-IDs kept for the linger time.
@@ -1273,13 +1288,14 @@ impl Leg {
         self.dialogs.get_mut(pos)
     }
 
-    /// Applies one message to the leg's state.
+    /// Applies one message to the leg's state (`flows`: a scratch buffer).
     fn apply(
         &mut self,
         msg: &SipMessage<'_>,
         sdp: &SdpBody<'_, '_>,
         src: SocketAddr,
         nat: bool,
+        flows: &mut Vec<MediaFlow>,
         stats: &mut CallStats,
     ) -> Outcome {
         let mut outcome = Outcome {
@@ -1389,9 +1405,8 @@ impl Leg {
             match sdp {
                 Ok(sdp) => {
                     let (party, tag) = self.sender(msg);
-                    let mut flows = Vec::new();
-                    sdp_flows(sdp, party, src, nat, &mut flows);
-                    flows.shrink_to_fit(); // kept for the call's life
+                    flows.clear();
+                    sdp_flows(sdp, party, src, nat, flows);
                     let slot = match (party, tag) {
                         (Party::Caller, _) => Some(&mut self.caller_media),
                         (Party::Callee, Some(tag)) => {
@@ -1405,9 +1420,9 @@ impl Leg {
                         (Party::Callee, None) => None,
                     };
                     if let Some(slot) = slot
-                        && *slot != flows
+                        && slot != flows
                     {
-                        *slot = flows;
+                        *slot = flows.to_vec(); // kept for the call's life: no spare capacity
                         outcome.media_changed = true;
                     }
                 }
