@@ -237,8 +237,8 @@ pub struct TargetMatch<'t> {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct SipTargets {
+    /// Never holds an empty `Vec`.
     by_key: FastMap<Box<[u8]>, Vec<Entry>>,
-    len: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -264,7 +264,6 @@ impl SipTargets {
         let entries = self.by_key.entry(key).or_default();
         if !entries.iter().any(|e| e.target == target) {
             entries.push(Entry { target, port });
-            self.len += 1;
         }
         Ok(())
     }
@@ -283,20 +282,17 @@ impl SipTargets {
         if entries.is_empty() {
             self.by_key.remove(&key);
         }
-        if removed {
-            self.len -= 1;
-        }
         removed
     }
 
-    /// The number of targets.
+    /// The number of targets (counted: a step per distinct key).
     pub fn len(&self) -> usize {
-        self.len
+        self.by_key.values().map(Vec::len).sum()
     }
 
     /// Whether there is no target.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.by_key.is_empty()
     }
 
     /// Appends to `out` every (target, source) the message concerns, each pair once, in

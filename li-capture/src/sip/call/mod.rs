@@ -3,8 +3,9 @@
 //!
 //! [`CallTracker`] keeps one state machine per intercepted call and binds the call's media
 //! flows (the transport addresses its SDP offers and answers name) so that a probe can tell,
-//! with one hash lookup per packet, which call an RTP or RTCP packet is part of. It does no
-//! I/O and reads no clock: every input carries its time.
+//! with one hash lookup per packet (two when its destination is not bound), which call an
+//! RTP or RTCP packet is part of. It does no I/O and reads no clock: every input carries its
+//! time.
 //!
 //! # What the caller feeds it
 //!
@@ -18,7 +19,8 @@
 //! leaves nothing behind. So a BYE that names no target ends a target's call by its Call-ID.
 //!
 //! Every RTP or RTCP packet goes to [`CallTracker::on_media`] (source and destination
-//! transport addresses): a lookup in the table of bound flows, no allocation.
+//! transport addresses): a lookup in the table of bound flows (a second one, of the source,
+//! when the destination is not bound), no allocation.
 //!
 //! [`CallTracker::on_timer`] ends calls that went quiet; call it at
 //! [`CallTracker::next_timeout`] or whenever convenient (with packet time).
@@ -975,10 +977,12 @@ impl CallTracker {
             let Some(call) = self.calls.get(&handle) else {
                 break;
             };
-            if call.flows.contains(&flow) || call.flows.iter().any(|f| f.addr == flow.addr) {
+            if call.flows.iter().any(|f| f.addr == flow.addr) {
                 continue; // bound, or the same address already bound for another stream
             }
             match self.flows.get(&key).copied() {
+                // The same key bound for this call: an IPv4 address and its IPv4-mapped
+                // IPv6 form.
                 Some(e) if e.call == handle => continue,
                 Some(e) => {
                     // A port reused by a new call: the other call's binding is stale.
@@ -1193,7 +1197,7 @@ fn note_targets(
         return;
     };
     // From names the sender of the request (of this transaction); To the other party.
-    let from_party = if tag_eq(msg.from().and_then(|f| f.tag()), leg.caller_tag.as_deref()) {
+    let from_party = if msg.from().and_then(|f| f.tag()) == leg.caller_tag.as_deref() {
         Party::Caller
     } else {
         Party::Callee
@@ -1226,10 +1230,6 @@ fn closing(call: &Call) -> bool {
     })
 }
 
-fn tag_eq(tag: Option<&str>, stored: Option<&str>) -> bool {
-    tag == stored
-}
-
 impl Leg {
     fn new(call_id: &str, msg: &SipMessage<'_>) -> Self {
         Self {
@@ -1251,7 +1251,7 @@ impl Leg {
         } else {
             msg.to().and_then(|t| t.tag())
         };
-        if tag_eq(tag, self.caller_tag.as_deref()) {
+        if tag == self.caller_tag.as_deref() {
             (Party::Caller, None)
         } else {
             (Party::Callee, tag)
@@ -1261,7 +1261,7 @@ impl Leg {
     /// The callee tag of the dialog a message is in.
     fn dialog_tag<'m>(&self, msg: &SipMessage<'m>) -> Option<&'m str> {
         let from = msg.from().and_then(|f| f.tag());
-        if tag_eq(from, self.caller_tag.as_deref()) {
+        if from == self.caller_tag.as_deref() {
             msg.to().and_then(|t| t.tag())
         } else {
             from
