@@ -179,7 +179,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use li_core::{IriType, Timestamp};
+use li_core::{IriType, MediaProtocol, Timestamp};
 
 use super::error::SipError;
 use super::message::{Method, SipMessage};
@@ -294,15 +294,6 @@ impl Party {
     }
 }
 
-/// Whether a flow carries RTP or RTCP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FlowKind {
-    /// RTP (RFC 3550), or RTP and RTCP muxed (RFC 5761).
-    Rtp,
-    /// RTCP on its own port.
-    Rtcp,
-}
-
 /// How a flow's address was learnt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FlowSource {
@@ -322,8 +313,9 @@ pub struct MediaFlow {
     pub party: Party,
     /// The `m=` line index (0-based) in that party's SDP.
     pub stream: u8,
-    /// RTP or RTCP.
-    pub kind: FlowKind,
+    /// RTP (RFC 3550; with `a=rtcp-mux`, RTP and RTCP muxed, RFC 5761), or RTCP on its own
+    /// port.
+    pub kind: MediaProtocol,
     /// How the address was learnt.
     pub source: FlowSource,
 }
@@ -338,8 +330,8 @@ pub struct MediaMatch {
     pub sender: Party,
     /// The `m=` line index of the flow.
     pub stream: u8,
-    /// RTP or RTCP.
-    pub kind: FlowKind,
+    /// RTP or RTCP (as [`MediaFlow::kind`]).
+    pub kind: MediaProtocol,
 }
 
 /// Why a call ended.
@@ -1480,7 +1472,7 @@ fn sdp_flows(sdp: &Sdp<'_>, party: Party, src: SocketAddr, nat: bool, out: &mut 
         let rtcp = stream.rtcp.filter(|r| !muxed && *r != rtp);
         let bind_rtp = stream.direction != Direction::SendOnly;
         let nat_ip = (nat && is_private(rtp.ip()) && src.ip() != rtp.ip()).then_some(src.ip());
-        let mut push = |addr: SocketAddr, kind: FlowKind, source: FlowSource| {
+        let mut push = |addr: SocketAddr, kind: MediaProtocol, source: FlowSource| {
             out.push(MediaFlow {
                 addr,
                 party,
@@ -1490,23 +1482,23 @@ fn sdp_flows(sdp: &Sdp<'_>, party: Party, src: SocketAddr, nat: bool, out: &mut 
             });
         };
         if bind_rtp {
-            push(rtp, FlowKind::Rtp, FlowSource::Sdp);
+            push(rtp, MediaProtocol::Rtp, FlowSource::Sdp);
         }
         if let Some(rtcp) = rtcp {
-            push(rtcp, FlowKind::Rtcp, FlowSource::Sdp);
+            push(rtcp, MediaProtocol::Rtcp, FlowSource::Sdp);
         }
         if let Some(ip) = nat_ip {
             if bind_rtp {
                 push(
                     SocketAddr::new(ip, rtp.port()),
-                    FlowKind::Rtp,
+                    MediaProtocol::Rtp,
                     FlowSource::SignallingPeer,
                 );
             }
             if let Some(rtcp) = rtcp {
                 push(
                     SocketAddr::new(ip, rtcp.port()),
-                    FlowKind::Rtcp,
+                    MediaProtocol::Rtcp,
                     FlowSource::SignallingPeer,
                 );
             }
