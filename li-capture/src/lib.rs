@@ -72,6 +72,7 @@
 pub mod aaa;
 pub mod classify;
 pub mod decode;
+mod hash;
 mod link;
 #[cfg(feature = "probe")]
 pub mod probe;

@@ -44,7 +44,8 @@ use crate::LinkType;
 use crate::aaa::dhcp::{BootpOp, DhcpMessage, DhcpMessageType, parse_dhcpv4};
 use crate::aaa::radius::{AccountingRequest, AcctStatusType, parse_accounting};
 use crate::decode::{DecodeConfig, Packet, Transport, Truncation, decode};
-use table::{AddrMap, Prefilter16, StaticTable};
+use crate::hash::FastMap;
+use table::{Prefilter16, StaticTable};
 
 /// What the classifier looks at besides targets.
 #[derive(Clone, Debug)]
@@ -186,7 +187,7 @@ pub struct Classifier {
     sessions: HashMap<SessionKey, Session>,
     /// Addresses of sessions that some task intercepts, to their sessions (a RADIUS and a
     /// DHCP session may share one).
-    bound: AddrMap<IpAddr, Vec<SessionKey>>,
+    bound: FastMap<IpAddr, Vec<SessionKey>>,
     /// Prefixes (not single addresses) of intercepted sessions, longest first; a packet
     /// belongs to the longest that contains it.
     bound_prefixes: Vec<(IpPrefix, SessionKey)>,
@@ -213,7 +214,7 @@ impl Classifier {
             usernames: HashMap::new(),
             macs: HashMap::new(),
             sessions: HashMap::new(),
-            bound: AddrMap::default(),
+            bound: FastMap::default(),
             bound_prefixes: Vec::new(),
             owners: Owners::default(),
             next_cin,
@@ -1177,7 +1178,7 @@ fn is_host(p: &IpPrefix) -> bool {
 /// What a packet's addresses are looked up in: static targets and intercepted sessions.
 struct Targets<'a> {
     table: &'a StaticTable,
-    bound: &'a AddrMap<IpAddr, Vec<SessionKey>>,
+    bound: &'a FastMap<IpAddr, Vec<SessionKey>>,
     bound_prefixes: &'a [(IpPrefix, SessionKey)],
     sessions: &'a HashMap<SessionKey, Session>,
 }

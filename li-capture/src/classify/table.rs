@@ -6,50 +6,11 @@
 //! 65 536-entry count table over the first 16 bits of IPv4 addresses answers the common
 //! question, "is any target near this address at all?", with one memory read.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
 use li_core::{IpPrefix, Xid};
 
-/// A fast, non-cryptographic hasher for address keys (multiply-rotate, as FxHash).
-///
-/// Lookup keys come from the network, but the table's layout is fixed by the operator's
-/// targets, so a peer cannot degrade lookups by choosing addresses.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct AddrHasher(u64);
-
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            for (d, s) in buf.iter_mut().zip(chunk) {
-                *d = *s;
-            }
-            self.write_u64(u64::from_le_bytes(buf));
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        self.write_u64(n as u64);
-        self.write_u64((n >> 64) as u64);
-    }
-}
-
-/// A `HashMap` keyed by addresses with [`AddrHasher`].
-pub(crate) type AddrMap<K, V> = HashMap<K, V, BuildHasherDefault<AddrHasher>>;
+use crate::hash::FastMap;
 
 /// Static targets of all active tasks, by address family.
 #[derive(Debug, Default)]
@@ -64,7 +25,7 @@ struct Family<A> {
     /// Prefix lengths in use, longest first.
     lengths: Vec<u8>,
     /// Per length (index = length), the prefixes of that length.
-    by_len: Vec<AddrMap<A, Box<[Xid]>>>,
+    by_len: Vec<FastMap<A, Box<[Xid]>>>,
 }
 
 impl<A> Default for Family<A> {
@@ -97,8 +58,8 @@ impl Bits for u128 {
 
 impl<A: Bits> Family<A> {
     fn build(entries: &[(A, u8, Xid)]) -> Self {
-        let mut by_len: Vec<AddrMap<A, Vec<Xid>>> =
-            (0..=A::WIDTH).map(|_| AddrMap::default()).collect();
+        let mut by_len: Vec<FastMap<A, Vec<Xid>>> =
+            (0..=A::WIDTH).map(|_| FastMap::default()).collect();
         for &(addr, len, xid) in entries {
             if let Some(map) = by_len.get_mut(usize::from(len)) {
                 let tasks = map.entry(addr.mask(len)).or_default();

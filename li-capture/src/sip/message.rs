@@ -672,10 +672,11 @@ impl<'a> SipMessage<'a> {
     /// than `identity`, such as `gzip`);
     /// `Some(Err(_))` if there is one and it does not parse.
     pub fn sdp(&self) -> Option<Result<Sdp<'a>>> {
-        let encoded = self
-            .headers_named(HeaderName::ContentEncoding)
-            .any(|e| !e.eq_ignore_ascii_case("identity"));
-        if self.body.is_empty() || encoded {
+        let encoded = || {
+            self.headers_named(HeaderName::ContentEncoding)
+                .any(|e| !e.eq_ignore_ascii_case("identity"))
+        };
+        if self.body.is_empty() || encoded() {
             return None;
         }
         let content_type = self.content_type()?;

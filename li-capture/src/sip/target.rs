@@ -20,9 +20,6 @@
 //! | `tel:` E.164 number | a `tel:` URI with that global number; a SIP URI whose user part is that global number |
 //! | `username:` | an Authorization or Proxy-Authorization `username` equal to it |
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use li_core::{TargetIdentifier, TargetKind};
 
 use super::error::{Result, SipError};
@@ -31,6 +28,7 @@ use super::uri::{
     GlobalNumber, KeyBuf, ListValues, Uri, split_byte, split_list, trim_lws, unquote,
     write_number_key, write_sip_key,
 };
+use crate::hash::FastMap;
 
 /// Where in a message an identity was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -239,8 +237,8 @@ pub struct TargetMatch<'t> {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct SipTargets {
-    by_key: HashMap<Box<[u8]>, Vec<Entry>, BuildHasherDefault<KeyHasher>>,
-    len: usize,
+    /// Never holds an empty `Vec`.
+    by_key: FastMap<Box<[u8]>, Vec<Entry>>,
 }
 
 #[derive(Clone, Debug)]
@@ -266,7 +264,6 @@ impl SipTargets {
         let entries = self.by_key.entry(key).or_default();
         if !entries.iter().any(|e| e.target == target) {
             entries.push(Entry { target, port });
-            self.len += 1;
         }
         Ok(())
     }
@@ -285,20 +282,17 @@ impl SipTargets {
         if entries.is_empty() {
             self.by_key.remove(&key);
         }
-        if removed {
-            self.len -= 1;
-        }
         removed
     }
 
-    /// The number of targets.
+    /// The number of targets (counted: a step per distinct key).
     pub fn len(&self) -> usize {
-        self.len
+        self.by_key.values().map(Vec::len).sum()
     }
 
     /// Whether there is no target.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.by_key.is_empty()
     }
 
     /// Appends to `out` every (target, source) the message concerns, each pair once, in
@@ -431,37 +425,6 @@ impl SipTargets {
             }
             other => Err(SipError::UnsupportedTarget { kind: other.kind() }),
         }
-    }
-}
-
-/// A fast non-cryptographic hasher for the target table: its keys are the operator's
-/// targets, so an attacker controls only lookups, not collisions in the table.
-#[derive(Clone, Copy, Debug, Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        // Final avalanche (from splitmix64) so the table's low bits depend on every input bit.
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in chunks.by_ref() {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-        }
-        let mut word = [0u8; 8];
-        for (slot, b) in word.iter_mut().zip(chunks.remainder()) {
-            *slot = *b;
-        }
-        self.0 =
-            (self.0.rotate_left(5) ^ u64::from_le_bytes(word) ^ bytes.len() as u64).wrapping_mul(K);
     }
 }
 

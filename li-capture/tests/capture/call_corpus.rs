@@ -1,125 +1,10 @@
 //! The seed corpus of the `sip_calls` fuzz target (the call tracker driven by a sequence of
 //! SIP datagrams, media packets and timer ticks) and its replay with the properties the
-//! target checks. With `LI_FUZZ_SEED_DIR` set, also writes the seeds there (how the
-//! committed seeds were made).
+//! target checks ([`drive_calls`], shared with the target). With `LI_FUZZ_SEED_DIR` set,
+//! also writes the seeds there (how the committed seeds were made).
 
-use std::collections::HashSet;
-use std::net::SocketAddr;
-use std::time::Duration;
-
-use li_capture::sip::call::{CallConfig, CallEvent, CallTracker};
-use li_capture::sip::{SipMessage, SipTargets};
-use li_core::{IriType, Timestamp};
-
+use crate::call_driver::drive_calls;
 use crate::fuzz_corpus::{corpus, write_seeds};
-
-/// As in `fuzz/fuzz_targets/sip_calls.rs`.
-const SIP: [&str; 4] = [
-    "192.0.2.101:5060",
-    "198.51.100.20:5060",
-    "203.0.113.5:5060",
-    "[2001:db8::1]:5060",
-];
-
-const MEDIA: [&str; 8] = [
-    "192.0.2.101:49170",
-    "192.0.2.101:49171",
-    "198.51.100.20:3456",
-    "198.51.100.20:3457",
-    "203.0.113.5:4000",
-    "192.168.1.10:4000",
-    "[2001:db8::1]:5004",
-    "203.0.113.99:40000",
-];
-
-/// What one input did: calls begun, flows bound, media packets matched.
-#[derive(Debug, Default)]
-struct Run {
-    begun: usize,
-    bound: usize,
-    media_hits: usize,
-    reports: usize,
-}
-
-/// Drives the tracker as the fuzz target does and checks its properties.
-fn drive(data: &[u8]) -> Run {
-    let mut targets = SipTargets::new();
-    targets
-        .insert("sip:bob@biloxi.example.com".parse().unwrap())
-        .unwrap();
-    let config = CallConfig {
-        max_calls: 4,
-        max_flows: 16,
-        inactivity_timeout: Duration::from_secs(60),
-        ..CallConfig::default()
-    };
-    let mut tracker = CallTracker::new(config);
-    let mut now = Timestamp::from_secs_micros(1_700_000_000, 0).unwrap();
-    let mut events = Vec::new();
-    let mut run = Run::default();
-    let mut rest = data;
-    while let [op, hi, lo, tail @ ..] = rest {
-        let len = usize::from(u16::from_be_bytes([*hi, *lo])).min(tail.len());
-        let (record, next) = tail.split_at(len);
-        rest = next;
-        match op % 4 {
-            0 | 1 => {
-                if let Ok(msg) = SipMessage::parse(record) {
-                    let mut matches = Vec::new();
-                    targets.match_message(&msg, &mut matches);
-                    let src: SocketAddr = SIP[usize::from(op / 4 % 4)].parse().unwrap();
-                    tracker.on_sip(&msg, src, now, &matches, &mut events);
-                }
-            }
-            2 => {
-                let (s, d) = match record {
-                    [s, d, ..] => (usize::from(*s) % 8, usize::from(*d) % 8),
-                    _ => (0, 2),
-                };
-                let hit =
-                    tracker.on_media(MEDIA[s].parse().unwrap(), MEDIA[d].parse().unwrap(), now);
-                run.media_hits += usize::from(hit.is_some());
-            }
-            _ => {
-                let secs = record.first().copied().unwrap_or(1);
-                now = now
-                    .checked_add(Duration::from_secs(u64::from(secs)))
-                    .unwrap();
-                tracker.on_timer(now, &mut events);
-            }
-        }
-    }
-    let end = now.checked_add(Duration::from_secs(100_000)).unwrap();
-    tracker.on_timer(end, &mut events);
-    tracker.on_timer(
-        end.checked_add(Duration::from_secs(100)).unwrap(),
-        &mut events,
-    );
-
-    let (mut begun, mut ended, mut flows) = (HashSet::new(), HashSet::new(), HashSet::new());
-    for e in &events {
-        match *e {
-            CallEvent::Sip {
-                call,
-                iri: IriType::Begin,
-            } => assert!(begun.insert(call)),
-            CallEvent::Sip { call, .. } => assert!(begun.contains(&call) && !ended.contains(&call)),
-            CallEvent::End { call, .. } => assert!(begun.contains(&call) && ended.insert(call)),
-            CallEvent::MediaBound { call, flow } => {
-                run.bound += 1;
-                assert!(flows.insert((call, flow.addr)));
-            }
-            CallEvent::MediaReleased { call, flow } => assert!(flows.remove(&(call, flow.addr))),
-            CallEvent::Report { .. } => run.reports += 1,
-        }
-    }
-    assert_eq!(begun, ended);
-    assert!(flows.is_empty());
-    let stats = tracker.stats();
-    assert_eq!((stats.active_calls, stats.bound_flows), (0, 0));
-    run.begun = begun.len();
-    run
-}
 
 /// One record of the input format.
 fn record(op: u8, data: &[u8]) -> Vec<u8> {
@@ -300,7 +185,7 @@ fn write_call_seeds_when_asked() {
 #[test]
 fn call_seeds_exercise_the_tracker() {
     for (_, name, data) in seeds() {
-        let run = drive(&data);
+        let run = drive_calls(&data);
         match name {
             "register" => assert_eq!((run.begun, run.reports), (0, 1), "{name}"),
             _ => {
@@ -317,6 +202,6 @@ fn sip_calls_corpus() {
         return;
     };
     assert!(files.len() >= 4, "the committed corpus has gone missing");
-    let begun: usize = files.iter().map(|f| drive(f).begun).sum();
+    let begun: usize = files.iter().map(|f| drive_calls(f).begun).sum();
     assert!(begun >= 3, "the seeds no longer begin calls");
 }

@@ -11,6 +11,7 @@
 
 mod build;
 mod call_corpus;
+mod call_driver;
 mod classify;
 mod fuzz_corpus;
 mod pipeline;

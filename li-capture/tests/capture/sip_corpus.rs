@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 
 use li_capture::sip::sdp::MAX_MEDIA;
-use li_capture::sip::{Sdp, SipError, SipMessage, SipTargets, StreamFramer};
+use li_capture::sip::{Sdp, SipMessage, SipTargets};
 
+use crate::call_driver::drive_stream;
 use crate::fuzz_corpus::{corpus, write_seeds};
 
 const SDP_OFFER: &str = "v=0\r\n\
@@ -138,34 +139,9 @@ fn sip_seeds_exercise_the_parsers() {
                 }
             }
             "sdp_parse" => assert!(Sdp::parse(&data).unwrap().streams().count() >= 2, "{name}"),
-            _ => assert!(stream_frames(&data) >= 2, "{name}"),
+            _ => assert!(drive_stream(&data).parsed >= 2, "{name}"),
         }
     }
-}
-
-/// Frames the `sip_stream` input as the fuzz target does; the number of messages that parse.
-fn stream_frames(data: &[u8]) -> usize {
-    let Some((&size, stream)) = data.split_first() else {
-        return 0;
-    };
-    let mut framer = StreamFramer::new(1024);
-    let mut parsed = 0;
-    for piece in stream.chunks(usize::from(size) + 1) {
-        framer.push(piece);
-        loop {
-            match framer.next_frame() {
-                Ok(Some(frame)) => {
-                    assert!(frame.len() <= 1024);
-                    parsed += usize::from(SipMessage::parse(frame).is_ok());
-                }
-                Ok(None) => break,
-                Err(SipError::StreamGarbage { .. } | SipError::StreamMessageTooLarge { .. }) => {}
-                Err(_) => {}
-            }
-        }
-        assert!(framer.buffered() <= 1024 + piece.len());
-    }
-    parsed
 }
 
 #[test]
@@ -209,39 +185,13 @@ fn sip_stream_corpus() {
         return;
     };
     assert!(files.len() >= 3, "the committed corpus has gone missing");
-    let framed: usize = files.iter().map(|d| stream_frames(d)).sum();
+    // The fuzz target's properties, among them the same frames wherever the stream is cut
+    // (compared when no line is longer than the bound and nothing is oversized).
+    let runs: Vec<_> = files.iter().map(|d| drive_stream(d)).collect();
+    let framed: usize = runs.iter().map(|r| r.parsed).sum();
     assert!(framed >= 6, "the seeds no longer frame");
-    // The fuzz target's property: the same frames wherever the stream is cut (when no line
-    // is longer than the bound and nothing is oversized).
-    for data in &files {
-        let stream = &data[1..];
-        let short_lines = stream.split(|&b| b == b'\n').all(|l| l.len() < 1024);
-        let (cut, whole) = (
-            frames(stream, usize::from(data[0]) + 1),
-            frames(stream, stream.len()),
-        );
-        if short_lines && cut.iter().chain(&whole).all(Result::is_ok) {
-            assert_eq!(cut, whole);
-        }
-    }
-}
-
-/// The frames (and errors other than garbage) of `stream` pushed in `segment`-octet pieces.
-fn frames(stream: &[u8], segment: usize) -> Vec<Result<Vec<u8>, SipError>> {
-    let mut framer = StreamFramer::new(1024);
-    let mut out = Vec::new();
-    for piece in stream.chunks(segment.max(1)) {
-        framer.push(piece);
-        loop {
-            match framer.next_frame() {
-                Ok(Some(frame)) => out.push(Ok(frame.to_vec())),
-                Ok(None) => break,
-                Err(SipError::StreamGarbage { .. }) => {}
-                Err(e) => out.push(Err(e)),
-            }
-        }
-    }
-    out
+    let compared = runs.iter().filter(|r| r.compared).count();
+    assert!(compared >= 1, "no seed compares cut and whole streams");
 }
 
 /// The SIP INVITE carried by the TS 103 221-2 X2 sample (li-handover's test data, checked

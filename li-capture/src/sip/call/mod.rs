@@ -3,8 +3,9 @@
 //!
 //! [`CallTracker`] keeps one state machine per intercepted call and binds the call's media
 //! flows (the transport addresses its SDP offers and answers name) so that a probe can tell,
-//! with one hash lookup per packet, which call an RTP or RTCP packet is part of. It does no
-//! I/O and reads no clock: every input carries its time.
+//! with one hash lookup per packet (two when its destination is not bound), which call an
+//! RTP or RTCP packet is part of. It does no I/O and reads no clock: every input carries its
+//! time.
 //!
 //! # What the caller feeds it
 //!
@@ -18,7 +19,8 @@
 //! leaves nothing behind. So a BYE that names no target ends a target's call by its Call-ID.
 //!
 //! Every RTP or RTCP packet goes to [`CallTracker::on_media`] (source and destination
-//! transport addresses): a lookup in the table of bound flows, no allocation.
+//! transport addresses): a lookup in the table of bound flows (a second one, of the source,
+//! when the destination is not bound), no allocation.
 //!
 //! [`CallTracker::on_timer`] ends calls that went quiet; call it at
 //! [`CallTracker::next_timeout`] or whenever convenient (with packet time).
@@ -122,7 +124,8 @@
 //!
 //! Nothing here panics on any input. [`CallTracker::on_media`] does not allocate;
 //! [`CallTracker::on_sip`] allocates for a new call, dialog or origin (the Call-ID and tags
-//! are copied) and for the flows of each SDP body, not for the other messages of a call.
+//! are copied) and for the flows of an SDP body that changes a party's flows, not for the
+//! other messages of a call (a repeated offer included).
 //!
 //! ```
 //! use li_capture::sip::call::{CallConfig, CallEvent, CallTracker, Party};
@@ -169,18 +172,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::cell::OnceCell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use li_core::{IriType, Timestamp};
+use li_core::{IriType, MediaProtocol, Timestamp};
 
+use super::error::SipError;
 use super::message::{Method, SipMessage};
 use super::sdp::{Direction, Sdp};
 use super::target::{IdentitySource, TargetMatch};
+use crate::hash::FastMap;
 
 /// Limits and timers of a [`CallTracker`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -289,15 +294,6 @@ impl Party {
     }
 }
 
-/// Whether a flow carries RTP or RTCP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FlowKind {
-    /// RTP (RFC 3550), or RTP and RTCP muxed (RFC 5761).
-    Rtp,
-    /// RTCP on its own port.
-    Rtcp,
-}
-
 /// How a flow's address was learnt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FlowSource {
@@ -317,8 +313,9 @@ pub struct MediaFlow {
     pub party: Party,
     /// The `m=` line index (0-based) in that party's SDP.
     pub stream: u8,
-    /// RTP or RTCP.
-    pub kind: FlowKind,
+    /// RTP (RFC 3550; with `a=rtcp-mux`, RTP and RTCP muxed, RFC 5761), or RTCP on its own
+    /// port.
+    pub kind: MediaProtocol,
     /// How the address was learnt.
     pub source: FlowSource,
 }
@@ -333,8 +330,8 @@ pub struct MediaMatch {
     pub sender: Party,
     /// The `m=` line index of the flow.
     pub stream: u8,
-    /// RTP or RTCP.
-    pub kind: FlowKind,
+    /// RTP or RTCP (as [`MediaFlow::kind`]).
+    pub kind: MediaProtocol,
 }
 
 /// Why a call ended.
@@ -440,19 +437,22 @@ pub struct CallInfo {
 #[derive(Debug)]
 pub struct CallTracker {
     config: CallConfig,
-    calls: HashMap<u64, Call, BuildHasherDefault<FastHasher>>,
+    calls: FastMap<u64, Call>,
     /// Call-ID of every leg (of active and lingering calls) to its call.
     by_call_id: HashMap<Box<str>, u64>,
     /// SDP origin key (`username sess-id address`) of the parties of active calls.
     by_origin: HashMap<Box<str>, u64>,
-    flows: HashMap<FlowKey, FlowEntry, BuildHasherDefault<FastHasher>>,
+    flows: FastMap<FlowKey, FlowEntry>,
     /// (deadline, handle), earliest first; an entry may be stale (the call's deadline moved
     /// later, or the call is gone) and is checked when it comes out.
     timers: BinaryHeap<Reverse<(Timestamp, u64)>>,
     next_handle: u64,
     stats: CallStats,
-    /// Reused buffers.
+    /// Reused buffers: the flows an SDP names, the flows a call wants bound, those it
+    /// releases, an origin key.
+    scratch_sdp: Vec<MediaFlow>,
     scratch_flows: Vec<MediaFlow>,
+    scratch_released: Vec<MediaFlow>,
     origin_key: String,
 }
 
@@ -530,6 +530,28 @@ struct FlowEntry {
     last_seen: Timestamp,
 }
 
+/// A message's SDP body, parsed when first asked for and then kept: one parse per
+/// message however many steps of [`CallTracker::on_sip`] read it (the leg correlation, the
+/// leg's media, the origin index), none for a message no step reads (another's dialog).
+struct SdpBody<'m, 'a> {
+    msg: &'m SipMessage<'a>,
+    parsed: OnceCell<Option<Result<Sdp<'a>, SipError>>>,
+}
+
+impl<'m, 'a> SdpBody<'m, 'a> {
+    fn of(msg: &'m SipMessage<'a>) -> Self {
+        Self {
+            msg,
+            parsed: OnceCell::new(),
+        }
+    }
+
+    /// [`SipMessage::sdp`] of the message.
+    fn get(&self) -> Option<&Result<Sdp<'a>, SipError>> {
+        self.parsed.get_or_init(|| self.msg.sdp()).as_ref()
+    }
+}
+
 /// What a message did to its call.
 struct Outcome {
     iri: IriType,
@@ -551,7 +573,9 @@ impl CallTracker {
             timers: BinaryHeap::new(),
             next_handle: 1,
             stats: CallStats::default(),
+            scratch_sdp: Vec::new(),
             scratch_flows: Vec::new(),
+            scratch_released: Vec::new(),
             origin_key: String::new(),
         }
     }
@@ -608,11 +632,12 @@ impl CallTracker {
             self.stats.ignored += 1;
             return;
         };
+        let sdp = SdpBody::of(msg);
         if let Some(&handle) = self.by_call_id.get(call_id) {
             let lingering = self.calls.get(&handle).map(|c| c.closed_at.is_some());
             match lingering {
                 Some(false) => {
-                    self.on_tracked(handle, call_id, msg, src, now, matches, false, out);
+                    self.on_tracked(handle, call_id, msg, &sdp, src, now, matches, false, out);
                     return;
                 }
                 Some(true) if !is_new_attempt(self.calls.get(&handle), call_id, msg) => {
@@ -628,14 +653,14 @@ impl CallTracker {
             && msg.is_request()
             && msg.method() == Some(Method::Invite)
             && !self.by_origin.is_empty()
-            && let Some(handle) = self.leg_of(msg)
+            && let Some(handle) = self.leg_of(&sdp)
         {
             self.stats.legs_correlated += 1;
             let leg = Leg::new(call_id, msg);
             if let Some(call) = self.calls.get_mut(&handle) {
                 call.legs.push(leg);
                 self.by_call_id.insert(call_id.into(), handle);
-                self.on_tracked(handle, call_id, msg, src, now, matches, false, out);
+                self.on_tracked(handle, call_id, msg, &sdp, src, now, matches, false, out);
             }
             return;
         }
@@ -643,7 +668,7 @@ impl CallTracker {
             self.stats.ignored += 1;
             return;
         }
-        self.on_untracked_target(call_id, msg, src, now, matches, out);
+        self.on_untracked_target(call_id, msg, &sdp, src, now, matches, out);
     }
 
     /// The call an RTP or RTCP packet from `src` to `dst` belongs to: the call with a flow
@@ -710,6 +735,7 @@ impl CallTracker {
         handle: u64,
         call_id: &str,
         msg: &SipMessage<'_>,
+        sdp: &SdpBody<'_, '_>,
         src: SocketAddr,
         now: Timestamp,
         matches: &[TargetMatch<'_>],
@@ -736,7 +762,14 @@ impl CallTracker {
         }
         note_targets(call, leg_index, msg, matches);
         let mut outcome = match call.legs.get_mut(leg_index) {
-            Some(leg) => leg.apply(msg, src, config_nat, &mut self.stats),
+            Some(leg) => leg.apply(
+                msg,
+                sdp,
+                src,
+                config_nat,
+                &mut self.scratch_sdp,
+                &mut self.stats,
+            ),
             None => return,
         };
         if outcome.ended.is_some() {
@@ -776,15 +809,17 @@ impl CallTracker {
         }
         if outcome.media_changed {
             self.sync_media(handle, now, out);
-            self.index_origins(handle, msg);
+            self.index_origins(handle, sdp);
         }
     }
 
     /// A message matching a target, of no tracked call.
+    #[allow(clippy::too_many_arguments)]
     fn on_untracked_target(
         &mut self,
         call_id: &str,
         msg: &SipMessage<'_>,
+        sdp: &SdpBody<'_, '_>,
         src: SocketAddr,
         now: Timestamp,
         matches: &[TargetMatch<'_>],
@@ -850,13 +885,13 @@ impl CallTracker {
         self.by_call_id.insert(call_id.into(), handle);
         self.stats.calls_begun += 1;
         self.push_timer(handle);
-        self.on_tracked(handle, call_id, msg, src, now, matches, true, out);
+        self.on_tracked(handle, call_id, msg, sdp, src, now, matches, true, out);
     }
 
     /// The tracked call whose party's SDP origin this INVITE carries.
-    fn leg_of(&mut self, msg: &SipMessage<'_>) -> Option<u64> {
-        let sdp = msg.sdp()?.ok()?;
-        if !write_origin_key(&sdp, &mut self.origin_key) {
+    fn leg_of(&mut self, sdp: &SdpBody<'_, '_>) -> Option<u64> {
+        let sdp = sdp.get()?.as_ref().ok()?;
+        if !write_origin_key(sdp, &mut self.origin_key) {
             return None;
         }
         let handle = *self.by_origin.get(self.origin_key.as_str())?;
@@ -866,14 +901,14 @@ impl CallTracker {
             .map(|_| handle)
     }
 
-    fn index_origins(&mut self, handle: u64, msg: &SipMessage<'_>) {
+    fn index_origins(&mut self, handle: u64, sdp: &SdpBody<'_, '_>) {
         if !self.config.correlate_legs {
             return;
         }
-        let Some(Ok(sdp)) = msg.sdp() else {
+        let Some(Ok(sdp)) = sdp.get() else {
             return;
         };
-        if !write_origin_key(&sdp, &mut self.origin_key) {
+        if !write_origin_key(sdp, &mut self.origin_key) {
             return;
         }
         if self.by_origin.contains_key(self.origin_key.as_str()) {
@@ -905,7 +940,8 @@ impl CallTracker {
             }
         }
         // Release what is no longer wanted.
-        let mut released = Vec::new();
+        let mut released = std::mem::take(&mut self.scratch_released);
+        released.clear();
         call.flows.retain(|f| {
             let keep = desired.contains(f);
             if !keep {
@@ -913,7 +949,7 @@ impl CallTracker {
             }
             keep
         });
-        for flow in released {
+        for flow in released.drain(..) {
             let key = FlowKey::of(flow.addr);
             if self
                 .flows
@@ -933,10 +969,12 @@ impl CallTracker {
             let Some(call) = self.calls.get(&handle) else {
                 break;
             };
-            if call.flows.contains(&flow) || call.flows.iter().any(|f| f.addr == flow.addr) {
+            if call.flows.iter().any(|f| f.addr == flow.addr) {
                 continue; // bound, or the same address already bound for another stream
             }
             match self.flows.get(&key).copied() {
+                // The same key bound for this call: an IPv4 address and its IPv4-mapped
+                // IPv6 form.
                 Some(e) if e.call == handle => continue,
                 Some(e) => {
                     // A port reused by a new call: the other call's binding is stale.
@@ -971,6 +1009,7 @@ impl CallTracker {
             });
         }
         self.scratch_flows = desired;
+        self.scratch_released = released;
     }
 
     /// Ends a call: flows released, End emitted, its Call-IDs kept for the linger time.
@@ -1150,7 +1189,7 @@ fn note_targets(
         return;
     };
     // From names the sender of the request (of this transaction); To the other party.
-    let from_party = if tag_eq(msg.from().and_then(|f| f.tag()), leg.caller_tag.as_deref()) {
+    let from_party = if msg.from().and_then(|f| f.tag()) == leg.caller_tag.as_deref() {
         Party::Caller
     } else {
         Party::Callee
@@ -1183,10 +1222,6 @@ fn closing(call: &Call) -> bool {
     })
 }
 
-fn tag_eq(tag: Option<&str>, stored: Option<&str>) -> bool {
-    tag == stored
-}
-
 impl Leg {
     fn new(call_id: &str, msg: &SipMessage<'_>) -> Self {
         Self {
@@ -1208,7 +1243,7 @@ impl Leg {
         } else {
             msg.to().and_then(|t| t.tag())
         };
-        if tag_eq(tag, self.caller_tag.as_deref()) {
+        if tag == self.caller_tag.as_deref() {
             (Party::Caller, None)
         } else {
             (Party::Callee, tag)
@@ -1218,7 +1253,7 @@ impl Leg {
     /// The callee tag of the dialog a message is in.
     fn dialog_tag<'m>(&self, msg: &SipMessage<'m>) -> Option<&'m str> {
         let from = msg.from().and_then(|f| f.tag());
-        if tag_eq(from, self.caller_tag.as_deref()) {
+        if from == self.caller_tag.as_deref() {
             msg.to().and_then(|t| t.tag())
         } else {
             from
@@ -1245,12 +1280,14 @@ impl Leg {
         self.dialogs.get_mut(pos)
     }
 
-    /// Applies one message to the leg's state.
+    /// Applies one message to the leg's state (`flows`: a scratch buffer).
     fn apply(
         &mut self,
         msg: &SipMessage<'_>,
+        sdp: &SdpBody<'_, '_>,
         src: SocketAddr,
         nat: bool,
+        flows: &mut Vec<MediaFlow>,
         stats: &mut CallStats,
     ) -> Outcome {
         let mut outcome = Outcome {
@@ -1356,13 +1393,12 @@ impl Leg {
                 _ => {}
             }
         }
-        if takes_sdp && let Some(sdp) = msg.sdp() {
+        if takes_sdp && let Some(sdp) = sdp.get() {
             match sdp {
                 Ok(sdp) => {
                     let (party, tag) = self.sender(msg);
-                    let mut flows = Vec::new();
-                    sdp_flows(&sdp, party, src, nat, &mut flows);
-                    flows.shrink_to_fit(); // kept for the call's life
+                    flows.clear();
+                    sdp_flows(sdp, party, src, nat, flows);
                     let slot = match (party, tag) {
                         (Party::Caller, _) => Some(&mut self.caller_media),
                         (Party::Callee, Some(tag)) => {
@@ -1376,9 +1412,9 @@ impl Leg {
                         (Party::Callee, None) => None,
                     };
                     if let Some(slot) = slot
-                        && *slot != flows
+                        && slot != flows
                     {
-                        *slot = flows;
+                        *slot = flows.to_vec(); // kept for the call's life: no spare capacity
                         outcome.media_changed = true;
                     }
                 }
@@ -1436,7 +1472,7 @@ fn sdp_flows(sdp: &Sdp<'_>, party: Party, src: SocketAddr, nat: bool, out: &mut 
         let rtcp = stream.rtcp.filter(|r| !muxed && *r != rtp);
         let bind_rtp = stream.direction != Direction::SendOnly;
         let nat_ip = (nat && is_private(rtp.ip()) && src.ip() != rtp.ip()).then_some(src.ip());
-        let mut push = |addr: SocketAddr, kind: FlowKind, source: FlowSource| {
+        let mut push = |addr: SocketAddr, kind: MediaProtocol, source: FlowSource| {
             out.push(MediaFlow {
                 addr,
                 party,
@@ -1446,23 +1482,23 @@ fn sdp_flows(sdp: &Sdp<'_>, party: Party, src: SocketAddr, nat: bool, out: &mut 
             });
         };
         if bind_rtp {
-            push(rtp, FlowKind::Rtp, FlowSource::Sdp);
+            push(rtp, MediaProtocol::Rtp, FlowSource::Sdp);
         }
         if let Some(rtcp) = rtcp {
-            push(rtcp, FlowKind::Rtcp, FlowSource::Sdp);
+            push(rtcp, MediaProtocol::Rtcp, FlowSource::Sdp);
         }
         if let Some(ip) = nat_ip {
             if bind_rtp {
                 push(
                     SocketAddr::new(ip, rtp.port()),
-                    FlowKind::Rtp,
+                    MediaProtocol::Rtp,
                     FlowSource::SignallingPeer,
                 );
             }
             if let Some(rtcp) = rtcp {
                 push(
                     SocketAddr::new(ip, rtcp.port()),
-                    FlowKind::Rtcp,
+                    MediaProtocol::Rtcp,
                     FlowSource::SignallingPeer,
                 );
             }
@@ -1506,44 +1542,6 @@ fn write_origin_key(sdp: &Sdp<'_>, buf: &mut String) -> bool {
     buf.push(' ');
     buf.push_str(o.address);
     true
-}
-
-/// A fast hasher for the flow table and call handles (multiply-rotate, as FxHash, with a
-/// final avalanche). The flow table's layout is set by the bound flows (of targets' calls),
-/// so a packet's addresses cannot degrade lookups.
-#[derive(Default, Clone, Copy)]
-struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            for (d, s) in buf.iter_mut().zip(chunk) {
-                *d = *s;
-            }
-            self.write_u64(u64::from_le_bytes(buf));
-        }
-    }
-
-    fn write_u16(&mut self, n: u16) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        self.write_u64(n as u64);
-        self.write_u64((n >> 64) as u64);
-    }
 }
 
 #[cfg(test)]

@@ -234,7 +234,7 @@ fn iri(events: &[CallEvent]) -> Option<IriType> {
     })
 }
 
-fn bound(events: &[CallEvent]) -> Vec<(SocketAddr, Party, FlowKind)> {
+fn bound(events: &[CallEvent]) -> Vec<(SocketAddr, Party, MediaProtocol)> {
     let mut v: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
@@ -274,8 +274,8 @@ fn a_call_from_invite_to_bye() {
     assert_eq!(
         bound(&ev),
         [
-            (a(ALICE_RTP), Party::Caller, FlowKind::Rtp),
-            (a(ALICE_RTCP), Party::Caller, FlowKind::Rtcp)
+            (a(ALICE_RTP), Party::Caller, MediaProtocol::Rtp),
+            (a(ALICE_RTCP), Party::Caller, MediaProtocol::Rtcp)
         ]
     );
     let info = h.tracker.call(call).unwrap();
@@ -304,8 +304,8 @@ fn a_call_from_invite_to_bye() {
     assert_eq!(
         bound(&ev),
         [
-            (a(BOB_RTP), Party::Callee, FlowKind::Rtp),
-            (a(BOB_RTCP), Party::Callee, FlowKind::Rtcp)
+            (a(BOB_RTP), Party::Callee, MediaProtocol::Rtp),
+            (a(BOB_RTCP), Party::Callee, MediaProtocol::Rtcp)
         ]
     );
     assert!(h.tracker.call(call).unwrap().answered);
@@ -322,12 +322,12 @@ fn a_call_from_invite_to_bye() {
     let m = h.media(ALICE_RTP, BOB_RTP, t(3)).unwrap();
     assert_eq!(
         (m.call, m.sender, m.kind, m.stream),
-        (call, Party::Caller, FlowKind::Rtp, 0)
+        (call, Party::Caller, MediaProtocol::Rtp, 0)
     );
     let m = h.media(BOB_RTP, ALICE_RTP, t(3)).unwrap();
     assert_eq!((m.call, m.sender), (call, Party::Callee));
     let m = h.media(BOB_RTCP, ALICE_RTCP, t(3)).unwrap();
-    assert_eq!((m.sender, m.kind), (Party::Callee, FlowKind::Rtcp));
+    assert_eq!((m.sender, m.kind), (Party::Callee, MediaProtocol::Rtcp));
     // A packet with neither end bound is nobody's.
     assert_eq!(h.media(STRANGER, "192.0.2.101:49172", t(3)), None);
     assert_eq!(h.tracker.stats().bound_flows, 4);
@@ -575,8 +575,8 @@ fn media_moved_by_update_releases_the_old_port() {
     assert_eq!(
         bound(&ev),
         [
-            (a("198.51.100.21:5000"), Party::Callee, FlowKind::Rtp),
-            (a("198.51.100.21:5001"), Party::Callee, FlowKind::Rtcp)
+            (a("198.51.100.21:5000"), Party::Callee, MediaProtocol::Rtp),
+            (a("198.51.100.21:5001"), Party::Callee, MediaProtocol::Rtcp)
         ]
     );
     // Another flow on Bob's old port is not this call's; the new one is.
@@ -720,11 +720,11 @@ fn streams_rtcp_and_disabled_media() {
     assert_eq!(
         streams,
         [
-            (49170, 0, FlowKind::Rtp),
-            (53020, 0, FlowKind::Rtcp),
-            (51372, 1, FlowKind::Rtp),
-            (51373, 1, FlowKind::Rtcp),
-            (52000, 3, FlowKind::Rtp),
+            (49170, 0, MediaProtocol::Rtp),
+            (53020, 0, MediaProtocol::Rtcp),
+            (51372, 1, MediaProtocol::Rtp),
+            (51373, 1, MediaProtocol::Rtcp),
+            (52000, 3, MediaProtocol::Rtp),
         ]
     );
     // RTP port + 1 of the muxed stream is not bound (another call's RTP may use it).
@@ -1067,7 +1067,7 @@ fn a_new_intercepted_call_takes_over_a_stale_binding() {
             addr: a(ALICE_RTP),
             party: Party::Caller,
             stream: 0,
-            kind: FlowKind::Rtp,
+            kind: MediaProtocol::Rtp,
             source: FlowSource::Sdp
         }
     }));
@@ -1200,8 +1200,16 @@ fn ipv6_media_is_bound_and_matched() {
     assert_eq!(
         bound(&ev),
         [
-            (a("[2001:db8::101]:49170"), Party::Caller, FlowKind::Rtp),
-            (a("[2001:db8::101]:49171"), Party::Caller, FlowKind::Rtcp)
+            (
+                a("[2001:db8::101]:49170"),
+                Party::Caller,
+                MediaProtocol::Rtp
+            ),
+            (
+                a("[2001:db8::101]:49171"),
+                Party::Caller,
+                MediaProtocol::Rtcp
+            )
         ]
     );
     let m = h
@@ -1218,7 +1226,7 @@ fn ipv6_media_is_bound_and_matched() {
         "[2001:db8::77]:5060",
         t(2),
     );
-    assert!(bound(&ev).contains(&(a("[2001:db8::77]:49170"), Party::Caller, FlowKind::Rtp)));
+    assert!(bound(&ev).contains(&(a("[2001:db8::77]:49170"), Party::Caller, MediaProtocol::Rtp)));
 }
 
 #[test]
