@@ -72,6 +72,7 @@
 
 pub mod error;
 pub mod id;
+pub mod media;
 pub mod pcap;
 pub mod record;
 pub mod seq;
