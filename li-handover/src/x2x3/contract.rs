@@ -29,7 +29,10 @@
 //! read as `indeterminate`.
 //!
 //! The CC hot path keeps one pre-encoded [`X3IpPacketEncoder`] per (task, session)
-//! ([`x3_encoder`], [`encode_cc`]); [`x3_pdu`] and [`x2_pdu`] build whole [`Pdu`]s.
+//! ([`x3_encoder`], [`encode_cc`]), and for a call's media one [`X3MediaEncoder`] per (task,
+//! session, direction, flow) ([`media_encoder`]): everything of a media PDU but the payload
+//! length, sequence number and timestamp is the same for every packet of a flow, so it is
+//! encoded once. [`x3_pdu`], [`media_pdu`] and [`x2_pdu`] build whole [`Pdu`]s.
 //!
 //! # Example
 //!
@@ -76,7 +79,7 @@ use li_core::{
 
 use super::{
     Attribute, Error, PayloadDirection, PayloadFormat, Pdu, PduTimestamp, PduType,
-    X3IpPacketEncoder, ip_payload_format,
+    X3IpPacketEncoder, X3MediaEncoder, ip_payload_format,
 };
 
 /// The Payload Format of every X2 PDU: ETSI TS 102 232-1 Defined Payload (1), the
@@ -398,6 +401,50 @@ pub fn media_pdu(
     ));
     pdu.payload = packet;
     pdu
+}
+
+/// The pre-encoded X3 header of one media flow of task `xid`'s call `cin`, its packets sent
+/// in `direction`: [`X3MediaEncoder::encode`] writes exactly what [`media_pdu`] with these
+/// arguments encodes to, writing per packet only the payload length, sequence number and
+/// timestamp. Keep one per (task, call, direction, flow); a flow whose address, port,
+/// stream or protocol changes is another flow.
+///
+/// ```
+/// use li_core::{Cin, MediaFlow, MediaProtocol, PayloadDirection, Xid};
+/// use li_handover::x2x3::{PduTimestamp, contract};
+///
+/// let flow = MediaFlow {
+///     source: "192.0.2.7:4000".parse()?,
+///     destination: "198.51.100.1:5004".parse()?,
+///     protocol: MediaProtocol::Rtp,
+///     stream: 0,
+/// };
+/// let (xid, cin, direction) = (Xid::from_bytes([7; 16]), Cin::new(42), PayloadDirection::FromTarget);
+/// let encoder = contract::media_encoder(xid, cin, direction, &flow)?;
+/// let rtp = [0x80, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 9, 0xff, 0xff];
+/// let ts = PduTimestamp::new(1_700_000_000, 20_000_000);
+/// let mut out = Vec::new();
+/// encoder.encode(&mut out, 3, ts, &rtp)?;
+/// let general = contract::media_pdu(xid, cin, 3, ts, direction, &flow, rtp.to_vec().into());
+/// assert_eq!(out, general.encode()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn media_encoder(
+    xid: Xid,
+    cin: Cin,
+    direction: li_core::PayloadDirection,
+    flow: &MediaFlow,
+) -> Result<X3MediaEncoder, Error> {
+    let header = media_pdu(
+        xid,
+        cin,
+        0,
+        PduTimestamp::default(),
+        direction,
+        flow,
+        bytes::Bytes::new(),
+    );
+    X3MediaEncoder::from_pdu(&header)
 }
 
 /// Whether `format` is one the contract uses for CC (X3): IPv4 or IPv6 Packet.

@@ -123,6 +123,16 @@ pub enum Error {
         /// Octets the buffer can still take.
         available: usize,
     },
+    /// A media encoder's header (X3MediaEncoder) would not start with Sequence Number and
+    /// Timestamp, or is longer than the largest media header
+    /// ([`X3_MEDIA_MAX_HEADER_LEN`](super::X3_MEDIA_MAX_HEADER_LEN)).
+    #[error(
+        "X3 media header of {header_len} octets does not start its attributes with Sequence Number and Timestamp or exceeds the media header limit"
+    )]
+    MediaTemplate {
+        /// The header's length.
+        header_len: usize,
+    },
     /// Encoding an IP packet: the first octet's version nibble is neither 4 nor 6 (or the
     /// packet is empty), so neither IPv4 Packet nor IPv6 Packet format applies.
     #[error("X3 IP packet: version nibble {version} is neither 4 nor 6")]

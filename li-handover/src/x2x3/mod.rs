@@ -84,6 +84,7 @@ mod attribute;
 mod cc;
 pub mod contract;
 mod error;
+mod media;
 pub mod transport;
 
 use std::ops::Range;
@@ -97,6 +98,7 @@ pub use cc::{
     ip_payload_format,
 };
 pub use error::{Error, Result};
+pub use media::{X3_MEDIA_MAX_HEADER_LEN, X3MediaEncoder};
 
 /// The Version we send unless told otherwise: `0x0005`, major version 0 and minor version 5
 /// (clause 5.2.1), as OpenLI and sipgate li-lib-x1x2x3 send.

@@ -488,3 +488,139 @@ fn peers_voice_pdus_without_our_attributes_are_read_with_defaults_but_not_withou
         })
     ));
 }
+
+fn media_flows() -> [MediaFlow; 3] {
+    [
+        MediaFlow {
+            source: "192.0.2.10:49170".parse().unwrap(),
+            destination: "198.51.100.20:3456".parse().unwrap(),
+            protocol: MediaProtocol::Rtp,
+            stream: 0,
+        },
+        MediaFlow {
+            source: "[2001:db8::2]:51373".parse().unwrap(),
+            destination: "[2001:db8::1]:49171".parse().unwrap(),
+            protocol: MediaProtocol::Rtcp,
+            stream: 0x0102,
+        },
+        // One family each side: both written as IPv6 (the IPv4 one mapped).
+        MediaFlow {
+            source: "192.0.2.10:8000".parse().unwrap(),
+            destination: "[2001:db8::1]:8001".parse().unwrap(),
+            protocol: MediaProtocol::Rtp,
+            stream: 1,
+        },
+    ]
+}
+
+#[test]
+fn the_media_encoder_writes_what_media_pdu_encodes_packet_after_packet() {
+    let xid = Xid::from_bytes([0x2b; 16]);
+    let cin = Cin::new(0x0102_0304);
+    for (flow, header_len) in media_flows().into_iter().zip([104, 128, 128]) {
+        for direction in ALL_DIRECTIONS {
+            let encoder = media_encoder(xid, cin, direction, &flow).unwrap();
+            assert_eq!(encoder.header_len(), header_len, "{flow:?}");
+            let mut out = Vec::new();
+            // One encoder, several packets of different lengths (an empty one too).
+            for (seq, len) in [(0u32, 172usize), (1, 0), (u32::MAX, 13)] {
+                let rtp: Vec<u8> = (0..len).map(|i| (i as u8) ^ 0x80).collect();
+                let ts =
+                    PduTimestamp::new(1_768_471_200_u32.wrapping_add(seq), 999_999_999 - seq % 7);
+                out.clear();
+                encoder.encode(&mut out, seq, ts, &rtp).unwrap();
+                let general = media_pdu(xid, cin, seq, ts, direction, &flow, rtp.clone().into());
+                assert_eq!(
+                    out,
+                    general.encode().unwrap(),
+                    "{flow:?} {direction:?} {seq}"
+                );
+                let (pdu, used) = Pdu::decode(&out).unwrap();
+                assert_eq!(used, out.len());
+                assert_eq!(pdu.sequence_number(), Some(seq));
+                assert_eq!(
+                    read(&pdu).unwrap().content,
+                    Content::Media {
+                        direction,
+                        flow: MediaFlow {
+                            source: SocketAddr::new(
+                                flow.source.ip().to_canonical(),
+                                flow.source.port()
+                            ),
+                            ..flow
+                        },
+                        packet: &rtp[..],
+                    }
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_media_encoder_writes_nothing_into_a_buffer_too_small() {
+    let flow = media_flows()[0];
+    let encoder = media_encoder(
+        Xid::NIL,
+        Cin::new(1),
+        li_core::PayloadDirection::ToTarget,
+        &flow,
+    )
+    .unwrap();
+    let mut buf = [0u8; 104 + 11];
+    let mut out = &mut buf[..];
+    let ts = PduTimestamp::new(1, 2);
+    assert_eq!(
+        encoder.encode(&mut out, 0, ts, &[0x80; 12]),
+        Err(Error::BufferTooSmall {
+            needed: 104 + 12,
+            available: 104 + 11
+        })
+    );
+    assert_eq!(out.len(), 104 + 11, "nothing written");
+    encoder.encode(&mut out, 0, ts, &[0x80; 11]).unwrap();
+    assert!(out.is_empty());
+}
+
+fn arb_socket_addr() -> impl Strategy<Value = SocketAddr> {
+    prop_oneof![
+        (any::<[u8; 4]>(), any::<u16>())
+            .prop_map(|(ip, port)| SocketAddr::new(IpAddr::from(ip), port)),
+        (any::<[u8; 16]>(), any::<u16>())
+            .prop_map(|(ip, port)| SocketAddr::new(IpAddr::from(ip), port)),
+    ]
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #[test]
+    fn the_media_encoder_equals_media_pdu(
+        xid in any::<[u8; 16]>(),
+        cin in any::<u32>(),
+        direction in prop::sample::select(ALL_DIRECTIONS.to_vec()),
+        source in arb_socket_addr(),
+        destination in arb_socket_addr(),
+        rtcp in any::<bool>(),
+        stream in any::<u16>(),
+        records in proptest::collection::vec(
+            (any::<u32>(), any::<u32>(), any::<u32>(), proptest::collection::vec(any::<u8>(), 0..300)),
+            1..4,
+        ),
+    ) {
+        let (xid, cin) = (Xid::from_bytes(xid), Cin::new(cin));
+        let protocol = if rtcp { MediaProtocol::Rtcp } else { MediaProtocol::Rtp };
+        let flow = MediaFlow { source, destination, protocol, stream };
+        let encoder = media_encoder(xid, cin, direction, &flow).unwrap();
+        let mut out = Vec::new();
+        let mut expected = Vec::new();
+        for (seq, secs, nanos, packet) in records {
+            let ts = PduTimestamp::new(secs, nanos);
+            encoder.encode(&mut out, seq, ts, &packet).unwrap();
+            media_pdu(xid, cin, seq, ts, direction, &flow, packet.into())
+                .encode_into(&mut expected)
+                .unwrap();
+        }
+        prop_assert_eq!(out, expected);
+    }
+}
