@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use li_core::Xid;
 use li_handover::x2x3::{
     Attribute, DEFAULT_MAX_PDU_LEN, PayloadDirection, PayloadFormat, Pdu, PduTimestamp, PduType,
-    X3IpPacketEncoder, frame_len,
+    X3IpPacketEncoder, contract, frame_len,
 };
 use serde_json::{Value, json};
 
@@ -90,6 +90,11 @@ fn write_pcap(path: &Path) -> Result<usize, Error> {
     // POI: X3 IPv4 from the hot-path encoder
     let f = conn.send(true, &sent[6].bytes);
     placed.push((6, true, f));
+    // POI: our X2 SIP Message, then our X3 RTP and RTCP Packets coalesced in one segment
+    let f = conn.send(true, &sent[7].bytes);
+    placed.push((7, true, f));
+    let f = conn.send(true, &[sent[8].bytes.as_slice(), &sent[9].bytes].concat());
+    placed.extend([(8, true, f), (9, true, f)]);
     // MDF: acknowledges everything
     conn.ack(false);
 
@@ -137,11 +142,7 @@ fn write_pcap_from(raw: &Path, path: &Path) -> Result<usize, Error> {
         let (bytes, tail) = rest.split_at(len);
         let (pdu, _) = Pdu::decode(bytes)?;
         let frame = conn.send(true, bytes);
-        let payload_protocol = match pdu.payload_format {
-            PayloadFormat::Ipv4Packet => Some("ip"),
-            PayloadFormat::Ipv6Packet => Some("ipv6"),
-            _ => None,
-        };
+        let payload_protocol = payload_protocol(&pdu);
         pdus.push(json!({
             "frame": frame,
             "flow": flow_name(true),
@@ -168,6 +169,26 @@ fn write_pcap_from(raw: &Path, path: &Path) -> Result<usize, Error> {
         serde_json::to_string_pretty(&doc)? + "\n",
     )?;
     Ok(pdus.len())
+}
+
+/// The sub-protocol tshark must dissect a PDU's payload as: IP for IP packets, SIP for SIP
+/// messages, RTP or RTCP for a call's media (as the contract's "media stream" attribute
+/// says).
+fn payload_protocol(pdu: &Pdu) -> Option<&'static str> {
+    match pdu.payload_format {
+        PayloadFormat::Ipv4Packet => Some("ip"),
+        PayloadFormat::Ipv6Packet => Some("ipv6"),
+        PayloadFormat::SipMessage => Some("sip"),
+        PayloadFormat::RtpPacket => match contract::content(pdu) {
+            Ok(contract::Content::Media { flow, .. })
+                if flow.protocol == li_core::MediaProtocol::Rtcp =>
+            {
+                Some("rtcp")
+            }
+            _ => Some("rtp"),
+        },
+        _ => None,
+    }
 }
 
 fn flow_name(from_poi: bool) -> String {
@@ -340,7 +361,88 @@ fn pdus() -> Result<Vec<Sent>, Error> {
     }
     push(hot, Some("ip"))?;
 
+    // 7..9: the voice PDUs exactly as our contract writes them (li_handover::x2x3::contract):
+    // SIP Message with the flow attributes and the "IRI type" Proprietary Attribute, RTP
+    // Packet with the flow attributes and the "media stream" Proprietary Attribute.
+    let cin = li_core::Cin::new(0x0102_0304);
+    let ours = |pdu: Pdu| -> Result<Pdu, Error> {
+        // through the wire: what a receiver (and tshark) sees
+        let (decoded, used) = Pdu::decode(&pdu.encode()?)?;
+        if used != pdu.encoded_len() || decoded != pdu {
+            return Err("contract PDU does not decode to itself".into());
+        }
+        Ok(decoded)
+    };
+    // 7: X2 SIP Message of a call over IPv6, IRI-Begin
+    let sip = li_core::SipEvent {
+        source: std::net::SocketAddr::new(alice6.into(), 5060),
+        destination: std::net::SocketAddr::new(server6.into(), 5062),
+        message: sip_invite().into(),
+    };
+    let pdu = contract::sip_pdu(xid, cin, 6, ts(6, 1), li_core::IriType::Begin, &sip);
+    push(ours(pdu)?, Some("sip"))?;
+
+    // 8: X3 RTP Packet (IPv4 flow, RTP of stream 0) from the pre-encoded media encoder
+    let flow = li_core::MediaFlow {
+        source: "192.0.2.10:49170".parse()?,
+        destination: "198.51.100.20:50010".parse()?,
+        protocol: li_core::MediaProtocol::Rtp,
+        stream: 0,
+    };
+    let direction = li_core::PayloadDirection::FromTarget;
+    let packet = rtp(3, 160);
+    let mut bytes = Vec::new();
+    contract::media_encoder(xid, cin, direction, &flow)?.encode(
+        &mut bytes,
+        7,
+        ts(7, 20_000_000),
+        &packet,
+    )?;
+    let (media, _) = Pdu::decode(&bytes)?;
+    let general = contract::media_pdu(
+        xid,
+        cin,
+        7,
+        ts(7, 20_000_000),
+        direction,
+        &flow,
+        packet.into(),
+    );
+    if general.encode()? != bytes {
+        return Err("media encoder PDU differs from contract::media_pdu".into());
+    }
+    push(media, Some("rtp"))?;
+
+    // 9: X3 RTP Packet carrying RTCP (IPv6 flow, stream 1), to the target
+    let flow = li_core::MediaFlow {
+        source: std::net::SocketAddr::new(server6.into(), 50011),
+        destination: std::net::SocketAddr::new(alice6.into(), 49171),
+        protocol: li_core::MediaProtocol::Rtcp,
+        stream: 1,
+    };
+    let pdu = contract::media_pdu(
+        xid,
+        cin,
+        8,
+        ts(8, 999_999_999),
+        li_core::PayloadDirection::ToTarget,
+        &flow,
+        rtcp_sender_report().into(),
+    );
+    push(ours(pdu)?, Some("rtcp"))?;
+
     Ok(out)
+}
+
+/// An RTCP sender report (RFC 3550 6.4.1) without report blocks.
+fn rtcp_sender_report() -> Vec<u8> {
+    let mut p = vec![0x80, 200, 0, 6];
+    p.extend_from_slice(&0xdead_beef_u32.to_be_bytes()); // SSRC
+    p.extend_from_slice(&[0xe9, 0x3c, 0x2d, 0x65, 0x80, 0, 0, 0]); // NTP timestamp
+    p.extend_from_slice(&480_u32.to_be_bytes()); // RTP timestamp
+    p.extend_from_slice(&3_u32.to_be_bytes()); // packet count
+    p.extend_from_slice(&516_u32.to_be_bytes()); // octet count
+    p
 }
 
 fn sip_invite() -> Vec<u8> {
