@@ -234,6 +234,7 @@ fn destinations() -> Vec<(&'static str, DestinationDetails)> {
                     format: HandoverFormat::Etsi102232 {
                         ps_pdu_version: 20,
                         ip_access_version: 9,
+                        ip_multimedia_version: 14,
                     },
                 }
                 .to_x1()

@@ -99,9 +99,12 @@ impl HeaderSettings {
     }
 
     /// Whether this crate produces `format`: ETSI TS 102 232 with an LI-PS-PDU module
-    /// version from 1 to [`LI_PS_PDU_VERSION`] and an IPAccessPDU version from 1 to
+    /// version from 1 to [`LI_PS_PDU_VERSION`], an IPAccessPDU version from 1 to
     /// [`IP_ACCESS_VERSION`] (the PDUs are of the newest versions, whose extensions older
-    /// agencies skip; the PSHeader's `li-psDomainId` names the version asked for). The ATIS
+    /// agencies skip; the PSHeader's `li-psDomainId` names the version asked for) and the
+    /// IPMultimediaPDU version [`IP_MULTIMEDIA_VERSION`] alone: the voice PDUs are those of
+    /// version 14, checked against the independent decoder in that version only, and their
+    /// object identifiers would name another version they were not checked against. The ATIS
     /// and PacketCable formats are not produced.
     ///
     /// ```
@@ -110,13 +113,19 @@ impl HeaderSettings {
     ///
     /// assert!(HeaderSettings::encodes(HandoverFormat::etsi_default()));
     /// assert!(!HeaderSettings::encodes(HandoverFormat::PacketCable { version: 7 }));
+    /// assert!(!HeaderSettings::encodes(HandoverFormat::Etsi102232 {
+    ///     ps_pdu_version: 43,
+    ///     ip_access_version: 18,
+    ///     ip_multimedia_version: 12,
+    /// }));
     /// ```
     pub fn encodes(format: HandoverFormat) -> bool {
         matches!(
             format,
-            HandoverFormat::Etsi102232 { ps_pdu_version, ip_access_version }
+            HandoverFormat::Etsi102232 { ps_pdu_version, ip_access_version, ip_multimedia_version }
                 if (1..=LI_PS_PDU_VERSION).contains(&ps_pdu_version)
                     && (1..=IP_ACCESS_VERSION).contains(&ip_access_version)
+                    && ip_multimedia_version == IP_MULTIMEDIA_VERSION
         )
     }
 
@@ -133,6 +142,7 @@ impl HeaderSettings {
         let HandoverFormat::Etsi102232 {
             ps_pdu_version,
             ip_access_version,
+            ip_multimedia_version,
         } = format
         else {
             return None;
@@ -146,6 +156,7 @@ impl HeaderSettings {
         s.delivery_country_code = task.delivery_country_code();
         s.ps_pdu_version = ps_pdu_version;
         s.ip_access_version = ip_access_version;
+        s.ip_multimedia_version = ip_multimedia_version;
         Some(s)
     }
 
@@ -590,6 +601,67 @@ mod tests {
             Some(IpValue::Binary(b)) => Some(b.clone()),
             _ => None,
         }
+    }
+
+    /// A destination asking for IPMultimediaPDU version 14 gets it in the voice object
+    /// identifiers; any other version is not produced, so provisioning (ADMF plan, mediator
+    /// destination check) refuses it rather than sending version-14 PDUs labelled otherwise.
+    #[test]
+    fn the_ip_multimedia_version_is_14_alone_and_reaches_the_object_identifiers() {
+        use li_core::{
+            DeliveryAddress, Destination, DestinationId, InterceptScope, Task, ValidityWindow, Xid,
+        };
+        let task = Task::builder(
+            Liid::new(b"LIID-MM").unwrap(),
+            Xid::from_bytes([3; 16]),
+            InterceptScope::IriAndCc,
+            ValidityWindow::new(Timestamp::UNIX_EPOCH, None).unwrap(),
+        )
+        .target("sip:alice@example.com".parse().unwrap())
+        .destination(Destination::new(
+            DestinationId::from_bytes([4; 16]),
+            DeliveryAddress::new("lea.example", 6000, false),
+            Some(DeliveryAddress::new("lea.example", 6001, false)),
+            HandoverFormat::etsi_default(),
+        ))
+        .build()
+        .unwrap();
+        let operator = li_core::OperatorId::new(b"OP").unwrap();
+        let format = |ip_multimedia_version| HandoverFormat::Etsi102232 {
+            ps_pdu_version: 43,
+            ip_access_version: 18,
+            ip_multimedia_version,
+        };
+        let settings = HeaderSettings::for_destination(&task, format(14), operator, None).unwrap();
+        assert_eq!(settings.ip_multimedia_version, 14);
+        let pdu = settings.ipmm_iri_pdu(
+            Cin::new(1),
+            0,
+            Timestamp::UNIX_EPOCH,
+            IriType::Begin,
+            IpmmIriContents::sip(
+                IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+                IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
+                b"INVITE sip:bob@example.net SIP/2.0\r\n\r\n",
+            ),
+        );
+        let Payload::IriPayloadSequence(items) = &pdu.payload else {
+            panic!("IRI expected: {:?}", pdu.payload);
+        };
+        let Some(IriContents::IpmmIri(iri)) = items.first().map(|i| &i.iri_contents) else {
+            panic!("IPMMIRI expected: {items:?}");
+        };
+        assert_eq!(iri.obj_id, ipmm::ipmmiri_obj_id(14));
+        assert_ne!(iri.obj_id, ipmm::ipmmiri_obj_id(12));
+        for other in [0, 1, 12, 13, 15, u16::MAX] {
+            assert!(!HeaderSettings::encodes(format(other)), "{other}");
+            assert_eq!(
+                HeaderSettings::for_destination(&task, format(other), operator, None),
+                None,
+                "{other}"
+            );
+        }
+        assert!(HeaderSettings::encodes(format(14)));
     }
 
     /// Our encoding of a keep-alive answer numbered `seq`, stamped with a GeneralizedTime

@@ -180,10 +180,11 @@ pub enum Error {
         /// What was wrong with it.
         reason: &'static str,
     },
-    /// A handover format text was not `etsi-102232:<ps-pdu>:<ip-access>`,
+    /// A handover format text was not `etsi-102232:<ps-pdu>:<ip-access>[:<ip-multimedia>]`,
     /// `atis-1000013:<v>`, `atis-1000678:<v>` or `packetcable:<v>` (versions 0..=65535).
     #[error(
-        "handover format {input:?} is not etsi-102232:<ps-pdu version>:<ip-access version>, \
+        "handover format {input:?} is not \
+         etsi-102232:<ps-pdu version>:<ip-access version>[:<ip-multimedia version>], \
          atis-1000013:<version>, atis-1000678:<version> or packetcable:<version>"
     )]
     InvalidHandoverFormat {

@@ -186,12 +186,17 @@ pub struct DeliveryAddress {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum HandoverFormat {
-    /// ETSI TS 102 232-1 `PS-PDU` with TS 102 232-3 IP access services.
+    /// ETSI TS 102 232-1 `PS-PDU` with TS 102 232-3 IP access and TS 102 232-5 IP
+    /// multimedia services.
     Etsi102232 {
         /// Version of the `LI-PS-PDU` ASN.1 module (TS 102 232-1).
         ps_pdu_version: u16,
         /// Version of the `IPAccessPDU` ASN.1 module (TS 102 232-3).
         ip_access_version: u16,
+        /// Version of the `IPMultimediaPDU` ASN.1 module (TS 102 232-5): the object
+        /// identifiers of the voice IRI and CC (`iPMMIRIObjId`, `iPMMCCObjId`) name it.
+        /// [`HandoverFormat::DEFAULT_IP_MULTIMEDIA_VERSION`] unless an agency asks for another.
+        ip_multimedia_version: u16,
     },
     /// ATIS-1000013 (CALEA broadband / IP network access).
     Atis1000013 {
@@ -534,25 +539,45 @@ impl DeliveryAddress {
 }
 
 impl HandoverFormat {
-    /// TS 102 232-1 `LI-PS-PDU` version 43 with TS 102 232-3 `IPAccessPDU` version 18: the
-    /// versions this suite produces by default.
+    /// The TS 102 232-5 `IPMultimediaPDU` module version of [`Self::etsi_default`], and the
+    /// one the text form implies when it names none: 14.
+    pub const DEFAULT_IP_MULTIMEDIA_VERSION: u16 = 14;
+
+    /// TS 102 232-1 `LI-PS-PDU` version 43 with TS 102 232-3 `IPAccessPDU` version 18 and
+    /// TS 102 232-5 `IPMultimediaPDU` version 14: the versions this suite produces by
+    /// default.
     pub const fn etsi_default() -> Self {
         Self::Etsi102232 {
             ps_pdu_version: 43,
             ip_access_version: 18,
+            ip_multimedia_version: Self::DEFAULT_IP_MULTIMEDIA_VERSION,
         }
     }
 }
 
 /// The one text form of a handover format, used in configuration, the warrant store and X1:
-/// `etsi-102232:<LI-PS-PDU version>:<IPAccessPDU version>`, `atis-1000013:<version>`,
-/// `atis-1000678:<version>`, `packetcable:<version>`. Its `FromStr` (`str::parse`) reads it
-/// back.
+/// `etsi-102232:<LI-PS-PDU version>:<IPAccessPDU version>[:<IPMultimediaPDU version>]`,
+/// `atis-1000013:<version>`, `atis-1000678:<version>`, `packetcable:<version>`. Its `FromStr`
+/// (`str::parse`) reads it back.
+///
+/// The `IPMultimediaPDU` version is written only when it is not [`HandoverFormat::DEFAULT_IP_MULTIMEDIA_VERSION`],
+/// and a text without it means that version: the texts written before the version existed
+/// (warrant stores, configurations, X1 URIs) keep their meaning and their form.
 ///
 /// ```
 /// use li_core::HandoverFormat;
 ///
 /// assert_eq!(HandoverFormat::etsi_default().to_string(), "etsi-102232:43:18");
+/// assert_eq!(
+///     "etsi-102232:43:18:14".parse::<HandoverFormat>()?,
+///     HandoverFormat::etsi_default()
+/// );
+/// let older = HandoverFormat::Etsi102232 {
+///     ps_pdu_version: 20,
+///     ip_access_version: 9,
+///     ip_multimedia_version: 12,
+/// };
+/// assert_eq!(older.to_string(), "etsi-102232:20:9:12");
 /// assert_eq!(
 ///     "packetcable:7".parse::<HandoverFormat>()?,
 ///     HandoverFormat::PacketCable { version: 7 }
@@ -566,7 +591,14 @@ impl std::fmt::Display for HandoverFormat {
             Self::Etsi102232 {
                 ps_pdu_version,
                 ip_access_version,
-            } => write!(f, "etsi-102232:{ps_pdu_version}:{ip_access_version}"),
+                ip_multimedia_version,
+            } => {
+                write!(f, "etsi-102232:{ps_pdu_version}:{ip_access_version}")?;
+                if ip_multimedia_version != Self::DEFAULT_IP_MULTIMEDIA_VERSION {
+                    write!(f, ":{ip_multimedia_version}")?;
+                }
+                Ok(())
+            }
             Self::Atis1000013 { version } => write!(f, "atis-1000013:{version}"),
             Self::Atis1000678 { version } => write!(f, "atis-1000678:{version}"),
             Self::PacketCable { version } => write!(f, "packetcable:{version}"),
@@ -578,15 +610,16 @@ impl std::str::FromStr for HandoverFormat {
     type Err = Error;
 
     /// Reads the text [`HandoverFormat`]'s `Display` writes; the name is case-insensitive,
-    /// versions are decimal `0..=65535`.
+    /// versions are decimal `0..=65535`; an ETSI format without its `IPMultimediaPDU`
+    /// version has [`HandoverFormat::DEFAULT_IP_MULTIMEDIA_VERSION`].
     fn from_str(text: &str) -> Result<Self> {
         let bad = || Error::InvalidHandoverFormat {
             input: crate::error::excerpt(text),
         };
         let mut parts = text.trim().split(':');
         let name = parts.next().ok_or_else(bad)?.to_ascii_lowercase();
-        let mut number = || -> Result<u16> {
-            let digits = parts.next().ok_or_else(bad)?;
+        let number = |digits: Option<&str>| -> Result<u16> {
+            let digits = digits.ok_or_else(bad)?;
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad());
             }
@@ -594,12 +627,22 @@ impl std::str::FromStr for HandoverFormat {
         };
         let format = match name.as_str() {
             "etsi-102232" => Self::Etsi102232 {
-                ps_pdu_version: number()?,
-                ip_access_version: number()?,
+                ps_pdu_version: number(parts.next())?,
+                ip_access_version: number(parts.next())?,
+                ip_multimedia_version: match parts.next() {
+                    Some(digits) => number(Some(digits))?,
+                    None => Self::DEFAULT_IP_MULTIMEDIA_VERSION,
+                },
             },
-            "atis-1000013" => Self::Atis1000013 { version: number()? },
-            "atis-1000678" => Self::Atis1000678 { version: number()? },
-            "packetcable" => Self::PacketCable { version: number()? },
+            "atis-1000013" => Self::Atis1000013 {
+                version: number(parts.next())?,
+            },
+            "atis-1000678" => Self::Atis1000678 {
+                version: number(parts.next())?,
+            },
+            "packetcable" => Self::PacketCable {
+                version: number(parts.next())?,
+            },
             _ => return Err(bad()),
         };
         match parts.next() {
@@ -939,7 +982,8 @@ mod tests {
             HandoverFormat::etsi_default(),
             HandoverFormat::Etsi102232 {
                 ps_pdu_version: 43,
-                ip_access_version: 18
+                ip_access_version: 18,
+                ip_multimedia_version: 14,
             }
         );
     }
@@ -951,6 +995,17 @@ mod tests {
             HandoverFormat::Etsi102232 {
                 ps_pdu_version: 1,
                 ip_access_version: 65_535,
+                ip_multimedia_version: 14,
+            },
+            HandoverFormat::Etsi102232 {
+                ps_pdu_version: 43,
+                ip_access_version: 18,
+                ip_multimedia_version: 0,
+            },
+            HandoverFormat::Etsi102232 {
+                ps_pdu_version: 43,
+                ip_access_version: 18,
+                ip_multimedia_version: 65_535,
             },
             HandoverFormat::Atis1000013 { version: 3 },
             HandoverFormat::Atis1000678 { version: 0 },
@@ -958,6 +1013,29 @@ mod tests {
         ] {
             let text = format.to_string();
             assert_eq!(text.parse::<HandoverFormat>().unwrap(), format, "{text}");
+        }
+        // The IPMultimediaPDU version is written only when not 14, and read as 14 when
+        // absent: the texts of before it existed keep their meaning and form.
+        assert_eq!(
+            HandoverFormat::etsi_default().to_string(),
+            "etsi-102232:43:18"
+        );
+        for (text, written, ip_multimedia_version) in [
+            ("etsi-102232:20:9", "etsi-102232:20:9", 14),
+            ("ETSI-102232:20:9:14", "etsi-102232:20:9", 14),
+            ("etsi-102232:20:9:12", "etsi-102232:20:9:12", 12),
+        ] {
+            let format = text.parse::<HandoverFormat>().unwrap();
+            assert_eq!(
+                format,
+                HandoverFormat::Etsi102232 {
+                    ps_pdu_version: 20,
+                    ip_access_version: 9,
+                    ip_multimedia_version,
+                },
+                "{text}"
+            );
+            assert_eq!(format.to_string(), written);
         }
         assert_eq!(
             " PacketCable:7 ".parse::<HandoverFormat>().unwrap(),
@@ -968,7 +1046,10 @@ mod tests {
             "etsi",
             "etsi:43",
             "etsi-102232:43",
-            "etsi-102232:43:18:1",
+            "etsi-102232:43:18:1:1",
+            "etsi-102232:43:18:",
+            "etsi-102232:43:18:x",
+            "etsi-102232:43:18:65536",
             "etsi-102232:43:",
             "packetcable:",
             "packetcable:+7",

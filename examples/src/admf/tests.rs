@@ -496,7 +496,8 @@ hi2 = "192.0.2.9:6001"
         config.agency("LEA-1").unwrap().format,
         HandoverFormat::Etsi102232 {
             ps_pdu_version: 20,
-            ip_access_version: 9
+            ip_access_version: 9,
+            ip_multimedia_version: 14,
         }
     );
     let unknown = format!("{minimal}{agency}format = \"etsi:20\"\n");

@@ -72,8 +72,9 @@ pub(super) fn format_name(format: HandoverFormat) -> String {
         HandoverFormat::Etsi102232 {
             ps_pdu_version,
             ip_access_version,
+            ip_multimedia_version,
         } => format!(
-            "ETSI TS 102 232 (LI-PS-PDU version {ps_pdu_version}, IPAccessPDU version {ip_access_version})"
+            "ETSI TS 102 232 (LI-PS-PDU version {ps_pdu_version}, IPAccessPDU version {ip_access_version}, IPMultimediaPDU version {ip_multimedia_version})"
         ),
         HandoverFormat::Atis1000013 { version } => format!("ATIS-1000013 version {version}"),
         HandoverFormat::Atis1000678 { version } => format!("ATIS-1000678 version {version}"),

@@ -681,6 +681,7 @@ async fn the_psheader_carries_the_ne_the_country_codes_and_the_destination_versi
     let older = HandoverFormat::Etsi102232 {
         ps_pdu_version: 38,
         ip_access_version: 17,
+        ip_multimedia_version: 14,
     };
     m.create_destination(HiDestination {
         format: older,
@@ -769,6 +770,7 @@ async fn a_destination_in_a_format_the_mediator_cannot_produce_is_refused() {
             HandoverFormat::Etsi102232 {
                 ps_pdu_version: 44,
                 ip_access_version: 18,
+                ip_multimedia_version: 14,
             },
             "LI-PS-PDU version 44",
         ),
@@ -776,6 +778,7 @@ async fn a_destination_in_a_format_the_mediator_cannot_produce_is_refused() {
             HandoverFormat::Etsi102232 {
                 ps_pdu_version: 43,
                 ip_access_version: 0,
+                ip_multimedia_version: 14,
             },
             "IPAccessPDU version 0",
         ),
@@ -795,6 +798,7 @@ async fn a_destination_in_a_format_the_mediator_cannot_produce_is_refused() {
             format: HandoverFormat::Etsi102232 {
                 ps_pdu_version,
                 ip_access_version,
+                ip_multimedia_version: 14,
             },
             ..hi_destination_at(did(n), Interface::Hi3, "127.0.0.1:9")
         })
@@ -815,7 +819,8 @@ async fn a_destination_in_a_format_the_mediator_cannot_produce_is_refused() {
         kept.iter().find(|d| d.0.id == did(2)).unwrap().0.format,
         HandoverFormat::Etsi102232 {
             ps_pdu_version: 1,
-            ip_access_version: 1
+            ip_access_version: 1,
+            ip_multimedia_version: 14,
         }
     );
     // An address that is not host:port is refused too.
@@ -869,6 +874,7 @@ async fn the_pre_encoded_headers_are_rebuilt_after_a_change() {
         format: HandoverFormat::Etsi102232 {
             ps_pdu_version: 40,
             ip_access_version: 16,
+            ip_multimedia_version: 14,
         },
         ..hi_destination_at(did(2), Interface::Hi3, &a.hi3_addr.to_string())
     })
@@ -1066,7 +1072,8 @@ async fn the_format_an_x1_destination_names_is_the_format_delivered_or_it_is_ref
         vec![
             HandoverFormat::Etsi102232 {
                 ps_pdu_version: 20,
-                ip_access_version: 9
+                ip_access_version: 9,
+                ip_multimedia_version: 14,
             };
             2
         ]

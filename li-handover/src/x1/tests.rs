@@ -1440,6 +1440,7 @@ fn hi_address_round_trips_through_the_delivery_address() {
         HandoverFormat::Etsi102232 {
             ps_pdu_version: 20,
             ip_access_version: 9,
+            ip_multimedia_version: 14,
         },
         HandoverFormat::PacketCable { version: 7 },
     ];

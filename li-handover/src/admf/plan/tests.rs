@@ -818,6 +818,7 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
         a.format = HandoverFormat::Etsi102232 {
             ps_pdu_version: 44,
             ip_access_version: 16,
+            ip_multimedia_version: 14,
         };
     });
     let plan = run(&net, &[newer], &empty(&net), start);
@@ -846,10 +847,12 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
         HandoverFormat::Etsi102232 {
             ps_pdu_version: 44,
             ip_access_version: 18,
+            ip_multimedia_version: 14,
         },
         HandoverFormat::Etsi102232 {
             ps_pdu_version: 43,
             ip_access_version: 19,
+            ip_multimedia_version: 14,
         },
         HandoverFormat::Atis1000678 { version: 1 },
         HandoverFormat::PacketCable { version: 7 },
@@ -1143,6 +1146,7 @@ fn the_agencys_format_travels_to_the_mediator_in_its_destinations() {
     let older = HandoverFormat::Etsi102232 {
         ps_pdu_version: 20,
         ip_access_version: 9,
+        ip_multimedia_version: 14,
     };
     let mut w = with_agency(&warrant("LIID-F", 1, start, None), |a| a.format = older);
     let tasks = warrant_tasks(&w, &net).unwrap();
