@@ -497,6 +497,10 @@ pub fn x3_encoder(xid: Xid, cin: Cin) -> X3IpPacketEncoder {
 /// Appends the X3 PDU of a CC record to `out`, with `encoder` from [`x3_encoder`] for the
 /// record's task and session: its packet, direction and the original length when the packet
 /// was cut. Fails as [`X3IpPacketEncoder::encode`] does, writing nothing.
+///
+/// A call's media ([`CcKind::Media`]) is written as [`media_pdu`] (in [`super::DEFAULT_VERSION`]),
+/// through a [`media_encoder`] built for this one record: right, but with the allocations
+/// of building it. A sender of media keeps a [`media_encoder`] per flow instead.
 pub fn encode_cc<B: BufMut>(
     encoder: &X3IpPacketEncoder,
     out: &mut B,
@@ -504,6 +508,14 @@ pub fn encode_cc<B: BufMut>(
     timestamp: PduTimestamp,
     cc: &CcRecord,
 ) -> Result<(), Error> {
+    if let CcKind::Media(flow) = &cc.kind {
+        return media_encoder(cc.xid, cc.cin, cc.direction, flow)?.encode(
+            out,
+            sequence_number,
+            timestamp,
+            &cc.payload,
+        );
+    }
     let direction = x2x3_direction(cc.direction);
     match cc.original_len {
         None => encoder.encode(out, sequence_number, timestamp, direction, &cc.payload),

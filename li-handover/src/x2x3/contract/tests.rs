@@ -624,3 +624,33 @@ proptest! {
         prop_assert_eq!(out, expected);
     }
 }
+
+/// A sender that hands every CC record to `encode_cc` (the probe today) sends a call's
+/// media as RTP Packet PDUs, not an error for a packet that is not IP.
+#[test]
+fn encode_cc_writes_a_media_record_as_media_pdu() {
+    for flow in media_flows() {
+        let record = CcRecord {
+            kind: CcKind::Media(flow),
+            ..cc(
+                vec![0x80, 0, 0, 7, 0, 0, 3, 0xc0, 1, 2, 3, 4, 0xd5],
+                li_core::PayloadDirection::ToTarget,
+            )
+        };
+        let ts = pdu_timestamp(record.timestamp).unwrap();
+        let mut out = Vec::new();
+        encode_cc(
+            &x3_encoder(record.xid, record.cin),
+            &mut out,
+            9,
+            ts,
+            &record,
+        )
+        .unwrap();
+        assert_eq!(out, x3_pdu(&record, 9).unwrap().encode().unwrap());
+        assert_eq!(
+            decoded(&x3_pdu(&record, 9).unwrap()).payload_format,
+            MEDIA_PAYLOAD_FORMAT
+        );
+    }
+}
