@@ -95,18 +95,32 @@ step_rust_harness() {
     cargo build --quiet --release --manifest-path "$CONF/Cargo.toml" || { FATAL=1; return 1; }
 }
 
-# our encoder -> pycrate decoder: every OUT/ours/NAME.ber must decode to OUT/ours/NAME.json
-step_encode_direction() {
-    rm -rf "$OUT/ours"
-    mkdir -p "$OUT/ours"
-    "${HARNESS[@]}" encode "$OUT/ours" || { log "harness 'encode' failed"; return 1; }
-    local files=("$OUT"/ours/*.ber)
+# harness SUBCOMMAND writes NAME.ber with NAME.json (the value meant) into OUT/DIR;
+# pycrate decodes every file (OUT/DIR.pycrate.jsonl) and compare.py checks it under LABEL
+# (ipmm-pycrate, ...). With "also-ours", our decoder reads them too (OUT/DIR.ours.jsonl,
+# LABEL with -ours for -pycrate). Used by the steps that check our encodings.
+ours_through_pycrate() {
+    local subcommand="$1" name="$2" label="$3" also_ours="${4:-}" dir="$OUT/$2" rc=0
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "${HARNESS[@]}" "$subcommand" "$dir" || { log "harness '$subcommand' failed"; return 1; }
+    local files=("$dir"/*.ber)
     if [ ! -e "${files[0]}" ]; then
-        log "harness 'encode' wrote no .ber file into $OUT/ours"
+        log "harness '$subcommand' wrote no .ber file into $dir"
         return 1
     fi
-    pycrate_decode "$OUT/ours.pycrate.jsonl" "${files[@]}"
-    compare --label encode "$OUT/ours" "$OUT/ours.pycrate.jsonl"
+    pycrate_decode "$OUT/$name.pycrate.jsonl" "${files[@]}"
+    compare --label "$label" "$dir" "$OUT/$name.pycrate.jsonl" || rc=1
+    if [ "$also_ours" = also-ours ]; then
+        "${HARNESS[@]}" decode "${files[@]}" >"$OUT/$name.ours.jsonl" || rc=1
+        compare --label "${label%-pycrate}-ours" "$dir" "$OUT/$name.ours.jsonl" || rc=1
+    fi
+    return "$rc"
+}
+
+# our encoder -> pycrate decoder: every OUT/ours/NAME.ber must decode to OUT/ours/NAME.json
+step_encode_direction() {
+    ours_through_pycrate encode ours encode
 }
 
 # pycrate encoder (+ BER variants) -> our decoder: every OUT/pycrate/NAME[.VARIANT].ber must
@@ -122,20 +136,7 @@ step_decode_direction() {
 # sIPMessage and iRIOnlySIPMessage IRI, IPMMCC from the hot path for every frameType) must
 # decode in pycrate to OUT/ipmm/NAME.json, and in our decoder to the same value.
 step_ipmm() {
-    local dir="$OUT/ipmm" rc=0
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    "${HARNESS[@]}" ipmm-encode "$dir" || { log "harness 'ipmm-encode' failed"; return 1; }
-    local files=("$dir"/*.ber)
-    if [ ! -e "${files[0]}" ]; then
-        log "harness 'ipmm-encode' wrote no .ber file into $dir"
-        return 1
-    fi
-    pycrate_decode "$OUT/ipmm.pycrate.jsonl" "${files[@]}"
-    compare --label ipmm-pycrate "$dir" "$OUT/ipmm.pycrate.jsonl" || rc=1
-    "${HARNESS[@]}" decode "${files[@]}" >"$OUT/ipmm.ours.jsonl" || rc=1
-    compare --label ipmm-ours "$dir" "$OUT/ipmm.ours.jsonl" || rc=1
-    return "$rc"
+    ours_through_pycrate ipmm-encode ipmm ipmm-pycrate also-ours
 }
 
 # X2/X3 (TS 103 221-2) against Wireshark's 5gli dissector: our PDUs as a TCP stream on port
