@@ -835,7 +835,14 @@ fn tcp_call(b: &mut Builder) {
     let offer = run.offer.render();
     let invite = run.leg.request("INVITE", 1, true, Some(&offer));
     let cuts = [200, invite.len() - 40];
-    b.sip_tcp(0, alice, proxy, vec![(invite, mark(IriType::Begin))], &cuts);
+    // At 10 ms: the connection's handshake takes the 3 ms before.
+    b.sip_tcp(
+        10,
+        alice,
+        proxy,
+        vec![(invite, mark(IriType::Begin))],
+        &cuts,
+    );
     let dialog = run.leg.with_tag("tcp7d1a");
     let trying = run.leg.response(100, 1, "INVITE", true, None);
     let ringing = dialog.response(180, 1, "INVITE", true, None);
@@ -868,8 +875,7 @@ fn tcp_call(b: &mut Builder) {
         &[],
     );
     run.talk(b, 1_050, 3_050);
-    // The BYE and the ACK of ... no: a BYE and an OPTIONS keep-alive in one segment would
-    // mix another dialog; the BYE goes with a second copy of nothing. One segment each.
+    // The BYE across two segments, its 200 in one.
     let bye = dialog.request("BYE", 2, true, None);
     let bye_len = bye.len();
     b.sip_tcp(

@@ -449,7 +449,12 @@ impl Stream {
     pub(crate) fn run(&mut self, b: &mut Builder, from_ms: u64, to_ms: u64) {
         let interval = if self.audio.is_some() { 20 } else { 40 };
         let start = *self.start.get_or_insert(from_ms * 1_000);
+        // On the stream's packet grid: after a pause the RTP clock has run on by whole
+        // packets.
         let mut t = from_ms;
+        while (t * 1_000).saturating_sub(start) % (interval * 1_000) != 0 {
+            t += 1;
+        }
         // A few microseconds after the millisecond, distinct per stream, so that media and
         // SIP never share a timestamp.
         let jitter = 100 + u64::from(self.ssrc % 800);

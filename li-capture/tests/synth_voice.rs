@@ -1,0 +1,628 @@
+//! The synthetic voice captures (`li_capture::synth::voice`): they decode, survive a pcap
+//! round trip, carry the SIP messages and the audio their truth says, and li-capture's own
+//! call tracker, driven frame by frame as a probe would, reports exactly the IRI and CC the
+//! ground truth says: no more, no less, for every case.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+
+use li_capture::decode::{DecodeConfig, Transport, decode};
+use li_capture::sip::call::{CallConfig, CallEndReason, CallEvent, CallHandle, CallTracker, Party};
+use li_capture::sip::{SipMessage, SipTargets, StreamFramer};
+use li_capture::source::FileReader;
+use li_capture::synth::voice::{
+    self, CallEnd, Case, Content, SipIri, SipTransport, VoiceCapture, demo_call,
+};
+use li_core::media::rtp::RtpPacket;
+use li_core::{IriType, MediaProtocol, PayloadDirection, Timestamp};
+
+const SIP_PORT: u16 = 5060;
+
+/// Where li-capture's `CallTracker` (as of this branch) disagrees with the ground truth:
+/// the case, a part of the disagreement's text, and why. The cross-check asserts that each
+/// still shows up and that nothing else does, so that a gap that closes must be removed
+/// from here.
+const KNOWN_GAPS: &[(Case, &str, &str)] = &[
+    (
+        Case::Cancelled,
+        "(ACK sip:bob@far.example SIP/2.0): tracker [], truth Some(Report)",
+        "the ACK to the 487 comes after the call's IRI-End; the tracker absorbs it as a late \
+         message of the ended call, the truth wants it reported (a target's SIP message \
+         outside a call: IRI-Report)",
+    ),
+    (
+        Case::Busy,
+        "(ACK sip:alice@voice.example SIP/2.0): tracker [], truth Some(Report)",
+        "the ACK to the 486 comes after the call's IRI-End; absorbed as a late message, \
+         where the truth wants an IRI-Report",
+    ),
+];
+
+fn generate(case: Case) -> VoiceCapture {
+    case.generate().unwrap_or_else(|e| panic!("{case:?}: {e}"))
+}
+
+/// What the harness made of one frame: complete SIP messages (with their source and
+/// destination), or a media datagram.
+enum Seen {
+    Sip(Vec<(Vec<u8>, SocketAddr, SocketAddr)>),
+    Media(SocketAddr, SocketAddr),
+    Nothing,
+}
+
+/// A probe's front end, in the test: decode, reassemble IPv4 fragments, frame TCP streams.
+#[derive(Default)]
+struct Front {
+    fragments: HashMap<(IpAddr, IpAddr, u32), BTreeMap<u16, Vec<u8>>>,
+    streams: HashMap<(SocketAddr, SocketAddr), StreamFramer>,
+}
+
+impl Front {
+    fn see(&mut self, data: &[u8]) -> Seen {
+        let packet = decode(voice::LINK_TYPE, data, &DecodeConfig::default())
+            .expect("decodes")
+            .expect("an IP packet");
+        let (src, dst) = (packet.src, packet.dst);
+        if let Some(fragment) = packet.fragment {
+            let header = usize::from(packet.ip[0] & 0x0f) * 4;
+            let parts = self.fragments.entry((src, dst, fragment.id)).or_default();
+            parts.insert(fragment.offset, packet.ip[header..].to_vec());
+            if fragment.more {
+                return Seen::Nothing;
+            }
+            let parts = self.fragments.remove(&(src, dst, fragment.id)).unwrap();
+            let mut datagram = Vec::new();
+            for (offset, part) in parts {
+                assert_eq!(usize::from(offset), datagram.len(), "fragments contiguous");
+                datagram.extend_from_slice(&part);
+            }
+            let sport = u16::from_be_bytes([datagram[0], datagram[1]]);
+            let dport = u16::from_be_bytes([datagram[2], datagram[3]]);
+            let len = usize::from(u16::from_be_bytes([datagram[4], datagram[5]]));
+            assert_eq!(
+                len,
+                datagram.len(),
+                "UDP length of the reassembled datagram"
+            );
+            return self.udp(
+                SocketAddr::new(src, sport),
+                SocketAddr::new(dst, dport),
+                &datagram[8..],
+            );
+        }
+        match packet.transport {
+            Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => self.udp(
+                SocketAddr::new(src, src_port),
+                SocketAddr::new(dst, dst_port),
+                payload,
+            ),
+            Transport::Tcp {
+                src_port,
+                dst_port,
+                payload,
+                ..
+            } if src_port == SIP_PORT || dst_port == SIP_PORT => {
+                let (s, d) = (
+                    SocketAddr::new(src, src_port),
+                    SocketAddr::new(dst, dst_port),
+                );
+                let framer = self
+                    .streams
+                    .entry((s, d))
+                    .or_insert_with(|| StreamFramer::new(64 * 1024));
+                framer.push(payload);
+                let mut out = Vec::new();
+                while let Some(frame) = framer.next_frame().expect("frames") {
+                    out.push((frame.to_vec(), s, d));
+                }
+                Seen::Sip(out)
+            }
+            Transport::Tcp { .. } => Seen::Nothing,
+            other => panic!("unexpected transport {other:?}"),
+        }
+    }
+
+    fn udp(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Seen {
+        if src.port() == SIP_PORT || dst.port() == SIP_PORT {
+            Seen::Sip(vec![(payload.to_vec(), src, dst)])
+        } else {
+            Seen::Media(src, dst)
+        }
+    }
+}
+
+#[test]
+fn every_case_decodes_and_round_trips_through_pcap() {
+    for case in Case::ALL {
+        let capture = generate(case);
+        assert!(!capture.frames.is_empty(), "{case:?}");
+        let mut reader = FileReader::new(capture.pcap.as_slice()).unwrap();
+        let mut previous = Timestamp::MIN;
+        for frame in &capture.frames {
+            let read = reader.next_frame().unwrap().expect("as many frames");
+            assert_eq!(
+                read.data,
+                frame.data.as_slice(),
+                "{case:?} frame {}",
+                frame.index
+            );
+            assert_eq!(
+                read.timestamp, frame.timestamp,
+                "{case:?} frame {}",
+                frame.index
+            );
+            assert!(frame.timestamp > previous, "{case:?}: timestamps increase");
+            previous = frame.timestamp;
+            let packet = decode(voice::LINK_TYPE, &frame.data, &DecodeConfig::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                packet.ip,
+                frame.ip.as_slice(),
+                "{case:?} frame {}",
+                frame.index
+            );
+            assert!(packet.ip.len() <= 1_500, "{case:?}: within the MTU");
+        }
+        assert!(
+            reader.next_frame().unwrap().is_none(),
+            "{case:?}: no more frames"
+        );
+    }
+}
+
+#[test]
+fn sip_messages_come_out_of_their_frames() {
+    for case in Case::ALL {
+        let capture = generate(case);
+        let mut front = Front::default();
+        let mut seen = Vec::new();
+        for frame in &capture.frames {
+            if let Seen::Sip(messages) = front.see(&frame.data) {
+                for (text, src, dst) in messages {
+                    seen.push((text, src, dst, frame.index));
+                }
+            }
+        }
+        assert_eq!(
+            seen.len(),
+            capture.messages.len(),
+            "{case:?}: every message once"
+        );
+        for ((text, src, dst, last), truth) in seen.iter().zip(&capture.messages) {
+            assert_eq!(text, &truth.text, "{case:?} message {}", truth.index);
+            assert_eq!((*src, *dst), (truth.src, truth.dst), "{case:?}");
+            assert_eq!(
+                Some(last),
+                truth.frames.last(),
+                "{case:?}: completed in its last frame"
+            );
+            SipMessage::parse(text).unwrap_or_else(|e| panic!("{case:?}: {e}"));
+        }
+        // The transports the cases exercise.
+        let frames_of = |t: SipTransport| {
+            capture
+                .messages
+                .iter()
+                .filter(move |m| m.transport == t)
+                .map(|m| m.frames.len())
+        };
+        match case {
+            Case::TcpSegmented => {
+                assert!(
+                    frames_of(SipTransport::Tcp).any(|n| n >= 3),
+                    "across segments"
+                );
+                let shared = capture
+                    .frames
+                    .iter()
+                    .any(|f| matches!(&f.content, Content::Sip(m) if m.len() >= 2));
+                assert!(shared, "several messages in one segment");
+            }
+            Case::FragmentedInvite => {
+                assert!(frames_of(SipTransport::Udp).any(|n| n >= 2), "fragmented");
+            }
+            _ => assert!(frames_of(SipTransport::Udp).all(|n| n == 1)),
+        }
+    }
+}
+
+#[test]
+fn rtp_numbering_is_right_per_direction() {
+    for case in Case::ALL {
+        let capture = generate(case);
+        // Per SSRC: sequence +1 and timestamp +160 per 20 ms packet (audio).
+        let mut last: HashMap<u32, (u16, u32, Timestamp)> = HashMap::new();
+        let mut ssrc_of_direction: HashMap<(usize, bool, u8, IpAddr), u32> = HashMap::new();
+        for frame in &capture.frames {
+            let Content::Media(m) = &frame.content else {
+                continue;
+            };
+            let Some(rtp) = m.rtp else { continue };
+            let udp_payload = &frame.ip[if frame.ip[0] >> 4 == 4 { 28 } else { 48 }..];
+            let parsed = RtpPacket::parse(udp_payload).unwrap();
+            assert_eq!(parsed.header, rtp.header, "{case:?}");
+            if let Some((tone, law, first)) = rtp.audio {
+                assert_eq!(parsed.payload, tone.encoded(law, first, 160).as_slice());
+                assert_eq!(rtp.header.payload_type, law.payload_type());
+                if let Some((seq, ts, t)) = last.get(&rtp.header.ssrc) {
+                    assert_eq!(rtp.header.sequence, seq.wrapping_add(1), "{case:?}");
+                    let gap = (frame.timestamp.unix_micros() - t.unix_micros()) as i64;
+                    let advance = rtp.header.timestamp.wrapping_sub(*ts) as i64;
+                    // The RTP clock follows the real time, silences included.
+                    assert!(
+                        (advance * 125 - gap).abs() < 1_000,
+                        "{case:?}: {advance} vs {gap}"
+                    );
+                    assert_eq!(advance % 160, 0, "{case:?}: whole packets");
+                }
+                last.insert(
+                    rtp.header.ssrc,
+                    (rtp.header.sequence, rtp.header.timestamp, frame.timestamp),
+                );
+            }
+            if let Some(call) = m.call {
+                // Per sending host: a fork's early media is another source.
+                let src = IpAddr::from(<[u8; 4]>::try_from(&frame.ip[12..16]).unwrap_or([0; 4]));
+                let key = (call, m.from_caller, m.stream, src);
+                let ssrc = *ssrc_of_direction.entry(key).or_insert(rtp.header.ssrc);
+                assert_eq!(ssrc, rtp.header.ssrc, "{case:?}: one SSRC per direction");
+            }
+        }
+        let directions: std::collections::HashSet<_> = ssrc_of_direction.values().collect();
+        assert_eq!(
+            directions.len(),
+            ssrc_of_direction.len(),
+            "{case:?}: SSRCs differ"
+        );
+    }
+}
+
+#[test]
+fn demo_call_audio_is_the_generators_after_companding() {
+    let demo = demo_call().unwrap();
+    assert_eq!(demo.target, voice::target().unwrap());
+    let mut checked = [0usize; 2];
+    for (frame, truth) in demo.capture.media_of(0) {
+        let Some(rtp) = truth.rtp else { continue };
+        let direction = truth.direction.expect("a target call's media");
+        let (tone, law) = match direction {
+            PayloadDirection::FromTarget => demo.from_target,
+            PayloadDirection::ToTarget => demo.to_target,
+            other => panic!("{other:?}"),
+        };
+        let packet = RtpPacket::parse(&frame.ip[28..]).unwrap();
+        assert_eq!(packet.header.payload_type, law.payload_type());
+        let decoded: Vec<i16> = packet.payload.iter().map(|&c| law.decode(c)).collect();
+        // The first sample's number, from the RTP timestamp alone.
+        let (_, _, first) = rtp.audio.unwrap();
+        assert_eq!(decoded, tone.companded(law, first, 160));
+        let exact = tone.samples(first, 160);
+        assert!(
+            decoded
+                .iter()
+                .zip(&exact)
+                .all(|(d, x)| (d - x).abs() <= 1_100)
+        );
+        checked[usize::from(direction == PayloadDirection::ToTarget)] += 1;
+    }
+    // Four seconds both ways: 200 packets each.
+    assert_eq!(checked, [200, 200]);
+    assert_eq!(demo.from_target.1.payload_type(), 0);
+    assert_eq!(demo.to_target.1.payload_type(), 8);
+}
+
+/// Drives a `CallTracker` with the capture as a probe would and returns every way it
+/// differs from the ground truth.
+fn disagreements(capture: &VoiceCapture) -> Vec<String> {
+    let mut targets = SipTargets::new();
+    targets.insert(voice::target().unwrap()).unwrap();
+    let mut tracker = CallTracker::new(CallConfig::default());
+    let mut front = Front::default();
+    let mut handles: HashMap<CallHandle, usize> = HashMap::new();
+    let mut ends: Vec<(CallHandle, CallEndReason, Option<usize>)> = Vec::new();
+    let mut wrong = Vec::new();
+    let mut map = |handle: CallHandle, call: usize, wrong: &mut Vec<String>, what: &str| {
+        let mapped = *handles.entry(handle).or_insert(call);
+        if mapped != call || handles.iter().any(|(h, c)| *c == call && *h != handle) {
+            wrong.push(format!(
+                "{what}: tracker {handle} is truth call {mapped}, expected {call}"
+            ));
+        }
+    };
+    let mut next_message = 0usize;
+    let mut events = Vec::new();
+    for frame in &capture.frames {
+        events.clear();
+        tracker.on_timer(frame.timestamp, &mut events);
+        for e in &events {
+            if let CallEvent::End { call, reason } = e {
+                ends.push((*call, *reason, None));
+            }
+        }
+        match front.see(&frame.data) {
+            Seen::Nothing => {}
+            Seen::Sip(messages) => {
+                for (text, src, _) in messages {
+                    let truth = &capture.messages[next_message];
+                    next_message += 1;
+                    let msg = SipMessage::parse(&text).unwrap();
+                    let mut matches = Vec::new();
+                    targets.match_message(&msg, &mut matches);
+                    events.clear();
+                    tracker.on_sip(&msg, src, frame.timestamp, &matches, &mut events);
+                    let what = format!(
+                        "message {} ({})",
+                        truth.index,
+                        String::from_utf8_lossy(text.split(|&b| b == b'\r').next().unwrap())
+                    );
+                    let iri: Vec<_> = events
+                        .iter()
+                        .filter_map(|e| match e {
+                            CallEvent::Sip { call, iri } => Some((Some(*call), *iri)),
+                            CallEvent::Report { .. } => Some((None, IriType::Report)),
+                            _ => None,
+                        })
+                        .collect();
+                    for e in &events {
+                        if let CallEvent::End { call, reason } = e {
+                            ends.push((*call, *reason, Some(truth.index)));
+                        }
+                    }
+                    match (truth.iri, iri.as_slice()) {
+                        (None, []) => {}
+                        (Some(SipIri::Report), [(None, IriType::Report)]) => {}
+                        (Some(SipIri::Call { call, iri }), [(Some(handle), got)]) => {
+                            map(*handle, call, &mut wrong, &what);
+                            if *got != iri {
+                                wrong.push(format!("{what}: IRI-{got:?}, truth IRI-{iri:?}"));
+                            }
+                        }
+                        (expected, got) => {
+                            wrong.push(format!("{what}: tracker {got:?}, truth {expected:?}"))
+                        }
+                    }
+                }
+            }
+            Seen::Media(src, dst) => {
+                let Content::Media(truth) = &frame.content else {
+                    wrong.push(format!("frame {}: media without media truth", frame.index));
+                    continue;
+                };
+                let got = tracker.on_media(src, dst, frame.timestamp);
+                let what = format!("frame {} ({:?} {src} -> {dst})", frame.index, truth.kind);
+                match (truth.call, got) {
+                    (None, None) => {}
+                    (Some(call), Some(hit)) => {
+                        map(hit.call, call, &mut wrong, &what);
+                        let sender = if truth.from_caller {
+                            Party::Caller
+                        } else {
+                            Party::Callee
+                        };
+                        if (hit.sender, hit.stream, hit.kind) != (sender, truth.stream, truth.kind)
+                        {
+                            wrong.push(format!(
+                                "{what}: tracker {:?}, truth {:?}",
+                                (hit.sender, hit.stream, hit.kind),
+                                (sender, truth.stream, truth.kind)
+                            ));
+                        }
+                    }
+                    (expected, got) => wrong.push(format!(
+                        "{what}: tracker {:?}, truth call {expected:?}",
+                        got.map(|g| g.call)
+                    )),
+                }
+            }
+        }
+    }
+    // Every timeout passed: every call ended, once, as the truth says.
+    let later = Timestamp::from_secs_micros(voice::EPOCH_SECS + 86_400, 0).unwrap();
+    events.clear();
+    tracker.on_timer(later, &mut events);
+    for e in &events {
+        if let CallEvent::End { call, reason } = e {
+            ends.push((*call, *reason, None));
+        }
+    }
+    for (index, call) in capture.calls.iter().enumerate() {
+        let mine: Vec<_> = ends
+            .iter()
+            .filter(|(h, ..)| handles.get(h) == Some(&index))
+            .collect();
+        let ok = match (call.end, mine.as_slice()) {
+            (CallEnd::Message(m), [(_, reason, Some(at))]) => reason.with_message() && *at == m,
+            (CallEnd::Silence { .. }, [(_, CallEndReason::Timeout, None)]) => true,
+            _ => false,
+        };
+        if !ok {
+            wrong.push(format!("call {index}: ends {mine:?}, truth {:?}", call.end));
+        }
+    }
+    if ends.len() != capture.calls.len() {
+        wrong.push(format!(
+            "{} calls ended, truth has {}",
+            ends.len(),
+            capture.calls.len()
+        ));
+    }
+    wrong
+}
+
+fn cross_check(case: Case) {
+    let capture = generate(case);
+    let wrong = disagreements(&capture);
+    let known: Vec<_> = KNOWN_GAPS.iter().filter(|(c, ..)| *c == case).collect();
+    let unexpected: Vec<_> = wrong
+        .iter()
+        .filter(|w| !known.iter().any(|(_, pattern, _)| w.contains(pattern)))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "{case:?} ({}): the tracker disagrees with the truth:\n{}",
+        capture.name,
+        unexpected
+            .iter()
+            .map(|w| w.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    for (_, pattern, reason) in known {
+        assert!(
+            wrong.iter().any(|w| w.contains(pattern)),
+            "{case:?}: the known tracker gap {pattern:?} ({reason}) is gone: remove it"
+        );
+    }
+}
+
+/// The cross-check can fail: a truth that claims one frame too many, or one message's IRI
+/// type wrong, is caught.
+#[test]
+fn cross_check_catches_a_wrong_truth() {
+    let mut capture = generate(Case::NonTargetsAfter);
+    let stranger = capture
+        .frames
+        .iter()
+        .position(|f| matches!(&f.content, Content::Media(m) if m.call.is_none()))
+        .unwrap();
+    if let Content::Media(m) = &mut capture.frames[stranger].content {
+        m.call = Some(0);
+    }
+    let wrong = disagreements(&capture);
+    assert_eq!(wrong.len(), 1, "{wrong:?}");
+
+    let mut capture = generate(Case::CallFromTarget);
+    let bye = capture
+        .messages
+        .iter()
+        .position(|m| m.text.starts_with(b"BYE "))
+        .unwrap();
+    capture.messages[bye].iri = Some(SipIri::Call {
+        call: 0,
+        iri: IriType::End,
+    });
+    assert!(!disagreements(&capture).is_empty());
+}
+
+macro_rules! cross_checks {
+    ($($name:ident: $case:ident,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                cross_check(Case::$case);
+            }
+        )*
+
+        #[test]
+        fn every_case_is_cross_checked() {
+            let checked = [$(Case::$case),*];
+            for case in Case::ALL {
+                assert!(checked.contains(&case), "{case:?} has no cross-check");
+            }
+        }
+    };
+}
+
+cross_checks! {
+    tracker_call_from_target: CallFromTarget,
+    tracker_call_to_target: CallToTarget,
+    tracker_forwarded_to_target: ForwardedToTarget,
+    tracker_cancelled: Cancelled,
+    tracker_busy: Busy,
+    tracker_hold_resume: HoldResume,
+    tracker_media_moved: MediaMoved,
+    tracker_forked: Forked,
+    tracker_tcp_segmented: TcpSegmented,
+    tracker_ipv6: Ipv6,
+    tracker_no_bye: NoBye,
+    tracker_register: Register,
+    tracker_retransmitted_invite: RetransmittedInvite,
+    tracker_nat_sdp: NatSdp,
+    tracker_fragmented_invite: FragmentedInvite,
+    tracker_audio_video: AudioVideo,
+    tracker_proxy_two_legs: ProxyTwoLegs,
+    tracker_non_targets_after: NonTargetsAfter,
+}
+
+#[test]
+fn truth_is_consistent() {
+    for case in Case::ALL {
+        let capture = generate(case);
+        for (index, call) in capture.calls.iter().enumerate() {
+            let iri: Vec<IriType> = capture
+                .messages
+                .iter()
+                .filter_map(|m| match m.iri {
+                    Some(SipIri::Call { call, iri }) if call == index => Some(iri),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(iri.first(), Some(&IriType::Begin), "{case:?}");
+            assert_eq!(iri.iter().filter(|i| **i == IriType::Begin).count(), 1);
+            let ends = iri.iter().filter(|i| **i == IriType::End).count();
+            match call.end {
+                CallEnd::Message(m) => {
+                    assert_eq!(ends, 1, "{case:?}");
+                    assert!(matches!(
+                        capture.messages[m].iri,
+                        Some(SipIri::Call { iri: IriType::End, call }) if call == index
+                    ));
+                }
+                CallEnd::Silence { last_activity } => {
+                    assert_eq!(ends, 0, "{case:?}");
+                    assert_eq!(
+                        Some(last_activity),
+                        capture.frames.last().map(|f| f.timestamp)
+                    );
+                }
+            }
+            for (_, m) in capture.media_of(index) {
+                let direction = m.direction.unwrap();
+                assert_eq!(
+                    direction == PayloadDirection::FromTarget,
+                    m.from_caller == call.target_is_caller,
+                    "{case:?}"
+                );
+            }
+            assert!(
+                case == Case::Cancelled
+                    || case == Case::Busy
+                    || capture.media_of(index).count() > 100,
+                "{case:?}: media"
+            );
+            let rtcp = capture
+                .media_of(index)
+                .filter(|(_, m)| m.kind == MediaProtocol::Rtcp)
+                .count();
+            assert!(
+                case == Case::Cancelled || case == Case::Busy || rtcp > 0,
+                "{case:?}: RTCP"
+            );
+        }
+        let target_frames = (0..capture.frames.len())
+            .filter(|i| capture.is_target_frame(*i))
+            .count();
+        match case {
+            Case::NonTargetsAfter | Case::MediaMoved | Case::Register => {
+                assert!(
+                    target_frames < capture.frames.len(),
+                    "{case:?}: some frames nobody's"
+                )
+            }
+            _ => {}
+        }
+    }
+}
