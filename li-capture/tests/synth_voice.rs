@@ -44,6 +44,17 @@ const KNOWN_GAPS: &[(Case, &str, &str)] = &[
         "the ACK to the 486 comes after the call's IRI-End; absorbed as a late message, \
          where the truth wants an IRI-Report",
     ),
+    (
+        Case::HoldResume,
+        "(Rtcp 192.0.2.10:4001 -> 198.51.100.20:30001): tracker None, truth call Some(0)",
+        "RTCP goes on while both parties are `a=inactive` (RFC 3264 clause 5.1) and is the \
+         call's; the tracker releases every flow of an inactive stream, RTCP included",
+    ),
+    (
+        Case::HoldResume,
+        "(Rtcp 198.51.100.20:30001 -> 192.0.2.10:4001): tracker None, truth call Some(0)",
+        "the same, the far end's RTCP during the inactive hold",
+    ),
 ];
 
 fn generate(case: Case) -> VoiceCapture {

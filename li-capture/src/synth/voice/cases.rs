@@ -203,7 +203,8 @@ pub(super) fn generate(case: Case) -> Result<VoiceCapture, Error> {
                 |m| m.direction("recvonly"),
             );
             run.caller.run(&mut b, 3_250, 4_250);
-            // Both inactive: no RTP either way.
+            run.callee.rtcp_only(&mut b, 3_300, 4_250);
+            // Both inactive: no RTP either way, RTCP goes on.
             run.reinvite(
                 &mut b,
                 4_300,
@@ -212,6 +213,8 @@ pub(super) fn generate(case: Case) -> Result<VoiceCapture, Error> {
                 |m| m.direction("inactive"),
                 |m| m.direction("inactive"),
             );
+            run.caller.rtcp_only(&mut b, 4_400, 5_400);
+            run.callee.rtcp_only(&mut b, 4_450, 5_400);
             // Resumed.
             run.reinvite(
                 &mut b,

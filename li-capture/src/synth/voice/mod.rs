@@ -116,7 +116,8 @@ pub enum Case {
     /// The target is called and is busy (486, ACK).
     Busy,
     /// The target holds the call (re-INVITE `a=sendonly`, then `a=inactive`) and resumes it
-    /// (`a=sendrecv`).
+    /// (`a=sendrecv`). RTCP goes on during the hold (RFC 3264 clause 5.1), from the party
+    /// that receives no RTP and, while inactive, from both.
     HoldResume,
     /// The far end moves its media to a new port (re-INVITE); a stranger's packets to the old
     /// port afterwards.

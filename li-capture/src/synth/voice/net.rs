@@ -492,6 +492,26 @@ impl Stream {
         }
     }
 
+    /// RTCP only, one report a second from `from_ms` to `to_ms` (exclusive): what a party
+    /// sends while its stream is on hold (RFC 3264 clause 5.1: RTCP goes on while RTP is
+    /// `inactive`).
+    pub(crate) fn rtcp_only(&mut self, b: &mut Builder, from_ms: u64, to_ms: u64) {
+        let Some((src, dst)) = self.rtcp else { return };
+        let start = *self.start.get_or_insert(from_ms * 1_000);
+        let mut t = from_ms;
+        while t < to_ms {
+            let t_us = t * 1_000 + 7 + u64::from(self.ssrc % 500);
+            let clock = match self.audio {
+                Some(_) => (t_us - start) * u64::from(SAMPLE_RATE) / MICROS,
+                None => (t_us - start) * 90_000 / MICROS,
+            };
+            let sr = self.sender_report(t_us, self.first_timestamp.wrapping_add(clock as u32));
+            let truth = self.truth(MediaProtocol::Rtcp, None);
+            b.datagram(t_us, src, dst, &sr, Content::Media(truth));
+            t += 1_000;
+        }
+    }
+
     fn header(&self, elapsed_clock: u32) -> RtpHeader {
         RtpHeader {
             marker: self.packets == 0,
