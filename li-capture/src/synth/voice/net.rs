@@ -451,10 +451,8 @@ impl Stream {
         let start = *self.start.get_or_insert(from_ms * 1_000);
         // On the stream's packet grid: after a pause the RTP clock has run on by whole
         // packets.
-        let mut t = from_ms;
-        while (t * 1_000).saturating_sub(start) % (interval * 1_000) != 0 {
-            t += 1;
-        }
+        let late = (from_ms * 1_000).saturating_sub(start) % (interval * 1_000);
+        let mut t = from_ms + (interval * 1_000 - late) % (interval * 1_000) / 1_000;
         // A few microseconds after the millisecond, distinct per stream, so that media and
         // SIP never share a timestamp.
         let jitter = 100 + u64::from(self.ssrc % 800);
