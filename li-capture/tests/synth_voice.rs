@@ -623,6 +623,24 @@ fn truth_is_consistent() {
                 "{case:?}: RTCP"
             );
         }
+        // The helpers agree with the per-frame truth.
+        let cc = capture.expected_cc();
+        let calls = capture.calls.len();
+        assert_eq!(
+            cc.len(),
+            (0..calls)
+                .map(|c| capture.media_of(c).count())
+                .sum::<usize>(),
+            "{case:?}"
+        );
+        assert!(
+            cc.iter()
+                .all(|(f, call, _)| capture.is_target_frame(f.index) && *call < calls)
+        );
+        assert_eq!(
+            capture.expected_iri().len(),
+            capture.target_messages().count()
+        );
         let target_frames = (0..capture.frames.len())
             .filter(|i| capture.is_target_frame(*i))
             .count();
@@ -636,4 +654,19 @@ fn truth_is_consistent() {
             _ => {}
         }
     }
+}
+
+/// Writes every case's pcap (and the demo call's) to `$VOICE_PCAP_DIR`, to look at them
+/// with Wireshark: `VOICE_PCAP_DIR=/tmp/voice cargo test -p li-capture --features synth
+/// --test synth_voice -- --ignored write_captures`.
+#[test]
+#[ignore = "writes files: run by hand with VOICE_PCAP_DIR set"]
+fn write_captures() {
+    let dir = std::path::PathBuf::from(std::env::var("VOICE_PCAP_DIR").expect("VOICE_PCAP_DIR"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for case in Case::ALL {
+        let capture = generate(case);
+        std::fs::write(dir.join(format!("{case:?}.pcap")), &capture.pcap).unwrap();
+    }
+    std::fs::write(dir.join("demo.pcap"), &demo_call().unwrap().capture.pcap).unwrap();
 }

@@ -642,6 +642,7 @@ impl CallRun {
     ) {
         self.wire = (target_sip, proxy);
         self.leg.caller.sip = target_sip;
+        self.leg.callee.sip = sa(peer, SIP_PORT);
         self.offer.addr = target;
         self.answer.addr = peer;
         let (a_rtp, b_rtp) = (sa(target, TARGET_AUDIO), sa(peer, PEER_AUDIO));

@@ -210,6 +210,31 @@ impl VoiceCapture {
         self.messages.iter().filter(|m| m.iri.is_some())
     }
 
+    /// The IRI an intercept of the target must produce from the SIP messages, in order:
+    /// (message index, the call or `None` for a report, the IRI type). A call that ends by
+    /// [`CallEnd::Silence`] also gets an IRI-End without a message, not listed here.
+    pub fn expected_iri(&self) -> Vec<(usize, Option<usize>, IriType)> {
+        self.messages
+            .iter()
+            .filter_map(|m| match m.iri? {
+                SipIri::Call { call, iri } => Some((m.index, Some(call), iri)),
+                SipIri::Report => Some((m.index, None, IriType::Report)),
+            })
+            .collect()
+    }
+
+    /// The frames an intercept of the target must deliver as CC, in order, with the call
+    /// and the truth of each.
+    pub fn expected_cc(&self) -> Vec<(&Frame, usize, &MediaTruth)> {
+        self.frames
+            .iter()
+            .filter_map(|f| match &f.content {
+                Content::Media(m) => m.call.map(|call| (f, call, m)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether frame `index` carries anything an intercept of the target must deliver: a
     /// part of a target's SIP message, or a target call's media.
     pub fn is_target_frame(&self, index: usize) -> bool {
