@@ -670,3 +670,15 @@ fn write_captures() {
     }
     std::fs::write(dir.join("demo.pcap"), &demo_call().unwrap().capture.pcap).unwrap();
 }
+
+#[test]
+fn generation_is_deterministic() {
+    for case in [Case::TcpSegmented, Case::AudioVideo, Case::FragmentedInvite] {
+        assert_eq!(generate(case), generate(case), "{case:?}");
+    }
+    assert_eq!(demo_call().unwrap(), demo_call().unwrap());
+    assert_ne!(
+        generate(Case::CallFromTarget).pcap,
+        generate(Case::Ipv6).pcap
+    );
+}

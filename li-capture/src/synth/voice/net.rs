@@ -551,3 +551,77 @@ impl Stream {
 pub(crate) fn plus_one(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip(), addr.port().wrapping_add(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_carry_the_packet_in_order_with_valid_headers() {
+        let src: IpAddr = "192.0.2.10".parse().unwrap();
+        let dst: IpAddr = "203.0.113.1".parse().unwrap();
+        let params = IpParams {
+            ttl: 64,
+            id: 0x4242,
+            df: false,
+        };
+        let payload: Vec<u8> = (0..3_000u32).map(|i| i as u8).collect();
+        let ip = packet::ip_packet(
+            src,
+            dst,
+            PROTO_UDP,
+            params,
+            packet::udp(5060, 5060, &payload),
+        );
+        let fragments = fragment_v4(&ip, MTU);
+        assert_eq!(fragments.len(), 3);
+        let mut data = Vec::new();
+        for (i, f) in fragments.iter().enumerate() {
+            assert!(f.len() <= MTU);
+            assert_eq!(packet::checksum(0, &f[..20]), 0, "header checksum");
+            assert_eq!(&f[4..6], &ip[4..6], "same identification");
+            let field = u16::from_be_bytes([f[6], f[7]]);
+            assert_eq!(usize::from(field & 0x1fff) * 8, data.len(), "offset");
+            assert_eq!(
+                field & 0x2000 != 0,
+                i + 1 < fragments.len(),
+                "more fragments"
+            );
+            assert_eq!(usize::from(u16::from_be_bytes([f[2], f[3]])), f.len());
+            data.extend_from_slice(&f[20..]);
+        }
+        assert_eq!(data, &ip[20..]);
+    }
+
+    #[test]
+    fn tcp_segments_number_the_stream() {
+        let mut b = Builder::new(1);
+        let (a, p): (SocketAddr, SocketAddr) = (
+            "192.0.2.10:5060".parse().unwrap(),
+            "203.0.113.1:5060".parse().unwrap(),
+        );
+        let first = b.sip_tcp(10, a, p, vec![(b"0123456789".to_vec(), None)], &[4]);
+        let second = b.sip_tcp(
+            20,
+            a,
+            p,
+            vec![(b"ab".to_vec(), None), (b"cd".to_vec(), None)],
+            &[],
+        );
+        let capture = b.finish("tcp").unwrap();
+        // Handshake, two segments of the first message, one segment with two messages.
+        assert_eq!(capture.frames.len(), 6);
+        assert_eq!(capture.messages[first[0]].frames, [3, 4]);
+        assert_eq!(second.len(), 2);
+        assert_eq!(capture.frames[5].content, Content::Sip(second.clone()));
+        let seq = |f: &Frame| u32::from_be_bytes(f.ip[24..28].try_into().unwrap());
+        let (s3, s4, s5) = (
+            seq(&capture.frames[3]),
+            seq(&capture.frames[4]),
+            seq(&capture.frames[5]),
+        );
+        assert_eq!((s4.wrapping_sub(s3), s5.wrapping_sub(s4)), (4, 6));
+        // The SYN's sequence number is one before the first data octet's.
+        assert_eq!(seq(&capture.frames[0]).wrapping_add(1), s3);
+    }
+}
