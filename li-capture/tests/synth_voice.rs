@@ -331,6 +331,14 @@ fn demo_call_audio_is_the_generators_after_companding() {
     }
     // Four seconds both ways: 200 packets each.
     assert_eq!(checked, [200, 200]);
+    // What a WAV of each direction holds: 4 s at 8 kHz, from sample 0, no gap.
+    for (direction, (tone, law)) in [
+        (PayloadDirection::FromTarget, demo.from_target),
+        (PayloadDirection::ToTarget, demo.to_target),
+    ] {
+        let pcm = demo.expected_pcm(direction);
+        assert_eq!(pcm, tone.companded(law, 0, 32_000), "{direction:?}");
+    }
     assert_eq!(demo.from_target.1.payload_type(), 0);
     assert_eq!(demo.to_target.1.payload_type(), 8);
 }

@@ -3,10 +3,10 @@
 use std::net::{IpAddr, SocketAddr};
 
 use li_core::media::g711::Law;
-use li_core::{IriType, MediaProtocol, TargetIdentifier};
+use li_core::{IriType, MediaProtocol, PayloadDirection, TargetIdentifier};
 
 use super::super::Error;
-use super::audio::Tone;
+use super::audio::{SAMPLES_PER_PACKET, Tone};
 use super::net::{Builder, Stream, at, plus_one};
 use super::sip::{Leg, Media, Sdp, Ua};
 use super::{
@@ -39,6 +39,27 @@ pub struct DemoCall {
     pub from_target: (Tone, Law),
     /// What the far end sent to the target: A-law, payload type 8.
     pub to_target: (Tone, Law),
+}
+
+impl DemoCall {
+    /// The linear PCM an agency decodes from one direction of the call (`FromTarget` or
+    /// `ToTarget`), in RTP timestamp order: each packet's samples after companding,
+    /// `law.decode(law.encode(tone.sample(n)))`. The demo has no gap, so this is exactly
+    /// what a WAV file of that direction holds (8 kHz, 16-bit mono).
+    pub fn expected_pcm(&self, direction: PayloadDirection) -> Vec<i16> {
+        let mut packets: Vec<(u64, Tone, Law)> = self
+            .capture
+            .media_of(0)
+            .filter(|(_, m)| m.direction == Some(direction))
+            .filter_map(|(_, m)| m.rtp?.audio)
+            .map(|(tone, law, first)| (first, tone, law))
+            .collect();
+        packets.sort_by_key(|p| p.0);
+        packets
+            .into_iter()
+            .flat_map(|(first, tone, law)| tone.companded(law, first, SAMPLES_PER_PACKET))
+            .collect()
+    }
 }
 
 /// The shipped sample: the target calls, four seconds of G.711 both ways (mu-law from the
