@@ -117,6 +117,9 @@ pub(super) fn generate(case: Case) -> Result<VoiceCapture, Error> {
         }
         Case::ForwardedToTarget => {
             let mut run = CallRun::bob_calls_target(&mut b, "c3-fw0192@far.example");
+            // The registrar retargeted the request to the target's contact: its AOR is
+            // named only by History-Info (and the From/To are the original call's).
+            run.leg.request_uri = format!("sip:alice@{TARGET_V4}:{SIP_PORT}");
             run.leg.to_uri = CAROL.into();
             run.leg.extra = vec![
                 (

@@ -109,7 +109,9 @@ pub enum Case {
     CallFromTarget,
     /// The target is called (compact header names), the target hangs up.
     CallToTarget,
-    /// A call to another user forwarded to the target (Diversion, History-Info).
+    /// A call to another user forwarded to the target: the Request-URI is the target's
+    /// contact, To the original callee, Diversion the forwarding user; the target's address
+    /// of record is named only in History-Info.
     ForwardedToTarget,
     /// The target calls and cancels while it rings (CANCEL, 487, ACK).
     Cancelled,
