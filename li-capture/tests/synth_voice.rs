@@ -631,6 +631,14 @@ fn truth_is_consistent() {
                 "{case:?}: RTCP"
             );
         }
+        // Messages are numbered in capture order.
+        for (i, pair) in capture.messages.windows(2).enumerate() {
+            assert_eq!(pair[0].index, i);
+            assert!(
+                pair[0].frames[0] <= pair[1].frames[0],
+                "{case:?}: message order"
+            );
+        }
         // The helpers agree with the per-frame truth.
         let cc = capture.expected_cc();
         let calls = capture.calls.len();

@@ -105,7 +105,28 @@ pub(super) fn generate(case: Case) -> Result<VoiceCapture, Error> {
             run.setup(&mut b, 0);
             run.talk(&mut b, 1_050, 4_050);
             run.bye(&mut b, 4_100, true);
-            "call from the target"
+            // Meanwhile carol calls dave through the same proxy: nobody's.
+            let mut other = CallRun::target_calls_bob(&mut b, "c1-other-5d2e@voice.example", false);
+            let (carol, dave) = (
+                IpAddr::from([192, 0, 2, 11]),
+                IpAddr::from([198, 51, 100, 30]),
+            );
+            other.relocate(
+                &mut b,
+                sa(carol, SIP_PORT),
+                sa(PROXY_V4, SIP_PORT),
+                carol,
+                dave,
+            );
+            other.leg.caller = Ua::new("Carol", CAROL, sa(carol, SIP_PORT));
+            other.leg.callee = Ua::new("Dave", DAVE, sa(dave, SIP_PORT));
+            other.leg.request_uri = DAVE.into();
+            other.leg.to_uri = DAVE.into();
+            (other.offer.user, other.answer.user) = ("carol", "dave");
+            other.setup(&mut b, 500);
+            other.talk(&mut b, 1_550, 4_550);
+            other.bye(&mut b, 4_600, false);
+            "call from the target, and another call meanwhile"
         }
         Case::CallToTarget => {
             let mut run = CallRun::bob_calls_target(&mut b, "c2-77ab01@far.example");

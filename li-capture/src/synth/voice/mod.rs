@@ -105,7 +105,8 @@ pub fn target() -> li_core::Result<TargetIdentifier> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Case {
-    /// The target calls, talks, hangs up.
+    /// The target calls, talks, hangs up; meanwhile two non-targets have a call through the
+    /// same proxy.
     CallFromTarget,
     /// The target is called (compact header names), the target hangs up.
     CallToTarget,

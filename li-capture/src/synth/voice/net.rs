@@ -114,7 +114,7 @@ impl Builder {
     }
 
     /// A SIP message in one UDP datagram at `t` ms, fragmented (IPv4) if it does not fit
-    /// [`MTU`]. Returns the message's index.
+    /// [`MTU`]. Returns the message's index (until [`Builder::finish`] numbers them in capture order).
     pub(crate) fn sip_udp(
         &mut self,
         t_ms: u64,
@@ -141,7 +141,7 @@ impl Builder {
     /// SIP messages written on the TCP connection from `src` to `dst` at `t` ms, cut into
     /// segments at the `cuts` (offsets into the concatenated messages, increasing). The
     /// connection is opened (three-way handshake) on first use. Returns the messages'
-    /// indices.
+    /// indices (provisional, as [`Builder::sip_udp`]'s).
     pub(crate) fn sip_tcp(
         &mut self,
         t_ms: u64,
@@ -272,6 +272,7 @@ impl Builder {
             calls,
             ..
         } = self;
+        // Stable: packets built for the same time keep their order.
         events.sort_by_key(|e| e.t);
         let mut writer = PcapWriter::new(Vec::new(), LinkType::Ethernet, false)?;
         let mut frames = Vec::with_capacity(events.len());
@@ -304,6 +305,44 @@ impl Builder {
                 ip: e.ip,
                 content: e.content,
             });
+        }
+        let (messages, mut calls) = (messages, calls);
+        // Messages numbered in capture order (by the first frame carrying them), whatever
+        // order the scenario wrote them in (interleaved calls).
+        let mut order: Vec<usize> = (0..messages.len()).collect();
+        order.sort_by_key(|&m| {
+            let first = messages.get(m).and_then(|msg| msg.frames.first().copied());
+            (first.unwrap_or(usize::MAX), m)
+        });
+        let mut renumber = vec![0; messages.len()];
+        for (new, &old) in order.iter().enumerate() {
+            if let Some(slot) = renumber.get_mut(old) {
+                *slot = new;
+            }
+        }
+        let new_index = |old: usize| renumber.get(old).copied().unwrap_or(old);
+        let mut slots: Vec<Option<SipTruth>> = messages.into_iter().map(Some).collect();
+        let messages: Vec<SipTruth> = order
+            .iter()
+            .enumerate()
+            .filter_map(|(new, &old)| {
+                let mut m = slots.get_mut(old)?.take()?;
+                m.index = new;
+                Some(m)
+            })
+            .collect();
+        for frame in &mut frames {
+            if let Content::Sip(carried) = &mut frame.content {
+                for m in carried.iter_mut() {
+                    *m = new_index(*m);
+                }
+                carried.sort_unstable();
+            }
+        }
+        for call in &mut calls {
+            if let CallEnd::Message(m) = &mut call.end {
+                *m = new_index(*m);
+            }
         }
         Ok(VoiceCapture {
             name,
