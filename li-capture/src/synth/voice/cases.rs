@@ -111,13 +111,7 @@ pub(super) fn generate(case: Case) -> Result<VoiceCapture, Error> {
                 IpAddr::from([192, 0, 2, 11]),
                 IpAddr::from([198, 51, 100, 30]),
             );
-            other.relocate(
-                &mut b,
-                sa(carol, SIP_PORT),
-                sa(PROXY_V4, SIP_PORT),
-                carol,
-                dave,
-            );
+            other.relocate(sa(carol, SIP_PORT), sa(PROXY_V4, SIP_PORT), carol, dave);
             other.leg.caller = Ua::new("Carol", CAROL, sa(carol, SIP_PORT));
             other.leg.callee = Ua::new("Dave", DAVE, sa(dave, SIP_PORT));
             other.leg.request_uri = DAVE.into();
@@ -420,13 +414,7 @@ pub(super) fn generate(case: Case) -> Result<VoiceCapture, Error> {
                 IpAddr::from([0x2001, 0xdb8, 0xff, 0, 0, 0, 0, 1u16]),
                 IpAddr::from([0x2001, 0xdb8, 0x20, 0, 0, 0, 0, 0x20u16]),
             );
-            run.relocate(
-                &mut b,
-                sa(alice, SIP_PORT),
-                sa(proxy, SIP_PORT),
-                alice,
-                peer,
-            );
+            run.relocate(sa(alice, SIP_PORT), sa(proxy, SIP_PORT), alice, peer);
             run.setup(&mut b, 0);
             run.talk(&mut b, 1_050, 3_050);
             run.bye(&mut b, 3_100, true);
@@ -470,7 +458,6 @@ pub(super) fn generate(case: Case) -> Result<VoiceCapture, Error> {
             // The target's SIP and media leave the NAT from its public address, ports kept;
             // its SDP names its private address.
             run.relocate(
-                &mut b,
                 sa(NAT_PUBLIC_V4, SIP_PORT),
                 sa(PROXY_V4, SIP_PORT),
                 IpAddr::from(NAT_PUBLIC_V4),
@@ -679,7 +666,6 @@ impl CallRun {
     /// target's media host and the far end's.
     fn relocate(
         &mut self,
-        _b: &mut Builder,
         target_sip: SocketAddr,
         proxy: SocketAddr,
         target: IpAddr,
