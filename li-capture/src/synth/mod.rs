@@ -7,7 +7,10 @@
 //!   background traffic), written with [`PcapWriter`](crate::source::PcapWriter), and the
 //!   oracle of what an intercept of each target must deliver
 //!   ([`Scenario::expected_cc`](scenario::Scenario::expected_cc)), derived from the
-//!   generator's own knowledge, never from a classifier.
+//!   generator's own knowledge, never from a classifier;
+//! - [`voice`]: SIP calls with SDP and G.711 RTP (IPv4 and IPv6, UDP, TCP, fragments, NAT,
+//!   forks, holds, B2BUA legs...), one capture per situation, each with the IRI and CC an
+//!   intercept of the target must produce, and a demo call whose audio is recomputable.
 //!
 //! ```
 //! use li_capture::classify::{Classifier, ClassifierConfig};
@@ -52,6 +55,7 @@
 
 pub mod packet;
 pub mod scenario;
+pub mod voice;
 
 /// Why a capture could not be generated.
 #[derive(Debug, thiserror::Error)]
