@@ -730,3 +730,6 @@ async fn the_statistics_snapshots_count_frames_per_capture_and_links_per_destina
 
 /// The probe's PDUs through a real mediator (and agency).
 mod mediated;
+
+/// A SIP target's call through the real X2/X3 path.
+mod voice;
