@@ -107,16 +107,59 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 struct CallTask {
     xid: Xid,
     cin: Cin,
-    /// Whether the task's IRI-Begin for the call was sent (and no end since).
+    /// Whether the task's IRI-Begin for the call was sent (and no end since). Only while
+    /// the task's window is open: its close ends what had begun, and a deactivated task is
+    /// removed from its calls.
     begun: bool,
+    /// Whether the task's scope includes CC (fixed for the task's life: a modification is a
+    /// deactivation and a new activation).
+    cc: bool,
+}
+
+/// The tasks of a call: the first inline (most calls have one), the others beside. A media
+/// packet reads them, so the usual case costs no pointer to follow.
+#[derive(Debug, Default)]
+struct CallTasks {
+    first: Option<CallTask>,
+    rest: Vec<CallTask>,
+}
+
+impl CallTasks {
+    fn iter(&self) -> impl Iterator<Item = &CallTask> {
+        self.first.iter().chain(&self.rest)
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut CallTask> {
+        self.first.iter_mut().chain(&mut self.rest)
+    }
+
+    fn push(&mut self, task: CallTask) {
+        match self.first {
+            None => self.first = Some(task),
+            Some(_) => self.rest.push(task),
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(&CallTask) -> bool) {
+        let all: Vec<CallTask> = self
+            .first
+            .take()
+            .into_iter()
+            .chain(self.rest.drain(..))
+            .collect();
+        for t in all.into_iter().filter(|t| keep(t)) {
+            self.push(t);
+        }
+    }
 }
 
 /// What the classifier keeps of a tracked call.
 #[derive(Debug, Default)]
 struct VoiceCall {
-    tasks: Vec<CallTask>,
-    /// The last SIP message of the call, repeated by an IRI-End no message carries.
-    last: Option<SipEvent>,
+    tasks: CallTasks,
+    /// The last SIP message of the call, repeated by an IRI-End no message carries (boxed:
+    /// media packets read the call's other fields, kept in few cache lines).
+    last: Option<Box<SipEvent>>,
     target_is_caller: bool,
     target_is_callee: bool,
 }
@@ -433,7 +476,8 @@ impl Classifier {
                     // Every begin gets its end, whatever the window says now.
                     for t in c.tasks.iter().filter(|t| t.begun) {
                         if self.tasks.contains_key(&t.xid) {
-                            self.emit_sip(t.xid, t.cin, time, IriType::End, last.clone(), out);
+                            let last = (*last).clone();
+                            self.emit_sip(t.xid, t.cin, time, IriType::End, last, out);
                         }
                     }
                 }
@@ -459,13 +503,22 @@ impl Classifier {
             .get(&call)
             .map(|c| c.tasks.iter().map(|t| t.xid).collect())
             .unwrap_or_default();
-        let added: Vec<(Xid, Cin)> = named
+        let added: Vec<(Xid, bool)> = named
             .iter()
-            .filter(|x| !known.contains(x) && self.tasks.contains_key(x))
-            .copied()
-            .collect::<Vec<_>>()
+            .filter(|x| !known.contains(x))
+            .filter_map(|x| {
+                let cc = self.tasks.get(x)?.task.scope().delivers_cc();
+                Some((*x, cc))
+            })
+            .collect();
+        let added: Vec<CallTask> = added
             .into_iter()
-            .map(|x| (x, self.allocate_cin()))
+            .map(|(xid, cc)| CallTask {
+                xid,
+                cin: self.allocate_cin(),
+                begun: false,
+                cc,
+            })
             .collect();
         let info = if added.is_empty() && !known.is_empty() {
             None
@@ -477,16 +530,15 @@ impl Classifier {
             entry.target_is_caller = info.target_is_caller;
             entry.target_is_callee = info.target_is_callee;
         }
-        entry
-            .tasks
-            .extend(added.into_iter().map(|(xid, cin)| CallTask {
-                xid,
-                cin,
-                begun: false,
-            }));
-        entry.last = Some(message.clone());
+        for t in added {
+            entry.tasks.push(t);
+        }
+        match &mut entry.last {
+            Some(last) => **last = message.clone(),
+            None => entry.last = Some(Box::new(message.clone())),
+        }
         let mut records = Vec::new();
-        for t in &mut entry.tasks {
+        for t in entry.tasks.iter_mut() {
             let open = self
                 .tasks
                 .get(&t.xid)
@@ -532,31 +584,36 @@ impl Classifier {
             protocol: hit.kind,
             stream: u16::from(hit.stream),
         };
-        let mut bytes: Option<Bytes> = None;
-        let mut any = false;
-        for t in call.tasks.iter().filter(|t| t.begun) {
-            let Some(entry) = self.tasks.get(&t.xid) else {
-                continue;
-            };
-            if entry.state != WindowState::Open || !entry.task.may_deliver_cc(time) {
-                continue;
-            }
-            let payload = bytes
-                .get_or_insert_with(|| Bytes::copy_from_slice(payload))
-                .clone();
-            out.push(InterceptRecord::Cc(CcRecord {
-                xid: t.xid,
-                cin: t.cin,
+        let record = |xid: Xid, cin: Cin, payload: Bytes| {
+            InterceptRecord::Cc(CcRecord {
+                xid,
+                cin,
                 timestamp: time,
                 direction,
                 payload,
                 original_len: None,
                 kind: CcKind::Media(flow),
-            }));
-            self.stats.cc_records += 1;
-            any = true;
+            })
+        };
+        // The packet is copied once; every record but the last shares it (a clone of a
+        // fresh `Bytes` allocates its shared header: the usual single task moves it).
+        let mut bytes: Option<Bytes> = None;
+        let mut pending: Option<(Xid, Cin)> = None;
+        let before = out.len();
+        // A task that has begun the call is active, inside its window: the window's close
+        // (processed before this packet) ended what had begun, a deactivation removed it.
+        for t in call.tasks.iter().filter(|t| t.begun && t.cc) {
+            let shared = bytes.get_or_insert_with(|| Bytes::copy_from_slice(payload));
+            if let Some((xid, cin)) = pending.replace((t.xid, t.cin)) {
+                out.push(record(xid, cin, shared.clone()));
+            }
         }
-        any
+        if let (Some((xid, cin)), Some(bytes)) = (pending, bytes) {
+            out.push(record(xid, cin, bytes));
+        }
+        let emitted = out.len() - before;
+        self.stats.cc_records += emitted as u64;
+        emitted > 0
     }
 
     /// A TCP segment of a SIP flow.
@@ -699,7 +756,7 @@ impl Classifier {
             for t in call.tasks.iter_mut().filter(|t| t.xid == xid && t.begun) {
                 t.begun = false;
                 if let Some(last) = &call.last {
-                    records.push((t.cin, last.clone()));
+                    records.push((t.cin, SipEvent::clone(last)));
                 }
             }
         }
