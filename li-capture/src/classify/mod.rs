@@ -23,6 +23,17 @@
 //! whole outer IP packet, tunnel headers included, as the traffic of that endpoint. The
 //! endpoints of intermediate tunnels (a tunnel in a tunnel) are not matched.
 //!
+//! **SIP URI, E.164 (tel) and username targets** are matched in the SIP signalling on the
+//! configured ports ([`VoiceConfig::sip_ports`]; UDP, TCP reassembled per flow, fragmented
+//! datagrams reassembled), the calls tracked by the [`crate::sip::CallTracker`]: each
+//! (task, call) gets its own CIN, the call's SIP messages are its IRI (IRI-Begin, Continue,
+//! End; a REGISTER an IRI-Report), the RTP and RTCP of the flows its SDP negotiated its CC
+//! ([`li_core::CcKind::Media`]). A call that ends without a message (timeout), or a task
+//! whose window closes or that is deactivated during a call, gets an IRI-End repeating the
+//! call's last SIP message. A task activated (or whose window opens) during a call starts
+//! with the call's next message, and its media from then on. Username targets are matched in
+//! SIP too (the `Authorization` username).
+//!
 //! Every record is tagged with its task's XID; a packet matching several tasks (two
 //! agencies, two warrants) is emitted once per task. Nothing is emitted for a task outside
 //! its validity window, and an IRI-only task never gets CC. Time is the packets' own: the
