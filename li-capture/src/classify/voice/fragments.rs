@@ -207,3 +207,75 @@ pub(super) fn fragment_payload(ip: &[u8]) -> Option<&[u8]> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: u64) -> Timestamp {
+        Timestamp::from_secs_micros(1_700_000_000 + s, 0).unwrap()
+    }
+
+    fn key(id: u32) -> FragmentKey {
+        FragmentKey {
+            src: "192.0.2.1".parse().unwrap(),
+            dst: "192.0.2.2".parse().unwrap(),
+            id,
+        }
+    }
+
+    #[test]
+    fn pieces_in_any_order_make_the_datagram_once_complete() {
+        let mut f = Fragments::new(4, 1 << 20, Duration::from_secs(30));
+        assert_eq!(f.push(t(0), key(1), 16, false, b"cccc", None), None);
+        assert_eq!(f.push(t(0), key(1), 0, true, b"aaaaaaaa", Some(true)), None);
+        let whole = f.push(t(0), key(1), 8, true, b"bbbbbbbb", None).unwrap();
+        assert_eq!(whole, b"aaaaaaaabbbbbbbbcccc");
+        assert_eq!((f.reassembled, f.dropped, f.held), (1, 0, 0));
+    }
+
+    #[test]
+    fn bounds_not_sip_and_age_drop_what_is_held() {
+        let mut f = Fragments::new(2, 24, Duration::from_secs(30));
+        // A set whose first fragment is not SIP: dropped, and so are its later pieces.
+        assert_eq!(f.push(t(0), key(1), 8, false, b"xxxx", None), None);
+        assert_eq!(
+            f.push(t(0), key(1), 0, true, b"aaaaaaaa", Some(false)),
+            None
+        );
+        assert_eq!(f.held, 0);
+        assert_eq!(f.push(t(0), key(1), 8, false, b"xxxx", None), None);
+        // Two sets at most.
+        assert_eq!(f.push(t(0), key(2), 8, true, b"12345678", None), None);
+        assert_eq!(f.push(t(0), key(3), 8, true, b"12345678", None), None);
+        assert_eq!(f.dropped, 1);
+        // 24 octets held at most.
+        assert_eq!(
+            f.push(t(0), key(2), 16, true, b"1234567890123456789", None),
+            None
+        );
+        assert_eq!((f.dropped, f.held), (2, 0));
+        // Age: a set older than the timeout goes.
+        assert_eq!(f.push(t(1), key(4), 8, true, b"12345678", None), None);
+        f.expire(t(40));
+        assert_eq!((f.dropped, f.held), (3, 0));
+    }
+
+    #[test]
+    fn the_payload_of_a_fragment_follows_its_headers() {
+        let mut v4 = vec![0x46u8; 24];
+        v4.extend_from_slice(b"data");
+        assert_eq!(fragment_payload(&v4), Some(&b"data"[..]));
+        // IPv6: a Destination Options header (8 octets), then the Fragment header.
+        let mut v6 = vec![0u8; 40];
+        v6[0] = 0x60;
+        v6[6] = 60;
+        v6.extend_from_slice(&[44, 0, 0, 0, 0, 0, 0, 0]);
+        v6.extend_from_slice(&[17, 0, 0, 1, 0, 0, 0, 9]);
+        v6.extend_from_slice(b"udp");
+        assert_eq!(fragment_payload(&v6), Some(&b"udp"[..]));
+        // Headers that do not hold together.
+        assert_eq!(fragment_payload(&v6[..44]), None);
+        assert_eq!(fragment_payload(&[0x50]), None);
+    }
+}
