@@ -81,8 +81,18 @@ impl Fragments {
         sip: Option<bool>,
     ) -> Option<Vec<u8>> {
         if !self.sets.contains_key(&key) && self.sets.len() >= self.max_sets {
-            self.dropped += 1;
-            return None;
+            // Full: a set known not to be SIP (kept only to drop its later fragments) makes
+            // room; else this fragment is dropped.
+            let ignored = self.sets.iter().find(|(_, s)| s.ignored).map(|(k, _)| *k);
+            match ignored {
+                Some(k) => {
+                    self.sets.remove(&k);
+                }
+                None => {
+                    self.dropped += 1;
+                    return None;
+                }
+            }
         }
         let set = self.sets.entry(key).or_insert_with(|| FragmentSet {
             first_seen: time,
@@ -245,10 +255,14 @@ mod tests {
         );
         assert_eq!(f.held, 0);
         assert_eq!(f.push(t(0), key(1), 8, false, b"xxxx", None), None);
-        // Two sets at most.
+        // Two sets at most; one known not to be SIP gives way.
         assert_eq!(f.push(t(0), key(2), 8, true, b"12345678", None), None);
         assert_eq!(f.push(t(0), key(3), 8, true, b"12345678", None), None);
+        assert_eq!(f.dropped, 0);
+        assert!(!f.sets.contains_key(&key(1)));
+        assert_eq!(f.push(t(0), key(5), 8, true, b"12345678", None), None);
         assert_eq!(f.dropped, 1);
+        f.remove(&key(3));
         // 24 octets held at most.
         assert_eq!(
             f.push(t(0), key(2), 16, true, b"1234567890123456789", None),
@@ -258,7 +272,7 @@ mod tests {
         // Age: a set older than the timeout goes.
         assert_eq!(f.push(t(1), key(4), 8, true, b"12345678", None), None);
         f.expire(t(40));
-        assert_eq!((f.dropped, f.held), (3, 0));
+        assert_eq!((f.dropped, f.held, f.sets.len()), (3, 0, 0));
     }
 
     #[test]

@@ -388,7 +388,10 @@ impl Classifier {
             return;
         }
         self.voice.counters.sip_messages += 1;
-        let msg = match SipMessage::parse(data) {
+        // Borrowed where it was parsed: the message holds its header index (kilobytes), not
+        // worth a move.
+        let parsed = SipMessage::parse(data);
+        let msg = match &parsed {
             Ok(msg) => msg,
             Err(_) => {
                 self.voice.counters.sip_errors += 1;
@@ -397,9 +400,9 @@ impl Classifier {
         };
         let voice = &mut self.voice;
         let mut matches = Vec::new();
-        voice.targets.match_message(&msg, &mut matches);
+        voice.targets.match_message(msg, &mut matches);
         let mut events = std::mem::take(&mut voice.events);
-        voice.tracker.on_sip(&msg, src, time, &matches, &mut events);
+        voice.tracker.on_sip(msg, src, time, &matches, &mut events);
         // The tasks this message names (a few; usually none or one).
         let mut tasks: Vec<Xid> = Vec::new();
         for m in &matches {
