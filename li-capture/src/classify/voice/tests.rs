@@ -685,3 +685,41 @@ fn a_fragmented_invite_is_reassembled() {
     assert_eq!(got, want);
     assert_eq!(c.stats().sip_fragments_reassembled, 1);
 }
+
+#[test]
+fn only_the_configured_sip_ports_are_signalling() {
+    let config = ClassifierConfig {
+        voice: VoiceConfig {
+            sip_ports: vec![5080],
+            ..VoiceConfig::default()
+        },
+        ..ClassifierConfig::default()
+    };
+    let mut c = Classifier::new(config);
+    let mut out = Vec::new();
+    c.activate(task(1, &["sip:alice@example.com"]), t(0), &mut out);
+    // On 5060: not SIP here, nothing.
+    let got = feed(
+        &mut c,
+        1000,
+        &udp_call(alice(), bob(), "call-p", ALICE, BOB),
+    );
+    assert!(got.iter().all(Vec::is_empty), "{got:?}");
+    assert_eq!(c.stats().sip_messages, 0);
+    // The same call on 5080.
+    let moved: Vec<Vec<u8>> = udp_call(alice(), bob(), "call-p2", ALICE, BOB)
+        .into_iter()
+        .map(|mut ip| {
+            // Rewrite SIP's 5060 to 5080 in the UDP header (checksum zeroed: optional in IPv4).
+            for at in [20, 22] {
+                if ip[at..at + 2] == 5060u16.to_be_bytes() {
+                    ip[at..at + 2].copy_from_slice(&5080u16.to_be_bytes());
+                }
+            }
+            ip[26..28].copy_from_slice(&[0, 0]);
+            ip
+        })
+        .collect();
+    let got = feed(&mut c, 5000, &moved);
+    assert_eq!(got, expected_call(1, first_cin(&got)));
+}
