@@ -436,8 +436,8 @@ pub fn task_from_details(
                     return Err(Refusal::new(
                         X1ErrorKind::TargetUnsupported,
                         format!(
-                            "task {xid}: target {} ({}) cannot be matched in SIP messages: \
-                             {error}",
+                            "task {xid}: target {} is a {} target which this probe cannot \
+                             intercept: it cannot be matched in SIP messages ({error})",
                             i + 1,
                             target.kind().as_str()
                         ),
@@ -706,7 +706,11 @@ mod tests {
         d.targets.push(odd);
         let r = refusal(task_from_details(&d, one));
         assert_eq!(r.kind(), Some(X1ErrorKind::TargetUnsupported));
-        assert!(r.description.contains("target 2 (sip)"), "{r}");
+        assert!(
+            r.description
+                .contains("target 2 is a sip target which this probe cannot intercept"),
+            "{r}"
+        );
         assert!(!r.description.contains("bob"), "no target value: {r}");
         for target in [
             "ipv6:2001:db8::7",
