@@ -723,3 +723,21 @@ fn only_the_configured_sip_ports_are_signalling() {
     let got = feed(&mut c, 5000, &moved);
     assert_eq!(got, expected_call(1, first_cin(&got)));
 }
+
+#[test]
+fn a_username_target_is_found_in_the_credentials_of_its_call() {
+    let mut c = classifier(vec![task(1, &["username:alice.sub"])]);
+    let mut frames = udp_call(alice(), bob(), "call-u", "anon@example.com", BOB);
+    // The INVITE carries the caller's credentials; nothing else names the target.
+    let invite = String::from_utf8(frames[0][28..].to_vec())
+        .unwrap()
+        .replace(
+            "Max-Forwards: 70\r\n",
+            "Max-Forwards: 70\r\nProxy-Authorization: Digest username=\"alice.sub\", \
+         realm=\"example.com\", nonce=\"n\", uri=\"sip:bob@example.net\", response=\"r\"\r\n",
+        );
+    frames[0] = udp(sa(alice(), 5060), sa(bob(), 5060), invite.as_bytes());
+    let got = feed(&mut c, 1000, &frames);
+    let cin = first_cin(&got);
+    assert_eq!(got, expected_call(1, cin));
+}
