@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use li_capture::classify::ClassifierConfig;
+use li_capture::classify::{ClassifierConfig, VoiceConfig};
 use li_capture::probe::{DeliveryReport, DestinationStats, Probe, ProbeSettings, ReplayOptions};
+use li_capture::sip::CallConfig;
 use li_core::Timestamp;
 use li_handover::audit::AuditLog;
 use li_handover::x1::transport::X1ServerConfig;
@@ -148,6 +149,53 @@ pub struct ClassifierOptions {
     /// address). Default: any host on the tap (set it in production).
     #[serde(default)]
     pub aaa_sources: Option<Vec<IpAddr>>,
+    /// UDP and TCP ports of SIP, whose messages SIP URI, TEL/E.164 and username targets are
+    /// matched in. Default `[5060]`.
+    #[serde(default = "default_sip_ports")]
+    pub sip_ports: Vec<u16>,
+    /// Calls tracked at most (ended calls still remembered for late retransmissions
+    /// included); a new call when full evicts the one closest to its timeout. Default
+    /// 100,000.
+    #[serde(default = "default_max_calls")]
+    pub max_calls: usize,
+    /// Media flows (RTP/RTCP transport addresses) bound to calls at most. Default 1,000,000.
+    #[serde(default = "default_max_media_flows")]
+    pub max_media_flows: usize,
+    /// A call with neither a SIP message nor a media packet for this many seconds ends
+    /// (IRI-End repeating its last message). Default 300.
+    #[serde(default = "default_call_timeout_secs")]
+    pub call_timeout_secs: u64,
+    /// How long, in seconds, an ended call's Call-ID absorbs late retransmissions, and a BYE
+    /// or CANCEL waits for its final response. Default 32 (RFC 3261 64*T1).
+    #[serde(default = "default_call_linger_secs")]
+    pub call_linger_secs: u64,
+    /// SIP-over-TCP flows reassembled at once. Default 10,000.
+    #[serde(default = "default_max_sip_tcp_flows")]
+    pub max_sip_tcp_flows: usize,
+}
+
+fn default_sip_ports() -> Vec<u16> {
+    VoiceConfig::default().sip_ports
+}
+
+fn default_max_calls() -> usize {
+    CallConfig::default().max_calls
+}
+
+fn default_max_media_flows() -> usize {
+    CallConfig::default().max_flows
+}
+
+fn default_call_timeout_secs() -> u64 {
+    CallConfig::default().inactivity_timeout.as_secs()
+}
+
+fn default_call_linger_secs() -> u64 {
+    CallConfig::default().linger.as_secs()
+}
+
+fn default_max_sip_tcp_flows() -> usize {
+    VoiceConfig::default().max_tcp_flows
 }
 
 impl Default for ClassifierOptions {
@@ -156,6 +204,12 @@ impl Default for ClassifierOptions {
             radius_accounting_ports: default_radius_ports(),
             dhcp: true,
             aaa_sources: None,
+            sip_ports: default_sip_ports(),
+            max_calls: default_max_calls(),
+            max_media_flows: default_max_media_flows(),
+            call_timeout_secs: default_call_timeout_secs(),
+            call_linger_secs: default_call_linger_secs(),
+            max_sip_tcp_flows: default_max_sip_tcp_flows(),
         }
     }
 }
@@ -167,6 +221,13 @@ impl ClassifierOptions {
         config.radius_accounting_ports = self.radius_accounting_ports.clone();
         config.dhcp = self.dhcp;
         config.aaa_sources = self.aaa_sources.clone();
+        let voice = &mut config.voice;
+        voice.sip_ports = self.sip_ports.clone();
+        voice.max_tcp_flows = self.max_sip_tcp_flows;
+        voice.calls.max_calls = self.max_calls;
+        voice.calls.max_flows = self.max_media_flows;
+        voice.calls.inactivity_timeout = Duration::from_secs(self.call_timeout_secs);
+        voice.calls.linger = Duration::from_secs(self.call_linger_secs);
     }
 }
 
@@ -468,6 +529,58 @@ pub fn register_metrics(probe: &Probe, registry: &Registry) -> Result<(), Metric
                 sample(&["dhcp_error"], s.dhcp_errors as f64),
             ]
         },
+    )?;
+    let p = probe.clone();
+    registry.collector(
+        "li_probe_sip_messages_total",
+        "SIP messages seen on the SIP ports, by outcome (seen, matched: naming a target, \
+         error: not parsed or skipped in a TCP stream).",
+        MetricKind::Counter,
+        &["outcome"],
+        move || {
+            let s = p.classifier_stats();
+            vec![
+                sample(&["seen"], s.sip_messages as f64),
+                sample(&["matched"], s.sip_matched as f64),
+                sample(&["error"], s.sip_errors as f64),
+            ]
+        },
+    )?;
+    let p = probe.clone();
+    registry.collector(
+        "li_probe_calls_total",
+        "Calls of targets, by event (tracked: begun, evicted: to make room, timed_out: ended \
+         by the inactivity timeout).",
+        MetricKind::Counter,
+        &["event"],
+        move || {
+            let s = p.classifier_stats();
+            vec![
+                sample(&["tracked"], s.calls_tracked as f64),
+                sample(&["evicted"], s.calls_evicted as f64),
+                sample(&["timed_out"], s.calls_timed_out as f64),
+            ]
+        },
+    )?;
+    let p = probe.clone();
+    registry.gauge_fn(
+        "li_probe_calls_active",
+        "Calls of targets tracked now.",
+        move || p.classifier_stats().calls_active as f64,
+    )?;
+    let p = probe.clone();
+    registry.gauge_fn(
+        "li_probe_media_flows",
+        "Media flows (RTP/RTCP addresses) bound to tracked calls now.",
+        move || p.classifier_stats().media_flows as f64,
+    )?;
+    let p = probe.clone();
+    registry.collector(
+        "li_probe_media_packets_total",
+        "Media packets (RTP, RTCP) of tracked calls intercepted.",
+        MetricKind::Counter,
+        &[],
+        move || vec![sample(&[], p.classifier_stats().media_packets as f64)],
     )?;
     let p = probe.clone();
     registry.collector(

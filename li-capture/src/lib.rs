@@ -11,13 +11,16 @@
 //!   voice interception, TS 102 232-5);
 //! - [`classify`]: the sans-IO classifier that turns (timestamp, frame) into intercept
 //!   records for the tasks a packet belongs to, tracking RADIUS/DHCP sessions to bind
-//!   usernames and MAC addresses to addresses;
+//!   usernames and MAC addresses to addresses, and SIP calls (over UDP, TCP and IP
+//!   fragments, on the configured SIP ports) to give SIP URI, E.164 and username targets
+//!   their calls' SIP as IRI and their RTP/RTCP as CC;
 //! - `synth` (feature `synth`): synthetic traffic to test a probe with: frame builders and a
 //!   deterministic access-network capture with its ground truth (what each target's intercept
 //!   must deliver).
 //! - `probe` (feature `probe`): the point of interception around the classifier — X1
 //!   provisioning (HTTPS, mutual TLS) or in process, capture file replay and live capture,
-//!   X2/X3 delivery over mutual TLS by the `li_handover::x2x3::contract`, delivery reports
+//!   X2/X3 delivery over mutual TLS by the `li_handover::x2x3::contract` (IP packets, SIP
+//!   messages, RTP packets), delivery reports
 //!   and the capture-loss alarm.
 //!
 //! # Features

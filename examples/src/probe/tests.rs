@@ -100,6 +100,14 @@ async fn the_probe_metrics_have_their_names_labels_and_values() {
         "# TYPE li_probe_frames_total counter".to_owned(),
         "# TYPE li_probe_x2x3_pdus_total counter".to_owned(),
         "# TYPE li_probe_active_tasks gauge".to_owned(),
+        // The voice counters are registered (no SIP target here: nothing counted).
+        "li_probe_sip_messages_total{outcome=\"seen\"} 0".to_owned(),
+        "li_probe_calls_total{event=\"evicted\"} 0".to_owned(),
+        "li_probe_calls_active 0".to_owned(),
+        "li_probe_media_flows 0".to_owned(),
+        "li_probe_media_packets_total 0".to_owned(),
+        "# TYPE li_probe_calls_total counter".to_owned(),
+        "# TYPE li_probe_calls_active gauge".to_owned(),
     ] {
         assert!(text.contains(&line), "{line} in {text}");
     }
@@ -132,6 +140,9 @@ start_after_tasks = 2
 [classifier]
 radius_accounting_ports = [1813, 1646]
 dhcp = false
+sip_ports = [5060, 5080]
+max_calls = 5000
+call_timeout_secs = 120
 "#;
 
 #[test]
@@ -164,6 +175,24 @@ fn configuration_parses_with_defaults_and_refuses_unknown_keys() {
     assert_eq!(classifier.first_cin, 77);
     assert!(!classifier.dhcp);
     assert_eq!(ClassifierOptions::default().radius_accounting_ports, [1813]);
+    // The voice keys: what the file says, the library's defaults for the rest.
+    let voice = &classifier.voice;
+    assert_eq!(voice.sip_ports, [5060, 5080]);
+    assert_eq!(voice.calls.max_calls, 5000);
+    assert_eq!(voice.calls.inactivity_timeout, Duration::from_secs(120));
+    let library = li_capture::classify::VoiceConfig::default();
+    assert_eq!(voice.calls.linger, library.calls.linger);
+    assert_eq!(voice.calls.max_flows, library.calls.max_flows);
+    assert_eq!(voice.max_tcp_flows, library.max_tcp_flows);
+    let defaults = ClassifierOptions::default();
+    assert_eq!(
+        (
+            defaults.sip_ports,
+            defaults.max_calls,
+            defaults.call_timeout_secs
+        ),
+        (vec![5060], 100_000, 300)
+    );
 
     let unknown = CONFIG.replace("pace = true", "pace = true\nspeed = 2");
     assert!(toml::from_str::<ProbeConfig>(&unknown).is_err());

@@ -787,8 +787,8 @@ async fn a_mediator_killed_with_sigkill_loses_nothing_and_reuses_no_number() {
     assert!(entries.iter().any(|e| e.kind.as_str() == "state.restored"));
 }
 
-/// Issue 11: a probe refusing one warrant's task (a SIP target, which it cannot intercept)
-/// made the ADMF treat the probe as unknown, and every later warrant stayed pending. Now
+/// Issue 11: a probe refusing one warrant's task (a SIP URI target it cannot compare: an IPv6
+/// reference without its `]`) made the ADMF treat the probe as unknown, and every later warrant stayed pending. Now
 /// the refusal stays with its warrant and the two others are active and intercepted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_the_probe_refuses_blocks_no_other_warrant() {
@@ -802,7 +802,7 @@ async fn a_task_the_probe_refuses_blocks_no_other_warrant() {
     let refused = system
         .warrant(
             "E2E-A-SIP",
-            &["sip:alice@isp.example"],
+            &["sip:alice@[2001:db8::1"],
             InterceptScope::IriAndCc,
             (start, None),
             &["LEA-1"],

@@ -23,12 +23,24 @@
 //! whole outer IP packet, tunnel headers included, as the traffic of that endpoint. The
 //! endpoints of intermediate tunnels (a tunnel in a tunnel) are not matched.
 //!
+//! **SIP URI, E.164 (tel) and username targets** are matched in the SIP signalling on the
+//! configured ports ([`VoiceConfig::sip_ports`]; UDP, TCP reassembled per flow, fragmented
+//! datagrams reassembled), the calls tracked by the [`crate::sip::CallTracker`]: each
+//! (task, call) gets its own CIN, the call's SIP messages are its IRI (IRI-Begin, Continue,
+//! End; a REGISTER an IRI-Report), the RTP and RTCP of the flows its SDP negotiated its CC
+//! ([`li_core::CcKind::Media`]). A call that ends without a message (timeout), or a task
+//! whose window closes or that is deactivated during a call, gets an IRI-End repeating the
+//! call's last SIP message. A task activated (or whose window opens) during a call starts
+//! with the call's next message, and its media from then on. Username targets are matched in
+//! SIP too (the `Authorization` username).
+//!
 //! Every record is tagged with its task's XID; a packet matching several tasks (two
 //! agencies, two warrants) is emitted once per task. Nothing is emitted for a task outside
 //! its validity window, and an IRI-only task never gets CC. Time is the packets' own: the
 //! classifier never reads a clock.
 
 mod table;
+mod voice;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -46,6 +58,7 @@ use crate::aaa::radius::{AccountingRequest, AcctStatusType, parse_accounting};
 use crate::decode::{DecodeConfig, Packet, Transport, Truncation, decode};
 use crate::hash::FastMap;
 use table::{Prefilter16, StaticTable};
+pub use voice::VoiceConfig;
 
 /// What the classifier looks at besides targets.
 #[derive(Clone, Debug)]
@@ -68,6 +81,8 @@ pub struct ClassifierConfig {
     /// mediator, or one restarts, give each run its own starting point (a random one, say)
     /// so that two communications do not share a CIN at the agency. Default 1.
     pub first_cin: u32,
+    /// SIP and media: ports, the call tracker's limits, reassembly bounds.
+    pub voice: VoiceConfig,
 }
 
 impl Default for ClassifierConfig {
@@ -79,6 +94,7 @@ impl Default for ClassifierConfig {
             access_type: InternetAccessType::Undefined,
             aaa_sources: None,
             first_cin: 1,
+            voice: VoiceConfig::default(),
         }
     }
 }
@@ -115,6 +131,36 @@ pub struct ClassifierStats {
     /// Matched packets whose IP length disagrees with the frame or an enclosing length
     /// (PPPoE, tunnel), delivered as the bytes present.
     pub length_mismatch: u64,
+    /// SIP messages seen on the SIP ports (UDP datagrams, TCP frames, reassembled
+    /// fragments; keepalives not counted), while a task has a SIP-matchable target or a call
+    /// is tracked.
+    pub sip_messages: u64,
+    /// SIP messages that named a target.
+    pub sip_matched: u64,
+    /// SIP messages that did not parse, and TCP stream octets the framer skipped.
+    pub sip_errors: u64,
+    /// Calls tracked now.
+    pub calls_active: u64,
+    /// Calls tracked since the start (the tracker's IRI-Begins).
+    pub calls_tracked: u64,
+    /// Calls evicted to make room (the tracker's `max_calls`).
+    pub calls_evicted: u64,
+    /// Calls ended by the inactivity timeout.
+    pub calls_timed_out: u64,
+    /// Media flows bound to calls now.
+    pub media_flows: u64,
+    /// Media packets (RTP, RTCP) of tracked calls seen.
+    pub media_packets: u64,
+    /// SIP TCP flows being reassembled now.
+    pub sip_tcp_flows: u64,
+    /// SIP TCP flows not followed because the table was full.
+    pub sip_tcp_flows_refused: u64,
+    /// SIP TCP segments dropped as retransmissions (nothing new in them).
+    pub sip_tcp_duplicates: u64,
+    /// Fragmented SIP datagrams reassembled.
+    pub sip_fragments_reassembled: u64,
+    /// Fragments dropped (bounds, timeout, inconsistent sets).
+    pub sip_fragments_dropped: u64,
 }
 
 /// Where a task stands with respect to its validity window.
@@ -199,12 +245,15 @@ pub struct Classifier {
     /// The earliest time at which a window opens or closes, or a lease ends.
     next_transition: Option<Timestamp>,
     stats: ClassifierStats,
+    /// SIP signalling and call media.
+    voice: voice::Voice,
 }
 
 impl Classifier {
     /// A classifier with no task.
     pub fn new(config: ClassifierConfig) -> Self {
         let next_cin = config.first_cin.max(1);
+        let voice = voice::Voice::new(config.voice.clone());
         Self {
             config,
             tasks: HashMap::new(),
@@ -220,6 +269,7 @@ impl Classifier {
             next_cin,
             next_transition: None,
             stats: ClassifierStats::default(),
+            voice,
         }
     }
 
@@ -227,6 +277,7 @@ impl Classifier {
     pub fn stats(&self) -> ClassifierStats {
         let mut s = self.stats.clone();
         s.sessions = self.sessions.len() as u64;
+        self.voice.fill_stats(&mut s);
         s
     }
 
@@ -301,6 +352,7 @@ impl Classifier {
             self.close_window(xid, now, out);
         }
         self.tasks.remove(&xid);
+        self.voice.forget_task(xid);
         for session in self.sessions.values_mut() {
             session.tasks.retain(|(x, _)| *x != xid);
         }
@@ -312,6 +364,9 @@ impl Classifier {
     /// by [`Classifier::classify`] with each packet's time; call it from a timer too when the
     /// capture may be quiet.
     pub fn advance(&mut self, now: Timestamp, out: &mut Vec<InterceptRecord>) {
+        if self.voice.active() {
+            self.voice_timers(now, out);
+        }
         if self.next_transition.is_some_and(|t| t > now) {
             return;
         }
@@ -439,11 +494,16 @@ impl Classifier {
                 self.dhcp(time, src_port == 67, payload, out);
             }
         }
+        // SIP and call media, when a task has a SIP-matchable target or a call is tracked.
+        let media = self.voice.active() && self.voice_packet(time, packet, out);
         // A tunnel's outer packet, when one of its endpoints may be a target.
         let outer = packet
             .outer
             .filter(|o| self.may_match(o.src) || self.may_match(o.dst));
         if !self.may_match(packet.src) && !self.may_match(packet.dst) && outer.is_none() {
+            if media {
+                self.stats.matched += 1;
+            }
             return;
         }
         let before = out.len();
@@ -486,6 +546,8 @@ impl Classifier {
             } else if packet.truncated.is_some() {
                 self.stats.length_mismatch += 1;
             }
+        } else if media {
+            self.stats.matched += 1;
         }
     }
 
@@ -559,6 +621,11 @@ impl Classifier {
                 }
             }
         }
+        self.voice.rebuild(
+            self.tasks
+                .values()
+                .map(|e| (e.task.xid(), e.task.targets())),
+        );
         self.rebuild_bindings();
     }
 
@@ -643,6 +710,7 @@ impl Classifier {
         {
             entry.state = WindowState::Closed;
             self.window_edge(xid, at, false, out);
+            self.voice_window_closed(xid, at, out);
         }
     }
 

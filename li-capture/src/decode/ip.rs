@@ -432,6 +432,7 @@ mod tests {
             Transport::Tcp {
                 src_port: 1234,
                 dst_port: 443,
+                seq: 0,
                 flags: 0x18,
                 payload: b"ext"
             }

@@ -227,6 +227,10 @@ pub enum Transport<'a> {
         src_port: u16,
         /// Destination port.
         dst_port: u16,
+        /// Sequence number: the stream offset of the first octet of `payload` (plus the
+        /// initial sequence number), so that a stream reassembler can tell a retransmitted
+        /// or overlapping segment from new data.
+        seq: u32,
         /// Control bits CWR ECE URG ACK PSH RST SYN FIN, as the 14th header octet.
         flags: u8,
         /// Segment data after the header and its options.

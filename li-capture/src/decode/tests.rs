@@ -203,6 +203,7 @@ fn snaplen_cut_ipv4_tcp_is_a_truncated_packet() {
         Transport::Tcp {
             src_port: 1234,
             dst_port: 80,
+            seq: 1000, // eth_ipv4_tcp's sequence number
             flags: 0x18,
             payload: &[0x5a; 42]
         }

@@ -101,6 +101,7 @@ impl<'a> Decoder<'a, '_> {
         Ok(Transport::Tcp {
             src_port: be16(header[0], header[1]),
             dst_port: be16(header[2], header[3]),
+            seq: u32::from_be_bytes([header[4], header[5], header[6], header[7]]),
             flags: header[13],
             payload: match self.data.get(offset + header_len..) {
                 Some(payload) => payload,
@@ -177,6 +178,7 @@ mod tests {
             Ok(Transport::Tcp {
                 src_port: 40000,
                 dst_port: 443,
+                seq: 1,
                 flags: 0x02,
                 payload: b""
             })

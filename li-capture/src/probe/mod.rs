@@ -9,7 +9,9 @@
 //! file ([`Probe::replay_file`]: full speed or paced, timestamps rebased to the wall clock by
 //! default) or, with the `live` feature, from an interface (`Probe::capture_live`).
 //! Every intercept record becomes an X2 (IRI) or X3 (CC) PDU for each of its task's
-//! destinations whose delivery type includes it; [`li_handover::x2x3::contract`] is the PDU
+//! destinations whose delivery type includes it (a call's SIP messages as X2 SIP Message
+//! PDUs, its RTP and RTCP packets as X3 RTP Packet PDUs, with the call's CIN as Correlation
+//! ID); [`li_handover::x2x3::contract`] is the PDU
 //! layout, which a mediator reads with the contract's inverses.
 //!
 //! The decisions are pure functions and types, driven by the tokio code around them with
@@ -34,8 +36,8 @@
 //! # Mapping of X1 tasks
 //!
 //! An X1 `TaskDetails` becomes a [`Task`] ([`task_from_details`]): its XID and targets (IP
-//! addresses and prefixes, usernames, MAC addresses; other kinds are refused: this probe
-//! could never match them); scope from `deliveryType` (`X2Only` IRI only, `X2andX3` IRI and
+//! addresses and prefixes, usernames, MAC addresses, SIP URIs, TEL URIs and E.164 numbers;
+//! a SIP URI the SIP matcher cannot parse is refused, naming the target's position); scope from `deliveryType` (`X2Only` IRI only, `X2andX3` IRI and
 //! CC, `X3Only` refused); validity window from the first `mediationDetails`'
 //! `startTime`/`endTime` when present, else always; LIID from the same when present, else a
 //! placeholder (the LIID never leaves the probe: X2/X3 carry the XID); destinations from
@@ -56,7 +58,9 @@ use std::time::Duration;
 
 use crate::LinkType;
 use crate::classify::{Classifier, ClassifierConfig, ClassifierStats};
-use li_core::{Cin, DestinationId, InterceptRecord, Task, Timestamp, Xid};
+use li_core::{
+    CcKind, CcRecord, Cin, DestinationId, InterceptRecord, IriEvent, Task, Timestamp, Xid,
+};
 use li_handover::audit::{AuditKind, AuditLog};
 use li_handover::x1::transport::X1ServerConfig;
 use li_handover::x1::{DestinationDetails, TaskDetails};
@@ -843,6 +847,41 @@ impl State {
             };
             task.last_intercept = Some(record.timestamp());
             match &record {
+                InterceptRecord::Cc(CcRecord {
+                    kind: CcKind::Media(flow),
+                    cin,
+                    direction,
+                    payload,
+                    ..
+                }) => {
+                    // A call's RTP/RTCP packet: X3 RTP Packet with its flow's attributes.
+                    // TODO: use the pre-encoded `contract::media_encoder` (per task and call,
+                    // like `x3_encoder`) once it lands; this builds the whole PDU per packet.
+                    for did in &task.details.dids {
+                        let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(true))
+                        else {
+                            continue;
+                        };
+                        let sequence = dest.take_sequence();
+                        let pdu = contract::media_pdu(
+                            xid,
+                            *cin,
+                            sequence,
+                            timestamp,
+                            *direction,
+                            flow,
+                            payload.clone(),
+                        );
+                        let batch = self.batches.entry(*did).or_insert_with(new_batch);
+                        match batch.push_with(|out| pdu.encode_into(out)) {
+                            Ok(()) => task.x3_pdus += 1,
+                            Err(error) => {
+                                debug!(%xid, %error, "media record not encodable as X3");
+                                inner.unencodable.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }
                 InterceptRecord::Cc(cc) => {
                     let encoder = self
                         .encoders
@@ -861,6 +900,29 @@ impl State {
                             Ok(()) => task.x3_pdus += 1,
                             Err(error) => {
                                 debug!(%xid, %error, "CC record not encodable as X3");
+                                inner.unencodable.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }
+                InterceptRecord::Iri(iri) if matches!(iri.event, IriEvent::Sip(_)) => {
+                    // A SIP message of a call: X2 SIP Message, the message verbatim.
+                    let IriEvent::Sip(sip) = &iri.event else {
+                        continue; // not reached: the guard said SIP
+                    };
+                    for did in &task.details.dids {
+                        let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(false))
+                        else {
+                            continue;
+                        };
+                        let sequence = dest.take_sequence();
+                        let pdu =
+                            contract::sip_pdu(xid, iri.cin, sequence, timestamp, iri.iri_type, sip);
+                        let batch = self.batches.entry(*did).or_insert_with(new_batch);
+                        match batch.push_with(|out| pdu.encode_into(out)) {
+                            Ok(()) => task.x2_pdus += 1,
+                            Err(error) => {
+                                debug!(%xid, %error, "SIP record not encodable as X2");
                                 inner.unencodable.fetch_add(1, Ordering::Relaxed);
                             }
                         }

@@ -233,9 +233,17 @@ async fn x1_provisioning_over_https() {
     let (code, why) = error(&h.x1(RequestBody::ActivateTask(x3only)).await);
     assert_eq!(code, error_code::UNSUPPORTED);
     assert!(why.contains("X3Only"), "{why}");
-    let sip = task(xid(4), "sip:bob@example.net", DeliveryType::X2Only, vec![d]);
+    // A SIP URI X1 carries but the SIP matcher cannot compare (an IPv6 reference without
+    // its `]`): refused, without the target's value.
+    let sip = task(
+        xid(4),
+        "sip:bob@[2001:db8::1",
+        DeliveryType::X2Only,
+        vec![d],
+    );
     let (code, why) = error(&h.x1(RequestBody::ActivateTask(sip)).await);
     assert_eq!(code, error_code::TARGET_UNSUPPORTED);
+    assert!(why.contains("cannot be matched in SIP messages"), "{why}");
     assert!(!why.contains("bob"), "target values must not appear: {why}");
     let (code, why) = error(&h.x1(RequestBody::RemoveDestination(d)).await);
     assert_eq!(code, error_code::DID_IN_USE);
@@ -730,3 +738,6 @@ async fn the_statistics_snapshots_count_frames_per_capture_and_links_per_destina
 
 /// The probe's PDUs through a real mediator (and agency).
 mod mediated;
+
+/// A SIP target's call through the real X2/X3 path.
+mod voice;

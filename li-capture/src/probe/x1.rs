@@ -429,6 +429,21 @@ pub fn task_from_details(
             | TargetIdentifier::IpPrefix(_)
             | TargetIdentifier::Username(_)
             | TargetIdentifier::MacAddress(_) => {}
+            TargetIdentifier::SipUri(_) | TargetIdentifier::E164Number(_) => {
+                // Matched in SIP messages: the matcher must be able to read it. The error
+                // names the element, never the target's value.
+                if let Err(error) = crate::sip::SipTargets::new().insert(target.clone()) {
+                    return Err(Refusal::new(
+                        X1ErrorKind::TargetUnsupported,
+                        format!(
+                            "task {xid}: target {} is a {} target which this probe cannot \
+                             intercept: it cannot be matched in SIP messages ({error})",
+                            i + 1,
+                            target.kind().as_str()
+                        ),
+                    ));
+                }
+            }
             other => {
                 return Err(Refusal::new(
                     X1ErrorKind::TargetUnsupported,
@@ -684,16 +699,26 @@ mod tests {
         ));
         assert_eq!(r.code, error_code::UNSUPPORTED);
         assert!(r.description.contains("X3Only"), "{r}");
-        let r = refusal(task_from_details(
-            &details("sip:bob@example.net", DeliveryType::X2Only, vec![did(1)]),
-            one,
-        ));
+        // A SIP URI that X1 takes but the SIP matcher cannot compare (an IPv6 reference
+        // without its `]`) is refused, naming the target's position and kind, not its value.
+        let odd: TargetIdentifier = "sip:bob@[2001:db8::1".parse().unwrap();
+        let mut d = details("ipv4:192.0.2.7", DeliveryType::X2Only, vec![did(1)]);
+        d.targets.push(odd);
+        let r = refusal(task_from_details(&d, one));
         assert_eq!(r.kind(), Some(X1ErrorKind::TargetUnsupported));
+        assert!(
+            r.description
+                .contains("target 2 is a sip target which this probe cannot intercept"),
+            "{r}"
+        );
         assert!(!r.description.contains("bob"), "no target value: {r}");
         for target in [
             "ipv6:2001:db8::7",
             "ipv4-prefix:192.0.2.0/24",
             "mac:02:00:00:00:00:07",
+            "sip:bob@example.net",
+            "sips:bob@example.net:5061",
+            "tel:+4930123456",
         ] {
             assert!(
                 task_from_details(&details(target, DeliveryType::X2Only, vec![did(1)]), one)

@@ -71,8 +71,8 @@ pub fn target_kinds() -> String {
 /// kind.
 pub fn target_help() -> String {
     format!(
-        "A target, kind:value (e.g. ipv4:192.0.2.1, ipv4-prefix:192.0.2.0/24, username:alice); \
-         repeatable. Kinds: {} (sip: and tel: are refused by the probe)",
+        "A target, kind:value (e.g. ipv4:192.0.2.1, ipv4-prefix:192.0.2.0/24, username:alice, \
+         sip:alice@example.com, tel:+4930123456); repeatable. Kinds: {}",
         target_kinds()
     )
 }

@@ -128,9 +128,9 @@ fn an_unknown_target_kind_is_refused_with_the_valid_kinds_listed() {
     );
     assert_eq!(
         target_help(),
-        "A target, kind:value (e.g. ipv4:192.0.2.1, ipv4-prefix:192.0.2.0/24, username:alice); \
-         repeatable. Kinds: ipv4:, ipv6:, ipv4-prefix:, ipv6-prefix:, username:, mac:, sip:, \
-         tel: (sip: and tel: are refused by the probe)"
+        "A target, kind:value (e.g. ipv4:192.0.2.1, ipv4-prefix:192.0.2.0/24, username:alice, \
+         sip:alice@example.com, tel:+4930123456); repeatable. Kinds: ipv4:, ipv6:, ipv4-prefix:, \
+         ipv6-prefix:, username:, mac:, sip:, tel:"
     );
     // `prefix:` was documented but never a kind: the error names every kind there is
     let err = parse_target("prefix:192.0.2.0/24").unwrap_err().to_string();

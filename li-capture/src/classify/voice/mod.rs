@@ -1,0 +1,773 @@
+//! The classifier's voice path (ETSI TS 102 232-5): SIP signalling to IRI, the calls' RTP
+//! and RTCP to CC.
+//!
+//! Tasks with SIP URI, E.164 (tel) or username targets intercept the calls of those
+//! identities. The classifier sees SIP on the configured ports ([`VoiceConfig::sip_ports`],
+//! 5060 by default) as UDP datagrams, as TCP streams (per-flow reassembly, duplicates and
+//! overlaps dropped by sequence number, then the [`StreamFramer`]; several messages per
+//! segment, one message across several) and as fragmented UDP datagrams (reassembled,
+//! bounded). Each message is matched with [`SipTargets`] (the Request-URI, From, To, the
+//! asserted, preferred, diverted and history identities, and the username of
+//! `Authorization`/`Proxy-Authorization`: a username target is also the SIP user it
+//! authenticates as) and handed to the [`CallTracker`], which keeps the calls and binds
+//! their media flows. Every other UDP packet is offered to
+//! [`CallTracker::on_media`] (one or two hash lookups).
+//!
+//! What it emits, per task and call:
+//!
+//! - one CIN per (task, call), from the classifier's CIN counter, allocated when the task
+//!   first meets the call;
+//! - each SIP message of the call as an [`IriRecord`] with [`IriEvent::Sip`] (the message
+//!   verbatim, its source and destination), of the IRI type the tracker gives it; the first
+//!   message a task gets of a call is its IRI-Begin (a task activated, or whose window
+//!   opened, during a call starts with the call's next message, and its media from then on);
+//! - a REGISTER (or another message of a target outside a call) as one IRI-Report under a
+//!   CIN of its own;
+//! - each media packet of the call as a [`CcRecord`] of kind [`CcKind::Media`] (the UDP
+//!   payload: the RTP or RTCP packet, with its flow), except for IRI-only tasks and outside
+//!   the task's window; its direction is from the target when the target is the party that
+//!   sent it, to the target when it is the other, indeterminate when both parties are
+//!   targets;
+//! - an IRI-End when the call ends. When no message ends it (inactivity timeout, eviction,
+//!   a BYE never answered), or the task's window closes or the task is deactivated during
+//!   the call, the IRI-End **repeats the last SIP message of the call** as its content:
+//!   X2's SIP Message payload and TS 102 232-5's `sIPMessage` carry a message, and the
+//!   last one is the call's final state as the agency last saw it.
+//!
+//! Time is the packets' own: the tracker's timers, the TCP flows' idle time and the
+//! fragments' age are driven by [`super::Classifier::classify`]'s time and
+//! [`super::Classifier::advance`], never a clock.
+
+mod fragments;
+mod tcp;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use li_core::{
+    CcKind, CcRecord, Cin, InterceptRecord, IriEvent, IriRecord, IriType, MediaFlow,
+    PayloadDirection, SipEvent, TargetIdentifier, Timestamp, Xid,
+};
+
+use super::{Classifier, WindowState};
+use crate::decode::{Packet, Transport};
+use crate::hash::FastMap;
+use crate::sip::call::Party;
+use crate::sip::{CallConfig, CallEvent, CallHandle, CallTracker, SipMessage, SipTargets};
+use fragments::{FragmentKey, Fragments, fragment_payload};
+use tcp::{FlowKey, TcpFlow};
+
+/// What the voice path looks at, and its bounds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoiceConfig {
+    /// UDP and TCP ports of SIP (a packet whose source or destination port is one of them
+    /// is signalling). Default `[5060]`.
+    pub sip_ports: Vec<u16>,
+    /// The call tracker's limits and timers.
+    pub calls: CallConfig,
+    /// TCP flows (one direction of a connection) reassembled at once; a new flow beyond is
+    /// not followed (counted). Default 10,000.
+    pub max_tcp_flows: usize,
+    /// The longest SIP message taken from a TCP flow; a longer one is skipped. Default
+    /// 64 KiB.
+    pub max_message_len: usize,
+    /// A TCP flow without a segment for this long is forgotten (its partial message with
+    /// it). Default 300 s.
+    pub tcp_idle_timeout: Duration,
+    /// Fragmented UDP datagrams reassembled at once. Default 256.
+    pub max_fragment_sets: usize,
+    /// Octets held for reassembly in all. Default 4 MiB.
+    pub max_fragment_octets: usize,
+    /// A fragmented datagram not complete after this long is dropped. Default 30 s.
+    pub fragment_timeout: Duration,
+}
+
+impl Default for VoiceConfig {
+    fn default() -> Self {
+        Self {
+            sip_ports: vec![5060],
+            calls: CallConfig::default(),
+            max_tcp_flows: 10_000,
+            max_message_len: 64 * 1024,
+            tcp_idle_timeout: Duration::from_secs(300),
+            max_fragment_sets: 256,
+            max_fragment_octets: 4 * 1024 * 1024,
+            fragment_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How often idle TCP flows and old fragments are looked for (packet time).
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// A task's share of a call.
+#[derive(Debug)]
+struct CallTask {
+    xid: Xid,
+    cin: Cin,
+    /// Whether the task's IRI-Begin for the call was sent (and no end since). Only while
+    /// the task's window is open: its close ends what had begun, and a deactivated task is
+    /// removed from its calls.
+    begun: bool,
+    /// Whether the task's scope includes CC (fixed for the task's life: a modification is a
+    /// deactivation and a new activation).
+    cc: bool,
+}
+
+/// The tasks of a call: the first inline (most calls have one), the others beside. A media
+/// packet reads them, so the usual case costs no pointer to follow.
+#[derive(Debug, Default)]
+struct CallTasks {
+    first: Option<CallTask>,
+    rest: Vec<CallTask>,
+}
+
+impl CallTasks {
+    fn iter(&self) -> impl Iterator<Item = &CallTask> {
+        self.first.iter().chain(&self.rest)
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut CallTask> {
+        self.first.iter_mut().chain(&mut self.rest)
+    }
+
+    fn push(&mut self, task: CallTask) {
+        match self.first {
+            None => self.first = Some(task),
+            Some(_) => self.rest.push(task),
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(&CallTask) -> bool) {
+        let all: Vec<CallTask> = self
+            .first
+            .take()
+            .into_iter()
+            .chain(self.rest.drain(..))
+            .collect();
+        for t in all.into_iter().filter(|t| keep(t)) {
+            self.push(t);
+        }
+    }
+}
+
+/// What the classifier keeps of a tracked call.
+#[derive(Debug, Default)]
+struct VoiceCall {
+    tasks: CallTasks,
+    /// The last SIP message of the call, repeated by an IRI-End no message carries (boxed:
+    /// media packets read the call's other fields, kept in few cache lines).
+    last: Option<Box<SipEvent>>,
+    target_is_caller: bool,
+    target_is_callee: bool,
+}
+
+impl VoiceCall {
+    /// The direction of a packet `sender` sent, relative to the target.
+    fn direction(&self, sender: Party) -> PayloadDirection {
+        let sender_is_target = match sender {
+            Party::Caller => self.target_is_caller,
+            Party::Callee => self.target_is_callee,
+        };
+        let other_is_target = match sender {
+            Party::Caller => self.target_is_callee,
+            Party::Callee => self.target_is_caller,
+        };
+        match (sender_is_target, other_is_target) {
+            (true, false) => PayloadDirection::FromTarget,
+            (false, true) => PayloadDirection::ToTarget,
+            _ => PayloadDirection::Indeterminate,
+        }
+    }
+}
+
+/// Voice counters (also in [`super::ClassifierStats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct VoiceCounters {
+    pub(super) sip_messages: u64,
+    pub(super) sip_matched: u64,
+    pub(super) sip_errors: u64,
+    pub(super) media_packets: u64,
+    pub(super) tcp_flows_refused: u64,
+    pub(super) tcp_duplicates: u64,
+}
+
+/// The voice path's state inside the [`Classifier`].
+#[derive(Debug)]
+pub(super) struct Voice {
+    config: VoiceConfig,
+    targets: SipTargets,
+    /// The tasks of each SIP-matchable target.
+    target_tasks: HashMap<TargetIdentifier, Vec<Xid>>,
+    tracker: CallTracker,
+    calls: FastMap<CallHandle, VoiceCall>,
+    tcp: FastMap<FlowKey, TcpFlow>,
+    fragments: Fragments,
+    events: Vec<CallEvent>,
+    next_sweep: Option<Timestamp>,
+    pub(super) counters: VoiceCounters,
+}
+
+impl Voice {
+    pub(super) fn new(config: VoiceConfig) -> Self {
+        Self {
+            tracker: CallTracker::new(config.calls.clone()),
+            fragments: Fragments::new(
+                config.max_fragment_sets,
+                config.max_fragment_octets,
+                config.fragment_timeout,
+            ),
+            config,
+            targets: SipTargets::new(),
+            target_tasks: HashMap::new(),
+            calls: FastMap::default(),
+            tcp: FastMap::default(),
+            events: Vec::new(),
+            next_sweep: None,
+            counters: VoiceCounters::default(),
+        }
+    }
+
+    /// Whether anything voice-related can happen: a task has a SIP-matchable target, or a
+    /// call is still tracked. Without, the voice path costs nothing.
+    #[inline]
+    pub(super) fn active(&self) -> bool {
+        !self.targets.is_empty() || !self.calls.is_empty()
+    }
+
+    /// Rebuilds the SIP targets from the tasks' targets (SIP URI, E.164, username). A
+    /// target the SIP matcher refuses (a SIP URI it cannot parse) is left out; X1 refuses
+    /// such a task before it gets here.
+    pub(super) fn rebuild<'a>(
+        &mut self,
+        tasks: impl Iterator<Item = (Xid, &'a [TargetIdentifier])>,
+    ) {
+        self.targets = SipTargets::new();
+        self.target_tasks.clear();
+        for (xid, targets) in tasks {
+            for t in targets {
+                if !matches!(
+                    t,
+                    TargetIdentifier::SipUri(_)
+                        | TargetIdentifier::E164Number(_)
+                        | TargetIdentifier::Username(_)
+                ) || self.targets.insert(t.clone()).is_err()
+                {
+                    continue;
+                }
+                let xids = self.target_tasks.entry(t.clone()).or_default();
+                if !xids.contains(&xid) {
+                    xids.push(xid);
+                }
+            }
+        }
+    }
+
+    /// Forgets a deactivated task in every call.
+    pub(super) fn forget_task(&mut self, xid: Xid) {
+        for call in self.calls.values_mut() {
+            call.tasks.retain(|t| t.xid != xid);
+        }
+    }
+
+    /// The sum of what the tracker, the flows and the fragments counted, for the stats.
+    pub(super) fn fill_stats(&self, s: &mut super::ClassifierStats) {
+        let c = self.counters;
+        let t = self.tracker.stats();
+        s.sip_messages = c.sip_messages;
+        s.sip_matched = c.sip_matched;
+        s.sip_errors = c.sip_errors;
+        s.calls_active = t.active_calls;
+        s.calls_tracked = t.calls_begun;
+        s.calls_evicted = t.evicted;
+        s.calls_timed_out = t.timed_out;
+        s.media_flows = t.bound_flows;
+        s.media_packets = c.media_packets;
+        s.sip_tcp_flows = self.tcp.len() as u64;
+        s.sip_tcp_flows_refused = c.tcp_flows_refused;
+        s.sip_tcp_duplicates = c.tcp_duplicates;
+        s.sip_fragments_reassembled = self.fragments.reassembled;
+        s.sip_fragments_dropped = self.fragments.dropped;
+    }
+}
+
+impl Classifier {
+    /// The voice path of one decoded packet; true if it yielded a CC record (the packet
+    /// matched).
+    pub(super) fn voice_packet(
+        &mut self,
+        time: Timestamp,
+        packet: &Packet<'_>,
+        out: &mut Vec<InterceptRecord>,
+    ) -> bool {
+        self.voice_timers(time, out);
+        let (src_ip, dst_ip) = (packet.src, packet.dst);
+        match packet.transport {
+            Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => {
+                let src = SocketAddr::new(src_ip, src_port);
+                let dst = SocketAddr::new(dst_ip, dst_port);
+                let sip = self.is_sip_port(src_port, dst_port);
+                if let Some(f) = packet.fragment {
+                    // The first fragment of a datagram larger than the MTU.
+                    self.voice_fragment(time, packet, f, Some(sip), out);
+                    false
+                } else if sip {
+                    self.voice_sip(time, src, dst, payload, out);
+                    false
+                } else {
+                    self.voice_media(time, src, dst, payload, out)
+                }
+            }
+            Transport::NotFirstFragment if packet.protocol == 17 => {
+                if let Some(f) = packet.fragment {
+                    self.voice_fragment(time, packet, f, None, out);
+                }
+                false
+            }
+            Transport::Tcp {
+                src_port,
+                dst_port,
+                seq,
+                flags,
+                payload,
+            } if self.is_sip_port(src_port, dst_port) => {
+                let key = (
+                    SocketAddr::new(src_ip, src_port),
+                    SocketAddr::new(dst_ip, dst_port),
+                );
+                self.voice_tcp(time, key, seq, flags, payload, out);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    #[inline]
+    fn is_sip_port(&self, src_port: u16, dst_port: u16) -> bool {
+        let ports = &self.voice.config.sip_ports;
+        ports.contains(&dst_port) || ports.contains(&src_port)
+    }
+
+    /// Runs the tracker's timers and the sweeps due at `now`.
+    pub(super) fn voice_timers(&mut self, now: Timestamp, out: &mut Vec<InterceptRecord>) {
+        if self.voice.tracker.next_timeout().is_some_and(|t| t <= now) {
+            let mut events = std::mem::take(&mut self.voice.events);
+            self.voice.tracker.on_timer(now, &mut events);
+            self.voice_events(&mut events, now, None, &[], out);
+            self.voice.events = events;
+        }
+        if self.voice.next_sweep.is_some_and(|t| t > now) {
+            return;
+        }
+        self.voice.next_sweep = now.checked_add(SWEEP_EVERY);
+        let idle = self.voice.config.tcp_idle_timeout;
+        self.voice.tcp.retain(|_, f| {
+            now.duration_since(f.last_seen)
+                .is_none_or(|quiet| quiet < idle)
+        });
+        self.voice.fragments.expire(now);
+    }
+
+    /// One SIP message (or datagram) from `src` to `dst`.
+    fn voice_sip(
+        &mut self,
+        time: Timestamp,
+        src: SocketAddr,
+        dst: SocketAddr,
+        data: &[u8],
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        if data.iter().all(u8::is_ascii_whitespace) {
+            // A keepalive (RFC 5626 CRLF) or an empty datagram.
+            return;
+        }
+        self.voice.counters.sip_messages += 1;
+        // Borrowed where it was parsed: the message holds its header index (kilobytes), not
+        // worth a move.
+        let parsed = SipMessage::parse(data);
+        let msg = match &parsed {
+            Ok(msg) => msg,
+            Err(_) => {
+                self.voice.counters.sip_errors += 1;
+                return;
+            }
+        };
+        let voice = &mut self.voice;
+        let mut matches = Vec::new();
+        voice.targets.match_message(msg, &mut matches);
+        let mut events = std::mem::take(&mut voice.events);
+        voice.tracker.on_sip(msg, src, time, &matches, &mut events);
+        // The tasks this message names (a few; usually none or one).
+        let mut tasks: Vec<Xid> = Vec::new();
+        for m in &matches {
+            for xid in voice.target_tasks.get(m.target).into_iter().flatten() {
+                if !tasks.contains(xid) {
+                    tasks.push(*xid);
+                }
+            }
+        }
+        if !matches.is_empty() {
+            voice.counters.sip_matched += 1;
+        }
+        drop(matches);
+        let message = data.get(..msg.len()).unwrap_or(data);
+        let sip = (src, dst, message);
+        self.voice_events(&mut events, time, Some(sip), &tasks, out);
+        self.voice.events = events;
+    }
+
+    /// Turns the tracker's events into records. `sip`: the message the events are about
+    /// (none for timers); `named`: the tasks whose targets it names.
+    fn voice_events(
+        &mut self,
+        events: &mut Vec<CallEvent>,
+        time: Timestamp,
+        sip: Option<(SocketAddr, SocketAddr, &[u8])>,
+        named: &[Xid],
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        // The message, copied once for every record that carries it.
+        let mut event: Option<SipEvent> = None;
+        let sip_event = |event: &mut Option<SipEvent>| -> Option<SipEvent> {
+            let (source, destination, message) = sip?;
+            Some(
+                event
+                    .get_or_insert_with(|| SipEvent {
+                        source,
+                        destination,
+                        message: Bytes::copy_from_slice(message),
+                    })
+                    .clone(),
+            )
+        };
+        for ev in events.drain(..) {
+            match ev {
+                CallEvent::Sip { call, iri } => {
+                    let Some(message) = sip_event(&mut event) else {
+                        continue;
+                    };
+                    self.voice_call_message(call, iri, named, time, message, out);
+                }
+                CallEvent::Report { .. } => {
+                    let Some(message) = sip_event(&mut event) else {
+                        continue;
+                    };
+                    for &xid in named {
+                        if self.task_open(xid, time) {
+                            let cin = self.allocate_cin();
+                            self.emit_sip(xid, cin, time, IriType::Report, message.clone(), out);
+                        }
+                    }
+                }
+                CallEvent::End { call, reason } => {
+                    let Some(c) = self.voice.calls.remove(&call) else {
+                        continue;
+                    };
+                    if reason.with_message() {
+                        // The message before was the call's IRI-End.
+                        continue;
+                    }
+                    let Some(last) = c.last else {
+                        continue;
+                    };
+                    // Every begin gets its end, whatever the window says now.
+                    for t in c.tasks.iter().filter(|t| t.begun) {
+                        if self.tasks.contains_key(&t.xid) {
+                            let last = (*last).clone();
+                            self.emit_sip(t.xid, t.cin, time, IriType::End, last, out);
+                        }
+                    }
+                }
+                CallEvent::MediaBound { .. } | CallEvent::MediaReleased { .. } => {}
+            }
+        }
+    }
+
+    /// A message of a tracked call: the tasks that `named` adds to it, then a record for
+    /// every task of the call whose window is open.
+    fn voice_call_message(
+        &mut self,
+        call: CallHandle,
+        iri: IriType,
+        named: &[Xid],
+        time: Timestamp,
+        message: SipEvent,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        let known: Vec<Xid> = self
+            .voice
+            .calls
+            .get(&call)
+            .map(|c| c.tasks.iter().map(|t| t.xid).collect())
+            .unwrap_or_default();
+        let added: Vec<(Xid, bool)> = named
+            .iter()
+            .filter(|x| !known.contains(x))
+            .filter_map(|x| {
+                let cc = self.tasks.get(x)?.task.scope().delivers_cc();
+                Some((*x, cc))
+            })
+            .collect();
+        let added: Vec<CallTask> = added
+            .into_iter()
+            .map(|(xid, cc)| CallTask {
+                xid,
+                cin: self.allocate_cin(),
+                begun: false,
+                cc,
+            })
+            .collect();
+        let info = if added.is_empty() && !known.is_empty() {
+            None
+        } else {
+            self.voice.tracker.call(call)
+        };
+        let entry = self.voice.calls.entry(call).or_default();
+        if let Some(info) = info {
+            entry.target_is_caller = info.target_is_caller;
+            entry.target_is_callee = info.target_is_callee;
+        }
+        for t in added {
+            entry.tasks.push(t);
+        }
+        match &mut entry.last {
+            Some(last) => **last = message.clone(),
+            None => entry.last = Some(Box::new(message.clone())),
+        }
+        let mut records = Vec::new();
+        for t in entry.tasks.iter_mut() {
+            let open = self
+                .tasks
+                .get(&t.xid)
+                .is_some_and(|e| e.state == WindowState::Open && e.task.covers(time));
+            if !open {
+                continue;
+            }
+            let iri_type = match (t.begun, iri) {
+                (true, iri) => iri,
+                // A task's first message of a call begins it, unless it is the end.
+                (false, IriType::End) => IriType::End,
+                (false, _) => IriType::Begin,
+            };
+            t.begun = iri_type != IriType::End;
+            records.push((t.xid, t.cin, iri_type));
+        }
+        for (xid, cin, iri_type) in records {
+            self.emit_sip(xid, cin, time, iri_type, message.clone(), out);
+        }
+    }
+
+    /// A UDP packet that is not SIP: CC of the call whose flow it is, for each task of the
+    /// call that has begun and may have CC now. True if it yielded a record.
+    fn voice_media(
+        &mut self,
+        time: Timestamp,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        out: &mut Vec<InterceptRecord>,
+    ) -> bool {
+        let Some(hit) = self.voice.tracker.on_media(src, dst, time) else {
+            return false;
+        };
+        self.voice.counters.media_packets += 1;
+        let Some(call) = self.voice.calls.get(&hit.call) else {
+            return false;
+        };
+        let direction = call.direction(hit.sender);
+        let flow = MediaFlow {
+            source: src,
+            destination: dst,
+            protocol: hit.kind,
+            stream: u16::from(hit.stream),
+        };
+        let record = |xid: Xid, cin: Cin, payload: Bytes| {
+            InterceptRecord::Cc(CcRecord {
+                xid,
+                cin,
+                timestamp: time,
+                direction,
+                payload,
+                original_len: None,
+                kind: CcKind::Media(flow),
+            })
+        };
+        // The packet is copied once; every record but the last shares it (a clone of a
+        // fresh `Bytes` allocates its shared header: the usual single task moves it).
+        let mut bytes: Option<Bytes> = None;
+        let mut pending: Option<(Xid, Cin)> = None;
+        let before = out.len();
+        // A task that has begun the call is active, inside its window: the window's close
+        // (processed before this packet) ended what had begun, a deactivation removed it.
+        for t in call.tasks.iter().filter(|t| t.begun && t.cc) {
+            let shared = bytes.get_or_insert_with(|| Bytes::copy_from_slice(payload));
+            if let Some((xid, cin)) = pending.replace((t.xid, t.cin)) {
+                out.push(record(xid, cin, shared.clone()));
+            }
+        }
+        if let (Some((xid, cin)), Some(bytes)) = (pending, bytes) {
+            out.push(record(xid, cin, bytes));
+        }
+        let emitted = out.len() - before;
+        self.stats.cc_records += emitted as u64;
+        emitted > 0
+    }
+
+    /// A TCP segment of a SIP flow.
+    fn voice_tcp(
+        &mut self,
+        time: Timestamp,
+        key: FlowKey,
+        seq: u32,
+        flags: u8,
+        payload: &[u8],
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        const FIN: u8 = 0x01;
+        const SYN: u8 = 0x02;
+        const RST: u8 = 0x04;
+        if flags & RST != 0 {
+            self.voice.tcp.remove(&key);
+            return;
+        }
+        // Taken out of the table while its frames are handled (they need the classifier).
+        let mut flow = match self.voice.tcp.remove(&key) {
+            Some(flow) => flow,
+            None if payload.is_empty() && flags & SYN == 0 => return,
+            None if self.voice.tcp.len() >= self.voice.config.max_tcp_flows => {
+                self.voice.counters.tcp_flows_refused += 1;
+                return;
+            }
+            None => TcpFlow::new(self.voice.config.max_message_len, time),
+        };
+        flow.last_seen = time;
+        if flags & SYN != 0 {
+            flow.syn(seq);
+        }
+        if !payload.is_empty() {
+            match flow.accept(seq, payload) {
+                Some(fresh) => {
+                    flow.framer.push(fresh);
+                    loop {
+                        match flow.framer.next_frame() {
+                            Ok(Some(frame)) => self.voice_sip(time, key.0, key.1, frame, out),
+                            Ok(None) => break,
+                            // Skipped (too long) or resynchronising: reported, go on.
+                            Err(_) => self.voice.counters.sip_errors += 1,
+                        }
+                    }
+                }
+                None => self.voice.counters.tcp_duplicates += 1,
+            }
+        }
+        if flags & FIN == 0 {
+            self.voice.tcp.insert(key, flow);
+        }
+    }
+
+    /// A fragment of a UDP datagram: kept until the datagram is whole, then handled as SIP
+    /// if its ports say so. `sip`: the first fragment's verdict on its ports.
+    fn voice_fragment(
+        &mut self,
+        time: Timestamp,
+        packet: &Packet<'_>,
+        f: crate::decode::Fragment,
+        sip: Option<bool>,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        let Some(data) = fragment_payload(packet.ip) else {
+            return;
+        };
+        let key = FragmentKey {
+            src: packet.src,
+            dst: packet.dst,
+            id: f.id,
+        };
+        let Some(datagram) =
+            self.voice
+                .fragments
+                .push(time, key, usize::from(f.offset), f.more, data, sip)
+        else {
+            return;
+        };
+        let Some((header, rest)) = datagram.split_at_checked(8) else {
+            return;
+        };
+        let port = |i: usize| {
+            u16::from_be_bytes([
+                header.get(i).copied().unwrap_or(0),
+                header.get(i + 1).copied().unwrap_or(0),
+            ])
+        };
+        let (src_port, dst_port, udp_len) = (port(0), port(2), usize::from(port(4)));
+        if !self.is_sip_port(src_port, dst_port) {
+            return;
+        }
+        // The UDP length bounds the data (IPv6 jumbograms aside, which are not fragmented).
+        let body = rest.get(..udp_len.saturating_sub(8)).unwrap_or(rest);
+        self.voice_sip(
+            time,
+            SocketAddr::new(packet.src, src_port),
+            SocketAddr::new(packet.dst, dst_port),
+            body,
+            out,
+        );
+    }
+
+    /// Whether `xid` is a task whose window is open at `time`.
+    fn task_open(&self, xid: Xid, time: Timestamp) -> bool {
+        self.tasks
+            .get(&xid)
+            .is_some_and(|e| e.state == WindowState::Open && e.task.covers(time))
+    }
+
+    fn emit_sip(
+        &mut self,
+        xid: Xid,
+        cin: Cin,
+        time: Timestamp,
+        iri_type: IriType,
+        message: SipEvent,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        out.push(InterceptRecord::from(IriRecord {
+            xid,
+            cin,
+            timestamp: time,
+            iri_type,
+            event: IriEvent::Sip(message),
+        }));
+        self.stats.iri_records += 1;
+    }
+
+    /// A task's window closed (or it is being deactivated) at `at`: an IRI-End, repeating
+    /// the call's last message, for every call the task had begun.
+    pub(super) fn voice_window_closed(
+        &mut self,
+        xid: Xid,
+        at: Timestamp,
+        out: &mut Vec<InterceptRecord>,
+    ) {
+        let mut records = Vec::new();
+        for call in self.voice.calls.values_mut() {
+            for t in call.tasks.iter_mut().filter(|t| t.xid == xid && t.begun) {
+                t.begun = false;
+                if let Some(last) = &call.last {
+                    records.push((t.cin, SipEvent::clone(last)));
+                }
+            }
+        }
+        for (cin, last) in records {
+            self.emit_sip(xid, cin, at, IriType::End, last, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
