@@ -61,6 +61,7 @@
 mod fast;
 mod output;
 mod running;
+mod voice;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -85,9 +86,12 @@ use tokio_rustls::TlsAcceptor;
 
 use self::fast::{FastCc, FastPath};
 use self::output::{Batch, Command, OutputError, WriterHandle};
+use self::voice::{VoiceKind, VoiceRecord};
 use crate::retry::Changes;
+use li_asn1::ipmm::IpmmIriContents;
 
 pub use self::running::{ListenError, RunningReceiver, STOP_WAIT, start};
+pub use self::voice::{CallSummary, VoiceConfig, WavSummary};
 
 /// The default bound on one PS-PDU, and so on the receive buffer of a connection: 1 MiB.
 pub const DEFAULT_MAX_PDU_LEN: usize = 1 << 20;
@@ -176,6 +180,9 @@ pub struct ReceiverConfig {
     /// sync (default `true`). Without it the records are written to the operating system
     /// before the answer (they survive the receiver's crash, not the machine's).
     pub fsync: bool,
+    /// The per-call output of voice interception (ladder, media pcap, WAV files; see
+    /// [the module documentation](self#voice-calls)).
+    pub voice: VoiceConfig,
 }
 
 impl ReceiverConfig {
@@ -189,6 +196,7 @@ impl ReceiverConfig {
             max_connections: 64,
             keep_raw: false,
             fsync: true,
+            voice: VoiceConfig::default(),
         }
     }
 }
@@ -307,6 +315,11 @@ pub struct LiidSummary {
     pub decode_errors: u64,
     /// The pcap file of the LIID's CC packets, once one was opened.
     pub pcap_path: Option<PathBuf>,
+    /// The LIID's voice calls (IP multimedia records) by CIN, as written to their files
+    /// so far.
+    pub calls: BTreeMap<u32, CallSummary>,
+    /// IP multimedia records without a CIN (recorded in `records.jsonl`, in no call).
+    pub voice_without_cin: u64,
 }
 
 /// What a [`Receiver`] has received so far, over all its connections.
@@ -341,6 +354,31 @@ impl fmt::Display for Summary {
                 "{name:<w$} {:>8} {:>8} {:>8} {:>8} {:>13}  {pcap}",
                 s.iri, s.cc, s.gaps, s.repeats, s.decode_errors
             )?;
+            for (cin, call) in &s.calls {
+                writeln!(
+                    f,
+                    "  call {cin}: IRI {} CC {}{}  {}",
+                    call.iri,
+                    call.cc,
+                    if call.ended { " (ended)" } else { "" },
+                    call.dir.display()
+                )?;
+                for wav in &call.wavs {
+                    writeln!(
+                        f,
+                        "    {} ({:.1} s)",
+                        wav.path.display(),
+                        wav.samples as f64 / 8000.0
+                    )?;
+                }
+                if !call.other_payload_types.is_empty() {
+                    writeln!(
+                        f,
+                        "    other payload types (pcap only): {:?}",
+                        call.other_payload_types
+                    )?;
+                }
+            }
         }
         if self.unattributed_decode_errors > 0 {
             writeln!(
@@ -434,6 +472,7 @@ impl Receiver {
             records,
             Arc::clone(&state),
             Arc::clone(&changes),
+            (config.voice.clone(), config.fsync),
         )?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -461,6 +500,7 @@ impl Receiver {
         let (done, rx) = oneshot::channel();
         self.command(Command::Sync {
             fsync: self.inner.config.fsync,
+            close_calls: true,
             done,
         })
         .await?;
@@ -779,7 +819,12 @@ impl Receiver {
         }
         let (done, rx) = oneshot::channel();
         let fsync = self.inner.config.fsync;
-        self.command(Command::Sync { fsync, done }).await?;
+        self.command(Command::Sync {
+            fsync,
+            close_calls: false,
+            done,
+        })
+        .await?;
         Ok(rx)
     }
 
@@ -947,14 +992,14 @@ impl Receiver {
             }
         };
         conn.latency.observe(now, time_of(None, None, &header));
-        store(&header, &records, now, conn, state);
+        store(&header, records, now, conn, state);
     }
 }
 
 /// Accounts for and formats the records of one PDU decoded by the full decoder.
 fn store(
     header: &PsHeader,
-    records: &[Record],
+    records: Vec<Record>,
     now: Timestamp,
     conn: &mut Connection,
     state: &mut State,
@@ -970,14 +1015,24 @@ fn store(
     let sequencing = sequence(conn, state, liid, cin, header.sequence_number, iri, cc);
     let repeat = sequencing == Sequencing::Repeat;
     for record in records {
+        let time = record.time.unwrap_or(now);
         if let Some(packet) = &record.packet {
-            let time = record.time.unwrap_or(now);
             conn.batch
                 .pcap_record(liid, time, &packet.data, packet.original_len);
         }
         let line = record.to_json(conn.interface, header, repeat);
         conn.batch.records.extend_from_slice(line.as_bytes());
         conn.batch.records.push(b'\n');
+        if let Some(kind) = record.voice {
+            conn.batch.voice.push(VoiceRecord {
+                liid,
+                cin,
+                seq: header.sequence_number,
+                time,
+                repeat,
+                kind,
+            });
+        }
     }
 }
 
@@ -1412,6 +1467,8 @@ struct Record {
     fields: Vec<(&'static str, Value)>,
     /// The IP packet of an IPCC record.
     packet: Option<Packet>,
+    /// What an IP multimedia record gives its call's files.
+    voice: Option<VoiceKind>,
 }
 
 struct Packet {
@@ -1426,7 +1483,9 @@ impl Record {
             item.time_stamp.as_ref(),
             header,
         );
-        let (access_event, username) = match &item.iri_contents {
+        let iri_type = item.iri_type;
+        let mut voice = None;
+        let (access_event, username) = match item.iri_contents {
             IriContents::IpIri(ip) => {
                 let event = ip.contents.access_event_type;
                 let name = event
@@ -1435,17 +1494,22 @@ impl Record {
                 let user = String::from_utf8_lossy(&ip.contents.target_username).into_owned();
                 (name, json!(user))
             }
+            IriContents::IpmmIri(iri) => {
+                voice = Some(voice_of_iri(iri_type, iri.contents));
+                (Value::Null, Value::Null)
+            }
             _ => (Value::Null, Value::Null),
         };
         Self {
             kind: Kind::Iri,
             time,
             fields: vec![
-                ("iri_type", json!(item.iri_type.map(|t| t.asn1_name()))),
+                ("iri_type", json!(iri_type.map(|t| t.asn1_name()))),
                 ("access_event", access_event),
                 ("username", username),
             ],
             packet: None,
+            voice,
         }
     }
 
@@ -1459,7 +1523,18 @@ impl Record {
             d.asn1_name().map_or_else(|| json!(d.value()), |n| json!(n))
         });
         let mut truncated = false;
+        let mut voice = None;
         let packet = match item.cc_contents {
+            CcContents::IpmmCc(cc) => {
+                voice = Some(VoiceKind::Media {
+                    direction: item.payload_direction,
+                    frame_type: cc.frame_type,
+                    stream: cc.stream_identifier,
+                    protocol: cc.protocol,
+                    packet: cc.contents,
+                });
+                None
+            }
             CcContents::IpCc(ip) => match ip.contents {
                 IpCcContents::IpPackets(data) => Some(Packet {
                     original_len: data.len(),
@@ -1494,6 +1569,7 @@ impl Record {
             time,
             fields,
             packet,
+            voice,
         }
     }
 
@@ -1525,6 +1601,49 @@ impl Record {
         }
         object.insert("repeat".into(), json!(repeat));
         Value::Object(object).to_string()
+    }
+}
+
+/// What the call's files take of an IPMMIRI's contents.
+fn voice_of_iri(iri_type: Option<li_asn1::IriType>, contents: IpmmIriContents) -> VoiceKind {
+    let (iri_only, message) = match contents {
+        IpmmIriContents::SipMessage(m) => (false, m),
+        IpmmIriContents::IriOnlySipMessage(m) => (true, m),
+        other => {
+            let content = match other {
+                IpmmIriContents::OriginalIpmmMessage(_) => "originalIPMMMessage",
+                IpmmIriContents::H323Message(_) => "h323Message",
+                IpmmIriContents::NationalIpmmIriParameters(_) => "nationalIPMMIRIParameters",
+                IpmmIriContents::XcapMessage(_) => "xCAPMessage",
+                IpmmIriContents::IriOnlyOriginalIpmmMessage(_) => "iRIOnlyOriginalIPMMMessage",
+                _ => "unknown",
+            };
+            return VoiceKind::OtherIri { iri_type, content };
+        }
+    };
+    VoiceKind::Sip {
+        iri_type,
+        iri_only,
+        source: ip_of(&message.ip_source_address),
+        destination: ip_of(&message.ip_destination_address),
+        message: message.sip_content,
+    }
+}
+
+/// An `IPAddress` as an address, if it is a binary IPv4/IPv6 or a parseable text one.
+fn ip_of(address: &li_asn1::pdu::IpAddress) -> Option<std::net::IpAddr> {
+    match &address.ip_value {
+        li_asn1::pdu::IpValue::Binary(b) => match b.len() {
+            4 => <[u8; 4]>::try_from(b.as_slice())
+                .ok()
+                .map(std::net::IpAddr::from),
+            16 => <[u8; 16]>::try_from(b.as_slice())
+                .ok()
+                .map(std::net::IpAddr::from),
+            _ => None,
+        },
+        li_asn1::pdu::IpValue::Text(t) => t.parse().ok(),
+        _ => None,
     }
 }
 
