@@ -320,3 +320,159 @@ pub(crate) fn read_samples(bytes: &[u8]) -> Vec<i16> {
         .map(|c| i16::from_le_bytes([c[0], c[1]]))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A 160-sample payload whose codes depend on `n`.
+    fn payload(n: u8) -> Vec<u8> {
+        (0..160u16).map(|i| (i as u8).wrapping_mul(7) ^ n).collect()
+    }
+
+    fn decoded(law: Law, p: &[u8]) -> Vec<i16> {
+        p.iter().map(|&c| law.decode(c)).collect()
+    }
+
+    /// Plays `(timestamp, payload)` through a ring of `window` samples and drains it.
+    fn play(window: usize, max_gap: u64, packets: &[(u32, Vec<u8>)]) -> (Vec<i16>, Playout) {
+        let mut p = Playout::new(window, max_gap);
+        let mut out = Vec::new();
+        for (ts, payload) in packets {
+            p.push(*ts, Law::Ulaw, payload, &mut out);
+        }
+        p.drain(&mut out);
+        (out, p)
+    }
+
+    #[test]
+    fn in_order_packets_play_back_to_back() {
+        let packets: Vec<_> = (0..10u8)
+            .map(|n| (1000 + u32::from(n) * 160, payload(n)))
+            .collect();
+        let (out, p) = play(480, 8000, &packets);
+        let expected: Vec<i16> = packets
+            .iter()
+            .flat_map(|(_, pl)| decoded(Law::Ulaw, pl))
+            .collect();
+        assert_eq!(out, expected);
+        assert_eq!(p.stats().samples, 1600);
+        assert_eq!(p.stats().silence, 0);
+    }
+
+    #[test]
+    fn a_missing_packet_is_silence_and_reordering_within_the_window_is_undone() {
+        // Packets 0..6, 3 lost, 2 arrives after 4.
+        let order = [0u8, 1, 4, 2, 5];
+        let packets: Vec<_> = order
+            .iter()
+            .map(|&n| (u32::from(n) * 160, payload(n)))
+            .collect();
+        let (out, p) = play(480, 8000, &packets);
+        let mut expected = Vec::new();
+        for n in 0..6u8 {
+            if n == 3 {
+                expected.extend(std::iter::repeat_n(0, 160));
+            } else {
+                expected.extend(decoded(Law::Ulaw, &payload(n)));
+            }
+        }
+        assert_eq!(out, expected);
+        assert_eq!(p.stats().silence, 160);
+        assert_eq!(p.stats().late, 0);
+    }
+
+    #[test]
+    fn duplicates_and_packets_later_than_the_window_are_ignored() {
+        let mut packets: Vec<_> = (0..8u8).map(|n| (u32::from(n) * 160, payload(n))).collect();
+        packets.insert(3, (2 * 160, payload(99))); // a duplicate of 2 while in the ring
+        packets.push((0, payload(98))); // packet 0 again, long written
+        let (out, p) = play(480, 8000, &packets);
+        let expected: Vec<i16> = (0..8u8)
+            .flat_map(|n| decoded(Law::Ulaw, &payload(n)))
+            .collect();
+        assert_eq!(out, expected);
+        assert_eq!(p.stats().duplicates, 1);
+        assert_eq!(p.stats().late, 1);
+    }
+
+    #[test]
+    fn the_timestamp_wrap_plays_on() {
+        let first = u32::MAX - 2 * 160 + 1;
+        let packets: Vec<_> = (0..6u8)
+            .map(|n| (first.wrapping_add(u32::from(n) * 160), payload(n)))
+            .collect();
+        // One reordered across the wrap.
+        let mut shuffled = packets.clone();
+        shuffled.swap(1, 2);
+        let (out, p) = play(480, 8000, &shuffled);
+        let expected: Vec<i16> = packets
+            .iter()
+            .flat_map(|(_, pl)| decoded(Law::Ulaw, pl))
+            .collect();
+        assert_eq!(out, expected);
+        assert_eq!(p.stats().restarts, 0);
+    }
+
+    #[test]
+    fn a_long_gap_is_filled_up_to_the_bound_and_a_clock_reset_restarts() {
+        // 10,000 samples of gap with a bound of 800: 800 of silence, the rest skipped.
+        let packets = vec![(0, payload(1)), (160 + 10_000, payload(2)), (5, payload(3))];
+        let (out, p) = play(480, 800, &packets);
+        let mut expected = decoded(Law::Ulaw, &payload(1));
+        expected.extend(std::iter::repeat_n(0, 800));
+        expected.extend(decoded(Law::Ulaw, &payload(2)));
+        // Timestamp 5 is 10,155 behind: more than the bound, so the timeline restarts there.
+        expected.extend(decoded(Law::Ulaw, &payload(3)));
+        assert_eq!(out, expected);
+        assert_eq!(p.stats().skipped, 10_000 - 800);
+        assert_eq!(p.stats().restarts, 1);
+    }
+
+    #[test]
+    fn a_law_decodes_with_its_own_table() {
+        let mut p = Playout::new(480, 8000);
+        let mut out = Vec::new();
+        p.push(0, Law::Alaw, &payload(5), &mut out);
+        p.drain(&mut out);
+        assert_eq!(out, decoded(Law::Alaw, &payload(5)));
+        assert_ne!(out, decoded(Law::Ulaw, &payload(5)));
+    }
+
+    #[test]
+    fn a_wav_file_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.wav");
+        let mut w = WavFile::create(&path, 64).unwrap();
+        w.write(&[1, -2, 300]).unwrap();
+        w.write(&[i16::MIN]).unwrap();
+        assert_eq!(w.finish(false).unwrap(), 4);
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[8..16], b"WAVEfmt ");
+        assert_eq!(u32::from_le_bytes(bytes[24..28].try_into().unwrap()), 8000);
+        assert_eq!(read_samples(&bytes), vec![1, -2, 300, i16::MIN]);
+        assert!(
+            WavFile::create(&path, 64).is_err(),
+            "an existing file is never overwritten"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_packets_give_a_bounded_output_and_no_panic(
+            packets in proptest::collection::vec((any::<u32>(), 0usize..300), 0..40)
+        ) {
+            let mut p = Playout::new(480, 800);
+            let mut out = Vec::new();
+            for (ts, len) in &packets {
+                let before = out.len();
+                p.push(*ts, Law::Ulaw, &vec![0x55; *len], &mut out);
+                // One push hands out at most a window plus the longest gap.
+                prop_assert!(out.len() - before <= 480 + 800);
+            }
+            p.drain(&mut out);
+            prop_assert_eq!(out.len() as u64, p.stats().samples);
+        }
+    }
+}
