@@ -395,3 +395,6 @@ fn call_dir(root: &Path, liid: Liid, cin: u32) -> PathBuf {
         .join("calls")
         .join(cin.to_string())
 }
+
+#[cfg(test)]
+mod tests;
