@@ -25,6 +25,46 @@
 //! so nothing is lost when a mediator restarts its numbering; the `repeat` flag lets the
 //! reader de-duplicate.
 //!
+//! # Voice calls
+//!
+//! IP multimedia records (TS 102 232-5: `IPMMIRI` with `sIPMessage`/`iRIOnlySIPMessage`,
+//! `IPMMCC`) are also written per call, by the writer thread, in
+//! `out_dir/<LIID>/calls/<CIN>/` (the LIID's directory named as its pcap file is):
+//!
+//! - `ladder.jsonl`: one line per IPMMIRI: `time`, `seq`, `iri_type`, `source`,
+//!   `destination` and `direction` (`"source -> destination"`; the `SIPMessage` carries
+//!   addresses, no ports), `method` and `request_uri` or `status` and `reason`, `from`, `to`,
+//!   `call_id`, `cseq` as written in the message, `iri_only`, `repeat`, and `error` naming
+//!   why the SIP could not be read (the line is kept; the call counts it). The SIP is read
+//!   by a small tolerant reader (start line, `From`/`f`, `To`/`t`, `Call-ID`/`i`, `CSeq`,
+//!   any case, folded lines), bounded to the first 64 KiB and 256 header lines.
+//! - `media.pcap`: every IPMMCC packet, `LINKTYPE_RAW`, with the record's time. An
+//!   `ipFrame` is kept as it is; other frames carry no addresses, so they are wrapped in an
+//!   IPv4 (and UDP, unless the frame keeps its own UDP or TCP header) header with
+//!   placeholder addresses from TEST-NET-1: the target `192.0.2.1`, the other party
+//!   `192.0.2.2`, the call's `n`th stream (by `streamIdentifier`, from 0) on ports
+//!   `40000 + 2n` (target) and `50000 + 2n` (other party), `toTarget` packets from the other
+//!   party, every other direction from the target.
+//! - `<direction>-<ssrc>.wav` for each G.711 RTP stream (payload type 0 or 8; a stream is a
+//!   `streamIdentifier`, a direction and an SSRC): 16-bit PCM, 8000 Hz, mono, in RTP
+//!   timestamp order: gaps filled with silence up to [`VoiceConfig::max_silence`] (the rest
+//!   of a longer gap skipped and counted), packets reordered within
+//!   [`VoiceConfig::jitter_window`] put in place, duplicates and later packets ignored and
+//!   counted, the 32-bit timestamp wrap followed. Other payload types are listed in
+//!   `call.json` and [`CallSummary::other_payload_types`] and kept in the pcap only.
+//! - `call.json`, written when the call ends (IRI-End), when it is closed to keep at most
+//!   [`VoiceConfig::max_open_calls`] calls open, and when the receiver stops: CIN, LIID,
+//!   first and last time, IRI and CC counts, the ladder's message count, error counts, the
+//!   streams with their payload types, and the WAV files with their sample counts.
+//!
+//! A record for a call already closed (the last CC may follow the IRI-End: HI2 and HI3 are
+//! separate connections) opens it again: ladder and pcap are appended to, new WAV files get
+//! a `-2`, `-3`... suffix, and `call.json` is rewritten with the counts carried on. Each
+//! LIID's calls are in the [`Summary`] ([`LiidSummary::calls`]). The call files are written
+//! out at every keep-alive's sync and synced (with [`ReceiverConfig::fsync`]) when the call
+//! closes; they are views of the records, whose evidence is `records.jsonl`, the LIID's
+//! pcap and the raw streams.
+//!
 //! # Durable before acknowledged
 //!
 //! The mediator deletes records from its spool when a keep-aliveResponse confirms them, so a

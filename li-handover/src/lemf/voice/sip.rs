@@ -9,8 +9,6 @@
 //! request nor a response is an error naming what is wrong. The body is not read. The
 //! capture side has a full SIP parser; the receiver does not depend on the capture crate.
 
-use std::borrow::Cow;
-
 /// Octets of a message looked at, at most.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
 /// Header lines looked at, at most.
@@ -112,7 +110,7 @@ pub(crate) fn parse(message: &[u8]) -> Result<SipHead, SipError> {
     Ok(out)
 }
 
-fn start_line(line: &Cow<'_, str>) -> Option<StartLine> {
+fn start_line(line: &str) -> Option<StartLine> {
     let line = line.trim();
     if let Some(rest) = strip_version(line) {
         // Status-Line: SIP/2.0 200 OK

@@ -34,7 +34,7 @@ pub(crate) const SAMPLE_RATE: u32 = 8000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Placed {
     /// Into the ring.
-    Placed,
+    InPlace,
     /// Its place was already filled: ignored.
     Duplicate,
     /// Behind what was already written: ignored.
@@ -168,7 +168,7 @@ impl Playout {
             }
         }
         self.high = self.high.max(ext + n);
-        Placed::Placed
+        Placed::InPlace
     }
 
     /// Appends everything up to the latest sample received (the stream ends).
