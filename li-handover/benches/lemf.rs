@@ -135,8 +135,8 @@ fn voice_stream() -> (Vec<u8>, usize) {
     let mut keep_alives = 0;
     let mut packet = Vec::with_capacity(172);
     for seq in 0..RECORDS as u32 {
-        let time = Timestamp::from_unix_micros(start.unix_micros() + u64::from(seq) * 10_000)
-            .unwrap();
+        let time =
+            Timestamp::from_unix_micros(start.unix_micros() + u64::from(seq) * 10_000).unwrap();
         let (direction, ssrc) = if seq.is_multiple_of(2) {
             (PayloadDirection::FromTarget, 0x1111)
         } else {

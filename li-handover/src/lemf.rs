@@ -961,8 +961,29 @@ impl Receiver {
             conn.stats.cc += 1;
             conn.latency.observe(now, cc.header_time);
             let repeat = sequence(conn, state, cc.liid, cc.cin, cc.seq, 0, 1) == Sequencing::Repeat;
-            conn.batch
-                .pcap_record(cc.liid, cc.time.unwrap_or(now), cc.packet, cc.packet.len());
+            let time = cc.time.unwrap_or(now);
+            match cc.media {
+                None => conn
+                    .batch
+                    .pcap_record(cc.liid, time, cc.packet, cc.packet.len()),
+                Some(media) => {
+                    let kind = VoiceKind::Media {
+                        direction: cc.direction,
+                        frame_type: media.frame_type,
+                        stream: media.stream.map(|id| conn.batch.voice_octets(id)),
+                        protocol: media.protocol,
+                        packet: conn.batch.voice_octets(cc.packet),
+                    };
+                    conn.batch.voice.push(VoiceRecord {
+                        liid: cc.liid,
+                        cin: cc.cin,
+                        seq: cc.seq,
+                        time,
+                        repeat,
+                        kind,
+                    });
+                }
+            }
             conn.lines.cc_line(
                 &mut conn.batch.records,
                 &CcLine::fast(&cc, conn.interface, repeat),
@@ -1008,7 +1029,7 @@ impl Receiver {
             }
             Payload::IriPayloadSequence(items) => items
                 .into_iter()
-                .map(|item| Record::iri(&header, item))
+                .map(|item| Record::iri(&header, item, &mut conn.batch))
                 .collect(),
             Payload::CcPayloadSequence(items) => {
                 conn.fast.learn(
@@ -1019,7 +1040,7 @@ impl Receiver {
                 );
                 items
                     .into_iter()
-                    .map(|item| Record::cc(&header, item))
+                    .map(|item| Record::cc(&header, item, &mut conn.batch))
                     .collect()
             }
             other => {
@@ -1358,7 +1379,8 @@ impl CcLine {
             seq: cc.seq,
             time: cc.time,
             direction: cc.direction,
-            packet_len: Some(cc.packet.len()),
+            // As the full decoder's line: an IPMMCC has no IP packet length.
+            packet_len: cc.media.is_none().then_some(cc.packet.len()),
             repeat,
         }
     }
@@ -1517,7 +1539,8 @@ struct Packet {
 }
 
 impl Record {
-    fn iri(header: &PsHeader, item: IriPayload) -> Self {
+    /// The record of an IRIPayload; an IPMMIRI's octets for its call go to `batch`.
+    fn iri(header: &PsHeader, item: IriPayload, batch: &mut Batch) -> Self {
         let time = time_of(
             item.micro_second_time_stamp,
             item.time_stamp.as_ref(),
@@ -1535,7 +1558,7 @@ impl Record {
                 (name, json!(user))
             }
             IriContents::IpmmIri(iri) => {
-                voice = Some(voice_of_iri(iri_type, iri.contents));
+                voice = Some(voice_of_iri(iri_type, iri.contents, batch));
                 (Value::Null, Value::Null)
             }
             _ => (Value::Null, Value::Null),
@@ -1553,7 +1576,8 @@ impl Record {
         }
     }
 
-    fn cc(header: &PsHeader, item: CcPayload) -> Self {
+    /// The record of a CCPayload; an IPMMCC's octets for its call go to `batch`.
+    fn cc(header: &PsHeader, item: CcPayload, batch: &mut Batch) -> Self {
         let time = time_of(
             item.micro_second_time_stamp,
             item.time_stamp.as_ref(),
@@ -1569,9 +1593,9 @@ impl Record {
                 voice = Some(VoiceKind::Media {
                     direction: item.payload_direction,
                     frame_type: cc.frame_type,
-                    stream: cc.stream_identifier,
+                    stream: cc.stream_identifier.map(|id| batch.voice_octets(&id)),
                     protocol: cc.protocol,
-                    packet: cc.contents,
+                    packet: batch.voice_octets(&cc.contents),
                 });
                 None
             }
@@ -1645,7 +1669,11 @@ impl Record {
 }
 
 /// What the call's files take of an IPMMIRI's contents.
-fn voice_of_iri(iri_type: Option<li_asn1::IriType>, contents: IpmmIriContents) -> VoiceKind {
+fn voice_of_iri(
+    iri_type: Option<li_asn1::IriType>,
+    contents: IpmmIriContents,
+    batch: &mut Batch,
+) -> VoiceKind {
     let (iri_only, message) = match contents {
         IpmmIriContents::SipMessage(m) => (false, m),
         IpmmIriContents::IriOnlySipMessage(m) => (true, m),
@@ -1666,7 +1694,7 @@ fn voice_of_iri(iri_type: Option<li_asn1::IriType>, contents: IpmmIriContents) -
         iri_only,
         source: ip_of(&message.ip_source_address),
         destination: ip_of(&message.ip_destination_address),
-        message: message.sip_content,
+        message: batch.voice_octets(&message.sip_content),
     }
 }
 
@@ -2517,7 +2545,8 @@ mod tests {
             return None;
         };
         assert_eq!(items.len(), 1);
-        let record = Record::cc(&header, items.remove(0));
+        let mut batch = Batch::new(interface);
+        let record = Record::cc(&header, items.remove(0), &mut batch);
         let mut line = record.to_json(interface, &header, false).into_bytes();
         line.push(b'\n');
         Some((line, record.packet.map(|p| p.data).unwrap_or_default()))
@@ -2686,6 +2715,70 @@ mod tests {
                     .expect("the full decoder accepts what the fast path read");
                 proptest::prop_assert_eq!(fast, slow);
                 proptest::prop_assert_eq!(fp.decode(&frame).unwrap().packet, &data[..]);
+            } else if flips.is_empty() && cut.is_none() {
+                proptest::prop_assert!(false, "an intact PDU takes the fast path");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// An IPMMCC (a call's media packet), possibly corrupted: whenever the fast path
+        /// reads it, the full decoder accepts it and gives the same line, packet and stream
+        /// fields; an intact one takes the fast path once its stream is known.
+        #[test]
+        fn the_fast_path_reads_ipmmcc_as_the_full_decoder_does(
+            seq in proptest::prelude::any::<u32>(),
+            cin in proptest::prelude::any::<u32>(),
+            direction in -1i64..5,
+            frame_type in 0i64..9,
+            stream_id in proptest::option::of(proptest::collection::vec(proptest::prelude::any::<u8>(), 1..20)),
+            protocol in proptest::option::of(0i64..4),
+            len in 0usize..300,
+            flips in proptest::collection::vec((proptest::prelude::any::<usize>(), 1u8..=255), 0..4),
+            cut in proptest::prelude::any::<Option<usize>>(),
+        ) {
+            use li_asn1::ipmm::{FrameType, MediaStream, MmccProtocol};
+            let s = settings("LIID-MM");
+            let mut stream = MediaStream::new(FrameType::from_value(frame_type));
+            if let Some(id) = &stream_id {
+                stream = stream.with_stream_identifier(id);
+            }
+            if let Some(p) = protocol {
+                stream = stream.with_protocol(MmccProtocol::from_value(p));
+            }
+            let direction = PayloadDirection::from_value(direction);
+            let encoder = li_asn1::IpmmCcEncoder::new(&s, Cin::new(cin));
+            let mut fp = FastPath::default();
+            let mut first = Vec::new();
+            encoder.encode(0, time(0), direction, &stream, &[0x80, 0, 0, 1], &mut first);
+            learn(&mut fp, &first);
+            let mut frame = Vec::new();
+            let media = packet(4, len.max(1));
+            encoder.encode(seq, time(u64::from(seq % 1000)), direction, &stream, &media, &mut frame);
+            for (at, x) in &flips {
+                let n = frame.len();
+                frame[at % n] ^= x;
+            }
+            if let Some(cut) = cut {
+                frame.truncate(cut % (frame.len() + 1));
+            }
+            if let Some(fast) = fast_line(&mut fp, &frame, Interface::Hi3) {
+                let (slow, _) = slow_line(&frame, Interface::Hi3)
+                    .expect("the full decoder accepts what the fast path read");
+                proptest::prop_assert_eq!(fast, slow);
+                let Payload::CcPayloadSequence(items) = PsPdu::decode(&frame).unwrap().payload else {
+                    unreachable!()
+                };
+                let CcContents::IpmmCc(full) = &items[0].cc_contents else {
+                    return Err(proptest::test_runner::TestCaseError::fail("not an IPMMCC"));
+                };
+                let cc = fp.decode(&frame).unwrap();
+                let m = cc.media.expect("read as an IPMMCC");
+                proptest::prop_assert_eq!(cc.packet, &full.contents[..]);
+                proptest::prop_assert_eq!(m.frame_type, full.frame_type);
+                proptest::prop_assert_eq!(m.stream, full.stream_identifier.as_deref());
+                proptest::prop_assert_eq!(m.protocol, full.protocol);
+                proptest::prop_assert_eq!(cc.direction, items[0].payload_direction);
             } else if flips.is_empty() && cut.is_none() {
                 proptest::prop_assert!(false, "an intact PDU takes the fast path");
             }

@@ -90,6 +90,8 @@ pub(super) struct Batch {
     pub(super) raw: Vec<u8>,
     /// IP multimedia records for the per-call files.
     pub(super) voice: Vec<VoiceRecord>,
+    /// The octets `voice` refers to.
+    pub(super) voice_data: Vec<u8>,
 }
 
 impl Batch {
@@ -101,6 +103,7 @@ impl Batch {
             pcap_runs: Vec::new(),
             raw: Vec::new(),
             voice: Vec::new(),
+            voice_data: Vec::new(),
         }
     }
 
@@ -109,6 +112,13 @@ impl Batch {
             && self.pcap.is_empty()
             && self.raw.is_empty()
             && self.voice.is_empty()
+    }
+
+    /// Copies `octets` into `voice_data`; returns where they are.
+    pub(super) fn voice_octets(&mut self, octets: &[u8]) -> std::ops::Range<usize> {
+        let start = self.voice_data.len();
+        self.voice_data.extend_from_slice(octets);
+        start..self.voice_data.len()
     }
 
     /// Appends one pcap record of `liid`.
@@ -133,6 +143,7 @@ impl Batch {
         self.pcap_runs.clear();
         self.raw.clear();
         self.voice.clear();
+        self.voice_data.clear();
     }
 }
 
@@ -323,7 +334,7 @@ impl Output {
             return Ok(());
         }
         for record in batch.voice.drain(..) {
-            self.calls.record(record)?;
+            self.calls.record(record, &batch.voice_data)?;
         }
         if !batch.raw.is_empty() {
             let file = self.raw_file(batch.interface)?;

@@ -55,6 +55,7 @@ pub(crate) mod wav;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -160,7 +161,7 @@ pub struct WavSummary {
 }
 
 /// One IP multimedia record, handed from a connection to the writer thread.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct VoiceRecord {
     pub(crate) liid: Liid,
     pub(crate) cin: Option<u32>,
@@ -170,8 +171,9 @@ pub(crate) struct VoiceRecord {
     pub(crate) kind: VoiceKind,
 }
 
-/// What a [`VoiceRecord`] carries.
-#[derive(Debug)]
+/// What a [`VoiceRecord`] carries. Octet strings are ranges of the batch's `voice_data`,
+/// so handing a record over allocates nothing.
+#[derive(Clone, Debug)]
 pub(crate) enum VoiceKind {
     /// An IPMMIRI with a SIP message.
     Sip {
@@ -179,7 +181,7 @@ pub(crate) enum VoiceKind {
         iri_only: bool,
         source: Option<IpAddr>,
         destination: Option<IpAddr>,
-        message: Vec<u8>,
+        message: Range<usize>,
     },
     /// An IPMMIRI with other contents.
     OtherIri {
@@ -190,9 +192,9 @@ pub(crate) enum VoiceKind {
     Media {
         direction: Option<PayloadDirection>,
         frame_type: Option<FrameType>,
-        stream: Option<Vec<u8>>,
+        stream: Option<Range<usize>>,
         protocol: Option<MmccProtocol>,
-        packet: Vec<u8>,
+        packet: Range<usize>,
     },
 }
 
@@ -268,8 +270,8 @@ impl Calls {
         }
     }
 
-    /// Writes one record to its call's files.
-    pub(crate) fn record(&mut self, record: VoiceRecord) -> Result<(), OutputError> {
+    /// Writes one record (its octets in `data`) to its call's files.
+    pub(crate) fn record(&mut self, record: VoiceRecord, data: &[u8]) -> Result<(), OutputError> {
         let Some(cin) = record.cin else {
             self.without_cin.push(record.liid);
             return Ok(());
@@ -288,7 +290,7 @@ impl Calls {
         };
         call.last_active = self.tick;
         let end = record.kind.iri_type() == Some(IriType::End);
-        call.record(record, &mut self.samples, &mut self.scratch)?;
+        call.record(record, data, &mut self.samples, &mut self.scratch)?;
         if end {
             self.close(key, Closed::Ended)?;
         } else if let Some(call) = self.open.get(&key) {

@@ -160,6 +160,7 @@ impl Call {
     pub(super) fn record(
         &mut self,
         record: VoiceRecord,
+        data: &[u8],
         samples: &mut Vec<i16>,
         scratch: &mut Vec<u8>,
     ) -> Result<(), OutputError> {
@@ -187,7 +188,7 @@ impl Call {
                 self.summary.iri += 1;
                 let mut line = ladder_line((time, seq, repeat), iri_type, source, destination);
                 line.insert("iri_only".into(), json!(iri_only));
-                match sip::parse(&message) {
+                match sip::parse(data.get(message).unwrap_or_default()) {
                     Ok(head) => {
                         match head.start {
                             StartLine::Request { method, uri } => {
@@ -228,9 +229,10 @@ impl Call {
                 packet,
             } => {
                 self.summary.cc += 1;
-                let index = self.stream_index(stream);
+                let packet = data.get(packet).unwrap_or_default();
+                let index = self.stream_index(stream.and_then(|r| data.get(r)));
                 scratch.clear();
-                wrap(scratch, frame_type, direction, index, &packet);
+                wrap(scratch, frame_type, direction, index, packet);
                 let captured = scratch
                     .get(..li_core::pcap::DEFAULT_SNAPLEN as usize)
                     .unwrap_or(scratch);
@@ -238,7 +240,7 @@ impl Call {
                 self.pcap.write(&header)?;
                 self.pcap.write(captured)?;
                 let rtp = matches!(protocol, None | Some(MmccProtocol::Rtp));
-                match rtp_of(frame_type, &packet).filter(|_| rtp) {
+                match rtp_of(frame_type, packet).filter(|_| rtp) {
                     Some(bytes) => self.media(direction, index, bytes, samples),
                     None => {
                         self.summary.not_rtp += 1;
@@ -258,14 +260,14 @@ impl Call {
     }
 
     /// The index of a `streamIdentifier` (bounded: those past the limit share the last).
-    fn stream_index(&mut self, id: Option<Vec<u8>>) -> usize {
-        if let Some(i) = self.stream_ids.iter().position(|s| *s == id) {
+    fn stream_index(&mut self, id: Option<&[u8]>) -> usize {
+        if let Some(i) = self.stream_ids.iter().position(|s| s.as_deref() == id) {
             return i;
         }
         if self.stream_ids.len() >= self.max_streams {
             return self.max_streams;
         }
-        self.stream_ids.push(id);
+        self.stream_ids.push(id.map(<[u8]>::to_vec));
         self.stream_ids.len() - 1
     }
 
