@@ -236,8 +236,11 @@ pub(crate) struct Calls {
     open: HashMap<(Liid, u32), Call>,
     /// Activity clock for the least recently active call.
     tick: u64,
-    /// Calls whose summary changed since the last [`Calls::publish`].
-    dirty: Vec<(Liid, u32, CallSummary)>,
+    /// Open calls whose summary changed since the last [`Calls::publish`] (the summary is
+    /// copied then, once per batch, not per record).
+    dirty: Vec<(Liid, u32)>,
+    /// Calls closed since the last publish, with their final summary.
+    closed: Vec<(Liid, u32, CallSummary)>,
     /// Records without a CIN, per LIID, since the last publish.
     without_cin: Vec<Liid>,
     /// Reused buffers: decoded samples, a packet being wrapped.
@@ -262,6 +265,7 @@ impl Calls {
             open: HashMap::new(),
             tick: 0,
             dirty: Vec::new(),
+            closed: Vec::new(),
             without_cin: Vec::new(),
             samples: Vec::new(),
             scratch: Vec::new(),
@@ -293,8 +297,8 @@ impl Calls {
         call.record(record, data, &mut self.samples, &mut self.scratch)?;
         if end {
             self.close(key, Closed::Ended)?;
-        } else if let Some(call) = self.open.get(&key) {
-            mark(&mut self.dirty, call);
+        } else if self.dirty.last() != Some(&key) && !self.dirty.contains(&key) {
+            self.dirty.push(key);
         }
         Ok(())
     }
@@ -319,18 +323,30 @@ impl Calls {
 
     /// Copies the changed summaries into the receiver's state.
     pub(crate) fn publish(&mut self) {
-        if self.dirty.is_empty() && self.without_cin.is_empty() {
+        if self.dirty.is_empty() && self.closed.is_empty() && self.without_cin.is_empty() {
             return;
         }
         {
             let mut state = lock_state(&self.state);
-            for (liid, cin, summary) in self.dirty.drain(..) {
+            // Closed first: a call closed and opened again since is then shown open.
+            for (liid, cin, summary) in self.closed.drain(..) {
                 state
                     .liids
                     .entry(liid)
                     .or_default()
                     .calls
                     .insert(cin, summary);
+            }
+            for key in self.dirty.drain(..) {
+                if let Some(call) = self.open.get(&key) {
+                    let calls = &mut state.liids.entry(key.0).or_default().calls;
+                    match calls.get_mut(&key.1) {
+                        Some(summary) => summary.clone_from(call.summary()),
+                        None => {
+                            calls.insert(key.1, call.summary().clone());
+                        }
+                    }
+                }
             }
             for liid in self.without_cin.drain(..) {
                 state.liids.entry(liid).or_default().voice_without_cin += 1;
@@ -342,8 +358,9 @@ impl Calls {
     fn close(&mut self, key: (Liid, u32), why: Closed) -> Result<(), OutputError> {
         if let Some(call) = self.open.remove(&key) {
             let summary = call.close(why, self.fsync)?;
-            self.dirty.retain(|(l, c, _)| (*l, *c) != key);
-            self.dirty.push((key.0, key.1, summary));
+            self.dirty.retain(|k| *k != key);
+            self.closed.retain(|(l, c, _)| (*l, *c) != key);
+            self.closed.push((key.0, key.1, summary));
         }
         Ok(())
     }
@@ -368,7 +385,7 @@ impl Calls {
         let dir = call_dir(&self.root, liid, cin);
         // A call closed before continues from its summary.
         let earlier = self
-            .dirty
+            .closed
             .iter()
             .find(|(l, c, _)| *l == liid && *c == cin)
             .map(|(_, _, s)| s.clone())
@@ -379,15 +396,6 @@ impl Calls {
                     .and_then(|l| l.calls.get(&cin).cloned())
             });
         Call::open(liid, cin, dir, earlier, &self.config)
-    }
-}
-
-/// Notes `call`'s summary for the next publish.
-fn mark(dirty: &mut Vec<(Liid, u32, CallSummary)>, call: &Call) {
-    let (liid, cin) = call.key();
-    match dirty.iter_mut().find(|(l, c, _)| *l == liid && *c == cin) {
-        Some((_, _, summary)) => summary.clone_from(call.summary()),
-        None => dirty.push((liid, cin, call.summary().clone())),
     }
 }
 

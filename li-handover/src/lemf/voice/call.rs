@@ -148,10 +148,6 @@ impl Call {
         })
     }
 
-    pub(super) fn key(&self) -> (Liid, u32) {
-        (self.liid, self.cin)
-    }
-
     pub(super) fn summary(&self) -> &CallSummary {
         &self.summary
     }
