@@ -75,6 +75,8 @@ pub(crate) struct Playout {
     started: bool,
     max_gap: u64,
     stats: PlayoutStats,
+    /// Every code decoded, mu-law then A-law (a lookup per sample on the writer's path).
+    tables: Box<Tables>,
 }
 
 impl Playout {
@@ -91,6 +93,10 @@ impl Playout {
             started: false,
             max_gap,
             stats: PlayoutStats::default(),
+            tables: Box::new(Tables {
+                ulaw: table(Law::Ulaw),
+                alaw: table(Law::Alaw),
+            }),
         }
     }
 
@@ -159,12 +165,22 @@ impl Playout {
             self.stats.duplicates += 1;
             return Placed::Duplicate;
         }
-        for (i, &code) in payload.iter().enumerate() {
-            let pos = (self.head + rel + i) % window;
-            if let (Some(sample), Some(filled)) = (self.ring.get_mut(pos), self.filled.get_mut(pos))
+        // The packet's place: up to the ring's end, then from its start.
+        let at = (self.head + rel) % window;
+        let table = match law {
+            Law::Ulaw => &self.tables.ulaw,
+            Law::Alaw => &self.tables.alaw,
+        };
+        let (first, second) = payload.split_at(payload.len().min(window - at));
+        for (from, part) in [(at, first), (0, second)] {
+            let end = from + part.len();
+            if let (Some(samples), Some(filled)) =
+                (self.ring.get_mut(from..end), self.filled.get_mut(from..end))
             {
-                *sample = law.decode(code);
-                *filled = true;
+                for (sample, &code) in samples.iter_mut().zip(part) {
+                    *sample = table.get(usize::from(code)).copied().unwrap_or(0);
+                }
+                filled.fill(true);
             }
         }
         self.high = self.high.max(ext + n);
@@ -192,18 +208,25 @@ impl Playout {
     /// Moves the ring on by `count` samples, appending them to `out`.
     fn advance(&mut self, count: usize, out: &mut Vec<i16>) {
         let window = self.ring.len();
-        for _ in 0..count.min(window) {
-            let (sample, filled) = match (self.ring.get(self.head), self.filled.get_mut(self.head))
+        let taken = count.min(window);
+        // The samples leaving: from `head` up to the ring's end, then from its start.
+        let first = taken.min(window - self.head);
+        for (from, len) in [(self.head, first), (0, taken - first)] {
+            let end = from + len;
+            if let (Some(samples), Some(filled)) =
+                (self.ring.get(from..end), self.filled.get_mut(from..end))
             {
-                (Some(s), Some(f)) => (*s, std::mem::take(f)),
-                _ => (0, false),
-            };
-            out.push(if filled { sample } else { 0 });
-            if !filled {
-                self.stats.silence += 1;
+                out.extend(
+                    samples
+                        .iter()
+                        .zip(filled.iter())
+                        .map(|(&s, &f)| if f { s } else { 0 }),
+                );
+                self.stats.silence += filled.iter().filter(|f| !**f).count() as u64;
+                filled.fill(false);
             }
-            self.head = (self.head + 1) % window;
         }
+        self.head = (self.head + taken) % window;
         // Beyond a whole window everything is silence (never the case from `push`).
         let rest = count.saturating_sub(window);
         out.resize(out.len() + rest, 0);
@@ -212,6 +235,22 @@ impl Playout {
         self.start += count as i64;
         self.high = self.high.max(self.start);
     }
+}
+
+/// The G.711 codes decoded.
+#[derive(Debug)]
+struct Tables {
+    ulaw: [i16; 256],
+    alaw: [i16; 256],
+}
+
+/// Every code of `law`, decoded.
+fn table(law: Law) -> [i16; 256] {
+    let mut t = [0; 256];
+    for (code, sample) in (0..=255u8).zip(t.iter_mut()) {
+        *sample = law.decode(code);
+    }
+    t
 }
 
 /// A 16-bit PCM mono WAV file at [`SAMPLE_RATE`], its sizes written when it is finished.
