@@ -611,3 +611,62 @@ fn write_atomically(path: &Path, data: &[u8], fsync: bool) -> Result<(), OutputE
     })();
     result.map_err(|e| OutputError::new(path, &e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_wrapped_and_their_rtp_found() {
+        let rtp_packet = [0x80, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 9, 0xFF, 0xFF];
+        // rtpFrame: IPv4 + UDP placeholders, stream 1, to the target.
+        let mut out = Vec::new();
+        wrap(
+            &mut out,
+            Some(FrameType::RtpFrame),
+            Some(PayloadDirection::ToTarget),
+            1,
+            &rtp_packet,
+        );
+        assert_eq!(out.len(), 28 + rtp_packet.len());
+        assert_eq!(&out[12..16], &OTHER_ADDR);
+        assert_eq!(&out[16..20], &TARGET_ADDR);
+        assert_eq!(u16::from_be_bytes([out[20], out[21]]), OTHER_PORT + 2);
+        assert_eq!(u16::from_be_bytes([out[22], out[23]]), TARGET_PORT + 2);
+        assert_eq!(u16::from_be_bytes([out[24], out[25]]), 8 + 14);
+        assert_eq!(checksum(&out[..20]), 0, "the header checksum verifies");
+        assert_eq!(
+            rtp_of(Some(FrameType::IpFrame), &out),
+            Some(&rtp_packet[..])
+        );
+        assert_eq!(rtp_of(None, &rtp_packet), Some(&rtp_packet[..]));
+
+        // udpFrame: its own UDP header kept, an IPv4 header added.
+        let udp = &out[20..];
+        let mut wrapped = Vec::new();
+        wrap(&mut wrapped, Some(FrameType::UdpFrame), None, 0, udp);
+        assert_eq!(&wrapped[20..], udp);
+        assert_eq!(wrapped[9], UDP);
+        assert_eq!(
+            rtp_of(Some(FrameType::UdpFrame), udp),
+            Some(&rtp_packet[..])
+        );
+
+        // ipFrame: kept as it is; IPv6 with UDP found too.
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 22, UDP, 64];
+        v6.extend_from_slice(&[0; 32]);
+        v6.extend_from_slice(&[0x30, 0x39, 0x30, 0x3a, 0, 22, 0, 0]);
+        v6.extend_from_slice(&rtp_packet);
+        let mut kept = Vec::new();
+        wrap(&mut kept, Some(FrameType::IpFrame), None, 0, &v6);
+        assert_eq!(kept, v6);
+        assert_eq!(rtp_of(Some(FrameType::IpFrame), &v6), Some(&rtp_packet[..]));
+
+        // No RTP in a TCP, audio or cut frame.
+        assert_eq!(rtp_of(Some(FrameType::TcpFrame), &rtp_packet), None);
+        assert_eq!(rtp_of(Some(FrameType::AudioFrame), &rtp_packet), None);
+        assert_eq!(rtp_of(Some(FrameType::IpFrame), &v6[..30]), None);
+        assert_eq!(rtp_of(Some(FrameType::IpFrame), &[]), None);
+        assert_eq!(rtp_of(Some(FrameType::UdpFrame), &[1, 2]), None);
+    }
+}
