@@ -454,3 +454,108 @@ async fn a_call_closed_to_make_room_opens_again_and_goes_on() {
         (Some(2), Some(2))
     );
 }
+
+mod writer {
+    //! The writer-side [`Calls`] driven directly with arbitrary records.
+
+    use std::sync::{Arc, Mutex};
+
+    use li_asn1::ipmm::{FrameType, MmccProtocol};
+    use li_asn1::{IriType, PayloadDirection};
+    use li_core::{Liid, Timestamp};
+    use proptest::prelude::*;
+
+    use super::super::{Calls, VoiceConfig, VoiceKind, VoiceRecord};
+    use crate::lemf::State;
+    use crate::retry::Changes;
+
+    /// One arbitrary record: (CIN, kind selector, IRI-End?, frame type, bytes).
+    type Spec = (u32, u8, bool, i64, Vec<u8>);
+
+    fn kind(spec: &Spec, data: &mut Vec<u8>) -> VoiceKind {
+        let (_, selector, end, frame_type, bytes) = spec;
+        let start = data.len();
+        data.extend_from_slice(bytes);
+        let range = start..data.len();
+        let iri_type = Some(if *end {
+            IriType::End
+        } else {
+            IriType::Continue
+        });
+        match selector % 4 {
+            0 => VoiceKind::Sip {
+                iri_type,
+                iri_only: false,
+                source: None,
+                destination: None,
+                message: range,
+            },
+            1 => VoiceKind::OtherIri {
+                iri_type,
+                content: "xCAPMessage",
+            },
+            _ => VoiceKind::Media {
+                direction: Some(PayloadDirection::from_value(i64::from(*selector % 5))),
+                frame_type: (*frame_type >= 0).then(|| FrameType::from_value(*frame_type)),
+                stream: (selector % 8 == 3).then(|| range.clone()),
+                protocol: (selector % 16 == 7).then_some(MmccProtocol::Udptl),
+                packet: range,
+            },
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Whatever the records hold, the writer neither fails nor panics, and every record
+        /// is counted in its call.
+        #[test]
+        fn arbitrary_records_are_written_and_counted(
+            specs in proptest::collection::vec(
+                (0u32..4, any::<u8>(), proptest::bool::weighted(0.1), -1i64..9,
+                 proptest::collection::vec(any::<u8>(), 0..200)),
+                1..60,
+            )
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let state = Arc::new(Mutex::new(State::default()));
+            let mut config = VoiceConfig::default();
+            config.max_open_calls = 2;
+            config.max_streams_per_call = 3;
+            let mut calls = Calls::new(
+                dir.path().to_path_buf(), config, false, Arc::clone(&state),
+                Arc::new(Changes::default()),
+            );
+            let liid = Liid::new(b"LIID-P").unwrap();
+            let mut data = Vec::new();
+            let mut expected = [0u64; 4];
+            for (i, spec) in specs.iter().enumerate() {
+                let kind = kind(spec, &mut data);
+                expected[spec.0 as usize] += 1;
+                let record = VoiceRecord {
+                    liid,
+                    cin: Some(spec.0),
+                    seq: i as u32,
+                    time: Timestamp::from_secs_micros(1_800_000_000 + i as u64, 0).unwrap(),
+                    repeat: false,
+                    kind,
+                };
+                calls.record(record, &data).unwrap();
+            }
+            calls.close_all().unwrap();
+            let state = state.lock().unwrap();
+            let l = &state.liids[&liid];
+            for (cin, n) in expected.iter().enumerate() {
+                let got = l.calls.get(&(cin as u32)).map_or(0, |c| c.iri + c.cc);
+                prop_assert_eq!(got, *n, "CIN {}", cin);
+            }
+            for call in l.calls.values() {
+                prop_assert!(call.dir.join("call.json").exists());
+                for wav in &call.wavs {
+                    let bytes = std::fs::read(&wav.path).unwrap();
+                    prop_assert_eq!(bytes.len() as u64, 44 + 2 * wav.samples);
+                }
+            }
+        }
+    }
+}
