@@ -519,9 +519,11 @@ mod writer {
         ) {
             let dir = tempfile::tempdir().unwrap();
             let state = Arc::new(Mutex::new(State::default()));
-            let mut config = VoiceConfig::default();
-            config.max_open_calls = 2;
-            config.max_streams_per_call = 3;
+            let config = VoiceConfig {
+                max_open_calls: 2,
+                max_streams_per_call: 3,
+                ..VoiceConfig::default()
+            };
             let mut calls = Calls::new(
                 dir.path().to_path_buf(), config, false, Arc::clone(&state),
                 Arc::new(Changes::default()),
