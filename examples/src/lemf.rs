@@ -68,6 +68,10 @@ pub struct LemfConfig {
     /// Default 10.
     #[serde(default = "default_max_silence_s")]
     pub max_silence_s: u64,
+    /// How long a call's files stay open after its IRI-End for media still on its way, in
+    /// seconds of record time. Default 10.
+    #[serde(default = "default_call_end_grace_s")]
+    pub call_end_grace_s: u64,
 }
 
 fn default_hi2() -> SocketAddr {
@@ -97,6 +101,9 @@ fn default_jitter_window_ms() -> u64 {
 fn default_max_silence_s() -> u64 {
     10
 }
+fn default_call_end_grace_s() -> u64 {
+    10
+}
 fn default_max_pdu() -> usize {
     li_handover::lemf::DEFAULT_MAX_PDU_LEN
 }
@@ -118,6 +125,7 @@ pub async fn start(
     receiver_config.voice.max_open_calls = config.max_open_calls;
     receiver_config.voice.jitter_window = Duration::from_millis(config.jitter_window_ms);
     receiver_config.voice.max_silence = Duration::from_secs(config.max_silence_s);
+    receiver_config.voice.end_grace = Duration::from_secs(config.call_end_grace_s);
     let receiver = Receiver::new(receiver_config)
         .with_context(|| format!("output directory {}", base.join(&config.out_dir).display()))?;
     let tls = match &config.tls {

@@ -52,14 +52,17 @@
 //!   [`VoiceConfig::jitter_window`] put in place, duplicates and later packets ignored and
 //!   counted, the 32-bit timestamp wrap followed. Other payload types are listed in
 //!   `call.json` and [`CallSummary::other_payload_types`] and kept in the pcap only.
-//! - `call.json`, written when the call ends (IRI-End), when it is closed to keep at most
+//! - `call.json`, written when the call ends (IRI-End), and again when it is closed: at
+//!   the end of [`VoiceConfig::end_grace`], when it is closed to keep at most
 //!   [`VoiceConfig::max_open_calls`] calls open, and when the receiver stops: CIN, LIID,
 //!   first and last time, IRI and CC counts, the ladder's message count, error counts, the
 //!   streams with their payload types, and the WAV files with their sample counts.
 //!
-//! A record for a call already closed (the last CC may follow the IRI-End: HI2 and HI3 are
-//! separate connections) opens it again: ladder and pcap are appended to, new WAV files get
-//! a `-2`, `-3`... suffix, and `call.json` is rewritten with the counts carried on. Each
+//! At the IRI-End everything received is played out and written out, but the files stay
+//! open for [`VoiceConfig::end_grace`] (by record times), since the last CC may arrive
+//! after the IRI-End: HI2 and HI3 are separate connections. A record for a call already
+//! closed opens it again: ladder and pcap are appended to, new WAV files get a `-2`,
+//! `-3`... suffix, and `call.json` is rewritten with the counts carried on. Each
 //! LIID's calls are in the [`Summary`] ([`LiidSummary::calls`]). The call files are written
 //! out at every keep-alive's sync and synced (with [`ReceiverConfig::fsync`]) when the call
 //! closes; they are views of the records, whose evidence is `records.jsonl`, the LIID's

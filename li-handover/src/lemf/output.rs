@@ -336,6 +336,7 @@ impl Output {
         for record in batch.voice.drain(..) {
             self.calls.record(record, &batch.voice_data)?;
         }
+        self.calls.expire()?;
         if !batch.raw.is_empty() {
             let file = self.raw_file(batch.interface)?;
             let written = append(file, &batch.raw)?;

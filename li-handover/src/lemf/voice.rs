@@ -34,13 +34,16 @@
 //!   [`VoiceConfig::jitter_window`] put right, duplicates and late packets ignored and
 //!   counted, the timestamp wrap handled). RTCP is kept in the pcap only. Streams of other
 //!   payload types are listed in `call.json` and kept only in the pcap.
-//! - `call.json`: written when the call ends (an IRI-End), when it is closed to make room
-//!   ([`VoiceConfig::max_open_calls`]) and when the receiver stops: CIN, LIID, first and
+//! - `call.json`: written when the call ends (an IRI-End), and again when it is closed
+//!   ([`VoiceConfig::end_grace`] after the end, to make room
+//!   ([`VoiceConfig::max_open_calls`]), or when the receiver stops): CIN, LIID, first and
 //!   last time, IRI and CC counts, the ladder's message count, error counts, and per
 //!   stream its payload types and WAV file with its sample count.
 //!
-//! A record arriving for a closed call (HI2 and HI3 are separate connections, so the last
-//! CC can follow the IRI-End) opens it again: the ladder and pcap are appended to (a torn
+//! At the IRI-End the rings are played out, the buffers written out and the WAV headers
+//! updated, but the files stay open for [`VoiceConfig::end_grace`] (by record times: HI2
+//! and HI3 are separate connections, so the last CC can follow the IRI-End). A record
+//! arriving for a closed call opens it again: the ladder and pcap are appended to (a torn
 //! last record cut off first), new WAV files get a `-2`, `-3`... suffix, the counts go on,
 //! and `call.json` is rewritten when it closes again.
 //!
@@ -85,6 +88,11 @@ pub struct VoiceConfig {
     /// Streams per call at most (default 32); further streams' packets are kept in the pcap
     /// and counted, not played out.
     pub max_streams_per_call: usize,
+    /// How long a call stays open after its IRI-End for media still on its way (HI3 lags
+    /// HI2: they are separate connections), by record times: the call is closed once a
+    /// record more than this after the end arrives for any call (default 10 s), when it is
+    /// evicted, or when the receiver stops.
+    pub end_grace: Duration,
 }
 
 impl Default for VoiceConfig {
@@ -94,6 +102,7 @@ impl Default for VoiceConfig {
             jitter_window: Duration::from_secs(1),
             max_silence: Duration::from_secs(10),
             max_streams_per_call: 32,
+            end_grace: Duration::from_secs(10),
         }
     }
 }
@@ -132,7 +141,7 @@ pub struct CallSummary {
     pub first_time: Option<Timestamp>,
     /// The last record's time.
     pub last_time: Option<Timestamp>,
-    /// An IRI-End was received (and no record after it).
+    /// An IRI-End was received.
     pub ended: bool,
     /// The G.711 streams' WAV files.
     pub wavs: Vec<WavSummary>,
@@ -241,6 +250,10 @@ pub(crate) struct Calls {
     dirty: Vec<(Liid, u32)>,
     /// Calls closed since the last publish, with their final summary.
     closed: Vec<(Liid, u32, CallSummary)>,
+    /// Open calls that have ended, waiting for [`VoiceConfig::end_grace`].
+    ended: Vec<(Liid, u32)>,
+    /// The latest record time seen.
+    latest: Option<Timestamp>,
     /// Records without a CIN, per LIID, since the last publish.
     without_cin: Vec<Liid>,
     /// Reused buffers: decoded samples, a packet being wrapped.
@@ -266,6 +279,8 @@ impl Calls {
             tick: 0,
             dirty: Vec::new(),
             closed: Vec::new(),
+            ended: Vec::new(),
+            latest: None,
             without_cin: Vec::new(),
             samples: Vec::new(),
             scratch: Vec::new(),
@@ -294,11 +309,42 @@ impl Calls {
         };
         call.last_active = self.tick;
         let end = record.kind.iri_type() == Some(IriType::End);
+        let time = record.time;
+        if self.latest.is_none_or(|t| time > t) {
+            self.latest = Some(time);
+        }
         call.record(record, data, &mut self.samples, &mut self.scratch)?;
-        if end {
-            self.close(key, Closed::Ended)?;
-        } else if self.dirty.last() != Some(&key) && !self.dirty.contains(&key) {
+        if end && call.ended_at().is_none() {
+            call.end(time, self.fsync)?;
+            self.ended.push(key);
+        }
+        if self.dirty.last() != Some(&key) && !self.dirty.contains(&key) {
             self.dirty.push(key);
+        }
+        Ok(())
+    }
+
+    /// Closes the ended calls whose [`VoiceConfig::end_grace`] has passed (by the latest
+    /// record time); called once per batch.
+    pub(crate) fn expire(&mut self) -> Result<(), OutputError> {
+        let Some(latest) = self.latest else {
+            return Ok(());
+        };
+        let grace = u64::try_from(self.config.end_grace.as_micros()).unwrap_or(u64::MAX);
+        let mut i = 0;
+        while let Some(&key) = self.ended.get(i) {
+            let at = self.open.get(&key).and_then(Call::ended_at);
+            match at {
+                // Evicted, or closed and opened again without a new end: forgotten.
+                None => {
+                    self.ended.swap_remove(i);
+                }
+                Some(at) if latest.unix_micros().saturating_sub(at.unix_micros()) > grace => {
+                    self.ended.swap_remove(i);
+                    self.close(key, Closed::Ended)?;
+                }
+                Some(_) => i += 1,
+            }
         }
         Ok(())
     }

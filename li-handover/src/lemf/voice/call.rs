@@ -105,6 +105,8 @@ pub(super) struct Call {
     max_streams: usize,
     /// The activity clock when a record last arrived ([`super::Calls`]).
     pub(super) last_active: u64,
+    /// The time of the IRI-End, once received while the call is open.
+    ended_at: Option<li_core::Timestamp>,
 }
 
 impl Call {
@@ -121,7 +123,6 @@ impl Call {
         let pcap = CallFile::open(dir.join("media.pcap"), Layout::Pcap, &pcap_header())?;
         let mut summary = earlier.unwrap_or_default();
         summary.dir.clone_from(&dir);
-        summary.ended = false;
         let wav_names = summary
             .wavs
             .iter()
@@ -145,6 +146,7 @@ impl Call {
             max_gap: VoiceConfig::samples(config.max_silence),
             max_streams: config.max_streams_per_call.max(1),
             last_active: 0,
+            ended_at: None,
         })
     }
 
@@ -381,59 +383,117 @@ impl Call {
         Ok(())
     }
 
-    /// Plays out what is left, closes the files and writes `call.json`.
-    pub(super) fn close(mut self, why: Closed, fsync: bool) -> Result<CallSummary, OutputError> {
+    /// Plays out what the rings hold into the WAV files.
+    fn drain_audio(&mut self) -> Result<(), OutputError> {
         let mut samples = Vec::new();
-        let mut streams = Vec::new();
-        for (stream, types) in std::mem::take(&mut self.streams)
-            .into_iter()
-            .zip(std::mem::take(&mut self.payload_types))
-        {
-            let mut wav = Value::Null;
-            if let Some((mut playout, mut file, entry)) = stream.audio {
+        for stream in &mut self.streams {
+            if let Some((playout, file, entry)) = &mut stream.audio {
                 samples.clear();
                 playout.drain(&mut samples);
                 file.write(&samples)
                     .map_err(|e| OutputError::new(file.path(), &e))?;
-                let path = file.path().to_path_buf();
-                let written = file
-                    .finish(fsync)
-                    .map_err(|e| OutputError::new(&path, &e))?;
-                let stats = playout.stats();
-                if let Some(w) = self.summary.wavs.get_mut(entry) {
-                    w.samples = written;
+                if let Some(w) = self.summary.wavs.get_mut(*entry) {
+                    let stats = playout.stats();
+                    w.samples = file.samples();
                     w.duplicates = stats.duplicates;
                     w.late = stats.late;
                     w.silence = stats.silence;
                 }
-                wav = json!({
-                    "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
-                    "samples": written,
-                    "silence_samples": stats.silence,
-                    "skipped_samples": stats.skipped,
-                    "duplicates": stats.duplicates,
-                    "late": stats.late,
-                    "timeline_restarts": stats.restarts,
-                });
             }
-            let id = self
-                .stream_ids
-                .get(stream.index)
-                .and_then(|id| id.as_deref())
-                .map(|id| String::from_utf8_lossy(id).into_owned());
-            streams.push(json!({
-                "stream_identifier": id,
-                "direction": direction_json(stream.direction),
-                "ssrc": stream.ssrc,
-                "payload_types": types,
-                "wav": wav,
-            }));
+        }
+        Ok(())
+    }
+
+    /// The call ended (an IRI-End at `at`): everything received is played out and written
+    /// out, the WAV headers give the samples so far, and `call.json` is written. The files
+    /// stay open for media that arrives after the end (HI3 behind HI2) until
+    /// [`VoiceConfig::end_grace`] has passed ([`super::Calls`]).
+    pub(super) fn end(&mut self, at: li_core::Timestamp, fsync: bool) -> Result<(), OutputError> {
+        self.ended_at = Some(at);
+        self.summary.ended = true;
+        self.drain_audio()?;
+        for stream in &mut self.streams {
+            if let Some((_, file, _)) = &mut stream.audio {
+                file.checkpoint()
+                    .map_err(|e| OutputError::new(file.path(), &e))?;
+            }
+        }
+        self.ladder.flush()?;
+        self.pcap.flush()?;
+        let call = self.call_json(Closed::Ended);
+        write_atomically(
+            &self.dir.join("call.json"),
+            &serde_json::to_vec_pretty(&call).unwrap_or_default(),
+            fsync,
+        )
+    }
+
+    /// When the call ended, if it did while open.
+    pub(super) fn ended_at(&self) -> Option<li_core::Timestamp> {
+        self.ended_at
+    }
+
+    /// Plays out what is left, closes the files and writes `call.json`.
+    pub(super) fn close(mut self, why: Closed, fsync: bool) -> Result<CallSummary, OutputError> {
+        self.drain_audio()?;
+        let why = if self.summary.ended {
+            Closed::Ended
+        } else {
+            why
+        };
+        let call = self.call_json(why);
+        for stream in std::mem::take(&mut self.streams) {
+            if let Some((_, file, _)) = stream.audio {
+                let path = file.path().to_path_buf();
+                file.finish(fsync)
+                    .map_err(|e| OutputError::new(&path, &e))?;
+            }
         }
         self.ladder.close(fsync)?;
         self.pcap.close(fsync)?;
-        self.summary.ended = why == Closed::Ended;
+        write_atomically(
+            &self.dir.join("call.json"),
+            &serde_json::to_vec_pretty(&call).unwrap_or_default(),
+            fsync,
+        )?;
+        Ok(self.summary)
+    }
+
+    /// The contents of `call.json`.
+    fn call_json(&self, why: Closed) -> Value {
+        let streams: Vec<Value> = self
+            .streams
+            .iter()
+            .zip(&self.payload_types)
+            .map(|(stream, types)| {
+                let wav = stream.audio.as_ref().map_or(Value::Null, |(playout, file, _)| {
+                    let stats = playout.stats();
+                    json!({
+                        "file": file.path().file_name().map(|n| n.to_string_lossy().into_owned()),
+                        "samples": file.samples(),
+                        "silence_samples": stats.silence,
+                        "skipped_samples": stats.skipped,
+                        "duplicates": stats.duplicates,
+                        "late": stats.late,
+                        "timeline_restarts": stats.restarts,
+                    })
+                });
+                let id = self
+                    .stream_ids
+                    .get(stream.index)
+                    .and_then(|id| id.as_deref())
+                    .map(|id| String::from_utf8_lossy(id).into_owned());
+                json!({
+                    "stream_identifier": id,
+                    "direction": direction_json(stream.direction),
+                    "ssrc": stream.ssrc,
+                    "payload_types": types,
+                    "wav": wav,
+                })
+            })
+            .collect();
         let s = &self.summary;
-        let call = json!({
+        json!({
             "liid": self.liid.to_string(),
             "cin": self.cin,
             "closed": why.as_str(),
@@ -453,13 +513,7 @@ impl Call {
                 "samples": w.samples,
             })).collect::<Vec<_>>(),
             "other_payload_types": s.other_payload_types,
-        });
-        write_atomically(
-            &self.dir.join("call.json"),
-            &serde_json::to_vec_pretty(&call).unwrap_or_default(),
-            fsync,
-        )?;
-        Ok(self.summary)
+        })
     }
 }
 

@@ -110,12 +110,26 @@ fn expected_samples(law: Law, packets: &[Option<Vec<u8>>]) -> Vec<i16> {
 }
 
 async fn run(config: ReceiverConfig, hi2: Vec<PsPdu>, hi3: Vec<PsPdu>) -> Summary {
+    run_ordered(config, hi2, hi3, false).await
+}
+
+/// HI3 delivered (and stored) first, then HI2; or HI2 first with `hi2_first`.
+async fn run_ordered(
+    config: ReceiverConfig,
+    hi2: Vec<PsPdu>,
+    hi3: Vec<PsPdu>,
+    hi2_first: bool,
+) -> Summary {
     let receiver = Receiver::new(config).unwrap();
     let any = "127.0.0.1:0".parse().unwrap();
     let running = start(receiver, any, any, None).await.unwrap();
-    // HI3 first, then HI2 with the IRI-End (which closes the call).
-    let a = deliver(running.hi3_addr, &hi3).await;
-    let b = deliver(running.hi2_addr, &hi2).await;
+    let (a, b) = if hi2_first {
+        let b = deliver(running.hi2_addr, &hi2).await;
+        (deliver(running.hi3_addr, &hi3).await, b)
+    } else {
+        let a = deliver(running.hi3_addr, &hi3).await;
+        (a, deliver(running.hi2_addr, &hi2).await)
+    };
     let summary = running.stop().await;
     drop((a, b));
     summary
@@ -455,6 +469,64 @@ async fn a_call_closed_to_make_room_opens_again_and_goes_on() {
     );
 }
 
+#[tokio::test]
+async fn media_after_the_iri_end_joins_the_same_wav() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings();
+    let cin = Cin::new(9);
+    let invite = sip("INVITE sip:bob@example.net SIP/2.0", "1 INVITE");
+    let ok = sip("SIP/2.0 200 OK", "2 BYE");
+    let hi2 = vec![
+        s.ipmm_iri_pdu(
+            cin,
+            0,
+            time(0),
+            IriType::Begin,
+            IpmmIriContents::sip(UE, PROXY, &invite),
+        ),
+        s.ipmm_iri_pdu(
+            cin,
+            1,
+            time(500),
+            IriType::End,
+            IpmmIriContents::sip(PROXY, UE, &ok),
+        ),
+    ];
+    let stream = MediaStream::new(FrameType::RtpFrame);
+    let packets: Vec<Vec<u8>> = (0..4u16).map(|n| rtp(8, 0x77, n, 0)).collect();
+    let hi3: Vec<PsPdu> = packets
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            s.ipmm_cc_pdu(
+                cin,
+                i as u32,
+                time(100 + i as u64 * 20),
+                PayloadDirection::FromTarget,
+                &stream,
+                p,
+            )
+        })
+        .collect();
+    // The IRI-End is stored before any of the media.
+    let summary = run_ordered(ReceiverConfig::new(dir.path()), hi2, hi3, true).await;
+    let call_dir = dir.path().join("LIID-V").join("calls").join("9");
+    let wav = call_dir.join("from-target-00000077.wav");
+    let expected = expected_samples(
+        Law::Alaw,
+        &packets.into_iter().map(Some).collect::<Vec<_>>(),
+    );
+    assert_eq!(read_samples(&std::fs::read(&wav).unwrap()), expected);
+    let c = &summary.liids[&Liid::new(b"LIID-V").unwrap()].calls[&9];
+    assert_eq!((c.iri, c.cc, c.ended, c.wavs.len()), (2, 4, true, 1));
+    let call: Value =
+        serde_json::from_slice(&std::fs::read(call_dir.join("call.json")).unwrap()).unwrap();
+    assert_eq!(
+        (call["closed"].as_str(), call["cc"].as_u64()),
+        (Some("ended"), Some(4))
+    );
+}
+
 mod writer {
     //! The writer-side [`Calls`] driven directly with arbitrary records.
 
@@ -502,6 +574,67 @@ mod writer {
                 packet: range,
             },
         }
+    }
+
+    fn media(cin: u32, secs: u64, n: u16, data: &mut Vec<u8>) -> VoiceRecord {
+        let start = data.len();
+        data.extend_from_slice(&super::rtp(0, 5, n, 0));
+        VoiceRecord {
+            liid: Liid::new(b"LIID-G").unwrap(),
+            cin: Some(cin),
+            seq: u32::from(n),
+            time: Timestamp::from_secs_micros(1_800_000_000 + secs, 0).unwrap(),
+            repeat: false,
+            kind: VoiceKind::Media {
+                direction: Some(PayloadDirection::FromTarget),
+                frame_type: Some(FrameType::RtpFrame),
+                stream: None,
+                protocol: None,
+                packet: start..data.len(),
+            },
+        }
+    }
+
+    #[test]
+    fn an_ended_call_is_closed_once_its_grace_has_passed() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = Arc::new(Mutex::new(State::default()));
+        let mut calls = Calls::new(
+            dir.path().to_path_buf(),
+            VoiceConfig::default(),
+            false,
+            Arc::clone(&state),
+            Arc::new(Changes::default()),
+        );
+        let liid = Liid::new(b"LIID-G").unwrap();
+        let mut data = Vec::new();
+        let end = VoiceRecord {
+            kind: VoiceKind::OtherIri {
+                iri_type: Some(IriType::End),
+                content: "xCAPMessage",
+            },
+            ..media(1, 0, 0, &mut data)
+        };
+        let call_json = dir.path().join("LIID-G/calls/1/call.json");
+        calls.record(media(1, 0, 0, &mut data), &data).unwrap();
+        calls.record(end, &data).unwrap();
+        calls.expire().unwrap();
+        assert!(call_json.exists(), "written at the end");
+        // Within the grace (10 s by record times): the call stays open and plays on.
+        calls.record(media(1, 5, 1, &mut data), &data).unwrap();
+        calls.expire().unwrap();
+        assert!(calls.open.contains_key(&(liid, 1)));
+        // A record of another call 11 s after the end: the call is closed.
+        calls.record(media(2, 11, 0, &mut data), &data).unwrap();
+        calls.expire().unwrap();
+        assert!(!calls.open.contains_key(&(liid, 1)));
+        calls.publish();
+        let c = state.lock().unwrap().liids[&liid].calls[&1].clone();
+        assert_eq!((c.iri, c.cc, c.ended), (1, 2, true));
+        assert_eq!(c.wavs.len(), 1);
+        assert_eq!(c.wavs[0].samples, 320);
+        let bytes = std::fs::read(&c.wavs[0].path).unwrap();
+        assert_eq!(super::read_samples(&bytes).len(), 320);
     }
 
     proptest! {

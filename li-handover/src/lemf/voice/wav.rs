@@ -306,6 +306,18 @@ impl WavFile {
         self.file.flush()
     }
 
+    /// Writes the buffered samples out and the sizes so far into the header; the file stays
+    /// open for more.
+    pub(crate) fn checkpoint(&mut self) -> io::Result<()> {
+        self.file.flush()?;
+        let data = self.samples.saturating_mul(2);
+        let file = self.file.get_mut();
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&header(data))?;
+        file.seek(SeekFrom::End(0))?;
+        Ok(())
+    }
+
     /// Writes the sizes into the header and closes the file (synced with `fsync`).
     pub(crate) fn finish(mut self, fsync: bool) -> io::Result<u64> {
         self.file.flush()?;
