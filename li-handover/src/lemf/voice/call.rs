@@ -456,6 +456,12 @@ impl Call {
             &serde_json::to_vec_pretty(&call).unwrap_or_default(),
             fsync,
         )?;
+        if fsync {
+            // The files' names (and call.json's rename) are in the directory.
+            File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| OutputError::new(&self.dir, &e))?;
+        }
         Ok(self.summary)
     }
 
