@@ -29,7 +29,9 @@
 //!
 //! IP multimedia records (TS 102 232-5: `IPMMIRI` with `sIPMessage`/`iRIOnlySIPMessage`,
 //! `IPMMCC`) are also written per call, by the writer thread, in
-//! `out_dir/<LIID>/calls/<CIN>/` (the LIID's directory named as its pcap file is):
+//! `out_dir/<LIID>/calls/<CIN>/` (the LIID's directory named as its pcap file is, except
+//! that `.`, `..` and names ending in `.pcap`, `.ber` or `.jsonl` get the `~`-hex form, so
+//! no LIID's directory can be another output file or leave `out_dir`):
 //!
 //! - `ladder.jsonl`: one line per IPMMIRI: `time`, `seq`, `iri_type`, `source`,
 //!   `destination` and `direction` (`"source -> destination"`; the `SIPMessage` carries

@@ -445,11 +445,34 @@ impl Calls {
     }
 }
 
-/// `root/<sanitised LIID>/calls/<CIN>`.
+/// `root/<LIID>/calls/<CIN>`, the LIID named as [`liid_dir_name`] says.
 fn call_dir(root: &Path, liid: Liid, cin: u32) -> PathBuf {
-    root.join(sanitize_file_stem(&liid.to_string()))
+    root.join(liid_dir_name(&liid.to_string()))
         .join("calls")
         .join(cin.to_string())
+}
+
+/// The LIID's directory name: its pcap file's stem ([`sanitize_file_stem`]), unless that
+/// stem could be taken for another output file or a path step: `.`, `..`, or a name ending
+/// in `.pcap`, `.ber` or `.jsonl` (a LIID `A.pcap` would otherwise collide with LIID `A`'s
+/// pcap file, and a receiver that cannot create a directory stops acknowledging). Those
+/// get the escaped form, the LIID in hex after a `~`, which no other output name has.
+pub(crate) fn liid_dir_name(text: &str) -> String {
+    let stem = sanitize_file_stem(text);
+    let lower = stem.to_ascii_lowercase();
+    let unsafe_name = matches!(stem.as_str(), "." | "..")
+        || [".pcap", ".ber", ".jsonl"]
+            .iter()
+            .any(|end| lower.ends_with(end));
+    if stem.contains('~') || !unsafe_name {
+        return stem;
+    }
+    let mut name = stem;
+    name.push('~');
+    for b in text.as_bytes() {
+        name.push_str(&format!("{b:02x}"));
+    }
+    name
 }
 
 #[cfg(test)]

@@ -527,6 +527,22 @@ async fn media_after_the_iri_end_joins_the_same_wav() {
     );
 }
 
+#[test]
+fn liid_directories_never_collide_with_other_output_names() {
+    use super::liid_dir_name;
+    assert_eq!(liid_dir_name("LIID-V"), "LIID-V");
+    assert_eq!(liid_dir_name(".."), "..~2e2e");
+    assert_eq!(liid_dir_name("."), ".~2e");
+    assert_eq!(liid_dir_name("A.pcap"), "A.pcap~412e70636170");
+    assert_eq!(
+        liid_dir_name("records.JSONL"),
+        "records.JSONL~7265636f7264732e4a534f4e4c"
+    );
+    assert_eq!(liid_dir_name("hi2.ber"), "hi2.ber~6869322e626572");
+    // Already escaped: kept as the pcap file's stem.
+    assert_eq!(liid_dir_name("A/B"), "A_B~412f42");
+}
+
 mod writer {
     //! The writer-side [`Calls`] driven directly with arbitrary records.
 
