@@ -93,6 +93,11 @@ pub struct VoiceConfig {
     /// record more than this after the end arrives for any call (default 10 s), when it is
     /// evicted, or when the receiver stops.
     pub end_grace: Duration,
+    /// Files the open calls hold at most together (ladder, pcap and one per WAV; default
+    /// 512, well under the usual limit of 1024 descriptors, since a receiver that cannot
+    /// open a file stops acknowledging); beyond, the least recently active calls are
+    /// closed.
+    pub max_open_files: usize,
 }
 
 impl Default for VoiceConfig {
@@ -103,6 +108,7 @@ impl Default for VoiceConfig {
             max_silence: Duration::from_secs(10),
             max_streams_per_call: 32,
             end_grace: Duration::from_secs(10),
+            max_open_files: 512,
         }
     }
 }
@@ -254,6 +260,8 @@ pub(crate) struct Calls {
     ended: Vec<(Liid, u32)>,
     /// The latest record time seen.
     latest: Option<Timestamp>,
+    /// Files the open calls hold.
+    files: usize,
     /// Records without a CIN, per LIID, since the last publish.
     without_cin: Vec<Liid>,
     /// Reused buffers: decoded samples, a packet being wrapped.
@@ -281,6 +289,7 @@ impl Calls {
             closed: Vec::new(),
             ended: Vec::new(),
             latest: None,
+            files: 0,
             without_cin: Vec::new(),
             samples: Vec::new(),
             scratch: Vec::new(),
@@ -299,14 +308,16 @@ impl Calls {
         self.tick += 1;
         if !self.open.contains_key(&key) {
             if self.open.len() >= self.config.max_open_calls.max(1) {
-                self.evict()?;
+                self.evict(None)?;
             }
             let call = self.open_call(record.liid, cin)?;
+            self.files += call.open_files();
             self.open.insert(key, call);
         }
         let Some(call) = self.open.get_mut(&key) else {
             return Ok(());
         };
+        let files_before = call.open_files();
         call.last_active = self.tick;
         let end = record.kind.iri_type() == Some(IriType::End);
         let time = record.time;
@@ -314,9 +325,15 @@ impl Calls {
             self.latest = Some(time);
         }
         call.record(record, data, &mut self.samples, &mut self.scratch)?;
+        self.files += call.open_files().saturating_sub(files_before);
         if end && call.ended_at().is_none() {
             call.end(time, self.fsync)?;
             self.ended.push(key);
+        }
+        // Too many files open (a WAV per stream): the least recently active other calls
+        // are closed.
+        while self.files > self.config.max_open_files && self.open.len() > 1 {
+            self.evict(Some(key))?;
         }
         if self.dirty.last() != Some(&key) && !self.dirty.contains(&key) {
             self.dirty.push(key);
@@ -403,6 +420,7 @@ impl Calls {
 
     fn close(&mut self, key: (Liid, u32), why: Closed) -> Result<(), OutputError> {
         if let Some(call) = self.open.remove(&key) {
+            self.files = self.files.saturating_sub(call.open_files());
             let summary = call.close(why, self.fsync)?;
             self.dirty.retain(|k| *k != key);
             self.closed.retain(|(l, c, _)| (*l, *c) != key);
@@ -411,16 +429,18 @@ impl Calls {
         Ok(())
     }
 
-    /// Closes the least recently active call.
-    fn evict(&mut self) -> Result<(), OutputError> {
+    /// Closes the least recently active call (other than `keep`).
+    fn evict(&mut self, keep: Option<(Liid, u32)>) -> Result<(), OutputError> {
         let oldest = self
             .open
             .iter()
+            .filter(|(key, _)| Some(**key) != keep)
             .min_by_key(|(_, call)| call.last_active)
             .map(|(key, _)| *key);
         if let Some(key) = oldest {
-            tracing::info!(liid = %key.0, cin = key.1, limit = self.config.max_open_calls,
-                "open call limit reached: the least recently active call is closed");
+            tracing::info!(liid = %key.0, cin = key.1, calls = self.config.max_open_calls,
+                files = self.config.max_open_files,
+                "open call or file limit reached: the least recently active call is closed");
             self.close(key, Closed::Evicted)?;
         }
         Ok(())

@@ -107,6 +107,8 @@ pub(super) struct Call {
     pub(super) last_active: u64,
     /// The time of the IRI-End, once received while the call is open.
     ended_at: Option<li_core::Timestamp>,
+    /// WAV files open.
+    wavs_open: usize,
 }
 
 impl Call {
@@ -147,6 +149,7 @@ impl Call {
             max_streams: config.max_streams_per_call.max(1),
             last_active: 0,
             ended_at: None,
+            wavs_open: 0,
         })
     }
 
@@ -324,6 +327,7 @@ impl Call {
             let (path, name) = self.wav_path(direction, h.ssrc);
             let file = WavFile::create(&path, BUFFER).map_err(|e| OutputError::new(&path, &e))?;
             self.wav_names.insert(name);
+            self.wavs_open += 1;
             self.summary.wavs.push(WavSummary {
                 path,
                 samples: 0,
@@ -426,6 +430,11 @@ impl Call {
             &serde_json::to_vec_pretty(&call).unwrap_or_default(),
             fsync,
         )
+    }
+
+    /// The files the call holds open: ladder, pcap and WAVs.
+    pub(super) fn open_files(&self) -> usize {
+        2 + self.wavs_open
     }
 
     /// When the call ended, if it did while open.

@@ -653,6 +653,37 @@ mod writer {
         assert_eq!(super::read_samples(&bytes).len(), 320);
     }
 
+    #[test]
+    fn open_files_are_bounded_by_closing_the_least_recently_active_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = VoiceConfig {
+            max_open_files: 5,
+            ..VoiceConfig::default()
+        };
+        let state = Arc::new(Mutex::new(State::default()));
+        let mut calls = Calls::new(
+            dir.path().to_path_buf(),
+            config,
+            false,
+            Arc::clone(&state),
+            Arc::new(Changes::default()),
+        );
+        let liid = Liid::new(b"LIID-G").unwrap();
+        let mut data = Vec::new();
+        calls.record(media(1, 0, 0, &mut data), &data).unwrap();
+        assert_eq!(calls.files, 3, "ladder, pcap, one WAV");
+        calls.record(media(2, 0, 0, &mut data), &data).unwrap();
+        assert_eq!(calls.files, 3, "call 1 closed for call 2");
+        assert!(!calls.open.contains_key(&(liid, 1)));
+        assert!(dir.path().join("LIID-G/calls/1/call.json").exists());
+        // Call 1 again: call 2 makes room, and call 1 goes on in a second WAV.
+        calls.record(media(1, 1, 1, &mut data), &data).unwrap();
+        calls.close_all().unwrap();
+        assert_eq!(calls.files, 0);
+        let c = state.lock().unwrap().liids[&liid].calls[&1].clone();
+        assert_eq!((c.cc, c.wavs.len()), (2, 2));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
@@ -669,8 +700,9 @@ mod writer {
             let dir = tempfile::tempdir().unwrap();
             let state = Arc::new(Mutex::new(State::default()));
             let config = VoiceConfig {
-                max_open_calls: 2,
+                max_open_calls: 3,
                 max_streams_per_call: 3,
+                max_open_files: 7,
                 ..VoiceConfig::default()
             };
             let mut calls = Calls::new(
