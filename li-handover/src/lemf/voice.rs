@@ -82,8 +82,9 @@ pub struct VoiceConfig {
     /// How far packets of a G.711 stream may be reordered and still be put in place
     /// (default 1 s); a packet later than this is counted and left out of the WAV.
     pub jitter_window: Duration,
-    /// The longest gap in a G.711 stream filled with silence (default 10 s); the rest of a
-    /// longer gap is skipped (and counted), so the WAV's length stays bounded.
+    /// The longest gap in a G.711 stream filled with silence (default 10 s, at most ten
+    /// minutes); the rest of a longer gap is skipped (and counted), so the WAV's length
+    /// stays bounded. The jitter window is at most 2^20 samples (131 s).
     pub max_silence: Duration,
     /// Streams per call at most (default 32); further streams' packets are kept in the pcap
     /// and counted, not played out.

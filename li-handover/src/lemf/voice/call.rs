@@ -18,6 +18,8 @@ use super::wav::{Playout, WavFile};
 use super::{CallSummary, Closed, VoiceConfig, VoiceKind, VoiceRecord, WavSummary};
 use crate::lemf::output::{self, Layout, OutputError};
 
+/// The bound on [`VoiceConfig::max_silence`].
+const MAX_SILENCE: std::time::Duration = std::time::Duration::from_secs(600);
 /// Each call file's write buffer.
 const BUFFER: usize = 16 * 1024;
 /// The placeholder address of the target in a reconstructed packet (RFC 5737 TEST-NET-1).
@@ -145,7 +147,8 @@ impl Call {
             window: usize::try_from(VoiceConfig::samples(config.jitter_window))
                 .unwrap_or(usize::MAX)
                 .clamp(1, 1 << 20),
-            max_gap: VoiceConfig::samples(config.max_silence),
+            // The silence of one gap is built in memory: at most ten minutes (9.6 MB).
+            max_gap: VoiceConfig::samples(config.max_silence.min(MAX_SILENCE)),
             max_streams: config.max_streams_per_call.max(1),
             last_active: 0,
             ended_at: None,
