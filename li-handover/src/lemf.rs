@@ -36,7 +36,8 @@
 //! - `ladder.jsonl`: one line per IPMMIRI: `time`, `seq`, `iri_type`, `source`,
 //!   `destination` and `direction` (`"source -> destination"`; the `SIPMessage` carries
 //!   addresses, no ports), `method` and `request_uri` or `status` and `reason`, `from`, `to`,
-//!   `call_id`, `cseq` as written in the message, `iri_only`, `repeat`, and `error` naming
+//!   `call_id`, `cseq` and `via` (the first Via: its sent-by gives the request sender's
+//!   port) as written in the message, `iri_only`, `repeat`, and `error` naming
 //!   why the SIP could not be read (the line is kept; the call counts it). The SIP is read
 //!   by a small tolerant reader (start line, `From`/`f`, `To`/`t`, `Call-ID`/`i`, `CSeq`,
 //!   any case, folded lines), bounded to the first 64 KiB and 256 header lines.

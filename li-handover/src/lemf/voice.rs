@@ -12,7 +12,8 @@
 //!   could not be read, else `null`), `from`, `iri_only` (an `iRIOnlySIPMessage`),
 //!   `iri_type`, `method` and `request_uri` (requests) or `status` and `reason`
 //!   (responses), `repeat` (as in `records.jsonl`), `seq` (the PDU's sequence number),
-//!   `time` (the record's time), `to`. The SIP is read by a small tolerant reader
+//!   `time` (the record's time), `to`, `via` (the first Via header: its sent-by is the
+//!   port the request's sender takes responses on). The SIP is read by a small tolerant reader
 //!   ([`sip`]): start line and `From`/`To`/`Call-ID`/`CSeq`, compact forms and folded lines.
 //!   An IPMMIRI carrying something other than a SIP message gets a line with `content`
 //!   naming it.

@@ -208,6 +208,7 @@ impl Call {
                         line.insert("to".into(), json!(head.to));
                         line.insert("call_id".into(), json!(head.call_id));
                         line.insert("cseq".into(), json!(head.cseq));
+                        line.insert("via".into(), json!(head.via));
                         line.insert("error".into(), Value::Null);
                     }
                     Err(error) => {

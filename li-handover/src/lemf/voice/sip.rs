@@ -7,6 +7,8 @@
 //! octets and [`MAX_HEADERS`] header lines are looked at; a value is cut at
 //! [`MAX_VALUE`] characters). It never panics, and a message whose start line is neither a
 //! request nor a response is an error naming what is wrong. The body is not read. The
+//! first `Via` (`v`) is kept too: `SIPMessage` carries addresses without ports, and the top
+//! Via's sent-by is where the request's sender takes responses. The
 //! capture side has a full SIP parser; the receiver does not depend on the capture crate.
 
 /// Octets of a message looked at, at most.
@@ -43,6 +45,8 @@ pub(crate) struct SipHead {
     pub(crate) to: Option<String>,
     pub(crate) call_id: Option<String>,
     pub(crate) cseq: Option<String>,
+    /// The first `Via` header's value (the first entry of a comma-separated list included).
+    pub(crate) via: Option<String>,
 }
 
 /// Why a message is not read as SIP.
@@ -79,6 +83,7 @@ pub(crate) fn parse(message: &[u8]) -> Result<SipHead, SipError> {
         to: None,
         call_id: None,
         cseq: None,
+        via: None,
     };
     // The header being read: which field, and its value so far.
     let mut current: Option<(Field, String)> = None;
@@ -157,6 +162,7 @@ enum Field {
     To,
     CallId,
     CSeq,
+    Via,
 }
 
 impl Field {
@@ -170,6 +176,8 @@ impl Field {
             Some(Self::CallId)
         } else if is("cseq") {
             Some(Self::CSeq)
+        } else if is("via") || is("v") {
+            Some(Self::Via)
         } else {
             None
         }
@@ -184,6 +192,7 @@ impl SipHead {
             Field::To => &mut self.to,
             Field::CallId => &mut self.call_id,
             Field::CSeq => &mut self.cseq,
+            Field::Via => &mut self.via,
         };
         if slot.is_none() {
             *slot = Some(cut(&value));
@@ -220,6 +229,10 @@ mod tests {
         assert_eq!(head.to.as_deref(), Some("<sip:bob@example.net>"));
         assert_eq!(head.call_id.as_deref(), Some("abc@192.0.2.10"));
         assert_eq!(head.cseq.as_deref(), Some("1 INVITE"));
+        assert_eq!(
+            head.via.as_deref(),
+            Some("SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK1")
+        );
     }
 
     #[test]

@@ -232,6 +232,7 @@ async fn a_mu_law_call_gives_its_ladder_pcap_wavs_and_call_json() {
         assert_eq!(line["to"], "<sip:bob@example.net>");
         assert_eq!(line["call_id"], "call-1@192.0.2.10");
         assert_eq!(line["cseq"], *cseq);
+        assert_eq!(line["via"], "SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-1");
         assert_eq!(line["error"], Value::Null);
         if let Some(status) = start.strip_prefix("SIP/2.0 ") {
             let (code, reason) = status.split_once(' ').unwrap();
