@@ -56,6 +56,22 @@ pub struct LemfConfig {
     /// Prometheus endpoint (`/metrics`); absent: none.
     #[serde(default)]
     pub metrics_listen: Option<SocketAddr>,
+    /// Voice calls with open files (ladder, pcap, WAV under `out_dir/<LIID>/calls/<CIN>/`)
+    /// at most; the least recently active is closed to open another. Default 256.
+    #[serde(default = "default_max_open_calls")]
+    pub max_open_calls: usize,
+    /// How far G.711 packets may be reordered and still be put in place in the WAV, in
+    /// milliseconds. Default 1000.
+    #[serde(default = "default_jitter_window_ms")]
+    pub jitter_window_ms: u64,
+    /// The longest gap in a G.711 stream filled with silence in the WAV, in seconds.
+    /// Default 10.
+    #[serde(default = "default_max_silence_s")]
+    pub max_silence_s: u64,
+    /// How long a call's files stay open after its IRI-End for media still on its way, in
+    /// seconds of record time. Default 10.
+    #[serde(default = "default_call_end_grace_s")]
+    pub call_end_grace_s: u64,
 }
 
 fn default_hi2() -> SocketAddr {
@@ -76,6 +92,18 @@ fn default_max_connections() -> usize {
 fn default_fsync() -> bool {
     true
 }
+fn default_max_open_calls() -> usize {
+    lemf::VoiceConfig::default().max_open_calls
+}
+fn default_jitter_window_ms() -> u64 {
+    1000
+}
+fn default_max_silence_s() -> u64 {
+    10
+}
+fn default_call_end_grace_s() -> u64 {
+    10
+}
 fn default_max_pdu() -> usize {
     li_handover::lemf::DEFAULT_MAX_PDU_LEN
 }
@@ -94,6 +122,10 @@ pub async fn start(
     receiver_config.max_pdu_len = config.max_pdu_len;
     receiver_config.keep_raw = config.keep_raw;
     receiver_config.fsync = config.fsync;
+    receiver_config.voice.max_open_calls = config.max_open_calls;
+    receiver_config.voice.jitter_window = Duration::from_millis(config.jitter_window_ms);
+    receiver_config.voice.max_silence = Duration::from_secs(config.max_silence_s);
+    receiver_config.voice.end_grace = Duration::from_secs(config.call_end_grace_s);
     let receiver = Receiver::new(receiver_config)
         .with_context(|| format!("output directory {}", base.join(&config.out_dir).display()))?;
     let tls = match &config.tls {
@@ -114,7 +146,7 @@ fn register_metrics(
     registry: &Registry,
 ) -> Result<(), crate::metrics::MetricsError> {
     type Pick = fn(&li_handover::lemf::LiidSummary) -> u64;
-    let families: [(&str, &str, MetricKind, Pick); 4] = [
+    let families: [(&str, &str, MetricKind, Pick); 5] = [
         (
             "li_lemf_iri_records_total",
             "IRI records received, per LIID (repeats included).",
@@ -138,6 +170,12 @@ fn register_metrics(
             "PDUs repeating a sequence number already seen, per LIID.",
             MetricKind::Counter,
             |s| s.repeats,
+        ),
+        (
+            "li_lemf_calls_total",
+            "Voice calls (CINs with IP multimedia records, each with its own files), per LIID.",
+            MetricKind::Counter,
+            |s| s.calls.len() as u64,
         ),
     ];
     for (name, help, kind, pick) in families {

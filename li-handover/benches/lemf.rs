@@ -10,6 +10,11 @@
 //! Variants: fsync before each keep-aliveResponse (the default), no fsync, and fsync through
 //! mutual TLS 1.3 (the time includes the handshake, under 1 ms).
 //!
+//! A second group, `lemf_hi3_ipmmcc_loopback`, sends 100,000 IPMMCC PS-PDUs instead (one
+//! G.711 mu-law RTP packet of 160 samples each, built with `IpmmCcEncoder`, the two
+//! directions of one call alternating): the receiver then also writes the call's media pcap
+//! and two WAV files (TS 102 232-5 per-call output), without fsync.
+//!
 //! The receiver runs on its own single-threaded runtime (plus the receiver's file-writer
 //! thread); the client on another.
 #![allow(
@@ -27,7 +32,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use li_asn1::ber::frame_len;
-use li_asn1::{CcEncoder, HeaderSettings, PayloadDirection, TriPayload};
+use li_asn1::ipmm::{FrameType, MediaStream};
+use li_asn1::{CcEncoder, HeaderSettings, IpmmCcEncoder, PayloadDirection, TriPayload};
+use li_core::media::rtp::RtpHeader;
 use li_core::{Cin, Liid, NetworkElementId, OperatorId, Timestamp};
 use li_handover::lemf::{Interface, Receiver, ReceiverConfig};
 use li_handover::tls::{DevPki, Validity};
@@ -114,6 +121,45 @@ fn stream() -> (Vec<u8>, usize) {
         }
     }
     assert!(min >= 200 && max <= 250, "PDU sizes {min}..={max}");
+    (out, keep_alives)
+}
+
+/// The voice stream: `RECORDS` IPMMCC PDUs of one call, the directions alternating, with
+/// keep-alives as in [`stream`].
+fn voice_stream() -> (Vec<u8>, usize) {
+    let s = settings();
+    let encoder = IpmmCcEncoder::new(&s, Cin::new(42));
+    let media = MediaStream::new(FrameType::RtpFrame);
+    let start = Timestamp::from_secs_micros(1_704_164_645, 0).unwrap();
+    let mut out = Vec::with_capacity(RECORDS * 256);
+    let mut keep_alives = 0;
+    let mut packet = Vec::with_capacity(172);
+    for seq in 0..RECORDS as u32 {
+        let time =
+            Timestamp::from_unix_micros(start.unix_micros() + u64::from(seq) * 10_000).unwrap();
+        let (direction, ssrc) = if seq.is_multiple_of(2) {
+            (PayloadDirection::FromTarget, 0x1111)
+        } else {
+            (PayloadDirection::ToTarget, 0x2222)
+        };
+        let n = seq / 2;
+        packet.clear();
+        RtpHeader {
+            marker: n == 0,
+            payload_type: 0,
+            sequence: n as u16,
+            timestamp: n.wrapping_mul(160),
+            ssrc,
+        }
+        .write(&mut packet);
+        packet.extend((0..160u32).map(|i| (i ^ n) as u8));
+        encoder.encode(seq, time, direction, &media, &packet, &mut out);
+        if (seq as usize + 1).is_multiple_of(KEEP_ALIVE_EVERY) || seq as usize + 1 == RECORDS {
+            s.tri_pdu(seq, time, TriPayload::KeepAlive)
+                .encode_into(&mut out);
+            keep_alives += 1;
+        }
+    }
     (out, keep_alives)
 }
 
@@ -212,6 +258,36 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+
+    let (voice, keep_alives) = voice_stream();
+    let mut group = c.benchmark_group("lemf_hi3_ipmmcc_loopback");
+    group.throughput(Throughput::Elements(RECORDS as u64));
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(8));
+    let mut n = 0;
+    group.bench_function("jsonl+call files, no fsync", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                n += 1;
+                let dir = out_dir("voice", n);
+                let _ = std::fs::remove_dir_all(&dir);
+                let mut config = ReceiverConfig::new(&dir);
+                config.fsync = false;
+                let receiver = Receiver::new(config).unwrap();
+                let (addr, server) = serve(receiver, None);
+                let start = Instant::now();
+                client.block_on(send(addr, None, &voice, keep_alives));
+                total += start.elapsed();
+                server.stop();
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            total
+        })
+    });
     group.finish();
 }
 

@@ -25,6 +25,52 @@
 //! so nothing is lost when a mediator restarts its numbering; the `repeat` flag lets the
 //! reader de-duplicate.
 //!
+//! # Voice calls
+//!
+//! IP multimedia records (TS 102 232-5: `IPMMIRI` with `sIPMessage`/`iRIOnlySIPMessage`,
+//! `IPMMCC`) are also written per call, by the writer thread, in
+//! `out_dir/<LIID>/calls/<CIN>/` (the LIID's directory named as its pcap file is, except
+//! that `.`, `..` and names ending in `.pcap`, `.ber` or `.jsonl` get the `~`-hex form, so
+//! no LIID's directory can be another output file or leave `out_dir`):
+//!
+//! - `ladder.jsonl`: one line per IPMMIRI: `time`, `seq`, `iri_type`, `source`,
+//!   `destination` and `direction` (`"source -> destination"`; the `SIPMessage` carries
+//!   addresses, no ports), `method` and `request_uri` or `status` and `reason`, `from`, `to`,
+//!   `call_id`, `cseq` and `via` (the first Via: its sent-by gives the request sender's
+//!   port) as written in the message, `iri_only`, `repeat`, and `error` naming
+//!   why the SIP could not be read (the line is kept; the call counts it). The SIP is read
+//!   by a small tolerant reader (start line, `From`/`f`, `To`/`t`, `Call-ID`/`i`, `CSeq`,
+//!   any case, folded lines), bounded to the first 64 KiB and 256 header lines.
+//! - `media.pcap`: every IPMMCC packet, `LINKTYPE_RAW`, with the record's time. An
+//!   `ipFrame` is kept as it is; other frames carry no addresses, so they are wrapped in an
+//!   IPv4 (and UDP, unless the frame keeps its own UDP or TCP header) header with
+//!   placeholder addresses from TEST-NET-1: the target `192.0.2.1`, the other party
+//!   `192.0.2.2`, the call's `n`th stream (by `streamIdentifier`, from 0) on ports
+//!   `40000 + 2n` (target) and `50000 + 2n` (other party), `toTarget` packets from the other
+//!   party, every other direction from the target.
+//! - `<direction>-<ssrc>.wav` for each G.711 RTP stream (payload type 0 or 8; a stream is a
+//!   `streamIdentifier`, a direction and an SSRC): 16-bit PCM, 8000 Hz, mono, in RTP
+//!   timestamp order: gaps filled with silence up to [`VoiceConfig::max_silence`] (the rest
+//!   of a longer gap skipped and counted), packets reordered within
+//!   [`VoiceConfig::jitter_window`] put in place, duplicates and later packets ignored and
+//!   counted, the 32-bit timestamp wrap followed. Other payload types are listed in
+//!   `call.json` and [`CallSummary::other_payload_types`] and kept in the pcap only.
+//! - `call.json`, written when the call ends (IRI-End), and again when it is closed: at
+//!   the end of [`VoiceConfig::end_grace`], when it is closed to keep at most
+//!   [`VoiceConfig::max_open_calls`] calls open, and when the receiver stops: CIN, LIID,
+//!   first and last time, IRI and CC counts, the ladder's message count, error counts, the
+//!   streams with their payload types, and the WAV files with their sample counts.
+//!
+//! At the IRI-End everything received is played out and written out, but the files stay
+//! open for [`VoiceConfig::end_grace`] (by record times), since the last CC may arrive
+//! after the IRI-End: HI2 and HI3 are separate connections. A record for a call already
+//! closed opens it again: ladder and pcap are appended to, new WAV files get a `-2`,
+//! `-3`... suffix, and `call.json` is rewritten with the counts carried on. Each
+//! LIID's calls are in the [`Summary`] ([`LiidSummary::calls`]). The call files are written
+//! out at every keep-alive's sync and synced (with [`ReceiverConfig::fsync`]) when the call
+//! closes; they are views of the records, whose evidence is `records.jsonl`, the LIID's
+//! pcap and the raw streams.
+//!
 //! # Durable before acknowledged
 //!
 //! The mediator deletes records from its spool when a keep-aliveResponse confirms them, so a
@@ -61,6 +107,7 @@
 mod fast;
 mod output;
 mod running;
+mod voice;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -85,9 +132,12 @@ use tokio_rustls::TlsAcceptor;
 
 use self::fast::{FastCc, FastPath};
 use self::output::{Batch, Command, OutputError, WriterHandle};
+use self::voice::{VoiceKind, VoiceRecord};
 use crate::retry::Changes;
+use li_asn1::ipmm::IpmmIriContents;
 
 pub use self::running::{ListenError, RunningReceiver, STOP_WAIT, start};
+pub use self::voice::{CallSummary, VoiceConfig, WavSummary};
 
 /// The default bound on one PS-PDU, and so on the receive buffer of a connection: 1 MiB.
 pub const DEFAULT_MAX_PDU_LEN: usize = 1 << 20;
@@ -176,6 +226,9 @@ pub struct ReceiverConfig {
     /// sync (default `true`). Without it the records are written to the operating system
     /// before the answer (they survive the receiver's crash, not the machine's).
     pub fsync: bool,
+    /// The per-call output of voice interception (ladder, media pcap, WAV files; see
+    /// [the module documentation](self#voice-calls)).
+    pub voice: VoiceConfig,
 }
 
 impl ReceiverConfig {
@@ -189,6 +242,7 @@ impl ReceiverConfig {
             max_connections: 64,
             keep_raw: false,
             fsync: true,
+            voice: VoiceConfig::default(),
         }
     }
 }
@@ -307,6 +361,11 @@ pub struct LiidSummary {
     pub decode_errors: u64,
     /// The pcap file of the LIID's CC packets, once one was opened.
     pub pcap_path: Option<PathBuf>,
+    /// The LIID's voice calls (IP multimedia records) by CIN, as written to their files
+    /// so far.
+    pub calls: BTreeMap<u32, CallSummary>,
+    /// IP multimedia records without a CIN (recorded in `records.jsonl`, in no call).
+    pub voice_without_cin: u64,
 }
 
 /// What a [`Receiver`] has received so far, over all its connections.
@@ -341,6 +400,31 @@ impl fmt::Display for Summary {
                 "{name:<w$} {:>8} {:>8} {:>8} {:>8} {:>13}  {pcap}",
                 s.iri, s.cc, s.gaps, s.repeats, s.decode_errors
             )?;
+            for (cin, call) in &s.calls {
+                writeln!(
+                    f,
+                    "  call {cin}: IRI {} CC {}{}  {}",
+                    call.iri,
+                    call.cc,
+                    if call.ended { " (ended)" } else { "" },
+                    call.dir.display()
+                )?;
+                for wav in &call.wavs {
+                    writeln!(
+                        f,
+                        "    {} ({:.1} s)",
+                        wav.path.display(),
+                        wav.samples as f64 / 8000.0
+                    )?;
+                }
+                if !call.other_payload_types.is_empty() {
+                    writeln!(
+                        f,
+                        "    other payload types (pcap only): {:?}",
+                        call.other_payload_types
+                    )?;
+                }
+            }
         }
         if self.unattributed_decode_errors > 0 {
             writeln!(
@@ -434,6 +518,7 @@ impl Receiver {
             records,
             Arc::clone(&state),
             Arc::clone(&changes),
+            (config.voice.clone(), config.fsync),
         )?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -461,6 +546,7 @@ impl Receiver {
         let (done, rx) = oneshot::channel();
         self.command(Command::Sync {
             fsync: self.inner.config.fsync,
+            close_calls: true,
             done,
         })
         .await?;
@@ -779,7 +865,12 @@ impl Receiver {
         }
         let (done, rx) = oneshot::channel();
         let fsync = self.inner.config.fsync;
-        self.command(Command::Sync { fsync, done }).await?;
+        self.command(Command::Sync {
+            fsync,
+            close_calls: false,
+            done,
+        })
+        .await?;
         Ok(rx)
     }
 
@@ -876,8 +967,29 @@ impl Receiver {
             conn.stats.cc += 1;
             conn.latency.observe(now, cc.header_time);
             let repeat = sequence(conn, state, cc.liid, cc.cin, cc.seq, 0, 1) == Sequencing::Repeat;
-            conn.batch
-                .pcap_record(cc.liid, cc.time.unwrap_or(now), cc.packet, cc.packet.len());
+            let time = cc.time.unwrap_or(now);
+            match cc.media {
+                None => conn
+                    .batch
+                    .pcap_record(cc.liid, time, cc.packet, cc.packet.len()),
+                Some(media) => {
+                    let kind = VoiceKind::Media {
+                        direction: cc.direction,
+                        frame_type: media.frame_type,
+                        stream: media.stream.map(|id| conn.batch.voice_octets(id)),
+                        protocol: media.protocol,
+                        packet: conn.batch.voice_octets(cc.packet),
+                    };
+                    conn.batch.voice.push(VoiceRecord {
+                        liid: cc.liid,
+                        cin: cc.cin,
+                        seq: cc.seq,
+                        time,
+                        repeat,
+                        kind,
+                    });
+                }
+            }
             conn.lines.cc_line(
                 &mut conn.batch.records,
                 &CcLine::fast(&cc, conn.interface, repeat),
@@ -923,7 +1035,7 @@ impl Receiver {
             }
             Payload::IriPayloadSequence(items) => items
                 .into_iter()
-                .map(|item| Record::iri(&header, item))
+                .map(|item| Record::iri(&header, item, &mut conn.batch))
                 .collect(),
             Payload::CcPayloadSequence(items) => {
                 conn.fast.learn(
@@ -934,7 +1046,7 @@ impl Receiver {
                 );
                 items
                     .into_iter()
-                    .map(|item| Record::cc(&header, item))
+                    .map(|item| Record::cc(&header, item, &mut conn.batch))
                     .collect()
             }
             other => {
@@ -947,14 +1059,14 @@ impl Receiver {
             }
         };
         conn.latency.observe(now, time_of(None, None, &header));
-        store(&header, &records, now, conn, state);
+        store(&header, records, now, conn, state);
     }
 }
 
 /// Accounts for and formats the records of one PDU decoded by the full decoder.
 fn store(
     header: &PsHeader,
-    records: &[Record],
+    records: Vec<Record>,
     now: Timestamp,
     conn: &mut Connection,
     state: &mut State,
@@ -970,14 +1082,24 @@ fn store(
     let sequencing = sequence(conn, state, liid, cin, header.sequence_number, iri, cc);
     let repeat = sequencing == Sequencing::Repeat;
     for record in records {
+        let time = record.time.unwrap_or(now);
         if let Some(packet) = &record.packet {
-            let time = record.time.unwrap_or(now);
             conn.batch
                 .pcap_record(liid, time, &packet.data, packet.original_len);
         }
         let line = record.to_json(conn.interface, header, repeat);
         conn.batch.records.extend_from_slice(line.as_bytes());
         conn.batch.records.push(b'\n');
+        if let Some(kind) = record.voice {
+            conn.batch.voice.push(VoiceRecord {
+                liid,
+                cin,
+                seq: header.sequence_number,
+                time,
+                repeat,
+                kind,
+            });
+        }
     }
 }
 
@@ -1263,7 +1385,8 @@ impl CcLine {
             seq: cc.seq,
             time: cc.time,
             direction: cc.direction,
-            packet_len: Some(cc.packet.len()),
+            // As the full decoder's line: an IPMMCC has no IP packet length.
+            packet_len: cc.media.is_none().then_some(cc.packet.len()),
             repeat,
         }
     }
@@ -1412,6 +1535,8 @@ struct Record {
     fields: Vec<(&'static str, Value)>,
     /// The IP packet of an IPCC record.
     packet: Option<Packet>,
+    /// What an IP multimedia record gives its call's files.
+    voice: Option<VoiceKind>,
 }
 
 struct Packet {
@@ -1420,13 +1545,16 @@ struct Packet {
 }
 
 impl Record {
-    fn iri(header: &PsHeader, item: IriPayload) -> Self {
+    /// The record of an IRIPayload; an IPMMIRI's octets for its call go to `batch`.
+    fn iri(header: &PsHeader, item: IriPayload, batch: &mut Batch) -> Self {
         let time = time_of(
             item.micro_second_time_stamp,
             item.time_stamp.as_ref(),
             header,
         );
-        let (access_event, username) = match &item.iri_contents {
+        let iri_type = item.iri_type;
+        let mut voice = None;
+        let (access_event, username) = match item.iri_contents {
             IriContents::IpIri(ip) => {
                 let event = ip.contents.access_event_type;
                 let name = event
@@ -1435,21 +1563,27 @@ impl Record {
                 let user = String::from_utf8_lossy(&ip.contents.target_username).into_owned();
                 (name, json!(user))
             }
+            IriContents::IpmmIri(iri) => {
+                voice = Some(voice_of_iri(iri_type, iri.contents, batch));
+                (Value::Null, Value::Null)
+            }
             _ => (Value::Null, Value::Null),
         };
         Self {
             kind: Kind::Iri,
             time,
             fields: vec![
-                ("iri_type", json!(item.iri_type.map(|t| t.asn1_name()))),
+                ("iri_type", json!(iri_type.map(|t| t.asn1_name()))),
                 ("access_event", access_event),
                 ("username", username),
             ],
             packet: None,
+            voice,
         }
     }
 
-    fn cc(header: &PsHeader, item: CcPayload) -> Self {
+    /// The record of a CCPayload; an IPMMCC's octets for its call go to `batch`.
+    fn cc(header: &PsHeader, item: CcPayload, batch: &mut Batch) -> Self {
         let time = time_of(
             item.micro_second_time_stamp,
             item.time_stamp.as_ref(),
@@ -1459,7 +1593,18 @@ impl Record {
             d.asn1_name().map_or_else(|| json!(d.value()), |n| json!(n))
         });
         let mut truncated = false;
+        let mut voice = None;
         let packet = match item.cc_contents {
+            CcContents::IpmmCc(cc) => {
+                voice = Some(VoiceKind::Media {
+                    direction: item.payload_direction,
+                    frame_type: cc.frame_type,
+                    stream: cc.stream_identifier.map(|id| batch.voice_octets(&id)),
+                    protocol: cc.protocol,
+                    packet: batch.voice_octets(&cc.contents),
+                });
+                None
+            }
             CcContents::IpCc(ip) => match ip.contents {
                 IpCcContents::IpPackets(data) => Some(Packet {
                     original_len: data.len(),
@@ -1494,6 +1639,7 @@ impl Record {
             time,
             fields,
             packet,
+            voice,
         }
     }
 
@@ -1525,6 +1671,53 @@ impl Record {
         }
         object.insert("repeat".into(), json!(repeat));
         Value::Object(object).to_string()
+    }
+}
+
+/// What the call's files take of an IPMMIRI's contents.
+fn voice_of_iri(
+    iri_type: Option<li_asn1::IriType>,
+    contents: IpmmIriContents,
+    batch: &mut Batch,
+) -> VoiceKind {
+    let (iri_only, message) = match contents {
+        IpmmIriContents::SipMessage(m) => (false, m),
+        IpmmIriContents::IriOnlySipMessage(m) => (true, m),
+        other => {
+            let content = match other {
+                IpmmIriContents::OriginalIpmmMessage(_) => "originalIPMMMessage",
+                IpmmIriContents::H323Message(_) => "h323Message",
+                IpmmIriContents::NationalIpmmIriParameters(_) => "nationalIPMMIRIParameters",
+                IpmmIriContents::XcapMessage(_) => "xCAPMessage",
+                IpmmIriContents::IriOnlyOriginalIpmmMessage(_) => "iRIOnlyOriginalIPMMMessage",
+                _ => "unknown",
+            };
+            return VoiceKind::OtherIri { iri_type, content };
+        }
+    };
+    VoiceKind::Sip {
+        iri_type,
+        iri_only,
+        source: ip_of(&message.ip_source_address),
+        destination: ip_of(&message.ip_destination_address),
+        message: batch.voice_octets(&message.sip_content),
+    }
+}
+
+/// An `IPAddress` as an address, if it is a binary IPv4/IPv6 or a parseable text one.
+fn ip_of(address: &li_asn1::pdu::IpAddress) -> Option<std::net::IpAddr> {
+    match &address.ip_value {
+        li_asn1::pdu::IpValue::Binary(b) => match b.len() {
+            4 => <[u8; 4]>::try_from(b.as_slice())
+                .ok()
+                .map(std::net::IpAddr::from),
+            16 => <[u8; 16]>::try_from(b.as_slice())
+                .ok()
+                .map(std::net::IpAddr::from),
+            _ => None,
+        },
+        li_asn1::pdu::IpValue::Text(t) => t.parse().ok(),
+        _ => None,
     }
 }
 
@@ -2358,7 +2551,8 @@ mod tests {
             return None;
         };
         assert_eq!(items.len(), 1);
-        let record = Record::cc(&header, items.remove(0));
+        let mut batch = Batch::new(interface);
+        let record = Record::cc(&header, items.remove(0), &mut batch);
         let mut line = record.to_json(interface, &header, false).into_bytes();
         line.push(b'\n');
         Some((line, record.packet.map(|p| p.data).unwrap_or_default()))
@@ -2527,6 +2721,70 @@ mod tests {
                     .expect("the full decoder accepts what the fast path read");
                 proptest::prop_assert_eq!(fast, slow);
                 proptest::prop_assert_eq!(fp.decode(&frame).unwrap().packet, &data[..]);
+            } else if flips.is_empty() && cut.is_none() {
+                proptest::prop_assert!(false, "an intact PDU takes the fast path");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// An IPMMCC (a call's media packet), possibly corrupted: whenever the fast path
+        /// reads it, the full decoder accepts it and gives the same line, packet and stream
+        /// fields; an intact one takes the fast path once its stream is known.
+        #[test]
+        fn the_fast_path_reads_ipmmcc_as_the_full_decoder_does(
+            seq in proptest::prelude::any::<u32>(),
+            cin in proptest::prelude::any::<u32>(),
+            direction in -1i64..5,
+            frame_type in 0i64..9,
+            stream_id in proptest::option::of(proptest::collection::vec(proptest::prelude::any::<u8>(), 1..20)),
+            protocol in proptest::option::of(0i64..4),
+            len in 0usize..300,
+            flips in proptest::collection::vec((proptest::prelude::any::<usize>(), 1u8..=255), 0..4),
+            cut in proptest::prelude::any::<Option<usize>>(),
+        ) {
+            use li_asn1::ipmm::{FrameType, MediaStream, MmccProtocol};
+            let s = settings("LIID-MM");
+            let mut stream = MediaStream::new(FrameType::from_value(frame_type));
+            if let Some(id) = &stream_id {
+                stream = stream.with_stream_identifier(id);
+            }
+            if let Some(p) = protocol {
+                stream = stream.with_protocol(MmccProtocol::from_value(p));
+            }
+            let direction = PayloadDirection::from_value(direction);
+            let encoder = li_asn1::IpmmCcEncoder::new(&s, Cin::new(cin));
+            let mut fp = FastPath::default();
+            let mut first = Vec::new();
+            encoder.encode(0, time(0), direction, &stream, &[0x80, 0, 0, 1], &mut first);
+            learn(&mut fp, &first);
+            let mut frame = Vec::new();
+            let media = packet(4, len.max(1));
+            encoder.encode(seq, time(u64::from(seq % 1000)), direction, &stream, &media, &mut frame);
+            for (at, x) in &flips {
+                let n = frame.len();
+                frame[at % n] ^= x;
+            }
+            if let Some(cut) = cut {
+                frame.truncate(cut % (frame.len() + 1));
+            }
+            if let Some(fast) = fast_line(&mut fp, &frame, Interface::Hi3) {
+                let (slow, _) = slow_line(&frame, Interface::Hi3)
+                    .expect("the full decoder accepts what the fast path read");
+                proptest::prop_assert_eq!(fast, slow);
+                let Payload::CcPayloadSequence(items) = PsPdu::decode(&frame).unwrap().payload else {
+                    unreachable!()
+                };
+                let CcContents::IpmmCc(full) = &items[0].cc_contents else {
+                    return Err(proptest::test_runner::TestCaseError::fail("not an IPMMCC"));
+                };
+                let cc = fp.decode(&frame).unwrap();
+                let m = cc.media.expect("read as an IPMMCC");
+                proptest::prop_assert_eq!(cc.packet, &full.contents[..]);
+                proptest::prop_assert_eq!(m.frame_type, full.frame_type);
+                proptest::prop_assert_eq!(m.stream, full.stream_identifier.as_deref());
+                proptest::prop_assert_eq!(m.protocol, full.protocol);
+                proptest::prop_assert_eq!(cc.direction, items[0].payload_direction);
             } else if flips.is_empty() && cut.is_none() {
                 proptest::prop_assert!(false, "an intact PDU takes the fast path");
             }

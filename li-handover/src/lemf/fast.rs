@@ -1,4 +1,5 @@
-//! The receiver's hot path: a CC PS-PDU carrying one IPCC `iPPackets`, read in place.
+//! The receiver's hot path: a CC PS-PDU carrying one IPCC `iPPackets` or one IPMMCC
+//! (TS 102 232-5, a media packet of a call), read in place.
 //!
 //! The full decoder ([`PsPdu::decode`](li_asn1::PsPdu::decode)) builds the typed model and
 //! allocates for the operator and network element identifiers, the country codes, the object
@@ -9,9 +10,11 @@
 //! - the *varying* ones, decoded here with the same checks as the full decoder (the same
 //!   [`Tlv`] methods, the same duplicate and missing-field rules): `sequenceNumber`, both
 //!   PSHeader timestamps, and in the CCPayload `payloadDirection`, `timeStamp`,
-//!   `microSecondTimeStamp`, `timeStampQualifier` and the packet;
+//!   `microSecondTimeStamp`, `timeStampQualifier` and the packet (of an IPMMCC also
+//!   `frameType`, `streamIdentifier` and `mMCCprotocol`);
 //! - every *other* element (the PSHeader's `li-psDomainId`, LIID, country code,
-//!   `communicationIdentifier`, ...; the `iPCCObjId`; unknown extensions), copied octet for
+//!   `communicationIdentifier`, ...; the `iPCCObjId` or `iPMMCCObjId`; unknown extensions),
+//!   copied octet for
 //!   octet into a key. A PDU is taken on this path only if its key equals the key of an
 //!   earlier PDU that the full decoder accepted ([`FastPath::learn`]); those elements are
 //!   then the same octets, which the full decoder has already found valid.
@@ -27,6 +30,7 @@ use std::collections::HashMap;
 
 use li_asn1::PayloadDirection;
 use li_asn1::ber::{Reader, Tag, Tlv};
+use li_asn1::ipmm::{FrameType, MmccProtocol};
 use li_core::{Liid, Timestamp};
 
 /// How many distinct keys (one per LIID and CIN, as a rule) are remembered per connection;
@@ -52,8 +56,21 @@ pub(super) struct FastCc<'a> {
     pub(super) time: Option<Timestamp>,
     /// `payloadDirection`.
     pub(super) direction: Option<PayloadDirection>,
-    /// The IP packet.
+    /// The IP packet, or of an IPMMCC the media packet (`mMCCContents`).
     pub(super) packet: &'a [u8],
+    /// The fields of an IPMMCC; `None` for an IPCC.
+    pub(super) media: Option<FastMedia<'a>>,
+}
+
+/// The per-stream fields of an IPMMCC read by the hot path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct FastMedia<'a> {
+    /// `frameType`.
+    pub(super) frame_type: Option<FrameType>,
+    /// `streamIdentifier`.
+    pub(super) stream: Option<&'a [u8]>,
+    /// `mMCCprotocol`.
+    pub(super) protocol: Option<MmccProtocol>,
 }
 
 /// The LIID and CIN a key stands for.
@@ -102,6 +119,7 @@ impl FastPath {
             time: shape.time,
             direction: shape.direction,
             packet: shape.packet,
+            media: shape.media,
         })
     }
 
@@ -127,6 +145,7 @@ struct Shape<'a> {
     time: Option<Timestamp>,
     direction: Option<PayloadDirection>,
     packet: &'a [u8],
+    media: Option<FastMedia<'a>>,
 }
 
 /// Walks `frame` as the full decoder would, copying the fixed elements into `key`.
@@ -157,6 +176,7 @@ fn read<'a>(frame: &'a [u8], key: &mut Vec<u8>) -> Option<Shape<'a>> {
         time,
         direction: cc.direction,
         packet: cc.packet,
+        media: cc.media,
     })
 }
 
@@ -203,6 +223,7 @@ struct CcItem<'a> {
     time: Option<Timestamp>,
     micro: Option<Timestamp>,
     packet: &'a [u8],
+    media: Option<FastMedia<'a>>,
 }
 
 /// CCPayload with `cCContents [2]` holding `iPCC [2]` holding `iPCCContents [1]` holding
@@ -226,9 +247,25 @@ fn read_cc_payload<'a>(frame: &[u8], item: &Tlv<'a>, key: &mut Vec<u8>) -> Optio
         }
     }
     let ipcc = contents?.single_child("CCPayload.cCContents").ok()?;
-    if ipcc.tag.context_number() != Some(2) {
-        return None;
-    }
+    let (packet, media) = match ipcc.tag.context_number() {
+        Some(2) => (read_ipcc(frame, &ipcc, key)?, None),
+        Some(12) => {
+            let (packet, media) = read_ipmmcc(frame, &ipcc, key)?;
+            (packet, Some(media))
+        }
+        _ => return None,
+    };
+    Some(CcItem {
+        direction,
+        time: time.map(|t| t.timestamp),
+        micro: micro.and_then(|m| m.timestamp),
+        packet,
+        media,
+    })
+}
+
+/// `iPCC [2]` holding `iPCCContents [1]` holding `iPPackets [0]` in the primitive form.
+fn read_ipcc<'a>(frame: &[u8], ipcc: &Tlv<'a>, key: &mut Vec<u8>) -> Option<&'a [u8]> {
     key.extend_from_slice(&SECTION);
     let mut ipcc_contents = None;
     let mut fields = ipcc.children("IPCC").ok()?;
@@ -246,12 +283,54 @@ fn read_cc_payload<'a>(frame: &[u8], item: &Tlv<'a>, key: &mut Vec<u8>) -> Optio
     let Cow::Borrowed(packet) = packets.octets("IPCCContents.iPPackets").ok()? else {
         return None;
     };
-    Some(CcItem {
-        direction,
-        time: time.map(|t| t.timestamp),
-        micro: micro.and_then(|m| m.timestamp),
-        packet,
-    })
+    Some(packet)
+}
+
+/// `iPMMCC [12]`: `mMCCContents [1]` (primitive), `frameType [2]`, `streamIdentifier [3]`
+/// (primitive) and `mMCCprotocol [4]` decoded as `IPMMCC::decode` does; `iPMMCCObjId [0]`
+/// and unknown elements into the key.
+fn read_ipmmcc<'a>(
+    frame: &[u8],
+    ipmmcc: &Tlv<'a>,
+    key: &mut Vec<u8>,
+) -> Option<(&'a [u8], FastMedia<'a>)> {
+    key.extend_from_slice(&[0, 12]);
+    let (mut contents, mut frame_type, mut stream, mut protocol) = (None, None, None, None);
+    let mut fields = ipmmcc.children("IPMMCC").ok()?;
+    while let Some(f) = fields.next_tlv().ok()? {
+        match f.tag.context_number() {
+            Some(1) => {
+                let Cow::Borrowed(c) = f.octets("IPMMCC.mMCCContents").ok()? else {
+                    return None;
+                };
+                once(&mut contents, c)?;
+            }
+            Some(2) => {
+                let value = f.enumerated("IPMMCC.frameType").ok()?;
+                once(&mut frame_type, FrameType::from_value(value))?;
+            }
+            Some(3) => {
+                let Cow::Borrowed(id) = f.octets("IPMMCC.streamIdentifier").ok()? else {
+                    return None;
+                };
+                once(&mut stream, id)?;
+            }
+            Some(4) => {
+                let value = f.enumerated("IPMMCC.mMCCprotocol").ok()?;
+                once(&mut protocol, MmccProtocol::from_value(value))?;
+            }
+            // iPMMCCObjId [0] and unknown elements: fixed.
+            _ => copy(frame, &f, key)?,
+        }
+    }
+    Some((
+        contents?,
+        FastMedia {
+            frame_type,
+            stream,
+            protocol,
+        },
+    ))
 }
 
 /// Sets a field seen for the first time; `None` for a duplicate (an error for the full

@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use li_core::pcap;
 
+use super::voice::{Calls, VoiceConfig, VoiceRecord};
 use super::{Interface, LINKTYPE_RAW, PCAP_SNAPLEN, State, lock_state};
 use crate::retry::Changes;
 
@@ -42,9 +43,11 @@ const POOL: usize = 16;
 pub(super) enum Command {
     /// Records to append.
     Write(Batch),
-    /// Write everything out (and fsync it when `fsync`), then answer.
+    /// Write everything out (and fsync it when `fsync`), then answer; with `close_calls`
+    /// (the receiver stops) every open call is closed first.
     Sync {
         fsync: bool,
+        close_calls: bool,
         done: oneshot::Sender<Result<(), OutputError>>,
     },
 }
@@ -59,7 +62,7 @@ pub(super) struct OutputError {
 }
 
 impl OutputError {
-    fn new(path: &Path, error: &io::Error) -> Self {
+    pub(super) fn new(path: &Path, error: &io::Error) -> Self {
         Self {
             path: path.to_path_buf(),
             kind: error.kind(),
@@ -85,6 +88,10 @@ pub(super) struct Batch {
     pub(super) pcap_runs: Vec<(Liid, usize)>,
     /// PS-PDUs as received (`keep_raw`).
     pub(super) raw: Vec<u8>,
+    /// IP multimedia records for the per-call files.
+    pub(super) voice: Vec<VoiceRecord>,
+    /// The octets `voice` refers to.
+    pub(super) voice_data: Vec<u8>,
 }
 
 impl Batch {
@@ -95,11 +102,23 @@ impl Batch {
             pcap: Vec::new(),
             pcap_runs: Vec::new(),
             raw: Vec::new(),
+            voice: Vec::new(),
+            voice_data: Vec::new(),
         }
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.pcap.is_empty() && self.raw.is_empty()
+        self.records.is_empty()
+            && self.pcap.is_empty()
+            && self.raw.is_empty()
+            && self.voice.is_empty()
+    }
+
+    /// Copies `octets` into `voice_data`; returns where they are.
+    pub(super) fn voice_octets(&mut self, octets: &[u8]) -> std::ops::Range<usize> {
+        let start = self.voice_data.len();
+        self.voice_data.extend_from_slice(octets);
+        start..self.voice_data.len()
     }
 
     /// Appends one pcap record of `liid`.
@@ -123,6 +142,8 @@ impl Batch {
         self.pcap.clear();
         self.pcap_runs.clear();
         self.raw.clear();
+        self.voice.clear();
+        self.voice_data.clear();
     }
 }
 
@@ -141,10 +162,19 @@ impl WriterHandle {
         records: File,
         state: Arc<Mutex<State>>,
         changes: Arc<Changes>,
+        voice: (VoiceConfig, bool),
     ) -> io::Result<Self> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let pool = Arc::new(Mutex::new(Vec::new()));
+        let (voice, fsync) = voice;
         let output = Output {
+            calls: Calls::new(
+                dir.clone(),
+                voice,
+                fsync,
+                Arc::clone(&state),
+                Arc::clone(&changes),
+            ),
             dir,
             records: OutFile::new(records_path, records),
             pcaps: HashMap::new(),
@@ -191,6 +221,8 @@ struct Output {
     /// A file was created since the last fsync: the directory needs one too.
     dir_dirty: bool,
     failed: Option<OutputError>,
+    /// The per-call files.
+    calls: Calls,
     state: Arc<Mutex<State>>,
     /// Signalled after `state` changed ([`super::Receiver::wait_for`]).
     changes: Arc<Changes>,
@@ -248,17 +280,26 @@ impl Output {
         while let Some(command) = rx.blocking_recv() {
             match command {
                 Command::Write(mut batch) => {
-                    if let Err(error) = self.absorb(&batch) {
+                    if let Err(error) = self.absorb(&mut batch) {
                         self.fail(error);
                     }
+                    self.calls.publish();
                     batch.clear();
                     let mut pool = pool.lock().unwrap_or_else(PoisonError::into_inner);
                     if pool.len() < POOL {
                         pool.push(batch);
                     }
                 }
-                Command::Sync { fsync, done } => {
-                    let result = self.sync(fsync);
+                Command::Sync {
+                    fsync,
+                    close_calls,
+                    done,
+                } => {
+                    let result = if close_calls && self.failed.is_none() {
+                        self.calls.close_all().and_then(|()| self.sync(fsync))
+                    } else {
+                        self.sync(fsync)
+                    };
                     if let Err(error) = &result {
                         self.fail(error.clone());
                     }
@@ -266,7 +307,12 @@ impl Output {
                 }
             }
         }
-        // Every sender is gone: write out what is left.
+        // Every sender is gone: close the calls and write out what is left.
+        if self.failed.is_none()
+            && let Err(error) = self.calls.close_all()
+        {
+            self.fail(error);
+        }
         if let Err(error) = self.sync(false) {
             self.fail(error);
         }
@@ -283,10 +329,14 @@ impl Output {
     }
 
     /// Appends a batch to the buffers, writing out those that are full.
-    fn absorb(&mut self, batch: &Batch) -> Result<(), OutputError> {
+    fn absorb(&mut self, batch: &mut Batch) -> Result<(), OutputError> {
         if self.failed.is_some() {
             return Ok(());
         }
+        for record in batch.voice.drain(..) {
+            self.calls.record(record, &batch.voice_data)?;
+        }
+        self.calls.expire()?;
         if !batch.raw.is_empty() {
             let file = self.raw_file(batch.interface)?;
             let written = append(file, &batch.raw)?;
@@ -318,6 +368,7 @@ impl Output {
             return Err(error.clone());
         }
         self.write_out_all()?;
+        self.calls.flush()?;
         // A LIID given nothing since the last sync keeps no buffer.
         for file in self.pcaps.values_mut() {
             if !std::mem::take(&mut file.active) {
@@ -415,7 +466,7 @@ fn append(file: &mut OutFile, data: &[u8]) -> Result<usize, OutputError> {
 
 /// Opens `path` for appending; also says whether it was created. An existing file's torn
 /// last record is cut off first ([`repair_tail`]).
-fn open_append(path: &Path, layout: Layout) -> io::Result<(File, bool)> {
+pub(super) fn open_append(path: &Path, layout: Layout) -> io::Result<(File, bool)> {
     match std::fs::OpenOptions::new()
         .create_new(true)
         .append(true)
@@ -548,16 +599,25 @@ fn pcap_global_header() -> [u8; 24] {
 /// Appends one pcap record: the packet (cut at the snapshot length) and its original length.
 fn pcap_record(out: &mut Vec<u8>, time: li_core::Timestamp, packet: &[u8], original_len: usize) {
     let captured = packet.get(..PCAP_SNAPLEN).unwrap_or(packet);
+    out.extend_from_slice(&pcap_record_header(time, captured.len(), original_len));
+    out.extend_from_slice(captured);
+}
+
+/// A pcap record header (microseconds, little-endian) of `captured` octets of a packet of
+/// `original_len`.
+pub(super) fn pcap_record_header(
+    time: li_core::Timestamp,
+    captured: usize,
+    original_len: usize,
+) -> [u8; 16] {
     // X2/X3 times are 32-bit seconds and the packet is cut at the snapshot length, so the
     // format holds every record; were it not so, the time would be pinned to its limit.
-    let header = pcap::RecordHeader::new(time, false, captured.len(), original_len).unwrap_or(
-        pcap::RecordHeader {
+    pcap::RecordHeader::new(time, false, captured, original_len)
+        .unwrap_or(pcap::RecordHeader {
             seconds: u32::MAX,
             fraction: time.subsec_micros(),
-            captured: captured.len() as u32,
+            captured: u32::try_from(captured).unwrap_or(u32::MAX),
             original: u32::try_from(original_len).unwrap_or(u32::MAX),
-        },
-    );
-    out.extend_from_slice(&header.to_bytes(false));
-    out.extend_from_slice(captured);
+        })
+        .to_bytes(false)
 }
