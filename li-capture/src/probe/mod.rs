@@ -59,7 +59,8 @@ use std::time::Duration;
 use crate::LinkType;
 use crate::classify::{Classifier, ClassifierConfig, ClassifierStats};
 use li_core::{
-    CcKind, CcRecord, Cin, DestinationId, InterceptRecord, IriEvent, Task, Timestamp, Xid,
+    CcKind, CcRecord, Cin, DestinationId, InterceptRecord, IriEvent, IriType, MediaFlow,
+    PayloadDirection, Task, Timestamp, Xid,
 };
 use li_handover::audit::{AuditKind, AuditLog};
 use li_handover::x1::transport::X1ServerConfig;
@@ -67,7 +68,7 @@ use li_handover::x1::{DestinationDetails, TaskDetails};
 use li_handover::x2x3::transport::{
     PduBatch, SenderConfig, SenderHandle, SenderStatsSnapshot, X2X3Sender,
 };
-use li_handover::x2x3::{X3IpPacketEncoder, contract};
+use li_handover::x2x3::{X3IpPacketEncoder, X3MediaEncoder, contract};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -297,6 +298,13 @@ struct Inner {
     unencodable: AtomicU64,
 }
 
+/// The pre-encoded X3 header of one media flow of a call, for one task.
+struct MediaEncoder {
+    direction: PayloadDirection,
+    flow: MediaFlow,
+    encoder: X3MediaEncoder,
+}
+
 /// Everything the X1 handler and the capture share.
 struct State {
     classifier: Classifier,
@@ -304,6 +312,10 @@ struct State {
     destinations: BTreeMap<DestinationId, DestinationRuntime>,
     /// One pre-encoded X3 header per (task, session).
     encoders: HashMap<(Xid, Cin), X3IpPacketEncoder>,
+    /// The pre-encoded X3 RTP Packet headers of a call's media flows, per (task, call): a
+    /// call has a handful of flows (each stream's RTP and RTCP, each way), found by a scan.
+    /// Dropped at the call's IRI-End and with the task.
+    media_encoders: HashMap<(Xid, Cin), Vec<MediaEncoder>>,
     /// Totals of destinations removed (their counters are gone with their links).
     retired: SenderStatsSnapshot,
     /// Per capture interface (file name or interface name).
@@ -441,6 +453,7 @@ impl Probe {
                     tasks: BTreeMap::new(),
                     destinations: BTreeMap::new(),
                     encoders: HashMap::new(),
+                    media_encoders: HashMap::new(),
                     retired: SenderStatsSnapshot::default(),
                     interfaces: BTreeMap::new(),
                     clock: ProbeClock::new(),
@@ -854,26 +867,43 @@ impl State {
                     payload,
                     ..
                 }) => {
-                    // A call's RTP/RTCP packet: X3 RTP Packet with its flow's attributes.
-                    // TODO: use the pre-encoded `contract::media_encoder` (per task and call,
-                    // like `x3_encoder`) once it lands; this builds the whole PDU per packet.
+                    // A call's RTP/RTCP packet: X3 RTP Packet with its flow's attributes,
+                    // their header pre-encoded once per flow.
+                    let flows = self.media_encoders.entry((xid, *cin)).or_default();
+                    let at = flows
+                        .iter()
+                        .position(|m| m.direction == *direction && m.flow == *flow);
+                    let encoder = match at {
+                        Some(at) => flows.get(at).map(|m| &m.encoder),
+                        None => match contract::media_encoder(xid, *cin, *direction, flow) {
+                            Ok(encoder) => {
+                                flows.push(MediaEncoder {
+                                    direction: *direction,
+                                    flow: *flow,
+                                    encoder,
+                                });
+                                flows.last().map(|m| &m.encoder)
+                            }
+                            Err(error) => {
+                                debug!(%xid, %error, "media flow not encodable as X3");
+                                None
+                            }
+                        },
+                    };
+                    let Some(encoder) = encoder else {
+                        inner.unencodable.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    };
                     for did in &task.details.dids {
                         let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(true))
                         else {
                             continue;
                         };
                         let sequence = dest.take_sequence();
-                        let pdu = contract::media_pdu(
-                            xid,
-                            *cin,
-                            sequence,
-                            timestamp,
-                            *direction,
-                            flow,
-                            payload.clone(),
-                        );
                         let batch = self.batches.entry(*did).or_insert_with(new_batch);
-                        match batch.push_with(|out| pdu.encode_into(out)) {
+                        match batch
+                            .push_with(|out| encoder.encode(out, sequence, timestamp, payload))
+                        {
                             Ok(()) => task.x3_pdus += 1,
                             Err(error) => {
                                 debug!(%xid, %error, "media record not encodable as X3");
@@ -910,6 +940,10 @@ impl State {
                     let IriEvent::Sip(sip) = &iri.event else {
                         continue; // not reached: the guard said SIP
                     };
+                    if iri.iri_type == IriType::End {
+                        // The call is over for this task: its media headers go.
+                        self.media_encoders.remove(&(xid, iri.cin));
+                    }
                     for did in &task.details.dids {
                         let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(false))
                         else {
@@ -986,6 +1020,7 @@ impl State {
             entry.details = details;
         }
         self.encoders.retain(|(x, _), _| *x != xid);
+        self.media_encoders.retain(|(x, _), _| *x != xid);
         self.classifier.activate(task, now, &mut out);
         self.dispatch(&mut out, inner);
         self.scratch = out;
@@ -1005,6 +1040,7 @@ impl State {
         self.flush(WhenFull::Queue);
         self.tasks.remove(&xid);
         self.encoders.retain(|(x, _), _| *x != xid);
+        self.media_encoders.retain(|(x, _), _| *x != xid);
         true
     }
 }
