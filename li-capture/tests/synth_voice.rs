@@ -929,7 +929,6 @@ mod classifier {
     }
 
     #[test]
-    #[ignore = "needs the classifier's voice path (branch wip-vclass); remove when merged"]
     fn classifier_agrees_with_the_truth_in_every_case() {
         let mut failures = Vec::new();
         for case in Case::ALL {

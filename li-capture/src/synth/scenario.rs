@@ -20,6 +20,11 @@
 //! - the same framed address used **before** alice's Start (scans: nobody's), **after** her
 //!   Stop (a server's late segment and its reset, a scan: nobody's), then by [`BOB`] from his
 //!   Start ([`BOB_START`]) to his Stop ([`BOB_STOP`]), then by nobody again;
+//! - the **SIP target** [`CALLER`] (`sip:alice@voice.example`): one call it makes from
+//!   [`CALL_START`], four seconds of G.711 both ways (mu-law from the target, A-law to it),
+//!   then a BYE: [`super::voice::demo_call`] moved into this capture's timeline, its frames
+//!   merged in by time ([`Scenario::call`] keeps the call's own ground truth: its SIP
+//!   messages and IRI types, the audio each direction carried);
 //! - **background**: other subscribers' web, DNS, NTP and ping traffic (IPv4 and IPv6),
 //!   ARP, SNMP on a management VLAN, and six other users' RADIUS sessions (one on a
 //!   second NAS), none of them targeted.
@@ -48,7 +53,9 @@
 //! - RADIUS packets ([`Owner::Radius`]) are nobody's CC: they are the AAA signalling the
 //!   probe reads, not traffic of the user they describe (they travel between the NAS and
 //!   the server, not to the user's address);
-//! - non-IP frames (ARP) have no IP packet and are [`Owner::Background`].
+//! - non-IP frames (ARP) have no IP packet and are [`Owner::Background`];
+//! - the SIP target's call: its SIP messages are [`Owner::CallSignalling`] (IRI of the
+//!   call, never CC), its RTP and RTCP packets [`Owner::CallMedia`] (the call's CC).
 //!
 //! An IRI-and-CC task on a [`Target`] whose validity window is
 //! `[window_start, window_end)` (start inclusive, end exclusive, `None` for no end) must
@@ -67,6 +74,7 @@ use li_core::{PayloadDirection, TargetIdentifier, Timestamp};
 
 use super::Error;
 use super::packet::Mac;
+use super::voice::{CallEnd, Content as VoiceContent, DemoCall, Frame as VoiceFrame};
 use crate::LinkType;
 use crate::source::PcapWriter;
 
@@ -111,6 +119,12 @@ pub const BOB_START: Timestamp = at(BOB_START_OFFSET);
 /// The timestamp of bob's Accounting-Request Stop (10:01:56Z).
 pub const BOB_STOP: Timestamp = at(BOB_STOP_OFFSET);
 
+/// The SIP target's call starts (its INVITE) 30 s into the capture, 10:00:30Z.
+pub const CALL_START: Timestamp = at(CALL_START_OFFSET);
+const CALL_START_OFFSET: u64 = 30 * MICROS;
+/// The SIP target: the caller of the scenario's one call.
+pub const CALLER: &str = super::voice::TARGET_URI;
+
 /// The static IPv4 target.
 pub const STATIC_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 23);
 /// The static IPv6 target.
@@ -137,7 +151,7 @@ pub const NAS_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 /// The NAS-Identifier of [`NAS_V4`].
 pub const NAS_IDENTIFIER: &str = "bng-1.isp.example";
 /// The RADIUS accounting server.
-pub const RADIUS_SERVER_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+pub const RADIUS_SERVER_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 9);
 /// The RADIUS accounting port requests are sent to.
 pub const RADIUS_ACCT_PORT: u16 = 1813;
 /// The RADIUS shared secret of the request and response authenticators.
@@ -163,19 +177,25 @@ pub enum Owner {
     Unbound,
     /// RADIUS accounting requests and responses, of every user.
     Radius,
+    /// The SIP messages of the SIP target's call ([`CALLER`]).
+    CallSignalling,
+    /// The RTP and RTCP packets of the SIP target's call.
+    CallMedia,
     /// Everything else, ARP included.
     Background,
 }
 
 impl Owner {
     /// Every owner: the targets', nobody's, RADIUS, the rest.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::StaticV4,
         Self::StaticV6,
         Self::Alice,
         Self::Bob,
         Self::Unbound,
         Self::Radius,
+        Self::CallSignalling,
+        Self::CallMedia,
         Self::Background,
     ];
 
@@ -188,6 +208,8 @@ impl Owner {
             Self::Bob => "bob@isp.example on 203.0.113.57, Start to Stop",
             Self::Unbound => "203.0.113.57 while nobody holds it",
             Self::Radius => "RADIUS accounting requests and responses",
+            Self::CallSignalling => "SIP of sip:alice@voice.example's call",
+            Self::CallMedia => "RTP and RTCP of that call (G.711)",
             Self::Background => "everything else (ARP included)",
         }
     }
@@ -204,11 +226,19 @@ pub enum Target {
     Alice,
     /// `username:bob@isp.example`.
     Bob,
+    /// `sip:alice@voice.example`: its call's media is CC, its SIP IRI.
+    Caller,
 }
 
 impl Target {
     /// Every target.
-    pub const ALL: [Self; 4] = [Self::StaticV4, Self::StaticV6, Self::Alice, Self::Bob];
+    pub const ALL: [Self; 5] = [
+        Self::StaticV4,
+        Self::StaticV6,
+        Self::Alice,
+        Self::Bob,
+        Self::Caller,
+    ];
 
     /// The target identifier in li-core's text form (`kind:value`).
     pub fn text(self) -> &'static str {
@@ -217,6 +247,7 @@ impl Target {
             Self::StaticV6 => "ipv6:2001:db8:100::23",
             Self::Alice => "username:alice@isp.example",
             Self::Bob => "username:bob@isp.example",
+            Self::Caller => CALLER,
         }
     }
 
@@ -239,6 +270,7 @@ impl Target {
             Self::StaticV6 => Owner::StaticV6,
             Self::Alice => Owner::Alice,
             Self::Bob => Owner::Bob,
+            Self::Caller => Owner::CallMedia,
         }
     }
 }
@@ -271,6 +303,11 @@ pub struct Scenario {
     pub pcap: Vec<u8>,
     /// Every frame, in capture order.
     pub frames: Vec<Frame>,
+    /// The SIP target's call with its own ground truth (SIP messages and their IRI types,
+    /// media, the audio of each direction), its times those of this capture; its frames are
+    /// [`Owner::CallSignalling`] and [`Owner::CallMedia`] frames of [`Scenario::frames`], in
+    /// the same order.
+    pub call: DemoCall,
 }
 
 impl Scenario {
@@ -314,10 +351,17 @@ impl Scenario {
         };
         let alice = (mark_time(Mark::AliceStart)?, mark_time(Mark::AliceStop)?);
         let bob = (mark_time(Mark::BobStart)?, mark_time(Mark::BobStop)?);
+        let call = call_in_timeline()?;
+        let mut call_frames = call.capture.frames.iter().peekable();
         let mut writer = PcapWriter::new(Vec::new(), LINK_TYPE, false)?;
-        let mut frames = Vec::with_capacity(raw.len());
-        for (index, f) in raw.into_iter().enumerate() {
+        let mut frames = Vec::with_capacity(raw.len() + call.capture.frames.len());
+        for f in raw {
             let timestamp = Timestamp::from_unix_micros(EPOCH_SECS * MICROS + f.t)?;
+            while let Some(c) = call_frames.next_if(|c| c.timestamp < timestamp) {
+                writer.write_frame(c.timestamp, &c.data)?;
+                frames.push(call_frame(frames.len(), &call, c));
+            }
+            let index = frames.len();
             writer.write_frame(timestamp, &f.data)?;
             let owner = owner_of(&f, alice, bob);
             let direction = match owner {
@@ -344,9 +388,14 @@ impl Scenario {
                 data: f.data,
             });
         }
+        for c in call_frames {
+            writer.write_frame(c.timestamp, &c.data)?;
+            frames.push(call_frame(frames.len(), &call, c));
+        }
         Ok(Self {
             pcap: writer.into_inner(),
             frames,
+            call,
         })
     }
 
@@ -386,6 +435,55 @@ impl Scenario {
     /// How many frames `owner` has.
     pub fn count(&self, owner: Owner) -> usize {
         self.frames.iter().filter(|f| f.owner == owner).count()
+    }
+}
+
+/// [`super::voice::demo_call`] moved from its own epoch to [`CALL_START`].
+fn call_in_timeline() -> Result<DemoCall, Error> {
+    let mut call = super::voice::demo_call()?;
+    let first = call
+        .capture
+        .frames
+        .first()
+        .map(|f| f.timestamp)
+        .ok_or(Error::MissingMessage("the demo call's first frame"))?;
+    let shift = |t: Timestamp| {
+        Timestamp::from_unix_micros(
+            t.unix_micros() - first.unix_micros() + CALL_START.unix_micros(),
+        )
+    };
+    for f in &mut call.capture.frames {
+        f.timestamp = shift(f.timestamp)?;
+    }
+    for c in &mut call.capture.calls {
+        if let CallEnd::Silence { last_activity } = &mut c.end {
+            *last_activity = shift(*last_activity)?;
+        }
+    }
+    let mut writer = PcapWriter::new(Vec::new(), LINK_TYPE, false)?;
+    for f in &call.capture.frames {
+        writer.write_frame(f.timestamp, &f.data)?;
+    }
+    call.capture.pcap = writer.into_inner();
+    Ok(call)
+}
+
+/// A frame of the SIP target's call as a frame of the scenario.
+fn call_frame(index: usize, call: &DemoCall, f: &VoiceFrame) -> Frame {
+    let (owner, direction) = match &f.content {
+        _ if !call.capture.is_target_frame(f.index) => (Owner::Background, None),
+        VoiceContent::Media(m) => (Owner::CallMedia, m.direction),
+        VoiceContent::Sip(_) => (Owner::CallSignalling, None),
+        VoiceContent::Other => (Owner::Background, None),
+    };
+    Frame {
+        index,
+        timestamp: f.timestamp,
+        data: f.data.clone(),
+        ip: Some(f.ip.clone()),
+        vlan: None,
+        owner,
+        direction,
     }
 }
 

@@ -449,6 +449,104 @@ fn oracle_agrees_with_the_classifier() {
     assert!(sizes[11] > 0 && sizes[11] < sizes[10]);
 }
 
+/// The UDP payload of an IPv4 packet (RTP or RTCP here).
+fn udp_payload(ip: &[u8]) -> &[u8] {
+    let header = usize::from(ip[0] & 0x0f) * 4;
+    &ip[header + 8..]
+}
+
+#[test]
+fn the_sip_targets_call_is_classified_as_its_ground_truth_says() {
+    let s = capture();
+    let long_ago = CAPTURE_START
+        .checked_sub(Duration::from_secs(3600))
+        .unwrap();
+    // The call, a window that ends before it, and an IRI-only task on the same target.
+    let iri_only = task(3, Target::Caller, long_ago, None)
+        .into_builder()
+        .scope(InterceptScope::IriOnly)
+        .build()
+        .unwrap();
+    let tasks = vec![
+        task(1, Target::Caller, long_ago, None),
+        task(2, Target::Caller, long_ago, Some(CALL_START)),
+        iri_only,
+    ];
+    let mut classifier = Classifier::new(ClassifierConfig::default());
+    let mut out = Vec::new();
+    classifier.activate_all(tasks, long_ago, &mut out);
+    for f in &s.frames {
+        classifier.classify(f.timestamp, LINK_TYPE, &f.data, &mut out);
+    }
+    classifier.advance(CAPTURE_END, &mut out);
+
+    let of = |n: u8| {
+        out.iter()
+            .filter(move |r| r.xid().as_bytes()[0] == n)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        of(2).is_empty(),
+        "a window closed before the call gets nothing"
+    );
+
+    // IRI: every SIP message of the call, verbatim, with the IRI type the truth gives, in
+    // order, under one CIN; for the IRI-only task the same messages and no CC.
+    let truth = &s.call.capture;
+    let expected_iri: Vec<(Vec<u8>, li_core::IriType)> = truth
+        .expected_iri()
+        .into_iter()
+        .map(|(m, _, t)| (truth.messages[m].text.clone(), t))
+        .collect();
+    assert!(expected_iri.len() >= 5, "{}", expected_iri.len());
+    for n in [1, 3] {
+        let iri: Vec<(Vec<u8>, li_core::IriType)> = of(n)
+            .into_iter()
+            .filter_map(|r| match r {
+                InterceptRecord::Iri(i) => match &i.event {
+                    li_core::IriEvent::Sip(sip) => Some((sip.message.to_vec(), i.iri_type)),
+                    other => panic!("task {n}: unexpected IRI {other:?}"),
+                },
+                InterceptRecord::Cc(_) => None,
+            })
+            .collect();
+        assert_eq!(iri, expected_iri, "task {n}");
+    }
+    assert!(
+        of(3).iter().all(|r| matches!(r, InterceptRecord::Iri(_))),
+        "an IRI-only task gets no media"
+    );
+
+    // CC: exactly the call's RTP and RTCP packets, both directions, in order.
+    let expected_cc: Vec<(Timestamp, PayloadDirection, &[u8])> = s
+        .expected_cc(Target::Caller, long_ago, None)
+        .into_iter()
+        .map(|f| {
+            (
+                f.timestamp,
+                f.direction.unwrap(),
+                udp_payload(f.ip.as_deref().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(expected_cc.len(), s.count(Owner::CallMedia));
+    let records = of(1);
+    let cc: Vec<(Timestamp, PayloadDirection, &[u8])> = records
+        .iter()
+        .filter_map(|r| match r {
+            InterceptRecord::Cc(cc) => Some((cc.timestamp, cc.direction, &cc.payload[..])),
+            InterceptRecord::Iri(_) => None,
+        })
+        .collect();
+    assert_eq!(cc.len(), expected_cc.len());
+    assert!(
+        cc == expected_cc,
+        "the call's CC differs from its ground truth"
+    );
+    let cins: std::collections::HashSet<_> = records.iter().map(|r| r.cin()).collect();
+    assert_eq!(cins.len(), 1, "the call's IRI and CC share one CIN");
+}
+
 #[test]
 fn packet_builders_agree_with_the_frames() {
     // The helpers used above are the generator's own; this checks one frame by hand.
