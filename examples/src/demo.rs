@@ -402,6 +402,47 @@ pub fn pcap_packets(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
     Ok(out)
 }
 
+/// The samples of a WAV file the agency's receiver wrote (16-bit PCM, mono), in order.
+pub fn wav_samples(path: &Path) -> anyhow::Result<Vec<i16>> {
+    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bad = |what: &str| anyhow::anyhow!("{}: not a 16-bit PCM WAV file: {what}", path.display());
+    if data.get(0..4) != Some(b"RIFF") || data.get(8..12) != Some(b"WAVE") {
+        return Err(bad("no RIFF/WAVE header"));
+    }
+    // Walk the chunks to "data" (a "fmt " chunk comes first; others are skipped).
+    let mut at = 12;
+    loop {
+        let id = data.get(at..at + 4).ok_or_else(|| bad("no data chunk"))?;
+        let len = data
+            .get(at + 4..at + 8)
+            .and_then(|l| <[u8; 4]>::try_from(l).ok())
+            .map(u32::from_le_bytes)
+            .ok_or_else(|| bad("a chunk header cut short"))? as usize;
+        let body = data
+            .get(at + 8..at + 8 + len)
+            .ok_or_else(|| bad("a chunk longer than the file"))?;
+        if id == b"fmt " {
+            let le16 = |at: usize| {
+                body.get(at..at + 2)
+                    .and_then(|b| <[u8; 2]>::try_from(b).ok())
+                    .map(u16::from_le_bytes)
+            };
+            let (format, bits) = (le16(0), le16(14));
+            if format != Some(1) || bits != Some(16) {
+                return Err(bad("not PCM with 16 bits a sample"));
+            }
+        }
+        if id == b"data" {
+            return Ok(body
+                .chunks_exact(2)
+                .filter_map(|s| <[u8; 2]>::try_from(s).ok())
+                .map(i16::from_le_bytes)
+                .collect());
+        }
+        at += 8 + len + (len & 1);
+    }
+}
+
 /// A scope as the demo prints it.
 pub fn scope_name(scope: InterceptScope) -> &'static str {
     match scope {

@@ -10,9 +10,14 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
+use li_asn1::pdu::PayloadDirection as Hi3Direction;
 use li_core::InterceptScope;
-use li_examples::demo::{DEFAULT_TIMEOUT, System, SystemOptions, pcap_packets, scope_name};
+use li_core::PayloadDirection;
+use li_examples::demo::{
+    DEFAULT_TIMEOUT, System, SystemOptions, pcap_packets, scope_name, wav_samples,
+};
 use li_examples::sample::{self, Sample, SampleTarget};
+use li_handover::lemf::LiidSummary;
 
 /// Runs the whole lawful-interception chain on the shipped sample capture.
 #[derive(Debug, Parser)]
@@ -39,7 +44,7 @@ struct Demo {
     scope: InterceptScope,
 }
 
-const WARRANTS: [Demo; 2] = [
+const WARRANTS: [Demo; 3] = [
     Demo {
         liid: "DEMO-STATIC-0001",
         target: SampleTarget::StaticV4,
@@ -48,6 +53,11 @@ const WARRANTS: [Demo; 2] = [
     Demo {
         liid: "DEMO-ALICE-0001",
         target: SampleTarget::Alice,
+        scope: InterceptScope::IriAndCc,
+    },
+    Demo {
+        liid: "DEMO-CALL-0001",
+        target: SampleTarget::Caller,
         scope: InterceptScope::IriAndCc,
     },
 ];
@@ -138,6 +148,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         "LIID", "target", "scope", "IRI", "CC", "expected", "missing", "repeats"
     );
     let mut all_good = true;
+    let mut calls = Vec::new();
     for (demo, warrant) in WARRANTS.iter().zip(&warrants) {
         let s = summary
             .liids
@@ -145,12 +156,18 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
             .cloned()
             .unwrap_or_default();
         let expected = sample.expected_cc_packets(demo.target, sample::CAPTURE_START, None);
-        let got = match &s.pcap_path {
-            Some(p) => pcap_packets(p)?,
-            None => Vec::new(),
+        let identical = if demo.target == SampleTarget::Caller {
+            let check = check_call(&sample, &s)?;
+            calls.push((warrant.task.liid().to_string(), check.lines));
+            check.ok
+        } else {
+            let got = match &s.pcap_path {
+                Some(p) => pcap_packets(p)?,
+                None => Vec::new(),
+            };
+            got.len() == expected.len()
+                && got.iter().zip(&expected).all(|(a, b)| a.as_slice() == *b)
         };
-        let identical = got.len() == expected.len()
-            && got.iter().zip(&expected).all(|(a, b)| a.as_slice() == *b);
         let ok = s.gaps == 0 && (!is_sample || identical) && s.iri > 0;
         all_good &= ok;
         println!(
@@ -167,11 +184,21 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
             },
             s.gaps,
             s.repeats,
-            s.pcap_path.as_deref().map_or_else(
-                || "-".into(),
-                |p| p.strip_prefix(&dir).unwrap_or(p).display().to_string()
-            )
+            s.pcap_path
+                .as_deref()
+                .or_else(|| s.calls.values().next().map(|c| c.dir.as_path()))
+                .map_or_else(
+                    || "-".into(),
+                    |p| p.strip_prefix(&dir).unwrap_or(p).display().to_string()
+                )
         );
+    }
+    for (liid, lines) in &calls {
+        println!();
+        println!("calls of {liid}:");
+        for line in lines {
+            println!("  {}", line.replace(&format!("{}/", dir.display()), ""));
+        }
     }
     println!();
     println!("run directory:     {}", dir.display());
@@ -212,9 +239,96 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     }
     if is_sample {
         println!(
-            "check:             CC {} the capture's target packets byte for byte, in order, once each",
+            "check:             CC {} the capture's target packets byte for byte, in order, once each;",
             if all_good { "equals" } else { "DIFFERS FROM" }
+        );
+        println!(
+            "                   the call's WAV files {} the audio the sample generator put in",
+            if all_good {
+                "hold exactly"
+            } else {
+                "DO NOT hold"
+            }
         );
     }
     Ok(all_good)
+}
+
+/// What the demo says of the SIP target's call, and whether it is what the sample holds.
+struct CallCheck {
+    ok: bool,
+    lines: Vec<String>,
+}
+
+/// Checks the agency's files of the SIP target's call against the sample's ground truth: one
+/// call; its ladder has every SIP message of the call; its media pcap holds exactly the
+/// call's RTP and RTCP packets, in order; each direction's WAV file holds exactly the samples
+/// the generator encoded (after G.711 companding).
+fn check_call(sample: &Sample, s: &LiidSummary) -> anyhow::Result<CallCheck> {
+    let truth = &sample.call.capture;
+    let expected_iri = truth.expected_iri().len();
+    let expected_media: Vec<&[u8]> = sample
+        .expected_cc(SampleTarget::Caller, sample::CAPTURE_START, None)
+        .into_iter()
+        .filter_map(|f| f.ip.as_deref())
+        .filter_map(udp_payload)
+        .collect();
+    let mut ok = s.calls.len() == 1;
+    let mut lines = Vec::new();
+    for (cin, call) in &s.calls {
+        // The reconstructed packets carry the RTP/RTCP packet after a 28-octet IPv4+UDP
+        // header (placeholder addresses).
+        let media = pcap_packets(&call.dir.join("media.pcap"))?;
+        let same_media = media.len() == expected_media.len()
+            && media
+                .iter()
+                .zip(&expected_media)
+                .all(|(got, want)| udp_payload(got) == Some(*want));
+        ok &= same_media && call.iri as usize == expected_iri && call.ended;
+        lines.push(format!(
+            "CIN {cin}: {} SIP messages (expected {expected_iri}) in {}, {} media packets \
+             (expected {}) in {}{}",
+            call.iri,
+            call.dir.join("ladder.jsonl").display(),
+            call.cc,
+            expected_media.len(),
+            call.dir.join("media.pcap").display(),
+            if call.ended { ", ended" } else { ", NOT ended" },
+        ));
+        for wav in &call.wavs {
+            let direction = match wav.direction {
+                Some(Hi3Direction::FromTarget) => PayloadDirection::FromTarget,
+                Some(Hi3Direction::ToTarget) => PayloadDirection::ToTarget,
+                _ => PayloadDirection::Indeterminate,
+            };
+            let want = sample.call.expected_pcm(direction);
+            let got = wav_samples(&wav.path)?;
+            let same = got == want;
+            ok &= same;
+            lines.push(format!(
+                "  {:<12} {} ({} samples, {:.2} s, {})",
+                match direction {
+                    PayloadDirection::FromTarget => "from target",
+                    PayloadDirection::ToTarget => "to target",
+                    _ => "direction ?",
+                },
+                wav.path.display(),
+                got.len(),
+                got.len() as f64 / 8000.0,
+                if same {
+                    "the generator's audio"
+                } else {
+                    "DIFFERS from the generator's audio"
+                }
+            ));
+        }
+        ok &= call.wavs.len() == 2;
+    }
+    Ok(CallCheck { ok, lines })
+}
+
+/// The payload of an IPv4 UDP packet.
+fn udp_payload(ip: &[u8]) -> Option<&[u8]> {
+    let header = usize::from(ip.first()? & 0x0f) * 4;
+    ip.get(header + 8..)
 }

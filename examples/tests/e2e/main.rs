@@ -324,6 +324,135 @@ async fn an_iri_only_warrant_gets_no_content() {
     no_gaps(summary, "E2E-IRI-ONLY");
 }
 
+/// The payload of an IPv4 UDP packet.
+fn udp_payload(ip: &[u8]) -> &[u8] {
+    &ip[usize::from(ip[0] & 0x0f) * 4 + 8..]
+}
+
+/// The start line of a SIP message: its method, or its status code.
+fn method_or_status(message: &[u8]) -> Value {
+    let line = message.split(|&b| b == b'\r').next().unwrap();
+    let line = std::str::from_utf8(line).unwrap();
+    match line.strip_prefix("SIP/2.0 ") {
+        Some(status) => Value::from(status[..3].parse::<u64>().unwrap()),
+        None => Value::from(line.split(' ').next().unwrap()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sip_targets_call_reaches_the_agency_as_its_ladder_media_and_audio() {
+    let sample = sample();
+    let system = System::start(&SystemOptions::new(run_dir("call")))
+        .await
+        .unwrap();
+    let warrants = [
+        warrant(
+            &system,
+            "E2E-CALL",
+            SampleTarget::Caller,
+            InterceptScope::IriAndCc,
+            None,
+            &["LEA-1"],
+        ),
+        warrant(
+            &system,
+            "E2E-CALL-IRI",
+            SampleTarget::Caller,
+            InterceptScope::IriOnly,
+            None,
+            &["LEA-1"],
+        ),
+    ];
+    system.provision(&warrants).await.unwrap();
+    let replay = system
+        .replay(&capture(), Some(origin_ahead()))
+        .await
+        .unwrap();
+    assert_eq!(replay.pdus_dropped, 0);
+    system.wait_delivered(WAIT).await.unwrap();
+    let summaries = finish(system, &["E2E-CALL", "E2E-CALL-IRI"]).await;
+    let summary = &summaries[0].1;
+    assert_eq!(summary.liids.len(), 2, "nothing but the two warrants");
+
+    // The truth: the call's SIP messages with their IRI types, its RTP and RTCP packets.
+    let truth = &sample.call.capture;
+    let messages: Vec<&[u8]> = truth
+        .expected_iri()
+        .iter()
+        .map(|(m, _, _)| truth.messages[*m].text.as_slice())
+        .collect();
+    let types: Vec<String> = truth
+        .expected_iri()
+        .iter()
+        .map(|(_, _, t)| li_asn1::pdu::IriType::from(*t).asn1_name().to_owned())
+        .collect();
+    let media: Vec<&[u8]> = sample
+        .expected_cc(SampleTarget::Caller, sample::CAPTURE_START, None)
+        .iter()
+        .map(|f| udp_payload(f.ip.as_deref().unwrap()))
+        .collect();
+    assert_eq!((messages.len(), media.len()), (7, 408));
+
+    for (name, with_media) in [("E2E-CALL", true), ("E2E-CALL-IRI", false)] {
+        no_gaps(summary, name);
+        assert_eq!(iri_types(&records(summary, name)), types, "{name}");
+        let s = &summary.liids[&liid(name)];
+        assert_eq!(s.calls.len(), 1, "{name}: one call");
+        let call = s.calls.values().next().unwrap();
+        assert!(call.ended, "{name}");
+        assert_eq!(call.iri, 7, "{name}");
+        // The ladder: one line per message, in order, method or status as sent.
+        let ladder: Vec<Value> = std::fs::read_to_string(call.dir.join("ladder.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let starts: Vec<Value> = ladder
+            .iter()
+            .map(|l| l.get("method").or(l.get("status")).cloned().unwrap())
+            .collect();
+        let want: Vec<Value> = messages.iter().map(|m| method_or_status(m)).collect();
+        assert_eq!(starts, want, "{name}: the ladder");
+        if !with_media {
+            assert_eq!(
+                (s.cc, call.cc),
+                (0, 0),
+                "{name}: an IRI-only warrant gets no media"
+            );
+            assert!(call.wavs.is_empty(), "{name}");
+            continue;
+        }
+        // The media pcap: exactly the call's RTP and RTCP packets, in order.
+        let got = pcap_packets(&call.dir.join("media.pcap")).unwrap();
+        let got: Vec<&[u8]> = got.iter().map(|p| udp_payload(p)).collect();
+        assert!(
+            got == media,
+            "{name}: the media pcap differs from the call's packets"
+        );
+        // Each direction's WAV holds exactly the generator's audio after companding.
+        assert_eq!(call.wavs.len(), 2, "{name}: {:?}", call.wavs);
+        for wav in &call.wavs {
+            let direction = match wav.direction {
+                Some(li_asn1::pdu::PayloadDirection::FromTarget) => {
+                    li_core::PayloadDirection::FromTarget
+                }
+                Some(li_asn1::pdu::PayloadDirection::ToTarget) => {
+                    li_core::PayloadDirection::ToTarget
+                }
+                other => panic!("{name}: a WAV with direction {other:?}"),
+            };
+            let want = sample.call.expected_pcm(direction);
+            assert_eq!(want.len(), 32_000);
+            let got = li_examples::demo::wav_samples(&wav.path).unwrap();
+            assert!(
+                got == want,
+                "{name}: {} differs from the generator's audio",
+                wav.path.display()
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_agencies_on_one_target_each_get_everything() {
     let sample = sample();
