@@ -174,8 +174,9 @@
 
 use std::cell::OnceCell;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
+use std::hash::BuildHasher;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -185,7 +186,7 @@ use super::error::SipError;
 use super::message::{Method, SipMessage};
 use super::sdp::{Direction, Sdp};
 use super::target::{IdentitySource, TargetMatch};
-use crate::hash::FastMap;
+use crate::hash::{FastHasher, FastMap};
 
 /// Limits and timers of a [`CallTracker`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -210,6 +211,14 @@ pub struct CallConfig {
     /// Tie the legs of a call through a proxy by their SDP origin (see the
     /// [module docs](self)). Default true.
     pub correlate_legs: bool,
+    /// INVITEs of no tracked call and no target remembered at most (their SDP origin,
+    /// Call-ID and caller's media), so that a target's leg of the same call seen after them
+    /// ties them to the call; the oldest goes when full ([`CallStats::pending_legs_evicted`]).
+    /// 0 remembers none. Default 65,536 (about 250 octets each).
+    pub max_pending_legs: usize,
+    /// How long such an INVITE is remembered. Default 32 s (RFC 3261 64*T1; a forwarding
+    /// on no answer that starts the target's leg later than this is not tied).
+    pub pending_leg_ttl: Duration,
 }
 
 impl Default for CallConfig {
@@ -221,6 +230,8 @@ impl Default for CallConfig {
             linger: Duration::from_secs(32),
             bind_signalling_source: true,
             correlate_legs: true,
+            max_pending_legs: 65_536,
+            pending_leg_ttl: Duration::from_secs(32),
         }
     }
 }
@@ -247,8 +258,19 @@ pub struct CallStats {
     pub retransmissions: u64,
     /// Messages of ended calls absorbed during the linger time.
     pub late_messages: u64,
-    /// Legs added to a call by their SDP origin.
+    /// Legs added to a call by their SDP origin (seen after the call's first leg, or
+    /// remembered from before it).
     pub legs_correlated: u64,
+    /// Untracked INVITEs remembered now for a later leg to tie ([`CallConfig::max_pending_legs`]).
+    pub pending_legs: u64,
+    /// Remembered INVITEs dropped because [`CallConfig::max_pending_legs`] was reached.
+    pub pending_legs_evicted: u64,
+    /// Failures of one fork of an INVITE that left the call to its other forks.
+    pub forks_failed: u64,
+    /// Refused re-INVITE or UPDATE offers whose media were put back as before the offer.
+    pub offers_refused: u64,
+    /// Flows latched from media of a party behind a NAT ([`FlowSource::Latched`]).
+    pub latched: u64,
     /// One-shot IRI-Reports (REGISTER, ...).
     pub reports: u64,
     /// SDP bodies of tracked calls that did not parse (the media were left as they were).
@@ -301,6 +323,10 @@ pub enum FlowSource {
     Sdp,
     /// The source address of the SIP message carrying the SDP, with the SDP's port (NAT).
     SignallingPeer,
+    /// The source of the first media packet from a NAT'd party's public address toward
+    /// the other party's bound flow (a NAT that changes ports; see the
+    /// [module docs](self)).
+    Latched,
 }
 
 /// A media flow bound to a call: a transport address where a party receives (and, with
@@ -454,6 +480,31 @@ pub struct CallTracker {
     scratch_flows: Vec<MediaFlow>,
     scratch_released: Vec<MediaFlow>,
     origin_key: String,
+    /// Untracked INVITEs by the hash of their origin key, oldest first in each list.
+    pending: FastMap<u64, Vec<PendingLeg>>,
+    /// (seen, origin hash, sequence) of every remembered INVITE, oldest first: expiry and
+    /// eviction order (an entry whose INVITE was tied meanwhile is skipped).
+    pending_order: VecDeque<(Timestamp, u64, u64)>,
+    pending_seq: u64,
+    pending_count: usize,
+    /// Events of [`CallTracker::on_media`] (a latched flow), given out with the next
+    /// [`CallTracker::on_sip`] or [`CallTracker::on_timer`].
+    queued: Vec<CallEvent>,
+}
+
+/// An INVITE of no tracked call and no target, remembered for a later leg (see
+/// [`CallConfig::max_pending_legs`]).
+#[derive(Debug)]
+struct PendingLeg {
+    origin: Box<str>,
+    call_id: Box<str>,
+    caller_tag: Option<Box<str>>,
+    invite_cseq: u32,
+    branch: Option<Branch>,
+    /// The caller's flows its SDP named.
+    media: Vec<MediaFlow>,
+    seen: Timestamp,
+    seq: u64,
 }
 
 /// One call: one or more legs, its bound flows.
@@ -463,6 +514,11 @@ struct Call {
     flows: Vec<MediaFlow>,
     /// Origin keys indexed for this call.
     origins: Vec<Box<str>>,
+    /// Flows latched by media (NAT), each with the [`FlowSource::SignallingPeer`] address
+    /// it was latched for: it lasts while that address is bound.
+    latches: Vec<(MediaFlow, SocketAddr)>,
+    /// Some flow entry of the call may have [`FlowEntry::latch`] set.
+    hinted: bool,
     last_signal: Timestamp,
     /// When a BYE or CANCEL left the call waiting for its end.
     closing_since: Option<Timestamp>,
@@ -485,6 +541,31 @@ struct Leg {
     closed: bool,
     caller_media: Vec<MediaFlow>,
     dialogs: Vec<Dialog>,
+    /// The client transactions of the INVITE of `invite_cseq` seen (a hop each, a fork
+    /// each): which of them still wait for a final response.
+    branches: Vec<Branch>,
+    /// Offers (re-INVITE, UPDATE) not yet answered, with the media they replaced.
+    offers: Vec<Offer>,
+}
+
+/// One client transaction of a leg's INVITE: its top Via branch (hashed) and Via count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Branch {
+    id: u64,
+    /// How many Vias the INVITE carried: 1 from the calling UA, one more per proxy hop.
+    depth: u8,
+    failed: bool,
+}
+
+/// An offer in a re-INVITE or UPDATE waiting for its final response.
+#[derive(Debug)]
+struct Offer {
+    /// Who sent it.
+    party: Party,
+    cseq: u32,
+    update: bool,
+    /// The sender's flows before it, put back if it fails.
+    previous: Vec<MediaFlow>,
 }
 
 #[derive(Debug)]
@@ -528,6 +609,9 @@ struct FlowEntry {
     call: u64,
     flow: MediaFlow,
     last_seen: Timestamp,
+    /// The other party of this flow's owner is behind a NAT and has no latched flow for
+    /// this stream yet: a packet to this flow may latch its source.
+    latch: bool,
 }
 
 /// A message's SDP body, parsed when first asked for and then kept: one parse per
@@ -577,6 +661,11 @@ impl CallTracker {
             scratch_flows: Vec::new(),
             scratch_released: Vec::new(),
             origin_key: String::new(),
+            pending: HashMap::default(),
+            pending_order: VecDeque::new(),
+            pending_seq: 0,
+            pending_count: 0,
+            queued: Vec::new(),
         }
     }
 
@@ -590,6 +679,7 @@ impl CallTracker {
         let mut s = self.stats.clone();
         s.active_calls = s.calls_begun.saturating_sub(s.calls_ended);
         s.bound_flows = self.flows.len() as u64;
+        s.pending_legs = self.pending_count as u64;
         s
     }
 
@@ -628,6 +718,9 @@ impl CallTracker {
         matches: &[TargetMatch<'_>],
         out: &mut Vec<CallEvent>,
     ) {
+        if !self.queued.is_empty() {
+            out.append(&mut self.queued);
+        }
         let Some(call_id) = msg.call_id() else {
             self.stats.ignored += 1;
             return;
@@ -666,6 +759,7 @@ impl CallTracker {
         }
         if matches.is_empty() {
             self.stats.ignored += 1;
+            self.remember_leg(call_id, msg, &sdp, src, now);
             return;
         }
         self.on_untracked_target(call_id, msg, &sdp, src, now, matches, out);
@@ -683,23 +777,29 @@ impl CallTracker {
         if self.flows.is_empty() {
             return None;
         }
-        let (entry, sender) = match self.flows.get_mut(&FlowKey::of(dst)) {
-            Some(e) => (e, None),
-            None => (self.flows.get_mut(&FlowKey::of(src))?, Some(())),
+        let (entry, by_source) = match self.flows.get_mut(&FlowKey::of(dst)) {
+            Some(e) => (e, false),
+            None => (self.flows.get_mut(&FlowKey::of(src))?, true),
         };
         if now > entry.last_seen {
             entry.last_seen = now;
         }
-        let sender = match sender {
-            None => entry.flow.party.other(),
-            Some(()) => entry.flow.party,
+        let sender = if by_source {
+            entry.flow.party
+        } else {
+            entry.flow.party.other()
         };
-        Some(MediaMatch {
+        let hit = MediaMatch {
             call: CallHandle(entry.call),
             sender,
             stream: entry.flow.stream,
             kind: entry.flow.kind,
-        })
+        };
+        if entry.latch && !by_source {
+            let (call, flow) = (entry.call, entry.flow);
+            self.latch(call, flow, src, now);
+        }
+        Some(hit)
     }
 
     /// The time by which [`CallTracker::on_timer`] should be called (it may find nothing
@@ -711,6 +811,10 @@ impl CallTracker {
     /// Ends the calls whose timeout passed at `now` (inactivity, an unanswered BYE or
     /// CANCEL) and forgets ended calls whose linger time passed.
     pub fn on_timer(&mut self, now: Timestamp, out: &mut Vec<CallEvent>) {
+        if !self.queued.is_empty() {
+            out.append(&mut self.queued);
+        }
+        self.expire_pending(now);
         while let Some(&Reverse((due, handle))) = self.timers.peek() {
             if due > now {
                 break;
@@ -808,8 +912,9 @@ impl CallTracker {
             self.push_timer(handle);
         }
         if outcome.media_changed {
+            // Before the media: a leg tied by the origin brings its caller's flows.
+            self.index_origins(handle, sdp, now);
             self.sync_media(handle, now, out);
-            self.index_origins(handle, sdp);
         }
     }
 
@@ -875,6 +980,8 @@ impl CallTracker {
                 legs: vec![leg],
                 flows: Vec::new(),
                 origins: Vec::new(),
+                latches: Vec::new(),
+                hinted: false,
                 last_signal: now,
                 closing_since: None,
                 closed_at: None,
@@ -901,7 +1008,7 @@ impl CallTracker {
             .map(|_| handle)
     }
 
-    fn index_origins(&mut self, handle: u64, sdp: &SdpBody<'_, '_>) {
+    fn index_origins(&mut self, handle: u64, sdp: &SdpBody<'_, '_>, now: Timestamp) {
         if !self.config.correlate_legs {
             return;
         }
@@ -924,6 +1031,247 @@ impl CallTracker {
         let key: Box<str> = self.origin_key.as_str().into();
         call.origins.push(key.clone());
         self.by_origin.insert(key, handle);
+        self.tie_pending(handle, now);
+    }
+
+    /// Remembers an INVITE of no tracked call and no target by its SDP origin, for a
+    /// target's leg seen later (see the module docs).
+    fn remember_leg(
+        &mut self,
+        call_id: &str,
+        msg: &SipMessage<'_>,
+        sdp: &SdpBody<'_, '_>,
+        src: SocketAddr,
+        now: Timestamp,
+    ) {
+        let max = self.config.max_pending_legs;
+        if max == 0
+            || !self.config.correlate_legs
+            || !msg.is_request()
+            || msg.method() != Some(Method::Invite)
+            || msg.to().and_then(|t| t.tag()).is_some()
+        {
+            return;
+        }
+        let Some(Ok(parsed)) = sdp.get() else {
+            return;
+        };
+        if !write_origin_key(parsed, &mut self.origin_key) {
+            return;
+        }
+        self.expire_pending(now);
+        let hash = origin_hash(&self.origin_key);
+        if self
+            .pending
+            .get(&hash)
+            .is_some_and(|v| v.iter().any(|p| &*p.call_id == call_id))
+        {
+            return; // a retransmission
+        }
+        while self.pending_count >= max {
+            let Some((_, h, seq)) = self.pending_order.pop_front() else {
+                break;
+            };
+            if self.drop_pending(h, seq) {
+                self.stats.pending_legs_evicted += 1;
+            }
+        }
+        let mut media = std::mem::take(&mut self.scratch_sdp);
+        media.clear();
+        sdp_flows(
+            parsed,
+            Party::Caller,
+            src,
+            self.config.bind_signalling_source,
+            &mut media,
+        );
+        let seq = self.pending_seq;
+        self.pending_seq += 1;
+        let leg = PendingLeg {
+            origin: self.origin_key.as_str().into(),
+            call_id: call_id.into(),
+            caller_tag: msg.from().and_then(|f| f.tag()).map(Into::into),
+            invite_cseq: msg.cseq().map_or(0, |c| c.number),
+            branch: Branch::of(msg),
+            media: media.to_vec(),
+            seen: now,
+            seq,
+        };
+        self.scratch_sdp = media;
+        self.pending.entry(hash).or_default().push(leg);
+        self.pending_order.push_back((now, hash, seq));
+        self.pending_count += 1;
+    }
+
+    /// Forgets remembered INVITEs older than [`CallConfig::pending_leg_ttl`].
+    fn expire_pending(&mut self, now: Timestamp) {
+        let ttl = self.config.pending_leg_ttl;
+        while let Some(&(seen, h, seq)) = self.pending_order.front() {
+            if seen.checked_add(ttl).is_some_and(|t| t >= now) {
+                break;
+            }
+            self.pending_order.pop_front();
+            self.drop_pending(h, seq);
+        }
+    }
+
+    /// Removes one remembered INVITE; false if it was gone (tied to a call meanwhile).
+    fn drop_pending(&mut self, hash: u64, seq: u64) -> bool {
+        let Some(list) = self.pending.get_mut(&hash) else {
+            return false;
+        };
+        let before = list.len();
+        list.retain(|p| p.seq != seq);
+        let dropped = list.len() < before;
+        if list.is_empty() {
+            self.pending.remove(&hash);
+        }
+        if dropped {
+            self.pending_count -= 1;
+        }
+        dropped
+    }
+
+    /// Ties to the call the remembered INVITEs carrying the origin in `self.origin_key`
+    /// (just indexed for it): from now on they are legs of the call.
+    fn tie_pending(&mut self, handle: u64, now: Timestamp) {
+        if self.pending_count == 0 {
+            return;
+        }
+        let hash = origin_hash(&self.origin_key);
+        let Some(mut list) = self.pending.remove(&hash) else {
+            return;
+        };
+        let ttl = self.config.pending_leg_ttl;
+        let before = list.len();
+        let key = self.origin_key.as_str();
+        let mut kept = Vec::new();
+        for p in list.drain(..) {
+            let fresh = p.seen.checked_add(ttl).is_some_and(|t| t >= now);
+            let tracked = self.by_call_id.contains_key(&*p.call_id);
+            let Some(call) = self.calls.get_mut(&handle) else {
+                kept.push(p);
+                continue;
+            };
+            if &*p.origin != key || !fresh || tracked || call.legs.len() >= MAX_LEGS {
+                // Another origin with the same hash, or one that can no longer be tied.
+                if &*p.origin != key {
+                    kept.push(p);
+                }
+                continue;
+            }
+            self.stats.legs_correlated += 1;
+            self.by_call_id.insert(p.call_id.clone(), handle);
+            call.legs.push(Leg {
+                call_id: p.call_id,
+                caller_tag: p.caller_tag,
+                invite_cseq: p.invite_cseq,
+                invite_seen: true,
+                cancelled: false,
+                closed: false,
+                caller_media: p.media,
+                dialogs: Vec::new(),
+                branches: p.branch.into_iter().collect(),
+                offers: Vec::new(),
+            });
+        }
+        self.pending_count -= before - kept.len();
+        if !kept.is_empty() {
+            self.pending.insert(hash, kept);
+        }
+    }
+
+    /// Binds `src` as a flow of the party behind a NAT whose media reached `hit` (a flow
+    /// of the other party) from its public address: the latch (see the module docs).
+    fn latch(&mut self, handle: u64, hit: MediaFlow, src: SocketAddr, now: Timestamp) {
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        let party = hit.party.other();
+        let Some(anchor) = call
+            .flows
+            .iter()
+            .find(|g| {
+                g.source == FlowSource::SignallingPeer
+                    && g.party == party
+                    && g.stream == hit.stream
+                    && g.addr.ip() == src.ip()
+            })
+            .map(|g| g.addr)
+        else {
+            return; // not from the signalling peer's address: never latched
+        };
+        let flow = MediaFlow {
+            addr: src,
+            party,
+            stream: hit.stream,
+            kind: hit.kind,
+            source: FlowSource::Latched,
+        };
+        let key = FlowKey::of(src);
+        match self.flows.get(&key) {
+            // Another call's binding is not taken by a latch.
+            Some(e) if e.call != handle => return,
+            // Bound already (a NAT keeping ports): nothing to add, the latch is done.
+            Some(_) => call.latches.push((flow, anchor)),
+            None if self.flows.len() >= self.config.max_flows => {
+                self.stats.flows_refused += 1;
+                return;
+            }
+            None => {
+                self.flows.insert(
+                    key,
+                    FlowEntry {
+                        call: handle,
+                        flow,
+                        last_seen: now,
+                        latch: false,
+                    },
+                );
+                call.flows.push(flow);
+                call.latches.push((flow, anchor));
+                self.stats.latched += 1;
+                self.queued.push(CallEvent::MediaBound {
+                    call: CallHandle(handle),
+                    flow,
+                });
+            }
+        }
+        self.refresh_hints(handle);
+    }
+
+    /// Sets [`FlowEntry::latch`] on the call's flows that may still latch a flow of the
+    /// other party (behind a NAT, not latched yet for that stream and kind).
+    fn refresh_hints(&mut self, handle: u64) {
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        let nat = call.closed_at.is_none()
+            && call
+                .flows
+                .iter()
+                .any(|g| g.source == FlowSource::SignallingPeer);
+        if !nat && !call.hinted {
+            return;
+        }
+        call.hinted = nat;
+        for f in &call.flows {
+            let peer = f.party.other();
+            let want =
+                nat && call.flows.iter().any(|g| {
+                    g.source == FlowSource::SignallingPeer
+                        && g.party == peer
+                        && g.stream == f.stream
+                }) && !call
+                    .latches
+                    .iter()
+                    .any(|(l, _)| l.party == peer && l.stream == f.stream && l.kind == f.kind);
+            if let Some(e) = self.flows.get_mut(&FlowKey::of(f.addr))
+                && e.call == handle
+            {
+                e.latch = want;
+            }
+        }
     }
 
     /// Brings the call's bound flows in line with what its legs' SDPs name now.
@@ -938,6 +1286,15 @@ impl CallTracker {
             for leg in call.legs.iter().filter(|l| !l.closed) {
                 leg.desired_flows(&mut desired);
             }
+        }
+        // A latch lasts while the address it was latched for is wanted.
+        call.latches.retain(|(_, anchor)| {
+            desired
+                .iter()
+                .any(|d| d.addr == *anchor && d.source == FlowSource::SignallingPeer)
+        });
+        for (latched, _) in &call.latches {
+            push_unique(&mut desired, std::slice::from_ref(latched));
         }
         // Release what is no longer wanted.
         let mut released = std::mem::take(&mut self.scratch_released);
@@ -976,6 +1333,8 @@ impl CallTracker {
                 // The same key bound for this call: an IPv4 address and its IPv4-mapped
                 // IPv6 form.
                 Some(e) if e.call == handle => continue,
+                // A latch takes no other call's binding.
+                Some(_) if flow.source == FlowSource::Latched => continue,
                 Some(e) => {
                     // A port reused by a new call: the other call's binding is stale.
                     if let Some(other) = self.calls.get_mut(&e.call) {
@@ -998,6 +1357,7 @@ impl CallTracker {
                     call: handle,
                     flow,
                     last_seen: now,
+                    latch: false,
                 },
             );
             if let Some(call) = self.calls.get_mut(&handle) {
@@ -1010,6 +1370,7 @@ impl CallTracker {
         }
         self.scratch_flows = desired;
         self.scratch_released = released;
+        self.refresh_hints(handle);
     }
 
     /// Ends a call: flows released, End emitted, its Call-IDs kept for the linger time.
@@ -1163,6 +1524,11 @@ impl CallTracker {
     }
 }
 
+/// The hash of an origin key, for the table of remembered INVITEs.
+fn origin_hash(key: &str) -> u64 {
+    std::hash::BuildHasherDefault::<FastHasher>::default().hash_one(key)
+}
+
 /// Whether `msg` is a new INVITE on the Call-ID of an ended call (a retry with a higher
 /// CSeq), which starts a new call rather than being absorbed.
 fn is_new_attempt(call: Option<&Call>, call_id: &str, msg: &SipMessage<'_>) -> bool {
@@ -1233,6 +1599,102 @@ impl Leg {
             closed: false,
             caller_media: Vec::new(),
             dialogs: Vec::new(),
+            branches: Vec::new(),
+            offers: Vec::new(),
+        }
+    }
+
+    /// Records the client transaction of an INVITE of `invite_cseq`; true if it is one
+    /// not seen before (a hop or a fork, not a retransmission).
+    fn note_branch(&mut self, msg: &SipMessage<'_>) -> bool {
+        let Some(branch) = Branch::of(msg) else {
+            return false;
+        };
+        if self.branches.iter().any(|b| b.id == branch.id) {
+            return false;
+        }
+        if self.branches.len() < MAX_BRANCHES {
+            if self.branches.is_empty() {
+                self.branches.reserve_exact(1);
+            }
+            self.branches.push(branch);
+        }
+        true
+    }
+
+    /// A failure of the INVITE of `invite_cseq`, as `msg` (its Vias) says: false if it is
+    /// the final one of the transaction the probe sees furthest upstream (no transaction
+    /// as far up or further still waits), true if it is one fork's failure and another
+    /// hop or fork of the INVITE still waits for its final response.
+    fn other_forks_wait(&mut self, msg: &SipMessage<'_>) -> bool {
+        let Some(failed) = Branch::of(msg) else {
+            return false;
+        };
+        for b in self.branches.iter_mut().filter(|b| b.id == failed.id) {
+            b.failed = true;
+        }
+        self.branches
+            .iter()
+            .any(|b| !b.failed && b.depth <= failed.depth)
+    }
+
+    /// Records an offer the sender's media replaced `previous` for.
+    fn note_offer(&mut self, party: Party, cseq: u32, update: bool, previous: Vec<MediaFlow>) {
+        match self.offers.iter_mut().find(|o| o.party == party) {
+            // Still waiting: its media before stay those to put back.
+            Some(o) if o.cseq == cseq && o.update == update => {}
+            Some(o) => {
+                *o = Offer {
+                    party,
+                    cseq,
+                    update,
+                    previous,
+                };
+            }
+            None => self.offers.push(Offer {
+                party,
+                cseq,
+                update,
+                previous,
+            }),
+        }
+    }
+
+    /// A final response to a re-INVITE or UPDATE: a 2xx keeps its offer's media, a
+    /// failure puts the media from before it back (RFC 3261 14.1, RFC 3311 5.2). True if
+    /// media were put back.
+    fn settle_offer(&mut self, msg: &SipMessage<'_>, status: u16, update: bool) -> bool {
+        if self.offers.is_empty() {
+            return false;
+        }
+        let Some(cseq) = msg.cseq() else {
+            return false;
+        };
+        let offerer = self.sender(msg).0.other();
+        let Some(pos) = self
+            .offers
+            .iter()
+            .position(|o| o.party == offerer && o.cseq == cseq.number && o.update == update)
+        else {
+            return false;
+        };
+        let offer = self.offers.swap_remove(pos);
+        if status < 300 {
+            return false;
+        }
+        let slot = match offerer {
+            Party::Caller => Some(&mut self.caller_media),
+            Party::Callee => match self.dialog_tag(msg) {
+                Some(tag) => self.dialog_mut(tag, None).map(|d| &mut d.media),
+                None => None,
+            },
+        };
+        match slot {
+            Some(slot) => {
+                *slot = offer.previous;
+                true
+            }
+            None => false,
         }
     }
 
@@ -1299,19 +1761,33 @@ impl Leg {
         let method = msg.method();
         let answered = self.dialogs.iter().any(|d| d.state != DialogState::Early);
         let mut takes_sdp = false;
+        // An offer that may fail: (CSeq number, UPDATE rather than re-INVITE).
+        let mut offer = None;
         if msg.is_request() {
             match method {
                 Some(Method::Invite) if msg.to().and_then(|t| t.tag()).is_none() => {
                     let number = cseq.map_or(0, |c| c.number);
-                    if number == self.invite_cseq && self.invite_seen {
-                        stats.retransmissions += 1;
-                    } else if number > self.invite_cseq {
+                    if number > self.invite_cseq {
+                        // A new attempt (credentials after a challenge): new transactions.
                         self.invite_cseq = number;
+                        self.invite_seen = false;
+                        self.branches.clear();
+                    }
+                    if number == self.invite_cseq {
+                        // The same INVITE through another hop or fork is no retransmission.
+                        let new_branch = self.note_branch(msg);
+                        if self.invite_seen && !new_branch {
+                            stats.retransmissions += 1;
+                        }
                     }
                     self.invite_seen = true;
                     takes_sdp = true;
                 }
-                Some(Method::Invite | Method::Update | Method::Prack | Method::Ack) => {
+                Some(Method::Invite | Method::Update) => {
+                    takes_sdp = true;
+                    offer = cseq.map(|c| (c.number, method == Some(Method::Update)));
+                }
+                Some(Method::Prack | Method::Ack) => {
                     takes_sdp = true;
                 }
                 Some(Method::Bye) => {
@@ -1332,6 +1808,13 @@ impl Leg {
             let status = msg.status().unwrap_or(0);
             let tag = msg.to().and_then(|t| t.tag());
             let to_initial = cseq.is_some_and(|c| c.number == self.invite_cseq);
+            if status >= 200
+                && matches!(method, Some(Method::Invite | Method::Update))
+                && self.settle_offer(msg, status, method == Some(Method::Update))
+            {
+                stats.offers_refused += 1;
+                outcome.media_changed = true;
+            }
             match method {
                 Some(Method::Invite) if (101..200).contains(&status) => {
                     if let (Party::Callee, Some(tag)) = self.sender(msg)
@@ -1370,11 +1853,23 @@ impl Leg {
                         && status != 401
                         && status != 407 =>
                 {
-                    outcome.ended = Some(if self.cancelled || status == 487 {
-                        CallEndReason::Cancelled
+                    if self.other_forks_wait(msg) {
+                        // One fork failed: its early dialog and media go, the call waits
+                        // for the others.
+                        stats.forks_failed += 1;
+                        if let Some(tag) = tag {
+                            let before = self.dialogs.len();
+                            self.dialogs
+                                .retain(|d| &*d.tag != tag || d.state != DialogState::Early);
+                            outcome.media_changed |= self.dialogs.len() < before;
+                        }
                     } else {
-                        CallEndReason::Rejected { status }
-                    });
+                        outcome.ended = Some(if self.cancelled || status == 487 {
+                            CallEndReason::Cancelled
+                        } else {
+                            CallEndReason::Rejected { status }
+                        });
+                    }
                 }
                 Some(Method::Bye) if status >= 200 => {
                     let dtag = self.dialog_tag(msg);
@@ -1411,11 +1906,16 @@ impl Leg {
                         }
                         (Party::Callee, None) => None,
                     };
+                    let mut replaced = None;
                     if let Some(slot) = slot
                         && slot != flows
                     {
-                        *slot = flows.to_vec(); // kept for the call's life: no spare capacity
+                        // Kept for the call's life: no spare capacity.
+                        replaced = Some(std::mem::replace(slot, flows.to_vec()));
                         outcome.media_changed = true;
+                    }
+                    if let (Some(previous), Some((number, update))) = (replaced, offer) {
+                        self.note_offer(party, number, update, previous);
                     }
                 }
                 Err(_) => stats.sdp_errors += 1,
@@ -1438,6 +1938,23 @@ impl Leg {
         if any_dialog || self.dialogs.is_empty() {
             push_unique(out, &self.caller_media);
         }
+    }
+}
+
+/// How many client transactions (hops, forks) of its INVITE a leg keeps at most; those
+/// beyond are taken for forks, and their failure alone never ends the leg.
+const MAX_BRANCHES: usize = 8;
+
+impl Branch {
+    /// The top Via's branch of `msg` and its Via count; `None` without a branch.
+    fn of(msg: &SipMessage<'_>) -> Option<Self> {
+        let branch = msg.via_branch()?;
+        let depth = u8::try_from(msg.vias().count()).unwrap_or(u8::MAX);
+        Some(Self {
+            id: std::hash::BuildHasherDefault::<FastHasher>::default().hash_one(branch),
+            depth,
+            failed: false,
+        })
     }
 }
 
