@@ -13,14 +13,19 @@
 //! [`StreamFramer`](super::StreamFramer) for TCP), matches it with
 //! [`SipTargets::match_message`](super::SipTargets::match_message) and hands message and
 //! matches (possibly none) to [`CallTracker::on_sip`]. The tracker keeps **no state for
-//! other people's dialogs**: a message is looked at only if its Call-ID belongs to a tracked
-//! call, or it matches a target, or (an INVITE with SDP) its SDP `o=` line is that of a
-//! tracked call (a second leg of it, see below). Anything else costs one hash lookup and
-//! leaves nothing behind. So a BYE that names no target ends a target's call by its Call-ID.
+//! other people's dialogs** beyond one bounded exception: a message is looked at only if its
+//! Call-ID belongs to a tracked call, or it matches a target, or (an INVITE with SDP) its SDP
+//! `o=` line is that of a tracked call (a second leg of it, see below). Anything else costs
+//! one hash lookup and leaves nothing behind, except an INVITE that starts a dialog with an
+//! SDP offer: its origin, Call-ID and offer are remembered for
+//! [`CallConfig::pending_leg_ttl`] (at most [`CallConfig::max_pending_legs`] of them), in
+//! case a target's leg of the same call comes after it. So a BYE that names no target ends a
+//! target's call by its Call-ID.
 //!
 //! Every RTP or RTCP packet goes to [`CallTracker::on_media`] (source and destination
 //! transport addresses): a lookup in the table of bound flows (a second one, of the source,
-//! when the destination is not bound), no allocation.
+//! when the destination is not bound), no allocation (but when it latches a flow, once per
+//! stream of a party behind a NAT, see below).
 //!
 //! [`CallTracker::on_timer`] ends calls that went quiet; call it at
 //! [`CallTracker::next_timeout`] or whenever convenient (with packet time).
@@ -36,7 +41,10 @@
 //!   and its responses, with the Contact bindings in the message; an OPTIONS, a MESSAGE):
 //!   one IRI-Report, no state kept.
 //! - [`CallEvent::MediaBound`] / [`CallEvent::MediaReleased`] when a flow starts or stops
-//!   being the call's.
+//!   being the call's. A flow latched by [`CallTracker::on_media`] (which has no event
+//!   output) is the call's from that packet on; its `MediaBound` comes first in the events
+//!   of the next [`CallTracker::on_sip`] or [`CallTracker::on_timer`], before any event that
+//!   could release it.
 //! - [`CallEvent::End`] exactly once per call, after its last event. When
 //!   [`CallEndReason::with_message`] is false (timeout, eviction, a BYE never answered), no
 //!   SIP message carried the IRI-End and the caller sends one of its own.
@@ -54,12 +62,27 @@
 //!   dropped and their media released. A second 2xx (another fork also answered) confirms
 //!   that dialog too, until its BYE.
 //! - 3xx-6xx to the INVITE (except 401/407, a challenge the caller answers with a new INVITE
-//!   on the same Call-ID) end the leg: IRI-End, [`CallEndReason::Rejected`], or
-//!   [`CallEndReason::Cancelled`] after a CANCEL or on 487.
+//!   on the same Call-ID) end the leg when they are the **final response of the INVITE
+//!   transaction**: IRI-End, [`CallEndReason::Rejected`], or [`CallEndReason::Cancelled`]
+//!   after a CANCEL or on 487. Behind a proxy one INVITE is several client transactions, a
+//!   hop each and, forking, a fork each (RFC 3261 16.6-16.7): the same Call-ID and CSeq, a
+//!   new top Via branch, one Via more per hop. The tracker notes each (the Via branch and
+//!   the Via count; 8 per leg at most, an INVITE seen again on a known branch is a
+//!   retransmission). A failure on one of them ends the leg only if no other transaction
+//!   with as few Vias or fewer still waits: it is then the response the probe sees furthest
+//!   upstream (the caller's own, with one Via, or all the forks it sees failed). Otherwise
+//!   it is one fork's failure ([`CallStats::forks_failed`]): that fork's early dialog and its
+//!   media go, the call waits for its other forks or for the proxy's final response. (A
+//!   probe that sees only the forks of a proxy forking *serially* cannot know whether the
+//!   proxy tries another one after the last failure it saw: the leg ends there, and a later
+//!   fork's INVITE on that Call-ID is absorbed as a late message.)
 //! - re-INVITE, UPDATE, PRACK and ACK with SDP: the sender's media are replaced (hold with
 //!   `a=sendonly`/`a=inactive`, a new address or port): flows no longer named are released
-//!   and no longer the call's. A failed re-INVITE does not restore the previous media (its
-//!   offer stays bound until the next offer or the end).
+//!   and no longer the call's. A re-INVITE or UPDATE offer that **fails** (3xx-6xx, e.g. 488
+//!   or 491 in a glare) leaves the session as it was before it (RFC 3261 14.1, RFC 3311):
+//!   the sender's flows from before the offer are bound again and those of the offer
+//!   released ([`CallStats::offers_refused`]); a 2xx keeps them. One waiting offer per party
+//!   is remembered (a retransmission keeps the media to put back).
 //! - BYE: IRI-Continue; the dialog's media are released at once. The final response to the
 //!   BYE of the last dialog: IRI-End, [`CallEndReason::Bye`]. A BYE never answered ends the
 //!   call after [`CallConfig::linger`] ([`CallEndReason::ByeUnanswered`]).
@@ -92,8 +115,23 @@
 //! latches them) the media arrive from there. This is only right when the probe sees the
 //! signalling as it leaves the NAT (on the access side of the first proxy): behind a
 //! signalling-only proxy the source is the proxy, whose address then gets bound in vain
-//! (harmless: no media come from it on those ports). NATs that change ports are not
-//! covered; the flows are learnt from the SDP only.
+//! (harmless: no media come from it on those ports).
+//!
+//! **NATs that change ports** are covered by **latching**, as an SBC does for symmetric RTP:
+//! while a party has such a [`FlowSource::SignallingPeer`] flow, the first media packet that
+//! comes from that public address (any port) *to a bound flow of the other party of the
+//! same call, same stream* binds its source address as the NAT'd party's flow
+//! ([`FlowSource::Latched`], [`CallStats::latched`]): the packets the other party sends
+//! back to the port the NAT chose are then the call's too, from that packet on. Bounded and
+//! narrow, so that it opens no over-collection: one latch per party, stream and kind (RTP,
+//! RTCP) while its signalling-peer flow is bound (a new offer of that party or the end of
+//! the call releases it, and the next packet latches anew); only a packet whose
+//! destination is already the call's bound address:port and whose source is the party's
+//! own public address triggers it; an address bound to another call is never taken; and
+//! only with [`CallConfig::bind_signalling_source`]. Until then, the flows of the other
+//! party carry a flag, and a packet to them costs one call lookup more (every packet, when
+//! the NAT'd party's media come from another address than its signalling). Both parties
+//! behind port-changing NATs (neither end of a flow bound) are not covered.
 //!
 //! A packet is the call's when its destination or (symmetric RTP, RFC 4961) its source is a
 //! bound address of the call; [`MediaMatch::sender`] says which party sent it. When a call
@@ -112,6 +150,20 @@
 //! are not used: tying an unrelated call to a target's would intercept someone else. The call
 //! ends when its last leg does. A call gets at most 8 legs.
 //!
+//! The legs are tied **whichever comes first**. When the target's leg comes second (the
+//! caller dialled an alias, a hunt group, a number the proxy translates; a forwarding), the
+//! earlier leg named no target when the probe saw it. Its INVITE was remembered (above);
+//! when the target's call indexes the same origin, that leg joins the call **from then on**:
+//! its later messages are IRI-Continue of the call, its media (the caller's offer it
+//! carried, then its answers) bound from that moment. Its earlier messages are not reported
+//! and the tracker holds none of their bytes: they were not a target's when seen, were not
+//! intercepted then, and cannot be intercepted later. Reporting them would mean keeping
+//! everyone's INVITEs in case a target shows up, and delivering traffic the warrant did not
+//! cover when it passed; not reporting them loses nothing the target's own leg does not
+//! carry (the same offer, the same origin). An INVITE remembered longer than
+//! [`CallConfig::pending_leg_ttl`], or evicted by [`CallConfig::max_pending_legs`], is not
+//! tied.
+//!
 //! # Bounds
 //!
 //! [`CallConfig::max_calls`] calls (ended ones remembered for the linger time included) and
@@ -122,10 +174,11 @@
 //! the index entries; see `docs/PERFORMANCE.md`); its SDPs name at most
 //! [`MAX_MEDIA`](super::sdp::MAX_MEDIA) streams each, a leg has at most 16 early dialogs.
 //!
-//! Nothing here panics on any input. [`CallTracker::on_media`] does not allocate;
-//! [`CallTracker::on_sip`] allocates for a new call, dialog or origin (the Call-ID and tags
-//! are copied) and for the flows of an SDP body that changes a party's flows, not for the
-//! other messages of a call (a repeated offer included).
+//! Nothing here panics on any input. [`CallTracker::on_media`] does not allocate but to
+//! latch a flow; [`CallTracker::on_sip`] allocates for a new call, dialog or origin (the
+//! Call-ID and tags are copied), for the flows of an SDP body that changes a party's flows
+//! (and the flows it replaces, for an offer that may fail), and for an untracked INVITE it
+//! remembers, not for the other messages of a call (a repeated offer included).
 //!
 //! ```
 //! use li_capture::sip::call::{CallConfig, CallEvent, CallTracker, Party};
@@ -541,8 +594,19 @@ struct Leg {
     closed: bool,
     caller_media: Vec<MediaFlow>,
     dialogs: Vec<Dialog>,
-    /// The client transactions of the INVITE of `invite_cseq` seen (a hop each, a fork
-    /// each): which of them still wait for a final response.
+    /// The first client transaction of the INVITE of `invite_cseq` seen; the others (a
+    /// hop each, a fork each) in `more`.
+    branch: Option<Branch>,
+    /// What most legs never need, allocated when they do (a leg costs memory on every
+    /// tracked call).
+    more: Option<Box<LegMore>>,
+}
+
+/// The rarer state of a leg.
+#[derive(Debug, Default)]
+struct LegMore {
+    /// Client transactions of the INVITE after the first: which still wait for a final
+    /// response.
     branches: Vec<Branch>,
     /// Offers (re-INVITE, UPDATE) not yet answered, with the media they replaced.
     offers: Vec<Offer>,
@@ -1098,7 +1162,11 @@ impl CallTracker {
             seq,
         };
         self.scratch_sdp = media;
-        self.pending.entry(hash).or_default().push(leg);
+        let list = self.pending.entry(hash).or_default();
+        if list.is_empty() {
+            list.reserve_exact(1); // most origins are one leg's
+        }
+        list.push(leg);
         self.pending_order.push_back((now, hash, seq));
         self.pending_count += 1;
     }
@@ -1171,8 +1239,8 @@ impl CallTracker {
                 closed: false,
                 caller_media: p.media,
                 dialogs: Vec::new(),
-                branches: p.branch.into_iter().collect(),
-                offers: Vec::new(),
+                branch: p.branch,
+                more: None,
             });
         }
         self.pending_count -= before - kept.len();
@@ -1599,8 +1667,8 @@ impl Leg {
             closed: false,
             caller_media: Vec::new(),
             dialogs: Vec::new(),
-            branches: Vec::new(),
-            offers: Vec::new(),
+            branch: None,
+            more: None,
         }
     }
 
@@ -1610,16 +1678,31 @@ impl Leg {
         let Some(branch) = Branch::of(msg) else {
             return false;
         };
-        if self.branches.iter().any(|b| b.id == branch.id) {
+        let known = self.branch.is_some_and(|b| b.id == branch.id)
+            || self
+                .more
+                .as_ref()
+                .is_some_and(|m| m.branches.iter().any(|b| b.id == branch.id));
+        if known {
             return false;
         }
-        if self.branches.len() < MAX_BRANCHES {
-            if self.branches.is_empty() {
-                self.branches.reserve_exact(1);
+        if self.branch.is_none() {
+            self.branch = Some(branch);
+        } else {
+            let more = self.more.get_or_insert_with(Box::default);
+            if more.branches.len() + 1 < MAX_BRANCHES {
+                more.branches.push(branch);
             }
-            self.branches.push(branch);
         }
         true
+    }
+
+    /// Forgets the client transactions (a new INVITE attempt).
+    fn clear_branches(&mut self) {
+        self.branch = None;
+        if let Some(more) = self.more.as_mut() {
+            more.branches.clear();
+        }
     }
 
     /// A failure of the INVITE of `invite_cseq`, as `msg` (its Vias) says: false if it is
@@ -1630,17 +1713,24 @@ impl Leg {
         let Some(failed) = Branch::of(msg) else {
             return false;
         };
-        for b in self.branches.iter_mut().filter(|b| b.id == failed.id) {
-            b.failed = true;
+        let more: &mut [Branch] = match self.more.as_deref_mut() {
+            Some(m) => &mut m.branches,
+            None => &mut [],
+        };
+        let mut waiting = false;
+        for b in self.branch.iter_mut().chain(more.iter_mut()) {
+            if b.id == failed.id {
+                b.failed = true;
+            }
+            waiting |= !b.failed && b.depth <= failed.depth;
         }
-        self.branches
-            .iter()
-            .any(|b| !b.failed && b.depth <= failed.depth)
+        waiting
     }
 
     /// Records an offer the sender's media replaced `previous` for.
     fn note_offer(&mut self, party: Party, cseq: u32, update: bool, previous: Vec<MediaFlow>) {
-        match self.offers.iter_mut().find(|o| o.party == party) {
+        let offers = &mut self.more.get_or_insert_with(Box::default).offers;
+        match offers.iter_mut().find(|o| o.party == party) {
             // Still waiting: its media before stay those to put back.
             Some(o) if o.cseq == cseq && o.update == update => {}
             Some(o) => {
@@ -1651,7 +1741,7 @@ impl Leg {
                     previous,
                 };
             }
-            None => self.offers.push(Offer {
+            None => offers.push(Offer {
                 party,
                 cseq,
                 update,
@@ -1664,21 +1754,23 @@ impl Leg {
     /// failure puts the media from before it back (RFC 3261 14.1, RFC 3311 5.2). True if
     /// media were put back.
     fn settle_offer(&mut self, msg: &SipMessage<'_>, status: u16, update: bool) -> bool {
-        if self.offers.is_empty() {
+        if self.more.as_ref().is_none_or(|m| m.offers.is_empty()) {
             return false;
         }
         let Some(cseq) = msg.cseq() else {
             return false;
         };
         let offerer = self.sender(msg).0.other();
-        let Some(pos) = self
-            .offers
+        let Some(offers) = self.more.as_mut().map(|m| &mut m.offers) else {
+            return false;
+        };
+        let Some(pos) = offers
             .iter()
             .position(|o| o.party == offerer && o.cseq == cseq.number && o.update == update)
         else {
             return false;
         };
-        let offer = self.offers.swap_remove(pos);
+        let offer = offers.swap_remove(pos);
         if status < 300 {
             return false;
         }
@@ -1771,7 +1863,7 @@ impl Leg {
                         // A new attempt (credentials after a challenge): new transactions.
                         self.invite_cseq = number;
                         self.invite_seen = false;
-                        self.branches.clear();
+                        self.clear_branches();
                     }
                     if number == self.invite_cseq {
                         // The same INVITE through another hop or fork is no retransmission.
