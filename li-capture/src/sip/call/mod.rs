@@ -124,8 +124,9 @@
 //! ([`FlowSource::Latched`], [`CallStats::latched`]): the packets the other party sends
 //! back to the port the NAT chose are then the call's too, from that packet on. Bounded and
 //! narrow, so that it opens no over-collection: one latch per party, stream and kind (RTP,
-//! RTCP) while its signalling-peer flow is bound (a new offer of that party or the end of
-//! the call releases it, and the next packet latches anew); only a packet whose
+//! RTCP) while the signalling-peer flow it was latched for is bound (an offer of that party
+//! that moves its ports, or the end of the call, releases it, and the next packet latches
+//! anew); only a packet whose
 //! destination is already the call's bound address:port and whose source is the party's
 //! own public address triggers it; an address bound to another call is never taken; and
 //! only with [`CallConfig::bind_signalling_source`]. Until then, the flows of the other

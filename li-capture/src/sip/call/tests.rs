@@ -1636,3 +1636,77 @@ fn nat_changing_ports_latches_the_first_media_toward_the_other_party() {
     assert_eq!(h.media(bob_out, "192.0.2.101:50000", t(8)), None);
     assert_eq!(h.tracker.stats().latched, 3);
 }
+
+#[test]
+fn a_remembered_invite_of_the_same_call_id_is_no_second_leg() {
+    let mut h = Harness::new();
+    // Not a target's at first; the INVITE after the challenge is asserted as Bob's.
+    let d = Dlg::new("asserted-later", ALICE, CAROL);
+    assert!(
+        h.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0))
+            .is_empty()
+    );
+    assert_eq!(h.tracker.stats().pending_legs, 1);
+    let mut again = String::from_utf8(d.req("INVITE", 2, Some(&alice_sdp()))).unwrap();
+    again = again.replacen(
+        "CSeq:",
+        &format!("P-Asserted-Identity: <{BOB}>\r\nCSeq:"),
+        1,
+    );
+    let call = begun(&h.sip(again.as_bytes(), ALICE_SIP, t(1)));
+    assert_eq!(h.tracker.call(call).unwrap().legs, 1);
+    let s = h.tracker.stats();
+    assert_eq!((s.legs_correlated, s.pending_legs), (0, 0));
+}
+
+#[test]
+fn a_latch_needs_the_nat_option_and_takes_no_other_calls_binding() {
+    let private = sdp(
+        "alice",
+        "2890844526",
+        "192.168.1.10",
+        &[("audio", 4000, "")],
+    );
+    let mut h = Harness::with(CallConfig {
+        bind_signalling_source: false,
+        ..CallConfig::default()
+    });
+    let d = Dlg::new("napt-off", ALICE, BOB);
+    h.sip(
+        &d.req("INVITE", 1, Some(&private)),
+        "203.0.113.5:5060",
+        t(0),
+    );
+    let b = d.tagged("bob");
+    h.sip(&b.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(1));
+    assert!(h.media("203.0.113.5:61000", BOB_RTP, t(2)).is_some());
+    assert_eq!(
+        h.media("198.51.100.20:3500", "203.0.113.5:61000", t(2)),
+        None
+    );
+    assert_eq!(h.tracker.stats().latched, 0);
+
+    // With it: the NAT's port is another intercepted call's already; it stays that call's.
+    let mut h = Harness::new();
+    let other = Dlg::new("holder", ALICE, BOB);
+    let holder_sdp = sdp("carol", "31313131", "203.0.113.5", &[("audio", 61000, "")]);
+    let holder = begun(&h.sip(
+        &other.req("INVITE", 1, Some(&holder_sdp)),
+        "203.0.113.5:5070",
+        t(0),
+    ));
+    let call = begun(&h.sip(
+        &d.req("INVITE", 1, Some(&private)),
+        "203.0.113.5:5060",
+        t(0),
+    ));
+    h.sip(&b.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(1));
+    let m = h.media("203.0.113.5:61000", BOB_RTP, t(2)).unwrap();
+    assert_eq!(m.call, call);
+    assert_eq!(
+        h.media("198.51.100.20:3500", "203.0.113.5:61000", t(2))
+            .map(|m| m.call),
+        Some(holder)
+    );
+    assert_eq!(h.tracker.stats().latched, 0);
+}
