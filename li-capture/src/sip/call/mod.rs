@@ -228,6 +228,7 @@
 
 use std::cell::OnceCell;
 use std::cmp::Reverse;
+use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
 use std::hash::BuildHasher;
@@ -1186,14 +1187,15 @@ impl CallTracker {
 
     /// Removes one remembered INVITE; false if it was gone (tied to a call meanwhile).
     fn drop_pending(&mut self, hash: u64, seq: u64) -> bool {
-        let Some(list) = self.pending.get_mut(&hash) else {
+        // One lookup: the table is large and sparse, each costs a cache miss.
+        let Entry::Occupied(mut list) = self.pending.entry(hash) else {
             return false;
         };
-        let before = list.len();
-        list.retain(|p| p.seq != seq);
-        let dropped = list.len() < before;
-        if list.is_empty() {
-            self.pending.remove(&hash);
+        let before = list.get().len();
+        list.get_mut().retain(|p| p.seq != seq);
+        let dropped = list.get().len() < before;
+        if list.get().is_empty() {
+            list.remove();
         }
         if dropped {
             self.pending_count -= 1;
