@@ -173,7 +173,10 @@
 //! fit is not bound ([`CallStats::flows_refused`]). A call costs about 1.4 KB with one
 //! audio stream bound (measured with 1,000,000 calls: Call-ID, tags, SDP origin, flows and
 //! the index entries; see `docs/PERFORMANCE.md`); its SDPs name at most
-//! [`MAX_MEDIA`](super::sdp::MAX_MEDIA) streams each, a leg has at most 16 early dialogs.
+//! [`MAX_MEDIA`](super::sdp::MAX_MEDIA) streams each, a leg has at most 16 early dialogs,
+//! 8 client transactions of its INVITE and one waiting offer per party.
+//! [`CallConfig::max_pending_legs`] untracked INVITEs are remembered, each for
+//! [`CallConfig::pending_leg_ttl`] at most ([`CallStats::pending_legs_evicted`]).
 //!
 //! Nothing here panics on any input. [`CallTracker::on_media`] does not allocate but to
 //! latch a flow; [`CallTracker::on_sip`] allocates for a new call, dialog or origin (the
@@ -269,7 +272,8 @@ pub struct CallConfig {
     /// INVITEs of no tracked call and no target remembered at most (their SDP origin,
     /// Call-ID and caller's media), so that a target's leg of the same call seen after them
     /// ties them to the call; the oldest goes when full ([`CallStats::pending_legs_evicted`]).
-    /// 0 remembers none. Default 65,536 (about 250 octets each).
+    /// 0 remembers none (and a target's leg seen after another leg of its call is then not
+    /// tied to it). Default 65,536 (about 410 octets each, measured: 26 MiB when full).
     pub max_pending_legs: usize,
     /// How long such an INVITE is remembered. Default 32 s (RFC 3261 64*T1; a forwarding
     /// on no answer that starts the target's leg later than this is not tied).
@@ -833,7 +837,10 @@ impl CallTracker {
 
     /// The call an RTP or RTCP packet from `src` to `dst` belongs to: the call with a flow
     /// bound at `dst`, else at `src` (symmetric RTP). Records the packet time for the
-    /// inactivity timeout. No allocation.
+    /// inactivity timeout. A packet from a NAT'd party's public address to the other
+    /// party's flow may latch its source (see the [module docs](self)); the flow's
+    /// [`CallEvent::MediaBound`] comes with the next [`CallTracker::on_sip`] or
+    /// [`CallTracker::on_timer`]. No allocation, but for such a latch.
     pub fn on_media(
         &mut self,
         src: SocketAddr,
