@@ -241,9 +241,10 @@ use std::time::Duration;
 use li_core::{IriType, MediaProtocol, Timestamp};
 
 use super::error::SipError;
-use super::message::{Method, SipMessage};
+use super::message::{HeaderName, Method, SipMessage};
 use super::sdp::{Direction, Sdp};
 use super::target::{IdentitySource, TargetMatch};
+use super::uri::split_list;
 use crate::hash::{FastHasher, FastMap};
 
 /// Limits and timers of a [`CallTracker`].
@@ -555,15 +556,40 @@ pub struct CallTracker {
 /// [`CallConfig::max_pending_legs`]).
 #[derive(Debug)]
 struct PendingLeg {
-    origin: Box<str>,
-    call_id: Box<str>,
-    caller_tag: Option<Box<str>>,
+    /// The origin key, the Call-ID and the caller's tag one after the other: one
+    /// allocation for the three (most of these are never tied).
+    text: Box<str>,
+    origin_end: u32,
+    call_id_end: u32,
+    has_tag: bool,
     invite_cseq: u32,
     branch: Option<Branch>,
     /// The caller's flows its SDP named.
     media: Vec<MediaFlow>,
     seen: Timestamp,
     seq: u64,
+}
+
+impl PendingLeg {
+    fn origin(&self) -> &str {
+        self.text
+            .get(..self.origin_end as usize)
+            .unwrap_or_default()
+    }
+
+    fn call_id(&self) -> &str {
+        self.text
+            .get(self.origin_end as usize..self.call_id_end as usize)
+            .unwrap_or_default()
+    }
+
+    fn caller_tag(&self) -> Option<&str> {
+        self.has_tag.then(|| {
+            self.text
+                .get(self.call_id_end as usize..)
+                .unwrap_or_default()
+        })
+    }
 }
 
 /// One call: one or more legs, its bound flows.
@@ -1137,7 +1163,7 @@ impl CallTracker {
         if self
             .pending
             .get(&hash)
-            .is_some_and(|v| v.iter().any(|p| &*p.call_id == call_id))
+            .is_some_and(|v| v.iter().any(|p| p.call_id() == call_id))
         {
             return; // a retransmission
         }
@@ -1158,12 +1184,25 @@ impl CallTracker {
             self.config.bind_signalling_source,
             &mut media,
         );
+        let tag = msg.from().and_then(|f| f.tag());
+        let (Ok(origin_end), Ok(call_id_end)) = (
+            u32::try_from(self.origin_key.len()),
+            u32::try_from(self.origin_key.len() + call_id.len()),
+        ) else {
+            return;
+        };
+        let mut text =
+            String::with_capacity(self.origin_key.len() + call_id.len() + tag.map_or(0, str::len));
+        text.push_str(&self.origin_key);
+        text.push_str(call_id);
+        text.push_str(tag.unwrap_or_default());
         let seq = self.pending_seq;
         self.pending_seq += 1;
         let leg = PendingLeg {
-            origin: self.origin_key.as_str().into(),
-            call_id: call_id.into(),
-            caller_tag: msg.from().and_then(|f| f.tag()).map(Into::into),
+            text: text.into_boxed_str(),
+            origin_end,
+            call_id_end,
+            has_tag: tag.is_some(),
             invite_cseq: msg.cseq().map_or(0, |c| c.number),
             branch: Branch::of(msg),
             media: media.to_vec(),
@@ -1226,23 +1265,24 @@ impl CallTracker {
         let mut kept = Vec::new();
         for p in list.drain(..) {
             let fresh = p.seen.checked_add(ttl).is_some_and(|t| t >= now);
-            let tracked = self.by_call_id.contains_key(&*p.call_id);
+            let tracked = self.by_call_id.contains_key(p.call_id());
             let Some(call) = self.calls.get_mut(&handle) else {
                 kept.push(p);
                 continue;
             };
-            if &*p.origin != key || !fresh || tracked || call.legs.len() >= MAX_LEGS {
+            if p.origin() != key || !fresh || tracked || call.legs.len() >= MAX_LEGS {
                 // Another origin with the same hash, or one that can no longer be tied.
-                if &*p.origin != key {
+                if p.origin() != key {
                     kept.push(p);
                 }
                 continue;
             }
             self.stats.legs_correlated += 1;
-            self.by_call_id.insert(p.call_id.clone(), handle);
+            let call_id: Box<str> = p.call_id().into();
+            self.by_call_id.insert(call_id.clone(), handle);
             call.legs.push(Leg {
-                call_id: p.call_id,
-                caller_tag: p.caller_tag,
+                call_id,
+                caller_tag: p.caller_tag().map(Into::into),
                 invite_cseq: p.invite_cseq,
                 invite_seen: true,
                 cancelled: false,
@@ -2051,7 +2091,12 @@ impl Branch {
     /// The top Via's branch of `msg` and its Via count; `None` without a branch.
     fn of(msg: &SipMessage<'_>) -> Option<Self> {
         let branch = msg.via_branch()?;
-        let depth = u8::try_from(msg.vias().count()).unwrap_or(u8::MAX);
+        // Counted, not parsed: the same count for an INVITE and its responses.
+        let vias = msg
+            .headers_named(HeaderName::Via)
+            .flat_map(split_list)
+            .count();
+        let depth = u8::try_from(vias).unwrap_or(u8::MAX);
         Some(Self {
             id: std::hash::BuildHasherDefault::<FastHasher>::default().hash_one(branch),
             depth,
