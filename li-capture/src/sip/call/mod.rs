@@ -1301,6 +1301,9 @@ impl CallTracker {
 
     /// Binds `src` as a flow of the party behind a NAT whose media reached `hit` (a flow
     /// of the other party) from its public address: the latch (see the module docs).
+    // Rare (once per stream of a NAT'd party): kept out of `on_media`'s code.
+    #[cold]
+    #[inline(never)]
     fn latch(&mut self, handle: u64, hit: MediaFlow, src: SocketAddr, now: Timestamp) {
         let Some(call) = self.calls.get_mut(&handle) else {
             return;
