@@ -274,7 +274,7 @@ pub struct CallConfig {
     /// Call-ID and caller's media), so that a target's leg of the same call seen after them
     /// ties them to the call; the oldest goes when full ([`CallStats::pending_legs_evicted`]).
     /// 0 remembers none (and a target's leg seen after another leg of its call is then not
-    /// tied to it). Default 65,536 (about 410 octets each, measured: 26 MiB when full).
+    /// tied to it). Default 65,536 (about 330 octets each, measured: 21 MiB when full).
     pub max_pending_legs: usize,
     /// How long such an INVITE is remembered. Default 32 s (RFC 3261 64*T1; a forwarding
     /// on no answer that starts the target's leg later than this is not tied).
