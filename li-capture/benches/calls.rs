@@ -10,7 +10,10 @@
 //!   matched (parsing and matching are `benches/sip.rs`):
 //!   - `in_dialog_180`: a 180 Ringing of a tracked call (Call-ID lookup, dialog update);
 //!   - `untracked_invite`: an INVITE of a call between non-targets, with SDP (Call-ID
-//!     lookup, SDP origin checked for a second leg, nothing kept);
+//!     lookup, SDP origin checked for a second leg), the same 1,024 again and again (a
+//!     retransmission: already remembered for a later leg, nothing new kept);
+//!   - `untracked_invite_new`: the same with a new Call-ID and origin each (remembered for a
+//!     later leg, those of 40 s before forgotten);
 //!   - `call_cycle`: whole new target calls, INVITE, 200, ACK, BYE, 200 (a call begun, its
 //!     four flows bound and released, ended), per message, with `on_timer` forgetting the
 //!     previous round's ended calls.
@@ -33,6 +36,8 @@ use li_core::Timestamp;
 const MEDIA_CALLS: u32 = 10_000;
 const BIG: u32 = 1_000_000;
 const BATCH: usize = 1024;
+/// Untracked INVITEs fed to measure the memory of remembering them.
+const PENDING: u32 = 65_536;
 
 fn t(secs: u64) -> Timestamp {
     Timestamp::from_secs_micros(1_700_000_000 + secs, 0).unwrap()
@@ -77,6 +82,22 @@ fn message(
         body.len()
     )
     .into_bytes()
+}
+
+/// An INVITE between non-targets, with SDP.
+fn other_invite(call_id: &str, k: u32, sess: u32) -> Vec<u8> {
+    let body = sdp("someone", sess, &ip(k, 40), 30_000 + 2 * (k % 10_000));
+    let m = message(
+        "INVITE sip:other@example.com SIP/2.0",
+        call_id,
+        None,
+        "1 INVITE",
+        Some(&body),
+    );
+    String::from_utf8(m)
+        .unwrap()
+        .replace("To: <sip:target@", "To: <sip:other@")
+        .into_bytes()
 }
 
 fn invite(call_id: &str, i: u32, net: u8) -> Vec<u8> {
@@ -211,6 +232,21 @@ fn bench_sip(c: &mut Criterion) {
         );
     }
 
+    // Untracked INVITEs, each a new call between non-targets: what remembering them for a
+    // later leg costs in memory.
+    let rss_before = rss_kib();
+    for k in 0..PENDING {
+        let m = other_invite(&format!("p{k}"), k, 2_000_000 + k);
+        feed(&mut tracker, &set, &m, src, t(0), &mut out);
+    }
+    if let (Some(before), Some(after)) = (rss_before, rss_kib()) {
+        eprintln!(
+            "{PENDING} untracked INVITEs: resident memory grew by {} KiB, {} octets each",
+            after - before,
+            (after - before) * 1024 / u64::from(PENDING)
+        );
+    }
+
     // 180s of tracked calls, scattered.
     let ringing: Vec<Vec<u8>> = (0..BATCH as u32)
         .map(|k| {
@@ -221,19 +257,14 @@ fn bench_sip(c: &mut Criterion) {
         .collect();
     // INVITEs between non-targets.
     let others: Vec<Vec<u8>> = (0..BATCH as u32)
-        .map(|k| {
-            let body = sdp("someone", 900_000 + k, &ip(k, 40), 30_000 + 2 * k);
-            let m = message(
-                "INVITE sip:other@example.com SIP/2.0",
-                &format!("x{k}"),
-                None,
-                "1 INVITE",
-                Some(&body),
-            );
-            String::from_utf8(m)
-                .unwrap()
-                .replace("To: <sip:target@", "To: <sip:other@")
-                .into_bytes()
+        .map(|k| other_invite(&format!("x{k}"), k, 900_000 + k))
+        .collect();
+    // The same, new ones per round.
+    let new_others: Vec<Vec<Vec<u8>>> = (0..64u32)
+        .map(|round| {
+            (0..BATCH as u32)
+                .map(|k| other_invite(&format!("n{round}-{k}"), k, 3_000_000 + round * 2048 + k))
+                .collect()
         })
         .collect();
     // Whole calls: 1,024 of them, 5 messages each, Call-IDs renewed per round.
@@ -273,6 +304,7 @@ fn bench_sip(c: &mut Criterion) {
     let ringing = parse_all(&set, &ringing);
     let others = parse_all(&set, &others);
     assert!(others.iter().all(|(_, m)| m.is_empty()));
+    let new_others: Vec<_> = new_others.iter().map(|r| parse_all(&set, r)).collect();
     let rounds: Vec<_> = rounds.iter().map(|r| parse_all(&set, r)).collect();
 
     let mut group = c.benchmark_group("on_sip_1m_dialogs");
@@ -298,9 +330,22 @@ fn bench_sip(c: &mut Criterion) {
             assert!(out.is_empty());
         });
     });
-    group.throughput(Throughput::Elements(5 * BATCH as u64));
     let mut round = 0usize;
     let mut clock = 10;
+    group.bench_function("untracked_invite_new", |b| {
+        b.iter(|| {
+            // 40 s on: the INVITEs remembered before are forgotten now.
+            clock += 40;
+            let now = t(clock);
+            for (msg, matches) in &new_others[round % new_others.len()] {
+                out.clear();
+                tracker.on_sip(msg, src, now, matches, &mut out);
+            }
+            round += 1;
+            assert!(out.is_empty());
+        });
+    });
+    group.throughput(Throughput::Elements(5 * BATCH as u64));
     group.bench_function("call_cycle", |b| {
         b.iter(|| {
             // 40 s on: the previous round's ended calls are forgotten now.

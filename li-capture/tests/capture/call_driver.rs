@@ -6,7 +6,8 @@
 //! `sip_calls` input: records `[op][len high][len low][len octets]`; by `op % 4`:
 //! 0 and 1: a SIP datagram from address `op / 4 % 4` of [`SIP`], matched against one target
 //! (`sip:bob@biloxi.example.com`);
-//! 2: a media packet, source and destination chosen by its first two octets among [`MEDIA`];
+//! 2: a media packet, source and destination chosen by its first two octets among [`MEDIA`]
+//! (modulo its length);
 //! 3: time advances by the first octet in seconds, and the timer runs.
 //!
 //! `sip_stream` input: the first octet chooses the segment size (1..=256), the rest is the
@@ -29,8 +30,9 @@ const SIP: [&str; 4] = [
     "[2001:db8::1]:5060",
 ];
 
-/// The addresses media packets go between.
-const MEDIA: [&str; 8] = [
+/// The addresses media packets go between (the last two: ports a NAT chose for the public
+/// address of `SIP[2]`, where latching happens).
+const MEDIA: [&str; 10] = [
     "192.0.2.101:49170",
     "192.0.2.101:49171",
     "198.51.100.20:3456",
@@ -39,6 +41,8 @@ const MEDIA: [&str; 8] = [
     "192.168.1.10:4000",
     "[2001:db8::1]:5004",
     "203.0.113.99:40000",
+    "203.0.113.5:61000",
+    "203.0.113.5:61001",
 ];
 
 fn targets() -> &'static SipTargets {
@@ -69,13 +73,15 @@ pub struct CallRun {
 }
 
 /// Drives a call tracker with a `sip_calls` input and checks: every call begins once and
-/// ends once, each flow is released once after it was bound, and once every timeout has
-/// passed nothing is left.
+/// ends once, each flow is released once after it was bound (latched ones included), the
+/// remembered untracked INVITEs stay within their bound, and once every timeout has passed
+/// nothing is left.
 pub fn drive_calls(data: &[u8]) -> CallRun {
     let config = CallConfig {
         max_calls: 4,
         max_flows: 16,
         inactivity_timeout: Duration::from_secs(60),
+        max_pending_legs: 2,
         ..CallConfig::default()
     };
     let mut tracker = CallTracker::new(config);
@@ -94,11 +100,12 @@ pub fn drive_calls(data: &[u8]) -> CallRun {
                     targets().match_message(&msg, &mut matches);
                     let src = addr(SIP[usize::from(op / 4 % 4)]);
                     tracker.on_sip(&msg, src, now, &matches, &mut events);
+                    assert!(tracker.stats().pending_legs <= 2);
                 }
             }
             2 => {
                 let (s, d) = match record {
-                    [s, d, ..] => (usize::from(*s) % 8, usize::from(*d) % 8),
+                    [s, d, ..] => (usize::from(*s) % MEDIA.len(), usize::from(*d) % MEDIA.len()),
                     _ => (0, 2),
                 };
                 let hit = tracker.on_media(addr(MEDIA[s]), addr(MEDIA[d]), now);
@@ -142,7 +149,10 @@ pub fn drive_calls(data: &[u8]) -> CallRun {
     assert_eq!(begun, ended);
     assert!(flows.is_empty());
     let stats = tracker.stats();
-    assert_eq!((stats.active_calls, stats.bound_flows), (0, 0));
+    assert_eq!(
+        (stats.active_calls, stats.bound_flows, stats.pending_legs),
+        (0, 0, 0)
+    );
     run.begun = begun.len();
     run
 }

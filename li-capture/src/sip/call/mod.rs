@@ -13,14 +13,19 @@
 //! [`StreamFramer`](super::StreamFramer) for TCP), matches it with
 //! [`SipTargets::match_message`](super::SipTargets::match_message) and hands message and
 //! matches (possibly none) to [`CallTracker::on_sip`]. The tracker keeps **no state for
-//! other people's dialogs**: a message is looked at only if its Call-ID belongs to a tracked
-//! call, or it matches a target, or (an INVITE with SDP) its SDP `o=` line is that of a
-//! tracked call (a second leg of it, see below). Anything else costs one hash lookup and
-//! leaves nothing behind. So a BYE that names no target ends a target's call by its Call-ID.
+//! other people's dialogs** beyond one bounded exception: a message is looked at only if its
+//! Call-ID belongs to a tracked call, or it matches a target, or (an INVITE with SDP) its SDP
+//! `o=` line is that of a tracked call (a second leg of it, see below). Anything else costs
+//! one hash lookup and leaves nothing behind, except an INVITE that starts a dialog with an
+//! SDP offer: its origin, Call-ID and offer are remembered for
+//! [`CallConfig::pending_leg_ttl`] (at most [`CallConfig::max_pending_legs`] of them), in
+//! case a target's leg of the same call comes after it. So a BYE that names no target ends a
+//! target's call by its Call-ID.
 //!
 //! Every RTP or RTCP packet goes to [`CallTracker::on_media`] (source and destination
 //! transport addresses): a lookup in the table of bound flows (a second one, of the source,
-//! when the destination is not bound), no allocation.
+//! when the destination is not bound), no allocation (but when it latches a flow, once per
+//! stream of a party behind a NAT, see below).
 //!
 //! [`CallTracker::on_timer`] ends calls that went quiet; call it at
 //! [`CallTracker::next_timeout`] or whenever convenient (with packet time).
@@ -36,7 +41,10 @@
 //!   and its responses, with the Contact bindings in the message; an OPTIONS, a MESSAGE):
 //!   one IRI-Report, no state kept.
 //! - [`CallEvent::MediaBound`] / [`CallEvent::MediaReleased`] when a flow starts or stops
-//!   being the call's.
+//!   being the call's. A flow latched by [`CallTracker::on_media`] (which has no event
+//!   output) is the call's from that packet on; its `MediaBound` comes first in the events
+//!   of the next [`CallTracker::on_sip`] or [`CallTracker::on_timer`], before any event that
+//!   could release it.
 //! - [`CallEvent::End`] exactly once per call, after its last event. When
 //!   [`CallEndReason::with_message`] is false (timeout, eviction, a BYE never answered), no
 //!   SIP message carried the IRI-End and the caller sends one of its own.
@@ -54,12 +62,27 @@
 //!   dropped and their media released. A second 2xx (another fork also answered) confirms
 //!   that dialog too, until its BYE.
 //! - 3xx-6xx to the INVITE (except 401/407, a challenge the caller answers with a new INVITE
-//!   on the same Call-ID) end the leg: IRI-End, [`CallEndReason::Rejected`], or
-//!   [`CallEndReason::Cancelled`] after a CANCEL or on 487.
+//!   on the same Call-ID) end the leg when they are the **final response of the INVITE
+//!   transaction**: IRI-End, [`CallEndReason::Rejected`], or [`CallEndReason::Cancelled`]
+//!   after a CANCEL or on 487. Behind a proxy one INVITE is several client transactions, a
+//!   hop each and, forking, a fork each (RFC 3261 16.6-16.7): the same Call-ID and CSeq, a
+//!   new top Via branch, one Via more per hop. The tracker notes each (the Via branch and
+//!   the Via count; 8 per leg at most, an INVITE seen again on a known branch is a
+//!   retransmission). A failure on one of them ends the leg only if no other transaction
+//!   with as few Vias or fewer still waits: it is then the response the probe sees furthest
+//!   upstream (the caller's own, with one Via, or all the forks it sees failed). Otherwise
+//!   it is one fork's failure ([`CallStats::forks_failed`]): that fork's early dialog and its
+//!   media go, the call waits for its other forks or for the proxy's final response. (A
+//!   probe that sees only the forks of a proxy forking *serially* cannot know whether the
+//!   proxy tries another one after the last failure it saw: the leg ends there, and a later
+//!   fork's INVITE on that Call-ID is absorbed as a late message.)
 //! - re-INVITE, UPDATE, PRACK and ACK with SDP: the sender's media are replaced (hold with
 //!   `a=sendonly`/`a=inactive`, a new address or port): flows no longer named are released
-//!   and no longer the call's. A failed re-INVITE does not restore the previous media (its
-//!   offer stays bound until the next offer or the end).
+//!   and no longer the call's. A re-INVITE or UPDATE offer that **fails** (3xx-6xx, e.g. 488
+//!   or 491 in a glare) leaves the session as it was before it (RFC 3261 14.1, RFC 3311):
+//!   the sender's flows from before the offer are bound again and those of the offer
+//!   released ([`CallStats::offers_refused`]); a 2xx keeps them. One waiting offer per party
+//!   is remembered (a retransmission keeps the media to put back).
 //! - BYE: IRI-Continue; the dialog's media are released at once. The final response to the
 //!   BYE of the last dialog: IRI-End, [`CallEndReason::Bye`]. A BYE never answered ends the
 //!   call after [`CallConfig::linger`] ([`CallEndReason::ByeUnanswered`]).
@@ -92,8 +115,24 @@
 //! latches them) the media arrive from there. This is only right when the probe sees the
 //! signalling as it leaves the NAT (on the access side of the first proxy): behind a
 //! signalling-only proxy the source is the proxy, whose address then gets bound in vain
-//! (harmless: no media come from it on those ports). NATs that change ports are not
-//! covered; the flows are learnt from the SDP only.
+//! (harmless: no media come from it on those ports).
+//!
+//! **NATs that change ports** are covered by **latching**, as an SBC does for symmetric RTP:
+//! while a party has such a [`FlowSource::SignallingPeer`] flow, the first media packet that
+//! comes from that public address (any port) *to a bound flow of the other party of the
+//! same call, same stream* binds its source address as the NAT'd party's flow
+//! ([`FlowSource::Latched`], [`CallStats::latched`]): the packets the other party sends
+//! back to the port the NAT chose are then the call's too, from that packet on. Bounded and
+//! narrow, so that it opens no over-collection: one latch per party, stream and kind (RTP,
+//! RTCP) while the signalling-peer flow it was latched for is bound (an offer of that party
+//! that moves its ports, or the end of the call, releases it, and the next packet latches
+//! anew); only a packet whose
+//! destination is already the call's bound address:port and whose source is the party's
+//! own public address triggers it; an address bound to another call is never taken; and
+//! only with [`CallConfig::bind_signalling_source`]. Until then, the flows of the other
+//! party carry a flag, and a packet to them costs one call lookup more (every packet, when
+//! the NAT'd party's media come from another address than its signalling). Both parties
+//! behind port-changing NATs (neither end of a flow bound) are not covered.
 //!
 //! A packet is the call's when its destination or (symmetric RTP, RFC 4961) its source is a
 //! bound address of the call; [`MediaMatch::sender`] says which party sent it. When a call
@@ -112,6 +151,20 @@
 //! are not used: tying an unrelated call to a target's would intercept someone else. The call
 //! ends when its last leg does. A call gets at most 8 legs.
 //!
+//! The legs are tied **whichever comes first**. When the target's leg comes second (the
+//! caller dialled an alias, a hunt group, a number the proxy translates; a forwarding), the
+//! earlier leg named no target when the probe saw it. Its INVITE was remembered (above);
+//! when the target's call indexes the same origin, that leg joins the call **from then on**:
+//! its later messages are IRI-Continue of the call, its media (the caller's offer it
+//! carried, then its answers) bound from that moment. Its earlier messages are not reported
+//! and the tracker holds none of their bytes: they were not a target's when seen, were not
+//! intercepted then, and cannot be intercepted later. Reporting them would mean keeping
+//! everyone's INVITEs in case a target shows up, and delivering traffic the warrant did not
+//! cover when it passed; not reporting them loses nothing the target's own leg does not
+//! carry (the same offer, the same origin). An INVITE remembered longer than
+//! [`CallConfig::pending_leg_ttl`], or evicted by [`CallConfig::max_pending_legs`], is not
+//! tied.
+//!
 //! # Bounds
 //!
 //! [`CallConfig::max_calls`] calls (ended ones remembered for the linger time included) and
@@ -120,12 +173,16 @@
 //! fit is not bound ([`CallStats::flows_refused`]). A call costs about 1.4 KB with one
 //! audio stream bound (measured with 1,000,000 calls: Call-ID, tags, SDP origin, flows and
 //! the index entries; see `docs/PERFORMANCE.md`); its SDPs name at most
-//! [`MAX_MEDIA`](super::sdp::MAX_MEDIA) streams each, a leg has at most 16 early dialogs.
+//! [`MAX_MEDIA`](super::sdp::MAX_MEDIA) streams each, a leg has at most 16 early dialogs,
+//! 8 client transactions of its INVITE and one waiting offer per party.
+//! [`CallConfig::max_pending_legs`] untracked INVITEs are remembered, each for
+//! [`CallConfig::pending_leg_ttl`] at most ([`CallStats::pending_legs_evicted`]).
 //!
-//! Nothing here panics on any input. [`CallTracker::on_media`] does not allocate;
-//! [`CallTracker::on_sip`] allocates for a new call, dialog or origin (the Call-ID and tags
-//! are copied) and for the flows of an SDP body that changes a party's flows, not for the
-//! other messages of a call (a repeated offer included).
+//! Nothing here panics on any input. [`CallTracker::on_media`] does not allocate but to
+//! latch a flow; [`CallTracker::on_sip`] allocates for a new call, dialog or origin (the
+//! Call-ID and tags are copied), for the flows of an SDP body that changes a party's flows
+//! (and the flows it replaces, for an offer that may fail), and for an untracked INVITE it
+//! remembers, not for the other messages of a call (a repeated offer included).
 //!
 //! ```
 //! use li_capture::sip::call::{CallConfig, CallEvent, CallTracker, Party};
@@ -174,18 +231,21 @@
 
 use std::cell::OnceCell;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::hash_map::Entry;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
+use std::hash::BuildHasher;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use li_core::{IriType, MediaProtocol, Timestamp};
 
 use super::error::SipError;
-use super::message::{Method, SipMessage};
+use super::message::{HeaderName, Method, SipMessage};
 use super::sdp::{Direction, Sdp};
 use super::target::{IdentitySource, TargetMatch};
-use crate::hash::FastMap;
+use super::uri::split_list;
+use crate::hash::{FastHasher, FastMap};
 
 /// Limits and timers of a [`CallTracker`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -210,6 +270,15 @@ pub struct CallConfig {
     /// Tie the legs of a call through a proxy by their SDP origin (see the
     /// [module docs](self)). Default true.
     pub correlate_legs: bool,
+    /// INVITEs of no tracked call and no target remembered at most (their SDP origin,
+    /// Call-ID and caller's media), so that a target's leg of the same call seen after them
+    /// ties them to the call; the oldest goes when full ([`CallStats::pending_legs_evicted`]).
+    /// 0 remembers none (and a target's leg seen after another leg of its call is then not
+    /// tied to it). Default 65,536 (about 330 octets each, measured: 21 MiB when full).
+    pub max_pending_legs: usize,
+    /// How long such an INVITE is remembered. Default 32 s (RFC 3261 64*T1; a forwarding
+    /// on no answer that starts the target's leg later than this is not tied).
+    pub pending_leg_ttl: Duration,
 }
 
 impl Default for CallConfig {
@@ -221,6 +290,8 @@ impl Default for CallConfig {
             linger: Duration::from_secs(32),
             bind_signalling_source: true,
             correlate_legs: true,
+            max_pending_legs: 65_536,
+            pending_leg_ttl: Duration::from_secs(32),
         }
     }
 }
@@ -247,8 +318,19 @@ pub struct CallStats {
     pub retransmissions: u64,
     /// Messages of ended calls absorbed during the linger time.
     pub late_messages: u64,
-    /// Legs added to a call by their SDP origin.
+    /// Legs added to a call by their SDP origin (seen after the call's first leg, or
+    /// remembered from before it).
     pub legs_correlated: u64,
+    /// Untracked INVITEs remembered now for a later leg to tie ([`CallConfig::max_pending_legs`]).
+    pub pending_legs: u64,
+    /// Remembered INVITEs dropped because [`CallConfig::max_pending_legs`] was reached.
+    pub pending_legs_evicted: u64,
+    /// Failures of one fork of an INVITE that left the call to its other forks.
+    pub forks_failed: u64,
+    /// Refused re-INVITE or UPDATE offers whose media were put back as before the offer.
+    pub offers_refused: u64,
+    /// Flows latched from media of a party behind a NAT ([`FlowSource::Latched`]).
+    pub latched: u64,
     /// One-shot IRI-Reports (REGISTER, ...).
     pub reports: u64,
     /// SDP bodies of tracked calls that did not parse (the media were left as they were).
@@ -301,6 +383,10 @@ pub enum FlowSource {
     Sdp,
     /// The source address of the SIP message carrying the SDP, with the SDP's port (NAT).
     SignallingPeer,
+    /// The source of the first media packet from a NAT'd party's public address toward
+    /// the other party's bound flow (a NAT that changes ports; see the
+    /// [module docs](self)).
+    Latched,
 }
 
 /// A media flow bound to a call: a transport address where a party receives (and, with
@@ -454,6 +540,56 @@ pub struct CallTracker {
     scratch_flows: Vec<MediaFlow>,
     scratch_released: Vec<MediaFlow>,
     origin_key: String,
+    /// Untracked INVITEs by the hash of their origin key, oldest first in each list.
+    pending: FastMap<u64, Vec<PendingLeg>>,
+    /// (seen, origin hash, sequence) of every remembered INVITE, oldest first: expiry and
+    /// eviction order (an entry whose INVITE was tied meanwhile is skipped).
+    pending_order: VecDeque<(Timestamp, u64, u64)>,
+    pending_seq: u64,
+    pending_count: usize,
+    /// Events of [`CallTracker::on_media`] (a latched flow), given out with the next
+    /// [`CallTracker::on_sip`] or [`CallTracker::on_timer`].
+    queued: Vec<CallEvent>,
+}
+
+/// An INVITE of no tracked call and no target, remembered for a later leg (see
+/// [`CallConfig::max_pending_legs`]).
+#[derive(Debug)]
+struct PendingLeg {
+    /// The origin key, the Call-ID and the caller's tag one after the other: one
+    /// allocation for the three (most of these are never tied).
+    text: Box<str>,
+    origin_end: u32,
+    call_id_end: u32,
+    has_tag: bool,
+    invite_cseq: u32,
+    branch: Option<Branch>,
+    /// The caller's flows its SDP named.
+    media: Vec<MediaFlow>,
+    seen: Timestamp,
+    seq: u64,
+}
+
+impl PendingLeg {
+    fn origin(&self) -> &str {
+        self.text
+            .get(..self.origin_end as usize)
+            .unwrap_or_default()
+    }
+
+    fn call_id(&self) -> &str {
+        self.text
+            .get(self.origin_end as usize..self.call_id_end as usize)
+            .unwrap_or_default()
+    }
+
+    fn caller_tag(&self) -> Option<&str> {
+        self.has_tag.then(|| {
+            self.text
+                .get(self.call_id_end as usize..)
+                .unwrap_or_default()
+        })
+    }
 }
 
 /// One call: one or more legs, its bound flows.
@@ -463,6 +599,11 @@ struct Call {
     flows: Vec<MediaFlow>,
     /// Origin keys indexed for this call.
     origins: Vec<Box<str>>,
+    /// Flows latched by media (NAT), each with the [`FlowSource::SignallingPeer`] address
+    /// it was latched for: it lasts while that address is bound.
+    latches: Vec<(MediaFlow, SocketAddr)>,
+    /// Some flow entry of the call may have [`FlowEntry::latch`] set.
+    hinted: bool,
     last_signal: Timestamp,
     /// When a BYE or CANCEL left the call waiting for its end.
     closing_since: Option<Timestamp>,
@@ -485,6 +626,42 @@ struct Leg {
     closed: bool,
     caller_media: Vec<MediaFlow>,
     dialogs: Vec<Dialog>,
+    /// The first client transaction of the INVITE of `invite_cseq` seen; the others (a
+    /// hop each, a fork each) in `more`.
+    branch: Option<Branch>,
+    /// What most legs never need, allocated when they do (a leg costs memory on every
+    /// tracked call).
+    more: Option<Box<LegMore>>,
+}
+
+/// The rarer state of a leg.
+#[derive(Debug, Default)]
+struct LegMore {
+    /// Client transactions of the INVITE after the first: which still wait for a final
+    /// response.
+    branches: Vec<Branch>,
+    /// Offers (re-INVITE, UPDATE) not yet answered, with the media they replaced.
+    offers: Vec<Offer>,
+}
+
+/// One client transaction of a leg's INVITE: its top Via branch (hashed) and Via count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Branch {
+    id: u64,
+    /// How many Vias the INVITE carried: 1 from the calling UA, one more per proxy hop.
+    depth: u8,
+    failed: bool,
+}
+
+/// An offer in a re-INVITE or UPDATE waiting for its final response.
+#[derive(Debug)]
+struct Offer {
+    /// Who sent it.
+    party: Party,
+    cseq: u32,
+    update: bool,
+    /// The sender's flows before it, put back if it fails.
+    previous: Vec<MediaFlow>,
 }
 
 #[derive(Debug)]
@@ -528,6 +705,9 @@ struct FlowEntry {
     call: u64,
     flow: MediaFlow,
     last_seen: Timestamp,
+    /// The other party of this flow's owner is behind a NAT and has no latched flow for
+    /// this stream yet: a packet to this flow may latch its source.
+    latch: bool,
 }
 
 /// A message's SDP body, parsed when first asked for and then kept: one parse per
@@ -577,6 +757,11 @@ impl CallTracker {
             scratch_flows: Vec::new(),
             scratch_released: Vec::new(),
             origin_key: String::new(),
+            pending: HashMap::default(),
+            pending_order: VecDeque::new(),
+            pending_seq: 0,
+            pending_count: 0,
+            queued: Vec::new(),
         }
     }
 
@@ -590,6 +775,7 @@ impl CallTracker {
         let mut s = self.stats.clone();
         s.active_calls = s.calls_begun.saturating_sub(s.calls_ended);
         s.bound_flows = self.flows.len() as u64;
+        s.pending_legs = self.pending_count as u64;
         s
     }
 
@@ -628,6 +814,9 @@ impl CallTracker {
         matches: &[TargetMatch<'_>],
         out: &mut Vec<CallEvent>,
     ) {
+        if !self.queued.is_empty() {
+            out.append(&mut self.queued);
+        }
         let Some(call_id) = msg.call_id() else {
             self.stats.ignored += 1;
             return;
@@ -666,6 +855,7 @@ impl CallTracker {
         }
         if matches.is_empty() {
             self.stats.ignored += 1;
+            self.remember_leg(call_id, msg, &sdp, src, now);
             return;
         }
         self.on_untracked_target(call_id, msg, &sdp, src, now, matches, out);
@@ -673,7 +863,10 @@ impl CallTracker {
 
     /// The call an RTP or RTCP packet from `src` to `dst` belongs to: the call with a flow
     /// bound at `dst`, else at `src` (symmetric RTP). Records the packet time for the
-    /// inactivity timeout. No allocation.
+    /// inactivity timeout. A packet from a NAT'd party's public address to the other
+    /// party's flow may latch its source (see the [module docs](self)); the flow's
+    /// [`CallEvent::MediaBound`] comes with the next [`CallTracker::on_sip`] or
+    /// [`CallTracker::on_timer`]. No allocation, but for such a latch.
     pub fn on_media(
         &mut self,
         src: SocketAddr,
@@ -683,23 +876,29 @@ impl CallTracker {
         if self.flows.is_empty() {
             return None;
         }
-        let (entry, sender) = match self.flows.get_mut(&FlowKey::of(dst)) {
-            Some(e) => (e, None),
-            None => (self.flows.get_mut(&FlowKey::of(src))?, Some(())),
+        let (entry, by_source) = match self.flows.get_mut(&FlowKey::of(dst)) {
+            Some(e) => (e, false),
+            None => (self.flows.get_mut(&FlowKey::of(src))?, true),
         };
         if now > entry.last_seen {
             entry.last_seen = now;
         }
-        let sender = match sender {
-            None => entry.flow.party.other(),
-            Some(()) => entry.flow.party,
+        let sender = if by_source {
+            entry.flow.party
+        } else {
+            entry.flow.party.other()
         };
-        Some(MediaMatch {
+        let hit = MediaMatch {
             call: CallHandle(entry.call),
             sender,
             stream: entry.flow.stream,
             kind: entry.flow.kind,
-        })
+        };
+        if entry.latch && !by_source {
+            let (call, flow) = (entry.call, entry.flow);
+            self.latch(call, flow, src, now);
+        }
+        Some(hit)
     }
 
     /// The time by which [`CallTracker::on_timer`] should be called (it may find nothing
@@ -711,6 +910,10 @@ impl CallTracker {
     /// Ends the calls whose timeout passed at `now` (inactivity, an unanswered BYE or
     /// CANCEL) and forgets ended calls whose linger time passed.
     pub fn on_timer(&mut self, now: Timestamp, out: &mut Vec<CallEvent>) {
+        if !self.queued.is_empty() {
+            out.append(&mut self.queued);
+        }
+        self.expire_pending(now);
         while let Some(&Reverse((due, handle))) = self.timers.peek() {
             if due > now {
                 break;
@@ -808,8 +1011,9 @@ impl CallTracker {
             self.push_timer(handle);
         }
         if outcome.media_changed {
+            // Before the media: a leg tied by the origin brings its caller's flows.
+            self.index_origins(handle, sdp, now);
             self.sync_media(handle, now, out);
-            self.index_origins(handle, sdp);
         }
     }
 
@@ -875,6 +1079,8 @@ impl CallTracker {
                 legs: vec![leg],
                 flows: Vec::new(),
                 origins: Vec::new(),
+                latches: Vec::new(),
+                hinted: false,
                 last_signal: now,
                 closing_since: None,
                 closed_at: None,
@@ -901,7 +1107,7 @@ impl CallTracker {
             .map(|_| handle)
     }
 
-    fn index_origins(&mut self, handle: u64, sdp: &SdpBody<'_, '_>) {
+    fn index_origins(&mut self, handle: u64, sdp: &SdpBody<'_, '_>, now: Timestamp) {
         if !self.config.correlate_legs {
             return;
         }
@@ -924,6 +1130,269 @@ impl CallTracker {
         let key: Box<str> = self.origin_key.as_str().into();
         call.origins.push(key.clone());
         self.by_origin.insert(key, handle);
+        self.tie_pending(handle, now);
+    }
+
+    /// Remembers an INVITE of no tracked call and no target by its SDP origin, for a
+    /// target's leg seen later (see the module docs).
+    fn remember_leg(
+        &mut self,
+        call_id: &str,
+        msg: &SipMessage<'_>,
+        sdp: &SdpBody<'_, '_>,
+        src: SocketAddr,
+        now: Timestamp,
+    ) {
+        let max = self.config.max_pending_legs;
+        if max == 0
+            || !self.config.correlate_legs
+            || !msg.is_request()
+            || msg.method() != Some(Method::Invite)
+            || msg.to().and_then(|t| t.tag()).is_some()
+        {
+            return;
+        }
+        let Some(Ok(parsed)) = sdp.get() else {
+            return;
+        };
+        if !write_origin_key(parsed, &mut self.origin_key) {
+            return;
+        }
+        self.expire_pending(now);
+        let hash = origin_hash(&self.origin_key);
+        if self
+            .pending
+            .get(&hash)
+            .is_some_and(|v| v.iter().any(|p| p.call_id() == call_id))
+        {
+            return; // a retransmission
+        }
+        while self.pending_count >= max {
+            let Some((_, h, seq)) = self.pending_order.pop_front() else {
+                break;
+            };
+            if self.drop_pending(h, seq) {
+                self.stats.pending_legs_evicted += 1;
+            }
+        }
+        let mut media = std::mem::take(&mut self.scratch_sdp);
+        media.clear();
+        sdp_flows(
+            parsed,
+            Party::Caller,
+            src,
+            self.config.bind_signalling_source,
+            &mut media,
+        );
+        let tag = msg.from().and_then(|f| f.tag());
+        let (Ok(origin_end), Ok(call_id_end)) = (
+            u32::try_from(self.origin_key.len()),
+            u32::try_from(self.origin_key.len() + call_id.len()),
+        ) else {
+            return;
+        };
+        let mut text =
+            String::with_capacity(self.origin_key.len() + call_id.len() + tag.map_or(0, str::len));
+        text.push_str(&self.origin_key);
+        text.push_str(call_id);
+        text.push_str(tag.unwrap_or_default());
+        let seq = self.pending_seq;
+        self.pending_seq += 1;
+        let leg = PendingLeg {
+            text: text.into_boxed_str(),
+            origin_end,
+            call_id_end,
+            has_tag: tag.is_some(),
+            invite_cseq: msg.cseq().map_or(0, |c| c.number),
+            branch: Branch::of(msg),
+            media: media.to_vec(),
+            seen: now,
+            seq,
+        };
+        self.scratch_sdp = media;
+        let list = self.pending.entry(hash).or_default();
+        if list.is_empty() {
+            list.reserve_exact(1); // most origins are one leg's
+        }
+        list.push(leg);
+        self.pending_order.push_back((now, hash, seq));
+        self.pending_count += 1;
+    }
+
+    /// Forgets remembered INVITEs older than [`CallConfig::pending_leg_ttl`].
+    fn expire_pending(&mut self, now: Timestamp) {
+        let ttl = self.config.pending_leg_ttl;
+        while let Some(&(seen, h, seq)) = self.pending_order.front() {
+            if seen.checked_add(ttl).is_some_and(|t| t >= now) {
+                break;
+            }
+            self.pending_order.pop_front();
+            self.drop_pending(h, seq);
+        }
+    }
+
+    /// Removes one remembered INVITE; false if it was gone (tied to a call meanwhile).
+    fn drop_pending(&mut self, hash: u64, seq: u64) -> bool {
+        // One lookup: the table is large and sparse, each costs a cache miss.
+        let Entry::Occupied(mut list) = self.pending.entry(hash) else {
+            return false;
+        };
+        let before = list.get().len();
+        list.get_mut().retain(|p| p.seq != seq);
+        let dropped = list.get().len() < before;
+        if list.get().is_empty() {
+            list.remove();
+        }
+        if dropped {
+            self.pending_count -= 1;
+        }
+        dropped
+    }
+
+    /// Ties to the call the remembered INVITEs carrying the origin in `self.origin_key`
+    /// (just indexed for it): from now on they are legs of the call.
+    fn tie_pending(&mut self, handle: u64, now: Timestamp) {
+        if self.pending_count == 0 {
+            return;
+        }
+        let hash = origin_hash(&self.origin_key);
+        let Some(mut list) = self.pending.remove(&hash) else {
+            return;
+        };
+        let ttl = self.config.pending_leg_ttl;
+        let before = list.len();
+        let key = self.origin_key.as_str();
+        let mut kept = Vec::new();
+        for p in list.drain(..) {
+            let fresh = p.seen.checked_add(ttl).is_some_and(|t| t >= now);
+            let tracked = self.by_call_id.contains_key(p.call_id());
+            let Some(call) = self.calls.get_mut(&handle) else {
+                kept.push(p);
+                continue;
+            };
+            if p.origin() != key || !fresh || tracked || call.legs.len() >= MAX_LEGS {
+                // Another origin with the same hash, or one that can no longer be tied.
+                if p.origin() != key {
+                    kept.push(p);
+                }
+                continue;
+            }
+            self.stats.legs_correlated += 1;
+            let call_id: Box<str> = p.call_id().into();
+            self.by_call_id.insert(call_id.clone(), handle);
+            call.legs.push(Leg {
+                call_id,
+                caller_tag: p.caller_tag().map(Into::into),
+                invite_cseq: p.invite_cseq,
+                invite_seen: true,
+                cancelled: false,
+                closed: false,
+                caller_media: p.media,
+                dialogs: Vec::new(),
+                branch: p.branch,
+                more: None,
+            });
+        }
+        self.pending_count -= before - kept.len();
+        if !kept.is_empty() {
+            self.pending.insert(hash, kept);
+        }
+    }
+
+    /// Binds `src` as a flow of the party behind a NAT whose media reached `hit` (a flow
+    /// of the other party) from its public address: the latch (see the module docs).
+    // Rare (once per stream of a NAT'd party): kept out of `on_media`'s code.
+    #[cold]
+    #[inline(never)]
+    fn latch(&mut self, handle: u64, hit: MediaFlow, src: SocketAddr, now: Timestamp) {
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        let party = hit.party.other();
+        let Some(anchor) = call
+            .flows
+            .iter()
+            .find(|g| {
+                g.source == FlowSource::SignallingPeer
+                    && g.party == party
+                    && g.stream == hit.stream
+                    && g.addr.ip() == src.ip()
+            })
+            .map(|g| g.addr)
+        else {
+            return; // not from the signalling peer's address: never latched
+        };
+        let flow = MediaFlow {
+            addr: src,
+            party,
+            stream: hit.stream,
+            kind: hit.kind,
+            source: FlowSource::Latched,
+        };
+        let key = FlowKey::of(src);
+        match self.flows.get(&key) {
+            // Another call's binding is not taken by a latch.
+            Some(e) if e.call != handle => return,
+            // Bound already (a NAT keeping ports): nothing to add, the latch is done.
+            Some(_) => call.latches.push((flow, anchor)),
+            None if self.flows.len() >= self.config.max_flows => {
+                self.stats.flows_refused += 1;
+                return;
+            }
+            None => {
+                self.flows.insert(
+                    key,
+                    FlowEntry {
+                        call: handle,
+                        flow,
+                        last_seen: now,
+                        latch: false,
+                    },
+                );
+                call.flows.push(flow);
+                call.latches.push((flow, anchor));
+                self.stats.latched += 1;
+                self.queued.push(CallEvent::MediaBound {
+                    call: CallHandle(handle),
+                    flow,
+                });
+            }
+        }
+        self.refresh_hints(handle);
+    }
+
+    /// Sets [`FlowEntry::latch`] on the call's flows that may still latch a flow of the
+    /// other party (behind a NAT, not latched yet for that stream and kind).
+    fn refresh_hints(&mut self, handle: u64) {
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return;
+        };
+        let nat = call.closed_at.is_none()
+            && call
+                .flows
+                .iter()
+                .any(|g| g.source == FlowSource::SignallingPeer);
+        if !nat && !call.hinted {
+            return;
+        }
+        call.hinted = nat;
+        for f in &call.flows {
+            let peer = f.party.other();
+            let want =
+                nat && call.flows.iter().any(|g| {
+                    g.source == FlowSource::SignallingPeer
+                        && g.party == peer
+                        && g.stream == f.stream
+                }) && !call
+                    .latches
+                    .iter()
+                    .any(|(l, _)| l.party == peer && l.stream == f.stream && l.kind == f.kind);
+            if let Some(e) = self.flows.get_mut(&FlowKey::of(f.addr))
+                && e.call == handle
+            {
+                e.latch = want;
+            }
+        }
     }
 
     /// Brings the call's bound flows in line with what its legs' SDPs name now.
@@ -938,6 +1407,15 @@ impl CallTracker {
             for leg in call.legs.iter().filter(|l| !l.closed) {
                 leg.desired_flows(&mut desired);
             }
+        }
+        // A latch lasts while the address it was latched for is wanted.
+        call.latches.retain(|(_, anchor)| {
+            desired
+                .iter()
+                .any(|d| d.addr == *anchor && d.source == FlowSource::SignallingPeer)
+        });
+        for (latched, _) in &call.latches {
+            push_unique(&mut desired, std::slice::from_ref(latched));
         }
         // Release what is no longer wanted.
         let mut released = std::mem::take(&mut self.scratch_released);
@@ -976,6 +1454,8 @@ impl CallTracker {
                 // The same key bound for this call: an IPv4 address and its IPv4-mapped
                 // IPv6 form.
                 Some(e) if e.call == handle => continue,
+                // A latch takes no other call's binding.
+                Some(_) if flow.source == FlowSource::Latched => continue,
                 Some(e) => {
                     // A port reused by a new call: the other call's binding is stale.
                     if let Some(other) = self.calls.get_mut(&e.call) {
@@ -998,6 +1478,7 @@ impl CallTracker {
                     call: handle,
                     flow,
                     last_seen: now,
+                    latch: false,
                 },
             );
             if let Some(call) = self.calls.get_mut(&handle) {
@@ -1010,6 +1491,7 @@ impl CallTracker {
         }
         self.scratch_flows = desired;
         self.scratch_released = released;
+        self.refresh_hints(handle);
     }
 
     /// Ends a call: flows released, End emitted, its Call-IDs kept for the linger time.
@@ -1163,6 +1645,11 @@ impl CallTracker {
     }
 }
 
+/// The hash of an origin key, for the table of remembered INVITEs.
+fn origin_hash(key: &str) -> u64 {
+    std::hash::BuildHasherDefault::<FastHasher>::default().hash_one(key)
+}
+
 /// Whether `msg` is a new INVITE on the Call-ID of an ended call (a retry with a higher
 /// CSeq), which starts a new call rather than being absorbed.
 fn is_new_attempt(call: Option<&Call>, call_id: &str, msg: &SipMessage<'_>) -> bool {
@@ -1233,6 +1720,126 @@ impl Leg {
             closed: false,
             caller_media: Vec::new(),
             dialogs: Vec::new(),
+            branch: None,
+            more: None,
+        }
+    }
+
+    /// Records the client transaction of an INVITE of `invite_cseq`; true if it is one
+    /// not seen before (a hop or a fork, not a retransmission).
+    fn note_branch(&mut self, msg: &SipMessage<'_>) -> bool {
+        let Some(branch) = Branch::of(msg) else {
+            return false;
+        };
+        let known = self.branch.is_some_and(|b| b.id == branch.id)
+            || self
+                .more
+                .as_ref()
+                .is_some_and(|m| m.branches.iter().any(|b| b.id == branch.id));
+        if known {
+            return false;
+        }
+        if self.branch.is_none() {
+            self.branch = Some(branch);
+        } else {
+            let more = self.more.get_or_insert_with(Box::default);
+            if more.branches.len() + 1 < MAX_BRANCHES {
+                more.branches.push(branch);
+            }
+        }
+        true
+    }
+
+    /// Forgets the client transactions (a new INVITE attempt).
+    fn clear_branches(&mut self) {
+        self.branch = None;
+        if let Some(more) = self.more.as_mut() {
+            more.branches.clear();
+        }
+    }
+
+    /// A failure of the INVITE of `invite_cseq`, as `msg` (its Vias) says: false if it is
+    /// the final one of the transaction the probe sees furthest upstream (no transaction
+    /// as far up or further still waits), true if it is one fork's failure and another
+    /// hop or fork of the INVITE still waits for its final response.
+    fn other_forks_wait(&mut self, msg: &SipMessage<'_>) -> bool {
+        let Some(failed) = Branch::of(msg) else {
+            return false;
+        };
+        let more: &mut [Branch] = match self.more.as_deref_mut() {
+            Some(m) => &mut m.branches,
+            None => &mut [],
+        };
+        let mut waiting = false;
+        for b in self.branch.iter_mut().chain(more.iter_mut()) {
+            if b.id == failed.id {
+                b.failed = true;
+            }
+            waiting |= !b.failed && b.depth <= failed.depth;
+        }
+        waiting
+    }
+
+    /// Records an offer the sender's media replaced `previous` for.
+    fn note_offer(&mut self, party: Party, cseq: u32, update: bool, previous: Vec<MediaFlow>) {
+        let offers = &mut self.more.get_or_insert_with(Box::default).offers;
+        match offers.iter_mut().find(|o| o.party == party) {
+            // Still waiting: its media before stay those to put back.
+            Some(o) if o.cseq == cseq && o.update == update => {}
+            Some(o) => {
+                *o = Offer {
+                    party,
+                    cseq,
+                    update,
+                    previous,
+                };
+            }
+            None => offers.push(Offer {
+                party,
+                cseq,
+                update,
+                previous,
+            }),
+        }
+    }
+
+    /// A final response to a re-INVITE or UPDATE: a 2xx keeps its offer's media, a
+    /// failure puts the media from before it back (RFC 3261 14.1, RFC 3311 5.2). True if
+    /// media were put back.
+    fn settle_offer(&mut self, msg: &SipMessage<'_>, status: u16, update: bool) -> bool {
+        if self.more.as_ref().is_none_or(|m| m.offers.is_empty()) {
+            return false;
+        }
+        let Some(cseq) = msg.cseq() else {
+            return false;
+        };
+        let offerer = self.sender(msg).0.other();
+        let Some(offers) = self.more.as_mut().map(|m| &mut m.offers) else {
+            return false;
+        };
+        let Some(pos) = offers
+            .iter()
+            .position(|o| o.party == offerer && o.cseq == cseq.number && o.update == update)
+        else {
+            return false;
+        };
+        let offer = offers.swap_remove(pos);
+        if status < 300 {
+            return false;
+        }
+        let slot = match offerer {
+            Party::Caller => Some(&mut self.caller_media),
+            Party::Callee => match self.dialog_tag(msg) {
+                Some(tag) => self.dialog_mut(tag, None).map(|d| &mut d.media),
+                None => None,
+            },
+        };
+        match slot {
+            Some(slot) => {
+                *slot = offer.previous;
+                true
+            }
+            None => false,
         }
     }
 
@@ -1299,19 +1906,33 @@ impl Leg {
         let method = msg.method();
         let answered = self.dialogs.iter().any(|d| d.state != DialogState::Early);
         let mut takes_sdp = false;
+        // An offer that may fail: (CSeq number, UPDATE rather than re-INVITE).
+        let mut offer = None;
         if msg.is_request() {
             match method {
                 Some(Method::Invite) if msg.to().and_then(|t| t.tag()).is_none() => {
                     let number = cseq.map_or(0, |c| c.number);
-                    if number == self.invite_cseq && self.invite_seen {
-                        stats.retransmissions += 1;
-                    } else if number > self.invite_cseq {
+                    if number > self.invite_cseq {
+                        // A new attempt (credentials after a challenge): new transactions.
                         self.invite_cseq = number;
+                        self.invite_seen = false;
+                        self.clear_branches();
+                    }
+                    if number == self.invite_cseq {
+                        // The same INVITE through another hop or fork is no retransmission.
+                        let new_branch = self.note_branch(msg);
+                        if self.invite_seen && !new_branch {
+                            stats.retransmissions += 1;
+                        }
                     }
                     self.invite_seen = true;
                     takes_sdp = true;
                 }
-                Some(Method::Invite | Method::Update | Method::Prack | Method::Ack) => {
+                Some(Method::Invite | Method::Update) => {
+                    takes_sdp = true;
+                    offer = cseq.map(|c| (c.number, method == Some(Method::Update)));
+                }
+                Some(Method::Prack | Method::Ack) => {
                     takes_sdp = true;
                 }
                 Some(Method::Bye) => {
@@ -1332,6 +1953,13 @@ impl Leg {
             let status = msg.status().unwrap_or(0);
             let tag = msg.to().and_then(|t| t.tag());
             let to_initial = cseq.is_some_and(|c| c.number == self.invite_cseq);
+            if status >= 200
+                && matches!(method, Some(Method::Invite | Method::Update))
+                && self.settle_offer(msg, status, method == Some(Method::Update))
+            {
+                stats.offers_refused += 1;
+                outcome.media_changed = true;
+            }
             match method {
                 Some(Method::Invite) if (101..200).contains(&status) => {
                     if let (Party::Callee, Some(tag)) = self.sender(msg)
@@ -1370,11 +1998,23 @@ impl Leg {
                         && status != 401
                         && status != 407 =>
                 {
-                    outcome.ended = Some(if self.cancelled || status == 487 {
-                        CallEndReason::Cancelled
+                    if self.other_forks_wait(msg) {
+                        // One fork failed: its early dialog and media go, the call waits
+                        // for the others.
+                        stats.forks_failed += 1;
+                        if let Some(tag) = tag {
+                            let before = self.dialogs.len();
+                            self.dialogs
+                                .retain(|d| &*d.tag != tag || d.state != DialogState::Early);
+                            outcome.media_changed |= self.dialogs.len() < before;
+                        }
                     } else {
-                        CallEndReason::Rejected { status }
-                    });
+                        outcome.ended = Some(if self.cancelled || status == 487 {
+                            CallEndReason::Cancelled
+                        } else {
+                            CallEndReason::Rejected { status }
+                        });
+                    }
                 }
                 Some(Method::Bye) if status >= 200 => {
                     let dtag = self.dialog_tag(msg);
@@ -1411,11 +2051,16 @@ impl Leg {
                         }
                         (Party::Callee, None) => None,
                     };
+                    let mut replaced = None;
                     if let Some(slot) = slot
                         && slot != flows
                     {
-                        *slot = flows.to_vec(); // kept for the call's life: no spare capacity
+                        // Kept for the call's life: no spare capacity.
+                        replaced = Some(std::mem::replace(slot, flows.to_vec()));
                         outcome.media_changed = true;
+                    }
+                    if let (Some(previous), Some((number, update))) = (replaced, offer) {
+                        self.note_offer(party, number, update, previous);
                     }
                 }
                 Err(_) => stats.sdp_errors += 1,
@@ -1438,6 +2083,28 @@ impl Leg {
         if any_dialog || self.dialogs.is_empty() {
             push_unique(out, &self.caller_media);
         }
+    }
+}
+
+/// How many client transactions (hops, forks) of its INVITE a leg keeps at most; those
+/// beyond are taken for forks, and their failure alone never ends the leg.
+const MAX_BRANCHES: usize = 8;
+
+impl Branch {
+    /// The top Via's branch of `msg` and its Via count; `None` without a branch.
+    fn of(msg: &SipMessage<'_>) -> Option<Self> {
+        let branch = msg.via_branch()?;
+        // Counted, not parsed: the same count for an INVITE and its responses.
+        let vias = msg
+            .headers_named(HeaderName::Via)
+            .flat_map(split_list)
+            .count();
+        let depth = u8::try_from(vias).unwrap_or(u8::MAX);
+        Some(Self {
+            id: std::hash::BuildHasherDefault::<FastHasher>::default().hash_one(branch),
+            depth,
+            failed: false,
+        })
     }
 }
 

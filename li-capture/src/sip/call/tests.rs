@@ -1244,3 +1244,469 @@ fn a_cancel_crossing_the_answer_leaves_the_call_up() {
     assert!(h.timer(t(100)).is_empty());
     assert!(h.tracker.call(call).is_some());
 }
+
+/// `bytes` with its Via header replaced by `vias` (topmost first), as a proxy's hop or a
+/// fork of it would carry them.
+fn via(bytes: &[u8], vias: &[&str]) -> Vec<u8> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let lines: String = vias
+        .iter()
+        .map(|b| format!("Via: SIP/2.0/UDP {b}.example.com;branch=z9hG4bK{b}\r\n"))
+        .collect();
+    text.replacen(
+        "Via: SIP/2.0/UDP host.example.com;branch=z9hG4bK776\r\n",
+        &lines,
+        1,
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_failed_re_invite_restores_the_media_before_its_offer() {
+    let mut h = Harness::new();
+    let d = Dlg::new("refused", ALICE, BOB);
+    let call = h.established(&d);
+    let b = d.tagged("a6c85cf");
+    let moved = sdp("alice", "2890844526", "192.0.2.101", &[("audio", 6000, "")]);
+    let ev = h.sip(&b.req("INVITE", 2, Some(&moved)), ALICE_SIP, t(10));
+    assert_eq!(released(&ev), [a(ALICE_RTP), a(ALICE_RTCP)]);
+    // Retransmitted: the media before the offer are still those to restore.
+    let ev = h.sip(&b.req("INVITE", 2, Some(&moved)), ALICE_SIP, t(10));
+    assert!(released(&ev).is_empty() && bound(&ev).is_empty());
+    let ev = h.sip(&b.resp(488, 2, "INVITE", None), BOB_SIP, t(11));
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    assert_eq!(
+        released(&ev),
+        [a("192.0.2.101:6000"), a("192.0.2.101:6001")]
+    );
+    assert_eq!(
+        bound(&ev),
+        [
+            (a(ALICE_RTP), Party::Caller, MediaProtocol::Rtp),
+            (a(ALICE_RTCP), Party::Caller, MediaProtocol::Rtcp)
+        ]
+    );
+    assert_eq!(h.media(STRANGER, "192.0.2.101:6000", t(12)), None);
+    assert_eq!(
+        h.media(BOB_RTP, ALICE_RTP, t(12)).map(|m| m.call),
+        Some(call)
+    );
+    // The ACK of the failure changes nothing.
+    let ev = h.sip(&b.req("ACK", 2, None), ALICE_SIP, t(12));
+    assert!(released(&ev).is_empty() && bound(&ev).is_empty());
+
+    // Glare: Bob's offer refused with 491 by Alice; his media go back too.
+    let bob_moved = sdp("bob", "2808844564", "198.51.100.20", &[("audio", 7000, "")]);
+    let ev = h.sip(
+        &b.req_from_callee("INVITE", 20, Some(&bob_moved)),
+        BOB_SIP,
+        t(13),
+    );
+    assert_eq!(released(&ev), [a(BOB_RTP), a(BOB_RTCP)]);
+    let ev = h.sip(
+        &b.resp_from_caller(491, 20, "INVITE", None),
+        ALICE_SIP,
+        t(13),
+    );
+    assert_eq!(
+        released(&ev),
+        [a("198.51.100.20:7000"), a("198.51.100.20:7001")]
+    );
+    assert_eq!(bound(&ev).len(), 2);
+    assert_eq!(
+        h.media(STRANGER, BOB_RTP, t(14)).map(|m| m.call),
+        Some(call)
+    );
+
+    // An UPDATE refused likewise; then an accepted offer stays.
+    let ev = h.sip(&b.req("UPDATE", 3, Some(&moved)), ALICE_SIP, t(15));
+    assert_eq!(bound(&ev).len(), 2);
+    let ev = h.sip(&b.resp(488, 3, "UPDATE", None), BOB_SIP, t(15));
+    assert_eq!(
+        released(&ev),
+        [a("192.0.2.101:6000"), a("192.0.2.101:6001")]
+    );
+    h.sip(&b.req("INVITE", 4, Some(&moved)), ALICE_SIP, t(16));
+    let ev = h.sip(&b.resp(200, 4, "INVITE", Some(&bob_sdp())), BOB_SIP, t(16));
+    assert!(released(&ev).is_empty() && bound(&ev).is_empty());
+    // A stray failure of the answered offer's CSeq later restores nothing.
+    let ev = h.sip(&b.resp(500, 4, "INVITE", None), BOB_SIP, t(17));
+    assert!(released(&ev).is_empty() && bound(&ev).is_empty());
+    assert!(h.media(STRANGER, "192.0.2.101:6000", t(17)).is_some());
+    assert_eq!(h.media(STRANGER, ALICE_RTP, t(17)), None);
+}
+
+#[test]
+fn a_failed_fork_leaves_the_call_to_the_final_response() {
+    let mut h = Harness::new();
+    let d = Dlg::new("forks", ALICE, BOB);
+    let proxy = "192.0.2.1:5060";
+    let call = begun(&h.sip(
+        &via(&d.req("INVITE", 1, Some(&alice_sdp())), &["alice"]),
+        ALICE_SIP,
+        t(0),
+    ));
+    // The proxy forks to two devices: a branch each, Alice's Via below.
+    for fork in ["p1", "p2"] {
+        let ev = h.sip(
+            &via(&d.req("INVITE", 1, Some(&alice_sdp())), &[fork, "alice"]),
+            proxy,
+            t(0),
+        );
+        assert_eq!(iri(&ev), Some(IriType::Continue));
+    }
+    assert_eq!(h.tracker.stats().retransmissions, 0);
+    let desk = sdp("bob", "111111", "198.51.100.30", &[("audio", 7000, "")]);
+    let mobile = sdp("bob", "222222", "198.51.100.40", &[("audio", 8000, "")]);
+    let (dd, dm) = (d.tagged("desk"), d.tagged("mobile"));
+    h.sip(
+        &via(&dd.resp(183, 1, "INVITE", Some(&desk)), &["p1", "alice"]),
+        BOB_SIP,
+        t(1),
+    );
+    h.sip(
+        &via(&dm.resp(180, 1, "INVITE", Some(&mobile)), &["p2", "alice"]),
+        BOB_SIP,
+        t(1),
+    );
+    // The desk phone declines: its fork and early media end, the call does not.
+    let ev = h.sip(
+        &via(&dd.resp(480, 1, "INVITE", None), &["p1", "alice"]),
+        BOB_SIP,
+        t(2),
+    );
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    assert_eq!(end_reason(&ev), None);
+    assert_eq!(
+        released(&ev),
+        [a("198.51.100.30:7000"), a("198.51.100.30:7001")]
+    );
+    assert!(h.tracker.call(call).is_some());
+    // The mobile still rings and answers; the proxy passes the 200 on.
+    let ev = h.sip(
+        &via(&dm.resp(200, 1, "INVITE", Some(&mobile)), &["p2", "alice"]),
+        BOB_SIP,
+        t(5),
+    );
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    h.sip(
+        &via(&dm.resp(200, 1, "INVITE", Some(&mobile)), &["alice"]),
+        proxy,
+        t(5),
+    );
+    assert!(h.tracker.call(call).unwrap().answered);
+    assert_eq!(
+        h.media("198.51.100.40:8000", ALICE_RTP, t(6))
+            .map(|m| m.call),
+        Some(call)
+    );
+
+    // Both forks fail: only the proxy's final response to Alice ends the call. (Another
+    // session of Alice's: the same origin would be a leg of the first call.)
+    let other_sdp = sdp("alice", "987654321", "192.0.2.101", &[("audio", 49180, "")]);
+    let d = Dlg::new("forks-fail", ALICE, BOB);
+    let call = begun(&h.sip(
+        &via(&d.req("INVITE", 1, Some(&other_sdp)), &["alice"]),
+        ALICE_SIP,
+        t(10),
+    ));
+    for fork in ["p1", "p2"] {
+        h.sip(
+            &via(&d.req("INVITE", 1, Some(&other_sdp)), &[fork, "alice"]),
+            proxy,
+            t(10),
+        );
+    }
+    for (fork, tag, status) in [("p1", "desk", 480), ("p2", "mobile", 486)] {
+        let ev = h.sip(
+            &via(
+                &d.tagged(tag).resp(status, 1, "INVITE", None),
+                &[fork, "alice"],
+            ),
+            BOB_SIP,
+            t(11),
+        );
+        assert_eq!((iri(&ev), end_reason(&ev)), (Some(IriType::Continue), None));
+    }
+    let ev = h.sip(
+        &via(&d.tagged("mobile").resp(486, 1, "INVITE", None), &["alice"]),
+        proxy,
+        t(11),
+    );
+    assert_eq!(iri(&ev), Some(IriType::End));
+    assert_eq!(
+        end_reason(&ev),
+        Some(CallEndReason::Rejected { status: 486 })
+    );
+    assert!(h.tracker.call(call).is_none());
+
+    // Seen only past the proxy (no INVITE with fewer Vias): the last fork's failure ends it.
+    let d = Dlg::new("forks-downstream", ALICE, BOB);
+    begun(&h.sip(
+        &via(&d.req("INVITE", 1, Some(&other_sdp)), &["p1", "alice"]),
+        proxy,
+        t(20),
+    ));
+    h.sip(
+        &via(&d.req("INVITE", 1, Some(&other_sdp)), &["p2", "alice"]),
+        proxy,
+        t(20),
+    );
+    let ev = h.sip(
+        &via(
+            &d.tagged("desk").resp(480, 1, "INVITE", None),
+            &["p1", "alice"],
+        ),
+        BOB_SIP,
+        t(21),
+    );
+    assert_eq!(end_reason(&ev), None);
+    let ev = h.sip(
+        &via(
+            &d.tagged("mobile").resp(603, 1, "INVITE", None),
+            &["p2", "alice"],
+        ),
+        BOB_SIP,
+        t(21),
+    );
+    assert_eq!(
+        end_reason(&ev),
+        Some(CallEndReason::Rejected { status: 603 })
+    );
+}
+
+#[test]
+fn a_proxy_leg_seen_before_the_targets_leg_joins_the_call_from_then_on() {
+    let mut h = Harness::new();
+    let proxy = "192.0.2.1:5060";
+    // Alice calls an alias that is not the target; the proxy's leg to Bob (the target)
+    // comes second, with her SDP.
+    let leg1 = Dlg::new("alias-leg", ALICE, "sip:sales@biloxi.example.com");
+    let ev = h.sip(&leg1.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0));
+    assert!(ev.is_empty(), "not a target's when seen: {ev:?}");
+    assert_eq!(h.media(BOB_RTP, ALICE_RTP, t(0)), None);
+    let leg2 = Dlg::new("target-leg", "sip:gw@proxy.example.com", BOB);
+    let ev = h.sip(&leg2.req("INVITE", 1, Some(&alice_sdp())), proxy, t(0));
+    let call = begun(&ev);
+    assert_eq!(h.tracker.call_by_id("alias-leg"), Some(call));
+    assert_eq!(h.tracker.call(call).unwrap().legs, 2);
+    assert_eq!(h.tracker.stats().legs_correlated, 1);
+    // From then on leg one is the call's: its 180 and 200 (the proxy's media), its BYE.
+    let l1 = leg1.tagged("prx");
+    let ev = h.sip(&l1.resp(180, 1, "INVITE", None), proxy, t(1));
+    assert_eq!(
+        ev,
+        [CallEvent::Sip {
+            call,
+            iri: IriType::Continue
+        }]
+    );
+    let anchored = sdp("proxy", "55555555", "192.0.2.1", &[("audio", 20000, "")]);
+    let ev = h.sip(&l1.resp(200, 1, "INVITE", Some(&anchored)), proxy, t(2));
+    assert_eq!(bound(&ev).len(), 2);
+    assert_eq!(
+        h.media(ALICE_RTP, "192.0.2.1:20000", t(3)).map(|m| m.call),
+        Some(call)
+    );
+    let l2 = leg2.tagged("bob");
+    h.sip(&l2.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(2));
+    h.sip(&l1.req("BYE", 2, None), ALICE_SIP, t(10));
+    let ev = h.sip(&l1.resp(200, 2, "BYE", None), proxy, t(10));
+    assert_eq!((iri(&ev), end_reason(&ev)), (Some(IriType::Continue), None));
+    h.sip(&l2.req("BYE", 2, None), proxy, t(10));
+    let ev = h.sip(&l2.resp(200, 2, "BYE", None), BOB_SIP, t(10));
+    assert_eq!(end_reason(&ev), Some(CallEndReason::Bye));
+    assert_eq!(h.tracker.stats().bound_flows, 0);
+
+    // An untracked INVITE is remembered only for a while, and a bounded number of them.
+    let mut h = Harness::with(CallConfig {
+        max_pending_legs: 1,
+        ..CallConfig::default()
+    });
+    let carol = sdp("carol", "77777777", "192.0.2.77", &[("audio", 9000, "")]);
+    let c1 = Dlg::new("carol-leg", CAROL, "sip:sales@biloxi.example.com");
+    assert!(
+        h.sip(&c1.req("INVITE", 1, Some(&carol)), "192.0.2.77:5060", t(0))
+            .is_empty()
+    );
+    assert!(
+        h.sip(&leg1.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0))
+            .is_empty()
+    );
+    assert_eq!(h.tracker.stats().pending_legs_evicted, 1);
+    let c2 = Dlg::new("carol-target", "sip:gw@proxy.example.com", BOB);
+    let call = begun(&h.sip(&c2.req("INVITE", 1, Some(&carol)), proxy, t(1)));
+    assert_eq!(
+        (
+            h.tracker.call(call).unwrap().legs,
+            h.tracker.call_by_id("carol-leg")
+        ),
+        (1, None)
+    );
+    // Alice's leg, still remembered, but past its time when the target's leg comes.
+    let late = CallConfig::default().pending_leg_ttl + Duration::from_secs(1);
+    let late = t(0).checked_add(late).unwrap();
+    let call = begun(&h.sip(&leg2.req("INVITE", 1, Some(&alice_sdp())), proxy, late));
+    assert_eq!(h.tracker.call(call).unwrap().legs, 1);
+    assert_eq!(h.tracker.call_by_id("alias-leg"), None);
+}
+
+#[test]
+fn nat_changing_ports_latches_the_first_media_toward_the_other_party() {
+    let mut h = Harness::new();
+    let d = Dlg::new("napt", ALICE, BOB);
+    let private = sdp(
+        "alice",
+        "2890844526",
+        "192.168.1.10",
+        &[("audio", 4000, "")],
+    );
+    let call = begun(&h.sip(
+        &d.req("INVITE", 1, Some(&private)),
+        "203.0.113.5:5060",
+        t(0),
+    ));
+    let b = d.tagged("bob");
+    h.sip(&b.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(1));
+    // Bob sends from another port than he receives on (not symmetric), to the port the
+    // NAT chose for Alice: before Alice's first packet, nobody's.
+    let bob_out = "198.51.100.20:3500";
+    assert_eq!(h.media(bob_out, "203.0.113.5:61000", t(1)), None);
+    // From Alice's public address, another port, to Bob's bound RTP: the call's, and latched.
+    let m = h.media("203.0.113.5:61000", BOB_RTP, t(2)).unwrap();
+    assert_eq!((m.call, m.sender), (call, Party::Caller));
+    let m = h.media(bob_out, "203.0.113.5:61000", t(2)).unwrap();
+    assert_eq!(
+        (m.call, m.sender, m.kind),
+        (call, Party::Callee, MediaProtocol::Rtp)
+    );
+    assert_eq!(h.tracker.stats().latched, 1);
+    // Announced at the next call of the tracker.
+    let ev = h.timer(t(2));
+    assert_eq!(
+        ev,
+        [CallEvent::MediaBound {
+            call,
+            flow: MediaFlow {
+                addr: a("203.0.113.5:61000"),
+                party: Party::Caller,
+                stream: 0,
+                kind: MediaProtocol::Rtp,
+                source: FlowSource::Latched,
+            }
+        }]
+    );
+    // Only the first: another port of that address is not latched, and other addresses
+    // never are.
+    assert!(h.media("203.0.113.5:62000", BOB_RTP, t(3)).is_some());
+    assert_eq!(h.media(bob_out, "203.0.113.5:62000", t(3)), None);
+    assert!(h.media("203.0.113.77:61000", BOB_RTP, t(3)).is_some());
+    assert_eq!(h.media(bob_out, "203.0.113.77:61000", t(3)), None);
+    // RTCP latches on its own, toward Bob's RTCP.
+    assert!(h.media("203.0.113.5:61001", BOB_RTCP, t(3)).is_some());
+    let m = h
+        .media("198.51.100.20:3501", "203.0.113.5:61001", t(3))
+        .unwrap();
+    assert_eq!(m.kind, MediaProtocol::Rtcp);
+    assert_eq!(h.tracker.stats().latched, 2);
+    // A new offer from Alice moves her media: the latches go with the old ones.
+    let moved = sdp(
+        "alice",
+        "2890844526",
+        "192.168.1.10",
+        &[("audio", 4100, "")],
+    );
+    let ev = h.sip(&b.req("INVITE", 2, Some(&moved)), "203.0.113.5:5060", t(4));
+    let mut gone = released(&ev);
+    gone.retain(|g| g.port() > 60000);
+    assert_eq!(gone, [a("203.0.113.5:61000"), a("203.0.113.5:61001")]);
+    assert_eq!(h.media(bob_out, "203.0.113.5:61000", t(4)), None);
+    // The call's end releases every flow, latched ones included.
+    h.sip(&b.resp(200, 2, "INVITE", Some(&bob_sdp())), BOB_SIP, t(4));
+    assert!(h.media("203.0.113.5:63000", BOB_RTP, t(5)).is_some());
+    h.sip(&b.req("BYE", 3, None), "203.0.113.5:5060", t(6));
+    h.sip(&b.resp(200, 3, "BYE", None), BOB_SIP, t(6));
+    assert_eq!(h.tracker.stats().bound_flows, 0);
+    assert_eq!(h.media(bob_out, "203.0.113.5:63000", t(7)), None);
+
+    // Without NAT (a public SDP address), nothing is ever latched.
+    let d = Dlg::new("no-nat", ALICE, BOB);
+    h.established(&d);
+    assert!(h.media("192.0.2.101:50000", BOB_RTP, t(8)).is_some());
+    assert_eq!(h.media(bob_out, "192.0.2.101:50000", t(8)), None);
+    assert_eq!(h.tracker.stats().latched, 3);
+}
+
+#[test]
+fn a_remembered_invite_of_the_same_call_id_is_no_second_leg() {
+    let mut h = Harness::new();
+    // Not a target's at first; the INVITE after the challenge is asserted as Bob's.
+    let d = Dlg::new("asserted-later", ALICE, CAROL);
+    assert!(
+        h.sip(&d.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(0))
+            .is_empty()
+    );
+    assert_eq!(h.tracker.stats().pending_legs, 1);
+    let mut again = String::from_utf8(d.req("INVITE", 2, Some(&alice_sdp()))).unwrap();
+    again = again.replacen(
+        "CSeq:",
+        &format!("P-Asserted-Identity: <{BOB}>\r\nCSeq:"),
+        1,
+    );
+    let call = begun(&h.sip(again.as_bytes(), ALICE_SIP, t(1)));
+    assert_eq!(h.tracker.call(call).unwrap().legs, 1);
+    let s = h.tracker.stats();
+    assert_eq!((s.legs_correlated, s.pending_legs), (0, 0));
+}
+
+#[test]
+fn a_latch_needs_the_nat_option_and_takes_no_other_calls_binding() {
+    let private = sdp(
+        "alice",
+        "2890844526",
+        "192.168.1.10",
+        &[("audio", 4000, "")],
+    );
+    let mut h = Harness::with(CallConfig {
+        bind_signalling_source: false,
+        ..CallConfig::default()
+    });
+    let d = Dlg::new("napt-off", ALICE, BOB);
+    h.sip(
+        &d.req("INVITE", 1, Some(&private)),
+        "203.0.113.5:5060",
+        t(0),
+    );
+    let b = d.tagged("bob");
+    h.sip(&b.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(1));
+    assert!(h.media("203.0.113.5:61000", BOB_RTP, t(2)).is_some());
+    assert_eq!(
+        h.media("198.51.100.20:3500", "203.0.113.5:61000", t(2)),
+        None
+    );
+    assert_eq!(h.tracker.stats().latched, 0);
+
+    // With it: the NAT's port is another intercepted call's already; it stays that call's.
+    let mut h = Harness::new();
+    let other = Dlg::new("holder", ALICE, BOB);
+    let holder_sdp = sdp("carol", "31313131", "203.0.113.5", &[("audio", 61000, "")]);
+    let holder = begun(&h.sip(
+        &other.req("INVITE", 1, Some(&holder_sdp)),
+        "203.0.113.5:5070",
+        t(0),
+    ));
+    let call = begun(&h.sip(
+        &d.req("INVITE", 1, Some(&private)),
+        "203.0.113.5:5060",
+        t(0),
+    ));
+    h.sip(&b.resp(200, 1, "INVITE", Some(&bob_sdp())), BOB_SIP, t(1));
+    let m = h.media("203.0.113.5:61000", BOB_RTP, t(2)).unwrap();
+    assert_eq!(m.call, call);
+    assert_eq!(
+        h.media("198.51.100.20:3500", "203.0.113.5:61000", t(2))
+            .map(|m| m.call),
+        Some(holder)
+    );
+    assert_eq!(h.tracker.stats().latched, 0);
+}
