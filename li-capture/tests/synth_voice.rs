@@ -26,36 +26,12 @@ use li_core::{IriType, MediaProtocol, PayloadDirection, Timestamp};
 
 const SIP_PORT: u16 = 5060;
 
-/// Where li-capture's `CallTracker` (as of this branch) disagrees with the ground truth:
-/// the case, a part of the disagreement's text, and why. The cross-check asserts that each
+/// Where li-capture's `CallTracker` disagrees with the ground truth: the case, a part of the
+/// disagreement's text, and why (none today: the last ones, the ACK to a 486/487 after the
+/// IRI-End and RTCP during an `inactive` hold, were closed). The cross-check asserts that each
 /// still shows up and that nothing else does, so that a gap that closes must be removed
 /// from here.
-const KNOWN_GAPS: &[(Case, &str, &str)] = &[
-    (
-        Case::Cancelled,
-        "(ACK sip:bob@far.example SIP/2.0): tracker [], truth Some(Report)",
-        "the ACK to the 487 comes after the call's IRI-End; the tracker absorbs it as a late \
-         message of the ended call, the truth wants it reported (a target's SIP message \
-         outside a call: IRI-Report)",
-    ),
-    (
-        Case::Busy,
-        "(ACK sip:alice@voice.example SIP/2.0): tracker [], truth Some(Report)",
-        "the ACK to the 486 comes after the call's IRI-End; absorbed as a late message, \
-         where the truth wants an IRI-Report",
-    ),
-    (
-        Case::HoldResume,
-        "(Rtcp 192.0.2.10:4001 -> 198.51.100.20:30001): tracker None, truth call Some(0)",
-        "RTCP goes on while both parties are `a=inactive` (RFC 3264 clause 5.1) and is the \
-         call's; the tracker releases every flow of an inactive stream, RTCP included",
-    ),
-    (
-        Case::HoldResume,
-        "(Rtcp 198.51.100.20:30001 -> 192.0.2.10:4001): tracker None, truth call Some(0)",
-        "the same, the far end's RTCP during the inactive hold",
-    ),
-];
+const KNOWN_GAPS: &[(Case, &str, &str)] = &[];
 
 fn generate(case: Case) -> VoiceCapture {
     case.generate().unwrap_or_else(|e| panic!("{case:?}: {e}"))
@@ -713,31 +689,9 @@ mod classifier {
 
     use super::*;
 
-    /// Where the classifier disagrees with the truth, as `KNOWN_GAPS` for the tracker (the
-    /// same gaps, seen through the classifier: measured with main + wip-vtrack +
-    /// wip-vclass merged).
-    const CLASSIFIER_GAPS: &[(Case, &str, &str)] = &[
-        (
-            Case::Cancelled,
-            "message 6: no IRI, truth Report",
-            "the ACK to the 487 after the IRI-End is absorbed by the tracker",
-        ),
-        (
-            Case::Busy,
-            "message 3: no IRI, truth Report",
-            "the ACK to the 486 after the IRI-End is absorbed by the tracker",
-        ),
-        (
-            Case::HoldResume,
-            "frame 267: truth CC of call 0, classifier None",
-            "the target's RTCP during the inactive hold: the tracker released the flow",
-        ),
-        (
-            Case::HoldResume,
-            "frame 268: truth CC of call 0, classifier None",
-            "the far end's RTCP during the inactive hold",
-        ),
-    ];
+    /// Where the classifier disagrees with the truth, as `KNOWN_GAPS` for the tracker (none
+    /// today).
+    const CLASSIFIER_GAPS: &[(Case, &str, &str)] = &[];
 
     fn records_text(records: &[InterceptRecord]) -> String {
         records

@@ -90,9 +90,12 @@
 //!   ([`CallEndReason::Timeout`]).
 //!
 //! After its end a call's Call-IDs are remembered for [`CallConfig::linger`] (RFC 3261
-//! Timer J / 64*T1): late retransmissions (a BYE's 200 again, the ACK to a 487) are absorbed
-//! ([`CallStats::late_messages`]) instead of starting a new call; a new INVITE with a higher
-//! CSeq on that Call-ID starts a new one.
+//! Timer J / 64*T1): late messages (a BYE's 200 again, the ACK to a 487 or 486, which
+//! arrives after the failure that ended the call) are counted ([`CallStats::late_messages`])
+//! instead of starting a new call; one that names a target is still that target's SIP
+//! message and is reported ([`CallEvent::Report`]: an IRI-Report, outside the ended call),
+//! so nothing of a target's signalling is dropped. A new INVITE with a higher CSeq on that
+//! Call-ID starts a new call.
 //!
 //! A target's call first seen mid-call (a task activated during it, or a tracker restarted)
 //! begins at its next message: an in-dialog request (re-INVITE, UPDATE, INFO, PRACK, ACK,
@@ -102,8 +105,9 @@
 //! # Media binding
 //!
 //! From each party's SDP (offer and answer, early media in 18x, re-offers), per `m=` line
-//! with a port other than 0 and a direction other than `inactive`: the RTP address (unless
-//! the party is `sendonly`: it receives no RTP) and the RTCP address (`a=rtcp`, else RTP
+//! with a port other than 0: the RTP address (unless the party is `sendonly` or `inactive`:
+//! it receives no RTP) and the RTCP address (RTCP goes on during a hold, `inactive`
+//! included: RFC 3264 clause 5.1) (`a=rtcp`, else RTP
 //! port + 1; none of its own with `a=rtcp-mux` and no `a=rtcp`: it is muxed on the RTP port,
 //! and binding port + 1 could catch another call's RTP). Audio and video streams of a call
 //! are bound alike and told apart by their `m=` index.
@@ -831,6 +835,13 @@ impl CallTracker {
                 }
                 Some(true) if !is_new_attempt(self.calls.get(&handle), call_id, msg) => {
                     self.stats.late_messages += 1;
+                    if !matches.is_empty() {
+                        // Still a target's SIP message, now outside any call.
+                        self.stats.reports += 1;
+                        out.push(CallEvent::Report {
+                            kind: ReportKind::Other,
+                        });
+                    }
                     return;
                 }
                 // A new INVITE on an ended call's Call-ID, or a stale index entry.
@@ -2128,16 +2139,15 @@ fn sdp_flows(sdp: &Sdp<'_>, party: Party, src: SocketAddr, nat: bool, out: &mut 
         let Some(rtp) = stream.rtp.filter(|_| stream.enabled()) else {
             continue;
         };
-        if stream.direction == Direction::Inactive {
-            continue;
-        }
         let Ok(index) = u8::try_from(stream.index) else {
             continue;
         };
         let media = sdp.media().get(stream.index);
         let muxed = media.is_some_and(|m| m.rtcp_mux && m.rtcp.is_none());
         let rtcp = stream.rtcp.filter(|r| !muxed && *r != rtp);
-        let bind_rtp = stream.direction != Direction::SendOnly;
+        // A party that sends no RTP receives none (`sendonly`: it only sends; `inactive`:
+        // neither), but RTCP goes on both ways in every direction (RFC 3264 clause 5.1).
+        let bind_rtp = !matches!(stream.direction, Direction::SendOnly | Direction::Inactive);
         let nat_ip = (nat && is_private(rtp.ip()) && src.ip() != rtp.ip()).then_some(src.ip());
         let mut push = |addr: SocketAddr, kind: MediaProtocol, source: FlowSource| {
             out.push(MediaFlow {
