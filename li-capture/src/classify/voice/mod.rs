@@ -20,7 +20,9 @@
 //! - each SIP message of the call as an [`IriRecord`] with [`IriEvent::Sip`] (the message
 //!   verbatim, its source and destination), of the IRI type the tracker gives it; the first
 //!   message a task gets of a call is its IRI-Begin (a task activated, or whose window
-//!   opened, during a call starts with the call's next message, and its media from then on);
+//!   opened, during a call starts with the call's next message, and its media from then on),
+//!   unless that message is the call's last: then it is a lone IRI-Report (a session of one
+//!   message ending without a Begin would confuse an agency);
 //! - a REGISTER (or another message of a target outside a call) as one IRI-Report under a
 //!   CIN of its own;
 //! - each media packet of the call as a [`CcRecord`] of kind [`CcKind::Media`] (the UDP
@@ -551,11 +553,13 @@ impl Classifier {
             }
             let iri_type = match (t.begun, iri) {
                 (true, iri) => iri,
-                // A task's first message of a call begins it, unless it is the end.
-                (false, IriType::End) => IriType::End,
+                // A task's first message of a call begins it, unless it is the call's last
+                // (the task came in with the final response to the BYE): a session of one
+                // message that ends it would have no Begin, so it is a lone IRI-Report.
+                (false, IriType::End) => IriType::Report,
                 (false, _) => IriType::Begin,
             };
-            t.begun = iri_type != IriType::End;
+            t.begun = !matches!(iri_type, IriType::End | IriType::Report);
             records.push((t.xid, t.cin, iri_type));
         }
         for (xid, cin, iri_type) in records {

@@ -505,6 +505,23 @@ fn a_task_activated_during_a_call_starts_with_its_next_message() {
             vec![],
         ]
     );
+    // A task activated just before the call's last message gets it as a lone IRI-Report
+    // (no session of one message that would end without a Begin), under a CIN of its own.
+    let mut c = classifier(vec![task(2, &["sip:bob@example.net"])]);
+    feed(&mut c, 1000, &frames[..6]);
+    let mut out = Vec::new();
+    c.activate(task(3, &["sip:alice@example.com"]), t(1090), &mut out);
+    let last = feed(&mut c, 1100, &frames[6..7]);
+    let only3: Vec<&Rec> = last
+        .iter()
+        .flatten()
+        .filter(|r| matches!(r, Rec::Iri(3, ..) | Rec::Cc(3, ..)))
+        .collect();
+    assert_eq!(only3.len(), 1, "{last:?}");
+    assert!(
+        matches!(only3[0], Rec::Iri(3, _, IriType::Report, m) if m.starts_with("SIP/2.0 200 OK")),
+        "{only3:?}"
+    );
     // And a task activated with no call tracked: its target's call is found mid-call too.
     let mut c = classifier(vec![task(1, &["sip:alice@example.com"])]);
     let got = feed(&mut c, 1000, &frames[2..]);
