@@ -139,7 +139,12 @@
 //! behind port-changing NATs (neither end of a flow bound) are not covered.
 //!
 //! A packet is the call's when its destination or (symmetric RTP, RFC 4961) its source is a
-//! bound address of the call; [`MediaMatch::sender`] says which party sent it. When a call
+//! bound address of the call, and its other end is the call's too: anything to or from a
+//! target's own media address is the target's; on the other party's address the other end
+//! must be one of the target side's addresses (any port), or anything while none is known
+//! yet (RTP that overtook the answer). A third host talking with the other party's port (a
+//! media server or SFU sharing one port among sessions, a scanner) is not the call
+//! ([`CallStats::media_foreign`]). [`MediaMatch::sender`] says which party sent it. When a call
 //! ends, or a flow is released, a later packet on that address is nobody's call; a new
 //! intercepted call binding an address another call still holds takes it over (the other
 //! call gets [`CallEvent::MediaReleased`]).
@@ -337,6 +342,9 @@ pub struct CallStats {
     pub latched: u64,
     /// One-shot IRI-Reports (REGISTER, ...).
     pub reports: u64,
+    /// Packets to or from a bound flow whose other end is not the call's other party (a
+    /// third host): not the call's, not intercepted.
+    pub media_foreign: u64,
     /// SDP bodies of tracked calls that did not parse (the media were left as they were).
     pub sdp_errors: u64,
     /// Messages ignored: no Call-ID, or neither tracked nor matching a target.
@@ -891,6 +899,26 @@ impl CallTracker {
             Some(e) => (e, false),
             None => (self.flows.get_mut(&FlowKey::of(src))?, true),
         };
+        // What goes to or comes from a target's own media address is the target's. On the
+        // other party's address, the other end must be the target's side: one of its
+        // addresses (any port: asymmetric RTP, a NAT changing ports), or anything while
+        // none is known yet (RTP that overtook the answer's SDP). A third host talking with
+        // the other party's port (a media server or SFU sharing one port among sessions, a
+        // scanner, a spoofer) is not the call.
+        let other = if by_source { dst.ip() } else { src.ip() };
+        let party = entry.flow.party;
+        let is_call = self.calls.get(&entry.call).is_some_and(|call| {
+            let targets_own = match party {
+                Party::Caller => call.target_is_caller,
+                Party::Callee => call.target_is_callee,
+            };
+            let mut peer = call.flows.iter().filter(|f| f.party == party.other());
+            targets_own || peer.clone().next().is_none() || peer.any(|f| f.addr.ip() == other)
+        });
+        if !is_call {
+            self.stats.media_foreign += 1;
+            return None;
+        }
         if now > entry.last_seen {
             entry.last_seen = now;
         }

@@ -596,13 +596,23 @@ fn media_moved_by_update_releases_the_old_port() {
             (a("198.51.100.21:5001"), Party::Callee, MediaProtocol::Rtcp)
         ]
     );
-    // Another flow on Bob's old port is not this call's; the new one is.
+    // Another flow on Bob's old port is not this call's; the new one is, whoever sends to
+    // it (Bob is the target: what reaches his media address is his).
     assert_eq!(h.media(STRANGER, BOB_RTP, t(11)), None);
     assert_eq!(
         h.media(STRANGER, "198.51.100.21:5000", t(11))
             .map(|m| m.call),
         Some(call)
     );
+    // Alice (not a target) talking with a third host from her port: not the call's.
+    assert_eq!(h.media(ALICE_RTP, STRANGER, t(11)), None);
+    assert_eq!(h.media(STRANGER, ALICE_RTP, t(11)), None);
+    assert_eq!(
+        h.media("198.51.100.21:5000", ALICE_RTP, t(11))
+            .map(|m| m.call),
+        Some(call)
+    );
+    assert_eq!(h.tracker.stats().media_foreign, 2);
     // The 200 to the UPDATE, from Alice, with her unchanged SDP: nothing changes.
     let ev = h.sip(
         &b.resp_from_caller(200, 9, "UPDATE", Some(&alice_sdp())),
@@ -1349,8 +1359,12 @@ fn a_failed_re_invite_restores_the_media_before_its_offer() {
     // A stray failure of the answered offer's CSeq later restores nothing.
     let ev = h.sip(&b.resp(500, 4, "INVITE", None), BOB_SIP, t(17));
     assert!(released(&ev).is_empty() && bound(&ev).is_empty());
-    assert!(h.media(STRANGER, "192.0.2.101:6000", t(17)).is_some());
-    assert_eq!(h.media(STRANGER, ALICE_RTP, t(17)), None);
+    // (From Bob's address, another port: asymmetric RTP.)
+    assert!(
+        h.media("198.51.100.20:9999", "192.0.2.101:6000", t(17))
+            .is_some()
+    );
+    assert_eq!(h.media("198.51.100.20:9999", ALICE_RTP, t(17)), None);
 }
 
 #[test]
