@@ -55,6 +55,12 @@ pub(super) struct Fragments {
 /// The largest IP payload (an IPv4 total length of 65,535 less a 20-octet header).
 const MAX_DATAGRAM: usize = 65_515;
 
+/// Pieces one datagram may arrive in at most (a 64 KiB datagram in 1,500-octet packets is
+/// 45): beyond, the set is dropped. Without it, pieces of a few octets (or none) would cost
+/// their bookkeeping without counting against the octet bound, and the completeness check
+/// would sort an ever longer list.
+const MAX_PIECES: usize = 128;
+
 impl Fragments {
     pub(super) fn new(max_sets: usize, max_octets: usize, timeout: Duration) -> Self {
         Self {
@@ -116,9 +122,12 @@ impl Fragments {
         let inconsistent = !more && set.total.is_some_and(|t| t != end);
         if end > MAX_DATAGRAM
             || inconsistent
+            || (more && data.is_empty())
+            || set.pieces.len() >= MAX_PIECES
             || self.held.saturating_add(data.len()) > self.max_octets
         {
-            // Too long, two different ends (not one datagram), or no room.
+            // Too long, two different ends (not one datagram), an empty piece that is not
+            // the last (no real stack sends one), too many pieces, or no room.
             self.dropped += 1;
             self.remove(&key);
             return None;
@@ -273,6 +282,30 @@ mod tests {
         assert_eq!(f.push(t(1), key(4), 8, true, b"12345678", None), None);
         f.expire(t(40));
         assert_eq!((f.dropped, f.held, f.sets.len()), (3, 0, 0));
+    }
+
+    #[test]
+    fn empty_and_countless_pieces_are_dropped_not_held() {
+        let mut f = Fragments::new(4, 1 << 20, Duration::from_secs(30));
+        // Empty pieces that are not the last: never held.
+        for i in 0..1_000 {
+            assert_eq!(f.push(t(0), key(1), 8 * i, true, b"", None), None);
+        }
+        assert_eq!(
+            (f.sets.get(&key(1)).map_or(0, |s| s.pieces.len()), f.dropped),
+            (0, 1_000)
+        );
+        // Tiny pieces: the set goes once it reaches the bound, with what it held.
+        for i in 0..MAX_PIECES {
+            assert_eq!(f.push(t(0), key(2), 8 * i, true, b"12345678", None), None);
+        }
+        assert_eq!(f.held, 8 * MAX_PIECES);
+        assert_eq!(
+            f.push(t(0), key(2), 8 * MAX_PIECES, true, b"12345678", None),
+            None
+        );
+        assert!(!f.sets.contains_key(&key(2)));
+        assert_eq!((f.held, f.dropped), (0, 1_001));
     }
 
     #[test]
