@@ -298,6 +298,11 @@ struct Inner {
     unencodable: AtomicU64,
 }
 
+/// Media flows of one call whose X3 headers a task keeps pre-encoded at most (each stream's
+/// RTP and RTCP, each way, for audio and video, is 8); the packets of further flows are
+/// encoded each on its own.
+const MAX_MEDIA_FLOWS_PER_CALL: usize = 16;
+
 /// The pre-encoded X3 header of one media flow of a call, for one task.
 struct MediaEncoder {
     direction: PayloadDirection,
@@ -873,16 +878,23 @@ impl State {
                     let at = flows
                         .iter()
                         .position(|m| m.direction == *direction && m.flow == *flow);
+                    let one_off;
                     let encoder = match at {
                         Some(at) => flows.get(at).map(|m| &m.encoder),
                         None => match contract::media_encoder(xid, *cin, *direction, flow) {
-                            Ok(encoder) => {
+                            Ok(encoder) if flows.len() < MAX_MEDIA_FLOWS_PER_CALL => {
                                 flows.push(MediaEncoder {
                                     direction: *direction,
                                     flow: *flow,
                                     encoder,
                                 });
                                 flows.last().map(|m| &m.encoder)
+                            }
+                            Ok(encoder) => {
+                                // Beyond the bound (a call's media from ever new source
+                                // ports): encoded, not kept.
+                                one_off = encoder;
+                                Some(&one_off)
                             }
                             Err(error) => {
                                 debug!(%xid, %error, "media flow not encodable as X3");
