@@ -492,6 +492,7 @@ impl Call {
                         "samples": file.samples(),
                         "silence_samples": stats.silence,
                         "skipped_samples": stats.skipped,
+                        "capped_samples": stats.capped,
                         "duplicates": stats.duplicates,
                         "late": stats.late,
                         "timeline_restarts": stats.restarts,

@@ -56,6 +56,9 @@ pub(crate) struct PlayoutStats {
     pub(crate) late: u64,
     /// Times the timeline restarted (a timestamp far behind).
     pub(crate) restarts: u64,
+    /// Samples not written because the stream's output reached its bound (see
+    /// [`Playout::push`]).
+    pub(crate) capped: u64,
 }
 
 /// The jitter ring of one stream (see the module documentation).
@@ -75,6 +78,10 @@ pub(crate) struct Playout {
     started: bool,
     max_gap: u64,
     stats: PlayoutStats,
+    /// Samples of the packets placed (audio received).
+    received: u64,
+    /// Samples handed out after the bound.
+    written: u64,
     /// Every code decoded, mu-law then A-law (a lookup per sample on the writer's path).
     tables: Box<Tables>,
 }
@@ -92,6 +99,8 @@ impl Playout {
             last: None,
             started: false,
             max_gap,
+            received: 0,
+            written: 0,
             stats: PlayoutStats::default(),
             tables: Box::new(Tables {
                 ulaw: table(Law::Ulaw),
@@ -106,6 +115,12 @@ impl Playout {
 
     /// Places the G.711 `payload` of RTP timestamp `timestamp`, appending to `out` the
     /// samples that leave the ring. A payload longer than the window is cut to it.
+    ///
+    /// What a stream hands out is bounded by what it received: twice its audio, plus one
+    /// longest gap and one window. A real call (holds included: each gap is at most
+    /// `max_gap`) stays far below; forged timestamps (every packet a new gap or a restart)
+    /// would otherwise turn a few kilobytes of RTP into megabytes of silence on disk. What
+    /// is beyond is not written, and counted ([`PlayoutStats::capped`]).
     pub(crate) fn push(
         &mut self,
         timestamp: u32,
@@ -113,6 +128,33 @@ impl Playout {
         payload: &[u8],
         out: &mut Vec<i16>,
     ) -> Placed {
+        let before = out.len();
+        let placed = self.place(timestamp, law, payload, out);
+        if placed == Placed::InPlace {
+            let n = payload.len().min(self.ring.len());
+            self.received = self.received.saturating_add(n as u64);
+        }
+        self.bound(before, out);
+        placed
+    }
+
+    /// Keeps what `out` gained since `before` within the stream's bound.
+    fn bound(&mut self, before: usize, out: &mut Vec<i16>) {
+        let budget = self
+            .received
+            .saturating_mul(2)
+            .saturating_add(self.max_gap)
+            .saturating_add(self.ring.len() as u64);
+        let room = budget.saturating_sub(self.written);
+        let new = out.len().saturating_sub(before) as u64;
+        if new > room {
+            out.truncate(before.saturating_add(usize::try_from(room).unwrap_or(usize::MAX)));
+            self.stats.capped += new - room;
+        }
+        self.written = self.written.saturating_add(new.min(room));
+    }
+
+    fn place(&mut self, timestamp: u32, law: Law, payload: &[u8], out: &mut Vec<i16>) -> Placed {
         let window = self.ring.len();
         let payload = payload.get(..window).unwrap_or(payload);
         let n = payload.len() as i64;
@@ -189,8 +231,10 @@ impl Playout {
 
     /// Appends everything up to the latest sample received (the stream ends).
     pub(crate) fn drain(&mut self, out: &mut Vec<i16>) {
+        let before = out.len();
         let pending = usize::try_from(self.high - self.start).unwrap_or(0);
         self.advance(pending.min(self.ring.len()), out);
+        self.bound(before, out);
     }
 
     /// The timestamp extended past the wraps, relative to the highest one seen.
@@ -335,7 +379,8 @@ impl WavFile {
 /// The RIFF/WAVE header of `data` octets of 16-bit mono PCM at 8 kHz (sizes past 4 GiB are
 /// pinned at the format's limit).
 fn header(data: u64) -> [u8; HEADER_LEN as usize] {
-    let data = u32::try_from(data).unwrap_or(u32::MAX - HEADER_LEN);
+    // Beyond 4 GiB (74 hours) the size cannot be said: the largest even one is.
+    let data = u32::try_from(data).unwrap_or((u32::MAX - HEADER_LEN) & !1);
     let mut h = [0u8; HEADER_LEN as usize];
     let mut at = 0;
     let mut put = |bytes: &[u8]| {
@@ -384,6 +429,40 @@ mod tests {
 
     fn decoded(law: Law, p: &[u8]) -> Vec<i16> {
         p.iter().map(|&c| law.decode(c)).collect()
+    }
+
+    #[test]
+    fn forged_timestamps_cannot_turn_a_few_packets_into_megabytes_of_silence() {
+        // Every packet a gap of max_gap or a restart: 100 packets of 160 samples.
+        let (window, max_gap) = (8_000, 80_000);
+        let mut p = Playout::new(window, max_gap);
+        let mut out = Vec::new();
+        for i in 0..100u32 {
+            let ts = if i % 2 == 0 {
+                i * 1_000_000
+            } else {
+                0x8000_0000 + i
+            };
+            p.push(ts, Law::Ulaw, &payload(i as u8), &mut out);
+        }
+        p.drain(&mut out);
+        let bound = 2 * 100 * 160 + max_gap + window as u64;
+        assert!(out.len() as u64 <= bound, "{} samples", out.len());
+        assert!(p.stats().capped > 0);
+        // A real call stays far below the bound: every sample of 3 s of audio, one 2 s gap.
+        let mut p = Playout::new(window, max_gap);
+        let mut out = Vec::new();
+        for i in 0..150u32 {
+            let ts = if i < 100 {
+                i * 160
+            } else {
+                16_000 + 16_000 + (i - 100) * 160
+            };
+            p.push(ts, Law::Ulaw, &payload(i as u8), &mut out);
+        }
+        p.drain(&mut out);
+        assert_eq!(out.len(), 150 * 160 + 16_000);
+        assert_eq!(p.stats().capped, 0);
     }
 
     /// Plays `(timestamp, payload)` through a ring of `window` samples and drains it.
@@ -523,7 +602,10 @@ mod tests {
                 prop_assert!(out.len() - before <= 480 + 800);
             }
             p.drain(&mut out);
-            prop_assert_eq!(out.len() as u64, p.stats().samples);
+            // Everything handed out is written or counted as beyond the stream's bound.
+            prop_assert_eq!(out.len() as u64 + p.stats().capped, p.stats().samples);
+            let received: u64 = packets.iter().map(|(_, n)| (*n).min(480) as u64).sum();
+            prop_assert!(out.len() as u64 <= 2 * received + 800 + 480);
         }
     }
 }
