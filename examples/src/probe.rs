@@ -172,6 +172,9 @@ pub struct ClassifierOptions {
     /// SIP-over-TCP flows reassembled at once. Default 10,000.
     #[serde(default = "default_max_sip_tcp_flows")]
     pub max_sip_tcp_flows: usize,
+    /// Octets of partial SIP messages all TCP flows hold together. Default 16 MiB.
+    #[serde(default = "default_max_sip_tcp_octets")]
+    pub max_sip_tcp_octets: usize,
 }
 
 fn default_sip_ports() -> Vec<u16> {
@@ -198,6 +201,10 @@ fn default_max_sip_tcp_flows() -> usize {
     VoiceConfig::default().max_tcp_flows
 }
 
+fn default_max_sip_tcp_octets() -> usize {
+    VoiceConfig::default().max_tcp_octets
+}
+
 impl Default for ClassifierOptions {
     fn default() -> Self {
         Self {
@@ -210,6 +217,7 @@ impl Default for ClassifierOptions {
             call_timeout_secs: default_call_timeout_secs(),
             call_linger_secs: default_call_linger_secs(),
             max_sip_tcp_flows: default_max_sip_tcp_flows(),
+            max_sip_tcp_octets: default_max_sip_tcp_octets(),
         }
     }
 }
@@ -224,6 +232,7 @@ impl ClassifierOptions {
         let voice = &mut config.voice;
         voice.sip_ports = self.sip_ports.clone();
         voice.max_tcp_flows = self.max_sip_tcp_flows;
+        voice.max_tcp_octets = self.max_sip_tcp_octets;
         voice.calls.max_calls = self.max_calls;
         voice.calls.max_flows = self.max_media_flows;
         voice.calls.inactivity_timeout = Duration::from_secs(self.call_timeout_secs);

@@ -143,6 +143,7 @@ dhcp = false
 sip_ports = [5060, 5080]
 max_calls = 5000
 call_timeout_secs = 120
+max_sip_tcp_octets = 1048576
 "#;
 
 #[test]
@@ -184,6 +185,7 @@ fn configuration_parses_with_defaults_and_refuses_unknown_keys() {
     assert_eq!(voice.calls.linger, library.calls.linger);
     assert_eq!(voice.calls.max_flows, library.calls.max_flows);
     assert_eq!(voice.max_tcp_flows, library.max_tcp_flows);
+    assert_eq!(voice.max_tcp_octets, 1 << 20);
     let defaults = ClassifierOptions::default();
     assert_eq!(
         (

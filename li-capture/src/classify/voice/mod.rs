@@ -78,6 +78,10 @@ pub struct VoiceConfig {
     /// A TCP flow without a segment for this long is forgotten (its partial message with
     /// it). Default 300 s.
     pub tcp_idle_timeout: Duration,
+    /// Octets of partial messages held by all TCP flows together; a segment that would go
+    /// beyond drops its flow (counted with the flows refused). Without it, `max_tcp_flows`
+    /// flows each holding up to `max_message_len` could hold some 650 MB. Default 16 MiB.
+    pub max_tcp_octets: usize,
     /// Fragmented UDP datagrams reassembled at once. Default 256.
     pub max_fragment_sets: usize,
     /// Octets held for reassembly in all. Default 4 MiB.
@@ -94,6 +98,7 @@ impl Default for VoiceConfig {
             max_tcp_flows: 10_000,
             max_message_len: 64 * 1024,
             tcp_idle_timeout: Duration::from_secs(300),
+            max_tcp_octets: 16 * 1024 * 1024,
             max_fragment_sets: 256,
             max_fragment_octets: 4 * 1024 * 1024,
             fragment_timeout: Duration::from_secs(30),
@@ -206,6 +211,8 @@ pub(super) struct Voice {
     tracker: CallTracker,
     calls: FastMap<CallHandle, VoiceCall>,
     tcp: FastMap<FlowKey, TcpFlow>,
+    /// Octets the TCP flows' framers hold in all.
+    tcp_held: usize,
     fragments: Fragments,
     events: Vec<CallEvent>,
     next_sweep: Option<Timestamp>,
@@ -226,6 +233,7 @@ impl Voice {
             target_tasks: HashMap::new(),
             calls: FastMap::default(),
             tcp: FastMap::default(),
+            tcp_held: 0,
             events: Vec::new(),
             next_sweep: None,
             counters: VoiceCounters::default(),
@@ -373,6 +381,7 @@ impl Classifier {
             now.duration_since(f.last_seen)
                 .is_none_or(|quiet| quiet < idle)
         });
+        self.voice.tcp_held = self.voice.tcp.values().map(|f| f.framer.buffered()).sum();
         self.voice.fragments.expire(now);
     }
 
@@ -637,12 +646,17 @@ impl Classifier {
         const SYN: u8 = 0x02;
         const RST: u8 = 0x04;
         if flags & RST != 0 {
-            self.voice.tcp.remove(&key);
+            if let Some(flow) = self.voice.tcp.remove(&key) {
+                self.voice.tcp_held = self.voice.tcp_held.saturating_sub(flow.framer.buffered());
+            }
             return;
         }
         // Taken out of the table while its frames are handled (they need the classifier).
         let mut flow = match self.voice.tcp.remove(&key) {
-            Some(flow) => flow,
+            Some(flow) => {
+                self.voice.tcp_held = self.voice.tcp_held.saturating_sub(flow.framer.buffered());
+                flow
+            }
             None if payload.is_empty() && flags & SYN == 0 => return,
             None if self.voice.tcp.len() >= self.voice.config.max_tcp_flows => {
                 self.voice.counters.tcp_flows_refused += 1;
@@ -656,6 +670,14 @@ impl Classifier {
         }
         if !payload.is_empty() {
             match flow.accept(seq, payload) {
+                Some(fresh)
+                    if self.voice.tcp_held + flow.framer.buffered() + fresh.len()
+                        > self.voice.config.max_tcp_octets =>
+                {
+                    // No room: this flow is not followed any more.
+                    self.voice.counters.tcp_flows_refused += 1;
+                    return;
+                }
                 Some(fresh) => {
                     flow.framer.push(fresh);
                     loop {
@@ -671,6 +693,7 @@ impl Classifier {
             }
         }
         if flags & FIN == 0 {
+            self.voice.tcp_held += flow.framer.buffered();
             self.voice.tcp.insert(key, flow);
         }
     }

@@ -620,6 +620,59 @@ fn register_of_a_target_is_a_report() {
 }
 
 #[test]
+fn tcp_flows_together_hold_no_more_than_their_octet_bound() {
+    let [invite, ..] = call_messages(
+        "call-held",
+        ALICE,
+        BOB,
+        sa(alice(), 40000),
+        sa(bob(), 50000),
+    );
+    let cut = invite.len() - 10;
+    let config = ClassifierConfig {
+        voice: VoiceConfig {
+            max_tcp_octets: invite.len() + 50,
+            ..VoiceConfig::default()
+        },
+        ..ClassifierConfig::default()
+    };
+    let mut c = Classifier::new(config);
+    let mut out = Vec::new();
+    c.activate_all(vec![task(1, &["sip:alice@example.com"])], t(0), &mut out);
+    // One flow holds most of a message; a second one's 100 octets do not fit beside it.
+    let a = tcp(
+        sa(alice(), 40001),
+        sa(bob(), 5060),
+        1,
+        ACK | PSH,
+        &invite[..cut],
+    );
+    let b = tcp(
+        sa(alice(), 40002),
+        sa(bob(), 5060),
+        1,
+        ACK | PSH,
+        &invite[..100],
+    );
+    feed(&mut c, 1000, &[a, b]);
+    assert_eq!(c.stats().sip_tcp_flows, 1);
+    assert_eq!(c.stats().sip_tcp_flows_refused, 1);
+    // The first flow goes on and completes its message.
+    let rest = tcp(
+        sa(alice(), 40001),
+        sa(bob(), 5060),
+        1 + cut as u32,
+        ACK | PSH,
+        &invite[cut..],
+    );
+    let got = feed(&mut c, 2000, &[rest]);
+    assert!(
+        matches!(got.as_slice(), [r] if matches!(r.as_slice(), [Rec::Iri(1, _, IriType::Begin, m)] if m.starts_with("INVITE"))),
+        "{got:?}"
+    );
+}
+
+#[test]
 fn sip_over_tcp_split_across_segments_and_retransmitted() {
     let mut c = classifier(vec![task(1, &["sip:alice@example.com"])]);
     let (a_sip, b_sip) = (sa(alice(), 40123), sa(bob(), 5060));
