@@ -470,10 +470,15 @@ impl Call {
             fsync,
         )?;
         if fsync {
-            // The files' names (and call.json's rename) are in the directory.
-            File::open(&self.dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| OutputError::new(&self.dir, &e))?;
+            // The files' names (and call.json's rename) are in the directory, and the
+            // directory's own name in `calls/`, `calls/` in the LIID's directory and that
+            // one in the output directory (all created for calls): each synced, so a call
+            // said closed survives a crash whole.
+            for dir in self.dir.ancestors().take(4) {
+                File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| OutputError::new(dir, &e))?;
+            }
         }
         Ok(self.summary)
     }
