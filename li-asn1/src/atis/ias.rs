@@ -3,7 +3,7 @@
 //!
 //! `IasProtocol ::= SEQUENCE { protocolIdentifier OBJECT IDENTIFIER, iasMessage IasMessage }`
 //! (both untagged); [`IasMessage`] has the twelve alternatives of the 2007 draft, each a
-//! SEQUENCE starting with the [`IasHeader`]. Per third-party notes on the standard, the
+//! SEQUENCE starting with the [`crate::atis::IasHeader`]. Per third-party notes on the standard, the
 //! access messages serve the registration function (Reg-F), the packet data session messages
 //! the resource function (Res-F) and the reports the packet transfer function (PT-F).
 //!

@@ -15,7 +15,7 @@
 //! as that code shows, IMPLICIT TAGS is inferred, and the module object identifiers are
 //! OpenCALEA's example values ([`cmii_oid`], [`cmcc_oid`]), unverified. Anything the
 //! reconstruction cannot tell is kept as it was received: an unknown CHOICE alternative as
-//! an [`UnknownAlternative`], unknown SEQUENCE components skipped, as for the ETSI codecs.
+//! an [`crate::UnknownAlternative`], unknown SEQUENCE components skipped, as for the ETSI codecs.
 //!
 //! The decoders share the ETSI codecs' BER core and tolerance: indefinite and long-form
 //! lengths, constructed strings, unknown components; a duplicate or missing mandatory field,
