@@ -198,7 +198,7 @@ impl IasMessage {
 
 ias_message! {
     /// `Access-Attempt` (Reg-F).
-    AccessAttempt, "Access-Attempt", iap_max = usize::MAX, {
+    AccessAttempt, "Access-Attempt", iap_size = (0, usize::MAX), {
         /// `subscriberIdentity [3]`.
         subscriber_identity: Value = [3] "subscriberIdentity" required,
         /// `accessMethod [4]`.
@@ -212,7 +212,7 @@ ias_message! {
 
 ias_message! {
     /// `Access-Accepted` (Reg-F).
-    AccessAccepted, "Access-Accepted", iap_max = usize::MAX, {
+    AccessAccepted, "Access-Accepted", iap_size = (0, usize::MAX), {
         /// `subscriberIdentity [3]`.
         subscriber_identity: Value = [3] "subscriberIdentity" required,
         /// `accessMethod [4]`.
@@ -234,7 +234,7 @@ ias_message! {
 
 ias_message! {
     /// `Access-Failed` (Reg-F).
-    AccessFailed, "Access-Failed", iap_max = usize::MAX, {
+    AccessFailed, "Access-Failed", iap_size = (0, usize::MAX), {
         /// `subscriberIdentity [3]`.
         subscriber_identity: Value = [3] "subscriberIdentity" required,
         /// `iPAddress [4]`.
@@ -248,7 +248,7 @@ ias_message! {
 
 ias_message! {
     /// `Access-Session-End` (Reg-F).
-    AccessSessionEnd, "Access-Session-End", iap_max = usize::MAX, {
+    AccessSessionEnd, "Access-Session-End", iap_size = (0, usize::MAX), {
         /// `subscriberIdentity [3]`.
         subscriber_identity: Value = [3] "subscriberIdentity" required,
         /// `iPAddress [4]`.
@@ -264,7 +264,7 @@ ias_message! {
 
 ias_message! {
     /// `Access-Rejected` (Reg-F), shaped as `Access-Failed`.
-    AccessRejected, "Access-Rejected", iap_max = usize::MAX, {
+    AccessRejected, "Access-Rejected", iap_size = (0, usize::MAX), {
         /// `subscriberIdentity [3]`.
         subscriber_identity: Value = [3] "subscriberIdentity" required,
         /// `iPAddress [4]`.
@@ -278,7 +278,7 @@ ias_message! {
 
 ias_message! {
     /// `Access-Signaling-Message-Report` (Reg-F): intercepted access signalling, verbatim.
-    AccessSignalingMessageReport, "Access-Signaling-Message-Report", iap_max = usize::MAX, {
+    AccessSignalingMessageReport, "Access-Signaling-Message-Report", iap_size = (0, usize::MAX), {
         /// `accessSessionID [3]`.
         access_session_id: Value = [3] "accessSessionID" optional,
         /// `signalingMsg [4]`: SET OF `InterceptedSignalingMessage`.
@@ -288,7 +288,7 @@ ias_message! {
 
 ias_message! {
     /// `Packet-Data-Session-Start` (Res-F): an address is assigned to the subject.
-    PacketDataSessionStart, "Packet-Data-Session-Start", iap_max = usize::MAX, {
+    PacketDataSessionStart, "Packet-Data-Session-Start", iap_size = (0, usize::MAX), {
         /// `subscriberIdentity [3]`.
         subscriber_identity: Value = [3] "subscriberIdentity" required,
         /// `accessSessionID [4]`.
@@ -308,7 +308,7 @@ ias_message! {
 
 ias_message! {
     /// `Packet-Data-Session-Failed` (Res-F).
-    PacketDataSessionFailed, "Packet-Data-Session-Failed", iap_max = usize::MAX, {
+    PacketDataSessionFailed, "Packet-Data-Session-Failed", iap_size = (0, usize::MAX), {
         /// `subscriberIdentity [3]`.
         subscriber_identity: Value = [3] "subscriberIdentity" required,
         /// `accessSessionID [4]`.
@@ -321,7 +321,7 @@ ias_message! {
 ias_message! {
     /// `Packet-Data-Session-End` (Res-F). Later versions add `location [8]` (third-party
     /// notes on v2 2015); this 2007 draft has none, so a `[8]` is skipped as unknown.
-    PacketDataSessionEnd, "Packet-Data-Session-End", iap_max = usize::MAX, {
+    PacketDataSessionEnd, "Packet-Data-Session-End", iap_size = (0, usize::MAX), {
         /// `subscriberIdentity [3]`.
         subscriber_identity: Value = [3] "subscriberIdentity" required,
         /// `accessSessionID [4]`.
@@ -339,7 +339,7 @@ ias_message! {
     /// `Packet-Data-Session-Already-Established` (Res-F): shaped as
     /// `Packet-Data-Session-Start`, for a session up when the intercept began.
     PacketDataSessionAlreadyEstablished, "Packet-Data-Session-Already-Established",
-    iap_max = usize::MAX, {
+    iap_size = (0, usize::MAX), {
         /// `subscriberIdentity [3]`.
         subscriber_identity: Value = [3] "subscriberIdentity" required,
         /// `accessSessionID [4]`.
@@ -359,7 +359,7 @@ ias_message! {
 
 ias_message! {
     /// `Packet-Data-Header-Report` (PT-F).
-    PacketDataHeaderReport, "Packet-Data-Header-Report", iap_max = usize::MAX, {
+    PacketDataHeaderReport, "Packet-Data-Header-Report", iap_size = (0, usize::MAX), {
         /// `contentIdentifier [3]`.
         content_identifier: ContentIdentifier = [3] "contentIdentifier" required,
         /// `headerSet [4]`.
@@ -369,7 +369,7 @@ ias_message! {
 
 ias_message! {
     /// `Packet-Data-Summary-Report` (PT-F).
-    PacketDataSummaryReport, "Packet-Data-Summary-Report", iap_max = usize::MAX, {
+    PacketDataSummaryReport, "Packet-Data-Summary-Report", iap_size = (0, usize::MAX), {
         /// `contentIdentifier [3]`.
         content_identifier: ContentIdentifier = [3] "contentIdentifier" required,
         /// `streamSet [4]`.

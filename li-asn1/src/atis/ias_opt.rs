@@ -151,7 +151,7 @@ impl IasOptionalMessage {
 
 ias_message! {
     /// `ServiceChange`: the subject changed its service (text fields).
-    ServiceChange, "ServiceChange", iap_max = 15, {
+    ServiceChange, "ServiceChange", iap_size = (1, 15), {
         /// `subscriber [3]`.
         subscriber: String = [3] "subscriber" required,
         /// `primaryAccountSubscriber [4]`.
@@ -170,7 +170,7 @@ ias_message! {
 ias_message! {
     /// `VPNSecurityEstablishment`: a VPN security association the subject set up, with its
     /// algorithms and keys.
-    VpnSecurityEstablishment, "VPNSecurityEstablishment", iap_max = 15, {
+    VpnSecurityEstablishment, "VPNSecurityEstablishment", iap_size = (1, 15), {
         /// `sessionID [3]`.
         session_id: String = [3] "sessionID" optional,
         /// `subscriber [4]`.
@@ -200,7 +200,7 @@ ias_message! {
 
 ias_message! {
     /// `VPNSecurityRelease`.
-    VpnSecurityRelease, "VPNSecurityRelease", iap_max = 15, {
+    VpnSecurityRelease, "VPNSecurityRelease", iap_size = (1, 15), {
         /// `sessionID [3]`.
         session_id: String = [3] "sessionID" optional,
         /// `subscriber [4]`.
@@ -216,7 +216,7 @@ ias_message! {
 
 ias_message! {
     /// `SurveillanceActivation`.
-    SurveillanceActivation, "SurveillanceActivation", iap_max = 15, {
+    SurveillanceActivation, "SurveillanceActivation", iap_size = (1, 15), {
         /// `surveillanceStatus [3]`: free text.
         surveillance_status: String = [3] "surveillanceStatus" required,
     }
@@ -224,7 +224,7 @@ ias_message! {
 
 ias_message! {
     /// `SurveillanceContinuation`.
-    SurveillanceContinuation, "SurveillanceContinuation", iap_max = 15, {
+    SurveillanceContinuation, "SurveillanceContinuation", iap_size = (1, 15), {
         /// `surveillanceStatus [3]`: free text.
         surveillance_status: String = [3] "surveillanceStatus" required,
     }
@@ -232,7 +232,7 @@ ias_message! {
 
 ias_message! {
     /// `SurveillanceChange`.
-    SurveillanceChange, "SurveillanceChange", iap_max = 15, {
+    SurveillanceChange, "SurveillanceChange", iap_size = (1, 15), {
         /// `surveillanceStatus [3]`: free text.
         surveillance_status: String = [3] "surveillanceStatus" required,
     }
@@ -240,7 +240,7 @@ ias_message! {
 
 ias_message! {
     /// `SurveillanceDeActivation`.
-    SurveillanceDeActivation, "SurveillanceDeActivation", iap_max = 15, {
+    SurveillanceDeActivation, "SurveillanceDeActivation", iap_size = (1, 15), {
         /// `surveillanceStatus [3]`: free text.
         surveillance_status: String = [3] "surveillanceStatus" required,
     }

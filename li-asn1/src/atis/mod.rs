@@ -182,8 +182,8 @@ pub(crate) fn visible(
 pub struct IasHeader {
     /// `caseId`: VisibleString (1..25), the intercept's identity as agreed with the agency.
     pub case_id: String,
-    /// `iAPSystemId`: VisibleString naming the intercept access point (no size limit in the
-    /// CmII module, 1..15 in the optional-messages module).
+    /// `iAPSystemId`: VisibleString naming the intercept access point (no size constraint in
+    /// the CmII module, 1..15 in the optional-messages module).
     pub iap_system_id: String,
     /// `timestamp`: GeneralizedTime.
     pub timestamp: GeneralizedTime,
@@ -212,14 +212,14 @@ impl HeaderSlots {
         &mut self,
         f: &Tlv<'_>,
         names: &[&'static str; 3],
-        iap_max: usize,
+        (iap_min, iap_max): (usize, usize),
     ) -> Result<bool> {
         let [case, iap, time] = *names;
         match f.tag.context_number() {
             Some(0) => put(&mut self.case_id, visible(f, case, 1, 25)?, case, f)?,
             Some(1) => put(
                 &mut self.iap_system_id,
-                visible(f, iap, 1, iap_max)?,
+                visible(f, iap, iap_min, iap_max)?,
                 iap,
                 f,
             )?,
@@ -250,7 +250,7 @@ impl HeaderSlots {
 macro_rules! ias_message {
     (
         $(#[$meta:meta])*
-        $name:ident, $asn:literal, iap_max = $iap_max:expr, {
+        $name:ident, $asn:literal, iap_size = ($iap_min:expr, $iap_max:expr), {
             $( $(#[$fmeta:meta])* $field:ident : $fty:ty = [$tag:literal] $fasn:literal $presence:ident, )*
         }
     ) => {
@@ -281,7 +281,7 @@ macro_rules! ias_message {
                 $( let mut $field: Option<$fty> = None; )*
                 let mut r = tlv.children($asn)?;
                 while let Some(f) = r.next_tlv()? {
-                    if header.take(&f, &Self::HEADER_NAMES, $iap_max)? {
+                    if header.take(&f, &Self::HEADER_NAMES, ($iap_min, $iap_max))? {
                         continue;
                     }
                     match f.tag.context_number() {

@@ -34,14 +34,14 @@ pub fn oid() -> impl Strategy<Value = ObjectIdentifier> {
     })
 }
 
-pub fn header(iap_max: usize) -> impl Strategy<Value = IasHeader> {
-    (visible(1, 25), visible(1, iap_max), time()).prop_map(|(case_id, iap_system_id, timestamp)| {
-        IasHeader {
+pub fn header(iap_min: usize, iap_max: usize) -> impl Strategy<Value = IasHeader> {
+    (visible(1, 25), visible(iap_min, iap_max), time()).prop_map(
+        |(case_id, iap_system_id, timestamp)| IasHeader {
             case_id,
             iap_system_id,
             timestamp,
-        }
-    })
+        },
+    )
 }
 
 pub fn value() -> impl Strategy<Value = Value> {
@@ -161,7 +161,7 @@ pub fn signaling_message() -> impl Strategy<Value = InterceptedSignalingMessage>
 }
 
 pub fn ias_message() -> impl Strategy<Value = IasMessage> {
-    let h = || header(40);
+    let h = || header(0, 40);
     prop_oneof![
         (
             h(),
@@ -363,7 +363,7 @@ pub fn ias_protocol() -> impl Strategy<Value = IasProtocol> {
 }
 
 pub fn ias_optional_message() -> impl Strategy<Value = IasOptionalMessage> {
-    let h = || header(15);
+    let h = || header(1, 15);
     let status = || (h(), utf8()).prop_map(|(header, s)| (header, s));
     prop_oneof![
         (
