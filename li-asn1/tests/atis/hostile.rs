@@ -240,3 +240,62 @@ fn huge_lengths_are_errors_not_allocations() {
         }
     );
 }
+
+#[test]
+fn nested_constraint_violations_name_the_inner_field() {
+    // Access-Failed [2] whose iPAddress [4] holds an ipV4 of 3 octets (IPvalue is 4..16)
+    let mut w = Writer::new();
+    w.constructed(Tag::SEQUENCE, |w| {
+        w.subidentifiers(Tag::OBJECT_IDENTIFIER, [42, 840]);
+        w.constructed(Tag::context_constructed(2), |w| {
+            header(w, b"CASE");
+            subscriber(w);
+            w.constructed(Tag::context_constructed(4), |w| {
+                w.constructed(Tag::context_constructed(0), |w| {
+                    w.primitive(Tag::context(1), &[10, 0, 0]);
+                });
+                w.constructed(Tag::context_constructed(1), |w| w.null(Tag::context(1)));
+            });
+        });
+    });
+    let err = IasProtocol::decode(w.as_slice()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidValue {
+                field: "IPAddress.address",
+                reason: "size outside the constraint",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // an allocationMethod NULL with content
+    let mut w = Writer::new();
+    w.constructed(Tag::SEQUENCE, |w| {
+        w.subidentifiers(Tag::OBJECT_IDENTIFIER, [42, 840]);
+        w.constructed(Tag::context_constructed(2), |w| {
+            header(w, b"CASE");
+            subscriber(w);
+            w.constructed(Tag::context_constructed(4), |w| {
+                w.constructed(Tag::context_constructed(0), |w| {
+                    w.primitive(Tag::context(1), &[10, 0, 0, 1]);
+                });
+                w.constructed(Tag::context_constructed(1), |w| {
+                    w.primitive(Tag::context(1), &[0]);
+                });
+            });
+        });
+    });
+    let err = IasProtocol::decode(w.as_slice()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidValue {
+                field: "IPAddress.allocationMethod",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
