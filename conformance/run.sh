@@ -20,7 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONF="$ROOT/conformance"
 cd "$ROOT"
 
-STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction ipmm x2x3_tshark chain x1_xsd)
+STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction ipmm atis_ias x2x3_tshark chain x1_xsd)
 
 if [ -z "${ETSI_SCHEMAS:-}" ]; then
     ETSI_SCHEMAS="$(realpath -m "$ROOT/../shared/standards/etsi")"
@@ -137,6 +137,36 @@ step_decode_direction() {
 # decode in pycrate to OUT/ipmm/NAME.json, and in our decoder to the same value.
 step_ipmm() {
     ours_through_pycrate ipmm-encode ipmm ipmm-pycrate also-ours
+}
+
+# ATIS-1000013 (T1.IAS): every CmII message, every optional message and IAS-CC-APDU (typed and
+# from the hot-path encoder) we encode (harness atis-ias-encode writes one folder per decoder
+# family), decoded by pycrate from the reconstructed ATIS modules with decode --family, compared
+# field by field under atis-t1ias-pycrate, atis-t1ias-opt-pycrate, atis-t1ias-cc-pycrate.
+step_atis_ias() {
+    local dir="$OUT/atis-ias" family f rc=0
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "${HARNESS[@]}" atis-ias-encode "$dir" || { log "harness 'atis-ias-encode' failed"; return 1; }
+    for family in atis-t1ias atis-t1ias-opt atis-t1ias-cc; do
+        local files=("$dir/$family"/*.ber) outfile="$OUT/atis-ias.$family.pycrate.jsonl"
+        if [ ! -e "${files[0]}" ]; then
+            log "harness 'atis-ias-encode' wrote no .ber file into $dir/$family"
+            rc=1
+            continue
+        fi
+        : >"$outfile"
+        for f in "${files[@]}"; do
+            if ! "$PY" "$TOOL" decode --family "$family" "$f" >>"$outfile" 2>"$OUT/pycrate-decode.err"; then
+                if ! tail -n 1 "$outfile" | grep -q '"error"'; then
+                    "$PY" -c 'import json,sys; e=open(sys.argv[2]).read().strip().splitlines() or ["no output"]; print(json.dumps({"file": sys.argv[1], "error": "etsi_asn1.py crashed: " + e[-1]}))' \
+                        "$f" "$OUT/pycrate-decode.err" >>"$outfile"
+                fi
+            fi
+        done
+        compare --label "$family-pycrate" "$dir/$family" "$outfile" || rc=1
+    done
+    return "$rc"
 }
 
 # X2/X3 (TS 103 221-2) against Wireshark's 5gli dissector: our PDUs as a TCP stream on port

@@ -5,7 +5,10 @@
 //! `decode FILE...` decodes each file with our tolerant reader and prints one JSON line per
 //!                  PDU: {"file", "value"} or {"file", "error"}.
 //! `x1-*`           X1 documents for XSD validation (see x1.rs).
+//! `atis-ias-encode OUTDIR`
+//!                  ATIS-1000013 messages, one folder per decoder family (see atis.rs).
 
+mod atis;
 mod ipmm;
 mod json;
 mod x1;
@@ -54,6 +57,21 @@ fn main() -> ExitCode {
             match ipmm::encode(Path::new(&rest[0])) {
                 Ok(n) => {
                     eprintln!("li-conformance: wrote {n} IPMM vectors to {}", rest[0]);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("li-conformance: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some((cmd, rest)) if cmd == "atis-ias-encode" && rest.len() == 1 => {
+            match atis::encode(Path::new(&rest[0])) {
+                Ok(n) => {
+                    eprintln!(
+                        "li-conformance: wrote {n} ATIS-1000013 vectors to {}",
+                        rest[0]
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

@@ -17,7 +17,11 @@
 //!   timestamp form) PDUs are built from ([`HeaderSettings::ip_cc_pdu`],
 //!   [`HeaderSettings::iri_pdu`], [`HeaderSettings::ipmm_cc_pdu`],
 //!   [`HeaderSettings::ipmm_iri_pdu`], ...), and the hot-path CC encoders [`CcEncoder`] (IPCC)
-//!   and [`IpmmCcEncoder`] (IPMMCC), byte-identical to the typed ones.
+//!   and [`IpmmCcEncoder`] (IPMMCC), byte-identical to the typed ones;
+//! - [`atis`]: the US CALEA formats of ATIS-1000013 (internet access): the CmII
+//!   [`atis::ias::IasProtocol`], its optional messages [`atis::ias_opt::IasOptionalProtocol`]
+//!   and the content header [`atis::ias_cc::IasCcApdu`] with its hot-path encoder, following
+//!   the modules rebuilt from public generated code of the 2007 draft.
 //!
 //! ```
 //! use li_asn1::{HeaderSettings, Payload, PayloadDirection, PsPdu, TriPayload};
@@ -39,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod atis;
 pub mod ber;
 mod cc;
 mod error;

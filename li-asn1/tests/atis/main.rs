@@ -1,0 +1,16 @@
+//! Tests of the ATIS-1000013 codecs (`li_asn1::atis`), built as one binary: pycrate-made
+//! vectors, proptest round trips of every message kind, hostile input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod fuzz_corpus;
+mod hostile;
+mod roundtrip;
+mod strategies;
+mod vectors;
