@@ -215,6 +215,10 @@ pub(super) struct Voice {
     tcp_held: usize,
     fragments: Fragments,
     events: Vec<CallEvent>,
+    /// Scratch of [`Classifier::voice_call_message`], kept to allocate nothing per message.
+    scratch_tasks: Vec<CallTask>,
+    scratch_named: Vec<Xid>,
+    scratch_records: Vec<(Xid, Cin, IriType)>,
     next_sweep: Option<Timestamp>,
     pub(super) counters: VoiceCounters,
 }
@@ -235,6 +239,9 @@ impl Voice {
             tcp: FastMap::default(),
             tcp_held: 0,
             events: Vec::new(),
+            scratch_tasks: Vec::new(),
+            scratch_named: Vec::new(),
+            scratch_records: Vec::new(),
             next_sweep: None,
             counters: VoiceCounters::default(),
         }
@@ -415,7 +422,8 @@ impl Classifier {
         let mut events = std::mem::take(&mut voice.events);
         voice.tracker.on_sip(msg, src, time, &matches, &mut events);
         // The tasks this message names (a few; usually none or one).
-        let mut tasks: Vec<Xid> = Vec::new();
+        let mut tasks = std::mem::take(&mut voice.scratch_named);
+        tasks.clear();
         for m in &matches {
             for xid in voice.target_tasks.get(m.target).into_iter().flatten() {
                 if !tasks.contains(xid) {
@@ -431,6 +439,7 @@ impl Classifier {
         let sip = (src, dst, message);
         self.voice_events(&mut events, time, Some(sip), &tasks, out);
         self.voice.events = events;
+        self.voice.scratch_named = tasks;
     }
 
     /// Turns the tracker's events into records. `sip`: the message the events are about
@@ -511,30 +520,30 @@ impl Classifier {
         message: SipEvent,
         out: &mut Vec<InterceptRecord>,
     ) {
-        let known: Vec<Xid> = self
-            .voice
-            .calls
-            .get(&call)
-            .map(|c| c.tasks.iter().map(|t| t.xid).collect())
-            .unwrap_or_default();
-        let added: Vec<(Xid, bool)> = named
-            .iter()
-            .filter(|x| !known.contains(x))
-            .filter_map(|x| {
-                let cc = self.tasks.get(x)?.task.scope().delivers_cc();
-                Some((*x, cc))
-            })
-            .collect();
-        let added: Vec<CallTask> = added
-            .into_iter()
-            .map(|(xid, cc)| CallTask {
-                xid,
-                cin: self.allocate_cin(),
-                begun: false,
-                cc,
-            })
-            .collect();
-        let info = if added.is_empty() && !known.is_empty() {
+        // Scratch vectors kept between messages: no allocation per message.
+        let mut added = std::mem::take(&mut self.voice.scratch_tasks);
+        let mut records = std::mem::take(&mut self.voice.scratch_records);
+        added.clear();
+        records.clear();
+        let known = self.voice.calls.get(&call);
+        let was_known = known.is_some_and(|c| c.tasks.iter().next().is_some());
+        for xid in named {
+            if known.is_some_and(|c| c.tasks.iter().any(|t| t.xid == *xid)) {
+                continue;
+            }
+            if let Some(entry) = self.tasks.get(xid) {
+                added.push(CallTask {
+                    xid: *xid,
+                    cin: Cin::new(0),
+                    begun: false,
+                    cc: entry.task.scope().delivers_cc(),
+                });
+            }
+        }
+        for t in &mut added {
+            t.cin = self.allocate_cin();
+        }
+        let info = if added.is_empty() && was_known {
             None
         } else {
             self.voice.tracker.call(call)
@@ -544,14 +553,13 @@ impl Classifier {
             entry.target_is_caller = info.target_is_caller;
             entry.target_is_callee = info.target_is_callee;
         }
-        for t in added {
+        for t in added.drain(..) {
             entry.tasks.push(t);
         }
         match &mut entry.last {
             Some(last) => **last = message.clone(),
             None => entry.last = Some(Box::new(message.clone())),
         }
-        let mut records = Vec::new();
         for t in entry.tasks.iter_mut() {
             let open = self
                 .tasks
@@ -571,9 +579,11 @@ impl Classifier {
             t.begun = !matches!(iri_type, IriType::End | IriType::Report);
             records.push((t.xid, t.cin, iri_type));
         }
-        for (xid, cin, iri_type) in records {
+        for (xid, cin, iri_type) in records.drain(..) {
             self.emit_sip(xid, cin, time, iri_type, message.clone(), out);
         }
+        self.voice.scratch_tasks = added;
+        self.voice.scratch_records = records;
     }
 
     /// A UDP packet that is not SIP: CC of the call whose flow it is, for each task of the
