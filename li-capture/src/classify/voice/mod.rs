@@ -6,7 +6,8 @@
 //! 5060 by default) as UDP datagrams, as TCP streams (per-flow reassembly, duplicates and
 //! overlaps dropped by sequence number, then the [`StreamFramer`]; several messages per
 //! segment, one message across several) and as fragmented UDP datagrams (reassembled,
-//! bounded). Each message is matched with [`SipTargets`] (the Request-URI, From, To, the
+//! bounded; so are datagrams to or from a bound media flow, whose whole payload is then the
+//! call's CC). Each message is matched with [`SipTargets`] (the Request-URI, From, To, the
 //! asserted, preferred, diverted and history identities, and the username of
 //! `Authorization`/`Proxy-Authorization`: a username target is also the SIP user it
 //! authenticates as) and handed to the [`CallTracker`], which keeps the calls and binds
@@ -331,9 +332,10 @@ impl Classifier {
                 let dst = SocketAddr::new(dst_ip, dst_port);
                 let sip = self.is_sip_port(src_port, dst_port);
                 if let Some(f) = packet.fragment {
-                    // The first fragment of a datagram larger than the MTU.
-                    self.voice_fragment(time, packet, f, Some(sip), out);
-                    false
+                    // The first fragment of a datagram larger than the MTU: kept for SIP,
+                    // and for media of a call (a large video frame, say).
+                    let keep = sip || self.voice.tracker.is_media(src, dst);
+                    self.voice_fragment(time, packet, f, Some(keep), out)
                 } else if sip {
                     self.voice_sip(time, src, dst, payload, out);
                     false
@@ -341,12 +343,10 @@ impl Classifier {
                     self.voice_media(time, src, dst, payload, out)
                 }
             }
-            Transport::NotFirstFragment if packet.protocol == 17 => {
-                if let Some(f) = packet.fragment {
-                    self.voice_fragment(time, packet, f, None, out);
-                }
-                false
-            }
+            Transport::NotFirstFragment if packet.protocol == 17 => match packet.fragment {
+                Some(f) => self.voice_fragment(time, packet, f, None, out),
+                None => false,
+            },
             Transport::Tcp {
                 src_port,
                 dst_port,
@@ -709,17 +709,18 @@ impl Classifier {
     }
 
     /// A fragment of a UDP datagram: kept until the datagram is whole, then handled as SIP
-    /// if its ports say so. `sip`: the first fragment's verdict on its ports.
+    /// if its ports say so, else as a call's media. `keep`: the first fragment's verdict (SIP
+    /// ports, or a bound media flow). True if the datagram completed yielded a CC record.
     fn voice_fragment(
         &mut self,
         time: Timestamp,
         packet: &Packet<'_>,
         f: crate::decode::Fragment,
-        sip: Option<bool>,
+        keep: Option<bool>,
         out: &mut Vec<InterceptRecord>,
-    ) {
+    ) -> bool {
         let Some(data) = fragment_payload(packet.ip) else {
-            return;
+            return false;
         };
         let key = FragmentKey {
             src: packet.src,
@@ -729,12 +730,12 @@ impl Classifier {
         let Some(datagram) =
             self.voice
                 .fragments
-                .push(time, key, usize::from(f.offset), f.more, data, sip)
+                .push(time, key, usize::from(f.offset), f.more, data, keep)
         else {
-            return;
+            return false;
         };
         let Some((header, rest)) = datagram.split_at_checked(8) else {
-            return;
+            return false;
         };
         let port = |i: usize| {
             u16::from_be_bytes([
@@ -743,18 +744,18 @@ impl Classifier {
             ])
         };
         let (src_port, dst_port, udp_len) = (port(0), port(2), usize::from(port(4)));
-        if !self.is_sip_port(src_port, dst_port) {
-            return;
-        }
         // The UDP length bounds the data (IPv6 jumbograms aside, which are not fragmented).
         let body = rest.get(..udp_len.saturating_sub(8)).unwrap_or(rest);
-        self.voice_sip(
-            time,
+        let (src, dst) = (
             SocketAddr::new(packet.src, src_port),
             SocketAddr::new(packet.dst, dst_port),
-            body,
-            out,
         );
+        if self.is_sip_port(src_port, dst_port) {
+            self.voice_sip(time, src, dst, body, out);
+            false
+        } else {
+            self.voice_media(time, src, dst, body, out)
+        }
     }
 
     /// Whether `xid` is a task whose window is open at `time`.

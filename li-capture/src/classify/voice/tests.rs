@@ -757,6 +757,35 @@ fn a_fragmented_invite_is_reassembled() {
 }
 
 #[test]
+fn a_fragmented_media_packet_of_a_call_is_its_cc_whole() {
+    let mut c = classifier(vec![task(1, &["sip:alice@example.com"])]);
+    let frames = udp_call(alice(), bob(), "call-fm", ALICE, BOB);
+    let got = feed(&mut c, 1000, &frames[..3]);
+    let cin = first_cin(&got);
+    // A 3,000-octet media datagram (a video frame, say) from Alice to Bob, in two fragments,
+    // the second first; and one between two strangers, fragmented too: not the call's.
+    let (a_rtp, b_rtp) = (sa(alice(), 40000), sa(bob(), 50000));
+    let big: Vec<u8> = RTP.iter().copied().cycle().take(3_000).collect();
+    let (f1, f2) = fragment_v4(&udp(a_rtp, b_rtp, &big), 1_480);
+    let other = "192.0.2.77".parse().unwrap();
+    let (g1, g2) = fragment_v4(&udp(sa(other, 40000), sa(other, 50000), &big), 1_480);
+    let mut out = Vec::new();
+    for (i, f) in [f2, f1, g1, g2].iter().enumerate() {
+        c.classify(t(1100 + i as u64), LinkType::RawIp, f, &mut out);
+    }
+    let cc: Vec<&li_core::CcRecord> = out
+        .iter()
+        .filter_map(|r| match r {
+            InterceptRecord::Cc(cc) => Some(cc),
+            InterceptRecord::Iri(_) => None,
+        })
+        .collect();
+    assert_eq!(cc.len(), 1, "{out:?}");
+    assert_eq!((cc[0].cin, &cc[0].payload[..]), (cin, &big[..]));
+    assert!(matches!(cc[0].kind, CcKind::Media(f) if f.source == a_rtp && f.destination == b_rtp));
+}
+
+#[test]
 fn only_the_configured_sip_ports_are_signalling() {
     let config = ClassifierConfig {
         voice: VoiceConfig {

@@ -940,6 +940,15 @@ impl CallTracker {
         Some(hit)
     }
 
+    /// Whether `dst`, else `src`, is a bound media address: what [`CallTracker::on_media`]
+    /// would look at, without its effects (a caller deciding whether to keep the first
+    /// fragment of a datagram asks this; the whole datagram then goes to `on_media`).
+    pub fn is_media(&self, src: SocketAddr, dst: SocketAddr) -> bool {
+        !self.flows.is_empty()
+            && (self.flows.contains_key(&FlowKey::of(dst))
+                || self.flows.contains_key(&FlowKey::of(src)))
+    }
+
     /// The time by which [`CallTracker::on_timer`] should be called (it may find nothing
     /// due then: activity moves deadlines later).
     pub fn next_timeout(&self) -> Option<Timestamp> {
