@@ -614,8 +614,6 @@ struct Call {
     /// Flows latched by media (NAT), each with the [`FlowSource::SignallingPeer`] address
     /// it was latched for: it lasts while that address is bound.
     latches: Vec<(MediaFlow, SocketAddr)>,
-    /// Some flow entry of the call may have [`FlowEntry::latch`] set.
-    hinted: bool,
     last_signal: Timestamp,
     /// When a BYE or CANCEL left the call waiting for its end.
     closing_since: Option<Timestamp>,
@@ -720,6 +718,77 @@ struct FlowEntry {
     /// The other party of this flow's owner is behind a NAT and has no latched flow for
     /// this stream yet: a packet to this flow may latch its source.
     latch: bool,
+    /// Who may be at the other end of a packet on this flow for it to be the call's; kept
+    /// with the entry so that [`CallTracker::on_media`] needs no call lookup.
+    peer: Peer,
+}
+
+/// How many of the other party's addresses a [`FlowEntry`] keeps inline: one per party is
+/// the rule, a second comes with a NAT latch or a separate video address.
+const PEER_ADDRS: usize = 2;
+
+/// Who may be at the other end of a packet on a flow for it to be the flow's call (see
+/// the [module docs](self)): derived from the call's flows and target sides by
+/// `CallTracker::refresh_entries` each time they change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Peer {
+    /// Anyone: the flow is a target's own media address, or the other party has no flow
+    /// yet (RTP that overtook the answer).
+    Any,
+    /// One of the other party's addresses (any port), as [`FlowKey::ip`] values.
+    Among { addrs: [u128; PEER_ADDRS], len: u8 },
+    /// More addresses than fit inline: the call's flows decide.
+    Lookup,
+}
+
+impl Peer {
+    /// What a flow of `party` in `call` accepts at its other end.
+    fn of(call: &Call, party: Party) -> Self {
+        let targets_own = match party {
+            Party::Caller => call.target_is_caller,
+            Party::Callee => call.target_is_callee,
+        };
+        if targets_own {
+            return Self::Any;
+        }
+        let mut addrs = [0; PEER_ADDRS];
+        let mut len = 0;
+        for f in call.flows.iter().filter(|f| f.party == party.other()) {
+            let ip = FlowKey::of(f.addr).ip;
+            if addrs.get(..len).is_some_and(|known| known.contains(&ip)) {
+                continue;
+            }
+            match addrs.get_mut(len) {
+                Some(slot) => *slot = ip,
+                None => return Self::Lookup,
+            }
+            len += 1;
+        }
+        match len {
+            0 => Self::Any,
+            _ => Self::Among {
+                addrs,
+                len: len as u8,
+            },
+        }
+    }
+
+    /// Whether a packet whose other end is `other` is the flow's call; `None` when the
+    /// call's flows must decide ([`Peer::Lookup`]).
+    fn admits(&self, other: IpAddr) -> Option<bool> {
+        match *self {
+            Self::Any => Some(true),
+            Self::Among { addrs, len } => {
+                let ip = FlowKey::of(SocketAddr::new(other, 0)).ip;
+                Some(
+                    addrs
+                        .get(..usize::from(len))
+                        .is_some_and(|known| known.contains(&ip)),
+                )
+            }
+            Self::Lookup => None,
+        }
+    }
 }
 
 /// A message's SDP body, parsed when first asked for and then kept: one parse per
@@ -906,15 +975,16 @@ impl CallTracker {
         // the other party's port (a media server or SFU sharing one port among sessions, a
         // scanner, a spoofer) is not the call.
         let other = if by_source { dst.ip() } else { src.ip() };
-        let party = entry.flow.party;
-        let is_call = self.calls.get(&entry.call).is_some_and(|call| {
-            let targets_own = match party {
-                Party::Caller => call.target_is_caller,
-                Party::Callee => call.target_is_callee,
-            };
-            let mut peer = call.flows.iter().filter(|f| f.party == party.other());
-            targets_own || peer.clone().next().is_none() || peer.any(|f| f.addr.ip() == other)
-        });
+        let is_call = match entry.peer.admits(other) {
+            Some(admitted) => admitted,
+            // Rare: a party with more addresses than an entry keeps.
+            None => self.calls.get(&entry.call).is_some_and(|call| {
+                let key = FlowKey::of(SocketAddr::new(other, 0)).ip;
+                call.flows
+                    .iter()
+                    .any(|f| f.party == entry.flow.party.other() && FlowKey::of(f.addr).ip == key)
+            }),
+        };
         if !is_call {
             self.stats.media_foreign += 1;
             return None;
@@ -1011,7 +1081,7 @@ impl CallTracker {
             self.stats.late_messages += 1;
             return;
         }
-        note_targets(call, leg_index, msg, matches);
+        let sides_changed = note_targets(call, leg_index, msg, matches);
         let mut outcome = match call.legs.get_mut(leg_index) {
             Some(leg) => leg.apply(
                 msg,
@@ -1062,6 +1132,9 @@ impl CallTracker {
             // Before the media: a leg tied by the origin brings its caller's flows.
             self.index_origins(handle, sdp, now);
             self.sync_media(handle, now, out);
+        } else if sides_changed {
+            // A party became a target's: its flows now admit any other end.
+            self.refresh_entries(handle);
         }
     }
 
@@ -1128,7 +1201,6 @@ impl CallTracker {
                 flows: Vec::new(),
                 origins: Vec::new(),
                 latches: Vec::new(),
-                hinted: false,
                 last_signal: now,
                 closing_since: None,
                 closed_at: None,
@@ -1395,6 +1467,7 @@ impl CallTracker {
                         flow,
                         last_seen: now,
                         latch: false,
+                        peer: Peer::Any,
                     },
                 );
                 call.flows.push(flow);
@@ -1406,12 +1479,14 @@ impl CallTracker {
                 });
             }
         }
-        self.refresh_hints(handle);
+        self.refresh_entries(handle);
     }
 
-    /// Sets [`FlowEntry::latch`] on the call's flows that may still latch a flow of the
-    /// other party (behind a NAT, not latched yet for that stream and kind).
-    fn refresh_hints(&mut self, handle: u64) {
+    /// Brings the derived fields of the call's flow entries in line with its flows and
+    /// target sides: [`FlowEntry::peer`], and [`FlowEntry::latch`] on the flows that may
+    /// still latch a flow of the other party (behind a NAT, not latched yet for that
+    /// stream and kind). Called whenever either changes.
+    fn refresh_entries(&mut self, handle: u64) {
         let Some(call) = self.calls.get_mut(&handle) else {
             return;
         };
@@ -1420,13 +1495,11 @@ impl CallTracker {
                 .flows
                 .iter()
                 .any(|g| g.source == FlowSource::SignallingPeer);
-        if !nat && !call.hinted {
-            return;
-        }
-        call.hinted = nat;
+        let (caller_peer, callee_peer) =
+            (Peer::of(call, Party::Caller), Peer::of(call, Party::Callee));
         for f in &call.flows {
             let peer = f.party.other();
-            let want =
+            let latch =
                 nat && call.flows.iter().any(|g| {
                     g.source == FlowSource::SignallingPeer
                         && g.party == peer
@@ -1438,7 +1511,11 @@ impl CallTracker {
             if let Some(e) = self.flows.get_mut(&FlowKey::of(f.addr))
                 && e.call == handle
             {
-                e.latch = want;
+                e.latch = latch;
+                e.peer = match f.party {
+                    Party::Caller => caller_peer,
+                    Party::Callee => callee_peer,
+                };
             }
         }
     }
@@ -1492,6 +1569,7 @@ impl CallTracker {
         // Bind what is new.
         for flow in desired.iter().copied() {
             let key = FlowKey::of(flow.addr);
+            let mut stale = None;
             let Some(call) = self.calls.get(&handle) else {
                 break;
             };
@@ -1513,6 +1591,7 @@ impl CallTracker {
                         call: CallHandle(e.call),
                         flow: e.flow,
                     });
+                    stale = Some(e.call);
                 }
                 None if self.flows.len() >= self.config.max_flows => {
                     self.stats.flows_refused += 1;
@@ -1527,6 +1606,7 @@ impl CallTracker {
                     flow,
                     last_seen: now,
                     latch: false,
+                    peer: Peer::Any,
                 },
             );
             if let Some(call) = self.calls.get_mut(&handle) {
@@ -1536,10 +1616,14 @@ impl CallTracker {
                 call: CallHandle(handle),
                 flow,
             });
+            if let Some(other) = stale {
+                // Its remaining flows' peers lost this address.
+                self.refresh_entries(other);
+            }
         }
         self.scratch_flows = desired;
         self.scratch_released = released;
-        self.refresh_hints(handle);
+        self.refresh_entries(handle);
     }
 
     /// Ends a call: flows released, End emitted, its Call-IDs kept for the linger time.
@@ -1716,12 +1800,12 @@ fn note_targets(
     leg_index: usize,
     msg: &SipMessage<'_>,
     matches: &[TargetMatch<'_>],
-) {
+) -> bool {
     if matches.is_empty() {
-        return;
+        return false;
     }
     let Some(leg) = call.legs.get(leg_index) else {
-        return;
+        return false;
     };
     // From names the sender of the request (of this transaction); To the other party.
     let from_party = if msg.from().and_then(|f| f.tag()) == leg.caller_tag.as_deref() {
@@ -1729,6 +1813,7 @@ fn note_targets(
     } else {
         Party::Callee
     };
+    let mut changed = false;
     for m in matches {
         let party = match m.source {
             IdentitySource::From
@@ -1739,11 +1824,14 @@ fn note_targets(
             IdentitySource::PAssertedIdentity if msg.is_request() => from_party,
             _ => from_party.other(),
         };
-        match party {
-            Party::Caller => call.target_is_caller = true,
-            Party::Callee => call.target_is_callee = true,
-        }
+        let side = match party {
+            Party::Caller => &mut call.target_is_caller,
+            Party::Callee => &mut call.target_is_callee,
+        };
+        changed |= !*side;
+        *side = true;
     }
+    changed
 }
 
 /// Whether every open leg waits for its end (BYE or CANCEL sent).

@@ -1741,3 +1741,62 @@ fn a_latch_needs_the_nat_option_and_takes_no_other_calls_binding() {
     );
     assert_eq!(h.tracker.stats().latched, 0);
 }
+
+#[test]
+fn a_party_found_to_be_a_target_mid_call_has_all_its_media_taken() {
+    let mut h = Harness::new();
+    let d = Dlg::new("late-target", ALICE, BOB);
+    let call = h.established(&d);
+    // Alice is not a target: a third host at her port is not the call.
+    assert_eq!(h.media(STRANGER, ALICE_RTP, t(2)), None);
+    // A warrant on Alice too; her next message (no media change) names her.
+    h.targets.insert(ALICE.parse().unwrap()).unwrap();
+    let b = d.tagged("a6c85cf");
+    let ev = h.sip(&b.req("INFO", 2, None), ALICE_SIP, t(3));
+    assert_eq!(iri(&ev), Some(IriType::Continue));
+    assert!(h.tracker.call(call).unwrap().target_is_caller);
+    // What reaches her media address is now hers, from whoever.
+    assert_eq!(
+        h.media(STRANGER, ALICE_RTP, t(4)).map(|m| m.call),
+        Some(call)
+    );
+}
+
+#[test]
+fn a_target_with_many_media_addresses_is_the_peer_of_each_of_them() {
+    let mut h = Harness::new();
+    let d = Dlg::new("many-addresses", ALICE, BOB);
+    let offer = sdp(
+        "alice",
+        "2890844526",
+        "192.0.2.101",
+        &[
+            ("audio", 49170, ""),
+            ("video", 49180, ""),
+            ("audio", 49190, ""),
+        ],
+    );
+    let call = begun(&h.sip(&d.req("INVITE", 1, Some(&offer)), ALICE_SIP, t(0)));
+    // Bob answers each stream from another address (media-level c= lines).
+    let answer = "v=0\r\no=bob 2808844564 1 IN IP4 198.51.100.20\r\ns=-\r\n\
+        c=IN IP4 198.51.100.20\r\nt=0 0\r\n\
+        m=audio 3456 RTP/AVP 0\r\n\
+        m=video 3460 RTP/AVP 0\r\nc=IN IP4 198.51.100.21\r\n\
+        m=audio 3470 RTP/AVP 0\r\nc=IN IP4 198.51.100.22\r\n";
+    let b = d.tagged("a6c85cf");
+    let ev = h.sip(&b.resp(200, 1, "INVITE", Some(answer)), BOB_SIP, t(1));
+    assert_eq!(bound(&ev).len(), 6, "{ev:?}");
+    // Each of Bob's addresses, any port, talking with Alice's (non-target) port is the
+    // call; a third host is not.
+    for bob in [
+        "198.51.100.20:9",
+        "198.51.100.21:3460",
+        "198.51.100.22:7777",
+    ] {
+        assert_eq!(h.media(bob, ALICE_RTP, t(2)).map(|m| m.call), Some(call));
+        assert_eq!(h.media(ALICE_RTP, bob, t(2)).map(|m| m.call), Some(call));
+    }
+    assert_eq!(h.media(STRANGER, ALICE_RTP, t(2)), None);
+    assert_eq!(h.media(ALICE_RTP, STRANGER, t(2)), None);
+    assert_eq!(h.tracker.stats().media_foreign, 2);
+}
