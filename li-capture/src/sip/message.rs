@@ -49,7 +49,13 @@ pub const MAX_HEADERS: usize = 64;
 #[derive(Clone)]
 pub struct SipMessage<'a> {
     start_line: StartLine<'a>,
-    headers: [Header<'a>; MAX_HEADERS],
+    /// The input from the start line on: what the slots' offsets count from.
+    head: &'a str,
+    /// Octets skipped before the start line (leading CRLFs).
+    skipped: usize,
+    /// The header index: compact slots (16 octets each, so that a parsed message stays
+    /// small to build and move; a message is moved by value on every parse).
+    headers: [Slot; MAX_HEADERS],
     header_count: usize,
     body: &'a [u8],
     body_offset: usize,
@@ -353,14 +359,57 @@ pub struct Header<'a> {
     offset: usize,
 }
 
-impl<'a> Header<'a> {
+/// A header field in the message's index: offsets into the head, from which
+/// [`SipMessage::headers`] builds each [`Header`].
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    name: HeaderName,
+    /// Length of the field name as written (it starts its line).
+    name_len: u16,
+    /// Where the header's line starts in the head.
+    line: u32,
+    /// Where the (trimmed) value starts in the head, and its length.
+    value_start: u32,
+    value_len: u32,
+}
+
+impl Slot {
     const EMPTY: Self = Self {
         name: HeaderName::Other,
-        raw_name: "",
-        value: "",
-        offset: 0,
+        name_len: 0,
+        line: 0,
+        value_start: 0,
+        value_len: 0,
     };
 
+    fn header<'a>(&self, head: &'a str, skipped: usize) -> Header<'a> {
+        let line = self.line as usize;
+        let value = self.value_start as usize;
+        Header {
+            name: self.name,
+            raw_name: head
+                .get(line..line + usize::from(self.name_len))
+                .unwrap_or_default(),
+            value: head
+                .get(value..value + self.value_len as usize)
+                .unwrap_or_default(),
+            offset: skipped + line,
+        }
+    }
+
+    fn value<'a>(&self, head: &'a str) -> &'a str {
+        let value = self.value_start as usize;
+        head.get(value..value + self.value_len as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// Where `part`, a subslice of `head`, starts in it.
+fn start_in(head: &str, part: &str) -> usize {
+    (part.as_ptr() as usize).saturating_sub(head.as_ptr() as usize)
+}
+
+impl<'a> Header<'a> {
     /// The header, compact forms resolved.
     pub fn name(&self) -> HeaderName {
         self.name
@@ -412,6 +461,13 @@ impl<'a> SipMessage<'a> {
             .position(|&b| b != b'\r' && b != b'\n')
             .ok_or(SipError::Empty)?;
         let rest = data.get(skipped..).unwrap_or_default();
+        // The index keeps 32-bit offsets.
+        if rest.len() > u32::MAX as usize {
+            return Err(SipError::HeaderLine {
+                offset: skipped,
+                reason: "message longer than 4 GiB",
+            });
+        }
         // The head is UTF-8, the body need not be: validate once, and read the head from
         // the valid prefix (one pass over the lines, which stops at the empty line).
         let (text, all_valid) = match std::str::from_utf8(rest) {
@@ -444,10 +500,10 @@ impl<'a> SipMessage<'a> {
         let start_line = parse_start_line(first, start_offset)?;
         let head = text;
 
-        let mut headers = [Header::EMPTY; MAX_HEADERS];
+        let mut headers = [Slot::EMPTY; MAX_HEADERS];
         let mut count = 0;
         // The slot of the header being read, to extend with continuation lines.
-        let mut current: Option<&mut Header<'a>> = None;
+        let mut current: Option<&mut Slot> = None;
         let mut content_length: Option<(usize, usize)> = None;
         let mut slots = headers.iter_mut();
         for (offset, line) in lines.by_ref() {
@@ -459,9 +515,11 @@ impl<'a> SipMessage<'a> {
                     });
                 };
                 // The value now runs from where it started to the end of this line.
-                let start = header_value_start(head, skipped, header);
+                let start = header_value_start(head, header);
                 let end = offset - skipped + line.len();
-                header.value = trim_lws(head.get(start..end).unwrap_or_default());
+                let value = trim_lws(head.get(start..end).unwrap_or_default());
+                header.value_start = start_in(head, value) as u32;
+                header.value_len = value.len() as u32;
                 continue;
             }
             let (name, value) = split_byte(line, b':').ok_or(SipError::HeaderLine {
@@ -475,14 +533,22 @@ impl<'a> SipMessage<'a> {
                     reason: "header name is not a token",
                 });
             }
-            let header = Header {
+            let Ok(name_len) = u16::try_from(name.len()) else {
+                return Err(SipError::HeaderLine {
+                    offset,
+                    reason: "header name longer than 65,535 octets",
+                });
+            };
+            let value = trim_lws(value);
+            let header = Slot {
                 name: HeaderName::from_name(name),
-                raw_name: name,
-                value: trim_lws(value),
-                offset,
+                name_len,
+                line: (offset - skipped) as u32,
+                value_start: start_in(head, value) as u32,
+                value_len: value.len() as u32,
             };
             if header.name == HeaderName::ContentLength {
-                let n = parse_content_length(header.value).ok_or(SipError::ContentLength {
+                let n = parse_content_length(value).ok_or(SipError::ContentLength {
                     offset,
                     reason: "not a decimal number of octets",
                 })?;
@@ -527,6 +593,8 @@ impl<'a> SipMessage<'a> {
             .unwrap_or_default();
         Ok(Self {
             start_line,
+            head,
+            skipped,
             headers,
             header_count: count,
             body,
@@ -571,7 +639,19 @@ impl<'a> SipMessage<'a> {
     }
 
     /// The header fields in message order.
-    pub fn headers(&self) -> &[Header<'a>] {
+    pub fn headers(&self) -> impl ExactSizeIterator<Item = Header<'a>> + Clone + '_ {
+        let (head, skipped) = (self.head, self.skipped);
+        self.slots().iter().map(move |s| s.header(head, skipped))
+    }
+
+    /// The `index`th header field (0 is the first after the start line).
+    pub fn header_at(&self, index: usize) -> Option<Header<'a>> {
+        self.slots()
+            .get(index)
+            .map(|s| s.header(self.head, self.skipped))
+    }
+
+    fn slots(&self) -> &[Slot] {
         self.headers.get(..self.header_count).unwrap_or_default()
     }
 
@@ -583,10 +663,11 @@ impl<'a> SipMessage<'a> {
     /// The values of every `name` header, in order. A header with a comma-separated list is
     /// one value here; split it with [`split_list`].
     pub fn headers_named(&self, name: HeaderName) -> impl Iterator<Item = &'a str> + '_ {
-        self.headers()
+        let head = self.head;
+        self.slots()
             .iter()
             .filter(move |h| h.name == name)
-            .map(|h| h.value)
+            .map(move |h| h.value(head))
     }
 
     /// The Call-ID (RFC 3261 clause 20.8).
@@ -688,7 +769,7 @@ impl fmt::Debug for SipMessage<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SipMessage")
             .field("start_line", &self.start_line)
-            .field("headers", &self.headers())
+            .field("headers", &self.headers().collect::<Vec<_>>())
             .field("body_len", &self.body.len())
             .field("len", &self.len)
             .finish()
@@ -1001,8 +1082,8 @@ impl<'a> Iterator for HeadLines<'a> {
 }
 
 /// Offset in `head` where `header`'s value begins (after its colon, whitespace skipped).
-fn header_value_start(head: &str, head_offset: usize, header: &Header<'_>) -> usize {
-    let line_start = header.offset - head_offset;
+fn header_value_start(head: &str, header: &Slot) -> usize {
+    let line_start = header.line as usize;
     let line = head.get(line_start..).unwrap_or_default();
     let colon = find_byte(line.as_bytes(), b':').map_or(0, |c| c + 1);
     let after = line.get(colon..).unwrap_or_default();
@@ -1262,10 +1343,10 @@ mod tests {
         assert!(msg.content_type().unwrap().is("text", "plain"));
         assert_eq!(msg.body(), b"hi");
         assert!(msg.sdp().is_none());
-        let names: Vec<_> = msg.headers().iter().map(|h| h.raw_name()).collect();
+        let names: Vec<_> = msg.headers().map(|h| h.raw_name()).collect();
         assert_eq!(names.first(), Some(&"v"));
-        assert!(msg.headers().iter().any(|h| h.is_named("Call-ID")));
-        assert!(msg.headers().iter().any(|h| h.is_named("i")));
+        assert!(msg.headers().any(|h| h.is_named("Call-ID")));
+        assert!(msg.headers().any(|h| h.is_named("i")));
     }
 
     #[test]
@@ -1444,7 +1525,7 @@ mod tests {
         assert_eq!(msg.method(), Some(Method::Bye));
         assert_eq!(msg.call_id(), Some("c1"));
         assert_eq!(msg.cseq().unwrap().number, 3);
-        assert_eq!(msg.headers()[0].offset(), 24);
+        assert_eq!(msg.header_at(0).unwrap().offset(), 24);
         assert!(msg.body().is_empty());
         // Bare LF head with a body.
         let msg = SipMessage::parse(b"INFO sip:b SIP/2.0\nl: 2\n\nok").unwrap();

@@ -157,7 +157,7 @@ impl<'a> Iterator for Identities<'_, 'a> {
                 }
                 self.current = None;
             }
-            let header = self.msg.headers().get(self.next_header)?;
+            let header = self.msg.header_at(self.next_header)?;
             self.next_header += 1;
             let Some(source) = IdentitySource::of_header(header.name(), self.is_register) else {
                 continue;
