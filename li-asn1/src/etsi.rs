@@ -451,6 +451,129 @@ pub fn ip_iri_contents(event: &AccessEvent) -> IpIriContents {
     c
 }
 
+/// The [`AccessEvent`] an `IPIRIContents` describes: the inverse of [`ip_iri_contents`], for
+/// a receiver of TS 102 232-3 IRI (the mediator reads the probe's X2 IRI so) that hands it on
+/// in another format, such as ATIS-1000013 ([`crate::atis::access`]).
+///
+/// Addresses are read from `targetIPAddress`, `additionalIPAddress` and the IP addresses of
+/// `otherTargetIdentifiers`, in that order, with their prefix (`iPv4SubnetMask`,
+/// `iPv6PrefixLength`; an address with host bits past its prefix keeps its full length);
+/// text addresses that parse are read, others skipped. `pOPIdentifier` is read when
+/// printable. Fields `AccessEvent` has no room for (`targetLocation`, `callBackNumber`,
+/// `framedRoutes`, ...) are not carried; nor is `session_id`, which `IPIRIContents` lacks.
+pub fn access_event(contents: &IpIriContents) -> AccessEvent {
+    let mut e = AccessEvent::new(core_event_type(contents.access_event_type));
+    e.username = contents.target_username.clone();
+    e.access_type = core_access_type(contents.internet_access_type);
+    e.ip_version = match contents.ip_version {
+        IpVersion::Ipv4 => Some(li_core::IpVersion::Ipv4),
+        IpVersion::Ipv6 => Some(li_core::IpVersion::Ipv6),
+        IpVersion::Ipv4AndV6 => Some(li_core::IpVersion::Ipv4AndV6),
+        _ => None,
+    };
+    let others = contents
+        .other_target_identifiers
+        .iter()
+        .flatten()
+        .filter_map(|o| match o {
+            OtherTargetIdentifier::IpAddress(a) => Some(a),
+            _ => None,
+        });
+    e.addresses = contents
+        .target_ip_address
+        .iter()
+        .chain(contents.additional_ip_address.iter())
+        .chain(others)
+        .filter_map(core_prefix)
+        .collect();
+    e.network_id = contents.target_network_id.clone();
+    e.cpe_id = contents.target_cpe_id.clone();
+    e.pop_identifier = match &contents.pop_identifier {
+        Some(IpIriIdType::Printable(p)) => Some(p.clone()),
+        _ => None,
+    };
+    e.pop_ip_address = contents.pop_ip_address.as_ref().and_then(IpAddress::to_ip);
+    e.nas_port_id = contents.pop_port_id.clone();
+    e.start_time = contents.start_time.as_ref().map(GeneralizedTime::timestamp);
+    e.end_time = contents.end_time.as_ref().map(GeneralizedTime::timestamp);
+    e.expected_end_time = contents
+        .expected_end_time
+        .as_ref()
+        .map(GeneralizedTime::timestamp);
+    e.end_reason = contents.end_reason.map(|r| match r {
+        EndReason::RegularLogoff => li_core::EndReason::RegularLogoff,
+        EndReason::ConnectionLoss => li_core::EndReason::ConnectionLoss,
+        EndReason::ConnectionTimeout => li_core::EndReason::ConnectionTimeout,
+        EndReason::LeaseExpired => li_core::EndReason::LeaseExpired,
+        _ => li_core::EndReason::Undefined,
+    });
+    e.octets_received = contents.octets_received;
+    e.octets_transmitted = contents.octets_transmitted;
+    e.authentication_type = contents.authentication_type.map(|t| match t {
+        AuthenticationType::Static => li_core::AuthenticationType::Static,
+        AuthenticationType::RadiusAaa => li_core::AuthenticationType::RadiusAaa,
+        AuthenticationType::DhcpAaa => li_core::AuthenticationType::DhcpAaa,
+        AuthenticationType::DiameterAaa => li_core::AuthenticationType::DiameterAaa,
+        _ => li_core::AuthenticationType::Unknown,
+    });
+    e.raw_aaa = contents.raw_aaa_data.clone();
+    e
+}
+
+fn core_event_type(t: AccessEventType) -> li_core::AccessEventType {
+    use li_core::AccessEventType as T;
+    match t {
+        AccessEventType::AccessAttempt => T::AccessAttempt,
+        AccessEventType::AccessAccept => T::AccessAccept,
+        AccessEventType::AccessReject => T::AccessReject,
+        AccessEventType::AccessFailed => T::AccessFailed,
+        AccessEventType::SessionStart => T::SessionStart,
+        AccessEventType::SessionEnd => T::SessionEnd,
+        AccessEventType::InterimUpdate => T::InterimUpdate,
+        AccessEventType::StartOfInterceptionWithSessionActive => {
+            T::StartOfInterceptionWithSessionActive
+        }
+        AccessEventType::AccessEnd => T::AccessEnd,
+        AccessEventType::EndOfInterceptionWithSessionActive => {
+            T::EndOfInterceptionWithSessionActive
+        }
+        _ => T::Unknown,
+    }
+}
+
+fn core_access_type(t: InternetAccessType) -> li_core::InternetAccessType {
+    use li_core::InternetAccessType as T;
+    match t {
+        InternetAccessType::DialUp => T::DialUp,
+        InternetAccessType::Xdsl => T::Xdsl,
+        InternetAccessType::CableModem => T::CableModem,
+        InternetAccessType::Lan => T::Lan,
+        InternetAccessType::WirelessLan => T::WirelessLan,
+        InternetAccessType::Fttx => T::Fttx,
+        InternetAccessType::WimaxHiperman => T::Wimax,
+        InternetAccessType::Satellite => T::Satellite,
+        InternetAccessType::WirelessOther => T::WirelessOther,
+        _ => T::Undefined,
+    }
+}
+
+/// The prefix an `IPAddress` names: its address, with `iPv4SubnetMask` (contiguous) or
+/// `iPv6PrefixLength`; the whole address when that prefix would cut host bits.
+fn core_prefix(a: &IpAddress) -> Option<li_core::IpPrefix> {
+    let addr = a.to_ip()?;
+    let len = match addr {
+        IpAddr::V4(_) => a
+            .ipv4_subnet_mask
+            .map(u32::from_be_bytes)
+            .filter(|m| m.leading_ones() + m.trailing_zeros() == 32)
+            .map_or(32, |m| m.leading_ones() as u8),
+        IpAddr::V6(_) => a.ipv6_prefix_length.unwrap_or(128).min(128),
+    };
+    li_core::IpPrefix::new(addr, len)
+        .ok()
+        .or(Some(li_core::IpPrefix::host(addr)))
+}
+
 /// The address with its prefix: `iPv4SubnetMask` below /32, `iPv6PrefixLength` always for
 /// IPv6 (mandatory there; a /0 prefix, which the field cannot express, is sent as /1).
 fn prefix_address(addr: IpAddr, prefix_len: u8) -> IpAddress {
@@ -884,5 +1007,79 @@ mod tests {
             InterceptionPointId::new("IP_1").is_none(),
             "'_' is not PrintableString"
         );
+    }
+
+    #[test]
+    fn access_event_reads_back_what_ip_iri_contents_wrote() {
+        let mut e = AccessEvent::new(li_core::AccessEventType::AccessEnd);
+        e.username = b"alice@isp.example".to_vec();
+        e.access_type = li_core::InternetAccessType::Fttx;
+        e.addresses = vec![v4(8, 29), v6(1, 56), v4(77, 32)];
+        e.network_id = Some("00:11:22:33:44:55".into());
+        e.pop_identifier = Some("bng-3".into());
+        e.pop_ip_address = Some(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1)));
+        e.nas_port_id = Some(b"eth 0/1/2:100".to_vec());
+        e.start_time = Some(Timestamp::from_secs_micros(1_700_000_000, 250).unwrap());
+        e.end_time = Some(Timestamp::from_secs_micros(1_700_003_600, 0).unwrap());
+        e.end_reason = Some(li_core::EndReason::ConnectionTimeout);
+        e.octets_received = Some(1 << 40);
+        e.octets_transmitted = Some(7);
+        e.authentication_type = Some(li_core::AuthenticationType::RadiusAaa);
+        e.raw_aaa = Some(vec![4, 1, 0, 20]);
+        e.session_id = Some("not in IPIRIContents".into());
+        let back = access_event(&ip_iri_contents(&e));
+        let mut expected = e.clone();
+        expected.session_id = None;
+        expected.ip_version = Some(CoreIpVersion::Ipv4AndV6);
+        assert_eq!(back, expected);
+    }
+
+    proptest::proptest! {
+        /// Whatever an event holds, mapping it back and forth again gives the same
+        /// `IPIRIContents`: nothing the ETSI form carries is lost by `access_event`.
+        #[test]
+        fn ip_iri_contents_of_access_event_is_a_fixed_point(
+            event_type in 0u8..11,
+            username in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..8),
+            v4s in proptest::collection::vec((proptest::prelude::any::<u8>(), 24u8..=32), 0..3),
+            v6s in proptest::collection::vec((proptest::prelude::any::<u16>(), 48u8..=128), 0..3),
+            version in 0u8..4,
+            network_id in proptest::option::of("[a-z0-9:]{0,30}"),
+            pop in proptest::option::of("[a-z0-9]{0,10}"),
+            times in proptest::option::of((1_600_000_000u64..1_800_000_000, 0u32..1_000_000)),
+            octets in proptest::option::of(proptest::prelude::any::<u64>()),
+        ) {
+            let types = [
+                li_core::AccessEventType::AccessAttempt,
+                li_core::AccessEventType::AccessAccept,
+                li_core::AccessEventType::AccessReject,
+                li_core::AccessEventType::AccessFailed,
+                li_core::AccessEventType::SessionStart,
+                li_core::AccessEventType::SessionEnd,
+                li_core::AccessEventType::InterimUpdate,
+                li_core::AccessEventType::StartOfInterceptionWithSessionActive,
+                li_core::AccessEventType::AccessEnd,
+                li_core::AccessEventType::EndOfInterceptionWithSessionActive,
+                li_core::AccessEventType::Unknown,
+            ];
+            let mut e = AccessEvent::new(types[usize::from(event_type)]);
+            e.username = username;
+            e.addresses = v4s
+                .into_iter()
+                .map(|(a, len)| IpPrefix::new(IpAddr::V4(Ipv4Addr::new(10, a, 0, 0)), len).unwrap())
+                .chain(v6s.into_iter().map(|(a, len)| {
+                    IpPrefix::new(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, a, 0, 0, 0, 0, 0)), len)
+                        .unwrap()
+                }))
+                .collect();
+            e.ip_version = [None, Some(CoreIpVersion::Ipv4), Some(CoreIpVersion::Ipv6),
+                Some(CoreIpVersion::Ipv4AndV6)][usize::from(version)];
+            e.network_id = network_id;
+            e.pop_identifier = pop;
+            e.start_time = times.map(|(s, us)| Timestamp::from_secs_micros(s, us).unwrap());
+            e.octets_received = octets;
+            let once = ip_iri_contents(&e);
+            proptest::prop_assert_eq!(ip_iri_contents(&access_event(&once)), once);
+        }
     }
 }

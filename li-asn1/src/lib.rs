@@ -55,7 +55,7 @@ mod types;
 
 pub use cc::{CcEncoder, IpmmCcEncoder};
 pub use error::{Error, Result};
-pub use etsi::{HeaderSettings, InterceptionPointId, TimestampForm, ip_iri_contents};
+pub use etsi::{HeaderSettings, InterceptionPointId, TimestampForm, access_event, ip_iri_contents};
 pub use ipaccess::{IpCc, IpCcContents, IpIri, IpIriContents};
 pub use ipmm::{IpmmCc, IpmmIri, IpmmIriContents, MediaStream};
 pub use pdu::{

@@ -1276,6 +1276,20 @@ impl IpAddress {
         }
     }
 
+    /// The address: a binary value of 4 or 16 octets, or a text value that parses as an
+    /// address; `None` for anything else.
+    pub fn to_ip(&self) -> Option<std::net::IpAddr> {
+        match &self.ip_value {
+            IpValue::Binary(b) => match b.len() {
+                4 => <[u8; 4]>::try_from(b.as_slice()).ok().map(Into::into),
+                16 => <[u8; 16]>::try_from(b.as_slice()).ok().map(Into::into),
+                _ => None,
+            },
+            IpValue::Text(t) => t.parse().ok(),
+            IpValue::Other(_) => None,
+        }
+    }
+
     pub(crate) fn encode(&self, w: &mut Writer, tag: Tag) {
         w.constructed(tag, |w| {
             self.ip_type.encode(w, Tag::context(1));
