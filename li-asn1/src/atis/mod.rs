@@ -8,6 +8,8 @@
 //!   puts in a module of their own with its own `IasProtocol`;
 //! - [`ias_cc`]: the CmC delivery header `IAS-CC-APDU` and its hot-path encoder
 //!   [`ias_cc::IasCcEncoder`].
+//! - [`access`]: the CmII messages of `li-core`'s access records ([`access::IasMapper`]),
+//!   the mapping an ATIS-1000013 destination of the mediator uses.
 //!
 //! The ASN.1 of ATIS-1000013 is sold, not published. These codecs follow the modules the
 //! project rebuilt from public generated code of the 2007 draft (see
@@ -22,6 +24,7 @@
 //! a wrong tag or a value outside its constraint is an [`crate::Error`] naming the field
 //! (`Access-Attempt.caseId`) and the offset.
 
+pub mod access;
 pub mod ias;
 pub mod ias_cc;
 pub mod ias_opt;
