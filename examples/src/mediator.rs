@@ -46,6 +46,10 @@ pub struct MediatorConfig {
     /// `networkElementIdentifier` in every PSHeader (1..16 octets). Default: none.
     #[serde(default)]
     pub network_element_id: Option<String>,
+    /// `iAPSystemId` of ATIS-1000013 messages (1..15 visible characters). Default: the
+    /// operator identifier.
+    #[serde(default)]
+    pub iap_system_id: Option<String>,
     /// `authorizationCountryCode` in every PSHeader (ISO 3166-1 alpha-2). Default: none.
     #[serde(default)]
     pub authorization_country_code: Option<String>,
@@ -274,6 +278,7 @@ pub async fn start(
             Duration::from_millis(config.backoff_max_ms),
         ),
         keepalive_liid: Liid::new(b"KEEPALIVE").context("keep-alive LIID")?,
+        iap_system_id: config.iap_system_id.clone(),
     };
     let mediator = Mediator::new(settings, Some(Arc::clone(&audit)));
 

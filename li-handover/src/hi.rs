@@ -150,6 +150,11 @@ impl LinkSpool for NumberedSpool {
 /// wrapping).
 pub type KeepAliveBuilder = Arc<dyn Fn(u32) -> Vec<u8> + Send + Sync>;
 
+/// Reads one complete BER message from the agency: `Ok` with the counter of the keep-alive
+/// it answers, `Err` naming what else it is. The agency sends nothing but answers; which
+/// message is an answer is the handover family's ([`etsi_answer_reader`] for TS 102 232-1).
+pub type AnswerReader = Arc<dyn Fn(&[u8]) -> Result<u32, String> + Send + Sync>;
+
 /// The largest PDU accepted from the agency (it sends only keep-alive responses).
 const MAX_AGENCY_PDU: usize = 64 * 1024;
 
@@ -165,6 +170,8 @@ pub struct LinkConfig {
     pub tls: Option<(TlsConnector, ServerName<'static>)>,
     /// Builds the keep-alive PDU (see [`keepalive_builder`]).
     pub keepalive: KeepAliveBuilder,
+    /// Reads the agency's answers to it ([`etsi_answer_reader`] by default).
+    pub answers: AnswerReader,
     /// A keep-alive is sent when nothing was written for this long.
     pub keepalive_interval: Duration,
     /// A keep-alive not answered within this time, or a write that does not complete within
@@ -201,6 +208,7 @@ impl LinkConfig {
             addr: addr.into(),
             tls: None,
             keepalive,
+            answers: etsi_answer_reader(),
             keepalive_interval: Duration::from_secs(5),
             keepalive_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
@@ -862,7 +870,7 @@ impl<S: LinkSpool> Link<'_, S> {
         let (tx, mut from_agency) = mpsc::channel(64);
         // Dropping the set (any return from here) aborts the reader.
         let mut reader = JoinSet::new();
-        reader.spawn(read_agency(rd, tx));
+        reader.spawn(read_agency(rd, tx, Arc::clone(&cfg.answers)));
 
         let acked = {
             let guard = self.spool.lock().await;
@@ -1025,10 +1033,14 @@ impl<S: LinkSpool> Link<'_, S> {
 
 /// Reads the agency's side of the connection: each `keep-aliveResponse` becomes `Ok` with its
 /// sequence number; the first problem ends the task with `Err`.
-async fn read_agency(mut rd: ReadHalf<Box<dyn Io>>, tx: mpsc::Sender<Result<u32, LinkError>>) {
+async fn read_agency(
+    mut rd: ReadHalf<Box<dyn Io>>,
+    tx: mpsc::Sender<Result<u32, LinkError>>,
+    answers: AnswerReader,
+) {
     let mut buf = BytesMut::with_capacity(4096);
     let end = loop {
-        match next_agency_pdu(&mut buf) {
+        match next_agency_pdu(&mut buf, &answers) {
             Ok(Some(answer)) => {
                 if tx.send(Ok(answer)).await.is_err() {
                     return;
@@ -1053,16 +1065,22 @@ async fn read_agency(mut rd: ReadHalf<Box<dyn Io>>, tx: mpsc::Sender<Result<u32,
     let _ = tx.send(Err(end)).await;
 }
 
-/// Takes the next complete PDU off `buf`: `Some` with its sequence number for a keep-alive
-/// response, `None` when more octets are needed, `Err` for anything else.
-fn next_agency_pdu(buf: &mut BytesMut) -> Result<Option<u32>, LinkError> {
+/// Takes the next complete PDU off `buf`: `Some` with the counter of the keep-alive it
+/// answers, `None` when more octets are needed, `Err` for anything else.
+fn next_agency_pdu(buf: &mut BytesMut, answers: &AnswerReader) -> Result<Option<u32>, LinkError> {
     let len = match frame_len(buf, MAX_AGENCY_PDU) {
         Ok(Some(len)) if len <= buf.len() => len,
         Ok(_) => return Ok(None),
         Err(e) => return Err(LinkError::Protocol(format!("unframeable input: {e}"))),
     };
     let frame = buf.split_to(len);
-    match PsPdu::decode(&frame) {
+    answers(&frame).map(Some).map_err(LinkError::Protocol)
+}
+
+/// The [`AnswerReader`] of TS 102 232-1: a `keep-aliveResponse` PS-PDU answers the
+/// keep-alive of its sequence number; any other PS-PDU, or an undecodable one, is an error.
+pub fn etsi_answer_reader() -> AnswerReader {
+    Arc::new(|frame: &[u8]| match PsPdu::decode(frame) {
         Ok(PsPdu {
             header,
             payload: Payload::TriPayload(TriPayload::KeepAliveResponse),
@@ -1076,15 +1094,15 @@ fn next_agency_pdu(buf: &mut BytesMut) -> Result<Option<u32>, LinkError> {
                     "keep-alive answer from the agency carries an invalid optional header field; kept as received"
                 );
             }
-            Ok(Some(header.sequence_number))
+            Ok(header.sequence_number)
         }
-        Ok(pdu) => Err(LinkError::Protocol(format!(
+        Ok(pdu) => Err(format!(
             "unexpected PS-PDU from the agency ({}, sequence number {})",
             payload_kind(&pdu.payload),
             pdu.header.sequence_number
-        ))),
-        Err(e) => Err(LinkError::Protocol(format!("undecodable PS-PDU: {e}"))),
-    }
+        )),
+        Err(e) => Err(format!("undecodable PS-PDU: {e}")),
+    })
 }
 
 fn payload_kind(payload: &Payload) -> String {
@@ -1635,7 +1653,10 @@ mod tests {
             },
         ];
         let mut buf = BytesMut::from(answer.encode().as_slice());
-        assert_eq!(next_agency_pdu(&mut buf).unwrap(), Some(41));
+        assert_eq!(
+            next_agency_pdu(&mut buf, &etsi_answer_reader()).unwrap(),
+            Some(41)
+        );
         assert!(buf.is_empty());
     }
 

@@ -104,6 +104,7 @@
 //! returns the [`Summary`]. [`Receiver::serve`] and [`Receiver::handle`] are the parts, for a
 //! daemon that accepts its connections itself.
 
+mod atis;
 mod fast;
 mod output;
 mod running;
@@ -996,6 +997,22 @@ impl Receiver {
             );
             return;
         }
+        match atis::read(frame) {
+            atis::Read::NotAtis => {}
+            atis::Read::Atis(message) => {
+                self.on_atis(message, frame, now, conn, state, responses);
+                return;
+            }
+            atis::Read::Undecodable(error, liid) => {
+                tracing::warn!(
+                    peer = %conn.peer, interface = %conn.interface, offset, len = frame.len(),
+                    %error, "ATIS-1000013 message does not decode; skipped"
+                );
+                conn.stats.decode_errors += 1;
+                state.decode_error(liid);
+                return;
+            }
+        }
         let PsPdu { header, payload } = match PsPdu::decode(frame) {
             Ok(pdu) => pdu,
             Err(error) => {
@@ -1060,6 +1077,71 @@ impl Receiver {
         };
         conn.latency.observe(now, time_of(None, None, &header));
         store(&header, records, now, conn, state);
+    }
+}
+
+impl Receiver {
+    /// An ATIS-1000013 message: a link test is sent back once what came before it is
+    /// stored (as a keep-alive's response is); CmII becomes an IRI line, content a CC line
+    /// and a pcap record, counted and sequenced as ETSI records are.
+    fn on_atis(
+        &self,
+        message: atis::Atis,
+        frame: &[u8],
+        now: Timestamp,
+        conn: &mut Connection,
+        state: &mut State,
+        responses: &mut Vec<u8>,
+    ) {
+        match message {
+            atis::Atis::LinkTest => {
+                conn.stats.keep_alives += 1;
+                if let Some(shared) = self.inner.interfaces.get(conn.interface.index()) {
+                    shared.keep_alives.fetch_add(1, Ordering::Relaxed);
+                }
+                responses.extend_from_slice(frame);
+            }
+            atis::Atis::Iri {
+                liid,
+                cin,
+                time,
+                mut fields,
+            } => {
+                conn.stats.iri += 1;
+                conn.latency.observe(now, Some(time));
+                state.count(liid, 1, 0);
+                fields.insert("interface".into(), json!(conn.interface.as_str()));
+                fields.insert("liid".into(), json!(liid.to_string()));
+                fields.insert("cin".into(), json!(cin));
+                fields.insert("seq".into(), Value::Null);
+                fields.insert("time".into(), json!(time.to_string()));
+                fields.insert("kind".into(), json!("iri"));
+                fields.insert("repeat".into(), json!(false));
+                let line = Value::Object(fields).to_string();
+                conn.batch.records.extend_from_slice(line.as_bytes());
+                conn.batch.records.push(b'\n');
+            }
+            atis::Atis::Cc(cc) => {
+                conn.stats.cc += 1;
+                conn.latency.observe(now, cc.time);
+                let repeat =
+                    sequence(conn, state, cc.liid, cc.cin, cc.seq, 0, 1) == Sequencing::Repeat;
+                let time = cc.time.unwrap_or(now);
+                conn.batch
+                    .pcap_record(cc.liid, time, &cc.packet, cc.packet.len());
+                let line = CcLine {
+                    interface: conn.interface,
+                    liid: cc.liid,
+                    cin: cc.cin,
+                    seq: cc.seq,
+                    time: cc.time,
+                    direction: cc.direction,
+                    packet_len: Some(cc.packet.len()),
+                    repeat,
+                };
+                conn.lines.cc_line(&mut conn.batch.records, &line);
+            }
+        }
     }
 }
 
@@ -1346,6 +1428,13 @@ impl State {
             Sequencing::First | Sequencing::InOrder => {}
         }
         sequencing
+    }
+
+    /// Counts records that carry no sequence number (ATIS-1000013 CmII).
+    fn count(&mut self, liid: Liid, iri: u64, cc: u64) {
+        let s = self.liids.entry(liid).or_default();
+        s.iri += iri;
+        s.cc += cc;
     }
 
     fn decode_error(&mut self, liid: Option<Liid>) {

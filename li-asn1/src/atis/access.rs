@@ -15,7 +15,9 @@
 //! | access end | `Packet-Data-Session-End` (when an address is known), then `Access-Session-End` |
 //! | interception ends on a running session | `SurveillanceDeActivation` |
 //! | session start / end (TS 102 232-3 before version 4) | `Packet-Data-Session-Start` / `-End` |
-//! | unknown | `Access-Signaling-Message-Report` when the AAA message is known, else nothing |
+//! | unknown | `Access-Signaling-Message-Report` (the AAA message, or a summary) |
+//!
+//! Every record gives at least one message.
 //!
 //! Correlation: the session's CIN is the `packetDataSessionID` (an integer), the
 //! `accessSessionID` when the record has no accounting session of its own, and, as decimal
@@ -43,10 +45,16 @@ use super::ias::{
 };
 use super::ias_cc::ContentIdentifier;
 use super::ias_opt::{
-    IasOptionalMessage, IasOptionalProtocol, SurveillanceActivation, SurveillanceDeActivation,
+    IasOptionalMessage, IasOptionalProtocol, SurveillanceActivation, SurveillanceContinuation,
+    SurveillanceDeActivation,
 };
 use super::{IasHeader, cmcc_oid, cmii_oid};
 use crate::types::{GeneralizedTime, ObjectIdentifier};
+
+/// The version of ATIS-1000013 these messages follow, as a destination's format names it
+/// (`atis-1000013:1`): the 2007 text, as rebuilt from public generated code. A later text
+/// would be version 2.
+pub const VERSION: u16 = 1;
 
 /// A guess at the optional-messages module's OID, `{1 2 840 113737 2 1 1 0 1}`: the CmII
 /// module's example OID ([`cmii_oid`]) with its last arc 1. Neither the standard's value nor
@@ -174,6 +182,33 @@ impl IasMapper {
             cmii_oid: cmii_oid(),
             optional_oid: optional_oid(),
         })
+    }
+
+    /// As [`IasMapper::new`], but made to fit rather than refused: characters outside
+    /// VisibleString become `?`, the identifiers are cut to 25 and 15 characters, an empty
+    /// one is `-`. For a caller whose identifiers were checked before (a provisioned task)
+    /// and that must not fail.
+    pub fn fitted(liid: &Liid, iap_system_id: &str) -> Self {
+        let fit = |text: &[u8], max: usize| {
+            let s: String = text
+                .iter()
+                .take(max)
+                .map(|&b| {
+                    if (0x20..=0x7e).contains(&b) {
+                        char::from(b)
+                    } else {
+                        '?'
+                    }
+                })
+                .collect();
+            if s.is_empty() { "-".to_owned() } else { s }
+        };
+        Self {
+            case_id: fit(liid.as_bytes(), 25),
+            iap_system_id: fit(iap_system_id.as_bytes(), 15),
+            cmii_oid: cmii_oid(),
+            optional_oid: optional_oid(),
+        }
     }
 
     /// The `caseId` (the LIID).
@@ -356,12 +391,22 @@ impl IasMapper {
                     },
                 )));
             }
-            _ => {
-                if event.raw_aaa.is_some() {
-                    out.push(self.signalling_report(header(), access_session(), event));
-                }
-            }
+            _ => out.push(self.signalling_report(header(), access_session(), event)),
         }
+    }
+
+    /// The keep-alive of an ATIS-1000013 link: `SurveillanceContinuation` (optional
+    /// messages) whose `surveillanceStatus` is `link test <counter>`. ATIS-1000013 defines no
+    /// link test; the suite's transport (`docs/HANDOVER-ATIS.md`) uses this message, which
+    /// says that surveillance goes on, and the agency answers by sending it back unchanged
+    /// ([`link_test_answer`]).
+    pub fn link_test(&self, counter: u32, time: Timestamp) -> IasPdu {
+        self.optional(IasOptionalMessage::SurveillanceContinuation(
+            SurveillanceContinuation {
+                header: self.header(time),
+                surveillance_status: format!("{LINK_TEST}{counter}"),
+            },
+        ))
     }
 
     /// `Access-Signaling-Message-Report` of `event`: its AAA message in hexadecimal, or,
@@ -373,7 +418,10 @@ impl IasMapper {
                 message: hex(raw),
             },
             None => {
-                let mut text = String::from("interim update");
+                let mut text = String::from(match event.event_type {
+                    AccessEventType::InterimUpdate => "interim update",
+                    _ => "access event of unknown type",
+                });
                 if let Some(n) = event.octets_received {
                     text.push_str(&format!("; octets received {n}"));
                 }
@@ -394,6 +442,39 @@ impl IasMapper {
             },
         ))
     }
+}
+
+/// The `surveillanceStatus` prefix of a link test.
+const LINK_TEST: &str = "link test ";
+
+/// The counter of a link test the agency sent back ([`IasMapper::link_test`]); an error
+/// naming what the message is otherwise.
+///
+/// # Errors
+///
+/// The reason, when `frame` is not one BER optional-messages `IasProtocol` carrying a
+/// `SurveillanceContinuation` whose status is `link test <counter>`.
+pub fn link_test_answer(frame: &[u8]) -> Result<u32, String> {
+    let protocol = IasOptionalProtocol::decode(frame)
+        .map_err(|e| format!("not an ATIS-1000013 link test answer: {e}"))?;
+    let IasOptionalMessage::SurveillanceContinuation(m) = &protocol.message else {
+        return Err(format!(
+            "unexpected ATIS-1000013 message from the agency ({})",
+            protocol
+                .message
+                .asn1_name()
+                .unwrap_or("unknown alternative")
+        ));
+    };
+    m.surveillance_status
+        .strip_prefix(LINK_TEST)
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "surveillanceContinuation from the agency is not a link test answer: {:?}",
+                m.surveillance_status
+            )
+        })
 }
 
 /// `subscriberIdentity`: the access username, else the network identifier (a MAC address,

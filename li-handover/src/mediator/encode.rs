@@ -1,11 +1,23 @@
-//! PS-PDU encoding for the mediator: the header settings of a (task, destination) pair, the
-//! handover formats the mediator produces, and the cache of pre-encoded CC headers.
+//! Encoding for the mediator: the handover formats it produces, the settings of a (task,
+//! destination) pair in each, and the cache of pre-encoded headers.
+//!
+//! - ETSI TS 102 232: PS-PDUs, with the [`HeaderSettings`] of the pair;
+//! - ATIS-1000013: the CmII messages of the access records ([`IasMapper`]: an X2 record's
+//!   TS 102 232-3 IRI read back into a `li-core` access event, then mapped) and
+//!   `IAS-CC-APDU`s of the packets, pre-encoded per (LIID, CIN, destination). A call's SIP
+//!   and media have no ATIS-1000013 form: they do not go to such a destination
+//!   ([`carries`]).
 
 use std::collections::HashMap;
 
+use li_asn1::atis::access::{self as ias, IasMapper, IasPdu};
+use li_asn1::atis::ias_cc::{
+    CcDeliveryHeader, CorrelationInfo, IasCcApdu, IasCcEncoder, PacketDirection,
+};
 use li_asn1::ipmm::{FrameType, IpmmIriContents, MediaStream, MmccProtocol};
-use li_asn1::{CcEncoder, HeaderSettings, IpmmCcEncoder, Payload, PsPdu};
-use li_core::{Cin, DestinationId, HandoverFormat, Liid, MediaFlow};
+use li_asn1::pdu::{IriContents, IriPayload};
+use li_asn1::{CcEncoder, GeneralizedTime, HeaderSettings, IpmmCcEncoder, Payload, PsPdu};
+use li_core::{Cin, DestinationId, HandoverFormat, InterceptScope, Liid, MediaFlow, Timestamp};
 
 use super::admission::{Admitted, Content};
 use super::{HiDestination, MediationTask, MediatorError, MediatorSettings};
@@ -17,17 +29,76 @@ const MAX_CACHED_ENCODERS: usize = 65_536;
 /// Whether the mediator can produce `format` towards destination `did`: the formats
 /// [`li_asn1`] encodes ([`HeaderSettings::encodes`]: ETSI TS 102 232, LI-PS-PDU versions 1
 /// to [`li_asn1::pdu::LI_PS_PDU_VERSION`], IPAccessPDU versions 1 to
-/// [`li_asn1::ipaccess::IP_ACCESS_VERSION`]).
+/// [`li_asn1::ipaccess::IP_ACCESS_VERSION`]; ATIS-1000013 version
+/// [`li_asn1::atis::access::VERSION`]).
 ///
 /// # Errors
 ///
-/// [`MediatorError::UnsupportedFormat`], naming the format, for anything else (ATIS,
-/// PacketCable, a newer or zero ETSI module version).
+/// [`MediatorError::UnsupportedFormat`], naming the format, for anything else (ATIS-1000678,
+/// PacketCable, a newer or zero module version).
 pub fn check_format(did: DestinationId, format: HandoverFormat) -> Result<(), MediatorError> {
-    if HeaderSettings::encodes(format) {
-        Ok(())
-    } else {
-        Err(MediatorError::UnsupportedFormat { did, format })
+    match format {
+        HandoverFormat::Atis1000013 { version } if version == ias::VERSION => Ok(()),
+        format if HeaderSettings::encodes(format) => Ok(()),
+        format => Err(MediatorError::UnsupportedFormat { did, format }),
+    }
+}
+
+/// Whether a destination in `format` has a message for `content`: an ATIS-1000013 one takes
+/// internet access IRI and IP packets, not a call's SIP or media; ETSI takes everything.
+pub(super) fn carries(format: HandoverFormat, content: &Content<'_>) -> bool {
+    match format {
+        HandoverFormat::Atis1000013 { .. } => match content {
+            Content::Iri(payload) => matches!(payload.iri_contents, IriContents::IpIri(_)),
+            Content::Cc { .. } => true,
+            _ => false,
+        },
+        _ => true,
+    }
+}
+
+/// The ATIS-1000013 settings of `task` towards an ATIS-1000013 destination: its LIID as
+/// `caseId`, the mediator's `iAPSystemId` ([`MediatorSettings::iap_system_id`], else the
+/// operator identifier).
+///
+/// # Errors
+///
+/// [`MediatorError::BadTask`] naming the LIID or identifier that breaks its constraint (an
+/// LIID longer than 25 characters, or with characters outside VisibleString).
+pub fn ias_mapper(
+    task: &MediationTask,
+    settings: &MediatorSettings,
+) -> Result<IasMapper, MediatorError> {
+    IasMapper::new(&task.liid(), &iap_system_id(settings)).map_err(|e| MediatorError::BadTask {
+        xid: task.xid(),
+        reason: e.to_string(),
+    })
+}
+
+/// The mediator's `iAPSystemId`: [`MediatorSettings::iap_system_id`], else the operator
+/// identifier as text.
+pub(super) fn iap_system_id(settings: &MediatorSettings) -> String {
+    settings
+        .iap_system_id
+        .clone()
+        .unwrap_or_else(|| String::from_utf8_lossy(settings.operator_id.as_bytes()).into_owned())
+}
+
+/// Checks that `task`'s records can be encoded towards `destination`: its PSHeaders for
+/// ETSI ([`header_settings`]), its `caseId` for ATIS-1000013 ([`ias_mapper`]).
+///
+/// # Errors
+///
+/// Those of [`header_settings`] and [`ias_mapper`].
+pub fn check_task_format(
+    task: &MediationTask,
+    destination: &HiDestination,
+    settings: &MediatorSettings,
+) -> Result<(), MediatorError> {
+    check_format(destination.id, destination.format)?;
+    match destination.format {
+        HandoverFormat::Atis1000013 { .. } => ias_mapper(task, settings).map(|_| ()),
+        _ => header_settings(task, destination, settings).map(|_| ()),
     }
 }
 
@@ -94,6 +165,12 @@ pub(super) struct EncoderCache {
     cc: HashMap<(Liid, Cin, DestinationId), CcEncoder>,
     /// A call's media: the pre-encoded IPMMCC header and the stream's fields, per stream.
     media: HashMap<(Liid, Cin, DestinationId, u16), (IpmmCcEncoder, MediaStream)>,
+    /// ATIS-1000013 settings per (LIID, destination).
+    ias: HashMap<(Liid, DestinationId), IasMapper>,
+    /// Pre-encoded `IAS-CC-APDU` headers per (LIID, CIN, destination).
+    ias_cc: HashMap<(Liid, Cin, DestinationId), IasCcEncoder>,
+    /// The messages of one record, reused.
+    ias_scratch: Vec<IasPdu>,
     /// The buffer the spool appends encode into.
     pub(super) buf: Vec<u8>,
 }
@@ -108,6 +185,10 @@ impl EncoderCache {
         seq: u32,
         out: &mut Vec<u8>,
     ) {
+        if let HandoverFormat::Atis1000013 { .. } = destination.format {
+            self.encode_ias(s, destination, record, seq, out);
+            return;
+        }
         let liid = record.task.liid();
         let did = destination.id;
         match &record.content {
@@ -175,11 +256,82 @@ impl EncoderCache {
         }
     }
 
+    /// Appends the ATIS-1000013 messages of `record` for `destination` to `out`: the CmII
+    /// messages of an access IRI record, back to back, or the `IAS-CC-APDU` of a packet
+    /// with sequence number `seq`. Records without an ATIS-1000013 form never get here
+    /// ([`carries`]).
+    fn encode_ias(
+        &mut self,
+        s: &MediatorSettings,
+        destination: &HiDestination,
+        record: &Admitted<'_, '_>,
+        seq: u32,
+        out: &mut Vec<u8>,
+    ) {
+        let liid = record.task.liid();
+        let did = destination.id;
+        let mapper = bounded_entry(&mut self.ias, (liid, did), || {
+            ias_mapper(record.task, s).unwrap_or_else(|error| {
+                // Not reached: the task was checked when it was provisioned.
+                tracing::error!(%error, "ATIS settings of a provisioned task; made to fit");
+                IasMapper::fitted(&record.task.liid(), &iap_system_id(s))
+            })
+        });
+        match &record.content {
+            Content::Iri(IriPayload {
+                iri_contents: IriContents::IpIri(iri),
+                ..
+            }) => {
+                let event = li_asn1::access_event(&iri.contents);
+                let with_content = record.task.scope() != InterceptScope::IriOnly;
+                let mut messages = std::mem::take(&mut self.ias_scratch);
+                messages.clear();
+                mapper.messages(record.cin, record.time, &event, with_content, &mut messages);
+                for m in &messages {
+                    m.encode_into(out);
+                }
+                self.ias_scratch = messages;
+            }
+            Content::Cc {
+                direction, packet, ..
+            } => {
+                let direction = match direction {
+                    li_core::PayloadDirection::FromTarget => Some(PacketDirection::FromSubject),
+                    li_core::PayloadDirection::ToTarget => Some(PacketDirection::ToSubject),
+                    _ => None,
+                };
+                match direction {
+                    Some(direction) => {
+                        let (case, iap) = (mapper.case_id(), mapper.iap_system_id());
+                        let encoder =
+                            bounded_entry(&mut self.ias_cc, (liid, record.cin, did), || {
+                                IasCcEncoder::new(
+                                    case,
+                                    Some(iap),
+                                    &IasMapper::content_identifier(record.cin),
+                                )
+                            });
+                        encoder.encode(i64::from(seq), record.time, direction, packet, out);
+                    }
+                    // The module's direction has no "unknown": the field is left out.
+                    None => out.extend_from_slice(
+                        &ias_cc_without_direction(mapper, record.cin, record.time, seq, packet)
+                            .encode(),
+                    ),
+                }
+            }
+            // Not routed here (see `carries`).
+            _ => {}
+        }
+    }
+
     /// Drops what was built for `liid` (its task changed or ended).
     pub(super) fn forget_liid(&mut self, liid: Liid) {
         self.headers.retain(|(l, _), _| *l != liid);
         self.cc.retain(|(l, _, _), _| *l != liid);
         self.media.retain(|(l, _, _, _), _| *l != liid);
+        self.ias.retain(|(l, _), _| *l != liid);
+        self.ias_cc.retain(|(l, _, _), _| *l != liid);
     }
 
     /// Drops what was built for destination `did` (it changed or was removed).
@@ -187,12 +339,38 @@ impl EncoderCache {
         self.headers.retain(|(_, d), _| *d != did);
         self.cc.retain(|(_, _, d), _| *d != did);
         self.media.retain(|(_, _, d, _), _| *d != did);
+        self.ias.retain(|(_, d), _| *d != did);
+        self.ias_cc.retain(|(_, _, d), _| *d != did);
     }
 
     /// How many header settings, IP CC encoders and media encoders are cached.
     #[cfg(test)]
     pub(super) fn sizes(&self) -> (usize, usize, usize) {
         (self.headers.len(), self.cc.len(), self.media.len())
+    }
+}
+
+/// An `IAS-CC-APDU` of a packet whose direction is not known (rare: the target on both
+/// ends): every header field but the direction.
+fn ias_cc_without_direction(
+    mapper: &IasMapper,
+    cin: Cin,
+    time: Timestamp,
+    seq: u32,
+    packet: &[u8],
+) -> IasCcApdu {
+    IasCcApdu {
+        delivery_header: Some(CcDeliveryHeader {
+            correlation_info: CorrelationInfo {
+                case_id: Some(mapper.case_id().to_owned()),
+                iap_id: Some(mapper.iap_system_id().to_owned()),
+                content_identifier: IasMapper::content_identifier(cin),
+            },
+            time_stamp: Some(GeneralizedTime::from_timestamp(time)),
+            packet_direction: None,
+            sequence_number: Some(i64::from(seq)),
+        }),
+        payload: packet.to_vec(),
     }
 }
 

@@ -126,7 +126,7 @@ mod runtime;
 mod tests;
 mod x1;
 
-pub use encode::{check_format, header_settings};
+pub use encode::{check_format, check_task_format, header_settings, ias_mapper};
 pub use runtime::{LinkSnapshot, Mediator, MediatorStats};
 pub use x1::{CancelSafe, MediatorX1, RestoreError, X1Failure, hi_destination, mediation_task};
 
@@ -200,8 +200,12 @@ pub struct MediatorSettings {
     pub keepalive_timeout: Duration,
     /// Reconnection backoff, first and largest delay.
     pub backoff: (Duration, Duration),
-    /// The LIID put in keep-alive PDUs (a link carries many LIIDs).
+    /// The LIID put in keep-alive PDUs (a link carries many LIIDs); also the `caseId` of
+    /// an ATIS link's link tests.
     pub keepalive_liid: Liid,
+    /// `iAPSystemId` of ATIS messages: the intercept access point (1 to 15 VisibleString
+    /// characters); `None` uses the operator identifier when it fits.
+    pub iap_system_id: Option<String>,
 }
 
 impl MediatorSettings {
@@ -226,6 +230,7 @@ impl MediatorSettings {
             keepalive_timeout: Duration::from_secs(10),
             backoff: (Duration::from_millis(100), Duration::from_secs(1)),
             keepalive_liid,
+            iap_system_id: None,
         }
     }
 }
@@ -246,6 +251,10 @@ pub enum Refusal {
     SpoolFull,
     /// The record is larger than a spool segment can hold.
     TooLarge,
+    /// A destination's handover format has no message for the record (a call's SIP or
+    /// media towards an ATIS-1000013 agency, which takes internet access only); counted
+    /// per destination, the record's other destinations still get it.
+    NotInFormat,
 }
 
 impl Refusal {
@@ -258,6 +267,7 @@ impl Refusal {
             Self::Malformed => "malformed",
             Self::SpoolFull => "spool_full",
             Self::TooLarge => "too_large",
+            Self::NotInFormat => "not_in_format",
         }
     }
 }
@@ -317,16 +327,27 @@ pub enum MediatorError {
     /// The destination's handover format is not one this mediator produces.
     #[error(
         "destination {did}: the handover format {} cannot be produced (this mediator delivers \
-         ETSI TS 102 232, LI-PS-PDU versions 1 to {} and IPAccessPDU versions 1 to {})",
+         ETSI TS 102 232, LI-PS-PDU versions 1 to {} and IPAccessPDU versions 1 to {}, and \
+         ATIS-1000013 version {})",
         encode::format_name(*.format),
         li_asn1::pdu::LI_PS_PDU_VERSION,
-        li_asn1::ipaccess::IP_ACCESS_VERSION
+        li_asn1::ipaccess::IP_ACCESS_VERSION,
+        li_asn1::atis::access::VERSION
     )]
     UnsupportedFormat {
         /// The destination.
         did: DestinationId,
         /// Its format.
         format: HandoverFormat,
+    },
+    /// The destination cannot be served as asked (an ATIS destination while the keep-alive
+    /// LIID or the IAP system id cannot be an ATIS identifier).
+    #[error("destination {did}: {reason}")]
+    BadDestination {
+        /// The destination.
+        did: DestinationId,
+        /// What is wrong.
+        reason: String,
     },
     /// The destination's address is not `host:port`.
     #[error("destination {did}: the address {addr:?} is not host:port")]

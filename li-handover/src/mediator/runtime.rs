@@ -6,21 +6,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
+use std::time::SystemTime;
+
 use li_asn1::HeaderSettings;
-use li_core::{Cin, DestinationId, InterceptScope, Liid, Xid};
+use li_asn1::atis::access::{IasMapper, link_test_answer};
+use li_core::{Cin, DestinationId, HandoverFormat, InterceptScope, Liid, Timestamp, Xid};
 use serde_json::json;
 use tokio::sync::{Notify, mpsc, watch};
 use tracing::{debug, info, warn};
 
 use super::admission::{self, Admitted};
-use super::encode::{EncoderCache, check_format, header_settings};
+use super::encode::{EncoderCache, carries, check_format, check_task_format, iap_system_id};
 use super::{
     HiDestination, HiTransport, MediationTask, MediatorError, MediatorSettings, Outcome, Refusal,
 };
 use crate::audit::{AuditKind, AuditLog};
 use crate::hi::{
-    AlarmObserver, DeliveryLink, DeliveryQueue, LinkConfig, LinkStats, LinkStatsSnapshot,
-    SpoolAlarm, keepalive_builder,
+    AlarmObserver, DeliveryLink, DeliveryQueue, KeepAliveBuilder, LinkConfig, LinkStats,
+    LinkStatsSnapshot, SpoolAlarm, keepalive_builder,
 };
 use crate::lemf::Interface;
 use crate::numbering::NumberedSpool;
@@ -184,6 +187,16 @@ impl Mediator {
     /// format and its address.
     fn check_destination(&self, dest: &HiDestination) -> Result<(), MediatorError> {
         check_format(dest.id, dest.format)?;
+        if let HandoverFormat::Atis1000013 { .. } = dest.format {
+            // Its link tests carry the keep-alive LIID as caseId and the IAP system id.
+            let s = &self.inner.settings;
+            IasMapper::new(&s.keepalive_liid, &iap_system_id(s)).map_err(|e| {
+                MediatorError::BadDestination {
+                    did: dest.id,
+                    reason: e.to_string(),
+                }
+            })?;
+        }
         dest.check_address()
     }
 
@@ -339,13 +352,31 @@ impl Mediator {
             dest.name.clone(),
             Some(observer),
         );
-        let mut keepalive = HeaderSettings::new(s.keepalive_liid, s.operator_id);
-        keepalive.network_element_identifier = s.network_element_id;
-        let mut cfg = LinkConfig::new(
-            dest.name.clone(),
-            dest.addr.clone(),
-            keepalive_builder(keepalive),
-        );
+        let mut cfg = match dest.format {
+            HandoverFormat::Atis1000013 { .. } => {
+                // Checked by check_destination: the keep-alive LIID is a valid caseId.
+                let mapper = IasMapper::fitted(&s.keepalive_liid, &iap_system_id(s));
+                let keepalive: KeepAliveBuilder = Arc::new(move |counter| {
+                    let mut out = Vec::new();
+                    mapper
+                        .link_test(counter, Timestamp::from_system_time(SystemTime::now()))
+                        .encode_into(&mut out);
+                    out
+                });
+                let mut cfg = LinkConfig::new(dest.name.clone(), dest.addr.clone(), keepalive);
+                cfg.answers = Arc::new(link_test_answer);
+                cfg
+            }
+            _ => {
+                let mut keepalive = HeaderSettings::new(s.keepalive_liid, s.operator_id);
+                keepalive.network_element_identifier = s.network_element_id;
+                LinkConfig::new(
+                    dest.name.clone(),
+                    dest.addr.clone(),
+                    keepalive_builder(keepalive),
+                )
+            }
+        };
         cfg.tls = tls.map(|t| (t.connector.clone(), t.server_name.clone()));
         cfg.keepalive_interval = s.keepalive_interval;
         cfg.keepalive_timeout = s.keepalive_timeout;
@@ -378,10 +409,8 @@ impl Mediator {
                         reason: format!("IRI-only task with an HI3 destination ({})", dest.name),
                     });
                 }
-                // The task's PSHeaders towards it can be built.
-                Some((dest, _)) => {
-                    header_settings(task, dest, &self.inner.settings)?;
-                }
+                // The task's records can be encoded towards it (PSHeaders, caseId).
+                Some((dest, _)) => check_task_format(task, dest, &self.inner.settings)?,
             }
         }
         Ok(())
@@ -580,6 +609,8 @@ impl Mediator {
         let mut outcomes = Vec::with_capacity(pdus.len());
         let mut admitted: Vec<(usize, Admitted<'_, '_>)> = Vec::with_capacity(pdus.len());
         let (mut x2, mut x3) = (0u64, 0u64);
+        // (record, destination) pairs whose destination's format has no message for it.
+        let mut not_in_format = 0u64;
         // Per destination, the admitted records it gets, in batch order. The queues are
         // taken out of the table first: no lock on it is held while a spool is appended to
         // (X1 may be changing destinations meanwhile).
@@ -607,9 +638,26 @@ impl Mediator {
                 }
             }
             let mut per_destination: HashMap<DestinationId, Vec<usize>> = HashMap::new();
-            for (k, (_, a)) in admitted.iter().enumerate() {
+            for (k, (i, a)) in admitted.iter().enumerate() {
+                let mut routed = false;
+                let mut skipped = false;
                 for did in &a.destinations {
+                    if let Some((dest, _)) = queues.get(did)
+                        && !carries(dest.format, &a.content)
+                    {
+                        skipped = true;
+                        continue;
+                    }
+                    routed = true;
                     per_destination.entry(*did).or_default().push(k);
+                }
+                if skipped {
+                    if routed {
+                        // Its other destinations have it: counted, not refused.
+                        not_in_format += 1;
+                    } else if let Some(outcome) = outcomes.get_mut(*i) {
+                        *outcome = Outcome::Refused(Refusal::NotInFormat);
+                    }
                 }
             }
             per_destination
@@ -670,6 +718,9 @@ impl Mediator {
             encoders.buf = buf;
         }
         let mut refused: BTreeMap<Refusal, u64> = BTreeMap::new();
+        if not_in_format > 0 {
+            refused.insert(Refusal::NotInFormat, not_in_format);
+        }
         for (k, (i, _)) in admitted.iter().enumerate() {
             if let Some(Some(why)) = refusals.get(k)
                 && let Some(outcome) = outcomes.get_mut(*i)

@@ -123,6 +123,7 @@ fn settings(dir: &Path) -> MediatorSettings {
         keepalive_timeout: Duration::from_secs(2),
         backoff: (Duration::from_millis(20), Duration::from_millis(200)),
         keepalive_liid: Liid::new(b"KEEPALIVE").unwrap(),
+        iap_system_id: None,
     }
 }
 
@@ -1356,4 +1357,227 @@ async fn a_calls_sip_and_media_reach_the_agency_as_ipmmiri_and_ipmmcc() {
             if matches!(items[0].cc_contents, li_asn1::CcContents::IpCc(_))
     ));
     a.stop().await;
+}
+
+/// Creates agency `a`'s HI2 and HI3 destinations at `m` in `format`.
+async fn add_agency_in(
+    m: &Mediator,
+    a: &RunningReceiver,
+    (hi2, hi3): (DestinationId, DestinationId),
+    name: &str,
+    format: HandoverFormat,
+) {
+    for (id, interface, addr) in [
+        (hi2, Interface::Hi2, a.hi2_addr),
+        (hi3, Interface::Hi3, a.hi3_addr),
+    ] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("{name} {interface}"),
+            interface,
+            addr: addr.to_string(),
+            transport: HiTransport::Configured,
+            format,
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// The X2 PDU of an access event of the test target's session `cin`, with its address.
+fn x2_access(task: Xid, cin: u32, seq: u32, time: Timestamp, event_type: AccessEventType) -> Pdu {
+    let mut event = AccessEvent::new(event_type);
+    event.username = b"alice@isp.example".to_vec();
+    event.addresses = vec![li_core::IpPrefix::host("192.0.2.1".parse().unwrap())];
+    let record = IriRecord {
+        xid: task,
+        cin: Cin::new(cin),
+        timestamp: time,
+        iri_type: IriType::Begin,
+        event: IriEvent::Access(event),
+    };
+    contract::iri_pdu(&record, seq).unwrap()
+}
+
+const ATIS_1000013: HandoverFormat = HandoverFormat::Atis1000013 { version: 1 };
+
+/// Issue 14: one warrant, a European agency in ETSI and a US agency in ATIS-1000013: each
+/// gets its own complete copy, correlated in its own family, the same packets in each.
+#[tokio::test]
+async fn a_warrant_with_an_etsi_and_an_atis_agency_gives_each_its_own_complete_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let eu = agency(&tmp.path().join("lemf-eu")).await;
+    let mut config = ReceiverConfig::new(tmp.path().join("lemf-us"));
+    config.keep_raw = true;
+    let us = agency_with(config, None).await;
+    let mut s = settings(&tmp.path().join("spool"));
+    s.iap_system_id = Some("BNG-7".into());
+    let m = Mediator::new(s, None);
+    add_agency(&m, &eu, did(1), did(2), "LEA-EU").await;
+    add_agency_in(&m, &us, (did(3), did(4)), "LEA-US", ATIS_1000013).await;
+    let task = task(
+        b"LIID-BOTH",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(2), did(3), did(4)],
+    );
+    let liid = task.liid();
+    m.activate_task(task).await.unwrap();
+    m.on_pdu(&x2_access(
+        xid(1),
+        7,
+        0,
+        at(1),
+        AccessEventType::AccessAccept,
+    ))
+    .await;
+    for n in 0..20u8 {
+        assert_eq!(
+            m.on_pdu(&x3(xid(1), 7, u32::from(n), at(2), n)).await,
+            Outcome::Delivered(2)
+        );
+    }
+    m.on_pdu(&x2_access(xid(1), 7, 1, at(3), AccessEventType::AccessEnd))
+        .await;
+    drained(&m).await;
+
+    // Each agency: every record, no gap; the US one in its family's messages (two per
+    // session begin and end).
+    let eu_summary = &eu.summary().liids[&liid];
+    assert_eq!((eu_summary.iri, eu_summary.cc, eu_summary.gaps), (2, 20, 0));
+    let us_summary = &us.summary().liids[&liid];
+    assert_eq!((us_summary.iri, us_summary.cc, us_summary.gaps), (4, 20, 0));
+    assert_eq!(us_summary.decode_errors, 0);
+    // The same packets, at the same times, in each agency's pcap of the case.
+    let pcap =
+        |summary: &lemf::LiidSummary| std::fs::read(summary.pcap_path.as_ref().unwrap()).unwrap();
+    assert_eq!(pcap(us_summary), pcap(eu_summary));
+
+    // The US agency's lines: the CmII messages in order, correlated by the CIN.
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(us.summary().records_path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let iri: Vec<_> = lines.iter().filter(|l| l["kind"] == "iri").collect();
+    let names: Vec<_> = iri.iter().map(|l| l["message"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "access-Accepted",
+            "session-Start",
+            "session-End",
+            "access-Session-End"
+        ]
+    );
+    for l in &iri {
+        assert_eq!(l["format"], "atis-1000013");
+        assert_eq!(l["liid"], "LIID-BOTH");
+        assert_eq!(l["subscriber"], "alice@isp.example");
+        assert_eq!(l["cin"], 7, "{l}");
+    }
+    assert_eq!(iri[1]["content_identifier"], "7");
+    assert_eq!(iri[1]["address"], "192.0.2.1");
+    let cc: Vec<_> = lines.iter().filter(|l| l["kind"] == "cc").collect();
+    assert_eq!(cc.len(), 20);
+    for (n, l) in cc.iter().enumerate() {
+        assert_eq!(
+            (l["cin"].as_u64(), l["seq"].as_u64()),
+            (Some(7), Some(n as u64))
+        );
+        assert_eq!(l["direction"], "fromTarget");
+    }
+    // On the wire: IAS-CC-APDUs under the case, the IAP and the session's identifier,
+    // with the link's link tests between them.
+    let raw = std::fs::read(tmp.path().join("lemf-us/hi3.ber")).unwrap();
+    let mut rest = &raw[..];
+    let mut apdus = 0;
+    while !rest.is_empty() {
+        let len = li_asn1::ber::frame_len(rest, 1 << 20).unwrap().unwrap();
+        let (frame, tail) = rest.split_at(len);
+        rest = tail;
+        if li_asn1::atis::access::link_test_answer(frame).is_ok() {
+            continue;
+        }
+        let apdu = li_asn1::atis::ias_cc::IasCcApdu::decode(frame).unwrap();
+        let header = apdu.delivery_header.unwrap();
+        let info = header.correlation_info;
+        assert_eq!(info.case_id.as_deref(), Some("LIID-BOTH"));
+        assert_eq!(info.iap_id.as_deref(), Some("BNG-7"));
+        assert_eq!(
+            info.content_identifier,
+            li_asn1::atis::ias_cc::ContentIdentifier::CorrelationId(b"7".to_vec())
+        );
+        assert_eq!(apdu.payload, packet(apdus as u8));
+        apdus += 1;
+    }
+    assert_eq!(apdus, 20);
+    m.shutdown().await;
+    eu.stop().await;
+    us.stop().await;
+}
+
+/// An ATIS destination takes no call (an ATIS-1000013 agency receives internet access): a
+/// SIP record goes to the task's ETSI destination only, and is counted; a task whose LIID
+/// cannot be an ATIS caseId is refused, naming why.
+#[tokio::test]
+async fn an_atis_destination_is_given_only_what_its_format_carries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let eu = agency(&tmp.path().join("lemf-eu")).await;
+    let us = agency(&tmp.path().join("lemf-us")).await;
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency(&m, &eu, did(1), did(2), "LEA-EU").await;
+    add_agency_in(&m, &us, (did(3), did(4)), "LEA-US", ATIS_1000013).await;
+
+    let bad = task(b"CASE\x07", 2, InterceptScope::IriAndCc, &[did(3), did(4)]);
+    let err = m.activate_task(bad).await.unwrap_err();
+    assert!(
+        matches!(&err, MediatorError::BadTask { reason, .. } if reason.contains("caseId")),
+        "{err}"
+    );
+    // The same LIID to an ETSI agency is fine.
+    m.activate_task(task(b"CASE\x07", 2, InterceptScope::IriAndCc, &[did(1)]))
+        .await
+        .unwrap();
+
+    m.activate_task(task(
+        b"LIID-SIP",
+        1,
+        InterceptScope::IriAndCc,
+        &[did(1), did(3)],
+    ))
+    .await
+    .unwrap();
+    let sip = contract::iri_pdu(
+        &IriRecord {
+            xid: xid(1),
+            cin: Cin::new(40),
+            timestamp: at(1),
+            iri_type: IriType::Begin,
+            event: IriEvent::Sip(li_core::SipEvent {
+                source: "192.0.2.1:5060".parse().unwrap(),
+                destination: "198.51.100.5:5060".parse().unwrap(),
+                message: b"INVITE sip:bob@example.com SIP/2.0\r\n\r\n"
+                    .as_slice()
+                    .into(),
+            }),
+        },
+        0,
+    )
+    .unwrap();
+    assert_eq!(m.on_pdu(&sip).await, Outcome::Delivered(1));
+    // With the ETSI destination gone from the task, the record goes nowhere: refused.
+    m.modify_task(task(b"LIID-SIP", 1, InterceptScope::IriAndCc, &[did(3)]))
+        .await
+        .unwrap();
+    assert_eq!(m.on_pdu(&sip).await, Outcome::Refused(Refusal::NotInFormat));
+    drained(&m).await;
+    let refused = m.stats().refused();
+    assert_eq!(refused.get(&Refusal::NotInFormat), Some(&2));
+    let liid = Liid::new(b"LIID-SIP").unwrap();
+    assert_eq!(eu.summary().liids[&liid].iri, 1);
+    assert!(!us.summary().liids.contains_key(&liid));
+    m.shutdown().await;
+    eu.stop().await;
+    us.stop().await;
 }

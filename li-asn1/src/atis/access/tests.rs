@@ -117,9 +117,9 @@ fn without_an_address_no_packet_data_session_is_reported() {
     assert_eq!(names(&e), ["access-Session-End"]);
     e.event_type = AccessEventType::StartOfInterceptionWithSessionActive;
     assert_eq!(names(&e), ["surveillanceActivation"]);
-    // An unknown event without its AAA message says nothing.
+    // An unknown event without its AAA message is still reported.
     e.event_type = AccessEventType::Unknown;
-    assert!(names(&e).is_empty());
+    assert_eq!(names(&e), ["access-Signaling-Message-Report"]);
 }
 
 #[test]
@@ -285,4 +285,27 @@ fn case_ids_and_iap_ids_are_checked_against_the_module_constraints() {
     ));
     assert!(IasMapper::new(&liid("CASE-1"), "").is_err());
     assert!(IasMapper::new(&liid("CASE-1"), &"I".repeat(15)).is_ok());
+    // Made to fit where a failure is not an option.
+    let fitted = IasMapper::fitted(&Liid::new(b"CASE\x01").unwrap(), &"I".repeat(20));
+    assert_eq!(fitted.case_id(), "CASE?");
+    assert_eq!(fitted.iap_system_id(), "I".repeat(15));
+    assert_eq!(IasMapper::fitted(&liid("C"), "").iap_system_id(), "-");
+}
+
+#[test]
+fn a_link_test_sent_back_answers_its_counter_and_nothing_else_does() {
+    let mut octets = Vec::new();
+    mapper().link_test(41, time()).encode_into(&mut octets);
+    assert_eq!(link_test_answer(&octets), Ok(41));
+    // A CmII message, another optional message, or garbage is no answer.
+    let mut accepted = Vec::new();
+    messages(&accept(), true)[0].encode_into(&mut accepted);
+    assert!(link_test_answer(&accepted).is_err());
+    let mut e = accept();
+    e.event_type = AccessEventType::EndOfInterceptionWithSessionActive;
+    let mut status = Vec::new();
+    messages(&e, true)[0].encode_into(&mut status);
+    let err = link_test_answer(&status).unwrap_err();
+    assert!(err.contains("surveillanceDeActivation"), "{err}");
+    assert!(link_test_answer(&[0x30, 0x03, 0x02]).is_err());
 }

@@ -1,0 +1,322 @@
+//! ATIS-1000013 on a receiver's stream: which messages are the US family's, and what a
+//! receiver records of them.
+//!
+//! A stream may carry ETSI PS-PDUs or ATIS-1000013 messages; each message says which by
+//! its first component: a PS-PDU starts with `pSHeader [1]` (constructed), an `IasProtocol`
+//! (CmII, or the optional messages) with its module's OBJECT IDENTIFIER, an `IAS-CC-APDU`
+//! with `ccDeliveryHeader [0]` (or, without one, `payload [1]` primitive). [`read`] looks at
+//! that octet and decodes the ATIS ones; the receiver answers link tests by sending them
+//! back (`docs/HANDOVER-ATIS.md`) and records the rest as it does ETSI records: CmII as IRI
+//! lines of `records.jsonl` (with `format` and `message`), content in the case's pcap and as
+//! CC lines, sequenced per (caseId, session) by the `IAS-CC-APDU`'s `sequenceNumber`.
+
+use li_asn1::Error;
+use li_asn1::atis::access::{link_test_answer, optional_oid};
+use li_asn1::atis::ias::{IasMessage, IasProtocol, IpAddressInfo, Value};
+use li_asn1::atis::ias_cc::{ContentIdentifier, IasCcApdu, PacketDirection};
+use li_asn1::atis::ias_opt::{IasOptionalMessage, IasOptionalProtocol};
+use li_core::{Liid, Timestamp};
+use serde_json::json;
+
+/// An ATIS-1000013 message as a receiver records it.
+pub(super) enum Atis {
+    /// A link test (keep-alive): sent back once what came before it is stored.
+    LinkTest,
+    /// A CmII or optional message.
+    Iri {
+        /// Its `caseId`.
+        liid: Liid,
+        /// The session (`packetDataSessionID` or an integer `accessSessionID`).
+        cin: Option<u32>,
+        /// Its `timestamp`.
+        time: Timestamp,
+        /// Its JSON line's fields besides the common ones.
+        fields: serde_json::Map<String, serde_json::Value>,
+    },
+    /// An `IAS-CC-APDU`.
+    Cc(Content),
+}
+
+/// The fields of a content APDU.
+pub(super) struct Content {
+    pub(super) liid: Liid,
+    /// The session: the `correlationID`'s decimal text.
+    pub(super) cin: Option<u32>,
+    pub(super) seq: u32,
+    pub(super) time: Option<Timestamp>,
+    pub(super) direction: Option<li_asn1::PayloadDirection>,
+    pub(super) packet: Vec<u8>,
+}
+
+/// What [`read`] makes of a frame.
+pub(super) enum Read {
+    /// A PS-PDU, or anything not of the ATIS family: for the ETSI decoder.
+    NotAtis,
+    /// An ATIS-1000013 message.
+    Atis(Atis),
+    /// An ATIS-1000013 message that does not decode, with its `caseId` when readable.
+    Undecodable(Error, Option<Liid>),
+}
+
+/// The second octet of a frame's content: the tag of its first component.
+fn first_component_tag(frame: &[u8]) -> Option<u8> {
+    let len_octet = *frame.get(1)?;
+    let header = match len_octet {
+        0x80 => 2,
+        n if n & 0x80 != 0 => 2 + usize::from(n & 0x7f),
+        _ => 2,
+    };
+    frame.get(header).copied()
+}
+
+/// Reads `frame` if it is an ATIS-1000013 message (see the [module docs](self)).
+pub(super) fn read(frame: &[u8]) -> Read {
+    const SEQUENCE: u8 = 0x30;
+    const OID: u8 = 0x06;
+    const CC_HEADER: u8 = 0xa0;
+    const CC_PAYLOAD: u8 = 0x81;
+    if frame.first() != Some(&SEQUENCE) {
+        return Read::NotAtis;
+    }
+    match first_component_tag(frame) {
+        Some(OID) => read_cmii(frame),
+        Some(CC_HEADER | CC_PAYLOAD) => match IasCcApdu::decode(frame) {
+            Ok(apdu) => content(apdu),
+            Err(e) => Read::Undecodable(e, None),
+        },
+        _ => Read::NotAtis,
+    }
+}
+
+fn read_cmii(frame: &[u8]) -> Read {
+    if link_test_answer(frame).is_ok() {
+        return Read::Atis(Atis::LinkTest);
+    }
+    // The optional messages' module is told by its OID; anything else is read as CmII.
+    if let Ok(optional) = IasOptionalProtocol::decode(frame)
+        && optional.protocol_identifier == optional_oid()
+    {
+        return optional_message(optional.message);
+    }
+    match IasProtocol::decode(frame) {
+        Ok(p) => cmii_message(p.message),
+        Err(e) => Read::Undecodable(e, None),
+    }
+}
+
+/// The IRI record of an optional message.
+fn optional_message(message: IasOptionalMessage) -> Read {
+    let name = message.asn1_name().unwrap_or("unknown");
+    let (header, status) = match &message {
+        IasOptionalMessage::SurveillanceActivation(m) => (&m.header, Some(&m.surveillance_status)),
+        IasOptionalMessage::SurveillanceContinuation(m) => {
+            (&m.header, Some(&m.surveillance_status))
+        }
+        IasOptionalMessage::SurveillanceChange(m) => (&m.header, Some(&m.surveillance_status)),
+        IasOptionalMessage::SurveillanceDeActivation(m) => {
+            (&m.header, Some(&m.surveillance_status))
+        }
+        IasOptionalMessage::ServiceChange(m) => (&m.header, None),
+        IasOptionalMessage::VpnSecurityEstablishment(m) => (&m.header, None),
+        IasOptionalMessage::VpnSecurityRelease(m) => (&m.header, None),
+        _ => return Read::NotAtis,
+    };
+    let Ok(liid) = Liid::new(header.case_id.as_bytes()) else {
+        return Read::Undecodable(invalid_case_id(), None);
+    };
+    let mut fields = common(name);
+    fields.insert("surveillance_status".into(), json!(status));
+    Read::Atis(Atis::Iri {
+        liid,
+        cin: None,
+        time: header.timestamp.timestamp(),
+        fields,
+    })
+}
+
+fn invalid_case_id() -> Error {
+    Error::InvalidValue {
+        field: "caseId",
+        offset: 0,
+        reason: "not an LIID (1 to 25 octets)",
+    }
+}
+
+/// The fields every ATIS IRI line has.
+fn common(message: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut fields = serde_json::Map::new();
+    fields.insert("format".into(), json!("atis-1000013"));
+    fields.insert("message".into(), json!(message));
+    fields
+}
+
+/// The IRI record of a CmII message.
+fn cmii_message(message: IasMessage) -> Read {
+    let name = message.asn1_name().unwrap_or("unknown");
+    let mut fields = common(name);
+    let mut put = |key: &str, value: serde_json::Value| {
+        fields.insert(key.into(), value);
+    };
+    let (header, subscriber, address, session, data_session) = match &message {
+        IasMessage::AccessAttempt(m) => (&m.header, Some(&m.subscriber_identity), None, None, None),
+        IasMessage::AccessAccepted(m) => (
+            &m.header,
+            Some(&m.subscriber_identity),
+            m.ip_address.as_ref(),
+            Some(&m.access_session_id),
+            None,
+        ),
+        IasMessage::AccessFailed(m) => (
+            &m.header,
+            Some(&m.subscriber_identity),
+            m.ip_address.as_ref(),
+            None,
+            None,
+        ),
+        IasMessage::AccessRejected(m) => (
+            &m.header,
+            Some(&m.subscriber_identity),
+            m.ip_address.as_ref(),
+            None,
+            None,
+        ),
+        IasMessage::AccessSessionEnd(m) => (
+            &m.header,
+            Some(&m.subscriber_identity),
+            m.ip_address.as_ref(),
+            Some(&m.access_session_id),
+            None,
+        ),
+        IasMessage::AccessSignalingMessageReport(m) => {
+            put(
+                "signaling",
+                json!(
+                    m.signaling_msg
+                        .iter()
+                        .map(|s| json!({"type": s.message_type.asn1_name(), "message": s.message}))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            (&m.header, None, None, m.access_session_id.as_ref(), None)
+        }
+        IasMessage::SessionStart(m) => {
+            put(
+                "content_identifier",
+                json!(
+                    m.delivery_information
+                        .as_ref()
+                        .and_then(|d| match &d.content_identifier {
+                            ContentIdentifier::CorrelationId(id) =>
+                                Some(String::from_utf8_lossy(id)),
+                            _ => None,
+                        })
+                ),
+            );
+            (
+                &m.header,
+                Some(&m.subscriber_identity),
+                Some(&m.ip_address),
+                m.access_session_id.as_ref(),
+                Some(&m.packet_data_session_id),
+            )
+        }
+        IasMessage::SessionAlreadyEstablished(m) => (
+            &m.header,
+            Some(&m.subscriber_identity),
+            Some(&m.ip_address),
+            m.access_session_id.as_ref(),
+            Some(&m.packet_data_session_id),
+        ),
+        IasMessage::SessionEnd(m) => (
+            &m.header,
+            Some(&m.subscriber_identity),
+            Some(&m.ip_address),
+            m.access_session_id.as_ref(),
+            Some(&m.packet_data_session_id),
+        ),
+        IasMessage::SessionFailed(m) => (
+            &m.header,
+            Some(&m.subscriber_identity),
+            None,
+            m.access_session_id.as_ref(),
+            None,
+        ),
+        IasMessage::DataHeaderReport(m) => (&m.header, None, None, None, None),
+        IasMessage::DataSummaryReport(m) => (&m.header, None, None, None, None),
+        _ => return Read::NotAtis,
+    };
+    put("subscriber", json!(subscriber.map(value_text)));
+    put(
+        "address",
+        json!(
+            address
+                .and_then(|a: &IpAddressInfo| a.address.to_ip_addr())
+                .map(|a| a.to_string())
+        ),
+    );
+    put("access_session", json!(session.map(value_text)));
+    let Ok(liid) = Liid::new(header.case_id.as_bytes()) else {
+        return Read::Undecodable(invalid_case_id(), None);
+    };
+    // The session: packetDataSessionID, else an integer accessSessionID (the mediator's
+    // CIN when the access has no accounting session of its own).
+    let cin = data_session.or(session).and_then(|v| match v {
+        Value::Integer(n) => u32::try_from(*n).ok(),
+        _ => None,
+    });
+    Read::Atis(Atis::Iri {
+        liid,
+        cin,
+        time: header.timestamp.timestamp(),
+        fields,
+    })
+}
+
+/// A `Value` as text (octets lossy).
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::StringVs(s) | Value::StringUtf8(s) | Value::Numeric(s) => s.clone(),
+        Value::Integer(n) => n.to_string(),
+        Value::Octets(o) => String::from_utf8_lossy(o).into_owned(),
+        Value::Unknown(_) => "?".to_owned(),
+    }
+}
+
+/// The content record of an `IAS-CC-APDU`.
+fn content(apdu: IasCcApdu) -> Read {
+    let Some(header) = apdu.delivery_header else {
+        // Without its header it belongs to no case: nothing to file it under.
+        return Read::Undecodable(
+            Error::MissingField {
+                field: "IAS-CC-APDU.ccDeliveryHeader",
+                offset: 0,
+            },
+            None,
+        );
+    };
+    let info = header.correlation_info;
+    let Some(liid) = info.case_id.and_then(|c| Liid::new(c.as_bytes()).ok()) else {
+        return Read::Undecodable(invalid_case_id(), None);
+    };
+    let cin = match &info.content_identifier {
+        ContentIdentifier::CorrelationId(id) => {
+            std::str::from_utf8(id).ok().and_then(|s| s.parse().ok())
+        }
+        _ => None,
+    };
+    let direction = header.packet_direction.map(|d| match d {
+        PacketDirection::FromSubject => li_asn1::PayloadDirection::FromTarget,
+        PacketDirection::ToSubject => li_asn1::PayloadDirection::ToTarget,
+    });
+    Read::Atis(Atis::Cc(Content {
+        liid,
+        cin,
+        seq: header
+            .sequence_number
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
+        time: header.time_stamp.map(|t| t.timestamp()),
+        direction,
+        packet: apdu.payload,
+    }))
+}
