@@ -171,11 +171,12 @@ step_atis_ias() {
 
 # PacketCable: every PCESP CdcPdu message kind we encode (harness pcesp-encode, OUT/pcesp/cdc),
 # decoded by pycrate from shared/standards/packetcable/PCESP.asn with decode --family pcesp and
-# compared field by field under pcesp-pycrate; and our CCC datagrams (both the 4-octet and the
-# NTP-timestamped form, from the hot-path encoder) in UDP between loopback addresses
-# (OUT/pcesp/ccc.pcap), dissected by tshark as pcli / pcli12 with the payload as ip: CCC
-# identifier, timestamp and inner addresses must be what we wrote (harness pcesp-tshark,
-# pcesp-tshark counts). No tshark: that half is skipped, but failed when CI=true.
+# compared field by field under pcesp-pycrate, and by our decoder (harness pcesp-decode) under
+# pcesp-ours; and our CCC datagrams (the 4-octet and the NTP-timestamped form, from the
+# hot-path encoder) in UDP between loopback addresses (OUT/pcesp/ccc.pcap), dissected by tshark
+# as pcli / pcli12 with the payload as ip: CCC identifier, timestamp and inner addresses must
+# be what we wrote (harness pcesp-tshark, counted under pcesp-tshark). No tshark: that half is
+# skipped, but failed when CI=true.
 step_pcesp() {
     local dir="$OUT/pcesp" tshark="${TSHARK:-tshark}" f rc=0 r summary
     rm -rf "$dir"
@@ -193,6 +194,8 @@ step_pcesp() {
         fi
     done
     compare --label pcesp-pycrate "$dir/cdc" "$outfile" || rc=1
+    "${HARNESS[@]}" pcesp-decode "${files[@]}" >"$OUT/pcesp.ours.jsonl" || rc=1
+    compare --label pcesp-ours "$dir/cdc" "$OUT/pcesp.ours.jsonl" || rc=1
     if ! command -v "$tshark" >/dev/null 2>&1; then
         if [ "${CI:-}" = true ]; then
             log "tshark not found: cannot check the CCC datagrams (CI=true: FAILED)"

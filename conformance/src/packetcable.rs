@@ -7,6 +7,8 @@
 //!                        `CccEncoder`) carried in UDP between loopback addresses as a classic
 //!                        pcap OUTDIR/ccc.pcap, with OUTDIR/ccc.json listing what each frame
 //!                        carries.
+//! `pcesp-decode FILE...` decodes each file as one `CdcPdu` with our decoder and prints
+//!                        `{"file", "value"}` (pycrate's shape) or `{"file", "error"}`.
 //! `pcesp-tshark OUTDIR`  dissects OUTDIR/ccc.pcap with tshark (`TSHARK` overrides the binary):
 //!                        UDP port 9000 as `pcli` (4-octet header), 9012 as `pcli12` (with the
 //!                        NTP timestamp), the payload as `ip`; each frame's CCC identifier,
@@ -41,7 +43,11 @@ pub fn main(cmd: &str, args: &[String]) -> ExitCode {
             eprintln!("li-conformance: wrote {n} CdcPdus and {m} CCC datagrams to {out}");
         }),
         ("pcesp-tshark", [dir]) => return tshark_check(Path::new(dir)),
-        _ => Err("usage: li-conformance pcesp-encode OUTDIR | pcesp-tshark OUTDIR".into()),
+        ("pcesp-decode", files) if !files.is_empty() => return decode(files),
+        _ => Err(
+            "usage: li-conformance pcesp-encode OUTDIR | pcesp-tshark OUTDIR | pcesp-decode FILE..."
+                .into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -479,6 +485,28 @@ fn message(msg: &Message) -> Map<String, Json> {
         Message::Unknown(_) => {}
     }
     m
+}
+
+fn decode(files: &[String]) -> ExitCode {
+    let mut ok = true;
+    for f in files {
+        let line = match std::fs::read(f)
+            .map_err(|e| e.to_string())
+            .and_then(|d| CdcPdu::decode(&d).map_err(|e| e.to_string()))
+        {
+            Ok(p) => json!({ "file": f, "value": cdc_pdu(&p) }),
+            Err(e) => {
+                ok = false;
+                json!({ "file": f, "error": e })
+            }
+        };
+        println!("{line}");
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 // ------------------------------------------------------------------ CCC datagrams in a pcap
