@@ -21,8 +21,8 @@
 //! Size constraints: [`CaseId`] (1..25) and [`AccessingElementId`] (1..15), the identifiers an
 //! agency correlates on, are checked when they are made and when they are decoded. The other
 //! VisibleStrings have extensible size constraints (`SIZE(1..32, ...)`): a decoder accepts any
-//! non-empty value, since a later version may send a longer one, and the encoder writes what
-//! it is given. The reserved NULL components that the module leaves mandatory
+//! value from the constraint's minimum up, since a later version may send a longer one, and
+//! the encoder writes what it is given. The reserved NULL components that the module leaves mandatory
 //! (`Origination.reserved0`, `Redirection.reserved0/1`, `TerminationAttempt.reserved0`) are
 //! always encoded and never required on decode: they carry nothing.
 //!
