@@ -7,10 +7,14 @@
 //! `x1-*`           X1 documents for XSD validation (see x1.rs).
 //! `atis-ias-encode OUTDIR`
 //!                  ATIS-1000013 messages, one folder per decoder family (see atis.rs).
+//! `pcesp-encode OUTDIR`, `pcesp-tshark OUTDIR`
+//!                  PacketCable CdcPdus for pycrate and CCC datagrams for tshark (see
+//!                  packetcable.rs).
 
 mod atis;
 mod ipmm;
 mod json;
+mod packetcable;
 mod x1;
 mod x2x3;
 
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         }
         Some((cmd, rest)) if cmd.starts_with("x2x3-") => x2x3::main(cmd, rest),
         Some((cmd, rest)) if cmd.starts_with("x1-") => x1::main(cmd, rest),
+        Some((cmd, rest)) if cmd.starts_with("pcesp-") => packetcable::main(cmd, rest),
         _ => {
             eprintln!("usage: li-conformance encode OUTDIR | decode FILE...");
             ExitCode::from(2)

@@ -21,7 +21,10 @@
 //! - [`atis`]: the US CALEA formats of ATIS-1000013 (internet access): the CmII
 //!   [`atis::ias::IasProtocol`], its optional messages [`atis::ias_opt::IasOptionalProtocol`]
 //!   and the content header [`atis::ias_cc::IasCcApdu`] with its hot-path encoder, following
-//!   the modules rebuilt from public generated code of the 2007 draft.
+//!   the modules rebuilt from public generated code of the 2007 draft;
+//! - [`packetcable`]: PacketCable electronic surveillance, the call data
+//!   [`packetcable::CdcPdu`] of PCESP version 3 and the call content framing
+//!   [`packetcable::ccc`] (CCC identifier, NTP timestamp, IP datagram) with its hot-path encoder.
 //!
 //! ```
 //! use li_asn1::{HeaderSettings, Payload, PayloadDirection, PsPdu, TriPayload};
@@ -50,6 +53,7 @@ mod error;
 mod etsi;
 pub mod ipaccess;
 pub mod ipmm;
+pub mod packetcable;
 pub mod pdu;
 mod types;
 
