@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use li_capture::probe::{DeliveryReport, ReplayOptions, ReplayReport};
-use li_core::{InterceptScope, Liid, TargetIdentifier, Task, Timestamp, ValidityWindow};
+use li_core::{
+    HandoverFormat, InterceptScope, Liid, TargetIdentifier, Task, Timestamp, ValidityWindow,
+};
 use li_handover::admf::store::{StoreError, Warrant};
 use li_handover::admf::{Admf, SyncReport};
 use li_handover::lemf::{RunningReceiver, Summary};
@@ -35,6 +37,19 @@ pub struct AgencyOptions {
     /// Whether its receiver runs from the start; if not, [`System::start_agency`] starts it
     /// later on the same addresses (an agency that is down meanwhile).
     pub up: bool,
+    /// The handover format it takes (ETSI by default; `atis-1000013:1` for a US agency).
+    pub format: HandoverFormat,
+}
+
+impl AgencyOptions {
+    /// An ETSI agency, up.
+    pub fn etsi(name: &str) -> Self {
+        Self {
+            name: name.into(),
+            up: true,
+            format: HandoverFormat::etsi_default(),
+        }
+    }
 }
 
 /// How to run the demo system.
@@ -56,10 +71,7 @@ impl SystemOptions {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
-            agencies: vec![AgencyOptions {
-                name: "LEA-1".into(),
-                up: true,
-            }],
+            agencies: vec![AgencyOptions::etsi("LEA-1")],
             keepalive_interval_ms: 200,
             mediator_grace_ms: 500,
         }
@@ -77,6 +89,8 @@ pub struct AgencyRuntime {
     pub out_dir: PathBuf,
     /// HI2 and HI3 addresses.
     pub addrs: (SocketAddr, SocketAddr),
+    /// The handover format it takes.
+    pub format: HandoverFormat,
     /// The running receiver, when up.
     pub running: Option<RunningReceiver>,
 }
@@ -154,6 +168,7 @@ impl System {
                 config_path,
                 out_dir: dir.join(out),
                 addrs: (hi2, hi3),
+                format: agency.format,
                 running: None,
             };
             if agency.up {
@@ -205,11 +220,12 @@ impl System {
         );
         for (i, agency) in agencies.iter().enumerate() {
             admf_text.push_str(&format!(
-                "\n[[agency]]\nname = \"{}\"\nid = \"5e1a0c00-0000-4000-8000-{:012x}\"\nhi2 = \"{}\"\nhi3 = \"{}\"\ntls = true\n",
+                "\n[[agency]]\nname = \"{}\"\nid = \"5e1a0c00-0000-4000-8000-{:012x}\"\nhi2 = \"{}\"\nhi3 = \"{}\"\ntls = true\nformat = \"{}\"\n",
                 agency.name,
                 i + 1,
                 agency.addrs.0,
-                agency.addrs.1
+                agency.addrs.1,
+                agency.format,
             ));
         }
         let admf_path = dir.join("admf.toml");

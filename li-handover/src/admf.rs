@@ -47,7 +47,7 @@
 //!   unchanged, only after a back-off ([`Refusals`]), at once when the warrant changes; the
 //!   other warrants are provisioned as usual. The ADMF itself refuses a warrant one of whose
 //!   agencies expects a handover format the suite does not produce
-//!   ([`li_asn1::HeaderSettings::encodes`]):
+//!   ([`crate::mediator::produces`]), or whose LIID cannot be expressed in it:
 //!   recorded the same way under the ADMF's identifier, never delivered in another format.
 //!
 //! Every X1 request and its response (or failure) is written to the audit log

@@ -1,9 +1,11 @@
-//! `li-demo`: the whole chain on loopback with real mutual TLS — an agency's receiver, the
+//! `li-demo`: the whole chain on loopback with real mutual TLS — two agencies' receivers, the
 //! mediator, a probe and the administration function — on the sample capture shipped in
-//! `examples/data/sample.pcap`. It provisions two warrants over X1 (a static-IP target and a
-//! RADIUS-username target), replays the capture through the probe, waits until the agency has
-//! acknowledged everything, then prints what the agency received per LIID, checked against
-//! the capture's ground truth.
+//! `examples/data/sample.pcap`. It provisions three warrants over X1 (a static-IP target, a
+//! RADIUS-username target and a SIP target), replays the capture through the probe, waits
+//! until the agencies have acknowledged everything, then prints what each agency received
+//! per LIID, checked against the capture's ground truth. `LEA-1` takes ETSI TS 102 232;
+//! `LEA-US`, a US agency, takes ATIS-1000013 and is named by the two internet-access
+//! warrants (ATIS-1000013 carries no calls).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,10 +13,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 use li_asn1::pdu::PayloadDirection as Hi3Direction;
+use li_core::HandoverFormat;
 use li_core::InterceptScope;
 use li_core::PayloadDirection;
 use li_examples::demo::{
-    DEFAULT_TIMEOUT, System, SystemOptions, pcap_packets, scope_name, wav_samples,
+    AgencyOptions, DEFAULT_TIMEOUT, System, SystemOptions, pcap_packets, scope_name, wav_samples,
 };
 use li_examples::sample::{self, Sample, SampleTarget};
 use li_handover::lemf::LiidSummary;
@@ -42,23 +45,30 @@ struct Demo {
     liid: &'static str,
     target: SampleTarget,
     scope: InterceptScope,
+    agencies: &'static [&'static str],
 }
+
+/// The US agency, in ATIS-1000013.
+const US: &str = "LEA-US";
 
 const WARRANTS: [Demo; 3] = [
     Demo {
         liid: "DEMO-STATIC-0001",
         target: SampleTarget::StaticV4,
         scope: InterceptScope::IriAndCc,
+        agencies: &["LEA-1", US],
     },
     Demo {
         liid: "DEMO-ALICE-0001",
         target: SampleTarget::Alice,
         scope: InterceptScope::IriAndCc,
+        agencies: &["LEA-1", US],
     },
     Demo {
         liid: "DEMO-CALL-0001",
         target: SampleTarget::Caller,
         scope: InterceptScope::IriAndCc,
+        agencies: &["LEA-1"],
     },
 ];
 
@@ -83,11 +93,17 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     let is_sample = shipped == sample.pcap;
 
     println!("li-demo: probe -> mediator -> agency on loopback, mutual TLS everywhere");
-    let system = System::start(&SystemOptions::new(&args.out)).await?;
+    let mut options = SystemOptions::new(&args.out);
+    options.agencies.push(AgencyOptions {
+        name: US.into(),
+        up: true,
+        format: HandoverFormat::Atis1000013 { version: 1 },
+    });
+    let system = System::start(&options).await?;
     for agency in &system.agencies {
         println!(
-            "  agency {} receiver  HI2 {}  HI3 {}",
-            agency.name, agency.addrs.0, agency.addrs.1
+            "  agency {:<6} receiver HI2 {}  HI3 {}  ({})",
+            agency.name, agency.addrs.0, agency.addrs.1, agency.format
         );
     }
     println!(
@@ -105,7 +121,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
                 &[d.target.text()],
                 d.scope,
                 (start, None),
-                &["LEA-1"],
+                d.agencies,
             )
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -138,8 +154,11 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     let dir = system.dir.clone();
     let refused = system.mediator.mediator.stats().refused();
     let summaries = system.shutdown().await;
-    let Some((_, summary)) = summaries.first() else {
+    let Some((_, summary)) = summaries.iter().find(|(name, _)| name == "LEA-1") else {
         anyhow::bail!("the agency's receiver was not running");
+    };
+    let Some((_, us_summary)) = summaries.iter().find(|(name, _)| name == US) else {
+        anyhow::bail!("the US agency's receiver was not running");
     };
 
     println!();
@@ -193,6 +212,48 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
                 )
         );
     }
+    println!();
+    println!("agency {US} (ATIS-1000013: CmII messages for IRI, IAS-CC-APDU for CC):");
+    println!(
+        "{:<17} {:<26} {:>4} {:>5} {:>9} {:>8}  agency pcap",
+        "caseId", "target", "CmII", "CC", "expected", "missing"
+    );
+    for (demo, warrant) in WARRANTS.iter().zip(&warrants) {
+        if !demo.agencies.contains(&US) {
+            continue;
+        }
+        let s = us_summary
+            .liids
+            .get(&warrant.task.liid())
+            .cloned()
+            .unwrap_or_default();
+        let expected = sample.expected_cc_packets(demo.target, sample::CAPTURE_START, None);
+        let got = match &s.pcap_path {
+            Some(p) => pcap_packets(p)?,
+            None => Vec::new(),
+        };
+        let identical = got.len() == expected.len()
+            && got.iter().zip(&expected).all(|(a, b)| a.as_slice() == *b);
+        let ok = s.gaps == 0 && s.decode_errors == 0 && (!is_sample || identical) && s.iri > 0;
+        all_good &= ok;
+        println!(
+            "{:<17} {:<26} {:>4} {:>5} {:>9} {:>8}  {}",
+            warrant.task.liid().to_string(),
+            demo.target.text(),
+            s.iri,
+            s.cc,
+            if is_sample {
+                expected.len().to_string()
+            } else {
+                "-".into()
+            },
+            s.gaps,
+            s.pcap_path.as_deref().map_or_else(
+                || "-".into(),
+                |p| p.strip_prefix(&dir).unwrap_or(p).display().to_string()
+            )
+        );
+    }
     for (liid, lines) in &calls {
         println!();
         println!("calls of {liid}:");
@@ -204,7 +265,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     println!("run directory:     {}", dir.display());
     println!("agency records:    {}", summary.records_path.display());
     println!(
-        "raw HI2/HI3:       {}/lemf-LEA-1/hi2.ber, hi3.ber",
+        "raw HI2/HI3:       {}/lemf-LEA-1/hi2.ber, hi3.ber (ETSI); lemf-{US}/hi2.ber, hi3.ber (ATIS-1000013)",
         dir.display()
     );
     let refused_total: u64 = refused.values().sum();

@@ -457,10 +457,7 @@ async fn a_sip_targets_call_reaches_the_agency_as_its_ladder_media_and_audio() {
 async fn two_agencies_on_one_target_each_get_everything() {
     let sample = sample();
     let mut options = SystemOptions::new(run_dir("two-agencies"));
-    options.agencies.push(AgencyOptions {
-        name: "LEA-2".into(),
-        up: true,
-    });
+    options.agencies.push(AgencyOptions::etsi("LEA-2"));
     let system = System::start(&options).await.unwrap();
     let warrants = [warrant(
         &system,
@@ -489,6 +486,107 @@ async fn two_agencies_on_one_target_each_get_everything() {
             .collect();
         assert_eq!(seqs, (0..want.len() as u64).collect::<Vec<_>>(), "{agency}");
     }
+}
+
+/// Issue 14: one warrant to a European agency (ETSI) and a US agency (ATIS-1000013): the
+/// same target packets in each, the equivalent events in each family, correlated; an
+/// IRI-only warrant gives the US agency its CmII and no content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_us_agency_gets_the_same_warrant_in_atis_1000013() {
+    let sample = sample();
+    let mut options = SystemOptions::new(run_dir("atis-1000013"));
+    options.agencies.push(AgencyOptions {
+        name: "LEA-US".into(),
+        up: true,
+        format: li_core::HandoverFormat::Atis1000013 { version: 1 },
+    });
+    let system = System::start(&options).await.unwrap();
+    let warrants = [
+        warrant(
+            &system,
+            "E2E-ALICE-US",
+            SampleTarget::Alice,
+            InterceptScope::IriAndCc,
+            None,
+            &["LEA-1", "LEA-US"],
+        ),
+        warrant(
+            &system,
+            "E2E-STATIC-IRI",
+            SampleTarget::StaticV4,
+            InterceptScope::IriOnly,
+            None,
+            &["LEA-US"],
+        ),
+    ];
+    system.provision(&warrants).await.unwrap();
+    system
+        .replay(&capture(), Some(origin_ahead()))
+        .await
+        .unwrap();
+    system.wait_delivered(WAIT).await.unwrap();
+    let summaries = finish(system, &["E2E-ALICE-US", "E2E-STATIC-IRI"]).await;
+    let summary = |name: &str| &summaries.iter().find(|(n, _)| n == name).unwrap().1;
+    let (eu, us) = (summary("LEA-1"), summary("LEA-US"));
+
+    // The same packets, byte for byte, in each agency's copy.
+    let want = sample.expected_cc_packets(SampleTarget::Alice, sample::CAPTURE_START, None);
+    assert_delivered(eu, "E2E-ALICE-US", &want, "ETSI agency");
+    assert_delivered(us, "E2E-ALICE-US", &want, "ATIS agency");
+
+    // The equivalent events: ETSI access events against ATIS CmII messages.
+    let etsi: Vec<String> = records(eu, "E2E-ALICE-US")
+        .iter()
+        .filter(|r| r["kind"] == "iri")
+        .map(|r| r["access_event"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(etsi, ["accessAccept", "interimUpdate", "accessEnd"]);
+    let us_records = records(us, "E2E-ALICE-US");
+    let atis: Vec<&str> = us_records
+        .iter()
+        .filter(|r| r["kind"] == "iri")
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        atis,
+        [
+            "access-Accepted",
+            "session-Start",
+            "access-Signaling-Message-Report",
+            "session-End",
+            "access-Session-End"
+        ]
+    );
+    // Correlated: every CmII message and every content record carry the session's CIN,
+    // which the session start names as the content's identifier.
+    let cin = us_records[1]["cin"].as_u64().unwrap();
+    assert_eq!(us_records[1]["content_identifier"], cin.to_string());
+    assert!(us_records.iter().all(|r| r["cin"].as_u64() == Some(cin)));
+    assert_eq!(
+        us_records.iter().filter(|r| r["kind"] == "cc").count(),
+        want.len()
+    );
+
+    // IRI-only: CmII, no content, and the session announces none.
+    let s = &us.liids[&liid("E2E-STATIC-IRI")];
+    assert_eq!(s.cc, 0);
+    assert!(s.pcap_path.is_none());
+    let iri_only = records(us, "E2E-STATIC-IRI");
+    let names: Vec<&str> = iri_only
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "surveillanceActivation",
+            "session-Already-Established",
+            "surveillanceDeActivation"
+        ]
+    );
+    assert!(iri_only.iter().all(|r| r["content_identifier"].is_null()));
+    // Nothing of the IRI-only warrant reached the European agency, which it does not name.
+    assert!(!eu.liids.contains_key(&liid("E2E-STATIC-IRI")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

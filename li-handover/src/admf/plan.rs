@@ -16,8 +16,6 @@ use li_core::{
 };
 use sha2::{Digest as _, Sha256};
 
-use li_asn1::HeaderSettings;
-
 use super::store::{Agency, Warrant, WarrantState, agency_name};
 use crate::x1::{
     DeliveryAddress, DeliveryType, DestinationDetails, DestinationResponseDetails, HiAddress,
@@ -173,18 +171,28 @@ pub struct WarrantTasks {
 #[non_exhaustive]
 pub enum ProvisioningError {
     /// An agency expects a handover format (or version) the suite cannot produce
-    /// ([`li_asn1::HeaderSettings::encodes`]); the warrant is never delivered in another one.
+    /// ([`crate::mediator::produces`]); the warrant is never delivered in another one.
     #[error(
         "agency {agency}: handover format {format} is not produced by this suite (it delivers \
-         ETSI TS 102 232, etsi-102232:<1..={}>:<1..={}>)",
+         ETSI TS 102 232, etsi-102232:<1..={}>:<1..={}>, and ATIS-1000013, atis-1000013:{})",
         li_asn1::pdu::LI_PS_PDU_VERSION,
-        li_asn1::ipaccess::IP_ACCESS_VERSION
+        li_asn1::ipaccess::IP_ACCESS_VERSION,
+        li_asn1::atis::access::VERSION
     )]
     UnsupportedFormat {
         /// The agency's name.
         agency: String,
         /// The format.
         format: HandoverFormat,
+    },
+    /// The warrant cannot be expressed in an agency's format (an LIID that cannot be an
+    /// ATIS `caseId`).
+    #[error("agency {agency}: {reason}")]
+    NotInFormat {
+        /// The agency's name.
+        agency: String,
+        /// Why.
+        reason: String,
     },
     /// An agency's HI address is not an IP address (the mediator connects to an address).
     #[error("agency {agency} {interface}: {host:?} is not an IP address (the mediator needs one)")]
@@ -255,19 +263,27 @@ pub fn task_dids(task: &TaskDetails) -> Vec<DestinationId> {
 ///
 /// # Errors
 ///
-/// An agency's format is not one the suite produces ([`HeaderSettings::encodes`]: the
-/// warrant is refused, never delivered in another format), or its HI address is not an IP address
-/// and usable port.
+/// An agency's format is not one the suite produces ([`crate::mediator::produces`]: the
+/// warrant is refused, never delivered in another format), the LIID cannot be expressed in it
+/// (an ATIS `caseId`), or its HI address is not an IP address and usable port.
 pub fn warrant_tasks(
     warrant: &Warrant,
     network: &Network,
 ) -> Result<WarrantTasks, ProvisioningError> {
     for agency in warrant.task.destinations() {
-        if !HeaderSettings::encodes(agency.format) {
+        if !crate::mediator::produces(agency.format) {
             return Err(ProvisioningError::UnsupportedFormat {
                 agency: agency_name(agency),
                 format: agency.format,
             });
+        }
+        if let HandoverFormat::Atis1000013 { .. } = agency.format {
+            li_asn1::atis::access::check_case_id(&warrant.task.liid()).map_err(|e| {
+                ProvisioningError::NotInFormat {
+                    agency: agency_name(agency),
+                    reason: e.to_string(),
+                }
+            })?;
         }
     }
     let cc = warrant.task.scope().delivers_cc();

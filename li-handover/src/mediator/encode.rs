@@ -37,10 +37,21 @@ const MAX_CACHED_ENCODERS: usize = 65_536;
 /// [`MediatorError::UnsupportedFormat`], naming the format, for anything else (ATIS-1000678,
 /// PacketCable, a newer or zero module version).
 pub fn check_format(did: DestinationId, format: HandoverFormat) -> Result<(), MediatorError> {
+    if produces(format) {
+        Ok(())
+    } else {
+        Err(MediatorError::UnsupportedFormat { did, format })
+    }
+}
+
+/// Whether the suite produces `format`: ETSI TS 102 232 in the module versions
+/// [`HeaderSettings::encodes`], or ATIS-1000013 version [`li_asn1::atis::access::VERSION`].
+/// The ADMF refuses a warrant for an agency in any other format, and the mediator a
+/// destination.
+pub fn produces(format: HandoverFormat) -> bool {
     match format {
-        HandoverFormat::Atis1000013 { version } if version == ias::VERSION => Ok(()),
-        format if HeaderSettings::encodes(format) => Ok(()),
-        format => Err(MediatorError::UnsupportedFormat { did, format }),
+        HandoverFormat::Atis1000013 { version } => version == ias::VERSION,
+        format => HeaderSettings::encodes(format),
     }
 }
 

@@ -126,7 +126,7 @@ mod runtime;
 mod tests;
 mod x1;
 
-pub use encode::{check_format, check_task_format, header_settings, ias_mapper};
+pub use encode::{check_format, check_task_format, header_settings, ias_mapper, produces};
 pub use runtime::{LinkSnapshot, Mediator, MediatorStats};
 pub use x1::{CancelSafe, MediatorX1, RestoreError, X1Failure, hi_destination, mediation_task};
 

@@ -836,7 +836,7 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
     let mut ok = warrant("LIID-A", 3, start, None);
     let observed = provisioned(&net, &mut ok, start);
     let ok = with_agency(&ok, |a| {
-        a.format = HandoverFormat::Atis1000013 { version: 1 }
+        a.format = HandoverFormat::Atis1000013 { version: 2 }
     });
     let plan = run(&net, &[ok], &observed, secs(start, 1));
     assert_eq!(sent(&net, &plan), vec![("poi-1", "DeactivateTask")]);
@@ -856,9 +856,22 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
         },
         HandoverFormat::Atis1000678 { version: 1 },
         HandoverFormat::PacketCable { version: 7 },
+        HandoverFormat::Atis1000013 { version: 2 },
     ] {
-        assert!(!HeaderSettings::encodes(format), "{format:?}");
+        assert!(!crate::mediator::produces(format), "{format:?}");
     }
+    // ATIS-1000013 is produced, in its one version; a warrant whose LIID cannot be an ATIS
+    // caseId is refused for such an agency, naming why.
+    assert!(crate::mediator::produces(HandoverFormat::Atis1000013 {
+        version: 1
+    }));
+    let w = with_agency(&warrant("LIID\u{7f}", 4, start, None), |a| {
+        a.format = HandoverFormat::Atis1000013 { version: 1 }
+    });
+    let plan = run(&net, &[w], &empty(&net), start);
+    assert!(plan.requests.is_empty());
+    let reason = plan.held[0].reason.to_string();
+    assert!(reason.contains("cannot be an ATIS caseId"), "{reason}");
 }
 
 #[test]
