@@ -7,11 +7,15 @@
 //! `x1-*`           X1 documents for XSD validation (see x1.rs).
 //! `atis-ias-encode OUTDIR`
 //!                  ATIS-1000013 messages, one folder per decoder family (see atis.rs).
+//! `atis-split OUTDIR RAW...`
+//!                  an agency's received ATIS-1000013 streams cut into their messages, one
+//!                  folder per decoder family (see atis_stream.rs).
 //! `pcesp-encode OUTDIR`, `pcesp-tshark OUTDIR`
 //!                  PacketCable CdcPdus for pycrate and CCC datagrams for tshark (see
 //!                  packetcable.rs).
 
 mod atis;
+mod atis_stream;
 mod ipmm;
 mod json;
 mod packetcable;
@@ -75,6 +79,22 @@ fn main() -> ExitCode {
                     eprintln!(
                         "li-conformance: wrote {n} ATIS-1000013 vectors to {}",
                         rest[0]
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("li-conformance: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some((cmd, rest)) if cmd == "atis-split" && rest.len() >= 2 => {
+            let (dir, raws) = rest.split_at(1);
+            match atis_stream::split(Path::new(&dir[0]), raws) {
+                Ok(n) => {
+                    eprintln!(
+                        "li-conformance: {n} ATIS-1000013 messages split into {}",
+                        dir[0]
                     );
                     ExitCode::SUCCESS
                 }
