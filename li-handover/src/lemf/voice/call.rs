@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use li_asn1::PayloadDirection;
 use li_asn1::ipmm::{FrameType, MmccProtocol};
 use li_core::Liid;
+use li_core::checksum::internet_checksum;
 use li_core::media::g711::Law;
 use li_core::media::rtp::{self, RtpPacket};
 use serde_json::{Value, json};
@@ -637,7 +638,7 @@ pub(crate) fn wrap(
     out.extend_from_slice(&[0, 0, 0x40, 0, 64, protocol, 0, 0]);
     out.extend_from_slice(&src);
     out.extend_from_slice(&dst);
-    let sum = checksum(out.get(start..).unwrap_or_default());
+    let sum = internet_checksum(0, out.get(start..).unwrap_or_default());
     if let Some(slot) = out.get_mut(start + 10..start + 12) {
         slot.copy_from_slice(&sum.to_be_bytes());
     }
@@ -649,23 +650,6 @@ pub(crate) fn wrap(
         out.extend_from_slice(&[0, 0]);
     }
     out.extend_from_slice(packet);
-}
-
-/// The Internet checksum (RFC 1071) of an IPv4 header.
-fn checksum(header: &[u8]) -> u16 {
-    let mut sum: u32 = header
-        .chunks(2)
-        .map(|c| {
-            u32::from(u16::from_be_bytes([
-                c.first().copied().unwrap_or(0),
-                c.get(1).copied().unwrap_or(0),
-            ]))
-        })
-        .sum();
-    while sum > 0xFFFF {
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 fn pcap_header() -> [u8; 24] {
@@ -713,7 +697,11 @@ mod tests {
         assert_eq!(u16::from_be_bytes([out[20], out[21]]), OTHER_PORT + 2);
         assert_eq!(u16::from_be_bytes([out[22], out[23]]), TARGET_PORT + 2);
         assert_eq!(u16::from_be_bytes([out[24], out[25]]), 8 + 14);
-        assert_eq!(checksum(&out[..20]), 0, "the header checksum verifies");
+        assert_eq!(
+            internet_checksum(0, &out[..20]),
+            0,
+            "the header checksum verifies"
+        );
         assert_eq!(
             rtp_of(Some(FrameType::IpFrame), &out),
             Some(&rtp_packet[..])
