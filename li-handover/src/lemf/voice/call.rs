@@ -125,7 +125,11 @@ impl Call {
     ) -> Result<Self, OutputError> {
         std::fs::create_dir_all(&dir).map_err(|e| OutputError::new(&dir, &e))?;
         let ladder = CallFile::open(dir.join("ladder.jsonl"), Layout::Lines, &[])?;
-        let pcap = CallFile::open(dir.join("media.pcap"), Layout::Pcap, &pcap_header())?;
+        let pcap = CallFile::open(
+            dir.join("media.pcap"),
+            Layout::Pcap,
+            &output::pcap_global_header(),
+        )?;
         let mut summary = earlier.unwrap_or_default();
         summary.dir.clone_from(&dir);
         let wav_names = summary
@@ -650,15 +654,6 @@ pub(crate) fn wrap(
         out.extend_from_slice(&[0, 0]);
     }
     out.extend_from_slice(packet);
-}
-
-fn pcap_header() -> [u8; 24] {
-    li_core::pcap::FileHeader {
-        nanosecond: false,
-        snaplen: li_core::pcap::DEFAULT_SNAPLEN,
-        linktype: li_core::pcap::LINKTYPE_RAW,
-    }
-    .to_bytes(false)
 }
 
 /// Writes `path` through a temporary file and a rename, so a reader never sees half of it.
