@@ -361,13 +361,7 @@ impl Call {
             file.write(samples)
                 .map_err(|e| OutputError::new(file.path(), &e))?;
         }
-        if let Some(w) = self.summary.wavs.get_mut(*entry) {
-            let stats = playout.stats();
-            w.samples = file.samples();
-            w.duplicates = stats.duplicates;
-            w.late = stats.late;
-            w.silence = stats.silence;
-        }
+        wav_summary(&mut self.summary.wavs, *entry, playout, file);
         Ok(())
     }
 
@@ -405,13 +399,7 @@ impl Call {
                 playout.drain(&mut samples);
                 file.write(&samples)
                     .map_err(|e| OutputError::new(file.path(), &e))?;
-                if let Some(w) = self.summary.wavs.get_mut(*entry) {
-                    let stats = playout.stats();
-                    w.samples = file.samples();
-                    w.duplicates = stats.duplicates;
-                    w.late = stats.late;
-                    w.silence = stats.silence;
-                }
+                wav_summary(&mut self.summary.wavs, *entry, playout, file);
             }
         }
         Ok(())
@@ -654,6 +642,18 @@ pub(crate) fn wrap(
         out.extend_from_slice(&[0, 0]);
     }
     out.extend_from_slice(packet);
+}
+
+/// Brings the summary of WAV file `entry` up to date with its stream: samples written,
+/// duplicates, late packets and silence so far.
+fn wav_summary(wavs: &mut [WavSummary], entry: usize, playout: &Playout, file: &WavFile) {
+    if let Some(w) = wavs.get_mut(entry) {
+        let stats = playout.stats();
+        w.samples = file.samples();
+        w.duplicates = stats.duplicates;
+        w.late = stats.late;
+        w.silence = stats.silence;
+    }
 }
 
 /// Writes `path` through a temporary file and a rename, so a reader never sees half of it.
