@@ -785,6 +785,19 @@ mod writer {
         (key, ext, payload_type, frame_type, packet)
     }
 
+    /// The media record of a generated packet, its bytes appended to `data`.
+    fn audio_kind(packet: &Audio, data: &mut Vec<u8>) -> VoiceKind {
+        let range = data.len()..data.len() + packet.4.len();
+        data.extend_from_slice(&packet.4);
+        VoiceKind::Media {
+            direction: Some(packet.0.1),
+            frame_type: packet.3,
+            stream: None,
+            protocol: None,
+            packet: range,
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
@@ -895,15 +908,7 @@ mod writer {
                         }
                     }
                     for packet in out {
-                        let range = data.len()..data.len() + packet.4.len();
-                        data.extend_from_slice(&packet.4);
-                        let kind = VoiceKind::Media {
-                            direction: Some(packet.0.1),
-                            frame_type: packet.3,
-                            stream: None,
-                            protocol: None,
-                            packet: range,
-                        };
+                        let kind = audio_kind(&packet, &mut data);
                         send(cin, kind, &mut calls, &data, &mut epoch, &mut ended);
                         play(&packet, &mut segments, &epoch);
                     }
@@ -924,15 +929,7 @@ mod writer {
             }
             let rest = std::mem::take(&mut held);
             for packet in rest {
-                let range = data.len()..data.len() + packet.4.len();
-                data.extend_from_slice(&packet.4);
-                let kind = VoiceKind::Media {
-                    direction: Some(packet.0.1),
-                    frame_type: packet.3,
-                    stream: None,
-                    protocol: None,
-                    packet: range,
-                };
+                let kind = audio_kind(&packet, &mut data);
                 send(packet.0.0, kind, &mut calls, &data, &mut epoch, &mut ended);
                 play(&packet, &mut segments, &epoch);
             }
