@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use li_core::Xid;
+use li_core::checksum::internet_checksum;
 use li_handover::x2x3::{
     Attribute, DEFAULT_MAX_PDU_LEN, PayloadDirection, PayloadFormat, Pdu, PduTimestamp, PduType,
     X3IpPacketEncoder, contract, frame_len,
@@ -508,7 +509,7 @@ fn ipv6_udp(src: Ipv6Addr, dst: Ipv6Addr, sport: u16, dport: u16, data: &[u8]) -
     pseudo.extend_from_slice(&(udp.len() as u32).to_be_bytes());
     pseudo.extend_from_slice(&[0, 0, 0, 17]);
     pseudo.extend_from_slice(&udp);
-    let sum = checksum(&pseudo);
+    let sum = internet_checksum(0, &pseudo);
     udp[6..8].copy_from_slice(&(if sum == 0 { 0xffff } else { sum }).to_be_bytes());
     let mut p = vec![0x60, 0, 0, 0];
     p.extend_from_slice(&(udp.len() as u16).to_be_bytes());
@@ -537,22 +538,10 @@ fn ipv4(src: [u8; 4], dst: [u8; 4], protocol: u8, id: u16, payload: &[u8]) -> Ve
     h.extend_from_slice(&[0x40, 0, 64, protocol, 0, 0]); // DF, TTL 64
     h.extend_from_slice(&src);
     h.extend_from_slice(&dst);
-    let sum = checksum(&h);
+    let sum = internet_checksum(0, &h);
     h[10..12].copy_from_slice(&sum.to_be_bytes());
     h.extend_from_slice(payload);
     h
-}
-
-/// The Internet checksum (RFC 1071).
-fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = data
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 /// One TCP connection POI <-> MDF written as a classic pcap, with correct sequence and
@@ -629,7 +618,7 @@ impl Connection {
         pseudo.extend_from_slice(&[0, 6]);
         pseudo.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
         pseudo.extend_from_slice(&tcp);
-        let sum = checksum(&pseudo);
+        let sum = internet_checksum(0, &pseudo);
         tcp[16..18].copy_from_slice(&sum.to_be_bytes());
         let ip = ipv4(src.1.octets(), dst.1.octets(), 6, self.ip_id, &tcp);
         self.ip_id = self.ip_id.wrapping_add(1);

@@ -18,9 +18,11 @@ use li_capture::decode::{DecodeConfig, Transport, decode};
 use li_capture::sip::call::{CallConfig, CallEndReason, CallEvent, CallHandle, CallTracker, Party};
 use li_capture::sip::{SipMessage, SipTargets, StreamFramer};
 use li_capture::source::FileReader;
+use li_capture::synth::voice::audio::Tone;
 use li_capture::synth::voice::{
     self, CallEnd, Case, Content, SipIri, SipTransport, VoiceCapture, demo_call,
 };
+use li_core::media::g711::Law;
 use li_core::media::rtp::RtpPacket;
 use li_core::{IriType, MediaProtocol, PayloadDirection, Timestamp};
 
@@ -277,46 +279,136 @@ fn rtp_numbering_is_right_per_direction() {
     }
 }
 
+/// ITU-T G.711 reference points: (linear sample, mu-law code, mu-law decoded, A-law code,
+/// A-law decoded). A decoded value is the middle of the code's quantisation interval,
+/// scaled to 16 bits. Written out here, not computed: the same codes and values come out of
+/// ITU-T G.191's reference coder and CPython's `audioop`, so that a fault in li-core's
+/// companding cannot hide behind itself. The first column holds the A-law tone's levels
+/// (1 kHz at 8 kHz: 0, 2823, 4000 and their negatives) and the mu-law tone's peak.
+const G711_POINTS: [(i16, u8, i16, u8, i16); 11] = [
+    (0, 0xFF, 0, 0xD5, 8),
+    (1000, 0xCE, 988, 0xFA, 1008),
+    (-1000, 0x4E, -988, 0x7A, -1008),
+    (2823, 0xB8, 2876, 0x93, 2880),
+    (-2823, 0x38, -2876, 0x13, -2880),
+    (4000, 0xAF, 4092, 0x9A, 4032),
+    (-4000, 0x2F, -4092, 0x1A, -4032),
+    (8000, 0xA0, 7932, 0x8A, 8064),
+    (-8000, 0x20, -7932, 0x0A, -8064),
+    (32767, 0x80, 32124, 0xAA, 32256),
+    (-32768, 0x00, -32124, 0x2A, -32256),
+];
+
+/// The demo's tone sample `n` from the tone's definition (`synth::voice::audio`): a sine
+/// by Bhaskara I's approximation, sin(pi q / H) ~ 16 q (H - q) / (5 H^2 - 4 q (H - q)) over
+/// each half period of H = 4000 phase steps (8000 per period at 8 kHz), in integers.
+fn tone_sample(frequency_hz: u64, amplitude: i64, n: u64) -> i16 {
+    const H: i64 = 4_000;
+    let phase = ((n * frequency_hz) % 8_000) as i64;
+    let (q, sign) = if phase < H {
+        (phase, 1)
+    } else {
+        (phase - H, -1)
+    };
+    let p = q * (H - q);
+    i16::try_from(sign * (16 * p * amplitude / (5 * H * H - 4 * p))).unwrap()
+}
+
+/// G.711 mu-law from its decision intervals, on the magnitude of the 16-bit sample
+/// (li-core's documented reading; at 127 negative interval edges ITU-T G.191 reads
+/// one's complement instead): segment `s` (0..8), step `m` (0..16) takes the biased
+/// magnitudes `[(16 + m) << (s + 3), (17 + m) << (s + 3))`, bias 132, clipped at 32,635.
+/// The code is the complement of sign, segment and step; the decoded value is the middle
+/// of the interval, unbiased. Returns (code, decoded).
+fn ulaw_reference(sample: i16) -> (u8, i16) {
+    let biased = i32::from(sample).abs().min(32_635) + 132;
+    for segment in 0..8 {
+        for step in 0..16 {
+            let lower = (16 + step) << (segment + 3);
+            let upper = (17 + step) << (segment + 3);
+            if (lower..upper).contains(&biased) {
+                let sign = if sample < 0 { 0x80 } else { 0 };
+                let code = !u8::try_from(sign | (segment << 4) | step).unwrap();
+                let middle = i16::try_from((lower + upper) / 2 - 132).unwrap();
+                return (code, if sample < 0 { -middle } else { middle });
+            }
+        }
+    }
+    unreachable!("every biased magnitude 132..=32767 lies in one interval")
+}
+
 #[test]
 fn demo_call_audio_is_the_generators_after_companding() {
+    // li-core's companding against the reference points, and the mu-law reference too.
+    for (sample, ulaw, ulaw_decoded, alaw, alaw_decoded) in G711_POINTS {
+        assert_eq!(Law::Ulaw.encode(sample), ulaw, "mu-law of {sample}");
+        assert_eq!(Law::Ulaw.decode(ulaw), ulaw_decoded, "mu-law {ulaw:#04x}");
+        assert_eq!(Law::Alaw.encode(sample), alaw, "A-law of {sample}");
+        assert_eq!(Law::Alaw.decode(alaw), alaw_decoded, "A-law {alaw:#04x}");
+        assert_eq!(
+            ulaw_reference(sample),
+            (ulaw, ulaw_decoded),
+            "reference of {sample}"
+        );
+    }
+    // The tones from their definition: 1 kHz repeats every 8 samples, at known levels.
+    let callee_period: Vec<i16> = (0..8).map(|n| tone_sample(1_000, 4_000, n)).collect();
+    assert_eq!(callee_period, [0, 2823, 4000, 2823, 0, -2823, -4000, -2823]);
+    for n in 0..200u64 {
+        let exact = 8_000.0 * (2.0 * std::f64::consts::PI * 440.0 * n as f64 / 8_000.0).sin();
+        assert!((f64::from(tone_sample(440, 8_000, n)) - exact).abs() < 17.0);
+    }
+    // What sample `n` of each direction must be on the wire, and decoded.
+    let expected = |direction: PayloadDirection, n: u64| -> (u8, i16) {
+        match direction {
+            PayloadDirection::FromTarget => ulaw_reference(tone_sample(440, 8_000, n)),
+            PayloadDirection::ToTarget => {
+                let level = tone_sample(1_000, 4_000, n);
+                let point = G711_POINTS.iter().find(|p| p.0 == level).unwrap();
+                (point.3, point.4)
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+
     let demo = demo_call().unwrap();
     assert_eq!(demo.target, voice::target().unwrap());
+    assert_eq!(demo.from_target, (Tone::CALLER, Law::Ulaw));
+    assert_eq!(demo.to_target, (Tone::CALLEE, Law::Alaw));
     let mut checked = [0usize; 2];
+    let mut first_timestamp: [Option<u32>; 2] = [None, None];
     for (frame, truth) in demo.capture.media_of(0) {
         let Some(rtp) = truth.rtp else { continue };
         let direction = truth.direction.expect("a target call's media");
-        let (tone, law) = match direction {
-            PayloadDirection::FromTarget => demo.from_target,
-            PayloadDirection::ToTarget => demo.to_target,
-            other => panic!("{other:?}"),
-        };
+        let side = usize::from(direction == PayloadDirection::ToTarget);
         let packet = RtpPacket::parse(&frame.ip[28..]).unwrap();
-        assert_eq!(packet.header.payload_type, law.payload_type());
-        let decoded: Vec<i16> = packet.payload.iter().map(|&c| law.decode(c)).collect();
-        // The first sample's number, from the RTP timestamp alone.
+        // PCMU from the target, PCMA to it (RFC 3551 payload types 0 and 8).
+        assert_eq!(packet.header.payload_type, [0, 8][side]);
+        assert_eq!(packet.payload.len(), 160);
+        // The first sample's number: the RTP timestamp's distance from the stream's first.
         let (_, _, first) = rtp.audio.unwrap();
-        assert_eq!(decoded, tone.companded(law, first, 160));
-        let exact = tone.samples(first, 160);
-        assert!(
-            decoded
-                .iter()
-                .zip(&exact)
-                .all(|(d, x)| (d - x).abs() <= 1_100)
+        let base = *first_timestamp[side].get_or_insert(packet.header.timestamp);
+        assert_eq!(
+            u64::from(packet.header.timestamp.wrapping_sub(base)),
+            first,
+            "{direction:?}: RTP timestamp and sample number"
         );
-        checked[usize::from(direction == PayloadDirection::ToTarget)] += 1;
+        for (i, &code) in packet.payload.iter().enumerate() {
+            let n = first + i as u64;
+            let (want_code, want_sample) = expected(direction, n);
+            assert_eq!(code, want_code, "{direction:?} sample {n}");
+            let law = [Law::Ulaw, Law::Alaw][side];
+            assert_eq!(law.decode(code), want_sample, "{direction:?} sample {n}");
+        }
+        checked[side] += 1;
     }
     // Four seconds both ways: 200 packets each.
     assert_eq!(checked, [200, 200]);
     // What a WAV of each direction holds: 4 s at 8 kHz, from sample 0, no gap.
-    for (direction, (tone, law)) in [
-        (PayloadDirection::FromTarget, demo.from_target),
-        (PayloadDirection::ToTarget, demo.to_target),
-    ] {
-        let pcm = demo.expected_pcm(direction);
-        assert_eq!(pcm, tone.companded(law, 0, 32_000), "{direction:?}");
+    for direction in [PayloadDirection::FromTarget, PayloadDirection::ToTarget] {
+        let want: Vec<i16> = (0..32_000).map(|n| expected(direction, n).1).collect();
+        assert_eq!(demo.expected_pcm(direction), want, "{direction:?}");
     }
-    assert_eq!(demo.from_target.1.payload_type(), 0);
-    assert_eq!(demo.to_target.1.payload_type(), 8);
 }
 
 /// Drives a `CallTracker` with the capture as a probe would and returns every way it

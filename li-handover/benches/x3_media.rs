@@ -5,7 +5,9 @@
 //! ([`contract::media_encoder`]), per packet the payload length, sequence number and
 //! timestamp written and the packet copied. `media_pdu` builds the [`Pdu`] (its attribute
 //! vector and two proprietary-attribute vectors) and encodes it, what the contract did before.
-//! `payload_copy_only` is the copy every encoding includes.
+//! `payload_copy_only` is the copy every encoding includes. `x3_ip_172` is the same for the
+//! other pre-encoded X3 header, [`X3IpPacketEncoder`] (CC: one intercepted IP packet), whole
+//! and cut by the snapshot length (the "original length" attribute added).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -13,7 +15,7 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use li_core::{Cin, MediaFlow, MediaProtocol, PayloadDirection, Xid};
-use li_handover::x2x3::{Pdu, PduTimestamp, contract};
+use li_handover::x2x3::{self, Pdu, PduTimestamp, X3IpPacketEncoder, contract};
 
 fn bench(c: &mut Criterion) {
     let xid = Xid::from_bytes([0x2b; 16]);
@@ -80,6 +82,38 @@ fn bench(c: &mut Criterion) {
         });
         group.finish();
     }
+
+    let encoder = X3IpPacketEncoder::new(xid, [1; 8]);
+    let direction = x2x3::PayloadDirection::FromTarget;
+    let mut ip = packet.clone();
+    if let Some(first) = ip.first_mut() {
+        *first = 0x45;
+    }
+    let mut group = c.benchmark_group("x3_ip_172");
+    group.throughput(Throughput::Elements(1));
+    let mut out = Vec::with_capacity(2048);
+    let mut seq = 0u32;
+    group.bench_function("ip_packet_encoder", |b| {
+        b.iter(|| {
+            out.clear();
+            seq = seq.wrapping_add(1);
+            encoder
+                .encode(&mut out, seq, ts, direction, black_box(&ip))
+                .unwrap();
+            black_box(&out);
+        })
+    });
+    group.bench_function("ip_packet_encoder_truncated", |b| {
+        b.iter(|| {
+            out.clear();
+            seq = seq.wrapping_add(1);
+            encoder
+                .encode_truncated(&mut out, seq, ts, direction, black_box(&ip), 1500)
+                .unwrap();
+            black_box(&out);
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

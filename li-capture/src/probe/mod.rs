@@ -851,6 +851,11 @@ impl State {
 
     /// Encodes and queues `records` for their tasks' destinations; empties `records`.
     fn dispatch(&mut self, records: &mut Vec<InterceptRecord>, inner: &Inner) {
+        let mut outbox = Outbox {
+            destinations: &mut self.destinations,
+            batches: &mut self.batches,
+            unencodable: &inner.unencodable,
+        };
         for record in records.drain(..) {
             let xid = record.xid();
             let Some(task) = self.tasks.get_mut(&xid) else {
@@ -864,6 +869,7 @@ impl State {
                 continue;
             };
             task.last_intercept = Some(record.timestamp());
+            let dids = &task.details.dids;
             match &record {
                 InterceptRecord::Cc(CcRecord {
                     kind: CcKind::Media(flow),
@@ -906,46 +912,18 @@ impl State {
                         inner.unencodable.fetch_add(1, Ordering::Relaxed);
                         continue;
                     };
-                    for did in &task.details.dids {
-                        let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(true))
-                        else {
-                            continue;
-                        };
-                        let sequence = dest.take_sequence();
-                        let batch = self.batches.entry(*did).or_insert_with(new_batch);
-                        match batch
-                            .push_with(|out| encoder.encode(out, sequence, timestamp, payload))
-                        {
-                            Ok(()) => task.x3_pdus += 1,
-                            Err(error) => {
-                                debug!(%xid, %error, "media record not encodable as X3");
-                                inner.unencodable.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
+                    task.x3_pdus += outbox.send(xid, dids, Plane::X3, "media", |out, sequence| {
+                        encoder.encode(out, sequence, timestamp, payload)
+                    });
                 }
                 InterceptRecord::Cc(cc) => {
                     let encoder = self
                         .encoders
                         .entry((xid, cc.cin))
                         .or_insert_with(|| contract::x3_encoder(xid, cc.cin));
-                    for did in &task.details.dids {
-                        let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(true))
-                        else {
-                            continue;
-                        };
-                        let sequence = dest.take_sequence();
-                        let batch = self.batches.entry(*did).or_insert_with(new_batch);
-                        match batch.push_with(|out| {
-                            contract::encode_cc(encoder, out, sequence, timestamp, cc)
-                        }) {
-                            Ok(()) => task.x3_pdus += 1,
-                            Err(error) => {
-                                debug!(%xid, %error, "CC record not encodable as X3");
-                                inner.unencodable.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
+                    task.x3_pdus += outbox.send(xid, dids, Plane::X3, "CC", |out, sequence| {
+                        contract::encode_cc(encoder, out, sequence, timestamp, cc)
+                    });
                 }
                 InterceptRecord::Iri(iri) if matches!(iri.event, IriEvent::Sip(_)) => {
                     // A SIP message of a call: X2 SIP Message, the message verbatim.
@@ -956,45 +934,20 @@ impl State {
                         // The call is over for this task: its media headers go.
                         self.media_encoders.remove(&(xid, iri.cin));
                     }
-                    for did in &task.details.dids {
-                        let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(false))
-                        else {
-                            continue;
-                        };
-                        let sequence = dest.take_sequence();
-                        let pdu =
-                            contract::sip_pdu(xid, iri.cin, sequence, timestamp, iri.iri_type, sip);
-                        let batch = self.batches.entry(*did).or_insert_with(new_batch);
-                        match batch.push_with(|out| pdu.encode_into(out)) {
-                            Ok(()) => task.x2_pdus += 1,
-                            Err(error) => {
-                                debug!(%xid, %error, "SIP record not encodable as X2");
-                                inner.unencodable.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
+                    task.x2_pdus += outbox.send(xid, dids, Plane::X2, "SIP", |out, sequence| {
+                        contract::sip_pdu(xid, iri.cin, sequence, timestamp, iri.iri_type, sip)
+                            .encode_into(out)
+                    });
                 }
                 InterceptRecord::Iri(iri) => {
                     let Some(payload) = contract::iri_payload(iri) else {
                         inner.unencodable.fetch_add(1, Ordering::Relaxed);
                         continue;
                     };
-                    for did in &task.details.dids {
-                        let Some(dest) = self.destinations.get_mut(did).filter(|d| d.wants(false))
-                        else {
-                            continue;
-                        };
-                        let sequence = dest.take_sequence();
-                        let pdu = contract::x2_pdu(xid, iri.cin, sequence, timestamp, &payload);
-                        let batch = self.batches.entry(*did).or_insert_with(new_batch);
-                        match batch.push_with(|out| pdu.encode_into(out)) {
-                            Ok(()) => task.x2_pdus += 1,
-                            Err(error) => {
-                                debug!(%xid, %error, "IRI record not encodable as X2");
-                                inner.unencodable.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
+                    task.x2_pdus += outbox.send(xid, dids, Plane::X2, "IRI", |out, sequence| {
+                        contract::x2_pdu(xid, iri.cin, sequence, timestamp, &payload)
+                            .encode_into(out)
+                    });
                 }
             }
         }
@@ -1092,6 +1045,61 @@ impl Probe {
 /// A destination's batch for one hold of the state lock.
 fn new_batch() -> PduBatch {
     PduBatch::with_capacity(16 * 1024)
+}
+
+/// Which interface a PDU goes out on: X2 (IRI) or X3 (CC). A destination takes one or both
+/// (its delivery type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plane {
+    X2,
+    X3,
+}
+
+/// Where [`State::dispatch`] puts a record's PDUs: the destinations (whose sequence numbers
+/// it takes) and their pending batches. One place, so that the four kinds of record (media,
+/// other CC, SIP, other IRI) take sequence numbers, fill batches and count failures alike.
+struct Outbox<'a> {
+    destinations: &'a mut BTreeMap<DestinationId, DestinationRuntime>,
+    batches: &'a mut BTreeMap<DestinationId, PduBatch>,
+    /// [`Inner::unencodable`].
+    unencodable: &'a AtomicU64,
+}
+
+impl Outbox<'_> {
+    /// Encodes one record of task `xid` once for each of `dids` that takes `plane`, with
+    /// that destination's next sequence number, into its pending batch. Returns how many
+    /// PDUs were encoded; one that fails (`what` names the record in the log) leaves its
+    /// batch as it was and counts as unencodable (its sequence number stays taken, so the
+    /// mediator sees the gap).
+    fn send<E: std::fmt::Display>(
+        &mut self,
+        xid: Xid,
+        dids: &[DestinationId],
+        plane: Plane,
+        what: &str,
+        mut encode: impl FnMut(&mut Vec<u8>, u32) -> Result<(), E>,
+    ) -> u64 {
+        let mut sent = 0;
+        for did in dids {
+            let Some(dest) = self
+                .destinations
+                .get_mut(did)
+                .filter(|d| d.wants(plane == Plane::X3))
+            else {
+                continue;
+            };
+            let sequence = dest.take_sequence();
+            let batch = self.batches.entry(*did).or_insert_with(new_batch);
+            match batch.push_with(|out| encode(out, sequence)) {
+                Ok(()) => sent += 1,
+                Err(error) => {
+                    debug!(%xid, %error, "{what} record not encodable as {plane:?}");
+                    self.unencodable.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        sent
+    }
 }
 
 /// The X2/X3 totals now ([`Probe::delivery`]).

@@ -141,28 +141,17 @@ fn put16(buf: &mut [u8], at: usize, v: u16) {
     }
 }
 
-/// The ones' complement sum of `data` (odd length padded with a zero octet), folded.
-fn sum16(mut acc: u32, data: &[u8]) -> u32 {
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        if let [a, b] = c {
-            acc += u32::from(u16::from_be_bytes([*a, *b]));
-        }
-    }
-    if let [last] = chunks.remainder() {
-        acc += u32::from(*last) << 8;
-    }
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc
+/// The ones' complement sum of `data` after `acc` (odd length padded with a zero octet),
+/// folded: [`li_core::checksum::ones_complement_sum`].
+fn sum16(acc: u32, data: &[u8]) -> u32 {
+    li_core::checksum::ones_complement_sum(acc, data)
 }
 
 /// The Internet checksum (RFC 1071) of `data` with `initial` already summed (a pseudo-header
 /// sum; 0 for an IPv4 header or ICMP). Over data that holds its correct checksum the result
-/// is 0.
+/// is 0. The same as [`li_core::checksum::internet_checksum`].
 pub fn checksum(initial: u32, data: &[u8]) -> u16 {
-    !(sum16(initial, data) as u16)
+    li_core::checksum::internet_checksum(initial, data)
 }
 
 /// The sum of the IPv4 or IPv6 pseudo-header.

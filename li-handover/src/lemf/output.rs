@@ -586,8 +586,9 @@ pub(super) fn sanitize_file_stem(text: &str) -> String {
     stem
 }
 
-/// The classic pcap file header: microsecond timestamps, `LINKTYPE_RAW`, little-endian.
-fn pcap_global_header() -> [u8; 24] {
+/// The classic pcap file header: microsecond timestamps, `LINKTYPE_RAW`, little-endian; of
+/// the per-LIID content files and of each call's `media.pcap` alike.
+pub(super) fn pcap_global_header() -> [u8; 24] {
     pcap::FileHeader {
         nanosecond: false,
         snaplen: PCAP_SNAPLEN as u32,

@@ -5,6 +5,7 @@ use li_core::Xid;
 
 use super::attribute::PduTimestamp;
 use super::error::{Error, Result};
+use super::template::{PatchedPdu, PerPdu};
 use super::{DEFAULT_VERSION, FIXED_HEADER_LEN, PayloadDirection, PayloadFormat, PduType};
 
 /// Octets before the payload of an IP-packet X3 PDU: the fixed header, the Sequence Number
@@ -26,14 +27,6 @@ pub const ORIGINAL_LENGTH_MAGIC: [u8; 4] = *b"LIOL";
 
 /// The encoded "original length" attribute: type, length, magic, length value.
 const ORIGINAL_LENGTH_ATTRIBUTE_LEN: usize = 4 + 8;
-
-// Where the per-PDU fields sit in the template.
-const HEADER_LENGTH_AT: usize = 4;
-const PAYLOAD_LENGTH_AT: usize = 8;
-const PAYLOAD_FORMAT_AT: usize = 12;
-const PAYLOAD_DIRECTION_AT: usize = 14;
-const SEQUENCE_NUMBER_AT: usize = FIXED_HEADER_LEN + 4;
-const TIMESTAMP_AT: usize = FIXED_HEADER_LEN + 8 + 4;
 
 /// Encodes X3 PDUs (TS 103 221-2 clause 5, PDU type 2) of one task, one IP packet each, from
 /// a header encoded once: per packet only the payload length, format, direction, sequence
@@ -61,7 +54,7 @@ const TIMESTAMP_AT: usize = FIXED_HEADER_LEN + 8 + 4;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct X3IpPacketEncoder {
-    template: [u8; X3_IP_HEADER_LEN],
+    template: PatchedPdu<X3_IP_HEADER_LEN>,
 }
 
 impl X3IpPacketEncoder {
@@ -85,12 +78,14 @@ impl X3IpPacketEncoder {
         w.put_u16(9); // Timestamp
         w.put_u16(8);
         w.put_u64(0);
-        Self { template }
+        Self {
+            template: PatchedPdu::new(template, X3_IP_HEADER_LEN),
+        }
     }
 
     /// The same encoder sending `version` in the Version field (clause 5.2.1) instead.
     pub fn with_version(mut self, version: u16) -> Self {
-        patch(&mut self.template, 0, &version.to_be_bytes());
+        self.template.set_version(version);
         self
     }
 
@@ -138,56 +133,34 @@ impl X3IpPacketEncoder {
         original_len: Option<u32>,
     ) -> Result<()> {
         let format = ip_payload_format(packet)?;
-        let payload_len = u32::try_from(packet.len()).map_err(|_| Error::LengthOverflow {
-            field: "payload",
-            len: packet.len(),
-        })?;
-        let extra = original_len.map_or(0, |_| ORIGINAL_LENGTH_ATTRIBUTE_LEN);
-        let needed = (X3_IP_HEADER_LEN + extra).saturating_add(packet.len());
-        if out.remaining_mut() < needed {
-            return Err(Error::BufferTooSmall {
-                needed,
-                available: out.remaining_mut(),
-            });
-        }
-        let mut header = self.template;
-        patch(&mut header, PAYLOAD_LENGTH_AT, &payload_len.to_be_bytes());
-        patch(
-            &mut header,
-            PAYLOAD_FORMAT_AT,
-            &u16::from(format).to_be_bytes(),
-        );
-        patch(
-            &mut header,
-            PAYLOAD_DIRECTION_AT,
-            &u16::from(direction).to_be_bytes(),
-        );
-        patch(
-            &mut header,
-            SEQUENCE_NUMBER_AT,
-            &sequence_number.to_be_bytes(),
-        );
-        patch(&mut header, TIMESTAMP_AT, &timestamp.secs.to_be_bytes());
-        patch(
-            &mut header,
-            TIMESTAMP_AT + 4,
-            &timestamp.nanos.to_be_bytes(),
-        );
-        if let Some(len) = original_len {
-            // At most 72: the cast cannot truncate.
-            let header_len = (X3_IP_HEADER_LEN + extra) as u32;
-            patch(&mut header, HEADER_LENGTH_AT, &header_len.to_be_bytes());
-            out.put_slice(&header);
-            out.put_u16(4); // Proprietary Attribute
-            out.put_u16(8);
-            out.put_slice(&ORIGINAL_LENGTH_MAGIC);
-            out.put_u32(len);
-        } else {
-            out.put_slice(&header);
-        }
-        out.put_slice(packet);
-        Ok(())
+        let attribute;
+        let more_attributes: &[u8] = match original_len {
+            Some(len) => {
+                attribute = original_length_attribute(len);
+                &attribute
+            }
+            None => &[],
+        };
+        let pdu = PerPdu {
+            sequence_number,
+            timestamp,
+            format_direction: Some((format, direction)),
+            more_attributes,
+        };
+        self.template.encode(out, &pdu, packet)
     }
+}
+
+/// The encoded "original length" Proprietary Attribute ([`ORIGINAL_LENGTH_MAGIC`]) for an IP
+/// packet of `len` octets: type 4, length 8, the magic, the length.
+fn original_length_attribute(len: u32) -> [u8; ORIGINAL_LENGTH_ATTRIBUTE_LEN] {
+    let mut attribute = [0; ORIGINAL_LENGTH_ATTRIBUTE_LEN];
+    let mut w = attribute.as_mut_slice();
+    w.put_u16(4); // Proprietary Attribute
+    w.put_u16(8);
+    w.put_slice(&ORIGINAL_LENGTH_MAGIC);
+    w.put_u32(len);
+    attribute
 }
 
 /// Appends one X3 PDU (IPv4 Packet or IPv6 Packet format, from the version nibble) carrying
@@ -219,13 +192,6 @@ pub fn ip_payload_format(packet: &[u8]) -> Result<PayloadFormat> {
         4 => Ok(PayloadFormat::Ipv4Packet),
         6 => Ok(PayloadFormat::Ipv6Packet),
         _ => Err(Error::NotAnIpPacket { version }),
-    }
-}
-
-/// Overwrites `bytes.len()` octets of `header` at `at` (all call sites are in bounds).
-fn patch(header: &mut [u8; X3_IP_HEADER_LEN], at: usize, bytes: &[u8]) {
-    if let Some(dst) = header.get_mut(at..at + bytes.len()) {
-        dst.copy_from_slice(bytes);
     }
 }
 

@@ -7,24 +7,21 @@
 //! header is encoded once, by the general encoder ([`Pdu::encode_into`]) from the PDU the
 //! contract builds ([`contract::media_pdu`](super::contract::media_pdu)), and kept; per
 //! packet only the Payload Length, Sequence Number and Timestamp are written into a copy
-//! of it on the stack, then the packet is copied once. The octets are those of the general
-//! encoder by construction, not by a second description of the layout.
+//! of it on the stack, then the packet is copied once (the patching is the IP packet
+//! encoder's too: `x2x3::template`). The octets are those of the general encoder by
+//! construction, not by a second description of the layout.
 
 use bytes::BufMut;
 
 use super::attribute::PduTimestamp;
 use super::error::{Error, Result};
+use super::template::{PatchedPdu, PerPdu};
 use super::{FIXED_HEADER_LEN, Pdu};
 
 /// The longest media header: the fixed header, Sequence Number (4 + 4), Timestamp (4 + 8),
 /// two IPv6 addresses (2 × (4 + 16)), two ports (2 × (4 + 2)), the IP protocol (4 + 1) and
 /// the "media stream" attribute (4 + 7).
 pub const X3_MEDIA_MAX_HEADER_LEN: usize = FIXED_HEADER_LEN + 8 + 12 + 40 + 12 + 5 + 11;
-
-// Where the per-packet fields sit: the contract puts Sequence Number then Timestamp first.
-const PAYLOAD_LENGTH_AT: usize = 8;
-const SEQUENCE_NUMBER_AT: usize = FIXED_HEADER_LEN + 4;
-const TIMESTAMP_AT: usize = FIXED_HEADER_LEN + 8 + 4;
 
 /// Encodes the X3 PDUs of one media flow (one direction of one RTP or RTCP stream of one
 /// call of one task) from a header encoded once: per packet only the payload length,
@@ -36,9 +33,8 @@ const TIMESTAMP_AT: usize = FIXED_HEADER_LEN + 8 + 4;
 /// [`contract::media_pdu`](super::contract::media_pdu)`(..).encode()`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct X3MediaEncoder {
-    template: [u8; X3_MEDIA_MAX_HEADER_LEN],
-    /// The header's length: at most [`X3_MEDIA_MAX_HEADER_LEN`].
-    header_len: usize,
+    /// The flow's header, at most [`X3_MEDIA_MAX_HEADER_LEN`] octets.
+    template: PatchedPdu<X3_MEDIA_MAX_HEADER_LEN>,
 }
 
 impl X3MediaEncoder {
@@ -66,14 +62,13 @@ impl X3MediaEncoder {
         let mut w = template.as_mut_slice();
         header.encode_into(&mut w)?;
         Ok(Self {
-            template,
-            header_len,
+            template: PatchedPdu::new(template, header_len),
         })
     }
 
     /// The number of octets before the payload (104 for an IPv4 flow, 128 for IPv6).
     pub fn header_len(&self) -> usize {
-        self.header_len
+        self.template.len()
     }
 
     /// Appends one X3 PDU carrying the RTP or RTCP `packet` to `out`.
@@ -87,37 +82,13 @@ impl X3MediaEncoder {
         timestamp: PduTimestamp,
         packet: &[u8],
     ) -> Result<()> {
-        let payload_len = u32::try_from(packet.len()).map_err(|_| Error::LengthOverflow {
-            field: "payload",
-            len: packet.len(),
-        })?;
-        let needed = self.header_len.saturating_add(packet.len());
-        if out.remaining_mut() < needed {
-            return Err(Error::BufferTooSmall {
-                needed,
-                available: out.remaining_mut(),
-            });
-        }
-        let mut header = self.template;
-        patch(&mut header, PAYLOAD_LENGTH_AT, payload_len.to_be_bytes());
-        patch(
-            &mut header,
-            SEQUENCE_NUMBER_AT,
-            sequence_number.to_be_bytes(),
-        );
-        patch(&mut header, TIMESTAMP_AT, timestamp.secs.to_be_bytes());
-        patch(&mut header, TIMESTAMP_AT + 4, timestamp.nanos.to_be_bytes());
-        out.put_slice(header.get(..self.header_len).unwrap_or_default());
-        out.put_slice(packet);
-        Ok(())
-    }
-}
-
-/// Overwrites 4 octets of `header` at `at` (every call site is in bounds: the offsets are
-/// inside the fixed header and the first two attributes).
-fn patch(header: &mut [u8; X3_MEDIA_MAX_HEADER_LEN], at: usize, bytes: [u8; 4]) {
-    if let Some(dst) = header.get_mut(at..at + 4) {
-        dst.copy_from_slice(&bytes);
+        let pdu = PerPdu {
+            sequence_number,
+            timestamp,
+            format_direction: None,
+            more_attributes: &[],
+        };
+        self.template.encode(out, &pdu, packet)
     }
 }
 

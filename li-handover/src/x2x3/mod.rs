@@ -85,6 +85,7 @@ mod cc;
 pub mod contract;
 mod error;
 mod media;
+mod template;
 pub mod transport;
 
 use std::ops::Range;

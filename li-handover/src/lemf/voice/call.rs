@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use li_asn1::PayloadDirection;
 use li_asn1::ipmm::{FrameType, MmccProtocol};
 use li_core::Liid;
+use li_core::checksum::internet_checksum;
 use li_core::media::g711::Law;
 use li_core::media::rtp::{self, RtpPacket};
 use serde_json::{Value, json};
@@ -124,7 +125,11 @@ impl Call {
     ) -> Result<Self, OutputError> {
         std::fs::create_dir_all(&dir).map_err(|e| OutputError::new(&dir, &e))?;
         let ladder = CallFile::open(dir.join("ladder.jsonl"), Layout::Lines, &[])?;
-        let pcap = CallFile::open(dir.join("media.pcap"), Layout::Pcap, &pcap_header())?;
+        let pcap = CallFile::open(
+            dir.join("media.pcap"),
+            Layout::Pcap,
+            &output::pcap_global_header(),
+        )?;
         let mut summary = earlier.unwrap_or_default();
         summary.dir.clone_from(&dir);
         let wav_names = summary
@@ -356,13 +361,7 @@ impl Call {
             file.write(samples)
                 .map_err(|e| OutputError::new(file.path(), &e))?;
         }
-        if let Some(w) = self.summary.wavs.get_mut(*entry) {
-            let stats = playout.stats();
-            w.samples = file.samples();
-            w.duplicates = stats.duplicates;
-            w.late = stats.late;
-            w.silence = stats.silence;
-        }
+        wav_summary(&mut self.summary.wavs, *entry, playout, file);
         Ok(())
     }
 
@@ -400,13 +399,7 @@ impl Call {
                 playout.drain(&mut samples);
                 file.write(&samples)
                     .map_err(|e| OutputError::new(file.path(), &e))?;
-                if let Some(w) = self.summary.wavs.get_mut(*entry) {
-                    let stats = playout.stats();
-                    w.samples = file.samples();
-                    w.duplicates = stats.duplicates;
-                    w.late = stats.late;
-                    w.silence = stats.silence;
-                }
+                wav_summary(&mut self.summary.wavs, *entry, playout, file);
             }
         }
         Ok(())
@@ -637,7 +630,7 @@ pub(crate) fn wrap(
     out.extend_from_slice(&[0, 0, 0x40, 0, 64, protocol, 0, 0]);
     out.extend_from_slice(&src);
     out.extend_from_slice(&dst);
-    let sum = checksum(out.get(start..).unwrap_or_default());
+    let sum = internet_checksum(0, out.get(start..).unwrap_or_default());
     if let Some(slot) = out.get_mut(start + 10..start + 12) {
         slot.copy_from_slice(&sum.to_be_bytes());
     }
@@ -651,30 +644,16 @@ pub(crate) fn wrap(
     out.extend_from_slice(packet);
 }
 
-/// The Internet checksum (RFC 1071) of an IPv4 header.
-fn checksum(header: &[u8]) -> u16 {
-    let mut sum: u32 = header
-        .chunks(2)
-        .map(|c| {
-            u32::from(u16::from_be_bytes([
-                c.first().copied().unwrap_or(0),
-                c.get(1).copied().unwrap_or(0),
-            ]))
-        })
-        .sum();
-    while sum > 0xFFFF {
-        sum = (sum & 0xFFFF) + (sum >> 16);
+/// Brings the summary of WAV file `entry` up to date with its stream: samples written,
+/// duplicates, late packets and silence so far.
+fn wav_summary(wavs: &mut [WavSummary], entry: usize, playout: &Playout, file: &WavFile) {
+    if let Some(w) = wavs.get_mut(entry) {
+        let stats = playout.stats();
+        w.samples = file.samples();
+        w.duplicates = stats.duplicates;
+        w.late = stats.late;
+        w.silence = stats.silence;
     }
-    !(sum as u16)
-}
-
-fn pcap_header() -> [u8; 24] {
-    li_core::pcap::FileHeader {
-        nanosecond: false,
-        snaplen: li_core::pcap::DEFAULT_SNAPLEN,
-        linktype: li_core::pcap::LINKTYPE_RAW,
-    }
-    .to_bytes(false)
 }
 
 /// Writes `path` through a temporary file and a rename, so a reader never sees half of it.
@@ -713,7 +692,11 @@ mod tests {
         assert_eq!(u16::from_be_bytes([out[20], out[21]]), OTHER_PORT + 2);
         assert_eq!(u16::from_be_bytes([out[22], out[23]]), TARGET_PORT + 2);
         assert_eq!(u16::from_be_bytes([out[24], out[25]]), 8 + 14);
-        assert_eq!(checksum(&out[..20]), 0, "the header checksum verifies");
+        assert_eq!(
+            internet_checksum(0, &out[..20]),
+            0,
+            "the header checksum verifies"
+        );
         assert_eq!(
             rtp_of(Some(FrameType::IpFrame), &out),
             Some(&rtp_packet[..])

@@ -547,10 +547,13 @@ fn liid_directories_never_collide_with_other_output_names() {
 mod writer {
     //! The writer-side [`Calls`] driven directly with arbitrary records.
 
+    use std::collections::{BTreeMap, HashMap};
     use std::sync::{Arc, Mutex};
 
     use li_asn1::ipmm::{FrameType, MmccProtocol};
     use li_asn1::{IriType, PayloadDirection};
+    use li_core::media::g711::Law;
+    use li_core::media::rtp::RtpHeader;
     use li_core::{Liid, Timestamp};
     use proptest::prelude::*;
 
@@ -558,11 +561,11 @@ mod writer {
     use crate::lemf::State;
     use crate::retry::Changes;
 
-    /// One arbitrary record: (CIN, kind selector, IRI-End?, frame type, bytes).
-    type Spec = (u32, u8, bool, i64, Vec<u8>);
+    /// One arbitrary record: (CIN, kind selector, IRI-End?, frame type, bytes, gap).
+    type Spec = (u32, u8, bool, i64, Vec<u8>, u16);
 
     fn kind(spec: &Spec, data: &mut Vec<u8>) -> VoiceKind {
-        let (_, selector, end, frame_type, bytes) = spec;
+        let (_, selector, end, frame_type, bytes, _) = spec;
         let start = data.len();
         data.extend_from_slice(bytes);
         let range = start..data.len();
@@ -685,16 +688,129 @@ mod writer {
         assert_eq!((c.cc, c.wavs.len()), (2, 2));
     }
 
+    /// The calls from this CIN on get G.711 RTP built from their specs as media (and
+    /// arbitrary SIP and other IRI); the calls below it get arbitrary media bytes.
+    const AUDIO_CINS: u32 = 3;
+
+    /// One RTP stream of one opening of a call, as the writer must play it out: sample 0 of
+    /// its WAV is its first G.711 packet's timestamp; each packet's samples at their
+    /// timestamp's distance from it; what no packet filled is silence.
+    struct Segment {
+        cin: u32,
+        epoch: u32,
+        direction: PayloadDirection,
+        ssrc: u32,
+        /// Extended RTP timestamp of sample 0 (set by the first G.711 packet).
+        start: Option<i64>,
+        samples: Vec<Option<i16>>,
+        /// Positions below were played out by an IRI-End: a packet there is late.
+        floor: usize,
+    }
+
+    impl Segment {
+        /// A packet arrives: placed, unless late (behind sample 0 or what an IRI-End
+        /// played out) or a duplicate (its first sample already there).
+        fn place(&mut self, ext: i64, law: Law, payload: &[u8]) {
+            let start = *self.start.get_or_insert(ext);
+            let Ok(at) = usize::try_from(ext - start) else {
+                return;
+            };
+            if at < self.floor || self.samples.get(at).copied().flatten().is_some() {
+                return;
+            }
+            if self.samples.len() < at + payload.len() {
+                self.samples.resize(at + payload.len(), None);
+            }
+            for (slot, &code) in self.samples[at..].iter_mut().zip(payload) {
+                *slot = Some(law.decode(code));
+            }
+        }
+
+        fn expected(&self) -> Vec<i16> {
+            self.samples.iter().map(|s| s.unwrap_or(0)).collect()
+        }
+    }
+
+    /// One generated RTP packet: (stream key (CIN, direction, SSRC), extended timestamp,
+    /// payload type, frame type, the packet).
+    type Audio = (
+        (u32, PayloadDirection, u32),
+        i64,
+        u8,
+        Option<FrameType>,
+        Vec<u8>,
+    );
+
+    /// The RTP packet of an audio spec, with its timestamp after the stream's last.
+    fn audio(spec: &Spec, next: &mut HashMap<(u32, PayloadDirection, u32), i64>) -> Audio {
+        let (cin, selector, _, frame_type, bytes, gap) = spec;
+        let direction = if selector & 0x04 == 0 {
+            PayloadDirection::FromTarget
+        } else {
+            PayloadDirection::ToTarget
+        };
+        let ssrc = if selector & 0x08 == 0 {
+            0x5eed_0001
+        } else {
+            0xa0d1_0002
+        };
+        let payload_type = [0, 8, 0, 18][usize::from(selector >> 6)];
+        let key = (*cin, direction, ssrc);
+        // Near the 32-bit wrap, so that streams cross it.
+        let ext = *next
+            .entry(key)
+            .or_insert(i64::from(u32::MAX - 2_000 * (ssrc & 3)));
+        let payload: &[u8] = if bytes.is_empty() { &[0x55] } else { bytes };
+        let gap = if gap % 3 == 0 {
+            0
+        } else {
+            i64::from(gap % 1_000)
+        };
+        next.insert(key, ext + payload.len() as i64 + gap);
+        let mut packet = Vec::new();
+        RtpHeader {
+            marker: false,
+            payload_type,
+            sequence: (ext & 0xffff) as u16,
+            timestamp: ext as u32,
+            ssrc,
+        }
+        .write(&mut packet);
+        packet.extend_from_slice(payload);
+        let frame_type = match frame_type {
+            f if *f < 0 => None,
+            f if f % 2 == 0 => Some(FrameType::RtpFrame),
+            _ => Some(FrameType::ArtificialRtpFrame),
+        };
+        (key, ext, payload_type, frame_type, packet)
+    }
+
+    /// The media record of a generated packet, its bytes appended to `data`.
+    fn audio_kind(packet: &Audio, data: &mut Vec<u8>) -> VoiceKind {
+        let range = data.len()..data.len() + packet.4.len();
+        data.extend_from_slice(&packet.4);
+        VoiceKind::Media {
+            direction: Some(packet.0.1),
+            frame_type: packet.3,
+            stream: None,
+            protocol: None,
+            packet: range,
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
         /// Whatever the records hold, the writer neither fails nor panics, and every record
-        /// is counted in its call.
+        /// is counted in its call. The G.711 RTP of the audio calls, sent with gaps,
+        /// reordered, duplicated, across IRI-Ends, stream and open-call bounds, is in the
+        /// WAV files sample for sample: each sample where its timestamp puts it, gaps as
+        /// silence, late packets and duplicates left out.
         #[test]
-        fn arbitrary_records_are_written_and_counted(
+        fn arbitrary_records_are_counted_and_their_audio_written_sample_for_sample(
             specs in proptest::collection::vec(
-                (0u32..4, any::<u8>(), proptest::bool::weighted(0.1), -1i64..9,
-                 proptest::collection::vec(any::<u8>(), 0..200)),
+                (0u32..6, any::<u8>(), proptest::bool::weighted(0.1), -1i64..9,
+                 proptest::collection::vec(any::<u8>(), 0..200), any::<u16>()),
                 1..60,
             )
         ) {
@@ -706,25 +822,116 @@ mod writer {
                 max_open_files: 7,
                 ..VoiceConfig::default()
             };
+            let max_streams = config.max_streams_per_call;
             let mut calls = Calls::new(
                 dir.path().to_path_buf(), config, false, Arc::clone(&state),
                 Arc::new(Changes::default()),
             );
             let liid = Liid::new(b"LIID-P").unwrap();
             let mut data = Vec::new();
-            let mut expected = [0u64; 4];
-            for (i, spec) in specs.iter().enumerate() {
-                let kind = kind(spec, &mut data);
-                expected[spec.0 as usize] += 1;
+            let mut expected = [0u64; 6];
+            // The model: each opening of a call is an epoch with its own streams.
+            let mut epoch = [0u32; 6];
+            let mut ended = [false; 6];
+            let mut segments: Vec<Segment> = Vec::new();
+            // Per CIN, the segments in the order their WAV files were created.
+            let mut wav_order: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+            let mut next_ts = HashMap::new();
+            let mut held: Vec<Audio> = Vec::new();
+            let mut n = 0u32;
+            let mut send = |cin: u32, kind: VoiceKind, calls: &mut Calls, data: &Vec<u8>,
+                            epoch: &mut [u32; 6], ended: &mut [bool; 6]| {
+                if !calls.open.contains_key(&(liid, cin)) {
+                    epoch[cin as usize] += 1;
+                    ended[cin as usize] = false;
+                }
+                let end = matches!(
+                    kind,
+                    VoiceKind::Sip { iri_type: Some(IriType::End), .. }
+                        | VoiceKind::OtherIri { iri_type: Some(IriType::End), .. }
+                );
+                expected[cin as usize] += 1;
                 let record = VoiceRecord {
                     liid,
-                    cin: Some(spec.0),
-                    seq: i as u32,
-                    time: Timestamp::from_secs_micros(1_800_000_000 + i as u64, 0).unwrap(),
+                    cin: Some(cin),
+                    seq: n,
+                    time: Timestamp::from_secs_micros(1_800_000_000 + u64::from(n), 0).unwrap(),
                     repeat: false,
                     kind,
                 };
-                calls.record(record, &data).unwrap();
+                n += 1;
+                calls.record(record, data).unwrap();
+                end
+            };
+            let mut play = |audio: &Audio, segments: &mut Vec<Segment>, epoch: &[u32; 6]| {
+                let ((cin, direction, ssrc), ext, payload_type, _, _) = audio;
+                let now = epoch[*cin as usize];
+                let found = segments.iter().position(|s| {
+                    s.cin == *cin && s.epoch == now && s.direction == *direction && s.ssrc == *ssrc
+                });
+                let at = match found {
+                    Some(at) => at,
+                    None if segments.iter().filter(|s| s.cin == *cin && s.epoch == now).count()
+                        >= max_streams => return, // beyond the call's streams: dropped
+                    None => {
+                        segments.push(Segment {
+                            cin: *cin, epoch: now, direction: *direction, ssrc: *ssrc,
+                            start: None, samples: Vec::new(), floor: 0,
+                        });
+                        segments.len() - 1
+                    }
+                };
+                let Some(law) = Law::of_payload_type(*payload_type) else { return };
+                let segment = &mut segments[at];
+                if segment.start.is_none() {
+                    wav_order.entry(*cin).or_default().push(at);
+                }
+                let header_len = 12;
+                segment.place(*ext, law, &audio.4[header_len..]);
+            };
+            for spec in &specs {
+                let cin = spec.0;
+                if cin >= AUDIO_CINS && spec.1 % 4 >= 2 {
+                    let packet = audio(spec, &mut next_ts);
+                    let key = packet.0;
+                    let mut out = Vec::new();
+                    if spec.1 & 0x10 != 0 && !held.iter().any(|h| h.0 == key) {
+                        // Held back until after the stream's next packet: reordered.
+                        held.push(packet);
+                    } else {
+                        if spec.1 & 0x20 != 0 {
+                            out.push(packet.clone()); // and a duplicate
+                        }
+                        out.push(packet);
+                        if let Some(i) = held.iter().position(|h| h.0 == key) {
+                            out.push(held.remove(i));
+                        }
+                    }
+                    for packet in out {
+                        let kind = audio_kind(&packet, &mut data);
+                        send(cin, kind, &mut calls, &data, &mut epoch, &mut ended);
+                        play(&packet, &mut segments, &epoch);
+                    }
+                } else {
+                    let kind = kind(spec, &mut data);
+                    if send(cin, kind, &mut calls, &data, &mut epoch, &mut ended)
+                        && !ended[cin as usize]
+                    {
+                        // The first IRI-End of an opening plays out the call's rings.
+                        ended[cin as usize] = true;
+                        for s in segments.iter_mut() {
+                            if s.cin == cin && s.epoch == epoch[cin as usize] {
+                                s.floor = s.samples.len();
+                            }
+                        }
+                    }
+                }
+            }
+            let rest = std::mem::take(&mut held);
+            for packet in rest {
+                let kind = audio_kind(&packet, &mut data);
+                send(packet.0.0, kind, &mut calls, &data, &mut epoch, &mut ended);
+                play(&packet, &mut segments, &epoch);
             }
             calls.close_all().unwrap();
             let state = state.lock().unwrap();
@@ -738,6 +945,21 @@ mod writer {
                 for wav in &call.wavs {
                     let bytes = std::fs::read(&wav.path).unwrap();
                     prop_assert_eq!(bytes.len() as u64, 44 + 2 * wav.samples);
+                }
+            }
+            // The audio calls' WAV files hold what was sent, where it was sent.
+            for cin in AUDIO_CINS..6 {
+                let order = wav_order.get(&cin).cloned().unwrap_or_default();
+                let wavs = l.calls.get(&cin).map(|c| c.wavs.clone()).unwrap_or_default();
+                prop_assert_eq!(wavs.len(), order.len(), "CIN {} WAV files", cin);
+                for (wav, &at) in wavs.iter().zip(&order) {
+                    let segment = &segments[at];
+                    prop_assert_eq!(
+                        (wav.direction, wav.ssrc),
+                        (Some(segment.direction), segment.ssrc)
+                    );
+                    let samples = super::read_samples(&std::fs::read(&wav.path).unwrap());
+                    prop_assert_eq!(samples, segment.expected(), "{}", wav.path.display());
                 }
             }
         }
