@@ -1,5 +1,8 @@
 //! ATIS-1000013 CmC delivery header: `IAS-CC-APDU` (module
-//! IAS-LAES-CmCC-Abstract-Syntax-Module), the wrapper of each intercepted packet.
+//! IAS-LAES-CmCC-Abstract-Syntax-Module), the wrapper of each intercepted packet. The
+//! ATIS-1000678 `CC-APDU` (CCDeliveryHeaderModule) has exactly the same components, tags and
+//! constraints, so this one model serves both families ([`crate::atis::laes_cc`] names it
+//! `CcApdu`); its errors name the type `CC-APDU`.
 //!
 //! `IAS-CC-APDU ::= SEQUENCE { ccDeliveryHeader [0] CCDeliveryHeader OPTIONAL, payload [1]
 //! OCTET STRING }`. What `payload` must hold is not in the public material; like OpenCALEA,
@@ -68,7 +71,7 @@ impl IasCcApdu {
     /// Decodes the first `IAS-CC-APDU` of `data` (back-to-back on a stream), returning it
     /// and the octets it took.
     pub fn decode_prefix(data: &[u8]) -> Result<(Self, usize)> {
-        const NAME: &str = "IAS-CC-APDU";
+        const NAME: &str = "CC-APDU";
         let tlv = Reader::new(data).read()?;
         if tlv.tag != Tag::SEQUENCE {
             return Err(tlv.unexpected(NAME, "a SEQUENCE"));
@@ -80,11 +83,11 @@ impl IasCcApdu {
                 Some(0) => put(
                     &mut header,
                     CcDeliveryHeader::decode(&f)?,
-                    "IAS-CC-APDU.ccDeliveryHeader",
+                    "CC-APDU.ccDeliveryHeader",
                     &f,
                 )?,
                 Some(1) => {
-                    const N: &str = "IAS-CC-APDU.payload";
+                    const N: &str = "CC-APDU.payload";
                     put(&mut payload, f.octets(N)?.into_owned(), N, &f)?;
                 }
                 _ => {}
@@ -93,7 +96,7 @@ impl IasCcApdu {
         Ok((
             Self {
                 delivery_header: header,
-                payload: required(payload, "IAS-CC-APDU.payload", &tlv)?,
+                payload: required(payload, "CC-APDU.payload", &tlv)?,
             },
             tlv.encoded_len,
         ))
@@ -301,7 +304,8 @@ impl CallIdentity {
     }
 }
 
-/// Encodes `IAS-CC-APDU`s for one (case, content identifier), byte-identical to
+/// Encodes `IAS-CC-APDU`s (and ATIS-1000678 `CC-APDU`s, the same encoding) for one (case,
+/// content identifier), byte-identical to
 /// [`IasCcApdu::encode`] of a value with every header field present.
 ///
 /// The correlation information is encoded once; per packet only the canonical time stamp
@@ -366,5 +370,27 @@ impl IasCcEncoder {
         write_tag(out, Tag::context(1));
         write_length(out, packet.len());
         out.extend_from_slice(packet);
+    }
+}
+
+impl Field for CallIdentity {
+    fn encode_field(&self, w: &mut Writer, tag: u32) {
+        self.encode(w, Tag::context_constructed(tag));
+    }
+    fn decode_field(tlv: &Tlv<'_>, _field: &'static str) -> Result<Self> {
+        Self::decode(tlv)
+    }
+}
+
+/// `CallIdentity` as a SEQUENCE OF component (ATIS-1000678 `callId [3] SEQUENCE OF`).
+impl crate::atis::Element for CallIdentity {
+    fn encode_element(&self, w: &mut Writer) {
+        self.encode(w, Tag::SEQUENCE);
+    }
+    fn decode_element(tlv: &Tlv<'_>, field: &'static str) -> Result<Self> {
+        if tlv.tag != Tag::SEQUENCE {
+            return Err(tlv.unexpected(field, "a SEQUENCE"));
+        }
+        Self::decode(tlv)
     }
 }

@@ -1,4 +1,4 @@
-//! Tests of the ATIS-1000013 codecs (`li_asn1::atis`), built as one binary: pycrate-made
+//! Tests of the ATIS-1000013 and ATIS-1000678 codecs (`li_asn1::atis`), built as one binary: pycrate-made
 //! vectors, proptest round trips of every message kind, hostile input.
 #![allow(
     clippy::unwrap_used,
@@ -11,6 +11,7 @@
 
 mod fuzz_corpus;
 mod hostile;
+mod laes_samples;
 mod roundtrip;
 mod strategies;
 mod vectors;
