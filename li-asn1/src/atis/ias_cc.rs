@@ -377,7 +377,10 @@ impl Field for CallIdentity {
     fn encode_field(&self, w: &mut Writer, tag: u32) {
         self.encode(w, Tag::context_constructed(tag));
     }
-    fn decode_field(tlv: &Tlv<'_>, _field: &'static str) -> Result<Self> {
+    fn decode_field(tlv: &Tlv<'_>, field: &'static str) -> Result<Self> {
+        if !tlv.tag.constructed {
+            return Err(tlv.invalid(field, "expected the constructed form"));
+        }
         Self::decode(tlv)
     }
 }

@@ -603,8 +603,11 @@ macro_rules! atis_sequence {
             }
             fn decode_field(
                 tlv: &$crate::ber::Tlv<'_>,
-                _field: &'static str,
+                field: &'static str,
             ) -> $crate::error::Result<Self> {
+                if !tlv.tag.constructed {
+                    return Err(tlv.invalid(field, "expected the constructed form"));
+                }
                 Self::decode_tagged(tlv)
             }
         }

@@ -11,7 +11,10 @@
 
 mod fuzz_corpus;
 mod hostile;
+mod laes_hostile;
+mod laes_roundtrip;
 mod laes_samples;
+mod laes_strategies;
 mod roundtrip;
 mod strategies;
 mod vectors;
