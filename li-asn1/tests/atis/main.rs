@@ -15,6 +15,7 @@ mod laes_hostile;
 mod laes_roundtrip;
 mod laes_samples;
 mod laes_strategies;
+mod laes_vectors;
 mod roundtrip;
 mod strategies;
 mod vectors;
