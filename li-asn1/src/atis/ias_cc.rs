@@ -29,7 +29,7 @@ use li_core::Timestamp;
 
 use crate::atis::{Field, visible};
 use crate::ber::{Reader, Tag, Tlv, Writer, int_octets, length_len, write_length, write_tag};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::types::{
     GeneralizedTime, UnknownAlternative, asn1_enum, put, required, write_canonical,
 };
@@ -58,14 +58,7 @@ impl IasCcApdu {
 
     /// Decodes exactly one `IAS-CC-APDU`; trailing octets are an error.
     pub fn decode(data: &[u8]) -> Result<Self> {
-        let (apdu, used) = Self::decode_prefix(data)?;
-        if used < data.len() {
-            return Err(Error::TrailingData {
-                offset: used,
-                count: data.len() - used,
-            });
-        }
-        Ok(apdu)
+        crate::atis::decode_exactly(data, Self::decode_prefix)
     }
 
     /// Decodes the first `IAS-CC-APDU` of `data` (back-to-back on a stream), returning it

@@ -46,7 +46,7 @@ use crate::atis::{
     CaseIdentity, MessageHeader, atis_choice, atis_sequence, enum_field, visible, vs,
 };
 use crate::ber::{Reader, Tag, Tlv, Writer};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::types::{GeneralizedTime, ObjectIdentifier, asn1_enum, put, required};
 
 /// `LAESProtocol`: one call-data message, with or without the module's OID.
@@ -99,14 +99,7 @@ impl LaesProtocol {
 
     /// Decodes exactly one message; trailing octets are an error.
     pub fn decode(data: &[u8]) -> Result<Self> {
-        let (value, used) = Self::decode_prefix(data)?;
-        if used < data.len() {
-            return Err(Error::TrailingData {
-                offset: used,
-                count: data.len() - used,
-            });
-        }
-        Ok(value)
+        crate::atis::decode_exactly(data, Self::decode_prefix)
     }
 
     /// Decodes the first message of `data` (messages back to back on a stream), returning it

@@ -360,6 +360,74 @@ pub(crate) fn encode_protocol(
     *out = w.into_vec();
 }
 
+/// Defines an `IasProtocol` wrapper (`SEQUENCE { protocolIdentifier OBJECT IDENTIFIER,
+/// iasMessage }`, both untagged) around a message CHOICE with `encode(w)` and `decode(tlv)`:
+/// the CmII module and the optional-messages module each define one, with their own message
+/// type and OID.
+macro_rules! ias_protocol {
+    ($(#[$meta:meta])* $name:ident, $msg:ty, $oid_doc:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name {
+            #[doc = $oid_doc]
+            pub protocol_identifier: $crate::types::ObjectIdentifier,
+            /// `iasMessage`.
+            pub message: $msg,
+        }
+
+        impl $name {
+            /// The BER encoding.
+            pub fn encode(&self) -> Vec<u8> {
+                let mut out = Vec::new();
+                self.encode_into(&mut out);
+                out
+            }
+
+            /// Appends the BER encoding to `out`.
+            pub fn encode_into(&self, out: &mut Vec<u8>) {
+                $crate::atis::encode_protocol(&self.protocol_identifier, out, |w| {
+                    self.message.encode(w)
+                });
+            }
+
+            /// Decodes exactly one message; trailing octets are an error.
+            pub fn decode(data: &[u8]) -> $crate::error::Result<Self> {
+                $crate::atis::decode_exactly(data, Self::decode_prefix)
+            }
+
+            /// Decodes the first message of `data` (messages back to back on a stream),
+            /// returning it and the octets it took.
+            pub fn decode_prefix(data: &[u8]) -> $crate::error::Result<(Self, usize)> {
+                let (protocol_identifier, message, used) =
+                    $crate::atis::decode_protocol(data, "IasProtocol", <$msg>::decode)?;
+                Ok((
+                    Self {
+                        protocol_identifier,
+                        message,
+                    },
+                    used,
+                ))
+            }
+        }
+    };
+}
+pub(crate) use ias_protocol;
+
+/// Decodes exactly one value with `prefix` (a `decode_prefix`); trailing octets are an error.
+pub(crate) fn decode_exactly<T>(
+    data: &[u8],
+    prefix: impl FnOnce(&[u8]) -> Result<(T, usize)>,
+) -> Result<T> {
+    let (value, used) = prefix(data)?;
+    if used < data.len() {
+        return Err(crate::Error::TrailingData {
+            offset: used,
+            count: data.len() - used,
+        });
+    }
+    Ok(value)
+}
+
 /// Reads `IasProtocol` from the first element of `data`: the protocol identifier and the
 /// message's tagged element, handed to `message`. Returns the value and the octets used.
 pub(crate) fn decode_protocol<T>(
