@@ -20,7 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONF="$ROOT/conformance"
 cd "$ROOT"
 
-STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction ipmm atis_ias x2x3_tshark chain x1_xsd)
+STEPS=(setup_venv pycrate_vectors rust_harness encode_direction decode_direction ipmm atis_ias atis_laes x2x3_tshark chain x1_xsd)
 
 if [ -z "${ETSI_SCHEMAS:-}" ]; then
     ETSI_SCHEMAS="$(realpath -m "$ROOT/../shared/standards/etsi")"
@@ -139,19 +139,20 @@ step_ipmm() {
     ours_through_pycrate ipmm-encode ipmm ipmm-pycrate also-ours
 }
 
-# ATIS-1000013 (T1.IAS): every CmII message, every optional message and IAS-CC-APDU (typed and
-# from the hot-path encoder) we encode (harness atis-ias-encode writes one folder per decoder
-# family), decoded by pycrate from the reconstructed ATIS modules with decode --family, compared
-# field by field under atis-t1ias-pycrate, atis-t1ias-opt-pycrate, atis-t1ias-cc-pycrate.
-step_atis_ias() {
-    local dir="$OUT/atis-ias" family f rc=0
+# Our encodings of an ATIS family through pycrate: harness CMD writes OUT/NAME/FAMILY/*.ber with
+# the value meant beside each (.json); each file is decoded with etsi_asn1.py decode --family
+# FAMILY (one run per file) and compared field by field under the label FAMILY-pycrate.
+atis_through_pycrate() {
+    local cmd="$1" name="$2" family f rc=0
+    shift 2
+    local dir="$OUT/$name"
     rm -rf "$dir"
     mkdir -p "$dir"
-    "${HARNESS[@]}" atis-ias-encode "$dir" || { log "harness 'atis-ias-encode' failed"; return 1; }
-    for family in atis-t1ias atis-t1ias-opt atis-t1ias-cc; do
-        local files=("$dir/$family"/*.ber) outfile="$OUT/atis-ias.$family.pycrate.jsonl"
+    "${HARNESS[@]}" "$cmd" "$dir" || { log "harness '$cmd' failed"; return 1; }
+    for family in "$@"; do
+        local files=("$dir/$family"/*.ber) outfile="$OUT/$name.$family.pycrate.jsonl"
         if [ ! -e "${files[0]}" ]; then
-            log "harness 'atis-ias-encode' wrote no .ber file into $dir/$family"
+            log "harness '$cmd' wrote no .ber file into $dir/$family"
             rc=1
             continue
         fi
@@ -167,6 +168,22 @@ step_atis_ias() {
         compare --label "$family-pycrate" "$dir/$family" "$outfile" || rc=1
     done
     return "$rc"
+}
+
+# ATIS-1000013 (T1.IAS): every CmII message, every optional message and IAS-CC-APDU (typed and
+# from the hot-path encoder) we encode (harness atis-ias-encode writes one folder per decoder
+# family), decoded by pycrate from the reconstructed ATIS modules with decode --family, compared
+# field by field under atis-t1ias-pycrate, atis-t1ias-opt-pycrate, atis-t1ias-cc-pycrate.
+step_atis_ias() {
+    atis_through_pycrate atis-ias-encode atis-ias atis-t1ias atis-t1ias-opt atis-t1ias-cc
+}
+
+# ATIS-1000678 (T1.678): every LaesMessage kind (all 24, enhanced and plain forms) and CC-APDU
+# (typed and from the hot-path CcApduEncoder) we encode (harness atis-laes-encode), decoded by
+# pycrate with decode --family atis-t1678 / atis-t1678-cc, compared field by field under
+# atis-t1678-pycrate and atis-t1678-cc-pycrate.
+step_atis_laes() {
+    atis_through_pycrate atis-laes-encode atis-laes atis-t1678 atis-t1678-cc
 }
 
 # X2/X3 (TS 103 221-2) against Wireshark's 5gli dissector: our PDUs as a TCP stream on port
