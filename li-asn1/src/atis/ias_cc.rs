@@ -27,7 +27,7 @@
 
 use li_core::Timestamp;
 
-use crate::atis::{Field, visible};
+use crate::atis::{CaseIdentity, Field, visible};
 use crate::ber::{Reader, Tag, Tlv, Writer, int_octets, length_len, write_length, write_tag};
 use crate::error::Result;
 use crate::types::{
@@ -328,6 +328,17 @@ impl IasCcEncoder {
         Self {
             correlation: w.into_vec(),
         }
+    }
+
+    /// Pre-encodes the correlation information of an ATIS-1000678 `CC-APDU` for a checked
+    /// [`CaseIdentity`] (what the call data carries), so the content cannot carry a caseId the
+    /// call data could not.
+    pub fn for_case(
+        case_id: &CaseIdentity,
+        iap_id: Option<&str>,
+        content_identifier: &ContentIdentifier,
+    ) -> Self {
+        Self::new(case_id.as_str(), iap_id, content_identifier)
     }
 
     /// Appends one `IAS-CC-APDU` carrying `packet` to `out`.

@@ -168,3 +168,28 @@ fn copies_match_shared_samples() {
         assert_eq!(shared, vector(&format!("sample-t1678-{name}")), "{name}");
     }
 }
+
+/// The hot-path encoder, fed the sample's values, writes the sample's octets.
+#[test]
+fn cc_apdu_encoder_writes_the_sample() {
+    use li_asn1::atis::CaseIdentity;
+    use li_asn1::atis::laes_cc::CcApduEncoder;
+
+    let data = vector("sample-t1678-cc-apdu");
+    let apdu = CcApdu::decode(&data).unwrap();
+    let h = apdu.delivery_header.as_ref().unwrap();
+    let encoder = CcApduEncoder::for_case(
+        &CaseIdentity::new("CASE-0001").unwrap(),
+        Some("IAP-1"),
+        &ContentIdentifier::CorrelationId(vec![0, 0, 0, 1]),
+    );
+    let mut out = Vec::new();
+    encoder.encode(
+        1,
+        h.time_stamp.as_ref().unwrap().timestamp(),
+        PacketDirection::FromSubject,
+        &apdu.payload,
+        &mut out,
+    );
+    assert_eq!(out, data);
+}
