@@ -314,3 +314,24 @@ fn nested_constraint_violations_name_the_inner_field() {
         }
     ));
 }
+
+#[test]
+fn unknown_message_alternative_is_kept_as_received() {
+    // laesMessage [1] { [30] { caseId "CASE" } }: a later version's message
+    let mut w = Writer::new();
+    w.constructed(Tag::context_constructed(1), |w| {
+        w.constructed(Tag::context_constructed(30), |w| {
+            w.primitive(Tag::context(0), b"CASE")
+        });
+    });
+    let data = w.into_vec();
+    let p = LaesProtocol::decode(&data).unwrap();
+    let LaesProtocol::Plain(LaesMessage::Unknown(u)) = &p else {
+        panic!("{p:?}")
+    };
+    assert_eq!(u.tag_number, 30);
+    assert!(u.value.constructed);
+    assert_eq!(u.value.content, [0x80, 4, b'C', b'A', b'S', b'E']);
+    assert_eq!(p.message().header(), None);
+    assert_eq!(p.encode(), data);
+}
