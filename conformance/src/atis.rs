@@ -3,7 +3,10 @@
 //! value shape (see json.rs), FAMILY being the `etsi_asn1.py decode --family` that reads it:
 //! `atis-t1ias` (the twelve CmII messages), `atis-t1ias-opt` (the seven optional messages),
 //! `atis-t1ias-cc` (IAS-CC-APDU from the typed encoder and from the hot-path
-//! `IasCcEncoder`). Step `atis_ias` of run.sh.
+//! `IasCcEncoder`). Step `atis_ias` of run.sh. [`laes`] does the same for ATIS-1000678
+//! (`atis-laes-encode`, step `atis_laes`), reusing the helpers here.
+
+pub mod laes;
 
 use std::path::Path;
 

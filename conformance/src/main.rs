@@ -13,6 +13,9 @@
 //! `pcesp-encode OUTDIR`, `pcesp-tshark OUTDIR`
 //!                  PacketCable CdcPdus for pycrate and CCC datagrams for tshark (see
 //!                  packetcable.rs).
+//! `atis-laes-encode OUTDIR`
+//!                  ATIS-1000678 messages and CC-APDUs, one folder per decoder family
+//!                  (see atis/laes.rs).
 
 mod atis;
 mod atis_stream;
@@ -65,6 +68,21 @@ fn main() -> ExitCode {
             match ipmm::encode(Path::new(&rest[0])) {
                 Ok(n) => {
                     eprintln!("li-conformance: wrote {n} IPMM vectors to {}", rest[0]);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("li-conformance: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some((cmd, rest)) if cmd == "atis-laes-encode" && rest.len() == 1 => {
+            match atis::laes::encode(Path::new(&rest[0])) {
+                Ok(n) => {
+                    eprintln!(
+                        "li-conformance: wrote {n} ATIS-1000678 vectors to {}",
+                        rest[0]
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

@@ -1,7 +1,10 @@
-//! ATIS-1000013 content: `IAS-CC-APDU` encode cost per record with 64- and 1400-octet IP
-//! packets. `hot_path_encode` is [`IasCcEncoder`] (correlation info pre-encoded, time stamp,
-//! direction and sequence number per record); `payload_copy_only` is the copy alone, the floor;
-//! `typed_encode` builds and encodes the full model; `decode` is the agency side.
+//! ATIS content headers: encode cost per record with 64-, 172- (G.711 RTP in IPv4/UDP) and
+//! 1400-octet packets, for ATIS-1000013 `IAS-CC-APDU` (groups `ias_cc_N`) and ATIS-1000678
+//! `CC-APDU` (groups `laes_cc_N`; the same model and encoder, with T1.678's correlation values).
+//! `hot_path_encode` is the pre-encoded encoder (correlation info encoded once; time stamp,
+//! direction and sequence number per record, then the packet copied); `payload_copy_only` is
+//! the copy alone, the floor; `typed_encode` builds and encodes the full model; `decode` is the
+//! agency side.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -13,13 +16,21 @@ use li_asn1::atis::ias_cc::{
 };
 use li_core::Timestamp;
 
-fn bench(c: &mut Criterion) {
-    let content = ContentIdentifier::CorrelationId(vec![0, 0, 0, 42]);
-    let encoder = IasCcEncoder::new("CASE-0001", Some("BRAS-EAST-7"), &content);
+/// One family's correlation values.
+struct Family {
+    name: &'static str,
+    case_id: &'static str,
+    iap_id: &'static str,
+    content: ContentIdentifier,
+    sizes: &'static [usize],
+}
+
+fn bench_family(c: &mut Criterion, f: &Family) {
+    let encoder = IasCcEncoder::new(f.case_id, Some(f.iap_id), &f.content);
     let time = Timestamp::from_secs_micros(1_704_164_645, 678_901).unwrap();
-    for size in [64usize, 1400] {
+    for &size in f.sizes {
         let packet: Vec<u8> = (0..size).map(|i| i as u8).collect();
-        let mut group = c.benchmark_group(format!("ias_cc_{size}"));
+        let mut group = c.benchmark_group(format!("{}_{size}", f.name));
         group.throughput(Throughput::Elements(1));
         let mut out = Vec::with_capacity(2048);
         let mut seq = 0i64;
@@ -50,9 +61,9 @@ fn bench(c: &mut Criterion) {
                 let apdu = IasCcApdu {
                     delivery_header: Some(CcDeliveryHeader {
                         correlation_info: CorrelationInfo {
-                            case_id: Some("CASE-0001".into()),
-                            iap_id: Some("BRAS-EAST-7".into()),
-                            content_identifier: content.clone(),
+                            case_id: Some(f.case_id.into()),
+                            iap_id: Some(f.iap_id.into()),
+                            content_identifier: f.content.clone(),
                         },
                         time_stamp: Some(GeneralizedTime::from_timestamp(time)),
                         packet_direction: Some(PacketDirection::FromSubject),
@@ -71,6 +82,30 @@ fn bench(c: &mut Criterion) {
         });
         group.finish();
     }
+}
+
+fn bench(c: &mut Criterion) {
+    bench_family(
+        c,
+        &Family {
+            name: "ias_cc",
+            case_id: "CASE-0001",
+            iap_id: "BRAS-EAST-7",
+            content: ContentIdentifier::CorrelationId(vec![0, 0, 0, 42]),
+            sizes: &[64, 1400],
+        },
+    );
+    // T1.678 voice: the call's correlation ID as announced in CCOpen, RTP packets
+    bench_family(
+        c,
+        &Family {
+            name: "laes_cc",
+            case_id: "LIID-0042",
+            iap_id: "SBC-WEST-2",
+            content: ContentIdentifier::CorrelationId(vec![0, 0, 1, 7]),
+            sizes: &[64, 172, 1400],
+        },
+    );
 }
 
 criterion_group!(benches, bench);

@@ -20,8 +20,11 @@
 //!   and [`IpmmCcEncoder`] (IPMMCC), byte-identical to the typed ones;
 //! - [`atis`]: the US CALEA formats of ATIS-1000013 (internet access): the CmII
 //!   [`atis::ias::IasProtocol`], its optional messages [`atis::ias_opt::IasOptionalProtocol`]
-//!   and the content header [`atis::ias_cc::IasCcApdu`] with its hot-path encoder, following
-//!   the modules rebuilt from public generated code of the 2007 draft;
+//!   and the content header [`atis::ias_cc::IasCcApdu`] with its hot-path encoder, and the
+//!   mapping of access records to CmII [`atis::access::IasMapper`]; and of ATIS-1000678
+//!   (VoIP): the call data [`atis::laes::LaesProtocol`] (all 24 messages) and the content
+//!   header [`atis::laes_cc::CcApdu`] (the same model as `IAS-CC-APDU`); following the
+//!   modules rebuilt from public generated code of the 2006/2007 drafts;
 //! - [`packetcable`]: PacketCable electronic surveillance, the call data
 //!   [`packetcable::CdcPdu`] of PCESP version 3 and the call content framing
 //!   [`packetcable::ccc`] (CCC identifier, NTP timestamp, IP datagram) with its hot-path encoder.

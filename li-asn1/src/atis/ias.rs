@@ -36,21 +36,15 @@
 use std::net::IpAddr;
 
 use crate::atis::ias_cc::ContentIdentifier;
-use crate::atis::{
-    Field, choice_field, cmii_oid, decode_protocol, encode_protocol, ias_message, visible,
-};
+use crate::atis::{Field, choice_field, cmii_oid, ias_message, ias_protocol, visible};
 use crate::ber::{Tag, Tlv, Writer};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::types::{ObjectIdentifier, UnknownAlternative, asn1_enum, put, required};
 
-/// `IasProtocol` (CmII): the module's identifier and one message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IasProtocol {
-    /// `protocolIdentifier`: the CmII module's OID (a per-destination setting; see
-    /// [`crate::atis::cmii_oid`]).
-    pub protocol_identifier: ObjectIdentifier,
-    /// `iasMessage`.
-    pub message: IasMessage,
+ias_protocol! {
+    /// `IasProtocol` (CmII): the module's identifier and one message.
+    IasProtocol, IasMessage,
+    "`protocolIdentifier`: the CmII module's OID (a per-destination setting; see [`crate::atis::cmii_oid`])."
 }
 
 impl IasProtocol {
@@ -60,44 +54,6 @@ impl IasProtocol {
             protocol_identifier: cmii_oid(),
             message,
         }
-    }
-
-    /// The BER encoding.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out);
-        out
-    }
-
-    /// Appends the BER encoding to `out`.
-    pub fn encode_into(&self, out: &mut Vec<u8>) {
-        encode_protocol(&self.protocol_identifier, out, |w| self.message.encode(w));
-    }
-
-    /// Decodes exactly one message; trailing octets are an error.
-    pub fn decode(data: &[u8]) -> Result<Self> {
-        let (value, used) = Self::decode_prefix(data)?;
-        if used < data.len() {
-            return Err(Error::TrailingData {
-                offset: used,
-                count: data.len() - used,
-            });
-        }
-        Ok(value)
-    }
-
-    /// Decodes the first message of `data` (messages back to back on a stream), returning it
-    /// and the octets it took.
-    pub fn decode_prefix(data: &[u8]) -> Result<(Self, usize)> {
-        let (protocol_identifier, message, used) =
-            decode_protocol(data, "IasProtocol", IasMessage::decode)?;
-        Ok((
-            Self {
-                protocol_identifier,
-                message,
-            },
-            used,
-        ))
     }
 }
 

@@ -1,5 +1,8 @@
 //! ATIS-1000013 CmC delivery header: `IAS-CC-APDU` (module
-//! IAS-LAES-CmCC-Abstract-Syntax-Module), the wrapper of each intercepted packet.
+//! IAS-LAES-CmCC-Abstract-Syntax-Module), the wrapper of each intercepted packet. The
+//! ATIS-1000678 `CC-APDU` (CCDeliveryHeaderModule) has exactly the same components, tags and
+//! constraints, so this one model serves both families ([`crate::atis::laes_cc`] names it
+//! `CcApdu`); its errors name the type `CC-APDU`.
 //!
 //! `IAS-CC-APDU ::= SEQUENCE { ccDeliveryHeader [0] CCDeliveryHeader OPTIONAL, payload [1]
 //! OCTET STRING }`. What `payload` must hold is not in the public material; like OpenCALEA,
@@ -24,9 +27,9 @@
 
 use li_core::Timestamp;
 
-use crate::atis::{Field, visible};
+use crate::atis::{CaseIdentity, Field, visible};
 use crate::ber::{Reader, Tag, Tlv, Writer, int_octets, length_len, write_length, write_tag};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::types::{
     GeneralizedTime, UnknownAlternative, asn1_enum, put, required, write_canonical,
 };
@@ -55,20 +58,13 @@ impl IasCcApdu {
 
     /// Decodes exactly one `IAS-CC-APDU`; trailing octets are an error.
     pub fn decode(data: &[u8]) -> Result<Self> {
-        let (apdu, used) = Self::decode_prefix(data)?;
-        if used < data.len() {
-            return Err(Error::TrailingData {
-                offset: used,
-                count: data.len() - used,
-            });
-        }
-        Ok(apdu)
+        crate::atis::decode_exactly(data, Self::decode_prefix)
     }
 
     /// Decodes the first `IAS-CC-APDU` of `data` (back-to-back on a stream), returning it
     /// and the octets it took.
     pub fn decode_prefix(data: &[u8]) -> Result<(Self, usize)> {
-        const NAME: &str = "IAS-CC-APDU";
+        const NAME: &str = "CC-APDU";
         let tlv = Reader::new(data).read()?;
         if tlv.tag != Tag::SEQUENCE {
             return Err(tlv.unexpected(NAME, "a SEQUENCE"));
@@ -80,11 +76,11 @@ impl IasCcApdu {
                 Some(0) => put(
                     &mut header,
                     CcDeliveryHeader::decode(&f)?,
-                    "IAS-CC-APDU.ccDeliveryHeader",
+                    "CC-APDU.ccDeliveryHeader",
                     &f,
                 )?,
                 Some(1) => {
-                    const N: &str = "IAS-CC-APDU.payload";
+                    const N: &str = "CC-APDU.payload";
                     put(&mut payload, f.octets(N)?.into_owned(), N, &f)?;
                 }
                 _ => {}
@@ -93,7 +89,7 @@ impl IasCcApdu {
         Ok((
             Self {
                 delivery_header: header,
-                payload: required(payload, "IAS-CC-APDU.payload", &tlv)?,
+                payload: required(payload, "CC-APDU.payload", &tlv)?,
             },
             tlv.encoded_len,
         ))
@@ -301,7 +297,8 @@ impl CallIdentity {
     }
 }
 
-/// Encodes `IAS-CC-APDU`s for one (case, content identifier), byte-identical to
+/// Encodes `IAS-CC-APDU`s (and ATIS-1000678 `CC-APDU`s, the same encoding) for one (case,
+/// content identifier), byte-identical to
 /// [`IasCcApdu::encode`] of a value with every header field present.
 ///
 /// The correlation information is encoded once; per packet only the canonical time stamp
@@ -331,6 +328,17 @@ impl IasCcEncoder {
         Self {
             correlation: w.into_vec(),
         }
+    }
+
+    /// Pre-encodes the correlation information of an ATIS-1000678 `CC-APDU` for a checked
+    /// [`CaseIdentity`] (what the call data carries), so the content cannot carry a caseId the
+    /// call data could not.
+    pub fn for_case(
+        case_id: &CaseIdentity,
+        iap_id: Option<&str>,
+        content_identifier: &ContentIdentifier,
+    ) -> Self {
+        Self::new(case_id.as_str(), iap_id, content_identifier)
     }
 
     /// Appends one `IAS-CC-APDU` carrying `packet` to `out`.
@@ -366,5 +374,30 @@ impl IasCcEncoder {
         write_tag(out, Tag::context(1));
         write_length(out, packet.len());
         out.extend_from_slice(packet);
+    }
+}
+
+impl Field for CallIdentity {
+    fn encode_field(&self, w: &mut Writer, tag: u32) {
+        self.encode(w, Tag::context_constructed(tag));
+    }
+    fn decode_field(tlv: &Tlv<'_>, field: &'static str) -> Result<Self> {
+        if !tlv.tag.constructed {
+            return Err(tlv.invalid(field, "expected the constructed form"));
+        }
+        Self::decode(tlv)
+    }
+}
+
+/// `CallIdentity` as a SEQUENCE OF component (ATIS-1000678 `callId [3] SEQUENCE OF`).
+impl crate::atis::Element for CallIdentity {
+    fn encode_element(&self, w: &mut Writer) {
+        self.encode(w, Tag::SEQUENCE);
+    }
+    fn decode_element(tlv: &Tlv<'_>, field: &'static str) -> Result<Self> {
+        if tlv.tag != Tag::SEQUENCE {
+            return Err(tlv.unexpected(field, "a SEQUENCE"));
+        }
+        Self::decode(tlv)
     }
 }

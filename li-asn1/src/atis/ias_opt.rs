@@ -29,58 +29,16 @@
 //! ```
 
 use crate::atis::ias::IpAddress;
-use crate::atis::{decode_protocol, encode_protocol, ias_message};
+use crate::atis::{ias_message, ias_protocol};
 use crate::ber::{Tag, Tlv, Writer};
-use crate::error::{Error, Result};
-use crate::types::{ObjectIdentifier, UnknownAlternative};
+use crate::error::Result;
+use crate::types::UnknownAlternative;
 
-/// `IasProtocol` of the optional-messages module. Its OID is not public and OpenCALEA gives
-/// no example value for it: the caller sets it per destination.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IasOptionalProtocol {
-    /// `protocolIdentifier`.
-    pub protocol_identifier: ObjectIdentifier,
-    /// `iasMessage`.
-    pub message: IasOptionalMessage,
-}
-
-impl IasOptionalProtocol {
-    /// The BER encoding.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out);
-        out
-    }
-
-    /// Appends the BER encoding to `out`.
-    pub fn encode_into(&self, out: &mut Vec<u8>) {
-        encode_protocol(&self.protocol_identifier, out, |w| self.message.encode(w));
-    }
-
-    /// Decodes exactly one message; trailing octets are an error.
-    pub fn decode(data: &[u8]) -> Result<Self> {
-        let (value, used) = Self::decode_prefix(data)?;
-        if used < data.len() {
-            return Err(Error::TrailingData {
-                offset: used,
-                count: data.len() - used,
-            });
-        }
-        Ok(value)
-    }
-
-    /// Decodes the first message of `data`, returning it and the octets it took.
-    pub fn decode_prefix(data: &[u8]) -> Result<(Self, usize)> {
-        let (protocol_identifier, message, used) =
-            decode_protocol(data, "IasProtocol", IasOptionalMessage::decode)?;
-        Ok((
-            Self {
-                protocol_identifier,
-                message,
-            },
-            used,
-        ))
-    }
+ias_protocol! {
+    /// `IasProtocol` of the optional-messages module. Its OID is not public and OpenCALEA gives
+    /// no example value for it: the caller sets it per destination.
+    IasOptionalProtocol, IasOptionalMessage,
+    "`protocolIdentifier`."
 }
 
 /// `IasOptionalMessage`.

@@ -202,7 +202,7 @@ fn wrong_tags_are_named() {
         matches!(
             err,
             Error::MissingField {
-                field: "IAS-CC-APDU.payload",
+                field: "CC-APDU.payload",
                 ..
             }
         ),

@@ -42,7 +42,8 @@ proptest! {
         prop_assert_eq!(&back, &a);
     }
 
-    /// The hot-path encoder writes what the typed encoder writes for the same values.
+    /// The hot-path encoder writes what the typed encoder writes for the same values (for
+    /// IAS-CC-APDU and the ATIS-1000678 CC-APDU alike: one model, `laes_cc::CcApduEncoder`).
     #[test]
     fn cc_encoder_matches_typed(
         case in visible(1, 25),

@@ -13,7 +13,7 @@ use li_asn1::atis::ias_cc::{CallIdentity, ContentIdentifier, IasCcApdu, PacketDi
 use li_asn1::atis::ias_opt::{IasOptionalMessage, IasOptionalProtocol};
 use li_asn1::atis::{cmcc_oid, cmii_oid};
 
-fn vector(name: &str) -> Vec<u8> {
+pub fn vector(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/atis")
         .join(format!("{name}.ber"));
