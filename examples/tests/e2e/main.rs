@@ -559,8 +559,13 @@ async fn a_us_agency_gets_the_same_warrant_in_atis_1000013() {
     );
     // Correlated: every CmII message and every content record carry the session's CIN,
     // which the session start names as the content's identifier.
-    let cin = us_records[1]["cin"].as_u64().unwrap();
-    assert_eq!(us_records[1]["content_identifier"], cin.to_string());
+    // (HI2 and HI3 lines interleave in the file: the session start is found by name.)
+    let start = us_records
+        .iter()
+        .find(|r| r["message"] == "session-Start")
+        .unwrap();
+    let cin = start["cin"].as_u64().unwrap();
+    assert_eq!(start["content_identifier"], cin.to_string());
     assert!(us_records.iter().all(|r| r["cin"].as_u64() == Some(cin)));
     assert_eq!(
         us_records.iter().filter(|r| r["kind"] == "cc").count(),

@@ -48,7 +48,7 @@ use super::ias_opt::{
     IasOptionalMessage, IasOptionalProtocol, SurveillanceActivation, SurveillanceContinuation,
     SurveillanceDeActivation,
 };
-use super::{IasHeader, cmcc_oid, cmii_oid};
+use super::{CaseIdentity, IasHeader, InvalidCaseIdentity, cmcc_oid, cmii_oid};
 use crate::types::{GeneralizedTime, ObjectIdentifier};
 
 /// The version of ATIS-1000013 these messages follow, as a destination's format names it
@@ -68,14 +68,13 @@ pub fn optional_oid() -> ObjectIdentifier {
 #[non_exhaustive]
 pub enum IasSettingsError {
     /// The LIID, sent as `caseId`, is not 1..25 VisibleString characters.
-    #[error(
-        "LIID {liid} cannot be an ATIS caseId: {reason} (a VisibleString of 1 to 25 characters)"
-    )]
+    #[error("LIID {liid} cannot be an ATIS caseId: {source}")]
     CaseId {
         /// The LIID, as text.
         liid: String,
         /// What is wrong with it.
-        reason: &'static str,
+        #[source]
+        source: InvalidCaseIdentity,
     },
     /// The intercept access point's identifier is not 1..15 VisibleString characters.
     #[error("IAP system id {id:?} is invalid: {reason} (a VisibleString of 1 to 15 characters)")]
@@ -100,17 +99,22 @@ fn visible_within(text: &[u8], max: usize) -> Result<(), &'static str> {
     }
 }
 
-/// Checks that `liid` can be an ATIS `caseId` (1..25 VisibleString characters): the check
-/// provisioning makes for a task with an ATIS destination.
+/// The ATIS `caseId` of `liid`, if it can be one (1..25 VisibleString characters,
+/// [`CaseIdentity`]): the check provisioning makes for a task with an ATIS destination.
 ///
 /// # Errors
 ///
 /// [`IasSettingsError::CaseId`], naming the LIID and what is wrong.
-pub fn check_case_id(liid: &Liid) -> Result<(), IasSettingsError> {
-    visible_within(liid.as_bytes(), 25).map_err(|reason| IasSettingsError::CaseId {
-        liid: liid.to_string(),
-        reason,
-    })
+pub fn check_case_id(liid: &Liid) -> Result<CaseIdentity, IasSettingsError> {
+    let bytes = liid.as_bytes();
+    let text = std::str::from_utf8(bytes).map_err(|e| InvalidCaseIdentity::Character {
+        position: e.valid_up_to(),
+    });
+    text.and_then(CaseIdentity::new)
+        .map_err(|source| IasSettingsError::CaseId {
+            liid: liid.to_string(),
+            source,
+        })
 }
 
 /// Checks an intercept access point's identifier (`iAPSystemId`, 1..15 VisibleString
@@ -174,10 +178,10 @@ impl IasMapper {
     ///
     /// [`IasSettingsError`] when either identifier breaks its constraint.
     pub fn new(liid: &Liid, iap_system_id: &str) -> Result<Self, IasSettingsError> {
-        check_case_id(liid)?;
+        let case_id = check_case_id(liid)?;
         check_iap_system_id(iap_system_id)?;
         Ok(Self {
-            case_id: String::from_utf8_lossy(liid.as_bytes()).into_owned(),
+            case_id: case_id.as_str().to_owned(),
             iap_system_id: iap_system_id.to_owned(),
             cmii_oid: cmii_oid(),
             optional_oid: optional_oid(),

@@ -272,7 +272,7 @@ fn case_ids_and_iap_ids_are_checked_against_the_module_constraints() {
     // An LIID may hold octets a VisibleString cannot.
     let err = IasMapper::new(&Liid::new(b"CASE\x01").unwrap(), "IAP").unwrap_err();
     assert!(
-        matches!(err, IasSettingsError::CaseId { reason, .. } if reason.contains("VisibleString"))
+        matches!(err, IasSettingsError::CaseId { ref source, .. } if source.to_string().contains("VisibleString"))
     );
     assert!(err.to_string().contains("caseId"), "{err}");
     let err = IasMapper::new(&liid("CASE-1"), &"I".repeat(16)).unwrap_err();
