@@ -417,8 +417,8 @@ impl Mediator {
     }
 
     /// Activates a task. Its destinations must exist; an IRI-only task may not name an HI3
-    /// destination; the PSHeaders towards each destination must be buildable
-    /// ([`header_settings`]).
+    /// destination; its records must be encodable towards each destination (PSHeaders,
+    /// an ATIS caseId: [`check_task_format`]).
     pub async fn activate_task(&self, task: MediationTask) -> Result<(), MediatorError> {
         self.check_task(&task)?;
         let mut tasks = self.inner.tasks.write().await;
