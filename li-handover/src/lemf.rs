@@ -133,6 +133,8 @@ use tokio_rustls::TlsAcceptor;
 
 use self::fast::{FastCc, FastPath};
 use self::output::{Batch, Command, OutputError, WriterHandle};
+/// The tolerant SIP head reader, shared with `crate::calea`.
+pub(crate) use self::voice::sip;
 use self::voice::{VoiceKind, VoiceRecord};
 use crate::retry::Changes;
 use li_asn1::ipmm::IpmmIriContents;

@@ -77,6 +77,7 @@
 
 pub mod admf;
 pub mod audit;
+pub mod calea;
 pub mod hi;
 pub mod lemf;
 pub mod mediator;

@@ -1,0 +1,420 @@
+//! ATIS-1000678 (T1.678) call data from intercepted SIP: the messages a US VoIP agency gets
+//! for the SIP messages of a target's calls, the same records an ETSI agency gets as
+//! TS 102 232-5 IPMMIRI.
+//!
+//! [`LaesCalls`] is a sans-IO state machine per (task, destination): it takes each SIP message
+//! of a call (its CIN, time, IRI type and the message verbatim) and appends the
+//! `LAESProtocol` messages it stands for. Each carries the SIP verbatim in `signalingMsg`
+//! (`signalingProt` `SIP`), and the call's identity `callId` `main` = the CIN in decimal:
+//!
+//! | SIP | messages |
+//! |---|---|
+//! | a call's first INVITE | `Origination` (the target calls) or `TerminationAttempt` (the target is called); `DirectSignalReporting` when the side is not known |
+//! | the first 2xx to an INVITE | `Answer`, then `CCOpen` when the task takes content |
+//! | a re-INVITE, an UPDATE, a later 2xx to an INVITE | `MediaAndAddressReporting`, then `CCChange` when content is open |
+//! | a 3xx to an INVITE | `Redirection` |
+//! | BYE, CANCEL, a 4xx-6xx to an unanswered INVITE | `Release` (with the status line as `cause`), then `CCClose` when content is open |
+//! | REGISTER and its responses | `ServingSystem` |
+//! | anything else (ACK, PRACK, INFO, 1xx, MESSAGE ...) or unreadable | `DirectSignalReporting` (`correlationID` = the CIN) |
+//! | the call's IRI-End, when no `Release` went before | `Release` (and `CCClose`) after the message's own |
+//!
+//! Content is announced by `CCOpen` with `contentIdentifier` `callID` = the call's identity,
+//! `deliveryIdentifier` `combCCC` = the CIN, `ccDeliveryFormat` the CC-APDU module's OID:
+//! every `CC-APDU` of the call repeats that content identifier ([`content_identifier`]).
+//!
+//! Not wired into the mediator yet: `atis-1000678` destinations are still refused at
+//! provisioning (see `docs/HANDOVER-ATIS.md`).
+
+use std::collections::HashMap;
+
+use li_asn1::GeneralizedTime;
+use li_asn1::ObjectIdentifier;
+use li_asn1::atis::ias::CccIdentity;
+use li_asn1::atis::laes::{
+    Answer, CcChange, CcClose, CcOpen, DirectSignalReporting, LaesHeader, LaesMessage,
+    LaesProtocol, MediaAndAddressReporting, Origination, Redirection, Release, ServingSystem,
+    TerminationAttempt,
+};
+use li_asn1::atis::laes_cc::{CallIdentity, ContentIdentifier};
+use li_asn1::atis::laes_party::{
+    Cause, CcDeliveryFormat, DeliveryIdentifier, EncapsulatedSignalingMessage, Input, InputValue,
+    ParameterFormat, PartyIdentity,
+};
+use li_asn1::atis::{CaseIdentity, laes_cc_oid};
+use li_core::{Cin, IriType, Timestamp};
+
+use crate::lemf::sip::{self, StartLine};
+
+/// Which party of a call the target is, as the probe matched it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetSide {
+    /// The target placed the call.
+    Caller,
+    /// The target was called.
+    Callee,
+    /// Not known: the first INVITE is reported as it is.
+    Unknown,
+}
+
+/// The identifiers of one (task, destination).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaesSettings {
+    /// `caseId`: the task's LIID.
+    pub case_id: CaseIdentity,
+    /// `iAPSystemId`.
+    pub iap_system_id: Option<String>,
+    /// The module OID of the `enhancedProtocol` form; `None` sends the plain `laesMessage`.
+    pub protocol_identifier: Option<ObjectIdentifier>,
+}
+
+/// Calls whose state is kept at most; beyond, the state starts afresh (a later answer of a
+/// forgotten call is then reported as `Answer` again).
+const MAX_CALLS: usize = 65_536;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct CallState {
+    begun: bool,
+    answered: bool,
+    cc_open: bool,
+    released: bool,
+}
+
+/// The call-data state machine of one (task, destination) (see the [module docs](self)).
+#[derive(Debug)]
+pub struct LaesCalls {
+    settings: LaesSettings,
+    calls: HashMap<Cin, CallState>,
+}
+
+/// The `callId` of call `cin`: `main` is the CIN in decimal.
+pub fn call_identity(cin: Cin) -> CallIdentity {
+    CallIdentity {
+        main: cin.value().to_string(),
+        leg: None,
+    }
+}
+
+/// The `contentIdentifier` of call `cin`, in `CCOpen`/`CCChange`/`CCClose` and every
+/// `CC-APDU` of the call.
+pub fn content_identifier(cin: Cin) -> ContentIdentifier {
+    ContentIdentifier::CallId(call_identity(cin))
+}
+
+/// The URI of a `From`/`To` value (`"Alice" <sip:alice@a.example>;tag=1` → `sip:alice@a.example`).
+fn uri_of(value: &str) -> String {
+    match (value.find('<'), value.find('>')) {
+        (Some(open), Some(close)) if open < close => value
+            .get(open + 1..close)
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        _ => value
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    }
+}
+
+/// A party known by the URI of a `From`/`To` value.
+fn party(value: Option<&String>) -> Option<PartyIdentity> {
+    value.map(|v| PartyIdentity::from_uris([uri_of(v)]))
+}
+
+impl LaesCalls {
+    /// No call yet.
+    pub fn new(settings: LaesSettings) -> Self {
+        Self {
+            settings,
+            calls: HashMap::new(),
+        }
+    }
+
+    /// How many calls have state.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Whether no call has state.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    fn header(&self, time: Timestamp) -> LaesHeader {
+        LaesHeader {
+            case_id: self.settings.case_id.clone(),
+            iap_system_id: self.settings.iap_system_id.clone(),
+            timestamp: GeneralizedTime::from_timestamp(time),
+        }
+    }
+
+    fn wrap(&self, message: LaesMessage) -> LaesProtocol {
+        match &self.settings.protocol_identifier {
+            Some(oid) => LaesProtocol::Enhanced {
+                protocol_identifier: oid.clone(),
+                message,
+            },
+            None => LaesProtocol::Plain(message),
+        }
+    }
+
+    /// Appends the call-data messages of one SIP message of call `cin` (see the
+    /// [module docs](self)). `with_content`: the task takes the call's content, so content
+    /// delivery is opened, changed and closed. An IRI-End forgets the call.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_sip(
+        &mut self,
+        cin: Cin,
+        time: Timestamp,
+        iri_type: IriType,
+        message: &[u8],
+        side: TargetSide,
+        with_content: bool,
+        out: &mut Vec<LaesProtocol>,
+    ) {
+        if self.calls.len() >= MAX_CALLS && !self.calls.contains_key(&cin) {
+            self.calls.clear();
+        }
+        let mut state = match iri_type {
+            IriType::Report => CallState::default(),
+            _ => self.calls.get(&cin).copied().unwrap_or_default(),
+        };
+        let signaling = || {
+            Some(vec![EncapsulatedSignalingMessage {
+                signaling_prot: "SIP".into(),
+                sig_msg: message.to_vec(),
+            }])
+        };
+        let call_id = call_identity(cin);
+        let head = sip::parse(message).ok();
+        let cseq_method = head
+            .as_ref()
+            .and_then(|h| h.cseq.as_deref())
+            .and_then(|c| c.split_whitespace().nth(1))
+            .map(str::to_ascii_uppercase);
+        let direct = |this: &Self| {
+            this.wrap(LaesMessage::DirectSignalReporting(DirectSignalReporting {
+                header: this.header(time),
+                correlation_id: cin.value().to_string().into_bytes(),
+                protocol_specific_parameters: None,
+                signaling_msg: signaling().unwrap_or_default(),
+            }))
+        };
+        let mut release_with: Option<Option<Cause>> = None;
+        let mut media_change = false;
+        match head.as_ref().map(|h| &h.start) {
+            None => out.push(direct(self)),
+            Some(StartLine::Request { method, uri }) => {
+                let h = head.as_ref();
+                let (from, to) = (
+                    h.and_then(|h| h.from.as_ref()),
+                    h.and_then(|h| h.to.as_ref()),
+                );
+                match method.to_ascii_uppercase().as_str() {
+                    "INVITE" if !state.begun => {
+                        state.begun = true;
+                        let calling = party(from);
+                        let called = party(to);
+                        let message = match side {
+                            TargetSide::Caller => Some(LaesMessage::Origination(Origination {
+                                header: self.header(time),
+                                call_id: call_id.clone(),
+                                calling,
+                                called,
+                                input: Input::UserInput(InputValue::Generic(
+                                    uri.chars().filter(|c| (' '..='~').contains(c)).collect(),
+                                )),
+                                location: None,
+                                transit_carrier_id: None,
+                                subject_media: None,
+                                origination_cause: "SIP INVITE".into(),
+                                protocol_specific_parameters: None,
+                                signaling_msg: signaling(),
+                                forked_calls: None,
+                            })),
+                            TargetSide::Callee => {
+                                Some(LaesMessage::TermAttempt(TerminationAttempt {
+                                    header: self.header(time),
+                                    call_id: call_id.clone(),
+                                    calling: calling.unwrap_or_default(),
+                                    called,
+                                    location: None,
+                                    associate_media: None,
+                                    redirected_from_info: None,
+                                    protocol_specific_parameters: None,
+                                    signaling_msg: signaling(),
+                                }))
+                            }
+                            TargetSide::Unknown => None,
+                        };
+                        match message {
+                            Some(m) => out.push(self.wrap(m)),
+                            None => out.push(direct(self)),
+                        }
+                    }
+                    "INVITE" | "UPDATE" => media_change = true,
+                    "BYE" | "CANCEL" => release_with = Some(None),
+                    "REGISTER" => out.push(self.serving_system(time, to, signaling())),
+                    _ => out.push(direct(self)),
+                }
+            }
+            Some(StartLine::Response { code, reason }) => {
+                let code = *code;
+                let to = head.as_ref().and_then(|h| h.to.as_ref());
+                match cseq_method.as_deref() {
+                    Some("INVITE") if (200..300).contains(&code) && !state.answered => {
+                        state.answered = true;
+                        out.push(self.wrap(LaesMessage::Answer(Answer {
+                            header: self.header(time),
+                            call_id: call_id.clone(),
+                            answering: party(to),
+                            location: None,
+                            answering_media: None,
+                            protocol_specific_parameters: None,
+                            signaling_msg: signaling(),
+                        })));
+                        if with_content && !state.cc_open {
+                            state.cc_open = true;
+                            out.push(self.wrap(LaesMessage::CcOpen(CcOpen {
+                                header: self.header(time),
+                                content_identifier: content_identifier(cin),
+                                delivery_identifier: delivery_identifier(cin),
+                                cc_delivery_format: CcDeliveryFormat::CcApdu(laes_cc_oid()),
+                                subject_media: None,
+                                associate_media: None,
+                                protocol_specific_parameters: None,
+                                signaling_msg: None,
+                            })));
+                        }
+                    }
+                    Some("INVITE") if (200..300).contains(&code) => media_change = true,
+                    Some("INVITE") if (300..400).contains(&code) => {
+                        out.push(self.wrap(LaesMessage::Redirection(Redirection {
+                            header: self.header(time),
+                            call_id: call_id.clone(),
+                            new_call_id: None,
+                            redirected_from: party(to),
+                            redirected_to: None,
+                            transit_carrier_id: None,
+                            subject_media: None,
+                            associate_media: None,
+                            visited_system_identity: None,
+                            protocol_specific_parameters: None,
+                            signaling_msg: signaling(),
+                        })));
+                    }
+                    Some("INVITE") if code >= 400 && !state.answered => {
+                        release_with = Some(Some(Cause {
+                            signaling_type: "SIP".into(),
+                            cause: Some(ParameterFormat::Sip(vec![format!(
+                                "SIP/2.0 {code} {reason}"
+                            )])),
+                        }));
+                    }
+                    Some("REGISTER") => out.push(self.serving_system(time, to, signaling())),
+                    _ => out.push(direct(self)),
+                }
+            }
+        }
+        if media_change {
+            out.push(self.wrap(LaesMessage::MediaAndAddressReporting(
+                MediaAndAddressReporting {
+                    header: self.header(time),
+                    call_id: call_id.clone(),
+                    subject_media: None,
+                    associate_media: None,
+                    redirected_to_party_media: None,
+                    subject_contact_addresses: None,
+                    associate_contact_addresses: None,
+                    redirected_to_party_contact_addresses: None,
+                    protocol_specific_parameters: None,
+                    signaling_msg: signaling(),
+                },
+            )));
+            if state.cc_open {
+                out.push(self.wrap(LaesMessage::CcChange(CcChange {
+                    header: self.header(time),
+                    content_identifier: content_identifier(cin),
+                    delivery_identifier: delivery_identifier(cin),
+                    subject_media: None,
+                    associate_media: None,
+                    protocol_specific_parameters: None,
+                    signaling_msg: None,
+                })));
+            }
+        }
+        // A message-less end (timeout, window, deactivation) repeats the call's last SIP
+        // message as its IRI-End: the call is released then.
+        if release_with.is_none() && iri_type == IriType::End && state.begun && !state.released {
+            release_with = Some(None);
+        }
+        let second_release = release_with.is_some() && state.released;
+        if let Some(cause) = release_with.filter(|_| !state.released) {
+            state.released = true;
+            out.push(self.wrap(LaesMessage::Release(Release {
+                header: self.header(time),
+                call_id: call_id.clone(),
+                location: None,
+                cause,
+                contact_addresses: None,
+                protocol_specific_parameters: None,
+                signaling_msg: signaling(),
+            })));
+            if state.cc_open {
+                state.cc_open = false;
+                out.push(self.wrap(LaesMessage::CcClose(CcClose {
+                    header: self.header(time),
+                    content_identifier: content_identifier(cin),
+                    delivery_identifier: delivery_identifier(cin),
+                    protocol_specific_parameters: None,
+                    signaling_msg: None,
+                })));
+            }
+        } else if second_release {
+            // A second BYE or CANCEL (a retransmission): reported as it is.
+            out.push(direct(self));
+        }
+        match iri_type {
+            IriType::End => {
+                self.calls.remove(&cin);
+            }
+            IriType::Report => {}
+            _ => {
+                self.calls.insert(cin, state);
+            }
+        }
+    }
+
+    fn serving_system(
+        &self,
+        time: Timestamp,
+        to: Option<&String>,
+        signaling: Option<Vec<EncapsulatedSignalingMessage>>,
+    ) -> LaesProtocol {
+        self.wrap(LaesMessage::ServingSystem(ServingSystem {
+            header: self.header(time),
+            system_identity: None,
+            network_address: None,
+            request_id: None,
+            registration_type: None,
+            registering: party(to),
+            requesting: None,
+            registrar: None,
+            request_address_info: None,
+            response_address_info: None,
+            failure_reason: None,
+            expiration_period: None,
+            protocol_specific_parameters: None,
+            signaling_msg: signaling,
+        }))
+    }
+}
+
+/// `deliveryIdentifier` of call `cin`: one combined content channel named by the CIN.
+fn delivery_identifier(cin: Cin) -> DeliveryIdentifier {
+    DeliveryIdentifier::CccId(CccIdentity::CombCcc(cin.value().to_string()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,312 @@
+//! The ATIS-1000678 call-data state machine on SIP texts built here: which messages each
+//! SIP message of a call becomes. Every message is encoded and decoded back first.
+
+use li_asn1::atis::laes::{LaesMessage, LaesProtocol};
+use li_asn1::atis::laes_party::ParameterFormat;
+use li_asn1::atis::{CaseIdentity, laes_oid};
+use li_core::{Cin, IriType, Timestamp};
+
+use super::*;
+
+const CIN: Cin = Cin::new(4242);
+
+fn time(ms: u64) -> Timestamp {
+    Timestamp::from_secs_micros(1_704_164_645 + ms / 1000, (ms % 1000) as u32 * 1000).unwrap()
+}
+
+fn calls(enhanced: bool) -> LaesCalls {
+    LaesCalls::new(LaesSettings {
+        case_id: CaseIdentity::new("CASE-VOIP-1").unwrap(),
+        iap_system_id: Some("SBC-1".into()),
+        protocol_identifier: enhanced.then(laes_oid),
+    })
+}
+
+fn request(method: &str, cseq: u32) -> Vec<u8> {
+    format!(
+        "{method} sip:bob@b.example SIP/2.0\r\nFrom: \"Alice\" <sip:alice@a.example>;tag=1\r\n\
+         To: <sip:bob@b.example>\r\nCall-ID: c1@a\r\nCSeq: {cseq} {method}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+fn response(code: u16, reason: &str, cseq: u32, method: &str) -> Vec<u8> {
+    format!(
+        "SIP/2.0 {code} {reason}\r\nFrom: \"Alice\" <sip:alice@a.example>;tag=1\r\n\
+         To: <sip:bob@b.example>;tag=2\r\nCall-ID: c1@a\r\nCSeq: {cseq} {method}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// Feeds `steps` (IRI type, message) and returns, per step, the names of the messages.
+fn run(
+    calls: &mut LaesCalls,
+    side: TargetSide,
+    with_content: bool,
+    steps: &[(IriType, Vec<u8>)],
+) -> Vec<Vec<&'static str>> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, (iri, sip))| {
+            let mut out = Vec::new();
+            calls.on_sip(
+                CIN,
+                time(i as u64 * 100),
+                *iri,
+                sip,
+                side,
+                with_content,
+                &mut out,
+            );
+            out.iter()
+                .map(|m| {
+                    let back = LaesProtocol::decode(&m.encode()).unwrap();
+                    assert_eq!(&back, m);
+                    check_common(m.message(), sip);
+                    m.message().asn1_name().unwrap()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// What every message of the call carries: the case, the IAP, the call and the SIP.
+fn check_common(m: &LaesMessage, sip: &[u8]) {
+    let (header, call_id, signaling) = match m {
+        LaesMessage::Origination(x) => (&x.header, Some(&x.call_id), x.signaling_msg.as_ref()),
+        LaesMessage::TermAttempt(x) => (&x.header, Some(&x.call_id), x.signaling_msg.as_ref()),
+        LaesMessage::Answer(x) => (&x.header, Some(&x.call_id), x.signaling_msg.as_ref()),
+        LaesMessage::Release(x) => (&x.header, Some(&x.call_id), x.signaling_msg.as_ref()),
+        LaesMessage::Redirection(x) => (&x.header, Some(&x.call_id), x.signaling_msg.as_ref()),
+        LaesMessage::MediaAndAddressReporting(x) => {
+            (&x.header, Some(&x.call_id), x.signaling_msg.as_ref())
+        }
+        LaesMessage::ServingSystem(x) => (&x.header, None, x.signaling_msg.as_ref()),
+        LaesMessage::DirectSignalReporting(x) => {
+            assert_eq!(x.correlation_id, b"4242");
+            (&x.header, None, Some(&x.signaling_msg))
+        }
+        LaesMessage::CcOpen(x) => {
+            assert_eq!(x.content_identifier, content_identifier(CIN));
+            return;
+        }
+        LaesMessage::CcChange(x) => {
+            assert_eq!(x.content_identifier, content_identifier(CIN));
+            return;
+        }
+        LaesMessage::CcClose(x) => {
+            assert_eq!(x.content_identifier, content_identifier(CIN));
+            return;
+        }
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(header.case_id.as_str(), "CASE-VOIP-1");
+    assert_eq!(header.iap_system_id.as_deref(), Some("SBC-1"));
+    if let Some(call_id) = call_id {
+        assert_eq!(call_id.main, "4242");
+    }
+    let signaling = signaling.expect("the SIP message verbatim");
+    assert_eq!(signaling.len(), 1);
+    assert_eq!(signaling[0].signaling_prot, "SIP");
+    assert_eq!(signaling[0].sig_msg, sip);
+}
+
+#[test]
+fn a_call_the_target_places_is_origination_answer_and_release_around_its_content() {
+    let mut c = calls(true);
+    let got = run(
+        &mut c,
+        TargetSide::Caller,
+        true,
+        &[
+            (IriType::Begin, request("INVITE", 1)),
+            (IriType::Continue, response(180, "Ringing", 1, "INVITE")),
+            (IriType::Continue, response(200, "OK", 1, "INVITE")),
+            (IriType::Continue, request("ACK", 1)),
+            (IriType::Continue, request("BYE", 2)),
+            (IriType::End, response(200, "OK", 2, "BYE")),
+        ],
+    );
+    assert_eq!(
+        got,
+        [
+            vec!["origination"],
+            vec!["directSignalReporting"],
+            vec!["answer", "ccOpen"],
+            vec!["directSignalReporting"],
+            vec!["release", "ccClose"],
+            vec!["directSignalReporting"],
+        ]
+    );
+    assert!(c.is_empty(), "the IRI-End forgets the call");
+}
+
+#[test]
+fn a_call_to_the_target_is_a_termination_attempt_and_an_iri_only_task_opens_no_content() {
+    let mut c = calls(false);
+    let got = run(
+        &mut c,
+        TargetSide::Callee,
+        false,
+        &[
+            (IriType::Begin, request("INVITE", 1)),
+            (IriType::Continue, response(200, "OK", 1, "INVITE")),
+            (IriType::Continue, request("BYE", 2)),
+            // A retransmitted BYE releases nothing twice.
+            (IriType::Continue, request("BYE", 2)),
+            (IriType::End, response(200, "OK", 2, "BYE")),
+        ],
+    );
+    assert_eq!(
+        got,
+        [
+            vec!["termAttempt"],
+            vec!["answer"],
+            vec!["release"],
+            vec!["directSignalReporting"],
+            vec!["directSignalReporting"],
+        ]
+    );
+}
+
+#[test]
+fn a_busy_callee_releases_the_call_with_the_status_as_cause() {
+    let mut c = calls(false);
+    let mut out = Vec::new();
+    c.on_sip(
+        CIN,
+        time(0),
+        IriType::Begin,
+        &request("INVITE", 1),
+        TargetSide::Caller,
+        true,
+        &mut out,
+    );
+    out.clear();
+    let busy = response(486, "Busy Here", 1, "INVITE");
+    c.on_sip(
+        CIN,
+        time(1),
+        IriType::End,
+        &busy,
+        TargetSide::Caller,
+        true,
+        &mut out,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    let LaesMessage::Release(release) = out[0].message() else {
+        panic!("{out:?}")
+    };
+    let cause = release.cause.as_ref().unwrap();
+    assert_eq!(cause.signaling_type, "SIP");
+    assert_eq!(
+        cause.cause,
+        Some(ParameterFormat::Sip(vec!["SIP/2.0 486 Busy Here".into()]))
+    );
+    assert!(matches!(out[0], LaesProtocol::Plain(_)));
+}
+
+#[test]
+fn hold_redirection_registration_and_a_timeout() {
+    let mut c = calls(true);
+    let got = run(
+        &mut c,
+        TargetSide::Callee,
+        true,
+        &[
+            (IriType::Begin, request("INVITE", 1)),
+            (IriType::Continue, response(200, "OK", 1, "INVITE")),
+            // Hold: a re-INVITE and its answer change the media.
+            (IriType::Continue, request("INVITE", 2)),
+            (IriType::Continue, response(200, "OK", 2, "INVITE")),
+            (IriType::Continue, request("UPDATE", 3)),
+            // The call times out: its IRI-End repeats the last message.
+            (IriType::End, request("ACK", 2)),
+        ],
+    );
+    assert_eq!(
+        got,
+        [
+            vec!["termAttempt"],
+            vec!["answer", "ccOpen"],
+            vec!["mediaAndAddressReporting", "ccChange"],
+            vec!["mediaAndAddressReporting", "ccChange"],
+            vec!["mediaAndAddressReporting", "ccChange"],
+            vec!["directSignalReporting", "release", "ccClose"],
+        ]
+    );
+
+    let mut c = calls(false);
+    let got = run(
+        &mut c,
+        TargetSide::Caller,
+        true,
+        &[
+            (IriType::Begin, request("INVITE", 1)),
+            (
+                IriType::End,
+                response(302, "Moved Temporarily", 1, "INVITE"),
+            ),
+        ],
+    );
+    assert_eq!(got, [vec!["origination"], vec!["redirection", "release"]]);
+
+    let mut c = calls(false);
+    let got = run(
+        &mut c,
+        TargetSide::Caller,
+        true,
+        &[
+            (IriType::Report, request("REGISTER", 7)),
+            (IriType::Report, response(200, "OK", 7, "REGISTER")),
+        ],
+    );
+    assert_eq!(got, [vec!["servingSystem"], vec!["servingSystem"]]);
+    assert!(c.is_empty(), "a registration keeps no call state");
+}
+
+#[test]
+fn an_unknown_side_or_unreadable_sip_is_reported_as_it_is() {
+    let mut c = calls(false);
+    let got = run(
+        &mut c,
+        TargetSide::Unknown,
+        true,
+        &[
+            (IriType::Begin, request("INVITE", 1)),
+            (IriType::Continue, b"\x00\x01 not SIP".to_vec()),
+        ],
+    );
+    assert_eq!(
+        got,
+        [vec!["directSignalReporting"], vec!["directSignalReporting"]]
+    );
+}
+
+#[test]
+fn the_party_uris_come_from_from_and_to() {
+    let mut c = calls(false);
+    let mut out = Vec::new();
+    c.on_sip(
+        CIN,
+        time(0),
+        IriType::Begin,
+        &request("INVITE", 1),
+        TargetSide::Caller,
+        true,
+        &mut out,
+    );
+    let LaesMessage::Origination(o) = out[0].message() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        o.calling.as_ref().and_then(|p| p.uri.clone()),
+        Some(vec!["sip:alice@a.example".to_owned()])
+    );
+    assert_eq!(
+        o.called.as_ref().and_then(|p| p.uri.clone()),
+        Some(vec!["sip:bob@b.example".to_owned()])
+    );
+    assert_eq!(uri_of("sip:carol@c.example;tag=9"), "sip:carol@c.example");
+}
