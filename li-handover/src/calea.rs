@@ -22,8 +22,9 @@
 //! `deliveryIdentifier` `combCCC` = the CIN, `ccDeliveryFormat` the CC-APDU module's OID:
 //! every `CC-APDU` of the call repeats that content identifier ([`content_identifier`]).
 //!
-//! Not wired into the mediator yet: `atis-1000678` destinations are still refused at
-//! provisioning (see `docs/HANDOVER-ATIS.md`).
+//! The mediator uses it for `atis-1000678:2` destinations, with [`target_side`] telling
+//! `Origination` from `TerminationAttempt` and [`link_test`] as the link's keep-alive (see
+//! `docs/HANDOVER-ATIS.md`).
 
 use std::collections::HashMap;
 
@@ -31,9 +32,9 @@ use li_asn1::GeneralizedTime;
 use li_asn1::ObjectIdentifier;
 use li_asn1::atis::ias::CccIdentity;
 use li_asn1::atis::laes::{
-    Answer, CcChange, CcClose, CcOpen, DirectSignalReporting, LaesHeader, LaesMessage,
-    LaesProtocol, MediaAndAddressReporting, Origination, Redirection, Release, ServingSystem,
-    TerminationAttempt,
+    Answer, CcChange, CcClose, CcOpen, ConnectionTest, DirectSignalReporting, LaesHeader,
+    LaesMessage, LaesProtocol, MediaAndAddressReporting, Origination, Redirection, Release,
+    ServingSystem, TerminationAttempt,
 };
 use li_asn1::atis::laes_cc::{CallIdentity, ContentIdentifier};
 use li_asn1::atis::laes_party::{
@@ -41,7 +42,7 @@ use li_asn1::atis::laes_party::{
     ParameterFormat, PartyIdentity,
 };
 use li_asn1::atis::{CaseIdentity, laes_cc_oid};
-use li_core::{Cin, IriType, Timestamp};
+use li_core::{Cin, IriType, TargetIdentifier, Timestamp};
 
 use crate::lemf::sip::{self, StartLine};
 
@@ -408,6 +409,99 @@ impl LaesCalls {
             protocol_specific_parameters: None,
             signaling_msg: signaling,
         }))
+    }
+}
+
+/// The version of ATIS-1000678 these messages follow, as a destination's format names it
+/// (`atis-1000678:2`: ATIS-PP-1000678.2006, the text the rebuilt module follows; public
+/// provisioning material numbers 2006 as 2, .a.2007 as 3, .b.2010 as 4).
+pub const VERSION: u16 = 2;
+
+/// Which side of a call's first INVITE the task's targets are: `Caller` when the `From` URI
+/// is a target, `Callee` when the `To` URI is, else `Unknown`. URIs are compared by scheme
+/// (`sips` as `sip`), user and host, case-insensitively, parameters ignored; an E.164 target
+/// by the digits of the URI's user part. A simpler comparison than the probe's RFC 3261
+/// matching: it only chooses between `Origination` and `TerminationAttempt`, never what is
+/// intercepted.
+pub fn target_side(targets: &[TargetIdentifier], message: &[u8]) -> TargetSide {
+    let Ok(head) = sip::parse(message) else {
+        return TargetSide::Unknown;
+    };
+    let is_target = |value: Option<&String>| {
+        let Some(uri) = value.map(|v| uri_of(v)) else {
+            return false;
+        };
+        let key = uri_key(&uri);
+        targets.iter().any(|t| match t {
+            TargetIdentifier::SipUri(u) => uri_key(u.as_str()) == key,
+            TargetIdentifier::E164Number(n) => {
+                let user = key.split_once(':').map_or("", |(_, rest)| rest);
+                let user = user.split('@').next().unwrap_or_default();
+                let digits: String = user.chars().filter(char::is_ascii_digit).collect();
+                !digits.is_empty() && digits == n.digits()
+            }
+            _ => false,
+        })
+    };
+    if is_target(head.from.as_ref()) {
+        TargetSide::Caller
+    } else if is_target(head.to.as_ref()) {
+        TargetSide::Callee
+    } else {
+        TargetSide::Unknown
+    }
+}
+
+/// `scheme:user@host` of a URI, lower case, `sips` as `sip`, parameters and headers cut.
+fn uri_key(uri: &str) -> String {
+    let cut = uri
+        .split([';', '?'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match cut.strip_prefix("sips:") {
+        Some(rest) => format!("sip:{rest}"),
+        None => cut,
+    }
+}
+
+/// The keep-alive of an ATIS-1000678 link: `ConnectionTest` with `memo` `link test <n>` under
+/// the keep-alive caseId; the agency sends it back unchanged ([`link_test_answer`]).
+pub fn link_test(
+    case_id: &CaseIdentity,
+    iap_system_id: Option<&str>,
+    counter: u32,
+    time: Timestamp,
+) -> LaesProtocol {
+    LaesProtocol::Plain(LaesMessage::ConnTest(ConnectionTest {
+        case_id: Some(case_id.clone()),
+        iap_system_id: iap_system_id.map(str::to_owned),
+        timestamp: GeneralizedTime::from_timestamp(time),
+        memo: Some(format!("{LINK_TEST}{counter}")),
+    }))
+}
+
+const LINK_TEST: &str = "link test ";
+
+/// The counter of a link test the agency sent back ([`link_test`]).
+///
+/// # Errors
+///
+/// What the message is otherwise.
+pub fn link_test_answer(frame: &[u8]) -> Result<u32, String> {
+    let p = LaesProtocol::decode(frame)
+        .map_err(|e| format!("not an ATIS-1000678 link test answer: {e}"))?;
+    match p.message() {
+        LaesMessage::ConnTest(ConnectionTest {
+            memo: Some(memo), ..
+        }) => memo
+            .strip_prefix(LINK_TEST)
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("connTest from the agency is not a link test answer: {memo:?}")),
+        other => Err(format!(
+            "unexpected ATIS-1000678 message from the agency ({})",
+            other.asn1_name().unwrap_or("unknown alternative")
+        )),
     }
 }
 

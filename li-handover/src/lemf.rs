@@ -1108,6 +1108,7 @@ impl Receiver {
                 cin,
                 time,
                 mut fields,
+                sip,
             } => {
                 conn.stats.iri += 1;
                 conn.latency.observe(now, Some(time));
@@ -1122,6 +1123,23 @@ impl Receiver {
                 let line = Value::Object(fields).to_string();
                 conn.batch.records.extend_from_slice(line.as_bytes());
                 conn.batch.records.push(b'\n');
+                if let Some((iri_type, message)) = sip {
+                    let kind = VoiceKind::Sip {
+                        iri_type: Some(iri_type),
+                        iri_only: false,
+                        source: None,
+                        destination: None,
+                        message: conn.batch.voice_octets(&message),
+                    };
+                    conn.batch.voice.push(VoiceRecord {
+                        liid,
+                        cin,
+                        seq: 0,
+                        time,
+                        repeat: false,
+                        kind,
+                    });
+                }
             }
             atis::Atis::Cc(cc) => {
                 conn.stats.cc += 1;
@@ -1129,8 +1147,27 @@ impl Receiver {
                 let repeat =
                     sequence(conn, state, cc.liid, cc.cin, cc.seq, 0, 1) == Sequencing::Repeat;
                 let time = cc.time.unwrap_or(now);
-                conn.batch
-                    .pcap_record(cc.liid, time, &cc.packet, cc.packet.len());
+                if cc.call {
+                    // A call's RTP (ATIS-1000678): the call's media files, as IPMMCC.
+                    let kind = VoiceKind::Media {
+                        direction: cc.direction,
+                        frame_type: Some(li_asn1::ipmm::FrameType::RtpFrame),
+                        stream: None,
+                        protocol: Some(li_asn1::ipmm::MmccProtocol::Rtp),
+                        packet: conn.batch.voice_octets(&cc.packet),
+                    };
+                    conn.batch.voice.push(VoiceRecord {
+                        liid: cc.liid,
+                        cin: cc.cin,
+                        seq: cc.seq,
+                        time,
+                        repeat,
+                        kind,
+                    });
+                } else {
+                    conn.batch
+                        .pcap_record(cc.liid, time, &cc.packet, cc.packet.len());
+                }
                 let line = CcLine {
                     interface: conn.interface,
                     liid: cc.liid,

@@ -174,10 +174,12 @@ pub enum ProvisioningError {
     /// ([`crate::mediator::produces`]); the warrant is never delivered in another one.
     #[error(
         "agency {agency}: handover format {format} is not produced by this suite (it delivers \
-         ETSI TS 102 232, etsi-102232:<1..={}>:<1..={}>, and ATIS-1000013, atis-1000013:{})",
+         ETSI TS 102 232, etsi-102232:<1..={}>:<1..={}>, ATIS-1000013, atis-1000013:{}, and \
+         ATIS-1000678, atis-1000678:{})",
         li_asn1::pdu::LI_PS_PDU_VERSION,
         li_asn1::ipaccess::IP_ACCESS_VERSION,
-        li_asn1::atis::access::VERSION
+        li_asn1::atis::access::VERSION,
+        crate::calea::VERSION
     )]
     UnsupportedFormat {
         /// The agency's name.
@@ -277,7 +279,9 @@ pub fn warrant_tasks(
                 format: agency.format,
             });
         }
-        if let HandoverFormat::Atis1000013 { .. } = agency.format {
+        if let HandoverFormat::Atis1000013 { .. } | HandoverFormat::Atis1000678 { .. } =
+            agency.format
+        {
             li_asn1::atis::access::check_case_id(&warrant.task.liid()).map_err(|e| {
                 ProvisioningError::NotInFormat {
                     agency: agency_name(agency),

@@ -4,7 +4,7 @@
 use li_asn1::atis::laes::{LaesMessage, LaesProtocol};
 use li_asn1::atis::laes_party::ParameterFormat;
 use li_asn1::atis::{CaseIdentity, laes_oid};
-use li_core::{Cin, IriType, Timestamp};
+use li_core::{Cin, IriType, TargetIdentifier, Timestamp};
 
 use super::*;
 
@@ -309,4 +309,42 @@ fn the_party_uris_come_from_from_and_to() {
         Some(vec!["sip:bob@b.example".to_owned()])
     );
     assert_eq!(uri_of("sip:carol@c.example;tag=9"), "sip:carol@c.example");
+}
+
+#[test]
+fn the_target_side_is_the_party_whose_uri_is_a_target() {
+    let alice: TargetIdentifier = "sip:Alice@A.example".parse().unwrap();
+    let bob_tel: TargetIdentifier = "tel:+4930123456".parse().unwrap();
+    let invite = request("INVITE", 1);
+    assert_eq!(
+        target_side(std::slice::from_ref(&alice), &invite),
+        TargetSide::Caller
+    );
+    let to_bob = b"INVITE sip:x SIP/2.0\r\nFrom: <sips:carol@c.example>\r\nTo: <sip:+49-30-123456@gw.example;user=phone>\r\n\r\n";
+    assert_eq!(
+        target_side(&[alice.clone(), bob_tel.clone()], to_bob),
+        TargetSide::Callee
+    );
+    assert_eq!(target_side(&[bob_tel], &invite), TargetSide::Unknown);
+    assert_eq!(target_side(&[alice], b"not sip"), TargetSide::Unknown);
+}
+
+#[test]
+fn a_link_test_sent_back_answers_its_counter() {
+    let case = CaseIdentity::new("KEEPALIVE").unwrap();
+    let test = link_test(&case, Some("MDF-1"), 9, time(0)).encode();
+    assert_eq!(link_test_answer(&test), Ok(9));
+    let mut out = Vec::new();
+    calls(false).on_sip(
+        CIN,
+        time(0),
+        IriType::Begin,
+        &request("INVITE", 1),
+        TargetSide::Caller,
+        true,
+        &mut out,
+    );
+    let err = link_test_answer(&out[0].encode()).unwrap_err();
+    assert!(err.contains("origination"), "{err}");
+    assert!(link_test_answer(b"\x30\x00").is_err());
 }

@@ -1,10 +1,15 @@
 //! ATIS-1000013 on a receiver's stream: which messages are the US family's, and what a
 //! receiver records of them.
 //!
-//! A stream may carry ETSI PS-PDUs or ATIS-1000013 messages; each message says which by
-//! its first component: a PS-PDU starts with `pSHeader [1]` (constructed), an `IasProtocol`
-//! (CmII, or the optional messages) with its module's OBJECT IDENTIFIER, an `IAS-CC-APDU`
-//! with `ccDeliveryHeader [0]` (or, without one, `payload [1]` primitive). [`read`] looks at
+//! A stream may carry ETSI PS-PDUs or ATIS messages; each message says which by its first
+//! octets: a PS-PDU is a SEQUENCE starting with `pSHeader [1]` (constructed), an
+//! `IasProtocol` (CmII, or the optional messages) a SEQUENCE starting with its module's
+//! OBJECT IDENTIFIER, an `IAS-CC-APDU` / `CC-APDU` a SEQUENCE starting with
+//! `ccDeliveryHeader [0]` (or, without one, `payload [1]` primitive), an ATIS-1000678
+//! `LAESProtocol` is not a SEQUENCE but its CHOICE's `[0]` or `[1]`. ATIS-1000678 call data
+//! becomes IRI lines (`format` `atis-1000678`, `message`, `sip`: the start line of the SIP it
+//! carries) and its SIP feeds the call's ladder; a `CC-APDU` whose content identifier is a
+//! `callID` is a call's RTP and goes to the call's files as TS 102 232-5 media does. [`read`] looks at
 //! that octet and decodes the ATIS ones; the receiver answers link tests by sending them
 //! back (`docs/HANDOVER-ATIS.md`) and records the rest as it does ETSI records: CmII as IRI
 //! lines of `records.jsonl` (with `format` and `message`), content in the case's pcap and as
@@ -13,8 +18,9 @@
 use li_asn1::Error;
 use li_asn1::atis::access::{link_test_answer, optional_oid};
 use li_asn1::atis::ias::{IasMessage, IasProtocol, IpAddressInfo, Value};
-use li_asn1::atis::ias_cc::{ContentIdentifier, IasCcApdu, PacketDirection};
+use li_asn1::atis::ias_cc::{CallIdentity, ContentIdentifier, IasCcApdu, PacketDirection};
 use li_asn1::atis::ias_opt::{IasOptionalMessage, IasOptionalProtocol};
+use li_asn1::atis::laes::{LaesMessage, LaesProtocol};
 use li_core::{Liid, Timestamp};
 use serde_json::json;
 
@@ -22,16 +28,20 @@ use serde_json::json;
 pub(super) enum Atis {
     /// A link test (keep-alive): sent back once what came before it is stored.
     LinkTest,
-    /// A CmII or optional message.
+    /// A CmII or optional message (ATIS-1000013), or call data (ATIS-1000678).
     Iri {
         /// Its `caseId`.
         liid: Liid,
-        /// The session (`packetDataSessionID` or an integer `accessSessionID`).
+        /// The session (`packetDataSessionID` or an integer `accessSessionID`), or the call
+        /// (`callId` `main`, `correlationID`, `contentIdentifier` in decimal).
         cin: Option<u32>,
         /// Its `timestamp`.
         time: Timestamp,
         /// Its JSON line's fields besides the common ones.
         fields: serde_json::Map<String, serde_json::Value>,
+        /// Call data's intercepted SIP, with the place in the call it stands for: for the
+        /// call's ladder.
+        sip: Option<(li_asn1::IriType, Vec<u8>)>,
     },
     /// An `IAS-CC-APDU`.
     Cc(Content),
@@ -46,6 +56,9 @@ pub(super) struct Content {
     pub(super) time: Option<Timestamp>,
     pub(super) direction: Option<li_asn1::PayloadDirection>,
     pub(super) packet: Vec<u8>,
+    /// The content identifier is a `callID`: a call's media (ATIS-1000678), not an IP
+    /// packet of a session.
+    pub(super) call: bool,
 }
 
 /// What [`read`] makes of a frame.
@@ -75,8 +88,17 @@ pub(super) fn read(frame: &[u8]) -> Read {
     const OID: u8 = 0x06;
     const CC_HEADER: u8 = 0xa0;
     const CC_PAYLOAD: u8 = 0x81;
-    if frame.first() != Some(&SEQUENCE) {
-        return Read::NotAtis;
+    const LAES_ENHANCED: u8 = 0xa0;
+    const LAES_PLAIN: u8 = 0xa1;
+    match frame.first() {
+        Some(&SEQUENCE) => {}
+        Some(&(LAES_ENHANCED | LAES_PLAIN)) => {
+            return match LaesProtocol::decode(frame) {
+                Ok(p) => laes_message(p.message()),
+                Err(e) => Read::Undecodable(e, None),
+            };
+        }
+        _ => return Read::NotAtis,
     }
     match first_component_tag(frame) {
         Some(OID) => read_cmii(frame),
@@ -131,6 +153,7 @@ fn optional_message(message: IasOptionalMessage) -> Read {
         cin: None,
         time: header.timestamp.timestamp(),
         fields,
+        sip: None,
     })
 }
 
@@ -269,6 +292,126 @@ fn cmii_message(message: IasMessage) -> Read {
         cin,
         time: header.timestamp.timestamp(),
         fields,
+        sip: None,
+    })
+}
+
+/// The record of an ATIS-1000678 call-data message; a link test is [`Atis::LinkTest`].
+fn laes_message(message: &LaesMessage) -> Read {
+    use li_asn1::IriType;
+    let name = message.asn1_name().unwrap_or("unknown");
+    let main = |c: &CallIdentity| c.main.parse().ok();
+    let content = |c: &ContentIdentifier| match c {
+        ContentIdentifier::CallId(c) => main(c),
+        ContentIdentifier::CorrelationId(id) => {
+            std::str::from_utf8(id).ok().and_then(|s| s.parse().ok())
+        }
+        _ => None,
+    };
+    let (header, cin, signaling, iri_type) = match message {
+        LaesMessage::ConnTest(t) => {
+            return match t.memo.as_deref() {
+                Some(memo) if memo.starts_with("link test ") => Read::Atis(Atis::LinkTest),
+                _ => Read::NotAtis,
+            };
+        }
+        LaesMessage::Origination(m) => (
+            &m.header,
+            main(&m.call_id),
+            m.signaling_msg.as_ref(),
+            IriType::Begin,
+        ),
+        LaesMessage::TermAttempt(m) => (
+            &m.header,
+            main(&m.call_id),
+            m.signaling_msg.as_ref(),
+            IriType::Begin,
+        ),
+        LaesMessage::Answer(m) => (
+            &m.header,
+            main(&m.call_id),
+            m.signaling_msg.as_ref(),
+            IriType::Continue,
+        ),
+        LaesMessage::Redirection(m) => (
+            &m.header,
+            main(&m.call_id),
+            m.signaling_msg.as_ref(),
+            IriType::Continue,
+        ),
+        LaesMessage::MediaAndAddressReporting(m) => (
+            &m.header,
+            main(&m.call_id),
+            m.signaling_msg.as_ref(),
+            IriType::Continue,
+        ),
+        LaesMessage::Release(m) => (
+            &m.header,
+            main(&m.call_id),
+            m.signaling_msg.as_ref(),
+            IriType::End,
+        ),
+        LaesMessage::ServingSystem(m) => {
+            (&m.header, None, m.signaling_msg.as_ref(), IriType::Report)
+        }
+        LaesMessage::DirectSignalReporting(m) => (
+            &m.header,
+            std::str::from_utf8(&m.correlation_id)
+                .ok()
+                .and_then(|s| s.parse().ok()),
+            Some(&m.signaling_msg),
+            IriType::Continue,
+        ),
+        LaesMessage::CcOpen(m) => (
+            &m.header,
+            content(&m.content_identifier),
+            None,
+            IriType::Continue,
+        ),
+        LaesMessage::CcChange(m) => (
+            &m.header,
+            content(&m.content_identifier),
+            None,
+            IriType::Continue,
+        ),
+        LaesMessage::CcClose(m) => (
+            &m.header,
+            content(&m.content_identifier),
+            None,
+            IriType::Continue,
+        ),
+        LaesMessage::CcUnavailable(m) => (&m.header, main(&m.call_id), None, IriType::Continue),
+        _ => return Read::NotAtis,
+    };
+    let Ok(liid) = Liid::new(header.case_id.as_str().as_bytes()) else {
+        return Read::Undecodable(invalid_case_id(), None);
+    };
+    let mut fields = serde_json::Map::new();
+    fields.insert("format".into(), json!("atis-1000678"));
+    fields.insert("message".into(), json!(name));
+    let sip = signaling
+        .and_then(|s| {
+            s.iter()
+                .find(|m| m.signaling_prot.eq_ignore_ascii_case("SIP"))
+        })
+        .map(|m| m.sig_msg.clone());
+    fields.insert(
+        "sip".into(),
+        json!(sip.as_ref().map(|m| {
+            let line = m
+                .split(|&b| b == b'\r' || b == b'\n')
+                .next()
+                .unwrap_or_default();
+            String::from_utf8_lossy(line.get(..line.len().min(200)).unwrap_or_default())
+                .into_owned()
+        })),
+    );
+    Read::Atis(Atis::Iri {
+        liid,
+        cin,
+        time: header.timestamp.timestamp(),
+        fields,
+        sip: sip.map(|m| (iri_type, m)),
     })
 }
 
@@ -298,11 +441,13 @@ fn content(apdu: IasCcApdu) -> Read {
     let Some(liid) = info.case_id.and_then(|c| Liid::new(c.as_bytes()).ok()) else {
         return Read::Undecodable(invalid_case_id(), None);
     };
-    let cin = match &info.content_identifier {
-        ContentIdentifier::CorrelationId(id) => {
-            std::str::from_utf8(id).ok().and_then(|s| s.parse().ok())
-        }
-        _ => None,
+    let (cin, call) = match &info.content_identifier {
+        ContentIdentifier::CorrelationId(id) => (
+            std::str::from_utf8(id).ok().and_then(|s| s.parse().ok()),
+            false,
+        ),
+        ContentIdentifier::CallId(c) => (c.main.parse().ok(), true),
+        _ => (None, false),
     };
     let direction = header.packet_direction.map(|d| match d {
         PacketDirection::FromSubject => li_asn1::PayloadDirection::FromTarget,
@@ -318,5 +463,6 @@ fn content(apdu: IasCcApdu) -> Read {
         time: header.time_stamp.map(|t| t.timestamp()),
         direction,
         packet: apdu.payload,
+        call,
     }))
 }

@@ -10,10 +10,12 @@
 
 use std::collections::HashMap;
 
+use li_asn1::atis::CaseIdentity;
 use li_asn1::atis::access::{self as ias, IasMapper, IasPdu};
 use li_asn1::atis::ias_cc::{
     CcDeliveryHeader, CorrelationInfo, IasCcApdu, IasCcEncoder, PacketDirection,
 };
+use li_asn1::atis::laes::LaesProtocol;
 use li_asn1::ipmm::{FrameType, IpmmIriContents, MediaStream, MmccProtocol};
 use li_asn1::pdu::{IriContents, IriPayload};
 use li_asn1::{CcEncoder, GeneralizedTime, HeaderSettings, IpmmCcEncoder, Payload, PsPdu};
@@ -21,6 +23,7 @@ use li_core::{Cin, DestinationId, HandoverFormat, InterceptScope, Liid, MediaFlo
 
 use super::admission::{Admitted, Content};
 use super::{HiDestination, MediationTask, MediatorError, MediatorSettings};
+use crate::calea::{self, LaesCalls, LaesSettings};
 
 /// Pre-encoded headers kept at most; the cache starts afresh beyond (it then holds the
 /// communications active since).
@@ -45,18 +48,21 @@ pub fn check_format(did: DestinationId, format: HandoverFormat) -> Result<(), Me
 }
 
 /// Whether the suite produces `format`: ETSI TS 102 232 in the module versions
-/// [`HeaderSettings::encodes`], or ATIS-1000013 version [`li_asn1::atis::access::VERSION`].
+/// [`HeaderSettings::encodes`], ATIS-1000013 version [`li_asn1::atis::access::VERSION`], or
+/// ATIS-1000678 version [`calea::VERSION`].
 /// The ADMF refuses a warrant for an agency in any other format, and the mediator a
 /// destination.
 pub fn produces(format: HandoverFormat) -> bool {
     match format {
         HandoverFormat::Atis1000013 { version } => version == ias::VERSION,
+        HandoverFormat::Atis1000678 { version } => version == calea::VERSION,
         format => HeaderSettings::encodes(format),
     }
 }
 
 /// Whether a destination in `format` has a message for `content`: an ATIS-1000013 one takes
-/// internet access IRI and IP packets, not a call's SIP or media; ETSI takes everything.
+/// internet access IRI and IP packets, not a call's SIP or media; an ATIS-1000678 one a
+/// call's SIP and media only; ETSI takes everything.
 pub(super) fn carries(format: HandoverFormat, content: &Content<'_>) -> bool {
     match format {
         HandoverFormat::Atis1000013 { .. } => match content {
@@ -64,6 +70,9 @@ pub(super) fn carries(format: HandoverFormat, content: &Content<'_>) -> bool {
             Content::Cc { .. } => true,
             _ => false,
         },
+        HandoverFormat::Atis1000678 { .. } => {
+            matches!(content, Content::Sip { .. } | Content::Media { .. })
+        }
         _ => true,
     }
 }
@@ -108,7 +117,10 @@ pub fn check_task_format(
 ) -> Result<(), MediatorError> {
     check_format(destination.id, destination.format)?;
     match destination.format {
-        HandoverFormat::Atis1000013 { .. } => ias_mapper(task, settings).map(|_| ()),
+        // Both ATIS families: caseId and iAPSystemId under the same constraints.
+        HandoverFormat::Atis1000013 { .. } | HandoverFormat::Atis1000678 { .. } => {
+            ias_mapper(task, settings).map(|_| ())
+        }
         _ => header_settings(task, destination, settings).map(|_| ()),
     }
 }
@@ -182,6 +194,12 @@ pub(super) struct EncoderCache {
     ias_cc: HashMap<(Liid, Cin, DestinationId), IasCcEncoder>,
     /// The messages of one record, reused.
     ias_scratch: Vec<IasPdu>,
+    /// ATIS-1000678 call-data state per (LIID, destination).
+    laes: HashMap<(Liid, DestinationId), LaesCalls>,
+    /// Pre-encoded `CC-APDU` headers per (LIID, CIN, destination).
+    laes_cc: HashMap<(Liid, Cin, DestinationId), IasCcEncoder>,
+    /// The call-data messages of one record, reused.
+    laes_scratch: Vec<LaesProtocol>,
     /// The buffer the spool appends encode into.
     pub(super) buf: Vec<u8>,
 }
@@ -196,9 +214,16 @@ impl EncoderCache {
         seq: u32,
         out: &mut Vec<u8>,
     ) {
-        if let HandoverFormat::Atis1000013 { .. } = destination.format {
-            self.encode_ias(s, destination, record, seq, out);
-            return;
+        match destination.format {
+            HandoverFormat::Atis1000013 { .. } => {
+                self.encode_ias(s, destination, record, seq, out);
+                return;
+            }
+            HandoverFormat::Atis1000678 { .. } => {
+                self.encode_laes(s, destination, record, seq, out);
+                return;
+            }
+            _ => {}
         }
         let liid = record.task.liid();
         let did = destination.id;
@@ -306,12 +331,7 @@ impl EncoderCache {
             Content::Cc {
                 direction, packet, ..
             } => {
-                let direction = match direction {
-                    li_core::PayloadDirection::FromTarget => Some(PacketDirection::FromSubject),
-                    li_core::PayloadDirection::ToTarget => Some(PacketDirection::ToSubject),
-                    _ => None,
-                };
-                match direction {
+                match packet_direction(*direction) {
                     Some(direction) => {
                         let (case, iap) = (mapper.case_id(), mapper.iap_system_id());
                         let encoder =
@@ -326,7 +346,93 @@ impl EncoderCache {
                     }
                     // The module's direction has no "unknown": the field is left out.
                     None => out.extend_from_slice(
-                        &ias_cc_without_direction(mapper, record.cin, record.time, seq, packet)
+                        &cc_apdu_without_direction(
+                            mapper,
+                            IasMapper::content_identifier(record.cin),
+                            record.time,
+                            seq,
+                            packet,
+                        )
+                        .encode(),
+                    ),
+                }
+            }
+            // Not routed here (see `carries`).
+            _ => {}
+        }
+    }
+
+    /// Appends the ATIS-1000678 messages of `record` for `destination` to `out`: the call
+    /// data of a SIP message ([`LaesCalls`]), back to back, or the `CC-APDU` of a media packet
+    /// with sequence number `seq`.
+    fn encode_laes(
+        &mut self,
+        s: &MediatorSettings,
+        destination: &HiDestination,
+        record: &Admitted<'_, '_>,
+        seq: u32,
+        out: &mut Vec<u8>,
+    ) {
+        let liid = record.task.liid();
+        let did = destination.id;
+        let mapper = bounded_entry(&mut self.ias, (liid, did), || {
+            ias_mapper(record.task, s)
+                .unwrap_or_else(|_| IasMapper::fitted(&record.task.liid(), &iap_system_id(s)))
+        });
+        match &record.content {
+            Content::Sip {
+                iri_type, message, ..
+            } => {
+                if !self.laes.contains_key(&(liid, did)) {
+                    // The mapper's caseId is 1..25 visible characters (checked at
+                    // provisioning, else fitted): this always succeeds.
+                    let Ok(case_id) = CaseIdentity::new(mapper.case_id()) else {
+                        tracing::error!(%liid, "no ATIS caseId for a provisioned task");
+                        return;
+                    };
+                    let calls = LaesCalls::new(LaesSettings {
+                        case_id,
+                        iap_system_id: Some(mapper.iap_system_id().to_owned()),
+                        protocol_identifier: None,
+                    });
+                    bounded_entry(&mut self.laes, (liid, did), || calls);
+                }
+                let Some(calls) = self.laes.get_mut(&(liid, did)) else {
+                    return;
+                };
+                let side = calea::target_side(record.task.targets(), message);
+                let with_content = record.task.scope() != InterceptScope::IriOnly;
+                let mut messages = std::mem::take(&mut self.laes_scratch);
+                messages.clear();
+                calls.on_sip(
+                    record.cin,
+                    record.time,
+                    *iri_type,
+                    message,
+                    side,
+                    with_content,
+                    &mut messages,
+                );
+                for m in &messages {
+                    m.encode_into(out);
+                }
+                self.laes_scratch = messages;
+            }
+            Content::Media {
+                direction, packet, ..
+            } => {
+                let content = calea::content_identifier(record.cin);
+                match packet_direction(*direction) {
+                    Some(d) => {
+                        let (case, iap) = (mapper.case_id(), mapper.iap_system_id());
+                        let encoder =
+                            bounded_entry(&mut self.laes_cc, (liid, record.cin, did), || {
+                                IasCcEncoder::new(case, Some(iap), &content)
+                            });
+                        encoder.encode(i64::from(seq), record.time, d, packet, out);
+                    }
+                    None => out.extend_from_slice(
+                        &cc_apdu_without_direction(mapper, content, record.time, seq, packet)
                             .encode(),
                     ),
                 }
@@ -343,6 +449,8 @@ impl EncoderCache {
         self.media.retain(|(l, _, _, _), _| *l != liid);
         self.ias.retain(|(l, _), _| *l != liid);
         self.ias_cc.retain(|(l, _, _), _| *l != liid);
+        self.laes.retain(|(l, _), _| *l != liid);
+        self.laes_cc.retain(|(l, _, _), _| *l != liid);
     }
 
     /// Drops what was built for destination `did` (it changed or was removed).
@@ -352,6 +460,8 @@ impl EncoderCache {
         self.media.retain(|(_, _, d, _), _| *d != did);
         self.ias.retain(|(_, d), _| *d != did);
         self.ias_cc.retain(|(_, _, d), _| *d != did);
+        self.laes.retain(|(_, d), _| *d != did);
+        self.laes_cc.retain(|(_, _, d), _| *d != did);
     }
 
     /// How many header settings, IP CC encoders and media encoders are cached.
@@ -361,11 +471,21 @@ impl EncoderCache {
     }
 }
 
-/// An `IAS-CC-APDU` of a packet whose direction is not known (rare: the target on both
-/// ends): every header field but the direction.
-fn ias_cc_without_direction(
+/// The ATIS packet direction of a record's: none for indeterminate and the others (the
+/// ATIS modules have only from and to the subject).
+fn packet_direction(direction: li_core::PayloadDirection) -> Option<PacketDirection> {
+    match direction {
+        li_core::PayloadDirection::FromTarget => Some(PacketDirection::FromSubject),
+        li_core::PayloadDirection::ToTarget => Some(PacketDirection::ToSubject),
+        _ => None,
+    }
+}
+
+/// An `IAS-CC-APDU` / `CC-APDU` (one model) of a packet whose direction is not known (rare:
+/// the target on both ends): every header field but the direction.
+fn cc_apdu_without_direction(
     mapper: &IasMapper,
-    cin: Cin,
+    content_identifier: li_asn1::atis::ias_cc::ContentIdentifier,
     time: Timestamp,
     seq: u32,
     packet: &[u8],
@@ -375,7 +495,7 @@ fn ias_cc_without_direction(
             correlation_info: CorrelationInfo {
                 case_id: Some(mapper.case_id().to_owned()),
                 iap_id: Some(mapper.iap_system_id().to_owned()),
-                content_identifier: IasMapper::content_identifier(cin),
+                content_identifier,
             },
             time_stamp: Some(GeneralizedTime::from_timestamp(time)),
             packet_direction: None,

@@ -328,11 +328,12 @@ pub enum MediatorError {
     #[error(
         "destination {did}: the handover format {} cannot be produced (this mediator delivers \
          ETSI TS 102 232, LI-PS-PDU versions 1 to {} and IPAccessPDU versions 1 to {}, and \
-         ATIS-1000013 version {})",
+         ATIS-1000013 version {} and ATIS-1000678 version {})",
         encode::format_name(*.format),
         li_asn1::pdu::LI_PS_PDU_VERSION,
         li_asn1::ipaccess::IP_ACCESS_VERSION,
-        li_asn1::atis::access::VERSION
+        li_asn1::atis::access::VERSION,
+        crate::calea::VERSION
     )]
     UnsupportedFormat {
         /// The destination.

@@ -187,7 +187,8 @@ impl Mediator {
     /// format and its address.
     fn check_destination(&self, dest: &HiDestination) -> Result<(), MediatorError> {
         check_format(dest.id, dest.format)?;
-        if let HandoverFormat::Atis1000013 { .. } = dest.format {
+        if let HandoverFormat::Atis1000013 { .. } | HandoverFormat::Atis1000678 { .. } = dest.format
+        {
             // Its link tests carry the keep-alive LIID as caseId and the IAP system id.
             let s = &self.inner.settings;
             IasMapper::new(&s.keepalive_liid, &iap_system_id(s)).map_err(|e| {
@@ -365,6 +366,25 @@ impl Mediator {
                 });
                 let mut cfg = LinkConfig::new(dest.name.clone(), dest.addr.clone(), keepalive);
                 cfg.answers = Arc::new(link_test_answer);
+                cfg
+            }
+            HandoverFormat::Atis1000678 { .. } => {
+                // Checked by check_destination: the keep-alive LIID is a valid caseId.
+                let mapper = IasMapper::fitted(&s.keepalive_liid, &iap_system_id(s));
+                let case = li_asn1::atis::CaseIdentity::new(mapper.case_id());
+                let iap = mapper.iap_system_id().to_owned();
+                let keepalive: KeepAliveBuilder = Arc::new(move |counter| match &case {
+                    Ok(case) => crate::calea::link_test(
+                        case,
+                        Some(&iap),
+                        counter,
+                        Timestamp::from_system_time(SystemTime::now()),
+                    )
+                    .encode(),
+                    Err(_) => Vec::new(),
+                });
+                let mut cfg = LinkConfig::new(dest.name.clone(), dest.addr.clone(), keepalive);
+                cfg.answers = Arc::new(crate::calea::link_test_answer);
                 cfg
             }
             _ => {

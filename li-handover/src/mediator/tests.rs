@@ -760,8 +760,8 @@ async fn a_destination_in_a_format_the_mediator_cannot_produce_is_refused() {
             "ATIS-1000013 version 3",
         ),
         (
-            HandoverFormat::Atis1000678 { version: 2 },
-            "ATIS-1000678 version 2",
+            HandoverFormat::Atis1000678 { version: 3 },
+            "ATIS-1000678 version 3",
         ),
         (
             HandoverFormat::PacketCable { version: 7 },
@@ -1580,4 +1580,177 @@ async fn an_atis_destination_is_given_only_what_its_format_carries() {
     m.shutdown().await;
     eu.stop().await;
     us.stop().await;
+}
+
+const ATIS_1000678: HandoverFormat = HandoverFormat::Atis1000678 { version: 2 };
+
+/// Issue 14: a SIP target's call to a European agency (ETSI) and a US VoIP agency
+/// (ATIS-1000678): the US one gets the call data around the content, the SIP verbatim, the
+/// RTP under the call's content identifier, and its own ladder and media files of the call.
+#[tokio::test]
+async fn a_call_reaches_a_us_voip_agency_as_atis_1000678_call_data_and_content() {
+    use li_core::{CcKind, MediaFlow, MediaProtocol, SipEvent};
+    let tmp = tempfile::tempdir().unwrap();
+    let eu = agency(&tmp.path().join("lemf-eu")).await;
+    let mut config = ReceiverConfig::new(tmp.path().join("lemf-us"));
+    config.keep_raw = true;
+    let us = agency_with(config, None).await;
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency(&m, &eu, did(1), did(2), "LEA-EU").await;
+    add_agency_in(&m, &us, (did(3), did(4)), "LEA-US", ATIS_1000678).await;
+    let task = MediationTask::builder(
+        Liid::new(b"LIID-VOIP").unwrap(),
+        xid(1),
+        InterceptScope::IriAndCc,
+        ValidityWindow::ALWAYS,
+    )
+    .target("sip:alice@a.example".parse().unwrap())
+    .destinations([did(1), did(2), did(3), did(4)])
+    .build()
+    .unwrap();
+    let liid = task.liid();
+    m.activate_task(task).await.unwrap();
+
+    let sip_text = |first: &str, cseq: &str| {
+        format!(
+            "{first}\r\nFrom: <sip:alice@a.example>;tag=1\r\nTo: <sip:bob@b.example>\r\n\
+             Call-ID: c1\r\nCSeq: {cseq}\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    let call = [
+        (
+            IriType::Begin,
+            sip_text("INVITE sip:bob@b.example SIP/2.0", "1 INVITE"),
+        ),
+        (IriType::Continue, sip_text("SIP/2.0 200 OK", "1 INVITE")),
+        (
+            IriType::Continue,
+            sip_text("BYE sip:bob@b.example SIP/2.0", "2 BYE"),
+        ),
+        (IriType::End, sip_text("SIP/2.0 200 OK", "2 BYE")),
+    ];
+    let sip = |seq: u32, (iri_type, message): &(IriType, Vec<u8>)| {
+        contract::iri_pdu(
+            &IriRecord {
+                xid: xid(1),
+                cin: Cin::new(40),
+                timestamp: at(u64::from(seq)),
+                iri_type: *iri_type,
+                event: IriEvent::Sip(SipEvent {
+                    source: "192.0.2.1:5060".parse().unwrap(),
+                    destination: "198.51.100.9:5060".parse().unwrap(),
+                    message: message.clone().into(),
+                }),
+            },
+            seq,
+        )
+        .unwrap()
+    };
+    let rtp = |n: u8| {
+        let mut p = vec![0x80u8, 0, 0, n, 0, 0, 0, n.wrapping_mul(160), 0, 0, 0, 7];
+        p.extend_from_slice(&[0xff; 160]);
+        p
+    };
+    let media = |seq: u32, n: u8| {
+        contract::x3_pdu(
+            &CcRecord {
+                xid: xid(1),
+                cin: Cin::new(40),
+                timestamp: at(1),
+                direction: li_core::PayloadDirection::FromTarget,
+                payload: rtp(n).into(),
+                original_len: None,
+                kind: CcKind::Media(MediaFlow {
+                    source: "192.0.2.1:49170".parse().unwrap(),
+                    destination: "198.51.100.9:40000".parse().unwrap(),
+                    protocol: MediaProtocol::Rtp,
+                    stream: 0,
+                }),
+            },
+            seq,
+        )
+        .unwrap()
+    };
+    assert_eq!(m.on_pdu(&sip(0, &call[0])).await, Outcome::Delivered(2));
+    assert_eq!(m.on_pdu(&sip(1, &call[1])).await, Outcome::Delivered(2));
+    for n in 0..3u8 {
+        assert_eq!(
+            m.on_pdu(&media(u32::from(n), n)).await,
+            Outcome::Delivered(2)
+        );
+    }
+    assert_eq!(m.on_pdu(&sip(2, &call[2])).await, Outcome::Delivered(2));
+    assert_eq!(m.on_pdu(&sip(3, &call[3])).await, Outcome::Delivered(2));
+    // IP data of the task has no ATIS-1000678 form: the ETSI agency alone gets it.
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 41, 0, at(5), 1)).await,
+        Outcome::Delivered(1)
+    );
+    drained(&m).await;
+    m.shutdown().await;
+    let (eu_summary, us_summary) = (eu.stop().await, us.stop().await);
+
+    // The US agency: call data in order, correlated by the call's CIN, the SIP verbatim.
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&us_summary.records_path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let iri: Vec<_> = lines.iter().filter(|l| l["kind"] == "iri").collect();
+    let names: Vec<&str> = iri.iter().map(|l| l["message"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "origination",
+            "answer",
+            "ccOpen",
+            "release",
+            "ccClose",
+            "directSignalReporting"
+        ]
+    );
+    assert!(
+        iri.iter()
+            .all(|l| l["format"] == "atis-1000678" && l["cin"] == 40 && l["liid"] == "LIID-VOIP")
+    );
+    assert_eq!(iri[0]["sip"], "INVITE sip:bob@b.example SIP/2.0");
+    let cc: Vec<_> = lines.iter().filter(|l| l["kind"] == "cc").collect();
+    assert_eq!(cc.len(), 3);
+    assert!(
+        cc.iter()
+            .all(|l| l["cin"] == 40 && l["direction"] == "fromTarget")
+    );
+    // ... and the call's own files: the ladder of the four SIP messages, the RTP.
+    let s = &us_summary.liids[&liid];
+    assert_eq!((s.gaps, s.decode_errors), (0, 0));
+    let us_call = &s.calls[&40];
+    assert_eq!(us_call.cc, 3);
+    let ladder = std::fs::read_to_string(us_call.dir.join("ladder.jsonl")).unwrap();
+    assert_eq!(ladder.lines().count(), 4, "{ladder}");
+    // On the wire: CC-APDUs under the call's content identifier, the RTP as payload.
+    let raw = std::fs::read(tmp.path().join("lemf-us/hi3.ber")).unwrap();
+    let mut rest = &raw[..];
+    let mut payloads = Vec::new();
+    while !rest.is_empty() {
+        let len = li_asn1::ber::frame_len(rest, 1 << 20).unwrap().unwrap();
+        let (frame, tail) = rest.split_at(len);
+        rest = tail;
+        if crate::calea::link_test_answer(frame).is_ok() {
+            continue;
+        }
+        let apdu = li_asn1::atis::laes_cc::CcApdu::decode(frame).unwrap();
+        let info = apdu.delivery_header.unwrap().correlation_info;
+        assert_eq!(
+            info.content_identifier,
+            crate::calea::content_identifier(Cin::new(40))
+        );
+        assert_eq!(info.case_id.as_deref(), Some("LIID-VOIP"));
+        payloads.push(apdu.payload);
+    }
+    assert_eq!(payloads, (0..3u8).map(rtp).collect::<Vec<_>>());
+    // The European agency got the same call, and the IP packet besides.
+    let eu_s = &eu_summary.liids[&liid];
+    assert_eq!((eu_s.iri, eu_s.calls[&40].cc), (4, 3));
+    assert_eq!(eu_s.cc, 4);
 }
