@@ -281,11 +281,11 @@ step_x2x3_tshark() {
     return "$rc"
 }
 
-# The whole chain: li-demo runs ADMF, probe, mediator and two agencies' receivers on loopback
+# The whole chain: li-demo runs ADMF, probe, mediator and three agencies' receivers on loopback
 # on the shipped sample. The HI2/HI3 streams exactly as the ETSI agency received them (hi2.ber,
 # hi3.ber) are decoded by pycrate and by us and compared field by field, PDU by PDU; so are
-# the US agency's ATIS-1000013 streams, message by message (harness atis-split, labels
-# chain-atis-t1ias*-pycrate); the X2/X3
+# the US agencies' ATIS-1000013 and ATIS-1000678 streams, message by message (harness
+# atis-split, labels chain-atis-t1ias*-pycrate, chain-atis-t1678*-pycrate); the X2/X3
 # PDUs exactly as the probe sent them (the mediator's raw copy) are laid out as a TCP capture
 # and dissected by tshark, field by field (py/check_x2x3.py ours).
 step_chain() {
@@ -304,9 +304,10 @@ step_chain() {
     compare --label chain-hi2-hi3 "$dir/hi.pycrate.jsonl" "$dir/hi.ours.jsonl" || rc=1
     # The US agency's ATIS-1000013 streams, message by message (link tests included).
     "${HARNESS[@]}" atis-split "$dir/atis" "$dir/run/lemf-LEA-US/hi2.ber" \
-        "$dir/run/lemf-LEA-US/hi3.ber" || { log "harness 'atis-split' failed"; rc=1; }
+        "$dir/run/lemf-LEA-US/hi3.ber" "$dir/run/lemf-LEA-US-VOIP/hi2.ber" \
+        "$dir/run/lemf-LEA-US-VOIP/hi3.ber" || { log "harness 'atis-split' failed"; rc=1; }
     families_through_pycrate "$dir/atis" chain-atis chain- atis-t1ias atis-t1ias-opt atis-t1ias-cc \
-        || rc=1
+        atis-t1678 atis-t1678-cc || rc=1
     if ! command -v "$tshark" >/dev/null 2>&1; then
         if [ "${CI:-}" = true ]; then
             log "tshark not found: cannot check the probe's X2/X3 (CI=true: FAILED)"

@@ -1,9 +1,10 @@
-//! `atis-split OUTDIR RAW...`: the ATIS-1000013 streams an agency received (the demo's
-//! `lemf-LEA-US/hi2.ber` and `hi3.ber`), cut into their messages, each written as
+//! `atis-split OUTDIR RAW...`: the ATIS streams an agency received (the demo's
+//! `lemf-LEA-US/*.ber` and `lemf-LEA-US-VOIP/*.ber`), cut into their messages, each written as
 //! OUTDIR/FAMILY/NAME.ber with NAME.json holding our decoder's reading in pycrate's value
-//! shape (atis.rs), FAMILY the `etsi_asn1.py decode --family` that reads it: `atis-t1ias`
-//! (CmII), `atis-t1ias-opt` (optional messages, the link tests among them) and
-//! `atis-t1ias-cc` (IAS-CC-APDU). Step `chain` of run.sh has pycrate decode and compare them:
+//! shape (atis.rs, atis/laes.rs), FAMILY the `etsi_asn1.py decode --family` that reads it:
+//! `atis-t1ias` (CmII), `atis-t1ias-opt` (optional messages, the link tests among them),
+//! `atis-t1ias-cc` (IAS-CC-APDU), `atis-t1678` (LAESProtocol, the link tests among them) and
+//! `atis-t1678-cc` (CC-APDU of a call). Step `chain` of run.sh has pycrate decode and compare them:
 //! what the mediator delivered, not vectors made for the test.
 //!
 //! A message is told by its first component, as the agency's receiver tells it: the module's
@@ -14,8 +15,9 @@ use std::path::Path;
 
 use li_asn1::atis::access::optional_oid;
 use li_asn1::atis::ias::IasProtocol;
-use li_asn1::atis::ias_cc::IasCcApdu;
+use li_asn1::atis::ias_cc::{ContentIdentifier, IasCcApdu};
 use li_asn1::atis::ias_opt::IasOptionalProtocol;
+use li_asn1::atis::laes::LaesProtocol;
 use li_asn1::ber::frame_len;
 
 use crate::atis;
@@ -39,8 +41,13 @@ pub fn split(dir: &Path, raws: &[String]) -> Result<usize, String> {
             let frame = rest.get(..len).unwrap_or_default();
             let at = |e: li_asn1::Error| format!("{raw} offset {offset}: {e}");
             let name = format!("{stem}-{n:05}");
-            let (family, value) = match first_component_tag(frame) {
-                Some(0x06) => match IasOptionalProtocol::decode(frame) {
+            let (family, value) = match (frame.first(), first_component_tag(frame)) {
+                // LAESProtocol: its CHOICE's [0] or [1], not a SEQUENCE.
+                (Some(0xa0 | 0xa1), _) => (
+                    "atis-t1678",
+                    atis::laes::protocol(&LaesProtocol::decode(frame).map_err(at)?),
+                ),
+                (_, Some(0x06)) => match IasOptionalProtocol::decode(frame) {
                     Ok(p) if p.protocol_identifier == optional_oid() => {
                         ("atis-t1ias-opt", atis::optional(&p))
                     }
@@ -49,10 +56,19 @@ pub fn split(dir: &Path, raws: &[String]) -> Result<usize, String> {
                         atis::cmii(&IasProtocol::decode(frame).map_err(at)?),
                     ),
                 },
-                _ => (
-                    "atis-t1ias-cc",
-                    atis::cc(&IasCcApdu::decode(frame).map_err(at)?),
-                ),
+                _ => {
+                    let apdu = IasCcApdu::decode(frame).map_err(at)?;
+                    // The same model in both families: a call's content (callID) is T1.678's.
+                    let family = match apdu
+                        .delivery_header
+                        .as_ref()
+                        .map(|h| &h.correlation_info.content_identifier)
+                    {
+                        Some(ContentIdentifier::CallId(_)) => "atis-t1678-cc",
+                        _ => "atis-t1ias-cc",
+                    };
+                    (family, atis::cc(&apdu))
+                }
             };
             let family_dir = dir.join(family);
             std::fs::create_dir_all(&family_dir).map_err(|e| e.to_string())?;

@@ -453,6 +453,125 @@ async fn a_sip_targets_call_reaches_the_agency_as_its_ladder_media_and_audio() {
     }
 }
 
+/// Issue 14: the SIP target's call to a US VoIP agency in ATIS-1000678 and, IRI-only, to
+/// another: call data around the content, the SIP in order in the call's ladder, exactly the
+/// call's RTP and RTCP, the generator's audio; the IRI-only one gets the call data and no
+/// content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sip_targets_call_reaches_a_us_voip_agency_in_atis_1000678() {
+    let sample = sample();
+    let mut options = SystemOptions::new(run_dir("atis-1000678"));
+    options.agencies = vec![AgencyOptions {
+        name: "LEA-US-VOIP".into(),
+        up: true,
+        format: li_core::HandoverFormat::Atis1000678 { version: 2 },
+    }];
+    let system = System::start(&options).await.unwrap();
+    let warrants = [
+        warrant(
+            &system,
+            "E2E-VOIP",
+            SampleTarget::Caller,
+            InterceptScope::IriAndCc,
+            None,
+            &["LEA-US-VOIP"],
+        ),
+        warrant(
+            &system,
+            "E2E-VOIP-IRI",
+            SampleTarget::Caller,
+            InterceptScope::IriOnly,
+            None,
+            &["LEA-US-VOIP"],
+        ),
+    ];
+    system.provision(&warrants).await.unwrap();
+    system
+        .replay(&capture(), Some(origin_ahead()))
+        .await
+        .unwrap();
+    system.wait_delivered(WAIT).await.unwrap();
+    let summaries = finish(system, &["E2E-VOIP", "E2E-VOIP-IRI"]).await;
+    let summary = &summaries[0].1;
+    let truth = &sample.call.capture;
+    let messages: Vec<&[u8]> = truth
+        .expected_iri()
+        .iter()
+        .map(|(m, _, _)| truth.messages[*m].text.as_slice())
+        .collect();
+    let media: Vec<&[u8]> = sample
+        .expected_cc(SampleTarget::Caller, sample::CAPTURE_START, None)
+        .iter()
+        .map(|f| udp_payload(f.ip.as_deref().unwrap()))
+        .collect();
+    for (name, with_media) in [("E2E-VOIP", true), ("E2E-VOIP-IRI", false)] {
+        no_gaps(summary, name);
+        let lines = records(summary, name);
+        let names: Vec<&str> = lines
+            .iter()
+            .filter(|r| r["kind"] == "iri")
+            .map(|r| r["message"].as_str().unwrap())
+            .collect();
+        let mut want = vec![
+            "origination",
+            "directSignalReporting",
+            "directSignalReporting",
+            "answer",
+            "ccOpen",
+            "directSignalReporting",
+            "release",
+            "ccClose",
+            "directSignalReporting",
+        ];
+        if !with_media {
+            want.retain(|m| !m.starts_with("cc"));
+        }
+        assert_eq!(names, want, "{name}");
+        let s = &summary.liids[&liid(name)];
+        assert_eq!(s.calls.len(), 1, "{name}: one call");
+        let call = s.calls.values().next().unwrap();
+        let ladder: Vec<Value> = std::fs::read_to_string(call.dir.join("ladder.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let starts: Vec<Value> = ladder
+            .iter()
+            .map(|l| l.get("method").or(l.get("status")).cloned().unwrap())
+            .collect();
+        let want: Vec<Value> = messages.iter().map(|m| method_or_status(m)).collect();
+        assert_eq!(starts, want, "{name}: the ladder");
+        if !with_media {
+            assert_eq!((s.cc, call.cc), (0, 0), "{name}: no content");
+            continue;
+        }
+        let got = pcap_packets(&call.dir.join("media.pcap")).unwrap();
+        let got: Vec<&[u8]> = got.iter().map(|p| udp_payload(p)).collect();
+        assert!(
+            got == media,
+            "{name}: the media differ from the call's packets"
+        );
+        assert_eq!(call.wavs.len(), 2, "{name}: {:?}", call.wavs);
+        for wav in &call.wavs {
+            let direction = match wav.direction {
+                Some(li_asn1::pdu::PayloadDirection::FromTarget) => {
+                    li_core::PayloadDirection::FromTarget
+                }
+                Some(li_asn1::pdu::PayloadDirection::ToTarget) => {
+                    li_core::PayloadDirection::ToTarget
+                }
+                other => panic!("{name}: a WAV with direction {other:?}"),
+            };
+            let got = li_examples::demo::wav_samples(&wav.path).unwrap();
+            assert!(
+                got == sample.call.expected_pcm(direction),
+                "{name}: {} differs from the generator's audio",
+                wav.path.display()
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_agencies_on_one_target_each_get_everything() {
     let sample = sample();

@@ -345,11 +345,13 @@ fn laes_message(message: &LaesMessage) -> Read {
             m.signaling_msg.as_ref(),
             IriType::Continue,
         ),
+        // Not End: the SIP that ends the call (the 200 to the BYE) comes after the Release
+        // and would open the call's files again; they close after their grace instead.
         LaesMessage::Release(m) => (
             &m.header,
             main(&m.call_id),
             m.signaling_msg.as_ref(),
-            IriType::End,
+            IriType::Continue,
         ),
         LaesMessage::ServingSystem(m) => {
             (&m.header, None, m.signaling_msg.as_ref(), IriType::Report)
