@@ -1,11 +1,12 @@
-//! `li-demo`: the whole chain on loopback with real mutual TLS — two agencies' receivers, the
+//! `li-demo`: the whole chain on loopback with real mutual TLS — three agencies' receivers, the
 //! mediator, a probe and the administration function — on the sample capture shipped in
 //! `examples/data/sample.pcap`. It provisions three warrants over X1 (a static-IP target, a
 //! RADIUS-username target and a SIP target), replays the capture through the probe, waits
 //! until the agencies have acknowledged everything, then prints what each agency received
 //! per LIID, checked against the capture's ground truth. `LEA-1` takes ETSI TS 102 232;
 //! `LEA-US`, a US agency, takes ATIS-1000013 and is named by the two internet-access
-//! warrants (ATIS-1000013 carries no calls).
+//! warrants (ATIS-1000013 carries no calls); `LEA-US-VOIP` takes ATIS-1000678 and is named by
+//! the call's warrant.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
