@@ -31,10 +31,11 @@ use std::collections::HashMap;
 use li_asn1::GeneralizedTime;
 use li_asn1::ObjectIdentifier;
 use li_asn1::atis::ias::CccIdentity;
+pub use li_asn1::atis::laes::SurveillanceStatusEventType;
 use li_asn1::atis::laes::{
-    Answer, CcChange, CcClose, CcOpen, ConnectionTest, DirectSignalReporting, LaesHeader,
-    LaesMessage, LaesProtocol, MediaAndAddressReporting, Origination, Redirection, Release,
-    ServingSystem, TerminationAttempt,
+    Answer, CcChange, CcClose, CcOpen, ConnectionTest, CurrentSurveillanceStatus,
+    DirectSignalReporting, LaesHeader, LaesMessage, LaesProtocol, MediaAndAddressReporting,
+    Origination, Redirection, Release, ServingSystem, SurveillanceStatus, TerminationAttempt,
 };
 use li_asn1::atis::laes_cc::{CallIdentity, ContentIdentifier};
 use li_asn1::atis::laes_party::{
@@ -503,6 +504,30 @@ pub fn link_test_answer(frame: &[u8]) -> Result<u32, String> {
             other.asn1_name().unwrap_or("unknown alternative")
         )),
     }
+}
+
+/// `SurveillanceStatus` of a task towards its ATIS-1000678 agency: sent by the mediator when the
+/// task is activated (`activation`, `fullyActive`), changed (`change`, `fullyActive`) and
+/// deactivated (`deactivation`, `inactive`); `reportingSystemId` is the IAP system id.
+pub fn surveillance_status(
+    case_id: &CaseIdentity,
+    iap_system_id: Option<&str>,
+    event: SurveillanceStatusEventType,
+    time: Timestamp,
+) -> LaesProtocol {
+    let current_status = match event {
+        SurveillanceStatusEventType::Deactivation => CurrentSurveillanceStatus::Inactive,
+        _ => CurrentSurveillanceStatus::FullyActive,
+    };
+    LaesProtocol::Plain(LaesMessage::SurveillanceStatus(SurveillanceStatus {
+        header: LaesHeader {
+            case_id: case_id.clone(),
+            iap_system_id: iap_system_id.map(str::to_owned),
+            timestamp: GeneralizedTime::from_timestamp(time),
+        },
+        status_event_type: event,
+        current_status,
+    }))
 }
 
 /// `deliveryIdentifier` of call `cin`: one combined content channel named by the CIN.

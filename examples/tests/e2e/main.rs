@@ -526,6 +526,9 @@ async fn a_sip_targets_call_reaches_a_us_voip_agency_in_atis_1000678() {
         if !with_media {
             want.retain(|m| !m.starts_with("cc"));
         }
+        // The mediator reports the task's activation and deactivation around the call.
+        want.insert(0, "surveillanceStatus");
+        want.push("surveillanceStatus");
         assert_eq!(names, want, "{name}");
         let s = &summary.liids[&liid(name)];
         assert_eq!(s.calls.len(), 1, "{name}: one call");

@@ -382,6 +382,7 @@ fn laes_message(message: &LaesMessage) -> Read {
             None,
             IriType::Continue,
         ),
+        LaesMessage::SurveillanceStatus(m) => (&m.header, None, None, IriType::Report),
         LaesMessage::CcUnavailable(m) => (&m.header, main(&m.call_id), None, IriType::Continue),
         _ => return Read::NotAtis,
     };

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use std::time::SystemTime;
 
+use crate::calea::SurveillanceStatusEventType;
 use li_asn1::HeaderSettings;
 use li_asn1::atis::access::{IasMapper, link_test_answer};
 use li_core::{Cin, DestinationId, HandoverFormat, InterceptScope, Liid, Timestamp, Xid};
@@ -450,6 +451,8 @@ impl Mediator {
         drop(tasks);
         info!(xid = %task.xid(), liid = %task.liid(), scope = ?task.scope(), "task activated");
         self.audit(AuditKind::TaskActivated, task_detail(&task));
+        self.surveillance_status(&task, SurveillanceStatusEventType::Activation)
+            .await;
         Ok(())
     }
 
@@ -481,7 +484,60 @@ impl Mediator {
         drop(tasks);
         info!(%xid, liid = %task.liid(), "task deactivated");
         self.audit(AuditKind::TaskDeactivated, task_detail(&task));
+        self.surveillance_status(&task, SurveillanceStatusEventType::Deactivation)
+            .await;
         Ok(task)
+    }
+
+    /// Tells each ATIS-1000678 HI2 destination of `task` its surveillance status
+    /// (`SurveillanceStatus`, the call-data family's own report): appended to the
+    /// destination's spool like any record. A spool that refuses it is logged (the alarm
+    /// is raised by the spool); the task change itself stands.
+    async fn surveillance_status(&self, task: &MediationTask, event: SurveillanceStatusEventType) {
+        let s = &self.inner.settings;
+        let Ok(case) = li_asn1::atis::CaseIdentity::new(
+            IasMapper::fitted(&task.liid(), &iap_system_id(s)).case_id(),
+        ) else {
+            return;
+        };
+        let targets: Vec<DeliveryQueue<NumberedSpool>> = {
+            let queues = self
+                .inner
+                .queues
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            task.destinations()
+                .iter()
+                .filter_map(|did| queues.get(did))
+                .filter(|(dest, _)| {
+                    dest.interface == Interface::Hi2
+                        && matches!(dest.format, HandoverFormat::Atis1000678 { .. })
+                })
+                .map(|(_, queue)| queue.clone())
+                .collect()
+        };
+        if targets.is_empty() {
+            return;
+        }
+        let iap = iap_system_id(s);
+        let message = crate::calea::surveillance_status(
+            &case,
+            Some(&iap),
+            event,
+            Timestamp::from_system_time(SystemTime::now()),
+        )
+        .encode();
+        for queue in targets {
+            // The numbered spool takes a (LIID, CIN) number the message does not carry:
+            // ATIS-1000678 call data has no sequence number.
+            let copy = message.clone();
+            if let Err(error) = queue
+                .enqueue_numbered(task.liid(), Cin::new(0), move |_| copy)
+                .await
+            {
+                warn!(liid = %task.liid(), %error, "surveillance status not spooled");
+            }
+        }
     }
 
     /// The active tasks.

@@ -1687,6 +1687,7 @@ async fn a_call_reaches_a_us_voip_agency_as_atis_1000678_call_data_and_content()
         m.on_pdu(&x3(xid(1), 41, 0, at(5), 1)).await,
         Outcome::Delivered(1)
     );
+    m.deactivate_task(xid(1)).await.unwrap();
     drained(&m).await;
     m.shutdown().await;
     let (eu_summary, us_summary) = (eu.stop().await, us.stop().await);
@@ -1702,19 +1703,48 @@ async fn a_call_reaches_a_us_voip_agency_as_atis_1000678_call_data_and_content()
     assert_eq!(
         names,
         [
+            "surveillanceStatus",
             "origination",
             "answer",
             "ccOpen",
             "release",
             "ccClose",
-            "directSignalReporting"
+            "directSignalReporting",
+            "surveillanceStatus"
         ]
     );
+    let call_data = &iri[1..iri.len() - 1];
     assert!(
-        iri.iter()
+        call_data
+            .iter()
             .all(|l| l["format"] == "atis-1000678" && l["cin"] == 40 && l["liid"] == "LIID-VOIP")
     );
-    assert_eq!(iri[0]["sip"], "INVITE sip:bob@b.example SIP/2.0");
+    assert_eq!(call_data[0]["sip"], "INVITE sip:bob@b.example SIP/2.0");
+    // The task's activation and deactivation, reported by the mediator.
+    let raw = std::fs::read(tmp.path().join("lemf-us/hi2.ber")).unwrap();
+    let mut rest = &raw[..];
+    let mut statuses = Vec::new();
+    while !rest.is_empty() {
+        let len = li_asn1::ber::frame_len(rest, 1 << 20).unwrap().unwrap();
+        let (frame, tail) = rest.split_at(len);
+        rest = tail;
+        if let Ok(p) = li_asn1::atis::laes::LaesProtocol::decode(frame)
+            && let li_asn1::atis::laes::LaesMessage::SurveillanceStatus(s) = p.message()
+        {
+            assert_eq!(s.header.case_id.as_str(), "LIID-VOIP");
+            statuses.push((s.status_event_type, s.current_status));
+        }
+    }
+    use li_asn1::atis::laes::{
+        CurrentSurveillanceStatus as Now, SurveillanceStatusEventType as Event,
+    };
+    assert_eq!(
+        statuses,
+        [
+            (Event::Activation, Now::FullyActive),
+            (Event::Deactivation, Now::Inactive)
+        ]
+    );
     let cc: Vec<_> = lines.iter().filter(|l| l["kind"] == "cc").collect();
     assert_eq!(cc.len(), 3);
     assert!(
