@@ -13,10 +13,15 @@
 //! | the first 2xx to an INVITE | `Answer`, then `CCOpen` when the task takes content |
 //! | a re-INVITE, an UPDATE, a later 2xx to an INVITE | `MediaAndAddressReporting`, then `CCChange` when content is open |
 //! | a 3xx to an INVITE | `Redirection` |
-//! | BYE, CANCEL, a 4xx-6xx to an unanswered INVITE | `Release` (with the status line as `cause`), then `CCClose` when content is open |
+//! | BYE; a 4xx-6xx to an unanswered INVITE that ends the call (its IRI-End: not a 401/407 challenge, not one fork's failure) | `Release` (with the status line as `cause`), then `CCClose` when content is open |
+//! | CANCEL | `DirectSignalReporting` (it may cross the 200: the call's IRI-End releases it) |
 //! | REGISTER and its responses | `ServingSystem` |
+//! | any other IRI-Report (a message outside a call) | `DirectSignalReporting`: it opens nothing |
 //! | anything else (ACK, PRACK, INFO, 1xx, MESSAGE ...) or unreadable | `DirectSignalReporting` (`correlationID` = the CIN) |
 //! | the call's IRI-End, when no `Release` went before | `Release` (and `CCClose`) after the message's own |
+//!
+//! Every `CCOpen` is followed by a `CCClose` by the call's IRI-End. A `Begin` starts a call
+//! afresh, whatever its CIN carried before.
 //!
 //! Content is announced by `CCOpen` with `contentIdentifier` `callID` = the call's identity,
 //! `deliveryIdentifier` `combCCC` = the CIN, `ccDeliveryFormat` the CC-APDU module's OID:
@@ -178,8 +183,16 @@ impl LaesCalls {
         if self.calls.len() >= MAX_CALLS && !self.calls.contains_key(&cin) {
             self.calls.clear();
         }
+        // A Begin starts the call afresh (a CIN seen again: a probe restarted, an IRI-End
+        // lost): what the earlier one left open is closed first. A Report belongs to no call.
         let mut state = match iri_type {
             IriType::Report => CallState::default(),
+            IriType::Begin => {
+                if let Some(earlier) = self.calls.remove(&cin) {
+                    self.close_earlier(cin, time, earlier, out);
+                }
+                CallState::default()
+            }
             _ => self.calls.get(&cin).copied().unwrap_or_default(),
         };
         let signaling = || {
@@ -203,6 +216,21 @@ impl LaesCalls {
                 signaling_msg: signaling().unwrap_or_default(),
             }))
         };
+        // A Report is outside any call (a registration, a late message): it opens nothing.
+        if iri_type == IriType::Report {
+            let register = match head.as_ref().map(|h| &h.start) {
+                Some(StartLine::Request { method, .. }) => method.eq_ignore_ascii_case("REGISTER"),
+                Some(StartLine::Response { .. }) => cseq_method.as_deref() == Some("REGISTER"),
+                None => false,
+            };
+            let to = head.as_ref().and_then(|h| h.to.as_ref());
+            out.push(if register {
+                self.serving_system(time, to, signaling())
+            } else {
+                direct(self)
+            });
+            return;
+        }
         let mut release_with: Option<Option<Cause>> = None;
         let mut media_change = false;
         match head.as_ref().map(|h| &h.start) {
@@ -256,7 +284,10 @@ impl LaesCalls {
                         }
                     }
                     "INVITE" | "UPDATE" => media_change = true,
-                    "BYE" | "CANCEL" => release_with = Some(None),
+                    "BYE" => release_with = Some(None),
+                    // A CANCEL may cross the 200 (RFC 3261 clause 9.1): the call is released
+                    // by its IRI-End (the 487), not here.
+                    "CANCEL" => out.push(direct(self)),
                     "REGISTER" => out.push(self.serving_system(time, to, signaling())),
                     _ => out.push(direct(self)),
                 }
@@ -306,7 +337,12 @@ impl LaesCalls {
                             signaling_msg: signaling(),
                         })));
                     }
-                    Some("INVITE") if code >= 400 && !state.answered => {
+                    // A failure ends the call only when the probe says it does (its IRI-End):
+                    // a 401/407 challenge is followed by an authenticated INVITE, one fork's
+                    // failure by another fork's answer.
+                    Some("INVITE")
+                        if code >= 400 && !state.answered && iri_type == IriType::End =>
+                    {
                         release_with = Some(Some(Cause {
                             signaling_type: "SIP".into(),
                             cause: Some(ParameterFormat::Sip(vec![format!(
@@ -363,19 +399,20 @@ impl LaesCalls {
                 protocol_specific_parameters: None,
                 signaling_msg: signaling(),
             })));
-            if state.cc_open {
-                state.cc_open = false;
-                out.push(self.wrap(LaesMessage::CcClose(CcClose {
-                    header: self.header(time),
-                    content_identifier: content_identifier(cin),
-                    delivery_identifier: delivery_identifier(cin),
-                    protocol_specific_parameters: None,
-                    signaling_msg: None,
-                })));
-            }
         } else if second_release {
-            // A second BYE or CANCEL (a retransmission): reported as it is.
+            // A second BYE (a retransmission): reported as it is.
             out.push(direct(self));
+        }
+        // Content delivery closes with the release, and at the latest with the call's end.
+        if state.cc_open && (state.released || iri_type == IriType::End) {
+            state.cc_open = false;
+            out.push(self.wrap(LaesMessage::CcClose(CcClose {
+                header: self.header(time),
+                content_identifier: content_identifier(cin),
+                delivery_identifier: delivery_identifier(cin),
+                protocol_specific_parameters: None,
+                signaling_msg: None,
+            })));
         }
         match iri_type {
             IriType::End => {
@@ -385,6 +422,36 @@ impl LaesCalls {
             _ => {
                 self.calls.insert(cin, state);
             }
+        }
+    }
+
+    /// Releases what an earlier call under `cin` left open when a new one begins under it.
+    fn close_earlier(
+        &self,
+        cin: Cin,
+        time: Timestamp,
+        earlier: CallState,
+        out: &mut Vec<LaesProtocol>,
+    ) {
+        if earlier.begun && !earlier.released {
+            out.push(self.wrap(LaesMessage::Release(Release {
+                header: self.header(time),
+                call_id: call_identity(cin),
+                location: None,
+                cause: None,
+                contact_addresses: None,
+                protocol_specific_parameters: None,
+                signaling_msg: None,
+            })));
+        }
+        if earlier.cc_open {
+            out.push(self.wrap(LaesMessage::CcClose(CcClose {
+                header: self.header(time),
+                content_identifier: content_identifier(cin),
+                delivery_identifier: delivery_identifier(cin),
+                protocol_specific_parameters: None,
+                signaling_msg: None,
+            })));
         }
     }
 
@@ -506,9 +573,9 @@ pub fn link_test_answer(frame: &[u8]) -> Result<u32, String> {
     }
 }
 
-/// `SurveillanceStatus` of a task towards its ATIS-1000678 agency: sent by the mediator when the
-/// task is activated (`activation`, `fullyActive`), changed (`change`, `fullyActive`) and
-/// deactivated (`deactivation`, `inactive`); `reportingSystemId` is the IAP system id.
+/// `SurveillanceStatus` of a task towards its ATIS-1000678 agency: `fullyActive` for every
+/// event but `deactivation` (`inactive`). The mediator sends it when the task is activated and
+/// when it is deactivated; `reportingSystemId` is the IAP system id.
 pub fn surveillance_status(
     case_id: &CaseIdentity,
     iap_system_id: Option<&str>,

@@ -14,7 +14,7 @@
 //! | interception starts on a running session | `SurveillanceActivation`, then `Packet-Data-Session-Already-Established` |
 //! | access end | `Packet-Data-Session-End` (when an address is known), then `Access-Session-End` |
 //! | interception ends on a running session | `SurveillanceDeActivation` |
-//! | session start / end (TS 102 232-3 before version 4) | `Packet-Data-Session-Start` / `-End` |
+//! | session start / end (TS 102 232-3 before version 4) | `Packet-Data-Session-Start` / `-End`; `Access-Signaling-Message-Report` without an address |
 //! | unknown | `Access-Signaling-Message-Report` (the AAA message, or a summary) |
 //!
 //! Every record gives at least one message.
@@ -316,11 +316,13 @@ impl IasMapper {
                     out.push(self.cmii(IasMessage::SessionStart(session_start(address))));
                 }
             }
-            AccessEventType::SessionStart => {
-                if let Some(address) = address {
+            AccessEventType::SessionStart => match address {
+                Some(address) => {
                     out.push(self.cmii(IasMessage::SessionStart(session_start(address))));
                 }
-            }
+                // A packet data session needs its address: without one, reported as is.
+                None => out.push(self.signalling_report(header(), access_session(), event)),
+            },
             AccessEventType::AccessReject => {
                 out.push(self.cmii(IasMessage::AccessRejected(AccessRejected {
                     header: header(),
@@ -376,6 +378,9 @@ impl IasMapper {
                         reason_for_termination: reason.clone(),
                     })));
                 }
+                if event.event_type == AccessEventType::SessionEnd && address.is_none() {
+                    out.push(self.signalling_report(header(), access_session(), event));
+                }
                 if event.event_type == AccessEventType::AccessEnd {
                     out.push(self.cmii(IasMessage::AccessSessionEnd(AccessSessionEnd {
                         header: header(),
@@ -424,6 +429,8 @@ impl IasMapper {
             None => {
                 let mut text = String::from(match event.event_type {
                     AccessEventType::InterimUpdate => "interim update",
+                    AccessEventType::SessionStart => "session start without an address",
+                    AccessEventType::SessionEnd => "session end without an address",
                     _ => "access event of unknown type",
                 });
                 if let Some(n) = event.octets_received {

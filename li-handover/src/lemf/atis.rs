@@ -383,6 +383,17 @@ fn laes_message(message: &LaesMessage) -> Read {
             IriType::Continue,
         ),
         LaesMessage::SurveillanceStatus(m) => (&m.header, None, None, IriType::Report),
+        // The kinds the suite does not produce are recorded too (never dropped while the
+        // link test after them is answered).
+        LaesMessage::Change(m) => (&m.header, None, None, IriType::Continue),
+        LaesMessage::ConfPartyChange(m) => (&m.header, None, None, IriType::Continue),
+        LaesMessage::Connection(m) => (&m.header, None, None, IriType::Continue),
+        LaesMessage::ConnectionBreak(m) => (&m.header, None, None, IriType::Continue),
+        LaesMessage::DialedDgtExtrn(m) => (&m.header, main(&m.call_id), None, IriType::Continue),
+        LaesMessage::NetworkSignal(m) => (&m.header, None, None, IriType::Continue),
+        LaesMessage::SubjectSignal(m) => (&m.header, None, None, IriType::Continue),
+        LaesMessage::FeatureManagement(m) => (&m.header, None, None, IriType::Continue),
+        LaesMessage::UuContent(m) => (&m.header, main(&m.call_id), None, IriType::Continue),
         LaesMessage::CcUnavailable(m) => (&m.header, main(&m.call_id), None, IriType::Continue),
         _ => return Read::NotAtis,
     };

@@ -442,14 +442,21 @@ impl EncoderCache {
         }
     }
 
-    /// Drops what was built for `liid` (its task changed or ended).
+    /// Drops what was built for `liid` (its task ended, or its LIID changed), the state of
+    /// its calls included.
     pub(super) fn forget_liid(&mut self, liid: Liid) {
+        self.forget_liid_settings(liid);
+        self.laes.retain(|(l, _), _| *l != liid);
+    }
+
+    /// Drops what was built from `liid`'s task details (it changed, same LIID), keeping the
+    /// state of its calls in progress.
+    pub(super) fn forget_liid_settings(&mut self, liid: Liid) {
         self.headers.retain(|(l, _), _| *l != liid);
         self.cc.retain(|(l, _, _), _| *l != liid);
         self.media.retain(|(l, _, _, _), _| *l != liid);
         self.ias.retain(|(l, _), _| *l != liid);
         self.ias_cc.retain(|(l, _, _), _| *l != liid);
-        self.laes.retain(|(l, _), _| *l != liid);
         self.laes_cc.retain(|(l, _, _), _| *l != liid);
     }
 

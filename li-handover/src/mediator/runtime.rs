@@ -466,8 +466,14 @@ impl Mediator {
         };
         {
             let mut encoders = lock(&self.inner.encoders);
-            encoders.forget_liid(slot.liid());
-            encoders.forget_liid(task.liid());
+            if slot.liid() == task.liid() {
+                // The same case: its calls' ATIS-1000678 state (answered, content open)
+                // carries on; only what was built from the task's details goes.
+                encoders.forget_liid_settings(task.liid());
+            } else {
+                encoders.forget_liid(slot.liid());
+                encoders.forget_liid(task.liid());
+            }
         }
         *slot = task.clone();
         drop(tasks);

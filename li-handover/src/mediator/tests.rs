@@ -1609,7 +1609,7 @@ async fn a_call_reaches_a_us_voip_agency_as_atis_1000678_call_data_and_content()
     .build()
     .unwrap();
     let liid = task.liid();
-    m.activate_task(task).await.unwrap();
+    m.activate_task(task.clone()).await.unwrap();
 
     let sip_text = |first: &str, cseq: &str| {
         format!(
@@ -1680,6 +1680,9 @@ async fn a_call_reaches_a_us_voip_agency_as_atis_1000678_call_data_and_content()
             Outcome::Delivered(2)
         );
     }
+    // A change of the task's details mid-call: the call's state carries on (no second
+    // Answer, the Release closes the content).
+    m.modify_task(task).await.unwrap();
     assert_eq!(m.on_pdu(&sip(2, &call[2])).await, Outcome::Delivered(2));
     assert_eq!(m.on_pdu(&sip(3, &call[3])).await, Outcome::Delivered(2));
     // IP data of the task has no ATIS-1000678 form: the ETSI agency alone gets it.

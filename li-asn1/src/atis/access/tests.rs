@@ -117,9 +117,16 @@ fn without_an_address_no_packet_data_session_is_reported() {
     assert_eq!(names(&e), ["access-Session-End"]);
     e.event_type = AccessEventType::StartOfInterceptionWithSessionActive;
     assert_eq!(names(&e), ["surveillanceActivation"]);
-    // An unknown event without its AAA message is still reported.
-    e.event_type = AccessEventType::Unknown;
-    assert_eq!(names(&e), ["access-Signaling-Message-Report"]);
+    // An unknown event without its AAA message is still reported, and so are the older
+    // session events without the address their messages need: every record gives a message.
+    for t in [
+        AccessEventType::Unknown,
+        AccessEventType::SessionStart,
+        AccessEventType::SessionEnd,
+    ] {
+        e.event_type = t;
+        assert_eq!(names(&e), ["access-Signaling-Message-Report"], "{t:?}");
+    }
 }
 
 #[test]
