@@ -480,3 +480,36 @@ fn content(apdu: IasCcApdu) -> Read {
         call,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Hostile octets shaped like an ATIS message (a SEQUENCE, or the LAESProtocol
+        /// CHOICE) are read without a panic: a message, undecodable, or not ATIS.
+        #[test]
+        fn any_frame_is_read_without_panic(
+            first in proptest::sample::select(vec![0x30u8, 0xa0, 0xa1]),
+            rest in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        ) {
+            let mut frame = vec![first];
+            frame.extend_from_slice(&rest);
+            let _ = read(&frame);
+        }
+    }
+
+    #[test]
+    fn a_laes_frame_that_does_not_decode_is_undecodable_not_skipped_as_etsi() {
+        assert!(matches!(
+            read(&[0xa1, 0x03, 0x02, 0x01, 0x00]),
+            Read::Undecodable(..)
+        ));
+        // A PS-PDU (pSHeader [1] first) is left to the ETSI decoder.
+        assert!(matches!(
+            read(&[0x30, 0x03, 0xa1, 0x01, 0x00]),
+            Read::NotAtis
+        ));
+        assert!(matches!(read(&[0x04, 0x00]), Read::NotAtis));
+    }
+}
