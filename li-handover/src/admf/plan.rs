@@ -188,7 +188,8 @@ pub enum ProvisioningError {
         format: HandoverFormat,
     },
     /// The warrant cannot be expressed in an agency's format (an LIID that cannot be an
-    /// ATIS `caseId`).
+    /// ATIS `caseId`), or the format carries none of its targets' traffic (an address warrant
+    /// to an ATIS-1000678 agency).
     #[error("agency {agency}: {reason}")]
     NotInFormat {
         /// The agency's name.
@@ -277,6 +278,14 @@ pub fn warrant_tasks(
             return Err(ProvisioningError::UnsupportedFormat {
                 agency: agency_name(agency),
                 format: agency.format,
+            });
+        }
+        if !crate::mediator::takes_targets(agency.format, warrant.task.targets()) {
+            return Err(ProvisioningError::NotInFormat {
+                agency: agency_name(agency),
+                reason: crate::mediator::format_takes(agency.format)
+                    .unwrap_or("its format carries none of the warrant's targets")
+                    .to_owned(),
             });
         }
         if let HandoverFormat::Atis1000013 { .. } | HandoverFormat::Atis1000678 { .. } =

@@ -19,7 +19,10 @@ use li_asn1::atis::laes::LaesProtocol;
 use li_asn1::ipmm::{FrameType, IpmmIriContents, MediaStream, MmccProtocol};
 use li_asn1::pdu::{IriContents, IriPayload};
 use li_asn1::{CcEncoder, GeneralizedTime, HeaderSettings, IpmmCcEncoder, Payload, PsPdu};
-use li_core::{Cin, DestinationId, HandoverFormat, InterceptScope, Liid, MediaFlow, Timestamp};
+use li_core::{
+    Cin, DestinationId, HandoverFormat, InterceptScope, Liid, MediaFlow, TargetIdentifier,
+    TargetKind, Timestamp,
+};
 
 use super::admission::{Admitted, Content};
 use super::{HiDestination, MediationTask, MediatorError, MediatorSettings};
@@ -77,6 +80,41 @@ pub(super) fn carries(format: HandoverFormat, content: &Content<'_>) -> bool {
     }
 }
 
+/// Whether a destination in `format` has messages for any of `targets`' traffic: an
+/// ATIS-1000013 agency for internet access (address, prefix, username, MAC targets), an
+/// ATIS-1000678 one for calls (SIP URI, E.164, username targets); ETSI for all. A warrant
+/// none of whose targets' traffic its agency's format carries would deliver nothing there:
+/// it is refused (by the ADMF's plan and the mediator), not accepted and counted
+/// `not_in_format`.
+pub fn takes_targets(format: HandoverFormat, targets: &[TargetIdentifier]) -> bool {
+    targets.iter().any(|t| {
+        let kind = t.kind();
+        match format {
+            HandoverFormat::Atis1000013 { .. } => {
+                !matches!(kind, TargetKind::SipUri | TargetKind::E164Number)
+            }
+            HandoverFormat::Atis1000678 { .. } => matches!(
+                kind,
+                TargetKind::SipUri | TargetKind::E164Number | TargetKind::Username
+            ),
+            _ => true,
+        }
+    })
+}
+
+/// What an agency in `format` takes, for messages: `None` when it takes everything.
+pub fn format_takes(format: HandoverFormat) -> Option<&'static str> {
+    match format {
+        HandoverFormat::Atis1000013 { .. } => Some(
+            "ATIS-1000013 carries internet access: none of the warrant's targets is an address, prefix, username or MAC address",
+        ),
+        HandoverFormat::Atis1000678 { .. } => Some(
+            "ATIS-1000678 carries calls: none of the warrant's targets is a SIP URI, telephone number or username",
+        ),
+        _ => None,
+    }
+}
+
 /// The ATIS-1000013 settings of `task` towards an ATIS-1000013 destination: its LIID as
 /// `caseId`, the mediator's `iAPSystemId` ([`MediatorSettings::iap_system_id`], else the
 /// operator identifier).
@@ -116,6 +154,17 @@ pub fn check_task_format(
     settings: &MediatorSettings,
 ) -> Result<(), MediatorError> {
     check_format(destination.id, destination.format)?;
+    if !takes_targets(destination.format, task.targets()) {
+        return Err(MediatorError::BadTask {
+            xid: task.xid(),
+            reason: format!(
+                "destination {}: {}",
+                destination.name,
+                format_takes(destination.format)
+                    .unwrap_or("its format carries none of the task's targets")
+            ),
+        });
+    }
     match destination.format {
         // Both ATIS families: caseId and iAPSystemId under the same constraints.
         HandoverFormat::Atis1000013 { .. } | HandoverFormat::Atis1000678 { .. } => {

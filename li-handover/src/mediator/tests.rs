@@ -1535,6 +1535,23 @@ async fn an_atis_destination_is_given_only_what_its_format_carries() {
         matches!(&err, MediatorError::BadTask { reason, .. } if reason.contains("caseId")),
         "{err}"
     );
+    // A task whose targets' traffic the format does not carry (a SIP target to an
+    // ATIS-1000013 agency) is refused too.
+    let sip_only = MediationTask::builder(
+        Liid::new(b"LIID-SIP-ONLY").unwrap(),
+        xid(3),
+        InterceptScope::IriAndCc,
+        ValidityWindow::ALWAYS,
+    )
+    .target("sip:alice@a.example".parse().unwrap())
+    .destinations([did(3), did(4)])
+    .build()
+    .unwrap();
+    let err = m.activate_task(sip_only).await.unwrap_err();
+    assert!(
+        matches!(&err, MediatorError::BadTask { reason, .. } if reason.contains("ATIS-1000013 carries internet access")),
+        "{err}"
+    );
     // The same LIID to an ETSI agency is fine.
     m.activate_task(task(b"CASE\x07", 2, InterceptScope::IriAndCc, &[did(1)]))
         .await

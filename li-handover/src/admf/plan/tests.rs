@@ -872,6 +872,15 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
     assert!(plan.requests.is_empty());
     let reason = plan.held[0].reason.to_string();
     assert!(reason.contains("cannot be an ATIS caseId"), "{reason}");
+    // An agency whose format carries none of the warrant's targets' traffic (an address
+    // warrant to a VoIP agency) is refused, not accepted to deliver nothing.
+    let w = with_agency(&warrant("LIID-VOIP", 5, start, None), |a| {
+        a.format = HandoverFormat::Atis1000678 { version: 2 }
+    });
+    let plan = run(&net, &[w], &empty(&net), start);
+    assert!(plan.requests.is_empty());
+    let reason = plan.held[0].reason.to_string();
+    assert!(reason.contains("ATIS-1000678 carries calls"), "{reason}");
 }
 
 #[test]
