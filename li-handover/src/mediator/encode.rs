@@ -355,13 +355,7 @@ impl EncoderCache {
     ) {
         let liid = record.task.liid();
         let did = destination.id;
-        let mapper = bounded_entry(&mut self.ias, (liid, did), || {
-            ias_mapper(record.task, s).unwrap_or_else(|error| {
-                // Not reached: the task was checked when it was provisioned.
-                tracing::error!(%error, "ATIS settings of a provisioned task; made to fit");
-                IasMapper::fitted(&record.task.liid(), &iap_system_id(s))
-            })
-        });
+        let mapper = cached_mapper(&mut self.ias, s, record, did);
         match &record.content {
             Content::Iri(IriPayload {
                 iri_contents: IriContents::IpIri(iri),
@@ -424,10 +418,7 @@ impl EncoderCache {
     ) {
         let liid = record.task.liid();
         let did = destination.id;
-        let mapper = bounded_entry(&mut self.ias, (liid, did), || {
-            ias_mapper(record.task, s)
-                .unwrap_or_else(|_| IasMapper::fitted(&record.task.liid(), &iap_system_id(s)))
-        });
+        let mapper = cached_mapper(&mut self.ias, s, record, did);
         match &record.content {
             Content::Sip {
                 iri_type, message, ..
@@ -449,7 +440,14 @@ impl EncoderCache {
                 let Some(calls) = self.laes.get_mut(&(liid, did)) else {
                     return;
                 };
-                let side = calea::target_side(record.task.targets(), message);
+                // Only a call's first INVITE asks which side the target is: no second SIP
+                // parse for the other messages.
+                let side = if *iri_type == li_core::IriType::Begin && message.starts_with(b"INVITE")
+                {
+                    calea::target_side(record.task.targets(), message)
+                } else {
+                    calea::TargetSide::Unknown
+                };
                 let with_content = record.task.scope() != InterceptScope::IriOnly;
                 let mut messages = std::mem::take(&mut self.laes_scratch);
                 messages.clear();
@@ -469,23 +467,26 @@ impl EncoderCache {
             }
             Content::Media {
                 direction, packet, ..
-            } => {
-                let content = calea::content_identifier(record.cin);
-                match packet_direction(*direction) {
-                    Some(d) => {
-                        let (case, iap) = (mapper.case_id(), mapper.iap_system_id());
-                        let encoder =
-                            bounded_entry(&mut self.laes_cc, (liid, record.cin, did), || {
-                                IasCcEncoder::new(case, Some(iap), &content)
-                            });
-                        encoder.encode(i64::from(seq), record.time, d, packet, out);
-                    }
-                    None => out.extend_from_slice(
-                        &cc_apdu_without_direction(mapper, content, record.time, seq, packet)
-                            .encode(),
-                    ),
+            } => match packet_direction(*direction) {
+                Some(d) => {
+                    let (case, iap) = (mapper.case_id(), mapper.iap_system_id());
+                    let encoder = bounded_entry(&mut self.laes_cc, (liid, record.cin, did), || {
+                        let content = calea::content_identifier(record.cin);
+                        IasCcEncoder::new(case, Some(iap), &content)
+                    });
+                    encoder.encode(i64::from(seq), record.time, d, packet, out);
                 }
-            }
+                None => out.extend_from_slice(
+                    &cc_apdu_without_direction(
+                        mapper,
+                        calea::content_identifier(record.cin),
+                        record.time,
+                        seq,
+                        packet,
+                    )
+                    .encode(),
+                ),
+            },
             // Not routed here (see `carries`).
             _ => {}
         }
@@ -525,6 +526,23 @@ impl EncoderCache {
     pub(super) fn sizes(&self) -> (usize, usize, usize) {
         (self.headers.len(), self.cc.len(), self.media.len())
     }
+}
+
+/// The ATIS identifiers of `record`'s task towards destination `did` (both ATIS families),
+/// from `cache` (built and kept there if missing).
+fn cached_mapper<'c>(
+    cache: &'c mut HashMap<(Liid, DestinationId), IasMapper>,
+    s: &MediatorSettings,
+    record: &Admitted<'_, '_>,
+    did: DestinationId,
+) -> &'c IasMapper {
+    bounded_entry(cache, (record.task.liid(), did), || {
+        ias_mapper(record.task, s).unwrap_or_else(|error| {
+            // Not reached: the task was checked when it was provisioned.
+            tracing::error!(%error, "ATIS settings of a provisioned task; made to fit");
+            IasMapper::fitted(&record.task.liid(), &iap_system_id(s))
+        })
+    })
 }
 
 /// The ATIS packet direction of a record's: none for indeterminate and the others (the
