@@ -18,7 +18,7 @@ use li_asn1::atis::ias::IasProtocol;
 use li_asn1::atis::ias_cc::{ContentIdentifier, IasCcApdu};
 use li_asn1::atis::ias_opt::IasOptionalProtocol;
 use li_asn1::atis::laes::LaesProtocol;
-use li_asn1::ber::frame_len;
+use li_asn1::ber::{first_component_tag, frame_len};
 
 use crate::atis;
 
@@ -84,13 +84,4 @@ pub fn split(dir: &Path, raws: &[String]) -> Result<usize, String> {
         }
     }
     Ok(n)
-}
-
-/// The tag octet of a frame's first component (after its identifier and length octets).
-fn first_component_tag(frame: &[u8]) -> Option<u8> {
-    let header = match *frame.get(1)? {
-        n if n > 0x80 => 2 + usize::from(n & 0x7f),
-        _ => 2,
-    };
-    frame.get(header).copied()
 }

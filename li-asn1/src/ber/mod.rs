@@ -18,7 +18,7 @@ mod writer;
 use core::fmt;
 
 pub(crate) use reader::is_printable_char;
-pub use reader::{Reader, Tlv, frame_len};
+pub use reader::{Reader, Tlv, first_component_tag, frame_len};
 pub(crate) use writer::int_octets;
 pub use writer::{Writer, encoded_len, length_len, write_length, write_tag};
 

@@ -570,6 +570,19 @@ pub(crate) fn is_printable_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&b)
 }
 
+/// The first identifier octet of the first component inside `frame`, an element with a
+/// one-octet identifier (after its length octets, short, long or indefinite form): what tells
+/// apart messages of different modules on one stream (a PS-PDU's `pSHeader [1]`, an ATIS
+/// `IasProtocol`'s OBJECT IDENTIFIER ...) without decoding them. `None` when `frame` is too
+/// short to hold one.
+pub fn first_component_tag(frame: &[u8]) -> Option<u8> {
+    let header = match *frame.get(1)? {
+        n if n > 0x80 => 2 + usize::from(n & 0x7f),
+        _ => 2,
+    };
+    frame.get(header).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ use li_asn1::atis::ias::{IasMessage, IasProtocol, IpAddressInfo, Value};
 use li_asn1::atis::ias_cc::{CallIdentity, ContentIdentifier, IasCcApdu, PacketDirection};
 use li_asn1::atis::ias_opt::{IasOptionalMessage, IasOptionalProtocol};
 use li_asn1::atis::laes::{LaesMessage, LaesProtocol};
+use li_asn1::ber::first_component_tag;
 use li_core::{Liid, Timestamp};
 use serde_json::json;
 
@@ -69,17 +70,6 @@ pub(super) enum Read {
     Atis(Atis),
     /// An ATIS-1000013 message that does not decode, with its `caseId` when readable.
     Undecodable(Error, Option<Liid>),
-}
-
-/// The second octet of a frame's content: the tag of its first component.
-fn first_component_tag(frame: &[u8]) -> Option<u8> {
-    let len_octet = *frame.get(1)?;
-    let header = match len_octet {
-        0x80 => 2,
-        n if n & 0x80 != 0 => 2 + usize::from(n & 0x7f),
-        _ => 2,
-    };
-    frame.get(header).copied()
 }
 
 /// Reads `frame` if it is an ATIS-1000013 message (see the [module docs](self)).
