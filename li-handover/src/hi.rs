@@ -191,6 +191,43 @@ pub struct LinkConfig {
     pub ack_delay: Duration,
     /// Records written but not yet acknowledged, at most (at least 1): the re-send window.
     pub max_unacked: u64,
+    /// How records travel and how the link learns they arrived ([`Carrier::AnsweredStream`]
+    /// by default).
+    pub carrier: Carrier,
+}
+
+/// How a link carries its records to the agency and learns that they arrived.
+///
+/// The families differ: TS 102 232-1 and both ATIS families have a message the agency
+/// answers (keep-alive, link test), PacketCable's call data has none and its call content
+/// travels over UDP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Carrier {
+    /// A TCP or TLS stream; the family's keep-alive ([`LinkConfig::keepalive`]) is answered
+    /// by the agency ([`LinkConfig::answers`]) and each answer acknowledges what was written
+    /// before it (see the [module documentation](self)).
+    #[default]
+    AnsweredStream,
+    /// A TCP or TLS stream to an agency that answers nothing (PacketCable call data: PCESP
+    /// has no link test). No keep-alive is written; a record counts as delivered once the
+    /// connection has stayed up for `settle` after it was written (at most half the
+    /// keep-alive timeout), with nothing from the agency closing it. A connection that
+    /// fails earlier has those records written again on the next one, as unacknowledged
+    /// records are. Weaker than an answer: an agency host that vanishes without a reset
+    /// loses what the settle time covered. Anything the agency sends closes the connection.
+    SilentStream {
+        /// How long a connection must stay up after a record before it counts as delivered.
+        settle: Duration,
+    },
+    /// UDP datagrams, one record each, to [`LinkConfig::addr`] (PacketCable call content).
+    /// Nothing is answered and nothing can be re-sent: a record leaves the spool once the
+    /// datagram is handed to the socket, and is counted then
+    /// ([`LinkStatsSnapshot::records_written`], `records_acked`). The spool still holds what
+    /// is not yet sent across a restart. An ICMP port unreachable reported by the socket (no
+    /// listener at the agency) is counted ([`LinkStatsSnapshot::datagrams_refused`]) and the
+    /// datagram it interrupted sent again. TLS does not apply.
+    Datagrams,
 }
 
 impl LinkConfig {
@@ -218,6 +255,7 @@ impl LinkConfig {
             ack_every_records: 4096,
             ack_delay: Duration::from_millis(50),
             max_unacked: 16_384,
+            carrier: Carrier::AnsweredStream,
         }
     }
 }
@@ -237,6 +275,7 @@ impl std::fmt::Debug for LinkConfig {
             .field("ack_every_records", &self.ack_every_records)
             .field("ack_delay", &self.ack_delay)
             .field("max_unacked", &self.max_unacked)
+            .field("carrier", &self.carrier)
             .finish_non_exhaustive()
     }
 }
@@ -268,6 +307,7 @@ pub struct LinkStats {
     keepalives_sent: AtomicU64,
     keepalive_timeouts: AtomicU64,
     protocol_errors: AtomicU64,
+    datagrams_refused: AtomicU64,
     changes: Changes,
 }
 
@@ -291,6 +331,9 @@ pub struct LinkStatsSnapshot {
     pub keepalive_timeouts: u64,
     /// Connections closed for a protocol error (unexpected or undecodable PDU).
     pub protocol_errors: u64,
+    /// [`Carrier::Datagrams`]: ICMP port unreachable reports from the agency's host (a
+    /// datagram sent earlier found no listener and is lost).
+    pub datagrams_refused: u64,
 }
 
 impl LinkStats {
@@ -311,6 +354,7 @@ impl LinkStats {
             keepalives_sent: get(&self.keepalives_sent),
             keepalive_timeouts: get(&self.keepalive_timeouts),
             protocol_errors: get(&self.protocol_errors),
+            datagrams_refused: get(&self.datagrams_refused),
         }
     }
 
@@ -767,6 +811,12 @@ pub async fn run_link<S: LinkSpool>(
         wake: &wake,
         stats: &stats,
     };
+    if config.carrier == Carrier::Datagrams {
+        link.run_datagrams(&mut shutdown).await;
+        link.persist_ack().await;
+        info!(link = %config.name, "link stopped");
+        return;
+    }
     let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
     let mut keepalive_counter = 0u32;
     loop {
@@ -889,6 +939,13 @@ impl<S: LinkSpool> Link<'_, S> {
         let mut buffered: VecDeque<(u64, Bytes)> = VecDeque::new();
         let far = Instant::now() + Duration::from_secs(86_400 * 365);
         let mut buf = Vec::new();
+        // A silent agency's keep-alives are not written: each is answered by the link itself
+        // once the connection stayed up for the settle time after it (`Carrier::SilentStream`).
+        let settle = match cfg.carrier {
+            Carrier::SilentStream { settle } => Some(settle.min(cfg.keepalive_timeout / 2)),
+            _ => None,
+        };
+        let mut settling: VecDeque<(u32, Instant)> = VecDeque::new();
 
         loop {
             let ka_deadline = state.keepalive_deadline();
@@ -900,6 +957,15 @@ impl<S: LinkSpool> Link<'_, S> {
                 biased;
                 () = sleep_until(ka_deadline.map_or(far, |(_, d)| d)), if ka_deadline.is_some() => {
                     state.check_timeout(Instant::now())?;
+                }
+                () = sleep_until(settling.front().map_or(far, |(_, at)| *at)), if !settling.is_empty() => {
+                    if let Some((counter, _)) = settling.pop_front() {
+                        let before = state.acked();
+                        if let Some(last) = state.answered(counter)? {
+                            self.ack(last).await?;
+                            self.add(&self.stats.records_acked, last - before);
+                        }
+                    }
                 }
                 event = from_agency.recv() => match event {
                     Some(Ok(answer)) => {
@@ -919,9 +985,15 @@ impl<S: LinkSpool> Link<'_, S> {
                 }
                 () = sleep_until(state.keepalive_due_at()) => {
                     buf.clear();
-                    let counter = self.push_keepalive(&mut buf, keepalive_counter);
-                    self.write(&mut wr, &buf, ka_deadline).await?;
-                    state.keepalive_written(counter, Instant::now());
+                    let counter = self.push_keepalive(&mut buf, keepalive_counter, settle.is_some());
+                    if !buf.is_empty() {
+                        self.write(&mut wr, &buf, ka_deadline).await?;
+                    }
+                    let now = Instant::now();
+                    state.keepalive_written(counter, now);
+                    if let Some(settle) = settle {
+                        settling.push_back((counter, now + settle));
+                    }
                 }
                 () = std::future::ready(()), if backlog => {
                     let next = state.next_to_write();
@@ -951,11 +1023,15 @@ impl<S: LinkSpool> Link<'_, S> {
                     // The keep-alive that acknowledges them rides in the same write when due.
                     let keepalive = state
                         .records_written(last, written, Instant::now())
-                        .then(|| self.push_keepalive(&mut buf, keepalive_counter));
+                        .then(|| self.push_keepalive(&mut buf, keepalive_counter, settle.is_some()));
                     self.write(&mut wr, &buf, ka_deadline).await?;
                     self.add(&self.stats.records_written, written);
                     if let Some(counter) = keepalive {
-                        state.keepalive_written(counter, Instant::now());
+                        let now = Instant::now();
+                        state.keepalive_written(counter, now);
+                        if let Some(settle) = settle {
+                            settling.push_back((counter, now + settle));
+                        }
                     }
                 }
                 () = self.wake.notified(), if !backlog => {}
@@ -963,12 +1039,109 @@ impl<S: LinkSpool> Link<'_, S> {
         }
     }
 
-    /// Appends the next keep-alive to `buf`; returns its counter.
-    fn push_keepalive(&self, buf: &mut Vec<u8>, counter: &mut u32) -> u32 {
+    /// Appends the next keep-alive to `buf` (nothing when `silent`: the agency answers
+    /// nothing, the keep-alive only marks what the settle time acknowledges); returns its
+    /// counter.
+    fn push_keepalive(&self, buf: &mut Vec<u8>, counter: &mut u32, silent: bool) -> u32 {
         *counter = counter.wrapping_add(1);
-        buf.extend_from_slice(&(self.config.keepalive)(*counter));
-        self.add(&self.stats.keepalives_sent, 1);
+        if !silent {
+            buf.extend_from_slice(&(self.config.keepalive)(*counter));
+            self.add(&self.stats.keepalives_sent, 1);
+        }
         *counter
+    }
+
+    /// [`Carrier::Datagrams`]: sends the spool's records as UDP datagrams until shutdown,
+    /// each removed from the spool once sent (see [`Carrier::Datagrams`]). A socket that
+    /// cannot be opened or fails is opened again after the backoff.
+    async fn run_datagrams(&self, shutdown: &mut watch::Receiver<bool>) {
+        let cfg = self.config;
+        let mut backoff = Backoff::new(cfg.backoff_min, cfg.backoff_max);
+        loop {
+            // It watches the shutdown itself, between batches.
+            let result = self.send_datagrams(shutdown).await;
+            self.stats.set_connected(false);
+            match result {
+                Ok(()) => return,
+                Err(e) => {
+                    warn!(link = %cfg.name, addr = %cfg.addr, error = %e,
+                        "datagram socket failed; records not sent yet stay in the spool");
+                }
+            }
+            let delay = backoff.next_delay();
+            tokio::select! {
+                biased;
+                () = shutdown_signal(shutdown) => return,
+                () = sleep(delay) => {}
+            }
+        }
+    }
+
+    /// One socket's life: opens it, then sends what the spool holds, batch by batch.
+    async fn send_datagrams(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), LinkError> {
+        let cfg = self.config;
+        let peer = tokio::net::lookup_host(&cfg.addr)
+            .await?
+            .next()
+            .ok_or_else(|| LinkError::Protocol(format!("no address for {}", cfg.addr)))?;
+        let local: std::net::SocketAddr = if peer.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = tokio::net::UdpSocket::bind(local).await?;
+        socket.connect(peer).await?;
+        self.add(&self.stats.connects, 1);
+        self.stats.set_connected(true);
+        info!(link = %cfg.name, addr = %peer, "sending datagrams");
+        let chunk = cfg.chunk_records.max(1);
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            let next = {
+                let guard = self.spool.lock().await;
+                let s = guard.records();
+                (s.next_id().saturating_sub(s.pending()), s.next_id())
+            };
+            if next.0 >= next.1 {
+                tokio::select! {
+                    biased;
+                    () = shutdown_signal(shutdown) => return Ok(()),
+                    () = self.wake.notified() => continue,
+                }
+            }
+            let records = self.read_spool(next.0, chunk).await?;
+            let Some(&(last, _)) = records.last() else {
+                // Ids the spool cannot read (a corrupt segment, reported when it was opened).
+                error!(link = %cfg.name, from = next.0, to = next.1 - 1,
+                    "spooled records unreadable, skipped");
+                self.ack(next.1 - 1).await?;
+                continue;
+            };
+            for (_, record) in &records {
+                match socket.send(record).await {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                        // The report of an earlier datagram's ICMP port unreachable: this one
+                        // was not sent.
+                        self.add(&self.stats.datagrams_refused, 1);
+                        match socket.send(record).await {
+                            Ok(_) => {}
+                            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                                self.add(&self.stats.datagrams_refused, 1);
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let n = records.len() as u64;
+            self.ack(last).await?;
+            self.add(&self.stats.records_written, n);
+            self.add(&self.stats.records_acked, n);
+        }
     }
 
     /// Writes `buf`, giving up at the oldest outstanding keep-alive's deadline or after
@@ -1162,6 +1335,8 @@ mod tests {
     #[derive(Default)]
     struct LemfState {
         answer: AtomicBool,
+        /// Keep-alives received, over every connection.
+        keepalives: AtomicUsize,
         /// Added to the sequence number of each keep-alive response (0: a correct answer).
         answer_skew: std::sync::atomic::AtomicU32,
         /// Close the next connection after this many octets (0: never).
@@ -1261,6 +1436,7 @@ mod tests {
                         state.received.send_modify(|count| *count += 1);
                     }
                     Payload::TriPayload(TriPayload::KeepAlive) => {
+                        state.keepalives.fetch_add(1, Ordering::SeqCst);
                         if state.answer.load(Ordering::SeqCst) {
                             let response = settings()
                                 .tri_pdu(
@@ -1417,6 +1593,104 @@ mod tests {
         assert_eq!((stats.keepalive_timeouts, stats.protocol_errors), (0, 0));
         let (_, recovery) = Spool::open(SpoolConfig::new(&d)).unwrap();
         assert_eq!(recovery.pending, 0, "the ack was persisted at shutdown");
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    /// A PacketCable call-data link: the agency answers nothing, the link writes no
+    /// keep-alive and still empties the spool, each record once it settled.
+    #[tokio::test]
+    async fn a_silent_agency_gets_every_record_and_no_keepalive() {
+        let lemf = FakeLemf::start().await;
+        // A keep-alive would be answered, and its PDU would show in the stream: none may come.
+        let d = spool_dir("silent-agency");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let mut cfg = fast_config(lemf.addr);
+        cfg.carrier = Carrier::SilentStream {
+            settle: Duration::from_millis(50),
+        };
+        let h = start_link(cfg, spool);
+        h.enqueue_range(1..1001).await;
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        assert_eq!(lemf.connections(), vec![(1..=1000).collect::<Vec<u32>>()]);
+        assert_eq!(
+            lemf.state.keepalives.load(Ordering::SeqCst),
+            0,
+            "no keep-alive written"
+        );
+        assert_eq!(stats.keepalives_sent, 0);
+        assert_eq!((stats.records_written, stats.records_acked), (1000, 1000));
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    /// A silent agency whose connection fails before the records settled gets them again on
+    /// the next connection: nothing is taken as delivered by a connection that did not last.
+    #[tokio::test]
+    async fn a_silent_agency_lost_before_the_settle_time_gets_the_records_again() {
+        let mut lemf = FakeLemf::start().await;
+        let d = spool_dir("silent-lost");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let mut cfg = fast_config(lemf.addr);
+        // Longer than the records take to arrive on a loaded machine; the agency is cut
+        // before it passes.
+        cfg.carrier = Carrier::SilentStream {
+            settle: Duration::from_secs(3),
+        };
+        let window = cfg.max_unacked;
+        let h = start_link(cfg, spool);
+        h.enqueue_range(1..101).await;
+        lemf.wait_received(100).await;
+        lemf.stop().await;
+        assert_eq!(h.stats().snapshot().records_acked, 0, "nothing settled yet");
+        lemf.restart().await;
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        assert!(stats.connects >= 2);
+        let repeats = check_delivery(&lemf.connections(), 100, window);
+        assert_eq!(repeats, 100, "written again on the next connection");
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    /// PacketCable call content: each record is one UDP datagram, sent once, removed from the
+    /// spool once sent; a port without a listener is counted as refused.
+    #[tokio::test]
+    async fn datagrams_carry_each_record_once_and_count_a_refusing_agency() {
+        let agency = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let d = spool_dir("datagrams");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let mut cfg = fast_config(agency.local_addr().unwrap());
+        cfg.carrier = Carrier::Datagrams;
+        let h = start_link(cfg, spool);
+        h.enqueue_range(1..201).await;
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 2048];
+        while got.len() < 200 {
+            let n = timeout(WAIT, agency.recv(&mut buf)).await.unwrap().unwrap();
+            let pdu = PsPdu::decode(&buf[..n]).expect("one record per datagram");
+            got.push(pdu.header.sequence_number);
+        }
+        assert_eq!(got, (1..=200).collect::<Vec<u32>>(), "each once, in order");
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        assert_eq!((stats.records_written, stats.records_acked), (200, 200));
+        assert_eq!((stats.keepalives_sent, stats.datagrams_refused), (0, 0));
+        let _ = std::fs::remove_dir_all(&d);
+
+        // No listener: the host's ICMP port unreachable is counted; the spool still empties
+        // (nothing can be re-sent over UDP).
+        let port = agency.local_addr().unwrap();
+        drop(agency);
+        let d = spool_dir("datagrams-refused");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let mut cfg = fast_config(port);
+        cfg.carrier = Carrier::Datagrams;
+        cfg.chunk_records = 1;
+        let h = start_link(cfg, spool);
+        h.enqueue_range(1..21).await;
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        assert_eq!(stats.records_acked, 20);
+        assert!(stats.datagrams_refused >= 1, "{stats:?}");
         let _ = std::fs::remove_dir_all(d);
     }
 
