@@ -156,8 +156,15 @@ impl System {
         for agency in &options.agencies {
             let (hi2, hi3) = (free_port()?, free_port()?);
             let out = format!("lemf-{}", agency.name);
+            // A PacketCable agency takes its call content as UDP datagrams on the HI3 port
+            // (its TCP listener there stays unused).
+            let ccc = if matches!(agency.format, HandoverFormat::PacketCable { .. }) {
+                format!("ccc_listen = \"{hi3}\"\n")
+            } else {
+                String::new()
+            };
             let text = format!(
-                "# li-lemf for {name}\nhi2_listen = \"{hi2}\"\nhi3_listen = \"{hi3}\"\nout_dir = \"{out}\"\nkeep_raw = true\n{tls}",
+                "# li-lemf for {name}\nhi2_listen = \"{hi2}\"\nhi3_listen = \"{hi3}\"\n{ccc}out_dir = \"{out}\"\nkeep_raw = true\n{tls}",
                 name = agency.name,
                 tls = tls_table("tls", "lemf"),
             );

@@ -71,6 +71,7 @@
 #![warn(missing_docs)]
 
 pub mod checksum;
+pub mod datagram;
 pub mod error;
 pub mod id;
 pub mod media;

@@ -1119,7 +1119,8 @@ impl<S: LinkSpool> Link<'_, S> {
                 self.ack(next.1 - 1).await?;
                 continue;
             };
-            for (_, record) in &records {
+            // An empty record (a message with no form in the family) is no datagram.
+            for (_, record) in records.iter().filter(|(_, r)| !r.is_empty()) {
                 match socket.send(record).await {
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {

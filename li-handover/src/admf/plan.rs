@@ -363,7 +363,8 @@ pub fn warrant_tasks(
 
 /// The X1 delivery address of an agency's HI address: a `uri`
 /// `tls://ip:port?handover=<format>` or `tcp://...` after the agency's `tls`, which the
-/// mediator applies (or refuses, for TLS it is not configured for), and its format.
+/// mediator applies (or refuses, for TLS it is not configured for), and its format; a
+/// PacketCable agency's HI3 is `udp://...` (call content datagrams).
 fn x1_address(
     agency: &Agency,
     interface: &'static str,
@@ -384,8 +385,12 @@ fn x1_address(
             port: address.port,
         });
     }
+    let ccc = interface == "HI3" && matches!(agency.format, HandoverFormat::PacketCable { .. });
     let hi = HiAddress {
-        transport: if address.tls {
+        // PacketCable call content is UDP datagrams (no TLS form); the rest follows `tls`.
+        transport: if ccc {
+            HiTransport::Udp
+        } else if address.tls {
             HiTransport::Tls
         } else {
             HiTransport::PlainTcp

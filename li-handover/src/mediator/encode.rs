@@ -17,6 +17,7 @@ use li_asn1::atis::ias_cc::{
 };
 use li_asn1::atis::laes::LaesProtocol;
 use li_asn1::ipmm::{FrameType, IpmmIriContents, MediaStream, MmccProtocol};
+use li_asn1::packetcable::ccc::{CccEncoder, CccForm};
 use li_asn1::pdu::{IriContents, IriPayload};
 use li_asn1::{CcEncoder, GeneralizedTime, HeaderSettings, IpmmCcEncoder, Payload, PsPdu};
 use li_core::{
@@ -27,6 +28,13 @@ use li_core::{
 use super::admission::{Admitted, Content};
 use super::{HiDestination, MediationTask, MediatorError, MediatorSettings};
 use crate::calea::{self, LaesCalls, LaesSettings};
+
+/// The two CCC identifiers of a call (until calea has its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct CccPair {
+    xmit: u32,
+    recv: u32,
+}
 
 /// Pre-encoded headers kept at most; the cache starts afresh beyond (it then holds the
 /// communications active since).
@@ -50,15 +58,21 @@ pub fn check_format(did: DestinationId, format: HandoverFormat) -> Result<(), Me
     }
 }
 
+/// The version of PacketCable electronic surveillance the suite produces, as a destination's
+/// format names it (`packetcable:3`): PCESP version 3 call data (`CdcPdu`, protocol version
+/// `io3`) and the CCC framing of PKT-SP-ESP1.5 (CCC identifier and NTP timestamp).
+pub const PACKETCABLE_VERSION: u16 = 3;
+
 /// Whether the suite produces `format`: ETSI TS 102 232 in the module versions
-/// [`HeaderSettings::encodes`], ATIS-1000013 version [`li_asn1::atis::access::VERSION`], or
-/// ATIS-1000678 version [`calea::VERSION`].
+/// [`HeaderSettings::encodes`], ATIS-1000013 version [`li_asn1::atis::access::VERSION`],
+/// ATIS-1000678 version [`calea::VERSION`], or PacketCable version [`PACKETCABLE_VERSION`].
 /// The ADMF refuses a warrant for an agency in any other format, and the mediator a
 /// destination.
 pub fn produces(format: HandoverFormat) -> bool {
     match format {
         HandoverFormat::Atis1000013 { version } => version == ias::VERSION,
         HandoverFormat::Atis1000678 { version } => version == calea::VERSION,
+        HandoverFormat::PacketCable { version } => version == PACKETCABLE_VERSION,
         format => HeaderSettings::encodes(format),
     }
 }
@@ -73,7 +87,7 @@ pub(super) fn carries(format: HandoverFormat, content: &Content<'_>) -> bool {
             Content::Cc { .. } => true,
             _ => false,
         },
-        HandoverFormat::Atis1000678 { .. } => {
+        HandoverFormat::Atis1000678 { .. } | HandoverFormat::PacketCable { .. } => {
             matches!(content, Content::Sip { .. } | Content::Media { .. })
         }
         _ => true,
@@ -93,7 +107,7 @@ pub fn takes_targets(format: HandoverFormat, targets: &[TargetIdentifier]) -> bo
             HandoverFormat::Atis1000013 { .. } => {
                 !matches!(kind, TargetKind::SipUri | TargetKind::E164Number)
             }
-            HandoverFormat::Atis1000678 { .. } => matches!(
+            HandoverFormat::Atis1000678 { .. } | HandoverFormat::PacketCable { .. } => matches!(
                 kind,
                 TargetKind::SipUri | TargetKind::E164Number | TargetKind::Username
             ),
@@ -110,6 +124,9 @@ pub fn format_takes(format: HandoverFormat) -> Option<&'static str> {
         ),
         HandoverFormat::Atis1000678 { .. } => Some(
             "ATIS-1000678 carries calls: none of the warrant's targets is a SIP URI, telephone number or username",
+        ),
+        HandoverFormat::PacketCable { .. } => Some(
+            "PacketCable carries calls: none of the warrant's targets is a SIP URI, telephone number or username",
         ),
         _ => None,
     }
@@ -166,10 +183,11 @@ pub fn check_task_format(
         });
     }
     match destination.format {
-        // Both ATIS families: caseId and iAPSystemId under the same constraints.
-        HandoverFormat::Atis1000013 { .. } | HandoverFormat::Atis1000678 { .. } => {
-            ias_mapper(task, settings).map(|_| ())
-        }
+        // The US families: caseId and the IAP / accessing element id under the same
+        // constraints.
+        HandoverFormat::Atis1000013 { .. }
+        | HandoverFormat::Atis1000678 { .. }
+        | HandoverFormat::PacketCable { .. } => ias_mapper(task, settings).map(|_| ()),
         _ => header_settings(task, destination, settings).map(|_| ()),
     }
 }
@@ -249,6 +267,13 @@ pub(super) struct EncoderCache {
     laes_cc: HashMap<(Liid, Cin, DestinationId), IasCcEncoder>,
     /// The call-data messages of one record, reused.
     laes_scratch: Vec<LaesProtocol>,
+    /// The CCC identifiers of each call towards PacketCable agencies, per (LIID, CIN): the
+    /// call data (HI2) and the content (HI3) are two destinations that must name the same.
+    ccc_ids: HashMap<(Liid, Cin), CccPair>,
+    /// The next CCC identifier to give (two per call).
+    next_ccc: u32,
+    /// Pre-encoded CCC headers per (LIID, CIN, destination, CCC identifier).
+    ccc: HashMap<(Liid, Cin, DestinationId, u32), CccEncoder>,
     /// The buffer the spool appends encode into.
     pub(super) buf: Vec<u8>,
 }
@@ -270,6 +295,10 @@ impl EncoderCache {
             }
             HandoverFormat::Atis1000678 { .. } => {
                 self.encode_laes(s, destination, record, seq, out);
+                return;
+            }
+            HandoverFormat::PacketCable { .. } => {
+                self.encode_pcesp(s, destination, record, out);
                 return;
             }
             _ => {}
@@ -492,11 +521,82 @@ impl EncoderCache {
         }
     }
 
+    /// The CCC identifiers of call `cin` of `liid`, given on first use: two consecutive
+    /// numbers (transmitted, received) from a counter that starts from the clock, so that a
+    /// restarted mediator does not give again the identifiers of calls still open at the
+    /// agency (it would take 2^31 calls to come round).
+    fn ccc_pair(&mut self, liid: Liid, cin: Cin) -> CccPair {
+        if self.next_ccc == 0 {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            // Seconds in the high bits: a restart a second later starts past 2^16 calls.
+            self.next_ccc = ((now.as_secs() as u32) << 16) | 2;
+        }
+        let next = &mut self.next_ccc;
+        *bounded_entry(&mut self.ccc_ids, (liid, cin), || {
+            let pair = CccPair {
+                xmit: *next,
+                recv: next.wrapping_add(1),
+            };
+            // Never 0: 0 means "not started" here.
+            *next = next.wrapping_add(2).max(2);
+            pair
+        })
+    }
+
+    /// Appends the PacketCable form of `record` for `destination` to `out`: the call data of
+    /// a SIP message (`CdcPdu`s back to back), or one call content datagram of a media packet
+    /// (CCC identifier, NTP timestamp, and the packet's IP datagram rebuilt from the flow's
+    /// addresses: PacketCable carries whole IP datagrams). Media of an unknown direction goes
+    /// with the transmitted content's identifier.
+    fn encode_pcesp(
+        &mut self,
+        s: &MediatorSettings,
+        destination: &HiDestination,
+        record: &Admitted<'_, '_>,
+        out: &mut Vec<u8>,
+    ) {
+        let liid = record.task.liid();
+        let did = destination.id;
+        let pair = self.ccc_pair(liid, record.cin);
+        match &record.content {
+            Content::Sip { .. } => {
+                let _ = (s, pair);
+            }
+            Content::Media {
+                direction,
+                flow,
+                packet,
+            } => {
+                let id = match direction {
+                    li_core::PayloadDirection::ToTarget => pair.recv,
+                    _ => pair.xmit,
+                };
+                let encoder = bounded_entry(&mut self.ccc, (liid, record.cin, did, id), || {
+                    CccEncoder::new(id, CccForm::IdTimestamp)
+                });
+                let start = out.len();
+                encoder.encode_into(record.time, &[], out);
+                if let Err(error) =
+                    li_core::datagram::write_udp(flow.source, flow.destination, packet, out)
+                {
+                    // Not reached for a probe's flows (one IP version, a UDP packet).
+                    tracing::error!(%liid, %error, "media packet without a PacketCable form");
+                    out.truncate(start);
+                }
+            }
+            // Not routed here (see `carries`).
+            _ => {}
+        }
+    }
+
     /// Drops what was built for `liid` (its task ended, or its LIID changed), the state of
     /// its calls included.
     pub(super) fn forget_liid(&mut self, liid: Liid) {
         self.forget_liid_settings(liid);
         self.laes.retain(|(l, _), _| *l != liid);
+        self.ccc_ids.retain(|(l, _), _| *l != liid);
     }
 
     /// Drops what was built from `liid`'s task details (it changed, same LIID), keeping the
@@ -508,6 +608,7 @@ impl EncoderCache {
         self.ias.retain(|(l, _), _| *l != liid);
         self.ias_cc.retain(|(l, _, _), _| *l != liid);
         self.laes_cc.retain(|(l, _, _), _| *l != liid);
+        self.ccc.retain(|(l, _, _, _), _| *l != liid);
     }
 
     /// Drops what was built for destination `did` (it changed or was removed).
@@ -519,6 +620,7 @@ impl EncoderCache {
         self.ias_cc.retain(|(_, _, d), _| *d != did);
         self.laes.retain(|(_, d), _| *d != did);
         self.laes_cc.retain(|(_, _, d), _| *d != did);
+        self.ccc.retain(|(_, _, d, _), _| *d != did);
     }
 
     /// How many header settings, IP CC encoders and media encoders are cached.

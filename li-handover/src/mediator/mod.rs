@@ -127,8 +127,8 @@ mod tests;
 mod x1;
 
 pub use encode::{
-    check_format, check_task_format, format_takes, header_settings, ias_mapper, produces,
-    takes_targets,
+    PACKETCABLE_VERSION, check_format, check_task_format, format_takes, header_settings,
+    ias_mapper, produces, takes_targets,
 };
 pub use runtime::{LinkSnapshot, Mediator, MediatorStats};
 pub use x1::{CancelSafe, MediatorX1, RestoreError, X1Failure, hi_destination, mediation_task};

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::audit::{AuditKind, AuditLog};
 use crate::hi::{
-    AlarmObserver, DeliveryLink, DeliveryQueue, KeepAliveBuilder, LinkConfig, LinkStats,
+    AlarmObserver, Carrier, DeliveryLink, DeliveryQueue, KeepAliveBuilder, LinkConfig, LinkStats,
     LinkStatsSnapshot, SpoolAlarm, keepalive_builder,
 };
 use crate::lemf::Interface;
@@ -320,7 +320,7 @@ impl Mediator {
         let s = &self.inner.settings;
         let tls = match dest.transport {
             HiTransport::Configured => s.tls.as_ref(),
-            HiTransport::PlainTcp => None,
+            HiTransport::PlainTcp | HiTransport::Udp => None,
             HiTransport::Tls => Some(
                 s.tls
                     .as_ref()
@@ -386,6 +386,25 @@ impl Mediator {
                 });
                 let mut cfg = LinkConfig::new(dest.name.clone(), dest.addr.clone(), keepalive);
                 cfg.answers = Arc::new(crate::calea::link_test_answer);
+                cfg
+            }
+            HandoverFormat::PacketCable { .. } => {
+                // PCESP has no link test: no keep-alive is written, none is answered.
+                let mut cfg = LinkConfig::new(
+                    dest.name.clone(),
+                    dest.addr.clone(),
+                    Arc::new(|_| Vec::new()),
+                );
+                cfg.answers = Arc::new(|_: &[u8]| {
+                    Err("a PacketCable agency sends nothing on its call-data connection".into())
+                });
+                cfg.carrier = if dest.transport == HiTransport::Udp {
+                    Carrier::Datagrams
+                } else {
+                    Carrier::SilentStream {
+                        settle: PCESP_SETTLE,
+                    }
+                };
                 cfg
             }
             _ => {
@@ -929,6 +948,10 @@ impl Mediator {
 
 /// Messages from the X2/X3 listener taken per batch, at most.
 const CONSUME_BATCH: usize = 64;
+
+/// How long a PacketCable call-data connection must stay up after a record before the record
+/// counts as delivered: PCESP has no message the agency answers ([`Carrier::SilentStream`]).
+const PCESP_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn stop_link(rt: DestinationRuntime) {
     // Never leave a link running on a spool about to be reopened elsewhere.

@@ -620,11 +620,19 @@ async fn each_agency_is_reached_over_tls_or_plain_tcp_as_its_destination_says() 
     m.create_destination(hi_destination(&wanted[0]).unwrap())
         .await
         .unwrap();
-    // neither scheme: refused at X1
+    // no known scheme: refused at X1
+    let text = hi_destination(&details(5, false, "sctp://127.0.0.1:9".into()))
+        .unwrap_err()
+        .description;
+    assert!(text.contains("tls://, tcp:// or udp://"), "{text}");
+    // UDP carries PacketCable call content only
     let text = hi_destination(&details(5, false, "udp://127.0.0.1:9".into()))
         .unwrap_err()
         .description;
-    assert!(text.contains("tls:// or tcp://"), "{text}");
+    assert!(
+        text.contains("UDP carries only PacketCable call content"),
+        "{text}"
+    );
     m.shutdown().await;
     plain.stop().await;
     secure.stop().await;

@@ -41,9 +41,10 @@ use crate::lemf::Interface;
 use crate::x1::{
     AckKind, BoxFuture, DeliveryType, DestinationDeliveryStatus, DestinationDetails,
     DestinationResponseDetails, ErrorInformation, ErrorResponse, HiAddress, HiAddressError,
-    MediationDeliveryType, MessageHeader, NeStatus, NeStatusDetails, OkStatus, ProvisioningStatus,
-    RequestBody, ResponseBody, ResponseMessage, TaskDetails, TaskResponseDetails, TaskStatus,
-    X1Error, X1ErrorKind, X1Handler, X1Peer, X1Request, X1Response, error_code,
+    HiTransport, MediationDeliveryType, MessageHeader, NeStatus, NeStatusDetails, OkStatus,
+    ProvisioningStatus, RequestBody, ResponseBody, ResponseMessage, TaskDetails,
+    TaskResponseDetails, TaskStatus, X1Error, X1ErrorKind, X1Handler, X1Peer, X1Request,
+    X1Response, error_code,
 };
 
 /// The mediator's [`X1Handler`].
@@ -599,6 +600,7 @@ pub fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, X1Failure
     })?;
     check_format(d.did, hi.format)
         .map_err(|e| refuse(error_code::FORMAT_UNSUPPORTED, e.to_string()))?;
+    check_transport(d.did, interface, &hi).map_err(|e| refuse(error_code::NOT_EXECUTED, e))?;
     Ok(HiDestination {
         id: d.did,
         name: d
@@ -610,6 +612,23 @@ pub fn hi_destination(d: &DestinationDetails) -> Result<HiDestination, X1Failure
         transport: hi.transport,
         format: hi.format,
     })
+}
+
+/// PacketCable call content (HI3) travels over UDP, and nothing else does: the CCC framing
+/// has no stream form, and the other formats no datagram form.
+fn check_transport(did: DestinationId, interface: Interface, hi: &HiAddress) -> Result<(), String> {
+    let ccc = interface == Interface::Hi3
+        && matches!(hi.format, li_core::HandoverFormat::PacketCable { .. });
+    match (ccc, hi.transport == HiTransport::Udp) {
+        (true, false) => Err(format!(
+            "destination {did}: PacketCable call content (HI3) travels over UDP: give a udp:// address"
+        )),
+        (false, true) => Err(format!(
+            "destination {did}: UDP carries only PacketCable call content (HI3); {} {interface} needs tls:// or tcp://",
+            hi.format
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The task an X1 `ActivateTask` / `ModifyTask` describes: its XID and targets, and from

@@ -865,14 +865,17 @@ pub enum HiTransport {
     Tls,
     /// Plain TCP (X1 `uri` `tcp://ip:port`), even when the mediator has `hi_tls`.
     PlainTcp,
+    /// UDP datagrams (X1 `uri` `udp://ip:port`): only PacketCable call content (HI3) travels
+    /// so; the mediator refuses it for anything else.
+    Udp,
 }
 
 /// An agency's HI address as an X1 destination carries it: how the mediator connects
 /// ([`HiTransport`]), where, and the handover format the agency expects — the one place the
 /// format travels from the warrant store to the mediator's encoder.
 ///
-/// Written as a `deliveryAddress` `uri` `tls://ip:port?handover=<format>` or
-/// `tcp://ip:port?handover=<format>` (the format in [`HandoverFormat`]'s text form,
+/// Written as a `deliveryAddress` `uri` `tls://ip:port?handover=<format>`,
+/// `tcp://ip:port?handover=<format>` or `udp://...` (PacketCable call content; the format in [`HandoverFormat`]'s text form,
 /// e.g. `etsi-102232:43:18`). TS 103 221-1 defines no element for a handover format, and its
 /// extension elements must be declared by a schema an agency's validator does not have; a URI
 /// parameter keeps every message valid against the ETSI schema alone. An `ipAddressAndPort`
@@ -908,10 +911,12 @@ pub struct HiAddress {
 #[non_exhaustive]
 pub enum HiAddressError {
     /// A UDP port, an `e164Number` or an `emailAddress`.
-    #[error("the delivery address must be an IP address and TCP port, or a tls:// or tcp:// URI")]
+    #[error(
+        "the delivery address must be an IP address and TCP port, or a tls://, tcp:// or udp:// URI"
+    )]
     NotTcp,
     /// A URI of another scheme.
-    #[error("delivery address URI {uri:?}: the scheme must be tls:// or tcp://")]
+    #[error("delivery address URI {uri:?}: the scheme must be tls://, tcp:// or udp://")]
     Scheme {
         /// The URI (at most 64 characters of it).
         uri: String,
@@ -943,8 +948,8 @@ pub enum HiAddressError {
 
 impl HiAddress {
     /// The X1 `deliveryAddress` of this address: `ipAddressAndPort` for
-    /// [`HiTransport::Configured`] with the default format, a `tls://` or `tcp://` URI with
-    /// the `handover` parameter for TLS or plain TCP. `None` for
+    /// [`HiTransport::Configured`] with the default format, a `tls://`, `tcp://` or `udp://`
+    /// URI with the `handover` parameter for TLS, plain TCP or UDP. `None` for
     /// [`HiTransport::Configured`] with another format, which X1 cannot say.
     pub fn to_x1(&self) -> Option<DeliveryAddress> {
         let scheme = match self.transport {
@@ -957,6 +962,7 @@ impl HiAddress {
             HiTransport::Configured => return None,
             HiTransport::Tls => "tls",
             HiTransport::PlainTcp => "tcp",
+            HiTransport::Udp => "udp",
         };
         Some(DeliveryAddress::Uri(format!(
             "{scheme}://{}?handover={}",
@@ -991,6 +997,8 @@ impl HiAddress {
             (HiTransport::Tls, rest)
         } else if let Some(rest) = uri.strip_prefix("tcp://") {
             (HiTransport::PlainTcp, rest)
+        } else if let Some(rest) = uri.strip_prefix("udp://") {
+            (HiTransport::Udp, rest)
         } else {
             return Err(HiAddressError::Scheme { uri: excerpt() });
         };
