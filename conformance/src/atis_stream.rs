@@ -4,7 +4,8 @@
 //! shape (atis.rs, atis/laes.rs), FAMILY the `etsi_asn1.py decode --family` that reads it:
 //! `atis-t1ias` (CmII), `atis-t1ias-opt` (optional messages, the link tests among them),
 //! `atis-t1ias-cc` (IAS-CC-APDU), `atis-t1678` (LAESProtocol, the link tests among them) and
-//! `atis-t1678-cc` (CC-APDU of a call). Step `chain` of run.sh has pycrate decode and compare them:
+//! `atis-t1678-cc` (CC-APDU of a call), and `pcesp` (a PacketCable agency's CdcPdu call data,
+//! packetcable.rs). Step `chain` of run.sh has pycrate decode and compare them:
 //! what the mediator delivered, not vectors made for the test.
 //!
 //! A message is told by its first component, as the agency's receiver tells it: the module's
@@ -42,6 +43,13 @@ pub fn split(dir: &Path, raws: &[String]) -> Result<usize, String> {
             let at = |e: li_asn1::Error| format!("{raw} offset {offset}: {e}");
             let name = format!("{stem}-{n:05}");
             let (family, value) = match (frame.first(), first_component_tag(frame)) {
+                // A PacketCable CdcPdu: a SEQUENCE starting with protocolVersion [0].
+                (Some(0x30), Some(0x80)) => (
+                    "pcesp",
+                    crate::packetcable::cdc_pdu(
+                        &li_asn1::packetcable::CdcPdu::decode(frame).map_err(at)?,
+                    ),
+                ),
                 // LAESProtocol: its CHOICE's [0] or [1], not a SEQUENCE.
                 (Some(0xa0 | 0xa1), _) => (
                     "atis-t1678",

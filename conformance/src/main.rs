@@ -10,7 +10,7 @@
 //! `atis-split OUTDIR RAW...`
 //!                  an agency's received ATIS-1000013 streams cut into their messages, one
 //!                  folder per decoder family (see atis_stream.rs).
-//! `pcesp-encode OUTDIR`, `pcesp-tshark OUTDIR`
+//! `pcesp-encode OUTDIR`, `pcesp-tshark OUTDIR`, `pcesp-chain LEMFDIR OUTDIR`
 //!                  PacketCable CdcPdus for pycrate and CCC datagrams for tshark (see
 //!                  packetcable.rs).
 //! `atis-laes-encode OUTDIR`

@@ -14,6 +14,14 @@
 //!                        NTP timestamp), the payload as `ip`; each frame's CCC identifier,
 //!                        timestamp and inner IP addresses must be what we encoded. Prints one
 //!                        line per frame and `pcesp-tshark: N passed, M failed`.
+//! `pcesp-chain LEMFDIR OUTDIR`
+//!                        the CCC datagrams a PacketCable agency received in the demo
+//!                        (LEMFDIR/ccc.pcap, the receiver's raw copy), each carried unchanged
+//!                        to UDP port 9012 in OUTDIR/ccc.pcap with OUTDIR/ccc.json saying what
+//!                        it carries (by our decoder), for `pcesp-tshark OUTDIR`; and each
+//!                        datagram's CCC identifier checked against those the agency's call
+//!                        data (LEMFDIR/hi2.ber) opened with CCOpen. Prints
+//!                        `pcesp-chain: N passed, M failed`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
@@ -43,9 +51,10 @@ pub fn main(cmd: &str, args: &[String]) -> ExitCode {
             eprintln!("li-conformance: wrote {n} CdcPdus and {m} CCC datagrams to {out}");
         }),
         ("pcesp-tshark", [dir]) => return tshark_check(Path::new(dir)),
+        ("pcesp-chain", [lemf, out]) => return chain(Path::new(lemf), Path::new(out)),
         ("pcesp-decode", files) if !files.is_empty() => return decode(files),
         _ => Err(
-            "usage: li-conformance pcesp-encode OUTDIR | pcesp-tshark OUTDIR | pcesp-decode FILE..."
+            "usage: li-conformance pcesp-encode OUTDIR | pcesp-tshark OUTDIR | pcesp-decode FILE... | pcesp-chain LEMFDIR OUTDIR"
                 .into(),
         ),
     };
@@ -300,7 +309,8 @@ macro_rules! name {
     };
 }
 
-fn cdc_pdu(p: &CdcPdu) -> Json {
+/// A `CdcPdu` in pycrate's value shape (also for the chain's split of a received stream).
+pub fn cdc_pdu(p: &CdcPdu) -> Json {
     let message = match &p.message {
         Message::Unknown(u) => json!([format!("unknown-[{}]", u.tag_number)]),
         m => json!([m.asn1_name(), Json::Object(message(m))]),
@@ -797,4 +807,136 @@ fn parse_iso(s: &str) -> Option<(i64, u64)> {
         .unix_secs();
     let nanos: u64 = format!("{frac:0<9}").get(..9)?.parse().ok()?;
     Some((i64::try_from(secs).ok()?, nanos))
+}
+
+// ------------------------------------------------------------------ the demo's datagrams
+
+fn chain(lemf: &Path, out: &Path) -> ExitCode {
+    match run_chain(lemf, out) {
+        Ok((passed, failed)) => {
+            println!("pcesp-chain: {passed} passed, {failed} failed");
+            if failed == 0 && passed > 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("li-conformance: {e}");
+            println!("pcesp-chain: 0 passed, 1 failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The CCC identifiers the call data opened (CCOpen, CCChange).
+fn opened_ids(hi2: &[u8]) -> Result<std::collections::BTreeSet<u32>, Error> {
+    let mut ids = std::collections::BTreeSet::new();
+    let mut rest = hi2;
+    while !rest.is_empty() {
+        let (pdu, used) = CdcPdu::decode_prefix(rest)?;
+        rest = rest.get(used..).unwrap_or_default();
+        let ccc = match &pdu.message {
+            Message::CcOpen(m) => &m.ccc_id,
+            Message::CcChange(m) => &m.ccc_id,
+            _ => continue,
+        };
+        if let Some((a, b)) = ccc.identifiers() {
+            ids.insert(a);
+            ids.extend(b);
+        }
+    }
+    Ok(ids)
+}
+
+/// An IP address from `len` octets of `data` at `at`.
+fn address(data: &[u8], at: usize, len: usize) -> Option<IpAddr> {
+    let octets = data.get(at..at + len)?;
+    match len {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(octets).ok()?)),
+        _ => Some(IpAddr::from(<[u8; 16]>::try_from(octets).ok()?)),
+    }
+}
+
+fn run_chain(lemf: &Path, out: &Path) -> Result<(usize, usize), Error> {
+    let opened = opened_ids(&std::fs::read(lemf.join("hi2.ber"))?)?;
+    let data = std::fs::read(lemf.join("ccc.pcap"))?;
+    std::fs::create_dir_all(out)?;
+    let mut pcap = li_core::pcap::FileHeader::micros(1)
+        .to_bytes(false)
+        .to_vec();
+    let mut expected = Vec::new();
+    let (mut passed, mut failed) = (0, 0);
+    let mut at = 24usize;
+    while let Some(header) = data.get(at..at + 16) {
+        let word =
+            |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+        let (secs, micros, caplen) = (word(0), word(4), word(8) as usize);
+        let record = data
+            .get(at + 16..at + 16 + caplen)
+            .ok_or("ccc.pcap: a record past the end")?;
+        at += 16 + caplen;
+        // LINKTYPE_RAW: the outer IPv4 or IPv6 header and UDP header, then the datagram.
+        let ip_len = match record.first().map(|b| b >> 4) {
+            Some(4) => usize::from(record[0] & 0x0f) * 4,
+            Some(6) => 40,
+            _ => return Err("ccc.pcap: a record that is not IP".into()),
+        };
+        let datagram = record.get(ip_len + 8..).ok_or("ccc.pcap: a short record")?;
+        let d = li_asn1::packetcable::ccc::decode(datagram, CccForm::IdTimestamp)?;
+        let n = expected.len() + 1;
+        let (src, dst) = match d.payload.first().map(|b| b >> 4) {
+            Some(4) => (address(d.payload, 12, 4), address(d.payload, 16, 4)),
+            Some(6) => (address(d.payload, 8, 16), address(d.payload, 24, 16)),
+            _ => (None, None),
+        };
+        let (Some(src), Some(dst)) = (src, dst) else {
+            failed += 1;
+            println!("FAIL datagram {n}: no IP datagram inside");
+            continue;
+        };
+        if opened.contains(&d.ccc_id) {
+            passed += 1;
+        } else {
+            failed += 1;
+            println!(
+                "FAIL datagram {n}: CCC identifier {:08X} opened by no CCOpen",
+                d.ccc_id
+            );
+        }
+        let time = Timestamp::from_secs_micros(u64::from(secs), micros)?;
+        let outer = ip_udp(
+            IpAddr::V4(DF),
+            IpAddr::V4(LEA),
+            40000,
+            PORT_PCLI12,
+            datagram,
+        );
+        let mut frame = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+        frame.extend_from_slice(&outer);
+        let record = li_core::pcap::RecordHeader::new(time, false, frame.len(), frame.len())
+            .ok_or("a frame the pcap format holds")?;
+        pcap.extend_from_slice(&record.to_bytes(false));
+        pcap.extend_from_slice(&frame);
+        let ntp = d
+            .timestamp
+            .ok_or("a pcli12 datagram without its timestamp")?;
+        expected.push(json!({
+            "frame": n,
+            "port": PORT_PCLI12,
+            "cccid": d.ccc_id,
+            "ntp": { "seconds": ntp.seconds, "fraction": ntp.fraction },
+            "src": src.to_string(),
+            "dst": dst.to_string(),
+        }));
+    }
+    if expected.is_empty() {
+        return Err(format!("{}: no datagram", lemf.join("ccc.pcap").display()).into());
+    }
+    std::fs::write(out.join("ccc.pcap"), pcap)?;
+    std::fs::write(
+        out.join("ccc.json"),
+        serde_json::to_string_pretty(&expected)?,
+    )?;
+    Ok((passed, failed))
 }
