@@ -1,0 +1,1 @@
+//! The PacketCable call-data state machine on SIP texts built here.
