@@ -1,6 +1,15 @@
-//! ATIS-1000678 (T1.678) call data from intercepted SIP: the messages a US VoIP agency gets
-//! for the SIP messages of a target's calls, the same records an ETSI agency gets as
-//! TS 102 232-5 IPMMIRI.
+//! US CALEA call data from intercepted SIP: the messages a US VoIP agency gets for the SIP
+//! messages of a target's calls (the same records an ETSI agency gets as TS 102 232-5
+//! IPMMIRI), in ATIS-1000678 (T1.678, [`LaesCalls`]) or PacketCable PCESP version 3
+//! ([`PcespCalls`], mapping in [`pcesp`]).
+//!
+//! Both are renderers of one family-neutral call state machine (a private module): it reads
+//! each SIP message of a call and decides the call events it stands for (origination or
+//! termination attempt, answer, media change, redirection, release, content opened, changed
+//! and closed, registration, anything else), keeping the call's state once (begun, answered,
+//! content open, released, which party the target is) under the rules below; each family
+//! only turns events into its messages. The two families therefore agree on when a call is
+//! answered, released, and when its content opens and closes.
 //!
 //! [`LaesCalls`] is a sans-IO state machine per (task, destination): it takes each SIP message
 //! of a call (its CIN, time, IRI type and the message verbatim) and appends the
