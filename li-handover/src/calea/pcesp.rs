@@ -277,8 +277,10 @@ impl Render for PcespRender<'_> {
         event: CallEvent<'_>,
         out: &mut Vec<CdcPdu>,
     ) {
-        // Nothing for a call after its release (the release's own CCClose comes with it).
-        if s.released {
+        // Nothing for a call after its release (the release's own CCClose comes with it). No
+        // PCESP message reports a registration or another message as it is (see the
+        // module docs).
+        if s.released || matches!(event, CallEvent::Registration { .. } | CallEvent::Other) {
             return;
         }
         let header = self.header(s.time);
@@ -364,7 +366,6 @@ impl Render for PcespRender<'_> {
                 ccc_id: call.ccc.take().unwrap_or(self.ccc).ccc_id(),
                 flow_direction: FlowDirection::DownstreamAndUpstream,
             }),
-            // No PCESP message reports these (see the module docs).
             CallEvent::Registration { .. } | CallEvent::Other => return,
         };
         out.push(CdcPdu::new(message));

@@ -8,6 +8,7 @@ use li_asn1::packetcable::{CallId, CccId, CdcPdu, Message, PartyId};
 use li_core::{Cin, IriType, Timestamp};
 
 use super::*;
+use crate::calea::call::MAX_CALLS;
 
 const CIN: Cin = Cin::new(4242);
 const CCC: CccPair = CccPair {
@@ -822,4 +823,37 @@ proptest::proptest! {
             }
         }
     }
+}
+
+#[test]
+fn beyond_max_calls_the_state_starts_afresh_and_frees_its_sdp() {
+    let mut c = calls();
+    let mut out = Vec::new();
+    let invite = request("INVITE", 1, true, Some(SDP_ALICE));
+    for n in 0..MAX_CALLS as u32 {
+        c.on_sip(
+            Cin::new(n),
+            CCC,
+            time(0),
+            IriType::Begin,
+            &invite,
+            TargetSide::Caller,
+            true,
+            &mut out,
+        );
+    }
+    assert_eq!(c.len(), MAX_CALLS);
+    assert_eq!(c.sdp_bytes(), MAX_CALLS * SDP_ALICE.len());
+    c.on_sip(
+        Cin::new(u32::MAX),
+        CCC,
+        time(1),
+        IriType::Begin,
+        &invite,
+        TargetSide::Caller,
+        true,
+        &mut out,
+    );
+    assert_eq!(c.len(), 1);
+    assert_eq!(c.sdp_bytes(), SDP_ALICE.len());
 }
