@@ -59,6 +59,7 @@ use li_core::{Cin, IriType, TargetIdentifier, Timestamp};
 
 mod call;
 pub mod pcesp;
+mod sip_body;
 
 use call::{CallEvent, Calls, Render, Signal};
 pub use pcesp::{CccPair, PcespCalls, PcespSettings, PcespSettingsError, pcesp_call_id};

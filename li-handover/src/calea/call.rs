@@ -13,7 +13,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use li_core::{Cin, IriType, Timestamp};
 
-use super::{TargetSide, uri_key, uri_of};
+use super::{TargetSide, sip_body, uri_key, uri_of};
 use crate::lemf::sip::{self, SipHead, StartLine};
 
 /// Calls whose state is kept at most; beyond, the state starts afresh (a later answer of a
@@ -95,7 +95,18 @@ pub(crate) struct Signal<'a> {
     caller: Option<u64>,
 }
 
-impl Signal<'_> {
+impl<'a> Signal<'a> {
+    /// The message's body when it is an SDP (`Content-Type` `application/sdp`, or a body
+    /// starting with `v=`).
+    pub(crate) fn sdp(&self) -> Option<&'a [u8]> {
+        sip_body::read(self.message).sdp
+    }
+
+    /// The message's first `Contact` value (a wildcard is none).
+    pub(crate) fn contact(&self) -> Option<&'a str> {
+        sip_body::read(self.message).contact
+    }
+
     /// Whether the target sent this message: `Some(true)` for the target, `Some(false)` for
     /// the other party, `None` when the call does not tell (side unknown, no first INVITE,
     /// unreadable). A request is sent by its `From` party, a response by its `To` party,

@@ -567,19 +567,25 @@ fn registrations_and_reports_give_nothing_and_keep_no_state() {
 #[test]
 fn only_sdp_bodies_are_taken_and_they_are_bounded() {
     let plain = b"INVITE sip:b SIP/2.0\nFrom: a\nContent-Type: text/plain\n\nv=0 but text\n";
-    assert_eq!(sip_body::read(plain).sdp, Some(&b"v=0 but text\n"[..]));
-    let text = b"INVITE sip:b SIP/2.0\nContent-Type: text/plain\n\nhello\n";
-    assert_eq!(sip_body::read(text).sdp, None);
-    let compact = b"INVITE sip:b SIP/2.0\r\nc: Application/SDP; charset=x\r\n\r\no=x\r\n";
-    assert_eq!(sip_body::read(compact).sdp, Some(&b"o=x\r\n"[..]));
     assert_eq!(
-        sip_body::read(b"INVITE sip:b SIP/2.0\r\nc: application/sdp\r\n").sdp,
+        crate::calea::sip_body::read(plain).sdp,
+        Some(&b"v=0 but text\n"[..])
+    );
+    let text = b"INVITE sip:b SIP/2.0\nContent-Type: text/plain\n\nhello\n";
+    assert_eq!(crate::calea::sip_body::read(text).sdp, None);
+    let compact = b"INVITE sip:b SIP/2.0\r\nc: Application/SDP; charset=x\r\n\r\no=x\r\n";
+    assert_eq!(
+        crate::calea::sip_body::read(compact).sdp,
+        Some(&b"o=x\r\n"[..])
+    );
+    assert_eq!(
+        crate::calea::sip_body::read(b"INVITE sip:b SIP/2.0\r\nc: application/sdp\r\n").sdp,
         None
     );
-    assert_eq!(sip_body::read(b"").sdp, None);
+    assert_eq!(crate::calea::sip_body::read(b"").sdp, None);
     let contact = b"SIP/2.0 302 Moved\r\nm: *\r\nContact: <sip:x@y>\r\n\r\n";
     assert_eq!(
-        sip_body::read(contact).contact,
+        crate::calea::sip_body::read(contact).contact,
         Some("<sip:x@y>"),
         "a wildcard names no party"
     );
