@@ -1,6 +1,15 @@
-//! ATIS-1000678 (T1.678) call data from intercepted SIP: the messages a US VoIP agency gets
-//! for the SIP messages of a target's calls, the same records an ETSI agency gets as
-//! TS 102 232-5 IPMMIRI.
+//! US CALEA call data from intercepted SIP: the messages a US VoIP agency gets for the SIP
+//! messages of a target's calls (the same records an ETSI agency gets as TS 102 232-5
+//! IPMMIRI), in ATIS-1000678 (T1.678, [`LaesCalls`]) or PacketCable PCESP version 3
+//! ([`PcespCalls`], mapping in [`pcesp`]).
+//!
+//! Both are renderers of one family-neutral call state machine (a private module): it reads
+//! each SIP message of a call and decides the call events it stands for (origination or
+//! termination attempt, answer, media change, redirection, release, content opened, changed
+//! and closed, registration, anything else), keeping the call's state once (begun, answered,
+//! content open, released, which party the target is) under the rules below; each family
+//! only turns events into its messages. The two families therefore agree on when a call is
+//! answered, released, and when its content opens and closes.
 //!
 //! [`LaesCalls`] is a sans-IO state machine per (task, destination): it takes each SIP message
 //! of a call (its CIN, time, IRI type and the message verbatim) and appends the
@@ -31,8 +40,6 @@
 //! `Origination` from `TerminationAttempt` and [`link_test`] as the link's keep-alive (see
 //! `docs/HANDOVER-ATIS.md`).
 
-use std::collections::HashMap;
-
 use li_asn1::GeneralizedTime;
 use li_asn1::ObjectIdentifier;
 use li_asn1::atis::ias::CccIdentity;
@@ -50,16 +57,24 @@ use li_asn1::atis::laes_party::{
 use li_asn1::atis::{CaseIdentity, laes_cc_oid};
 use li_core::{Cin, IriType, TargetIdentifier, Timestamp};
 
-use crate::lemf::sip::{self, StartLine};
+mod call;
+pub mod pcesp;
+mod sip_body;
+
+use call::{CallEvent, Calls, Render, Signal};
+pub use pcesp::{CccPair, PcespCalls, PcespSettings, PcespSettingsError, pcesp_call_id};
+
+use crate::lemf::sip;
 
 /// Which party of a call the target is, as the probe matched it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TargetSide {
     /// The target placed the call.
     Caller,
     /// The target was called.
     Callee,
     /// Not known: the first INVITE is reported as it is.
+    #[default]
     Unknown,
 }
 
@@ -74,23 +89,11 @@ pub struct LaesSettings {
     pub protocol_identifier: Option<ObjectIdentifier>,
 }
 
-/// Calls whose state is kept at most; beyond, the state starts afresh (a later answer of a
-/// forgotten call is then reported as `Answer` again).
-const MAX_CALLS: usize = 65_536;
-
-#[derive(Clone, Copy, Debug, Default)]
-struct CallState {
-    begun: bool,
-    answered: bool,
-    cc_open: bool,
-    released: bool,
-}
-
 /// The call-data state machine of one (task, destination) (see the [module docs](self)).
 #[derive(Debug)]
 pub struct LaesCalls {
     settings: LaesSettings,
-    calls: HashMap<Cin, CallState>,
+    calls: Calls<()>,
 }
 
 /// The `callId` of call `cin`: `main` is the CIN in decimal.
@@ -125,7 +128,7 @@ fn uri_of(value: &str) -> String {
 }
 
 /// A party known by the URI of a `From`/`To` value.
-fn party(value: Option<&String>) -> Option<PartyIdentity> {
+fn party(value: Option<&str>) -> Option<PartyIdentity> {
     value.map(|v| PartyIdentity::from_uris([uri_of(v)]))
 }
 
@@ -134,7 +137,7 @@ impl LaesCalls {
     pub fn new(settings: LaesSettings) -> Self {
         Self {
             settings,
-            calls: HashMap::new(),
+            calls: Calls::default(),
         }
     }
 
@@ -145,25 +148,7 @@ impl LaesCalls {
 
     /// Whether no call has state.
     pub fn is_empty(&self) -> bool {
-        self.calls.is_empty()
-    }
-
-    fn header(&self, time: Timestamp) -> LaesHeader {
-        LaesHeader {
-            case_id: self.settings.case_id.clone(),
-            iap_system_id: self.settings.iap_system_id.clone(),
-            timestamp: GeneralizedTime::from_timestamp(time),
-        }
-    }
-
-    fn wrap(&self, message: LaesMessage) -> LaesProtocol {
-        match &self.settings.protocol_identifier {
-            Some(oid) => LaesProtocol::Enhanced {
-                protocol_identifier: oid.clone(),
-                message,
-            },
-            None => LaesProtocol::Plain(message),
-        }
+        self.calls.len() == 0
     }
 
     /// Appends the call-data messages of one SIP message of call `cin` (see the
@@ -180,186 +165,105 @@ impl LaesCalls {
         with_content: bool,
         out: &mut Vec<LaesProtocol>,
     ) {
-        if self.calls.len() >= MAX_CALLS && !self.calls.contains_key(&cin) {
-            self.calls.clear();
-        }
-        // A Begin starts the call afresh (a CIN seen again: a probe restarted, an IRI-End
-        // lost): what the earlier one left open is closed first. A Report belongs to no call.
-        let mut state = match iri_type {
-            IriType::Report => CallState::default(),
-            IriType::Begin => {
-                if let Some(earlier) = self.calls.remove(&cin) {
-                    self.close_earlier(cin, time, earlier, out);
-                }
-                CallState::default()
-            }
-            _ => self.calls.get(&cin).copied().unwrap_or_default(),
+        let mut render = LaesRender {
+            settings: &self.settings,
         };
+        self.calls.on_sip(
+            &mut render,
+            cin,
+            time,
+            iri_type,
+            message,
+            side,
+            with_content,
+            out,
+        );
+    }
+}
+
+/// The ATIS-1000678 renderer of the call events.
+struct LaesRender<'a> {
+    settings: &'a LaesSettings,
+}
+
+impl Render for LaesRender<'_> {
+    type Call = ();
+    type Out = LaesProtocol;
+
+    fn on_event(
+        &mut self,
+        _call: &mut (),
+        s: &Signal<'_>,
+        event: CallEvent<'_>,
+        out: &mut Vec<LaesProtocol>,
+    ) {
+        let (cin, time) = (s.cin, s.time);
         let signaling = || {
             Some(vec![EncapsulatedSignalingMessage {
                 signaling_prot: "SIP".into(),
-                sig_msg: message.to_vec(),
+                sig_msg: s.message.to_vec(),
             }])
         };
-        let call_id = call_identity(cin);
-        let head = sip::parse(message).ok();
-        let cseq_method = head
-            .as_ref()
-            .and_then(|h| h.cseq.as_deref())
-            .and_then(|c| c.split_whitespace().nth(1))
-            .map(str::to_ascii_uppercase);
-        let direct = |this: &Self| {
-            this.wrap(LaesMessage::DirectSignalReporting(DirectSignalReporting {
-                header: this.header(time),
-                correlation_id: cin.value().to_string().into_bytes(),
+        let message = match event {
+            CallEvent::Origination {
+                calling,
+                called,
+                request_uri,
+            } => LaesMessage::Origination(Origination {
+                header: self.header(time),
+                call_id: call_identity(cin),
+                calling: party(calling),
+                called: party(called),
+                input: Input::UserInput(InputValue::Generic(
+                    request_uri
+                        .chars()
+                        .filter(|c| (' '..='~').contains(c))
+                        .collect(),
+                )),
+                location: None,
+                transit_carrier_id: None,
+                subject_media: None,
+                origination_cause: "SIP INVITE".into(),
                 protocol_specific_parameters: None,
-                signaling_msg: signaling().unwrap_or_default(),
-            }))
-        };
-        // A Report is outside any call (a registration, a late message): it opens nothing.
-        if iri_type == IriType::Report {
-            let register = match head.as_ref().map(|h| &h.start) {
-                Some(StartLine::Request { method, .. }) => method.eq_ignore_ascii_case("REGISTER"),
-                Some(StartLine::Response { .. }) => cseq_method.as_deref() == Some("REGISTER"),
-                None => false,
-            };
-            let to = head.as_ref().and_then(|h| h.to.as_ref());
-            out.push(if register {
-                self.serving_system(time, to, signaling())
-            } else {
-                direct(self)
-            });
-            return;
-        }
-        let mut release_with: Option<Option<Cause>> = None;
-        let mut media_change = false;
-        match head.as_ref().map(|h| &h.start) {
-            None => out.push(direct(self)),
-            Some(StartLine::Request { method, uri }) => {
-                let h = head.as_ref();
-                let (from, to) = (
-                    h.and_then(|h| h.from.as_ref()),
-                    h.and_then(|h| h.to.as_ref()),
-                );
-                match method.to_ascii_uppercase().as_str() {
-                    "INVITE" if !state.begun => {
-                        state.begun = true;
-                        let calling = party(from);
-                        let called = party(to);
-                        let message = match side {
-                            TargetSide::Caller => Some(LaesMessage::Origination(Origination {
-                                header: self.header(time),
-                                call_id: call_id.clone(),
-                                calling,
-                                called,
-                                input: Input::UserInput(InputValue::Generic(
-                                    uri.chars().filter(|c| (' '..='~').contains(c)).collect(),
-                                )),
-                                location: None,
-                                transit_carrier_id: None,
-                                subject_media: None,
-                                origination_cause: "SIP INVITE".into(),
-                                protocol_specific_parameters: None,
-                                signaling_msg: signaling(),
-                                forked_calls: None,
-                            })),
-                            TargetSide::Callee => {
-                                Some(LaesMessage::TermAttempt(TerminationAttempt {
-                                    header: self.header(time),
-                                    call_id: call_id.clone(),
-                                    calling: calling.unwrap_or_default(),
-                                    called,
-                                    location: None,
-                                    associate_media: None,
-                                    redirected_from_info: None,
-                                    protocol_specific_parameters: None,
-                                    signaling_msg: signaling(),
-                                }))
-                            }
-                            TargetSide::Unknown => None,
-                        };
-                        match message {
-                            Some(m) => out.push(self.wrap(m)),
-                            None => out.push(direct(self)),
-                        }
-                    }
-                    "INVITE" | "UPDATE" => media_change = true,
-                    "BYE" => release_with = Some(None),
-                    // A CANCEL may cross the 200 (RFC 3261 clause 9.1): the call is released
-                    // by its IRI-End (the 487), not here.
-                    "CANCEL" => out.push(direct(self)),
-                    "REGISTER" => out.push(self.serving_system(time, to, signaling())),
-                    _ => out.push(direct(self)),
-                }
-            }
-            Some(StartLine::Response { code, reason }) => {
-                let code = *code;
-                let to = head.as_ref().and_then(|h| h.to.as_ref());
-                match cseq_method.as_deref() {
-                    Some("INVITE") if (200..300).contains(&code) && !state.answered => {
-                        state.answered = true;
-                        out.push(self.wrap(LaesMessage::Answer(Answer {
-                            header: self.header(time),
-                            call_id: call_id.clone(),
-                            answering: party(to),
-                            location: None,
-                            answering_media: None,
-                            protocol_specific_parameters: None,
-                            signaling_msg: signaling(),
-                        })));
-                        if with_content && !state.cc_open {
-                            state.cc_open = true;
-                            out.push(self.wrap(LaesMessage::CcOpen(CcOpen {
-                                header: self.header(time),
-                                content_identifier: content_identifier(cin),
-                                delivery_identifier: delivery_identifier(cin),
-                                cc_delivery_format: CcDeliveryFormat::CcApdu(laes_cc_oid()),
-                                subject_media: None,
-                                associate_media: None,
-                                protocol_specific_parameters: None,
-                                signaling_msg: None,
-                            })));
-                        }
-                    }
-                    Some("INVITE") if (200..300).contains(&code) => media_change = true,
-                    Some("INVITE") if (300..400).contains(&code) => {
-                        out.push(self.wrap(LaesMessage::Redirection(Redirection {
-                            header: self.header(time),
-                            call_id: call_id.clone(),
-                            new_call_id: None,
-                            redirected_from: party(to),
-                            redirected_to: None,
-                            transit_carrier_id: None,
-                            subject_media: None,
-                            associate_media: None,
-                            visited_system_identity: None,
-                            protocol_specific_parameters: None,
-                            signaling_msg: signaling(),
-                        })));
-                    }
-                    // A failure ends the call only when the probe says it does (its IRI-End):
-                    // a 401/407 challenge is followed by an authenticated INVITE, one fork's
-                    // failure by another fork's answer.
-                    Some("INVITE")
-                        if code >= 400 && !state.answered && iri_type == IriType::End =>
-                    {
-                        release_with = Some(Some(Cause {
-                            signaling_type: "SIP".into(),
-                            cause: Some(ParameterFormat::Sip(vec![format!(
-                                "SIP/2.0 {code} {reason}"
-                            )])),
-                        }));
-                    }
-                    Some("REGISTER") => out.push(self.serving_system(time, to, signaling())),
-                    _ => out.push(direct(self)),
-                }
-            }
-        }
-        if media_change {
-            out.push(self.wrap(LaesMessage::MediaAndAddressReporting(
-                MediaAndAddressReporting {
+                signaling_msg: signaling(),
+                forked_calls: None,
+            }),
+            CallEvent::TerminationAttempt { calling, called } => {
+                LaesMessage::TermAttempt(TerminationAttempt {
                     header: self.header(time),
-                    call_id: call_id.clone(),
+                    call_id: call_identity(cin),
+                    calling: party(calling).unwrap_or_default(),
+                    called: party(called),
+                    location: None,
+                    associate_media: None,
+                    redirected_from_info: None,
+                    protocol_specific_parameters: None,
+                    signaling_msg: signaling(),
+                })
+            }
+            CallEvent::Answer { answering } => LaesMessage::Answer(Answer {
+                header: self.header(time),
+                call_id: call_identity(cin),
+                answering: party(answering),
+                location: None,
+                answering_media: None,
+                protocol_specific_parameters: None,
+                signaling_msg: signaling(),
+            }),
+            CallEvent::CcOpen => LaesMessage::CcOpen(CcOpen {
+                header: self.header(time),
+                content_identifier: content_identifier(cin),
+                delivery_identifier: delivery_identifier(cin),
+                cc_delivery_format: CcDeliveryFormat::CcApdu(laes_cc_oid()),
+                subject_media: None,
+                associate_media: None,
+                protocol_specific_parameters: None,
+                signaling_msg: None,
+            }),
+            CallEvent::MediaChange => {
+                LaesMessage::MediaAndAddressReporting(MediaAndAddressReporting {
+                    header: self.header(time),
+                    call_id: call_identity(cin),
                     subject_media: None,
                     associate_media: None,
                     redirected_to_party_media: None,
@@ -368,115 +272,95 @@ impl LaesCalls {
                     redirected_to_party_contact_addresses: None,
                     protocol_specific_parameters: None,
                     signaling_msg: signaling(),
-                },
-            )));
-            if state.cc_open {
-                out.push(self.wrap(LaesMessage::CcChange(CcChange {
-                    header: self.header(time),
-                    content_identifier: content_identifier(cin),
-                    delivery_identifier: delivery_identifier(cin),
-                    subject_media: None,
-                    associate_media: None,
-                    protocol_specific_parameters: None,
-                    signaling_msg: None,
-                })));
+                })
             }
-        }
-        // A message-less end (timeout, window, deactivation) repeats the call's last SIP
-        // message as its IRI-End: the call is released then.
-        if release_with.is_none() && iri_type == IriType::End && state.begun && !state.released {
-            release_with = Some(None);
-        }
-        let second_release = release_with.is_some() && state.released;
-        if let Some(cause) = release_with.filter(|_| !state.released) {
-            state.released = true;
-            out.push(self.wrap(LaesMessage::Release(Release {
-                header: self.header(time),
-                call_id: call_id.clone(),
-                location: None,
-                cause,
-                contact_addresses: None,
-                protocol_specific_parameters: None,
-                signaling_msg: signaling(),
-            })));
-        } else if second_release {
-            // A second BYE (a retransmission): reported as it is.
-            out.push(direct(self));
-        }
-        // Content delivery closes with the release, and at the latest with the call's end.
-        if state.cc_open && (state.released || iri_type == IriType::End) {
-            state.cc_open = false;
-            out.push(self.wrap(LaesMessage::CcClose(CcClose {
+            CallEvent::CcChange => LaesMessage::CcChange(CcChange {
                 header: self.header(time),
                 content_identifier: content_identifier(cin),
                 delivery_identifier: delivery_identifier(cin),
+                subject_media: None,
+                associate_media: None,
                 protocol_specific_parameters: None,
                 signaling_msg: None,
-            })));
-        }
-        match iri_type {
-            IriType::End => {
-                self.calls.remove(&cin);
-            }
-            IriType::Report => {}
-            _ => {
-                self.calls.insert(cin, state);
-            }
-        }
-    }
-
-    /// Releases what an earlier call under `cin` left open when a new one begins under it.
-    fn close_earlier(
-        &self,
-        cin: Cin,
-        time: Timestamp,
-        earlier: CallState,
-        out: &mut Vec<LaesProtocol>,
-    ) {
-        if earlier.begun && !earlier.released {
-            out.push(self.wrap(LaesMessage::Release(Release {
+            }),
+            CallEvent::Redirection { redirected_from } => LaesMessage::Redirection(Redirection {
+                header: self.header(time),
+                call_id: call_identity(cin),
+                new_call_id: None,
+                redirected_from: party(redirected_from),
+                redirected_to: None,
+                transit_carrier_id: None,
+                subject_media: None,
+                associate_media: None,
+                visited_system_identity: None,
+                protocol_specific_parameters: None,
+                signaling_msg: signaling(),
+            }),
+            CallEvent::Release { cause, signaled } => LaesMessage::Release(Release {
                 header: self.header(time),
                 call_id: call_identity(cin),
                 location: None,
-                cause: None,
+                cause: cause.map(|(code, reason)| Cause {
+                    signaling_type: "SIP".into(),
+                    cause: Some(ParameterFormat::Sip(vec![format!(
+                        "SIP/2.0 {code} {reason}"
+                    )])),
+                }),
                 contact_addresses: None,
                 protocol_specific_parameters: None,
-                signaling_msg: None,
-            })));
-        }
-        if earlier.cc_open {
-            out.push(self.wrap(LaesMessage::CcClose(CcClose {
+                signaling_msg: if signaled { signaling() } else { None },
+            }),
+            CallEvent::CcClose => LaesMessage::CcClose(CcClose {
                 header: self.header(time),
                 content_identifier: content_identifier(cin),
                 delivery_identifier: delivery_identifier(cin),
                 protocol_specific_parameters: None,
                 signaling_msg: None,
-            })));
+            }),
+            CallEvent::Registration { registering } => LaesMessage::ServingSystem(ServingSystem {
+                header: self.header(time),
+                system_identity: None,
+                network_address: None,
+                request_id: None,
+                registration_type: None,
+                registering: party(registering),
+                requesting: None,
+                registrar: None,
+                request_address_info: None,
+                response_address_info: None,
+                failure_reason: None,
+                expiration_period: None,
+                protocol_specific_parameters: None,
+                signaling_msg: signaling(),
+            }),
+            CallEvent::Other => LaesMessage::DirectSignalReporting(DirectSignalReporting {
+                header: self.header(time),
+                correlation_id: cin.value().to_string().into_bytes(),
+                protocol_specific_parameters: None,
+                signaling_msg: signaling().unwrap_or_default(),
+            }),
+        };
+        out.push(self.wrap(message));
+    }
+}
+
+impl LaesRender<'_> {
+    fn header(&self, time: Timestamp) -> LaesHeader {
+        LaesHeader {
+            case_id: self.settings.case_id.clone(),
+            iap_system_id: self.settings.iap_system_id.clone(),
+            timestamp: GeneralizedTime::from_timestamp(time),
         }
     }
 
-    fn serving_system(
-        &self,
-        time: Timestamp,
-        to: Option<&String>,
-        signaling: Option<Vec<EncapsulatedSignalingMessage>>,
-    ) -> LaesProtocol {
-        self.wrap(LaesMessage::ServingSystem(ServingSystem {
-            header: self.header(time),
-            system_identity: None,
-            network_address: None,
-            request_id: None,
-            registration_type: None,
-            registering: party(to),
-            requesting: None,
-            registrar: None,
-            request_address_info: None,
-            response_address_info: None,
-            failure_reason: None,
-            expiration_period: None,
-            protocol_specific_parameters: None,
-            signaling_msg: signaling,
-        }))
+    fn wrap(&self, message: LaesMessage) -> LaesProtocol {
+        match &self.settings.protocol_identifier {
+            Some(oid) => LaesProtocol::Enhanced {
+                protocol_identifier: oid.clone(),
+                message,
+            },
+            None => LaesProtocol::Plain(message),
+        }
     }
 }
 
