@@ -27,14 +27,7 @@ use li_core::{
 
 use super::admission::{Admitted, Content};
 use super::{HiDestination, MediationTask, MediatorError, MediatorSettings};
-use crate::calea::{self, LaesCalls, LaesSettings};
-
-/// The two CCC identifiers of a call (until calea has its own).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct CccPair {
-    xmit: u32,
-    recv: u32,
-}
+use crate::calea::{self, CccPair, LaesCalls, LaesSettings, PcespCalls, PcespSettings};
 
 /// Pre-encoded headers kept at most; the cache starts afresh beyond (it then holds the
 /// communications active since).
@@ -269,11 +262,19 @@ pub(super) struct EncoderCache {
     laes_scratch: Vec<LaesProtocol>,
     /// The CCC identifiers of each call towards PacketCable agencies, per (LIID, CIN): the
     /// call data (HI2) and the content (HI3) are two destinations that must name the same.
+    /// Two generations: when the current one is full it becomes the previous one (the one
+    /// before is dropped), and a call found in the previous one is carried over, so a call
+    /// still active keeps its identifiers.
     ccc_ids: HashMap<(Liid, Cin), CccPair>,
+    ccc_ids_previous: HashMap<(Liid, Cin), CccPair>,
     /// The next CCC identifier to give (two per call).
     next_ccc: u32,
     /// Pre-encoded CCC headers per (LIID, CIN, destination, CCC identifier).
     ccc: HashMap<(Liid, Cin, DestinationId, u32), CccEncoder>,
+    /// PacketCable call-data state per (LIID, destination).
+    pcesp: HashMap<(Liid, DestinationId), PcespCalls>,
+    /// The `CdcPdu`s of one record, reused.
+    pcesp_scratch: Vec<li_asn1::packetcable::CdcPdu>,
     /// The buffer the spool appends encode into.
     pub(super) buf: Vec<u8>,
 }
@@ -533,16 +534,26 @@ impl EncoderCache {
             // Seconds in the high bits: a restart a second later starts past 2^16 calls.
             self.next_ccc = ((now.as_secs() as u32) << 16) | 2;
         }
-        let next = &mut self.next_ccc;
-        *bounded_entry(&mut self.ccc_ids, (liid, cin), || {
-            let pair = CccPair {
-                xmit: *next,
-                recv: next.wrapping_add(1),
-            };
-            // Never 0: 0 means "not started" here.
-            *next = next.wrapping_add(2).max(2);
-            pair
-        })
+        if let Some(pair) = self.ccc_ids.get(&(liid, cin)) {
+            return *pair;
+        }
+        if self.ccc_ids.len() >= MAX_CACHED_ENCODERS {
+            self.ccc_ids_previous = std::mem::take(&mut self.ccc_ids);
+        }
+        let pair = match self.ccc_ids_previous.remove(&(liid, cin)) {
+            Some(pair) => pair,
+            None => {
+                let next = self.next_ccc;
+                // Never 0: 0 means "not started" here.
+                self.next_ccc = next.wrapping_add(2).max(2);
+                CccPair {
+                    xmit: next,
+                    recv: next.wrapping_add(1),
+                }
+            }
+        };
+        self.ccc_ids.insert((liid, cin), pair);
+        pair
     }
 
     /// Appends the PacketCable form of `record` for `destination` to `out`: the call data of
@@ -561,8 +572,51 @@ impl EncoderCache {
         let did = destination.id;
         let pair = self.ccc_pair(liid, record.cin);
         match &record.content {
-            Content::Sip { .. } => {
-                let _ = (s, pair);
+            Content::Sip {
+                iri_type, message, ..
+            } => {
+                if !self.pcesp.contains_key(&(liid, did)) {
+                    let mapper = cached_mapper(&mut self.ias, s, record, did);
+                    // The mapper's caseId is 1..25 visible characters (checked at
+                    // provisioning, else fitted): this always succeeds.
+                    let settings = match PcespSettings::new(
+                        mapper.case_id(),
+                        mapper.iap_system_id(),
+                    ) {
+                        Ok(settings) => settings,
+                        Err(error) => {
+                            tracing::error!(%liid, %error, "no PacketCable identifiers for a provisioned task");
+                            return;
+                        }
+                    };
+                    bounded_entry(&mut self.pcesp, (liid, did), || PcespCalls::new(settings));
+                }
+                let Some(calls) = self.pcesp.get_mut(&(liid, did)) else {
+                    return;
+                };
+                let side = if *iri_type == li_core::IriType::Begin && message.starts_with(b"INVITE")
+                {
+                    calea::target_side(record.task.targets(), message)
+                } else {
+                    calea::TargetSide::Unknown
+                };
+                let with_content = record.task.scope() != InterceptScope::IriOnly;
+                let mut pdus = std::mem::take(&mut self.pcesp_scratch);
+                pdus.clear();
+                calls.on_sip(
+                    record.cin,
+                    pair,
+                    record.time,
+                    *iri_type,
+                    message,
+                    side,
+                    with_content,
+                    &mut pdus,
+                );
+                for p in &pdus {
+                    p.encode_into(out);
+                }
+                self.pcesp_scratch = pdus;
             }
             Content::Media {
                 direction,
@@ -597,6 +651,8 @@ impl EncoderCache {
         self.forget_liid_settings(liid);
         self.laes.retain(|(l, _), _| *l != liid);
         self.ccc_ids.retain(|(l, _), _| *l != liid);
+        self.ccc_ids_previous.retain(|(l, _), _| *l != liid);
+        self.pcesp.retain(|(l, _), _| *l != liid);
     }
 
     /// Drops what was built from `liid`'s task details (it changed, same LIID), keeping the
@@ -621,6 +677,7 @@ impl EncoderCache {
         self.laes.retain(|(_, d), _| *d != did);
         self.laes_cc.retain(|(_, _, d), _| *d != did);
         self.ccc.retain(|(_, _, d, _), _| *d != did);
+        self.pcesp.retain(|(_, d), _| *d != did);
     }
 
     /// How many header settings, IP CC encoders and media encoders are cached.
@@ -724,4 +781,45 @@ fn bounded_entry<K: Eq + std::hash::Hash, V>(
         cache.clear();
     }
     cache.entry(key).or_insert_with(build)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A call keeps its CCC identifiers while it is active, however many calls come and go:
+    /// the bound drops only calls untouched for a whole generation.
+    #[test]
+    fn a_call_keeps_its_ccc_identifiers_across_the_bound() {
+        let mut cache = EncoderCache::default();
+        let liid = Liid::new(b"LIID-CCC").unwrap();
+        let first = cache.ccc_pair(liid, Cin::new(1));
+        assert_eq!(first.recv, first.xmit.wrapping_add(1));
+        assert_ne!(first.xmit, 0);
+        assert_eq!(
+            cache.ccc_pair(liid, Cin::new(1)),
+            first,
+            "the same call, the same pair"
+        );
+        let other = cache.ccc_pair(liid, Cin::new(2));
+        assert_ne!((other.xmit, other.recv), (first.xmit, first.recv));
+        assert!(
+            other.xmit != first.recv && other.recv != first.xmit,
+            "no id shared"
+        );
+        let fill = |cache: &mut EncoderCache, from: u32| {
+            for cin in from..from + MAX_CACHED_ENCODERS as u32 {
+                cache.ccc_pair(liid, Cin::new(cin));
+            }
+        };
+        // A generation later the call, still active, is carried over ...
+        fill(&mut cache, 1_000);
+        assert_eq!(cache.ccc_pair(liid, Cin::new(1)), first);
+        fill(&mut cache, 100_000);
+        assert_eq!(cache.ccc_pair(liid, Cin::new(1)), first);
+        // ... a call untouched for two generations is gone and gets new identifiers.
+        fill(&mut cache, 200_000);
+        fill(&mut cache, 300_000);
+        assert_ne!(cache.ccc_pair(liid, Cin::new(2)), other);
+    }
 }
