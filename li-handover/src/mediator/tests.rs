@@ -1812,3 +1812,233 @@ async fn a_call_reaches_a_us_voip_agency_as_atis_1000678_call_data_and_content()
     assert_eq!((eu_s.iri, eu_s.calls[&40].cc), (4, 3));
     assert_eq!(eu_s.cc, 4);
 }
+
+const PACKETCABLE: HandoverFormat = HandoverFormat::PacketCable { version: 3 };
+
+/// Issue 14: a SIP target's call to a PacketCable agency, whose call-data connection and
+/// call-content socket are plain sockets here (what a foreign collection function sees):
+/// `CdcPdu`s on the TCP connection and nothing written back, the content as `pcli12`
+/// datagrams whose CCC identifiers are the pair the `CCOpen` named (transmitted for the
+/// target's packets, received for the others'), each carrying the packet's IP datagram with
+/// the flow's real addresses.
+#[tokio::test]
+async fn a_call_reaches_a_cable_agency_as_pcesp_call_data_and_ccc_datagrams() {
+    use li_asn1::packetcable::ccc::{CccForm, decode as decode_ccc};
+    use li_asn1::packetcable::{CdcPdu, Message};
+    use li_core::{CcKind, MediaFlow, MediaProtocol, SipEvent};
+    use tokio::io::AsyncReadExt;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let cdc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cdc_addr = cdc.local_addr().unwrap();
+    // The agency's collection function: reads until the mediator closes, writes nothing.
+    let cdc_stream = tokio::spawn(async move {
+        let (mut sock, _) = cdc.accept().await.unwrap();
+        let mut all = Vec::new();
+        sock.read_to_end(&mut all).await.unwrap();
+        all
+    });
+    let ccc = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let m = mediator(&tmp.path().join("spool"));
+    for (id, interface, addr, transport) in [
+        (did(3), Interface::Hi2, cdc_addr, HiTransport::PlainTcp),
+        (
+            did(4),
+            Interface::Hi3,
+            ccc.local_addr().unwrap(),
+            HiTransport::Udp,
+        ),
+    ] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("LEA-CABLE {interface}"),
+            interface,
+            addr: addr.to_string(),
+            transport,
+            format: PACKETCABLE,
+        })
+        .await
+        .unwrap();
+    }
+    let task = MediationTask::builder(
+        Liid::new(b"LIID-CABLE").unwrap(),
+        xid(1),
+        InterceptScope::IriAndCc,
+        ValidityWindow::ALWAYS,
+    )
+    .target("sip:alice@a.example".parse().unwrap())
+    .destinations([did(3), did(4)])
+    .build()
+    .unwrap();
+    m.activate_task(task).await.unwrap();
+
+    let sdp = |ip: &str, port: u16| {
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n"
+        )
+    };
+    let sip_text = |first: &str, cseq: &str, body: &str| {
+        let content = if body.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Content-Type: application/sdp\r\nContent-Length: {}\r\n",
+                body.len()
+            )
+        };
+        format!(
+            "{first}\r\nFrom: <sip:alice@a.example>;tag=1\r\nTo: <sip:bob@b.example>\r\n\
+             Call-ID: c1\r\nCSeq: {cseq}\r\n{content}\r\n{body}"
+        )
+        .into_bytes()
+    };
+    let (alice_sdp, bob_sdp) = (sdp("192.0.2.1", 49170), sdp("198.51.100.9", 40000));
+    let call = [
+        (
+            IriType::Begin,
+            sip_text("INVITE sip:bob@b.example SIP/2.0", "1 INVITE", &alice_sdp),
+        ),
+        (
+            IriType::Continue,
+            sip_text("SIP/2.0 200 OK", "1 INVITE", &bob_sdp),
+        ),
+        (
+            IriType::Continue,
+            sip_text("BYE sip:bob@b.example SIP/2.0", "2 BYE", ""),
+        ),
+        (IriType::End, sip_text("SIP/2.0 200 OK", "2 BYE", "")),
+    ];
+    let sip = |seq: u32, (iri_type, message): &(IriType, Vec<u8>)| {
+        contract::iri_pdu(
+            &IriRecord {
+                xid: xid(1),
+                cin: Cin::new(40),
+                timestamp: at(u64::from(seq)),
+                iri_type: *iri_type,
+                event: IriEvent::Sip(SipEvent {
+                    source: "192.0.2.1:5060".parse().unwrap(),
+                    destination: "198.51.100.9:5060".parse().unwrap(),
+                    message: message.clone().into(),
+                }),
+            },
+            seq,
+        )
+        .unwrap()
+    };
+    let rtp = |n: u8| {
+        let mut p = vec![0x80u8, 0, 0, n, 0, 0, 0, n.wrapping_mul(160), 0, 0, 0, 7];
+        p.extend_from_slice(&[n; 160]);
+        p
+    };
+    let (alice, bob): (std::net::SocketAddr, std::net::SocketAddr) = (
+        "192.0.2.1:49170".parse().unwrap(),
+        "198.51.100.9:40000".parse().unwrap(),
+    );
+    let media = |seq: u32, n: u8| {
+        let (direction, source, destination) = if n % 2 == 0 {
+            (li_core::PayloadDirection::FromTarget, alice, bob)
+        } else {
+            (li_core::PayloadDirection::ToTarget, bob, alice)
+        };
+        contract::x3_pdu(
+            &CcRecord {
+                xid: xid(1),
+                cin: Cin::new(40),
+                timestamp: at(2),
+                direction,
+                payload: rtp(n).into(),
+                original_len: None,
+                kind: CcKind::Media(MediaFlow {
+                    source,
+                    destination,
+                    protocol: MediaProtocol::Rtp,
+                    stream: 0,
+                }),
+            },
+            seq,
+        )
+        .unwrap()
+    };
+    assert_eq!(m.on_pdu(&sip(0, &call[0])).await, Outcome::Delivered(1));
+    assert_eq!(m.on_pdu(&sip(1, &call[1])).await, Outcome::Delivered(1));
+    for n in 0..4u8 {
+        assert_eq!(
+            m.on_pdu(&media(u32::from(n), n)).await,
+            Outcome::Delivered(1)
+        );
+    }
+    assert_eq!(m.on_pdu(&sip(2, &call[2])).await, Outcome::Delivered(1));
+    assert_eq!(m.on_pdu(&sip(3, &call[3])).await, Outcome::Delivered(1));
+    // IP data of the task has no PacketCable form: refused, there being no other agency.
+    assert_eq!(
+        m.on_pdu(&x3(xid(1), 41, 0, at(5), 1)).await,
+        Outcome::Refused(Refusal::NotInFormat)
+    );
+    let mut datagrams = Vec::new();
+    let mut buf = vec![0u8; 2048];
+    while datagrams.len() < 4 {
+        let n = tokio::time::timeout(Duration::from_secs(20), ccc.recv(&mut buf))
+            .await
+            .expect("the call's datagrams")
+            .unwrap();
+        datagrams.push(buf[..n].to_vec());
+    }
+    drained(&m).await;
+    let link = m
+        .wait_for_link(did(4), |s| s.records_acked >= 4)
+        .await
+        .unwrap();
+    assert_eq!((link.records_written, link.records_acked), (4, 4));
+    assert_eq!((link.keepalives_sent, link.datagrams_refused), (0, 0));
+    let cdc_link = m.wait_for_link(did(3), |_| true).await.unwrap();
+    assert_eq!(cdc_link.keepalives_sent, 0, "PCESP has no link test");
+    m.deactivate_task(xid(1)).await.unwrap();
+    m.shutdown().await;
+    let stream = cdc_stream.await.unwrap();
+
+    // The call data: origination, answer, CCOpen with both SDPs, release, CCClose.
+    let mut rest = &stream[..];
+    let mut messages = Vec::new();
+    while !rest.is_empty() {
+        let (pdu, used) = CdcPdu::decode_prefix(rest).unwrap();
+        rest = &rest[used..];
+        messages.push(pdu.message);
+    }
+    let names: Vec<&str> = messages.iter().map(|m| m.asn1_name().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["origination", "answer", "ccopen", "release", "ccclose"]
+    );
+    let Message::CcOpen(open) = &messages[2] else {
+        unreachable!()
+    };
+    assert_eq!(open.header.case_id.as_str(), "LIID-CABLE");
+    assert_eq!(open.subject.as_deref(), Some(alice_sdp.as_str()));
+    assert_eq!(open.associate.as_deref(), Some(bob_sdp.as_str()));
+    let (xmit, recv) = open.ccc_id.identifiers().unwrap();
+    let recv = recv.expect("a pair: one identifier per direction");
+    assert_ne!(xmit, recv);
+    // The content: one datagram per packet, the identifier of its direction, the packet's
+    // IP datagram with the flow's addresses, the RTP after the UDP header.
+    for (n, datagram) in datagrams.iter().enumerate() {
+        let d = decode_ccc(datagram, CccForm::IdTimestamp).unwrap();
+        let (want_id, from, to) = if n % 2 == 0 {
+            (xmit, alice, bob)
+        } else {
+            (recv, bob, alice)
+        };
+        assert_eq!(d.ccc_id, want_id, "datagram {n}");
+        assert_eq!(d.timestamp.and_then(|t| t.to_timestamp()), Some(at(2)));
+        let ip = d.payload;
+        assert_eq!(ip[0], 0x45);
+        let addr = |at: usize, port_at: usize| {
+            std::net::SocketAddr::new(
+                std::net::Ipv4Addr::new(ip[at], ip[at + 1], ip[at + 2], ip[at + 3]).into(),
+                u16::from_be_bytes([ip[port_at], ip[port_at + 1]]),
+            )
+        };
+        assert_eq!((addr(12, 20), addr(16, 22)), (from, to), "datagram {n}");
+        assert_eq!(&ip[28..], rtp(n as u8).as_slice());
+        assert_eq!(li_core::checksum::internet_checksum(0, &ip[..20]), 0);
+    }
+}
