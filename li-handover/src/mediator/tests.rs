@@ -1935,7 +1935,7 @@ async fn a_call_reaches_a_cable_agency_as_pcesp_call_data_and_ccc_datagrams() {
         "198.51.100.9:40000".parse().unwrap(),
     );
     let media = |seq: u32, n: u8| {
-        let (direction, source, destination) = if n % 2 == 0 {
+        let (direction, source, destination) = if n.is_multiple_of(2) {
             (li_core::PayloadDirection::FromTarget, alice, bob)
         } else {
             (li_core::PayloadDirection::ToTarget, bob, alice)
@@ -2022,7 +2022,7 @@ async fn a_call_reaches_a_cable_agency_as_pcesp_call_data_and_ccc_datagrams() {
     // IP datagram with the flow's addresses, the RTP after the UDP header.
     for (n, datagram) in datagrams.iter().enumerate() {
         let d = decode_ccc(datagram, CccForm::IdTimestamp).unwrap();
-        let (want_id, from, to) = if n % 2 == 0 {
+        let (want_id, from, to) = if n.is_multiple_of(2) {
             (xmit, alice, bob)
         } else {
             (recv, bob, alice)
