@@ -107,6 +107,7 @@
 mod atis;
 mod fast;
 mod output;
+mod packetcable;
 mod running;
 mod voice;
 
@@ -139,7 +140,9 @@ use self::voice::{VoiceKind, VoiceRecord};
 use crate::retry::Changes;
 use li_asn1::ipmm::IpmmIriContents;
 
-pub use self::running::{ListenError, RunningReceiver, STOP_WAIT, start};
+pub use self::output::UNATTRIBUTED_CCC_FILE;
+pub use self::packetcable::{CccStats, MAX_ASSIGNED_CALLS, PacketCableConfig};
+pub use self::running::{ListenError, RunningReceiver, STOP_WAIT, start, start_with};
 pub use self::voice::{CallSummary, VoiceConfig, WavSummary};
 
 /// The default bound on one PS-PDU, and so on the receive buffer of a connection: 1 MiB.
@@ -232,6 +235,9 @@ pub struct ReceiverConfig {
     /// The per-call output of voice interception (ladder, media pcap, WAV files; see
     /// [the module documentation](self#voice-calls)).
     pub voice: VoiceConfig,
+    /// The bounds of the PacketCable call-content path (see
+    /// [the module documentation](self#packetcable)).
+    pub packetcable: PacketCableConfig,
 }
 
 impl ReceiverConfig {
@@ -246,6 +252,7 @@ impl ReceiverConfig {
             keep_raw: false,
             fsync: true,
             voice: VoiceConfig::default(),
+            packetcable: PacketCableConfig::default(),
         }
     }
 }
@@ -381,6 +388,8 @@ pub struct Summary {
     pub unattributed_decode_errors: u64,
     /// The JSON Lines record log shared by every LIID.
     pub records_path: PathBuf,
+    /// The PacketCable call-content datagrams ([`Receiver::serve_ccc`]).
+    pub ccc: CccStats,
 }
 
 impl fmt::Display for Summary {
@@ -434,6 +443,20 @@ impl fmt::Display for Summary {
                 f,
                 "PDUs with no readable LIID that did not decode: {}",
                 self.unattributed_decode_errors
+            )?;
+        }
+        let c = &self.ccc;
+        if c.datagrams > 0 {
+            writeln!(
+                f,
+                "CCC datagrams: {} received, {} attributed ({} after a hold), {} unattributed, \
+                 {} malformed, {} held",
+                c.datagrams,
+                c.attributed,
+                c.attributed_after_hold,
+                c.unattributed,
+                c.malformed,
+                c.held
             )?;
         }
         write!(f, "records: {}", self.records_path.display())
@@ -513,7 +536,10 @@ impl Receiver {
             .append(true)
             .open(&records_path)
             .map_err(|e| with_path(e, &records_path))?;
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            ccc: packetcable::CccTable::new(config.packetcable.clone()),
+            ..State::default()
+        }));
         let changes = Arc::new(Changes::default());
         let writer = WriterHandle::start(
             config.out_dir.clone(),
@@ -627,6 +653,7 @@ impl Receiver {
             lines: LineWriter::default(),
             latency: LocalLatency::default(),
             offset: 0,
+            packetcable: false,
         };
         let mut pending = VecDeque::new();
         let mut stop = self.inner.stop.subscribe();
@@ -659,6 +686,7 @@ impl Receiver {
             liids: state.liids.clone(),
             unattributed_decode_errors: state.unattributed_decode_errors,
             records_path: self.inner.records_path.clone(),
+            ccc: state.ccc.stats,
         }
     }
 
@@ -771,9 +799,18 @@ impl Receiver {
                 Event::Read(read) => read,
             };
             let offset = conn.offset + buf.len() as u64;
-            let n = read
-                .map_err(|_| ReceiverError::Idle { offset, idle })?
-                .map_err(|source| ReceiverError::Io { offset, source })?;
+            let read = match read {
+                // PacketCable call data has no keep-alive: a quiet CDC connection is closed
+                // after the same idle time, but that is no error.
+                Err(_) if conn.packetcable && buf.is_empty() => {
+                    tracing::info!(peer = %conn.peer, interface = %conn.interface, ?idle,
+                        "PacketCable call-data connection idle: closed");
+                    return Ok(());
+                }
+                Err(_) => return Err(ReceiverError::Idle { offset, idle }),
+                Ok(read) => read,
+            };
+            let n = read.map_err(|source| ReceiverError::Io { offset, source })?;
             if n == 0 {
                 if buf.is_empty() {
                     return Ok(());
@@ -998,6 +1035,22 @@ impl Receiver {
                 &CcLine::fast(&cc, conn.interface, repeat),
             );
             return;
+        }
+        match packetcable::read(frame) {
+            packetcable::Read::NotPacketCable => {}
+            packetcable::Read::CallData(data) => {
+                self.on_packetcable(data, now, conn, state);
+                return;
+            }
+            packetcable::Read::Undecodable(error) => {
+                tracing::warn!(
+                    peer = %conn.peer, interface = %conn.interface, offset, len = frame.len(),
+                    %error, "PacketCable CdcPdu does not decode; skipped"
+                );
+                conn.stats.decode_errors += 1;
+                state.decode_error(None);
+                return;
+            }
         }
         match atis::read(frame) {
             atis::Read::NotAtis => {}
@@ -1297,6 +1350,8 @@ struct Connection {
     latency: LocalLatency,
     /// Stream offset of the first octet not yet framed.
     offset: u64,
+    /// PacketCable call data arrived: the peer sends no keep-alives.
+    packetcable: bool,
 }
 
 /// Keep-aliveResponses waiting for a sync.
@@ -1432,6 +1487,10 @@ struct State {
     sequences: HashMap<SequenceKey, u32>,
     liids: BTreeMap<Liid, LiidSummary>,
     unattributed_decode_errors: u64,
+    /// PacketCable CCC identifiers bound to calls, and datagrams waiting for theirs.
+    ccc: packetcable::CccTable,
+    /// PacketCable calls whose `callId` is not a CIN.
+    pc_calls: packetcable::CallCins,
 }
 
 impl State {

@@ -1,0 +1,392 @@
+//! The receiver's PacketCable paths: call data read on a HI2 connection, and the call-content
+//! (CCC) listener over UDP.
+
+use std::io::{self, Write as _};
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use li_asn1::ipmm::FrameType;
+use li_core::Timestamp;
+use serde_json::{Value, json};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
+
+use super::{Attribution, CallData, CccEvent, Datagram, FORMAT, Held, datagram};
+use crate::lemf::output::{Batch, Command};
+use crate::lemf::voice::{VoiceKind, VoiceRecord};
+use crate::lemf::{Connection, Interface, LineWriter, Receiver, State, decimal};
+
+/// The largest UDP payload: the receive buffer, allocated once per listener.
+const MAX_DATAGRAM: usize = 65_535;
+/// Datagrams read at most per lock of the receiver's state.
+const BURST: usize = 64;
+/// How often held datagrams and closed identifiers are checked for their time running out.
+const EXPIRE_EVERY: Duration = Duration::from_secs(1);
+/// Datagrams still queued in the socket that a stopping listener reads at most.
+const DRAIN_ON_STOP: usize = 65_536;
+
+impl Receiver {
+    /// Receives PacketCable call content (CCC datagrams, `pcli12` form: see the
+    /// [`packetcable` module](crate::lemf#packetcable)) on `socket` until the receiver stops
+    /// ([`Receiver::shutdown`]); then it reads what the socket still queues, records every
+    /// datagram still held as unattributed, hands everything to the writer and returns.
+    ///
+    /// Nothing is acknowledged to the sender. Returns an error only when the socket has no
+    /// local address or the receiver's output has stopped.
+    pub async fn serve_ccc(&self, socket: UdpSocket) -> io::Result<()> {
+        let stop = self.inner.stop.subscribe();
+        self.ccc_loop(socket, stop).await
+    }
+
+    /// A subscription to the stop signal, taken before [`Self::ccc_loop`] is spawned so that
+    /// a stop right after the start still waits for the listener.
+    pub(in crate::lemf) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.inner.stop.subscribe()
+    }
+
+    /// [`Self::serve_ccc`] with its stop subscription.
+    pub(in crate::lemf) async fn ccc_loop(
+        &self,
+        socket: UdpSocket,
+        mut stop: watch::Receiver<bool>,
+    ) -> io::Result<()> {
+        let local = socket.local_addr()?;
+        tracing::info!(%local, "LEMF PacketCable call-content listener");
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let mut batch = self.inner.writer.batch(Interface::Hi3);
+        let mut lines = LineWriter::default();
+        let mut given_up = Vec::new();
+        let mut tick = tokio::time::interval(EXPIRE_EVERY);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut running = !*stop.borrow_and_update();
+        loop {
+            let (first, expire) = if running {
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => {
+                        running = false;
+                        (None, false)
+                    }
+                    _ = tick.tick() => (None, true),
+                    read = socket.recv_from(&mut buf) => (Some(read), false),
+                }
+            } else {
+                (None, false)
+            };
+            let now = Timestamp::from_system_time(SystemTime::now());
+            let changed = {
+                let mut state = self.inner.state();
+                let mut sink = Sink {
+                    batch: &mut batch,
+                    lines: &mut lines,
+                    given_up: &mut given_up,
+                };
+                let mut changed = false;
+                if let Some(read) = first {
+                    changed = true;
+                    match read {
+                        Ok((n, peer)) => {
+                            let bytes = buf.get(..n).unwrap_or_default();
+                            sink.datagram(bytes, Some(peer), now, &mut state);
+                        }
+                        Err(error) => tracing::warn!(%local, %error, "CCC receive failed"),
+                    }
+                    // What else is queued, under the same lock.
+                    for _ in 1..BURST {
+                        match socket.try_recv_from(&mut buf) {
+                            Ok((n, peer)) => {
+                                let bytes = buf.get(..n).unwrap_or_default();
+                                sink.datagram(bytes, Some(peer), now, &mut state);
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                            Err(error) => {
+                                tracing::warn!(%local, %error, "CCC receive failed");
+                                break;
+                            }
+                        }
+                    }
+                }
+                if expire {
+                    state.ccc.expire(now, sink.given_up);
+                }
+                if !running {
+                    // Stopping: what the socket queues is read, what is held given up.
+                    for _ in 0..DRAIN_ON_STOP {
+                        match socket.try_recv_from(&mut buf) {
+                            Ok((n, peer)) => {
+                                let bytes = buf.get(..n).unwrap_or_default();
+                                sink.datagram(bytes, Some(peer), now, &mut state);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    state.ccc.give_up_all(sink.given_up);
+                    changed = true;
+                }
+                changed |= !sink.given_up.is_empty();
+                sink.give_up(&mut state);
+                changed
+            };
+            if changed {
+                self.inner.changes.changed();
+            }
+            if !batch.is_empty() {
+                let full = std::mem::replace(&mut batch, self.inner.writer.batch(Interface::Hi3));
+                if !self.inner.writer.send(Command::Write(full)).await {
+                    return Err(io::Error::other("the output writer has stopped"));
+                }
+            }
+            if !running {
+                break;
+            }
+        }
+        tracing::info!(%local, "LEMF PacketCable call-content listener stopped");
+        Ok(())
+    }
+
+    /// A call-data message received at `now`: an IRI line, a line of its call's ladder, and
+    /// the binding (or closing) of its CCC identifiers, which records the datagrams held for
+    /// them. Nothing is sent back.
+    pub(in crate::lemf) fn on_packetcable(
+        &self,
+        data: CallData,
+        now: Timestamp,
+        conn: &mut Connection,
+        state: &mut State,
+    ) {
+        let CallData {
+            liid,
+            call,
+            time,
+            name,
+            iri_type,
+            ccc,
+            mut fields,
+        } = data;
+        conn.stats.iri += 1;
+        conn.packetcable = true;
+        conn.latency.observe(now, Some(time));
+        let mut cin = call.as_ref().map(|c| state.pc_calls.cin(liid, c));
+        let mut released = Vec::new();
+        match ccc {
+            CccEvent::None => {}
+            CccEvent::Bind(ids, target) => {
+                state.ccc.bind(ids, (liid, cin), target, &mut released);
+            }
+            CccEvent::Close(ids) => {
+                if let Some((bound, bound_cin)) = state.ccc.close(ids, now)
+                    && bound == liid
+                {
+                    cin = cin.or(bound_cin);
+                }
+            }
+        }
+        state.count(liid, 1, 0);
+        fields.insert("interface".into(), json!(conn.interface.as_str()));
+        fields.insert("liid".into(), json!(liid.to_string()));
+        fields.insert("cin".into(), json!(cin));
+        fields.insert("seq".into(), Value::Null);
+        fields.insert("time".into(), json!(time.to_string()));
+        fields.insert("kind".into(), json!("iri"));
+        fields.insert("repeat".into(), json!(false));
+        let line = Value::Object(fields).to_string();
+        conn.batch.records.extend_from_slice(line.as_bytes());
+        conn.batch.records.push(b'\n');
+        if cin.is_some() {
+            conn.batch.voice.push(VoiceRecord {
+                liid,
+                cin,
+                seq: 0,
+                time,
+                repeat: false,
+                kind: VoiceKind::CallData {
+                    iri_type: Some(iri_type),
+                    format: FORMAT,
+                    message: name,
+                },
+            });
+        }
+        if !released.is_empty() {
+            let mut given_up = Vec::new();
+            let mut sink = Sink {
+                batch: &mut conn.batch,
+                lines: &mut conn.lines,
+                given_up: &mut given_up,
+            };
+            for held in released {
+                sink.released(&held, state);
+            }
+        }
+    }
+}
+
+/// Where the call-content path formats its records.
+struct Sink<'a> {
+    batch: &'a mut Batch,
+    lines: &'a mut LineWriter,
+    /// Held datagrams given up, to be recorded unattributed.
+    given_up: &'a mut Vec<Held>,
+}
+
+impl Sink<'_> {
+    /// A datagram received at `now`: recorded if its identifier is bound, else held.
+    fn datagram(
+        &mut self,
+        bytes: &[u8],
+        peer: Option<SocketAddr>,
+        now: Timestamp,
+        state: &mut State,
+    ) {
+        state.ccc.stats.datagrams += 1;
+        match datagram(bytes) {
+            Datagram::Malformed(why) => {
+                state.ccc.stats.malformed += 1;
+                tracing::warn!(?peer, len = bytes.len(), %why, "malformed CCC datagram; skipped");
+            }
+            Datagram::Content {
+                ccc_id,
+                time,
+                packet,
+            } => match state.ccc.attribute(ccc_id, packet) {
+                Some(to) => {
+                    state.ccc.stats.attributed += 1;
+                    state.count(to.liid, 0, 1);
+                    self.attributed(ccc_id, &to, time.unwrap_or(now), packet);
+                }
+                None => state.ccc.hold(ccc_id, bytes, now, self.given_up),
+            },
+        }
+    }
+
+    /// A held datagram whose `CCOpen` came.
+    fn released(&mut self, held: &Held, state: &mut State) {
+        let Datagram::Content {
+            ccc_id,
+            time,
+            packet,
+        } = datagram(&held.datagram)
+        else {
+            return;
+        };
+        let time = time.unwrap_or(held.received);
+        match state.ccc.attribute(ccc_id, packet) {
+            Some(to) => {
+                state.ccc.stats.attributed += 1;
+                state.ccc.stats.attributed_after_hold += 1;
+                state.count(to.liid, 0, 1);
+                self.attributed(ccc_id, &to, time, packet);
+            }
+            None => {
+                state.ccc.stats.unattributed += 1;
+                self.unattributed(ccc_id, time, packet);
+            }
+        }
+    }
+
+    /// Records every datagram given up as unattributed.
+    fn give_up(&mut self, state: &mut State) {
+        for held in std::mem::take(self.given_up) {
+            if let Datagram::Content {
+                ccc_id,
+                time,
+                packet,
+            } = datagram(&held.datagram)
+            {
+                state.ccc.stats.unattributed += 1;
+                tracing::warn!(ccc = %format_args!("{ccc_id:08X}"),
+                    "CCC datagram no CCOpen named in time: recorded unattributed");
+                self.unattributed(ccc_id, time.unwrap_or(held.received), packet);
+            }
+        }
+    }
+
+    fn attributed(&mut self, ccc_id: u32, to: &Attribution, time: Timestamp, packet: &[u8]) {
+        self.batch.pcap_record(to.liid, time, packet, packet.len());
+        cc_line(
+            self.lines,
+            &mut self.batch.records,
+            ccc_id,
+            Some(to),
+            time,
+            packet.len(),
+        );
+        if to.cin.is_some() {
+            let packet = self.batch.voice_octets(packet);
+            self.batch.voice.push(VoiceRecord {
+                liid: to.liid,
+                cin: to.cin,
+                seq: 0,
+                time,
+                repeat: false,
+                kind: VoiceKind::Media {
+                    direction: to.direction,
+                    frame_type: Some(FrameType::IpFrame),
+                    stream: None,
+                    protocol: None,
+                    packet,
+                },
+            });
+        }
+    }
+
+    fn unattributed(&mut self, ccc_id: u32, time: Timestamp, packet: &[u8]) {
+        self.batch.unattributed_record(time, packet);
+        cc_line(
+            self.lines,
+            &mut self.batch.records,
+            ccc_id,
+            None,
+            time,
+            packet.len(),
+        );
+    }
+}
+
+/// Writes the CC line of a datagram without building a JSON value (keys in alphabetical
+/// order, as `serde_json` writes a map).
+fn cc_line(
+    lines: &mut LineWriter,
+    out: &mut Vec<u8>,
+    ccc_id: u32,
+    to: Option<&Attribution>,
+    time: Timestamp,
+    packet_len: usize,
+) {
+    out.extend_from_slice(if to.is_some() {
+        b"{\"attributed\":true,\"ccc\":\""
+    } else {
+        b"{\"attributed\":false,\"ccc\":\""
+    });
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{ccc_id:08X}");
+    out.extend_from_slice(b"\",\"cin\":");
+    match to.and_then(|a| a.cin) {
+        Some(cin) => decimal(out, u64::from(cin)),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"direction\":");
+    match to.and_then(|a| a.direction) {
+        Some(d) => match d.asn1_name() {
+            Some(name) => {
+                out.push(b'"');
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'"');
+            }
+            None => out.extend_from_slice(b"null"),
+        },
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(
+        b",\"format\":\"packetcable\",\"interface\":\"HI3\",\"kind\":\"cc\",\"liid\":",
+    );
+    match to {
+        Some(a) => lines.liid(out, a.liid),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"packet_len\":");
+    decimal(out, packet_len as u64);
+    out.extend_from_slice(b",\"repeat\":false,\"seq\":null,\"time\":\"");
+    lines.time(out, time);
+    out.extend_from_slice(b"\"}\n");
+}
