@@ -71,6 +71,41 @@
 //! closes; they are views of the records, whose evidence is `records.jsonl`, the LIID's
 //! pcap and the raw streams.
 //!
+//! # PacketCable
+//!
+//! A HI2 connection may carry PacketCable call data (PCESP version 3 `CdcPdu`s, told by
+//! their first component, `protocolVersion [0]`): each message is an IRI line with `format`
+//! `"packetcable"` and `message` (the alternative's name in the module: `origination`,
+//! `answer`, `ccopen` ...), `seq` `null`, `cin` the call's CIN (the `callId`'s
+//! `sequencenumber` when it is a decimal `u32`; otherwise a receiver-assigned number per
+//! case and `callId`, counted down from `u32::MAX`), `call_id`, `ccc` (the `cCCId` strings),
+//! `subject_sdp` / `associate_sdp` and the parties; and a line of the call's `ladder.jsonl`
+//! (`format`, `message`, `method` and `status` `null`). `Origination` and
+//! `TerminationAttempt` begin the call, `Release` ends it (`call.json`), as does a `CCClose`
+//! of a call not released before. PCESP has no link test: nothing is ever written back on
+//! such a connection, and one that stays quiet for [`ReceiverConfig::idle_timeout`] is
+//! closed like any other, without an error (the mediator sends no keep-alives and
+//! reconnects when it has something to say).
+//!
+//! Call content comes over UDP ([`start_with`]'s `ccc` address, [`Receiver::serve_ccc`]):
+//! each datagram is a CCC identifier, an NTP timestamp (the `pcli12` form) and the
+//! intercepted IP packet. The `cCCId` of `CCOpen` / `CCChange` binds identifiers to the call:
+//! `sepXmitCCC` is what the target sends (`fromTarget`), `sepRecvCCC` what it receives
+//! (`toTarget`); a `combCCC` stream's direction is told by the packet's addresses against the
+//! subject SDP's connection address, else `combined`. A bound datagram's packet goes, as it
+//! is (real addresses), to the LIID's pcap, a CC line (`format`, `ccc`, `direction`,
+//! `packet_len`, `attributed` `true`, `seq` `null`) and the call's `media.pcap` and WAV
+//! files. A datagram may beat its `CCOpen` (UDP against TCP): it is held, bounded by
+//! [`PacketCableConfig`] (5 s by receive time, 4096 datagrams, 4 MiB by default), and
+//! recorded when the `CCOpen` comes; one held too long, pushed out by the bounds, or held
+//! when the receiver stops is recorded **unattributed** (CC line with `liid` `null`, the
+//! packet in [`UNATTRIBUTED_CCC_FILE`]). Malformed datagrams (short, or no IP packet) are
+//! counted and logged. The counts are [`Summary::ccc`] ([`CccStats`]). Nothing acknowledges
+//! call content: what is lost on the way or sent while the receiver is down is gone, and
+//! the receiver cannot tell; [`Receiver::shutdown`] waits until the listener has stored
+//! everything it read. The listener reads into one buffer allocated once, up to 64
+//! datagrams per lock of the receiver's state, and formats records as the TCP paths do.
+//!
 //! # Durable before acknowledged
 //!
 //! The mediator deletes records from its spool when a keep-aliveResponse confirms them, so a

@@ -662,3 +662,6 @@ pub(super) fn ip_addresses(packet: &[u8]) -> Option<(IpAddr, IpAddr)> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;
