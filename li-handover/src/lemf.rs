@@ -1077,13 +1077,14 @@ impl Receiver {
                 self.on_packetcable(data, now, conn, state);
                 return;
             }
-            packetcable::Read::Undecodable(error) => {
+            packetcable::Read::Undecodable(error, liid) => {
                 tracing::warn!(
                     peer = %conn.peer, interface = %conn.interface, offset, len = frame.len(),
-                    %error, "PacketCable CdcPdu does not decode; skipped"
+                    liid = %liid.map_or_else(|| "?".to_owned(), |l| l.to_string()), %error,
+                    "PacketCable CdcPdu does not decode; skipped"
                 );
                 conn.stats.decode_errors += 1;
-                state.decode_error(None);
+                state.decode_error(liid);
                 return;
             }
         }

@@ -59,7 +59,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Duration;
 
-use li_asn1::ber::first_component_tag;
+use li_asn1::ber::{Reader, Tag, first_component_tag};
 use li_asn1::packetcable::ccc::{self, CccForm};
 use li_asn1::packetcable::{CallId, CcOpenOption, CccId, CdcPdu, FlowDirection, Message, PartyId};
 use li_asn1::{IriType, PayloadDirection};
@@ -126,8 +126,9 @@ pub(super) enum Read {
     NotPacketCable,
     /// A call-data message.
     CallData(CallData),
-    /// A `CdcPdu` that does not decode, or that names no case.
-    Undecodable(li_asn1::Error),
+    /// A `CdcPdu` that does not decode, or that names no case; with its `caseId` when it
+    /// can still be read.
+    Undecodable(li_asn1::Error, Option<Liid>),
 }
 
 /// A call-data message as the receiver records it.
@@ -203,25 +204,52 @@ pub(super) fn read(frame: &[u8]) -> Read {
     }
     match CdcPdu::decode(frame) {
         Ok(pdu) => call_data(pdu.message),
-        Err(error) => Read::Undecodable(error),
+        Err(error) => Read::Undecodable(error, case_of_undecodable(frame)),
     }
+}
+
+/// The `caseId` of a `CdcPdu` that does not decode, if its message's first components can
+/// still be read.
+fn case_of_undecodable(frame: &[u8]) -> Option<Liid> {
+    let pdu = Reader::new(frame).read().ok()?;
+    let mut components = pdu.children("CdcPdu").ok()?;
+    while let Ok(Some(c)) = components.next_tlv() {
+        if c.tag.context_number() != Some(1) {
+            continue;
+        }
+        let message = c.single_child("CdcPdu.message").ok()?;
+        let mut fields = message.children("Message").ok()?;
+        while let Ok(Some(f)) = fields.next_tlv() {
+            if f.tag == Tag::context(0) {
+                return Liid::new(&f.octets("caseId").ok()?).ok();
+            }
+        }
+        return None;
+    }
+    None
 }
 
 /// The record of a decoded message.
 fn call_data(message: Message) -> Read {
     let Some(header) = message.header() else {
-        return Read::Undecodable(li_asn1::Error::InvalidValue {
-            field: "CdcPdu.message",
-            offset: 0,
-            reason: "an alternative this receiver does not know: no caseId to file it under",
-        });
+        return Read::Undecodable(
+            li_asn1::Error::InvalidValue {
+                field: "CdcPdu.message",
+                offset: 0,
+                reason: "an alternative this receiver does not know: no caseId to file it under",
+            },
+            None,
+        );
     };
     let Ok(liid) = Liid::new(header.case_id.as_str().as_bytes()) else {
-        return Read::Undecodable(li_asn1::Error::InvalidValue {
-            field: "caseId",
-            offset: 0,
-            reason: "not an LIID (1 to 25 octets)",
-        });
+        return Read::Undecodable(
+            li_asn1::Error::InvalidValue {
+                field: "caseId",
+                offset: 0,
+                reason: "not an LIID (1 to 25 octets)",
+            },
+            None,
+        );
     };
     let time = header.event_time.timestamp();
     let name = message.asn1_name().unwrap_or("unknown");

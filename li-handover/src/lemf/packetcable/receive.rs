@@ -284,8 +284,13 @@ impl Sink<'_> {
         }
     }
 
-    /// Records every datagram given up as unattributed.
+    /// Records every datagram given up as unattributed (one warning for them all).
     fn give_up(&mut self, state: &mut State) {
+        if self.given_up.is_empty() {
+            return;
+        }
+        let mut first = None;
+        let mut count = 0u64;
         for held in std::mem::take(self.given_up) {
             if let Datagram::Content {
                 ccc_id,
@@ -294,10 +299,14 @@ impl Sink<'_> {
             } = datagram(&held.datagram)
             {
                 state.ccc.stats.unattributed += 1;
-                tracing::warn!(ccc = %format_args!("{ccc_id:08X}"),
-                    "CCC datagram no CCOpen named in time: recorded unattributed");
+                count += 1;
+                first.get_or_insert(ccc_id);
                 self.unattributed(ccc_id, time.unwrap_or(held.received), packet);
             }
+        }
+        if let Some(id) = first {
+            tracing::warn!(count, first_ccc = %format_args!("{id:08X}"),
+                "CCC datagrams no CCOpen named in time: recorded unattributed");
         }
     }
 

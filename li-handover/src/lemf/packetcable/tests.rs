@@ -223,9 +223,20 @@ fn a_cdc_pdu_is_told_from_the_other_families_by_its_first_component() {
     // Shaped like a CdcPdu but not one: undecodable, not left to the ETSI decoder.
     assert!(matches!(
         read(&[0x30, 0x03, 0x80, 0x01, 0x03]),
-        Read::Undecodable(_)
+        Read::Undecodable(_, None)
     ));
-    assert!(matches!(read(&pdu[..pdu.len() - 1]), Read::Undecodable(_)));
+    // A component out of its type: undecodable, still filed under its case.
+    let bad = CdcPdu::new(Message::Release(Release {
+        header: header(0),
+        call_id: call_id("4\u{1}2"),
+    }))
+    .encode();
+    assert!(matches!(
+        read(&bad),
+        Read::Undecodable(_, Some(l)) if l == liid()
+    ));
+    // Cut short: undecodable.
+    assert!(matches!(read(&pdu[..pdu.len() - 1]), Read::Undecodable(..)));
 }
 
 #[test]
