@@ -757,3 +757,57 @@ async fn a_quiet_packetcable_connection_is_closed_without_error_and_never_writte
     ));
     receiver.shutdown().await.unwrap();
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 12, ..Default::default() })]
+
+    /// Hostile octets on both paths of a running receiver (frames shaped like `CdcPdu`s on
+    /// a call-data connection, arbitrary datagrams on the call-content socket) are counted
+    /// and skipped: the connection and the socket go on serving the call that follows, and
+    /// every line written is JSON.
+    #[test]
+    fn hostile_bytes_on_both_paths_leave_the_receiver_serving(
+        frames in proptest::collection::vec(
+            proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120), 1..8),
+        datagrams in proptest::collection::vec(
+            proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120), 1..8),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let receiver = Receiver::new(ReceiverConfig::new(dir.path())).unwrap();
+            let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+            let running = start_with(receiver, any, any, Some(any), None).await.unwrap();
+            let ccc_addr = running.ccc_addr.unwrap();
+            let udp = UdpSocket::bind(any).await.unwrap();
+            for d in &datagrams {
+                udp.send_to(d, ccc_addr).await.unwrap();
+            }
+            let mut bytes = Vec::new();
+            for f in &frames {
+                // A SEQUENCE starting with `[0]` primitive: framed, read as a CdcPdu.
+                bytes.extend_from_slice(&[0x30, 3 + f.len() as u8, 0x80, 0x01, 0x03]);
+                bytes.extend_from_slice(f);
+            }
+            origination(0).encode_into(&mut bytes);
+            cc_open(1, CccId::sep(XMIT, RECV)).encode_into(&mut bytes);
+            let mut cdc = TcpStream::connect(running.hi2_addr).await.unwrap();
+            cdc.write_all(&bytes).await.unwrap();
+            wait(&running, |s| s.liids.get(&liid()).is_some_and(|l| l.iri >= 2)).await;
+            let packet = from_target(0);
+            udp.send_to(&ccc_datagram(XMIT, 5, &packet), ccc_addr).await.unwrap();
+            let n = datagrams.len() as u64 + 1;
+            wait(&running, |s| s.ccc.datagrams == n && s.ccc.attributed >= 1).await;
+            let summary = running.stop().await;
+            let c = summary.ccc;
+            assert_eq!(c.datagrams, c.attributed + c.unattributed + c.malformed);
+            let records = std::fs::read_to_string(dir.path().join("records.jsonl")).unwrap();
+            for line in records.lines() {
+                serde_json::from_str::<Value>(line).unwrap();
+            }
+            let mut back = Vec::new();
+            cdc.read_to_end(&mut back).await.unwrap();
+            assert!(back.is_empty());
+        });
+    }
+}
