@@ -444,6 +444,61 @@ mod tests {
         Timestamp::from_secs_micros(1_800_000_000 + u64::from(ms) / 100, 0).unwrap()
     }
 
+    /// The cost of one attributed datagram on the listener's path (split, attribution,
+    /// CC line, pcap record, call media record), batches handed over every 64 datagrams.
+    /// A measurement, not a check: `cargo test --release -p li-handover --lib
+    /// measure_attributed_datagram -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement; run by hand in release mode"]
+    fn measure_attributed_datagram() {
+        let mut state = State::default();
+        let liid = li_core::Liid::new(b"CASE-PC").unwrap();
+        let mut released = Vec::new();
+        state.ccc.bind(
+            CccIds::Sep { xmit: 1, recv: 2 },
+            (liid, Some(42)),
+            None,
+            &mut released,
+        );
+        let mut packet = vec![0x45, 0, 0, 200, 0, 0, 0, 0, 64, 17, 0, 0];
+        packet.extend_from_slice(&[192, 0, 2, 10, 198, 51, 100, 20]);
+        packet.resize(200, 0x55);
+        let mut bytes = Vec::new();
+        let t = Timestamp::from_secs_micros(1_800_000_000, 0).unwrap();
+        li_asn1::packetcable::ccc::CccEncoder::new(
+            1,
+            li_asn1::packetcable::ccc::CccForm::IdTimestamp,
+        )
+        .encode_into(t, &packet, &mut bytes);
+        let mut batch = Batch::new(Interface::Hi3);
+        let mut lines = LineWriter::default();
+        let mut given_up = Vec::new();
+        let n = 1_000_000u32;
+        let start = std::time::Instant::now();
+        for i in 0..n {
+            let mut sink = Sink {
+                batch: &mut batch,
+                lines: &mut lines,
+                given_up: &mut given_up,
+            };
+            sink.datagram(&bytes, None, t, &mut state);
+            if i % 64 == 63 {
+                batch.records.clear();
+                batch.pcap.clear();
+                batch.pcap_runs.clear();
+                batch.voice.clear();
+                batch.voice_data.clear();
+            }
+        }
+        let elapsed = start.elapsed();
+        assert_eq!(state.ccc.stats.attributed, u64::from(n));
+        println!(
+            "attributed CCC datagram of {} octets: {:.0} ns each",
+            bytes.len(),
+            elapsed.as_nanos() as f64 / f64::from(n)
+        );
+    }
+
     proptest! {
         /// Whatever arrives in whatever order, every datagram is attributed, unattributed,
         /// malformed or still held (counted once), every attributed or unattributed one has

@@ -811,3 +811,61 @@ proptest::proptest! {
         });
     }
 }
+
+/// Call content through a running receiver over loopback UDP, to the files: datagrams sent
+/// in bursts of 64 (each burst waited for, so the socket's default receive buffer, about
+/// 200 KiB, never overflows). A
+/// measurement, not a check: `cargo test --release -p li-handover --lib
+/// measure_ccc_over_loopback -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run by hand in release mode"]
+async fn measure_ccc_over_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::new(ReceiverConfig::new(dir.path())).unwrap();
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let running = start_with(receiver, any, any, Some(any), None)
+        .await
+        .unwrap();
+    let ccc_addr = running.ccc_addr.unwrap();
+    let mut cdc = TcpStream::connect(running.hi2_addr).await.unwrap();
+    send(
+        &mut cdc,
+        &[origination(0), cc_open(1, CccId::sep(XMIT, RECV))],
+    )
+    .await;
+    wait(&running, |s| {
+        s.liids.get(&liid()).is_some_and(|l| l.iri == 2)
+    })
+    .await;
+    let udp = UdpSocket::bind(any).await.unwrap();
+    let bursts = 1600u64;
+    // One stream, in order, each packet once (so the WAV path plays every one out).
+    let datagrams: Vec<Vec<u8>> = (0..bursts * 64)
+        .map(|i| ccc_datagram(XMIT, 1000 + i * 20, &from_target(i as u16)))
+        .collect();
+    let start = std::time::Instant::now();
+    for (burst, chunk) in (1..=bursts).zip(datagrams.chunks(64)) {
+        for d in chunk {
+            udp.send_to(d, ccc_addr).await.unwrap();
+        }
+        let want = burst * 64;
+        let got = tokio::time::timeout(
+            Duration::from_secs(5),
+            running.wait_for(|s| s.ccc.datagrams >= want),
+        )
+        .await;
+        assert!(got.is_ok(), "burst {burst}: {:?}", running.summary().ccc);
+    }
+    let received = start.elapsed();
+    let summary = running.stop().await;
+    let total = bursts * 64;
+    assert_eq!(summary.ccc.attributed, total);
+    println!(
+        "{total} CCC datagrams of {} octets over loopback: {:.2} s to receive ({:.0} per s), \
+         {:.2} s with the files closed",
+        datagrams[0].len(),
+        received.as_secs_f64(),
+        total as f64 / received.as_secs_f64(),
+        start.elapsed().as_secs_f64()
+    );
+}
