@@ -136,8 +136,9 @@
 //! An agency's receiver daemon is [`start`]: the HI2 and HI3 listeners (TCP, or TLS with the
 //! agency's certificate) served by one [`Receiver`], and [`RunningReceiver::stop`], which
 //! closes them, lets every connection store what it received (for at most [`STOP_WAIT`]) and
-//! returns the [`Summary`]. [`Receiver::serve`] and [`Receiver::handle`] are the parts, for a
-//! daemon that accepts its connections itself.
+//! returns the [`Summary`]; [`start_with`] adds the PacketCable call-content socket (UDP).
+//! [`Receiver::serve`], [`Receiver::handle`] and [`Receiver::serve_ccc`] are the parts, for
+//! a daemon that accepts its connections (or binds its socket) itself.
 
 mod atis;
 mod fast;
