@@ -1,7 +1,7 @@
 //! PacketCable at the receiver: the decisions alone (family recognition, the CCC table, the
 //! call numbering), then whole calls over loopback TCP (call data) and UDP (call content).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
@@ -868,4 +868,127 @@ async fn measure_ccc_over_loopback() {
         total as f64 / received.as_secs_f64(),
         start.elapsed().as_secs_f64()
     );
+}
+
+/// An IPv6/UDP datagram carrying `payload`, with a valid UDP checksum.
+fn ipv6_udp(src: (Ipv6Addr, u16), dst: (Ipv6Addr, u16), payload: &[u8]) -> Vec<u8> {
+    let udp_len = 8 + payload.len() as u16;
+    let mut p = vec![0x60, 0, 0, 0];
+    p.extend_from_slice(&udp_len.to_be_bytes());
+    p.extend_from_slice(&[17, 64]);
+    p.extend_from_slice(&src.0.octets());
+    p.extend_from_slice(&dst.0.octets());
+    let mut udp = Vec::new();
+    udp.extend_from_slice(&src.1.to_be_bytes());
+    udp.extend_from_slice(&dst.1.to_be_bytes());
+    udp.extend_from_slice(&udp_len.to_be_bytes());
+    udp.extend_from_slice(&[0, 0]);
+    udp.extend_from_slice(payload);
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(&src.0.octets());
+    pseudo.extend_from_slice(&dst.0.octets());
+    pseudo.extend_from_slice(&u32::from(udp_len).to_be_bytes());
+    pseudo.extend_from_slice(&[0, 0, 0, 17]);
+    let sum = internet_checksum(ones_complement_sum(0, &pseudo), &udp);
+    udp[6..8].copy_from_slice(&sum.to_be_bytes());
+    p.extend_from_slice(&udp);
+    p
+}
+
+#[tokio::test]
+async fn a_combined_ipv6_stream_of_a_billing_call_id_is_split_by_the_subjects_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::new(ReceiverConfig::new(dir.path())).unwrap();
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let running = start_with(receiver, any, any, Some(any), None)
+        .await
+        .unwrap();
+    let ue: Ipv6Addr = "2001:db8::10".parse().unwrap();
+    let peer: Ipv6Addr = "2001:db8::20".parse().unwrap();
+    // A PacketCable Delivery Function's callId: the billing correlation id, no CIN.
+    let bcid = call_id("1700000000,17");
+    let sdp = "v=0\r\nc=IN IP6 2001:db8::10\r\nm=audio 40000 RTP/AVP 0\r\n";
+    let term = CdcPdu::new(Message::TerminationAttempt(
+        li_asn1::packetcable::TerminationAttempt {
+            header: header(0),
+            call_id: bcid.clone(),
+            calling: Some(dn("5551230009")),
+            called: Some(dn("5551230001")),
+            redirected_from_info: None,
+        },
+    ));
+    let open = CdcPdu::new(Message::CcOpen(CcOpen {
+        header: header(10),
+        cc_open_option: CcOpenOption::CcOpenTime(vec![bcid.clone()]),
+        ccc_id: CccId::comb(0x00C0_FFEE),
+        subject: Some(sdp.into()),
+        associate: None,
+        flow_direction: FlowDirection::DownstreamAndUpstream,
+    }));
+    let mut cdc = TcpStream::connect(running.hi2_addr).await.unwrap();
+    send(&mut cdc, &[term, open]).await;
+    wait(&running, |s| {
+        s.liids.get(&liid()).is_some_and(|l| l.iri == 2)
+    })
+    .await;
+
+    let udp = UdpSocket::bind(any).await.unwrap();
+    let ccc_addr = running.ccc_addr.unwrap();
+    let from = |n| ipv6_udp((ue, 40000), (peer, 50000), &rtp(Law::Ulaw, 1, n));
+    let to = |n| ipv6_udp((peer, 50000), (ue, 40000), &rtp(Law::Ulaw, 2, n));
+    for n in 0..4u16 {
+        for packet in [from(n), to(n)] {
+            udp.send_to(
+                &ccc_datagram(0x00C0_FFEE, 100 + u64::from(n) * 20, &packet),
+                ccc_addr,
+            )
+            .await
+            .unwrap();
+        }
+    }
+    wait(&running, |s| s.ccc.attributed == 8).await;
+    let summary = running.stop().await;
+
+    let cin = u32::MAX;
+    let records = lines(&dir.path().join("records.jsonl"));
+    let directions: Vec<&str> = records
+        .iter()
+        .filter(|r| r["kind"] == "cc")
+        .map(|r| {
+            assert_eq!(
+                (&r["ccc"], &r["cin"]),
+                (&Value::from("00C0FFEE"), &Value::from(cin))
+            );
+            r["direction"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(directions, ["fromTarget", "toTarget"].repeat(4));
+    let iri: Vec<&Value> = records.iter().filter(|r| r["kind"] == "iri").collect();
+    assert_eq!(iri[0]["message"], "terminationattempt");
+    assert_eq!(iri[0]["call_id"]["sequencenumber"], "1700000000,17");
+    assert_eq!(iri[1]["ccc"]["comb"], "00C0FFEE");
+    assert!(iri.iter().all(|r| r["cin"] == cin));
+
+    let call_dir = dir.path().join(CASE).join("calls").join(cin.to_string());
+    let rtp_payloads = |packets: Vec<Vec<u8>>| -> Vec<i16> {
+        packets
+            .iter()
+            .flat_map(|p| {
+                p[60..]
+                    .iter()
+                    .map(|&c| Law::Ulaw.decode(c))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    assert_eq!(
+        read_samples(&std::fs::read(call_dir.join("from-target-00000001.wav")).unwrap()),
+        rtp_payloads((0..4).map(from).collect())
+    );
+    assert_eq!(
+        read_samples(&std::fs::read(call_dir.join("to-target-00000002.wav")).unwrap()),
+        rtp_payloads((0..4).map(to).collect())
+    );
+    let c = &summary.liids[&liid()].calls[&cin];
+    assert_eq!((c.iri, c.cc, c.ended), (2, 8, false));
 }
