@@ -23,6 +23,8 @@ const MAX_DATAGRAM: usize = 65_535;
 const BURST: usize = 64;
 /// How often held datagrams and closed identifiers are checked for their time running out.
 const EXPIRE_EVERY: Duration = Duration::from_secs(1);
+/// The pause after a failed receive before the next one.
+const RECEIVE_BACKOFF: Duration = Duration::from_millis(100);
 /// Datagrams still queued in the socket that a stopping listener reads at most.
 const DRAIN_ON_STOP: usize = 65_536;
 
@@ -75,6 +77,7 @@ impl Receiver {
                 (None, false)
             };
             let now = Timestamp::from_system_time(SystemTime::now());
+            let mut failed = false;
             let changed = {
                 let mut state = self.inner.state();
                 let mut sink = Sink {
@@ -90,10 +93,13 @@ impl Receiver {
                             let bytes = buf.get(..n).unwrap_or_default();
                             sink.datagram(bytes, Some(peer), now, &mut state);
                         }
-                        Err(error) => tracing::warn!(%local, %error, "CCC receive failed"),
+                        Err(error) => {
+                            tracing::warn!(%local, %error, "CCC receive failed");
+                            failed = true;
+                        }
                     }
                     // What else is queued, under the same lock.
-                    for _ in 1..BURST {
+                    for _ in (1..BURST).take_while(|_| !failed) {
                         match socket.try_recv_from(&mut buf) {
                             Ok((n, peer)) => {
                                 let bytes = buf.get(..n).unwrap_or_default();
@@ -130,6 +136,10 @@ impl Receiver {
             };
             if changed {
                 self.inner.changes.changed();
+            }
+            if failed {
+                // A socket that keeps failing is not spun on.
+                tokio::time::sleep(RECEIVE_BACKOFF).await;
             }
             if !batch.is_empty() {
                 let full = std::mem::replace(&mut batch, self.inner.writer.batch(Interface::Hi3));
