@@ -37,14 +37,15 @@
 //! what it receives (`toTarget`); a `combCCC` carries both, the direction then told by the
 //! packet's addresses against the connection address of the subject's SDP (`c=`), else
 //! `combined`. An attributed datagram's IP packet goes to the LIID's pcap (with the NTP
-//! time, else the time it was received), a CC line (`format`, `ccc`, `direction`,
-//! `packet_len`, `cin`, `seq` `null`) and the call's `media.pcap` and WAV files.
+//! time, else the time it was received), a CC line (`attributed` `true`, `format`, `ccc`,
+//! `direction`, `packet_len`, `cin`, `seq` `null`) and the call's `media.pcap` and WAV
+//! files.
 //!
 //! UDP and TCP race: a datagram may come before the `CCOpen` naming its identifier. It is
 //! held ([`PacketCableConfig::hold`], bounded in datagrams and octets) and recorded as soon
 //! as the `CCOpen` arrives; a held datagram whose time runs out, that the bounds push out,
 //! or that is still held when the receiver stops is recorded as **unattributed**: a CC line
-//! with `liid` `null` and the packet in [`super::UNATTRIBUTED_CCC_FILE`], counted in
+//! with `attributed` `false`, `liid` `null`, and the packet in [`super::UNATTRIBUTED_CCC_FILE`], counted in
 //! [`CccStats::unattributed`]. After a `CCClose` the identifier stays bound for the same
 //! hold time, for datagrams still on their way. A datagram too short for its header, or
 //! whose payload is not an IPv4 or IPv6 packet, is counted as malformed, logged, and not
