@@ -42,7 +42,8 @@
 //! files.
 //!
 //! UDP and TCP race: a datagram may come before the `CCOpen` naming its identifier. It is
-//! held ([`PacketCableConfig::hold`], bounded in datagrams and octets) and recorded as soon
+//! held ([`PacketCableConfig::hold`], bounded in datagrams, per identifier and in all, and
+//! in octets) and recorded as soon
 //! as the `CCOpen` arrives; a held datagram whose time runs out, that the bounds push out,
 //! or that is still held when the receiver stops is recorded as **unattributed**: a CC line
 //! with `attributed` `false`, `liid` `null`, and the packet in [`super::UNATTRIBUTED_CCC_FILE`], counted in
@@ -87,6 +88,9 @@ pub struct PacketCableConfig {
     pub max_held: usize,
     /// Octets held at most (default 4 MiB).
     pub max_held_bytes: usize,
+    /// Datagrams held at most for one identifier (default 512), so that one stream that
+    /// never gets its `CCOpen` does not push out the others'.
+    pub max_held_per_ccc: usize,
     /// CCC identifiers bound at most (default 65536); past it the bound one longest closed,
     /// else the least recently bound, is forgotten.
     pub max_streams: usize,
@@ -98,6 +102,7 @@ impl Default for PacketCableConfig {
             hold: Duration::from_secs(5),
             max_held: 4096,
             max_held_bytes: 4 << 20,
+            max_held_per_ccc: 512,
             max_streams: 65536,
         }
     }
@@ -479,6 +484,8 @@ pub(super) struct CccTable {
     bindings: HashMap<u32, Binding>,
     held: VecDeque<Held>,
     held_bytes: usize,
+    /// Datagrams held per identifier.
+    held_per_ccc: HashMap<u32, usize>,
     tick: u64,
     pub(super) stats: CccStats,
 }
@@ -496,6 +503,7 @@ impl CccTable {
             bindings: HashMap::new(),
             held: VecDeque::new(),
             held_bytes: 0,
+            held_per_ccc: HashMap::new(),
             tick: 0,
             stats: CccStats::default(),
         }
@@ -530,10 +538,16 @@ impl CccTable {
         if self.held.is_empty() {
             return;
         }
+        if !ids
+            .each()
+            .any(|(id, _)| self.held_per_ccc.contains_key(&id))
+        {
+            return;
+        }
         let mut kept = VecDeque::with_capacity(self.held.len());
-        for held in self.held.drain(..) {
+        for held in std::mem::take(&mut self.held) {
             if ids.each().any(|(id, _)| id == held.ccc_id) {
-                self.held_bytes = self.held_bytes.saturating_sub(held.datagram.len());
+                self.unhold(&held);
                 released.push(held);
             } else {
                 kept.push_back(held);
@@ -584,7 +598,17 @@ impl CccTable {
         now: Timestamp,
         given_up: &mut Vec<Held>,
     ) {
+        if self.held_per_ccc.get(&ccc_id).copied().unwrap_or(0)
+            >= self.config.max_held_per_ccc.max(1)
+            && let Some(at) = self.held.iter().position(|h| h.ccc_id == ccc_id)
+            && let Some(old) = self.held.remove(at)
+        {
+            // The identifier's oldest makes room.
+            self.unhold(&old);
+            given_up.push(old);
+        }
         self.held_bytes += datagram.len();
+        *self.held_per_ccc.entry(ccc_id).or_default() += 1;
         self.held.push_back(Held {
             ccc_id,
             received: now,
@@ -595,7 +619,7 @@ impl CccTable {
         {
             match self.held.pop_front() {
                 Some(old) => {
-                    self.held_bytes = self.held_bytes.saturating_sub(old.datagram.len());
+                    self.unhold(&old);
                     given_up.push(old);
                 }
                 None => break,
@@ -614,7 +638,7 @@ impl CccTable {
                 break;
             }
             if let Some(old) = self.held.pop_front() {
-                self.held_bytes = self.held_bytes.saturating_sub(old.datagram.len());
+                self.unhold(&old);
                 given_up.push(old);
             }
         }
@@ -627,7 +651,19 @@ impl CccTable {
     pub(super) fn give_up_all(&mut self, given_up: &mut Vec<Held>) {
         given_up.extend(self.held.drain(..));
         self.held_bytes = 0;
+        self.held_per_ccc.clear();
         self.stats.held = 0;
+    }
+
+    /// Takes `held`, no longer held, out of the counts.
+    fn unhold(&mut self, held: &Held) {
+        self.held_bytes = self.held_bytes.saturating_sub(held.datagram.len());
+        if let Some(n) = self.held_per_ccc.get_mut(&held.ccc_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.held_per_ccc.remove(&held.ccc_id);
+            }
+        }
     }
 
     /// Forgets the binding closed longest ago, else the oldest.

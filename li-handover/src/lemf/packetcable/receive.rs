@@ -520,6 +520,7 @@ mod tests {
                     hold: Duration::from_secs(2),
                     max_held: 5,
                     max_held_bytes: 300,
+                    max_held_per_ccc: 2,
                     max_streams: 3,
                 }),
                 ..State::default()

@@ -348,6 +348,7 @@ fn config(max_held: usize, max_held_bytes: usize) -> PacketCableConfig {
         hold: Duration::from_secs(5),
         max_held,
         max_held_bytes,
+        max_held_per_ccc: 100,
         max_streams: 3,
     }
 }
@@ -399,6 +400,35 @@ fn held_datagrams_wait_for_their_ccopen_within_the_bounds() {
     table.expire(time(11_001), &mut given_up);
     assert!(table.attribute(XMIT, &from_target(0)).is_none());
     assert!(table.attribute(RECV, &to_target(0)).is_some());
+}
+
+#[test]
+fn one_identifier_never_bound_does_not_push_out_the_others() {
+    let mut table = CccTable::new(PacketCableConfig {
+        max_held_per_ccc: 2,
+        ..config(10, 1 << 20)
+    });
+    let mut given_up = Vec::new();
+    table.hold(XMIT, &[0; 40], time(0), &mut given_up);
+    for i in 1..=5u8 {
+        table.hold(0xDEAD, &[i; 40], time(u64::from(i)), &mut given_up);
+    }
+    // The stray identifier keeps its two latest; the call's datagram stays.
+    let out: Vec<_> = given_up.iter().map(|h| h.datagram[0]).collect();
+    assert_eq!(out, vec![1, 2, 3]);
+    assert_eq!(table.stats.held, 3);
+    let mut released = Vec::new();
+    table.bind(CccIds::Comb(XMIT), (liid(), Some(CIN)), None, &mut released);
+    assert_eq!(released.len(), 1);
+    // Released, it no longer counts against its identifier.
+    table.close(CccIds::Comb(XMIT), time(0));
+    table.expire(time(60_000), &mut given_up);
+    table.hold(XMIT, &[9; 40], time(60_000), &mut given_up);
+    table.hold(XMIT, &[9; 40], time(60_000), &mut given_up);
+    assert_eq!(
+        table.stats.held, 2,
+        "both held: the stray ones expired, XMIT has room"
+    );
 }
 
 #[test]
