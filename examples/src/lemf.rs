@@ -28,6 +28,10 @@ pub struct LemfConfig {
     /// HI3 (CC) listening address. Default `127.0.0.1:7011`.
     #[serde(default = "default_hi3")]
     pub hi3_listen: SocketAddr,
+    /// PacketCable call content (CCC datagrams, `pcli12` form) over UDP: the address the
+    /// socket is bound to. Absent: none (PacketCable call data still comes on HI2).
+    #[serde(default)]
+    pub ccc_listen: Option<SocketAddr>,
     /// TLS: our server certificate, key, and the CA of the mediators' client certificates
     /// (mutual TLS). Absent: plain TCP.
     #[serde(default)]
@@ -109,8 +113,8 @@ fn default_max_pdu() -> usize {
 }
 
 /// Starts the receiver of `config` (relative paths relative to `base`): its output
-/// directory, its metrics, and its HI2 and HI3 listeners ([`lemf::start`]; port 0 picks
-/// one). Returns it with the address metrics are served on, if configured.
+/// directory, its metrics, its HI2 and HI3 listeners and, with `ccc_listen`, its
+/// PacketCable call-content socket ([`lemf::start_with`]; port 0 picks one). Returns it with the address metrics are served on, if configured.
 pub async fn start(
     config: &LemfConfig,
     base: &Path,
@@ -137,7 +141,14 @@ pub async fn start(
     let registry = Arc::new(Registry::new());
     register_metrics(&receiver, &registry).context("registering metrics")?;
     let metrics_addr = start_metrics(config.metrics_listen, registry, shutdown).await?;
-    let running = lemf::start(receiver, config.hi2_listen, config.hi3_listen, tls).await?;
+    let running = lemf::start_with(
+        receiver,
+        config.hi2_listen,
+        config.hi3_listen,
+        config.ccc_listen,
+        tls,
+    )
+    .await?;
     Ok((running, metrics_addr))
 }
 
@@ -209,6 +220,29 @@ fn register_metrics(
                 .collect()
         },
     )?;
+    let ccc = receiver.clone();
+    registry.collector(
+        "li_lemf_ccc_datagrams_total",
+        "PacketCable call-content datagrams (UDP), by outcome: received, attributed (to a \
+         call's LIID), unattributed (no CCOpen named their identifier in time), malformed.",
+        MetricKind::Counter,
+        &["outcome"],
+        move || {
+            let c = ccc.summary().ccc;
+            [
+                ("received", c.datagrams),
+                ("attributed", c.attributed),
+                ("unattributed", c.unattributed),
+                ("malformed", c.malformed),
+            ]
+            .into_iter()
+            .map(|(outcome, n)| Sample {
+                labels: vec![outcome.into()],
+                value: n as f64,
+            })
+            .collect()
+        },
+    )?;
     let latency = receiver.clone();
     registry.histogram_collector(
         "li_lemf_delivery_latency_seconds",
@@ -261,7 +295,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config: LemfConfig = toml::from_str(
             "hi2_listen = \"127.0.0.1:0\"\nhi3_listen = \"127.0.0.1:0\"\n\
-             metrics_listen = \"127.0.0.1:0\"\nfsync = false\n",
+             metrics_listen = \"127.0.0.1:0\"\nfsync = false\nccc_listen = \"127.0.0.1:0\"\n",
         )
         .unwrap();
         assert!(!config.fsync);
@@ -300,8 +334,18 @@ mod tests {
             assert!(hi3.read_buf(&mut answer).await.unwrap() > 0);
         }
 
+        // A malformed PacketCable datagram, counted.
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        udp.send_to(&[0, 0, 0, 1], running.ccc_addr.unwrap())
+            .await
+            .unwrap();
+        running.wait_for(|s| s.ccc.malformed == 1).await;
+
         let text = scrape(metrics_addr.unwrap()).await;
         for line in [
+            "li_lemf_ccc_datagrams_total{outcome=\"received\"} 1\n",
+            "li_lemf_ccc_datagrams_total{outcome=\"malformed\"} 1\n",
+            "li_lemf_ccc_datagrams_total{outcome=\"attributed\"} 0\n",
             "li_lemf_cc_records_total{liid=\"LIID-M\"} 3\n",
             "li_lemf_missing_total{liid=\"LIID-M\"} 0\n",
             "li_lemf_repeats_total{liid=\"LIID-M\"} 0\n",

@@ -71,6 +71,42 @@
 //! closes; they are views of the records, whose evidence is `records.jsonl`, the LIID's
 //! pcap and the raw streams.
 //!
+//! # PacketCable
+//!
+//! A HI2 connection may carry PacketCable call data (PCESP version 3 `CdcPdu`s, told by
+//! their first component, `protocolVersion [0]`): each message is an IRI line with `format`
+//! `"packetcable"` and `message` (the alternative's name in the module: `origination`,
+//! `answer`, `ccopen` ...), `seq` `null`, `cin` the call's CIN (the `callId`'s
+//! `sequencenumber` when it is a decimal `u32`; otherwise a receiver-assigned number per
+//! case and `callId`, counted down from `u32::MAX`), `call_id`, `ccc` (the `cCCId` strings),
+//! `subject_sdp` / `associate_sdp` and the parties; and a line of the call's `ladder.jsonl`
+//! (`format`, `message`, `method` and `status` `null`). `Origination` and
+//! `TerminationAttempt` begin the call, `Release` ends it (`call.json`), as does a `CCClose`
+//! of a call not released before. PCESP has no link test: nothing is ever written back on
+//! such a connection, and one that stays quiet for [`ReceiverConfig::idle_timeout`] is
+//! closed like any other, without an error (the mediator sends no keep-alives and
+//! reconnects when it has something to say).
+//!
+//! Call content comes over UDP ([`start_with`]'s `ccc` address, [`Receiver::serve_ccc`]):
+//! each datagram is a CCC identifier, an NTP timestamp (the `pcli12` form) and the
+//! intercepted IP packet. The `cCCId` of `CCOpen` / `CCChange` binds identifiers to the call:
+//! `sepXmitCCC` is what the target sends (`fromTarget`), `sepRecvCCC` what it receives
+//! (`toTarget`); a `combCCC` stream's direction is told by the packet's addresses against the
+//! subject SDP's connection address, else `combined`. A bound datagram's packet goes, as it
+//! is (real addresses), to the LIID's pcap, a CC line (`format`, `ccc`, `direction`,
+//! `packet_len`, `attributed` `true`, `seq` `null`) and the call's `media.pcap` and WAV
+//! files. A datagram may beat its `CCOpen` (UDP against TCP): it is held, bounded by
+//! [`PacketCableConfig`] (5 s by receive time, 512 datagrams per identifier, 4096 and
+//! 4 MiB in all by default), and
+//! recorded when the `CCOpen` comes; one held too long, pushed out by the bounds, or held
+//! when the receiver stops is recorded **unattributed** (CC line with `liid` `null`, the
+//! packet in [`UNATTRIBUTED_CCC_FILE`]). Malformed datagrams (short, or no IP packet) are
+//! counted and logged. The counts are [`Summary::ccc`] ([`CccStats`]). Nothing acknowledges
+//! call content: what is lost on the way or sent while the receiver is down is gone, and
+//! the receiver cannot tell; [`Receiver::shutdown`] waits until the listener has stored
+//! everything it read. The listener reads into one buffer allocated once, up to 64
+//! datagrams per lock of the receiver's state, and formats records as the TCP paths do.
+//!
 //! # Durable before acknowledged
 //!
 //! The mediator deletes records from its spool when a keep-aliveResponse confirms them, so a
@@ -101,12 +137,14 @@
 //! An agency's receiver daemon is [`start`]: the HI2 and HI3 listeners (TCP, or TLS with the
 //! agency's certificate) served by one [`Receiver`], and [`RunningReceiver::stop`], which
 //! closes them, lets every connection store what it received (for at most [`STOP_WAIT`]) and
-//! returns the [`Summary`]. [`Receiver::serve`] and [`Receiver::handle`] are the parts, for a
-//! daemon that accepts its connections itself.
+//! returns the [`Summary`]; [`start_with`] adds the PacketCable call-content socket (UDP).
+//! [`Receiver::serve`], [`Receiver::handle`] and [`Receiver::serve_ccc`] are the parts, for
+//! a daemon that accepts its connections (or binds its socket) itself.
 
 mod atis;
 mod fast;
 mod output;
+mod packetcable;
 mod running;
 mod voice;
 
@@ -139,7 +177,9 @@ use self::voice::{VoiceKind, VoiceRecord};
 use crate::retry::Changes;
 use li_asn1::ipmm::IpmmIriContents;
 
-pub use self::running::{ListenError, RunningReceiver, STOP_WAIT, start};
+pub use self::output::UNATTRIBUTED_CCC_FILE;
+pub use self::packetcable::{CccStats, MAX_ASSIGNED_CALLS, PacketCableConfig};
+pub use self::running::{ListenError, RunningReceiver, STOP_WAIT, start, start_with};
 pub use self::voice::{CallSummary, VoiceConfig, WavSummary};
 
 /// The default bound on one PS-PDU, and so on the receive buffer of a connection: 1 MiB.
@@ -232,6 +272,9 @@ pub struct ReceiverConfig {
     /// The per-call output of voice interception (ladder, media pcap, WAV files; see
     /// [the module documentation](self#voice-calls)).
     pub voice: VoiceConfig,
+    /// The bounds of the PacketCable call-content path (see
+    /// [the module documentation](self#packetcable)).
+    pub packetcable: PacketCableConfig,
 }
 
 impl ReceiverConfig {
@@ -246,6 +289,7 @@ impl ReceiverConfig {
             keep_raw: false,
             fsync: true,
             voice: VoiceConfig::default(),
+            packetcable: PacketCableConfig::default(),
         }
     }
 }
@@ -381,6 +425,8 @@ pub struct Summary {
     pub unattributed_decode_errors: u64,
     /// The JSON Lines record log shared by every LIID.
     pub records_path: PathBuf,
+    /// The PacketCable call-content datagrams ([`Receiver::serve_ccc`]).
+    pub ccc: CccStats,
 }
 
 impl fmt::Display for Summary {
@@ -434,6 +480,20 @@ impl fmt::Display for Summary {
                 f,
                 "PDUs with no readable LIID that did not decode: {}",
                 self.unattributed_decode_errors
+            )?;
+        }
+        let c = &self.ccc;
+        if c.datagrams > 0 {
+            writeln!(
+                f,
+                "CCC datagrams: {} received, {} attributed ({} after a hold), {} unattributed, \
+                 {} malformed, {} held",
+                c.datagrams,
+                c.attributed,
+                c.attributed_after_hold,
+                c.unattributed,
+                c.malformed,
+                c.held
             )?;
         }
         write!(f, "records: {}", self.records_path.display())
@@ -513,7 +573,10 @@ impl Receiver {
             .append(true)
             .open(&records_path)
             .map_err(|e| with_path(e, &records_path))?;
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            ccc: packetcable::CccTable::new(config.packetcable.clone()),
+            ..State::default()
+        }));
         let changes = Arc::new(Changes::default());
         let writer = WriterHandle::start(
             config.out_dir.clone(),
@@ -627,6 +690,7 @@ impl Receiver {
             lines: LineWriter::default(),
             latency: LocalLatency::default(),
             offset: 0,
+            packetcable: false,
         };
         let mut pending = VecDeque::new();
         let mut stop = self.inner.stop.subscribe();
@@ -659,6 +723,7 @@ impl Receiver {
             liids: state.liids.clone(),
             unattributed_decode_errors: state.unattributed_decode_errors,
             records_path: self.inner.records_path.clone(),
+            ccc: state.ccc.stats,
         }
     }
 
@@ -771,9 +836,18 @@ impl Receiver {
                 Event::Read(read) => read,
             };
             let offset = conn.offset + buf.len() as u64;
-            let n = read
-                .map_err(|_| ReceiverError::Idle { offset, idle })?
-                .map_err(|source| ReceiverError::Io { offset, source })?;
+            let read = match read {
+                // PacketCable call data has no keep-alive: a quiet CDC connection is closed
+                // after the same idle time, but that is no error.
+                Err(_) if conn.packetcable && buf.is_empty() => {
+                    tracing::info!(peer = %conn.peer, interface = %conn.interface, ?idle,
+                        "PacketCable call-data connection idle: closed");
+                    return Ok(());
+                }
+                Err(_) => return Err(ReceiverError::Idle { offset, idle }),
+                Ok(read) => read,
+            };
+            let n = read.map_err(|source| ReceiverError::Io { offset, source })?;
             if n == 0 {
                 if buf.is_empty() {
                     return Ok(());
@@ -998,6 +1072,23 @@ impl Receiver {
                 &CcLine::fast(&cc, conn.interface, repeat),
             );
             return;
+        }
+        match packetcable::read(frame) {
+            packetcable::Read::NotPacketCable => {}
+            packetcable::Read::CallData(data) => {
+                self.on_packetcable(data, now, conn, state);
+                return;
+            }
+            packetcable::Read::Undecodable(error, liid) => {
+                tracing::warn!(
+                    peer = %conn.peer, interface = %conn.interface, offset, len = frame.len(),
+                    liid = %liid.map_or_else(|| "?".to_owned(), |l| l.to_string()), %error,
+                    "PacketCable CdcPdu does not decode; skipped"
+                );
+                conn.stats.decode_errors += 1;
+                state.decode_error(liid);
+                return;
+            }
         }
         match atis::read(frame) {
             atis::Read::NotAtis => {}
@@ -1297,6 +1388,8 @@ struct Connection {
     latency: LocalLatency,
     /// Stream offset of the first octet not yet framed.
     offset: u64,
+    /// PacketCable call data arrived: the peer sends no keep-alives.
+    packetcable: bool,
 }
 
 /// Keep-aliveResponses waiting for a sync.
@@ -1432,6 +1525,10 @@ struct State {
     sequences: HashMap<SequenceKey, u32>,
     liids: BTreeMap<Liid, LiidSummary>,
     unattributed_decode_errors: u64,
+    /// PacketCable CCC identifiers bound to calls, and datagrams waiting for theirs.
+    ccc: packetcable::CccTable,
+    /// PacketCable calls whose `callId` is not a CIN.
+    pc_calls: packetcable::CallCins,
 }
 
 impl State {

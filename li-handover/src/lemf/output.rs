@@ -29,6 +29,11 @@ use super::voice::{Calls, VoiceConfig, VoiceRecord};
 use super::{Interface, LINKTYPE_RAW, PCAP_SNAPLEN, State, lock_state};
 use crate::retry::Changes;
 
+/// The pcap file of the PacketCable CCC datagrams no call data claimed, in the output
+/// directory. No LIID's pcap can have this name: a LIID's file name has a `~` only before
+/// the hex of its non-empty text.
+pub const UNATTRIBUTED_CCC_FILE: &str = "~unattributed-ccc.pcap";
+
 /// A file's buffer is written out once it holds this much.
 pub(super) const FILE_CHUNK: usize = 256 * 1024;
 /// Every buffer is written out once together they hold this much.
@@ -88,6 +93,9 @@ pub(super) struct Batch {
     pub(super) pcap_runs: Vec<(Liid, usize)>,
     /// PS-PDUs as received (`keep_raw`).
     pub(super) raw: Vec<u8>,
+    /// pcap records of PacketCable CCC datagrams no call data claimed
+    /// ([`UNATTRIBUTED_CCC_FILE`]).
+    pub(super) unattributed: Vec<u8>,
     /// IP multimedia records for the per-call files.
     pub(super) voice: Vec<VoiceRecord>,
     /// The octets `voice` refers to.
@@ -102,6 +110,7 @@ impl Batch {
             pcap: Vec::new(),
             pcap_runs: Vec::new(),
             raw: Vec::new(),
+            unattributed: Vec::new(),
             voice: Vec::new(),
             voice_data: Vec::new(),
         }
@@ -111,6 +120,7 @@ impl Batch {
         self.records.is_empty()
             && self.pcap.is_empty()
             && self.raw.is_empty()
+            && self.unattributed.is_empty()
             && self.voice.is_empty()
     }
 
@@ -137,7 +147,13 @@ impl Batch {
         }
     }
 
+    /// Appends one pcap record of a CCC datagram no call data claimed.
+    pub(super) fn unattributed_record(&mut self, time: li_core::Timestamp, packet: &[u8]) {
+        pcap_record(&mut self.unattributed, time, packet, packet.len());
+    }
+
     fn clear(&mut self) {
+        self.unattributed.clear();
         self.records.clear();
         self.pcap.clear();
         self.pcap_runs.clear();
@@ -179,6 +195,7 @@ impl WriterHandle {
             records: OutFile::new(records_path, records),
             pcaps: HashMap::new(),
             raw: HashMap::new(),
+            unattributed: None,
             buffered: 0,
             dir_dirty: false,
             failed: None,
@@ -216,6 +233,8 @@ struct Output {
     records: OutFile,
     pcaps: HashMap<Liid, OutFile>,
     raw: HashMap<Interface, OutFile>,
+    /// [`UNATTRIBUTED_CCC_FILE`], once a datagram went to it.
+    unattributed: Option<OutFile>,
     /// Octets in every buffer together.
     buffered: usize,
     /// A file was created since the last fsync: the directory needs one too.
@@ -344,6 +363,11 @@ impl Output {
         }
         let written = append(&mut self.records, &batch.records)?;
         self.account(batch.records.len(), written);
+        if !batch.unattributed.is_empty() {
+            let file = self.unattributed_file()?;
+            let written = append(file, &batch.unattributed)?;
+            self.account(batch.unattributed.len(), written);
+        }
         let mut start = 0;
         for &(liid, end) in &batch.pcap_runs {
             let run = batch.pcap.get(start..end).unwrap_or_default();
@@ -377,7 +401,12 @@ impl Output {
         }
         if fsync {
             self.records.sync()?;
-            for file in self.pcaps.values_mut().chain(self.raw.values_mut()) {
+            for file in self
+                .pcaps
+                .values_mut()
+                .chain(self.raw.values_mut())
+                .chain(self.unattributed.as_mut())
+            {
                 file.sync()?;
             }
             if self.dir_dirty {
@@ -392,7 +421,7 @@ impl Output {
 
     fn write_out_all(&mut self) -> Result<(), OutputError> {
         self.records.write_out()?;
-        for file in self.raw.values_mut() {
+        for file in self.raw.values_mut().chain(self.unattributed.as_mut()) {
             file.write_out()?;
         }
         for file in self.pcaps.values_mut() {
@@ -414,6 +443,31 @@ impl Output {
         }
         self.raw.get_mut(&interface).ok_or_else(|| {
             OutputError::new(&self.dir, &io::Error::other("raw stream file not open"))
+        })
+    }
+
+    /// [`UNATTRIBUTED_CCC_FILE`], created with its global header if new.
+    fn unattributed_file(&mut self) -> Result<&mut OutFile, OutputError> {
+        if self.unattributed.is_none() {
+            let path = self.dir.join(UNATTRIBUTED_CCC_FILE);
+            let (file, created) =
+                open_append(&path, Layout::Pcap).map_err(|e| OutputError::new(&path, &e))?;
+            self.dir_dirty |= created;
+            let mut out = OutFile::new(path.clone(), file);
+            let empty = out
+                .file
+                .metadata()
+                .map_err(|e| OutputError::new(&path, &e))?
+                .len()
+                == 0;
+            if empty {
+                out.buf.extend_from_slice(&pcap_global_header());
+                self.buffered += out.buf.len();
+            }
+            self.unattributed = Some(out);
+        }
+        self.unattributed.as_mut().ok_or_else(|| {
+            OutputError::new(&self.dir, &io::Error::other("unattributed pcap not open"))
         })
     }
 

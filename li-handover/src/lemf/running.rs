@@ -5,7 +5,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
@@ -19,7 +19,7 @@ pub const STOP_WAIT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 #[error("cannot listen for {interface} on {addr}: {source}")]
 pub struct ListenError {
-    /// The interface it was for.
+    /// The interface it was for (HI3 for the PacketCable call-content socket).
     pub interface: Interface,
     /// The address asked for.
     pub addr: SocketAddr,
@@ -37,8 +37,13 @@ pub struct RunningReceiver {
     pub hi2_addr: SocketAddr,
     /// Where HI3 is served.
     pub hi3_addr: SocketAddr,
+    /// Where PacketCable call content (CCC datagrams over UDP) is received, if asked for
+    /// ([`start_with`]).
+    pub ccc_addr: Option<SocketAddr>,
     /// The two [`Receiver::serve`] loops.
     tasks: JoinSet<()>,
+    /// The [`Receiver::serve_ccc`] loop: not aborted, it ends when the receiver stops.
+    ccc_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Binds the HI2 and HI3 listeners (port 0 picks one) and serves them with `receiver`
@@ -73,6 +78,42 @@ pub async fn start(
     hi3: SocketAddr,
     tls: Option<TlsAcceptor>,
 ) -> Result<RunningReceiver, ListenError> {
+    start_with(receiver, hi2, hi3, None, tls).await
+}
+
+/// [`start`], and with `ccc` a UDP socket bound there (port 0 picks one) receiving
+/// PacketCable call content ([`Receiver::serve_ccc`]; its address is
+/// [`RunningReceiver::ccc_addr`]). The call data of PacketCable comes on HI2 as `CdcPdu`s.
+///
+/// ```
+/// use li_handover::lemf::{Receiver, ReceiverConfig, start_with};
+///
+/// # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// # runtime.block_on(async {
+/// let dir = tempfile::tempdir()?;
+/// let receiver = Receiver::new(ReceiverConfig::new(dir.path()))?;
+/// let any = "127.0.0.1:0".parse()?;
+/// let running = start_with(receiver, any, any, Some(any), None).await?;
+/// let ccc = running.ccc_addr.ok_or("no CCC socket")?;
+/// // ... a PacketCable mediator sends CdcPdus to running.hi2_addr, datagrams to ccc ...
+/// let summary = running.stop().await;
+/// assert_eq!(summary.ccc.datagrams, 0);
+/// # let _ = ccc;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ListenError`]: a listener or the socket cannot be bound.
+pub async fn start_with(
+    receiver: Receiver,
+    hi2: SocketAddr,
+    hi3: SocketAddr,
+    ccc: Option<SocketAddr>,
+    tls: Option<TlsAcceptor>,
+) -> Result<RunningReceiver, ListenError> {
     let mut tasks = JoinSet::new();
     let mut bound = [hi2, hi3];
     for ((interface, addr), local) in [(Interface::Hi2, hi2), (Interface::Hi3, hi3)]
@@ -95,12 +136,32 @@ pub async fn start(
         });
     }
     let [hi2_addr, hi3_addr] = bound;
-    tracing::info!(%hi2_addr, %hi3_addr, tls = tls.is_some(), "LEMF receiver started");
+    let mut ccc_task = None;
+    let mut ccc_addr = None;
+    if let Some(addr) = ccc {
+        let error = |source| ListenError {
+            interface: Interface::Hi3,
+            addr,
+            source,
+        };
+        let socket = UdpSocket::bind(addr).await.map_err(error)?;
+        ccc_addr = Some(socket.local_addr().map_err(error)?);
+        let receiver = receiver.clone();
+        let stop = receiver.stop_signal();
+        ccc_task = Some(tokio::spawn(async move {
+            if let Err(error) = receiver.ccc_loop(socket, stop).await {
+                tracing::error!(%error, "CCC listener failed");
+            }
+        }));
+    }
+    tracing::info!(%hi2_addr, %hi3_addr, ?ccc_addr, tls = tls.is_some(), "LEMF receiver started");
     Ok(RunningReceiver {
         receiver,
         hi2_addr,
         hi3_addr,
+        ccc_addr,
         tasks,
+        ccc_task,
     })
 }
 
@@ -127,6 +188,11 @@ impl RunningReceiver {
                 wait = ?STOP_WAIT,
                 "LEMF stopped before every connection had stored what it received"
             ),
+        }
+        if let Some(task) = self.ccc_task.take() {
+            // It has ended (the shutdown waited for it) unless the wait ran out.
+            task.abort();
+            let _ = task.await;
         }
         self.receiver.summary()
     }

@@ -205,6 +205,14 @@ pub(crate) enum VoiceKind {
         iri_type: Option<IriType>,
         content: &'static str,
     },
+    /// A call-data message without SIP (PacketCable `CdcPdu`): a ladder line naming it.
+    CallData {
+        iri_type: Option<IriType>,
+        /// The handover format (`"packetcable"`).
+        format: &'static str,
+        /// The message's name in its module (`origination`, `ccopen` ...).
+        message: &'static str,
+    },
     /// An IPMMCC.
     Media {
         direction: Option<PayloadDirection>,
@@ -218,7 +226,9 @@ pub(crate) enum VoiceKind {
 impl VoiceKind {
     fn iri_type(&self) -> Option<IriType> {
         match self {
-            Self::Sip { iri_type, .. } | Self::OtherIri { iri_type, .. } => *iri_type,
+            Self::Sip { iri_type, .. }
+            | Self::OtherIri { iri_type, .. }
+            | Self::CallData { iri_type, .. } => *iri_type,
             Self::Media { .. } => None,
         }
     }

@@ -231,6 +231,22 @@ impl Call {
                 line.insert("content".into(), json!(content));
                 self.write_line(line)
             }
+            VoiceKind::CallData {
+                iri_type,
+                format,
+                message,
+            } => {
+                // No SIP in the message: the ladder names it, method and status stay null.
+                self.summary.iri += 1;
+                let mut line = ladder_line((time, seq, repeat), iri_type, None, None);
+                line.insert("format".into(), json!(format));
+                line.insert("message".into(), json!(message));
+                line.insert("method".into(), Value::Null);
+                line.insert("status".into(), Value::Null);
+                line.insert("iri_only".into(), json!(false));
+                line.insert("error".into(), Value::Null);
+                self.write_line(line)
+            }
             VoiceKind::Media {
                 direction,
                 frame_type,

@@ -582,6 +582,11 @@ mod writer {
                 destination: None,
                 message: range,
             },
+            1 if selector % 8 == 5 => VoiceKind::CallData {
+                iri_type,
+                format: "packetcable",
+                message: "ccopen",
+            },
             1 => VoiceKind::OtherIri {
                 iri_type,
                 content: "xCAPMessage",
@@ -849,6 +854,7 @@ mod writer {
                     kind,
                     VoiceKind::Sip { iri_type: Some(IriType::End), .. }
                         | VoiceKind::OtherIri { iri_type: Some(IriType::End), .. }
+                        | VoiceKind::CallData { iri_type: Some(IriType::End), .. }
                 );
                 expected[cin as usize] += 1;
                 let record = VoiceRecord {
