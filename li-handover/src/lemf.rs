@@ -177,7 +177,7 @@ use self::voice::{VoiceKind, VoiceRecord};
 use crate::retry::Changes;
 use li_asn1::ipmm::IpmmIriContents;
 
-pub use self::output::UNATTRIBUTED_CCC_FILE;
+pub use self::output::{CCC_RAW_FILE, UNATTRIBUTED_CCC_FILE};
 pub use self::packetcable::{CccStats, MAX_ASSIGNED_CALLS, PacketCableConfig};
 pub use self::running::{ListenError, RunningReceiver, STOP_WAIT, start, start_with};
 pub use self::voice::{CallSummary, VoiceConfig, WavSummary};
@@ -263,7 +263,8 @@ pub struct ReceiverConfig {
     pub max_connections: usize,
     /// Also keep every PS-PDU exactly as received (keep-alives included), back to back, in
     /// `hi2.ber` / `hi3.ber` in the output directory: the raw handover stream, for
-    /// independent decoders and evidence.
+    /// independent decoders and evidence; and every PacketCable CCC datagram as received in
+    /// [`CCC_RAW_FILE`] (`ccc.pcap`).
     pub keep_raw: bool,
     /// Before a keep-alive is answered, `sync_data` every output file written since the last
     /// sync (default `true`). Without it the records are written to the operating system

@@ -5,8 +5,9 @@
 //! until the agencies have acknowledged everything, then prints what each agency received
 //! per LIID, checked against the capture's ground truth. `LEA-1` takes ETSI TS 102 232;
 //! `LEA-US`, a US agency, takes ATIS-1000013 and is named by the two internet-access
-//! warrants (ATIS-1000013 carries no calls); `LEA-US-VOIP` takes ATIS-1000678 and is named by
-//! the call's warrant.
+//! warrants (ATIS-1000013 carries no calls); `LEA-US-VOIP` takes ATIS-1000678 and
+//! `LEA-US-CABLE` PacketCable (call data over TLS, call content as UDP datagrams), both named
+//! by the call's warrant.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,8 @@ struct Demo {
 const US: &str = "LEA-US";
 /// The US VoIP agency, in ATIS-1000678.
 const US_VOIP: &str = "LEA-US-VOIP";
+/// The US cable agency, in PacketCable.
+const US_CABLE: &str = "LEA-US-CABLE";
 
 const WARRANTS: [Demo; 3] = [
     Demo {
@@ -71,7 +74,7 @@ const WARRANTS: [Demo; 3] = [
         liid: "DEMO-CALL-0001",
         target: SampleTarget::Caller,
         scope: InterceptScope::IriAndCc,
-        agencies: &["LEA-1", US_VOIP],
+        agencies: &["LEA-1", US_VOIP, US_CABLE],
     },
 ];
 
@@ -106,6 +109,11 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         name: US_VOIP.into(),
         up: true,
         format: HandoverFormat::Atis1000678 { version: 2 },
+    });
+    options.agencies.push(AgencyOptions {
+        name: US_CABLE.into(),
+        up: true,
+        format: HandoverFormat::PacketCable { version: 3 },
     });
     let system = System::start(&options).await?;
     for agency in &system.agencies {
@@ -171,6 +179,9 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     let Some((_, voip_summary)) = summaries.iter().find(|(name, _)| name == US_VOIP) else {
         anyhow::bail!("the US VoIP agency's receiver was not running");
     };
+    let Some((_, cable_summary)) = summaries.iter().find(|(name, _)| name == US_CABLE) else {
+        anyhow::bail!("the US cable agency's receiver was not running");
+    };
 
     println!();
     println!(
@@ -187,7 +198,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
             .unwrap_or_default();
         let expected = sample.expected_cc_packets(demo.target, sample::CAPTURE_START, None);
         let identical = if demo.target == SampleTarget::Caller {
-            let check = check_call(&sample, &s, true)?;
+            let check = check_call(&sample, &s, true, None)?;
             calls.push((warrant.task.liid().to_string(), check.lines));
             check.ok
         } else {
@@ -274,7 +285,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
             .get(&warrant.task.liid())
             .cloned()
             .unwrap_or_default();
-        let check = check_call(&sample, &s, false)?;
+        let check = check_call(&sample, &s, false, None)?;
         let ok = s.gaps == 0 && s.decode_errors == 0 && s.iri > 0 && (!is_sample || check.ok);
         all_good &= ok;
         println!();
@@ -284,6 +295,30 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
             s.iri,
             s.cc,
             s.gaps
+        );
+        for line in &check.lines {
+            println!("  {}", line.replace(&format!("{}/", dir.display()), ""));
+        }
+    }
+    for (demo, warrant) in WARRANTS.iter().zip(&warrants) {
+        if !demo.agencies.contains(&US_CABLE) {
+            continue;
+        }
+        let s = cable_summary
+            .liids
+            .get(&warrant.task.liid())
+            .cloned()
+            .unwrap_or_default();
+        // PCESP call data of the call: origination, answer, ccOpen, release, ccClose.
+        let check = check_call(&sample, &s, false, Some(PCESP_CALL_DATA))?;
+        let ok = s.decode_errors == 0 && s.iri > 0 && (!is_sample || check.ok);
+        all_good &= ok;
+        println!();
+        println!(
+            "agency {US_CABLE} (PacketCable: CdcPdu call data, CCC datagrams over UDP), {}: {} call-data messages, {} CC",
+            warrant.task.liid(),
+            s.iri,
+            s.cc,
         );
         for line in &check.lines {
             println!("  {}", line.replace(&format!("{}/", dir.display()), ""));
@@ -300,7 +335,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     println!("run directory:     {}", dir.display());
     println!("agency records:    {}", summary.records_path.display());
     println!(
-        "raw HI2/HI3:       {}/lemf-LEA-1/hi2.ber, hi3.ber (ETSI); lemf-{US}/*.ber (ATIS-1000013); lemf-{US_VOIP}/*.ber (ATIS-1000678)",
+        "raw HI2/HI3:       {}/lemf-LEA-1/hi2.ber, hi3.ber (ETSI); lemf-{US}/*.ber (ATIS-1000013); lemf-{US_VOIP}/*.ber (ATIS-1000678); lemf-{US_CABLE}/hi2.ber, ccc.pcap (PacketCable)",
         dir.display()
     );
     let refused_total: u64 = refused.values().sum();
@@ -362,10 +397,16 @@ struct CallCheck {
 /// the generator encoded (after G.711 companding).
 ///
 /// `ended`: the call must have been ended by an IRI-End (ETSI); an ATIS-1000678 call's files
-/// close after their grace instead.
-fn check_call(sample: &Sample, s: &LiidSummary, ended: bool) -> anyhow::Result<CallCheck> {
+/// close after their grace instead. `call_data`: the call-data messages expected when they
+/// are not one per SIP message (PacketCable carries no SIP).
+fn check_call(
+    sample: &Sample,
+    s: &LiidSummary,
+    ended: bool,
+    call_data: Option<usize>,
+) -> anyhow::Result<CallCheck> {
     let truth = &sample.call.capture;
-    let expected_iri = truth.expected_iri().len();
+    let expected_iri = call_data.unwrap_or_else(|| truth.expected_iri().len());
     let expected_media: Vec<&[u8]> = sample
         .expected_cc(SampleTarget::Caller, sample::CAPTURE_START, None)
         .into_iter()
@@ -385,9 +426,14 @@ fn check_call(sample: &Sample, s: &LiidSummary, ended: bool) -> anyhow::Result<C
                 .all(|(got, want)| udp_payload(got) == Some(*want));
         ok &= same_media && call.iri as usize == expected_iri && (call.ended || !ended);
         lines.push(format!(
-            "CIN {cin}: {} SIP messages (expected {expected_iri}) in {}, {} media packets \
+            "CIN {cin}: {} {} (expected {expected_iri}) in {}, {} media packets \
              (expected {}) in {}{}",
             call.iri,
+            if call_data.is_some() {
+                "call-data messages"
+            } else {
+                "SIP messages"
+            },
             call.dir.join("ladder.jsonl").display(),
             call.cc,
             expected_media.len(),
@@ -429,6 +475,9 @@ fn check_call(sample: &Sample, s: &LiidSummary, ended: bool) -> anyhow::Result<C
     }
     Ok(CallCheck { ok, lines })
 }
+
+/// The PCESP messages of the sample's call (origination, answer, ccOpen, release, ccClose).
+const PCESP_CALL_DATA: usize = 5;
 
 /// The payload of an IPv4 UDP packet.
 fn udp_payload(ip: &[u8]) -> Option<&[u8]> {

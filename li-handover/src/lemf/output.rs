@@ -34,6 +34,11 @@ use crate::retry::Changes;
 /// the hex of its non-empty text.
 pub const UNATTRIBUTED_CCC_FILE: &str = "~unattributed-ccc.pcap";
 
+/// The name of the raw copy of every CCC datagram received (`keep_raw`), in the output
+/// directory: a pcap (`LINKTYPE_RAW`) whose records are the datagrams as received, each in an
+/// IP and UDP header from the sender's address to the listener's, at the receive time.
+pub const CCC_RAW_FILE: &str = "ccc.pcap";
+
 /// A file's buffer is written out once it holds this much.
 pub(super) const FILE_CHUNK: usize = 256 * 1024;
 /// Every buffer is written out once together they hold this much.
@@ -96,6 +101,8 @@ pub(super) struct Batch {
     /// pcap records of PacketCable CCC datagrams no call data claimed
     /// ([`UNATTRIBUTED_CCC_FILE`]).
     pub(super) unattributed: Vec<u8>,
+    /// pcap records of the CCC datagrams as received ([`CCC_RAW_FILE`], `keep_raw`).
+    pub(super) ccc_raw: Vec<u8>,
     /// IP multimedia records for the per-call files.
     pub(super) voice: Vec<VoiceRecord>,
     /// The octets `voice` refers to.
@@ -111,6 +118,7 @@ impl Batch {
             pcap_runs: Vec::new(),
             raw: Vec::new(),
             unattributed: Vec::new(),
+            ccc_raw: Vec::new(),
             voice: Vec::new(),
             voice_data: Vec::new(),
         }
@@ -121,6 +129,7 @@ impl Batch {
             && self.pcap.is_empty()
             && self.raw.is_empty()
             && self.unattributed.is_empty()
+            && self.ccc_raw.is_empty()
             && self.voice.is_empty()
     }
 
@@ -152,8 +161,26 @@ impl Batch {
         pcap_record(&mut self.unattributed, time, packet, packet.len());
     }
 
+    /// Appends the raw copy of a CCC datagram received at `time` from `peer` on `local`
+    /// ([`CCC_RAW_FILE`]): the datagram in a rebuilt IP and UDP header.
+    pub(super) fn ccc_raw_record(
+        &mut self,
+        time: li_core::Timestamp,
+        peer: std::net::SocketAddr,
+        local: std::net::SocketAddr,
+        datagram: &[u8],
+    ) {
+        let mut packet = Vec::with_capacity(datagram.len() + 48);
+        // A v4-mapped peer on a dual-stack socket is written as IPv4 when the listener is.
+        let peer = std::net::SocketAddr::new(peer.ip().to_canonical(), peer.port());
+        if li_core::datagram::write_udp(peer, local, datagram, &mut packet).is_ok() {
+            pcap_record(&mut self.ccc_raw, time, &packet, packet.len());
+        }
+    }
+
     fn clear(&mut self) {
         self.unattributed.clear();
+        self.ccc_raw.clear();
         self.records.clear();
         self.pcap.clear();
         self.pcap_runs.clear();
@@ -196,6 +223,7 @@ impl WriterHandle {
             pcaps: HashMap::new(),
             raw: HashMap::new(),
             unattributed: None,
+            ccc_raw: None,
             buffered: 0,
             dir_dirty: false,
             failed: None,
@@ -235,6 +263,8 @@ struct Output {
     raw: HashMap<Interface, OutFile>,
     /// [`UNATTRIBUTED_CCC_FILE`], once a datagram went to it.
     unattributed: Option<OutFile>,
+    /// [`CCC_RAW_FILE`], once a datagram went to it.
+    ccc_raw: Option<OutFile>,
     /// Octets in every buffer together.
     buffered: usize,
     /// A file was created since the last fsync: the directory needs one too.
@@ -368,6 +398,11 @@ impl Output {
             let written = append(file, &batch.unattributed)?;
             self.account(batch.unattributed.len(), written);
         }
+        if !batch.ccc_raw.is_empty() {
+            let file = self.ccc_raw_file()?;
+            let written = append(file, &batch.ccc_raw)?;
+            self.account(batch.ccc_raw.len(), written);
+        }
         let mut start = 0;
         for &(liid, end) in &batch.pcap_runs {
             let run = batch.pcap.get(start..end).unwrap_or_default();
@@ -406,6 +441,7 @@ impl Output {
                 .values_mut()
                 .chain(self.raw.values_mut())
                 .chain(self.unattributed.as_mut())
+                .chain(self.ccc_raw.as_mut())
             {
                 file.sync()?;
             }
@@ -421,7 +457,12 @@ impl Output {
 
     fn write_out_all(&mut self) -> Result<(), OutputError> {
         self.records.write_out()?;
-        for file in self.raw.values_mut().chain(self.unattributed.as_mut()) {
+        for file in self
+            .raw
+            .values_mut()
+            .chain(self.unattributed.as_mut())
+            .chain(self.ccc_raw.as_mut())
+        {
             file.write_out()?;
         }
         for file in self.pcaps.values_mut() {
@@ -448,27 +489,20 @@ impl Output {
 
     /// [`UNATTRIBUTED_CCC_FILE`], created with its global header if new.
     fn unattributed_file(&mut self) -> Result<&mut OutFile, OutputError> {
-        if self.unattributed.is_none() {
-            let path = self.dir.join(UNATTRIBUTED_CCC_FILE);
-            let (file, created) =
-                open_append(&path, Layout::Pcap).map_err(|e| OutputError::new(&path, &e))?;
-            self.dir_dirty |= created;
-            let mut out = OutFile::new(path.clone(), file);
-            let empty = out
-                .file
-                .metadata()
-                .map_err(|e| OutputError::new(&path, &e))?
-                .len()
-                == 0;
-            if empty {
-                out.buf.extend_from_slice(&pcap_global_header());
-                self.buffered += out.buf.len();
-            }
-            self.unattributed = Some(out);
-        }
-        self.unattributed.as_mut().ok_or_else(|| {
-            OutputError::new(&self.dir, &io::Error::other("unattributed pcap not open"))
-        })
+        let (dir, buffered, dirty) = (&self.dir, &mut self.buffered, &mut self.dir_dirty);
+        side_pcap(
+            &mut self.unattributed,
+            dir,
+            UNATTRIBUTED_CCC_FILE,
+            buffered,
+            dirty,
+        )
+    }
+
+    /// [`CCC_RAW_FILE`], created with its global header if new.
+    fn ccc_raw_file(&mut self) -> Result<&mut OutFile, OutputError> {
+        let (dir, buffered, dirty) = (&self.dir, &mut self.buffered, &mut self.dir_dirty);
+        side_pcap(&mut self.ccc_raw, dir, CCC_RAW_FILE, buffered, dirty)
     }
 
     /// The LIID's pcap file, created with its global header if new.
@@ -675,4 +709,35 @@ pub(super) fn pcap_record_header(
             original: u32::try_from(original_len).unwrap_or(u32::MAX),
         })
         .to_bytes(false)
+}
+
+/// The pcap file `name` in `dir` kept in `slot`, opened (and created with its global header)
+/// on first use.
+fn side_pcap<'f>(
+    slot: &'f mut Option<OutFile>,
+    dir: &Path,
+    name: &str,
+    buffered: &mut usize,
+    dir_dirty: &mut bool,
+) -> Result<&'f mut OutFile, OutputError> {
+    if slot.is_none() {
+        let path = dir.join(name);
+        let (file, created) =
+            open_append(&path, Layout::Pcap).map_err(|e| OutputError::new(&path, &e))?;
+        *dir_dirty |= created;
+        let mut out = OutFile::new(path.clone(), file);
+        let empty = out
+            .file
+            .metadata()
+            .map_err(|e| OutputError::new(&path, &e))?
+            .len()
+            == 0;
+        if empty {
+            out.buf.extend_from_slice(&pcap_global_header());
+            *buffered += out.buf.len();
+        }
+        *slot = Some(out);
+    }
+    slot.as_mut()
+        .ok_or_else(|| OutputError::new(dir, &io::Error::other(format!("{name} not open"))))
 }

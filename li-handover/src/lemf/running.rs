@@ -12,6 +12,9 @@ use tokio_rustls::TlsAcceptor;
 
 use super::{Interface, Receiver, Summary};
 
+/// The receive buffer asked for the CCC socket: 4 MiB, a few seconds of a busy call mix.
+const CCC_RECV_BUFFER: usize = 4 << 20;
+
 /// How long [`RunningReceiver::stop`] waits for the connections to store what they hold.
 pub const STOP_WAIT: Duration = Duration::from_secs(10);
 
@@ -145,6 +148,19 @@ pub async fn start_with(
             source,
         };
         let socket = UdpSocket::bind(addr).await.map_err(error)?;
+        // Bursts of call content must not overflow the kernel's default buffer (about
+        // 200 KiB): nothing would re-send what it drops. The kernel may cap the request
+        // (net.core.rmem_max); what it granted is logged.
+        let sock = socket2::SockRef::from(&socket);
+        if let Err(error) = sock.set_recv_buffer_size(CCC_RECV_BUFFER) {
+            tracing::warn!(%error, "cannot enlarge the CCC socket's receive buffer");
+        }
+        let granted = sock.recv_buffer_size().unwrap_or_default();
+        tracing::info!(
+            asked = CCC_RECV_BUFFER,
+            granted,
+            "CCC socket receive buffer"
+        );
         ccc_addr = Some(socket.local_addr().map_err(error)?);
         let receiver = receiver.clone();
         let stop = receiver.stop_signal();

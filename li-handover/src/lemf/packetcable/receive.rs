@@ -62,6 +62,7 @@ impl Receiver {
         let mut tick = tokio::time::interval(EXPIRE_EVERY);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut running = !*stop.borrow_and_update();
+        let keep_raw = self.inner.config.keep_raw;
         loop {
             let (first, expire) = if running {
                 tokio::select! {
@@ -84,6 +85,7 @@ impl Receiver {
                     batch: &mut batch,
                     lines: &mut lines,
                     given_up: &mut given_up,
+                    raw: keep_raw.then_some(local),
                 };
                 let mut changed = false;
                 if let Some(read) = first {
@@ -223,6 +225,7 @@ impl Receiver {
                 batch: &mut conn.batch,
                 lines: &mut conn.lines,
                 given_up: &mut given_up,
+                raw: None,
             };
             for held in released {
                 sink.released(&held, state);
@@ -237,6 +240,8 @@ struct Sink<'a> {
     lines: &'a mut LineWriter,
     /// Held datagrams given up, to be recorded unattributed.
     given_up: &'a mut Vec<Held>,
+    /// `keep_raw`: the listener's address, for the raw copy of each datagram.
+    raw: Option<SocketAddr>,
 }
 
 impl Sink<'_> {
@@ -249,6 +254,9 @@ impl Sink<'_> {
         state: &mut State,
     ) {
         state.ccc.stats.datagrams += 1;
+        if let (Some(local), Some(peer)) = (self.raw, peer) {
+            self.batch.ccc_raw_record(now, peer, local, bytes);
+        }
         match datagram(bytes) {
             Datagram::Malformed(why) => {
                 state.ccc.stats.malformed += 1;
@@ -490,6 +498,7 @@ mod tests {
                 batch: &mut batch,
                 lines: &mut lines,
                 given_up: &mut given_up,
+                raw: None,
             };
             sink.datagram(&bytes, None, t, &mut state);
             if i % 64 == 63 {
@@ -530,7 +539,7 @@ mod tests {
             let mut given_up = Vec::new();
             let liid = li_core::Liid::new(b"P").unwrap();
             for step in steps {
-                let mut sink = Sink { batch: &mut batch, lines: &mut lines, given_up: &mut given_up };
+                let mut sink = Sink { batch: &mut batch, lines: &mut lines, given_up: &mut given_up, raw: None };
                 match step {
                     Step::Datagram { id, ms, ip, junk } => {
                         let mut packet = Vec::new();
@@ -568,7 +577,7 @@ mod tests {
                 prop_assert_eq!(c.datagrams, c.attributed + c.unattributed + c.malformed + c.held);
             }
             state.ccc.give_up_all(&mut given_up);
-            Sink { batch: &mut batch, lines: &mut lines, given_up: &mut given_up }.give_up(&mut state);
+            Sink { batch: &mut batch, lines: &mut lines, given_up: &mut given_up, raw: None }.give_up(&mut state);
             let c = state.ccc.stats;
             prop_assert_eq!(c.held, 0);
             prop_assert_eq!(c.datagrams, c.attributed + c.unattributed + c.malformed);

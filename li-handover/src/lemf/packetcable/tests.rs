@@ -752,6 +752,42 @@ async fn a_datagram_for_a_ccc_id_never_opened_is_recorded_unattributed_when_its_
     assert_eq!(unattributed[0].2, packet);
 }
 
+/// `keep_raw`: every datagram, whatever becomes of it (unattributed, malformed), is kept as
+/// received in `ccc.pcap`, in a UDP header from the sender's address to the listener's.
+#[tokio::test]
+async fn keep_raw_keeps_every_ccc_datagram_as_received() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ReceiverConfig::new(dir.path());
+    config.keep_raw = true;
+    let receiver = Receiver::new(config).unwrap();
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let running = start_with(receiver, any, any, Some(any), None)
+        .await
+        .unwrap();
+    let to = running.ccc_addr.unwrap();
+    let udp = UdpSocket::bind(any).await.unwrap();
+    let from = udp.local_addr().unwrap();
+    let sent = [
+        ccc_datagram(7, 0, &from_target(0)),
+        vec![0, 0, 0, 0xA1, 1],
+        ccc_datagram(8, 20, &to_target(1)),
+    ];
+    for d in &sent {
+        udp.send_to(d, to).await.unwrap();
+    }
+    wait(&running, |s| s.ccc.datagrams == 3).await;
+    running.stop().await;
+    let raw = pcap_records(&dir.path().join(crate::lemf::CCC_RAW_FILE));
+    assert_eq!(raw.len(), 3);
+    for ((_, _, packet), want) in raw.iter().zip(&sent) {
+        assert_eq!(packet[0], 0x45);
+        assert_eq!(&packet[12..16], &[127, 0, 0, 1]);
+        assert_eq!(u16::from_be_bytes([packet[20], packet[21]]), from.port());
+        assert_eq!(u16::from_be_bytes([packet[22], packet[23]]), to.port());
+        assert_eq!(&packet[28..], want.as_slice());
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_quiet_packetcable_connection_is_closed_without_error_and_never_written_to() {
     let dir = tempfile::tempdir().unwrap();
