@@ -84,6 +84,12 @@ pub struct ProbeConfig {
     /// within 10 s closes the connection). Default 5000.
     #[serde(default = "default_keepalive_interval_ms")]
     pub keepalive_interval_ms: u64,
+    /// The Network Function ID every X2/X3 PDU carries (1 to 64 octets): how the mediator
+    /// names this probe to agencies whose formats name the intercepting system (the IAP
+    /// system id of ATIS and PacketCable, when it is 1 to 15 visible characters). Default:
+    /// `name`.
+    #[serde(default)]
+    pub network_function_id: Option<String>,
     /// Where frames come from; absent: X1 only, no capture.
     #[serde(default)]
     pub capture: Option<CaptureConfig>,
@@ -367,6 +373,15 @@ pub fn settings(config: &ProbeConfig, base: &Path) -> anyhow::Result<ProbeSettin
         config.x2x3_server_name.clone(),
     );
     settings.queue_capacity = config.queue_capacity;
+    if let Some(nfid) = &config.network_function_id {
+        if nfid.is_empty() || nfid.len() > li_handover::x2x3::MAX_NETWORK_FUNCTION_ID_LEN {
+            anyhow::bail!(
+                "network_function_id {nfid:?}: 1 to {} octets",
+                li_handover::x2x3::MAX_NETWORK_FUNCTION_ID_LEN
+            );
+        }
+        settings.network_function_id = Some(nfid.as_bytes().to_vec());
+    }
     settings.keepalive_interval = config.keepalive_interval();
     config.classifier.apply_to(&mut settings.classifier);
     if let Some(path) = &config.audit_log {

@@ -122,6 +122,12 @@ pub enum ProbeError {
 pub struct ProbeSettings {
     /// The NE identifier: X1 messages must name it as `neIdentifier`.
     pub name: String,
+    /// The Network Function ID every X2/X3 PDU carries (TS 103 221-2 attribute type 6), 1 to
+    /// [`li_handover::x2x3::MAX_NETWORK_FUNCTION_ID_LEN`] octets: which network function
+    /// intercepted. The mediator gives it to agencies as the intercepting system's identity
+    /// (the IAP system id of the US formats). Default: the name (its first 64 octets).
+    /// `None`: PDUs carry none (the mediator's own identity is used).
+    pub network_function_id: Option<Vec<u8>>,
     /// The TLS connector towards the mediators (our client certificate, the CA we trust).
     pub x2x3_connector: TlsConnector,
     /// The name the mediators' certificates must carry.
@@ -147,8 +153,15 @@ impl ProbeSettings {
         x2x3_connector: TlsConnector,
         x2x3_server_name: impl Into<String>,
     ) -> Self {
+        let name = name.into();
+        let network_function_id = Some(name.as_bytes()).filter(|n| !n.is_empty()).map(|n| {
+            n.get(..li_handover::x2x3::MAX_NETWORK_FUNCTION_ID_LEN)
+                .unwrap_or(n)
+                .to_vec()
+        });
         Self {
-            name: name.into(),
+            name,
+            network_function_id,
             x2x3_connector,
             x2x3_server_name: x2x3_server_name.into(),
             queue_capacity: li_handover::x2x3::transport::DEFAULT_QUEUE_CAPACITY,
@@ -856,6 +869,13 @@ impl State {
             batches: &mut self.batches,
             unencodable: &inner.unencodable,
         };
+        // Checked here once: an NFID the encoders refuse (empty, over 64 octets) is left out.
+        let nfid = inner
+            .settings
+            .network_function_id
+            .as_deref()
+            .filter(|n| contract::network_function_id_attribute(n).is_ok());
+        let nfid_attribute = nfid.and_then(|n| contract::network_function_id_attribute(n).ok());
         for record in records.drain(..) {
             let xid = record.xid();
             let Some(task) = self.tasks.get_mut(&xid) else {
@@ -887,26 +907,28 @@ impl State {
                     let one_off;
                     let encoder = match at {
                         Some(at) => flows.get(at).map(|m| &m.encoder),
-                        None => match contract::media_encoder(xid, *cin, *direction, flow) {
-                            Ok(encoder) if flows.len() < MAX_MEDIA_FLOWS_PER_CALL => {
-                                flows.push(MediaEncoder {
-                                    direction: *direction,
-                                    flow: *flow,
-                                    encoder,
-                                });
-                                flows.last().map(|m| &m.encoder)
+                        None => {
+                            match contract::media_encoder_from(xid, *cin, *direction, flow, nfid) {
+                                Ok(encoder) if flows.len() < MAX_MEDIA_FLOWS_PER_CALL => {
+                                    flows.push(MediaEncoder {
+                                        direction: *direction,
+                                        flow: *flow,
+                                        encoder,
+                                    });
+                                    flows.last().map(|m| &m.encoder)
+                                }
+                                Ok(encoder) => {
+                                    // Beyond the bound (a call's media from ever new source
+                                    // ports): encoded, not kept.
+                                    one_off = encoder;
+                                    Some(&one_off)
+                                }
+                                Err(error) => {
+                                    debug!(%xid, %error, "media flow not encodable as X3");
+                                    None
+                                }
                             }
-                            Ok(encoder) => {
-                                // Beyond the bound (a call's media from ever new source
-                                // ports): encoded, not kept.
-                                one_off = encoder;
-                                Some(&one_off)
-                            }
-                            Err(error) => {
-                                debug!(%xid, %error, "media flow not encodable as X3");
-                                None
-                            }
-                        },
+                        }
                     };
                     let Some(encoder) = encoder else {
                         inner.unencodable.fetch_add(1, Ordering::Relaxed);
@@ -917,10 +939,16 @@ impl State {
                     });
                 }
                 InterceptRecord::Cc(cc) => {
-                    let encoder = self
-                        .encoders
-                        .entry((xid, cc.cin))
-                        .or_insert_with(|| contract::x3_encoder(xid, cc.cin));
+                    let encoder = self.encoders.entry((xid, cc.cin)).or_insert_with(|| {
+                        let encoder = contract::x3_encoder(xid, cc.cin);
+                        match nfid {
+                            Some(n) => encoder
+                                .clone()
+                                .with_network_function_id(n)
+                                .unwrap_or(encoder),
+                            None => encoder,
+                        }
+                    });
                     task.x3_pdus += outbox.send(xid, dids, Plane::X3, "CC", |out, sequence| {
                         contract::encode_cc(encoder, out, sequence, timestamp, cc)
                     });
@@ -935,8 +963,10 @@ impl State {
                         self.media_encoders.remove(&(xid, iri.cin));
                     }
                     task.x2_pdus += outbox.send(xid, dids, Plane::X2, "SIP", |out, sequence| {
-                        contract::sip_pdu(xid, iri.cin, sequence, timestamp, iri.iri_type, sip)
-                            .encode_into(out)
+                        let mut pdu =
+                            contract::sip_pdu(xid, iri.cin, sequence, timestamp, iri.iri_type, sip);
+                        pdu.attributes.extend(nfid_attribute.clone());
+                        pdu.encode_into(out)
                     });
                 }
                 InterceptRecord::Iri(iri) => {
@@ -945,8 +975,9 @@ impl State {
                         continue;
                     };
                     task.x2_pdus += outbox.send(xid, dids, Plane::X2, "IRI", |out, sequence| {
-                        contract::x2_pdu(xid, iri.cin, sequence, timestamp, &payload)
-                            .encode_into(out)
+                        let mut pdu = contract::x2_pdu(xid, iri.cin, sequence, timestamp, &payload);
+                        pdu.attributes.extend(nfid_attribute.clone());
+                        pdu.encode_into(out)
                     });
                 }
             }

@@ -183,6 +183,11 @@ fn iri_type(pdu: &Pdu) -> IriType {
     assert_eq!(pdu.pdu_type, PduType::X2);
     assert_eq!(pdu.payload_format, PayloadFormat::Etsi102232);
     assert_eq!(pdu.payload_direction, X2x3Direction::NotApplicable);
+    // Every PDU names the probe (by default its name).
+    assert_eq!(
+        li_handover::x2x3::contract::network_function_id(pdu),
+        Some(&b"probe-1"[..])
+    );
     IriPayload::from_ber(&pdu.payload)
         .unwrap()
         .iri_type

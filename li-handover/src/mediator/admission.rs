@@ -93,6 +93,9 @@ pub struct Admitted<'t, 'p> {
     /// The task's destinations serving [`Admitted::interface`], in the task's order: one
     /// record each.
     pub destinations: Vec<DestinationId>,
+    /// The Network Function ID the PDU carries: which network function (probe) intercepted
+    /// ([`contract::network_function_id`]).
+    pub nfid: Option<&'p [u8]>,
 }
 
 /// What an admitted record carries: the [X2/X3 contract](crate::x2x3::contract)'s reading
@@ -160,6 +163,7 @@ pub fn admit<'t, 'p>(
         cin,
         content,
         destinations,
+        nfid: contract::network_function_id(pdu),
     })
 }
 

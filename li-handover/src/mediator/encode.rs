@@ -248,14 +248,14 @@ pub(super) struct EncoderCache {
     cc: HashMap<(Liid, Cin, DestinationId), CcEncoder>,
     /// A call's media: the pre-encoded IPMMCC header and the stream's fields, per stream.
     media: HashMap<(Liid, Cin, DestinationId, u16), (IpmmCcEncoder, MediaStream)>,
-    /// ATIS-1000013 settings per (LIID, destination).
-    ias: HashMap<(Liid, DestinationId), IasMapper>,
+    /// ATIS settings per (LIID, destination, intercepting network function).
+    ias: HashMap<(Liid, DestinationId, NfKey), IasMapper>,
     /// Pre-encoded `IAS-CC-APDU` headers per (LIID, CIN, destination).
     ias_cc: HashMap<(Liid, Cin, DestinationId), IasCcEncoder>,
     /// The messages of one record, reused.
     ias_scratch: Vec<IasPdu>,
-    /// ATIS-1000678 call-data state per (LIID, destination).
-    laes: HashMap<(Liid, DestinationId), LaesCalls>,
+    /// ATIS-1000678 call-data state per (LIID, destination, intercepting network function).
+    laes: HashMap<(Liid, DestinationId, NfKey), LaesCalls>,
     /// Pre-encoded `CC-APDU` headers per (LIID, CIN, destination).
     laes_cc: HashMap<(Liid, Cin, DestinationId), IasCcEncoder>,
     /// The call-data messages of one record, reused.
@@ -271,8 +271,8 @@ pub(super) struct EncoderCache {
     next_ccc: u32,
     /// Pre-encoded CCC headers per (LIID, CIN, destination, CCC identifier).
     ccc: HashMap<(Liid, Cin, DestinationId, u32), CccEncoder>,
-    /// PacketCable call-data state per (LIID, destination).
-    pcesp: HashMap<(Liid, DestinationId), PcespCalls>,
+    /// PacketCable call-data state per (LIID, destination, intercepting network function).
+    pcesp: HashMap<(Liid, DestinationId, NfKey), PcespCalls>,
     /// The `CdcPdu`s of one record, reused.
     pcesp_scratch: Vec<li_asn1::packetcable::CdcPdu>,
     /// The buffer the spool appends encode into.
@@ -453,7 +453,8 @@ impl EncoderCache {
             Content::Sip {
                 iri_type, message, ..
             } => {
-                if !self.laes.contains_key(&(liid, did)) {
+                let key = (liid, did, NfKey::of(record.nfid));
+                if !self.laes.contains_key(&key) {
                     // The mapper's caseId is 1..25 visible characters (checked at
                     // provisioning, else fitted): this always succeeds.
                     let Ok(case_id) = CaseIdentity::new(mapper.case_id()) else {
@@ -465,9 +466,9 @@ impl EncoderCache {
                         iap_system_id: Some(mapper.iap_system_id().to_owned()),
                         protocol_identifier: None,
                     });
-                    bounded_entry(&mut self.laes, (liid, did), || calls);
+                    bounded_entry(&mut self.laes, key, || calls);
                 }
-                let Some(calls) = self.laes.get_mut(&(liid, did)) else {
+                let Some(calls) = self.laes.get_mut(&key) else {
                     return;
                 };
                 // Only a call's first INVITE asks which side the target is: no second SIP
@@ -575,7 +576,8 @@ impl EncoderCache {
             Content::Sip {
                 iri_type, message, ..
             } => {
-                if !self.pcesp.contains_key(&(liid, did)) {
+                let key = (liid, did, NfKey::of(record.nfid));
+                if !self.pcesp.contains_key(&key) {
                     let mapper = cached_mapper(&mut self.ias, s, record, did);
                     // The mapper's caseId is 1..25 visible characters (checked at
                     // provisioning, else fitted): this always succeeds.
@@ -589,9 +591,9 @@ impl EncoderCache {
                             return;
                         }
                     };
-                    bounded_entry(&mut self.pcesp, (liid, did), || PcespCalls::new(settings));
+                    bounded_entry(&mut self.pcesp, key, || PcespCalls::new(settings));
                 }
-                let Some(calls) = self.pcesp.get_mut(&(liid, did)) else {
+                let Some(calls) = self.pcesp.get_mut(&key) else {
                     return;
                 };
                 let side = if *iri_type == li_core::IriType::Begin && message.starts_with(b"INVITE")
@@ -649,10 +651,10 @@ impl EncoderCache {
     /// its calls included.
     pub(super) fn forget_liid(&mut self, liid: Liid) {
         self.forget_liid_settings(liid);
-        self.laes.retain(|(l, _), _| *l != liid);
+        self.laes.retain(|(l, _, _), _| *l != liid);
         self.ccc_ids.retain(|(l, _), _| *l != liid);
         self.ccc_ids_previous.retain(|(l, _), _| *l != liid);
-        self.pcesp.retain(|(l, _), _| *l != liid);
+        self.pcesp.retain(|(l, _, _), _| *l != liid);
     }
 
     /// Drops what was built from `liid`'s task details (it changed, same LIID), keeping the
@@ -661,7 +663,7 @@ impl EncoderCache {
         self.headers.retain(|(l, _), _| *l != liid);
         self.cc.retain(|(l, _, _), _| *l != liid);
         self.media.retain(|(l, _, _, _), _| *l != liid);
-        self.ias.retain(|(l, _), _| *l != liid);
+        self.ias.retain(|(l, _, _), _| *l != liid);
         self.ias_cc.retain(|(l, _, _), _| *l != liid);
         self.laes_cc.retain(|(l, _, _), _| *l != liid);
         self.ccc.retain(|(l, _, _, _), _| *l != liid);
@@ -672,12 +674,12 @@ impl EncoderCache {
         self.headers.retain(|(_, d), _| *d != did);
         self.cc.retain(|(_, _, d), _| *d != did);
         self.media.retain(|(_, _, d, _), _| *d != did);
-        self.ias.retain(|(_, d), _| *d != did);
+        self.ias.retain(|(_, d, _), _| *d != did);
         self.ias_cc.retain(|(_, _, d), _| *d != did);
-        self.laes.retain(|(_, d), _| *d != did);
+        self.laes.retain(|(_, d, _), _| *d != did);
         self.laes_cc.retain(|(_, _, d), _| *d != did);
         self.ccc.retain(|(_, _, d, _), _| *d != did);
-        self.pcesp.retain(|(_, d), _| *d != did);
+        self.pcesp.retain(|(_, d, _), _| *d != did);
     }
 
     /// How many header settings, IP CC encoders and media encoders are cached.
@@ -687,21 +689,61 @@ impl EncoderCache {
     }
 }
 
-/// The ATIS identifiers of `record`'s task towards destination `did` (both ATIS families),
+/// The US identifiers of `record`'s task towards destination `did` (caseId, and the IAP
+/// system id of the network function that intercepted the record: [`record_iap_system_id`]),
 /// from `cache` (built and kept there if missing).
 fn cached_mapper<'c>(
-    cache: &'c mut HashMap<(Liid, DestinationId), IasMapper>,
+    cache: &'c mut HashMap<(Liid, DestinationId, NfKey), IasMapper>,
     s: &MediatorSettings,
     record: &Admitted<'_, '_>,
     did: DestinationId,
 ) -> &'c IasMapper {
-    bounded_entry(cache, (record.task.liid(), did), || {
-        ias_mapper(record.task, s).unwrap_or_else(|error| {
-            // Not reached: the task was checked when it was provisioned.
+    let key = (record.task.liid(), did, NfKey::of(record.nfid));
+    bounded_entry(cache, key, || {
+        let iap = record_iap_system_id(record.nfid, s);
+        IasMapper::new(&record.task.liid(), &iap).unwrap_or_else(|error| {
+            // Not reached: the task was checked when it was provisioned, the NFID here.
             tracing::error!(%error, "ATIS settings of a provisioned task; made to fit");
-            IasMapper::fitted(&record.task.liid(), &iap_system_id(s))
+            IasMapper::fitted(&record.task.liid(), &iap)
         })
     })
+}
+
+/// The IAP system id of a record: the Network Function ID of the probe that intercepted it
+/// when it is one (1 to 15 visible characters: the ATIS constraint, also within PacketCable's
+/// accessingElementId), else the mediator's ([`MediatorSettings::iap_system_id`], else the
+/// operator identifier). So each probe names itself to US agencies, and a probe that says
+/// nothing (or something no ATIS message can carry) is named by the mediator.
+pub(super) fn record_iap_system_id(nfid: Option<&[u8]>, s: &MediatorSettings) -> String {
+    nfid.and_then(|n| std::str::from_utf8(n).ok())
+        .filter(|n| li_asn1::atis::access::check_iap_system_id(n).is_ok())
+        .map_or_else(|| iap_system_id(s), str::to_owned)
+}
+
+/// A Network Function ID as a cache key, without allocating: its first
+/// [`crate::x2x3::MAX_NETWORK_FUNCTION_ID_LEN`] octets (a longer one is never an IAP system
+/// id), empty for none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct NfKey {
+    len: u8,
+    octets: [u8; crate::x2x3::MAX_NETWORK_FUNCTION_ID_LEN],
+}
+
+impl NfKey {
+    fn of(nfid: Option<&[u8]>) -> Self {
+        let mut key = Self {
+            len: 0,
+            octets: [0; crate::x2x3::MAX_NETWORK_FUNCTION_ID_LEN],
+        };
+        if let Some(n) = nfid {
+            let take = n.len().min(key.octets.len());
+            if let (Some(dst), Some(src)) = (key.octets.get_mut(..take), n.get(..take)) {
+                dst.copy_from_slice(src);
+                key.len = take as u8;
+            }
+        }
+        key
+    }
 }
 
 /// The ATIS packet direction of a record's: none for indeterminate and the others (the
@@ -786,6 +828,71 @@ fn bounded_entry<K: Eq + std::hash::Hash, V>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each probe names itself to a US agency: a record's IAP system id is its Network
+    /// Function ID when that is one (1..15 visible characters), else the mediator's; the
+    /// call data and content of one call carry their probe's.
+    #[test]
+    fn each_probe_is_named_to_a_us_agency_by_its_network_function_id() {
+        use li_asn1::atis::ias_cc::IasCcApdu;
+        use li_core::{InterceptScope, ValidityWindow, Xid};
+        let mut s = MediatorSettings::new(
+            li_core::OperatorId::new(b"OPERATOR").unwrap(),
+            Liid::new(b"KEEPALIVE").unwrap(),
+            "/nonexistent",
+        );
+        s.iap_system_id = Some("MEDIATOR-1".into());
+        let task = MediationTask::builder(
+            Liid::new(b"LIID-NF").unwrap(),
+            Xid::from_bytes([1; 16]),
+            InterceptScope::IriAndCc,
+            ValidityWindow::ALWAYS,
+        )
+        .target("ipv4:192.0.2.1".parse().unwrap())
+        .destinations([DestinationId::from_bytes([2; 16])])
+        .build()
+        .unwrap();
+        let destination = HiDestination {
+            id: DestinationId::from_bytes([2; 16]),
+            name: "LEA-US HI3".into(),
+            interface: crate::lemf::Interface::Hi3,
+            addr: "127.0.0.1:1".into(),
+            transport: crate::x1::HiTransport::PlainTcp,
+            format: HandoverFormat::Atis1000013 { version: 1 },
+        };
+        let packet = [
+            0x45u8, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 9,
+        ];
+        let mut cache = EncoderCache::default();
+        let mut iap_of = |cin: u32, nfid: Option<&[u8]>| {
+            let record = Admitted {
+                task: &task,
+                time: Timestamp::from_secs_micros(1_700_000_000, 0).unwrap(),
+                cin: Cin::new(cin),
+                content: Content::Cc {
+                    direction: li_core::PayloadDirection::FromTarget,
+                    packet: &packet,
+                    original_length: None,
+                },
+                destinations: vec![destination.id],
+                nfid,
+            };
+            let mut out = Vec::new();
+            cache.encode(&s, &destination, &record, 1, &mut out);
+            let apdu = IasCcApdu::decode(&out).unwrap();
+            apdu.delivery_header.unwrap().correlation_info.iap_id
+        };
+        assert_eq!(iap_of(1, Some(b"probe-east")), Some("probe-east".into()));
+        assert_eq!(iap_of(2, Some(b"probe-west")), Some("probe-west".into()));
+        assert_eq!(iap_of(1, Some(b"probe-east")), Some("probe-east".into()));
+        // None, too long for an IAP system id, or not visible text: the mediator's.
+        assert_eq!(iap_of(3, None), Some("MEDIATOR-1".into()));
+        assert_eq!(
+            iap_of(4, Some(b"a-probe-name-of-20ch")),
+            Some("MEDIATOR-1".into())
+        );
+        assert_eq!(iap_of(5, Some(b"probe\x01")), Some("MEDIATOR-1".into()));
+    }
 
     /// A call keeps its CCC identifiers while it is active, however many calls come and go:
     /// the bound drops only calls untouched for a whole generation.

@@ -12,6 +12,13 @@ use super::{DEFAULT_VERSION, FIXED_HEADER_LEN, PayloadDirection, PayloadFormat, 
 /// attribute (4 + 4) and the Timestamp attribute (4 + 8).
 pub const X3_IP_HEADER_LEN: usize = FIXED_HEADER_LEN + 8 + 12;
 
+/// The longest Network Function ID attribute value the pre-encoded headers take (type 6,
+/// TS 103 221-2 clause 5.3.6; the clause sets no bound, a probe's name fits easily).
+pub const MAX_NETWORK_FUNCTION_ID_LEN: usize = 64;
+
+/// The longest IP-packet header: [`X3_IP_HEADER_LEN`] and a Network Function ID.
+const X3_IP_TEMPLATE_LEN: usize = X3_IP_HEADER_LEN + 4 + MAX_NETWORK_FUNCTION_ID_LEN;
+
 /// The first four octets of the value of our Proprietary Attribute (type 4) "original
 /// length": ASCII `LIOL`.
 ///
@@ -54,14 +61,14 @@ const ORIGINAL_LENGTH_ATTRIBUTE_LEN: usize = 4 + 8;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct X3IpPacketEncoder {
-    template: PatchedPdu<X3_IP_HEADER_LEN>,
+    template: PatchedPdu<X3_IP_TEMPLATE_LEN>,
 }
 
 impl X3IpPacketEncoder {
     /// The encoder for task `xid` with Correlation ID `correlation_id`, sending
     /// [`DEFAULT_VERSION`].
     pub fn new(xid: Xid, correlation_id: [u8; 8]) -> Self {
-        let mut template = [0; X3_IP_HEADER_LEN];
+        let mut template = [0; X3_IP_TEMPLATE_LEN];
         let mut w = template.as_mut_slice();
         w.put_u16(DEFAULT_VERSION);
         w.put_u16(PduType::X3.into());
@@ -81,6 +88,23 @@ impl X3IpPacketEncoder {
         Self {
             template: PatchedPdu::new(template, X3_IP_HEADER_LEN),
         }
+    }
+
+    /// The same encoder with the Network Function ID attribute (type 6, clause 5.3.6) `nfid`
+    /// after the Timestamp in every PDU: which network function (probe) intercepted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NetworkFunctionId`] for an empty `nfid` or one over
+    /// [`MAX_NETWORK_FUNCTION_ID_LEN`] octets.
+    pub fn with_network_function_id(mut self, nfid: &[u8]) -> Result<Self> {
+        if nfid.is_empty()
+            || nfid.len() > MAX_NETWORK_FUNCTION_ID_LEN
+            || !self.template.append_attribute(6, nfid)
+        {
+            return Err(Error::NetworkFunctionId { len: nfid.len() });
+        }
+        Ok(self)
     }
 
     /// The same encoder sending `version` in the Version field (clause 5.2.1) instead.
@@ -263,6 +287,66 @@ mod tests {
         assert!(
             !pdu.attributes
                 .contains(&Attribute::SourceIpv4(Ipv4Addr::new(192, 168, 0, 1)))
+        );
+    }
+
+    /// With a Network Function ID the PDU is the general encoder's with the attribute after
+    /// the Timestamp, truncated packets included (the original length after it); an empty or
+    /// over-long one is refused.
+    #[test]
+    fn a_network_function_id_rides_in_every_pdu() {
+        let xid = Xid::from_bytes([7; 16]);
+        let ts = PduTimestamp::new(1_704_164_645, 5);
+        let enc = X3IpPacketEncoder::new(xid, [2; 8])
+            .with_network_function_id(b"probe-east-1")
+            .unwrap();
+        let v4 = [
+            0x45u8, 0, 0, 24, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 1, 2, 3, 4,
+        ];
+        for original in [None, Some(1500)] {
+            let mut out = Vec::new();
+            match original {
+                None => enc.encode(&mut out, 9, ts, PayloadDirection::ToTarget, &v4),
+                Some(len) => {
+                    enc.encode_truncated(&mut out, 9, ts, PayloadDirection::ToTarget, &v4, len)
+                }
+            }
+            .unwrap();
+            let mut pdu = Pdu::new(
+                PduType::X3,
+                PayloadFormat::Ipv4Packet,
+                PayloadDirection::ToTarget,
+                xid,
+            );
+            pdu.correlation_id = [2; 8];
+            pdu.attributes = vec![
+                Attribute::SequenceNumber(9),
+                Attribute::Timestamp(ts),
+                Attribute::NetworkFunctionId(b"probe-east-1".to_vec()),
+            ];
+            if let Some(len) = original {
+                pdu.attributes
+                    .push(Attribute::original_length_attribute(len));
+            }
+            pdu.payload = Bytes::copy_from_slice(&v4);
+            assert_eq!(out, pdu.encode().unwrap(), "original length {original:?}");
+            let (back, _) = Pdu::decode(&out).unwrap();
+            assert_eq!(
+                crate::x2x3::contract::network_function_id(&back),
+                Some(&b"probe-east-1"[..])
+            );
+        }
+        for bad in [&[][..], &[b'x'; MAX_NETWORK_FUNCTION_ID_LEN + 1][..]] {
+            assert_eq!(
+                X3IpPacketEncoder::new(xid, [2; 8]).with_network_function_id(bad),
+                Err(Error::NetworkFunctionId { len: bad.len() })
+            );
+        }
+        let longest = [b'x'; MAX_NETWORK_FUNCTION_ID_LEN];
+        assert!(
+            X3IpPacketEncoder::new(xid, [2; 8])
+                .with_network_function_id(&longest)
+                .is_ok()
         );
     }
 

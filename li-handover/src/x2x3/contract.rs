@@ -435,7 +435,24 @@ pub fn media_encoder(
     direction: li_core::PayloadDirection,
     flow: &MediaFlow,
 ) -> Result<X3MediaEncoder, Error> {
-    let header = media_pdu(
+    media_encoder_from(xid, cin, direction, flow, None)
+}
+
+/// [`media_encoder`], its PDUs carrying the Network Function ID `nfid` last
+/// ([`network_function_id_attribute`]) when it is given.
+///
+/// # Errors
+///
+/// Those of [`media_encoder`], and [`Error::NetworkFunctionId`] for an `nfid` that is empty
+/// or over [`super::MAX_NETWORK_FUNCTION_ID_LEN`] octets.
+pub fn media_encoder_from(
+    xid: Xid,
+    cin: Cin,
+    direction: li_core::PayloadDirection,
+    flow: &MediaFlow,
+    nfid: Option<&[u8]>,
+) -> Result<X3MediaEncoder, Error> {
+    let mut header = media_pdu(
         xid,
         cin,
         0,
@@ -444,7 +461,34 @@ pub fn media_encoder(
         flow,
         bytes::Bytes::new(),
     );
+    if let Some(nfid) = nfid {
+        header.attributes.push(network_function_id_attribute(nfid)?);
+    }
     X3MediaEncoder::from_pdu(&header)
+}
+
+/// The Network Function ID attribute (type 6, TS 103 221-2 clause 5.3.6) a probe puts on
+/// every PDU it sends: which network function intercepted. The mediator gives it to the
+/// agencies whose formats name the intercepting system (the IAP system id of the US formats,
+/// [`network_function_id`]).
+///
+/// # Errors
+///
+/// [`Error::NetworkFunctionId`] for an `nfid` that is empty or over
+/// [`super::MAX_NETWORK_FUNCTION_ID_LEN`] octets (the bound of the pre-encoded headers).
+pub fn network_function_id_attribute(nfid: &[u8]) -> Result<Attribute, Error> {
+    if nfid.is_empty() || nfid.len() > super::MAX_NETWORK_FUNCTION_ID_LEN {
+        return Err(Error::NetworkFunctionId { len: nfid.len() });
+    }
+    Ok(Attribute::NetworkFunctionId(nfid.to_vec()))
+}
+
+/// The Network Function ID a PDU carries (its first), if any.
+pub fn network_function_id(pdu: &Pdu) -> Option<&[u8]> {
+    pdu.attributes.iter().find_map(|a| match a {
+        Attribute::NetworkFunctionId(v) => Some(v.as_slice()),
+        _ => None,
+    })
 }
 
 /// Whether `format` is one the contract uses for CC (X3): IPv4 or IPv6 Packet.

@@ -133,6 +133,13 @@ pub enum Error {
         /// The header's length.
         header_len: usize,
     },
+    /// A Network Function ID attribute for a pre-encoded header that is empty or longer than
+    /// [`super::MAX_NETWORK_FUNCTION_ID_LEN`] octets.
+    #[error("a Network Function ID of {len} octets: a pre-encoded header takes 1 to 64 octets")]
+    NetworkFunctionId {
+        /// Its length.
+        len: usize,
+    },
     /// Encoding an IP packet: the first octet's version nibble is neither 4 nor 6 (or the
     /// packet is empty), so neither IPv4 Packet nor IPv6 Packet format applies.
     #[error("X3 IP packet: version nibble {version} is neither 4 nor 6")]

@@ -19,9 +19,11 @@ use super::template::{PatchedPdu, PerPdu};
 use super::{FIXED_HEADER_LEN, Pdu};
 
 /// The longest media header: the fixed header, Sequence Number (4 + 4), Timestamp (4 + 8),
-/// two IPv6 addresses (2 × (4 + 16)), two ports (2 × (4 + 2)), the IP protocol (4 + 1) and
-/// the "media stream" attribute (4 + 7).
-pub const X3_MEDIA_MAX_HEADER_LEN: usize = FIXED_HEADER_LEN + 8 + 12 + 40 + 12 + 5 + 11;
+/// two IPv6 addresses (2 × (4 + 16)), two ports (2 × (4 + 2)), the IP protocol (4 + 1), the
+/// "media stream" attribute (4 + 7) and a Network Function ID (4 + at most
+/// [`super::MAX_NETWORK_FUNCTION_ID_LEN`]).
+pub const X3_MEDIA_MAX_HEADER_LEN: usize =
+    FIXED_HEADER_LEN + 8 + 12 + 40 + 12 + 5 + 11 + 4 + super::MAX_NETWORK_FUNCTION_ID_LEN;
 
 /// Encodes the X3 PDUs of one media flow (one direction of one RTP or RTCP stream of one
 /// call of one task) from a header encoded once: per packet only the payload length,
@@ -117,10 +119,10 @@ mod tests {
         );
         pdu.attributes.swap(0, 1);
         pdu.attributes
-            .push(Attribute::ProprietaryAttribute(vec![0; 100]));
+            .push(Attribute::ProprietaryAttribute(vec![0; 200]));
         assert_eq!(
             X3MediaEncoder::from_pdu(&pdu),
-            Err(Error::MediaTemplate { header_len: 164 })
+            Err(Error::MediaTemplate { header_len: 264 })
         );
         pdu.attributes.pop();
         assert_eq!(

@@ -95,8 +95,8 @@ use li_core::Xid;
 
 pub use attribute::{Attribute, PduTimestamp};
 pub use cc::{
-    ORIGINAL_LENGTH_MAGIC, X3_IP_HEADER_LEN, X3IpPacketEncoder, encode_x3_ip_packet,
-    ip_payload_format,
+    MAX_NETWORK_FUNCTION_ID_LEN, ORIGINAL_LENGTH_MAGIC, X3_IP_HEADER_LEN, X3IpPacketEncoder,
+    encode_x3_ip_packet, ip_payload_format,
 };
 pub use error::{Error, Result};
 pub use media::{X3_MEDIA_MAX_HEADER_LEN, X3MediaEncoder};

@@ -64,6 +64,29 @@ impl<const N: usize> PatchedPdu<N> {
         self.len
     }
 
+    /// Appends the attribute (`kind`, `value`) to the template, after those it has: every
+    /// PDU carries it from now on. `false`, the template unchanged, when it does not fit `N`
+    /// or its value is over 65,535 octets.
+    pub(super) fn append_attribute(&mut self, kind: u16, value: &[u8]) -> bool {
+        let Ok(value_len) = u16::try_from(value.len()) else {
+            return false;
+        };
+        let end = self.len + 4 + value.len();
+        let Some(slot) = self.header.get_mut(self.len..end) else {
+            return false;
+        };
+        let (tl, v) = slot.split_at_mut(4);
+        let (t, l) = tl.split_at_mut(2);
+        t.copy_from_slice(&kind.to_be_bytes());
+        l.copy_from_slice(&value_len.to_be_bytes());
+        v.copy_from_slice(value);
+        self.len = end;
+        // At most N octets: the header length fits a u32.
+        let len = u32::try_from(end).unwrap_or(u32::MAX);
+        patch(&mut self.header, HEADER_LENGTH_AT, &len.to_be_bytes());
+        true
+    }
+
     /// Sends `version` in the Version field (clause 5.2.1) of every PDU from now on.
     pub(super) fn set_version(&mut self, version: u16) {
         patch(&mut self.header, VERSION_AT, &version.to_be_bytes());

@@ -125,6 +125,12 @@ async fn a_sip_target_call_reaches_x2_as_sip_and_x3_as_rtp() {
     for pdu in &pdus {
         let got = contract::read(pdu).unwrap();
         assert_eq!(got.xid, x);
+        // Every PDU names the probe (by default its name): its IAP system id at the mediator.
+        assert_eq!(
+            contract::network_function_id(pdu),
+            Some(&b"probe-1"[..]),
+            "{pdu:?}"
+        );
         cins.push(got.cin);
         match got.content {
             Content::Sip {

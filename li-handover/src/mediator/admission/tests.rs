@@ -359,6 +359,8 @@ fn an_admitted_record_carries_what_the_pdu_said() {
     let mut pdu = x3(xid(1), 42, time);
     pdu.attributes
         .push(Attribute::original_length_attribute(1_500));
+    pdu.attributes
+        .push(Attribute::NetworkFunctionId(b"probe-7".to_vec()));
     let record = admit(&tasks, interface_of, &pdu).unwrap();
     assert_eq!(
         record,
@@ -372,6 +374,7 @@ fn an_admitted_record_carries_what_the_pdu_said() {
                 original_length: Some(1_500),
             },
             destinations: vec![did(2)],
+            nfid: Some(&b"probe-7"[..]),
         }
     );
     assert_eq!(record.interface(), Interface::Hi3);
