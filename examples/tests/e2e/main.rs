@@ -575,6 +575,119 @@ async fn a_sip_targets_call_reaches_a_us_voip_agency_in_atis_1000678() {
     }
 }
 
+/// Issue 14: the SIP target's call to a US cable agency in PacketCable, and IRI-only to
+/// another warrant: PCESP call data over TLS (origination, answer, CCOpen, release, CCClose),
+/// the call's RTP and RTCP as CCC datagrams over UDP, each the packet's IP datagram with the
+/// capture's addresses and ports; the generator's audio in both directions; the IRI-only one
+/// gets the call data and no content.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sip_targets_call_reaches_a_cable_agency_in_packetcable() {
+    let sample = sample();
+    let mut options = SystemOptions::new(run_dir("packetcable"));
+    options.agencies = vec![AgencyOptions {
+        name: "LEA-US-CABLE".into(),
+        up: true,
+        format: li_core::HandoverFormat::PacketCable { version: 3 },
+    }];
+    let system = System::start(&options).await.unwrap();
+    let warrants = [
+        warrant(
+            &system,
+            "E2E-CABLE",
+            SampleTarget::Caller,
+            InterceptScope::IriAndCc,
+            None,
+            &["LEA-US-CABLE"],
+        ),
+        warrant(
+            &system,
+            "E2E-CABLE-IRI",
+            SampleTarget::Caller,
+            InterceptScope::IriOnly,
+            None,
+            &["LEA-US-CABLE"],
+        ),
+    ];
+    system.provision(&warrants).await.unwrap();
+    system
+        .replay(&capture(), Some(origin_ahead()))
+        .await
+        .unwrap();
+    system.wait_delivered(WAIT).await.unwrap();
+    let summaries = finish(system, &["E2E-CABLE", "E2E-CABLE-IRI"]).await;
+    let summary = &summaries[0].1;
+    let media: Vec<&[u8]> = sample
+        .expected_cc(SampleTarget::Caller, sample::CAPTURE_START, None)
+        .iter()
+        .map(|f| f.ip.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        summary.ccc.malformed + summary.ccc.unattributed,
+        0,
+        "{:?}",
+        summary.ccc
+    );
+    for (name, with_media) in [("E2E-CABLE", true), ("E2E-CABLE-IRI", false)] {
+        let lines = records(summary, name);
+        let names: Vec<&str> = lines
+            .iter()
+            .filter(|r| r["kind"] == "iri")
+            .map(|r| r["message"].as_str().unwrap())
+            .collect();
+        let mut want = vec!["origination", "answer", "ccopen", "release", "ccclose"];
+        if !with_media {
+            want.retain(|m| !m.starts_with("cc"));
+        }
+        assert_eq!(names, want, "{name}");
+        assert!(
+            lines
+                .iter()
+                .filter(|r| r["kind"] == "iri")
+                .all(|r| r["format"] == "packetcable"),
+            "{name}"
+        );
+        let s = &summary.liids[&liid(name)];
+        assert_eq!(s.decode_errors, 0, "{name}");
+        assert_eq!(s.calls.len(), 1, "{name}: one call");
+        let call = s.calls.values().next().unwrap();
+        if !with_media {
+            assert_eq!((s.cc, call.cc), (0, 0), "{name}: no content");
+            continue;
+        }
+        // Each packet as the capture had it on the wire, but for what the mediator rebuilds
+        // (TTL, identification, flags): addresses, ports and the RTP/RTCP packet.
+        let got = pcap_packets(&call.dir.join("media.pcap")).unwrap();
+        assert_eq!(got.len(), media.len(), "{name}");
+        for (i, (got, want)) in got.iter().zip(&media).enumerate() {
+            assert_eq!(
+                got[12..20],
+                want[12..20],
+                "{name} packet {i}: the addresses"
+            );
+            assert_eq!(got[20..24], want[20..24], "{name} packet {i}: the ports");
+            assert_eq!(udp_payload(got), udp_payload(want), "{name} packet {i}");
+        }
+        assert_eq!(call.wavs.len(), 2, "{name}: {:?}", call.wavs);
+        for wav in &call.wavs {
+            let direction = match wav.direction {
+                Some(li_asn1::pdu::PayloadDirection::FromTarget) => {
+                    li_core::PayloadDirection::FromTarget
+                }
+                Some(li_asn1::pdu::PayloadDirection::ToTarget) => {
+                    li_core::PayloadDirection::ToTarget
+                }
+                other => panic!("{name}: a WAV with direction {other:?}"),
+            };
+            let got = li_examples::demo::wav_samples(&wav.path).unwrap();
+            assert!(
+                got == sample.call.expected_pcm(direction),
+                "{name}: {} differs from the generator's audio",
+                wav.path.display()
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_agencies_on_one_target_each_get_everything() {
     let sample = sample();
