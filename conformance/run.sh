@@ -57,6 +57,21 @@ compare() {
     return "$rc"
 }
 
+# add the closing `N passed, M failed` line of FILE to the totals (a file without one is a
+# failure); fails when M > 0 or N = 0
+count_summary() {
+    local summary
+    summary="$(tail -n 1 "$1")"
+    if [[ "$summary" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        TOTAL_PASSED=$((TOTAL_PASSED + BASH_REMATCH[1]))
+        TOTAL_FAILED=$((TOTAL_FAILED + BASH_REMATCH[2]))
+        [ "${BASH_REMATCH[2]}" = 0 ] && [ "${BASH_REMATCH[1]}" != 0 ]
+    else
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+        return 1
+    fi
+}
+
 # decode each FILE with etsi_asn1.py (one run per file: the tool stops at the first bad PDU),
 # appending its JSON lines to OUTFILE; a file it cannot decode gets an error record
 pycrate_decode() {
@@ -281,11 +296,14 @@ step_x2x3_tshark() {
     return "$rc"
 }
 
-# The whole chain: li-demo runs ADMF, probe, mediator and three agencies' receivers on loopback
+# The whole chain: li-demo runs ADMF, probe, mediator and four agencies' receivers on loopback
 # on the shipped sample. The HI2/HI3 streams exactly as the ETSI agency received them (hi2.ber,
 # hi3.ber) are decoded by pycrate and by us and compared field by field, PDU by PDU; so are
 # the US agencies' ATIS-1000013 and ATIS-1000678 streams, message by message (harness
-# atis-split, labels chain-atis-t1ias*-pycrate, chain-atis-t1678*-pycrate); the X2/X3
+# atis-split, labels chain-atis-t1ias*-pycrate, chain-atis-t1678*-pycrate) and the PacketCable
+# agency's CdcPdus (chain-pcesp-pycrate); the CCC datagrams that agency received (its ccc.pcap)
+# have each identifier checked against its CCOpens (pcesp-chain) and are dissected by tshark
+# as pcli12 with the IP datagram inside (pcesp-tshark, under the chain's totals); the X2/X3
 # PDUs exactly as the probe sent them (the mediator's raw copy) are laid out as a TCP capture
 # and dissected by tshark, field by field (py/check_x2x3.py ours).
 step_chain() {
@@ -305,9 +323,15 @@ step_chain() {
     # The US agency's ATIS-1000013 streams, message by message (link tests included).
     "${HARNESS[@]}" atis-split "$dir/atis" "$dir/run/lemf-LEA-US/hi2.ber" \
         "$dir/run/lemf-LEA-US/hi3.ber" "$dir/run/lemf-LEA-US-VOIP/hi2.ber" \
-        "$dir/run/lemf-LEA-US-VOIP/hi3.ber" || { log "harness 'atis-split' failed"; rc=1; }
+        "$dir/run/lemf-LEA-US-VOIP/hi3.ber" "$dir/run/lemf-LEA-US-CABLE/hi2.ber" \
+        || { log "harness 'atis-split' failed"; rc=1; }
     families_through_pycrate "$dir/atis" chain-atis chain- atis-t1ias atis-t1ias-opt atis-t1ias-cc \
-        atis-t1678 atis-t1678-cc || rc=1
+        atis-t1678 atis-t1678-cc pcesp || rc=1
+    # The PacketCable agency's CCC datagrams as it received them: each identifier opened by the
+    # call data (pcesp-chain), then each datagram dissected by tshark as pcli12 (pcesp-tshark).
+    "${HARNESS[@]}" pcesp-chain "$dir/run/lemf-LEA-US-CABLE" "$dir/ccc" >"$dir/check-ccc-ids.last" || true
+    grep -v '^ok' "$dir/check-ccc-ids.last" | tail -n 20
+    count_summary "$dir/check-ccc-ids.last" || rc=1
     if ! command -v "$tshark" >/dev/null 2>&1; then
         if [ "${CI:-}" = true ]; then
             log "tshark not found: cannot check the probe's X2/X3 (CI=true: FAILED)"
@@ -316,6 +340,9 @@ step_chain() {
         log "tshark not found: the probe's X2/X3 check SKIPPED"
         return "$rc"
     fi
+    TSHARK="$tshark" "${HARNESS[@]}" pcesp-tshark "$dir/ccc" >"$dir/check-ccc-tshark.last" || true
+    grep -v '^ok' "$dir/check-ccc-tshark.last" | tail -n 20
+    count_summary "$dir/check-ccc-tshark.last" || rc=1
     "${HARNESS[@]}" x2x3-pcap-from "$dir/run/x2x3.raw" "$dir/x2x3.pcap" \
         || { log "harness 'x2x3-pcap-from' failed"; return 1; }
     r=0
