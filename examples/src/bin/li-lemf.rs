@@ -31,8 +31,13 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("starting the receiver")?;
     eprintln!(
-        "li-lemf: HI2 on {}, HI3 on {}",
-        running.hi2_addr, running.hi3_addr
+        "li-lemf: HI2 on {}, HI3 on {}{}",
+        running.hi2_addr,
+        running.hi3_addr,
+        running
+            .ccc_addr
+            .map(|a| format!(", PacketCable CCC on udp {a}"))
+            .unwrap_or_default()
     );
     let summary = running.run_until(shutdown).await;
     println!("{summary}");
