@@ -288,8 +288,9 @@ pub fn warrant_tasks(
                     .to_owned(),
             });
         }
-        if let HandoverFormat::Atis1000013 { .. } | HandoverFormat::Atis1000678 { .. } =
-            agency.format
+        if let HandoverFormat::Atis1000013 { .. }
+        | HandoverFormat::Atis1000678 { .. }
+        | HandoverFormat::PacketCable { .. } = agency.format
         {
             li_asn1::atis::access::check_case_id(&warrant.task.liid()).map_err(|e| {
                 ProvisioningError::NotInFormat {

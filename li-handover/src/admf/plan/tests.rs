@@ -883,6 +883,50 @@ fn an_agency_format_the_suite_cannot_produce_is_refused_and_never_delivered_othe
     assert!(reason.contains("ATIS-1000678 carries calls"), "{reason}");
 }
 
+/// Issue 14: a PacketCable agency gets its call data over TLS (as its `tls` says) and its call
+/// content as UDP datagrams (`udp://`), and a LIID that cannot be a PacketCable caseId holds
+/// the warrant, naming why.
+#[test]
+fn a_packetcable_agency_gets_tls_call_data_and_udp_content() {
+    let net = network(1);
+    let start = secs(t0(), 600);
+    let packetcable = HandoverFormat::PacketCable { version: 3 };
+    let on_sip = |liid: &str| {
+        let w = warrant(liid, 7, start, None);
+        let task = Task::new(
+            w.task.liid(),
+            w.task.xid(),
+            vec!["sip:alice@voice.example".parse().unwrap()],
+            InterceptScope::IriAndCc,
+            w.task.window(),
+            w.task.destinations().to_vec(),
+        )
+        .unwrap();
+        with_agency(&Warrant::new(task, t0()).unwrap(), |a| {
+            a.format = packetcable;
+        })
+    };
+    let tasks = warrant_tasks(&on_sip("LIID-CABLE"), &net).unwrap();
+    let read: Vec<HiAddress> = tasks
+        .hi_destinations
+        .iter()
+        .map(|d| HiAddress::from_x1(&d.delivery_address).unwrap())
+        .collect();
+    assert_eq!(
+        read.iter()
+            .map(|a| (a.transport, a.format))
+            .collect::<Vec<_>>(),
+        [
+            (HiTransport::Tls, packetcable),
+            (HiTransport::Udp, packetcable)
+        ]
+    );
+    let plan = run(&net, &[on_sip("LIID\u{7f}")], &empty(&net), start);
+    assert!(plan.requests.is_empty());
+    let reason = plan.held[0].reason.to_string();
+    assert!(reason.contains("cannot be an ATIS caseId"), "{reason}");
+}
+
 #[test]
 fn an_unusable_hi_address_is_refused_by_the_admf() {
     let net = network(1);
