@@ -179,6 +179,16 @@ impl LaesCalls {
             out,
         );
     }
+
+    /// Appends, for every call still open, its `Release` (when not released yet) and its
+    /// `CCClose` (when content is open), at `time`, and forgets every call: for a task
+    /// deactivated while calls are open. In CIN order.
+    pub fn close_all(&mut self, time: Timestamp, out: &mut Vec<LaesProtocol>) {
+        let mut render = LaesRender {
+            settings: &self.settings,
+        };
+        self.calls.close_all(&mut render, time, out);
+    }
 }
 
 /// The ATIS-1000678 renderer of the call events.

@@ -366,6 +366,34 @@ impl<X: Default> Calls<X> {
     }
 }
 
+impl<X: Default> Calls<X> {
+    /// Ends every call that still has state at `time`, as a call ends without a message of
+    /// its own: `Release` when it began and was not released, `CCClose` when its content is
+    /// open; every call is forgotten. For a task that ends (deactivated at the mediator)
+    /// while calls are open, so that the agency sees each call closed. In CIN order.
+    pub(crate) fn close_all<R: Render<Call = X>>(
+        &mut self,
+        render: &mut R,
+        time: Timestamp,
+        out: &mut Vec<R::Out>,
+    ) {
+        let mut calls: Vec<(Cin, Call<X>)> = self.calls.drain().collect();
+        calls.sort_by_key(|(cin, _)| *cin);
+        for (cin, call) in calls {
+            let signal = Signal {
+                cin,
+                time,
+                message: &[],
+                head: None,
+                side: call.side,
+                released: false,
+                caller: call.caller,
+            };
+            close_earlier(render, &signal, call, out);
+        }
+    }
+}
+
 /// Releases what an earlier call under a CIN begun again left open.
 fn close_earlier<R: Render>(
     render: &mut R,

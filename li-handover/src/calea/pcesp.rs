@@ -224,6 +224,19 @@ impl PcespCalls {
             out,
         );
     }
+
+    /// Appends, for every call still open, its `Release` (when not released yet) and its
+    /// `CCClose` under the pair its `CCOpen` named (when content is open), at `time`, and
+    /// forgets every call: for a task deactivated while calls are open. In CIN order.
+    pub fn close_all(&mut self, time: Timestamp, out: &mut Vec<CdcPdu>) {
+        let mut render = PcespRender {
+            settings: &self.settings,
+            sdp_bytes: &mut self.sdp_bytes,
+            // Not used: a call's content was opened under the pair it keeps.
+            ccc: CccPair { xmit: 0, recv: 0 },
+        };
+        self.calls.close_all(&mut render, time, out);
+    }
 }
 
 /// What PCESP keeps of a call beside the shared state.

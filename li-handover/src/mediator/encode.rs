@@ -647,6 +647,68 @@ impl EncoderCache {
         }
     }
 
+    /// The call data closing every call of `liid` still open towards a US VoIP agency
+    /// (`Release`, `CCClose`), at `time`, encoded back to back per destination; the calls are
+    /// forgotten. For a task deactivated while calls are open: the agency sees each closed.
+    pub(super) fn close_calls(
+        &mut self,
+        liid: Liid,
+        time: Timestamp,
+    ) -> Vec<(DestinationId, Vec<u8>)> {
+        let mut out: Vec<(DestinationId, Vec<u8>)> = Vec::new();
+        fn entry(out: &mut Vec<(DestinationId, Vec<u8>)>, did: DestinationId) -> usize {
+            match out.iter().position(|(d, _)| *d == did) {
+                Some(i) => i,
+                None => {
+                    out.push((did, Vec::new()));
+                    out.len() - 1
+                }
+            }
+        }
+        let mut laes = Vec::new();
+        let mut keys: Vec<_> = self
+            .laes
+            .keys()
+            .filter(|(l, _, _)| *l == liid)
+            .copied()
+            .collect();
+        keys.sort_by_key(|(_, d, n)| (*d, *n));
+        for key in keys {
+            if let Some(calls) = self.laes.get_mut(&key) {
+                laes.clear();
+                calls.close_all(time, &mut laes);
+                let i = entry(&mut out, key.1);
+                if let Some((_, buf)) = out.get_mut(i) {
+                    for m in &laes {
+                        m.encode_into(buf);
+                    }
+                }
+            }
+        }
+        let mut pcesp = Vec::new();
+        let mut keys: Vec<_> = self
+            .pcesp
+            .keys()
+            .filter(|(l, _, _)| *l == liid)
+            .copied()
+            .collect();
+        keys.sort_by_key(|(_, d, n)| (*d, *n));
+        for key in keys {
+            if let Some(calls) = self.pcesp.get_mut(&key) {
+                pcesp.clear();
+                calls.close_all(time, &mut pcesp);
+                let i = entry(&mut out, key.1);
+                if let Some((_, buf)) = out.get_mut(i) {
+                    for m in &pcesp {
+                        m.encode_into(buf);
+                    }
+                }
+            }
+        }
+        out.retain(|(_, buf)| !buf.is_empty());
+        out
+    }
+
     /// Drops what was built for `liid` (its task ended, or its LIID changed), the state of
     /// its calls included.
     pub(super) fn forget_liid(&mut self, liid: Liid) {
@@ -723,7 +785,7 @@ pub(super) fn record_iap_system_id(nfid: Option<&[u8]>, s: &MediatorSettings) ->
 /// A Network Function ID as a cache key, without allocating: its first
 /// [`crate::x2x3::MAX_NETWORK_FUNCTION_ID_LEN`] octets (a longer one is never an IAP system
 /// id), empty for none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) struct NfKey {
     len: u8,
     octets: [u8; crate::x2x3::MAX_NETWORK_FUNCTION_ID_LEN],

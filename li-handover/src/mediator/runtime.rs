@@ -505,13 +505,48 @@ impl Mediator {
     pub async fn deactivate_task(&self, xid: Xid) -> Result<MediationTask, MediatorError> {
         let mut tasks = self.inner.tasks.write().await;
         let task = tasks.remove(&xid).ok_or(MediatorError::NoSuchTask(xid))?;
-        lock(&self.inner.encoders).forget_liid(task.liid());
+        let closing = {
+            let mut encoders = lock(&self.inner.encoders);
+            let now = Timestamp::from_system_time(SystemTime::now());
+            let closing = encoders.close_calls(task.liid(), now);
+            encoders.forget_liid(task.liid());
+            closing
+        };
         drop(tasks);
         info!(%xid, liid = %task.liid(), "task deactivated");
         self.audit(AuditKind::TaskDeactivated, task_detail(&task));
+        self.close_calls(&task, closing).await;
         self.surveillance_status(&task, SurveillanceStatusEventType::Deactivation)
             .await;
         Ok(task)
+    }
+
+    /// Spools the call data closing the calls `task` left open (`EncoderCache::close_calls`)
+    /// to their destinations: a task deactivated mid-call has each call released and its
+    /// content closed at the agency, whether or not the probe sent the calls' ends first. A
+    /// spool that refuses it is logged (the alarm is raised by the spool).
+    async fn close_calls(&self, task: &MediationTask, closing: Vec<(DestinationId, Vec<u8>)>) {
+        for (did, messages) in closing {
+            let queue = {
+                let queues = self
+                    .inner
+                    .queues
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner);
+                queues.get(&did).map(|(_, queue)| queue.clone())
+            };
+            let Some(queue) = queue else {
+                continue;
+            };
+            info!(liid = %task.liid(), %did, "calls open at deactivation released");
+            // Call data carries no sequence number: the (LIID, CIN) number is not used.
+            if let Err(error) = queue
+                .enqueue_numbered(task.liid(), Cin::new(0), move |_| messages)
+                .await
+            {
+                warn!(liid = %task.liid(), %error, "closing call data not spooled");
+            }
+        }
     }
 
     /// Tells each ATIS-1000678 HI2 destination of `task` its surveillance status

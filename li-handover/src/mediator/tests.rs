@@ -2042,3 +2042,130 @@ async fn a_call_reaches_a_cable_agency_as_pcesp_call_data_and_ccc_datagrams() {
         assert_eq!(li_core::checksum::internet_checksum(0, &ip[..20]), 0);
     }
 }
+
+/// Issue 14: a task deactivated at the mediator while its call is open (no BYE, no IRI-End
+/// from the probe) has the call released and its content closed at both US VoIP agencies:
+/// `Release` and `CCClose` before the ATIS-1000678 `SurveillanceStatus` of the deactivation,
+/// and the same two in PacketCable.
+#[tokio::test]
+async fn a_task_deactivated_mid_call_releases_the_call_at_us_agencies() {
+    use li_asn1::atis::laes::{LaesMessage, LaesProtocol};
+    use li_asn1::packetcable::CdcPdu;
+    use li_core::SipEvent;
+    use tokio::io::AsyncReadExt;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = ReceiverConfig::new(tmp.path().join("lemf-voip"));
+    config.keep_raw = true;
+    let voip = agency_with(config, None).await;
+    let cdc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cdc_addr = cdc.local_addr().unwrap();
+    let cdc_stream = tokio::spawn(async move {
+        let (mut sock, _) = cdc.accept().await.unwrap();
+        let mut all = Vec::new();
+        sock.read_to_end(&mut all).await.unwrap();
+        all
+    });
+    let ccc = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let m = mediator(&tmp.path().join("spool"));
+    add_agency_in(&m, &voip, (did(1), did(2)), "LEA-VOIP", ATIS_1000678).await;
+    for (id, interface, addr, transport) in [
+        (did(3), Interface::Hi2, cdc_addr, HiTransport::PlainTcp),
+        (
+            did(4),
+            Interface::Hi3,
+            ccc.local_addr().unwrap(),
+            HiTransport::Udp,
+        ),
+    ] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("LEA-CABLE {interface}"),
+            interface,
+            addr: addr.to_string(),
+            transport,
+            format: PACKETCABLE,
+        })
+        .await
+        .unwrap();
+    }
+    let task = MediationTask::builder(
+        Liid::new(b"LIID-OPEN").unwrap(),
+        xid(1),
+        InterceptScope::IriAndCc,
+        ValidityWindow::ALWAYS,
+    )
+    .target("sip:alice@a.example".parse().unwrap())
+    .destinations([did(1), did(2), did(3), did(4)])
+    .build()
+    .unwrap();
+    m.activate_task(task).await.unwrap();
+    let sip = |seq: u32, iri_type: IriType, first: &str| {
+        let message = format!(
+            "{first}\r\nFrom: <sip:alice@a.example>;tag=1\r\nTo: <sip:bob@b.example>\r\n\
+             Call-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n"
+        );
+        contract::iri_pdu(
+            &IriRecord {
+                xid: xid(1),
+                cin: Cin::new(40),
+                timestamp: at(u64::from(seq)),
+                iri_type,
+                event: IriEvent::Sip(SipEvent {
+                    source: "192.0.2.1:5060".parse().unwrap(),
+                    destination: "198.51.100.9:5060".parse().unwrap(),
+                    message: message.into_bytes().into(),
+                }),
+            },
+            seq,
+        )
+        .unwrap()
+    };
+    let invite = sip(0, IriType::Begin, "INVITE sip:bob@b.example SIP/2.0");
+    let ok = sip(1, IriType::Continue, "SIP/2.0 200 OK");
+    assert_eq!(m.on_pdu(&invite).await, Outcome::Delivered(2));
+    assert_eq!(m.on_pdu(&ok).await, Outcome::Delivered(2));
+    // No BYE, no IRI-End: the task goes.
+    m.deactivate_task(xid(1)).await.unwrap();
+    drained(&m).await;
+    m.shutdown().await;
+    voip.stop().await;
+
+    let raw = std::fs::read(tmp.path().join("lemf-voip/hi2.ber")).unwrap();
+    let mut rest = &raw[..];
+    let mut laes = Vec::new();
+    while !rest.is_empty() {
+        let len = li_asn1::ber::frame_len(rest, 1 << 20).unwrap().unwrap();
+        let (frame, tail) = rest.split_at(len);
+        rest = tail;
+        let p = LaesProtocol::decode(frame).unwrap();
+        if matches!(p.message(), LaesMessage::ConnTest(_)) {
+            continue;
+        }
+        laes.push(p.message().asn1_name().unwrap().to_owned());
+    }
+    assert_eq!(
+        laes,
+        [
+            "surveillanceStatus",
+            "origination",
+            "answer",
+            "ccOpen",
+            "release",
+            "ccClose",
+            "surveillanceStatus"
+        ]
+    );
+    let stream = cdc_stream.await.unwrap();
+    let mut rest = &stream[..];
+    let mut pcesp = Vec::new();
+    while !rest.is_empty() {
+        let (pdu, used) = CdcPdu::decode_prefix(rest).unwrap();
+        rest = &rest[used..];
+        pcesp.push(pdu.message.asn1_name().unwrap());
+    }
+    assert_eq!(
+        pcesp,
+        ["origination", "answer", "ccopen", "release", "ccclose"]
+    );
+}
