@@ -221,10 +221,13 @@ pub enum Carrier {
         settle: Duration,
     },
     /// UDP datagrams, one record each, to [`LinkConfig::addr`] (PacketCable call content).
-    /// Nothing is answered and nothing can be re-sent: a record leaves the spool once the
-    /// datagram is handed to the socket, and is counted then
-    /// ([`LinkStatsSnapshot::records_written`], `records_acked`). The spool still holds what
-    /// is not yet sent across a restart. An ICMP port unreachable reported by the socket (no
+    /// Nothing is answered and nothing can be re-sent: a record leaves the spool
+    /// ([`LinkStatsSnapshot::records_acked`]) once its datagram was handed to the socket
+    /// ([`LinkStatsSnapshot::records_written`] counts those), or when there is none to send
+    /// (an empty record; one over 65,507 octets, dropped and counted in
+    /// [`LinkStatsSnapshot::datagrams_dropped`]). A send that fails ends the socket: the next
+    /// one starts from the first record not sent, so none goes twice. The spool holds what is
+    /// not yet sent across a restart. An ICMP port unreachable reported by the socket (no
     /// listener at the agency) is counted ([`LinkStatsSnapshot::datagrams_refused`]) and the
     /// datagram it interrupted sent again. TLS does not apply.
     Datagrams,
@@ -308,6 +311,7 @@ pub struct LinkStats {
     keepalive_timeouts: AtomicU64,
     protocol_errors: AtomicU64,
     datagrams_refused: AtomicU64,
+    datagrams_dropped: AtomicU64,
     changes: Changes,
 }
 
@@ -334,6 +338,9 @@ pub struct LinkStatsSnapshot {
     /// [`Carrier::Datagrams`]: ICMP port unreachable reports from the agency's host (a
     /// datagram sent earlier found no listener and is lost).
     pub datagrams_refused: u64,
+    /// [`Carrier::Datagrams`]: records too large for one UDP datagram, dropped (the
+    /// encoders keep under the limit; this counts what got past them).
+    pub datagrams_dropped: u64,
 }
 
 impl LinkStats {
@@ -355,6 +362,7 @@ impl LinkStats {
             keepalive_timeouts: get(&self.keepalive_timeouts),
             protocol_errors: get(&self.protocol_errors),
             datagrams_refused: get(&self.datagrams_refused),
+            datagrams_dropped: get(&self.datagrams_dropped),
         }
     }
 
@@ -1112,36 +1120,52 @@ impl<S: LinkSpool> Link<'_, S> {
                 }
             }
             let records = self.read_spool(next.0, chunk).await?;
-            let Some(&(last, _)) = records.last() else {
+            if records.is_empty() {
                 // Ids the spool cannot read (a corrupt segment, reported when it was opened).
                 error!(link = %cfg.name, from = next.0, to = next.1 - 1,
                     "spooled records unreadable, skipped");
                 self.ack(next.1 - 1).await?;
                 continue;
-            };
-            // An empty record (a message with no form in the family) is no datagram.
-            for (_, record) in records.iter().filter(|(_, r)| !r.is_empty()) {
-                match socket.send(record).await {
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                        // The report of an earlier datagram's ICMP port unreachable: this one
-                        // was not sent.
-                        self.add(&self.stats.datagrams_refused, 1);
-                        match socket.send(record).await {
-                            Ok(_) => {}
-                            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                                self.add(&self.stats.datagrams_refused, 1);
-                            }
-                            Err(e) => return Err(e.into()),
-                        }
+            }
+            // The last id done with (sent, or no datagram to send), and what went out.
+            let (mut done, mut sent, mut dropped) = (next.0.saturating_sub(1), 0u64, 0u64);
+            let mut failure = None;
+            for (id, record) in &records {
+                if record.is_empty() {
+                    // A message with no form in the family: no datagram.
+                    done = *id;
+                    continue;
+                }
+                if record.len() > MAX_DATAGRAM {
+                    // Never sendable (the encoder keeps under it): dropped, named and counted.
+                    error!(link = %cfg.name, id, len = record.len(),
+                        "record too large for one UDP datagram, dropped");
+                    dropped += 1;
+                    done = *id;
+                    continue;
+                }
+                match send_datagram(&socket, record).await {
+                    Ok(refused) => {
+                        self.add(&self.stats.datagrams_refused, refused);
+                        sent += 1;
+                        done = *id;
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => {
+                        // Resent from this record on the next socket: nothing twice.
+                        failure = Some(e);
+                        break;
+                    }
                 }
             }
-            let n = records.len() as u64;
-            self.ack(last).await?;
-            self.add(&self.stats.records_written, n);
-            self.add(&self.stats.records_acked, n);
+            if done >= next.0 {
+                self.ack(done).await?;
+                self.add(&self.stats.records_acked, done + 1 - next.0);
+            }
+            self.add(&self.stats.records_written, sent);
+            self.add(&self.stats.datagrams_dropped, dropped);
+            if let Some(e) = failure {
+                return Err(e.into());
+            }
         }
     }
 
@@ -1201,6 +1225,23 @@ impl<S: LinkSpool> Link<'_, S> {
             Ok(Ok(())) => {}
             Ok(Err(e)) => error!(link = %self.config.name, error = %e, "persisting the ack failed"),
             Err(e) => error!(link = %self.config.name, error = %e, "persisting the ack failed"),
+        }
+    }
+}
+
+/// The largest UDP payload over IPv4 (65,535 less the IPv4 and UDP headers).
+const MAX_DATAGRAM: usize = 65_507;
+
+/// Sends one datagram on a connected socket; `Ok` with the ICMP port-unreachable reports it
+/// met (each is an earlier datagram's: the send that reports one did not go out, and is made
+/// again, at most twice).
+async fn send_datagram(socket: &tokio::net::UdpSocket, record: &[u8]) -> io::Result<u64> {
+    let mut refused = 0;
+    loop {
+        match socket.send(record).await {
+            Ok(_) => return Ok(refused),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused && refused < 2 => refused += 1,
+            Err(e) => return Err(e),
         }
     }
 }
@@ -1676,6 +1717,34 @@ mod tests {
         assert_eq!((stats.records_written, stats.records_acked), (200, 200));
         assert_eq!((stats.keepalives_sent, stats.datagrams_refused), (0, 0));
         let _ = std::fs::remove_dir_all(&d);
+
+        // A record no datagram can carry is dropped and counted; the link goes on past it.
+        let agency = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let d2 = spool_dir("datagrams-too-large");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d2)).unwrap();
+        let mut cfg = fast_config(agency.local_addr().unwrap());
+        cfg.carrier = Carrier::Datagrams;
+        let h = start_link(cfg, spool);
+        let huge = vec![0x5a; MAX_DATAGRAM + 1];
+        for record in [&b"first"[..], &huge, b"", b"last"] {
+            h.queue().enqueue(record).await.unwrap();
+        }
+        for want in [&b"first"[..], b"last"] {
+            let n = timeout(WAIT, agency.recv(&mut buf)).await.unwrap().unwrap();
+            assert_eq!(&buf[..n], want);
+        }
+        h.wait_empty().await;
+        let stats = h.shut_down().await;
+        assert_eq!(
+            (
+                stats.records_written,
+                stats.records_acked,
+                stats.datagrams_dropped
+            ),
+            (2, 4, 1),
+            "sent, left the spool, dropped"
+        );
+        let _ = std::fs::remove_dir_all(&d2);
 
         // No listener: the host's ICMP port unreachable is counted; the spool still empties
         // (nothing can be re-sent over UDP).

@@ -29,6 +29,9 @@ use super::admission::{Admitted, Content};
 use super::{HiDestination, MediationTask, MediatorError, MediatorSettings};
 use crate::calea::{self, CccPair, LaesCalls, LaesSettings, PcespCalls, PcespSettings};
 
+/// The largest CCC datagram: a UDP payload over IPv4 (65,535 less 28 octets of headers).
+const MAX_CCC_DATAGRAM: usize = 65_507;
+
 /// Pre-encoded headers kept at most; the cache starts afresh beyond (it then holds the
 /// communications active since).
 const MAX_CACHED_ENCODERS: usize = 65_536;
@@ -634,12 +637,19 @@ impl EncoderCache {
                 });
                 let start = out.len();
                 encoder.encode_into(record.time, &[], out);
-                if let Err(error) =
-                    li_core::datagram::write_udp(flow.source, flow.destination, packet, out)
-                {
-                    // Not reached for a probe's flows (one IP version, a UDP packet).
-                    tracing::error!(%liid, %error, "media packet without a PacketCable form");
-                    out.truncate(start);
+                match li_core::datagram::write_udp(flow.source, flow.destination, packet, out) {
+                    // One UDP datagram to the agency carries it (65,507 octets over IPv4).
+                    Ok(_) if out.len() - start <= MAX_CCC_DATAGRAM => {}
+                    Ok(len) => {
+                        tracing::error!(%liid, cin = %record.cin, len,
+                            "media packet too large for one CCC datagram; not delivered");
+                        out.truncate(start);
+                    }
+                    Err(error) => {
+                        // Not reached for a probe's flows (one IP version, a UDP packet).
+                        tracing::error!(%liid, %error, "media packet without a PacketCable form");
+                        out.truncate(start);
+                    }
                 }
             }
             // Not routed here (see `carries`).
