@@ -212,10 +212,14 @@ pub enum Carrier {
     /// A TCP or TLS stream to an agency that answers nothing (PacketCable call data: PCESP
     /// has no link test). No keep-alive is written; a record counts as delivered once the
     /// connection has stayed up for `settle` after it was written (at most half the
-    /// keep-alive timeout), with nothing from the agency closing it. A connection that
-    /// fails earlier has those records written again on the next one, as unacknowledged
-    /// records are. Weaker than an answer: an agency host that vanishes without a reset
-    /// loses what the settle time covered. Anything the agency sends closes the connection.
+    /// keep-alive timeout), with nothing from the agency closing it. The kernel is told to
+    /// close the connection when written data is not acknowledged by the agency's TCP (or
+    /// cannot be sent for want of window) within 3/5 of the settle time (`TCP_USER_TIMEOUT`,
+    /// a 64 KiB send buffer, TCP keep-alives when idle), so a record the agency's host did not
+    /// take never counts as delivered: the connection fails first and its records are written
+    /// again on the next one. Weaker than an answer all the same: what the agency's TCP took
+    /// but its application never read (it died with it in its buffer) is lost. Anything the
+    /// agency sends closes the connection.
     SilentStream {
         /// How long a connection must stay up after a record before it counts as delivered.
         settle: Duration,
@@ -902,6 +906,9 @@ impl<S: LinkSpool> Link<'_, S> {
         let attempt = async {
             let tcp = TcpStream::connect(&self.config.addr).await?;
             tcp.set_nodelay(true)?;
+            if let Some(settle) = silent_settle(self.config) {
+                hold_silent_peer_to_account(&tcp, settle, self.config.keepalive_interval)?;
+            }
             match &self.config.tls {
                 None => Ok::<Box<dyn Io>, LinkError>(Box::new(tcp)),
                 Some((connector, name)) => {
@@ -949,10 +956,7 @@ impl<S: LinkSpool> Link<'_, S> {
         let mut buf = Vec::new();
         // A silent agency's keep-alives are not written: each is answered by the link itself
         // once the connection stayed up for the settle time after it (`Carrier::SilentStream`).
-        let settle = match cfg.carrier {
-            Carrier::SilentStream { settle } => Some(settle.min(cfg.keepalive_timeout / 2)),
-            _ => None,
-        };
+        let settle = silent_settle(cfg);
         let mut settling: VecDeque<(u32, Instant)> = VecDeque::new();
 
         loop {
@@ -1227,6 +1231,38 @@ impl<S: LinkSpool> Link<'_, S> {
             Err(e) => error!(link = %self.config.name, error = %e, "persisting the ack failed"),
         }
     }
+}
+
+/// [`Carrier::SilentStream`]'s settle time in force: at most half the keep-alive timeout.
+fn silent_settle(cfg: &LinkConfig) -> Option<Duration> {
+    match cfg.carrier {
+        Carrier::SilentStream { settle } => Some(settle.min(cfg.keepalive_timeout / 2)),
+        _ => None,
+    }
+}
+
+/// The send buffer of a silent stream: little is written ahead of what the agency takes.
+const SILENT_SEND_BUFFER: usize = 64 * 1024;
+
+/// Makes the kernel give up a silent stream ([`Carrier::SilentStream`]) whose agency does not
+/// take what is written, before it could count as delivered: `TCP_USER_TIMEOUT` at 3/5 of the
+/// settle time (data unacknowledged by the agency's TCP, or not sent for want of window,
+/// that long closes the connection, and its records are written again on the next one), a
+/// small send buffer, and TCP keep-alives when idle.
+fn hold_silent_peer_to_account(
+    tcp: &TcpStream,
+    settle: Duration,
+    idle: Duration,
+) -> io::Result<()> {
+    let socket = socket2::SockRef::from(tcp);
+    socket.set_tcp_user_timeout(Some(settle * 3 / 5))?;
+    socket.set_send_buffer_size(SILENT_SEND_BUFFER)?;
+    socket.set_keepalive(true)?;
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(idle.max(Duration::from_secs(1)))
+        .with_interval(Duration::from_secs(1))
+        .with_retries(3);
+    socket.set_tcp_keepalive(&keepalive)
 }
 
 /// The largest UDP payload over IPv4 (65,535 less the IPv4 and UDP headers).
@@ -1690,6 +1726,47 @@ mod tests {
         assert!(stats.connects >= 2);
         let repeats = check_delivery(&lemf.connections(), 100, window);
         assert_eq!(repeats, 100, "written again on the next connection");
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    /// A silent agency that takes nothing (it accepts, never reads, its receive buffer
+    /// small): no record counts as delivered; the kernel gives the connection up (the user
+    /// timeout) before any settles, and everything stays in the spool.
+    #[tokio::test]
+    async fn a_silent_agency_that_takes_nothing_gets_nothing_counted_delivered() {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(16).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Accepts and keeps every connection, reading nothing.
+        let sink = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                held.push(sock);
+            }
+        });
+        let d = spool_dir("silent-stuck");
+        let (spool, _) = Spool::open(SpoolConfig::new(&d)).unwrap();
+        let mut cfg = fast_config(addr);
+        cfg.carrier = Carrier::SilentStream {
+            settle: Duration::from_millis(500),
+        };
+        let h = start_link(cfg, spool);
+        let record = vec![0x30; 8192];
+        for _ in 0..200 {
+            h.queue().enqueue(&record).await.unwrap();
+        }
+        // Given up (by the kernel's user timeout or the write stall), twice.
+        let stats = wait_stats("the connection given up twice", h.stats(), |s| {
+            s.disconnects >= 2
+        })
+        .await;
+        assert_eq!(stats.records_acked, 0, "{stats:?}");
+        assert_eq!(h.queue().spool().lock().await.pending(), 200);
+        let stats = h.shut_down().await;
+        assert_eq!(stats.records_acked, 0, "{stats:?}");
+        sink.abort();
         let _ = std::fs::remove_dir_all(d);
     }
 

@@ -986,7 +986,7 @@ const CONSUME_BATCH: usize = 64;
 
 /// How long a PacketCable call-data connection must stay up after a record before the record
 /// counts as delivered: PCESP has no message the agency answers ([`Carrier::SilentStream`]).
-const PCESP_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+const PCESP_SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn stop_link(rt: DestinationRuntime) {
     // Never leave a link running on a spool about to be reopened elsewhere.
