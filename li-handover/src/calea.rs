@@ -20,6 +20,8 @@
 //! |---|---|
 //! | a call's first INVITE | `Origination` (the target calls) or `TerminationAttempt` (the target is called); `DirectSignalReporting` when the side is not known |
 //! | the first 2xx to an INVITE | `Answer`, then `CCOpen` when the task takes content |
+//! | a 18x to the INVITE with an SDP (early media), when the task takes content and content is not open yet | the message's own report, then `CCOpen` |
+//! | any later message of a call answered before the task took content (scope widened mid-call) | its own report, then `CCOpen` |
 //! | a re-INVITE, an UPDATE, a later 2xx to an INVITE | `MediaAndAddressReporting`, then `CCChange` when content is open |
 //! | a 3xx to an INVITE | `Redirection` |
 //! | BYE; a 4xx-6xx to an unanswered INVITE that ends the call (its IRI-End: not a 401/407 challenge, not one fork's failure) | `Release` (with the status line as `cause`), then `CCClose` when content is open |

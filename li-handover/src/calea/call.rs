@@ -327,6 +327,21 @@ impl<X: Default> Calls<X> {
                 }
             }
         }
+        // Content also opens before the answer when media flows early (a 18x to the INVITE
+        // with an SDP: ringback, announcements), and on the next message of a call answered
+        // before the task took content (its scope widened mid-call): content is never sent
+        // for a call no CCOpen named.
+        if with_content && call.begun && !call.cc_open && !call.released {
+            let early_media = matches!(
+                head.as_ref().map(|h| &h.start),
+                Some(StartLine::Response { code, .. }) if (180..190).contains(code)
+            ) && cseq_method.as_deref() == Some("INVITE")
+                && signal.sdp().is_some();
+            if early_media || call.answered {
+                call.cc_open = true;
+                emit(&mut call, CallEvent::CcOpen);
+            }
+        }
         if media_change {
             emit(&mut call, CallEvent::MediaChange);
             if call.cc_open {

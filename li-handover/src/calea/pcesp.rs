@@ -10,6 +10,8 @@
 //! |---|---|
 //! | a call's first INVITE | `Origination` when the target calls (`calling` = From, `called` = To, `input` `userinput` = the Request-URI), `TerminationAttempt` when it is called (`calling` = From, `called` = To); nothing when the side is not known |
 //! | the first 2xx to an INVITE | `Answer` (`answering` = To), then, when the task takes content, `CCOpen` (`ccOpenTime` = the call, `cCCId` `sepCCCpair` = the call's [`CccPair`], `subject` and `associate` = the SDPs known then, `flowDirection` `downstream-and-upstream`) |
+//! | a 18x to the INVITE with an SDP (early media), when the task takes content and content is not open yet | `CCOpen` (the 18x itself gives nothing) |
+//! | any later message of a call answered before the task took content (scope widened mid-call) | `CCOpen` |
 //! | a re-INVITE, an UPDATE, a later 2xx to an INVITE | `MediaReport` with the SDPs known then, then `CCChange` (same SDPs) when content is open |
 //! | a 3xx to an INVITE | `Redirection` (`old` = the call, `redirectedfrom` = To, `redirectedto` = the first Contact) |
 //! | BYE; a 4xx-6xx to an unanswered INVITE at the call's IRI-End; the call's IRI-End when no release went before | `Release`, then `CCClose` when content is open |

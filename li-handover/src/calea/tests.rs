@@ -473,3 +473,99 @@ fn a_challenge_a_cancel_and_a_reused_cin_do_not_end_or_confuse_the_call() {
         ]
     );
 }
+
+/// Content opens when media flows before the answer (a 183 with an SDP: ringback, an
+/// announcement), not only at the answer, so early media is never sent under a content
+/// identifier the agency was not told of; the answer then opens nothing twice.
+#[test]
+fn early_media_opens_content_before_the_answer() {
+    let mut sdp_183 = response(183, "Session Progress", 1, "INVITE");
+    let body = b"v=0\r\no=- 1 1 IN IP4 198.51.100.9\r\ns=-\r\nc=IN IP4 198.51.100.9\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n";
+    sdp_183.truncate(sdp_183.len() - 2);
+    sdp_183.extend_from_slice(b"Content-Type: application/sdp\r\n\r\n");
+    sdp_183.extend_from_slice(body);
+    let steps = [
+        (IriType::Begin, request("INVITE", 1)),
+        (IriType::Continue, response(180, "Ringing", 1, "INVITE")),
+        (IriType::Continue, sdp_183.clone()),
+        (IriType::Continue, response(200, "OK", 1, "INVITE")),
+        (IriType::Continue, request("BYE", 2)),
+    ];
+    let got = run(&mut calls(false), TargetSide::Caller, true, &steps);
+    assert_eq!(
+        got,
+        vec![
+            vec!["origination"],
+            vec!["directSignalReporting"],
+            vec!["directSignalReporting", "ccOpen"],
+            vec!["answer"],
+            vec!["release", "ccClose"],
+        ]
+    );
+    // A 183 without an SDP, or an IRI-only task: nothing opens early.
+    let steps = [
+        (IriType::Begin, request("INVITE", 1)),
+        (
+            IriType::Continue,
+            response(183, "Session Progress", 1, "INVITE"),
+        ),
+    ];
+    let got = run(&mut calls(false), TargetSide::Caller, true, &steps);
+    assert_eq!(
+        got,
+        vec![vec!["origination"], vec!["directSignalReporting"]]
+    );
+    let steps = [
+        (IriType::Begin, request("INVITE", 1)),
+        (IriType::Continue, sdp_183),
+    ];
+    let got = run(&mut calls(false), TargetSide::Caller, false, &steps);
+    assert_eq!(
+        got,
+        vec![vec!["origination"], vec!["directSignalReporting"]]
+    );
+}
+
+/// A call answered while the task took no content, whose task then takes it (its scope
+/// widened mid-call), has its content opened on its next message: its media are never sent
+/// under an identifier no CCOpen named.
+#[test]
+fn content_taken_mid_call_opens_on_the_next_message() {
+    let mut calls = calls(false);
+    let mut feed = |i: u64, iri: IriType, sip: Vec<u8>, with_content: bool| {
+        let mut out = Vec::new();
+        calls.on_sip(
+            CIN,
+            time(i * 100),
+            iri,
+            &sip,
+            TargetSide::Caller,
+            with_content,
+            &mut out,
+        );
+        out.iter()
+            .map(|m| m.message().asn1_name().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        feed(0, IriType::Begin, request("INVITE", 1), false),
+        ["origination"]
+    );
+    assert_eq!(
+        feed(
+            1,
+            IriType::Continue,
+            response(200, "OK", 1, "INVITE"),
+            false
+        ),
+        ["answer"]
+    );
+    assert_eq!(
+        feed(2, IriType::Continue, request("ACK", 1), true),
+        ["directSignalReporting", "ccOpen"]
+    );
+    assert_eq!(
+        feed(3, IriType::End, request("BYE", 2), true),
+        ["release", "ccClose"]
+    );
+}
