@@ -741,7 +741,19 @@ impl EncoderCache {
         self.ccc.retain(|(l, _, _, _), _| *l != liid);
     }
 
-    /// Drops what was built for destination `did` (it changed or was removed).
+    /// Drops what was built from destination `did`'s details (its address or name changed,
+    /// not its format), keeping the state of its calls in progress.
+    pub(super) fn forget_destination_settings(&mut self, did: DestinationId) {
+        self.headers.retain(|(_, d), _| *d != did);
+        self.cc.retain(|(_, _, d), _| *d != did);
+        self.media.retain(|(_, _, d, _), _| *d != did);
+        self.ias_cc.retain(|(_, _, d), _| *d != did);
+        self.laes_cc.retain(|(_, _, d), _| *d != did);
+        self.ccc.retain(|(_, _, d, _), _| *d != did);
+    }
+
+    /// Drops what was built for destination `did` (it changed format or was removed), the
+    /// state of its calls included.
     pub(super) fn forget_destination(&mut self, did: DestinationId) {
         self.headers.retain(|(_, d), _| *d != did);
         self.cc.retain(|(_, _, d), _| *d != did);

@@ -242,7 +242,13 @@ impl Mediator {
             };
             let previous = old.dest.clone();
             stop_link(old).await;
-            lock(&this.inner.encoders).forget_destination(dest.id);
+            // The same format: the calls' state carries on (a call released later still gets
+            // its content closed); another format starts afresh.
+            if previous.format == dest.format {
+                lock(&this.inner.encoders).forget_destination_settings(dest.id);
+            } else {
+                lock(&this.inner.encoders).forget_destination(dest.id);
+            }
             match this.start_destination(dest.clone()) {
                 Ok(runtime) => {
                     destinations.insert(dest.id, runtime);
@@ -483,20 +489,28 @@ impl Mediator {
         let Some(slot) = tasks.get_mut(&task.xid()) else {
             return Err(MediatorError::NoSuchTask(task.xid()));
         };
-        {
+        let previous = slot.clone();
+        let closing = {
             let mut encoders = lock(&self.inner.encoders);
             if slot.liid() == task.liid() {
-                // The same case: its calls' ATIS-1000678 state (answered, content open)
-                // carries on; only what was built from the task's details goes.
+                // The same case: its calls' state (answered, content open) carries on; only
+                // what was built from the task's details goes.
                 encoders.forget_liid_settings(task.liid());
+                Vec::new()
             } else {
+                // Another case: the old case's open calls are released and closed at the
+                // agencies (they go on under the new one).
+                let now = Timestamp::from_system_time(SystemTime::now());
+                let closing = encoders.close_calls(slot.liid(), now);
                 encoders.forget_liid(slot.liid());
                 encoders.forget_liid(task.liid());
+                closing
             }
-        }
+        };
         *slot = task.clone();
         drop(tasks);
         self.audit(AuditKind::TaskModified, task_detail(&task));
+        self.close_calls(&previous, closing).await;
         Ok(())
     }
 

@@ -2169,3 +2169,108 @@ async fn a_task_deactivated_mid_call_releases_the_call_at_us_agencies() {
         ["origination", "answer", "ccopen", "release", "ccclose"]
     );
 }
+
+/// Issue 14: a task whose LIID changes mid-call has the old case's call released and its
+/// content closed at a PacketCable agency (the call goes on under the new case).
+#[tokio::test]
+async fn a_liid_changed_mid_call_closes_the_old_cases_call() {
+    use li_asn1::packetcable::{CdcPdu, Message};
+    use li_core::SipEvent;
+    use tokio::io::AsyncReadExt;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let cdc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cdc_addr = cdc.local_addr().unwrap();
+    let cdc_stream = tokio::spawn(async move {
+        let (mut sock, _) = cdc.accept().await.unwrap();
+        let mut all = Vec::new();
+        sock.read_to_end(&mut all).await.unwrap();
+        all
+    });
+    let ccc = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let m = mediator(&tmp.path().join("spool"));
+    for (id, interface, addr, transport) in [
+        (did(3), Interface::Hi2, cdc_addr, HiTransport::PlainTcp),
+        (
+            did(4),
+            Interface::Hi3,
+            ccc.local_addr().unwrap(),
+            HiTransport::Udp,
+        ),
+    ] {
+        m.create_destination(HiDestination {
+            id,
+            name: format!("LEA-CABLE {interface}"),
+            interface,
+            addr: addr.to_string(),
+            transport,
+            format: PACKETCABLE,
+        })
+        .await
+        .unwrap();
+    }
+    let task = |liid: &[u8]| {
+        MediationTask::builder(
+            Liid::new(liid).unwrap(),
+            xid(1),
+            InterceptScope::IriAndCc,
+            ValidityWindow::ALWAYS,
+        )
+        .target("sip:alice@a.example".parse().unwrap())
+        .destinations([did(3), did(4)])
+        .build()
+        .unwrap()
+    };
+    m.activate_task(task(b"LIID-OLD")).await.unwrap();
+    let sip = |seq: u32, iri_type: IriType, first: &str| {
+        let message = format!(
+            "{first}\r\nFrom: <sip:alice@a.example>;tag=1\r\nTo: <sip:bob@b.example>\r\n\
+             Call-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n"
+        );
+        contract::iri_pdu(
+            &IriRecord {
+                xid: xid(1),
+                cin: Cin::new(40),
+                timestamp: at(u64::from(seq)),
+                iri_type,
+                event: IriEvent::Sip(SipEvent {
+                    source: "192.0.2.1:5060".parse().unwrap(),
+                    destination: "198.51.100.9:5060".parse().unwrap(),
+                    message: message.into_bytes().into(),
+                }),
+            },
+            seq,
+        )
+        .unwrap()
+    };
+    let invite = sip(0, IriType::Begin, "INVITE sip:bob@b.example SIP/2.0");
+    let ok = sip(1, IriType::Continue, "SIP/2.0 200 OK");
+    assert_eq!(m.on_pdu(&invite).await, Outcome::Delivered(1));
+    assert_eq!(m.on_pdu(&ok).await, Outcome::Delivered(1));
+    m.modify_task(task(b"LIID-NEW")).await.unwrap();
+    m.deactivate_task(xid(1)).await.unwrap();
+    drained(&m).await;
+    m.shutdown().await;
+    let stream = cdc_stream.await.unwrap();
+    let mut rest = &stream[..];
+    let mut old_case = Vec::new();
+    while !rest.is_empty() {
+        let (pdu, used) = CdcPdu::decode_prefix(rest).unwrap();
+        rest = &rest[used..];
+        let case = match &pdu.message {
+            Message::Origination(x) => &x.header.case_id,
+            Message::Answer(x) => &x.header.case_id,
+            Message::CcOpen(x) => &x.header.case_id,
+            Message::Release(x) => &x.header.case_id,
+            Message::CcClose(x) => &x.header.case_id,
+            other => panic!("{other:?}"),
+        };
+        if case.as_str() == "LIID-OLD" {
+            old_case.push(pdu.message.asn1_name().unwrap());
+        }
+    }
+    assert_eq!(
+        old_case,
+        ["origination", "answer", "ccopen", "release", "ccclose"]
+    );
+}
