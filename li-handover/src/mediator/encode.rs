@@ -252,15 +252,15 @@ pub(super) struct EncoderCache {
     /// A call's media: the pre-encoded IPMMCC header and the stream's fields, per stream.
     media: HashMap<(Liid, Cin, DestinationId, u16), (IpmmCcEncoder, MediaStream)>,
     /// ATIS settings per (LIID, destination, intercepting network function).
-    ias: HashMap<(Liid, DestinationId, NfKey), IasMapper>,
+    ias: HashMap<(Liid, DestinationId, Nf), IasMapper>,
     /// Pre-encoded `IAS-CC-APDU` headers per (LIID, CIN, destination).
-    ias_cc: HashMap<(Liid, Cin, DestinationId), IasCcEncoder>,
+    ias_cc: HashMap<(Liid, Cin, DestinationId, Nf), IasCcEncoder>,
     /// The messages of one record, reused.
     ias_scratch: Vec<IasPdu>,
     /// ATIS-1000678 call-data state per (LIID, destination, intercepting network function).
-    laes: HashMap<(Liid, DestinationId, NfKey), LaesCalls>,
+    laes: HashMap<(Liid, DestinationId, Nf), LaesCalls>,
     /// Pre-encoded `CC-APDU` headers per (LIID, CIN, destination).
-    laes_cc: HashMap<(Liid, Cin, DestinationId), IasCcEncoder>,
+    laes_cc: HashMap<(Liid, Cin, DestinationId, Nf), IasCcEncoder>,
     /// The call-data messages of one record, reused.
     laes_scratch: Vec<LaesProtocol>,
     /// The CCC identifiers of each call towards PacketCable agencies, per (LIID, CIN): the
@@ -268,14 +268,17 @@ pub(super) struct EncoderCache {
     /// Two generations: when the current one is full it becomes the previous one (the one
     /// before is dropped), and a call found in the previous one is carried over, so a call
     /// still active keeps its identifiers.
-    ccc_ids: HashMap<(Liid, Cin), CccPair>,
-    ccc_ids_previous: HashMap<(Liid, Cin), CccPair>,
+    ccc_ids: HashMap<(Liid, Nf, Cin), CccPair>,
+    ccc_ids_previous: HashMap<(Liid, Nf, Cin), CccPair>,
+    /// The network functions (probes) met, by their Network Function ID: a CIN is one
+    /// probe's, so each is one dimension of the keys above.
+    nfs: HashMap<Box<[u8]>, Nf>,
     /// The next CCC identifier to give (two per call).
     next_ccc: u32,
     /// Pre-encoded CCC headers per (LIID, CIN, destination, CCC identifier).
     ccc: HashMap<(Liid, Cin, DestinationId, u32), CccEncoder>,
     /// PacketCable call-data state per (LIID, destination, intercepting network function).
-    pcesp: HashMap<(Liid, DestinationId, NfKey), PcespCalls>,
+    pcesp: HashMap<(Liid, DestinationId, Nf), PcespCalls>,
     /// The `CdcPdu`s of one record, reused.
     pcesp_scratch: Vec<li_asn1::packetcable::CdcPdu>,
     /// The buffer the spool appends encode into.
@@ -388,7 +391,8 @@ impl EncoderCache {
     ) {
         let liid = record.task.liid();
         let did = destination.id;
-        let mapper = cached_mapper(&mut self.ias, s, record, did);
+        let nf = self.nf(record.nfid);
+        let mapper = cached_mapper(&mut self.ias, s, record, did, nf);
         match &record.content {
             Content::Iri(IriPayload {
                 iri_contents: IriContents::IpIri(iri),
@@ -411,7 +415,7 @@ impl EncoderCache {
                     Some(direction) => {
                         let (case, iap) = (mapper.case_id(), mapper.iap_system_id());
                         let encoder =
-                            bounded_entry(&mut self.ias_cc, (liid, record.cin, did), || {
+                            bounded_entry(&mut self.ias_cc, (liid, record.cin, did, nf), || {
                                 IasCcEncoder::new(
                                     case,
                                     Some(iap),
@@ -451,12 +455,13 @@ impl EncoderCache {
     ) {
         let liid = record.task.liid();
         let did = destination.id;
-        let mapper = cached_mapper(&mut self.ias, s, record, did);
+        let nf = self.nf(record.nfid);
+        let mapper = cached_mapper(&mut self.ias, s, record, did, nf);
         match &record.content {
             Content::Sip {
                 iri_type, message, ..
             } => {
-                let key = (liid, did, NfKey::of(record.nfid));
+                let key = (liid, did, nf);
                 if !self.laes.contains_key(&key) {
                     // The mapper's caseId is 1..25 visible characters (checked at
                     // provisioning, else fitted): this always succeeds.
@@ -504,10 +509,11 @@ impl EncoderCache {
             } => match packet_direction(*direction) {
                 Some(d) => {
                     let (case, iap) = (mapper.case_id(), mapper.iap_system_id());
-                    let encoder = bounded_entry(&mut self.laes_cc, (liid, record.cin, did), || {
-                        let content = calea::content_identifier(record.cin);
-                        IasCcEncoder::new(case, Some(iap), &content)
-                    });
+                    let encoder =
+                        bounded_entry(&mut self.laes_cc, (liid, record.cin, did, nf), || {
+                            let content = calea::content_identifier(record.cin);
+                            IasCcEncoder::new(case, Some(iap), &content)
+                        });
                     encoder.encode(i64::from(seq), record.time, d, packet, out);
                 }
                 None => out.extend_from_slice(
@@ -526,25 +532,47 @@ impl EncoderCache {
         }
     }
 
-    /// The CCC identifiers of call `cin` of `liid`, given on first use: two consecutive
-    /// numbers (transmitted, received) from a counter that starts from the clock, so that a
-    /// restarted mediator does not give again the identifiers of calls still open at the
-    /// agency (it would take 2^31 calls to come round).
-    fn ccc_pair(&mut self, liid: Liid, cin: Cin) -> CccPair {
-        if self.next_ccc == 0 {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            // Seconds in the high bits: a restart a second later starts past 2^16 calls.
-            self.next_ccc = ((now.as_secs() as u32) << 16) | 2;
+    /// The network function of a record's Network Function ID (allocated on first sight;
+    /// beyond [`MAX_NETWORK_FUNCTIONS`], [`Nf::OVERFLOW`]).
+    fn nf(&mut self, nfid: Option<&[u8]>) -> Nf {
+        let id = nfid.unwrap_or_default();
+        if let Some(nf) = self.nfs.get(id) {
+            return *nf;
         }
-        if let Some(pair) = self.ccc_ids.get(&(liid, cin)) {
+        if self.nfs.len() >= MAX_NETWORK_FUNCTIONS {
+            return Nf::OVERFLOW;
+        }
+        let nf = Nf(self.nfs.len() as u16);
+        self.nfs.insert(id.into(), nf);
+        nf
+    }
+
+    /// A cache whose CCC identifiers start at `ccc_seed` (the runtime gives a random one,
+    /// so that a restarted mediator, or a second one feeding the same agency, is unlikely to
+    /// give again identifiers of calls still open there: two counters meet only when one has
+    /// gone through the space between their random starts, two identifiers per call, about
+    /// a billion calls on average).
+    pub(super) fn with_ccc_seed(ccc_seed: u32) -> Self {
+        Self {
+            next_ccc: ccc_seed,
+            ..Self::default()
+        }
+    }
+
+    /// The CCC identifiers of call `cin` of `liid`, given on first use: two consecutive
+    /// numbers (transmitted, received) from the counter ([`Self::with_ccc_seed`]).
+    fn ccc_pair(&mut self, liid: Liid, nf: Nf, cin: Cin) -> CccPair {
+        if self.next_ccc == 0 {
+            // Never 0: an identifier of 0 looks like a missing one.
+            self.next_ccc = 2;
+        }
+        if let Some(pair) = self.ccc_ids.get(&(liid, nf, cin)) {
             return *pair;
         }
         if self.ccc_ids.len() >= MAX_CACHED_ENCODERS {
             self.ccc_ids_previous = std::mem::take(&mut self.ccc_ids);
         }
-        let pair = match self.ccc_ids_previous.remove(&(liid, cin)) {
+        let pair = match self.ccc_ids_previous.remove(&(liid, nf, cin)) {
             Some(pair) => pair,
             None => {
                 let next = self.next_ccc;
@@ -556,7 +584,7 @@ impl EncoderCache {
                 }
             }
         };
-        self.ccc_ids.insert((liid, cin), pair);
+        self.ccc_ids.insert((liid, nf, cin), pair);
         pair
     }
 
@@ -574,14 +602,15 @@ impl EncoderCache {
     ) {
         let liid = record.task.liid();
         let did = destination.id;
-        let pair = self.ccc_pair(liid, record.cin);
+        let nf = self.nf(record.nfid);
+        let pair = self.ccc_pair(liid, nf, record.cin);
         match &record.content {
             Content::Sip {
                 iri_type, message, ..
             } => {
-                let key = (liid, did, NfKey::of(record.nfid));
+                let key = (liid, did, nf);
                 if !self.pcesp.contains_key(&key) {
-                    let mapper = cached_mapper(&mut self.ias, s, record, did);
+                    let mapper = cached_mapper(&mut self.ias, s, record, did, nf);
                     // The mapper's caseId is 1..25 visible characters (checked at
                     // provisioning, else fitted): this always succeeds.
                     let settings = match PcespSettings::new(
@@ -724,8 +753,8 @@ impl EncoderCache {
     pub(super) fn forget_liid(&mut self, liid: Liid) {
         self.forget_liid_settings(liid);
         self.laes.retain(|(l, _, _), _| *l != liid);
-        self.ccc_ids.retain(|(l, _), _| *l != liid);
-        self.ccc_ids_previous.retain(|(l, _), _| *l != liid);
+        self.ccc_ids.retain(|(l, _, _), _| *l != liid);
+        self.ccc_ids_previous.retain(|(l, _, _), _| *l != liid);
         self.pcesp.retain(|(l, _, _), _| *l != liid);
     }
 
@@ -736,8 +765,8 @@ impl EncoderCache {
         self.cc.retain(|(l, _, _), _| *l != liid);
         self.media.retain(|(l, _, _, _), _| *l != liid);
         self.ias.retain(|(l, _, _), _| *l != liid);
-        self.ias_cc.retain(|(l, _, _), _| *l != liid);
-        self.laes_cc.retain(|(l, _, _), _| *l != liid);
+        self.ias_cc.retain(|(l, _, _, _), _| *l != liid);
+        self.laes_cc.retain(|(l, _, _, _), _| *l != liid);
         self.ccc.retain(|(l, _, _, _), _| *l != liid);
     }
 
@@ -747,8 +776,8 @@ impl EncoderCache {
         self.headers.retain(|(_, d), _| *d != did);
         self.cc.retain(|(_, _, d), _| *d != did);
         self.media.retain(|(_, _, d, _), _| *d != did);
-        self.ias_cc.retain(|(_, _, d), _| *d != did);
-        self.laes_cc.retain(|(_, _, d), _| *d != did);
+        self.ias_cc.retain(|(_, _, d, _), _| *d != did);
+        self.laes_cc.retain(|(_, _, d, _), _| *d != did);
         self.ccc.retain(|(_, _, d, _), _| *d != did);
     }
 
@@ -759,9 +788,9 @@ impl EncoderCache {
         self.cc.retain(|(_, _, d), _| *d != did);
         self.media.retain(|(_, _, d, _), _| *d != did);
         self.ias.retain(|(_, d, _), _| *d != did);
-        self.ias_cc.retain(|(_, _, d), _| *d != did);
+        self.ias_cc.retain(|(_, _, d, _), _| *d != did);
         self.laes.retain(|(_, d, _), _| *d != did);
-        self.laes_cc.retain(|(_, _, d), _| *d != did);
+        self.laes_cc.retain(|(_, _, d, _), _| *d != did);
         self.ccc.retain(|(_, _, d, _), _| *d != did);
         self.pcesp.retain(|(_, d, _), _| *d != did);
     }
@@ -777,14 +806,16 @@ impl EncoderCache {
 /// system id of the network function that intercepted the record: [`record_iap_system_id`]),
 /// from `cache` (built and kept there if missing).
 fn cached_mapper<'c>(
-    cache: &'c mut HashMap<(Liid, DestinationId, NfKey), IasMapper>,
+    cache: &'c mut HashMap<(Liid, DestinationId, Nf), IasMapper>,
     s: &MediatorSettings,
     record: &Admitted<'_, '_>,
     did: DestinationId,
+    nf: Nf,
 ) -> &'c IasMapper {
-    let key = (record.task.liid(), did, NfKey::of(record.nfid));
-    bounded_entry(cache, key, || {
-        let iap = record_iap_system_id(record.nfid, s);
+    bounded_entry(cache, (record.task.liid(), did, nf), || {
+        // Beyond the bound of network functions, the mediator names the record.
+        let nfid = record.nfid.filter(|_| nf != Nf::OVERFLOW);
+        let iap = record_iap_system_id(nfid, s);
         IasMapper::new(&record.task.liid(), &iap).unwrap_or_else(|error| {
             // Not reached: the task was checked when it was provisioned, the NFID here.
             tracing::error!(%error, "ATIS settings of a provisioned task; made to fit");
@@ -804,31 +835,18 @@ pub(super) fn record_iap_system_id(nfid: Option<&[u8]>, s: &MediatorSettings) ->
         .map_or_else(|| iap_system_id(s), str::to_owned)
 }
 
-/// A Network Function ID as a cache key, without allocating: its first
-/// [`crate::x2x3::MAX_NETWORK_FUNCTION_ID_LEN`] octets (a longer one is never an IAP system
-/// id), empty for none.
+/// A network function (probe) met by the cache: the index of its Network Function ID (none
+/// is one too), a dimension of the keys of what depends on the intercepting probe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(super) struct NfKey {
-    len: u8,
-    octets: [u8; crate::x2x3::MAX_NETWORK_FUNCTION_ID_LEN],
+pub(super) struct Nf(u16);
+
+impl Nf {
+    /// Every network function beyond [`MAX_NETWORK_FUNCTIONS`]: named by the mediator.
+    const OVERFLOW: Self = Self(u16::MAX);
 }
 
-impl NfKey {
-    fn of(nfid: Option<&[u8]>) -> Self {
-        let mut key = Self {
-            len: 0,
-            octets: [0; crate::x2x3::MAX_NETWORK_FUNCTION_ID_LEN],
-        };
-        if let Some(n) = nfid {
-            let take = n.len().min(key.octets.len());
-            if let (Some(dst), Some(src)) = (key.octets.get_mut(..take), n.get(..take)) {
-                dst.copy_from_slice(src);
-                key.len = take as u8;
-            }
-        }
-        key
-    }
-}
+/// Network functions told apart at most (a deployment has a handful of probes).
+const MAX_NETWORK_FUNCTIONS: usize = 4096;
 
 /// The ATIS packet direction of a record's: none for indeterminate and the others (the
 /// ATIS modules have only from and to the subject).
@@ -969,6 +987,8 @@ mod tests {
         assert_eq!(iap_of(1, Some(b"probe-east")), Some("probe-east".into()));
         assert_eq!(iap_of(2, Some(b"probe-west")), Some("probe-west".into()));
         assert_eq!(iap_of(1, Some(b"probe-east")), Some("probe-east".into()));
+        // The same CIN from another probe is another communication: its own IAP system id.
+        assert_eq!(iap_of(1, Some(b"probe-west")), Some("probe-west".into()));
         // None, too long for an IAP system id, or not visible text: the mediator's.
         assert_eq!(iap_of(3, None), Some("MEDIATOR-1".into()));
         assert_eq!(
@@ -984,15 +1004,19 @@ mod tests {
     fn a_call_keeps_its_ccc_identifiers_across_the_bound() {
         let mut cache = EncoderCache::default();
         let liid = Liid::new(b"LIID-CCC").unwrap();
-        let first = cache.ccc_pair(liid, Cin::new(1));
+        let first = cache.ccc_pair(liid, Nf(0), Cin::new(1));
         assert_eq!(first.recv, first.xmit.wrapping_add(1));
         assert_ne!(first.xmit, 0);
         assert_eq!(
-            cache.ccc_pair(liid, Cin::new(1)),
+            cache.ccc_pair(liid, Nf(0), Cin::new(1)),
             first,
             "the same call, the same pair"
         );
-        let other = cache.ccc_pair(liid, Cin::new(2));
+        let other = cache.ccc_pair(liid, Nf(0), Cin::new(2));
+        // The same CIN from another probe is another call: another pair.
+        let elsewhere = cache.ccc_pair(liid, Nf(1), Cin::new(1));
+        assert!(![first.xmit, first.recv].contains(&elsewhere.xmit));
+        assert!(![first.xmit, first.recv].contains(&elsewhere.recv));
         assert_ne!((other.xmit, other.recv), (first.xmit, first.recv));
         assert!(
             other.xmit != first.recv && other.recv != first.xmit,
@@ -1000,17 +1024,17 @@ mod tests {
         );
         let fill = |cache: &mut EncoderCache, from: u32| {
             for cin in from..from + MAX_CACHED_ENCODERS as u32 {
-                cache.ccc_pair(liid, Cin::new(cin));
+                cache.ccc_pair(liid, Nf(0), Cin::new(cin));
             }
         };
         // A generation later the call, still active, is carried over ...
         fill(&mut cache, 1_000);
-        assert_eq!(cache.ccc_pair(liid, Cin::new(1)), first);
+        assert_eq!(cache.ccc_pair(liid, Nf(0), Cin::new(1)), first);
         fill(&mut cache, 100_000);
-        assert_eq!(cache.ccc_pair(liid, Cin::new(1)), first);
+        assert_eq!(cache.ccc_pair(liid, Nf(0), Cin::new(1)), first);
         // ... a call untouched for two generations is gone and gets new identifiers.
         fill(&mut cache, 200_000);
         fill(&mut cache, 300_000);
-        assert_ne!(cache.ccc_pair(liid, Cin::new(2)), other);
+        assert_ne!(cache.ccc_pair(liid, Nf(0), Cin::new(2)), other);
     }
 }

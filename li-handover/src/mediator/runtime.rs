@@ -161,7 +161,7 @@ impl Mediator {
                 queues: RwLock::new(HashMap::new()),
                 stats: MediatorStats::default(),
                 audit,
-                encoders: Mutex::new(EncoderCache::default()),
+                encoders: Mutex::new(EncoderCache::with_ccc_seed(random_ccc_seed())),
             }),
         }
     }
@@ -997,6 +997,15 @@ impl Mediator {
 
 /// Messages from the X2/X3 listener taken per batch, at most.
 const CONSUME_BATCH: usize = 64;
+
+/// A random start for the CCC identifier counter: the standard library's per-process random
+/// hash keys (no clock, no extra dependency).
+fn random_ccc_seed() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u8(0);
+    hasher.finish() as u32
+}
 
 /// How long a PacketCable call-data connection must stay up after a record before the record
 /// counts as delivered: PCESP has no message the agency answers ([`Carrier::SilentStream`]).
