@@ -162,20 +162,39 @@ impl Batch {
     }
 
     /// Appends the raw copy of a CCC datagram received at `time` from `peer` on `local`
-    /// ([`CCC_RAW_FILE`]): the datagram in a rebuilt IP and UDP header.
+    /// ([`CCC_RAW_FILE`]): the datagram in a rebuilt IP and UDP header, written in place (no
+    /// allocation). The two addresses are written in one IP version: an IPv4 sender on an
+    /// IPv6 listener keeps its v4-mapped form. `false` when the datagram cannot be written
+    /// (longer than one IP datagram), nothing appended.
     pub(super) fn ccc_raw_record(
         &mut self,
         time: li_core::Timestamp,
         peer: std::net::SocketAddr,
         local: std::net::SocketAddr,
         datagram: &[u8],
-    ) {
-        let mut packet = Vec::with_capacity(datagram.len() + 48);
-        // A v4-mapped peer on a dual-stack socket is written as IPv4 when the listener is.
-        let peer = std::net::SocketAddr::new(peer.ip().to_canonical(), peer.port());
-        if li_core::datagram::write_udp(peer, local, datagram, &mut packet).is_ok() {
-            pcap_record(&mut self.ccc_raw, time, &packet, packet.len());
+    ) -> bool {
+        let peer = match (peer.ip(), local.ip()) {
+            (std::net::IpAddr::V6(v6), std::net::IpAddr::V4(_)) => match v6.to_ipv4_mapped() {
+                Some(v4) => std::net::SocketAddr::new(v4.into(), peer.port()),
+                None => peer,
+            },
+            (std::net::IpAddr::V4(v4), std::net::IpAddr::V6(_)) => {
+                std::net::SocketAddr::new(v4.to_ipv6_mapped().into(), peer.port())
+            }
+            _ => peer,
+        };
+        let start = self.ccc_raw.len();
+        // The record header's place, filled once the packet's length is known.
+        self.ccc_raw.extend_from_slice(&[0; 16]);
+        let Ok(len) = li_core::datagram::write_udp(peer, local, datagram, &mut self.ccc_raw) else {
+            self.ccc_raw.truncate(start);
+            return false;
+        };
+        let header = pcap_record_header(time, len, len);
+        if let Some(slot) = self.ccc_raw.get_mut(start..start + 16) {
+            slot.copy_from_slice(&header);
         }
+        true
     }
 
     fn clear(&mut self) {

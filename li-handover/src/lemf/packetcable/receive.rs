@@ -254,8 +254,10 @@ impl Sink<'_> {
         state: &mut State,
     ) {
         state.ccc.stats.datagrams += 1;
-        if let (Some(local), Some(peer)) = (self.raw, peer) {
-            self.batch.ccc_raw_record(now, peer, local, bytes);
+        if let (Some(local), Some(peer)) = (self.raw, peer)
+            && !self.batch.ccc_raw_record(now, peer, local, bytes)
+        {
+            tracing::warn!(%peer, len = bytes.len(), "CCC datagram too long for its raw copy");
         }
         match datagram(bytes) {
             Datagram::Malformed(why) => {

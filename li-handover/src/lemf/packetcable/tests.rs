@@ -786,6 +786,33 @@ async fn keep_raw_keeps_every_ccc_datagram_as_received() {
         assert_eq!(u16::from_be_bytes([packet[22], packet[23]]), to.port());
         assert_eq!(&packet[28..], want.as_slice());
     }
+
+    // A dual-stack listener: an IPv4 sender is kept in its v4-mapped form, beside the
+    // listener's IPv6 address.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ReceiverConfig::new(dir.path());
+    config.keep_raw = true;
+    let receiver = Receiver::new(config).unwrap();
+    let dual: SocketAddr = "[::]:0".parse().unwrap();
+    let Ok(running) = start_with(receiver, any, any, Some(dual), None).await else {
+        return; // no IPv6 on this machine
+    };
+    let port = running.ccc_addr.unwrap().port();
+    let d = ccc_datagram(9, 40, &from_target(2));
+    udp.send_to(&d, SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .unwrap();
+    wait(&running, |s| s.ccc.datagrams == 1).await;
+    running.stop().await;
+    let raw = pcap_records(&dir.path().join(crate::lemf::CCC_RAW_FILE));
+    assert_eq!(raw.len(), 1, "the datagram kept");
+    let packet = &raw[0].2;
+    assert_eq!(packet[0] >> 4, 6);
+    assert_eq!(
+        &packet[8..24],
+        &std::net::Ipv4Addr::LOCALHOST.to_ipv6_mapped().octets()
+    );
+    assert_eq!(&packet[48..], d.as_slice());
 }
 
 #[tokio::test(start_paused = true)]
