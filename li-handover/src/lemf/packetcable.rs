@@ -124,6 +124,10 @@ pub struct CccStats {
     pub malformed: u64,
     /// Datagrams held now, waiting for their `CCOpen`.
     pub held: u64,
+    /// CCC identifiers a `CCOpen`/`CCChange` named while they were still open for another
+    /// case: not rebound (that call's content goes unattributed rather than to the wrong
+    /// case).
+    pub rebinds_refused: u64,
 }
 
 /// What [`read`] makes of a frame.
@@ -519,6 +523,18 @@ impl CccTable {
         released: &mut Vec<Held>,
     ) {
         for (id, direction) in ids.each() {
+            // An identifier still open for another case is not taken from it: its content
+            // going to the wrong case would be worse than this call's going unattributed
+            // (two senders whose identifiers met, or a sender restarted mid-call).
+            if let Some(b) = self.bindings.get(&id)
+                && b.closed_at.is_none()
+                && b.liid != liid
+            {
+                tracing::warn!(ccc = format_args!("{id:08X}"), open_for = %b.liid, new = %liid,
+                    "CCC identifier still open for another case: not rebound");
+                self.stats.rebinds_refused += 1;
+                continue;
+            }
             if !self.bindings.contains_key(&id) && self.bindings.len() >= self.config.max_streams {
                 self.evict_binding();
             }
@@ -559,10 +575,16 @@ impl CccTable {
 
     /// `CCClose` received at `now`: the identifiers stay bound for [`PacketCableConfig::hold`]
     /// more. Returns the call they were bound to.
-    pub(super) fn close(&mut self, ids: CccIds, now: Timestamp) -> Option<(Liid, Option<u32>)> {
+    pub(super) fn close(
+        &mut self,
+        ids: CccIds,
+        liid: Liid,
+        now: Timestamp,
+    ) -> Option<(Liid, Option<u32>)> {
         let mut call = None;
         for (id, _) in ids.each() {
-            if let Some(b) = self.bindings.get_mut(&id) {
+            // A case closes only its own content.
+            if let Some(b) = self.bindings.get_mut(&id).filter(|b| b.liid == liid) {
                 b.closed_at.get_or_insert(now);
                 call.get_or_insert((b.liid, b.cin));
             }

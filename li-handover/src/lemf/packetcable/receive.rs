@@ -187,7 +187,7 @@ impl Receiver {
                 state.ccc.bind(ids, (liid, cin), target, &mut released);
             }
             CccEvent::Close(ids) => {
-                if let Some((bound, bound_cin)) = state.ccc.close(ids, now)
+                if let Some((bound, bound_cin)) = state.ccc.close(ids, liid, now)
                     && bound == liid
                 {
                     cin = cin.or(bound_cin);
@@ -570,7 +570,7 @@ mod tests {
                         }
                     }
                     Step::Close { id, ms } => {
-                        state.ccc.close(CccIds::Comb(u32::from(id % 4)), at(ms));
+                        state.ccc.close(CccIds::Comb(u32::from(id % 4)), liid, at(ms));
                     }
                     Step::Expire { ms } => state.ccc.expire(at(ms), sink.given_up),
                 }

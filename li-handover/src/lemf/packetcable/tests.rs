@@ -394,7 +394,10 @@ fn held_datagrams_wait_for_their_ccopen_within_the_bounds() {
     assert_eq!(given_up[0].ccc_id, 0xDEAD);
     assert_eq!(table.stats.held, 0);
     // Closed: still bound for the hold, then forgotten.
-    assert_eq!(table.close(CccIds::Comb(XMIT), time(6000)), Some(call));
+    assert_eq!(
+        table.close(CccIds::Comb(XMIT), liid(), time(6000)),
+        Some(call)
+    );
     table.expire(time(11_000), &mut given_up);
     assert!(table.attribute(XMIT, &from_target(0)).is_some());
     table.expire(time(11_001), &mut given_up);
@@ -421,7 +424,7 @@ fn one_identifier_never_bound_does_not_push_out_the_others() {
     table.bind(CccIds::Comb(XMIT), (liid(), Some(CIN)), None, &mut released);
     assert_eq!(released.len(), 1);
     // Released, it no longer counts against its identifier.
-    table.close(CccIds::Comb(XMIT), time(0));
+    table.close(CccIds::Comb(XMIT), liid(), time(0));
     table.expire(time(60_000), &mut given_up);
     table.hold(XMIT, &[9; 40], time(60_000), &mut given_up);
     table.hold(XMIT, &[9; 40], time(60_000), &mut given_up);
@@ -451,12 +454,40 @@ fn the_held_octets_and_the_bound_identifiers_are_bounded() {
     for id in 1..=3 {
         table.bind(CccIds::Comb(id), call, None, &mut released);
     }
-    table.close(CccIds::Comb(2), time(0));
+    table.close(CccIds::Comb(2), liid(), time(0));
     table.bind(CccIds::Comb(4), call, None, &mut released);
     let bound = |t: &CccTable, id| t.attribute(id, &from_target(0)).is_some();
     assert!(bound(&table, 1) && !bound(&table, 2) && bound(&table, 3) && bound(&table, 4));
     table.bind(CccIds::Comb(5), call, None, &mut released);
     assert!(!bound(&table, 1) && bound(&table, 5));
+}
+
+/// An identifier open for one case is not taken by another case's CCOpen (its content would
+/// go to the wrong case), nor closed by another case's CCClose; once closed it can be bound
+/// again.
+#[test]
+fn an_identifier_open_for_one_case_stays_with_it() {
+    let mut table = CccTable::default();
+    let mut released = Vec::new();
+    let other = Liid::new(b"CASE-OTHER").unwrap();
+    table.bind(CccIds::Comb(7), (liid(), Some(CIN)), None, &mut released);
+    table.bind(CccIds::Comb(7), (other, Some(9)), None, &mut released);
+    assert_eq!(table.stats.rebinds_refused, 1);
+    let to = |t: &CccTable| t.attribute(7, &from_target(0)).map(|a| a.liid);
+    assert_eq!(to(&table), Some(liid()));
+    assert_eq!(table.close(CccIds::Comb(7), other, time(0)), None);
+    assert_eq!(
+        to(&table),
+        Some(liid()),
+        "another case's CCClose closes nothing"
+    );
+    assert_eq!(
+        table.close(CccIds::Comb(7), liid(), time(0)),
+        Some((liid(), Some(CIN)))
+    );
+    table.bind(CccIds::Comb(7), (other, Some(9)), None, &mut released);
+    assert_eq!(to(&table), Some(other), "closed: free for the next call");
+    assert_eq!(table.stats.rebinds_refused, 1);
 }
 
 #[test]
