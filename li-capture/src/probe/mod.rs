@@ -462,6 +462,13 @@ impl DestinationRuntime {
 impl Probe {
     /// A probe with no task, no destination and no capture running.
     pub fn new(settings: ProbeSettings) -> Self {
+        if let Some(nfid) = &settings.network_function_id
+            && (!(1..=15).contains(&nfid.len()) || !nfid.iter().all(|b| (0x20..=0x7e).contains(b)))
+        {
+            // The mediator names this probe's records itself then (its own IAP id).
+            warn!(probe = %settings.name, nfid = %String::from_utf8_lossy(nfid),
+                "network function id is not 1 to 15 visible characters: US agencies will see the mediator's IAP system id for this probe's records");
+        }
         let classifier = Classifier::new(settings.classifier.clone());
         Self {
             inner: Arc::new(Inner {
