@@ -96,8 +96,8 @@
 //! is (real addresses), to the LIID's pcap, a CC line (`format`, `ccc`, `direction`,
 //! `packet_len`, `attributed` `true`, `seq` `null`) and the call's `media.pcap` and WAV
 //! files. A datagram may beat its `CCOpen` (UDP against TCP): it is held, bounded by
-//! [`PacketCableConfig`] (5 s by receive time, 512 datagrams per identifier, 4096 and
-//! 4 MiB in all by default), and
+//! [`PacketCableConfig`] (30 s by receive time, 4096 datagrams per identifier, 65,536 and
+//! 32 MiB in all by default), and
 //! recorded when the `CCOpen` comes; one held too long, pushed out by the bounds, or held
 //! when the receiver stops is recorded **unattributed** (CC line with `liid` `null`, the
 //! packet in [`UNATTRIBUTED_CCC_FILE`]). Malformed datagrams (short, or no IP packet) are

@@ -81,14 +81,15 @@ pub const MAX_ASSIGNED_CALLS: usize = 4096;
 pub struct PacketCableConfig {
     /// How long a datagram whose CCC identifier no `CCOpen` has named yet is held for one
     /// (by receive time), and how long an identifier stays bound after its `CCClose`.
-    /// Default 5 s.
+    /// Default 30 s: long enough for a call-data connection to come back after a short
+    /// outage while its call's content keeps flowing over UDP.
     pub hold: Duration,
-    /// Datagrams held at most, over every identifier (default 4096); past it the oldest is
+    /// Datagrams held at most, over every identifier (default 65,536); past it the oldest is
     /// recorded as unattributed.
     pub max_held: usize,
-    /// Octets held at most (default 4 MiB).
+    /// Octets held at most (default 32 MiB).
     pub max_held_bytes: usize,
-    /// Datagrams held at most for one identifier (default 512), so that one stream that
+    /// Datagrams held at most for one identifier (default 4096), so that one stream that
     /// never gets its `CCOpen` does not push out the others'.
     pub max_held_per_ccc: usize,
     /// CCC identifiers bound at most (default 65536); past it the bound one longest closed,
@@ -99,10 +100,10 @@ pub struct PacketCableConfig {
 impl Default for PacketCableConfig {
     fn default() -> Self {
         Self {
-            hold: Duration::from_secs(5),
-            max_held: 4096,
-            max_held_bytes: 4 << 20,
-            max_held_per_ccc: 512,
+            hold: Duration::from_secs(30),
+            max_held: 65_536,
+            max_held_bytes: 32 << 20,
+            max_held_per_ccc: 4096,
             max_streams: 65536,
         }
     }
