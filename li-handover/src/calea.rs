@@ -54,17 +54,19 @@ use li_asn1::atis::laes::{
 use li_asn1::atis::laes_cc::{CallIdentity, ContentIdentifier};
 use li_asn1::atis::laes_party::{
     Cause, CcDeliveryFormat, DeliveryIdentifier, EncapsulatedSignalingMessage, Input, InputValue,
-    ParameterFormat, PartyIdentity,
+    MediaCharacteristics, MediaInformation, ParameterFormat, PartyIdentity,
 };
 use li_asn1::atis::{CaseIdentity, laes_cc_oid};
 use li_core::{Cin, IriType, TargetIdentifier, Timestamp};
 
 mod call;
 pub mod pcesp;
+mod sdp;
 mod sip_body;
 
 use call::{CallEvent, Calls, Render, Signal};
 pub use pcesp::{CccPair, PcespCalls, PcespSettings, PcespSettingsError, pcesp_call_id};
+use sdp::CallSdps;
 
 use crate::lemf::sip;
 
@@ -95,7 +97,9 @@ pub struct LaesSettings {
 #[derive(Debug)]
 pub struct LaesCalls {
     settings: LaesSettings,
-    calls: Calls<()>,
+    calls: Calls<CallSdps>,
+    /// The octets of SDP kept for the calls (at most [`pcesp::MAX_SDP_BYTES`]).
+    sdp_bytes: usize,
 }
 
 /// The `callId` of call `cin`: `main` is the CIN in decimal.
@@ -140,6 +144,7 @@ impl LaesCalls {
         Self {
             settings,
             calls: Calls::default(),
+            sdp_bytes: 0,
         }
     }
 
@@ -151,6 +156,11 @@ impl LaesCalls {
     /// Whether no call has state.
     pub fn is_empty(&self) -> bool {
         self.calls.len() == 0
+    }
+
+    /// The octets of SDP kept for the calls (at most [`pcesp::MAX_SDP_BYTES`]).
+    pub fn sdp_bytes(&self) -> usize {
+        self.sdp_bytes
     }
 
     /// Appends the call-data messages of one SIP message of call `cin` (see the
@@ -169,6 +179,7 @@ impl LaesCalls {
     ) {
         let mut render = LaesRender {
             settings: &self.settings,
+            sdp_bytes: &mut self.sdp_bytes,
         };
         self.calls.on_sip(
             &mut render,
@@ -188,6 +199,7 @@ impl LaesCalls {
     pub fn close_all(&mut self, time: Timestamp, out: &mut Vec<LaesProtocol>) {
         let mut render = LaesRender {
             settings: &self.settings,
+            sdp_bytes: &mut self.sdp_bytes,
         };
         self.calls.close_all(&mut render, time, out);
     }
@@ -196,15 +208,32 @@ impl LaesCalls {
 /// The ATIS-1000678 renderer of the call events.
 struct LaesRender<'a> {
     settings: &'a LaesSettings,
+    sdp_bytes: &'a mut usize,
+}
+
+/// A party's media: its SDP.
+fn media(sdp: Option<&String>) -> Option<MediaInformation> {
+    sdp.map(|sdp| MediaInformation {
+        characteristics: Some(MediaCharacteristics::Sdp(sdp.clone())),
+        ..MediaInformation::default()
+    })
 }
 
 impl Render for LaesRender<'_> {
-    type Call = ();
+    type Call = CallSdps;
     type Out = LaesProtocol;
+
+    fn on_message(&mut self, call: &mut CallSdps, signal: &Signal<'_>) {
+        call.observe(signal, self.sdp_bytes);
+    }
+
+    fn forget(&mut self, call: CallSdps) {
+        call.release(self.sdp_bytes);
+    }
 
     fn on_event(
         &mut self,
-        _call: &mut (),
+        call: &mut CallSdps,
         s: &Signal<'_>,
         event: CallEvent<'_>,
         out: &mut Vec<LaesProtocol>,
@@ -234,7 +263,7 @@ impl Render for LaesRender<'_> {
                 )),
                 location: None,
                 transit_carrier_id: None,
-                subject_media: None,
+                subject_media: media(call.target.as_ref()),
                 origination_cause: "SIP INVITE".into(),
                 protocol_specific_parameters: None,
                 signaling_msg: signaling(),
@@ -247,7 +276,7 @@ impl Render for LaesRender<'_> {
                     calling: party(calling).unwrap_or_default(),
                     called: party(called),
                     location: None,
-                    associate_media: None,
+                    associate_media: media(call.associate.as_ref()),
                     redirected_from_info: None,
                     protocol_specific_parameters: None,
                     signaling_msg: signaling(),
@@ -258,7 +287,11 @@ impl Render for LaesRender<'_> {
                 call_id: call_identity(cin),
                 answering: party(answering),
                 location: None,
-                answering_media: None,
+                // The answering party is the one called.
+                answering_media: media(match s.side {
+                    TargetSide::Callee => call.target.as_ref(),
+                    _ => call.associate.as_ref(),
+                }),
                 protocol_specific_parameters: None,
                 signaling_msg: signaling(),
             }),
@@ -267,8 +300,8 @@ impl Render for LaesRender<'_> {
                 content_identifier: content_identifier(cin),
                 delivery_identifier: delivery_identifier(cin),
                 cc_delivery_format: CcDeliveryFormat::CcApdu(laes_cc_oid()),
-                subject_media: None,
-                associate_media: None,
+                subject_media: media(call.target.as_ref()),
+                associate_media: media(call.associate.as_ref()),
                 protocol_specific_parameters: None,
                 signaling_msg: None,
             }),
@@ -276,8 +309,8 @@ impl Render for LaesRender<'_> {
                 LaesMessage::MediaAndAddressReporting(MediaAndAddressReporting {
                     header: self.header(time),
                     call_id: call_identity(cin),
-                    subject_media: None,
-                    associate_media: None,
+                    subject_media: media(call.target.as_ref()),
+                    associate_media: media(call.associate.as_ref()).map(|m| vec![m]),
                     redirected_to_party_media: None,
                     subject_contact_addresses: None,
                     associate_contact_addresses: None,
@@ -290,8 +323,8 @@ impl Render for LaesRender<'_> {
                 header: self.header(time),
                 content_identifier: content_identifier(cin),
                 delivery_identifier: delivery_identifier(cin),
-                subject_media: None,
-                associate_media: None,
+                subject_media: media(call.target.as_ref()),
+                associate_media: media(call.associate.as_ref()),
                 protocol_specific_parameters: None,
                 signaling_msg: None,
             }),

@@ -61,11 +61,8 @@ use li_core::{Cin, IriType, Timestamp};
 use super::call::{CallEvent, Calls, Render, Signal};
 use super::{TargetSide, uri_of};
 
-/// The octets of one SDP kept at most.
-pub const MAX_SDP: usize = 4096;
-
-/// The octets of SDP one [`PcespCalls`] keeps at most, over all its calls.
-pub const MAX_SDP_BYTES: usize = 16 * 1024 * 1024;
+use super::sdp::CallSdps;
+pub use super::sdp::{MAX_SDP, MAX_SDP_BYTES};
 
 /// The two CCC identifiers of a call's content, allocated by the mediator: each content
 /// datagram carries one of them (`li_asn1::packetcable::ccc`), and `CCOpen`/`CCChange`/
@@ -244,10 +241,8 @@ impl PcespCalls {
 /// What PCESP keeps of a call beside the shared state.
 #[derive(Debug, Default)]
 struct PcespCall {
-    /// The subject's latest SDP.
-    target_sdp: Option<String>,
-    /// The other party's latest SDP.
-    associate_sdp: Option<String>,
+    /// The parties' latest SDPs.
+    sdps: CallSdps,
     /// The CCC identifiers named by the call's `CCOpen`.
     ccc: Option<CccPair>,
 }
@@ -264,25 +259,7 @@ impl Render for PcespRender<'_> {
     type Out = CdcPdu;
 
     fn on_message(&mut self, call: &mut PcespCall, signal: &Signal<'_>) {
-        if signal.released {
-            return;
-        }
-        let Some(sdp) = signal.sdp() else {
-            return;
-        };
-        let slot = match signal.sent_by_target() {
-            Some(true) => &mut call.target_sdp,
-            Some(false) => &mut call.associate_sdp,
-            None => return,
-        };
-        if let Some(old) = slot.take() {
-            *self.sdp_bytes = self.sdp_bytes.saturating_sub(old.len());
-        }
-        let sdp = bounded_sdp(sdp);
-        if self.sdp_bytes.saturating_add(sdp.len()) <= MAX_SDP_BYTES {
-            *self.sdp_bytes += sdp.len();
-            *slot = Some(sdp);
-        }
+        call.sdps.observe(signal, self.sdp_bytes);
     }
 
     fn on_event(
@@ -339,23 +316,23 @@ impl Render for PcespRender<'_> {
                     header,
                     cc_open_option: CcOpenOption::CcOpenTime(vec![call_id()]),
                     ccc_id: self.ccc.ccc_id(),
-                    subject: call.target_sdp.clone(),
-                    associate: call.associate_sdp.clone(),
+                    subject: call.sdps.target.clone(),
+                    associate: call.sdps.associate.clone(),
                     flow_direction: FlowDirection::DownstreamAndUpstream,
                 })
             }
             CallEvent::MediaChange => Message::MediaReport(MediaReport {
                 header,
                 call_id: call_id(),
-                subject: call.target_sdp.clone(),
-                associate: call.associate_sdp.clone(),
+                subject: call.sdps.target.clone(),
+                associate: call.sdps.associate.clone(),
             }),
             CallEvent::CcChange => Message::CcChange(CcChange {
                 header,
                 call_id: call_id(),
                 ccc_id: call.ccc.unwrap_or(self.ccc).ccc_id(),
-                subject: call.target_sdp.clone(),
-                associate: call.associate_sdp.clone(),
+                subject: call.sdps.target.clone(),
+                associate: call.sdps.associate.clone(),
                 flow_direction: FlowDirection::DownstreamAndUpstream,
                 resource_state: None,
             }),
@@ -387,12 +364,7 @@ impl Render for PcespRender<'_> {
     }
 
     fn forget(&mut self, call: PcespCall) {
-        let kept = [call.target_sdp, call.associate_sdp]
-            .iter()
-            .flatten()
-            .map(String::len)
-            .sum::<usize>();
-        *self.sdp_bytes = self.sdp_bytes.saturating_sub(kept);
+        call.sdps.release(self.sdp_bytes);
     }
 }
 
@@ -404,18 +376,6 @@ impl PcespRender<'_> {
             event_time: GeneralizedTime::from_timestamp(time),
         }
     }
-}
-
-/// An SDP body as text, cut to [`MAX_SDP`] octets at its last whole line.
-fn bounded_sdp(body: &[u8]) -> String {
-    let cut = match body.get(..MAX_SDP) {
-        Some(head) => match head.iter().rposition(|&b| b == b'\n') {
-            Some(end) => head.get(..=end).unwrap_or(head),
-            None => head,
-        },
-        None => body,
-    };
-    String::from_utf8_lossy(cut).into_owned()
 }
 
 /// The party of a `From`/`To` value.

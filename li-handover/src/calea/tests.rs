@@ -569,3 +569,79 @@ fn content_taken_mid_call_opens_on_the_next_message() {
         ["release", "ccClose"]
     );
 }
+
+/// The parties' SDPs travel as their media: the target's in `Origination.subjectMedia`, the
+/// answering party's in `Answer.answeringMedia`, both in `CCOpen` and in a media report.
+#[test]
+fn the_parties_sdps_are_their_media() {
+    use li_asn1::atis::laes_party::{MediaCharacteristics, MediaInformation};
+    let with_sdp = |mut message: Vec<u8>, host: &str| {
+        let body = format!(
+            "v=0\r\no=- 1 1 IN IP4 {host}\r\ns=-\r\nc=IN IP4 {host}\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+        );
+        message.truncate(message.len() - 2);
+        message.extend_from_slice(b"Content-Type: application/sdp\r\n\r\n");
+        message.extend_from_slice(body.as_bytes());
+        (message, body)
+    };
+    let (invite, alice) = with_sdp(request("INVITE", 1), "192.0.2.1");
+    let (ok, bob) = with_sdp(response(200, "OK", 1, "INVITE"), "198.51.100.9");
+    let (reinvite, alice2) = with_sdp(request("INVITE", 2), "192.0.2.77");
+    let mut calls = calls(false);
+    let mut out = Vec::new();
+    for (i, (iri, sip)) in [
+        (IriType::Begin, invite),
+        (IriType::Continue, ok),
+        (IriType::Continue, reinvite),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        calls.on_sip(
+            CIN,
+            time(i as u64),
+            iri,
+            &sip,
+            TargetSide::Caller,
+            true,
+            &mut out,
+        );
+    }
+    let sdp =
+        |m: &Option<MediaInformation>| match m.as_ref().and_then(|m| m.characteristics.as_ref()) {
+            Some(MediaCharacteristics::Sdp(s)) => Some(s.clone()),
+            _ => None,
+        };
+    let mut seen = Vec::new();
+    for m in &out {
+        let back = LaesProtocol::decode(&m.encode()).unwrap();
+        match back.message() {
+            LaesMessage::Origination(o) => seen.push(("origination", sdp(&o.subject_media), None)),
+            LaesMessage::Answer(a) => seen.push(("answer", sdp(&a.answering_media), None)),
+            LaesMessage::CcOpen(c) => {
+                seen.push(("ccOpen", sdp(&c.subject_media), sdp(&c.associate_media)))
+            }
+            LaesMessage::MediaAndAddressReporting(r) => seen.push((
+                "mediaReport",
+                sdp(&r.subject_media),
+                r.associate_media
+                    .as_ref()
+                    .and_then(|v| sdp(&v.first().cloned())),
+            )),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            ("origination", Some(alice.clone()), None),
+            ("answer", Some(bob.clone()), None),
+            ("ccOpen", Some(alice), Some(bob.clone())),
+            ("mediaReport", Some(alice2), Some(bob)),
+        ]
+    );
+    assert!(calls.sdp_bytes() > 0);
+    let mut out = Vec::new();
+    calls.close_all(time(9), &mut out);
+    assert_eq!(calls.sdp_bytes(), 0, "freed with the calls");
+}

@@ -9,6 +9,7 @@ use li_core::{Cin, IriType, Timestamp};
 
 use super::*;
 use crate::calea::call::MAX_CALLS;
+use crate::calea::sdp::bounded_sdp;
 
 const CIN: Cin = Cin::new(4242);
 const CCC: CccPair = CccPair {
