@@ -694,58 +694,20 @@ impl EncoderCache {
         liid: Liid,
         time: Timestamp,
     ) -> Vec<(DestinationId, Vec<u8>)> {
-        let mut out: Vec<(DestinationId, Vec<u8>)> = Vec::new();
-        fn entry(out: &mut Vec<(DestinationId, Vec<u8>)>, did: DestinationId) -> usize {
-            match out.iter().position(|(d, _)| *d == did) {
-                Some(i) => i,
-                None => {
-                    out.push((did, Vec::new()));
-                    out.len() - 1
-                }
-            }
-        }
+        let mut out: std::collections::BTreeMap<DestinationId, Vec<u8>> = Default::default();
         let mut laes = Vec::new();
-        let mut keys: Vec<_> = self
-            .laes
-            .keys()
-            .filter(|(l, _, _)| *l == liid)
-            .copied()
-            .collect();
-        keys.sort_by_key(|(_, d, n)| (*d, *n));
-        for key in keys {
-            if let Some(calls) = self.laes.get_mut(&key) {
-                laes.clear();
-                calls.close_all(time, &mut laes);
-                let i = entry(&mut out, key.1);
-                if let Some((_, buf)) = out.get_mut(i) {
-                    for m in &laes {
-                        m.encode_into(buf);
-                    }
-                }
-            }
-        }
+        close_each(&mut self.laes, liid, &mut out, |calls, buf| {
+            laes.clear();
+            calls.close_all(time, &mut laes);
+            laes.iter().for_each(|m| m.encode_into(buf));
+        });
         let mut pcesp = Vec::new();
-        let mut keys: Vec<_> = self
-            .pcesp
-            .keys()
-            .filter(|(l, _, _)| *l == liid)
-            .copied()
-            .collect();
-        keys.sort_by_key(|(_, d, n)| (*d, *n));
-        for key in keys {
-            if let Some(calls) = self.pcesp.get_mut(&key) {
-                pcesp.clear();
-                calls.close_all(time, &mut pcesp);
-                let i = entry(&mut out, key.1);
-                if let Some((_, buf)) = out.get_mut(i) {
-                    for m in &pcesp {
-                        m.encode_into(buf);
-                    }
-                }
-            }
-        }
-        out.retain(|(_, buf)| !buf.is_empty());
-        out
+        close_each(&mut self.pcesp, liid, &mut out, |calls, buf| {
+            pcesp.clear();
+            calls.close_all(time, &mut pcesp);
+            pcesp.iter().for_each(|m| m.encode_into(buf));
+        });
+        out.into_iter().filter(|(_, buf)| !buf.is_empty()).collect()
     }
 
     /// Drops what was built for `liid` (its task ended, or its LIID changed), the state of
@@ -799,6 +761,27 @@ impl EncoderCache {
     #[cfg(test)]
     pub(super) fn sizes(&self) -> (usize, usize, usize) {
         (self.headers.len(), self.cc.len(), self.media.len())
+    }
+}
+
+/// Runs `close` on each call-data state of `liid` in `states`, in (destination, network
+/// function) order, appending to its destination's buffer in `out`.
+fn close_each<C>(
+    states: &mut HashMap<(Liid, DestinationId, Nf), C>,
+    liid: Liid,
+    out: &mut std::collections::BTreeMap<DestinationId, Vec<u8>>,
+    mut close: impl FnMut(&mut C, &mut Vec<u8>),
+) {
+    let mut keys: Vec<_> = states
+        .keys()
+        .filter(|(l, _, _)| *l == liid)
+        .copied()
+        .collect();
+    keys.sort_by_key(|(_, d, n)| (*d, *n));
+    for key in keys {
+        if let Some(state) = states.get_mut(&key) {
+            close(state, out.entry(key.1).or_default());
+        }
     }
 }
 
