@@ -3,8 +3,9 @@
 //!
 //! [`Sdp::parse`] reads the origin (`o=`: TS 102 232-5 ties the legs of a call by it), the
 //! session- and media-level connection data (`c=`), the media descriptions (`m=`), the
-//! direction attributes and `a=rtcp` (RFC 3605), with a fixed index of at most
-//! [`MAX_MEDIA`] media descriptions. [`Sdp::streams`] resolves them into what a media binder
+//! direction attributes and `a=rtcp` (RFC 3605), with an index of at most [`MAX_MEDIA`]
+//! media descriptions, the first [`INLINE_MEDIA`] of them held inline (an SDP with more
+//! costs one allocation). [`Sdp::streams`] resolves them into what a media binder
 //! needs: per stream the RTP and RTCP transport addresses and the direction.
 //!
 //! Other lines (`s=`, `t=`, `b=`, `k=`, ...) are skipped; other attributes can be walked
@@ -12,11 +13,19 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use smallvec::SmallVec;
+
 use super::error::{Result, SipError};
 use super::uri::{find_byte, split_byte, trim_lws};
 
 /// How many media descriptions (`m=` lines) [`Sdp`] indexes (a local bound).
 pub const MAX_MEDIA: usize = 16;
+
+/// How many media descriptions [`Sdp`] holds without allocating: a call's audio and video
+/// with room to spare. Kept small because a parsed SDP is built and moved per message: each
+/// description is some 180 octets, all sixteen inline made every parse initialise and move
+/// about 3 KiB.
+pub const INLINE_MEDIA: usize = 4;
 
 /// A parsed SDP body, borrowing from it.
 ///
@@ -48,8 +57,7 @@ pub struct Sdp<'a> {
     connection: Option<Connection<'a>>,
     direction: Option<Direction>,
     session_section: &'a str,
-    media: [Media<'a>; MAX_MEDIA],
-    media_count: usize,
+    media: SmallVec<[Media<'a>; INLINE_MEDIA]>,
 }
 
 /// The origin line (`o=`, RFC 8866 clause 5.2): identifies the session and its version.
@@ -280,8 +288,7 @@ impl<'a> Sdp<'a> {
             connection: None,
             direction: None,
             session_section: text,
-            media: [Media::EMPTY; MAX_MEDIA],
-            media_count: 0,
+            media: SmallVec::new(),
         };
         let mut first = true;
         let mut offset = 0;
@@ -319,17 +326,16 @@ impl<'a> Sdp<'a> {
                     if current.is_none() {
                         sdp.session_section = text.get(..line_offset).unwrap_or_default();
                     }
-                    let slot =
-                        sdp.media
-                            .get_mut(sdp.media_count)
-                            .ok_or(SipError::TooManyMedia {
-                                max: MAX_MEDIA,
-                                offset: line_offset,
-                            })?;
-                    *slot = parse_media_line(value, line_offset)?;
-                    slot.section_offset = offset;
-                    current = Some(sdp.media_count);
-                    sdp.media_count += 1;
+                    if sdp.media.len() >= MAX_MEDIA {
+                        return Err(SipError::TooManyMedia {
+                            max: MAX_MEDIA,
+                            offset: line_offset,
+                        });
+                    }
+                    let mut media = parse_media_line(value, line_offset)?;
+                    media.section_offset = offset;
+                    current = Some(sdp.media.len());
+                    sdp.media.push(media);
                 }
                 ('o', None) if sdp.origin.is_none() => {
                     sdp.origin = Some(parse_origin(value, line_offset)?);
@@ -400,7 +406,7 @@ impl<'a> Sdp<'a> {
 
     /// The media descriptions, in order.
     pub fn media(&self) -> &[Media<'a>] {
-        self.media.get(..self.media_count).unwrap_or_default()
+        &self.media
     }
 
     /// The media streams resolved to transport addresses and directions.
