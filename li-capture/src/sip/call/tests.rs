@@ -1800,3 +1800,35 @@ fn a_target_with_many_media_addresses_is_the_peer_of_each_of_them() {
     assert_eq!(h.media(ALICE_RTP, STRANGER, t(2)), None);
     assert_eq!(h.tracker.stats().media_foreign, 2);
 }
+
+/// A flow entry keeps a flow's address only as its key: the flow it gives back is the one
+/// bound, in the form it was written (IPv4, IPv6, or IPv4 written as mapped IPv6).
+#[test]
+fn a_flow_entry_gives_back_the_flow_bound() {
+    for addr in [
+        "192.0.2.1:49170",
+        "[2001:db8::7]:5004",
+        "[::ffff:192.0.2.1]:49170",
+    ] {
+        let flow = MediaFlow {
+            addr: addr.parse().unwrap(),
+            party: Party::Callee,
+            stream: 3,
+            kind: MediaProtocol::Rtcp,
+            source: FlowSource::SignallingPeer,
+        };
+        let key = super::FlowKey::of(flow.addr);
+        let bound = super::BoundFlow::of(&flow);
+        assert_eq!(bound.media_flow(key), flow, "{addr}");
+        assert!(bound.is(&flow));
+        let other_party = MediaFlow {
+            party: Party::Caller,
+            ..flow
+        };
+        assert!(!bound.is(&other_party));
+    }
+    // An IPv4 address and its mapped form share a key, but are different flows.
+    let v4: std::net::SocketAddr = "192.0.2.1:49170".parse().unwrap();
+    let mapped: std::net::SocketAddr = "[::ffff:192.0.2.1]:49170".parse().unwrap();
+    assert_eq!(super::FlowKey::of(v4), super::FlowKey::of(mapped));
+}
