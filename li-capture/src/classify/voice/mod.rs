@@ -28,9 +28,12 @@
 //!   CIN of its own;
 //! - each media packet of the call as a [`CcRecord`] of kind [`CcKind::Media`] (the UDP
 //!   payload: the RTP or RTCP packet, with its flow), except for IRI-only tasks and outside
-//!   the task's window; its direction is from the target when the target is the party that
-//!   sent it, to the target when it is the other, indeterminate when both parties are
-//!   targets;
+//!   the task's window; its direction is the task's own: from the target when a target of
+//!   the task is the party that sent it, to the target when one is the other party,
+//!   indeterminate when both parties are targets of that task (two tasks, one on each
+//!   party, each get their direction). The parties a task's targets are come from the
+//!   messages that named them ([`CallTracker::party_of`]), kept with the task's share of
+//!   the call: a media packet reads a field;
 //! - an IRI-End when the call ends. When no message ends it (inactivity timeout, eviction,
 //!   a BYE never answered), or the task's window closes or the task is deactivated during
 //!   the call, the IRI-End **repeats the last SIP message of the call** as its content:
@@ -122,6 +125,62 @@ struct CallTask {
     /// Whether the task's scope includes CC (fixed for the task's life: a modification is a
     /// deactivation and a new activation).
     cc: bool,
+    /// Which parties the task's targets are (from the messages that named them).
+    sides: Sides,
+    /// The direction of a packet the caller sends, and of one the callee sends, for this
+    /// task: derived from `sides` when they change, so that a media packet reads a field.
+    from_caller: PayloadDirection,
+    from_callee: PayloadDirection,
+}
+
+impl CallTask {
+    /// Notes that the task's targets are (also) the parties in `sides`.
+    fn add_sides(&mut self, sides: Sides) {
+        self.sides.caller |= sides.caller;
+        self.sides.callee |= sides.callee;
+        self.from_caller = self.sides.direction(Party::Caller);
+        self.from_callee = self.sides.direction(Party::Callee);
+    }
+
+    /// The direction, for this task, of a packet `sender` sent.
+    #[inline]
+    fn direction(&self, sender: Party) -> PayloadDirection {
+        match sender {
+            Party::Caller => self.from_caller,
+            Party::Callee => self.from_callee,
+        }
+    }
+}
+
+/// Which parties of a call a task's targets are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Sides {
+    caller: bool,
+    callee: bool,
+}
+
+impl Sides {
+    fn of(party: Party) -> Self {
+        Self {
+            caller: party == Party::Caller,
+            callee: party == Party::Callee,
+        }
+    }
+
+    /// The direction of a packet `sender` sent, relative to the targets: from the target
+    /// when only the sender is one, to the target when only the other party is,
+    /// indeterminate when both are (or neither is known).
+    fn direction(self, sender: Party) -> PayloadDirection {
+        let (sender_is_target, other_is_target) = match sender {
+            Party::Caller => (self.caller, self.callee),
+            Party::Callee => (self.callee, self.caller),
+        };
+        match (sender_is_target, other_is_target) {
+            (true, false) => PayloadDirection::FromTarget,
+            (false, true) => PayloadDirection::ToTarget,
+            _ => PayloadDirection::Indeterminate,
+        }
+    }
 }
 
 /// The tasks of a call: the first inline (most calls have one), the others beside. A media
@@ -168,27 +227,6 @@ struct VoiceCall {
     /// The last SIP message of the call, repeated by an IRI-End no message carries (boxed:
     /// media packets read the call's other fields, kept in few cache lines).
     last: Option<Box<SipEvent>>,
-    target_is_caller: bool,
-    target_is_callee: bool,
-}
-
-impl VoiceCall {
-    /// The direction of a packet `sender` sent, relative to the target.
-    fn direction(&self, sender: Party) -> PayloadDirection {
-        let sender_is_target = match sender {
-            Party::Caller => self.target_is_caller,
-            Party::Callee => self.target_is_callee,
-        };
-        let other_is_target = match sender {
-            Party::Caller => self.target_is_callee,
-            Party::Callee => self.target_is_caller,
-        };
-        match (sender_is_target, other_is_target) {
-            (true, false) => PayloadDirection::FromTarget,
-            (false, true) => PayloadDirection::ToTarget,
-            _ => PayloadDirection::Indeterminate,
-        }
-    }
 }
 
 /// Voice counters (also in [`super::ClassifierStats`]).
@@ -218,7 +256,7 @@ pub(super) struct Voice {
     events: Vec<CallEvent>,
     /// Scratch of [`Classifier::voice_call_message`], kept to allocate nothing per message.
     scratch_tasks: Vec<CallTask>,
-    scratch_named: Vec<Xid>,
+    scratch_named: Vec<(Xid, Sides)>,
     scratch_records: Vec<(Xid, Cin, IriType)>,
     next_sweep: Option<Timestamp>,
     pub(super) counters: VoiceCounters,
@@ -421,13 +459,27 @@ impl Classifier {
         voice.targets.match_message(msg, &mut matches);
         let mut events = std::mem::take(&mut voice.events);
         voice.tracker.on_sip(msg, src, time, &matches, &mut events);
-        // The tasks this message names (a few; usually none or one).
+        // The call of the message, if any: the side of the call each target is.
+        let call = events.iter().find_map(|e| match e {
+            CallEvent::Sip { call, .. } => Some(*call),
+            _ => None,
+        });
+        // The tasks this message names (a few; usually none or one), with the parties
+        // their targets are.
         let mut tasks = std::mem::take(&mut voice.scratch_named);
         tasks.clear();
         for m in &matches {
+            let sides = call
+                .and_then(|call| voice.tracker.party_of(call, msg, m.source))
+                .map(Sides::of)
+                .unwrap_or_default();
             for xid in voice.target_tasks.get(m.target).into_iter().flatten() {
-                if !tasks.contains(xid) {
-                    tasks.push(*xid);
+                match tasks.iter_mut().find(|(x, _)| x == xid) {
+                    Some((_, known)) => {
+                        known.caller |= sides.caller;
+                        known.callee |= sides.callee;
+                    }
+                    None => tasks.push((*xid, sides)),
                 }
             }
         }
@@ -443,13 +495,14 @@ impl Classifier {
     }
 
     /// Turns the tracker's events into records. `sip`: the message the events are about
-    /// (none for timers); `named`: the tasks whose targets it names.
+    /// (none for timers); `named`: the tasks whose targets it names, with the parties of
+    /// its call they are.
     fn voice_events(
         &mut self,
         events: &mut Vec<CallEvent>,
         time: Timestamp,
         sip: Option<(SocketAddr, SocketAddr, &[u8])>,
-        named: &[Xid],
+        named: &[(Xid, Sides)],
         out: &mut Vec<InterceptRecord>,
     ) {
         // The message, copied once for every record that carries it.
@@ -478,7 +531,7 @@ impl Classifier {
                     let Some(message) = sip_event(&mut event) else {
                         continue;
                     };
-                    for &xid in named {
+                    for &(xid, _) in named {
                         if self.task_open(xid, time) {
                             let cin = self.allocate_cin();
                             self.emit_sip(xid, cin, time, IriType::Report, message.clone(), out);
@@ -509,13 +562,13 @@ impl Classifier {
         }
     }
 
-    /// A message of a tracked call: the tasks that `named` adds to it, then a record for
-    /// every task of the call whose window is open.
+    /// A message of a tracked call: the tasks that `named` adds to it (and the parties its
+    /// tasks' targets are), then a record for every task of the call whose window is open.
     fn voice_call_message(
         &mut self,
         call: CallHandle,
         iri: IriType,
-        named: &[Xid],
+        named: &[(Xid, Sides)],
         time: Timestamp,
         message: SipEvent,
         out: &mut Vec<InterceptRecord>,
@@ -526,32 +579,33 @@ impl Classifier {
         added.clear();
         records.clear();
         let known = self.voice.calls.get(&call);
-        let was_known = known.is_some_and(|c| c.tasks.iter().next().is_some());
-        for xid in named {
-            if known.is_some_and(|c| c.tasks.iter().any(|t| t.xid == *xid)) {
+        for &(xid, sides) in named {
+            if known.is_some_and(|c| c.tasks.iter().any(|t| t.xid == xid)) {
                 continue;
             }
-            if let Some(entry) = self.tasks.get(xid) {
-                added.push(CallTask {
-                    xid: *xid,
+            if let Some(entry) = self.tasks.get(&xid) {
+                let mut task = CallTask {
+                    xid,
                     cin: Cin::new(0),
                     begun: false,
                     cc: entry.task.scope().delivers_cc(),
-                });
+                    sides: Sides::default(),
+                    from_caller: PayloadDirection::Indeterminate,
+                    from_callee: PayloadDirection::Indeterminate,
+                };
+                task.add_sides(sides);
+                added.push(task);
             }
         }
         for t in &mut added {
             t.cin = self.allocate_cin();
         }
-        let info = if added.is_empty() && was_known {
-            None
-        } else {
-            self.voice.tracker.call(call)
-        };
         let entry = self.voice.calls.entry(call).or_default();
-        if let Some(info) = info {
-            entry.target_is_caller = info.target_is_caller;
-            entry.target_is_callee = info.target_is_callee;
+        // The tasks already in the call learn the parties this message names.
+        for t in entry.tasks.iter_mut() {
+            if let Some(&(_, sides)) = named.iter().find(|(xid, _)| *xid == t.xid) {
+                t.add_sides(sides);
+            }
         }
         for t in added.drain(..) {
             entry.tasks.push(t);
@@ -603,14 +657,13 @@ impl Classifier {
         let Some(call) = self.voice.calls.get(&hit.call) else {
             return false;
         };
-        let direction = call.direction(hit.sender);
         let flow = MediaFlow {
             source: src,
             destination: dst,
             protocol: hit.kind,
             stream: u16::from(hit.stream),
         };
-        let record = |xid: Xid, cin: Cin, payload: Bytes| {
+        let record = |(xid, cin, direction): (Xid, Cin, PayloadDirection), payload: Bytes| {
             InterceptRecord::Cc(CcRecord {
                 xid,
                 cin,
@@ -624,18 +677,19 @@ impl Classifier {
         // The packet is copied once; every record but the last shares it (a clone of a
         // fresh `Bytes` allocates its shared header: the usual single task moves it).
         let mut bytes: Option<Bytes> = None;
-        let mut pending: Option<(Xid, Cin)> = None;
+        let mut pending: Option<(Xid, Cin, PayloadDirection)> = None;
         let before = out.len();
         // A task that has begun the call is active, inside its window: the window's close
         // (processed before this packet) ended what had begun, a deactivation removed it.
+        // The direction is the task's own (its targets' side), a field read.
         for t in call.tasks.iter().filter(|t| t.begun && t.cc) {
             let shared = bytes.get_or_insert_with(|| Bytes::copy_from_slice(payload));
-            if let Some((xid, cin)) = pending.replace((t.xid, t.cin)) {
-                out.push(record(xid, cin, shared.clone()));
+            if let Some(task) = pending.replace((t.xid, t.cin, t.direction(hit.sender))) {
+                out.push(record(task, shared.clone()));
             }
         }
-        if let (Some((xid, cin)), Some(bytes)) = (pending, bytes) {
-            out.push(record(xid, cin, bytes));
+        if let (Some(task), Some(bytes)) = (pending, bytes) {
+            out.push(record(task, bytes));
         }
         let emitted = out.len() - before;
         self.stats.cc_records += emitted as u64;

@@ -345,7 +345,60 @@ fn two_tasks_on_one_call_each_get_it_under_a_cin_of_their_own() {
         })
         .collect();
     assert_ne!(cins[0], cins[1]);
-    // Both parties are targets: the media's direction is indeterminate.
+    // Both parties are targets, of different tasks: each task gets the direction of its
+    // own target (Bob's task sees Alice's packets as to its target, his as from it).
+    let want: Vec<Vec<Rec>> = expected_call(1, cins[0])
+        .into_iter()
+        .zip(expected_call(2, cins[1]).into_iter().map(reversed))
+        .map(|(one, two)| [one, two].concat())
+        .collect();
+    // In task order (the records of one packet come in the order its headers name them).
+    let mut got = got;
+    for recs in &mut got {
+        recs.sort_by_key(|r| match r {
+            Rec::Iri(x, ..) | Rec::Cc(x, ..) => *x,
+        });
+    }
+    assert_eq!(got, want);
+}
+
+/// The records with the media's direction seen from the other party.
+fn reversed(recs: Vec<Rec>) -> Vec<Rec> {
+    recs.into_iter()
+        .map(|r| match r {
+            Rec::Cc(x, cin, direction, s, d) => {
+                let direction = match direction {
+                    PayloadDirection::FromTarget => PayloadDirection::ToTarget,
+                    PayloadDirection::ToTarget => PayloadDirection::FromTarget,
+                    other => other,
+                };
+                Rec::Cc(x, cin, direction, s, d)
+            }
+            r => r,
+        })
+        .collect()
+}
+
+#[test]
+fn both_parties_targets_of_one_task_give_indeterminate_media() {
+    let mut c = classifier(vec![
+        task(1, &["sip:alice@example.com", "sip:bob@example.net"]),
+        task(2, &["sip:bob@example.net"]),
+    ]);
+    let got = feed(
+        &mut c,
+        1000,
+        &udp_call(alice(), bob(), "call-1", ALICE, BOB),
+    );
+    let cin = |n: u8| {
+        got.iter()
+            .flatten()
+            .find_map(|r| match r {
+                Rec::Iri(x, cin, ..) if *x == n => Some(*cin),
+                _ => None,
+            })
+            .unwrap()
+    };
     let undirected = |recs: Vec<Rec>| -> Vec<Rec> {
         recs.into_iter()
             .map(|r| match r {
@@ -354,12 +407,13 @@ fn two_tasks_on_one_call_each_get_it_under_a_cin_of_their_own() {
             })
             .collect()
     };
-    let want: Vec<Vec<Rec>> = expected_call(1, cins[0])
+    // Task 1 has both parties: indeterminate; task 2 has Bob: its own direction.
+    let want: Vec<Vec<Rec>> = expected_call(1, cin(1))
         .into_iter()
-        .zip(expected_call(2, cins[1]))
-        .map(|(one, two)| undirected([one, two].concat()))
+        .map(undirected)
+        .zip(expected_call(2, cin(2)).into_iter().map(reversed))
+        .map(|(one, two)| [one, two].concat())
         .collect();
-    // In task order (the records of one packet come in the order its headers name them).
     let mut got = got;
     for recs in &mut got {
         recs.sort_by_key(|r| match r {

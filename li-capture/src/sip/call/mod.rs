@@ -875,6 +875,34 @@ impl CallTracker {
         })
     }
 
+    /// The party of `call` that an identity found at `source` in `msg` names (`msg` being
+    /// a message of the call, just given to [`CallTracker::on_sip`]; a match's
+    /// [`TargetMatch::source`]): the rule by which the tracker tells
+    /// [`CallInfo::target_is_caller`] from [`CallInfo::target_is_callee`], for a caller that
+    /// keeps the side of each target apart (the media's direction per task). From, the
+    /// caller's own identities (P-Preferred-Identity, P-Asserted-Identity of a request,
+    /// credentials, a REGISTER's Contact) name the party that sent the request of the
+    /// message's transaction; the Request-URI, To, Diversion, History-Info and the
+    /// P-Asserted-Identity of a response the other one. `None` if the call (ended calls
+    /// still lingering included) or the message's leg is not known. One call lookup, no
+    /// allocation.
+    pub fn party_of(
+        &self,
+        call: CallHandle,
+        msg: &SipMessage<'_>,
+        source: IdentitySource,
+    ) -> Option<Party> {
+        let c = self.calls.get(&call.0)?;
+        let leg = match c.legs.as_slice() {
+            [leg] => leg,
+            legs => {
+                let call_id = msg.call_id()?;
+                legs.iter().find(|l| &*l.call_id == call_id)?
+            }
+        };
+        Some(named_party(leg.party_of_from(msg), msg, source))
+    }
+
     /// The call a Call-ID belongs to, if it is tracked and not ended.
     pub fn call_by_id(&self, call_id: &str) -> Option<CallHandle> {
         let h = *self.by_call_id.get(call_id)?;
@@ -1807,24 +1835,10 @@ fn note_targets(
     let Some(leg) = call.legs.get(leg_index) else {
         return false;
     };
-    // From names the sender of the request (of this transaction); To the other party.
-    let from_party = if msg.from().and_then(|f| f.tag()) == leg.caller_tag.as_deref() {
-        Party::Caller
-    } else {
-        Party::Callee
-    };
+    let from_party = leg.party_of_from(msg);
     let mut changed = false;
     for m in matches {
-        let party = match m.source {
-            IdentitySource::From
-            | IdentitySource::PPreferredIdentity
-            | IdentitySource::Authorization
-            | IdentitySource::ProxyAuthorization
-            | IdentitySource::Contact => from_party,
-            IdentitySource::PAssertedIdentity if msg.is_request() => from_party,
-            _ => from_party.other(),
-        };
-        let side = match party {
+        let side = match named_party(from_party, msg, m.source) {
             Party::Caller => &mut call.target_is_caller,
             Party::Callee => &mut call.target_is_callee,
         };
@@ -1832,6 +1846,20 @@ fn note_targets(
         *side = true;
     }
     changed
+}
+
+/// The party an identity found at `source` in `msg` names, `from_party` being the party
+/// its From names.
+fn named_party(from_party: Party, msg: &SipMessage<'_>, source: IdentitySource) -> Party {
+    match source {
+        IdentitySource::From
+        | IdentitySource::PPreferredIdentity
+        | IdentitySource::Authorization
+        | IdentitySource::ProxyAuthorization
+        | IdentitySource::Contact => from_party,
+        IdentitySource::PAssertedIdentity if msg.is_request() => from_party,
+        _ => from_party.other(),
+    }
 }
 
 /// Whether every open leg waits for its end (BYE or CANCEL sent).
@@ -1846,6 +1874,16 @@ fn closing(call: &Call) -> bool {
 }
 
 impl Leg {
+    /// The party a message's From names: From names the sender of the request (of this
+    /// transaction); To the other party.
+    fn party_of_from(&self, msg: &SipMessage<'_>) -> Party {
+        if msg.from().and_then(|f| f.tag()) == self.caller_tag.as_deref() {
+            Party::Caller
+        } else {
+            Party::Callee
+        }
+    }
+
     fn new(call_id: &str, msg: &SipMessage<'_>) -> Self {
         Self {
             call_id: call_id.into(),

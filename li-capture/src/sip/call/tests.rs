@@ -973,6 +973,45 @@ fn an_origin_that_cannot_be_unique_ties_no_legs() {
 }
 
 #[test]
+fn party_of_tells_which_side_an_identity_names() {
+    let mut h = Harness::new();
+    let d = Dlg::new("sides", ALICE, BOB);
+    let invite = d.req("INVITE", 1, Some(&alice_sdp()));
+    let call = begun(&h.sip(&invite, ALICE_SIP, t(0)));
+    let party = |h: &Harness, bytes: &[u8], source| {
+        h.tracker
+            .party_of(call, &SipMessage::parse(bytes).unwrap(), source)
+    };
+    use IdentitySource as S;
+    // The caller's request: From and its own identities are the caller.
+    for (source, want) in [
+        (S::From, Party::Caller),
+        (S::ProxyAuthorization, Party::Caller),
+        (S::PAssertedIdentity, Party::Caller),
+        (S::RequestUri, Party::Callee),
+        (S::To, Party::Callee),
+        (S::Diversion, Party::Callee),
+    ] {
+        assert_eq!(party(&h, &invite, source), Some(want), "{source:?}");
+    }
+    // A response: its P-Asserted-Identity is the answering party's.
+    let d = d.tagged("b0b");
+    let ok = d.resp(200, 1, "INVITE", Some(&bob_sdp()));
+    h.sip(&ok, BOB_SIP, t(1));
+    assert_eq!(party(&h, &ok, S::PAssertedIdentity), Some(Party::Callee));
+    assert_eq!(party(&h, &ok, S::From), Some(Party::Caller));
+    // The callee's BYE: From is the callee now.
+    let bye = d.req_from_callee("BYE", 1, None);
+    h.sip(&bye, BOB_SIP, t(2));
+    assert_eq!(party(&h, &bye, S::From), Some(Party::Callee));
+    assert_eq!(party(&h, &bye, S::To), Some(Party::Caller));
+    // Another call: not known.
+    let other = CallHandle(call.get() + 100);
+    let msg = SipMessage::parse(&bye).unwrap();
+    assert_eq!(h.tracker.party_of(other, &msg, S::From), None);
+}
+
+#[test]
 fn register_is_a_report_and_keeps_no_state() {
     let mut h = Harness::new();
     let register = format!(
