@@ -161,6 +161,14 @@ pub struct ClassifierStats {
     pub sip_fragments_reassembled: u64,
     /// Fragments dropped (bounds, timeout, inconsistent sets).
     pub sip_fragments_dropped: u64,
+    /// Registrations (Call-IDs of a target's messages outside calls) whose CINs are
+    /// remembered now ([`VoiceConfig::max_registrations`]).
+    pub sip_registrations: u64,
+    /// Such registrations evicted to make room.
+    pub sip_registrations_evicted: u64,
+    /// Ended calls whose CINs, kept for their late messages
+    /// ([`VoiceConfig::max_ended_calls`]), were evicted to make room.
+    pub sip_ended_calls_evicted: u64,
 }
 
 /// Where a task stands with respect to its validity window.

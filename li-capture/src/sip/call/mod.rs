@@ -39,7 +39,9 @@
 //!   per (task, call).
 //! - [`CallEvent::Report`] for a message concerning a target outside any call (a REGISTER
 //!   and its responses, with the Contact bindings in the message; an OPTIONS, a MESSAGE):
-//!   one IRI-Report, no state kept.
+//!   one IRI-Report, no state kept. The caller correlates such reports by Call-ID if it
+//!   wants (the classifier does: one CIN per task and registration). A late message of an
+//!   ended call says which call (`late_of`).
 //! - [`CallEvent::MediaBound`] / [`CallEvent::MediaReleased`] when a flow starts or stops
 //!   being the call's. A flow latched by [`CallTracker::on_media`] (which has no event
 //!   output) is the call's from that packet on; its `MediaBound` comes first in the events
@@ -93,8 +95,9 @@
 //! Timer J / 64*T1): late messages (a BYE's 200 again, the ACK to a 487 or 486, which
 //! arrives after the failure that ended the call) are counted ([`CallStats::late_messages`])
 //! instead of starting a new call; one that names a target is still that target's SIP
-//! message and is reported ([`CallEvent::Report`]: an IRI-Report, outside the ended call),
-//! so nothing of a target's signalling is dropped. A new INVITE with a higher CSeq on that
+//! message and is reported ([`CallEvent::Report`]: an IRI-Report, outside the ended call,
+//! naming it in `late_of` so that the caller can give it the ended call's CIN), so nothing
+//! of a target's signalling is dropped. A new INVITE with a higher CSeq on that
 //! Call-ID starts a new call.
 //!
 //! A target's call first seen mid-call (a task activated during it, or a tracker restarted)
@@ -489,6 +492,11 @@ pub enum CallEvent {
     Report {
         /// What about.
         kind: ReportKind,
+        /// The ended call this message is a late one of, while that call lingers (a
+        /// retransmitted final response to its BYE, the ACK to the failure that ended
+        /// it): a caller keeping the call's CINs for a while reports it under them. `None`
+        /// for a message of no call.
+        late_of: Option<CallHandle>,
     },
     /// A flow became the call's: its packets are the call's CC from now on.
     MediaBound {
@@ -945,6 +953,7 @@ impl CallTracker {
                         self.stats.reports += 1;
                         out.push(CallEvent::Report {
                             kind: ReportKind::Other,
+                            late_of: Some(CallHandle(handle)),
                         });
                     }
                     return;
@@ -1198,7 +1207,10 @@ impl CallTracker {
             } else {
                 ReportKind::Other
             };
-            out.push(CallEvent::Report { kind });
+            out.push(CallEvent::Report {
+                kind,
+                late_of: None,
+            });
             return;
         }
         if self.calls.len() >= self.config.max_calls.max(1) {

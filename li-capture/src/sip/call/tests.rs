@@ -361,7 +361,8 @@ fn a_call_from_invite_to_bye() {
     assert_eq!(
         h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(61)),
         [CallEvent::Report {
-            kind: ReportKind::Other
+            kind: ReportKind::Other,
+            late_of: Some(call)
         }]
     );
     let s = h.tracker.stats();
@@ -373,7 +374,14 @@ fn a_call_from_invite_to_bye() {
     // After the linger time the Call-ID is forgotten.
     assert!(h.timer(t(60 + 33)).is_empty());
     assert_eq!(h.tracker.call_by_id("a84b4c76e66710"), None);
-    assert!(h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(100)).len() == 1); // a Report now
+    // A Report of no call now.
+    assert_eq!(
+        h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(100)),
+        [CallEvent::Report {
+            kind: ReportKind::Other,
+            late_of: None
+        }]
+    );
 }
 
 #[test]
@@ -423,7 +431,8 @@ fn cancelled_and_busy_calls_end_with_their_final_response() {
     assert_eq!(
         h.sip(&b.req("ACK", 1, None), ALICE_SIP, t(5)),
         [CallEvent::Report {
-            kind: ReportKind::Other
+            kind: ReportKind::Other,
+            late_of: Some(call)
         }]
     );
 
@@ -1025,7 +1034,8 @@ fn register_is_a_report_and_keeps_no_state() {
     assert_eq!(
         ev,
         [CallEvent::Report {
-            kind: ReportKind::Registration
+            kind: ReportKind::Registration,
+            late_of: None
         }]
     );
     let ok = register
@@ -1043,7 +1053,8 @@ fn register_is_a_report_and_keeps_no_state() {
     assert_eq!(
         ev,
         [CallEvent::Report {
-            kind: ReportKind::Registration
+            kind: ReportKind::Registration,
+            late_of: None
         }]
     );
     let s = h.tracker.stats();
@@ -1159,7 +1170,8 @@ fn messages_without_call_id_or_target_are_ignored() {
     assert_eq!(
         h.sip(&d.req("OPTIONS", 1, None), ALICE_SIP, t(0)),
         [CallEvent::Report {
-            kind: ReportKind::Other
+            kind: ReportKind::Other,
+            late_of: None
         }]
     );
 }
