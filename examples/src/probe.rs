@@ -587,6 +587,29 @@ pub fn register_metrics(probe: &Probe, registry: &Registry) -> Result<(), Metric
         },
     )?;
     let p = probe.clone();
+    registry.collector(
+        "li_probe_sip_correlations_evicted_total",
+        "CINs remembered for a target's SIP messages outside calls, dropped to make room, by \
+         kind (registration: a registration's by Call-ID, ended_call: an ended call's for its \
+         late messages).",
+        MetricKind::Counter,
+        &["kind"],
+        move || {
+            let s = p.classifier_stats();
+            vec![
+                sample(&["registration"], s.sip_registrations_evicted as f64),
+                sample(&["ended_call"], s.sip_ended_calls_evicted as f64),
+            ]
+        },
+    )?;
+    let p = probe.clone();
+    registry.gauge_fn(
+        "li_probe_sip_registrations",
+        "Registrations (Call-IDs of a target's SIP messages outside calls) whose CINs are \
+         remembered now.",
+        move || p.classifier_stats().sip_registrations as f64,
+    )?;
+    let p = probe.clone();
     registry.gauge_fn(
         "li_probe_calls_active",
         "Calls of targets tracked now.",

@@ -459,7 +459,7 @@ fn disagreements(capture: &VoiceCapture) -> Vec<String> {
                         .iter()
                         .filter_map(|e| match e {
                             CallEvent::Sip { call, iri } => Some((Some(*call), *iri)),
-                            CallEvent::Report { .. } => Some((None, IriType::Report)),
+                            CallEvent::Report { late_of, .. } => Some((*late_of, IriType::Report)),
                             _ => None,
                         })
                         .collect();
@@ -470,7 +470,13 @@ fn disagreements(capture: &VoiceCapture) -> Vec<String> {
                     }
                     match (truth.iri, iri.as_slice()) {
                         (None, []) => {}
-                        (Some(SipIri::Report), [(None, IriType::Report)]) => {}
+                        (Some(SipIri::Report { late_of: None }), [(None, IriType::Report)]) => {}
+                        (
+                            Some(SipIri::Report {
+                                late_of: Some(call),
+                            }),
+                            [(Some(handle), IriType::Report)],
+                        ) => map(*handle, call, &mut wrong, &what),
                         (Some(SipIri::Call { call, iri }), [(Some(handle), got)]) => {
                             map(*handle, call, &mut wrong, &what);
                             if *got != iri {
@@ -834,7 +840,7 @@ mod classifier {
         classifier.activate(task, start, &mut records);
         records.clear();
         let mut cins: HashMap<usize, Cin> = HashMap::new();
-        let mut report_cins: Vec<Cin> = Vec::new();
+        let mut report_cins: HashMap<String, Cin> = HashMap::new();
         let mut wrong = Vec::new();
         // Messages completed by each frame.
         let mut completes: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -879,17 +885,33 @@ mod classifier {
                             ));
                         }
                     }
-                    SipIri::Report => {
+                    SipIri::Report { late_of } => {
                         if record.iri_type != IriType::Report {
                             wrong.push(format!(
                                 "{what}: message {m}: IRI-{:?}, truth a report",
                                 record.iri_type
                             ));
                         }
+                        if let Some(call) = late_of {
+                            // A late message of an ended call: under the call's CIN.
+                            check_cin(&mut cins, call, record.cin, &mut wrong, &what);
+                            continue;
+                        }
                         if cins.values().any(|c| *c == record.cin) {
                             wrong.push(format!("{what}: message {m}: a report under a call's CIN"));
                         }
-                        report_cins.push(record.cin);
+                        // One CIN per Call-ID (a registration's messages share it).
+                        let call_id = SipMessage::parse(&truth.text)
+                            .ok()
+                            .and_then(|msg| msg.call_id().map(str::to_owned))
+                            .unwrap_or_default();
+                        let known = *report_cins.entry(call_id).or_insert(record.cin);
+                        if known != record.cin {
+                            wrong.push(format!(
+                                "{what}: message {m}: CIN {:?}, its Call-ID's reports have {known:?}",
+                                record.cin
+                            ));
+                        }
                     }
                 }
             }
@@ -967,7 +989,8 @@ mod classifier {
         if !other.is_empty() {
             wrong.push(format!("after the capture: {}", records_text(&other)));
         }
-        let distinct: std::collections::HashSet<_> = cins.values().chain(&report_cins).collect();
+        let distinct: std::collections::HashSet<_> =
+            cins.values().chain(report_cins.values()).collect();
         if distinct.len() != cins.len() + report_cins.len() {
             wrong.push("CINs shared between calls or reports".into());
         }

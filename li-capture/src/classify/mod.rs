@@ -27,12 +27,12 @@
 //! configured ports ([`VoiceConfig::sip_ports`]; UDP, TCP reassembled per flow, fragmented
 //! datagrams reassembled), the calls tracked by the [`crate::sip::CallTracker`]: each
 //! (task, call) gets its own CIN, the call's SIP messages are its IRI (IRI-Begin, Continue,
-//! End; a REGISTER an IRI-Report), the RTP and RTCP of the flows its SDP negotiated its CC
+//! End; a REGISTER an IRI-Report, one CIN per task and registration), the RTP and RTCP of the flows its SDP negotiated its CC
 //! ([`li_core::CcKind::Media`]). A call that ends without a message (timeout), or a task
 //! whose window closes or that is deactivated during a call, gets an IRI-End repeating the
 //! call's last SIP message. A task activated (or whose window opens) during a call starts
 //! with the call's next message, and its media from then on. Username targets are matched in
-//! SIP too (the `Authorization` username).
+//! SIP too (the `Authorization` username, with its realm: see [`crate::sip::target`]).
 //!
 //! Every record is tagged with its task's XID; a packet matching several tasks (two
 //! agencies, two warrants) is emitted once per task. Nothing is emitted for a task outside
@@ -161,6 +161,14 @@ pub struct ClassifierStats {
     pub sip_fragments_reassembled: u64,
     /// Fragments dropped (bounds, timeout, inconsistent sets).
     pub sip_fragments_dropped: u64,
+    /// Registrations (Call-IDs of a target's messages outside calls) whose CINs are
+    /// remembered now ([`VoiceConfig::max_registrations`]).
+    pub sip_registrations: u64,
+    /// Such registrations evicted to make room.
+    pub sip_registrations_evicted: u64,
+    /// Ended calls whose CINs, kept for their late messages
+    /// ([`VoiceConfig::max_ended_calls`]), were evicted to make room.
+    pub sip_ended_calls_evicted: u64,
 }
 
 /// Where a task stands with respect to its validity window.

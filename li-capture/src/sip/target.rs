@@ -18,7 +18,15 @@
 //! |---|---|
 //! | `sip:` / `sips:` URI | a SIP or SIPS URI with the same user and host (and port, if the target has one); an Authorization `username` `user@host` with the same user and host |
 //! | `tel:` E.164 number | a `tel:` URI with that global number; a SIP URI whose user part is that global number |
-//! | `username:` | an Authorization or Proxy-Authorization `username` equal to it |
+//! | `username:user@domain` | an Authorization or Proxy-Authorization `username` equal to it, whatever the `realm` (an IMS private identity carries its home domain); a `username` `user` (no `@`) whose `realm` is `domain` |
+//! | `username:user` (no `@`) | an Authorization or Proxy-Authorization `username` `user` (no `@`), whatever the `realm`: for a network with one realm, where the carrier chose to name its subscribers so |
+//!
+//! A username target's domain, and a credentials' `realm`, are compared case-insensitively
+//! (RFC 7542 clause 2.4: realms are case-insensitive); the user part is compared as
+//! written. So `username:alice@example.net` catches `username="alice", realm="example.net"`
+//! and `username="alice@example.net"` (any realm), not `username="alice",
+//! realm="other.example"`; `username:alice` catches `username="alice"` in any realm, not
+//! `username="alice@example.net"`.
 
 use li_core::{TargetIdentifier, TargetKind};
 
@@ -87,8 +95,13 @@ pub struct Identity<'a> {
 pub enum IdentityValue<'a> {
     /// A URI (any scheme), as written.
     Uri(&'a str),
-    /// A `username` from credentials, quotes removed.
-    Username(&'a str),
+    /// The `username` of credentials and their `realm` (if any), quotes removed.
+    Username {
+        /// The `username` auth-param.
+        name: &'a str,
+        /// The `realm` auth-param.
+        realm: Option<&'a str>,
+    },
 }
 
 impl<'a> SipMessage<'a> {
@@ -164,10 +177,10 @@ impl<'a> Iterator for Identities<'_, 'a> {
             };
             match source {
                 IdentitySource::Authorization | IdentitySource::ProxyAuthorization => {
-                    if let Some(user) = credentials_username(header.value()) {
+                    if let Some((name, realm)) = credentials_username(header.value()) {
                         return Some(Identity {
                             source,
-                            value: IdentityValue::Username(user),
+                            value: IdentityValue::Username { name, realm },
                         });
                     }
                 }
@@ -186,19 +199,52 @@ impl<'a> Iterator for Identities<'_, 'a> {
     }
 }
 
-/// The `username` auth-param of credentials (`Digest username="alice", realm=...`).
-fn credentials_username(value: &str) -> Option<&str> {
+/// The `username` auth-param of credentials (`Digest username="alice", realm=...`), and
+/// their `realm` (none if absent or empty). Quoted values may hold commas.
+fn credentials_username(value: &str) -> Option<(&str, Option<&str>)> {
     let value = trim_lws(value);
     let params = value
         .split_once(|c: char| c.is_ascii_whitespace())
         .map_or("", |(_, p)| p);
-    split_list(params).find_map(|p| {
-        let (name, v) = split_byte(p, b'=')?;
-        trim_lws(name)
-            .eq_ignore_ascii_case("username")
-            .then(|| unquote(trim_lws(v)))
-            .filter(|u| !u.is_empty())
-    })
+    let (mut username, mut realm) = (None, None);
+    for p in split_list(params) {
+        let Some((name, v)) = split_byte(p, b'=') else {
+            continue;
+        };
+        let name = trim_lws(name);
+        let slot = if name.eq_ignore_ascii_case("username") {
+            &mut username
+        } else if name.eq_ignore_ascii_case("realm") {
+            &mut realm
+        } else {
+            continue;
+        };
+        if slot.is_none() {
+            *slot = Some(unquote(trim_lws(v)));
+        }
+    }
+    let username = username.filter(|u| !u.is_empty())?;
+    Some((username, realm.filter(|r| !r.is_empty())))
+}
+
+/// Writes the key of a username: `U`, then the user part as written, then (with a domain:
+/// the part after the last `@` of a `user@domain` username, or a credentials' realm) `@`
+/// and the domain in lowercase. `false` if it does not fit.
+#[must_use]
+fn write_username_key(user: &str, domain: Option<&str>, key: &mut KeyBuf) -> bool {
+    key.clear();
+    key.push(b'U')
+        && key.extend(user.as_bytes())
+        && domain.is_none_or(|d| key.push(b'@') && key.extend_lowercase(d.as_bytes()))
+}
+
+/// The key of a username as written (`user@domain` split at its last `@`).
+#[must_use]
+fn write_written_username_key(username: &str, key: &mut KeyBuf) -> bool {
+    match username.rsplit_once('@') {
+        Some((user, domain)) => write_username_key(user, Some(domain), key),
+        None => write_username_key(username, None, key),
+    }
 }
 
 /// A target a message concerns, and where it was found.
@@ -339,9 +385,16 @@ impl SipTargets {
                 }
                 Ok(Uri::Other { .. }) | Err(_) => {}
             },
-            IdentityValue::Username(user) => {
-                key.clear();
-                if key.push(b'U') && key.extend(user.as_bytes()) {
+            IdentityValue::Username { name: user, realm } => {
+                // `user@domain` as written (any realm), or `user` in any realm; and `user`
+                // with its realm as the domain of a `user@domain` target.
+                if write_written_username_key(user, key) {
+                    self.lookup(key, source, out, |_| true);
+                }
+                if !user.contains('@')
+                    && let Some(realm) = realm
+                    && write_username_key(user, Some(realm), key)
+                {
                     self.lookup(key, source, out, |_| true);
                 }
                 if let Some((u, host)) = user.rsplit_once('@')
@@ -418,7 +471,7 @@ impl SipTargets {
                 Ok((key.as_bytes().into(), None))
             }
             TargetIdentifier::Username(user) => {
-                if !(key.push(b'U') && key.extend(user.as_str().as_bytes())) {
+                if !write_written_username_key(user.as_str(), &mut key) {
                     return Err(too_long);
                 }
                 Ok((key.as_bytes().into(), None))
@@ -482,7 +535,10 @@ mod tests {
                 (S::Contact, IdentityValue::Uri("sip:alt@ue.example")),
                 (
                     S::Authorization,
-                    IdentityValue::Username("262011234567890@ims.example")
+                    IdentityValue::Username {
+                        name: "262011234567890@ims.example",
+                        realm: Some("ims.example")
+                    }
                 ),
             ]
         );
@@ -521,7 +577,13 @@ mod tests {
                 ),
                 (S::HistoryInfo, uri("sip:voicemail@vm.example")),
                 // No Contact: this is not a REGISTER.
-                (S::ProxyAuthorization, IdentityValue::Username("caller")),
+                (
+                    S::ProxyAuthorization,
+                    IdentityValue::Username {
+                        name: "caller",
+                        realm: Some("a")
+                    }
+                ),
             ]
         );
         // A response has no Request-URI identity.
@@ -670,14 +732,79 @@ mod tests {
     fn credentials_username_forms() {
         assert_eq!(
             credentials_username("Digest username=\"a\",realm=\"r\""),
-            Some("a")
+            Some(("a", Some("r")))
         );
         assert_eq!(
             credentials_username("Digest realm=\"r, s\", USERNAME = b"),
-            Some("b")
+            Some(("b", Some("r, s")))
         );
+        assert_eq!(
+            credentials_username("Digest nonce=\"x, realm=y\", username=a, REALM = z"),
+            Some(("a", Some("z")))
+        );
+        assert_eq!(
+            credentials_username("Digest username=a, realm=\"\""),
+            Some(("a", None))
+        );
+        assert_eq!(credentials_username("Digest username=a"), Some(("a", None)));
         assert_eq!(credentials_username("Digest realm=\"r\""), None);
         assert_eq!(credentials_username("Digest username=\"\""), None);
         assert_eq!(credentials_username("Basic"), None);
+    }
+
+    /// Digest credentials of a REGISTER (any value of the header after `Digest `).
+    fn with_credentials(credentials: &str) -> Vec<u8> {
+        format!(
+            "REGISTER sip:registrar.example SIP/2.0\r\nFrom: <sip:x@y.example>;tag=1\r\n\
+             Authorization: Digest {credentials}\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn username_targets_and_the_realm() {
+        let set = targets(&["username:alice@Example.NET", "username:bob"]);
+        let alice = || vec![("username:alice@Example.NET".to_string(), S::Authorization)];
+        let bob = || vec![("username:bob".to_string(), S::Authorization)];
+        let none = Vec::<(String, IdentitySource)>::new;
+        for (credentials, want) in [
+            // `user@domain`: the user in the domain's realm (any case), quoted or not,
+            // whatever the order and the commas quoted beside.
+            (
+                r#"username="alice", realm="example.net", nonce="n""#,
+                alice(),
+            ),
+            (
+                r#"realm="EXAMPLE.net", nonce="a, b", username="alice""#,
+                alice(),
+            ),
+            ("username=alice,realm=example.net", alice()),
+            // ... or the whole NAI in any realm.
+            (
+                r#"username="alice@example.net", realm="ims.example""#,
+                alice(),
+            ),
+            (r#"username="alice@EXAMPLE.NET""#, alice()),
+            // Not the same user in another realm, nor without one.
+            (r#"username="alice", realm="other.example""#, none()),
+            (r#"username="alice", realm="example.net.other""#, none()),
+            (r#"username="alice""#, none()),
+            (r#"username="alice", realm="x, example.net""#, none()),
+            (r#"username="Alice", realm="example.net""#, none()),
+            (
+                r#"username="alice@other.example", realm="example.net""#,
+                none(),
+            ),
+            // A username target without `@`: that user in any realm, not a NAI.
+            (r#"username="bob", realm="anywhere.example""#, bob()),
+            (r#"username="bob""#, bob()),
+            (r#"username="bob@example.net", realm="example.net""#, none()),
+        ] {
+            assert_eq!(
+                hits(&set, &with_credentials(credentials)),
+                want,
+                "{credentials}"
+            );
+        }
     }
 }

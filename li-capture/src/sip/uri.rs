@@ -403,6 +403,12 @@ impl KeyBuf {
         self.extend_map(bytes, |b| b)
     }
 
+    /// Appends `bytes` in ASCII lowercase.
+    #[must_use]
+    pub(crate) fn extend_lowercase(&mut self, bytes: &[u8]) -> bool {
+        self.extend_map(bytes, |b| b.to_ascii_lowercase())
+    }
+
     /// Appends `bytes`, each mapped by `f`.
     #[must_use]
     fn extend_map(&mut self, bytes: &[u8], f: impl Fn(u8) -> u8) -> bool {

@@ -24,13 +24,30 @@
 //!   opened, during a call starts with the call's next message, and its media from then on),
 //!   unless that message is the call's last: then it is a lone IRI-Report (a session of one
 //!   message ending without a Begin would confuse an agency);
-//! - a REGISTER (or another message of a target outside a call) as one IRI-Report under a
-//!   CIN of its own;
+//! - a REGISTER (or another message of a target outside a call) as an IRI-Report, under
+//!   one CIN per task and Call-ID: the REGISTER, its challenge, the REGISTER with
+//!   credentials, its 200 and the later refreshes of one registration (RFC 3261 10.2: one
+//!   Call-ID for all of a UA's registrations with a registrar) share it. The CIN is kept
+//!   while messages come: after a REGISTER or its response stating an expiry (the largest
+//!   Contact `expires`, else Expires) for that long plus [`CallConfig::linger`] (at most
+//!   [`VoiceConfig::max_registration_idle`]; a de-registration's 0 leaves the linger),
+//!   after one stating none for at least [`VoiceConfig::registration_idle`], after any
+//!   other message (OPTIONS, MESSAGE) for at least the linger, a transaction's life. At
+//!   most [`VoiceConfig::max_registrations`] Call-IDs (the one closest to its expiry is
+//!   evicted, counted);
+//! - a late message of an ended call (a retransmitted 200 to its BYE, the ACK to the
+//!   failure that ended it), which the tracker reports outside the call, as an IRI-Report
+//!   under the task's CIN of that call, for [`CallConfig::linger`] after its end (at most
+//!   [`VoiceConfig::max_ended_calls`] calls remembered, the oldest evicted, counted); a task
+//!   the call did not have gets the Call-ID's CIN as above;
 //! - each media packet of the call as a [`CcRecord`] of kind [`CcKind::Media`] (the UDP
 //!   payload: the RTP or RTCP packet, with its flow), except for IRI-only tasks and outside
-//!   the task's window; its direction is from the target when the target is the party that
-//!   sent it, to the target when it is the other, indeterminate when both parties are
-//!   targets;
+//!   the task's window; its direction is the task's own: from the target when a target of
+//!   the task is the party that sent it, to the target when one is the other party,
+//!   indeterminate when both parties are targets of that task (two tasks, one on each
+//!   party, each get their direction). The parties a task's targets are come from the
+//!   messages that named them ([`CallTracker::party_of`]), kept with the task's share of
+//!   the call: a media packet reads a field;
 //! - an IRI-End when the call ends. When no message ends it (inactivity timeout, eviction,
 //!   a BYE never answered), or the task's window closes or the task is deactivated during
 //!   the call, the IRI-End **repeats the last SIP message of the call** as its content:
@@ -41,11 +58,13 @@
 //! fragments' age are driven by [`super::Classifier::classify`]'s time and
 //! [`super::Classifier::advance`], never a clock.
 
+mod correlate;
 mod fragments;
 mod tcp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -58,7 +77,10 @@ use super::{Classifier, WindowState};
 use crate::decode::{Packet, Transport};
 use crate::hash::FastMap;
 use crate::sip::call::Party;
-use crate::sip::{CallConfig, CallEvent, CallHandle, CallTracker, SipMessage, SipTargets};
+use crate::sip::{
+    CallConfig, CallEvent, CallHandle, CallTracker, HeaderName, Method, SipMessage, SipTargets,
+};
+use correlate::CinMemory;
 use fragments::{FragmentKey, Fragments, fragment_payload};
 use tcp::{FlowKey, TcpFlow};
 
@@ -89,6 +111,23 @@ pub struct VoiceConfig {
     pub max_fragment_octets: usize,
     /// A fragmented datagram not complete after this long is dropped. Default 30 s.
     pub fragment_timeout: Duration,
+    /// Call-IDs of messages outside calls (registrations, mostly) whose CIN per task is
+    /// remembered, so that the messages of one registration share it; a new one when full
+    /// evicts the one closest to its expiry (counted). 0 remembers none: each such message
+    /// gets a CIN of its own. Default 10,000.
+    pub max_registrations: usize,
+    /// How long a registration's CIN is kept after a REGISTER (or a response to one) that
+    /// states no expiry (a challenge, say; never shortening what an earlier message of the
+    /// registration granted). Default 3600 s (RFC 3261 10.2.1.1's usual default).
+    pub registration_idle: Duration,
+    /// The longest expiry a REGISTER or its response can keep a registration's CIN for
+    /// (plus [`CallConfig::linger`]); a larger one is cut to it. Default 86,400 s.
+    pub max_registration_idle: Duration,
+    /// Ended calls whose CINs per task are kept for [`CallConfig::linger`] after the end,
+    /// for the late messages of the call (a retransmitted 200 to the BYE, a late ACK); the
+    /// oldest goes when full (counted). 0 keeps none: a late message gets a CIN of its
+    /// own. Default 10,000.
+    pub max_ended_calls: usize,
 }
 
 impl Default for VoiceConfig {
@@ -103,6 +142,67 @@ impl Default for VoiceConfig {
             max_fragment_sets: 256,
             max_fragment_octets: 4 * 1024 * 1024,
             fragment_timeout: Duration::from_secs(30),
+            max_registrations: 10_000,
+            registration_idle: Duration::from_secs(3600),
+            max_registration_idle: Duration::from_secs(86_400),
+            max_ended_calls: 10_000,
+        }
+    }
+}
+
+/// What an IRI-Report of a message outside calls is correlated by: its Call-ID, and how
+/// long the message keeps the Call-ID's CINs.
+#[derive(Clone, Copy, Debug)]
+struct Report<'m> {
+    call_id: Option<&'m str>,
+    refresh: Refresh,
+}
+
+/// How a message outside calls moves the deadline of its Call-ID's CINs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refresh {
+    /// A REGISTER, or a response to one, stating this expiry in seconds (the largest
+    /// Contact `expires`, else the Expires header): the deadline becomes the expiry (at most
+    /// [`VoiceConfig::max_registration_idle`]) plus [`CallConfig::linger`] from now, earlier
+    /// or later (0, a de-registration: the linger only).
+    Expires(u32),
+    /// A REGISTER or a response to one stating no expiry: at least
+    /// [`VoiceConfig::registration_idle`] from now.
+    Registration,
+    /// Anything else (OPTIONS, MESSAGE, a late message of no known call): at least
+    /// [`CallConfig::linger`] from now, a transaction's life.
+    Transaction,
+}
+
+impl<'m> Report<'m> {
+    fn of(msg: &SipMessage<'m>) -> Self {
+        let register = msg.cseq().is_some_and(|c| c.method == Method::Register);
+        let refresh = if register {
+            let delta = |v: &str| -> Option<u32> {
+                let v = v.trim_matches(|c: char| c.is_ascii_whitespace());
+                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                // RFC 3261 clause 20.19: larger values are taken as 2**32-1.
+                Some(
+                    v.parse::<u64>()
+                        .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+                )
+            };
+            let contact = msg
+                .contacts()
+                .filter_map(|c| c.param("expires").and_then(delta))
+                .max();
+            match contact.or_else(|| msg.header(HeaderName::Expires).and_then(delta)) {
+                Some(secs) => Refresh::Expires(secs),
+                None => Refresh::Registration,
+            }
+        } else {
+            Refresh::Transaction
+        };
+        Self {
+            call_id: msg.call_id(),
+            refresh,
         }
     }
 }
@@ -122,6 +222,62 @@ struct CallTask {
     /// Whether the task's scope includes CC (fixed for the task's life: a modification is a
     /// deactivation and a new activation).
     cc: bool,
+    /// Which parties the task's targets are (from the messages that named them).
+    sides: Sides,
+    /// The direction of a packet the caller sends, and of one the callee sends, for this
+    /// task: derived from `sides` when they change, so that a media packet reads a field.
+    from_caller: PayloadDirection,
+    from_callee: PayloadDirection,
+}
+
+impl CallTask {
+    /// Notes that the task's targets are (also) the parties in `sides`.
+    fn add_sides(&mut self, sides: Sides) {
+        self.sides.caller |= sides.caller;
+        self.sides.callee |= sides.callee;
+        self.from_caller = self.sides.direction(Party::Caller);
+        self.from_callee = self.sides.direction(Party::Callee);
+    }
+
+    /// The direction, for this task, of a packet `sender` sent.
+    #[inline]
+    fn direction(&self, sender: Party) -> PayloadDirection {
+        match sender {
+            Party::Caller => self.from_caller,
+            Party::Callee => self.from_callee,
+        }
+    }
+}
+
+/// Which parties of a call a task's targets are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Sides {
+    caller: bool,
+    callee: bool,
+}
+
+impl Sides {
+    fn of(party: Party) -> Self {
+        Self {
+            caller: party == Party::Caller,
+            callee: party == Party::Callee,
+        }
+    }
+
+    /// The direction of a packet `sender` sent, relative to the targets: from the target
+    /// when only the sender is one, to the target when only the other party is,
+    /// indeterminate when both are (or neither is known).
+    fn direction(self, sender: Party) -> PayloadDirection {
+        let (sender_is_target, other_is_target) = match sender {
+            Party::Caller => (self.caller, self.callee),
+            Party::Callee => (self.callee, self.caller),
+        };
+        match (sender_is_target, other_is_target) {
+            (true, false) => PayloadDirection::FromTarget,
+            (false, true) => PayloadDirection::ToTarget,
+            _ => PayloadDirection::Indeterminate,
+        }
+    }
 }
 
 /// The tasks of a call: the first inline (most calls have one), the others beside. A media
@@ -168,27 +324,6 @@ struct VoiceCall {
     /// The last SIP message of the call, repeated by an IRI-End no message carries (boxed:
     /// media packets read the call's other fields, kept in few cache lines).
     last: Option<Box<SipEvent>>,
-    target_is_caller: bool,
-    target_is_callee: bool,
-}
-
-impl VoiceCall {
-    /// The direction of a packet `sender` sent, relative to the target.
-    fn direction(&self, sender: Party) -> PayloadDirection {
-        let sender_is_target = match sender {
-            Party::Caller => self.target_is_caller,
-            Party::Callee => self.target_is_callee,
-        };
-        let other_is_target = match sender {
-            Party::Caller => self.target_is_callee,
-            Party::Callee => self.target_is_caller,
-        };
-        match (sender_is_target, other_is_target) {
-            (true, false) => PayloadDirection::FromTarget,
-            (false, true) => PayloadDirection::ToTarget,
-            _ => PayloadDirection::Indeterminate,
-        }
-    }
 }
 
 /// Voice counters (also in [`super::ClassifierStats`]).
@@ -218,8 +353,12 @@ pub(super) struct Voice {
     events: Vec<CallEvent>,
     /// Scratch of [`Classifier::voice_call_message`], kept to allocate nothing per message.
     scratch_tasks: Vec<CallTask>,
-    scratch_named: Vec<Xid>,
+    scratch_named: Vec<(Xid, Sides)>,
     scratch_records: Vec<(Xid, Cin, IriType)>,
+    /// The CIN per task of each registration (or other exchange outside calls), by Call-ID.
+    registrations: CinMemory<Arc<str>>,
+    /// The CINs per task of calls that ended, for their late messages.
+    ended: CinMemory<CallHandle>,
     next_sweep: Option<Timestamp>,
     pub(super) counters: VoiceCounters,
 }
@@ -233,6 +372,8 @@ impl Voice {
                 config.max_fragment_octets,
                 config.fragment_timeout,
             ),
+            registrations: CinMemory::new(config.max_registrations),
+            ended: CinMemory::new(config.max_ended_calls),
             config,
             targets: SipTargets::new(),
             target_tasks: HashMap::new(),
@@ -283,11 +424,13 @@ impl Voice {
         }
     }
 
-    /// Forgets a deactivated task in every call.
+    /// Forgets a deactivated task in every call, and the CINs remembered for it.
     pub(super) fn forget_task(&mut self, xid: Xid) {
         for call in self.calls.values_mut() {
             call.tasks.retain(|t| t.xid != xid);
         }
+        self.registrations.forget_task(xid);
+        self.ended.forget_task(xid);
     }
 
     /// The sum of what the tracker, the flows and the fragments counted, for the stats.
@@ -308,6 +451,9 @@ impl Voice {
         s.sip_tcp_duplicates = c.tcp_duplicates;
         s.sip_fragments_reassembled = self.fragments.reassembled;
         s.sip_fragments_dropped = self.fragments.dropped;
+        s.sip_registrations = self.registrations.len() as u64;
+        s.sip_registrations_evicted = self.registrations.evicted;
+        s.sip_ended_calls_evicted = self.ended.evicted;
     }
 }
 
@@ -376,7 +522,7 @@ impl Classifier {
         if self.voice.tracker.next_timeout().is_some_and(|t| t <= now) {
             let mut events = std::mem::take(&mut self.voice.events);
             self.voice.tracker.on_timer(now, &mut events);
-            self.voice_events(&mut events, now, None, &[], out);
+            self.voice_events(&mut events, now, None, None, &[], out);
             self.voice.events = events;
         }
         if self.voice.next_sweep.is_some_and(|t| t > now) {
@@ -390,6 +536,8 @@ impl Classifier {
         });
         self.voice.tcp_held = self.voice.tcp.values().map(|f| f.framer.buffered()).sum();
         self.voice.fragments.expire(now);
+        self.voice.registrations.expire(now);
+        self.voice.ended.expire(now);
     }
 
     /// One SIP message (or datagram) from `src` to `dst`.
@@ -421,13 +569,27 @@ impl Classifier {
         voice.targets.match_message(msg, &mut matches);
         let mut events = std::mem::take(&mut voice.events);
         voice.tracker.on_sip(msg, src, time, &matches, &mut events);
-        // The tasks this message names (a few; usually none or one).
+        // The call of the message, if any: the side of the call each target is.
+        let call = events.iter().find_map(|e| match e {
+            CallEvent::Sip { call, .. } => Some(*call),
+            _ => None,
+        });
+        // The tasks this message names (a few; usually none or one), with the parties
+        // their targets are.
         let mut tasks = std::mem::take(&mut voice.scratch_named);
         tasks.clear();
         for m in &matches {
+            let sides = call
+                .and_then(|call| voice.tracker.party_of(call, msg, m.source))
+                .map(Sides::of)
+                .unwrap_or_default();
             for xid in voice.target_tasks.get(m.target).into_iter().flatten() {
-                if !tasks.contains(xid) {
-                    tasks.push(*xid);
+                match tasks.iter_mut().find(|(x, _)| x == xid) {
+                    Some((_, known)) => {
+                        known.caller |= sides.caller;
+                        known.callee |= sides.callee;
+                    }
+                    None => tasks.push((*xid, sides)),
                 }
             }
         }
@@ -435,21 +597,28 @@ impl Classifier {
             voice.counters.sip_matched += 1;
         }
         drop(matches);
+        let report = events
+            .iter()
+            .any(|e| matches!(e, CallEvent::Report { .. }))
+            .then(|| Report::of(msg));
         let message = data.get(..msg.len()).unwrap_or(data);
         let sip = (src, dst, message);
-        self.voice_events(&mut events, time, Some(sip), &tasks, out);
+        self.voice_events(&mut events, time, Some(sip), report, &tasks, out);
         self.voice.events = events;
         self.voice.scratch_named = tasks;
     }
 
     /// Turns the tracker's events into records. `sip`: the message the events are about
-    /// (none for timers); `named`: the tasks whose targets it names.
+    /// (none for timers); `report`: what a report of it is correlated by; `named`: the
+    /// tasks whose targets it names, with the parties of its call they are.
+    #[allow(clippy::too_many_arguments)]
     fn voice_events(
         &mut self,
         events: &mut Vec<CallEvent>,
         time: Timestamp,
         sip: Option<(SocketAddr, SocketAddr, &[u8])>,
-        named: &[Xid],
+        report: Option<Report<'_>>,
+        named: &[(Xid, Sides)],
         out: &mut Vec<InterceptRecord>,
     ) {
         // The message, copied once for every record that carries it.
@@ -474,21 +643,33 @@ impl Classifier {
                     };
                     self.voice_call_message(call, iri, named, time, message, out);
                 }
-                CallEvent::Report { .. } => {
+                CallEvent::Report { late_of, .. } => {
                     let Some(message) = sip_event(&mut event) else {
                         continue;
                     };
-                    for &xid in named {
+                    let call_id = report.and_then(|r| r.call_id);
+                    for &(xid, _) in named {
                         if self.task_open(xid, time) {
-                            let cin = self.allocate_cin();
+                            let cin = self.report_cin(xid, late_of, call_id, time);
                             self.emit_sip(xid, cin, time, IriType::Report, message.clone(), out);
                         }
+                    }
+                    if let (Some(report), Some(call_id)) = (report, call_id) {
+                        let deadline = self.registration_deadline(report.refresh, time);
+                        self.voice.registrations.set_deadline(call_id, deadline);
                     }
                 }
                 CallEvent::End { call, reason } => {
                     let Some(c) = self.voice.calls.remove(&call) else {
                         continue;
                     };
+                    // Its late messages (a retransmitted 200 to the BYE, a late ACK) are
+                    // reported under its CINs for as long as the tracker knows them.
+                    let until = time
+                        .checked_add(self.voice.config.calls.linger)
+                        .unwrap_or(time);
+                    let cins = c.tasks.iter().map(|t| (t.xid, t.cin));
+                    self.voice.ended.remember_all(call, cins, time, until);
                     if reason.with_message() {
                         // The message before was the call's IRI-End.
                         continue;
@@ -509,13 +690,66 @@ impl Classifier {
         }
     }
 
-    /// A message of a tracked call: the tasks that `named` adds to it, then a record for
-    /// every task of the call whose window is open.
+    /// The CIN of task `xid`'s IRI-Report of a message outside calls: the ended call's
+    /// (`late_of`) if the task had one, else the one it has for the message's Call-ID, else
+    /// a new one, remembered for the Call-ID.
+    fn report_cin(
+        &mut self,
+        xid: Xid,
+        late_of: Option<CallHandle>,
+        call_id: Option<&str>,
+        time: Timestamp,
+    ) -> Cin {
+        let voice = &self.voice;
+        let known = late_of
+            .and_then(|call| voice.ended.cin(&call, xid, time))
+            .or_else(|| call_id.and_then(|id| voice.registrations.cin(id, xid, time)));
+        if let Some(cin) = known {
+            return cin;
+        }
+        let cin = self.allocate_cin();
+        if let Some(id) = call_id {
+            self.voice
+                .registrations
+                .remember(id, |id: &str| Arc::from(id), xid, cin, time);
+        }
+        cin
+    }
+
+    /// How a report moves its Call-ID's deadline (see [`Report`]).
+    fn registration_deadline(
+        &self,
+        refresh: Refresh,
+        time: Timestamp,
+    ) -> impl FnOnce(Timestamp) -> Timestamp + use<> {
+        let config = &self.voice.config;
+        let linger = config.calls.linger;
+        let after = |d: Duration| time.checked_add(d).unwrap_or(time);
+        let (deadline, sets) = match refresh {
+            Refresh::Expires(secs) => {
+                let granted =
+                    Duration::from_secs(u64::from(secs)).min(config.max_registration_idle);
+                (after(granted.saturating_add(linger)), true)
+            }
+            Refresh::Registration => (after(config.registration_idle), false),
+            Refresh::Transaction => (after(linger), false),
+        };
+        move |current: Timestamp| {
+            if sets {
+                deadline
+            } else {
+                current.max(deadline)
+            }
+        }
+    }
+
+    /// A message of a tracked call: the tasks that `named` adds to it (and the parties its
+    /// tasks' targets are), then a record for every task of the call whose window is open.
     fn voice_call_message(
         &mut self,
         call: CallHandle,
         iri: IriType,
-        named: &[Xid],
+        named: &[(Xid, Sides)],
         time: Timestamp,
         message: SipEvent,
         out: &mut Vec<InterceptRecord>,
@@ -526,32 +760,33 @@ impl Classifier {
         added.clear();
         records.clear();
         let known = self.voice.calls.get(&call);
-        let was_known = known.is_some_and(|c| c.tasks.iter().next().is_some());
-        for xid in named {
-            if known.is_some_and(|c| c.tasks.iter().any(|t| t.xid == *xid)) {
+        for &(xid, sides) in named {
+            if known.is_some_and(|c| c.tasks.iter().any(|t| t.xid == xid)) {
                 continue;
             }
-            if let Some(entry) = self.tasks.get(xid) {
-                added.push(CallTask {
-                    xid: *xid,
+            if let Some(entry) = self.tasks.get(&xid) {
+                let mut task = CallTask {
+                    xid,
                     cin: Cin::new(0),
                     begun: false,
                     cc: entry.task.scope().delivers_cc(),
-                });
+                    sides: Sides::default(),
+                    from_caller: PayloadDirection::Indeterminate,
+                    from_callee: PayloadDirection::Indeterminate,
+                };
+                task.add_sides(sides);
+                added.push(task);
             }
         }
         for t in &mut added {
             t.cin = self.allocate_cin();
         }
-        let info = if added.is_empty() && was_known {
-            None
-        } else {
-            self.voice.tracker.call(call)
-        };
         let entry = self.voice.calls.entry(call).or_default();
-        if let Some(info) = info {
-            entry.target_is_caller = info.target_is_caller;
-            entry.target_is_callee = info.target_is_callee;
+        // The tasks already in the call learn the parties this message names.
+        for t in entry.tasks.iter_mut() {
+            if let Some(&(_, sides)) = named.iter().find(|(xid, _)| *xid == t.xid) {
+                t.add_sides(sides);
+            }
         }
         for t in added.drain(..) {
             entry.tasks.push(t);
@@ -603,14 +838,13 @@ impl Classifier {
         let Some(call) = self.voice.calls.get(&hit.call) else {
             return false;
         };
-        let direction = call.direction(hit.sender);
         let flow = MediaFlow {
             source: src,
             destination: dst,
             protocol: hit.kind,
             stream: u16::from(hit.stream),
         };
-        let record = |xid: Xid, cin: Cin, payload: Bytes| {
+        let record = |(xid, cin, direction): (Xid, Cin, PayloadDirection), payload: Bytes| {
             InterceptRecord::Cc(CcRecord {
                 xid,
                 cin,
@@ -624,18 +858,19 @@ impl Classifier {
         // The packet is copied once; every record but the last shares it (a clone of a
         // fresh `Bytes` allocates its shared header: the usual single task moves it).
         let mut bytes: Option<Bytes> = None;
-        let mut pending: Option<(Xid, Cin)> = None;
+        let mut pending: Option<(Xid, Cin, PayloadDirection)> = None;
         let before = out.len();
         // A task that has begun the call is active, inside its window: the window's close
         // (processed before this packet) ended what had begun, a deactivation removed it.
+        // The direction is the task's own (its targets' side), a field read.
         for t in call.tasks.iter().filter(|t| t.begun && t.cc) {
             let shared = bytes.get_or_insert_with(|| Bytes::copy_from_slice(payload));
-            if let Some((xid, cin)) = pending.replace((t.xid, t.cin)) {
-                out.push(record(xid, cin, shared.clone()));
+            if let Some(task) = pending.replace((t.xid, t.cin, t.direction(hit.sender))) {
+                out.push(record(task, shared.clone()));
             }
         }
-        if let (Some((xid, cin)), Some(bytes)) = (pending, bytes) {
-            out.push(record(xid, cin, bytes));
+        if let (Some(task), Some(bytes)) = (pending, bytes) {
+            out.push(record(task, bytes));
         }
         let emitted = out.len() - before;
         self.stats.cc_records += emitted as u64;

@@ -345,7 +345,60 @@ fn two_tasks_on_one_call_each_get_it_under_a_cin_of_their_own() {
         })
         .collect();
     assert_ne!(cins[0], cins[1]);
-    // Both parties are targets: the media's direction is indeterminate.
+    // Both parties are targets, of different tasks: each task gets the direction of its
+    // own target (Bob's task sees Alice's packets as to its target, his as from it).
+    let want: Vec<Vec<Rec>> = expected_call(1, cins[0])
+        .into_iter()
+        .zip(expected_call(2, cins[1]).into_iter().map(reversed))
+        .map(|(one, two)| [one, two].concat())
+        .collect();
+    // In task order (the records of one packet come in the order its headers name them).
+    let mut got = got;
+    for recs in &mut got {
+        recs.sort_by_key(|r| match r {
+            Rec::Iri(x, ..) | Rec::Cc(x, ..) => *x,
+        });
+    }
+    assert_eq!(got, want);
+}
+
+/// The records with the media's direction seen from the other party.
+fn reversed(recs: Vec<Rec>) -> Vec<Rec> {
+    recs.into_iter()
+        .map(|r| match r {
+            Rec::Cc(x, cin, direction, s, d) => {
+                let direction = match direction {
+                    PayloadDirection::FromTarget => PayloadDirection::ToTarget,
+                    PayloadDirection::ToTarget => PayloadDirection::FromTarget,
+                    other => other,
+                };
+                Rec::Cc(x, cin, direction, s, d)
+            }
+            r => r,
+        })
+        .collect()
+}
+
+#[test]
+fn both_parties_targets_of_one_task_give_indeterminate_media() {
+    let mut c = classifier(vec![
+        task(1, &["sip:alice@example.com", "sip:bob@example.net"]),
+        task(2, &["sip:bob@example.net"]),
+    ]);
+    let got = feed(
+        &mut c,
+        1000,
+        &udp_call(alice(), bob(), "call-1", ALICE, BOB),
+    );
+    let cin = |n: u8| {
+        got.iter()
+            .flatten()
+            .find_map(|r| match r {
+                Rec::Iri(x, cin, ..) if *x == n => Some(*cin),
+                _ => None,
+            })
+            .unwrap()
+    };
     let undirected = |recs: Vec<Rec>| -> Vec<Rec> {
         recs.into_iter()
             .map(|r| match r {
@@ -354,12 +407,13 @@ fn two_tasks_on_one_call_each_get_it_under_a_cin_of_their_own() {
             })
             .collect()
     };
-    let want: Vec<Vec<Rec>> = expected_call(1, cins[0])
+    // Task 1 has both parties: indeterminate; task 2 has Bob: its own direction.
+    let want: Vec<Vec<Rec>> = expected_call(1, cin(1))
         .into_iter()
-        .zip(expected_call(2, cins[1]))
-        .map(|(one, two)| undirected([one, two].concat()))
+        .map(undirected)
+        .zip(expected_call(2, cin(2)).into_iter().map(reversed))
+        .map(|(one, two)| [one, two].concat())
         .collect();
-    // In task order (the records of one packet come in the order its headers name them).
     let mut got = got;
     for recs in &mut got {
         recs.sort_by_key(|r| match r {
@@ -617,6 +671,148 @@ fn register_of_a_target_is_a_report() {
         )]]
     );
     assert_eq!(c.stats().calls_tracked, 0);
+}
+
+/// A message of Alice's registration on `call_id`, with `extra` header lines.
+fn reg(start: &str, call_id: &str, cseq: &str, to_tag: bool, extra: &str) -> Vec<u8> {
+    let m = Msg {
+        start,
+        call_id,
+        from: ALICE,
+        to: ALICE,
+        to_tag,
+        cseq,
+        sdp: None,
+    }
+    .bytes();
+    let text = String::from_utf8(m).unwrap();
+    let text = text.replace(
+        "Max-Forwards: 70\r\n",
+        &format!("Max-Forwards: 70\r\n{extra}"),
+    );
+    udp(sa(alice(), 5060), sa(bob(), 5060), text.as_bytes())
+}
+
+/// The CIN and type of the single IRI of task `n` the frame gave, and nothing else.
+fn one_report(c: &mut Classifier, ms: u64, frame: Vec<u8>) -> Cin {
+    let got = feed(c, ms, &[frame]);
+    match got.as_slice() {
+        [recs] => match recs.as_slice() {
+            [Rec::Iri(1, cin, IriType::Report, _)] => *cin,
+            other => panic!("not one IRI-Report of task 1: {other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_messages_of_one_registration_share_a_cin_until_it_expires() {
+    let mut c = classifier(vec![task(1, &["sip:alice@example.com"])]);
+    const R: &str = "REGISTER sip:example.com SIP/2.0";
+    let contact = |expires: u32| format!("Contact: <sip:alice@192.0.2.10>;expires={expires}\r\n");
+    // REGISTER, its challenge, the REGISTER with credentials, its 200 granting 600 s.
+    let cin = one_report(
+        &mut c,
+        1000,
+        reg(R, "reg-1", "1 REGISTER", false, "Expires: 3600\r\n"),
+    );
+    let ok = "SIP/2.0 200 OK";
+    let challenge = "SIP/2.0 401 Unauthorized";
+    let creds = "Authorization: Digest username=\"alice\", realm=\"example.com\"\r\n";
+    let exchange = [
+        reg(challenge, "reg-1", "1 REGISTER", true, ""),
+        reg(
+            R,
+            "reg-1",
+            "2 REGISTER",
+            false,
+            &format!("{creds}Expires: 3600\r\n"),
+        ),
+        reg(ok, "reg-1", "2 REGISTER", true, &contact(600)),
+    ];
+    for (i, frame) in exchange.into_iter().enumerate() {
+        assert_eq!(one_report(&mut c, 1100 + 100 * i as u64, frame), cin);
+    }
+    // Another registration (another Call-ID) has a CIN of its own.
+    let other = one_report(&mut c, 2000, reg(R, "reg-2", "1 REGISTER", false, ""));
+    assert_ne!(other, cin);
+    // The refresh 500 s later, within the 600 s granted (and the linger): the same CIN.
+    let refresh = reg(R, "reg-1", "3 REGISTER", false, &contact(600));
+    assert_eq!(one_report(&mut c, 501_000, refresh), cin);
+    let granted = reg(ok, "reg-1", "3 REGISTER", true, &contact(600));
+    assert_eq!(one_report(&mut c, 501_100, granted), cin);
+    // No message for longer than the 600 s granted plus the 32 s linger: a new CIN.
+    let late = reg(R, "reg-1", "4 REGISTER", false, &contact(600));
+    let renewed = one_report(&mut c, 501_100 + 633_000, late);
+    assert!(renewed != cin && renewed != other);
+    // A de-registration keeps it for the linger only.
+    let bye = reg(
+        R,
+        "reg-1",
+        "5 REGISTER",
+        false,
+        "Contact: *\r\nExpires: 0\r\n",
+    );
+    assert_eq!(one_report(&mut c, 1_135_000, bye), renewed);
+    let again = reg(R, "reg-1", "6 REGISTER", false, &contact(600));
+    assert_ne!(one_report(&mut c, 1_135_000 + 33_000, again), renewed);
+    // An OPTIONS and its 200 share one; the transaction's linger later, another.
+    let mut opt = |start, ms, tag| {
+        let frame = reg(start, "opt-1", "1 OPTIONS", tag, "");
+        one_report(&mut c, ms, frame)
+    };
+    let o = opt("OPTIONS sip:alice@example.com SIP/2.0", 1_200_000, false);
+    assert_eq!(opt(ok, 1_200_100, true), o);
+    assert_ne!(opt(ok, 1_200_100 + 33_000, true), o);
+    assert_eq!(c.stats().sip_registrations_evicted, 0);
+}
+
+#[test]
+fn registrations_remembered_are_bounded() {
+    let config = ClassifierConfig {
+        voice: VoiceConfig {
+            max_registrations: 1,
+            ..VoiceConfig::default()
+        },
+        ..ClassifierConfig::default()
+    };
+    let mut c = Classifier::new(config);
+    let mut out = Vec::new();
+    c.activate_all(vec![task(1, &["sip:alice@example.com"])], t(0), &mut out);
+    const R: &str = "REGISTER sip:example.com SIP/2.0";
+    let one = one_report(&mut c, 1000, reg(R, "reg-1", "1 REGISTER", false, ""));
+    let two = one_report(&mut c, 1100, reg(R, "reg-2", "1 REGISTER", false, ""));
+    assert_eq!(
+        one_report(&mut c, 1200, reg(R, "reg-2", "2 REGISTER", false, "")),
+        two
+    );
+    // reg-1 was evicted for reg-2: its next message starts afresh (and evicts reg-2).
+    let three = one_report(&mut c, 1300, reg(R, "reg-1", "2 REGISTER", false, ""));
+    assert!(three != one && three != two);
+    let s = c.stats();
+    assert_eq!((s.sip_registrations, s.sip_registrations_evicted), (1, 2));
+}
+
+#[test]
+fn late_messages_of_an_ended_call_keep_its_cin_for_the_linger() {
+    let mut c = classifier(vec![task(1, &["sip:alice@example.com"])]);
+    let got = feed(
+        &mut c,
+        1000,
+        &udp_call(alice(), bob(), "call-1", ALICE, BOB),
+    );
+    let cin = first_cin(&got);
+    assert_eq!(got, expected_call(1, cin));
+    let [.., bye_ok] = call_messages("call-1", ALICE, BOB, sa(alice(), 40000), sa(bob(), 50000));
+    let again = || udp(sa(bob(), 5060), sa(alice(), 5060), &bye_ok);
+    // The 200 to the BYE retransmitted within the linger: an IRI-Report of the call.
+    assert_eq!(one_report(&mut c, 3000, again()), cin);
+    assert_eq!(one_report(&mut c, 20_000, again()), cin);
+    // After it (the tracker forgot the call too): a report of no call, under a CIN of its
+    // own.
+    let later = one_report(&mut c, 40_000, again());
+    assert_ne!(later, cin);
+    assert_eq!(c.stats().sip_ended_calls_evicted, 0);
 }
 
 #[test]

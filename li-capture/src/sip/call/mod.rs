@@ -39,7 +39,9 @@
 //!   per (task, call).
 //! - [`CallEvent::Report`] for a message concerning a target outside any call (a REGISTER
 //!   and its responses, with the Contact bindings in the message; an OPTIONS, a MESSAGE):
-//!   one IRI-Report, no state kept.
+//!   one IRI-Report, no state kept. The caller correlates such reports by Call-ID if it
+//!   wants (the classifier does: one CIN per task and registration). A late message of an
+//!   ended call says which call (`late_of`).
 //! - [`CallEvent::MediaBound`] / [`CallEvent::MediaReleased`] when a flow starts or stops
 //!   being the call's. A flow latched by [`CallTracker::on_media`] (which has no event
 //!   output) is the call's from that packet on; its `MediaBound` comes first in the events
@@ -93,8 +95,9 @@
 //! Timer J / 64*T1): late messages (a BYE's 200 again, the ACK to a 487 or 486, which
 //! arrives after the failure that ended the call) are counted ([`CallStats::late_messages`])
 //! instead of starting a new call; one that names a target is still that target's SIP
-//! message and is reported ([`CallEvent::Report`]: an IRI-Report, outside the ended call),
-//! so nothing of a target's signalling is dropped. A new INVITE with a higher CSeq on that
+//! message and is reported ([`CallEvent::Report`]: an IRI-Report, outside the ended call,
+//! naming it in `late_of` so that the caller can give it the ended call's CIN), so nothing
+//! of a target's signalling is dropped. A new INVITE with a higher CSeq on that
 //! Call-ID starts a new call.
 //!
 //! A target's call first seen mid-call (a task activated during it, or a tracker restarted)
@@ -489,6 +492,11 @@ pub enum CallEvent {
     Report {
         /// What about.
         kind: ReportKind,
+        /// The ended call this message is a late one of, while that call lingers (a
+        /// retransmitted final response to its BYE, the ACK to the failure that ended
+        /// it): a caller keeping the call's CINs for a while reports it under them. `None`
+        /// for a message of no call.
+        late_of: Option<CallHandle>,
     },
     /// A flow became the call's: its packets are the call's CC from now on.
     MediaBound {
@@ -946,6 +954,34 @@ impl CallTracker {
         })
     }
 
+    /// The party of `call` that an identity found at `source` in `msg` names (`msg` being
+    /// a message of the call, just given to [`CallTracker::on_sip`]; a match's
+    /// [`TargetMatch::source`]): the rule by which the tracker tells
+    /// [`CallInfo::target_is_caller`] from [`CallInfo::target_is_callee`], for a caller that
+    /// keeps the side of each target apart (the media's direction per task). From, the
+    /// caller's own identities (P-Preferred-Identity, P-Asserted-Identity of a request,
+    /// credentials, a REGISTER's Contact) name the party that sent the request of the
+    /// message's transaction; the Request-URI, To, Diversion, History-Info and the
+    /// P-Asserted-Identity of a response the other one. `None` if the call (ended calls
+    /// still lingering included) or the message's leg is not known. One call lookup, no
+    /// allocation.
+    pub fn party_of(
+        &self,
+        call: CallHandle,
+        msg: &SipMessage<'_>,
+        source: IdentitySource,
+    ) -> Option<Party> {
+        let c = self.calls.get(&call.0)?;
+        let leg = match c.legs.as_slice() {
+            [leg] => leg,
+            legs => {
+                let call_id = msg.call_id()?;
+                legs.iter().find(|l| &*l.call_id == call_id)?
+            }
+        };
+        Some(named_party(leg.party_of_from(msg), msg, source))
+    }
+
     /// The call a Call-ID belongs to, if it is tracked and not ended.
     pub fn call_by_id(&self, call_id: &str) -> Option<CallHandle> {
         let h = *self.by_call_id.get(call_id)?;
@@ -988,6 +1024,7 @@ impl CallTracker {
                         self.stats.reports += 1;
                         out.push(CallEvent::Report {
                             kind: ReportKind::Other,
+                            late_of: Some(CallHandle(handle)),
                         });
                     }
                     return;
@@ -1241,7 +1278,10 @@ impl CallTracker {
             } else {
                 ReportKind::Other
             };
-            out.push(CallEvent::Report { kind });
+            out.push(CallEvent::Report {
+                kind,
+                late_of: None,
+            });
             return;
         }
         if self.calls.len() >= self.config.max_calls.max(1) {
@@ -1880,24 +1920,10 @@ fn note_targets(
     let Some(leg) = call.legs.get(leg_index) else {
         return false;
     };
-    // From names the sender of the request (of this transaction); To the other party.
-    let from_party = if msg.from().and_then(|f| f.tag()) == leg.caller_tag.as_deref() {
-        Party::Caller
-    } else {
-        Party::Callee
-    };
+    let from_party = leg.party_of_from(msg);
     let mut changed = false;
     for m in matches {
-        let party = match m.source {
-            IdentitySource::From
-            | IdentitySource::PPreferredIdentity
-            | IdentitySource::Authorization
-            | IdentitySource::ProxyAuthorization
-            | IdentitySource::Contact => from_party,
-            IdentitySource::PAssertedIdentity if msg.is_request() => from_party,
-            _ => from_party.other(),
-        };
-        let side = match party {
+        let side = match named_party(from_party, msg, m.source) {
             Party::Caller => &mut call.target_is_caller,
             Party::Callee => &mut call.target_is_callee,
         };
@@ -1905,6 +1931,20 @@ fn note_targets(
         *side = true;
     }
     changed
+}
+
+/// The party an identity found at `source` in `msg` names, `from_party` being the party
+/// its From names.
+fn named_party(from_party: Party, msg: &SipMessage<'_>, source: IdentitySource) -> Party {
+    match source {
+        IdentitySource::From
+        | IdentitySource::PPreferredIdentity
+        | IdentitySource::Authorization
+        | IdentitySource::ProxyAuthorization
+        | IdentitySource::Contact => from_party,
+        IdentitySource::PAssertedIdentity if msg.is_request() => from_party,
+        _ => from_party.other(),
+    }
 }
 
 /// Whether every open leg waits for its end (BYE or CANCEL sent).
@@ -1919,6 +1959,16 @@ fn closing(call: &Call) -> bool {
 }
 
 impl Leg {
+    /// The party a message's From names: From names the sender of the request (of this
+    /// transaction); To the other party.
+    fn party_of_from(&self, msg: &SipMessage<'_>) -> Party {
+        if msg.from().and_then(|f| f.tag()) == self.caller_tag.as_deref() {
+            Party::Caller
+        } else {
+            Party::Callee
+        }
+    }
+
     fn new(call_id: &str, msg: &SipMessage<'_>) -> Self {
         Self {
             call_id: call_id.into(),

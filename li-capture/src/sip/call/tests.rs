@@ -361,7 +361,8 @@ fn a_call_from_invite_to_bye() {
     assert_eq!(
         h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(61)),
         [CallEvent::Report {
-            kind: ReportKind::Other
+            kind: ReportKind::Other,
+            late_of: Some(call)
         }]
     );
     let s = h.tracker.stats();
@@ -373,7 +374,14 @@ fn a_call_from_invite_to_bye() {
     // After the linger time the Call-ID is forgotten.
     assert!(h.timer(t(60 + 33)).is_empty());
     assert_eq!(h.tracker.call_by_id("a84b4c76e66710"), None);
-    assert!(h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(100)).len() == 1); // a Report now
+    // A Report of no call now.
+    assert_eq!(
+        h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(100)),
+        [CallEvent::Report {
+            kind: ReportKind::Other,
+            late_of: None
+        }]
+    );
 }
 
 #[test]
@@ -423,7 +431,8 @@ fn cancelled_and_busy_calls_end_with_their_final_response() {
     assert_eq!(
         h.sip(&b.req("ACK", 1, None), ALICE_SIP, t(5)),
         [CallEvent::Report {
-            kind: ReportKind::Other
+            kind: ReportKind::Other,
+            late_of: Some(call)
         }]
     );
 
@@ -973,6 +982,45 @@ fn an_origin_that_cannot_be_unique_ties_no_legs() {
 }
 
 #[test]
+fn party_of_tells_which_side_an_identity_names() {
+    let mut h = Harness::new();
+    let d = Dlg::new("sides", ALICE, BOB);
+    let invite = d.req("INVITE", 1, Some(&alice_sdp()));
+    let call = begun(&h.sip(&invite, ALICE_SIP, t(0)));
+    let party = |h: &Harness, bytes: &[u8], source| {
+        h.tracker
+            .party_of(call, &SipMessage::parse(bytes).unwrap(), source)
+    };
+    use IdentitySource as S;
+    // The caller's request: From and its own identities are the caller.
+    for (source, want) in [
+        (S::From, Party::Caller),
+        (S::ProxyAuthorization, Party::Caller),
+        (S::PAssertedIdentity, Party::Caller),
+        (S::RequestUri, Party::Callee),
+        (S::To, Party::Callee),
+        (S::Diversion, Party::Callee),
+    ] {
+        assert_eq!(party(&h, &invite, source), Some(want), "{source:?}");
+    }
+    // A response: its P-Asserted-Identity is the answering party's.
+    let d = d.tagged("b0b");
+    let ok = d.resp(200, 1, "INVITE", Some(&bob_sdp()));
+    h.sip(&ok, BOB_SIP, t(1));
+    assert_eq!(party(&h, &ok, S::PAssertedIdentity), Some(Party::Callee));
+    assert_eq!(party(&h, &ok, S::From), Some(Party::Caller));
+    // The callee's BYE: From is the callee now.
+    let bye = d.req_from_callee("BYE", 1, None);
+    h.sip(&bye, BOB_SIP, t(2));
+    assert_eq!(party(&h, &bye, S::From), Some(Party::Callee));
+    assert_eq!(party(&h, &bye, S::To), Some(Party::Caller));
+    // Another call: not known.
+    let other = CallHandle(call.get() + 100);
+    let msg = SipMessage::parse(&bye).unwrap();
+    assert_eq!(h.tracker.party_of(other, &msg, S::From), None);
+}
+
+#[test]
 fn register_is_a_report_and_keeps_no_state() {
     let mut h = Harness::new();
     let register = format!(
@@ -986,7 +1034,8 @@ fn register_is_a_report_and_keeps_no_state() {
     assert_eq!(
         ev,
         [CallEvent::Report {
-            kind: ReportKind::Registration
+            kind: ReportKind::Registration,
+            late_of: None
         }]
     );
     let ok = register
@@ -1004,7 +1053,8 @@ fn register_is_a_report_and_keeps_no_state() {
     assert_eq!(
         ev,
         [CallEvent::Report {
-            kind: ReportKind::Registration
+            kind: ReportKind::Registration,
+            late_of: None
         }]
     );
     let s = h.tracker.stats();
@@ -1120,7 +1170,8 @@ fn messages_without_call_id_or_target_are_ignored() {
     assert_eq!(
         h.sip(&d.req("OPTIONS", 1, None), ALICE_SIP, t(0)),
         [CallEvent::Report {
-            kind: ReportKind::Other
+            kind: ReportKind::Other,
+            late_of: None
         }]
     );
 }

@@ -558,7 +558,7 @@ enum Iri {
     Auto,
     /// The call's last message.
     End,
-    /// A target's message outside the call.
+    /// A late message of the call, after its end: a report under its CIN.
     Report,
 }
 
@@ -697,7 +697,9 @@ impl CallRun {
     fn iri(&mut self, iri: Iri) -> Option<SipIri> {
         let call = self.call?;
         Some(match iri {
-            Iri::Report => SipIri::Report,
+            Iri::Report => SipIri::Report {
+                late_of: Some(call),
+            },
             Iri::End => SipIri::Call {
                 call,
                 iri: IriType::End,
@@ -937,7 +939,7 @@ fn register(b: &mut Builder) {
     leg.to_uri = ALICE.into();
     let wire = (alice.sip, registrar.sip);
     let expires = ("Expires", "3600".to_string());
-    let report = Some(SipIri::Report);
+    let report = Some(SipIri::Report { late_of: None });
     b.sip_udp(
         0,
         wire.0,

@@ -31,8 +31,9 @@
 //!   (`Begin` for the call's first message, `End` for the message that ends it: the final
 //!   response to the BYE of the last leg, the failure or 487 that ends an unanswered call;
 //!   `Continue` for every other message of it, the second leg's through a B2BUA included),
-//!   or `Report` for a target's message outside any call (a REGISTER and its responses, an
-//!   ACK to a failure that arrives after the call's end);
+//!   or `Report` for a target's message outside any call (a REGISTER and its responses,
+//!   under one CIN per registration's Call-ID; an ACK to a failure that arrives after the
+//!   call's end, under the ended call's CIN);
 //! - every RTP or RTCP packet is a [`MediaTruth`]: whose call (`None`: nobody's, e.g. the
 //!   non-targets' call on the same ports, or a stranger's packet to a port the call no longer
 //!   uses), which `m=` line, RTP or RTCP, sent by the caller or the callee, and the direction
@@ -214,14 +215,15 @@ impl VoiceCapture {
     }
 
     /// The IRI an intercept of the target must produce from the SIP messages, in order:
-    /// (message index, the call or `None` for a report, the IRI type). A call that ends by
+    /// (message index, the call whose CIN it comes under or `None` for a report outside
+    /// any call, the IRI type). A call that ends by
     /// [`CallEnd::Silence`] also gets an IRI-End without a message, not listed here.
     pub fn expected_iri(&self) -> Vec<(usize, Option<usize>, IriType)> {
         self.messages
             .iter()
             .filter_map(|m| match m.iri? {
                 SipIri::Call { call, iri } => Some((m.index, Some(call), iri)),
-                SipIri::Report => Some((m.index, None, IriType::Report)),
+                SipIri::Report { late_of } => Some((m.index, late_of, IriType::Report)),
             })
             .collect()
     }
@@ -318,8 +320,13 @@ pub enum SipIri {
         /// The IRI type.
         iri: IriType,
     },
-    /// A target's message outside any call: one IRI-Report.
-    Report,
+    /// A target's message outside any call: one IRI-Report, under the CIN of the call it is
+    /// a late message of (an index of [`VoiceCapture::calls`]: the ACK to the failure that
+    /// ended it), or else under one CIN per Call-ID (a registration's messages share it).
+    Report {
+        /// The ended call it is a late message of.
+        late_of: Option<usize>,
+    },
 }
 
 /// An RTP or RTCP packet and its truth.
