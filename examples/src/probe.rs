@@ -181,6 +181,19 @@ pub struct ClassifierOptions {
     /// Octets of partial SIP messages all TCP flows hold together. Default 16 MiB.
     #[serde(default = "default_max_sip_tcp_octets")]
     pub max_sip_tcp_octets: usize,
+    /// Registrations (Call-IDs of SIP outside calls) whose CIN per task is remembered, so
+    /// that one registration's messages share it; the one closest to expiry goes when full
+    /// (counted). 0: each such message gets a CIN of its own. Default 10,000.
+    #[serde(default = "default_max_sip_registrations")]
+    pub max_sip_registrations: usize,
+    /// Seconds a registration's CIN is kept after a REGISTER, or its response, stating no
+    /// expiry (one that states one keeps it that long plus `call_linger_secs`). Default 3600.
+    #[serde(default = "default_sip_registration_idle_secs")]
+    pub sip_registration_idle_secs: u64,
+    /// Ended calls whose CINs are kept for `call_linger_secs`, so that their late messages
+    /// are reported under them; the oldest goes when full (counted). Default 10,000.
+    #[serde(default = "default_max_ended_calls")]
+    pub max_ended_calls: usize,
 }
 
 fn default_sip_ports() -> Vec<u16> {
@@ -211,6 +224,18 @@ fn default_max_sip_tcp_octets() -> usize {
     VoiceConfig::default().max_tcp_octets
 }
 
+fn default_max_sip_registrations() -> usize {
+    VoiceConfig::default().max_registrations
+}
+
+fn default_sip_registration_idle_secs() -> u64 {
+    VoiceConfig::default().registration_idle.as_secs()
+}
+
+fn default_max_ended_calls() -> usize {
+    VoiceConfig::default().max_ended_calls
+}
+
 impl Default for ClassifierOptions {
     fn default() -> Self {
         Self {
@@ -224,6 +249,9 @@ impl Default for ClassifierOptions {
             call_linger_secs: default_call_linger_secs(),
             max_sip_tcp_flows: default_max_sip_tcp_flows(),
             max_sip_tcp_octets: default_max_sip_tcp_octets(),
+            max_sip_registrations: default_max_sip_registrations(),
+            sip_registration_idle_secs: default_sip_registration_idle_secs(),
+            max_ended_calls: default_max_ended_calls(),
         }
     }
 }
@@ -239,6 +267,9 @@ impl ClassifierOptions {
         voice.sip_ports = self.sip_ports.clone();
         voice.max_tcp_flows = self.max_sip_tcp_flows;
         voice.max_tcp_octets = self.max_sip_tcp_octets;
+        voice.max_registrations = self.max_sip_registrations;
+        voice.registration_idle = Duration::from_secs(self.sip_registration_idle_secs);
+        voice.max_ended_calls = self.max_ended_calls;
         voice.calls.max_calls = self.max_calls;
         voice.calls.max_flows = self.max_media_flows;
         voice.calls.inactivity_timeout = Duration::from_secs(self.call_timeout_secs);

@@ -147,6 +147,8 @@ sip_ports = [5060, 5080]
 max_calls = 5000
 call_timeout_secs = 120
 max_sip_tcp_octets = 1048576
+max_sip_registrations = 500
+sip_registration_idle_secs = 600
 "#;
 
 #[test]
@@ -189,6 +191,9 @@ fn configuration_parses_with_defaults_and_refuses_unknown_keys() {
     assert_eq!(voice.calls.max_flows, library.calls.max_flows);
     assert_eq!(voice.max_tcp_flows, library.max_tcp_flows);
     assert_eq!(voice.max_tcp_octets, 1 << 20);
+    assert_eq!(voice.max_registrations, 500);
+    assert_eq!(voice.registration_idle, Duration::from_secs(600));
+    assert_eq!(voice.max_ended_calls, library.max_ended_calls);
     let defaults = ClassifierOptions::default();
     assert_eq!(
         (
