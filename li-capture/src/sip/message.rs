@@ -266,44 +266,47 @@ impl HeaderName {
                 _ => Self::Other,
             };
         }
-        // Only the names of the same length are compared.
-        let candidates: &[Self] = match bytes.len() {
-            2 => &[Self::To],
-            3 => &[Self::Via],
-            4 => &[Self::From, Self::CSeq],
-            5 => &[Self::Event, Self::Route],
-            7 => &[Self::CallId, Self::Contact, Self::Subject, Self::Expires],
-            8 => &[Self::ReferTo, Self::Identity],
-            9 => &[Self::Supported, Self::Diversion],
-            11 => &[Self::ReferredBy],
-            12 => &[
-                Self::ContentType,
-                Self::AllowEvents,
-                Self::MaxForwards,
-                Self::RecordRoute,
-                Self::HistoryInfo,
-            ],
-            13 => &[Self::Authorization],
-            14 => &[
-                Self::ContentLength,
-                Self::AcceptContact,
-                Self::RejectContact,
-            ],
-            15 => &[Self::SessionExpires],
-            16 => &[Self::ContentEncoding],
-            19 => &[
-                Self::RequestDisposition,
-                Self::PAssertedIdentity,
-                Self::ProxyAuthorization,
-            ],
-            20 => &[Self::PPreferredIdentity],
-            _ => &[],
+        // One candidate by length and first letter (a second letter where two share
+        // them), then one comparison.
+        let lower = |i: usize| bytes.get(i).map_or(0, u8::to_ascii_lowercase);
+        let candidate = match (bytes.len(), lower(0)) {
+            (2, b't') => Self::To,
+            (3, b'v') => Self::Via,
+            (4, b'f') => Self::From,
+            (4, b'c') => Self::CSeq,
+            (5, b'e') => Self::Event,
+            (5, b'r') => Self::Route,
+            (7, b'c') if lower(1) == b'a' => Self::CallId,
+            (7, b'c') => Self::Contact,
+            (7, b's') => Self::Subject,
+            (7, b'e') => Self::Expires,
+            (8, b'r') => Self::ReferTo,
+            (8, b'i') => Self::Identity,
+            (9, b's') => Self::Supported,
+            (9, b'd') => Self::Diversion,
+            (11, b'r') => Self::ReferredBy,
+            (12, b'c') => Self::ContentType,
+            (12, b'a') => Self::AllowEvents,
+            (12, b'm') => Self::MaxForwards,
+            (12, b'r') => Self::RecordRoute,
+            (12, b'h') => Self::HistoryInfo,
+            (13, b'a') => Self::Authorization,
+            (14, b'c') => Self::ContentLength,
+            (14, b'a') => Self::AcceptContact,
+            (14, b'r') => Self::RejectContact,
+            (15, b's') => Self::SessionExpires,
+            (16, b'c') => Self::ContentEncoding,
+            (19, b'r') => Self::RequestDisposition,
+            (19, b'p') if lower(1) == b'-' => Self::PAssertedIdentity,
+            (19, b'p') => Self::ProxyAuthorization,
+            (20, b'p') => Self::PPreferredIdentity,
+            _ => return Self::Other,
         };
-        candidates
-            .iter()
-            .find(|h| h.as_str().eq_ignore_ascii_case(name))
-            .copied()
-            .unwrap_or(Self::Other)
+        if candidate.as_str().eq_ignore_ascii_case(name) {
+            candidate
+        } else {
+            Self::Other
+        }
     }
 
     /// The full name (`"Call-ID"`); `"Other"` for [`HeaderName::Other`].
@@ -1167,14 +1170,40 @@ fn split_quoted(s: &str) -> Option<(&str, &str)> {
 
 /// RFC 3261 `token` characters.
 pub(crate) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+    TOKEN_BYTES.get(usize::from(b)).copied().unwrap_or(false)
 }
+
+/// RFC 3261 clause 25.1 `token` characters, by octet.
+// Built at compile time: an index out of range would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+static TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     use proptest::collection::vec;
+
+    #[test]
+    fn token_bytes_are_rfc_3261s() {
+        for b in 0..=255u8 {
+            let token = b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b);
+            assert_eq!(is_token_byte(b), token, "{b:#04x}");
+        }
+    }
     use proptest::prelude::*;
 
     /// (full name, compact form, header) for every named [`HeaderName`], from RFC 3261
