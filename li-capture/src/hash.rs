@@ -31,17 +31,10 @@ impl Hasher for FastHasher {
 
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for chunk in words.by_ref() {
+        for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            if let Some(head) = word.get_mut(..rest.len()) {
-                head.copy_from_slice(rest);
+            for (d, s) in word.iter_mut().zip(chunk) {
+                *d = *s;
             }
             self.write_u64(u64::from_le_bytes(word));
         }
