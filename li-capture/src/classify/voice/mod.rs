@@ -47,7 +47,7 @@
 //!   indeterminate when both parties are targets of that task (two tasks, one on each
 //!   party, each get their direction). The parties a task's targets are come from the
 //!   messages that named them ([`CallTracker::party_of`]), kept with the task's share of
-//!   the call: a media packet reads a field;
+//!   the call: a media packet needs no lookup;
 //! - an IRI-End when the call ends. When no message ends it (inactivity timeout, eviction,
 //!   a BYE never answered), or the task's window closes or the task is deactivated during
 //!   the call, the IRI-End **repeats the last SIP message of the call** as its content:
@@ -222,12 +222,9 @@ struct CallTask {
     /// Whether the task's scope includes CC (fixed for the task's life: a modification is a
     /// deactivation and a new activation).
     cc: bool,
-    /// Which parties the task's targets are (from the messages that named them).
+    /// Which parties the task's targets are (from the messages that named them): a media
+    /// packet's direction for the task is read from it, no lookup.
     sides: Sides,
-    /// The direction of a packet the caller sends, and of one the callee sends, for this
-    /// task: derived from `sides` when they change, so that a media packet reads a field.
-    from_caller: PayloadDirection,
-    from_callee: PayloadDirection,
 }
 
 impl CallTask {
@@ -235,17 +232,12 @@ impl CallTask {
     fn add_sides(&mut self, sides: Sides) {
         self.sides.caller |= sides.caller;
         self.sides.callee |= sides.callee;
-        self.from_caller = self.sides.direction(Party::Caller);
-        self.from_callee = self.sides.direction(Party::Callee);
     }
 
     /// The direction, for this task, of a packet `sender` sent.
     #[inline]
     fn direction(&self, sender: Party) -> PayloadDirection {
-        match sender {
-            Party::Caller => self.from_caller,
-            Party::Callee => self.from_callee,
-        }
+        self.sides.direction(sender)
     }
 }
 
@@ -765,17 +757,13 @@ impl Classifier {
                 continue;
             }
             if let Some(entry) = self.tasks.get(&xid) {
-                let mut task = CallTask {
+                added.push(CallTask {
                     xid,
                     cin: Cin::new(0),
                     begun: false,
                     cc: entry.task.scope().delivers_cc(),
-                    sides: Sides::default(),
-                    from_caller: PayloadDirection::Indeterminate,
-                    from_callee: PayloadDirection::Indeterminate,
-                };
-                task.add_sides(sides);
-                added.push(task);
+                    sides,
+                });
             }
         }
         for t in &mut added {
