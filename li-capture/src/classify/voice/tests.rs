@@ -332,18 +332,7 @@ fn two_tasks_on_one_call_each_get_it_under_a_cin_of_their_own() {
         1000,
         &udp_call(alice(), bob(), "call-1", ALICE, BOB),
     );
-    let cins: Vec<Cin> = [1u8, 2]
-        .iter()
-        .map(|n| {
-            got.iter()
-                .flatten()
-                .find_map(|r| match r {
-                    Rec::Iri(x, cin, ..) if x == n => Some(*cin),
-                    _ => None,
-                })
-                .unwrap()
-        })
-        .collect();
+    let cins = [task_cin(&got, 1), task_cin(&got, 2)];
     assert_ne!(cins[0], cins[1]);
     // Both parties are targets, of different tasks: each task gets the direction of its
     // own target (Bob's task sees Alice's packets as to its target, his as from it).
@@ -352,31 +341,48 @@ fn two_tasks_on_one_call_each_get_it_under_a_cin_of_their_own() {
         .zip(expected_call(2, cins[1]).into_iter().map(reversed))
         .map(|(one, two)| [one, two].concat())
         .collect();
-    // In task order (the records of one packet come in the order its headers name them).
-    let mut got = got;
+    assert_eq!(by_task(got), want);
+}
+
+/// The CIN of task `n`'s first IRI record.
+fn task_cin(got: &[Vec<Rec>], n: u8) -> Cin {
+    got.iter()
+        .flatten()
+        .find_map(|r| match r {
+            Rec::Iri(x, cin, ..) if *x == n => Some(*cin),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// The records of each packet in task order (they come in the order its headers name
+/// the tasks' targets).
+fn by_task(mut got: Vec<Vec<Rec>>) -> Vec<Vec<Rec>> {
     for recs in &mut got {
         recs.sort_by_key(|r| match r {
             Rec::Iri(x, ..) | Rec::Cc(x, ..) => *x,
         });
     }
-    assert_eq!(got, want);
+    got
+}
+
+/// The records with each media packet's direction changed by `f`.
+fn redirected(recs: Vec<Rec>, f: impl Fn(PayloadDirection) -> PayloadDirection) -> Vec<Rec> {
+    recs.into_iter()
+        .map(|r| match r {
+            Rec::Cc(x, cin, direction, s, d) => Rec::Cc(x, cin, f(direction), s, d),
+            r => r,
+        })
+        .collect()
 }
 
 /// The records with the media's direction seen from the other party.
 fn reversed(recs: Vec<Rec>) -> Vec<Rec> {
-    recs.into_iter()
-        .map(|r| match r {
-            Rec::Cc(x, cin, direction, s, d) => {
-                let direction = match direction {
-                    PayloadDirection::FromTarget => PayloadDirection::ToTarget,
-                    PayloadDirection::ToTarget => PayloadDirection::FromTarget,
-                    other => other,
-                };
-                Rec::Cc(x, cin, direction, s, d)
-            }
-            r => r,
-        })
-        .collect()
+    redirected(recs, |direction| match direction {
+        PayloadDirection::FromTarget => PayloadDirection::ToTarget,
+        PayloadDirection::ToTarget => PayloadDirection::FromTarget,
+        other => other,
+    })
 }
 
 #[test]
@@ -390,37 +396,18 @@ fn both_parties_targets_of_one_task_give_indeterminate_media() {
         1000,
         &udp_call(alice(), bob(), "call-1", ALICE, BOB),
     );
-    let cin = |n: u8| {
-        got.iter()
-            .flatten()
-            .find_map(|r| match r {
-                Rec::Iri(x, cin, ..) if *x == n => Some(*cin),
-                _ => None,
-            })
-            .unwrap()
-    };
-    let undirected = |recs: Vec<Rec>| -> Vec<Rec> {
-        recs.into_iter()
-            .map(|r| match r {
-                Rec::Cc(x, cin, _, s, d) => Rec::Cc(x, cin, PayloadDirection::Indeterminate, s, d),
-                r => r,
-            })
-            .collect()
-    };
     // Task 1 has both parties: indeterminate; task 2 has Bob: its own direction.
-    let want: Vec<Vec<Rec>> = expected_call(1, cin(1))
+    let want: Vec<Vec<Rec>> = expected_call(1, task_cin(&got, 1))
         .into_iter()
-        .map(undirected)
-        .zip(expected_call(2, cin(2)).into_iter().map(reversed))
+        .map(|recs| redirected(recs, |_| PayloadDirection::Indeterminate))
+        .zip(
+            expected_call(2, task_cin(&got, 2))
+                .into_iter()
+                .map(reversed),
+        )
         .map(|(one, two)| [one, two].concat())
         .collect();
-    let mut got = got;
-    for recs in &mut got {
-        recs.sort_by_key(|r| match r {
-            Rec::Iri(x, ..) | Rec::Cc(x, ..) => *x,
-        });
-    }
-    assert_eq!(got, want);
+    assert_eq!(by_task(got), want);
 }
 
 #[test]
