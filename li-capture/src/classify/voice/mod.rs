@@ -309,6 +309,63 @@ impl CallTasks {
     }
 }
 
+/// The classifier's calls, by the tracker's [`CallHandle::slot`]: a media packet's call is
+/// found by indexing, not by a second hash lookup after the tracker's flow table. The
+/// vector is as long as the most calls tracked at once; each entry keeps its handle, so a
+/// slot reused by a later call is never mistaken for the earlier one.
+#[derive(Debug, Default)]
+struct CallTable {
+    slots: Vec<Option<(CallHandle, VoiceCall)>>,
+    len: usize,
+}
+
+impl CallTable {
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    fn get(&self, call: CallHandle) -> Option<&VoiceCall> {
+        match self.slots.get(call.slot() as usize) {
+            Some(Some((handle, c))) if *handle == call => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The call's entry, made empty if it has none (an entry of an earlier call on the
+    /// slot, which the tracker forgot without an end, is replaced).
+    fn get_or_default(&mut self, call: CallHandle) -> &mut VoiceCall {
+        let slot = call.slot() as usize;
+        if self.slots.len() <= slot {
+            self.slots.resize_with(slot + 1, || None);
+        }
+        #[allow(clippy::indexing_slicing)] // resized to hold `slot` just above
+        let entry = &mut self.slots[slot];
+        match entry {
+            Some((handle, _)) if *handle == call => {}
+            Some(_) => *entry = Some((call, VoiceCall::default())),
+            None => {
+                self.len += 1;
+                *entry = Some((call, VoiceCall::default()));
+            }
+        }
+        &mut entry.get_or_insert_with(|| (call, VoiceCall::default())).1
+    }
+
+    fn remove(&mut self, call: CallHandle) -> Option<VoiceCall> {
+        let entry = self.slots.get_mut(call.slot() as usize)?;
+        if entry.as_ref().is_none_or(|(h, _)| *h != call) {
+            return None;
+        }
+        self.len -= 1;
+        entry.take().map(|(_, c)| c)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut VoiceCall> {
+        self.slots.iter_mut().flatten().map(|(_, c)| c)
+    }
+}
+
 /// What the classifier keeps of a tracked call.
 #[derive(Debug, Default)]
 struct VoiceCall {
@@ -337,7 +394,7 @@ pub(super) struct Voice {
     /// The tasks of each SIP-matchable target.
     target_tasks: HashMap<TargetIdentifier, Vec<Xid>>,
     tracker: CallTracker,
-    calls: FastMap<CallHandle, VoiceCall>,
+    calls: CallTable,
     tcp: FastMap<FlowKey, TcpFlow>,
     /// Octets the TCP flows' framers hold in all.
     tcp_held: usize,
@@ -369,7 +426,7 @@ impl Voice {
             config,
             targets: SipTargets::new(),
             target_tasks: HashMap::new(),
-            calls: FastMap::default(),
+            calls: CallTable::default(),
             tcp: FastMap::default(),
             tcp_held: 0,
             events: Vec::new(),
@@ -652,7 +709,7 @@ impl Classifier {
                     }
                 }
                 CallEvent::End { call, reason } => {
-                    let Some(c) = self.voice.calls.remove(&call) else {
+                    let Some(c) = self.voice.calls.remove(call) else {
                         continue;
                     };
                     // Its late messages (a retransmitted 200 to the BYE, a late ACK) are
@@ -751,7 +808,7 @@ impl Classifier {
         let mut records = std::mem::take(&mut self.voice.scratch_records);
         added.clear();
         records.clear();
-        let known = self.voice.calls.get(&call);
+        let known = self.voice.calls.get(call);
         for &(xid, sides) in named {
             if known.is_some_and(|c| c.tasks.iter().any(|t| t.xid == xid)) {
                 continue;
@@ -769,7 +826,7 @@ impl Classifier {
         for t in &mut added {
             t.cin = self.allocate_cin();
         }
-        let entry = self.voice.calls.entry(call).or_default();
+        let entry = self.voice.calls.get_or_default(call);
         // The tasks already in the call learn the parties this message names.
         for t in entry.tasks.iter_mut() {
             if let Some(&(_, sides)) = named.iter().find(|(xid, _)| *xid == t.xid) {
@@ -823,7 +880,7 @@ impl Classifier {
             return false;
         };
         self.voice.counters.media_packets += 1;
-        let Some(call) = self.voice.calls.get(&hit.call) else {
+        let Some(call) = self.voice.calls.get(hit.call) else {
             return false;
         };
         let flow = MediaFlow {

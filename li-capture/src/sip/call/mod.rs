@@ -257,7 +257,7 @@ use super::message::{HeaderName, Method, SipMessage};
 use super::sdp::{Direction, Sdp};
 use super::target::{IdentitySource, TargetMatch};
 use super::uri::split_list;
-use crate::hash::{FastHasher, FastMap};
+use crate::hash::{FastHasher, FastMap, KeyedMap};
 
 /// Limits and timers of a [`CallTracker`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -356,6 +356,10 @@ pub struct CallStats {
 
 /// A call's identity for the caller, stable for the call's life and never reused by this
 /// tracker.
+///
+/// It also gives a dense index, [`CallHandle::slot`], for the caller's own per-call table:
+/// a media packet's [`MediaMatch`] then finds the caller's state of its call by indexing a
+/// vector, not by a second hash lookup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CallHandle(u64);
 
@@ -363,6 +367,57 @@ impl CallHandle {
     /// The handle as a number.
     pub fn get(self) -> u64 {
         self.0
+    }
+
+    /// The call's slot: below the number of calls the tracker has held at once (active and
+    /// lingering), reused by a later call once this one is forgotten. A table indexed by it
+    /// keeps the handle beside the entry and checks it.
+    pub fn slot(self) -> u32 {
+        self.0 as u32
+    }
+}
+
+/// The tracker's slots ([`CallHandle::slot`]): a handle is the slot's generation (high 32
+/// bits) and the slot (low 32 bits). A slot whose generation is exhausted is retired, so a
+/// handle is never given twice.
+#[derive(Debug, Default)]
+struct Slots {
+    /// The generation of each slot's current or last call.
+    generations: Vec<u32>,
+    /// Slots free for a new call, the last freed taken first (its table entry is warm).
+    free: Vec<u32>,
+}
+
+impl Slots {
+    /// A handle for a new call, on a free slot or a new one.
+    fn allocate(&mut self) -> u64 {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let Ok(slot) = u32::try_from(self.generations.len()) else {
+                    // 2^32 calls at once cannot be held in memory; unreachable in practice.
+                    return u64::MAX;
+                };
+                self.generations.push(0);
+                slot
+            }
+        };
+        let generation = self
+            .generations
+            .get_mut(slot as usize)
+            .map_or(u32::MAX, |g| {
+                *g += 1;
+                *g
+            });
+        (u64::from(generation) << 32) | u64::from(slot)
+    }
+
+    /// Frees the slot of a forgotten call's handle.
+    fn release(&mut self, handle: u64) {
+        let (slot, generation) = (handle as u32, (handle >> 32) as u32);
+        if self.generations.get(slot as usize) == Some(&generation) && generation < u32::MAX {
+            self.free.push(slot);
+        }
     }
 }
 
@@ -545,14 +600,14 @@ pub struct CallTracker {
     config: CallConfig,
     calls: FastMap<u64, Call>,
     /// Call-ID of every leg (of active and lingering calls) to its call.
-    by_call_id: HashMap<Box<str>, u64>,
+    by_call_id: KeyedMap<Box<str>, u64>,
     /// SDP origin key (`username sess-id address`) of the parties of active calls.
-    by_origin: HashMap<Box<str>, u64>,
+    by_origin: KeyedMap<Box<str>, u64>,
     flows: FastMap<FlowKey, FlowEntry>,
     /// (deadline, handle), earliest first; an entry may be stale (the call's deadline moved
     /// later, or the call is gone) and is checked when it comes out.
     timers: BinaryHeap<Reverse<(Timestamp, u64)>>,
-    next_handle: u64,
+    slots: Slots,
     stats: CallStats,
     /// Reused buffers: the flows an SDP names, the flows a call wants bound, those it
     /// releases, an origin key.
@@ -562,6 +617,9 @@ pub struct CallTracker {
     origin_key: String,
     /// Untracked INVITEs by the hash of their origin key, oldest first in each list.
     pending: FastMap<u64, Vec<PendingLeg>>,
+    /// The seeded hasher of `pending`'s origin keys: a peer cannot choose origins that
+    /// share one list.
+    origin_hasher: foldhash::fast::RandomState,
     /// (seen, origin hash, sequence) of every remembered INVITE, oldest first: expiry and
     /// eviction order (an entry whose INVITE was tied meanwhile is skipped).
     pending_order: VecDeque<(Timestamp, u64, u64)>,
@@ -907,17 +965,18 @@ impl CallTracker {
         Self {
             config,
             calls: HashMap::default(),
-            by_call_id: HashMap::new(),
-            by_origin: HashMap::new(),
+            by_call_id: KeyedMap::default(),
+            by_origin: KeyedMap::default(),
             flows: HashMap::default(),
             timers: BinaryHeap::new(),
-            next_handle: 1,
+            slots: Slots::default(),
             stats: CallStats::default(),
             scratch_sdp: Vec::new(),
             scratch_flows: Vec::new(),
             scratch_released: Vec::new(),
             origin_key: String::new(),
             pending: HashMap::default(),
+            origin_hasher: foldhash::fast::RandomState::default(),
             pending_order: VecDeque::new(),
             pending_seq: 0,
             pending_count: 0,
@@ -1287,8 +1346,7 @@ impl CallTracker {
         if self.calls.len() >= self.config.max_calls.max(1) {
             self.evict_one(now, out);
         }
-        let handle = self.next_handle;
-        self.next_handle += 1;
+        let handle = self.slots.allocate();
         let mut leg = Leg::new(call_id, msg);
         if has_to_tag {
             // First seen mid-call: the dialog exists already.
@@ -1390,7 +1448,7 @@ impl CallTracker {
             return;
         }
         self.expire_pending(now);
-        let hash = origin_hash(&self.origin_key);
+        let hash = self.origin_hasher.hash_one(&self.origin_key);
         if self
             .pending
             .get(&hash)
@@ -1486,7 +1544,7 @@ impl CallTracker {
         if self.pending_count == 0 {
             return;
         }
-        let hash = origin_hash(&self.origin_key);
+        let hash = self.origin_hasher.hash_one(&self.origin_key);
         let Some(mut list) = self.pending.remove(&hash) else {
             return;
         };
@@ -1773,6 +1831,7 @@ impl CallTracker {
     /// Removes a call's state entirely (after its linger time, or to reuse its Call-ID).
     fn forget_call(&mut self, handle: u64) {
         if let Some(call) = self.calls.remove(&handle) {
+            self.slots.release(handle);
             for leg in &call.legs {
                 if self.by_call_id.get(&*leg.call_id) == Some(&handle) {
                     self.by_call_id.remove(&*leg.call_id);
@@ -1888,11 +1947,6 @@ impl CallTracker {
             self.timers = BinaryHeap::from(live);
         }
     }
-}
-
-/// The hash of an origin key, for the table of remembered INVITEs.
-fn origin_hash(key: &str) -> u64 {
-    std::hash::BuildHasherDefault::<FastHasher>::default().hash_one(key)
 }
 
 /// Whether `msg` is a new INVITE on the Call-ID of an ended call (a retry with a higher

@@ -1883,3 +1883,56 @@ fn a_flow_entry_gives_back_the_flow_bound() {
     let mapped: std::net::SocketAddr = "[::ffff:192.0.2.1]:49170".parse().unwrap();
     assert_eq!(super::FlowKey::of(v4), super::FlowKey::of(mapped));
 }
+
+/// A forgotten call's slot goes to the next call, under a handle never given before; a
+/// stale handle finds nothing, and media of the new call name the new handle.
+#[test]
+fn a_forgotten_calls_slot_is_reused_under_a_new_handle() {
+    let mut h = Harness::new();
+    let d = Dlg::new("first-call", ALICE, BOB);
+    let first = h.established(&d);
+    let b = d.tagged("a6c85cf");
+    h.sip(&b.req("BYE", 2, None), ALICE_SIP, t(60));
+    h.sip(&b.resp(200, 2, "BYE", None), BOB_SIP, t(60));
+    assert!(h.timer(t(60 + 33)).is_empty());
+    assert_eq!(h.tracker.call_by_id("first-call"), None);
+
+    let d2 = Dlg::new("second-call", ALICE, BOB);
+    let ev = h.sip(&d2.req("INVITE", 1, Some(&alice_sdp())), ALICE_SIP, t(100));
+    let second = begun(&ev);
+    assert_eq!(second.slot(), first.slot());
+    assert_ne!(second, first);
+    assert_eq!(h.tracker.call(first), None);
+    assert!(h.tracker.call(second).is_some());
+    let hit = h.media(BOB_RTP, ALICE_RTP, t(101)).unwrap();
+    assert_eq!(hit.call, second);
+    // Two calls at once hold two slots.
+    let d3 = Dlg::new("third-call", CAROL, BOB);
+    let third = begun(&h.sip(&d3.req("INVITE", 1, None), "203.0.113.5:5060", t(102)));
+    assert_ne!(third.slot(), second.slot());
+    assert!(third.slot() < 2);
+}
+
+/// Slots: the last freed is taken first with the next generation; a stale handle frees
+/// nothing; a slot whose generation is exhausted is retired.
+#[test]
+fn slots_never_give_a_handle_twice() {
+    let mut s = super::Slots::default();
+    let (a, b) = (s.allocate(), s.allocate());
+    assert_eq!((a as u32, b as u32), (0, 1));
+    s.release(a);
+    let c = s.allocate();
+    assert_eq!(c as u32, 0);
+    assert_ne!(c, a);
+    s.release(a); // stale: slot 0 holds `c`
+    assert_eq!(s.allocate() as u32, 2);
+
+    let mut s = super::Slots::default();
+    let first = s.allocate();
+    s.generations[0] = u32::MAX - 1;
+    s.release((first & 0xffff_ffff) | (u64::from(u32::MAX - 1) << 32));
+    let last = s.allocate();
+    assert_eq!(last, u64::from(u32::MAX) << 32, "slot 0, last generation");
+    s.release(last);
+    assert_eq!(s.allocate() as u32, 1, "slot 0 retired");
+}
