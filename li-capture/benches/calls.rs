@@ -24,7 +24,11 @@
 //!   - `in_dialog_180`: 180 Ringing of tracked calls, scattered;
 //!   - `invite_1_in_64_target`: the 1,024 INVITEs of `benches/sip.rs` (about 900 octets,
 //!     audio and video SDP, 1 in 64 to a target), again and again (retransmissions);
-//!   - `call_cycle`: whole new target calls as above, per message.
+//!   - `call_cycle`: whole new target calls as above, per message;
+//!   - `calls_1_in_64_target`: whole calls as a proxy sees them (INVITE with SDP, 100, 180,
+//!     200 with SDP, ACK, BYE, 200: `sip_traffic::call`), 1,024 per round, 1 in 64 to a
+//!     target, new Call-IDs per round, per message: the traffic mix the goal's figure is
+//!     for, where the INVITE is one message in seven.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -39,13 +43,15 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use li_capture::sip::call::{CallConfig, CallEvent, CallTracker};
 use li_capture::sip::{SipMessage, SipTargets, TargetMatch};
-use li_core::Timestamp;
+use li_core::{IriType, Timestamp};
 
 mod sip_traffic;
 
 const MEDIA_CALLS: u32 = 10_000;
 const BIG: u32 = 1_000_000;
 const BATCH: usize = 1024;
+/// Rounds of whole calls (`calls_1_in_64_target`), each with new Call-IDs.
+const MIXED_ROUNDS: usize = 16;
 /// Untracked INVITEs fed to measure the memory of remembering them.
 const PENDING: u32 = 65_536;
 
@@ -381,6 +387,27 @@ fn bench_sip(c: &mut Criterion) {
     let invites: Vec<Vec<u8>> = (0..sip_traffic::MESSAGES)
         .map(sip_traffic::invite)
         .collect();
+    // Whole calls of the same shape, in call order, new Call-IDs per round.
+    let mixed: Vec<Vec<Vec<u8>>> = (0..MIXED_ROUNDS)
+        .map(|round| {
+            (0..sip_traffic::MESSAGES)
+                .flat_map(|i| sip_traffic::call(i, round))
+                .collect()
+        })
+        .collect();
+    let named = mixed[0]
+        .iter()
+        .filter(|raw| {
+            let mut m = Vec::new();
+            many.match_message(&SipMessage::parse(raw).unwrap(), &mut m);
+            !m.is_empty()
+        })
+        .count();
+    assert_eq!(
+        named,
+        7 * sip_traffic::MESSAGES / 64,
+        "every message of a target's call"
+    );
     let mut matches = Vec::with_capacity(16);
     let mut group = c.benchmark_group("parse_match_track_1m_dialogs");
     group.sample_size(20);
@@ -423,6 +450,32 @@ fn bench_sip(c: &mut Criterion) {
             }
             round += 1;
             black_box(out.len());
+        });
+    });
+    group.throughput(Throughput::Elements(mixed[0].len() as u64));
+    group.bench_function("calls_1_in_64_target", |b| {
+        b.iter(|| {
+            clock += 40;
+            let now = t(clock);
+            out.clear();
+            tracker.on_timer(now, &mut out);
+            for raw in &mixed[round % mixed.len()] {
+                whole(&mut tracker, raw, now, &mut out);
+            }
+            round += 1;
+            let begun = out
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e,
+                        CallEvent::Sip {
+                            iri: IriType::Begin,
+                            ..
+                        }
+                    )
+                })
+                .count();
+            assert_eq!(begun, sip_traffic::MESSAGES / 64, "each target call begun");
         });
     });
     group.finish();
