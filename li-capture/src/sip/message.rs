@@ -267,42 +267,47 @@ impl HeaderName {
             };
         }
         // One candidate by length and first letter (a second letter where two share
-        // them), then one comparison.
+        // them), then one comparison, word by word.
         let lower = |i: usize| bytes.get(i).map_or(0, u8::to_ascii_lowercase);
-        let candidate = match (bytes.len(), lower(0)) {
-            (2, b't') => Self::To,
-            (3, b'v') => Self::Via,
-            (4, b'f') => Self::From,
-            (4, b'c') => Self::CSeq,
-            (5, b'e') => Self::Event,
-            (5, b'r') => Self::Route,
-            (7, b'c') if lower(1) == b'a' => Self::CallId,
-            (7, b'c') => Self::Contact,
-            (7, b's') => Self::Subject,
-            (7, b'e') => Self::Expires,
-            (8, b'r') => Self::ReferTo,
-            (8, b'i') => Self::Identity,
-            (9, b's') => Self::Supported,
-            (9, b'd') => Self::Diversion,
-            (11, b'r') => Self::ReferredBy,
-            (12, b'c') => Self::ContentType,
-            (12, b'a') => Self::AllowEvents,
-            (12, b'm') => Self::MaxForwards,
-            (12, b'r') => Self::RecordRoute,
-            (12, b'h') => Self::HistoryInfo,
-            (13, b'a') => Self::Authorization,
-            (14, b'c') => Self::ContentLength,
-            (14, b'a') => Self::AcceptContact,
-            (14, b'r') => Self::RejectContact,
-            (15, b's') => Self::SessionExpires,
-            (16, b'c') => Self::ContentEncoding,
-            (19, b'r') => Self::RequestDisposition,
-            (19, b'p') if lower(1) == b'-' => Self::PAssertedIdentity,
-            (19, b'p') => Self::ProxyAuthorization,
-            (20, b'p') => Self::PPreferredIdentity,
+        macro_rules! folded {
+            ($name:ident) => {
+                (Self::$name, const { &FoldedName::of(Self::$name) })
+            };
+        }
+        let (candidate, folded) = match (bytes.len(), lower(0)) {
+            (2, b't') => folded!(To),
+            (3, b'v') => folded!(Via),
+            (4, b'f') => folded!(From),
+            (4, b'c') => folded!(CSeq),
+            (5, b'e') => folded!(Event),
+            (5, b'r') => folded!(Route),
+            (7, b'c') if lower(1) == b'a' => folded!(CallId),
+            (7, b'c') => folded!(Contact),
+            (7, b's') => folded!(Subject),
+            (7, b'e') => folded!(Expires),
+            (8, b'r') => folded!(ReferTo),
+            (8, b'i') => folded!(Identity),
+            (9, b's') => folded!(Supported),
+            (9, b'd') => folded!(Diversion),
+            (11, b'r') => folded!(ReferredBy),
+            (12, b'c') => folded!(ContentType),
+            (12, b'a') => folded!(AllowEvents),
+            (12, b'm') => folded!(MaxForwards),
+            (12, b'r') => folded!(RecordRoute),
+            (12, b'h') => folded!(HistoryInfo),
+            (13, b'a') => folded!(Authorization),
+            (14, b'c') => folded!(ContentLength),
+            (14, b'a') => folded!(AcceptContact),
+            (14, b'r') => folded!(RejectContact),
+            (15, b's') => folded!(SessionExpires),
+            (16, b'c') => folded!(ContentEncoding),
+            (19, b'r') => folded!(RequestDisposition),
+            (19, b'p') if lower(1) == b'-' => folded!(PAssertedIdentity),
+            (19, b'p') => folded!(ProxyAuthorization),
+            (20, b'p') => folded!(PPreferredIdentity),
             _ => return Self::Other,
         };
-        if candidate.as_str().eq_ignore_ascii_case(name) {
+        if folded.matches(bytes) {
             candidate
         } else {
             Self::Other
@@ -310,7 +315,7 @@ impl HeaderName {
     }
 
     /// The full name (`"Call-ID"`); `"Other"` for [`HeaderName::Other`].
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Via => "Via",
             Self::From => "From",
@@ -344,6 +349,60 @@ impl HeaderName {
             Self::ProxyAuthorization => "Proxy-Authorization",
             Self::Other => "Other",
         }
+    }
+}
+
+/// A full header name folded for a case-insensitive comparison a word at a time: its
+/// octets in lower case, and per octet 0x20 where it is a letter. OR-ed into the input,
+/// those bits turn a letter of either case into the lower one; every other octet must be
+/// equal as it is, so the comparison is exact for any input.
+struct FoldedName {
+    len: usize,
+    lower: [u64; 3],
+    letters: [u64; 3],
+}
+
+impl FoldedName {
+    /// At most 24 octets (the longest name, `P-Preferred-Identity`, has 20).
+    const MAX: usize = 24;
+
+    const fn of(name: HeaderName) -> Self {
+        let bytes = name.as_str().as_bytes();
+        let mut folded = Self {
+            len: bytes.len(),
+            lower: [0; 3],
+            letters: [0; 3],
+        };
+        let mut i = 0;
+        while i < bytes.len() && i < Self::MAX {
+            #[allow(clippy::indexing_slicing)] // const evaluation, `i` bounded above
+            {
+                let b = bytes[i];
+                let shift = (i % 8) * 8;
+                folded.lower[i / 8] |= (b.to_ascii_lowercase() as u64) << shift;
+                if b.is_ascii_alphabetic() {
+                    folded.letters[i / 8] |= 0x20 << shift;
+                }
+            }
+            i += 1;
+        }
+        folded
+    }
+
+    /// Whether `name` is this name in any case.
+    #[inline]
+    fn matches(&self, name: &[u8]) -> bool {
+        let mut buf = [0u8; Self::MAX];
+        match buf.get_mut(..name.len()) {
+            Some(head) if name.len() == self.len => head.copy_from_slice(name),
+            _ => return false,
+        }
+        buf.chunks_exact(8)
+            .zip(self.lower.iter().zip(&self.letters))
+            .all(|(chunk, (&lower, &letters))| {
+                let word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+                word | letters == lower
+            })
     }
 }
 
@@ -1423,6 +1482,41 @@ mod tests {
         assert_eq!(HeaderName::from_name("X-Custom"), HeaderName::Other);
         assert_eq!(HeaderName::from_name("z"), HeaderName::Other);
         assert_eq!(HeaderName::from_name(""), HeaderName::Other);
+    }
+
+    /// The word-at-a-time comparison is exact: every name with one octet changed to any
+    /// other value resolves as `eq_ignore_ascii_case` says (a case change keeps the name,
+    /// `-` to CR or `[` to `{` does not), mixed case resolves.
+    #[test]
+    fn header_names_with_one_octet_changed() {
+        for (full, _, name) in HEADER_NAMES {
+            for i in 0..full.len() {
+                for b in 0..=u8::MAX {
+                    let mut changed = full.as_bytes().to_vec();
+                    changed[i] = b;
+                    let Ok(text) = std::str::from_utf8(&changed) else {
+                        continue;
+                    };
+                    if text.eq_ignore_ascii_case(full) {
+                        assert_eq!(HeaderName::from_name(text), name, "{text:?}");
+                    } else {
+                        assert_ne!(HeaderName::from_name(text), name, "{text:?}");
+                    }
+                }
+            }
+            let mixed: String = full
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect();
+            assert_eq!(HeaderName::from_name(&mixed), name, "{mixed}");
+        }
     }
 
     #[test]
