@@ -584,17 +584,35 @@ impl<'a> SipMessage<'a> {
                 header.value_len = value.len() as u32;
                 continue;
             }
-            let (name, value) = split_byte(line, b':').ok_or(SipError::HeaderLine {
-                offset,
-                reason: "no ':' after the header name",
-            })?;
-            let name = name.trim_end_matches([' ', '\t']);
-            if name.is_empty() || !name.bytes().all(is_token_byte) {
+            // One pass over the name: token octets, optional blanks, the colon.
+            let bytes = line.as_bytes();
+            let name_end = bytes
+                .iter()
+                .position(|&b| !is_token_byte(b))
+                .unwrap_or(bytes.len());
+            let colon = bytes
+                .iter()
+                .skip(name_end)
+                .position(|&b| b != b' ' && b != b'\t')
+                .map(|p| name_end + p)
+                .filter(|&c| bytes.get(c) == Some(&b':'));
+            let (Some(colon), Some(name)) = (colon, line.get(..name_end)) else {
+                return Err(SipError::HeaderLine {
+                    offset,
+                    reason: if bytes.contains(&b':') {
+                        "header name is not a token"
+                    } else {
+                        "no ':' after the header name"
+                    },
+                });
+            };
+            if name.is_empty() {
                 return Err(SipError::HeaderLine {
                     offset,
                     reason: "header name is not a token",
                 });
             }
+            let value = line.get(colon + 1..).unwrap_or_default();
             let Ok(name_len) = u16::try_from(name.len()) else {
                 return Err(SipError::HeaderLine {
                     offset,
@@ -1661,7 +1679,7 @@ mod tests {
 
     #[test]
     fn malformed_messages_are_errors_with_offsets() {
-        let cases: [(&[u8], SipError); 10] = [
+        let cases: [(&[u8], SipError); 12] = [
             (b"", SipError::Empty),
             (b"\r\n\r\n", SipError::Empty),
             (
@@ -1714,10 +1732,27 @@ mod tests {
                 },
             ),
             (
+                b"ACK sip:b SIP/2.0\r\n: x\r\n\r\n",
+                SipError::HeaderLine {
+                    offset: 19,
+                    reason: "header name is not a token",
+                },
+            ),
+            (
+                b"ACK sip:b SIP/2.0\r\nTo \t: <sip:b@x>\r\nName\r\n\r\n",
+                SipError::HeaderLine {
+                    offset: 36,
+                    reason: "no ':' after the header name",
+                },
+            ),
+            (
                 b"ACK sip:b SIP/2.0\r\nX: \xff\r\n\r\n",
                 SipError::NotUtf8 { offset: 22 },
             ),
         ];
+        // Blanks between a name and its colon are allowed (RFC 3261 clause 7.3.1).
+        let msg = SipMessage::parse(b"ACK sip:b SIP/2.0\r\nTo \t: <sip:b@x>\r\n\r\n").unwrap();
+        assert_eq!(msg.header(HeaderName::To), Some("<sip:b@x>"));
         for (data, expected) in cases {
             assert_eq!(
                 SipMessage::parse(data).unwrap_err(),
