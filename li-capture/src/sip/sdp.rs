@@ -90,7 +90,7 @@ pub struct Connection<'a> {
 
 impl<'a> Connection<'a> {
     fn parse(value: &'a str, offset: usize, field: char) -> Result<Self> {
-        let mut parts = value.split_ascii_whitespace();
+        let mut parts = AsciiWords(value);
         match (parts.next(), parts.next(), parts.next(), parts.next()) {
             (Some(net_type), Some(addr_type), Some(address), None) => Ok(Self {
                 net_type,
@@ -177,10 +177,9 @@ pub struct Media<'a> {
     pub rtcp: Option<Rtcp<'a>>,
     /// `a=rtcp-mux` present (RFC 5761: RTP and RTCP share the port, if the answer agrees).
     pub rtcp_mux: bool,
-    /// The lines after the `m=` line, up to the next `m=` line.
+    /// The lines after the `m=` line, up to the next `m=` line (set when the section ends:
+    /// up to its last line that is not blank).
     section: &'a str,
-    /// Offset of `section` in the SDP.
-    section_offset: usize,
 }
 
 impl<'a> Media<'a> {
@@ -195,7 +194,6 @@ impl<'a> Media<'a> {
         rtcp: None,
         rtcp_mux: false,
         section: "",
-        section_offset: 0,
     };
 
     /// The media-level attributes, as (name, value) (`("rtpmap", Some("96 opus/48000/2"))`,
@@ -290,98 +288,91 @@ impl<'a> Sdp<'a> {
             session_section: text,
             media: SmallVec::new(),
         };
-        let mut first = true;
-        let mut offset = 0;
-        let mut current: Option<usize> = None;
-        for raw in LinesInclusive(text) {
-            let line_offset = offset;
-            offset += raw.len();
-            let line = raw.trim_end_matches(['\r', '\n']);
-            if trim_lws(line).is_empty() {
-                continue;
-            }
-            let (kind, value) = match line.as_bytes() {
-                [k, b'=', ..] if k.is_ascii_alphabetic() => {
-                    (char::from(*k), line.get(2..).unwrap_or_default())
-                }
-                _ => {
-                    return Err(SipError::SdpLine {
-                        offset: line_offset,
-                        reason: "not <type>=<value>",
-                    });
-                }
-            };
-            if first {
-                if kind != 'v' || value.trim() != "0" {
-                    return Err(SipError::SdpLine {
-                        offset: line_offset,
-                        reason: "first line is not v=0",
-                    });
-                }
-                first = false;
-                continue;
-            }
-            match (kind, current) {
-                ('m', _) => {
-                    if current.is_none() {
-                        sdp.session_section = text.get(..line_offset).unwrap_or_default();
+        let mut lines = SdpLines { rest: text, end: 0 };
+        match lines.next() {
+            Some(Ok(Line {
+                kind: b'v', value, ..
+            })) if value == "0" || value.trim() == "0" => {}
+            Some(Err(e)) => return Err(e),
+            Some(Ok(Line { offset, .. })) => return Err(not_v0(offset)),
+            None => return Err(not_v0(0)),
+        }
+        // The start of the current media section, and the end of the last line that is not
+        // blank: a section ends there.
+        let mut section_start = 0;
+        let mut last_end = lines.end;
+        for line in lines.by_ref() {
+            let Line {
+                kind,
+                value,
+                offset: line_offset,
+                end,
+            } = line?;
+            if let Some(m) = sdp.media.last_mut() {
+                match kind {
+                    b'm' => {
+                        m.section = text.get(section_start..last_end).unwrap_or_default();
+                        sdp.push_media(value, line_offset)?;
+                        section_start = end;
                     }
-                    if sdp.media.len() >= MAX_MEDIA {
-                        return Err(SipError::TooManyMedia {
-                            max: MAX_MEDIA,
-                            offset: line_offset,
-                        });
-                    }
-                    let mut media = parse_media_line(value, line_offset)?;
-                    media.section_offset = offset;
-                    current = Some(sdp.media.len());
-                    sdp.media.push(media);
-                }
-                ('o', None) if sdp.origin.is_none() => {
-                    sdp.origin = Some(parse_origin(value, line_offset)?);
-                }
-                ('c', None) if sdp.connection.is_none() => {
-                    sdp.connection = Some(Connection::parse(value, line_offset, 'c')?);
-                }
-                ('a', None) => {
-                    if let Some(d) = Direction::from_attribute(value.trim()) {
-                        sdp.direction = Some(d);
-                    }
-                }
-                ('c', Some(i)) => {
-                    if let Some(m) = sdp.media.get_mut(i).filter(|m| m.connection.is_none()) {
+                    b'a' => match media_attribute(value) {
+                        Attribute::Direction(d) => m.direction = Some(d),
+                        Attribute::Rtcp(v) => m.rtcp = Some(parse_rtcp(v, line_offset)?),
+                        Attribute::RtcpMux => m.rtcp_mux = true,
+                        Attribute::Other => {}
+                    },
+                    b'c' if m.connection.is_none() => {
                         m.connection = Some(Connection::parse(value, line_offset, 'c')?);
                     }
+                    _ => {}
                 }
-                ('a', Some(i)) => {
-                    let Some(m) = sdp.media.get_mut(i) else {
-                        continue;
-                    };
-                    let (name, attr_value) = split_attribute(value);
-                    if let Some(d) = Direction::from_attribute(name) {
-                        m.direction = Some(d);
-                    } else if name == "rtcp" {
-                        m.rtcp = Some(parse_rtcp(attr_value.unwrap_or_default(), line_offset)?);
-                    } else if name == "rtcp-mux" {
-                        m.rtcp_mux = true;
+            } else {
+                match kind {
+                    b'm' => {
+                        sdp.session_section = text.get(..line_offset).unwrap_or_default();
+                        sdp.push_media(value, line_offset)?;
+                        section_start = end;
                     }
+                    b'a' => {
+                        if let Some(d) = Direction::from_attribute(trim(value)) {
+                            sdp.direction = Some(d);
+                        }
+                    }
+                    b'o' if sdp.origin.is_none() => {
+                        sdp.origin = Some(parse_origin(value, line_offset)?);
+                    }
+                    b'c' if sdp.connection.is_none() => {
+                        sdp.connection = Some(Connection::parse(value, line_offset, 'c')?);
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
-            if let Some(m) = current.and_then(|i| sdp.media.get_mut(i)) {
-                m.section = text.get(m.section_offset..offset).unwrap_or_default();
-            }
+            last_end = end;
         }
-        if first {
-            return Err(SipError::SdpLine {
-                offset: 0,
-                reason: "first line is not v=0",
-            });
-        }
-        if current.is_none() {
-            sdp.session_section = text;
+        if let Some(m) = sdp.media.last_mut() {
+            m.section = text.get(section_start..last_end).unwrap_or_default();
         }
         Ok(sdp)
+    }
+
+    /// Appends the media description of an `m=` line at `offset`.
+    fn push_media(&mut self, value: &'a str, offset: usize) -> Result<()> {
+        if self.media.len() >= MAX_MEDIA {
+            return Err(SipError::TooManyMedia {
+                max: MAX_MEDIA,
+                offset,
+            });
+        }
+        let (media, port, port_count, proto, formats) = parse_media_line(value, offset)?;
+        self.media.push(Media {
+            media,
+            port,
+            port_count,
+            proto,
+            formats,
+            ..Media::EMPTY
+        });
+        Ok(())
     }
 
     /// The origin (`o=`), if present.
@@ -437,7 +428,7 @@ impl<'a> Sdp<'a> {
 }
 
 fn parse_origin(value: &str, offset: usize) -> Result<Origin<'_>> {
-    let mut p = value.split_ascii_whitespace();
+    let mut p = AsciiWords(value);
     match (
         p.next(),
         p.next(),
@@ -463,23 +454,27 @@ fn parse_origin(value: &str, offset: usize) -> Result<Origin<'_>> {
     }
 }
 
-fn parse_media_line(value: &str, offset: usize) -> Result<Media<'_>> {
+/// The fields of an `m=` line: media, port, number of ports, proto, formats.
+type MediaLine<'a> = (&'a str, u16, u16, &'a str, &'a str);
+
+fn parse_media_line(value: &str, offset: usize) -> Result<MediaLine<'_>> {
     let bad = |reason| SipError::SdpField {
         field: 'm',
         offset,
         reason,
     };
-    let mut parts = value.splitn(4, ' ');
-    let media = parts
-        .next()
-        .filter(|m| !m.is_empty())
-        .ok_or(bad("no media type"))?;
-    let port_text = parts.next().ok_or(bad("no port"))?;
-    let proto = parts
-        .next()
-        .filter(|p| !p.is_empty())
-        .ok_or(bad("no proto"))?;
-    let formats = parts.next().unwrap_or_default().trim();
+    // As `splitn(4, ' ')`: single spaces, empty fields kept.
+    let (media, rest) = split_byte(value, b' ').map_or((value, None), |(m, r)| (m, Some(r)));
+    if media.is_empty() {
+        return Err(bad("no media type"));
+    }
+    let rest = rest.ok_or(bad("no port"))?;
+    let (port_text, rest) = split_byte(rest, b' ').map_or((rest, None), |(p, r)| (p, Some(r)));
+    let rest = rest.ok_or(bad("no proto"))?;
+    let (proto, formats) = split_byte(rest, b' ').unwrap_or((rest, ""));
+    if proto.is_empty() {
+        return Err(bad("no proto"));
+    }
     let (port, count) = match split_byte(port_text, b'/') {
         Some((p, c)) => (p, Some(c)),
         None => (port_text, None),
@@ -491,14 +486,7 @@ fn parse_media_line(value: &str, offset: usize) -> Result<Media<'_>> {
             .filter(|c| *c > 0)
             .ok_or(bad("number of ports is not 1..=65535"))?,
     };
-    Ok(Media {
-        media,
-        port,
-        port_count,
-        proto,
-        formats,
-        ..Media::EMPTY
-    })
+    Ok((media, port, port_count, proto, trim(formats)))
 }
 
 fn parse_rtcp(value: &str, offset: usize) -> Result<Rtcp<'_>> {
@@ -517,25 +505,166 @@ fn parse_rtcp(value: &str, offset: usize) -> Result<Rtcp<'_>> {
 }
 
 fn parse_port(text: &str) -> Option<u16> {
-    Some(text)
-        .filter(|t| (1..=5).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|t| t.parse().ok())
+    if !(1..=5).contains(&text.len()) {
+        return None;
+    }
+    let mut n = 0u32;
+    for b in text.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u32::from(d);
+    }
+    u16::try_from(n).ok()
 }
 
-/// The lines of a text, each with its line break (as `split_inclusive('\n')`, faster).
-struct LinesInclusive<'a>(&'a str);
+/// The error for a first line that is not `v=0`.
+fn not_v0(offset: usize) -> SipError {
+    SipError::SdpLine {
+        offset,
+        reason: "first line is not v=0",
+    }
+}
 
-impl<'a> Iterator for LinesInclusive<'a> {
+/// A line of an SDP that is not blank: `<kind>=<value>`.
+struct Line<'a> {
+    /// The type letter.
+    kind: u8,
+    /// What follows the `=`, without the line break (nor any `\r` or `\n` before it).
+    value: &'a str,
+    /// The offset of the line.
+    offset: usize,
+    /// The offset past the line break.
+    end: usize,
+}
+
+/// The lines of an SDP that are not blank (only spaces, tabs and line breaks), each checked to
+/// be `<kind>=<value>` with an ASCII letter for kind; lines end with LF.
+struct SdpLines<'a> {
+    /// The text after the last line.
+    rest: &'a str,
+    /// The offset of `rest`.
+    end: usize,
+}
+
+impl<'a> Iterator for SdpLines<'a> {
+    type Item = Result<Line<'a>>;
+
+    fn next(&mut self) -> Option<Result<Line<'a>>> {
+        loop {
+            if self.rest.is_empty() {
+                return None;
+            }
+            let bytes = self.rest.as_bytes();
+            let len = find_byte(bytes, b'\n').map_or(bytes.len(), |i| i + 1);
+            let (raw, rest) = self.rest.split_at_checked(len).unwrap_or((self.rest, ""));
+            let offset = self.end;
+            self.rest = rest;
+            self.end += len;
+            // Without the line break and any CR or LF before it (both ASCII, so the cut is
+            // on a character boundary).
+            let raw_bytes = raw.as_bytes();
+            let mut trimmed = raw_bytes.len();
+            while let Some(b'\r' | b'\n') =
+                trimmed.checked_sub(1).and_then(|last| raw_bytes.get(last))
+            {
+                trimmed -= 1;
+            }
+            // `x=` is checked on the untrimmed line: `=` is kept by the trim.
+            if let [kind, b'=', ..] = raw_bytes
+                && kind.is_ascii_alphabetic()
+                && trimmed >= 2
+            {
+                return Some(Ok(Line {
+                    kind: *kind,
+                    value: raw.get(2..trimmed).unwrap_or_default(),
+                    offset,
+                    end: self.end,
+                }));
+            }
+            if !trim_lws(raw).is_empty() {
+                self.rest = "";
+                return Some(Err(SipError::SdpLine {
+                    offset,
+                    reason: "not <type>=<value>",
+                }));
+            }
+        }
+    }
+}
+
+/// The words of a text separated by ASCII whitespace (as `split_ascii_whitespace`, faster).
+struct AsciiWords<'a>(&'a str);
+
+impl<'a> Iterator for AsciiWords<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        if self.0.is_empty() {
+        let bytes = self.0.as_bytes();
+        let Some(start) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
+            self.0 = "";
             return None;
+        };
+        let end = bytes
+            .iter()
+            .skip(start)
+            .position(u8::is_ascii_whitespace)
+            .map_or(bytes.len(), |n| start + n);
+        // Both cuts are next to ASCII octets, so on character boundaries.
+        let word = self.0.get(start..end).unwrap_or_default();
+        self.0 = self.0.get(end..).unwrap_or_default();
+        Some(word)
+    }
+}
+
+/// `s.trim()`, with a shortcut when neither end is whitespace.
+fn trim(s: &str) -> &str {
+    let graphic = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    let bytes = s.as_bytes();
+    if graphic(bytes.first()) && graphic(bytes.last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// What a media-level attribute line means to the parser.
+enum Attribute<'a> {
+    /// A direction attribute.
+    Direction(Direction),
+    /// `a=rtcp`, with its value (empty if none).
+    Rtcp(&'a str),
+    /// `a=rtcp-mux`.
+    RtcpMux,
+    /// Anything else.
+    Other,
+}
+
+/// The meaning of a media-level `a=` line's value: the name as [`split_attribute`] gives it.
+fn media_attribute(value: &str) -> Attribute<'_> {
+    // The leading run of octets that cannot be trimmed and are not `:`; when it ends the
+    // value or is followed by `:`, it is the name as `split_attribute` would trim it.
+    let bytes = value.as_bytes();
+    let run = bytes
+        .iter()
+        .position(|&b| b == b':' || !b.is_ascii_graphic())
+        .unwrap_or(bytes.len());
+    let (name, attr_value) = match value.split_at_checked(run) {
+        Some((name, "")) => (name, None),
+        Some((name, rest)) if rest.as_bytes().first() == Some(&b':') => {
+            (name, Some(rest.get(1..).unwrap_or_default()))
         }
-        let end = find_byte(self.0.as_bytes(), b'\n').map_or(self.0.len(), |i| i + 1);
-        let (line, rest) = self.0.split_at_checked(end).unwrap_or((self.0, ""));
-        self.0 = rest;
-        Some(line)
+        _ => split_attribute(value),
+    };
+    if let Some(d) = Direction::from_attribute(name) {
+        Attribute::Direction(d)
+    } else if name == "rtcp" {
+        Attribute::Rtcp(attr_value.unwrap_or_default())
+    } else if name == "rtcp-mux" {
+        Attribute::RtcpMux
+    } else {
+        Attribute::Other
     }
 }
 
