@@ -90,9 +90,8 @@ pub struct Connection<'a> {
 
 impl<'a> Connection<'a> {
     fn parse(value: &'a str, offset: usize, field: char) -> Result<Self> {
-        let mut parts = AsciiWords(value);
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(net_type), Some(addr_type), Some(address), None) => Ok(Self {
+        match words(value) {
+            Some([net_type, addr_type, address]) => Ok(Self {
                 net_type,
                 addr_type,
                 address: split_byte(address, b'/').map_or(address, |(a, _)| a),
@@ -288,27 +287,31 @@ impl<'a> Sdp<'a> {
             session_section: text,
             media: SmallVec::new(),
         };
-        let mut lines = SdpLines { rest: text, end: 0 };
-        match lines.next() {
-            Some(Ok(Line {
-                kind: b'v', value, ..
-            })) if value == "0" || value.trim() == "0" => {}
-            Some(Err(e)) => return Err(e),
-            Some(Ok(Line { offset, .. })) => return Err(not_v0(offset)),
-            None => return Err(not_v0(0)),
-        }
+        sdp.read(text)?;
+        Ok(sdp)
+    }
+
+    /// Reads the lines of `text` into `self` (just made).
+    fn read(&mut self, text: &'a str) -> Result<()> {
+        let sdp = self;
+        let mut first = true;
         // The start of the current media section, and the end of the last line that is not
         // blank: a section ends there.
         let mut section_start = 0;
-        let mut last_end = lines.end;
-        for line in lines.by_ref() {
+        let mut last_end = 0;
+        for line in (SdpLines { rest: text, end: 0 }) {
             let Line {
                 kind,
                 value,
                 offset: line_offset,
                 end,
             } = line?;
-            if let Some(m) = sdp.media.last_mut() {
+            if first {
+                if kind != b'v' || (value != "0" && value.trim() != "0") {
+                    return Err(not_v0(line_offset));
+                }
+                first = false;
+            } else if let Some(m) = sdp.media.last_mut() {
                 match kind {
                     b'm' => {
                         m.section = text.get(section_start..last_end).unwrap_or_default();
@@ -349,10 +352,13 @@ impl<'a> Sdp<'a> {
             }
             last_end = end;
         }
+        if first {
+            return Err(not_v0(0));
+        }
         if let Some(m) = sdp.media.last_mut() {
             m.section = text.get(section_start..last_end).unwrap_or_default();
         }
-        Ok(sdp)
+        Ok(())
     }
 
     /// Appends the media description of an `m=` line at `offset`.
@@ -402,11 +408,15 @@ impl<'a> Sdp<'a> {
 
     /// The media streams resolved to transport addresses and directions.
     pub fn streams(&self) -> impl Iterator<Item = MediaStream<'a>> + '_ {
-        self.media().iter().enumerate().map(|(index, m)| {
-            let ip = m.connection.or(self.connection).and_then(|c| c.ip());
-            let rtp = ip
-                .filter(|_| m.port != 0)
-                .map(|ip| SocketAddr::new(ip, m.port));
+        // The session-level address, parsed once for the streams that use it.
+        let mut session_ip: Option<Option<IpAddr>> = None;
+        self.media().iter().enumerate().map(move |(index, m)| {
+            let ip = match m.connection {
+                _ if m.port == 0 => None,
+                Some(c) => c.ip(),
+                None => *session_ip.get_or_insert_with(|| self.connection.and_then(|c| c.ip())),
+            };
+            let rtp = ip.map(|ip| SocketAddr::new(ip, m.port));
             let rtcp = rtp.map(|rtp| match m.rtcp {
                 Some(r) => SocketAddr::new(
                     r.connection.and_then(|c| c.ip()).unwrap_or(rtp.ip()),
@@ -428,17 +438,8 @@ impl<'a> Sdp<'a> {
 }
 
 fn parse_origin(value: &str, offset: usize) -> Result<Origin<'_>> {
-    let mut p = AsciiWords(value);
-    match (
-        p.next(),
-        p.next(),
-        p.next(),
-        p.next(),
-        p.next(),
-        p.next(),
-        p.next(),
-    ) {
-        (Some(u), Some(id), Some(ver), Some(nt), Some(at), Some(addr), None) => Ok(Origin {
+    match words(value) {
+        Some([u, id, ver, nt, at, addr]) => Ok(Origin {
             username: u,
             session_id: id,
             session_version: ver,
@@ -465,13 +466,33 @@ fn parse_media_line(value: &str, offset: usize) -> Result<MediaLine<'_>> {
     };
     // As `splitn(4, ' ')`: single spaces, empty fields kept.
     let (media, rest) = split_byte(value, b' ').map_or((value, None), |(m, r)| (m, Some(r)));
+    let (port_text, rest) = match rest {
+        Some(rest) => {
+            split_byte(rest, b' ').map_or((Some(rest), None), |(p, r)| (Some(p), Some(r)))
+        }
+        None => (None, None),
+    };
+    let (proto, formats) = match rest {
+        Some(rest) => split_byte(rest, b' ').map_or((Some(rest), ""), |(p, f)| (Some(p), f)),
+        None => (None, ""),
+    };
+    media_fields(bad, media, port_text, proto, formats)
+}
+
+/// The fields of an `m=` line from its parts as `splitn(4, ' ')` gives them (`None`: no such
+/// part).
+fn media_fields<'a>(
+    bad: impl Fn(&'static str) -> SipError,
+    media: &'a str,
+    port_text: Option<&'a str>,
+    proto: Option<&'a str>,
+    formats: &'a str,
+) -> Result<MediaLine<'a>> {
     if media.is_empty() {
         return Err(bad("no media type"));
     }
-    let rest = rest.ok_or(bad("no port"))?;
-    let (port_text, rest) = split_byte(rest, b' ').map_or((rest, None), |(p, r)| (p, Some(r)));
-    let rest = rest.ok_or(bad("no proto"))?;
-    let (proto, formats) = split_byte(rest, b' ').unwrap_or((rest, ""));
+    let port_text = port_text.ok_or_else(|| bad("no port"))?;
+    let proto = proto.ok_or_else(|| bad("no proto"))?;
     if proto.is_empty() {
         return Err(bad("no proto"));
     }
@@ -574,7 +595,6 @@ impl<'a> Iterator for SdpLines<'a> {
             // `x=` is checked on the untrimmed line: `=` is kept by the trim.
             if let [kind, b'=', ..] = raw_bytes
                 && kind.is_ascii_alphabetic()
-                && trimmed >= 2
             {
                 return Some(Ok(Line {
                     kind: *kind,
@@ -594,28 +614,50 @@ impl<'a> Iterator for SdpLines<'a> {
     }
 }
 
-/// The words of a text separated by ASCII whitespace (as `split_ascii_whitespace`, faster).
-struct AsciiWords<'a>(&'a str);
-
-impl<'a> Iterator for AsciiWords<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        let bytes = self.0.as_bytes();
-        let Some(start) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
-            self.0 = "";
-            return None;
-        };
-        let end = bytes
-            .iter()
-            .skip(start)
-            .position(u8::is_ascii_whitespace)
-            .map_or(bytes.len(), |n| start + n);
-        // Both cuts are next to ASCII octets, so on character boundaries.
-        let word = self.0.get(start..end).unwrap_or_default();
-        self.0 = self.0.get(end..).unwrap_or_default();
-        Some(word)
+/// The words of `s` separated by ASCII whitespace (as `split_ascii_whitespace`), if there
+/// are exactly `N`.
+fn words<const N: usize>(s: &str) -> Option<[&str; N]> {
+    let mut out = [""; N];
+    if has_control(s.as_bytes()) {
+        // Tabs, CRs, form feeds (or other control characters): the general split.
+        let mut words = s.split_ascii_whitespace();
+        for w in &mut out {
+            *w = words.next()?;
+        }
+        return words.next().is_none().then_some(out);
     }
+    // Only spaces separate words: runs of them, eight octets at a time.
+    let mut rest = s;
+    let mut n = 0;
+    loop {
+        let (word, after) = split_byte(rest, b' ').unwrap_or((rest, ""));
+        if !word.is_empty() {
+            *out.get_mut(n)? = word;
+            n += 1;
+        }
+        if after.is_empty() {
+            break;
+        }
+        rest = after;
+    }
+    (n == N).then_some(out)
+}
+
+/// Whether `bytes` has an octet below 0x20 (a control character), eight at a time.
+fn has_control(bytes: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // Some octet is below 0x20 iff this is non-zero (the classic "has less than" test).
+        if x.wrapping_sub(0x20 * LO) & !x & HI != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b < 0x20)
 }
 
 /// `s.trim()`, with a shortcut when neither end is whitespace.
@@ -643,6 +685,22 @@ enum Attribute<'a> {
 
 /// The meaning of a media-level `a=` line's value: the name as [`split_attribute`] gives it.
 fn media_attribute(value: &str) -> Attribute<'_> {
+    // A name that starts the value (its first octet is neither trimmed nor `:`) is one of
+    // those sought only if the value starts with it.
+    if let Some(first) = value.as_bytes().first()
+        && first.is_ascii_graphic()
+        && *first != b':'
+    {
+        let sought = match first {
+            b's' => value.starts_with("send"),
+            b'r' => value.starts_with("recvonly") || value.starts_with("rtcp"),
+            b'i' => value.starts_with("inactive"),
+            _ => false,
+        };
+        if !sought {
+            return Attribute::Other;
+        }
+    }
     // The leading run of octets that cannot be trimmed and are not `:`; when it ends the
     // value or is followed by `:`, it is the name as `split_attribute` would trim it.
     let bytes = value.as_bytes();
