@@ -276,6 +276,7 @@ impl<'a> Sdp<'a> {
     /// Errors: [`SipError::SdpNotUtf8`], [`SipError::SdpLine`] (not `x=value`, or no `v=0`
     /// first), [`SipError::SdpField`] (malformed `o=`, `c=`, `m=`, `a=rtcp`),
     /// [`SipError::TooManyMedia`].
+    #[inline]
     pub fn parse(body: &'a [u8]) -> Result<Self> {
         let text = std::str::from_utf8(body).map_err(|e| SipError::SdpNotUtf8 {
             offset: e.valid_up_to(),

@@ -786,4 +786,17 @@ mod tests {
         assert_eq!(param_value("a=1", "d"), None);
         assert_eq!(trim_lws("\r\n\t x \r\n"), "x");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn find_byte_is_position(
+            haystack in proptest::collection::vec(0u8..6, 0..40),
+            needle in 0u8..6,
+        ) {
+            proptest::prop_assert_eq!(
+                find_byte(&haystack, needle),
+                haystack.iter().position(|&b| b == needle)
+            );
+        }
+    }
 }
