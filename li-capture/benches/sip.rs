@@ -10,7 +10,11 @@
 //! - `parse_match_sdp`: as `parse_match`, and the SDP parsed and its streams resolved, as
 //!   a call tracker does for an INVITE;
 //! - `stream_frame_parse_match`: the messages as one TCP stream cut into 1,448-octet
-//!   segments, framed by [`StreamFramer`], then parsed and matched.
+//!   segments, framed by [`StreamFramer`], then parsed and matched;
+//! - `sdp_parse/parse` and `sdp_parse/streams` (group `sdp_parse`): the messages' SDP bodies
+//!   (about 300 octets, audio and video, 12 lines) alone, taken out of the messages
+//!   beforehand: [`Sdp::parse`] alone, and parsed with the streams resolved and collected,
+//!   as the call tracker does.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -22,7 +26,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use li_capture::sip::{SipMessage, StreamFramer};
+use li_capture::sip::{Sdp, SipMessage, StreamFramer};
 
 mod sip_traffic;
 use sip_traffic::{MESSAGES, invite, targets};
@@ -98,5 +102,45 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The SDP parse alone, on the bench INVITEs' bodies.
+fn sdp_parse(c: &mut Criterion) {
+    let messages: Vec<Vec<u8>> = (0..MESSAGES).map(invite).collect();
+    let bodies: Vec<&[u8]> = messages
+        .iter()
+        .map(|m| SipMessage::parse(m).unwrap().body())
+        .collect();
+    let mean = bodies.iter().map(|b| b.len()).sum::<usize>() / MESSAGES;
+    eprintln!("mean SDP size: {mean} octets");
+    for b in &bodies {
+        assert_eq!(Sdp::parse(b).unwrap().streams().count(), 2);
+    }
+
+    let mut group = c.benchmark_group("sdp_parse");
+    group.sample_size(50);
+    group.throughput(Throughput::Elements(MESSAGES as u64));
+    group.bench_function("parse", |b| {
+        b.iter(|| {
+            for body in &bodies {
+                black_box(Sdp::parse(black_box(body)).unwrap().media().len());
+            }
+        });
+    });
+    let mut streams = Vec::with_capacity(4);
+    group.bench_function("streams", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for body in &bodies {
+                let sdp = Sdp::parse(black_box(body)).unwrap();
+                streams.clear();
+                streams.extend(sdp.streams());
+                n += streams.iter().filter(|s| s.rtp.is_some()).count();
+                black_box(&streams);
+            }
+            assert_eq!(n, 2 * MESSAGES);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, sdp_parse);
 criterion_main!(benches);

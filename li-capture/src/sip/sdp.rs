@@ -90,9 +90,8 @@ pub struct Connection<'a> {
 
 impl<'a> Connection<'a> {
     fn parse(value: &'a str, offset: usize, field: char) -> Result<Self> {
-        let mut parts = value.split_ascii_whitespace();
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(net_type), Some(addr_type), Some(address), None) => Ok(Self {
+        match words(value) {
+            Some([net_type, addr_type, address]) => Ok(Self {
                 net_type,
                 addr_type,
                 address: split_byte(address, b'/').map_or(address, |(a, _)| a),
@@ -177,10 +176,9 @@ pub struct Media<'a> {
     pub rtcp: Option<Rtcp<'a>>,
     /// `a=rtcp-mux` present (RFC 5761: RTP and RTCP share the port, if the answer agrees).
     pub rtcp_mux: bool,
-    /// The lines after the `m=` line, up to the next `m=` line.
+    /// The lines after the `m=` line, up to the next `m=` line (set when the section ends:
+    /// up to its last line that is not blank).
     section: &'a str,
-    /// Offset of `section` in the SDP.
-    section_offset: usize,
 }
 
 impl<'a> Media<'a> {
@@ -195,7 +193,6 @@ impl<'a> Media<'a> {
         rtcp: None,
         rtcp_mux: false,
         section: "",
-        section_offset: 0,
     };
 
     /// The media-level attributes, as (name, value) (`("rtpmap", Some("96 opus/48000/2"))`,
@@ -279,6 +276,7 @@ impl<'a> Sdp<'a> {
     /// Errors: [`SipError::SdpNotUtf8`], [`SipError::SdpLine`] (not `x=value`, or no `v=0`
     /// first), [`SipError::SdpField`] (malformed `o=`, `c=`, `m=`, `a=rtcp`),
     /// [`SipError::TooManyMedia`].
+    #[inline]
     pub fn parse(body: &'a [u8]) -> Result<Self> {
         let text = std::str::from_utf8(body).map_err(|e| SipError::SdpNotUtf8 {
             offset: e.valid_up_to(),
@@ -290,98 +288,98 @@ impl<'a> Sdp<'a> {
             session_section: text,
             media: SmallVec::new(),
         };
+        sdp.read(text)?;
+        Ok(sdp)
+    }
+
+    /// Reads the lines of `text` into `self` (just made).
+    fn read(&mut self, text: &'a str) -> Result<()> {
+        let sdp = self;
         let mut first = true;
-        let mut offset = 0;
-        let mut current: Option<usize> = None;
-        for raw in LinesInclusive(text) {
-            let line_offset = offset;
-            offset += raw.len();
-            let line = raw.trim_end_matches(['\r', '\n']);
-            if trim_lws(line).is_empty() {
-                continue;
-            }
-            let (kind, value) = match line.as_bytes() {
-                [k, b'=', ..] if k.is_ascii_alphabetic() => {
-                    (char::from(*k), line.get(2..).unwrap_or_default())
-                }
-                _ => {
-                    return Err(SipError::SdpLine {
-                        offset: line_offset,
-                        reason: "not <type>=<value>",
-                    });
-                }
-            };
+        // The start of the current media section, and the end of the last line that is not
+        // blank: a section ends there.
+        let mut section_start = 0;
+        let mut last_end = 0;
+        for line in (SdpLines { rest: text, end: 0 }) {
+            let Line {
+                kind,
+                value,
+                offset: line_offset,
+                end,
+            } = line?;
             if first {
-                if kind != 'v' || value.trim() != "0" {
-                    return Err(SipError::SdpLine {
-                        offset: line_offset,
-                        reason: "first line is not v=0",
-                    });
+                if kind != b'v' || (value != "0" && value.trim() != "0") {
+                    return Err(not_v0(line_offset));
                 }
                 first = false;
-                continue;
-            }
-            match (kind, current) {
-                ('m', _) => {
-                    if current.is_none() {
-                        sdp.session_section = text.get(..line_offset).unwrap_or_default();
+            } else if let Some(m) = sdp.media.last_mut() {
+                match kind {
+                    b'm' => {
+                        m.section = text.get(section_start..last_end).unwrap_or_default();
+                        sdp.push_media(value, line_offset)?;
+                        section_start = end;
                     }
-                    if sdp.media.len() >= MAX_MEDIA {
-                        return Err(SipError::TooManyMedia {
-                            max: MAX_MEDIA,
-                            offset: line_offset,
-                        });
-                    }
-                    let mut media = parse_media_line(value, line_offset)?;
-                    media.section_offset = offset;
-                    current = Some(sdp.media.len());
-                    sdp.media.push(media);
-                }
-                ('o', None) if sdp.origin.is_none() => {
-                    sdp.origin = Some(parse_origin(value, line_offset)?);
-                }
-                ('c', None) if sdp.connection.is_none() => {
-                    sdp.connection = Some(Connection::parse(value, line_offset, 'c')?);
-                }
-                ('a', None) => {
-                    if let Some(d) = Direction::from_attribute(value.trim()) {
-                        sdp.direction = Some(d);
-                    }
-                }
-                ('c', Some(i)) => {
-                    if let Some(m) = sdp.media.get_mut(i).filter(|m| m.connection.is_none()) {
+                    b'a' => match media_attribute(value) {
+                        Attribute::Direction(d) => m.direction = Some(d),
+                        Attribute::Rtcp(v) => m.rtcp = Some(parse_rtcp(v, line_offset)?),
+                        Attribute::RtcpMux => m.rtcp_mux = true,
+                        Attribute::Other => {}
+                    },
+                    b'c' if m.connection.is_none() => {
                         m.connection = Some(Connection::parse(value, line_offset, 'c')?);
                     }
+                    _ => {}
                 }
-                ('a', Some(i)) => {
-                    let Some(m) = sdp.media.get_mut(i) else {
-                        continue;
-                    };
-                    let (name, attr_value) = split_attribute(value);
-                    if let Some(d) = Direction::from_attribute(name) {
-                        m.direction = Some(d);
-                    } else if name == "rtcp" {
-                        m.rtcp = Some(parse_rtcp(attr_value.unwrap_or_default(), line_offset)?);
-                    } else if name == "rtcp-mux" {
-                        m.rtcp_mux = true;
+            } else {
+                match kind {
+                    b'm' => {
+                        sdp.session_section = text.get(..line_offset).unwrap_or_default();
+                        sdp.push_media(value, line_offset)?;
+                        section_start = end;
                     }
+                    b'a' => {
+                        if let Some(d) = Direction::from_attribute(trim(value)) {
+                            sdp.direction = Some(d);
+                        }
+                    }
+                    b'o' if sdp.origin.is_none() => {
+                        sdp.origin = Some(parse_origin(value, line_offset)?);
+                    }
+                    b'c' if sdp.connection.is_none() => {
+                        sdp.connection = Some(Connection::parse(value, line_offset, 'c')?);
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
-            if let Some(m) = current.and_then(|i| sdp.media.get_mut(i)) {
-                m.section = text.get(m.section_offset..offset).unwrap_or_default();
-            }
+            last_end = end;
         }
         if first {
-            return Err(SipError::SdpLine {
-                offset: 0,
-                reason: "first line is not v=0",
+            return Err(not_v0(0));
+        }
+        if let Some(m) = sdp.media.last_mut() {
+            m.section = text.get(section_start..last_end).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// Appends the media description of an `m=` line at `offset`.
+    fn push_media(&mut self, value: &'a str, offset: usize) -> Result<()> {
+        if self.media.len() >= MAX_MEDIA {
+            return Err(SipError::TooManyMedia {
+                max: MAX_MEDIA,
+                offset,
             });
         }
-        if current.is_none() {
-            sdp.session_section = text;
-        }
-        Ok(sdp)
+        let (media, port, port_count, proto, formats) = parse_media_line(value, offset)?;
+        self.media.push(Media {
+            media,
+            port,
+            port_count,
+            proto,
+            formats,
+            ..Media::EMPTY
+        });
+        Ok(())
     }
 
     /// The origin (`o=`), if present.
@@ -411,11 +409,15 @@ impl<'a> Sdp<'a> {
 
     /// The media streams resolved to transport addresses and directions.
     pub fn streams(&self) -> impl Iterator<Item = MediaStream<'a>> + '_ {
-        self.media().iter().enumerate().map(|(index, m)| {
-            let ip = m.connection.or(self.connection).and_then(|c| c.ip());
-            let rtp = ip
-                .filter(|_| m.port != 0)
-                .map(|ip| SocketAddr::new(ip, m.port));
+        // The session-level address, parsed once for the streams that use it.
+        let mut session_ip: Option<Option<IpAddr>> = None;
+        self.media().iter().enumerate().map(move |(index, m)| {
+            let ip = match m.connection {
+                _ if m.port == 0 => None,
+                Some(c) => c.ip(),
+                None => *session_ip.get_or_insert_with(|| self.connection.and_then(|c| c.ip())),
+            };
+            let rtp = ip.map(|ip| SocketAddr::new(ip, m.port));
             let rtcp = rtp.map(|rtp| match m.rtcp {
                 Some(r) => SocketAddr::new(
                     r.connection.and_then(|c| c.ip()).unwrap_or(rtp.ip()),
@@ -437,17 +439,8 @@ impl<'a> Sdp<'a> {
 }
 
 fn parse_origin(value: &str, offset: usize) -> Result<Origin<'_>> {
-    let mut p = value.split_ascii_whitespace();
-    match (
-        p.next(),
-        p.next(),
-        p.next(),
-        p.next(),
-        p.next(),
-        p.next(),
-        p.next(),
-    ) {
-        (Some(u), Some(id), Some(ver), Some(nt), Some(at), Some(addr), None) => Ok(Origin {
+    match words(value) {
+        Some([u, id, ver, nt, at, addr]) => Ok(Origin {
             username: u,
             session_id: id,
             session_version: ver,
@@ -463,23 +456,47 @@ fn parse_origin(value: &str, offset: usize) -> Result<Origin<'_>> {
     }
 }
 
-fn parse_media_line(value: &str, offset: usize) -> Result<Media<'_>> {
+/// The fields of an `m=` line: media, port, number of ports, proto, formats.
+type MediaLine<'a> = (&'a str, u16, u16, &'a str, &'a str);
+
+fn parse_media_line(value: &str, offset: usize) -> Result<MediaLine<'_>> {
     let bad = |reason| SipError::SdpField {
         field: 'm',
         offset,
         reason,
     };
-    let mut parts = value.splitn(4, ' ');
-    let media = parts
-        .next()
-        .filter(|m| !m.is_empty())
-        .ok_or(bad("no media type"))?;
-    let port_text = parts.next().ok_or(bad("no port"))?;
-    let proto = parts
-        .next()
-        .filter(|p| !p.is_empty())
-        .ok_or(bad("no proto"))?;
-    let formats = parts.next().unwrap_or_default().trim();
+    // As `splitn(4, ' ')`: single spaces, empty fields kept.
+    let (media, rest) = split_byte(value, b' ').map_or((value, None), |(m, r)| (m, Some(r)));
+    let (port_text, rest) = match rest {
+        Some(rest) => {
+            split_byte(rest, b' ').map_or((Some(rest), None), |(p, r)| (Some(p), Some(r)))
+        }
+        None => (None, None),
+    };
+    let (proto, formats) = match rest {
+        Some(rest) => split_byte(rest, b' ').map_or((Some(rest), ""), |(p, f)| (Some(p), f)),
+        None => (None, ""),
+    };
+    media_fields(bad, media, port_text, proto, formats)
+}
+
+/// The fields of an `m=` line from its parts as `splitn(4, ' ')` gives them (`None`: no such
+/// part).
+fn media_fields<'a>(
+    bad: impl Fn(&'static str) -> SipError,
+    media: &'a str,
+    port_text: Option<&'a str>,
+    proto: Option<&'a str>,
+    formats: &'a str,
+) -> Result<MediaLine<'a>> {
+    if media.is_empty() {
+        return Err(bad("no media type"));
+    }
+    let port_text = port_text.ok_or_else(|| bad("no port"))?;
+    let proto = proto.ok_or_else(|| bad("no proto"))?;
+    if proto.is_empty() {
+        return Err(bad("no proto"));
+    }
     let (port, count) = match split_byte(port_text, b'/') {
         Some((p, c)) => (p, Some(c)),
         None => (port_text, None),
@@ -491,14 +508,7 @@ fn parse_media_line(value: &str, offset: usize) -> Result<Media<'_>> {
             .filter(|c| *c > 0)
             .ok_or(bad("number of ports is not 1..=65535"))?,
     };
-    Ok(Media {
-        media,
-        port,
-        port_count,
-        proto,
-        formats,
-        ..Media::EMPTY
-    })
+    Ok((media, port, port_count, proto, trim(formats)))
 }
 
 fn parse_rtcp(value: &str, offset: usize) -> Result<Rtcp<'_>> {
@@ -517,25 +527,203 @@ fn parse_rtcp(value: &str, offset: usize) -> Result<Rtcp<'_>> {
 }
 
 fn parse_port(text: &str) -> Option<u16> {
-    Some(text)
-        .filter(|t| (1..=5).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|t| t.parse().ok())
-}
-
-/// The lines of a text, each with its line break (as `split_inclusive('\n')`, faster).
-struct LinesInclusive<'a>(&'a str);
-
-impl<'a> Iterator for LinesInclusive<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        if self.0.is_empty() {
+    if !(1..=5).contains(&text.len()) {
+        return None;
+    }
+    let mut n = 0u32;
+    for b in text.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
             return None;
         }
-        let end = find_byte(self.0.as_bytes(), b'\n').map_or(self.0.len(), |i| i + 1);
-        let (line, rest) = self.0.split_at_checked(end).unwrap_or((self.0, ""));
-        self.0 = rest;
-        Some(line)
+        n = n * 10 + u32::from(d);
+    }
+    u16::try_from(n).ok()
+}
+
+/// The error for a first line that is not `v=0`.
+fn not_v0(offset: usize) -> SipError {
+    SipError::SdpLine {
+        offset,
+        reason: "first line is not v=0",
+    }
+}
+
+/// A line of an SDP that is not blank: `<kind>=<value>`.
+struct Line<'a> {
+    /// The type letter.
+    kind: u8,
+    /// What follows the `=`, without the line break (nor any `\r` or `\n` before it).
+    value: &'a str,
+    /// The offset of the line.
+    offset: usize,
+    /// The offset past the line break.
+    end: usize,
+}
+
+/// The lines of an SDP that are not blank (only spaces, tabs and line breaks), each checked to
+/// be `<kind>=<value>` with an ASCII letter for kind; lines end with LF.
+struct SdpLines<'a> {
+    /// The text after the last line.
+    rest: &'a str,
+    /// The offset of `rest`.
+    end: usize,
+}
+
+impl<'a> Iterator for SdpLines<'a> {
+    type Item = Result<Line<'a>>;
+
+    fn next(&mut self) -> Option<Result<Line<'a>>> {
+        loop {
+            if self.rest.is_empty() {
+                return None;
+            }
+            let bytes = self.rest.as_bytes();
+            let len = find_byte(bytes, b'\n').map_or(bytes.len(), |i| i + 1);
+            let (raw, rest) = self.rest.split_at_checked(len).unwrap_or((self.rest, ""));
+            let offset = self.end;
+            self.rest = rest;
+            self.end += len;
+            // Without the line break and any CR or LF before it (both ASCII, so the cut is
+            // on a character boundary).
+            let raw_bytes = raw.as_bytes();
+            let mut trimmed = raw_bytes.len();
+            while let Some(b'\r' | b'\n') =
+                trimmed.checked_sub(1).and_then(|last| raw_bytes.get(last))
+            {
+                trimmed -= 1;
+            }
+            // `x=` is checked on the untrimmed line: `=` is kept by the trim.
+            if let [kind, b'=', ..] = raw_bytes
+                && kind.is_ascii_alphabetic()
+            {
+                return Some(Ok(Line {
+                    kind: *kind,
+                    value: raw.get(2..trimmed).unwrap_or_default(),
+                    offset,
+                    end: self.end,
+                }));
+            }
+            if !trim_lws(raw).is_empty() {
+                self.rest = "";
+                return Some(Err(SipError::SdpLine {
+                    offset,
+                    reason: "not <type>=<value>",
+                }));
+            }
+        }
+    }
+}
+
+/// The words of `s` separated by ASCII whitespace (as `split_ascii_whitespace`), if there
+/// are exactly `N`.
+fn words<const N: usize>(s: &str) -> Option<[&str; N]> {
+    let mut out = [""; N];
+    if has_control(s.as_bytes()) {
+        // Tabs, CRs, form feeds (or other control characters): the general split.
+        let mut words = s.split_ascii_whitespace();
+        for w in &mut out {
+            *w = words.next()?;
+        }
+        return words.next().is_none().then_some(out);
+    }
+    // Only spaces separate words: runs of them, eight octets at a time.
+    let mut rest = s;
+    let mut n = 0;
+    loop {
+        let (word, after) = split_byte(rest, b' ').unwrap_or((rest, ""));
+        if !word.is_empty() {
+            *out.get_mut(n)? = word;
+            n += 1;
+        }
+        if after.is_empty() {
+            break;
+        }
+        rest = after;
+    }
+    (n == N).then_some(out)
+}
+
+/// Whether `bytes` has an octet below 0x20 (a control character), eight at a time.
+fn has_control(bytes: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // Some octet is below 0x20 iff this is non-zero (the classic "has less than" test).
+        if x.wrapping_sub(0x20 * LO) & !x & HI != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b < 0x20)
+}
+
+/// `s.trim()`, with a shortcut when neither end is whitespace.
+fn trim(s: &str) -> &str {
+    let graphic = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    let bytes = s.as_bytes();
+    if graphic(bytes.first()) && graphic(bytes.last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// What a media-level attribute line means to the parser.
+enum Attribute<'a> {
+    /// A direction attribute.
+    Direction(Direction),
+    /// `a=rtcp`, with its value (empty if none).
+    Rtcp(&'a str),
+    /// `a=rtcp-mux`.
+    RtcpMux,
+    /// Anything else.
+    Other,
+}
+
+/// The meaning of a media-level `a=` line's value: the name as [`split_attribute`] gives it.
+fn media_attribute(value: &str) -> Attribute<'_> {
+    // A name that starts the value (its first octet is neither trimmed nor `:`) is one of
+    // those sought only if the value starts with it.
+    if let Some(first) = value.as_bytes().first()
+        && first.is_ascii_graphic()
+        && *first != b':'
+    {
+        let sought = match first {
+            b's' => value.starts_with("send"),
+            b'r' => value.starts_with("recvonly") || value.starts_with("rtcp"),
+            b'i' => value.starts_with("inactive"),
+            _ => false,
+        };
+        if !sought {
+            return Attribute::Other;
+        }
+    }
+    // The leading run of octets that cannot be trimmed and are not `:`; when it ends the
+    // value or is followed by `:`, it is the name as `split_attribute` would trim it.
+    let bytes = value.as_bytes();
+    let run = bytes
+        .iter()
+        .position(|&b| b == b':' || !b.is_ascii_graphic())
+        .unwrap_or(bytes.len());
+    let (name, attr_value) = match value.split_at_checked(run) {
+        Some((name, "")) => (name, None),
+        Some((name, rest)) if rest.as_bytes().first() == Some(&b':') => {
+            (name, Some(rest.get(1..).unwrap_or_default()))
+        }
+        _ => split_attribute(value),
+    };
+    if let Some(d) = Direction::from_attribute(name) {
+        Attribute::Direction(d)
+    } else if name == "rtcp" {
+        Attribute::Rtcp(attr_value.unwrap_or_default())
+    } else if name == "rtcp-mux" {
+        Attribute::RtcpMux
+    } else {
+        Attribute::Other
     }
 }
 

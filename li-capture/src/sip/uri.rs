@@ -492,30 +492,38 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 /// The position of the first `needle` in `haystack`, eight octets at a time.
+#[inline]
 pub(crate) fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let repeated = LO.wrapping_mul(u64::from(needle));
+    // The index of the first zero octet of `x ^ repeated`: the classic "has zero byte"
+    // test, whose lowest set bit is exact (a borrow only spoils the octets above a zero).
+    let first = |word: [u8; 8]| {
+        let x = u64::from_le_bytes(word) ^ repeated;
+        let found = x.wrapping_sub(LO) & !x & HI;
+        (found != 0).then_some((found.trailing_zeros() / 8) as usize)
+    };
     let mut chunks = haystack.chunks_exact(8);
     let mut base = 0;
     for chunk in chunks.by_ref() {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ repeated;
-        // A zero octet in x is a match (the classic "has zero byte" test).
-        if x.wrapping_sub(LO) & !x & HI != 0 {
-            return chunk.iter().position(|&b| b == needle).map(|p| base + p);
+        if let Some(i) = first(word) {
+            return Some(base + i);
         }
         base += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == needle)
-        .map(|p| base + p)
+    // The last octets, padded with octets that do not match.
+    let mut word = [!needle; 8];
+    for (w, b) in word.iter_mut().zip(chunks.remainder()) {
+        *w = *b;
+    }
+    first(word).map(|i| base + i)
 }
 
 /// `s.split_once(c)` for an ASCII `c` (the `char` pattern is several times slower).
+#[inline]
 pub(crate) fn split_byte(s: &str, c: u8) -> Option<(&str, &str)> {
     let i = find_byte(s.as_bytes(), c)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
@@ -777,5 +785,18 @@ mod tests {
         assert_eq!(param_value("a=1;c", "C"), Some(""));
         assert_eq!(param_value("a=1", "d"), None);
         assert_eq!(trim_lws("\r\n\t x \r\n"), "x");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_byte_is_position(
+            haystack in proptest::collection::vec(0u8..6, 0..40),
+            needle in 0u8..6,
+        ) {
+            proptest::prop_assert_eq!(
+                find_byte(&haystack, needle),
+                haystack.iter().position(|&b| b == needle)
+            );
+        }
     }
 }
