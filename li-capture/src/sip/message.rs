@@ -833,6 +833,12 @@ impl<'a> SipMessage<'a> {
     /// than `identity`, such as `gzip`);
     /// `Some(Err(_))` if there is one and it does not parse.
     pub fn sdp(&self) -> Option<Result<Sdp<'a>>> {
+        self.sdp_body().map(|r| r.and_then(Sdp::parse))
+    }
+
+    /// The octets [`SipMessage::sdp`] parses: `None` if there are none, `Some(Err(_))` if
+    /// the multipart body holding them does not parse.
+    pub fn sdp_body(&self) -> Option<Result<&'a [u8]>> {
         let encoded = || {
             self.headers_named(HeaderName::ContentEncoding)
                 .any(|e| !e.eq_ignore_ascii_case("identity"))
@@ -841,7 +847,7 @@ impl<'a> SipMessage<'a> {
             return None;
         }
         let content_type = self.content_type()?;
-        multipart::find_sdp(content_type, self.body).map(|r| r.and_then(Sdp::parse))
+        multipart::find_sdp(content_type, self.body)
     }
 }
 

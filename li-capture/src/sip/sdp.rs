@@ -292,6 +292,44 @@ impl<'a> Sdp<'a> {
         Ok(sdp)
     }
 
+    /// The origin alone, for a caller that needs nothing else of the body (a call tracker
+    /// asking whether an INVITE is another leg of a call it knows): the lines up to the
+    /// session-level `o=` are read and checked as [`Sdp::parse`] reads them, the rest is
+    /// not. `Ok(None)` if the session section has no `o=` line.
+    ///
+    /// So it can return an origin where [`Sdp::parse`] would fail on a later line. Errors
+    /// as [`Sdp::parse`] for the lines it reads; a body that is not UTF-8 is parsed whole.
+    pub fn parse_origin(body: &'a [u8]) -> Result<Option<Origin<'a>>> {
+        let Ok(text) = std::str::from_utf8(body) else {
+            return Self::parse(body).map(|sdp| sdp.origin());
+        };
+        let mut first = true;
+        for line in (SdpLines { rest: text, end: 0 }) {
+            let Line {
+                kind,
+                value,
+                offset,
+                ..
+            } = line?;
+            if first {
+                if kind != b'v' || (value != "0" && value.trim() != "0") {
+                    return Err(not_v0(offset));
+                }
+                first = false;
+                continue;
+            }
+            match kind {
+                b'o' => return parse_origin(value, offset).map(Some),
+                b'm' => return Ok(None),
+                _ => {}
+            }
+        }
+        if first {
+            return Err(not_v0(0));
+        }
+        Ok(None)
+    }
+
     /// Reads the lines of `text` into `self` (just made).
     fn read(&mut self, text: &'a str) -> Result<()> {
         let sdp = self;
@@ -998,5 +1036,64 @@ mod tests {
                 prop_assert!(sdp.streams().all(|s| s.rtp.is_none() == s.rtcp.is_none()));
             }
         }
+
+        /// The origin read alone is the parsed body's; where the parse fails before the
+        /// origin, it fails the same way.
+        #[test]
+        fn origin_alone_agrees_with_the_parse(
+            mutations in vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+            crlf in any::<bool>(),
+        ) {
+            let offer = if crlf { OFFER.to_owned() } else { OFFER.replace("\r\n", "\n") };
+            let mut data = offer.into_bytes();
+            for (at, byte) in mutations {
+                let i = at.index(data.len());
+                data[i] = byte;
+            }
+            match (Sdp::parse(&data), Sdp::parse_origin(&data)) {
+                (Ok(sdp), alone) => prop_assert_eq!(alone, Ok(sdp.origin())),
+                (Err(e), Err(alone)) => prop_assert_eq!(alone, e),
+                // Only a line after the origin (or its section) can fail the whole parse.
+                (Err(e), Ok(_)) => {
+                    let origin_end = data.windows(2).position(|w| w == b"s=").unwrap_or(0);
+                    prop_assert!(error_offset(&e) >= origin_end, "{e:?}");
+                }
+            }
+        }
+    }
+
+    fn error_offset(e: &SipError) -> usize {
+        match e {
+            SipError::SdpLine { offset, .. }
+            | SipError::SdpField { offset, .. }
+            | SipError::SdpNotUtf8 { offset }
+            | SipError::TooManyMedia { offset, .. } => *offset,
+            _ => usize::MAX,
+        }
+    }
+
+    #[test]
+    fn origin_alone() {
+        let o = Sdp::parse_origin(OFFER.as_bytes()).unwrap().unwrap();
+        assert_eq!((o.session_id, o.address), ("20518", "2001:db8::c000:201"));
+        // Lines after the origin are not read.
+        let broken = b"v=0\r\no=- 1234 1 IN IP4 192.0.2.1\r\nnonsense\r\nm=audio x RTP/AVP 0\r\n";
+        assert!(Sdp::parse(broken).is_err());
+        assert_eq!(
+            Sdp::parse_origin(broken).unwrap().map(|o| o.session_id),
+            Some("1234")
+        );
+        // None before the first media description; errors before it as the parse's.
+        assert_eq!(
+            Sdp::parse_origin(b"v=0\nm=audio 1 RTP/AVP 0\no=- 1234 1 IN IP4 h\n"),
+            Ok(None)
+        );
+        assert_eq!(
+            Sdp::parse_origin(b"v=1\no=- 1234 1 IN IP4 h\n").unwrap_err(),
+            Sdp::parse(b"v=1\no=- 1234 1 IN IP4 h\n").unwrap_err()
+        );
+        assert!(Sdp::parse_origin(b"v=0\no=too few\n").is_err());
+        assert!(Sdp::parse_origin(b"\xffv=0\n").is_err());
+        assert!(Sdp::parse_origin(b"").is_err());
     }
 }

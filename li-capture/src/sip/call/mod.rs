@@ -254,7 +254,7 @@ use li_core::{IriType, MediaProtocol, Timestamp};
 
 use super::error::SipError;
 use super::message::{HeaderName, Method, SipMessage};
-use super::sdp::{Direction, Sdp};
+use super::sdp::{Direction, Origin, Sdp};
 use super::target::{IdentitySource, TargetMatch};
 use super::uri::split_list;
 use crate::hash::{FastHasher, FastMap, KeyedMap};
@@ -948,6 +948,17 @@ impl<'m, 'a> SdpBody<'m, 'a> {
     fn get(&self) -> Option<&Result<Sdp<'a>, SipError>> {
         self.parsed.get_or_init(|| self.msg.sdp()).as_ref()
     }
+
+    /// The SDP origin: from the parsed body if a step parsed it, else read alone
+    /// ([`Sdp::parse_origin`]): a message whose only use of its SDP is its origin (an
+    /// INVITE of no tracked call: a second leg? a retransmission of one remembered?) does
+    /// not pay for the whole parse.
+    fn origin(&self) -> Option<Origin<'a>> {
+        match self.parsed.get() {
+            Some(parsed) => parsed.as_ref()?.as_ref().ok()?.origin(),
+            None => Sdp::parse_origin(self.msg.sdp_body()?.ok()?).ok()?,
+        }
+    }
 }
 
 /// What a message did to its call.
@@ -1385,8 +1396,7 @@ impl CallTracker {
 
     /// The tracked call whose party's SDP origin this INVITE carries.
     fn leg_of(&mut self, sdp: &SdpBody<'_, '_>) -> Option<u64> {
-        let sdp = sdp.get()?.as_ref().ok()?;
-        if !write_origin_key(sdp, &mut self.origin_key) {
+        if !write_origin_key(sdp.origin(), &mut self.origin_key) {
             return None;
         }
         let handle = *self.by_origin.get(self.origin_key.as_str())?;
@@ -1400,10 +1410,7 @@ impl CallTracker {
         if !self.config.correlate_legs {
             return;
         }
-        let Some(Ok(sdp)) = sdp.get() else {
-            return;
-        };
-        if !write_origin_key(sdp, &mut self.origin_key) {
+        if !write_origin_key(sdp.origin(), &mut self.origin_key) {
             return;
         }
         if self.by_origin.contains_key(self.origin_key.as_str()) {
@@ -1441,10 +1448,7 @@ impl CallTracker {
         {
             return;
         }
-        let Some(Ok(parsed)) = sdp.get() else {
-            return;
-        };
-        if !write_origin_key(parsed, &mut self.origin_key) {
+        if !write_origin_key(sdp.origin(), &mut self.origin_key) {
             return;
         }
         self.expire_pending(now);
@@ -1456,6 +1460,10 @@ impl CallTracker {
         {
             return; // a retransmission
         }
+        // A new one: its flows are remembered with it.
+        let Some(Ok(parsed)) = sdp.get() else {
+            return;
+        };
         while self.pending_count >= max {
             let Some((_, h, seq)) = self.pending_order.pop_front() else {
                 break;
@@ -2505,8 +2513,8 @@ fn is_private(ip: IpAddr) -> bool {
 
 /// Writes the origin key `username sess-id address` into `buf`; false if the SDP has no
 /// origin or one that cannot tell calls apart.
-fn write_origin_key(sdp: &Sdp<'_>, buf: &mut String) -> bool {
-    let Some(o) = sdp.origin() else {
+fn write_origin_key(origin: Option<Origin<'_>>, buf: &mut String) -> bool {
+    let Some(o) = origin else {
         return false;
     };
     let weak_id = o.session_id.len() < 4 || o.session_id.bytes().all(|b| b == b'0');
