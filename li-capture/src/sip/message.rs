@@ -352,10 +352,13 @@ impl HeaderName {
     }
 }
 
-/// A full header name folded for a case-insensitive comparison a word at a time: its
-/// octets in lower case, and per octet 0x20 where it is a letter. OR-ed into the input,
-/// those bits turn a letter of either case into the lower one; every other octet must be
-/// equal as it is, so the comparison is exact for any input.
+/// A full header name folded for a case-insensitive comparison a word at a time: three
+/// words of its octets in lower case, and per octet 0x20 where it is a letter. OR-ed into
+/// the input's words, those bits turn a letter of either case into the lower one; every
+/// other octet must be equal as it is, so the comparison is exact for any input.
+///
+/// The words are read straight from the input, overlapping (see [`FoldedName::words_at`]):
+/// no copy into a buffer, whose narrow stores a wide load would wait for.
 struct FoldedName {
     len: usize,
     lower: [u64; 3],
@@ -363,46 +366,70 @@ struct FoldedName {
 }
 
 impl FoldedName {
-    /// At most 24 octets (the longest name, `P-Preferred-Identity`, has 20).
-    const MAX: usize = 24;
-
     const fn of(name: HeaderName) -> Self {
         let bytes = name.as_str().as_bytes();
+        let (at, width) = Self::words_at(bytes.len());
         let mut folded = Self {
             len: bytes.len(),
             lower: [0; 3],
             letters: [0; 3],
         };
-        let mut i = 0;
-        while i < bytes.len() && i < Self::MAX {
-            #[allow(clippy::indexing_slicing)] // const evaluation, `i` bounded above
-            {
-                let b = bytes[i];
-                let shift = (i % 8) * 8;
-                folded.lower[i / 8] |= (b.to_ascii_lowercase() as u64) << shift;
-                if b.is_ascii_alphabetic() {
-                    folded.letters[i / 8] |= 0x20 << shift;
+        let mut w = 0;
+        while w < 3 {
+            let mut k = 0;
+            while k < width {
+                #[allow(clippy::indexing_slicing)] // const evaluation: a bad index fails the build
+                {
+                    let b = bytes[at[w] + k];
+                    folded.lower[w] |= (b.to_ascii_lowercase() as u64) << (8 * k);
+                    if b.is_ascii_alphabetic() {
+                        folded.letters[w] |= 0x20 << (8 * k);
+                    }
                 }
+                k += 1;
             }
-            i += 1;
+            w += 1;
         }
         folded
+    }
+
+    /// Where the three words of a name of `len` (2 to 24) octets start, and their width:
+    /// 8 octets from 8 on, 4 from 4, else 2; the first at 0, the last ending at `len`, the
+    /// middle one after the first or as far as it goes. Every octet is in one of them.
+    const fn words_at(len: usize) -> ([usize; 3], usize) {
+        let width = if len >= 8 {
+            8
+        } else if len >= 4 {
+            4
+        } else {
+            2
+        };
+        let last = len.saturating_sub(width);
+        let middle = if last < width { last } else { width };
+        ([0, middle, last], width)
     }
 
     /// Whether `name` is this name in any case.
     #[inline]
     fn matches(&self, name: &[u8]) -> bool {
-        let mut buf = [0u8; Self::MAX];
-        match buf.get_mut(..name.len()) {
-            Some(head) if name.len() == self.len => head.copy_from_slice(name),
-            _ => return false,
+        if name.len() != self.len {
+            return false;
         }
-        buf.chunks_exact(8)
+        let (at, width) = Self::words_at(name.len());
+        let word =
+            |at: usize| -> u64 {
+                let part = name.get(at..at + width).unwrap_or_default();
+                match width {
+                    8 => <[u8; 8]>::try_from(part).map_or(u64::MAX, u64::from_le_bytes),
+                    4 => <[u8; 4]>::try_from(part)
+                        .map_or(u64::MAX, |w| u64::from(u32::from_le_bytes(w))),
+                    _ => <[u8; 2]>::try_from(part)
+                        .map_or(u64::MAX, |w| u64::from(u16::from_le_bytes(w))),
+                }
+            };
+        at.iter()
             .zip(self.lower.iter().zip(&self.letters))
-            .all(|(chunk, (&lower, &letters))| {
-                let word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
-                word | letters == lower
-            })
+            .all(|(&at, (&lower, &letters))| word(at) | letters == lower)
     }
 }
 
