@@ -77,7 +77,7 @@ impl<'a> Uri<'a> {
             .is_some_and(|b| b.is_ascii_alphabetic())
             && scheme
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
         if !scheme_ok {
             return Err(SipError::InvalidUri {
                 offset: 0,
@@ -174,9 +174,9 @@ impl<'a> SipUriRef<'a> {
         if host.is_empty() {
             return Err(bad(host_base, "empty host"));
         }
-        let host_ok = host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._[]:".contains(&b));
+        let host_ok = host.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'[' | b']' | b':')
+        });
         if !host_ok {
             return Err(bad(host_base, "host is not a host name or address"));
         }
@@ -245,7 +245,8 @@ impl<'a> SipUriRef<'a> {
     /// The global number in the user part (its `;`-parameters such as `isub` dropped), if
     /// the user part is one.
     pub fn global_number(&self) -> Option<GlobalNumber> {
-        let user = self.user?;
+        // Most users are names, not `+` numbers: no scan for a `;` then.
+        let user = self.user.filter(|u| u.starts_with('+'))?;
         let number = split_byte(user, b';').map_or(user, |(n, _)| n);
         GlobalNumber::parse(number)
     }
