@@ -341,13 +341,11 @@ impl CallTable {
         }
         #[allow(clippy::indexing_slicing)] // resized to hold `slot` just above
         let entry = &mut self.slots[slot];
-        match entry {
-            Some((handle, _)) if *handle == call => {}
-            Some(_) => *entry = Some((call, VoiceCall::default())),
-            None => {
-                self.len += 1;
-                *entry = Some((call, VoiceCall::default()));
-            }
+        if entry.is_none() {
+            self.len += 1;
+        }
+        if entry.as_ref().is_none_or(|(handle, _)| *handle != call) {
+            *entry = Some((call, VoiceCall::default()));
         }
         &mut entry.get_or_insert_with(|| (call, VoiceCall::default())).1
     }
