@@ -312,9 +312,7 @@ impl<'a> Sdp<'a> {
                 ..
             } = line?;
             if first {
-                if kind != b'v' || (value != "0" && value.trim() != "0") {
-                    return Err(not_v0(offset));
-                }
+                check_v0(kind, value, offset)?;
                 first = false;
                 continue;
             }
@@ -346,9 +344,7 @@ impl<'a> Sdp<'a> {
                 end,
             } = line?;
             if first {
-                if kind != b'v' || (value != "0" && value.trim() != "0") {
-                    return Err(not_v0(line_offset));
-                }
+                check_v0(kind, value, line_offset)?;
                 first = false;
             } else if let Some(m) = sdp.media.last_mut() {
                 match kind {
@@ -580,6 +576,15 @@ fn parse_port(text: &str) -> Option<u16> {
 }
 
 /// The error for a first line that is not `v=0`.
+/// The first line must be `v=0`.
+fn check_v0(kind: u8, value: &str, offset: usize) -> Result<()> {
+    if kind == b'v' && (value == "0" || value.trim() == "0") {
+        Ok(())
+    } else {
+        Err(not_v0(offset))
+    }
+}
+
 fn not_v0(offset: usize) -> SipError {
     SipError::SdpLine {
         offset,
