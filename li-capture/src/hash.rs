@@ -21,8 +21,8 @@ pub(crate) struct FastHasher(u64);
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// A `HashMap` for keys a peer writes itself (a Call-ID, an SDP origin): foldhash with a
-/// random seed per table, several times cheaper than the standard SipHash on those 20-80
-/// octet strings, and unlike [`FastMap`] not predictable from outside.
+/// random seed per table, cheaper than the standard SipHash, and unlike [`FastMap`] not
+/// predictable from outside.
 pub(crate) type KeyedMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 impl Hasher for FastHasher {
